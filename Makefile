@@ -1,0 +1,25 @@
+# Two commands: `make demo` trains the demo model, `make test` runs the test suite.
+# Each builds a local virtualenv (.venv) with what it needs on first use.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+.PHONY: test demo install-test install-examples bench
+install-test: $(BIN)/python
+	$(BIN)/pip install -q -e '.[test]'
+
+install-examples: $(BIN)/python
+	$(BIN)/pip install -q -e '.[examples]'
+
+test: install-test
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests
+
+demo: install-examples
+	$(BIN)/python examples/mnist_cnn.py
+
+bench: install-test
+	$(BIN)/python bench/run.py
