@@ -1,0 +1,257 @@
+"""Benchmark workloads, each written once against a PyTorch-shaped module `torch`.
+
+A workload is a pair of functions:
+
+    data(rng)          -> dict of NumPy arrays (seeded, so every library sees identical inputs)
+    build(torch, data) -> step(), a callable running one full training step
+
+`build` receives either the real `torch` or `retrograd` and uses only PyTorch's public API,
+so the same source runs under both. A step is forward, loss, backward, optimizer step and
+zero_grad (op_overhead and matmul_big have no optimizer: they clear the leaves' .grad).
+"""
+import math
+
+import numpy as np
+
+
+def _seed(torch):
+    """Seed parameter init where the library offers it; timings do not depend on the values."""
+    seed = getattr(torch, "manual_seed", None)
+    if seed is not None:
+        seed(0)
+
+
+# --- op_overhead: 200 tiny elementwise ops, dominated by per-op cost ---------------------------
+
+def op_overhead_data(rng):
+    return {"x": rng.standard_normal(16).astype(np.float32)}
+
+
+def op_overhead_build(torch, data):
+    x = torch.tensor(data["x"], requires_grad=True)
+
+    def step():
+        y = x
+        for _ in range(25):  # 8 ops per round, each keeps |y| bounded: 200 ops in all
+            y = torch.sin(y * 0.9)
+            y = torch.tanh(y + 0.1)
+            y = torch.exp(y) * 0.5
+            y = torch.cos(y - 0.5)
+        y.sum().backward()
+        x.grad = None
+
+    return step
+
+
+# --- mlp: 784-512-512-10, ReLU, batch 128, SGD with momentum ------------------------------------
+
+def mlp_data(rng):
+    return {"x": rng.standard_normal((128, 784), dtype=np.float32),
+            "y": rng.integers(0, 10, size=128, dtype=np.int64)}
+
+
+def mlp_build(torch, data):
+    nn, F = torch.nn, torch.nn.functional
+    _seed(torch)
+    model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(),
+                          nn.Linear(512, 10))
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    x, y = torch.from_numpy(data["x"]), torch.from_numpy(data["y"])
+
+    def step():
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        opt.zero_grad()
+
+    return step
+
+
+# --- cnn: two conv/relu/maxpool stages and two linear layers, batch 64 of 1x28x28 --------------
+
+def cnn_data(rng):
+    return {"x": rng.standard_normal((64, 1, 28, 28), dtype=np.float32),
+            "y": rng.integers(0, 10, size=64, dtype=np.int64)}
+
+
+def cnn_build(torch, data):
+    nn, F = torch.nn, torch.nn.functional
+
+    class CNN(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = nn.Conv2d(1, 16, 5, padding=2)   # 16 x 28 x 28, pooled to 14 x 14
+            self.conv2 = nn.Conv2d(16, 32, 5)             # 32 x 10 x 10, pooled to 5 x 5
+            self.fc1 = nn.Linear(32 * 5 * 5, 128)
+            self.fc2 = nn.Linear(128, 10)
+
+        def forward(self, x):
+            x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+            x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+            return self.fc2(self.fc1(torch.flatten(x, 1)))
+
+    _seed(torch)
+    model = CNN()
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    x, y = torch.from_numpy(data["x"]), torch.from_numpy(data["y"])
+
+    def step():
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        opt.zero_grad()
+
+    return step
+
+
+# --- gpt: char-level decoder-only transformer, two attention variants ---------------------------
+
+VOCAB, BLOCK, LAYERS, HEADS, D_MODEL, BATCH = 65, 64, 4, 4, 128, 16
+
+
+def gpt_data(rng):
+    seq = rng.integers(0, VOCAB, size=(BATCH, BLOCK + 1), dtype=np.int64)
+    return {"idx": np.ascontiguousarray(seq[:, :-1]), "targets": np.ascontiguousarray(seq[:, 1:])}
+
+
+def gpt_model(torch, sdpa):
+    """A GPT in plain PyTorch style; `sdpa` picks fused attention over matmul+mask+softmax."""
+    nn, F = torch.nn, torch.nn.functional
+
+    class CausalSelfAttention(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.qkv = nn.Linear(D_MODEL, 3 * D_MODEL)
+            self.proj = nn.Linear(D_MODEL, D_MODEL)
+            self.register_buffer("mask", torch.tril(torch.ones(BLOCK, BLOCK)).view(1, 1, BLOCK, BLOCK))
+
+        def forward(self, x):
+            B, T, C = x.shape
+            q, k, v = self.qkv(x).split(C, dim=2)
+            q, k, v = (t.view(B, T, HEADS, C // HEADS).transpose(1, 2) for t in (q, k, v))
+            if sdpa:
+                y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+            else:
+                att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(k.size(-1)))
+                att = att.masked_fill(self.mask[:, :, :T, :T] == 0, float("-inf"))
+                y = F.softmax(att, dim=-1) @ v
+            return self.proj(y.transpose(1, 2).contiguous().view(B, T, C))
+
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.ln1, self.ln2 = nn.LayerNorm(D_MODEL), nn.LayerNorm(D_MODEL)
+            self.attn = CausalSelfAttention()
+            self.mlp = nn.Sequential(nn.Linear(D_MODEL, 4 * D_MODEL), nn.GELU(),
+                                     nn.Linear(4 * D_MODEL, D_MODEL))
+
+        def forward(self, x):
+            x = x + self.attn(self.ln1(x))
+            return x + self.mlp(self.ln2(x))
+
+    class GPT(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.tok_emb = nn.Embedding(VOCAB, D_MODEL)
+            self.pos_emb = nn.Embedding(BLOCK, D_MODEL)
+            self.blocks = nn.ModuleList([Block() for _ in range(LAYERS)])
+            self.ln_f = nn.LayerNorm(D_MODEL)
+            self.head = nn.Linear(D_MODEL, VOCAB, bias=False)
+
+        def forward(self, idx, targets):
+            B, T = idx.shape
+            x = self.tok_emb(idx) + self.pos_emb(torch.arange(T))
+            for block in self.blocks:
+                x = block(x)
+            logits = self.head(self.ln_f(x))
+            return F.cross_entropy(logits.view(B * T, VOCAB), targets.view(B * T))
+
+    return GPT()
+
+
+def _gpt_build(torch, data, sdpa):
+    _seed(torch)
+    model = gpt_model(torch, sdpa)
+    opt = torch.optim.AdamW(model.parameters(), lr=3e-4)
+    idx, targets = torch.from_numpy(data["idx"]), torch.from_numpy(data["targets"])
+
+    def step():
+        loss = model(idx, targets)
+        loss.backward()
+        opt.step()
+        opt.zero_grad()
+
+    return step
+
+
+def gpt_manual_build(torch, data):
+    return _gpt_build(torch, data, sdpa=False)
+
+
+def gpt_sdpa_build(torch, data):
+    return _gpt_build(torch, data, sdpa=True)
+
+
+# --- embedding_sparse: sparse embedding gradients through a mean-pooled bag of ids -------------
+
+def embedding_sparse_data(rng):
+    return {"ids": rng.integers(0, 100_000, size=(256, 20), dtype=np.int64),
+            "y": rng.integers(0, 10, size=256, dtype=np.int64)}
+
+
+def embedding_sparse_build(torch, data):
+    nn, F = torch.nn, torch.nn.functional
+    _seed(torch)
+    emb = nn.Embedding(100_000, 64, sparse=True)
+    head = nn.Linear(64, 10)
+    opt = torch.optim.SGD(list(emb.parameters()) + list(head.parameters()), lr=0.1)
+    ids, y = torch.from_numpy(data["ids"]), torch.from_numpy(data["y"])
+
+    def step():
+        loss = F.cross_entropy(head(emb(ids).mean(dim=1)), y)
+        loss.backward()
+        opt.step()
+        opt.zero_grad()
+
+    return step
+
+
+# --- matmul_big: three chained 1024x1024 matmuls, forward and backward ---------------------------
+
+def matmul_big_data(rng):
+    scale = np.float32(1 / math.sqrt(1024))  # keeps the chained product's entries near unit size
+    return {name: (rng.standard_normal((1024, 1024), dtype=np.float32) * scale)
+            for name in ("x", "w1", "w2", "w3")}
+
+
+def matmul_big_build(torch, data):
+    x = torch.from_numpy(data["x"])
+    ws = [torch.tensor(data[name], requires_grad=True) for name in ("w1", "w2", "w3")]
+
+    def step():
+        (x @ ws[0] @ ws[1] @ ws[2]).sum().backward()
+        for w in ws:
+            w.grad = None
+
+    return step
+
+
+WORKLOADS = {
+    "op_overhead": (op_overhead_data, op_overhead_build),
+    "mlp": (mlp_data, mlp_build),
+    "cnn": (cnn_data, cnn_build),
+    "gpt_manual": (gpt_data, gpt_manual_build),
+    "gpt_sdpa": (gpt_data, gpt_sdpa_build),
+    "embedding_sparse": (embedding_sparse_data, embedding_sparse_build),
+    "matmul_big": (matmul_big_data, matmul_big_build),
+}
+
+
+def make_data(name, seed=0):
+    """The workload's inputs as NumPy arrays, identical for every library."""
+    return WORKLOADS[name][0](np.random.default_rng(seed))
+
+
+def build(name, torch, data):
+    """One training step of workload `name` under library `torch`, ready to call."""
+    return WORKLOADS[name][1](torch, data)
