@@ -8,7 +8,7 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-.PHONY: test demo install-test install-examples bench
+.PHONY: test demo install-test install-examples install-bench bench
 install-test: $(BIN)/python
 	$(BIN)/pip install -q -e '.[test]'
 
@@ -21,5 +21,10 @@ test: install-test
 demo: install-examples
 	$(BIN)/python examples/mnist_cnn.py
 
-bench: install-test
-	$(BIN)/python bench/run.py
+install-bench: $(BIN)/python
+	$(BIN)/pip install -q -e '.[bench]'
+
+# Compares against torch when it is installed (pip install torch==2.13.0); options via
+# BENCH_ARGS, e.g. make bench BENCH_ARGS=--quick
+bench: install-bench
+	$(BIN)/python bench/run.py $(BENCH_ARGS)

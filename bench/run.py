@@ -13,6 +13,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -63,15 +64,19 @@ def parse_args(argv=None):
 def run_worker(job, threads, timeout, wrap=()):
     """Run one worker job; returns its result dict, or {"error": ...} if it crashed or hung."""
     cmd = [*wrap, sys.executable, WORKER, json.dumps(job)]
-    try:
-        proc = subprocess.run(cmd, env=thread_env(threads), cwd=REPO, capture_output=True,
-                              text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return {"error": f"timed out after {timeout:.0f} s"}
-    for line in reversed(proc.stdout.splitlines()):
+    # its own process group, so that a timeout also ends what a wrapper (py-spy) started
+    with subprocess.Popen(cmd, env=thread_env(threads), cwd=REPO, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, start_new_session=True) as proc:
+        try:
+            stdout, stderr = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            return {"error": f"timed out after {timeout:.0f} s"}
+    for line in reversed(stdout.splitlines()):
         if line.startswith("RESULT "):
             return json.loads(line[len("RESULT "):])
-    tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+    tail = (stderr.strip().splitlines() or ["no output"])[-1]
     return {"error": f"worker failed (exit {proc.returncode}): {tail[:150]}"}
 
 
