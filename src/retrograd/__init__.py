@@ -1,2 +1,60 @@
-"""retrograd: reverse-mode automatic differentiation over a dynamic graph, with PyTorch's API."""
+"""retrograd: reverse-mode automatic differentiation over a dynamic graph, with PyTorch's API.
+
+``import retrograd as torch`` runs common PyTorch code. This module only re-exports.
+"""
 __version__ = "0.1.0"
+
+from ._dtype import (dtype, float16, half, float32, float, float64, double, uint8, int8, int16, short,
+                     int32, int, int64, long, bool, get_default_dtype, set_default_dtype, promote_types,
+                     result_type)
+from ._device import device
+from ._size import Size
+from ._tensor import Tensor
+from . import _tensor_methods  # noqa: F401  (binds Tensor methods)
+from ._creation import (tensor, as_tensor, from_numpy, zeros, ones, empty, full, zeros_like, ones_like,
+                        empty_like, full_like, arange, linspace, logspace, eye, rand, randn, randint,
+                        randperm, rand_like, randn_like, randint_like, normal, bernoulli, multinomial,
+                        manual_seed, seed, initial_seed, get_rng_state, set_rng_state, Generator,
+                        default_generator)
+from .autograd.grad_mode import (no_grad, enable_grad, set_grad_enabled, is_grad_enabled, inference_mode,
+                                 is_inference_mode_enabled)
+from .ops.elementwise import (add, sub, subtract, rsub, mul, multiply, div, divide, true_divide,
+                              floor_divide, remainder, fmod, pow, float_power, neg, negative, abs, absolute,
+                              sign, sgn, exp, exp2, log, log2, log10, log1p, expm1, sqrt, rsqrt, square,
+                              sin, cos, tan, asin, acos, atan, arcsin, arccos, arctan, atan2, arctan2, sinh,
+                              cosh, tanh, sigmoid, relu, reciprocal, floor, ceil, trunc, fix, round, frac,
+                              clamp, clip, clamp_min, clamp_max, maximum, minimum, fmax, fmin, where, lerp,
+                              addcmul, addcdiv, hypot, xlogy, nan_to_num, eq, ne, lt, le, gt, ge, less,
+                              less_equal, greater, greater_equal, not_equal, logical_and, logical_or,
+                              logical_xor, logical_not, bitwise_and, bitwise_or, bitwise_xor, bitwise_not,
+                              isnan, isinf, isfinite, isposinf, isneginf, isclose, allclose, equal)
+from .ops.reduction import (sum, nansum, mean, nanmean, prod, amax, amin, aminmax, max, min, argmax, argmin,
+                            var, std, var_mean, std_mean, logsumexp, norm, all, any, count_nonzero,
+                            return_types)
+from .ops.shape import (reshape, view_as_dtype, flatten, unflatten, ravel, squeeze, unsqueeze, permute,
+                        transpose, swapaxes, swapdims, t, movedim, moveaxis, broadcast_to, broadcast_shapes,
+                        broadcast_tensors, cat, concat, concatenate, stack, hstack, vstack, narrow, select,
+                        split, tensor_split, chunk, unbind, flip, fliplr, flipud, roll, repeat_interleave,
+                        tile, clone)
+from .ops.indexing import gather, scatter_add, index_select, nonzero, index_put
+from .ops.linalg import matmul, mm, bmm, mv, dot, inner, outer, ger, addmm, baddbmm, addmv
+from . import autograd
+
+is_tensor = lambda obj: isinstance(obj, Tensor)  # noqa: E731
+
+
+def numel(input):
+    return input.numel()
+
+
+def is_floating_point(input):
+    return input.is_floating_point()
+
+
+def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None,
+                     sci_mode=None):
+    """Accepted for compatibility; printing follows PyTorch's default style."""
+
+
+def is_storage(obj):
+    return False

@@ -1,0 +1,354 @@
+"""Tensor factories and random number generation.
+
+Every factory takes ``dtype=``, ``device=`` and ``requires_grad=`` as in PyTorch. Random
+numbers come from a NumPy ``Generator`` seeded by ``manual_seed`` (one global default, plus
+``Generator`` objects for code that wants its own stream); on cuda they are drawn on the host
+and copied, so a seed gives the same numbers on every device.
+"""
+import builtins
+import math
+
+import numpy as np
+
+from . import _dtype
+from ._device import to_device
+from ._tensor import Tensor
+from .backend import to_device_array, xp_for
+
+
+def _array_from(data, dtype, device):
+    """Build an array from Python data, NumPy arrays or Tensors, inferring dtype like PyTorch."""
+    if isinstance(data, Tensor):
+        arr = data._data
+    elif isinstance(data, (list, tuple)) and _contains_tensor(data):
+        arr = np.array(_tolist_deep(data))
+    else:
+        arr = data
+    if dtype is None:
+        if isinstance(arr, (np.ndarray, np.generic)) or hasattr(arr, "__cuda_array_interface__"):
+            arr = arr if hasattr(arr, "dtype") else np.asarray(arr)
+            if arr.dtype not in _dtype._FROM_NP:
+                arr = np.asarray(arr).astype(_infer_np(arr))
+        else:
+            arr = np.asarray(arr)
+            if arr.dtype.kind == "f":
+                arr = arr.astype(_dtype.get_default_dtype().np)
+            elif arr.dtype.kind in "iu":
+                arr = arr.astype(np.int64)
+            elif arr.dtype.kind == "O" or arr.dtype.kind not in "b":
+                raise TypeError(f"can't convert data of type {type(data).__name__} "
+                                f"(NumPy dtype {arr.dtype}) to a tensor")
+    else:
+        npd = _dtype.to_np(dtype)
+        if hasattr(arr, "astype") and not isinstance(arr, (list, tuple)):
+            arr = arr.astype(npd, copy=False)
+        else:
+            arr = np.asarray(arr, dtype=npd)
+    dev = to_device(device)
+    return to_device_array(arr, dev)
+
+
+def _infer_np(arr):
+    k = arr.dtype.kind
+    if k == "f":
+        return np.float64
+    if k in "iu":
+        return np.int64
+    if k == "b":
+        return np.bool_
+    raise TypeError(f"can't convert NumPy array of dtype {arr.dtype} to a tensor")
+
+
+def _contains_tensor(seq):
+    for v in seq:
+        if isinstance(v, Tensor):
+            return True
+        if isinstance(v, (list, tuple)) and _contains_tensor(v):
+            return True
+    return False
+
+
+def _tolist_deep(seq):
+    return [v.tolist() if isinstance(v, Tensor) else _tolist_deep(v) if isinstance(v, (list, tuple))
+            else v for v in seq]
+
+
+def _finish(arr, requires_grad):
+    t = Tensor._make(arr, None, False)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
+    """A new leaf tensor holding a copy of ``data``."""
+    arr = _array_from(data, dtype, device)
+    if isinstance(data, Tensor) or arr is data or (isinstance(data, np.ndarray) and np.may_share_memory(arr, data)):
+        arr = arr.copy()
+    return _finish(arr, requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None):
+    """Like ``tensor`` but shares memory with a NumPy array or Tensor when dtype and device allow."""
+    if isinstance(data, Tensor):
+        if (dtype is None or _dtype.to_dtype(dtype) == data.dtype) and (device is None or to_device(device) == data.device):
+            return data
+        return data.to(dtype=dtype, device=device)
+    return _finish(_array_from(data, dtype, device), False)
+
+
+def from_numpy(ndarray):
+    """A tensor sharing memory with ``ndarray`` (writes through either are seen by both)."""
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
+    _dtype.from_np(ndarray.dtype)
+    return Tensor._make(ndarray, None, False)
+
+
+def _size(size):
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    for s in size:
+        if not isinstance(s, (int, np.integer)) or isinstance(s, bool):
+            raise TypeError(f"size must be a sequence of ints, got {size!r}")
+        if s < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(size)}")
+    return tuple(int(s) for s in size)
+
+
+def _np_dtype(dtype):
+    return (_dtype.get_default_dtype() if dtype is None else _dtype.to_dtype(dtype)).np
+
+
+def _fill(fn, size, dtype, device, requires_grad):
+    xp = xp_for(to_device(device))
+    return _finish(fn(xp, _size(size), _np_dtype(dtype)), requires_grad)
+
+
+def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    return _fill(lambda xp, s, d: xp.zeros(s, d), size, dtype, device, requires_grad)
+
+
+def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    return _fill(lambda xp, s, d: xp.ones(s, d), size, dtype, device, requires_grad)
+
+
+def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+    return _fill(lambda xp, s, d: xp.empty(s, d), size, dtype, device, requires_grad)
+
+
+def full(size, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False):
+    if dtype is None:
+        dtype = (_dtype.bool if isinstance(fill_value, bool) else _dtype.int64
+                 if isinstance(fill_value, int) else _dtype.get_default_dtype())
+    return _fill(lambda xp, s, d: xp.full(s, fill_value, d), (size,) if isinstance(size, int) else tuple(size),
+                 dtype, device, requires_grad)
+
+
+def _like(t, dtype, device):
+    return (t.dtype if dtype is None else dtype), (t.device if device is None else device)
+
+
+def zeros_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+    d, dev = _like(input, dtype, device)
+    return zeros(input._data.shape, dtype=d, device=dev, requires_grad=requires_grad)
+
+
+def ones_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+    d, dev = _like(input, dtype, device)
+    return ones(input._data.shape, dtype=d, device=dev, requires_grad=requires_grad)
+
+
+def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+    d, dev = _like(input, dtype, device)
+    return empty(input._data.shape, dtype=d, device=dev, requires_grad=requires_grad)
+
+
+def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,
+              memory_format=None):
+    d, dev = _like(input, dtype, device)
+    return full(input._data.shape, fill_value, dtype=d, device=dev, requires_grad=requires_grad)
+
+
+def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
+           requires_grad=False):
+    if end is None:
+        start, end = 0, start
+    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    if step == 0:
+        raise RuntimeError("arange: step must be nonzero")
+    if dtype is None:
+        dtype = _dtype.int64 if all(isinstance(v, (int, np.integer)) for v in vals) else _dtype.get_default_dtype()
+    npd = _dtype.to_np(dtype)
+    n = builtins.max(0, math.ceil((vals[1] - vals[0]) / vals[2]))
+    xp = xp_for(to_device(device))
+    arr = (vals[0] + vals[2] * xp.arange(n, dtype=np.float64)).astype(npd) if npd.kind == "f" else \
+        xp.arange(vals[0], vals[1], vals[2]).astype(npd)
+    return _finish(arr, requires_grad)
+
+
+def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    xp = xp_for(to_device(device))
+    return _finish(xp.linspace(start, end, steps).astype(_np_dtype(dtype)), requires_grad)
+
+
+def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
+    xp = xp_for(to_device(device))
+    return _finish(xp.logspace(start, end, steps, base=base).astype(_np_dtype(dtype)), requires_grad)
+
+
+def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    xp = xp_for(to_device(device))
+    return _finish(xp.eye(n, m, dtype=_np_dtype(dtype)), requires_grad)
+
+
+# ----------------------------------------------------------------------------- random numbers
+class Generator:
+    """A random stream (``retrograd.Generator().manual_seed(0)``), backed by NumPy's PCG64."""
+
+    def __init__(self, device="cpu"):
+        self.device = to_device(device)
+        self._seed = 67280421310721
+        self._rng = np.random.default_rng(self._seed)
+
+    def manual_seed(self, seed):
+        self._seed = int(seed)
+        self._rng = np.random.default_rng(self._seed)
+        return self
+
+    def seed(self):
+        s = int(np.random.SeedSequence().entropy % (2 ** 63))
+        self.manual_seed(s)
+        return s
+
+    def initial_seed(self):
+        return self._seed
+
+    def get_state(self):
+        from ._creation import tensor as _t
+        import json
+        state = json.dumps(self._rng.bit_generator.state)
+        return _t(np.frombuffer(state.encode(), dtype=np.uint8).copy())
+
+    def set_state(self, state):
+        import json
+        self._rng.bit_generator.state = json.loads(bytes(np.asarray(state._data, dtype=np.uint8)).decode())
+        return self
+
+
+default_generator = Generator()
+
+
+def manual_seed(seed):
+    """Seed the default generator; returns it, as PyTorch does."""
+    return default_generator.manual_seed(seed)
+
+
+def seed():
+    return default_generator.seed()
+
+
+def initial_seed():
+    return default_generator.initial_seed()
+
+
+def get_rng_state():
+    return default_generator.get_state()
+
+
+def set_rng_state(state):
+    default_generator.set_state(state)
+
+
+def _rng(generator):
+    return (generator or default_generator)._rng
+
+
+def _random(draw, size, generator, dtype, device, requires_grad):
+    size = _size(size)
+    npd = _np_dtype(dtype)
+    arr = draw(_rng(generator), size).astype(npd, copy=False)
+    return _finish(to_device_array(arr, to_device(device)), requires_grad)
+
+
+def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    """Uniform samples on [0, 1)."""
+    return _random(lambda r, s: r.random(s, dtype=np.float64), size, generator, dtype, device, requires_grad)
+
+
+def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    """Standard normal samples."""
+    return _random(lambda r, s: r.standard_normal(s), size, generator, dtype, device, requires_grad)
+
+
+def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None,
+            device=None, requires_grad=False):
+    """Integers uniform on [low, high); int64 unless ``dtype`` says otherwise."""
+    if size is None:
+        low, high, size = 0, low, high
+    if high is None:
+        low, high = 0, low
+    arr = _rng(generator).integers(low, high, _size((size,) if isinstance(size, int) else tuple(size)))
+    npd = np.int64 if dtype is None else _dtype.to_np(dtype)
+    return _finish(to_device_array(arr.astype(npd), to_device(device)), requires_grad)
+
+
+def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    arr = _rng(generator).permutation(n).astype(np.int64 if dtype is None else _dtype.to_np(dtype))
+    return _finish(to_device_array(arr, to_device(device)), requires_grad)
+
+
+def rand_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+    d, dev = _like(input, dtype, device)
+    return rand(input._data.shape, dtype=d, device=dev, requires_grad=requires_grad)
+
+
+def randn_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+    d, dev = _like(input, dtype, device)
+    return randn(input._data.shape, dtype=d, device=dev, requires_grad=requires_grad)
+
+
+def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=None, requires_grad=False,
+                 memory_format=None):
+    if high is None:
+        low, high = 0, low
+    d, dev = _like(input, dtype, device)
+    return randint(low, high, input._data.shape, dtype=d, device=dev, requires_grad=requires_grad)
+
+
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None,
+           device=None, requires_grad=False):
+    """Normal samples with the given mean and std (floats, or tensors broadcast together)."""
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        m = mean._data if isinstance(mean, Tensor) else mean
+        s = std._data if isinstance(std, Tensor) else std
+        shape = np.broadcast_shapes(np.shape(m), np.shape(s))
+        ref = mean if isinstance(mean, Tensor) else std
+        arr = (_rng(generator).standard_normal(shape) * np.asarray(s) + np.asarray(m)).astype(ref._data.dtype)
+        return _finish(to_device_array(arr, ref.device), requires_grad)
+    return _random(lambda r, s: r.normal(mean, std, s), size, generator, dtype, device, requires_grad)
+
+
+def bernoulli(input, p=None, *, generator=None, out=None):
+    """Samples of 0/1 with probabilities ``input`` (or the scalar ``p``), same dtype as ``input``."""
+    probs = np.asarray(input._data if p is None else p)
+    arr = (_rng(generator).random(input._data.shape) < probs).astype(input._data.dtype)
+    return _finish(to_device_array(arr, input.device), False)
+
+
+def multinomial(input, num_samples, replacement=False, *, generator=None, out=None):
+    """Draw category indices with probabilities proportional to the rows of ``input``."""
+    probs = np.asarray(input.detach().numpy(force=True), dtype=np.float64)
+    rows = probs.reshape(-1, probs.shape[-1])
+    rng = _rng(generator)
+    out_rows = []
+    for row in rows:
+        if (row < 0).any() or not np.isfinite(row).all() or row.sum() <= 0:
+            raise RuntimeError("multinomial: probability tensor contains either `inf`, `nan` or "
+                               "element < 0, or sums to zero")
+        if not replacement and num_samples > (row > 0).sum():
+            raise RuntimeError("multinomial: cannot sample n_sample > prob_dist.size(-1) samples "
+                               "without replacement")
+        out_rows.append(rng.choice(len(row), size=num_samples, replace=replacement, p=row / row.sum()))
+    arr = np.stack(out_rows).reshape(probs.shape[:-1] + (num_samples,)).astype(np.int64)
+    return _finish(to_device_array(arr, input.device), False)

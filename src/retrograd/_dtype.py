@@ -1,0 +1,139 @@
+"""dtype objects and PyTorch's type-promotion rules.
+
+A ``dtype`` wraps a NumPy dtype. Promotion follows PyTorch: operands are ranked
+dimensioned tensors > zero-dim tensors > Python scalars, and a lower-ranked operand only
+changes the result when it is of a higher *category* (bool < integer < floating). A Python
+float meeting an integer tensor gives the default float dtype (float32), not float64.
+"""
+import builtins
+
+import numpy as np
+
+
+class dtype:
+    __slots__ = ("name", "np", "is_floating_point", "is_signed", "itemsize", "_category")
+
+    def __init__(self, name, np_dtype, category):
+        self.name = name
+        self.np = np.dtype(np_dtype)
+        self.is_floating_point = category == 2
+        self.is_signed = self.np.kind in "fi"
+        self.itemsize = self.np.itemsize
+        self._category = category  # 0 bool, 1 integer, 2 floating
+
+    @property
+    def is_complex(self):
+        return False
+
+    def __repr__(self):
+        return f"retrograd.{self.name}"
+
+    def __reduce__(self):
+        return (_by_name, (self.name,))
+
+
+float16 = half = dtype("float16", np.float16, 2)
+float32 = float = dtype("float32", np.float32, 2)
+float64 = double = dtype("float64", np.float64, 2)
+uint8 = dtype("uint8", np.uint8, 1)
+int8 = dtype("int8", np.int8, 1)
+int16 = short = dtype("int16", np.int16, 1)
+int32 = int = dtype("int32", np.int32, 1)
+int64 = long = dtype("int64", np.int64, 1)
+bool = dtype("bool", np.bool_, 0)
+
+ALL = (float16, float32, float64, uint8, int8, int16, int32, int64, bool)
+_FROM_NP = {d.np: d for d in ALL}
+_NAMES = {d.name: d for d in ALL}
+
+
+def _by_name(name):
+    return _NAMES[name]
+
+
+class _Defaults:
+    float_dtype = float32
+
+
+_defaults = _Defaults()
+
+
+def get_default_dtype():
+    return _defaults.float_dtype
+
+
+def set_default_dtype(d):
+    d = to_dtype(d)
+    if not d.is_floating_point:
+        raise TypeError(f"only floating-point types are supported as the default type, got {d}")
+    _defaults.float_dtype = d
+
+
+def from_np(np_dtype):
+    """The retrograd dtype of a NumPy dtype (TypeError for unsupported ones such as complex)."""
+    try:
+        return _FROM_NP[np_dtype]
+    except KeyError:
+        d = np.dtype(np_dtype)
+        if d in _FROM_NP:
+            return _FROM_NP[d]
+        raise TypeError(f"retrograd does not support NumPy dtype {d}") from None
+
+
+def to_dtype(d):
+    """Accept a retrograd dtype, a NumPy dtype/type, a name, or Python's float/int/bool (as PyTorch does)."""
+    if type(d) is dtype:
+        return d
+    if d is builtins.float:
+        return float64
+    if d is builtins.int:
+        return int64
+    if d is builtins.bool:
+        return bool
+    if isinstance(d, str) and d in _NAMES:
+        return _NAMES[d]
+    return from_np(np.dtype(d))
+
+
+def to_np(d):
+    return to_dtype(d).np
+
+
+def promote_types(a, b):
+    """Smallest dtype to which both ``a`` and ``b`` can be cast (PyTorch's promote_types)."""
+    return from_np(np.promote_types(to_np(a), to_np(b)))
+
+
+def _scalar_category(v):
+    if isinstance(v, builtins.bool):
+        return 0
+    if isinstance(v, builtins.int):
+        return 1
+    return 2
+
+
+def _category_default(cat):
+    return (bool, int64, _defaults.float_dtype)[cat]
+
+
+def result_type(*operands):
+    """PyTorch's result dtype for an op over Tensors and Python scalars."""
+    from ._tensor import Tensor
+
+    dim_d = zero_d = None
+    scalar_cat = -1
+    for o in operands:
+        if isinstance(o, Tensor):
+            d = _FROM_NP[o._data.dtype]
+            if o._data.ndim:
+                dim_d = d if dim_d is None else promote_types(dim_d, d)
+            else:
+                zero_d = d if zero_d is None else promote_types(zero_d, d)
+        elif o is not None:
+            scalar_cat = builtins.max(scalar_cat, _scalar_category(o))
+    result = dim_d
+    if zero_d is not None and (result is None or zero_d._category > result._category):
+        result = zero_d
+    if scalar_cat >= 0 and (result is None or scalar_cat > result._category):
+        result = _category_default(scalar_cat)
+    return result

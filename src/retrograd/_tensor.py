@@ -1,0 +1,370 @@
+"""Tensor: an array with the autograd state around it.
+
+State kept on each tensor (``__slots__``):
+  _data       the array (numpy.ndarray, or cupy.ndarray on cuda)
+  grad_fn     the node that made it (None for leaves)
+  _rg         requires_grad (True for leaves that require grad and for every non-leaf with a grad_fn)
+  _grad       accumulated gradient (leaves, and non-leaves that retain_grad)
+  _out_nr     which output of ``grad_fn`` this tensor is
+  _vc         version counter, shared with views (made on first use)
+  _base       the tensor this one is a view of, or None
+  _grad_acc   a leaf's AccumulateGrad node (made on first use; it holds the leaf weakly)
+  _retains    whether a non-leaf keeps its .grad
+
+Methods and operators are bound to ops at the bottom of ``_tensor_methods.py``, from one
+explicit list.
+"""
+import warnings
+
+import numpy as np
+
+from . import _dtype
+from .autograd.grad_mode import _state
+from .autograd.graph import AccumulateGrad, VersionCounter
+from .backend import device_of, to_numpy
+
+_new = object.__new__
+_np_generic = np.generic
+
+
+class Tensor:
+    __slots__ = ("_data", "grad_fn", "_rg", "_grad", "_out_nr", "_vc", "_base", "_grad_acc",
+                 "_retains", "__weakref__", "__dict__")
+
+    # Keep NumPy from treating a Tensor as a sequence and from taking over binary operators.
+    __array_priority__ = 1000
+    __array_ufunc__ = None
+
+    def __new__(cls, *args, **kwargs):
+        return _new(cls)
+
+    def __init__(self, *args, device=None, dtype=None):
+        # Legacy constructor: Tensor([1., 2.]) or Tensor(2, 3) (uninitialised float tensor).
+        from ._creation import _array_from
+        if len(args) == 1 and not isinstance(args[0], int):
+            data = _array_from(args[0], dtype or _dtype.get_default_dtype(), device)
+        else:
+            shape = tuple(args)
+            data = np.empty(shape, dtype=(dtype and _dtype.to_np(dtype)) or _dtype.get_default_dtype().np)
+        _init(self, data, None, False)
+
+    @classmethod
+    def _make(cls, data, grad_fn, requires_grad):
+        if isinstance(data, _np_generic):  # NumPy returns scalars from 0-d arithmetic
+            data = np.asarray(data)
+        t = _new(cls)
+        t._data = data
+        t.grad_fn = grad_fn
+        t._rg = requires_grad
+        t._grad = None
+        t._out_nr = 0
+        t._vc = None
+        t._base = None
+        t._grad_acc = None
+        t._retains = False
+        return t
+
+    # ----------------------------------------------------------------- metadata
+    @property
+    def shape(self):
+        from ._size import Size
+        return Size(self._data.shape)
+
+    def size(self, dim=None):
+        if dim is None:
+            return self.shape
+        return self._data.shape[_wrap_dim(dim, self._data.ndim, "size")]
+
+    def dim(self):
+        return self._data.ndim
+
+    ndimension = dim
+
+    @property
+    def ndim(self):
+        return self._data.ndim
+
+    def numel(self):
+        return self._data.size
+
+    nelement = numel
+
+    @property
+    def dtype(self):
+        return _dtype.from_np(self._data.dtype)
+
+    @property
+    def device(self):
+        return device_of(self._data)
+
+    @property
+    def is_cuda(self):
+        return self.device.type == "cuda"
+
+    @property
+    def is_cpu(self):
+        return self.device.type == "cpu"
+
+    def is_floating_point(self):
+        return self._data.dtype.kind == "f"
+
+    @property
+    def is_sparse(self):
+        return False
+
+    def element_size(self):
+        return self._data.itemsize
+
+    def stride(self, dim=None):
+        strides = tuple(s // self._data.itemsize for s in self._data.strides)
+        return strides if dim is None else strides[_wrap_dim(dim, self._data.ndim, "stride")]
+
+    def is_contiguous(self, memory_format=None):
+        return self._data.flags.c_contiguous
+
+    def data_ptr(self):
+        d = self._data
+        return d.__array_interface__["data"][0] if type(d) is np.ndarray else d.data.ptr
+
+    def __len__(self):
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    # ----------------------------------------------------------------- autograd state
+    @property
+    def requires_grad(self):
+        return self._rg
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        self.requires_grad_(value)
+
+    def requires_grad_(self, requires_grad=True):
+        requires_grad = bool(requires_grad)
+        if self.grad_fn is not None:
+            if not requires_grad:
+                raise RuntimeError(
+                    "you can only change requires_grad flags of leaf variables. If you want to use a "
+                    "computed variable in a subgraph that doesn't require differentiation use "
+                    "var_no_grad = var.detach().")
+            return self
+        if requires_grad and self._data.dtype.kind not in "fc":
+            raise RuntimeError(
+                f"only Tensors of floating point dtype can require gradients, got a tensor of dtype "
+                f"{self.dtype} and shape {list(self._data.shape)}")
+        self._rg = requires_grad
+        return self
+
+    @property
+    def is_leaf(self):
+        return self.grad_fn is None
+
+    @property
+    def grad(self):
+        if self.grad_fn is not None and not self._retains:
+            warnings.warn(
+                "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its "
+                ".grad attribute won't be populated during autograd.backward(). If you indeed want "
+                "the .grad field to be populated for a non-leaf Tensor, use .retain_grad() on the "
+                "non-leaf Tensor.", UserWarning, stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
+                                f"{type(value).__name__}")
+            if value._data.dtype != self._data.dtype:
+                raise RuntimeError(f"assigned grad has data of dtype {value.dtype} but the tensor "
+                                   f"has dtype {self.dtype}")
+            if not getattr(value, "is_sparse", False) and value._data.shape != self._data.shape:
+                raise RuntimeError(f"assigned grad has data of shape {list(value._data.shape)} but "
+                                   f"the tensor has shape {list(self._data.shape)}")
+        self._grad = value
+
+    @property
+    def retains_grad(self):
+        return self._retains
+
+    def retain_grad(self):
+        """Keep ``.grad`` of a non-leaf tensor after backward (a no-op on leaves)."""
+        if self.grad_fn is None:
+            if not self._rg:
+                raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+            return
+        if self._retains:
+            return
+        self._retains = True
+        self.grad_fn._extras().setdefault("retains", {})[self._out_nr] = _weakref(self)
+
+    @property
+    def output_nr(self):
+        return self._out_nr
+
+    def _version_counter(self):
+        vc = self._vc
+        if vc is None:
+            vc = self._vc = VersionCounter()
+        return vc
+
+    @property
+    def _version(self):
+        vc = self._vc
+        return 0 if vc is None else vc.value
+
+    def _grad_accumulator(self):
+        acc = self._grad_acc
+        if acc is None:
+            acc = self._grad_acc = AccumulateGrad(self)
+        return acc
+
+    def detach(self):
+        """A new tensor sharing storage (and version counter) with this one, outside the graph."""
+        t = Tensor._make(self._data, None, False)
+        t._vc = self._version_counter()
+        t._base = self._base if self._base is not None else self
+        return t
+
+    def detach_(self):
+        if self._base is not None and self._base._rg:
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+        self.grad_fn = None
+        self._rg = False
+        return self
+
+    @property
+    def data(self):
+        return self.detach()
+
+    @data.setter
+    def data(self, value):
+        self._data = value._data if isinstance(value, Tensor) else value
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Accumulate d(self)/d(leaf) into the ``.grad`` of the leaves (or of ``inputs``)."""
+        from .autograd import backward
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    def register_hook(self, hook):
+        """``hook(grad)`` runs when this tensor's gradient is computed; it may return a new one."""
+        if not self._rg:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            return self.grad_fn._register_tensor_hook(self._out_nr, hook)
+        return self._grad_accumulator()._register_tensor_hook(0, hook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """``hook(tensor)`` runs after the gradient was accumulated into a leaf's ``.grad``."""
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        if not self._rg:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        from .utils.hooks import RemovableHandle
+        return RemovableHandle(self._grad_accumulator()._hook_list("post_accumulate"), hook)
+
+    # ----------------------------------------------------------------- conversion
+    def item(self):
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to "
+                               f"Scalar (item() needs exactly one element; shape is "
+                               f"{list(self._data.shape)})")
+        return self._data.item()
+
+    def tolist(self):
+        return to_numpy(self._data).tolist()
+
+    def numpy(self, *, force=False):
+        if self._rg and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
+                               "tensor.detach().numpy() instead.")
+        if self.device.type != "cpu":
+            if not force:
+                raise TypeError(f"can't convert {self.device} device type tensor to numpy. Use "
+                                f"Tensor.cpu() to copy the tensor to host memory first.")
+            return to_numpy(self._data)
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        a = to_numpy(self._data)
+        return a if dtype is None else a.astype(dtype, copy=False)
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with {self._data.size} elements is ambiguous")
+        return bool(self._data)
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self._data)
+
+    def __complex__(self):
+        return complex(self.item())
+
+    def __hash__(self):
+        return id(self)
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))
+
+    def __reduce_ex__(self, protocol):
+        raise TypeError("retrograd tensors are not picklable: use retrograd.save(), which writes "
+                        "safetensors, or tensor.numpy()")
+
+    def __deepcopy__(self, memo):
+        if self.grad_fn is not None:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support "
+                               "the deepcopy protocol at the moment")
+        t = type(self)._make(self._data.copy(), None, self._rg)
+        if self._grad is not None:
+            t._grad = self._grad.__deepcopy__(memo)
+        if hasattr(self, "__dict__") and self.__dict__:
+            import copy
+            t.__dict__.update(copy.deepcopy(self.__dict__, memo))
+        memo[id(self)] = t
+        return t
+
+    def __repr__(self):
+        from ._repr import tensor_repr
+        return tensor_repr(self)
+
+    def __format__(self, spec):
+        if self._data.ndim == 0:
+            return self.item().__format__(spec)
+        return object.__format__(self, spec)
+
+
+def _init(t, data, grad_fn, rg):
+    t._data = data
+    t.grad_fn = grad_fn
+    t._rg = rg
+    t._grad = None
+    t._out_nr = 0
+    t._vc = None
+    t._base = None
+    t._grad_acc = None
+    t._retains = False
+
+
+def _weakref(t):
+    import weakref
+    return weakref.ref(t)
+
+
+def _wrap_dim(dim, ndim, op="op"):
+    """Map a possibly negative ``dim`` into ``range(ndim)`` (a 0-d tensor accepts -1 and 0)."""
+    n = ndim if ndim > 0 else 1
+    if not -n <= dim < n:
+        raise IndexError(f"{op}: Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                         f"but got {dim})")
+    return dim % n

@@ -1,0 +1,92 @@
+"""Anomaly detection: record where each node was created, and fail on NaN gradients.
+
+Under ``detect_anomaly()`` every recorded node keeps the user's stack at creation; a backward
+node that returns a NaN gradient raises a RuntimeError naming the node and the forward line
+that created it.
+"""
+import threading
+import traceback
+import os
+
+_PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+class _State(threading.local):
+    enabled = False
+    check_nan = True
+
+
+_state = _State()
+
+
+def is_anomaly_enabled():
+    return _state.enabled
+
+
+def is_anomaly_check_nan_enabled():
+    return _state.check_nan
+
+
+class detect_anomaly:
+    """Context manager and decorator enabling anomaly detection."""
+
+    def __init__(self, check_nan=True):
+        self.check_nan = check_nan
+
+    def __enter__(self):
+        self._prev = (_state.enabled, _state.check_nan)
+        _state.enabled, _state.check_nan = True, self.check_nan
+
+    def __exit__(self, *exc):
+        _state.enabled, _state.check_nan = self._prev
+        return False
+
+    def __call__(self, fn):
+        import functools
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with detect_anomaly(self.check_nan):
+                return fn(*args, **kwargs)
+        return wrapper
+
+
+class set_detect_anomaly:
+    """Set anomaly detection on or off; takes effect at construction, undone on exit."""
+
+    def __init__(self, mode, check_nan=True):
+        self._prev = (_state.enabled, _state.check_nan)
+        _state.enabled, _state.check_nan = bool(mode), check_nan
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        _state.enabled, _state.check_nan = self._prev
+        return False
+
+
+def record_trace(node):
+    """Keep the user's part of the current stack on ``node`` (called only in anomaly mode)."""
+    frames = [f for f in traceback.extract_stack()[:-2] if not f.filename.startswith(_PKG_DIR)]
+    node._extras()["trace"] = frames
+
+
+def forward_trace(node):
+    frames = node._extra.get("trace") if node._extra else None
+    if not frames:
+        return "(no forward trace: the node was created outside detect_anomaly)"
+    return "".join(traceback.format_list(frames[-5:]))
+
+
+def check_grads(node, outs):
+    if not _state.check_nan:
+        return
+    for i, g in enumerate(outs):
+        if g is None:
+            continue
+        xp_data = g._data
+        if xp_data.dtype.kind == "f" and bool((xp_data != xp_data).any()):
+            raise RuntimeError(
+                f"Function '{node.name()}' returned nan values in its {i}th output. The forward "
+                f"call that created this node was:\n{forward_trace(node)}")

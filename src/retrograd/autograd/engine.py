@@ -1,0 +1,284 @@
+"""The backward pass.
+
+``execute`` walks the graph once from the roots to count, for every node, how many edges point
+at it (its dependencies); then runs nodes from a ready queue, newest first (by sequence number,
+as PyTorch does), each as soon as all of its incoming gradients have been summed into its input
+buffer. The walk and the run are loops over explicit stacks and heaps, never recursion, so a
+graph as deep as memory allows works with the default recursion limit.
+
+When ``targets`` are given (``autograd.grad``, or ``backward(inputs=...)``), only the nodes that
+lie on a path to a target run: the others are never counted or executed.
+
+After a node runs, its saved tensors are released unless ``retain_graph``.
+"""
+import heapq
+import itertools
+import os
+import sys
+
+from .grad_mode import _state
+from .graph import AccumulateGrad
+from . import anomaly as _anomaly
+
+_PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_site = [None]
+
+
+def _backward_site():
+    """Where the user called the backward that is running (file:line), for error messages."""
+    return _site[0]
+
+
+def _user_frame_site():
+    f = sys._getframe(2)
+    while f is not None and f.f_code.co_filename.startswith(_PKG_DIR):
+        f = f.f_back
+    return f"at {f.f_code.co_filename}:{f.f_lineno}" if f is not None else None
+
+
+def _collect(roots):
+    """Count dependencies of every node reachable from ``roots``; also return parents."""
+    deps = {}
+    parents = {}
+    seen = set(roots)
+    stack = list(seen)
+    while stack:
+        node = stack.pop()
+        for e in node._next:
+            if e is None:
+                continue
+            child = e[0]
+            deps[child] = deps.get(child, 0) + 1
+            p = parents.get(child)
+            if p is None:
+                parents[child] = [node]
+            else:
+                p.append(node)
+            if child not in seen:
+                seen.add(child)
+                stack.append(child)
+    return deps, parents
+
+
+def _needed(target_nodes, parents):
+    """Nodes from which some target is reachable through at least one edge."""
+    needed = set()
+    stack = list(target_nodes)
+    while stack:
+        for p in parents.get(stack.pop(), ()):
+            if p not in needed:
+                needed.add(p)
+                stack.append(p)
+    return needed
+
+
+def execute(roots, grads, retain_graph, create_graph, targets=None, accumulate=True):
+    """Run backward from ``roots`` (a list of ``(node, output_nr)``) seeded with ``grads``.
+
+    ``targets`` maps ``(node, output_nr)`` to a slot index: the gradient arriving there is
+    captured into the returned list. With ``accumulate=False`` (``autograd.grad``) no leaf
+    ``.grad`` is touched; with ``accumulate=True`` and targets (``backward(inputs=...)``) only the
+    targets' ``.grad`` are; without targets, every leaf's is.
+    """
+    root_nodes = list(dict.fromkeys(n for n, _ in roots))
+    deps, parents = _collect(root_nodes)
+    needed = None
+    captured = None
+    target_nodes = None
+    if targets is not None:
+        captured = [None] * len(targets)
+        target_nodes = {}
+        for (node, nr), slot in targets.items():
+            target_nodes.setdefault(node, []).append((nr, slot))
+        needed = _needed(target_nodes, parents)
+        # Count only edges from needed nodes into needed or target nodes.
+        deps = {}
+        for node in needed:
+            for e in node._next:
+                if e is not None and (e[0] in needed or e[0] in target_nodes):
+                    deps[e[0]] = deps.get(e[0], 0) + 1
+
+    buffers = {}
+    for (node, nr), g in zip(roots, grads):
+        buf = buffers.get(node)
+        if buf is None:
+            buf = buffers[node] = [None] * node.n_outputs
+        buf[nr] = g if buf[nr] is None else buf[nr] + g
+
+    tie = itertools.count()
+    heap = [(-n._seq, next(tie), n) for n in root_nodes if deps.get(n, 0) == 0]
+    heapq.heapify(heap)
+    retain = create_graph if retain_graph is None else retain_graph
+    check_nan = _anomaly._state.enabled
+
+    prev_mode = _state.enabled
+    prev_site = _site[0]
+    _state.enabled = create_graph
+    try:
+        while heap:
+            node = heapq.heappop(heap)[2]
+            buf = buffers.pop(node, None)
+            if buf is None:
+                buf = [None] * node.n_outputs
+            if node._extra is not None:
+                buf = _pre_hooks(node, buf, create_graph)
+            if target_nodes is not None:
+                hits = target_nodes.get(node)
+                if hits is not None:
+                    for nr, slot in hits:
+                        captured[slot] = buf[nr]
+                if node not in needed:
+                    if hits is not None and accumulate and type(node) is AccumulateGrad:
+                        _accumulate(node, buf[0], create_graph)
+                    continue
+            if type(node) is AccumulateGrad:
+                _accumulate(node, buf[0], create_graph)
+                continue
+
+            outs = node._apply(buf, retain)
+            buf = None
+            if len(outs) > 1:
+                outs = _distinct(outs)
+            if node._extra is not None and "hooks" in node._extra:
+                outs = _post_hooks(node, outs, buf)
+            if check_nan:
+                _anomaly.check_grads(node, outs)
+
+            shapes = node._in_shapes
+            dtypes = node._in_dtypes
+            for i, e in enumerate(node._next):
+                if e is None:
+                    continue
+                child = e[0]
+                if needed is not None and child not in needed and child not in target_nodes:
+                    continue
+                g = outs[i]
+                if g is not None:
+                    gd = g._data
+                    if gd.shape != shapes[i]:
+                        g = _sum_to(g, shapes[i], node, i)
+                    if gd.dtype != dtypes[i]:
+                        g = g.to(dtypes[i])
+                    cbuf = buffers.get(child)
+                    if cbuf is None:
+                        cbuf = buffers[child] = [None] * child.n_outputs
+                    nr = e[1]
+                    prev = cbuf[nr]
+                    cbuf[nr] = g if prev is None else prev + g
+                d = deps[child] - 1
+                deps[child] = d
+                if d == 0:
+                    heapq.heappush(heap, (-child._seq, next(tie), child))
+            # drop the engine's own references, so AccumulateGrad can tell a fresh gradient
+            outs = g = gd = None
+    finally:
+        _state.enabled = prev_mode
+        _site[0] = prev_site
+    return captured
+
+
+def _sum_to(g, shape, node, i):
+    """Undo broadcasting: sum ``g`` down to ``shape`` (the one place where this happens)."""
+    from ..ops.reduction import sum_to_shape
+    try:
+        return sum_to_shape(g, shape)
+    except ValueError:
+        raise RuntimeError(
+            f"Function {node.name()} returned an invalid gradient at index {i} - got "
+            f"{list(g._data.shape)} but expected shape compatible with {list(shape)}") from None
+
+
+def _pre_hooks(node, buf, create_graph):
+    extra = node._extra
+    tensor_hooks = extra.get("tensor_hooks")
+    if tensor_hooks:
+        for nr, hooks in tensor_hooks.items():
+            for hook in list(hooks):
+                if buf[nr] is None:
+                    break
+                r = hook(buf[nr])
+                if r is not None:
+                    buf[nr] = r
+    retains = extra.get("retains")
+    if retains:
+        for nr, ref in retains.items():
+            t = ref()
+            g = buf[nr]
+            if t is not None and g is not None:
+                g = g if create_graph else g.detach()
+                t._grad = g.clone() if t._grad is None else t._grad + g
+    pre = extra.get("pre_hooks")
+    if pre:
+        for hook in list(pre):
+            r = hook(tuple(buf))
+            if r is not None:
+                buf = list(r)
+    return buf
+
+
+def _post_hooks(node, outs, buf):
+    for hook in list(node._extra["hooks"]):
+        r = hook(tuple(outs), tuple(buf))
+        if r is not None:
+            outs = tuple(r)
+    return outs
+
+
+def _accumulate(node, g, create_graph):
+    """AccumulateGrad: add ``g`` into the leaf's ``.grad``.
+
+    The first gradient is stored without a copy when nothing else can see its memory (a fresh
+    array referenced only by ``g``); otherwise it is copied, so two leaves never share storage.
+    Later gradients are added in place, or out of place under ``create_graph``.
+    """
+    var = node._variable()
+    if var is None or g is None:
+        return
+    old = var._grad
+    if old is None:
+        if create_graph:
+            var._grad = g
+        elif g.grad_fn is None and g._data.base is None and _unshared(g):
+            var._grad = g
+        else:
+            var._grad = g.detach().clone()
+    elif create_graph or old._rg or getattr(old, "is_sparse", False) or getattr(g, "is_sparse", False):
+        var._grad = old + g
+    else:
+        old._data += g._data
+        old._version_counter().bump()
+    extra = node._extra
+    if extra is not None and "post_accumulate" in extra:
+        for hook in list(extra["post_accumulate"]):
+            hook(var)
+
+
+def _distinct(outs):
+    """Give each input its own Tensor object when a backward returns one object twice (add)."""
+    seen = set()
+    result = []
+    for g in outs:
+        if g is not None:
+            if id(g) in seen:
+                g = _alias(g)
+            seen.add(id(g))
+        result.append(g)
+    return tuple(result)
+
+
+def _alias(g):
+    from .._tensor import Tensor
+    a = Tensor._make(g._data, g.grad_fn, g._rg)
+    a._out_nr = g._out_nr
+    if g.grad_fn is None and g._rg:
+        a._grad_acc = g._grad_accumulator()  # a leaf's alias feeds the same accumulator
+    return a
+
+
+# A gradient that reaches _accumulate fresh is referenced only by the engine's input buffer,
+# _accumulate's and _unshared's parameters and getrefcount's argument; its array only by it.
+_FRESH_TENSOR_REFS = 4
+
+
+def _unshared(g):
+    return sys.getrefcount(g._data) <= 2 and sys.getrefcount(g) <= _FRESH_TENSOR_REFS

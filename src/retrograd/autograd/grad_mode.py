@@ -1,0 +1,115 @@
+"""Grad modes: whether ops record graph nodes. Thread-local, as in PyTorch.
+
+Each mode object works as a context manager and as a decorator. A new thread starts with
+grad enabled and inference mode off.
+"""
+import functools
+import threading
+
+
+class _State(threading.local):
+    # Class attributes are the per-thread defaults.
+    enabled = True
+    inference = False
+
+
+_state = _State()
+
+
+def is_grad_enabled():
+    return _state.enabled
+
+
+def is_inference_mode_enabled():
+    return _state.inference
+
+
+class _Mode:
+    """Base of the grad-mode context managers; subclasses set ``_enter`` and ``_exit``."""
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with self.__class__(*self._args()):
+                return fn(*args, **kwargs)
+        return wrapper
+
+    def _args(self):
+        return ()
+
+    def clone(self):
+        return self.__class__(*self._args())
+
+
+class no_grad(_Mode):
+    """Disable graph recording: ops on tensors that require grad produce tensors that do not."""
+
+    def __enter__(self):
+        self._prev = _state.enabled
+        _state.enabled = False
+
+    def __exit__(self, *exc):
+        _state.enabled = self._prev
+        return False
+
+
+class enable_grad(_Mode):
+    """Enable graph recording inside a ``no_grad`` region."""
+
+    def __enter__(self):
+        self._prev = _state.enabled
+        _state.enabled = True
+
+    def __exit__(self, *exc):
+        _state.enabled = self._prev
+        return False
+
+
+class set_grad_enabled(_Mode):
+    """Set grad mode to ``mode``; takes effect at construction (like PyTorch), undone on exit."""
+
+    def __init__(self, mode):
+        self._mode = bool(mode)
+        self._prev = _state.enabled
+        _state.enabled = self._mode
+
+    def _args(self):
+        return (self._mode,)
+
+    def __enter__(self):
+        pass
+
+    def __exit__(self, *exc):
+        _state.enabled = self._prev
+        return False
+
+    def __call__(self, fn):
+        _state.enabled = self._prev  # used as a decorator: do not change the mode now
+        return super().__call__(fn)
+
+
+class inference_mode(_Mode):
+    """Like ``no_grad``; tensors made inside are inference tensors (never recorded later)."""
+
+    def __init__(self, mode=True):
+        self._mode = bool(mode)
+
+    def _args(self):
+        return (self._mode,)
+
+    def __enter__(self):
+        self._prev = (_state.enabled, _state.inference)
+        if self._mode:
+            _state.enabled = False
+            _state.inference = True
+        else:
+            _state.inference = False
+
+    def __exit__(self, *exc):
+        _state.enabled, _state.inference = self._prev
+        return False
+
+    def __call__(self, fn):
+        if not callable(fn) or isinstance(fn, bool):
+            return inference_mode(fn)
+        return super().__call__(fn)

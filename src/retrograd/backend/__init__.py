@@ -1,0 +1,56 @@
+"""The array-module layer: NumPy for ``cpu``, CuPy for ``cuda`` (imported only when asked for).
+
+Op code never imports numpy or cupy for array work itself; it receives ``xp``, the module that
+owns its arrays, from :func:`array_module`.
+"""
+import numpy as np
+
+from .._device import CPU, device
+
+_cupy = None
+
+
+def cupy():
+    """Import CuPy lazily, with a clear error when it is missing."""
+    global _cupy
+    if _cupy is None:
+        try:
+            import cupy as cp
+        except ImportError as e:
+            raise RuntimeError(
+                "device='cuda' needs CuPy: install it with `pip install cupy-cuda12x` "
+                "(or the wheel matching your CUDA version)") from e
+        _cupy = cp
+    return _cupy
+
+
+def array_module(a):
+    """``numpy`` for NumPy arrays and scalars, ``cupy`` for CuPy arrays."""
+    if type(a) is np.ndarray or _cupy is None:
+        return np
+    return _cupy.get_array_module(a)
+
+
+def device_of(a):
+    if type(a) is np.ndarray or _cupy is None or not isinstance(a, _cupy.ndarray):
+        return CPU
+    return device("cuda", a.device.id)
+
+
+def xp_for(dev):
+    return np if dev.type == "cpu" else cupy()
+
+
+def to_device_array(a, dev):
+    """Move an array to ``dev`` (a copy only when it changes device)."""
+    if dev.type == "cpu":
+        if type(a) is np.ndarray:
+            return a
+        return a.get() if _cupy is not None and isinstance(a, _cupy.ndarray) else np.asarray(a)
+    cp = cupy()
+    with cp.cuda.Device(dev.index or 0):
+        return cp.asarray(a)
+
+
+def to_numpy(a):
+    return to_device_array(a, CPU)

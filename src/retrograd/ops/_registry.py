@@ -1,0 +1,109 @@
+"""The op record and ``apply``, the one function that runs an op and records its graph node.
+
+An ``Op`` pairs a forward on raw arrays with a backward (vjp) written in retrograd ops:
+
+    forward(xp, *arrays, *args) -> out            (or (out, extra) when "extra" is saved)
+    backward(g, *saved, *args)  -> grad or tuple of grads, one per input (None allowed)
+
+With ``needs=True`` the backward is called as ``backward(g, needs, *saved, *args)``, where
+``needs[i]`` says whether input i wants a gradient, so costly unneeded gradients are skipped.
+A view op (``is_view=True``) returns a tensor that shares storage and version counter with its
+first input.
+
+``save`` names what the backward needs, in order: "x", "y", "z" (inputs 0, 1, 2), "out" (the
+result) and "extra" (a second value returned by forward, such as a mask). Non-tensor arguments
+(dims, flags) go in ``args`` and reach both sides unchanged. The engine, not the op, sums a
+broadcast gradient down to each input's shape, and casts it to the input's dtype.
+"""
+from .._tensor import Tensor
+from ..autograd.grad_mode import _state
+from ..autograd import anomaly as _anomaly
+from ..autograd.graph import OpNode, SavedTensor
+from ..backend import array_module
+
+_SAVE_CODES = {"x": 0, "y": 1, "z": 2, "out": -1, "extra": -2}
+
+
+class Op:
+    __slots__ = ("name", "forward", "backward", "save", "node_name", "needs", "is_view", "_codes",
+                 "_has_extra")
+
+    def __init__(self, name, forward, backward, save=(), node_name=None, needs=False, is_view=False):
+        self.name = name
+        self.forward = forward
+        self.backward = backward
+        self.save = tuple(save)
+        self.needs = needs
+        self.is_view = is_view
+        self.node_name = node_name or "".join(p.capitalize() for p in name.split("_")) + "Backward0"
+        self._codes = tuple(_SAVE_CODES[s] for s in self.save)
+        self._has_extra = "extra" in self.save
+
+    def __repr__(self):
+        return f"Op({self.name})"
+
+
+def apply(op, inputs, args=()):
+    """Run ``op`` on ``inputs`` (Tensors, or Python scalars where the op allows) and record a
+    node when grad mode is on and some input requires grad. Returns the output Tensor."""
+    arrays = [t._data if isinstance(t, Tensor) else t for t in inputs]
+    a0 = arrays[0]
+    out = op.forward(array_module(a0), *arrays, *args)
+    extra = None
+    if op._has_extra:
+        out, extra = out
+    if _state.enabled:
+        for t in inputs:
+            if isinstance(t, Tensor) and t._rg:
+                break
+        else:
+            return _plain(op, out, inputs)
+    else:
+        return _plain(op, out, inputs)
+
+    edges = tuple([_edge(t) for t in inputs])
+    node = OpNode(op, edges, None, args,
+                  tuple([a.shape if e is not None else None for a, e in zip(arrays, edges)]),
+                  tuple([a.dtype if e is not None else None for a, e in zip(arrays, edges)]))
+    result = Tensor._make(out, node, True)
+    if _anomaly._state.enabled:
+        _anomaly.record_trace(node)
+    codes = op._codes
+    if codes:
+        saved = []
+        for c in codes:
+            if c >= 0:
+                t = inputs[c]
+                saved.append(SavedTensor(tensor=t) if isinstance(t, Tensor) else t)
+            elif c == -1:
+                saved.append(SavedTensor(data=out, vc=result._version_counter()))
+            else:
+                saved.append(extra)
+        node._saved = tuple(saved)
+    else:
+        node._saved = ()
+    if op.is_view:
+        _link_view(result, inputs[0])
+    return result
+
+
+def _plain(op, out, inputs):
+    result = Tensor._make(out, None, False)
+    if op.is_view:
+        _link_view(result, inputs[0])
+    return result
+
+
+def _link_view(view, base):
+    """A view shares its base's storage, so it shares its version counter too."""
+    view._vc = base._version_counter()
+    view._base = base._base if base._base is not None else base
+
+
+def _edge(t):
+    if not isinstance(t, Tensor) or not t._rg:
+        return None
+    fn = t.grad_fn
+    if fn is not None:
+        return (fn, t._out_nr)
+    return (t._grad_accumulator(), 0)

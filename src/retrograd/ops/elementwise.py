@@ -1,0 +1,747 @@
+"""Elementwise ops: arithmetic, unary maths, activations basics, comparisons.
+
+Binary ops take Tensors or Python scalars and follow PyTorch's type promotion (``_operands``);
+broadcasting is undone by the engine, so each backward returns gradients of the output's shape.
+Every backward is written with retrograd ops, so it can itself be differentiated.
+"""
+import builtins
+
+import numpy as np
+
+from .. import _dtype
+from .._tensor import Tensor
+from ._registry import Op, apply
+
+
+# --------------------------------------------------------------------------- operand promotion
+def _scalar(v):
+    if isinstance(v, np.generic):
+        return v.item()
+    if isinstance(v, (int, float, bool)):
+        return v
+    raise TypeError(f"unsupported operand of type {type(v).__name__}: expected a Tensor or a number")
+
+
+def _operands(x, y):
+    """Cast Tensor/scalar operands ``x, y`` to their PyTorch result dtype."""
+    xt = isinstance(x, Tensor)
+    yt = isinstance(y, Tensor)
+    if xt and yt:
+        xd, yd = x._data.dtype, y._data.dtype
+        if xd == yd:
+            return x, y
+        d = _dtype.result_type(x, y).np
+        return (x if xd == d else x.to(d)), (y if yd == d else y.to(d))
+    if xt:
+        y = _scalar(y)
+        k = x._data.dtype.kind
+        if k != "f" and (type(y) is float or (k == "b" and type(y) is int)):
+            x = x.to(_dtype.result_type(x, y))
+        return x, y
+    if yt:
+        x = _scalar(x)
+        k = y._data.dtype.kind
+        if k != "f" and (type(x) is float or (k == "b" and type(x) is int)):
+            y = y.to(_dtype.result_type(x, y))
+        return x, y
+    from .._creation import tensor
+    return tensor(x), y
+
+
+def _float_operands(x, y):
+    """Operands promoted, then raised to the default float dtype if integral (true division)."""
+    x, y = _operands(x, y)
+    t = x if isinstance(x, Tensor) else y
+    if t._data.dtype.kind != "f":
+        d = _dtype.get_default_dtype()
+        x = x.to(d) if isinstance(x, Tensor) else float(x)
+        y = y.to(d) if isinstance(y, Tensor) else float(y)
+    return x, y
+
+
+def _float_input(x):
+    return x if x._data.dtype.kind == "f" else x.to(_dtype.get_default_dtype())
+
+
+# --------------------------------------------------------------------------- arithmetic
+def _add(xp, x, y):
+    return x + y
+
+
+def _add_vjp(g, needs):
+    return g, g
+
+
+ADD = Op("add", _add, _add_vjp, needs=True)
+
+
+def _sub(xp, x, y):
+    return x - y
+
+
+def _sub_vjp(g, needs):
+    return g, (-g if needs[1] else None)
+
+
+SUB = Op("sub", _sub, _sub_vjp, needs=True)
+
+
+def _mul(xp, x, y):
+    return x * y
+
+
+def _mul_vjp(g, needs, x, y):
+    return (g * y if needs[0] else None), (g * x if needs[1] else None)
+
+
+MUL = Op("mul", _mul, _mul_vjp, save=("x", "y"), needs=True)
+
+
+def _div(xp, x, y):
+    return x / y
+
+
+def _div_vjp(g, needs, y, out):
+    # d(x/y)/dx = 1/y ; d(x/y)/dy = -x/y^2 = -out/y
+    gx = g / y if needs[0] else None
+    gy = -(g * out) / y if needs[1] else None
+    return gx, gy
+
+
+DIV = Op("div", _div, _div_vjp, save=("y", "out"), needs=True)
+
+
+def _pow(xp, x, y):
+    return x ** y
+
+
+def _pow_vjp(g, needs, x, y, out):
+    # d(x^y)/dx = y x^(y-1) ; d(x^y)/dy = x^y log x (taken as 0 where x == 0)
+    gx = gy = None
+    if needs[0]:
+        if isinstance(y, Tensor):
+            gx = g * y * x ** (y - 1)
+        elif y == 0:
+            gx = g * 0
+        else:
+            gx = g * (y * x ** (y - 1))
+    if needs[1]:
+        gy = where(x == 0, 0.0, g * out * log(where(x == 0, 1.0, x)))
+    return gx, gy
+
+
+POW = Op("pow", _pow, _pow_vjp, save=("x", "y", "out"), needs=True)
+
+
+def add(input, other, *, alpha=1, out=None):
+    """input + alpha * other"""
+    if alpha != 1:
+        other = mul(other, alpha)
+    x, y = _operands(input, other)
+    return apply(ADD, (x, y))
+
+
+def sub(input, other, *, alpha=1, out=None):
+    """input - alpha * other"""
+    if isinstance(input, Tensor) and input._data.dtype.kind == "b" and isinstance(other, Tensor) \
+            and other._data.dtype.kind == "b":
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
+                           "Use the `^` or `logical_xor()` operator instead.")
+    if alpha != 1:
+        other = mul(other, alpha)
+    x, y = _operands(input, other)
+    return apply(SUB, (x, y))
+
+
+subtract = sub
+
+
+def rsub(input, other, *, alpha=1):
+    return sub(other, input, alpha=alpha)
+
+
+def mul(input, other, *, out=None):
+    x, y = _operands(input, other)
+    return apply(MUL, (x, y))
+
+
+multiply = mul
+
+
+def div(input, other, *, rounding_mode=None, out=None):
+    """True division (integer inputs give the default float dtype), or floor/trunc rounding."""
+    if rounding_mode is None:
+        x, y = _float_operands(input, other)
+        return apply(DIV, (x, y))
+    if rounding_mode == "trunc":
+        return trunc(div(input, other)) if _is_float(input, other) else _int_div(input, other, "trunc")
+    if rounding_mode == "floor":
+        return floor_divide(input, other)
+    raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+                       f"'{rounding_mode}'")
+
+
+divide = true_divide = div
+
+
+def _is_float(*xs):
+    return builtins.any((isinstance(v, Tensor) and v._data.dtype.kind == "f") or isinstance(v, float)
+                        for v in xs)
+
+
+def _int_div(x, y, mode):
+    x, y = _operands(x, y)
+    a = x._data if isinstance(x, Tensor) else x
+    b = y._data if isinstance(y, Tensor) else y
+    q = np.trunc(np.true_divide(a, b)) if mode == "trunc" else a // b
+    ref = x if isinstance(x, Tensor) else y
+    return Tensor._make(q.astype(ref._data.dtype), None, False)
+
+
+def _floor_divide(xp, x, y):
+    return x // y
+
+
+def _zero_grads_vjp(g, needs):
+    return tuple(g * 0 if n else None for n in needs)
+
+
+FLOOR_DIVIDE = Op("floor_divide", _floor_divide, _zero_grads_vjp, needs=True)
+
+
+def floor_divide(input, other, *, out=None):
+    x, y = _operands(input, other)
+    return apply(FLOOR_DIVIDE, (x, y))
+
+
+def _remainder(xp, x, y):
+    return xp.remainder(x, y)
+
+
+def _remainder_vjp(g, needs, x, y):
+    # x mod y = x - floor(x / y) * y
+    return (g if needs[0] else None), (-g * floor_divide(x, y) if needs[1] else None)
+
+
+REMAINDER = Op("remainder", _remainder, _remainder_vjp, save=("x", "y"), needs=True)
+
+
+def remainder(input, other, *, out=None):
+    x, y = _operands(input, other)
+    return apply(REMAINDER, (x, y))
+
+
+def _fmod(xp, x, y):
+    return xp.fmod(x, y)
+
+
+def _fmod_vjp(g, needs, x, y):
+    return (g if needs[0] else None), (-g * trunc(x / y) if needs[1] else None)
+
+
+FMOD = Op("fmod", _fmod, _fmod_vjp, save=("x", "y"), needs=True)
+
+
+def fmod(input, other, *, out=None):
+    x, y = _operands(input, other)
+    return apply(FMOD, (x, y))
+
+
+def pow(input, exponent, *, out=None):
+    """input ** exponent; a negative integer exponent of an integer tensor is an error, as in PyTorch."""
+    x, y = _operands(input, exponent)
+    if isinstance(x, Tensor) and x._data.dtype.kind in "iu" and isinstance(y, int) and y < 0:
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+    return apply(POW, (x, y))
+
+
+def float_power(input, exponent):
+    x = input.to(_dtype.float64) if isinstance(input, Tensor) else float(input)
+    y = exponent.to(_dtype.float64) if isinstance(exponent, Tensor) else float(exponent)
+    return pow(x, y) if isinstance(x, Tensor) else pow(x, y)
+
+
+# --------------------------------------------------------------------------- unary maths
+def _neg(xp, x):
+    if x.dtype.kind == "b":
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are "
+                           "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+    return -x
+
+
+NEG = Op("neg", _neg, lambda g: -g)
+
+
+def neg(input):
+    return apply(NEG, (input,))
+
+
+negative = neg
+
+
+def _abs(xp, x):
+    return xp.abs(x)
+
+
+ABS = Op("abs", _abs, lambda g, x: g * sign(x), save=("x",))
+
+
+def abs(input):
+    return apply(ABS, (input,))
+
+
+absolute = abs
+
+
+def _sign(xp, x):
+    return xp.sign(x)
+
+
+SIGN = Op("sign", _sign, lambda g: g * 0)
+
+
+def sign(input):
+    return apply(SIGN, (input,))
+
+
+def sgn(input):
+    return sign(input)
+
+
+EXP = Op("exp", lambda xp, x: xp.exp(x), lambda g, out: g * out, save=("out",))
+EXP2 = Op("exp2", lambda xp, x: xp.exp2(x), lambda g, out: g * out * 0.6931471805599453, save=("out",))
+LOG = Op("log", lambda xp, x: xp.log(x), lambda g, x: g / x, save=("x",))
+LOG2 = Op("log2", lambda xp, x: xp.log2(x), lambda g, x: g / (x * 0.6931471805599453), save=("x",))
+LOG10 = Op("log10", lambda xp, x: xp.log10(x), lambda g, x: g / (x * 2.302585092994046), save=("x",))
+LOG1P = Op("log1p", lambda xp, x: xp.log1p(x), lambda g, x: g / (x + 1), save=("x",))
+EXPM1 = Op("expm1", lambda xp, x: xp.expm1(x), lambda g, out: g * (out + 1), save=("out",))
+SQRT = Op("sqrt", lambda xp, x: xp.sqrt(x), lambda g, out: g / (out * 2), save=("out",))
+RSQRT = Op("rsqrt", lambda xp, x: 1 / xp.sqrt(x), lambda g, out: g * out ** 3 * -0.5, save=("out",))
+SIN = Op("sin", lambda xp, x: xp.sin(x), lambda g, x: g * cos(x), save=("x",))
+COS = Op("cos", lambda xp, x: xp.cos(x), lambda g, x: -g * sin(x), save=("x",))
+TAN = Op("tan", lambda xp, x: xp.tan(x), lambda g, out: g * (out * out + 1), save=("out",))
+ASIN = Op("asin", lambda xp, x: xp.arcsin(x), lambda g, x: g * rsqrt(1 - x * x), save=("x",))
+ACOS = Op("acos", lambda xp, x: xp.arccos(x), lambda g, x: -g * rsqrt(1 - x * x), save=("x",))
+ATAN = Op("atan", lambda xp, x: xp.arctan(x), lambda g, x: g / (x * x + 1), save=("x",))
+SINH = Op("sinh", lambda xp, x: xp.sinh(x), lambda g, x: g * cosh(x), save=("x",))
+COSH = Op("cosh", lambda xp, x: xp.cosh(x), lambda g, x: g * sinh(x), save=("x",))
+TANH = Op("tanh", lambda xp, x: xp.tanh(x), lambda g, out: g * (1 - out * out), save=("out",))
+RECIPROCAL = Op("reciprocal", lambda xp, x: 1 / x, lambda g, out: -g * out * out, save=("out",))
+SQUARE = Op("square", lambda xp, x: x * x, lambda g, x: g * x * 2, save=("x",), node_name="PowBackward0")
+
+
+def _sigmoid(xp, x):
+    # 1 / (1 + e^-x), computed without overflow for large |x|
+    e = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+
+SIGMOID = Op("sigmoid", _sigmoid, lambda g, out: g * out * (1 - out), save=("out",))
+
+
+def _relu(xp, x):
+    return xp.maximum(x, 0)
+
+
+RELU = Op("relu", _relu, lambda g, out: g * (out > 0), save=("out",))
+
+
+def exp(input):
+    """e^x; saves the output (d/dx = e^x)."""
+    return apply(EXP, (_float_input(input),))
+
+
+def exp2(input):
+    return apply(EXP2, (_float_input(input),))
+
+
+def log(input):
+    """Natural log; saves the input (d/dx = 1/x)."""
+    return apply(LOG, (_float_input(input),))
+
+
+def log2(input):
+    return apply(LOG2, (_float_input(input),))
+
+
+def log10(input):
+    return apply(LOG10, (_float_input(input),))
+
+
+def log1p(input):
+    return apply(LOG1P, (_float_input(input),))
+
+
+def expm1(input):
+    return apply(EXPM1, (_float_input(input),))
+
+
+def sqrt(input):
+    """Square root; saves the output (d/dx = 1 / (2 sqrt x))."""
+    return apply(SQRT, (_float_input(input),))
+
+
+def rsqrt(input):
+    """1 / sqrt(x); saves the output (d/dx = -out^3 / 2)."""
+    return apply(RSQRT, (_float_input(input),))
+
+
+def sin(input):
+    return apply(SIN, (_float_input(input),))
+
+
+def cos(input):
+    return apply(COS, (_float_input(input),))
+
+
+def tan(input):
+    return apply(TAN, (_float_input(input),))
+
+
+def asin(input):
+    return apply(ASIN, (_float_input(input),))
+
+
+def acos(input):
+    return apply(ACOS, (_float_input(input),))
+
+
+def atan(input):
+    return apply(ATAN, (_float_input(input),))
+
+
+arcsin, arccos, arctan = asin, acos, atan
+
+
+def sinh(input):
+    return apply(SINH, (_float_input(input),))
+
+
+def cosh(input):
+    return apply(COSH, (_float_input(input),))
+
+
+def tanh(input):
+    """Hyperbolic tangent; saves the output (d/dx = 1 - out^2)."""
+    return apply(TANH, (_float_input(input),))
+
+
+def sigmoid(input):
+    """1 / (1 + e^-x); saves the output (d/dx = out (1 - out))."""
+    return apply(SIGMOID, (_float_input(input),))
+
+
+def reciprocal(input):
+    return apply(RECIPROCAL, (_float_input(input),))
+
+
+def square(input):
+    return apply(SQUARE, (input,))
+
+
+def relu(input):
+    """max(x, 0); saves the output (the gradient passes where out > 0)."""
+    return apply(RELU, (input,))
+
+
+def _atan2(xp, y, x):
+    return xp.arctan2(y, x)
+
+
+def _atan2_vjp(g, needs, y, x):
+    # d atan2(y, x) = (x dy - y dx) / (x^2 + y^2)
+    r = x * x + y * y
+    return (g * x / r if needs[0] else None), (-g * y / r if needs[1] else None)
+
+
+ATAN2 = Op("atan2", _atan2, _atan2_vjp, save=("x", "y"), needs=True)
+
+
+def atan2(input, other):
+    x, y = _float_operands(input, other)
+    return apply(ATAN2, (x, y))
+
+
+arctan2 = atan2
+
+# Rounding: piecewise constant, gradient zero everywhere (as PyTorch defines it).
+FLOOR = Op("floor", lambda xp, x: xp.floor(x), lambda g: g * 0)
+CEIL = Op("ceil", lambda xp, x: xp.ceil(x), lambda g: g * 0)
+TRUNC = Op("trunc", lambda xp, x: xp.trunc(x), lambda g: g * 0)
+ROUND = Op("round", lambda xp, x, decimals: xp.round(x, decimals), lambda g, decimals: g * 0)
+FRAC = Op("frac", lambda xp, x: x - xp.trunc(x), lambda g: g)
+
+
+def floor(input):
+    return input if input._data.dtype.kind in "iub" else apply(FLOOR, (input,))
+
+
+def ceil(input):
+    return input if input._data.dtype.kind in "iub" else apply(CEIL, (input,))
+
+
+def trunc(input):
+    return input if input._data.dtype.kind in "iub" else apply(TRUNC, (input,))
+
+
+fix = trunc
+
+
+def round(input, *, decimals=0):
+    return input if input._data.dtype.kind in "iub" else apply(ROUND, (input,), (decimals,))
+
+
+def frac(input):
+    return apply(FRAC, (input,))
+
+
+# --------------------------------------------------------------------------- clamp, max/min, where
+def _clamp(xp, x, lo, hi):
+    return xp.clip(x, lo, hi)
+
+
+def _clamp_vjp(g, x, lo, hi):
+    # gradient flows where lo <= x <= hi
+    if lo is None:
+        return g * (x <= hi)
+    if hi is None:
+        return g * (x >= lo)
+    return g * logical_and(x >= lo, x <= hi)
+
+
+CLAMP = Op("clamp", _clamp, _clamp_vjp, save=("x",))
+
+
+def clamp(input, min=None, max=None, *, out=None):
+    """Clamp into [min, max]; bounds may be numbers or tensors (then the gradient reaches them)."""
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        out_t = input
+        if min is not None:
+            out_t = maximum(out_t, min if isinstance(min, Tensor) else _like_scalar(out_t, min))
+        if max is not None:
+            out_t = minimum(out_t, max if isinstance(max, Tensor) else _like_scalar(out_t, max))
+        return out_t
+    if input._data.dtype.kind != "f" and (isinstance(min, float) or isinstance(max, float)):
+        input = input.to(_dtype.get_default_dtype())
+    return apply(CLAMP, (input,), (min, max))
+
+
+clip = clamp
+
+
+def clamp_min(input, min):
+    return clamp(input, min=min)
+
+
+def clamp_max(input, max):
+    return clamp(input, max=max)
+
+
+def _like_scalar(t, v):
+    from .._creation import tensor
+    return tensor(v, dtype=t.dtype, device=t.device)
+
+
+def _maximum(xp, x, y):
+    return xp.maximum(x, y)
+
+
+def _maximum_vjp(g, needs, x, y):
+    # ties share the gradient equally, as in PyTorch
+    return _minmax_grads(g, needs, x > y, x == y)
+
+
+def _minimum(xp, x, y):
+    return xp.minimum(x, y)
+
+
+def _minimum_vjp(g, needs, x, y):
+    return _minmax_grads(g, needs, x < y, x == y)
+
+
+def _minmax_grads(g, needs, x_wins, tie):
+    w = x_wins.to(g.dtype) + tie.to(g.dtype) * 0.5
+    return (g * w if needs[0] else None), (g * (1 - w) if needs[1] else None)
+
+
+MAXIMUM = Op("maximum", _maximum, _maximum_vjp, save=("x", "y"), needs=True)
+MINIMUM = Op("minimum", _minimum, _minimum_vjp, save=("x", "y"), needs=True)
+
+
+def maximum(input, other, *, out=None):
+    x, y = _operands(input, other)
+    return apply(MAXIMUM, (x, y))
+
+
+def minimum(input, other, *, out=None):
+    x, y = _operands(input, other)
+    return apply(MINIMUM, (x, y))
+
+
+fmax, fmin = maximum, minimum
+
+
+def _where(xp, x, y, cond):
+    return xp.where(cond._data, x, y)
+
+
+def _where_vjp(g, needs, cond):
+    zero = g * 0
+    return (where(cond, g, zero) if needs[0] else None), (where(cond, zero, g) if needs[1] else None)
+
+
+WHERE = Op("where", _where, _where_vjp, needs=True)
+
+
+def where(condition, input=None, other=None, *, out=None):
+    """Pick ``input`` where ``condition`` holds, else ``other`` (both broadcast)."""
+    if input is None and other is None:
+        from .indexing import nonzero
+        return nonzero(condition, as_tuple=True)
+    if not isinstance(condition, Tensor):
+        from .._creation import tensor
+        condition = tensor(condition)
+    if condition._data.dtype.kind != "b":
+        condition = condition != 0
+    x, y = _operands(input, other)
+    if not isinstance(x, Tensor):
+        x = _like_scalar(y, x)
+    if not isinstance(y, Tensor):
+        y = _like_scalar(x, y)
+    return apply(WHERE, (x, y), (condition,))
+
+
+# --------------------------------------------------------------------------- composites
+def lerp(input, end, weight):
+    """input + weight * (end - input)"""
+    return input + weight * (end - input)
+
+
+def addcmul(input, tensor1, tensor2, *, value=1):
+    return input + value * tensor1 * tensor2
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1):
+    return input + value * tensor1 / tensor2
+
+
+def hypot(input, other):
+    return sqrt(input * input + other * other)
+
+
+def xlogy(input, other):
+    """x * log(y), defined as 0 where x == 0."""
+    x, y = _float_operands(input, other)
+    if not isinstance(x, Tensor):
+        x = _like_scalar(y, x)
+    if not isinstance(y, Tensor):
+        y = _like_scalar(x, y)
+    safe_y = where(x == 0, 1.0, y)
+    return where(x == 0, 0.0, x * log(safe_y))
+
+
+# --------------------------------------------------------------------------- comparisons and logic
+def _compare(ufunc_name):
+    def compare(input, other):
+        x, y = _operands(input, other)
+        a = x._data if isinstance(x, Tensor) else x
+        b = y._data if isinstance(y, Tensor) else y
+        return Tensor._make(getattr(np, ufunc_name)(a, b), None, False)
+    compare.__name__ = ufunc_name
+    compare.__doc__ = f"Elementwise {ufunc_name} (a bool tensor; not differentiable)."
+    return compare
+
+
+eq = _compare("equal")
+ne = _compare("not_equal")
+lt = _compare("less")
+le = _compare("less_equal")
+gt = _compare("greater")
+ge = _compare("greater_equal")
+eq.__name__, ne.__name__, lt.__name__, le.__name__, gt.__name__, ge.__name__ = "eq", "ne", "lt", "le", "gt", "ge"
+less, less_equal, greater, greater_equal, not_equal = lt, le, gt, ge, ne
+
+
+def _bool_data(x):
+    return x._data if isinstance(x, Tensor) else x
+
+
+def logical_and(input, other):
+    return Tensor._make(np.logical_and(_bool_data(input), _bool_data(other)), None, False)
+
+
+def logical_or(input, other):
+    return Tensor._make(np.logical_or(_bool_data(input), _bool_data(other)), None, False)
+
+
+def logical_xor(input, other):
+    return Tensor._make(np.logical_xor(_bool_data(input), _bool_data(other)), None, False)
+
+
+def logical_not(input):
+    return Tensor._make(np.logical_not(input._data), None, False)
+
+
+def _bitwise(name):
+    def f(input, other):
+        x, y = _operands(input, other)
+        a, b = _bool_data(x), _bool_data(y)
+        ref = x if isinstance(x, Tensor) else y
+        if ref._data.dtype.kind == "f":
+            raise RuntimeError(f"\"{name}\" not implemented for floating-point tensors")
+        return Tensor._make(getattr(np, name)(a, b), None, False)
+    f.__name__ = name
+    return f
+
+
+bitwise_and = _bitwise("bitwise_and")
+bitwise_or = _bitwise("bitwise_or")
+bitwise_xor = _bitwise("bitwise_xor")
+
+
+def bitwise_not(input):
+    if input._data.dtype.kind == "f":
+        raise RuntimeError("\"bitwise_not\" not implemented for floating-point tensors")
+    return Tensor._make(np.invert(input._data), None, False)
+
+
+def isnan(input):
+    return Tensor._make(np.isnan(input._data), None, False)
+
+
+def isinf(input):
+    return Tensor._make(np.isinf(input._data), None, False)
+
+
+def isfinite(input):
+    return Tensor._make(np.isfinite(input._data), None, False)
+
+
+def isposinf(input):
+    return Tensor._make(np.isposinf(input._data), None, False)
+
+
+def isneginf(input):
+    return Tensor._make(np.isneginf(input._data), None, False)
+
+
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+    """Replace NaN/inf; the gradient passes through unchanged where the value was finite."""
+    finite = isfinite(input)
+    filled = np.nan_to_num(input._data, nan=nan, posinf=posinf, neginf=neginf)
+    return where(finite, input, Tensor._make(filled, None, False))
+
+
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return Tensor._make(np.isclose(input._data, _bool_data(other), rtol=rtol, atol=atol,
+                                   equal_nan=equal_nan), None, False)
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return bool(np.allclose(input._data, _bool_data(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def equal(input, other):
+    return input._data.shape == other._data.shape and bool((input._data == other._data).all())

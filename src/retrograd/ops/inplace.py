@@ -1,0 +1,295 @@
+"""In-place ops (``add_``, ``mul_``, ``zero_``, ``x[i] = v``, ``+=`` ...).
+
+Each writes into the tensor's own storage and bumps its version counter, so a node that saved
+the old value fails loudly at backward time instead of computing a wrong gradient.
+
+When grad mode is on and the op must be recorded, the result is computed out of place from a
+clone of the old value (the clone is what backward sees), written into the storage, and the
+tensor is *rebased*: its ``grad_fn`` becomes the new node. In-place on a leaf that requires
+grad is an error outside ``no_grad``, as in PyTorch. When nothing is recorded (the optimizer's
+``p.add_(...)`` under ``no_grad``), NumPy's in-place ufuncs write directly, with no temporary.
+"""
+import sys
+
+import numpy as np
+
+from .. import _dtype
+from .._tensor import Tensor
+from ..autograd.grad_mode import _state
+from . import elementwise as ew
+
+
+def _where_called():
+    f = sys._getframe(3)
+    return f"{f.f_code.co_filename}:{f.f_lineno}"
+
+
+def _bump(t):
+    t._version_counter().bump(_where_called())
+
+
+def _check_leaf(t, op):
+    if t.grad_fn is None and t._rg:
+        raise RuntimeError(f"a leaf Variable that requires grad is being used in an in-place "
+                           f"operation ({op}_ on a tensor of shape {list(t._data.shape)}); wrap it "
+                           f"in `with torch.no_grad():` if this is an update of a parameter.")
+    base = t._base
+    if base is not None and base.grad_fn is None and base._rg:
+        raise RuntimeError(f"a view of a leaf Variable that requires grad is being used in an "
+                           f"in-place operation ({op}_ on a view of shape {list(t._data.shape)}).")
+
+
+def _check_cast(t, r, op):
+    k_in, k_out = t._data.dtype.kind, r._data.dtype.kind
+    rank = {"b": 0, "u": 1, "i": 1, "f": 2}
+    if rank.get(k_out, 3) > rank.get(k_in, 3):
+        raise RuntimeError(f"result type {_dtype.from_np(r._data.dtype)} can't be cast to the "
+                           f"desired output type {t.dtype} (in-place {op}_)")
+
+
+def _recording(t, others):
+    if not _state.enabled:
+        return False
+    if t._rg:
+        return True
+    return any(isinstance(o, Tensor) and o._rg for o in others)
+
+
+def apply_inplace(t, op, fn, *args, **kwargs):
+    """``t = fn(t, *args)`` written into t's storage; records and rebases when grad is on."""
+    if _recording(t, args):
+        _check_leaf(t, op)
+        r = fn(t.clone(), *args, **kwargs)
+        _check_cast(t, r, op)
+        _write(t, r)
+        _bump(t)
+        if r.grad_fn is not None:
+            _rebase(t, r)
+        return t
+    with _no_grad():
+        r = fn(t, *args, **kwargs)
+    _check_cast(t, r, op)
+    _write(t, r)
+    _bump(t)
+    return t
+
+
+def _write(t, r):
+    if r._data.shape != t._data.shape:
+        try:
+            np.broadcast_shapes(r._data.shape, t._data.shape)
+            if np.broadcast_shapes(r._data.shape, t._data.shape) != t._data.shape:
+                raise ValueError
+        except ValueError:
+            raise RuntimeError(f"output with shape {list(t._data.shape)} doesn't match the broadcast "
+                               f"shape {list(np.broadcast_shapes(r._data.shape, t._data.shape)) if _bc(r, t) else list(r._data.shape)}") from None
+    t._data[...] = r._data
+
+
+def _bc(a, b):
+    try:
+        np.broadcast_shapes(a._data.shape, b._data.shape)
+        return True
+    except ValueError:
+        return False
+
+
+def _rebase(t, r):
+    """Make ``t`` the output of ``r``'s node (t's old history is reached through that node)."""
+    if t._base is not None and (t._base._rg or r._rg):
+        from ..autograd.views import rebase_view
+        rebase_view(t, r)
+        return
+    t.grad_fn = r.grad_fn
+    t._out_nr = r._out_nr
+    t._rg = True
+
+
+class _no_grad:
+    def __enter__(self):
+        self.prev = _state.enabled
+        _state.enabled = False
+
+    def __exit__(self, *exc):
+        _state.enabled = self.prev
+
+
+# --------------------------------------------------------------------------- arithmetic
+def _ufunc_inplace(t, ufunc, other, op):
+    """Fast path with nothing to record: NumPy writes straight into t's storage."""
+    o = other._data if isinstance(other, Tensor) else other
+    try:
+        ufunc(t._data, o, out=t._data, casting="same_kind")
+    except (TypeError, np._core._exceptions._UFuncOutputCastingError if hasattr(np, "_core") else TypeError) as e:
+        raise RuntimeError(f"result type of in-place {op}_ can't be cast to the desired output type "
+                           f"{t.dtype}: {e}") from None
+    except ValueError:
+        raise RuntimeError(f"output with shape {list(t._data.shape)} doesn't match the broadcast shape "
+                           f"of the in-place {op}_ (other has shape "
+                           f"{list(np.shape(o))})") from None
+    _bump(t)
+    return t
+
+
+def add_(self, other, *, alpha=1):
+    if alpha != 1:
+        other = other * alpha
+    if not _recording(self, (other,)) and self._data.dtype.kind == "f":
+        return _ufunc_inplace(self, np.add, other, "add")
+    return apply_inplace(self, "add", ew.add, other)
+
+
+def sub_(self, other, *, alpha=1):
+    if alpha != 1:
+        other = other * alpha
+    if not _recording(self, (other,)) and self._data.dtype.kind == "f":
+        return _ufunc_inplace(self, np.subtract, other, "sub")
+    return apply_inplace(self, "sub", ew.sub, other)
+
+
+def mul_(self, other):
+    if not _recording(self, (other,)) and self._data.dtype.kind == "f":
+        return _ufunc_inplace(self, np.multiply, other, "mul")
+    return apply_inplace(self, "mul", ew.mul, other)
+
+
+def div_(self, other, *, rounding_mode=None):
+    if rounding_mode is None and not _recording(self, (other,)) and self._data.dtype.kind == "f":
+        return _ufunc_inplace(self, np.true_divide, other, "div")
+    return apply_inplace(self, "div", ew.div, other, rounding_mode=rounding_mode)
+
+
+def pow_(self, exponent):
+    return apply_inplace(self, "pow", ew.pow, exponent)
+
+
+def floor_divide_(self, other):
+    return apply_inplace(self, "floor_divide", ew.floor_divide, other)
+
+
+def remainder_(self, other):
+    return apply_inplace(self, "remainder", ew.remainder, other)
+
+
+def addcmul_(self, tensor1, tensor2, *, value=1):
+    return apply_inplace(self, "addcmul", ew.addcmul, tensor1, tensor2, value=value)
+
+
+def addcdiv_(self, tensor1, tensor2, *, value=1):
+    return apply_inplace(self, "addcdiv", ew.addcdiv, tensor1, tensor2, value=value)
+
+
+def lerp_(self, end, weight):
+    return apply_inplace(self, "lerp", ew.lerp, end, weight)
+
+
+def clamp_(self, min=None, max=None):
+    return apply_inplace(self, "clamp", ew.clamp, min, max)
+
+
+clip_ = clamp_
+
+
+def clamp_min_(self, min):
+    return clamp_(self, min=min)
+
+
+def clamp_max_(self, max):
+    return clamp_(self, max=max)
+
+
+def _unary_inplace(name, fn):
+    def op(self):
+        return apply_inplace(self, name, fn)
+    op.__name__ = name + "_"
+    op.__doc__ = f"In-place {name}."
+    return op
+
+
+neg_ = _unary_inplace("neg", ew.neg)
+abs_ = _unary_inplace("abs", ew.abs)
+exp_ = _unary_inplace("exp", ew.exp)
+log_ = _unary_inplace("log", ew.log)
+sqrt_ = _unary_inplace("sqrt", ew.sqrt)
+rsqrt_ = _unary_inplace("rsqrt", ew.rsqrt)
+sin_ = _unary_inplace("sin", ew.sin)
+cos_ = _unary_inplace("cos", ew.cos)
+tanh_ = _unary_inplace("tanh", ew.tanh)
+sigmoid_ = _unary_inplace("sigmoid", ew.sigmoid)
+relu_ = _unary_inplace("relu", ew.relu)
+reciprocal_ = _unary_inplace("reciprocal", ew.reciprocal)
+floor_ = _unary_inplace("floor", ew.floor)
+ceil_ = _unary_inplace("ceil", ew.ceil)
+round_ = _unary_inplace("round", ew.round)
+trunc_ = _unary_inplace("trunc", ew.trunc)
+sign_ = _unary_inplace("sign", ew.sign)
+square_ = _unary_inplace("square", ew.square)
+
+
+# --------------------------------------------------------------------------- fill, copy, random
+def zero_(self):
+    return fill_(self, 0)
+
+
+def fill_(self, value):
+    if _recording(self, (value,)):
+        return apply_inplace(self, "fill", lambda t, v: t * 0 + v)
+    self._data[...] = value._data if isinstance(value, Tensor) else value
+    _bump(self)
+    return self
+
+
+def copy_(self, src, non_blocking=False):
+    """Copy ``src`` (broadcast, cast) into this tensor; the gradient flows back to ``src``."""
+    if not isinstance(src, Tensor):
+        raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
+    if _recording(self, (src,)):
+        shape = self._data.shape
+        return apply_inplace(self, "copy", lambda t, s: t * 0 + s.to(t.dtype).to(t.device).expand(shape), src)
+    from ..backend import to_device_array
+    self._data[...] = to_device_array(src._data, self.device)
+    _bump(self)
+    return self
+
+
+def _random_fill(self, arr):
+    if _state.enabled and self._rg and self.grad_fn is None:
+        _check_leaf(self, "random")
+    self._data[...] = arr
+    _bump(self)
+    return self
+
+
+def uniform_(self, a=0.0, b=1.0, *, generator=None):
+    from .._creation import _rng
+    return _random_fill(self, _rng(generator).uniform(a, b, self._data.shape))
+
+
+def normal_(self, mean=0.0, std=1.0, *, generator=None):
+    from .._creation import _rng
+    return _random_fill(self, _rng(generator).normal(mean, std, self._data.shape))
+
+
+def bernoulli_(self, p=0.5, *, generator=None):
+    from .._creation import _rng
+    probs = p._data if isinstance(p, Tensor) else p
+    return _random_fill(self, _rng(generator).random(self._data.shape) < probs)
+
+
+def random_(self, from_=0, to=None, *, generator=None):
+    from .._creation import _rng
+    if to is None:
+        from_, to = 0, from_ if from_ else 2 ** 24
+    return _random_fill(self, _rng(generator).integers(from_, to, self._data.shape))
+
+
+def exponential_(self, lambd=1.0, *, generator=None):
+    from .._creation import _rng
+    return _random_fill(self, _rng(generator).exponential(1.0 / lambd, self._data.shape))
+
+
+# --------------------------------------------------------------------------- setitem
+def setitem(self, index, value):
+    """``self[index] = value``; differentiable with respect to both self and value."""
+    from .indexing import index_put_
+    return index_put_(self, index, value)

@@ -1,0 +1,405 @@
+"""Reductions: sum, mean, prod, amax/amin, max/min, var/std, logsumexp, norm, all/any, argmax.
+
+``dim`` may be None (all dims), an int or a tuple; ``keepdim`` keeps reduced dims as size 1.
+``sum_to_shape`` is the one place that undoes broadcasting; the engine calls it.
+"""
+import builtins
+from collections import namedtuple
+
+import numpy as np
+
+from .. import _dtype
+from .._tensor import Tensor, _wrap_dim
+from ._registry import Op, apply
+
+
+def _dims(dim, ndim, op):
+    """Normalise ``dim`` to a sorted tuple of non-negative ints (all dims for None)."""
+    if dim is None:
+        return tuple(range(ndim))
+    if isinstance(dim, (int, np.integer)):
+        return (_wrap_dim(int(dim), ndim, op),) if ndim else ()
+    dims = tuple(sorted({_wrap_dim(int(d), ndim, op) for d in dim})) if ndim else ()
+    if dim and len(dims) != len(dim) and ndim:
+        raise RuntimeError(f"{op}: dim {tuple(dim)} appears multiple times in the list of dims")
+    return dims
+
+
+def _keep_shape(shape, dims):
+    """``shape`` with the reduced ``dims`` set to 1 (the keepdim shape)."""
+    return tuple(1 if i in dims else s for i, s in enumerate(shape))
+
+
+def _expand_back(g, in_shape, dims, keepdim):
+    """Broadcast a reduced gradient back to the input's shape."""
+    if not keepdim and dims:
+        g = g.reshape(_keep_shape(in_shape, dims))
+    return g.expand(in_shape)
+
+
+# --------------------------------------------------------------------------- sum, mean
+def _sum(xp, x, dims, keepdim, shape):
+    return x.sum(axis=dims, keepdims=keepdim)
+
+
+def _sum_vjp(g, dims, keepdim, shape):
+    return _expand_back(g, shape, dims, keepdim)
+
+
+SUM = Op("sum", _sum, _sum_vjp)
+
+
+def sum(input, dim=None, keepdim=False, *, dtype=None):
+    """Sum over ``dim``. Integer and bool inputs sum to int64, as in PyTorch."""
+    if dtype is not None:
+        input = input.to(dtype)
+    elif input._data.dtype.kind in "biu":
+        input = input.to(_dtype.int64)
+    dims = _dims(dim, input._data.ndim, "sum")
+    return apply(SUM, (input,), (dims, keepdim, input._data.shape))
+
+
+def _mean(xp, x, dims, keepdim, shape):
+    return x.mean(axis=dims, keepdims=keepdim)
+
+
+def _mean_vjp(g, dims, keepdim, shape):
+    n = 1
+    for d in dims:
+        n *= shape[d]
+    return _expand_back(g / n, shape, dims, keepdim)
+
+
+MEAN = Op("mean", _mean, _mean_vjp)
+
+
+def mean(input, dim=None, keepdim=False, *, dtype=None):
+    if dtype is not None:
+        input = input.to(dtype)
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a "
+                           f"floating point or complex dtype. Got: {input.dtype}")
+    dims = _dims(dim, input._data.ndim, "mean")
+    return apply(MEAN, (input,), (dims, keepdim, input._data.shape))
+
+
+def nansum(input, dim=None, keepdim=False, *, dtype=None):
+    from .elementwise import where, isnan
+    return sum(where(isnan(input), 0.0, input), dim, keepdim, dtype=dtype)
+
+
+def nanmean(input, dim=None, keepdim=False, *, dtype=None):
+    from .elementwise import isnan, logical_not
+    count = sum(logical_not(isnan(input)), dim, keepdim).to(input.dtype)
+    return nansum(input, dim, keepdim, dtype=dtype) / count
+
+
+# --------------------------------------------------------------------------- sum_to_shape
+def _sum_to_shape(xp, x, shape, in_shape):
+    lead = x.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape)
+                                      if s == 1 and x.shape[i + lead] != 1)
+    y = x.sum(axis=axes, keepdims=True) if axes else x
+    return y.reshape(shape)
+
+
+def _sum_to_shape_vjp(g, shape, in_shape):
+    return g.expand(in_shape)
+
+
+SUM_TO_SHAPE = Op("sum_to_shape", _sum_to_shape, _sum_to_shape_vjp, node_name="SumToShapeBackward0")
+
+
+def sum_to_shape(x, shape):
+    """Sum ``x`` over the dims that broadcasting added or stretched, so that it has ``shape``.
+
+    This is the one place where broadcasting is undone. Raises ValueError when ``shape`` does
+    not broadcast to ``x.shape``."""
+    shape = tuple(shape)
+    xs = x._data.shape
+    if xs == shape:
+        return x
+    lead = len(xs) - len(shape)
+    if lead < 0 or builtins.any(s != 1 and s != xs[i + lead] for i, s in enumerate(shape)):
+        raise ValueError(f"shape {list(shape)} does not broadcast to {list(xs)}")
+    return apply(SUM_TO_SHAPE, (x,), (shape, xs))
+
+
+# --------------------------------------------------------------------------- prod
+def _prod(xp, x, dims, keepdim):
+    return x.prod(axis=dims, keepdims=keepdim)
+
+
+def _prod_vjp(g, x, out, dims, keepdim):
+    # d prod / dx_i = prod of the others: out / x_i where x_i != 0; where x_i == 0 it is the
+    # product of the non-zero others if x_i is the only zero of its slice, else 0.
+    from .elementwise import where
+    shape = x._data.shape
+    g = _expand_back(g, shape, dims, keepdim)
+    out = _expand_back(out, shape, dims, keepdim)
+    is_zero = x == 0
+    if not bool(is_zero._data.any()):
+        return g * out / x
+    nonzero_x = where(is_zero, 1.0, x)
+    prod_nonzero = _expand_back(prod(nonzero_x, dims, keepdim=True) if dims else nonzero_x, shape, dims, True)
+    n_zero = _expand_back(sum(is_zero, dims, keepdim=True), shape, dims, True)
+    others = where(is_zero, where(n_zero == 1, prod_nonzero, 0.0), out / nonzero_x)
+    return g * others
+
+
+PROD = Op("prod", _prod, _prod_vjp, save=("x", "out"))
+
+
+def prod(input, dim=None, keepdim=False, *, dtype=None):
+    if dtype is not None:
+        input = input.to(dtype)
+    elif input._data.dtype.kind in "biu":
+        input = input.to(_dtype.int64)
+    dims = dim if isinstance(dim, tuple) else _dims(dim, input._data.ndim, "prod")
+    return apply(PROD, (input,), (dims, keepdim))
+
+
+# --------------------------------------------------------------------------- amax, amin, max, min
+def _amax(xp, x, dims, keepdim):
+    return x.max(axis=dims, keepdims=keepdim)
+
+
+def _amin(xp, x, dims, keepdim):
+    return x.min(axis=dims, keepdims=keepdim)
+
+
+def _extreme_vjp(g, x, out, dims, keepdim):
+    # the gradient is shared equally among the elements that attain the extreme
+    shape = x._data.shape
+    mask = (x == _expand_back(out, shape, dims, keepdim)).to(g.dtype)
+    count = mask.sum(dims, keepdim=True)
+    return _expand_back(g, shape, dims, keepdim) * mask / count
+
+
+AMAX = Op("amax", _amax, _extreme_vjp, save=("x", "out"))
+AMIN = Op("amin", _amin, _extreme_vjp, save=("x", "out"))
+
+
+def _check_nonempty(input, dims, op):
+    for d in dims:
+        if input._data.shape[d] == 0:
+            raise IndexError(f"{op}(): Expected reduction dim {d} to have non-zero size "
+                             f"(input shape {list(input._data.shape)})")
+    if not dims and input._data.size == 0:
+        raise RuntimeError(f"{op}(): Expected reduction dim to be specified for input.numel() == 0.")
+
+
+def amax(input, dim=(), keepdim=False):
+    dims = _dims(None if dim == () else dim, input._data.ndim, "amax")
+    _check_nonempty(input, dims, "amax")
+    return apply(AMAX, (input,), (dims, keepdim))
+
+
+def amin(input, dim=(), keepdim=False):
+    dims = _dims(None if dim == () else dim, input._data.ndim, "amin")
+    _check_nonempty(input, dims, "amin")
+    return apply(AMIN, (input,), (dims, keepdim))
+
+
+class _ReturnTypes:
+    max = namedtuple("max", ["values", "indices"])
+    min = namedtuple("min", ["values", "indices"])
+    sort = namedtuple("sort", ["values", "indices"])
+    topk = namedtuple("topk", ["values", "indices"])
+    median = namedtuple("median", ["values", "indices"])
+    mode = namedtuple("mode", ["values", "indices"])
+    var_mean = namedtuple("var_mean", ["var", "mean"])
+    kthvalue = namedtuple("kthvalue", ["values", "indices"])
+    aminmax = namedtuple("aminmax", ["min", "max"])
+
+
+return_types = _ReturnTypes
+
+
+def _max_min(input, dim, keepdim, other, is_max):
+    from .elementwise import maximum, minimum
+    name = "max" if is_max else "min"
+    if isinstance(dim, Tensor):
+        other, dim = dim, None
+    if other is not None:
+        return maximum(input, other) if is_max else minimum(input, other)
+    if dim is None:
+        _check_nonempty(input, (), name)
+        return amax(input) if is_max else amin(input)
+    d = _wrap_dim(dim, input._data.ndim, name)
+    if input._data.ndim and input._data.shape[d] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size")
+    idx = argmax(input, d, keepdim=True) if is_max else argmin(input, d, keepdim=True)
+    from .indexing import gather
+    values = gather(input, d, idx) if input._data.ndim else input
+    if not keepdim and input._data.ndim:
+        values = values.squeeze(d)
+        idx = idx.squeeze(d)
+    return getattr(return_types, name)(values, idx)
+
+
+def max(input, dim=None, keepdim=False, *, other=None, out=None):
+    """Largest value: over all elements, along ``dim`` (values and indices), or against ``other``."""
+    return _max_min(input, dim, keepdim, other, True)
+
+
+def min(input, dim=None, keepdim=False, *, other=None, out=None):
+    return _max_min(input, dim, keepdim, other, False)
+
+
+def aminmax(input, *, dim=None, keepdim=False):
+    return return_types.aminmax(amin(input, () if dim is None else dim, keepdim),
+                                amax(input, () if dim is None else dim, keepdim))
+
+
+def _arg(input, dim, keepdim, fn, name):
+    data = input._data
+    if dim is None:
+        if data.size == 0:
+            raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+        r = np.asarray(getattr(data.reshape(-1), fn)(), dtype=np.int64)
+        if keepdim:
+            r = r.reshape((1,) * data.ndim)
+        return Tensor._make(r, None, False)
+    d = _wrap_dim(dim, data.ndim, name)
+    if data.ndim == 0:
+        return Tensor._make(np.zeros((), dtype=np.int64), None, False)
+    if data.shape[d] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size")
+    r = getattr(data, fn)(axis=d, keepdims=keepdim).astype(np.int64, copy=False)
+    return Tensor._make(r, None, False)
+
+
+def argmax(input, dim=None, keepdim=False):
+    """Index of the largest value (first one among ties); int64, not differentiable."""
+    return _arg(input, dim, keepdim, "argmax", "argmax")
+
+
+def argmin(input, dim=None, keepdim=False):
+    return _arg(input, dim, keepdim, "argmin", "argmin")
+
+
+# --------------------------------------------------------------------------- var, std
+def _correction(unbiased, correction):
+    if correction is not None:
+        return correction
+    if unbiased is None:
+        return 1
+    return 1 if unbiased else 0
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """sum((x - mean)^2) / (N - correction) over ``dim``; correction defaults to 1 (Bessel)."""
+    if isinstance(dim, bool):
+        unbiased, dim = dim, None
+    c = _correction(unbiased, correction)
+    dims = _dims(dim, input._data.ndim, "var")
+    n = 1
+    for d in dims:
+        n *= input._data.shape[d]
+    centered = input - mean(input, dims, keepdim=True)
+    return sum(centered * centered, dims, keepdim) / builtins.max(n - c, 0)
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    from .elementwise import sqrt
+    return sqrt(var(input, dim, unbiased, keepdim, correction=correction))
+
+
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return (var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim))
+
+
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return (std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim))
+
+
+# --------------------------------------------------------------------------- logsumexp
+def _logsumexp(xp, x, dims, keepdim):
+    # max-shifted for numerical stability; an all -inf slice gives -inf, not nan
+    m = x.max(axis=dims, keepdims=True)
+    m = xp.where(xp.isfinite(m), m, 0)
+    s = xp.log(xp.exp(x - m).sum(axis=dims, keepdims=True)) + m
+    return s if keepdim else s.reshape(tuple(n for i, n in enumerate(x.shape) if i not in dims))
+
+
+def _logsumexp_vjp(g, x, out, dims, keepdim):
+    # d/dx logsumexp(x) = softmax(x) = exp(x - out)
+    from .elementwise import exp
+    shape = x._data.shape
+    return _expand_back(g, shape, dims, keepdim) * exp(x - _expand_back(out, shape, dims, keepdim))
+
+
+LOGSUMEXP = Op("logsumexp", _logsumexp, _logsumexp_vjp, save=("x", "out"))
+
+
+def logsumexp(input, dim=None, keepdim=False):
+    """log(sum(exp(x))) over ``dim``, computed without overflow; fused backward for numerics."""
+    if input._data.dtype.kind != "f":
+        input = input.to(_dtype.get_default_dtype())
+    dims = _dims(dim, input._data.ndim, "logsumexp")
+    return apply(LOGSUMEXP, (input,), (dims, keepdim))
+
+
+# --------------------------------------------------------------------------- norm
+def _norm2(xp, x, dims, keepdim):
+    return xp.sqrt((x * x).sum(axis=dims, keepdims=keepdim))
+
+
+def _norm2_vjp(g, x, out, dims, keepdim):
+    # d||x||/dx = x / ||x||, taken as 0 where the norm is 0 (as PyTorch does)
+    from .elementwise import where
+    shape = x._data.shape
+    out = _expand_back(out, shape, dims, keepdim)
+    return _expand_back(g, shape, dims, keepdim) * where(out == 0, 0.0, x / where(out == 0, 1.0, out))
+
+
+NORM2 = Op("norm", _norm2, _norm2_vjp, save=("x", "out"), node_name="NormBackward1")
+
+
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
+    """The p-norm of ``x`` over ``dim`` (all elements by default): (sum |x|^p)^(1/p)."""
+    from .elementwise import abs as _abs
+    if dtype is not None:
+        x = x.to(dtype)
+    if x._data.dtype.kind != "f":
+        raise RuntimeError(f"linalg.vector_norm: Expected a floating point input, got {x.dtype}")
+    dims = _dims(dim, x._data.ndim, "vector_norm")
+    if ord == 2:
+        return apply(NORM2, (x,), (dims, keepdim))
+    if ord == float("inf"):
+        return amax(_abs(x), dims, keepdim)
+    if ord == float("-inf"):
+        return amin(_abs(x), dims, keepdim)
+    if ord == 0:
+        return sum((x != 0).to(x.dtype), dims, keepdim)
+    if ord == 1:
+        return sum(_abs(x), dims, keepdim)
+    return sum(_abs(x) ** ord, dims, keepdim) ** (1.0 / ord)
+
+
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    """Tensor.norm: the Frobenius/2-norm by default, else the vector p-norm over ``dim``."""
+    if p == "fro" or p is None:
+        p = 2
+    if p == "nuc":
+        raise NotImplementedError("norm(p='nuc') is not supported; use linalg.matrix_norm")
+    return vector_norm(input, p, dim, keepdim, dtype=dtype)
+
+
+# --------------------------------------------------------------------------- all, any, count
+def all(input, dim=None, keepdim=False):
+    dims = _dims(dim, input._data.ndim, "all")
+    return Tensor._make(np.asarray(input._data.astype(bool, copy=False).all(axis=dims, keepdims=keepdim)),
+                        None, False)
+
+
+def any(input, dim=None, keepdim=False):
+    dims = _dims(dim, input._data.ndim, "any")
+    return Tensor._make(np.asarray(input._data.astype(bool, copy=False).any(axis=dims, keepdims=keepdim)),
+                        None, False)
+
+
+def count_nonzero(input, dim=None):
+    dims = _dims(dim, input._data.ndim, "count_nonzero")
+    return Tensor._make(np.asarray((input._data != 0).sum(axis=dims), dtype=np.int64), None, False)

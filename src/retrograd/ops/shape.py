@@ -1,0 +1,536 @@
+"""Shape and view ops: reshape/view, transpose/permute, squeeze/unsqueeze, expand, cat/stack,
+split/chunk/unbind, flip, repeat, and casts (``to``, ``clone``, ``contiguous``).
+
+View ops (``is_view=True``) return tensors that share storage and the version counter with
+their input. Backward of a view is the inverse reshaping of the gradient; ``expand`` returns
+the gradient as is, and the engine sums it back to the input's shape.
+"""
+import builtins
+import operator
+
+import numpy as np
+
+from .. import _dtype
+from .._tensor import Tensor, _wrap_dim
+from ._registry import Op, apply
+
+
+def _shape_arg(shape):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    return tuple(operator.index(s) for s in shape)
+
+
+def _infer_shape(shape, numel, op, in_shape):
+    """Resolve one -1 in ``shape`` and check the element count."""
+    neg = [i for i, s in enumerate(shape) if s == -1]
+    if len(neg) > 1:
+        raise RuntimeError(f"{op}: only one dimension can be inferred (got {list(shape)})")
+    known = 1
+    for s in shape:
+        if s != -1:
+            if s < 0:
+                raise RuntimeError(f"{op}: invalid shape dimension {s} in {list(shape)}")
+            known *= s
+    if neg:
+        if known == 0 or numel % known:
+            raise RuntimeError(f"{op}: shape '{list(shape)}' is invalid for input of size {numel} "
+                               f"(input shape {list(in_shape)})")
+        shape = shape[:neg[0]] + (numel // known,) + shape[neg[0] + 1:]
+    elif known != numel:
+        raise RuntimeError(f"{op}: shape '{list(shape)}' is invalid for input of size {numel} "
+                           f"(input shape {list(in_shape)})")
+    return shape
+
+
+# --------------------------------------------------------------------------- reshape / view
+def _view_fwd(xp, x, shape, in_shape):
+    out = x.reshape(shape)
+    if out.size and not xp.may_share_memory(out, x):
+        raise RuntimeError(
+            f"view size is not compatible with input tensor's size and stride (input shape "
+            f"{list(in_shape)}, requested {list(shape)}): at least one dimension spans across two "
+            f"contiguous subspaces. Use .reshape(...) instead.")
+    return out
+
+
+def _view_vjp(g, shape, in_shape):
+    return g.reshape(in_shape)
+
+
+VIEW = Op("view", _view_fwd, _view_vjp, is_view=True)
+
+
+def _reshape_fwd(xp, x, shape, in_shape):
+    return x.reshape(shape)
+
+
+RESHAPE = Op("reshape", _reshape_fwd, _view_vjp, node_name="ViewBackward0")
+
+
+def view(input, *shape):
+    """Same data, new shape, no copy (an error if the strides do not allow it)."""
+    if len(shape) == 1 and isinstance(shape[0], _dtype.dtype):
+        return view_as_dtype(input, shape[0])
+    in_shape = input._data.shape
+    shape = _infer_shape(_shape_arg(shape), input._data.size, "view", in_shape)
+    return apply(VIEW, (input,), (shape, in_shape))
+
+
+def reshape(input, *shape):
+    """Same data, new shape: a view when the strides allow it, else a copy."""
+    in_shape = input._data.shape
+    shape = _infer_shape(_shape_arg(shape), input._data.size, "reshape", in_shape)
+    if shape == in_shape:
+        return apply(VIEW, (input,), (shape, in_shape))
+    data = input._data
+    if data.flags.c_contiguous or data.ndim <= 1:
+        return apply(VIEW, (input,), (shape, in_shape))
+    return apply(RESHAPE, (input,), (shape, in_shape))
+
+
+def view_as(input, other):
+    return view(input, other._data.shape)
+
+
+def reshape_as(input, other):
+    return reshape(input, other._data.shape)
+
+
+def view_as_dtype(input, dtype):
+    d = _dtype.to_dtype(dtype)
+    if input._rg:
+        raise RuntimeError("view(dtype) is not differentiable")
+    t = Tensor._make(input._data.view(d.np), None, False)
+    t._vc = input._version_counter()
+    t._base = input._base if input._base is not None else input
+    return t
+
+
+def flatten(input, start_dim=0, end_dim=-1):
+    nd = input._data.ndim
+    if nd == 0:
+        return reshape(input, (1,))
+    s = _wrap_dim(start_dim, nd, "flatten")
+    e = _wrap_dim(end_dim, nd, "flatten")
+    if s > e:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    shape = input._data.shape
+    n = 1
+    for d in shape[s:e + 1]:
+        n *= d
+    return reshape(input, shape[:s] + (n,) + shape[e + 1:])
+
+
+def unflatten(input, dim, sizes):
+    shape = input._data.shape
+    d = _wrap_dim(dim, len(shape), "unflatten")
+    sizes = _infer_shape(tuple(sizes), shape[d], "unflatten", shape)
+    return view(input, shape[:d] + sizes + shape[d + 1:])
+
+
+def ravel(input):
+    return reshape(input, (-1,))
+
+
+# --------------------------------------------------------------------------- squeeze / unsqueeze
+def squeeze(input, dim=None):
+    shape = input._data.shape
+    if dim is None:
+        new = tuple(s for s in shape if s != 1)
+    else:
+        dims = {_wrap_dim(d, len(shape), "squeeze") for d in (dim if isinstance(dim, (tuple, list)) else (dim,))}
+        new = tuple(s for i, s in enumerate(shape) if not (i in dims and s == 1))
+    return apply(VIEW, (input,), (new, shape))
+
+
+def unsqueeze(input, dim):
+    shape = input._data.shape
+    d = _wrap_dim(dim, len(shape) + 1, "unsqueeze")
+    return apply(VIEW, (input,), (shape[:d] + (1,) + shape[d:], shape))
+
+
+# --------------------------------------------------------------------------- transpose / permute
+def _permute(xp, x, perm):
+    return x.transpose(perm)
+
+
+def _permute_vjp(g, perm):
+    inverse = [0] * len(perm)
+    for i, p in enumerate(perm):
+        inverse[p] = i
+    return g.permute(tuple(inverse))
+
+
+PERMUTE = Op("permute", _permute, _permute_vjp, is_view=True)
+
+
+def permute(input, *dims):
+    nd = input._data.ndim
+    dims = _shape_arg(dims)
+    perm = tuple(_wrap_dim(d, nd, "permute") for d in dims)
+    if len(perm) != nd or len(set(perm)) != nd:
+        raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not "
+                           f"match the length of the desired ordering of dimensions i.e. input.dim() "
+                           f"= {nd} is not equal to len(dims) = {len(perm)}" if len(perm) != nd else
+                           f"permute(): duplicate dims are not allowed: {list(dims)}")
+    return apply(PERMUTE, (input,), (perm,))
+
+
+def transpose(input, dim0, dim1):
+    nd = input._data.ndim
+    if nd == 0:
+        return apply(VIEW, (input,), ((), ()))
+    d0 = _wrap_dim(dim0, nd, "transpose")
+    d1 = _wrap_dim(dim1, nd, "transpose")
+    perm = list(range(nd))
+    perm[d0], perm[d1] = perm[d1], perm[d0]
+    return apply(PERMUTE, (input,), (tuple(perm),))
+
+
+swapaxes = swapdims = transpose
+
+
+def t(input):
+    if input._data.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input._data.ndim}D")
+    return transpose(input, 0, 1) if input._data.ndim == 2 else input
+
+
+def movedim(input, source, destination):
+    nd = input._data.ndim
+    src = [_wrap_dim(s, nd) for s in (source if isinstance(source, (tuple, list)) else (source,))]
+    dst = [_wrap_dim(d, nd) for d in (destination if isinstance(destination, (tuple, list)) else (destination,))]
+    order = [i for i in range(nd) if i not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return permute(input, tuple(order))
+
+
+moveaxis = movedim
+
+
+# --------------------------------------------------------------------------- expand
+def _expand(xp, x, shape):
+    return xp.broadcast_to(x, shape)
+
+
+def _expand_vjp(g, shape):
+    return g  # the engine sums g back to the input's shape
+
+
+EXPAND = Op("expand", _expand, _expand_vjp, is_view=True)
+
+
+def expand(input, *sizes):
+    sizes = _shape_arg(sizes)
+    shape = input._data.shape
+    lead = len(sizes) - len(shape)
+    if lead < 0:
+        raise RuntimeError(f"expand: the number of sizes provided ({len(sizes)}) must be greater or "
+                           f"equal to the number of dimensions in the tensor ({len(shape)})")
+    out = []
+    for i, s in enumerate(sizes):
+        if i < lead:
+            if s < 0:
+                raise RuntimeError(f"expand: -1 is not allowed in a leading, non-existing dimension {i}")
+            out.append(s)
+            continue
+        cur = shape[i - lead]
+        if s == -1:
+            s = cur
+        elif cur != 1 and s != cur:
+            raise RuntimeError(f"The expanded size of the tensor ({s}) must match the existing size "
+                               f"({cur}) at non-singleton dimension {i}.  Target sizes: {list(sizes)}.  "
+                               f"Tensor sizes: {list(shape)}")
+        out.append(s)
+    out = tuple(out)
+    if out == shape:
+        return apply(VIEW, (input,), (out, shape))
+    return apply(EXPAND, (input,), (out,))
+
+
+def expand_as(input, other):
+    return expand(input, other._data.shape)
+
+
+def broadcast_to(input, shape):
+    return expand(input, tuple(shape))
+
+
+def broadcast_shapes(*shapes):
+    from .._size import Size
+    return Size(np.broadcast_shapes(*[tuple(s) for s in shapes]))
+
+
+def broadcast_tensors(*tensors):
+    shape = np.broadcast_shapes(*[t._data.shape for t in tensors])
+    return tuple(expand(t, shape) for t in tensors)
+
+
+# --------------------------------------------------------------------------- cat / stack / split
+def _cat(xp, *arrays_sizes_dim):
+    # args are (*arrays, *sizes, dim): n arrays, their n sizes along dim, then dim
+    n = (len(arrays_sizes_dim) - 1) // 2
+    return xp.concatenate(arrays_sizes_dim[:n], axis=arrays_sizes_dim[-1])
+
+
+def _cat_vjp(g, needs, *sizes_dim):
+    *sizes, dim = sizes_dim
+    grads = []
+    start = 0
+    for size, need in zip(sizes, needs):
+        grads.append(g.narrow(dim, start, size) if need else None)
+        start += size
+    return tuple(grads)
+
+
+CAT = Op("cat", _cat, _cat_vjp, needs=True)
+
+
+def cat(tensors, dim=0, *, out=None):
+    """Join tensors along ``dim``; all must agree on the other dims. Dtypes are promoted."""
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+    # PyTorch skips 1-D empty tensors (legacy behaviour)
+    tensors = [t for t in tensors if not (t._data.ndim == 1 and t._data.shape[0] == 0)] or tensors[:1]
+    ref = tensors[0]
+    nd = ref._data.ndim
+    if nd == 0:
+        raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
+    d = _wrap_dim(dim, nd, "cat")
+    for i, t in enumerate(tensors):
+        if t._data.ndim != nd or builtins.any(a != b for j, (a, b) in enumerate(zip(t._data.shape, ref._data.shape)) if j != d):
+            raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. Expected size "
+                               f"{list(ref._data.shape)} but got size {list(t._data.shape)} for "
+                               f"tensor number {i} in the list.")
+    dt = _dtype.result_type(*tensors).np
+    tensors = [t if t._data.dtype == dt else t.to(dt) for t in tensors]
+    sizes = tuple(t._data.shape[d] for t in tensors)
+    return apply(CAT, tuple(tensors), sizes + (d,))
+
+
+concat = concatenate = cat
+
+
+def stack(tensors, dim=0, *, out=None):
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    shape = tensors[0]._data.shape
+    for i, t in enumerate(tensors):
+        if t._data.shape != shape:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(shape)} at "
+                               f"entry 0 and {list(t._data.shape)} at entry {i}")
+    d = _wrap_dim(dim, len(shape) + 1, "stack")
+    return cat([unsqueeze(t, d) for t in tensors], d)
+
+
+def hstack(tensors):
+    return cat(tensors, 0 if tensors[0]._data.ndim == 1 else 1)
+
+
+def vstack(tensors):
+    return cat([t if t._data.ndim >= 2 else t.reshape(1, -1) for t in tensors], 0)
+
+
+def narrow(input, dim, start, length):
+    """The slice ``start:start+length`` of ``dim``, as a view."""
+    from .indexing import getitem
+    nd = input._data.ndim
+    d = _wrap_dim(dim, nd, "narrow")
+    size = input._data.shape[d]
+    start = int(start)
+    if start < 0:
+        start += size
+    if start < 0 or length < 0 or start + length > size:
+        raise IndexError(f"narrow(): start ({start}) + length ({length}) exceeds dimension size "
+                         f"({size}) of dim {d} in a tensor of shape {list(input._data.shape)}")
+    return getitem(input, (slice(None),) * d + (slice(start, start + length),))
+
+
+def select(input, dim, index):
+    from .indexing import getitem
+    nd = input._data.ndim
+    d = _wrap_dim(dim, nd, "select")
+    size = input._data.shape[d]
+    if not -size <= index < size:
+        raise IndexError(f"select(): index {index} out of range for tensor of size "
+                         f"{list(input._data.shape)} at dimension {d}")
+    return getitem(input, (slice(None),) * d + (int(index),))
+
+
+def split(tensor, split_size_or_sections, dim=0):
+    """Split into chunks of ``split_size`` (the last may be smaller) or of the listed sizes; views."""
+    nd = tensor._data.ndim
+    d = _wrap_dim(dim, nd, "split")
+    size = tensor._data.shape[d]
+    if isinstance(split_size_or_sections, int):
+        step = split_size_or_sections
+        if step <= 0 and size:
+            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {size}")
+        sections = [builtins.min(step, size - i) for i in range(0, size, step)] if size else [0]
+    else:
+        sections = list(split_size_or_sections)
+        if builtins.sum(sections) != size:
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {size} (input "
+                               f"tensor's size at dimension {d}), but got split_sizes={sections}")
+    out = []
+    start = 0
+    for s in sections:
+        out.append(narrow(tensor, d, start, s))
+        start += s
+    return tuple(out)
+
+
+def tensor_split(input, indices_or_sections, dim=0):
+    d = _wrap_dim(dim, input._data.ndim, "tensor_split")
+    size = input._data.shape[d]
+    if isinstance(indices_or_sections, int):
+        n = indices_or_sections
+        q, r = divmod(size, n)
+        sections = [q + 1] * r + [q] * (n - r)
+    else:
+        bounds = [0] + [builtins.min(builtins.max(int(i), 0), size) for i in indices_or_sections] + [size]
+        sections = [builtins.max(b - a, 0) for a, b in zip(bounds, bounds[1:])]
+    return split(input, sections, d)
+
+
+def chunk(input, chunks, dim=0):
+    if chunks <= 0:
+        raise RuntimeError("chunk expects `chunks` to be greater than 0")
+    d = _wrap_dim(dim, input._data.ndim, "chunk")
+    size = input._data.shape[d]
+    step = -(-size // chunks) if size else 1
+    return split(input, step, d)
+
+
+def unbind(input, dim=0):
+    d = _wrap_dim(dim, input._data.ndim, "unbind")
+    return tuple(select(input, d, i) for i in range(input._data.shape[d]))
+
+
+# --------------------------------------------------------------------------- flip, roll, repeat
+def _flip(xp, x, dims):
+    return xp.flip(x, axis=dims)
+
+
+FLIP = Op("flip", _flip, lambda g, dims: g.flip(dims))
+
+
+def flip(input, *dims):
+    dims = _shape_arg(dims)
+    nd = input._data.ndim
+    return apply(FLIP, (input,), (tuple(_wrap_dim(d, nd, "flip") for d in dims),))
+
+
+def fliplr(input):
+    return flip(input, 1)
+
+
+def flipud(input):
+    return flip(input, 0)
+
+
+def _roll(xp, x, shifts, dims):
+    return xp.roll(x, shifts, axis=dims)
+
+
+ROLL = Op("roll", _roll, lambda g, shifts, dims: roll(g, tuple(-s for s in shifts), dims))
+
+
+def roll(input, shifts, dims=None):
+    if dims is None:
+        return roll(input.flatten(), shifts, 0).view(input._data.shape)
+    shifts = tuple(shifts) if isinstance(shifts, (tuple, list)) else (shifts,)
+    dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
+    return apply(ROLL, (input,), (shifts, dims))
+
+
+def repeat(input, *sizes):
+    """Tile the tensor ``sizes[i]`` times along dim i (leading new dims allowed)."""
+    sizes = _shape_arg(sizes)
+    shape = input._data.shape
+    if len(sizes) < len(shape):
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of "
+                           "dimensions of tensor")
+    shape = (1,) * (len(sizes) - len(shape)) + shape
+    x = input.reshape(shape)
+    # interleave a new axis of size r before each dim, broadcast it, then merge the pairs
+    inter = tuple(v for s in shape for v in (1, s))
+    big = tuple(v for r, s in zip(sizes, shape) for v in (r, s))
+    return x.reshape(inter).expand(big).reshape(tuple(r * s for r, s in zip(sizes, shape)))
+
+
+def tile(input, dims):
+    dims = tuple(dims)
+    if len(dims) < input._data.ndim:
+        dims = (1,) * (input._data.ndim - len(dims)) + dims
+    return repeat(input, dims)
+
+
+def repeat_interleave(input, repeats, dim=None):
+    if dim is None:
+        input, dim = input.flatten(), 0
+    d = _wrap_dim(dim, input._data.ndim, "repeat_interleave")
+    if isinstance(repeats, int):
+        shape = input._data.shape
+        x = unsqueeze(input, d + 1)
+        x = x.expand(shape[:d + 1] + (repeats,) + shape[d + 1:])
+        return x.reshape(shape[:d] + (shape[d] * repeats,) + shape[d + 1:])
+    from .indexing import index_select
+    reps = repeats._data if isinstance(repeats, Tensor) else np.asarray(repeats)
+    idx = np.repeat(np.arange(input._data.shape[d]), reps)
+    return index_select(input, d, Tensor._make(idx, None, False))
+
+
+# --------------------------------------------------------------------------- casts and copies
+def _to_dtype(xp, x, np_dtype):
+    return x.astype(np_dtype)
+
+
+def _to_dtype_vjp(g, np_dtype):
+    return g  # the engine casts the gradient back to the input's dtype
+
+
+TO_COPY = Op("_to_copy", _to_dtype, _to_dtype_vjp, node_name="ToCopyBackward0")
+
+
+def to_dtype(input, dtype, copy=False):
+    npd = _dtype.to_np(dtype)
+    if input._data.dtype == npd and not copy:
+        return input
+    return apply(TO_COPY, (input,), (npd,))
+
+
+def _clone(xp, x):
+    return x.copy()
+
+
+CLONE = Op("clone", _clone, lambda g: g)
+
+
+def clone(input, *, memory_format=None):
+    return apply(CLONE, (input,))
+
+
+def contiguous(input, memory_format=None):
+    return input if input._data.flags.c_contiguous else clone(input)
+
+
+def _move(xp, x, dst, src):
+    from ..backend import to_device_array
+    return to_device_array(x, dst)
+
+
+MOVE = Op("to_device", _move, lambda g, dst, src: to_device(g, src), node_name="ToCopyBackward0")
+
+
+def to_device(input, device):
+    from .._device import to_device as _dev
+    dst = _dev(device)
+    src = input.device
+    if dst == src:
+        return input
+    return apply(MOVE, (input,), (dst, src))

@@ -1,0 +1,1 @@
+"""Utilities: hooks handles, checkpointing, data loading."""
