@@ -5,9 +5,9 @@ import pytest
 import retrograd as rg
 from retrograd.autograd import gradcheck, gradgradcheck
 
-from .optable import build
+from .optable import all_specs
 
-TABLE = build(rg)
+TABLE = all_specs(rg)
 IDS = [s.name for s in TABLE]
 
 
