@@ -1,0 +1,2 @@
+"""retrograd.nn: modules, parameters, initialisation and the functional API."""
+from . import functional
