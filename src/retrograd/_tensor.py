@@ -1,6 +1,6 @@
 """Tensor: an array with the autograd state around it.
 
-State kept on each tensor (``__slots__``):
+State kept on each tensor (the first three in ``__slots__``, the rest defaulted on the class):
   _data       the array (numpy.ndarray, or cupy.ndarray on cuda)
   grad_fn     the node that made it (None for leaves)
   _rg         requires_grad (True for leaves that require grad and for every non-leaf with a grad_fn)
@@ -28,8 +28,15 @@ _np_generic = np.generic
 
 
 class Tensor:
-    __slots__ = ("_data", "grad_fn", "_rg", "_grad", "_out_nr", "_vc", "_base", "_grad_acc",
-                 "_retains", "__weakref__", "__dict__")
+    # Hot state lives in slots; rarely set state lives in the instance __dict__ (created on first
+    # write), with the class attributes below as defaults, so making a tensor sets three slots.
+    __slots__ = ("_data", "grad_fn", "_rg", "__weakref__", "__dict__")
+    _grad = None
+    _out_nr = 0
+    _vc = None
+    _base = None
+    _grad_acc = None
+    _retains = False
 
     # Keep NumPy from treating a Tensor as a sequence and from taking over binary operators.
     __array_priority__ = 1000
@@ -56,12 +63,6 @@ class Tensor:
         t._data = data
         t.grad_fn = grad_fn
         t._rg = requires_grad
-        t._grad = None
-        t._out_nr = 0
-        t._vc = None
-        t._base = None
-        t._grad_acc = None
-        t._retains = False
         return t
 
     # ----------------------------------------------------------------- metadata
@@ -328,9 +329,10 @@ class Tensor:
         t = type(self)._make(self._data.copy(), None, self._rg)
         if self._grad is not None:
             t._grad = self._grad.__deepcopy__(memo)
-        if hasattr(self, "__dict__") and self.__dict__:
+        user_attrs = {k: v for k, v in self.__dict__.items() if k not in _STATE_ATTRS}
+        if user_attrs:
             import copy
-            t.__dict__.update(copy.deepcopy(self.__dict__, memo))
+            t.__dict__.update(copy.deepcopy(user_attrs, memo))
         memo[id(self)] = t
         return t
 
@@ -344,16 +346,22 @@ class Tensor:
         return object.__format__(self, spec)
 
 
+_STATE_ATTRS = frozenset(("_grad", "_out_nr", "_vc", "_base", "_grad_acc", "_retains"))
+
+
 def _init(t, data, grad_fn, rg):
     t._data = data
     t.grad_fn = grad_fn
     t._rg = rg
-    t._grad = None
-    t._out_nr = 0
-    t._vc = None
-    t._base = None
-    t._grad_acc = None
-    t._retains = False
+
+
+def make_tensor(data, grad_fn, requires_grad):
+    """Fast constructor for op results (``data`` is already an array, never a NumPy scalar)."""
+    t = _new(Tensor)
+    t._data = data
+    t.grad_fn = grad_fn
+    t._rg = requires_grad
+    return t
 
 
 def _weakref(t):

@@ -79,7 +79,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     _check_outputs(outputs)
     grads = _make_grads(outputs, grad_outputs, create_graph)
     roots = [_root_edge(t) for t in outputs]
-    engine._site[0] = _user_frame_site()
+    graph.backward_site[0] = _user_frame_site()
     if inputs is None:
         engine.execute(roots, grads, retain_graph, create_graph)
         return
@@ -133,7 +133,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         slots.append(targets.setdefault(_root_edge(t), len(targets)))
     grads = _make_grads(outputs, grad_outputs, create_graph)
     roots = [_root_edge(t) for t in outputs]
-    engine._site[0] = _user_frame_site()
+    graph.backward_site[0] = _user_frame_site()
     captured = engine.execute(roots, grads, retain_graph, create_graph, targets, accumulate=False)
     result = []
     for i, (t, slot) in enumerate(zip(inputs_t, slots)):

@@ -17,11 +17,11 @@ import os
 import sys
 
 from .grad_mode import _state
-from .graph import AccumulateGrad
+from .graph import AccumulateGrad, backward_site
 from . import anomaly as _anomaly
 
 _PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-_site = [None]
+_site = backward_site  # the running backward's call site, shared with graph.OpNode
 
 
 def _backward_site():
@@ -36,27 +36,28 @@ def _user_frame_site():
     return f"at {f.f_code.co_filename}:{f.f_lineno}" if f is not None else None
 
 
-def _collect(roots):
-    """Count dependencies of every node reachable from ``roots``; also return parents."""
+def _collect(roots, with_parents):
+    """Count the dependencies (incoming edges) of every node reachable from ``roots``; with
+    ``with_parents``, also map each node to the nodes with an edge into it."""
     deps = {}
-    parents = {}
+    parents = {} if with_parents else None
     seen = set(roots)
     stack = list(seen)
+    pop, push, add = stack.pop, stack.append, seen.add
     while stack:
-        node = stack.pop()
+        node = pop()
         for e in node._next:
             if e is None:
                 continue
             child = e[0]
-            deps[child] = deps.get(child, 0) + 1
-            p = parents.get(child)
-            if p is None:
-                parents[child] = [node]
+            if child in seen:
+                deps[child] += 1
             else:
-                p.append(node)
-            if child not in seen:
-                seen.add(child)
-                stack.append(child)
+                deps[child] = 1
+                add(child)
+                push(child)
+            if with_parents:
+                parents.setdefault(child, []).append(node)
     return deps, parents
 
 
@@ -81,7 +82,9 @@ def execute(roots, grads, retain_graph, create_graph, targets=None, accumulate=T
     targets' ``.grad`` are; without targets, every leaf's is.
     """
     root_nodes = list(dict.fromkeys(n for n, _ in roots))
-    deps, parents = _collect(root_nodes)
+    deps, parents = _collect(root_nodes, targets is not None)
+    for n in root_nodes:
+        deps.setdefault(n, 0)
     needed = None
     captured = None
     target_nodes = None
@@ -92,7 +95,7 @@ def execute(roots, grads, retain_graph, create_graph, targets=None, accumulate=T
             target_nodes.setdefault(node, []).append((nr, slot))
         needed = _needed(target_nodes, parents)
         # Count only edges from needed nodes into needed or target nodes.
-        deps = {}
+        deps = {n: 0 for n in root_nodes}
         for node in needed:
             for e in node._next:
                 if e is not None and (e[0] in needed or e[0] in target_nodes):
@@ -106,21 +109,24 @@ def execute(roots, grads, retain_graph, create_graph, targets=None, accumulate=T
         buf[nr] = g if buf[nr] is None else buf[nr] + g
 
     tie = itertools.count()
-    heap = [(-n._seq, next(tie), n) for n in root_nodes if deps.get(n, 0) == 0]
+    next_tie = tie.__next__
+    heap = [(-n._seq, next_tie(), n) for n in root_nodes if deps[n] == 0]
     heapq.heapify(heap)
+    heappop, heappush = heapq.heappop, heapq.heappush
     retain = create_graph if retain_graph is None else retain_graph
     check_nan = _anomaly._state.enabled
+    pop_buffer = buffers.pop
 
     prev_mode = _state.enabled
-    prev_site = _site[0]
     _state.enabled = create_graph
     try:
         while heap:
-            node = heapq.heappop(heap)[2]
-            buf = buffers.pop(node, None)
+            node = heappop(heap)[2]
+            buf = pop_buffer(node, None)
             if buf is None:
                 buf = [None] * node.n_outputs
-            if node._extra is not None:
+            extra = node._extra
+            if extra is not None:
                 buf = _pre_hooks(node, buf, create_graph)
             if target_nodes is not None:
                 hits = target_nodes.get(node)
@@ -136,44 +142,43 @@ def execute(roots, grads, retain_graph, create_graph, targets=None, accumulate=T
                 continue
 
             outs = node._apply(buf, retain)
-            buf = None
-            if len(outs) > 1:
+            if len(outs) > 1 and outs[0] is not None and (len(outs) > 2 or outs[0] is outs[1]):
                 outs = _distinct(outs)
-            if node._extra is not None and "hooks" in node._extra:
+            if extra is not None and "hooks" in extra:
                 outs = _post_hooks(node, outs, buf)
+            buf = None
             if check_nan:
                 _anomaly.check_grads(node, outs)
 
             shapes = node._in_shapes
             dtypes = node._in_dtypes
-            for i, e in enumerate(node._next):
-                if e is None:
-                    continue
-                child = e[0]
-                if needed is not None and child not in needed and child not in target_nodes:
-                    continue
-                g = outs[i]
-                if g is not None:
-                    gd = g._data
-                    if gd.shape != shapes[i]:
-                        g = _sum_to(g, shapes[i], node, i)
-                    if gd.dtype != dtypes[i]:
-                        g = g.to(dtypes[i])
-                    cbuf = buffers.get(child)
-                    if cbuf is None:
-                        cbuf = buffers[child] = [None] * child.n_outputs
-                    nr = e[1]
-                    prev = cbuf[nr]
-                    cbuf[nr] = g if prev is None else prev + g
-                d = deps[child] - 1
-                deps[child] = d
-                if d == 0:
-                    heapq.heappush(heap, (-child._seq, next(tie), child))
+            i = 0
+            for e in node._next:
+                if e is not None:
+                    child = e[0]
+                    if needed is None or child in needed or child in target_nodes:
+                        g = outs[i]
+                        if g is not None:
+                            gd = g._data
+                            if gd.shape != shapes[i]:
+                                g = _sum_to(g, shapes[i], node, i)
+                            if gd.dtype != dtypes[i]:
+                                g = g.to(dtypes[i])
+                            cbuf = buffers.get(child)
+                            if cbuf is None:
+                                cbuf = buffers[child] = [None] * child.n_outputs
+                            nr = e[1]
+                            prev = cbuf[nr]
+                            cbuf[nr] = g if prev is None else prev + g
+                        d = deps[child] - 1
+                        deps[child] = d
+                        if d == 0:
+                            heappush(heap, (-child._seq, next_tie(), child))
+                i += 1
             # drop the engine's own references, so AccumulateGrad can tell a fresh gradient
-            outs = g = gd = None
+            outs = g = gd = prev = None
     finally:
         _state.enabled = prev_mode
-        _site[0] = prev_site
     return captured
 
 

@@ -18,10 +18,13 @@ _seq_counter = itertools.count()
 
 
 class Node:
-    """Base class of graph nodes. ``_extra`` holds rarely used state (hooks, metadata) in a dict."""
+    """Base class of graph nodes. Rarely used state (hooks, metadata) lives in ``_extra``, a dict
+    made on first use; ``_extra`` and ``_freed_by`` default to None on the class."""
 
-    __slots__ = ("_next", "_seq", "_extra", "__weakref__")
+    __slots__ = ("_next", "_seq", "__weakref__", "__dict__")
     n_outputs = 1
+    _extra = None
+    _freed_by = None
 
     def name(self):
         return type(self).__name__
@@ -65,20 +68,22 @@ class Node:
 
 
 class OpNode(Node):
-    """The node of a built-in op. ``vjp`` is ``op.backward(g, *saved, *args)``."""
+    """The node of a built-in op. Its vjp is ``op.backward(g, *saved, *args)``.
 
-    __slots__ = ("op", "_saved", "args", "_in_shapes", "_in_dtypes", "_freed_by")
+    ``_saved`` holds, in the order of ``op.save``, the saved input Tensors, the output's array
+    (rebuilt on unpack with this node as its grad_fn) and any extra; ``_versions`` holds the
+    version each saved input had when saved, and ``_out_vc`` the output's version counter.
+    """
 
-    def __init__(self, op, next_edges, saved, args, in_shapes, in_dtypes):
+    __slots__ = ("op", "_saved", "_versions", "_out_vc", "args", "_in_shapes", "_in_dtypes")
+
+    def __init__(self, op, next_edges, args, in_shapes, in_dtypes):
         self._next = next_edges
         self._seq = next(_seq_counter)
-        self._extra = None
         self.op = op
-        self._saved = saved
         self.args = args
         self._in_shapes = in_shapes
         self._in_dtypes = in_dtypes
-        self._freed_by = None
 
     def name(self):
         return self.op.node_name
@@ -92,16 +97,29 @@ class OpNode(Node):
                 f"were freed by the backward call {self._freed_by or 'before'}. Specify "
                 f"retain_graph=True if you need to backward through the graph a second time or if "
                 f"you need to access saved tensors after calling backward.")
-        if not saved:
-            return saved
-        return tuple(s.unpack(self) if type(s) is SavedTensor else s for s in saved)
+        out = []
+        for code, item, version in zip(self.op._codes, saved, self._versions):
+            if code >= 0:
+                if version is not None:
+                    vc = item._vc
+                    if vc is not None and vc.value != version:
+                        raise _modified_error(item._data, version, vc, self)
+            elif code == -1:
+                vc = self._out_vc
+                if vc.value != 0:
+                    raise _modified_error(item, 0, vc, self)
+                from .._tensor import make_tensor
+                item = make_tensor(item, self, True)
+                item._vc = vc
+            out.append(item)
+        return out
 
     def _apply(self, grads, retain):
         g = grads[0]
         if g is None:
             return (None,) * len(self._next)
-        saved = self._unpack_saved()
         op = self.op
+        saved = self._unpack_saved() if op._codes else ()
         if op.needs:
             needs = tuple([e is not None for e in self._next])
             out = op.backward(g, needs, *saved, *self.args)
@@ -109,7 +127,7 @@ class OpNode(Node):
             out = op.backward(g, *saved, *self.args)
         if not retain:
             self._saved = None
-            self._freed_by = _current_backward_site()
+            self._freed_by = backward_site[0]
         return out if type(out) is tuple else (out,)
 
     def _release(self):
@@ -117,12 +135,12 @@ class OpNode(Node):
 
     @property
     def _saved_tensors(self):
-        return self._unpack_saved()
+        return tuple(self._unpack_saved())
 
 
-def _current_backward_site():
-    from .engine import _backward_site
-    return _backward_site()
+# The user's file:line of the backward call that is running (set by the engine), so that a
+# second backward through freed buffers can name the call that freed them.
+backward_site = [None]
 
 
 class SavedTensor:

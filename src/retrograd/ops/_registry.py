@@ -15,18 +15,22 @@ result) and "extra" (a second value returned by forward, such as a mask). Non-te
 (dims, flags) go in ``args`` and reach both sides unchanged. The engine, not the op, sums a
 broadcast gradient down to each input's shape, and casts it to the input's dtype.
 """
-from .._tensor import Tensor
-from ..autograd.grad_mode import _state
+import numpy as np
+
+from .._tensor import Tensor, make_tensor
 from ..autograd import anomaly as _anomaly
-from ..autograd.graph import OpNode, SavedTensor
+from ..autograd.grad_mode import _state
+from ..autograd.graph import OpNode, VersionCounter
 from ..backend import array_module
 
 _SAVE_CODES = {"x": 0, "y": 1, "z": 2, "out": -1, "extra": -2}
+_ndarray = np.ndarray
+_np_generic = np.generic
 
 
 class Op:
     __slots__ = ("name", "forward", "backward", "save", "node_name", "needs", "is_view", "_codes",
-                 "_has_extra")
+                 "_has_extra", "_saves_out")
 
     def __init__(self, name, forward, backward, save=(), node_name=None, needs=False, is_view=False):
         self.name = name
@@ -38,6 +42,7 @@ class Op:
         self.node_name = node_name or "".join(p.capitalize() for p in name.split("_")) + "Backward0"
         self._codes = tuple(_SAVE_CODES[s] for s in self.save)
         self._has_extra = "extra" in self.save
+        self._saves_out = "out" in self.save
 
     def __repr__(self):
         return f"Op({self.name})"
@@ -46,51 +51,70 @@ class Op:
 def apply(op, inputs, args=()):
     """Run ``op`` on ``inputs`` (Tensors, or Python scalars where the op allows) and record a
     node when grad mode is on and some input requires grad. Returns the output Tensor."""
-    arrays = [t._data if isinstance(t, Tensor) else t for t in inputs]
-    a0 = arrays[0]
-    out = op.forward(array_module(a0), *arrays, *args)
-    extra = None
+    if len(inputs) == 1:
+        x = inputs[0]
+        a = x._data
+        out = op.forward(np if type(a) is _ndarray else array_module(a), a, *args)
+        recording = x._rg and _state.enabled
+    else:
+        arrays = [t._data if isinstance(t, Tensor) else t for t in inputs]
+        a = arrays[0] if isinstance(inputs[0], Tensor) else arrays[1]
+        out = op.forward(np if type(a) is _ndarray else array_module(a), *arrays, *args)
+        recording = False
+        if _state.enabled:
+            for t in inputs:
+                if isinstance(t, Tensor) and t._rg:
+                    recording = True
+                    break
     if op._has_extra:
         out, extra = out
-    if _state.enabled:
-        for t in inputs:
-            if isinstance(t, Tensor) and t._rg:
-                break
-        else:
-            return _plain(op, out, inputs)
-    else:
-        return _plain(op, out, inputs)
+    if type(out) is not _ndarray and isinstance(out, _np_generic):
+        out = np.asarray(out)  # NumPy returns scalars from 0-d arithmetic
+    if not recording:
+        result = make_tensor(out, None, False)
+        if op.is_view:
+            _link_view(result, inputs[0])
+        return result
 
-    edges = tuple([_edge(t) for t in inputs])
-    node = OpNode(op, edges, None, args,
-                  tuple([a.shape if e is not None else None for a, e in zip(arrays, edges)]),
-                  tuple([a.dtype if e is not None else None for a, e in zip(arrays, edges)]))
-    result = Tensor._make(out, node, True)
-    if _anomaly._state.enabled:
-        _anomaly.record_trace(node)
+    if len(inputs) == 1:
+        fn = x.grad_fn
+        edges = ((fn, x._out_nr) if fn is not None else (x._grad_accumulator(), 0),)
+        node = OpNode(op, edges, args, (a.shape,), (a.dtype,))
+    else:
+        edges = tuple([_edge(t) for t in inputs])
+        node = OpNode(op, edges, args,
+                      tuple([arr.shape if e is not None else None for arr, e in zip(arrays, edges)]),
+                      tuple([arr.dtype if e is not None else None for arr, e in zip(arrays, edges)]))
+    result = make_tensor(out, node, True)
     codes = op._codes
     if codes:
         saved = []
+        versions = []
         for c in codes:
             if c >= 0:
                 t = inputs[c]
-                saved.append(SavedTensor(tensor=t) if isinstance(t, Tensor) else t)
+                saved.append(t)
+                if isinstance(t, Tensor):
+                    vc = t._vc
+                    versions.append(0 if vc is None else vc.value)
+                else:
+                    versions.append(None)
             elif c == -1:
-                saved.append(SavedTensor(data=out, vc=result._version_counter()))
+                saved.append(out)
+                versions.append(None)
+                vc = node._out_vc = VersionCounter()
+                result._vc = vc
             else:
                 saved.append(extra)
-        node._saved = tuple(saved)
+                versions.append(None)
+        node._saved = saved
+        node._versions = versions
     else:
         node._saved = ()
     if op.is_view:
         _link_view(result, inputs[0])
-    return result
-
-
-def _plain(op, out, inputs):
-    result = Tensor._make(out, None, False)
-    if op.is_view:
-        _link_view(result, inputs[0])
+    if _anomaly._state.enabled:
+        _anomaly.record_trace(node)
     return result
 
 
