@@ -133,10 +133,48 @@ def _pow_vjp(g, needs, x, y, out):
 POW = Op("pow", _pow, _pow_vjp, save=("x", "y", "out"), needs=True)
 
 
+# Tensor-scalar forms: one input, the scalar as an argument (PyTorch's ...Backward1 nodes).
+# They take the short single-input path through apply; the scalar never becomes a tensor.
+ADD_SCALAR = Op("add", lambda xp, x, s: x + s, lambda g, s: g, node_name="AddBackward1")
+SUB_SCALAR = Op("sub", lambda xp, x, s: x - s, lambda g, s: g, node_name="SubBackward1")
+RSUB_SCALAR = Op("rsub", lambda xp, x, s: s - x, lambda g, s: -g, node_name="RsubBackward1")
+MUL_SCALAR = Op("mul", lambda xp, x, s: x * s, lambda g, s: g * s, node_name="MulBackward1")
+DIV_SCALAR = Op("div", lambda xp, x, s: x / s, lambda g, s: g / s, node_name="DivBackward1")
+RDIV_SCALAR = Op("rdiv", lambda xp, x, s: s / x, lambda g, x, s: g * (-s) / (x * x), save=("x",),
+                 node_name="DivBackward2")
+
+
+def _pow_scalar_vjp(g, x, s):
+    # d(x^s)/dx = s x^(s-1)
+    if s == 0:
+        return g * 0
+    if s == 1:
+        return g
+    if s == 2:
+        return g * x * 2
+    return g * (x ** (s - 1) * s)
+
+
+POW_SCALAR = Op("pow", lambda xp, x, s: x ** s, _pow_scalar_vjp, save=("x",), node_name="PowBackward0")
+RPOW_SCALAR = Op("rpow", lambda xp, x, s: s ** x, lambda g, out, s: g * out * float(np.log(s)) if s > 0
+                 else g * out * float("nan"), save=("out",), node_name="PowBackward1")
+
+
+def _fast_scalar(t, v):
+    """Whether ``t op v`` can take the tensor-scalar path: a float tensor and a Python number."""
+    tv = type(v)
+    return (tv is float or tv is int) and type(t) is not int and isinstance(t, Tensor) \
+        and t._data.dtype.kind == "f"
+
+
 def add(input, other, *, alpha=1, out=None):
     """input + alpha * other"""
     if alpha != 1:
         other = mul(other, alpha)
+    if _fast_scalar(input, other):
+        return apply(ADD_SCALAR, (input,), (other,))
+    if _fast_scalar(other, input):
+        return apply(ADD_SCALAR, (other,), (input,))
     x, y = _operands(input, other)
     return apply(ADD, (x, y))
 
@@ -149,6 +187,10 @@ def sub(input, other, *, alpha=1, out=None):
                            "Use the `^` or `logical_xor()` operator instead.")
     if alpha != 1:
         other = mul(other, alpha)
+    if _fast_scalar(input, other):
+        return apply(SUB_SCALAR, (input,), (other,))
+    if _fast_scalar(other, input):
+        return apply(RSUB_SCALAR, (other,), (input,))
     x, y = _operands(input, other)
     return apply(SUB, (x, y))
 
@@ -161,6 +203,10 @@ def rsub(input, other, *, alpha=1):
 
 
 def mul(input, other, *, out=None):
+    if _fast_scalar(input, other):
+        return apply(MUL_SCALAR, (input,), (other,))
+    if _fast_scalar(other, input):
+        return apply(MUL_SCALAR, (other,), (input,))
     x, y = _operands(input, other)
     return apply(MUL, (x, y))
 
@@ -171,6 +217,10 @@ multiply = mul
 def div(input, other, *, rounding_mode=None, out=None):
     """True division (integer inputs give the default float dtype), or floor/trunc rounding."""
     if rounding_mode is None:
+        if _fast_scalar(input, other):
+            return apply(DIV_SCALAR, (input,), (other,))
+        if _fast_scalar(other, input):
+            return apply(RDIV_SCALAR, (other,), (input,))
         x, y = _float_operands(input, other)
         return apply(DIV, (x, y))
     if rounding_mode == "trunc":
@@ -249,6 +299,10 @@ def fmod(input, other, *, out=None):
 
 def pow(input, exponent, *, out=None):
     """input ** exponent; a negative integer exponent of an integer tensor is an error, as in PyTorch."""
+    if _fast_scalar(input, exponent):
+        return apply(POW_SCALAR, (input,), (exponent,))
+    if _fast_scalar(exponent, input):
+        return apply(RPOW_SCALAR, (exponent,), (input,))
     x, y = _operands(input, exponent)
     if isinstance(x, Tensor) and x._data.dtype.kind in "iu" and isinstance(y, int) and y < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
