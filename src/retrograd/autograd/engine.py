@@ -119,9 +119,13 @@ def execute(roots, grads, retain_graph, create_graph, targets=None, accumulate=T
 
     prev_mode = _state.enabled
     _state.enabled = create_graph
+    node = None  # the next node when it is known to come first, bypassing the heap
     try:
-        while heap:
-            node = heappop(heap)[2]
+        while True:
+            if node is None:
+                if not heap:
+                    break
+                node = heappop(heap)[2]
             buf = pop_buffer(node, None)
             if buf is None:
                 buf = [None] * node.n_outputs
@@ -136,9 +140,11 @@ def execute(roots, grads, retain_graph, create_graph, targets=None, accumulate=T
                 if node not in needed:
                     if hits is not None and accumulate and type(node) is AccumulateGrad:
                         _accumulate(node, buf[0], create_graph)
+                    node = None
                     continue
             if type(node) is AccumulateGrad:
                 _accumulate(node, buf[0], create_graph)
+                node = buf = None
                 continue
 
             outs = node._apply(buf, retain)
@@ -152,6 +158,7 @@ def execute(roots, grads, retain_graph, create_graph, targets=None, accumulate=T
 
             shapes = node._in_shapes
             dtypes = node._in_dtypes
+            ready = None
             i = 0
             for e in node._next:
                 if e is not None:
@@ -173,10 +180,18 @@ def execute(roots, grads, retain_graph, create_graph, targets=None, accumulate=T
                         d = deps[child] - 1
                         deps[child] = d
                         if d == 0:
-                            heappush(heap, (-child._seq, next_tie(), child))
+                            if ready is not None:
+                                heappush(heap, (-ready._seq, next_tie(), ready))
+                            ready = child
                 i += 1
+            # The last node made ready runs next without a heap round trip when nothing queued
+            # comes before it (the common case in a chain).
+            if ready is not None and heap and heap[0][0] < -ready._seq:
+                heappush(heap, (-ready._seq, next_tie(), ready))
+                ready = None
+            node = ready
             # drop the engine's own references, so AccumulateGrad can tell a fresh gradient
-            outs = g = gd = prev = None
+            outs = g = gd = prev = ready = child = None
     finally:
         _state.enabled = prev_mode
     return captured

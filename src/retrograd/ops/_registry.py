@@ -56,6 +56,12 @@ def apply(op, inputs, args=()):
         a = x._data
         out = op.forward(np if type(a) is _ndarray else array_module(a), a, *args)
         recording = x._rg and _state.enabled
+    elif len(inputs) == 2 and type(inputs[0]) is Tensor and type(inputs[1]) is Tensor:
+        x, y = inputs
+        a = x._data
+        arrays = (a, y._data)
+        out = op.forward(np if type(a) is _ndarray else array_module(a), a, arrays[1], *args)
+        recording = (x._rg or y._rg) and _state.enabled
     else:
         arrays = [t._data if isinstance(t, Tensor) else t for t in inputs]
         a = arrays[0] if isinstance(inputs[0], Tensor) else arrays[1]
