@@ -1,2 +1,8 @@
 """retrograd.nn: modules, parameters, initialisation and the functional API."""
 from . import functional
+from . import init
+from .parameter import Parameter, Buffer
+from .modules import *  # noqa: F401,F403
+from .modules.module import (register_module_forward_pre_hook, register_module_forward_hook,
+                             register_module_full_backward_hook,
+                             register_module_full_backward_pre_hook)
