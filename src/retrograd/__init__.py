@@ -36,7 +36,10 @@ from .ops.shape import (reshape, view_as_dtype, flatten, unflatten, ravel, squee
                         broadcast_tensors, cat, concat, concatenate, stack, hstack, vstack, narrow, select,
                         split, tensor_split, chunk, unbind, flip, fliplr, flipud, roll, repeat_interleave,
                         tile, clone)
-from .ops.indexing import gather, scatter_add, index_select, nonzero, index_put
+from .ops.indexing import (gather, scatter, scatter_add, scatter_reduce, index_select, index_add,
+                           index_copy, index_fill, index_put, take, take_along_dim, masked_fill,
+                           masked_select, masked_scatter, tril, triu, diagonal, diag, diag_embed, trace,
+                           nonzero, argwhere)
 from .ops.linalg import matmul, mm, bmm, mv, dot, inner, outer, ger, addmm, baddbmm, addmv
 from . import autograd
 

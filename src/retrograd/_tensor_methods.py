@@ -164,7 +164,16 @@ METHODS = {
     # indexing
     "__getitem__": ix.getitem, "__setitem__": ip.setitem, "gather": ix.gather,
     "scatter_add": ix.scatter_add, "index_select": ix.index_select, "nonzero": ix.nonzero,
-    "index_put": ix.index_put, "index_put_": ix.index_put_,
+    "index_put": ix.index_put, "index_put_": ix.index_put_, "scatter": ix.scatter,
+    "scatter_reduce": ix.scatter_reduce, "index_add": ix.index_add, "index_copy": ix.index_copy,
+    "index_fill": ix.index_fill, "take": ix.take, "take_along_dim": ix.take_along_dim,
+    "masked_fill": ix.masked_fill, "masked_select": ix.masked_select,
+    "masked_scatter": ix.masked_scatter, "tril": ix.tril, "triu": ix.triu, "diagonal": ix.diagonal,
+    "diag": ix.diag, "diag_embed": ix.diag_embed, "trace": ix.trace, "argwhere": ix.argwhere,
+    "scatter_": ix.scatter_, "scatter_add_": ix.scatter_add_, "scatter_reduce_": ix.scatter_reduce_,
+    "index_add_": ix.index_add_, "index_copy_": ix.index_copy_, "index_fill_": ix.index_fill_,
+    "masked_fill_": ix.masked_fill_, "masked_scatter_": ix.masked_scatter_, "tril_": ix.tril_,
+    "triu_": ix.triu_,
     # linear algebra
     "matmul": la.matmul, "mm": la.mm, "bmm": la.bmm, "mv": la.mv, "dot": la.dot, "inner": la.inner,
     "outer": la.outer, "ger": la.outer, "addmm": la.addmm, "baddbmm": la.baddbmm, "addmv": la.addmv,

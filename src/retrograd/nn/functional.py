@@ -14,3 +14,4 @@ from ..ops.elementwise import relu, sigmoid, tanh  # noqa: F401
 # --- losses (ops/loss.py)
 
 # --- indexing helpers (ops/indexing.py)
+from ..ops.indexing import one_hot  # noqa: F401,E402
