@@ -302,3 +302,36 @@ _FRESH_TENSOR_REFS = 4
 
 def _unshared(g):
     return sys.getrefcount(g._data) <= 2 and sys.getrefcount(g) <= _FRESH_TENSOR_REFS
+
+
+# Final callbacks: functions queued while a backward runs (from a hook, say) that run once it has
+# finished every node, before backward() returns (PyTorch's
+# ``Variable._execution_engine.queue_callback``). One list per running backward, so a backward
+# started inside another keeps its own.
+_final_callbacks = []
+
+
+def queue_callback(callback):
+    """Run ``callback()`` when the backward that is running now has finished all its nodes."""
+    if not _final_callbacks:
+        raise RuntimeError("queue_callback can only be called while a backward is running "
+                           "(from a hook, for instance)")
+    _final_callbacks[-1].append(callback)
+
+
+_execute_nodes = execute
+
+
+def execute(roots, grads, retain_graph, create_graph, targets=None, accumulate=True):
+    callbacks = []
+    _final_callbacks.append(callbacks)
+    try:
+        captured = _execute_nodes(roots, grads, retain_graph, create_graph, targets, accumulate)
+        for callback in callbacks:  # the loop also reaches callbacks queued by callbacks
+            callback()
+    finally:
+        _final_callbacks.pop()
+    return captured
+
+
+execute.__doc__ = _execute_nodes.__doc__ + "\n    Then run the callbacks queued during it.\n"

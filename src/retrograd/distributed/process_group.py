@@ -1,0 +1,300 @@
+"""The default process group (MPI's world), sub-groups, reduction ops and pending work.
+
+A ``ProcessGroup`` wraps an MPI communicator. The default group is a duplicate of
+``COMM_WORLD``, so the library's messages never mix with those of user code that calls mpi4py
+itself. Ranks and world size come from the launcher (``mpiexec -n N``); a script started without
+one is rank 0 of a world of 1.
+"""
+import enum
+
+from . import _mpi, _faults
+
+
+class Backend(str):
+    """Backend names. Only MPI exists; ``gloo`` and ``nccl`` are accepted and mean MPI, so
+    scripts written for PyTorch's backends run unchanged."""
+
+    MPI = "mpi"
+    GLOO = "gloo"
+    NCCL = "nccl"
+    UNDEFINED = "undefined"
+
+    def __new__(cls, name):
+        name = str(name).lower()
+        for part in name.split(","):
+            b = part.split(":")[-1].strip()
+            if b not in ("mpi", "gloo", "nccl"):
+                raise ValueError(f"Invalid backend: '{name}': retrograd.distributed runs on MPI "
+                                 f"(backend 'mpi'; 'gloo' and 'nccl' are accepted as aliases)")
+        return str.__new__(cls, "mpi")
+
+
+class ReduceOp(enum.Enum):
+    """How ``all_reduce`` and friends combine the ranks' tensors, element by element.
+
+    ``AVG`` is ``SUM`` divided by the group size (floating-point tensors only).
+    """
+
+    SUM = "sum"
+    AVG = "avg"
+    PRODUCT = "product"
+    MIN = "min"
+    MAX = "max"
+    BAND = "band"
+    BOR = "bor"
+    BXOR = "bxor"
+    PREMUL_SUM = "premul_sum"
+
+
+ReduceOp.RedOpType = ReduceOp  # PyTorch also spells it ReduceOp.RedOpType.SUM
+reduce_op = ReduceOp  # deprecated PyTorch alias
+
+
+class ProcessGroup:
+    """A set of ranks that communicate: an MPI communicator plus the global rank of each member."""
+
+    def __init__(self, comm, ranks):
+        self.comm = comm
+        self.ranks = list(ranks)  # global ranks, in group-rank order
+
+    def rank(self):
+        return self.comm.Get_rank()
+
+    def size(self):
+        return self.comm.Get_size()
+
+    def group_rank(self, global_rank):
+        try:
+            return self.ranks.index(global_rank)
+        except ValueError:
+            raise ValueError(f"Global rank {global_rank} is not part of group {self}") from None
+
+    def name(self):
+        return "mpi"
+
+    def __repr__(self):
+        return f"ProcessGroup(backend='mpi', ranks={self.ranks})"
+
+
+class _State:
+    mpi = None          # mpi4py.MPI or the one-process stand-in
+    world = None        # the default ProcessGroup
+    groups = []         # every ProcessGroup created, so destroy_process_group frees them
+
+
+_state = _State()
+
+
+class GroupMember:
+    """``GroupMember.WORLD`` is the default group once initialised; ``NON_GROUP_MEMBER`` is what
+    ``new_group`` returns on ranks outside the new group."""
+
+    WORLD = None
+    NON_GROUP_MEMBER = object()
+
+
+group = GroupMember  # ``dist.group.WORLD`` in PyTorch
+
+
+def is_available():
+    """True: the package works on every install (a world of one process needs no MPI)."""
+    return True
+
+
+def is_mpi_available():
+    return _mpi.available()
+
+
+def is_gloo_available():
+    return False
+
+
+def is_nccl_available():
+    return False
+
+
+def is_torchelastic_launched():
+    return False
+
+
+def is_initialized():
+    return _state.world is not None
+
+
+def _world():
+    if _state.world is None:
+        raise ValueError("Default process group has not been initialized, please make sure to call "
+                         "init_process_group.")
+    return _state.world
+
+
+def _resolve(group):
+    """The ProcessGroup for a ``group=`` argument, or None on ranks outside it."""
+    world = _world()
+    if group is None or group is GroupMember.WORLD:
+        return world
+    if group is GroupMember.NON_GROUP_MEMBER:
+        return None
+    if not isinstance(group, ProcessGroup):
+        raise TypeError(f"group must be a ProcessGroup from new_group() or None, got "
+                        f"{type(group).__name__}")
+    return group
+
+
+def init_process_group(backend=None, init_method=None, timeout=None, world_size=-1, rank=-1,
+                       store=None, group_name="", pg_options=None, device_id=None):
+    """Join the MPI world started by the launcher (``mpiexec -n N python script.py``).
+
+    Rank and world size come from MPI; ``world_size`` and ``rank``, when given, must agree with
+    it. ``init_method``, ``store``, ``timeout``, ``group_name``, ``pg_options`` and
+    ``device_id`` are accepted for compatibility: MPI needs no rendezvous, and has no timeout on
+    collectives (see the package docstring for what happens when a rank fails). When the world
+    has more than one process, an uncaught exception on any rank aborts the whole job.
+    """
+    if _state.world is not None:
+        raise ValueError("trying to initialize the default process group twice!")
+    if backend is not None:
+        Backend(backend)
+    if store is not None and (world_size == -1 or rank == -1):
+        raise ValueError("world_size and rank must be given when store is given")
+    mpi = _mpi.load()
+    comm = mpi.COMM_WORLD
+    size, me = comm.Get_size(), comm.Get_rank()
+    launched = _mpi.launcher_world_size()
+    if size == 1 and launched > 1:
+        raise RuntimeError(
+            f"init_process_group: the environment announces {launched} processes but MPI sees a "
+            f"world of 1. retrograd.distributed runs on MPI: start the script with "
+            f"`mpiexec -n {launched} python script.py` (not torchrun), with the mpiexec that "
+            f"belongs to the MPI mpi4py was built for.")
+    if world_size not in (-1, None) and int(world_size) != size:
+        raise ValueError(f"init_process_group: world_size={world_size} was given but MPI started "
+                         f"{size} process(es); start the job with `mpiexec -n {world_size}`")
+    if rank not in (-1, None) and int(rank) != me:
+        raise ValueError(f"init_process_group: rank={rank} was given but MPI assigned rank {me} to "
+                         f"this process")
+    _state.mpi = mpi
+    _state.world = ProcessGroup(comm.Dup(), range(size))
+    _state.groups = [_state.world]
+    GroupMember.WORLD = _state.world
+    if size > 1:
+        _faults.install(mpi)
+
+
+def destroy_process_group(group=None):
+    """Free ``group``'s communicator, or, without an argument, every group and the default one
+    (``init_process_group`` may then be called again). MPI itself stays up until the process
+    exits."""
+    if group is None or group is GroupMember.WORLD:
+        for g in _state.groups:
+            _free(g)
+        _state.world = None
+        _state.groups = []
+        GroupMember.WORLD = None
+        _faults.uninstall()
+        return
+    if isinstance(group, ProcessGroup):
+        _free(group)
+        if group in _state.groups:
+            _state.groups.remove(group)
+
+
+def _free(g):
+    if g.comm is not None and g.comm is not _state.mpi.COMM_WORLD:
+        g.comm.Free()
+    g.comm = None
+
+
+def new_group(ranks=None, timeout=None, backend=None, pg_options=None, use_local_synchronization=False,
+              group_desc=None, device_id=None):
+    """A group of the given global ``ranks`` (all ranks when None). Every rank of the world must
+    call it, in the same order as the other ``new_group`` calls; ranks outside the group get
+    ``GroupMember.NON_GROUP_MEMBER``."""
+    world = _world()
+    n = world.size()
+    members = sorted(set(range(n) if ranks is None else (int(r) for r in ranks)))
+    for r in members:
+        if not 0 <= r < n:
+            raise ValueError(f"new_group: rank {r} is out of range for a world of {n} processes")
+    me = world.rank()
+    inside = me in members
+    comm = world.comm.Split(0 if inside else _state.mpi.UNDEFINED, members.index(me) if inside else 0)
+    if not inside:
+        return GroupMember.NON_GROUP_MEMBER
+    g = ProcessGroup(comm, members)
+    _state.groups.append(g)
+    return g
+
+
+def get_rank(group=None):
+    """This process's rank in ``group`` (the world by default); -1 outside the group."""
+    pg = _resolve(group)
+    return -1 if pg is None else pg.rank()
+
+
+def get_world_size(group=None):
+    """The number of processes in ``group`` (the world by default); -1 outside the group."""
+    pg = _resolve(group)
+    return -1 if pg is None else pg.size()
+
+
+def get_global_rank(group, group_rank):
+    pg = _resolve(group)
+    return pg.ranks[group_rank]
+
+
+def get_group_rank(group, global_rank):
+    pg = _resolve(group)
+    return pg.group_rank(global_rank)
+
+
+def get_process_group_ranks(group):
+    pg = _resolve(group)
+    return list(pg.ranks)
+
+
+def get_backend(group=None):
+    _resolve(group)
+    return Backend("mpi")
+
+
+class Work:
+    """A collective in flight. ``wait()`` blocks until it is done and this rank's tensors hold
+    the result; ``is_completed()`` checks without blocking."""
+
+    def __init__(self, requests, finish=None, result=None):
+        self._requests = list(requests)
+        self._finish = finish
+        self._result = result
+        self._done = False
+
+    def _complete(self):
+        self._done = True
+        self._requests = []
+        if self._finish is not None:
+            finish, self._finish = self._finish, None
+            finish()
+
+    def wait(self, timeout=None):
+        if not self._done:
+            _state.mpi.Request.Waitall(self._requests)
+            self._complete()
+        return True
+
+    def is_completed(self):
+        if not self._done and _state.mpi.Request.Testall(self._requests):
+            self._complete()
+        return self._done
+
+    def is_success(self):
+        return self.is_completed()
+
+    def exception(self):
+        return None
+
+    def result(self):
+        self.wait()
+        return self._result
+
+    def synchronize(self):
+        self.wait()
