@@ -42,6 +42,8 @@ from .ops.indexing import (gather, scatter, scatter_add, scatter_reduce, index_s
                            nonzero, argwhere)
 from .ops.linalg import matmul, mm, bmm, mv, dot, inner, outer, ger, addmm, baddbmm, addmv
 from . import autograd
+from . import optim
+from .sparse import sparse_coo_tensor
 
 is_tensor = lambda obj: isinstance(obj, Tensor)  # noqa: E731
 

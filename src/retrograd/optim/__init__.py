@@ -1,0 +1,9 @@
+"""retrograd.optim: optimizers and learning-rate schedules, with PyTorch's update rules."""
+from .optimizer import Optimizer, register_optimizer_step_pre_hook, register_optimizer_step_post_hook
+from .sgd import SGD
+from .adam import Adam
+from .adamw import AdamW
+from .rmsprop import RMSprop
+from .adagrad import Adagrad
+from .adadelta import Adadelta
+from .sparse_adam import SparseAdam

@@ -1,0 +1,415 @@
+"""Optimizer: parameter groups, per-parameter state, state dicts, ``zero_grad`` and step hooks.
+
+``param_groups`` is a list of dicts, each with its ``params`` (a list of tensors) and every
+option of the algorithm (a group's own value, or the optimizer's default). ``state`` maps a
+parameter to a dict of its buffers (``step``, ``exp_avg``, ...). ``state_dict()`` has PyTorch's
+layout: ``{"state": {index: {...}}, "param_groups": [{..., "params": [index, ...]}]}``, where
+the index counts parameters across groups in order.
+
+Updates run on the raw arrays with in-place NumPy ufuncs (``out=``); temporaries come from a
+few work arrays per optimizer, reused across steps and parameters, so a step allocates nothing
+that scales with the model. A step writes into each parameter's storage, so it bumps the
+parameter's version counter once.
+"""
+import copy
+import functools
+from collections import OrderedDict, defaultdict
+from itertools import chain
+
+import numpy as np
+
+from .._tensor import Tensor
+from ..autograd.grad_mode import _state as _grad_state
+from ..backend import array_module
+
+
+class _RequiredParameter:
+    """Marks an option that every parameter group must set (there is no default)."""
+
+    def __repr__(self):
+        return "<required parameter>"
+
+
+required = _RequiredParameter()
+
+_global_pre_hooks = OrderedDict()
+_global_post_hooks = OrderedDict()
+
+
+class _Handle:
+    _next_id = 0
+
+    def __init__(self, hooks):
+        self._hooks = hooks
+        self.id = _Handle._next_id
+        _Handle._next_id += 1
+
+    def remove(self):
+        self._hooks.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+def register_optimizer_step_pre_hook(hook):
+    """``hook(optimizer, args, kwargs)`` runs before every optimizer's ``step``."""
+    h = _Handle(_global_pre_hooks)
+    _global_pre_hooks[h.id] = hook
+    return h
+
+
+def register_optimizer_step_post_hook(hook):
+    """``hook(optimizer, args, kwargs)`` runs after every optimizer's ``step``."""
+    h = _Handle(_global_post_hooks)
+    _global_post_hooks[h.id] = hook
+    return h
+
+
+def _wrap_step(step):
+    """Run ``step`` with grad mode off, with the step hooks around it."""
+    @functools.wraps(step)
+    def wrapper(self, *args, **kwargs):
+        pre, post = self._optimizer_step_pre_hooks, self._optimizer_step_post_hooks
+        if _global_pre_hooks or pre:
+            for hook in chain(_global_pre_hooks.values(), pre.values()):
+                r = hook(self, args, kwargs)
+                if r is not None:
+                    if not (isinstance(r, tuple) and len(r) == 2):
+                        raise RuntimeError(f"{hook} must return None or a tuple of (new_args, "
+                                           f"new_kwargs), but got {r}.")
+                    args, kwargs = r
+        prev = _grad_state.enabled
+        _grad_state.enabled = False
+        try:
+            out = step(self, *args, **kwargs)
+        finally:
+            _grad_state.enabled = prev
+        self._opt_called = True
+        if _global_post_hooks or post:
+            for hook in chain(post.values(), _global_post_hooks.values()):
+                hook(self, args, kwargs)
+        return out
+    wrapper._wrapped_step = True
+    return wrapper
+
+
+def _closure_loss(closure):
+    """Evaluate ``closure`` (which usually calls backward) with grad mode on."""
+    if closure is None:
+        return None
+    prev = _grad_state.enabled
+    _grad_state.enabled = True
+    try:
+        return closure()
+    finally:
+        _grad_state.enabled = prev
+
+
+def _to_scalar(v):
+    return float(v) if isinstance(v, Tensor) else v
+
+
+def _bump(p):
+    p._version_counter().bump()
+
+
+class Optimizer:
+    """Base class of all optimizers.
+
+    Args:
+        params: an iterable of tensors, of ``(name, tensor)`` pairs, or of dicts, each of which
+            defines a parameter group (its ``params`` plus any options that differ from the
+            defaults).
+        defaults: the default value of every option of the algorithm.
+    """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        step = cls.__dict__.get("step")
+        if step is not None and not getattr(step, "_wrapped_step", False):
+            cls.step = _wrap_step(step)
+
+    def __init__(self, params, defaults):
+        self.defaults = defaults
+        self._optimizer_step_pre_hooks = OrderedDict()
+        self._optimizer_step_post_hooks = OrderedDict()
+        self._optimizer_state_dict_pre_hooks = OrderedDict()
+        self._optimizer_state_dict_post_hooks = OrderedDict()
+        self._optimizer_load_state_dict_pre_hooks = OrderedDict()
+        self._optimizer_load_state_dict_post_hooks = OrderedDict()
+        self._work = {}
+        self._opt_called = False
+        if isinstance(params, Tensor):
+            raise TypeError("params argument given to the optimizer should be an iterable of "
+                            f"Tensors or dicts, but got a Tensor of shape {list(params.shape)}")
+        self.state = defaultdict(dict)
+        self.param_groups = []
+        param_groups = list(params)
+        if len(param_groups) == 0:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(param_groups[0], dict):
+            param_groups = [{"params": param_groups}]
+        for group in param_groups:
+            self.add_param_group(group)
+
+    # ------------------------------------------------------------------ groups
+    def add_param_group(self, param_group):
+        """Add a group of parameters, with its own options, e.g. when unfreezing layers."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
+        params = param_group["params"]
+        if isinstance(params, Tensor):
+            param_group["params"] = [params]
+        elif isinstance(params, set):
+            raise TypeError("optimizer parameters need to be organized in ordered collections, but "
+                            "the ordering of tensors in sets will change between runs. Please use a "
+                            "list instead.")
+        else:
+            param_group["params"] = list(params)
+        tensors, names = [], []
+        for p in param_group["params"]:
+            if isinstance(p, tuple):
+                names.append(p[0])
+                tensors.append(p[1])
+            else:
+                tensors.append(p)
+        param_group["params"] = tensors
+        if names:
+            if len(names) != len(tensors):
+                raise ValueError("all optimizer params should be with/without names. Some param "
+                                 "names are missing")
+            param_group["param_names"] = names
+        for p in tensors:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"optimizer can only optimize Tensors, but one of the params is "
+                                f"{type(p).__module__}.{type(p).__name__}")
+            if not (p.is_leaf or p.retains_grad):
+                raise ValueError("can't optimize a non-leaf Tensor")
+        for name, default in self.defaults.items():
+            if default is required and name not in param_group:
+                raise ValueError(f"parameter group didn't specify a value of required "
+                                 f"optimization parameter {name}")
+            param_group.setdefault(name, default)
+        if len({id(p) for p in tensors}) != len(tensors):
+            import warnings
+            warnings.warn("optimizer contains a parameter group with duplicate parameters; in "
+                          "future, this will cause an error", stacklevel=3)
+        seen = set()
+        for group in self.param_groups:
+            seen.update(id(p) for p in group["params"])
+            if ("param_names" in param_group) != ("param_names" in group):
+                which = "with names" if "param_names" in param_group else "without names"
+                raise ValueError(f"all optimizer param groups should be with/without names. cannot "
+                                 f"add param group {which} to the optimizer")
+        if any(id(p) in seen for p in tensors):
+            raise ValueError("some parameters appear in more than one parameter group")
+        self.param_groups.append(param_group)
+
+    # ------------------------------------------------------------------ gradients
+    def zero_grad(self, set_to_none=True):
+        """Reset the gradients: set them to None (default) or fill them with zeros."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                g = p._grad
+                if g is None:
+                    continue
+                if set_to_none:
+                    p._grad = None
+                else:
+                    if g.grad_fn is not None:
+                        g.detach_()
+                    else:
+                        g.requires_grad_(False)
+                    g.zero_()
+
+    def step(self, closure=None):
+        """Update the parameters once; ``closure`` re-evaluates the model and returns the loss."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ work arrays
+    def _tmp(self, slot, like):
+        """A work array shaped like ``like``, shared by all parameters (not part of the state).
+
+        ``slot`` names independent work arrays used within one update."""
+        key = (slot, like.dtype, type(like))
+        buf = self._work.get(key)
+        n = like.size
+        if buf is None or buf.size < n:
+            buf = array_module(like).empty(n, like.dtype)
+            self._work[key] = buf
+        return buf[:n].reshape(like.shape)
+
+    # ------------------------------------------------------------------ hooks
+    def register_step_pre_hook(self, hook):
+        """``hook(optimizer, args, kwargs)`` runs before ``step``; it may return new
+        ``(args, kwargs)``."""
+        h = _Handle(self._optimizer_step_pre_hooks)
+        self._optimizer_step_pre_hooks[h.id] = hook
+        return h
+
+    def register_step_post_hook(self, hook):
+        """``hook(optimizer, args, kwargs)`` runs after ``step``."""
+        h = _Handle(self._optimizer_step_post_hooks)
+        self._optimizer_step_post_hooks[h.id] = hook
+        return h
+
+    def register_state_dict_pre_hook(self, hook, prepend=False):
+        return self._add_hook(self._optimizer_state_dict_pre_hooks, hook, prepend)
+
+    def register_state_dict_post_hook(self, hook, prepend=False):
+        return self._add_hook(self._optimizer_state_dict_post_hooks, hook, prepend)
+
+    def register_load_state_dict_pre_hook(self, hook, prepend=False):
+        return self._add_hook(self._optimizer_load_state_dict_pre_hooks, hook, prepend)
+
+    def register_load_state_dict_post_hook(self, hook, prepend=False):
+        return self._add_hook(self._optimizer_load_state_dict_post_hooks, hook, prepend)
+
+    @staticmethod
+    def _add_hook(hooks, hook, prepend):
+        h = _Handle(hooks)
+        hooks[h.id] = hook
+        if prepend:
+            hooks.move_to_end(h.id, last=False)
+        return h
+
+    # ------------------------------------------------------------------ state dicts
+    def state_dict(self):
+        """The state as ``{"state": {index: {...}}, "param_groups": [...]}`` (PyTorch's layout).
+
+        Parameters are replaced by their index (counted across groups in order); the tensors in
+        ``state`` are the optimizer's own (not copies), as in PyTorch."""
+        for hook in self._optimizer_state_dict_pre_hooks.values():
+            hook(self)
+        index = {}
+        start = 0
+
+        def pack(group):
+            nonlocal start
+            packed = {k: v for k, v in group.items() if k != "params"}
+            for i, p in enumerate(group["params"], start):
+                index.setdefault(id(p), i)
+            packed["params"] = [index[id(p)] for p in group["params"]]
+            start += len(packed["params"])
+            return packed
+
+        param_groups = [pack(g) for g in self.param_groups]
+        state = {(index[id(k)] if isinstance(k, Tensor) else k): v for k, v in self.state.items()}
+        sd = {"state": state, "param_groups": param_groups}
+        for hook in self._optimizer_state_dict_post_hooks.values():
+            r = hook(self, sd)
+            if r is not None:
+                sd = r
+        return sd
+
+    def load_state_dict(self, state_dict):
+        """Load a state made by ``state_dict()`` (of an optimizer over parameters of the same
+        shapes, grouped the same way). Buffers are copied, cast to their parameter's dtype
+        (``step`` excepted), and options are taken from the saved groups."""
+        state_dict = dict(state_dict)
+        for hook in self._optimizer_load_state_dict_pre_hooks.values():
+            r = hook(self, state_dict)
+            if r is not None:
+                state_dict = r
+        for key in ("state", "param_groups"):
+            if key not in state_dict:
+                raise KeyError(f"load_state_dict: the optimizer state dict has no {key!r} entry "
+                               f"(keys: {sorted(map(str, state_dict))})")
+        groups = self.param_groups
+        saved_groups = copy.deepcopy(state_dict["param_groups"])
+        if len(groups) != len(saved_groups):
+            raise ValueError(f"loaded state dict has a different number of parameter groups "
+                             f"({len(saved_groups)}) than the optimizer ({len(groups)})")
+        for i, (g, s) in enumerate(zip(groups, saved_groups)):
+            if len(g["params"]) != len(s["params"]):
+                raise ValueError(f"loaded state dict contains a parameter group that doesn't match "
+                                 f"the size of optimizer's group: group {i} has {len(s['params'])} "
+                                 f"parameters saved and {len(g['params'])} in the optimizer")
+        id_map = dict(zip(chain.from_iterable(g["params"] for g in saved_groups),
+                          chain.from_iterable(g["params"] for g in groups)))
+
+        state = defaultdict(dict)
+        for k, v in state_dict["state"].items():
+            if k in id_map:
+                param = id_map[k]
+                state[param] = _cast(param, v)
+            else:
+                state[k] = v
+
+        param_groups = []
+        for g, ng in zip(groups, saved_groups):
+            ng["params"] = g["params"]
+            if "param_names" in g and "param_names" not in ng:
+                ng["param_names"] = g["param_names"]
+            param_groups.append(ng)
+        self.__setstate__({"state": state, "param_groups": param_groups})
+        for hook in self._optimizer_load_state_dict_post_hooks.values():
+            hook(self)
+
+    def __getstate__(self):
+        return {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        for name in ("_optimizer_step_pre_hooks", "_optimizer_step_post_hooks",
+                     "_optimizer_state_dict_pre_hooks", "_optimizer_state_dict_post_hooks",
+                     "_optimizer_load_state_dict_pre_hooks", "_optimizer_load_state_dict_post_hooks"):
+            if name not in self.__dict__:
+                setattr(self, name, OrderedDict())
+        self.__dict__.setdefault("_work", {})
+        self.__dict__.setdefault("_opt_called", False)
+        for group in self.param_groups:
+            for k, v in self.defaults.items():
+                group.setdefault(k, v)
+        self._after_load()
+
+    def _after_load(self):
+        """Bring loaded state to the form ``step`` uses (e.g. a numeric ``step`` into a tensor)."""
+
+    def __repr__(self):
+        s = self.__class__.__name__ + " ("
+        for i, group in enumerate(self.param_groups):
+            s += f"\nParameter Group {i}\n"
+            for key in sorted(group):
+                if key != "params":
+                    s += f"    {key}: {group[key]}\n"
+        return s + ")"
+
+
+def _cast(param, value, key=None):
+    """A copy of a saved state entry, tensors cast to ``param``'s dtype (``step`` excepted) and
+    device."""
+    if isinstance(value, Tensor):
+        if key == "step":
+            return value.clone() if not value.is_sparse else value
+        t = value
+        if param.is_floating_point() and value.is_floating_point():
+            t = t.to(dtype=param.dtype)
+        t = t.to(device=param.device)
+        return t.clone() if t is value else t
+    if isinstance(value, dict):
+        return {k: _cast(param, v, key=k) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_cast(param, v) for v in value)
+    return value
+
+
+def _step_tensor(value=0.0):
+    """The per-parameter step count: a 0-d float32 tensor, as in PyTorch's state dicts."""
+    return Tensor._make(np.array(value, dtype=np.float32), None, False)
+
+
+def _advance(state):
+    """Increment ``state['step']`` and return the new count as a float."""
+    s = state["step"]._data
+    s += 1
+    return float(s)
+
+
+def _ensure_step_tensors(opt):
+    for st in opt.state.values():
+        if isinstance(st, dict) and "step" in st and not isinstance(st["step"], Tensor):
+            st["step"] = _step_tensor(float(st["step"]))

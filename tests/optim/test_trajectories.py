@@ -1,0 +1,167 @@
+"""Every optimizer, every option: the parameter after each step equals an independent NumPy
+reference of the algorithm (float64), over several steps."""
+import numpy as np
+import pytest
+
+import retrograd as rg
+from retrograd import optim
+
+from . import _refs
+
+STEPS = 6
+
+
+def _data(shape=(5, 3), seed=0):
+    rng = np.random.default_rng(seed)
+    theta = rng.standard_normal(shape)
+    grads = [rng.standard_normal(shape) for _ in range(STEPS)]
+    return theta, grads
+
+
+def _trajectory(cls, kwargs, theta, grads):
+    p = rg.tensor(theta, requires_grad=True)
+    opt = cls([p], **kwargs)
+    out = []
+    for g in grads:
+        gt = rg.tensor(g)
+        p.grad = gt
+        v = p._version
+        opt.step()
+        assert p._version == v + 1, "a step bumps the parameter's version once"
+        np.testing.assert_array_equal(gt.numpy(), g)  # the gradient is never written to
+        out.append(p.detach().numpy().copy())
+    return out
+
+
+def _check(cls, kwargs, ref, ref_kwargs=None):
+    theta, grads = _data()
+    got = _trajectory(cls, kwargs, theta, grads)
+    want = ref(theta, grads, **(kwargs if ref_kwargs is None else ref_kwargs))
+    for i, (a, b) in enumerate(zip(got, want)):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12, err_msg=f"step {i + 1}")
+
+
+@pytest.mark.parametrize("kw", [
+    dict(lr=0.1),
+    dict(lr=0.1, momentum=0.9),
+    dict(lr=0.1, momentum=0.9, dampening=0.3),
+    dict(lr=0.1, momentum=0.9, nesterov=True),
+    dict(lr=0.05, weight_decay=0.1),
+    dict(lr=0.1, momentum=0.8, weight_decay=0.1, nesterov=True),
+    dict(lr=0.1, maximize=True),
+    dict(lr=0.1, momentum=0.9, dampening=0.5, weight_decay=0.2, maximize=True),
+    dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.2, maximize=True),
+])
+def test_sgd(kw):
+    _check(optim.SGD, kw, _refs.sgd)
+
+
+@pytest.mark.parametrize("kw", [
+    dict(lr=0.1),
+    dict(lr=0.1, betas=(0.5, 0.7), eps=1e-3),
+    dict(lr=0.1, amsgrad=True),
+    dict(lr=0.1, weight_decay=0.1),
+    dict(lr=0.1, maximize=True),
+    dict(lr=0.1, amsgrad=True, weight_decay=0.3, maximize=True, betas=(0.3, 0.6)),
+])
+def test_adam(kw):
+    _check(optim.Adam, kw, _refs.adam)
+
+
+def test_adam_decoupled_weight_decay_is_adamw():
+    kw = dict(lr=0.1, weight_decay=0.3, decoupled_weight_decay=True)
+    _check(optim.Adam, kw, _refs.adam, dict(lr=0.1, weight_decay=0.3, decoupled=True))
+
+
+@pytest.mark.parametrize("kw", [
+    dict(lr=0.1),
+    dict(lr=0.1, weight_decay=0.0),
+    dict(lr=0.1, weight_decay=0.5, amsgrad=True),
+    dict(lr=0.1, weight_decay=0.2, maximize=True, betas=(0.8, 0.9), eps=1e-4),
+])
+def test_adamw(kw):
+    ref_kw = dict(kw, decoupled=True)
+    ref_kw.setdefault("weight_decay", 1e-2)
+    _check(optim.AdamW, kw, _refs.adam, ref_kw)
+
+
+@pytest.mark.parametrize("kw", [
+    dict(lr=0.01),
+    dict(lr=0.01, alpha=0.9, eps=1e-4),
+    dict(lr=0.01, momentum=0.9),
+    dict(lr=0.01, centered=True),
+    dict(lr=0.01, centered=True, momentum=0.5, weight_decay=0.1),
+    dict(lr=0.01, weight_decay=0.1, maximize=True),
+])
+def test_rmsprop(kw):
+    _check(optim.RMSprop, kw, _refs.rmsprop)
+
+
+@pytest.mark.parametrize("kw", [
+    dict(lr=0.1),
+    dict(lr=0.1, lr_decay=0.1),
+    dict(lr=0.1, initial_accumulator_value=0.5, eps=1e-3),
+    dict(lr=0.1, weight_decay=0.2, maximize=True, lr_decay=0.05),
+])
+def test_adagrad(kw):
+    _check(optim.Adagrad, kw, _refs.adagrad)
+
+
+@pytest.mark.parametrize("kw", [
+    dict(),
+    dict(lr=0.5, rho=0.8, eps=1e-4),
+    dict(lr=1.0, weight_decay=0.1, maximize=True),
+])
+def test_adadelta(kw):
+    _check(optim.Adadelta, kw, _refs.adadelta)
+
+
+def test_float32_matches_float64_reference_closely():
+    theta, grads = _data()
+    p = rg.tensor(theta.astype(np.float32), requires_grad=True)
+    opt = optim.Adam([p], lr=0.01)
+    for g in grads:
+        p.grad = rg.tensor(g.astype(np.float32))
+        opt.step()
+    assert p.dtype == rg.float32
+    np.testing.assert_allclose(p.detach().numpy(), _refs.adam(theta, grads, lr=0.01)[-1], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("cls,kw", [
+    (optim.SGD, dict(lr=0.1, momentum=0.9)), (optim.Adam, dict(lr=0.1)),
+    (optim.AdamW, dict(lr=0.1)), (optim.RMSprop, dict(lr=0.1)), (optim.Adagrad, dict(lr=0.1)),
+    (optim.Adadelta, dict()),
+])
+def test_params_without_grad_are_skipped(cls, kw):
+    a = rg.tensor([1.0, 2.0], requires_grad=True)
+    b = rg.tensor([3.0, 4.0], requires_grad=True)
+    opt = cls([a, b], **kw)
+    a.grad = rg.tensor([0.5, -0.5])
+    opt.step()
+    assert b.tolist() == [3.0, 4.0] and b._version == 0
+    assert a.tolist() != [1.0, 2.0]
+
+
+def test_params_of_several_shapes_share_work_arrays():
+    rng = np.random.default_rng(1)
+    shapes = [(7, 3), (2,), (4, 5, 2), ()]
+    thetas = [rng.standard_normal(s) for s in shapes]
+    grads = [[rng.standard_normal(s) for _ in range(3)] for s in shapes]
+    ps = [rg.tensor(t, requires_grad=True) for t in thetas]
+    opt = optim.Adam(ps, lr=0.1, weight_decay=0.1, amsgrad=True)
+    for k in range(3):
+        for p, g in zip(ps, grads):
+            p.grad = rg.tensor(g[k])
+        opt.step()
+    for p, t, g in zip(ps, thetas, grads):
+        np.testing.assert_allclose(p.detach().numpy(), _refs.adam(t, g, lr=0.1, weight_decay=0.1,
+                                                                   amsgrad=True)[-1], rtol=1e-12)
+
+
+def test_tensor_lr():
+    theta, grads = _data()
+    p = rg.tensor(theta, requires_grad=True)
+    opt = optim.SGD([p], lr=rg.tensor(0.1))
+    p.grad = rg.tensor(grads[0])
+    opt.step()
+    np.testing.assert_allclose(p.detach().numpy(), theta - 0.1 * grads[0])
