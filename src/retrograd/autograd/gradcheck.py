@@ -9,6 +9,8 @@ import warnings
 
 import numpy as np
 
+from ..backend import to_numpy
+
 
 class GradcheckError(RuntimeError):
     """Raised by gradcheck / gradgradcheck when the Jacobians disagree."""
@@ -38,9 +40,9 @@ def _numerical_jacobians(func, inputs, diff_idx, eps):
             for j in range(flat.size):
                 orig = flat[j].item()
                 flat[j] = orig + eps
-                plus = [np.array(o._data, dtype=np.float64).reshape(-1) for o in _outputs(func, inputs)]
+                plus = [to_numpy(o._data).astype(np.float64).reshape(-1) for o in _outputs(func, inputs)]
                 flat[j] = orig - eps
-                minus = [np.array(o._data, dtype=np.float64).reshape(-1) for o in _outputs(func, inputs)]
+                minus = [to_numpy(o._data).astype(np.float64).reshape(-1) for o in _outputs(func, inputs)]
                 flat[j] = orig
                 for k in range(len(outs)):
                     jac[k][col][j] = (plus[k] - minus[k]) / (2 * eps)
@@ -63,7 +65,7 @@ def _analytical_jacobians(func, inputs, diff_idx):
             grads = autograd.grad(out, diff_inputs, seed, retain_graph=True, allow_unused=True)
             for col, g in enumerate(grads):
                 if g is not None:
-                    jac[k][col][:, j] = np.asarray(g._data, dtype=np.float64).reshape(-1)
+                    jac[k][col][:, j] = to_numpy(g._data).astype(np.float64).reshape(-1)
     return outs, jac
 
 
@@ -111,7 +113,7 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     if grad_outputs is None:
         rng = np.random.default_rng(0)
         grad_outputs = tuple(Tensor._make(rng.standard_normal(o._data.shape).astype(o._data.dtype), None, False)
-                             .requires_grad_(True) for o in outs if o._rg)
+                             .to(o.device).requires_grad_(True) for o in outs if o._rg)
     else:
         grad_outputs = _as_tuple(grad_outputs)
     n_in = len(inputs)

@@ -257,7 +257,7 @@ def _arg(input, dim, keepdim, fn, name):
     if dim is None:
         if data.size == 0:
             raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
-        r = np.asarray(getattr(data.reshape(-1), fn)(), dtype=np.int64)
+        r = getattr(data.reshape(-1), fn)().astype(np.int64)
         if keepdim:
             r = r.reshape((1,) * data.ndim)
         return Tensor._make(r, None, False)
@@ -390,16 +390,14 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
 # --------------------------------------------------------------------------- all, any, count
 def all(input, dim=None, keepdim=False):
     dims = _dims(dim, input._data.ndim, "all")
-    return Tensor._make(np.asarray(input._data.astype(bool, copy=False).all(axis=dims, keepdims=keepdim)),
-                        None, False)
+    return Tensor._make(input._data.astype(bool, copy=False).all(axis=dims, keepdims=keepdim), None, False)
 
 
 def any(input, dim=None, keepdim=False):
     dims = _dims(dim, input._data.ndim, "any")
-    return Tensor._make(np.asarray(input._data.astype(bool, copy=False).any(axis=dims, keepdims=keepdim)),
-                        None, False)
+    return Tensor._make(input._data.astype(bool, copy=False).any(axis=dims, keepdims=keepdim), None, False)
 
 
 def count_nonzero(input, dim=None):
     dims = _dims(dim, input._data.ndim, "count_nonzero")
-    return Tensor._make(np.asarray((input._data != 0).sum(axis=dims), dtype=np.int64), None, False)
+    return Tensor._make((input._data != 0).sum(axis=dims).astype(np.int64), None, False)
