@@ -16,7 +16,7 @@ install-examples: $(BIN)/python
 	$(BIN)/pip install -q -e '.[examples]'
 
 test: install-test
-	$(BIN)/python -m pytest -q -p no:cacheprovider tests
+	$(BIN)/python -m pytest -p no:cacheprovider tests
 
 demo: install-examples
 	$(BIN)/python examples/mnist_cnn.py
