@@ -44,6 +44,7 @@ from .ops.linalg import matmul, mm, bmm, mv, dot, inner, outer, ger, addmm, badd
 from . import autograd
 from . import optim
 from .sparse import sparse_coo_tensor
+from . import nn, optim, utils  # noqa: E402  (subpackages, as torch.nn / torch.optim)
 
 is_tensor = lambda obj: isinstance(obj, Tensor)  # noqa: E731
 
