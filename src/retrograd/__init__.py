@@ -40,6 +40,8 @@ from .ops.indexing import (gather, scatter, scatter_add, scatter_reduce, index_s
                            index_copy, index_fill, index_put, take, take_along_dim, masked_fill,
                            masked_select, masked_scatter, tril, triu, diagonal, diag, diag_embed, trace,
                            nonzero, argwhere)
+from .ops.sorting import (sort, argsort, msort, topk, kthvalue, median, nanmedian, cumsum, cumprod, cummax,
+                          cummin, diff, searchsorted, bucketize, unique, unique_consecutive)
 from .ops.linalg import matmul, mm, bmm, mv, dot, inner, outer, ger, addmm, baddbmm, addmv
 from . import autograd
 from . import optim

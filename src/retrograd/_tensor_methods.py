@@ -6,7 +6,7 @@ lookup, so ``Tensor.exp`` is ``ops.elementwise.exp`` and a reader can follow it 
 from ._tensor import Tensor
 from ._dtype import dtype as _dtype_cls, to_dtype
 from .ops import elementwise as ew, reduction as red, shape as sh, indexing as ix, linalg as la
-from .ops import inplace as ip
+from .ops import inplace as ip, sorting as so
 
 
 def _reflect(fn):
@@ -174,6 +174,12 @@ METHODS = {
     "index_add_": ix.index_add_, "index_copy_": ix.index_copy_, "index_fill_": ix.index_fill_,
     "masked_fill_": ix.masked_fill_, "masked_scatter_": ix.masked_scatter_, "tril_": ix.tril_,
     "triu_": ix.triu_,
+    # sorting and scans
+    "sort": so.sort, "argsort": so.argsort, "msort": so.msort, "topk": so.topk,
+    "kthvalue": so.kthvalue, "median": so.median, "nanmedian": so.nanmedian, "cumsum": so.cumsum,
+    "cumprod": so.cumprod, "cummax": so.cummax, "cummin": so.cummin, "diff": so.diff,
+    "unique": so.unique, "unique_consecutive": so.unique_consecutive, "cumsum_": so.cumsum_,
+    "cumprod_": so.cumprod_,
     # linear algebra
     "matmul": la.matmul, "mm": la.mm, "bmm": la.bmm, "mv": la.mv, "dot": la.dot, "inner": la.inner,
     "outer": la.outer, "ger": la.outer, "addmm": la.addmm, "baddbmm": la.baddbmm, "addmv": la.addmv,

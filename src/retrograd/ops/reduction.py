@@ -211,6 +211,16 @@ class _ReturnTypes:
     var_mean = namedtuple("var_mean", ["var", "mean"])
     kthvalue = namedtuple("kthvalue", ["values", "indices"])
     aminmax = namedtuple("aminmax", ["min", "max"])
+    nanmedian = namedtuple("nanmedian", ["values", "indices"])
+    cummax = namedtuple("cummax", ["values", "indices"])
+    cummin = namedtuple("cummin", ["values", "indices"])
+    slogdet = namedtuple("slogdet", ["sign", "logabsdet"])
+    linalg_slogdet = namedtuple("linalg_slogdet", ["sign", "logabsdet"])
+    qr = namedtuple("qr", ["Q", "R"])
+    linalg_qr = namedtuple("linalg_qr", ["Q", "R"])
+    svd = namedtuple("svd", ["U", "S", "V"])
+    linalg_svd = namedtuple("linalg_svd", ["U", "S", "Vh"])
+    linalg_eigh = namedtuple("linalg_eigh", ["eigenvalues", "eigenvectors"])
 
 
 return_types = _ReturnTypes
