@@ -1,0 +1,170 @@
+"""Sparse COO tensors: construction, coalescing, arithmetic, use as gradients."""
+import numpy as np
+import pytest
+
+import retrograd as rg
+from retrograd.ops._registry import Op, apply
+
+
+def _sp(rows, vals, shape):
+    return rg.sparse_coo_tensor(rg.tensor([rows]), rg.tensor(vals, dtype=rg.float64), shape)
+
+
+def _dense_of(rows, vals, shape):
+    d = np.zeros(shape)
+    np.add.at(d, np.asarray(rows), np.asarray(vals, dtype=np.float64))
+    return d
+
+
+ROWS = [3, 0, 3, 1]
+VALS = [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0], [7.0, 8.0]]
+
+
+def test_construction_and_properties():
+    s = _sp(ROWS, VALS, (5, 2))
+    assert s.is_sparse and not rg.zeros(2).is_sparse
+    assert s.shape == (5, 2) and s.size() == rg.Size([5, 2]) and s.dim() == 2
+    assert s.dtype == rg.float64 and s._nnz() == 4
+    assert s.sparse_dim() == 1 and s.dense_dim() == 1
+    assert not s.is_coalesced()
+    np.testing.assert_array_equal(s.to_dense().numpy(), _dense_of(ROWS, VALS, (5, 2)))
+    assert "nnz=4" in repr(s) and "sparse_coo" in repr(s)
+
+
+def test_size_is_inferred():
+    s = rg.sparse_coo_tensor([[0, 2], [1, 0]], [1.0, 2.0])
+    assert s.shape == (3, 2) and s.dtype == rg.float32
+    np.testing.assert_array_equal(s.to_dense().numpy(), [[0, 1], [0, 0], [2, 0]])
+
+
+def test_coalesce_sums_duplicates_and_sorts():
+    s = _sp(ROWS, VALS, (5, 2))
+    with pytest.raises(RuntimeError, match="uncoalesced"):
+        s.indices()
+    with pytest.raises(RuntimeError, match="uncoalesced"):
+        s.values()
+    c = s.coalesce()
+    assert c.is_coalesced() and c.coalesce() is c
+    assert c.indices().tolist() == [[0, 1, 3]]
+    assert c.values().tolist() == [[3.0, 4.0], [7.0, 8.0], [6.0, 8.0]]
+    np.testing.assert_array_equal(c.to_dense().numpy(), s.to_dense().numpy())
+
+
+def test_coalesce_without_duplicates_and_several_sparse_dims():
+    s = rg.sparse_coo_tensor([[1, 0, 1, 1], [2, 1, 0, 2]], [1.0, 2.0, 3.0, 4.0], (2, 3))
+    c = s.coalesce()
+    assert c.indices().tolist() == [[0, 1, 1], [1, 0, 2]]
+    assert c.values().tolist() == [2.0, 3.0, 5.0]
+    u = rg.sparse_coo_tensor([[2, 0]], [[1.0], [2.0]], (3, 1)).coalesce()
+    assert u.indices().tolist() == [[0, 2]] and u.values().tolist() == [[2.0], [1.0]]
+
+
+def test_add_sparse_sparse_stays_sparse():
+    a = _sp(ROWS, VALS, (5, 2))
+    b = _sp([4, 3], [[1.0, 1.0], [2.0, 2.0]], (5, 2))
+    c = a + b
+    assert c.is_sparse and c._nnz() == 6
+    np.testing.assert_array_equal(c.to_dense().numpy(), a.to_dense().numpy() + b.to_dense().numpy())
+    d = a.sub(b)
+    np.testing.assert_array_equal(d.to_dense().numpy(), a.to_dense().numpy() - b.to_dense().numpy())
+
+
+def test_add_sparse_dense_both_orders():
+    a = _sp(ROWS, VALS, (5, 2))
+    dense = rg.tensor(np.arange(10.0).reshape(5, 2))
+    for r in (a + dense, dense + a, a.add(dense)):
+        assert not r.is_sparse
+        np.testing.assert_array_equal(r.numpy(), a.to_dense().numpy() + np.arange(10.0).reshape(5, 2))
+    np.testing.assert_array_equal(dense.numpy(), np.arange(10.0).reshape(5, 2))  # untouched
+
+
+def test_scalar_mul_div_neg():
+    a = _sp(ROWS, VALS, (5, 2))
+    for r, f in ((a * 2, 2.0), (2 * a, 2.0), (a / 4, 0.25), (-a, -1.0), (a * rg.tensor(3.0), 3.0)):
+        assert r.is_sparse
+        np.testing.assert_allclose(r.to_dense().numpy(), f * a.to_dense().numpy())
+    b = a.clone()
+    b.mul_(0.5)
+    np.testing.assert_allclose(b.to_dense().numpy(), 0.5 * a.to_dense().numpy())
+
+
+def test_zero_():
+    a = _sp(ROWS, VALS, (5, 2))
+    a.zero_()
+    assert a._nnz() == 0 and not a.to_dense().numpy().any()
+
+
+@pytest.mark.parametrize("make,err,match", [
+    (lambda: rg.sparse_coo_tensor([[0, 5]], [1.0, 2.0], (3,)), RuntimeError, "size is 3 but found index 5"),
+    (lambda: rg.sparse_coo_tensor([[0, -1]], [1.0, 2.0], (3,)), RuntimeError, "negative index"),
+    (lambda: rg.sparse_coo_tensor([[0, 1]], [1.0, 2.0, 3.0], (3,)), RuntimeError, "nnz"),
+    (lambda: rg.sparse_coo_tensor([0, 1], [1.0, 2.0], (3,)), RuntimeError, "2-D"),
+    (lambda: rg.sparse_coo_tensor([[0.5]], [1.0], (3,)), RuntimeError, "int64"),
+    (lambda: rg.sparse_coo_tensor([[0]], [[1.0, 2.0]], (3, 3)), RuntimeError, "dense shape"),
+    (lambda: rg.sparse_coo_tensor([[0]], [1.0], (3,), requires_grad=True), NotImplementedError, "require grad"),
+    (lambda: _sp(ROWS, VALS, (5, 2)) + _sp([0], [[1.0, 1.0]], (6, 2)), RuntimeError, "same shape"),
+    (lambda: _sp(ROWS, VALS, (5, 2)) + 1.0, RuntimeError, "can only be added"),
+    (lambda: _sp(ROWS, VALS, (5, 2)) * rg.ones(5, 2), NotImplementedError, "scaled"),
+    (lambda: _sp(ROWS, VALS, (5, 2)).exp(), NotImplementedError, "to_dense"),
+    (lambda: _sp(ROWS, VALS, (5, 2)).sum(), NotImplementedError, "to_dense"),
+    (lambda: _sp(ROWS, VALS, (5, 2))[0], NotImplementedError, "to_dense"),
+    (lambda: _sp(ROWS, VALS, (5, 2)).numpy(), TypeError, "to_dense"),
+])
+def test_errors(make, err, match):
+    with pytest.raises(err, match=match):
+        make()
+
+
+def test_is_accepted_as_grad_of_a_dense_parameter():
+    w = rg.zeros(5, 2, dtype=rg.float64, requires_grad=True)
+    w.grad = _sp(ROWS, VALS, (5, 2))
+    assert w.grad.is_sparse
+    with pytest.raises(RuntimeError, match="dtype"):
+        w.grad = rg.sparse_coo_tensor([[0]], [[1.0, 1.0]], (5, 2))  # float32 into float64
+
+
+# --------------------------------------------------------------------------- through the engine
+def _take_rows_vjp(g, w, idx):
+    from retrograd.sparse import SparseTensor
+    gd = g._data.reshape(-1, w._data.shape[1])
+    return SparseTensor._from_parts(idx.reshape(1, -1), gd.copy(), w._data.shape)
+
+
+TAKE_ROWS = Op("take_rows", lambda xp, w, idx: w[idx], _take_rows_vjp, save=("x",))
+
+
+def _take(w, idx):
+    return apply(TAKE_ROWS, (w,), (np.asarray(idx),))
+
+
+def test_engine_accumulates_sparse_gradients_sparsely():
+    w = rg.tensor(np.arange(12.0).reshape(6, 2), requires_grad=True)
+    (_take(w, [1, 4]) * 2).sum().backward()
+    assert w.grad.is_sparse and w.grad._nnz() == 2
+    _take(w, [4, 5, 5]).sum().backward()  # a second backward adds sparse to sparse
+    assert w.grad.is_sparse and w.grad._nnz() == 5
+    want = np.zeros((6, 2))
+    want[[1, 4]] += 2
+    np.add.at(want, [4, 5, 5], 1)
+    np.testing.assert_array_equal(w.grad.to_dense().numpy(), want)
+
+
+def test_engine_sums_two_sparse_uses_in_one_backward():
+    w = rg.tensor(np.ones((4, 3)), requires_grad=True)
+    (_take(w, [0, 1]).sum() + 3 * _take(w, [1, 3]).sum()).backward()
+    assert w.grad.is_sparse
+    np.testing.assert_array_equal(w.grad.to_dense().numpy(),
+                                  [[1, 1, 1], [4, 4, 4], [0, 0, 0], [3, 3, 3]])
+
+
+def test_engine_sparse_plus_dense_use_gives_dense():
+    w = rg.tensor(np.ones((4, 3)), requires_grad=True)
+    (_take(w, [0, 0]).sum() + (w * 2).sum()).backward()
+    assert not w.grad.is_sparse
+    want = np.full((4, 3), 2.0)
+    want[0] += 2
+    np.testing.assert_array_equal(w.grad.numpy(), want)
+    _take(w, [3]).sum().backward()  # dense .grad plus a sparse gradient
+    assert not w.grad.is_sparse
+    want[3] += 1
+    np.testing.assert_array_equal(w.grad.numpy(), want)
