@@ -7,3 +7,4 @@ from .rmsprop import RMSprop
 from .adagrad import Adagrad
 from .adadelta import Adadelta
 from .sparse_adam import SparseAdam
+from . import lr_scheduler
