@@ -1,0 +1,4 @@
+"""Parallel training wrappers."""
+from .distributed import DistributedDataParallel
+
+__all__ = ["DistributedDataParallel"]

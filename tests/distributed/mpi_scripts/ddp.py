@@ -1,0 +1,270 @@
+"""DistributedDataParallel on N ranks; the scenario is the first argument.
+
+Each scenario checks its results on every rank and prints "OK <rank>" when they hold. Models are
+in float64 so that "equal to one process training on the whole batch" can be checked tightly:
+the only difference is the order of the floating-point additions in the averaged gradient.
+"""
+import copy
+import sys
+import time
+
+import numpy as np
+
+import retrograd as torch
+import retrograd.distributed as dist
+import retrograd.nn as nn
+import retrograd.nn.functional as F
+from retrograd.nn.parallel import DistributedDataParallel as DDP
+
+dist.init_process_group()
+rank, world = dist.get_rank(), dist.get_world_size()
+torch.set_default_dtype(torch.float64)
+GLOBAL_BATCH = 8 * world
+
+
+def gather_flat(tensors):
+    """Every rank's concatenated values of ``tensors``."""
+    mine = np.concatenate([np.asarray(t.detach()).reshape(-1) for t in tensors])
+    out = [None] * world
+    dist.all_gather_object(out, mine)
+    return out
+
+
+def assert_same_on_every_rank(tensors, what):
+    everyone = gather_flat(tensors)
+    for r, theirs in enumerate(everyone):
+        assert np.array_equal(theirs, everyone[0]), f"{what} differ between rank 0 and rank {r}"
+
+
+def assert_close(model_a, model_b, what, rtol=1e-9, atol=1e-12):
+    for (name, a), b in zip(model_a.named_parameters(), model_b.parameters()):
+        np.testing.assert_allclose(np.asarray(a.detach()), np.asarray(b.detach()), rtol=rtol, atol=atol,
+                                   err_msg=f"{what}: parameter {name} on rank {rank}")
+
+
+def my_rows(x):
+    """This rank's contiguous share of a global batch."""
+    n = x.shape[0] // world
+    return x[rank * n:(rank + 1) * n]
+
+
+class MLP(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layers = nn.ModuleList([nn.Linear(6, 16), nn.Linear(16, 16), nn.Linear(16, 3)])
+
+    def forward(self, x):
+        for layer in self.layers[:-1]:
+            x = torch.relu(layer(x))
+        return self.layers[-1](x)
+
+
+mlp = MLP
+
+
+def mlp_loss(model, x, y):
+    return ((model(x) - y) ** 2).mean()
+
+
+def mlp_data(rng, steps):
+    return [(torch.tensor(rng.standard_normal((GLOBAL_BATCH, 6))),
+             torch.tensor(rng.standard_normal((GLOBAL_BATCH, 3)))) for _ in range(steps)]
+
+
+class Attention(nn.Module):
+    """One pre-norm decoder block and a token head, from nn.Linear and tensor ops only."""
+
+    def __init__(self, vocab=11, d=16, heads=2, block=8):
+        super().__init__()
+        self.heads = heads
+        self.embed = nn.Linear(vocab, d, bias=False)
+        self.pos = nn.Parameter(torch.randn(block, d) * 0.1)
+        self.ln1 = nn.Parameter(torch.ones(d))
+        self.qkv = nn.Linear(d, 3 * d)
+        self.proj = nn.Linear(d, d)
+        self.ln2 = nn.Parameter(torch.ones(d))
+        self.fc1 = nn.Linear(d, 4 * d)
+        self.fc2 = nn.Linear(4 * d, d)
+        self.head = nn.Linear(d, vocab)
+        self.register_buffer("mask", torch.tril(torch.ones(block, block)) == 0)
+
+    @staticmethod
+    def norm(x, gain):
+        mu = x.mean(-1, keepdim=True)
+        var = ((x - mu) ** 2).mean(-1, keepdim=True)
+        return (x - mu) / (var + 1e-5).sqrt() * gain
+
+    @staticmethod
+    def softmax(x):
+        e = (x - x.amax(-1, keepdim=True)).exp()
+        return e / e.sum(-1, keepdim=True)
+
+    def forward(self, idx):
+        b, t = idx.shape
+        x = self.embed(F.one_hot(idx, self.head.out_features).to(torch.float64)) + self.pos[:t]
+        q, k, v = self.qkv(self.norm(x, self.ln1)).split(x.shape[-1], dim=2)
+        q, k, v = (z.view(b, t, self.heads, -1).transpose(1, 2) for z in (q, k, v))
+        att = (q @ k.transpose(-2, -1)) / q.shape[-1] ** 0.5
+        att = self.softmax(att.masked_fill(self.mask[:t, :t], float("-inf")))
+        x = x + self.proj((att @ v).transpose(1, 2).reshape(b, t, -1))
+        return self.head(x + self.fc2(torch.relu(self.fc1(self.norm(x, self.ln2)))))
+
+
+def attention_loss(model, idx, targets):
+    logits = model(idx)
+    logp = logits - torch.logsumexp(logits, -1, keepdim=True)
+    return -logp.gather(-1, targets.unsqueeze(-1)).mean()
+
+
+def attention_data(rng, steps):
+    out = []
+    for _ in range(steps):
+        seq = torch.tensor(rng.integers(0, 11, size=(GLOBAL_BATCH, 9)))
+        out.append((seq[:, :-1], seq[:, 1:]))
+    return out
+
+
+def train_like_one_process(build, loss_fn, data_fn, steps=5, **ddp_kwargs):
+    """Two ranks on half batches each vs one process on the whole batch, AdamW."""
+    torch.manual_seed(100 + rank)  # every rank starts differently: DDP must broadcast rank 0's
+    model = build()
+    ddp = DDP(model, **ddp_kwargs)
+    assert_same_on_every_rank(list(model.parameters()) + list(model.buffers()), "initial parameters")
+    reference = copy.deepcopy(model)
+    opt = torch.optim.AdamW(ddp.parameters(), lr=1e-2, weight_decay=0.1)
+    ref_opt = torch.optim.AdamW(reference.parameters(), lr=1e-2, weight_decay=0.1)
+    for x, y in data_fn(np.random.default_rng(0), steps):
+        loss_fn(ddp, my_rows(x), my_rows(y)).backward()
+        opt.step()
+        opt.zero_grad()
+        loss_fn(reference, x, y).backward()
+        ref_opt.step()
+        ref_opt.zero_grad()
+    assert_same_on_every_rank(model.parameters(), "parameters after training")
+    assert_close(model, reference, "DDP vs one process")
+    moved = sum(float((a - b).abs().sum()) for a, b in zip(model.parameters(), build().parameters()))
+    assert moved > 0
+
+
+def scenario_mlp():
+    train_like_one_process(mlp, mlp_loss, mlp_data)
+    train_like_one_process(mlp, mlp_loss, mlp_data, bucket_cap_mb=0.001)  # several buckets
+
+
+def scenario_transformer():
+    train_like_one_process(Attention, attention_loss, attention_data, steps=4, bucket_cap_mb=0.01)
+
+
+def scenario_no_sync():
+    """Two micro-batches per rank, the first under no_sync: one step equals a batch twice as
+    large on one process."""
+    torch.manual_seed(0)
+    model = mlp()
+    ddp = DDP(model)
+    reference = copy.deepcopy(model)
+    x, y = mlp_data(np.random.default_rng(1), 1)[0]
+    xs, ys = my_rows(x), my_rows(y)
+    half = xs.shape[0] // 2
+    with ddp.no_sync():
+        (mlp_loss(ddp, xs[:half], ys[:half]) / 2).backward()
+    local = gather_flat([p.grad for p in model.parameters()])
+    assert not np.array_equal(local[0], local[-1]), "no_sync must not average gradients"
+    (mlp_loss(ddp, xs[half:], ys[half:]) / 2).backward()
+    assert_same_on_every_rank([p.grad for p in model.parameters()], "accumulated gradients")
+    mlp_loss(reference, x, y).backward()
+    for p, q in zip(model.parameters(), reference.parameters()):
+        np.testing.assert_allclose(np.asarray(p.grad), np.asarray(q.grad), rtol=1e-10, atol=1e-13)
+
+
+class TwoHeads(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Linear(4, 4)
+        self.a = nn.Linear(4, 1)
+        self.b = nn.Linear(4, 1)
+        self.never = nn.Linear(4, 1)
+
+    def forward(self, x, use_b):
+        h = torch.relu(self.body(x))
+        return self.a(h) + self.b(h) if use_b else self.a(h)
+
+
+def scenario_unused():
+    """Head b is used on the last rank only, head `never` on none."""
+    torch.manual_seed(0)
+    model = TwoHeads()
+    plain = copy.deepcopy(model)
+    ddp = DDP(model, find_unused_parameters=True, bucket_cap_mb=0.0002)
+    x = torch.tensor(np.random.default_rng(rank).standard_normal((5, 4)))
+    use_b = rank == world - 1
+    for step in range(2):
+        ddp(x, use_b).sum().backward()
+        plain(x, use_b).sum().backward()
+        names = [n for n, _ in plain.named_parameters()]
+        local = [None] * world
+        dist.all_gather_object(local, {n: None if p.grad is None else np.asarray(p.grad)
+                                       for n, p in plain.named_parameters()})
+        for name, p in model.named_parameters():
+            grads = [g[name] for g in local]
+            if name.startswith("never"):
+                assert p.grad is None, name
+                continue
+            expected = sum(np.zeros_like(np.asarray(p.detach())) if g is None else g for g in grads)
+            np.testing.assert_allclose(np.asarray(p.grad), expected / world, rtol=1e-12, atol=1e-14,
+                                       err_msg=name)
+        ddp.zero_grad()
+        plain.zero_grad()
+    assert names
+
+
+def scenario_overlap():
+    """Buckets are launched (non-blocking Iallreduce) while backward still has gradients to
+    compute, and backward returns only after all of them completed."""
+    torch.manual_seed(0)
+    model = nn.Sequential(*[nn.Linear(64, 64) for _ in range(6)])
+    ddp = DDP(model, bucket_cap_mb=0.04)  # 64x64 float64 weights: about one layer per bucket
+    buckets = ddp.reducer.buckets
+    assert len(buckets) >= 4
+    grad_times = {}
+    for name, p in model.named_parameters():
+        p.register_post_accumulate_grad_hook(
+            lambda p, name=name: grad_times.setdefault(name, time.perf_counter()))
+    ddp.reducer.events = events = []
+    torch.manual_seed(rank)
+    x = torch.randn(32, 64)
+    loss = ddp(x).pow(2).mean()
+    loss.backward()
+    end = time.perf_counter()
+    launches = [(k, t) for kind, k, t in events if kind == "launch"]
+    assert [k for k, _ in launches] == list(range(len(buckets))), launches
+    wait = next(t for kind, _, t in events if kind == "wait")
+    done = next(t for kind, _, t in events if kind == "done")
+    last_grad = max(grad_times.values())  # the first layer's: the end of backward's compute
+    names = [n for n, _ in model.named_parameters()]
+    for k, t in launches[:-1]:
+        later = [grad_times[names[i]] for b in buckets[k + 1:] for i in b.indices]
+        assert t < min(later), f"bucket {k} was launched after later gradients were ready"
+        assert t < last_grad
+    assert max(t for _, t in launches) <= wait < done <= end
+    for p in model.parameters():
+        assert p.grad is not None
+    assert_same_on_every_rank([p.grad for p in model.parameters()], "gradients")
+    print(f"rank {rank}: {len(launches)} buckets, first launched "
+          f"{(last_grad - launches[0][1]) * 1e3:.2f} ms before the last gradient was ready")
+
+
+def scenario_mismatch():
+    """A model that differs on one rank is refused at construction, on every rank."""
+    model = nn.Sequential(nn.Linear(4, 3 if rank == world - 1 else 2))
+    try:
+        DDP(model)
+    except RuntimeError as e:
+        msg = str(e)
+        assert "'0.weight'" in msg and "[3, 4]" in msg and "[2, 4]" in msg, msg
+    else:
+        raise AssertionError("mismatched parameter shapes were accepted")
+
+
+globals()["scenario_" + sys.argv[1]]()
+dist.barrier()
+print(f"OK {rank}", flush=True)
