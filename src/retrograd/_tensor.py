@@ -1,18 +1,17 @@
 """Tensor: an array with the autograd state around it.
 
-State kept on each tensor (the first three in ``__slots__``, the rest defaulted on the class):
+State kept on each tensor (the first four in ``__slots__``, the rest defaulted on the class):
   _data       the array (numpy.ndarray, or cupy.ndarray on cuda)
   grad_fn     the node that made it (None for leaves)
   _rg         requires_grad (True for leaves that require grad and for every non-leaf with a grad_fn)
+  _vc         version counter, shared with views (made on first use)
   _grad       accumulated gradient (leaves, and non-leaves that retain_grad)
   _out_nr     which output of ``grad_fn`` this tensor is
-  _vc         version counter, shared with views (made on first use)
   _base       the tensor this one is a view of, or None
   _grad_acc   a leaf's AccumulateGrad node (made on first use; it holds the leaf weakly)
   _retains    whether a non-leaf keeps its .grad
 
-Methods and operators are bound to ops at the bottom of ``_tensor_methods.py``, from one
-explicit list.
+Methods and operators are bound to ops in ``_tensor_methods.py``, from one explicit table.
 """
 import warnings
 
@@ -30,10 +29,9 @@ _np_generic = np.generic
 class Tensor:
     # Hot state lives in slots; rarely set state lives in the instance __dict__ (created on first
     # write), with the class attributes below as defaults, so making a tensor sets three slots.
-    __slots__ = ("_data", "grad_fn", "_rg", "__weakref__", "__dict__")
+    __slots__ = ("_data", "grad_fn", "_rg", "_vc", "__weakref__", "__dict__")
     _grad = None
     _out_nr = 0
-    _vc = None
     _base = None
     _grad_acc = None
     _retains = False
@@ -63,6 +61,7 @@ class Tensor:
         t._data = data
         t.grad_fn = grad_fn
         t._rg = requires_grad
+        t._vc = None
         return t
 
     # ----------------------------------------------------------------- metadata
@@ -346,13 +345,14 @@ class Tensor:
         return object.__format__(self, spec)
 
 
-_STATE_ATTRS = frozenset(("_grad", "_out_nr", "_vc", "_base", "_grad_acc", "_retains"))
+_STATE_ATTRS = frozenset(("_grad", "_out_nr", "_base", "_grad_acc", "_retains"))
 
 
 def _init(t, data, grad_fn, rg):
     t._data = data
     t.grad_fn = grad_fn
     t._rg = rg
+    t._vc = None
 
 
 def make_tensor(data, grad_fn, requires_grad):
@@ -361,6 +361,7 @@ def make_tensor(data, grad_fn, requires_grad):
     t._data = data
     t.grad_fn = grad_fn
     t._rg = requires_grad
+    t._vc = None
     return t
 
 

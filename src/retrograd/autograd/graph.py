@@ -97,8 +97,16 @@ class OpNode(Node):
                 f"were freed by the backward call {self._freed_by or 'before'}. Specify "
                 f"retain_graph=True if you need to backward through the graph a second time or if "
                 f"you need to access saved tensors after calling backward.")
+        codes = self.op._codes
+        if len(codes) == 1 and codes[0] == 0:  # the common case: only the input x
+            version = self._versions[0]
+            if version is not None:
+                vc = saved[0]._vc
+                if vc is not None and vc.value != version:
+                    raise _modified_error(saved[0]._data, version, vc, self)
+            return saved
         out = []
-        for code, item, version in zip(self.op._codes, saved, self._versions):
+        for code, item, version in zip(codes, saved, self._versions):
             if code >= 0:
                 if version is not None:
                     vc = item._vc

@@ -93,28 +93,16 @@ def apply(op, inputs, args=()):
                       tuple([arr.dtype if e is not None else None for arr, e in zip(arrays, edges)]))
     result = make_tensor(out, node, True)
     codes = op._codes
-    if codes:
-        saved = []
-        versions = []
-        for c in codes:
-            if c >= 0:
-                t = inputs[c]
-                saved.append(t)
-                if isinstance(t, Tensor):
-                    vc = t._vc
-                    versions.append(0 if vc is None else vc.value)
-                else:
-                    versions.append(None)
-            elif c == -1:
-                saved.append(out)
-                versions.append(None)
-                vc = node._out_vc = VersionCounter()
-                result._vc = vc
-            else:
-                saved.append(extra)
-                versions.append(None)
-        node._saved = saved
-        node._versions = versions
+    if codes == _SAVES_X and len(inputs) == 1:  # common cases first: only x, or only the output
+        vc = x._vc
+        node._saved = (x,)
+        node._versions = (0 if vc is None else vc.value,)
+    elif codes == _SAVES_OUT:
+        node._saved = (out,)
+        node._versions = (None,)
+        node._out_vc = result._vc = VersionCounter()
+    elif codes:
+        _save(node, codes, inputs, out, result, extra if op._has_extra else None)
     else:
         node._saved = ()
     if op.is_view:
@@ -122,6 +110,36 @@ def apply(op, inputs, args=()):
     if _anomaly._state.enabled:
         _anomaly.record_trace(node)
     return result
+
+
+_SAVES_X = (0,)
+_SAVES_OUT = (-1,)
+
+
+def _save(node, codes, inputs, out, result, extra):
+    """Record what the op's backward needs: inputs by identity (with their versions), the
+    output as its array plus a fresh version counter shared with the result, and any extra."""
+    saved = []
+    versions = []
+    for c in codes:
+        if c >= 0:
+            t = inputs[c]
+            saved.append(t)
+            if isinstance(t, Tensor):
+                vc = t._vc
+                versions.append(0 if vc is None else vc.value)
+            else:
+                versions.append(None)
+        elif c == -1:
+            saved.append(out)
+            versions.append(None)
+            vc = node._out_vc = VersionCounter()
+            result._vc = vc
+        else:
+            saved.append(extra)
+            versions.append(None)
+    node._saved = saved
+    node._versions = versions
 
 
 def _link_view(view, base):
