@@ -7,3 +7,4 @@ from .modules.module import (register_module_forward_pre_hook, register_module_f
                              register_module_full_backward_hook,
                              register_module_full_backward_pre_hook)
 from . import parallel
+from . import utils
