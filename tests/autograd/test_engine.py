@@ -95,9 +95,9 @@ def test_saved_tensors_are_released_after_backward():
     x = leaf(1.0, 2.0)
     y = x.exp()
     z = y.sum()
-    assert y.grad_fn._saved is not None
+    assert not y.grad_fn._is_released()
     z.backward()
-    assert y.grad_fn._saved is None
+    assert y.grad_fn._is_released()
 
 
 def test_backward_on_tensor_without_grad_is_an_error():

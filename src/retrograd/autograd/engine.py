@@ -169,14 +169,19 @@ def execute(roots, grads, retain_graph, create_graph, targets=None, accumulate=T
                             gd = g._data
                             if gd.shape != shapes[i]:
                                 g = _sum_to(g, shapes[i], node, i)
-                            if gd.dtype != dtypes[i]:
+                            if gd.dtype is not dtypes[i] and gd.dtype != dtypes[i]:
                                 g = g.to(dtypes[i])
                             cbuf = buffers.get(child)
-                            if cbuf is None:
-                                cbuf = buffers[child] = [None] * child.n_outputs
                             nr = e[1]
-                            prev = cbuf[nr]
-                            cbuf[nr] = g if prev is None else prev + g
+                            if cbuf is None:
+                                if child.n_outputs == 1:
+                                    buffers[child] = [g]
+                                else:
+                                    cbuf = buffers[child] = [None] * child.n_outputs
+                                    cbuf[nr] = g
+                            else:
+                                prev = cbuf[nr]
+                                cbuf[nr] = g if prev is None else prev + g
                         d = deps[child] - 1
                         deps[child] = d
                         if d == 0:

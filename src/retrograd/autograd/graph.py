@@ -19,12 +19,11 @@ _seq_counter = itertools.count()
 
 class Node:
     """Base class of graph nodes. Rarely used state (hooks, metadata) lives in ``_extra``, a dict
-    made on first use; ``_extra`` and ``_freed_by`` default to None on the class."""
+    made on first use; ``_extra`` defaults to None on the class."""
 
     __slots__ = ("_next", "_seq", "__weakref__", "__dict__")
     n_outputs = 1
     _extra = None
-    _freed_by = None
 
     def name(self):
         return type(self).__name__
@@ -90,11 +89,11 @@ class OpNode(Node):
 
     def _unpack_saved(self):
         saved = self._saved
-        if saved is None:
+        if type(saved) is str:
             raise RuntimeError(
                 f"Trying to backward through the graph a second time (or directly access saved "
                 f"tensors after they have already been freed): the saved tensors of {self.name()} "
-                f"were freed by the backward call {self._freed_by or 'before'}. Specify "
+                f"were freed by the backward call {saved}. Specify "
                 f"retain_graph=True if you need to backward through the graph a second time or if "
                 f"you need to access saved tensors after calling backward.")
         codes = self.op._codes
@@ -129,17 +128,25 @@ class OpNode(Node):
         op = self.op
         saved = self._unpack_saved() if op._codes else ()
         if op.needs:
-            needs = tuple([e is not None for e in self._next])
+            edges = self._next
+            if len(edges) == 2:
+                needs = (edges[0] is not None, edges[1] is not None)
+            else:
+                needs = tuple([e is not None for e in edges])
             out = op.backward(g, needs, *saved, *self.args)
         else:
             out = op.backward(g, *saved, *self.args)
         if not retain:
-            self._saved = None
-            self._freed_by = backward_site[0]
+            # Released: _saved now holds the call site of the backward that freed it (a str),
+            # which the error of a second backward quotes.
+            self._saved = backward_site[0] or "before"
         return out if type(out) is tuple else (out,)
 
     def _release(self):
-        self._saved = None
+        self._saved = "before"
+
+    def _is_released(self):
+        return type(self._saved) is str
 
     @property
     def _saved_tensors(self):
