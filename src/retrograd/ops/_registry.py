@@ -30,7 +30,7 @@ _np_generic = np.generic
 
 class Op:
     __slots__ = ("name", "forward", "backward", "save", "node_name", "needs", "is_view", "_codes",
-                 "_has_extra", "_saves_out")
+                 "_has_extra", "_saves_out", "_save_kind")
 
     def __init__(self, name, forward, backward, save=(), node_name=None, needs=False, is_view=False):
         self.name = name
@@ -43,6 +43,9 @@ class Op:
         self._codes = tuple(_SAVE_CODES[s] for s in self.save)
         self._has_extra = "extra" in self.save
         self._saves_out = "out" in self.save
+        # 0: nothing saved, 1: only input x, 2: only the output, 3: anything else
+        self._save_kind = (0 if not self._codes else 1 if self._codes == (0,) else
+                           2 if self._codes == (-1,) else 3)
 
     def __repr__(self):
         return f"Op({self.name})"
@@ -92,17 +95,17 @@ def apply(op, inputs, args=()):
                       tuple([arr.shape if e is not None else None for arr, e in zip(arrays, edges)]),
                       tuple([arr.dtype if e is not None else None for arr, e in zip(arrays, edges)]))
     result = make_tensor(out, node, True)
-    codes = op._codes
-    if codes == _SAVES_X and len(inputs) == 1:  # common cases first: only x, or only the output
+    kind = op._save_kind
+    if kind == 1 and len(inputs) == 1:  # common cases first: only x, or only the output
         vc = x._vc
         node._saved = (x,)
         node._versions = (0 if vc is None else vc.value,)
-    elif codes == _SAVES_OUT:
+    elif kind == 2:
         node._saved = (out,)
         node._versions = (None,)
         node._out_vc = result._vc = VersionCounter()
-    elif codes:
-        _save(node, codes, inputs, out, result, extra if op._has_extra else None)
+    elif kind:
+        _save(node, op._codes, inputs, out, result, extra if op._has_extra else None)
     else:
         node._saved = ()
     if op.is_view:
@@ -110,10 +113,6 @@ def apply(op, inputs, args=()):
     if _anomaly._state.enabled:
         _anomaly.record_trace(node)
     return result
-
-
-_SAVES_X = (0,)
-_SAVES_OUT = (-1,)
 
 
 def _save(node, codes, inputs, out, result, extra):
