@@ -25,6 +25,9 @@ parser.add_argument("--lr", type=float, default=3e-3)
 parser.add_argument("--sample-chars", type=int, default=400)
 parser.add_argument("--torch", action="store_true", help="run with PyTorch instead of retrograd")
 parser.add_argument("--no-plot", action="store_true")
+parser.add_argument("--distributed", action="store_true",
+                    help="data-parallel training: `mpiexec -n 2 python char_transformer.py --distributed` "
+                         "(each rank trains on batch-size / ranks sequences per step)")
 args = parser.parse_args()
 
 if args.torch:
@@ -70,37 +73,44 @@ class CharGPT(nn.Module):
 
 def main():
     torch.manual_seed(0)
+    rank, world = 0, 1
+    if args.distributed:  # rank and world size from the launcher (mpiexec; torchrun with --torch)
+        torch.distributed.init_process_group()
+        rank, world = torch.distributed.get_rank(), torch.distributed.get_world_size()
     text = load_shakespeare()
     chars = sorted(set(text))
     stoi = {c: i for i, c in enumerate(chars)}
     data = np.array([stoi[c] for c in text], dtype=np.int64)
     split = int(0.9 * len(data))
     train, val = data[:split], data[split:]
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(rank)  # each rank draws its own batches
 
-    def batch(source):
-        starts = rng.integers(0, len(source) - args.block - 1, size=args.batch_size)
+    def batch(source, size=args.batch_size // world):
+        starts = rng.integers(0, len(source) - args.block - 1, size=size)
         x = np.stack([source[s:s + args.block] for s in starts])
         y = np.stack([source[s + 1:s + args.block + 1] for s in starts])
         return torch.from_numpy(x), torch.from_numpy(y)
 
     model = CharGPT(len(chars), args.block, args.d_model, args.layers, args.heads)
-    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
+    net = model
+    if args.distributed:  # rank 0's weights everywhere; backward averages the gradients
+        net = nn.parallel.DistributedDataParallel(model)
+    opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=0.01)
     warmup = 50
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(s, args.steps) / args.steps)))
     try:
         from tqdm import tqdm
     except ImportError:
-        def tqdm(it, **kwargs):
+        def tqdm(it, disable=False, **kwargs):
             return it
 
     losses = []
     start = time.perf_counter()
-    bar = tqdm(range(args.steps), desc="training")
+    bar = tqdm(range(args.steps), desc="training", disable=rank != 0)
     for step in bar:
         xb, yb = batch(train)
-        logits = model(xb)
+        logits = net(xb)
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), yb.reshape(-1))
         opt.zero_grad()
         loss.backward()
@@ -110,9 +120,11 @@ def main():
         losses.append(loss.item())
         if hasattr(bar, "set_postfix"):
             bar.set_postfix(loss=f"{losses[-1]:.3f}")
+    if rank != 0:  # the replicas are identical: rank 0 evaluates and samples
+        return
     model.eval()
     with torch.no_grad():
-        xb, yb = batch(val)
+        xb, yb = batch(val, args.batch_size)
         logits = model(xb)
         val_loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), yb.reshape(-1)).item()
     print(f"train loss {np.mean(losses[-50:]):.3f}, validation loss {val_loss:.3f} "

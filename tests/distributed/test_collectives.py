@@ -86,3 +86,10 @@ def test_several_processes_without_mpi4py_say_how_to_install(monkeypatch):
 def test_unknown_backend():
     with pytest.raises(ValueError, match="Invalid backend"):
         dist.init_process_group(backend="tcp")
+
+
+def test_importing_retrograd_does_not_start_mpi():
+    import subprocess
+    code = "import sys, retrograd; import retrograd.distributed; print('mpi4py' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
