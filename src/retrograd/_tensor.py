@@ -221,11 +221,25 @@ class Tensor:
         return acc
 
     def detach(self):
-        """A new tensor sharing storage (and version counter) with this one, outside the graph."""
+        """A new tensor sharing storage (and version counter) with this one, outside the graph.
+
+        As in PyTorch it is not a view (``_base`` is None): in-place changes to it are seen by
+        this tensor's saved-tensor checks, but never change this tensor's history."""
         t = Tensor._make(self._data, None, False)
         t._vc = self._version_counter()
-        t._base = self._base if self._base is not None else self
         return t
+
+    def _is_view(self):
+        return self._base is not None
+
+    def storage_offset(self):
+        base = self._base if self._base is not None else self
+        return (self.data_ptr() - base.data_ptr()) // self._data.itemsize
+
+    def untyped_storage(self):
+        """The storage this tensor (and its base and views) lives in; ``data_ptr()`` is the
+        base's first byte."""
+        return UntypedStorage(self._base if self._base is not None else self)
 
     def detach_(self):
         if self._base is not None and self._base._rg:
@@ -343,6 +357,34 @@ class Tensor:
         if self._data.ndim == 0:
             return self.item().__format__(spec)
         return object.__format__(self, spec)
+
+
+class UntypedStorage:
+    """A read-only handle on a tensor's storage: its address and size in bytes."""
+
+    __slots__ = ("_owner",)
+
+    def __init__(self, owner):
+        self._owner = owner
+
+    def data_ptr(self):
+        return self._owner.data_ptr()
+
+    def nbytes(self):
+        return self._owner._data.nbytes
+
+    size = nbytes
+    __len__ = nbytes
+
+    @property
+    def device(self):
+        return self._owner.device
+
+    def __eq__(self, other):
+        return isinstance(other, UntypedStorage) and other.data_ptr() == self.data_ptr()
+
+    def __hash__(self):
+        return hash(self.data_ptr())
 
 
 _STATE_ATTRS = frozenset(("_grad", "_out_nr", "_base", "_grad_acc", "_retains"))

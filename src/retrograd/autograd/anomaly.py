@@ -4,9 +4,12 @@ Under ``detect_anomaly()`` every recorded node keeps the user's stack at creatio
 node that returns a NaN gradient raises a RuntimeError naming the node and the forward line
 that created it.
 """
+import os
 import threading
 import traceback
-import os
+import warnings
+
+from .grad_mode import _refresh_node_extras
 
 _PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -32,13 +35,17 @@ class detect_anomaly:
 
     def __init__(self, check_nan=True):
         self.check_nan = check_nan
+        warnings.warn("Anomaly Detection has been enabled. This mode will increase the runtime and "
+                      "should only be enabled for debugging.", stacklevel=2)
 
     def __enter__(self):
         self._prev = (_state.enabled, _state.check_nan)
         _state.enabled, _state.check_nan = True, self.check_nan
+        _refresh_node_extras()
 
     def __exit__(self, *exc):
         _state.enabled, _state.check_nan = self._prev
+        _refresh_node_extras()
         return False
 
     def __call__(self, fn):
@@ -57,12 +64,14 @@ class set_detect_anomaly:
     def __init__(self, mode, check_nan=True):
         self._prev = (_state.enabled, _state.check_nan)
         _state.enabled, _state.check_nan = bool(mode), check_nan
+        _refresh_node_extras()
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
         _state.enabled, _state.check_nan = self._prev
+        _refresh_node_extras()
         return False
 
 
@@ -79,6 +88,22 @@ def forward_trace(node):
     return "".join(traceback.format_list(frames[-5:]))
 
 
+def annotate(exc, node):
+    """Add the forward trace of ``node`` to an error raised while it ran (anomaly mode)."""
+    if getattr(exc, "_anomaly_noted", False):
+        return
+    note = (f"Error detected in {node.name()}. Traceback of forward call that caused the error:\n"
+            f"{forward_trace(node)}")
+    try:
+        exc._anomaly_noted = True
+    except AttributeError:
+        pass
+    if hasattr(exc, "add_note"):
+        exc.add_note(note)
+    else:
+        warnings.warn(note)
+
+
 def check_grads(node, outs):
     if not _state.check_nan:
         return
@@ -87,6 +112,8 @@ def check_grads(node, outs):
             continue
         xp_data = g._data
         if xp_data.dtype.kind == "f" and bool((xp_data != xp_data).any()):
-            raise RuntimeError(
+            err = RuntimeError(
                 f"Function '{node.name()}' returned nan values in its {i}th output. The forward "
                 f"call that created this node was:\n{forward_trace(node)}")
+            err._anomaly_noted = True
+            raise err

@@ -197,6 +197,10 @@ def execute(roots, grads, retain_graph, create_graph, targets=None, accumulate=T
             node = ready
             # drop the engine's own references, so AccumulateGrad can tell a fresh gradient
             outs = g = gd = prev = ready = child = None
+    except Exception as e:
+        if check_nan and node is not None:
+            _anomaly.annotate(e, node)
+        raise
     finally:
         _state.enabled = prev_mode
     return captured

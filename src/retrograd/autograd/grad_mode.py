@@ -11,6 +11,9 @@ class _State(threading.local):
     # Class attributes are the per-thread defaults.
     enabled = True
     inference = False
+    # True while every new node needs extra work (anomaly traces, saved tensor hooks): the one
+    # flag ops/_registry.apply checks for both.
+    node_extras = False
 
 
 _state = _State()
@@ -113,3 +116,8 @@ class inference_mode(_Mode):
         if not callable(fn) or isinstance(fn, bool):
             return inference_mode(fn)
         return super().__call__(fn)
+
+
+def _refresh_node_extras():
+    from . import anomaly, graph
+    _state.node_extras = bool(anomaly._state.enabled or graph._hook_state.stack)

@@ -12,6 +12,7 @@ so no tensor -> node -> tensor cycle keeps the graph alive. Each saved tensor re
 version; unpacking checks it, so an in-place change after saving is an error at backward time.
 """
 import itertools
+import threading
 import weakref
 
 _seq_counter = itertools.count()
@@ -190,7 +191,8 @@ class SavedTensor:
 
 
 def _modified_error(data, version, vc, node):
-    where = f" It was last modified in place at {vc.last_write}." if vc.last_write else ""
+    lw = vc.last_write
+    where = f" It was last modified in place at {lw[0]}:{lw[1]}." if lw else ""
     return RuntimeError(
         f"one of the variables needed for gradient computation has been modified by an inplace "
         f"operation: a tensor of shape {list(data.shape)} and dtype {data.dtype}, saved by "
@@ -201,11 +203,12 @@ def _modified_error(data, version, vc, node):
 class VersionCounter:
     """Counts in-place writes to a tensor's storage; shared by a tensor and all its views."""
 
-    __slots__ = ("value", "last_write")
+    __slots__ = ("value", "last_write", "views")
 
     def __init__(self):
         self.value = 0
-        self.last_write = None
+        self.last_write = None  # (file, line) of the latest in-place write, for error messages
+        self.views = None       # weak references to views made in grad mode (autograd/views.py)
 
     def bump(self, where=None):
         self.value += 1
@@ -234,3 +237,217 @@ class AccumulateGrad(Node):
     def _apply(self, grads, retain):
         return ()
 
+
+
+# ----------------------------------------------------------------------------- public helpers
+class GradientEdge(tuple):
+    """``(node, output_nr)``: where a tensor's gradient enters the graph."""
+
+    __slots__ = ()
+
+    def __new__(cls, node, output_nr):
+        return tuple.__new__(cls, (node, output_nr))
+
+    node = property(lambda self: self[0])
+    output_nr = property(lambda self: self[1])
+
+
+def get_gradient_edge(tensor):
+    """The edge through which ``tensor``'s gradient flows (its grad_fn, or its AccumulateGrad)."""
+    if not tensor._rg:
+        raise RuntimeError("It is not possible to get the gradient edge for a Tensor that does not "
+                           "require gradients")
+    if tensor.grad_fn is not None:
+        return GradientEdge(tensor.grad_fn, tensor._out_nr)
+    return GradientEdge(tensor._grad_accumulator(), 0)
+
+
+def increment_version(tensor):
+    """Bump ``tensor``'s version counter, as an in-place op would (for writes done behind
+    autograd's back, e.g. through NumPy)."""
+    from .._tensor import Tensor
+    for t in (tensor if isinstance(tensor, (tuple, list)) else (tensor,)):
+        if isinstance(t, Tensor):
+            t._version_counter().bump()
+
+
+# ----------------------------------------------------------------------------- saved tensor hooks
+class _HookState(threading.local):
+    stack = ()              # (pack_hook, unpack_hook) pairs; the innermost one applies
+    disabled_message = None
+
+
+_hook_state = _HookState()
+
+
+def node_extras(node):
+    """Per-node work while anomaly mode or saved tensor hooks are on (called by ``apply`` only
+    then): record the forward trace; pack the node's saved tensors with the hooks."""
+    from . import anomaly
+    if anomaly._state.enabled:
+        anomaly.record_trace(node)
+    stack = _hook_state.stack
+    if stack and node._saved:
+        _pack_saved(node, stack[-1])
+
+
+def _pack_saved(node, hooks):
+    from .._tensor import Tensor
+    packed = []
+    for code, item in zip(node.op._codes, node._saved):
+        if code >= 0 and isinstance(item, Tensor):
+            item = HookedSavedTensor(hooks, tensor=item)
+        elif code == -1:
+            item = HookedSavedTensor(hooks, data=item, vc=node._out_vc)
+        packed.append(item)
+    node._saved = packed
+    node.__class__ = HookedOpNode
+
+
+class HookedOpNode(OpNode):
+    """An OpNode whose saved tensors went through saved tensor hooks (same layout as OpNode)."""
+
+    __slots__ = ()
+
+    def _unpack_saved(self):
+        saved = self._saved
+        if saved is None:
+            return OpNode._unpack_saved(self)  # raises the "freed" error
+        return [s.unpack(self) if type(s) is HookedSavedTensor else s for s in saved]
+
+
+class HookedSavedTensor:
+    """A saved tensor kept as whatever ``pack_hook`` returned; ``unpack_hook`` gives it back.
+
+    The tensor itself is not kept, only its version and its place in the graph (grad_fn and
+    output number, or a leaf's AccumulateGrad), so that the unpacked tensor is version-checked
+    and differentiable (double backward) like the original.
+    """
+
+    __slots__ = ("packed", "unpack_hook", "vc", "version", "history")
+
+    def __init__(self, hooks, tensor=None, data=None, vc=None):
+        from .._tensor import Tensor
+        pack, self.unpack_hook = hooks
+        if tensor is not None:
+            vc = tensor._version_counter()
+            acc = tensor._grad_accumulator() if tensor._rg and tensor.grad_fn is None else None
+            self.history = (tensor.grad_fn, tensor._out_nr, tensor._rg, acc)
+            arg = tensor
+        else:
+            self.history = None  # the node's own output
+            arg = Tensor._make(data, None, False)
+            arg._vc = vc
+        self.vc = vc
+        self.version = vc.value
+        self.packed = pack(arg)
+
+    def unpack(self, node):
+        from .._tensor import Tensor
+        vc = self.vc
+        t = self.unpack_hook(self.packed)
+        if not isinstance(t, Tensor):
+            raise TypeError(f"Output of saved tensor unpack_hook expected to be a Tensor but got "
+                            f"result of type {type(t).__name__} (while unpacking a tensor saved by "
+                            f"{node.name()})")
+        if vc.value != self.version:
+            raise _modified_error(t._data, self.version, vc, node)
+        h = self.history
+        if h is None:
+            out = Tensor._make(t._data, node, True)
+        else:
+            grad_fn, out_nr, rg, acc = h
+            if not rg:
+                return t if not t._rg else t.detach()
+            out = Tensor._make(t._data, grad_fn, True)
+            if out_nr:
+                out._out_nr = out_nr
+            if acc is not None:
+                out._grad_acc = acc
+        out._vc = vc
+        return out
+
+
+class saved_tensors_hooks:
+    """Context manager: tensors saved for backward inside it are stored as ``pack_hook(tensor)``
+    and restored with ``unpack_hook(packed)`` when backward needs them.
+
+    ``unpack_hook`` must return a tensor with the same content as the one given to
+    ``pack_hook``. The hooks in effect when a tensor is saved are the ones used to unpack it.
+    Hooks are per thread, and nested contexts use the innermost pair.
+    """
+
+    def __init__(self, pack_hook, unpack_hook):
+        self.pack_hook = pack_hook
+        self.unpack_hook = unpack_hook
+
+    def __enter__(self):
+        msg = _hook_state.disabled_message
+        if msg is not None:
+            raise RuntimeError(msg)
+        _hook_state.stack = _hook_state.stack + ((self.pack_hook, self.unpack_hook),)
+        _refresh_node_extras()
+        return self
+
+    def __exit__(self, *exc):
+        _hook_state.stack = _hook_state.stack[:-1]
+        _refresh_node_extras()
+        return False
+
+
+def _refresh_node_extras():
+    from .grad_mode import _refresh_node_extras as refresh
+    refresh()
+
+
+def current_hooks():
+    """The (pack, unpack) pair in effect on this thread, or None."""
+    stack = _hook_state.stack
+    return stack[-1] if stack else None
+
+
+class save_on_cpu(saved_tensors_hooks):
+    """Saved tensors are moved to CPU memory in the forward and back to their device in the
+    backward (tensors already on the CPU are kept as they are)."""
+
+    def __init__(self, pin_memory=False, device_type="cuda"):
+        from .._tensor import Tensor
+        from ..backend import to_numpy, to_device_array
+
+        def pack(t):
+            if t.device.type == "cpu":
+                return (t.device, t)
+            return (t.device, Tensor._make(to_numpy(t._data), None, False))
+
+        def unpack(packed):
+            device, t = packed
+            if device.type == "cpu":
+                return t
+            return Tensor._make(to_device_array(t._data, device), None, False)
+
+        super().__init__(pack, unpack)
+
+
+class disable_saved_tensors_hooks:
+    """Inside it, entering ``saved_tensors_hooks`` raises RuntimeError(error_message)."""
+
+    def __init__(self, error_message):
+        self.error_message = error_message
+
+    def __enter__(self):
+        self._prev = _hook_state.disabled_message
+        _hook_state.disabled_message = self.error_message
+        return self
+
+    def __exit__(self, *exc):
+        _hook_state.disabled_message = self._prev
+        return False
+
+    def __call__(self, fn):
+        import functools
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with disable_saved_tensors_hooks(self.error_message):
+                return fn(*args, **kwargs)
+        return wrapper

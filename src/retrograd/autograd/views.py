@@ -1,7 +1,185 @@
-"""In-place ops through views: the gradient must reach the view's base (copy-slices)."""
+"""Views and in-place ops: keeping the gradient history of a base and its views consistent.
+
+A view shares its base's storage and version counter (``ops._registry._link_view``); ``_base``
+is always the root tensor that owns the storage. Views made while grad mode is on are tracked
+weakly on the shared version counter (``VersionCounter.views``), so that when the base's history changes the views'
+``grad_fn`` can be regenerated (PyTorch does this lazily, on access; here it is done at the
+in-place op, which keeps ``grad_fn`` a plain attribute on the hot path).
+
+Copy-slices. An in-place op ``f`` through a view ``v`` of base ``b`` changes ``b`` as well:
+
+    b' = b with the region of v replaced by r = f(v, others)
+
+so ``b`` is rebased onto a CopySlices node with two inputs, the old ``b`` and ``r``:
+
+    d b'/d b  : g with the region of v zeroed      (those values were overwritten)
+    d b'/d r  : g restricted to the region of v    (which then flows through f to v, hence to
+                                                     the old b, and to f's other inputs)
+
+and every tracked view of ``b`` (``v`` included) gets a fresh ``AsStridedBackward0`` node that
+takes its region of the new ``b``. The region is described by the flat (C-order) positions of
+the view's elements inside the base, computed from the arrays' addresses and strides, so any
+chain of views (slices, transposes, reshapes, diagonals, views of views) is handled alike.
+"""
+import weakref
+
+import numpy as np
+
+from ..backend import to_device_array
+
+def prune(views):
+    """Drop dead references from a version counter's list of views (called by
+    ``_link_view`` every 64 appends; pruning only at powers of two keeps it amortised O(1))."""
+    n = len(views)
+    if n & (n - 1) == 0:
+        views[:] = [r for r in views if r() is not None]
+
+
+def is_tracked(view):
+    views = view._vc.views if view._vc is not None else None
+    return bool(views) and any(r() is view for r in views)
+
+
+def _address(a):
+    if type(a) is np.ndarray:
+        return a.__array_interface__["data"][0]
+    return a.data.ptr
+
+
+def _offsets(shape, strides):
+    """Byte offset of every element of an array with ``shape`` and ``strides`` (C order)."""
+    off = np.zeros(shape, dtype=np.int64)
+    for d, (n, s) in enumerate(zip(shape, strides)):
+        ix = np.arange(n, dtype=np.int64) * s
+        off = off + ix.reshape((n,) + (1,) * (len(shape) - d - 1))
+    return off
+
+
+def positions(base, view):
+    """Flat C-order positions, inside ``base``'s array, of the elements of ``view``'s array."""
+    b, v = base._data, view._data
+    item = b.itemsize
+    rel = _offsets(v.shape, v.strides) + (_address(v) - _address(b))
+    if b.flags.c_contiguous:
+        pos = rel // item
+    else:
+        addr = _offsets(b.shape, b.strides).reshape(-1)
+        order = np.argsort(addr, kind="stable")
+        sorted_addr = addr[order]
+        k = np.clip(np.searchsorted(sorted_addr, rel.reshape(-1)), 0, max(addr.size - 1, 0))
+        if addr.size and not np.array_equal(sorted_addr[k], rel.reshape(-1)):
+            raise RuntimeError("internal error: a view's elements could not be located in its base")
+        pos = order[k].reshape(v.shape) if addr.size else rel
+    return to_device_array(pos, base.device)
+
+
+# ----------------------------------------------------------------------------- the two nodes
+def _as_strided_vjp(g, pos, base_shape):
+    """A view's gradient, scattered (and summed at repeated positions) into its base's shape."""
+    from ..ops.indexing import index_put_zeros
+    n = 1
+    for s in base_shape:
+        n *= s
+    return index_put_zeros(g, (pos,), (n,)).reshape(base_shape)
+
+
+def _as_strided_fwd(xp, x, pos, base_shape):
+    return x.reshape(-1)[pos]
+
+
+def _copy_slices_fwd(xp, base, region, pos):
+    return base  # the storage already holds the written values: nothing to compute
+
+
+def _copy_slices_vjp(g, needs, pos):
+    from ..ops.indexing import index_put
+    flat = g.reshape(-1)
+    g_base = index_put(flat, (pos,), 0.0).reshape(g.shape) if needs[0] else None
+    g_region = flat[pos] if needs[1] else None
+    return g_base, g_region
+
+
+def _ops():
+    global AS_STRIDED, COPY_SLICES
+    from ..ops._registry import Op
+    AS_STRIDED = Op("as_strided", _as_strided_fwd, _as_strided_vjp, node_name="AsStridedBackward0")
+    COPY_SLICES = Op("copy_slices", _copy_slices_fwd, _copy_slices_vjp, needs=True,
+                     node_name="CopySlices")
+
+
+AS_STRIDED = COPY_SLICES = None
+
+
+# ----------------------------------------------------------------------------- history changes
+def set_history(t, node, out_nr=0):
+    """Make ``t`` output ``out_nr`` of ``node``; ``retain_grad`` follows the tensor."""
+    old = t.grad_fn
+    if t._retains and old is not None and old._extra is not None:
+        retains = old._extra.get("retains")
+        ref = retains.pop(t._out_nr, None) if retains else None
+        if ref is not None:
+            node._extras().setdefault("retains", {})[out_nr] = ref
+    t.grad_fn = node
+    t._out_nr = out_nr
+    t._rg = True
+
+
+def refresh_views(base, skip=None):
+    """Give every tracked view of ``base`` a node that takes its region of ``base``'s history."""
+    vc = base._vc
+    views = vc.views if vc is not None else None
+    if not views:
+        return
+    live = []
+    for ref in views:
+        v = ref()
+        if v is None:
+            continue
+        live.append(ref)
+        if v is not skip and v._base is base:
+            set_history(v, _view_node(base, v))
+    vc.views = live
+
+
+def _view_node(base, view):
+    from .graph import OpNode
+    from ..ops._registry import _edge
+    if AS_STRIDED is None:
+        _ops()
+    b = base._data
+    node = OpNode(AS_STRIDED, (_edge(base),), (positions(base, view), b.shape), (b.shape,),
+                  (b.dtype,))
+    node._saved = ()
+    return node
+
+
+def check_view_inplace(view, op):
+    """Refuse in-place through views whose gradient PyTorch also refuses to define."""
+    base = view._base
+    if base.grad_fn is None and base._rg:
+        raise RuntimeError(
+            f"a view of a leaf Variable that requires grad is being used in an in-place operation "
+            f"({op}_ on a view of shape {list(view._data.shape)} of a leaf of shape "
+            f"{list(base._data.shape)}). Modify the leaf under `with torch.no_grad():`, or clone() it "
+            f"first.")
+    if view.grad_fn is None and not is_tracked(view):
+        raise RuntimeError(
+            f"A view was created in no_grad mode and is being modified inplace with grad mode "
+            f"enabled ({op}_ on a view of shape {list(view._data.shape)}). Given that this use case "
+            f"is ambiguous and error-prone, it is forbidden. You can clarify your code by moving "
+            f"both the view and the inplace either both inside the no_grad block (if you don't want "
+            f"the inplace to be tracked) or both outside (if you want the inplace to be tracked).")
 
 
 def rebase_view(view, result):
-    raise RuntimeError(
-        f"in-place modification of a view (shape {list(view._data.shape)}) whose base requires "
-        f"grad is not supported yet; use an out-of-place op or clone() the view first")
+    """In-place op through ``view`` gave ``result`` (already written): rebase the base onto a
+    CopySlices node, then regenerate the views' history from it."""
+    from ..ops._registry import apply
+    if COPY_SLICES is None:
+        _ops()
+    base = view._base
+    pos = positions(base, view)
+    node = apply(COPY_SLICES, (base, result), (pos,)).grad_fn
+    set_history(base, node)
+    refresh_views(base, skip=view)
+    set_history(view, _view_node(base, view))

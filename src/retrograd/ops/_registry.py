@@ -18,9 +18,11 @@ broadcast gradient down to each input's shape, and casts it to the input's dtype
 import numpy as np
 
 from .._tensor import Tensor, make_tensor
-from ..autograd import anomaly as _anomaly
+from weakref import ref as _wref
+
 from ..autograd.grad_mode import _state
-from ..autograd.graph import OpNode, VersionCounter
+from ..autograd.graph import OpNode, VersionCounter, node_extras as _node_extras
+from ..autograd.views import prune as _prune_views
 from ..backend import array_module
 
 _SAVE_CODES = {"x": 0, "y": 1, "z": 2, "out": -1, "extra": -2}
@@ -110,8 +112,8 @@ def apply(op, inputs, args=()):
         node._saved = ()
     if op.is_view:
         _link_view(result, inputs[0])
-    if _anomaly._state.enabled:
-        _anomaly.record_trace(node)
+    if _state.node_extras:
+        _node_extras(node)
     return result
 
 
@@ -142,9 +144,26 @@ def _save(node, codes, inputs, out, result, extra):
 
 
 def _link_view(view, base):
-    """A view shares its base's storage, so it shares its version counter too."""
-    view._vc = base._version_counter()
-    view._base = base._base if base._base is not None else base
+    """A view shares its base's storage, so it shares its version counter too. Views made in
+    grad mode are tracked (weakly) so that an in-place op can regenerate their history
+    (autograd/views.py); views of a leaf that requires grad never need it (in-place on such a
+    leaf, or through its views, is refused)."""
+    vc = base._vc
+    if vc is None:
+        vc = base._vc = VersionCounter()
+    view._vc = vc
+    root = base._base
+    if root is None:
+        root = base
+    view._base = root
+    if _state.enabled and (root.grad_fn is not None or not root._rg):
+        views = vc.views
+        if views is None:
+            vc.views = [_wref(view)]
+        else:
+            views.append(_wref(view))
+            if not len(views) & 63:
+                _prune_views(views)
 
 
 def _edge(t):

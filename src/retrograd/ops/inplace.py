@@ -4,11 +4,12 @@ Each writes into the tensor's own storage and bumps its version counter, so a no
 the old value fails loudly at backward time instead of computing a wrong gradient.
 
 When grad mode is on and the op must be recorded, the result is computed out of place from a
-clone of the old value (the clone is what backward sees), written into the storage, and the
+copy of the old value (the copy is what backward sees), written into the storage, and the
 tensor is *rebased*: its ``grad_fn`` becomes the new node. In-place on a leaf that requires
 grad is an error outside ``no_grad``, as in PyTorch. When nothing is recorded (the optimizer's
 ``p.add_(...)`` under ``no_grad``), NumPy's in-place ufuncs write directly, with no temporary.
 """
+import os
 import sys
 
 import numpy as np
@@ -17,26 +18,34 @@ from .. import _dtype
 from .._tensor import Tensor
 from ..autograd.grad_mode import _state
 from . import elementwise as ew
+from ._registry import Op, apply
+
+
+_PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _where_called():
-    f = sys._getframe(3)
-    return f"{f.f_code.co_filename}:{f.f_lineno}"
+    """(file, line) of the user's code that called the in-place op (library frames skipped)."""
+    f = sys._getframe(2)
+    while f is not None and f.f_code.co_filename.startswith(_PKG_DIR):
+        f = f.f_back
+    return None if f is None else (f.f_code.co_filename, f.f_lineno)
 
 
 def _bump(t):
     t._version_counter().bump(_where_called())
 
 
-def _check_leaf(t, op):
+def _check_inplace(t, op):
+    """The in-place ops that PyTorch refuses when they would be recorded."""
     if t.grad_fn is None and t._rg:
         raise RuntimeError(f"a leaf Variable that requires grad is being used in an in-place "
                            f"operation ({op}_ on a tensor of shape {list(t._data.shape)}); wrap it "
                            f"in `with torch.no_grad():` if this is an update of a parameter.")
-    base = t._base
-    if base is not None and base.grad_fn is None and base._rg:
-        raise RuntimeError(f"a view of a leaf Variable that requires grad is being used in an "
-                           f"in-place operation ({op}_ on a view of shape {list(t._data.shape)}).")
+    if t._base is not None:
+        from ..autograd.views import check_view_inplace
+        check_view_inplace(t, op)
+
 
 
 def _check_cast(t, r, op):
@@ -52,16 +61,19 @@ def _recording(t, others):
         return False
     if t._rg:
         return True
+    base = t._base
+    if base is not None and base._rg:
+        return True
     return any(isinstance(o, Tensor) and o._rg for o in others)
 
 
 def apply_inplace(t, op, fn, *args, **kwargs):
     """``t = fn(t, *args)`` written into t's storage; records and rebases when grad is on."""
     if _recording(t, args):
-        _check_leaf(t, op)
-        r = fn(t.clone(), *args, **kwargs)
+        _check_inplace(t, op)
+        r = fn(_old_value(t), *args, **kwargs)
         _check_cast(t, r, op)
-        _write(t, r)
+        _write(t, r, op)
         _bump(t)
         if r.grad_fn is not None:
             _rebase(t, r)
@@ -69,40 +81,53 @@ def apply_inplace(t, op, fn, *args, **kwargs):
     with _no_grad():
         r = fn(t, *args, **kwargs)
     _check_cast(t, r, op)
-    _write(t, r)
+    _write(t, r, op)
     _bump(t)
     return t
 
 
-def _write(t, r):
+def _old_value(t):
+    """A copy of t's values with t's history: what the recorded op reads (and may save), since
+    t's own storage is about to be overwritten. No node is recorded for the copy."""
+    old = Tensor._make(t._data.copy(), t.grad_fn, t._rg)
+    if t._out_nr:
+        old._out_nr = t._out_nr
+    return old
+
+
+def _overlap_error(t):
+    return RuntimeError(f"unsupported operation: more than one element of the written-to tensor "
+                        f"(shape {list(t._data.shape)}, strides {list(t.stride())}) refers to a "
+                        f"single memory location. Please clone() the tensor before performing the "
+                        f"operation.")
+
+
+def _write(t, r, op="in-place op"):
     if r._data.shape != t._data.shape:
         try:
-            np.broadcast_shapes(r._data.shape, t._data.shape)
-            if np.broadcast_shapes(r._data.shape, t._data.shape) != t._data.shape:
-                raise ValueError
+            bshape = np.broadcast_shapes(r._data.shape, t._data.shape)
         except ValueError:
+            bshape = None
+        if bshape != t._data.shape:
             raise RuntimeError(f"output with shape {list(t._data.shape)} doesn't match the broadcast "
-                               f"shape {list(np.broadcast_shapes(r._data.shape, t._data.shape)) if _bc(r, t) else list(r._data.shape)}") from None
-    t._data[...] = r._data
-
-
-def _bc(a, b):
+                               f"shape {list(bshape or r._data.shape)} (in-place {op}_)")
     try:
-        np.broadcast_shapes(a._data.shape, b._data.shape)
-        return True
+        t._data[...] = r._data
     except ValueError:
-        return False
+        if not t._data.flags.writeable:
+            raise _overlap_error(t) from None
+        raise
 
 
 def _rebase(t, r):
     """Make ``t`` the output of ``r``'s node (t's old history is reached through that node)."""
-    if t._base is not None and (t._base._rg or r._rg):
-        from ..autograd.views import rebase_view
-        rebase_view(t, r)
+    from ..autograd import views
+    if t._base is not None:
+        views.rebase_view(t, r)
         return
-    t.grad_fn = r.grad_fn
-    t._out_nr = r._out_nr
-    t._rg = True
+    views.set_history(t, r.grad_fn, r._out_nr)
+    if t._vc.views:
+        views.refresh_views(t)
 
 
 class _no_grad:
@@ -124,6 +149,8 @@ def _ufunc_inplace(t, ufunc, other, op):
         raise RuntimeError(f"result type of in-place {op}_ can't be cast to the desired output type "
                            f"{t.dtype}: {e}") from None
     except ValueError:
+        if not t._data.flags.writeable:
+            raise _overlap_error(t) from None
         raise RuntimeError(f"output with shape {list(t._data.shape)} doesn't match the broadcast shape "
                            f"of the in-place {op}_ (other has shape "
                            f"{list(np.shape(o))})") from None
@@ -227,65 +254,117 @@ square_ = _unary_inplace("square", ew.square)
 
 
 # --------------------------------------------------------------------------- fill, copy, random
+def _fill_fwd(xp, x, v):
+    out = xp.empty_like(x)
+    out[...] = v
+    return out
+
+
+def _fill_vjp(g, needs):
+    from .._creation import zeros_like
+    # the old values are overwritten: their gradient is zero; v's is the sum (done by the engine)
+    return (zeros_like(g) if needs[0] else None), (g if needs[1] else None)
+
+
+FILL = Op("fill", _fill_fwd, _fill_vjp, needs=True, node_name="FillBackward0")
+COPY = Op("copy", _fill_fwd, _fill_vjp, needs=True, node_name="CopyBackwards")
+
+
+def _filled(t, value, op=FILL):
+    if isinstance(value, Tensor):
+        if value._data.ndim and op is FILL:
+            raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
+                               f"{value._data.ndim} dimensions.")
+        if value._data.dtype != t._data.dtype:
+            value = value.to(t.dtype)
+    return apply(op, (t, value))
+
+
 def zero_(self):
-    return fill_(self, 0)
+    if _recording(self, ()):
+        return apply_inplace(self, "zero", _filled, 0)
+    self._data[...] = 0
+    _bump(self)
+    return self
 
 
 def fill_(self, value):
     if _recording(self, (value,)):
-        return apply_inplace(self, "fill", lambda t, v: t * 0 + v)
+        return apply_inplace(self, "fill", _filled, value)
+    if isinstance(value, Tensor) and value._data.ndim:
+        _filled(self, value)  # raises the dimension error
     self._data[...] = value._data if isinstance(value, Tensor) else value
     _bump(self)
     return self
+
+
+def _copied(t, src):
+    return _filled(t, src.to(t.device), COPY)
 
 
 def copy_(self, src, non_blocking=False):
     """Copy ``src`` (broadcast, cast) into this tensor; the gradient flows back to ``src``."""
     if not isinstance(src, Tensor):
         raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
+    try:
+        ok = np.broadcast_shapes(src._data.shape, self._data.shape) == self._data.shape
+    except ValueError:
+        ok = False
+    if not ok:
+        raise RuntimeError(f"copy_: the source of shape {list(src._data.shape)} can't be broadcast "
+                           f"to the destination's shape {list(self._data.shape)}")
     if _recording(self, (src,)):
-        shape = self._data.shape
-        return apply_inplace(self, "copy", lambda t, s: t * 0 + s.to(t.dtype).to(t.device).expand(shape), src)
+        return apply_inplace(self, "copy", _copied, src)
     from ..backend import to_device_array
     self._data[...] = to_device_array(src._data, self.device)
     _bump(self)
     return self
 
 
-def _random_fill(self, arr):
-    if _state.enabled and self._rg and self.grad_fn is None:
-        _check_leaf(self, "random")
+def _random_fill(self, arr, op):
+    if _recording(self, ()):
+        from .._creation import tensor
+        return apply_inplace(self, op, lambda t: _filled_random(t, tensor(arr, dtype=t.dtype)))
     self._data[...] = arr
     _bump(self)
     return self
 
 
+def _filled_random(t, values):
+    return apply(_RANDOM_FILL, (t, values))
+
+
+# the values are random: no gradient reaches the overwritten tensor (PyTorch's UniformBackward0 ...)
+_RANDOM_FILL = Op("random_fill", _fill_fwd, _fill_vjp, needs=True, node_name="FillBackward0")
+
+
 def uniform_(self, a=0.0, b=1.0, *, generator=None):
     from .._creation import _rng
-    return _random_fill(self, _rng(generator).uniform(a, b, self._data.shape))
+    return _random_fill(self, _rng(generator).uniform(a, b, self._data.shape), "uniform")
 
 
 def normal_(self, mean=0.0, std=1.0, *, generator=None):
     from .._creation import _rng
-    return _random_fill(self, _rng(generator).normal(mean, std, self._data.shape))
+    return _random_fill(self, _rng(generator).normal(mean, std, self._data.shape), "normal")
 
 
 def bernoulli_(self, p=0.5, *, generator=None):
     from .._creation import _rng
     probs = p._data if isinstance(p, Tensor) else p
-    return _random_fill(self, _rng(generator).random(self._data.shape) < probs)
+    return _random_fill(self, _rng(generator).random(self._data.shape) < probs, "bernoulli")
 
 
 def random_(self, from_=0, to=None, *, generator=None):
     from .._creation import _rng
     if to is None:
         from_, to = 0, from_ if from_ else 2 ** 24
-    return _random_fill(self, _rng(generator).integers(from_, to, self._data.shape))
+    return _random_fill(self, _rng(generator).integers(from_, to, self._data.shape), "random")
 
 
 def exponential_(self, lambd=1.0, *, generator=None):
     from .._creation import _rng
-    return _random_fill(self, _rng(generator).exponential(1.0 / lambd, self._data.shape))
+    return _random_fill(self, _rng(generator).exponential(1.0 / lambd, self._data.shape),
+                        "exponential")
 
 
 # --------------------------------------------------------------------------- setitem
