@@ -16,7 +16,7 @@ from . import _launch
 
 
 @pytest.mark.parametrize("scenario", ["mlp", "transformer", "no_sync", "unused", "overlap",
-                                      "mismatch"])
+                                      "mismatch", "sparse"])
 def test_two_ranks(scenario):
     _launch.run_ok("ddp.py", scenario, n=2, timeout=120)
 

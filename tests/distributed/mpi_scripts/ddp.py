@@ -265,6 +265,67 @@ def scenario_mismatch():
         raise AssertionError("mismatched parameter shapes were accepted")
 
 
+class Rows(nn.Module):
+    """A lookup table whose weight gets sparse COO gradients (rows touched only), standing in
+    for nn.Embedding(sparse=True): DDP recognises such modules by their ``sparse`` flag."""
+
+    def __init__(self, n, d):
+        super().__init__()
+        self.sparse = True
+        self.weight = nn.Parameter(torch.randn(n, d))
+        self.weight.register_hook(self.to_rows)
+
+    @staticmethod
+    def to_rows(g):
+        rows = torch.tensor(np.flatnonzero(np.abs(np.asarray(g)).sum(1)))
+        return torch.sparse_coo_tensor(rows.unsqueeze(0), g.index_select(0, rows), tuple(g.shape))
+
+    def forward(self, ids):
+        return self.weight[ids]
+
+
+class Bag(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.table = Rows(20, 3)
+        self.head = nn.Linear(3, 1)
+
+    def forward(self, ids):
+        return self.head(self.table(ids).mean(1) if ids is not None else torch.zeros(1, 3))
+
+
+def scenario_sparse():
+    """Sparse gradients are gathered (every rank's rows), not densified; a rank that did not
+    touch the table contributes nothing."""
+    torch.manual_seed(0)
+    model = Bag()
+    reference = copy.deepcopy(model)  # the copy has no hook: dense gradients, one process
+    ddp = DDP(model, find_unused_parameters=True)
+    opt = torch.optim.SGD(ddp.parameters(), lr=0.5)
+    ref_opt = torch.optim.SGD(reference.parameters(), lr=0.5)
+    rng = np.random.default_rng(0)
+    for step in range(3):
+        ids = torch.tensor(rng.integers(0, 20, size=(2 * world, 4)))
+        mine = my_rows(ids)
+        skip = step == 1 and rank == 0  # this rank leaves the table out of one step
+        ddp(None if skip else mine).pow(2).sum().backward()
+        g = model.table.weight.grad
+        assert g.is_sparse, "the table's gradient must stay sparse"
+        parts = [None] * world
+        dist.all_gather_object(parts, None if skip else np.unique(np.asarray(mine)))
+        touched = np.unique(np.concatenate([p for p in parts if p is not None]))
+        assert set(np.asarray(g.coalesce()._indices()).reshape(-1)) == set(touched)
+        opt.step()
+        opt.zero_grad()
+        loss = sum(reference(None if step == 1 and r == 0 else ids[2 * r:2 * r + 2]).pow(2).sum()
+                   for r in range(world)) / world
+        loss.backward()
+        ref_opt.step()
+        ref_opt.zero_grad()
+    assert_same_on_every_rank(model.parameters(), "parameters after training")
+    assert_close(model, reference, "DDP with sparse gradients vs one process")
+
+
 globals()["scenario_" + sys.argv[1]]()
 dist.barrier()
 print(f"OK {rank}", flush=True)
