@@ -46,6 +46,7 @@ from .ops.linalg import matmul, mm, bmm, mv, dot, inner, outer, ger, addmm, badd
 from . import autograd
 from . import optim
 from .sparse import sparse_coo_tensor
+from .serialization import save, load
 from . import nn, optim, utils  # noqa: E402  (subpackages, as torch.nn / torch.optim)
 from . import distributed  # noqa: E402  (torch.distributed; MPI itself is imported on first use)
 
