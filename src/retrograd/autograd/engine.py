@@ -223,10 +223,16 @@ def _pre_hooks(node, buf, create_graph):
     if tensor_hooks:
         for nr, hooks in tensor_hooks.items():
             for hook in list(hooks):
-                if buf[nr] is None:
+                g = buf[nr]
+                if g is None:
                     break
-                r = hook(buf[nr])
+                r = hook(g)
                 if r is not None:
+                    if r._data.shape != g._data.shape:
+                        raise RuntimeError(
+                            f"hook '{_hook_name(hook)}' has changed the size of value: the gradient "
+                            f"of shape {list(g._data.shape)} was replaced by one of shape "
+                            f"{list(r._data.shape)}")
                     buf[nr] = r
     retains = extra.get("retains")
     if retains:
@@ -241,6 +247,7 @@ def _pre_hooks(node, buf, create_graph):
         for hook in list(pre):
             r = hook(tuple(buf))
             if r is not None:
+                _check_arity(hook, r, len(buf))
                 buf = list(r)
     return buf
 
@@ -249,8 +256,19 @@ def _post_hooks(node, outs, buf):
     for hook in list(node._extra["hooks"]):
         r = hook(tuple(outs), tuple(buf))
         if r is not None:
+            _check_arity(hook, r, len(outs))
             outs = tuple(r)
     return outs
+
+
+def _hook_name(hook):
+    return getattr(hook, "__name__", type(hook).__name__)
+
+
+def _check_arity(hook, values, expected):
+    if len(values) != expected:
+        raise RuntimeError(f"hook '{_hook_name(hook)}' has returned an incorrect number of values "
+                           f"(got {len(values)}, but expected {expected})")
 
 
 def _accumulate(node, g, create_graph):
