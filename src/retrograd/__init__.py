@@ -42,7 +42,11 @@ from .ops.indexing import (gather, scatter, scatter_add, scatter_reduce, index_s
                            nonzero, argwhere)
 from .ops.sorting import (sort, argsort, msort, topk, kthvalue, median, nanmedian, cumsum, cumprod, cummax,
                           cummin, diff, searchsorted, bucketize, unique, unique_consecutive)
-from .ops.linalg import matmul, mm, bmm, mv, dot, inner, outer, ger, addmm, baddbmm, addmv
+from .ops.linalg import (matmul, mm, bmm, mv, dot, inner, outer, ger, addmm, baddbmm, addmv, einsum, tensordot,
+                         kron, vdot)
+from .ops.decomposition import (det, logdet, inv as inverse, matrix_power, pinverse, svd_legacy as svd,
+                                qr_legacy as qr, cholesky_legacy as cholesky, slogdet_legacy as slogdet)
+from . import linalg
 from . import autograd
 from . import optim
 from .sparse import sparse_coo_tensor

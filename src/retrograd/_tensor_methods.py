@@ -6,7 +6,7 @@ lookup, so ``Tensor.exp`` is ``ops.elementwise.exp`` and a reader can follow it 
 from ._tensor import Tensor
 from ._dtype import dtype as _dtype_cls, to_dtype
 from .ops import elementwise as ew, reduction as red, shape as sh, indexing as ix, linalg as la
-from .ops import inplace as ip, sorting as so
+from .ops import inplace as ip, sorting as so, decomposition as dc
 
 
 def _reflect(fn):
@@ -183,6 +183,9 @@ METHODS = {
     # linear algebra
     "matmul": la.matmul, "mm": la.mm, "bmm": la.bmm, "mv": la.mv, "dot": la.dot, "inner": la.inner,
     "outer": la.outer, "ger": la.outer, "addmm": la.addmm, "baddbmm": la.baddbmm, "addmv": la.addmv,
+    "kron": la.kron, "vdot": la.vdot, "det": dc.det, "logdet": dc.logdet, "slogdet": dc.slogdet_legacy,
+    "inverse": dc.inv, "cholesky": dc.cholesky_legacy, "matrix_power": dc.matrix_power,
+    "pinverse": dc.pinverse, "svd": dc.svd_legacy, "qr": dc.qr_legacy,
     # in place
     "add_": ip.add_, "sub_": ip.sub_, "mul_": ip.mul_, "div_": ip.div_, "pow_": ip.pow_,
     "floor_divide_": ip.floor_divide_, "remainder_": ip.remainder_, "addcmul_": ip.addcmul_,

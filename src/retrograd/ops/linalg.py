@@ -4,6 +4,8 @@ For 2-D and batched inputs: out = x @ y, gx = g @ y^T, gy = x^T @ g; broadcast b
 summed back by the engine. 1-D operands are promoted to matrices for the backward and the
 added dim is squeezed away again.
 """
+import numpy as np
+
 from .._tensor import Tensor
 from ._registry import Op, apply
 from .elementwise import _operands
@@ -114,3 +116,234 @@ def addmv(input, mat, vec, *, beta=1, alpha=1):
     if alpha != 1:
         prod = prod * alpha
     return prod + (input if beta == 1 else input * beta)
+
+
+# --------------------------------------------------------------------------- einsum
+_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def _einsum_fwd(xp, *arrays_and_args):
+    *arrays, subs, out, sizes = arrays_and_args
+    return xp.einsum(",".join(subs) + "->" + out, *arrays, optimize=len(arrays) > 1)
+
+
+def _einsum_grads(g, needs, operands, subs, out, sizes):
+    # d out / d operand k is an einsum of g with the other operands, writing operand k's
+    # subscripts. A letter repeated in operand k (a diagonal) gets a fresh letter tied to it
+    # by an identity matrix; a letter summed only inside operand k is broadcast back by a
+    # vector of ones. Both are constants, so the gradient is again an einsum (double backward).
+    from .._creation import eye, ones
+    size = dict(sizes)
+    used = set("".join(subs) + out)
+    fresh = iter(c for c in _LETTERS if c not in used)
+    grads = []
+    for k, s in enumerate(subs):
+        if not needs[k]:
+            grads.append(None)
+            continue
+        in_t = [t for i, t in enumerate(operands) if i != k] + [g]
+        in_s = [x for i, x in enumerate(subs) if i != k] + [out]
+        available = set("".join(in_s))
+        target, seen = [], []
+        for c in s:
+            if c in seen:
+                c2 = next(fresh)
+                target.append(c2)
+                in_t.append(eye(size[c], dtype=g.dtype, device=g.device))
+                in_s.append(c + c2)
+            else:
+                seen.append(c)
+                target.append(c)
+        for c in seen:
+            if c not in available:
+                in_t.append(ones(size[c], dtype=g.dtype, device=g.device))
+                in_s.append(c)
+        grads.append(_contract(in_s, "".join(target), in_t))
+    return tuple(grads)
+
+
+def _einsum1_vjp(g, subs, out, sizes):
+    return _einsum_grads(g, (True,), (None,), subs, out, sizes)[0]
+
+
+def _einsum2_vjp(g, needs, x, y, subs, out, sizes):
+    return _einsum_grads(g, needs, (x, y), subs, out, sizes)
+
+
+EINSUM1 = Op("einsum", _einsum_fwd, _einsum1_vjp)
+EINSUM2 = Op("einsum", _einsum_fwd, _einsum2_vjp, save=("x", "y"), needs=True)
+
+
+def _sizes(subs, operands):
+    size = {}
+    for s, t in zip(subs, operands):
+        size.update(zip(s, t._data.shape))
+    return tuple(sorted(size.items()))
+
+
+def _contract(subs, out, operands):
+    """einsum over explicit subscripts (no ellipsis, one size per letter), contracting
+    pairwise in NumPy's greedy order so that every node has at most two operands."""
+    subs, operands = list(subs), list(operands)
+    if len(operands) <= 2:
+        op = EINSUM1 if len(operands) == 1 else EINSUM2
+        return apply(op, tuple(operands), (tuple(subs), out, _sizes(subs, operands)))
+    path = np.einsum_path(",".join(subs) + "->" + out,
+                          *[np.broadcast_to(np.int8(0), t._data.shape) for t in operands],
+                          optimize="greedy")[0][1:]
+    for step in path:
+        picked = sorted(step, reverse=True)
+        ts = [operands.pop(i) for i in picked]
+        ss = [subs.pop(i) for i in picked]
+        while len(ts) > 1:
+            a, b = ts.pop(), ts.pop()
+            sa, sb = ss.pop(), ss.pop()
+            rest = set("".join(subs) + "".join(ss) + out)
+            keep = "".join(dict.fromkeys(c for c in sa + sb if c in rest))
+            ts.append(apply(EINSUM2, (a, b), ((sa, sb), keep, _sizes((sa, sb), (a, b)))))
+            ss.append(keep)
+        operands.append(ts[0])
+        subs.append(ss[0])
+    if len(operands) == 1 and subs[0] == out:
+        return operands[0]
+    return _contract(subs, out, operands)
+
+
+def _parse_einsum(equation, shapes):
+    """Explicit subscripts (ellipsis replaced by letters) for each operand and the output."""
+    eq = equation.replace(" ", "")
+    lhs, arrow, out = eq.partition("->")
+    subs = lhs.split(",")
+    if len(subs) != len(shapes):
+        raise ValueError(f"einsum(): {len(subs)} operands in the equation {equation!r} but "
+                         f"{len(shapes)} tensors given")
+    letters = set(c for c in eq if c.isalpha())
+    for c in eq.replace("...", "").replace(",", "").replace("->", ""):
+        if c not in _LETTERS:
+            raise ValueError(f"einsum(): invalid subscript {c!r} in {equation!r}: subscripts must be "
+                             f"letters in [a-zA-Z]")
+    ranks = []
+    for s, shape in zip(subs, shapes):
+        n_explicit = len(s.replace("...", ""))
+        if "..." in s:
+            ranks.append(len(shape) - n_explicit)
+            if ranks[-1] < 0:
+                raise RuntimeError(f"einsum(): the operand subscripts {s!r} have more dimensions than "
+                                   f"the operand (shape {list(shape)})")
+        else:
+            ranks.append(0)
+            if n_explicit != len(shape):
+                raise RuntimeError(f"einsum(): the number of subscripts in {s!r} ({n_explicit}) does not "
+                                   f"match the number of dimensions of the operand (shape {list(shape)})")
+    n_ell = max(ranks)
+    ell = "".join([c for c in _LETTERS if c not in letters][:n_ell])
+    subs = [s.replace("...", ell[n_ell - r:] if r else "") for s, r in zip(subs, ranks)]
+    if arrow:
+        if out.count("...") and not any("..." in s for s in lhs.split(",")):
+            raise ValueError("einsum(): output subscripts contain an ellipsis not found in the inputs")
+        out = out.replace("...", ell)
+        joined = "".join(subs)
+        for c in out:
+            if c not in joined:
+                raise ValueError(f"einsum(): output subscript {c} does not appear in the equation for "
+                                 f"any input operand")
+            if out.count(c) > 1:
+                raise ValueError(f"einsum(): output subscript {c} appears more than once in the output")
+    else:
+        joined = "".join(subs)
+        counts = {c: joined.count(c) for c in joined if c not in ell}
+        out = ell + "".join(sorted(c for c, n in counts.items() if n == 1))
+    return subs, out
+
+
+def einsum(equation, *operands):
+    """Einstein summation: ``einsum("ij,jk->ik", a, b)`` is ``a @ b``. Ellipsis, implicit output
+    (letters seen once, in alphabetical order), repeated letters (diagonals) and size-1
+    broadcasting are supported; more than two operands contract pairwise."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    if not operands:
+        raise ValueError("einsum(): must provide at least one operand")
+    subs, out = _parse_einsum(equation, [t._data.shape for t in operands])
+    occurrences = {}
+    for s, t in zip(subs, operands):
+        shape = t._data.shape
+        for c, n in zip(s, shape):
+            if s.count(c) > 1 and len({shape[i] for i, x in enumerate(s) if x == c}) > 1:
+                raise RuntimeError(f"einsum(): subscript {c} is repeated for an operand of shape "
+                                   f"{list(shape)} but the sizes of its dimensions differ")
+            occurrences.setdefault(c, set()).add(n)
+    sizes = {}
+    for c, ns in occurrences.items():
+        big = ns - {1}
+        if len(big) > 1:
+            raise RuntimeError(f"einsum(): subscript {c} has sizes {sorted(ns)} across operands "
+                               f"({equation!r} with shapes {[list(t._data.shape) for t in operands]}); "
+                               f"they must be equal or 1")
+        sizes[c] = big.pop() if big else 1
+    if len({t._data.dtype for t in operands}) > 1:
+        from .. import _dtype
+        d = _dtype.result_type(*operands).np
+        operands = [t if t._data.dtype == d else t.to(d) for t in operands]
+    ops = []
+    for s, t in zip(subs, operands):
+        target = tuple(sizes[c] for c in s)
+        ops.append(t.expand(target) if t._data.shape != target else t)
+    return _contract(subs, out, ops)
+
+
+def tensordot(a, b, dims=2, out=None):
+    """Sum over the last ``dims`` dims of a and the first ``dims`` of b, or over the listed
+    pairs ``dims=([a dims], [b dims])``."""
+    na, nb = a._data.ndim, b._data.ndim
+    if isinstance(dims, int):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        da, db = list(range(na - dims, na)), list(range(dims))
+    else:
+        da, db = dims
+        if isinstance(da, int):
+            da, db = [da], [db]
+        da = [d % na for d in (int(x) for x in da)]
+        db = [d % nb for d in (int(x) for x in db)]
+    if len(da) != len(db):
+        raise RuntimeError(f"tensordot: both dimension lists should have same length (got {da} and {db})")
+    for i, j in zip(da, db):
+        if a._data.shape[i] != b._data.shape[j]:
+            raise RuntimeError(f"tensordot: contracted dimensions need to match, but first has size "
+                               f"{a._data.shape[i]} in dim {i} and second has size {b._data.shape[j]} "
+                               f"in dim {j}")
+    sa = list(_LETTERS[:na])
+    sb = list(_LETTERS[na:na + nb])
+    for i, j in zip(da, db):
+        sb[j] = sa[i]
+    out_s = "".join(c for k, c in enumerate(sa) if k not in da) + \
+        "".join(c for k, c in enumerate(sb) if k not in db)
+    return einsum("".join(sa) + "," + "".join(sb) + "->" + out_s, a, b)
+
+
+def kron(input, other):
+    """Kronecker product: out[i*p + k, j*q + l] = a[i, j] * b[k, l] (for 2-D; any rank)."""
+    nd = max(input._data.ndim, other._data.ndim)
+    a = input.reshape((1,) * (nd - input._data.ndim) + input._data.shape)
+    b = other.reshape((1,) * (nd - other._data.ndim) + other._data.shape)
+    sa, sb = a._data.shape, b._data.shape
+    inter_a = tuple(x for n in sa for x in (n, 1))
+    inter_b = tuple(x for n in sb for x in (1, n))
+    return (a.reshape(inter_a) * b.reshape(inter_b)).reshape(tuple(m * n for m, n in zip(sa, sb)))
+
+
+def multi_dot(tensors, *, out=None):
+    """The product of a chain of matrices (the first may be 1-D, so may the last)."""
+    tensors = list(tensors)
+    if len(tensors) < 2:
+        raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(tensors)}")
+    result = tensors[0]
+    for t in tensors[1:]:
+        result = matmul(result, t)
+    return result
+
+
+def vdot(input, other):
+    """Dot product of two 1-D tensors (real tensors: the same as dot)."""
+    return dot(input, other)

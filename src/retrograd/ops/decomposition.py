@@ -1,0 +1,574 @@
+"""Matrix functions and decompositions: inv, det, slogdet, solve, solve_triangular, cholesky,
+qr, svd, eigh, and what is built on them (matrix norms, pinv, matrix_power, matrix_rank).
+
+Every op works on the last two dims and batches over the leading ones. Forward calls the
+array module's LAPACK routines; every backward is written in retrograd ops, so it can be
+differentiated again. Standard results (real case), with G the incoming gradient:
+
+    inv:       Y = A^-1              gA = -Y^T G Y^T
+    det:       d = det A             gA = G d A^-T
+    slogdet:   l = log|det A|        gA = G A^-T
+    solve:     X = A^-1 B            gB = A^-T G,  gA = -gB X^T
+    cholesky:  A = L L^T             gA = sym(L^-T Phi(L^T G) L^-1)    (Phi: lower half, diag / 2)
+    qr:        A = Q R (m >= n)      gA = (GQ + Q copyltu(M)) R^-T,  M = R GR^T - GQ^T Q
+    eigh:      A = V diag(w) V^T     gA = V (diag(Gw) + F o V^T GV) V^T,  F_ij = 1/(w_j - w_i)
+    svd:       A = U diag(s) V^T     see _svd_vjp
+
+A decomposition with several outputs is one node whose output packs them side by side in a
+flat last dim; the public function slices them out (views), so gradients reaching any of
+them meet in that node.
+"""
+import numpy as np
+
+from .._tensor import Tensor
+from ..backend import array_module
+from ._registry import Op, apply
+from .elementwise import where
+from .indexing import tril, triu, diagonal, diag_embed
+from .reduction import return_types
+
+
+class LinAlgError(RuntimeError):
+    """A matrix function failed on its input (singular, not positive-definite, ...)."""
+
+
+def _lapack(fn, op, shape, what):
+    try:
+        return fn()
+    except np.linalg.LinAlgError as e:
+        raise LinAlgError(f"linalg.{op}: {what} (input of shape {list(shape)}; {e})") from None
+
+
+def _check_float(A, op):
+    if not isinstance(A, Tensor):
+        raise TypeError(f"linalg.{op}: expected a Tensor, got {type(A).__name__}")
+    if A._data.dtype.kind != "f":
+        raise RuntimeError(f"linalg.{op}: Expected a floating point tensor as input. Got {A.dtype}")
+
+
+def _check_matrix(A, op, square=False):
+    _check_float(A, op)
+    shape = A._data.shape
+    if len(shape) < 2:
+        raise RuntimeError(f"linalg.{op}: The input tensor A must have at least 2 dimensions "
+                           f"(got shape {list(shape)})")
+    if square and shape[-1] != shape[-2]:
+        raise RuntimeError(f"linalg.{op}: A must be batches of square matrices, but they are "
+                           f"{shape[-2]} by {shape[-1]} matrices (shape {list(shape)})")
+
+
+def _eye(n, like):
+    from .._creation import eye
+    return eye(n, dtype=like.dtype, device=like.device)
+
+
+def _mat(v):
+    """A batch of vectors (..., n) as rows (..., 1, n), to scale the columns of a matrix."""
+    return v.unsqueeze(-2)
+
+
+def _col(v):
+    """A batch of vectors (..., n) as columns (..., n, 1), to scale the rows of a matrix."""
+    return v.unsqueeze(-1)
+
+
+# --------------------------------------------------------------------------- inv, det, slogdet
+def _inv_fwd(xp, a):
+    return _lapack(lambda: xp.linalg.inv(a), "inv", a.shape,
+                   "The input matrix is singular, the inversion could not be completed")
+
+
+INV = Op("linalg_inv", _inv_fwd, lambda g, out: -(out.mT @ g @ out.mT), save=("out",))
+
+
+def inv(A, *, out=None):
+    """The inverse of each square matrix in A."""
+    _check_matrix(A, "inv", square=True)
+    return apply(INV, (A,))
+
+
+def _det_vjp(g, x, out):
+    try:
+        return _col(_col(g * out)) * inv(x).mT
+    except LinAlgError:
+        return _det_singular_vjp(g, x)
+
+
+DET = Op("linalg_det", lambda xp, a: xp.linalg.det(a), _det_vjp, save=("x", "out"))
+
+
+def _det_singular_vjp(g, x):
+    # d det / dA = adj(A)^T, which exists for singular A too: with A = U diag(s) V^T,
+    # adj(A)^T = det(U) det(V) U diag(prod_{j != i} s_j) V^T.
+    U, s, Vh = svd(x, full_matrices=False)
+    n = s._data.shape[-1]
+    others = []
+    for i in range(n):
+        keep = [j for j in range(n) if j != i]
+        others.append(s[..., keep].prod(-1) if keep else s[..., :0].sum(-1) + 1)
+    from .shape import stack
+    p = stack(others, -1)
+    sign = Tensor._make(np.sign(np.linalg.det(U._data) * np.linalg.det(Vh._data)), None, False)
+    return _col(_col(g * sign)) * (U * _mat(p)) @ Vh
+
+
+def det(A, *, out=None):
+    """The determinant of each square matrix in A."""
+    _check_matrix(A, "det", square=True)
+    return apply(DET, (A,))
+
+
+def _logabsdet_fwd(xp, a):
+    return xp.linalg.slogdet(a)[1]
+
+
+LOGABSDET = Op("linalg_slogdet", _logabsdet_fwd, lambda g, x: _col(_col(g)) * inv(x).mT, save=("x",))
+
+
+def slogdet(A, *, out=None):
+    """(sign, log|det|) of each square matrix; exact where det itself under- or overflows."""
+    _check_matrix(A, "slogdet", square=True)
+    xp = array_module(A._data)
+    sign = Tensor._make(xp.linalg.slogdet(A._data)[0], None, False)
+    return return_types.linalg_slogdet(sign, apply(LOGABSDET, (A,)))
+
+
+def logdet(A):
+    """log(det A): nan where det < 0, -inf where det == 0."""
+    sign, logabs = slogdet(A)
+    return where(sign < 0, float("nan"), logabs)
+
+
+# --------------------------------------------------------------------------- solve
+def _solve_fwd(xp, a, b):
+    return _lapack(lambda: xp.linalg.solve(a, b), "solve", a.shape,
+                   "The solver failed because the input matrix is singular")
+
+
+def _solve_vjp(g, needs, a, out):
+    gb = solve(a.mT, g)
+    ga = -(gb @ out.mT) if needs[0] else None
+    return ga, (gb if needs[1] else None)
+
+
+SOLVE = Op("linalg_solve", _solve_fwd, _solve_vjp, save=("x", "out"), needs=True)
+
+
+def solve(A, B, *, left=True, out=None):
+    """X with A X = B (``left=False``: X A = B). B may be a (batch of) vector(s)."""
+    _check_matrix(A, "solve", square=True)
+    _check_float(B, "solve")
+    if not left:
+        return solve(A.mT, B.mT).mT
+    n = A._data.shape[-1]
+    vector = B._data.ndim == 1 or (B._data.ndim == A._data.ndim - 1 and B._data.shape == A._data.shape[:-1])
+    b = _col(B) if vector else B
+    if b._data.shape[-2] != n:
+        raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation AX = B "
+                           f"({A._data.shape[-2]}x{n} and {b._data.shape[-2]}x{b._data.shape[-1]}); "
+                           f"A has shape {list(A._data.shape)}, B has shape {list(B._data.shape)}")
+    from .elementwise import _operands
+    a, b = _operands(A, b)
+    batch = np.broadcast_shapes(a._data.shape[:-2], b._data.shape[:-2])
+    if a._data.shape[:-2] != batch:
+        a = a.expand(batch + a._data.shape[-2:])
+    if b._data.shape[:-2] != batch:
+        b = b.expand(batch + b._data.shape[-2:])
+    x = apply(SOLVE, (a, b))
+    return x.squeeze(-1) if vector else x
+
+
+def _tri(xp, a, upper, unit):
+    t = xp.triu(a) if upper else xp.tril(a)
+    if unit:
+        t = t.copy()
+        idx = xp.arange(a.shape[-1])
+        t[..., idx, idx] = 1
+    return t
+
+
+def _solve_tri_fwd(xp, a, b, upper, unit):
+    return _lapack(lambda: xp.linalg.solve(_tri(xp, a, upper, unit), b), "solve_triangular", a.shape,
+                   "The triangular matrix is singular")
+
+
+def _solve_tri_vjp(g, needs, a, out, upper, unit):
+    gb = solve_triangular(a.mT, g, upper=not upper, unitriangular=unit)
+    ga = None
+    if needs[0]:
+        full = -(gb @ out.mT)
+        k = 1 if unit else 0
+        ga = triu(full, k) if upper else tril(full, -k)
+    return ga, (gb if needs[1] else None)
+
+
+SOLVE_TRI = Op("linalg_solve_triangular", _solve_tri_fwd, _solve_tri_vjp, save=("x", "out"), needs=True)
+
+
+def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
+    """X with A X = B (``left=False``: X A = B) for triangular A; only A's ``upper`` or lower
+    triangle is read (and not its diagonal when ``unitriangular``)."""
+    _check_matrix(A, "solve_triangular", square=True)
+    _check_matrix(B, "solve_triangular")
+    if not left:
+        return solve_triangular(A.mT, B.mT, upper=not upper, unitriangular=unitriangular).mT
+    from .elementwise import _operands
+    a, b = _operands(A, B)
+    batch = np.broadcast_shapes(a._data.shape[:-2], b._data.shape[:-2])
+    if a._data.shape[:-2] != batch:
+        a = a.expand(batch + a._data.shape[-2:])
+    if b._data.shape[:-2] != batch:
+        b = b.expand(batch + b._data.shape[-2:])
+    return apply(SOLVE_TRI, (a, b), (bool(upper), bool(unitriangular)))
+
+
+# --------------------------------------------------------------------------- cholesky
+def _cholesky_fwd(xp, a):
+    return _lapack(lambda: xp.linalg.cholesky(a), "cholesky", a.shape,
+                   "The factorization could not be completed because the input is not "
+                   "positive-definite")
+
+
+def _cholesky_vjp(g, L):
+    phi = tril(L.mT @ g)
+    phi = phi - diag_embed(diagonal(phi, 0, -2, -1)) * 0.5
+    s = solve_triangular(L, solve_triangular(L.mT, phi, upper=True), upper=False, left=False)
+    return (s + s.mT) * 0.5
+
+
+CHOLESKY = Op("linalg_cholesky", _cholesky_fwd, _cholesky_vjp, save=("out",))
+
+
+def cholesky(A, *, upper=False, out=None):
+    """L (lower, or U = L^T with ``upper``) with A = L L^T, for symmetric positive-definite A
+    (only the lower triangle of A is read)."""
+    _check_matrix(A, "cholesky", square=True)
+    L = apply(CHOLESKY, (A,))
+    return L.mT if upper else L
+
+
+# --------------------------------------------------------------------------- packed outputs
+def _pack(xp, *arrays):
+    batch = arrays[0].shape[:-2] if arrays[0].ndim >= 2 else arrays[0].shape[:-1]
+    return xp.concatenate([a.reshape(batch + (-1,)) for a in arrays], axis=-1)
+
+
+def _unpack(t, shapes):
+    """Slices of the packed tensor ``t`` reshaped to ``shapes`` (trailing shapes)."""
+    out, start = [], 0
+    batch = t._data.shape[:-1]
+    for s in shapes:
+        n = int(np.prod(s)) if s else 1
+        out.append(t[..., start:start + n].reshape(batch + tuple(s)))
+        start += n
+    return out
+
+
+# --------------------------------------------------------------------------- qr
+def _qr_fwd(xp, a, mode, shapes):
+    q, r = xp.linalg.qr(a, mode=mode)
+    return _pack(xp, q, r)
+
+
+def _copyltu(m):
+    """The symmetric matrix with m's lower triangle (and diagonal)."""
+    return tril(m) + tril(m, -1).mT
+
+
+def _qr_square_tall_vjp(gQ, gR, Q, R):
+    M = R @ gR.mT - gQ.mT @ Q
+    b = gQ + Q @ _copyltu(M)
+    return solve_triangular(R.mT, b, upper=False, left=False)
+
+
+def _qr_vjp(g, out, mode, shapes):
+    (m, k), (_, n) = shapes
+    Q, R = _unpack(out, shapes)
+    gQ, gR = _unpack(g, shapes)
+    if mode == "complete" and m > n:
+        raise NotImplementedError("linalg.qr: the derivative of mode='complete' is not defined when "
+                                  f"nrows > ncols (input {m}x{n}); use mode='reduced'")
+    if m >= n:
+        return _qr_square_tall_vjp(gQ, gR, Q, R)
+    # wide: A = [X | Y] with X square, R = [U | V]; X = Q U, Y = Q V
+    from .shape import cat
+    U, V = R[..., :, :m], R[..., :, m:]
+    gU, gV = gR[..., :, :m], gR[..., :, m:]
+    Y = Q @ V
+    gX = _qr_square_tall_vjp(gQ + Y @ gV.mT, gU, Q, U)
+    return cat([gX, Q @ gV], -1)
+
+
+QR = Op("linalg_qr", _qr_fwd, _qr_vjp, save=("out",))
+
+
+def qr(A, mode="reduced", *, out=None):
+    """(Q, R) with A = Q R, Q orthonormal columns, R upper triangular. ``mode``: 'reduced'
+    (k = min(m, n) columns), 'complete' (square Q) or 'r' (R only; Q is empty)."""
+    _check_matrix(A, "qr")
+    if mode not in ("reduced", "complete", "r"):
+        raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of 'reduced' "
+                           f"(default), 'r', or 'complete'")
+    m, n = A._data.shape[-2:]
+    k = min(m, n)
+    qcols = m if mode == "complete" else k
+    rrows = m if mode == "complete" else k
+    shapes = ((m, qcols), (rrows, n))
+    packed = apply(QR, (A,), ("complete" if mode == "complete" else "reduced", shapes))
+    Q, R = _unpack(packed, shapes)
+    if mode == "r":
+        from .._creation import empty
+        Q = empty(0, dtype=A.dtype, device=A.device)
+    return return_types.linalg_qr(Q, R)
+
+
+# --------------------------------------------------------------------------- eigh
+def _eigh_fwd(xp, a, uplo, shapes):
+    w, v = xp.linalg.eigh(a, UPLO=uplo)
+    return _pack(xp, w[..., None, :], v)
+
+
+def _off_diag_inverse(d):
+    """F_ij = 1 / d_ij off the diagonal, 0 on it (d is a batch of square matrices)."""
+    n = d._data.shape[-1]
+    on = _eye(n, d).to(bool) if n else _eye(n, d) > 0
+    return where(on, 0.0, 1.0 / where(on, 1.0, d))
+
+
+def _eigh_vjp(g, out, uplo, shapes):
+    w, V = _unpack(out, shapes)
+    gw, gV = _unpack(g, shapes)
+    w, gw = w.squeeze(-2), gw.squeeze(-2)
+    F = _off_diag_inverse(_mat(w) - _col(w))
+    inner = diag_embed(gw) + F * (V.mT @ gV)
+    return V @ inner @ V.mT
+
+
+EIGH = Op("linalg_eigh", _eigh_fwd, _eigh_vjp, save=("out",))
+
+
+def eigh(A, UPLO="L", *, out=None):
+    """(eigenvalues ascending, eigenvectors as columns) of symmetric A, reading its lower
+    (``UPLO='L'``) or upper triangle. The gradient assumes distinct eigenvalues and a loss
+    that does not depend on the eigenvectors' signs."""
+    _check_matrix(A, "eigh", square=True)
+    if UPLO not in ("L", "U"):
+        raise RuntimeError(f"linalg.eigh: Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
+    n = A._data.shape[-1]
+    shapes = ((1, n), (n, n))
+    packed = apply(EIGH, (A,), (UPLO, shapes))
+    w, V = _unpack(packed, shapes)
+    return return_types.linalg_eigh(w.squeeze(-2), V)
+
+
+def eigvalsh(A, UPLO="L", *, out=None):
+    return eigh(A, UPLO).eigenvalues
+
+
+# --------------------------------------------------------------------------- svd
+def _svd_fwd(xp, a, full, shapes):
+    u, s, vh = xp.linalg.svd(a, full_matrices=full)
+    return _pack(xp, u, s[..., None, :], vh)
+
+
+def _svd_vjp(g, out, full, shapes):
+    # With k = min(m, n), S = diag(s), F_ij = 1 / (s_j^2 - s_i^2) off the diagonal:
+    #   J = F o (U^T gU - gU^T U),  K = F o (V^T gV - gV^T V)
+    #   gA = U (diag(gs) + J S + S K) V^T + (I - U U^T) gU S^-1 V^T + U S^-1 gV^T (I - V V^T)
+    (m, k), _, (_, n) = shapes
+    if full and m != n:
+        raise NotImplementedError("linalg.svd: the derivative with full_matrices=True is only "
+                                  f"defined for square matrices (input {m}x{n}); use "
+                                  f"full_matrices=False")
+    U, s, Vh = _unpack(out, shapes)
+    gU, gs, gVh = _unpack(g, shapes)
+    s, gs = s.squeeze(-2), gs.squeeze(-2)
+    V, gV = Vh.mT, gVh.mT
+    F = _off_diag_inverse(_mat(s * s) - _col(s * s))
+    UtgU = U.mT @ gU
+    VtgV = V.mT @ gV
+    J = F * (UtgU - UtgU.mT)
+    K = F * (VtgV - VtgV.mT)
+    inner = diag_embed(gs) + J * _mat(s) + _col(s) * K
+    gA = U @ inner @ Vh
+    if m > k:
+        gA = gA + ((gU - U @ UtgU) / _mat(s)) @ Vh
+    if n > k:
+        gA = gA + U @ ((gV.mT - VtgV.mT @ V.mT) / _col(s))
+    return gA
+
+
+SVD = Op("linalg_svd", _svd_fwd, _svd_vjp, save=("out",))
+
+
+def svd(A, full_matrices=True, *, driver=None, out=None):
+    """(U, S, Vh) with A = U diag(S) Vh, S descending. The gradient assumes distinct singular
+    values and a loss that does not depend on the singular vectors' signs."""
+    _check_matrix(A, "svd")
+    m, n = A._data.shape[-2:]
+    k = min(m, n)
+    shapes = ((m, m if full_matrices else k), (1, k), (n if full_matrices else k, n))
+    packed = apply(SVD, (A,), (bool(full_matrices), shapes))
+    U, S, Vh = _unpack(packed, shapes)
+    return return_types.linalg_svd(U, S.squeeze(-2), Vh)
+
+
+def svdvals(A, *, driver=None, out=None):
+    """The singular values of A, descending."""
+    return svd(A, full_matrices=False).S
+
+
+# --------------------------------------------------------------------------- built on the above
+def matrix_power(A, n):
+    """A @ A @ ... (n times); n = 0 gives the identity, n < 0 powers of inv(A)."""
+    shape = A._data.shape
+    if len(shape) < 2 or shape[-1] != shape[-2]:
+        raise RuntimeError(f"linalg.matrix_power: A must be batches of square matrices (got shape "
+                           f"{list(shape)})")
+    n = int(n)
+    if n == 0:
+        from .._creation import eye
+        e = eye(A._data.shape[-1], dtype=A.dtype, device=A.device)
+        return e.expand(A._data.shape) if A._data.ndim > 2 else e
+    if n < 0:
+        A, n = inv(A), -n
+    result, base = None, A
+    while n:
+        if n & 1:
+            result = base if result is None else result @ base
+        n >>= 1
+        if n:
+            base = base @ base
+    return result
+
+
+def _tolerance(s, atol, rtol, m, n):
+    """max(atol, rtol * s_max) per matrix, as a constant (..., 1) tensor. Without rtol it is
+    eps * max(m, n), or 0 when a positive atol is given (PyTorch's rule)."""
+    a = s._data
+    xp = array_module(a)
+    smax = a.max(axis=-1, keepdims=True) if a.shape[-1] else xp.zeros(a.shape[:-1] + (1,), a.dtype)
+    atol = 0.0 if atol is None else (atol._data[..., None] if isinstance(atol, Tensor) else atol)
+    if rtol is None:
+        rtol = np.finfo(a.dtype).eps * max(m, n) if np.all(np.asarray(atol) <= 0) else 0.0
+    elif isinstance(rtol, Tensor):
+        rtol = rtol._data[..., None]
+    return Tensor._make(xp.maximum(atol, rtol * smax).astype(a.dtype), None, False)
+
+
+def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
+    """The Moore-Penrose pseudo-inverse, V diag(1/s) U^T over the singular values above
+    max(atol, rtol * s_max)."""
+    _check_matrix(A, "pinv")
+    m, n = A._data.shape[-2:]
+    U, s, Vh = svd(A, full_matrices=False)
+    keep = s > _tolerance(s, atol, rtol, m, n)
+    s_inv = where(keep, 1.0 / where(keep, s, 1.0), 0.0)
+    return Vh.mT @ (_col(s_inv) * U.mT)
+
+
+def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, out=None):
+    """The number of singular values above max(atol, rtol * s_max) (int64, no gradient)."""
+    _check_matrix(A, "matrix_rank")
+    m, n = A._data.shape[-2:]
+    s = Tensor._make(array_module(A._data).linalg.svd(A._data, compute_uv=False), None, False)
+    return (s > _tolerance(s, atol, rtol, m, n)).sum(-1)
+
+
+def _matrix_dims(A, dim, op):
+    from .._tensor import _wrap_dim
+    if len(dim) != 2:
+        raise RuntimeError(f"linalg.{op}: dim must be a 2-tuple. Got {tuple(dim)}")
+    d0, d1 = (_wrap_dim(d, A._data.ndim, op) for d in dim)
+    if d0 == d1:
+        raise RuntimeError(f"linalg.{op}: dims must be different. Got ({dim[0]}, {dim[1]})")
+    return d0, d1
+
+
+def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=None):
+    """Frobenius ('fro'), nuclear ('nuc'), max/min singular value (2, -2), max/min absolute
+    column sum (1, -1) or row sum (inf, -inf) over the matrices in dims ``dim``."""
+    from .reduction import vector_norm, amax, amin
+    from .elementwise import abs as _abs
+    if dtype is not None:
+        A = A.to(dtype)
+    _check_matrix(A, "matrix_norm")
+    d0, d1 = _matrix_dims(A, dim, "matrix_norm")
+    if ord == "fro":
+        return vector_norm(A, 2, (d0, d1), keepdim)
+    inf = float("inf")
+    if ord in ("nuc", 2, -2):
+        s = svdvals(A.movedim((d0, d1), (-2, -1)))
+        r = s.sum(-1) if ord == "nuc" else s.amax(-1) if ord == 2 else s.amin(-1)
+        if keepdim:
+            for d in sorted((d0, d1)):
+                r = r.unsqueeze(d)
+        return r
+    if ord in (1, -1, inf, -inf):
+        summed, reduced = (d0, d1) if ord in (1, -1) else (d1, d0)
+        sums = _abs(A).sum(summed, keepdim=True)
+        r = (amax if ord > 0 else amin)(sums, reduced, keepdim=True)
+        return r if keepdim else r.squeeze((d0, d1))
+    raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
+
+
+def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
+    """A vector norm (dim an int, or 1-D input) or a matrix norm (dim a 2-tuple, or 2-D
+    input with ``ord``); without ord and dim, the 2-norm of all elements."""
+    from .reduction import vector_norm
+    if isinstance(dim, int):
+        dim = (dim,)
+    if dim is not None:
+        if len(dim) == 1:
+            return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
+        return matrix_norm(A, "fro" if ord is None else ord, dim, keepdim, dtype=dtype)
+    if ord is None:
+        return vector_norm(A, 2, None, keepdim, dtype=dtype)
+    if A._data.ndim == 1:
+        return vector_norm(A, ord, None, keepdim, dtype=dtype)
+    if A._data.ndim == 2:
+        return matrix_norm(A, ord, (-2, -1), keepdim, dtype=dtype)
+    raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. "
+                       f"Got {A._data.ndim}D.")
+
+
+def cond(A, p=None, *, out=None):
+    """The condition number: s_max / s_min (p=None or 2), or norm(A, p) * norm(inv(A), p)."""
+    if p is None or p in (2, -2):
+        s = svdvals(A)
+        r = s.amax(-1) / s.amin(-1)
+        return 1.0 / r if p == -2 else r
+    return matrix_norm(A, p) * matrix_norm(inv(A), p)
+
+
+# --------------------------------------------------------------------------- torch.* legacy forms
+def svd_legacy(input, some=True, compute_uv=True, *, out=None):
+    """torch.svd: (U, S, V) with V (not V^T); ``some=False`` gives square U and V."""
+    U, S, Vh = svd(input, full_matrices=not some)
+    if not compute_uv:
+        from .._creation import zeros
+        m, n = input._data.shape[-2:]
+        bs = input._data.shape[:-2]
+        return return_types.svd(zeros(bs + (m, m if not some else min(m, n)), dtype=input.dtype),
+                                S, zeros(bs + (n, n if not some else min(m, n)), dtype=input.dtype))
+    return return_types.svd(U, S, Vh.mT)
+
+
+def qr_legacy(input, some=True, *, out=None):
+    """torch.qr: (Q, R), reduced unless ``some=False``."""
+    Q, R = qr(input, "reduced" if some else "complete")
+    return return_types.qr(Q, R)
+
+
+def cholesky_legacy(input, upper=False, *, out=None):
+    return cholesky(input, upper=upper)
+
+
+def pinverse(input, rcond=1e-15):
+    """torch.pinverse: pinv with singular values below rcond * s_max dropped."""
+    return pinv(input, rtol=rcond)
+
+
+def slogdet_legacy(input):
+    sign, logabsdet = slogdet(input)
+    return return_types.slogdet(sign, logabsdet)

@@ -1,0 +1,199 @@
+"""Op table: einsum and friends, and torch.linalg. Inputs are made well-conditioned inside each
+call (a + 3 I, a a^T + n I, a + a^T); results that have a sign freedom (singular vectors,
+eigenvectors) are compared with the sign of each vector fixed by its first entry."""
+import numpy as np
+
+from .optable import OpSpec
+
+
+def build(rg):
+    L = rg.linalg
+
+    def wc(a):
+        return a + 3 * rg.eye(a.shape[-1], dtype=a.dtype)
+
+    def spd(a):
+        return a @ a.mT + a.shape[-1] * rg.eye(a.shape[-1], dtype=a.dtype)
+
+    def sym(a):
+        return a + a.mT
+
+    def gauge(u):          # each column's sign fixed by its first entry
+        return u * u[..., :1, :].sign()
+
+    def np_wc(a):
+        return a + 3 * np.eye(a.shape[-1])
+
+    def np_spd(a):
+        return a @ a.swapaxes(-1, -2) + a.shape[-1] * np.eye(a.shape[-1])
+
+    def np_sym(a):
+        return a + a.swapaxes(-1, -2)
+
+    def np_gauge(u):
+        return u * np.sign(u[..., :1, :])
+
+    def svd_parts(usv):
+        u, s, vh = usv
+        return rg.cat([gauge(u).flatten(-2), s, gauge(vh.mT).flatten(-2)], -1)
+
+    def np_svd_parts(a, full=False):
+        u, s, vh = np.linalg.svd(a, full_matrices=full)
+        return np.concatenate([np_gauge(u).reshape(a.shape[:-2] + (-1,)), s,
+                               np_gauge(vh.swapaxes(-1, -2)).reshape(a.shape[:-2] + (-1,))], -1)
+
+    def np_qr_parts(a, mode="reduced"):
+        q, r = np.linalg.qr(a, mode=mode)
+        return np.concatenate([q.reshape(-1), r.reshape(-1)])
+
+    def np_tri_solve(a, b, upper, unit=False):
+        t = np.triu(a) if upper else np.tril(a)
+        if unit:
+            t = t - np.diag(np.diag(t)) + np.eye(t.shape[-1])
+        return np.linalg.solve(t, b)
+
+    def np_kron(a, b):
+        return np.kron(a, b)
+
+    T = []
+    # ---------------------------------------------------------------- einsum, tensordot, kron
+    E = [
+        ("matmul", "ij,jk->ik", [(3, 4), (4, 2)]),
+        ("batch", "bij,bjk->bik", [(2, 3, 4), (2, 4, 2)]),
+        ("implicit", "ij,jk", [(3, 4), (4, 2)]),
+        ("implicit_order", "ba", [(3, 4)]),
+        ("trace", "ii", [(3, 3)]),
+        ("diag", "ii->i", [(3, 3)]),
+        ("repeated_3", "iji->j", [(2, 3, 2)]),
+        ("sum_all", "ij->", [(3, 4)]),
+        ("sum_one_operand_dim", "ij,j->i", [(3, 4), (4,)]),
+        ("outer", "i,j->ij", [(3,), (4,)]),
+        ("ellipsis", "...ij,...jk->...ik", [(2, 3, 4), (4, 2)]),
+        ("ellipsis_broadcast", "...i,...i->...", [(2, 1, 3), (4, 3)]),
+        ("ellipsis_implicit", "...ij", [(2, 3, 4)]),
+        ("size1_broadcast", "ij,ij->ij", [(1, 4), (3, 4)]),
+        ("three_operands", "ij,jk,kl->il", [(2, 3), (3, 4), (4, 2)]),
+        ("four_operands", "ab,bc,cd,d->a", [(2, 3), (3, 2), (2, 3), (3,)]),
+        ("diag_times_vector", "ii,i->", [(3, 3), (3,)]),
+        ("scalars", ",->", [(), ()]),
+        ("empty_contraction", "ij,jk->ik", [(2, 0), (0, 3)]),
+        ("bilinear", "bn,anm,bm->ba", [(2, 3), (4, 3, 2), (2, 2)]),
+    ]
+    for name, eq, shapes in E:
+        T.append(OpSpec(f"einsum_{name}", lambda *a, eq=eq: rg.einsum(eq, *a),
+                        lambda *a, eq=eq: np.einsum(eq, *a), [shapes]))
+    T += [
+        OpSpec("einsum_list_operands", lambda a, b: rg.einsum("ij,kj->ik", [a, b]),
+               lambda a, b: a @ b.T, [[(3, 4), (2, 4)]]),
+        OpSpec("einsum_noncontig", lambda a, b: rg.einsum("ij,jk->ik", a.t(), b.t()),
+               lambda a, b: a.T @ b.T, [[(4, 3), (2, 4)]]),
+        OpSpec("einsum_spaces", lambda a: rg.einsum("i j -> j i", a), lambda a: a.T, [[(3, 4)]]),
+        OpSpec("tensordot_int", lambda a, b: rg.tensordot(a, b, 2), lambda a, b: np.tensordot(a, b, 2),
+               [[(2, 3, 4), (3, 4, 2)]]),
+        OpSpec("tensordot_lists", lambda a, b: rg.tensordot(a, b, dims=([1, 0], [0, 2])),
+               lambda a, b: np.tensordot(a, b, axes=([1, 0], [0, 2])), [[(3, 4, 2), (4, 2, 3)]]),
+        OpSpec("tensordot_zero", lambda a, b: rg.tensordot(a, b, dims=0), lambda a, b: np.tensordot(a, b, 0),
+               [[(2, 3), (2,)]]),
+        OpSpec("kron", rg.kron, np_kron, [[(2, 3), (3, 2)], [(2,), (3,)], [(2, 3), (3,)], [(2, 1, 2), (2, 2)]]),
+        OpSpec("kron_method", lambda a, b: a.kron(b.t()), lambda a, b: np.kron(a, b.T), [[(2, 2), (3, 2)]]),
+        OpSpec("multi_dot", lambda a, b, c: L.multi_dot([a, b, c]), lambda a, b, c: a @ b @ c,
+               [[(3,), (3, 4), (4, 2)], [(2, 3), (3, 4), (4,)]]),
+    ]
+    # ---------------------------------------------------------------- inverse, determinants, solves
+    T += [
+        OpSpec("linalg_inv", lambda a: L.inv(wc(a)), lambda a: np.linalg.inv(np_wc(a)),
+               [[(3, 3)], [(2, 3, 3)], [(0, 2, 2)]]),
+        OpSpec("inverse_method_noncontig", lambda a: wc(a).mT.inverse(), lambda a: np.linalg.inv(np_wc(a).T), [[(3, 3)]]),
+        OpSpec("linalg_det", L.det, np.linalg.det, [[(3, 3)], [(2, 3, 3)], [(1, 1)]]),
+        OpSpec("det_method", lambda a: a.t().det(), lambda a: np.linalg.det(a.T), [[(4, 4)]]),
+        OpSpec("linalg_slogdet", lambda a: L.slogdet(a).logabsdet, lambda a: np.linalg.slogdet(a)[1],
+               [[(3, 3)], [(2, 3, 3)]]),
+        OpSpec("slogdet_sign", lambda a: rg.slogdet(a)[0], lambda a: np.linalg.slogdet(a)[0], [[(3, 3)]],
+               skip={"gradcheck": "sign is piecewise constant", "gradgradcheck": "same"}),
+        OpSpec("logdet", lambda a: rg.logdet(spd(a)), lambda a: np.log(np.linalg.det(np_spd(a))), [[(3, 3)]]),
+        OpSpec("linalg_solve", lambda a, b: L.solve(wc(a), b), lambda a, b: np.linalg.solve(np_wc(a), b),
+               [[(3, 3), (3, 2)], [(2, 3, 3), (3, 2)], [(3, 3), (2, 3, 1)]]),
+        OpSpec("linalg_solve_vector", lambda a, b: L.solve(wc(a), b),
+               lambda a, b: np.linalg.solve(np_wc(a), b[..., None])[..., 0], [[(3, 3), (3,)], [(2, 3, 3), (2, 3)]]),
+        OpSpec("linalg_solve_left_false", lambda a, b: L.solve(wc(a), b, left=False),
+               lambda a, b: np.linalg.solve(np_wc(a).T, b.T).T, [[(3, 3), (2, 3)]]),
+        OpSpec("linalg_solve_triangular_upper", lambda a, b: L.solve_triangular(wc(a), b, upper=True),
+               lambda a, b: np_tri_solve(np_wc(a), b, True), [[(3, 3), (3, 2)]]),
+        OpSpec("linalg_solve_triangular_lower_right_unit",
+               lambda a, b: L.solve_triangular(a, b, upper=False, left=False, unitriangular=True),
+               lambda a, b: np_tri_solve(a.T, b.T, True, True).T, [[(3, 3), (2, 3)]]),
+    ]
+    # ---------------------------------------------------------------- decompositions
+    T += [
+        OpSpec("linalg_cholesky", lambda a: L.cholesky(spd(a)), lambda a: np.linalg.cholesky(np_spd(a)),
+               [[(3, 3)], [(2, 3, 3)]]),
+        OpSpec("linalg_cholesky_upper", lambda a: L.cholesky(spd(a), upper=True),
+               lambda a: np.linalg.cholesky(np_spd(a)).swapaxes(-1, -2), [[(3, 3)]]),
+        OpSpec("cholesky_method", lambda a: spd(a).cholesky(), lambda a: np.linalg.cholesky(np_spd(a)), [[(2, 2)]]),
+        OpSpec("linalg_qr", lambda a: rg.cat([t.reshape(-1) for t in L.qr(a)]), np_qr_parts,
+               [[(4, 3)], [(3, 3)], [(2, 4)]]),
+        OpSpec("linalg_qr_batch_noncontig", lambda a: L.qr(a.mT).Q, lambda a: np.linalg.qr(a.swapaxes(-1, -2))[0],
+               [[(2, 3, 4)]]),
+        OpSpec("linalg_qr_r", lambda a: L.qr(a, mode="r").R, lambda a: np.linalg.qr(a, mode="r"), [[(4, 3)]]),
+        OpSpec("linalg_qr_complete", lambda a: L.qr(a, mode="complete").Q,
+               lambda a: np.linalg.qr(a, mode="complete")[0], [[(4, 3)]],
+               skip={"gradcheck": "Q of mode='complete' with m > n has no derivative", "gradgradcheck": "same"}),
+        OpSpec("qr_legacy", lambda a: rg.cat([t.reshape(-1) for t in a.qr()]), np_qr_parts, [[(3, 2)]]),
+        OpSpec("linalg_eigh_values", lambda a: L.eigh(sym(a)).eigenvalues, lambda a: np.linalg.eigvalsh(np_sym(a)),
+               [[(3, 3)], [(2, 4, 4)]]),
+        OpSpec("linalg_eigh_vectors", lambda a: gauge(L.eigh(sym(a))[1]),
+               lambda a: np_gauge(np.linalg.eigh(np_sym(a))[1]), [[(3, 3)], [(2, 3, 3)]]),
+        OpSpec("linalg_eigh_upper", lambda a: L.eigh(a, UPLO="U").eigenvalues,
+               lambda a: np.linalg.eigvalsh(np.triu(a) + np.triu(a, 1).T), [[(3, 3)]],
+               skip={"gradcheck": "reads one triangle; the gradient is defined for symmetric perturbations",
+                     "gradgradcheck": "same"}),
+        OpSpec("linalg_eigvalsh", lambda a: L.eigvalsh(sym(a)), lambda a: np.linalg.eigvalsh(np_sym(a)), [[(3, 3)]]),
+        OpSpec("linalg_svd", lambda a: svd_parts(L.svd(a, full_matrices=False)), np_svd_parts,
+               [[(4, 3)], [(3, 4)], [(3, 3)], [(2, 3, 2)]]),
+        OpSpec("linalg_svd_full_square", lambda a: svd_parts(L.svd(a)), lambda a: np_svd_parts(a, True), [[(3, 3)]]),
+        OpSpec("linalg_svd_full_tall", lambda a: L.svd(a).U.abs(), lambda a: np.abs(np.linalg.svd(a)[0]), [[(4, 2)]],
+               skip={"gradcheck": "full_matrices=True on a non-square matrix has no derivative",
+                     "gradgradcheck": "same"}),
+        OpSpec("svd_legacy", lambda a: gauge(a.svd()[2]), lambda a: np_gauge(np.linalg.svd(a, False)[2].T), [[(4, 3)]]),
+        OpSpec("linalg_svdvals", L.svdvals, lambda a: np.linalg.svd(a, compute_uv=False), [[(4, 3)], [(2, 2, 3)]]),
+    ]
+    # ---------------------------------------------------------------- built on decompositions
+    inf = float("inf")
+    T += [
+        OpSpec("linalg_matrix_power", lambda a: L.matrix_power(a, 3), lambda a: np.linalg.matrix_power(a, 3),
+               [[(3, 3)], [(2, 2, 2)]]),
+        OpSpec("matrix_power_zero", lambda a: a.matrix_power(0), lambda a: np.linalg.matrix_power(a, 0), [[(3, 3)]]),
+        OpSpec("matrix_power_negative", lambda a: rg.matrix_power(wc(a), -2),
+               lambda a: np.linalg.matrix_power(np_wc(a), -2), [[(3, 3)]]),
+        OpSpec("linalg_pinv", L.pinv, np.linalg.pinv, [[(4, 3)], [(3, 4)], [(2, 3, 3)]]),
+        OpSpec("pinverse", lambda a: rg.pinverse(a), np.linalg.pinv, [[(3, 2)]]),
+        OpSpec("linalg_matrix_norm_fro", L.matrix_norm, lambda a: np.linalg.norm(a, "fro", axis=(-2, -1)),
+               [[(3, 4)], [(2, 3, 4)]]),
+        OpSpec("linalg_matrix_norm_nuc", lambda a: L.matrix_norm(a, "nuc"), lambda a: np.linalg.norm(a, "nuc"), [[(3, 4)]]),
+        OpSpec("linalg_matrix_norm_2_dims", lambda a: L.matrix_norm(a, 2, dim=(0, 2), keepdim=True),
+               lambda a: np.linalg.norm(a, 2, axis=(0, 2), keepdims=True), [[(3, 2, 4)]]),
+        OpSpec("linalg_matrix_norm_neg2", lambda a: L.matrix_norm(a, -2), lambda a: np.linalg.norm(a, -2), [[(3, 4)]]),
+        OpSpec("linalg_matrix_norm_1", lambda a: L.matrix_norm(a, 1), lambda a: np.linalg.norm(a, 1, axis=(-2, -1)),
+               [[(3, 4)], [(2, 3, 4)]]),
+        OpSpec("linalg_matrix_norm_neg1", lambda a: L.matrix_norm(a, -1), lambda a: np.linalg.norm(a, -1), [[(3, 4)]]),
+        OpSpec("linalg_matrix_norm_inf_keepdim", lambda a: L.matrix_norm(a, inf, keepdim=True),
+               lambda a: np.linalg.norm(a, inf, axis=(-2, -1), keepdims=True), [[(2, 3, 4)]]),
+        OpSpec("linalg_matrix_norm_neginf", lambda a: L.matrix_norm(a, -inf), lambda a: np.linalg.norm(a, -inf), [[(3, 4)]]),
+        OpSpec("linalg_norm_default", L.norm, lambda a: np.sqrt((a * a).sum()), [[(3, 4)], [(2, 3, 4)], [(5,)]]),
+        OpSpec("linalg_norm_vector_ord", lambda a: L.norm(a, 3), lambda a: np.linalg.norm(a, 3), [[(5,)]]),
+        OpSpec("linalg_norm_matrix_ord", lambda a: L.norm(a, "nuc"), lambda a: np.linalg.norm(a, "nuc"), [[(3, 4)]]),
+        OpSpec("linalg_norm_dim", lambda a: L.norm(a, dim=1, keepdim=True),
+               lambda a: np.linalg.norm(a, axis=1, keepdims=True), [[(3, 4)]]),
+        OpSpec("linalg_norm_dims", lambda a: L.norm(a, inf, dim=(0, 1)), lambda a: np.linalg.norm(a, inf, axis=(0, 1)),
+               [[(3, 4)]]),
+        OpSpec("linalg_vector_norm", lambda a: L.vector_norm(a, 1, dim=(0, 2)),
+               lambda a: np.abs(a).sum((0, 2)), [[(2, 3, 4)]]),
+        OpSpec("linalg_cond", L.cond, np.linalg.cond, [[(3, 3)]]),
+        OpSpec("linalg_cond_fro", lambda a: L.cond(wc(a), "fro"), lambda a: np.linalg.cond(np_wc(a), "fro"), [[(3, 3)]]),
+        OpSpec("linalg_diagonal", lambda a: L.diagonal(a, offset=1), lambda a: np.diagonal(a, 1, -2, -1).copy(),
+               [[(2, 3, 4)]]),
+        OpSpec("linalg_matrix_rank", lambda a: L.matrix_rank(a @ a[..., :2, :]),
+               lambda a: np.linalg.matrix_rank(a @ a[..., :2, :]), [[(3, 2)], [(2, 4, 2)]],
+               skip={"gradcheck": "integer output", "gradgradcheck": "integer output", "dtype": "returns int64"}),
+    ]
+    return T

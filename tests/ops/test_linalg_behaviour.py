@@ -1,0 +1,135 @@
+"""torch.linalg and einsum behaviour: errors, result types, legacy forms, special cases."""
+import numpy as np
+import pytest
+
+import retrograd as rg
+from retrograd.autograd import gradcheck
+
+L = rg.linalg
+
+
+def _t(values, requires_grad=False):
+    return rg.tensor(values, dtype=rg.float64, requires_grad=requires_grad)
+
+
+def test_namespace_and_aliases():
+    import retrograd.linalg as linalg
+    assert linalg is rg.linalg
+    for name in ["norm", "vector_norm", "matrix_norm", "inv", "det", "slogdet", "solve", "cholesky", "qr",
+                 "svd", "svdvals", "eigh", "eigvalsh", "matrix_power", "pinv", "solve_triangular",
+                 "matrix_rank", "multi_dot", "LinAlgError"]:
+        assert hasattr(linalg, name), name
+    a = _t([[2.0, 1.0], [1.0, 3.0]])
+    np.testing.assert_allclose(rg.inverse(a).numpy(), np.linalg.inv(a.numpy()))
+    np.testing.assert_allclose(rg.det(a).item(), 5.0)
+    np.testing.assert_allclose(rg.cholesky(a).numpy(), np.linalg.cholesky(a.numpy()))
+    np.testing.assert_allclose(a.cholesky(upper=True).numpy(), np.linalg.cholesky(a.numpy()).T)
+
+
+def test_singular_and_not_positive_definite_errors():
+    singular = _t([[1.0, 2.0], [2.0, 4.0]])
+    with pytest.raises(L.LinAlgError, match=r"singular.*\[2, 2\]"):
+        L.inv(singular)
+    with pytest.raises(RuntimeError, match="singular"):
+        L.solve(singular, _t([1.0, 1.0]))
+    with pytest.raises(RuntimeError, match="positive-definite"):
+        L.cholesky(_t([[1.0, 2.0], [2.0, 1.0]]))
+
+
+def test_shape_and_dtype_errors():
+    with pytest.raises(RuntimeError, match="square"):
+        L.inv(rg.zeros(2, 3))
+    with pytest.raises(RuntimeError, match="at least 2 dimensions"):
+        L.det(rg.zeros(3))
+    with pytest.raises(RuntimeError, match="floating point"):
+        L.inv(rg.tensor([[1, 0], [0, 1]]))
+    with pytest.raises(RuntimeError, match="Incompatible shapes"):
+        L.solve(rg.eye(3), rg.ones(2, 1))
+    with pytest.raises(RuntimeError, match="1D or 2D"):
+        L.norm(rg.ones(2, 2, 2), 1)
+
+
+def test_det_gradient_of_singular_matrix_is_adjugate():
+    a = _t([[1.0, 2.0], [2.0, 4.0]], True)
+    L.det(a).backward()
+    np.testing.assert_allclose(a.grad.numpy(), [[4.0, -2.0], [-2.0, 1.0]], atol=1e-12)
+    b = _t([[1.0, 2.0, 0.5], [2.0, 4.0, 1.0], [0.3, -1.0, 2.0]], True)
+    assert gradcheck(L.det, (b,))
+
+
+def test_result_types():
+    a = _t([[2.0, 1.0], [1.0, 3.0]])
+    r = L.slogdet(-a)
+    assert type(r).__name__ == "linalg_slogdet" and r.sign.item() == 1.0
+    assert rg.slogdet(_t([[0.0, 1.0], [1.0, 0.0]])).sign.item() == -1.0
+    assert type(rg.slogdet(a)).__name__ == "slogdet"
+    e = L.eigh(a)
+    assert type(e).__name__ == "linalg_eigh" and e.eigenvalues.shape == (2,) and e.eigenvectors.shape == (2, 2)
+    s = L.svd(rg.ones(3, 2, dtype=rg.float64), full_matrices=False)
+    assert type(s).__name__ == "linalg_svd" and (s.U.shape, s.S.shape, s.Vh.shape) == ((3, 2), (2,), (2, 2))
+    q = L.qr(rg.ones(3, 2, dtype=rg.float64))
+    assert type(q).__name__ == "linalg_qr" and q.Q.shape == (3, 2) and q.R.shape == (2, 2)
+    assert L.qr(rg.ones(3, 2, dtype=rg.float64), mode="r").Q.numel() == 0
+
+
+def test_logdet_of_negative_determinant_is_nan():
+    assert np.isnan(rg.logdet(_t([[0.0, 1.0], [1.0, 0.0]])).item())
+    assert rg.logdet(_t([[0.0, 0.0], [0.0, 1.0]])).item() == float("-inf")
+
+
+def test_legacy_svd_returns_v_and_full_option():
+    a = rg.tensor(np.random.default_rng(0).standard_normal((4, 3)))
+    U, S, V = rg.svd(a)
+    np.testing.assert_allclose((U @ rg.diag(S) @ V.mT).numpy(), a.numpy(), atol=1e-12)
+    U, S, V = a.svd(some=False)
+    assert U.shape == (4, 4) and V.shape == (3, 3)
+
+
+def test_full_matrices_and_complete_mode_backward_errors():
+    a = _t(np.random.default_rng(0).standard_normal((4, 3)), True)
+    with pytest.raises(NotImplementedError, match="full_matrices"):
+        L.svd(a).U.sum().backward()
+    with pytest.raises(NotImplementedError, match="complete"):
+        L.qr(a, mode="complete").Q.sum().backward()
+
+
+def test_pinv_tolerances_and_matrix_rank():
+    a = _t([[1.0, 0.0], [0.0, 1e-10]])
+    np.testing.assert_allclose(L.pinv(a).numpy(), np.diag([1.0, 1e10]))
+    np.testing.assert_allclose(L.pinv(a, atol=1e-5).numpy(), np.diag([1.0, 0.0]))
+    np.testing.assert_allclose(rg.pinverse(a, rcond=1e-5).numpy(), np.diag([1.0, 0.0]))
+    assert L.matrix_rank(a).item() == 2
+    assert L.matrix_rank(a, rtol=1e-5).item() == 1
+    assert L.matrix_rank(rg.ones(2, 3, 3)).tolist() == [1, 1]
+
+
+def test_einsum_errors():
+    a = rg.ones(2, 3)
+    with pytest.raises(ValueError, match="operands"):
+        rg.einsum("ij,jk->ik", a)
+    with pytest.raises(RuntimeError, match="subscript j"):
+        rg.einsum("ij,jk->ik", a, rg.ones(2, 2))
+    with pytest.raises(ValueError, match="output subscript k"):
+        rg.einsum("ij->k", a)
+    with pytest.raises(RuntimeError, match="number of subscripts"):
+        rg.einsum("ijk->i", a)
+    with pytest.raises(ValueError, match="more than once"):
+        rg.einsum("ij->ii", a)
+    with pytest.raises(RuntimeError, match="repeated"):
+        rg.einsum("ii->i", a)
+
+
+def test_einsum_gradient_of_repeated_indices_accumulates():
+    a = _t(np.arange(9.0).reshape(3, 3), True)
+    rg.einsum("ii->", a).backward()
+    np.testing.assert_array_equal(a.grad.numpy(), np.eye(3))
+
+
+def test_tensordot_errors():
+    with pytest.raises(RuntimeError, match="contracted dimensions need to match"):
+        rg.tensordot(rg.ones(2, 3), rg.ones(2, 3), dims=([0], [1]))
+
+
+def test_matrix_power_integer_matrix():
+    a = rg.tensor([[1, 1], [1, 0]])
+    assert L.matrix_power(a, 5).tolist() == [[8, 5], [5, 3]]
