@@ -254,3 +254,18 @@ def test_nonzero_and_argwhere():
     assert rg.argwhere(x).tolist() == [[0, 1], [1, 0]]
     rows, cols = x.nonzero(as_tuple=True)
     assert rows.tolist() == [0, 1] and cols.tolist() == [1, 0]
+
+
+def test_setitem_and_inplace_through_views_of_non_leaf():
+    x = _x(3, 4)
+    v = rg.tensor(5.0, dtype=rg.float64, requires_grad=True)
+    y = x * 1
+    y[0][1] = v
+    y.diagonal().mul_(2)
+    w = rg.arange(12.0, dtype=rg.float64).reshape(3, 4)
+    (y * w).sum().backward()
+    expected = w.numpy().copy()
+    expected[0, 1] = 0
+    expected[[0, 1, 2], [0, 1, 2]] *= 2
+    np.testing.assert_array_equal(x.grad.numpy(), expected)
+    assert v.grad.item() == 1.0
