@@ -47,6 +47,10 @@ from .ops.linalg import (matmul, mm, bmm, mv, dot, inner, outer, ger, addmm, bad
 from .ops.decomposition import (det, logdet, inv as inverse, matrix_power, pinverse, svd_legacy as svd,
                                 qr_legacy as qr, cholesky_legacy as cholesky, slogdet_legacy as slogdet)
 from . import linalg
+from .ops.conv import conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d
+from .ops.pool import (max_pool1d, max_pool2d, max_pool3d, max_pool1d_with_indices, avg_pool1d,
+                       adaptive_avg_pool1d)
+from .ops.resample import constant_pad_nd
 from . import autograd
 from . import optim
 from .sparse import sparse_coo_tensor

@@ -1,0 +1,330 @@
+"""Convolution and its adjoints: conv{1,2,3}d, conv_transpose{1,2,3}d, unfold (im2col), fold.
+
+With cols = im2col(x), the (G, C/G * prod(K), prod(O) * N) matrix of the input windows (one
+column per window and sample), a convolution is one GEMM per group:
+
+    conv(x, w)[g] = w[g] @ cols[g]                        w[g]: (O/G, C/G * prod(K))
+
+It is bilinear, and so are its two adjoints, which are its gradients:
+
+    conv_t(y, w)  = col2im(w[g]^T @ y[g])                 gradient w.r.t. x (transposed conv)
+    conv_w(x, y)  = y[g] @ cols[g]^T                      gradient w.r.t. w
+
+Each of the three is one op whose backward is the other two (for instance d conv_t / d y =
+conv(., w), d conv_t / d w = conv_w(., y)), so every order of derivative is a convolution.
+unfold and fold are the same pair for im2col/col2im alone.
+
+Geometry (stride, padding, dilation, output size) lives in a ``Window`` (``ops/_window.py``).
+"""
+import math
+
+from ._registry import Op, apply
+from ._window import Window, crop, make_window, ntuple, pad_array, scatter_windows, window_view
+
+
+# --------------------------------------------------------------------------- the three ops
+# Inside the ops the batch dim goes last: (C, *S, N). Then the im2col copy and the col2im adds
+# run over long contiguous rows (prod(O) * N elements) instead of rows of one output width, and
+# each product is a single GEMM over the whole batch.
+def _batch_last(xp, x, win):
+    """(N, C, *S) -> (C, *S_padded, N), contiguous."""
+    xt = xp.moveaxis(x, 0, -1)
+    return pad_array(xp, xt, win, 1) if win.has_pad() else xp.ascontiguousarray(xt)
+
+
+def _batch_first(xp, y):
+    """(C, *S, N) -> (N, C, *S), contiguous."""
+    return xp.ascontiguousarray(xp.moveaxis(y, -1, 0))
+
+
+def _im2col(xp, x, win, groups):
+    """(N, C, *S) -> (G, C/G * prod(K), prod(O) * N), contiguous: one column per window."""
+    cols = window_view(xp, _batch_last(xp, x, win), win, 1)   # (C, *K, *O, N), no copy
+    n, c = x.shape[:2]
+    return xp.ascontiguousarray(cols).reshape(groups, c // groups * win.taps, math.prod(win.out) * n)
+
+
+def _grad_matrix(xp, y, groups):
+    """(N, O, *O) -> (G, O/G, prod(O) * N), contiguous."""
+    n, o = y.shape[:2]
+    return xp.ascontiguousarray(xp.moveaxis(y, 0, -1)).reshape(groups, o // groups, y.size // o)
+
+
+def _conv(xp, x, w, win, groups):
+    n, o = x.shape[0], w.shape[0]
+    cols = _im2col(xp, x, win, groups)
+    out = w.reshape(groups, o // groups, -1) @ cols          # (G, O/G, prod(O) * N)
+    # cols is kept for the weight gradient, which would otherwise redo the im2col
+    return _batch_first(xp, out.reshape((o,) + win.out + (n,))), cols
+
+
+def _conv_vjp(g, needs, x, w, cols, win, groups):
+    gx = apply(CONV_T, (g, w), (win, groups)) if needs[0] else None
+    gw = apply(CONV_W, (x, g), (win, groups, w._data.shape, cols)) if needs[1] else None
+    return gx, gw
+
+
+def _conv_t(xp, y, w, win, groups):
+    n, o = y.shape[:2]
+    w2 = w.reshape(groups, o // groups, -1)
+    cols = w2.transpose(0, 2, 1) @ _grad_matrix(xp, y, groups)    # (G, C/G * prod(K), prod(O) * N)
+    c = groups * w.shape[1]
+    xpad = scatter_windows(xp, cols.reshape((c,) + win.kernel + win.out + (n,)), win, 1)
+    return _batch_first(xp, crop(xpad, win, 1))
+
+
+def _conv_t_vjp(g, needs, y, w, win, groups):
+    gy = apply(CONV, (g, w), (win, groups)) if needs[0] else None
+    gw = apply(CONV_W, (g, y), (win, groups, w._data.shape, None)) if needs[1] else None
+    return gy, gw
+
+
+def _conv_w(xp, x, y, win, groups, w_shape, cols):
+    if cols is None:
+        cols = _im2col(xp, x, win, groups)
+    return (_grad_matrix(xp, y, groups) @ cols.transpose(0, 2, 1)).reshape(w_shape)
+
+
+def _conv_w_vjp(g, needs, x, y, win, groups, w_shape, cols):
+    gx = apply(CONV_T, (y, g), (win, groups)) if needs[0] else None
+    gy = apply(CONV, (x, g), (win, groups)) if needs[1] else None
+    return gx, gy
+
+
+CONV = Op("convolution", _conv, _conv_vjp, save=("x", "y", "extra"), needs=True)
+CONV_T = Op("convolution_transpose", _conv_t, _conv_t_vjp, save=("x", "y"), needs=True,
+            node_name="ConvolutionBackward0")
+CONV_W = Op("convolution_weight", _conv_w, _conv_w_vjp, save=("x", "y"), needs=True,
+            node_name="ConvolutionBackwardBackward0")
+
+
+# --------------------------------------------------------------------------- argument checks
+def _shape(t):
+    return list(t._data.shape)
+
+
+def _batched(input, weight, nd, op):
+    """Check input/weight ranks; return the input with a batch dim, and whether it had one."""
+    if weight._data.ndim != nd + 2:
+        raise RuntimeError(f"{op}: expected a {nd + 2}-dimensional weight, got weight of size "
+                           f"{_shape(weight)}")
+    if input._data.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to {op}, "
+                           f"but got input of size: {_shape(input)}")
+    if input._data.dtype != weight._data.dtype:
+        raise RuntimeError(f"{op}: input and weight must have the same dtype, got {input.dtype} "
+                           f"and {weight.dtype}")
+    batched = input._data.ndim == nd + 2
+    return (input if batched else input.unsqueeze(0)), batched
+
+
+def _params(nd, op, stride, dilation):
+    stride = ntuple(stride, nd, "stride", op)
+    dilation = ntuple(dilation, nd, "dilation", op)
+    if any(s <= 0 for s in stride):
+        raise RuntimeError(f"{op}: non-positive stride is not supported (stride={stride})")
+    if any(d <= 0 for d in dilation):
+        raise RuntimeError(f"{op}: non-positive dilation is not supported (dilation={dilation})")
+    return stride, dilation
+
+
+def _conv_padding(padding, nd, kernel, stride, dilation, op):
+    """Padding as (lo, hi) pairs; 'same' puts the odd element on the high side, as PyTorch."""
+    if isinstance(padding, str):
+        if padding == "valid":
+            return ((0, 0),) * nd
+        if padding == "same":
+            if any(s != 1 for s in stride):
+                raise RuntimeError(f"{op}: padding='same' is not supported for strided convolutions")
+            total = [d * (k - 1) for d, k in zip(dilation, kernel)]
+            return tuple((t // 2, t - t // 2) for t in total)
+        raise RuntimeError(f"{op}: Invalid padding string: '{padding}' (expected 'valid' or 'same')")
+    padding = ntuple(padding, nd, "padding", op)
+    if any(p < 0 for p in padding):
+        raise RuntimeError(f"{op}: negative padding is not supported (padding={padding})")
+    return tuple((p, p) for p in padding)
+
+
+def _add_bias(out, bias, weight, channels, nd, op):
+    if bias is None:
+        return out
+    if bias._data.shape != (channels,):
+        raise RuntimeError(f"{op}: given weight of size {_shape(weight)}, expected bias to be "
+                           f"1-dimensional with {channels} elements, but got bias of size "
+                           f"{_shape(bias)} instead")
+    return out + bias.reshape((channels,) + (1,) * nd)
+
+
+def _dims(t):
+    return " x ".join(map(str, t))
+
+
+# --------------------------------------------------------------------------- convolution
+def _convnd(nd, op, input, weight, bias, stride, padding, dilation, groups):
+    x, batched = _batched(input, weight, nd, op)
+    stride, dilation = _params(nd, op, stride, dilation)
+    w_shape = weight._data.shape
+    if groups <= 0:
+        raise RuntimeError(f"{op}: non-positive groups is not supported (groups={groups})")
+    if w_shape[0] % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at "
+                           f"dimension 0, but got weight of size {list(w_shape)} instead")
+    if x._data.shape[1] != w_shape[1] * groups:
+        raise RuntimeError(f"Given groups={groups}, weight of size {list(w_shape)}, expected "
+                           f"input{_shape(x)} to have {w_shape[1] * groups} channels, but got "
+                           f"{x._data.shape[1]} channels instead")
+    kernel = w_shape[2:]
+    pad = _conv_padding(padding, nd, kernel, stride, dilation, op)
+    win = make_window(x._data.shape[2:], kernel, stride, dilation, pad)
+    if any(o <= 0 for o in win.out):
+        eff = [d * (k - 1) + 1 for d, k in zip(dilation, kernel)]
+        raise RuntimeError(f"Calculated padded input size per channel: ({_dims(win.padded)}). "
+                           f"Kernel size: ({_dims(eff)}). Kernel size can't be greater than "
+                           f"actual input size")
+    out = apply(CONV, (x, weight), (win, groups))
+    out = _add_bias(out, bias, weight, w_shape[0], nd, op)
+    return out if batched else out.squeeze(0)
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D cross-correlation: input (N, C, L) or (C, L), weight (O, C/groups, K)."""
+    return _convnd(1, "conv1d", input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D cross-correlation: input (N, C, H, W) or (C, H, W), weight (O, C/groups, kH, kW).
+
+    out[n, o, i, j] = bias[o] + sum_{c, a, b} w[o, c, a, b] x_pad[n, g c, i s + a d, j s + b d]
+    (c over the channels of o's group). ``padding`` is an int, a tuple, 'valid' or 'same'."""
+    return _convnd(2, "conv2d", input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """3-D cross-correlation: input (N, C, D, H, W) or (C, D, H, W)."""
+    return _convnd(3, "conv3d", input, weight, bias, stride, padding, dilation, groups)
+
+
+# --------------------------------------------------------------------------- transposed convolution
+def _conv_transposend(nd, op, input, weight, bias, stride, padding, output_padding, groups, dilation):
+    x, batched = _batched(input, weight, nd, op)
+    stride, dilation = _params(nd, op, stride, dilation)
+    padding = ntuple(padding, nd, "padding", op)
+    output_padding = ntuple(output_padding, nd, "output_padding", op)
+    if any(p < 0 for p in padding):
+        raise RuntimeError(f"{op}: negative padding is not supported (padding={padding})")
+    if any(p < 0 or (p >= s and p >= d) for p, s, d in zip(output_padding, stride, dilation)):
+        raise RuntimeError(f"{op}: output padding must be smaller than either stride or dilation, "
+                           f"but got output_padding={output_padding}, stride={stride}, "
+                           f"dilation={dilation}")
+    w_shape = weight._data.shape
+    if groups <= 0:
+        raise RuntimeError(f"{op}: non-positive groups is not supported (groups={groups})")
+    if w_shape[0] % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at "
+                           f"dimension 0, but got weight of size {list(w_shape)} instead")
+    if x._data.shape[1] != w_shape[0]:
+        raise RuntimeError(f"Given transposed=1, weight of size {list(w_shape)}, expected "
+                           f"input{_shape(x)} to have {w_shape[0]} channels, but got "
+                           f"{x._data.shape[1]} channels instead")
+    kernel = w_shape[2:]
+    in_size = x._data.shape[2:]
+    size = tuple((h - 1) * s - 2 * p + d * (k - 1) + op_ + 1 for h, s, p, d, k, op_
+                 in zip(in_size, stride, padding, dilation, kernel, output_padding))
+    if any(s <= 0 for s in size):
+        raise RuntimeError(f"{op}: given input size ({_dims(in_size)}), the calculated output size "
+                           f"({_dims(size)}) is too small")
+    # the convolution whose input gradient this is: it maps `size` back to `in_size`
+    win = Window(size, tuple(kernel), stride, dilation, tuple((p, p) for p in padding), tuple(in_size))
+    out = apply(CONV_T, (x, weight), (win, groups))
+    out = _add_bias(out, bias, weight, w_shape[1] * groups, nd, op)
+    return out if batched else out.squeeze(0)
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """1-D transposed convolution: weight (C_in, C_out/groups, K)."""
+    return _conv_transposend(1, "conv_transpose1d", input, weight, bias, stride, padding,
+                             output_padding, groups, dilation)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """2-D transposed convolution (the gradient of conv2d w.r.t. its input), weight
+    (C_in, C_out/groups, kH, kW); output size (H - 1) s - 2 p + d (k - 1) + output_padding + 1."""
+    return _conv_transposend(2, "conv_transpose2d", input, weight, bias, stride, padding,
+                             output_padding, groups, dilation)
+
+
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """3-D transposed convolution: weight (C_in, C_out/groups, kD, kH, kW)."""
+    return _conv_transposend(3, "conv_transpose3d", input, weight, bias, stride, padding,
+                             output_padding, groups, dilation)
+
+
+# --------------------------------------------------------------------------- unfold / fold
+def _unfold(xp, x, win):
+    cols = window_view(xp, pad_array(xp, x, win, 2), win, 2)    # (N, C, *K, *O)
+    n, c = x.shape[:2]
+    return xp.ascontiguousarray(cols).reshape(n, c * win.taps, math.prod(win.out))
+
+
+def _fold(xp, cols, win):
+    cols = cols.reshape(cols.shape[:1] + (cols.shape[1] // win.taps,) + win.kernel + win.out)
+    return xp.ascontiguousarray(crop(scatter_windows(xp, cols, win, 2), win, 2))
+
+
+UNFOLD = Op("im2col", _unfold, lambda g, win: apply(FOLD, (g,), (win,)), node_name="Im2ColBackward0")
+FOLD = Op("col2im", _fold, lambda g, win: apply(UNFOLD, (g,), (win,)), node_name="Col2ImBackward0")
+
+
+def _fold_window(size, kernel_size, dilation, padding, stride, op):
+    kernel = ntuple(kernel_size, 2, "kernel_size", op)
+    stride, dilation = _params(2, op, stride, dilation)
+    padding = ntuple(padding, 2, "padding", op)
+    if any(k <= 0 for k in kernel):
+        raise RuntimeError(f"{op}: kernel size should be greater than zero, but got {kernel}")
+    if any(p < 0 for p in padding):
+        raise RuntimeError(f"{op}: padding should be non-negative, but got {padding}")
+    return make_window(size, kernel, stride, dilation, tuple((p, p) for p in padding))
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    """im2col: (N, C, H, W) -> (N, C * kH * kW, L), one column per sliding block; row
+    c * kH * kW + a * kW + b holds x_pad[n, c, i s + a d, j s + b d] for block l = i * oW + j."""
+    if input._data.ndim not in (3, 4):
+        raise RuntimeError(f"unfold: expected 3D (unbatched) or 4D (batched) input, but got input "
+                           f"of size: {_shape(input)}")
+    batched = input._data.ndim == 4
+    x = input if batched else input.unsqueeze(0)
+    win = _fold_window(x._data.shape[2:], kernel_size, dilation, padding, stride, "unfold")
+    if any(o <= 0 for o in win.out):
+        raise RuntimeError(f"unfold: given input with spatial size ({_dims(win.size)}), "
+                           f"kernel_size={win.kernel}, dilation={win.dilation}, padding="
+                           f"{tuple(p for p, _ in win.pad)}, calculated shape of the array of "
+                           f"sliding blocks as ({_dims(win.out)}), but its components must be at "
+                           f"least one.")
+    out = apply(UNFOLD, (x,), (win,))
+    return out if batched else out.squeeze(0)
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """col2im, the adjoint of unfold: (N, C * kH * kW, L) -> (N, C, *output_size), summing the
+    values that overlapping blocks put at the same position."""
+    if input._data.ndim not in (2, 3):
+        raise RuntimeError(f"fold: expected 2D (unbatched) or 3D (batched) input, but got input "
+                           f"of size: {_shape(input)}")
+    batched = input._data.ndim == 3
+    cols = input if batched else input.unsqueeze(0)
+    size = ntuple(output_size, 2, "output_size", "fold")
+    win = _fold_window(size, kernel_size, dilation, padding, stride, "fold")
+    rows, blocks = cols._data.shape[1:]
+    if rows % win.taps:
+        raise RuntimeError(f"Expected size of input's dimension 1 to be divisible by the product of "
+                           f"kernel_size, but got input.size(1)={rows} and kernel_size={win.kernel}.")
+    if blocks != math.prod(win.out) or any(o <= 0 for o in win.out):
+        raise RuntimeError(f"fold: given output_size={size}, kernel_size={win.kernel}, dilation="
+                           f"{win.dilation}, padding={tuple(p for p, _ in win.pad)}, stride="
+                           f"{win.stride}, expected size of input's dimension 2 to match the "
+                           f"calculated number of sliding blocks {' * '.join(map(str, win.out))} = "
+                           f"{math.prod(win.out)}, but got input.size(2)={blocks}.")
+    out = apply(FOLD, (cols,), (win,))
+    return out if batched else out.squeeze(0)
+

@@ -1,0 +1,220 @@
+"""Convolution, pooling, padding and resampling: indices, ties, NaN, dtypes, node names, errors."""
+import numpy as np
+import pytest
+
+import retrograd as rg
+import retrograd.nn.functional as F
+
+from . import conv_refs as R
+
+
+def _t(shape, seed=0, requires_grad=False, dtype=np.float64):
+    a = np.random.default_rng(seed).standard_normal(shape).astype(dtype)
+    return rg.tensor(a, requires_grad=requires_grad)
+
+
+# --------------------------------------------------------------------------- max-pool indices
+@pytest.mark.parametrize("nd, shape, kw", [
+    (2, (2, 2, 5, 4), dict(kernel_size=2)),
+    (2, (1, 2, 5, 6), dict(kernel_size=3, stride=2, padding=1)),
+    (2, (1, 1, 6, 5), dict(kernel_size=(3, 2), stride=(2, 3), padding=(1, 1), ceil_mode=True)),
+    (2, (1, 1, 6, 6), dict(kernel_size=2, stride=1, dilation=(2, 3))),
+    (2, (3, 5, 4), dict(kernel_size=2)),
+    (1, (2, 2, 7), dict(kernel_size=3, stride=2, padding=1, ceil_mode=True)),
+    (3, (1, 1, 3, 4, 3), dict(kernel_size=2, stride=1, padding=1)),
+])
+def test_max_pool_indices_match_reference(nd, shape, kw):
+    x = _t(shape)
+    fn = {1: F.max_pool1d, 2: F.max_pool2d, 3: F.max_pool3d}[nd]
+    values, indices = fn(x, return_indices=True, **kw)
+    ref_values, ref_indices = R.max_pool(x.numpy(), nd, kw.pop("kernel_size"), **kw)
+    np.testing.assert_allclose(values.numpy(), ref_values)
+    assert indices.dtype == rg.int64
+    np.testing.assert_array_equal(indices.numpy(), ref_indices)
+
+
+def test_max_pool_with_indices_functions():
+    x = _t((1, 2, 4, 4))
+    values, indices = F.max_pool2d_with_indices(x, 2)
+    np.testing.assert_array_equal(values.numpy(), F.max_pool2d(x, 2).numpy())
+    assert rg.max_pool1d_with_indices(_t((1, 2, 4)), 2)[1].shape == (1, 2, 2)
+
+
+def test_adaptive_max_pool_indices():
+    x = _t((2, 3, 5, 7))
+    values, indices = F.adaptive_max_pool2d(x, (3, 4), return_indices=True)
+    flat = x.numpy().reshape(2, 3, -1)
+    np.testing.assert_array_equal(np.take_along_axis(flat, indices.numpy().reshape(2, 3, -1), 2),
+                                  values.numpy().reshape(2, 3, -1))
+    np.testing.assert_allclose(values.numpy(), R.adaptive_max_pool(x.numpy(), 2, (3, 4)))
+
+
+def test_max_pool_ties_send_the_gradient_to_the_first_maximum():
+    x = rg.ones(1, 1, 2, 4, requires_grad=True)
+    F.max_pool2d(x, 2).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy()[0, 0], [[1, 0, 1, 0], [0, 0, 0, 0]])
+
+
+def test_max_pool_propagates_nan():
+    x = rg.tensor([[[[1.0, float("nan")], [3.0, 2.0]]]])
+    values, indices = F.max_pool2d(x, 2, return_indices=True)
+    assert np.isnan(values.item()) and indices.item() == 1
+
+
+def test_max_pool_gradient_of_overlapping_windows_accumulates():
+    x = rg.tensor([[[0.0, 5.0, 1.0, 2.0]]], requires_grad=True)
+    F.max_pool1d(x, 2, stride=1).sum().backward()   # windows (0,5) (5,1) (1,2)
+    np.testing.assert_array_equal(x.grad.numpy(), [[[0, 2, 0, 1]]])
+
+
+# --------------------------------------------------------------------------- dtypes, shapes, graph
+def test_integer_pooling_keeps_dtype():
+    x = rg.tensor([[[[1, 2], [3, 4]]]])
+    assert F.max_pool2d(x, 2).dtype == rg.int64 and F.max_pool2d(x, 2).item() == 4
+    avg = F.avg_pool2d(x, 2, padding=1)
+    assert avg.dtype == rg.int64
+    np.testing.assert_array_equal(avg.numpy(), [[[[0, 0], [0, 1]]]])   # truncated like PyTorch
+
+
+def test_float32_conv_and_gradients_stay_float32():
+    x = _t((2, 3, 6, 6), requires_grad=True, dtype=np.float32)
+    w = _t((4, 3, 3, 3), seed=1, requires_grad=True, dtype=np.float32)
+    out = F.max_pool2d(F.conv2d(x, w, padding=1), 2)
+    out.sum().backward()
+    assert out.dtype == x.grad.dtype == w.grad.dtype == rg.float32
+
+
+def test_empty_batch():
+    x = rg.zeros(0, 2, 4, 4, dtype=rg.float64, requires_grad=True)
+    w = _t((3, 2, 2, 2), requires_grad=True)
+    out = F.conv2d(x, w)
+    assert out.shape == (0, 3, 3, 3)
+    out.sum().backward()
+    assert x.grad.shape == (0, 2, 4, 4) and float(w.grad.abs().sum()) == 0.0
+    assert F.max_pool2d(x, 2).shape == (0, 2, 2, 2)
+
+
+def test_node_names_follow_pytorch():
+    x = _t((1, 2, 4, 4), requires_grad=True)
+    w = _t((2, 2, 2, 2), seed=1, requires_grad=True)
+    assert F.conv2d(x, w).grad_fn.name() == "ConvolutionBackward0"
+    assert F.conv_transpose2d(x, w).grad_fn.name() == "ConvolutionBackward0"
+    assert F.max_pool2d(x, 2).grad_fn.name() == "MaxPool2DWithIndicesBackward0"
+    assert F.avg_pool2d(x, 2).grad_fn.name() == "AvgPool2DBackward0"
+    assert F.unfold(x, 2).grad_fn.name() == "Im2ColBackward0"
+
+
+def test_conv_input_modified_in_place_after_forward_is_detected():
+    x = _t((1, 2, 4, 4), requires_grad=True)
+    w = _t((2, 2, 2, 2), seed=1, requires_grad=True)
+    y = x * 1
+    out = F.conv2d(y, w)
+    y.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        out.sum().backward()
+
+
+def test_conv_third_derivative():
+    # d^3/dx^3 of sum(conv(x, w)^3) is 6 * sum_o w^3 summed appropriately; compare to finite
+    # differences of the second derivative instead of deriving it by hand
+    x = _t((1, 1, 3, 3), requires_grad=True)
+    w = _t((1, 1, 2, 2), seed=1)
+
+    def second(xv):
+        out = (F.conv2d(xv, w) ** 3).sum()
+        (g,) = rg.autograd.grad(out, xv, create_graph=True)
+        (gg,) = rg.autograd.grad(g.sum(), xv, create_graph=True)
+        return gg
+
+    gg = second(x)
+    (ggg,) = rg.autograd.grad(gg.sum(), x)
+    eps = 1e-6
+    numeric = np.zeros(9)
+    for i in range(9):
+        for sign in (1, -1):
+            xv = rg.tensor(x.detach().numpy().copy(), requires_grad=True)
+            xv._data.reshape(-1)[i] += sign * eps
+            numeric[i] += sign * float(second(xv).sum()) / (2 * eps)
+    np.testing.assert_allclose(ggg.numpy().reshape(-1), numeric, rtol=1e-4, atol=1e-6)
+
+
+def test_top_level_exports_are_the_functional_ones():
+    assert rg.conv2d is F.conv2d and rg.conv_transpose2d is F.conv_transpose2d
+    assert rg.max_pool2d is F.max_pool2d and rg.avg_pool1d is F.avg_pool1d
+    assert rg.constant_pad_nd(_t((2, 3)), (1, 1), 2.0).shape == (2, 5)
+
+
+# --------------------------------------------------------------------------- errors
+def _raises(exc, match, fn, *args, **kwargs):
+    with pytest.raises(exc, match=match):
+        fn(*args, **kwargs)
+
+
+def test_conv_errors_name_the_shapes():
+    x, w = _t((2, 3, 5, 5)), _t((4, 2, 3, 3))
+    _raises(RuntimeError, r"weight of size \[4, 2, 3, 3\], expected input\[2, 3, 5, 5\] to have 2 "
+            r"channels, but got 3 channels", F.conv2d, x, w)
+    _raises(RuntimeError, r"conv2d, but got input of size: \[5, 5\]", F.conv2d, _t((5, 5)), _t((4, 3, 3, 3)))
+    _raises(RuntimeError, "expected a 4-dimensional weight", F.conv2d, x, _t((4, 3, 3)))
+    _raises(RuntimeError, "divisible by 3 at dimension 0", F.conv2d, x, _t((4, 1, 3, 3)), groups=3)
+    _raises(RuntimeError, "Kernel size can't be greater than actual input size", F.conv2d, x, _t((4, 3, 7, 7)))
+    _raises(RuntimeError, "not supported for strided convolutions", F.conv2d, x, _t((4, 3, 3, 3)),
+            stride=2, padding="same")
+    _raises(RuntimeError, "Invalid padding string: 'full'", F.conv2d, x, _t((4, 3, 3, 3)), padding="full")
+    _raises(RuntimeError, "bias of size \\[3\\]", F.conv2d, x, _t((4, 3, 3, 3)), _t((3,)))
+    _raises(RuntimeError, "same dtype", F.conv2d, x, _t((4, 3, 3, 3), dtype=np.float32))
+    _raises(RuntimeError, "non-positive stride", F.conv2d, x, _t((4, 3, 3, 3)), stride=0)
+    _raises(RuntimeError, "negative padding", F.conv2d, x, _t((4, 3, 3, 3)), padding=-1)
+    _raises(RuntimeError, "stride must be a single int or a tuple of 2 ints", F.conv2d, x,
+            _t((4, 3, 3, 3)), stride=(1, 1, 1))
+
+
+def test_conv_transpose_errors():
+    x = _t((2, 3, 5, 5))
+    _raises(RuntimeError, r"transposed=1, weight of size \[2, 4, 3, 3\], expected input\[2, 3, 5, 5\] "
+            r"to have 2 channels", F.conv_transpose2d, x, _t((2, 4, 3, 3)))
+    _raises(RuntimeError, "output padding must be smaller than either stride or dilation",
+            F.conv_transpose2d, x, _t((3, 4, 3, 3)), output_padding=1)
+
+
+def test_pool_errors():
+    x = _t((2, 3, 5, 5))
+    _raises(RuntimeError, "pad should be at most half of kernel size", F.max_pool2d, x, 2, padding=2)
+    _raises(RuntimeError, "pad should be at most half of kernel size", F.avg_pool2d, x, 3, padding=2)
+    _raises(RuntimeError, r"Output size is too small", F.max_pool2d, _t((1, 1, 1, 1)), 2)
+    _raises(RuntimeError, "stride must be greater than zero", F.max_pool2d, x, 2, stride=0)
+    _raises(RuntimeError, "kernel_size must be greater than zero", F.avg_pool2d, x, 0)
+    _raises(RuntimeError, "3D or 4D", F.max_pool2d, _t((5, 5)), 2)
+    _raises(RuntimeError, "divisor must be not zero", F.avg_pool2d, x, 2, divisor_override=0)
+    _raises(RuntimeError, "kernel_size must be a single int or a tuple of 2 ints", F.max_pool2d, x, (2, 2, 2))
+    _raises(RuntimeError, "Expected 3D or 4D tensor", F.adaptive_avg_pool2d, _t((5, 5)), 2)
+
+
+def test_unfold_fold_errors():
+    _raises(RuntimeError, "3D \\(unbatched\\) or 4D", F.unfold, _t((5, 5)), 2)
+    _raises(RuntimeError, "divisible by the product of kernel_size", F.fold, _t((2, 13, 9)), (4, 5), (2, 3))
+    _raises(RuntimeError, "calculated number of sliding blocks 3 \\* 3 = 9, but got input.size\\(2\\)=10",
+            F.fold, _t((2, 12, 10)), (4, 5), (2, 3))
+
+
+def test_pad_errors():
+    x = _t((2, 3, 5, 5))
+    _raises(RuntimeError, "divisible by 2", F.pad, x, (1, 1, 1))
+    _raises(RuntimeError, "less than or equal to two times the input dimension", F.pad, x, (1,) * 10)
+    _raises(NotImplementedError, "Padding size 2 is not supported for 4D input", F.pad, x, (1, 1), mode="reflect")
+    _raises(RuntimeError, "should be less than the corresponding input dimension", F.pad, x,
+            (5, 5, 1, 1), mode="reflect")
+    _raises(RuntimeError, "wrapping around more than once", F.pad, x, (6, 6, 1, 1), mode="circular")
+    _raises(NotImplementedError, "Unrecognised padding mode foo", F.pad, x, (1, 1), mode="foo")
+    _raises(RuntimeError, "doesn't take in value argument", F.pad, x, (1, 1, 1, 1), mode="reflect", value=2)
+
+
+def test_interpolate_errors():
+    x = _t((1, 2, 4, 4))
+    _raises(ValueError, "only one of size or scale_factor", F.interpolate, x, size=3, scale_factor=2)
+    _raises(ValueError, "either size or scale_factor", F.interpolate, x)
+    _raises(ValueError, "align_corners option can only be set", F.interpolate, x, size=3, align_corners=True)
+    _raises(NotImplementedError, "Got 4D input, but linear mode needs 3D input", F.interpolate, x,
+            size=3, mode="linear")
+    _raises(NotImplementedError, "Only 3D, 4D and 5D input", F.interpolate, _t((4, 4)), scale_factor=2)
+    _raises(ValueError, "same number of spatial dimensions", F.interpolate, x, scale_factor=(1.5, 2, 2))
