@@ -1,1 +1,2 @@
 """Utilities: hooks handles, checkpointing, data loading."""
+from . import data
