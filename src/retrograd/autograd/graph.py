@@ -326,7 +326,7 @@ class HookedSavedTensor:
 
     __slots__ = ("packed", "unpack_hook", "vc", "version", "history")
 
-    def __init__(self, hooks, tensor=None, data=None, vc=None):
+    def __init__(self, hooks, tensor=None, data=None, vc=None, out_nr=0):
         from .._tensor import Tensor
         pack, self.unpack_hook = hooks
         if tensor is not None:
@@ -335,7 +335,7 @@ class HookedSavedTensor:
             self.history = (tensor.grad_fn, tensor._out_nr, tensor._rg, acc)
             arg = tensor
         else:
-            self.history = None  # the node's own output
+            self.history = out_nr  # output out_nr of the node that saved it
             arg = Tensor._make(data, None, False)
             arg._vc = vc
         self.vc = vc
@@ -353,8 +353,10 @@ class HookedSavedTensor:
         if vc.value != self.version:
             raise _modified_error(t._data, self.version, vc, node)
         h = self.history
-        if h is None:
+        if type(h) is int:
             out = Tensor._make(t._data, node, True)
+            if h:
+                out._out_nr = h
         else:
             grad_fn, out_nr, rg, acc = h
             if not rg:
