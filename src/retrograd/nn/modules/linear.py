@@ -7,13 +7,17 @@ from .. import init
 from ..parameter import Parameter
 from .module import Module
 
-__all__ = ["Identity", "Linear", "Bilinear"]
+__all__ = ["Identity", "Linear", "Bilinear", "NonDynamicallyQuantizableLinear"]
 
 
 def _linear(input, weight, bias=None):
     # Stand-in until F.linear lands in nn/functional.py.
     out = input.matmul(weight.t())
     return out if bias is None else out + bias
+
+
+def _linear_fn():
+    return getattr(F, "linear", None) or _linear
 
 
 class Identity(Module):
@@ -52,11 +56,14 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input):
-        linear = getattr(F, "linear", None) or _linear
-        return linear(input, self.weight, self.bias)
+        return _linear_fn()(input, self.weight, self.bias)
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class NonDynamicallyQuantizableLinear(Linear):
+    """A Linear under another name (MultiheadAttention's ``out_proj``, as in PyTorch)."""
 
 
 class Bilinear(Module):

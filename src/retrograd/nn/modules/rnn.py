@@ -1,0 +1,395 @@
+"""Recurrent layers: RNN, LSTM, GRU (multi-layer, optionally bidirectional) and their cells.
+
+Parameter names, shapes and gate order are PyTorch's, so state dicts are interchangeable:
+``weight_ih_l{k}`` is ``(gates * hidden_size, layer_input_size)``, ``weight_hh_l{k}`` is
+``(gates * hidden_size, hidden_size)``, plus ``bias_ih_l{k}``, ``bias_hh_l{k}`` and the
+``_reverse`` twins of the backward direction. Gates, stacked in this order along dim 0:
+
+  LSTM (i, f, g, o):  i, f, o = sigmoid(W_i* x + b_i* + W_h* h + b_h*), g = tanh(...)
+                      c' = f * c + i * g,  h' = o * tanh(c')   (h' = W_hr h' with proj_size)
+  GRU (r, z, n):      r, z = sigmoid(W_i* x + b_i* + W_h* h + b_h*)
+                      n = tanh(W_in x + b_in + r * (W_hn h + b_hn)),  h' = (1 - z) * n + z * h
+  RNN:                h' = tanh(W_ih x + b_ih + W_hh h + b_hh)   (or relu)
+
+Every weight and bias starts at ``U(-k, k)`` with ``k = 1/sqrt(hidden_size)``.
+"""
+import math
+import numbers
+import warnings
+
+from ... import _creation
+from ...ops.shape import cat, stack
+from .. import functional as F
+from .. import init
+from ..parameter import Parameter
+from .linear import _linear_fn
+from .module import Module
+
+__all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
+
+_GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
+
+
+def _lstm_step(x_gates, h, c, w_hh, b_hh, w_hr, linear):
+    gates = x_gates + linear(h, w_hh, b_hh)
+    i, f, g, o = gates.chunk(4, -1)
+    c = f.sigmoid() * c + i.sigmoid() * g.tanh()
+    h = o.sigmoid() * c.tanh()
+    if w_hr is not None:
+        h = linear(h, w_hr, None)
+    return h, c
+
+
+def _gru_step(x_gates, h, w_hh, b_hh, linear):
+    xr, xz, xn = x_gates.chunk(3, -1)
+    hr, hz, hn = linear(h, w_hh, b_hh).chunk(3, -1)
+    r = (xr + hr).sigmoid()
+    z = (xz + hz).sigmoid()
+    n = (xn + r * hn).tanh()
+    return (1 - z) * n + z * h
+
+
+def _rnn_step(x_gates, h, w_hh, b_hh, relu, linear):
+    pre = x_gates + linear(h, w_hh, b_hh)
+    return F.relu(pre) if relu else pre.tanh()
+
+
+class RNNBase(Module):
+    """Shared machinery of RNN, LSTM and GRU (see the module docstring for the equations).
+
+    Input ``(L, N, H_in)`` (``(N, L, H_in)`` with ``batch_first``, or unbatched ``(L, H_in)``);
+    output ``(L, N, D * H_out)`` and the final states ``(D * num_layers, N, H)``.
+    """
+
+    def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+                 dropout=0.0, bidirectional=False, proj_size=0, device=None, dtype=None):
+        super().__init__()
+        self.mode = mode
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bias = bias
+        self.batch_first = batch_first
+        self.dropout = float(dropout)
+        self.bidirectional = bidirectional
+        self.proj_size = proj_size
+        num_directions = 2 if bidirectional else 1
+        if (not isinstance(dropout, numbers.Number) or not 0 <= dropout <= 1
+                or isinstance(dropout, bool)):
+            raise ValueError("dropout should be a number in range [0, 1] representing the probability "
+                             "of an element being zeroed")
+        if dropout > 0 and num_layers == 1:
+            warnings.warn(f"dropout option adds dropout after all but last recurrent layer, so non-zero "
+                          f"dropout expects num_layers greater than 1, but got dropout={dropout} and "
+                          f"num_layers={num_layers}")
+        if not isinstance(hidden_size, int):
+            raise TypeError(f"hidden_size should be of type int, got: {type(hidden_size).__name__}")
+        if hidden_size <= 0:
+            raise ValueError("hidden_size must be greater than zero")
+        if num_layers <= 0:
+            raise ValueError("num_layers must be greater than zero")
+        if proj_size < 0:
+            raise ValueError("proj_size should be a positive integer or zero to disable projections")
+        if proj_size >= hidden_size:
+            raise ValueError("proj_size has to be smaller than hidden_size")
+        if mode not in _GATES:
+            raise ValueError(f"Unrecognized RNN mode: {mode}")
+        if proj_size and mode != "LSTM":
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
+        gate_size = _GATES[mode] * hidden_size
+        real_hidden = proj_size if proj_size > 0 else hidden_size
+        self._flat_weights_names = []
+        self._all_weights = []
+        for layer in range(num_layers):
+            for direction in range(num_directions):
+                layer_input = input_size if layer == 0 else real_hidden * num_directions
+                shapes = [("weight_ih", (gate_size, layer_input)), ("weight_hh", (gate_size, real_hidden))]
+                if bias:
+                    shapes += [("bias_ih", (gate_size,)), ("bias_hh", (gate_size,))]
+                if proj_size > 0:
+                    shapes += [("weight_hr", (proj_size, hidden_size))]
+                suffix = "_reverse" if direction == 1 else ""
+                names = []
+                for base, shape in shapes:
+                    name = f"{base}_l{layer}{suffix}"
+                    setattr(self, name, Parameter(_creation.empty(shape, device=device, dtype=dtype)))
+                    names.append(name)
+                self._flat_weights_names.extend(names)
+                self._all_weights.append(names)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
+        for weight in self.parameters():
+            init.uniform_(weight, -stdv, stdv)
+
+    def flatten_parameters(self):
+        """A no-op (parameters are never fused into one buffer here)."""
+
+    @property
+    def _flat_weights(self):
+        return [getattr(self, name) for name in self._flat_weights_names]
+
+    @property
+    def all_weights(self):
+        return [[getattr(self, name) for name in names] for names in self._all_weights]
+
+    def extra_repr(self):
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.proj_size != 0:
+            s += f", proj_size={self.proj_size}"
+        if self.num_layers != 1:
+            s += f", num_layers={self.num_layers}"
+        if self.bias is not True:
+            s += f", bias={self.bias}"
+        if self.batch_first is not False:
+            s += f", batch_first={self.batch_first}"
+        if self.dropout != 0:
+            s += f", dropout={self.dropout}"
+        if self.bidirectional is not False:
+            s += f", bidirectional={self.bidirectional}"
+        return s
+
+    # ------------------------------------------------------------------ forward
+    def _weights(self, layer, direction):
+        suffix = "_reverse" if direction == 1 else ""
+        get = lambda base: getattr(self, f"{base}_l{layer}{suffix}", None)  # noqa: E731
+        return get("weight_ih"), get("weight_hh"), get("bias_ih"), get("bias_hh"), get("weight_hr")
+
+    def _check_hidden(self, hx, expected, what):
+        if tuple(hx.shape) != expected:
+            raise RuntimeError(f"Expected {what} size {expected}, got {list(hx.shape)}")
+
+    def _prepare(self, input, hx):
+        """Bring input to (L, N, H_in) and hx to (D * layers, N, H); returns (input, hx, batched)."""
+        name = type(self).__name__
+        if input.dim() not in (2, 3):
+            raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.dim()}D tensor instead")
+        batched = input.dim() == 3
+        if input.size(-1) != self.input_size:
+            raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected {self.input_size}, "
+                               f"got {input.size(-1)}")
+        if not batched:
+            input = input.unsqueeze(1)
+        elif self.batch_first:
+            input = input.transpose(0, 1)
+        states = hx if isinstance(hx, (tuple, list)) else (hx,) if hx is not None else None
+        if states is not None:
+            for s in states:
+                if batched and s.dim() != 3:
+                    raise RuntimeError(f"For batched 3-D input, hx and cx should also be 3-D but got "
+                                       f"{s.dim()}-D tensor")
+                if not batched and s.dim() != 2:
+                    raise RuntimeError(f"For unbatched 2-D input, hx and cx should also be 2-D but got "
+                                       f"{s.dim()}-D tensor")
+            if not batched:
+                states = tuple(s.unsqueeze(1) for s in states)
+        return input, states, batched
+
+    def _run(self, input, states):
+        """The layer/direction/time loops. ``states``: tuple of (D * layers, N, H) tensors or None.
+        Returns the output (L, N, D * H_out) and the final states, stacked like ``states``."""
+        L, N, _ = input.shape
+        D = 2 if self.bidirectional else 1
+        lstm = self.mode == "LSTM"
+        real_hidden = self.proj_size if self.proj_size > 0 else self.hidden_size
+        if states is None:
+            zeros = lambda size: _creation.zeros((self.num_layers * D, N, size), dtype=input.dtype,  # noqa: E731
+                                                 device=input.device)
+            states = (zeros(real_hidden), zeros(self.hidden_size)) if lstm else (zeros(real_hidden),)
+        if lstm:
+            self._check_hidden(states[0], (self.num_layers * D, N, real_hidden), "hidden[0]")
+            self._check_hidden(states[1], (self.num_layers * D, N, self.hidden_size), "hidden[1]")
+        else:
+            self._check_hidden(states[0], (self.num_layers * D, N, self.hidden_size), "hidden")
+        linear = _linear_fn()
+        layer_input = input
+        finals = [[] for _ in states]
+        for layer in range(self.num_layers):
+            outputs = []
+            for direction in range(D):
+                w_ih, w_hh, b_ih, b_hh, w_hr = self._weights(layer, direction)
+                idx = layer * D + direction
+                h = states[0][idx]
+                c = states[1][idx] if lstm else None
+                x_gates = linear(layer_input, w_ih, b_ih)         # all time steps at once
+                steps = range(L - 1, -1, -1) if direction == 1 else range(L)
+                hs = [None] * L
+                for t in steps:
+                    if lstm:
+                        h, c = _lstm_step(x_gates[t], h, c, w_hh, b_hh, w_hr, linear)
+                    elif self.mode == "GRU":
+                        h = _gru_step(x_gates[t], h, w_hh, b_hh, linear)
+                    else:
+                        h = _rnn_step(x_gates[t], h, w_hh, b_hh, self.mode == "RNN_RELU", linear)
+                    hs[t] = h
+                outputs.append(stack(hs, 0))
+                finals[0].append(h)
+                if lstm:
+                    finals[1].append(c)
+            layer_input = outputs[0] if D == 1 else cat(outputs, 2)
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                layer_input = F.dropout(layer_input, self.dropout, True)
+        return layer_input, tuple(stack(f, 0) for f in finals)
+
+    def forward(self, input, hx=None):
+        input, states, batched = self._prepare(input, hx)
+        output, finals = self._run(input, states)
+        if not batched:
+            output = output.squeeze(1)
+            finals = tuple(f.squeeze(1) for f in finals)
+        elif self.batch_first:
+            output = output.transpose(0, 1)
+        if self.mode == "LSTM":
+            return output, finals
+        return output, finals[0]
+
+
+class RNN(RNNBase):
+    """Elman RNN: ``h' = tanh(W_ih x + b_ih + W_hh h + b_hh)`` (``nonlinearity='relu'``: relu).
+
+    ``RNN(input_size, hidden_size, num_layers=1, nonlinearity='tanh', bias=True,
+    batch_first=False, dropout=0.0, bidirectional=False)``."""
+
+    def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
+                 batch_first=False, dropout=0.0, bidirectional=False, device=None, dtype=None):
+        if nonlinearity == "tanh":
+            mode = "RNN_TANH"
+        elif nonlinearity == "relu":
+            mode = "RNN_RELU"
+        else:
+            raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
+        self.nonlinearity = nonlinearity
+        super().__init__(mode, input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional, 0, device, dtype)
+        self.nonlinearity = nonlinearity
+
+    def extra_repr(self):
+        s = super().extra_repr()
+        if self.nonlinearity != "tanh":
+            s += f", nonlinearity={self.nonlinearity}"
+        return s
+
+
+class LSTM(RNNBase):
+    """Long short-term memory. ``forward(input, (h_0, c_0))`` returns ``output, (h_n, c_n)``.
+
+    ``LSTM(input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
+    bidirectional=False, proj_size=0)``."""
+
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
+                 bidirectional=False, proj_size=0, device=None, dtype=None):
+        super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional, proj_size, device, dtype)
+
+
+class GRU(RNNBase):
+    """Gated recurrent unit. ``forward(input, h_0)`` returns ``output, h_n``.
+
+    ``GRU(input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
+    bidirectional=False)``."""
+
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
+                 bidirectional=False, device=None, dtype=None):
+        super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional, 0, device, dtype)
+
+
+class RNNCellBase(Module):
+    """One time step; parameters ``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh``."""
+
+    def __init__(self, input_size, hidden_size, bias, num_chunks, device=None, dtype=None):
+        super().__init__()
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.bias = bias
+        self.weight_ih = Parameter(_creation.empty((num_chunks * hidden_size, input_size), device=device,
+                                                   dtype=dtype))
+        self.weight_hh = Parameter(_creation.empty((num_chunks * hidden_size, hidden_size), device=device,
+                                                   dtype=dtype))
+        if bias:
+            self.bias_ih = Parameter(_creation.empty(num_chunks * hidden_size, device=device, dtype=dtype))
+            self.bias_hh = Parameter(_creation.empty(num_chunks * hidden_size, device=device, dtype=dtype))
+        else:
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
+        for weight in self.parameters():
+            init.uniform_(weight, -stdv, stdv)
+
+    def extra_repr(self):
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.bias is not True:
+            s += f", bias={self.bias}"
+        if getattr(self, "nonlinearity", "tanh") != "tanh":
+            s += f", nonlinearity={self.nonlinearity}"
+        return s
+
+    def _prepare(self, input, hx, n_states):
+        name = type(self).__name__
+        if input.dim() not in (1, 2):
+            raise ValueError(f"{name}: Expected input to be 1D or 2D, got {input.dim()}D instead")
+        if input.size(-1) != self.input_size:
+            raise RuntimeError(f"input has inconsistent input_size: got {input.size(-1)} expected "
+                               f"{self.input_size}")
+        batched = input.dim() == 2
+        if not batched:
+            input = input.unsqueeze(0)
+        n = input.shape[0]
+        if hx is None:
+            zeros = _creation.zeros((n, self.hidden_size), dtype=input.dtype, device=input.device)
+            states = (zeros,) * n_states
+        else:
+            states = tuple(hx) if isinstance(hx, (tuple, list)) else (hx,)
+            if not batched:
+                states = tuple(s.unsqueeze(0) for s in states)
+            for s in states:
+                if tuple(s.shape) != (n, self.hidden_size):
+                    raise RuntimeError(f"{name}: Expected hidden size {(n, self.hidden_size)}, got "
+                                       f"{list(s.shape)}")
+        return input, states, batched
+
+
+class RNNCell(RNNCellBase):
+    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None, dtype=None):
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"Unknown nonlinearity: {nonlinearity}")
+        super().__init__(input_size, hidden_size, bias, num_chunks=1, device=device, dtype=dtype)
+        self.nonlinearity = nonlinearity
+
+    def forward(self, input, hx=None):
+        input, (h,), batched = self._prepare(input, hx, 1)
+        linear = _linear_fn()
+        h = _rnn_step(linear(input, self.weight_ih, self.bias_ih), h, self.weight_hh, self.bias_hh,
+                      self.nonlinearity == "relu", linear)
+        return h if batched else h.squeeze(0)
+
+
+class LSTMCell(RNNCellBase):
+    """One LSTM step: ``forward(input, (h, c))`` returns ``(h', c')``."""
+
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+        super().__init__(input_size, hidden_size, bias, num_chunks=4, device=device, dtype=dtype)
+
+    def forward(self, input, hx=None):
+        input, (h, c), batched = self._prepare(input, hx, 2)
+        linear = _linear_fn()
+        h, c = _lstm_step(linear(input, self.weight_ih, self.bias_ih), h, c, self.weight_hh, self.bias_hh,
+                          None, linear)
+        return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
+
+
+class GRUCell(RNNCellBase):
+    """One GRU step: ``forward(input, h)`` returns ``h'``."""
+
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+        super().__init__(input_size, hidden_size, bias, num_chunks=3, device=device, dtype=dtype)
+
+    def forward(self, input, hx=None):
+        input, (h,), batched = self._prepare(input, hx, 1)
+        linear = _linear_fn()
+        h = _gru_step(linear(input, self.weight_ih, self.bias_ih), h, self.weight_hh, self.bias_hh, linear)
+        return h if batched else h.squeeze(0)
