@@ -168,3 +168,51 @@ def test_engine_sparse_plus_dense_use_gives_dense():
     assert not w.grad.is_sparse
     want[3] += 1
     np.testing.assert_array_equal(w.grad.numpy(), want)
+
+
+def test_embedding_grad_helper():
+    from retrograd.sparse import embedding_grad
+    idx = rg.tensor([[1, 3], [1, 0]])
+    g = rg.tensor(np.arange(8.0).reshape(2, 2, 2))
+    s = embedding_grad(g, idx, 5)
+    assert s.is_sparse and s.shape == (5, 2) and s._nnz() == 4
+    want = np.zeros((5, 2))
+    np.add.at(want, [1, 3, 1, 0], np.arange(8.0).reshape(4, 2))
+    np.testing.assert_array_equal(s.to_dense().numpy(), want)
+    p = embedding_grad(g, idx, 5, padding_idx=1)
+    assert p._nnz() == 2
+    want[1] = 0
+    np.testing.assert_array_equal(p.to_dense().numpy(), want)
+    b = rg.ones(2).expand(4, 2)  # a broadcast upstream gradient: values must not alias it
+    e = embedding_grad(b, rg.tensor([0, 1, 2, 3]), 4)
+    e.mul_(3.0)
+    assert b.tolist() == [[1.0, 1.0]] * 4 and e.to_dense().numpy().tolist() == [[3.0, 3.0]] * 4
+
+
+@pytest.mark.filterwarnings("ignore:Anomaly Detection")
+def test_sparse_gradients_under_anomaly_detection():
+    w = rg.tensor(np.ones((4, 3)), requires_grad=True)
+    with rg.autograd.detect_anomaly():
+        _take(w, [0, 2]).sum().backward()
+    assert w.grad.is_sparse
+    v = rg.tensor(np.ones((4, 3)), requires_grad=True)
+    with pytest.raises(RuntimeError, match="nan"):
+        with rg.autograd.detect_anomaly():
+            (_take(v, [1]) * float("nan")).sum().backward()
+
+
+def test_dense_in_place_add_of_sparse():
+    s = _sp(ROWS, VALS, (5, 2))
+    w = rg.zeros(5, 2, dtype=rg.float64, requires_grad=True)
+    with rg.no_grad():
+        w.add_(s, alpha=-0.5)
+        w -= s * 0.5
+        v = w._version
+        w.sub_(s)
+    assert w._version == v + 1
+    np.testing.assert_array_equal(w.detach().numpy(), -2 * s.to_dense().numpy())
+    a = rg.zeros(5, 2, dtype=rg.float64, requires_grad=True)
+    b = a * 1
+    b.add_(s)  # recorded: through the dense equivalent
+    b.sum().backward()
+    assert a.grad.tolist() == [[1.0, 1.0]] * 5

@@ -466,3 +466,23 @@ def combine(a, x, b, y):
     """``a * x + b * y`` for sparse ``x`` and ``y`` of one shape, coalesced."""
     s = x.mul(a) if a != 1 else x
     return s.add(y, alpha=b).coalesce()
+
+
+def embedding_grad(grad, indices, num_weights, padding_idx=None):
+    """The sparse gradient of an embedding table ``(num_weights, D)`` looked up at ``indices``:
+    one entry per lookup, ``rows = indices.flatten()`` and ``values = grad.reshape(-1, D)``
+    (owned copies), entries at ``padding_idx`` left out. ``grad`` is the lookup's output
+    gradient (a Tensor); ``indices`` an integer Tensor or array. Duplicate rows stay separate
+    (uncoalesced), as in PyTorch."""
+    g = grad._data
+    xp = array_module(g)
+    idx = indices._data if isinstance(indices, Tensor) else indices
+    rows = xp.asarray(idx).reshape(-1).astype(np.int64)
+    width = g.shape[-1] if g.ndim else 1
+    vals = g.reshape(-1, width)
+    if padding_idx is not None:
+        keep = rows != padding_idx
+        rows, vals = rows[keep], vals[keep]  # boolean indexing copies
+    else:
+        vals = vals.copy()  # never a view: the upstream gradient may be a broadcast
+    return SparseTensor._from_parts(rows[None], vals, (num_weights, width))

@@ -110,7 +110,7 @@ def check_grads(node, outs):
     for i, g in enumerate(outs):
         if g is None:
             continue
-        xp_data = g._data
+        xp_data = g._data.values if g.is_sparse else g._data
         if xp_data.dtype.kind == "f" and bool((xp_data != xp_data).any()):
             err = RuntimeError(
                 f"Function '{node.name()}' returned nan values in its {i}th output. The forward "

@@ -158,7 +158,20 @@ def _ufunc_inplace(t, ufunc, other, op):
     return t
 
 
+def _add_sparse_(self, other, alpha):
+    """``self += alpha * other`` for a sparse ``other``: only its rows are written."""
+    if _recording(self, (other,)) or self._data.dtype.kind != "f":
+        dense = other.to_dense()
+        return apply_inplace(self, "add", ew.add, dense if alpha == 1 else dense * alpha)
+    from ..sparse import add_into
+    add_into(self._data, other, None if alpha == 1 else alpha)
+    _bump(self)
+    return self
+
+
 def add_(self, other, *, alpha=1):
+    if getattr(other, "is_sparse", False):
+        return _add_sparse_(self, other, alpha)
     if alpha != 1:
         other = other * alpha
     if not _recording(self, (other,)) and self._data.dtype.kind == "f":
@@ -167,6 +180,8 @@ def add_(self, other, *, alpha=1):
 
 
 def sub_(self, other, *, alpha=1):
+    if getattr(other, "is_sparse", False):
+        return _add_sparse_(self, other, -alpha)
     if alpha != 1:
         other = other * alpha
     if not _recording(self, (other,)) and self._data.dtype.kind == "f":
