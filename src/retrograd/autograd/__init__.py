@@ -6,7 +6,7 @@ from . import graph, engine
 from .engine import _user_frame_site
 from .gradcheck import gradcheck, gradgradcheck
 from .function import Function, FunctionCtx, once_differentiable, InplaceFunction
-from . import function
+from . import function, functional
 
 __all__ = ["Function", "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
            "is_grad_enabled", "detect_anomaly", "set_detect_anomaly", "gradcheck", "gradgradcheck"]
