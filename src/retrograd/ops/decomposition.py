@@ -108,7 +108,8 @@ def _det_singular_vjp(g, x):
         others.append(s[..., keep].prod(-1) if keep else s[..., :0].sum(-1) + 1)
     from .shape import stack
     p = stack(others, -1)
-    sign = Tensor._make(np.sign(np.linalg.det(U._data) * np.linalg.det(Vh._data)), None, False)
+    xp = array_module(x._data)
+    sign = Tensor._make(xp.sign(xp.linalg.det(U._data) * xp.linalg.det(Vh._data)), None, False)
     return _col(_col(g * sign)) * (U * _mat(p)) @ Vh
 
 

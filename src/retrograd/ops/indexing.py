@@ -20,6 +20,7 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor, _wrap_dim
+from ..backend import array_module
 from ._registry import Op, apply
 
 _Key = namedtuple("_Key", ["pre", "adv", "basic"])
@@ -92,22 +93,30 @@ def _prepare(index):
     return _Key(tuple(pre), tuple(adv), False)
 
 
-def _take_key(a, key):
+def _adv_on(xp, key):
+    """The advanced index arrays of ``key`` on xp's device (lists arrive as NumPy arrays)."""
+    if xp is np or key.basic:
+        return key.adv
+    return tuple(xp.asarray(i) if isinstance(i, np.ndarray) else i for i in key.adv)
+
+
+def _take_key(xp, a, key):
     """``a[key]`` on a raw array (a view when the key is basic)."""
     if key.pre is not None:
         a = a[key.pre]
-    return a[key.adv]
+    return a[_adv_on(xp, key)]
 
 
 def _put_key(xp, out, key, v, accumulate):
     """Write (or add, accumulating at repeated indices) ``v`` at ``key`` into ``out``."""
     view = out[key.pre] if key.pre is not None else out
+    adv = _adv_on(xp, key)
     if accumulate and not key.basic:
-        xp.add.at(view, key.adv, v)
+        xp.add.at(view, adv, v)
     elif accumulate:
-        view[key.adv] += v
+        view[adv] += v
     else:
-        view[key.adv] = v
+        view[adv] = v
 
 
 # --------------------------------------------------------------------------- getitem
@@ -115,9 +124,9 @@ def _getitem_vjp(g, key, shape):
     return index_put_zeros(g, key, shape)
 
 
-GETITEM_VIEW = Op("getitem", lambda xp, x, key, shape: _take_key(x, key), _getitem_vjp,
+GETITEM_VIEW = Op("getitem", lambda xp, x, key, shape: _take_key(xp, x, key), _getitem_vjp,
                   node_name="SliceBackward0", is_view=True)
-GETITEM = Op("index", lambda xp, x, key, shape: _take_key(x, key), _getitem_vjp,
+GETITEM = Op("index", lambda xp, x, key, shape: _take_key(xp, x, key), _getitem_vjp,
              node_name="IndexBackward0")
 
 
@@ -550,7 +559,8 @@ def take_along_dim(input, indices, dim=None):
                            f"shape {list(idx.shape)} do not broadcast apart from dimension {d}") from None
     xs = batch[:d] + (size,) + batch[d + 1:]
     is_ = batch[:d] + (idx.shape[d],) + batch[d + 1:]
-    wrapped = Tensor._make(np.broadcast_to(idx % size if size else idx, is_).copy(), None, False)
+    xp = array_module(idx)
+    wrapped = Tensor._make(xp.broadcast_to(idx % size if size else idx, is_).copy(), None, False)
     return gather(input.expand(xs), d, wrapped)
 
 
@@ -575,7 +585,7 @@ def masked_select(input, mask):
     """The elements of ``input`` where ``mask`` is True, as a 1-D tensor (both broadcast)."""
     _check_mask(mask, "masked_select")
     shape = np.broadcast_shapes(input._data.shape, mask._data.shape)
-    m = np.broadcast_to(mask._data, shape)
+    m = array_module(mask._data).broadcast_to(mask._data, shape)
     return getitem(input.expand(shape) if input._data.shape != shape else input, (m,))
 
 
@@ -583,7 +593,7 @@ def masked_scatter(input, mask, source):
     """``input`` with the positions where ``mask`` is True filled, in order, from ``source``."""
     _check_mask(mask, "masked_scatter_")
     shape = np.broadcast_shapes(input._data.shape, mask._data.shape)
-    m = np.broadcast_to(mask._data, shape)
+    m = array_module(mask._data).broadcast_to(mask._data, shape)
     n = int(m.sum())
     if source._data.size < n:
         raise RuntimeError(f"masked_scatter: expected source to have at least {n} elements (the number "
@@ -711,11 +721,12 @@ def trace(input):
 
 # --------------------------------------------------------------------------- non-differentiable
 def nonzero(input, *, as_tuple=False):
-    idx = np.nonzero(np.asarray(input._data) if input._data.ndim else np.asarray(input._data).reshape(1))
+    a = input._data
+    xp = array_module(a)
+    idx = xp.nonzero(a if a.ndim else a.reshape(1))
     if as_tuple:
         return tuple(Tensor._make(i.astype(np.int64), None, False) for i in idx)
-    return Tensor._make(np.stack(idx, axis=1).astype(np.int64) if idx else np.zeros((0, 0), np.int64),
-                        None, False)
+    return Tensor._make(xp.stack(idx, axis=1).astype(np.int64), None, False)
 
 
 def argwhere(input):
@@ -738,7 +749,6 @@ def one_hot(tensor, num_classes=-1):
         if int(a.max()) >= num_classes:
             raise RuntimeError(f"Class values must be smaller than num_classes (got {int(a.max())} "
                                f"with num_classes={num_classes}).")
-    from ..backend import array_module
     xp = array_module(a)
     out = (a[..., None] == xp.arange(num_classes)).astype(np.int64)
     return Tensor._make(out, None, False)

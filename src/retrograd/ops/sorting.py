@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor, _wrap_dim
-from ..backend import array_module
+from ..backend import array_module, to_device_array, to_numpy
 from ._registry import Op, apply
 from .indexing import gather
 from .reduction import return_types
@@ -21,6 +21,11 @@ from .reduction import return_types
 
 def _long(a):
     return Tensor._make(a.astype(np.int64, copy=False), None, False)
+
+
+def _zero_index(input):
+    """The index 0 of a 0-d input's only element, on input's device."""
+    return _long(array_module(input._data).zeros((), np.int64))
 
 
 def _argsort(xp, a, axis, descending):
@@ -41,7 +46,7 @@ def sort(input, dim=-1, descending=False, stable=False, *, out=None):
     """(values, indices) sorted along ``dim`` (always stable)."""
     d = _dim(input, dim, "sort")
     if input._data.ndim == 0:
-        return return_types.sort(input.clone(), _long(np.zeros((), np.int64)))
+        return return_types.sort(input.clone(), _zero_index(input))
     a = input._data
     idx = _long(_argsort(array_module(a), a, d, descending))
     return return_types.sort(gather(input, d, idx), idx)
@@ -52,7 +57,7 @@ def argsort(input, dim=-1, descending=False, stable=False):
     d = _dim(input, dim, "argsort")
     a = input._data
     if a.ndim == 0:
-        return _long(np.zeros((), np.int64))
+        return _zero_index(input)
     return _long(_argsort(array_module(a), a, d, descending))
 
 
@@ -68,7 +73,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
         raise RuntimeError(f"topk(): selected index k ({k}) out of range for dimension {d} of size {n} "
                            f"(input shape {list(input._data.shape)})")
     if input._data.ndim == 0:
-        return return_types.topk(input.clone(), _long(np.zeros((), np.int64)))
+        return return_types.topk(input.clone(), _zero_index(input))
     a = input._data
     idx = _argsort(array_module(a), a, d, largest)
     idx = _long(idx[(slice(None),) * d + (slice(0, k),)])
@@ -102,7 +107,8 @@ def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
                            f"size {n} (input shape {list(input._data.shape)})")
     shape = list(input._data.shape)
     shape[d] = 1
-    return _select_at(input, d, np.full(shape, k - 1, np.int64), keepdim, "kthvalue")
+    pos = array_module(input._data).full(shape, k - 1, np.int64)
+    return _select_at(input, d, pos, keepdim, "kthvalue")
 
 
 def _median(input, dim, keepdim, ignore_nan):
@@ -115,7 +121,7 @@ def _median(input, dim, keepdim, ignore_nan):
         return _median(flat, 0, False, ignore_nan).values
     d = _dim(input, dim, kind)
     if input._data.ndim == 0:
-        return getattr(return_types, kind)(input.clone(), _long(np.zeros((), np.int64)))
+        return getattr(return_types, kind)(input.clone(), _zero_index(input))
     a = input._data
     n = a.shape[d]
     if n == 0:
@@ -204,7 +210,7 @@ def _cum_extreme(input, dim, is_max):
     name = "cummax" if is_max else "cummin"
     d = _dim(input, dim, name)
     if input._data.ndim == 0:
-        return getattr(return_types, name)(input.clone(), _long(np.zeros((), np.int64)))
+        return getattr(return_types, name)(input.clone(), _zero_index(input))
     a = input._data
     xp = array_module(a)
     acc = (xp.maximum if is_max else xp.minimum).accumulate(a, axis=d)
@@ -259,7 +265,19 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
 
 # --------------------------------------------------------------------------- not differentiable
 def _as_array(v):
-    return v._data if isinstance(v, Tensor) else np.asarray(v)
+    """A NumPy array (search and unique run on the host)."""
+    return to_numpy(v._data) if isinstance(v, Tensor) else np.asarray(v)
+
+
+def _device_of(*values):
+    for v in values:
+        if isinstance(v, Tensor):
+            return v.device
+    return None
+
+
+def _to_device(a, dev):
+    return a if dev is None else to_device_array(a, dev)
 
 
 def _side(right, side, op):
@@ -293,7 +311,8 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
         res = np.empty(vals.shape, np.int64)
         for lead in np.ndindex(*seq.shape[:-1]):
             res[lead] = np.searchsorted(seq[lead], vals[lead], side=side)
-    return Tensor._make(np.asarray(res, dtype=np.int32 if out_int32 else np.int64), None, False)
+    res = np.asarray(res, dtype=np.int32 if out_int32 else np.int64)
+    return Tensor._make(_to_device(res, _device_of(input, sorted_sequence)), None, False)
 
 
 def bucketize(input, boundaries, *, out_int32=False, right=False, out=None):
@@ -302,13 +321,13 @@ def bucketize(input, boundaries, *, out_int32=False, right=False, out=None):
     b = _as_array(boundaries)
     if b.ndim != 1:
         raise RuntimeError(f"bucketize(): boundaries tensor must be 1 dimension, but got dim({b.ndim})")
-    return searchsorted(b, input, out_int32=out_int32, right=right)
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right)
 
 
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
     """The distinct values (sorted), optionally with the inverse map and the counts; with
     ``dim``, the distinct slices along it."""
-    a = np.asarray(input._data)
+    a = to_numpy(input._data)
     axis = None if dim is None else _dim(input, dim, "unique")
     vals, inverse, counts = np.unique(a, return_inverse=True, return_counts=True, axis=axis)
     inverse = inverse.reshape(a.shape if axis is None else (-1,))
@@ -316,7 +335,6 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
 
 
 def _unique_result(input, vals, inverse, counts, return_inverse, return_counts):
-    from ..backend import to_device_array
     out = Tensor._make(to_device_array(vals, input.device), None, False)
     if not return_inverse and not return_counts:
         return out
@@ -330,7 +348,7 @@ def _unique_result(input, vals, inverse, counts, return_inverse, return_counts):
 
 def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
     """Collapse runs of equal consecutive elements (or slices along ``dim``) to one."""
-    a = np.asarray(input._data)
+    a = to_numpy(input._data)
     axis = 0 if dim is None else _dim(input, dim, "unique_consecutive")
     moved = np.moveaxis(a.reshape(-1) if dim is None else a, axis, 0)
     n = moved.shape[0]
