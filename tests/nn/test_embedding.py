@@ -109,7 +109,7 @@ def np_bags(weight, idx, offsets, mode, psw=None, include_last=False, padding_id
 
 @pytest.mark.parametrize("mode", ["sum", "mean", "max"])
 def test_embedding_bag_modes(mode):
-    needs("embedding_bag")
+    needs("embedding")
     bag = nn.EmbeddingBag(10, 3, mode=mode).double()
     w = bag.weight.detach().numpy()
     idx = np.array([1, 2, 4, 5, 4, 3, 2, 9])
@@ -122,7 +122,7 @@ def test_embedding_bag_modes(mode):
 
 
 def test_embedding_bag_weights_last_offset_padding_and_grad():
-    needs("embedding_bag")
+    needs("embedding")
     bag = nn.EmbeddingBag(10, 3, mode="sum", include_last_offset=True, padding_idx=2).double()
     assert not bag.weight.detach().numpy()[2].any()
     w = bag.weight.detach().numpy()
@@ -140,7 +140,7 @@ def test_embedding_bag_weights_last_offset_padding_and_grad():
 
 
 def test_embedding_bag_sparse_and_from_pretrained():
-    needs("embedding_bag")
+    needs("embedding")
     bag = nn.EmbeddingBag(100, 2, mode="mean", sparse=True)
     bag(rg.tensor([[1, 5], [5, 7]])).sum().backward()
     assert bag.weight.grad.is_sparse

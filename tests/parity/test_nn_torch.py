@@ -91,7 +91,7 @@ CASES = [
     ("GroupNorm", (2, 4), {}, lambda: [randn(2, 4, 3)], ["group_norm"]),
     ("Embedding", (10, 3), dict(padding_idx=1), lambda: [np.array([[1, 2, 2], [9, 0, 1]])], ["embedding"]),
     ("EmbeddingBag", (10, 3), dict(mode="max"), lambda: [np.array([1, 2, 2, 9, 0, 1]), np.array([0, 2])],
-     ["embedding_bag"]),
+     ["embedding"]),
     ("LSTM", (3, 4), dict(num_layers=2, bidirectional=True, batch_first=True), lambda: [randn(2, 5, 3)], []),
     ("LSTM", (3, 5), dict(proj_size=2), lambda: [randn(4, 2, 3)], []),
     ("GRU", (3, 4), dict(num_layers=2), lambda: [randn(5, 2, 3)], []),
