@@ -216,3 +216,9 @@ def test_dense_in_place_add_of_sparse():
     b.add_(s)  # recorded: through the dense equivalent
     b.sum().backward()
     assert a.grad.tolist() == [[1.0, 1.0]] * 5
+
+
+def test_embedding_grad_scale_by_freq():
+    from retrograd.sparse import embedding_grad
+    s = embedding_grad(rg.ones(4, 2), rg.tensor([2, 0, 2, 2]), 3, padding_idx=-1, scale_grad_by_freq=True)
+    np.testing.assert_allclose(s.to_dense().numpy(), [[1, 1], [0, 0], [1, 1]])

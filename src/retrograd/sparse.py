@@ -468,21 +468,23 @@ def combine(a, x, b, y):
     return s.add(y, alpha=b).coalesce()
 
 
-def embedding_grad(grad, indices, num_weights, padding_idx=None):
+def embedding_grad(grad, indices, num_weights, padding_idx=None, scale_grad_by_freq=False):
     """The sparse gradient of an embedding table ``(num_weights, D)`` looked up at ``indices``:
     one entry per lookup, ``rows = indices.flatten()`` and ``values = grad.reshape(-1, D)``
-    (owned copies), entries at ``padding_idx`` left out. ``grad`` is the lookup's output
-    gradient (a Tensor); ``indices`` an integer Tensor or array. Duplicate rows stay separate
-    (uncoalesced), as in PyTorch."""
+    (owned copies). Lookups of ``padding_idx`` (None or negative: none) are left out; with
+    ``scale_grad_by_freq`` each value is divided by how often its index occurs. ``grad`` is the
+    lookup's output gradient (a Tensor), ``indices`` an integer Tensor or array. Duplicate rows
+    stay separate entries (uncoalesced), as in PyTorch."""
     g = grad._data
     xp = array_module(g)
     idx = indices._data if isinstance(indices, Tensor) else indices
     rows = xp.asarray(idx).reshape(-1).astype(np.int64)
     width = g.shape[-1] if g.ndim else 1
-    vals = g.reshape(-1, width)
-    if padding_idx is not None:
+    vals = g.reshape(-1, width).copy()  # never a view: the upstream gradient may be a broadcast
+    if scale_grad_by_freq and rows.shape[0]:
+        _, inv, counts = xp.unique(rows, return_inverse=True, return_counts=True)
+        vals /= counts[inv.ravel()].astype(vals.dtype)[:, None]
+    if padding_idx is not None and padding_idx >= 0:
         keep = rows != padding_idx
-        rows, vals = rows[keep], vals[keep]  # boolean indexing copies
-    else:
-        vals = vals.copy()  # never a view: the upstream gradient may be a broadcast
+        rows, vals = rows[keep], vals[keep]
     return SparseTensor._from_parts(rows[None], vals, (num_weights, width))
