@@ -384,7 +384,7 @@ def _cast(param, value, key=None):
     device."""
     if isinstance(value, Tensor):
         if key == "step":
-            return value.clone() if not value.is_sparse else value
+            return value.clone()
         t = value
         if param.is_floating_point() and value.is_floating_point():
             t = t.to(dtype=param.dtype)

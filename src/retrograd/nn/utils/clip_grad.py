@@ -9,6 +9,7 @@ import math
 import numpy as np
 
 from ..._tensor import Tensor
+from ...backend import array_module
 from ...sparse import SparseTensor, coalesced_rows
 
 __all__ = ["clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "get_total_norm",
@@ -69,7 +70,7 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
                            f"non-finite, so it cannot be clipped. To disable this error and scale "
                            f"the gradients by the non-finite norm anyway, set "
                            f"`error_if_nonfinite=False`")
-    return Tensor._make(np.array(total, dtype=dtype), None, False)
+    return Tensor._make(array_module(tensors[0]._data).asarray(total, dtype=dtype), None, False)
 
 
 def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):

@@ -1,0 +1,83 @@
+"""Optimizers, sparse gradients, clipping and checkpoints on device='cuda' (CuPy) match CPU.
+
+Runs only where CuPy and an NVIDIA GPU are available; skipped elsewhere with that reason."""
+import numpy as np
+import pytest
+
+import retrograd as rg
+from retrograd import optim
+
+cp = pytest.importorskip("cupy", reason="CuPy is not installed")
+try:
+    _HAVE_GPU = cp.cuda.runtime.getDeviceCount() > 0
+except Exception:  # no driver
+    _HAVE_GPU = False
+pytestmark = pytest.mark.skipif(not _HAVE_GPU, reason="no CUDA device")
+
+N, D = 8, 3
+
+
+def _run(device, cls, kw, sparse=False, steps=4):
+    rng = np.random.default_rng(0)
+    p = rg.tensor(rng.standard_normal((N, D)), device=device, requires_grad=True)
+    opt = cls([p], **kw)
+    for _ in range(steps):
+        if sparse:
+            rows = rng.integers(0, N, 5)
+            p.grad = rg.sparse_coo_tensor(rg.tensor(rows[None]), rg.tensor(rng.standard_normal((5, D))),
+                                          (N, D), device=device)
+        else:
+            p.grad = rg.tensor(rng.standard_normal((N, D)), device=device)
+        opt.step()
+    assert p.device.type == device and all(
+        not isinstance(v, rg.Tensor) or v.device.type == device
+        for k, v in opt.state[p].items() if k != "step")
+    return p.detach().cpu().numpy()
+
+
+@pytest.mark.parametrize("cls,kw", [
+    (optim.SGD, dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.1)),
+    (optim.Adam, dict(lr=0.1, amsgrad=True, weight_decay=0.1)),
+    (optim.AdamW, dict(lr=0.1, maximize=True)),
+    (optim.RMSprop, dict(lr=0.01, momentum=0.9, centered=True)),
+    (optim.Adagrad, dict(lr=0.1, lr_decay=0.1)),
+    (optim.Adadelta, dict()),
+])
+def test_dense_steps_match_cpu(cls, kw):
+    np.testing.assert_allclose(_run("cuda", cls, kw), _run("cpu", cls, kw), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("cls,kw", [
+    (optim.SGD, dict(lr=0.1)), (optim.SGD, dict(lr=0.1, momentum=0.9)),
+    (optim.Adagrad, dict(lr=0.1)), (optim.SparseAdam, dict(lr=0.1)), (optim.AdamW, dict(lr=0.1)),
+])
+def test_sparse_steps_match_cpu(cls, kw):
+    np.testing.assert_allclose(_run("cuda", cls, kw, sparse=True), _run("cpu", cls, kw, sparse=True),
+                               rtol=1e-10, atol=1e-12)
+
+
+def test_sparse_tensor_ops_on_cuda():
+    s = rg.sparse_coo_tensor([[3, 0, 3]], [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], (4, 2), device="cuda")
+    assert s.device.type == "cuda"
+    c = s.coalesce()
+    assert c.indices().cpu().tolist() == [[0, 3]] and c.values().cpu().tolist() == [[3, 4], [6, 8]]
+    d = rg.ones(4, 2, device="cuda") + s
+    assert d.cpu().tolist() == [[4, 5], [1, 1], [1, 1], [7, 9]]
+
+
+def test_clip_grad_norm_on_cuda():
+    from retrograd.nn.utils import clip_grad_norm_
+    p = rg.zeros(3, device="cuda", requires_grad=True)
+    p.grad = rg.tensor([3.0, 4.0, 0.0], device="cuda")
+    total = clip_grad_norm_(p, 1.0)
+    assert total.device.type == "cuda" and abs(total.item() - 5.0) < 1e-5
+    np.testing.assert_allclose(p.grad.cpu().numpy(), [0.6, 0.8, 0.0], rtol=1e-5)
+
+
+def test_checkpoint_of_cuda_tensors(tmp_path):
+    w = rg.randn(3, 2, device="cuda")
+    rg.save({"w": w.t()}, tmp_path / "c")
+    out = rg.load(tmp_path / "c")
+    assert out["w"].device.type == "cpu"
+    np.testing.assert_array_equal(out["w"].numpy(), w.t().cpu().numpy())
+    assert rg.load(tmp_path / "c", map_location="cuda")["w"].device.type == "cuda"
