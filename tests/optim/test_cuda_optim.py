@@ -19,7 +19,7 @@ N, D = 8, 3
 
 def _run(device, cls, kw, sparse=False, steps=4):
     rng = np.random.default_rng(0)
-    p = rg.tensor(rng.standard_normal((N, D)), device=device, requires_grad=True)
+    p = rg.tensor(rng.standard_normal((N, D))).to(device).requires_grad_()
     opt = cls([p], **kw)
     for _ in range(steps):
         if sparse:
@@ -27,7 +27,7 @@ def _run(device, cls, kw, sparse=False, steps=4):
             p.grad = rg.sparse_coo_tensor(rg.tensor(rows[None]), rg.tensor(rng.standard_normal((5, D))),
                                           (N, D), device=device)
         else:
-            p.grad = rg.tensor(rng.standard_normal((N, D)), device=device)
+            p.grad = rg.tensor(rng.standard_normal((N, D))).to(device)
         opt.step()
     assert p.device.type == device and all(
         not isinstance(v, rg.Tensor) or v.device.type == device
