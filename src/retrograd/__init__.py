@@ -51,6 +51,15 @@ from .ops.conv import conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d
 from .ops.pool import (max_pool1d, max_pool2d, max_pool3d, max_pool1d_with_indices, avg_pool1d,
                        adaptive_avg_pool1d)
 from .ops.resample import constant_pad_nd
+from .ops.special import erf, erfc, erf_, erfc_
+from .ops.activation import relu_, selu_, celu_, threshold_, rrelu_, prelu, hardshrink
+from .ops.layers import bilinear, cosine_similarity, pairwise_distance, pdist
+from .ops.normalization import rms_norm
+from .ops.nn_toplevel import (softmax, log_softmax, dropout, dropout_, alpha_dropout, feature_dropout,
+                              feature_alpha_dropout, embedding, layer_norm, group_norm, batch_norm, instance_norm,
+                              kl_div, binary_cross_entropy_with_logits, cosine_embedding_loss, margin_ranking_loss,
+                              triplet_margin_loss, hinge_embedding_loss, poisson_nll_loss, selu, celu, threshold,
+                              rrelu)
 from . import autograd
 from . import optim
 from .sparse import sparse_coo_tensor

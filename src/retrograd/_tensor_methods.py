@@ -7,6 +7,7 @@ from ._tensor import Tensor
 from ._dtype import dtype as _dtype_cls, to_dtype
 from .ops import elementwise as ew, reduction as red, shape as sh, indexing as ix, linalg as la
 from .ops import inplace as ip, sorting as so, decomposition as dc
+from .ops import activation as act, special as sp
 
 
 def _reflect(fn):
@@ -186,6 +187,9 @@ METHODS = {
     "kron": la.kron, "vdot": la.vdot, "det": dc.det, "logdet": dc.logdet, "slogdet": dc.slogdet_legacy,
     "inverse": dc.inv, "cholesky": dc.cholesky_legacy, "matrix_power": dc.matrix_power,
     "pinverse": dc.pinverse, "svd": dc.svd_legacy, "qr": dc.qr_legacy,
+    # neural-network ops and special functions
+    "softmax": act.tensor_softmax, "log_softmax": act.tensor_log_softmax, "prelu": act.prelu,
+    "hardshrink": act.hardshrink, "erf": sp.erf, "erfc": sp.erfc, "erf_": sp.erf_, "erfc_": sp.erfc_,
     # in place
     "add_": ip.add_, "sub_": ip.sub_, "mul_": ip.mul_, "div_": ip.div_, "pow_": ip.pow_,
     "floor_divide_": ip.floor_divide_, "remainder_": ip.remainder_, "addcmul_": ip.addcmul_,

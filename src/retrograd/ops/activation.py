@@ -1,0 +1,567 @@
+"""Activation functions (torch.nn.functional): relu6, leaky_relu, elu, selu, celu, gelu, silu,
+mish, softplus, softsign, hardtanh, hardsigmoid, hardswish, logsigmoid, threshold, prelu,
+rrelu, shrinks, glu, and softmax / log_softmax / softmin.
+
+Each elementwise activation is one op whose backward is written in retrograd ops, so it can be
+differentiated again. The hot ones (gelu, softmax, log_softmax) compute their first-order
+backward directly on arrays when no graph is being built for it (the usual ``backward()``):
+fewer passes over memory and no intermediate tensors. Under ``create_graph`` they use the
+same formula in retrograd ops instead.
+
+Functions with an ``inplace`` flag write into their input through ``ops.inplace``.
+"""
+import math
+import warnings
+
+from .._tensor import Tensor, _wrap_dim
+from ..autograd.grad_mode import _state
+from ._registry import Op, apply
+from . import elementwise as ew
+from .elementwise import exp, where, minimum, sigmoid, tanh
+from .special import erfc
+from .inplace import apply_inplace
+
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_INV_SQRT_2 = 1.0 / math.sqrt(2.0)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_GELU_TANH_C = 0.044715
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _const(a):
+    """A raw array as a constant tensor (no graph)."""
+    return Tensor._make(a, None, False)
+
+
+_TYPE_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+               "bool": "Bool"}
+
+
+def _check_float(input, name):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(input).__name__}")
+    if input._data.dtype.kind != "f":
+        raise NotImplementedError(f"\"{name}\" not implemented for "
+                                  f"'{_TYPE_NAMES.get(input.dtype.name, input.dtype.name)}'")
+
+
+def _maybe_inplace(input, inplace, name, fn, *args):
+    if inplace:
+        return apply_inplace(input, name, fn, *args)
+    return fn(input, *args)
+
+
+# --------------------------------------------------------------------------- piecewise linear
+def _hardtanh(xp, x, lo, hi):
+    return x.clip(lo, hi)
+
+
+def _hardtanh_vjp(g, x, lo, hi):
+    # PyTorch passes the gradient only strictly inside (lo, hi)
+    return g * ew.logical_and(x > lo, x < hi)
+
+
+HARDTANH = Op("hardtanh", _hardtanh, _hardtanh_vjp, save=("x",))
+
+
+def _hardtanh_fn(input, min_val, max_val):
+    return apply(HARDTANH, (input,), (min_val, max_val))
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    """clamp(x, min_val, max_val); the gradient passes where min_val < x < max_val."""
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    return _maybe_inplace(input, inplace, "hardtanh", _hardtanh_fn, min_val, max_val)
+
+
+def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def relu6(input, inplace=False):
+    """min(max(x, 0), 6)"""
+    return _maybe_inplace(input, inplace, "relu6", _hardtanh_fn, 0.0, 6.0)
+
+
+def relu(input, inplace=False):
+    """max(x, 0)"""
+    if inplace:
+        return apply_inplace(input, "relu", ew.relu)
+    return ew.relu(input)
+
+
+def relu_(input):
+    return apply_inplace(input, "relu", ew.relu)
+
+
+def _leaky_relu(xp, x, slope):
+    return xp.where(x > 0, x, x * slope)
+
+
+LEAKY_RELU = Op("leaky_relu", _leaky_relu, lambda g, x, slope: where(x > 0, g, g * slope), save=("x",))
+
+
+def _leaky_relu_fn(input, negative_slope):
+    return apply(LEAKY_RELU, (input,), (negative_slope,))
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """x for x > 0, negative_slope * x otherwise."""
+    return _maybe_inplace(input, inplace, "leaky_relu", _leaky_relu_fn, negative_slope)
+
+
+def leaky_relu_(input, negative_slope=0.01):
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def _threshold(xp, x, threshold, value):
+    return xp.where(x > threshold, x, xp.asarray(value, dtype=x.dtype))
+
+
+THRESHOLD = Op("threshold", _threshold, lambda g, x, threshold, value: g * (x > threshold), save=("x",))
+
+
+def _threshold_fn(input, threshold, value):
+    return apply(THRESHOLD, (input,), (threshold, value))
+
+
+def threshold(input, threshold, value, inplace=False):
+    """x where x > threshold, else value."""
+    return _maybe_inplace(input, inplace, "threshold", _threshold_fn, threshold, value)
+
+
+def threshold_(input, threshold, value):
+    return _maybe_inplace(input, True, "threshold", _threshold_fn, threshold, value)
+
+
+def _hardsigmoid(xp, x):
+    return ((x + 3).clip(0, 6) / 6).astype(x.dtype, copy=False)
+
+
+HARDSIGMOID = Op("hardsigmoid", _hardsigmoid,
+                 lambda g, x: g * ew.logical_and(x > -3, x < 3) * (1 / 6), save=("x",))
+
+
+def hardsigmoid(input, inplace=False):
+    """relu6(x + 3) / 6"""
+    _check_float(input, "hardsigmoid")
+    return _maybe_inplace(input, inplace, "hardsigmoid", lambda t: apply(HARDSIGMOID, (t,)))
+
+
+def _hardswish(xp, x):
+    return (x * (x + 3).clip(0, 6) / 6).astype(x.dtype, copy=False)
+
+
+def _hardswish_vjp(g, x):
+    # 0 for x < -3, x/3 + 1/2 for -3 <= x <= 3, 1 for x > 3 (PyTorch's choice at the kinks)
+    inner = where(x < -3, 0.0, x * (1 / 3) + 0.5)
+    return g * where(x > 3, 1.0, inner)
+
+
+HARDSWISH = Op("hardswish", _hardswish, _hardswish_vjp, save=("x",))
+
+
+def hardswish(input, inplace=False):
+    """x * relu6(x + 3) / 6"""
+    _check_float(input, "hardswish")
+    return _maybe_inplace(input, inplace, "hardswish", lambda t: apply(HARDSWISH, (t,)))
+
+
+def _hardshrink(xp, x, lambd):
+    return xp.where(xp.abs(x) > lambd, x, xp.zeros((), dtype=x.dtype))
+
+
+HARDSHRINK = Op("hardshrink", _hardshrink, lambda g, x, lambd: g * (ew.abs(x) > lambd), save=("x",))
+
+
+def hardshrink(input, lambd=0.5):
+    """x where |x| > lambd, else 0."""
+    return apply(HARDSHRINK, (input,), (lambd,))
+
+
+def _softshrink(xp, x, lambd):
+    return (xp.where(x > lambd, x - lambd, 0) + xp.where(x < -lambd, x + lambd, 0)).astype(x.dtype, copy=False)
+
+
+SOFTSHRINK = Op("softshrink", _softshrink, lambda g, x, lambd: g * (ew.abs(x) > lambd), save=("x",))
+
+
+def softshrink(input, lambd=0.5):
+    """x - lambd for x > lambd, x + lambd for x < -lambd, else 0."""
+    if lambd < 0:
+        raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
+    return apply(SOFTSHRINK, (input,), (lambd,))
+
+
+def tanhshrink(input):
+    """x - tanh(x)"""
+    return input - tanh(input)
+
+
+def softsign(input):
+    """x / (1 + |x|)"""
+    return input / (ew.abs(input) + 1)
+
+
+def prelu(input, weight):
+    """max(0, x) + weight * min(0, x), with one weight per channel (dim 1) or a single one."""
+    n = weight._data.size
+    if n != 1:
+        nd = input._data.ndim
+        channels = input._data.shape[1] if nd >= 2 else 1
+        if n != channels:
+            raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found parameter "
+                               f"numbers = {n} and channel size = {channels}.")
+        weight = weight.reshape((n,) + (1,) * max(nd - 2, 0))
+    return where(input > 0, input, input * weight)
+
+
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    """Leaky ReLU with a random slope ~ U(lower, upper) per element when training, else the
+    mean slope (lower + upper) / 2."""
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2, inplace)
+    from .._creation import _rng
+    xp_slope = _rng(None).uniform(lower, upper, input._data.shape).astype(input._data.dtype)
+    slope = _const(_to_like(xp_slope, input._data))
+
+    def fn(t):
+        return where(t >= 0, t, t * slope)
+    return _maybe_inplace(input, inplace, "rrelu", fn)
+
+
+def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
+    return rrelu(input, lower, upper, training, inplace=True)
+
+
+def _to_like(np_array, like):
+    """A NumPy array moved to the array module of ``like`` (CuPy stays CuPy)."""
+    from ..backend import array_module
+    xp = array_module(like)
+    return np_array if xp.__name__ == "numpy" else xp.asarray(np_array)
+
+
+# --------------------------------------------------------------------------- exponential family
+def _elu(xp, x, alpha, scale, input_scale):
+    neg = xp.expm1(xp.minimum(x, 0) * input_scale) * (alpha * scale)
+    return xp.where(x > 0, x * scale, neg).astype(x.dtype, copy=False)
+
+
+def _elu_vjp(g, x, alpha, scale, input_scale):
+    # d/dx: scale for x > 0, alpha * scale * input_scale * exp(x * input_scale) otherwise
+    neg = exp(minimum(x, 0.0) * input_scale) * (alpha * scale * input_scale)
+    return where(x > 0, g * scale, g * neg)
+
+
+ELU = Op("elu", _elu, _elu_vjp, save=("x",))
+
+
+def _elu_fn(input, alpha, scale, input_scale):
+    return apply(ELU, (input,), (alpha, scale, input_scale))
+
+
+def elu(input, alpha=1.0, inplace=False):
+    """x for x > 0, alpha * (exp(x) - 1) otherwise."""
+    _check_float(input, "elu")
+    return _maybe_inplace(input, inplace, "elu", _elu_fn, alpha, 1.0, 1.0)
+
+
+def elu_(input, alpha=1.0):
+    return elu(input, alpha, inplace=True)
+
+
+def selu(input, inplace=False):
+    """scale * elu(x, alpha) with the self-normalising constants."""
+    _check_float(input, "selu")
+    return _maybe_inplace(input, inplace, "selu", _elu_fn, _SELU_ALPHA, _SELU_SCALE, 1.0)
+
+
+def selu_(input):
+    return selu(input, inplace=True)
+
+
+def celu(input, alpha=1.0, inplace=False):
+    """max(0, x) + min(0, alpha * (exp(x / alpha) - 1))"""
+    _check_float(input, "celu")
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError")
+    return _maybe_inplace(input, inplace, "celu", _elu_fn, alpha, 1.0, 1.0 / alpha)
+
+
+def celu_(input, alpha=1.0):
+    return celu(input, alpha, inplace=True)
+
+
+def _softplus(xp, x, beta, threshold):
+    bx = x * beta
+    # log1p(exp(bx)) / beta, computed as max(bx, 0) + log1p(exp(-|bx|)) so it never overflows
+    sp = (xp.maximum(bx, 0) + xp.log1p(xp.exp(-xp.abs(bx)))) / beta
+    return xp.where(bx > threshold, x, sp).astype(x.dtype, copy=False)
+
+
+def _softplus_vjp(g, x, beta, threshold):
+    bx = x * beta
+    return where(bx > threshold, g, g * sigmoid(bx))
+
+
+SOFTPLUS = Op("softplus", _softplus, _softplus_vjp, save=("x",))
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    """log(1 + exp(beta x)) / beta, reverting to x where beta x > threshold."""
+    _check_float(input, "softplus")
+    return apply(SOFTPLUS, (input,), (beta, threshold))
+
+
+def _logsigmoid(xp, x):
+    # log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)), finite for any x
+    return (xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x)))).astype(x.dtype, copy=False)
+
+
+LOGSIGMOID = Op("log_sigmoid", _logsigmoid, lambda g, x: g * sigmoid(-x), save=("x",),
+                node_name="LogSigmoidBackward0")
+
+
+def logsigmoid(input):
+    """log(1 / (1 + exp(-x))), stable for large |x|; d/dx = sigmoid(-x)."""
+    _check_float(input, "log_sigmoid_forward")
+    return apply(LOGSIGMOID, (input,))
+
+
+def _silu(xp, x):
+    return x * ew._sigmoid(xp, x)
+
+
+def _silu_vjp(g, x):
+    s = sigmoid(x)
+    return g * (s * (x * (1 - s) + 1))
+
+
+SILU = Op("silu", _silu, _silu_vjp, save=("x",))
+
+
+def silu(input, inplace=False):
+    """x * sigmoid(x)"""
+    _check_float(input, "silu")
+    return _maybe_inplace(input, inplace, "silu", lambda t: apply(SILU, (t,)))
+
+
+def _mish(xp, x):
+    return x * xp.tanh(_softplus(xp, x, 1.0, 20.0))
+
+
+def _mish_vjp(g, x):
+    t = tanh(softplus(x))
+    return g * (t + x * sigmoid(x) * (1 - t * t))
+
+
+MISH = Op("mish", _mish, _mish_vjp, save=("x",))
+
+
+def mish(input, inplace=False):
+    """x * tanh(softplus(x))"""
+    _check_float(input, "mish")
+    return _maybe_inplace(input, inplace, "mish", lambda t: apply(MISH, (t,)))
+
+
+# --------------------------------------------------------------------------- gelu
+def _gelu_forward(xp, x, approximate):
+    """GELU and, saved for backward, its derivative's first term: Phi(x) (or the tanh form)."""
+    if approximate == "tanh":
+        inner = x * x
+        inner *= _GELU_TANH_C
+        inner += 1
+        inner *= x
+        inner *= _SQRT_2_OVER_PI
+        t = xp.tanh(inner, out=inner)
+        out = t + 1
+        out *= x
+        out *= 0.5
+        return out, t
+    from .special import _erfc_array
+    cdf = _erfc_array(xp, x * -_INV_SQRT_2)
+    cdf *= 0.5
+    return x * cdf, cdf
+
+
+def _gelu_vjp(g, x, extra, approximate):
+    if _state.enabled:
+        return g * _gelu_derivative(x, approximate)
+    # Fused for speed: one pass per arithmetic step, reusing the saved Phi(x) or tanh term.
+    xd, gd = x._data, g._data
+    from ..backend import array_module
+    xp = array_module(xd)
+    if approximate == "tanh":
+        t = extra
+        # d/dx = 0.5 (1 + t) + 0.5 x (1 - t^2) sqrt(2/pi) (1 + 3c x^2)
+        d = xd * xd
+        d *= 3 * _GELU_TANH_C
+        d += 1
+        d *= xd
+        d *= 0.5 * _SQRT_2_OVER_PI
+        d *= 1 - t * t
+        d += 0.5
+        d += 0.5 * t
+    else:
+        # d/dx = Phi(x) + x phi(x), phi(x) = exp(-x^2 / 2) / sqrt(2 pi)
+        d = xd * xd
+        d *= -0.5
+        xp.exp(d, out=d)
+        d *= xd
+        d *= _INV_SQRT_2PI
+        d += extra
+    d *= gd
+    return _const(d)
+
+
+def _gelu_derivative(x, approximate):
+    if approximate == "tanh":
+        inner = (x + x * x * x * _GELU_TANH_C) * _SQRT_2_OVER_PI
+        t = tanh(inner)
+        return (t + 1) * 0.5 + x * (1 - t * t) * ((x * x * (3 * _GELU_TANH_C) + 1) * (0.5 * _SQRT_2_OVER_PI))
+    cdf = erfc(x * -_INV_SQRT_2) * 0.5
+    return cdf + x * exp(x * x * -0.5) * _INV_SQRT_2PI
+
+
+GELU = Op("gelu", _gelu_forward, _gelu_vjp, save=("x", "extra"))
+
+
+def gelu(input, approximate="none"):
+    """x * Phi(x), Phi the standard normal CDF (exact, via erfc), or with approximate='tanh'
+    0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError("approximate argument must be either none or tanh.")
+    _check_float(input, "GeluKernelImpl")
+    if input._data.ndim == 0:  # the array code works in place, which NumPy's 0-d results do not allow
+        return apply(GELU, (input.reshape(1),), (approximate,)).reshape(())
+    return apply(GELU, (input,), (approximate,))
+
+
+# --------------------------------------------------------------------------- glu
+def glu(input, dim=-1):
+    """a * sigmoid(b), where a and b are the two halves of ``input`` along ``dim``."""
+    if input._data.ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    d = _wrap_dim(dim, input._data.ndim, "glu")
+    n = input._data.shape[d]
+    if n % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size {n}")
+    a, b = input.split(n // 2, d)
+    return a * sigmoid(b)
+
+
+# --------------------------------------------------------------------------- softmax family
+def _softmax_dim(name, ndim, stacklevel):
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include "
+                  f"dim=X as an argument.", stacklevel=stacklevel)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def _softmax_fwd(xp, x, dim):
+    if x.size == 0:
+        return x.copy()
+    e = x - x.max(axis=dim, keepdims=True)
+    xp.exp(e, out=e)
+    e /= e.sum(axis=dim, keepdims=True)
+    return e
+
+
+def _softmax_vjp(g, out, dim):
+    # d softmax: out * (g - sum(g * out)). Fused (numerics and speed): no intermediate tensors.
+    if _state.enabled:
+        return out * (g - (g * out).sum(dim, keepdim=True))
+    gd, od = g._data, out._data
+    gx = gd * od
+    s = gx.sum(axis=dim, keepdims=True)
+    s = od * s
+    gx -= s
+    return _const(gx)
+
+
+def _log_softmax_fwd(xp, x, dim):
+    if x.size == 0:
+        return x.copy()
+    s = x - x.max(axis=dim, keepdims=True)
+    lse = xp.log(xp.exp(s).sum(axis=dim, keepdims=True))
+    s -= lse
+    return s
+
+
+def _log_softmax_vjp(g, out, dim):
+    # d log_softmax: g - exp(out) * sum(g). Fused (numerics and speed).
+    if _state.enabled:
+        return g - exp(out) * g.sum(dim, keepdim=True)
+    gd, od = g._data, out._data
+    from ..backend import array_module
+    gx = array_module(od).exp(od)
+    gx *= gd.sum(axis=dim, keepdims=True)
+    return _const(gd - gx)
+
+
+SOFTMAX = Op("softmax", _softmax_fwd, _softmax_vjp, save=("out",))
+LOG_SOFTMAX = Op("log_softmax", _log_softmax_fwd, _log_softmax_vjp, save=("out",))
+
+
+def _softmax_input(input, dim, dtype, name, stacklevel):
+    if dtype is not None:
+        input = input.to(dtype)
+    _check_float(input, name)
+    ndim = input._data.ndim
+    if dim is None:
+        dim = _softmax_dim(name, ndim, stacklevel + 1)
+    d = _wrap_dim(dim, ndim, name)
+    return input, d
+
+
+def _softmax_apply(op, input, d):
+    if input._data.ndim == 0:
+        return apply(op, (input.reshape(1),), (0,)).reshape(())
+    return apply(op, (input,), (d,))
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """exp(x) / sum(exp(x)) along ``dim`` (max-shifted, so large logits do not overflow)."""
+    input, d = _softmax_input(input, dim, dtype, "softmax", _stacklevel)
+    return _softmax_apply(SOFTMAX, input, d)
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """x - logsumexp(x) along ``dim``, finite for any finite logits."""
+    input, d = _softmax_input(input, dim, dtype, "log_softmax", _stacklevel)
+    return _softmax_apply(LOG_SOFTMAX, input, d)
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    """softmax(-x) along ``dim``."""
+    input, d = _softmax_input(input, dim, dtype, "softmin", _stacklevel)
+    return _softmax_apply(SOFTMAX, -input, d)
+
+
+def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
+    """softmax((logits + g) / tau) with Gumbel(0, 1) noise g; ``hard`` returns one-hot samples
+    whose gradient is that of the soft sample (straight-through)."""
+    from .._creation import _rng
+    u = _rng(None).exponential(1.0, logits._data.shape).astype(logits._data.dtype)
+    gumbels = (logits - ew.log(_const(_to_like(u, logits._data)))) / tau
+    y_soft = softmax(gumbels, dim)
+    if not hard:
+        return y_soft
+    d = _wrap_dim(dim, logits._data.ndim, "gumbel_softmax")
+    from ..backend import array_module
+    xp = array_module(y_soft._data)
+    idx = y_soft._data.argmax(axis=d)
+    y_hard = (xp.arange(y_soft._data.shape[d]).reshape((-1,) + (1,) * (y_soft._data.ndim - d - 1))
+              == xp.expand_dims(idx, d)).astype(y_soft._data.dtype)
+    return y_soft + (_const(y_hard) - y_soft.detach())
+
+
+# Tensor methods: softmax(dim, dtype=None) and log_softmax(dim, dtype=None).
+def tensor_softmax(self, dim, dtype=None):
+    return softmax(self, dim, dtype=dtype)
+
+
+def tensor_log_softmax(self, dim, dtype=None):
+    return log_softmax(self, dim, dtype=dtype)

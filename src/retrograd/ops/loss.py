@@ -1,0 +1,542 @@
+"""Loss functions (torch.nn.functional).
+
+``reduction`` is 'none', 'mean' or 'sum' (kl_div adds 'batchmean'); the legacy ``size_average``
+and ``reduce`` flags map onto it as in PyTorch.
+
+``cross_entropy`` with class-index targets is one fused op: the forward computes the
+max-shifted log-softmax terms it needs and saves the softmax probabilities p; the gradient is
+g * (p * S - A), where A holds each row's target weights (label smoothing spread over all
+classes) and S = sum(A) per row. Fused for numerics (finite for any finite logits) and speed
+(a handful of passes over the logits, none of them for a one-hot matrix). Under create_graph
+the same formula runs in differentiable ops. The other losses are compositions of
+differentiable ops, with fused elementwise pieces where the naive formula overflows.
+"""
+import warnings
+
+import numpy as np
+
+from .._tensor import Tensor
+from ..autograd.grad_mode import _state
+from ..backend import array_module
+from ._registry import Op, apply
+from .activation import _const, log_softmax, softmax, logsigmoid
+from .elementwise import where, clamp, log, exp, abs as _abs, minimum, xlogy
+from .layers import pairwise_distance
+
+
+# --------------------------------------------------------------------------- reduction helpers
+def _legacy_reduction(size_average, reduce):
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    warnings.warn("size_average and reduce args will be deprecated, please use reduction='"
+                  f"{'mean' if size_average and reduce else 'sum' if reduce else 'none'}' instead.", stacklevel=3)
+    if size_average and reduce:
+        return "mean"
+    return "sum" if reduce else "none"
+
+
+def _reduction(size_average, reduce, reduction, allowed=("none", "mean", "sum")):
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce)
+    if reduction not in allowed:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    return reduction
+
+
+def _reduce(loss, reduction):
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def _weighted(loss, weight):
+    return loss if weight is None else loss * weight
+
+
+def _warn_size(input, target, name):
+    if input._data.shape != target._data.shape:
+        warnings.warn(f"Using a target size ({_size(target)}) that is different to the input size "
+                      f"({_size(input)}). This will likely lead to incorrect results due to broadcasting. "
+                      f"Please ensure they have the same size.", stacklevel=3)
+
+
+def _size(t):
+    return f"retrograd.Size({list(t._data.shape)})"
+
+
+# --------------------------------------------------------------------------- class-index targets
+_TARGET_TYPES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+                 "bool": "Bool", "float32": "Float", "float64": "Double", "float16": "Half"}
+
+
+def _class_targets(input, target, weight, ignore_index):
+    """Validate class-index targets; returns (x2d, t, out_shape, C): the input as an (M, C)
+    tensor with the class dim last, the targets as an (M,) int array, and the shape of the
+    unreduced loss."""
+    if not isinstance(target, Tensor):
+        raise TypeError(f"target must be a Tensor, not {type(target).__name__}")
+    td = target._data
+    if td.dtype not in (np.int64, np.uint8):
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
+                           f"{_TARGET_TYPES.get(target.dtype.name, target.dtype.name)}")
+    shape = input._data.shape
+    nd = len(shape)
+    if nd == 0:
+        raise ValueError("input tensor should be 1D or more (got a 0-D input)")
+    c = shape[0] if nd == 1 else shape[1]
+    if nd == 1:
+        if td.ndim != 0:
+            raise ValueError(f"Expected input batch_size (1) to match target batch_size "
+                             f"({td.shape[0] if td.ndim else 1}) (input of shape {list(shape)}, target of "
+                             f"shape {list(td.shape)}).")
+        x2 = input.reshape(1, c)
+    elif nd == 2:
+        if td.ndim != 1:
+            if td.ndim == 0 or td.shape[0] == shape[0]:
+                raise RuntimeError(f"0D or 1D target tensor expected, multi-target not supported (input of "
+                                   f"shape {list(shape)}, target of shape {list(td.shape)})")
+            raise ValueError(f"Expected input batch_size ({shape[0]}) to match target batch_size ({td.shape[0]}).")
+        if td.shape[0] != shape[0]:
+            raise ValueError(f"Expected input batch_size ({shape[0]}) to match target batch_size ({td.shape[0]}).")
+        x2 = input
+    else:
+        expected = shape[:1] + shape[2:]
+        if td.shape != expected:
+            raise RuntimeError(f"Expected target size {list(expected)}, got {list(td.shape)} (input of shape "
+                               f"{list(shape)})")
+        x2 = input.movedim(1, -1).reshape(-1, c)
+    if weight is not None and weight._data.shape != (c,):
+        raise RuntimeError(f"weight tensor should be defined either for all {c} classes or no classes but got "
+                           f"weight tensor of shape: {list(weight._data.shape)}")
+    t = td.reshape(-1).astype(np.int64, copy=False)
+    xp = array_module(t)
+    valid = t != ignore_index
+    if t.size:
+        bad = valid & ((t < 0) | (t >= c))
+        if bool(bad.any()):
+            raise IndexError(f"Target {int(t[xp.argmax(bad)])} is out of bounds.")
+    return x2, t, td.shape, c
+
+
+def _target_weights(xp, t, w, ignore_index, dtype):
+    """(safe targets, per-row weight w[t] with 0 at ignored rows)."""
+    valid = t != ignore_index
+    tt = xp.where(valid, t, 0)
+    if w is None:
+        wt = valid.astype(dtype)
+    else:
+        wt = w[tt].astype(dtype, copy=False)
+        wt *= valid
+    return tt, wt, valid
+
+
+def _ce_fwd(xp, x, t, w, ignore_index, reduction, smoothing):
+    m, c = x.shape
+    tt, wt, valid = _target_weights(xp, t, w, ignore_index, x.dtype)
+    if m == 0 or c == 0:
+        p = x.copy()
+        loss = xp.zeros(m, dtype=x.dtype)
+    else:
+        d = x - x.max(axis=1, keepdims=True)        # shifted logits: log_softmax = d - log(sum(exp(d)))
+        picked = d[xp.arange(m), tt]
+        if smoothing:
+            # -sum_c w_c log_softmax(x)_c = sum(w) log(sum(exp(d))) - d @ w
+            dw = d.sum(axis=1) if w is None else d @ w.astype(x.dtype, copy=False)
+        p = xp.exp(d, out=d)
+        s = p.sum(axis=1, keepdims=True)
+        p /= s
+        log_s = xp.log(s[:, 0])
+        loss = (log_s - picked) * wt                # -w[t] log_softmax(x)[t]
+        if smoothing:
+            wsum = c if w is None else float(w.sum())
+            smooth = wsum * log_s - dw
+            loss = loss * (1 - smoothing) + (smoothing / c) * xp.where(valid, smooth, 0)
+    if reduction == "none":
+        return loss.astype(x.dtype, copy=False), (p, tt, wt, valid, None)
+    total = loss.sum()
+    if reduction == "sum":
+        return xp.asarray(total, dtype=x.dtype), (p, tt, wt, valid, None)
+    denom = wt.sum()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = xp.asarray(total / denom, dtype=x.dtype)
+    return out, (p, tt, wt, valid, denom)
+
+
+def _ce_coefficients(xp, p, tt, wt, valid, denom, w, smoothing, dtype):
+    """A (dense, (M, C)) and S = sum(A) per row, scaled for the mean reduction."""
+    m, c = p.shape
+    a = xp.zeros((m, c), dtype=dtype)
+    a[xp.arange(m), tt] = wt * (1 - smoothing)
+    if smoothing:
+        wv = xp.ones(c, dtype=dtype) if w is None else w.astype(dtype, copy=False)
+        a += (smoothing / c) * valid.astype(dtype)[:, None] * wv[None, :]
+    if denom is not None:
+        a /= denom
+    return a, a.sum(axis=1, keepdims=True)
+
+
+def _ce_vjp(g, x, extra, t, w, ignore_index, reduction, smoothing):
+    p, tt, wt, valid, denom = extra
+    m, c = p.shape
+    xp = array_module(p)
+    gd = g._data
+    if _state.enabled:
+        a, s = _ce_coefficients(xp, p, tt, wt, valid, denom, w, smoothing, p.dtype)
+        gr = g.unsqueeze(1) if reduction == "none" else g
+        return gr * (softmax(x, 1) * _const(s) - _const(a))
+    if m == 0 or c == 0:
+        return _const(xp.zeros_like(p))
+    # per row i: gx_i = scale_i * (p_i * S_i - A_i), scale_i = g_i / denom; A is one entry per
+    # row (at the target) plus, with label smoothing, a dense term proportional to the weights
+    scale = gd.reshape(-1, 1) if reduction == "none" else gd.reshape(1, 1)
+    if denom is not None:
+        scale = scale / denom
+    row_w = (wt * (1 - smoothing))[:, None]
+    s = row_w
+    if smoothing:
+        wsum = c if w is None else float(w.sum())
+        s = row_w + (smoothing / c) * wsum * valid.astype(p.dtype)[:, None]
+    gx = p * (s * scale)
+    gx[xp.arange(m), tt] -= (row_w * scale)[:, 0]
+    if smoothing:
+        wv = xp.ones(c, dtype=p.dtype) if w is None else w.astype(p.dtype, copy=False)
+        gx -= ((smoothing / c) * valid.astype(p.dtype)[:, None] * scale) * wv[None, :]
+    return _const(gx)
+
+
+CROSS_ENTROPY = Op("cross_entropy", _ce_fwd, _ce_vjp, save=("x", "extra"), node_name="NllLossBackward0")
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                  reduction="mean", label_smoothing=0.0):
+    """Cross entropy between the softmax of ``input`` (logits, classes at dim 1, or dim 0 when
+    unbatched) and ``target``: class indices (with ``weight``, ``ignore_index``) or class
+    probabilities (same shape as input). ``label_smoothing`` mixes the target with the uniform
+    distribution. 'mean' with class indices divides by the sum of the targets' weights."""
+    reduction = _reduction(size_average, reduce, reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    if isinstance(target, Tensor) and target._data.dtype.kind == "f":
+        if target._data.shape != input._data.shape:
+            if target._data.ndim == max(input._data.ndim - 1, 0) or target._data.ndim == 1:
+                raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
+                                   f"{_TARGET_TYPES.get(target.dtype.name, target.dtype.name)}")
+            raise RuntimeError(f"cross_entropy: probability targets must have the shape of the input: input "
+                               f"{list(input.shape)}, target {list(target.shape)}")
+        return _cross_entropy_probs(input, target, weight, reduction, label_smoothing)
+    x2, t, out_shape, c = _class_targets(input, target, weight, ignore_index)
+    if x2._data.dtype.kind != "f":
+        raise NotImplementedError(f"\"log_softmax\" not implemented for '{_TARGET_TYPES.get(input.dtype.name)}'")
+    w = weight._data if weight is not None else None
+    loss = apply(CROSS_ENTROPY, (x2,), (t, w, ignore_index, reduction, float(label_smoothing)))
+    return loss.reshape(out_shape) if reduction == "none" else loss
+
+
+def _cross_entropy_probs(input, target, weight, reduction, smoothing):
+    nd = input._data.ndim
+    cdim = 0 if nd == 1 else 1
+    c = input._data.shape[cdim]
+    lsm = log_softmax(input, cdim)
+    if smoothing:
+        target = target * (1 - smoothing) + smoothing / c
+    if weight is not None:
+        lsm = lsm * weight.reshape((c,) + (1,) * (nd - cdim - 1))
+    loss = -(lsm * target).sum(cdim)
+    if reduction == "mean":
+        n = input._data.size // c if c else 0
+        return loss.sum() / n if n else loss.sum() * float("nan")
+    return _reduce(loss, reduction)
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+    """-weight[t] * input[t] per sample (input holds log-probabilities, classes at dim 1);
+    'mean' divides by the sum of the targets' weights, ignored targets excluded."""
+    reduction = _reduction(size_average, reduce, reduction)
+    x2, t, out_shape, c = _class_targets(input, target, weight, ignore_index)
+    xp = array_module(t)
+    tt, wt, valid = _target_weights(xp, t, weight._data if weight is not None else None, ignore_index,
+                                    x2._data.dtype)
+    from .indexing import gather
+    picked = gather(x2, 1, _const(tt.reshape(-1, 1))).reshape(-1) if t.size else x2.sum(1)
+    loss = -picked * _const(wt)
+    if reduction == "none":
+        return loss.reshape(out_shape)
+    if reduction == "sum":
+        return loss.sum()
+    return loss.sum() / _const(xp.asarray(wt.sum(), dtype=wt.dtype))
+
+
+# --------------------------------------------------------------------------- regression losses
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """(input - target)^2, optionally weighted."""
+    reduction = _reduction(size_average, reduce, reduction)
+    _warn_size(input, target, "mse_loss")
+    d = input - target
+    return _reduce(_weighted(d * d, weight), reduction)
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """|input - target|, optionally weighted."""
+    reduction = _reduction(size_average, reduce, reduction)
+    _warn_size(input, target, "l1_loss")
+    return _reduce(_weighted(_abs(input - target), weight), reduction)
+
+
+def _smooth_l1_fwd(xp, x, y, beta):
+    d = xp.abs(x - y)
+    if beta == 0:
+        return d
+    return xp.where(d < beta, 0.5 * d * d / beta, d - 0.5 * beta).astype(d.dtype, copy=False)
+
+
+def _smooth_l1_vjp(g, needs, x, y, beta):
+    d = x - y
+    if beta == 0:
+        gd = g * d.sign()
+    else:
+        gd = g * where(_abs(d) < beta, d / beta, d.sign())
+    return (gd if needs[0] else None), (-gd if needs[1] else None)
+
+
+SMOOTH_L1 = Op("smooth_l1_loss", _smooth_l1_fwd, _smooth_l1_vjp, save=("x", "y"), needs=True)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (d = input - target)."""
+    reduction = _reduction(size_average, reduce, reduction)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    _warn_size(input, target, "smooth_l1_loss")
+    return _reduce(apply(SMOOTH_L1, _same_dtype(input, target), (beta,)), reduction)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta); equals delta * smooth_l1(beta=delta)."""
+    reduction = _reduction(None, None, reduction)
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    _warn_size(input, target, "huber_loss")
+    loss = apply(SMOOTH_L1, _same_dtype(input, target), (delta,)) * delta
+    return _reduce(_weighted(loss, weight), reduction)
+
+
+def _same_dtype(x, y):
+    from .elementwise import _operands
+    return _operands(x, y)
+
+
+# --------------------------------------------------------------------------- binary cross entropy
+_TINY = float(np.exp(-100.0))  # log(max(v, e^-100)) = max(log v, -100), without log(0) warnings
+
+
+def _bce_fwd(xp, x, y):
+    # each log clamped at -100, as PyTorch does, so x = 0 or 1 gives a finite loss
+    with np.errstate(divide="ignore"):
+        log_x = xp.maximum(xp.log(x), -100)
+        log_1mx = xp.maximum(xp.log(1 - x), -100)
+    return -(y * log_x + (1 - y) * log_1mx)
+
+
+def _bce_vjp(g, needs, x, y):
+    gx = gy = None
+    if needs[0]:
+        # (x - y) / (x (1 - x)), the denominator clamped at 1e-12 as in PyTorch
+        gx = g * (x - y) / clamp((1 - x) * x, min=1e-12)
+    if needs[1]:
+        # the derivative of the clamped forward (PyTorch leaves these logs unclamped)
+        gy = g * (log(clamp(1 - x, min=_TINY)) - log(clamp(x, min=_TINY)))
+    return gx, gy
+
+
+BCE = Op("binary_cross_entropy", _bce_fwd, _bce_vjp, save=("x", "y"), needs=True)
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    """-w (y log x + (1 - y) log(1 - x)), each log clamped at -100."""
+    reduction = _reduction(size_average, reduce, reduction)
+    if target._data.shape != input._data.shape:
+        raise ValueError(f"Using a target size ({_size(target)}) that is different to the input size "
+                         f"({_size(input)}) is deprecated. Please ensure they have the same size.")
+    xd = input._data
+    if xd.size and bool(((xd < 0) | (xd > 1)).any()):
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    loss = apply(BCE, _same_dtype(input, target))
+    return _reduce(_weighted(loss, weight), reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
+                                     reduction="mean", pos_weight=None):
+    """-w (pos_weight y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))), from logits x:
+    (1 - y) x - (1 + (pos_weight - 1) y) logsigmoid(x), finite for any x."""
+    reduction = _reduction(size_average, reduce, reduction)
+    if target._data.shape != input._data.shape:
+        raise ValueError(f"Target size ({_size(target)}) must be the same as input size ({_size(input)})")
+    ls = logsigmoid(input)
+    if pos_weight is not None:
+        loss = (1 - target) * input - ((pos_weight - 1) * target + 1) * ls
+    else:
+        loss = (1 - target) * input - ls
+    return _reduce(_weighted(loss, weight), reduction)
+
+
+# --------------------------------------------------------------------------- distribution losses
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    """KL(target || exp(input)) pointwise: target (log target - input), 0 where target = 0;
+    with log_target, exp(target) (target - input). 'batchmean' divides the sum by input.size(0)."""
+    reduction = _reduction(size_average, reduce, reduction, ("none", "mean", "sum", "batchmean"))
+    if reduction == "mean":
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
+                      "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+                      "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
+                      stacklevel=2)
+    if log_target:
+        loss = exp(target) * (target - input)
+    else:
+        loss = xlogy(target, target) - target * input
+    if reduction == "batchmean":
+        return loss.sum() / input._data.shape[0] if input._data.ndim else loss.sum()
+    return _reduce(loss, reduction)
+
+
+def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
+                     reduction="mean"):
+    """exp(input) - target * input (log_input), or input - target * log(input + eps); ``full``
+    adds Stirling's term target log target - target + 0.5 log(2 pi target) where target > 1."""
+    reduction = _reduction(size_average, reduce, reduction)
+    if log_input:
+        loss = exp(input) - target * input
+    else:
+        loss = input - target * log(input + eps)
+    if full:
+        safe = where(target > 1, target, 1.0)
+        stirling = safe * log(safe) - safe + log(safe * (2 * np.pi)) * 0.5
+        loss = loss + where(target > 1, stirling, 0.0)
+    return _reduce(loss, reduction)
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    """0.5 (log(max(var, eps)) + (input - target)^2 / max(var, eps)) (+ 0.5 log(2 pi) if full)."""
+    reduction = _reduction(None, None, reduction)
+    if not isinstance(var, Tensor):
+        if var < 0:
+            raise ValueError("var has negative entry/entries")
+        from .._creation import full as _full
+        var = _full(input._data.shape, float(var), dtype=input.dtype)
+    elif var._data.shape != input._data.shape:
+        if input._data.shape[:-1] == var._data.shape:
+            var = var.unsqueeze(-1)
+        elif not (input._data.shape[:-1] == var._data.shape[:-1] and var._data.shape[-1] == 1):
+            raise ValueError("var is of incorrect size")
+    if bool((var._data < 0).any()):
+        raise ValueError("var has negative entry/entries")
+    # clamp var at eps for the value only; the gradient passes as if unclamped (as PyTorch does)
+    v = var + (var.detach().clamp(min=eps) - var.detach())
+    d = input - target
+    loss = (log(v) + d * d / v) * 0.5
+    if full:
+        loss = loss + 0.5 * float(np.log(2 * np.pi))
+    return _reduce(loss, reduction)
+
+
+# --------------------------------------------------------------------------- margin losses
+def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+    """max(0, -target (input1 - input2) + margin)"""
+    reduction = _reduction(size_average, reduce, reduction)
+    return _reduce(clamp(-target * (input1 - input2) + margin, min=0.0), reduction)
+
+
+def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
+    """input where target = 1, max(0, margin - input) where target = -1."""
+    reduction = _reduction(size_average, reduce, reduction)
+    zeros = input * 0
+    margin_clamp = clamp(margin - input, min=0.0)
+    loss = where(target != 1, margin_clamp, zeros) + where(target != -1, input, zeros)
+    return _reduce(loss, reduction)
+
+
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """log(1 + exp(-target * input)), computed stably."""
+    reduction = _reduction(size_average, reduce, reduction)
+    return _reduce(-logsigmoid(target * input), reduction)
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    """-mean_c (y_c log sigmoid(x_c) + (1 - y_c) log sigmoid(-x_c)) per sample."""
+    reduction = _reduction(size_average, reduce, reduction)
+    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
+    loss = _weighted(loss, weight)
+    loss = loss.sum(input._data.ndim - 1) / input._data.shape[-1]
+    return _reduce(loss, reduction)
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+    """1 - cos(x1, x2) where target = 1, max(0, cos(x1, x2) - margin) where target = -1."""
+    reduction = _reduction(size_average, reduce, reduction)
+    eps = 1e-12
+    d = target._data.ndim
+    if input1._data.ndim != d + 1 or input2._data.ndim != d + 1:
+        raise RuntimeError(f"cosine_embedding_loss: expected input1 and input2 of {d + 1}D for a {d}D target, "
+                           f"got shapes {list(input1.shape)}, {list(input2.shape)} and target {list(target.shape)}")
+    prod = (input1 * input2).sum(d)
+    mag1 = (input1 * input1).sum(d) + eps
+    mag2 = (input2 * input2).sum(d) + eps
+    cos = prod / (mag1 * mag2).sqrt()
+    zeros = cos * 0
+    pos = where(target == 1, 1 - cos, zeros)
+    neg = where(target == -1, clamp(cos - margin, min=0.0), zeros)
+    return _reduce(pos + neg, reduction)
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
+                        reduce=None, reduction="mean"):
+    """max(d(a, p) - d(a, n) + margin, 0), d the pairwise p-norm distance; ``swap`` uses
+    min(d(a, n), d(p, n)) as the negative distance."""
+    reduction = _reduction(size_average, reduce, reduction)
+    nd = anchor._data.ndim
+    if not (nd == positive._data.ndim == negative._data.ndim):
+        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have the same number of "
+                           f"dimensions, but got: anchor {nd}D, positive {positive._data.ndim}D, and negative "
+                           f"{negative._data.ndim}D inputs")
+    d_pos = pairwise_distance(anchor, positive, p, eps)
+    d_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        d_neg = minimum(d_neg, pairwise_distance(positive, negative, p, eps))
+    return _reduce(clamp(margin + d_pos - d_neg, min=0.0), reduction)
+
+
+def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin=1.0,
+                                      swap=False, reduction="mean"):
+    """triplet_margin_loss with a custom distance (pairwise_distance by default)."""
+    reduction = _reduction(None, None, reduction)
+    dist = distance_function if distance_function is not None else pairwise_distance
+    d_pos = dist(anchor, positive)
+    d_neg = dist(anchor, negative)
+    if swap:
+        d_neg = minimum(d_neg, dist(positive, negative))
+    return _reduce(clamp(margin + d_pos - d_neg, min=0.0), reduction)
+
+
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None,
+                      reduction="mean"):
+    """sum_{i != y} max(0, margin - x[y] + x[i])^p / C per sample, x[y] weighted by weight[y]."""
+    reduction = _reduction(size_average, reduce, reduction)
+    if p not in (1, 2):
+        raise ValueError("only p == 1 and p == 2 supported")
+    x = input if input._data.ndim == 2 else input.reshape(1, -1)
+    n, c = x._data.shape
+    t = target._data.reshape(-1)
+    from .indexing import gather
+    xy = gather(x, 1, _const(t.reshape(-1, 1)))
+    z = clamp(x - xy + margin, min=0.0)
+    if p == 2:
+        z = z * z
+    if weight is not None:
+        z = z * weight[Tensor._make(t, None, False)].reshape(-1, 1)
+    mask = np.ones((n, c), dtype=x._data.dtype)
+    mask[np.arange(n), t] = 0
+    loss = (z * _const(mask)).sum(1) / c
+    if input._data.ndim != 2:
+        loss = loss.reshape(())
+    return _reduce(loss, reduction)

@@ -1,0 +1,246 @@
+"""Normalization: layer_norm, rms_norm, group_norm, batch_norm, instance_norm, normalize.
+
+``layer_norm`` is one fused op (a hot path of transformers): the forward saves the per-row mean
+and 1/std, and the backward is computed on arrays,
+
+    xhat = (x - mean) * rstd,  gy = g * weight,
+    gx = rstd * (gy - mean(gy) - xhat * mean(gy * xhat)),  gweight = sum(g * xhat),  gbias = sum(g),
+
+unless a graph of the backward is wanted (create_graph), where the same formula is written in
+differentiable ops. The others are compositions of differentiable ops.
+"""
+import math
+
+import numpy as np
+
+from .._tensor import _wrap_dim
+from ..autograd.grad_mode import _state, no_grad
+from ._registry import Op, apply
+from .activation import _const
+from .elementwise import rsqrt
+
+
+def _normalized_axes(input, normalized_shape, weight, bias, name="layer_norm"):
+    if isinstance(normalized_shape, int):
+        normalized_shape = (normalized_shape,)
+    normalized_shape = tuple(int(s) for s in normalized_shape)
+    k = len(normalized_shape)
+    shape = input._data.shape
+    if k == 0 or shape[len(shape) - k:] != normalized_shape or k > len(shape):
+        raise RuntimeError(f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
+                           f"[*, {', '.join(map(str, normalized_shape))}], but got input of size{list(shape)}")
+    for pname, p in (("weight", weight), ("bias", bias)):
+        if p is not None and p._data.shape != normalized_shape:
+            raise RuntimeError(f"Expected {pname} to be of same shape as normalized_shape, but got {pname} of "
+                               f"shape {list(p._data.shape)} and normalized_shape = {list(normalized_shape)}")
+    return tuple(range(len(shape) - k, len(shape)))
+
+
+# --------------------------------------------------------------------------- layer_norm
+def _layer_norm_fwd(xp, x, w, b, axes, eps):
+    if x.size == 0:
+        return x.copy(), (None, None)
+    mean = x.mean(axis=axes, keepdims=True)
+    xc = x - mean
+    var = (xc * xc).mean(axis=axes, keepdims=True)
+    var += eps
+    rstd = 1 / xp.sqrt(var)
+    xc *= rstd
+    if w is not None:
+        xc *= w
+    if b is not None:
+        xc += b
+    return xc, (mean, rstd)
+
+
+def _layer_norm_vjp(g, needs, x, w, extra, axes, eps):
+    batch = tuple(range(x._data.ndim - len(axes)))
+    if _state.enabled or x._data.size == 0:
+        return _layer_norm_grads(g, needs, x, w, axes, eps, batch)
+    mean, rstd = extra
+    gd, xd = g._data, x._data
+    xhat = xd - mean
+    xhat *= rstd
+    gx = gw = gb = None
+    if needs[1]:
+        gw = _const((gd * xhat).sum(axis=batch))
+    if needs[2]:
+        gb = _const(gd.sum(axis=batch))
+    if needs[0]:
+        gy = gd * w._data if w is not None else gd.copy()
+        a = gy.mean(axis=axes, keepdims=True)
+        c = (gy * xhat).mean(axis=axes, keepdims=True)
+        gy -= a
+        xhat *= c
+        gy -= xhat
+        gy *= rstd
+        gx = _const(gy)
+    return gx, gw, gb
+
+
+def _layer_norm_grads(g, needs, x, w, axes, eps, batch):
+    """The layer_norm backward in differentiable ops (for create_graph)."""
+    xc = x - x.mean(axes, keepdim=True)
+    rstd = rsqrt((xc * xc).mean(axes, keepdim=True) + eps)
+    xhat = xc * rstd
+    gx = gw = gb = None
+    if needs[0]:
+        gy = g * w if w is not None else g
+        gx = rstd * (gy - gy.mean(axes, keepdim=True) - xhat * (gy * xhat).mean(axes, keepdim=True))
+    if needs[1]:
+        gw = (g * xhat).sum(batch)
+    if needs[2]:
+        gb = g.sum(batch)
+    return gx, gw, gb
+
+
+LAYER_NORM = Op("layer_norm", _layer_norm_fwd, _layer_norm_vjp, save=("x", "y", "extra"), needs=True,
+                node_name="NativeLayerNormBackward0")
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """(x - mean) / sqrt(var + eps) * weight + bias, with mean and (biased) var over the last
+    len(normalized_shape) dims."""
+    axes = _normalized_axes(input, normalized_shape, weight, bias)
+    return apply(LAYER_NORM, (input, weight, bias), (axes, eps))
+
+
+# --------------------------------------------------------------------------- rms_norm
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """x / sqrt(mean(x^2) + eps) * weight over the last len(normalized_shape) dims; eps defaults
+    to the machine epsilon of the input's dtype."""
+    axes = _normalized_axes(input, normalized_shape, weight, None, "rms_norm")
+    if eps is None:
+        eps = float(np.finfo(input._data.dtype).eps)
+    out = input * rsqrt((input * input).mean(axes, keepdim=True) + eps)
+    return out * weight if weight is not None else out
+
+
+# --------------------------------------------------------------------------- group_norm
+def _param_shape(c, ndim):
+    """Shape that broadcasts a per-channel (dim 1) parameter over an ``ndim``-d input."""
+    return (c,) + (1,) * (ndim - 2)
+
+
+def _affine(out, weight, bias, c, ndim):
+    if weight is not None:
+        out = out * weight.reshape(_param_shape(c, ndim))
+    if bias is not None:
+        out = out + bias.reshape(_param_shape(c, ndim))
+    return out
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Normalise over each group of channels (and all spatial positions) of an (N, C, *) input."""
+    shape = input._data.shape
+    if input._data.ndim < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {input._data.ndim}")
+    n, c = shape[0], shape[1]
+    if c % num_groups:
+        raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but got input "
+                           f"of shape {list(shape)} and num_groups={num_groups}")
+    for pname, p in (("weight", weight), ("bias", bias)):
+        if p is not None and p._data.shape != (c,):
+            raise RuntimeError(f"Expected {pname} to be a vector of size equal to the number of channels in "
+                               f"input, but got {pname} of shape {list(p._data.shape)} and input of shape "
+                               f"{list(shape)}")
+    x = input.reshape(n, num_groups, -1)
+    xc = x - x.mean(-1, keepdim=True)
+    xhat = (xc * rsqrt((xc * xc).mean(-1, keepdim=True) + eps)).reshape(shape)
+    return _affine(xhat, weight, bias, c, len(shape))
+
+
+# --------------------------------------------------------------------------- batch_norm
+def _check_running(name, t, c):
+    if t is not None and t._data.size != c:
+        raise RuntimeError(f"{name} should contain {c} elements not {t._data.size}")
+
+
+def _update_running(running, stat, momentum):
+    """running = (1 - momentum) running + momentum stat, in place and outside the graph."""
+    if running is None:
+        return
+    with no_grad():
+        s = stat.detach().reshape(running._data.shape).to(running.dtype)
+        running.mul_(1 - momentum).add_(s * momentum)
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
+               eps=1e-5):
+    """Normalise each channel (dim 1) over the batch and spatial dims.
+
+    Training uses the batch's mean and biased variance and updates running_mean and running_var
+    in place (running = (1 - momentum) running + momentum batch_stat, with the unbiased variance);
+    evaluation uses the running statistics."""
+    shape = input._data.shape
+    nd = len(shape)
+    if nd < 2:
+        raise ValueError(f"expected 2D or higher input (got {nd}D input)")
+    c = shape[1]
+    _check_running("running_mean", running_mean, c)
+    _check_running("running_var", running_var, c)
+    dims = (0,) + tuple(range(2, nd))
+    pshape = _param_shape(c, nd)
+    if training:
+        count = input._data.size // c if c else 0
+        if count <= 1:
+            raise ValueError(f"Expected more than 1 value per channel when training, got input size "
+                             f"retrograd.Size({list(shape)})")
+        mean = input.mean(dims, keepdim=True)
+        xc = input - mean
+        var = (xc * xc).mean(dims, keepdim=True)
+        out = xc * rsqrt(var + eps)
+        _update_running(running_mean, mean, momentum)
+        _update_running(running_var, var * (count / (count - 1)), momentum)
+    else:
+        if running_mean is None:
+            raise RuntimeError("running_mean must be defined in evaluation mode")
+        if running_var is None:
+            raise RuntimeError("running_var must be defined in evaluation mode")
+        rm = running_mean.reshape(pshape).to(input.dtype)
+        rv = running_var.reshape(pshape).to(input.dtype)
+        out = (input - rm) * rsqrt(rv + eps)
+    return _affine(out, weight, bias, c, nd)
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
+                  momentum=0.1, eps=1e-5):
+    """Normalise each channel of each sample over its spatial dims; with running statistics
+    given and use_input_stats, they are updated with the batch average of the per-instance stats."""
+    shape = input._data.shape
+    nd = len(shape)
+    if nd < 3:
+        raise ValueError(f"instance_norm: expected an input with a batch, a channel and at least one spatial "
+                         f"dimension (got {nd}D input)")
+    c = shape[1]
+    _check_running("running_mean", running_mean, c)
+    _check_running("running_var", running_var, c)
+    dims = tuple(range(2, nd))
+    if not use_input_stats:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("Expected running_mean and running_var to be defined when use_input_stats is false")
+        pshape = _param_shape(c, nd)
+        out = (input - running_mean.reshape(pshape).to(input.dtype)) * rsqrt(
+            running_var.reshape(pshape).to(input.dtype) + eps)
+        return _affine(out, weight, bias, c, nd)
+    count = math.prod(shape[2:])
+    if count <= 1:
+        raise ValueError(f"Expected more than 1 spatial element when training, got input size "
+                         f"retrograd.Size({list(shape)})")
+    mean = input.mean(dims, keepdim=True)
+    xc = input - mean
+    var = (xc * xc).mean(dims, keepdim=True)
+    out = xc * rsqrt(var + eps)
+    if running_mean is not None:
+        _update_running(running_mean, mean.detach().mean(0), momentum)
+    if running_var is not None:
+        _update_running(running_var, (var.detach() * (count / (count - 1))).mean(0), momentum)
+    return _affine(out, weight, bias, c, nd)
+
+
+# --------------------------------------------------------------------------- normalize
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    """input / max(||input||_p, eps) along ``dim``."""
+    d = _wrap_dim(dim, input._data.ndim, "normalize")
+    denom = input.norm(p, d, keepdim=True).clamp_min(eps)
+    return input / denom
