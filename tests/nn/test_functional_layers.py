@@ -157,12 +157,14 @@ def test_embedding_errors():
         F.embedding(rg.tensor([1]), w, padding_idx=3)
 
 
-def test_embedding_sparse_gradients_are_not_there_yet():
-    w = rg.randn(4, 2, requires_grad=True)
-    y = F.embedding(rg.tensor([1, 2]), w, sparse=True)
-    np.testing.assert_allclose(y.detach().numpy(), w.detach().numpy()[[1, 2]])
-    with pytest.raises(NotImplementedError, match="sparse"):
-        y.sum().backward()
+def test_embedding_sparse_gradient_has_one_entry_per_lookup():
+    w = rg.randn(5, 2, requires_grad=True)
+    y = F.embedding(rg.tensor([[1, 2], [1, 4]]), w, padding_idx=4, scale_grad_by_freq=True, sparse=True)
+    np.testing.assert_allclose(y.detach().numpy(), w.detach().numpy()[[[1, 2], [1, 4]]])
+    (y * rg.tensor([[[1.0], [2.0]], [[3.0], [4.0]]])).sum().backward()
+    g = w.grad
+    assert g.is_sparse and g._nnz() == 3  # row 4 is padding; row 1 twice, not coalesced
+    np.testing.assert_allclose(g.to_dense().numpy()[:, 0], [0, (1 + 3) / 2, 2, 0, 0])
 
 
 # --------------------------------------------------------------------------- batch / instance norm

@@ -273,11 +273,15 @@ EMBEDDING_BACKWARD = Op("embedding_backward", _embedding_backward_fwd, _embeddin
 
 
 def embedding_sparse_backward(grad, indices, num_weights, padding_idx, scale_grad_by_freq):
-    """The weight gradient of ``embedding(..., sparse=True)``: a sparse tensor holding only the
-    looked-up rows. ``grad`` has shape indices.shape + (embedding_dim,); ``indices`` is the raw
-    index array; ``padding_idx`` is -1 when unset."""
-    raise NotImplementedError("embedding(sparse=True): sparse gradients are not supported yet; "
-                              "use sparse=False (dense gradients)")
+    """The weight gradient of ``embedding(..., sparse=True)``: a sparse COO tensor with one entry
+    per lookup (uncoalesced, as in PyTorch). ``grad`` has shape indices.shape + (embedding_dim,);
+    ``indices`` is the raw index array; ``padding_idx`` is -1 when unset."""
+    from ..sparse import embedding_grad
+    if scale_grad_by_freq:
+        xp = array_module(indices)
+        coef = _row_coef(xp, indices, num_weights, -1, True, grad._data.dtype)
+        grad = grad * _const(coef[..., None])
+    return embedding_grad(grad, indices, num_weights, None if padding_idx < 0 else padding_idx)
 
 
 def _embedding_vjp(g, idx, n, padding_idx, scale_grad_by_freq, sparse):
