@@ -6,6 +6,9 @@ owns its arrays, from :func:`array_module`.
 import numpy as np
 
 from .._device import CPU, device
+from .memory import apply_default_policy, keep_freed_memory  # noqa: F401
+
+apply_default_policy()
 
 _cupy = None
 
