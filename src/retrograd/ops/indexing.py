@@ -20,7 +20,7 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor, _wrap_dim
-from ..backend import array_module
+from ..backend import array_module, to_numpy
 from ._registry import Op, apply
 
 _Key = namedtuple("_Key", ["pre", "adv", "basic"])
@@ -43,8 +43,8 @@ def _convert_index(index):
                 continue
             out.append(a)
             basic = False
-        elif isinstance(i, (list, np.ndarray)):
-            a = np.asarray(i)
+        elif isinstance(i, (list, np.ndarray)) or (hasattr(i, "__cuda_array_interface__") and i.ndim):
+            a = i if hasattr(i, "__cuda_array_interface__") else np.asarray(i)
             if a.size == 0 and a.dtype.kind not in "iub":
                 a = a.astype(np.int64)          # x[[]] selects nothing
             elif a.dtype.kind not in "iub":
@@ -393,18 +393,18 @@ def _scatter_reduce_fwd(xp, x, src, idx, dim, reduce, include_self, index_t, src
     grid = _grid(xp, idx, dim)
     s = _src_part(src, idx)
     if reduce in ("sum", "mean"):
-        ufunc, ident = xp.add, 0
+        ufunc, ident = "add", 0
     elif reduce == "prod":
-        ufunc, ident = xp.multiply, 1
+        ufunc, ident = "multiply", 1
     elif reduce == "amax":
-        ufunc = xp.maximum
+        ufunc = "maximum"
         ident = -xp.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min if x.dtype.kind in "iu" else False
     else:
-        ufunc = xp.minimum
+        ufunc = "minimum"
         ident = xp.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).max if x.dtype.kind in "iu" else True
     if not include_self:
         out[grid] = ident
-    ufunc.at(out, grid, s)
+    _ufunc_at(xp, ufunc, out, grid, s)
     if reduce == "mean":
         count = xp.zeros(x.shape, dtype=x.dtype)
         xp.add.at(count, grid, 1)
@@ -413,6 +413,17 @@ def _scatter_reduce_fwd(xp, x, src, idx, dim, reduce, include_self, index_t, src
         count = xp.maximum(count, 1)
         out = out / count if x.dtype.kind == "f" else out // count
     return out
+
+
+def _ufunc_at(xp, name, out, index, values):
+    """``xp.<name>.at(out, index, values)``; on the host where the array module lacks it (CuPy
+    has no multiply.at)."""
+    try:
+        getattr(xp, name).at(out, index, values)
+    except NotImplementedError:
+        host = to_numpy(out)
+        getattr(np, name).at(host, tuple(to_numpy(i) for i in index), to_numpy(values))
+        out[...] = xp.asarray(host)
 
 
 def _scatter_reduce_vjp(g, needs, x, src, out, idx, dim, reduce, include_self, index_t, src_shape):

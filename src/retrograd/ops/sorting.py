@@ -206,6 +206,14 @@ def cumprod(input, dim, *, dtype=None, out=None):
     return apply(CUMPROD, (input,), (d,))
 
 
+def _accumulate(xp, name, a, axis):
+    """``xp.<name>.accumulate`` along ``axis``; on the host where the array module lacks it."""
+    try:
+        return getattr(xp, name).accumulate(a, axis=axis)
+    except NotImplementedError:
+        return xp.asarray(getattr(np, name).accumulate(to_numpy(a), axis=axis))
+
+
 def _cum_extreme(input, dim, is_max):
     name = "cummax" if is_max else "cummin"
     d = _dim(input, dim, name)
@@ -213,7 +221,7 @@ def _cum_extreme(input, dim, is_max):
         return getattr(return_types, name)(input.clone(), _zero_index(input))
     a = input._data
     xp = array_module(a)
-    acc = (xp.maximum if is_max else xp.minimum).accumulate(a, axis=d)
+    acc = _accumulate(xp, "maximum" if is_max else "minimum", a, d)
     n = a.shape[d]
     pos = xp.arange(n).reshape((1,) * d + (n,) + (1,) * (a.ndim - d - 1))
     # the latest position holding the running extreme (PyTorch's choice among ties); a NaN
@@ -221,7 +229,7 @@ def _cum_extreme(input, dim, is_max):
     mark = a == acc
     if a.dtype.kind == "f":
         mark |= xp.isnan(a)
-    idx = _long(xp.maximum.accumulate(xp.where(mark, pos, 0), axis=d))
+    idx = _long(_accumulate(xp, "maximum", xp.where(mark, pos, 0), d))
     return getattr(return_types, name)(gather(input, d, idx), idx)
 
 
