@@ -21,6 +21,16 @@ def test_two_ranks(scenario):
     _launch.run_ok("ddp.py", scenario, n=2, timeout=120)
 
 
+def test_two_ranks_on_the_gpu():
+    cp = pytest.importorskip("cupy", reason="CuPy is not installed")
+    try:
+        if cp.cuda.runtime.getDeviceCount() == 0:
+            pytest.skip("no GPU")
+    except Exception:  # no driver
+        pytest.skip("no GPU")
+    _launch.run_ok("ddp.py", "cuda", n=2, timeout=120)
+
+
 @pytest.fixture(params=["mpi4py", "no mpi4py"])
 def world_of_one(request, monkeypatch):
     if request.param == "mpi4py":

@@ -326,6 +326,27 @@ def scenario_sparse():
     assert_close(model, reference, "DDP with sparse gradients vs one process")
 
 
+def scenario_cuda():
+    """Parameters and gradients on the GPU: they travel through host buffers and come back."""
+    torch.manual_seed(100 + rank)
+    model = mlp().to("cuda")
+    ddp = DDP(model, bucket_cap_mb=0.001)
+    reference = copy.deepcopy(model).to("cpu")
+    opt = torch.optim.AdamW(ddp.parameters(), lr=1e-2)
+    ref_opt = torch.optim.AdamW(reference.parameters(), lr=1e-2)
+    for x, y in mlp_data(np.random.default_rng(0), 3):
+        mlp_loss(ddp, my_rows(x).cuda(), my_rows(y).cuda()).backward()
+        assert all(p.grad.is_cuda for p in model.parameters())
+        opt.step()
+        opt.zero_grad()
+        mlp_loss(reference, x, y).backward()
+        ref_opt.step()
+        ref_opt.zero_grad()
+    model.cpu()
+    assert_same_on_every_rank(model.parameters(), "parameters after training")
+    assert_close(model, reference, "DDP on the GPU vs one process on the CPU")
+
+
 globals()["scenario_" + sys.argv[1]]()
 dist.barrier()
 print(f"OK {rank}", flush=True)
