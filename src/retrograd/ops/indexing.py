@@ -416,11 +416,12 @@ def _scatter_reduce_fwd(xp, x, src, idx, dim, reduce, include_self, index_t, src
 
 
 def _ufunc_at(xp, name, out, index, values):
-    """``xp.<name>.at(out, index, values)``; on the host where the array module lacks it (CuPy
-    has no multiply.at)."""
-    try:
+    """``xp.<name>.at(out, index, values)``. On CuPy only add.at runs on the device: it has no
+    multiply.at, and its maximum.at/minimum.at round float64 values, so the winners could
+    no longer be found by equality in the backward."""
+    if xp is np or name == "add":
         getattr(xp, name).at(out, index, values)
-    except NotImplementedError:
+    else:
         host = to_numpy(out)
         getattr(np, name).at(host, tuple(to_numpy(i) for i in index), to_numpy(values))
         out[...] = xp.asarray(host)
