@@ -71,52 +71,35 @@ def mlp_data(rng, steps):
              torch.tensor(rng.standard_normal((GLOBAL_BATCH, 3)))) for _ in range(steps)]
 
 
-class Attention(nn.Module):
-    """One pre-norm decoder block and a token head, from nn.Linear and tensor ops only."""
+class TinyGPT(nn.Module):
+    """Token and position embeddings, two causal pre-norm nn.TransformerEncoderLayer blocks,
+    a final LayerNorm and a token head: the transformer example's model, smaller."""
 
     def __init__(self, vocab=11, d=16, heads=2, block=8):
         super().__init__()
-        self.heads = heads
-        self.embed = nn.Linear(vocab, d, bias=False)
-        self.pos = nn.Parameter(torch.randn(block, d) * 0.1)
-        self.ln1 = nn.Parameter(torch.ones(d))
-        self.qkv = nn.Linear(d, 3 * d)
-        self.proj = nn.Linear(d, d)
-        self.ln2 = nn.Parameter(torch.ones(d))
-        self.fc1 = nn.Linear(d, 4 * d)
-        self.fc2 = nn.Linear(4 * d, d)
+        self.tok = nn.Embedding(vocab, d)
+        self.pos = nn.Embedding(block, d)
+        self.blocks = nn.ModuleList([nn.TransformerEncoderLayer(d, heads, 4 * d, dropout=0.0,
+                                                                batch_first=True, norm_first=True)
+                                     for _ in range(2)])
+        self.ln = nn.LayerNorm(d)
         self.head = nn.Linear(d, vocab)
-        self.register_buffer("mask", torch.tril(torch.ones(block, block)) == 0)
-
-    @staticmethod
-    def norm(x, gain):
-        mu = x.mean(-1, keepdim=True)
-        var = ((x - mu) ** 2).mean(-1, keepdim=True)
-        return (x - mu) / (var + 1e-5).sqrt() * gain
-
-    @staticmethod
-    def softmax(x):
-        e = (x - x.amax(-1, keepdim=True)).exp()
-        return e / e.sum(-1, keepdim=True)
+        self.register_buffer("mask", nn.Transformer.generate_square_subsequent_mask(block))
 
     def forward(self, idx):
-        b, t = idx.shape
-        x = self.embed(F.one_hot(idx, self.head.out_features).to(torch.float64)) + self.pos[:t]
-        q, k, v = self.qkv(self.norm(x, self.ln1)).split(x.shape[-1], dim=2)
-        q, k, v = (z.view(b, t, self.heads, -1).transpose(1, 2) for z in (q, k, v))
-        att = (q @ k.transpose(-2, -1)) / q.shape[-1] ** 0.5
-        att = self.softmax(att.masked_fill(self.mask[:t, :t], float("-inf")))
-        x = x + self.proj((att @ v).transpose(1, 2).reshape(b, t, -1))
-        return self.head(x + self.fc2(torch.relu(self.fc1(self.norm(x, self.ln2)))))
+        t = idx.shape[1]
+        x = self.tok(idx) + self.pos(torch.arange(t))
+        for block in self.blocks:
+            x = block(x, src_mask=self.mask[:t, :t], is_causal=True)
+        return self.head(self.ln(x))
 
 
-def attention_loss(model, idx, targets):
+def gpt_loss(model, idx, targets):
     logits = model(idx)
-    logp = logits - torch.logsumexp(logits, -1, keepdim=True)
-    return -logp.gather(-1, targets.unsqueeze(-1)).mean()
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
 
 
-def attention_data(rng, steps):
+def token_data(rng, steps):
     out = []
     for _ in range(steps):
         seq = torch.tensor(rng.integers(0, 11, size=(GLOBAL_BATCH, 9)))
@@ -152,7 +135,7 @@ def scenario_mlp():
 
 
 def scenario_transformer():
-    train_like_one_process(Attention, attention_loss, attention_data, steps=4, bucket_cap_mb=0.01)
+    train_like_one_process(TinyGPT, gpt_loss, token_data, steps=4, bucket_cap_mb=0.01)
 
 
 def scenario_no_sync():
@@ -265,29 +248,10 @@ def scenario_mismatch():
         raise AssertionError("mismatched parameter shapes were accepted")
 
 
-class Rows(nn.Module):
-    """A lookup table whose weight gets sparse COO gradients (rows touched only), standing in
-    for nn.Embedding(sparse=True): DDP recognises such modules by their ``sparse`` flag."""
-
-    def __init__(self, n, d):
-        super().__init__()
-        self.sparse = True
-        self.weight = nn.Parameter(torch.randn(n, d))
-        self.weight.register_hook(self.to_rows)
-
-    @staticmethod
-    def to_rows(g):
-        rows = torch.tensor(np.flatnonzero(np.abs(np.asarray(g)).sum(1)))
-        return torch.sparse_coo_tensor(rows.unsqueeze(0), g.index_select(0, rows), tuple(g.shape))
-
-    def forward(self, ids):
-        return self.weight[ids]
-
-
 class Bag(nn.Module):
     def __init__(self):
         super().__init__()
-        self.table = Rows(20, 3)
+        self.table = nn.Embedding(20, 3, sparse=True)
         self.head = nn.Linear(3, 1)
 
     def forward(self, ids):
@@ -299,7 +263,7 @@ def scenario_sparse():
     touch the table contributes nothing."""
     torch.manual_seed(0)
     model = Bag()
-    reference = copy.deepcopy(model)  # the copy has no hook: dense gradients, one process
+    reference = copy.deepcopy(model)
     ddp = DDP(model, find_unused_parameters=True)
     opt = torch.optim.SGD(ddp.parameters(), lr=0.5)
     ref_opt = torch.optim.SGD(reference.parameters(), lr=0.5)
