@@ -37,12 +37,3 @@ def assert_normal(t, mean, std, rel=0.1):
     assert a.size >= 500
     assert abs(a.mean() - mean) < 4 * std / np.sqrt(a.size)
     np.testing.assert_allclose(a.std(), std, rtol=rel)
-
-
-def needs(*names):
-    """Skip the test until ``nn.functional`` provides every one of ``names``."""
-    import pytest
-    from retrograd.nn import functional as F
-    missing = [n for n in names if not hasattr(F, n)]
-    if missing:
-        pytest.skip(f"nn.functional lacks {', '.join(missing)}")

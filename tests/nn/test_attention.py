@@ -8,7 +8,7 @@ import pytest
 import retrograd as rg
 from retrograd import nn
 
-from ._util import assert_uniform, module_gradcheck, needs, t64
+from ._util import assert_uniform, module_gradcheck, t64
 
 
 def softmax(s):
@@ -71,7 +71,6 @@ def test_mha_parameters_and_init():
 
 @pytest.mark.parametrize("batch_first", [False, True])
 def test_mha_self_attention_matches_numpy(batch_first):
-    needs("softmax")
     m = nn.MultiheadAttention(8, 2, batch_first=batch_first).double()
     x = np.random.randn(3, 5, 8)                                    # (N, L, E)
     inp = t64(x if batch_first else x.transpose(1, 0, 2))
@@ -85,7 +84,6 @@ def test_mha_self_attention_matches_numpy(batch_first):
 
 
 def test_mha_masks_cross_attention_and_no_weights():
-    needs("softmax", "scaled_dot_product_attention")
     m = nn.MultiheadAttention(8, 2, batch_first=True, kdim=6, vdim=4).double()
     q, k, v = np.random.randn(2, 3, 8), np.random.randn(2, 5, 6), np.random.randn(2, 5, 4)
     causal = np.triu(np.ones((3, 5), dtype=bool), 1)
@@ -107,7 +105,6 @@ def test_mha_masks_cross_attention_and_no_weights():
 
 
 def test_mha_unbatched_bias_kv_zero_attn():
-    needs("softmax")
     m = nn.MultiheadAttention(4, 2, add_bias_kv=True, add_zero_attn=True).double()
     x = np.random.randn(3, 4)                                       # (L, E)
     out, w = m(t64(x), t64(x), t64(x))
@@ -118,7 +115,6 @@ def test_mha_unbatched_bias_kv_zero_attn():
 
 
 def test_mha_errors_and_gradcheck():
-    needs("softmax")
     m = nn.MultiheadAttention(4, 2)
     x = rg.randn(3, 2, 4)
     with pytest.raises(RuntimeError, match="2D attn_mask"):
@@ -159,7 +155,6 @@ def np_encoder_layer(layer, x, mask=None):
 
 @pytest.mark.parametrize("norm_first", [False, True])
 def test_encoder_layer_matches_numpy_in_eval(norm_first):
-    needs("softmax", "scaled_dot_product_attention", "layer_norm", "dropout")
     layer = nn.TransformerEncoderLayer(8, 2, 16, batch_first=True, norm_first=norm_first).double().eval()
     x = np.random.randn(2, 5, 8)
     causal = nn.Transformer.generate_square_subsequent_mask(5, dtype=rg.float64)
@@ -169,7 +164,6 @@ def test_encoder_layer_matches_numpy_in_eval(norm_first):
 
 
 def test_encoder_stack_copies_layers_and_matches_numpy():
-    needs("softmax", "scaled_dot_product_attention", "layer_norm", "dropout")
     layer = nn.TransformerEncoderLayer(4, 2, 8, dropout=0.0)
     enc = nn.TransformerEncoder(layer, num_layers=2, norm=nn.LayerNorm(4)).double()
     assert enc.layers[0] is not layer and enc.layers[0].linear1.weight is not enc.layers[1].linear1.weight
@@ -189,7 +183,6 @@ def test_encoder_stack_copies_layers_and_matches_numpy():
 
 
 def test_encoder_layer_gelu_activation_padding_and_gradcheck():
-    needs("softmax", "scaled_dot_product_attention", "layer_norm", "dropout", "gelu")
     layer = nn.TransformerEncoderLayer(4, 2, 6, dropout=0.0, activation="gelu", batch_first=True)
     assert layer.activation is nn.functional.gelu
     with pytest.raises(RuntimeError, match="relu/gelu"):
@@ -202,7 +195,6 @@ def test_encoder_layer_gelu_activation_padding_and_gradcheck():
 
 
 def test_dropout_makes_train_and_eval_differ():
-    needs("softmax", "scaled_dot_product_attention", "layer_norm", "dropout")
     layer = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.5)
     x = rg.randn(4, 2, 8)
     layer.eval()
@@ -213,7 +205,6 @@ def test_dropout_makes_train_and_eval_differ():
 
 
 def test_decoder_and_transformer_shapes_and_mask():
-    needs("softmax", "scaled_dot_product_attention", "layer_norm", "dropout")
     mask = nn.Transformer.generate_square_subsequent_mask(3)
     assert mask.tolist() == [[0.0, -math.inf, -math.inf], [0.0, 0.0, -math.inf], [0.0, 0.0, 0.0]]
     model = nn.Transformer(d_model=8, nhead=2, num_encoder_layers=1, num_decoder_layers=2,

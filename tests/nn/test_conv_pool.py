@@ -7,7 +7,7 @@ import pytest
 import retrograd as rg
 from retrograd import nn
 
-from ._util import assert_uniform, module_gradcheck, needs, t64
+from ._util import assert_uniform, module_gradcheck, t64
 
 
 # --------------------------------------------------------------------------- references
@@ -123,7 +123,6 @@ CONV2D = [
 
 @pytest.mark.parametrize("kw", CONV2D, ids=[str(k) for k in CONV2D])
 def test_conv2d_matches_numpy(kw):
-    needs("conv2d")
     m = nn.Conv2d(4, 6, 3, **kw).double()
     x = np.random.randn(2, 4, 7, 8)
     w, b = params(m)
@@ -140,7 +139,6 @@ def test_conv2d_matches_numpy(kw):
 
 
 def test_conv2d_unbatched_float32_and_gradcheck():
-    needs("conv2d")
     m = nn.Conv2d(2, 3, (2, 3), stride=(1, 2), padding=1)
     x = np.random.randn(2, 5, 6).astype(np.float32)
     out = m(rg.tensor(x))
@@ -153,7 +151,6 @@ def test_conv2d_unbatched_float32_and_gradcheck():
 
 @pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
 def test_conv2d_padding_modes(mode):
-    needs("conv2d", "pad")
     m = nn.Conv2d(2, 3, 3, padding=1, padding_mode=mode).double()
     x = np.random.randn(1, 2, 5, 5)
     np_mode = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}[mode]
@@ -165,7 +162,6 @@ def test_conv2d_padding_modes(mode):
 
 
 def test_conv1d_matches_numpy():
-    needs("conv1d")
     m = nn.Conv1d(3, 4, 3, stride=2, padding=2, dilation=2).double()
     x = np.random.randn(2, 3, 11)
     w, b = params(m)
@@ -183,7 +179,6 @@ TRANSPOSE = [
 
 @pytest.mark.parametrize("kw", TRANSPOSE, ids=[str(k) for k in TRANSPOSE])
 def test_conv_transpose2d_matches_numpy(kw):
-    needs("conv_transpose2d")
     m = nn.ConvTranspose2d(4, 6, 3, **kw).double()
     assert m.weight.shape == (4, 6 // m.groups, 3, 3)
     x = np.random.randn(2, 4, 4, 5)
@@ -193,7 +188,6 @@ def test_conv_transpose2d_matches_numpy(kw):
 
 
 def test_conv_transpose_output_size_and_gradcheck():
-    needs("conv_transpose2d", "conv_transpose1d")
     m = nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1)
     x = rg.randn(1, 2, 4, 4)
     assert m(x).shape == (1, 3, 7, 7)
@@ -260,7 +254,6 @@ def _pair(v):
 
 @pytest.mark.parametrize("kw", MAXPOOL, ids=[str(k) for k in MAXPOOL])
 def test_max_pool2d(kw):
-    needs("max_pool2d")
     x = np.random.randn(2, 3, 7, 8)
     m = nn.MaxPool2d(**kw)
     ref = np_max_pool2d(x, _pair(m.kernel_size), _pair(m.stride), _pair(m.padding), _pair(m.dilation),
@@ -269,7 +262,6 @@ def test_max_pool2d(kw):
 
 
 def test_max_pool_indices_1d_and_gradcheck():
-    needs("max_pool2d", "max_pool1d")
     x = np.random.randn(1, 2, 4, 4)
     out, idx = nn.MaxPool2d(2, return_indices=True)(t64(x))
     flat = x.reshape(1, 2, 16)
@@ -292,7 +284,6 @@ AVGPOOL = [
 
 @pytest.mark.parametrize("kw", AVGPOOL, ids=[str(k) for k in AVGPOOL])
 def test_avg_pool2d(kw):
-    needs("avg_pool2d")
     x = np.random.randn(2, 3, 7, 8)
     m = nn.AvgPool2d(**kw)
     ref = np_avg_pool2d(x, _pair(m.kernel_size), _pair(m.stride), _pair(m.padding), m.ceil_mode,
@@ -301,7 +292,6 @@ def test_avg_pool2d(kw):
 
 
 def test_avg_pool1d_adaptive_and_gradcheck():
-    needs("avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool1d")
     x1 = np.random.randn(2, 3, 9)
     ref = np_avg_pool2d(x1[:, :, None], (1, 3), (1, 2), (0, 1))[:, :, 0]
     np.testing.assert_allclose(nn.AvgPool1d(3, 2, 1)(t64(x1)).numpy(), ref, rtol=1e-12)

@@ -9,7 +9,6 @@ import pytest
 import retrograd as rg
 from retrograd import nn
 
-from ._util import needs
 
 cp = pytest.importorskip("cupy", reason="CuPy is not installed")
 try:
@@ -74,7 +73,6 @@ def test_recurrent_on_cuda_matches_cpu(cls):
 
 
 def test_normalisation_and_attention_on_cuda():
-    needs("batch_norm", "layer_norm", "softmax", "scaled_dot_product_attention", "dropout", "cross_entropy")
     model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.Flatten(), nn.LayerNorm(8))
     gpu = copy.deepcopy(model).cuda()
     x = np.random.default_rng(2).standard_normal((3, 1, 4, 4)).astype(np.float32)

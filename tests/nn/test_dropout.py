@@ -5,11 +5,9 @@ import pytest
 import retrograd as rg
 from retrograd import nn
 
-from ._util import needs
 
 
 def test_dropout_train_and_eval():
-    needs("dropout")
     m = nn.Dropout(0.3)
     x = rg.ones(200, 100)
     y = m(x).numpy()
@@ -23,7 +21,6 @@ def test_dropout_train_and_eval():
 
 
 def test_dropout_gradient_uses_the_same_mask():
-    needs("dropout")
     x = rg.ones(50, 40, requires_grad=True)
     y = nn.Dropout(0.5)(x)
     y.sum().backward()
@@ -31,7 +28,6 @@ def test_dropout_gradient_uses_the_same_mask():
 
 
 def test_dropout2d_zeroes_whole_channels():
-    needs("dropout2d")
     y = nn.Dropout2d(0.5)(rg.ones(8, 16, 3, 3)).numpy()
     per_channel = y.reshape(8, 16, 9)
     assert np.all((per_channel == 0).all(-1) | (per_channel == 2).all(-1))
@@ -48,7 +44,6 @@ def test_dropout_args_and_repr():
 
 
 def test_dropout_respects_model_mode():
-    needs("dropout")
     model = nn.Sequential(nn.Linear(4, 4), nn.Dropout(0.5))
     x = rg.randn(3, 4)
     model.eval()

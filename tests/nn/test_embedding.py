@@ -5,7 +5,7 @@ import pytest
 import retrograd as rg
 from retrograd import nn
 
-from ._util import assert_normal, module_gradcheck, needs, t64
+from ._util import assert_normal, module_gradcheck, t64
 
 
 def test_embedding_init_and_padding_row():
@@ -21,7 +21,6 @@ def test_embedding_init_and_padding_row():
 
 
 def test_embedding_forward_and_padding_gradient():
-    needs("embedding")
     e = nn.Embedding(10, 3, padding_idx=0)
     idx = np.array([[1, 0, 4], [4, 9, 0]])
     out = e(rg.tensor(idx))
@@ -35,7 +34,6 @@ def test_embedding_forward_and_padding_gradient():
 
 
 def test_embedding_from_pretrained():
-    needs("embedding")
     table = rg.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
     e = nn.Embedding.from_pretrained(table)
     assert not e.weight.requires_grad and e.weight.data_ptr() == table.data_ptr()
@@ -46,7 +44,6 @@ def test_embedding_from_pretrained():
 
 
 def test_embedding_max_norm_renormalises_looked_up_rows():
-    needs("embedding")
     e = nn.Embedding(5, 4, max_norm=1.0)
     with rg.no_grad():
         e.weight.mul_(10)
@@ -58,7 +55,6 @@ def test_embedding_max_norm_renormalises_looked_up_rows():
 
 
 def test_embedding_sparse_gradient():
-    needs("embedding")
     e = nn.Embedding(1000, 4, sparse=True)
     e(rg.tensor([3, 7, 3])).sum().backward()
     g = e.weight.grad
@@ -69,7 +65,6 @@ def test_embedding_sparse_gradient():
 
 
 def test_embedding_gradcheck():
-    needs("embedding")
     e = nn.Embedding(4, 2)
     e.double()
     idx = rg.tensor([[0, 2], [2, 3]])
@@ -109,7 +104,6 @@ def np_bags(weight, idx, offsets, mode, psw=None, include_last=False, padding_id
 
 @pytest.mark.parametrize("mode", ["sum", "mean", "max"])
 def test_embedding_bag_modes(mode):
-    needs("embedding")
     bag = nn.EmbeddingBag(10, 3, mode=mode).double()
     w = bag.weight.detach().numpy()
     idx = np.array([1, 2, 4, 5, 4, 3, 2, 9])
@@ -122,7 +116,6 @@ def test_embedding_bag_modes(mode):
 
 
 def test_embedding_bag_weights_last_offset_padding_and_grad():
-    needs("embedding")
     bag = nn.EmbeddingBag(10, 3, mode="sum", include_last_offset=True, padding_idx=2).double()
     assert not bag.weight.detach().numpy()[2].any()
     w = bag.weight.detach().numpy()
@@ -140,7 +133,6 @@ def test_embedding_bag_weights_last_offset_padding_and_grad():
 
 
 def test_embedding_bag_sparse_and_from_pretrained():
-    needs("embedding")
     bag = nn.EmbeddingBag(100, 2, mode="mean", sparse=True)
     bag(rg.tensor([[1, 5], [5, 7]])).sum().backward()
     assert bag.weight.grad.is_sparse

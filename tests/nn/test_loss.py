@@ -5,7 +5,7 @@ import pytest
 import retrograd as rg
 from retrograd import nn
 
-from ._util import module_gradcheck, needs, t64
+from ._util import module_gradcheck, t64
 
 
 def log_softmax(x, axis=1):
@@ -24,7 +24,6 @@ T = RNG.standard_normal((4, 5))
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 def test_regression_losses(reduction):
-    needs("l1_loss", "mse_loss", "smooth_l1_loss", "huber_loss")
     d = X - T
     cases = [
         (nn.L1Loss(reduction=reduction), np.abs(d)),
@@ -40,7 +39,6 @@ def test_regression_losses(reduction):
 
 
 def test_regression_gradcheck():
-    needs("mse_loss", "smooth_l1_loss")
     x = t64(X[:2, :3], True)
     assert module_gradcheck(_WithTarget(nn.MSELoss(), t64(T[:2, :3])), x)
     assert module_gradcheck(_WithTarget(nn.SmoothL1Loss(), t64(T[:2, :3])), x)
@@ -57,7 +55,6 @@ class _WithTarget(nn.Module):
 
 
 def test_cross_entropy_and_nll():
-    needs("cross_entropy", "nll_loss")
     target = np.array([0, 3, 4, 1])
     lp = log_softmax(X)
     nll = -lp[np.arange(4), target]
@@ -77,7 +74,6 @@ def test_cross_entropy_and_nll():
 
 
 def test_cross_entropy_label_smoothing_probabilities_and_dims():
-    needs("cross_entropy")
     target = np.array([0, 3, 4, 1])
     lp = log_softmax(X)
     eps = 0.2
@@ -98,7 +94,6 @@ def test_cross_entropy_label_smoothing_probabilities_and_dims():
 
 
 def test_binary_losses():
-    needs("binary_cross_entropy", "binary_cross_entropy_with_logits")
     p = 1 / (1 + np.exp(-X))
     t = (T > 0).astype(np.float64)
     bce = -(t * np.log(p) + (1 - t) * np.log(1 - p))
@@ -117,7 +112,6 @@ def test_binary_losses():
 
 
 def test_kl_div():
-    needs("kl_div")
     lp = log_softmax(X)
     q = np.exp(log_softmax(T))
     point = q * (np.log(q) - lp)
@@ -125,11 +119,11 @@ def test_kl_div():
                                rtol=1e-10)
     np.testing.assert_allclose(nn.KLDivLoss(reduction="sum", log_target=True)(t64(lp), t64(np.log(q))).numpy(),
                                point.sum(), rtol=1e-10)
-    np.testing.assert_allclose(nn.KLDivLoss()(t64(lp), t64(q)).numpy(), point.mean(), rtol=1e-10)
+    with pytest.warns(UserWarning, match="batchmean"):
+        np.testing.assert_allclose(nn.KLDivLoss()(t64(lp), t64(q)).numpy(), point.mean(), rtol=1e-10)
 
 
 def test_margin_losses():
-    needs("cosine_embedding_loss", "margin_ranking_loss", "triplet_margin_loss")
     a, b = X, T
     y = np.array([1.0, -1.0, 1.0, -1.0])
     cos = (a * b).sum(1) / np.sqrt((a * a).sum(1) * (b * b).sum(1))
@@ -163,7 +157,6 @@ def test_legacy_size_average_and_reduce():
 
 
 def test_loss_backward_through_model():
-    needs("cross_entropy")
     model = nn.Sequential(nn.Linear(5, 3))
     loss = nn.CrossEntropyLoss()(model(rg.tensor(X, dtype=rg.float32)), rg.tensor([0, 1, 2, 1]))
     loss.backward()

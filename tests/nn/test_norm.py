@@ -7,7 +7,7 @@ import pytest
 import retrograd as rg
 from retrograd import nn
 
-from ._util import module_gradcheck, needs, t64
+from ._util import module_gradcheck, t64
 
 
 def np_batch_norm(x, mean, var, w, b, eps):
@@ -39,7 +39,6 @@ def test_batchnorm_buffers_and_init():
 @pytest.mark.parametrize("cls,shape", [(nn.BatchNorm1d, (6, 3)), (nn.BatchNorm1d, (4, 3, 5)),
                                        (nn.BatchNorm2d, (2, 3, 4, 5))])
 def test_batchnorm_train_then_eval(cls, shape):
-    needs("batch_norm")
     bn = cls(3, momentum=0.3).double()
     with rg.no_grad():
         bn.weight.copy_(rg.tensor([1.0, 2.0, -1.0]))
@@ -65,7 +64,6 @@ def test_batchnorm_train_then_eval(cls, shape):
 
 
 def test_batchnorm_cumulative_average_and_no_tracking():
-    needs("batch_norm")
     bn = nn.BatchNorm1d(2, momentum=None).double()
     xs = [np.random.randn(5, 2) for _ in range(3)]
     for x in xs:
@@ -78,7 +76,6 @@ def test_batchnorm_cumulative_average_and_no_tracking():
 
 
 def test_batchnorm_gradcheck_and_errors():
-    needs("batch_norm")
     assert module_gradcheck(nn.BatchNorm1d(2), t64(np.random.randn(4, 2), True))
     assert module_gradcheck(nn.BatchNorm2d(2).eval(), t64(np.random.randn(2, 2, 2, 2), True))
     with pytest.raises(ValueError, match="expected 4D input \\(got 3D input\\)"):
@@ -99,7 +96,6 @@ def test_batchnorm_loads_old_state_dict_without_num_batches_tracked():
 
 
 def test_batchnorm_in_a_model_double_and_state():
-    needs("batch_norm")
     m = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4)).double()
     m(t64(np.random.randn(8, 3)))
     other = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4)).double()
@@ -119,7 +115,6 @@ def np_layer_norm(x, k, w, b, eps):
 
 
 def test_layer_norm():
-    needs("layer_norm")
     ln = nn.LayerNorm((3, 4)).double()
     assert ln.weight.shape == (3, 4) and ln.weight.detach().numpy().min() == 1 and not ln.bias.detach().numpy().any()
     with rg.no_grad():
@@ -138,7 +133,6 @@ def test_layer_norm():
 
 
 def test_rms_norm():
-    needs("rms_norm")
     rn = nn.RMSNorm(4).double()
     with rg.no_grad():
         rn.weight.normal_()
@@ -156,7 +150,6 @@ def test_rms_norm():
 
 
 def test_group_norm():
-    needs("group_norm")
     gn = nn.GroupNorm(2, 6).double()
     with rg.no_grad():
         gn.weight.normal_()

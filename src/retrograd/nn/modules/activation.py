@@ -9,7 +9,7 @@ from ...ops.shape import cat
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
-from .linear import NonDynamicallyQuantizableLinear, _linear_fn
+from .linear import NonDynamicallyQuantizableLinear
 from .module import Module
 
 __all__ = ["Threshold", "ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "SELU", "CELU", "GELU", "SiLU",
@@ -48,7 +48,7 @@ class ReLU(Module):
         self.inplace = inplace
 
     def forward(self, input):
-        return F.relu(input, inplace=True) if self.inplace else F.relu(input)
+        return F.relu(input, inplace=self.inplace)
 
     def extra_repr(self):
         return _inplace_str(self.inplace, first=True)
@@ -523,8 +523,7 @@ class MultiheadAttention(Module):
         b_q = b_k = b_v = None
         if self.in_proj_bias is not None:
             b_q, b_k, b_v = self.in_proj_bias.chunk(3)
-        linear = _linear_fn()
-        q, k, v = linear(query, w_q, b_q), linear(key, w_k, b_k), linear(value, w_v, b_v)
+        q, k, v = F.linear(query, w_q, b_q), F.linear(key, w_k, b_k), F.linear(value, w_v, b_v)
         mask = self._merged_mask(attn_mask, key_padding_mask, n, L, S, q.dtype)
 
         def pad_mask(mask):

@@ -10,16 +10,6 @@ from .module import Module
 __all__ = ["Identity", "Linear", "Bilinear", "NonDynamicallyQuantizableLinear"]
 
 
-def _linear(input, weight, bias=None):
-    # Stand-in until F.linear lands in nn/functional.py.
-    out = input.matmul(weight.t())
-    return out if bias is None else out + bias
-
-
-def _linear_fn():
-    return getattr(F, "linear", None) or _linear
-
-
 class Identity(Module):
     """Returns its input unchanged; accepts and ignores any constructor arguments."""
 
@@ -56,7 +46,7 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input):
-        return _linear_fn()(input, self.weight, self.bias)
+        return F.linear(input, self.weight, self.bias)
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

@@ -22,7 +22,6 @@ from ...ops.shape import cat, stack
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
-from .linear import _linear_fn
 from .module import Module
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
@@ -30,27 +29,27 @@ __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell"
 _GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 
 
-def _lstm_step(x_gates, h, c, w_hh, b_hh, w_hr, linear):
-    gates = x_gates + linear(h, w_hh, b_hh)
+def _lstm_step(x_gates, h, c, w_hh, b_hh, w_hr):
+    gates = x_gates + F.linear(h, w_hh, b_hh)
     i, f, g, o = gates.chunk(4, -1)
     c = f.sigmoid() * c + i.sigmoid() * g.tanh()
     h = o.sigmoid() * c.tanh()
     if w_hr is not None:
-        h = linear(h, w_hr, None)
+        h = F.linear(h, w_hr)
     return h, c
 
 
-def _gru_step(x_gates, h, w_hh, b_hh, linear):
+def _gru_step(x_gates, h, w_hh, b_hh):
     xr, xz, xn = x_gates.chunk(3, -1)
-    hr, hz, hn = linear(h, w_hh, b_hh).chunk(3, -1)
+    hr, hz, hn = F.linear(h, w_hh, b_hh).chunk(3, -1)
     r = (xr + hr).sigmoid()
     z = (xz + hz).sigmoid()
     n = (xn + r * hn).tanh()
     return (1 - z) * n + z * h
 
 
-def _rnn_step(x_gates, h, w_hh, b_hh, relu, linear):
-    pre = x_gates + linear(h, w_hh, b_hh)
+def _rnn_step(x_gates, h, w_hh, b_hh, relu):
+    pre = x_gates + F.linear(h, w_hh, b_hh)
     return F.relu(pre) if relu else pre.tanh()
 
 
@@ -202,7 +201,6 @@ class RNNBase(Module):
             self._check_hidden(states[1], (self.num_layers * D, N, self.hidden_size), "hidden[1]")
         else:
             self._check_hidden(states[0], (self.num_layers * D, N, self.hidden_size), "hidden")
-        linear = _linear_fn()
         layer_input = input
         finals = [[] for _ in states]
         for layer in range(self.num_layers):
@@ -212,16 +210,16 @@ class RNNBase(Module):
                 idx = layer * D + direction
                 h = states[0][idx]
                 c = states[1][idx] if lstm else None
-                x_gates = linear(layer_input, w_ih, b_ih)         # all time steps at once
+                x_gates = F.linear(layer_input, w_ih, b_ih)       # all time steps at once
                 steps = range(L - 1, -1, -1) if direction == 1 else range(L)
                 hs = [None] * L
                 for t in steps:
                     if lstm:
-                        h, c = _lstm_step(x_gates[t], h, c, w_hh, b_hh, w_hr, linear)
+                        h, c = _lstm_step(x_gates[t], h, c, w_hh, b_hh, w_hr)
                     elif self.mode == "GRU":
-                        h = _gru_step(x_gates[t], h, w_hh, b_hh, linear)
+                        h = _gru_step(x_gates[t], h, w_hh, b_hh)
                     else:
-                        h = _rnn_step(x_gates[t], h, w_hh, b_hh, self.mode == "RNN_RELU", linear)
+                        h = _rnn_step(x_gates[t], h, w_hh, b_hh, self.mode == "RNN_RELU")
                     hs[t] = h
                 outputs.append(stack(hs, 0))
                 finals[0].append(h)
@@ -362,9 +360,8 @@ class RNNCell(RNNCellBase):
 
     def forward(self, input, hx=None):
         input, (h,), batched = self._prepare(input, hx, 1)
-        linear = _linear_fn()
-        h = _rnn_step(linear(input, self.weight_ih, self.bias_ih), h, self.weight_hh, self.bias_hh,
-                      self.nonlinearity == "relu", linear)
+        h = _rnn_step(F.linear(input, self.weight_ih, self.bias_ih), h, self.weight_hh, self.bias_hh,
+                      self.nonlinearity == "relu")
         return h if batched else h.squeeze(0)
 
 
@@ -376,9 +373,8 @@ class LSTMCell(RNNCellBase):
 
     def forward(self, input, hx=None):
         input, (h, c), batched = self._prepare(input, hx, 2)
-        linear = _linear_fn()
-        h, c = _lstm_step(linear(input, self.weight_ih, self.bias_ih), h, c, self.weight_hh, self.bias_hh,
-                          None, linear)
+        h, c = _lstm_step(F.linear(input, self.weight_ih, self.bias_ih), h, c, self.weight_hh,
+                          self.bias_hh, None)
         return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
 
 
@@ -390,6 +386,5 @@ class GRUCell(RNNCellBase):
 
     def forward(self, input, hx=None):
         input, (h,), batched = self._prepare(input, hx, 1)
-        linear = _linear_fn()
-        h = _gru_step(linear(input, self.weight_ih, self.bias_ih), h, self.weight_hh, self.bias_hh, linear)
+        h = _gru_step(F.linear(input, self.weight_ih, self.bias_ih), h, self.weight_hh, self.bias_hh)
         return h if batched else h.squeeze(0)

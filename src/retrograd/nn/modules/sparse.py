@@ -196,10 +196,9 @@ class EmbeddingBag(Module):
                 self.weight[self.padding_idx].fill_(0)
 
     def forward(self, input, offsets=None, per_sample_weights=None):
-        embedding_bag = getattr(F, "embedding_bag", _embedding_bag)
-        return embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type,
-                             self.scale_grad_by_freq, self.mode, self.sparse, per_sample_weights,
-                             self.include_last_offset, self.padding_idx)
+        return _embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type,
+                              self.scale_grad_by_freq, self.mode, self.sparse, per_sample_weights,
+                              self.include_last_offset, self.padding_idx)
 
     def extra_repr(self):
         s = f"{self.num_embeddings}, {self.embedding_dim}"
