@@ -32,7 +32,7 @@ def test_cuda_moves_parameters_in_place_and_matches_cpu():
     assert w.device == rg.device("cuda", 0) and w.is_leaf and w.requires_grad
     x = np.random.default_rng(0).standard_normal((2, 2, 4, 4))
     out_c = cpu(rg.tensor(x))
-    out_g = gpu(rg.tensor(x, device="cuda"))
+    out_g = gpu(rg.tensor(x).to("cuda"))
     assert out_g.device.type == "cuda"
     np.testing.assert_allclose(out_g.detach().cpu().numpy(), out_c.detach().numpy(), rtol=1e-10, atol=1e-12)
     out_c.pow(2).sum().backward()
@@ -65,7 +65,7 @@ def test_recurrent_on_cuda_matches_cpu(cls):
     gpu = copy.deepcopy(cpu).cuda()
     x = np.random.default_rng(1).standard_normal((2, 5, 3))
     out_c = cpu(rg.tensor(x))[0]
-    out_g = gpu(rg.tensor(x, device="cuda"))[0]
+    out_g = gpu(rg.tensor(x).to("cuda"))[0]
     np.testing.assert_allclose(out_g.detach().cpu().numpy(), out_c.detach().numpy(), rtol=1e-10, atol=1e-12)
     out_g.sum().backward()
     out_c.sum().backward()
@@ -76,15 +76,15 @@ def test_normalisation_and_attention_on_cuda():
     model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.Flatten(), nn.LayerNorm(8))
     gpu = copy.deepcopy(model).cuda()
     x = np.random.default_rng(2).standard_normal((3, 1, 4, 4)).astype(np.float32)
-    np.testing.assert_allclose(gpu(rg.tensor(x, device="cuda")).detach().cpu().numpy(),
+    np.testing.assert_allclose(gpu(rg.tensor(x).to("cuda")).detach().cpu().numpy(),
                                model(rg.tensor(x)).detach().numpy(), rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(gpu[1].running_var.cpu().numpy(), model[1].running_var.numpy(), rtol=1e-5)
     layer = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True)
     g_layer = copy.deepcopy(layer).cuda()
     h = np.random.default_rng(3).standard_normal((2, 5, 8)).astype(np.float32)
-    np.testing.assert_allclose(g_layer(rg.tensor(h, device="cuda")).detach().cpu().numpy(),
+    np.testing.assert_allclose(g_layer(rg.tensor(h).to("cuda")).detach().cpu().numpy(),
                                layer(rg.tensor(h)).detach().numpy(), rtol=1e-4, atol=1e-5)
-    loss = nn.CrossEntropyLoss()(g_layer(rg.tensor(h, device="cuda")).reshape(10, 8),
-                                 rg.tensor(np.arange(10) % 8, device="cuda"))
+    loss = nn.CrossEntropyLoss()(g_layer(rg.tensor(h).to("cuda")).reshape(10, 8),
+                                 rg.tensor(np.arange(10) % 8).to("cuda"))
     loss.backward()
     assert g_layer.self_attn.in_proj_weight.grad.device.type == "cuda"
