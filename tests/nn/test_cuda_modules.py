@@ -54,7 +54,7 @@ def test_state_dict_between_devices_and_init_on_cuda():
     assert isinstance(gpu[4].weight._data, cp.ndarray)
     nn.init.kaiming_normal_(gpu[0].weight)
     nn.init.zeros_(gpu[0].bias)
-    assert isinstance(gpu[0].weight._data, cp.ndarray) and not gpu[0].bias.cpu().numpy().any()
+    assert isinstance(gpu[0].weight._data, cp.ndarray) and not gpu[0].bias.detach().cpu().numpy().any()
     gpu.to("cuda", rg.float64)
     assert gpu[0].weight.dtype == rg.float64 and gpu[0].weight.device.type == "cuda"
 
