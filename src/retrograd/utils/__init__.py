@@ -1,2 +1,3 @@
 """Utilities: hooks handles, checkpointing, data loading."""
 from . import data
+from . import checkpoint
