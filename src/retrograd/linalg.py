@@ -1,11 +1,20 @@
 """retrograd.linalg: PyTorch's torch.linalg namespace. Re-exports only; the ops live in
 ops/decomposition.py, ops/linalg.py and ops/reduction.py."""
-from .ops.decomposition import (LinAlgError, inv, det, slogdet, solve, solve_triangular, cholesky, qr,  # noqa: F401
+from .ops.decomposition import (LinAlgError, inv, det, slogdet, solve, solve_triangular, cholesky, qr,
                                 eigh, eigvalsh, svd, svdvals, matrix_power, pinv, matrix_rank, matrix_norm,
                                 norm, cond)
-from .ops.reduction import vector_norm  # noqa: F401
-from .ops.linalg import matmul, multi_dot, vdot as vecdot  # noqa: F401
+from .ops.reduction import vector_norm
+from .ops.linalg import matmul, multi_dot
 from .ops.indexing import diagonal as _diagonal
+
+__all__ = ["LinAlgError", "inv", "det", "slogdet", "solve", "solve_triangular", "cholesky", "qr", "eigh",
+           "eigvalsh", "svd", "svdvals", "matrix_power", "pinv", "matrix_rank", "matrix_norm", "norm",
+           "cond", "vector_norm", "matmul", "multi_dot", "vecdot", "diagonal"]
+
+
+def vecdot(x, y, *, dim=-1):
+    """sum(x * y) over ``dim``, with broadcasting (real tensors: no conjugation)."""
+    return (x * y).sum(dim)
 
 
 def diagonal(A, *, offset=0, dim1=-2, dim2=-1):

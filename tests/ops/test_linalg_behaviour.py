@@ -133,3 +133,10 @@ def test_tensordot_errors():
 def test_matrix_power_integer_matrix():
     a = rg.tensor([[1, 1], [1, 0]])
     assert L.matrix_power(a, 5).tolist() == [[8, 5], [5, 3]]
+
+
+def test_vecdot_broadcasts_over_dim():
+    x = _t(np.arange(6.0).reshape(2, 3))
+    y = _t([1.0, 0.0, 2.0])
+    assert L.vecdot(x, y).tolist() == [4.0, 13.0]
+    assert L.vecdot(x, x, dim=0).tolist() == [9.0, 17.0, 29.0]

@@ -18,7 +18,6 @@ from collections import namedtuple
 
 import numpy as np
 
-from .. import _dtype
 from .._tensor import Tensor, _wrap_dim
 from ..backend import array_module, to_numpy
 from ._registry import Op, apply
