@@ -241,7 +241,7 @@ def _set_grad(param, flat):
     """Write ``flat`` (the averaged gradient) into ``param.grad`` in place, or create it."""
     g = param._grad
     shape = param._data.shape
-    if g is None or g.is_sparse or not g._data.flags.writeable:
+    if g is None or g.is_sparse or (type(g._data) is np.ndarray and not g._data.flags.writeable):
         xp = array_module(param._data)
         param._grad = Tensor._make(xp.asarray(flat.reshape(shape)).astype(param._data.dtype), None,
                                    False)
