@@ -35,17 +35,18 @@ def _linear_vjp(g, needs, x, w, b):
     n_out, n_in = w._data.shape
     if _state.enabled:
         g2 = g.reshape(-1, n_out)
-        gx = g @ w if needs[0] else None
+        gx = (g2 @ w).reshape(g._data.shape[:-1] + (n_in,)) if needs[0] else None
         gw = g2.mT @ x.reshape(-1, n_in) if needs[1] else None
         gb = None
         if needs[2]:
             gb = g2.sum(0) if b._data.shape == (n_out,) else g
         return gx, gw, gb
     gd = g._data
+    # 2-D products only: NumPy's stacked matmul of a non-contiguous 3-D gradient bypasses BLAS
     g2 = gd.reshape(-1, n_out)
     gx = gw = gb = None
     if needs[0]:
-        gx = _const(gd @ w._data)
+        gx = _const((g2 @ w._data).reshape(gd.shape[:-1] + (n_in,)))
     if needs[1]:
         xd = x._data
         gw = _const(g2.T @ xd.reshape(-1, n_in))
