@@ -69,3 +69,13 @@ def test_defaults_come_from_the_process_group(monkeypatch):
         assert (s.num_replicas, s.rank, list(s)) == (1, 0, [0, 1, 2, 3, 4])
     finally:
         dist.destroy_process_group()
+
+
+def test_is_a_sampler_for_the_data_loader():
+    import retrograd as torch
+    from retrograd.utils.data import DataLoader, Sampler, TensorDataset
+    data = TensorDataset(torch.arange(10))
+    sampler = DistributedSampler(data, num_replicas=4, rank=2, shuffle=False)
+    assert isinstance(sampler, Sampler)
+    batches = [b[0].tolist() for b in DataLoader(data, batch_size=2, sampler=sampler)]
+    assert batches == [[2, 6], [0]]

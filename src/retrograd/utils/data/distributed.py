@@ -15,9 +15,10 @@ import math
 
 from ... import distributed as dist
 from ..._creation import Generator, randperm
+from .sampler import Sampler
 
 
-class DistributedSampler:
+class DistributedSampler(Sampler):
     def __init__(self, dataset, num_replicas=None, rank=None, shuffle=True, seed=0, drop_last=False):
         if num_replicas is None:
             num_replicas = dist.get_world_size()
