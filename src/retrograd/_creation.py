@@ -83,7 +83,8 @@ def _finish(arr, requires_grad):
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """A new leaf tensor holding a copy of ``data``."""
     arr = _array_from(data, dtype, device)
-    if isinstance(data, Tensor) or arr is data or (isinstance(data, np.ndarray) and np.may_share_memory(arr, data)):
+    if isinstance(data, Tensor) or arr is data or (isinstance(data, np.ndarray) and type(arr) is np.ndarray
+                                                   and np.may_share_memory(arr, data)):
         arr = arr.copy()
     return _finish(arr, requires_grad)
 
