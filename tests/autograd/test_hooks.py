@@ -254,6 +254,15 @@ def test_saved_tensors_hooks_support_double_backward():
     assert x.grad.tolist() == [6.0, 18.0]
 
 
+def test_hooked_graph_is_freed_by_backward():
+    x = _x(1.0)
+    with saved_tensors_hooks(lambda t: t, lambda t: t):
+        y = x.exp().sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="backward through the graph a second time.*ExpBackward0"):
+        y.backward()
+
+
 def test_unpack_must_return_a_tensor():
     x = _x(1.0)
     with saved_tensors_hooks(lambda t: t, lambda p: 3.0):

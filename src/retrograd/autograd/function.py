@@ -70,6 +70,7 @@ class BackwardCFunction(Node, FunctionCtx):
     """The node (and ``ctx``) of one call of a custom Function."""
 
     _forward_cls = None
+    _freed_by = None
     materialize_grads = True
     to_save = ()
     dirty_tensors = ()

@@ -311,7 +311,7 @@ class HookedOpNode(OpNode):
 
     def _unpack_saved(self):
         saved = self._saved
-        if saved is None:
+        if type(saved) is str:
             return OpNode._unpack_saved(self)  # raises the "freed" error
         return [s.unpack(self) if type(s) is HookedSavedTensor else s for s in saved]
 
