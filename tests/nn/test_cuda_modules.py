@@ -45,6 +45,12 @@ def test_cuda_moves_parameters_in_place_and_matches_cpu():
     assert isinstance(gpu[0].weight.grad._data, np.ndarray)
 
 
+def test_tensor_from_numpy_straight_onto_the_gpu():
+    x = np.ones((2, 3))
+    t = rg.tensor(x, device="cuda")
+    assert isinstance(t._data, cp.ndarray) and t.cpu().tolist() == x.tolist()
+
+
 def test_state_dict_between_devices_and_init_on_cuda():
     gpu = _model().to("cuda")
     cpu = _model()
