@@ -13,6 +13,8 @@ Functions with an ``inplace`` flag write into their input through ``ops.inplace`
 import math
 import warnings
 
+import numpy as np
+
 from .._tensor import Tensor, _wrap_dim
 from ..autograd.grad_mode import _state
 from ._registry import Op, apply
@@ -331,13 +333,38 @@ def logsigmoid(input):
     return apply(LOGSIGMOID, (input,))
 
 
+def _sigmoid_array(xp, x):
+    """1 / (1 + exp(-x)) without branches (exp overflowing to inf gives the right limit, 0)."""
+    s = -x
+    with np.errstate(over="ignore"):
+        xp.exp(s, out=s)
+    s += 1
+    xp.reciprocal(s, out=s)
+    return s
+
+
 def _silu(xp, x):
-    return x * ew._sigmoid(xp, x)
+    if x.ndim == 0:
+        return x * ew._sigmoid(xp, x)
+    s = _sigmoid_array(xp, x)
+    s *= x
+    return s
 
 
 def _silu_vjp(g, x):
-    s = sigmoid(x)
-    return g * (s * (x * (1 - s) + 1))
+    # d/dx x sigmoid(x) = s (1 + x (1 - s))
+    if _state.enabled or x._data.ndim == 0:
+        s = sigmoid(x)
+        return g * (s * (x * (1 - s) + 1))
+    from ..backend import array_module
+    xd = x._data
+    s = _sigmoid_array(array_module(xd), xd)
+    d = 1 - s
+    d *= xd
+    d += 1
+    d *= s
+    d *= g._data
+    return _const(d)
 
 
 SILU = Op("silu", _silu, _silu_vjp, save=("x",))
@@ -381,9 +408,8 @@ def _gelu_forward(xp, x, approximate):
         out *= x
         out *= 0.5
         return out, t
-    from .special import _erfc_array
-    cdf = _erfc_array(xp, x * -_INV_SQRT_2)
-    cdf *= 0.5
+    from .special import normal_cdf_array
+    cdf = normal_cdf_array(xp, x)
     return x * cdf, cdf
 
 
@@ -465,8 +491,14 @@ def _softmax_fwd(xp, x, dim):
         return x.copy()
     e = x - x.max(axis=dim, keepdims=True)
     xp.exp(e, out=e)
-    e /= e.sum(axis=dim, keepdims=True)
+    e *= 1 / e.sum(axis=dim, keepdims=True)
     return e
+
+
+def _sub_into(a, b, out):
+    """a - b written into ``out`` (which has the broadcast shape), saving an allocation."""
+    from ..backend import array_module
+    return array_module(out).subtract(a, b, out=out)
 
 
 def _softmax_vjp(g, out, dim):
@@ -476,8 +508,11 @@ def _softmax_vjp(g, out, dim):
     gd, od = g._data, out._data
     gx = gd * od
     s = gx.sum(axis=dim, keepdims=True)
-    s = od * s
-    gx -= s
+    if gx.ndim:
+        gx = _sub_into(gd, s, gx)
+        gx *= od
+    else:
+        gx = (gd - s) * od
     return _const(gx)
 
 
@@ -497,8 +532,9 @@ def _log_softmax_vjp(g, out, dim):
     gd, od = g._data, out._data
     from ..backend import array_module
     gx = array_module(od).exp(od)
-    gx *= gd.sum(axis=dim, keepdims=True)
-    return _const(gd - gx)
+    gx *= -gd.sum(axis=dim, keepdims=True)
+    gx += gd
+    return _const(gx)
 
 
 SOFTMAX = Op("softmax", _softmax_fwd, _softmax_vjp, save=("out",))

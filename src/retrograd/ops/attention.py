@@ -58,7 +58,7 @@ def _sdpa_fwd(xp, q, k, v, fmask, fmask_t, bool_mask, causal, scale, drop):
     if s.size:
         s -= s.max(axis=-1, keepdims=True)
         xp.exp(s, out=s)
-        s /= s.sum(axis=-1, keepdims=True)
+        s *= 1 / s.sum(axis=-1, keepdims=True)
     p = s
     pd = p * drop if drop is not None else p
     return pd @ v, p

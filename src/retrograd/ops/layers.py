@@ -226,12 +226,16 @@ def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
 
 # --------------------------------------------------------------------------- embedding
 def _index_add_rows(xp, out, idx, rows):
-    """out[idx[k]] += rows[k] for every k, repeated indices accumulating."""
-    if hasattr(xp, "add") and hasattr(xp.add, "at"):
-        xp.add.at(out, idx, rows)
+    """out[idx[k]] += rows[k] for every k, repeated indices accumulating. ``out`` is a fresh
+    C-contiguous (n, D) array; the update goes through flat indices, which NumPy's add.at
+    handles several times faster than row indices."""
+    d = out.shape[1]
+    flat = (idx[:, None] * d + xp.arange(d)).reshape(-1) if d != 1 else idx
+    if hasattr(xp.add, "at"):
+        xp.add.at(out.reshape(-1), flat, rows.reshape(-1))
     else:  # pragma: no cover - CuPy without ufunc.at
         import cupyx
-        cupyx.scatter_add(out, idx, rows)
+        cupyx.scatter_add(out.reshape(-1), flat, rows.reshape(-1))
 
 
 def _embedding_fwd(xp, w, idx, n, padding_idx, scale_grad_by_freq, sparse):

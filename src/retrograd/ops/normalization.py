@@ -15,6 +15,7 @@ import numpy as np
 
 from .._tensor import _wrap_dim
 from ..autograd.grad_mode import _state, no_grad
+from ..backend import array_module
 from ._registry import Op, apply
 from .activation import _const
 from .elementwise import rsqrt
@@ -37,20 +38,28 @@ def _normalized_axes(input, normalized_shape, weight, bias, name="layer_norm"):
 
 
 # --------------------------------------------------------------------------- layer_norm
+def _rows(a, d):
+    """``a`` as an (M, D) matrix of rows to normalise (a view when ``a`` is contiguous)."""
+    return a.reshape(-1, d)
+
+
 def _layer_norm_fwd(xp, x, w, b, axes, eps):
     if x.size == 0:
         return x.copy(), (None, None)
-    mean = x.mean(axis=axes, keepdims=True)
-    xc = x - mean
-    var = (xc * xc).mean(axis=axes, keepdims=True)
+    d = math.prod(x.shape[len(x.shape) - len(axes):])
+    x2 = _rows(x, d)
+    mean = x2.mean(axis=1, keepdims=True)
+    xc = x2 - mean
+    var = xp.einsum("ij,ij->i", xc, xc)[:, None]   # sum of squares without a temporary
+    var *= 1 / d
     var += eps
     rstd = 1 / xp.sqrt(var)
     xc *= rstd
     if w is not None:
-        xc *= w
+        xc *= w.reshape(-1)
     if b is not None:
-        xc += b
-    return xc, (mean, rstd)
+        xc += b.reshape(-1)
+    return xc.reshape(x.shape), (mean, rstd)
 
 
 def _layer_norm_vjp(g, needs, x, w, extra, axes, eps):
@@ -58,23 +67,28 @@ def _layer_norm_vjp(g, needs, x, w, extra, axes, eps):
     if _state.enabled or x._data.size == 0:
         return _layer_norm_grads(g, needs, x, w, axes, eps, batch)
     mean, rstd = extra
-    gd, xd = g._data, x._data
+    xp = array_module(x._data)
+    nshape = x._data.shape[len(batch):]
+    d = math.prod(nshape)
+    gd, xd = _rows(g._data, d), _rows(x._data, d)
     xhat = xd - mean
     xhat *= rstd
     gx = gw = gb = None
     if needs[1]:
-        gw = _const((gd * xhat).sum(axis=batch))
+        gw = _const(xp.einsum("ij,ij->j", gd, xhat).reshape(nshape))
     if needs[2]:
-        gb = _const(gd.sum(axis=batch))
+        gb = _const(gd.sum(axis=0).reshape(nshape))
     if needs[0]:
-        gy = gd * w._data if w is not None else gd.copy()
-        a = gy.mean(axis=axes, keepdims=True)
-        c = (gy * xhat).mean(axis=axes, keepdims=True)
+        gy = gd * w._data.reshape(-1) if w is not None else gd.copy()
+        a = gy.sum(axis=1, keepdims=True)
+        a *= 1 / d
+        c = xp.einsum("ij,ij->i", gy, xhat)[:, None]
+        c *= 1 / d
         gy -= a
         xhat *= c
         gy -= xhat
         gy *= rstd
-        gx = _const(gy)
+        gx = _const(gy.reshape(x._data.shape))
     return gx, gw, gb
 
 

@@ -57,12 +57,12 @@ def _horner(coeffs, v):
     return r
 
 
-def _erf_small(p1, x):
-    """erf(x), accurate for |x| <= 1 (x is clipped to [-1, 1] first, so nothing overflows)."""
-    x = x.clip(-1, 1)
+def _erf_small(xp, p1, x):
+    """erf(x), accurate for |x| <= 1 (elsewhere finite garbage: v is clamped to [-1, 1])."""
     v = x * x
     v *= 2
     v -= 1
+    v.clip(-1, 1, out=v)
     r = _horner(p1, v)
     r *= x
     return r
@@ -99,12 +99,11 @@ def _erf_array(xp, x):
     dt, shape = x.dtype, x.shape
     x = _upcast(x).reshape(-1)  # 1-d throughout: NumPy turns 0-d results into scalars
     p1, p2, p3 = _coeffs(x.dtype)
-    out = _erf_small(p1, x)
+    out = _erf_small(xp, p1, x)
     idx = xp.flatnonzero(xp.abs(x) >= 1)
     if idx.size:
         xb = x[idx]
-        tail = 1 - _erfc_large(xp, p2, p3, xp.abs(xb))
-        out[idx] = xp.where(xb < 0, -tail, tail)
+        out[idx] = xp.copysign(1 - _erfc_large(xp, p2, p3, xp.abs(xb)), xb)
     return out.reshape(shape).astype(dt, copy=False)
 
 
@@ -112,14 +111,47 @@ def _erfc_array(xp, x):
     dt, shape = x.dtype, x.shape
     x = _upcast(x).reshape(-1)
     p1, p2, p3 = _coeffs(x.dtype)
-    out = _erf_small(p1, x)
+    out = _erf_small(xp, p1, x)
     xp.subtract(1, out, out=out)
     idx = xp.flatnonzero(xp.abs(x) >= 1)
     if idx.size:
         xb = x[idx]
-        c = _erfc_large(xp, p2, p3, xp.abs(xb))
-        out[idx] = xp.where(xb < 0, 2 - c, c)
+        out[idx] = _erfc_signed(xp, p2, p3, xb)
     return out.reshape(shape).astype(dt, copy=False)
+
+
+def _erfc_signed(xp, p2, p3, x):
+    """erfc(x) for |x| >= 1: erfc(|x|), or 2 - erfc(|x|) for negative x (no branches)."""
+    c = _erfc_large(xp, p2, p3, xp.abs(x))
+    neg = xp.signbit(x).astype(c.dtype)
+    c *= 1 - 2 * neg
+    c += 2 * neg
+    return c
+
+
+_SQRT_HALF = 0.7071067811865476
+
+
+def normal_cdf_array(xp, x):
+    """Phi(x) = erfc(-x / sqrt(2)) / 2, the standard normal CDF, on an array (same dtype).
+
+    For |x| < sqrt(2) it is 1/2 + x P1(x^2 - 1) / (2 sqrt(2)), which saves GELU the scaling
+    passes of going through erf; the rest goes through erfc."""
+    dt, shape = x.dtype, x.shape
+    x = _upcast(x).reshape(-1)
+    p1, p2, p3 = _coeffs(x.dtype)
+    v = x * x
+    idx = xp.flatnonzero(v >= 2)
+    v -= 1
+    v.clip(-1, 1, out=v)
+    cdf = _horner(tuple(c * (0.5 * _SQRT_HALF) for c in p1), v)
+    cdf *= x
+    cdf += 0.5
+    if idx.size:
+        c = _erfc_signed(xp, p2, p3, x[idx] * -_SQRT_HALF)
+        c *= 0.5
+        cdf[idx] = c
+    return cdf.reshape(shape).astype(dt, copy=False)
 
 
 def _erf_vjp(g, x):
