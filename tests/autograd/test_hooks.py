@@ -298,3 +298,24 @@ def test_save_on_cpu_gives_the_same_gradients():
     y.backward()
     xn = np.array([0.1, 0.2, 0.3])
     np.testing.assert_allclose(x.grad.numpy(), np.cos(xn) * xn + np.sin(xn))
+
+
+def test_register_multi_grad_hook_all_and_any():
+    a, b, c = _x(1.0), _x(2.0), _x(3.0)
+    seen = []
+    handle = graph.register_multi_grad_hook((a, b, c), lambda grads: seen.append(
+        [None if g is None else g.item() for g in grads]))
+    (a * 2 + b * 3).sum().backward()
+    assert seen == [[2.0, 3.0, None]]
+    (c * 5).sum().backward()
+    assert seen[-1] == [None, None, 5.0]
+    handle.remove()
+    (a * 2).sum().backward()
+    assert len(seen) == 2
+    first = []
+    graph.register_multi_grad_hook((a, b), lambda g: first.append(g.item()), mode="any")
+    (a * 2 + b * 3).sum().backward()
+    (a * 7).sum().backward()
+    assert len(first) == 2 and first[1] == 7.0
+    with pytest.raises(ValueError, match="mode to be one of"):
+        graph.register_multi_grad_hook((a,), print, mode="some")

@@ -453,3 +453,58 @@ class disable_saved_tensors_hooks:
             with disable_saved_tensors_hooks(self.error_message):
                 return fn(*args, **kwargs)
         return wrapper
+
+
+# ----------------------------------------------------------------------------- multi-grad hooks
+class _MultiHandle:
+    __slots__ = ("_handles",)
+
+    def __init__(self, handles):
+        self._handles = handles
+
+    def remove(self):
+        for h in self._handles:
+            h.remove()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+def register_multi_grad_hook(tensors, fn, *, mode="all"):
+    """Call ``fn`` once per backward that computes gradients for some of ``tensors``.
+
+    ``mode="all"``: ``fn(grads)`` with one entry per tensor (None for those this backward did
+    not reach), called when the backward has finished its nodes. ``mode="any"``: ``fn(grad)``
+    with the first of their gradients to be computed, as soon as it is.
+    """
+    from .engine import queue_callback
+    if mode not in ("all", "any"):
+        raise ValueError(f"Expects mode to be one of ('all', 'any') but got {mode}")
+    tensors = tuple(tensors)
+    state = {"grads": None}
+
+    def reset():
+        state["grads"] = None
+
+    def finish():
+        grads, state["grads"] = state["grads"], None
+        fn(grads)
+
+    def make_hook(i):
+        def hook(grad):
+            if state["grads"] is None:
+                state["grads"] = [None] * len(tensors)
+                if mode == "all":
+                    queue_callback(finish)
+                else:
+                    queue_callback(reset)
+                    fn(grad)
+            if mode == "all":
+                state["grads"][i] = grad
+        return hook
+
+    return _MultiHandle([t.register_hook(make_hook(i)) for i, t in enumerate(tensors)
+                         if t.requires_grad])
