@@ -26,6 +26,9 @@ VIEW_OPS = {
     "squeeze": lambda t: t[None].squeeze(0),
     "unsqueeze": lambda t: t.unsqueeze(1),
     "flatten": lambda t: t.flatten(),
+    "diagonal": lambda t: t.diagonal(1),
+    "movedim": lambda t: t.movedim(0, 1),
+    "mT": lambda t: t.mT,
 }
 
 
@@ -102,6 +105,21 @@ def test_inplace_through_transposed_view_and_view_of_view():
     y[1, :] += 10
     np.testing.assert_allclose(f(x).detach().numpy(), np.exp(y))
     assert gradcheck(f, (x,))
+
+
+def test_inplace_through_diagonal():
+    def f(x, d):
+        y = x * 1.0
+        y.diagonal().mul_(d)
+        y.diagonal(1).zero_()
+        return y
+
+    x, d = _x(3, 3), _x(3)
+    ref = x.detach().numpy().copy()
+    ref[np.diag_indices(3)] *= d.detach().numpy()
+    ref[[0, 1], [1, 2]] = 0
+    np.testing.assert_allclose(f(x, d).detach().numpy(), ref)
+    assert gradcheck(f, (x, d))
 
 
 def test_view_grad_fn_is_regenerated_from_the_base():
