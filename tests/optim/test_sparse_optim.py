@@ -141,3 +141,64 @@ def test_zero_grad_set_to_false_on_sparse_grad():
     assert p.grad.is_sparse and p.grad._nnz() == 0
     opt.step()
     assert not p.detach().numpy().any()
+
+
+# --------------------------------------------------------------------------- end to end
+def _embedding_model(sparse, bag=False, seed=0):
+    rg.manual_seed(seed)
+    if bag:
+        emb = rg.nn.EmbeddingBag(20, 4, mode="mean", sparse=sparse, dtype=rg.float64)
+    else:
+        emb = rg.nn.Embedding(20, 4, padding_idx=0, sparse=sparse, dtype=rg.float64)
+    head = rg.nn.Linear(4, 3, dtype=rg.float64)
+    return emb, head
+
+
+@pytest.mark.parametrize("bag", [False, True])
+@pytest.mark.parametrize("make_opt", [
+    lambda ps: optim.SGD(ps, lr=0.5),
+    lambda ps: optim.SGD(ps, lr=0.5, momentum=0.9),
+    lambda ps: optim.Adagrad(ps, lr=0.5),
+])
+def test_sparse_embedding_training_equals_dense(bag, make_opt):
+    """Embedding(sparse=True) gives the same trajectory as dense gradients for optimizers whose
+    rule is linear in zero-gradient rows, gradients accumulated over two backward passes."""
+    rng = np.random.default_rng(0)
+    ids = [rg.tensor(rng.integers(0, 20, (6, 3))) for _ in range(4)]
+    ys = [rg.tensor(rng.integers(0, 3, 6)) for _ in range(4)]
+    out = []
+    for sparse in (True, False):
+        emb, head = _embedding_model(sparse, bag)
+        opt = make_opt(list(emb.parameters()) + list(head.parameters()))
+        for x, y in zip(ids, ys):
+            opt.zero_grad()
+            for half in (slice(0, 3), slice(3, 6)):  # two micro-batches accumulate
+                h = emb(x[half]) if bag else emb(x[half]).mean(dim=1)
+                rg.nn.functional.cross_entropy(head(h), y[half]).backward()
+            assert emb.weight.grad.is_sparse == sparse
+            opt.step()
+        out.append(emb.weight.detach().numpy().copy())
+    np.testing.assert_allclose(out[0], out[1], rtol=1e-12, atol=1e-14)
+
+
+def test_sparse_embedding_with_sparse_adam_and_lazy_adamw():
+    rng = np.random.default_rng(1)
+    x = rg.tensor(rng.integers(0, 20, (8, 2)))
+    y = rg.tensor(rng.integers(0, 3, 8))
+    for make in (lambda e, h: [optim.SparseAdam(e.parameters(), lr=0.1), optim.Adam(h.parameters(), lr=0.1)],
+                 lambda e, h: [optim.AdamW(list(e.parameters()) + list(h.parameters()), lr=0.1)]):
+        emb, head = _embedding_model(True)
+        opts = make(emb, head)
+        w0 = emb.weight.detach().numpy().copy()
+        losses = []
+        for _ in range(20):
+            for o in opts:
+                o.zero_grad()
+            loss = rg.nn.functional.cross_entropy(head(emb(x).mean(dim=1)), y)
+            loss.backward()
+            for o in opts:
+                o.step()
+            losses.append(loss.item())
+        assert losses[-1] < losses[0]
+        untouched = sorted(set(range(20)) - set(x.numpy().ravel().tolist()))
+        np.testing.assert_array_equal(emb.weight.detach().numpy()[untouched], w0[untouched])
