@@ -319,3 +319,14 @@ def test_register_multi_grad_hook_all_and_any():
     assert len(first) == 2 and first[1] == 7.0
     with pytest.raises(ValueError, match="mode to be one of"):
         graph.register_multi_grad_hook((a,), print, mode="some")
+
+
+def test_hooks_on_a_leafs_accumulate_grad_node():
+    p = _x(1.0, 2.0)
+    acc = p.view_as(p).grad_fn.next_functions[0][0]
+    assert acc.name() == "AccumulateGrad"
+    seen = []
+    acc.register_prehook(lambda go: seen.append(("pre", go[0].tolist())))
+    acc.register_hook(lambda gi, go: seen.append(("post", gi, go[0].tolist(), p.grad.tolist())))
+    (p * 2).sum().backward()
+    assert seen == [("pre", [2.0, 2.0]), ("post", (), [2.0, 2.0], [2.0, 2.0])]

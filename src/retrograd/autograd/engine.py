@@ -144,6 +144,8 @@ def execute(roots, grads, retain_graph, create_graph, targets=None, accumulate=T
                     continue
             if type(node) is AccumulateGrad:
                 _accumulate(node, buf[0], create_graph)
+                if extra is not None and "hooks" in extra:
+                    _post_hooks(node, (), buf)  # grad_fn hooks on a leaf's accumulator
                 node = buf = None
                 continue
 
