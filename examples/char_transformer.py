@@ -7,11 +7,11 @@ runs the same script with PyTorch, if installed). Writes the loss curve to
 """
 import argparse
 import math
-import os
 import time
 
 import numpy as np
 
+from _common import import_library, plot_losses, progress, show_loss
 from datasets import load_shakespeare
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -30,10 +30,7 @@ parser.add_argument("--distributed", action="store_true",
                          "(each rank trains on batch-size / ranks sequences per step)")
 args = parser.parse_args()
 
-if args.torch:
-    import torch
-else:
-    import retrograd as torch
+torch = import_library(args.torch)
 nn, F = torch.nn, torch.nn.functional
 
 
@@ -99,15 +96,9 @@ def main():
     warmup = 50
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(s, args.steps) / args.steps)))
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        def tqdm(it, disable=False, **kwargs):
-            return it
-
     losses = []
     start = time.perf_counter()
-    bar = tqdm(range(args.steps), desc="training", disable=rank != 0)
+    bar = progress(range(args.steps), "training", show=rank == 0)
     for step in bar:
         xb, yb = batch(train)
         logits = net(xb)
@@ -118,8 +109,7 @@ def main():
         opt.step()
         sched.step()
         losses.append(loss.item())
-        if hasattr(bar, "set_postfix"):
-            bar.set_postfix(loss=f"{losses[-1]:.3f}")
+        show_loss(bar, losses[-1])
     if rank != 0:  # the replicas are identical: rank 0 evaluates and samples
         return
     model.eval()
@@ -132,7 +122,7 @@ def main():
     print("--- sample ---")
     print(sample(model, stoi, chars, "ROMEO:\n", args.sample_chars))
     if not args.no_plot:
-        plot(losses)
+        plot_losses(losses, "char_transformer_loss", "character-level transformer on Shakespeare")
 
 
 def sample(model, stoi, chars, prompt, n, temperature=0.8):
@@ -145,25 +135,6 @@ def sample(model, stoi, chars, prompt, n, temperature=0.8):
             probs = F.softmax(logits, dim=-1)
             idx.append(int(torch.multinomial(probs, 1, generator=gen).item()))
     return "".join(chars[i] for i in idx)
-
-
-def plot(losses):
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("matplotlib is not installed: no plot written")
-        return
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "char_transformer_loss.png")
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    ax.plot(losses, lw=0.8)
-    ax.set_xlabel("step")
-    ax.set_ylabel("cross-entropy")
-    ax.set_title("character-level transformer on Shakespeare")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    print(f"loss curve written to {path}")
 
 
 if __name__ == "__main__":

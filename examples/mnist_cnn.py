@@ -6,11 +6,11 @@ Reaches about 98% test accuracy on the 1,000 held-out digits in under a minute o
 and writes the loss curve to ``mnist_cnn_loss.png`` next to this file.
 """
 import argparse
-import os
 import time
 
 import numpy as np
 
+from _common import import_library, plot_losses, progress, show_loss
 from datasets import load_digits_mnist
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -22,10 +22,7 @@ parser.add_argument("--torch", action="store_true", help="run with PyTorch inste
 parser.add_argument("--no-plot", action="store_true")
 args = parser.parse_args()
 
-if args.torch:
-    import torch
-else:
-    import retrograd as torch
+torch = import_library(args.torch)
 nn, F = torch.nn, torch.nn.functional
 
 
@@ -55,17 +52,11 @@ def main():
     opt = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=args.epochs * len(loader))
 
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        def tqdm(it, **kwargs):
-            return it
-
     losses = []
     start = time.perf_counter()
     for epoch in range(args.epochs):
         model.train()
-        bar = tqdm(loader, desc=f"epoch {epoch + 1}/{args.epochs}", leave=False)
+        bar = progress(loader, f"epoch {epoch + 1}/{args.epochs}")
         for xb, yb in bar:
             loss = F.cross_entropy(model(xb), yb)
             opt.zero_grad()
@@ -73,13 +64,12 @@ def main():
             opt.step()
             sched.step()
             losses.append(loss.item())
-            if hasattr(bar, "set_postfix"):
-                bar.set_postfix(loss=f"{losses[-1]:.3f}")
+            show_loss(bar, losses[-1])
         acc = evaluate(model, x_test, y_test)
         print(f"epoch {epoch + 1}: train loss {np.mean(losses[-len(loader):]):.4f}, "
               f"test accuracy {acc:.2%}, {time.perf_counter() - start:.1f}s")
     if not args.no_plot:
-        plot(losses)
+        plot_losses(losses, "mnist_cnn_loss", "LeNet on 4,000 MNIST digits", log_scale=True)
     return acc
 
 
@@ -101,26 +91,6 @@ def evaluate(model, x, y):
     with torch.no_grad():
         logits = model(torch.from_numpy(x))
     return float((logits.argmax(1).numpy() == y).mean())
-
-
-def plot(losses):
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("matplotlib is not installed: no plot written")
-        return
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mnist_cnn_loss.png")
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    ax.plot(losses, lw=0.8)
-    ax.set_xlabel("step")
-    ax.set_ylabel("cross-entropy")
-    ax.set_yscale("log")
-    ax.set_title("LeNet on 4,000 MNIST digits")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    print(f"loss curve written to {path}")
 
 
 if __name__ == "__main__":

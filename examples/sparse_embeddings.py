@@ -8,12 +8,12 @@ API (``--torch`` runs it with PyTorch, if installed); writes the loss curve to
 """
 import argparse
 import collections
-import os
 import re
 import time
 
 import numpy as np
 
+from _common import import_library, plot_losses, progress, show_loss
 from datasets import load_shakespeare
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -27,10 +27,7 @@ parser.add_argument("--torch", action="store_true", help="run with PyTorch inste
 parser.add_argument("--no-plot", action="store_true")
 args = parser.parse_args()
 
-if args.torch:
-    import torch
-else:
-    import retrograd as torch
+torch = import_library(args.torch)
 nn, F = torch.nn, torch.nn.functional
 
 
@@ -64,15 +61,9 @@ def main():
     target = np.zeros((args.batch_size, 1 + args.negatives), dtype=np.float32)
     target[:, 0] = 1
     target = torch.from_numpy(target)
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        def tqdm(it, **kwargs):
-            return it
-
     losses = []
     start = time.perf_counter()
-    bar = tqdm(range(args.steps), desc="training")
+    bar = progress(range(args.steps), "training")
     for step in bar:
         pos = rng.integers(args.window, len(ids) - args.window, size=args.batch_size)
         offset = rng.integers(1, args.window + 1, size=args.batch_size) * rng.choice([-1, 1], size=args.batch_size)
@@ -84,8 +75,8 @@ def main():
         loss.backward()
         opt.step()
         losses.append(loss.item())
-        if hasattr(bar, "set_postfix") and step % 50 == 0:
-            bar.set_postfix(loss=f"{np.mean(losses[-50:]):.3f}")
+        if step % 50 == 0:
+            show_loss(bar, np.mean(losses[-50:]))
     print(f"loss {np.mean(losses[:50]):.3f} -> {np.mean(losses[-50:]):.3f} in "
           f"{time.perf_counter() - start:.1f}s")
     emb = model.center.weight.detach().numpy()
@@ -95,27 +86,9 @@ def main():
         near = [vocab[i] for i in np.argsort(-sims)[1:7]]
         print(f"{w:>7}: {', '.join(near)}")
     if not args.no_plot:
-        plot(losses)
-
-
-def plot(losses):
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("matplotlib is not installed: no plot written")
-        return
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sparse_embeddings_loss.png")
-    smooth = np.convolve(losses, np.ones(50) / 50, mode="valid")
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    ax.plot(smooth, lw=0.8)
-    ax.set_xlabel("step")
-    ax.set_ylabel("negative-sampling loss (50-step mean)")
-    ax.set_title("skip-gram embeddings with sparse gradients")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    print(f"loss curve written to {path}")
+        smooth = np.convolve(losses, np.ones(50) / 50, mode="valid")
+        plot_losses(smooth, "sparse_embeddings_loss", "skip-gram embeddings with sparse gradients",
+                    ylabel="negative-sampling loss (50-step mean)")
 
 
 if __name__ == "__main__":
