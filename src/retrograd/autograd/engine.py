@@ -73,7 +73,7 @@ def _needed(target_nodes, parents):
     return needed
 
 
-def execute(roots, grads, retain_graph, create_graph, targets=None, accumulate=True):
+def _run_graph(roots, grads, retain_graph, create_graph, targets, accumulate):
     """Run backward from ``roots`` (a list of ``(node, output_nr)``) seeded with ``grads``.
 
     ``targets`` maps ``(node, output_nr)`` to a slot index: the gradient arriving there is
@@ -348,19 +348,14 @@ def queue_callback(callback):
     _final_callbacks[-1].append(callback)
 
 
-_execute_nodes = execute
-
-
 def execute(roots, grads, retain_graph, create_graph, targets=None, accumulate=True):
+    """Run the backward pass (see ``_run_graph``), then the callbacks queued during it."""
     callbacks = []
     _final_callbacks.append(callbacks)
     try:
-        captured = _execute_nodes(roots, grads, retain_graph, create_graph, targets, accumulate)
+        captured = _run_graph(roots, grads, retain_graph, create_graph, targets, accumulate)
         for callback in callbacks:  # the loop also reaches callbacks queued by callbacks
             callback()
     finally:
         _final_callbacks.pop()
     return captured
-
-
-execute.__doc__ = _execute_nodes.__doc__ + "\n    Then run the callbacks queued during it.\n"
