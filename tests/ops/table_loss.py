@@ -214,6 +214,10 @@ def build(rg):
                lambda a, p, n: F.triplet_margin_loss(a, p, n, margin=3.0, p=1, swap=True),
                lambda a, p, n: np.maximum(np.abs(a - p + 1e-6).sum(-1) + 3.0 - np.minimum(
                    np.abs(a - n + 1e-6).sum(-1), np.abs(p - n + 1e-6).sum(-1)), 0).mean(), [[(3, 4), (3, 4), (3, 4)]]),
+        OpSpec("multilabel_margin_loss", lambda x: F.multilabel_margin_loss(x, rg.tensor([[3, 0, -1, 1], [1, 2, 3, -1]])),
+               lambda x: (np.maximum(0, 1 - x[0, [3, 0]][:, None] + x[0, [1, 2]][None]).sum()
+                          + np.maximum(0, 1 - x[1, [1, 2, 3]][:, None] + x[1, [0]][None]).sum()) / 4 / 2,
+               [[(2, 4)]]),
         OpSpec("multi_margin_loss", lambda x: F.multi_margin_loss(x, t3, margin=2.0),
                lambda x: (np.maximum(0, 2.0 - x[np.arange(3), T3][:, None] + x)
                           * (np.arange(4) != T3[:, None])).sum(1).mean() / 4, [[(3, 4)]]),

@@ -33,7 +33,7 @@ from ..ops.loss import (cross_entropy, nll_loss, mse_loss, l1_loss, smooth_l1_lo
                         binary_cross_entropy, binary_cross_entropy_with_logits, kl_div, poisson_nll_loss,
                         gaussian_nll_loss, margin_ranking_loss, hinge_embedding_loss, soft_margin_loss,
                         multilabel_soft_margin_loss, cosine_embedding_loss, triplet_margin_loss,
-                        triplet_margin_with_distance_loss, multi_margin_loss)
+                        triplet_margin_with_distance_loss, multi_margin_loss, multilabel_margin_loss)
 
 # --- indexing helpers (ops/indexing.py)
 from ..ops.indexing import one_hot  # noqa: F401,E402

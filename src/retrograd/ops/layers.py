@@ -373,4 +373,4 @@ def pdist(input, p=2):
     n = input._data.shape[0]
     i, j = np.triu_indices(n, 1)
     from .._creation import tensor
-    return (input[tensor(i)] - input[tensor(j)]).norm(p, dim=1)
+    return (input[tensor(i, device=input.device)] - input[tensor(j, device=input.device)]).norm(p, dim=1)

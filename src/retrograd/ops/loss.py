@@ -518,6 +518,34 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
     return _reduce(clamp(margin + d_pos - d_neg, min=0.0), reduction)
 
 
+def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """sum over target classes j and non-target classes i of max(0, 1 - (x[j] - x[i])) / C per
+    sample; each row of ``target`` lists class indices up to the first -1."""
+    reduction = _reduction(size_average, reduce, reduction)
+    if target._data.shape != input._data.shape or input._data.ndim > 2:
+        raise RuntimeError(f"multilabel_margin_loss: expected input of shape (C) or (N, C) and a target of the "
+                           f"same shape, got input {list(input.shape)} and target {list(target.shape)}")
+    x = input.reshape(1, -1) if input._data.ndim < 2 else input
+    n, c = x._data.shape
+    from ..backend import to_numpy
+    t = to_numpy(target._data).reshape(n, c)
+    counts = np.zeros((n, c), dtype=x._data.dtype)     # how often each class is listed as a target
+    for row in range(n):
+        for j in t[row]:
+            if j < 0:
+                break
+            if j >= c:
+                raise IndexError(f"multilabel_margin_loss: target {int(j)} is out of bounds for {c} classes")
+            counts[row, j] += 1
+    pairs = counts[:, :, None] * (counts == 0)[:, None, :]  # (target j, non-target i)
+    from .._creation import tensor
+    margins = clamp(1 - x.unsqueeze(2) + x.unsqueeze(1), min=0.0)
+    loss = (margins * tensor(pairs, device=input.device)).sum((1, 2)) / c
+    if input._data.ndim < 2:
+        loss = loss.reshape(())
+    return _reduce(loss, reduction)
+
+
 def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None,
                       reduction="mean"):
     """sum_{i != y} max(0, margin - x[y] + x[i])^p / C per sample, x[y] weighted by weight[y]."""
@@ -527,6 +555,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     x = input if input._data.ndim == 2 else input.reshape(1, -1)
     n, c = x._data.shape
     t = target._data.reshape(-1)
+    xp = array_module(t)
     from .indexing import gather
     xy = gather(x, 1, _const(t.reshape(-1, 1)))
     z = clamp(x - xy + margin, min=0.0)
@@ -534,8 +563,8 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         z = z * z
     if weight is not None:
         z = z * weight[Tensor._make(t, None, False)].reshape(-1, 1)
-    mask = np.ones((n, c), dtype=x._data.dtype)
-    mask[np.arange(n), t] = 0
+    mask = xp.ones((n, c), dtype=x._data.dtype)
+    mask[xp.arange(n), t] = 0
     loss = (z * _const(mask)).sum(1) / c
     if input._data.ndim != 2:
         loss = loss.reshape(())
