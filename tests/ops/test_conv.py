@@ -61,6 +61,16 @@ def test_max_pool_propagates_nan():
     assert np.isnan(values.item()) and indices.item() == 1
 
 
+def test_max_pool_non_finite_values_stay_in_place():
+    x = rg.tensor([[[[1.0, 2.0, 5.0, -np.inf], [4.0, 3.0, 0.0, 6.0]]]], requires_grad=True)
+    out = F.max_pool2d(x, 2)
+    out.backward(rg.tensor([[[[np.inf, 1.0]]]]))
+    np.testing.assert_array_equal(x.grad.numpy()[0, 0], [[0, 0, 0, 0], [np.inf, 0, 0, 1]])
+    values, indices = F.max_pool2d(x, 2, return_indices=True)
+    np.testing.assert_array_equal(values.detach().numpy(), [[[[4.0, 6.0]]]])
+    np.testing.assert_array_equal(indices.numpy(), [[[[4, 7]]]])
+
+
 def test_max_pool_gradient_of_overlapping_windows_accumulates():
     x = rg.tensor([[[0.0, 5.0, 1.0, 2.0]]], requires_grad=True)
     F.max_pool1d(x, 2, stride=1).sum().backward()   # windows (0,5) (5,1) (1,2)

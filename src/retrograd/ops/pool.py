@@ -46,8 +46,10 @@ def _window_max(xp, x, win):
         better = v > out
         if check_nan:
             better |= xp.isnan(v)
-        xp.copyto(out, v, where=better)
-        xp.copyto(arg, j, where=better)
+        # arithmetic rather than where/copyto, which run 20x slower on NumPy; the uint8
+        # wrap-around of j - arg cancels in the sum
+        arg += better * (j - arg)
+        xp.maximum(out, v, out=out)     # NaN stays, as PyTorch keeps it
     return out, arg
 
 
@@ -55,8 +57,11 @@ def _pool_scatter(xp, g, arg, win):
     """Each output's gradient added at the input position of its window's recorded tap."""
     axis = g.ndim - win.nd
     gx = xp.zeros(g.shape[:axis] + win.padded, dtype=g.dtype)
+    # g * mask is exact only for finite g (inf * 0 is NaN); where() is exact but much slower
+    finite = g.dtype.kind != "f" or bool(xp.isfinite(g).all())
     for j, tap in enumerate(win.offsets()):
-        gx[tap_index(win, axis, tap)] += xp.where(arg == j, g, 0)
+        mask = arg == j
+        gx[tap_index(win, axis, tap)] += g * mask if finite else xp.where(mask, g, 0)
     return xp.ascontiguousarray(crop(gx, win, axis))
 
 
@@ -65,8 +70,13 @@ def _pool_gather(xp, x, arg, win):
     axis = x.ndim - win.nd
     xpad = pad_array(xp, x, win, axis)
     out = xp.zeros(arg.shape, dtype=x.dtype)
+    finite = x.dtype.kind != "f" or bool(xp.isfinite(x).all())
     for j, tap in enumerate(win.offsets()):
-        xp.copyto(out, xpad[tap_index(win, axis, tap)], where=arg == j)
+        v, mask = xpad[tap_index(win, axis, tap)], arg == j
+        if finite:
+            out += v * mask
+        else:
+            xp.copyto(out, v, where=mask)
     return out
 
 
