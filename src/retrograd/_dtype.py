@@ -100,8 +100,15 @@ def to_np(d):
 
 
 def promote_types(a, b):
-    """Smallest dtype to which both ``a`` and ``b`` can be cast (PyTorch's promote_types)."""
-    return from_np(np.promote_types(to_np(a), to_np(b)))
+    """Smallest dtype to which both ``a`` and ``b`` can be cast (PyTorch's promote_types).
+
+    Unlike NumPy, a higher category wins outright: float32 with int64 is float32, not float64."""
+    a, b = to_dtype(a), to_dtype(b)
+    if a is b:
+        return a
+    if a._category != b._category:
+        return a if a._category > b._category else b
+    return from_np(np.promote_types(a.np, b.np))
 
 
 def _scalar_category(v):

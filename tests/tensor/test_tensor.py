@@ -82,6 +82,14 @@ class TestPromotion:
         assert (a * b).dtype == rg.float32
         assert (rg.ones(3, dtype=rg.int32) * rg.tensor(2.0, dtype=rg.float64)).dtype == rg.float64
 
+    def test_higher_category_wins_without_widening(self):
+        assert (rg.ones(2, dtype=rg.float32) * rg.ones(2, dtype=rg.int64)).dtype == rg.float32
+        assert (rg.ones(2, dtype=rg.float16) + rg.ones(2, dtype=rg.int32)).dtype == rg.float16
+        assert rg.promote_types(rg.int64, rg.float32) == rg.float32
+        assert rg.promote_types(rg.uint8, rg.int8) == rg.int16
+        x = rg.linspace(-1, 1, 5)
+        assert x.unsqueeze(-1).pow(rg.tensor([1, 2, 3])).dtype == rg.float32
+
     def test_tensor_tensor_promotion(self):
         assert (rg.ones(2, dtype=rg.float32) + rg.ones(2, dtype=rg.float64)).dtype == rg.float64
         assert (rg.ones(2, dtype=rg.int32) + rg.ones(2, dtype=rg.int64)).dtype == rg.int64
