@@ -64,7 +64,7 @@ from . import autograd
 from . import optim
 from .sparse import sparse_coo_tensor
 from .serialization import save, load
-from . import nn, optim, utils  # noqa: E402  (subpackages, as torch.nn / torch.optim)
+from . import nn, optim, utils, cuda, backends  # noqa: E402  (subpackages, as torch.nn / torch.optim)
 from . import distributed  # noqa: E402  (torch.distributed; MPI itself is imported on first use)
 
 is_tensor = lambda obj: isinstance(obj, Tensor)  # noqa: E731
