@@ -291,6 +291,18 @@ def test_sdpa_errors():
         F.scaled_dot_product_attention(q, q, rg.randn(2, 5, 4))
 
 
+def test_sdpa_fully_masked_rows_give_zeros_like_pytorch():
+    q, k, v = (rg.randn(1, 2, 3, dtype=rg.float64, requires_grad=True) for _ in range(3))
+    mask = rg.tensor([[True, False], [False, False]])
+    out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+    np.testing.assert_array_equal(out.detach().numpy()[0, 1], 0)
+    np.testing.assert_allclose(out.detach().numpy()[0, 0], v.detach().numpy()[0, 0])
+    out.sum().backward()
+    assert np.isfinite(q.grad.numpy()).all() and not q.grad.numpy()[0, 1].any()
+    fm = rg.tensor([[0.0, float("-inf")], [float("-inf"), float("-inf")]], dtype=rg.float64)
+    assert gradgradcheck(lambda a, b, c: F.scaled_dot_product_attention(a, b, c, attn_mask=fm), [q, k, v])
+
+
 def test_sdpa_float_mask_gets_a_gradient_and_bool_mask_masks():
     q, k, v = rg.randn(3, 4, dtype=rg.float64), rg.randn(5, 4, dtype=rg.float64), rg.randn(5, 2, dtype=rg.float64)
     m = rg.zeros(3, 5, dtype=rg.float64, requires_grad=True)

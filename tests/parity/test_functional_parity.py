@@ -133,6 +133,8 @@ def _cases():
              consts={"m": BOOL_MASK}),
         Case("sdpa_float_mask", lambda F, L, a, b, c, m: getattr(F, sdpa)(a, b, c, attn_mask=m), q, k, v,
              R.standard_normal((3, 4, 6))),
+        Case("sdpa_fully_masked_row", lambda F, L, a, b, c, m: getattr(F, sdpa)(a, b, c, attn_mask=m), q, k, v,
+             consts={"m": np.array([[True] * 6, [False] * 6, [True, False] * 3, [False] * 6])}),
         Case("sdpa_gqa", lambda F, L, a, b, c: getattr(F, sdpa)(a, b, c, enable_gqa=True),
              R.standard_normal((2, 4, 3, 5)), R.standard_normal((2, 2, 6, 5)), R.standard_normal((2, 2, 6, 5))),
     ]

@@ -19,6 +19,7 @@ from ..autograd.grad_mode import _state
 from ..backend import array_module
 from ._registry import Op, apply
 from .activation import _const, softmax
+from .elementwise import where
 
 
 def _swap(a):
@@ -56,9 +57,17 @@ def _sdpa_fwd(xp, q, k, v, fmask, fmask_t, bool_mask, causal, scale, drop):
     s = _scores(xp, q, k, fmask, _additive_bias(xp, bool_mask, causal, (q.shape[-2], k.shape[-2]), q.dtype),
                 scale)
     if s.size:
-        s -= s.max(axis=-1, keepdims=True)
+        m = s.max(axis=-1, keepdims=True)
+        dead = None
+        if bool(xp.isneginf(m).any()):     # rows with every key masked attend to nothing
+            dead = xp.isneginf(m)
+            m = xp.where(dead, 0, m).astype(s.dtype, copy=False)
+        s -= m
         xp.exp(s, out=s)
-        s *= 1 / s.sum(axis=-1, keepdims=True)
+        total = s.sum(axis=-1, keepdims=True)
+        if dead is not None:
+            total = xp.where(dead, 1, total).astype(s.dtype, copy=False)
+        s *= 1 / total
     p = s
     pd = p * drop if drop is not None else p
     return pd @ v, p
@@ -66,7 +75,7 @@ def _sdpa_fwd(xp, q, k, v, fmask, fmask_t, bool_mask, causal, scale, drop):
 
 def _sdpa_vjp(g, needs, q, k, v, p, fmask, bool_mask, causal, scale, drop):
     if _state.enabled:
-        return _sdpa_grads(g, needs, q, k, v, fmask, bool_mask, causal, scale, drop)
+        return _sdpa_grads(g, needs, q, k, v, p, fmask, bool_mask, causal, scale, drop)
     gd = g._data
     gq = gk = gv = gm = None
     if needs[2]:
@@ -89,7 +98,7 @@ def _sdpa_vjp(g, needs, q, k, v, p, fmask, bool_mask, causal, scale, drop):
     return gq, gk, gv, gm
 
 
-def _sdpa_grads(g, needs, q, k, v, fmask, bool_mask, causal, scale, drop):
+def _sdpa_grads(g, needs, q, k, v, p_saved, fmask, bool_mask, causal, scale, drop):
     """The backward in differentiable ops (create_graph): recompute P from Q, K and the mask."""
     xp = array_module(q._data)
     s = (q @ k.mT) * scale
@@ -98,7 +107,13 @@ def _sdpa_grads(g, needs, q, k, v, fmask, bool_mask, causal, scale, drop):
         s = s + _const(bias)
     if fmask is not None:
         s = s + fmask
-    p = softmax(s, -1)
+    alive = p_saved.sum(axis=-1, keepdims=True) > 0
+    if not bool(alive.all()):
+        # fully masked rows: P is 0 there (as in the forward), with a softmax of zeros standing in
+        keep = _const(alive)
+        p = softmax(where(keep, s, 0.0), -1) * keep
+    else:
+        p = softmax(s, -1)
     dm = _const(drop) if drop is not None else None
     gq = gk = gv = gm = None
     if needs[2]:
