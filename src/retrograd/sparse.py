@@ -405,11 +405,22 @@ def add_into(dense, sparse, alpha=None):
         xp.add.at(dense, tuple(c.indices), vals)
         return dense
     rows = _linear_rows(c)
+    view = rows_view(dense, c.indices.shape[0])
     if c.coalesced:
-        rows_view(dense, c.indices.shape[0])[rows] += vals
-    else:
+        view[rows] += vals
+        return dense
+    # The first entry of each row goes through one vectorised gather-add-scatter; only the
+    # repeats (few, in embedding gradients) need add.at, which is several times slower.
+    order = xp.argsort(rows, kind="stable")
+    sorted_rows = rows[order]
+    first = xp.empty(sorted_rows.shape[0], dtype=bool)
+    first[0] = True
+    xp.not_equal(sorted_rows[1:], sorted_rows[:-1], out=first[1:])
+    view[sorted_rows[first]] += vals[order[first]]
+    if not bool(first.all()):
+        rep = order[~first]
         width = math.prod(vals.shape[1:])
-        xp.add.at(dense.reshape(-1), flat_index(rows, width, xp), vals.reshape(-1))
+        xp.add.at(dense.reshape(-1), flat_index(rows[rep], width, xp), vals[rep].reshape(-1))
     return dense
 
 
