@@ -100,7 +100,12 @@ def relu_(input):
 
 
 def _leaky_relu(xp, x, slope):
-    return xp.where(x > 0, x, x * slope)
+    # max(x, slope x) for 0 <= slope <= 1 (min for slope > 1): no data-dependent branches,
+    # which make NumPy's where several times slower on mixed-sign data
+    if x.ndim == 0 or slope < 0:
+        return xp.where(x > 0, x, x * slope)
+    out = x * slope
+    return (xp.maximum if slope <= 1 else xp.minimum)(out, x, out=out)
 
 
 LEAKY_RELU = Op("leaky_relu", _leaky_relu, lambda g, x, slope: where(x > 0, g, g * slope), save=("x",))
@@ -248,8 +253,9 @@ def _to_like(np_array, like):
 
 # --------------------------------------------------------------------------- exponential family
 def _elu(xp, x, alpha, scale, input_scale):
+    # scale * max(x, 0) + alpha * scale * expm1(min(x, 0) * input_scale): branch-free
     neg = xp.expm1(xp.minimum(x, 0) * input_scale) * (alpha * scale)
-    return xp.where(x > 0, x * scale, neg).astype(x.dtype, copy=False)
+    return (xp.maximum(x, 0) * scale + neg).astype(x.dtype, copy=False)
 
 
 def _elu_vjp(g, x, alpha, scale, input_scale):
