@@ -1,15 +1,16 @@
-"""Sliding windows over the last ``nd`` dims of an array: the geometry that convolution,
-pooling and unfold/fold share, and the array helpers built on it.
+"""Sliding windows over the spatial dims of an array: the geometry that convolution, pooling
+and unfold/fold share, and the array helpers built on it.
 
 Per spatial dim a window geometry has an input size S, kernel K, stride s, dilation d and
 padding (lo, hi). The output size is
 
     O = (S + lo + hi - d (K - 1) - 1) // s + 1
 
-and kernel tap k of output position o reads padded position o s + k d. Two helpers are
-adjoint to each other: ``window_view`` (pad, then a strided view (*lead, *K, *O); the im2col
-of the input) and ``scatter_windows`` (add each tap's values back at the positions it read,
-then crop the padding; col2im).
+and kernel tap k of output position o reads padded position o s + k d. The spatial dims may
+sit anywhere in an array (``axis`` says where they start). Two helpers are adjoint to each
+other: ``window_view`` of the padded array (a strided view with the spatial dims replaced by
+(*K, *O): im2col without the copy) and ``scatter_windows`` (each tap's values added back at the
+positions it read: col2im, before ``crop`` removes the padding).
 """
 import itertools
 import math
