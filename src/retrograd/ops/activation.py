@@ -495,7 +495,8 @@ def _softmax_dim(name, ndim, stacklevel):
 def _softmax_fwd(xp, x, dim):
     if x.size == 0:
         return x.copy()
-    e = x - x.max(axis=dim, keepdims=True)
+    with np.errstate(invalid="ignore"):  # an all -inf slice gives NaN, as in PyTorch, silently
+        e = x - x.max(axis=dim, keepdims=True)
     xp.exp(e, out=e)
     e *= 1 / e.sum(axis=dim, keepdims=True)
     return e
@@ -525,7 +526,8 @@ def _softmax_vjp(g, out, dim):
 def _log_softmax_fwd(xp, x, dim):
     if x.size == 0:
         return x.copy()
-    s = x - x.max(axis=dim, keepdims=True)
+    with np.errstate(invalid="ignore"):
+        s = x - x.max(axis=dim, keepdims=True)
     lse = xp.log(xp.exp(s).sum(axis=dim, keepdims=True))
     s -= lse
     return s
