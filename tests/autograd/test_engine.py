@@ -378,3 +378,10 @@ def test_hand_written_mlp_training_loss_goes_down():
                     p.grad = None
         losses.append(loss.item())
     assert losses[-1] < 0.3 * losses[0]
+
+
+def test_relu_backward_blocks_non_finite_gradients_where_inactive():
+    x = rg.tensor([-1.0, 2.0], dtype=rg.float64, requires_grad=True)
+    y = rg.relu(x)
+    y.backward(rg.tensor([float("inf"), 3.0], dtype=rg.float64))
+    assert x.grad.tolist() == [0.0, 3.0]

