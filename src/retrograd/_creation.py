@@ -272,14 +272,41 @@ def _random(draw, size, generator, dtype, device, requires_grad):
     return _finish(to_device_array(arr, to_device(device)), requires_grad)
 
 
+def _draw_dtype(np_dtype):
+    """The dtype to draw floats in: NumPy's generator draws float32 and float64 natively, so
+    a float32 tensor never passes through a float64 temporary twice its size."""
+    return np_dtype if np_dtype in (np.float32, np.float64) else np.float64
+
+
+def fill_uniform(rng, arr):
+    """Fill the float array ``arr`` with U[0, 1) samples in place (no temporary when NumPy can
+    draw straight into it)."""
+    if arr.dtype in (np.float32, np.float64) and arr.flags.c_contiguous:
+        rng.random(out=arr, dtype=arr.dtype)
+    else:
+        arr[...] = rng.random(arr.shape)
+
+
+def fill_normal(rng, arr):
+    """Fill the float array ``arr`` with standard normal samples in place."""
+    if arr.dtype in (np.float32, np.float64) and arr.flags.c_contiguous:
+        rng.standard_normal(out=arr, dtype=arr.dtype)
+    else:
+        arr[...] = rng.standard_normal(arr.shape)
+
+
 def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """Uniform samples on [0, 1)."""
-    return _random(lambda r, s: r.random(s, dtype=np.float64), size, generator, dtype, device, requires_grad)
+    npd = _np_dtype(dtype)
+    return _random(lambda r, s: r.random(s, dtype=_draw_dtype(npd)), size, generator, dtype, device,
+                   requires_grad)
 
 
 def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """Standard normal samples."""
-    return _random(lambda r, s: r.standard_normal(s), size, generator, dtype, device, requires_grad)
+    npd = _np_dtype(dtype)
+    return _random(lambda r, s: r.standard_normal(s, dtype=_draw_dtype(npd)), size, generator, dtype,
+                   device, requires_grad)
 
 
 def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None,

@@ -72,13 +72,15 @@ def _calculate_correct_fan(tensor, mode):
 
 
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
-    """Fill with samples of U(a, b)."""
-    return _fill(tensor, _rng(generator).uniform(a, b, tuple(tensor.shape)))
+    """Fill with samples of U(a, b) (drawn straight into the tensor's storage)."""
+    with no_grad():
+        return tensor.uniform_(a, b, generator=generator)
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
-    """Fill with samples of N(mean, std^2)."""
-    return _fill(tensor, _rng(generator).normal(mean, std, tuple(tensor.shape)))
+    """Fill with samples of N(mean, std^2) (drawn straight into the tensor's storage)."""
+    with no_grad():
+        return tensor.normal_(mean, std, generator=generator)
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):

@@ -353,14 +353,35 @@ def _filled_random(t, values):
 _RANDOM_FILL = Op("random_fill", _fill_fwd, _fill_vjp, needs=True, node_name="FillBackward0")
 
 
+def _fill_in_place(self, fill, rng, scale, shift):
+    """Fill a CPU float tensor's storage with ``fill`` samples * scale + shift, no temporary."""
+    data = self._data
+    fill(rng, data)
+    if scale != 1:
+        data *= scale
+    if shift != 0:
+        data += shift
+    _bump(self)
+    return self
+
+
 def uniform_(self, a=0.0, b=1.0, *, generator=None):
-    from .._creation import _rng
+    from .._creation import _rng, fill_uniform
+    if _can_fill_in_place(self):
+        return _fill_in_place(self, fill_uniform, _rng(generator), b - a, a)
     return _random_fill(self, _rng(generator).uniform(a, b, self._data.shape), "uniform")
 
 
 def normal_(self, mean=0.0, std=1.0, *, generator=None):
-    from .._creation import _rng
+    from .._creation import _rng, fill_normal
+    if _can_fill_in_place(self):
+        return _fill_in_place(self, fill_normal, _rng(generator), std, mean)
     return _random_fill(self, _rng(generator).normal(mean, std, self._data.shape), "normal")
+
+
+def _can_fill_in_place(t):
+    """A plain CPU float tensor outside the graph: NumPy can draw straight into its storage."""
+    return type(t._data) is np.ndarray and t._data.dtype.kind == "f" and not _recording(t, ())
 
 
 def bernoulli_(self, p=0.5, *, generator=None):
