@@ -61,11 +61,23 @@ from .ops.nn_toplevel import (softmax, log_softmax, dropout, dropout_, alpha_dro
                               triplet_margin_loss, hinge_embedding_loss, poisson_nll_loss, selu, celu, threshold,
                               rrelu)
 from . import autograd
-from . import optim
 from .sparse import sparse_coo_tensor
 from .serialization import save, load
-from . import nn, optim, utils, cuda, backends  # noqa: E402  (subpackages, as torch.nn / torch.optim)
-from . import distributed  # noqa: E402  (torch.distributed; MPI itself is imported on first use)
+
+# Subpackages imported on first use (``retrograd.nn``, as ``torch.nn``), so that
+# ``import retrograd`` stays quick; ``import retrograd.nn`` works as usual.
+_LAZY_SUBPACKAGES = ("nn", "optim", "utils", "distributed", "cuda", "backends")
+
+
+def __getattr__(name):
+    if name in _LAZY_SUBPACKAGES:
+        import importlib
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module 'retrograd' has no attribute '{name}'")
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_LAZY_SUBPACKAGES))
 
 is_tensor = lambda obj: isinstance(obj, Tensor)  # noqa: E731
 

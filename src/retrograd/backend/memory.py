@@ -13,7 +13,6 @@ by setting ``RETROGRAD_KEEP_FREED_MEMORY=0`` before importing retrograd, or undo
 with ``keep_freed_memory(False)``. It is a no-op where the C library is not glibc.
 """
 import ctypes
-import ctypes.util
 import os
 import sys
 
@@ -33,7 +32,7 @@ def _glibc():
             _libc = False
         else:
             try:
-                libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+                libc = ctypes.CDLL("libc.so.6")  # glibc's soname (find_library would run ldconfig)
                 libc.gnu_get_libc_version  # only glibc has it (musl does not)
                 libc.mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
                 _libc = libc
