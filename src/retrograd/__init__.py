@@ -97,3 +97,14 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
 
 def is_storage(obj):
     return False
+
+
+from .ops.inplace import (abs_, acos_, arccos_, arcsin_, arctan_, asin_, atan_, ceil_, clamp_,  # noqa: E402
+                          clamp_max_, clamp_min_, clip_, cos_, cosh_, exp2_, exp_, expm1_, fill_, fix_, floor_,
+                          frac_, log10_, log1p_, log2_, log_, nan_to_num_, neg_, negative_, reciprocal_,
+                          round_, rsqrt_, sigmoid_, sin_, sinh_, sqrt_, square_, tan_, tanh_, trunc_, xlogy_,
+                          zero_)
+from .ops.indexing import index_put_  # noqa: E402
+from .ops.strided import as_strided, narrow_copy, split_with_sizes  # noqa: E402
+from ._tensor_queries import (is_nonzero, is_same_size, is_signed, is_complex, is_inference,  # noqa: E402
+                              positive, get_device)

@@ -8,6 +8,8 @@ from ._dtype import dtype as _dtype_cls, to_dtype
 from .ops import elementwise as ew, reduction as red, shape as sh, indexing as ix, linalg as la
 from .ops import inplace as ip, sorting as so, decomposition as dc
 from .ops import activation as act, special as sp
+from .ops import strided as st
+from . import _tensor_queries as tq, _creation as cr
 
 
 def _reflect(fn):
@@ -224,7 +226,32 @@ METHODS = {
     "__imod__": _iop(ip.remainder_), "__ipow__": _iop(ip.pow_),
 }
 
-PROPERTIES = {"T": _T, "mT": _mT, "H": _H, "mH": _mT}
+# queries, sampling, strided views, and the rest of PyTorch's in-place forms
+METHODS.update({
+    "type_as": tq.type_as, "get_device": tq.get_device, "is_signed": tq.is_signed,
+    "is_complex": tq.is_complex, "is_inference": tq.is_inference, "is_nonzero": tq.is_nonzero,
+    "is_same_size": tq.is_same_size, "positive": tq.positive, "bernoulli": cr.bernoulli,
+    "multinomial": cr.multinomial, "split_with_sizes": st.split_with_sizes,
+    "narrow_copy": st.narrow_copy, "unfold": st.unfold, "as_strided": st.as_strided,
+    "squeeze_": ip.squeeze_, "unsqueeze_": ip.unsqueeze_, "t_": ip.t_, "transpose_": ip.transpose_,
+    "swapaxes_": ip.swapaxes_, "swapdims_": ip.swapdims_, "apply_": ip.apply_,
+    "acos_": ip.acos_, "asin_": ip.asin_, "atan_": ip.atan_, "arccos_": ip.arccos_,
+    "arcsin_": ip.arcsin_, "arctan_": ip.arctan_, "atan2_": ip.atan2_, "arctan2_": ip.arctan2_,
+    "cosh_": ip.cosh_, "sinh_": ip.sinh_, "tan_": ip.tan_, "exp2_": ip.exp2_, "expm1_": ip.expm1_,
+    "log10_": ip.log10_, "log1p_": ip.log1p_, "log2_": ip.log2_, "frac_": ip.frac_, "fix_": ip.fix_,
+    "fmod_": ip.fmod_, "hypot_": ip.hypot_, "xlogy_": ip.xlogy_, "negative_": ip.negative_,
+    "absolute_": ip.absolute_, "multiply_": ip.multiply_, "subtract_": ip.subtract_,
+    "divide_": ip.divide_, "true_divide_": ip.true_divide_, "float_power_": ip.float_power_,
+    "nan_to_num_": ip.nan_to_num_, "sgn_": ip.sgn_, "eq_": ip.eq_, "ne_": ip.ne_, "lt_": ip.lt_,
+    "le_": ip.le_, "gt_": ip.gt_, "ge_": ip.ge_, "not_equal_": ip.not_equal_, "less_": ip.less_,
+    "less_equal_": ip.less_equal_, "greater_": ip.greater_, "greater_equal_": ip.greater_equal_,
+    "logical_and_": ip.logical_and_, "logical_or_": ip.logical_or_, "logical_xor_": ip.logical_xor_,
+    "logical_not_": ip.logical_not_, "bitwise_and_": ip.bitwise_and_, "bitwise_or_": ip.bitwise_or_,
+    "bitwise_xor_": ip.bitwise_xor_, "bitwise_not_": ip.bitwise_not_, "log_normal_": ip.log_normal_,
+    "cauchy_": ip.cauchy_, "geometric_": ip.geometric_,
+})
+
+PROPERTIES = {"T": _T, "mT": _mT, "H": _H, "mH": _mT, "nbytes": tq.nbytes, "itemsize": tq.itemsize}
 
 for _name, _fn in METHODS.items():
     setattr(Tensor, _name, _fn)

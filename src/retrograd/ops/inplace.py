@@ -408,3 +408,171 @@ def setitem(self, index, value):
     """``self[index] = value``; differentiable with respect to both self and value."""
     from .indexing import index_put_
     return index_put_(self, index, value)
+
+
+# --------------------------------------------------------------------------- more in-place forms
+def _binary_inplace(name, fn):
+    def op(self, other):
+        return apply_inplace(self, name, fn, other)
+    op.__name__ = name + "_"
+    op.__doc__ = f"In-place {name}."
+    return op
+
+
+acos_ = _unary_inplace("acos", ew.acos)
+asin_ = _unary_inplace("asin", ew.asin)
+atan_ = _unary_inplace("atan", ew.atan)
+arccos_, arcsin_, arctan_ = acos_, asin_, atan_
+cosh_ = _unary_inplace("cosh", ew.cosh)
+sinh_ = _unary_inplace("sinh", ew.sinh)
+tan_ = _unary_inplace("tan", ew.tan)
+exp2_ = _unary_inplace("exp2", ew.exp2)
+expm1_ = _unary_inplace("expm1", ew.expm1)
+log10_ = _unary_inplace("log10", ew.log10)
+log1p_ = _unary_inplace("log1p", ew.log1p)
+log2_ = _unary_inplace("log2", ew.log2)
+frac_ = _unary_inplace("frac", ew.frac)
+fix_ = trunc_
+negative_ = neg_
+absolute_ = abs_
+sgn_ = sign_
+atan2_ = _binary_inplace("atan2", ew.atan2)
+arctan2_ = atan2_
+fmod_ = _binary_inplace("fmod", ew.fmod)
+hypot_ = _binary_inplace("hypot", ew.hypot)
+xlogy_ = _binary_inplace("xlogy", ew.xlogy)
+multiply_ = mul_
+subtract_ = sub_
+divide_ = true_divide_ = div_
+
+
+def float_power_(self, exponent):
+    """In-place float_power: the result is float64, so ``self`` must be float64 already."""
+    if self._data.dtype != np.float64:
+        raise RuntimeError(f"the base given to float_power_ has dtype {self.dtype} but the "
+                           f"operation's result requires dtype {_dtype.float64}")
+    return apply_inplace(self, "float_power", ew.float_power, exponent)
+
+
+def nan_to_num_(self, nan=0.0, posinf=None, neginf=None):
+    return apply_inplace(self, "nan_to_num", ew.nan_to_num, nan, posinf, neginf)
+
+
+def _replace_fwd(xp, x, values):
+    return values.astype(x.dtype, copy=False)
+
+
+def _replace_vjp(g, values):
+    return g * 0
+
+
+def _valued_inplace(name, fn, arity):
+    """In-place comparison or logical op: ``self`` takes the (0/1) values of ``fn``, cast to its
+    dtype. The result does not depend smoothly on the old values, so their gradient is zero;
+    the node keeps that explicit (the old history must not receive the new values' gradient)."""
+    node = Op(name, _replace_fwd, _replace_vjp,
+              node_name="".join(p.capitalize() for p in name.split("_")) + "Backward0")
+
+    def replaced(t, *others):
+        values = fn(t, *others)._data
+        return apply(node, (t,), (values,))
+
+    if arity == 1:
+        def op(self):
+            return apply_inplace(self, name, replaced)
+    else:
+        def op(self, other):
+            return apply_inplace(self, name, replaced, other)
+    op.__name__ = name + "_"
+    op.__doc__ = f"In-place {name}: self takes the values of {name}(self{', other' if arity == 2 else ''})."
+    return op
+
+
+eq_ = _valued_inplace("eq", ew.eq, 2)
+ne_ = _valued_inplace("ne", ew.ne, 2)
+lt_ = _valued_inplace("lt", ew.lt, 2)
+le_ = _valued_inplace("le", ew.le, 2)
+gt_ = _valued_inplace("gt", ew.gt, 2)
+ge_ = _valued_inplace("ge", ew.ge, 2)
+not_equal_, less_, less_equal_, greater_, greater_equal_ = ne_, lt_, le_, gt_, ge_
+logical_and_ = _valued_inplace("logical_and", ew.logical_and, 2)
+logical_or_ = _valued_inplace("logical_or", ew.logical_or, 2)
+logical_xor_ = _valued_inplace("logical_xor", ew.logical_xor, 2)
+logical_not_ = _valued_inplace("logical_not", ew.logical_not, 1)
+bitwise_and_ = _binary_inplace("bitwise_and", ew.bitwise_and)
+bitwise_or_ = _binary_inplace("bitwise_or", ew.bitwise_or)
+bitwise_xor_ = _binary_inplace("bitwise_xor", ew.bitwise_xor)
+bitwise_not_ = _unary_inplace("bitwise_not", ew.bitwise_not)
+
+
+def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
+    """Fill with samples of exp(N(mean, std^2))."""
+    from .._creation import _rng
+    return _random_fill(self, _rng(generator).lognormal(mean, std, self._data.shape), "log_normal")
+
+
+def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
+    """Fill with Cauchy samples: median + sigma * tan(pi (U - 1/2))."""
+    from .._creation import _rng
+    return _random_fill(self, median + sigma * _rng(generator).standard_cauchy(self._data.shape),
+                        "cauchy")
+
+
+def geometric_(self, p, *, generator=None):
+    """Fill with the number of Bernoulli(p) trials up to the first success (1, 2, ...)."""
+    from .._creation import _rng
+    return _random_fill(self, _rng(generator).geometric(p, self._data.shape), "geometric")
+
+
+# --------------------------------------------------------------------------- in-place metadata
+def _restride_(self, op, fn, *args):
+    """``squeeze_``, ``t_``, ...: this tensor becomes the view ``fn(self, *args)`` of itself.
+
+    The storage is unchanged; the tensor's array, history and version change (a node that saved
+    the old shape fails loudly, as for any in-place op). Refused, as in PyTorch, on a leaf that
+    requires grad and on views of one."""
+    if _recording(self, ()):
+        _check_inplace(self, op)
+    r = fn(self, *args)
+    self._data = r._data
+    if r.grad_fn is not None:
+        from ..autograd import views
+        views.set_history(self, r.grad_fn, r._out_nr)
+    _bump(self)
+    return self
+
+
+def squeeze_(self, dim=None):
+    from .shape import squeeze
+    return _restride_(self, "squeeze", squeeze, dim)
+
+
+def unsqueeze_(self, dim):
+    from .shape import unsqueeze
+    return _restride_(self, "unsqueeze", unsqueeze, dim)
+
+
+def t_(self):
+    from .shape import t
+    return _restride_(self, "t", t)
+
+
+def transpose_(self, dim0, dim1):
+    from .shape import transpose
+    return _restride_(self, "transpose", transpose, dim0, dim1)
+
+
+swapaxes_ = swapdims_ = transpose_
+
+
+def apply_(self, callable):
+    """Replace each element x by ``callable(x)`` (a Python function; CPU tensors only)."""
+    if self._rg:
+        raise RuntimeError("Can't call apply_() on Variable that requires grad. Use "
+                           "var.detach().apply_() instead.")
+    if type(self._data) is not np.ndarray:
+        raise TypeError(f"apply_ is only implemented on CPU tensors (got a {self.device} tensor)")
+    values = [callable(v) for v in self._data.reshape(-1).tolist()]
+    self._data[...] = np.asarray(values).astype(self._data.dtype).reshape(self._data.shape)
+    _bump(self)
+    return self
