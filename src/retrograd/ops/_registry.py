@@ -21,13 +21,15 @@ from .._tensor import Tensor, make_tensor
 from weakref import ref as _wref
 
 from ..autograd.grad_mode import _state
-from ..autograd.graph import OpNode, VersionCounter, node_extras as _node_extras
+from ..autograd.graph import OpNode, VersionCounter, _seq_counter, node_extras as _node_extras
 from ..autograd.views import prune as _prune_views
 from ..backend import array_module
 
 _SAVE_CODES = {"x": 0, "y": 1, "z": 2, "out": -1, "extra": -2}
 _ndarray = np.ndarray
 _np_generic = np.generic
+_new = object.__new__
+_next_seq = _seq_counter.__next__
 
 
 class Op:
@@ -89,8 +91,14 @@ def apply(op, inputs, args=()):
 
     if len(inputs) == 1:
         fn = x.grad_fn
-        edges = ((fn, x._out_nr) if fn is not None else (x._grad_accumulator(), 0),)
-        node = OpNode(op, edges, args, (a.shape,), (a.dtype,))
+        # OpNode's fields set here rather than through __init__: this is the hottest path
+        node = _new(OpNode)
+        node._next = ((fn, x._out_nr) if fn is not None else (x._grad_accumulator(), 0),)
+        node._seq = _next_seq()
+        node.op = op
+        node.args = args
+        node._in_shapes = (a.shape,)
+        node._in_dtypes = (a.dtype,)
     else:
         edges = tuple([_edge(t) for t in inputs])
         node = OpNode(op, edges, args,
