@@ -1,0 +1,38 @@
+"""The example scripts run end to end (shortened), and the README demo reaches its accuracy."""
+import os
+import re
+import subprocess
+import sys
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+EXAMPLES = os.path.join(REPO, "examples")
+
+
+def run_example(script, *args, timeout=300):
+    path = os.pathsep.join(p for p in (os.path.join(REPO, "src"), os.environ.get("PYTHONPATH")) if p)
+    env = dict(os.environ, MPLBACKEND="Agg", PYTHONPATH=path)
+    out = subprocess.run([sys.executable, os.path.join(EXAMPLES, script), "--no-plot", *args],
+                         capture_output=True, text=True, timeout=timeout, cwd=EXAMPLES, env=env)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return out.stdout
+
+
+def test_mnist_demo_reaches_97_percent():
+    stdout = run_example("mnist_cnn.py")
+    accuracies = [float(a) for a in re.findall(r"test accuracy ([0-9.]+)%", stdout)]
+    assert len(accuracies) == 4
+    assert accuracies[-1] >= 97.0, stdout
+
+
+def test_char_transformer_trains_and_samples():
+    stdout = run_example("char_transformer.py", "--steps", "30", "--layers", "1", "--sample-chars", "40")
+    losses = re.search(r"train loss ([0-9.]+), validation loss ([0-9.]+)", stdout)
+    assert losses and float(losses.group(2)) < 3.8  # uniform guessing is 4.17
+    assert "--- sample ---\nROMEO:" in stdout
+
+
+def test_sparse_embeddings_loss_goes_down():
+    stdout = run_example("sparse_embeddings.py", "--steps", "300")
+    first, last = map(float, re.search(r"loss ([0-9.]+) -> ([0-9.]+)", stdout).groups())
+    assert last < first - 0.1
+    assert "king:" in stdout
