@@ -108,3 +108,9 @@ from .ops.indexing import index_put_  # noqa: E402
 from .ops.strided import as_strided, narrow_copy, split_with_sizes  # noqa: E402
 from ._tensor_queries import (is_nonzero, is_same_size, is_signed, is_complex, is_inference,  # noqa: E402
                               positive, get_device)
+from .ops.pointwise import (logaddexp, logaddexp2, logit, logit_, asinh, acosh, atanh, arcsinh, arccosh,  # noqa: E402
+                            arctanh, asinh_, acosh_, atanh_, arcsinh_, arccosh_, arctanh_, sinc, sinc_,
+                            rad2deg, rad2deg_, deg2rad, deg2rad_, copysign, signbit, heaviside, gcd, gcd_, lcm,
+                            lcm_, frexp, ldexp, ldexp_, nextafter)
+from .ops.specfun import lgamma, digamma, polygamma, mvlgamma, erfinv, i0, i0_  # noqa: E402
+from . import special  # noqa: E402

@@ -8,7 +8,7 @@ from ._dtype import dtype as _dtype_cls, to_dtype
 from .ops import elementwise as ew, reduction as red, shape as sh, indexing as ix, linalg as la
 from .ops import inplace as ip, sorting as so, decomposition as dc
 from .ops import activation as act, special as sp
-from .ops import strided as st
+from .ops import strided as st, pointwise as pw, specfun as sf
 from . import _tensor_queries as tq, _creation as cr
 
 
@@ -249,6 +249,19 @@ METHODS.update({
     "logical_not_": ip.logical_not_, "bitwise_and_": ip.bitwise_and_, "bitwise_or_": ip.bitwise_or_,
     "bitwise_xor_": ip.bitwise_xor_, "bitwise_not_": ip.bitwise_not_, "log_normal_": ip.log_normal_,
     "cauchy_": ip.cauchy_, "geometric_": ip.geometric_,
+    # more elementwise maths and special functions
+    "logaddexp": pw.logaddexp, "logaddexp2": pw.logaddexp2, "logit": pw.logit, "logit_": pw.logit_,
+    "asinh": pw.asinh, "acosh": pw.acosh, "atanh": pw.atanh, "arcsinh": pw.asinh,
+    "arccosh": pw.acosh, "arctanh": pw.atanh, "asinh_": pw.asinh_, "acosh_": pw.acosh_,
+    "atanh_": pw.atanh_, "arcsinh_": pw.asinh_, "arccosh_": pw.acosh_, "arctanh_": pw.atanh_,
+    "sinc": pw.sinc, "sinc_": pw.sinc_, "rad2deg": pw.rad2deg, "rad2deg_": pw.rad2deg_,
+    "deg2rad": pw.deg2rad, "deg2rad_": pw.deg2rad_, "copysign": pw.copysign, "copysign_": pw.copysign_,
+    "signbit": pw.signbit, "heaviside": pw.heaviside, "heaviside_": pw.heaviside_, "gcd": pw.gcd,
+    "gcd_": pw.gcd_, "lcm": pw.lcm, "lcm_": pw.lcm_, "frexp": pw.frexp, "ldexp": pw.ldexp,
+    "ldexp_": pw.ldexp_, "nextafter": pw.nextafter, "nextafter_": pw.nextafter_,
+    "lgamma": sf.lgamma, "lgamma_": sf.lgamma_, "digamma": sf.digamma, "digamma_": sf.digamma_,
+    "polygamma": sf._polygamma_method, "polygamma_": sf.polygamma_, "mvlgamma": sf.mvlgamma,
+    "mvlgamma_": sf.mvlgamma_, "erfinv": sf.erfinv, "erfinv_": sf.erfinv_, "i0": sf.i0, "i0_": sf.i0_,
 })
 
 PROPERTIES = {"T": _T, "mT": _mT, "H": _H, "mH": _mT, "nbytes": tq.nbytes, "itemsize": tq.itemsize}

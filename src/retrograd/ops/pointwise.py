@@ -1,0 +1,238 @@
+"""More elementwise ops: logaddexp, logit, inverse hyperbolic functions, sinc, copysign,
+heaviside, signbit, gcd/lcm, rad2deg/deg2rad, frexp/ldexp, nextafter.
+
+Gradients, where PyTorch defines them:
+    logaddexp(x, y) = log(e^x + e^y)        d/dx = e^(x - out)
+    logaddexp2(x, y) = log2(2^x + 2^y)      d/dx = 2^(x - out)
+    asinh' = 1 / sqrt(x^2 + 1), acosh' = 1 / sqrt(x^2 - 1), atanh' = 1 / (1 - x^2)
+    sinc(x) = sin(pi x) / (pi x)            d/dx = (cos(pi x) - sinc(x)) / x   (0 at x = 0)
+    copysign(x, y) = |x| sign(y)            d/dx = sign(x) sign(y), d/dy = 0
+    ldexp(x, e) = x 2^e                      (composed: both inputs differentiable)
+heaviside, signbit, gcd, lcm, nextafter and the comparisons are not differentiable.
+"""
+import math
+from collections import namedtuple
+
+from .. import _dtype
+from .._tensor import Tensor
+from . import elementwise as ew
+from ._registry import Op, apply
+
+_LN2 = math.log(2.0)
+
+
+def _const(array):
+    """A result outside the graph (the op is not differentiable)."""
+    return Tensor._make(array, None, False)
+
+
+def _tensor_pair(input, other):
+    """Promoted operands, both Tensors (a Python number becomes a tensor like the other)."""
+    x, y = ew._operands(input, other)
+    if not isinstance(x, Tensor):
+        x = ew._like_scalar(y, x)
+    if not isinstance(y, Tensor):
+        y = ew._like_scalar(x, y)
+    return x, y
+
+
+def _float_pair(input, other):
+    x, y = _tensor_pair(input, other)
+    if x._data.dtype.kind != "f":
+        d = _dtype.get_default_dtype()
+        x, y = x.to(d), y.to(d)
+    return x, y
+
+
+# --------------------------------------------------------------------------- logaddexp
+def _logaddexp_vjp(g, needs, x, y, out):
+    return ((g * ew.exp(x - out) if needs[0] else None),
+            (g * ew.exp(y - out) if needs[1] else None))
+
+
+def _logaddexp2_vjp(g, needs, x, y, out):
+    return ((g * ew.exp2(x - out) if needs[0] else None),
+            (g * ew.exp2(y - out) if needs[1] else None))
+
+
+LOGADDEXP = Op("logaddexp", lambda xp, x, y: xp.logaddexp(x, y), _logaddexp_vjp,
+               save=("x", "y", "out"), needs=True)
+LOGADDEXP2 = Op("logaddexp2", lambda xp, x, y: xp.logaddexp2(x, y), _logaddexp2_vjp,
+                save=("x", "y", "out"), needs=True)
+
+
+def logaddexp(input, other, *, out=None):
+    """log(e^input + e^other), without overflow."""
+    return apply(LOGADDEXP, _float_pair(input, other))
+
+
+def logaddexp2(input, other, *, out=None):
+    """log2(2^input + 2^other), without overflow."""
+    return apply(LOGADDEXP2, _float_pair(input, other))
+
+
+def logit(input, eps=None, *, out=None):
+    """log(p / (1 - p)), with p clamped to [eps, 1 - eps] when eps is given (the gradient is
+    then zero outside that range)."""
+    p = ew._float_input(input)
+    if eps is not None:
+        p = ew.clamp(p, eps, 1 - eps)
+    return ew.log(p / (1 - p))
+
+
+# --------------------------------------------------------------------------- inverse hyperbolic
+ASINH = Op("asinh", lambda xp, x: xp.arcsinh(x), lambda g, x: g * ew.rsqrt(x * x + 1), save=("x",))
+ACOSH = Op("acosh", lambda xp, x: xp.arccosh(x), lambda g, x: g * ew.rsqrt(x * x - 1), save=("x",))
+ATANH = Op("atanh", lambda xp, x: xp.arctanh(x), lambda g, x: g / (1 - x * x), save=("x",))
+
+
+def asinh(input, *, out=None):
+    return apply(ASINH, (ew._float_input(input),))
+
+
+def acosh(input, *, out=None):
+    return apply(ACOSH, (ew._float_input(input),))
+
+
+def atanh(input, *, out=None):
+    return apply(ATANH, (ew._float_input(input),))
+
+
+arcsinh, arccosh, arctanh = asinh, acosh, atanh
+
+
+# --------------------------------------------------------------------------- sinc, angles
+def _sinc_vjp(g, x):
+    zero = x == 0
+    safe = ew.where(zero, 1.0, x)
+    d = (ew.cos(safe * math.pi) - sinc(safe)) / safe
+    return g * ew.where(zero, 0.0, d)
+
+
+SINC = Op("sinc", lambda xp, x: xp.sinc(x), _sinc_vjp, save=("x",))
+
+
+def sinc(input, *, out=None):
+    """sin(pi x) / (pi x), and 1 at x = 0."""
+    return apply(SINC, (ew._float_input(input),))
+
+
+def rad2deg(input, *, out=None):
+    return ew._float_input(input) * (180.0 / math.pi)
+
+
+def deg2rad(input, *, out=None):
+    return ew._float_input(input) * (math.pi / 180.0)
+
+
+# --------------------------------------------------------------------------- sign manipulation
+def _copysign_vjp(g, needs, x, y):
+    gx = g * ew.sign(x) * copysign(ew._like_scalar(y, 1.0), y) if needs[0] else None
+    return gx, (g * 0 if needs[1] else None)
+
+
+COPYSIGN = Op("copysign", lambda xp, x, y: xp.copysign(x, y), _copysign_vjp, save=("x", "y"), needs=True)
+
+
+def copysign(input, other, *, out=None):
+    """|input| with the sign of ``other`` (sign bit included: -0.0 counts as negative)."""
+    return apply(COPYSIGN, _float_pair(input, other))
+
+
+def signbit(input, *, out=None):
+    from ..backend import array_module
+    a = input._data
+    return _const(array_module(a).signbit(a))
+
+
+def heaviside(input, values, *, out=None):
+    """0 where input < 0, ``values`` where input == 0, 1 where input > 0 (not differentiable)."""
+    from ..backend import array_module
+    if not isinstance(values, Tensor):
+        values = ew._like_scalar(input, values)
+    if input._data.dtype != values._data.dtype:
+        raise RuntimeError(f"heaviside is not yet implemented for tensors with different dtypes "
+                           f"(input {input.dtype}, values {values.dtype})")
+    a = input._data
+    return _const(array_module(a).heaviside(a, values._data).astype(a.dtype, copy=False))
+
+
+# --------------------------------------------------------------------------- integer maths
+def _integer_op(name, input, other):
+    from ..backend import array_module
+    x, y = _tensor_pair(input, other)
+    if x._data.dtype.kind not in "iu":
+        raise RuntimeError(f"\"{name}_cpu\" not implemented for '{_dtype.from_np(x._data.dtype)}' "
+                           f"({name} takes integer tensors)")
+    a = x._data
+    return _const(getattr(array_module(a), name)(a, y._data))
+
+
+def gcd(input, other, *, out=None):
+    """Greatest common divisor, elementwise (integer tensors; gcd(0, 0) = 0)."""
+    return _integer_op("gcd", input, other)
+
+
+def lcm(input, other, *, out=None):
+    """Least common multiple, elementwise (integer tensors)."""
+    return _integer_op("lcm", input, other)
+
+
+# --------------------------------------------------------------------------- floating-point parts
+frexp_result = namedtuple("frexp", ["mantissa", "exponent"])
+
+
+def frexp(input, *, out=None):
+    """input = mantissa * 2^exponent with 0.5 <= |mantissa| < 1; exponent is int32. The mantissa
+    is differentiable (input * 2^-exponent, the exponent held constant)."""
+    from ..backend import array_module
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(f"torch.frexp() only supports floating-point dtypes (got {input.dtype})")
+    a = input._data
+    xp = array_module(a)
+    _, e = xp.frexp(a)
+    scale = _const(xp.ldexp(xp.ones_like(a), -e))
+    return frexp_result(input * scale, _const(e.astype("int32")))
+
+
+def ldexp(input, other, *, out=None):
+    """input * 2^other."""
+    x = ew._float_input(input)
+    e = other if isinstance(other, Tensor) else ew._like_scalar(x, other)
+    if e._data.dtype.kind != "f":
+        e = e.to(x.dtype)
+    return x * ew.exp2(e)
+
+
+def nextafter(input, other, *, out=None):
+    """The next representable float after ``input`` in the direction of ``other``."""
+    from ..backend import array_module
+    x, y = _tensor_pair(input, other)
+    a = x._data
+    return _const(array_module(a).nextafter(a, y._data))
+
+
+# --------------------------------------------------------------------------- in-place forms
+def _inplace(name, fn):
+    def op(self, *args, **kwargs):
+        from .inplace import apply_inplace
+        return apply_inplace(self, name, fn, *args, **kwargs)
+    op.__name__ = name + "_"
+    op.__doc__ = f"In-place {name}."
+    return op
+
+
+logit_ = _inplace("logit", logit)
+asinh_ = _inplace("asinh", asinh)
+acosh_ = _inplace("acosh", acosh)
+atanh_ = _inplace("atanh", atanh)
+arcsinh_, arccosh_, arctanh_ = asinh_, acosh_, atanh_
+sinc_ = _inplace("sinc", sinc)
+rad2deg_ = _inplace("rad2deg", rad2deg)
+deg2rad_ = _inplace("deg2rad", deg2rad)
+copysign_ = _inplace("copysign", copysign)
+heaviside_ = _inplace("heaviside", heaviside)
+gcd_ = _inplace("gcd", gcd)
+lcm_ = _inplace("lcm", lcm)
+ldexp_ = _inplace("ldexp", ldexp)
+nextafter_ = _inplace("nextafter", nextafter)

@@ -1,0 +1,42 @@
+"""retrograd.special: PyTorch's ``torch.special`` names. Re-exports, plus a few one-line
+compositions (entr, ndtr, ndtri, log_ndtr, xlog1py)."""
+import math
+
+from .ops.elementwise import exp2, expm1, log1p, round, sigmoid as expit, xlogy, where  # noqa: F401
+from .ops.reduction import logsumexp  # noqa: F401
+from .ops.special import erf, erfc  # noqa: F401
+from .ops.specfun import (digamma, digamma as psi, erfinv, i0, i1, lgamma as gammaln,  # noqa: F401
+                          mvlgamma as multigammaln, polygamma)
+from .ops.pointwise import logit, sinc  # noqa: F401
+from .ops.nn_toplevel import softmax, log_softmax  # noqa: F401
+
+_SQRT_HALF = math.sqrt(0.5)
+
+
+def entr(input, *, out=None):
+    """-x log(x) for x > 0, 0 at x = 0, -inf for x < 0."""
+    pos = input > 0
+    safe = where(pos, input, 1.0)
+    value = where(pos, -safe * safe.log(), 0.0)
+    return where(input < 0, -math.inf, value)
+
+
+def ndtr(input, *, out=None):
+    """The standard normal CDF, (1 + erf(x / sqrt 2)) / 2."""
+    return (1 + erf(input * _SQRT_HALF)) * 0.5
+
+
+def ndtri(input, *, out=None):
+    """The inverse of ndtr: sqrt(2) erfinv(2p - 1)."""
+    return erfinv(input * 2 - 1) * math.sqrt(2.0)
+
+
+def log_ndtr(input, *, out=None):
+    """log(ndtr(x)), written as log(erfc(-x / sqrt 2) / 2) to keep precision for negative x."""
+    return (erfc(-input * _SQRT_HALF) * 0.5).log()
+
+
+def xlog1py(input, other, *, out=None):
+    """x * log1p(y), 0 where x == 0."""
+    zero = input == 0
+    return where(zero, 0.0, input * log1p(where(zero, 0.0, other)))

@@ -1,0 +1,75 @@
+"""The non-differentiable pointwise ops (heaviside, signbit, gcd, lcm, nextafter, frexp's
+exponent) and the special functions' values at poles, infinities and the ends of their domains."""
+import math
+
+import numpy as np
+import pytest
+
+import retrograd as rg
+
+
+def test_heaviside_signbit():
+    x = rg.tensor([-1.5, 0.0, -0.0, 2.0])
+    assert rg.heaviside(x, rg.tensor([0.5])).tolist() == [0.0, 0.5, 0.5, 1.0]
+    assert x.signbit().tolist() == [True, False, True, False]
+    with pytest.raises(RuntimeError, match="different dtypes"):
+        rg.heaviside(x, rg.tensor([1], dtype=rg.int64))
+
+
+def test_gcd_lcm():
+    a = rg.tensor([12, 0, -9, 7])
+    b = rg.tensor([18, 0, 6, 3])
+    assert rg.gcd(a, b).tolist() == [6, 0, 3, 1]
+    assert rg.lcm(a, b).tolist() == [36, 0, 18, 21]
+    a.gcd_(rg.tensor(4))
+    assert a.tolist() == [4, 4, 1, 1]
+    with pytest.raises(RuntimeError, match="integer"):
+        rg.gcd(rg.tensor([1.0]), rg.tensor([2.0]))
+
+
+def test_nextafter_frexp_ldexp():
+    x = rg.tensor([1.0, 0.0], dtype=rg.float64)
+    up = rg.nextafter(x, rg.tensor(2.0, dtype=rg.float64))
+    assert up.tolist() == [np.nextafter(1.0, 2.0), np.nextafter(0.0, 1.0)]
+    m, e = rg.frexp(rg.tensor([8.0, -0.75, 0.0]))
+    assert m.tolist() == [0.5, -0.75, 0.0] and e.tolist() == [4, 0, 0] and e.dtype == rg.int32
+    assert rg.ldexp(rg.tensor([1.0, 3.0]), rg.tensor([2, -1])).tolist() == [4.0, 1.5]
+    with pytest.raises(RuntimeError, match="floating-point"):
+        rg.frexp(rg.tensor([1]))
+
+
+def test_special_values():
+    f64 = rg.float64
+    lg = rg.lgamma(rg.tensor([0.0, -1.0, 1.0, 2.0, math.inf, -math.inf], dtype=f64)).tolist()
+    assert lg == [math.inf, math.inf, 0.0, 0.0, math.inf, math.inf]
+    dg = rg.digamma(rg.tensor([0.0, -0.0, -2.0, 1.0], dtype=f64)).tolist()
+    assert dg[0] == -math.inf and dg[1] == math.inf and math.isnan(dg[2])
+    assert dg[3] == pytest.approx(-0.5772156649015329, rel=1e-14)
+    assert rg.polygamma(1, rg.tensor([1.0], dtype=f64)).item() == pytest.approx(math.pi ** 2 / 6, rel=1e-14)
+    ei = rg.erfinv(rg.tensor([1.0, -1.0, 1.5, 0.0], dtype=f64)).tolist()
+    assert ei[:2] == [math.inf, -math.inf] and math.isnan(ei[2]) and ei[3] == 0.0
+    assert rg.i0(rg.tensor([0.0])).item() == 1.0
+    with pytest.raises(RuntimeError, match="negative n"):
+        rg.polygamma(-1, rg.ones(2))
+    with pytest.raises(RuntimeError, match=r"\(p-1\)/2"):
+        rg.mvlgamma(rg.tensor([0.5, 2.0]), 3)
+
+
+def test_integer_inputs_become_float():
+    for fn in (rg.lgamma, rg.digamma, rg.erfinv, rg.sinc, rg.asinh, rg.logit, rg.rad2deg, rg.i0):
+        assert fn(rg.tensor([0, 1])).dtype == rg.float32
+
+
+def test_inplace_and_methods():
+    x = rg.tensor([0.5, 1.5])
+    x.lgamma_()
+    np.testing.assert_allclose(x.numpy(), [math.lgamma(0.5), math.lgamma(1.5)], rtol=1e-6)
+    y = rg.tensor([1.0, 2.0])
+    y.polygamma_(1)
+    np.testing.assert_allclose(y.numpy(), [math.pi ** 2 / 6, math.pi ** 2 / 6 - 1], rtol=1e-6)
+    z = rg.tensor([0.25])
+    z.logit_()
+    assert z.item() == pytest.approx(math.log(1 / 3), rel=1e-6)
+    assert rg.special.gammaln is rg.lgamma and rg.special.psi is rg.digamma
+    assert rg.special.expit(rg.tensor([0.0])).item() == 0.5
+    assert rg.special.entr(rg.tensor([0.0, -1.0])).tolist() == [0.0, -math.inf]
