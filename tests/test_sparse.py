@@ -222,3 +222,35 @@ def test_embedding_grad_scale_by_freq():
     from retrograd.sparse import embedding_grad
     s = embedding_grad(rg.ones(4, 2), rg.tensor([2, 0, 2, 2]), 3, padding_idx=-1, scale_grad_by_freq=True)
     np.testing.assert_allclose(s.to_dense().numpy(), [[1, 1], [0, 0], [1, 1]])
+
+
+@pytest.mark.parametrize("rows", [[4, 1, 0], [3, 0, 3, 1, 3, 0], [2, 2, 2]])
+@pytest.mark.parametrize("width", [(), (3,), (2, 2)])
+def test_add_into_sums_every_entry_once(rows, width):
+    from retrograd.sparse import add_into
+    rng = np.random.default_rng(0)
+    vals = rng.standard_normal((len(rows),) + width)
+    s = rg.sparse_coo_tensor([rows], vals, (6,) + width)
+    ref = rng.standard_normal((6,) + width)
+    want = ref.copy()
+    np.add.at(want, np.asarray(rows), -0.5 * vals)
+    for t in (s, s.coalesce()):
+        got = ref.copy()
+        assert add_into(got, t, -0.5) is got
+        np.testing.assert_allclose(got, want, rtol=1e-13)
+    strided = np.zeros((6, 2) + width)[:, 0]  # not C-contiguous
+    strided[...] = ref
+    add_into(strided, s, -0.5)
+    np.testing.assert_allclose(strided, want, rtol=1e-13)
+
+
+def test_add_into_two_sparse_dims_with_repeats():
+    from retrograd.sparse import add_into
+    idx = [[1, 0, 1, 1, 0], [2, 1, 2, 0, 1]]
+    vals = np.arange(10.0).reshape(5, 2)
+    s = rg.sparse_coo_tensor(idx, vals, (2, 3, 2))
+    want = np.ones((2, 3, 2))
+    np.add.at(want, (np.asarray(idx[0]), np.asarray(idx[1])), vals)
+    got = np.ones((2, 3, 2))
+    add_into(got, s)
+    np.testing.assert_array_equal(got, want)

@@ -407,21 +407,34 @@ def add_into(dense, sparse, alpha=None):
     rows = _linear_rows(c)
     view = rows_view(dense, c.indices.shape[0])
     if c.coalesced:
-        view[rows] += vals
+        _add_rows(view, rows, vals)
         return dense
-    # The first entry of each row goes through one vectorised gather-add-scatter; only the
-    # repeats (few, in embedding gradients) need add.at, which is several times slower.
-    order = xp.argsort(rows, kind="stable")
-    sorted_rows = rows[order]
-    first = xp.empty(sorted_rows.shape[0], dtype=bool)
-    first[0] = True
-    xp.not_equal(sorted_rows[1:], sorted_rows[:-1], out=first[1:])
-    view[sorted_rows[first]] += vals[order[first]]
-    if not bool(first.all()):
-        rep = order[~first]
-        width = math.prod(vals.shape[1:])
-        xp.add.at(dense.reshape(-1), flat_index(rows[rep], width, xp), vals[rep].reshape(-1))
+    # One entry per distinct row goes through a vectorised gather-add-scatter; only the other
+    # entries of repeated rows (few, in embedding gradients) need add.at, which is several times
+    # slower. The representatives are found without sorting: every entry writes its position
+    # into a per-row scratch array, and the entry whose position survived stands for its row.
+    nnz = rows.shape[0]
+    pos = xp.empty(view.shape[0], dtype=np.intp)  # only the rows written are ever read
+    ar = xp.arange(nnz)
+    pos[rows] = ar
+    rep = pos[rows] == ar
+    if bool(rep.all()):
+        _add_rows(view, rows, vals)
+        return dense
+    _add_rows(view, rows[rep], vals[rep])
+    other = ~rep
+    width = math.prod(vals.shape[1:])
+    xp.add.at(dense.reshape(-1), flat_index(rows[other], width, xp), vals[other].reshape(-1))
     return dense
+
+
+def _add_rows(view, rows, vals):
+    """``view[rows] += vals`` for distinct ``rows``: a gather, an add and a scatter (faster
+    than NumPy's fancy-index ``+=``)."""
+    xp = array_module(view)
+    t = xp.take(view, rows, axis=0)
+    t += vals
+    view[rows] = t
 
 
 # ---------------------------------------------------------------------- construction
