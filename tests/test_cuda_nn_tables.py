@@ -7,14 +7,12 @@ import numpy as np
 import pytest
 
 import retrograd as rg
+
+from .cuda_support import requires_cuda
 import retrograd.nn.functional as F
 
 cp = pytest.importorskip("cupy", reason="CuPy is not installed")
-try:
-    _HAVE_GPU = cp.cuda.runtime.getDeviceCount() > 0
-except Exception:  # no driver
-    _HAVE_GPU = False
-pytestmark = pytest.mark.skipif(not _HAVE_GPU, reason="no CUDA device")
+pytestmark = requires_cuda
 
 from .ops import table_activation, table_layers, table_loss  # noqa: E402
 from .test_cuda_op_tables import _OnCuda, _run  # noqa: E402

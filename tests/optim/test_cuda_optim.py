@@ -5,14 +5,12 @@ import numpy as np
 import pytest
 
 import retrograd as rg
+
+from ..cuda_support import requires_cuda
 from retrograd import optim
 
 cp = pytest.importorskip("cupy", reason="CuPy is not installed")
-try:
-    _HAVE_GPU = cp.cuda.runtime.getDeviceCount() > 0
-except Exception:  # no driver
-    _HAVE_GPU = False
-pytestmark = pytest.mark.skipif(not _HAVE_GPU, reason="no CUDA device")
+pytestmark = requires_cuda
 
 N, D = 8, 3
 
