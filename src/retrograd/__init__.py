@@ -114,3 +114,5 @@ from .ops.pointwise import (logaddexp, logaddexp2, logit, logit_, asinh, acosh, 
                             lcm_, frexp, ldexp, ldexp_, nextafter)
 from .ops.specfun import lgamma, digamma, polygamma, mvlgamma, erfinv, i0, i0_  # noqa: E402
 from . import special  # noqa: E402
+from .ops.statistics import (quantile, nanquantile, mode, logcumsumexp, cov, corrcoef, dist, renorm,  # noqa: E402
+                             histc, bincount, isin)

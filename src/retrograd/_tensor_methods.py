@@ -8,7 +8,7 @@ from ._dtype import dtype as _dtype_cls, to_dtype
 from .ops import elementwise as ew, reduction as red, shape as sh, indexing as ix, linalg as la
 from .ops import inplace as ip, sorting as so, decomposition as dc
 from .ops import activation as act, special as sp
-from .ops import strided as st, pointwise as pw, specfun as sf
+from .ops import strided as st, pointwise as pw, specfun as sf, statistics as stat
 from . import _tensor_queries as tq, _creation as cr
 
 
@@ -262,6 +262,11 @@ METHODS.update({
     "lgamma": sf.lgamma, "lgamma_": sf.lgamma_, "digamma": sf.digamma, "digamma_": sf.digamma_,
     "polygamma": sf._polygamma_method, "polygamma_": sf.polygamma_, "mvlgamma": sf.mvlgamma,
     "mvlgamma_": sf.mvlgamma_, "erfinv": sf.erfinv, "erfinv_": sf.erfinv_, "i0": sf.i0, "i0_": sf.i0_,
+    # statistics and counting
+    "quantile": stat.quantile, "nanquantile": stat.nanquantile, "mode": stat.mode,
+    "logcumsumexp": stat.logcumsumexp, "cov": stat.cov, "corrcoef": stat.corrcoef, "dist": stat.dist,
+    "renorm": stat.renorm, "renorm_": stat.renorm_, "histc": stat.histc, "bincount": stat.bincount,
+    "isin": stat.isin,
 })
 
 PROPERTIES = {"T": _T, "mT": _mT, "H": _H, "mH": _mT, "nbytes": tq.nbytes, "itemsize": tq.itemsize}

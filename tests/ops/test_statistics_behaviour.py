@@ -1,0 +1,82 @@
+"""Statistics beyond the op table: ties in mode, NaN and argument rules of quantile, the
+counting ops (histc, bincount, isin), and logcumsumexp at extremes."""
+import math
+
+import numpy as np
+import pytest
+
+import retrograd as rg
+
+
+def test_mode_ties_take_the_smallest_value_and_its_last_index():
+    x = rg.tensor([[1.0, 2, 2, 3, 3, 0], [5, 5, 1, 1, 7, 7]])
+    values, indices = rg.mode(x, 1)
+    assert values.tolist() == [2.0, 1.0] and indices.tolist() == [2, 3]
+    r = rg.tensor([3, 1, 3, 1, 2]).mode()
+    assert r.values.item() == 1 and r.indices.item() == 3
+    k = x.mode(0, keepdim=True)
+    assert k.values.shape == (1, 6)
+    w = rg.tensor([1.0, 4.0, 1.0, 2.0], requires_grad=True)
+    w.mode().values.backward()
+    assert w.grad.tolist() == [0.0, 0.0, 1.0, 0.0]
+
+
+def test_quantile_rules():
+    x = rg.tensor([1.0, math.nan, 3.0])
+    assert math.isnan(rg.quantile(x, 0.5).item())
+    assert rg.nanquantile(x, 0.5).item() == 2.0
+    assert math.isnan(rg.nanquantile(rg.full((2,), math.nan), 0.5).item())
+    assert rg.quantile(rg.arange(4.0), 0.5, interpolation="nearest").item() == 2.0
+    assert rg.quantile(rg.ones(2, 3), rg.tensor([0.1, 0.9]), dim=1).shape == (2, 2)
+    with pytest.raises(RuntimeError, match="range"):
+        rg.quantile(rg.ones(3), 1.5)
+    with pytest.raises(RuntimeError, match="float or double"):
+        rg.quantile(rg.tensor([1, 2]), 0.5)
+    with pytest.raises(RuntimeError, match="interpolation"):
+        rg.quantile(rg.ones(3), 0.5, interpolation="cubic")
+    with pytest.raises(RuntimeError, match="same dtype"):
+        rg.quantile(rg.ones(3), rg.tensor([0.5], dtype=rg.float64))
+
+
+def test_histc():
+    assert rg.histc(rg.tensor([1.0, 2, 1, 5]), bins=4, min=0, max=3).tolist() == [0.0, 2.0, 1.0, 0.0]
+    assert rg.histc(rg.tensor([2.0, 2, 2]), bins=4).tolist() == [0.0, 0.0, 3.0, 0.0]
+    h = rg.tensor([0.0, 0.5, 1.0]).histc(bins=2)
+    assert h.tolist() == [1.0, 2.0] and h.dtype == rg.float32
+
+
+def test_bincount_and_isin():
+    i = rg.tensor([0, 1, 1, 3])
+    assert rg.bincount(i).tolist() == [1, 2, 0, 1]
+    assert i.bincount(minlength=6).tolist() == [1, 2, 0, 1, 0, 0]
+    b = rg.bincount(i, weights=rg.tensor([1.0, 2, 3, 4]))
+    assert b.tolist() == [1.0, 5.0, 0.0, 4.0] and b.dtype == rg.float32
+    assert rg.bincount(i, weights=rg.tensor([1, 2, 3, 4])).dtype == rg.float64
+    with pytest.raises(RuntimeError, match="non-negative"):
+        rg.bincount(rg.tensor([1, -1]))
+    with pytest.raises(RuntimeError, match="1-d"):
+        rg.bincount(rg.tensor([[1]]))
+    assert rg.isin(rg.tensor([1, 2, 3]), rg.tensor([2, 3])).tolist() == [False, True, True]
+    assert rg.isin(rg.tensor([1, 2, 3]), 2, invert=True).tolist() == [True, False, True]
+    assert rg.isin(2, rg.tensor([1, 2])).item() is True
+
+
+def test_logcumsumexp_extremes():
+    x = rg.tensor([-1000.0, 0.0, -1e10, -math.inf], dtype=rg.float64)
+    np.testing.assert_allclose(rg.logcumsumexp(x, 0).numpy(), [-1000.0, 0.0, 0.0, 0.0])
+    y = rg.tensor([-math.inf, -math.inf, 1.0], dtype=rg.float64, requires_grad=True)
+    out = y.logcumsumexp(0)
+    assert out.tolist()[:2] == [-math.inf, -math.inf]
+    out.sum().backward()
+    assert y.grad.tolist() == [0.0, 0.0, 1.0]
+
+
+def test_cov_rules_and_renorm_():
+    with pytest.raises(RuntimeError, match="integral"):
+        rg.cov(rg.ones(2, 3), fweights=rg.tensor([1.0, 1, 1]))
+    with pytest.raises(RuntimeError, match="negative"):
+        rg.cov(rg.ones(2, 3), aweights=rg.tensor([1.0, -1, 1]))
+    assert rg.cov(rg.tensor([1.0, 2.0, 4.0])).item() == pytest.approx(7 / 3)
+    x = rg.tensor([[1.0, 2.0], [3.0, 4.0]])
+    x.renorm_(2, 0, 3)
+    np.testing.assert_allclose(x.numpy(), [[1.0, 2.0], [1.8, 2.4]], rtol=1e-6)
