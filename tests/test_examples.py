@@ -10,7 +10,10 @@ EXAMPLES = os.path.join(REPO, "examples")
 
 def run_example(script, *args, timeout=300):
     path = os.pathsep.join(p for p in (os.path.join(REPO, "src"), os.environ.get("PYTHONPATH")) if p)
-    env = dict(os.environ, MPLBACKEND="Agg", PYTHONPATH=path)
+    # one BLAS thread: the same summation order (so the same accuracy) on every machine, and no
+    # spinning BLAS threads competing with other processes on a small shared machine
+    env = dict(os.environ, MPLBACKEND="Agg", PYTHONPATH=path, OMP_NUM_THREADS="1",
+               OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
     out = subprocess.run([sys.executable, os.path.join(EXAMPLES, script), "--no-plot", *args],
                          capture_output=True, text=True, timeout=timeout, cwd=EXAMPLES, env=env)
     assert out.returncode == 0, out.stderr[-3000:]
