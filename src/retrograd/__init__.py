@@ -116,3 +116,9 @@ from .ops.specfun import lgamma, digamma, polygamma, mvlgamma, erfinv, i0, i0_  
 from . import special  # noqa: E402
 from .ops.statistics import (quantile, nanquantile, mode, logcumsumexp, cov, corrcoef, dist, renorm,  # noqa: E402
                              histc, bincount, isin)
+from .ops.construct import (asarray, scalar_tensor, empty_strided, atleast_1d, atleast_2d, atleast_3d,  # noqa: E402
+                            block_diag, cartesian_prod, combinations, column_stack, row_stack, dstack, hsplit,
+                            vsplit, dsplit, meshgrid, tril_indices, triu_indices, diagflat, vander, rot90,
+                            unravel_index)
+from .ops.numeric import cdist, cross, trapezoid, trapz, cumulative_trapezoid  # noqa: E402
+from .ops.embed import select_scatter, slice_scatter, diagonal_scatter, index_reduce  # noqa: E402

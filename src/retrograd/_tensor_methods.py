@@ -9,6 +9,7 @@ from .ops import elementwise as ew, reduction as red, shape as sh, indexing as i
 from .ops import inplace as ip, sorting as so, decomposition as dc
 from .ops import activation as act, special as sp
 from .ops import strided as st, pointwise as pw, specfun as sf, statistics as stat
+from .ops import construct as cn, numeric as nm, embed as em
 from . import _tensor_queries as tq, _creation as cr
 
 
@@ -267,6 +268,11 @@ METHODS.update({
     "logcumsumexp": stat.logcumsumexp, "cov": stat.cov, "corrcoef": stat.corrcoef, "dist": stat.dist,
     "renorm": stat.renorm, "renorm_": stat.renorm_, "histc": stat.histc, "bincount": stat.bincount,
     "isin": stat.isin,
+    # arranging, products, writes into parts
+    "cross": nm.cross, "diagflat": cn.diagflat, "hsplit": cn.hsplit, "vsplit": cn.vsplit,
+    "dsplit": cn.dsplit, "rot90": cn.rot90, "select_scatter": em.select_scatter,
+    "slice_scatter": em.slice_scatter, "diagonal_scatter": em.diagonal_scatter,
+    "index_reduce": em.index_reduce, "index_reduce_": em.index_reduce_,
 })
 
 PROPERTIES = {"T": _T, "mT": _mT, "H": _H, "mH": _mT, "nbytes": tq.nbytes, "itemsize": tq.itemsize}

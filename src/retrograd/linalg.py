@@ -6,6 +6,7 @@ from .ops.decomposition import (LinAlgError, inv, det, slogdet, solve, solve_tri
 from .ops.reduction import vector_norm
 from .ops.linalg import matmul, multi_dot
 from .ops.indexing import diagonal as _diagonal
+from .ops.numeric import linalg_cross as cross  # noqa: F401
 
 __all__ = ["LinAlgError", "inv", "det", "slogdet", "solve", "solve_triangular", "cholesky", "qr", "eigh",
            "eigvalsh", "svd", "svdvals", "matrix_power", "pinv", "matrix_rank", "matrix_norm", "norm",
