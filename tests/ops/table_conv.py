@@ -39,6 +39,10 @@ def build(rg):
         OpSpec("conv2d_unbatched", F.conv2d, lambda x, w: R.conv(x[None], w)[0], [[(2, 3, 3), w2]]),
         OpSpec("conv2d_noncontiguous", lambda x, w: F.conv2d(x.transpose(2, 3), w.transpose(2, 3)),
                lambda x, w: R.conv(x.swapaxes(2, 3), w.swapaxes(2, 3)), [[(2, 2, 3, 4), (3, 2, 3, 2)]]),
+        # few input channels against output channels: the per-sample im2col layout
+        OpSpec("conv2d_one_input_channel", lambda x, w, b: F.conv2d(x, w, b, stride=(2, 1), padding=1),
+               lambda x, w, b: R.conv(x, w, b, stride=(2, 1), padding=1),
+               [[(2, 1, 4, 3), (4, 1, 2, 2), (4,)]]),
         OpSpec("conv2d_in_composition", lambda x, w: F.conv2d(x.tanh(), w * w).sin(),
                lambda x, w: np.sin(R.conv(np.tanh(x), w * w)),
                [[(1, 2, 3, 3), (2, 2, 2, 2)]]),

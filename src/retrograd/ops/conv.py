@@ -23,9 +23,24 @@ from ._window import Window, crop, make_window, ntuple, pad_array, scatter_windo
 
 
 # --------------------------------------------------------------------------- the three ops
-# Inside the ops the batch dim goes last: (C, *S, N). Then the im2col copy and the col2im adds
-# run over long contiguous rows (prod(O) * N elements) instead of rows of one output width, and
-# each product is a single GEMM over the whole batch.
+# Two layouts of the im2col matrix, both one column per (window, sample):
+# - batch last: the ops work on (C, *S, N) arrays, so the im2col copy and the col2im adds run
+#   over long contiguous rows (prod(O) * N elements) and each product is one GEMM over the
+#   whole batch; the price is moving the batch dim of the input, output and gradient.
+# - per sample: cols (N, G, C/G * prod(K), prod(O)) straight from the (N, C, *S) input, one
+#   GEMM per sample, and the output comes out in (N, O, *O) order. Its im2col copy runs over
+#   rows of one output width only, so it pays when the im2col matrix is small against the
+#   output, as in a first layer on one input channel: there moving the batch dim of the large
+#   output and gradient costs more than the GEMMs (measured on a 1 -> 16 channel 5x5 layer,
+#   batch 64 of 28 x 28: forward 1.1 -> 0.45 ms, weight gradient 1.1 -> 0.3 ms).
+def _per_sample(c, o, groups, win):
+    """Whether convolutions with this geometry use the per-sample layout: the im2col rows are
+    at most twice the output channels, and the per-sample weight gradients that are summed
+    (N * O * C/G * prod(K) elements) are no larger than the im2col matrix."""
+    cg_taps, og = c // groups * win.taps, o // groups
+    return cg_taps <= 2 * og and og <= math.prod(win.out)
+
+
 def _batch_last(xp, x, win):
     """(N, C, *S) -> (C, *S_padded, N), contiguous."""
     xt = xp.moveaxis(x, 0, -1)
@@ -37,11 +52,16 @@ def _batch_first(xp, y):
     return xp.ascontiguousarray(xp.moveaxis(y, -1, 0))
 
 
-def _im2col(xp, x, win, groups):
-    """(N, C, *S) -> (G, C/G * prod(K), prod(O) * N), contiguous: one column per window."""
-    cols = window_view(xp, _batch_last(xp, x, win), win, 1)   # (C, *K, *O, N), no copy
+def _im2col(xp, x, win, groups, per_sample):
+    """One column per window: (N, C, *S) -> (N, G, C/G * prod(K), prod(O)) per sample, else
+    (G, C/G * prod(K), prod(O) * N); contiguous."""
     n, c = x.shape[:2]
-    return xp.ascontiguousarray(cols).reshape(groups, c // groups * win.taps, math.prod(win.out) * n)
+    rows, p = c // groups * win.taps, math.prod(win.out)
+    if per_sample:
+        cols = window_view(xp, pad_array(xp, x, win, 2), win, 2)      # (N, C, *K, *O), no copy
+        return xp.ascontiguousarray(cols).reshape(n, groups, rows, p)
+    cols = window_view(xp, _batch_last(xp, x, win), win, 1)           # (C, *K, *O, N), no copy
+    return xp.ascontiguousarray(cols).reshape(groups, rows, p * n)
 
 
 def _grad_matrix(xp, y, groups):
@@ -50,47 +70,82 @@ def _grad_matrix(xp, y, groups):
     return xp.ascontiguousarray(xp.moveaxis(y, 0, -1)).reshape(groups, o // groups, y.size // o)
 
 
-def _conv(xp, x, w, win, groups):
-    n, o = x.shape[0], w.shape[0]
-    cols = _im2col(xp, x, win, groups)
-    out = w.reshape(groups, o // groups, -1) @ cols          # (G, O/G, prod(O) * N)
+def _conv(xp, x, w, b, win, groups):
+    n, c, o = x.shape[0], x.shape[1], w.shape[0]
+    per_sample = _per_sample(c, o, groups, win)
+    cols = _im2col(xp, x, win, groups, per_sample)
+    w2 = w.reshape(groups, o // groups, -1)
+    if per_sample:
+        out = (w2 @ cols).reshape((n, o, math.prod(win.out)))    # (N, G, O/G, prod(O))
+        if b is not None:
+            out += b[:, None]
+        out = out.reshape((n, o) + win.out)
+    else:
+        out = w2 @ cols                                           # (G, O/G, prod(O) * N)
+        if b is not None:
+            rows = out.reshape(o, -1)
+            rows += b[:, None]
+        out = _batch_first(xp, out.reshape((o,) + win.out + (n,)))
     # cols is kept for the weight gradient, which would otherwise redo the im2col
-    return _batch_first(xp, out.reshape((o,) + win.out + (n,))), cols
+    return out, cols
 
 
 def _conv_vjp(g, needs, x, w, cols, win, groups):
     gx = apply(CONV_T, (g, w), (win, groups)) if needs[0] else None
     gw = apply(CONV_W, (x, g), (win, groups, w._data.shape, cols)) if needs[1] else None
-    return gx, gw
+    gb = apply(BIAS_GRAD, (g,), (g._data.shape,)) if needs[2] else None
+    return gx, gw, gb
 
 
 def _conv_t(xp, y, w, win, groups):
     n, o = y.shape[:2]
-    w2 = w.reshape(groups, o // groups, -1)
-    cols = w2.transpose(0, 2, 1) @ _grad_matrix(xp, y, groups)    # (G, C/G * prod(K), prod(O) * N)
     c = groups * w.shape[1]
+    w2t = w.reshape(groups, o // groups, -1).transpose(0, 2, 1)           # (G, C/G * prod(K), O/G)
+    if _per_sample(c, o, groups, win):
+        cols = w2t @ xp.ascontiguousarray(y).reshape(n, groups, o // groups, -1)
+        xpad = scatter_windows(xp, cols.reshape((n, c) + win.kernel + win.out), win, 2)
+        return xp.ascontiguousarray(crop(xpad, win, 2))
+    cols = w2t @ _grad_matrix(xp, y, groups)                  # (G, C/G * prod(K), prod(O) * N)
     xpad = scatter_windows(xp, cols.reshape((c,) + win.kernel + win.out + (n,)), win, 1)
     return _batch_first(xp, crop(xpad, win, 1))
 
 
 def _conv_t_vjp(g, needs, y, w, win, groups):
-    gy = apply(CONV, (g, w), (win, groups)) if needs[0] else None
+    gy = apply(CONV, (g, w, None), (win, groups)) if needs[0] else None
     gw = apply(CONV_W, (g, y), (win, groups, w._data.shape, None)) if needs[1] else None
     return gy, gw
 
 
 def _conv_w(xp, x, y, win, groups, w_shape, cols):
+    n, c, o = x.shape[0], x.shape[1], w_shape[0]
+    per_sample = _per_sample(c, o, groups, win)
     if cols is None:
-        cols = _im2col(xp, x, win, groups)
-    # (cols @ y^T)^T: BLAS runs this order faster than y @ cols^T (long shared dim of N * prod(O))
-    gw = cols @ _grad_matrix(xp, y, groups).transpose(0, 2, 1)      # (G, C/G * prod(K), O/G)
+        cols = _im2col(xp, x, win, groups, per_sample)
+    if per_sample:
+        # sum over samples of cols[n] @ y[n]^T; this operand order ran faster than y @ cols^T
+        yt = xp.ascontiguousarray(y).reshape(n, groups, o // groups, -1).swapaxes(-1, -2)
+        gw = (cols @ yt).sum(0)                                     # (G, C/G * prod(K), O/G)
+    else:
+        # (cols @ y^T)^T: BLAS runs this order faster than y @ cols^T (long shared dim of N * prod(O))
+        gw = cols @ _grad_matrix(xp, y, groups).transpose(0, 2, 1)  # (G, C/G * prod(K), O/G)
     return xp.ascontiguousarray(gw.transpose(0, 2, 1)).reshape(w_shape)
 
 
 def _conv_w_vjp(g, needs, x, y, win, groups, w_shape, cols):
     gx = apply(CONV_T, (y, g), (win, groups)) if needs[0] else None
-    gy = apply(CONV, (x, g), (win, groups)) if needs[1] else None
+    gy = apply(CONV, (x, g, None), (win, groups)) if needs[1] else None
     return gx, gy
+
+
+def _bias_grad(xp, g):
+    """sum of g over every dim but 1; a matrix-vector product is about 3x faster than sum()."""
+    n, o = g.shape[:2]
+    rows = xp.ascontiguousarray(g).reshape(n, o, -1)
+    return (rows @ xp.ones(rows.shape[2], g.dtype)).sum(0)
+
+
+def _bias_grad_vjp(gg, shape):
+    return gg.reshape((-1,) + (1,) * (len(shape) - 2)).expand(shape)
 
 
 CONV = Op("convolution", _conv, _conv_vjp, save=("x", "y", "extra"), needs=True)
@@ -98,6 +153,8 @@ CONV_T = Op("convolution_transpose", _conv_t, _conv_t_vjp, save=("x", "y"), need
             node_name="ConvolutionBackward0")
 CONV_W = Op("convolution_weight", _conv_w, _conv_w_vjp, save=("x", "y"), needs=True,
             node_name="ConvolutionBackwardBackward0")
+BIAS_GRAD = Op("convolution_bias_grad", lambda xp, g, shape: _bias_grad(xp, g), _bias_grad_vjp,
+               node_name="SumBackward1")
 
 
 # --------------------------------------------------------------------------- argument checks
@@ -147,13 +204,17 @@ def _conv_padding(padding, nd, kernel, stride, dilation, op):
     return tuple((p, p) for p in padding)
 
 
-def _add_bias(out, bias, weight, channels, nd, op):
-    if bias is None:
-        return out
-    if bias._data.shape != (channels,):
+def _check_bias(bias, weight, channels, op):
+    if bias is not None and bias._data.shape != (channels,):
         raise RuntimeError(f"{op}: given weight of size {_shape(weight)}, expected bias to be "
                            f"1-dimensional with {channels} elements, but got bias of size "
                            f"{_shape(bias)} instead")
+
+
+def _add_bias(out, bias, weight, channels, nd, op):
+    if bias is None:
+        return out
+    _check_bias(bias, weight, channels, op)
     return out + bias.reshape((channels,) + (1,) * nd)
 
 
@@ -183,8 +244,11 @@ def _convnd(nd, op, input, weight, bias, stride, padding, dilation, groups):
         raise RuntimeError(f"Calculated padded input size per channel: ({_dims(win.padded)}). "
                            f"Kernel size: ({_dims(eff)}). Kernel size can't be greater than "
                            f"actual input size")
-    out = apply(CONV, (x, weight), (win, groups))
-    out = _add_bias(out, bias, weight, w_shape[0], nd, op)
+    _check_bias(bias, weight, w_shape[0], op)
+    if bias is not None and bias._data.dtype != weight._data.dtype:
+        raise RuntimeError(f"{op}: input and bias must have the same dtype, got {input.dtype} "
+                           f"and {bias.dtype}")
+    out = apply(CONV, (x, weight, bias), (win, groups))
     return out if batched else out.squeeze(0)
 
 
