@@ -38,8 +38,33 @@ def _expand_back(g, in_shape, dims, keepdim):
 
 
 # --------------------------------------------------------------------------- sum, mean
+def _middle_sum(xp, x, dims, keepdim):
+    """The sum of a C-contiguous float32/float64 NumPy array over one dim that is not the last,
+    as a batched vector-matrix product ``ones(K) @ x.reshape(A, K, B)``, or None where NumPy's
+    own reduction is as fast. NumPy runs one inner loop of B elements per (a, k) pair, which
+    costs most when the loops are many and short: measured 2-3x slower for (256, 20, 64) over
+    dim 1 (a mean-pooled embedding lookup), 20x for (100000, 2) over dim 0."""
+    if xp is not np or len(dims) != 1 or dims[0] == x.ndim - 1 or x.dtype not in _BLAS_FLOATS \
+            or not x.flags.c_contiguous:
+        return None
+    d = dims[0]
+    k = x.shape[d]
+    rest = x.shape[d + 1:]
+    b = 1
+    for s in rest:
+        b *= s
+    if x.size < 2048 * b or b > 256:  # few inner loops, or long ones: NumPy is as fast
+        return None
+    out = np.matmul(np.ones(k, x.dtype), x.reshape(-1, k, b))
+    return out.reshape(_keep_shape(x.shape, dims) if keepdim else x.shape[:d] + rest)
+
+
+_BLAS_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
 def _sum(xp, x, dims, keepdim, shape):
-    return x.sum(axis=dims, keepdims=keepdim)
+    out = _middle_sum(xp, x, dims, keepdim)
+    return x.sum(axis=dims, keepdims=keepdim) if out is None else out
 
 
 def _sum_vjp(g, dims, keepdim, shape):
@@ -60,7 +85,11 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
 
 
 def _mean(xp, x, dims, keepdim, shape):
-    return x.mean(axis=dims, keepdims=keepdim)
+    out = _middle_sum(xp, x, dims, keepdim)
+    if out is None:
+        return x.mean(axis=dims, keepdims=keepdim)
+    out /= x.shape[dims[0]]  # as NumPy's mean: the sum divided by the count
+    return out
 
 
 def _mean_vjp(g, dims, keepdim, shape):
