@@ -399,15 +399,13 @@ def add_into(dense, sparse, alpha=None):
     if c.indices.shape[1] == 0:
         return dense
     xp = array_module(dense)
-    vals = c.values if alpha is None else c.values * alpha
-    vals = vals.astype(dense.dtype, copy=False)
     if not dense.flags.c_contiguous:  # rare: a strided view; index it dimension by dimension
-        xp.add.at(dense, tuple(c.indices), vals)
+        xp.add.at(dense, tuple(c.indices), _scaled(c.values, alpha, dense.dtype))
         return dense
     rows = _linear_rows(c)
     view = rows_view(dense, c.indices.shape[0])
     if c.coalesced:
-        _add_rows(view, rows, vals)
+        _add_rows(view, rows, _scaled(c.values, alpha, dense.dtype))
         return dense
     # One entry per distinct row goes through a vectorised gather-add-scatter; only the other
     # entries of repeated rows (few, in embedding gradients) need add.at, which is several times
@@ -419,13 +417,24 @@ def add_into(dense, sparse, alpha=None):
     pos[rows] = ar
     rep = pos[rows] == ar
     if bool(rep.all()):
-        _add_rows(view, rows, vals)
+        _add_rows(view, rows, _scaled(c.values, alpha, dense.dtype))
         return dense
-    _add_rows(view, rows[rep], vals[rep])
-    other = ~rep
-    width = math.prod(vals.shape[1:])
-    xp.add.at(dense.reshape(-1), flat_index(rows[other], width, xp), vals[other].reshape(-1))
+    keep = xp.flatnonzero(rep)
+    _add_rows(view, rows[keep], _scaled(xp.take(c.values, keep, axis=0), alpha, dense.dtype, True))
+    other = xp.flatnonzero(~rep)
+    vals = _scaled(xp.take(c.values, other, axis=0), alpha, dense.dtype, True)
+    xp.add.at(dense.reshape(-1), flat_index(rows[other], vals[0].size, xp), vals.reshape(-1))
     return dense
+
+
+def _scaled(vals, alpha, dtype, owned=False):
+    """``alpha * vals`` (``vals`` when alpha is None) as ``dtype``; scaled in place if ``owned``."""
+    if alpha is None:
+        return vals.astype(dtype, copy=False)
+    if owned and vals.dtype == dtype:
+        vals *= alpha
+        return vals
+    return (vals * alpha).astype(dtype, copy=False)
 
 
 def _add_rows(view, rows, vals):
@@ -434,7 +443,14 @@ def _add_rows(view, rows, vals):
     xp = array_module(view)
     t = xp.take(view, rows, axis=0)
     t += vals
-    view[rows] = t
+    if xp is np and view.ndim > 1 and t.size:
+        # NumPy scatters whole rows seen as opaque items of one row's bytes about 1.6x faster
+        # than rows of numbers (one copy per row, not per element)
+        item = np.dtype((np.void, t[0].nbytes))
+        view.reshape(view.shape[0], -1).view(item).reshape(-1).put(
+            rows, t.reshape(t.shape[0], -1).view(item).reshape(-1))
+    else:
+        view[rows] = t
 
 
 # ---------------------------------------------------------------------- construction
