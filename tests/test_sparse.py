@@ -254,3 +254,13 @@ def test_add_into_two_sparse_dims_with_repeats():
     got = np.ones((2, 3, 2))
     add_into(got, s)
     np.testing.assert_array_equal(got, want)
+
+
+def test_embedding_grad_values_are_owned():
+    from retrograd.sparse import embedding_grad
+    g = rg.ones(2, 3, 4)
+    for grad in (g, rg.ones(2, 1, 4).expand(2, 3, 4)):
+        v = embedding_grad(grad, rg.tensor([[0, 1, 1], [2, 0, 4]]), 5)._values()._data
+        assert v.flags.writeable and not np.may_share_memory(v, grad._data)
+        v *= 2
+    assert g.tolist() == np.ones((2, 3, 4)).tolist()

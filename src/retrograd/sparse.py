@@ -520,7 +520,9 @@ def embedding_grad(grad, indices, num_weights, padding_idx=None, scale_grad_by_f
     idx = indices._data if isinstance(indices, Tensor) else indices
     rows = xp.asarray(idx).reshape(-1).astype(np.int64)
     width = g.shape[-1] if g.ndim else 1
-    vals = g.reshape(-1, width).copy()  # never a view: the upstream gradient may be a broadcast
+    vals = g.reshape(-1, width)
+    if xp.may_share_memory(vals, g):  # never a view: the upstream gradient may be a broadcast
+        vals = vals.copy()  # (a reshape that already copied, as of a broadcast, is owned)
     if scale_grad_by_freq and rows.shape[0]:
         _, inv, counts = xp.unique(rows, return_inverse=True, return_counts=True)
         vals /= counts[inv.ravel()].astype(vals.dtype)[:, None]
