@@ -122,3 +122,11 @@ from .ops.construct import (asarray, scalar_tensor, empty_strided, atleast_1d, a
                             unravel_index)
 from .ops.numeric import cdist, cross, trapezoid, trapz, cumulative_trapezoid  # noqa: E402
 from .ops.embed import select_scatter, slice_scatter, diagonal_scatter, index_reduce  # noqa: E402
+from ._device import get_default_device, set_default_device  # noqa: E402
+from ._runtime import (get_num_threads, set_num_threads, get_num_interop_threads, set_num_interop_threads,  # noqa: E402
+                       use_deterministic_algorithms, are_deterministic_algorithms_enabled,
+                       is_deterministic_algorithms_warn_only_enabled, set_deterministic_debug_mode,
+                       get_deterministic_debug_mode, set_float32_matmul_precision, get_float32_matmul_precision,
+                       typename, can_cast)
+from .ops.signal_windows import hann_window, hamming_window, blackman_window, bartlett_window, kaiser_window  # noqa: E402
+from ._sampling import poisson, binomial  # noqa: E402

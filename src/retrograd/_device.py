@@ -35,13 +35,25 @@ class device:
 
 
 CPU = device("cpu")
+_default = [CPU]  # set_default_device: where factories put tensors when given no device
 
 
 def to_device(d):
+    """A device object from a device, a string or a cuda index; None is the default device."""
     if d is None:
-        return CPU
+        return _default[0]
     if isinstance(d, device):
         return d
     if isinstance(d, int):
         return device("cuda", d)
     return device(d)
+
+
+def get_default_device():
+    return _default[0]
+
+
+def set_default_device(d):
+    """Make factories (zeros, tensor, arange ...) create tensors on ``d`` when they are given no
+    device; None restores cpu."""
+    _default[0] = CPU if d is None else to_device(d)

@@ -1,0 +1,141 @@
+"""Process-level settings that PyTorch scripts set and query: thread counts, determinism, the
+float32 matmul precision, and small helpers (typename, can_cast).
+
+retrograd computes with NumPy (or CuPy), so most of these have nothing to switch:
+- threads: NumPy's BLAS owns its thread pool. ``set_num_threads`` resizes it through
+  threadpoolctl when that package is installed; otherwise the value is recorded and returned by
+  ``get_num_threads`` but nothing changes. Inter-op threads: recorded only (ops run one at a time).
+- determinism: retrograd's CPU ops are deterministic (scatter-adds use NumPy's ordered
+  ``add.at``), so the flag is recorded and reported; nothing else changes.
+- the float32 matmul precision is recorded: NumPy always computes float32 products in float32.
+"""
+import os
+import warnings
+
+import numpy as np
+
+from . import _dtype
+
+_state = {
+    "num_threads": None,
+    "num_interop_threads": None,
+    "deterministic": False,
+    "deterministic_warn_only": False,
+    "matmul_precision": "highest",
+}
+_limiter = []  # the threadpoolctl limit in force, kept alive
+
+
+def _cpu_count():
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def get_num_threads():
+    """The number of threads used for intra-op parallelism (NumPy's BLAS pool)."""
+    if _state["num_threads"] is not None:
+        return _state["num_threads"]
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return _cpu_count()
+    counts = [p["num_threads"] for p in threadpool_info() if p.get("user_api") == "blas"]
+    return max(counts) if counts else _cpu_count()
+
+
+def set_num_threads(n):
+    """Set the number of intra-op threads (see the module docstring for what this changes)."""
+    n = int(n)
+    if n <= 0:
+        raise RuntimeError(f"set_num_threads expects a positive integer (got {n})")
+    _state["num_threads"] = n
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return
+    _limiter[:] = [threadpool_limits(limits=n, user_api="blas")]
+
+
+def get_num_interop_threads():
+    n = _state["num_interop_threads"]
+    return _cpu_count() if n is None else n
+
+
+def set_num_interop_threads(n):
+    """Recorded only: retrograd runs one op at a time."""
+    n = int(n)
+    if n <= 0:
+        raise RuntimeError(f"set_num_interop_threads expects a positive integer (got {n})")
+    _state["num_interop_threads"] = n
+
+
+def use_deterministic_algorithms(mode, *, warn_only=False):
+    """Recorded and reported: retrograd's CPU ops are deterministic already."""
+    _state["deterministic"] = bool(mode)
+    _state["deterministic_warn_only"] = bool(warn_only) and bool(mode)
+
+
+def are_deterministic_algorithms_enabled():
+    return _state["deterministic"]
+
+
+def is_deterministic_algorithms_warn_only_enabled():
+    return _state["deterministic_warn_only"]
+
+
+_DEBUG_MODES = {"default": 0, "warn": 1, "error": 2}
+
+
+def set_deterministic_debug_mode(debug_mode):
+    """0/'default': off, 1/'warn': deterministic with warnings, 2/'error': deterministic."""
+    if isinstance(debug_mode, str):
+        if debug_mode not in _DEBUG_MODES:
+            raise RuntimeError(f"invalid value of debug_mode, expected one of `default`, `warn`, `error`, but "
+                               f"got {debug_mode}")
+        debug_mode = _DEBUG_MODES[debug_mode]
+    if debug_mode not in (0, 1, 2):
+        raise RuntimeError(f"invalid value of debug_mode, expected 0, 1, or 2, but got {debug_mode}")
+    use_deterministic_algorithms(debug_mode != 0, warn_only=debug_mode == 1)
+
+
+def get_deterministic_debug_mode():
+    if not _state["deterministic"]:
+        return 0
+    return 1 if _state["deterministic_warn_only"] else 2
+
+
+def set_float32_matmul_precision(precision):
+    """Accepted and recorded ('highest', 'high' or 'medium'); float32 products stay float32."""
+    if precision not in ("highest", "high", "medium"):
+        warnings.warn(f"{precision} is not one of 'highest', 'high', or 'medium'; the current "
+                      f"set_float32_matmul_precision call has no effect.", UserWarning, stacklevel=2)
+        return
+    _state["matmul_precision"] = precision
+
+
+def get_float32_matmul_precision():
+    return _state["matmul_precision"]
+
+
+def typename(obj):
+    """The type name PyTorch reports: ``tensor.type()`` for tensors, else module.qualname."""
+    from ._tensor import Tensor
+    if isinstance(obj, Tensor):
+        return obj.type()
+    module = getattr(obj, "__module__", "") or ""
+    qualname = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None) or type(obj).__qualname__
+    if not isinstance(obj, type) and not callable(obj):
+        module, qualname = type(obj).__module__, type(obj).__qualname__
+    return qualname if module in ("", "builtins") else f"{module}.{qualname}"
+
+
+_KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+def can_cast(from_, to):
+    """Whether PyTorch's type promotion allows casting ``from_`` to ``to``: never to a lower
+    kind (float to integer, integer to bool); any size within a kind."""
+    a, b = np.dtype(_dtype.to_np(from_)).kind, np.dtype(_dtype.to_np(to)).kind
+    return _KIND_RANK[a] <= _KIND_RANK[b]
