@@ -130,3 +130,4 @@ from ._runtime import (get_num_threads, set_num_threads, get_num_interop_threads
                        typename, can_cast)
 from .ops.signal_windows import hann_window, hamming_window, blackman_window, bartlett_window, kaiser_window  # noqa: E402
 from ._sampling import poisson, binomial  # noqa: E402
+from .ops.rearrange import pixel_shuffle, pixel_unshuffle, channel_shuffle, native_channel_shuffle  # noqa: E402

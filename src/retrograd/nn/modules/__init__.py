@@ -14,6 +14,7 @@ from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
 from .normalization import LayerNorm, RMSNorm, GroupNorm
 from .dropout import Dropout, Dropout1d, Dropout2d, Dropout3d, AlphaDropout
 from .sparse import Embedding, EmbeddingBag
+from .pixelshuffle import PixelShuffle, PixelUnshuffle, ChannelShuffle
 from .loss import (L1Loss, MSELoss, CrossEntropyLoss, NLLLoss, BCELoss, BCEWithLogitsLoss, KLDivLoss,
                    SmoothL1Loss, HuberLoss, CosineEmbeddingLoss, MarginRankingLoss, TripletMarginLoss,
                    SoftMarginLoss, HingeEmbeddingLoss, PoissonNLLLoss, GaussianNLLLoss,
@@ -34,7 +35,7 @@ __all__ = [
     "AdaptiveMaxPool1d", "AdaptiveMaxPool2d",
     "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "RMSNorm", "GroupNorm",
     "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout",
-    "Embedding", "EmbeddingBag",
+    "Embedding", "EmbeddingBag", "PixelShuffle", "PixelUnshuffle", "ChannelShuffle",
     "L1Loss", "MSELoss", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "KLDivLoss",
     "SmoothL1Loss", "HuberLoss", "CosineEmbeddingLoss", "MarginRankingLoss", "TripletMarginLoss",
     "SoftMarginLoss", "HingeEmbeddingLoss", "PoissonNLLLoss", "GaussianNLLLoss",
