@@ -41,3 +41,4 @@ from ..ops.indexing import one_hot  # noqa: F401,E402
 # --- bags of embeddings, pixel and channel rearrangements (ops/embedding_bag.py, ops/rearrange.py)
 from ..ops.embedding_bag import embedding_bag  # noqa: F401,E402
 from ..ops.rearrange import pixel_shuffle, pixel_unshuffle, channel_shuffle, native_channel_shuffle  # noqa: F401,E402
+from ..ops.grid_sample import affine_grid, grid_sample  # noqa: F401,E402
