@@ -224,7 +224,8 @@ def test_embedding_grad_scale_by_freq():
     np.testing.assert_allclose(s.to_dense().numpy(), [[1, 1], [0, 0], [1, 1]])
 
 
-@pytest.mark.parametrize("rows", [[4, 1, 0], [3, 0, 3, 1, 3, 0], [2, 2, 2]])
+@pytest.mark.parametrize("rows", [[4, 1, 0], [3, 0, 3, 1, 3, 0], [2, 2, 2],
+                                  [5, 1] + [3] * 9 + [1, 0, 5]])
 @pytest.mark.parametrize("width", [(), (3,), (2, 2)])
 def test_add_into_sums_every_entry_once(rows, width):
     from retrograd.sparse import add_into
@@ -238,6 +239,9 @@ def test_add_into_sums_every_entry_once(rows, width):
         got = ref.copy()
         assert add_into(got, t, -0.5) is got
         np.testing.assert_allclose(got, want, rtol=1e-13)
+        add_into(got, t)  # alpha 1: the values themselves
+        np.testing.assert_allclose(got, want + (want - ref) * -2, rtol=1e-13, atol=1e-13)
+    np.testing.assert_array_equal(s._values().numpy(), vals)  # the sparse tensor is untouched
     strided = np.zeros((6, 2) + width)[:, 0]  # not C-contiguous
     strided[...] = ref
     add_into(strided, s, -0.5)

@@ -399,47 +399,64 @@ def add_into(dense, sparse, alpha=None):
     if c.indices.shape[1] == 0:
         return dense
     xp = array_module(dense)
+    vals = _scaled(c.values, alpha, dense.dtype)
     if not dense.flags.c_contiguous:  # rare: a strided view; index it dimension by dimension
-        xp.add.at(dense, tuple(c.indices), _scaled(c.values, alpha, dense.dtype))
+        xp.add.at(dense, tuple(c.indices), vals)
         return dense
     rows = _linear_rows(c)
     view = rows_view(dense, c.indices.shape[0])
-    if c.coalesced:
-        _add_rows(view, rows, _scaled(c.values, alpha, dense.dtype))
-        return dense
-    # One entry per distinct row goes through a vectorised gather-add-scatter; only the other
-    # entries of repeated rows (few, in embedding gradients) need add.at, which is several times
-    # slower. The representatives are found without sorting: every entry writes its position
-    # into a per-row scratch array, and the entry whose position survived stands for its row.
-    nnz = rows.shape[0]
-    pos = xp.empty(view.shape[0], dtype=np.intp)  # only the rows written are ever read
-    ar = xp.arange(nnz)
-    pos[rows] = ar
-    rep = pos[rows] == ar
-    if bool(rep.all()):
-        _add_rows(view, rows, _scaled(c.values, alpha, dense.dtype))
-        return dense
-    keep = xp.flatnonzero(rep)
-    _add_rows(view, rows[keep], _scaled(xp.take(c.values, keep, axis=0), alpha, dense.dtype, True))
-    other = xp.flatnonzero(~rep)
-    vals = _scaled(xp.take(c.values, other, axis=0), alpha, dense.dtype, True)
-    xp.add.at(dense.reshape(-1), flat_index(rows[other], vals[0].size, xp), vals.reshape(-1))
+    if not c.coalesced:
+        vals = _sum_repeats(rows, vals, view.shape[0], vals is not c.values)
+    _add_rows(view, rows, vals)
     return dense
 
 
-def _scaled(vals, alpha, dtype, owned=False):
-    """``alpha * vals`` (``vals`` when alpha is None) as ``dtype``; scaled in place if ``owned``."""
+def _sum_repeats(rows, vals, n_rows, owned):
+    """``vals`` with every entry of a repeated row replaced by the sum of that row's entries, so
+    that a scatter of all entries writes each row's total whichever copy lands last; ``owned``
+    says ``vals`` may be changed in place.
+
+    Repeats are found without sorting: every entry writes its position into a per-row scratch
+    array, and the entry whose position survived stands for its row. Embedding gradients have
+    few repeats, added in rounds of distinct rows (fancy ``+=`` is exact for distinct targets);
+    NumPy's ``add.at``, several times slower, takes what many rounds would leave."""
+    xp = array_module(vals)
+    pos = xp.empty(n_rows, dtype=np.intp)  # only the rows written are ever read
+    ar = xp.arange(rows.shape[0])
+    pos[rows] = ar
+    rep = pos[rows]  # each entry's representative
+    other = xp.flatnonzero(rep != ar)
+    if other.shape[0] == 0:
+        return vals
+    if not owned:
+        vals = vals.copy()
+    todo = other
+    for _ in range(4):
+        r = rows[todo]
+        pos[r] = ar[:todo.shape[0]]
+        first = pos[r] == ar[:todo.shape[0]]
+        now = todo[first]
+        vals[rep[now]] += vals[now]
+        todo = todo[~first]
+        if todo.shape[0] == 0:
+            break
+    else:
+        width = math.prod(vals.shape[1:])
+        xp.add.at(vals.reshape(-1), flat_index(rep[todo], width, xp), vals[todo].reshape(-1))
+    vals[other] = vals[rep[other]]
+    return vals
+
+
+def _scaled(vals, alpha, dtype):
+    """``alpha * vals`` (``vals`` itself when alpha is None) as ``dtype``."""
     if alpha is None:
         return vals.astype(dtype, copy=False)
-    if owned and vals.dtype == dtype:
-        vals *= alpha
-        return vals
     return (vals * alpha).astype(dtype, copy=False)
 
 
 def _add_rows(view, rows, vals):
-    """``view[rows] += vals`` for distinct ``rows``: a gather, an add and a scatter (faster
-    than NumPy's fancy-index ``+=``)."""
+    """``view[rows] += vals`` by a gather, an add and a scatter (faster than NumPy's fancy-index
+    ``+=``); entries of one row must carry that row's total (``_sum_repeats``)."""
     xp = array_module(view)
     t = xp.take(view, rows, axis=0)
     t += vals
