@@ -4,7 +4,8 @@ import numpy as np
 from .._tensor import Tensor
 from ..backend import array_module
 from ..sparse import SparseTensor
-from .optimizer import Optimizer, _advance, _bump, _closure_loss, _ensure_step_tensors, _step_tensor, _to_scalar
+from .optimizer import (Optimizer, check_arguments, _advance, _bump, _closure_loss,
+                        _ensure_step_tensors, _step_tensor, _to_scalar)
 
 
 class Adadelta(Optimizer):
@@ -21,18 +22,9 @@ class Adadelta(Optimizer):
 
     def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *,
                  capturable=False, maximize=False, differentiable=False):
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
         if not 0.0 <= rho <= 1.0:
             raise ValueError(f"Invalid rho value: {rho}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if differentiable:
-            raise NotImplementedError("Adadelta(differentiable=True) is not supported")
+        check_arguments("Adadelta", lr, differentiable, epsilon=eps, weight_decay=weight_decay)
         defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize,
                         capturable=capturable, foreach=foreach, differentiable=differentiable)
         super().__init__(params, defaults)

@@ -4,7 +4,8 @@ import numpy as np
 from .._tensor import Tensor
 from ..backend import array_module
 from ..sparse import SparseTensor, coalesced_rows, rows_view
-from .optimizer import Optimizer, _advance, _bump, _closure_loss, _ensure_step_tensors, _step_tensor, _to_scalar
+from .optimizer import (Optimizer, check_arguments, _advance, _bump, _closure_loss,
+                        _ensure_step_tensors, _step_tensor, _to_scalar)
 
 
 class Adagrad(Optimizer):
@@ -23,20 +24,8 @@ class Adagrad(Optimizer):
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
                  eps=1e-10, foreach=None, *, maximize=False, differentiable=False, fused=None):
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= lr_decay:
-            raise ValueError(f"Invalid lr_decay value: {lr_decay}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= initial_accumulator_value:
-            raise ValueError(f"Invalid initial_accumulator_value value: {initial_accumulator_value}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if differentiable:
-            raise NotImplementedError("Adagrad(differentiable=True) is not supported")
+        check_arguments("Adagrad", lr, differentiable, lr_decay=lr_decay, weight_decay=weight_decay,
+                        initial_accumulator_value=initial_accumulator_value, epsilon=eps)
         defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
                         initial_accumulator_value=initial_accumulator_value, foreach=foreach,
                         maximize=maximize, differentiable=differentiable, fused=fused)

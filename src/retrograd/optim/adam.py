@@ -6,7 +6,7 @@ import numpy as np
 from .._tensor import Tensor
 from ..backend import array_module
 from ..sparse import SparseTensor, coalesced_rows, rows_view
-from .optimizer import (Optimizer, _advance, _bump, _closure_loss, _ensure_step_tensors,
+from .optimizer import (Optimizer, check_arguments, _advance, _bump, _closure_loss, _ensure_step_tensors,
                         _step_tensor, _to_scalar)
 
 
@@ -33,20 +33,8 @@ class Adam(Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False,
                  *, foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
                  decoupled_weight_decay=False):
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if differentiable:
-            raise NotImplementedError(f"{type(self).__name__}(differentiable=True) is not supported")
+        check_arguments(type(self).__name__, lr, differentiable, betas=betas, epsilon=eps,
+                        weight_decay=weight_decay)
         betas = tuple(float(b) for b in betas)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
                         maximize=maximize, foreach=foreach, capturable=capturable,

@@ -96,6 +96,25 @@ def _wrap_step(step):
     return wrapper
 
 
+def check_arguments(name, lr, differentiable=False, betas=None, **non_negative):
+    """PyTorch's constructor checks, with its messages: a one-element tensor or number ``lr``
+    >= 0, each of ``non_negative`` (label -> value, e.g. ``{"epsilon": eps}``) >= 0, betas in
+    [0, 1), and no ``differentiable=True`` (not supported here)."""
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError("Tensor lr must be 1-element")
+    if not 0.0 <= lr:
+        raise ValueError(f"Invalid learning rate: {lr}")
+    for label, value in non_negative.items():
+        if not 0.0 <= value:
+            raise ValueError(f"Invalid {label} value: {value}")
+    if betas is not None:
+        for i, beta in enumerate(betas):
+            if not 0.0 <= beta < 1.0:
+                raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
+    if differentiable:
+        raise NotImplementedError(f"{name}(differentiable=True) is not supported")
+
+
 def _closure_loss(closure):
     """Evaluate ``closure`` (which usually calls backward) with grad mode on."""
     if closure is None:

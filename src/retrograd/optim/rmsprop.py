@@ -4,7 +4,8 @@ import numpy as np
 from .._tensor import Tensor
 from ..backend import array_module
 from ..sparse import SparseTensor
-from .optimizer import Optimizer, _advance, _bump, _closure_loss, _ensure_step_tensors, _step_tensor, _to_scalar
+from .optimizer import (Optimizer, check_arguments, _advance, _bump, _closure_loss,
+                        _ensure_step_tensors, _step_tensor, _to_scalar)
 
 
 class RMSprop(Optimizer):
@@ -25,20 +26,8 @@ class RMSprop(Optimizer):
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
                  centered=False, capturable=False, foreach=None, maximize=False, differentiable=False):
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= momentum:
-            raise ValueError(f"Invalid momentum value: {momentum}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= alpha:
-            raise ValueError(f"Invalid alpha value: {alpha}")
-        if differentiable:
-            raise NotImplementedError("RMSprop(differentiable=True) is not supported")
+        check_arguments("RMSprop", lr, differentiable, epsilon=eps, momentum=momentum,
+                        weight_decay=weight_decay, alpha=alpha)
         defaults = dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
                         weight_decay=weight_decay, capturable=capturable, foreach=foreach,
                         maximize=maximize, differentiable=differentiable)

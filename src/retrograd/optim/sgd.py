@@ -3,7 +3,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from ..sparse import SparseTensor, add_into, combine
-from .optimizer import Optimizer, _bump, _closure_loss, _to_scalar
+from .optimizer import Optimizer, check_arguments, _bump, _closure_loss, _to_scalar
 
 
 class SGD(Optimizer):
@@ -29,16 +29,7 @@ class SGD(Optimizer):
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
                  maximize=False, foreach=None, differentiable=False, fused=None):
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        if lr < 0.0:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if momentum < 0.0:
-            raise ValueError(f"Invalid momentum value: {momentum}")
-        if weight_decay < 0.0:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if differentiable:
-            raise NotImplementedError("SGD(differentiable=True) is not supported")
+        check_arguments("SGD", lr, differentiable, momentum=momentum, weight_decay=weight_decay)
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                         nesterov=nesterov, maximize=maximize, foreach=foreach,
                         differentiable=differentiable, fused=fused)

@@ -6,7 +6,7 @@ import numpy as np
 from .._tensor import Tensor
 from ..backend import array_module
 from ..sparse import SparseTensor, coalesced_rows, rows_view
-from .optimizer import Optimizer, _bump, _closure_loss, _to_scalar
+from .optimizer import Optimizer, check_arguments, _bump, _closure_loss, _to_scalar
 
 
 class SparseAdam(Optimizer):
@@ -26,16 +26,11 @@ class SparseAdam(Optimizer):
     """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, maximize=False):
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        if not 0.0 < lr:
+        if not 0.0 < lr:  # SparseAdam wants both strictly positive
             raise ValueError(f"Invalid learning rate: {lr}")
         if not 0.0 < eps:
             raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+        check_arguments("SparseAdam", lr, betas=betas)
         defaults = dict(lr=lr, betas=betas, eps=eps, maximize=maximize)
         super().__init__(params, defaults)
         sparse = [[i, j] for i, g in enumerate(self.param_groups) for j, p in enumerate(g["params"])
