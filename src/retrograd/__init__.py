@@ -131,3 +131,15 @@ from ._runtime import (get_num_threads, set_num_threads, get_num_interop_threads
 from .ops.signal_windows import hann_window, hamming_window, blackman_window, bartlett_window, kaiser_window  # noqa: E402
 from ._sampling import poisson, binomial  # noqa: E402
 from .ops.rearrange import pixel_shuffle, pixel_unshuffle, channel_shuffle, native_channel_shuffle  # noqa: E402
+from ._runtime import (compile, set_warn_always, is_warn_always_enabled, set_flush_denormal,  # noqa: E402
+                       set_default_tensor_type)
+from ._typeinfo import (finfo, iinfo, layout, memory_format, strided, sparse_coo, contiguous_format,  # noqa: E402
+                        preserve_format, channels_last, channels_last_3d)
+from .ops.misc import (addbmm, addr, adjoint, chain_matmul, bitwise_left_shift, bitwise_right_shift, conj,  # noqa: E402
+                       conj_physical, conj_physical_, resolve_conj, resolve_neg, is_conj, is_neg, real, imag,
+                       isreal, alias_copy, detach_copy, expand_copy, permute_copy, select_copy, slice_copy,
+                       split_copy, split_with_sizes_copy, squeeze_copy, t_copy, transpose_copy, unbind_copy,
+                       unfold_copy, unsqueeze_copy, view_copy, diagonal_copy, as_strided_copy, unsafe_chunk,
+                       unsafe_split, unsafe_split_with_sizes, detach, fill, put, histogram, gradient, range)
+from math import e, pi, inf, nan  # noqa: E402
+newaxis = None

@@ -139,3 +139,47 @@ def can_cast(from_, to):
     kind (float to integer, integer to bool); any size within a kind."""
     a, b = np.dtype(_dtype.to_np(from_)).kind, np.dtype(_dtype.to_np(to)).kind
     return _KIND_RANK[a] <= _KIND_RANK[b]
+
+
+def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mode=None, options=None,
+            disable=False):
+    """``torch.compile``: returns ``model`` unchanged (retrograd runs eagerly); as a decorator
+    factory when called without a model."""
+    if model is None:
+        return lambda fn: fn
+    return model
+
+
+_warn_always = [False]
+
+
+def set_warn_always(b):
+    """Recorded: retrograd's warnings follow Python's warning filters."""
+    _warn_always[0] = bool(b)
+
+
+def is_warn_always_enabled():
+    return _warn_always[0]
+
+
+def set_flush_denormal(mode):
+    """Not supported (NumPy keeps denormals): returns False, as PyTorch does on such CPUs."""
+    return False
+
+
+_TENSOR_TYPES = {"FloatTensor": "float32", "DoubleTensor": "float64", "HalfTensor": "float16"}
+
+
+def set_default_tensor_type(t):
+    """Deprecated in PyTorch: sets the default float dtype (and, for a cuda type, the default
+    device) from a name such as 'torch.DoubleTensor'."""
+    from ._device import set_default_device
+    warnings.warn("torch.set_default_tensor_type() is deprecated as of PyTorch 2.1, please use "
+                  "torch.set_default_dtype() and torch.set_default_device() as alternatives.",
+                  UserWarning, stacklevel=2)
+    name = t if isinstance(t, str) else getattr(t, "__name__", str(t))
+    kind = name.rsplit(".", 1)[-1]
+    if kind not in _TENSOR_TYPES:
+        raise TypeError(f"only floating-point types are supported as the default type (got {name})")
+    _dtype.set_default_dtype(getattr(_dtype, _TENSOR_TYPES[kind]))
+    set_default_device("cuda" if ".cuda." in name else None)

@@ -9,7 +9,8 @@ from .ops import elementwise as ew, reduction as red, shape as sh, indexing as i
 from .ops import inplace as ip, sorting as so, decomposition as dc
 from .ops import activation as act, special as sp
 from .ops import strided as st, pointwise as pw, specfun as sf, statistics as stat
-from .ops import construct as cn, numeric as nm, embed as em
+from .ops import construct as cn, numeric as nm, embed as em, misc as mc
+from . import _typeinfo as ti
 from . import _tensor_queries as tq, _creation as cr
 
 
@@ -273,9 +274,25 @@ METHODS.update({
     "dsplit": cn.dsplit, "rot90": cn.rot90, "select_scatter": em.select_scatter,
     "slice_scatter": em.slice_scatter, "diagonal_scatter": em.diagonal_scatter,
     "index_reduce": em.index_reduce, "index_reduce_": em.index_reduce_,
+    # smaller names: products, shifts, real-tensor queries, copies, memory no-ops
+    "addbmm": mc.addbmm, "addbmm_": mc.addbmm_, "addr": mc.addr, "addr_": mc.addr_,
+    "addmm_": mc.addmm_, "addmv_": mc.addmv_, "baddbmm_": mc.baddbmm_, "adjoint": mc.adjoint,
+    "bitwise_left_shift": mc.bitwise_left_shift, "bitwise_right_shift": mc.bitwise_right_shift,
+    "bitwise_left_shift_": mc.bitwise_left_shift_, "bitwise_right_shift_": mc.bitwise_right_shift_,
+    "__lshift__": mc.bitwise_left_shift, "__rshift__": mc.bitwise_right_shift,
+    "__rlshift__": mc._rlshift, "__rrshift__": mc._rrshift, "__ilshift__": mc.bitwise_left_shift_,
+    "__irshift__": mc.bitwise_right_shift_,
+    "conj": mc.conj, "conj_physical": mc.conj_physical, "conj_physical_": mc.conj_physical_,
+    "resolve_conj": mc.resolve_conj, "resolve_neg": mc.resolve_neg, "is_conj": mc.is_conj,
+    "is_neg": mc.is_neg, "isreal": mc.isreal, "unsafe_chunk": mc.unsafe_chunk,
+    "unsafe_split": mc.unsafe_split, "unsafe_split_with_sizes": mc.unsafe_split_with_sizes,
+    "put": mc.put, "put_": mc.put_, "fill_diagonal_": mc.fill_diagonal_, "histogram": mc.histogram,
+    "pin_memory": mc.pin_memory, "is_pinned": mc.is_pinned, "share_memory_": mc.share_memory_,
+    "is_shared": mc.is_shared, "new_empty_strided": mc.new_empty_strided,
 })
 
-PROPERTIES = {"T": _T, "mT": _mT, "H": _H, "mH": _mT, "nbytes": tq.nbytes, "itemsize": tq.itemsize}
+PROPERTIES = {"T": _T, "mT": _mT, "H": _H, "mH": _mT, "nbytes": tq.nbytes, "itemsize": tq.itemsize,
+              "real": mc.real, "imag": mc.imag, "layout": ti.tensor_layout}
 
 for _name, _fn in METHODS.items():
     setattr(Tensor, _name, _fn)

@@ -1,0 +1,87 @@
+"""Numeric limits of dtypes (``finfo``, ``iinfo``) and the layout / memory-format tags.
+
+retrograd tensors are always dense (``strided``); memory formats are accepted wherever PyTorch
+takes them and the array module keeps its own layout."""
+import numpy as np
+
+from . import _dtype
+
+
+class finfo:
+    """Machine limits of a floating-point dtype (the default dtype when none is given)."""
+
+    def __init__(self, type=None):
+        d = _dtype.get_default_dtype() if type is None else _dtype.to_dtype(type)
+        npd = np.dtype(d.np)
+        if npd.kind != "f":
+            raise TypeError(f"finfo(): argument 'type' must be a floating point dtype (got {d})")
+        info = np.finfo(npd)
+        self.bits = int(info.bits)
+        self.eps = float(info.eps)
+        self.max = float(info.max)
+        self.min = float(info.min)
+        self.tiny = self.smallest_normal = float(info.tiny)
+        self.resolution = 10.0 ** -int(info.precision)
+        self.dtype = d.name if hasattr(d, "name") else str(npd)
+
+    def __repr__(self):
+        return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, eps={self.eps:g}, "
+                f"smallest_normal={self.smallest_normal:g}, tiny={self.tiny:g}, dtype={self.dtype})")
+
+
+class iinfo:
+    """Limits of an integer (or bool) dtype."""
+
+    def __init__(self, type):
+        d = _dtype.to_dtype(type)
+        npd = np.dtype(d.np)
+        if npd.kind == "b":
+            self.bits, self.min, self.max = 8, 0, 1
+        elif npd.kind in "iu":
+            info = np.iinfo(npd)
+            self.bits, self.min, self.max = int(info.bits), int(info.min), int(info.max)
+        else:
+            raise TypeError(f"iinfo(): argument 'type' must be an integer dtype (got {d})")
+        self.dtype = d.name if hasattr(d, "name") else str(npd)
+
+    def __repr__(self):
+        return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"
+
+
+class layout:
+    __slots__ = ("name",)
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return f"retrograd.{self.name}"
+
+    def __reduce__(self):
+        return self.name
+
+
+class memory_format:
+    __slots__ = ("name",)
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return f"retrograd.{self.name}"
+
+    def __reduce__(self):
+        return self.name
+
+
+strided = layout("strided")
+sparse_coo = layout("sparse_coo")
+contiguous_format = memory_format("contiguous_format")
+preserve_format = memory_format("preserve_format")
+channels_last = memory_format("channels_last")
+channels_last_3d = memory_format("channels_last_3d")
+
+
+def tensor_layout(self):
+    """Tensor.layout: always strided (a sparse tensor reports its own)."""
+    return strided
