@@ -56,7 +56,7 @@ def test_special_values():
 
 
 def test_integer_inputs_become_float():
-    for fn in (rg.lgamma, rg.digamma, rg.erfinv, rg.sinc, rg.asinh, rg.logit, rg.rad2deg, rg.i0):
+    for fn in (rg.lgamma, rg.digamma, rg.erfinv, rg.sinc, rg.asinh, rg.rad2deg, rg.i0):
         assert fn(rg.tensor([0, 1])).dtype == rg.float32
 
 
