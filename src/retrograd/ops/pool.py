@@ -19,7 +19,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from ._registry import Op, apply
-from ._window import crop, make_window, ntuple, pad_array, tap_index
+from ._window import crop, make_window, ntuple, pad_array, tap_index, window_view
 
 
 # --------------------------------------------------------------------------- max pooling ops
@@ -31,34 +31,76 @@ def _lowest(xp, dtype):
     return xp.iinfo(dtype).min
 
 
+def _disjoint(win):
+    """Whether no input position lies in two windows (each window's span fits in its stride)."""
+    return all(s >= d * (k - 1) + 1 for k, s, d in zip(win.kernel, win.stride, win.dilation))
+
+
+def _tiled(win):
+    """Whether every padded position lies in exactly one window."""
+    return all(s == k and (k == 1 or d == 1) and o * k == p
+               for k, s, d, o, p in zip(win.kernel, win.stride, win.dilation, win.out, win.padded))
+
+
+def _taps(xp, xpad, win, axis):
+    """The values each kernel tap reads, one array per tap in row-major tap order. Disjoint
+    windows are copied once into one contiguous (prod(K), ..., *O) array, no larger than the
+    input: the passes over contiguous taps then run about 4x faster than over strided views,
+    which more than pays for the copy (2x2 pooling of 64x16x28x28: 0.62 -> 0.40 ms)."""
+    if not _disjoint(win):
+        return [xpad[tap_index(win, axis, tap)] for tap in win.offsets()]
+    nd = win.nd
+    view = window_view(xp, xpad, win, axis)                       # (..., *K, *O), no copy
+    taps = xp.ascontiguousarray(xp.moveaxis(view, tuple(range(axis, axis + nd)), tuple(range(nd))))
+    return list(taps.reshape((win.taps,) + taps.shape[nd:]))
+
+
+def _first_max(xp, taps, dt, nan):
+    """The max over the taps and the index of the tap holding it: the first one, or with
+    ``nan`` the last NaN (PyTorch's rule). The index only grows, so it is updated with a
+    maximum rather than a select (NumPy's where/copyto run about 20x slower)."""
+    out = taps[0].copy() if len(taps) == 1 else xp.maximum(taps[0], taps[1])
+    arg = xp.zeros(out.shape, dtype=dt)
+    for j in range(1, len(taps)):
+        v = taps[j]
+        better = v > (taps[0] if j == 1 else out)
+        if nan:
+            better |= xp.isnan(v)
+        if j > 1:
+            xp.maximum(out, v, out=out)     # NaN stays, as PyTorch keeps it
+        xp.maximum(arg, xp.multiply(better, j, dtype=dt), out=arg)
+    return out, arg
+
+
 def _window_max(xp, x, win):
     """The max over each window (last nd dims) and the row-major tap of its first maximum."""
     axis = x.ndim - win.nd
     xpad = pad_array(xp, x, win, axis, _lowest(xp, x.dtype))
-    check_nan = x.dtype.kind == "f"
-    out = arg = None
-    for j, tap in enumerate(win.offsets()):
-        v = xpad[tap_index(win, axis, tap)]
-        if out is None:
-            out = v.copy()
-            arg = xp.zeros(v.shape, dtype=xp.uint8 if win.taps <= 256 else xp.int32)
-            continue
-        better = v > out
-        if check_nan:
-            better |= xp.isnan(v)
-        # arithmetic rather than where/copyto, which run 20x slower on NumPy; the uint8
-        # wrap-around of j - arg cancels in the sum
-        arg += better * (j - arg)
-        xp.maximum(out, v, out=out)     # NaN stays, as PyTorch keeps it
+    taps = _taps(xp, xpad, win, axis)
+    dt = xp.uint8 if win.taps <= 256 else xp.int32
+    out, arg = _first_max(xp, taps, dt, False)
+    if x.dtype.kind == "f" and bool(xp.isnan(out).any()):
+        out, arg = _first_max(xp, taps, dt, True)
     return out, arg
 
 
 def _pool_scatter(xp, g, arg, win):
     """Each output's gradient added at the input position of its window's recorded tap."""
     axis = g.ndim - win.nd
-    gx = xp.zeros(g.shape[:axis] + win.padded, dtype=g.dtype)
+    shape = g.shape[:axis] + win.padded
     # g * mask is exact only for finite g (inf * 0 is NaN); where() is exact but much slower
     finite = g.dtype.kind != "f" or bool(xp.isfinite(g).all())
+    if _disjoint(win):
+        # each position gets at most one tap's value: write it, no zero fill where tiled
+        gx = xp.empty(shape, dtype=g.dtype) if _tiled(win) else xp.zeros(shape, dtype=g.dtype)
+        for j, tap in enumerate(win.offsets()):
+            mask = arg == j
+            if finite:
+                xp.multiply(g, mask, out=gx[tap_index(win, axis, tap)])
+            else:
+                gx[tap_index(win, axis, tap)] = xp.where(mask, g, 0)
+        return xp.ascontiguousarray(crop(gx, win, axis))
+    gx = xp.zeros(shape, dtype=g.dtype)
     for j, tap in enumerate(win.offsets()):
         mask = arg == j
         gx[tap_index(win, axis, tap)] += g * mask if finite else xp.where(mask, g, 0)
