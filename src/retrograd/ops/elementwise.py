@@ -5,6 +5,7 @@ broadcasting is undone by the engine, so each backward returns gradients of the 
 Every backward is written with retrograd ops, so it can itself be differentiated.
 """
 import builtins
+import functools
 
 import numpy as np
 
@@ -432,9 +433,14 @@ def cos_backward(g, x):
 
 
 def _threshold_bwd(xp, g, out):
-    # g * mask is one fast pass (NumPy's where with a scalar is about 20x slower); where g is
-    # not finite, inf * 0 would give nan, so fall back to the exact select only then.
-    r = g * (out > 0)
+    # g times a mask in g's dtype (a multiply by a boolean mask casts on the fly, about 1.5x
+    # slower; NumPy's where is about 20x slower); where g is not finite, inf * 0 would give
+    # nan, so fall back to the exact select only then.
+    r = (out > 0).astype(g.dtype)
+    if r.shape == g.shape:
+        r *= g
+    else:
+        r = r * g
     if not xp.isfinite(r).all():
         r = xp.where(out > 0, g, xp.zeros((), g.dtype))
     return r
@@ -488,7 +494,21 @@ def _sigmoid(xp, x):
 SIGMOID = Op("sigmoid", _sigmoid, sigmoid_backward, save=("out",))
 
 
+@functools.lru_cache(maxsize=None)
+def _zero_row(dtype):
+    row = np.zeros(_ROW, dtype)
+    row.flags.writeable = False
+    return row
+
+
+_ROW = 1024
+
+
 def _relu(xp, x):
+    # NumPy's maximum against a scalar runs an unvectorized loop, 2.5x slower than against a
+    # row of zeros broadcast over rows of the same length
+    if xp is np and x.dtype.kind == "f" and x.size and not x.size % _ROW and x.flags.c_contiguous:
+        return np.maximum(x.reshape(-1, _ROW), _zero_row(x.dtype)).reshape(x.shape)
     return xp.maximum(x, 0)
 
 
