@@ -16,10 +16,12 @@ unfold and fold are the same pair for im2col/col2im alone.
 
 Geometry (stride, padding, dilation, output size) lives in a ``Window`` (``ops/_window.py``).
 """
+import itertools
 import math
 
 from ._registry import Op, apply
-from ._window import Window, crop, make_window, ntuple, pad_array, scatter_windows, window_view
+from ._window import (Window, crop, make_window, ntuple, pad_array, scatter_windows, tap_index,
+                      window_view)
 
 
 # --------------------------------------------------------------------------- the three ops
@@ -100,13 +102,23 @@ def _conv_vjp(g, needs, x, w, cols, win, groups):
 def _conv_t(xp, y, w, win, groups):
     n, o = y.shape[:2]
     c = groups * w.shape[1]
-    w2t = w.reshape(groups, o // groups, -1).transpose(0, 2, 1)           # (G, C/G * prod(K), O/G)
     if _per_sample(c, o, groups, win):
+        w2t = w.reshape(groups, o // groups, -1).transpose(0, 2, 1)       # (G, C/G * prod(K), O/G)
         cols = w2t @ xp.ascontiguousarray(y).reshape(n, groups, o // groups, -1)
         xpad = scatter_windows(xp, cols.reshape((n, c) + win.kernel + win.out), win, 2)
         return xp.ascontiguousarray(crop(xpad, win, 2))
-    cols = w2t @ _grad_matrix(xp, y, groups)                  # (G, C/G * prod(K), prod(O) * N)
-    xpad = scatter_windows(xp, cols.reshape((c,) + win.kernel + win.out + (n,)), win, 1)
+    # col2im of w^T @ y, one slab of rows per index of the first kernel dim: each slab is added
+    # into place while it is still in cache, instead of writing and rereading the whole
+    # im2col-sized matrix (16 -> 32 channels, 5x5, batch 64: 3% of a training step)
+    k0, rest = win.kernel[0], win.kernel[1:]
+    wk = w.reshape((groups, o // groups, c // groups, k0, -1))
+    wk = xp.ascontiguousarray(wk.transpose(3, 0, 2, 4, 1)).reshape(k0, groups, -1, o // groups)
+    gm = _grad_matrix(xp, y, groups)                                       # (G, O/G, prod(O) * N)
+    xpad = xp.zeros((c,) + win.padded + (n,), dtype=y.dtype)
+    for a in range(k0):
+        slab = (wk[a] @ gm).reshape((c,) + rest + win.out + (n,))      # taps (a, *rest)
+        for tap in itertools.product(*(range(k) for k in rest)):
+            xpad[tap_index(win, 1, (a,) + tap)] += slab[(slice(None),) + tap]
     return _batch_first(xp, crop(xpad, win, 1))
 
 
