@@ -54,14 +54,22 @@ def _batch_first(xp, y):
     return xp.ascontiguousarray(xp.moveaxis(y, -1, 0))
 
 
-def _im2col(xp, x, win, groups, per_sample):
+def _im2col(xp, x, win, groups, per_sample, ones=False):
     """One column per window: (N, C, *S) -> (N, G, C/G * prod(K), prod(O)) per sample, else
-    (G, C/G * prod(K), prod(O) * N); contiguous."""
+    (G, C/G * prod(K), prod(O) * N); contiguous. With ``ones`` (per sample only) each group's
+    matrix gets a last row of ones, which adds the bias inside the GEMM."""
     n, c = x.shape[:2]
     rows, p = c // groups * win.taps, math.prod(win.out)
     if per_sample:
-        cols = window_view(xp, pad_array(xp, x, win, 2), win, 2)      # (N, C, *K, *O), no copy
-        return xp.ascontiguousarray(cols).reshape(n, groups, rows, p)
+        view = window_view(xp, pad_array(xp, x, win, 2), win, 2)      # (N, C, *K, *O), no copy
+        if not ones:
+            return xp.ascontiguousarray(view).reshape(n, groups, rows, p)
+        cols = xp.empty((n, groups, rows + 1, p), dtype=x.dtype)
+        cols[:, :, rows] = 1
+        cg = c // groups
+        cols[:, :, :rows].reshape((n, groups, cg) + win.kernel + win.out)[...] = \
+            view.reshape((n, groups, cg) + win.kernel + win.out)
+        return cols
     cols = window_view(xp, _batch_last(xp, x, win), win, 1)           # (C, *K, *O, N), no copy
     return xp.ascontiguousarray(cols).reshape(groups, rows, p * n)
 
@@ -75,13 +83,12 @@ def _grad_matrix(xp, y, groups):
 def _conv(xp, x, w, b, win, groups):
     n, c, o = x.shape[0], x.shape[1], w.shape[0]
     per_sample = _per_sample(c, o, groups, win)
-    cols = _im2col(xp, x, win, groups, per_sample)
+    cols = _im2col(xp, x, win, groups, per_sample, ones=b is not None)
     w2 = w.reshape(groups, o // groups, -1)
     if per_sample:
-        out = (w2 @ cols).reshape((n, o, math.prod(win.out)))    # (N, G, O/G, prod(O))
-        if b is not None:
-            out += b[:, None]
-        out = out.reshape((n, o) + win.out)
+        if b is not None:       # the bias as one more weight column, against the row of ones
+            w2 = xp.concatenate((w2, b.reshape(groups, o // groups, 1)), axis=2)
+        out = (w2 @ cols).reshape((n, o) + win.out)                # (N, G, O/G, prod(O))
     else:
         out = w2 @ cols                                           # (G, O/G, prod(O) * N)
         if b is not None:
@@ -136,7 +143,8 @@ def _conv_w(xp, x, y, win, groups, w_shape, cols):
     if per_sample:
         # sum over samples of cols[n] @ y[n]^T; this operand order ran faster than y @ cols^T
         yt = xp.ascontiguousarray(y).reshape(n, groups, o // groups, -1).swapaxes(-1, -2)
-        gw = (cols @ yt).sum(0)                                     # (G, C/G * prod(K), O/G)
+        rows = c // groups * win.taps
+        gw = (cols[:, :, :rows] @ yt).sum(0)                        # (G, C/G * prod(K), O/G)
     else:
         # (cols @ y^T)^T: BLAS runs this order faster than y @ cols^T (long shared dim of N * prod(O))
         gw = cols @ _grad_matrix(xp, y, groups).transpose(0, 2, 1)  # (G, C/G * prod(K), O/G)
