@@ -104,6 +104,24 @@ def test_empty_batch():
     assert F.max_pool2d(x, 2).shape == (0, 2, 2, 2)
 
 
+@pytest.mark.parametrize("x_shape, w_shape, kw", [
+    ((3, 1, 5, 4), (4, 1, 2, 2), dict(padding=1, stride=(2, 1))),     # per-sample layout
+    ((3, 4, 6, 5), (4, 2, 3, 2), dict(padding=(1, 0), groups=2)),      # batch-last layout
+])
+def test_conv_im2col_in_blocks_matches_reference(monkeypatch, x_shape, w_shape, kw):
+    # the smallest block size makes every sample or output row a block of its own
+    from retrograd.ops import conv
+    monkeypatch.setattr(conv, "_BLOCK_BYTES", 1)
+    x = _t(x_shape, requires_grad=True)
+    w = _t(w_shape, seed=1, requires_grad=True)
+    b = _t(w_shape[:1], seed=2, requires_grad=True)
+    out = F.conv2d(x, w, b, **kw)
+    ref = R.conv(x.detach().numpy(), w.detach().numpy(), b.detach().numpy(), **kw)
+    np.testing.assert_allclose(out.detach().numpy(), ref, rtol=1e-12, atol=1e-12)
+    assert rg.autograd.gradcheck(lambda x, w, b: F.conv2d(x, w, b, **kw), (x, w, b))
+    assert rg.autograd.gradgradcheck(lambda x, w, b: F.conv2d(x, w, b, **kw), (x, w, b))
+
+
 def test_node_names_follow_pytorch():
     x = _t((1, 2, 4, 4), requires_grad=True)
     w = _t((2, 2, 2, 2), seed=1, requires_grad=True)

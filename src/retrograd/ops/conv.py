@@ -35,10 +35,18 @@ from ._window import (Window, crop, make_window, ntuple, pad_array, scatter_wind
 #   output, as in a first layer on one input channel: there moving the batch dim of the large
 #   output and gradient costs more than the GEMMs (measured on a 1 -> 16 channel 5x5 layer,
 #   batch 64 of 28 x 28: forward 1.1 -> 0.45 ms, weight gradient 1.1 -> 0.3 ms).
+# Either way the im2col matrix is never built whole: it is copied and multiplied one block
+# (some samples, or some output rows) at a time, each block small enough to be multiplied while
+# it is still in the L2 cache. The whole matrix (prod(K) times the input) would go through main
+# memory twice, once for the forward GEMM and once for the weight gradient; a block costs one
+# copy out of the (cached) input. The forward keeps only the padded input for the backward.
+_BLOCK_BYTES = 1 << 19
+
+
 def _per_sample(c, o, groups, win):
     """Whether convolutions with this geometry use the per-sample layout: the im2col rows are
-    at most twice the output channels, and the per-sample weight gradients that are summed
-    (N * O * C/G * prod(K) elements) are no larger than the im2col matrix."""
+    at most twice the output channels, and the output channels per group are no more than the
+    output positions."""
     cg_taps, og = c // groups * win.taps, o // groups
     return cg_taps <= 2 * og and og <= math.prod(win.out)
 
@@ -54,24 +62,46 @@ def _batch_first(xp, y):
     return xp.ascontiguousarray(xp.moveaxis(y, -1, 0))
 
 
-def _im2col(xp, x, win, groups, per_sample, ones=False):
-    """One column per window: (N, C, *S) -> (N, G, C/G * prod(K), prod(O)) per sample, else
-    (G, C/G * prod(K), prod(O) * N); contiguous. With ``ones`` (per sample only) each group's
-    matrix gets a last row of ones, which adds the bias inside the GEMM."""
-    n, c = x.shape[:2]
-    rows, p = c // groups * win.taps, math.prod(win.out)
+def _padded(xp, x, win, per_sample):
+    """The input padded, in the layout its windows are read from: (N, C, *S_padded) per
+    sample, else (C, *S_padded, N)."""
+    return pad_array(xp, x, win, 2) if per_sample else _batch_last(xp, x, win)
+
+
+def _col_blocks(xp, xpad, win, groups, per_sample, ones=False):
+    """The im2col matrix of ``xpad`` (from ``_padded``), one block at a time: yields
+    (slice, cols). Per sample the slice selects samples and cols is (samples, G, C/G * prod(K),
+    prod(O)); with ``ones`` each matrix has a last row of ones, which adds the bias inside the
+    GEMM. Batch last the slice selects rows of the first output dim and cols is (G, C/G *
+    prod(K), rows * prod(O[1:]) * N). Each block is about _BLOCK_BYTES, at least one
+    sample or row."""
+    nd = win.nd
+    view = window_view(xp, xpad, win, 2 if per_sample else 1)  # (N, C, *K, *O) or (C, *K, *O, N)
+    c = view.shape[1] if per_sample else view.shape[0]
+    cg = c // groups
+    rows, p = cg * win.taps, math.prod(win.out)
     if per_sample:
-        view = window_view(xp, pad_array(xp, x, win, 2), win, 2)      # (N, C, *K, *O), no copy
-        if not ones:
-            return xp.ascontiguousarray(view).reshape(n, groups, rows, p)
-        cols = xp.empty((n, groups, rows + 1, p), dtype=x.dtype)
-        cols[:, :, rows] = 1
-        cg = c // groups
-        cols[:, :, :rows].reshape((n, groups, cg) + win.kernel + win.out)[...] = \
-            view.reshape((n, groups, cg) + win.kernel + win.out)
-        return cols
-    cols = window_view(xp, _batch_last(xp, x, win), win, 1)           # (C, *K, *O, N), no copy
-    return xp.ascontiguousarray(cols).reshape(groups, rows, p * n)
+        n = view.shape[0]
+        step = max(1, _BLOCK_BYTES // max(1, (rows + ones) * groups * p * xpad.itemsize))
+        for i in range(0, n, step):
+            block = view[i:i + step]
+            k = block.shape[0]
+            if not ones:
+                yield slice(i, i + k), xp.ascontiguousarray(block).reshape(k, groups, rows, p)
+                continue
+            cols = xp.empty((k, groups, rows + 1, p), dtype=xpad.dtype)
+            cols[:, :, rows] = 1
+            cols[:, :, :rows].reshape((k, groups, cg) + win.kernel + win.out)[...] = \
+                block.reshape((k, groups, cg) + win.kernel + win.out)
+            yield slice(i, i + k), cols
+        return
+    o0 = win.out[0]
+    row_bytes = c * win.taps * (p // o0) * view.shape[-1] * xpad.itemsize
+    step = max(1, _BLOCK_BYTES // max(1, row_bytes))
+    head = (slice(None),) * (1 + nd)
+    for i in range(0, o0, step):
+        block = view[head + (slice(i, i + step),)]                  # (C, *K, rows, *O[1:], N)
+        yield slice(i, i + step), xp.ascontiguousarray(block).reshape(groups, rows, -1)
 
 
 def _grad_matrix(xp, y, groups):
@@ -82,26 +112,32 @@ def _grad_matrix(xp, y, groups):
 
 def _conv(xp, x, w, b, win, groups):
     n, c, o = x.shape[0], x.shape[1], w.shape[0]
+    og, p = o // groups, math.prod(win.out)
     per_sample = _per_sample(c, o, groups, win)
-    cols = _im2col(xp, x, win, groups, per_sample, ones=b is not None)
-    w2 = w.reshape(groups, o // groups, -1)
+    xpad = _padded(xp, x, win, per_sample)
+    w2 = w.reshape(groups, og, -1)
     if per_sample:
         if b is not None:       # the bias as one more weight column, against the row of ones
-            w2 = xp.concatenate((w2, b.reshape(groups, o // groups, 1)), axis=2)
-        out = (w2 @ cols).reshape((n, o) + win.out)                # (N, G, O/G, prod(O))
+            w2 = xp.concatenate((w2, b.reshape(groups, og, 1)), axis=2)
+        out = xp.empty((n, groups, og, p), dtype=x.dtype)
+        for i, cols in _col_blocks(xp, xpad, win, groups, True, b is not None):
+            xp.matmul(w2, cols, out=out[i])
+        out = out.reshape((n, o) + win.out)
     else:
-        out = w2 @ cols                                           # (G, O/G, prod(O) * N)
+        out = xp.empty((groups, og, win.out[0], p // win.out[0] * n), dtype=x.dtype)
+        for i, cols in _col_blocks(xp, xpad, win, groups, False):
+            out[:, :, i] = (w2 @ cols).reshape(out[:, :, i].shape)
         if b is not None:
             rows = out.reshape(o, -1)
             rows += b[:, None]
         out = _batch_first(xp, out.reshape((o,) + win.out + (n,)))
-    # cols is kept for the weight gradient, which would otherwise redo the im2col
-    return out, cols
+    # the padded input is kept for the weight gradient, which would otherwise redo it
+    return out, xpad
 
 
-def _conv_vjp(g, needs, x, w, cols, win, groups):
+def _conv_vjp(g, needs, x, w, xpad, win, groups):
     gx = apply(CONV_T, (g, w), (win, groups)) if needs[0] else None
-    gw = apply(CONV_W, (x, g), (win, groups, w._data.shape, cols)) if needs[1] else None
+    gw = apply(CONV_W, (x, g), (win, groups, w._data.shape, xpad)) if needs[1] else None
     gb = apply(BIAS_GRAD, (g,), (g._data.shape,)) if needs[2] else None
     return gx, gw, gb
 
@@ -135,23 +171,31 @@ def _conv_t_vjp(g, needs, y, w, win, groups):
     return gy, gw
 
 
-def _conv_w(xp, x, y, win, groups, w_shape, cols):
+def _conv_w(xp, x, y, win, groups, w_shape, xpad):
     n, c, o = x.shape[0], x.shape[1], w_shape[0]
+    og = o // groups
     per_sample = _per_sample(c, o, groups, win)
-    if cols is None:
-        cols = _im2col(xp, x, win, groups, per_sample)
+    if xpad is None:
+        xpad = _padded(xp, x, win, per_sample)
+    gw = None                                                       # (G, C/G * prod(K), O/G)
     if per_sample:
         # sum over samples of cols[n] @ y[n]^T; this operand order ran faster than y @ cols^T
-        yt = xp.ascontiguousarray(y).reshape(n, groups, o // groups, -1).swapaxes(-1, -2)
-        rows = c // groups * win.taps
-        gw = (cols[:, :, :rows] @ yt).sum(0)                        # (G, C/G * prod(K), O/G)
+        yt = xp.ascontiguousarray(y).reshape(n, groups, og, -1).swapaxes(-1, -2)
+        for i, cols in _col_blocks(xp, xpad, win, groups, True):
+            part = (cols @ yt[i]).sum(0)
+            gw = part if gw is None else xp.add(gw, part, out=gw)
     else:
-        # (cols @ y^T)^T: BLAS runs this order faster than y @ cols^T (long shared dim of N * prod(O))
-        gw = cols @ _grad_matrix(xp, y, groups).transpose(0, 2, 1)  # (G, C/G * prod(K), O/G)
+        # cols @ y^T: BLAS runs this order faster than y @ cols^T (long shared dim)
+        ym = _grad_matrix(xp, y, groups).reshape(groups, og, win.out[0], -1)
+        for i, cols in _col_blocks(xp, xpad, win, groups, False):
+            part = cols @ ym[:, :, i].reshape(groups, og, -1).transpose(0, 2, 1)
+            gw = part if gw is None else xp.add(gw, part, out=gw)
+    if gw is None:                                                  # an empty batch
+        return xp.zeros(w_shape, dtype=x.dtype)
     return xp.ascontiguousarray(gw.transpose(0, 2, 1)).reshape(w_shape)
 
 
-def _conv_w_vjp(g, needs, x, y, win, groups, w_shape, cols):
+def _conv_w_vjp(g, needs, x, y, win, groups, w_shape, xpad):
     gx = apply(CONV_T, (y, g), (win, groups)) if needs[0] else None
     gy = apply(CONV, (x, g, None), (win, groups)) if needs[1] else None
     return gx, gy
