@@ -262,3 +262,11 @@ def test_torch_save_zip_is_refused(tmp_path):
 def test_tensors_cannot_be_pickled():
     with pytest.raises(TypeError, match="retrograd.save"):
         pickle.dumps(rg.ones(2))
+
+
+def test_missing_safetensors_gives_an_install_hint(monkeypatch, tmp_path):
+    import sys
+    monkeypatch.setitem(sys.modules, "safetensors", None)
+    monkeypatch.setitem(sys.modules, "safetensors.numpy", None)
+    with pytest.raises(ImportError, match="pip install safetensors"):
+        rg.save({"w": rg.ones(2)}, tmp_path / "w.safetensors")

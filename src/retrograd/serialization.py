@@ -157,6 +157,18 @@ def _array(arrays, name, where):
 
 
 # ---------------------------------------------------------------------------- save
+def _safetensors():
+    """``safetensors.numpy``, imported on first save/load: the package is an optional extra, so
+    that NumPy stays retrograd's only required dependency."""
+    try:
+        import safetensors.numpy
+    except ImportError as e:
+        raise ImportError("retrograd.save and retrograd.load write and read the safetensors "
+                          "format: install it with `pip install safetensors` (or "
+                          "`pip install retrograd[checkpoint]`)") from e
+    return safetensors.numpy
+
+
 def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_serialization=True,
          _disable_byteorder_record=False):
     """Write ``obj`` (tensors, nested in dicts/lists/tuples, with numbers, strings, bools and
@@ -166,8 +178,7 @@ def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_seri
     structure = enc.encode(obj, "")  # a flat state dict's tensors are named by its keys
     meta = {"format": "pt", _META_KEY: json.dumps({"version": _FORMAT_VERSION, "object": structure},
                                                   allow_nan=False, separators=(",", ":"))}
-    from safetensors.numpy import save as _st_save
-    data = _st_save(enc.arrays, metadata=meta)
+    data = _safetensors().save(enc.arrays, metadata=meta)
     if hasattr(f, "write"):
         _write_all(f, data)
         if hasattr(f, "flush"):
@@ -333,9 +344,9 @@ def _parse_safetensors(data, name):
     if 8 + n + end > size:
         raise _corrupt(name, f"the header describes {end} bytes of tensor data but only "
                              f"{size - 8 - n} follow it")
-    from safetensors.numpy import load as _st_load
+    st = _safetensors()
     try:
-        arrays = _st_load(data)
+        arrays = st.load(data)
     except Exception as e:
         raise _corrupt(name, f"safetensors could not read it ({type(e).__name__}: {e})") from None
     order = sorted(header, key=lambda k: header[k]["data_offsets"][0])
