@@ -268,3 +268,62 @@ def test_embedding_grad_values_are_owned():
         assert v.flags.writeable and not np.may_share_memory(v, grad._data)
         v *= 2
     assert g.tolist() == np.ones((2, 3, 4)).tolist()
+
+
+def _broadcast_grad_case():
+    """An embedding gradient that is a broadcast along the lookups (as from a mean over them),
+    with repeated rows, and its dense equivalent."""
+    from retrograd.sparse import embedding_grad
+    ids = np.array([[3, 0, 3], [5, 3, 1]])
+    g = np.random.default_rng(0).standard_normal((2, 1, 4))
+    s = embedding_grad(rg.tensor(g).expand(2, 3, 4), rg.tensor(ids), 6)
+    want = np.zeros((6, 4))
+    np.add.at(want, ids.reshape(-1), np.broadcast_to(g, (2, 3, 4)).reshape(-1, 4))
+    return s, want, np.broadcast_to(g, (2, 3, 4)).reshape(-1, 4)
+
+
+def test_broadcast_embedding_grad_keeps_values_unmade_until_used():
+    from retrograd.sparse import add_into
+    s, want, vals = _broadcast_grad_case()
+    assert s._data.expand is not None  # not made yet
+    assert s.dtype == rg.float64 and s.device.type == "cpu" and s.shape == (6, 4) and s._nnz() == 6
+    base = np.random.default_rng(1).standard_normal((6, 4))
+    got = base.copy()
+    add_into(got, s, -0.5)
+    np.testing.assert_allclose(got, base - 0.5 * want, rtol=1e-13)
+    assert s._data.expand is not None  # add_into never made them
+    np.testing.assert_allclose(s.to_dense().numpy(), want, rtol=1e-13)
+    v = s._values().numpy()
+    assert s._data.expand is None and v.flags.writeable and v.flags.c_contiguous
+    np.testing.assert_array_equal(v, vals)
+
+
+def test_broadcast_embedding_grad_in_place_ops_and_copies():
+    s, want, _ = _broadcast_grad_case()
+    c = s.clone()
+    s.mul_(2)
+    np.testing.assert_allclose(s.to_dense().numpy(), 2 * want, rtol=1e-13)
+    np.testing.assert_allclose(c.to_dense().numpy(), want, rtol=1e-13)
+    s2, _, _ = _broadcast_grad_case()
+    s2.zero_()
+    assert s2._nnz() == 0 and not s2.to_dense().numpy().any()
+    s3, _, _ = _broadcast_grad_case()
+    np.testing.assert_allclose((s3 + s3).coalesce().to_dense().numpy(), 2 * want, rtol=1e-13)
+
+
+def test_mean_pooled_sparse_embedding_sgd_step_matches_dense():
+    ids = rg.tensor(np.array([[1, 4, 1, 0], [4, 4, 2, 1]]))
+    w0 = np.random.default_rng(2).standard_normal((6, 3)).astype(np.float32)
+    out = []
+    for sparse in (True, False):
+        emb = rg.nn.Embedding(6, 3, sparse=sparse)
+        with rg.no_grad():
+            emb.weight.copy_(rg.tensor(w0))
+        opt = rg.optim.SGD(emb.parameters(), lr=0.1)
+        for _ in range(2):
+            (emb(ids).mean(dim=1) ** 2).sum().backward()
+            assert emb.weight.grad.is_sparse == sparse
+            opt.step()
+            opt.zero_grad()
+        out.append(emb.weight.detach().numpy())
+    np.testing.assert_allclose(out[0], out[1], rtol=1e-6, atol=1e-7)

@@ -28,24 +28,48 @@ from .backend import array_module, device_of, to_device_array
 class _COO:
     """The storage of a sparse tensor. It stands where a dense tensor keeps its array, and
     answers ``shape``/``dtype``/``ndim``/``size`` for the *dense* tensor it represents, which is
-    what the autograd engine checks a gradient against."""
+    what the autograd engine checks a gradient against.
 
-    __slots__ = ("indices", "values", "shape", "coalesced")
+    ``values`` may be held unmade as ``expand = (src, full)``: the values are then
+    ``broadcast_to(src, full)`` with its leading dims flattened into the nnz dim, made (an owned
+    array) on first use. An embedding's gradient coming from a mean or sum over the looked-up
+    rows is such a broadcast; ``add_into`` adds it without ever making the values."""
+
+    __slots__ = ("indices", "_values", "expand", "shape", "coalesced")
     base = None
 
-    def __init__(self, indices, values, shape, coalesced):
+    def __init__(self, indices, values, shape, coalesced, expand=None):
         self.indices = indices
-        self.values = values
+        self._values = values
+        self.expand = expand
         self.shape = shape
         self.coalesced = coalesced
 
     @property
+    def values(self):
+        if self._values is None:
+            src, full = self.expand
+            v = array_module(src).empty(full, src.dtype)
+            v[...] = src
+            self._values = v.reshape((-1,) + tuple(self.shape[self.indices.shape[0]:]))
+            self.expand = None
+        return self._values
+
+    @values.setter
+    def values(self, v):
+        self._values, self.expand = v, None
+
+    def _some_values(self):
+        """The values, or their unmade source: for dtype and device only."""
+        return self.expand[0] if self._values is None else self._values
+
+    @property
     def dtype(self):
-        return self.values.dtype
+        return self._some_values().dtype
 
     @property
     def itemsize(self):
-        return self.values.itemsize
+        return self._some_values().itemsize
 
     @property
     def ndim(self):
@@ -82,7 +106,7 @@ class SparseTensor(Tensor):
 
     @property
     def device(self):
-        return device_of(self._data.values)
+        return device_of(self._data._some_values())
 
     def sparse_dim(self):
         return self._data.indices.shape[0]
@@ -399,52 +423,49 @@ def add_into(dense, sparse, alpha=None):
     if c.indices.shape[1] == 0:
         return dense
     xp = array_module(dense)
-    vals = _scaled(c.values, alpha, dense.dtype)
     if not dense.flags.c_contiguous:  # rare: a strided view; index it dimension by dimension
-        xp.add.at(dense, tuple(c.indices), vals)
+        xp.add.at(dense, tuple(c.indices), _scaled(c.values, alpha, dense.dtype))
         return dense
     rows = _linear_rows(c)
     view = rows_view(dense, c.indices.shape[0])
+    t = xp.take(view, rows, axis=0)  # the rows' new values are made here, then scattered
+    if c.expand is not None:  # unmade values: add their source, broadcast, without making them
+        src, full = c.expand
+        vals = xp.broadcast_to(_scaled(src, alpha, dense.dtype), full)
+        tv = t.reshape(full)
+        tv += vals
+    else:
+        vals = _scaled(c.values, alpha, dense.dtype)
+        t += vals
     if not c.coalesced:
-        vals = _sum_repeats(rows, vals, view.shape[0], vals is not c.values)
-    _add_rows(view, rows, vals)
+        _merge_repeats(t, rows, vals, view.shape[0])
+    _scatter_rows(view, rows, t)
     return dense
 
 
-def _sum_repeats(rows, vals, n_rows, owned):
-    """``vals`` with every entry of a repeated row replaced by the sum of that row's entries, so
-    that a scatter of all entries writes each row's total whichever copy lands last; ``owned``
-    says ``vals`` may be changed in place.
+def _merge_repeats(t, rows, vals, n_rows):
+    """Complete ``t`` (``dense[rows] + vals``, one row per entry) for repeated rows: each copy of
+    a row gets the row plus *all* its entries' values, so that a scatter of ``t`` writes the
+    right total whichever copy lands last. ``vals`` is ``(nnz, *dense_shape)`` or a broadcast
+    whose leading dims flatten to nnz.
 
     Repeats are found without sorting: every entry writes its position into a per-row scratch
-    array, and the entry whose position survived stands for its row. Embedding gradients have
-    few repeats, added in rounds of distinct rows (fancy ``+=`` is exact for distinct targets);
-    NumPy's ``add.at``, several times slower, takes what many rounds would leave."""
-    xp = array_module(vals)
+    array, and the entry whose position survived stands for its row. The other entries (few, in
+    embedding gradients) are added into it with ``add.at`` on flat indices."""
+    xp = array_module(t)
     pos = xp.empty(n_rows, dtype=np.intp)  # only the rows written are ever read
     ar = xp.arange(rows.shape[0])
     pos[rows] = ar
     rep = pos[rows]  # each entry's representative
     other = xp.flatnonzero(rep != ar)
     if other.shape[0] == 0:
-        return vals
-    if not owned:
-        vals = vals.copy()
-    todo = other
-    for _ in range(4):
-        r = rows[todo]
-        pos[r] = ar[:todo.shape[0]]
-        first = pos[r] == ar[:todo.shape[0]]
-        now = todo[first]
-        vals[rep[now]] += vals[now]
-        todo = todo[~first]
-        if todo.shape[0] == 0:
-            break
-    else:
-        width = math.prod(vals.shape[1:])
-        xp.add.at(vals.reshape(-1), flat_index(rep[todo], width, xp), vals[todo].reshape(-1))
-    vals[other] = vals[rep[other]]
-    return vals
+        return
+    lead = vals.shape[:vals.ndim - (t.ndim - 1)]
+    vo = vals[other] if len(lead) == 1 else vals[xp.unravel_index(other, lead)]
+    target = rep[other]
+    width = math.prod(t.shape[1:])
+    xp.add.at(t.reshape(-1), flat_index(target, width, xp), vo.reshape(-1))
+    t[other] = t[target]
 
 
 def _scaled(vals, alpha, dtype):
@@ -454,12 +475,9 @@ def _scaled(vals, alpha, dtype):
     return (vals * alpha).astype(dtype, copy=False)
 
 
-def _add_rows(view, rows, vals):
-    """``view[rows] += vals`` by a gather, an add and a scatter (faster than NumPy's fancy-index
-    ``+=``); entries of one row must carry that row's total (``_sum_repeats``)."""
+def _scatter_rows(view, rows, t):
+    """``view[rows] = t``; copies of a row in ``rows`` must carry equal values."""
     xp = array_module(view)
-    t = xp.take(view, rows, axis=0)
-    t += vals
     if xp is np and view.ndim > 1 and t.size:
         # NumPy scatters whole rows seen as opaque items of one row's bytes about 1.6x faster
         # than rows of numbers (one copy per row, not per element)
@@ -528,7 +546,7 @@ def combine(a, x, b, y):
 def embedding_grad(grad, indices, num_weights, padding_idx=None, scale_grad_by_freq=False):
     """The sparse gradient of an embedding table ``(num_weights, D)`` looked up at ``indices``:
     one entry per lookup, ``rows = indices.flatten()`` and ``values = grad.reshape(-1, D)``
-    (owned copies). Lookups of ``padding_idx`` (None or negative: none) are left out; with
+    (owned copies; made on first use when ``grad`` is a broadcast along the lookups). Lookups of ``padding_idx`` (None or negative: none) are left out; with
     ``scale_grad_by_freq`` each value is divided by how often its index occurs. ``grad`` is the
     lookup's output gradient (a Tensor), ``indices`` an integer Tensor or array. Duplicate rows
     stay separate entries (uncoalesced), as in PyTorch."""
@@ -537,6 +555,13 @@ def embedding_grad(grad, indices, num_weights, padding_idx=None, scale_grad_by_f
     idx = indices._data if isinstance(indices, Tensor) else indices
     rows = xp.asarray(idx).reshape(-1).astype(np.int64)
     width = g.shape[-1] if g.ndim else 1
+    if g.ndim > 1 and not scale_grad_by_freq and (padding_idx is None or padding_idx < 0) \
+            and any(st == 0 and n > 1 for st, n in zip(g.strides[:-1], g.shape)):
+        # a broadcast along the lookups (the gradient of a mean or sum over them): keep the
+        # values unmade, as an owned copy of the broadcast's source
+        src = g[tuple(slice(0, 1) if st == 0 else slice(None) for st in g.strides)].copy()
+        return SparseTensor._make(_COO(rows[None], None, (num_weights, width), False,
+                                       (src, g.shape)), None, False)
     vals = g.reshape(-1, width)
     if xp.may_share_memory(vals, g):  # never a view: the upstream gradient may be a broadcast
         vals = vals.copy()  # (a reshape that already copied, as of a broadcast, is owned)
