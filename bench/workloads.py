@@ -92,7 +92,7 @@ def cnn_build(torch, data):
 
     _seed(torch)
     model = CNN()
-    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     x, y = torch.from_numpy(data["x"]), torch.from_numpy(data["y"])
 
     def step():
