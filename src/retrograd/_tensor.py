@@ -275,8 +275,8 @@ class Tensor:
             raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
         if not self._rg:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-        from .utils.hooks import RemovableHandle
-        return RemovableHandle(self._grad_accumulator()._hook_list("post_accumulate"), hook)
+        from .utils.hooks import ListHookHandle
+        return ListHookHandle(self._grad_accumulator()._hook_list("post_accumulate"), hook)
 
     # ----------------------------------------------------------------- conversion
     def item(self):

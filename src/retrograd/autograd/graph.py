@@ -47,18 +47,18 @@ class Node:
 
     def register_hook(self, fn):
         """``fn(grad_inputs, grad_outputs)`` runs after the node; it may return new grad_inputs."""
-        from ..utils.hooks import RemovableHandle
-        return RemovableHandle(self._hook_list("hooks"), fn)
+        from ..utils.hooks import ListHookHandle
+        return ListHookHandle(self._hook_list("hooks"), fn)
 
     def register_prehook(self, fn):
         """``fn(grad_outputs)`` runs before the node; it may return new grad_outputs."""
-        from ..utils.hooks import RemovableHandle
-        return RemovableHandle(self._hook_list("pre_hooks"), fn)
+        from ..utils.hooks import ListHookHandle
+        return ListHookHandle(self._hook_list("pre_hooks"), fn)
 
     def _register_tensor_hook(self, output_nr, fn):
-        from ..utils.hooks import RemovableHandle
+        from ..utils.hooks import ListHookHandle
         hooks = self._extras().setdefault("tensor_hooks", {}).setdefault(output_nr, [])
-        return RemovableHandle(hooks, fn)
+        return ListHookHandle(hooks, fn)
 
     def __call__(self, *grads):
         return self._apply(list(grads), retain=True)

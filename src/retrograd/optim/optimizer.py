@@ -21,6 +21,7 @@ import numpy as np
 from .._tensor import Tensor
 from ..autograd.grad_mode import _state as _grad_state
 from ..backend import array_module
+from ..utils.hooks import RemovableHandle
 
 
 class _RequiredParameter:
@@ -36,34 +37,16 @@ _global_pre_hooks = OrderedDict()
 _global_post_hooks = OrderedDict()
 
 
-class _Handle:
-    _next_id = 0
-
-    def __init__(self, hooks):
-        self._hooks = hooks
-        self.id = _Handle._next_id
-        _Handle._next_id += 1
-
-    def remove(self):
-        self._hooks.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
-
-
 def register_optimizer_step_pre_hook(hook):
     """``hook(optimizer, args, kwargs)`` runs before every optimizer's ``step``."""
-    h = _Handle(_global_pre_hooks)
+    h = RemovableHandle(_global_pre_hooks)
     _global_pre_hooks[h.id] = hook
     return h
 
 
 def register_optimizer_step_post_hook(hook):
     """``hook(optimizer, args, kwargs)`` runs after every optimizer's ``step``."""
-    h = _Handle(_global_post_hooks)
+    h = RemovableHandle(_global_post_hooks)
     _global_post_hooks[h.id] = hook
     return h
 
@@ -265,13 +248,13 @@ class Optimizer:
     def register_step_pre_hook(self, hook):
         """``hook(optimizer, args, kwargs)`` runs before ``step``; it may return new
         ``(args, kwargs)``."""
-        h = _Handle(self._optimizer_step_pre_hooks)
+        h = RemovableHandle(self._optimizer_step_pre_hooks)
         self._optimizer_step_pre_hooks[h.id] = hook
         return h
 
     def register_step_post_hook(self, hook):
         """``hook(optimizer, args, kwargs)`` runs after ``step``."""
-        h = _Handle(self._optimizer_step_post_hooks)
+        h = RemovableHandle(self._optimizer_step_post_hooks)
         self._optimizer_step_post_hooks[h.id] = hook
         return h
 
@@ -289,7 +272,7 @@ class Optimizer:
 
     @staticmethod
     def _add_hook(hooks, hook, prepend):
-        h = _Handle(hooks)
+        h = RemovableHandle(hooks)
         hooks[h.id] = hook
         if prepend:
             hooks.move_to_end(h.id, last=False)

@@ -1,4 +1,4 @@
-"""Hook handles for modules, and the identity graph node that runs full backward hooks.
+"""The identity graph node that runs full backward hooks.
 
 A module's full backward hooks must see the gradients with respect to *all* of its tensor
 inputs at once, and its backward pre-hooks the gradients with respect to all of its outputs at
@@ -6,47 +6,9 @@ once. ``_IdentityNode`` gives that: a graph node with one output per wrapped ten
 backward is the identity; the engine runs it once, after every gradient flowing into it has been
 summed, so a callback placed in it sees the complete set.
 """
-import itertools
-import weakref
-
 from ..._tensor import Tensor
 from ...autograd.graph import Node, _seq_counter
 from ...autograd.grad_mode import _state
-
-_handle_ids = itertools.count()
-
-
-class RemovableHandle:
-    """Removes a hook from the dict(s) it was registered in; usable as a context manager.
-
-    ``hooks_dict`` maps handle ids to hooks; ``extra_dict`` are further dicts/sets keyed by
-    the same id (the ``with_kwargs`` and ``always_call`` flags).
-    """
-
-    def __init__(self, hooks_dict, *, extra_dict=None):
-        self.hooks_dict_ref = weakref.ref(hooks_dict)
-        self.id = next(_handle_ids)
-        if extra_dict is None:
-            extra_dict = []
-        elif isinstance(extra_dict, dict):
-            extra_dict = [extra_dict]
-        self.extra_dict_ref = tuple(weakref.ref(d) for d in extra_dict)
-
-    def remove(self):
-        hooks = self.hooks_dict_ref()
-        if hooks is not None:
-            hooks.pop(self.id, None)
-        for ref in self.extra_dict_ref:
-            d = ref()
-            if d is not None:
-                d.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
-
 
 class _IdentityNode(Node):
     """Backward of ``BackwardHookFunction``: passes gradients through, after ``callback``."""

@@ -18,7 +18,8 @@ from ..._dtype import dtype as _dtype_cls, to_dtype
 from ..._device import device as _device_cls
 from ...autograd.grad_mode import no_grad
 from ..parameter import Parameter, Buffer
-from ._hooks import RemovableHandle, BackwardHook
+from ...utils.hooks import RemovableHandle
+from ._hooks import BackwardHook
 
 __all__ = ["Module", "register_module_forward_pre_hook", "register_module_forward_hook",
            "register_module_full_backward_hook", "register_module_full_backward_pre_hook"]
