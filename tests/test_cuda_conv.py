@@ -16,22 +16,14 @@ pytestmark = requires_cuda
 import retrograd.nn.functional as F  # noqa: E402
 
 from .ops import table_conv  # noqa: E402
-from .test_cuda_op_tables import _run  # noqa: E402
+from .test_cuda_op_tables import assert_same_on_cuda  # noqa: E402
 
 SPECS = table_conv.build(rg)
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=[s.name for s in SPECS])
 def test_cuda_matches_cpu(spec):
-    for arrays in spec.samples(np.random.default_rng(1)):
-        want, _, want_g = _run(spec, arrays, "cpu")
-        got, dev, got_g = _run(spec, arrays, "cuda")
-        assert dev == "cuda"
-        np.testing.assert_allclose(got, want, rtol=1e-7, atol=1e-9)
-        for g, h in zip(got_g, want_g):
-            assert (g is None) == (h is None)
-            if g is not None:
-                np.testing.assert_allclose(g, h, rtol=1e-7, atol=1e-9)
+    assert_same_on_cuda(spec, spec)
 
 
 def _cnn_second_derivatives(device):

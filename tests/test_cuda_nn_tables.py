@@ -3,19 +3,18 @@ the same gradients of sum(out * w).
 
 Runs only where CuPy and an NVIDIA GPU are available; elsewhere it is skipped with that reason.
 """
-import numpy as np
 import pytest
 
 import retrograd as rg
+import retrograd.nn.functional as F
 
 from .cuda_support import requires_cuda
-import retrograd.nn.functional as F
 
 cp = pytest.importorskip("cupy", reason="CuPy is not installed")
 pytestmark = requires_cuda
 
 from .ops import table_activation, table_layers, table_loss  # noqa: E402
-from .test_cuda_op_tables import _OnCuda, _run  # noqa: E402
+from .test_cuda_op_tables import _OnCuda, assert_same_on_cuda  # noqa: E402
 
 
 def _pairs():
@@ -30,16 +29,7 @@ PAIRS = _pairs()
 
 @pytest.mark.parametrize("pair", PAIRS, ids=[p[0].name for p in PAIRS])
 def test_cuda_matches_cpu(pair):
-    cpu_spec, gpu_spec = pair
-    for arrays in cpu_spec.samples(np.random.default_rng(1)):
-        want, _, want_g = _run(cpu_spec, arrays, "cpu")
-        got, dev, got_g = _run(gpu_spec, arrays, "cuda")
-        assert dev == "cuda"
-        np.testing.assert_allclose(got, want, rtol=1e-7, atol=1e-9)
-        for g, h in zip(got_g, want_g):
-            assert (g is None) == (h is None)
-            if g is not None:
-                np.testing.assert_allclose(g, h, rtol=1e-7, atol=1e-9)
+    assert_same_on_cuda(*pair)
 
 
 def test_dropout_and_sdpa_dropout_on_cuda():
