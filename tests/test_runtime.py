@@ -1,5 +1,10 @@
 """Process-level settings (threads, determinism, matmul precision, default device), typename,
 can_cast, the window functions, and poisson/binomial sampling."""
+import json
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -17,12 +22,38 @@ def restore_runtime():
 
 def test_threads_are_recorded(restore_runtime):
     assert rg.get_num_threads() >= 1 and rg.get_num_interop_threads() >= 1
-    rg.set_num_threads(1)
-    assert rg.get_num_threads() == 1
     rg.set_num_interop_threads(3)
     assert rg.get_num_interop_threads() == 3
     with pytest.raises(RuntimeError, match="positive"):
         rg.set_num_threads(0)
+    with pytest.raises(TypeError):
+        rg.set_num_threads(1.5)
+
+
+def _blas_threads_in_fresh_process(code, **env):
+    """Run ``code`` after ``import retrograd`` in a new interpreter whose environment sizes no
+    thread pool except through ``env``; return what NumPy's BLAS libraries report."""
+    clean = {k: v for k, v in os.environ.items() if k not in _runtime.THREAD_ENV_VARS}
+    script = ("import retrograd, json\n" + code +
+              "\nfrom threadpoolctl import threadpool_info\n"
+              "print(json.dumps([p['num_threads'] for p in threadpool_info() if p['user_api'] == 'blas']))")
+    out = subprocess.run([sys.executable, "-c", script], env={**clean, **env}, capture_output=True,
+                         text=True, timeout=120, check=True).stdout
+    return json.loads(out.splitlines()[-1])
+
+
+def test_blas_pool_starts_at_one_thread_and_set_num_threads_resizes_it():
+    counts = _blas_threads_in_fresh_process("")
+    assert counts and set(counts) == {1}, counts
+    counts = _blas_threads_in_fresh_process("retrograd.set_num_threads(2); "
+                                            "assert retrograd.get_num_threads() == 2")
+    assert set(counts) == {2}, counts
+
+
+def test_an_environment_thread_setting_is_left_alone():
+    counts = _blas_threads_in_fresh_process("", OPENBLAS_NUM_THREADS="2", OMP_NUM_THREADS="2",
+                                            MKL_NUM_THREADS="2")
+    assert set(counts) == {2}, counts
 
 
 def test_determinism_flags(restore_runtime):

@@ -128,6 +128,8 @@ from ._runtime import (get_num_threads, set_num_threads, get_num_interop_threads
                        is_deterministic_algorithms_warn_only_enabled, set_deterministic_debug_mode,
                        get_deterministic_debug_mode, set_float32_matmul_precision, get_float32_matmul_precision,
                        typename, can_cast)
+from ._runtime import limit_blas_threads_at_import as _limit_blas_threads_at_import  # noqa: E402
+_limit_blas_threads_at_import()
 from .ops.signal_windows import hann_window, hamming_window, blackman_window, bartlett_window, kaiser_window  # noqa: E402
 from ._sampling import poisson, binomial  # noqa: E402
 from .ops.rearrange import pixel_shuffle, pixel_unshuffle, channel_shuffle, native_channel_shuffle  # noqa: E402

@@ -2,9 +2,10 @@
 float32 matmul precision, and small helpers (typename, can_cast).
 
 retrograd computes with NumPy (or CuPy), so most of these have nothing to switch:
-- threads: NumPy's BLAS owns its thread pool. ``set_num_threads`` resizes it through
-  threadpoolctl when that package is installed; otherwise the value is recorded and returned by
-  ``get_num_threads`` but nothing changes. Inter-op threads: recorded only (ops run one at a time).
+- threads: NumPy's BLAS owns the intra-op thread pool; ``set_num_threads`` resizes it through
+  threadpoolctl. At import retrograd sizes it to one thread (see ``limit_blas_threads_at_import``)
+  unless the user chose a size through the environment. Inter-op threads: recorded only (ops
+  run one at a time).
 - determinism: retrograd's CPU ops are deterministic (scatter-adds use NumPy's ordered
   ``add.at``), so the flag is recorded and reported; nothing else changes.
 - the float32 matmul precision is recorded: NumPy always computes float32 products in float32.
@@ -13,17 +14,20 @@ import os
 import warnings
 
 import numpy as np
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from . import _dtype
 
 _state = {
-    "num_threads": None,
     "num_interop_threads": None,
     "deterministic": False,
     "deterministic_warn_only": False,
     "matmul_precision": "highest",
 }
 _limiter = []  # the threadpoolctl limit in force, kept alive
+
+# Environment variables through which a user sizes the BLAS/OpenMP pools before start-up.
+THREAD_ENV_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS")
 
 
 def _cpu_count():
@@ -33,28 +37,34 @@ def _cpu_count():
         return os.cpu_count() or 1
 
 
+def limit_blas_threads_at_import():
+    """Start NumPy's BLAS pool at one thread, unless the environment already sizes it.
+
+    Why one: retrograd's ops are small next to their Python overhead, and a multi-threaded BLAS
+    call waits for its slowest thread. On a machine where another process holds a core, that
+    thread waits for a scheduler slice at every call: one MNIST epoch of the demo took 75-131 s
+    with NumPy's default two threads on a loaded 2-core machine, 5.5-15 s with one (4.5 s and
+    5.0 s on the idle machine). Large matrix products gain from more threads: call
+    ``set_num_threads(n)`` for them, as in PyTorch.
+    """
+    if any(os.environ.get(v) for v in THREAD_ENV_VARS):
+        return
+    _limiter[:] = [threadpool_limits(limits=1, user_api="blas")]
+
+
 def get_num_threads():
     """The number of threads used for intra-op parallelism (NumPy's BLAS pool)."""
-    if _state["num_threads"] is not None:
-        return _state["num_threads"]
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        return _cpu_count()
     counts = [p["num_threads"] for p in threadpool_info() if p.get("user_api") == "blas"]
-    return max(counts) if counts else _cpu_count()
+    return max(counts) if counts else 1
 
 
 def set_num_threads(n):
-    """Set the number of intra-op threads (see the module docstring for what this changes)."""
+    """Set the number of intra-op threads: the size of NumPy's BLAS pool."""
+    if isinstance(n, bool) or not isinstance(n, int) and not hasattr(n, "__index__"):
+        raise TypeError(f"set_num_threads(): argument 'int' must be int, not {type(n).__name__}")
     n = int(n)
     if n <= 0:
         raise RuntimeError(f"set_num_threads expects a positive integer (got {n})")
-    _state["num_threads"] = n
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return
     _limiter[:] = [threadpool_limits(limits=n, user_api="blas")]
 
 

@@ -98,10 +98,16 @@ def annotate(exc, node):
         exc._anomaly_noted = True
     except AttributeError:
         pass
+    # PyTorch warns with the forward trace; the note also puts it in the traceback itself
+    # (Python 3.11+ prints __notes__; on 3.10 the list is set for handlers that read it).
+    warnings.warn(note)
     if hasattr(exc, "add_note"):
         exc.add_note(note)
     else:
-        warnings.warn(note)
+        try:
+            exc.__notes__ = [*getattr(exc, "__notes__", ()), note]
+        except (AttributeError, TypeError):
+            pass
 
 
 def check_grads(node, outs):

@@ -36,9 +36,14 @@ def assert_same_on_every_rank(tensors, what):
         assert np.array_equal(theirs, everyone[0]), f"{what} differ between rank 0 and rank {r}"
 
 
-def assert_close(model_a, model_b, what, rtol=1e-9, atol=1e-12):
+def assert_close(model_a, model_b, what, rtol=1e-9):
+    """Parameters agree to ``rtol`` of each tensor's largest entry. An absolute floor scaled to
+    the tensor, not a fixed one: entries whose true gradient is exactly zero (the key part of an
+    attention input bias) carry only rounding noise, which Adam's normalisation magnifies."""
     for (name, a), b in zip(model_a.named_parameters(), model_b.parameters()):
-        np.testing.assert_allclose(np.asarray(a.detach()), np.asarray(b.detach()), rtol=rtol, atol=atol,
+        a, b = np.asarray(a.detach()), np.asarray(b.detach())
+        atol = rtol * max(float(np.abs(b).max(initial=0.0)), 1e-3)
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=atol,
                                    err_msg=f"{what}: parameter {name} on rank {rank}")
 
 
