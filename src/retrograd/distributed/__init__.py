@@ -15,20 +15,39 @@ their result in place into the tensors given, as in PyTorch; ``async_op=True`` r
 ``Work`` to ``wait()`` on. ``nn.parallel.DistributedDataParallel`` builds data-parallel
 training on them.
 
-Failures. MPI collectives have no timeout: a rank that dies leaves the others waiting in their
-next collective. So, once the world has more than one process, ``init_process_group`` installs a
-``sys.excepthook`` that, on an uncaught exception on any rank, prints that rank's number and
-traceback to stderr and calls ``MPI_Abort`` on ``COMM_WORLD``: the launcher then kills every
-process of the job, which exits with a non-zero status. Two cases are not covered: a rank that
-returns or calls ``sys.exit()`` early while the others still communicate (they wait for it; end
-such a rank by raising instead), and a rank stuck in a loop of its own (use the scheduler's time
-limit). A rank killed by a signal is handled by the launcher, which ends the job.
+Failures. MPI collectives have no timeout, and MPICH does not end a job when a rank leaves
+cleanly. So, once the world has more than one process:
+
+- A rank that raises (an uncaught exception) prints its number and traceback to stderr and calls
+  ``MPI_Abort`` on ``COMM_WORLD``: the launcher kills every process of the job, which exits with a
+  non-zero status.
+- A rank that leaves while the others still communicate (its script returns, ``sys.exit(n)``
+  with any ``n``, ``exit()``) tells them, as it exits, how many collectives it started on each
+  group. The first collective that waits for it (at once if one already does) raises
+  ``DistBackendError`` naming that rank; uncaught, that aborts the job. A rank that left after
+  taking part in the collective the others are still finishing does not fail it.
+- Every collective waits at most the group's timeout (``init_process_group(timeout=...)``, a
+  ``datetime.timedelta``; ``new_group(timeout=...)``; ``Work.wait(timeout=...)``), 30 minutes by
+  default (``default_pg_timeout``, as for PyTorch's gloo; ranks that wait for one rank's
+  evaluation or checkpoint must fit in it), then raises ``DistBackendError`` naming the ranks it
+  may be waiting for. ``init_process_group`` itself waits at most that long for every rank.
+- ``MPI_Abort`` leaves MPICH's shared-memory file of each node in ``/dev/shm``
+  (``mpich_shm_*``, 2 MB); the aborting rank removes that of its own node first.
+
+Not covered: a rank killed by a signal (``SIGKILL``, the OOM killer) or ended by ``os._exit``
+runs no handler; the launcher kills the job, but the shared-memory file stays. A rank that is
+alive but never joins a collective (stuck in a loop, calling collectives in a different order)
+is indistinguishable from a slow one until the timeout passes. Shared-memory files of other nodes
+than the aborting rank's, and of other MPI implementations, are not removed. After a
+``DistBackendError`` the group's communication state is undefined: let the error end the job.
 """
 from .process_group import (Backend, ReduceOp, reduce_op, ProcessGroup, GroupMember, group, Work,
                             is_available, is_mpi_available, is_gloo_available, is_nccl_available,
                             is_torchelastic_launched, is_initialized, init_process_group,
                             destroy_process_group, new_group, get_rank, get_world_size,
                             get_global_rank, get_group_rank, get_process_group_ranks, get_backend)
+from .constants import default_pg_timeout
+from ._watch import DistError, DistBackendError
 from .collectives import (barrier, all_reduce, reduce, broadcast, all_gather, all_gather_into_tensor,
                           reduce_scatter, reduce_scatter_tensor, gather, scatter, all_gather_object,
                           broadcast_object_list, gather_object)

@@ -1,17 +1,76 @@
-"""Failing fast: an uncaught exception on one rank aborts the whole MPI job.
+"""Failing fast: a rank that fails or leaves must not leave the others waiting.
 
-Without this, the other ranks would wait forever in their next collective for a message the
-failed rank will never send (MPI has no timeout on collectives). The hook prints which rank
-failed and its traceback (through the previous ``sys.excepthook``), flushes both streams, then
-calls ``MPI_Abort`` on ``COMM_WORLD``; the launcher kills every process of the job and exits
-with a non-zero status.
+Installed by ``init_process_group`` when the world has more than one process:
+
+- an uncaught exception on a rank: ``sys.excepthook`` prints which rank failed and its
+  traceback (through the previous hook), flushes both streams, then ``abort``s the job.
+- a rank that leaves (its script returns, ``sys.exit(n)`` with any ``n``, ``exit()``): an atexit
+  handler tells every other rank how many collectives it started (``_watch.Departures``). A rank
+  waiting for it in a collective, now or later, raises ``DistBackendError`` naming it, which
+  aborts the job. (Without this MPICH's ``MPI_Finalize`` waits for every rank, so the leaving
+  rank would wait for the others while they wait for it.)
+
+``abort`` calls ``MPI_Abort`` on ``COMM_WORLD``: the launcher kills every process of the job and
+exits with a non-zero status. MPICH processes killed that way never remove the shared-memory file
+they share on a node (``/dev/shm/mpich_shm_*``, 2 MB each), so the aborting rank removes the ones
+it has mapped first; the others keep their mappings until they are killed.
 """
+import atexit
+import os
 import sys
 
+from . import _watch
+
 _installed = [None]  # (our hook, the hook it replaced) while installed
+_leaving = [None]    # the mpi module, once the atexit handler is registered (once per process)
+
+
+def mpich_shared_memory_files():
+    """The MPICH shared-memory files this process has mapped (Linux; empty elsewhere)."""
+    try:
+        with open("/proc/self/maps") as maps:
+            lines = maps.read().splitlines()
+    except OSError:
+        return []
+    paths = set()
+    for line in lines:
+        parts = line.split(None, 5)
+        if len(parts) == 6 and parts[5].startswith("/dev/shm/mpich_") and not parts[5].endswith(
+                "(deleted)"):
+            paths.add(parts[5])
+    return sorted(paths)
+
+
+def abort(mpi, errorcode=1):
+    """End the whole job now: flush, remove this node's MPICH shared memory, ``MPI_Abort``."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:
+            pass
+    for path in mpich_shared_memory_files():
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+    mpi.COMM_WORLD.Abort(errorcode)
+
+
+def _announce_departure():
+    mpi = _leaving[0]
+    departures = _watch._registry.departures
+    if departures is None or mpi.Is_finalized():
+        return
+    try:
+        departures.announce()
+    except Exception:
+        pass  # leaving anyway; the others' timeout still applies
 
 
 def install(mpi):
+    if _leaving[0] is None:
+        _leaving[0] = mpi
+        atexit.register(_announce_departure)
     if _installed[0] is not None:
         return
     previous = sys.excepthook
@@ -23,12 +82,11 @@ def install(mpi):
         except Exception:
             pass
         try:
-            sys.stderr.write(f"retrograd.distributed: rank {world.Get_rank()} of {world.Get_size()} "
-                             f"raised {exc_type.__name__}; aborting the job (MPI_Abort)\n")
+            sys.stderr.write(f"retrograd.distributed: rank {world.Get_rank()} of "
+                             f"{world.Get_size()} raised {exc_type.__name__}; aborting the job (MPI_Abort)\n")
             previous(exc_type, exc, tb)
-            sys.stderr.flush()
         finally:
-            world.Abort(1)
+            abort(mpi, 1)
 
     sys.excepthook = abort_on_uncaught
     _installed[0] = (abort_on_uncaught, previous)

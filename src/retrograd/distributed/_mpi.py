@@ -126,6 +126,9 @@ class _SelfComm:
     def Gather(self, sendbuf, recvbuf, root=0):
         _copy(sendbuf, recvbuf)
 
+    def Gatherv(self, sendbuf, recvbuf, root=0):
+        _copy(sendbuf, recvbuf[0] if isinstance(recvbuf, (list, tuple)) else recvbuf)
+
     def Scatter(self, sendbuf, recvbuf, root=0):
         _copy(sendbuf, recvbuf)
 

@@ -3,8 +3,10 @@
 Every collective must be called by every rank of the group, in the same order. Results are
 written in place into the tensors passed in (never through autograd: these are data moves, like
 PyTorch's, and bump the written tensors' version counters). With ``async_op=True`` the call
-returns a ``Work`` at once (MPI's non-blocking form: ``Iallreduce``, ``Ibcast``, ...) and the
-tensors hold the result after ``work.wait()``; otherwise it returns None when done.
+returns a ``Work`` at once and the tensors hold the result after ``work.wait()``; otherwise it
+returns None when done. Either way the collective runs as MPI's non-blocking form
+(``Iallreduce``, ``Ibcast``, ...) and is waited for with the group's timeout, failing early
+when a rank it needs has left the job (``_watch``).
 
 Tensors travel as contiguous host arrays: a contiguous NumPy tensor is used in place, anything
 else is copied to a staging buffer and the result copied back. ``src``/``dst`` are global ranks
@@ -84,14 +86,13 @@ def _as_reducible(arr):
     return arr.view(np.uint8) if arr.dtype == np.bool_ else arr
 
 
-def _launch(async_op, blocking, nonblocking, finish, result=None):
-    """Run a collective: blocking now, or non-blocking behind a ``Work``; ``finish`` runs once the
-    data has arrived (copies back, averaging)."""
+def _launch(pg, what, async_op, request, finish, result=None):
+    """A started collective (its MPI ``request``): behind a ``Work``, or waited for now (with
+    the group's timeout); ``finish`` runs once the data has arrived (copies back, averaging)."""
+    work = Work(pg.comm, [request], what, finish, result)
     if async_op:
-        return Work([nonblocking()], finish, result)
-    blocking()
-    if finish is not None:
-        finish()
+        return work
+    work.wait()
     return None
 
 
@@ -128,7 +129,7 @@ def barrier(group=None, async_op=False, device_ids=None):
     pg = _resolve(group)
     if pg is None:
         return None
-    return _launch(async_op, pg.comm.Barrier, pg.comm.Ibarrier, None)
+    return _launch(pg, "barrier", async_op, pg.comm.Ibarrier(), None)
 
 
 def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
@@ -141,9 +142,7 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     mop = _reduction(op, buf.dtype, "all_reduce")
     red = _as_reducible(buf)
     in_place = _state.mpi.IN_PLACE
-    return _launch(async_op,
-                   lambda: pg.comm.Allreduce(in_place, red, op=mop),
-                   lambda: pg.comm.Iallreduce(in_place, red, op=mop),
+    return _launch(pg, "all_reduce", async_op, pg.comm.Iallreduce(in_place, red, op=mop),
                    _then(_average(buf, op, pg), store), [tensor])
 
 
@@ -164,8 +163,7 @@ def reduce(tensor, dst=None, op=ReduceOp.SUM, group=None, async_op=False, group_
     else:
         args = (_as_reducible(_send_array(tensor)), None)
         finish = None
-    return _launch(async_op, lambda: comm.Reduce(*args, op=mop, root=root),
-                   lambda: comm.Ireduce(*args, op=mop, root=root), finish, [tensor])
+    return _launch(pg, "reduce", async_op, comm.Ireduce(*args, op=mop, root=root), finish, [tensor])
 
 
 def broadcast(tensor, src=None, group=None, async_op=False, group_src=None):
@@ -181,8 +179,7 @@ def broadcast(tensor, src=None, group=None, async_op=False, group_src=None):
         buf, store = _send_array(tensor), None
     else:
         buf, store = _recv_array(tensor)
-    return _launch(async_op, lambda: pg.comm.Bcast(buf, root=root),
-                   lambda: pg.comm.Ibcast(buf, root=root), store, [tensor])
+    return _launch(pg, "broadcast", async_op, pg.comm.Ibcast(buf, root=root), store, [tensor])
 
 
 def _check_same(fn, tensors, like, what):
@@ -214,8 +211,8 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
     def finish():
         for t, part in zip(tensor_list, recv):
             _store(t, part)
-    return _launch(async_op, lambda: pg.comm.Allgather(send, recv),
-                   lambda: pg.comm.Iallgather(send, recv), finish, list(tensor_list))
+    return _launch(pg, "all_gather", async_op, pg.comm.Iallgather(send, recv), finish,
+                   list(tensor_list))
 
 
 def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=False):
@@ -229,8 +226,8 @@ def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=Fal
     _check_scaled("all_gather_into_tensor", output_tensor, input_tensor, pg, "output", "input")
     send = _send_array(input_tensor)
     recv, store = _recv_array(output_tensor)
-    return _launch(async_op, lambda: pg.comm.Allgather(send, recv),
-                   lambda: pg.comm.Iallgather(send, recv), store, [output_tensor])
+    return _launch(pg, "all_gather_into_tensor", async_op, pg.comm.Iallgather(send, recv), store,
+                   [output_tensor])
 
 
 def _check_scaled(fn, big, small, pg, big_name, small_name):
@@ -254,8 +251,8 @@ def reduce_scatter(output, input_list, op=ReduceOp.SUM, group=None, async_op=Fal
     mop = _reduction(op, buf.dtype, "reduce_scatter")
     counts = [output._data.size] * pg.size()
     red_send, red_recv = _as_reducible(send), _as_reducible(buf)
-    return _launch(async_op, lambda: pg.comm.Reduce_scatter(red_send, red_recv, counts, op=mop),
-                   lambda: pg.comm.Ireduce_scatter(red_send, red_recv, counts, op=mop),
+    return _launch(pg, "reduce_scatter", async_op,
+                   pg.comm.Ireduce_scatter(red_send, red_recv, counts, op=mop),
                    _then(_average(buf, op, pg), store), [output])
 
 
@@ -272,8 +269,8 @@ def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=F
     buf, store = _recv_array(output)
     mop = _reduction(op, buf.dtype, "reduce_scatter_tensor")
     red = _as_reducible(buf)
-    return _launch(async_op, lambda: pg.comm.Reduce_scatter_block(send, red, op=mop),
-                   lambda: pg.comm.Ireduce_scatter_block(send, red, op=mop),
+    return _launch(pg, "reduce_scatter_tensor", async_op,
+                   pg.comm.Ireduce_scatter_block(send, red, op=mop),
                    _then(_average(buf, op, pg), store), [output])
 
 
@@ -298,8 +295,7 @@ def gather(tensor, gather_list=None, dst=None, group=None, async_op=False, group
                 _store(t, part)
     elif gather_list:
         raise ValueError("gather: only the destination rank passes gather_list")
-    return _launch(async_op, lambda: pg.comm.Gather(send, recv, root=root),
-                   lambda: pg.comm.Igather(send, recv, root=root), finish, gather_list)
+    return _launch(pg, "gather", async_op, pg.comm.Igather(send, recv, root=root), finish, gather_list)
 
 
 def scatter(tensor, scatter_list=None, src=None, group=None, async_op=False, group_src=None):
@@ -319,8 +315,7 @@ def scatter(tensor, scatter_list=None, src=None, group=None, async_op=False, gro
     elif scatter_list:
         raise ValueError("scatter: only the source rank passes scatter_list")
     recv, store = _recv_array(tensor)
-    return _launch(async_op, lambda: pg.comm.Scatter(send, recv, root=root),
-                   lambda: pg.comm.Iscatter(send, recv, root=root), store, [tensor])
+    return _launch(pg, "scatter", async_op, pg.comm.Iscatter(send, recv, root=root), store, [tensor])
 
 
 # ----------------------------------------------------------------------------- Python objects

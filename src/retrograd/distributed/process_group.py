@@ -1,13 +1,16 @@
 """The default process group (MPI's world), sub-groups, reduction ops and pending work.
 
-A ``ProcessGroup`` wraps an MPI communicator. The default group is a duplicate of
-``COMM_WORLD``, so the library's messages never mix with those of user code that calls mpi4py
-itself. Ranks and world size come from the launcher (``mpiexec -n N``); a script started without
-one is rank 0 of a world of 1.
+A ``ProcessGroup`` wraps an MPI communicator (a ``_watch.Comm``: its collectives wait with the
+group's timeout and notice ranks that left). The default group is a duplicate of ``COMM_WORLD``,
+so the library's messages never mix with those of user code that calls mpi4py itself. Ranks and
+world size come from the launcher (``mpiexec -n N``); a script started without one is rank 0 of a
+world of 1.
 """
+import datetime
 import enum
 
-from . import _mpi, _faults
+from . import _mpi, _faults, _watch
+from .constants import default_pg_timeout
 
 
 class Backend(str):
@@ -50,8 +53,21 @@ ReduceOp.RedOpType = ReduceOp  # PyTorch also spells it ReduceOp.RedOpType.SUM
 reduce_op = ReduceOp  # deprecated PyTorch alias
 
 
+def _timeout_seconds(timeout, fn):
+    """``timeout`` (a ``datetime.timedelta``; None for ``default_pg_timeout``) in seconds."""
+    if timeout is None:
+        timeout = default_pg_timeout
+    if not isinstance(timeout, datetime.timedelta):
+        raise TypeError(f"{fn}: expected timeout argument to be of type datetime.timedelta, got "
+                        f"{type(timeout).__name__}")
+    seconds = timeout.total_seconds()
+    if seconds <= 0:
+        raise ValueError(f"{fn}: timeout must be positive, got {timeout}")
+    return seconds
+
+
 class ProcessGroup:
-    """A set of ranks that communicate: an MPI communicator plus the global rank of each member."""
+    """A set of ranks that communicate: a ``_watch.Comm`` plus the global rank of each member."""
 
     def __init__(self, comm, ranks):
         self.comm = comm
@@ -146,13 +162,17 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
     """Join the MPI world started by the launcher (``mpiexec -n N python script.py``).
 
     Rank and world size come from MPI; ``world_size`` and ``rank``, when given, must agree with
-    it. ``init_method``, ``store``, ``timeout``, ``group_name``, ``pg_options`` and
-    ``device_id`` are accepted for compatibility: MPI needs no rendezvous, and has no timeout on
-    collectives (see the package docstring for what happens when a rank fails). When the world
-    has more than one process, an uncaught exception on any rank aborts the whole job.
+    it. ``timeout`` (a ``datetime.timedelta``, default ``default_pg_timeout``: 30 minutes) bounds
+    how long a collective of the default group, and this call itself, wait for the other ranks
+    before raising ``DistBackendError``. ``init_method``, ``store``, ``group_name``,
+    ``pg_options`` and ``device_id`` are accepted for compatibility: MPI needs no rendezvous.
+    When the world has more than one process, an uncaught exception on any rank aborts the whole
+    job, and a rank that exits makes the collectives that wait for it fail at once (see the
+    package docstring).
     """
     if _state.world is not None:
         raise ValueError("trying to initialize the default process group twice!")
+    seconds = _timeout_seconds(timeout, "init_process_group")
     if backend is not None:
         Backend(backend)
     if store is not None and (world_size == -1 or rank == -1):
@@ -173,12 +193,14 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
     if rank not in (-1, None) and int(rank) != me:
         raise ValueError(f"init_process_group: rank={rank} was given but MPI assigned rank {me} to "
                          f"this process")
+    if size > 1:
+        _faults.install(mpi)  # first: a rank that leaves while others wait below must tell them
+    raw = _watch.init_world(mpi, seconds)
     _state.mpi = mpi
-    _state.world = ProcessGroup(comm.Dup(), range(size))
+    _state.world = ProcessGroup(_watch.Comm(mpi, raw, _watch.new_gid(), range(size), seconds),
+                                range(size))
     _state.groups = [_state.world]
     GroupMember.WORLD = _state.world
-    if size > 1:
-        _faults.install(mpi)
 
 
 def destroy_process_group(group=None):
@@ -200,7 +222,7 @@ def destroy_process_group(group=None):
 
 
 def _free(g):
-    if g.comm is not None and g.comm is not _state.mpi.COMM_WORLD:
+    if g.comm is not None and g.comm.raw is not _state.mpi.COMM_WORLD:
         g.comm.Free()
     g.comm = None
 
@@ -209,8 +231,10 @@ def new_group(ranks=None, timeout=None, backend=None, pg_options=None, use_local
               group_desc=None, device_id=None):
     """A group of the given global ``ranks`` (all ranks when None). Every rank of the world must
     call it, in the same order as the other ``new_group`` calls; ranks outside the group get
-    ``GroupMember.NON_GROUP_MEMBER``."""
+    ``GroupMember.NON_GROUP_MEMBER``. ``timeout`` bounds the group's collectives, as for
+    ``init_process_group`` (``default_pg_timeout`` when None)."""
     world = _world()
+    seconds = _timeout_seconds(timeout, "new_group")
     n = world.size()
     members = sorted(set(range(n) if ranks is None else (int(r) for r in ranks)))
     for r in members:
@@ -218,10 +242,12 @@ def new_group(ranks=None, timeout=None, backend=None, pg_options=None, use_local
             raise ValueError(f"new_group: rank {r} is out of range for a world of {n} processes")
     me = world.rank()
     inside = me in members
-    comm = world.comm.Split(0 if inside else _state.mpi.UNDEFINED, members.index(me) if inside else 0)
+    raw = world.comm.Split(0 if inside else _state.mpi.UNDEFINED,
+                           members.index(me) if inside else 0)
+    gid = _watch.new_gid()  # on every rank, members or not: group numbers agree across ranks
     if not inside:
         return GroupMember.NON_GROUP_MEMBER
-    g = ProcessGroup(comm, members)
+    g = ProcessGroup(_watch.Comm(_state.mpi, raw, gid, members, seconds), members)
     _state.groups.append(g)
     return g
 
@@ -259,10 +285,15 @@ def get_backend(group=None):
 
 
 class Work:
-    """A collective in flight. ``wait()`` blocks until it is done and this rank's tensors hold
-    the result; ``is_completed()`` checks without blocking."""
+    """A collective in flight on ``comm`` (a ``_watch.Comm``), named ``what`` in errors.
+    ``wait()`` blocks until it is done and this rank's tensors hold the result, or raises
+    ``DistBackendError`` (a rank left, or the timeout passed); ``is_completed()`` checks without
+    blocking."""
 
-    def __init__(self, requests, finish=None, result=None):
+    def __init__(self, comm, requests, what, finish=None, result=None):
+        self._comm = comm
+        self._seq = comm.started
+        self._what = what
         self._requests = list(requests)
         self._finish = finish
         self._result = result
@@ -276,8 +307,13 @@ class Work:
             finish()
 
     def wait(self, timeout=None):
+        """Wait for completion, at most ``timeout`` (a ``datetime.timedelta``; None or zero for
+        the group's timeout)."""
         if not self._done:
-            _state.mpi.Request.Waitall(self._requests)
+            seconds = None
+            if timeout is not None and timeout != datetime.timedelta(0):
+                seconds = _timeout_seconds(timeout, "Work.wait")
+            self._comm.wait(self._requests, self._what, self._seq, seconds)
             self._complete()
         return True
 

@@ -129,6 +129,10 @@ assert objs == [{"rank": i} for i in range(n)]
 lst = [r, "from", r]
 dist.broadcast_object_list(lst, src=last)
 assert lst == [last, "from", last]
+got = [] if r == last else None
+dist.gather_object(("rank", r), got, dst=last)
+if r == last:
+    assert got == [("rank", i) for i in range(n)], got
 
 # a sub-group of the even ranks
 evens = dist.new_group(list(range(0, n, 2)))

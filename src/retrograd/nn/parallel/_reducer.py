@@ -7,9 +7,9 @@ hook on every parameter copies its gradient into its bucket slot once the engine
 into ``.grad``; when a bucket's last slot is filled the bucket is summed across ranks with a
 non-blocking ``Iallreduce`` while backward goes on. Buckets are launched strictly in order,
 because MPI needs every rank to issue its collectives in the same order. A callback queued on
-the engine runs when backward has finished: it waits for every bucket, divides by the world
-size and writes the averages back into each ``.grad``, so ``backward()`` returns with averaged
-gradients:
+the engine runs when backward has finished: it waits for every bucket (within the group's
+timeout, failing early if a rank left: ``distributed._watch``), divides by the world size and
+writes the averages back into each ``.grad``, so ``backward()`` returns with averaged gradients:
 
     grad_p  <-  (1 / world_size) * sum over ranks r of grad_p(r)
 
@@ -180,7 +180,7 @@ class Reducer:
             self._mark_ready(i)
         self._log("wait", len(self.requests))
         t0 = time.perf_counter()
-        self.mpi.Request.Waitall(self.requests)
+        self.pg.comm.wait(self.requests, "DistributedDataParallel: averaging gradients")
         globally_used = None
         if self.find_unused:
             globally_used = self.local_used.copy()
