@@ -6,40 +6,50 @@ as JSON in the file's ``__metadata__`` under the key ``"retrograd"``, pointing a
 name. A flat ``{name: tensor}`` dict (a model's ``state_dict()``) uses the names as entry
 names, so ``safetensors.torch.load_file`` reads it as a PyTorch state dict; nested objects name
 their tensors by their path (``state.0.exp_avg``). A safetensors file written elsewhere (without
-that metadata) loads as a flat ``{name: tensor}`` dict.
+that metadata) loads as a flat ``{name: tensor}`` dict. The format is read and written by
+retrograd itself (``_safetensors_format``): the ``safetensors`` package is not needed.
 
 Why not pickle: unpickling runs whatever code the file names, so loading a pickle from an
 untrusted source can do anything the user can. ``load`` refuses pickles (including files
 written by ``torch.save``) unless ``weights_only=False`` is passed, which trusts the file.
 
-Writes to a path are atomic: the data goes to a temporary file in the same directory, which is
-flushed, fsync'ed and renamed over the target, so a crash mid-save leaves the previous file
-intact.
+Memory: ``save`` streams each tensor's bytes to the file and ``load`` reads them straight into
+the arrays it returns, so neither holds a second copy of the data. ``load`` checks the whole
+header (its size, every dtype, shape and byte range, against the file's length) before reading
+any tensor, so a corrupt or hostile file costs no more than its header to refuse. Any file
+``load`` cannot read raises ``InvalidCheckpointError`` (a ``RuntimeError``) naming the file.
+
+Writes to a path are atomic; see ``save``.
 """
 import json
 import math
+import mmap as _mmap
 import os
 import pickle
+import stat
 import struct
-import tempfile
 from collections import Counter
 
 import numpy as np
 
 from . import _dtype
+from . import _safetensors_format as _fmt
+from ._atomic_write import write_atomic
+from ._safetensors_format import InvalidCheckpointError
 from ._tensor import Tensor
 from .backend import to_numpy
 
-__all__ = ["save", "load"]
+__all__ = ["save", "load", "InvalidCheckpointError"]
 
 _META_KEY = "retrograd"
 _FORMAT_VERSION = 1
-_CHUNK = 1 << 24
+MAX_DEPTH = 64  # containers (dicts, lists, tuples) nested in a checkpoint's object, at most
 
 
 # ---------------------------------------------------------------------------- encoding
 class _Encoder:
-    """Turns an object into (JSON-able structure, {entry name: contiguous array})."""
+    """Turns an object into (JSON-able structure, {entry name: array}). The arrays are kept as
+    they are (possibly strided, possibly on a device) until they are written."""
 
     def __init__(self):
         self.arrays = {}
@@ -50,18 +60,20 @@ class _Encoder:
         name = self.names_by_id.get(id(obj))
         if name is not None:
             return name
+        if _fmt.dtype_code(arr.dtype) is None:
+            raise TypeError(f"retrograd.save: the array at {path or 'the top level'} has dtype "
+                            f"{arr.dtype}, which safetensors cannot store")
         name = path or "tensor"
         n = 1
-        while name in self.arrays:
+        while name in self.arrays or name == "__metadata__":
             n += 1
             name = f"{path}#{n}"
-        # safetensors mis-writes strided arrays (np.ascontiguousarray would make 0-d arrays 1-d)
-        self.arrays[name] = arr if arr.flags.c_contiguous else arr.copy(order="C")
+        self.arrays[name] = arr
         self.names_by_id[id(obj)] = name
         self.keep.append(obj)
         return name
 
-    def encode(self, obj, path):
+    def encode(self, obj, path, depth=0):
         if obj is None or isinstance(obj, (bool, str)):
             return obj
         if isinstance(obj, (int, np.integer)):
@@ -73,10 +85,10 @@ class _Encoder:
             if getattr(obj, "is_sparse", False):
                 c = obj._data
                 return {"$sparse_coo": {
-                    "indices": self.entry(to_numpy(c.indices), _join(path, "indices"), c.indices),
-                    "values": self.entry(to_numpy(c.values), _join(path, "values"), c.values),
+                    "indices": self.entry(c.indices, _join(path, "indices"), c.indices),
+                    "values": self.entry(c.values, _join(path, "values"), c.values),
                     "size": list(c.shape), "coalesced": bool(c.coalesced)}}
-            enc = {"$tensor": self.entry(to_numpy(obj._data), path, obj)}
+            enc = {"$tensor": self.entry(obj._data, path, obj)}
             if obj.requires_grad and obj.is_leaf:
                 enc["requires_grad"] = True
             return enc
@@ -84,6 +96,10 @@ class _Encoder:
             return {"$ndarray": self.entry(obj, path, obj)}
         if isinstance(obj, _dtype.dtype):
             return {"$dtype": obj.name}
+        if isinstance(obj, (dict, list, tuple)) and depth >= MAX_DEPTH:
+            raise ValueError(f"retrograd.save: the object is nested more than {MAX_DEPTH} "
+                             f"containers deep at {path} (a checkpoint allows {MAX_DEPTH})")
+        depth += 1
         if isinstance(obj, dict):
             kind = "$counter" if isinstance(obj, Counter) else "$dict"
             items = []
@@ -92,12 +108,12 @@ class _Encoder:
                     raise TypeError(f"retrograd.save: dict key {k!r} at {path or 'the top level'} is "
                                     f"a {type(k).__name__}; keys must be str, int, float, bool, "
                                     f"None or tuples of these")
-                items.append([self.encode(k, path), self.encode(v, _join(path, k))])
+                items.append([self.encode(k, path, depth), self.encode(v, _join(path, k), depth)])
             return {kind: items}
         if isinstance(obj, tuple):
-            return {"$tuple": [self.encode(v, _join(path, i)) for i, v in enumerate(obj)]}
+            return {"$tuple": [self.encode(v, _join(path, i), depth) for i, v in enumerate(obj)]}
         if isinstance(obj, list):
-            return [self.encode(v, _join(path, i)) for i, v in enumerate(obj)]
+            return [self.encode(v, _join(path, i), depth) for i, v in enumerate(obj)]
         raise TypeError(f"retrograd.save: cannot store an object of type {type(obj).__module__}."
                         f"{type(obj).__name__} at {path or 'the top level'}: a checkpoint holds "
                         f"tensors, NumPy arrays, numbers, strings, bools, None, dtypes and "
@@ -110,126 +126,189 @@ def _join(path, key):
     return f"{path}.{key}" if path else key
 
 
-def _decode(node, arrays, where, memo):
-    if node is None or isinstance(node, (bool, int, float, str)):
-        return node
-    if isinstance(node, list):
-        return [_decode(v, arrays, where, memo) for v in node]
-    if not isinstance(node, dict) or len(node) == 0:
-        raise _corrupt(where, f"unexpected structure entry {node!r}")
-    if "$tensor" in node:
-        name = node["$tensor"]
-        t = memo.get(name)  # a tensor saved once and referenced twice loads as one object
+# ---------------------------------------------------------------------------- decoding
+class _Decoder:
+    """Rebuilds the object from the structure JSON, checking every node: whatever a file holds,
+    decoding ends in the object or in an InvalidCheckpointError naming the file. Depth is
+    bounded by MAX_DEPTH, as in saving."""
+
+    def __init__(self, arrays, name):
+        self.arrays = arrays
+        self.name = name
+        self.memo = {}  # a tensor saved once and referenced twice loads as one object
+
+    def bad(self, why):
+        return _fmt.invalid(self.name, f"its structure metadata {why}")
+
+    def decode(self, node, depth=0):
+        if node is None or isinstance(node, (bool, int, float, str)):
+            return node
+        if depth >= MAX_DEPTH:
+            raise self.bad(f"is nested more than {MAX_DEPTH} containers deep")
+        if isinstance(node, list):
+            return [self.decode(v, depth + 1) for v in node]
+        if isinstance(node, dict) and len(node) == 1:
+            (tag, value), = node.items()
+            handler = self._HANDLERS.get(tag)
+            if handler is not None:
+                return handler(self, value, depth + 1)
+        if isinstance(node, dict) and set(node) == {"$tensor", "requires_grad"}:
+            return self.tensor(node["$tensor"], depth + 1, node["requires_grad"])
+        raise self.bad(f"holds an unknown entry {_short(node)}")
+
+    def array(self, name):
+        if not isinstance(name, str):
+            raise self.bad(f"names a tensor by {_short(name)}, not a string")
+        try:
+            return self.arrays[name]
+        except KeyError:
+            raise self.bad(f"refers to a tensor {name!r} that the file does not hold") from None
+
+    def tensor(self, name, depth, requires_grad=False):
+        a = self.array(name)
+        t = self.memo.get(name)
         if t is None:
-            t = memo[name] = Tensor._make(_array(arrays, name, where), None, False)
-            if node.get("requires_grad"):
-                t.requires_grad_(True)
+            t = self.memo[name] = _to_tensor(a, name, self.name)
+        if requires_grad is not False:
+            if requires_grad is not True:
+                raise self.bad(f"gives requires_grad={_short(requires_grad)} for tensor {name!r}")
+            if not t.dtype.is_floating_point:
+                raise self.bad(f"asks for requires_grad on the {t.dtype} tensor {name!r}")
+            t.requires_grad_(True)
         return t
-    if "$dict" in node or "$counter" in node:
-        out = {} if "$dict" in node else Counter()
-        for pair in node.get("$dict", node.get("$counter")):
-            k = _decode(pair[0], arrays, where, memo)
-            out[tuple(k) if isinstance(k, list) else k] = _decode(pair[1], arrays, where, memo)
+
+    def mapping(self, pairs, depth, out):
+        if not isinstance(pairs, list):
+            raise self.bad(f"holds a dict as {_short(pairs)}, not a list of pairs")
+        for pair in pairs:
+            if not (isinstance(pair, list) and len(pair) == 2):
+                raise self.bad(f"holds a dict item {_short(pair)}, not a [key, value] pair")
+            k = self.decode(pair[0], depth)
+            if isinstance(k, list):
+                k = tuple(k)
+            try:
+                hash(k)
+            except TypeError:
+                raise self.bad(f"holds a dict key {_short(pair[0])} that is not hashable") from None
+            out[k] = self.decode(pair[1], depth)
         return out
-    if "$tuple" in node:
-        return tuple(_decode(v, arrays, where, memo) for v in node["$tuple"])
-    if "$float" in node:
-        return float(node["$float"])
-    if "$ndarray" in node:
-        return _array(arrays, node["$ndarray"], where)
-    if "$dtype" in node:
-        return _dtype.to_dtype(node["$dtype"])
-    if "$sparse_coo" in node:
-        from .sparse import SparseTensor
-        s = node["$sparse_coo"]
-        return SparseTensor._from_parts(_array(arrays, s["indices"], where),
-                                        _array(arrays, s["values"], where), tuple(s["size"]),
-                                        bool(s.get("coalesced", False)))
-    raise _corrupt(where, f"unknown structure entry with keys {sorted(node)}")
+
+    def sequence(self, items, depth):
+        if not isinstance(items, list):
+            raise self.bad(f"holds a tuple as {_short(items)}, not a list")
+        return tuple(self.decode(v, depth) for v in items)
+
+    def special_float(self, text, depth):
+        if isinstance(text, str):
+            try:
+                return float(text)
+            except ValueError:
+                pass
+        raise self.bad(f"holds {_short(text)} as a float")
+
+    def dtype(self, text, depth):
+        try:
+            if not isinstance(text, str):
+                raise TypeError
+            return _dtype.to_dtype(text)
+        except (TypeError, ValueError):
+            raise self.bad(f"holds {_short(text)} as a dtype") from None
+
+    def sparse(self, s, depth):
+        if not (isinstance(s, dict) and {"indices", "values", "size"} <= set(s)
+                <= {"indices", "values", "size", "coalesced"}):
+            raise self.bad(f"holds a sparse tensor as {_short(s)}")
+        size, coalesced = s["size"], s.get("coalesced", False)
+        if not (isinstance(size, list) and all(type(d) is int and d >= 0 for d in size)):
+            raise self.bad(f"gives a sparse tensor the size {_short(size)}")
+        if not isinstance(coalesced, bool):
+            raise self.bad(f"gives a sparse tensor coalesced={_short(coalesced)}")
+        indices, values = self.array(s["indices"]), self.array(s["values"])
+        from .sparse import sparse_coo_tensor
+        try:
+            _dtype.from_np(values.dtype)
+            if indices.dtype != np.int64:
+                raise RuntimeError(f"its indices are {indices.dtype}, not int64")
+            t = sparse_coo_tensor(indices, values, size, is_coalesced=coalesced)
+        except (RuntimeError, TypeError, ValueError) as e:
+            raise self.bad(f"holds an inconsistent sparse tensor ({e})") from None
+        if coalesced and not _sorted_unique(indices):
+            raise self.bad("marks a sparse tensor coalesced whose indices are not sorted and unique")
+        return t
+
+    _HANDLERS = {
+        "$tensor": lambda self, v, depth: self.tensor(v, depth),
+        "$ndarray": lambda self, v, depth: self.array(v),
+        "$dict": lambda self, v, depth: self.mapping(v, depth, {}),
+        "$counter": lambda self, v, depth: self.mapping(v, depth, Counter()),
+        "$tuple": sequence,
+        "$float": special_float,
+        "$dtype": dtype,
+        "$sparse_coo": sparse,
+    }
 
 
-def _array(arrays, name, where):
+def _short(x, limit=60):
+    r = repr(x)
+    return r if len(r) <= limit else r[:limit] + "..."
+
+
+def _to_tensor(a, key, name):
     try:
-        return arrays[name]
-    except KeyError:
-        raise _corrupt(where, f"the structure refers to a tensor {name!r} that the file does not "
-                              f"hold") from None
+        _dtype.from_np(a.dtype)
+    except TypeError:
+        raise InvalidCheckpointError(f"retrograd.load: {name} holds tensor {key!r} of dtype "
+                                     f"{a.dtype}, which retrograd tensors do not support") from None
+    return Tensor._make(a, None, False)
+
+
+def _sorted_unique(indices):
+    """Whether the columns of ``indices`` are in strictly increasing lexicographic order."""
+    if indices.shape[1] < 2:
+        return True
+    step = indices[:, 1:] - indices[:, :-1]
+    moved = step != 0
+    first = moved.argmax(axis=0)
+    return bool((moved.any(axis=0) & (step[first, np.arange(step.shape[1])] > 0)).all())
 
 
 # ---------------------------------------------------------------------------- save
-def _safetensors():
-    """``safetensors.numpy``, imported on first save/load: the package is an optional extra, so
-    that NumPy stays retrograd's only required dependency."""
-    try:
-        import safetensors.numpy
-    except ImportError as e:
-        raise ImportError("retrograd.save and retrograd.load write and read the safetensors "
-                          "format: install it with `pip install safetensors` (or "
-                          "`pip install retrograd[checkpoint]`)") from e
-    return safetensors.numpy
-
-
 def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_serialization=True,
          _disable_byteorder_record=False):
-    """Write ``obj`` (tensors, nested in dicts/lists/tuples, with numbers, strings, bools and
-    None) to ``f``, a path or a binary file-like object, as safetensors. Writes to a path are
-    atomic. The pickle-related arguments are accepted for compatibility and ignored."""
+    """Write ``obj`` (tensors, nested in dicts/lists/tuples at most ``MAX_DEPTH`` deep, with
+    numbers, strings, bools, None, dtypes and NumPy arrays) to ``f`` as safetensors. The
+    pickle-related arguments are accepted for compatibility and ignored.
+
+    ``f`` is a binary file-like object (written from its current position, then flushed) or a
+    path. A path is written atomically: the data goes to a temporary file in the target's
+    directory, is fsync'ed and renamed over the target, so a crash mid-save leaves the previous
+    file intact. The temporary file is named ``.<target name>.<host>-<pid>-<random>.tmp``; one
+    left by a killed save (its process is gone) is removed by the next save to that target.
+
+    What the path names:
+
+    - a symlink is followed: its final target is replaced (atomically) and the link kept;
+    - a FIFO, socket, device or directory is refused (``OSError``; ``IsADirectoryError`` for
+      a directory): an atomic rename would replace it by a regular file. To write into one,
+      open it yourself and pass the file object;
+    - an existing file keeps its permission bits, but is *replaced*, not rewritten in place:
+      other hard links to it keep the old contents (``torch.save`` writes in place, so they
+      would see the new data), and the owner is the saving user.
+    """
     enc = _Encoder()
     structure = enc.encode(obj, "")  # a flat state dict's tensors are named by its keys
     meta = {"format": "pt", _META_KEY: json.dumps({"version": _FORMAT_VERSION, "object": structure},
                                                   allow_nan=False, separators=(",", ":"))}
-    data = _safetensors().save(enc.arrays, metadata=meta)
+
+    def write(fh):
+        _fmt.write(fh, enc.arrays, meta, to_numpy)
+
     if hasattr(f, "write"):
-        _write_all(f, data)
+        write(f)
         if hasattr(f, "flush"):
             f.flush()
         return
-    _write_atomic(os.fspath(f), data)
-
-
-def _write_all(fh, data):
-    """Write ``data`` to the open file in chunks."""
-    view = memoryview(data)
-    for i in range(0, len(view), _CHUNK):
-        fh.write(view[i:i + _CHUNK])
-
-
-def _write_atomic(path, data):
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            _write_all(fh, data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, _file_mode(path))
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    try:  # make the rename itself durable
-        dfd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dfd)
-    except OSError:
-        pass
-    finally:
-        os.close(dfd)
-
-
-def _file_mode(path):
-    """The target's current permissions, or what a new file would get under the umask."""
-    try:
-        return os.stat(path).st_mode & 0o777
-    except OSError:
-        mask = os.umask(0)
-        os.umask(mask)
-        return 0o666 & ~mask
+    write_atomic(f, write)
 
 
 # ---------------------------------------------------------------------------- load
@@ -237,54 +316,106 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
     """Read an object written by ``save`` (or any safetensors file: a flat dict of tensors).
 
     Args:
-        f: a path or a binary file-like object.
+        f: a path or a binary file-like object (read from its current position).
         map_location: None or ``"cpu"`` (default), a device or device string to move every
             tensor to, a dict mapping ``"cpu"`` to a device, or a function ``fn(tensor, "cpu")``
             returning the tensor to use.
         weights_only: True (default) refuses pickle files, including those written by
             ``torch.save``: unpickling can run arbitrary code. ``weights_only=False`` loads a
-            plain pickle, *trusting the file completely*: only use it on files you made.
+            plain pickle (with ``pickle_module`` and ``pickle_load_args`` when given),
+            *trusting the file completely*: only use it on files you made.
+        mmap: if True (``f`` must be a path), the tensors are views of a private, copy-on-write
+            memory map of the file instead of copies read into memory: pages are read when
+            used, and writing to a tensor never changes the file.
 
-    A truncated, corrupt or foreign file raises ``RuntimeError`` naming the file.
+    The header is checked in full before any tensor data is read. A truncated, corrupt,
+    inconsistent or foreign file raises ``InvalidCheckpointError`` (a ``RuntimeError``)
+    naming the file.
     """
+    if weights_only and pickle_module is not None:
+        raise RuntimeError("retrograd.load: cannot load weights safely when an explicit "
+                           "pickle_module is given; pass weights_only=False to unpickle with it")
     name = _describe(f)
-    data = _read(f, name)
-    kind = _sniff(data)
-    if kind in ("pickle", "zip"):
+    if hasattr(f, "read"):
+        if mmap:
+            raise ValueError(f"retrograd.load(mmap=True): f must be a file path, got {name}")
+        obj = _load(f, name, _remaining(f), None, weights_only, pickle_module, pickle_load_args)
+    else:
+        with open(os.fspath(f), "rb") as fh:
+            st = os.fstat(fh.fileno())
+            size = st.st_size if stat.S_ISREG(st.st_mode) else None
+            if mmap and size is None:
+                raise ValueError(f"retrograd.load(mmap=True): {name} is not a regular file")
+            obj = _load(fh, name, size, fh.fileno() if mmap else None, weights_only,
+                        pickle_module, pickle_load_args)
+    return _map(obj, map_location)
+
+
+def _load(fh, name, size, map_fd, weights_only, pickle_module, pickle_load_args):
+    head = _read_up_to(fh, 8, name)
+    if head[:4] == b"PK\x03\x04":
+        _refuse_zip(name, weights_only)
+    header = None
+    if len(head) == 8:
+        (n,) = struct.unpack("<Q", head)
+        if n <= _fmt.MAX_HEADER and (size is None or n <= size - 8):
+            header = _read_up_to(fh, n, name)
+    if len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5 and (header or b"")[:1] != b"{":
         if weights_only:
-            what = ("a zip archive written by torch.save, which holds a pickle" if kind == "zip"
-                    else "a pickle file")
-            raise pickle.UnpicklingError(
-                f"retrograd.load: {name} is {what}. Loading it is refused because unpickling runs "
-                f"whatever code the file names: a malicious file can take over your machine. "
-                f"retrograd checkpoints are safetensors files. If you made this file yourself and "
-                f"trust it, pass weights_only=False to unpickle it (at your own risk); for a "
-                f"torch.save checkpoint, convert it once with PyTorch: "
-                f"safetensors.torch.save_file(torch.load(path), new_path).")
-        if kind == "zip":
-            raise RuntimeError(f"retrograd.load: {name} is a torch.save zip archive; retrograd "
-                               f"cannot read its storages. Convert it with PyTorch: "
-                               f"safetensors.torch.save_file(torch.load(path), new_path).")
+            _refuse_pickle(name)
+        if map_fd is not None:
+            raise RuntimeError(f"retrograd.load(mmap=True): {name} is a pickle; only "
+                               f"safetensors files can be memory-mapped")
+        data = head + (header or b"") + fh.read()
         try:
-            return pickle.loads(data, **pickle_load_args)
+            return (pickle_module or pickle).loads(data, **pickle_load_args)
         except Exception as e:
             raise RuntimeError(f"retrograd.load: could not unpickle {name}: {e}") from e
-    arrays, meta = _parse_safetensors(data, name)
+    entries, meta, _ = _fmt.parse_header(head, header, name, size)
+    if map_fd is None:
+        arrays = _fmt.read_arrays(fh, entries, name)
+    elif entries:
+        mm = _mmap.mmap(map_fd, 0, access=_mmap.ACCESS_COPY)
+        arrays = _fmt.map_arrays(mm, entries, 8 + len(header), name)
+    else:
+        arrays = {}
     structure = meta.get(_META_KEY)
     if structure is None:
-        obj = {k: Tensor._make(v, None, False) for k, v in arrays.items()}
-    else:
-        try:
-            doc = json.loads(structure)
-        except ValueError as e:
-            raise _corrupt(name, f"its structure metadata is not valid JSON ({e})") from None
-        if not isinstance(doc, dict) or "object" not in doc:
-            raise _corrupt(name, "its structure metadata has no 'object' entry")
-        if doc.get("version", 1) > _FORMAT_VERSION:
-            raise RuntimeError(f"retrograd.load: {name} was written by a newer retrograd (format "
-                               f"version {doc['version']}); upgrade retrograd to read it")
-        obj = _decode(doc["object"], arrays, name, {})
-    return _map(obj, map_location)
+        return {k: _to_tensor(a, k, name) for k, a in arrays.items()}
+    try:
+        doc = json.loads(structure)
+    except (ValueError, RecursionError) as e:
+        raise _fmt.invalid(name, f"its structure metadata is not valid JSON ({e})") from None
+    if not isinstance(doc, dict) or "object" not in doc:
+        raise _fmt.invalid(name, "its structure metadata has no 'object' entry")
+    version = doc.get("version", 1)
+    if type(version) is not int:
+        raise _fmt.invalid(name, f"its structure metadata has version {_short(version)}")
+    if version > _FORMAT_VERSION:
+        raise InvalidCheckpointError(f"retrograd.load: {name} was written by a newer retrograd "
+                                     f"(format version {version}); upgrade retrograd to read it")
+    return _Decoder(arrays, name).decode(doc["object"])
+
+
+def _refuse_pickle(name):
+    raise pickle.UnpicklingError(
+        f"retrograd.load: {name} is a pickle file. Loading it is refused because unpickling runs "
+        f"whatever code the file names: a malicious file can take over your machine. "
+        f"retrograd checkpoints are safetensors files. If you made this file yourself and "
+        f"trust it, pass weights_only=False to unpickle it (at your own risk).")
+
+
+def _refuse_zip(name, weights_only):
+    if weights_only:
+        raise pickle.UnpicklingError(
+            f"retrograd.load: {name} is a zip archive written by torch.save, which holds a "
+            f"pickle. Loading it is refused because unpickling runs whatever code the file "
+            f"names: a malicious file can take over your machine. retrograd checkpoints are "
+            f"safetensors files; convert it once with PyTorch: "
+            f"safetensors.torch.save_file(torch.load(path), new_path).")
+    raise RuntimeError(f"retrograd.load: {name} is a torch.save zip archive; retrograd "
+                       f"cannot read its storages. Convert it with PyTorch: "
+                       f"safetensors.torch.save_file(torch.load(path), new_path).")
 
 
 def _describe(f):
@@ -294,70 +425,32 @@ def _describe(f):
     return f"{os.fspath(f)!r}"
 
 
-def _read(f, name):
-    if hasattr(f, "read"):
-        data = f.read()
+def _remaining(fh):
+    """How many bytes a file object holds after its position, or None if it cannot say."""
+    try:
+        if not fh.seekable():
+            return None
+        pos = fh.tell()
+        end = fh.seek(0, os.SEEK_END)
+        fh.seek(pos)
+    except (AttributeError, OSError, ValueError):
+        return None
+    return max(0, end - pos)
+
+
+def _read_up_to(fh, n, name):
+    """Read ``n`` bytes, or fewer at the end of the file."""
+    parts, got = [], 0
+    while got < n:
+        data = fh.read(min(n - got, 1 << 20))
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise TypeError(f"retrograd.load: {name} must be opened in binary mode (read() "
                             f"returned {type(data).__name__})")
-        return bytes(data)
-    with open(os.fspath(f), "rb") as fh:
-        return fh.read()
-
-
-def _sniff(data):
-    if data[:4] == b"PK\x03\x04":
-        return "zip"
-    if len(data) >= 2 and data[0] == 0x80 and 2 <= data[1] <= 5:
-        return "pickle"
-    return "safetensors"
-
-
-def _corrupt(name, why):
-    return RuntimeError(f"retrograd.load: {name} is not a valid retrograd checkpoint (a "
-                        f"safetensors file): {why}. The file may be truncated (an interrupted "
-                        f"copy or download), corrupt, or of another format.")
-
-
-def _parse_safetensors(data, name):
-    """Check the header ourselves (for clear errors), then read the tensors with safetensors."""
-    size = len(data)
-    if size < 8:
-        raise _corrupt(name, f"it is only {size} bytes long")
-    (n,) = struct.unpack("<Q", data[:8])
-    if n > size - 8:
-        raise _corrupt(name, f"its first 8 bytes announce a {n}-byte header but the file has "
-                             f"{size} bytes")
-    try:
-        header = json.loads(data[8:8 + n].decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise _corrupt(name, "its header is not valid JSON") from None
-    if not isinstance(header, dict):
-        raise _corrupt(name, "its header is not a JSON object")
-    meta = header.pop("__metadata__", None) or {}
-    end = 0
-    for k, info in header.items():
-        try:
-            end = max(end, int(info["data_offsets"][1]))
-        except (TypeError, KeyError, IndexError, ValueError):
-            raise _corrupt(name, f"the header entry {k!r} has no valid data_offsets") from None
-    if 8 + n + end > size:
-        raise _corrupt(name, f"the header describes {end} bytes of tensor data but only "
-                             f"{size - 8 - n} follow it")
-    st = _safetensors()
-    try:
-        arrays = st.load(data)
-    except Exception as e:
-        raise _corrupt(name, f"safetensors could not read it ({type(e).__name__}: {e})") from None
-    order = sorted(header, key=lambda k: header[k]["data_offsets"][0])
-    arrays = {k: _writable(arrays[k]) for k in order}
-    if not isinstance(meta, dict):
-        raise _corrupt(name, "its __metadata__ is not a JSON object")
-    return arrays, meta
-
-
-def _writable(a):
-    return a if a.flags.writeable else a.copy()
+        if not data:
+            break
+        parts.append(bytes(data))
+        got += len(data)
+    return b"".join(parts) if len(parts) != 1 else parts[0]
 
 
 def _map(obj, map_location):
