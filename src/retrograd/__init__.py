@@ -23,7 +23,7 @@ from .ops.elementwise import (add, sub, subtract, rsub, mul, multiply, div, divi
                               sign, sgn, exp, exp2, log, log2, log10, log1p, expm1, sqrt, rsqrt, square,
                               sin, cos, tan, asin, acos, atan, arcsin, arccos, arctan, atan2, arctan2, sinh,
                               cosh, tanh, sigmoid, relu, reciprocal, floor, ceil, trunc, fix, round, frac,
-                              clamp, clip, clamp_min, clamp_max, maximum, minimum, fmax, fmin, where, lerp,
+                              clamp, clip, clamp_min, clamp_max, maximum, minimum, where, lerp,
                               addcmul, addcdiv, hypot, xlogy, nan_to_num, eq, ne, lt, le, gt, ge, less,
                               less_equal, greater, greater_equal, not_equal, logical_and, logical_or,
                               logical_xor, logical_not, bitwise_and, bitwise_or, bitwise_xor, bitwise_not,
@@ -110,7 +110,7 @@ from ._tensor_queries import (is_nonzero, is_same_size, is_signed, is_complex, i
                               positive, get_device)
 from .ops.pointwise import (logaddexp, logaddexp2, logit, logit_, asinh, acosh, atanh, arcsinh, arccosh,  # noqa: E402
                             arctanh, asinh_, acosh_, atanh_, arcsinh_, arccosh_, arctanh_, sinc, sinc_,
-                            rad2deg, rad2deg_, deg2rad, deg2rad_, copysign, signbit, heaviside, gcd, gcd_, lcm,
+                            rad2deg, rad2deg_, deg2rad, deg2rad_, copysign, signbit, heaviside, gcd, gcd_, lcm, fmax, fmin,
                             lcm_, frexp, ldexp, ldexp_, nextafter)
 from .ops.specfun import lgamma, digamma, polygamma, mvlgamma, erfinv, i0, i0_  # noqa: E402
 from . import special  # noqa: E402
@@ -145,3 +145,11 @@ from .ops.misc import (addbmm, addr, adjoint, chain_matmul, bitwise_left_shift, 
                        unsafe_split, unsafe_split_with_sizes, detach, fill, put, histogram, gradient, range)
 from math import e, pi, inf, nan  # noqa: E402
 newaxis = None
+
+
+# PyTorch's out= forms: each function named in OUT_FORMS["torch"] (ops/_out.py) is the plain
+# function wrapped to write its result into `out`; every other function here refuses out=.
+from .ops._out import OUT_FORMS as _OUT_FORMS, with_out as _with_out  # noqa: E402
+for _name in _OUT_FORMS["torch"]:
+    globals()[_name] = _with_out(globals()[_name], _name)
+del _name

@@ -139,7 +139,7 @@ METHODS = {
     "reciprocal": ew.reciprocal, "floor": ew.floor, "ceil": ew.ceil, "trunc": ew.trunc,
     "fix": ew.trunc, "round": ew.round, "frac": ew.frac, "clamp": ew.clamp, "clip": ew.clamp,
     "clamp_min": ew.clamp_min, "clamp_max": ew.clamp_max, "maximum": ew.maximum,
-    "minimum": ew.minimum, "fmax": ew.fmax, "fmin": ew.fmin, "where": lambda self, cond, other: ew.where(cond, self, other),
+    "minimum": ew.minimum, "fmax": pw.fmax, "fmin": pw.fmin, "where": lambda self, cond, other: ew.where(cond, self, other),
     "lerp": ew.lerp, "addcmul": ew.addcmul, "addcdiv": ew.addcdiv, "hypot": ew.hypot,
     "xlogy": ew.xlogy, "nan_to_num": ew.nan_to_num,
     # comparison and logic

@@ -21,3 +21,11 @@ def vecdot(x, y, *, dim=-1):
 def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
     """The ``offset`` diagonal of the matrices in A (dims dim1, dim2), as a view."""
     return _diagonal(A, offset, dim1, dim2)
+
+
+# PyTorch's out= forms: each function named in OUT_FORMS["linalg"] (ops/_out.py) is the plain
+# function wrapped to write its result into `out`; every other function here refuses out=.
+from .ops._out import OUT_FORMS as _OUT_FORMS, with_out as _with_out  # noqa: E402
+for _name in _OUT_FORMS["linalg"]:
+    globals()[_name] = _with_out(globals()[_name], _name)
+del _name

@@ -40,3 +40,11 @@ def xlog1py(input, other, *, out=None):
     """x * log1p(y), 0 where x == 0."""
     zero = input == 0
     return where(zero, 0.0, input * log1p(where(zero, 0.0, other)))
+
+
+# PyTorch's out= forms: each function named in OUT_FORMS["special"] (ops/_out.py) is the plain
+# function wrapped to write its result into `out`; every other function here refuses out=.
+from .ops._out import OUT_FORMS as _OUT_FORMS, with_out as _with_out  # noqa: E402
+for _name in _OUT_FORMS["special"]:
+    globals()[_name] = _with_out(globals()[_name], _name)
+del _name

@@ -73,3 +73,26 @@ def test_inplace_and_methods():
     assert rg.special.gammaln is rg.lgamma and rg.special.psi is rg.digamma
     assert rg.special.expit(rg.tensor([0.0])).item() == 0.5
     assert rg.special.entr(rg.tensor([0.0, -1.0])).tolist() == [0.0, -math.inf]
+
+
+def test_fmax_fmin_ignore_nan_where_maximum_propagates_it():
+    nan = float("nan")
+    a, b = rg.tensor([nan, 1.0, nan, 3.0]), rg.tensor([2.0, nan, nan, 1.0])
+    np.testing.assert_array_equal(rg.fmax(a, b).numpy(), [2.0, 1.0, nan, 3.0])
+    np.testing.assert_array_equal(rg.fmin(a, b).numpy(), [2.0, 1.0, nan, 1.0])
+    assert np.isnan(rg.maximum(a, b).numpy()[:3]).all()
+    assert rg.fmax is not rg.maximum and rg.fmin is not rg.minimum
+
+
+def test_fmax_gradient_goes_to_the_number_not_the_nan_and_ties_to_the_first():
+    nan = float("nan")
+    a = rg.tensor([nan, 1.0, 2.0, 5.0], dtype=rg.float64, requires_grad=True)
+    b = rg.tensor([2.0, nan, 2.0, 1.0], dtype=rg.float64, requires_grad=True)
+    rg.fmax(a, b).sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), [0.0, 1.0, 1.0, 1.0])
+    np.testing.assert_array_equal(b.grad.numpy(), [1.0, 0.0, 0.0, 0.0])
+
+
+def test_fmax_takes_two_tensors():
+    with pytest.raises(TypeError, match="other"):
+        rg.fmax(rg.tensor([1.0]), 2.0)

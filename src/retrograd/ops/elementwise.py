@@ -749,7 +749,6 @@ def minimum(input, other, *, out=None):
     return apply(MINIMUM, (x, y))
 
 
-fmax, fmin = maximum, minimum
 
 
 def _where(xp, x, y, cond):

@@ -7,6 +7,8 @@ Gradients, where PyTorch defines them:
     asinh' = 1 / sqrt(x^2 + 1), acosh' = 1 / sqrt(x^2 - 1), atanh' = 1 / (1 - x^2)
     sinc(x) = sin(pi x) / (pi x)            d/dx = (cos(pi x) - sinc(x)) / x   (0 at x = 0)
     copysign(x, y) = |x| sign(y)            d/dx = sign(x) sign(y), d/dy = 0
+    fmax(x, y), fmin(x, y): max/min ignoring NaN (NaN only where both are NaN); the gradient
+        goes to x where x >= y (x <= y for fmin) or y is NaN, else to y (ties go to x)
     ldexp(x, e) = x 2^e                      (composed: both inputs differentiable)
 heaviside, signbit, gcd, lcm, nextafter and the comparisons are not differentiable.
 """
@@ -137,6 +139,42 @@ COPYSIGN = Op("copysign", lambda xp, x, y: xp.copysign(x, y), _copysign_vjp, sav
 def copysign(input, other, *, out=None):
     """|input| with the sign of ``other`` (sign bit included: -0.0 counts as negative)."""
     return apply(COPYSIGN, _float_pair(input, other))
+
+
+def _fmax_vjp(g, needs, x, y):
+    return _pick_grads(g, needs, (x >= y).logical_or(y.isnan()))
+
+
+def _fmin_vjp(g, needs, x, y):
+    return _pick_grads(g, needs, (x <= y).logical_or(y.isnan()))
+
+
+def _pick_grads(g, needs, x_wins):
+    zero = g.new_zeros(())
+    return (ew.where(x_wins, g, zero) if needs[0] else None), \
+        (ew.where(x_wins, zero, g) if needs[1] else None)
+
+
+FMAX = Op("fmax", lambda xp, x, y: xp.fmax(x, y), _fmax_vjp, save=("x", "y"), needs=True)
+FMIN = Op("fmin", lambda xp, x, y: xp.fmin(x, y), _fmin_vjp, save=("x", "y"), needs=True)
+
+
+def _two_tensors(name, input, other):
+    if not isinstance(input, Tensor) or not isinstance(other, Tensor):
+        bad = other if isinstance(input, Tensor) else input
+        raise TypeError(f"{name}(): argument '{'other' if isinstance(input, Tensor) else 'input'}' "
+                        f"must be Tensor, not {type(bad).__name__}")
+    return ew._operands(input, other)
+
+
+def fmax(input, other):
+    """Elementwise maximum that ignores NaN: NaN only where both inputs are NaN (NumPy's fmax)."""
+    return apply(FMAX, _two_tensors("fmax", input, other))
+
+
+def fmin(input, other):
+    """Elementwise minimum that ignores NaN: NaN only where both inputs are NaN (NumPy's fmin)."""
+    return apply(FMIN, _two_tensors("fmin", input, other))
 
 
 def signbit(input, *, out=None):
