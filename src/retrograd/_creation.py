@@ -30,22 +30,77 @@ def _array_from(data, dtype, device):
             if arr.dtype not in _dtype._FROM_NP:
                 arr = np.asarray(arr).astype(_infer_np(arr))
         else:
-            arr = np.asarray(arr)
+            arr = _python_array(data)
             if arr.dtype.kind == "f":
                 arr = arr.astype(_dtype.get_default_dtype().np)
-            elif arr.dtype.kind in "iu":
-                arr = arr.astype(np.int64)
-            elif arr.dtype.kind == "O" or arr.dtype.kind not in "b":
+            elif arr.dtype.kind == "i":
+                arr = arr.astype(np.int64, copy=False)
+            elif arr.dtype.kind != "b":
                 raise TypeError(f"can't convert data of type {type(data).__name__} "
                                 f"(NumPy dtype {arr.dtype}) to a tensor")
     else:
         npd = _dtype.to_np(dtype)
         if hasattr(arr, "astype") and not isinstance(arr, (list, tuple)):
             arr = arr.astype(npd, copy=False)
+        elif npd.kind in "iu":
+            arr = _python_array(arr)
+            if arr.dtype.kind in "iuf":
+                _check_fits(arr, npd)
+            arr = arr.astype(npd)
         else:
             arr = np.asarray(arr, dtype=npd)
     dev = to_device(device)
     return to_device_array(arr, dev)
+
+
+def _python_array(data):
+    """``np.asarray`` of Python data, with PyTorch's errors: an int beyond int64 is a ValueError
+    (unless a float in the data makes it all float), None a RuntimeError, other non-numbers a
+    TypeError."""
+    arr = np.asarray(data)
+    if arr.dtype.kind not in "uO":  # NumPy goes to uint64 or object for ints beyond int64
+        return arr
+    huge = None
+    floats = False
+    for v in (arr.ravel().tolist() if arr.ndim else [arr.item()]):
+        if isinstance(v, float):
+            floats = True
+        elif v is None:
+            raise RuntimeError("Could not infer dtype of NoneType")
+        elif not isinstance(v, int):
+            raise TypeError(f"new(): invalid data type '{type(v).__name__}'")
+        elif huge is None and not -2 ** 63 <= v < 2 ** 63:
+            huge = v
+    if floats or huge is None:
+        return arr.astype(np.float64 if floats else np.int64)
+    raise ValueError(f"Overflow when unpacking long long: {huge} does not fit in int64")
+
+
+def _check_fits(arr, npd):
+    """PyTorch refuses values an integer dtype cannot hold (ints may wrap into an unsigned type
+    from as low as minus its maximum; floats may not, and NaN never fits)."""
+    if not arr.size:
+        return
+    info = np.iinfo(npd)
+    lo = -int(info.max) if npd.kind == "u" and arr.dtype.kind != "f" else int(info.min)
+    low, high = arr.min(), arr.max()
+    if not (lo <= low and high <= info.max):  # NaN fails both comparisons
+        bad = low if not lo <= low else high
+        raise RuntimeError(f"value cannot be converted to type {npd.name} without overflow: {bad} is "
+                           f"outside [{lo}, {info.max}]")
+
+
+def _check_fill(value, npd):
+    """PyTorch's check on a scalar fill value for a tensor of NumPy dtype ``npd``: returns the
+    value to fill with (a negative int wraps into an unsigned dtype, as in PyTorch)."""
+    if isinstance(value, builtins.bool) or not isinstance(value, (int, float)):
+        return value
+    if npd.kind in "iu":
+        _check_fits(np.array([value]), npd)
+        return np.array(value).astype(npd) if npd.kind == "u" and value < 0 else value
+    if npd.kind == "f" and math.isfinite(value) and abs(value) > float(np.finfo(npd).max):
+        raise RuntimeError(f"value cannot be converted to type {npd.name} without overflow: {value}")
+    return value
 
 
 def _infer_np(arr):
@@ -123,7 +178,26 @@ def _np_dtype(dtype):
 
 def _fill(fn, size, dtype, device, requires_grad):
     xp = xp_for(to_device(device))
-    return _finish(fn(xp, _size(size), _np_dtype(dtype)), requires_grad)
+    size = _size(size)
+    npd = _np_dtype(dtype)
+    try:
+        arr = fn(xp, size, npd)
+    except (MemoryError, ValueError) as e:
+        raise _memory_error(size, npd, e) from None
+    return _finish(arr, requires_grad)
+
+
+_TOO_BIG = ("array is too big", "Maximum allowed size exceeded")
+
+
+def _memory_error(size, npd, e):
+    """PyTorch reports a failed allocation, or a size whose byte count overflows, as a
+    RuntimeError (NumPy: MemoryError, ValueError). Any other ValueError is returned as it is."""
+    if isinstance(e, ValueError) and not str(e).startswith(_TOO_BIG):
+        return e
+    why = "not enough memory" if isinstance(e, MemoryError) else "storage size calculation overflowed"
+    return RuntimeError(f"{why}: a tensor of shape {list(size)} and dtype {npd.name} could not be "
+                        f"allocated ({e})")
 
 
 def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False):
@@ -142,6 +216,7 @@ def full(size, fill_value, *, dtype=None, layout=None, device=None, requires_gra
     if dtype is None:
         dtype = (_dtype.bool if isinstance(fill_value, bool) else _dtype.int64
                  if isinstance(fill_value, int) else _dtype.get_default_dtype())
+    fill_value = _check_fill(fill_value, _dtype.to_np(dtype))
     return _fill(lambda xp, s, d: xp.full(s, fill_value, d), (size,) if isinstance(size, int) else tuple(size),
                  dtype, device, requires_grad)
 
@@ -173,34 +248,64 @@ def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requir
 
 def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
            requires_grad=False):
+    """Values from ``start`` up to (not including) ``end`` in steps of ``step``. As in PyTorch, a
+    step of the wrong sign, a zero step, a non-finite bound or a size beyond int64 is an error."""
     if end is None:
         start, end = 0, start
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
-    if step == 0:
-        raise RuntimeError("arange: step must be nonzero")
+    start, end, step = vals
+    if not step or step != step:
+        raise RuntimeError(f"arange: step must be nonzero (start={start}, end={end}, step={step})")
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise RuntimeError(f"arange: unsupported range: {start} -> {end}")
+    if (end - start) * step < 0:
+        raise RuntimeError(f"arange: upper bound and lower bound inconsistent with step sign "
+                           f"(start={start}, end={end}, step={step})")
     if dtype is None:
         dtype = _dtype.int64 if all(isinstance(v, (int, np.integer)) for v in vals) else _dtype.get_default_dtype()
     npd = _dtype.to_np(dtype)
-    n = builtins.max(0, math.ceil((vals[1] - vals[0]) / vals[2]))
+    if all(isinstance(v, (int, np.integer)) for v in vals):
+        n = -(-(int(end) - int(start)) // int(step))  # exact ceil for Python ints
+        if any(not -2 ** 63 <= int(v) < 2 ** 63 for v in vals):
+            raise RuntimeError(f"arange: value cannot be converted to type int64 without overflow "
+                               f"(start={start}, end={end}, step={step})")
+    else:
+        n = math.ceil((end - start) / step)
+    if n >= 2 ** 63 // max(npd.itemsize, 1):
+        raise RuntimeError(f"arange: invalid size {n}, possible overflow? (start={start}, end={end}, "
+                           f"step={step})")
     xp = xp_for(to_device(device))
-    arr = (vals[0] + vals[2] * xp.arange(n, dtype=np.float64)).astype(npd) if npd.kind == "f" else \
-        xp.arange(vals[0], vals[1], vals[2]).astype(npd)
+    try:
+        arr = (start + step * xp.arange(n, dtype=np.float64)).astype(npd) if npd.kind == "f" else \
+            (start + step * xp.arange(n, dtype=np.int64)).astype(npd)
+    except MemoryError as e:
+        raise _memory_error((n,), npd, e) from None
     return _finish(arr, requires_grad)
 
 
+def _check_steps(name, steps):
+    if steps < 0:
+        raise RuntimeError(f"{name}: number of steps must be non-negative, got {steps}")
+
+
 def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
-    xp = xp_for(to_device(device))
-    return _finish(xp.linspace(start, end, steps).astype(_np_dtype(dtype)), requires_grad)
+    _check_steps("linspace", steps)
+    return _fill(lambda xp, s, d: xp.linspace(start, end, steps).astype(d), (steps,), dtype, device,
+                 requires_grad)
 
 
 def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
-    xp = xp_for(to_device(device))
-    return _finish(xp.logspace(start, end, steps, base=base).astype(_np_dtype(dtype)), requires_grad)
+    _check_steps("logspace", steps)
+    return _fill(lambda xp, s, d: xp.logspace(start, end, steps, base=base).astype(d), (steps,), dtype,
+                 device, requires_grad)
 
 
 def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
-    xp = xp_for(to_device(device))
-    return _finish(xp.eye(n, m, dtype=_np_dtype(dtype)), requires_grad)
+    for name, v in (("n", n), ("m", m)):
+        if v is not None and v < 0:
+            raise RuntimeError(f"eye: {name} must be greater or equal to 0, got {v}")
+    return _fill(lambda xp, s, d: xp.eye(*s, dtype=d), (n, n if m is None else m), dtype, device,
+                 requires_grad)
 
 
 # ----------------------------------------------------------------------------- random numbers
@@ -213,7 +318,12 @@ class Generator:
         self._rng = np.random.default_rng(self._seed)
 
     def manual_seed(self, seed):
-        self._seed = int(seed)
+        """Seed this generator with an int in [-2**63, 2**64); negative seeds wrap to uint64 as
+        in PyTorch."""
+        seed = int(seed)
+        if not -2 ** 63 <= seed < 2 ** 64:
+            raise ValueError(f"Overflow when unpacking long long: seed {seed} is outside [-2**63, 2**64)")
+        self._seed = seed % 2 ** 64
         self._rng = np.random.default_rng(self._seed)
         return self
 
@@ -268,7 +378,10 @@ def _rng(generator):
 def _random(draw, size, generator, dtype, device, requires_grad):
     size = _size(size)
     npd = _np_dtype(dtype)
-    arr = draw(_rng(generator), size).astype(npd, copy=False)
+    try:
+        arr = draw(_rng(generator), size).astype(npd, copy=False)
+    except (MemoryError, ValueError) as e:
+        raise _memory_error(size, npd, e) from None
     return _finish(to_device_array(arr, to_device(device)), requires_grad)
 
 
@@ -316,12 +429,30 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
         low, high, size = 0, low, high
     if high is None:
         low, high = 0, low
-    arr = _rng(generator).integers(low, high, _size((size,) if isinstance(size, int) else tuple(size)))
-    npd = np.int64 if dtype is None else _dtype.to_np(dtype)
-    return _finish(to_device_array(arr.astype(npd), to_device(device)), requires_grad)
+    npd = np.dtype(np.int64) if dtype is None else _dtype.to_np(dtype)
+    _check_random_range(low, high, npd)
+    return _random(lambda r, s: r.integers(low, high, s), (size,) if isinstance(size, int) else tuple(size),
+                   generator, _dtype.from_np(npd), device, requires_grad)
+
+
+def _check_random_range(low, high, npd):
+    """PyTorch's checks on randint's bounds: ``low < high``, both ints in int64, and for an
+    integer dtype, ``low`` and ``high - 1`` representable in it."""
+    for v in (low, high):
+        if isinstance(v, int) and not -2 ** 63 <= v < 2 ** 63:
+            raise ValueError(f"Overflow when unpacking long long: randint bound {v} does not fit in int64")
+    if not low < high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    if npd.kind in "iub":
+        info = np.iinfo(npd) if npd.kind != "b" else np.iinfo(np.uint8)
+        hi = 1 if npd.kind == "b" else info.max
+        for name, v in (("from", low), ("to - 1", high - 1)):
+            if not info.min <= v <= hi:
+                raise RuntimeError(f"randint: {name} ({v}) is out of bounds for {npd.name}")
 
 
 def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    _size((n,))
     arr = _rng(generator).permutation(n).astype(np.int64 if dtype is None else _dtype.to_np(dtype))
     return _finish(to_device_array(arr, to_device(device)), requires_grad)
 
@@ -352,16 +483,29 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
         s = std._data if isinstance(std, Tensor) else std
         shape = np.broadcast_shapes(np.shape(m), np.shape(s))
         ref = mean if isinstance(mean, Tensor) else std
+        if not (np.asarray(s) >= 0).all():
+            raise RuntimeError(f"normal expects all elements of std >= 0.0 (std of shape {list(np.shape(s))})")
         arr = (_rng(generator).standard_normal(shape) * np.asarray(s) + np.asarray(m)).astype(ref._data.dtype)
         return _finish(to_device_array(arr, ref.device), requires_grad)
+    if not std >= 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
     return _random(lambda r, s: r.normal(mean, std, s), size, generator, dtype, device, requires_grad)
 
 
 def bernoulli(input, p=None, *, generator=None, out=None):
     """Samples of 0/1 with probabilities ``input`` (or the scalar ``p``), same dtype as ``input``."""
     probs = np.asarray(input._data if p is None else p)
+    check_probability("bernoulli", probs)
     arr = (_rng(generator).random(input._data.shape) < probs).astype(input._data.dtype)
     return _finish(to_device_array(arr, input.device), False)
+
+
+def check_probability(name, p):
+    """Bernoulli probabilities must lie in [0, 1] (NaN does not), as PyTorch checks."""
+    ok = (p >= 0) & (p <= 1)
+    if not (ok.all() if hasattr(ok, "all") else ok):
+        what = f"p={float(p)}" if np.ndim(p) == 0 else f"a tensor of shape {list(np.shape(p))}"
+        raise RuntimeError(f"{name} expects p to be in [0, 1], but got {what}")
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None, out=None):

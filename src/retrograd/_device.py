@@ -9,6 +9,8 @@ class device:
             type, index = type.type, type.index
         elif isinstance(type, str) and ":" in type:
             type, idx = type.split(":", 1)
+            if not idx.isdigit():
+                raise RuntimeError(f"Invalid device string: '{type}:{idx}'")
             index = int(idx)
         if type not in ("cpu", "cuda"):
             raise RuntimeError(f"Expected one of cpu, cuda device type at start of device string: {type}")

@@ -90,8 +90,12 @@ def to_dtype(d):
         return int64
     if d is builtins.bool:
         return bool
-    if isinstance(d, str) and d in _NAMES:
-        return _NAMES[d]
+    if isinstance(d, str):
+        if d in _NAMES:
+            return _NAMES[d]
+        # NumPy would read "float" as float64 where torch.float is float32: refuse rather than guess
+        raise TypeError(f"invalid dtype {d!r}: expected a dtype such as retrograd.float32 (or one of "
+                        f"the names {sorted(_NAMES)})")
     return from_np(np.dtype(d))
 
 

@@ -309,11 +309,18 @@ class Tensor:
             raise RuntimeError(f"Boolean value of Tensor with {self._data.size} elements is ambiguous")
         return bool(self._data)
 
+    def _one_element(self):
+        """The one element, for float()/int()/complex() (ValueError otherwise, as in PyTorch)."""
+        if self._data.size != 1:
+            raise ValueError(f"only one element tensors can be converted to Python scalars (this one "
+                             f"has shape {list(self._data.shape)})")
+        return self.item()
+
     def __float__(self):
-        return float(self.item())
+        return float(self._one_element())
 
     def __int__(self):
-        return int(self.item())
+        return int(self._one_element())
 
     def __index__(self):
         if self._data.dtype.kind not in "iub" or self._data.size != 1:
@@ -321,7 +328,7 @@ class Tensor:
         return int(self._data)
 
     def __complex__(self):
-        return complex(self.item())
+        return complex(self._one_element())
 
     def __hash__(self):
         return id(self)

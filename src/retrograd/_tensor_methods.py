@@ -218,7 +218,7 @@ METHODS = {
     "__rfloordiv__": _reflect(ew.floor_divide), "__mod__": ew.remainder,
     "__rmod__": _reflect(ew.remainder), "__pow__": ew.pow, "__rpow__": _reflect(ew.pow),
     "__matmul__": la.matmul, "__rmatmul__": _reflect(la.matmul), "__neg__": ew.neg,
-    "__pos__": lambda self: self, "__abs__": ew.abs, "__invert__": ew.bitwise_not,
+    "__pos__": lambda self: self, "__abs__": ew.abs, "__invert__": ew.invert,
     "__and__": ew.bitwise_and, "__or__": ew.bitwise_or, "__xor__": ew.bitwise_xor,
     "__rand__": _reflect(ew.bitwise_and), "__ror__": _reflect(ew.bitwise_or),
     "__rxor__": _reflect(ew.bitwise_xor),

@@ -3,12 +3,27 @@
 Op code never imports numpy or cupy for array work itself; it receives ``xp``, the module that
 owns its arrays, from :func:`array_module`.
 """
+import warnings
+
 import numpy as np
 
 from .._device import CPU, device
 from .memory import apply_default_policy, keep_freed_memory  # noqa: F401
 
 apply_default_policy()
+
+
+def quiet_float_warnings():
+    """PyTorch gives inf and nan silently (1 / 0, log(0), sqrt(-1), overflow); NumPy warns. This
+    filter drops NumPy's floating-point warnings raised from retrograd's own code, and only
+    those: NumPy's error state (``np.errstate``) would cost every op, a filter costs nothing
+    until a warning is raised. Errors PyTorch raises (integer division by zero) are checked
+    where they happen, never left to a warning."""
+    warnings.filterwarnings("ignore", r"(divide by zero|invalid value|overflow|underflow) encountered in",
+                            RuntimeWarning, r"retrograd\.")
+
+
+quiet_float_warnings()
 
 _cupy = None
 

@@ -58,27 +58,35 @@ class Op:
 def apply(op, inputs, args=()):
     """Run ``op`` on ``inputs`` (Tensors, or Python scalars where the op allows) and record a
     node when grad mode is on and some input requires grad. Returns the output Tensor."""
-    if len(inputs) == 1:
-        x = inputs[0]
-        a = x._data
-        out = op.forward(np if type(a) is _ndarray else array_module(a), a, *args)
-        recording = x._rg and _state.enabled
-    elif len(inputs) == 2 and type(inputs[0]) is Tensor and type(inputs[1]) is Tensor:
-        x, y = inputs
-        a = x._data
-        arrays = (a, y._data)
-        out = op.forward(np if type(a) is _ndarray else array_module(a), a, arrays[1], *args)
-        recording = (x._rg or y._rg) and _state.enabled
-    else:
-        arrays = [t._data if isinstance(t, Tensor) else t for t in inputs]
-        a = arrays[0] if isinstance(inputs[0], Tensor) else arrays[1]
-        out = op.forward(np if type(a) is _ndarray else array_module(a), *arrays, *args)
-        recording = False
-        if _state.enabled:
-            for t in inputs:
-                if isinstance(t, Tensor) and t._rg:
-                    recording = True
-                    break
+    # NumPy reports a broadcast mismatch as ValueError and a failed allocation as MemoryError;
+    # PyTorch raises RuntimeError for both. The try costs nothing until something is raised.
+    try:
+        if len(inputs) == 1:
+            x = inputs[0]
+            a = x._data
+            out = op.forward(np if type(a) is _ndarray else array_module(a), a, *args)
+            recording = x._rg and _state.enabled
+        elif len(inputs) == 2 and type(inputs[0]) is Tensor and type(inputs[1]) is Tensor:
+            x, y = inputs
+            a = x._data
+            arrays = (a, y._data)
+            out = op.forward(np if type(a) is _ndarray else array_module(a), a, arrays[1], *args)
+            recording = (x._rg or y._rg) and _state.enabled
+        else:
+            arrays = [t._data if isinstance(t, Tensor) else t for t in inputs]
+            a = arrays[0] if isinstance(inputs[0], Tensor) else arrays[1]
+            out = op.forward(np if type(a) is _ndarray else array_module(a), *arrays, *args)
+            recording = False
+            if _state.enabled:
+                for t in inputs:
+                    if isinstance(t, Tensor) and t._rg:
+                        recording = True
+                        break
+    except (ValueError, MemoryError) as e:
+        err = _forward_error(op, inputs, e)
+        if err is None:
+            raise
+        raise err from None
     if op._has_extra:
         out, extra = out
     if type(out) is not _ndarray and isinstance(out, _np_generic):
@@ -123,6 +131,45 @@ def apply(op, inputs, args=()):
     if _state.node_extras:
         _node_extras(node)
     return result
+
+
+_BROADCAST_MESSAGES = ("operands could not be broadcast", "shape mismatch: objects cannot be broadcast",
+                       "could not broadcast")
+
+
+def _forward_error(op, inputs, e):
+    """The RuntimeError PyTorch would raise for an error NumPy raised in ``op``'s forward: a
+    broadcast mismatch between the inputs or a failed allocation. None for any other error."""
+    if isinstance(e, MemoryError) or str(e).startswith(("array is too big", "Maximum allowed size")):
+        listed = ", ".join(str(list(t.shape)) for t in inputs if isinstance(t, Tensor))
+        why = "not enough memory" if isinstance(e, MemoryError) else "storage size calculation overflowed"
+        return RuntimeError(f"{op.name}: {why} for the result (inputs of shapes {listed}): {e}")
+    return broadcast_error(op.name, inputs, e)
+
+
+def broadcast_error(name, operands, e):
+    """A RuntimeError naming op ``name`` and the shapes of ``operands`` (Tensors, arrays or
+    scalars) for NumPy's broadcast ValueError ``e``; None when ``e`` is some other error."""
+    if not str(e).startswith(_BROADCAST_MESSAGES):
+        return None
+    shapes = [tuple(getattr(t, "shape", ())) for t in operands]
+    listed = ", ".join(str(list(s)) for s in shapes)
+    why = broadcast_mismatch(shapes) or f"the shapes cannot be broadcast together ({e})"
+    return RuntimeError(f"{name}: {why} (input shapes {listed})")
+
+
+def broadcast_mismatch(shapes):
+    """PyTorch's wording for the first dimension, counted from the right, where ``shapes``
+    cannot broadcast (tensors named a, b, c... by position); None when they broadcast."""
+    for back in range(1, max(len(s) for s in shapes) + 1):
+        sizes = [(i, s[-back]) for i, s in enumerate(shapes) if len(s) >= back and s[-back] != 1]
+        for i, n in sizes[1:]:
+            (j, m) = sizes[0]
+            if n != m:
+                dim = max(len(s) for s in shapes) - back
+                return (f"the size of tensor {chr(97 + j)} ({m}) must match the size of tensor "
+                        f"{chr(97 + i)} ({n}) at non-singleton dimension {dim}")
+    return None
 
 
 def _save(node, codes, inputs, out, result, extra):

@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor
-from ._registry import Op, apply
+from ._registry import Op, apply, broadcast_error
 
 
 # --------------------------------------------------------------------------- operand promotion
@@ -113,7 +113,19 @@ DIV = Op("div", _div, _div_vjp, save=("y", "out"), needs=True)
 
 
 def _pow(xp, x, y):
-    return x ** y
+    try:
+        return x ** y
+    except ValueError:  # NumPy refuses negative integer powers of integers
+        return _int_pow(xp, x, y)
+
+
+def _int_pow(xp, x, y):
+    """Integer powers with negative exponents as PyTorch computes them, truncated toward zero:
+    1 for a base of 1, +-1 for -1 (by the exponent's parity), 0 for any other base."""
+    base, e = xp.asarray(x), xp.asarray(y)
+    pos = base ** xp.maximum(e, 0)
+    neg = xp.where(base == 1, 1, xp.where(base == -1, 1 - 2 * (e & 1), 0))
+    return xp.where(e < 0, neg, pos).astype(pos.dtype)
 
 
 def _pow_vjp(g, needs, x, y, out):
@@ -244,12 +256,26 @@ def _int_div(x, y, mode):
     x, y = _operands(x, y)
     a = x._data if isinstance(x, Tensor) else x
     b = y._data if isinstance(y, Tensor) else y
+    _check_int_divisor("div", np, a, b)
     q = np.trunc(np.true_divide(a, b)) if mode == "trunc" else a // b
     ref = x if isinstance(x, Tensor) else y
     return Tensor._make(q.astype(ref._data.dtype), None, False)
 
 
+def _is_int(v):
+    d = getattr(v, "dtype", None)
+    return d.kind in "iub" if d is not None else type(v) is not float
+
+
+def _check_int_divisor(name, xp, x, y):
+    """Integer division by zero is an error in PyTorch (NumPy would give 0 and a warning)."""
+    if _is_int(y) and _is_int(x) and not xp.all(y):
+        raise RuntimeError(f"ZeroDivisionError: integer {name} by zero (dividend of shape "
+                           f"{list(xp.shape(x))}, divisor of shape {list(xp.shape(y))})")
+
+
 def _floor_divide(xp, x, y):
+    _check_int_divisor("floor_divide", xp, x, y)
     return x // y
 
 
@@ -266,6 +292,7 @@ def floor_divide(input, other, *, out=None):
 
 
 def _remainder(xp, x, y):
+    _check_int_divisor("remainder", xp, x, y)
     return xp.remainder(x, y)
 
 
@@ -283,6 +310,7 @@ def remainder(input, other, *, out=None):
 
 
 def _fmod(xp, x, y):
+    _check_int_divisor("fmod", xp, x, y)
     return xp.fmod(x, y)
 
 
@@ -772,6 +800,9 @@ def where(condition, input=None, other=None, *, out=None):
         from .._creation import tensor
         condition = tensor(condition)
     if condition._data.dtype.kind != "b":
+        if condition._data.dtype != np.uint8:  # PyTorch still takes uint8 masks
+            raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with "
+                               f"dtype {condition.dtype} (shape {list(condition._data.shape)})")
         condition = condition != 0
     x, y = _operands(input, other)
     if not isinstance(x, Tensor):
@@ -811,12 +842,31 @@ def xlogy(input, other):
 
 
 # --------------------------------------------------------------------------- comparisons and logic
+def _broadcasting(name, fn, a, b, **kwargs):
+    """``fn(a, b)`` on arrays, with NumPy's broadcast ValueError raised as PyTorch's RuntimeError
+    (ops that go through ``apply`` get this from it)."""
+    try:
+        return fn(a, b, **kwargs)
+    except ValueError as e:
+        err = broadcast_error(name, (a, b), e)
+        if err is None:
+            raise
+        raise err from None
+
+
 def _compare(ufunc_name):
     def compare(input, other):
         x, y = _operands(input, other)
         a = x._data if isinstance(x, Tensor) else x
         b = y._data if isinstance(y, Tensor) else y
-        return Tensor._make(getattr(np, ufunc_name)(a, b), None, False)
+        try:
+            return Tensor._make(ufunc(a, b), None, False)
+        except ValueError as e:
+            err = broadcast_error(ufunc_name, (a, b), e)
+            if err is None:
+                raise
+            raise err from None
+    ufunc = getattr(np, ufunc_name)
     compare.__name__ = ufunc_name
     compare.__doc__ = f"Elementwise {ufunc_name} (a bool tensor; not differentiable)."
     return compare
@@ -837,15 +887,18 @@ def _bool_data(x):
 
 
 def logical_and(input, other):
-    return Tensor._make(np.logical_and(_bool_data(input), _bool_data(other)), None, False)
+    return Tensor._make(_broadcasting("logical_and", np.logical_and, _bool_data(input), _bool_data(other)),
+                        None, False)
 
 
 def logical_or(input, other):
-    return Tensor._make(np.logical_or(_bool_data(input), _bool_data(other)), None, False)
+    return Tensor._make(_broadcasting("logical_or", np.logical_or, _bool_data(input), _bool_data(other)),
+                        None, False)
 
 
 def logical_xor(input, other):
-    return Tensor._make(np.logical_xor(_bool_data(input), _bool_data(other)), None, False)
+    return Tensor._make(_broadcasting("logical_xor", np.logical_xor, _bool_data(input), _bool_data(other)),
+                        None, False)
 
 
 def logical_not(input):
@@ -858,8 +911,8 @@ def _bitwise(name):
         a, b = _bool_data(x), _bool_data(y)
         ref = x if isinstance(x, Tensor) else y
         if ref._data.dtype.kind == "f":
-            raise RuntimeError(f"\"{name}\" not implemented for floating-point tensors")
-        return Tensor._make(getattr(np, name)(a, b), None, False)
+            raise NotImplementedError(f"\"{name}\" not implemented for floating-point tensors")
+        return Tensor._make(_broadcasting(name, getattr(np, name), a, b), None, False)
     f.__name__ = name
     return f
 
@@ -871,8 +924,17 @@ bitwise_xor = _bitwise("bitwise_xor")
 
 def bitwise_not(input):
     if input._data.dtype.kind == "f":
-        raise RuntimeError("\"bitwise_not\" not implemented for floating-point tensors")
+        raise NotImplementedError(f"\"bitwise_not\" not implemented for floating-point tensors (dtype "
+                                  f"{input.dtype}, shape {list(input._data.shape)})")
     return Tensor._make(np.invert(input._data), None, False)
+
+
+def invert(input):
+    """``~input``: bitwise not, which PyTorch's operator refuses on floats with a TypeError."""
+    if input._data.dtype.kind == "f":
+        raise TypeError(f"~ (operator.invert) is only implemented on integer and Boolean-type tensors "
+                        f"(got dtype {input.dtype})")
+    return bitwise_not(input)
 
 
 def isnan(input):
@@ -903,12 +965,13 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
 
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
-    return Tensor._make(np.isclose(input._data, _bool_data(other), rtol=rtol, atol=atol,
-                                   equal_nan=equal_nan), None, False)
+    return Tensor._make(_broadcasting("isclose", np.isclose, input._data, _bool_data(other), rtol=rtol,
+                                      atol=atol, equal_nan=equal_nan), None, False)
 
 
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
-    return bool(np.allclose(input._data, _bool_data(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
+    return bool(_broadcasting("allclose", np.allclose, input._data, _bool_data(other), rtol=rtol, atol=atol,
+                              equal_nan=equal_nan))
 
 
 def equal(input, other):

@@ -36,8 +36,8 @@ def _bags(input, offsets, include_last_offset, per_sample_weights):
     else:
         starts, ends = bounds, np.append(bounds[1:], input.shape[0])
     if len(starts) and (starts[0] != 0 or np.any(ends < starts) or ends[-1] > input.shape[0]):
-        raise ValueError(f"embedding_bag: offsets must start at 0, be non-decreasing and stay within "
-                         f"the input of length {input.shape[0]} (got {bounds.tolist()})")
+        raise RuntimeError(f"embedding_bag: offsets must start at 0, be non-decreasing and stay within "
+                           f"the input of length {input.shape[0]} (got {bounds.tolist()})")
     return input, per_sample_weights, starts, ends
 
 

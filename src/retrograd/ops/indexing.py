@@ -224,7 +224,7 @@ def _check_long(index, op):
         raise RuntimeError(f"{op}(): Expected dtype int64 for index (got {got})")
 
 
-def _dim_index(input, dim, index, op, exc=RuntimeError, negative=False):
+def _dim_index(input, dim, index, op, exc=IndexError, negative=False):
     """Checks for the index_* ops (1-D index along ``dim``); returns (dim, index array)."""
     _check_long(index, op)
     if index._data.ndim > 1:
@@ -521,7 +521,7 @@ def index_copy(input, dim, index, source):
     """out = input.clone(); out.select(dim, index[i]) = source.select(dim, i)."""
     if input._data.ndim == 0:
         return index_copy(input.reshape(1), dim, index, source.reshape(1)).reshape(())
-    d, idx = _dim_index(input, dim, index, "index_copy", IndexError)
+    d, idx = _dim_index(input, dim, index, "index_copy")
     _check_source(input, d, idx, source, "index_copy")
     return index_put(input, _dim_key(d, idx), source)
 
@@ -530,7 +530,7 @@ def index_fill(input, dim, index, value):
     """out = input.clone(); out.select(dim, index[i]) = value (a number or a 0-d tensor)."""
     if input._data.ndim == 0:
         return index_fill(input.reshape(1), dim, index, value).reshape(())
-    d, idx = _dim_index(input, dim, index, "index_fill", IndexError, negative=True)
+    d, idx = _dim_index(input, dim, index, "index_fill", negative=True)
     if isinstance(value, Tensor) and value._data.ndim:
         raise RuntimeError(f"index_fill_ only supports a 0-dimensional value tensor, but got tensor "
                            f"with {value._data.ndim} dimension(s).")

@@ -304,6 +304,9 @@ def zero_(self):
 
 
 def fill_(self, value):
+    if not isinstance(value, Tensor):
+        from .._creation import _check_fill
+        value = _check_fill(value, self._data.dtype)
     if _recording(self, (value,)):
         return apply_inplace(self, "fill", _filled, value)
     if isinstance(value, Tensor) and value._data.ndim:
@@ -374,6 +377,8 @@ def uniform_(self, a=0.0, b=1.0, *, generator=None):
 
 def normal_(self, mean=0.0, std=1.0, *, generator=None):
     from .._creation import _rng, fill_normal
+    if not std >= 0:
+        raise RuntimeError(f"normal_ expects std >= 0.0, but found std {std}")
     if _can_fill_in_place(self):
         return _fill_in_place(self, fill_normal, _rng(generator), std, mean)
     return _random_fill(self, _rng(generator).normal(mean, std, self._data.shape), "normal")
@@ -385,8 +390,9 @@ def _can_fill_in_place(t):
 
 
 def bernoulli_(self, p=0.5, *, generator=None):
-    from .._creation import _rng
+    from .._creation import _rng, check_probability
     probs = p._data if isinstance(p, Tensor) else p
+    check_probability("bernoulli_", probs)
     return _random_fill(self, _rng(generator).random(self._data.shape) < probs, "bernoulli")
 
 

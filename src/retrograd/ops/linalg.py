@@ -8,7 +8,6 @@ import numpy as np
 
 from .._tensor import Tensor
 from ._registry import Op, apply
-from .elementwise import _operands
 
 
 def _matmul(xp, x, y):
@@ -51,8 +50,22 @@ def matmul(input, other, *, out=None):
         y_desc = "x".join(map(str, ys))
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({x_desc} and {y_desc}): "
                            f"matmul needs input.shape[-1] ({k1}) == other.shape[-2] ({k2})")
-    x, y = _operands(input, other)
-    return apply(MATMUL, (x, y))
+    if input._data.dtype != other._data.dtype:
+        _dtype_mismatch("matmul", input, other)
+    return apply(MATMUL, (input, other))
+
+
+def _dtype_mismatch(name, *tensors):
+    """PyTorch's matrix products do not promote: mixed dtypes are a RuntimeError."""
+    desc = " and ".join(f"{t.dtype} {list(t._data.shape)}" for t in tensors)
+    raise RuntimeError(f"{name}: expected all operands to have the same dtype, but got {desc}")
+
+
+def _same_dtype(name, *tensors):
+    d = tensors[0]._data.dtype
+    for t in tensors[1:]:
+        if t._data.dtype != d:
+            _dtype_mismatch(name, *tensors)
 
 
 def mm(input, mat2, *, out=None):
@@ -90,6 +103,11 @@ inner = dot
 
 
 def outer(input, vec2):
+    """The outer product of two 1-D tensors (mixed dtypes promote, as in PyTorch)."""
+    for name, t in (("self", input), ("vec2", vec2)):
+        if t._data.ndim != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {t._data.ndim}-D "
+                               f"(shape {list(t._data.shape)})")
     return input.unsqueeze(-1) * vec2.unsqueeze(0)
 
 
@@ -97,7 +115,8 @@ ger = outer
 
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
-    """beta * input + alpha * (mat1 @ mat2)"""
+    """beta * input + alpha * (mat1 @ mat2); all three of one dtype, as in PyTorch."""
+    _same_dtype("addmm", input, mat1, mat2)
     prod = mm(mat1, mat2)
     if alpha != 1:
         prod = prod * alpha
@@ -105,6 +124,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
 
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    _same_dtype("baddbmm", input, batch1, batch2)
     prod = bmm(batch1, batch2)
     if alpha != 1:
         prod = prod * alpha
@@ -112,6 +132,7 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
 
 
 def addmv(input, mat, vec, *, beta=1, alpha=1):
+    _same_dtype("addmv", input, mat, vec)
     prod = mv(mat, vec)
     if alpha != 1:
         prod = prod * alpha
@@ -281,10 +302,7 @@ def einsum(equation, *operands):
                                f"({equation!r} with shapes {[list(t._data.shape) for t in operands]}); "
                                f"they must be equal or 1")
         sizes[c] = big.pop() if big else 1
-    if len({t._data.dtype for t in operands}) > 1:
-        from .. import _dtype
-        d = _dtype.result_type(*operands).np
-        operands = [t if t._data.dtype == d else t.to(d) for t in operands]
+    _same_dtype("einsum", *operands)
     ops = []
     for s, t in zip(subs, operands):
         target = tuple(sizes[c] for c in s)

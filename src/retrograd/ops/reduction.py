@@ -209,7 +209,13 @@ AMAX = Op("amax", _amax, _extreme_vjp, save=("x", "out"))
 AMIN = Op("amin", _amin, _extreme_vjp, save=("x", "out"))
 
 
-def _check_nonempty(input, dims, op):
+def _check_nonempty(input, dims, op, all_dims=False):
+    """PyTorch refuses to reduce an empty tensor without a dim (RuntimeError) or along an
+    empty dim (IndexError)."""
+    if input._data.size:
+        return
+    if all_dims:
+        dims = ()
     for d in dims:
         if input._data.shape[d] == 0:
             raise IndexError(f"{op}(): Expected reduction dim {d} to have non-zero size "
@@ -220,13 +226,13 @@ def _check_nonempty(input, dims, op):
 
 def amax(input, dim=(), keepdim=False):
     dims = _dims(None if dim == () else dim, input._data.ndim, "amax")
-    _check_nonempty(input, dims, "amax")
+    _check_nonempty(input, dims, "amax", dim == () or dim is None)
     return apply(AMAX, (input,), (dims, keepdim))
 
 
 def amin(input, dim=(), keepdim=False):
     dims = _dims(None if dim == () else dim, input._data.ndim, "amin")
-    _check_nonempty(input, dims, "amin")
+    _check_nonempty(input, dims, "amin", dim == () or dim is None)
     return apply(AMIN, (input,), (dims, keepdim))
 
 
@@ -295,7 +301,7 @@ def _arg(input, dim, keepdim, fn, name):
     data = input._data
     if dim is None:
         if data.size == 0:
-            raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+            raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
         r = getattr(data.reshape(-1), fn)().astype(np.int64)
         if keepdim:
             r = r.reshape((1,) * data.ndim)

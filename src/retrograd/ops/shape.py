@@ -139,7 +139,10 @@ def squeeze(input, dim=None):
     if dim is None:
         new = tuple(s for s in shape if s != 1)
     else:
-        dims = {_wrap_dim(d, len(shape), "squeeze") for d in (dim if isinstance(dim, (tuple, list)) else (dim,))}
+        listed = [_wrap_dim(d, len(shape), "squeeze") for d in (dim if isinstance(dim, (tuple, list)) else (dim,))]
+        dims = set(listed)
+        if len(dims) != len(listed):
+            raise RuntimeError(f"squeeze: a dim appears multiple times in the list of dims {list(dim)}")
         new = tuple(s for i, s in enumerate(shape) if not (i in dims and s == 1))
     return apply(VIEW, (input,), (new, shape))
 
@@ -258,13 +261,23 @@ def broadcast_to(input, shape):
     return expand(input, tuple(shape))
 
 
+def _broadcast_shape(name, shapes):
+    """The broadcast of ``shapes``; a mismatch is PyTorch's RuntimeError naming the sizes."""
+    try:
+        return np.broadcast_shapes(*shapes)
+    except ValueError:
+        from ._registry import broadcast_mismatch
+        raise RuntimeError(f"{name}: {broadcast_mismatch(shapes)} (shapes "
+                           f"{', '.join(str(list(s)) for s in shapes)})") from None
+
+
 def broadcast_shapes(*shapes):
     from .._size import Size
-    return Size(np.broadcast_shapes(*[tuple(s) for s in shapes]))
+    return Size(_broadcast_shape("broadcast_shapes", [(s,) if isinstance(s, int) else tuple(s) for s in shapes]))
 
 
 def broadcast_tensors(*tensors):
-    shape = np.broadcast_shapes(*[t._data.shape for t in tensors])
+    shape = _broadcast_shape("broadcast_tensors", [t._data.shape for t in tensors])
     return tuple(expand(t, shape) for t in tensors)
 
 
@@ -292,7 +305,7 @@ def cat(tensors, dim=0, *, out=None):
     """Join tensors along ``dim``; all must agree on the other dims. Dtypes are promoted."""
     tensors = list(tensors)
     if not tensors:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     # PyTorch skips 1-D empty tensors (legacy behaviour)
     tensors = [t for t in tensors if not (t._data.ndim == 1 and t._data.shape[0] == 0)] or tensors[:1]
     ref = tensors[0]
@@ -342,11 +355,14 @@ def narrow(input, dim, start, length):
     d = _wrap_dim(dim, nd, "narrow")
     size = input._data.shape[d]
     start = int(start)
+    if not -size <= start <= size:
+        raise IndexError(f"narrow(): start out of range (expected to be in range of [{-size}, {size}], "
+                         f"but got {start}) for dim {d} of a tensor of shape {list(input._data.shape)}")
     if start < 0:
         start += size
-    if start < 0 or length < 0 or start + length > size:
-        raise IndexError(f"narrow(): start ({start}) + length ({length}) exceeds dimension size "
-                         f"({size}) of dim {d} in a tensor of shape {list(input._data.shape)}")
+    if length < 0 or start + length > size:
+        raise RuntimeError(f"narrow(): start ({start}) + length ({length}) exceeds dimension size "
+                           f"({size}) of dim {d} in a tensor of shape {list(input._data.shape)}")
     return getitem(input, (slice(None),) * d + (slice(start, start + length),))
 
 
@@ -463,8 +479,10 @@ def repeat(input, *sizes):
     return x.reshape(inter).expand(big).reshape(tuple(r * s for r, s in zip(sizes, shape)))
 
 
-def tile(input, dims):
-    dims = tuple(dims)
+def tile(input, *dims):
+    """Repeat ``input`` ``dims`` times along each dim (``x.tile(2, 3)`` or ``tile(x, (2, 3))``);
+    missing leading counts are 1."""
+    dims = tuple(dims[0]) if len(dims) == 1 and not isinstance(dims[0], int) else dims
     if len(dims) < input._data.ndim:
         dims = (1,) * (input._data.ndim - len(dims)) + dims
     return repeat(input, dims)
@@ -501,6 +519,10 @@ def to_dtype(input, dtype, copy=False):
     npd = _dtype.to_np(dtype)
     if input._data.dtype == npd and not copy:
         return input
+    if npd.kind != "f" and input._rg:  # an integer or bool result is not differentiable
+        from ..autograd.grad_mode import no_grad
+        with no_grad():
+            return apply(TO_COPY, (input,), (npd,))
     return apply(TO_COPY, (input,), (npd,))
 
 

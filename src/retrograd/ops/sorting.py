@@ -102,6 +102,9 @@ def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
         r = kthvalue(input, 1, 0, keepdim=False)
         return return_types.kthvalue(r.values, r.indices)
     n = input._data.shape[d]
+    if n == 0:
+        raise IndexError(f"kthvalue(): Expected reduction dim {d} to have non-zero size (input shape "
+                         f"{list(input._data.shape)})")
     if not 1 <= k <= n:
         raise RuntimeError(f"kthvalue(): selected number k ({k}) out of range for dimension {d} of "
                            f"size {n} (input shape {list(input._data.shape)})")
@@ -250,6 +253,8 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
     from .elementwise import logical_xor
     if input._data.ndim == 0:
         raise RuntimeError("diff expects input to be at least one-dimensional")
+    if n < 0:
+        raise RuntimeError(f"diff: order must be non-negative but got {n}")
     d = _dim(input, dim, "diff")
     parts = []
     for extra in (prepend, input, append):
