@@ -200,15 +200,15 @@ def _memory_error(size, npd, e):
                         f"allocated ({e})")
 
 
-def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+def zeros(*size, dtype=None, layout=None, device=None, requires_grad=False):
     return _fill(lambda xp, s, d: xp.zeros(s, d), size, dtype, device, requires_grad)
 
 
-def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+def ones(*size, dtype=None, layout=None, device=None, requires_grad=False):
     return _fill(lambda xp, s, d: xp.ones(s, d), size, dtype, device, requires_grad)
 
 
-def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+def empty(*size, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     return _fill(lambda xp, s, d: xp.empty(s, d), size, dtype, device, requires_grad)
 
 
@@ -246,7 +246,7 @@ def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requir
     return full(input._data.shape, fill_value, dtype=d, device=dev, requires_grad=requires_grad)
 
 
-def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
+def arange(start=0, end=None, step=1, *, dtype=None, layout=None, device=None,
            requires_grad=False):
     """Values from ``start`` up to (not including) ``end`` in steps of ``step``. As in PyTorch, a
     step of the wrong sign, a zero step, a non-finite bound or a size beyond int64 is an error."""
@@ -288,7 +288,7 @@ def _check_steps(name, steps):
         raise RuntimeError(f"{name}: number of steps must be non-negative, got {steps}")
 
 
-def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+def linspace(start, end, steps, *, dtype=None, layout=None, device=None, requires_grad=False):
     _check_steps("linspace", steps)
     return _fill(lambda xp, s, d: xp.linspace(start, end, steps).astype(d), (steps,), dtype, device,
                  requires_grad)
@@ -300,7 +300,7 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_
                  device, requires_grad)
 
 
-def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+def eye(n, m=None, *, dtype=None, layout=None, device=None, requires_grad=False):
     for name, v in (("n", n), ("m", m)):
         if v is not None and v < 0:
             raise RuntimeError(f"eye: {name} must be greater or equal to 0, got {v}")
@@ -408,21 +408,21 @@ def fill_normal(rng, arr):
         arr[...] = rng.standard_normal(arr.shape)
 
 
-def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+def rand(*size, generator=None, dtype=None, layout=None, device=None, requires_grad=False):
     """Uniform samples on [0, 1)."""
     npd = _np_dtype(dtype)
     return _random(lambda r, s: r.random(s, dtype=_draw_dtype(npd)), size, generator, dtype, device,
                    requires_grad)
 
 
-def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+def randn(*size, generator=None, dtype=None, layout=None, device=None, requires_grad=False):
     """Standard normal samples."""
     npd = _np_dtype(dtype)
     return _random(lambda r, s: r.standard_normal(s, dtype=_draw_dtype(npd)), size, generator, dtype,
                    device, requires_grad)
 
 
-def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None,
+def randint(low=0, high=None, size=None, *, generator=None, dtype=None, layout=None,
             device=None, requires_grad=False):
     """Integers uniform on [low, high); int64 unless ``dtype`` says otherwise."""
     if size is None:
@@ -451,7 +451,7 @@ def _check_random_range(low, high, npd):
                 raise RuntimeError(f"randint: {name} ({v}) is out of bounds for {npd.name}")
 
 
-def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+def randperm(n, *, generator=None, dtype=None, layout=None, device=None, requires_grad=False):
     _size((n,))
     arr = _rng(generator).permutation(n).astype(np.int64 if dtype is None else _dtype.to_np(dtype))
     return _finish(to_device_array(arr, to_device(device)), requires_grad)
@@ -475,7 +475,7 @@ def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=Non
     return randint(low, high, input._data.shape, dtype=d, device=dev, requires_grad=requires_grad)
 
 
-def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None,
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, layout=None,
            device=None, requires_grad=False):
     """Normal samples with the given mean and std (floats, or tensors broadcast together)."""
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
@@ -492,7 +492,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
     return _random(lambda r, s: r.normal(mean, std, s), size, generator, dtype, device, requires_grad)
 
 
-def bernoulli(input, p=None, *, generator=None, out=None):
+def bernoulli(input, p=None, *, generator=None):
     """Samples of 0/1 with probabilities ``input`` (or the scalar ``p``), same dtype as ``input``."""
     probs = np.asarray(input._data if p is None else p)
     check_probability("bernoulli", probs)
@@ -508,7 +508,7 @@ def check_probability(name, p):
         raise RuntimeError(f"{name} expects p to be in [0, 1], but got {what}")
 
 
-def multinomial(input, num_samples, replacement=False, *, generator=None, out=None):
+def multinomial(input, num_samples, replacement=False, *, generator=None):
     """Draw category indices with probabilities proportional to the rows of ``input``."""
     probs = np.asarray(input.detach().numpy(force=True), dtype=np.float64)
     rows = probs.reshape(-1, probs.shape[-1])

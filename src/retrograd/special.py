@@ -13,7 +13,7 @@ from .ops.nn_toplevel import softmax, log_softmax  # noqa: F401
 _SQRT_HALF = math.sqrt(0.5)
 
 
-def entr(input, *, out=None):
+def entr(input):
     """-x log(x) for x > 0, 0 at x = 0, -inf for x < 0."""
     pos = input > 0
     safe = where(pos, input, 1.0)
@@ -21,22 +21,22 @@ def entr(input, *, out=None):
     return where(input < 0, -math.inf, value)
 
 
-def ndtr(input, *, out=None):
+def ndtr(input):
     """The standard normal CDF, (1 + erf(x / sqrt 2)) / 2."""
     return (1 + erf(input * _SQRT_HALF)) * 0.5
 
 
-def ndtri(input, *, out=None):
+def ndtri(input):
     """The inverse of ndtr: sqrt(2) erfinv(2p - 1)."""
     return erfinv(input * 2 - 1) * math.sqrt(2.0)
 
 
-def log_ndtr(input, *, out=None):
+def log_ndtr(input):
     """log(ndtr(x)), written as log(erfc(-x / sqrt 2) / 2) to keep precision for negative x."""
     return (erfc(-input * _SQRT_HALF) * 0.5).log()
 
 
-def xlog1py(input, other, *, out=None):
+def xlog1py(input, other):
     """x * log1p(y), 0 where x == 0."""
     zero = input == 0
     return where(zero, 0.0, input * log1p(where(zero, 0.0, other)))

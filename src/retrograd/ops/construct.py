@@ -122,16 +122,16 @@ def atleast_3d(*tensors):
 
 
 # --------------------------------------------------------------------------- stacking and splitting
-def column_stack(tensors, *, out=None):
+def column_stack(tensors):
     """Stack 0-d/1-d tensors as columns (and 2-d ones as they are) side by side."""
     return sh.hstack([t.reshape(-1, 1) if t._data.ndim <= 1 else t for t in tensors])
 
 
-def row_stack(tensors, *, out=None):
+def row_stack(tensors):
     return sh.vstack(tensors)
 
 
-def dstack(tensors, *, out=None):
+def dstack(tensors):
     """Concatenate along the third dim after ``atleast_3d``."""
     return sh.cat(list(atleast_3d(list(tensors))), 2)
 

@@ -81,7 +81,7 @@ def _inv_fwd(xp, a):
 INV = Op("linalg_inv", _inv_fwd, lambda g, out: -(out.mT @ g @ out.mT), save=("out",))
 
 
-def inv(A, *, out=None):
+def inv(A):
     """The inverse of each square matrix in A."""
     _check_matrix(A, "inv", square=True)
     return apply(INV, (A,))
@@ -113,7 +113,7 @@ def _det_singular_vjp(g, x):
     return _col(_col(g * sign)) * (U * _mat(p)) @ Vh
 
 
-def det(A, *, out=None):
+def det(A):
     """The determinant of each square matrix in A."""
     _check_matrix(A, "det", square=True)
     return apply(DET, (A,))
@@ -126,7 +126,7 @@ def _logabsdet_fwd(xp, a):
 LOGABSDET = Op("linalg_slogdet", _logabsdet_fwd, lambda g, x: _col(_col(g)) * inv(x).mT, save=("x",))
 
 
-def slogdet(A, *, out=None):
+def slogdet(A):
     """(sign, log|det|) of each square matrix; exact where det itself under- or overflows."""
     _check_matrix(A, "slogdet", square=True)
     xp = array_module(A._data)
@@ -155,7 +155,7 @@ def _solve_vjp(g, needs, a, out):
 SOLVE = Op("linalg_solve", _solve_fwd, _solve_vjp, save=("x", "out"), needs=True)
 
 
-def solve(A, B, *, left=True, out=None):
+def solve(A, B, *, left=True):
     """X with A X = B (``left=False``: X A = B). B may be a (batch of) vector(s)."""
     _check_matrix(A, "solve", square=True)
     _check_float(B, "solve")
@@ -206,7 +206,7 @@ def _solve_tri_vjp(g, needs, a, out, upper, unit):
 SOLVE_TRI = Op("linalg_solve_triangular", _solve_tri_fwd, _solve_tri_vjp, save=("x", "out"), needs=True)
 
 
-def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
+def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
     """X with A X = B (``left=False``: X A = B) for triangular A; only A's ``upper`` or lower
     triangle is read (and not its diagonal when ``unitriangular``)."""
     _check_matrix(A, "solve_triangular", square=True)
@@ -240,7 +240,7 @@ def _cholesky_vjp(g, L):
 CHOLESKY = Op("linalg_cholesky", _cholesky_fwd, _cholesky_vjp, save=("out",))
 
 
-def cholesky(A, *, upper=False, out=None):
+def cholesky(A, *, upper=False):
     """L (lower, or U = L^T with ``upper``) with A = L L^T, for symmetric positive-definite A
     (only the lower triangle of A is read)."""
     _check_matrix(A, "cholesky", square=True)
@@ -303,7 +303,7 @@ def _qr_vjp(g, out, mode, shapes):
 QR = Op("linalg_qr", _qr_fwd, _qr_vjp, save=("out",))
 
 
-def qr(A, mode="reduced", *, out=None):
+def qr(A, mode="reduced"):
     """(Q, R) with A = Q R, Q orthonormal columns, R upper triangular. ``mode``: 'reduced'
     (k = min(m, n) columns), 'complete' (square Q) or 'r' (R only; Q is empty)."""
     _check_matrix(A, "qr")
@@ -348,7 +348,7 @@ def _eigh_vjp(g, out, uplo, shapes):
 EIGH = Op("linalg_eigh", _eigh_fwd, _eigh_vjp, save=("out",))
 
 
-def eigh(A, UPLO="L", *, out=None):
+def eigh(A, UPLO="L"):
     """(eigenvalues ascending, eigenvectors as columns) of symmetric A, reading its lower
     (``UPLO='L'``) or upper triangle. The gradient assumes distinct eigenvalues and a loss
     that does not depend on the eigenvectors' signs."""
@@ -362,7 +362,7 @@ def eigh(A, UPLO="L", *, out=None):
     return return_types.linalg_eigh(w.squeeze(-2), V)
 
 
-def eigvalsh(A, UPLO="L", *, out=None):
+def eigvalsh(A, UPLO="L"):
     return eigh(A, UPLO).eigenvalues
 
 
@@ -402,7 +402,7 @@ def _svd_vjp(g, out, full, shapes):
 SVD = Op("linalg_svd", _svd_fwd, _svd_vjp, save=("out",))
 
 
-def svd(A, full_matrices=True, *, driver=None, out=None):
+def svd(A, full_matrices=True, *, driver=None):
     """(U, S, Vh) with A = U diag(S) Vh, S descending. The gradient assumes distinct singular
     values and a loss that does not depend on the singular vectors' signs."""
     _check_matrix(A, "svd")
@@ -414,7 +414,7 @@ def svd(A, full_matrices=True, *, driver=None, out=None):
     return return_types.linalg_svd(U, S.squeeze(-2), Vh)
 
 
-def svdvals(A, *, driver=None, out=None):
+def svdvals(A, *, driver=None):
     """The singular values of A, descending."""
     return svd(A, full_matrices=False).S
 
@@ -457,7 +457,7 @@ def _tolerance(s, atol, rtol, m, n):
     return Tensor._make(xp.maximum(atol, rtol * smax).astype(a.dtype), None, False)
 
 
-def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
+def pinv(A, *, atol=None, rtol=None, hermitian=False):
     """The Moore-Penrose pseudo-inverse, V diag(1/s) U^T over the singular values above
     max(atol, rtol * s_max)."""
     _check_matrix(A, "pinv")
@@ -468,7 +468,7 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
     return Vh.mT @ (_col(s_inv) * U.mT)
 
 
-def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, out=None):
+def matrix_rank(A, *, atol=None, rtol=None, hermitian=False):
     """The number of singular values above max(atol, rtol * s_max) (int64, no gradient)."""
     _check_matrix(A, "matrix_rank")
     m, n = A._data.shape[-2:]
@@ -486,7 +486,7 @@ def _matrix_dims(A, dim, op):
     return d0, d1
 
 
-def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=None):
+def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     """Frobenius ('fro'), nuclear ('nuc'), max/min singular value (2, -2), max/min absolute
     column sum (1, -1) or row sum (inf, -inf) over the matrices in dims ``dim``."""
     from .reduction import vector_norm, amax, amin
@@ -513,7 +513,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
     raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
 
 
-def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
+def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
     """A vector norm (dim an int, or 1-D input) or a matrix norm (dim a 2-tuple, or 2-D
     input with ``ord``); without ord and dim, the 2-norm of all elements."""
     from .reduction import vector_norm
@@ -533,7 +533,7 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
                        f"Got {A._data.ndim}D.")
 
 
-def cond(A, p=None, *, out=None):
+def cond(A, p=None):
     """The condition number: s_max / s_min (p=None or 2), or norm(A, p) * norm(inv(A), p)."""
     if p is None or p in (2, -2):
         s = svdvals(A)
@@ -543,7 +543,7 @@ def cond(A, p=None, *, out=None):
 
 
 # --------------------------------------------------------------------------- torch.* legacy forms
-def svd_legacy(input, some=True, compute_uv=True, *, out=None):
+def svd_legacy(input, some=True, compute_uv=True):
     """torch.svd: (U, S, V) with V (not V^T); ``some=False`` gives square U and V."""
     U, S, Vh = svd(input, full_matrices=not some)
     if not compute_uv:
@@ -555,13 +555,13 @@ def svd_legacy(input, some=True, compute_uv=True, *, out=None):
     return return_types.svd(U, S, Vh.mT)
 
 
-def qr_legacy(input, some=True, *, out=None):
+def qr_legacy(input, some=True):
     """torch.qr: (Q, R), reduced unless ``some=False``."""
     Q, R = qr(input, "reduced" if some else "complete")
     return return_types.qr(Q, R)
 
 
-def cholesky_legacy(input, upper=False, *, out=None):
+def cholesky_legacy(input, upper=False):
     return cholesky(input, upper=upper)
 
 

@@ -180,7 +180,7 @@ def _fast_scalar(t, v):
         and t._data.dtype.kind == "f"
 
 
-def add(input, other, *, alpha=1, out=None):
+def add(input, other, *, alpha=1):
     """input + alpha * other"""
     if alpha != 1:
         other = mul(other, alpha)
@@ -192,7 +192,7 @@ def add(input, other, *, alpha=1, out=None):
     return apply(ADD, (x, y))
 
 
-def sub(input, other, *, alpha=1, out=None):
+def sub(input, other, *, alpha=1):
     """input - alpha * other"""
     if isinstance(input, Tensor) and input._data.dtype.kind == "b" and isinstance(other, Tensor) \
             and other._data.dtype.kind == "b":
@@ -215,7 +215,7 @@ def rsub(input, other, *, alpha=1):
     return sub(other, input, alpha=alpha)
 
 
-def mul(input, other, *, out=None):
+def mul(input, other):
     if _fast_scalar(input, other):
         return apply(MUL_SCALAR, (input,), (other,))
     if _fast_scalar(other, input):
@@ -227,7 +227,7 @@ def mul(input, other, *, out=None):
 multiply = mul
 
 
-def div(input, other, *, rounding_mode=None, out=None):
+def div(input, other, *, rounding_mode=None):
     """True division (integer inputs give the default float dtype), or floor/trunc rounding."""
     if rounding_mode is None:
         if _fast_scalar(input, other):
@@ -286,7 +286,7 @@ def _zero_grads_vjp(g, needs):
 FLOOR_DIVIDE = Op("floor_divide", _floor_divide, _zero_grads_vjp, needs=True)
 
 
-def floor_divide(input, other, *, out=None):
+def floor_divide(input, other):
     x, y = _operands(input, other)
     return apply(FLOOR_DIVIDE, (x, y))
 
@@ -304,7 +304,7 @@ def _remainder_vjp(g, needs, x, y):
 REMAINDER = Op("remainder", _remainder, _remainder_vjp, save=("x", "y"), needs=True)
 
 
-def remainder(input, other, *, out=None):
+def remainder(input, other):
     x, y = _operands(input, other)
     return apply(REMAINDER, (x, y))
 
@@ -321,12 +321,12 @@ def _fmod_vjp(g, needs, x, y):
 FMOD = Op("fmod", _fmod, _fmod_vjp, save=("x", "y"), needs=True)
 
 
-def fmod(input, other, *, out=None):
+def fmod(input, other):
     x, y = _operands(input, other)
     return apply(FMOD, (x, y))
 
 
-def pow(input, exponent, *, out=None):
+def pow(input, exponent):
     """input ** exponent; a negative integer exponent of an integer tensor is an error, as in PyTorch."""
     if _fast_scalar(input, exponent):
         return apply(POW_SCALAR, (input,), (exponent,))
@@ -709,7 +709,7 @@ def _clamp_vjp(g, x, lo, hi):
 CLAMP = Op("clamp", _clamp, _clamp_vjp, save=("x",))
 
 
-def clamp(input, min=None, max=None, *, out=None):
+def clamp(input, min=None, max=None):
     """Clamp into [min, max]; bounds may be numbers or tensors (then the gradient reaches them)."""
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
@@ -767,12 +767,12 @@ MAXIMUM = Op("maximum", _maximum, _maximum_vjp, save=("x", "y"), needs=True)
 MINIMUM = Op("minimum", _minimum, _minimum_vjp, save=("x", "y"), needs=True)
 
 
-def maximum(input, other, *, out=None):
+def maximum(input, other):
     x, y = _operands(input, other)
     return apply(MAXIMUM, (x, y))
 
 
-def minimum(input, other, *, out=None):
+def minimum(input, other):
     x, y = _operands(input, other)
     return apply(MINIMUM, (x, y))
 
@@ -791,7 +791,7 @@ def _where_vjp(g, needs, cond):
 WHERE = Op("where", _where, _where_vjp, needs=True)
 
 
-def where(condition, input=None, other=None, *, out=None):
+def where(condition, input=None, other=None):
     """Pick ``input`` where ``condition`` holds, else ``other`` (both broadcast)."""
     if input is None and other is None:
         from .indexing import nonzero

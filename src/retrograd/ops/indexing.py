@@ -299,7 +299,7 @@ def _gather_vjp(g, idx, dim, index_t, in_shape):
 GATHER = Op("gather", _gather_fwd, _gather_vjp)
 
 
-def gather(input, dim, index, *, sparse_grad=False, out=None):
+def gather(input, dim, index, *, sparse_grad=False):
     """out[i][j] = input[i][index[i][j]] (for dim=1), and so on for other dims."""
     if _needs_1d(input, index):
         return _zero_dim(gather, input, dim, index)

@@ -37,7 +37,7 @@ def _matmul_vjp(g, needs, x, y):
 MATMUL = Op("matmul", _matmul, _matmul_vjp, save=("x", "y"), needs=True, node_name="MmBackward0")
 
 
-def matmul(input, other, *, out=None):
+def matmul(input, other):
     """Matrix product with broadcasting over batch dims (NumPy/PyTorch rules for 1-D operands)."""
     xs, ys = input._data.shape, other._data.shape
     if not xs or not ys:
@@ -68,14 +68,14 @@ def _same_dtype(name, *tensors):
             _dtype_mismatch(name, *tensors)
 
 
-def mm(input, mat2, *, out=None):
+def mm(input, mat2):
     if input._data.ndim != 2 or mat2._data.ndim != 2:
         raise RuntimeError(f"mm: expected 2D tensors, got {input._data.ndim}D and {mat2._data.ndim}D "
                            f"(shapes {list(input._data.shape)} and {list(mat2._data.shape)})")
     return matmul(input, mat2)
 
 
-def bmm(input, mat2, *, out=None):
+def bmm(input, mat2):
     if input._data.ndim != 3 or mat2._data.ndim != 3:
         raise RuntimeError(f"bmm: expected 3D tensors, got {input._data.ndim}D and {mat2._data.ndim}D")
     if input._data.shape[0] != mat2._data.shape[0]:
@@ -310,7 +310,7 @@ def einsum(equation, *operands):
     return _contract(subs, out, ops)
 
 
-def tensordot(a, b, dims=2, out=None):
+def tensordot(a, b, dims=2):
     """Sum over the last ``dims`` dims of a and the first ``dims`` of b, or over the listed
     pairs ``dims=([a dims], [b dims])``."""
     na, nb = a._data.ndim, b._data.ndim
@@ -351,7 +351,7 @@ def kron(input, other):
     return (a.reshape(inter_a) * b.reshape(inter_b)).reshape(tuple(m * n for m, n in zip(sa, sb)))
 
 
-def multi_dot(tensors, *, out=None):
+def multi_dot(tensors):
     """The product of a chain of matrices (the first may be 1-D, so may the last)."""
     tensors = list(tensors)
     if len(tensors) < 2:

@@ -41,12 +41,12 @@ def _scaled_sum(input, prod, beta, alpha):
     return prod + (input if beta == 1 else input * beta)
 
 
-def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """beta * input + alpha * sum_b batch1[b] @ batch2[b]"""
     return _scaled_sum(input, bmm(batch1, batch2).sum(0), beta, alpha)
 
 
-def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
+def addr(input, vec1, vec2, *, beta=1, alpha=1):
     """beta * input + alpha * outer(vec1, vec2)"""
     if vec1._data.ndim != 1 or vec2._data.ndim != 1:
         raise RuntimeError(f"addr: Expected 1-D argument vec1 and vec2, but got {vec1._data.ndim}-D and "
@@ -62,7 +62,7 @@ def adjoint(input):
     return sh.transpose(input, -2, -1)
 
 
-def chain_matmul(*matrices, out=None):
+def chain_matmul(*matrices):
     """matrices[0] @ matrices[1] @ ... (deprecated in PyTorch in favour of linalg.multi_dot)."""
     if len(matrices) == 1 and isinstance(matrices[0], (list, tuple)):
         matrices = tuple(matrices[0])
@@ -114,12 +114,12 @@ def _shift(name, input, other):
     return Tensor._make(getattr(array_module(ref._data), name)(a, b).astype(ref._data.dtype, copy=False), None, False)
 
 
-def bitwise_left_shift(input, other, *, out=None):
+def bitwise_left_shift(input, other):
     """input << other (integer tensors)."""
     return _shift("left_shift", input, other)
 
 
-def bitwise_right_shift(input, other, *, out=None):
+def bitwise_right_shift(input, other):
     """input >> other, arithmetic for signed integers."""
     return _shift("right_shift", input, other)
 
@@ -289,7 +289,7 @@ def fill_diagonal_(self, fill_value, wrap=False):
 histogram_result = namedtuple("histogram", ["hist", "bin_edges"])
 
 
-def histogram(input, bins=100, *, range=None, weight=None, density=False, out=None):
+def histogram(input, bins=100, *, range=None, weight=None, density=False):
     """Counts (or weighted sums, or a density) of ``input`` in ``bins`` equal bins over ``range``
     (the data's range by default) or between the given bin edges; (hist, bin_edges)."""
     a = input._data
@@ -306,7 +306,7 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False, out=No
 
 
 # --------------------------------------------------------------------------- range
-def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+def range(start=0, end=None, step=1, *, dtype=None, layout=None, device=None, requires_grad=False):
     """Deprecated: values start, start + step, ... up to and including ``end`` (default float dtype)."""
     from .._creation import tensor
     warnings.warn("torch.range is deprecated and will be removed in a future release because its behavior "

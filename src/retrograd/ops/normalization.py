@@ -253,7 +253,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
 
 
 # --------------------------------------------------------------------------- normalize
-def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+def normalize(input, p=2.0, dim=1, eps=1e-12):
     """input / max(||input||_p, eps) along ``dim``."""
     d = _wrap_dim(dim, input._data.ndim, "normalize")
     denom = input.norm(p, d, keepdim=True).clamp_min(eps)

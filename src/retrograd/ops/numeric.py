@@ -61,7 +61,7 @@ def _cross_operands(input, other, name):
     return sh.broadcast_tensors(a, b)
 
 
-def linalg_cross(input, other, *, dim=-1, out=None):
+def linalg_cross(input, other, *, dim=-1):
     """The cross product of 3-vectors along ``dim`` (the inputs broadcast)."""
     a, b = _cross_operands(input, other, "linalg.cross")
     d = _wrap_dim(dim, a._data.ndim, "linalg.cross")
@@ -71,7 +71,7 @@ def linalg_cross(input, other, *, dim=-1, out=None):
     return _cross(a, b, d)
 
 
-def cross(input, other, dim=None, *, out=None):
+def cross(input, other, dim=None):
     """torch.cross: along ``dim``, or (deprecated default) the first dim of size 3."""
     if dim is None:
         warnings.warn("Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass "

@@ -63,17 +63,17 @@ LOGADDEXP2 = Op("logaddexp2", lambda xp, x, y: xp.logaddexp2(x, y), _logaddexp2_
                 save=("x", "y", "out"), needs=True)
 
 
-def logaddexp(input, other, *, out=None):
+def logaddexp(input, other):
     """log(e^input + e^other), without overflow."""
     return apply(LOGADDEXP, _float_pair(input, other))
 
 
-def logaddexp2(input, other, *, out=None):
+def logaddexp2(input, other):
     """log2(2^input + 2^other), without overflow."""
     return apply(LOGADDEXP2, _float_pair(input, other))
 
 
-def logit(input, eps=None, *, out=None):
+def logit(input, eps=None):
     """log(p / (1 - p)), with p clamped to [eps, 1 - eps] when eps is given (the gradient is
     then zero outside that range)."""
     p = ew._float_input(input)
@@ -88,15 +88,15 @@ ACOSH = Op("acosh", lambda xp, x: xp.arccosh(x), lambda g, x: g * ew.rsqrt(x * x
 ATANH = Op("atanh", lambda xp, x: xp.arctanh(x), lambda g, x: g / (1 - x * x), save=("x",))
 
 
-def asinh(input, *, out=None):
+def asinh(input):
     return apply(ASINH, (ew._float_input(input),))
 
 
-def acosh(input, *, out=None):
+def acosh(input):
     return apply(ACOSH, (ew._float_input(input),))
 
 
-def atanh(input, *, out=None):
+def atanh(input):
     return apply(ATANH, (ew._float_input(input),))
 
 
@@ -114,16 +114,16 @@ def _sinc_vjp(g, x):
 SINC = Op("sinc", lambda xp, x: xp.sinc(x), _sinc_vjp, save=("x",))
 
 
-def sinc(input, *, out=None):
+def sinc(input):
     """sin(pi x) / (pi x), and 1 at x = 0."""
     return apply(SINC, (ew._float_input(input),))
 
 
-def rad2deg(input, *, out=None):
+def rad2deg(input):
     return ew._float_input(input) * (180.0 / math.pi)
 
 
-def deg2rad(input, *, out=None):
+def deg2rad(input):
     return ew._float_input(input) * (math.pi / 180.0)
 
 
@@ -136,7 +136,7 @@ def _copysign_vjp(g, needs, x, y):
 COPYSIGN = Op("copysign", lambda xp, x, y: xp.copysign(x, y), _copysign_vjp, save=("x", "y"), needs=True)
 
 
-def copysign(input, other, *, out=None):
+def copysign(input, other):
     """|input| with the sign of ``other`` (sign bit included: -0.0 counts as negative)."""
     return apply(COPYSIGN, _float_pair(input, other))
 
@@ -177,13 +177,13 @@ def fmin(input, other):
     return apply(FMIN, _two_tensors("fmin", input, other))
 
 
-def signbit(input, *, out=None):
+def signbit(input):
     from ..backend import array_module
     a = input._data
     return _const(array_module(a).signbit(a))
 
 
-def heaviside(input, values, *, out=None):
+def heaviside(input, values):
     """0 where input < 0, ``values`` where input == 0, 1 where input > 0 (not differentiable)."""
     from ..backend import array_module
     if not isinstance(values, Tensor):
@@ -206,12 +206,12 @@ def _integer_op(name, input, other):
     return _const(getattr(array_module(a), name)(a, y._data))
 
 
-def gcd(input, other, *, out=None):
+def gcd(input, other):
     """Greatest common divisor, elementwise (integer tensors; gcd(0, 0) = 0)."""
     return _integer_op("gcd", input, other)
 
 
-def lcm(input, other, *, out=None):
+def lcm(input, other):
     """Least common multiple, elementwise (integer tensors)."""
     return _integer_op("lcm", input, other)
 
@@ -220,7 +220,7 @@ def lcm(input, other, *, out=None):
 frexp_result = namedtuple("frexp", ["mantissa", "exponent"])
 
 
-def frexp(input, *, out=None):
+def frexp(input):
     """input = mantissa * 2^exponent with 0.5 <= |mantissa| < 1; exponent is int32. The mantissa
     is differentiable (input * 2^-exponent, the exponent held constant)."""
     from ..backend import array_module
@@ -233,7 +233,7 @@ def frexp(input, *, out=None):
     return frexp_result(input * scale, _const(e.astype("int32")))
 
 
-def ldexp(input, other, *, out=None):
+def ldexp(input, other):
     """input * 2^other."""
     x = ew._float_input(input)
     e = other if isinstance(other, Tensor) else ew._like_scalar(x, other)
@@ -242,7 +242,7 @@ def ldexp(input, other, *, out=None):
     return x * ew.exp2(e)
 
 
-def nextafter(input, other, *, out=None):
+def nextafter(input, other):
     """The next representable float after ``input`` in the direction of ``other``."""
     from ..backend import array_module
     x, y = _tensor_pair(input, other)

@@ -283,12 +283,12 @@ def _max_min(input, dim, keepdim, other, is_max):
     return getattr(return_types, name)(values, idx)
 
 
-def max(input, dim=None, keepdim=False, *, other=None, out=None):
+def max(input, dim=None, keepdim=False, *, other=None):
     """Largest value: over all elements, along ``dim`` (values and indices), or against ``other``."""
     return _max_min(input, dim, keepdim, other, True)
 
 
-def min(input, dim=None, keepdim=False, *, other=None, out=None):
+def min(input, dim=None, keepdim=False, *, other=None):
     return _max_min(input, dim, keepdim, other, False)
 
 

@@ -301,7 +301,7 @@ def _cat_vjp(g, needs, *sizes_dim):
 CAT = Op("cat", _cat, _cat_vjp, needs=True)
 
 
-def cat(tensors, dim=0, *, out=None):
+def cat(tensors, dim=0):
     """Join tensors along ``dim``; all must agree on the other dims. Dtypes are promoted."""
     tensors = list(tensors)
     if not tensors:
@@ -327,7 +327,7 @@ def cat(tensors, dim=0, *, out=None):
 concat = concatenate = cat
 
 
-def stack(tensors, dim=0, *, out=None):
+def stack(tensors, dim=0):
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")

@@ -42,7 +42,7 @@ def _dim(input, dim, op):
 
 
 # --------------------------------------------------------------------------- sort and selection
-def sort(input, dim=-1, descending=False, stable=False, *, out=None):
+def sort(input, dim=-1, descending=False, stable=False):
     """(values, indices) sorted along ``dim`` (always stable)."""
     d = _dim(input, dim, "sort")
     if input._data.ndim == 0:
@@ -65,7 +65,7 @@ def msort(input):
     return sort(input, 0).values
 
 
-def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
+def topk(input, k, dim=-1, largest=True, sorted=True):
     """The ``k`` largest (or smallest) elements along ``dim``, in order, with their indices."""
     d = _dim(input, dim, "topk")
     n = input._data.shape[d] if input._data.ndim else 1
@@ -92,7 +92,7 @@ def _select_at(input, d, pos, keepdim, kind):
     return getattr(return_types, kind)(values, idx)
 
 
-def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
+def kthvalue(input, k, dim=-1, keepdim=False):
     """The ``k``-th smallest element (k counts from 1) along ``dim``, and its index."""
     d = _dim(input, dim, "kthvalue")
     if input._data.ndim == 0:
@@ -142,12 +142,12 @@ def _median(input, dim, keepdim, ignore_nan):
     return _select_at(input, d, pos.astype(np.int64), keepdim, kind)
 
 
-def median(input, dim=None, keepdim=False, *, out=None):
+def median(input, dim=None, keepdim=False):
     """The lower median (of all elements, or (values, indices) along ``dim``); NaN if any NaN."""
     return _median(input, dim, keepdim, False)
 
 
-def nanmedian(input, dim=None, keepdim=False, *, out=None):
+def nanmedian(input, dim=None, keepdim=False):
     """``median`` ignoring NaN values."""
     return _median(input, dim, keepdim, True)
 
@@ -169,7 +169,7 @@ def _rcumsum(t, d):
 CUMSUM = Op("cumsum", lambda xp, x, d: xp.cumsum(x, axis=d), lambda g, d: _rcumsum(g, d))
 
 
-def cumsum(input, dim, *, dtype=None, out=None):
+def cumsum(input, dim, *, dtype=None):
     """out_i = x_0 + ... + x_i along ``dim`` (integers sum in int64)."""
     input = _scan_input(input, dtype)
     d = _dim(input, dim, "cumsum")
@@ -200,7 +200,7 @@ def _cumprod_vjp(g, x, out, d):
 CUMPROD = Op("cumprod", lambda xp, x, d: xp.cumprod(x, axis=d), _cumprod_vjp, save=("x", "out"))
 
 
-def cumprod(input, dim, *, dtype=None, out=None):
+def cumprod(input, dim, *, dtype=None):
     """out_i = x_0 * ... * x_i along ``dim``; the gradient is exact where x has zeros."""
     input = _scan_input(input, dtype)
     d = _dim(input, dim, "cumprod")
@@ -236,12 +236,12 @@ def _cum_extreme(input, dim, is_max):
     return getattr(return_types, name)(gather(input, d, idx), idx)
 
 
-def cummax(input, dim, *, out=None):
+def cummax(input, dim):
     """(running maximum along ``dim``, index where it was attained)."""
     return _cum_extreme(input, dim, True)
 
 
-def cummin(input, dim, *, out=None):
+def cummin(input, dim):
     """(running minimum along ``dim``, index where it was attained)."""
     return _cum_extreme(input, dim, False)
 
@@ -304,8 +304,7 @@ def _side(right, side, op):
     return "right" if right else "left"
 
 
-def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, sorter=None,
-                 out=None):
+def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, sorter=None):
     """Indices at which ``input`` would be inserted into the innermost dim of
     ``sorted_sequence`` to keep it sorted (leading dims of both must match)."""
     side = _side(right, side, "searchsorted")
@@ -328,7 +327,7 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
     return Tensor._make(_to_device(res, _device_of(input, sorted_sequence)), None, False)
 
 
-def bucketize(input, boundaries, *, out_int32=False, right=False, out=None):
+def bucketize(input, boundaries, *, out_int32=False, right=False):
     """The bucket of each value: i with boundaries[i-1] < x <= boundaries[i] (``right=True``:
     boundaries[i-1] <= x < boundaries[i])."""
     b = _as_array(boundaries)

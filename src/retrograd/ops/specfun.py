@@ -144,17 +144,17 @@ def _float_input(input, name):
     return ew._float_input(input)
 
 
-def lgamma(input, *, out=None):
+def lgamma(input):
     """log |Gamma(x)|; +inf at the poles 0, -1, -2, ..."""
     return apply(LGAMMA, (_float_input(input, "lgamma"),))
 
 
-def digamma(input, *, out=None):
+def digamma(input):
     """psi(x) = d/dx lgamma(x); -inf at 0, nan at the negative integers."""
     return apply(DIGAMMA, (_float_input(input, "digamma"),))
 
 
-def polygamma(n, input, *, out=None):
+def polygamma(n, input):
     """The n-th derivative of digamma (polygamma(0, x) is digamma)."""
     n = int(n)
     if n < 0:
@@ -224,7 +224,7 @@ ERFINV = Op("erfinv", _f64(_erfinv), lambda g, out: g * (ew.exp(out * out) * _SQ
             save=("out",))
 
 
-def erfinv(input, *, out=None):
+def erfinv(input):
     """The inverse of erf on (-1, 1); +-inf at +-1, nan outside."""
     return apply(ERFINV, (_float_input(input, "erfinv"),))
 
@@ -265,12 +265,12 @@ I0 = Op("i0", _f64(lambda xp, x: _bessel_i(xp, x, 0)), lambda g, x: g * i1(x), s
 I1 = Op("i1", _f64(lambda xp, x: _bessel_i(xp, x, 1)), _i1_vjp, save=("x",))
 
 
-def i0(input, *, out=None):
+def i0(input):
     """The modified Bessel function of the first kind of order 0."""
     return apply(I0, (_float_input(input, "i0"),))
 
 
-def i1(input, *, out=None):
+def i1(input):
     """The modified Bessel function of the first kind of order 1."""
     return apply(I1, (_float_input(input, "i1"),))
 

@@ -177,12 +177,12 @@ def _float_input(input, name):
     return input
 
 
-def erf(input, *, out=None):
+def erf(input):
     """erf(x) = 2/sqrt(pi) * integral_0^x exp(-t^2) dt; d/dx = 2/sqrt(pi) exp(-x^2)."""
     return apply(ERF, (_float_input(input, "erf"),))
 
 
-def erfc(input, *, out=None):
+def erfc(input):
     """erfc(x) = 1 - erf(x), accurate (relative) for large x; d/dx = -2/sqrt(pi) exp(-x^2)."""
     return apply(ERFC, (_float_input(input, "erfc"),))
 

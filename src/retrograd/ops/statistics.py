@@ -103,13 +103,13 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, name):
     return out
 
 
-def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
+def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     """The q-th quantiles of ``input`` along ``dim`` (all elements when None); a 1-D ``q`` adds
     a leading dim of len(q). A slice with a NaN gives NaN."""
     return _quantile(input, q, dim, keepdim, interpolation, False, "quantile")
 
 
-def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
+def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     """``quantile`` ignoring NaNs (a slice of NaNs only gives NaN)."""
     return _quantile(input, q, dim, keepdim, interpolation, True, "nanquantile")
 
@@ -186,7 +186,7 @@ def _logcumsumexp_vjp(g, x, out, d):
 LOGCUMSUMEXP = Op("logcumsumexp", _logcumsumexp_fwd, _logcumsumexp_vjp, save=("x", "out"))
 
 
-def logcumsumexp(input, dim, *, out=None):
+def logcumsumexp(input, dim):
     """log(cumsum(exp(input))) along ``dim``, without overflow or underflow."""
     x = ew._float_input(input)
     if x._data.ndim == 0:
@@ -279,7 +279,7 @@ def renorm_(self, p, dim, maxnorm):
 
 
 # --------------------------------------------------------------------------- counting
-def histc(input, bins=100, min=0, max=0, *, out=None):
+def histc(input, bins=100, min=0, max=0):
     """Counts of ``input`` in ``bins`` equal bins over [min, max] (the data's range when
     min == max); elements outside are ignored. Same dtype as input; not differentiable."""
     a = input._data
