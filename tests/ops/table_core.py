@@ -122,6 +122,8 @@ def build(rg):
         OpSpec("bmm", rg.bmm, np.matmul, [[(2, 3, 4), (2, 4, 2)]]),
         OpSpec("outer", rg.outer, np.outer, [[(3,), (4,)]]),
         OpSpec("dot", rg.dot, np.dot, [[(4,), (4,)]]),
+        OpSpec("inner", rg.inner, np.inner, [[(4,), (4,)], [(2, 3, 4), (5, 4)], [(3, 4), (4,)]]),
+        OpSpec("inner_scalar", rg.inner, np.inner, [[(), (3, 2)]]),
     ]
     # ---------------------------------------------------------------- shape
     T += [

@@ -99,7 +99,17 @@ def dot(input, other):
     return matmul(input, other)
 
 
-inner = dot
+def inner(input, other):
+    """Sum of products over the last dim of each: for 1-D inputs the dot product; in general
+    out[i..., j...] = sum_k input[i..., k] * other[j..., k] (a 0-d input scales the other)."""
+    if input._data.ndim == 0 or other._data.ndim == 0:
+        return input * other
+    if input._data.shape[-1] != other._data.shape[-1]:
+        raise RuntimeError(f"inner() the last dimension must match on both input tensors but got "
+                           f"shapes {list(input.shape)} and {list(other.shape)}")
+    if input._data.ndim == 1 and other._data.ndim == 1:
+        return dot(input, other)
+    return tensordot(input, other, dims=([-1], [-1]))
 
 
 def outer(input, vec2):
