@@ -270,7 +270,7 @@ def test_grad_fn_names_and_next_functions():
     y = (x * 2).exp()
     assert y.grad_fn.name() == "ExpBackward0"
     (mul_node, nr), = y.grad_fn.next_functions
-    assert mul_node.name() == "MulBackward1" and nr == 0
+    assert mul_node.name() == "MulBackward0" and nr == 0
     (acc, _), = mul_node.next_functions
     assert acc.name() == "AccumulateGrad" and acc.variable is x
     assert "grad_fn=<ExpBackward0>" in repr(y)
@@ -385,3 +385,20 @@ def test_relu_backward_blocks_non_finite_gradients_where_inactive():
     y = rg.relu(x)
     y.backward(rg.tensor([float("inf"), 3.0], dtype=rg.float64))
     assert x.grad.tolist() == [0.0, 3.0]
+
+
+# PyTorch 2.13's node names for arithmetic with a Python number and between tensors
+_PYTORCH_NODE_NAMES = {
+    "x * 2": "MulBackward0", "2 * x": "MulBackward0", "x + 1": "AddBackward0", "1 + x": "AddBackward0",
+    "x - 1": "SubBackward0", "1 - x": "RsubBackward1", "x / 2": "DivBackward0", "2 / x": "MulBackward0",
+    "x ** 2": "PowBackward0", "2 ** x": "PowBackward2", "x * y": "MulBackward0", "x + y": "AddBackward0",
+    "x - y": "SubBackward0", "x / y": "DivBackward0", "x ** y": "PowBackward1",
+    "torch.add(x, 1)": "AddBackward0", "torch.mul(x, 2.5)": "MulBackward0", "torch.rsub(x, 1)": "RsubBackward1",
+}
+
+
+@pytest.mark.parametrize("expr", sorted(_PYTORCH_NODE_NAMES))
+def test_arithmetic_nodes_are_named_as_in_pytorch(expr):
+    x = rg.ones(2, requires_grad=True)
+    y = rg.ones(2, requires_grad=True)
+    assert eval(expr, {"torch": rg, "x": x, "y": y}).grad_fn.name() == _PYTORCH_NODE_NAMES[expr]

@@ -143,18 +143,18 @@ def _pow_vjp(g, needs, x, y, out):
     return gx, gy
 
 
-POW = Op("pow", _pow, _pow_vjp, save=("x", "y", "out"), needs=True)
+POW = Op("pow", _pow, _pow_vjp, save=("x", "y", "out"), needs=True, node_name="PowBackward1")
 
 
-# Tensor-scalar forms: one input, the scalar as an argument (PyTorch's ...Backward1 nodes).
+# Tensor-scalar forms: one input, the scalar as an argument, named as PyTorch names their nodes.
 # They take the short single-input path through apply; the scalar never becomes a tensor.
-ADD_SCALAR = Op("add", lambda xp, x, s: x + s, lambda g, s: g, node_name="AddBackward1")
-SUB_SCALAR = Op("sub", lambda xp, x, s: x - s, lambda g, s: g, node_name="SubBackward1")
+ADD_SCALAR = Op("add", lambda xp, x, s: x + s, lambda g, s: g, node_name="AddBackward0")
+SUB_SCALAR = Op("sub", lambda xp, x, s: x - s, lambda g, s: g, node_name="SubBackward0")
 RSUB_SCALAR = Op("rsub", lambda xp, x, s: s - x, lambda g, s: -g, node_name="RsubBackward1")
-MUL_SCALAR = Op("mul", lambda xp, x, s: x * s, lambda g, s: g * s, node_name="MulBackward1")
-DIV_SCALAR = Op("div", lambda xp, x, s: x / s, lambda g, s: g / s, node_name="DivBackward1")
+MUL_SCALAR = Op("mul", lambda xp, x, s: x * s, lambda g, s: g * s, node_name="MulBackward0")
+DIV_SCALAR = Op("div", lambda xp, x, s: x / s, lambda g, s: g / s, node_name="DivBackward0")
 RDIV_SCALAR = Op("rdiv", lambda xp, x, s: s / x, lambda g, x, s: g * (-s) / (x * x), save=("x",),
-                 node_name="DivBackward2")
+                 node_name="MulBackward0")  # PyTorch computes s / x as reciprocal(x) * s
 
 
 def _pow_scalar_vjp(g, x, s):
@@ -170,7 +170,7 @@ def _pow_scalar_vjp(g, x, s):
 
 POW_SCALAR = Op("pow", lambda xp, x, s: x ** s, _pow_scalar_vjp, save=("x",), node_name="PowBackward0")
 RPOW_SCALAR = Op("rpow", lambda xp, x, s: s ** x, lambda g, out, s: g * out * float(np.log(s)) if s > 0
-                 else g * out * float("nan"), save=("out",), node_name="PowBackward1")
+                 else g * out * float("nan"), save=("out",), node_name="PowBackward2")
 
 
 def _fast_scalar(t, v):
