@@ -269,3 +269,19 @@ def test_setitem_and_inplace_through_views_of_non_leaf():
     expected[[0, 1, 2], [0, 1, 2]] *= 2
     np.testing.assert_array_equal(x.grad.numpy(), expected)
     assert v.grad.item() == 1.0
+
+
+def test_repeat_interleave_of_counts_alone_repeats_the_indices():
+    r = rg.repeat_interleave(rg.tensor([2, 1, 3]))
+    np.testing.assert_array_equal(r.numpy(), [0, 0, 1, 2, 2, 2])
+    assert r.dtype == rg.int64
+
+
+def test_repeat_interleave_output_size_is_checked_not_ignored():
+    x = rg.tensor([[1.0, 2.0], [3.0, 4.0]])
+    r = rg.repeat_interleave(x, rg.tensor([1, 2]), dim=0, output_size=3)
+    np.testing.assert_array_equal(r.numpy(), [[1, 2], [3, 4], [3, 4]])
+    with pytest.raises(RuntimeError, match="does not match"):
+        rg.repeat_interleave(x, 2, dim=1, output_size=5)
+    with pytest.raises(RuntimeError, match="same size"):
+        rg.repeat_interleave(x, rg.tensor([1, 2, 3]), dim=0)

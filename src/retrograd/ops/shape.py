@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor, _wrap_dim
+from ..backend import array_module
 from ._registry import Op, apply
 
 
@@ -488,19 +489,47 @@ def tile(input, *dims):
     return repeat(input, dims)
 
 
-def repeat_interleave(input, repeats, dim=None):
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+    """Repeat each element ``repeats`` times (an int, or one count per element) along ``dim``
+    (over the flattened input when dim is None). With one argument, ``repeat_interleave(r)``
+    repeats each index i of the 1-D count tensor r r[i] times: ``[0, 0, 1, 2, 2, 2]`` for
+    r = [2, 1, 3]. ``output_size``, when given, must be the length of the result along dim."""
+    if repeats is None:
+        counts = input
+        if counts._data.ndim > 1 or counts._data.dtype.kind not in "iu":
+            raise RuntimeError(f"repeat_interleave(repeats): repeats must be a 0-d or 1-d integer tensor "
+                               f"(got shape {list(counts.shape)} and dtype {counts.dtype})")
+        xp = array_module(counts._data)
+        idx = Tensor._make(xp.arange(counts._data.size, dtype=np.int64), None, False)
+        return repeat_interleave(idx, counts.reshape(-1), 0, output_size=output_size)
     if dim is None:
         input, dim = input.flatten(), 0
     d = _wrap_dim(dim, input._data.ndim, "repeat_interleave")
+    if isinstance(repeats, Tensor) and repeats._data.ndim == 0:
+        repeats = int(repeats.item())
     if isinstance(repeats, int):
         shape = input._data.shape
+        _check_output_size(output_size, shape[d] * repeats)
         x = unsqueeze(input, d + 1)
         x = x.expand(shape[:d + 1] + (repeats,) + shape[d + 1:])
         return x.reshape(shape[:d] + (shape[d] * repeats,) + shape[d + 1:])
     from .indexing import index_select
     reps = repeats._data if isinstance(repeats, Tensor) else np.asarray(repeats)
-    idx = np.repeat(np.arange(input._data.shape[d]), reps)
+    if reps.shape != (input._data.shape[d],):
+        raise RuntimeError(f"repeat_interleave: repeats must have the same size as input along dim "
+                           f"{d} ({input._data.shape[d]}), but got repeats of shape {list(reps.shape)}")
+    if (reps < 0).any():
+        raise RuntimeError("repeat_interleave: repeats can not be negative")
+    xp = array_module(input._data)
+    idx = xp.repeat(xp.arange(input._data.shape[d]), xp.asarray(reps))
+    _check_output_size(output_size, int(idx.shape[0]))
     return index_select(input, d, Tensor._make(idx, None, False))
+
+
+def _check_output_size(output_size, size):
+    if output_size is not None and output_size != size:
+        raise RuntimeError(f"repeat_interleave: allocated size ({output_size}) does not match the "
+                           f"required size ({size}) of the output")
 
 
 # --------------------------------------------------------------------------- casts and copies
