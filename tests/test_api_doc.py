@@ -1,19 +1,13 @@
 """docs/api.md, the API reference, is what tools/gen_api_doc.py writes from today's code."""
-import importlib.util
 import pathlib
+
+from ._tools import load_tool
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
-def _generator():
-    spec = importlib.util.spec_from_file_location("gen_api_doc", ROOT / "tools" / "gen_api_doc.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_the_api_reference_is_current():
-    gen = _generator()
+    gen = load_tool("gen_api_doc")
     assert gen.DOC.read_text() == gen.render(), "docs/api.md is out of date: run python tools/gen_api_doc.py"
 
 

@@ -1,22 +1,16 @@
 """The typing stub of Tensor (src/retrograd/_tensor.pyi) lists every method Tensor has, and is
 what the generator would write today."""
-import importlib.util
 import pathlib
 
 import retrograd as rg
 
+from .._tools import load_tool
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
-def _generator():
-    spec = importlib.util.spec_from_file_location("gen_tensor_stub", ROOT / "tools" / "gen_tensor_stub.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_the_stub_is_current():
-    gen = _generator()
+    gen = load_tool("gen_tensor_stub")
     assert gen.STUB.read_text() == gen.render(), \
         "src/retrograd/_tensor.pyi is out of date: run python tools/gen_tensor_stub.py"
 
