@@ -1,4 +1,6 @@
 """Adadelta (Zeiler)."""
+import numpy as np
+
 from .._tensor import Tensor
 from ..backend import array_module
 from ._work import Workspace, grad_term
@@ -19,9 +21,10 @@ def adadelta(params, grads, square_avgs, acc_deltas, state_steps, *, lr, rho, ep
     The rule does not use the step counts (PyTorch keeps them in the state)."""
     if work is None:
         work = Workspace()
+    plain = weight_decay == 0 and not maximize  # the gradient is used as it is
     for pd, gd, v, u in zip(params, grads, square_avgs, acc_deltas):
-        xp = array_module(pd)
-        gd = grad_term(xp, pd, gd, weight_decay, maximize, work)
+        xp = np if type(pd) is np.ndarray else array_module(pd)
+        gd = gd if plain else grad_term(xp, pd, gd, weight_decay, maximize, work)
         t = work.get("t", pd)
         d = work.get("d", pd)
         v *= rho

@@ -1,4 +1,6 @@
 """Adagrad (Duchi et al.), with learning-rate decay; sparse gradients supported."""
+import numpy as np
+
 from .._tensor import Tensor
 from ..backend import array_module
 from ..sparse import SparseTensor
@@ -23,6 +25,7 @@ def adagrad(params, grads, state_sums, state_steps, *, lr, weight_decay, lr_deca
     is then refused, as in PyTorch."""
     if work is None:
         work = Workspace()
+    plain = weight_decay == 0 and not maximize  # the gradient is used as it is
     for pd, gd, s, step in zip(params, grads, state_sums, state_steps):
         clr = lr / (1 + (step - 1) * lr_decay)
         if type(gd) is SparseTensor:
@@ -30,8 +33,8 @@ def adagrad(params, grads, state_sums, state_steps, *, lr, weight_decay, lr_deca
                 raise RuntimeError("weight_decay option is not compatible with sparse gradients")
             adagrad_rows(pd, gd, s, clr=clr, eps=eps, maximize=maximize)
             continue
-        xp = array_module(pd)
-        gd = grad_term(xp, pd, gd, weight_decay, maximize, work)
+        xp = np if type(pd) is np.ndarray else array_module(pd)
+        gd = gd if plain else grad_term(xp, pd, gd, weight_decay, maximize, work)
         t = work.get("t", pd)
         xp.multiply(gd, gd, out=t)
         s += t

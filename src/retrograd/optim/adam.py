@@ -1,6 +1,8 @@
 """Adam (Kingma and Ba), optionally AMSGrad and decoupled weight decay (which is AdamW)."""
 import math
 
+import numpy as np
+
 from .._tensor import Tensor
 from ..backend import array_module
 from ..sparse import SparseTensor
@@ -40,7 +42,7 @@ def adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, *, 
                       eps=eps, weight_decay=weight_decay, maximize=maximize, step_size=step_size,
                       bias_correction2_sqrt=bc2_sqrt)
             continue
-        xp = array_module(pd)
+        xp = np if type(pd) is np.ndarray else array_module(pd)
         if weight_decay != 0 and decoupled_weight_decay:
             pd *= 1 - lr * weight_decay
             gd = grad_term(xp, pd, gd, 0, maximize, work)

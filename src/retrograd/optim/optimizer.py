@@ -27,6 +27,7 @@ import copy
 import functools
 from collections import OrderedDict, defaultdict
 from itertools import chain
+from operator import is_
 
 import numpy as np
 
@@ -158,9 +159,8 @@ class _Batch:
 
     __slots__ = ("tensors", "params", "grads", "buffers", "steps", "states")
 
-    def __init__(self, n_buffers):
-        self.tensors, self.params, self.grads, self.steps, self.states = [], [], [], [], []
-        self.buffers = [[] for _ in range(n_buffers)]
+    def __init__(self):
+        self.buffers, self.steps, self.states = [], [], []
 
     def __len__(self):
         return len(self.params)
@@ -304,40 +304,31 @@ class Optimizer:
         """The parameters of ``group`` that have a gradient, with what the kernel needs (a
         ``_Batch``): gradients the algorithm does not support are refused, state is created at a
         parameter's first step and its step count advanced."""
-        names = self._buffers
-        batch = _Batch(len(names))
-        tensors, params, grads, buffers = batch.tensors, batch.params, batch.grads, batch.buffers
-        states, steps = batch.states, batch.steps
-        sparse_refusal, dense_refusal = self._sparse_refusal, self._dense_refusal
-        stateful = self._has_state(group)
-        has_step = self._has_step and stateful
+        batch = _Batch()
+        batch.tensors = tensors = [p for p in group["params"] if p._grad is not None]
+        gs = [p._grad for p in tensors]
+        if self._sparse_refusal is not None and any(type(g) is SparseTensor for g in gs):
+            raise RuntimeError(self._sparse_refusal.format(name=type(self).__name__))
+        if self._dense_refusal is not None and any(type(g) is not SparseTensor for g in gs):
+            raise RuntimeError(self._dense_refusal.format(name=type(self).__name__))
+        batch.grads = [g if type(g) is SparseTensor else g._data for g in gs]
+        batch.params = [p._data for p in tensors]
+        if not self._has_state(group):
+            batch.buffers = [[None] * len(tensors) for _ in self._buffers]
+            return batch
         opt_state = self.state
-        for p in group["params"]:
-            g = p._grad
-            if g is None:
-                continue
-            if type(g) is SparseTensor:
-                if sparse_refusal is not None:
-                    raise RuntimeError(sparse_refusal.format(name=type(self).__name__))
-                grads.append(g)
-            else:
-                if dense_refusal is not None:
-                    raise RuntimeError(dense_refusal.format(name=type(self).__name__))
-                grads.append(g._data)
-            tensors.append(p)
-            params.append(p._data)
-            if not stateful:
-                for lst in buffers:
-                    lst.append(None)
-                continue
-            state = opt_state[p]
-            if not state:
-                self._init_state(p, group, state)
-            states.append(state)
-            for lst, name in zip(buffers, names):
-                b = state.get(name)
-                lst.append(b if b is None or type(b) is SparseTensor else b._data)
-            if has_step:
+        batch.states = states = [opt_state[p] for p in tensors]
+        if not all(states):
+            for p, state in zip(tensors, states):
+                if not state:
+                    self._init_state(p, group, state)
+        for name in self._buffers:
+            entries = [state.get(name) for state in states]
+            batch.buffers.append([b if b is None or type(b) is SparseTensor else b._data
+                                  for b in entries])
+        if self._has_step:
+            steps = batch.steps
+            for state in states:
                 s = state["step"]
                 if type(s) is Tensor:
                     a = s._data
@@ -370,7 +361,7 @@ class Optimizer:
             kernel(*args, work=self._work, **hyper)
         if before is not None:
             for name, old, new in zip(self._buffers, before, batch.buffers):
-                if not all(map(_is, old, new)):
+                if not all(map(is_, old, new)):
                     for state, a, b in zip(batch.states, old, new):
                         if a is not b:
                             _store(state, name, b)
@@ -532,10 +523,6 @@ def _cast(param, value, key=None):
     if isinstance(value, (list, tuple)):
         return type(value)(_cast(param, v) for v in value)
     return value
-
-
-def _is(a, b):
-    return a is b
 
 
 def _store(state, name, value):

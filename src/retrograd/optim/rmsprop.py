@@ -1,4 +1,6 @@
 """RMSprop (Hinton), optionally centered and with momentum."""
+import numpy as np
+
 from .._tensor import Tensor
 from ..backend import array_module
 from ._work import Workspace, grad_term
@@ -23,9 +25,10 @@ def rmsprop(params, grads, square_avgs, grad_avgs, momentum_buffers, state_steps
     momentum > 0. The rule does not use the step counts (PyTorch keeps them in the state)."""
     if work is None:
         work = Workspace()
+    plain = weight_decay == 0 and not maximize  # the gradient is used as it is
     for pd, gd, v, ga, b in zip(params, grads, square_avgs, grad_avgs, momentum_buffers):
-        xp = array_module(pd)
-        gd = grad_term(xp, pd, gd, weight_decay, maximize, work)
+        xp = np if type(pd) is np.ndarray else array_module(pd)
+        gd = gd if plain else grad_term(xp, pd, gd, weight_decay, maximize, work)
         t = work.get("t", pd)
         v *= alpha
         xp.multiply(gd, gd, out=t)

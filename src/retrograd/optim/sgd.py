@@ -1,4 +1,6 @@
 """Stochastic gradient descent, with momentum (optionally Nesterov), dampening, weight decay."""
+import numpy as np
+
 from ..backend import array_module
 from ..sparse import SparseTensor
 from ._sparse import sgd_rows
@@ -24,6 +26,7 @@ def sgd(params, grads, momentum_buffers, *, lr, momentum, dampening, weight_deca
     """
     if work is None:
         work = Workspace()
+    plain = weight_decay == 0 and not maximize  # the gradient is used as it is
     for i, (pd, gd) in enumerate(zip(params, grads)):
         if type(gd) is SparseTensor:
             if weight_decay == 0:
@@ -32,8 +35,8 @@ def sgd(params, grads, momentum_buffers, *, lr, momentum, dampening, weight_deca
                                                maximize=maximize)
                 continue
             gd = gd.to_dense()._data
-        xp = array_module(pd)
-        d = grad_term(xp, pd, gd, weight_decay, maximize, work)
+        xp = np if type(pd) is np.ndarray else array_module(pd)
+        d = gd if plain else grad_term(xp, pd, gd, weight_decay, maximize, work)
         spare = d is not gd  # d lives in a work array, free to overwrite
         if momentum != 0:
             b = momentum_buffers[i]
