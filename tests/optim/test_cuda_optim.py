@@ -46,6 +46,28 @@ def test_dense_steps_match_cpu(cls, kw):
 
 
 @pytest.mark.parametrize("cls,kw", [
+    (optim.SGD, dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.1)),
+    (optim.Adam, dict(lr=0.1, amsgrad=True, weight_decay=0.1)),
+    (optim.Adagrad, dict(lr=0.1, lr_decay=0.1)),
+])
+def test_foreach_flat_steps_on_cuda_match_cpu(cls, kw):
+    shapes = [(4, 3), (5,), (2, 2)]
+    out = {}
+    for device, foreach in (("cpu", None), ("cuda", True)):
+        rng = np.random.default_rng(0)
+        ps = [rg.tensor(rng.standard_normal(s)).to(device).requires_grad_() for s in shapes]
+        opt = cls(ps, foreach=foreach, **kw)
+        g = np.random.default_rng(1)
+        for _ in range(3):
+            for p in ps:
+                p.grad = rg.tensor(g.standard_normal(tuple(p.shape))).to(device)
+            opt.step()
+        out[device] = [p.detach().cpu().numpy() for p in ps]
+    for a, b in zip(out["cuda"], out["cpu"]):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("cls,kw", [
     (optim.SGD, dict(lr=0.1)), (optim.SGD, dict(lr=0.1, momentum=0.9)),
     (optim.Adagrad, dict(lr=0.1)), (optim.SparseAdam, dict(lr=0.1)), (optim.AdamW, dict(lr=0.1)),
 ])

@@ -5,14 +5,18 @@ import numpy as np
 
 from .._tensor import Tensor
 from ..backend import array_module
-from ..sparse import SparseTensor, coalesced_rows, rows_view
-from .optimizer import (Optimizer, check_arguments, _advance, _bump, _closure_loss, _ensure_step_tensors,
+from ..sparse import SparseTensor
+from ._sparse import adam_rows
+from ._work import Workspace, grad_term
+from .optimizer import (Optimizer, check_arguments, _closure_loss, _ensure_step_tensors,
                         _step_tensor, _to_scalar)
 
 
-class Adam(Optimizer):
-    r"""Adam, PyTorch's update rule. With :math:`t` the parameter's step count and :math:`g` its
-    gradient (:math:`-g` when ``maximize``):
+def adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, *, amsgrad, beta1,
+         beta2, lr, weight_decay, eps, maximize, decoupled_weight_decay, work=None):
+    r"""Adam over arrays, in place (PyTorch's ``_single_tensor_adam``). With :math:`t` the
+    parameter's step count (``state_steps[i]``, already advanced) and :math:`g` its gradient
+    (:math:`-g` when ``maximize``):
 
     .. math::
         \theta &\leftarrow \theta(1 - \gamma\lambda) \text{ if decoupled_weight_decay, else }
@@ -23,18 +27,67 @@ class Adam(Optimizer):
         \theta &\leftarrow \theta - \frac{\gamma}{1 - \beta_1^t}\,
             \frac{m}{\sqrt{\hat v} / \sqrt{1 - \beta_2^t} + \epsilon}
 
+    ``max_exp_avg_sqs`` entries are None without amsgrad. A ``SparseTensor`` gradient gets the
+    lazy row-wise update (``_sparse.adam_rows``; AdamW's, the class decides whether to accept it).
+    """
+    if work is None:
+        work = Workspace()
+    for pd, gd, m, v, vmax, step in zip(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs,
+                                        state_steps):
+        bc1 = 1 - beta1 ** step
+        bc2_sqrt = math.sqrt(1 - beta2 ** step)
+        step_size = lr / bc1
+        if type(gd) is SparseTensor:
+            adam_rows(pd, gd, m, v, vmax if amsgrad else None, lr=lr, beta1=beta1, beta2=beta2,
+                      eps=eps, weight_decay=weight_decay, maximize=maximize, step_size=step_size,
+                      bias_correction2_sqrt=bc2_sqrt)
+            continue
+        xp = np if type(pd) is np.ndarray else array_module(pd)
+        if weight_decay != 0 and decoupled_weight_decay:
+            pd *= 1 - lr * weight_decay
+            gd = grad_term(xp, pd, gd, 0, maximize, work)
+        else:
+            gd = grad_term(xp, pd, gd, weight_decay, maximize, work)
+        t = work.get("t", pd)
+        # m.lerp_(g, 1 - beta1) = m + (1 - beta1) (g - m)
+        xp.subtract(gd, m, out=t)
+        t *= 1 - beta1
+        m += t
+        # v = beta2 v + (1 - beta2) g^2
+        v *= beta2
+        xp.multiply(gd, gd, out=t)
+        t *= 1 - beta2
+        v += t
+        if amsgrad:
+            xp.maximum(vmax, v, out=vmax)
+            v = vmax
+        # denominator sqrt(v) / sqrt(1 - beta2^t) + eps, then theta -= step_size * m / denom
+        xp.sqrt(v, out=t)
+        t /= bc2_sqrt
+        t += eps
+        xp.divide(m, t, out=t)
+        t *= step_size
+        pd -= t
+
+
+class Adam(Optimizer):
+    r"""Adam, PyTorch's update rule (see :func:`adam`).
+
     State per parameter: ``step`` (a 0-d float32 tensor), ``exp_avg`` (m), ``exp_avg_sq`` (v)
     and, with amsgrad, ``max_exp_avg_sq``. Sparse gradients are refused (use ``SparseAdam``, or
-    ``AdamW``, which updates the touched rows lazily).
+    ``AdamW``, which updates the touched rows lazily). ``foreach=True`` runs the step on flat
+    buffers (same result).
     """
 
-    _sparse_ok = False
+    _buffers = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
+    _sparse_refusal = "{name} does not support sparse gradients, please consider SparseAdam instead"
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False,
                  *, foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
                  decoupled_weight_decay=False):
-        check_arguments(type(self).__name__, lr, differentiable, betas=betas, epsilon=eps,
-                        weight_decay=weight_decay)
+        if isinstance(lr, Tensor) and foreach and not capturable:
+            raise ValueError("lr as a Tensor is not supported for capturable=False and foreach=True")
+        check_arguments(type(self).__name__, lr, betas=betas, epsilon=eps, weight_decay=weight_decay)
         betas = tuple(float(b) for b in betas)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
                         maximize=maximize, foreach=foreach, capturable=capturable,
@@ -45,113 +98,20 @@ class Adam(Optimizer):
     def _after_load(self):
         _ensure_step_tensors(self)
 
-    def _init_state(self, p, amsgrad):
-        xp_zeros = array_module(p._data).zeros_like
-        state = {"step": _step_tensor(),
-                 "exp_avg": Tensor._make(xp_zeros(p._data), None, False),
-                 "exp_avg_sq": Tensor._make(xp_zeros(p._data), None, False)}
-        if amsgrad:
-            state["max_exp_avg_sq"] = Tensor._make(xp_zeros(p._data), None, False)
-        return state
+    def _init_state(self, p, group, state):
+        zeros = array_module(p._data).zeros_like
+        state["step"] = _step_tensor()
+        state["exp_avg"] = Tensor._make(zeros(p._data), None, False)
+        state["exp_avg_sq"] = Tensor._make(zeros(p._data), None, False)
+        if group["amsgrad"]:
+            state["max_exp_avg_sq"] = Tensor._make(zeros(p._data), None, False)
 
     def step(self, closure=None):
         loss = _closure_loss(closure)
         for group in self.param_groups:
-            lr = _to_scalar(group["lr"])
             beta1, beta2 = group["betas"]
-            eps = group["eps"]
-            wd = group["weight_decay"]
-            amsgrad = group["amsgrad"]
-            maximize = group["maximize"]
-            decoupled = group["decoupled_weight_decay"]
-            for p in group["params"]:
-                g = p._grad
-                if g is None:
-                    continue
-                if type(g) is SparseTensor and not self._sparse_ok:
-                    raise RuntimeError(f"{type(self).__name__} does not support sparse gradients, "
-                                       f"please consider SparseAdam instead")
-                state = self.state[p]
-                if not state:
-                    state.update(self._init_state(p, amsgrad))
-                step = _advance(state)
-                bc1 = 1 - beta1 ** step
-                bc2_sqrt = math.sqrt(1 - beta2 ** step)
-                step_size = lr / bc1
-                if type(g) is SparseTensor:
-                    self._lazy_rows(p, g, state, lr, beta1, beta2, eps, wd, amsgrad, maximize,
-                                    step_size, bc2_sqrt)
-                else:
-                    self._dense(p._data, g._data, state, lr, beta1, beta2, eps, wd, amsgrad,
-                                maximize, decoupled, step_size, bc2_sqrt)
-                _bump(p)
+            self._run(adam, self._gather(group), group, amsgrad=group["amsgrad"], beta1=beta1,
+                      beta2=beta2, lr=_to_scalar(group["lr"]), weight_decay=group["weight_decay"],
+                      eps=group["eps"], maximize=group["maximize"],
+                      decoupled_weight_decay=group["decoupled_weight_decay"])
         return loss
-
-    def _dense(self, pd, gd, state, lr, beta1, beta2, eps, wd, amsgrad, maximize, decoupled,
-               step_size, bc2_sqrt):
-        if wd != 0 and decoupled:
-            pd *= 1 - lr * wd
-        if maximize or (wd != 0 and not decoupled):
-            work = self._tmp("g", pd)
-            if wd != 0 and not decoupled:
-                np.multiply(pd, wd, out=work)
-                if maximize:
-                    np.subtract(work, gd, out=work)
-                else:
-                    np.add(gd, work, out=work)
-            else:
-                np.negative(gd, out=work)
-            gd = work
-        m = state["exp_avg"]._data
-        v = state["exp_avg_sq"]._data
-        t = self._tmp("t", pd)
-        # m.lerp_(g, 1 - beta1) = m + (1 - beta1) (g - m)
-        np.subtract(gd, m, out=t)
-        t *= 1 - beta1
-        m += t
-        # v = beta2 v + (1 - beta2) g^2
-        v *= beta2
-        np.multiply(gd, gd, out=t)
-        t *= 1 - beta2
-        v += t
-        if amsgrad:
-            vmax = state["max_exp_avg_sq"]._data
-            np.maximum(vmax, v, out=vmax)
-            v = vmax
-        # denominator sqrt(v) / sqrt(1 - beta2^t) + eps, then theta -= step_size * m / denom
-        np.sqrt(v, out=t)
-        t /= bc2_sqrt
-        t += eps
-        np.divide(m, t, out=t)
-        t *= step_size
-        pd -= t
-
-    def _lazy_rows(self, p, g, state, lr, beta1, beta2, eps, wd, amsgrad, maximize, step_size,
-                   bc2_sqrt):
-        """The AdamW update restricted to the rows present in a sparse gradient."""
-        sd = g.sparse_dim()
-        rows, gv = coalesced_rows(g)
-        if maximize:
-            gv = -gv
-        P = rows_view(p._data, sd)
-        M = rows_view(state["exp_avg"]._data, sd)
-        V = rows_view(state["exp_avg_sq"]._data, sd)
-        pr, m, v = P[rows], M[rows], V[rows]
-        if wd != 0:
-            pr *= 1 - lr * wd
-        m += (gv - m) * (1 - beta1)
-        v *= beta2
-        v += gv * gv * (1 - beta2)
-        M[rows] = m
-        V[rows] = v
-        if amsgrad:
-            VM = rows_view(state["max_exp_avg_sq"]._data, sd)
-            v = np.maximum(VM[rows], v)
-            VM[rows] = v
-        denom = np.sqrt(v)
-        denom /= bc2_sqrt
-        denom += eps
-        np.divide(m, denom, out=denom)
-        denom *= step_size
-        pr -= denom
-        P[rows] = pr

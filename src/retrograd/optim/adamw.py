@@ -5,7 +5,8 @@ from .adam import Adam
 class AdamW(Adam):
     r"""AdamW, PyTorch's update rule: each step first shrinks the parameter,
     :math:`\theta \leftarrow \theta(1 - \gamma\lambda)`, then applies the Adam update (see
-    :class:`Adam`) to the gradient without weight decay. ``weight_decay`` defaults to 1e-2.
+    :func:`~retrograd.optim.adam.adam`) to the gradient without weight decay. ``weight_decay``
+    defaults to 1e-2.
 
     Sparse gradients (which PyTorch's AdamW refuses) get a *lazy* row-wise update: only the rows
     present in the gradient are decayed and have their moments and values updated, with the
@@ -15,7 +16,7 @@ class AdamW(Adam):
     trajectory dense AdamW would give a parameter whose gradient is zero outside those rows.
     """
 
-    _sparse_ok = True
+    _sparse_refusal = None
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
                  amsgrad=False, *, maximize=False, foreach=None, capturable=False,

@@ -1,4 +1,4 @@
-"""Optimizer: parameter groups, per-parameter state, state dicts, ``zero_grad`` and step hooks.
+"""Optimizer: the bookkeeping every algorithm shares.
 
 ``param_groups`` is a list of dicts, each with its ``params`` (a list of tensors) and every
 option of the algorithm (a group's own value, or the optimizer's default). ``state`` maps a
@@ -6,22 +6,37 @@ parameter to a dict of its buffers (``step``, ``exp_avg``, ...). ``state_dict()`
 layout: ``{"state": {index: {...}}, "param_groups": [{..., "params": [index, ...]}]}``, where
 the index counts parameters across groups in order.
 
-Updates run on the raw arrays with in-place NumPy ufuncs (``out=``); temporaries come from a
-few work arrays per optimizer, reused across steps and parameters, so a step allocates nothing
-that scales with the model. A step writes into each parameter's storage, so it bumps the
-parameter's version counter once.
+An algorithm is a kernel plus a small class (the way PyTorch separates ``Adam.step`` from
+``_single_tensor_adam``). The kernel is a plain function over arrays, e.g.
+``adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, *, lr, ...)``, which
+updates the parameter and state arrays in place (NumPy or CuPy, whichever the arrays are). The
+class declares its state (``_buffers``, ``_init_state``, ``_has_step``), which gradients it
+refuses (``_sparse_refusal``, ``_dense_refusal``), and its ``step`` is::
+
+    for group in self.param_groups:
+        batch = self._gather(group)          # params with grads, grads, buffers, step counts
+        self._run(kernel, batch, group, lr=..., ...)   # per tensor or flat; versions bumped
+
+``_gather`` is the one place that walks a group: it skips parameters without a gradient, refuses
+the gradients the algorithm does not support (PyTorch's messages), creates state on a
+parameter's first step and advances its step count. ``_run`` calls the kernel per tensor, or
+with ``foreach=True`` on flat buffers (``_foreach.py``), stores buffers the kernel created, and
+bumps each updated parameter's version counter once.
 """
 import copy
 import functools
 from collections import OrderedDict, defaultdict
 from itertools import chain
+from operator import is_
 
 import numpy as np
 
 from .._tensor import Tensor
 from ..autograd.grad_mode import _state as _grad_state
-from ..backend import array_module
+from ..sparse import SparseTensor
 from ..utils.hooks import RemovableHandle
+from . import _foreach
+from ._work import Workspace
 
 
 class _RequiredParameter:
@@ -79,10 +94,11 @@ def _wrap_step(step):
     return wrapper
 
 
-def check_arguments(name, lr, differentiable=False, betas=None, **non_negative):
+def check_arguments(name, lr, betas=None, **non_negative):
     """PyTorch's constructor checks, with its messages: a one-element tensor or number ``lr``
-    >= 0, each of ``non_negative`` (label -> value, e.g. ``{"epsilon": eps}``) >= 0, betas in
-    [0, 1), and no ``differentiable=True`` (not supported here)."""
+    >= 0, each of ``non_negative`` (label -> value, e.g. ``{"epsilon": eps}``) >= 0 and betas in
+    [0, 1). The flags (foreach, fused, capturable, differentiable) are checked per group by
+    ``Optimizer.add_param_group``."""
     if isinstance(lr, Tensor) and lr.numel() != 1:
         raise ValueError("Tensor lr must be 1-element")
     if not 0.0 <= lr:
@@ -94,8 +110,29 @@ def check_arguments(name, lr, differentiable=False, betas=None, **non_negative):
         for i, beta in enumerate(betas):
             if not 0.0 <= beta < 1.0:
                 raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
-    if differentiable:
-        raise NotImplementedError(f"{name}(differentiable=True) is not supported")
+
+
+def check_flags(name, group):
+    """Refuse the flags of ``group`` that cannot be honoured here, naming them.
+
+    ``foreach`` (None, False or True) is a speed hint and always honoured: True runs the
+    flat-buffer kernel, with results equal to the per-tensor one. ``fused=True`` (PyTorch's
+    fused kernels), ``capturable=True`` (state kept on the device for CUDA graph capture, which
+    retrograd does not have) and ``differentiable=True`` (autograd through the step) are not
+    supported."""
+    fused = group.get("fused")
+    if fused:
+        if group.get("foreach"):
+            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+        raise NotImplementedError(f"{name}(fused=True) is not supported: retrograd has no fused "
+                                  f"optimizer kernels; foreach=True runs the step on flat buffers")
+    if group.get("capturable"):
+        raise NotImplementedError(f"{name}(capturable=True) is not supported: it keeps the step "
+                                  f"on the device for CUDA graph capture, which retrograd does not "
+                                  f"have; use capturable=False (the same update)")
+    if group.get("differentiable"):
+        raise NotImplementedError(f"{name}(differentiable=True) is not supported: the step does "
+                                  f"not record an autograd graph")
 
 
 def _closure_loss(closure):
@@ -114,8 +151,19 @@ def _to_scalar(v):
     return float(v) if isinstance(v, Tensor) else v
 
 
-def _bump(p):
-    p._version_counter().bump()
+class _Batch:
+    """One group's parameters that have a gradient, as the kernel takes them: their ``tensors``,
+    ``params`` (arrays), ``grads`` (arrays, or ``SparseTensor`` for sparse gradients),
+    ``buffers`` (one list per name in ``_buffers``: arrays, ``SparseTensor``, or None where the
+    state has no such entry), ``steps`` (the step counts after this step) and ``states``."""
+
+    __slots__ = ("tensors", "params", "grads", "buffers", "steps", "states")
+
+    def __init__(self):
+        self.buffers, self.steps, self.states = [], [], []
+
+    def __len__(self):
+        return len(self.params)
 
 
 class Optimizer:
@@ -127,6 +175,17 @@ class Optimizer:
             defaults).
         defaults: the default value of every option of the algorithm.
     """
+
+    #: names of the state entries the kernel updates, in the order of its arguments
+    _buffers = ()
+    #: whether the state holds a ``step`` count (passed to the kernel as ``state_steps``)
+    _has_step = True
+    #: the RuntimeError message for a sparse gradient, "{name}" the class name; None: accepted
+    _sparse_refusal = "{name} does not support sparse gradients"
+    #: the RuntimeError message for a dense gradient; None: accepted
+    _dense_refusal = None
+    #: whether the kernel is elementwise, so that foreach=True may run it on flat buffers
+    _flat_ok = True
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -142,7 +201,8 @@ class Optimizer:
         self._optimizer_state_dict_post_hooks = OrderedDict()
         self._optimizer_load_state_dict_pre_hooks = OrderedDict()
         self._optimizer_load_state_dict_post_hooks = OrderedDict()
-        self._work = {}
+        self._work = Workspace()
+        self._flat = {}
         self._opt_called = False
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of "
@@ -195,6 +255,7 @@ class Optimizer:
                 raise ValueError(f"parameter group didn't specify a value of required "
                                  f"optimization parameter {name}")
             param_group.setdefault(name, default)
+        check_flags(type(self).__name__, param_group)
         if len({id(p) for p in tensors}) != len(tensors):
             import warnings
             warnings.warn("optimizer contains a parameter group with duplicate parameters; in "
@@ -231,18 +292,81 @@ class Optimizer:
         """Update the parameters once; ``closure`` re-evaluates the model and returns the loss."""
         raise NotImplementedError
 
-    # ------------------------------------------------------------------ work arrays
-    def _tmp(self, slot, like):
-        """A work array shaped like ``like``, shared by all parameters (not part of the state).
+    # ------------------------------------------------------------------ gather / run
+    def _has_state(self, group):
+        """Whether the parameters of ``group`` keep state (SGD without momentum has none)."""
+        return True
 
-        ``slot`` names independent work arrays used within one update."""
-        key = (slot, like.dtype, type(like))
-        buf = self._work.get(key)
-        n = like.size
-        if buf is None or buf.size < n:
-            buf = array_module(like).empty(n, like.dtype)
-            self._work[key] = buf
-        return buf[:n].reshape(like.shape)
+    def _init_state(self, p, group, state):
+        """Fill ``state`` (empty) with ``p``'s state before its first step."""
+
+    def _gather(self, group):
+        """The parameters of ``group`` that have a gradient, with what the kernel needs (a
+        ``_Batch``): gradients the algorithm does not support are refused, state is created at a
+        parameter's first step and its step count advanced."""
+        batch = _Batch()
+        batch.tensors = tensors = [p for p in group["params"] if p._grad is not None]
+        gs = [p._grad for p in tensors]
+        if self._sparse_refusal is not None and any(type(g) is SparseTensor for g in gs):
+            raise RuntimeError(self._sparse_refusal.format(name=type(self).__name__))
+        if self._dense_refusal is not None and any(type(g) is not SparseTensor for g in gs):
+            raise RuntimeError(self._dense_refusal.format(name=type(self).__name__))
+        batch.grads = [g if type(g) is SparseTensor else g._data for g in gs]
+        batch.params = [p._data for p in tensors]
+        if not self._has_state(group):
+            batch.buffers = [[None] * len(tensors) for _ in self._buffers]
+            return batch
+        opt_state = self.state
+        batch.states = states = [opt_state[p] for p in tensors]
+        if not all(states):
+            for p, state in zip(tensors, states):
+                if not state:
+                    self._init_state(p, group, state)
+        for name in self._buffers:
+            entries = [state.get(name) for state in states]
+            batch.buffers.append([b if b is None or type(b) is SparseTensor else b._data
+                                  for b in entries])
+        if self._has_step:
+            steps = batch.steps
+            for state in states:
+                s = state["step"]
+                if type(s) is Tensor:
+                    a = s._data
+                    # a += 1, without the cost of a ufunc on a 0-d array (float32 holds the
+                    # count exactly, and rounds a count past 2**24 alike either way)
+                    a[()] = n = float(a) + 1
+                    steps.append(float(a) if n >= 16777216 else n)
+                else:  # a plain number (SparseAdam keeps an int, as PyTorch)
+                    state["step"] = s = s + 1
+                    steps.append(s)
+        return batch
+
+    def _run(self, kernel, batch, group, **hyper):
+        """``kernel(params, grads, *buffers, [state_steps], work=..., **hyper)`` over ``batch``:
+        per tensor, or on flat buffers when ``group["foreach"]`` is True (and the algorithm is
+        elementwise). Buffers the kernel made or replaced are stored in the state; each updated
+        parameter's version is bumped once."""
+        if not batch.params:
+            return
+        before = [list(lst) for lst in batch.buffers] if batch.states else None
+        if self._flat_ok and group.get("foreach"):
+            if len(self._flat) > 256:  # flat layouts of parameter sets no longer stepped
+                self._flat.clear()
+            _foreach.run(kernel, batch, self._has_step and bool(batch.states), hyper, self._work,
+                         self._flat)
+        else:
+            args = [batch.params, batch.grads, *batch.buffers]
+            if self._has_step and batch.states:
+                args.append(batch.steps)
+            kernel(*args, work=self._work, **hyper)
+        if before is not None:
+            for name, old, new in zip(self._buffers, before, batch.buffers):
+                if not all(map(is_, old, new)):
+                    for state, a, b in zip(batch.states, old, new):
+                        if a is not b:
+                            _store(state, name, b)
+        for p in batch.tensors:
+            p._version_counter().bump()
 
     # ------------------------------------------------------------------ hooks
     def register_step_pre_hook(self, hook):
@@ -361,11 +485,13 @@ class Optimizer:
                      "_optimizer_load_state_dict_pre_hooks", "_optimizer_load_state_dict_post_hooks"):
             if name not in self.__dict__:
                 setattr(self, name, OrderedDict())
-        self.__dict__.setdefault("_work", {})
+        self.__dict__.setdefault("_work", Workspace())
+        self.__dict__.setdefault("_flat", {})
         self.__dict__.setdefault("_opt_called", False)
         for group in self.param_groups:
             for k, v in self.defaults.items():
                 group.setdefault(k, v)
+            check_flags(type(self).__name__, group)
         self._after_load()
 
     def _after_load(self):
@@ -399,16 +525,21 @@ def _cast(param, value, key=None):
     return value
 
 
+def _store(state, name, value):
+    """Put a buffer the kernel made into ``state``: an array into the state's dense tensor
+    (re-pointed, so that references to it stay live) or a new one; a ``SparseTensor`` as is."""
+    old = state.get(name)
+    if type(value) is SparseTensor:
+        state[name] = value
+    elif type(old) is Tensor:
+        old._data = value
+    else:
+        state[name] = Tensor._make(value, None, False)
+
+
 def _step_tensor(value=0.0):
     """The per-parameter step count: a 0-d float32 tensor, as in PyTorch's state dicts."""
     return Tensor._make(np.array(value, dtype=np.float32), None, False)
-
-
-def _advance(state):
-    """Increment ``state['step']`` and return the new count as a float."""
-    s = state["step"]._data
-    s += 1
-    return float(s)
 
 
 def _ensure_step_tensors(opt):
