@@ -1,4 +1,4 @@
-# Two commands: `make demo` trains the demo model, `make test` runs the test suite.
+# `make demo` trains the demo model, `make test` runs the test suite, `make check` lints and type-checks.
 # Each builds a local virtualenv (.venv) with what it needs on first use.
 PY ?= python3
 VENV := .venv
@@ -8,7 +8,7 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-.PHONY: test demo install-test install-examples install-bench bench
+.PHONY: test demo check install-test install-examples install-bench install-check bench
 install-test: $(BIN)/python
 	$(BIN)/pip install -q -e '.[test]'
 
@@ -28,3 +28,11 @@ install-bench: $(BIN)/python
 # BENCH_ARGS, e.g. make bench BENCH_ARGS=--quick
 bench: install-bench
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+install-check: $(BIN)/python
+	$(BIN)/pip install -q -e '.[check]'
+
+# ruff (pyflakes + pycodestyle) over the code, mypy over the typed core; settings in pyproject.toml
+check: install-check
+	$(BIN)/ruff check src tests tools bench examples
+	$(BIN)/mypy

@@ -110,7 +110,8 @@ def test_windows(name, ref):
 
 
 def test_window_parameters():
-    np.testing.assert_allclose(rg.hamming_window(5, False, 0.5, 0.5, dtype=rg.float64).numpy(), np.hanning(5), atol=1e-12)
+    np.testing.assert_allclose(rg.hamming_window(5, False, 0.5, 0.5, dtype=rg.float64).numpy(), np.hanning(5),
+                               atol=1e-12)
     np.testing.assert_allclose(rg.kaiser_window(5, False, 5.0, dtype=rg.float64).numpy(), np.kaiser(5, 5.0), atol=1e-12)
 
 

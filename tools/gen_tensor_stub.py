@@ -68,8 +68,8 @@ def render():
     lines.append("    grad_fn: Node | None\n")
     bound = dict(_tensor_methods.METHODS)
     props = dict(_tensor_methods.PROPERTIES)
-    names = sorted(set(n for n in vars(Tensor) if not n.startswith("_") or n.startswith("__"))
-                   | set(bound) | set(props))
+    # private state and helpers too: the typed core (autograd, ops/_registry.py) reads them
+    names = sorted(set(vars(Tensor)) | set(bound) | set(props))
     skip = {"__dict__", "__weakref__", "__slots__", "__module__", "__doc__", "__annotations__",
             "__array_priority__", "__array_ufunc__", "grad_fn"}
     for name in names:
@@ -89,7 +89,8 @@ def render():
             if attr.fset is not None:
                 lines.append(f"    @{name}.setter\n    def {name}(self, value: Any) -> None: ...\n")
         elif isinstance(attr, classmethod):
-            lines.append(f"    @classmethod\n    def {name}({_params(attr.__func__, True).replace('self', 'cls', 1)}) -> Any: ...\n")
+            params = _params(attr.__func__, True).replace('self', 'cls', 1)
+            lines.append(f"    @classmethod\n    def {name}({params}) -> Any: ...\n")
         elif isinstance(attr, staticmethod):
             lines.append(f"    @staticmethod\n    def {name}({_params(attr.__func__, False)[6:]}) -> Any: ...\n")
         elif callable(attr):
@@ -97,6 +98,11 @@ def render():
             lines.append(f"    def {name}({_params(attr, True)}) -> {returns}: ...\n")
         else:
             lines.append(f"    {name}: Any\n")
+    # the module's public functions (make_tensor), which other modules import from it
+    module = sys.modules[Tensor.__module__]
+    for name, fn in sorted(vars(module).items()):
+        if inspect.isfunction(fn) and fn.__module__ == module.__name__ and not name.startswith("_"):
+            lines.append(f"\n\ndef {name}({_params(fn, False)[6:]}) -> Any: ...\n")
     return "".join(lines)
 
 

@@ -147,7 +147,8 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
 def as_tensor(data, dtype=None, device=None):
     """Like ``tensor`` but shares memory with a NumPy array or Tensor when dtype and device allow."""
     if isinstance(data, Tensor):
-        if (dtype is None or _dtype.to_dtype(dtype) == data.dtype) and (device is None or to_device(device) == data.device):
+        if ((dtype is None or _dtype.to_dtype(dtype) == data.dtype)
+                and (device is None or to_device(device) == data.device)):
             return data
         return data.to(dtype=dtype, device=device)
     return _finish(_array_from(data, dtype, device), False)

@@ -18,7 +18,6 @@ import warnings
 import numpy as np
 
 from . import _dtype
-from .autograd.grad_mode import _state
 from .autograd.graph import AccumulateGrad, VersionCounter
 from .backend import device_of, to_numpy
 

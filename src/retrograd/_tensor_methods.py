@@ -4,7 +4,7 @@ Every method name maps to the function that implements it; nothing is generated 
 lookup, so ``Tensor.exp`` is ``ops.elementwise.exp`` and a reader can follow it there.
 """
 from ._tensor import Tensor
-from ._dtype import dtype as _dtype_cls, to_dtype
+from ._dtype import to_dtype
 from .ops import elementwise as ew, reduction as red, shape as sh, indexing as ix, linalg as la
 from .ops import inplace as ip, sorting as so, decomposition as dc
 from .ops import activation as act, special as sp
@@ -139,7 +139,8 @@ METHODS = {
     "reciprocal": ew.reciprocal, "floor": ew.floor, "ceil": ew.ceil, "trunc": ew.trunc,
     "fix": ew.trunc, "round": ew.round, "frac": ew.frac, "clamp": ew.clamp, "clip": ew.clamp,
     "clamp_min": ew.clamp_min, "clamp_max": ew.clamp_max, "maximum": ew.maximum,
-    "minimum": ew.minimum, "fmax": pw.fmax, "fmin": pw.fmin, "where": lambda self, cond, other: ew.where(cond, self, other),
+    "minimum": ew.minimum, "fmax": pw.fmax, "fmin": pw.fmin,
+    "where": lambda self, cond, other: ew.where(cond, self, other),
     "lerp": ew.lerp, "addcmul": ew.addcmul, "addcdiv": ew.addcdiv, "hypot": ew.hypot,
     "xlogy": ew.xlogy, "nan_to_num": ew.nan_to_num,
     # comparison and logic

@@ -10,7 +10,7 @@ from .ops.numeric import linalg_cross as cross  # noqa: F401
 
 __all__ = ["LinAlgError", "inv", "det", "slogdet", "solve", "solve_triangular", "cholesky", "qr", "eigh",
            "eigvalsh", "svd", "svdvals", "matrix_power", "pinv", "matrix_rank", "matrix_norm", "norm",
-           "cond", "vector_norm", "matmul", "multi_dot", "vecdot", "diagonal"]
+           "cond", "vector_norm", "matmul", "multi_dot", "cross", "vecdot", "diagonal"]
 
 
 def vecdot(x, y, *, dim=-1):

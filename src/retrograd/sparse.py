@@ -546,7 +546,8 @@ def combine(a, x, b, y):
 def embedding_grad(grad, indices, num_weights, padding_idx=None, scale_grad_by_freq=False):
     """The sparse gradient of an embedding table ``(num_weights, D)`` looked up at ``indices``:
     one entry per lookup, ``rows = indices.flatten()`` and ``values = grad.reshape(-1, D)``
-    (owned copies; made on first use when ``grad`` is a broadcast along the lookups). Lookups of ``padding_idx`` (None or negative: none) are left out; with
+    (owned copies; made on first use when ``grad`` is a broadcast along the lookups). Lookups of
+    ``padding_idx`` (None or negative: none) are left out; with
     ``scale_grad_by_freq`` each value is divided by how often its index occurs. ``grad`` is the
     lookup's output gradient (a Tensor), ``indices`` an integer Tensor or array. Duplicate rows
     stay separate entries (uncoalesced), as in PyTorch."""

@@ -1,7 +1,6 @@
 """Behaviour of the backward engine: Tensor.backward, autograd.backward and autograd.grad."""
 import sys
 import threading
-import warnings
 
 import numpy as np
 import pytest

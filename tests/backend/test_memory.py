@@ -1,6 +1,5 @@
 """The allocator policy keeps freed large blocks, so repeated big temporaries stop faulting."""
 import os
-import resource
 import subprocess
 import sys
 import textwrap

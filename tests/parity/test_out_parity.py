@@ -8,7 +8,6 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import retrograd as rg  # noqa: E402
-from retrograd.ops import _out  # noqa: E402
 
 from ..ops.test_out import _ALL, _UNDEFINED_VALUES, _makers, _plain_call  # noqa: E402
 

@@ -160,7 +160,7 @@ class TestMetadataAndConversion:
     def test_in_place_on_saved_tensor_is_caught_at_backward(self):
         x = rg.randn(3, requires_grad=True)
         y = x * 1
-        z = y.exp()      # saves its output
+        _z = y.exp()     # saves its output
         w = (y * y)      # saves y
         with rg.no_grad():
             y.add_(1)

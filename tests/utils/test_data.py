@@ -129,7 +129,8 @@ def test_default_collate():
     assert b[1].dtype == rg.int64 and b[1].tolist() == [1, 2]
     assert b[2].dtype == rg.float64 and b[2].tolist() == [0.5, 1.5]
     assert b[3] == ["a", "b"]
-    d = default_collate([{"x": np.ones(2, np.float32), "m": {"k": True}}, {"x": np.zeros(2, np.float32), "m": {"k": False}}])
+    d = default_collate([{"x": np.ones(2, np.float32), "m": {"k": True}},
+                         {"x": np.zeros(2, np.float32), "m": {"k": False}}])
     assert d["x"].dtype == rg.float32 and d["x"].shape == (2, 2)
     assert d["m"]["k"].dtype == rg.bool and d["m"]["k"].tolist() == [True, False]
     P = collections.namedtuple("P", "a b")

@@ -9,8 +9,10 @@ from .function import Function, FunctionCtx, once_differentiable, InplaceFunctio
 from . import function, functional
 from .explain import explain_grad
 
-__all__ = ["Function", "explain_grad", "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
-           "is_grad_enabled", "detect_anomaly", "set_detect_anomaly", "gradcheck", "gradgradcheck"]
+__all__ = ["Function", "explain_grad", "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled",
+           "inference_mode", "is_grad_enabled", "detect_anomaly", "set_detect_anomaly", "gradcheck", "gradgradcheck",
+           "is_inference_mode_enabled", "is_anomaly_enabled", "FunctionCtx", "once_differentiable", "InplaceFunction",
+           "function", "functional", "graph", "engine"]
 
 
 def _as_tuple(x):

@@ -5,6 +5,10 @@ grad enabled and inference mode off.
 """
 import functools
 import threading
+from collections.abc import Callable
+from typing import Any, Literal, TypeVar
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 class _State(threading.local):
@@ -19,39 +23,45 @@ class _State(threading.local):
 _state = _State()
 
 
-def is_grad_enabled():
+def is_grad_enabled() -> bool:
     return _state.enabled
 
 
-def is_inference_mode_enabled():
+def is_inference_mode_enabled() -> bool:
     return _state.inference
 
 
 class _Mode:
     """Base of the grad-mode context managers; subclasses set ``_enter`` and ``_exit``."""
 
-    def __call__(self, fn):
+    def __enter__(self) -> None:
+        raise NotImplementedError
+
+    def __exit__(self, *exc: object) -> Literal[False]:
+        raise NotImplementedError
+
+    def __call__(self, fn: _F) -> _F:
         @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
             with self.__class__(*self._args()):
                 return fn(*args, **kwargs)
-        return wrapper
+        return wrapper  # type: ignore[return-value]
 
-    def _args(self):
+    def _args(self) -> tuple[bool, ...]:
         return ()
 
-    def clone(self):
+    def clone(self) -> "_Mode":
         return self.__class__(*self._args())
 
 
 class no_grad(_Mode):
     """Disable graph recording: ops on tensors that require grad produce tensors that do not."""
 
-    def __enter__(self):
+    def __enter__(self) -> None:
         self._prev = _state.enabled
         _state.enabled = False
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> Literal[False]:
         _state.enabled = self._prev
         return False
 
@@ -59,11 +69,11 @@ class no_grad(_Mode):
 class enable_grad(_Mode):
     """Enable graph recording inside a ``no_grad`` region."""
 
-    def __enter__(self):
+    def __enter__(self) -> None:
         self._prev = _state.enabled
         _state.enabled = True
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> Literal[False]:
         _state.enabled = self._prev
         return False
 
@@ -71,22 +81,22 @@ class enable_grad(_Mode):
 class set_grad_enabled(_Mode):
     """Set grad mode to ``mode``; takes effect at construction (like PyTorch), undone on exit."""
 
-    def __init__(self, mode):
+    def __init__(self, mode: bool) -> None:
         self._mode = bool(mode)
         self._prev = _state.enabled
         _state.enabled = self._mode
 
-    def _args(self):
+    def _args(self) -> tuple[bool, ...]:
         return (self._mode,)
 
-    def __enter__(self):
+    def __enter__(self) -> None:
         pass
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> Literal[False]:
         _state.enabled = self._prev
         return False
 
-    def __call__(self, fn):
+    def __call__(self, fn: _F) -> _F:
         _state.enabled = self._prev  # used as a decorator: do not change the mode now
         return super().__call__(fn)
 
@@ -94,13 +104,13 @@ class set_grad_enabled(_Mode):
 class inference_mode(_Mode):
     """Like ``no_grad``; tensors made inside are inference tensors (never recorded later)."""
 
-    def __init__(self, mode=True):
+    def __init__(self, mode: bool = True) -> None:
         self._mode = bool(mode)
 
-    def _args(self):
+    def _args(self) -> tuple[bool, ...]:
         return (self._mode,)
 
-    def __enter__(self):
+    def __enter__(self) -> None:
         self._prev = (_state.enabled, _state.inference)
         if self._mode:
             _state.enabled = False
@@ -108,16 +118,16 @@ class inference_mode(_Mode):
         else:
             _state.inference = False
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> Literal[False]:
         _state.enabled, _state.inference = self._prev
         return False
 
-    def __call__(self, fn):
+    def __call__(self, fn: Any) -> Any:
         if not callable(fn) or isinstance(fn, bool):
             return inference_mode(fn)
         return super().__call__(fn)
 
 
-def _refresh_node_extras():
+def _refresh_node_extras() -> None:
     from . import anomaly, graph
     _state.node_extras = bool(anomaly._state.enabled or graph._hook_state.stack)

@@ -106,7 +106,6 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     """gradcheck of the gradient: checks second derivatives via double backward."""
     from .. import autograd
     from .._tensor import Tensor
-    from .._creation import randn
     inputs = _as_tuple(inputs)
     diff_idx = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t._rg]
     outs = _outputs(func, inputs)

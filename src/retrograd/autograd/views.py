@@ -21,7 +21,6 @@ takes its region of the new ``b``. The region is described by the flat (C-order)
 the view's elements inside the base, computed from the arrays' addresses and strides, so any
 chain of views (slices, transposes, reshapes, diagonals, views of views) is handled alike.
 """
-import weakref
 
 import numpy as np
 

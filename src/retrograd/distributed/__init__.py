@@ -51,3 +51,11 @@ from ._watch import DistError, DistBackendError
 from .collectives import (barrier, all_reduce, reduce, broadcast, all_gather, all_gather_into_tensor,
                           reduce_scatter, reduce_scatter_tensor, gather, scatter, all_gather_object,
                           broadcast_object_list, gather_object)
+
+__all__ = ["Backend", "ReduceOp", "reduce_op", "ProcessGroup", "GroupMember", "group", "Work", "is_available",
+           "is_mpi_available", "is_gloo_available", "is_nccl_available", "is_torchelastic_launched", "is_initialized",
+           "init_process_group", "destroy_process_group", "new_group", "get_rank", "get_world_size", "get_global_rank",
+           "get_group_rank", "get_process_group_ranks", "get_backend", "default_pg_timeout", "DistError",
+           "DistBackendError", "barrier", "all_reduce", "reduce", "broadcast", "all_gather", "all_gather_into_tensor",
+           "reduce_scatter", "reduce_scatter_tensor", "gather", "scatter", "all_gather_object",
+           "broadcast_object_list", "gather_object"]

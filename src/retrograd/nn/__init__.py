@@ -8,3 +8,9 @@ from .modules.module import (register_module_forward_pre_hook, register_module_f
                              register_module_full_backward_pre_hook)
 from . import parallel
 from . import utils
+from . import modules
+
+__all__ = ["functional", "init", "Parameter", "Buffer", "register_module_forward_pre_hook",
+           "register_module_forward_hook", "register_module_full_backward_hook",
+           "register_module_full_backward_pre_hook", "parallel", "utils"]
+__all__ += modules.__all__

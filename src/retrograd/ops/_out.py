@@ -20,6 +20,8 @@ the plain function and pay nothing for this.
 """
 import inspect
 import warnings
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 from .. import _dtype
 from .._tensor import Tensor
@@ -29,11 +31,11 @@ from ..backend import array_module
 _KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
 
 
-def with_out(fn, name=None):
+def with_out(fn: Callable[..., Any], name: str | None = None) -> Callable[..., Any]:
     """The public form of ``fn`` that also accepts PyTorch's keyword-only ``out=``."""
     name = name or fn.__name__
 
-    def f(*args, out=None, **kwargs):
+    def f(*args: Any, out: Any = None, **kwargs: Any) -> Any:
         if out is None:
             return fn(*args, **kwargs)
         _refuse_grad(name, args, kwargs, out)
@@ -42,7 +44,7 @@ def with_out(fn, name=None):
     f.__name__ = f.__qualname__ = name
     f.__doc__ = fn.__doc__
     f.__module__ = fn.__module__
-    f.__wrapped__ = fn
+    f.__wrapped__ = fn  # type: ignore[attr-defined]
     try:
         sig = inspect.signature(fn)
     except (TypeError, ValueError):
@@ -53,11 +55,11 @@ def with_out(fn, name=None):
         if params and params[-1].kind is inspect.Parameter.VAR_KEYWORD:
             at -= 1
         params.insert(at, inspect.Parameter("out", inspect.Parameter.KEYWORD_ONLY, default=None))
-        f.__signature__ = sig.replace(parameters=params)
+        f.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
     return f
 
 
-def _tensors(values):
+def _tensors(values: Iterable[Any]) -> Iterator[Tensor]:
     for v in values:
         if isinstance(v, Tensor):
             yield v
@@ -65,7 +67,7 @@ def _tensors(values):
             yield from (t for t in v if isinstance(t, Tensor))
 
 
-def _refuse_grad(name, args, kwargs, out):
+def _refuse_grad(name: str, args: tuple[Any, ...], kwargs: dict[str, Any], out: Any) -> None:
     if not _state.enabled:
         return
     outs = out if isinstance(out, (list, tuple)) else (out,)
@@ -77,7 +79,7 @@ def _refuse_grad(name, args, kwargs, out):
                                f"torch.no_grad().")
 
 
-def write_out(name, result, out):
+def write_out(name: str, result: Any, out: Any) -> Any:
     """Write ``result`` (a Tensor, or a tuple of them) into ``out``; returns ``out`` (or the
     result's named tuple type holding the ``out`` tensors)."""
     if isinstance(result, Tensor):
@@ -96,7 +98,7 @@ def write_out(name, result, out):
     raise TypeError(f"{name}() does not return a tensor, so it has no out= form")
 
 
-def _write_one(name, r, out):
+def _write_one(name: str, r: Tensor, out: Tensor) -> None:
     rd, od = r._data.dtype, out._data.dtype
     if _KIND_RANK.get(rd.kind, 3) > _KIND_RANK.get(od.kind, 3):
         raise RuntimeError(f"{name}(): result type {_dtype.from_np(rd)} can't be cast to the desired "
@@ -116,7 +118,7 @@ def _write_one(name, r, out):
     out._version_counter().bump()
 
 
-def _resize(name, out, shape):
+def _resize(name: str, out: Tensor, shape: tuple[int, ...]) -> None:
     if out._base is not None:
         raise RuntimeError(f"{name}(): out is a view of shape {list(out._data.shape)} and the result "
                            f"has shape {list(shape)}; a view cannot be resized")

@@ -6,7 +6,6 @@ added dim is squeezed away again.
 """
 import numpy as np
 
-from .._tensor import Tensor
 from ._registry import Op, apply
 
 

@@ -315,7 +315,8 @@ def cat(tensors, dim=0):
         raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
     d = _wrap_dim(dim, nd, "cat")
     for i, t in enumerate(tensors):
-        if t._data.ndim != nd or builtins.any(a != b for j, (a, b) in enumerate(zip(t._data.shape, ref._data.shape)) if j != d):
+        if t._data.ndim != nd or builtins.any(a != b for j, (a, b) in enumerate(zip(t._data.shape, ref._data.shape))
+                                              if j != d):
             raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. Expected size "
                                f"{list(ref._data.shape)} but got size {list(t._data.shape)} for "
                                f"tensor number {i} in the list.")

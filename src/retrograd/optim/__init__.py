@@ -8,3 +8,6 @@ from .adagrad import Adagrad
 from .adadelta import Adadelta
 from .sparse_adam import SparseAdam
 from . import lr_scheduler
+
+__all__ = ["Optimizer", "register_optimizer_step_pre_hook", "register_optimizer_step_post_hook", "SGD", "Adam",
+           "AdamW", "RMSprop", "Adagrad", "Adadelta", "SparseAdam", "lr_scheduler"]

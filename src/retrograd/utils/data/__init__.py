@@ -6,3 +6,8 @@ from .dataset import (ChainDataset, ConcatDataset, Dataset, IterableDataset, Sub
 from .distributed import DistributedSampler
 from .sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler,
                       WeightedRandomSampler)
+
+__all__ = ["default_collate", "default_convert", "DataLoader", "get_worker_info", "ChainDataset", "ConcatDataset",
+           "Dataset", "IterableDataset", "Subset", "TensorDataset", "random_split", "DistributedSampler",
+           "BatchSampler", "RandomSampler", "Sampler", "SequentialSampler", "SubsetRandomSampler",
+           "WeightedRandomSampler"]
