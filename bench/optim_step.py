@@ -12,7 +12,8 @@ Cases (float32 parameters, gradients drawn once and left in place):
   each optimizer, where the per-parameter cost of a step dominates.
 
 Each case runs with ``foreach=None`` (the default) and ``foreach=True`` and prints the median
-step time of each (steps alternating between the two), their ratio, and the best times. Nothing else runs in the timed region.
+step time of each (steps alternating between the two), their ratio, and the best times.
+Nothing else runs in the timed region.
 """
 import argparse
 import os

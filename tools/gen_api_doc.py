@@ -7,7 +7,6 @@ does not have yet.
 PyTorch's names are read from docs/pytorch_names.json, written once from the PyTorch release we
 follow, so that the reference (and tests/test_api_doc.py, which keeps it current) needs no torch.
 """
-import inspect
 import json
 import pathlib
 import sys
