@@ -18,7 +18,7 @@ import warnings
 import numpy as np
 
 from . import _dtype
-from .autograd.graph import AccumulateGrad, VersionCounter
+from .autograd.graph import VersionCounter, new_grad_accumulator
 from .backend import device_of, to_numpy
 
 _new = object.__new__
@@ -216,7 +216,7 @@ class Tensor:
     def _grad_accumulator(self):
         acc = self._grad_acc
         if acc is None:
-            acc = self._grad_acc = AccumulateGrad(self)
+            acc = new_grad_accumulator(self)
         return acc
 
     def detach(self):

@@ -1,4 +1,6 @@
 """autograd.engine.queue_callback: work queued during a backward runs when it has finished."""
+import threading
+
 import pytest
 
 import retrograd as torch
@@ -36,3 +38,25 @@ def test_callbacks_queued_by_callbacks_run_too():
 def test_queue_callback_outside_backward_is_an_error():
     with pytest.raises(RuntimeError, match="while a backward is running"):
         engine.queue_callback(lambda: None)
+
+
+def test_queue_callback_from_a_thread_not_running_a_backward_is_an_error():
+    """Another thread's running backward does not count: callbacks belong to the backward of
+    the thread that queues them."""
+    x = torch.ones(1, requires_grad=True)
+    errors, log = [], []
+
+    def other_thread():
+        try:
+            engine.queue_callback(lambda: log.append("ran"))
+        except RuntimeError as e:
+            errors.append(str(e))
+
+    def hook(t):
+        th = threading.Thread(target=other_thread)
+        th.start()
+        th.join()
+
+    x.register_post_accumulate_grad_hook(hook)
+    x.sum().backward()
+    assert log == [] and len(errors) == 1 and "on the calling thread" in errors[0]

@@ -84,9 +84,9 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     _check_outputs(outputs)
     grads = _make_grads(outputs, grad_outputs, create_graph)
     roots = [_root_edge(t) for t in outputs]
-    graph.backward_site[0] = _user_frame_site()
+    site = _user_frame_site()
     if inputs is None:
-        engine.execute(roots, grads, retain_graph, create_graph)
+        engine.execute(roots, grads, retain_graph, create_graph, site=site)
         return
     inputs = _as_tuple(inputs)
     if not inputs:
@@ -99,13 +99,13 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
             raise RuntimeError(f"One of the differentiated Tensors (shape {list(t._data.shape)}) "
                                f"does not require grad")
         targets.setdefault(_root_edge(t), len(targets))
-    captured = engine.execute(roots, grads, retain_graph, create_graph, targets, accumulate=True)
+    captured = engine.execute(roots, grads, retain_graph, create_graph, targets, accumulate=True,
+                              site=site)
     for t in inputs:
         if t.grad_fn is not None:
             g = captured[targets[_root_edge(t)]]
             if g is not None:
-                g = g if create_graph else g.detach()
-                t._grad = g if t._grad is None else t._grad + g
+                engine.add_nonleaf_grad(t, g if create_graph else g.detach())
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
@@ -140,8 +140,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         slots.append(targets.setdefault(_root_edge(t), len(targets)))
     grads = _make_grads(outputs, grad_outputs, create_graph)
     roots = [_root_edge(t) for t in outputs]
-    graph.backward_site[0] = _user_frame_site()
-    captured = engine.execute(roots, grads, retain_graph, create_graph, targets, accumulate=False)
+    captured = engine.execute(roots, grads, retain_graph, create_graph, targets, accumulate=False,
+                              site=_user_frame_site())
     result = []
     for i, (t, slot) in enumerate(zip(inputs_t, slots)):
         g = captured[slot]

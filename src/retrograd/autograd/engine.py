@@ -10,23 +10,24 @@ When ``targets`` are given (``autograd.grad``, or ``backward(inputs=...)``), onl
 lie on a path to a target run: the others are never counted or executed.
 
 After a node runs, its saved tensors are released unless ``retain_graph``.
+
+Threads: a backward runs entirely on the thread that called it, and everything it keeps while
+it runs (buffers, the ready heap, its ``GraphTask`` with the final callbacks) is its own. What
+threads share is the graph: gradients summed into a ``.grad`` (a leaf's, under its
+AccumulateGrad's lock; a non-leaf's, under ``_nonleaf_grad_lock``) are atomic with respect to
+other backward passes.
 """
 import heapq
 import itertools
 import os
 import sys
+import threading
 
 from .grad_mode import _state
-from .graph import AccumulateGrad, backward_site
+from .graph import AccumulateGrad, running as _running
 from . import anomaly as _anomaly
 
 _PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-_site = backward_site  # the running backward's call site, shared with graph.OpNode
-
-
-def _backward_site():
-    """Where the user called the backward that is running (file:line), for error messages."""
-    return _site[0]
 
 
 def _user_frame_site():
@@ -243,7 +244,8 @@ def _pre_hooks(node, buf, create_graph):
             g = buf[nr]
             if t is not None and g is not None:
                 g = g if create_graph else g.detach()
-                t._grad = g.clone() if t._grad is None else t._grad + g
+                with _nonleaf_grad_lock:
+                    t._grad = g.clone() if t._grad is None else t._grad + g
     pre = extra.get("pre_hooks")
     if pre:
         for hook in list(pre):
@@ -274,7 +276,8 @@ def _check_arity(hook, values, expected):
 
 
 def _accumulate(node, g, create_graph):
-    """AccumulateGrad: add ``g`` into the leaf's ``.grad``.
+    """AccumulateGrad: add ``g`` into the leaf's ``.grad``, then run its post-accumulate hooks,
+    both under the node's lock (another thread's backward into the same leaf waits).
 
     The first gradient is stored without a copy when nothing else can see its memory (a fresh
     array referenced only by ``g``); otherwise it is copied, so two leaves never share storage.
@@ -283,23 +286,29 @@ def _accumulate(node, g, create_graph):
     var = node._variable()
     if var is None or g is None:
         return
-    old = var._grad
-    if old is None:
-        if create_graph:
-            var._grad = g
-        elif g.grad_fn is None and g._data.base is None and _unshared(g):
-            var._grad = g
+    lock = node._lock
+    lock.acquire()  # cheaper than a with statement (a third of its cost, uncontended)
+    try:
+        old = var._grad
+        if old is None:
+            if create_graph:
+                var._grad = g
+            elif g.grad_fn is None and g._data.base is None and _unshared(g):
+                var._grad = g
+            else:
+                var._grad = g.detach().clone()
+        elif (create_graph or old._rg or getattr(old, "is_sparse", False)
+              or getattr(g, "is_sparse", False)):
+            var._grad = old + g
         else:
-            var._grad = g.detach().clone()
-    elif create_graph or old._rg or getattr(old, "is_sparse", False) or getattr(g, "is_sparse", False):
-        var._grad = old + g
-    else:
-        old._data += g._data
-        old._version_counter().bump()
-    extra = node._extra
-    if extra is not None and "post_accumulate" in extra:
-        for hook in list(extra["post_accumulate"]):
-            hook(var)
+            old._data += g._data
+            old._version_counter().bump()
+        extra = node._extra
+        if extra is not None and "post_accumulate" in extra:
+            for hook in list(extra["post_accumulate"]):
+                hook(var)
+    finally:
+        lock.release()
 
 
 def _distinct(outs):
@@ -333,29 +342,63 @@ def _unshared(g):
     return sys.getrefcount(g._data) <= 2 and sys.getrefcount(g) <= _FRESH_TENSOR_REFS
 
 
-# Final callbacks: functions queued while a backward runs (from a hook, say) that run once it has
-# finished every node, before backward() returns (PyTorch's
-# ``Variable._execution_engine.queue_callback``). One list per running backward, so a backward
-# started inside another keeps its own.
-_final_callbacks = []
+# Non-leaf gradients (retain_grad, backward(inputs=...)) are summed out of place under this
+# lock, so concurrent backward passes through one non-leaf add up; they are rare and cheap to
+# serialize, unlike the leaves' accumulation, which has one lock per leaf.
+_nonleaf_grad_lock = threading.Lock()
+
+
+def add_nonleaf_grad(t, g):
+    """``t.grad += g`` for a non-leaf ``t``, out of place (``g`` is kept as is when ``t`` has no
+    gradient yet), atomic with respect to other threads' backward passes."""
+    with _nonleaf_grad_lock:
+        t._grad = g if t._grad is None else t._grad + g
+
+
+class GraphTask:
+    """One running backward call: the final callbacks queued during it (PyTorch's
+    ``Variable._execution_engine.queue_callback``), run once it has finished every node,
+    and ``hook_state``, a dict where hooks keep what they have seen in this backward
+    (``register_multi_grad_hook``)."""
+
+    __slots__ = ("callbacks", "hook_state")
+
+    def __init__(self):
+        self.callbacks = []
+        self.hook_state = {}
+
+
+def current_graph_task():
+    """The innermost backward running on this thread, or None."""
+    tasks = _running.tasks
+    return tasks[-1] if tasks else None
 
 
 def queue_callback(callback):
-    """Run ``callback()`` when the backward that is running now has finished all its nodes."""
-    if not _final_callbacks:
-        raise RuntimeError("queue_callback can only be called while a backward is running "
-                           "(from a hook, for instance)")
-    _final_callbacks[-1].append(callback)
+    """Run ``callback()`` when the backward that is running now on this thread (the innermost
+    one, when a hook runs a backward of its own) has finished all its nodes."""
+    tasks = _running.tasks
+    if not tasks:
+        raise RuntimeError("queue_callback can only be called while a backward is running on the "
+                           "calling thread (from a hook, for instance)")
+    tasks[-1].callbacks.append(callback)
 
 
-def execute(roots, grads, retain_graph, create_graph, targets=None, accumulate=True):
-    """Run the backward pass (see ``_run_graph``), then the callbacks queued during it."""
-    callbacks = []
-    _final_callbacks.append(callbacks)
+def execute(roots, grads, retain_graph, create_graph, targets=None, accumulate=True, site=None):
+    """Run the backward pass (see ``_run_graph``), then the callbacks queued during it.
+
+    ``site`` (the user's file:line of the backward call) is what nodes freed by this backward
+    record, for the error of a later backward through them."""
+    task = GraphTask()
+    tasks = _running.tasks
+    prev_site = _running.site
+    tasks.append(task)
+    _running.site = site
     try:
         captured = _run_graph(roots, grads, retain_graph, create_graph, targets, accumulate)
-        for callback in callbacks:  # the loop also reaches callbacks queued by callbacks
+        for callback in task.callbacks:  # the loop also reaches callbacks queued by callbacks
             callback()
     finally:
-        _final_callbacks.pop()
+        tasks.pop()
+        _running.site = prev_site
     return captured

@@ -27,7 +27,7 @@ import functools
 import inspect
 
 from .grad_mode import _state, no_grad
-from .graph import Node, _seq_counter, _modified_error, backward_site, current_hooks, \
+from .graph import Node, _seq_counter, _modified_error, running, current_hooks, \
     HookedSavedTensor
 
 
@@ -113,7 +113,7 @@ class BackwardCFunction(Node, FunctionCtx):
         result = self._forward_cls.backward(self, *grads)
         if not retain:
             self._saved = None
-            self._freed_by = backward_site[0]
+            self._freed_by = running.site
         return self._check_grads(result)
 
     def _check_grads(self, result):

@@ -10,12 +10,32 @@ Saved tensors: inputs are kept as the Tensor objects themselves (so a double bac
 them); the output is kept as its raw array plus its version counter, never as the output Tensor,
 so no tensor -> node -> tensor cycle keeps the graph alive. Each saved tensor remembers its
 version; unpacking checks it, so an in-place change after saving is an error at backward time.
+
+Threads: graph state that threads can share is guarded. An AccumulateGrad is made once per
+leaf (under a lock, ``new_grad_accumulator``) and carries its own lock, so gradients from
+backward passes on several threads are summed atomically. What a backward is running lives in
+``running``, a thread-local.
 """
 import itertools
 import threading
 import weakref
 
 _seq_counter = itertools.count()
+_make_lock = threading.Lock()  # makes each leaf's AccumulateGrad exactly once
+
+
+class _Running(threading.local):
+    """Per thread: the backward calls running now (the innermost last, see ``engine``) and the
+    user's file:line of the innermost one, which a node records when it frees its saved
+    tensors (so a second backward can name the call that freed them)."""
+
+    site = None
+
+    def __init__(self):
+        self.tasks = []
+
+
+running = _Running()
 
 
 class Node:
@@ -140,7 +160,7 @@ class OpNode(Node):
         if not retain:
             # Released: _saved now holds the call site of the backward that freed it (a str),
             # which the error of a second backward quotes.
-            self._saved = backward_site[0] or "before"
+            self._saved = running.site or "before"
         return out if type(out) is tuple else (out,)
 
     def _release(self):
@@ -152,11 +172,6 @@ class OpNode(Node):
     @property
     def _saved_tensors(self):
         return tuple(self._unpack_saved())
-
-
-# The user's file:line of the backward call that is running (set by the engine), so that a
-# second backward through freed buffers can name the call that freed them.
-backward_site = [None]
 
 
 class SavedTensor:
@@ -220,15 +235,19 @@ class AccumulateGrad(Node):
 
     It holds its leaf weakly (the leaf holds it strongly), so no cycle forms. Its sequence
     number is the largest possible, so a leaf's gradient is accumulated as soon as it is ready.
+    ``_lock`` is held while a gradient is summed into ``.grad`` and the post-accumulate hooks
+    run, so backward passes on several threads never lose each other's contributions. It is
+    reentrant: a hook may run a backward that reaches the same leaf on its own thread.
     """
 
-    __slots__ = ("_variable",)
+    __slots__ = ("_variable", "_lock")
 
     def __init__(self, variable):
         self._next = ()
         self._seq = float("inf")
         self._extra = None
         self._variable = weakref.ref(variable)
+        self._lock = threading.RLock()
 
     @property
     def variable(self):
@@ -237,6 +256,15 @@ class AccumulateGrad(Node):
     def _apply(self, grads, retain):
         return ()
 
+
+def new_grad_accumulator(tensor):
+    """``tensor``'s AccumulateGrad, made if it has none yet: once, even when several threads
+    ask for it at the same time (each must feed the same node, or their locks would differ)."""
+    with _make_lock:
+        acc = tensor._grad_acc
+        if acc is None:
+            acc = tensor._grad_acc = AccumulateGrad(tensor)
+    return acc
 
 
 # ----------------------------------------------------------------------------- public helpers
@@ -478,32 +506,29 @@ def register_multi_grad_hook(tensors, fn, *, mode="all"):
 
     ``mode="all"``: ``fn(grads)`` with one entry per tensor (None for those this backward did
     not reach), called when the backward has finished its nodes. ``mode="any"``: ``fn(grad)``
-    with the first of their gradients to be computed, as soon as it is.
+    with the first of their gradients to be computed, as soon as it is. What has been seen so
+    far is kept per running backward, so backward passes on several threads (or one inside a
+    hook) each get their own call.
     """
-    from .engine import queue_callback
+    from .engine import queue_callback, current_graph_task
     if mode not in ("all", "any"):
         raise ValueError(f"Expects mode to be one of ('all', 'any') but got {mode}")
     tensors = tuple(tensors)
-    state = {"grads": None}
-
-    def reset():
-        state["grads"] = None
-
-    def finish():
-        grads, state["grads"] = state["grads"], None
-        fn(grads)
+    key = object()  # this registration's entry in each graph task's hook_state
 
     def make_hook(i):
         def hook(grad):
-            if state["grads"] is None:
-                state["grads"] = [None] * len(tensors)
-                if mode == "all":
-                    queue_callback(finish)
-                else:
-                    queue_callback(reset)
+            state = current_graph_task().hook_state
+            if mode == "any":
+                if key not in state:
+                    state[key] = True
                     fn(grad)
-            if mode == "all":
-                state["grads"][i] = grad
+                return
+            grads = state.get(key)
+            if grads is None:
+                grads = state[key] = [None] * len(tensors)
+                queue_callback(lambda: fn(state.pop(key)))
+            grads[i] = grad
         return hook
 
     return _MultiHandle([t.register_hook(make_hook(i)) for i, t in enumerate(tensors)
