@@ -19,6 +19,7 @@ import numpy as np
 
 from . import _dtype
 from .autograd.grad_mode import _state
+from .autograd._handles import ListHookHandle
 from .autograd.graph import AccumulateGrad, VersionCounter
 from .backend import device_of, to_numpy
 
@@ -275,7 +276,6 @@ class Tensor:
             raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
         if not self._rg:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-        from .utils.hooks import ListHookHandle
         return ListHookHandle(self._grad_accumulator()._hook_list("post_accumulate"), hook)
 
     # ----------------------------------------------------------------- conversion

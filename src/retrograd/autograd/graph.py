@@ -15,6 +15,8 @@ import itertools
 import threading
 import weakref
 
+from ._handles import ListHookHandle
+
 _seq_counter = itertools.count()
 
 
@@ -47,16 +49,13 @@ class Node:
 
     def register_hook(self, fn):
         """``fn(grad_inputs, grad_outputs)`` runs after the node; it may return new grad_inputs."""
-        from ..utils.hooks import ListHookHandle
         return ListHookHandle(self._hook_list("hooks"), fn)
 
     def register_prehook(self, fn):
         """``fn(grad_outputs)`` runs before the node; it may return new grad_outputs."""
-        from ..utils.hooks import ListHookHandle
         return ListHookHandle(self._hook_list("pre_hooks"), fn)
 
     def _register_tensor_hook(self, output_nr, fn):
-        from ..utils.hooks import ListHookHandle
         hooks = self._extras().setdefault("tensor_hooks", {}).setdefault(output_nr, [])
         return ListHookHandle(hooks, fn)
 
