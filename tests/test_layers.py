@@ -58,9 +58,6 @@ BACK_EDGES = {
 CORE_LAZY = {
     # Optional dependencies, loaded on first use.
     ("retrograd.backend", "cupy"),
-    # Standard library, rarely needed.
-    ("retrograd._tensor", "copy"), ("retrograd._tensor", "weakref"),
-    ("retrograd.autograd.graph", "functools"), ("retrograd.autograd.anomaly", "functools"),
     # Back edges listed above.
     ("retrograd._dtype", "retrograd._tensor"), ("retrograd._tensor", "retrograd._creation"),
     ("retrograd._tensor", "retrograd.autograd"),
@@ -71,13 +68,8 @@ CORE_LAZY = {
     # anomaly mode and saved tensor hooks refresh. Tensor loads the graph first, and the package
     # namespace loads the engine while Tensor is still loading, so these cannot be module level
     # until the core has its own package.
-    ("retrograd._tensor", "retrograd._size"), ("retrograd._tensor", "retrograd._repr"),
-    ("retrograd.autograd.graph", "retrograd._tensor"), ("retrograd.autograd.graph", "retrograd.backend"),
-    ("retrograd.autograd.graph", "retrograd.autograd.anomaly"),
-    ("retrograd.autograd.graph", "retrograd.autograd.grad_mode"),
+    ("retrograd.autograd.graph", "retrograd._tensor"),
     ("retrograd.autograd.graph", "retrograd.autograd.engine"),
-    ("retrograd.autograd.grad_mode", "retrograd.autograd.anomaly"),
-    ("retrograd.autograd.grad_mode", "retrograd.autograd.graph"),
     ("retrograd.autograd.engine", "retrograd._tensor"),
     ("retrograd.autograd.engine", "retrograd.autograd._broadcast"),
     ("retrograd.autograd.views", "retrograd.ops._registry"),

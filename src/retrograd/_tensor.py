@@ -13,11 +13,15 @@ State kept on each tensor (the first four in ``__slots__``, the rest defaulted o
 
 Methods and operators are bound to ops in ``_tensor_methods.py``, from one explicit table.
 """
+import copy
 import warnings
+import weakref
 
 import numpy as np
 
 from . import _dtype
+from ._repr import tensor_repr
+from ._size import Size
 from .autograd.grad_mode import _state
 from .autograd._handles import ListHookHandle
 from .autograd.graph import AccumulateGrad, VersionCounter
@@ -68,7 +72,6 @@ class Tensor:
     # ----------------------------------------------------------------- metadata
     @property
     def shape(self):
-        from ._size import Size
         return Size(self._data.shape)
 
     def size(self, dim=None):
@@ -351,13 +354,11 @@ class Tensor:
             t._grad = self._grad.__deepcopy__(memo)
         user_attrs = {k: v for k, v in self.__dict__.items() if k not in _STATE_ATTRS}
         if user_attrs:
-            import copy
             t.__dict__.update(copy.deepcopy(user_attrs, memo))
         memo[id(self)] = t
         return t
 
     def __repr__(self):
-        from ._repr import tensor_repr
         return tensor_repr(self)
 
     def __format__(self, spec):
@@ -415,7 +416,6 @@ def make_tensor(data, grad_fn, requires_grad):
 
 
 def _weakref(t):
-    import weakref
     return weakref.ref(t)
 
 

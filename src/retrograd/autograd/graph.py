@@ -11,11 +11,15 @@ them); the output is kept as its raw array plus its version counter, never as th
 so no tensor -> node -> tensor cycle keeps the graph alive. Each saved tensor remembers its
 version; unpacking checks it, so an in-place change after saving is an error at backward time.
 """
+import functools
 import itertools
 import threading
 import weakref
 
+from . import anomaly
 from ._handles import ListHookHandle
+from .grad_mode import _node_extra_probes, _refresh_node_extras
+from ..backend import to_numpy, to_device_array
 
 _seq_counter = itertools.count()
 
@@ -277,12 +281,12 @@ class _HookState(threading.local):
 
 
 _hook_state = _HookState()
+_node_extra_probes.append(lambda: bool(_hook_state.stack))
 
 
 def node_extras(node):
     """Per-node work while anomaly mode or saved tensor hooks are on (called by ``apply`` only
     then): record the forward trace; pack the node's saved tensors with the hooks."""
-    from . import anomaly
     if anomaly._state.enabled:
         anomaly.record_trace(node)
     stack = _hook_state.stack
@@ -396,11 +400,6 @@ class saved_tensors_hooks:
         return False
 
 
-def _refresh_node_extras():
-    from .grad_mode import _refresh_node_extras as refresh
-    refresh()
-
-
 def current_hooks():
     """The (pack, unpack) pair in effect on this thread, or None."""
     stack = _hook_state.stack
@@ -413,7 +412,6 @@ class save_on_cpu(saved_tensors_hooks):
 
     def __init__(self, pin_memory=False, device_type="cuda"):
         from .._tensor import Tensor
-        from ..backend import to_numpy, to_device_array
 
         def pack(t):
             if t.device.type == "cpu":
@@ -445,8 +443,6 @@ class disable_saved_tensors_hooks:
         return False
 
     def __call__(self, fn):
-        import functools
-
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
             with disable_saved_tensors_hooks(self.error_message):
