@@ -13,11 +13,16 @@ State kept on each tensor (the first four in ``__slots__``, the rest defaulted o
 
 Methods and operators are bound to ops in ``_tensor_methods.py``, from one explicit table.
 """
+import copy
 import warnings
+import weakref
 
 import numpy as np
 
 from . import _dtype
+from ._repr import tensor_repr
+from ._size import Size
+from .autograd._handles import ListHookHandle
 from .autograd.graph import VersionCounter, new_grad_accumulator
 from .backend import device_of, to_numpy
 
@@ -66,7 +71,6 @@ class Tensor:
     # ----------------------------------------------------------------- metadata
     @property
     def shape(self):
-        from ._size import Size
         return Size(self._data.shape)
 
     def size(self, dim=None):
@@ -274,7 +278,6 @@ class Tensor:
             raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
         if not self._rg:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-        from .utils.hooks import ListHookHandle
         return ListHookHandle(self._grad_accumulator()._hook_list("post_accumulate"), hook)
 
     # ----------------------------------------------------------------- conversion
@@ -350,13 +353,11 @@ class Tensor:
             t._grad = self._grad.__deepcopy__(memo)
         user_attrs = {k: v for k, v in self.__dict__.items() if k not in _STATE_ATTRS}
         if user_attrs:
-            import copy
             t.__dict__.update(copy.deepcopy(user_attrs, memo))
         memo[id(self)] = t
         return t
 
     def __repr__(self):
-        from ._repr import tensor_repr
         return tensor_repr(self)
 
     def __format__(self, spec):
@@ -414,7 +415,6 @@ def make_tensor(data, grad_fn, requires_grad):
 
 
 def _weakref(t):
-    import weakref
     return weakref.ref(t)
 
 

@@ -12,6 +12,7 @@ from .ops import strided as st, pointwise as pw, specfun as sf, statistics as st
 from .ops import construct as cn, numeric as nm, embed as em, misc as mc
 from . import _typeinfo as ti
 from . import _tensor_queries as tq, _creation as cr
+from . import sparse
 
 
 def _reflect(fn):
@@ -299,3 +300,6 @@ for _name, _fn in METHODS.items():
     setattr(Tensor, _name, _fn)
 for _name, _fn in PROPERTIES.items():
     setattr(Tensor, _name, property(_fn))
+
+# Sparse tensors refuse the dense methods they do not implement (sparse sits below this table).
+sparse.refuse_dense_methods(METHODS)

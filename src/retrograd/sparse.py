@@ -21,7 +21,6 @@ import numpy as np
 from . import _dtype
 from ._size import Size
 from ._tensor import Tensor
-from ._tensor_methods import METHODS as _DENSE_METHODS
 from .backend import array_module, device_of, to_device_array
 
 
@@ -344,10 +343,15 @@ class SparseTensor(Tensor):
                 f"nnz={self._nnz()}, layout=retrograd.sparse_coo)")
 
 
-# Everything bound to dense tensors that the sparse class does not implement fails clearly.
-for _name in _DENSE_METHODS:
-    if _name not in SparseTensor.__dict__ and not _name.startswith("__"):
-        setattr(SparseTensor, _name, _unsupported(_name))
+def refuse_dense_methods(names):
+    """Make every Tensor method in ``names`` that the sparse class does not implement fail
+    clearly on sparse tensors. ``_tensor_methods`` calls it once it has bound ``names`` onto
+    Tensor (the method table sits above this module)."""
+    for name in names:
+        if name not in SparseTensor.__dict__ and not name.startswith("__"):
+            setattr(SparseTensor, name, _unsupported(name))
+
+
 for _name in ("__getitem__", "__setitem__", "__matmul__", "__rmatmul__", "__pow__", "__rpow__",
               "__rtruediv__", "__floordiv__", "__mod__", "__iadd__", "__isub__", "__imul__",
               "__itruediv__", "__abs__", "__lt__", "__le__", "__gt__", "__ge__"):

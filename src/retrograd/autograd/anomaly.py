@@ -4,12 +4,13 @@ Under ``detect_anomaly()`` every recorded node keeps the user's stack at creatio
 node that returns a NaN gradient raises a RuntimeError naming the node and the forward line
 that created it.
 """
+import functools
 import os
 import threading
 import traceback
 import warnings
 
-from .grad_mode import _refresh_node_extras
+from .grad_mode import _node_extra_probes, _refresh_node_extras
 
 _PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -20,6 +21,7 @@ class _State(threading.local):
 
 
 _state = _State()
+_node_extra_probes.append(lambda: _state.enabled)
 
 
 def is_anomaly_enabled():
@@ -49,8 +51,6 @@ class detect_anomaly:
         return False
 
     def __call__(self, fn):
-        import functools
-
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
             with detect_anomaly(self.check_nan):

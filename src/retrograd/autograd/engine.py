@@ -211,7 +211,7 @@ def _run_graph(roots, grads, retain_graph, create_graph, targets, accumulate):
 
 def _sum_to(g, shape, node, i):
     """Undo broadcasting: sum ``g`` down to ``shape`` (the one place where this happens)."""
-    from ..ops.reduction import sum_to_shape
+    from ._broadcast import sum_to_shape
     try:
         return sum_to_shape(g, shape)
     except ValueError:

@@ -128,6 +128,10 @@ class inference_mode(_Mode):
         return super().__call__(fn)
 
 
+# One probe per source of per-node work (anomaly mode, saved tensor hooks): each source, which
+# sits above this module, appends its probe at import and calls _refresh_node_extras on a change.
+_node_extra_probes: list = []
+
+
 def _refresh_node_extras() -> None:
-    from . import anomaly, graph
-    _state.node_extras = bool(anomaly._state.enabled or graph._hook_state.stack)
+    _state.node_extras = any(on() for on in _node_extra_probes)

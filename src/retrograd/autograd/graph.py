@@ -16,9 +16,15 @@ leaf (under a lock, ``new_grad_accumulator``) and carries its own lock, so gradi
 backward passes on several threads are summed atomically. What a backward is running lives in
 ``running``, a thread-local.
 """
+import functools
 import itertools
 import threading
 import weakref
+
+from . import anomaly
+from ._handles import ListHookHandle
+from .grad_mode import _node_extra_probes, _refresh_node_extras
+from ..backend import to_numpy, to_device_array
 
 _seq_counter = itertools.count()
 _make_lock = threading.Lock()  # makes each leaf's AccumulateGrad exactly once
@@ -67,16 +73,13 @@ class Node:
 
     def register_hook(self, fn):
         """``fn(grad_inputs, grad_outputs)`` runs after the node; it may return new grad_inputs."""
-        from ..utils.hooks import ListHookHandle
         return ListHookHandle(self._hook_list("hooks"), fn)
 
     def register_prehook(self, fn):
         """``fn(grad_outputs)`` runs before the node; it may return new grad_outputs."""
-        from ..utils.hooks import ListHookHandle
         return ListHookHandle(self._hook_list("pre_hooks"), fn)
 
     def _register_tensor_hook(self, output_nr, fn):
-        from ..utils.hooks import ListHookHandle
         hooks = self._extras().setdefault("tensor_hooks", {}).setdefault(output_nr, [])
         return ListHookHandle(hooks, fn)
 
@@ -306,12 +309,12 @@ class _HookState(threading.local):
 
 
 _hook_state = _HookState()
+_node_extra_probes.append(lambda: bool(_hook_state.stack))
 
 
 def node_extras(node):
     """Per-node work while anomaly mode or saved tensor hooks are on (called by ``apply`` only
     then): record the forward trace; pack the node's saved tensors with the hooks."""
-    from . import anomaly
     if anomaly._state.enabled:
         anomaly.record_trace(node)
     stack = _hook_state.stack
@@ -425,11 +428,6 @@ class saved_tensors_hooks:
         return False
 
 
-def _refresh_node_extras():
-    from .grad_mode import _refresh_node_extras as refresh
-    refresh()
-
-
 def current_hooks():
     """The (pack, unpack) pair in effect on this thread, or None."""
     stack = _hook_state.stack
@@ -442,7 +440,6 @@ class save_on_cpu(saved_tensors_hooks):
 
     def __init__(self, pin_memory=False, device_type="cuda"):
         from .._tensor import Tensor
-        from ..backend import to_numpy, to_device_array
 
         def pack(t):
             if t.device.type == "cpu":
@@ -474,8 +471,6 @@ class disable_saved_tensors_hooks:
         return False
 
     def __call__(self, fn):
-        import functools
-
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
             with disable_saved_tensors_hooks(self.error_message):

@@ -75,11 +75,10 @@ def positions(base, view):
 # ----------------------------------------------------------------------------- the two nodes
 def _as_strided_vjp(g, pos, base_shape):
     """A view's gradient, scattered (and summed at repeated positions) into its base's shape."""
-    from ..ops.indexing import index_put_zeros
     n = 1
     for s in base_shape:
         n *= s
-    return index_put_zeros(g, (pos,), (n,)).reshape(base_shape)
+    return g.new_zeros((n,)).index_put((pos,), g, accumulate=True).reshape(base_shape)
 
 
 def _as_strided_fwd(xp, x, pos, base_shape):
@@ -91,9 +90,8 @@ def _copy_slices_fwd(xp, base, region, pos):
 
 
 def _copy_slices_vjp(g, needs, pos):
-    from ..ops.indexing import index_put
     flat = g.reshape(-1)
-    g_base = index_put(flat, (pos,), 0.0).reshape(g.shape) if needs[0] else None
+    g_base = flat.index_put((pos,), 0.0).reshape(g.shape) if needs[0] else None
     g_region = flat[pos] if needs[1] else None
     return g_base, g_region
 

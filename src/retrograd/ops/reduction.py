@@ -11,6 +11,7 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor, _wrap_dim
 from ._registry import Op, apply
+from ..autograd._broadcast import SUM_TO_SHAPE, sum_to_shape  # noqa: F401  (defined in the core: the engine's)
 
 
 def _dims(dim, ndim, op):
@@ -121,37 +122,6 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     from .elementwise import isnan, logical_not
     count = sum(logical_not(isnan(input)), dim, keepdim).to(input.dtype)
     return nansum(input, dim, keepdim, dtype=dtype) / count
-
-
-# --------------------------------------------------------------------------- sum_to_shape
-def _sum_to_shape(xp, x, shape, in_shape):
-    lead = x.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape)
-                                      if s == 1 and x.shape[i + lead] != 1)
-    y = x.sum(axis=axes, keepdims=True) if axes else x
-    return y.reshape(shape)
-
-
-def _sum_to_shape_vjp(g, shape, in_shape):
-    return g.expand(in_shape)
-
-
-SUM_TO_SHAPE = Op("sum_to_shape", _sum_to_shape, _sum_to_shape_vjp, node_name="SumToShapeBackward0")
-
-
-def sum_to_shape(x, shape):
-    """Sum ``x`` over the dims that broadcasting added or stretched, so that it has ``shape``.
-
-    This is the one place where broadcasting is undone. Raises ValueError when ``shape`` does
-    not broadcast to ``x.shape``."""
-    shape = tuple(shape)
-    xs = x._data.shape
-    if xs == shape:
-        return x
-    lead = len(xs) - len(shape)
-    if lead < 0 or builtins.any(s != 1 and s != xs[i + lead] for i, s in enumerate(shape)):
-        raise ValueError(f"shape {list(shape)} does not broadcast to {list(xs)}")
-    return apply(SUM_TO_SHAPE, (x,), (shape, xs))
 
 
 # --------------------------------------------------------------------------- prod

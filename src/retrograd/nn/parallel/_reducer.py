@@ -232,7 +232,7 @@ class Reducer:
         comm.Allgatherv(idx, [all_idx, [c * sparse_dim for c in counts]])
         comm.Allgatherv(vals, [all_vals, [c * per_value for c in counts]])
         np.divide(all_vals, self.pg.size(), out=all_vals, casting="unsafe")
-        from ... import sparse_coo_tensor
+        from ...sparse import sparse_coo_tensor
         p._grad = sparse_coo_tensor(Tensor._make(np.ascontiguousarray(all_idx.T), None, False),
                                     Tensor._make(all_vals, None, False), tuple(p.shape)).coalesce()
 
