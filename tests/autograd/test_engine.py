@@ -385,3 +385,12 @@ def test_relu_backward_blocks_non_finite_gradients_where_inactive():
     y = rg.relu(x)
     y.backward(rg.tensor([float("inf"), 3.0], dtype=rg.float64))
     assert x.grad.tolist() == [0.0, 3.0]
+
+
+def test_grad_of_outputs_where_one_is_computed_from_another():
+    # y is a root and also reachable from the root z: its gradient is y's seed plus z's
+    x = rg.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    z = -y
+    gx, = rg.autograd.grad([y, z], x, [rg.ones(2), rg.full((2,), 3.0)])
+    np.testing.assert_allclose(gx.numpy(), [2.0 * (1 - 3), 2.0 * (1 - 3)])

@@ -65,7 +65,7 @@ def _np_cos(x1, x2, axis, eps=1e-8):
 
 
 def build(rg):
-    import retrograd.nn.functional as F
+    F = rg.nn.functional
     T = []
     # ---------------------------------------------------------------- linear, bilinear
     T += [
