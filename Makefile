@@ -1,4 +1,6 @@
-# `make demo` trains the demo model, `make test` runs the test suite, `make check` lints and type-checks.
+# `make demo` trains the demo model, `make test` runs the test suite (no PyTorch needed),
+# `make parity` installs PyTorch 2.13 (CPU) and runs every test against it (tests/parity),
+# `make check` lints and type-checks.
 # Each builds a local virtualenv (.venv) with what it needs on first use.
 PY ?= python3
 VENV := .venv
@@ -8,7 +10,7 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-.PHONY: test demo check install-test install-examples install-bench install-check bench
+.PHONY: test parity demo check install-test install-parity install-examples install-bench install-check bench
 install-test: $(BIN)/python
 	$(BIN)/pip install -q -e '.[test]'
 
@@ -17,6 +19,13 @@ install-examples: $(BIN)/python
 
 test: install-test
 	$(BIN)/python -m pytest -p no:cacheprovider tests
+
+install-parity: $(BIN)/python
+	$(BIN)/pip install -q -e '.[test,parity]'
+
+# RETROGRAD_REQUIRE_TORCH: a missing or other PyTorch is an error here, not skipped modules
+parity: install-parity
+	RETROGRAD_REQUIRE_TORCH=2.13 $(BIN)/python -m pytest -p no:cacheprovider tests/parity
 
 demo: install-examples
 	$(BIN)/python examples/mnist_cnn.py

@@ -401,3 +401,12 @@ def test_arithmetic_nodes_are_named_as_in_pytorch(expr):
     x = rg.ones(2, requires_grad=True)
     y = rg.ones(2, requires_grad=True)
     assert eval(expr, {"torch": rg, "x": x, "y": y}).grad_fn.name() == _PYTORCH_NODE_NAMES[expr]
+
+
+def test_grad_of_outputs_where_one_is_computed_from_another():
+    # y is a root and also reachable from the root z: its gradient is y's seed plus z's
+    x = rg.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    z = -y
+    gx, = rg.autograd.grad([y, z], x, [rg.ones(2), rg.full((2,), 3.0)])
+    np.testing.assert_allclose(gx.numpy(), [2.0 * (1 - 3), 2.0 * (1 - 3)])

@@ -164,3 +164,19 @@ def test_loss_backward_through_model():
                            + model[0].bias.detach().numpy()))
     onehot = np.eye(3)[[0, 1, 2, 1]]
     np.testing.assert_allclose(model[0].bias.grad.numpy(), ((p - onehot) / 4).sum(0), rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "huber_loss"])
+def test_elementwise_weight_must_match_input_shape(name):
+    """PyTorch 2.13 does not broadcast these weights: a (5,) weight for a (4, 5) input is a ValueError."""
+    fn = getattr(nn.functional, name)
+    with pytest.raises(ValueError, match=f"{name}.*Weights and input must have the same size"):
+        fn(t64(X), t64(T), weight=t64(np.ones(5)))
+
+
+def test_weighted_mean_divides_by_the_weights_sum():
+    w = RNG.uniform(0.5, 2.0, X.shape)
+    got = nn.functional.mse_loss(t64(X), t64(T), weight=t64(w))
+    np.testing.assert_allclose(got.item(), ((X - T) ** 2 * w).sum() / w.sum(), rtol=1e-12)
+    got = nn.functional.l1_loss(t64(X), t64(T), weight=t64(w))
+    np.testing.assert_allclose(got.item(), (np.abs(X - T) * w).sum() / w.sum(), rtol=1e-12)

@@ -38,7 +38,7 @@ def _np_gelu_tanh(x):
 
 
 def build(rg):
-    import retrograd.nn.functional as F
+    F = rg.nn.functional
     T = []
     # ---------------------------------------------------------------- elementwise activations
     T += [
@@ -89,8 +89,8 @@ def build(rg):
     T += [
         OpSpec("softmax_last", lambda x: F.softmax(x, -1), lambda x: _np_softmax(x, -1), SM),
         OpSpec("softmax_dim0", lambda x: F.softmax(x, 0), lambda x: _np_softmax(x, 0), SM),
-        OpSpec("softmax_0d", lambda x: F.softmax(x, 0), lambda x: np.ones(()), [[()]]),
-        OpSpec("softmax_empty", lambda x: F.softmax(x, 1), lambda x: x.copy(), [[(2, 0, 3)]]),
+        OpSpec("softmax_0d", lambda x: F.softmax(x, 0), lambda x: np.ones(()), [[()]], grad="zero"),
+        OpSpec("softmax_empty", lambda x: F.softmax(x, 1), lambda x: x.copy(), [[(2, 0, 3)]], grad="zero"),
         OpSpec("softmax_noncontig", lambda x: F.softmax(x.transpose(0, 2), 1),
                lambda x: _np_softmax(x.transpose(2, 1, 0), 1), [[(2, 3, 4)]]),
         OpSpec("softmax_method_dtype", lambda x: x.float().softmax(-1, dtype=rg.float64),
@@ -101,7 +101,7 @@ def build(rg):
                low=-1000, high=1000),
         OpSpec("log_softmax_last", lambda x: F.log_softmax(x, -1), lambda x: _np_log_softmax(x, -1), SM),
         OpSpec("log_softmax_dim1", lambda x: F.log_softmax(x, 1), lambda x: _np_log_softmax(x, 1), SM),
-        OpSpec("log_softmax_0d", lambda x: rg.log_softmax(x, 0), lambda x: np.zeros(()), [[()]]),
+        OpSpec("log_softmax_0d", lambda x: rg.log_softmax(x, 0), lambda x: np.zeros(()), [[()]], grad="zero"),
         OpSpec("log_softmax_large_logits", lambda x: F.log_softmax(x, 1), lambda x: _np_log_softmax(x, 1),
                [[(3, 4)]], low=-1000, high=1000),
         OpSpec("log_softmax_method", lambda x: x.log_softmax(0), lambda x: _np_log_softmax(x, 0), [[(3, 4)]]),

@@ -10,7 +10,7 @@ from .optable import OpSpec
 
 
 def build(rg):
-    import retrograd.nn.functional as F
+    F = rg.nn.functional
     T = []
     # ---------------------------------------------------------------- conv2d
     x2, w2, b2 = (2, 2, 4, 3), (3, 2, 2, 2), (3,)

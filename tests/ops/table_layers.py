@@ -65,7 +65,7 @@ def _np_cos(x1, x2, axis, eps=1e-8):
 
 
 def build(rg):
-    import retrograd.nn.functional as F
+    F = rg.nn.functional
     T = []
     # ---------------------------------------------------------------- linear, bilinear
     T += [
@@ -102,7 +102,7 @@ def build(rg):
         OpSpec("layer_norm_2d_eps", lambda x, w: F.layer_norm(x, (3, 4), w, eps=1e-2),
                lambda x, w: _np_layer_norm(x, 2, w, eps=1e-2), [[(2, 3, 4), (3, 4)]]),
         OpSpec("layer_norm_plain", lambda x: F.layer_norm(x, [4]), lambda x: _np_layer_norm(x, 1), [[(3, 4)]]),
-        OpSpec("layer_norm_bias_only", lambda x, b: F.layer_norm(x, 4, bias=b),
+        OpSpec("layer_norm_bias_only", lambda x, b: F.layer_norm(x, (4,), bias=b),
                lambda x, b: _np_layer_norm(x, 1, b=b), [[(3, 4), (4,)]]),
         OpSpec("layer_norm_noncontig", lambda x, w, b: F.layer_norm(x.t(), (3,), w, b),
                lambda x, w, b: _np_layer_norm(x.T, 1, w, b), [[(3, 4), (3,), (3,)]]),
@@ -149,7 +149,8 @@ def build(rg):
         OpSpec("sdpa_bool_mask", lambda q, k, v: sdpa(q, k, v, attn_mask=rg.tensor(bool_mask)),
                lambda q, k, v: _np_sdpa(q, k, v, bool_mask), [[(2, 3, 4), (2, 5, 4), (2, 5, 3)]]),
         OpSpec("sdpa_float_mask", lambda q, k, v, m: sdpa(q, k, v, attn_mask=m), _np_sdpa,
-               [[(2, 3, 4), (2, 5, 4), (2, 5, 3), (3, 5)], [(3, 4), (5, 4), (5, 2), (2, 3, 5)]]),
+               [[(2, 3, 4), (2, 5, 4), (2, 5, 3), (3, 5)], [(3, 4), (5, 4), (5, 2), (2, 3, 5)]],
+               skip={"parity": "PyTorch 2.13 raises for a mask with more batch dims than q (in-place add into the bias); retrograd broadcasts"}),
         OpSpec("sdpa_broadcast_batch", sdpa, _np_sdpa, [[(2, 2, 3, 4), (2, 1, 5, 4), (5, 3)]]),
         OpSpec("sdpa_gqa", lambda q, k, v: sdpa(q, k, v, enable_gqa=True),
                lambda q, k, v: _np_sdpa(q, np.repeat(k, 2, -3), np.repeat(v, 2, -3)),

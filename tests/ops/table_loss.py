@@ -77,7 +77,7 @@ def _np_cos(a, b, axis, eps=1e-12):
 
 
 def build(rg):
-    import retrograd.nn.functional as F
+    F = rg.nn.functional
     t3, t_ign, t_nd, w4, signs = (rg.tensor(a) for a in (T3, T_IGNORE, T_ND, W4, SIGNS))
     T = []
     # ---------------------------------------------------------------- cross entropy, nll
@@ -86,10 +86,11 @@ def build(rg):
             OpSpec(f"cross_entropy_{red}", lambda x, red=red: F.cross_entropy(x, t3, reduction=red),
                    lambda x, red=red: _np_cross_entropy(x, T3, reduction=red), [[(3, 4)]]),
             OpSpec(f"cross_entropy_weight_ignore_{red}",
-                   lambda x, red=red: F.cross_entropy(x, t_ign, weight=w4, reduction=red),
+                   lambda x, red=red: F.cross_entropy(x, t_ign, weight=w4.to(x.dtype), reduction=red),
                    lambda x, red=red: _np_cross_entropy(x, T_IGNORE, W4, reduction=red), [[(3, 4)]]),
             OpSpec(f"cross_entropy_smoothing_{red}",
-                   lambda x, red=red: F.cross_entropy(x, t_ign, weight=w4, reduction=red, label_smoothing=0.2),
+                   lambda x, red=red: F.cross_entropy(x, t_ign, weight=w4.to(x.dtype), reduction=red,
+                                                      label_smoothing=0.2),
                    lambda x, red=red: _np_cross_entropy(x, T_IGNORE, W4, reduction=red, ls=0.2), [[(3, 4)]]),
             OpSpec(f"cross_entropy_nd_{red}",
                    lambda x, red=red: F.cross_entropy(x, t_nd, reduction=red, label_smoothing=0.1),
@@ -99,7 +100,7 @@ def build(rg):
                                                         label_smoothing=0.1),
                    lambda x, p, red=red: _np_ce_probs(x, p, W4, red, 0.1), [[(3, 4), (3, 4)], [(2, 4, 2), (2, 4, 2)]],
                    low=0.0, high=1.0),
-            OpSpec(f"nll_loss_{red}", lambda x, red=red: F.nll_loss(x, t_ign, weight=w4, reduction=red),
+            OpSpec(f"nll_loss_{red}", lambda x, red=red: F.nll_loss(x, t_ign, weight=w4.to(x.dtype), reduction=red),
                    lambda x, red=red: _np_nll(x, T_IGNORE, W4, reduction=red), [[(3, 4)]]),
             OpSpec(f"nll_loss_nd_{red}", lambda x, red=red: F.nll_loss(x, t_nd, reduction=red),
                    lambda x, red=red: _np_nll(x, T_ND, reduction=red), [[(2, 4, 2)]]),
@@ -113,7 +114,7 @@ def build(rg):
                [[(3, 4)]], low=-1000, high=1000),
         OpSpec("cross_entropy_empty_batch_sum", lambda x: F.cross_entropy(x, rg.zeros(0, dtype=rg.int64),
                                                                           reduction="sum"),
-               lambda x: np.zeros(()), [[(0, 4)]]),
+               lambda x: np.zeros(()), [[(0, 4)]], grad="zero"),
     ]
     # ---------------------------------------------------------------- regression
     PAIR = [[(3, 4), (3, 4)], [(5,), (5,)], [(), ()]]
@@ -129,8 +130,14 @@ def build(rg):
                    lambda x, y, red=red: _reduce(0.7 * _np_smooth_l1(x, y, 0.7), red), PAIR),
         ]
     T += [
-        OpSpec("mse_loss_weight", lambda x, y, w: F.mse_loss(x, y, weight=w), lambda x, y, w: ((x - y) ** 2 * w).mean(),
-               [[(3, 4), (3, 4), (3, 4)]]),
+        # a weighted 'mean' divides by the sum of the weights (PyTorch 2.13); positive weights keep it smooth
+        OpSpec("mse_loss_weight", lambda x, y, w: F.mse_loss(x, y, weight=w),
+               lambda x, y, w: ((x - y) ** 2 * w).sum() / w.sum(), [[(3, 4), (3, 4), (3, 4)]], low=0.5, high=2.0),
+        OpSpec("l1_loss_weight", lambda x, y, w: F.l1_loss(x, y, weight=w),
+               lambda x, y, w: (np.abs(x - y) * w).sum() / w.sum(), [[(3, 4), (3, 4), (3, 4)]],
+               low=0.5, high=2.0),
+        OpSpec("huber_loss_weight_sum", lambda x, y, w: F.huber_loss(x, y, reduction="sum", weight=w),
+               lambda x, y, w: (_np_smooth_l1(x, y, 1.0) * w).sum(), [[(3, 4), (3, 4), (3, 4)]]),
         OpSpec("l1_loss_legacy_size_average", lambda x, y: F.l1_loss(x, y, size_average=False),
                lambda x, y: np.abs(x - y).sum(), [[(3, 4), (3, 4)]]),
         OpSpec("smooth_l1_loss_beta0", lambda x, y: F.smooth_l1_loss(x, y, beta=0.0),

@@ -4,9 +4,8 @@ import numpy as np
 
 from .optable import OpSpec
 
-NOT_DIFF = {"gradcheck": "integer output, not differentiable",
-            "gradgradcheck": "integer output, not differentiable",
-            "dtype": "returns int64 indices"}
+# integer results: no node, gradcheck checks that they do not change under small perturbations
+INDICES = {"grad": "none", "skip": {"dtype": "returns int64 indices"}}
 
 
 def _lower_median(x, axis=None):
@@ -35,21 +34,23 @@ def build(rg):
         OpSpec("sort_noncontig", lambda x: x.t().sort(1).values, lambda x: np.sort(x.T, 1), [[(3, 4)]]),
         OpSpec("msort", rg.msort, lambda x: np.sort(x, 0), [[(3, 4)]]),
         OpSpec("sort_indices", lambda x: x.sort(descending=True).indices, lambda x: np.argsort(-x, -1), [[(3, 4)]],
-               skip=NOT_DIFF),
+               **INDICES),
         OpSpec("argsort", lambda x: rg.argsort(x, 0), lambda x: np.argsort(x, 0) if x.ndim else np.zeros((), np.int64),
-               [[(3, 4)], [()]], skip=NOT_DIFF),
+               [[(3, 4)], [()]], **INDICES),
         OpSpec("argsort_descending", lambda x: x.argsort(descending=True), lambda x: np.argsort(-x, -1), [[(3, 4)]],
-               skip=NOT_DIFF),
+               **INDICES),
         OpSpec("topk", lambda x: rg.topk(x, 2).values, lambda x: -np.sort(-x, -1)[..., :2], S),
         OpSpec("topk_smallest_dim0", lambda x: x.topk(2, 0, largest=False).values, lambda x: np.sort(x, 0)[:2], [[(3, 4)]]),
         OpSpec("topk_unsorted_kw", lambda x: x.topk(3, dim=1, sorted=False)[0].sort(1)[0],
                lambda x: np.sort(-np.sort(-x, 1)[:, :3], 1), [[(3, 4)]]),
-        OpSpec("topk_zero", lambda x: x.topk(0).values, lambda x: np.zeros((3, 0)), [[(3, 4)]]),
-        OpSpec("topk_indices", lambda x: x.topk(2).indices, lambda x: np.argsort(-x, -1)[..., :2], [[(3, 4)]], skip=NOT_DIFF),
+        OpSpec("topk_zero", lambda x: x.topk(0).values, lambda x: np.zeros((3, 0)), [[(3, 4)]], grad="zero"),
+        OpSpec("topk_indices", lambda x: x.topk(2).indices, lambda x: np.argsort(-x, -1)[..., :2], [[(3, 4)]],
+               **INDICES),
         OpSpec("kthvalue", lambda x: rg.kthvalue(x, 2).values, lambda x: np.sort(x, -1)[..., 1], S),
         OpSpec("kthvalue_dim_keepdim", lambda x: x.kthvalue(3, 0, keepdim=True)[0],
                lambda x: np.sort(x, 0)[2:3], [[(3, 4)]]),
-        OpSpec("kthvalue_indices", lambda x: x.kthvalue(1, 1).indices, lambda x: np.argmin(x, 1), [[(3, 4)]], skip=NOT_DIFF),
+        OpSpec("kthvalue_indices", lambda x: x.kthvalue(1, 1).indices, lambda x: np.argmin(x, 1), [[(3, 4)]],
+               **INDICES),
         OpSpec("median", rg.median, _lower_median, [[(3, 4)], [(5,)], [()]]),
         OpSpec("median_dim", lambda x: x.median(1).values, lambda x: _lower_median(x, 1), [[(3, 4)], [(2, 3, 5)]]),
         OpSpec("median_dim_keepdim", lambda x: x.median(0, keepdim=True)[0],
@@ -73,11 +74,11 @@ def build(rg):
         OpSpec("cummin_dim0", lambda x: x.cummin(0)[0], lambda x: np.minimum.accumulate(x, 0) if x.ndim else x,
                [[(3, 4)], [()]]),
         OpSpec("cummax_indices", lambda x: x.cummax(0).indices,
-               lambda x: np.array([np.argmax(x[:i + 1]) for i in range(len(x))]), [[(6,)]], skip=NOT_DIFF),
+               lambda x: np.array([np.argmax(x[:i + 1]) for i in range(len(x))]), [[(6,)]], **INDICES),
         OpSpec("diff", rg.diff, lambda x: np.diff(x), [[(3, 4)], [(5,)], [(1,)]]),
         OpSpec("diff_n2_dim0", lambda x: x.diff(2, 0), lambda x: np.diff(x, 2, 0), [[(4, 3)]]),
         OpSpec("diff_prepend_append", lambda x, p, a: rg.diff(x, n=2, dim=1, prepend=p, append=a),
                lambda x, p, a: _np_diff(x, 2, 1, p, a), [[(3, 4), (3, 1), (3, 2)]]),
-        OpSpec("diff_large_n", lambda x: x.diff(5), lambda x: np.zeros((2, 0)), [[(2, 3)]]),
+        OpSpec("diff_large_n", lambda x: x.diff(5), lambda x: np.zeros((2, 0)), [[(2, 3)]], grad="zero"),
     ]
     return T

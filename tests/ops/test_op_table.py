@@ -1,4 +1,6 @@
-"""Every op in the table: forward against NumPy, gradcheck, gradgradcheck, result dtype, no_grad."""
+"""Every op in the table: forward against NumPy, what backward does (``OpSpec.grad``), gradcheck,
+gradgradcheck, result dtype, no_grad. Nothing passes by checking nothing: every sample is run,
+and a spec whose result is detached, or whose gradients are all zero, fails."""
 import numpy as np
 import pytest
 
@@ -11,18 +13,51 @@ TABLE = all_specs(rg)
 IDS = [s.name for s in TABLE]
 
 
-def _inputs(spec, arrays, requires_grad=True):
+def _inputs(arrays, requires_grad=True):
     return [rg.tensor(a, requires_grad=requires_grad) for a in arrays]
+
+
+def check_grad_kind(spec):
+    """Asserts ``spec.grad`` for every sample: node recorded or not; gradients of the inputs'
+    shapes, non-zero somewhere, all zero, or backward raising."""
+    rng = np.random.default_rng(5)
+    nonzero = False
+    for arrays in spec.samples(rng):
+        inputs = _inputs(arrays)
+        out = spec.fn(*inputs)
+        if spec.grad == "none":
+            assert not out.requires_grad and out.grad_fn is None, f"{spec.name}: result requires grad"
+            continue
+        assert out.requires_grad and out.grad_fn is not None, \
+            f"{spec.name}: result records no node (requires_grad={out.requires_grad}); is it detached?"
+        seed = rg.tensor(rng.standard_normal(out.shape))
+        if spec.grad == "raises":
+            with pytest.raises((RuntimeError, NotImplementedError)):
+                rg.autograd.grad(out, inputs, seed, allow_unused=True)
+            continue
+        grads = rg.autograd.grad(out, inputs, seed, allow_unused=True)
+        for g, x in zip(grads, inputs):  # an empty input gets an empty gradient of its shape
+            assert g is None or g.shape == x.shape, f"{spec.name}: gradient {g.shape} for input {x.shape}"
+        nonzero |= any(g is not None and bool((g != 0).any()) for g in grads)
+    if spec.grad == "nonzero":
+        assert nonzero, f"{spec.name}: every gradient is zero or None in every sample"
+    elif spec.grad == "zero":
+        assert not nonzero, f"{spec.name}: declared grad='zero' but a gradient is non-zero"
 
 
 @pytest.mark.parametrize("spec", TABLE, ids=IDS)
 def test_forward_matches_numpy(spec):
     rng = np.random.default_rng(1)
     for arrays in spec.samples(rng):
-        out = spec.fn(*_inputs(spec, arrays, False))
+        out = spec.fn(*_inputs(arrays, False))
         expected = spec.ref(*arrays)
         np.testing.assert_allclose(out.numpy(), expected, rtol=spec.rtol, atol=spec.atol)
         assert out.shape == np.shape(expected)
+
+
+@pytest.mark.parametrize("spec", TABLE, ids=IDS)
+def test_backward_records_node_and_gradient(spec):
+    check_grad_kind(spec)
 
 
 @pytest.mark.parametrize("spec", TABLE, ids=IDS)
@@ -31,11 +66,7 @@ def test_gradcheck(spec):
         pytest.skip(spec.skip["gradcheck"])
     rng = np.random.default_rng(2)
     for arrays in spec.samples(rng):
-        inputs = _inputs(spec, arrays)
-        out = spec.fn(*inputs)
-        if not out.requires_grad:
-            continue
-        assert gradcheck(spec.fn, inputs)
+        assert gradcheck(spec.fn, _inputs(arrays))
 
 
 @pytest.mark.parametrize("spec", TABLE, ids=IDS)
@@ -44,10 +75,12 @@ def test_gradgradcheck(spec):
         pytest.skip(spec.skip["gradgradcheck"])
     rng = np.random.default_rng(3)
     for arrays in spec.samples(rng):
-        inputs = _inputs(spec, arrays)
-        if any(a.size == 0 for a in arrays):
-            continue
-        assert gradgradcheck(spec.fn, inputs)
+        inputs = _inputs(arrays)
+        if spec.grad == "none":
+            with pytest.raises(ValueError, match="no output of func requires grad"):
+                gradgradcheck(spec.fn, inputs)
+        else:
+            assert gradgradcheck(spec.fn, inputs)
 
 
 @pytest.mark.parametrize("spec", TABLE, ids=IDS)
@@ -56,7 +89,7 @@ def test_float32_result_dtype_and_no_grad(spec):
         pytest.skip(spec.skip["dtype"])
     rng = np.random.default_rng(4)
     arrays = next(spec.samples(rng, np.float32))
-    inputs = _inputs(spec, arrays)
+    inputs = _inputs(arrays)
     out = spec.fn(*inputs)
     assert out.dtype == rg.float32
     with rg.no_grad():

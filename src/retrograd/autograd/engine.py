@@ -40,7 +40,7 @@ def _user_frame_site():
 def _collect(roots, with_parents):
     """Count the dependencies (incoming edges) of every node reachable from ``roots``; with
     ``with_parents``, also map each node to the nodes with an edge into it."""
-    deps = {}
+    deps = dict.fromkeys(roots, 0)  # a root may also be reachable from another root
     parents = {} if with_parents else None
     seen = set(roots)
     stack = list(seen)

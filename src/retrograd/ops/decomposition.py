@@ -428,9 +428,11 @@ def matrix_power(A, n):
                            f"{list(shape)})")
     n = int(n)
     if n == 0:
-        from .._creation import eye
-        e = eye(A._data.shape[-1], dtype=A.dtype, device=A.device)
-        return e.expand(A._data.shape) if A._data.ndim > 2 else e
+        # The identity, as a fresh tensor in A's graph with a zero gradient (PyTorch's result
+        # requires grad too): where() picks the identity everywhere without arithmetic on A.
+        from .._creation import eye, zeros
+        e = eye(shape[-1], dtype=A.dtype, device=A.device).expand(shape)
+        return where(zeros(shape, dtype=bool, device=A.device), A, e)
     if n < 0:
         A, n = inv(A), -n
     result, base = None, A

@@ -55,6 +55,23 @@ def _weighted(loss, weight):
     return loss if weight is None else loss * weight
 
 
+def _elementwise_weighted(loss, weight, input, name):
+    """``loss * weight``; the weight must have the input's shape (PyTorch raises ValueError)."""
+    if weight is None:
+        return loss
+    if weight._data.shape != input._data.shape:
+        raise ValueError(f"{name}: Weights and input must have the same size: weight {_size(weight)}, "
+                         f"input {_size(input)}")
+    return loss * weight
+
+
+def _reduce_weighted(loss, weight, reduction):
+    """As ``_reduce``, but a weighted 'mean' is sum(weight * loss) / sum(weight) (mse_loss, l1_loss)."""
+    if weight is not None and reduction == "mean":
+        return loss.sum() / weight.sum()
+    return _reduce(loss, reduction)
+
+
 def _warn_size(input, target, name):
     if input._data.shape != target._data.shape:
         warnings.warn(f"Using a target size ({_size(target)}) that is different to the input size "
@@ -270,18 +287,20 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
 
 # --------------------------------------------------------------------------- regression losses
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
-    """(input - target)^2, optionally weighted."""
+    """(input - target)^2, optionally weighted elementwise (weight of the input's shape); a weighted
+    'mean' is sum(weight * loss) / sum(weight)."""
     reduction = _reduction(size_average, reduce, reduction)
     _warn_size(input, target, "mse_loss")
     d = input - target
-    return _reduce(_weighted(d * d, weight), reduction)
+    return _reduce_weighted(_elementwise_weighted(d * d, weight, input, "mse_loss"), weight, reduction)
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
-    """|input - target|, optionally weighted."""
+    """|input - target|, optionally weighted as ``mse_loss``."""
     reduction = _reduction(size_average, reduce, reduction)
     _warn_size(input, target, "l1_loss")
-    return _reduce(_weighted(_abs(input - target), weight), reduction)
+    loss = _elementwise_weighted(_abs(input - target), weight, input, "l1_loss")
+    return _reduce_weighted(loss, weight, reduction)
 
 
 def _smooth_l1_fwd(xp, x, y, beta):
@@ -319,7 +338,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     _warn_size(input, target, "huber_loss")
     loss = apply(SMOOTH_L1, _same_dtype(input, target), (delta,)) * delta
-    return _reduce(_weighted(loss, weight), reduction)
+    return _reduce(_elementwise_weighted(loss, weight, input, "huber_loss"), reduction)
 
 
 def _same_dtype(x, y):
