@@ -410,3 +410,16 @@ def test_grad_of_outputs_where_one_is_computed_from_another():
     z = -y
     gx, = rg.autograd.grad([y, z], x, [rg.ones(2), rg.full((2,), 3.0)])
     np.testing.assert_allclose(gx.numpy(), [2.0 * (1 - 3), 2.0 * (1 - 3)])
+
+
+def test_grad_refuses_batched_grad_outputs_rather_than_ignoring_them():
+    x = rg.ones(2, requires_grad=True)
+    with pytest.raises(NotImplementedError, match="is_grads_batched"):
+        rg.autograd.grad(x.sum(), x, is_grads_batched=True)
+    with pytest.warns(UserWarning, match="only_inputs"):
+        rg.autograd.grad(x.sum(), x, only_inputs=False)
+
+
+def test_logsumexp_needs_dim_as_in_pytorch():
+    with pytest.raises(TypeError):
+        rg.logsumexp(rg.ones(2, 3))

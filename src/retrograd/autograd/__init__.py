@@ -1,4 +1,5 @@
 """Reverse-mode automatic differentiation: ``backward`` and ``grad`` over the recorded graph."""
+import warnings
 from .grad_mode import (no_grad, enable_grad, set_grad_enabled, inference_mode, is_grad_enabled,
                         is_inference_mode_enabled)
 from .anomaly import detect_anomaly, set_detect_anomaly, is_anomaly_enabled
@@ -110,7 +111,18 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
          only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
-    """Return the gradients of ``outputs`` with respect to ``inputs`` without touching ``.grad``."""
+    """Return the gradients of ``outputs`` with respect to ``inputs`` without touching ``.grad``.
+
+    ``is_grads_batched=True`` (one vector-Jacobian product per leading slice of the grad
+    outputs) needs vmap, which retrograd does not have yet: NotImplementedError. ``only_inputs``
+    is deprecated and ignored in PyTorch too (a warning when False)."""
+    if is_grads_batched:
+        raise NotImplementedError("autograd.grad(is_grads_batched=True) needs batched gradients (vmap), "
+                                  "which retrograd does not implement yet; call grad once per grad output")
+    if not only_inputs:
+        warnings.warn("only_inputs argument is deprecated and is ignored now (defaults to True). To "
+                      "accumulate gradient for other parts of the graph, please use torch.autograd.backward.",
+                      UserWarning, stacklevel=2)
     from .._tensor import Tensor
     from .._creation import zeros_like
     outputs = _as_tuple(outputs)

@@ -348,7 +348,7 @@ def _logsumexp_vjp(g, x, out, dims, keepdim):
 LOGSUMEXP = Op("logsumexp", _logsumexp, _logsumexp_vjp, save=("x", "out"))
 
 
-def logsumexp(input, dim=None, keepdim=False):
+def logsumexp(input, dim, keepdim=False):
     """log(sum(exp(x))) over ``dim``, computed without overflow; fused backward for numerics."""
     if input._data.dtype.kind != "f":
         input = input.to(_dtype.get_default_dtype())
