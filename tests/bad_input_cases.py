@@ -365,4 +365,16 @@ CASES = [
     ("sgd_negative_lr", _optim("SGD", lr=-1.0), V),
     ("adam_bad_beta", _optim("Adam", betas=(1.5, 0.9)), V),
     ("sgd_empty_params", lambda L: L.optim.SGD([], lr=0.1), V),
+    # mixed float32/float64 operands where PyTorch does not promote
+    ("cdist_mixed_dtypes", lambda L: L.cdist(L.rand(3, 2), L.rand(3, 2, dtype=L.float64)), R),
+    ("cross_mixed_dtypes", lambda L: L.cross(L.rand(3), L.rand(3, dtype=L.float64), dim=0), R),
+    ("linalg_cross_mixed_dtypes", lambda L: L.linalg.cross(L.rand(3), L.rand(3, dtype=L.float64)), R),
+    ("solve_mixed_dtypes", lambda L: L.linalg.solve(L.eye(3), L.rand(3, 3, dtype=L.float64)), R),
+    ("layer_norm_float64_weight", lambda L: _f(L).layer_norm(L.rand(2, 3), (3,), L.ones(3, dtype=L.float64)), R),
+    ("group_norm_float64_weight", lambda L: _f(L).group_norm(L.rand(2, 3), 1, L.ones(3, dtype=L.float64)), R),
+    ("batch_norm_float64_weight", lambda L: _f(L).batch_norm(L.rand(2, 3), L.zeros(3), L.ones(3),
+                                                             L.ones(3, dtype=L.float64), training=True), R),
+    ("cross_entropy_float64_weight", lambda L: _f(L).cross_entropy(L.rand(3, 3), L.tensor([0, 1, 2]),
+                                                                   weight=L.ones(3, dtype=L.float64)), R),
+    ("logsumexp_without_dim", lambda L: L.logsumexp(L.ones(2, 3)), T),
 ]

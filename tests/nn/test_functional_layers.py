@@ -183,12 +183,17 @@ def test_batch_norm_training_updates_running_stats_in_place():
     np.testing.assert_allclose(y.numpy(), (x - mean.reshape(1, 3, 1)) / np.sqrt(biased + 1e-5))
 
 
-def test_batch_norm_eval_uses_running_stats_and_float32_buffers():
+def test_batch_norm_eval_uses_running_stats():
     x = rg.randn(2, 3, dtype=rg.float64)
-    rm, rv = rg.tensor([0.1, 0.2, 0.3]), rg.tensor([1.0, 2.0, 3.0])
+    rm, rv = rg.tensor([0.1, 0.2, 0.3], dtype=rg.float64), rg.tensor([1.0, 2.0, 3.0], dtype=rg.float64)
     y = F.batch_norm(x, rm, rv, training=False)
     np.testing.assert_allclose(y.numpy(), (x.numpy() - rm.numpy()) / np.sqrt(rv.numpy() + 1e-5), rtol=1e-6)
     np.testing.assert_allclose(rm.numpy(), [0.1, 0.2, 0.3], rtol=1e-7)  # untouched
+
+
+def test_batch_norm_refuses_float32_buffers_with_a_float64_input_as_pytorch_does():
+    with pytest.raises(RuntimeError, match="mixed dtype"):
+        F.batch_norm(rg.randn(2, 3, dtype=rg.float64), rg.zeros(3), rg.ones(3), training=False)
 
 
 def test_batch_norm_errors():

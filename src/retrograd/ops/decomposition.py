@@ -159,6 +159,9 @@ def solve(A, B, *, left=True):
     """X with A X = B (``left=False``: X A = B). B may be a (batch of) vector(s)."""
     _check_matrix(A, "solve", square=True)
     _check_float(B, "solve")
+    if A._data.dtype != B._data.dtype:
+        raise RuntimeError(f"linalg.solve: Expected A and B to have the same dtype, but found A of type "
+                           f"{A.dtype} and B of type {B.dtype} instead")
     if not left:
         return solve(A.mT, B.mT).mT
     n = A._data.shape[-1]

@@ -94,6 +94,9 @@ def _class_targets(input, target, weight, ignore_index):
     unreduced loss."""
     if not isinstance(target, Tensor):
         raise TypeError(f"target must be a Tensor, not {type(target).__name__}")
+    if weight is not None and weight._data.dtype != input._data.dtype:
+        raise RuntimeError(f"expected weight to have the input's dtype {input.dtype}, but got {weight.dtype} "
+                           f"(PyTorch does not promote the class weights)")
     td = target._data
     if td.dtype not in (np.int64, np.uint8):
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got "

@@ -21,6 +21,16 @@ from .activation import _const
 from .elementwise import rsqrt
 
 
+def _check_param_dtypes(name, input, **params):
+    """float32 input with float64 parameters (or the reverse) is an error in PyTorch, as in a
+    matrix product; only lower-precision inputs (float16) may meet float32 parameters."""
+    d = input._data.dtype
+    for pname, p in params.items():
+        if p is not None and p._data.dtype != d and {d.name, p._data.dtype.name} == {"float32", "float64"}:
+            raise RuntimeError(f"{name}: mixed dtype: expected {pname} to have dtype {input.dtype} like the "
+                               f"input, but got {p.dtype}")
+
+
 def _normalized_axes(input, normalized_shape, weight, bias, name="layer_norm"):
     if isinstance(normalized_shape, int):
         normalized_shape = (normalized_shape,)
@@ -30,6 +40,7 @@ def _normalized_axes(input, normalized_shape, weight, bias, name="layer_norm"):
     if k == 0 or shape[len(shape) - k:] != normalized_shape or k > len(shape):
         raise RuntimeError(f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
                            f"[*, {', '.join(map(str, normalized_shape))}], but got input of size{list(shape)}")
+    _check_param_dtypes(name, input, weight=weight, bias=bias)
     for pname, p in (("weight", weight), ("bias", bias)):
         if p is not None and p._data.shape != normalized_shape:
             raise RuntimeError(f"Expected {pname} to be of same shape as normalized_shape, but got {pname} of "
@@ -153,6 +164,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     if c % num_groups:
         raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but got input "
                            f"of shape {list(shape)} and num_groups={num_groups}")
+    _check_param_dtypes("group_norm", input, weight=weight, bias=bias)
     for pname, p in (("weight", weight), ("bias", bias)):
         if p is not None and p._data.shape != (c,):
             raise RuntimeError(f"Expected {pname} to be a vector of size equal to the number of channels in "
@@ -194,6 +206,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     _check_running("running_mean", running_mean, c)
     _check_running("running_var", running_var, c)
     dims = (0,) + tuple(range(2, nd))
+    _check_param_dtypes("batch_norm", input, weight=weight, bias=bias, running_mean=running_mean,
+                        running_var=running_var)
     pshape = _param_shape(c, nd)
     if training:
         count = input._data.size // c if c else 0

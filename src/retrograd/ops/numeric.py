@@ -36,6 +36,8 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
         raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
     if x1._data.dtype.kind != "f" or x2._data.dtype.kind != "f":
         raise RuntimeError(f"cdist only supports floating-point dtypes, X1 got: {x1.dtype}, X2 got: {x2.dtype}")
+    if x1._data.dtype != x2._data.dtype:
+        raise RuntimeError(f"cdist: expected X1 and X2 to have the same dtype, but got {x1.dtype} and {x2.dtype}")
     P, R = x1._data.shape[-2], x2._data.shape[-2]
     use_mm = p == 2 and (compute_mode == _MM_MODES[1] or (compute_mode == _MM_MODES[0] and (P > 25 or R > 25)))
     if use_mm:
@@ -52,9 +54,12 @@ def _cross(a, b, d):
 
 
 def _cross_operands(input, other, name):
-    a, b = ew._operands(input, other)
-    if not (isinstance(a, Tensor) and isinstance(b, Tensor)):
+    if not (isinstance(input, Tensor) and isinstance(other, Tensor)):
         raise TypeError(f"{name}: both arguments must be tensors")
+    if input._data.dtype != other._data.dtype:  # PyTorch does not promote here
+        raise RuntimeError(f"{name}: expected both inputs to have the same dtype, but got {input.dtype} "
+                           f"{list(input._data.shape)} and {other.dtype} {list(other._data.shape)}")
+    a, b = input, other
     if a._data.ndim != b._data.ndim:
         raise RuntimeError(f"{name}: inputs dimension {a._data.ndim} and {b._data.ndim} must match "
                            f"(shapes {list(a._data.shape)} and {list(b._data.shape)})")
