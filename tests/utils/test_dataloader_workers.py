@@ -67,6 +67,8 @@ def test_tensor_dataset_and_in_order_false():
     ref = [b[1].tolist() for b in DataLoader(ds, batch_size=3)]
     dl = DataLoader(ds, batch_size=3, num_workers=2, **FORK)
     assert [b[1].tolist() for b in dl] == ref and len(dl) == 4
+    dl = DataLoader(ds, batch_size=3, num_workers=2, prefetch_factor=1, **FORK)
+    assert [b[1].tolist() for b in dl] == ref and dl.prefetch_factor == 1
     got = [b[1].tolist() for b in DataLoader(ds, batch_size=3, num_workers=2, in_order=False, **FORK)]
     assert sorted(got) == sorted(ref)
 
@@ -75,6 +77,8 @@ def test_iterable_sharded_batches_match_main_process():
     ref = _batches(DataLoader(Blocks(17, 3), batch_size=3))
     assert _batches(DataLoader(Blocks(17, 3), batch_size=3, num_workers=2, **FORK)) == ref
     assert ref[-1] == [15, 16]
+    unbatched = [int(x) for x in DataLoader(Blocks(5, 1), batch_size=None, num_workers=2, **FORK)]
+    assert unbatched == [0, 1, 2, 3, 4]
     # unsharded: every worker yields the whole stream; batches alternate, then the longer ones
     got = _batches(DataLoader(Blocks(4, 3, shard=False), batch_size=3, num_workers=2, **FORK))
     assert got == [[0, 1, 2], [0, 1, 2], [3], [3]]
@@ -189,9 +193,24 @@ def test_timeout_raises_runtime_error():
 
         def __getitem__(self, i):
             import time
-            time.sleep(1)
-    with pytest.raises(RuntimeError, match="timed out after 0.1 seconds"):
-        next(iter(DataLoader(Slow(), num_workers=1, timeout=0.1, **FORK)))
+            time.sleep(0.5)
+    with pytest.raises(RuntimeError, match="timed out after 0.05 seconds"):
+        next(iter(DataLoader(Slow(), num_workers=1, timeout=0.05, **FORK)))
+
+
+def test_worker_that_dies_is_reported(monkeypatch):
+    import retrograd.utils.data.dataloader as dataloader_module
+
+    class Crash(Dataset):
+        def __len__(self):
+            return 2
+
+        def __getitem__(self, i):
+            import os
+            os._exit(3)
+    monkeypatch.setattr(dataloader_module, "STATUS_CHECK_INTERVAL", 0.05)
+    with pytest.raises(RuntimeError, match="exited unexpectedly"):
+        next(iter(DataLoader(Crash(), num_workers=1, **FORK)))
 
 
 def test_spawn_context():
