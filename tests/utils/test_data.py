@@ -232,7 +232,6 @@ def test_dataloader_iterable_dataset():
 
 
 @pytest.mark.parametrize("kw,err,match", [
-    (dict(num_workers=2), NotImplementedError, "num_workers=0"),
     (dict(num_workers=-1), ValueError, "non-negative"),
     (dict(shuffle=True, sampler=[0, 1]), ValueError, "mutually exclusive with shuffle"),
     (dict(batch_sampler=[[0]], batch_size=2), ValueError, "batch_sampler option is mutually exclusive"),
@@ -240,6 +239,11 @@ def test_dataloader_iterable_dataset():
     (dict(batch_size=0), ValueError, "batch_size should be a positive integer"),
     (dict(prefetch_factor=2), ValueError, "prefetch_factor"),
     (dict(persistent_workers=True), ValueError, "persistent_workers"),
+    (dict(timeout=1), ValueError, "num_workers > 0"),
+    (dict(multiprocessing_context="fork"), ValueError, "multi-process loading"),
+    (dict(num_workers=1, multiprocessing_context="nope"), ValueError, "valid start method"),
+    (dict(num_workers=1, multiprocessing_context=3), TypeError, "context object"),
+    (dict(num_workers=1, prefetch_factor=0), ValueError, "prefetch_factor"),
 ])
 def test_dataloader_bad_options(kw, err, match):
     with pytest.raises(err, match=match):

@@ -399,7 +399,7 @@ def is_pinned(self, device=None):
 
 
 def share_memory_(self):
-    """The tensor itself: retrograd tensors are not moved to shared memory (no worker processes)."""
+    """The tensor itself: not moved to shared memory (DataLoader workers send tensors by value)."""
     return self
 
 

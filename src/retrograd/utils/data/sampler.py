@@ -39,7 +39,8 @@ class SequentialSampler(Sampler):
 
 class RandomSampler(Sampler):
     """A random permutation of the indices (``num_samples`` of them, repeating permutations if
-    more than the dataset holds), or draws with replacement."""
+    more than the dataset holds), or draws with replacement, made 32 at a time as they are
+    consumed (so a huge ``num_samples`` costs no memory)."""
 
     def __init__(self, data_source, replacement=False, num_samples=None, generator=None):
         self.data_source = data_source
@@ -61,7 +62,11 @@ class RandomSampler(Sampler):
         n = len(self.data_source)
         g = _generator(self.generator)
         if self.replacement:
-            yield from randint(0, n, (self.num_samples,), generator=g).tolist()
+            full, rest = divmod(self.num_samples, 32)
+            for _ in range(full):
+                yield from randint(0, n, (32,), generator=g).tolist()
+            if rest:
+                yield from randint(0, n, (rest,), generator=g).tolist()
             return
         for _ in range(self.num_samples // n):
             yield from randperm(n, generator=g).tolist()
