@@ -139,7 +139,7 @@ def refresh_views(base: Tensor, skip: Tensor | None = None) -> None:
     """Give every tracked view of ``base`` a node that takes its region of ``base``'s history."""
     vc = base._vc
     views = vc.views if vc is not None else None
-    if not views:
+    if vc is None or not views:
         return
     live = []
     for ref in views:
