@@ -1,10 +1,19 @@
 """Undoing broadcasting: ``sum_to_shape``, the op the engine applies to every gradient whose
 shape differs from its input's (and the one place where broadcasting is undone). It lives in the
 core because the engine needs it; ``ops.reduction`` re-exports it."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
 from ..ops._registry import Op, apply
 
+if TYPE_CHECKING:
+    from .._tensor import Tensor
 
-def _sum_to_shape(xp, x, shape, in_shape):
+
+def _sum_to_shape(xp: ModuleType, x: Any, shape: tuple[int, ...], in_shape: tuple[int, ...]) -> Any:
     lead = x.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape)
                                       if s == 1 and x.shape[i + lead] != 1)
@@ -12,14 +21,14 @@ def _sum_to_shape(xp, x, shape, in_shape):
     return y.reshape(shape)
 
 
-def _sum_to_shape_vjp(g, shape, in_shape):
+def _sum_to_shape_vjp(g: Tensor, shape: tuple[int, ...], in_shape: tuple[int, ...]) -> Tensor:
     return g.expand(in_shape)
 
 
 SUM_TO_SHAPE = Op("sum_to_shape", _sum_to_shape, _sum_to_shape_vjp, node_name="SumToShapeBackward0")
 
 
-def sum_to_shape(x, shape):
+def sum_to_shape(x: Tensor, shape: Sequence[int]) -> Tensor:
     """Sum ``x`` over the dims that broadcasting added or stretched, so that it has ``shape``.
 
     This is the one place where broadcasting is undone. Raises ValueError when ``shape`` does

@@ -4,8 +4,12 @@
 optimizers). Graph nodes keep their hooks in plain lists, which the engine walks on every
 backward; ``ListHookHandle`` removes a hook from such a list.
 """
+from __future__ import annotations
+
 import itertools
 import weakref
+from collections.abc import Callable, Iterable
+from typing import Any
 
 _handle_ids = itertools.count()
 
@@ -18,7 +22,8 @@ class RemovableHandle:
     references (``OrderedDict`` does), so a handle never keeps its owner alive.
     """
 
-    def __init__(self, hooks_dict, *, extra_dict=None):
+    def __init__(self, hooks_dict: dict[int, Any], *,
+                 extra_dict: dict[int, Any] | Iterable[dict[int, Any]] | None = None) -> None:
         self.hooks_dict_ref = weakref.ref(hooks_dict)
         self.id = next(_handle_ids)
         if extra_dict is None:
@@ -27,7 +32,7 @@ class RemovableHandle:
             extra_dict = [extra_dict]
         self.extra_dict_ref = tuple(weakref.ref(d) for d in extra_dict)
 
-    def remove(self):
+    def remove(self) -> None:
         hooks = self.hooks_dict_ref()
         if hooks is not None:
             hooks.pop(self.id, None)
@@ -36,10 +41,10 @@ class RemovableHandle:
             if d is not None:
                 d.pop(self.id, None)
 
-    def __enter__(self):
+    def __enter__(self) -> RemovableHandle:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.remove()
 
 
@@ -48,19 +53,19 @@ class ListHookHandle:
 
     __slots__ = ("_hooks", "_fn")
 
-    def __init__(self, hooks, fn):
+    def __init__(self, hooks: list[Callable[..., Any]], fn: Callable[..., Any]) -> None:
         hooks.append(fn)
         self._hooks = hooks
         self._fn = fn
 
-    def remove(self):
+    def remove(self) -> None:
         try:
             self._hooks.remove(self._fn)
         except ValueError:
             pass
 
-    def __enter__(self):
+    def __enter__(self) -> ListHookHandle:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.remove()

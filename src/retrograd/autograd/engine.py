@@ -17,31 +17,42 @@ threads share is the graph: gradients summed into a ``.grad`` (a leaf's, under i
 AccumulateGrad's lock; a non-leaf's, under ``_nonleaf_grad_lock``) are atomic with respect to
 other backward passes.
 """
+from __future__ import annotations
+
 import heapq
 import itertools
 import os
 import sys
 import threading
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from .grad_mode import _state
-from .graph import AccumulateGrad, running as _running
+from .graph import AccumulateGrad, Node, running as _running
 from . import anomaly as _anomaly
+
+if TYPE_CHECKING:
+    from types import FrameType
+
+    from .._tensor import Tensor
+    from .graph import Edge, Grad, NodeExtras
 
 _PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def _user_frame_site():
-    f = sys._getframe(2)
+def _user_frame_site() -> str | None:
+    f: FrameType | None = sys._getframe(2)
     while f is not None and f.f_code.co_filename.startswith(_PKG_DIR):
         f = f.f_back
     return f"at {f.f_code.co_filename}:{f.f_lineno}" if f is not None else None
 
 
-def _collect(roots, with_parents):
+def _collect(roots: Iterable[Node],
+             with_parents: bool) -> tuple[dict[Node, int], dict[Node, list[Node]] | None]:
     """Count the dependencies (incoming edges) of every node reachable from ``roots``; with
     ``with_parents``, also map each node to the nodes with an edge into it."""
     deps = dict.fromkeys(roots, 0)  # a root may also be reachable from another root
-    parents = {} if with_parents else None
+    parents: dict[Node, list[Node]] | None = {} if with_parents else None
     seen = set(roots)
     stack = list(seen)
     pop, push, add = stack.pop, stack.append, seen.add
@@ -57,14 +68,14 @@ def _collect(roots, with_parents):
                 deps[child] = 1
                 add(child)
                 push(child)
-            if with_parents:
+            if parents is not None:
                 parents.setdefault(child, []).append(node)
     return deps, parents
 
 
-def _needed(target_nodes, parents):
+def _needed(target_nodes: Iterable[Node], parents: dict[Node, list[Node]]) -> set[Node]:
     """Nodes from which some target is reachable through at least one edge."""
-    needed = set()
+    needed: set[Node] = set()
     stack = list(target_nodes)
     while stack:
         for p in parents.get(stack.pop(), ()):
@@ -74,7 +85,9 @@ def _needed(target_nodes, parents):
     return needed
 
 
-def _run_graph(roots, grads, retain_graph, create_graph, targets, accumulate):
+def _run_graph(roots: Sequence[Edge], grads: Sequence[Grad], retain_graph: bool | None,
+               create_graph: bool, targets: dict[Edge, int] | None,
+               accumulate: bool) -> list[Grad] | None:
     """Run backward from ``roots`` (a list of ``(node, output_nr)``) seeded with ``grads``.
 
     ``targets`` maps ``(node, output_nr)`` to a slot index: the gradient arriving there is
@@ -82,14 +95,24 @@ def _run_graph(roots, grads, retain_graph, create_graph, targets, accumulate):
     ``.grad`` is touched; with ``accumulate=True`` and targets (``backward(inputs=...)``) only the
     targets' ``.grad`` are; without targets, every leaf's is.
     """
+    # the main loop's variables (declared for the type checker: it sets them to None to drop
+    # its references)
+    node: Node | None
+    buf: list[Grad] | None
+    outs: tuple[Grad, ...] | None
+    ready: Node | None
+    child: Node | None
     root_nodes = list(dict.fromkeys(n for n, _ in roots))
     deps, parents = _collect(root_nodes, targets is not None)
     for n in root_nodes:
         deps.setdefault(n, 0)
-    needed = None
-    captured = None
-    target_nodes = None
-    if targets is not None:
+    # With targets: target_nodes maps each target node to its (output_nr, slot) pairs, needed
+    # holds the nodes to run and captured the gradients found. Without: target_nodes is None and
+    # the other two are never read.
+    target_nodes: dict[Node, list[tuple[int, int]]] | None = None
+    needed: set[Node] = set()
+    captured: list[Grad] = []
+    if targets is not None and parents is not None:
         captured = [None] * len(targets)
         target_nodes = {}
         for (node, nr), slot in targets.items():
@@ -102,12 +125,13 @@ def _run_graph(roots, grads, retain_graph, create_graph, targets, accumulate):
                 if e is not None and (e[0] in needed or e[0] in target_nodes):
                     deps[e[0]] = deps.get(e[0], 0) + 1
 
-    buffers = {}
+    buffers: dict[Node, list[Grad]] = {}
     for (node, nr), g in zip(roots, grads):
         buf = buffers.get(node)
         if buf is None:
             buf = buffers[node] = [None] * node.n_outputs
-        buf[nr] = g if buf[nr] is None else buf[nr] + g
+        prev = buf[nr]
+        buf[nr] = g if prev is None else prev + g
 
     tie = itertools.count()
     next_tie = tie.__next__
@@ -132,7 +156,7 @@ def _run_graph(roots, grads, retain_graph, create_graph, targets, accumulate):
                 buf = [None] * node.n_outputs
             extra = node._extra
             if extra is not None:
-                buf = _pre_hooks(node, buf, create_graph)
+                buf = _pre_hooks(extra, buf, create_graph)
             if target_nodes is not None:
                 hits = target_nodes.get(node)
                 if hits is not None:
@@ -146,7 +170,7 @@ def _run_graph(roots, grads, retain_graph, create_graph, targets, accumulate):
             if type(node) is AccumulateGrad:
                 _accumulate(node, buf[0], create_graph)
                 if extra is not None and "hooks" in extra:
-                    _post_hooks(node, (), buf)  # grad_fn hooks on a leaf's accumulator
+                    _post_hooks(extra, (), buf)  # grad_fn hooks on a leaf's accumulator
                 node = buf = None
                 continue
 
@@ -154,19 +178,20 @@ def _run_graph(roots, grads, retain_graph, create_graph, targets, accumulate):
             if len(outs) > 1 and outs[0] is not None and (len(outs) > 2 or outs[0] is outs[1]):
                 outs = _distinct(outs)
             if extra is not None and "hooks" in extra:
-                outs = _post_hooks(node, outs, buf)
+                outs = _post_hooks(extra, outs, buf)
             buf = None
             if check_nan:
                 _anomaly.check_grads(node, outs)
 
-            shapes = node._in_shapes
+            # an entry is None only where the edge is None, and then it is not read
+            shapes: tuple[Any, ...] = node._in_shapes
             dtypes = node._in_dtypes
             ready = None
             i = 0
             for e in node._next:
                 if e is not None:
                     child = e[0]
-                    if needed is None or child in needed or child in target_nodes:
+                    if target_nodes is None or child in needed or child in target_nodes:
                         g = outs[i]
                         if g is not None:
                             gd = g._data
@@ -206,10 +231,10 @@ def _run_graph(roots, grads, retain_graph, create_graph, targets, accumulate):
         raise
     finally:
         _state.enabled = prev_mode
-    return captured
+    return captured if target_nodes is not None else None
 
 
-def _sum_to(g, shape, node, i):
+def _sum_to(g: Tensor, shape: tuple[int, ...], node: Node, i: int) -> Tensor:
     """Undo broadcasting: sum ``g`` down to ``shape`` (the one place where this happens)."""
     from ._broadcast import sum_to_shape
     try:
@@ -220,8 +245,7 @@ def _sum_to(g, shape, node, i):
             f"{list(g._data.shape)} but expected shape compatible with {list(shape)}") from None
 
 
-def _pre_hooks(node, buf, create_graph):
-    extra = node._extra
+def _pre_hooks(extra: NodeExtras, buf: list[Grad], create_graph: bool) -> list[Grad]:
     tensor_hooks = extra.get("tensor_hooks")
     if tensor_hooks:
         for nr, hooks in tensor_hooks.items():
@@ -248,16 +272,16 @@ def _pre_hooks(node, buf, create_graph):
                     t._grad = g.clone() if t._grad is None else t._grad + g
     pre = extra.get("pre_hooks")
     if pre:
-        for hook in list(pre):
-            r = hook(tuple(buf))
-            if r is not None:
-                _check_arity(hook, r, len(buf))
-                buf = list(r)
+        for pre_hook in list(pre):
+            rs = pre_hook(tuple(buf))
+            if rs is not None:
+                _check_arity(pre_hook, rs, len(buf))
+                buf = list(rs)
     return buf
 
 
-def _post_hooks(node, outs, buf):
-    for hook in list(node._extra["hooks"]):
+def _post_hooks(extra: NodeExtras, outs: tuple[Grad, ...], buf: list[Grad]) -> tuple[Grad, ...]:
+    for hook in list(extra["hooks"]):
         r = hook(tuple(outs), tuple(buf))
         if r is not None:
             _check_arity(hook, r, len(outs))
@@ -265,17 +289,17 @@ def _post_hooks(node, outs, buf):
     return outs
 
 
-def _hook_name(hook):
+def _hook_name(hook: Callable[..., Any]) -> str:
     return getattr(hook, "__name__", type(hook).__name__)
 
 
-def _check_arity(hook, values, expected):
+def _check_arity(hook: Callable[..., Any], values: Sequence[Grad], expected: int) -> None:
     if len(values) != expected:
         raise RuntimeError(f"hook '{_hook_name(hook)}' has returned an incorrect number of values "
                            f"(got {len(values)}, but expected {expected})")
 
 
-def _accumulate(node, g, create_graph):
+def _accumulate(node: AccumulateGrad, g: Grad, create_graph: bool) -> None:
     """AccumulateGrad: add ``g`` into the leaf's ``.grad``, then run its post-accumulate hooks,
     both under the node's lock (another thread's backward into the same leaf waits).
 
@@ -311,10 +335,10 @@ def _accumulate(node, g, create_graph):
         lock.release()
 
 
-def _distinct(outs):
+def _distinct(outs: tuple[Grad, ...]) -> tuple[Grad, ...]:
     """Give each input its own Tensor object when a backward returns one object twice (add)."""
-    seen = set()
-    result = []
+    seen: set[int] = set()
+    result: list[Grad] = []
     for g in outs:
         if g is not None:
             if id(g) in seen:
@@ -324,7 +348,7 @@ def _distinct(outs):
     return tuple(result)
 
 
-def _alias(g):
+def _alias(g: Tensor) -> Tensor:
     from .._tensor import Tensor
     a = Tensor._make(g._data, g.grad_fn, g._rg)
     a._out_nr = g._out_nr
@@ -338,7 +362,7 @@ def _alias(g):
 _FRESH_TENSOR_REFS = 4
 
 
-def _unshared(g):
+def _unshared(g: Tensor) -> bool:
     return sys.getrefcount(g._data) <= 2 and sys.getrefcount(g) <= _FRESH_TENSOR_REFS
 
 
@@ -348,7 +372,7 @@ def _unshared(g):
 _nonleaf_grad_lock = threading.Lock()
 
 
-def add_nonleaf_grad(t, g):
+def add_nonleaf_grad(t: Tensor, g: Tensor) -> None:
     """``t.grad += g`` for a non-leaf ``t``, out of place (``g`` is kept as is when ``t`` has no
     gradient yet), atomic with respect to other threads' backward passes."""
     with _nonleaf_grad_lock:
@@ -363,18 +387,18 @@ class GraphTask:
 
     __slots__ = ("callbacks", "hook_state")
 
-    def __init__(self):
-        self.callbacks = []
-        self.hook_state = {}
+    def __init__(self) -> None:
+        self.callbacks: list[Callable[[], object]] = []
+        self.hook_state: dict[object, Any] = {}
 
 
-def current_graph_task():
+def current_graph_task() -> GraphTask | None:
     """The innermost backward running on this thread, or None."""
     tasks = _running.tasks
     return tasks[-1] if tasks else None
 
 
-def queue_callback(callback):
+def queue_callback(callback: Callable[[], object]) -> None:
     """Run ``callback()`` when the backward that is running now on this thread (the innermost
     one, when a hook runs a backward of its own) has finished all its nodes."""
     tasks = _running.tasks
@@ -384,7 +408,9 @@ def queue_callback(callback):
     tasks[-1].callbacks.append(callback)
 
 
-def execute(roots, grads, retain_graph, create_graph, targets=None, accumulate=True, site=None):
+def execute(roots: Sequence[Edge], grads: Sequence[Grad], retain_graph: bool | None,
+            create_graph: bool, targets: dict[Edge, int] | None = None, accumulate: bool = True,
+            site: str | None = None) -> list[Grad] | None:
     """Run the backward pass (see ``_run_graph``), then the callbacks queued during it.
 
     ``site`` (the user's file:line of the backward call) is what nodes freed by this backward

@@ -16,15 +16,49 @@ leaf (under a lock, ``new_grad_accumulator``) and carries its own lock, so gradi
 backward passes on several threads are summed atomically. What a backward is running lives in
 ``running``, a thread-local.
 """
+from __future__ import annotations
+
 import functools
 import itertools
 import threading
 import weakref
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, TypeVar
 
 from . import anomaly
 from ._handles import ListHookHandle
 from .grad_mode import _node_extra_probes, _refresh_node_extras
 from ..backend import to_numpy, to_device_array
+
+if TYPE_CHECKING:  # names for annotations only (they are not evaluated at run time)
+    from typing import TypeAlias
+
+    from .._device import device
+    from .._tensor import Tensor
+    from ..ops._registry import Op
+    from .engine import GraphTask
+
+    # A gradient is a Tensor or None (no gradient); an edge leads to output ``nr`` of a node
+    # (None: the input needs no gradient).
+    Grad: TypeAlias = Tensor | None
+    Edge: TypeAlias = tuple["Node", int]
+    TensorHook: TypeAlias = Callable[[Tensor], Tensor | None]
+    PreHook: TypeAlias = Callable[[tuple[Grad, ...]], Sequence[Grad] | None]
+    PostHook: TypeAlias = Callable[[tuple[Grad, ...], tuple[Grad, ...]], Sequence[Grad] | None]
+    # saved tensor hooks: (pack_hook, unpack_hook)
+    HookPair: TypeAlias = tuple[Callable[[Tensor], Any], Callable[[Any], Tensor]]
+
+    class NodeExtras(TypedDict, total=False):
+        """What a node's ``_extra`` dict may hold (each key set on first use)."""
+        metadata: dict[Any, Any]
+        hooks: list[PostHook]                       # register_hook
+        pre_hooks: list[PreHook]                    # register_prehook
+        tensor_hooks: dict[int, list[TensorHook]]   # Tensor.register_hook, by output number
+        retains: dict[int, weakref.ref[Tensor]]     # Tensor.retain_grad, by output number
+        post_accumulate: list[Callable[[Tensor], object]]  # AccumulateGrad only
+        trace: list[Any]                            # anomaly mode: the forward stack
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 _seq_counter = itertools.count()
 _make_lock = threading.Lock()  # makes each leaf's AccumulateGrad exactly once
@@ -35,10 +69,10 @@ class _Running(threading.local):
     user's file:line of the innermost one, which a node records when it frees its saved
     tensors (so a second backward can name the call that freed them)."""
 
-    site = None
+    site: str | None = None
 
-    def __init__(self):
-        self.tasks = []
+    def __init__(self) -> None:
+        self.tasks: list[GraphTask] = []
 
 
 running = _Running()
@@ -49,44 +83,55 @@ class Node:
     made on first use; ``_extra`` defaults to None on the class."""
 
     __slots__ = ("_next", "_seq", "__weakref__", "__dict__")
-    n_outputs = 1
-    _extra = None
+    _next: tuple[Edge | None, ...]  # one edge per input, None where no gradient is needed
+    _seq: float                     # creation order (an int; AccumulateGrad's is infinite)
+    n_outputs: int = 1
+    _extra: NodeExtras | None = None
+    # Every node the engine runs (all but AccumulateGrad) sets these: each input's shape and
+    # dtype (None where no gradient is needed), to which its gradient is summed and cast.
+    _in_shapes: tuple[tuple[int, ...] | None, ...]
+    _in_dtypes: tuple[Any, ...]
 
-    def name(self):
+    def name(self) -> str:
         return type(self).__name__
 
     @property
-    def next_functions(self):
+    def next_functions(self) -> tuple[tuple[Node | None, int], ...]:
         return tuple((e[0], e[1]) if e is not None else (None, 0) for e in self._next)
 
     @property
-    def metadata(self):
+    def metadata(self) -> dict[Any, Any]:
         return self._extras().setdefault("metadata", {})
 
-    def _extras(self):
+    def _extras(self) -> NodeExtras:
         if self._extra is None:
             self._extra = {}
         return self._extra
 
-    def _hook_list(self, key):
+    def _hook_list(self, key: Literal["hooks", "pre_hooks", "post_accumulate"]) -> list[Any]:
         return self._extras().setdefault(key, [])
 
-    def register_hook(self, fn):
+    def register_hook(self, fn: PostHook) -> ListHookHandle:
         """``fn(grad_inputs, grad_outputs)`` runs after the node; it may return new grad_inputs."""
         return ListHookHandle(self._hook_list("hooks"), fn)
 
-    def register_prehook(self, fn):
+    def register_prehook(self, fn: PreHook) -> ListHookHandle:
         """``fn(grad_outputs)`` runs before the node; it may return new grad_outputs."""
         return ListHookHandle(self._hook_list("pre_hooks"), fn)
 
-    def _register_tensor_hook(self, output_nr, fn):
+    def _register_tensor_hook(self, output_nr: int, fn: TensorHook) -> ListHookHandle:
         hooks = self._extras().setdefault("tensor_hooks", {}).setdefault(output_nr, [])
         return ListHookHandle(hooks, fn)
 
-    def __call__(self, *grads):
+    def _apply(self, grads: list[Grad], retain: bool) -> tuple[Grad, ...]:
+        """The node's backward: gradients for its inputs (one per edge) from ``grads``, those
+        of its outputs; ``retain=False`` frees what it saved. Every subclass defines it."""
+        raise NotImplementedError(f"{self.name()} has no backward")
+
+    def __call__(self, *grads: Grad) -> tuple[Grad, ...]:
         return self._apply(list(grads), retain=True)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<{self.name()} object at {id(self):#x}>"
 
 
@@ -99,8 +144,17 @@ class OpNode(Node):
     """
 
     __slots__ = ("op", "_saved", "_versions", "_out_vc", "args", "_in_shapes", "_in_dtypes")
+    op: Op
+    # What op.save names (Tensors, the output's array, the extra); a HookedOpNode keeps
+    # HookedSavedTensors among them. Once freed, a str (a Sequence too): the call site of the
+    # backward that freed it.
+    _saved: Sequence[Any]
+    _versions: Sequence[int | None]  # per saved item: its version when saved (None: no check)
+    _out_vc: VersionCounter          # the output's version counter, when the output is saved
+    args: tuple[Any, ...]
 
-    def __init__(self, op, next_edges, args, in_shapes, in_dtypes):
+    def __init__(self, op: Op, next_edges: tuple[Edge | None, ...], args: tuple[Any, ...],
+                 in_shapes: tuple[tuple[int, ...] | None, ...], in_dtypes: tuple[Any, ...]) -> None:
         self._next = next_edges
         self._seq = next(_seq_counter)
         self.op = op
@@ -108,10 +162,10 @@ class OpNode(Node):
         self._in_shapes = in_shapes
         self._in_dtypes = in_dtypes
 
-    def name(self):
+    def name(self) -> str:
         return self.op.node_name
 
-    def _unpack_saved(self):
+    def _unpack_saved(self) -> Sequence[Any]:
         saved = self._saved
         if type(saved) is str:
             raise RuntimeError(
@@ -128,7 +182,7 @@ class OpNode(Node):
                 if vc is not None and vc.value != version:
                     raise _modified_error(saved[0]._data, version, vc, self)
             return saved
-        out = []
+        out: list[Any] = []
         for code, item, version in zip(codes, saved, self._versions):
             if code >= 0:
                 if version is not None:
@@ -145,13 +199,14 @@ class OpNode(Node):
             out.append(item)
         return out
 
-    def _apply(self, grads, retain):
+    def _apply(self, grads: list[Grad], retain: bool) -> tuple[Grad, ...]:
         g = grads[0]
         if g is None:
             return (None,) * len(self._next)
         op = self.op
         saved = self._unpack_saved() if op._codes else ()
         if op.needs:
+            needs: tuple[bool, ...]
             edges = self._next
             if len(edges) == 2:
                 needs = (edges[0] is not None, edges[1] is not None)
@@ -166,14 +221,14 @@ class OpNode(Node):
             self._saved = running.site or "before"
         return out if type(out) is tuple else (out,)
 
-    def _release(self):
+    def _release(self) -> None:
         self._saved = "before"
 
-    def _is_released(self):
+    def _is_released(self) -> bool:
         return type(self._saved) is str
 
     @property
-    def _saved_tensors(self):
+    def _saved_tensors(self) -> tuple[Any, ...]:
         return tuple(self._unpack_saved())
 
 
@@ -187,15 +242,17 @@ class SavedTensor:
 
     __slots__ = ("tensor", "data", "vc", "version")
 
-    def __init__(self, tensor=None, data=None, vc=None):
+    def __init__(self, tensor: Tensor | None = None, data: Any = None,
+                 vc: VersionCounter | None = None) -> None:
         if tensor is not None:
             vc = tensor._version_counter()
+        assert vc is not None, "SavedTensor needs a tensor or a version counter"
         self.tensor = tensor
         self.data = data
-        self.vc = vc
+        self.vc: VersionCounter = vc
         self.version = vc.value
 
-    def unpack(self, node):
+    def unpack(self, node: Node) -> Tensor:
         vc = self.vc
         if vc.value != self.version:
             data = self.data if self.tensor is None else self.tensor._data
@@ -208,7 +265,7 @@ class SavedTensor:
         return t
 
 
-def _modified_error(data, version, vc, node):
+def _modified_error(data: Any, version: int | None, vc: VersionCounter, node: Node) -> RuntimeError:
     lw = vc.last_write
     where = f" It was last modified in place at {lw[0]}:{lw[1]}." if lw else ""
     return RuntimeError(
@@ -223,12 +280,14 @@ class VersionCounter:
 
     __slots__ = ("value", "last_write", "views")
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.value = 0
-        self.last_write = None  # (file, line) of the latest in-place write, for error messages
-        self.views = None       # weak references to views made in grad mode (autograd/views.py)
+        # (file, line) of the latest in-place write, for error messages
+        self.last_write: tuple[str, int] | None = None
+        # weak references to views made in grad mode (autograd/views.py)
+        self.views: list[weakref.ref[Tensor]] | None = None
 
-    def bump(self, where=None):
+    def bump(self, where: tuple[str, int] | None = None) -> None:
         self.value += 1
         self.last_write = where
 
@@ -244,8 +303,10 @@ class AccumulateGrad(Node):
     """
 
     __slots__ = ("_variable", "_lock")
+    _variable: weakref.ref[Tensor]
+    _lock: threading.RLock
 
-    def __init__(self, variable):
+    def __init__(self, variable: Tensor) -> None:
         self._next = ()
         self._seq = float("inf")
         self._extra = None
@@ -253,14 +314,14 @@ class AccumulateGrad(Node):
         self._lock = threading.RLock()
 
     @property
-    def variable(self):
+    def variable(self) -> Tensor | None:
         return self._variable()
 
-    def _apply(self, grads, retain):
+    def _apply(self, grads: list[Grad], retain: bool) -> tuple[Grad, ...]:
         return ()
 
 
-def new_grad_accumulator(tensor):
+def new_grad_accumulator(tensor: Tensor) -> AccumulateGrad:
     """``tensor``'s AccumulateGrad, made if it has none yet: once, even when several threads
     ask for it at the same time (each must feed the same node, or their locks would differ)."""
     with _make_lock:
@@ -276,14 +337,14 @@ class GradientEdge(tuple):
 
     __slots__ = ()
 
-    def __new__(cls, node, output_nr):
+    def __new__(cls, node: Node, output_nr: int) -> GradientEdge:
         return tuple.__new__(cls, (node, output_nr))
 
     node = property(lambda self: self[0])
     output_nr = property(lambda self: self[1])
 
 
-def get_gradient_edge(tensor):
+def get_gradient_edge(tensor: Tensor) -> GradientEdge:
     """The edge through which ``tensor``'s gradient flows (its grad_fn, or its AccumulateGrad)."""
     if not tensor._rg:
         raise RuntimeError("It is not possible to get the gradient edge for a Tensor that does not "
@@ -293,7 +354,7 @@ def get_gradient_edge(tensor):
     return GradientEdge(tensor._grad_accumulator(), 0)
 
 
-def increment_version(tensor):
+def increment_version(tensor: Tensor | Sequence[Tensor]) -> None:
     """Bump ``tensor``'s version counter, as an in-place op would (for writes done behind
     autograd's back, e.g. through NumPy)."""
     from .._tensor import Tensor
@@ -304,15 +365,16 @@ def increment_version(tensor):
 
 # ----------------------------------------------------------------------------- saved tensor hooks
 class _HookState(threading.local):
-    stack = ()              # (pack_hook, unpack_hook) pairs; the innermost one applies
-    disabled_message = None
+    # (pack_hook, unpack_hook) pairs; the innermost one applies
+    stack: tuple[HookPair, ...] = ()
+    disabled_message: str | None = None
 
 
 _hook_state = _HookState()
 _node_extra_probes.append(lambda: bool(_hook_state.stack))
 
 
-def node_extras(node):
+def node_extras(node: OpNode) -> None:
     """Per-node work while anomaly mode or saved tensor hooks are on (called by ``apply`` only
     then): record the forward trace; pack the node's saved tensors with the hooks."""
     if anomaly._state.enabled:
@@ -322,9 +384,9 @@ def node_extras(node):
         _pack_saved(node, stack[-1])
 
 
-def _pack_saved(node, hooks):
+def _pack_saved(node: OpNode, hooks: HookPair) -> None:
     from .._tensor import Tensor
-    packed = []
+    packed: list[Any] = []
     for code, item in zip(node.op._codes, node._saved):
         if code >= 0 and isinstance(item, Tensor):
             item = HookedSavedTensor(hooks, tensor=item)
@@ -340,7 +402,7 @@ class HookedOpNode(OpNode):
 
     __slots__ = ()
 
-    def _unpack_saved(self):
+    def _unpack_saved(self) -> Sequence[Any]:
         saved = self._saved
         if type(saved) is str:
             return OpNode._unpack_saved(self)  # raises the "freed" error
@@ -356,8 +418,14 @@ class HookedSavedTensor:
     """
 
     __slots__ = ("packed", "unpack_hook", "vc", "version", "history")
+    unpack_hook: Callable[[Any], Tensor]
+    # an input: (grad_fn, output_nr, requires_grad, AccumulateGrad or None); the node's own
+    # output: its output number
+    history: tuple[Node | None, int, bool, AccumulateGrad | None] | int
 
-    def __init__(self, hooks, tensor=None, data=None, vc=None, out_nr=0):
+    def __init__(self, hooks: HookPair,
+                 tensor: Tensor | None = None, data: Any = None, vc: VersionCounter | None = None,
+                 out_nr: int = 0) -> None:
         from .._tensor import Tensor
         pack, self.unpack_hook = hooks
         if tensor is not None:
@@ -369,11 +437,12 @@ class HookedSavedTensor:
             self.history = out_nr  # output out_nr of the node that saved it
             arg = Tensor._make(data, None, False)
             arg._vc = vc
-        self.vc = vc
+        assert vc is not None, "a saved output comes with its version counter"
+        self.vc: VersionCounter = vc
         self.version = vc.value
         self.packed = pack(arg)
 
-    def unpack(self, node):
+    def unpack(self, node: OpNode) -> Tensor:
         from .._tensor import Tensor
         vc = self.vc
         t = self.unpack_hook(self.packed)
@@ -384,7 +453,7 @@ class HookedSavedTensor:
         if vc.value != self.version:
             raise _modified_error(t._data, self.version, vc, node)
         h = self.history
-        if type(h) is int:
+        if isinstance(h, int):
             out = Tensor._make(t._data, node, True)
             if h:
                 out._out_nr = h
@@ -410,11 +479,11 @@ class saved_tensors_hooks:
     Hooks are per thread, and nested contexts use the innermost pair.
     """
 
-    def __init__(self, pack_hook, unpack_hook):
+    def __init__(self, pack_hook: Callable[[Tensor], Any], unpack_hook: Callable[[Any], Tensor]) -> None:
         self.pack_hook = pack_hook
         self.unpack_hook = unpack_hook
 
-    def __enter__(self):
+    def __enter__(self) -> saved_tensors_hooks:
         msg = _hook_state.disabled_message
         if msg is not None:
             raise RuntimeError(msg)
@@ -422,13 +491,13 @@ class saved_tensors_hooks:
         _refresh_node_extras()
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> Literal[False]:
         _hook_state.stack = _hook_state.stack[:-1]
         _refresh_node_extras()
         return False
 
 
-def current_hooks():
+def current_hooks() -> HookPair | None:
     """The (pack, unpack) pair in effect on this thread, or None."""
     stack = _hook_state.stack
     return stack[-1] if stack else None
@@ -438,15 +507,15 @@ class save_on_cpu(saved_tensors_hooks):
     """Saved tensors are moved to CPU memory in the forward and back to their device in the
     backward (tensors already on the CPU are kept as they are)."""
 
-    def __init__(self, pin_memory=False, device_type="cuda"):
+    def __init__(self, pin_memory: bool = False, device_type: str = "cuda") -> None:
         from .._tensor import Tensor
 
-        def pack(t):
+        def pack(t: Tensor) -> tuple[device, Tensor]:
             if t.device.type == "cpu":
                 return (t.device, t)
             return (t.device, Tensor._make(to_numpy(t._data), None, False))
 
-        def unpack(packed):
+        def unpack(packed: tuple[device, Tensor]) -> Tensor:
             device, t = packed
             if device.type == "cpu":
                 return t
@@ -458,45 +527,46 @@ class save_on_cpu(saved_tensors_hooks):
 class disable_saved_tensors_hooks:
     """Inside it, entering ``saved_tensors_hooks`` raises RuntimeError(error_message)."""
 
-    def __init__(self, error_message):
+    def __init__(self, error_message: str) -> None:
         self.error_message = error_message
 
-    def __enter__(self):
+    def __enter__(self) -> disable_saved_tensors_hooks:
         self._prev = _hook_state.disabled_message
         _hook_state.disabled_message = self.error_message
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> Literal[False]:
         _hook_state.disabled_message = self._prev
         return False
 
-    def __call__(self, fn):
+    def __call__(self, fn: _F) -> _F:
         @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
             with disable_saved_tensors_hooks(self.error_message):
                 return fn(*args, **kwargs)
-        return wrapper
+        return wrapper  # type: ignore[return-value]
 
 
 # ----------------------------------------------------------------------------- multi-grad hooks
 class _MultiHandle:
     __slots__ = ("_handles",)
 
-    def __init__(self, handles):
+    def __init__(self, handles: list[Any]) -> None:
         self._handles = handles
 
-    def remove(self):
+    def remove(self) -> None:
         for h in self._handles:
             h.remove()
 
-    def __enter__(self):
+    def __enter__(self) -> _MultiHandle:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.remove()
 
 
-def register_multi_grad_hook(tensors, fn, *, mode="all"):
+def register_multi_grad_hook(tensors: Sequence[Tensor], fn: Callable[[Any], object], *,
+                             mode: str = "all") -> _MultiHandle:
     """Call ``fn`` once per backward that computes gradients for some of ``tensors``.
 
     ``mode="all"``: ``fn(grads)`` with one entry per tensor (None for those this backward did
@@ -511,9 +581,11 @@ def register_multi_grad_hook(tensors, fn, *, mode="all"):
     tensors = tuple(tensors)
     key = object()  # this registration's entry in each graph task's hook_state
 
-    def make_hook(i):
-        def hook(grad):
-            state = current_graph_task().hook_state
+    def make_hook(i: int) -> Callable[[Tensor], None]:
+        def hook(grad: Tensor) -> None:
+            task = current_graph_task()
+            assert task is not None, "a tensor hook runs inside a backward"
+            state = task.hook_state
             if mode == "any":
                 if key not in state:
                     state[key] = True

@@ -21,12 +21,23 @@ takes its region of the new ``b``. The region is described by the flat (C-order)
 the view's elements inside the base, computed from the arrays' addresses and strides, so any
 chain of views (slices, transposes, reshapes, diagonals, views of views) is handled alike.
 """
+from __future__ import annotations
+
+import weakref
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..backend import to_device_array
 
-def prune(views):
+if TYPE_CHECKING:
+    from .._tensor import Tensor
+    from ..ops._registry import Op
+    from .graph import Node, OpNode
+
+
+def prune(views: list[weakref.ref[Tensor]]) -> None:
     """Drop dead references from a version counter's list of views (called by
     ``_link_view`` every 64 appends; pruning only at powers of two keeps it amortised O(1))."""
     n = len(views)
@@ -34,18 +45,18 @@ def prune(views):
         views[:] = [r for r in views if r() is not None]
 
 
-def is_tracked(view):
+def is_tracked(view: Tensor) -> bool:
     views = view._vc.views if view._vc is not None else None
-    return bool(views) and any(r() is view for r in views)
+    return views is not None and any(r() is view for r in views)
 
 
-def _address(a):
+def _address(a: Any) -> int:
     if type(a) is np.ndarray:
         return a.__array_interface__["data"][0]
     return a.data.ptr
 
 
-def _offsets(shape, strides):
+def _offsets(shape: tuple[int, ...], strides: tuple[int, ...]) -> np.ndarray:
     """Byte offset of every element of an array with ``shape`` and ``strides`` (C order)."""
     off = np.zeros(shape, dtype=np.int64)
     for d, (n, s) in enumerate(zip(shape, strides)):
@@ -54,7 +65,7 @@ def _offsets(shape, strides):
     return off
 
 
-def positions(base, view):
+def positions(base: Tensor, view: Tensor) -> Any:
     """Flat C-order positions, inside ``base``'s array, of the elements of ``view``'s array."""
     b, v = base._data, view._data
     item = b.itemsize
@@ -73,7 +84,7 @@ def positions(base, view):
 
 
 # ----------------------------------------------------------------------------- the two nodes
-def _as_strided_vjp(g, pos, base_shape):
+def _as_strided_vjp(g: Tensor, pos: Any, base_shape: tuple[int, ...]) -> Tensor:
     """A view's gradient, scattered (and summed at repeated positions) into its base's shape."""
     n = 1
     for s in base_shape:
@@ -81,34 +92,37 @@ def _as_strided_vjp(g, pos, base_shape):
     return g.new_zeros((n,)).index_put((pos,), g, accumulate=True).reshape(base_shape)
 
 
-def _as_strided_fwd(xp, x, pos, base_shape):
+def _as_strided_fwd(xp: ModuleType, x: Any, pos: Any, base_shape: tuple[int, ...]) -> Any:
     return x.reshape(-1)[pos]
 
 
-def _copy_slices_fwd(xp, base, region, pos):
+def _copy_slices_fwd(xp: ModuleType, base: Any, region: Any, pos: Any) -> Any:
     return base  # the storage already holds the written values: nothing to compute
 
 
-def _copy_slices_vjp(g, needs, pos):
+def _copy_slices_vjp(g: Tensor, needs: tuple[bool, ...], pos: Any) -> tuple[Tensor | None, Tensor | None]:
     flat = g.reshape(-1)
     g_base = flat.index_put((pos,), 0.0).reshape(g.shape) if needs[0] else None
     g_region = flat[pos] if needs[1] else None
     return g_base, g_region
 
 
-def _ops():
+def _ops() -> tuple[Op, Op]:
+    """Make the two ops (on first use: ops._registry imports this module)."""
     global AS_STRIDED, COPY_SLICES
     from ..ops._registry import Op
     AS_STRIDED = Op("as_strided", _as_strided_fwd, _as_strided_vjp, node_name="AsStridedBackward0")
     COPY_SLICES = Op("copy_slices", _copy_slices_fwd, _copy_slices_vjp, needs=True,
                      node_name="CopySlices")
+    return AS_STRIDED, COPY_SLICES
 
 
-AS_STRIDED = COPY_SLICES = None
+AS_STRIDED: Op | None = None
+COPY_SLICES: Op | None = None
 
 
 # ----------------------------------------------------------------------------- history changes
-def set_history(t, node, out_nr=0):
+def set_history(t: Tensor, node: Node, out_nr: int = 0) -> None:
     """Make ``t`` output ``out_nr`` of ``node``; ``retain_grad`` follows the tensor."""
     old = t.grad_fn
     if t._retains and old is not None and old._extra is not None:
@@ -121,11 +135,11 @@ def set_history(t, node, out_nr=0):
     t._rg = True
 
 
-def refresh_views(base, skip=None):
+def refresh_views(base: Tensor, skip: Tensor | None = None) -> None:
     """Give every tracked view of ``base`` a node that takes its region of ``base``'s history."""
     vc = base._vc
     views = vc.views if vc is not None else None
-    if not views:
+    if vc is None or not views:
         return
     live = []
     for ref in views:
@@ -138,19 +152,18 @@ def refresh_views(base, skip=None):
     vc.views = live
 
 
-def _view_node(base, view):
+def _view_node(base: Tensor, view: Tensor) -> OpNode:
     from .graph import OpNode
     from ..ops._registry import _edge
-    if AS_STRIDED is None:
-        _ops()
+    as_strided = AS_STRIDED if AS_STRIDED is not None else _ops()[0]
     b = base._data
-    node = OpNode(AS_STRIDED, (_edge(base),), (positions(base, view), b.shape), (b.shape,),
+    node = OpNode(as_strided, (_edge(base),), (positions(base, view), b.shape), (b.shape,),
                   (b.dtype,))
     node._saved = ()
     return node
 
 
-def check_view_inplace(view, op):
+def check_view_inplace(view: Tensor, op: str) -> None:
     """Refuse in-place through views whose gradient PyTorch also refuses to define."""
     base = view._base
     if base.grad_fn is None and base._rg:
@@ -168,15 +181,15 @@ def check_view_inplace(view, op):
             f"the inplace to be tracked) or both outside (if you want the inplace to be tracked).")
 
 
-def rebase_view(view, result):
+def rebase_view(view: Tensor, result: Tensor) -> None:
     """In-place op through ``view`` gave ``result`` (already written): rebase the base onto a
     CopySlices node, then regenerate the views' history from it."""
     from ..ops._registry import apply
-    if COPY_SLICES is None:
-        _ops()
+    copy_slices = COPY_SLICES if COPY_SLICES is not None else _ops()[1]
     base = view._base
     pos = positions(base, view)
-    node = apply(COPY_SLICES, (base, result), (pos,)).grad_fn
+    node = apply(copy_slices, (base, result), (pos,)).grad_fn
+    assert node is not None, "result has a grad_fn, so CopySlices records a node"
     set_history(base, node)
     refresh_views(base, skip=view)
     set_history(view, _view_node(base, view))

@@ -15,6 +15,11 @@ result) and "extra" (a second value returned by forward, such as a mask). Non-te
 (dims, flags) go in ``args`` and reach both sides unchanged. The engine, not the op, sums a
 broadcast gradient down to each input's shape, and casts it to the input's dtype.
 """
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from .._tensor import Tensor, make_tensor
@@ -24,6 +29,9 @@ from ..autograd.grad_mode import _state
 from ..autograd.graph import OpNode, VersionCounter, _seq_counter, node_extras as _node_extras
 from ..autograd.views import prune as _prune_views
 from ..backend import array_module
+
+if TYPE_CHECKING:
+    from ..autograd.graph import Edge
 
 _SAVE_CODES = {"x": 0, "y": 1, "z": 2, "out": -1, "extra": -2}
 _ndarray = np.ndarray
@@ -35,8 +43,21 @@ _next_seq = _seq_counter.__next__
 class Op:
     __slots__ = ("name", "forward", "backward", "save", "node_name", "needs", "is_view", "_codes",
                  "_has_extra", "_saves_out", "_save_kind")
+    name: str
+    forward: Callable[..., Any]   # forward(xp, *arrays, *args) -> array (or (array, extra))
+    backward: Callable[..., Any]  # backward(g, [needs,] *saved, *args) -> grad or tuple of grads
+    save: tuple[str, ...]
+    node_name: str
+    needs: bool
+    is_view: bool
+    _codes: tuple[int, ...]       # save as _SAVE_CODES
+    _has_extra: bool
+    _saves_out: bool
+    _save_kind: int
 
-    def __init__(self, name, forward, backward, save=(), node_name=None, needs=False, is_view=False):
+    def __init__(self, name: str, forward: Callable[..., Any], backward: Callable[..., Any],
+                 save: Iterable[str] = (), node_name: str | None = None, needs: bool = False,
+                 is_view: bool = False) -> None:
         self.name = name
         self.forward = forward
         self.backward = backward
@@ -51,15 +72,16 @@ class Op:
         self._save_kind = (0 if not self._codes else 1 if self._codes == (0,) else
                            2 if self._codes == (-1,) else 3)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Op({self.name})"
 
 
-def apply(op, inputs, args=()):
+def apply(op: Op, inputs: Sequence[Any], args: tuple[Any, ...] = ()) -> Tensor:
     """Run ``op`` on ``inputs`` (Tensors, or Python scalars where the op allows) and record a
     node when grad mode is on and some input requires grad. Returns the output Tensor."""
     # NumPy reports a broadcast mismatch as ValueError and a failed allocation as MemoryError;
     # PyTorch raises RuntimeError for both. The try costs nothing until something is raised.
+    arrays: Sequence[Any]
     try:
         if len(inputs) == 1:
             x = inputs[0]
@@ -137,7 +159,7 @@ _BROADCAST_MESSAGES = ("operands could not be broadcast", "shape mismatch: objec
                        "could not broadcast")
 
 
-def _forward_error(op, inputs, e):
+def _forward_error(op: Op, inputs: Sequence[Any], e: Exception) -> RuntimeError | None:
     """The RuntimeError PyTorch would raise for an error NumPy raised in ``op``'s forward: a
     broadcast mismatch between the inputs or a failed allocation. None for any other error."""
     if isinstance(e, MemoryError) or str(e).startswith(("array is too big", "Maximum allowed size")):
@@ -147,7 +169,7 @@ def _forward_error(op, inputs, e):
     return broadcast_error(op.name, inputs, e)
 
 
-def broadcast_error(name, operands, e):
+def broadcast_error(name: str, operands: Sequence[Any], e: Exception) -> RuntimeError | None:
     """A RuntimeError naming op ``name`` and the shapes of ``operands`` (Tensors, arrays or
     scalars) for NumPy's broadcast ValueError ``e``; None when ``e`` is some other error."""
     if not str(e).startswith(_BROADCAST_MESSAGES):
@@ -158,7 +180,7 @@ def broadcast_error(name, operands, e):
     return RuntimeError(f"{name}: {why} (input shapes {listed})")
 
 
-def broadcast_mismatch(shapes):
+def broadcast_mismatch(shapes: Sequence[Sequence[int]]) -> str | None:
     """PyTorch's wording for the first dimension, counted from the right, where ``shapes``
     cannot broadcast (tensors named a, b, c... by position); None when they broadcast."""
     for back in range(1, max(len(s) for s in shapes) + 1):
@@ -172,11 +194,12 @@ def broadcast_mismatch(shapes):
     return None
 
 
-def _save(node, codes, inputs, out, result, extra):
+def _save(node: OpNode, codes: tuple[int, ...], inputs: Sequence[Any], out: Any, result: Tensor,
+          extra: Any) -> None:
     """Record what the op's backward needs: inputs by identity (with their versions), the
     output as its array plus a fresh version counter shared with the result, and any extra."""
-    saved = []
-    versions = []
+    saved: list[Any] = []
+    versions: list[int | None] = []
     for c in codes:
         if c >= 0:
             t = inputs[c]
@@ -198,7 +221,7 @@ def _save(node, codes, inputs, out, result, extra):
     node._versions = versions
 
 
-def _link_view(view, base):
+def _link_view(view: Tensor, base: Tensor) -> None:
     """A view shares its base's storage, so it shares its version counter too. Views made in
     grad mode are tracked (weakly) so that an in-place op can regenerate their history
     (autograd/views.py); views of a leaf that requires grad never need it (in-place on such a
@@ -221,7 +244,7 @@ def _link_view(view, base):
                 _prune_views(views)
 
 
-def _edge(t):
+def _edge(t: Any) -> Edge | None:
     if not isinstance(t, Tensor) or not t._rg:
         return None
     fn = t.grad_fn
