@@ -249,6 +249,9 @@ def test_other_unsafe_pickles_are_refused(tmp_path, pkl, match):
     (lambda: _dict_pkl(w=_tensor_pkl(numel=7)), "should hold 28 bytes"),
     (lambda: _dict_pkl(w=_tensor_pkl())[:-3], "truncated"),
     (lambda: b"\x80\x02h\x05.", "memo entry 5"),
+    (lambda: b"\x80\x02ccollections\nOrderedDict\n)R}" + _s("__class__") + b"Nsb.",
+     "'__class__'"),
+    (lambda: b"\x80\x02cbuiltins\nfrozenset\nK\x05\x85\x81.", "malformed at"),
     (lambda: b"\x80\x02N(.", "malformed stack"),
 ])
 def test_inconsistent_archives_are_invalid(tmp_path, make, match):

@@ -314,7 +314,11 @@ class _SafeUnpickler:
                     return st.pop()
                 raise _NotAllowed(f"its pickle uses the opcode {op!r} at byte {self.pos - 1}, which "
                                f"the safe loader does not allow")
-            handler(self)
+            try:
+                handler(self)
+            except (TypeError, ValueError, AttributeError, IndexError, KeyError,
+                    OverflowError) as e:
+                raise _Refused(f"its pickle is malformed at byte {self.pos - 1} ({e})") from None
             if len(self.marks) > MAX_DEPTH:
                 raise _Refused(f"its pickle nests more than {MAX_DEPTH} levels")
 
@@ -346,8 +350,8 @@ def _op_build(u):
             raise _Refused(f"its pickle sets the state of a {cls.__name__} from a "
                            f"{type(d).__name__}")
         for k, v in d.items():
-            if not isinstance(k, str):
-                raise _Refused(f"its pickle sets a non-string attribute {k!r}")
+            if not isinstance(k, str) or k.startswith("__"):
+                raise _Refused(f"its pickle sets the attribute {k!r:.40}")
             setattr(inst, k, v)
 
 
