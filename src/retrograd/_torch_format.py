@@ -227,6 +227,10 @@ class _Refused(Exception):
     """A checkpoint's pickle is malformed or inconsistent."""
 
 
+class _Unsupported(_Refused):
+    """A valid checkpoint holds what retrograd cannot represent."""
+
+
 class _NotAllowed(_Refused):
     """A checkpoint's pickle asks for something the weights-only loader does not allow."""
 
@@ -579,7 +583,8 @@ def _storage_from_pid(pid, storages, name):
     if not isinstance(stype, _StorageType):
         raise _Refused(f"a storage has the type {_describe_obj(stype)}")
     if stype.dtype is None:
-        raise _Refused(f"it holds a torch.{stype.name}, a dtype retrograd tensors do not support")
+        raise _Unsupported(f"it holds a torch.{stype.name}, a dtype retrograd tensors do not "
+                           f"support")
     if not (isinstance(key, str) and type(numel) is int and numel >= 0):
         raise _Refused(f"a storage has key {key!r} and element count {numel!r}")
     if len(pid) == 6 and pid[5] is not None:
@@ -770,6 +775,8 @@ def _refusal(name, e):
     if isinstance(e, _NotAllowed):
         return pickle.UnpicklingError(f"retrograd.load: weights-only load of {name} refused: "
                                       f"{e}. Nothing in the file was run.")
+    if isinstance(e, _Unsupported):
+        return InvalidCheckpointError(f"retrograd.load: {name} cannot be loaded: {e}")
     return _invalid(name, str(e))
 
 

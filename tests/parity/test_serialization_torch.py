@@ -41,10 +41,13 @@ def _models():
     return t.eval(), r.eval()
 
 
-@pytest.mark.parametrize("legacy, mmap", [(False, False), (False, True), (True, False)])
-def test_torch_save_state_dict_loads_into_the_same_retrograd_model(tmp_path, legacy, mmap):
+@pytest.mark.parametrize("legacy, mmap, protocol", [(False, False, 2), (False, True, 2),
+                                                    (False, False, 4), (True, False, 2)])
+def test_torch_save_state_dict_loads_into_the_same_retrograd_model(tmp_path, legacy, mmap,
+                                                                    protocol):
     t, r = _models()
-    torch.save(t.state_dict(), tmp_path / "t.pt", _use_new_zipfile_serialization=not legacy)
+    torch.save(t.state_dict(), tmp_path / "t.pt", _use_new_zipfile_serialization=not legacy,
+               pickle_protocol=protocol)
     sd = rg.load(tmp_path / "t.pt", mmap=mmap)
     assert list(sd) == list(t.state_dict())
     r.load_state_dict(sd)
@@ -90,6 +93,21 @@ def test_views_dtypes_and_plain_values_reach_pytorch(tmp_path):
     assert isinstance(out["p"], torch.nn.Parameter) and out["p"].requires_grad
     assert not out["w"].requires_grad
     assert out["x"] == [1, 2.5, None, "s", (True, 2**40)] and out["dt"] is torch.int16
+
+
+def test_pytorch_values_around_tensors_load(tmp_path):
+    p = torch.nn.Parameter(torch.randn(3))
+    v = torch.arange(10)[2:8:2]
+    torch.save({"p": p, "s": torch.Size([2, 3]), "d": torch.float16, "v": v, "set": {1, 2}},
+               tmp_path / "o.pt")
+    out = rg.load(tmp_path / "o.pt")
+    assert isinstance(out["p"], rg.nn.Parameter) and out["p"].requires_grad
+    np.testing.assert_array_equal(out["p"].detach().numpy(), p.detach().numpy())
+    assert out["s"] == rg.Size([2, 3]) and out["d"] is rg.float16 and out["set"] == {1, 2}
+    assert out["v"].tolist() == [2, 4, 6] and out["v"].stride() == (2,)
+    torch.save({"x": torch.ones(2, dtype=torch.bfloat16)}, tmp_path / "bf.pt")
+    with pytest.raises(rg.serialization.InvalidCheckpointError, match="BFloat16Storage"):
+        rg.load(tmp_path / "bf.pt")
 
 
 def test_a_whole_pytorch_module_is_refused_by_name(tmp_path):
