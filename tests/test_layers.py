@@ -37,7 +37,8 @@ LAYERS = {
 
     "retrograd.autograd": UPPER,  # the public autograd namespace and its extras built on ops
     "retrograd.nn": UPPER, "retrograd.optim": UPPER, "retrograd.utils": UPPER,
-    "retrograd.distributed": UPPER, "retrograd.serialization": UPPER, "retrograd.cuda": UPPER,
+    "retrograd.distributed": UPPER, "retrograd.serialization": UPPER,
+    "retrograd._torch_format": UPPER, "retrograd.cuda": UPPER,
     "retrograd._runtime": UPPER,
 
     "retrograd": PUBLIC, "retrograd.special": PUBLIC, "retrograd.linalg": PUBLIC,

@@ -1,4 +1,5 @@
-"""Checkpoints: ``save(obj, f)`` and ``load(f)`` in the safetensors format, never pickle.
+"""Checkpoints: ``save(obj, f)`` and ``load(f)`` in the safetensors format by default, and in
+PyTorch's own format (``torch.save``'s zip archive) for ``.pt``/``.pth`` paths or on request.
 
 A checkpoint is one safetensors file. Every tensor in ``obj`` becomes a safetensors entry; the
 nesting (dicts, lists, tuples) and the plain values (numbers, strings, bools, None) are stored
@@ -10,8 +11,13 @@ that metadata) loads as a flat ``{name: tensor}`` dict. The format is read and w
 retrograd itself (``_safetensors_format``): the ``safetensors`` package is not needed.
 
 Why not pickle: unpickling runs whatever code the file names, so loading a pickle from an
-untrusted source can do anything the user can. ``load`` refuses pickles (including files
-written by ``torch.save``) unless ``weights_only=False`` is passed, which trusts the file.
+untrusted source can do anything the user can. ``load`` reads the files ``torch.save`` writes
+(the zip archive, and the legacy pre-1.6 format) through its own restricted unpickler
+(``_torch_format``): only tensor and storage rebuilds, dtypes, ``OrderedDict``, primitive
+containers and the globals registered with ``add_safe_globals`` are allowed, as PyTorch's
+``weights_only=True`` does; any other global is refused by name before anything runs. Plain
+pickles are refused. ``weights_only=False`` unpickles with Python's own unpickler, trusting the
+file completely.
 
 Memory: ``save`` streams each tensor's bytes to the file and ``load`` reads them straight into
 the arrays it returns, so neither holds a second copy of the data. ``load`` checks the whole
@@ -21,6 +27,7 @@ any tensor, so a corrupt or hostile file costs no more than its header to refuse
 
 Writes to a path are atomic; see ``save``.
 """
+import io
 import json
 import math
 import mmap as _mmap
@@ -34,12 +41,15 @@ import numpy as np
 
 from . import _dtype
 from . import _safetensors_format as _fmt
+from . import _torch_format
 from ._atomic_write import write_atomic
 from ._safetensors_format import InvalidCheckpointError
+from ._torch_format import add_safe_globals, clear_safe_globals, get_safe_globals, safe_globals
 from ._tensor import Tensor
 from .backend import to_numpy
 
-__all__ = ["save", "load", "InvalidCheckpointError"]
+__all__ = ["save", "load", "InvalidCheckpointError", "add_safe_globals", "safe_globals",
+           "get_safe_globals", "clear_safe_globals"]
 
 _META_KEY = "retrograd"
 _FORMAT_VERSION = 1
@@ -273,11 +283,20 @@ def _sorted_unique(indices):
 
 
 # ---------------------------------------------------------------------------- save
+_TORCH_SUFFIXES = (".pt", ".pth")
+
+
 def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_serialization=True,
-         _disable_byteorder_record=False):
+         _disable_byteorder_record=False, *, format=None):
     """Write ``obj`` (tensors, nested in dicts/lists/tuples at most ``MAX_DEPTH`` deep, with
-    numbers, strings, bools, None, dtypes and NumPy arrays) to ``f`` as safetensors. The
-    pickle-related arguments are accepted for compatibility and ignored.
+    numbers, strings, bools, None, dtypes and NumPy arrays) to ``f``. The pickle-related
+    arguments are accepted for compatibility and ignored.
+
+    ``format``: ``"safetensors"`` (the default, except as below) or ``"torch"``: PyTorch's zip
+    archive, which ``torch.load(f, weights_only=True)`` reads (tensors, numbers, strings, bools,
+    None, dtypes and dicts/OrderedDicts/lists/tuples; tensors viewing one array share one
+    storage, as in PyTorch). When ``format`` is None a path ending in ``.pt`` or ``.pth`` is
+    written in PyTorch's format, anything else as safetensors.
 
     ``f`` is a binary file-like object (written from its current position, then flushed) or a
     path. A path is written atomically: the data goes to a temporary file in the target's
@@ -295,6 +314,17 @@ def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_seri
       other hard links to it keep the old contents (``torch.save`` writes in place, so they
       would see the new data), and the owner is the saving user.
     """
+    fmt = _save_format(f, format)
+    if fmt == "torch":
+        def write_torch(fh):
+            _torch_format.write_zip(fh, obj)
+        if hasattr(f, "write"):
+            write_torch(f)
+            if hasattr(f, "flush"):
+                f.flush()
+            return
+        write_atomic(f, write_torch)
+        return
     enc = _Encoder()
     structure = enc.encode(obj, "")  # a flat state dict's tensors are named by its keys
     meta = {"format": "pt", _META_KEY: json.dumps({"version": _FORMAT_VERSION, "object": structure},
@@ -311,22 +341,37 @@ def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_seri
     write_atomic(f, write)
 
 
+def _save_format(f, format):
+    if format is None:
+        if hasattr(f, "write"):
+            return "safetensors"
+        return "torch" if os.fspath(f).lower().endswith(_TORCH_SUFFIXES) else "safetensors"
+    if format not in ("safetensors", "torch"):
+        raise ValueError(f"retrograd.save: format must be 'safetensors' or 'torch', got {format!r}")
+    return format
+
+
 # ---------------------------------------------------------------------------- load
 def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=None, **pickle_load_args):
-    """Read an object written by ``save`` (or any safetensors file: a flat dict of tensors).
+    """Read an object written by ``save``, ``torch.save`` or any safetensors file (a flat dict
+    of tensors).
 
     Args:
         f: a path or a binary file-like object (read from its current position).
         map_location: None or ``"cpu"`` (default), a device or device string to move every
             tensor to, a dict mapping ``"cpu"`` to a device, or a function ``fn(tensor, "cpu")``
             returning the tensor to use.
-        weights_only: True (default) refuses pickle files, including those written by
-            ``torch.save``: unpickling can run arbitrary code. ``weights_only=False`` loads a
-            plain pickle (with ``pickle_module`` and ``pickle_load_args`` when given),
-            *trusting the file completely*: only use it on files you made.
+        weights_only: True (default) reads ``torch.save`` files with a restricted unpickler
+            that allows only tensors, storages, dtypes, ``OrderedDict``, primitive containers
+            and the globals registered with ``add_safe_globals``/``safe_globals``; any other
+            global is refused (``pickle.UnpicklingError`` naming it) before anything runs.
+            Plain pickle files are refused. ``weights_only=False`` unpickles (with
+            ``pickle_module`` and ``pickle_load_args`` when given), *trusting the file
+            completely*: only use it on files you made.
         mmap: if True (``f`` must be a path), the tensors are views of a private, copy-on-write
             memory map of the file instead of copies read into memory: pages are read when
-            used, and writing to a tensor never changes the file.
+            used, and writing to a tensor never changes the file. In a ``torch.save`` archive
+            this holds for its uncompressed storages (all of them, in PyTorch's own files).
 
     The header is checked in full before any tensor data is read. A truncated, corrupt,
     inconsistent or foreign file raises ``InvalidCheckpointError`` (a ``RuntimeError``)
@@ -354,7 +399,14 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
 def _load(fh, name, size, map_fd, weights_only, pickle_module, pickle_load_args):
     head = _read_up_to(fh, 8, name)
     if head[:4] == b"PK\x03\x04":
-        _refuse_zip(name, weights_only)
+        return _load_torch_zip(fh, head, name, map_fd, weights_only, pickle_module,
+                               pickle_load_args)
+    if head == b"\x80\x02\x8a\x0a" + _torch_format.LEGACY_MAGIC_HEAD:
+        if map_fd is not None:
+            raise RuntimeError(f"retrograd.load(mmap=True): {name} is in PyTorch's legacy "
+                               f"(pre-1.6) format, which cannot be memory-mapped")
+        return _torch_format.read_legacy(head + fh.read(), name, weights_only, pickle_module,
+                                         pickle_load_args)
     header = None
     if len(head) == 8:
         (n,) = struct.unpack("<Q", head)
@@ -405,17 +457,21 @@ def _refuse_pickle(name):
         f"trust it, pass weights_only=False to unpickle it (at your own risk).")
 
 
-def _refuse_zip(name, weights_only):
-    if weights_only:
-        raise pickle.UnpicklingError(
-            f"retrograd.load: {name} is a zip archive written by torch.save, which holds a "
-            f"pickle. Loading it is refused because unpickling runs whatever code the file "
-            f"names: a malicious file can take over your machine. retrograd checkpoints are "
-            f"safetensors files; convert it once with PyTorch: "
-            f"safetensors.torch.save_file(torch.load(path), new_path).")
-    raise RuntimeError(f"retrograd.load: {name} is a torch.save zip archive; retrograd "
-                       f"cannot read its storages. Convert it with PyTorch: "
-                       f"safetensors.torch.save_file(torch.load(path), new_path).")
+def _load_torch_zip(fh, head, name, map_fd, weights_only, pickle_module, pickle_load_args):
+    if weights_only and pickle_load_args:
+        raise RuntimeError(f"retrograd.load: pickle_load_args {sorted(pickle_load_args)} only "
+                           f"apply with weights_only=False")
+    try:
+        start = fh.tell() - len(head)
+        fh.seek(start)
+        src = fh
+    except (AttributeError, OSError, ValueError):
+        src = io.BytesIO(head + fh.read())  # zip needs seeking: read a stream whole
+    if map_fd is not None:
+        mm = _mmap.mmap(map_fd, 0, access=_mmap.ACCESS_COPY)
+        return _torch_format.read_zip(src, name, mm, weights_only, pickle_module,
+                                      pickle_load_args)
+    return _torch_format.read_zip(src, name, None, weights_only, pickle_module, pickle_load_args)
 
 
 def _describe(f):
@@ -471,7 +527,13 @@ def _map(obj, map_location):
                 return x if r is None else r
             return x.to(target) if str(target) != "cpu" else x
         if isinstance(x, dict):
-            return {k: move(v) for k, v in x.items()}
+            out = {k: move(v) for k, v in x.items()}
+            if type(x) is dict:
+                return out
+            kept = type(x)()  # an OrderedDict (a PyTorch state dict) or Counter stays one
+            kept.update(out)
+            kept.__dict__.update(getattr(x, "__dict__", {}))  # with its _metadata
+            return kept
         if isinstance(x, (list, tuple)):
             return type(x)(move(v) for v in x)
         return x
