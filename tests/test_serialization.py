@@ -687,3 +687,12 @@ def test_temp_files_of_killed_saves_are_removed_by_the_next_save(tmp_path):
     rg.save({"w": rg.ones(2)}, path)
     assert sorted(os.listdir(tmp_path)) == sorted(keep + ["ckpt"])
     assert rg.load(path)["w"].tolist() == [1, 1]
+
+
+def test_save_refuses_pickle_settings_it_cannot_honour(tmp_path):
+    x = {"w": rg.ones(2)}
+    rg.save(x, tmp_path / "ok.pt", pickle_module=pickle, pickle_protocol=2)  # PyTorch's defaults
+    for kwargs in ({"pickle_protocol": 4}, {"pickle_module": object()},
+                   {"_use_new_zipfile_serialization": False}, {"_disable_byteorder_record": True}):
+        with pytest.raises(NotImplementedError, match="pickle"):
+            rg.save(x, tmp_path / "x.pt", **kwargs)

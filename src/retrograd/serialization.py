@@ -290,7 +290,9 @@ def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_seri
          _disable_byteorder_record=False, *, format=None):
     """Write ``obj`` (tensors, nested in dicts/lists/tuples at most ``MAX_DEPTH`` deep, with
     numbers, strings, bools, None, dtypes and NumPy arrays) to ``f``. The pickle-related
-    arguments are accepted for compatibility and ignored.
+    arguments take PyTorch's defaults only (the stdlib ``pickle``, protocol 2, the zip
+    archive, a byte-order record): retrograd writes its own protocol-2 pickle, so any other
+    value is a NotImplementedError rather than an argument silently ignored.
 
     ``format``: ``"safetensors"`` (the default, except as below) or ``"torch"``: PyTorch's zip
     archive, which ``torch.load(f, weights_only=True)`` reads (tensors, numbers, strings, bools,
@@ -314,6 +316,12 @@ def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_seri
       other hard links to it keep the old contents (``torch.save`` writes in place, so they
       would see the new data), and the owner is the saving user.
     """
+    if pickle_module not in (None, pickle) or pickle_protocol not in (None, 2) \
+            or not _use_new_zipfile_serialization or _disable_byteorder_record:
+        raise NotImplementedError(
+            "save: retrograd writes its own protocol-2 pickle in PyTorch's zip archive; pickle_module, "
+            "pickle_protocol, _use_new_zipfile_serialization and _disable_byteorder_record take only "
+            "PyTorch's defaults (pickle, 2, True, False)")
     fmt = _save_format(f, format)
     if fmt == "torch":
         def write_torch(fh):
