@@ -33,13 +33,14 @@ LAYERS = {
     "retrograd.autograd._broadcast": CORE, "retrograd.ops._registry": CORE,
 
     "retrograd.ops": OPS, "retrograd._creation": OPS, "retrograd._sampling": OPS,
-    "retrograd.sparse": OPS,
+    "retrograd.sparse": OPS, "retrograd._legacy": OPS,
 
     "retrograd.autograd": UPPER,  # the public autograd namespace and its extras built on ops
     "retrograd.nn": UPPER, "retrograd.optim": UPPER, "retrograd.utils": UPPER,
     "retrograd.distributed": UPPER, "retrograd.serialization": UPPER,
     "retrograd._torch_format": UPPER, "retrograd.cuda": UPPER,
-    "retrograd._runtime": UPPER,
+    "retrograd._runtime": UPPER, "retrograd.accelerator": UPPER, "retrograd.multiprocessing": UPPER,
+    "retrograd.testing": UPPER, "retrograd.jit": UPPER, "retrograd.onnx": UPPER, "retrograd.hub": UPPER,
 
     "retrograd": PUBLIC, "retrograd.special": PUBLIC, "retrograd.linalg": PUBLIC,
     "retrograd._tensor_methods": PUBLIC, "retrograd.backends": PUBLIC,

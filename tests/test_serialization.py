@@ -251,9 +251,22 @@ def test_pickle_files_are_refused_unless_trusted(tmp_path):
     assert out["epoch"] == 2 and out["w"].tolist() == [0, 1, 2]
 
 
-def test_tensors_cannot_be_pickled():
-    with pytest.raises(TypeError, match="retrograd.save"):
-        pickle.dumps(rg.ones(2))
+def test_tensors_pickle_by_value():
+    t = rg.tensor([[1.5, -2.0]], dtype=rg.float64, requires_grad=True)
+    t.note = "kept"
+    u = pickle.loads(pickle.dumps(t))
+    assert u is not t and u.dtype == rg.float64 and u.requires_grad and u.is_leaf
+    assert u.tolist() == [[1.5, -2.0]] and u.note == "kept" and u.grad is None
+    b = pickle.loads(pickle.dumps(rg.arange(6)[::2]))  # a view pickles as its own values
+    assert b.dtype == rg.int64 and b.tolist() == [0, 2, 4] and not b.requires_grad
+    p = pickle.loads(pickle.dumps(rg.nn.Parameter(rg.ones(2))))
+    assert type(p) is rg.nn.Parameter and p.requires_grad
+
+
+def test_sparse_tensors_refuse_pickling():
+    s = rg.sparse_coo_tensor(rg.tensor([[0, 1]]), rg.tensor([1.0, 2.0]), (3,))
+    with pytest.raises(TypeError, match="to_dense"):
+        pickle.dumps(s)
 
 
 def test_save_and_load_do_not_need_the_safetensors_package(monkeypatch, tmp_path):

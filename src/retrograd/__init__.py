@@ -66,7 +66,8 @@ from .serialization import save, load
 
 # Subpackages imported on first use (``retrograd.nn``, as ``torch.nn``), so that
 # ``import retrograd`` stays quick; ``import retrograd.nn`` works as usual.
-_LAZY_SUBPACKAGES = ("nn", "optim", "utils", "distributed", "cuda", "backends")
+_LAZY_SUBPACKAGES = ("nn", "optim", "utils", "distributed", "cuda", "backends", "accelerator", "multiprocessing",
+                     "testing", "jit", "onnx", "hub")
 
 
 def __getattr__(name):
@@ -93,10 +94,6 @@ def is_floating_point(input):
 def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None,
                      sci_mode=None):
     """Accepted for compatibility; printing follows PyTorch's default style."""
-
-
-def is_storage(obj):
-    return False
 
 
 from .ops.inplace import (abs_, acos_, arccos_, arcsin_, arctan_, asin_, atan_, ceil_, clamp_,  # noqa: E402
@@ -143,6 +140,9 @@ from .ops.misc import (addbmm, addr, adjoint, chain_matmul, bitwise_left_shift, 
                        split_copy, split_with_sizes_copy, squeeze_copy, t_copy, transpose_copy, unbind_copy,
                        unfold_copy, unsqueeze_copy, view_copy, diagonal_copy, as_strided_copy, unsafe_chunk,
                        unsafe_split, unsafe_split_with_sizes, detach, fill, put, histogram, gradient, range)
+from ._legacy import (FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTensor, ShortTensor,  # noqa: E402
+                      CharTensor, ByteTensor, BoolTensor, TypedStorage, is_storage)
+from ._tensor import UntypedStorage  # noqa: E402
 from math import e, pi, inf, nan  # noqa: E402
 newaxis = None
 
@@ -223,4 +223,5 @@ __all__ = ["dtype", "float16", "half", "float32", "float", "float64", "double", 
            "split_with_sizes_copy", "squeeze_copy", "t_copy", "transpose_copy", "unbind_copy", "unfold_copy",
            "unsqueeze_copy", "view_copy", "diagonal_copy", "as_strided_copy", "unsafe_chunk", "unsafe_split",
            "unsafe_split_with_sizes", "detach", "fill", "put", "histogram", "gradient", "range", "e", "pi", "inf",
-           "nan", "newaxis"]
+           "nan", "newaxis", "FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor", "ShortTensor",
+           "CharTensor", "ByteTensor", "BoolTensor", "TypedStorage", "UntypedStorage"]

@@ -162,6 +162,15 @@ def from_numpy(ndarray):
     return Tensor._make(ndarray, None, False)
 
 
+def _size_arg(sizes, size, op):
+    """The size given positionally (``zeros(2, 3)``, ``zeros((2, 3))``) or as ``size=``; not both."""
+    if size is None:
+        return sizes
+    if sizes:
+        raise TypeError(f"{op}() got the size both positionally {list(sizes)} and as size={size!r}")
+    return (size,) if isinstance(size, (int, np.integer)) else (tuple(size),)
+
+
 def _size(size):
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
@@ -201,15 +210,18 @@ def _memory_error(size, npd, e):
                         f"allocated ({e})")
 
 
-def zeros(*size, dtype=None, layout=None, device=None, requires_grad=False):
+def zeros(*sizes, size=None, dtype=None, layout=None, device=None, requires_grad=False):
+    size = _size_arg(sizes, size, "zeros")
     return _fill(lambda xp, s, d: xp.zeros(s, d), size, dtype, device, requires_grad)
 
 
-def ones(*size, dtype=None, layout=None, device=None, requires_grad=False):
+def ones(*sizes, size=None, dtype=None, layout=None, device=None, requires_grad=False):
+    size = _size_arg(sizes, size, "ones")
     return _fill(lambda xp, s, d: xp.ones(s, d), size, dtype, device, requires_grad)
 
 
-def empty(*size, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+def empty(*sizes, size=None, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+    size = _size_arg(sizes, size, "empty")
     return _fill(lambda xp, s, d: xp.empty(s, d), size, dtype, device, requires_grad)
 
 
@@ -409,15 +421,17 @@ def fill_normal(rng, arr):
         arr[...] = rng.standard_normal(arr.shape)
 
 
-def rand(*size, generator=None, dtype=None, layout=None, device=None, requires_grad=False):
+def rand(*sizes, size=None, generator=None, dtype=None, layout=None, device=None, requires_grad=False):
     """Uniform samples on [0, 1)."""
+    size = _size_arg(sizes, size, "rand")
     npd = _np_dtype(dtype)
     return _random(lambda r, s: r.random(s, dtype=_draw_dtype(npd)), size, generator, dtype, device,
                    requires_grad)
 
 
-def randn(*size, generator=None, dtype=None, layout=None, device=None, requires_grad=False):
+def randn(*sizes, size=None, generator=None, dtype=None, layout=None, device=None, requires_grad=False):
     """Standard normal samples."""
+    size = _size_arg(sizes, size, "randn")
     npd = _np_dtype(dtype)
     return _random(lambda r, s: r.standard_normal(s, dtype=_draw_dtype(npd)), size, generator, dtype,
                    device, requires_grad)

@@ -24,7 +24,8 @@ from ._repr import tensor_repr
 from ._size import Size
 from .autograd._handles import ListHookHandle
 from .autograd.graph import VersionCounter, new_grad_accumulator
-from .backend import device_of, to_numpy
+from ._device import to_device
+from .backend import device_of, to_device_array, to_numpy
 
 _new = object.__new__
 _np_generic = np.generic
@@ -53,7 +54,7 @@ class Tensor:
         if len(args) == 1 and not isinstance(args[0], int):
             data = _array_from(args[0], dtype or _dtype.get_default_dtype(), device)
         else:
-            shape = tuple(args)
+            shape = tuple(args) or (0,)  # Tensor() is empty, with one dimension of size 0
             data = np.empty(shape, dtype=(dtype and _dtype.to_np(dtype)) or _dtype.get_default_dtype().np)
         _init(self, data, None, False)
 
@@ -341,8 +342,14 @@ class Tensor:
         return iter(self.unbind(0))
 
     def __reduce_ex__(self, protocol):
-        raise TypeError("retrograd tensors are not picklable: use retrograd.save(), which writes "
-                        "safetensors, or tensor.numpy()")
+        """Pickle by value (what ``multiprocessing`` and ``copy`` use): the data (copied to the
+        host), device, class, ``requires_grad`` and user attributes. As in PyTorch the copy is a
+        leaf and ``.grad`` is not kept; files are written with ``retrograd.save``, not pickle."""
+        if getattr(self, "is_sparse", False):
+            raise TypeError("sparse tensors are not picklable: call .to_dense() first")
+        user_attrs = {k: v for k, v in self.__dict__.items() if k not in _STATE_ATTRS}
+        return (_rebuild, (type(self), np.array(to_numpy(self._data)), str(self.device), self._rg,
+                           user_attrs))
 
     def __deepcopy__(self, memo):
         if self.grad_fn is not None:
@@ -383,6 +390,13 @@ class UntypedStorage:
     size = nbytes
     __len__ = nbytes
 
+    def element_size(self):
+        return 1
+
+    def tolist(self):
+        """The bytes of the storage, as ints (memory order)."""
+        return to_numpy(self._owner._data).ravel(order="K").view(np.uint8).tolist()
+
     @property
     def device(self):
         return self._owner.device
@@ -392,6 +406,15 @@ class UntypedStorage:
 
     def __hash__(self):
         return hash(self.data_ptr())
+
+
+def _rebuild(cls, array, device, requires_grad, user_attrs):
+    """Unpickle a tensor written by ``Tensor.__reduce_ex__``."""
+    t = cls._make(to_device_array(array, to_device(device)), None, False)
+    if requires_grad:
+        t.requires_grad_(True)
+    t.__dict__.update(user_attrs)
+    return t
 
 
 _STATE_ATTRS = frozenset(("_grad", "_out_nr", "_base", "_grad_acc", "_retains"))

@@ -11,7 +11,7 @@ from .ops import activation as act, special as sp
 from .ops import strided as st, pointwise as pw, specfun as sf, statistics as stat
 from .ops import construct as cn, numeric as nm, embed as em, misc as mc
 from . import _typeinfo as ti
-from . import _tensor_queries as tq, _creation as cr
+from . import _tensor_queries as tq, _creation as cr, _legacy as lg
 from . import sparse
 
 
@@ -291,10 +291,13 @@ METHODS.update({
     "put": mc.put, "put_": mc.put_, "fill_diagonal_": mc.fill_diagonal_, "histogram": mc.histogram,
     "pin_memory": mc.pin_memory, "is_pinned": mc.is_pinned, "share_memory_": mc.share_memory_,
     "is_shared": mc.is_shared, "new_empty_strided": mc.new_empty_strided,
+    # legacy constructors and storage
+    "new": lg.new, "resize_": lg.resize_, "resize_as_": lg.resize_as_, "storage": lg.storage,
 })
 
 PROPERTIES = {"T": _T, "mT": _mT, "H": _H, "mH": _mT, "nbytes": tq.nbytes, "itemsize": tq.itemsize,
-              "real": mc.real, "imag": mc.imag, "layout": ti.tensor_layout}
+              "real": mc.real, "imag": mc.imag, "layout": ti.tensor_layout,
+              **{name: lg._false for name in lg.NEVER}}
 
 for _name, _fn in METHODS.items():
     setattr(Tensor, _name, _fn)

@@ -41,6 +41,7 @@ _CANDIDATES = [
 NO_OUT_OF_PLACE_PAIR = {
     "apply_", "cauchy_", "copy_", "exponential_", "fill_", "fill_diagonal_", "geometric_",
     "log_normal_", "normal_", "random_", "requires_grad_", "share_memory_", "uniform_", "zero_",
+    "resize_", "resize_as_",
 }
 # pairs whose in-place form is defined differently from the out-of-place one, on purpose
 DIFFERENT_BY_DESIGN = {

@@ -42,7 +42,7 @@ def _convert_index(index):
                 continue
             out.append(a)
             basic = False
-        elif isinstance(i, (list, np.ndarray)) or (hasattr(i, "__cuda_array_interface__") and i.ndim):
+        elif isinstance(i, (list, range, np.ndarray)) or (hasattr(i, "__cuda_array_interface__") and i.ndim):
             a = i if hasattr(i, "__cuda_array_interface__") else np.asarray(i)
             if a.size == 0 and a.dtype.kind not in "iub":
                 a = a.astype(np.int64)          # x[[]] selects nothing

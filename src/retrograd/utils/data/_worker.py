@@ -80,20 +80,17 @@ class _IterableEnd:
     __slots__ = ()
 
 
-def _rebuild_tensor(cls, data, requires_grad):
-    return cls._make(data, None, requires_grad)
-
-
 def _reduce_tensor(t):
     if t.grad_fn is not None and t._rg:
         raise RuntimeError("Cowardly refusing to send a non-leaf tensor that requires grad to "
                            "another process: it would lose its graph; call .detach() first")
-    return _rebuild_tensor, (type(t), t._data, t._rg)
+    return t.__reduce_ex__(2)  # by value, as plain pickle does (Tensor.__reduce_ex__)
 
 
 def register_tensor_pickling():
-    """Let tensors (of every Tensor subclass defined so far) travel between DataLoader processes
-    by value; plain pickle still refuses them."""
+    """Tensors (of every Tensor subclass defined so far) travel between processes by value, as
+    plain pickle sends them, except that a non-leaf tensor that requires grad is refused (as
+    torch.multiprocessing refuses it): its graph cannot cross."""
     todo = [Tensor]
     while todo:
         cls = todo.pop()

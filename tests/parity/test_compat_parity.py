@@ -1,0 +1,130 @@
+"""The script-compatibility surface against PyTorch: legacy constructors, Tensor.new, resize_,
+storage(), size=, range indices, testing.assert_close's decisions and messages, accelerator
+answers on a CPU machine."""
+import numpy as np
+import pytest
+
+import retrograd as rg
+
+torch = pytest.importorskip("torch")
+
+LEGACY = ("FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor", "ShortTensor",
+          "CharTensor", "ByteTensor", "BoolTensor")
+
+
+def _dt(t):
+    return str(t.dtype).split(".")[1]
+
+
+@pytest.mark.parametrize("name", LEGACY)
+def test_legacy_constructors(name):
+    ours, theirs = getattr(rg, name), getattr(torch, name)
+    for args in (([1, 0],), ([[1, 1], [0, 1]],), (3,), (2, 3), ()):
+        a, b = ours(*args), theirs(*args)
+        assert _dt(a) == _dt(b) and tuple(a.shape) == tuple(b.shape), (name, args)
+        if args and isinstance(args[0], list):
+            assert a.tolist() == b.tolist()
+    assert isinstance(rg.ones(1), ours) == isinstance(torch.ones(1), theirs)
+    assert isinstance(rg.tensor([1]), ours) == isinstance(torch.tensor([1]), theirs)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "int32"])
+def test_tensor_new(dtype):
+    a, b = rg.zeros(2, dtype=getattr(rg, dtype)), torch.zeros(2, dtype=getattr(torch, dtype))
+    for args in (([1, 2],), ((4,),), (2, 3), (), (torch.Size([2, 1]),)):
+        r_args = tuple(rg.Size(x) if isinstance(x, torch.Size) else x for x in args)
+        x, y = a.new(*r_args), b.new(*args)
+        assert _dt(x) == _dt(y) and tuple(x.shape) == tuple(y.shape), args
+        if args and isinstance(args[0], (list, tuple)) and not isinstance(args[0], torch.Size):
+            assert x.tolist() == y.tolist()
+
+
+def test_resize_keeps_the_same_elements_as_pytorch():
+    a, b = rg.arange(6.0), torch.arange(6.0)
+    assert a.resize_(2, 2).tolist() == b.resize_(2, 2).tolist()
+    assert a.resize_(3).tolist() == b.resize_(3).tolist()
+    assert tuple(a.resize_(2, 5).shape) == tuple(b.resize_(2, 5).shape)
+    for lib in (rg, torch):
+        with pytest.raises(RuntimeError):
+            lib.ones(2, requires_grad=True).resize_(3)
+
+
+def test_storage_queries():
+    a, b = rg.arange(6, dtype=rg.int32).reshape(2, 3), torch.arange(6, dtype=torch.int32).reshape(2, 3)
+    for x, y in ((a, b), (a[1], b[1])):
+        s, t = x.storage(), y.storage()
+        assert s.size() == t.size() and len(s) == len(t) and s.element_size() == t.element_size()
+        assert s.nbytes() == t.nbytes() and s.tolist() == t.tolist()
+    assert a.untyped_storage().nbytes() == b.untyped_storage().nbytes()
+    assert a.untyped_storage().tolist() == b.untyped_storage().tolist()
+    for name in ("is_xpu", "is_meta", "is_mkldnn", "is_mps", "is_quantized", "is_nested", "is_sparse_csr"):
+        assert getattr(a, name) == getattr(b, name), name
+
+
+def test_size_keyword_and_range_index():
+    for name in ("empty", "zeros", "ones", "rand", "randn"):
+        assert tuple(getattr(rg, name)(size=(2, 3)).shape) == tuple(getattr(torch, name)(size=(2, 3)).shape)
+    x, y = rg.arange(12.0).reshape(3, 4), torch.arange(12.0).reshape(3, 4)
+    assert x[range(3), rg.tensor([0, 1, 2])].tolist() == y[range(3), torch.tensor([0, 1, 2])].tolist()
+    assert x[range(1, 3)].tolist() == y[range(1, 3)].tolist()
+
+
+def _outcome(lib, a, e, **kw):
+    try:
+        lib.testing.assert_close(a, e, **kw)
+        return None
+    except AssertionError as err:
+        return str(err)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64", "int64"])
+@pytest.mark.parametrize("delta", [0.0, 1e-8, 5e-7, 5e-6, 2e-5, 1e-3, 3e-3, 1.0])
+def test_assert_close_default_tolerances(dtype, delta):
+    base = np.array([0.0, 1.0, -3.0, 100.0])
+    a = base + delta
+    ours = _outcome(rg, rg.tensor(base, dtype=getattr(rg, dtype)), rg.tensor(a, dtype=getattr(rg, dtype)))
+    theirs = _outcome(torch, torch.tensor(base, dtype=getattr(torch, dtype)),
+                      torch.tensor(a, dtype=getattr(torch, dtype)))
+    assert (ours is None) == (theirs is None)
+    if ours is not None:
+        assert ours.splitlines()[:3] == theirs.splitlines()[:3]
+
+
+def test_assert_close_messages_and_errors():
+    a, e = [1.0, 2.0, 3.0], [1.0, 2.5, 3.0]
+    ours = _outcome(rg, rg.tensor(a), rg.tensor(e))
+    theirs = _outcome(torch, torch.tensor(a), torch.tensor(e))
+    assert ours.splitlines()[:3] == theirs.splitlines()[:3]
+    assert ours.splitlines()[3].startswith("Greatest absolute difference: 0.5 at index (1,)")
+    assert theirs.splitlines()[3].startswith("Greatest absolute difference: 0.5 at index (1,)")
+    for kw in ({}, {"equal_nan": True}):
+        nan = float("nan")
+        assert ((_outcome(rg, rg.tensor([nan]), rg.tensor([nan]), **kw) is None)
+                == (_outcome(torch, torch.tensor([nan]), torch.tensor([nan]), **kw) is None))
+    assert (_outcome(rg, rg.ones(2), rg.ones(2, dtype=rg.float64)) is None) == \
+        (_outcome(torch, torch.ones(2), torch.ones(2, dtype=torch.float64)) is None)
+    assert (_outcome(rg, rg.ones(2), rg.ones(2, dtype=rg.float64), check_dtype=False) is None) == \
+        (_outcome(torch, torch.ones(2), torch.ones(2, dtype=torch.float64), check_dtype=False) is None)
+    for lib in (rg, torch):
+        with pytest.raises(ValueError):
+            lib.testing.assert_close(lib.ones(1), lib.ones(1), rtol=1e-3)
+    assert (_outcome(rg, 1.0, 1.0 + 5e-8) is None) == (_outcome(torch, 1.0, 1.0 + 5e-8) is None)
+    assert (_outcome(rg, 1.0, 1.0 + 5e-7) is None) == (_outcome(torch, 1.0, 1.0 + 5e-7) is None)
+
+
+def test_accelerator_on_a_cpu_machine():
+    if torch.cuda.is_available() or rg.cuda.is_available():
+        pytest.skip("compares CPU-only answers")
+    assert rg.accelerator.is_available() == torch.accelerator.is_available()
+    assert rg.accelerator.current_accelerator() == torch.accelerator.current_accelerator()
+    assert rg.accelerator.device_count() == torch.accelerator.device_count()
+    assert rg.backends.cudnn.is_available() == torch.backends.cudnn.is_available()
+    assert rg.backends.mps.is_available() == torch.backends.mps.is_available()
+
+
+def test_multiprocessing_names():
+    for name in ("Process", "Queue", "Pool", "get_context", "spawn", "start_processes", "ProcessContext",
+                 "ProcessRaisedException", "ProcessExitedException", "get_sharing_strategy",
+                 "set_sharing_strategy", "get_all_sharing_strategies"):
+        assert hasattr(torch.multiprocessing, name) and hasattr(rg.multiprocessing, name), name
+    assert rg.multiprocessing.get_all_sharing_strategies() <= torch.multiprocessing.get_all_sharing_strategies()
