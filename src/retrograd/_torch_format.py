@@ -408,20 +408,21 @@ def _op_setitem(u):
     _setitem(d, k, v)
 
 
-def _op_appends(u):
-    items = u.pop_mark()
+def _top_list(u):
     lst = u.stack[-1] if u.stack else None
     if type(lst) is not list:
         raise _Refused("its pickle appends to something that is not a list")
-    lst.extend(items)
+    return lst
+
+
+def _op_appends(u):
+    items = u.pop_mark()
+    _top_list(u).extend(items)
 
 
 def _op_append(u):
     v = u.pop()
-    lst = u.stack[-1] if u.stack else None
-    if type(lst) is not list:
-        raise _Refused("its pickle appends to something that is not a list")
-    lst.append(v)
+    _top_list(u).append(v)
 
 
 def _op_additems(u):

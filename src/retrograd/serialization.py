@@ -322,25 +322,18 @@ def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_seri
             "save: retrograd writes its own protocol-2 pickle in PyTorch's zip archive; pickle_module, "
             "pickle_protocol, _use_new_zipfile_serialization and _disable_byteorder_record take only "
             "PyTorch's defaults (pickle, 2, True, False)")
-    fmt = _save_format(f, format)
-    if fmt == "torch":
-        def write_torch(fh):
-            _torch_format.write_zip(fh, obj)
-        if hasattr(f, "write"):
-            write_torch(f)
-            if hasattr(f, "flush"):
-                f.flush()
-            return
-        write_atomic(f, write_torch)
+    if _save_format(f, format) == "torch":
+        _write_to(f, lambda fh: _torch_format.write_zip(fh, obj))
         return
     enc = _Encoder()
     structure = enc.encode(obj, "")  # a flat state dict's tensors are named by its keys
     meta = {"format": "pt", _META_KEY: json.dumps({"version": _FORMAT_VERSION, "object": structure},
                                                   allow_nan=False, separators=(",", ":"))}
+    _write_to(f, lambda fh: _fmt.write(fh, enc.arrays, meta, to_numpy))
 
-    def write(fh):
-        _fmt.write(fh, enc.arrays, meta, to_numpy)
 
+def _write_to(f, write):
+    """``write(fh)`` into a file object (from its position, then flushed) or, atomically, a path."""
     if hasattr(f, "write"):
         write(f)
         if hasattr(f, "flush"):
