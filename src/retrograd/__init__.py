@@ -91,9 +91,6 @@ def is_floating_point(input):
     return input.is_floating_point()
 
 
-def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None,
-                     sci_mode=None):
-    """Accepted for compatibility; printing follows PyTorch's default style."""
 
 
 from .ops.inplace import (abs_, acos_, arccos_, arcsin_, arctan_, asin_, atan_, ceil_, clamp_,  # noqa: E402
@@ -120,6 +117,7 @@ from .ops.construct import (asarray, scalar_tensor, empty_strided, atleast_1d, a
 from .ops.numeric import cdist, cross, trapezoid, trapz, cumulative_trapezoid  # noqa: E402
 from .ops.embed import select_scatter, slice_scatter, diagonal_scatter, index_reduce  # noqa: E402
 from ._device import get_default_device, set_default_device  # noqa: E402
+from ._repr import set_printoptions  # noqa: E402
 from ._runtime import (get_num_threads, set_num_threads, get_num_interop_threads, set_num_interop_threads,  # noqa: E402
                        use_deterministic_algorithms, are_deterministic_algorithms_enabled,
                        is_deterministic_algorithms_warn_only_enabled, set_deterministic_debug_mode,

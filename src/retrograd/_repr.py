@@ -1,23 +1,56 @@
-"""PyTorch-style printing: ``tensor([1.0000, 2.5000], requires_grad=True)``."""
+"""PyTorch-style printing: ``tensor([1.0000, 2.5000], requires_grad=True)``, with the options of
+``set_printoptions``."""
+import math
+import sys
+
 import numpy as np
 
 from . import _dtype
 from .backend import to_numpy
 
 
+_PROFILES = {
+    "default": {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80},
+    "short": {"precision": 2, "threshold": 1000, "edgeitems": 2, "linewidth": 80},
+    "full": {"precision": 4, "threshold": math.inf, "edgeitems": 3, "linewidth": 80},
+}
+_options = {**_PROFILES["default"], "sci_mode": None}
+
+
+def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None,
+                     sci_mode=None):
+    """PyTorch's printing options: digits after the point (``precision``), the element count
+    above which a tensor is summarised (``threshold``) with ``edgeitems`` per end of each dim,
+    the line width, and ``sci_mode`` (True: always scientific, False: never, None: PyTorch's
+    choice). ``profile`` ("default", "short", "full") first resets all of them; the other
+    arguments given then override it. Arguments left None keep their current value."""
+    if profile is not None:
+        if profile not in _PROFILES:
+            raise ValueError(f"set_printoptions: profile must be one of {sorted(_PROFILES)}, got {profile!r}")
+        _options.update(_PROFILES[profile])
+    for name, value in (("precision", precision), ("threshold", threshold), ("edgeitems", edgeitems),
+                        ("linewidth", linewidth)):
+        if value is not None:
+            _options[name] = value
+    _options["sci_mode"] = sci_mode  # None restores PyTorch's automatic choice, as in PyTorch
+
+
 def _float_formatter(values):
+    p = _options["precision"]
+    sci = _options["sci_mode"]
     finite = values[np.isfinite(values)]
     if finite.size == 0:
         return lambda v: str(v)
     amax = np.abs(finite).max()
     amin = np.abs(finite[finite != 0]).min() if (finite != 0).any() else 0.0
-    if np.all(finite == np.round(finite)) and amax < 1e8:
+    if sci is None and np.all(finite == np.round(finite)) and amax < 1e8:
         width = len(f"{amax:.0f}") + 1
         return lambda v: (f"{v:.0f}." if np.isfinite(v) else str(v)).rjust(width)
-    if amax >= 1e8 or (amin and amin < 1e-4) or (amin and amax / amin > 1e3 and amax >= 1e3):
-        return lambda v: f"{v:.4e}"
-    width = len(f"{amax:.4f}") + (1 if (finite < 0).any() else 0)
-    return lambda v: f"{v:.4f}".rjust(width)
+    if sci or (sci is None and (amax >= 1e8 or (amin and amin < 1e-4)
+                                or (amin and amax / amin > 1e3 and amax >= 1e3))):
+        return lambda v: f"{v:.{p}e}"
+    width = len(f"{amax:.{p}f}") + (1 if (finite < 0).any() else 0)
+    return lambda v: f"{v:.{p}f}".rjust(width)
 
 
 def tensor_repr(t, name="tensor"):
@@ -31,8 +64,10 @@ def tensor_repr(t, name="tensor"):
     if data.size == 0:
         body = "[]" if data.ndim == 1 else f"size={tuple(data.shape)}"
     else:
+        threshold = _options["threshold"]
         body = np.array2string(data, separator=", ", prefix=prefix, formatter=formatter,
-                               threshold=1000, edgeitems=3, max_line_width=80)
+                               threshold=sys.maxsize if threshold == math.inf else int(threshold),
+                               edgeitems=_options["edgeitems"], max_line_width=_options["linewidth"])
         body = body.replace("True", "True").replace("False", "False")
     extras = []
     if t.device.type != "cpu":
