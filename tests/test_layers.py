@@ -38,7 +38,7 @@ LAYERS = {
     "retrograd.autograd": UPPER,  # the public autograd namespace and its extras built on ops
     "retrograd.nn": UPPER, "retrograd.optim": UPPER, "retrograd.utils": UPPER,
     "retrograd.distributed": UPPER, "retrograd.serialization": UPPER,
-    "retrograd._torch_format": UPPER, "retrograd.cuda": UPPER,
+    "retrograd._torch_format": UPPER, "retrograd._safe_globals": UPPER, "retrograd.cuda": UPPER,
     "retrograd._runtime": UPPER, "retrograd.accelerator": UPPER, "retrograd.multiprocessing": UPPER,
     "retrograd.testing": UPPER, "retrograd.jit": UPPER, "retrograd.onnx": UPPER, "retrograd.hub": UPPER,
 

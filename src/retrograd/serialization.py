@@ -41,10 +41,9 @@ import numpy as np
 
 from . import _dtype
 from . import _safetensors_format as _fmt
-from . import _torch_format
 from ._atomic_write import write_atomic
 from ._safetensors_format import InvalidCheckpointError
-from ._torch_format import add_safe_globals, clear_safe_globals, get_safe_globals, safe_globals
+from ._safe_globals import add_safe_globals, clear_safe_globals, get_safe_globals, safe_globals
 from ._tensor import Tensor
 from .backend import to_numpy
 
@@ -323,7 +322,7 @@ def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_seri
             "pickle_protocol, _use_new_zipfile_serialization and _disable_byteorder_record take only "
             "PyTorch's defaults (pickle, 2, True, False)")
     if _save_format(f, format) == "torch":
-        _write_to(f, lambda fh: _torch_format.write_zip(fh, obj))
+        _write_to(f, lambda fh: _torch_format().write_zip(fh, obj))
         return
     enc = _Encoder()
     structure = enc.encode(obj, "")  # a flat state dict's tensors are named by its keys
@@ -340,6 +339,13 @@ def _write_to(f, write):
             f.flush()
         return
     write_atomic(f, write)
+
+
+def _torch_format():
+    """PyTorch's checkpoint format (``_torch_format.py``), loaded on first use: zipfile and the
+    safe unpickler's tables would add about 20 ms to ``import retrograd``."""
+    from . import _torch_format as module
+    return module
 
 
 def _save_format(f, format):
@@ -402,11 +408,11 @@ def _load(fh, name, size, map_fd, weights_only, pickle_module, pickle_load_args)
     if head[:4] == b"PK\x03\x04":
         return _load_torch_zip(fh, head, name, map_fd, weights_only, pickle_module,
                                pickle_load_args)
-    if head == b"\x80\x02\x8a\x0a" + _torch_format.LEGACY_MAGIC_HEAD:
+    if head == b"\x80\x02\x8a\x0a" + _torch_format().LEGACY_MAGIC_HEAD:
         if map_fd is not None:
             raise RuntimeError(f"retrograd.load(mmap=True): {name} is in PyTorch's legacy "
                                f"(pre-1.6) format, which cannot be memory-mapped")
-        return _torch_format.read_legacy(head + fh.read(), name, weights_only, pickle_module,
+        return _torch_format().read_legacy(head + fh.read(), name, weights_only, pickle_module,
                                          pickle_load_args)
     header = None
     if len(head) == 8:
@@ -470,9 +476,9 @@ def _load_torch_zip(fh, head, name, map_fd, weights_only, pickle_module, pickle_
         src = io.BytesIO(head + fh.read())  # zip needs seeking: read a stream whole
     if map_fd is not None:
         mm = _mmap.mmap(map_fd, 0, access=_mmap.ACCESS_COPY)
-        return _torch_format.read_zip(src, name, mm, weights_only, pickle_module,
+        return _torch_format().read_zip(src, name, mm, weights_only, pickle_module,
                                       pickle_load_args)
-    return _torch_format.read_zip(src, name, None, weights_only, pickle_module, pickle_load_args)
+    return _torch_format().read_zip(src, name, None, weights_only, pickle_module, pickle_load_args)
 
 
 def _describe(f):
