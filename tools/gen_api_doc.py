@@ -1,5 +1,5 @@
-"""Write docs/api.md: every public name retrograd has, with its surfaces, and PyTorch's names it
-does not have yet.
+"""Write docs/api.md: every public name retrograd has, with its surfaces and the family file that
+declares it (the op registry, ops/_declare.py), and PyTorch's names it does not have yet.
 
     python tools/gen_api_doc.py                   # rewrite docs/api.md (no torch needed)
     python tools/gen_api_doc.py --pytorch-names   # refresh docs/pytorch_names.json from torch
@@ -47,13 +47,28 @@ def _modules():
 
 
 def _plain(f):
-    return getattr(f, "__wrapped__", f)
+    """The function an out= form wraps (other wrappers, such as derived in-place forms, are
+    functions of their own)."""
+    from retrograd.ops._out import with_out
+    if getattr(f, "__code__", None) is with_out(len).__code__:
+        return f.__wrapped__
+    return f
 
 
 def render():
     sys.path.insert(0, str(ROOT / "src"))
     retrograd, mods = _modules()
-    from retrograd.ops._out import OUT_FORMS
+    from retrograd.ops._declare import REGISTRY, out_forms
+    OUT_FORMS = out_forms()
+    declared = {}  # (namespace, name) -> the family file that declares it
+    for decl in REGISTRY:
+        where = decl.module.rsplit(".", 1)[-1] + ".py"
+        for ns, key in (("torch", "torch"), ("special", "special"), ("linalg", "linalg"),
+                        ("nn.functional", "functional")):
+            for n in decl.bindings(key):
+                declared[(ns, n)] = where
+        for n in decl.torch_inplace:
+            declared[("torch", n)] = where
     theirs = json.loads(NAMES.read_text())
     version, their_names = theirs["version"], theirs["names"]
     Tensor = retrograd.Tensor
@@ -64,7 +79,9 @@ def render():
         "signature and behaviour; where retrograd differs, the function's docstring and\n",
         "[DESIGN.md](DESIGN.md) say how. A name missing here raises AttributeError.\n\n",
         "Columns: **method** `Tensor.name`, **in-place** `Tensor.name_`, **out=** the function takes\n",
-        "PyTorch's `out=` (ops/_out.py), **same as** another public name it is bound to.\n",
+        "PyTorch's `out=` (ops/_out.py), **same as** another public name it is bound to, **declared in**\n",
+        "the file under `src/retrograd/ops/` whose `declare(...)` gives the name (ops/_declare.py); names\n",
+        "without one are not ops (factories, dtypes, settings).\n",
     ]
     for ns in NAMESPACES:
         if ns not in mods:
@@ -76,14 +93,14 @@ def render():
         for n in ours:
             first.setdefault(id(_plain(getattr(module, n))), n)
         lines.append(f"\n## {'retrograd' if ns == 'torch' else 'retrograd.' + ns}\n\n")
-        lines.append("| name | method | in-place | out= | same as |\n|---|---|---|---|---|\n")
+        lines.append("| name | method | in-place | out= | same as | declared in |\n|---|---|---|---|---|---|\n")
         out_forms = OUT_FORMS.get(ns, frozenset())
         for n in ours:
             same = first[id(_plain(getattr(module, n)))]
             method = "yes" if ns == "torch" and callable(getattr(Tensor, n, None)) else ""
             inplace = "yes" if ns == "torch" and callable(getattr(Tensor, n + "_", None)) else ""
             lines.append(f"| `{n}` | {method} | {inplace} | {'yes' if n in out_forms else ''} | "
-                         f"{'' if same == n else '`' + same + '`'} |\n")
+                         f"{'' if same == n else '`' + same + '`'} | {declared.get((ns, n), '')} |\n")
         missing = sorted(set(their_names.get(ns, [])) - set(ours))
         lines.append(f"\nPyTorch's names not yet here ({len(missing)}): "
                      + ", ".join(f"`{n}`" for n in missing) + "\n")

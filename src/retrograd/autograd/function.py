@@ -302,7 +302,7 @@ def _check_dirty(cls, args, outputs, dirty_tensors):
 def _wrap_outputs(ctx, args, outputs, dirty):
     """Make each differentiable output an output of ``ctx``."""
     from .._tensor import Tensor
-    from ..ops.inplace import _rebase
+    from ..ops._inplace import _rebase
     from .views import set_history
     non_diff = {id(t) for t in ctx.non_differentiable}
     input_ids = {id(a) for a in args}

@@ -133,50 +133,7 @@ def _resize(name: str, out: Tensor, shape: tuple[int, ...]) -> None:
 
 
 
-# The functions of each public namespace that have PyTorch's out= form: those of PyTorch 2.13
-# that accept out= when called (checked against torch itself by the parity suite). Each
-# namespace wraps these names with ``with_out``; every other public function refuses out=.
-OUT_FORMS = {
-    "torch": frozenset({
-        "abs", "absolute", "acos", "acosh", "add", "addbmm", "addcdiv", "addcmul", "addmm",
-        "addmv", "addr", "alias_copy", "all", "amax", "amin", "aminmax", "any", "arange", "arccos",
-        "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "argmax", "argmin",
-        "as_strided_copy", "asin", "asinh", "atan", "atan2", "atanh", "baddbmm", "bitwise_and",
-        "bitwise_left_shift", "bitwise_not", "bitwise_or", "bitwise_right_shift", "bitwise_xor",
-        "bmm", "bucketize", "cat", "ceil", "chain_matmul", "cholesky", "clamp", "clamp_max",
-        "clamp_min", "clip", "column_stack", "concat", "concatenate", "conj_physical", "copysign",
-        "cos", "cosh", "cross", "cummax", "cummin", "cumprod", "cumsum", "deg2rad", "detach_copy",
-        "diag", "diagonal_copy", "diff", "digamma", "div", "divide", "dot", "dstack", "empty",
-        "eq", "erf", "erfc", "erfinv", "exp", "exp2", "expand_copy", "expm1", "eye", "fix",
-        "float_power", "floor", "floor_divide", "fmax", "fmin", "fmod", "frac", "frexp", "full",
-        "gather", "gcd", "ge", "ger", "greater", "greater_equal", "gt", "hardshrink", "heaviside",
-        "histc", "histogram", "hstack", "hypot", "i0", "index_add", "index_copy", "index_select",
-        "inner", "inverse", "isin", "isneginf", "isposinf", "kron", "kthvalue", "lcm", "ldexp",
-        "le", "lerp", "less", "less_equal", "lgamma", "linspace", "log", "log10", "log1p", "log2",
-        "log_softmax", "logaddexp", "logaddexp2", "logcumsumexp", "logical_and", "logical_not",
-        "logical_or", "logical_xor", "logit", "logspace", "logsumexp", "lt", "masked_select",
-        "matmul", "matrix_power", "max", "maximum", "mean", "median", "min", "minimum", "mm",
-        "mode", "msort", "mul", "multinomial", "multiply", "mv", "mvlgamma", "nan_to_num",
-        "nanmean", "nanmedian", "nanquantile", "nansum", "narrow_copy", "ne", "neg", "negative",
-        "nextafter", "nonzero", "norm", "normal", "not_equal", "ones", "outer", "permute_copy",
-        "polygamma", "pow", "qr", "quantile", "rad2deg", "rand", "randint", "randn", "randperm",
-        "range", "reciprocal", "remainder", "renorm", "round", "row_stack", "rsqrt", "scatter",
-        "scatter_add", "searchsorted", "select_copy", "sgn", "sigmoid", "sign", "signbit", "sin",
-        "sinc", "sinh", "slice_copy", "slice_scatter", "slogdet", "softmax", "sort", "split_copy",
-        "split_with_sizes_copy", "sqrt", "square", "squeeze_copy", "stack", "std", "sub",
-        "subtract", "sum", "svd", "t_copy", "take", "take_along_dim", "tan", "tanh", "tensordot",
-        "threshold", "topk", "transpose_copy", "tril", "triu", "true_divide", "trunc",
-        "unbind_copy", "unfold_copy", "unsqueeze_copy", "var", "vdot", "view_copy", "vstack",
-        "xlogy", "zeros",
-    }),
-    "special": frozenset({
-        "digamma", "entr", "erf", "erfc", "erfinv", "exp2", "expit", "expm1", "gammaln", "i0",
-        "i1", "log1p", "log_ndtr", "logit", "logsumexp", "multigammaln", "ndtr", "ndtri",
-        "polygamma", "psi", "round", "sinc", "xlog1py", "xlogy",
-    }),
-    "linalg": frozenset({
-        "cholesky", "cond", "cross", "det", "eigh", "eigvalsh", "inv", "matmul", "matrix_norm",
-        "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve",
-        "solve_triangular", "svd", "svdvals", "vecdot", "vector_norm",
-    }),
-}
+# The factories (not ops, so not declared) that take PyTorch's out= in ``retrograd``; the ops'
+# out= forms are declared with them (``declare(..., out=True)``, ops/_declare.py).
+FACTORIES_WITH_OUT = ("arange", "empty", "eye", "full", "linspace", "logspace", "multinomial", "normal", "ones",
+                      "rand", "randint", "randn", "randperm", "zeros")

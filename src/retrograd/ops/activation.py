@@ -21,7 +21,8 @@ from ._registry import Op, apply
 from . import elementwise as ew
 from .elementwise import exp, where, minimum, sigmoid, tanh
 from .special import erfc
-from .inplace import apply_inplace
+from ._inplace import apply_inplace
+from ._declare import declare
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _INV_SQRT_2 = 1.0 / math.sqrt(2.0)
@@ -602,10 +603,39 @@ def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
     return y_soft + (_const(y_hard) - y_soft.detach())
 
 
-# Tensor methods: softmax(dim, dtype=None) and log_softmax(dim, dtype=None).
-def tensor_softmax(self, dim, dtype=None):
-    return softmax(self, dim, dtype=dtype)
-
-
-def tensor_log_softmax(self, dim, dtype=None):
-    return log_softmax(self, dim, dtype=dtype)
+# --------------------------------------------------------------------------- public surfaces
+# Where each function appears (retrograd.X, Tensor.X, in-place X_, out=, other namespaces): see _declare.py
+declare(relu_, functional=("relu_",))
+declare(selu_, functional=("selu_",))
+declare(celu_, functional=("celu_",))
+declare(threshold_, functional=("threshold_",))
+declare(rrelu_, functional=("rrelu_",))
+declare(prelu, method=True, functional=("prelu",))
+declare(hardshrink, method=True, out=True, functional=("hardshrink",))
+declare(relu, torch=False, functional=("relu",))
+declare(relu6, torch=False, functional=("relu6",))
+declare(leaky_relu, torch=False, functional=("leaky_relu",))
+declare(leaky_relu_, torch=False, functional=("leaky_relu_",))
+declare(elu, torch=False, functional=("elu",))
+declare(elu_, torch=False, functional=("elu_",))
+declare(selu, torch=False, functional=("selu",))
+declare(celu, torch=False, functional=("celu",))
+declare(gelu, torch=False, functional=("gelu",))
+declare(silu, torch=False, functional=("silu",))
+declare(mish, torch=False, functional=("mish",))
+declare(softplus, torch=False, functional=("softplus",))
+declare(softsign, torch=False, functional=("softsign",))
+declare(hardtanh, torch=False, functional=("hardtanh",))
+declare(hardtanh_, torch=False, functional=("hardtanh_",))
+declare(hardsigmoid, torch=False, functional=("hardsigmoid",))
+declare(hardswish, torch=False, functional=("hardswish",))
+declare(logsigmoid, torch=False, functional=("logsigmoid",))
+declare(threshold, torch=False, functional=("threshold",))
+declare(rrelu, torch=False, functional=("rrelu",))
+declare(softshrink, torch=False, functional=("softshrink",))
+declare(tanhshrink, torch=False, functional=("tanhshrink",))
+declare(glu, torch=False, functional=("glu",))
+declare(softmax, torch=False, functional=("softmax",))
+declare(log_softmax, torch=False, functional=("log_softmax",))
+declare(softmin, torch=False, functional=("softmin",))
+declare(gumbel_softmax, torch=False, functional=("gumbel_softmax",))

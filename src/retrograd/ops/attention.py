@@ -20,6 +20,7 @@ from ..backend import array_module
 from ._registry import Op, apply
 from .activation import _const, softmax
 from .elementwise import where
+from ._declare import declare
 
 
 def _swap(a):
@@ -188,3 +189,8 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     # the float mask is the fourth input (it gets a gradient) and, for the create_graph
     # backward that recomputes the scores, also an argument (saving covers inputs 0-2 only)
     return apply(SDPA, (query, key, value, fmask), (fmask, bool_mask, bool(is_causal), scale, drop))
+
+
+# --------------------------------------------------------------------------- public surfaces
+# Where each function appears (retrograd.X, Tensor.X, in-place X_, out=, other namespaces): see _declare.py
+declare(scaled_dot_product_attention, torch=False, functional=("scaled_dot_product_attention",))

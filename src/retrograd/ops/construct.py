@@ -14,6 +14,7 @@ from .. import _dtype
 from .._tensor import Tensor, _wrap_dim
 from ..backend import to_device_array
 from . import shape as sh
+from ._declare import declare
 
 
 def _seq(tensors):
@@ -287,3 +288,29 @@ def rot90(input, k=1, dims=(0, 1)):
     if k == 3:
         return sh.flip(input, d0).transpose(d0, d1)
     return input.clone()
+
+
+# --------------------------------------------------------------------------- public surfaces
+# Where each function appears (retrograd.X, Tensor.X, in-place X_, out=, other namespaces): see _declare.py
+declare(asarray)
+declare(scalar_tensor)
+declare(empty_strided)
+declare(atleast_1d)
+declare(atleast_2d)
+declare(atleast_3d)
+declare(block_diag)
+declare(cartesian_prod)
+declare(combinations)
+declare(column_stack, out=True)
+declare(row_stack, out=True)
+declare(dstack, out=True)
+declare(hsplit, method=True)
+declare(vsplit, method=True)
+declare(dsplit, method=True)
+declare(meshgrid)
+declare(tril_indices)
+declare(triu_indices)
+declare(diagflat, method=True)
+declare(vander)
+declare(rot90, method=True)
+declare(unravel_index)

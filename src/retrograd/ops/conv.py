@@ -22,6 +22,7 @@ import math
 from ._registry import Op, apply
 from ._window import (Window, crop, make_window, ntuple, pad_array, scatter_windows, tap_index,
                       window_view)
+from ._declare import declare
 
 
 # --------------------------------------------------------------------------- the three ops
@@ -458,3 +459,14 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     out = apply(FOLD, (cols,), (win,))
     return out if batched else out.squeeze(0)
 
+
+# --------------------------------------------------------------------------- public surfaces
+# Where each function appears (retrograd.X, Tensor.X, in-place X_, out=, other namespaces): see _declare.py
+declare(conv1d, functional=("conv1d",))
+declare(conv2d, functional=("conv2d",))
+declare(conv3d, functional=("conv3d",))
+declare(conv_transpose1d, functional=("conv_transpose1d",))
+declare(conv_transpose2d, functional=("conv_transpose2d",))
+declare(conv_transpose3d, functional=("conv_transpose3d",))
+declare(unfold, torch=False, functional=("unfold",))
+declare(fold, torch=False, functional=("fold",))

@@ -26,6 +26,7 @@ from ._registry import Op, apply
 from .elementwise import where
 from .indexing import tril, triu, diagonal, diag_embed
 from .reduction import return_types
+from ._declare import declare
 
 
 class LinAlgError(RuntimeError):
@@ -578,3 +579,30 @@ def pinverse(input, rcond=1e-15):
 def slogdet_legacy(input):
     sign, logabsdet = slogdet(input)
     return return_types.slogdet(sign, logabsdet)
+
+
+# --------------------------------------------------------------------------- public surfaces
+# Where each function appears (retrograd.X, Tensor.X, in-place X_, out=, other namespaces): see _declare.py
+declare(det, method=True, out=("linalg",), linalg=("det",))
+declare(logdet, method=True)
+declare(inv, name="inverse", method=True, out=True, linalg=("inv",))
+declare(matrix_power, method=True, out=True, linalg=("matrix_power",))
+declare(pinverse, method=True)
+declare(svd_legacy, name="svd", method=True, out=True)
+declare(qr_legacy, name="qr", method=True, out=True)
+declare(cholesky_legacy, name="cholesky", method=True, out=True)
+declare(slogdet_legacy, name="slogdet", method=True, out=True)
+declare(slogdet, torch=False, out=True, linalg=("slogdet",))
+declare(solve, torch=False, out=True, linalg=("solve",))
+declare(solve_triangular, torch=False, out=True, linalg=("solve_triangular",))
+declare(cholesky, torch=False, out=True, linalg=("cholesky",))
+declare(qr, torch=False, out=True, linalg=("qr",))
+declare(eigh, torch=False, out=True, linalg=("eigh",))
+declare(eigvalsh, torch=False, out=True, linalg=("eigvalsh",))
+declare(svd, torch=False, out=True, linalg=("svd",))
+declare(svdvals, torch=False, out=True, linalg=("svdvals",))
+declare(pinv, torch=False, out=True, linalg=("pinv",))
+declare(matrix_rank, torch=False, out=True, linalg=("matrix_rank",))
+declare(matrix_norm, torch=False, out=True, linalg=("matrix_norm",))
+declare(norm, torch=False, out=True, linalg=("norm",))
+declare(cond, torch=False, out=True, linalg=("cond",))

@@ -11,6 +11,8 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor
+from ._declare import declare
+from ._inplace import _bump, _recording, _ufunc_inplace, apply_inplace, valued_inplace
 from ._registry import Op, apply, broadcast_error
 
 
@@ -279,11 +281,13 @@ def _floor_divide(xp, x, y):
     return x // y
 
 
-def _zero_grads_vjp(g, needs):
-    return tuple(g * 0 if n else None for n in needs)
+def _floor_divide_vjp(g, needs):
+    # as PyTorch: the result is recorded, but it has no derivative
+    raise RuntimeError("derivative for floor_divide is not implemented (the result is piecewise constant "
+                       "in both inputs; use div(..., rounding_mode='floor') on detached inputs, or trunc/floor)")
 
 
-FLOOR_DIVIDE = Op("floor_divide", _floor_divide, _zero_grads_vjp, needs=True)
+FLOOR_DIVIDE = Op("floor_divide", _floor_divide, _floor_divide_vjp, needs=True)
 
 
 def floor_divide(input, other):
@@ -976,3 +980,142 @@ def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
 
 def equal(input, other):
     return input._data.shape == other._data.shape and bool((input._data == other._data).all())
+
+
+def tensor_where(self, condition, other):
+    """``Tensor.where(condition, other)``: self where ``condition`` holds, else ``other``."""
+    return where(condition, self, other)
+
+
+# --------------------------------------------------------------------------- in-place forms with a fast path
+# (NumPy's in-place ufunc when nothing is recorded) or a check of their own; the others are derived
+def _add_sparse_(self, other, alpha):
+    """``self += alpha * other`` for a sparse ``other``: only its rows are written."""
+    if _recording(self, (other,)) or self._data.dtype.kind != "f":
+        dense = other.to_dense()
+        return apply_inplace(self, "add", add, dense if alpha == 1 else dense * alpha)
+    from ..sparse import add_into
+    add_into(self._data, other, None if alpha == 1 else alpha)
+    _bump(self)
+    return self
+
+
+def add_(self, other, *, alpha=1):
+    if getattr(other, "is_sparse", False):
+        return _add_sparse_(self, other, alpha)
+    if alpha != 1:
+        other = other * alpha
+    if not _recording(self, (other,)) and self._data.dtype.kind == "f":
+        return _ufunc_inplace(self, np.add, other, "add")
+    return apply_inplace(self, "add", add, other)
+
+
+def sub_(self, other, *, alpha=1):
+    if getattr(other, "is_sparse", False):
+        return _add_sparse_(self, other, -alpha)
+    if alpha != 1:
+        other = other * alpha
+    if not _recording(self, (other,)) and self._data.dtype.kind == "f":
+        return _ufunc_inplace(self, np.subtract, other, "sub")
+    return apply_inplace(self, "sub", sub, other)
+
+
+def mul_(self, other):
+    if not _recording(self, (other,)) and self._data.dtype.kind == "f":
+        return _ufunc_inplace(self, np.multiply, other, "mul")
+    return apply_inplace(self, "mul", mul, other)
+
+
+def div_(self, other, *, rounding_mode=None):
+    if rounding_mode is None and not _recording(self, (other,)) and self._data.dtype.kind == "f":
+        return _ufunc_inplace(self, np.true_divide, other, "div")
+    return apply_inplace(self, "div", div, other, rounding_mode=rounding_mode)
+
+
+def float_power_(self, exponent):
+    """In-place float_power: the result is float64, so ``self`` must be float64 already."""
+    if self._data.dtype != np.float64:
+        raise RuntimeError(f"the base given to float_power_ has dtype {self.dtype} but the "
+                           f"operation's result requires dtype {_dtype.float64}")
+    return apply_inplace(self, "float_power", float_power, exponent)
+
+
+# --------------------------------------------------------------------------- public surfaces
+# Where each function appears (retrograd.X, Tensor.X, in-place X_, out=, other namespaces): see _declare.py
+declare(add, method=True, inplace=add_, out=True)
+declare(sub, aliases=("subtract",), method=True, inplace=sub_, out=True)
+declare(rsub)
+declare(mul, aliases=("multiply",), method=True, inplace=mul_, out=True)
+declare(div, aliases=("divide", "true_divide"), method=True, inplace=div_, out=True)
+declare(floor_divide, method=True, inplace=True, out=True)
+declare(remainder, method=True, inplace=True, out=True)
+declare(fmod, method=True, inplace=True, out=True)
+declare(pow, method=True, inplace=True, out=True)
+declare(float_power, method=True, inplace=float_power_, out=True)
+declare(neg, aliases=("negative",), method=True, inplace=True, torch_inplace=("neg_", "negative_"), out=True)
+declare(abs, aliases=("absolute",), method=True, inplace=True, torch_inplace=("abs_",), out=True)
+declare(sign, method=True, inplace=True, out=True)
+declare(sgn, method=True, inplace=True, out=True)
+declare(exp, method=True, inplace=True, torch_inplace=("exp_",), out=True)
+declare(exp2, method=True, inplace=True, torch_inplace=("exp2_",), out=True, special=("exp2",))
+declare(log, method=True, inplace=True, torch_inplace=("log_",), out=True)
+declare(log2, method=True, inplace=True, torch_inplace=("log2_",), out=True)
+declare(log10, method=True, inplace=True, torch_inplace=("log10_",), out=True)
+declare(log1p, method=True, inplace=True, torch_inplace=("log1p_",), out=True, special=("log1p",))
+declare(expm1, method=True, inplace=True, torch_inplace=("expm1_",), out=True, special=("expm1",))
+declare(sqrt, method=True, inplace=True, torch_inplace=("sqrt_",), out=True)
+declare(rsqrt, method=True, inplace=True, torch_inplace=("rsqrt_",), out=True)
+declare(square, method=True, inplace=True, torch_inplace=("square_",), out=True)
+declare(sin, method=True, inplace=True, torch_inplace=("sin_",), out=True)
+declare(cos, method=True, inplace=True, torch_inplace=("cos_",), out=True)
+declare(tan, method=True, inplace=True, torch_inplace=("tan_",), out=True)
+declare(asin, aliases=("arcsin",), method=True, inplace=True, torch_inplace=("arcsin_", "asin_"), out=True)
+declare(acos, aliases=("arccos",), method=True, inplace=True, torch_inplace=("acos_", "arccos_"), out=True)
+declare(atan, aliases=("arctan",), method=True, inplace=True, torch_inplace=("arctan_", "atan_"), out=True)
+declare(atan2, aliases=("arctan2",), method=True, inplace=True, out=True)
+declare(sinh, method=True, inplace=True, torch_inplace=("sinh_",), out=True)
+declare(cosh, method=True, inplace=True, torch_inplace=("cosh_",), out=True)
+declare(tanh, method=True, inplace=True, torch_inplace=("tanh_",), out=True, functional=("tanh",))
+declare(sigmoid, method=True, inplace=True, torch_inplace=("sigmoid_",), out=True, special=("expit",),
+        functional=("sigmoid",))
+declare(relu, method=True, inplace=True)
+declare(reciprocal, method=True, inplace=True, torch_inplace=("reciprocal_",), out=True)
+declare(floor, method=True, inplace=True, torch_inplace=("floor_",), out=True)
+declare(ceil, method=True, inplace=True, torch_inplace=("ceil_",), out=True)
+declare(trunc, aliases=("fix",), method=True, inplace=True, torch_inplace=("fix_", "trunc_"), out=True)
+declare(round, method=True, inplace=True, torch_inplace=("round_",), out=True, special=("round",))
+declare(frac, method=True, inplace=True, torch_inplace=("frac_",), out=True)
+declare(clamp, aliases=("clip",), method=True, inplace=True, torch_inplace=("clamp_", "clip_"), out=True)
+declare(clamp_min, method=True, inplace=True, torch_inplace=("clamp_min_",), out=True)
+declare(clamp_max, method=True, inplace=True, torch_inplace=("clamp_max_",), out=True)
+declare(maximum, method=True, out=True)
+declare(minimum, method=True, out=True)
+declare(where, method=tensor_where, special=("where",))
+declare(lerp, method=True, inplace=True, out=True)
+declare(addcmul, method=True, inplace=True, out=True)
+declare(addcdiv, method=True, inplace=True, out=True)
+declare(hypot, method=True, inplace=True, out=True)
+declare(xlogy, method=True, inplace=True, torch_inplace=("xlogy_",), out=True, special=("xlogy",))
+declare(nan_to_num, method=True, inplace=True, torch_inplace=("nan_to_num_",), out=True)
+declare(eq, method=True, inplace=valued_inplace("eq", eq, 2), out=True)
+declare(ne, aliases=("not_equal",), method=True, inplace=valued_inplace("ne", ne, 2), out=True)
+declare(lt, aliases=("less",), method=True, inplace=valued_inplace("lt", lt, 2), out=True)
+declare(le, aliases=("less_equal",), method=True, inplace=valued_inplace("le", le, 2), out=True)
+declare(gt, aliases=("greater",), method=True, inplace=valued_inplace("gt", gt, 2), out=True)
+declare(ge, aliases=("greater_equal",), method=True, inplace=valued_inplace("ge", ge, 2), out=True)
+declare(logical_and, method=True, inplace=valued_inplace("logical_and", logical_and, 2), out=True)
+declare(logical_or, method=True, inplace=valued_inplace("logical_or", logical_or, 2), out=True)
+declare(logical_xor, method=True, inplace=valued_inplace("logical_xor", logical_xor, 2), out=True)
+declare(logical_not, method=True, inplace=valued_inplace("logical_not", logical_not, 1), out=True)
+declare(bitwise_and, method=True, inplace=True, out=True)
+declare(bitwise_or, method=True, inplace=True, out=True)
+declare(bitwise_xor, method=True, inplace=True, out=True)
+declare(bitwise_not, method=True, inplace=True, out=True)
+declare(isnan, method=True)
+declare(isinf, method=True)
+declare(isfinite, method=True)
+declare(isposinf, method=True, out=True)
+declare(isneginf, method=True, out=True)
+declare(isclose, method=True)
+declare(allclose, method=True)
+declare(equal, method=True)

@@ -13,6 +13,7 @@ import numpy as np
 
 from .._tensor import Tensor, _wrap_dim
 from .indexing import index_put, scatter_reduce
+from ._declare import declare
 
 
 def _check_part(part_shape, src, name):
@@ -105,7 +106,9 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True):
     return scatter_reduce(input, d, idx, source, reduce, include_self=include_self)
 
 
-def index_reduce_(self, dim, index, source, reduce, *, include_self=True):
-    from .inplace import apply_inplace
-    return apply_inplace(self, "index_reduce", index_reduce, dim, index, source, reduce,
-                         include_self=include_self)
+# --------------------------------------------------------------------------- public surfaces
+# Where each function appears (retrograd.X, Tensor.X, in-place X_, out=, other namespaces): see _declare.py
+declare(select_scatter, method=True)
+declare(slice_scatter, method=True, out=True)
+declare(diagonal_scatter, method=True)
+declare(index_reduce, method=True, inplace=True)

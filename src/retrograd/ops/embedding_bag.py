@@ -10,6 +10,7 @@ import numpy as np
 from .. import _creation
 from .._tensor import Tensor
 from .layers import embedding
+from ._declare import declare
 
 
 def _bags(input, offsets, include_last_offset, per_sample_weights):
@@ -89,3 +90,8 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
         counts = np.maximum(np.bincount(bag_of, minlength=n_bags), 1)
         out = out / _creation.tensor(counts[:, None], dtype=out.dtype, device=out.device)
     return out
+
+
+# --------------------------------------------------------------------------- public surfaces
+# Where each function appears (retrograd.X, Tensor.X, in-place X_, out=, other namespaces): see _declare.py
+declare(embedding_bag, torch=False, functional=("embedding_bag",))

@@ -21,6 +21,7 @@ from ..backend import array_module
 from . import elementwise as ew
 from . import shape as sh
 from .indexing import gather
+from ._declare import declare
 
 _ALIGN_WARNING = ("Default grid_sample and affine_grid behavior has changed to align_corners=False since "
                   "1.3.0. Please specify align_corners=True if the old behavior is desired. See the "
@@ -176,3 +177,9 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
             term = read([lo + b for lo, b in zip(lows, bits)], weight)
             out = term if out is None else out + term
     return out.reshape((N, C) + tuple(out_spatial))
+
+
+# --------------------------------------------------------------------------- public surfaces
+# Where each function appears (retrograd.X, Tensor.X, in-place X_, out=, other namespaces): see _declare.py
+declare(affine_grid, torch=False, functional=("affine_grid",))
+declare(grid_sample, torch=False, functional=("grid_sample",))

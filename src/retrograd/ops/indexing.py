@@ -21,6 +21,7 @@ import numpy as np
 from .._tensor import Tensor, _wrap_dim
 from ..backend import array_module, to_numpy
 from ._registry import Op, apply
+from ._declare import declare
 
 _Key = namedtuple("_Key", ["pre", "adv", "basic"])
 
@@ -201,7 +202,7 @@ def index_put(input, indices, values, accumulate=False):
 
 
 def index_put_(input, indices, values, accumulate=False):
-    from .inplace import apply_inplace
+    from ._inplace import apply_inplace
     return apply_inplace(input, "index_put", index_put, indices, values, accumulate)
 
 
@@ -765,23 +766,28 @@ def one_hot(tensor, num_classes=-1):
     return Tensor._make(out, None, False)
 
 
-# --------------------------------------------------------------------------- in place
-def _inplace(name, fn):
-    def op(self, *args, **kwargs):
-        from .inplace import apply_inplace
-        return apply_inplace(self, name, fn, *args, **kwargs)
-    op.__name__ = name + "_"
-    op.__doc__ = f"In-place {name}."
-    return op
-
-
-scatter_ = _inplace("scatter", scatter)
-scatter_add_ = _inplace("scatter_add", scatter_add)
-scatter_reduce_ = _inplace("scatter_reduce", scatter_reduce)
-index_add_ = _inplace("index_add", index_add)
-index_copy_ = _inplace("index_copy", index_copy)
-index_fill_ = _inplace("index_fill", index_fill)
-masked_fill_ = _inplace("masked_fill", masked_fill)
-masked_scatter_ = _inplace("masked_scatter", masked_scatter)
-tril_ = _inplace("tril", tril)
-triu_ = _inplace("triu", triu)
+# --------------------------------------------------------------------------- public surfaces
+# Where each function appears (retrograd.X, Tensor.X, in-place X_, out=, other namespaces): see _declare.py
+declare(gather, method=True, out=True)
+declare(scatter, method=True, inplace=True, out=True)
+declare(scatter_add, method=True, inplace=True, out=True)
+declare(scatter_reduce, method=True, inplace=True)
+declare(index_select, method=True, out=True)
+declare(index_add, method=True, inplace=True, out=True)
+declare(index_copy, method=True, inplace=True, out=True)
+declare(index_fill, method=True, inplace=True)
+declare(index_put, method=True, inplace=index_put_, torch_inplace=("index_put_",))
+declare(take, method=True, out=True)
+declare(take_along_dim, method=True, out=True)
+declare(masked_fill, method=True, inplace=True)
+declare(masked_select, method=True, out=True)
+declare(masked_scatter, method=True, inplace=True)
+declare(tril, method=True, inplace=True, out=True)
+declare(triu, method=True, inplace=True, out=True)
+declare(diagonal, method=True)
+declare(diag, method=True, out=True)
+declare(diag_embed, method=True)
+declare(trace, method=True)
+declare(nonzero, method=True, out=True)
+declare(argwhere, method=True)
+declare(one_hot, torch=False, functional=("one_hot",))

@@ -14,7 +14,8 @@ from ..autograd.grad_mode import _state
 from ..backend import array_module
 from ._registry import Op, apply
 from .activation import _const, _to_like
-from .inplace import apply_inplace, _bump
+from ._inplace import apply_inplace, _bump
+from ._declare import declare
 
 
 # --------------------------------------------------------------------------- linear
@@ -374,3 +375,19 @@ def pdist(input, p=2):
     i, j = np.triu_indices(n, 1)
     from .._creation import tensor
     return (input[tensor(i, device=input.device)] - input[tensor(j, device=input.device)]).norm(p, dim=1)
+
+
+# --------------------------------------------------------------------------- public surfaces
+# Where each function appears (retrograd.X, Tensor.X, in-place X_, out=, other namespaces): see _declare.py
+declare(bilinear, functional=("bilinear",))
+declare(cosine_similarity, functional=("cosine_similarity",))
+declare(pairwise_distance, functional=("pairwise_distance",))
+declare(pdist, functional=("pdist",))
+declare(linear, torch=False, functional=("linear",))
+declare(dropout, torch=False, functional=("dropout",))
+declare(dropout1d, torch=False, functional=("dropout1d",))
+declare(dropout2d, torch=False, functional=("dropout2d",))
+declare(dropout3d, torch=False, functional=("dropout3d",))
+declare(alpha_dropout, torch=False, functional=("alpha_dropout",))
+declare(feature_alpha_dropout, torch=False, functional=("feature_alpha_dropout",))
+declare(embedding, torch=False, functional=("embedding",))

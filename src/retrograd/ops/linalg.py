@@ -7,6 +7,7 @@ added dim is squeezed away again.
 import numpy as np
 
 from ._registry import Op, apply
+from ._declare import declare
 
 
 def _matmul(xp, x, y):
@@ -374,3 +375,37 @@ def multi_dot(tensors):
 def vdot(input, other):
     """Dot product of two 1-D tensors (real tensors: the same as dot)."""
     return dot(input, other)
+
+
+# --------------------------------------------------------------------------- torch.linalg compositions
+def vecdot(x, y, *, dim=-1):
+    """sum(x * y) over ``dim``, with broadcasting (real tensors: no conjugation)."""
+    return (x * y).sum(dim)
+
+
+def linalg_diagonal(A, *, offset=0, dim1=-2, dim2=-1):
+    """``torch.linalg.diagonal``: the ``offset`` diagonal of the matrices in A (dims dim1, dim2),
+    as a view; ``torch.diagonal`` with keyword-only arguments."""
+    from .indexing import diagonal
+    return diagonal(A, offset, dim1, dim2)
+
+
+# --------------------------------------------------------------------------- public surfaces
+# Where each function appears (retrograd.X, Tensor.X, in-place X_, out=, other namespaces): see _declare.py
+declare(matmul, method=True, out=True, linalg=("matmul",))
+declare(mm, method=True, out=True)
+declare(bmm, method=True, out=True)
+declare(mv, method=True, out=True)
+declare(dot, method=True, out=True)
+declare(inner, method=True, out=True)
+declare(outer, aliases=("ger",), method=True, out=True)
+declare(addmm, method=True, inplace=True, out=True)
+declare(baddbmm, method=True, inplace=True, out=True)
+declare(addmv, method=True, inplace=True, out=True)
+declare(einsum)
+declare(tensordot, out=True)
+declare(kron, method=True, out=True)
+declare(vdot, method=True, out=True)
+declare(multi_dot, torch=False, out=True, linalg=("multi_dot",))
+declare(vecdot, torch=False, out=True, linalg=("vecdot",))
+declare(linalg_diagonal, name="diagonal", torch=False, linalg=("diagonal",))

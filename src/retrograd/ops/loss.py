@@ -22,6 +22,7 @@ from ._registry import Op, apply
 from .activation import _const, log_softmax, softmax, logsigmoid
 from .elementwise import where, clamp, log, exp, abs as _abs, minimum, xlogy
 from .layers import pairwise_distance
+from ._declare import declare
 
 
 # --------------------------------------------------------------------------- reduction helpers
@@ -591,3 +592,27 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     if input._data.ndim != 2:
         loss = loss.reshape(())
     return _reduce(loss, reduction)
+
+
+# --------------------------------------------------------------------------- public surfaces
+# Where each function appears (retrograd.X, Tensor.X, in-place X_, out=, other namespaces): see _declare.py
+declare(cross_entropy, torch=False, functional=("cross_entropy",))
+declare(nll_loss, torch=False, functional=("nll_loss",))
+declare(mse_loss, torch=False, functional=("mse_loss",))
+declare(l1_loss, torch=False, functional=("l1_loss",))
+declare(smooth_l1_loss, torch=False, functional=("smooth_l1_loss",))
+declare(huber_loss, torch=False, functional=("huber_loss",))
+declare(binary_cross_entropy, torch=False, functional=("binary_cross_entropy",))
+declare(binary_cross_entropy_with_logits, torch=False, functional=("binary_cross_entropy_with_logits",))
+declare(kl_div, torch=False, functional=("kl_div",))
+declare(poisson_nll_loss, torch=False, functional=("poisson_nll_loss",))
+declare(gaussian_nll_loss, torch=False, functional=("gaussian_nll_loss",))
+declare(margin_ranking_loss, torch=False, functional=("margin_ranking_loss",))
+declare(hinge_embedding_loss, torch=False, functional=("hinge_embedding_loss",))
+declare(soft_margin_loss, torch=False, functional=("soft_margin_loss",))
+declare(multilabel_soft_margin_loss, torch=False, functional=("multilabel_soft_margin_loss",))
+declare(cosine_embedding_loss, torch=False, functional=("cosine_embedding_loss",))
+declare(triplet_margin_loss, torch=False, functional=("triplet_margin_loss",))
+declare(triplet_margin_with_distance_loss, torch=False, functional=("triplet_margin_with_distance_loss",))
+declare(multi_margin_loss, torch=False, functional=("multi_margin_loss",))
+declare(multilabel_margin_loss, torch=False, functional=("multilabel_margin_loss",))

@@ -21,15 +21,7 @@ from ..backend import array_module
 from . import elementwise as ew
 from . import shape as sh
 from .linalg import bmm, matmul
-
-
-def _inplace(name, fn):
-    def op(self, *args, **kwargs):
-        from .inplace import apply_inplace
-        return apply_inplace(self, name, fn, *args, **kwargs)
-    op.__name__ = name + "_"
-    op.__doc__ = f"In-place {name}."
-    return op
+from ._declare import declare
 
 
 # --------------------------------------------------------------------------- products
@@ -74,34 +66,6 @@ def chain_matmul(*matrices):
     return out
 
 
-def _inplace_kw(name, fn):
-    def op(self, a, b, *, beta=1, alpha=1):
-        from .inplace import apply_inplace
-        return apply_inplace(self, name, fn, a, b, beta=beta, alpha=alpha)
-    op.__name__ = name + "_"
-    op.__doc__ = f"In-place {name}."
-    return op
-
-
-def addmm_(self, mat1, mat2, *, beta=1, alpha=1):
-    from .linalg import addmm
-    return _inplace_kw("addmm", addmm)(self, mat1, mat2, beta=beta, alpha=alpha)
-
-
-def addmv_(self, mat, vec, *, beta=1, alpha=1):
-    from .linalg import addmv
-    return _inplace_kw("addmv", addmv)(self, mat, vec, beta=beta, alpha=alpha)
-
-
-def baddbmm_(self, batch1, batch2, *, beta=1, alpha=1):
-    from .linalg import baddbmm
-    return _inplace_kw("baddbmm", baddbmm)(self, batch1, batch2, beta=beta, alpha=alpha)
-
-
-addbmm_ = _inplace_kw("addbmm", addbmm)
-addr_ = _inplace_kw("addr", addr)
-
-
 # --------------------------------------------------------------------------- bit shifts
 def _shift(name, input, other):
     x, y = ew._operands(input, other)
@@ -122,10 +86,6 @@ def bitwise_left_shift(input, other):
 def bitwise_right_shift(input, other):
     """input >> other, arithmetic for signed integers."""
     return _shift("right_shift", input, other)
-
-
-bitwise_left_shift_ = _inplace("bitwise_left_shift", bitwise_left_shift)
-bitwise_right_shift_ = _inplace("bitwise_right_shift", bitwise_right_shift)
 
 
 def _rlshift(self, other):
@@ -260,9 +220,6 @@ def put(input, index, source, accumulate=False):
         raise IndexError(f"put(): index out of range for a tensor of {n} elements")
     flat = index_put(input.reshape(-1), (flat_index,), source.reshape(-1), accumulate)
     return flat.reshape(input._data.shape)
-
-
-put_ = _inplace("put", put)
 
 
 def fill_diagonal_(self, fill_value, wrap=False):
@@ -412,3 +369,51 @@ def new_empty_strided(self, size, stride, *, dtype=None, device=None, requires_g
     from .construct import empty_strided
     return empty_strided(size, stride, dtype=dtype or self.dtype, device=device or self.device,
                          requires_grad=requires_grad)
+
+
+# --------------------------------------------------------------------------- public surfaces
+# Where each function appears (retrograd.X, Tensor.X, in-place X_, out=, other namespaces): see _declare.py
+declare(addbmm, method=True, inplace=True, out=True)
+declare(addr, method=True, inplace=True, out=True)
+declare(adjoint, method=True)
+declare(chain_matmul, out=True)
+declare(bitwise_left_shift, method=True, inplace=True, out=True)
+declare(bitwise_right_shift, method=True, inplace=True, out=True)
+declare(conj, aliases=("resolve_conj", "resolve_neg"), method=True)
+declare(conj, name="conj_physical", method=True, inplace=conj_physical_, torch_inplace=("conj_physical_",),
+        out=True)
+declare(is_conj, method=True)
+declare(is_neg, method=True)
+declare(real)
+declare(imag)
+declare(isreal, method=True)
+declare(alias_copy, out=True)
+declare(detach_copy, out=True)
+declare(expand_copy, out=True)
+declare(permute_copy, out=True)
+declare(select_copy, out=True)
+declare(slice_copy, out=True)
+declare(split_copy, out=True)
+declare(split_with_sizes_copy, out=True)
+declare(squeeze_copy, out=True)
+declare(t_copy, out=True)
+declare(transpose_copy, out=True)
+declare(unbind_copy, out=True)
+declare(unfold_copy, out=True)
+declare(unsqueeze_copy, out=True)
+declare(view_copy, out=True)
+declare(diagonal_copy, out=True)
+declare(as_strided_copy, out=True)
+declare(_split_with_sizes, name="unsafe_split_with_sizes", method=True)
+declare(detach)
+declare(fill)
+declare(put, method=True, inplace=True)
+declare(histogram, method=True, out=True)
+declare(gradient)
+declare(range, out=True)
+declare(fill_diagonal_, torch=False, method=True)
+declare(pin_memory, torch=False, method=True)
+declare(is_pinned, torch=False, method=True)
+declare(share_memory_, torch=False, method=True)
+declare(is_shared, torch=False, method=True)
+declare(new_empty_strided, torch=False, method=True)

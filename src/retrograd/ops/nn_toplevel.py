@@ -6,6 +6,7 @@ differ from ``torch.nn.functional`` (``torch.embedding(weight, indices)``,
 (0 'none', 1 'mean', 2 'sum'). These thin wrappers map those forms onto the functional ops.
 """
 from . import activation as _act, layers as _layers, loss as _loss, normalization as _norm
+from ._declare import declare
 
 _REDUCTIONS = {0: "none", 1: "mean", 2: "sum"}
 
@@ -68,7 +69,7 @@ def instance_norm(input, weight, bias, running_mean, running_var, use_input_stat
     return _norm.instance_norm(input, running_mean, running_var, weight, bias, use_input_stats, momentum, eps)
 
 
-def kl_div(input, target, reduction=1, log_target=False):
+def kl_div(input, target, reduction=1, *, log_target=False):
     return _loss.kl_div(input, target, reduction=_reduction(reduction), log_target=log_target)
 
 
@@ -112,3 +113,30 @@ def threshold(input, threshold, value):
 
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, generator=None):
     return _act.rrelu(input, lower, upper, training)
+
+
+# --------------------------------------------------------------------------- public surfaces
+# Where each function appears (retrograd.X, Tensor.X, in-place X_, out=, other namespaces): see _declare.py
+declare(softmax, method=True, out=("torch",), special=("softmax",))
+declare(log_softmax, method=True, out=("torch",), special=("log_softmax",))
+declare(dropout)
+declare(dropout_)
+declare(alpha_dropout)
+declare(feature_dropout)
+declare(feature_alpha_dropout)
+declare(embedding)
+declare(layer_norm)
+declare(group_norm)
+declare(batch_norm)
+declare(instance_norm)
+declare(kl_div)
+declare(binary_cross_entropy_with_logits)
+declare(cosine_embedding_loss)
+declare(margin_ranking_loss)
+declare(triplet_margin_loss)
+declare(hinge_embedding_loss)
+declare(poisson_nll_loss)
+declare(selu)
+declare(celu)
+declare(threshold, out=True)
+declare(rrelu)

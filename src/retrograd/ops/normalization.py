@@ -19,6 +19,7 @@ from ..backend import array_module
 from ._registry import Op, apply
 from .activation import _const
 from .elementwise import rsqrt
+from ._declare import declare
 
 
 def _check_param_dtypes(name, input, **params):
@@ -272,3 +273,13 @@ def normalize(input, p=2.0, dim=1, eps=1e-12):
     d = _wrap_dim(dim, input._data.ndim, "normalize")
     denom = input.norm(p, d, keepdim=True).clamp_min(eps)
     return input / denom
+
+
+# --------------------------------------------------------------------------- public surfaces
+# Where each function appears (retrograd.X, Tensor.X, in-place X_, out=, other namespaces): see _declare.py
+declare(rms_norm, functional=("rms_norm",))
+declare(layer_norm, torch=False, functional=("layer_norm",))
+declare(group_norm, torch=False, functional=("group_norm",))
+declare(batch_norm, torch=False, functional=("batch_norm",))
+declare(instance_norm, torch=False, functional=("instance_norm",))
+declare(normalize, torch=False, functional=("normalize",))

@@ -17,6 +17,7 @@ from .._tensor import Tensor, _wrap_dim
 from . import elementwise as ew
 from . import shape as sh
 from .reduction import vector_norm
+from ._declare import declare
 
 _MM_MODES = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist", "donot_use_mm_for_euclid_dist")
 
@@ -141,3 +142,13 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
     if y._data.shape[d] == 0:
         return y
     return _intervals(y, x, dx, d).cumsum(d)
+
+
+# --------------------------------------------------------------------------- public surfaces
+# Where each function appears (retrograd.X, Tensor.X, in-place X_, out=, other namespaces): see _declare.py
+declare(cdist)
+declare(cross, method=True, out=True)
+declare(trapezoid)
+declare(trapz)
+declare(cumulative_trapezoid)
+declare(linalg_cross, name="cross", torch=False, out=True, linalg=("cross",))

@@ -19,6 +19,7 @@ from .. import _dtype
 from .._tensor import Tensor
 from . import elementwise as ew
 from ._registry import Op, apply
+from ._declare import declare
 
 _LN2 = math.log(2.0)
 
@@ -251,26 +252,26 @@ def nextafter(input, other):
 
 
 # --------------------------------------------------------------------------- in-place forms
-def _inplace(name, fn):
-    def op(self, *args, **kwargs):
-        from .inplace import apply_inplace
-        return apply_inplace(self, name, fn, *args, **kwargs)
-    op.__name__ = name + "_"
-    op.__doc__ = f"In-place {name}."
-    return op
 
 
-logit_ = _inplace("logit", logit)
-asinh_ = _inplace("asinh", asinh)
-acosh_ = _inplace("acosh", acosh)
-atanh_ = _inplace("atanh", atanh)
-arcsinh_, arccosh_, arctanh_ = asinh_, acosh_, atanh_
-sinc_ = _inplace("sinc", sinc)
-rad2deg_ = _inplace("rad2deg", rad2deg)
-deg2rad_ = _inplace("deg2rad", deg2rad)
-copysign_ = _inplace("copysign", copysign)
-heaviside_ = _inplace("heaviside", heaviside)
-gcd_ = _inplace("gcd", gcd)
-lcm_ = _inplace("lcm", lcm)
-ldexp_ = _inplace("ldexp", ldexp)
-nextafter_ = _inplace("nextafter", nextafter)
+# --------------------------------------------------------------------------- public surfaces
+# Where each function appears (retrograd.X, Tensor.X, in-place X_, out=, other namespaces): see _declare.py
+declare(logaddexp, method=True, out=True)
+declare(logaddexp2, method=True, out=True)
+declare(logit, method=True, inplace=True, torch_inplace=("logit_",), out=True, special=("logit",))
+declare(asinh, aliases=("arcsinh",), method=True, inplace=True, torch_inplace=("asinh_", "arcsinh_"), out=True)
+declare(acosh, aliases=("arccosh",), method=True, inplace=True, torch_inplace=("acosh_", "arccosh_"), out=True)
+declare(atanh, aliases=("arctanh",), method=True, inplace=True, torch_inplace=("atanh_", "arctanh_"), out=True)
+declare(sinc, method=True, inplace=True, torch_inplace=("sinc_",), out=True, special=("sinc",))
+declare(rad2deg, method=True, inplace=True, torch_inplace=("rad2deg_",), out=True)
+declare(deg2rad, method=True, inplace=True, torch_inplace=("deg2rad_",), out=True)
+declare(copysign, method=True, inplace=True, out=True)
+declare(signbit, method=True, out=True)
+declare(heaviside, method=True, inplace=True, out=True)
+declare(gcd, method=True, inplace=True, torch_inplace=("gcd_",), out=True)
+declare(lcm, method=True, inplace=True, torch_inplace=("lcm_",), out=True)
+declare(fmax, method=True, out=True)
+declare(fmin, method=True, out=True)
+declare(frexp, method=True, out=True)
+declare(ldexp, method=True, inplace=True, torch_inplace=("ldexp_",), out=True)
+declare(nextafter, method=True, inplace=True, out=True)

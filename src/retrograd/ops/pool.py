@@ -20,6 +20,7 @@ import numpy as np
 from .._tensor import Tensor
 from ._registry import Op, apply
 from ._window import crop, make_window, ntuple, pad_array, tap_index, window_view
+from ._declare import declare
 
 
 # --------------------------------------------------------------------------- max pooling ops
@@ -421,3 +422,21 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
 def adaptive_max_pool3d(input, output_size, return_indices=False):
     return _adaptive_max_poolnd(3, input, output_size, return_indices)
 
+
+# --------------------------------------------------------------------------- public surfaces
+# Where each function appears (retrograd.X, Tensor.X, in-place X_, out=, other namespaces): see _declare.py
+declare(max_pool1d, functional=("max_pool1d",))
+declare(max_pool2d, functional=("max_pool2d",))
+declare(max_pool3d, functional=("max_pool3d",))
+declare(max_pool1d_with_indices, functional=("max_pool1d_with_indices",))
+declare(avg_pool1d, functional=("avg_pool1d",))
+declare(adaptive_avg_pool1d, functional=("adaptive_avg_pool1d",))
+declare(max_pool2d_with_indices, torch=False, functional=("max_pool2d_with_indices",))
+declare(max_pool3d_with_indices, torch=False, functional=("max_pool3d_with_indices",))
+declare(avg_pool2d, torch=False, functional=("avg_pool2d",))
+declare(avg_pool3d, torch=False, functional=("avg_pool3d",))
+declare(adaptive_avg_pool2d, torch=False, functional=("adaptive_avg_pool2d",))
+declare(adaptive_avg_pool3d, torch=False, functional=("adaptive_avg_pool3d",))
+declare(adaptive_max_pool1d, torch=False, functional=("adaptive_max_pool1d",))
+declare(adaptive_max_pool2d, torch=False, functional=("adaptive_max_pool2d",))
+declare(adaptive_max_pool3d, torch=False, functional=("adaptive_max_pool3d",))

@@ -6,6 +6,7 @@ pixel_shuffle(r):   (*, C r^2, H, W) -> (*, C, H r, W r),
 pixel_unshuffle(r): the inverse.
 channel_shuffle(g): (N, g k, *) -> (N, k g, *), channel a k + b moves to b g + a.
 """
+from ._declare import declare
 
 
 def _check_factor(factor, op, name):
@@ -67,3 +68,11 @@ def channel_shuffle(input, groups):
 
 
 native_channel_shuffle = channel_shuffle
+
+
+# --------------------------------------------------------------------------- public surfaces
+# Where each function appears (retrograd.X, Tensor.X, in-place X_, out=, other namespaces): see _declare.py
+declare(pixel_shuffle, functional=("pixel_shuffle",))
+declare(pixel_unshuffle, functional=("pixel_unshuffle",))
+declare(channel_shuffle, aliases=("native_channel_shuffle",),
+        functional=("channel_shuffle", "native_channel_shuffle"))

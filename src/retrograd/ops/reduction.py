@@ -12,6 +12,7 @@ from .. import _dtype
 from .._tensor import Tensor, _wrap_dim
 from ._registry import Op, apply
 from ..autograd._broadcast import SUM_TO_SHAPE, sum_to_shape  # noqa: F401  (defined in the core: the engine's)
+from ._declare import declare
 
 
 def _dims(dim, ndim, op):
@@ -413,6 +414,40 @@ def any(input, dim=None, keepdim=False):
     return Tensor._make(input._data.astype(bool, copy=False).any(axis=dims, keepdims=keepdim), None, False)
 
 
+def sum_to_size(self, *size):
+    """``Tensor.sum_to_size(*size)``: sum the dimensions that broadcasting to this shape added
+    or expanded, so the result has shape ``size``."""
+    from .shape import _shape_arg
+    return sum_to_shape(self, _shape_arg(size))
+
+
 def count_nonzero(input, dim=None):
     dims = _dims(dim, input._data.ndim, "count_nonzero")
     return Tensor._make((input._data != 0).sum(axis=dims).astype(np.int64), None, False)
+
+
+# --------------------------------------------------------------------------- public surfaces
+# Where each function appears (retrograd.X, Tensor.X, in-place X_, out=, other namespaces): see _declare.py
+declare(sum, method=True, out=True)
+declare(nansum, method=True, out=True)
+declare(mean, method=True, out=True)
+declare(nanmean, method=True, out=True)
+declare(prod, method=True)
+declare(amax, method=True, out=True)
+declare(amin, method=True, out=True)
+declare(aminmax, method=True, out=True)
+declare(max, method=True, out=True)
+declare(min, method=True, out=True)
+declare(argmax, method=True, out=True)
+declare(argmin, method=True, out=True)
+declare(var, method=True, out=True)
+declare(std, method=True, out=True)
+declare(var_mean)
+declare(std_mean)
+declare(logsumexp, method=True, out=True, special=("logsumexp",))
+declare(norm, method=True, out=True)
+declare(all, method=True, out=True)
+declare(any, method=True, out=True)
+declare(count_nonzero, method=True)
+declare(sum_to_size, torch=False, method=True)
+declare(vector_norm, torch=False, out=True, linalg=("vector_norm",))

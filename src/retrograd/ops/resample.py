@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from ._registry import Op, apply
+from ._declare import declare
 
 
 # --------------------------------------------------------------------------- pad
@@ -252,3 +253,10 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
     return interpolate(input, size, scale_factor, mode, align_corners)
 
+
+# --------------------------------------------------------------------------- public surfaces
+# Where each function appears (retrograd.X, Tensor.X, in-place X_, out=, other namespaces): see _declare.py
+declare(constant_pad_nd)
+declare(pad, torch=False, functional=("pad",))
+declare(interpolate, torch=False, functional=("interpolate",))
+declare(upsample, torch=False, functional=("upsample",))

@@ -13,6 +13,8 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor, _wrap_dim
 from ..backend import array_module
+from ._declare import declare
+from ._inplace import _restride_
 from ._registry import Op, apply
 
 
@@ -586,3 +588,62 @@ def to_device(input, device):
     if dst == src:
         return input
     return apply(MOVE, (input,), (dst, src))
+
+
+# --------------------------------------------------------------------------- in place: a new view of itself
+def squeeze_(self, dim=None):
+    return _restride_(self, "squeeze", squeeze, dim)
+
+
+def unsqueeze_(self, dim):
+    return _restride_(self, "unsqueeze", unsqueeze, dim)
+
+
+def t_(self):
+    return _restride_(self, "t", t)
+
+
+def transpose_(self, dim0, dim1):
+    return _restride_(self, "transpose", transpose, dim0, dim1)
+
+
+# --------------------------------------------------------------------------- public surfaces
+# Where each function appears (retrograd.X, Tensor.X, in-place X_, out=, other namespaces): see _declare.py
+declare(reshape, method=True)
+declare(view_as_dtype)
+declare(flatten, method=True)
+declare(unflatten, method=True)
+declare(ravel, method=True)
+declare(squeeze, method=True, inplace=squeeze_)
+declare(unsqueeze, method=True, inplace=unsqueeze_)
+declare(permute, method=True)
+declare(transpose, aliases=("swapaxes", "swapdims"), method=True, inplace=transpose_)
+declare(t, method=True, inplace=t_)
+declare(movedim, aliases=("moveaxis",), method=True)
+declare(broadcast_to, method=True)
+declare(broadcast_shapes)
+declare(broadcast_tensors)
+declare(cat, aliases=("concat", "concatenate"), out=True)
+declare(stack, out=True)
+declare(hstack, out=True)
+declare(vstack, out=True)
+declare(narrow, method=True)
+declare(select, method=True)
+declare(split, aliases=("unsafe_split",), method=True)
+declare(tensor_split, method=True)
+declare(chunk, aliases=("unsafe_chunk",), method=True)
+declare(unbind, method=True)
+declare(flip, method=True)
+declare(fliplr, method=True)
+declare(flipud, method=True)
+declare(roll, method=True)
+declare(repeat_interleave, method=True)
+declare(tile, method=True)
+declare(clone, method=True)
+declare(view, torch=False, method=True)
+declare(view_as, torch=False, method=True)
+declare(reshape_as, torch=False, method=True)
+declare(expand, torch=False, method=True)
+declare(expand_as, torch=False, method=True)
+declare(repeat, torch=False, method=True)
+declare(contiguous, torch=False, method=True)

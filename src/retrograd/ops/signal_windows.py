@@ -14,6 +14,7 @@ A window of length 1 is [1]; of length 0, empty.
 import numpy as np
 
 from .. import _dtype
+from ._declare import declare
 
 
 def _window(name, window_length, periodic, dtype, device, requires_grad, values):
@@ -59,3 +60,12 @@ def kaiser_window(window_length, periodic=True, beta=12.0, *, dtype=None, layout
                   pin_memory=False, requires_grad=False):
     return _window("kaiser_window", window_length, periodic, dtype, device, requires_grad,
                    lambda n, m: np.i0(beta * np.sqrt(np.clip(1 - (2 * n / m - 1) ** 2, 0, None))) / np.i0(beta))
+
+
+# --------------------------------------------------------------------------- public surfaces
+# Where each function appears (retrograd.X, Tensor.X, in-place X_, out=, other namespaces): see _declare.py
+declare(hann_window)
+declare(hamming_window)
+declare(blackman_window)
+declare(bartlett_window)
+declare(kaiser_window)

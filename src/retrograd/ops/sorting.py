@@ -17,6 +17,7 @@ from ..backend import array_module, to_device_array, to_numpy
 from ._registry import Op, apply
 from .indexing import gather
 from .reduction import return_types
+from ._declare import declare
 
 
 def _long(a):
@@ -374,12 +375,21 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
     return _unique_result(input, vals, inverse, counts, return_inverse, return_counts)
 
 
-# --------------------------------------------------------------------------- in place
-def cumsum_(self, dim, *, dtype=None):
-    from .inplace import apply_inplace
-    return apply_inplace(self, "cumsum", cumsum, dim, dtype=dtype)
-
-
-def cumprod_(self, dim, *, dtype=None):
-    from .inplace import apply_inplace
-    return apply_inplace(self, "cumprod", cumprod, dim, dtype=dtype)
+# --------------------------------------------------------------------------- public surfaces
+# Where each function appears (retrograd.X, Tensor.X, in-place X_, out=, other namespaces): see _declare.py
+declare(sort, method=True, out=True)
+declare(argsort, method=True)
+declare(msort, method=True, out=True)
+declare(topk, method=True, out=True)
+declare(kthvalue, method=True, out=True)
+declare(median, method=True, out=True)
+declare(nanmedian, method=True, out=True)
+declare(cumsum, method=True, inplace=True, out=True)
+declare(cumprod, method=True, inplace=True, out=True)
+declare(cummax, method=True, out=True)
+declare(cummin, method=True, out=True)
+declare(diff, method=True, out=True)
+declare(searchsorted, out=True)
+declare(bucketize, out=True)
+declare(unique, method=True)
+declare(unique_consecutive, method=True)

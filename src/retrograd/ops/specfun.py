@@ -39,7 +39,9 @@ import numpy as np
 from .._tensor import Tensor
 from . import elementwise as ew
 from ._registry import Op, apply
+from . import special as _special
 from .special import _erf_array, _erfc_array
+from ._declare import declare
 
 _LANCZOS_G = 7.0
 _LANCZOS = (0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313,
@@ -276,22 +278,57 @@ def i1(input):
 
 
 # --------------------------------------------------------------------------- in-place forms
-def _inplace(name, fn):
-    def op(self, *args):
-        from .inplace import apply_inplace
-        return apply_inplace(self, name, fn, *args)
-    op.__name__ = name + "_"
-    op.__doc__ = f"In-place {name}."
-    return op
-
-
-lgamma_ = _inplace("lgamma", lgamma)
-digamma_ = _inplace("digamma", digamma)
-erfinv_ = _inplace("erfinv", erfinv)
-i0_ = _inplace("i0", i0)
-mvlgamma_ = _inplace("mvlgamma", mvlgamma)
 
 
 def polygamma_(self, n):
-    from .inplace import apply_inplace
+    from ._inplace import apply_inplace
     return apply_inplace(self, "polygamma", lambda t: polygamma(n, t))
+
+
+# --------------------------------------------------------------------------- torch.special compositions
+_SQRT_HALF = math.sqrt(0.5)
+
+
+def entr(input):
+    """-x log(x) for x > 0, 0 at x = 0, -inf for x < 0."""
+    pos = input > 0
+    safe = ew.where(pos, input, 1.0)
+    value = ew.where(pos, -safe * safe.log(), 0.0)
+    return ew.where(input < 0, -math.inf, value)
+
+
+def ndtr(input):
+    """The standard normal CDF, (1 + erf(x / sqrt 2)) / 2."""
+    return (1 + _special.erf(input * _SQRT_HALF)) * 0.5
+
+
+def ndtri(input):
+    """The inverse of ndtr: sqrt(2) erfinv(2p - 1)."""
+    return erfinv(input * 2 - 1) * math.sqrt(2.0)
+
+
+def log_ndtr(input):
+    """log(ndtr(x)), written as log(erfc(-x / sqrt 2) / 2) to keep precision for negative x."""
+    return (_special.erfc(-input * _SQRT_HALF) * 0.5).log()
+
+
+def xlog1py(input, other):
+    """x * ew.log1p(y), 0 where x == 0."""
+    zero = input == 0
+    return ew.where(zero, 0.0, input * ew.log1p(ew.where(zero, 0.0, other)))
+
+
+# --------------------------------------------------------------------------- public surfaces
+# Where each function appears (retrograd.X, Tensor.X, in-place X_, out=, other namespaces): see _declare.py
+declare(lgamma, method=True, inplace=True, out=True, special=("gammaln",))
+declare(digamma, method=True, inplace=True, out=True, special=("digamma", "psi"))
+declare(polygamma, method=_polygamma_method, inplace=polygamma_, out=True, special=("polygamma",))
+declare(mvlgamma, method=True, inplace=True, out=True, special=("multigammaln",))
+declare(erfinv, method=True, inplace=True, out=True, special=("erfinv",))
+declare(i0, method=True, inplace=True, torch_inplace=("i0_",), out=True, special=("i0",))
+declare(i1, torch=False, out=True, special=("i1",))
+declare(entr, torch=False, out=True, special=("entr",))
+declare(ndtr, torch=False, out=True, special=("ndtr",))
+declare(ndtri, torch=False, out=True, special=("ndtri",))
+declare(log_ndtr, torch=False, out=True, special=("log_ndtr",))
+declare(xlog1py, torch=False, out=True, special=("xlog1py",))

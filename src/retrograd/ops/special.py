@@ -16,6 +16,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from ._registry import Op, apply
+from ._declare import declare
 
 _P1_F64 = (0.9654687386698673, -0.1405360890227171, 0.019852496688984218, -0.0022854855611440855,
            0.00021751715603563488, -1.75371694412802e-05, 1.2233827638093572e-06, -7.51156925108609e-08,
@@ -187,11 +188,7 @@ def erfc(input):
     return apply(ERFC, (_float_input(input, "erfc"),))
 
 
-def erf_(input):
-    from .inplace import apply_inplace
-    return apply_inplace(input, "erf", erf)
-
-
-def erfc_(input):
-    from .inplace import apply_inplace
-    return apply_inplace(input, "erfc", erfc)
+# --------------------------------------------------------------------------- public surfaces
+# Where each function appears (retrograd.X, Tensor.X, in-place X_, out=, other namespaces): see _declare.py
+declare(erf, method=True, inplace=True, torch_inplace=("erf_",), out=True, special=("erf",))
+declare(erfc, method=True, inplace=True, torch_inplace=("erfc_",), out=True, special=("erfc",))

@@ -26,6 +26,7 @@ from . import elementwise as ew
 from ._registry import Op, apply
 from .indexing import gather
 from .reduction import return_types, vector_norm
+from ._declare import declare
 
 
 def _const(array):
@@ -273,11 +274,6 @@ def renorm(input, p, dim, maxnorm):
     return input * factor
 
 
-def renorm_(self, p, dim, maxnorm):
-    from .inplace import apply_inplace
-    return apply_inplace(self, "renorm", renorm, p, dim, maxnorm)
-
-
 # --------------------------------------------------------------------------- counting
 def histc(input, bins=100, min=0, max=0):
     """Counts of ``input`` in ``bins`` equal bins over [min, max] (the data's range when
@@ -331,3 +327,18 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False):
     e = elements._data if isinstance(elements, Tensor) else xp.asarray(elements)
     t = test_elements._data if isinstance(test_elements, Tensor) else xp.asarray(test_elements)
     return _const(xp.isin(e, t, assume_unique=assume_unique, invert=invert))
+
+
+# --------------------------------------------------------------------------- public surfaces
+# Where each function appears (retrograd.X, Tensor.X, in-place X_, out=, other namespaces): see _declare.py
+declare(quantile, method=True, out=True)
+declare(nanquantile, method=True, out=True)
+declare(mode, method=True, out=True)
+declare(logcumsumexp, method=True, out=True)
+declare(cov, method=True)
+declare(corrcoef, method=True)
+declare(dist, method=True)
+declare(renorm, method=True, inplace=True, out=True)
+declare(histc, method=True, out=True)
+declare(bincount, method=True)
+declare(isin, method=True, out=True)

@@ -19,6 +19,7 @@ import numpy as np
 from .._tensor import _wrap_dim
 from ..backend import to_device_array
 from ._registry import Op, apply
+from ._declare import declare
 
 
 def _strided(xp, a, shape, strides, writeable):
@@ -191,3 +192,11 @@ def split_with_sizes(input, split_sizes, dim=0):
     if isinstance(split_sizes, int):
         raise TypeError("split_with_sizes(): argument 'split_sizes' must be a sequence of ints, not int")
     return split(input, list(split_sizes), dim)
+
+
+# --------------------------------------------------------------------------- public surfaces
+# Where each function appears (retrograd.X, Tensor.X, in-place X_, out=, other namespaces): see _declare.py
+declare(as_strided, method=True)
+declare(narrow_copy, method=True, out=True)
+declare(split_with_sizes, method=True)
+declare(unfold, torch=False, method=True)

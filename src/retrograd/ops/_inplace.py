@@ -1,0 +1,211 @@
+"""How an in-place op is applied: ``apply_inplace`` and what it needs.
+
+Each in-place op writes into the tensor's own storage and bumps its version counter, so a node
+that saved the old value fails loudly at backward time instead of computing a wrong gradient.
+
+When grad mode is on and the op must be recorded, the result is computed out of place from a
+copy of the old value (the copy is what backward sees), written into the storage, and the
+tensor is *rebased*: its ``grad_fn`` becomes the new node. In-place on a leaf that requires
+grad is an error outside ``no_grad``, as in PyTorch. When nothing is recorded (the optimizer's
+``p.add_(...)`` under ``no_grad``), NumPy's in-place ufuncs write directly, with no temporary.
+
+The in-place form of most ops is derived from their declaration (``_declare.inplace_form``);
+the ones written by hand sit beside their functional twin in the family file.
+"""
+import os
+import sys
+
+import numpy as np
+
+from .. import _dtype
+from .._tensor import Tensor
+from ..autograd.grad_mode import _state
+from ._registry import Op, apply
+
+
+
+_PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _where_called():
+    """(file, line) of the user's code that called the in-place op (library frames skipped)."""
+    f = sys._getframe(2)
+    while f is not None and f.f_code.co_filename.startswith(_PKG_DIR):
+        f = f.f_back
+    return None if f is None else (f.f_code.co_filename, f.f_lineno)
+
+
+def _bump(t):
+    t._version_counter().bump(_where_called())
+
+
+def _check_inplace(t, op):
+    """The in-place ops that PyTorch refuses when they would be recorded."""
+    if t.grad_fn is None and t._rg:
+        raise RuntimeError(f"a leaf Variable that requires grad is being used in an in-place "
+                           f"operation ({op}_ on a tensor of shape {list(t._data.shape)}); wrap it "
+                           f"in `with torch.no_grad():` if this is an update of a parameter.")
+    if t._base is not None:
+        from ..autograd.views import check_view_inplace
+        check_view_inplace(t, op)
+
+
+
+def _check_cast(t, r, op):
+    k_in, k_out = t._data.dtype.kind, r._data.dtype.kind
+    rank = {"b": 0, "u": 1, "i": 1, "f": 2}
+    if rank.get(k_out, 3) > rank.get(k_in, 3):
+        raise RuntimeError(f"result type {_dtype.from_np(r._data.dtype)} can't be cast to the "
+                           f"desired output type {t.dtype} (in-place {op}_)")
+
+
+def _recording(t, others):
+    if not _state.enabled:
+        return False
+    if t._rg:
+        return True
+    base = t._base
+    if base is not None and base._rg:
+        return True
+    return any(isinstance(o, Tensor) and o._rg for o in others)
+
+
+def apply_inplace(t, op, fn, *args, **kwargs):
+    """``t = fn(t, *args)`` written into t's storage; records and rebases when grad is on."""
+    if _recording(t, args):
+        _check_inplace(t, op)
+        r = fn(_old_value(t), *args, **kwargs)
+        _check_cast(t, r, op)
+        _write(t, r, op)
+        _bump(t)
+        if r.grad_fn is not None:
+            _rebase(t, r)
+        return t
+    with _no_grad():
+        r = fn(t, *args, **kwargs)
+    _check_cast(t, r, op)
+    _write(t, r, op)
+    _bump(t)
+    return t
+
+
+def _old_value(t):
+    """A copy of t's values with t's history: what the recorded op reads (and may save), since
+    t's own storage is about to be overwritten. No node is recorded for the copy."""
+    old = Tensor._make(t._data.copy(), t.grad_fn, t._rg)
+    if t._out_nr:
+        old._out_nr = t._out_nr
+    return old
+
+
+def _overlap_error(t):
+    return RuntimeError(f"unsupported operation: more than one element of the written-to tensor "
+                        f"(shape {list(t._data.shape)}, strides {list(t.stride())}) refers to a "
+                        f"single memory location. Please clone() the tensor before performing the "
+                        f"operation.")
+
+
+def _write(t, r, op="in-place op"):
+    if r._data.shape != t._data.shape:
+        try:
+            bshape = np.broadcast_shapes(r._data.shape, t._data.shape)
+        except ValueError:
+            bshape = None
+        if bshape != t._data.shape:
+            raise RuntimeError(f"output with shape {list(t._data.shape)} doesn't match the broadcast "
+                               f"shape {list(bshape or r._data.shape)} (in-place {op}_)")
+    try:
+        t._data[...] = r._data
+    except ValueError:
+        if not t._data.flags.writeable:
+            raise _overlap_error(t) from None
+        raise
+
+
+def _rebase(t, r):
+    """Make ``t`` the output of ``r``'s node (t's old history is reached through that node)."""
+    from ..autograd import views
+    if t._base is not None:
+        views.rebase_view(t, r)
+        return
+    views.set_history(t, r.grad_fn, r._out_nr)
+    if t._vc.views:
+        views.refresh_views(t)
+
+
+class _no_grad:
+    def __enter__(self):
+        self.prev = _state.enabled
+        _state.enabled = False
+
+    def __exit__(self, *exc):
+        _state.enabled = self.prev
+
+
+
+def _ufunc_inplace(t, ufunc, other, op):
+    """Fast path with nothing to record: NumPy writes straight into t's storage."""
+    o = other._data if isinstance(other, Tensor) else other
+    try:
+        ufunc(t._data, o, out=t._data, casting="same_kind")
+    except (TypeError, np._core._exceptions._UFuncOutputCastingError if hasattr(np, "_core") else TypeError) as e:
+        raise RuntimeError(f"result type of in-place {op}_ can't be cast to the desired output type "
+                           f"{t.dtype}: {e}") from None
+    except ValueError:
+        if not t._data.flags.writeable:
+            raise _overlap_error(t) from None
+        raise RuntimeError(f"output with shape {list(t._data.shape)} doesn't match the broadcast shape "
+                           f"of the in-place {op}_ (other has shape "
+                           f"{list(np.shape(o))})") from None
+    _bump(t)
+    return t
+
+
+
+def _replace_fwd(xp, x, values):
+    return values.astype(x.dtype, copy=False)
+
+
+def _replace_vjp(g, values):
+    return g * 0
+
+
+def valued_inplace(name, fn, arity):
+    """In-place comparison or logical op: ``self`` takes the (0/1) values of ``fn``, cast to its
+    dtype. The result does not depend smoothly on the old values, so their gradient is zero;
+    the node keeps that explicit (the old history must not receive the new values' gradient)."""
+    node = Op(name, _replace_fwd, _replace_vjp,
+              node_name="".join(p.capitalize() for p in name.split("_")) + "Backward0")
+
+    def replaced(t, *others):
+        values = fn(t, *others)._data
+        return apply(node, (t,), (values,))
+
+    if arity == 1:
+        def op(self):
+            return apply_inplace(self, name, replaced)
+    else:
+        def op(self, other):
+            return apply_inplace(self, name, replaced, other)
+    op.__name__ = name + "_"
+    op.__doc__ = f"In-place {name}: self takes the values of {name}(self{', other' if arity == 2 else ''})."
+    return op
+
+
+
+def _restride_(self, op, fn, *args):
+    """``squeeze_``, ``t_``, ...: this tensor becomes the view ``fn(self, *args)`` of itself.
+
+    The storage is unchanged; the tensor's array, history and version change (a node that saved
+    the old shape fails loudly, as for any in-place op). Refused, as in PyTorch, on a leaf that
+    requires grad and on views of one."""
+    if _recording(self, ()):
+        _check_inplace(self, op)
+    r = fn(self, *args)
+    self._data = r._data
+    if r.grad_fn is not None:
+        from ..autograd import views
+        views.set_history(self, r.grad_fn, r._out_nr)
+    _bump(self)
+    return self
+
