@@ -41,6 +41,7 @@ LAYERS = {
     "retrograd._torch_format": UPPER, "retrograd._safe_globals": UPPER, "retrograd.cuda": UPPER,
     "retrograd._runtime": UPPER, "retrograd.accelerator": UPPER, "retrograd.multiprocessing": UPPER,
     "retrograd.testing": UPPER, "retrograd.jit": UPPER, "retrograd.onnx": UPPER, "retrograd.hub": UPPER,
+    "retrograd.profiler": UPPER,
 
     "retrograd": PUBLIC, "retrograd.special": PUBLIC, "retrograd.linalg": PUBLIC,
     "retrograd._tensor_methods": PUBLIC, "retrograd.backends": PUBLIC,
