@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -317,7 +318,8 @@ def _positions(layers: list[list[str]], up: dict[str, list[str]], down: dict[str
 
 # ----------------------------------------------------------------------------- SVG
 def _svg(pic: GraphPicture, lay: _Layout) -> str:
-    marker = f"arrow{id(pic) & 0xffffff:x}"
+    # an id of its own per picture (several may share a notebook page), the same every run
+    marker = f"arrow{zlib.crc32(repr((pic.nodes, pic.edges)).encode()):08x}"
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{lay.width:.0f}" height="{lay.height:.0f}" '
            f'viewBox="0 0 {lay.width:.0f} {lay.height:.0f}" font-family="monospace" font-size="12">',
            f'<defs><marker id="{marker}" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '

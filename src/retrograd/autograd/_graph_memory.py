@@ -129,10 +129,13 @@ class MemoryReport:
             raise KeyError(f"memory report: no module named {module!r} made nodes of this graph (make the "
                            f"graph under graph.track_modules(model) and name a module of it)")
         inside: set[int] = set()
-        outside: set[int] = set()
+        outside: set[int] = set()  # storages that stay: saved outside the module, or never packed
         for nm in self.nodes:
             keys = {s.storage for s in nm.saved if s.storage not in self.leaf_storages}
             (inside if module in _enclosing(nm.module) else outside).update(keys)
+            # saved tensor hooks, which checkpoint is built on, pack an op's inputs and result
+            # but not its "extra" values (graph._pack_saved): checkpoint keeps those
+            outside.update(s.storage for s in nm.saved if s.name == "extra")
         inputs = self._module_inputs[module] - self.leaf_storages
         freed = inside - outside - inputs
         added = inputs - inside - outside
@@ -147,7 +150,7 @@ class MemoryReport:
                  f"({_fmt(self.activation_bytes)} activations, {_fmt(self.leaf_bytes)} leaves)"]
         rows: list[tuple[str, ...]] = [("node", "module", "holds", "saved", "shape", "dtype", "bytes", "storage")]
         for nm in self.nodes:
-            head = (nm.name, nm.module if nm.module is not None else "-", _fmt(nm.bytes))
+            head = (nm.name, "-" if nm.module is None else nm.module or "(model)", _fmt(nm.bytes))
             if nm.freed:
                 rows.append(head + ("(freed)", "", "", "", ""))
             elif not nm.saved:
