@@ -39,3 +39,14 @@ def test_sparse_embeddings_loss_goes_down():
     first, last = map(float, re.search(r"loss ([0-9.]+) -> ([0-9.]+)", stdout).groups())
     assert last < first - 0.1
     assert "king:" in stdout
+
+
+def test_inspect_graph_draws_reports_and_profiles():
+    stdout = run_example("inspect_graph.py")
+    assert re.search(r"inspect_mlp\.svg: \d+ boxes, \d+ arrows", stdout)
+    assert "graph memory:" in stdout and "by module" in stdout
+    plain, checkpointed, estimate = map(int, re.search(
+        r"activations held: (\d+) B plain, (\d+) B checkpointed \(estimated from the first report: (\d+) B less\)",
+        stdout).groups())
+    assert checkpointed < plain and plain - checkpointed == estimate
+    assert "Self CPU time total" in stdout and "aten::linear" in stdout and "AddmmBackward0" in stdout

@@ -31,6 +31,8 @@ LAYERS = {
     "retrograd.autograd.graph": CORE, "retrograd.autograd.engine": CORE,
     "retrograd.autograd.views": CORE, "retrograd.autograd._handles": CORE,
     "retrograd.autograd._broadcast": CORE, "retrograd.ops._registry": CORE,
+    "retrograd.autograd._graph_walk": CORE, "retrograd.autograd._graph_memory": CORE,
+    "retrograd.autograd._graph_draw": CORE,
 
     "retrograd.ops": OPS, "retrograd._creation": OPS, "retrograd._sampling": OPS,
     "retrograd.sparse": OPS, "retrograd._legacy": OPS,
@@ -41,6 +43,7 @@ LAYERS = {
     "retrograd._torch_format": UPPER, "retrograd._safe_globals": UPPER, "retrograd.cuda": UPPER,
     "retrograd._runtime": UPPER, "retrograd.accelerator": UPPER, "retrograd.multiprocessing": UPPER,
     "retrograd.testing": UPPER, "retrograd.jit": UPPER, "retrograd.onnx": UPPER, "retrograd.hub": UPPER,
+    "retrograd.profiler": UPPER,
 
     "retrograd": PUBLIC, "retrograd.special": PUBLIC, "retrograd.linalg": PUBLIC,
     "retrograd._tensor_methods": PUBLIC, "retrograd.backends": PUBLIC,
@@ -76,6 +79,10 @@ CORE_LAZY = {
     ("retrograd.autograd.engine", "retrograd.autograd._broadcast"),
     ("retrograd.autograd.views", "retrograd.ops._registry"),
     ("retrograd.autograd.views", "retrograd.autograd.graph"),
+    # The graph inspection tools (pictures, memory report) load on first use of
+    # graph.draw / graph.memory: importing them with the graph would slow every import.
+    ("retrograd.autograd.graph", "retrograd.autograd._graph_draw"),
+    ("retrograd.autograd.graph", "retrograd.autograd._graph_memory"),
 }
 
 

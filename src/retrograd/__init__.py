@@ -29,7 +29,7 @@ from .serialization import save, load
 # Subpackages imported on first use (``retrograd.nn``, as ``torch.nn``), so that
 # ``import retrograd`` stays quick; ``import retrograd.nn`` works as usual.
 _LAZY_SUBPACKAGES = ("nn", "optim", "utils", "distributed", "cuda", "backends", "accelerator", "multiprocessing",
-                     "testing", "jit", "onnx", "hub")
+                     "testing", "jit", "onnx", "hub", "profiler")
 
 
 def __getattr__(name):

@@ -13,7 +13,15 @@ from .explain import explain_grad
 __all__ = ["Function", "explain_grad", "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled",
            "inference_mode", "is_grad_enabled", "detect_anomaly", "set_detect_anomaly", "gradcheck", "gradgradcheck",
            "is_inference_mode_enabled", "is_anomaly_enabled", "FunctionCtx", "once_differentiable", "InplaceFunction",
-           "function", "functional", "graph", "engine"]
+           "function", "functional", "graph", "engine", "profiler"]
+
+
+def __getattr__(name):
+    # autograd.profiler loads on first use (it loads retrograd.profiler)
+    if name == "profiler":
+        import importlib
+        return importlib.import_module(f"{__name__}.profiler")
+    raise AttributeError(f"module 'retrograd.autograd' has no attribute '{name}'")
 
 
 def _as_tuple(x):

@@ -47,6 +47,18 @@ def _user_frame_site() -> str | None:
     return f"at {f.f_code.co_filename}:{f.f_lineno}" if f is not None else None
 
 
+# The profiler's observer (retrograd.profiler), set while it records: each node runs as
+# ``observer(node, fn, *args)``, which calls ``fn(*args)`` between its clock readings. Off, it
+# costs each node one global check.
+_observer: Callable[..., Any] | None = None
+
+
+def set_node_observer(observer: Callable[..., Any] | None) -> None:
+    """Run every node of a backward through ``observer(node, fn, *args)`` (None: stop)."""
+    global _observer
+    _observer = observer
+
+
 def _collect(roots: Iterable[Node],
              with_parents: bool) -> tuple[dict[Node, int], dict[Node, list[Node]] | None]:
     """Count the dependencies (incoming edges) of every node reachable from ``roots``; with
@@ -168,13 +180,16 @@ def _run_graph(roots: Sequence[Edge], grads: Sequence[Grad], retain_graph: bool 
                     node = None
                     continue
             if type(node) is AccumulateGrad:
-                _accumulate(node, buf[0], create_graph)
+                if _observer is None:
+                    _accumulate(node, buf[0], create_graph)
+                else:
+                    _observer(node, _accumulate, node, buf[0], create_graph)
                 if extra is not None and "hooks" in extra:
                     _post_hooks(extra, (), buf)  # grad_fn hooks on a leaf's accumulator
                 node = buf = None
                 continue
 
-            outs = node._apply(buf, retain)
+            outs = node._apply(buf, retain) if _observer is None else _observer(node, node._apply, buf, retain)
             if len(outs) > 1 and outs[0] is not None and (len(outs) > 2 or outs[0] is outs[1]):
                 outs = _distinct(outs)
             if extra is not None and "hooks" in extra:

@@ -18,6 +18,9 @@ class _State(threading.local):
     # True while every new node needs extra work (anomaly traces, saved tensor hooks): the one
     # flag ops/_registry.apply checks for both.
     node_extras = False
+    # True while the profiler's op observer runs an op (ops/_registry.apply): the op it runs
+    # then goes straight through.
+    observing = False
 
 
 _state = _State()

@@ -600,3 +600,27 @@ def register_multi_grad_hook(tensors: Sequence[Tensor], fn: Callable[[Any], obje
 
     return _MultiHandle([t.register_hook(make_hook(i)) for i, t in enumerate(tensors)
                          if t.requires_grad])
+
+
+# ----------------------------------------------------------------------------- inspection
+# Pictures of a graph (_graph_draw) and the memory its saved tensors hold (_graph_memory): loaded
+# on first use, so that importing retrograd does not pay for them.
+_INSPECTION = {"draw": "draw", "GraphPicture": "draw", "PictureNode": "draw",
+               "memory": "memory", "track_modules": "memory", "MemoryReport": "memory",
+               "NodeMemory": "memory", "SavedMemory": "memory", "ModuleMemory": "memory",
+               "CheckpointEstimate": "memory"}
+
+
+def __getattr__(name: str) -> Any:
+    where = _INSPECTION.get(name)
+    if where == "draw":
+        from . import _graph_draw
+        return getattr(_graph_draw, name)
+    if where == "memory":
+        from . import _graph_memory
+        return getattr(_graph_memory, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + list(_INSPECTION))

@@ -93,6 +93,11 @@ class _Frame:
         self.metadata.append((tuple(t.shape), t.dtype))
         return (self, len(self.metadata) - 1)
 
+    def _held_tensors(self):
+        """The tensors this record keeps (its inputs, for the recomputation): the memory
+        inspector (autograd.graph.memory) counts them."""
+        return self.inputs
+
     def unpack_ticket(self, ticket):
         if ticket not in self.recomputed:
             self.recomputed = self.recompute()
@@ -154,6 +159,7 @@ def _checkpoint_without_reentrant(function, preserve, context_fn, check, args, k
         return saved
 
     frame = _Frame(recompute, check)
+    frame.inputs = inputs
     with saved_tensors_hooks(frame.pack, _unpack), fwd_ctx:
         return function(*args, **kwargs)
 
