@@ -24,7 +24,7 @@ NAMES = ("backend", "core", "ops", "upper", "public")
 LAYERS = {
     "retrograd.backend": BACKEND, "retrograd._dtype": BACKEND, "retrograd._device": BACKEND,
     "retrograd._size": BACKEND, "retrograd._typeinfo": BACKEND, "retrograd._tensor_queries": BACKEND,
-    "retrograd._atomic_write": BACKEND, "retrograd._safetensors_format": BACKEND,
+    "retrograd._atomic_write": BACKEND, "retrograd._safetensors_format": BACKEND, "retrograd._warn": BACKEND,
 
     "retrograd._tensor": CORE, "retrograd._repr": CORE,
     "retrograd.autograd.grad_mode": CORE, "retrograd.autograd.anomaly": CORE,

@@ -19,11 +19,11 @@ fails loudly at backward time. Tensor methods never take ``out`` (as in PyTorch)
 the plain function and pay nothing for this.
 """
 import inspect
-import warnings
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from .. import _dtype
+from .._warn import warn_user
 from .._tensor import Tensor
 from ..autograd.grad_mode import _state
 from ..backend import array_module
@@ -123,12 +123,12 @@ def _resize(name: str, out: Tensor, shape: tuple[int, ...]) -> None:
         raise RuntimeError(f"{name}(): out is a view of shape {list(out._data.shape)} and the result "
                            f"has shape {list(shape)}; a view cannot be resized")
     if out._data.size:
-        warnings.warn(f"An output with one or more elements was resized since it had shape "
-                      f"{list(out._data.shape)}, which does not match the required output shape "
-                      f"{list(shape)}. This behavior is deprecated, and in a future PyTorch release "
-                      f"outputs will not be resized unless they have zero elements. You can explicitly "
-                      f"reuse an out tensor t by resizing it, inplace, to zero elements with "
-                      f"t.resize_(0).", UserWarning, stacklevel=5)
+        warn_user(f"An output with one or more elements was resized since it had shape "
+                  f"{list(out._data.shape)}, which does not match the required output shape "
+                  f"{list(shape)}. This behavior is deprecated, and in a future PyTorch release "
+                  f"outputs will not be resized unless they have zero elements. You can explicitly "
+                  f"reuse an out tensor t by resizing it, inplace, to zero elements with "
+                  f"t.resize_(0).", UserWarning)
     out._data = array_module(out._data).empty(shape, dtype=out._data.dtype)
 
 

@@ -6,7 +6,6 @@ Everything that takes tensors is composed of differentiable ops (cat, reshape, e
 transpose, indexing, pow), so gradients flow to the inputs."""
 import builtins
 import itertools
-import warnings
 
 import numpy as np
 
@@ -14,6 +13,7 @@ from .. import _dtype
 from .._tensor import Tensor, _wrap_dim
 from ..backend import to_device_array
 from . import shape as sh
+from .._warn import warn_user
 from ._declare import declare
 
 
@@ -176,8 +176,8 @@ def meshgrid(*tensors, indexing=None):
     first two dims are swapped (Cartesian, as NumPy's default). The outputs are expanded views."""
     ts = _seq(tensors)
     if indexing is None:
-        warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass the indexing "
-                      "argument.", UserWarning, stacklevel=2)
+        warn_user("torch.meshgrid: in an upcoming release, it will be required to pass the indexing "
+                  "argument.", UserWarning)
         indexing = "ij"
     if indexing not in ("ij", "xy"):
         raise RuntimeError(f"torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but received: {indexing}")

@@ -14,13 +14,13 @@ into the input, 'reflection' reflects it at the borders (then clamps).
 """
 import itertools
 import math
-import warnings
 
 from .._tensor import Tensor
 from ..backend import array_module
 from . import elementwise as ew
 from . import shape as sh
 from .indexing import gather
+from .._warn import warn_user
 from ._declare import declare
 
 _ALIGN_WARNING = ("Default grid_sample and affine_grid behavior has changed to align_corners=False since "
@@ -30,7 +30,7 @@ _ALIGN_WARNING = ("Default grid_sample and affine_grid behavior has changed to a
 
 def _align(align_corners):
     if align_corners is None:
-        warnings.warn(_ALIGN_WARNING, UserWarning, stacklevel=3)
+        warn_user(_ALIGN_WARNING, UserWarning)
         return False
     return bool(align_corners)
 

@@ -15,6 +15,7 @@ from ..backend import array_module
 from ._registry import Op, apply
 from .activation import _const, _to_like
 from ._inplace import apply_inplace, _bump
+from .._warn import warn_user
 from ._declare import declare
 
 
@@ -165,28 +166,26 @@ def dropout1d(input, p=0.5, training=True, inplace=False):
 
 def dropout2d(input, p=0.5, training=True, inplace=False):
     """Zero whole channels of (N, C, H, W) input (a 3-D input is taken as (N, C, L), as PyTorch does)."""
-    import warnings
     nd = input._data.ndim
     if nd not in (3, 4):
-        warnings.warn(f"dropout2d: Received a {nd}-D input to dropout2d, which is deprecated and will result "
-                      f"in an error in a future release. To retain the behavior and silence this warning, "
-                      f"please use dropout instead.", stacklevel=2)
+        warn_user(f"dropout2d: Received a {nd}-D input to dropout2d, which is deprecated and will result "
+                  f"in an error in a future release. To retain the behavior and silence this warning, "
+                  f"please use dropout instead.")
     if nd == 3:
-        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout "
-                      "behavior is desired - input is interpreted as shape (N, C, L), where C is the channel "
-                      "dim. To maintain the 1D channel-wise dropout behavior, please switch to using "
-                      "dropout1d instead.", stacklevel=2)
+        warn_user("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout "
+                  "behavior is desired - input is interpreted as shape (N, C, L), where C is the channel "
+                  "dim. To maintain the 1D channel-wise dropout behavior, please switch to using "
+                  "dropout1d instead.")
     return _feature_dropout(input, p, training, inplace, True)
 
 
 def dropout3d(input, p=0.5, training=True, inplace=False):
     """Zero whole channels: input (N, C, D, H, W) or (C, D, H, W)."""
-    import warnings
     nd = input._data.ndim
     if nd not in (4, 5):
-        warnings.warn(f"dropout3d: Received a {nd}-D input to dropout3d, which is deprecated and will result "
-                      f"in an error in a future release. To retain the behavior and silence this warning, "
-                      f"please use dropout instead.", stacklevel=2)
+        warn_user(f"dropout3d: Received a {nd}-D input to dropout3d, which is deprecated and will result "
+                  f"in an error in a future release. To retain the behavior and silence this warning, "
+                  f"please use dropout instead.")
     return _feature_dropout(input, p, training, inplace, nd != 4)
 
 

@@ -11,7 +11,6 @@ classes) and S = sum(A) per row. Fused for numerics (finite for any finite logit
 the same formula runs in differentiable ops. The other losses are compositions of
 differentiable ops, with fused elementwise pieces where the naive formula overflows.
 """
-import warnings
 
 import numpy as np
 
@@ -22,6 +21,7 @@ from ._registry import Op, apply
 from .activation import _const, log_softmax, softmax, logsigmoid
 from .elementwise import where, clamp, log, exp, abs as _abs, minimum, xlogy
 from .layers import pairwise_distance
+from .._warn import warn_user
 from ._declare import declare
 
 
@@ -29,8 +29,8 @@ from ._declare import declare
 def _legacy_reduction(size_average, reduce):
     size_average = True if size_average is None else size_average
     reduce = True if reduce is None else reduce
-    warnings.warn("size_average and reduce args will be deprecated, please use reduction='"
-                  f"{'mean' if size_average and reduce else 'sum' if reduce else 'none'}' instead.", stacklevel=3)
+    warn_user("size_average and reduce args will be deprecated, please use reduction='"
+              f"{'mean' if size_average and reduce else 'sum' if reduce else 'none'}' instead.")
     if size_average and reduce:
         return "mean"
     return "sum" if reduce else "none"
@@ -75,9 +75,9 @@ def _reduce_weighted(loss, weight, reduction):
 
 def _warn_size(input, target, name):
     if input._data.shape != target._data.shape:
-        warnings.warn(f"Using a target size ({_size(target)}) that is different to the input size "
-                      f"({_size(input)}). This will likely lead to incorrect results due to broadcasting. "
-                      f"Please ensure they have the same size.", stacklevel=3)
+        warn_user(f"Using a target size ({_size(target)}) that is different to the input size "
+                  f"({_size(input)}). This will likely lead to incorrect results due to broadcasting. "
+                  f"Please ensure they have the same size.")
 
 
 def _size(t):
@@ -410,10 +410,9 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     with log_target, exp(target) (target - input). 'batchmean' divides the sum by input.size(0)."""
     reduction = _reduction(size_average, reduce, reduction, ("none", "mean", "sum", "batchmean"))
     if reduction == "mean":
-        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
-                      "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
-                      "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
-                      stacklevel=2)
+        warn_user("reduction: 'mean' divides the total loss by both the batch size and the support size."
+                  "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+                  "'mean' will be changed to behave the same as 'batchmean' in the next major release.")
     if log_target:
         loss = exp(target) * (target - input)
     else:

@@ -10,7 +10,6 @@ with one-sided first- or second-order differences at the ends (edge_order 1 or 2
 """
 import builtins
 import math
-import warnings
 from collections import namedtuple
 
 import numpy as np
@@ -21,6 +20,7 @@ from ..backend import array_module
 from . import elementwise as ew
 from . import shape as sh
 from .linalg import bmm, matmul
+from .._warn import warn_user
 from ._declare import declare
 
 
@@ -266,9 +266,9 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False):
 def range(start=0, end=None, step=1, *, dtype=None, layout=None, device=None, requires_grad=False):
     """Deprecated: values start, start + step, ... up to and including ``end`` (default float dtype)."""
     from .._creation import tensor
-    warnings.warn("torch.range is deprecated and will be removed in a future release because its behavior "
-                  "is inconsistent with Python's range builtin. Instead, use torch.arange, which produces "
-                  "values in [start, end).", UserWarning, stacklevel=2)
+    warn_user("torch.range is deprecated and will be removed in a future release because its behavior "
+              "is inconsistent with Python's range builtin. Instead, use torch.arange, which produces "
+              "values in [start, end).", UserWarning)
     if end is None:
         start, end = 0, start
     if step == 0:

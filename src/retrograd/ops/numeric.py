@@ -11,12 +11,12 @@ cross(a, b)_i = a_(i+1) b_(i+2) - a_(i+2) b_(i+1)   (indices mod 3).
 trapezoid(y, x) = sum_i (x_(i+1) - x_i) (y_(i+1) + y_i) / 2 along dim;
 cumulative_trapezoid keeps the running sums.
 """
-import warnings
 
 from .._tensor import Tensor, _wrap_dim
 from . import elementwise as ew
 from . import shape as sh
 from .reduction import vector_norm
+from .._warn import warn_user
 from ._declare import declare
 
 _MM_MODES = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist", "donot_use_mm_for_euclid_dist")
@@ -80,10 +80,9 @@ def linalg_cross(input, other, *, dim=-1):
 def cross(input, other, dim=None):
     """torch.cross: along ``dim``, or (deprecated default) the first dim of size 3."""
     if dim is None:
-        warnings.warn("Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass "
-                      "the dim explicitly or simply use torch.linalg.cross.\nThe default value of dim will "
-                      "change to agree with that of linalg.cross in a future release.", UserWarning,
-                      stacklevel=2)
+        warn_user("Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass "
+                  "the dim explicitly or simply use torch.linalg.cross.\nThe default value of dim will "
+                  "change to agree with that of linalg.cross in a future release.", UserWarning)
         a, b = _cross_operands(input, other, "cross")
         sizes = a._data.shape
         if 3 not in sizes:
