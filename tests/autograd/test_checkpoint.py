@@ -203,3 +203,49 @@ def test_under_no_grad_the_function_just_runs():
     with torch.no_grad():
         out = checkpoint(lambda t: t.exp(), x, use_reentrant=False)
     assert not out.requires_grad
+
+
+def test_saved_tensor_hooks_pack_the_arrays_an_op_saves_beside_its_result():
+    """As PyTorch packs every saved tensor: attention's weights go through the hooks too, so
+    checkpoint frees them and recomputes them."""
+    from retrograd.autograd.graph import saved_tensors_hooks
+    import numpy as np
+    F = torch.nn.functional
+    q, k, v = (torch.randn(1, 2, 4, 3, dtype=torch.float64, requires_grad=True) for _ in range(3))
+    packed = []
+
+    def pack(t):
+        packed.append(tuple(t.shape))
+        return t
+
+    with saved_tensors_hooks(pack, lambda t: t):
+        out = F.scaled_dot_product_attention(q, k, v)
+    assert (1, 2, 4, 4) in packed  # the attention weights
+    out.sum().backward()
+    grads = [t.grad.numpy().copy() for t in (q, k, v)]
+    for t in (q, k, v):
+        t.grad = None
+    F.scaled_dot_product_attention(q, k, v).sum().backward()
+    for g, t in zip(grads, (q, k, v)):
+        np.testing.assert_allclose(g, t.grad.numpy(), rtol=1e-12)
+
+
+def test_checkpoint_through_attention_matches_and_keeps_no_weights():
+    import numpy as np
+    from retrograd.autograd import graph
+    F = torch.nn.functional
+    q, k, v = (torch.randn(2, 2, 5, 3, dtype=torch.float64, requires_grad=True) for _ in range(3))
+
+    def block(q, k, v):
+        return F.scaled_dot_product_attention(q, k, v)
+
+    y = checkpoint(block, q, k, v, use_reentrant=False)
+    report = graph.memory(y.sum())
+    assert report.total <= 3 * q.numel() * 8  # the inputs only, no (2, 2, 5, 5) weights
+    y.sum().backward()
+    expected = [t.grad.numpy().copy() for t in (q, k, v)]
+    for t in (q, k, v):
+        t.grad = None
+    block(q, k, v).sum().backward()
+    for g, t in zip(expected, (q, k, v)):
+        np.testing.assert_allclose(g, t.grad.numpy(), rtol=1e-12)

@@ -133,9 +133,6 @@ class MemoryReport:
         for nm in self.nodes:
             keys = {s.storage for s in nm.saved if s.storage not in self.leaf_storages}
             (inside if module in _enclosing(nm.module) else outside).update(keys)
-            # saved tensor hooks, which checkpoint is built on, pack an op's inputs and result
-            # but not its "extra" values (graph._pack_saved): checkpoint keeps those
-            outside.update(s.storage for s in nm.saved if s.name == "extra")
         inputs = self._module_inputs[module] - self.leaf_storages
         freed = inside - outside - inputs
         added = inputs - inside - outside

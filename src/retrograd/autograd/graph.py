@@ -392,9 +392,19 @@ def _pack_saved(node: OpNode, hooks: HookPair) -> None:
             item = HookedSavedTensor(hooks, tensor=item)
         elif code == -1:
             item = HookedSavedTensor(hooks, data=item, vc=node._out_vc)
+        elif code == -2 and _is_array(item):
+            # an array the forward returned beside its result (attention weights, a mask): PyTorch
+            # packs every saved tensor, and checkpoint relies on it to free them
+            item = HookedSavedTensor(hooks, data=item, vc=VersionCounter(), raw=True)
         packed.append(item)
     node._saved = packed
     node.__class__ = HookedOpNode
+
+
+def _is_array(item: Any) -> bool:
+    """Whether ``item`` is an array of the array module (NumPy or CuPy), not a tuple or scalar."""
+    return getattr(item, "ndim", None) is not None and getattr(item, "dtype", None) is not None \
+        and not isinstance(item, (tuple, list))
 
 
 class HookedOpNode(OpNode):
@@ -420,12 +430,12 @@ class HookedSavedTensor:
     __slots__ = ("packed", "unpack_hook", "vc", "version", "history")
     unpack_hook: Callable[[Any], Tensor]
     # an input: (grad_fn, output_nr, requires_grad, AccumulateGrad or None); the node's own
-    # output: its output number
-    history: tuple[Node | None, int, bool, AccumulateGrad | None] | int
+    # output: its output number; an extra array saved beside the output: None
+    history: tuple[Node | None, int, bool, AccumulateGrad | None] | int | None
 
     def __init__(self, hooks: HookPair,
                  tensor: Tensor | None = None, data: Any = None, vc: VersionCounter | None = None,
-                 out_nr: int = 0) -> None:
+                 out_nr: int = 0, raw: bool = False) -> None:
         from .._tensor import Tensor
         pack, self.unpack_hook = hooks
         if tensor is not None:
@@ -434,7 +444,7 @@ class HookedSavedTensor:
             self.history = (tensor.grad_fn, tensor._out_nr, tensor._rg, acc)
             arg = tensor
         else:
-            self.history = out_nr  # output out_nr of the node that saved it
+            self.history = None if raw else out_nr  # output out_nr of the node that saved it
             arg = Tensor._make(data, None, False)
             arg._vc = vc
         assert vc is not None, "a saved output comes with its version counter"
@@ -442,7 +452,7 @@ class HookedSavedTensor:
         self.version = vc.value
         self.packed = pack(arg)
 
-    def unpack(self, node: OpNode) -> Tensor:
+    def unpack(self, node: OpNode) -> Any:
         from .._tensor import Tensor
         vc = self.vc
         t = self.unpack_hook(self.packed)
@@ -453,6 +463,8 @@ class HookedSavedTensor:
         if vc.value != self.version:
             raise _modified_error(t._data, self.version, vc, node)
         h = self.history
+        if h is None:
+            return t._data  # an extra array: the op's backward takes it raw
         if isinstance(h, int):
             out = Tensor._make(t._data, node, True)
             if h:
