@@ -165,3 +165,105 @@ def test_tensor_lr():
     p.grad = rg.tensor(grads[0])
     opt.step()
     np.testing.assert_allclose(p.detach().numpy(), theta - 0.1 * grads[0])
+
+
+@pytest.mark.parametrize("kw", [
+    dict(lr=0.1),
+    dict(lr=0.1, betas=(0.3, 0.5), eps=1e-3),
+    dict(lr=0.1, weight_decay=0.2, maximize=True),
+])
+def test_adamax(kw):
+    _check(optim.Adamax, kw, _refs.adamax)
+
+
+@pytest.mark.parametrize("kw", [
+    dict(lr=0.1),
+    dict(lr=0.1, momentum_decay=0.05, betas=(0.6, 0.8)),
+    dict(lr=0.1, weight_decay=0.2, maximize=True),
+    dict(lr=0.1, weight_decay=0.2, decoupled_weight_decay=True),
+])
+def test_nadam(kw):
+    _check(optim.NAdam, kw, _refs.nadam)
+
+
+@pytest.mark.parametrize("kw", [
+    dict(lr=0.1),  # rho_t <= 5 for the first steps: the unrectified update
+    dict(lr=0.1, betas=(0.6, 0.8)),  # rho_t > 5 from step 3 on
+    dict(lr=0.1, betas=(0.6, 0.8), weight_decay=0.2, maximize=True),
+    dict(lr=0.1, betas=(0.6, 0.8), weight_decay=0.2, decoupled_weight_decay=True),
+])
+def test_radam(kw):
+    _check(optim.RAdam, kw, _refs.radam)
+
+
+@pytest.mark.parametrize("kw", [
+    dict(lr=0.1),
+    dict(lr=0.1, etas=(0.3, 1.7), step_sizes=(0.05, 0.2)),
+    dict(lr=0.1, maximize=True),
+])
+def test_rprop(kw):
+    _check(optim.Rprop, kw, _refs.rprop)
+
+
+@pytest.mark.parametrize("kw", [
+    dict(lr=0.1),
+    dict(lr=0.1, lambd=0.1, alpha=0.5, t0=2),  # averaging starts after step 3
+    dict(lr=0.1, t0=0, weight_decay=0.2, maximize=True),
+])
+def test_asgd(kw):
+    _check(optim.ASGD, kw, _refs.asgd)
+    theta, grads = _data()
+    p = rg.tensor(theta, requires_grad=True)
+    opt = optim.ASGD([p], **kw)
+    for g in grads:
+        p.grad = rg.tensor(g)
+        opt.step()
+    np.testing.assert_allclose(opt.state[p]["ax"].numpy(), _refs.asgd(theta, grads, average=True, **kw)[-1],
+                               rtol=1e-12, atol=1e-12)
+
+
+def _quartic(x):
+    """A smooth non-quadratic test function and its gradient."""
+    c = np.arange(1.0, x.size + 1)
+    return float((c * x ** 2).sum() + 0.1 * (x ** 4).sum()), 2 * c * x + 0.4 * x ** 3
+
+
+@pytest.mark.parametrize("kw", [dict(), dict(lr=0.5, history_size=2)])
+def test_lbfgs_iterations(kw):
+    """Each step runs max_iter iterations of the two-loop recursion (a step of max_iter=1 is
+    one iteration); the closure is evaluated once per iteration."""
+    x0 = np.linspace(-1.0, 1.5, 5)
+    p = rg.tensor(x0, requires_grad=True)
+    calls = []
+
+    def closure():
+        f, g = _quartic(p.detach().numpy())
+        calls.append(1)
+        p.grad = rg.tensor(g)
+        return rg.tensor(f)
+
+    opt = optim.LBFGS([p], max_iter=1, tolerance_change=0, tolerance_grad=0, **kw)
+    got = []
+    for _ in range(6):
+        opt.step(closure)
+        got.append(p.detach().numpy().copy())
+    want = _refs.lbfgs(x0, _quartic, iterations=6, **kw)
+    for i, (a, b) in enumerate(zip(got, want)):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12, err_msg=f"iteration {i + 1}")
+    assert len(calls) == 6 and opt.state[p]["func_evals"] == 6 and opt.state[p]["n_iter"] == 6
+
+
+def test_lbfgs_one_step_runs_max_iter_iterations():
+    x0 = np.linspace(-1.0, 1.5, 5)
+    p = rg.tensor(x0, requires_grad=True)
+
+    def closure():
+        f, g = _quartic(p.detach().numpy())
+        p.grad = rg.tensor(g)
+        return rg.tensor(f)
+
+    opt = optim.LBFGS([p], max_iter=6, tolerance_change=0, tolerance_grad=0)
+    opt.step(closure)
+    np.testing.assert_allclose(p.detach().numpy(), _refs.lbfgs(x0, _quartic, iterations=6)[-1],
+                               rtol=1e-12, atol=1e-12)
+    assert opt.state[p]["func_evals"] == 6  # the last iteration's point is evaluated next step
