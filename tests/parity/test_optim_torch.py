@@ -70,6 +70,11 @@ SCHEDULES = {
     "seq": lambda m, o: m.SequentialLR(o, [m.LinearLR(o, 0.1, 1.0, 5), m.CosineAnnealingLR(o, 10),
                                            m.ExponentialLR(o, 0.9)], [5, 15]),
     "plateau": lambda m, o: m.ReduceLROnPlateau(o, patience=1, cooldown=1, factor=0.5),
+    "cyclic2": lambda m, o: m.CyclicLR(o, [0.01, 0.02], [0.5, 0.3], step_size_up=4, step_size_down=3,
+                                       mode="triangular2"),
+    "cyclic_exp": lambda m, o: m.CyclicLR(o, 0.01, 0.5, 5, mode="exp_range", gamma=0.95,
+                                          base_momentum=0.5),
+    "warm_restarts": lambda m, o: m.CosineAnnealingWarmRestarts(o, 3, T_mult=2, eta_min=0.001),
 }
 
 
@@ -247,3 +252,17 @@ def test_lbfgs_state_dict_matches_and_round_trips_as_pytorch(kw):
     for (tl, txs, te, tn), (rl, rxs, re, rn) in zip(theirs, ours):
         assert (re, rn) == (te, tn)
         np.testing.assert_allclose(rxs, txs, rtol=1e-9, atol=1e-9)
+
+
+def test_warm_restarts_fractional_epochs_match_pytorch():
+    def run(lib):
+        opt = lib.optim.SGD([lib.zeros(2, requires_grad=True)], lr=0.1)
+        sched = lib.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, 2, T_mult=3, eta_min=0.01)
+        out = []
+        for epoch in [0.5, 1.0, 2.25, 7.5, 8.0, 30.1, 3.0]:
+            opt.step()
+            sched.step(epoch)
+            out.append((opt.param_groups[0]["lr"], sched.T_cur, sched.T_i, sched.last_epoch))
+        return np.array(out, dtype=float)
+
+    np.testing.assert_allclose(run(rg), run(torch), rtol=1e-12)
