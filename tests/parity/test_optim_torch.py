@@ -266,3 +266,73 @@ def test_warm_restarts_fractional_epochs_match_pytorch():
         return np.array(out, dtype=float)
 
     np.testing.assert_allclose(run(rg), run(torch), rtol=1e-12)
+
+
+def _bn_model(lib, seed):
+    nn = lib.nn
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ReLU(), nn.Linear(4, 2))
+    rng = np.random.default_rng(seed)
+    with lib.no_grad():
+        for p in model.parameters():
+            p.copy_(lib.tensor(rng.standard_normal(tuple(p.shape)).astype(np.float32)))
+    return model
+
+
+@pytest.mark.parametrize("kind", ["swa", "ema_multi", "ema_fn", "ema_multi_buffers", "swa_fn_buffers"])
+def test_averaged_model_and_update_bn_match_pytorch(kind):
+    def run(lib):
+        su = lib.optim.swa_utils
+        kw = {"swa": {}, "ema_multi": dict(multi_avg_fn=su.get_ema_multi_avg_fn(0.9)),
+              "ema_fn": dict(avg_fn=su.get_ema_avg_fn(0.8)),
+              "ema_multi_buffers": dict(multi_avg_fn=su.get_ema_multi_avg_fn(0.7), use_buffers=True),
+              "swa_fn_buffers": dict(avg_fn=su.get_swa_avg_fn(), use_buffers=True)}[kind]
+        avg = su.AveragedModel(_bn_model(lib, 0), **kw)
+        rng = np.random.default_rng(1)
+        for k in range(4):
+            model = _bn_model(lib, 10 + k)
+            model.train()
+            model(lib.tensor(rng.standard_normal((5, 3)).astype(np.float32)))  # moves BN statistics
+            avg.update_parameters(model)
+        out = [v.detach().numpy().astype(np.float64).copy() for v in avg.state_dict().values()]
+        loader = [(lib.tensor(rng.standard_normal((6, 3)).astype(np.float32)), 0) for _ in range(3)]
+        avg.eval()
+        su.update_bn(loader, avg)
+        assert not avg.training
+        out += [v.detach().numpy().astype(np.float64).copy() for v in avg.state_dict().values()]
+        return out, list(avg.state_dict())
+
+    ours, ours_keys = run(rg)
+    theirs, their_keys = run(torch)
+    assert ours_keys == their_keys
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("kw", [dict(swa_lr=0.05), dict(swa_lr=[0.05, 0.01], anneal_epochs=3,
+                                                          anneal_strategy="linear"),
+                                dict(swa_lr=0.02, anneal_epochs=0)])
+def test_swalr_matches_pytorch(kw):
+    def run(lib):
+        ps = [lib.zeros(2, requires_grad=True), lib.zeros(3, requires_grad=True)]
+        opt = lib.optim.SGD([{"params": ps[:1]}, {"params": ps[1:], "lr": 0.3}], lr=0.1)
+        cos = lib.optim.lr_scheduler.CosineAnnealingLR(opt, 20)
+        swa = lib.optim.swa_utils.SWALR(opt, **kw)
+        out = []
+        for i in range(16):
+            opt.step()
+            (cos if i < 5 else swa).step()
+            out.append([g["lr"] for g in opt.param_groups])
+        return np.array(out)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        np.testing.assert_allclose(run(rg), run(torch), rtol=1e-12)
+
+
+def test_swa_multi_avg_fn_refuses_integer_buffers_as_pytorch():
+    for lib in (rg, torch):
+        su = lib.optim.swa_utils
+        avg = su.AveragedModel(_bn_model(lib, 0), multi_avg_fn=su.get_swa_multi_avg_fn(), use_buffers=True)
+        avg.update_parameters(_bn_model(lib, 1))
+        with pytest.raises(RuntimeError):
+            avg.update_parameters(_bn_model(lib, 2))
