@@ -283,3 +283,30 @@ def lbfgs(x, fg, lr=1.0, max_iter=20, history_size=100, iterations=None):
         g_prev, d_prev, t_prev = g, d, t
         out.append(x.copy())
     return out
+
+
+def adafactor(theta, grads, lr=1e-2, beta2_decay=-0.8, eps=(None, 1e-3), d=1.0, weight_decay=0.0,
+              maximize=False):
+    eps1 = np.finfo(theta.dtype).eps if eps[0] is None else eps[0]
+    theta = theta.copy()
+    matrix = theta.ndim > 1
+    r = np.zeros(theta.shape[:-1] + (1,)) if matrix else None
+    c = np.zeros(theta.shape[:-2] + (1, theta.shape[-1])) if matrix else None
+    v = np.zeros_like(theta)
+    out = []
+    for t, g in enumerate(grads, 1):
+        g = -g if maximize else g
+        beta_hat = t ** beta2_decay
+        alpha = max(eps[1], np.sqrt(np.mean(theta ** 2))) * min(lr, t ** -0.5)
+        theta = theta * (1 - lr * weight_decay)
+        if matrix:
+            r = (1 - beta_hat) * r + beta_hat * np.mean(g * g, axis=-1, keepdims=True)
+            c = (1 - beta_hat) * c + beta_hat * np.mean(g * g, axis=-2, keepdims=True)
+            vhat = r @ c / np.maximum(np.mean(r, axis=-2, keepdims=True), eps1)
+        else:
+            v = (1 - beta_hat) * v + beta_hat * g * g
+            vhat = v
+        u = g / np.sqrt(np.maximum(vhat, eps1 ** 2))
+        theta = theta - alpha / max(1.0, np.sqrt(np.mean(u * u)) / d) * u
+        out.append(theta.copy())
+    return out

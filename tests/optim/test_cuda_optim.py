@@ -45,6 +45,8 @@ def _run(device, cls, kw, sparse=False, steps=4):
     (optim.RAdam, dict(lr=0.1, betas=(0.6, 0.8))),
     (optim.Rprop, dict(lr=0.1, maximize=True)),
     (optim.ASGD, dict(lr=0.1, t0=1)),
+    (optim.Adafactor, dict(lr=0.1, weight_decay=0.1)),
+    (optim.Muon, dict(lr=0.1)),
 ])
 def test_dense_steps_match_cpu(cls, kw):
     np.testing.assert_allclose(_run("cuda", cls, kw), _run("cpu", cls, kw), rtol=1e-10, atol=1e-12)

@@ -35,6 +35,7 @@ CONFIGS = [
     (optim.RAdam, dict(lr=0.1, betas=(0.6, 0.8), weight_decay=0.1, maximize=True)),
     (optim.Rprop, dict(lr=0.1, etas=(0.3, 1.5), maximize=True)),
     (optim.ASGD, dict(lr=0.1, t0=2, weight_decay=0.1)),
+    (optim.Adafactor, dict(lr=0.1, weight_decay=0.1, maximize=True)),
 ]
 
 

@@ -86,6 +86,14 @@ def test_named_parameters_give_param_names():
     (lambda: optim.LBFGS([{"params": _params(1)}, {"params": _params(1, 1)}]), ValueError,
      "per-parameter options"),
     (lambda: optim.LBFGS(_params(), line_search_fn="armijo"), ValueError, "strong_wolfe"),
+    (lambda: optim.Adafactor(_params(), lr=-1), ValueError, "Learning rate should be >= 0"),
+    (lambda: optim.Adafactor(_params(), beta2_decay=0.5), ValueError, "beta2_decay should be <= 0"),
+    (lambda: optim.Adafactor(_params(), eps=(-1, 1e-3)), ValueError, "epsilon1"),
+    (lambda: optim.Adafactor(_params(), eps=(None, -1)), ValueError, "epsilon2"),
+    (lambda: optim.Adafactor(_params(), d=0.5), ValueError, "Clipping threshold d"),
+    (lambda: optim.Muon(_params(), momentum=-1), ValueError, "momentum should be >= 0"),
+    (lambda: optim.Muon(_params(), adjust_lr_fn="sqrt"), ValueError, "sqrt is not supported"),
+    (lambda: optim.Muon([rg.zeros(3, requires_grad=True)]), ValueError, "only supports 2D parameters"),
 ])
 def test_bad_arguments(bad, err, match):
     with pytest.raises(err, match=match):
@@ -185,6 +193,8 @@ ALL = [
     (optim.RAdam, dict(lr=0.1, betas=(0.6, 0.8))),
     (optim.Rprop, dict(lr=0.1)),
     (optim.ASGD, dict(lr=0.1, t0=2)),
+    (optim.Adafactor, dict(lr=0.1, weight_decay=0.1)),
+    (optim.Muon, dict(lr=0.1)),
 ]
 
 

@@ -102,6 +102,8 @@ def test_adamw_lazy_leaves_untouched_rows_alone():
     (optim.RAdam, "RAdam does not support sparse gradients"),
     (optim.Rprop, "Rprop does not support sparse gradients"),
     (optim.ASGD, "ASGD does not support sparse gradients"),
+    (optim.Adafactor, "Adafactor does not support sparse gradients"),
+    (optim.Muon, "Muon does not support sparse gradients"),
 ])
 def test_sparse_refused(cls, match):
     theta, sparse, _ = _data()

@@ -13,10 +13,12 @@ from .radam import RAdam
 from .rprop import Rprop
 from .asgd import ASGD
 from .lbfgs import LBFGS
+from .adafactor import Adafactor
+from .muon import Muon
 from . import lr_scheduler
 from . import swa_utils
 
 __all__ = ["Optimizer", "register_optimizer_step_pre_hook", "register_optimizer_step_post_hook", "SGD", "Adam",
            "AdamW", "RMSprop", "Adagrad", "Adadelta", "SparseAdam", "lr_scheduler",
-           "Adamax", "NAdam", "RAdam", "Rprop", "ASGD", "LBFGS",
+           "Adamax", "NAdam", "RAdam", "Rprop", "ASGD", "LBFGS", "Adafactor", "Muon",
            "swa_utils"]
