@@ -298,3 +298,59 @@ def test_deepcopy_of_optimizer():
     opt.step()
     c = copy.deepcopy(opt)
     assert c.state_dict()["state"][0]["step"].item() == 1
+
+
+# --------------------------------------------------------------------------- swap in
+def test_swap_in_optimizer_params_and_state_steps_the_given_ones():
+    ps = _params()
+    opt = optim.Adam(ps, lr=0.1)
+    _set_grads(ps, 0)
+    opt.step()
+    live = [p.detach().numpy().copy() for p in ps]
+    live_state = opt.state
+    # a second run of the same model, one step behind: stepped through the live optimizer
+    qs = _params()
+    other = optim.Adam(qs, lr=0.05)
+    _set_grads(qs, 0)
+    other.step()
+    sd = other.state_dict()
+    _set_grads(qs, 1)
+    ref = [q.detach().numpy().copy() for q in qs]
+    twin = [rg.tensor(r, requires_grad=True) for r in ref]
+    twin_opt = optim.Adam(twin, lr=0.05)
+    twin_opt.load_state_dict(copy.deepcopy(sd))
+    _set_grads(twin, 1)
+    twin_opt.step()
+    with optim.swap_in_optimizer_params_and_state(opt, {"a": qs[0], "b": qs[1]}, sd):
+        assert opt.param_groups[0]["params"] == qs and opt.param_groups[0]["lr"] == 0.05
+        opt.step()
+    for q, t in zip(qs, twin):
+        np.testing.assert_allclose(q.detach().numpy(), t.detach().numpy(), rtol=1e-14)
+    assert sd["state"][0]["step"].item() == 2  # state tensors are updated in place
+    assert opt.state is live_state and opt.param_groups[0]["params"] == ps
+    assert opt.param_groups[0]["lr"] == 0.1
+    for p, v in zip(ps, live):
+        np.testing.assert_array_equal(p.detach().numpy(), v)
+
+
+@pytest.mark.parametrize("mutate,match", [
+    (lambda sd: sd.pop("state"), "'state'"),
+    (lambda sd: sd["param_groups"].append({}), "parameter groups"),
+    (lambda sd: sd["param_groups"][0].pop("betas"), "Keys only in live"),
+    (lambda sd: sd["param_groups"][0]["params"].pop(), "params"),
+    (lambda sd: sd["state"].update({7: {}}), "extra keys"),
+])
+def test_swap_in_optimizer_params_and_state_checks_the_state(mutate, match):
+    ps = _params()
+    opt = optim.Adam(ps, lr=0.1)
+    with pytest.raises(RuntimeError, match="initialized optimizer state"):
+        with optim.swap_in_optimizer_params_and_state(opt, dict(enumerate(ps)), opt.state_dict()):
+            pass
+    _set_grads(ps, 0)
+    opt.step()
+    sd = copy.deepcopy(opt.state_dict())
+    mutate(sd)
+    with pytest.raises(RuntimeError, match=match):
+        with optim.swap_in_optimizer_params_and_state(opt, dict(enumerate(_params())), sd):
+            pass
+    assert opt.param_groups[0]["params"] == ps

@@ -383,3 +383,29 @@ def test_muon_newton_schulz_is_pytorchs_up_to_bfloat16_rounding(shape):
         same.append(np.mean(a == b))
         rel.append(np.linalg.norm(a - b) / np.linalg.norm(a))
     assert np.mean(same) > 0.8 and max(rel) < 0.05, (np.mean(same), max(rel))
+
+
+def test_swap_in_optimizer_params_and_state_matches_pytorch():
+    def run(lib):
+        rng = np.random.default_rng(0)
+        ps = [lib.tensor(rng.standard_normal(s), requires_grad=True) for s in [(3, 2), (4,)]]
+        qs = [lib.tensor(rng.standard_normal(s), requires_grad=True) for s in [(3, 2), (4,)]]
+        opt = lib.optim.NAdam(ps, lr=0.1)
+        other = lib.optim.NAdam(qs, lr=0.03, weight_decay=0.1)
+        for o, ts in ((opt, ps), (other, qs)):
+            for t in ts:
+                t.grad = lib.tensor(rng.standard_normal(tuple(t.shape)))
+            o.step()
+        sd = other.state_dict()
+        for t in qs:
+            t.grad = lib.tensor(rng.standard_normal(tuple(t.shape)))
+        with lib.optim.swap_in_optimizer_params_and_state(opt, {"w": qs[0], "b": qs[1]}, sd):
+            opt.step()
+            inside = [g["lr"] for g in opt.param_groups]
+        return ([t.detach().numpy().copy() for t in ps + qs], inside,
+                [opt.param_groups[0]["lr"], sd["state"][0]["step"].item()])
+
+    ours, theirs = run(rg), run(torch)
+    for a, b in zip(ours[0], theirs[0]):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+    assert ours[1:] == theirs[1:]

@@ -17,8 +17,9 @@ from .adafactor import Adafactor
 from .muon import Muon
 from . import lr_scheduler
 from . import swa_utils
+from ._stateless import swap_in_optimizer_params_and_state
 
 __all__ = ["Optimizer", "register_optimizer_step_pre_hook", "register_optimizer_step_post_hook", "SGD", "Adam",
            "AdamW", "RMSprop", "Adagrad", "Adadelta", "SparseAdam", "lr_scheduler",
            "Adamax", "NAdam", "RAdam", "Rprop", "ASGD", "LBFGS", "Adafactor", "Muon",
-           "swa_utils"]
+           "swa_utils", "swap_in_optimizer_params_and_state"]
