@@ -97,6 +97,13 @@ def test_tolerance_change_stops_on_a_flat_loss():
     assert opt.state[x]["n_iter"] == 1  # the step, 1e-12, is under tolerance_change
 
 
+def test_unknown_line_search_is_refused_at_step():
+    x = rg.zeros(3, dtype=rg.float64, requires_grad=True)
+    opt = optim.LBFGS([x], line_search_fn="armijo")  # accepted here, as in PyTorch
+    with pytest.raises(RuntimeError, match="only 'strong_wolfe' is supported"):
+        opt.step(_quadratic(x))
+
+
 def test_closure_is_required():
     opt = optim.LBFGS([rg.zeros(2, requires_grad=True)])
     with pytest.raises(TypeError):

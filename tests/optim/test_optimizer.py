@@ -85,7 +85,6 @@ def test_named_parameters_give_param_names():
     (lambda: optim.LBFGS(_params(), lr=-1), ValueError, "Invalid learning rate"),
     (lambda: optim.LBFGS([{"params": _params(1)}, {"params": _params(1, 1)}]), ValueError,
      "per-parameter options"),
-    (lambda: optim.LBFGS(_params(), line_search_fn="armijo"), ValueError, "strong_wolfe"),
     (lambda: optim.Adafactor(_params(), lr=-1), ValueError, "Learning rate should be >= 0"),
     (lambda: optim.Adafactor(_params(), beta2_decay=0.5), ValueError, "beta2_decay should be <= 0"),
     (lambda: optim.Adafactor(_params(), eps=(-1, 1e-3)), ValueError, "epsilon1"),

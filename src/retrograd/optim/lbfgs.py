@@ -167,9 +167,6 @@ class LBFGS(Optimizer):
     def __init__(self, params, lr=1, max_iter=20, max_eval=None, tolerance_grad=1e-7,
                  tolerance_change=1e-9, history_size=100, line_search_fn=None):
         check_arguments("LBFGS", lr)
-        if line_search_fn not in (None, "strong_wolfe"):
-            raise ValueError(f"LBFGS: line_search_fn must be None or 'strong_wolfe', "
-                             f"got {line_search_fn!r}")
         if max_eval is None:
             max_eval = max_iter * 5 // 4
         defaults = dict(lr=lr, max_iter=max_iter, max_eval=max_eval, tolerance_grad=tolerance_grad,
@@ -230,8 +227,9 @@ class LBFGS(Optimizer):
         max_iter, max_eval = group["max_iter"], group["max_eval"]
         tolerance_grad, tolerance_change = group["tolerance_grad"], group["tolerance_change"]
         history_size, line_search = group["history_size"], group["line_search_fn"]
-        if line_search not in (None, "strong_wolfe"):
-            raise RuntimeError("only 'strong_wolfe' is supported")
+        if line_search not in (None, "strong_wolfe"):  # checked here, as PyTorch does
+            raise RuntimeError(f"LBFGS: only 'strong_wolfe' is supported as line_search_fn "
+                               f"(or None), got {line_search!r}")
 
         state = self.state[params[0]]
         state.setdefault("func_evals", 0)
