@@ -324,3 +324,17 @@ def test_muon(kw):
         # the momentum rounds alike up to float64 noise, which bfloat16 hides but for a
         # rare tie: allow one bfloat16 step of the update
         np.testing.assert_allclose(got[i], x, rtol=0, atol=lr * scale * 2 ** -7, err_msg=f"step {i + 1}")
+
+
+def test_rprop_nan_gradient_moves_nothing_as_pytorch():
+    """PyTorch's sign of NaN is 0: a NaN gradient leaves its element and step size alone, and a
+    NaN previous gradient counts as no sign change."""
+    p = rg.tensor([1.0, 2.0], requires_grad=True)
+    opt = optim.Rprop([p], lr=0.1)
+    p.grad = rg.tensor([float("nan"), 1.0])
+    opt.step()
+    np.testing.assert_allclose(p.detach().numpy(), [1.0, 1.9])
+    p.grad = rg.tensor([1.0, 1.0])
+    opt.step()
+    np.testing.assert_allclose(p.detach().numpy(), [0.9, 1.9 - 0.12])
+    np.testing.assert_allclose(opt.state[p]["step_size"].numpy(), [0.1, 0.12])

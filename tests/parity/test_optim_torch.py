@@ -409,3 +409,21 @@ def test_swap_in_optimizer_params_and_state_matches_pytorch():
     for a, b in zip(ours[0], theirs[0]):
         np.testing.assert_allclose(a, b, rtol=1e-12)
     assert ours[1:] == theirs[1:]
+
+
+@pytest.mark.parametrize("maximize", [False, True])
+def test_rprop_with_nan_and_inf_gradients_matches_pytorch(maximize):
+    nan, inf = float("nan"), float("inf")
+    grads = [[1.0, -1.0, 0.0, nan], [nan, 1.0, 1.0, 1.0], [1.0, 1.0, 1.0, -1.0], [inf, -1.0, 1.0, 1.0],
+             [1.0, -inf, 1.0, 1.0]]
+
+    def run(lib):
+        p = lib.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+        opt = lib.optim.Rprop([p], lr=0.1, maximize=maximize)
+        for g in grads:
+            p.grad = lib.tensor(g)
+            opt.step()
+        return [p.detach().numpy().copy()] + [opt.state[p][k].numpy().copy() for k in ("step_size", "prev")]
+
+    for a, b in zip(run(rg), run(torch)):
+        np.testing.assert_array_equal(a, b)

@@ -20,21 +20,23 @@ def rprop(params, grads, prevs, step_sizes, state_steps, *, step_size_min, step_
         g &\leftarrow 0 \text{ where } g g' < 0, \qquad
         \theta \leftarrow \theta - \operatorname{sign}(g)\, s, \qquad g' \leftarrow g
 
-    (A NaN product leaves :math:`\eta` NaN, as in PyTorch.) The rule does not use the step
-    counts (PyTorch keeps them in the state)."""
+    As in PyTorch, whose sign of NaN is 0, a NaN product counts as 0 and a NaN gradient moves
+    nothing (it is kept as :math:`g'`). The rule does not use the step counts (PyTorch keeps them
+    in the state)."""
     if work is None:
         work = Workspace()
     for pd, gd, prev, s in zip(params, grads, prevs, step_sizes):
         xp = np if type(pd) is np.ndarray else array_module(pd)
         f = work.get("t", pd)
-        xp.multiply(gd, prev, out=f)
+        with np.errstate(invalid="ignore"):  # inf * 0 is NaN, handled below, silently
+            xp.multiply(gd, prev, out=f)
         if maximize:  # (-g) g'
             xp.negative(f, out=f)
         turned = f < 0  # the gradient changed sign: shrink the step, skip this update
-        xp.sign(f, out=f)
-        f[f > 0] = etaplus
+        grew = f > 0
+        f.fill(1.0)  # also where the product is NaN: PyTorch's sign(NaN) is 0
+        f[grew] = etaplus
         f[turned] = etaminus
-        f[f == 0] = 1
         s *= f
         xp.clip(s, step_size_min, step_size_max, out=s)
         if maximize:
@@ -42,7 +44,8 @@ def rprop(params, grads, prevs, step_sizes, state_steps, *, step_size_min, step_
         else:
             prev[...] = gd
         prev[turned] = 0
-        xp.sign(prev, out=f)
+        xp.greater(prev, 0, out=f)  # sign(prev), 0 for NaN as PyTorch's
+        f -= prev < 0
         f *= s
         pd -= f
 
