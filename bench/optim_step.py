@@ -57,6 +57,9 @@ CASES = {
     "small_rmsprop": (_small, lambda ps, fe, o: o.RMSprop(ps, lr=1e-3, momentum=0.9, foreach=fe)),
     "small_adagrad": (_small, lambda ps, fe, o: o.Adagrad(ps, lr=1e-2, foreach=fe)),
     "small_adadelta": (_small, lambda ps, fe, o: o.Adadelta(ps, foreach=fe)),
+    "small_adamax": (_small, lambda ps, fe, o: o.Adamax(ps, foreach=fe)),
+    "small_radam": (_small, lambda ps, fe, o: o.RAdam(ps, foreach=fe)),
+    "small_rprop": (_small, lambda ps, fe, o: o.Rprop(ps, foreach=fe)),
 }
 
 

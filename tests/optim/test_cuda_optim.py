@@ -29,7 +29,7 @@ def _run(device, cls, kw, sparse=False, steps=4):
         opt.step()
     assert p.device.type == device and all(
         not isinstance(v, rg.Tensor) or v.device.type == device
-        for k, v in opt.state[p].items() if k != "step")
+        for k, v in opt.state[p].items() if k not in ("step", "mu_product"))  # on the CPU, as PyTorch
     return p.detach().cpu().numpy()
 
 
@@ -40,6 +40,13 @@ def _run(device, cls, kw, sparse=False, steps=4):
     (optim.RMSprop, dict(lr=0.01, momentum=0.9, centered=True)),
     (optim.Adagrad, dict(lr=0.1, lr_decay=0.1)),
     (optim.Adadelta, dict()),
+    (optim.Adamax, dict(lr=0.1, weight_decay=0.1)),
+    (optim.NAdam, dict(lr=0.1, decoupled_weight_decay=True, weight_decay=0.1)),
+    (optim.RAdam, dict(lr=0.1, betas=(0.6, 0.8))),
+    (optim.Rprop, dict(lr=0.1, maximize=True)),
+    (optim.ASGD, dict(lr=0.1, t0=1)),
+    (optim.Adafactor, dict(lr=0.1, weight_decay=0.1)),
+    (optim.Muon, dict(lr=0.1)),
 ])
 def test_dense_steps_match_cpu(cls, kw):
     np.testing.assert_allclose(_run("cuda", cls, kw), _run("cpu", cls, kw), rtol=1e-10, atol=1e-12)
@@ -49,6 +56,8 @@ def test_dense_steps_match_cpu(cls, kw):
     (optim.SGD, dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.1)),
     (optim.Adam, dict(lr=0.1, amsgrad=True, weight_decay=0.1)),
     (optim.Adagrad, dict(lr=0.1, lr_decay=0.1)),
+    (optim.Rprop, dict(lr=0.1)),
+    (optim.RAdam, dict(lr=0.1, betas=(0.6, 0.8))),
 ])
 def test_foreach_flat_steps_on_cuda_match_cpu(cls, kw):
     shapes = [(4, 3), (5,), (2, 2)]
@@ -101,3 +110,23 @@ def test_checkpoint_of_cuda_tensors(tmp_path):
     assert out["w"].device.type == "cpu"
     np.testing.assert_array_equal(out["w"].numpy(), w.t().cpu().numpy())
     assert rg.load(tmp_path / "c", map_location="cuda")["w"].device.type == "cuda"
+
+
+@pytest.mark.parametrize("line_search_fn", [None, "strong_wolfe"])
+def test_lbfgs_on_cuda_matches_cpu(line_search_fn):
+    out = {}
+    for device in ("cpu", "cuda"):
+        x = rg.tensor([-1.2, 1.0, 0.5, -0.3], device=device, requires_grad=True)
+        opt = optim.LBFGS([x], history_size=4, max_iter=6, line_search_fn=line_search_fn)
+
+        def closure():
+            opt.zero_grad()
+            loss = (100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2).sum()
+            loss.backward()
+            return loss
+
+        for _ in range(3):
+            opt.step(closure)
+        assert opt.state[x]["d"].device.type == device
+        out[device] = x.detach().cpu().numpy()
+    np.testing.assert_allclose(out["cuda"], out["cpu"], rtol=1e-7, atol=1e-9)

@@ -186,6 +186,8 @@ def test_chained_scheduler_multiplies():
     lambda o: S.SequentialLR(o, [S.LinearLR(o, 0.5, total_iters=4), S.ExponentialLR(o, 0.8)], [4]),
     lambda o: S.MultiStepLR(o, [2, 6]),
     lambda o: S.ReduceLROnPlateau(o, patience=1),
+    lambda o: S.CyclicLR(o, 0.01, 0.1, step_size_up=3, mode="triangular2"),
+    lambda o: S.CosineAnnealingWarmRestarts(o, 3, T_mult=2),
 ])
 def test_state_dict_resume(make):
     metrics = [1.0 / (1 + (i % 5)) for i in range(30)]
@@ -248,6 +250,10 @@ def test_resume_needs_initial_lr():
     (lambda o: S.ReduceLROnPlateau(o, mode="up"), ValueError, "mode up is unknown"),
     (lambda o: S.LinearLR(o, start_factor=0), ValueError, "Starting multiplicative factor"),
     (lambda o: S.StepLR(object(), 2), TypeError, "is not an Optimizer"),
+    (lambda o: S.CyclicLR(o, 0.01, 0.1, mode="sine"), ValueError, "mode is invalid"),
+    (lambda o: S.CyclicLR(o, [0.01], 0.1), ValueError, "same length"),
+    (lambda o: S.CosineAnnealingWarmRestarts(o, 0), ValueError, "positive integer T_0"),
+    (lambda o: S.CosineAnnealingWarmRestarts(o, 2, T_mult=1.5), ValueError, "T_mult >= 1"),
 ])
 def test_bad_arguments(make, err, match):
     with pytest.raises(err, match=match):
@@ -271,3 +277,60 @@ def test_warns_when_scheduler_steps_before_optimizer():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         sched.step()
+
+
+@pytest.mark.parametrize("mode,scale", [
+    ("triangular", lambda cycle, e: 1.0),
+    ("triangular2", lambda cycle, e: 0.5 ** (cycle - 1)),
+    ("exp_range", lambda cycle, e: 0.9 ** e),
+])
+def test_cyclic_lr_and_momentum(mode, scale):
+    """Up in 4 steps, down in 2: a triangle between base_lr and max_lr, momentum mirrored."""
+    opt = _opt()
+    sched = S.CyclicLR(opt, base_lr=[0.01, 0.02], max_lr=0.5, step_size_up=4, step_size_down=2,
+                       mode=mode, gamma=0.9, base_momentum=0.7, max_momentum=0.95)
+    for e in range(20):
+        cycle, pos = e // 6 + 1, e % 6
+        frac = pos / 4 if pos <= 4 else (6 - pos) / 2
+        s = scale(cycle, e)
+        for g, base in zip(opt.param_groups, [0.01, 0.02]):
+            assert g["lr"] == pytest.approx(base + (0.5 - base) * frac * s, rel=1e-12), e
+            assert g["momentum"] == pytest.approx(0.95 - 0.25 * frac * s, rel=1e-12), e
+        opt.step()
+        sched.step()
+
+
+def test_cyclic_lr_custom_scale_fn_and_adam_beta1():
+    opt = _opt(optim.Adam)
+    sched = S.CyclicLR(opt, 0.0, 1.0, step_size_up=2, scale_fn=lambda x: 1.0 / (1 + x),
+                       scale_mode="iterations")
+    got = []
+    for _ in range(5):
+        opt.step()
+        sched.step()
+        got.append((opt.param_groups[0]["lr"], opt.param_groups[0]["betas"][0]))
+    # steps 1..5: position 1, 2, 3, 0, 1 in a cycle of 4, scaled by 1 / (1 + step)
+    for e, (lr, beta1) in enumerate(got, 1):
+        frac = [0.0, 0.5, 1.0, 0.5][e % 4] / (1 + e)
+        assert lr == pytest.approx(frac) and beta1 == pytest.approx(0.9 - 0.1 * frac)
+
+
+def test_cosine_annealing_warm_restarts():
+    opt = _opt()
+    sched = S.CosineAnnealingWarmRestarts(opt, T_0=2, T_mult=2, eta_min=0.001)
+    # periods 2, 4, 8: restarts at epochs 2 and 6
+    t_cur = [0, 1, 0, 1, 2, 3, 0, 1, 2]
+    t_i = [2, 2, 4, 4, 4, 4, 8, 8, 8]
+    for e in range(9):
+        for g, b in zip(opt.param_groups, BASE):
+            want = 0.001 + (b - 0.001) * (1 + math.cos(math.pi * t_cur[e] / t_i[e])) / 2
+            assert g["lr"] == pytest.approx(want, rel=1e-12), e
+        opt.step()
+        sched.step()
+    sched.step(4.5)  # a fractional epoch: T_cur 2.5 in the period of 4
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sched.step(1.0)
+    assert sched.T_cur == 1.0 and sched.T_i == 2 and sched.last_epoch == 1
+    with pytest.raises(ValueError, match="non-negative epoch"):
+        sched.step(-1)

@@ -97,6 +97,13 @@ def test_adamw_lazy_leaves_untouched_rows_alone():
     (optim.Adam, "Adam does not support sparse gradients"),
     (optim.RMSprop, "RMSprop does not support sparse gradients"),
     (optim.Adadelta, "Adadelta does not support sparse gradients"),
+    (optim.Adamax, "Adamax does not support sparse gradients"),
+    (optim.NAdam, "NAdam does not support sparse gradients"),
+    (optim.RAdam, "RAdam does not support sparse gradients"),
+    (optim.Rprop, "Rprop does not support sparse gradients"),
+    (optim.ASGD, "ASGD does not support sparse gradients"),
+    (optim.Adafactor, "Adafactor does not support sparse gradients"),
+    (optim.Muon, "Muon does not support sparse gradients"),
 ])
 def test_sparse_refused(cls, match):
     theta, sparse, _ = _data()

@@ -53,3 +53,16 @@ def grad_term(xp, param, grad, weight_decay, maximize, work):
     else:
         xp.negative(grad, out=t)
     return t
+
+
+def lerp_(xp, avg, grad, weight, t):
+    """``avg.lerp_(grad, weight)`` in place, with PyTorch's two formulas (``avg + w (grad - avg)``
+    for ``w < 0.5``, ``grad - (1 - w)(grad - avg)`` otherwise, which keep the rounding of each
+    end exact); ``t`` is a work array like ``avg``."""
+    xp.subtract(grad, avg, out=t)
+    if weight < 0.5:
+        t *= weight
+        avg += t
+    else:
+        t *= 1 - weight
+        xp.subtract(grad, t, out=avg)
