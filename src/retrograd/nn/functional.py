@@ -15,6 +15,7 @@ from ..ops.layers import (linear, bilinear, dropout, dropout1d, dropout2d, dropo
 # --- normalization (ops/normalization.py)
 from ..ops.normalization import (layer_norm, rms_norm, group_norm, batch_norm, instance_norm,  # noqa: F401
                                  normalize)
+from ..ops.normalization import local_response_norm  # noqa: F401
 
 # --- convolution, pooling, padding, resampling, unfold/fold (ops/conv.py, ops/pool.py, ops/resample.py)
 from ..ops.conv import (conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d,  # noqa: F401
@@ -23,6 +24,9 @@ from ..ops.pool import (max_pool1d, max_pool2d, max_pool3d, max_pool1d_with_indi
                         max_pool2d_with_indices, max_pool3d_with_indices, avg_pool1d, avg_pool2d,
                         avg_pool3d, adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d,
                         adaptive_max_pool1d, adaptive_max_pool2d, adaptive_max_pool3d)
+from ..ops.pool import (lp_pool1d, lp_pool2d, lp_pool3d, max_unpool1d, max_unpool2d, max_unpool3d,  # noqa: F401
+                        fractional_max_pool2d, fractional_max_pool3d, fractional_max_pool2d_with_indices,
+                        fractional_max_pool3d_with_indices)
 from ..ops.resample import pad, interpolate, upsample  # noqa: F401
 
 # --- attention (ops/attention.py)
@@ -34,6 +38,7 @@ from ..ops.loss import (cross_entropy, nll_loss, mse_loss, l1_loss, smooth_l1_lo
                         gaussian_nll_loss, margin_ranking_loss, hinge_embedding_loss, soft_margin_loss,
                         multilabel_soft_margin_loss, cosine_embedding_loss, triplet_margin_loss,
                         triplet_margin_with_distance_loss, multi_margin_loss, multilabel_margin_loss)
+from ..ops.loss import ctc_loss, linear_cross_entropy  # noqa: F401
 
 # --- indexing helpers (ops/indexing.py)
 from ..ops.indexing import one_hot  # noqa: F401,E402
@@ -61,4 +66,7 @@ __all__ = ["sigmoid", "tanh", "relu", "relu_", "relu6", "leaky_relu", "leaky_rel
            "multilabel_soft_margin_loss", "cosine_embedding_loss", "triplet_margin_loss",
            "triplet_margin_with_distance_loss", "multi_margin_loss", "multilabel_margin_loss", "one_hot",
            "embedding_bag", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "native_channel_shuffle",
-           "affine_grid", "grid_sample"]
+           "affine_grid", "grid_sample", "lp_pool1d", "lp_pool2d", "lp_pool3d", "max_unpool1d", "max_unpool2d",
+           "max_unpool3d", "fractional_max_pool2d", "fractional_max_pool3d", "fractional_max_pool2d_with_indices",
+           "fractional_max_pool3d_with_indices", "local_response_norm", "ctc_loss",
+           "linear_cross_entropy"]

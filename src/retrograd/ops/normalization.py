@@ -1,4 +1,5 @@
-"""Normalization: layer_norm, rms_norm, group_norm, batch_norm, instance_norm, normalize.
+"""Normalization: layer_norm, rms_norm, group_norm, batch_norm, instance_norm, normalize,
+local_response_norm.
 
 ``layer_norm`` is one fused op (a hot path of transformers): the forward saves the per-row mean
 and 1/std, and the backward is computed on arrays,
@@ -272,3 +273,25 @@ def normalize(input, p=2.0, dim=1, eps=1e-12):
     d = _wrap_dim(dim, input._data.ndim, "normalize")
     denom = input.norm(p, d, keepdim=True).clamp_min(eps)
     return input / denom
+
+
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    """``x / (k + alpha / size * sum of x ** 2 over the ``size`` neighbouring channels) ** beta``,
+    the window centred on each channel (``size // 2`` before it), zeros beyond the edges.
+    Input (N, C, *), at least 3-D."""
+    from .pool import avg_pool2d, avg_pool3d
+    from .resample import pad
+    dim = input.dim()
+    if dim < 3:
+        raise ValueError(f"Expected 3D or higher dimensionality input (got {dim} dimensions)")
+    if input.numel() == 0:
+        return input
+    div = input * input
+    if dim == 3:
+        div = pad(div.unsqueeze(1), (0, 0, size // 2, (size - 1) // 2))
+        div = avg_pool2d(div, (size, 1), stride=1).squeeze(1)
+    else:
+        sizes = tuple(input.shape)
+        div = pad(div.reshape(sizes[0], 1, sizes[1], sizes[2], -1), (0, 0, 0, 0, size // 2, (size - 1) // 2))
+        div = avg_pool3d(div, (size, 1, 1), stride=1).squeeze(1).reshape(sizes)
+    return input / div.mul(alpha).add(k).pow(beta)
