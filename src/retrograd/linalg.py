@@ -2,7 +2,7 @@
 ops/decomposition.py, ops/linalg.py and ops/reduction.py."""
 from .ops.decomposition import (LinAlgError, inv, det, slogdet, solve, solve_triangular, cholesky, qr,
                                 eigh, eigvalsh, svd, svdvals, matrix_power, pinv, matrix_rank, matrix_norm,
-                                norm, cond)
+                                norm, cond, matrix_exp, householder_product)
 from .ops.reduction import vector_norm
 from .ops.linalg import matmul, multi_dot
 from .ops.indexing import diagonal as _diagonal
@@ -10,7 +10,8 @@ from .ops.numeric import linalg_cross as cross  # noqa: F401
 
 __all__ = ["LinAlgError", "inv", "det", "slogdet", "solve", "solve_triangular", "cholesky", "qr", "eigh",
            "eigvalsh", "svd", "svdvals", "matrix_power", "pinv", "matrix_rank", "matrix_norm", "norm",
-           "cond", "vector_norm", "matmul", "multi_dot", "cross", "vecdot", "diagonal"]
+           "cond", "vector_norm", "matmul", "multi_dot", "cross", "vecdot", "diagonal", "matrix_exp",
+           "householder_product"]
 
 
 def vecdot(x, y, *, dim=-1):

@@ -295,3 +295,19 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
         div = pad(div.reshape(sizes[0], 1, sizes[1], sizes[2], -1), (0, 0, 0, 0, size // 2, (size - 1) // 2))
         div = avg_pool3d(div, (size, 1, 1), stride=1).squeeze(1).reshape(sizes)
     return input / div.mul(alpha).add(k).pow(beta)
+
+
+def norm_except_dim(v, pow=2, dim=0):
+    """The ``pow``-norm of ``v`` over every dim but ``dim``, kept as size-1 dims (so it
+    broadcasts against ``v``); ``dim=-1`` means over the whole tensor (a 0-d result)."""
+    if dim == -1:
+        return v.norm(pow)
+    d = dim % v.dim()
+    others = tuple(i for i in range(v.dim()) if i != d)
+    return (v.abs() ** pow).sum(others, keepdim=True) ** (1.0 / pow) if pow != 2 else \
+        (v * v).sum(others, keepdim=True).sqrt()
+
+
+def weight_norm_apply(v, g, dim=0):
+    """``v * (g / ||v||)``, the norm over every dim but ``dim`` (``dim=-1``: the whole tensor)."""
+    return v * (g / norm_except_dim(v, 2, dim))
