@@ -190,7 +190,7 @@ def _eye_like(A):
 
 def _is_orthogonal(Q):
     """Q^H Q == I up to allclose(atol=10 n eps), PyTorch's test."""
-    from ... import allclose
+    from ...ops.elementwise import allclose
     gram = Q.mH @ Q
     return allclose(gram, _eye_like(gram), atol=10.0 * Q.size(-2) * _finfo_eps(Q))
 
@@ -202,8 +202,7 @@ def _finfo_eps(t):
 
 def _make_orthogonal(A):
     """The Q of A = QR with the signs making R's diagonal positive (PyTorch's choice)."""
-    from ... import linalg
-    Q, R = linalg.qr(A)
+    Q, R = _dec.qr(A)
     return Q * R.diagonal(dim1=-2, dim2=-1).sgn().unsqueeze(-2)
 
 
