@@ -162,4 +162,5 @@ def test_group_norm():
     assert module_gradcheck(nn.GroupNorm(2, 4), t64(np.random.randn(2, 4, 3), True))
     with pytest.raises(ValueError, match="divisible by num_groups"):
         nn.GroupNorm(4, 6)
-    assert repr(nn.GroupNorm(2, 6)) == "GroupNorm(2, 6, eps=1e-05, affine=True)"
+    assert repr(nn.GroupNorm(2, 6)) == "GroupNorm(2, 6, eps=1e-05, affine=True, bias=True)"
+    assert nn.GroupNorm(2, 6, bias=False).bias is None

@@ -96,6 +96,14 @@ def test_buffer_parametrization_cached_and_copies():
         pickle.dumps(m2)
 
 
+def test_transfer_parametrizations_shares_the_originals():
+    src = pz.weight_norm(nn.Linear(3, 2))
+    dst = P.transfer_parametrizations_and_params(src, nn.Linear(3, 2))
+    assert P.is_parametrized(dst, "weight")
+    assert dst.parametrizations.weight.original0 is src.parametrizations.weight.original0
+    np.testing.assert_allclose(dst.weight.detach().numpy(), src.weight.detach().numpy())
+
+
 def test_weight_norm_values_and_gradcheck():
     m = pz.weight_norm(nn.Linear(4, 3).double())
     g, v = m.parametrizations.weight.original0, m.parametrizations.weight.original1

@@ -179,3 +179,26 @@ def test_data_parallel_on_cpu_runs_the_module():
     assert list(r.state_dict()) == list(t.state_dict())
     r.load_state_dict({k: to_rg(v) for k, v in t.state_dict().items()})
     check(t, r, [randn(4, 3)])
+
+
+def _signature(cls):
+    import inspect
+    params = inspect.signature(cls.__init__).parameters.values()
+
+    def default(p):
+        d = p.default
+        if d is inspect.Parameter.empty:
+            return "<required>"
+        return getattr(d, "__name__", None) if callable(d) else d
+    return [(p.name, p.kind, default(p)) for p in params]
+
+
+def test_every_nn_class_exists_with_pytorchs_constructor_signature():
+    names = [n for n in dir(torch.nn) if not n.startswith("_") and isinstance(getattr(torch.nn, n), type)
+             and issubclass(getattr(torch.nn, n), torch.nn.Module)]
+    assert len(names) > 150
+    for name in names:
+        ours = getattr(nn, name)
+        if name in ("RNN", "LSTM", "GRU"):      # PyTorch's take (*args, **kwargs) and parse them
+            continue
+        assert _signature(ours) == _signature(getattr(torch.nn, name)), name

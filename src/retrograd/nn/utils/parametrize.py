@@ -260,23 +260,22 @@ def type_before_parametrizations(module):
 
 
 def transfer_parametrizations_and_params(from_module, to_module, tensor_name=None):
-    """Copy the parametrizations (and their originals) of ``tensor_name`` (default: all) from
-    ``from_module`` to ``to_module``, registering them there first when needed."""
+    """Register the parametrizations of ``tensor_name`` (default: every parametrized tensor) of
+    ``from_module`` on ``to_module`` too (creating the parameter there if it is missing), and
+    make ``to_module`` use the same original parameters (shared, not copied)."""
     if not is_parametrized(from_module):
         return to_module
     names = list(from_module.parametrizations) if tensor_name is None else [tensor_name]
     for name in names:
         source = from_module.parametrizations[name]
         if not hasattr(to_module, name):
-            setattr(to_module, name, Parameter(getattr(from_module, name).detach()))
-        if not is_parametrized(to_module, name):
-            for parametrization in source:
-                register_parametrization(to_module, name, parametrization)
-        with no_grad():
-            target = to_module.parametrizations[name]
-            if source.is_tensor:
-                _set_data(target.original, source.original)
-            else:
-                for i in range(source.ntensors):
-                    _set_data(getattr(target, f"original{i}"), getattr(source, f"original{i}"))
+            setattr(to_module, name, Parameter(getattr(from_module, name)))
+        for parametrization in source:
+            register_parametrization(to_module, name, parametrization)
+        target = to_module.parametrizations[name]
+        if source.is_tensor:
+            target.original = source.original
+        else:
+            for i in range(source.ntensors):
+                setattr(target, f"original{i}", getattr(source, f"original{i}"))
     return to_module
