@@ -235,6 +235,8 @@ def test_ctc_loss_matches_brute_force_and_gradcheck():
     np.testing.assert_allclose(mean.item(), (expected[0] / 2 + expected[1]) / 2, rtol=1e-10)
     impossible = nn.CTCLoss(reduction="none")(t64(logp), rg.tensor([[1, 1], [1, 1]]), [2, 2], [2, 2])
     assert np.isinf(impossible.numpy()).all()                        # "1 1" needs a blank between: 3 steps
+    empty = nn.CTCLoss(reduction="none")(t64(logp), rg.tensor(targets), [0, 3], [0, 1])
+    assert empty[0].item() == 0.0                                    # no input, no target: certain
     logits = randn(4, 2, 3, requires_grad=True)
     assert gradcheck(lambda z: F.ctc_loss(z.log_softmax(2), rg.tensor(targets), [4, 3], [2, 1]), (logits,))
 

@@ -646,37 +646,43 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
             raise RuntimeError(f"ctc_loss: targets of shape {list(targets.shape)} are shorter than a target length "
                                f"{S}")
         labels[:] = tg[:, :S]
+    if labels.size and (labels.min() < 0 or labels.max() >= C):
+        raise RuntimeError(f"ctc_loss: target labels must be in [0, {C}), got values from {labels.min()} to "
+                           f"{labels.max()}")
     L = 2 * S + 1
     ext = np.full((N, L), blank, dtype=np.int64)       # blank, l1, blank, l2, ..., blank
     ext[:, 1::2] = labels
     skip = np.zeros((N, L), dtype=bool)                  # may jump from s - 2 (a label unlike the one before)
     skip[:, 3::2] = labels[:, 1:] != labels[:, :-1]
     from .. import _creation
-    xp_dev = lp.device
-    emit = lp.gather(2, _creation.tensor(ext, device=xp_dev).unsqueeze(0).expand(T, N, L))   # (T, N, L)
-    neg = _creation.full((N, 1), _CTC_NEG, dtype=lp.dtype, device=xp_dev)
+    device = lp.device
+    emit = lp.gather(2, _creation.tensor(ext, device=device).unsqueeze(0).expand(T, N, L))   # (T, N, L)
+    neg = _creation.full((N, 1), _CTC_NEG, dtype=lp.dtype, device=device)
     start = np.full((N, L), _CTC_NEG)
     start[:, 0] = 0.0
     start[:, 1] = np.where(tg_len > 0, 0.0, _CTC_NEG)
-    alpha = emit[0] + _creation.tensor(start, dtype=lp.dtype, device=xp_dev)
-    skip_t = _creation.tensor(skip, device=xp_dev)
+    alpha = emit[0] + _creation.tensor(start, dtype=lp.dtype, device=device)
+    skip_t = _creation.tensor(skip, device=device)
     for t in range(1, T):
         one = cat([neg, alpha[:, :-1]], 1)
         paths = [alpha, one]
         if L > 2:
             paths.append(where(skip_t, cat([neg, neg, alpha[:, :-2]], 1), _CTC_NEG))
         step = logsumexp(stack(paths, 0), 0) + emit[t]
-        active = _creation.tensor((t < in_len)[:, None], device=xp_dev)
+        active = _creation.tensor((t < in_len)[:, None], device=device)
         alpha = where(active, step, alpha)
-    last = _creation.tensor(np.stack([2 * tg_len, np.maximum(2 * tg_len - 1, 0)], 1), device=xp_dev)
+    last = _creation.tensor(np.stack([2 * tg_len, np.maximum(2 * tg_len - 1, 0)], 1), device=device)
     ends = alpha.gather(1, last)
-    ends = where(_creation.tensor(np.stack([np.ones(N, bool), tg_len > 0], 1), device=xp_dev), ends, _CTC_NEG)
+    ends = where(_creation.tensor(np.stack([np.ones(N, bool), tg_len > 0], 1), device=device), ends, _CTC_NEG)
     nll = -logsumexp(ends, 1)
     impossible = _creation.tensor((nll.detach().cpu().numpy() > -_CTC_NEG / 2) | (in_len == 0) & (tg_len > 0),
-                                  device=xp_dev)
+                                  device=device)
     nll = where(impossible, 0.0 if zero_infinity else float("inf"), nll)
+    empty = (in_len == 0) & (tg_len == 0)             # nothing to align: probability 1
+    if empty.any():
+        nll = where(_creation.tensor(empty, device=device), 0.0, nll)
     if reduction == "mean":
-        denom = _creation.tensor(np.maximum(tg_len, 1), dtype=lp.dtype, device=xp_dev)
+        denom = _creation.tensor(np.maximum(tg_len, 1), dtype=lp.dtype, device=device)
         return (nll / denom).mean()
     if reduction == "sum":
         return nll.sum()
