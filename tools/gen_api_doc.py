@@ -26,6 +26,11 @@ def _public_callables(module):
                   and getattr(getattr(module, n), "__module__", "") != "typing")
 
 
+def _public_classes(module):
+    """Public classes of a module (``torch.nn``'s layers, parameters and the like)."""
+    return sorted(n for n in dir(module) if not n.startswith("_") and isinstance(getattr(module, n), type))
+
+
 def pytorch_names():
     import torch
     import torch.nn.functional
@@ -33,6 +38,7 @@ def pytorch_names():
             "special": torch.special, "fft": torch.fft}
     names = {k: _public_callables(m) for k, m in mods.items()}
     names["Tensor"] = sorted(n for n in dir(torch.Tensor) if not n.startswith("_"))
+    names["nn"] = _public_classes(torch.nn)
     return {"version": torch.__version__.split("+")[0], "names": names}
 
 
@@ -104,6 +110,13 @@ def render():
         missing = sorted(set(their_names.get(ns, [])) - set(ours))
         lines.append(f"\nPyTorch's names not yet here ({len(missing)}): "
                      + ", ".join(f"`{n}`" for n in missing) + "\n")
+    import retrograd.nn
+    classes = _public_classes(retrograd.nn)
+    lines.append(f"\n## retrograd.nn classes\n\n{len(classes)} classes: "
+                 + ", ".join(f"`{n}`" for n in classes) + "\n")
+    missing = sorted(set(their_names.get("nn", [])) - set(classes))
+    lines.append(f"\nPyTorch's nn classes not yet here ({len(missing)}): "
+                 + ", ".join(f"`{n}`" for n in missing) + "\n")
     methods = sorted(n for n in dir(Tensor) if not n.startswith("_"))
     lines.append(f"\n## Tensor\n\n{len(methods)} public methods and attributes (their signatures: "
                  "`src/retrograd/_tensor.pyi`).\n\n")

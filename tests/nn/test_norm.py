@@ -33,7 +33,7 @@ def test_batchnorm_buffers_and_init():
     assert bn.num_batches_tracked.dtype == rg.int64 and bn.num_batches_tracked.item() == 0
     plain = nn.BatchNorm1d(3, affine=False, track_running_stats=False)
     assert list(plain.state_dict()) == [] and plain.running_mean is None and plain.weight is None
-    assert repr(bn) == "BatchNorm2d(4, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)"
+    assert repr(bn) == "BatchNorm2d(4, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)"
 
 
 @pytest.mark.parametrize("cls,shape", [(nn.BatchNorm1d, (6, 3)), (nn.BatchNorm1d, (4, 3, 5)),
@@ -162,4 +162,5 @@ def test_group_norm():
     assert module_gradcheck(nn.GroupNorm(2, 4), t64(np.random.randn(2, 4, 3), True))
     with pytest.raises(ValueError, match="divisible by num_groups"):
         nn.GroupNorm(4, 6)
-    assert repr(nn.GroupNorm(2, 6)) == "GroupNorm(2, 6, eps=1e-05, affine=True)"
+    assert repr(nn.GroupNorm(2, 6)) == "GroupNorm(2, 6, eps=1e-05, affine=True, bias=True)"
+    assert nn.GroupNorm(2, 6, bias=False).bias is None

@@ -16,7 +16,7 @@ def _nan_input(x):
 
 
 def build(rg):
-    return _build(rg) + build_pool(rg)
+    return _build(rg) + build_pool(rg) + build_added(rg)
 
 
 def _build(rg):
@@ -111,3 +111,71 @@ def build_pool(rg):
         OpSpec("upsample_nearest", lambda x: F.upsample(x, scale_factor=2, mode="nearest"),
                lambda x: x.repeat(2, axis=-1), [[(1, 2, 3)]]),
     ]
+
+
+def _expm_sym(a):
+    w, v = np.linalg.eigh(a)
+    return (v * np.exp(w)) @ v.T
+
+
+def _lp_pool1d_ref(x, p, k):
+    n = x.shape[-1] // k
+    return (np.abs(x[..., :n * k].reshape(*x.shape[:-1], n, k)) ** p).sum(-1) ** (1 / p)
+
+
+def _lrn_ref(x, size, alpha, beta, k):
+    c = x.shape[1]
+    sq = x * x
+    out = np.empty_like(x)
+    for i in range(c):
+        lo, hi = max(0, i - size // 2), min(c, i + (size - 1) // 2 + 1)
+        out[:, i] = x[:, i] / (k + alpha / size * sq[:, lo:hi].sum(1)) ** beta
+    return out
+
+
+def _householder_ref(a, tau):
+    m, n = a.shape
+    q = np.eye(m)
+    for i in range(tau.shape[0]):
+        v = np.zeros(m)
+        v[i] = 1.0
+        v[i + 1:] = a[i + 1:, i]
+        q = q @ (np.eye(m) - tau[i] * np.outer(v, v))
+    return q[:, :n]
+
+
+def _unpool1d_ref(x, k):
+    n = x.shape[-1] // k
+    w = x[..., :n * k].reshape(*x.shape[:-1], n, k)
+    keep = (w == w.max(-1, keepdims=True))
+    return (w * keep).reshape(*x.shape[:-1], n * k)
+
+
+def build_added(rg):
+    F = rg.nn.functional
+    return [
+        OpSpec("matrix_exp_symmetric", lambda a: rg.linalg.matrix_exp(a + a.mT), lambda a: _expm_sym(a + a.T),
+               [[(3, 3)]], low=-1, high=1),
+        OpSpec("householder_product", rg.linalg.householder_product, _householder_ref, [[(4, 3), (2,)]],
+               low=-0.8, high=0.8),
+        OpSpec("norm_except_dim", lambda v: rg.norm_except_dim(v, 2, 0),
+               lambda v: np.sqrt((v * v).sum(axis=(1, 2), keepdims=True)), [[(3, 2, 4)]]),
+        OpSpec("local_response_norm", lambda x: F.local_response_norm(x, 3, alpha=0.1, beta=0.75, k=1.0),
+               lambda x: _lrn_ref(x, 3, 0.1, 0.75, 1.0), [[(2, 4, 3)], [(1, 5, 2, 3)]]),
+        OpSpec("lp_pool1d", lambda x: F.lp_pool1d(x, 2.0, 2), lambda x: _lp_pool1d_ref(x, 2.0, 2), [[(2, 3, 6)]],
+               low=0.5, high=2.0),
+        OpSpec("lp_pool2d", lambda x: F.lp_pool2d(x, 2.0, (1, 2)), lambda x: _lp_pool1d_ref(x, 2.0, 2),
+               [[(1, 2, 3, 4)]], low=0.5, high=2.0),
+        OpSpec("max_unpool1d", lambda x: F.max_unpool1d(*F.max_pool1d_with_indices(x, 2), 2),
+               lambda x: _unpool1d_ref(x, 2), [[(2, 3, 6)]]),
+        OpSpec("max_unpool2d", lambda x: F.max_unpool2d(*F.max_pool2d_with_indices(x, (1, 2)), (1, 2)),
+               lambda x: _unpool1d_ref(x, 2), [[(1, 2, 3, 4)]]),
+        OpSpec("linear_cross_entropy", lambda x, w: F.linear_cross_entropy(x, w, rg.tensor([0, 2, 1])),
+               lambda x, w: _ce_ref(x @ w.T, [0, 2, 1]), [[(3, 4), (5, 4)]]),
+    ]
+
+
+def _ce_ref(logits, target):
+    m = logits.max(1, keepdims=True)
+    logp = logits - m - np.log(np.exp(logits - m).sum(1, keepdims=True))
+    return -logp[np.arange(len(target)), target].mean()

@@ -47,3 +47,45 @@ class Buffer(Tensor):
         _init(self, src._data, None, False)
         self._vc = vc
         self.persistent = persistent
+
+
+class _UninitializedMixin:
+    """A tensor with no shape yet (an empty placeholder of the right dtype and device) that
+    ``materialize(shape)`` turns, in place, into a ``cls_to_become`` of that shape."""
+    cls_to_become = Tensor
+
+    def materialize(self, shape, device=None, dtype=None):
+        """Give the tensor ``shape`` (uninitialised values) and make it a ``cls_to_become``."""
+        from .._creation import empty
+        shape = (shape,) if isinstance(shape, int) else tuple(shape)
+        self._data = empty(shape, device=device or self.device, dtype=dtype or self.dtype)._data
+        self.__class__ = self.cls_to_become
+
+    def __repr__(self):
+        return f"<{type(self).__name__}>"
+
+
+class UninitializedParameter(_UninitializedMixin, Parameter):
+    """A parameter of a lazy module before its first forward call infers its shape."""
+    cls_to_become = Parameter
+
+    def __init__(self, requires_grad=True, device=None, dtype=None):
+        from .._creation import empty
+        super().__init__(empty(0, device=device, dtype=dtype), requires_grad)
+
+
+class UninitializedBuffer(_UninitializedMixin, Tensor):
+    """A buffer of a lazy module before its first forward call infers its shape."""
+    cls_to_become = Tensor
+
+    def __init__(self, requires_grad=False, device=None, dtype=None, persistent=True):
+        from .._creation import empty
+        _init(self, empty(0, device=device, dtype=dtype)._data, None, False)
+        self.persistent = persistent
+        if requires_grad:
+            self.requires_grad_(True)
+
+
+def is_lazy(tensor):
+    """Whether ``tensor`` is an uninitialized parameter or buffer."""
+    return isinstance(tensor, _UninitializedMixin)

@@ -581,6 +581,55 @@ def slogdet_legacy(input):
     return return_types.slogdet(sign, logabsdet)
 
 
+# --------------------------------------------------------------------------- matrix_exp, householder_product
+def matrix_exp(A):
+    """``exp(A) = sum A^k / k!`` of square matrices (batched), by scaling and squaring: A / 2^s
+    with 1-norm at most 1/2, an 18-term Taylor sum (truncation below 1e-22 relative), then s
+    squarings. Written in differentiable ops, so its gradient is that of the same product."""
+    import math
+    _check_matrix(A, "matrix_exp", square=True)
+    a = np.asarray(A.detach().cpu().numpy()) if A.numel() else np.zeros((1, 1))
+    norm = float(np.abs(a).sum(-2).max()) if a.size else 0.0
+    s = max(0, math.ceil(math.log2(norm)) + 1) if norm > 0.5 else 0
+    X = A / (2 ** s) if s else A
+    eye = _eye(A.shape[-1], A)
+    result = term = eye + 0 * X
+    for k in range(1, 19):
+        term = term @ X / k
+        result = result + term
+    for _ in range(s):
+        result = result @ result
+    return result
+
+
+def householder_product(A, tau):
+    """The first n columns of ``H_1 H_2 ... H_k`` for A (..., m, n), tau (..., k), where
+    ``H_i = I - tau_i v_i v_i^H`` and v_i is column i of A below the diagonal with a 1 on it
+    (LAPACK's orgqr). Written in differentiable ops."""
+    _check_matrix(A, "householder_product")
+    m, n = A.shape[-2], A.shape[-1]
+    k = tau.shape[-1]
+    if n > m:
+        raise RuntimeError(f"torch.linalg.householder_product: input.shape[-2] must be greater than or equal to "
+                           f"input.shape[-1], got {m} and {n}")
+    if k > n:
+        raise RuntimeError(f"torch.linalg.householder_product: input.shape[-1] must be greater than or equal to "
+                           f"tau.shape[-1], got {n} and {k}")
+    if tuple(tau.shape[:-1]) != tuple(A.shape[:-2]):
+        raise RuntimeError(f"torch.linalg.householder_product: Expected batch dimensions of tau {list(tau.shape[:-1])} "
+                           f"to be equal to those of input {list(A.shape[:-2])}")
+    from .._creation import tensor
+    rows = np.arange(m)
+    Q = _eye(m, A) + 0 * A.sum(-1, keepdim=True)                       # (..., m, m), batch-shaped
+    for i in range(k):
+        below = tensor((rows > i).astype(np.float64), dtype=A.dtype, device=A.device)
+        unit = tensor((rows == i).astype(np.float64), dtype=A.dtype, device=A.device)
+        v = A[..., :, i] * below + unit                                # (..., m)
+        Qv = (Q @ v.unsqueeze(-1))                                     # (..., m, 1)
+        Q = Q - tau[..., i, None, None] * Qv @ v.conj().unsqueeze(-2)
+    return Q[..., :, :n]
+
+
 # --------------------------------------------------------------------------- public surfaces
 # Where each function appears (retrograd.X, Tensor.X, in-place X_, out=, other namespaces): see _declare.py
 declare(det, method=True, out=("linalg",), linalg=("det",))
@@ -606,3 +655,5 @@ declare(matrix_rank, torch=False, out=True, linalg=("matrix_rank",))
 declare(matrix_norm, torch=False, out=True, linalg=("matrix_norm",))
 declare(norm, torch=False, out=True, linalg=("norm",))
 declare(cond, torch=False, out=True, linalg=("cond",))
+declare(matrix_exp, method=True, linalg=("matrix_exp",))
+declare(householder_product, torch=False, out=True, linalg=("householder_product",))

@@ -593,6 +593,143 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     return _reduce(loss, reduction)
 
 
+# --------------------------------------------------------------------------- ctc_loss
+_CTC_NEG = -1e30   # log(0) stand-in: keeps logsumexp and its gradient finite on impossible paths
+
+
+def _ctc_lengths(lengths, n, name):
+    arr = np.asarray(lengths.detach().cpu().numpy() if isinstance(lengths, Tensor) else lengths, dtype=np.int64)
+    arr = arr.reshape(-1)
+    if arr.size != n:
+        raise RuntimeError(f"ctc_loss: expected {name} to have {n} values (the batch size), got {arr.size}")
+    return arr
+
+
+def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean", zero_infinity=False):
+    """Connectionist temporal classification loss: ``-log p(target | input)`` summed over every
+    alignment (the forward recursion in log space, differentiated by autograd).
+
+    ``log_probs`` (T, N, C) or unbatched (T, C), normally ``log_softmax`` outputs; ``targets``
+    (N, S) padded or the 1-D concatenation of all targets; lengths as tensors or sequences.
+    'mean' divides each loss by its target length, then averages over the batch. An impossible
+    alignment gives ``inf`` (0, with no gradient, under ``zero_infinity``).
+
+    PyTorch's own backward assumes ``log_probs`` came from log_softmax (it returns the gradient
+    for the logits); gradients through a log_softmax agree, gradients taken directly with respect
+    to other ``log_probs`` are the exact ones here.
+    """
+    from .reduction import logsumexp
+    from .shape import cat, stack
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    batched = log_probs.dim() == 3
+    if log_probs.dim() not in (2, 3):
+        raise RuntimeError(f"ctc_loss: expected log_probs to be 2-D or 3-D, got {log_probs.dim()}-D")
+    lp = log_probs if batched else log_probs.unsqueeze(1)
+    T, N, C = lp.shape
+    in_len = _ctc_lengths(input_lengths, N, "input_lengths")
+    tg_len = _ctc_lengths(target_lengths, N, "target_lengths")
+    if (in_len > T).any() or (in_len < 0).any():
+        raise RuntimeError(f"ctc_loss: Expected input_lengths to have value at most {T}, but got {in_len.tolist()}")
+    if not 0 <= blank < C:
+        raise RuntimeError(f"ctc_loss: blank must be in label range [0, {C}), got {blank}")
+    tg = np.asarray(targets.detach().cpu().numpy(), dtype=np.int64)
+    S = int(tg_len.max()) if N else 0
+    labels = np.full((N, S), blank, dtype=np.int64)
+    if tg.ndim == 1 and batched:                     # concatenated targets
+        offsets = np.concatenate([[0], np.cumsum(tg_len)[:-1]])
+        for n in range(N):
+            labels[n, :tg_len[n]] = tg[offsets[n]:offsets[n] + tg_len[n]]
+    else:
+        tg = tg.reshape(N, -1)
+        if tg.shape[1] < S:
+            raise RuntimeError(f"ctc_loss: targets of shape {list(targets.shape)} are shorter than a target length "
+                               f"{S}")
+        labels[:] = tg[:, :S]
+    if labels.size and (labels.min() < 0 or labels.max() >= C):
+        raise RuntimeError(f"ctc_loss: target labels must be in [0, {C}), got values from {labels.min()} to "
+                           f"{labels.max()}")
+    L = 2 * S + 1
+    ext = np.full((N, L), blank, dtype=np.int64)       # blank, l1, blank, l2, ..., blank
+    ext[:, 1::2] = labels
+    skip = np.zeros((N, L), dtype=bool)                  # may jump from s - 2 (a label unlike the one before)
+    skip[:, 3::2] = labels[:, 1:] != labels[:, :-1]
+    from .. import _creation
+    device = lp.device
+    emit = lp.gather(2, _creation.tensor(ext, device=device).unsqueeze(0).expand(T, N, L))   # (T, N, L)
+    neg = _creation.full((N, 1), _CTC_NEG, dtype=lp.dtype, device=device)
+    start = np.full((N, L), _CTC_NEG)
+    start[:, 0] = 0.0
+    start[:, 1] = np.where(tg_len > 0, 0.0, _CTC_NEG)
+    alpha = emit[0] + _creation.tensor(start, dtype=lp.dtype, device=device)
+    skip_t = _creation.tensor(skip, device=device)
+    for t in range(1, T):
+        one = cat([neg, alpha[:, :-1]], 1)
+        paths = [alpha, one]
+        if L > 2:
+            paths.append(where(skip_t, cat([neg, neg, alpha[:, :-2]], 1), _CTC_NEG))
+        step = logsumexp(stack(paths, 0), 0) + emit[t]
+        active = _creation.tensor((t < in_len)[:, None], device=device)
+        alpha = where(active, step, alpha)
+    last = _creation.tensor(np.stack([2 * tg_len, np.maximum(2 * tg_len - 1, 0)], 1), device=device)
+    ends = alpha.gather(1, last)
+    ends = where(_creation.tensor(np.stack([np.ones(N, bool), tg_len > 0], 1), device=device), ends, _CTC_NEG)
+    nll = -logsumexp(ends, 1)
+    impossible = _creation.tensor((nll.detach().cpu().numpy() > -_CTC_NEG / 2) | (in_len == 0) & (tg_len > 0),
+                                  device=device)
+    nll = where(impossible, 0.0 if zero_infinity else float("inf"), nll)
+    empty = (in_len == 0) & (tg_len == 0)             # nothing to align: probability 1
+    if empty.any():
+        nll = where(_creation.tensor(empty, device=device), 0.0, nll)
+    if reduction == "mean":
+        denom = _creation.tensor(np.maximum(tg_len, 1), dtype=lp.dtype, device=device)
+        return (nll / denom).mean()
+    if reduction == "sum":
+        return nll.sum()
+    return nll if batched else nll.squeeze(0)
+
+
+# --------------------------------------------------------------------------- linear_cross_entropy
+def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weight=None, reduction="mean",
+                         ignore_index=None, label_smoothing=0.0, options=None):
+    """``cross_entropy(linear(input, linear_weight, linear_bias), target)``: input (N, in) or (in,),
+    linear_weight (C, *out_features, in) giving logits (N, C, *out_features). ``ignore_index``
+    None means -100 for class targets and is an error with probability targets.
+
+    PyTorch's ``options`` only choose a memory-saving chunked evaluation, which is not
+    implemented here: passing options raises."""
+    import math
+    from .layers import linear
+    if options is not None:
+        raise NotImplementedError("linear_cross_entropy: the chunked evaluation selected by `options` is not "
+                                  "implemented; pass options=None")
+    if input.dim() < 1 or input.dim() > 2:
+        raise RuntimeError(f"expected input with dimensionality 1 or 2, got {input.dim()}")
+    if linear_weight.dim() < 2:
+        raise RuntimeError(f"expected linear_weight with dimensionality at least 2, got {linear_weight.dim()}")
+    batch, in_features = tuple(input.shape[:-1]), input.shape[-1]
+    if in_features != linear_weight.shape[-1]:
+        raise RuntimeError(f"expected equal input and linear_weight last dimensions (in_features), got "
+                           f"{in_features} and {linear_weight.shape[-1]}, respectively")
+    num_classes, out_features = linear_weight.shape[0], tuple(linear_weight.shape[1:-1])
+    if linear_bias is not None and tuple(linear_bias.shape) != (num_classes, *out_features):
+        raise RuntimeError(f"expected linear_bias shape {(num_classes, *out_features)}, got "
+                           f"{tuple(linear_bias.shape)}")
+    if out_features and not batch:
+        raise RuntimeError(f"K-dimensional loss defined by linear_weight shape {tuple(linear_weight.shape)} "
+                           f"requires batched input, (N, {in_features}), got unbatched input with shape "
+                           f"{tuple(input.shape)}")
+    logits_shape = (*batch, num_classes, *out_features)
+    if tuple(target.shape) == logits_shape and ignore_index is not None:
+        raise RuntimeError("ignore_index cannot be specified when target contains probabilities")
+    flat = math.prod(out_features) * num_classes
+    logits = linear(input, linear_weight.reshape(flat, in_features),
+                    None if linear_bias is None else linear_bias.reshape(flat))
+    return cross_entropy(logits.reshape(logits_shape), target, weight=weight, reduction=reduction,
+                         ignore_index=-100 if ignore_index is None else ignore_index,
+                         label_smoothing=label_smoothing)
+
+
 # --------------------------------------------------------------------------- public surfaces
 # Where each function appears (retrograd.X, Tensor.X, in-place X_, out=, other namespaces): see _declare.py
 declare(cross_entropy, torch=False, functional=("cross_entropy",))
@@ -615,3 +752,5 @@ declare(triplet_margin_loss, torch=False, functional=("triplet_margin_loss",))
 declare(triplet_margin_with_distance_loss, torch=False, functional=("triplet_margin_with_distance_loss",))
 declare(multi_margin_loss, torch=False, functional=("multi_margin_loss",))
 declare(multilabel_margin_loss, torch=False, functional=("multilabel_margin_loss",))
+declare(ctc_loss, torch=False, functional=("ctc_loss",))
+declare(linear_cross_entropy, torch=False, functional=("linear_cross_entropy",))

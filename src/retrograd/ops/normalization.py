@@ -1,4 +1,5 @@
-"""Normalization: layer_norm, rms_norm, group_norm, batch_norm, instance_norm, normalize.
+"""Normalization: layer_norm, rms_norm, group_norm, batch_norm, instance_norm, normalize,
+local_response_norm.
 
 ``layer_norm`` is one fused op (a hot path of transformers): the forward saves the per-row mean
 and 1/std, and the backward is computed on arrays,
@@ -275,6 +276,44 @@ def normalize(input, p=2.0, dim=1, eps=1e-12):
     return input / denom
 
 
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    """``x / (k + alpha / size * sum of x ** 2 over the ``size`` neighbouring channels) ** beta``,
+    the window centred on each channel (``size // 2`` before it), zeros beyond the edges.
+    Input (N, C, *), at least 3-D."""
+    from .pool import avg_pool2d, avg_pool3d
+    from .resample import pad
+    dim = input.dim()
+    if dim < 3:
+        raise ValueError(f"Expected 3D or higher dimensionality input (got {dim} dimensions)")
+    if input.numel() == 0:
+        return input
+    div = input * input
+    if dim == 3:
+        div = pad(div.unsqueeze(1), (0, 0, size // 2, (size - 1) // 2))
+        div = avg_pool2d(div, (size, 1), stride=1).squeeze(1)
+    else:
+        sizes = tuple(input.shape)
+        div = pad(div.reshape(sizes[0], 1, sizes[1], sizes[2], -1), (0, 0, 0, 0, size // 2, (size - 1) // 2))
+        div = avg_pool3d(div, (size, 1, 1), stride=1).squeeze(1).reshape(sizes)
+    return input / div.mul(alpha).add(k).pow(beta)
+
+
+def norm_except_dim(v, pow=2, dim=0):
+    """The ``pow``-norm of ``v`` over every dim but ``dim``, kept as size-1 dims (so it
+    broadcasts against ``v``); ``dim=-1`` means over the whole tensor (a 0-d result)."""
+    if dim == -1:
+        return v.norm(pow)
+    d = dim % v.dim()
+    others = tuple(i for i in range(v.dim()) if i != d)
+    return (v.abs() ** pow).sum(others, keepdim=True) ** (1.0 / pow) if pow != 2 else \
+        (v * v).sum(others, keepdim=True).sqrt()
+
+
+def weight_norm_apply(v, g, dim=0):
+    """``v * (g / ||v||)``, the norm over every dim but ``dim`` (``dim=-1``: the whole tensor)."""
+    return v * (g / norm_except_dim(v, 2, dim))
+
+
 # --------------------------------------------------------------------------- public surfaces
 # Where each function appears (retrograd.X, Tensor.X, in-place X_, out=, other namespaces): see _declare.py
 declare(rms_norm, functional=("rms_norm",))
@@ -283,3 +322,5 @@ declare(group_norm, torch=False, functional=("group_norm",))
 declare(batch_norm, torch=False, functional=("batch_norm",))
 declare(instance_norm, torch=False, functional=("instance_norm",))
 declare(normalize, torch=False, functional=("normalize",))
+declare(local_response_norm, torch=False, functional=("local_response_norm",))
+declare(norm_except_dim)

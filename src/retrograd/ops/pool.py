@@ -1,4 +1,5 @@
-"""Pooling: max_pool{1,2,3}d, avg_pool{1,2,3}d, adaptive_avg_pool{1,2,3}d, adaptive_max_pool{1,2,3}d.
+"""Pooling: max_pool{1,2,3}d, avg_pool{1,2,3}d, adaptive_avg_pool{1,2,3}d, adaptive_max_pool{1,2,3}d,
+lp_pool{1,2,3}d, max_unpool{1,2,3}d, fractional_max_pool{2,3}d.
 
 The pooled dims are the last ``nd``; every dim before them is batch. Windows follow the
 geometry of ``ops/_window.py``.
@@ -14,6 +15,9 @@ adjoint spreads g / count over the window, and again each is the other's backwar
 Adaptive average pooling is linear and separable: out = x contracted on each pooled dim with a
 constant (O, S) averaging matrix, written with matmul. Adaptive max pooling gathers the argmax
 of each window, so its backward is scatter_add.
+
+Power-average (lp) pooling, max unpooling (a scatter into zeros) and fractional max pooling (a
+gather of each pseudo-random window, then a max) are compositions of differentiable ops.
 """
 import numpy as np
 
@@ -423,6 +427,196 @@ def adaptive_max_pool3d(input, output_size, return_indices=False):
     return _adaptive_max_poolnd(3, input, output_size, return_indices)
 
 
+
+# --------------------------------------------------------------------------- lp_pool
+def _lp_poolnd(nd, input, norm_type, kernel_size, stride, ceil_mode):
+    from .elementwise import sign
+    from .activation import relu
+    pool = {1: max_pool1d, 2: max_pool2d, 3: max_pool3d}[nd]
+    if norm_type == float("inf"):
+        return pool(input.abs(), kernel_size, stride, 0, 1, ceil_mode)
+    if norm_type == -float("inf"):
+        return -pool(-input.abs(), kernel_size, stride, 0, 1, ceil_mode)
+    kernel = ntuple(kernel_size, nd, "kernel_size", f"lp_pool{nd}d")
+    avg = {1: avg_pool1d, 2: avg_pool2d, 3: avg_pool3d}[nd]
+    out = avg(input.pow(norm_type), kernel, stride, 0, ceil_mode)
+    size = 1
+    for k in kernel:
+        size *= k
+    return (sign(out) * relu(out.abs())).mul(size).pow(1.0 / norm_type)
+
+
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """``(sum over the window of x ** p) ** (1 / p)`` over windows of the last dim (p = inf: max |x|)."""
+    return _lp_poolnd(1, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """``(sum over the kH x kW window of x ** p) ** (1 / p)`` (p = inf: max |x|)."""
+    return _lp_poolnd(2, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """``(sum over the kD x kH x kW window of x ** p) ** (1 / p)`` (p = inf: max |x|)."""
+    return _lp_poolnd(3, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+# --------------------------------------------------------------------------- max_unpool
+def _unpool_size(input, nd, kernel, stride, padding, output_size):
+    default = [(input.shape[d - nd] - 1) * stride[d] + kernel[d] - 2 * padding[d] for d in range(nd)]
+    if output_size is None:
+        size = default
+    else:
+        size = list(output_size)
+        if len(size) == nd + 2:
+            size = size[2:]
+        if len(size) != nd:
+            raise ValueError(f"output_size should be a sequence containing {nd} or {nd + 2} elements, but it "
+                             f"has a length of '{len(size)}'")
+        for d in range(nd):
+            lo, hi = default[d] - stride[d], default[d] + stride[d]
+            if not lo < size[d] < hi:
+                raise ValueError(f'invalid output_size "{list(output_size)}" (dim {d} must be between {lo} '
+                                 f'and {hi})')
+    for d, n in enumerate(size):
+        if n < 0:
+            raise ValueError(f"max_unpooling: output_size must contain non-negative spatial dimensions, but "
+                             f"got output_size[{d}]={n}")
+    return [int(n) for n in size]
+
+
+def _max_unpoolnd(nd, input, indices, kernel_size, stride, padding, output_size):
+    op = f"max_unpool{nd}d"
+    kernel = ntuple(kernel_size, nd, "kernel_size", op)
+    stride = kernel if stride is None else ntuple(stride, nd, "stride", op)
+    padding = ntuple(padding, nd, "padding", op)
+    if input.dim() not in (nd + 1, nd + 2):
+        raise RuntimeError(f"{op}: expected a {nd + 1}D or {nd + 2}D input, got {input.dim()}D")
+    if tuple(indices.shape) != tuple(input.shape):
+        raise RuntimeError(f"{op}: expected indices of the input's shape {list(input.shape)}, got "
+                           f"{list(indices.shape)}")
+    if indices.dtype.name != "int64":
+        raise RuntimeError(f"{op}: expected indices to have type int64, got {indices.dtype}")
+    size = _unpool_size(input, nd, kernel, stride, padding, output_size)
+    plane = 1
+    for n in size:
+        plane *= n
+    lead = tuple(input.shape[:-nd])
+    flat_idx = indices.reshape(lead + (-1,))
+    idx = flat_idx._data
+    if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= plane):
+        bad = int(idx.max()) if int(idx.max()) >= plane else int(idx.min())
+        raise RuntimeError(f"{op}: Found an invalid max index: {bad} (output volumes are of size "
+                           f"{'x'.join(map(str, size))})")
+    out = input.new_zeros(lead + (plane,))
+    return out.scatter(-1, flat_idx, input.reshape(lead + (-1,))).reshape(lead + tuple(size))
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """Partial inverse of max_pool1d: each value goes to its recorded index, zeros elsewhere."""
+    return _max_unpoolnd(1, input, indices, kernel_size, stride, padding, output_size)
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """Partial inverse of max_pool2d: each value goes to its flat index h * W + w of the output
+    plane, zeros elsewhere; ``output_size`` picks among the sizes the pooling could have come from."""
+    return _max_unpoolnd(2, input, indices, kernel_size, stride, padding, output_size)
+
+
+def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """Partial inverse of max_pool3d (flat indices into each D x H x W output volume)."""
+    return _max_unpoolnd(3, input, indices, kernel_size, stride, padding, output_size)
+
+
+# --------------------------------------------------------------------------- fractional_max_pool
+def _fractional_starts(samples, in_size, out_size, kernel, dtype):
+    """Window starts per plane, as PyTorch draws them: for u ~ U(0, 1) per plane and
+    alpha = (S - K) / (O - 1), start_i = int((i + u) alpha) - int(u alpha), the last at S - K."""
+    u = samples.astype(dtype)
+    starts = np.empty(u.shape + (out_size,), dtype=np.int64)
+    if out_size > 1:
+        alpha = dtype.type(in_size - kernel) / dtype.type(out_size - 1)
+        i = np.arange(out_size - 1, dtype=dtype)
+        starts[..., :-1] = ((i + u[..., None]) * alpha).astype(np.int64) - (u * alpha).astype(np.int64)[..., None]
+    starts[..., -1] = in_size - kernel
+    return starts
+
+
+def _fractional_max_poolnd(nd, input, kernel_size, output_size, output_ratio, return_indices, samples):
+    op = f"fractional_max_pool{nd}d"
+    if output_size is None and output_ratio is None:
+        raise ValueError(f"{op} requires specifying either an output_size or an output_ratio")
+    if input.dim() not in (nd + 1, nd + 2):
+        raise RuntimeError(f"{op}(): Expected {nd + 1}D or {nd + 2}D tensor, but got: {list(input.shape)}")
+    kernel = ntuple(kernel_size, nd, "kernel_size", op)
+    sizes = tuple(input.shape[-nd:])
+    if output_size is None:
+        ratio = tuple(output_ratio) if isinstance(output_ratio, (tuple, list)) else (output_ratio,) * nd
+        if len(ratio) != nd or not all(0 < r < 1 for r in ratio):
+            raise ValueError(f"{op}: output_ratio must be {nd} numbers in (0, 1), got {output_ratio}")
+        output_size = tuple(int(s * r) for s, r in zip(sizes, ratio))
+    out = ntuple(output_size, nd, "output_size", op)
+    for o, k, s, name in zip(out, kernel, sizes, ("depth", "height", "width")[3 - nd:]):
+        if o + k - 1 > s:
+            raise RuntimeError(f"{op}(): pool {name} {k} too large relative to input {name} {s} "
+                               f"(output {name} {o})")
+    batched = input.dim() == nd + 2
+    x = input if batched else input.unsqueeze(0)
+    n, c = x.shape[0], x.shape[1]
+    if samples is None:
+        from .. import _creation
+        samples = _creation.rand(n, c, nd, dtype=input.dtype, device=input.device)
+    if tuple(samples.shape) != (n, c, nd):
+        raise RuntimeError(f"{op}(): expect _random_samples of shape ({n}, {c}, {nd}), got {list(samples.shape)}")
+    u, dtype = np.asarray(samples.detach().cpu().numpy()), np.dtype(x._data.dtype)
+    # PyTorch's samples run W first: (W, H) in 2d; in 3d (T, H, W).
+    order = (1, 0) if nd == 2 else (0, 1, 2)
+    flat = 0                      # (n, c, *O, *K): flat input index of every tap of every window
+    stride = 1
+    for d in range(nd - 1, -1, -1):
+        start = _fractional_starts(u[..., order[d]], sizes[d], out[d], kernel[d], dtype)
+        taps = start[..., None] + np.arange(kernel[d])           # (n, c, O_d, K_d)
+        shape = [n, c] + [1] * (2 * nd)
+        shape[2 + d], shape[2 + nd + d] = out[d], kernel[d]
+        flat = flat + taps.reshape(shape) * stride
+        stride *= sizes[d]
+    from .. import _creation
+    idx = _creation.tensor(flat.reshape((n, c) + out + (-1,)), device=input.device)
+    windows = x.reshape(n, c, -1).gather(-1, idx.reshape(n, c, -1)).reshape(tuple(idx.shape))
+    values, arg = windows.max(-1)
+    if not return_indices:
+        return values if batched else values.squeeze(0)
+    indices = idx.gather(-1, arg.unsqueeze(-1)).squeeze(-1)
+    return (values, indices) if batched else (values.squeeze(0), indices.squeeze(0))
+
+
+def fractional_max_pool2d(input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
+                          _random_samples=None):
+    """Max over kH x kW windows placed at pseudo-random, increasing offsets so that the output is
+    ``output_size`` (or ``output_ratio`` times the input); one U(0, 1) pair per plane."""
+    return _fractional_max_poolnd(2, input, kernel_size, output_size, output_ratio, return_indices,
+                                  _random_samples)
+
+
+def fractional_max_pool3d(input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
+                          _random_samples=None):
+    """The 3-D counterpart of :func:`fractional_max_pool2d` (one U(0, 1) triple per plane)."""
+    return _fractional_max_poolnd(3, input, kernel_size, output_size, output_ratio, return_indices,
+                                  _random_samples)
+
+
+def fractional_max_pool2d_with_indices(input, kernel_size, output_size=None, output_ratio=None,
+                                       return_indices=False, _random_samples=None):
+    """:func:`fractional_max_pool2d` returning (values, indices)."""
+    return fractional_max_pool2d(input, kernel_size, output_size, output_ratio, True, _random_samples)
+
+
+def fractional_max_pool3d_with_indices(input, kernel_size, output_size=None, output_ratio=None,
+                                       return_indices=False, _random_samples=None):
+    """:func:`fractional_max_pool3d` returning (values, indices)."""
+    return fractional_max_pool3d(input, kernel_size, output_size, output_ratio, True, _random_samples)
+
+
 # --------------------------------------------------------------------------- public surfaces
 # Where each function appears (retrograd.X, Tensor.X, in-place X_, out=, other namespaces): see _declare.py
 declare(max_pool1d, functional=("max_pool1d",))
@@ -440,3 +634,13 @@ declare(adaptive_avg_pool3d, torch=False, functional=("adaptive_avg_pool3d",))
 declare(adaptive_max_pool1d, torch=False, functional=("adaptive_max_pool1d",))
 declare(adaptive_max_pool2d, torch=False, functional=("adaptive_max_pool2d",))
 declare(adaptive_max_pool3d, torch=False, functional=("adaptive_max_pool3d",))
+declare(lp_pool1d, torch=False, functional=("lp_pool1d",))
+declare(lp_pool2d, torch=False, functional=("lp_pool2d",))
+declare(lp_pool3d, torch=False, functional=("lp_pool3d",))
+declare(max_unpool1d, torch=False, functional=("max_unpool1d",))
+declare(max_unpool2d, torch=False, functional=("max_unpool2d",))
+declare(max_unpool3d, torch=False, functional=("max_unpool3d",))
+declare(fractional_max_pool2d, torch=False, functional=("fractional_max_pool2d",))
+declare(fractional_max_pool3d, torch=False, functional=("fractional_max_pool3d",))
+declare(fractional_max_pool2d_with_indices, torch=False, functional=("fractional_max_pool2d_with_indices",))
+declare(fractional_max_pool3d_with_indices, torch=False, functional=("fractional_max_pool3d_with_indices",))

@@ -15,7 +15,7 @@ from .module import Module
 __all__ = ["Threshold", "ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "SELU", "CELU", "GELU", "SiLU",
            "Mish", "Softplus", "Softsign", "Softshrink", "Hardshrink", "Tanhshrink", "Hardtanh",
            "Hardsigmoid", "Hardswish", "LogSigmoid", "Sigmoid", "Tanh", "Softmax", "LogSoftmax",
-           "Softmin", "Softmax2d", "GLU", "MultiheadAttention"]
+           "Softmin", "Softmax2d", "GLU", "MultiheadAttention", "RReLU"]
 
 
 def _inplace_str(inplace, first=False):
@@ -57,8 +57,16 @@ class ReLU(Module):
 class Hardtanh(Module):
     """``clamp(x, min_val, max_val)``."""
 
-    def __init__(self, min_val=-1.0, max_val=1.0, inplace=False):
+    def __init__(self, min_val=-1.0, max_val=1.0, inplace=False, min_value=None, max_value=None):
         super().__init__()
+        if min_value is not None:
+            warnings.warn("keyword argument `min_value` is deprecated and renamed to `min_val`", FutureWarning,
+                          stacklevel=2)
+            min_val = min_value
+        if max_value is not None:
+            warnings.warn("keyword argument `max_value` is deprecated and renamed to `max_val`", FutureWarning,
+                          stacklevel=2)
+            max_val = max_value
         if max_val <= min_val:
             raise ValueError(f"Hardtanh: max_val ({max_val}) must be greater than min_val ({min_val})")
         self.min_val = min_val
@@ -567,3 +575,20 @@ class MultiheadAttention(Module):
         elif not self.batch_first:
             out = out.transpose(0, 1)
         return out, weights
+
+
+class RReLU(Module):
+    """Randomized leaky ReLU: in training the negative slope is drawn from U(lower, upper) per
+    element; in eval mode it is the fixed ``(lower + upper) / 2``."""
+
+    def __init__(self, lower=1.0 / 8, upper=1.0 / 3, inplace=False):
+        super().__init__()
+        self.lower = lower
+        self.upper = upper
+        self.inplace = inplace
+
+    def forward(self, input):
+        return F.rrelu(input, self.lower, self.upper, self.training, self.inplace)
+
+    def extra_repr(self):
+        return f"lower={self.lower}, upper={self.upper}{', inplace=True' if self.inplace else ''}"

@@ -1,4 +1,4 @@
-"""Convolutions: Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d.
+"""Convolutions: Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d.
 
 Weights have shape ``(out_channels, in_channels / groups, *kernel_size)`` (transposed:
 ``(in_channels, out_channels / groups, *kernel_size)``). Initialisation as PyTorch:
@@ -14,7 +14,7 @@ from ..parameter import Parameter
 from ._utils import _single, _pair, _triple, _reverse_repeat_tuple
 from .module import Module
 
-__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d"]
+__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"]
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -194,3 +194,10 @@ class ConvTranspose2d(_ConvTransposeNd):
     _ntuple = staticmethod(_pair)
     _conv = "conv_transpose2d"
     _spatial = 2
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """Transposed 3-D convolution (the gradient of Conv3d with respect to its input)."""
+    _ntuple = staticmethod(_triple)
+    _conv = "conv_transpose3d"
+    _spatial = 3

@@ -22,6 +22,7 @@ from ...ops.shape import cat, stack
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
+from ..utils.rnn import PackedSequence
 from .module import Module
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
@@ -185,22 +186,53 @@ class RNNBase(Module):
                 states = tuple(s.unsqueeze(1) for s in states)
         return input, states, batched
 
-    def _run(self, input, states):
-        """The layer/direction/time loops. ``states``: tuple of (D * layers, N, H) tensors or None.
-        Returns the output (L, N, D * H_out) and the final states, stacked like ``states``."""
-        L, N, _ = input.shape
+    def _init_states(self, N, like):
+        """Zero (D * layers, N, H) states of ``like``'s dtype and device."""
         D = 2 if self.bidirectional else 1
-        lstm = self.mode == "LSTM"
         real_hidden = self.proj_size if self.proj_size > 0 else self.hidden_size
-        if states is None:
-            zeros = lambda size: _creation.zeros((self.num_layers * D, N, size), dtype=input.dtype,  # noqa: E731
-                                                 device=input.device)
-            states = (zeros(real_hidden), zeros(self.hidden_size)) if lstm else (zeros(real_hidden),)
-        if lstm:
+        zeros = lambda size: _creation.zeros((self.num_layers * D, N, size), dtype=like.dtype,  # noqa: E731
+                                             device=like.device)
+        if self.mode == "LSTM":
+            return zeros(real_hidden), zeros(self.hidden_size)
+        return (zeros(real_hidden),)
+
+    def _check_states(self, states, N):
+        D = 2 if self.bidirectional else 1
+        real_hidden = self.proj_size if self.proj_size > 0 else self.hidden_size
+        if self.mode == "LSTM":
             self._check_hidden(states[0], (self.num_layers * D, N, real_hidden), "hidden[0]")
             self._check_hidden(states[1], (self.num_layers * D, N, self.hidden_size), "hidden[1]")
         else:
             self._check_hidden(states[0], (self.num_layers * D, N, self.hidden_size), "hidden")
+
+    def _step(self, x_gates, h, c, w_hh, b_hh, w_hr):
+        if self.mode == "LSTM":
+            return _lstm_step(x_gates, h, c, w_hh, b_hh, w_hr)
+        if self.mode == "GRU":
+            return _gru_step(x_gates, h, w_hh, b_hh), None
+        return _rnn_step(x_gates, h, w_hh, b_hh, self.mode == "RNN_RELU"), None
+
+    def _run(self, input, states, batch_sizes=None):
+        """The layer/direction/time loops. ``states``: tuple of (D * layers, N, H) tensors or None.
+
+        ``input`` is (L, N, H_in), or with ``batch_sizes`` the packed data (sum(batch_sizes), H_in):
+        then step t advances only the first ``batch_sizes[t]`` sequences and the others keep their
+        state, so each final state is that of the sequence's last valid step.
+        Returns the output (like the input, with D * H_out features) and the final states."""
+        D = 2 if self.bidirectional else 1
+        lstm = self.mode == "LSTM"
+        if batch_sizes is None:
+            L, N, _ = input.shape
+            spans = [(t, None) for t in range(L)]
+        else:
+            N = int(batch_sizes[0]) if len(batch_sizes) else 0
+            starts = [0]
+            for b in batch_sizes[:-1]:
+                starts.append(starts[-1] + int(b))
+            spans = [(slice(s, s + int(b)), int(b)) for s, b in zip(starts, batch_sizes)]
+        if states is None:
+            states = self._init_states(N, input)
+        self._check_states(states, N)
         layer_input = input
         finals = [[] for _ in states]
         for layer in range(self.num_layers):
@@ -211,26 +243,48 @@ class RNNBase(Module):
                 h = states[0][idx]
                 c = states[1][idx] if lstm else None
                 x_gates = F.linear(layer_input, w_ih, b_ih)       # all time steps at once
-                steps = range(L - 1, -1, -1) if direction == 1 else range(L)
-                hs = [None] * L
-                for t in steps:
+                order = range(len(spans) - 1, -1, -1) if direction == 1 else range(len(spans))
+                hs = [None] * len(spans)
+                for t in order:
+                    where, b = spans[t]
+                    if b is None or b == N:
+                        h, c = self._step(x_gates[where], h, c, w_hh, b_hh, w_hr)
+                        hs[t] = h
+                        continue
+                    h_b, c_b = self._step(x_gates[where], h[:b], None if c is None else c[:b], w_hh, b_hh, w_hr)
+                    hs[t] = h_b
+                    h = cat([h_b, h[b:]], 0)
                     if lstm:
-                        h, c = _lstm_step(x_gates[t], h, c, w_hh, b_hh, w_hr)
-                    elif self.mode == "GRU":
-                        h = _gru_step(x_gates[t], h, w_hh, b_hh)
-                    else:
-                        h = _rnn_step(x_gates[t], h, w_hh, b_hh, self.mode == "RNN_RELU")
-                    hs[t] = h
-                outputs.append(stack(hs, 0))
+                        c = cat([c_b, c[b:]], 0)
+                outputs.append(stack(hs, 0) if batch_sizes is None else cat(hs, 0))
                 finals[0].append(h)
                 if lstm:
                     finals[1].append(c)
-            layer_input = outputs[0] if D == 1 else cat(outputs, 2)
+            layer_input = outputs[0] if D == 1 else cat(outputs, -1)
             if self.dropout and self.training and layer < self.num_layers - 1:
                 layer_input = F.dropout(layer_input, self.dropout, True)
         return layer_input, tuple(stack(f, 0) for f in finals)
 
+    def _forward_packed(self, packed, hx):
+        data = packed.data
+        if data.dim() != 2 or data.size(-1) != self.input_size:
+            raise RuntimeError(f"{type(self).__name__}: packed input data must be (sum(lengths), "
+                               f"{self.input_size}), got {list(data.shape)}")
+        batch_sizes = [int(b) for b in packed.batch_sizes.tolist()]
+        states = hx if isinstance(hx, (tuple, list)) else (hx,) if hx is not None else None
+        if states is not None and packed.sorted_indices is not None:
+            states = tuple(s.index_select(1, packed.sorted_indices) for s in states)
+        output, finals = self._run(data, states, batch_sizes)
+        if packed.unsorted_indices is not None:
+            finals = tuple(f.index_select(1, packed.unsorted_indices) for f in finals)
+        output = PackedSequence(output, packed.batch_sizes, packed.sorted_indices, packed.unsorted_indices)
+        return output, (finals if self.mode == "LSTM" else finals[0])
+
     def forward(self, input, hx=None):
+        """``input`` may be a :class:`~retrograd.nn.utils.rnn.PackedSequence`; the output is then
+        one too, and the final states are each sequence's state after its last valid step."""
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
         input, states, batched = self._prepare(input, hx)
         output, finals = self._run(input, states)
         if not batched:
