@@ -62,6 +62,7 @@ from .ops.nn_toplevel import (softmax, log_softmax, dropout, dropout_, alpha_dro
                               rrelu)
 from . import autograd
 from .sparse import sparse_coo_tensor
+from .sparse import SparseTensor as _SparseTensor, spmm
 from .serialization import save, load
 
 # Subpackages imported on first use (``retrograd.nn``, as ``torch.nn``), so that
@@ -80,7 +81,7 @@ def __getattr__(name):
 def __dir__():
     return sorted(list(globals()) + list(_LAZY_SUBPACKAGES))
 
-is_tensor = lambda obj: isinstance(obj, Tensor)  # noqa: E731
+is_tensor = lambda obj: isinstance(obj, (Tensor, _SparseTensor))  # noqa: E731
 
 
 def numel(input):
@@ -222,4 +223,5 @@ __all__ = ["dtype", "float16", "half", "float32", "float", "float64", "double", 
            "unsqueeze_copy", "view_copy", "diagonal_copy", "as_strided_copy", "unsafe_chunk", "unsafe_split",
            "unsafe_split_with_sizes", "detach", "fill", "put", "histogram", "gradient", "range", "e", "pi", "inf",
            "nan", "newaxis", "FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor", "ShortTensor",
-           "CharTensor", "ByteTensor", "BoolTensor", "TypedStorage", "UntypedStorage"]
+           "CharTensor", "ByteTensor", "BoolTensor", "TypedStorage", "UntypedStorage",
+           "spmm"]

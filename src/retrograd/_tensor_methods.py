@@ -293,6 +293,8 @@ METHODS.update({
     "is_shared": mc.is_shared, "new_empty_strided": mc.new_empty_strided,
     # legacy constructors and storage
     "new": lg.new, "resize_": lg.resize_, "resize_as_": lg.resize_as_, "storage": lg.storage,
+    # sparse COO conversions
+    "to_sparse": sparse.to_sparse, "to_sparse_coo": sparse.to_sparse_coo, "to_dense": sparse.dense_to_dense,
 })
 
 PROPERTIES = {"T": _T, "mT": _mT, "H": _H, "mH": _mT, "nbytes": tq.nbytes, "itemsize": tq.itemsize,
@@ -303,6 +305,3 @@ for _name, _fn in METHODS.items():
     setattr(Tensor, _name, _fn)
 for _name, _fn in PROPERTIES.items():
     setattr(Tensor, _name, property(_fn))
-
-# Sparse tensors refuse the dense methods they do not implement (sparse sits below this table).
-sparse.refuse_dense_methods(METHODS)

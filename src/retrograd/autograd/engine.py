@@ -131,7 +131,7 @@ def _run_graph(roots: Sequence[Edge], grads: Sequence[Grad], retain_graph: bool 
         if buf is None:
             buf = buffers[node] = [None] * node.n_outputs
         prev = buf[nr]
-        buf[nr] = g if prev is None else prev + g
+        buf[nr] = g if prev is None else prev._grad_sum(g)
 
     tie = itertools.count()
     next_tie = tie.__next__
@@ -209,7 +209,10 @@ def _run_graph(roots: Sequence[Edge], grads: Sequence[Grad], retain_graph: bool 
                                     cbuf[nr] = g
                             else:
                                 prev = cbuf[nr]
-                                cbuf[nr] = g if prev is None else prev + g
+                                # gradients of two classes (dense and sparse): the first one's
+                                # class says how they sum
+                                cbuf[nr] = (g if prev is None else prev + g if type(prev) is type(g)
+                                            else prev._grad_sum(g))
                         d = deps[child] - 1
                         deps[child] = d
                         if d == 0:
@@ -321,9 +324,8 @@ def _accumulate(node: AccumulateGrad, g: Grad, create_graph: bool) -> None:
                 var._grad = g
             else:
                 var._grad = g.detach().clone()
-        elif (create_graph or old._rg or getattr(old, "is_sparse", False)
-              or getattr(g, "is_sparse", False)):
-            var._grad = old + g
+        elif create_graph or old._rg or old.is_sparse or g.is_sparse:
+            var._grad = old._grad_sum(g)  # out of place; the gradient's class says how to sum
         else:
             old._data += g._data
             old._version_counter().bump()
