@@ -351,8 +351,7 @@ def _distinct(outs: tuple[Grad, ...]) -> tuple[Grad, ...]:
 
 
 def _alias(g: Tensor) -> Tensor:
-    from .._tensor import Tensor
-    a = Tensor._make(g._data, g.grad_fn, g._rg)
+    a = type(g)._make(g._data, g.grad_fn, g._rg)  # of g's class: a sparse gradient stays sparse
     a._out_nr = g._out_nr
     if g.grad_fn is None and g._rg:
         a._grad_acc = g._grad_accumulator()  # a leaf's alias feeds the same accumulator

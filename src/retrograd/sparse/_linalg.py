@@ -18,11 +18,13 @@ def _scatter_rows(rows, vals, n_rows):
     return add_into(out, _COO(rows[None], vals, out.shape, False))
 
 
-def mm(s, d, masked=True):
-    """``s @ d`` for a 2-D sparse ``s`` (two sparse dims) and a 2-D dense ``d``: dense. The
-    gradient of ``d`` is ``s^T @ g``; that of ``s`` is ``g @ d^T`` kept on ``s``'s pattern
-    (sparse) when ``masked`` (``sparse.mm``), else dense (``torch.mm``, as in PyTorch)."""
-    name = "mm" if not masked else "sparse.mm"
+def mm(s, d, masked=True, mat=None, beta=1, alpha=1):
+    """``s @ d`` for a 2-D sparse ``s`` (two sparse dims) and a 2-D dense ``d``: dense; with
+    ``mat``, ``beta * mat + alpha * (s @ d)`` (addmm; ``mat`` broadcasts, and is ignored when
+    ``beta`` is 0). The gradient of ``d`` is ``alpha * s^T @ g``; that of ``s`` is
+    ``alpha * g @ d^T``, kept on ``s``'s pattern (sparse) when ``masked`` (``sparse.mm``,
+    ``sparse.addmm``), else dense (``torch.mm``, as in PyTorch)."""
+    name = "sparse.addmm" if mat is not None else "sparse.mm" if masked else "mm"
     if type(d) is SparseTensor:
         raise NotImplementedError(f"{name}: the product of two sparse tensors is not supported; "
                                   f"make the second one dense with .to_dense()")
@@ -35,20 +37,37 @@ def mm(s, d, masked=True):
                            f"a 2-D dense matrix, got sparse shape {list(c.shape)} with "
                            f"{c.indices.shape[0]} sparse dims and dense shape {list(d.shape)}")
     n, m = c.shape
+    p = d._data.shape[1]
     if d._data.shape[0] != m:
         raise RuntimeError(f"{name}: mat1 and mat2 shapes cannot be multiplied ({n}x{m} and "
-                           f"{d._data.shape[0]}x{d._data.shape[1]})")
-    if c.dtype != d._data.dtype:
-        raise RuntimeError(f"{name}: expected mat1 and mat2 to have the same dtype, but got "
-                           f"{s.dtype} and {d.dtype}")
+                           f"{d._data.shape[0]}x{p})")
+    if c.dtype != d._data.dtype or (mat is not None and mat._data.dtype != c.dtype):
+        others = f"{s.dtype} and {d.dtype}" + ("" if mat is None else f" (self: {mat.dtype})")
+        raise RuntimeError(f"{name}: expected mat1 and mat2 to have the same dtype, but got {others}")
     rows, cols = c.indices[0], c.indices[1]
     vals = c.values
     out = _scatter_rows(rows, vals[:, None] * d._data[cols], n)
-    get_d = saved(d, "SparseAddmmBackward0" if masked else "MmBackward0")
+    if alpha != 1:
+        out *= alpha
+    if mat is not None and beta != 0:
+        try:
+            fits = np.broadcast_shapes(mat._data.shape, out.shape) == out.shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise RuntimeError(f"{name}: self of shape {list(mat.shape)} cannot be broadcast to the "
+                               f"product's shape {[n, p]}")
+        out += mat._data if beta == 1 else beta * mat._data
+    node = "MmBackward0" if not masked else "SparseAddmmBackward0"
+    get_d = saved(d, node)
 
     def backward(g, needs):
         ga = dense_array(g)
-        gs = gd = None
+        gmat = gs = gd = None
+        if mat is not None and needs[2]:
+            gmat = Tensor._make(ga * beta, None, False)
+        if alpha != 1:
+            ga = ga * alpha
         if needs[1]:
             gd = Tensor._make(_scatter_rows(cols, vals[:, None] * ga[rows], m), None, False)
         if needs[0]:
@@ -60,9 +79,9 @@ def mm(s, d, masked=True):
                 gs = SparseTensor._from_parts(rows_to_indices(u, (n, m)), gv, (n, m), True)
             else:
                 gs = Tensor._make(ga @ da.T, None, False)
-        return gs, gd
-    return record("SparseAddmmBackward0" if masked else "MmBackward0",
-                  Tensor._make(out, None, False), (s, d), backward)
+        return (gs, gd) if mat is None else (gs, gd, gmat)
+    inputs = (s, d) if mat is None else (s, d, mat)
+    return record(node, Tensor._make(out, None, False), inputs, backward)
 
 
 def sparse_mm(sparse, dense, reduce=None):
@@ -81,13 +100,10 @@ def spmm(input, mat2):
 
 def addmm(mat, mat1, mat2, *, beta=1.0, alpha=1.0):
     """``torch.sparse.addmm``: ``beta * mat + alpha * (mat1 @ mat2)`` for sparse ``mat1``
-    (``mat`` is ignored when ``beta`` is 0, as in PyTorch)."""
-    out = mm(mat1, mat2, masked=True)
-    if alpha != 1:
-        out = out * alpha
-    if beta != 0:
-        out = out + (mat if beta == 1 else mat * beta)
-    return out
+    (``mat`` is ignored when ``beta`` is 0, as in PyTorch); ``mat1``'s gradient is sparse."""
+    if not isinstance(mat, Tensor):
+        raise TypeError(f"sparse.addmm: mat must be a dense tensor, got {type(mat).__name__}")
+    return mm(mat1, mat2, masked=True, mat=mat, beta=beta, alpha=alpha)
 
 
 def sum(input, dim=None, dtype=None):

@@ -70,6 +70,24 @@ class _COO:
     def size(self):
         return math.prod(self.shape)
 
+    # A dense op given a sparse tensor reaches its storage here: NumPy functions and array
+    # methods it calls fail naming the op, instead of somewhere inside NumPy.
+    def _refusal(self, name):
+        return (f"{name}: not supported for sparse COO tensors (shape {list(self.shape)}, "
+                f"nnz={self.indices.shape[1]}); call .to_dense() first")
+
+    def __getattr__(self, name):
+        raise AttributeError(name if name.startswith("__") else self._refusal(name))
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        raise NotImplementedError(self._refusal(ufunc.__name__))
+
+    def __array_function__(self, func, types, args, kwargs):
+        raise NotImplementedError(self._refusal(func.__name__))
+
+    def __array__(self, dtype=None, copy=None):
+        raise TypeError(self._refusal("conversion to a dense array"))
+
 
 # ---------------------------------------------------------------------- row helpers
 def linear_rows(c):
