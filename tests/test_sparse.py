@@ -175,6 +175,20 @@ def test_engine_sparse_plus_dense_use_gives_dense():
     np.testing.assert_array_equal(w.grad.numpy(), want)
 
 
+@pytest.mark.parametrize("sparse_first", [True, False])
+def test_engine_sums_a_sparse_and_a_dense_gradient_in_either_order(sparse_first):
+    w = rg.tensor(np.ones((4, 3)), requires_grad=True)
+    h = w * 1  # a non-leaf: both gradients meet in its node's buffer
+    parts = [lambda: _take(h, [1, 1]).sum(), lambda: (h * 2).sum()]
+    a, b = parts if sparse_first else parts[::-1]
+    x = a()
+    (x + b()).backward()
+    want = np.full((4, 3), 2.0)
+    want[1] += 2
+    assert not w.grad.is_sparse
+    np.testing.assert_array_equal(w.grad.numpy(), want)
+
+
 def test_embedding_grad_helper():
     from retrograd.sparse import embedding_grad
     idx = rg.tensor([[1, 3], [1, 0]])

@@ -39,8 +39,8 @@ MATMUL = Op("matmul", _matmul, _matmul_vjp, save=("x", "y"), needs=True, node_na
 
 def matmul(input, other):
     """Matrix product with broadcasting over batch dims (NumPy/PyTorch rules for 1-D operands)."""
-    if type(input) is SparseTensor or type(other) is SparseTensor:
-        return _sparse_matmul(input, other)
+    if type(input) is SparseTensor:  # (dense @ sparse is refused by the sparse operand)
+        return input.mm(other)
     xs, ys = input._data.shape, other._data.shape
     if not xs or not ys:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
@@ -55,16 +55,6 @@ def matmul(input, other):
     if input._data.dtype != other._data.dtype:
         _dtype_mismatch("matmul", input, other)
     return apply(MATMUL, (input, other))
-
-
-def _sparse_matmul(input, other):
-    """A sparse matrix times a dense one (``torch.mm``'s gradients: both dense); the other way
-    round is refused."""
-    if type(input) is not SparseTensor:
-        raise NotImplementedError(f"matmul: a dense tensor times a sparse one is not supported "
-                                  f"(shapes {list(input.shape)} and {list(other.shape)}); use "
-                                  f"(other.t() @ input.t()).t() or make the sparse one dense")
-    return input.mm(other)
 
 
 def _dtype_mismatch(name, *tensors):

@@ -386,8 +386,10 @@ def _refusal(t, name):
 # Operators Python looks up on the class (never through __getattr__): refused with the op's name,
 # as PyTorch raises for them on a sparse tensor.
 def _refused_operator(name):
+    op = f"{name.strip('_')} (the {name} operator)"
+
     def method(self, *args):
-        raise NotImplementedError(_refusal(self, name))
+        raise NotImplementedError(_refusal(self, op))
     method.__name__ = name
     return method
 
