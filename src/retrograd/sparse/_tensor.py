@@ -123,10 +123,6 @@ class SparseTensor:
     def _nnz(self):
         return self._data.indices.shape[1]
 
-    @property
-    def nnz(self):
-        return self._data.indices.shape[1]
-
     def is_coalesced(self):
         return self._data.coalesced
 
