@@ -198,6 +198,10 @@ def test_arithmetic_with_sparse_and_scalars():
         np.testing.assert_allclose(r.to_dense().numpy(), want, rtol=1e-12)
     i = rg.sparse_coo_tensor([[0, 1]], [1, 2], (3,))
     assert (i / 2).dtype == rg.float32 and (i * 2).dtype == rg.int64
+    f32 = rg.sparse_coo_tensor([[0, 1]], [1.0, 2.0], (3,))
+    assert (i + f32).dtype == rg.float32 and (f32 + s.to_dense()[0, :3].to_sparse()).dtype == rg.float64
+    assert (rg.ones(3) + s.to_dense()[0, :3].to_sparse()).dtype == rg.float64
+    assert (rg.ones(3, dtype=rg.int64) + f32).dtype == rg.float32
 
 
 # --------------------------------------------------------------------------- gradients

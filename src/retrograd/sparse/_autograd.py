@@ -16,13 +16,14 @@ from ..autograd.graph import Node, _seq_counter, running
 class SparseNode(Node):
     """The node of a sparse op (see the module docstring)."""
 
-    __slots__ = ("_name", "_backward", "_in_shapes", "_in_dtypes")
+    __slots__ = ("_name", "_backward", "_saves", "_in_shapes", "_in_dtypes")
 
-    def __init__(self, name, backward, edges, inputs):
+    def __init__(self, name, backward, edges, inputs, saves=True):
         self._next = edges
         self._seq = next(_seq_counter)
         self._name = name
         self._backward = backward
+        self._saves = saves
         self._in_shapes = tuple(tuple(t._data.shape) if e is not None else None
                                 for t, e in zip(inputs, edges))
         self._in_dtypes = tuple(t._data.dtype if e is not None else None
@@ -45,7 +46,7 @@ class SparseNode(Node):
             raise RuntimeError(f"{self._name}: double backward (create_graph=True) through a sparse "
                                f"op is not supported")
         out = backward(g, tuple(e is not None for e in self._next))
-        if not retain:
+        if not retain and self._saves:
             self._backward = running.site or "before"
         return out
 
@@ -62,11 +63,12 @@ def needs_grad(*inputs):
     return _state.enabled and any(t is not None and t._rg for t in inputs)
 
 
-def record(name, result, inputs, backward):
+def record(name, result, inputs, backward, saves=True):
     """Make ``result`` the output of a node ``name`` over ``inputs`` when a gradient is needed;
-    returns ``result``."""
+    returns ``result``. ``saves=False``: the backward needs only the gradient, so, as in
+    PyTorch, a second backward through the node is allowed."""
     if needs_grad(*inputs):
-        node = SparseNode(name, backward, tuple(_edge(t) for t in inputs), inputs)
+        node = SparseNode(name, backward, tuple(_edge(t) for t in inputs), inputs, saves)
         result.grad_fn = node
         result._rg = True
         if anomaly._state.enabled:

@@ -139,7 +139,7 @@ def to_sparse(x, sparseDims=None, *, layout=None, blocksize=None, dense_dim=None
 
     def backward(g, needs):
         return (Tensor._make(dense_array(g), None, False),)
-    return record("ToSparseBackward1", s, (x,), backward)
+    return record("ToSparseBackward1", s, (x,), backward, saves=False)
 
 
 def to_sparse_coo(x):
@@ -189,7 +189,7 @@ def coalesce(s):
     rows, vals = coalesced_rows(c)
     sd = c.indices.shape[0]
     out = SparseTensor._from_parts(rows_to_indices(rows, c.shape[:sd]), vals, c.shape, True)
-    return record("CoalesceBackward0", out, (s,), lambda g, needs: (g,))
+    return record("CoalesceBackward0", out, (s,), lambda g, needs: (g,), saves=False)
 
 
 def values(s):
@@ -210,13 +210,13 @@ def t(s):
 
     def backward(g, needs):
         return (g.t(),)
-    return record("TBackward0", out, (s,), backward)
+    return record("TBackward0", out, (s,), backward, saves=False)
 
 
 def clone(s):
     c = s._data
     out = SparseTensor._from_parts(c.indices.copy(), c.values.copy(), c.shape, c.coalesced)
-    return record("CloneBackward0", out, (s,), lambda g, needs: (g,))
+    return record("CloneBackward0", out, (s,), lambda g, needs: (g,), saves=False)
 
 
 def to(s, args, kwargs):
@@ -245,7 +245,7 @@ def to(s, args, kwargs):
     if idx is c.indices and vals is c.values:
         return clone(s) if copy else s
     out = SparseTensor._from_parts(idx, vals, c.shape, c.coalesced)
-    return record("ToCopyBackward0", out, (s,), lambda g, needs: (g.to(old_dev),))
+    return record("ToCopyBackward0", out, (s,), lambda g, needs: (g.to(old_dev),), saves=False)
 
 
 # ---------------------------------------------------------------------- arithmetic
@@ -271,7 +271,7 @@ def _add_sparse(a, b, alpha):
         raise RuntimeError(f"add: sparse tensors of shape {list(x.shape)} have different "
                            f"sparse dims ({x.indices.shape[0]} and {y.indices.shape[0]})")
     xp = array_module(x.values)
-    dt = np.result_type(x.dtype, y.dtype)
+    dt = _dtype.promote_types(a.dtype, b.dtype).np
     if y.indices.shape[1] == 0:
         out = SparseTensor._from_parts(x.indices, x.values.astype(dt, copy=False), x.shape,
                                        x.coalesced)
@@ -287,20 +287,20 @@ def _add_sparse(a, b, alpha):
 
     def backward(g, needs):
         return g, _scaled_grad(g, alpha)
-    return record("AddBackward0", out, (a, b), backward)
+    return record("AddBackward0", out, (a, b), backward, saves=False)
 
 
 def dense_add(d, s, alpha=1):
     """``d + alpha * s`` for dense ``d`` and sparse ``s`` of one shape: a dense tensor. Both
     gradients are dense, as in PyTorch."""
     _check_same_shape(s, d, "add")
-    dt = _dtype.result_type(d, s).np
+    dt = _dtype.promote_types(d.dtype, s.dtype).np
     out = d._data.astype(dt)  # a copy
     add_into(out, s._data, None if alpha == 1 else alpha)
 
     def backward(g, needs):
         return g, _scaled_grad(g, alpha)
-    return record("AddBackward0", Tensor._make(out, None, False), (d, s), backward)
+    return record("AddBackward0", Tensor._make(out, None, False), (d, s), backward, saves=False)
 
 
 def binary(name, x, y, alpha=1):
@@ -368,7 +368,7 @@ def scale(t, v, op):
     out = SparseTensor._from_parts(c.indices, _scaled_values(c, s, op), c.shape, c.coalesced)
     factor = 1 / s if op == "div" else s
     node = {"mul": "MulBackward0", "div": "DivBackward0"}.get(op, "NegBackward0")
-    return record(node, out, (t,), lambda g, needs: (_scaled_grad(g, factor),))
+    return record(node, out, (t,), lambda g, needs: (_scaled_grad(g, factor),), saves=False)
 
 
 def _check_inplace(t, op):
