@@ -313,6 +313,14 @@ def test_second_backward_and_double_backward_are_refused():
         rg.autograd.grad(rg.sparse.sum(rg.sparse_coo_tensor(IDX, v, (3, 4))), v, create_graph=True)
 
 
+def test_nodes_that_save_nothing_allow_a_second_backward():
+    s = rg.sparse_coo_tensor(IDX, VALS, (3, 4), dtype=rg.float64, requires_grad=True)
+    out = (rg.zeros(3, 4, dtype=rg.float64) + (s.clone().coalesce() * 2).t().t()).sum()
+    out.backward()
+    out.backward()
+    np.testing.assert_array_equal(s.grad.to_dense().numpy(), np.full((3, 4), 4.0))
+
+
 def test_in_place_on_a_sparse_tensor_that_requires_grad_is_refused():
     s = rg.sparse_coo_tensor(IDX, VALS, (3, 4), requires_grad=True)
     with pytest.raises(RuntimeError, match="requires grad"):
