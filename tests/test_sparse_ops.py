@@ -141,6 +141,9 @@ def test_sparse_mm_spmm_matmul_and_addmm_values():
               rg.matmul(s, rg.tensor(d)), s @ rg.tensor(d), s.mm(rg.tensor(d))):
         assert not r.is_sparse
         np.testing.assert_allclose(r.numpy(), want, rtol=1e-12, atol=1e-12)
+    vec = rg.tensor(d[:, 0])
+    for r in (s @ vec, rg.mv(s, vec), rg.matmul(s, vec), s.mv(vec)):
+        np.testing.assert_allclose(r.numpy(), want[:, 0], rtol=1e-12, atol=1e-12)
     m = np.random.default_rng(3).standard_normal((3, 5))
     r = rg.sparse.addmm(rg.tensor(m), s, rg.tensor(d), beta=0.5, alpha=2.0)
     np.testing.assert_allclose(r.numpy(), 0.5 * m + 2 * want, rtol=1e-12, atol=1e-12)
@@ -220,9 +223,10 @@ def test_gradcheck_through_construction_to_dense_and_coalesce():
     assert gradcheck(lambda x: x.to_sparse(1).coalesce().to_dense(), (x,))
 
 
-@pytest.mark.parametrize("op", ["sparse.mm", "spmm", "mm", "matmul", "addmm"])
+@pytest.mark.parametrize("op", ["sparse.mm", "spmm", "mm", "matmul", "mv", "addmm"])
 def test_gradcheck_products_wrt_values_and_dense(op):
     fns = {"sparse.mm": rg.sparse.mm, "spmm": rg.spmm, "mm": rg.mm, "matmul": lambda s, d: s @ d,
+           "mv": lambda s, d: rg.mv(s, d[:, 0]) * 2 + s @ d[:, 1],
            "addmm": lambda s, d: rg.sparse.addmm(m, s, d, beta=0.5, alpha=-2.0)}
     m = _rand(3, 2, seed=5)
     f = fns[op]

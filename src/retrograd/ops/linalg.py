@@ -40,7 +40,7 @@ MATMUL = Op("matmul", _matmul, _matmul_vjp, save=("x", "y"), needs=True, node_na
 def matmul(input, other):
     """Matrix product with broadcasting over batch dims (NumPy/PyTorch rules for 1-D operands)."""
     if type(input) is SparseTensor:  # (dense @ sparse is refused by the sparse operand)
-        return input.mm(other)
+        return input.matmul(other)
     xs, ys = input._data.shape, other._data.shape
     if not xs or not ys:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "

@@ -294,7 +294,14 @@ class SparseTensor:
     def mm(self, mat2):
         return _linalg.mm(self, mat2, masked=False)
 
-    matmul = __matmul__ = mm
+    def matmul(self, other):
+        """``self @ other`` for a 2-D sparse ``self`` and a dense matrix or vector (torch.mm's
+        gradients: both dense)."""
+        if isinstance(other, Tensor) and other._data.ndim == 1:
+            return _linalg.mm(self, other.unsqueeze(1), masked=False).squeeze(1)
+        return _linalg.mm(self, other, masked=False)
+
+    __matmul__ = mv = matmul
 
     def mul_(self, other):
         return _ops.scale_(self, other, "mul_")
