@@ -110,6 +110,16 @@ def test_sparse_tensor_round_trip(tmp_path):
     out = _roundtrip({"g": s}, tmp_path)["g"]
     assert out.is_sparse and out.shape == (4, 2) and not out.is_coalesced()
     np.testing.assert_array_equal(out.to_dense().numpy(), s.to_dense().numpy())
+    moved = rg.load(_save_path(tmp_path, {"g": s}), map_location=lambda t, loc: t.double())["g"]
+    assert moved.is_sparse and moved.dtype == rg.float64
+    with pytest.raises(TypeError, match="sparse tensor at g cannot be stored in a PyTorch checkpoint"):
+        rg.save({"g": s}, tmp_path / "x.pt")
+
+
+def _save_path(tmp_path, obj):
+    path = tmp_path / "s.safetensors"
+    rg.save(obj, path)
+    return path
 
 
 def test_file_like_objects():

@@ -69,13 +69,18 @@ def test_add_sparse_sparse_stays_sparse():
     np.testing.assert_array_equal(d.to_dense().numpy(), a.to_dense().numpy() - b.to_dense().numpy())
 
 
-def test_add_sparse_dense_both_orders():
+def test_add_dense_plus_sparse_is_dense_and_sparse_plus_dense_is_refused_as_in_pytorch():
     a = _sp(ROWS, VALS, (5, 2))
     dense = rg.tensor(np.arange(10.0).reshape(5, 2))
-    for r in (a + dense, dense + a, a.add(dense)):
+    want = a.to_dense().numpy() + np.arange(10.0).reshape(5, 2)
+    for r, w in ((dense + a, want), (rg.add(dense, a), want), (dense.add(a, alpha=2), want + a.to_dense().numpy()),
+                 (dense - a, want - 2 * a.to_dense().numpy()), (rg.sub(dense, a), want - 2 * a.to_dense().numpy())):
         assert not r.is_sparse
-        np.testing.assert_array_equal(r.numpy(), a.to_dense().numpy() + np.arange(10.0).reshape(5, 2))
+        np.testing.assert_array_equal(r.numpy(), w)
     np.testing.assert_array_equal(dense.numpy(), np.arange(10.0).reshape(5, 2))  # untouched
+    for f in (lambda: a + dense, lambda: a.add(dense), lambda: rg.add(a, dense), lambda: a - dense):
+        with pytest.raises(RuntimeError, match=r"(add|sub)\(sparse, dense\) is not supported"):
+            f()
 
 
 def test_scalar_mul_div_neg():
@@ -101,12 +106,12 @@ def test_zero_():
     (lambda: rg.sparse_coo_tensor([0, 1], [1.0, 2.0], (3,)), RuntimeError, "2-D"),
     (lambda: rg.sparse_coo_tensor([[0.5]], [1.0], (3,)), RuntimeError, "int64"),
     (lambda: rg.sparse_coo_tensor([[0]], [[1.0, 2.0]], (3, 3)), RuntimeError, "dense shape"),
-    (lambda: rg.sparse_coo_tensor([[0]], [1.0], (3,), requires_grad=True), NotImplementedError, "require grad"),
     (lambda: _sp(ROWS, VALS, (5, 2)) + _sp([0], [[1.0, 1.0]], (6, 2)), RuntimeError, "same shape"),
     (lambda: _sp(ROWS, VALS, (5, 2)) + 1.0, RuntimeError, "can only be added"),
+    (lambda: 1.0 + _sp(ROWS, VALS, (5, 2)), RuntimeError, "can only be added"),
     (lambda: _sp(ROWS, VALS, (5, 2)) * rg.ones(5, 2), NotImplementedError, "scaled"),
     (lambda: _sp(ROWS, VALS, (5, 2)).exp(), NotImplementedError, "to_dense"),
-    (lambda: _sp(ROWS, VALS, (5, 2)).sum(), NotImplementedError, "to_dense"),
+    (lambda: _sp(ROWS, VALS, (5, 2)).mean(), NotImplementedError, "mean: not supported for sparse"),
     (lambda: _sp(ROWS, VALS, (5, 2))[0], NotImplementedError, "to_dense"),
     (lambda: _sp(ROWS, VALS, (5, 2)).numpy(), TypeError, "to_dense"),
 ])
@@ -167,6 +172,20 @@ def test_engine_sparse_plus_dense_use_gives_dense():
     _take(w, [3]).sum().backward()  # dense .grad plus a sparse gradient
     assert not w.grad.is_sparse
     want[3] += 1
+    np.testing.assert_array_equal(w.grad.numpy(), want)
+
+
+@pytest.mark.parametrize("sparse_first", [True, False])
+def test_engine_sums_a_sparse_and_a_dense_gradient_in_either_order(sparse_first):
+    w = rg.tensor(np.ones((4, 3)), requires_grad=True)
+    h = w * 1  # a non-leaf: both gradients meet in its node's buffer
+    parts = [lambda: _take(h, [1, 1]).sum(), lambda: (h * 2).sum()]
+    a, b = parts if sparse_first else parts[::-1]
+    x = a()
+    (x + b()).backward()
+    want = np.full((4, 3), 2.0)
+    want[1] += 2
+    assert not w.grad.is_sparse
     np.testing.assert_array_equal(w.grad.numpy(), want)
 
 

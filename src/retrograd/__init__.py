@@ -24,6 +24,7 @@ from .autograd.grad_mode import (no_grad, enable_grad, set_grad_enabled, is_grad
 from . import linalg
 from . import autograd
 from .sparse import sparse_coo_tensor
+from .sparse import SparseTensor as _SparseTensor, spmm
 from .serialization import save, load
 
 # Subpackages imported on first use (``retrograd.nn``, as ``torch.nn``), so that
@@ -42,7 +43,7 @@ def __getattr__(name):
 def __dir__():
     return sorted(list(globals()) + list(_LAZY_SUBPACKAGES))
 
-is_tensor = lambda obj: isinstance(obj, Tensor)  # noqa: E731
+is_tensor = lambda obj: isinstance(obj, (Tensor, _SparseTensor))  # noqa: E731
 
 
 def numel(input):
@@ -112,5 +113,6 @@ _NON_OPS = ["dtype", "float16", "half", "float32", "float", "float64", "double",
             "set_flush_denormal", "set_default_tensor_type", "finfo", "iinfo", "layout", "memory_format",
             "strided", "sparse_coo", "contiguous_format", "preserve_format", "channels_last", "channels_last_3d",
             "e", "pi", "inf", "nan", "newaxis", "FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor",
-            "IntTensor", "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor", "TypedStorage", "UntypedStorage"]
+            "IntTensor", "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor", "TypedStorage", "UntypedStorage",
+            "spmm"]
 __all__ = _NON_OPS + sorted(_OPS)

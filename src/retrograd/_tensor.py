@@ -177,7 +177,7 @@ class Tensor:
     @grad.setter
     def grad(self, value):
         if value is not None:
-            if not isinstance(value, Tensor):
+            if not isinstance(value, Tensor) and not getattr(value, "is_sparse", False):
                 raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
                                 f"{type(value).__name__}")
             if value._data.dtype != self._data.dtype:
@@ -187,6 +187,11 @@ class Tensor:
                 raise RuntimeError(f"assigned grad has data of shape {list(value._data.shape)} but "
                                    f"the tensor has shape {list(self._data.shape)}")
         self._grad = value
+
+    def _grad_sum(self, g):
+        """``self + g``, for summing two gradients of one tensor; a sparse gradient's class
+        (``SparseTensor._grad_sum``) says how it sums with a dense one."""
+        return self + g
 
     @property
     def retains_grad(self):
@@ -345,8 +350,6 @@ class Tensor:
         """Pickle by value (what ``multiprocessing`` and ``copy`` use): the data (copied to the
         host), device, class, ``requires_grad`` and user attributes. As in PyTorch the copy is a
         leaf and ``.grad`` is not kept; files are written with ``retrograd.save``, not pickle."""
-        if getattr(self, "is_sparse", False):
-            raise TypeError("sparse tensors are not picklable: call .to_dense() first")
         user_attrs = {k: v for k, v in self.__dict__.items() if k not in _STATE_ATTRS}
         return (_rebuild, (type(self), np.array(to_numpy(self._data)), str(self.device), self._rg,
                            user_attrs))

@@ -131,6 +131,7 @@ METHODS.update({
     "is_same_size": tq.is_same_size, "positive": tq.positive, "bernoulli": cr.bernoulli,
     "multinomial": cr.multinomial,
     "new": lg.new, "resize_": lg.resize_, "resize_as_": lg.resize_as_, "storage": lg.storage,
+    "to_sparse": sparse.to_sparse, "to_sparse_coo": sparse.to_sparse_coo, "to_dense": sparse.dense_to_dense,
 })
 
 # Python's operators: the reflected forms swap the operands, the augmented ones are in place
@@ -164,6 +165,3 @@ for _name, _fn in METHODS.items():
     setattr(Tensor, _name, _fn)
 for _name, _fn in PROPERTIES.items():
     setattr(Tensor, _name, property(_fn))
-
-# Sparse tensors refuse the dense methods they do not implement (sparse sits below this table).
-sparse.refuse_dense_methods(METHODS)

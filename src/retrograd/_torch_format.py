@@ -35,6 +35,7 @@ import numpy as np
 from . import _dtype
 from ._safetensors_format import InvalidCheckpointError, _chunks
 from ._tensor import Tensor
+from .sparse import SparseTensor
 
 __all__ = ["add_safe_globals", "clear_safe_globals", "get_safe_globals", "safe_globals"]
 
@@ -778,7 +779,7 @@ class _Pickler:
             o += b"G" + struct.pack(">d", float(obj))
         elif isinstance(obj, str):
             self.text(obj)
-        elif isinstance(obj, Tensor):
+        elif isinstance(obj, (Tensor, SparseTensor)):
             self.tensor(obj, path)
         elif isinstance(obj, _dtype.dtype):
             self.glob("torch", obj.name)
@@ -823,7 +824,7 @@ class _Pickler:
                             f"these. To save a model, save model.state_dict().")
 
     def tensor(self, t, path):
-        if getattr(t, "is_sparse", False):
+        if type(t) is SparseTensor:
             raise TypeError(f"retrograd.save: the sparse tensor at {path or 'the top level'} "
                             f"cannot be stored in a PyTorch checkpoint by retrograd; use the "
                             f"safetensors format")

@@ -46,6 +46,7 @@ from ._safetensors_format import InvalidCheckpointError
 from ._safe_globals import add_safe_globals, clear_safe_globals, get_safe_globals, safe_globals
 from ._tensor import Tensor
 from .backend import to_numpy
+from .sparse import SparseTensor
 
 __all__ = ["save", "load", "InvalidCheckpointError", "add_safe_globals", "safe_globals",
            "get_safe_globals", "clear_safe_globals"]
@@ -90,13 +91,13 @@ class _Encoder:
         if isinstance(obj, (float, np.floating)):
             f = float(obj)
             return f if math.isfinite(f) else {"$float": repr(f)}
+        if type(obj) is SparseTensor:
+            c = obj._data
+            return {"$sparse_coo": {
+                "indices": self.entry(c.indices, _join(path, "indices"), c.indices),
+                "values": self.entry(c.values, _join(path, "values"), c.values),
+                "size": list(c.shape), "coalesced": bool(c.coalesced)}}
         if isinstance(obj, Tensor):
-            if getattr(obj, "is_sparse", False):
-                c = obj._data
-                return {"$sparse_coo": {
-                    "indices": self.entry(c.indices, _join(path, "indices"), c.indices),
-                    "values": self.entry(c.values, _join(path, "values"), c.values),
-                    "size": list(c.shape), "coalesced": bool(c.coalesced)}}
             enc = {"$tensor": self.entry(obj._data, path, obj)}
             if obj.requires_grad and obj.is_leaf:
                 enc["requires_grad"] = True
@@ -528,7 +529,7 @@ def _map(obj, map_location):
         target, fn = map_location, None
 
     def move(x):
-        if isinstance(x, Tensor):
+        if isinstance(x, (Tensor, SparseTensor)):
             if fn is not None:
                 r = fn(x, "cpu")
                 return x if r is None else r

@@ -28,7 +28,8 @@ def _as_tuple(x):
     if x is None:
         return None
     from .._tensor import Tensor
-    if isinstance(x, Tensor):
+    from ..sparse import SparseTensor
+    if isinstance(x, (Tensor, SparseTensor)):
         return (x,)
     return tuple(x)
 
@@ -102,7 +103,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         raise RuntimeError("'inputs' argument to backward() cannot be empty.")
     targets = {}
     for t in inputs:
-        if not isinstance(t, Tensor):
+        if not isinstance(t, Tensor) and not getattr(t, "is_sparse", False):
             raise TypeError("backward(inputs=...) expects tensors")
         if not t._rg:
             raise RuntimeError(f"One of the differentiated Tensors (shape {list(t._data.shape)}) "
@@ -152,7 +153,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     targets = {}
     slots = []
     for i, t in enumerate(inputs_t):
-        if not isinstance(t, Tensor):
+        if not isinstance(t, Tensor) and not getattr(t, "is_sparse", False):
             raise TypeError(f"grad: input {i} is a {type(t).__name__}, expected a Tensor")
         if not t._rg:
             raise RuntimeError(f"One of the differentiated Tensors (input {i}, shape "

@@ -143,7 +143,7 @@ def _run_graph(roots: Sequence[Edge], grads: Sequence[Grad], retain_graph: bool 
         if buf is None:
             buf = buffers[node] = [None] * node.n_outputs
         prev = buf[nr]
-        buf[nr] = g if prev is None else prev + g
+        buf[nr] = g if prev is None else prev._grad_sum(g)
 
     tie = itertools.count()
     next_tie = tie.__next__
@@ -224,7 +224,10 @@ def _run_graph(roots: Sequence[Edge], grads: Sequence[Grad], retain_graph: bool 
                                     cbuf[nr] = g
                             else:
                                 prev = cbuf[nr]
-                                cbuf[nr] = g if prev is None else prev + g
+                                # gradients of two classes (dense and sparse): the first one's
+                                # class says how they sum
+                                cbuf[nr] = (g if prev is None else prev + g if type(prev) is type(g)
+                                            else prev._grad_sum(g))
                         d = deps[child] - 1
                         deps[child] = d
                         if d == 0:
@@ -336,9 +339,8 @@ def _accumulate(node: AccumulateGrad, g: Grad, create_graph: bool) -> None:
                 var._grad = g
             else:
                 var._grad = g.detach().clone()
-        elif (create_graph or old._rg or getattr(old, "is_sparse", False)
-              or getattr(g, "is_sparse", False)):
-            var._grad = old + g
+        elif create_graph or old._rg or old.is_sparse or g.is_sparse:
+            var._grad = old._grad_sum(g)  # out of place; the gradient's class says how to sum
         else:
             old._data += g._data
             old._version_counter().bump()
@@ -364,8 +366,7 @@ def _distinct(outs: tuple[Grad, ...]) -> tuple[Grad, ...]:
 
 
 def _alias(g: Tensor) -> Tensor:
-    from .._tensor import Tensor
-    a = Tensor._make(g._data, g.grad_fn, g._rg)
+    a = type(g)._make(g._data, g.grad_fn, g._rg)  # of g's class: a sparse gradient stays sparse
     a._out_nr = g._out_nr
     if g.grad_fn is None and g._rg:
         a._grad_acc = g._grad_accumulator()  # a leaf's alias feeds the same accumulator

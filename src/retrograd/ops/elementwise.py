@@ -51,6 +51,16 @@ def _operands(x, y):
     return tensor(x), y
 
 
+def _sparse_operand(name, x, y, error):
+    """``name(x, y)`` when ``_operands`` refused the operands with ``error``: the sparse op when
+    one of them is a sparse tensor, else ``error`` raised again."""
+    from ..sparse import binary
+    r = binary(name, x, y)
+    if r is None:
+        raise error
+    return r
+
+
 def _float_operands(x, y):
     """Operands promoted, then raised to the default float dtype if integral (true division)."""
     x, y = _operands(x, y)
@@ -190,7 +200,10 @@ def add(input, other, *, alpha=1):
         return apply(ADD_SCALAR, (input,), (other,))
     if _fast_scalar(other, input):
         return apply(ADD_SCALAR, (other,), (input,))
-    x, y = _operands(input, other)
+    try:
+        x, y = _operands(input, other)
+    except TypeError as e:  # a sparse operand, or no tensor at all
+        return _sparse_operand("add", input, other, e)
     return apply(ADD, (x, y))
 
 
@@ -206,7 +219,10 @@ def sub(input, other, *, alpha=1):
         return apply(SUB_SCALAR, (input,), (other,))
     if _fast_scalar(other, input):
         return apply(RSUB_SCALAR, (other,), (input,))
-    x, y = _operands(input, other)
+    try:
+        x, y = _operands(input, other)
+    except TypeError as e:  # a sparse operand, or no tensor at all
+        return _sparse_operand("sub", input, other, e)
     return apply(SUB, (x, y))
 
 
@@ -222,7 +238,10 @@ def mul(input, other):
         return apply(MUL_SCALAR, (input,), (other,))
     if _fast_scalar(other, input):
         return apply(MUL_SCALAR, (other,), (input,))
-    x, y = _operands(input, other)
+    try:
+        x, y = _operands(input, other)
+    except TypeError as e:  # a sparse operand, or no tensor at all
+        return _sparse_operand("mul", input, other, e)
     return apply(MUL, (x, y))
 
 
@@ -236,7 +255,10 @@ def div(input, other, *, rounding_mode=None):
             return apply(DIV_SCALAR, (input,), (other,))
         if _fast_scalar(other, input):
             return apply(RDIV_SCALAR, (other,), (input,))
-        x, y = _float_operands(input, other)
+        try:
+            x, y = _float_operands(input, other)
+        except TypeError as e:  # a sparse operand, or no tensor at all
+            return _sparse_operand("div", input, other, e)
         return apply(DIV, (x, y))
     if rounding_mode == "trunc":
         return trunc(div(input, other)) if _is_float(input, other) else _int_div(input, other, "trunc")

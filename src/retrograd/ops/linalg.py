@@ -6,6 +6,7 @@ added dim is squeezed away again.
 """
 import numpy as np
 
+from ..sparse import SparseTensor
 from ._registry import Op, apply
 from ._declare import declare
 
@@ -39,6 +40,8 @@ MATMUL = Op("matmul", _matmul, _matmul_vjp, save=("x", "y"), needs=True, node_na
 
 def matmul(input, other):
     """Matrix product with broadcasting over batch dims (NumPy/PyTorch rules for 1-D operands)."""
+    if type(input) is SparseTensor:  # (dense @ sparse is refused by the sparse operand)
+        return input.matmul(other)
     xs, ys = input._data.shape, other._data.shape
     if not xs or not ys:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "

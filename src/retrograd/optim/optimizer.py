@@ -510,7 +510,7 @@ class Optimizer:
 def _cast(param, value, key=None):
     """A copy of a saved state entry, tensors cast to ``param``'s dtype (``step`` excepted) and
     device."""
-    if isinstance(value, Tensor):
+    if isinstance(value, (Tensor, SparseTensor)):
         if key == "step":
             return value.clone()
         t = value

@@ -1,0 +1,464 @@
+"""Sparse COO ops: construction, conversion, arithmetic, each recorded for autograd.
+
+A gradient arriving at a sparse tensor may be sparse or dense (both stand for a dense gradient
+of its shape). The gradient an op returns for a sparse input is sparse on that input's
+coalesced pattern where PyTorch's is (``to_dense``, ``sparse.mm``, ``sparse.sum``), dense where
+PyTorch's is (``torch.mm``, ``dense + sparse``).
+"""
+import math
+
+import numpy as np
+
+from .. import _dtype
+from .._tensor import Tensor
+from ..autograd.grad_mode import _state
+from ..backend import array_module, device_of, to_device_array
+from ._autograd import needs_grad, record
+from ._storage import (_COO, add_into, coalesced_rows, linear_rows, lookup, rows_to_indices,
+                       rows_view, unique_rows)
+from ._tensor import SparseTensor
+
+
+# ---------------------------------------------------------------------- gradients
+def dense_array(g):
+    """The dense array of a gradient (a Tensor, or a SparseTensor made dense)."""
+    if type(g) is SparseTensor:
+        c = g._data
+        out = array_module(c.values).zeros(c.shape, c.dtype)
+        return add_into(out, c)
+    return g._data
+
+
+def pattern_grad(g, c):
+    """A gradient ``g`` (sparse or dense, of ``c``'s dense shape) kept on the coalesced pattern
+    of ``c``: a coalesced SparseTensor."""
+    rows = unique_rows(c)
+    sd = c.indices.shape[0]
+    if type(g) is SparseTensor:
+        vals = lookup(g._data, rows)
+    else:
+        vals = rows_view(g._data, sd)[rows]
+    return SparseTensor._from_parts(rows_to_indices(rows, c.shape[:sd]), vals, c.shape, True)
+
+
+def _scaled_grad(g, s):
+    if s == 1:
+        return g
+    if type(g) is SparseTensor:
+        c = g._data
+        return SparseTensor._from_parts(c.indices, c.values * s, c.shape, c.coalesced)
+    return Tensor._make(g._data * s, None, False)
+
+
+# ---------------------------------------------------------------------- construction
+def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, requires_grad=False,
+                      check_invariants=None, is_coalesced=None):
+    """A sparse COO tensor with ``indices`` (``(sparse_dim, nnz)``, integers) and ``values``
+    (``(nnz, *dense_shape)``). ``size`` defaults to the smallest that holds every index. When
+    ``values`` requires grad the result is differentiable with respect to it (each entry's
+    gradient is the dense gradient at its index); ``requires_grad=True`` makes a leaf."""
+    from .._creation import _array_from
+    from .._device import to_device
+    idx = indices._data if isinstance(indices, Tensor) else np.asarray(indices)
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError(f"sparse_coo_tensor: indices must be an int64 tensor, got dtype {idx.dtype}")
+    vals = _array_from(values, dtype, device)
+    dev = device_of(vals) if device is None else to_device(device)
+    vals = to_device_array(vals, dev)
+    xp = array_module(vals)
+    idx = to_device_array(idx.astype(np.int64, copy=False), dev)
+    if idx.ndim != 2:
+        raise RuntimeError(f"sparse_coo_tensor: indices must be 2-D (sparse_dim, nnz), got shape "
+                           f"{list(idx.shape)}")
+    sd, nnz = idx.shape
+    if vals.ndim == 0 or vals.shape[0] != nnz:
+        raise RuntimeError(f"sparse_coo_tensor: indices has {nnz} entries (shape {list(idx.shape)}) "
+                           f"but values has shape {list(vals.shape)}; values.shape[0] must be nnz")
+    if size is None:
+        size = tuple(int(m) + 1 for m in (idx.max(axis=1) if nnz else xp.full(sd, -1))) + vals.shape[1:]
+    size = tuple(int(s) for s in size)
+    if len(size) != sd + vals.ndim - 1:
+        raise RuntimeError(f"sparse_coo_tensor: number of dimensions must be sparse_dim ({sd}) + "
+                           f"dense_dim ({vals.ndim - 1}), but got size {list(size)}")
+    if tuple(size[sd:]) != tuple(vals.shape[1:]):
+        raise RuntimeError(f"sparse_coo_tensor: values has dense shape {list(vals.shape[1:])} but "
+                           f"size says {list(size[sd:])}")
+    if nnz:
+        lo, hi = idx.min(axis=1), idx.max(axis=1)
+        for d in range(sd):
+            if int(lo[d]) < 0:
+                raise RuntimeError(f"sparse_coo_tensor: found negative index {int(lo[d])} for dim {d}")
+            if int(hi[d]) >= size[d]:
+                raise RuntimeError(f"sparse_coo_tensor: size is inconsistent with indices: for dim "
+                                   f"{d}, size is {size[d]} but found index {int(hi[d])}")
+    coalesced = bool(is_coalesced) if is_coalesced is not None else nnz <= 1
+    s = SparseTensor._from_parts(idx, vals, size, coalesced)
+    if isinstance(values, Tensor) and needs_grad(values):
+        c = s._data
+
+        def backward(g, needs):
+            return (_values_of(g, c),)
+        return record("SparseCooTensorWithDimsAndTensorsBackward0", s, (values,), backward)
+    if requires_grad:
+        s.requires_grad_(True)
+    return s
+
+
+def _values_of(g, c):
+    """The gradient of ``c``'s values for a gradient ``g`` of the tensor: each entry gets the
+    dense gradient at its index (entries that share an index get the same value)."""
+    rows = linear_rows(c)
+    if type(g) is SparseTensor:
+        return Tensor._make(lookup(g._data, rows), None, False)
+    return Tensor._make(rows_view(g._data, c.indices.shape[0])[rows], None, False)
+
+
+def to_sparse(x, sparseDims=None, *, layout=None, blocksize=None, dense_dim=None):
+    """``Tensor.to_sparse``: the nonzero entries of dense ``x`` as a coalesced sparse COO tensor
+    with ``sparseDims`` sparse dims (default: all, or all but ``dense_dim``); with dense dims an
+    entry is kept where any of its slice is nonzero. Differentiable (the gradient is dense)."""
+    if type(x) is SparseTensor:
+        check_to_sparse(x, sparseDims, layout, blocksize, dense_dim)
+        return x
+    _check_layout(layout, blocksize)
+    a = x._data
+    nd = a.ndim
+    if sparseDims is not None and dense_dim is not None:
+        raise RuntimeError("to_sparse: pass sparseDims or dense_dim, not both")
+    sd = sparseDims if sparseDims is not None else nd - (dense_dim or 0)
+    if not 0 < sd <= nd:
+        raise RuntimeError(f"to_sparse: sparse_dim must be in [1, {nd}] for a tensor of shape "
+                           f"{list(a.shape)}, got {sd}")
+    xp = array_module(a)
+    flat = a.reshape((math.prod(a.shape[:sd]),) + a.shape[sd:])
+    nz = flat != 0
+    if nz.ndim > 1:
+        nz = nz.reshape(nz.shape[0], -1).any(axis=1)
+    rows = xp.flatnonzero(nz)
+    s = SparseTensor._from_parts(rows_to_indices(rows, a.shape[:sd]), flat[rows], a.shape, True)
+
+    def backward(g, needs):
+        return (Tensor._make(dense_array(g), None, False),)
+    return record("ToSparseBackward1", s, (x,), backward, saves=False)
+
+
+def to_sparse_coo(x):
+    return to_sparse(x)
+
+
+def _check_layout(layout, blocksize):
+    from .._typeinfo import sparse_coo
+    if layout is not None and layout is not sparse_coo:
+        raise NotImplementedError(f"to_sparse: only layout=retrograd.sparse_coo is supported, got {layout}")
+    if blocksize is not None:
+        raise NotImplementedError("to_sparse: blocksize is only for block sparse layouts, which "
+                                  "retrograd does not have")
+
+
+def check_to_sparse(s, sparseDims, layout, blocksize, dense_dim):
+    """``to_sparse`` of a sparse tensor is itself: refuse a request for other sparse dims."""
+    _check_layout(layout, blocksize)
+    want = sparseDims if sparseDims is not None else (None if dense_dim is None else s.dim() - dense_dim)
+    if want is not None and want != s.sparse_dim():
+        raise RuntimeError(f"to_sparse: a sparse tensor with {s.sparse_dim()} sparse dims cannot be "
+                           f"converted to {want} sparse dims")
+
+
+def to_dense(s, dtype=None, masked_grad=None):
+    """The dense tensor of ``s``. Its gradient is masked to ``s``'s pattern (sparse), unless
+    ``masked_grad=False`` (then the dense gradient passes as it is)."""
+    c = s._data
+    out = array_module(c.values).zeros(c.shape, c.dtype if dtype is None else _dtype.to_np(dtype))
+    add_into(out, c)
+    masked = masked_grad is None or masked_grad
+
+    def backward(g, needs):
+        return (pattern_grad(g, c) if masked else g,)
+    return record("ToDenseBackward0", Tensor._make(out, None, False), (s,), backward)
+
+
+
+def dense_to_dense(x, dtype=None, *, masked_grad=None):
+    """``Tensor.to_dense`` of a dense tensor: itself (cast to ``dtype`` when given)."""
+    return x if dtype is None else x.to(dtype)
+
+
+def coalesce(s):
+    """Duplicates summed, indices sorted; the gradient passes through unchanged."""
+    c = s._data
+    rows, vals = coalesced_rows(c)
+    sd = c.indices.shape[0]
+    out = SparseTensor._from_parts(rows_to_indices(rows, c.shape[:sd]), vals, c.shape, True)
+    return record("CoalesceBackward0", out, (s,), lambda g, needs: (g,), saves=False)
+
+
+def values(s):
+    c = s._data
+    out = Tensor._make(c.values, None, False)
+
+    def backward(g, needs):
+        return (SparseTensor._from_parts(c.indices, g._data, c.shape, c.coalesced),)
+    return record("ValuesBackward0", out, (s,), backward)
+
+
+def t(s):
+    c = s._data
+    if c.indices.shape[0] != 2 or len(c.shape) != 2:
+        raise RuntimeError(f"t() expects a sparse tensor with 2 sparse and 0 dense dimensions, but "
+                           f"got shape {list(c.shape)} with {c.indices.shape[0]} sparse dims")
+    out = SparseTensor._from_parts(c.indices[::-1], c.values, c.shape[::-1], c.indices.shape[1] <= 1)
+
+    def backward(g, needs):
+        return (g.t(),)
+    return record("TBackward0", out, (s,), backward, saves=False)
+
+
+def clone(s):
+    c = s._data
+    out = SparseTensor._from_parts(c.indices.copy(), c.values.copy(), c.shape, c.coalesced)
+    return record("CloneBackward0", out, (s,), lambda g, needs: (g,), saves=False)
+
+
+def to(s, args, kwargs):
+    """``SparseTensor.to(device/dtype/tensor, non_blocking=, copy=)``."""
+    from .._device import device as _device, to_device
+    dtype, dev = kwargs.pop("dtype", None), kwargs.pop("device", None)
+    kwargs.pop("non_blocking", None)  # copies are synchronous: nothing to wait for either way
+    copy = kwargs.pop("copy", False)
+    if kwargs:
+        raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)} for a sparse tensor")
+    for a in args:
+        if isinstance(a, (Tensor, SparseTensor)):
+            dtype, dev = a.dtype, a.device
+        elif isinstance(a, (str, int, _device)) and not isinstance(a, bool):
+            dev = a
+        elif a is not None:
+            dtype = a
+    c = s._data
+    idx, vals = c.indices, c.values
+    old_dev = device_of(vals)
+    if dev is not None:
+        d = to_device(dev)
+        idx, vals = to_device_array(idx, d), to_device_array(vals, d)
+    if dtype is not None:
+        vals = vals.astype(_dtype.to_np(dtype), copy=False)
+    if idx is c.indices and vals is c.values:
+        return clone(s) if copy else s
+    out = SparseTensor._from_parts(idx, vals, c.shape, c.coalesced)
+    return record("ToCopyBackward0", out, (s,), lambda g, needs: (g.to(old_dev),), saves=False)
+
+
+# ---------------------------------------------------------------------- arithmetic
+def add(a, b, alpha=1, reflected=False, name="add"):
+    """``a + alpha * b`` for sparse ``a``: sparse when ``b`` is sparse (the entries are
+    concatenated). ``reflected``: ``b + alpha * a`` (``b`` dense: a dense result)."""
+    if type(b) is SparseTensor:
+        return _add_sparse(a, b, alpha)
+    if reflected and isinstance(b, Tensor):
+        return dense_add(b, a, alpha)
+    if isinstance(b, Tensor):
+        raise RuntimeError(f"{name}(sparse, dense) is not supported. Use {name}(dense, sparse) instead "
+                           f"(sparse shape {list(a.shape)}, dense shape {list(b.shape)})")
+    raise RuntimeError(f"{name}: a sparse tensor (shape {list(a.shape)}) can only be added to a "
+                       f"sparse tensor of the same shape or to a dense tensor (dense + sparse), "
+                       f"not to {type(b).__name__}")
+
+
+def _add_sparse(a, b, alpha):
+    _check_same_shape(a, b, "add")
+    x, y = a._data, b._data
+    if x.indices.shape[0] != y.indices.shape[0]:
+        raise RuntimeError(f"add: sparse tensors of shape {list(x.shape)} have different "
+                           f"sparse dims ({x.indices.shape[0]} and {y.indices.shape[0]})")
+    xp = array_module(x.values)
+    dt = _dtype.promote_types(a.dtype, b.dtype).np
+    if y.indices.shape[1] == 0:
+        out = SparseTensor._from_parts(x.indices, x.values.astype(dt, copy=False), x.shape,
+                                       x.coalesced)
+    else:
+        yv = y.values if alpha == 1 else y.values * alpha
+        if x.indices.shape[1] == 0:
+            out = SparseTensor._from_parts(y.indices, yv.astype(dt, copy=False), y.shape,
+                                           y.coalesced)
+        else:
+            out = SparseTensor._from_parts(
+                xp.concatenate([x.indices, y.indices], axis=1),
+                xp.concatenate([x.values.astype(dt, copy=False), yv.astype(dt, copy=False)]), x.shape)
+
+    def backward(g, needs):
+        return g, _scaled_grad(g, alpha)
+    return record("AddBackward0", out, (a, b), backward, saves=False)
+
+
+def dense_add(d, s, alpha=1):
+    """``d + alpha * s`` for dense ``d`` and sparse ``s`` of one shape: a dense tensor. Both
+    gradients are dense, as in PyTorch."""
+    _check_same_shape(s, d, "add")
+    dt = _dtype.promote_types(d.dtype, s.dtype).np
+    out = d._data.astype(dt)  # a copy
+    add_into(out, s._data, None if alpha == 1 else alpha)
+
+    def backward(g, needs):
+        return g, _scaled_grad(g, alpha)
+    return record("AddBackward0", Tensor._make(out, None, False), (d, s), backward, saves=False)
+
+
+def binary(name, x, y, alpha=1):
+    """Dense-module entry (``retrograd.add`` and friends) for operands of which one is sparse:
+    the op if PyTorch supports it for these layouts, else a clear error. Returns None when
+    neither operand is sparse."""
+    xs, ys = type(x) is SparseTensor, type(y) is SparseTensor
+    if not (xs or ys):
+        return None
+    if name in ("add", "sub"):
+        a = alpha if name == "add" else -alpha
+        if xs:
+            return add(x, y, a, name=name)
+        if isinstance(x, Tensor):
+            return dense_add(x, y, a)
+    elif name in ("mul", "div") and xs and not isinstance(y, SparseTensor):
+        return scale(x, y, name)
+    elif name == "mul" and ys and not isinstance(x, SparseTensor):
+        return scale(y, x, name)
+    s = x if xs else y
+    raise NotImplementedError(f"{name}: not supported for these operands ({_describe(x)} and "
+                              f"{_describe(y)}) with sparse COO tensors (shape {list(s.shape)})")
+
+
+def _describe(v):
+    if type(v) is SparseTensor:
+        return "sparse"
+    return "dense" if isinstance(v, Tensor) else type(v).__name__
+
+
+def _check_same_shape(a, b, op):
+    if tuple(a._data.shape) != tuple(b._data.shape):
+        raise RuntimeError(f"{op}: sparse tensor of shape {list(a._data.shape)} and tensor of "
+                           f"shape {list(b._data.shape)} must have the same shape")
+
+
+def _scalar(v, op, t):
+    """A number, or the number of a one-element dense tensor that needs no gradient."""
+    if isinstance(v, Tensor):
+        if v._data.size != 1:
+            raise NotImplementedError(f"{op}: a sparse tensor (shape {list(t.shape)}) can only be "
+                                      f"scaled by a number or a one-element tensor, not by a tensor "
+                                      f"of shape {list(v.shape)}")
+        if needs_grad(v):
+            raise NotImplementedError(f"{op}: scaling a sparse tensor by a tensor that requires grad "
+                                      f"is not supported; pass a number")
+        return v._data.reshape(()).item()
+    if isinstance(v, (int, float, np.number)) and not isinstance(v, (bool, np.bool_)):
+        return v.item() if isinstance(v, np.number) else v
+    raise NotImplementedError(f"{op}: a sparse tensor can only be scaled by a number, not by "
+                              f"{type(v).__name__}")
+
+
+def _scaled_values(c, s, op):
+    v = c.values
+    if v.dtype.kind in "iub" and (op == "div" or isinstance(s, float)):
+        v = v.astype(_dtype.get_default_dtype().np)
+    return v / s if op == "div" else v * s
+
+
+def scale(t, v, op):
+    """``t * v`` or ``t / v`` (``op`` "mul", "div" or "neg") for a scalar ``v``: sparse."""
+    s = _scalar(v, op, t)
+    c = t._data
+    out = SparseTensor._from_parts(c.indices, _scaled_values(c, s, op), c.shape, c.coalesced)
+    factor = 1 / s if op == "div" else s
+    node = {"mul": "MulBackward0", "div": "DivBackward0"}.get(op, "NegBackward0")
+    return record(node, out, (t,), lambda g, needs: (_scaled_grad(g, factor),), saves=False)
+
+
+def _check_inplace(t, op):
+    if t._rg and _state.enabled:
+        raise RuntimeError(f"{op}: a sparse tensor that requires grad cannot be modified in place")
+
+
+def scale_(t, v, op):
+    _check_inplace(t, op)
+    c = t._data
+    s = _scalar(v, op, t)
+    if op == "div_":
+        c.values /= s
+    else:
+        c.values *= s
+    t._version_counter().bump()
+    return t
+
+
+def add_(t, other, alpha):
+    _check_inplace(t, "add_")
+    if type(other) is not SparseTensor:
+        raise RuntimeError("add_: a dense tensor cannot be added in place into a sparse one; "
+                           "use dense + sparse, which gives a dense tensor")
+    with _no_grad():
+        r = _add_sparse(t, other, alpha)._data
+    c = t._data
+    if r.dtype != c.dtype:
+        raise RuntimeError(f"add_: result type {r.dtype} can't be cast to {c.dtype}")
+    c.indices, c.values, c.coalesced = r.indices, r.values, r.coalesced
+    t._version_counter().bump()
+    return t
+
+
+def zero_(t):
+    _check_inplace(t, "zero_")
+    c = t._data
+    xp = array_module(c.indices)
+    sd = c.indices.shape[0]
+    c.values = xp.zeros((0,) + tuple(c.shape[sd:]), c.dtype)
+    c.indices = xp.zeros((sd, 0), np.int64)
+    c.coalesced = True
+    t._version_counter().bump()
+    return t
+
+
+def _no_grad():
+    from ..autograd.grad_mode import no_grad
+    return no_grad()
+
+
+# ---------------------------------------------------------------------- gradients' helpers
+def is_sparse(t):
+    return type(t) is SparseTensor
+
+
+def combine(a, x, b, y):
+    """``a * x + b * y`` for sparse ``x`` and ``y`` of one shape, coalesced (no graph)."""
+    with _no_grad():
+        s = x.mul(a) if a != 1 else x
+        return s.add(y, alpha=b).coalesce()
+
+
+def embedding_grad(grad, indices, num_weights, padding_idx=None, scale_grad_by_freq=False):
+    """The sparse gradient of an embedding table ``(num_weights, D)`` looked up at ``indices``:
+    one entry per lookup, ``rows = indices.flatten()`` and ``values = grad.reshape(-1, D)``
+    (owned copies; made on first use when ``grad`` is a broadcast along the lookups). Lookups of
+    ``padding_idx`` (None or negative: none) are left out; with
+    ``scale_grad_by_freq`` each value is divided by how often its index occurs. ``grad`` is the
+    lookup's output gradient (a Tensor), ``indices`` an integer Tensor or array. Duplicate rows
+    stay separate entries (uncoalesced), as in PyTorch."""
+    g = grad._data
+    xp = array_module(g)
+    idx = indices._data if isinstance(indices, Tensor) else indices
+    rows = xp.asarray(idx).reshape(-1).astype(np.int64)
+    width = g.shape[-1] if g.ndim else 1
+    if g.ndim > 1 and not scale_grad_by_freq and (padding_idx is None or padding_idx < 0) \
+            and any(st == 0 and n > 1 for st, n in zip(g.strides[:-1], g.shape)):
+        # a broadcast along the lookups (the gradient of a mean or sum over them): keep the
+        # values unmade, as an owned copy of the broadcast's source
+        src = g[tuple(slice(0, 1) if st == 0 else slice(None) for st in g.strides)].copy()
+        return SparseTensor._make(_COO(rows[None], None, (num_weights, width), False,
+                                       (src, g.shape)), None, False)
+    vals = g.reshape(-1, width)
+    if xp.may_share_memory(vals, g):  # never a view: the upstream gradient may be a broadcast
+        vals = vals.copy()  # (a reshape that already copied, as of a broadcast, is owned)
+    if scale_grad_by_freq and rows.shape[0]:
+        _, inv, counts = xp.unique(rows, return_inverse=True, return_counts=True)
+        vals /= counts[inv.ravel()].astype(vals.dtype)[:, None]
+    if padding_idx is not None and padding_idx >= 0:
+        keep = rows != padding_idx
+        rows, vals = rows[keep], vals[keep]
+    return SparseTensor._from_parts(rows[None], vals, (num_weights, width))
