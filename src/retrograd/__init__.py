@@ -67,7 +67,7 @@ from .serialization import save, load
 # Subpackages imported on first use (``retrograd.nn``, as ``torch.nn``), so that
 # ``import retrograd`` stays quick; ``import retrograd.nn`` works as usual.
 _LAZY_SUBPACKAGES = ("nn", "optim", "utils", "distributed", "cuda", "backends", "accelerator", "multiprocessing",
-                     "testing", "jit", "onnx", "hub")
+                     "testing", "jit", "onnx", "hub", "fft")
 
 
 def __getattr__(name):
@@ -143,6 +143,8 @@ from ._legacy import (FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTens
 from ._tensor import UntypedStorage  # noqa: E402
 from math import e, pi, inf, nan  # noqa: E402
 newaxis = None
+from ._dtype import complex64, cfloat, complex128, cdouble  # noqa: E402
+from .ops.complex import view_as_real, view_as_complex, complex, polar, angle  # noqa: E402
 
 
 # PyTorch's out= forms: each function named in OUT_FORMS["torch"] (ops/_out.py) is the plain
@@ -222,4 +224,6 @@ __all__ = ["dtype", "float16", "half", "float32", "float", "float64", "double", 
            "unsqueeze_copy", "view_copy", "diagonal_copy", "as_strided_copy", "unsafe_chunk", "unsafe_split",
            "unsafe_split_with_sizes", "detach", "fill", "put", "histogram", "gradient", "range", "e", "pi", "inf",
            "nan", "newaxis", "FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor", "ShortTensor",
-           "CharTensor", "ByteTensor", "BoolTensor", "TypedStorage", "UntypedStorage"]
+           "CharTensor", "ByteTensor", "BoolTensor", "TypedStorage", "UntypedStorage",
+           "complex64", "cfloat", "complex128", "cdouble", "view_as_real", "view_as_complex", "complex", "polar",
+           "angle", "fft"]

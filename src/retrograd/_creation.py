@@ -35,6 +35,8 @@ def _array_from(data, dtype, device):
                 arr = arr.astype(_dtype.get_default_dtype().np)
             elif arr.dtype.kind == "i":
                 arr = arr.astype(np.int64, copy=False)
+            elif arr.dtype.kind == "c":
+                arr = arr.astype(_dtype.default_complex_dtype().np)
             elif arr.dtype.kind != "b":
                 raise TypeError(f"can't convert data of type {type(data).__name__} "
                                 f"(NumPy dtype {arr.dtype}) to a tensor")
@@ -111,6 +113,8 @@ def _infer_np(arr):
         return np.int64
     if k == "b":
         return np.bool_
+    if k == "c":
+        return np.complex128
     raise TypeError(f"can't convert NumPy array of dtype {arr.dtype} to a tensor")
 
 

@@ -13,6 +13,7 @@ from .ops import construct as cn, numeric as nm, embed as em, misc as mc
 from . import _typeinfo as ti
 from . import _tensor_queries as tq, _creation as cr, _legacy as lg
 from . import sparse
+from .ops import complex as cx
 
 
 def _reflect(fn):
@@ -123,7 +124,11 @@ def _T(self):
 
 
 def _H(self):
-    return _T(self)
+    return mc.conj(_T(self))
+
+
+def _mH(self):
+    return mc.conj(_mT(self))
 
 
 METHODS = {
@@ -298,6 +303,9 @@ METHODS.update({
 PROPERTIES = {"T": _T, "mT": _mT, "H": _H, "mH": _mT, "nbytes": tq.nbytes, "itemsize": tq.itemsize,
               "real": mc.real, "imag": mc.imag, "layout": ti.tensor_layout,
               **{name: lg._false for name in lg.NEVER}}
+# complex tensors (ops/complex.py)
+PROPERTIES["mH"] = _mH
+METHODS["angle"] = cx.angle
 
 for _name, _fn in METHODS.items():
     setattr(Tensor, _name, _fn)

@@ -179,4 +179,8 @@ OUT_FORMS = {
         "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve",
         "solve_triangular", "svd", "svdvals", "vecdot", "vector_norm",
     }),
+    "fft": frozenset({
+        "fft", "fft2", "fftfreq", "fftn", "hfft", "hfft2", "hfftn", "ifft", "ifft2", "ifftn", "ihfft",
+        "ihfft2", "ihfftn", "irfft", "irfft2", "irfftn", "rfft", "rfft2", "rfftfreq", "rfftn",
+    }),
 }
