@@ -67,7 +67,7 @@ from .serialization import save, load
 # Subpackages imported on first use (``retrograd.nn``, as ``torch.nn``), so that
 # ``import retrograd`` stays quick; ``import retrograd.nn`` works as usual.
 _LAZY_SUBPACKAGES = ("nn", "optim", "utils", "distributed", "cuda", "backends", "accelerator", "multiprocessing",
-                     "testing", "jit", "onnx", "hub", "fft")
+                     "testing", "jit", "onnx", "hub", "fft", "distributions")
 
 
 def __getattr__(name):
@@ -226,4 +226,4 @@ __all__ = ["dtype", "float16", "half", "float32", "float", "float64", "double", 
            "nan", "newaxis", "FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor", "ShortTensor",
            "CharTensor", "ByteTensor", "BoolTensor", "TypedStorage", "UntypedStorage",
            "complex64", "cfloat", "complex128", "cdouble", "view_as_real", "view_as_complex", "complex", "polar",
-           "angle", "fft"]
+           "angle", "fft", "distributions"]
