@@ -105,3 +105,16 @@ def test_polar_gradient():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert gradcheck(lambda a, b: torch.view_as_real(torch.polar(a, b)), (r, t))
+
+
+@pytest.mark.parametrize("suffix", [".pt", ".safetensors"])
+def test_complex_tensors_save_and_load(tmp_path, suffix):
+    path = tmp_path / f"z{suffix}"
+    z = {"a": torch.tensor([1 + 2j, 3 - 4j]), "b": torch.tensor([[1j]], dtype=torch.complex128)}
+    if suffix == ".safetensors":
+        z.pop("b")  # the safetensors format has C64 only
+    torch.save(z, path)
+    back = torch.load(path)
+    for k in z:
+        assert back[k].dtype is z[k].dtype
+        np.testing.assert_array_equal(back[k].numpy(), z[k].numpy())

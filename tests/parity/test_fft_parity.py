@@ -73,3 +73,12 @@ def test_fftfreq_matches_torch():
     for n, d in ((5, 0.1), (6, 1.0)):
         np.testing.assert_allclose(rg.fft.fftfreq(n, d).numpy(), torch.fft.fftfreq(n, d).numpy())
         np.testing.assert_allclose(rg.fft.rfftfreq(n, d).numpy(), torch.fft.rfftfreq(n, d).numpy())
+
+
+def test_complex_checkpoints_load_in_torch(tmp_path):
+    rg.save({"z": rg.fft.fft(rg.tensor([1.0, 2.0, 0.5]))}, tmp_path / "a.pt")
+    loaded = torch.load(tmp_path / "a.pt", weights_only=True)["z"]
+    assert loaded.dtype == torch.complex64
+    np.testing.assert_allclose(loaded.numpy(), np.fft.fft([1.0, 2.0, 0.5]), rtol=1e-6)
+    torch.save({"z": torch.tensor([5 + 1j], dtype=torch.complex128)}, tmp_path / "b.pt")
+    assert rg.load(tmp_path / "b.pt")["z"].tolist() == [5 + 1j]
