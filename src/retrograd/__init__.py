@@ -145,6 +145,7 @@ from math import e, pi, inf, nan  # noqa: E402
 newaxis = None
 from ._dtype import complex64, cfloat, complex128, cdouble  # noqa: E402
 from .ops.complex import view_as_real, view_as_complex, complex, polar, angle  # noqa: E402
+from .ops.incomplete_gamma import igamma, igammac  # noqa: E402
 
 
 # PyTorch's out= forms: each function named in OUT_FORMS["torch"] (ops/_out.py) is the plain
@@ -226,4 +227,4 @@ __all__ = ["dtype", "float16", "half", "float32", "float", "float64", "double", 
            "nan", "newaxis", "FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor", "ShortTensor",
            "CharTensor", "ByteTensor", "BoolTensor", "TypedStorage", "UntypedStorage",
            "complex64", "cfloat", "complex128", "cdouble", "view_as_real", "view_as_complex", "complex", "polar",
-           "angle", "fft", "distributions"]
+           "angle", "fft", "distributions", "igamma", "igammac"]

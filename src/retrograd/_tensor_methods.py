@@ -13,7 +13,7 @@ from .ops import construct as cn, numeric as nm, embed as em, misc as mc
 from . import _typeinfo as ti
 from . import _tensor_queries as tq, _creation as cr, _legacy as lg
 from . import sparse
-from .ops import complex as cx
+from .ops import complex as cx, incomplete_gamma as ig
 
 
 def _reflect(fn):
@@ -306,6 +306,8 @@ PROPERTIES = {"T": _T, "mT": _mT, "H": _H, "mH": _mT, "nbytes": tq.nbytes, "item
 # complex tensors (ops/complex.py)
 PROPERTIES["mH"] = _mH
 METHODS["angle"] = cx.angle
+METHODS["igamma"] = ig.igamma
+METHODS["igammac"] = ig.igammac
 
 for _name, _fn in METHODS.items():
     setattr(Tensor, _name, _fn)

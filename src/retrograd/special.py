@@ -9,10 +9,11 @@ from .ops.specfun import (digamma, digamma as psi, erfinv, i0, i1, lgamma as gam
                           mvlgamma as multigammaln, polygamma)
 from .ops.pointwise import logit, sinc  # noqa: F401
 from .ops.nn_toplevel import softmax, log_softmax  # noqa: F401
+from .ops.incomplete_gamma import igamma as gammainc, igammac as gammaincc  # noqa: F401
 
 __all__ = ["exp2", "expm1", "log1p", "round", "expit", "xlogy", "where", "logsumexp", "erf", "erfc", "digamma", "psi",
            "erfinv", "i0", "i1", "gammaln", "multigammaln", "polygamma", "logit", "sinc", "softmax", "log_softmax",
-           "entr", "ndtr", "ndtri", "log_ndtr", "xlog1py"]
+           "entr", "ndtr", "ndtri", "log_ndtr", "xlog1py", "gammainc", "gammaincc"]
 
 _SQRT_HALF = math.sqrt(0.5)
 

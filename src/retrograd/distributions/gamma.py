@@ -4,6 +4,7 @@ independent Gamma draws."""
 from .._size import Size
 from .._typeinfo import finfo
 from ..ops.elementwise import xlogy
+from ..ops.incomplete_gamma import igamma
 from ..ops.shape import stack
 from ..ops.specfun import digamma, lgamma
 from ..ops.standard_gamma import standard_gamma
@@ -63,6 +64,13 @@ class Gamma(Distribution):
             self._validate_sample(value)
         return (xlogy(self.concentration, self.rate) + xlogy(self.concentration - 1, value)
                 - self.rate * value - lgamma(self.concentration))
+
+    def cdf(self, value):
+        """P(concentration, rate * value): differentiable in ``value`` and ``rate`` only (the
+        derivative in the concentration is not implemented, as in PyTorch)."""
+        if self._validate_args:
+            self._validate_sample(value)
+        return igamma(self.concentration, self.rate * value)
 
     def entropy(self):
         c = self.concentration

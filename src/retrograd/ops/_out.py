@@ -167,12 +167,12 @@ OUT_FORMS = {
         "subtract", "sum", "svd", "t_copy", "take", "take_along_dim", "tan", "tanh", "tensordot",
         "threshold", "topk", "transpose_copy", "tril", "triu", "true_divide", "trunc",
         "unbind_copy", "unfold_copy", "unsqueeze_copy", "var", "vdot", "view_copy", "vstack",
-        "xlogy", "zeros",
+        "xlogy", "zeros", "igamma", "igammac",
     }),
     "special": frozenset({
         "digamma", "entr", "erf", "erfc", "erfinv", "exp2", "expit", "expm1", "gammaln", "i0",
         "i1", "log1p", "log_ndtr", "logit", "logsumexp", "multigammaln", "ndtr", "ndtri",
-        "polygamma", "psi", "round", "sinc", "xlog1py", "xlogy",
+        "polygamma", "psi", "round", "sinc", "xlog1py", "xlogy", "gammainc", "gammaincc",
     }),
     "linalg": frozenset({
         "cholesky", "cond", "cross", "det", "eigh", "eigvalsh", "inv", "matmul", "matrix_norm",
