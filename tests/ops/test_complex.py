@@ -118,3 +118,24 @@ def test_complex_tensors_save_and_load(tmp_path, suffix):
     for k in z:
         assert back[k].dtype is z[k].dtype
         np.testing.assert_array_equal(back[k].numpy(), z[k].numpy())
+
+
+def test_complex_factories():
+    torch.manual_seed(0)
+    z = torch.randn(40000, dtype=torch.complex64)
+    assert z.dtype is torch.complex64
+    # real and imaginary parts each N(0, 1/2), as in PyTorch
+    assert abs(z.real.var().item() - 0.5) < 0.03 and abs(z.imag.var().item() - 0.5) < 0.03
+    assert abs(z.real.mean().item()) < 0.03 and abs(z.imag.mean().item()) < 0.03
+    u = torch.rand(40000, dtype=torch.complex128)
+    assert 0 <= u.real.min().item() and u.real.max().item() < 1 and 0 <= u.imag.min().item() < u.imag.max().item() < 1
+    assert abs(u.imag.mean().item() - 0.5) < 0.02
+    assert torch.randn_like(torch.zeros(3, dtype=torch.complex64)).imag.abs().sum().item() > 0
+    f = torch.full((2,), 1 + 1j)
+    assert f.dtype is torch.complex64 and f.tolist() == [1 + 1j, 1 + 1j]
+    with pytest.raises(RuntimeError, match="complex"):
+        torch.full((2,), 1j, dtype=torch.float32)
+    with pytest.raises(RuntimeError, match="complex"):
+        torch.randint(3, (2,), dtype=torch.complex64)
+    with pytest.raises(NotImplementedError, match="complex"):
+        torch.normal(0.0, 1.0, (2,), dtype=torch.complex64)
