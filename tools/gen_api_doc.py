@@ -69,7 +69,7 @@ def render():
     declared = {}  # (namespace, name) -> the family file that declares it
     for decl in REGISTRY:
         where = decl.module.rsplit(".", 1)[-1] + ".py"
-        for ns, key in (("torch", "torch"), ("special", "special"), ("linalg", "linalg"),
+        for ns, key in (("torch", "torch"), ("special", "special"), ("linalg", "linalg"), ("fft", "fft"),
                         ("nn.functional", "functional")):
             for n in decl.bindings(key):
                 declared[(ns, n)] = where

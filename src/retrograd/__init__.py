@@ -30,7 +30,8 @@ from .serialization import save, load
 # Subpackages imported on first use (``retrograd.nn``, as ``torch.nn``), so that
 # ``import retrograd`` stays quick; ``import retrograd.nn`` works as usual.
 _LAZY_SUBPACKAGES = ("nn", "optim", "utils", "distributed", "cuda", "backends", "accelerator", "multiprocessing",
-                     "testing", "jit", "onnx", "hub", "profiler")
+                     "testing", "jit", "onnx", "hub", "profiler", "fft",
+                     "distributions")
 
 
 def __getattr__(name):
@@ -78,6 +79,7 @@ from ._legacy import (FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTens
 from ._tensor import UntypedStorage  # noqa: E402
 from math import e, pi, inf, nan  # noqa: E402
 newaxis = None
+from ._dtype import complex64, cfloat, complex128, cdouble  # noqa: E402
 
 
 # The ops: every function the op families declare for ``retrograd`` (each family file ends with
@@ -114,5 +116,5 @@ _NON_OPS = ["dtype", "float16", "half", "float32", "float", "float64", "double",
             "strided", "sparse_coo", "contiguous_format", "preserve_format", "channels_last", "channels_last_3d",
             "e", "pi", "inf", "nan", "newaxis", "FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor",
             "IntTensor", "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor", "TypedStorage", "UntypedStorage",
-            "spmm"]
+            "spmm", "complex64", "cfloat", "complex128", "cdouble", "fft", "distributions"]
 __all__ = _NON_OPS + sorted(_OPS)

@@ -35,6 +35,8 @@ def _array_from(data, dtype, device):
                 arr = arr.astype(_dtype.get_default_dtype().np)
             elif arr.dtype.kind == "i":
                 arr = arr.astype(np.int64, copy=False)
+            elif arr.dtype.kind == "c":
+                arr = arr.astype(_dtype.default_complex_dtype().np)
             elif arr.dtype.kind != "b":
                 raise TypeError(f"can't convert data of type {type(data).__name__} "
                                 f"(NumPy dtype {arr.dtype}) to a tensor")
@@ -93,6 +95,8 @@ def _check_fits(arr, npd):
 def _check_fill(value, npd):
     """PyTorch's check on a scalar fill value for a tensor of NumPy dtype ``npd``: returns the
     value to fill with (a negative int wraps into an unsigned dtype, as in PyTorch)."""
+    if isinstance(value, complex) and npd.kind != "c":
+        raise RuntimeError(f"value cannot be converted to type {npd.name} without overflow: {value} is complex")
     if isinstance(value, builtins.bool) or not isinstance(value, (int, float)):
         return value
     if npd.kind in "iu":
@@ -111,6 +115,8 @@ def _infer_np(arr):
         return np.int64
     if k == "b":
         return np.bool_
+    if k == "c":
+        return np.complex128
     raise TypeError(f"can't convert NumPy array of dtype {arr.dtype} to a tensor")
 
 
@@ -228,7 +234,8 @@ def empty(*sizes, size=None, dtype=None, layout=None, device=None, requires_grad
 def full(size, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False):
     if dtype is None:
         dtype = (_dtype.bool if isinstance(fill_value, bool) else _dtype.int64
-                 if isinstance(fill_value, int) else _dtype.get_default_dtype())
+                 if isinstance(fill_value, int) else _dtype.default_complex_dtype()
+                 if isinstance(fill_value, complex) else _dtype.get_default_dtype())
     fill_value = _check_fill(fill_value, _dtype.to_np(dtype))
     return _fill(lambda xp, s, d: xp.full(s, fill_value, d), (size,) if isinstance(size, int) else tuple(size),
                  dtype, device, requires_grad)
@@ -421,20 +428,36 @@ def fill_normal(rng, arr):
         arr[...] = rng.standard_normal(arr.shape)
 
 
+def _complex_draw(draw, npd, scale=1.0):
+    """For a complex dtype, ``draw`` (of real samples) made to fill the real and imaginary parts,
+    each multiplied by ``scale``; ``draw`` itself otherwise."""
+    if npd.kind != "c":
+        return draw
+    real = np.float64 if npd == np.complex128 else np.float32
+
+    def complex_draw(r, s):
+        parts = draw(r, tuple(s) + (2,), real)
+        if scale != 1.0:
+            parts *= scale
+        return parts.view(npd).reshape(s)
+    return complex_draw
+
+
 def rand(*sizes, size=None, generator=None, dtype=None, layout=None, device=None, requires_grad=False):
-    """Uniform samples on [0, 1)."""
+    """Uniform samples on [0, 1) (for complex dtypes, in both the real and imaginary parts)."""
     size = _size_arg(sizes, size, "rand")
     npd = _np_dtype(dtype)
-    return _random(lambda r, s: r.random(s, dtype=_draw_dtype(npd)), size, generator, dtype, device,
-                   requires_grad)
+    draw = _complex_draw(lambda r, s, d=npd: r.random(s, dtype=_draw_dtype(d)), npd)
+    return _random(lambda r, s: draw(r, s), size, generator, dtype, device, requires_grad)
 
 
 def randn(*sizes, size=None, generator=None, dtype=None, layout=None, device=None, requires_grad=False):
-    """Standard normal samples."""
+    """Standard normal samples (for complex dtypes, real and imaginary parts each of variance
+    1/2, so that E|z|^2 = 1, as in PyTorch)."""
     size = _size_arg(sizes, size, "randn")
     npd = _np_dtype(dtype)
-    return _random(lambda r, s: r.standard_normal(s, dtype=_draw_dtype(npd)), size, generator, dtype,
-                   device, requires_grad)
+    draw = _complex_draw(lambda r, s, d=npd: r.standard_normal(s, dtype=_draw_dtype(d)), npd, 0.5 ** 0.5)
+    return _random(lambda r, s: draw(r, s), size, generator, dtype, device, requires_grad)
 
 
 def randint(low=0, high=None, size=None, *, generator=None, dtype=None, layout=None,
@@ -445,6 +468,8 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, layout=N
     if high is None:
         low, high = 0, low
     npd = np.dtype(np.int64) if dtype is None else _dtype.to_np(dtype)
+    if npd.kind == "c":
+        raise RuntimeError(f"randint: \"random_from_to\" is not implemented for complex dtype {npd.name}")
     _check_random_range(low, high, npd)
     return _random(lambda r, s: r.integers(low, high, s), (size,) if isinstance(size, int) else tuple(size),
                    generator, _dtype.from_np(npd), device, requires_grad)
@@ -504,6 +529,9 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, layout=N
         return _finish(to_device_array(arr, ref.device), requires_grad)
     if not std >= 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+    if dtype is not None and _dtype.to_dtype(dtype).is_complex:
+        raise NotImplementedError(f"normal: complex dtype {dtype} is not supported; use randn(..., dtype=...) "
+                                  f"* std + mean")
     return _random(lambda r, s: r.normal(mean, std, s), size, generator, dtype, device, requires_grad)
 
 

@@ -2,7 +2,9 @@
 
 A ``dtype`` wraps a NumPy dtype. Promotion follows PyTorch: operands are ranked
 dimensioned tensors > zero-dim tensors > Python scalars, and a lower-ranked operand only
-changes the result when it is of a higher *category* (bool < integer < floating). A Python
+changes the result when it is of a higher *category* (bool < integer < floating < complex);
+a complex operand meeting a floating one keeps the floating one's precision (float64 with a
+complex64 scalar is complex128). A Python
 float meeting an integer tensor gives the default float dtype (float32), not float64.
 """
 import builtins
@@ -17,13 +19,28 @@ class dtype:
         self.name = name
         self.np = np.dtype(np_dtype)
         self.is_floating_point = category == 2
-        self.is_signed = self.np.kind in "fi"
+        self.is_signed = self.np.kind in "fic"
         self.itemsize = self.np.itemsize
-        self._category = category  # 0 bool, 1 integer, 2 floating
+        self._category = category  # 0 bool, 1 integer, 2 floating, 3 complex
 
     @property
     def is_complex(self):
-        return False
+        return self._category == 3
+
+    def to_real(self):
+        """The real dtype of the same precision (complex64 -> float32); itself when real."""
+        return _TO_REAL.get(self, self)
+
+    def to_complex(self):
+        """The complex dtype of the same precision (float64 -> complex128); itself when complex.
+        A RuntimeError for dtypes that have none (integers, bool, float16)."""
+        if self._category == 3:
+            return self
+        try:
+            return _TO_COMPLEX[self]
+        except KeyError:
+            raise RuntimeError(f"{self} has no complex counterpart in retrograd (complex32 is not "
+                               f"supported)") from None
 
     def __repr__(self):
         return f"retrograd.{self.name}"
@@ -41,8 +58,12 @@ int16 = short = dtype("int16", np.int16, 1)
 int32 = int = dtype("int32", np.int32, 1)
 int64 = long = dtype("int64", np.int64, 1)
 bool = dtype("bool", np.bool_, 0)
+complex64 = cfloat = dtype("complex64", np.complex64, 3)
+complex128 = cdouble = dtype("complex128", np.complex128, 3)
+_TO_REAL = {complex64: float32, complex128: float64}
+_TO_COMPLEX = {float32: complex64, float64: complex128}
 
-ALL = (float16, float32, float64, uint8, int8, int16, int32, int64, bool)
+ALL = (float16, float32, float64, uint8, int8, int16, int32, int64, bool, complex64, complex128)
 _FROM_NP = {d.np: d for d in ALL}
 _NAMES = {d.name: d for d in ALL}
 
@@ -90,6 +111,8 @@ def to_dtype(d):
         return int64
     if d is builtins.bool:
         return bool
+    if d is builtins.complex:
+        return complex128
     if isinstance(d, str):
         if d in _NAMES:
             return _NAMES[d]
@@ -111,8 +134,16 @@ def promote_types(a, b):
     if a is b:
         return a
     if a._category != b._category:
-        return a if a._category > b._category else b
+        return _combine_categories(a, b) if a._category > b._category else _combine_categories(b, a)
     return from_np(np.promote_types(a.np, b.np))
+
+
+def _combine_categories(higher, lower):
+    """The result when ``higher``'s category wins: a complex one keeps a floating one's
+    precision (complex64 with float64 is complex128)."""
+    if higher._category == 3 and lower._category == 2:
+        return from_np(np.promote_types(higher.np, lower.np))
+    return higher
 
 
 def _scalar_category(v):
@@ -120,11 +151,20 @@ def _scalar_category(v):
         return 0
     if isinstance(v, builtins.int):
         return 1
+    if isinstance(v, builtins.complex):
+        return 3
     return 2
 
 
 def _category_default(cat):
+    if cat == 3:
+        return default_complex_dtype()
     return (bool, int64, _defaults.float_dtype)[cat]
+
+
+def default_complex_dtype():
+    """The complex dtype matching the default float dtype (complex64 for float32)."""
+    return complex128 if _defaults.float_dtype is float64 else complex64
 
 
 def result_type(*operands):
@@ -144,7 +184,10 @@ def result_type(*operands):
             scalar_cat = builtins.max(scalar_cat, _scalar_category(o))
     result = dim_d
     if zero_d is not None and (result is None or zero_d._category > result._category):
-        result = zero_d
+        result = zero_d if result is None else _combine_categories(zero_d, result)
     if scalar_cat >= 0 and (result is None or scalar_cat > result._category):
-        result = _category_default(scalar_cat)
+        if scalar_cat == 3 and result is not None and result._category == 2:
+            result = result.to_complex()
+        else:
+            result = _category_default(scalar_cat)
     return result

@@ -59,6 +59,10 @@ def tensor_repr(t, name="tensor"):
     if data.dtype.kind == "f":
         fmt = _float_formatter(data.astype(np.float64).ravel())
         formatter = {"float_kind": fmt}
+    elif data.dtype.kind == "c":
+        flat = data.astype(np.complex128).ravel()
+        fr, fi = _float_formatter(flat.real), _float_formatter(np.abs(flat.imag))
+        formatter = {"complex_kind": lambda v: f"{fr(v.real)}{'-' if v.imag < 0 else '+'}{fi(abs(v.imag)).strip()}j"}
     else:
         formatter = None
     if data.size == 0:
@@ -74,7 +78,7 @@ def tensor_repr(t, name="tensor"):
         extras.append(f"device='{t.device}'")
     default = _dtype.get_default_dtype()
     d = t.dtype
-    if d not in (default, _dtype.int64, _dtype.bool):
+    if d not in (default, _dtype.int64, _dtype.bool, _dtype.default_complex_dtype()):
         extras.append(f"dtype={d!r}")
     if t.grad_fn is not None:
         extras.append(f"grad_fn=<{t.grad_fn.name()}>")

@@ -15,6 +15,7 @@ from .ops._declare import tensor_methods
 from . import _typeinfo as ti
 from . import _tensor_queries as tq, _creation as cr, _legacy as lg
 from . import sparse
+from .ops import complex as cx
 
 
 def _reflect(fn):
@@ -113,7 +114,11 @@ def _T(self):
 
 
 def _H(self):
-    return _T(self)
+    return cx.conj(_T(self))
+
+
+def _mH(self):
+    return cx.conj(_mT(self))
 
 
 # every op method and in-place form, from the declarations of the families imported above
@@ -157,8 +162,8 @@ OPERATORS = {
 }
 METHODS.update(OPERATORS)
 
-PROPERTIES = {"T": _T, "mT": _mT, "H": _H, "mH": _mT, "nbytes": tq.nbytes, "itemsize": tq.itemsize,
-              "real": mc.real, "imag": mc.imag, "layout": ti.tensor_layout,
+PROPERTIES = {"T": _T, "mT": _mT, "H": _H, "mH": _mH, "nbytes": tq.nbytes, "itemsize": tq.itemsize,
+              "real": cx.real, "imag": cx.imag, "layout": ti.tensor_layout,
               **{name: lg._false for name in lg.NEVER}}
 
 for _name, _fn in METHODS.items():

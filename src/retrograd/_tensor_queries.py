@@ -26,7 +26,7 @@ def is_signed(self):
 
 
 def is_complex(self):
-    return False  # retrograd has no complex dtypes
+    return self._data.dtype.kind == "c"
 
 
 def is_inference(self):

@@ -42,12 +42,12 @@ __all__ = ["add_safe_globals", "clear_safe_globals", "get_safe_globals", "safe_g
 # PyTorch storage type name -> NumPy dtype (the ones retrograd tensors hold)
 _STORAGE_DTYPES = {"DoubleStorage": "f8", "FloatStorage": "f4", "HalfStorage": "f2",
                    "LongStorage": "i8", "IntStorage": "i4", "ShortStorage": "i2",
-                   "CharStorage": "i1", "ByteStorage": "u1", "BoolStorage": "?"}
+                   "CharStorage": "i1", "ByteStorage": "u1", "BoolStorage": "?",
+                   "ComplexFloatStorage": "c8", "ComplexDoubleStorage": "c16"}
 _STORAGE_DTYPES = {k: np.dtype(v) for k, v in _STORAGE_DTYPES.items()}
 _STORAGE_NAMES = {v: k for k, v in _STORAGE_DTYPES.items()}
 # PyTorch storage types whose dtype retrograd has no tensors for (named in the refusal)
-_OTHER_STORAGES = ("BFloat16Storage", "ComplexFloatStorage", "ComplexDoubleStorage",
-                   "ComplexHalfStorage", "QInt8Storage", "QUInt8Storage", "QInt32Storage",
+_OTHER_STORAGES = ("BFloat16Storage", "ComplexHalfStorage", "QInt8Storage", "QUInt8Storage", "QInt32Storage",
                    "QUInt4x2Storage", "QUInt2x4Storage", "UntypedStorage")
 _LEGACY_MAGIC = 0x1950a86a20f9469cfc6c
 LEGACY_MAGIC_HEAD = _LEGACY_MAGIC.to_bytes(10, "little")[:4]  # what follows its first 4 bytes

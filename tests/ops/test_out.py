@@ -10,7 +10,7 @@ import retrograd as rg
 from retrograd.ops import _out
 from retrograd.ops._declare import out_forms
 
-NAMESPACES = {"torch": rg, "special": rg.special, "linalg": rg.linalg}
+NAMESPACES = {"torch": rg, "special": rg.special, "linalg": rg.linalg, "fft": rg.fft}
 _WRAPPER_CODE = _out.with_out(lambda: None).__code__
 OUT_FORMS = out_forms()  # the names declared with out=, and the factories that take it
 
@@ -97,6 +97,7 @@ _CANDIDATES = [
 ]
 # Calls found by no candidate above; every out form must be exercised one way or the other.
 _SPECIFIC = {
+    "fftfreq": lambda: ((5, 0.5), {}), "rfftfreq": lambda: ((5, 0.5), {}),
     "bernoulli": lambda: ((rg.full((3, 3), 0.5),), {"generator": rg.Generator().manual_seed(0)}),
     "multinomial": lambda: ((rg.tensor([0.2, 0.8]), 3, True), {"generator": rg.Generator().manual_seed(0)}),
     "normal": lambda: ((rg.zeros(3), rg.ones(3)), {"generator": rg.Generator().manual_seed(0)}),

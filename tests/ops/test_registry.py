@@ -20,7 +20,6 @@ RANDOM = "a random result: checked statistically by the dropout, sampling and in
 FACTORY = "makes a tensor from its arguments: no tensor input to differentiate"
 QUERY = "a query, or a memory no-op on CPU tensors"
 INPLACE_FN = "the in-place spelling of a spec'd activation (F.X(inplace=True)); tests/nn checks it against X"
-REAL_ONLY = "the identity on real tensors, and complex tensors are not supported yet"
 TORCH_ORDER = "a torch.* spelling with ATen's argument order of an nn.functional op whose spec covers the maths"
 
 # (family file, name) -> why the function has no op-table spec
@@ -50,10 +49,13 @@ EXEMPT = {
     ("loss", "triplet_margin_with_distance_loss"): "no spec yet: with its default distance it is "
                                                    "triplet_margin_loss, which is spec'd",
     **{("misc", n): NO_GRAD for n in ("bitwise_left_shift", "bitwise_right_shift", "histogram", "range")},
-    **{("misc", n): REAL_ONLY for n in ("conj", "conj_physical", "real", "imag")},
     **{("misc", n): QUERY for n in (
         "is_conj", "is_neg", "isreal", "pin_memory", "is_pinned", "share_memory_", "is_shared", "new_empty_strided")},
     ("misc", "detach"): "cuts the graph: checked by the engine tests",
+    **{("fft", n): FACTORY for n in ("fftfreq", "rfftfreq")},
+    **{("incomplete_gamma", n): "no NumPy reference without SciPy: checked against series and recurrences in "
+                                "tests/ops/test_incomplete_gamma.py and against PyTorch in the distributions "
+                                "parity tests" for n in ("igamma", "igammac")},
     **{("nn_toplevel", n): RANDOM for n in (
         "dropout", "dropout_", "alpha_dropout", "feature_dropout", "feature_alpha_dropout", "rrelu")},
     **{("nn_toplevel", n): TORCH_ORDER for n in (
@@ -142,7 +144,7 @@ def test_every_exemption_is_still_needed(covered):
 
 def test_the_declarations_bind_what_they_say():
     for decl in REGISTRY:
-        for ns, module in (("torch", rg), ("special", rg.special), ("linalg", rg.linalg),
+        for ns, module in (("torch", rg), ("special", rg.special), ("linalg", rg.linalg), ("fft", rg.fft),
                            ("functional", rg.nn.functional)):
             for n in decl.bindings(ns):
                 f = getattr(module, n)

@@ -11,7 +11,7 @@ import retrograd as rg  # noqa: E402
 
 from ..ops.test_out import _ALL, _UNDEFINED_VALUES, _makers, _plain_call  # noqa: E402
 
-TORCH_NAMESPACES = {"torch": torch, "special": torch.special, "linalg": torch.linalg}
+TORCH_NAMESPACES = {"torch": torch, "special": torch.special, "linalg": torch.linalg, "fft": torch.fft}
 # retrograd draws random numbers with its own generator: only shapes and dtypes can agree
 _RANDOM = {"bernoulli", "multinomial", "normal", "rand", "randn", "randint", "randperm"}
 

@@ -213,6 +213,8 @@ def _run_graph(roots: Sequence[Edge], grads: Sequence[Grad], retain_graph: bool 
                             if gd.shape != shapes[i]:
                                 g = _sum_to(g, shapes[i], node, i)
                             if gd.dtype is not dtypes[i] and gd.dtype != dtypes[i]:
+                                if gd.dtype.kind == "c" and dtypes[i].kind != "c":
+                                    g = g.real  # a real input's gradient is the real part
                                 g = g.to(dtypes[i])
                             cbuf = buffers.get(child)
                             nr = e[1]

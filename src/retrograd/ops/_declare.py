@@ -23,8 +23,8 @@ gives ``retrograd.exp`` (with PyTorch's ``out=``), ``Tensor.exp`` and ``Tensor.e
   ``torch_inplace`` lists the in-place names PyTorch also binds in ``torch`` (``torch.exp_``).
 - ``out``: the function takes PyTorch's ``out=`` in its namespaces (True; ``nn.functional``
   never has it), or only in those listed (``("torch",)``); the wrapper is ``_out.with_out``.
-- ``special``, ``linalg``, ``functional``: the names it has in ``torch.special``,
-  ``torch.linalg`` and ``torch.nn.functional``.
+- ``special``, ``linalg``, ``fft``, ``functional``: the names it has in ``torch.special``,
+  ``torch.linalg``, ``torch.fft`` and ``torch.nn.functional``.
 
 Nothing here runs per op call: the surfaces are bound once, at import, by ``namespace`` and
 ``tensor_methods``; ``Tensor.exp`` is ``ops.elementwise.exp`` itself. ``REGISTRY`` holds every
@@ -39,18 +39,18 @@ from typing import Any
 from ._inplace import apply_inplace
 from ._out import FACTORIES_WITH_OUT, with_out
 
-NAMESPACES = ("torch", "special", "linalg", "functional")
+NAMESPACES = ("torch", "special", "linalg", "fft", "functional")
 
 
 class Decl:
     """The public surfaces of one function (see the module docstring)."""
     __slots__ = ("fn", "names", "torch", "method", "inplace", "torch_inplace", "out", "special",
-                 "linalg", "functional", "module", "_inplace_fn")
+                 "linalg", "fft", "functional", "module", "_inplace_fn")
 
     def __init__(self, fn: Callable[..., Any], names: tuple[str, ...], torch: bool | tuple[str, ...],
                  method: bool | Callable[..., Any], inplace: bool | Callable[..., Any] | None,
                  torch_inplace: tuple[str, ...], out: bool | tuple[str, ...], special: tuple[str, ...],
-                 linalg: tuple[str, ...], functional: tuple[str, ...]) -> None:
+                 linalg: tuple[str, ...], functional: tuple[str, ...], fft: tuple[str, ...] = ()) -> None:
         self.fn = fn
         self.names = names
         self.torch = torch
@@ -60,6 +60,7 @@ class Decl:
         self.out = out
         self.special = special
         self.linalg = linalg
+        self.fft = fft
         self.functional = functional
         self.module = getattr(fn, "__module__", None)
         self._inplace_fn: Callable[..., Any] | None = None  # the in-place form, once made
@@ -92,8 +93,8 @@ REGISTRY: list[Decl] = []
 def declare(fn: Callable[..., Any], *, aliases: tuple[str, ...] = (), torch: bool | tuple[str, ...] = True,
             method: bool | Callable[..., Any] = False, inplace: bool | Callable[..., Any] | None = None,
             torch_inplace: tuple[str, ...] = (), out: bool | tuple[str, ...] = False,
-            special: tuple[str, ...] = (), linalg: tuple[str, ...] = (), functional: tuple[str, ...] = (),
-            name: str | None = None) -> Decl:
+            special: tuple[str, ...] = (), linalg: tuple[str, ...] = (), fft: tuple[str, ...] = (),
+            functional: tuple[str, ...] = (), name: str | None = None) -> Decl:
     """Record the public surfaces of ``fn`` (named ``name`` or ``fn.__name__``); returns the
     declaration. See the module docstring for the fields."""
     names = (name or fn.__name__, *aliases)
@@ -101,11 +102,11 @@ def declare(fn: Callable[..., Any], *, aliases: tuple[str, ...] = (), torch: boo
         raise ValueError(f"declare({names[0]}): torch_inplace names {torch_inplace} without an in-place form")
     if not isinstance(torch, bool) and not isinstance(torch, tuple):
         raise TypeError(f"declare({names[0]}): torch must be a bool or a tuple of names")
-    for field, value in (("special", special), ("linalg", linalg), ("functional", functional),
+    for field, value in (("special", special), ("linalg", linalg), ("fft", fft), ("functional", functional),
                          ("torch_inplace", torch_inplace), ("aliases", aliases)):
         if not isinstance(value, tuple):
             raise TypeError(f"declare({names[0]}): {field} must be a tuple of names, got {value!r}")
-    decl = Decl(fn, names, torch, method, inplace, torch_inplace, out, special, linalg, functional)
+    decl = Decl(fn, names, torch, method, inplace, torch_inplace, out, special, linalg, functional, fft)
     REGISTRY.append(decl)
     return decl
 
@@ -134,7 +135,7 @@ def _inplace_callable(decl: Decl) -> Callable[..., Any]:
 
 
 def namespace(ns: str) -> dict[str, Callable[..., Any]]:
-    """The functions of namespace ``ns`` ("torch", "special", "linalg" or "functional"), each
+    """The functions of namespace ``ns`` ("torch", "special", "linalg", "fft" or "functional"), each
     wrapped with ``out=`` where declared. Raises on a name declared twice."""
     found: dict[str, Callable[..., Any]] = {}
     where: dict[str, Decl] = {}
@@ -177,9 +178,9 @@ def tensor_methods() -> dict[str, Callable[..., Any]]:
 
 
 def out_forms() -> dict[str, frozenset[str]]:
-    """The names of each namespace ("torch", "special", "linalg") that take PyTorch's ``out=``:
+    """The names of each namespace ("torch", "special", "linalg", "fft") that take PyTorch's ``out=``:
     the declared ones, and in ``torch`` the factories."""
-    forms: dict[str, set[str]] = {"torch": set(FACTORIES_WITH_OUT), "special": set(), "linalg": set()}
+    forms: dict[str, set[str]] = {"torch": set(FACTORIES_WITH_OUT), "special": set(), "linalg": set(), "fft": set()}
     for decl in REGISTRY:
         for ns, names in forms.items():
             if decl.has_out(ns):

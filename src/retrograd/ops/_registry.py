@@ -132,6 +132,10 @@ def apply(op: Op, inputs: Sequence[Any], args: tuple[Any, ...] = ()) -> Tensor:
         if op.is_view:
             _link_view(result, inputs[0])
         return result
+    if type(out.dtype) in _COMPLEX_DTYPES or type(a.dtype) in _COMPLEX_DTYPES or \
+            (len(inputs) > 1 and _any_complex(inputs)):
+        if op not in COMPLEX_AUTOGRAD:
+            _refuse_complex(op, inputs)
 
     if len(inputs) == 1:
         fn = x.grad_fn
@@ -167,6 +171,30 @@ def apply(op: Op, inputs: Sequence[Any], args: tuple[Any, ...] = ()) -> Tensor:
     if _state.node_extras:
         _node_extras(node)
     return result
+
+
+# Ops whose backward is right for complex tensors (PyTorch's convention: the gradient of a real
+# loss is dL/d(re) + i dL/d(im)); the families add theirs (ops/complex.py lists the linear ones).
+# Recording any other op on a complex tensor is refused rather than given a wrong gradient.
+COMPLEX_AUTOGRAD: set[Op] = set()
+# the checks compare dtype classes: cheaper than reading dtype.kind on the recording path
+_COMPLEX_DTYPES = (type(np.dtype(np.complex64)), type(np.dtype(np.complex128)))
+
+
+def _any_complex(inputs: Sequence[Any]) -> bool:
+    for t in inputs:
+        if isinstance(t, Tensor) and t._data.dtype.kind == "c":
+            return True
+    return False
+
+
+def _refuse_complex(op: Op, inputs: Sequence[Any]) -> None:
+    shapes = ", ".join(f"{list(t.shape)} {t.dtype}" for t in inputs if isinstance(t, Tensor))
+    raise NotImplementedError(f"{op.name}: autograd through complex tensors is not supported for this op "
+                              f"yet (inputs {shapes}); supported: the torch.fft functions, real, imag, "
+                              f"abs, angle, conj, view_as_real, view_as_complex, complex, polar, add, "
+                              f"sub, neg, mul, div, sum, mean, cat, stack, indexing and shape ops. "
+                              f"Compute it under torch.no_grad(), or split into real and imaginary parts")
 
 
 _BROADCAST_MESSAGES = ("operands could not be broadcast", "shape mismatch: objects cannot be broadcast",

@@ -20,7 +20,7 @@ from ._registry import Op, apply, broadcast_error
 def _scalar(v):
     if isinstance(v, np.generic):
         return v.item()
-    if isinstance(v, (int, float, bool)):
+    if isinstance(v, (int, float, bool, complex)):
         return v
     raise TypeError(f"unsupported operand of type {type(v).__name__}: expected a Tensor or a number")
 
@@ -38,13 +38,15 @@ def _operands(x, y):
     if xt:
         y = _scalar(y)
         k = x._data.dtype.kind
-        if k != "f" and (type(y) is float or (k == "b" and type(y) is int)):
+        if (k != "f" and k != "c" and (type(y) is float or (k == "b" and type(y) is int))) or \
+                (type(y) is complex and k != "c"):
             x = x.to(_dtype.result_type(x, y))
         return x, y
     if yt:
         x = _scalar(x)
         k = y._data.dtype.kind
-        if k != "f" and (type(x) is float or (k == "b" and type(x) is int)):
+        if (k != "f" and k != "c" and (type(x) is float or (k == "b" and type(x) is int))) or \
+                (type(x) is complex and k != "c"):
             y = y.to(_dtype.result_type(x, y))
         return x, y
     from .._creation import tensor
@@ -65,7 +67,7 @@ def _float_operands(x, y):
     """Operands promoted, then raised to the default float dtype if integral (true division)."""
     x, y = _operands(x, y)
     t = x if isinstance(x, Tensor) else y
-    if t._data.dtype.kind != "f":
+    if t._data.dtype.kind not in "fc":
         d = _dtype.get_default_dtype()
         x = x.to(d) if isinstance(x, Tensor) else float(x)
         y = y.to(d) if isinstance(y, Tensor) else float(y)
@@ -73,7 +75,7 @@ def _float_operands(x, y):
 
 
 def _float_input(x):
-    return x if x._data.dtype.kind == "f" else x.to(_dtype.get_default_dtype())
+    return x if x._data.dtype.kind in "fc" else x.to(_dtype.get_default_dtype())
 
 
 # --------------------------------------------------------------------------- arithmetic
@@ -103,7 +105,13 @@ def _mul(xp, x, y):
     return x * y
 
 
+def _conj(v):
+    return v.conjugate() if not isinstance(v, Tensor) else v.conj()
+
+
 def _mul_vjp(g, needs, x, y):
+    if g._data.dtype.kind == "c":  # PyTorch's convention: multiply by the conjugate
+        x, y = _conj(x), _conj(y)
     return (g * y if needs[0] else None), (g * x if needs[1] else None)
 
 
@@ -115,7 +123,9 @@ def _div(xp, x, y):
 
 
 def _div_vjp(g, needs, y, out):
-    # d(x/y)/dx = 1/y ; d(x/y)/dy = -x/y^2 = -out/y
+    # d(x/y)/dx = 1/y ; d(x/y)/dy = -x/y^2 = -out/y (conjugated for complex)
+    if g._data.dtype.kind == "c":
+        y, out = _conj(y), _conj(out)
     gx = g / y if needs[0] else None
     gy = -(g * out) / y if needs[1] else None
     return gx, gy
@@ -396,6 +406,9 @@ ABS = Op("abs", _abs, lambda g, x: g * sign(x), save=("x",))
 
 
 def abs(input):
+    if input._data.dtype.kind == "c":
+        from .complex import abs as complex_abs  # complex.py builds on this module
+        return complex_abs(input)
     return apply(ABS, (input,))
 
 
@@ -410,10 +423,17 @@ SIGN = Op("sign", _sign, lambda g: g * 0)
 
 
 def sign(input):
+    if input._data.dtype.kind == "c":
+        raise RuntimeError(f"Unlike NumPy, torch.sign is not intended to support complex numbers. Please "
+                           f"use torch.sgn instead (input of shape {list(input._data.shape)}).")
     return apply(SIGN, (input,))
 
 
 def sgn(input):
+    """sign(x) for real tensors; z / |z| (0 at 0) for complex ones."""
+    if input._data.dtype.kind == "c":
+        from .complex import sgn as complex_sgn  # complex.py builds on this module
+        return complex_sgn(input)
     return sign(input)
 
 

@@ -22,6 +22,7 @@ from . import shape as sh
 from .linalg import bmm, matmul
 from .._warn import warn_user
 from ._declare import declare
+from .complex import conj, imag
 
 
 # --------------------------------------------------------------------------- products
@@ -51,7 +52,7 @@ def adjoint(input):
     if input._data.ndim < 2:
         raise RuntimeError(f"tensor.adjoint() is only supported on matrices or batches of matrices. Got "
                            f"{input._data.ndim}-D tensor.")
-    return sh.transpose(input, -2, -1)
+    return conj(sh.transpose(input, -2, -1))
 
 
 def chain_matmul(*matrices):
@@ -96,37 +97,41 @@ def _rrshift(self, other):
     return bitwise_right_shift(other, self)
 
 
-# --------------------------------------------------------------------------- complex queries on real tensors
-def conj(input):
-    """The complex conjugate: the tensor itself, retrograd having only real dtypes."""
-    return input
-
-
-conj_physical = resolve_conj = resolve_neg = conj
+# --------------------------------------------------------------------------- complex queries
+conj_physical = conj
 
 
 def conj_physical_(input):
+    """Conjugate in place (nothing to do for real dtypes)."""
+    if input._data.dtype.kind == "c":
+        if input._rg:
+            raise RuntimeError(f"conj_physical_: in-place conjugation of a tensor that requires grad "
+                               f"(shape {list(input._data.shape)}) is not supported; use conj()")
+        d = input._data
+        d[...] = array_module(d).conj(d)
+        input._version_counter().bump()
     return input
 
 
 def is_conj(input):
-    return False
+    return False  # conj() returns a conjugated copy, never a lazily conjugated view
 
 
 def is_neg(input):
     return False
 
 
-def real(input):
-    """The real part: the tensor itself for real dtypes."""
+def resolve_conj(input):
     return input
 
 
-def imag(input):
-    raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+resolve_neg = resolve_conj
 
 
 def isreal(input):
+    """True where the element is real (its imaginary part is 0; everywhere for real dtypes)."""
+    if input._data.dtype.kind == "c":
+        return imag(input).detach() == 0
     from .._creation import ones_like
     return ones_like(input, dtype=_dtype.bool)
 
@@ -379,13 +384,11 @@ declare(adjoint, method=True)
 declare(chain_matmul, out=True)
 declare(bitwise_left_shift, method=True, inplace=True, out=True)
 declare(bitwise_right_shift, method=True, inplace=True, out=True)
-declare(conj, aliases=("resolve_conj", "resolve_neg"), method=True)
+declare(resolve_conj, aliases=("resolve_neg",), method=True)
 declare(conj, name="conj_physical", method=True, inplace=conj_physical_, torch_inplace=("conj_physical_",),
         out=True)
 declare(is_conj, method=True)
 declare(is_neg, method=True)
-declare(real)
-declare(imag)
 declare(isreal, method=True)
 declare(alias_copy, out=True)
 declare(detach_copy, out=True)

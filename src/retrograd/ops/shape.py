@@ -537,6 +537,10 @@ def _check_output_size(output_size, size):
 
 # --------------------------------------------------------------------------- casts and copies
 def _to_dtype(xp, x, np_dtype):
+    if x.dtype.kind == "c" and np_dtype.kind != "c":
+        import warnings
+        warnings.warn("Casting complex values to real discards the imaginary part", UserWarning, stacklevel=2)
+        x = x.real
     return x.astype(np_dtype)
 
 
@@ -551,7 +555,7 @@ def to_dtype(input, dtype, copy=False):
     npd = _dtype.to_np(dtype)
     if input._data.dtype == npd and not copy:
         return input
-    if npd.kind != "f" and input._rg:  # an integer or bool result is not differentiable
+    if npd.kind not in "fc" and input._rg:  # an integer or bool result is not differentiable
         from ..autograd.grad_mode import no_grad
         with no_grad():
             return apply(TO_COPY, (input,), (npd,))
