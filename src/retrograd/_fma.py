@@ -127,8 +127,8 @@ def _sincos_ps(x):
     y = j.astype(_F32)
     for dp in _DP:
         x = x + y * dp
-    sin_neg = (j & 4) != 0
-    cos_neg = ((j - 2) & 4) == 0
+    sin_sign = (j & 4) << 29  # the sign bits to flip, as int32 masks
+    cos_sign = (~(j - 2) & 4) << 29
     cos_poly_for_sin = (j & 2) != 0
     z = x * x
     yc = fma32(_COS_P[0], z, _COS_P[1])
@@ -142,8 +142,8 @@ def _sincos_ps(x):
     ys = fma32(ys, x, x)
     s = np.where(cos_poly_for_sin, yc, ys)
     c = np.where(cos_poly_for_sin, ys, yc)
-    np.negative(s, out=s, where=sin_neg)
-    np.negative(c, out=c, where=cos_neg)
+    s.view(np.int32)[...] ^= sin_sign
+    c.view(np.int32)[...] ^= cos_sign
     return s, c
 
 

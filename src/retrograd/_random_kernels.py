@@ -58,11 +58,13 @@ def walk(values, like):
 def unit(eng, n, npd):
     """``n`` uniforms on [0, 1) of float dtype ``npd`` (float16 as float32 values on 2**-11)."""
     d = _DIGITS[np.dtype(npd)]
-    if d == 53:
-        bits = eng.random64(n)
-        bits &= np.uint64((1 << 53) - 1)
-        out = bits.astype(_F64)
-        out *= 2.0 ** -53
+    if d == 53:  # the low 53 bits of (first << 32 | second), assembled exactly in float64
+        w = eng.random(2 * n)
+        out = (w[0::2] & np.uint32((1 << 21) - 1)).astype(_F64)
+        out *= 2.0 ** -21
+        low = w[1::2].astype(_F64)
+        low *= 2.0 ** -53
+        out += low
         return out
     bits = eng.random(n)
     bits &= np.uint32((1 << d) - 1)
@@ -259,8 +261,10 @@ def forward_swaps(targets):
     of earlier steps, followed to its start by pointer doubling."""
     m = len(targets)
     n = m + 1
-    order = np.argsort(targets, kind="stable")  # steps grouped by target, in step order
-    st = targets[order]
+    bits = max(m.bit_length(), 1)
+    keys = np.sort((targets << bits) | np.arange(m))  # steps grouped by target, in step order
+    order = keys & ((1 << bits) - 1)
+    st = keys >> bits
     same = st[1:] == st[:-1]
     prev = np.full(m, -1, np.int64)  # the last earlier step with the same target
     prev[order[1:][same]] = order[:-1][same]
