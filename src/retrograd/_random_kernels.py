@@ -78,7 +78,7 @@ def uniform(eng, n, npd, a, b):
     npd = np.dtype(npd)
     x = unit(eng, n, npd)
     lo, hi = npd.type(a), npd.type(b)
-    if lo == -hi:  # x * 2b - b rounds once either way: (2x - 1) * b is exact up to the product
+    if lo == -hi != 0:  # x * 2b - b rounds once either way: (2x - 1) * b is exact up to the product
         x *= 2
         x -= 1
         x *= x.dtype.type(hi)

@@ -69,7 +69,7 @@ def test_normal_cache_across_calls():
 def test_uniform_normal_inplace(tdt, rdt):
     seed_both(11)
     for shape in [(7,), (16,), (50,), (64, 40)]:
-        for a, b in [(0.0, 1.0), (-0.3, 0.7), (-0.05, 0.05), (2.0, 3.5)]:
+        for a, b in [(0.0, 1.0), (-0.3, 0.7), (-0.05, 0.05), (2.0, 3.5), (0.0, 0.0), (-1.5, -1.5)]:
             same(torch.empty(shape, dtype=tdt).uniform_(a, b), rg.empty(shape, dtype=rdt).uniform_(a, b))
         for mean, std in [(0.0, 1.0), (0.5, 2.5), (0.0, 0.02), (-3.0, 1.0)]:
             same(torch.empty(shape, dtype=tdt).normal_(mean, std), rg.empty(shape, dtype=rdt).normal_(mean, std))
