@@ -193,10 +193,9 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, layout=N
 
 
 def _int_bound(v):
-    if isinstance(v, Tensor):
-        v = v.item()
-    if isinstance(v, float) and v.is_integer():
-        return int(v)
+    """An integer bound (a one-element integer tensor counts, as in PyTorch; floats do not)."""
+    if isinstance(v, Tensor) and v._data.dtype.kind in "iu" and v._data.size == 1:
+        return int(v.item())
     return v
 
 

@@ -108,6 +108,9 @@ def test_bad_arguments_raise_as_pytorch_does():
         rg.multinomial(rg.tensor([1.0, 2.0]), 3)
     with pytest.warns(UserWarning, match="out of bounds"):
         rg.randint(0, 2 ** 30, (2,), dtype=rg.float32)
+    with pytest.raises(TypeError, match="integers"):
+        rg.randint(0, 10.0, (3,))
+    assert rg.randint(0, rg.tensor(3), (4,)).max().item() < 3
 
 
 def test_float16_draws_use_11_bits():

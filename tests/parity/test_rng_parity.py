@@ -89,6 +89,7 @@ def test_non_contiguous_fills_walk_memory_order():
 
 
 def test_like_factories_and_generators():
+    assert torch.Generator().get_state().numpy().tobytes() == rg.Generator().get_state().numpy().tobytes()
     g, h = torch.Generator().manual_seed(9), rg.Generator().manual_seed(9)
     x, y = torch.empty(4, 5, dtype=torch.float64), rg.empty(4, 5, dtype=rg.float64)
     same(torch.rand_like(x, generator=g), rg.rand_like(y, generator=h))
