@@ -222,14 +222,33 @@ def test_init_functions(tdt, rdt):
     same_state()
 
 
-def test_default_module_initialisation():
+MODULES = [lambda L: L.nn.Linear(20, 30), lambda L: L.nn.Conv2d(3, 8, 3), lambda L: L.nn.Embedding(10, 4),
+           lambda L: L.nn.LSTM(5, 7, num_layers=2), lambda L: L.nn.GRU(4, 6), lambda L: L.nn.RNN(3, 4),
+           lambda L: L.nn.MultiheadAttention(8, 2), lambda L: L.nn.TransformerEncoderLayer(16, 4, 32),
+           lambda L: L.nn.ConvTranspose2d(3, 5, 3), lambda L: L.nn.Bilinear(3, 4, 5),
+           lambda L: L.nn.EmbeddingBag(10, 3)]
+
+
+@pytest.mark.parametrize("make", MODULES)
+def test_default_module_initialisation(make):
     seed_both(17)
-    pairs = [(torch.nn.Linear(20, 30), rnn.Linear(20, 30)), (torch.nn.Conv2d(3, 8, 3), rnn.Conv2d(3, 8, 3)),
-             (torch.nn.Embedding(10, 4), rnn.Embedding(10, 4))]
-    for tm, rm in pairs:
-        for (tn, tp), (rn, rp) in zip(tm.named_parameters(), rm.named_parameters()):
-            assert tn == rn
-            same(tp, rp)
+    tm, rm = make(torch), make(rg)
+    t_params, r_params = dict(tm.named_parameters()), dict(rm.named_parameters())
+    assert list(t_params) == list(r_params)
+    for name in t_params:
+        same(t_params[name], r_params[name])
+    same_state()
+
+
+def test_random_activations_and_attention_dropout():
+    x = np.random.default_rng(0).standard_normal((2, 3, 5, 4)).astype(np.float32)
+    tx, rx = torch.tensor(x), rg.tensor(x)
+    seed_both(20)
+    same(TF.rrelu(tx, training=True), RF.rrelu(rx, training=True))
+    # the noise is drawn as PyTorch draws it; softmax and matmul round in each library's own way
+    np.testing.assert_allclose(RF.gumbel_softmax(rx).numpy(), TF.gumbel_softmax(tx).numpy(), atol=1e-6)
+    np.testing.assert_allclose(RF.scaled_dot_product_attention(rx, rx, rx, dropout_p=0.3).numpy(),
+                               TF.scaled_dot_product_attention(tx, tx, tx, dropout_p=0.3).numpy(), atol=1e-5)
     same_state()
 
 
