@@ -167,11 +167,11 @@ def random_from_to(eng, n, npd, low, span):
     if span == 1 << 64:  # the whole int64 range: the 64 bits as they come
         return _cast_int64(eng.random64(n).view(np.int64), npd)
     if wide:
-        v = eng.random64(n) % np.uint64(span)
+        v = _mod(eng.random64(n), np.uint64(span))
     elif span == 1 << 32:
         v = eng.random(n).astype(np.uint64)
     else:
-        v = (eng.random(n) % np.uint32(span)).astype(np.uint64)
+        v = _mod(eng.random(n), np.uint32(span)).astype(np.uint64)
     if low:
         v += np.uint64(low % (1 << 64))
     return _cast_int64(v.view(np.int64), npd)
@@ -184,8 +184,16 @@ def random_default(eng, n, npd):
         return (eng.random(n) & np.uint32(1)).astype(bool)
     wide = npd in (np.dtype(np.int64), np.dtype(_F64))
     mod = (1 << _DIGITS[npd]) + 1 if npd.kind == "f" else int(np.iinfo(npd).max) + 1
-    v = eng.random64(n) % np.uint64(mod) if wide else eng.random(n) % np.uint32(mod)
+    v = _mod(eng.random64(n), np.uint64(mod)) if wide else _mod(eng.random(n), np.uint32(mod))
     return v.astype(npd)
+
+
+def _mod(v, d):
+    """``v % d`` for a scalar ``d``: NumPy divides by a scalar quickly but takes remainders
+    slowly, so this goes through the quotient."""
+    q = v // d
+    q *= d
+    return v - q
 
 
 def _cast_int64(v, npd):
