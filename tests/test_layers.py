@@ -25,6 +25,7 @@ LAYERS = {
     "retrograd.backend": BACKEND, "retrograd._dtype": BACKEND, "retrograd._device": BACKEND,
     "retrograd._size": BACKEND, "retrograd._typeinfo": BACKEND, "retrograd._tensor_queries": BACKEND,
     "retrograd._atomic_write": BACKEND, "retrograd._safetensors_format": BACKEND, "retrograd._warn": BACKEND,
+    "retrograd._mt19937": BACKEND, "retrograd._fma": BACKEND, "retrograd._random_kernels": BACKEND,
 
     "retrograd._tensor": CORE, "retrograd._repr": CORE,
     "retrograd.autograd.grad_mode": CORE, "retrograd.autograd.anomaly": CORE,
@@ -35,7 +36,7 @@ LAYERS = {
     "retrograd.autograd._graph_draw": CORE,
 
     "retrograd.ops": OPS, "retrograd._creation": OPS, "retrograd._sampling": OPS,
-    "retrograd.sparse": OPS, "retrograd._legacy": OPS,
+    "retrograd.sparse": OPS, "retrograd._legacy": OPS, "retrograd._random": OPS,
 
     "retrograd.autograd": UPPER,  # the public autograd namespace and its extras built on ops
     "retrograd.nn": UPPER, "retrograd.optim": UPPER, "retrograd.utils": UPPER,

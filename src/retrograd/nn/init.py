@@ -1,18 +1,18 @@
 """Parameter initialisation (``nn.init``), with PyTorch's fan and gain rules.
 
 Every function fills its tensor in place, outside the graph, and returns it. Random draws come
-from retrograd's default generator, or from ``generator=`` when given.
+from retrograd's default generator, or from ``generator=`` when given, through the tensor's own
+``uniform_``/``normal_`` as in PyTorch, so a seed gives PyTorch's initial weights.
 
 Fans of a weight of shape ``(out, in, *kernel)``: ``fan_in = in * prod(kernel)``,
 ``fan_out = out * prod(kernel)``.
 """
 import math
-import statistics
 import warnings
 
 import numpy as np
 
-from .._creation import _rng
+from .._creation import randperm
 from ..autograd.grad_mode import no_grad
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_",
@@ -84,25 +84,49 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None):
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
-    """Fill with samples of N(mean, std^2) conditioned on lying in [a, b]."""
-    rng = _rng(generator)
-    shape = tuple(tensor.shape)
-    n = int(np.prod(shape))
-    dist = statistics.NormalDist(mean, std)
-    lo, hi = dist.cdf(a), dist.cdf(b)
-    if hi - lo > 0.05:
-        # rejection sampling: exact, and quick when the interval holds most of the mass
-        out = rng.normal(mean, std, n)
-        bad = (out < a) | (out > b)
-        while bad.any():
-            out[bad] = rng.normal(mean, std, int(bad.sum()))
-            bad = (out < a) | (out > b)
-    else:
-        # a thin interval: invert the CDF on uniform samples of [cdf(a), cdf(b)]
-        eps = np.finfo(np.float64).tiny
-        u = rng.uniform(lo, hi, n).clip(eps, 1 - 1e-16)
-        out = np.array([dist.inv_cdf(float(x)) for x in u]).clip(a, b)
-    return _fill(tensor, out.reshape(shape))
+    """Fill with samples of N(mean, std^2) conditioned on lying in [a, b], by PyTorch's rejection
+    sampling (so a seed gives PyTorch's draws): when [a, b] holds more than 30% of the mass,
+    normal draws redrawn (all of them, kept where out of range) until all lie in [a, b];
+    otherwise uniform candidates on [a, b] accepted when log(U) < log-density ratio to the peak."""
+    def norm_cdf(x):
+        return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
+
+    if mean < a - 2 * std or mean > b + 2 * std:
+        warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
+                      "The distribution of values may be incorrect.", stacklevel=2)
+    from ..ops.elementwise import where
+    with no_grad():
+        if norm_cdf((b - mean) / std) - norm_cdf((a - mean) / std) > 0.3:
+            lo, hi = (tensor.new_tensor(v, device="cpu").item() for v in (a, b))
+            result = tensor.normal_(mean, std, generator=generator)
+            while True:
+                mask = (result < lo) | (result > hi)
+                if not bool(mask.any()):
+                    break
+                result = where(mask, result.new_empty(result.shape).normal_(mean, std, generator=generator),
+                               result)
+            if result is not tensor:
+                tensor.copy_(result)
+            return tensor
+        mode = max(a, min(mean, b))
+        log_peak = -0.5 * ((mode - mean) / std) ** 2
+
+        def log_ratio(c):  # log pdf(c) - log pdf(mode), step by step as PyTorch rounds it
+            return c.sub_(mean).div_(std).pow_(2).mul_(-0.5).sub_(log_peak)
+
+        tensor.uniform_(a, b, generator=generator)
+        candidates = log_ratio(tensor.clone())
+        accept = tensor.new_empty(tensor.shape)
+        pending = accept.uniform_(generator=generator).log_().gt(candidates)
+        result = tensor
+        while bool(pending.any()):
+            candidates.uniform_(a, b, generator=generator)
+            result = where(pending, candidates, result)
+            log_ratio(candidates)
+            pending = where(pending, accept.uniform_(generator=generator).log_().gt(candidates), pending)
+        if result is not tensor:
+            tensor.copy_(result)
+    return tensor
 
 
 def constant_(tensor, val):
@@ -194,7 +218,8 @@ def orthogonal_(tensor, gain=1, generator=None):
         return tensor
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
-    flat = _rng(generator).standard_normal((rows, cols))
+    with no_grad():
+        flat = tensor.new_empty((rows, cols)).normal_(0, 1, generator=generator).numpy(force=True)
     if rows < cols:
         flat = flat.T
     q, r = np.linalg.qr(flat)
@@ -210,11 +235,12 @@ def sparse_(tensor, sparsity, std=0.01, generator=None):
         raise ValueError("Only tensors with 2 dimensions are supported")
     rows, cols = tensor.shape
     num_zeros = int(math.ceil(sparsity * rows))
-    rng = _rng(generator)
-    arr = rng.normal(0, std, (rows, cols))
-    for c in range(cols):
-        arr[rng.permutation(rows)[:num_zeros], c] = 0
-    return _fill(tensor, arr)
+    with no_grad():
+        tensor.normal_(0, std, generator=generator)
+        for c in range(cols):
+            # PyTorch draws the rows to zero from the default generator, whatever ``generator`` is
+            tensor[randperm(rows)[:num_zeros], c] = 0
+    return tensor
 
 
 # Deprecated names without the trailing underscore, kept as PyTorch keeps them.

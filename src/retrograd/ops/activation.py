@@ -232,13 +232,25 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     mean slope (lower + upper) / 2."""
     if not training:
         return leaky_relu(input, (lower + upper) / 2, inplace)
-    from .._creation import _rng
-    xp_slope = _rng(None).uniform(lower, upper, input._data.shape).astype(input._data.dtype)
-    slope = _const(_to_like(xp_slope, input._data))
+    slope = _const(_to_like(_rrelu_slopes(input, lower, upper), input._data))
 
     def fn(t):
         return where(t >= 0, t, t * slope)
     return _maybe_inplace(input, inplace, "rrelu", fn)
+
+
+def _rrelu_slopes(input, lower, upper):
+    """PyTorch's training slopes: walking the input in order, each element <= 0 takes a float64
+    U(lower, upper) draw (bounds rounded to the input's dtype), the others slope 1."""
+    from .._random import _engine
+    from .._random_kernels import uniform
+    x = input.numpy(force=True)
+    dt = x.dtype
+    neg = x.ravel() <= 0
+    lo, hi = (float(dt.type(v)) if dt.kind == "f" else float(v) for v in (lower, upper))
+    slopes = np.ones(x.size, dt)
+    slopes[neg] = uniform(_engine(None), int(neg.sum()), np.float64, lo, hi)
+    return slopes.reshape(x.shape)
 
 
 def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
@@ -588,8 +600,9 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
 def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
     """softmax((logits + g) / tau) with Gumbel(0, 1) noise g; ``hard`` returns one-hot samples
     whose gradient is that of the soft sample (straight-through)."""
-    from .._creation import _rng
-    u = _rng(None).exponential(1.0, logits._data.shape).astype(logits._data.dtype)
+    from .._random import _engine
+    from .._random_kernels import exponential
+    u = exponential(_engine(None), logits._data.size, logits._data.dtype, 1.0).reshape(logits._data.shape)
     gumbels = (logits - ew.log(_const(_to_like(u, logits._data)))) / tau
     y_soft = softmax(gumbels, dim)
     if not hard:

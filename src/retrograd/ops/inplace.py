@@ -101,57 +101,32 @@ def _filled_random(t, values):
 _RANDOM_FILL = Op("random_fill", _fill_fwd, _fill_vjp, needs=True, node_name="FillBackward0")
 
 
-def _fill_in_place(self, fill, rng, scale, shift):
-    """Fill a CPU float tensor's storage with ``fill`` samples * scale + shift, no temporary."""
-    data = self._data
-    fill(rng, data)
-    if scale != 1:
-        data *= scale
-    if shift != 0:
-        data += shift
-    _bump(self)
-    return self
-
-
 def uniform_(self, a=0.0, b=1.0, *, generator=None):
-    from .._creation import _rng, fill_uniform
-    if _can_fill_in_place(self):
-        return _fill_in_place(self, fill_uniform, _rng(generator), b - a, a)
-    return _random_fill(self, _rng(generator).uniform(a, b, self._data.shape), "uniform")
+    from .._random import uniform_values
+    return _random_fill(self, uniform_values(self._data, a, b, generator), "uniform")
 
 
 def normal_(self, mean=0.0, std=1.0, *, generator=None):
-    from .._creation import _rng, fill_normal
-    if not std >= 0:
-        raise RuntimeError(f"normal_ expects std >= 0.0, but found std {std}")
-    if _can_fill_in_place(self):
-        return _fill_in_place(self, fill_normal, _rng(generator), std, mean)
-    return _random_fill(self, _rng(generator).normal(mean, std, self._data.shape), "normal")
-
-
-def _can_fill_in_place(t):
-    """A plain CPU float tensor outside the graph: NumPy can draw straight into its storage."""
-    return type(t._data) is np.ndarray and t._data.dtype.kind == "f" and not _recording(t, ())
+    from .._random import normal_values
+    return _random_fill(self, normal_values(self._data, mean, std, generator), "normal")
 
 
 def bernoulli_(self, p=0.5, *, generator=None):
-    from .._creation import _rng, check_probability
-    probs = p._data if isinstance(p, Tensor) else p
-    check_probability("bernoulli_", probs)
-    return _random_fill(self, _rng(generator).random(self._data.shape) < probs, "bernoulli")
+    from .._random import bernoulli_values
+    return _random_fill(self, bernoulli_values(self._data, p, generator), "bernoulli")
 
 
 def random_(self, from_=0, to=None, *, generator=None):
-    from .._creation import _rng
-    if to is None:
-        from_, to = 0, from_ if from_ else 2 ** 24
-    return _random_fill(self, _rng(generator).integers(from_, to, self._data.shape), "random")
+    """``random_()``: the dtype's default range; ``random_(to)``: [0, to); ``random_(from, to)``."""
+    from .._random import random_values
+    if to is None and from_ not in (0, -2 ** 63):  # random_(to); random_(-2**63, None) is the full range
+        from_, to = 0, from_
+    return _random_fill(self, random_values(self._data, from_, to, generator), "random")
 
 
 def exponential_(self, lambd=1.0, *, generator=None):
-    from .._creation import _rng
-    return _random_fill(self, _rng(generator).exponential(1.0 / lambd, self._data.shape),
-                        "exponential")
+    from .._random import exponential_values
+    return _random_fill(self, exponential_values(self._data, lambd, generator), "exponential")
 
 
 # --------------------------------------------------------------------------- setitem
@@ -161,27 +136,22 @@ def setitem(self, index, value):
     return index_put_(self, index, value)
 
 
-
-
 def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
     """Fill with samples of exp(N(mean, std^2))."""
-    from .._creation import _rng
-    return _random_fill(self, _rng(generator).lognormal(mean, std, self._data.shape), "log_normal")
+    from .._random import log_normal_values
+    return _random_fill(self, log_normal_values(self._data, mean, std, generator), "log_normal")
 
 
 def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
     """Fill with Cauchy samples: median + sigma * tan(pi (U - 1/2))."""
-    from .._creation import _rng
-    return _random_fill(self, median + sigma * _rng(generator).standard_cauchy(self._data.shape),
-                        "cauchy")
+    from .._random import cauchy_values
+    return _random_fill(self, cauchy_values(self._data, median, sigma, generator), "cauchy")
 
 
 def geometric_(self, p, *, generator=None):
     """Fill with the number of Bernoulli(p) trials up to the first success (1, 2, ...)."""
-    from .._creation import _rng
-    return _random_fill(self, _rng(generator).geometric(p, self._data.shape), "geometric")
-
-
+    from .._random import geometric_values
+    return _random_fill(self, geometric_values(self._data, p, generator), "geometric")
 
 
 def apply_(self, callable):

@@ -7,6 +7,8 @@ the backward is wanted (create_graph), where it uses differentiable ops. ``embed
 gather whose backward is a row scatter-add; that backward is itself an op, so a double
 backward works.
 """
+import math
+
 import numpy as np
 
 from .._tensor import Tensor, _wrap_dim
@@ -105,13 +107,21 @@ def _check_p(p):
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
 
 
+def _keep(x, p, shape):
+    """PyTorch's dropout noise: Bernoulli(1 - p) draws from the default generator in ``x``'s
+    dtype, laid out like ``x`` when ``shape`` is its shape (else a new contiguous ``shape``)."""
+    from .._random import _engine, draw_like
+    from .._random_kernels import bernoulli_scalar
+    eng = _engine(None)
+    like = x._data if tuple(shape) == x._data.shape else np.empty(shape, np.uint8)
+    return draw_like(like, lambda n, c: bernoulli_scalar(eng, n, 1 - p)).astype(x._data.dtype)
+
+
 def _keep_mask(x, p, shape):
-    """A float mask of ``shape``: 1 / (1 - p) with probability 1 - p, else 0 (default generator)."""
-    from .._creation import _rng
-    dt = x._data.dtype
-    r = _rng(None).random(shape, dtype=np.float32 if dt == np.float32 else np.float64)
-    m = (r >= p).astype(dt)
-    m *= 1.0 / (1.0 - p)
+    """A float mask of ``shape``: 1 / (1 - p) with probability 1 - p, else 0 (default generator),
+    computed as PyTorch does (the noise divided by ``1 - p`` in the input's dtype)."""
+    m = _keep(x, p, shape)
+    m /= m.dtype.type(1 - p)
     return _to_like(m, x._data)
 
 
@@ -200,12 +210,14 @@ def _alpha(input, p, training, inplace, shape):
         fn = lambda t: t * 0.0  # noqa: E731
     else:
         # keep: a x + a alpha' p, drop: a alpha' (p - 1), with a chosen to keep zero mean and unit variance
-        from .._creation import _rng
-        keep = (_rng(None).random(shape) >= p).astype(input._data.dtype)
-        a = 1.0 / np.sqrt((_ALPHA_PRIME ** 2 * p + 1) * (1 - p))
-        mul = _const(_to_like(keep * a, input._data))
-        add = _const(_to_like(((keep - 1) * _ALPHA_PRIME * a + _ALPHA_PRIME * a * p).astype(keep.dtype),
-                              input._data))
+        # the steps and roundings of PyTorch's kernel, in the input's dtype
+        keep = _keep(input, p, shape)
+        t_ = keep.dtype.type
+        a = 1.0 / math.sqrt((_ALPHA_PRIME * _ALPHA_PRIME * p + 1) * (1 - p))
+        add = (keep - t_(1)) * t_(_ALPHA_PRIME * a)
+        add += t_(_ALPHA_PRIME * a * p)
+        keep *= t_(a)
+        mul, add = _const(_to_like(keep, input._data)), _const(_to_like(add, input._data))
         fn = lambda t: t * mul + add  # noqa: E731
     if inplace:
         return apply_inplace(input, "alpha_dropout", fn)

@@ -151,21 +151,22 @@ class DataLoader:
         return self.batch_sampler is not None
 
     def __iter__(self):
-        base_seed = self._draw_base_seed()
+        # every new iterator draws its base seed first, as PyTorch's does; a persistent one that is
+        # reset keeps its seed (and draws nothing)
         if self.num_workers == 0:
+            self._draw_base_seed()
             return self._iter_main()
         if not self.persistent_workers:
-            return _MultiProcessIter(self, base_seed)
+            return _MultiProcessIter(self, self._draw_base_seed())
         if self._iterator is None or self._iterator._closed:
-            self._iterator = _MultiProcessIter(self, base_seed)
+            self._iterator = _MultiProcessIter(self, self._draw_base_seed())
         else:
             self._iterator._reset()
         return self._iterator
 
     def _draw_base_seed(self):
-        from ..._creation import default_generator
-        g = self.generator if self.generator is not None else default_generator
-        return int(g._rng.integers(0, 2 ** 63 - 1))
+        from .sampler import draw_seed
+        return draw_seed(self.generator)
 
     def _iter_main(self):
         if self._iterable:

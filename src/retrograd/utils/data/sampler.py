@@ -16,12 +16,21 @@ class Sampler:
 
 
 def _generator(generator):
-    """The stream for one pass: ``generator``, or a fresh one seeded from the global stream (so
-    ``manual_seed`` makes shuffling reproducible, and each pass differs)."""
+    """The stream for one pass: ``generator``, or a fresh one seeded, as PyTorch seeds it, with
+    ``empty((), dtype=int64).random_()`` from the global stream (so ``manual_seed`` gives
+    PyTorch's shuffling order, and each pass differs)."""
     if generator is not None:
         return generator
-    from ..._creation import Generator, default_generator
-    return Generator().manual_seed(int(default_generator._rng.integers(0, 2 ** 63 - 1)))
+    from ..._creation import Generator
+    return Generator().manual_seed(draw_seed(None))
+
+
+def draw_seed(generator):
+    """``empty((), dtype=int64).random_(generator=generator).item()``: a seed in [0, 2**63)."""
+    from ..._random import _engine
+    from ..._random_kernels import random_default
+    import numpy as np
+    return int(random_default(_engine(generator), 1, np.int64)[0])
 
 
 class SequentialSampler(Sampler):
@@ -85,7 +94,7 @@ class SubsetRandomSampler(Sampler):
 
     def __iter__(self):
         from ..._creation import randperm
-        for i in randperm(len(self.indices), generator=_generator(self.generator)).tolist():
+        for i in randperm(len(self.indices), generator=self.generator).tolist():
             yield self.indices[i]
 
     def __len__(self):
@@ -114,7 +123,7 @@ class WeightedRandomSampler(Sampler):
     def __iter__(self):
         from ..._creation import multinomial
         yield from multinomial(self.weights, self.num_samples, self.replacement,
-                               generator=_generator(self.generator)).tolist()
+                               generator=self.generator).tolist()
 
     def __len__(self):
         return self.num_samples

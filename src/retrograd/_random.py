@@ -1,0 +1,511 @@
+"""Random numbers with PyTorch's CPU generator: the same seed gives the same numbers.
+
+``manual_seed(s)`` followed by ``rand``, ``randn``, ``randint``, ``randperm``, ``normal``,
+``bernoulli``, ``multinomial`` or a random in-place op (``uniform_``, ``normal_``, ...) gives
+PyTorch's CPU values bit for bit, for float32 and float64 (and the integer dtypes), at every
+size: the engine is PyTorch's mt19937 (``_mt19937``) and the samplers its kernels
+(``_random_kernels``). Tensors on cuda draw on the host with the same engine and are copied,
+so a seed gives the same numbers on every device (PyTorch's own cuda numbers differ).
+"""
+import math
+import os
+import warnings
+
+import numpy as np
+
+from . import _dtype
+from . import _random_kernels as K
+from . import _creation as _c
+from ._device import to_device
+from ._mt19937 import DEFAULT_SEED, MT19937
+from ._tensor import Tensor
+from .backend import to_device_array
+
+
+class Generator:
+    """A random stream (``retrograd.Generator().manual_seed(0)``): PyTorch's CPU generator."""
+
+    __slots__ = ("device", "_engine")
+
+    def __init__(self, device="cpu"):
+        self.device = to_device(device)
+        self._engine = MT19937(DEFAULT_SEED)
+
+    def manual_seed(self, seed):
+        """Seed this generator with an int in [-2**63, 2**64); negative seeds wrap to uint64 as
+        in PyTorch. Returns the generator."""
+        seed = int(seed)
+        if not -2 ** 63 <= seed < 2 ** 64:
+            raise ValueError(f"Overflow when unpacking long long: seed {seed} is outside [-2**63, 2**64)")
+        self._engine.manual_seed(seed % 2 ** 64)
+        return self
+
+    def seed(self):
+        """Seed from the operating system's entropy; returns the 64-bit seed used."""
+        s = int.from_bytes(os.urandom(8), "little")
+        self._engine.manual_seed(s)
+        return s
+
+    def initial_seed(self):
+        return self._engine.initial_seed
+
+    def get_state(self):
+        """The state as a uint8 tensor in PyTorch's layout (5056 bytes)."""
+        return _c._finish(np.frombuffer(self._engine.get_state(), dtype=np.uint8).copy(), False)
+
+    def set_state(self, new_state):
+        """Restore a state from ``get_state`` (this library's or PyTorch's). Returns the generator."""
+        if not isinstance(new_state, Tensor) or new_state.dtype != _dtype.uint8:
+            got = new_state.dtype if isinstance(new_state, Tensor) else type(new_state).__name__
+            raise TypeError(f"set_state: expected a uint8 (Byte) tensor, but got {got}")
+        self._engine.set_state(np.ascontiguousarray(new_state.numpy(force=True)).tobytes())
+        return self
+
+    @property
+    def _rng(self):
+        """A NumPy ``Generator`` on this stream, for distributions with no PyTorch-exact sampler here."""
+        return self._engine.numpy_generator()
+
+
+default_generator = Generator()
+
+
+def manual_seed(seed):
+    """Seed the default generator; returns it, as PyTorch does."""
+    return default_generator.manual_seed(seed)
+
+
+def seed():
+    return default_generator.seed()
+
+
+def initial_seed():
+    return default_generator.initial_seed()
+
+
+def get_rng_state():
+    return default_generator.get_state()
+
+
+def set_rng_state(new_state):
+    default_generator.set_state(new_state)
+
+
+def _engine(generator):
+    if generator is None:
+        return default_generator._engine
+    if not isinstance(generator, Generator):
+        raise TypeError(f"generator must be a retrograd.Generator, not {type(generator).__name__}")
+    return generator._engine
+
+
+def _rng(generator):
+    """A NumPy ``Generator`` on ``generator``'s stream (the default one for None)."""
+    return _engine(generator).numpy_generator()
+
+
+# --------------------------------------------------------------------------- layouts
+def _layout(arr):
+    """How PyTorch walks a new tensor laid out like ``arr`` (``empty_like``'s preserve format):
+    ``(like, contiguous)``, ``like`` an array whose memory order is the walk. A dense
+    permutation of a contiguous layout keeps its order; anything else is C order."""
+    if arr.flags.c_contiguous or arr.ndim < 2 or not _dense(arr):
+        return np.empty(arr.shape, np.uint8), True
+    return arr, False
+
+
+def _dense(arr):
+    dims = sorted((abs(s), n) for s, n in zip(arr.strides, arr.shape) if n != 1)
+    step = arr.itemsize
+    for stride, n in dims:
+        if stride != step:
+            return False
+        step *= n
+    return True
+
+
+def draw_like(arr, draw):
+    """Values for a new tensor laid out like ``arr`` (``empty_like``): ``draw(n, contiguous)``
+    gives them in PyTorch's walk order; they come back as a C-ordered array of ``arr``'s shape."""
+    like, contiguous = _layout(arr)
+    return K.in_order(draw(arr.size, contiguous), like)
+
+
+def draw_into(arr, draw):
+    """Values an in-place op writes into ``arr`` itself, walked in its own memory order (as
+    ``draw_like``, for the tensor's actual layout)."""
+    return K.in_order(draw(arr.size, arr.flags.c_contiguous), arr)
+
+
+# --------------------------------------------------------------------------- factories
+def _complex_parts(npd, draw):
+    """For a complex dtype, ``draw(n, real_dtype)`` made to fill the real and imaginary parts (2n
+    reals, interleaved, as PyTorch draws into ``view_as_real`` of the tensor); else ``draw``."""
+    if npd.kind != "c":
+        return lambda n: draw(n, npd)
+    real = np.dtype(np.float64 if npd == np.complex128 else np.float32)
+    return lambda n: draw(2 * n, real).view(npd)
+
+
+def _float_dtype(npd, op, complex_ok=False):
+    if npd.kind == "c" and complex_ok:
+        return
+    if npd.kind != "f":
+        raise RuntimeError(f"{op}: \"{op}\" is only implemented for floating-point dtypes, not {npd.name}")
+
+
+def _new(size, dtype, device, requires_grad, values):
+    size = _c._size(size)
+    npd = _c._np_dtype(dtype)
+    n = math.prod(size)
+    try:
+        arr = values(n, npd).reshape(size)
+    except (MemoryError, ValueError) as e:
+        raise _c._memory_error(size, npd, e) from None
+    return _c._finish(to_device_array(arr, to_device(device)), requires_grad)
+
+
+def rand(*sizes, size=None, generator=None, dtype=None, layout=None, device=None, requires_grad=False):
+    """Uniform samples on [0, 1) (for complex dtypes, in both the real and imaginary parts)."""
+    size = _c._size_arg(sizes, size, "rand")
+    eng = _engine(generator)
+
+    def values(n, npd):
+        _float_dtype(npd, "uniform_", complex_ok=True)
+        return _complex_parts(npd, lambda m, d: K.uniform(eng, m, d, 0.0, 1.0))(n)
+    return _new(size, dtype, device, requires_grad, values)
+
+
+_HALF_SQRT = math.sqrt(0.5)
+
+
+def randn(*sizes, size=None, generator=None, dtype=None, layout=None, device=None, requires_grad=False):
+    """Standard normal samples (for complex dtypes, real and imaginary parts each of variance
+    1/2, so that E|z|^2 = 1, as in PyTorch)."""
+    size = _c._size_arg(sizes, size, "randn")
+    eng = _engine(generator)
+
+    def values(n, npd):
+        _float_dtype(npd, "normal_", complex_ok=True)
+        if npd.kind == "c":
+            return _complex_parts(npd, lambda m, d: K.normal(eng, m, d, 0.0, _HALF_SQRT, True))(n)
+        return K.normal(eng, n, npd, 0.0, 1.0, True)
+    return _new(size, dtype, device, requires_grad, values)
+
+
+def randint(low=0, high=None, size=None, *, generator=None, dtype=None, layout=None,
+            device=None, requires_grad=False):
+    """Integers uniform on [low, high); int64 unless ``dtype`` says otherwise."""
+    if size is None:
+        low, high, size = 0, low, high
+    if high is None:
+        low, high = 0, low
+    npd = np.dtype(np.int64) if dtype is None else _dtype.to_np(dtype)
+    if npd.kind == "c":
+        raise RuntimeError(f"randint: \"random_from_to\" is not implemented for complex dtype {npd.name}")
+    low, high = _int_bound(low), _int_bound(high)
+    _check_random_range(low, high, npd)
+    eng = _engine(generator)
+    size = (size,) if isinstance(size, int) else tuple(size)
+    return _new(size, _dtype.from_np(npd), device, requires_grad,
+                lambda n, d: random_between(eng, n, d, low, high))
+
+
+def _int_bound(v):
+    """An integer bound (a one-element integer tensor counts, as in PyTorch; floats do not)."""
+    if isinstance(v, Tensor) and v._data.dtype.kind in "iu" and v._data.size == 1:
+        return int(v.item())
+    return v
+
+
+def random_between(eng, n, npd, low, high):
+    """``n`` integers on [low, high) as ``random_(low, high)`` draws them into dtype ``npd``
+    (``high=None``: up to the dtype's largest value, inclusive)."""
+    npd = np.dtype(npd)
+    if npd.kind == "f":
+        low, high = K.update_bounds(low, high, npd)
+        if high is not None and not low < high:
+            raise RuntimeError(f"random_ expects 'from' casted to dtype to be less than 'to' casted to "
+                               f"dtype, but got from={low} >= to={high}")
+    if high is None:
+        if low == -2 ** 63:
+            return K.random_from_to(eng, n, npd, low, 2 ** 64)
+        high = K.int_range(npd) + 1
+    return K.random_from_to(eng, n, npd, low, high - low)
+
+
+def _check_random_range(low, high, npd):
+    """PyTorch's checks on randint's bounds: ``low < high``, both ints in int64, and for an
+    integer dtype, ``low`` and ``high - 1`` representable in it."""
+    for v in (low, high):
+        if not isinstance(v, (int, np.integer)) or isinstance(v, bool):
+            raise TypeError(f"randint(): bounds must be integers, got {v!r}")
+        if not -2 ** 63 <= v < 2 ** 63:
+            raise ValueError(f"Overflow when unpacking long long: randint bound {v} does not fit in int64")
+    if not low < high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    if npd.kind in "iub":
+        info = np.iinfo(npd) if npd.kind != "b" else np.iinfo(np.uint8)
+        hi = 1 if npd.kind == "b" else info.max
+        for name, v in (("from", low), ("to - 1", high - 1)):
+            if not info.min <= v <= hi:
+                raise RuntimeError(f"randint: {name} ({v}) is out of bounds for {npd.name}")
+    elif npd.kind == "f":
+        digits = np.finfo(npd).nmant + 1
+        for name, v in (("from", low), ("to - 1", high - 1)):
+            if not -2 ** digits <= v <= 2 ** digits:
+                warnings.warn(f"{name} is out of bounds [-(2^{digits}), 2^{digits}]. Due to precision "
+                              f"limitations {npd.name} can support discrete uniform distribution only "
+                              f"within this range.", UserWarning, stacklevel=3)
+    else:
+        raise RuntimeError(f"randint: \"random_from_to\" is not implemented for {npd.name}")
+
+
+def randperm(n, *, generator=None, dtype=None, layout=None, device=None, requires_grad=False):
+    """A random permutation of 0, ..., n - 1 (int64 unless ``dtype`` says otherwise)."""
+    _c._size((n,))
+    npd = np.dtype(np.int64) if dtype is None else _dtype.to_np(dtype)
+    if npd.kind != "b" and n > 0 and n - 1 > _largest_exact(npd):
+        raise RuntimeError(f"randperm: n ({n}) is too large for result dtype {npd.name}")
+    arr = K.randperm(_engine(generator), int(n)).astype(npd)
+    return _c._finish(to_device_array(arr, to_device(device)), requires_grad)
+
+
+def _largest_exact(npd):
+    if npd.kind == "f":
+        return 2 ** (np.finfo(npd).nmant + 1)
+    return int(np.iinfo(npd).max)
+
+
+def rand_like(input, *, generator=None, dtype=None, layout=None, device=None, requires_grad=False,
+              memory_format=None):
+    """``rand`` with ``input``'s shape (values laid out as PyTorch lays out ``empty_like``)."""
+    d, dev = _c._like(input, dtype, device)
+    npd = _dtype.to_np(d)
+    _float_dtype(npd, "uniform_", complex_ok=True)
+    eng = _engine(generator)
+    return _like_values(input, dev, requires_grad, npd,
+                        lambda n, c: _complex_parts(npd, lambda m, d: K.uniform(eng, m, d, 0.0, 1.0))(n))
+
+
+def randn_like(input, *, generator=None, dtype=None, layout=None, device=None, requires_grad=False,
+               memory_format=None):
+    """``randn`` with ``input``'s shape (values laid out as PyTorch lays out ``empty_like``)."""
+    d, dev = _c._like(input, dtype, device)
+    npd = _dtype.to_np(d)
+    _float_dtype(npd, "normal_", complex_ok=True)
+    eng = _engine(generator)
+    if npd.kind == "c":
+        return _like_values(input, dev, requires_grad, npd, lambda n, c: _complex_parts(
+            npd, lambda m, d: K.normal(eng, m, d, 0.0, _HALF_SQRT, c))(n))
+    return _like_values(input, dev, requires_grad, npd, lambda n, c: K.normal(eng, n, npd, 0.0, 1.0, c))
+
+
+def randint_like(input, low=0, high=None, *, generator=None, dtype=None, layout=None, device=None,
+                 requires_grad=False, memory_format=None):
+    """``randint`` with ``input``'s shape (values laid out as PyTorch lays out ``empty_like``)."""
+    if high is None:
+        low, high = 0, low
+    d, dev = _c._like(input, dtype, device)
+    npd = _dtype.to_np(d)
+    low, high = _int_bound(low), _int_bound(high)
+    _check_random_range(low, high, npd)
+    eng = _engine(generator)
+    return _like_values(input, dev, requires_grad, npd,
+                        lambda n, c: random_between(eng, n, npd, low, high))
+
+
+def _like_values(input, device, requires_grad, npd, draw):
+    arr = draw_like(input._data, draw).astype(npd, copy=False)
+    return _c._finish(to_device_array(arr, to_device(device)), requires_grad)
+
+
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, layout=None,
+           device=None, requires_grad=False):
+    """Normal samples with the given mean and std: floats with ``size``, or tensors broadcast
+    together (standard normals scaled by ``std`` then shifted by ``mean``, as PyTorch does)."""
+    eng = _engine(generator)
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        if size is not None:
+            raise TypeError("normal(): size= is only accepted when mean and std are numbers")
+        m = mean._data if isinstance(mean, Tensor) else mean
+        s = std._data if isinstance(std, Tensor) else std
+        ref = mean if isinstance(mean, Tensor) else std
+        npd = ref._data.dtype
+        _float_dtype(npd, "normal")
+        s_host = np.asarray(s.get() if hasattr(s, "get") else s)
+        if not (s_host >= 0).all():
+            raise RuntimeError(f"normal expects all elements of std >= 0.0 (std of shape {list(np.shape(s))})")
+        shape = np.broadcast_shapes(np.shape(m), np.shape(s))
+        n = math.prod(shape)
+        m_host = np.asarray(m.get() if hasattr(m, "get") else m)
+        if isinstance(std, Tensor):
+            out = K.normal(eng, n, npd, 0.0, 1.0, True).reshape(shape)
+            out *= s_host.astype(npd, copy=False)
+        else:
+            out = K.normal(eng, n, npd, 0.0, float(std), True).reshape(shape)
+        out += m_host.astype(npd, copy=False) if isinstance(mean, Tensor) else mean
+        return _c._finish(to_device_array(out, ref.device), requires_grad)
+    if not std >= 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+    if size is None:
+        raise TypeError("normal(): with a float mean and std, size is required")
+    size = (size,) if isinstance(size, int) else tuple(size)
+
+    def values(n, npd):
+        if npd.kind == "c":
+            raise NotImplementedError(f"normal: complex dtype {npd.name} is not supported; use "
+                                      f"randn(..., dtype=...) * std + mean")
+        _float_dtype(npd, "normal_")
+        return K.normal(eng, n, npd, float(mean), float(std), True)
+    return _new(size, dtype, device, requires_grad, values)
+
+
+def bernoulli(input, p=None, *, generator=None):
+    """Samples of 0/1 with probabilities ``input`` (or the scalar ``p``), same dtype as ``input``."""
+    eng = _engine(generator)
+    data = input._data
+    if p is None:
+        probs = np.asarray(data.get() if hasattr(data, "get") else data)
+        check_probability("bernoulli", probs)
+        arr = K.bernoulli_tensor(eng, probs.ravel()).reshape(probs.shape).astype(data.dtype)
+    else:
+        check_probability("bernoulli", np.asarray(p))
+        arr = draw_like(data, lambda n, c: K.bernoulli_scalar(eng, n, float(p))).astype(data.dtype)
+    return _c._finish(to_device_array(arr, input.device), False)
+
+
+def check_probability(name, p):
+    """Bernoulli probabilities must lie in [0, 1] (NaN does not), as PyTorch checks."""
+    ok = (p >= 0) & (p <= 1)
+    if not (ok.all() if hasattr(ok, "all") else ok):
+        what = f"p={float(p)}" if np.ndim(p) == 0 else f"a tensor of shape {list(np.shape(p))}"
+        raise RuntimeError(f"{name} expects p to be in [0, 1], but got {what}")
+
+
+def multinomial(input, num_samples, replacement=False, *, generator=None):
+    """Category indices drawn with probabilities proportional to the rows of ``input``.
+
+    Without replacement (or for one sample) PyTorch's exponential race: the largest
+    ``p / q`` with ``q ~ Exp(1)`` (one draw per category, in ``input``'s dtype). With
+    replacement: per row, one float64 uniform per sample looked up in the normalised running
+    sum of the row."""
+    data = input.detach().numpy(force=True)
+    if data.ndim not in (1, 2):
+        raise RuntimeError(f"multinomial: prob_dist must be 1 or 2 dim, got shape {list(data.shape)}")
+    if data.dtype.kind != "f":
+        raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got {data.dtype.name}")
+    rows = np.ascontiguousarray(data.reshape(-1, data.shape[-1]))
+    k = rows.shape[1]
+    if num_samples <= 0:
+        raise RuntimeError(f"multinomial: cannot sample n_sample <= 0 samples (got {num_samples})")
+    if not replacement and num_samples > k:
+        raise RuntimeError(f"multinomial: cannot sample n_sample > prob_dist.size(-1) samples without "
+                           f"replacement (n_sample={num_samples}, categories={k})")
+    if not (np.isfinite(rows).all() and (rows >= 0).all()):
+        raise RuntimeError("multinomial: probability tensor contains either `inf`, `nan` or element < 0")
+    if (rows.sum(axis=1) <= 0).any():
+        raise RuntimeError("multinomial: invalid multinomial distribution (sum of probabilities <= 0)")
+    eng = _engine(generator)
+    if not replacement or num_samples == 1:
+        q = K.exponential(eng, rows.size, rows.dtype, 1.0).reshape(rows.shape)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = rows / q
+        out = np.argsort(-ratio, axis=1, kind="stable")[:, :num_samples]
+    else:
+        out = np.empty((len(rows), num_samples), np.int64)
+        for i, row in enumerate(rows):
+            cum = np.cumsum(row)
+            cum /= cum[-1]
+            cum[-1] = 1
+            out[i] = np.searchsorted(cum, K.unit(eng, num_samples, np.float64), side="left")
+    arr = out.reshape(data.shape[:-1] + (num_samples,)).astype(np.int64)
+    return _c._finish(to_device_array(arr, input.device), False)
+
+
+# --------------------------------------------------------------------------- in-place fills
+# The values ``Tensor.uniform_`` & co. write: drawn in the order PyTorch walks the tensor's
+# memory, returned as a C-ordered array of its shape and dtype.
+def _float_target(arr, op):
+    if arr.dtype.kind != "f":
+        raise RuntimeError(f"{op}: \"{op}\" is only implemented for floating-point tensors, not "
+                           f"{arr.dtype.name}")
+
+
+def uniform_values(arr, a, b, generator):
+    _float_target(arr, "uniform_")
+    a, b = float(a), float(b)
+    if not a <= b:
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}")
+    if b - a > float(np.finfo(arr.dtype).max):
+        raise RuntimeError(f"uniform_ expects to-from <= std::numeric_limits<{arr.dtype.name}>::max(), "
+                           f"but found to={b} and from={a} which result in to-from to exceed the limit")
+    eng = _engine(generator)
+    return draw_into(arr, lambda n, c: K.uniform(eng, n, arr.dtype, a, b))
+
+
+def normal_values(arr, mean, std, generator):
+    _float_target(arr, "normal_")
+    if not std >= 0:
+        raise RuntimeError(f"normal_ expects std >= 0.0, but found std {std}")
+    eng = _engine(generator)
+    return draw_into(arr, lambda n, c: K.normal(eng, n, arr.dtype, float(mean), float(std), c))
+
+
+def bernoulli_values(arr, p, generator):
+    eng = _engine(generator)
+    if isinstance(p, Tensor):
+        probs = p.numpy(force=True)
+        check_probability("bernoulli_", probs)
+        try:
+            probs = np.broadcast_to(probs, arr.shape)
+        except ValueError:
+            raise RuntimeError(f"bernoulli_: the probabilities of shape {list(probs.shape)} can't be "
+                               f"broadcast to the tensor's shape {list(arr.shape)}") from None
+        return K.in_order(K.bernoulli_tensor(eng, K.walk(probs, arr)), arr).astype(arr.dtype)
+    check_probability("bernoulli_", np.asarray(p))
+    return draw_into(arr, lambda n, c: K.bernoulli_scalar(eng, n, float(p))).astype(arr.dtype)
+
+
+def random_values(arr, low, high, generator):
+    """``random_(low, high)``; ``low=0, high=None`` is ``random_()`` (the dtype's default range)."""
+    eng = _engine(generator)
+    npd = arr.dtype
+    if npd.kind not in "iubf":
+        raise RuntimeError(f"random_: not implemented for {npd.name}")
+    if low == 0 and high is None:
+        return draw_into(arr, lambda n, c: K.random_default(eng, n, npd))
+    if high is not None:
+        _check_random_range(low, high, npd)
+    return draw_into(arr, lambda n, c: random_between(eng, n, npd, low, high)).astype(npd, copy=False)
+
+
+def exponential_values(arr, lambd, generator):
+    _float_target(arr, "exponential_")
+    if not lambd > 0:
+        raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
+    eng = _engine(generator)
+    return draw_into(arr, lambda n, c: K.exponential(eng, n, arr.dtype, float(lambd)))
+
+
+def log_normal_values(arr, mean, std, generator):
+    _float_target(arr, "log_normal_")
+    if not std > 0:
+        raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
+    eng = _engine(generator)
+    return draw_into(arr, lambda n, c: K.log_normal(eng, n, arr.dtype, float(mean), float(std)))
+
+
+def cauchy_values(arr, median, sigma, generator):
+    _float_target(arr, "cauchy_")
+    if not sigma > 0:
+        raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
+    eng = _engine(generator)
+    return draw_into(arr, lambda n, c: K.cauchy(eng, n, arr.dtype, float(median), float(sigma)))
+
+
+def geometric_values(arr, p, generator):
+    if not 0 < p < 1:
+        raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
+    eng = _engine(generator)
+    return draw_into(arr, lambda n, c: K.geometric(eng, n, arr.dtype, float(p)))

@@ -1,0 +1,158 @@
+"""The random stream follows PyTorch's CPU generator. The pinned values below were produced by
+PyTorch 2.13 on the CPU with the same seeds and calls (tests/parity checks many more against
+PyTorch itself); the helpers are checked against plain reference computations."""
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+import retrograd as rg
+from retrograd import _fma, _random_kernels
+from retrograd._mt19937 import MT19937
+
+
+def values(t):
+    return [float(v) for v in t.detach().numpy().ravel()]
+
+
+def test_seeded_stream_pins_pytorch_values():
+    rg.manual_seed(0)
+    assert values(rg.rand(3)) == [0.49625658988952637, 0.7682217955589294, 0.08847743272781372]
+    assert values(rg.randn(3)) == [0.3643381893634796, 0.13439632952213287, 0.16421625018119812]
+    block = rg.randn(20).numpy()  # 16 or more: the blockwise Box-Muller path
+    assert [float(block[i]) for i in (0, 7, 8, 19)] == [-0.20410172641277313, -0.4926769733428955,
+                                                        0.2484147548675537, -1.4688938856124878]
+    block64 = rg.randn(17, dtype=rg.float64).numpy()
+    assert [float(block64[0]), float(block64[16])] == [0.2376812444167561, 0.727512359262504]
+    assert values(rg.rand(2, dtype=rg.float64)) == [0.6294804827173239, 0.6268684703401436]
+    assert rg.randint(0, 10, (8,)).tolist() == [0, 7, 4, 5, 3, 3, 7, 3]
+    assert rg.randperm(10).tolist() == [0, 2, 7, 3, 5, 8, 9, 4, 1, 6]
+    u = rg.empty(20).uniform_(-0.3, 0.7).numpy()
+    assert [float(u[0]), float(u[19])] == [0.5579254031181335, 0.4742029905319214]
+    assert rg.empty(12).bernoulli_(0.3).tolist() == [1, 0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0]
+    state = rg.get_rng_state().numpy()
+    assert state.size == 5056
+    assert state[:24].tolist() == [0] * 8 + [191, 1, 0, 0, 1, 0, 0, 0, 178] + [0] * 7
+    assert int(state[24:5016].view(np.uint64).sum()) == 1322303873258
+
+
+def test_dropout_loader_generator_and_init_pins():
+    rg.manual_seed(42)
+    assert rg.nn.functional.dropout(rg.ones(10), 0.5).tolist() == [2, 2, 2, 2, 0, 2, 0, 0, 2, 2]
+    loader = rg.utils.data.DataLoader(list(range(10)), batch_size=4, shuffle=True)
+    assert [b.tolist() for b in loader] == [[8, 2, 7, 5], [9, 4, 3, 6], [0, 1]]
+    g = rg.Generator().manual_seed(7)
+    assert values(rg.randn(2, generator=g, dtype=rg.float64)) == [-0.1467950974849952, 0.7861412987235358]
+    assert rg.randperm(5, generator=g).tolist() == [3, 4, 1, 2, 0]
+    assert values(rg.empty(2, dtype=rg.float64).exponential_(1.5, generator=g)) == [1.7052375662093686,
+                                                                                  1.2198293942759606]
+    assert rg.multinomial(rg.tensor([0.2, 0.3, 0.5]), 6, replacement=True, generator=g).tolist() == \
+        [1, 2, 2, 2, 0, 0]
+    assert values(rg.nn.Linear(3, 2).weight) == [-0.45574307441711426, -0.2661644518375397,
+                                                 -0.16302913427352905, -0.34714481234550476,
+                                                 0.05449211969971657, -0.5702368021011353]
+
+
+def test_state_round_trip_keeps_the_normal_cache():
+    rg.manual_seed(5)
+    rg.randn(3, dtype=rg.float64)  # an odd count leaves the sine half of the last pair cached
+    saved = rg.get_rng_state()
+    assert int.from_bytes(saved.numpy()[5040:5044].tobytes(), "little") == 1  # normal_is_valid
+    first = rg.randn(4, dtype=rg.float64)
+    rg.set_rng_state(saved)
+    assert rg.randn(4, dtype=rg.float64).tolist() == first.tolist()
+    assert rg.get_rng_state().numpy().tobytes() != saved.numpy().tobytes()
+
+
+def test_generators_are_independent_and_checked():
+    g, h = rg.Generator().manual_seed(3), rg.Generator().manual_seed(3)
+    rg.manual_seed(0)
+    a = rg.rand(5, generator=g)
+    rg.rand(7)
+    assert rg.rand(5, generator=h).tolist() == a.tolist()
+    assert g.initial_seed() == 3 and rg.initial_seed() == 0
+    s = rg.Generator().seed()
+    assert 0 <= s < 2 ** 64
+    with pytest.raises(TypeError, match="uint8"):
+        g.set_state(rg.zeros(5056))
+    with pytest.raises(RuntimeError, match="size"):
+        g.set_state(rg.zeros(10, dtype=rg.uint8))
+    with pytest.raises(TypeError, match="retrograd.Generator"):
+        rg.rand(3, generator=object())
+
+
+def test_negative_and_wide_seeds_wrap_to_64_bits():
+    rg.manual_seed(-1)
+    assert rg.initial_seed() == 2 ** 64 - 1
+    a = rg.rand(4)
+    rg.manual_seed(2 ** 32 - 1)  # only the low 32 bits reach the mt19937 state
+    assert rg.rand(4).tolist() == a.tolist()
+    with pytest.raises(ValueError, match="Overflow"):
+        rg.manual_seed(2 ** 64)
+
+
+def test_bad_arguments_raise_as_pytorch_does():
+    with pytest.raises(RuntimeError, match="uniform_"):
+        rg.rand(3, dtype=rg.int64)
+    with pytest.raises(RuntimeError, match="from=.* > to="):
+        rg.empty(3).uniform_(2.0, 1.0)
+    with pytest.raises(RuntimeError, match="normal_"):
+        rg.empty(3, dtype=rg.int32).normal_()
+    with pytest.raises(RuntimeError, match="lambda > 0"):
+        rg.empty(3).exponential_(0.0)
+    with pytest.raises(RuntimeError, match="in \\(0, 1\\)"):
+        rg.empty(3).geometric_(1.0)
+    with pytest.raises(RuntimeError, match="std > 0"):
+        rg.empty(3).log_normal_(0.0, 0.0)
+    with pytest.raises(RuntimeError, match="without replacement"):
+        rg.multinomial(rg.tensor([1.0, 2.0]), 3)
+    with pytest.warns(UserWarning, match="out of bounds"):
+        rg.randint(0, 2 ** 30, (2,), dtype=rg.float32)
+    with pytest.raises(TypeError, match="integers"):
+        rg.randint(0, 10.0, (3,))
+    assert rg.randint(0, rg.tensor(3), (4,)).max().item() < 3
+
+
+def test_float16_draws_use_11_bits():
+    h = rg.rand(100, dtype=rg.float16).numpy()
+    assert h.dtype == np.float16 and 0 <= h.min() and h.max() < 1
+    assert np.all(h * 2048 == np.round(h * 2048))  # 11 random bits, as PyTorch draws half
+
+
+def test_forward_swaps_matches_the_loop():
+    rng = np.random.default_rng(0)
+    for n in [1, 2, 3, 7, 64, 2000]:
+        targets = np.array([i + rng.integers(0, n - i) for i in range(n - 1)], dtype=np.int64)
+        a = list(range(n))
+        for i, j in enumerate(targets.tolist()):
+            a[i], a[j] = a[j], a[i]
+        assert _random_kernels.forward_swaps(targets).tolist() == a
+
+
+def test_fma_helpers_round_once():
+    rng = np.random.default_rng(1)
+    a32 = rng.standard_normal(3000).astype(np.float32)
+    b32, c32 = np.float32(0.3721), np.float32(-1.25)
+    got = _fma.fma32(a32, b32, c32)
+    exact = [np.float32(float(Fraction(float(x)) * Fraction(float(b32)) + Fraction(float(c32)))) for x in a32]
+    assert got.tolist() == [float(v) for v in exact]
+    # a product landing exactly half-way between float32 values after float64 rounding
+    tie = _fma.fma32(np.array([1 + 2.0 ** -23], np.float32), np.float32(1 + 2.0 ** -23), np.float32(2.0 ** -60))
+    want = Fraction(1 + 2 ** -23) ** 2 + Fraction(2) ** -60
+    assert float(tie[0]) == float(np.float32(float(want)))
+    a64 = rng.standard_normal(3000)
+    got = _fma.fma64(a64, 0.3721, -1.25)
+    exact = [float(Fraction(float(x)) * Fraction(0.3721) + Fraction(-1.25)) for x in a64]
+    assert got.tolist() == exact
+
+
+def test_engine_state_bytes_round_trip():
+    e = MT19937(123)
+    fresh = e.get_state()
+    e.random(10)
+    mid = e.get_state()
+    later = e.random(5).tolist()
+    e.set_state(mid)
+    assert e.random(5).tolist() == later
+    e.set_state(fresh)
+    assert e.get_state() == fresh
