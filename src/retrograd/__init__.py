@@ -7,6 +7,7 @@ __version__ = "0.1.0"
 from ._dtype import (dtype, float16, half, float32, float, float64, double, uint8, int8, int16, short,
                      int32, int, int64, long, bool, get_default_dtype, set_default_dtype, promote_types,
                      result_type)
+from ._dtype import bfloat16, float8_e4m3fn, float8_e5m2  # noqa: E402
 from ._device import device
 from ._size import Size
 from ._tensor import Tensor
@@ -223,3 +224,4 @@ __all__ = ["dtype", "float16", "half", "float32", "float", "float64", "double", 
            "unsafe_split_with_sizes", "detach", "fill", "put", "histogram", "gradient", "range", "e", "pi", "inf",
            "nan", "newaxis", "FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor", "ShortTensor",
            "CharTensor", "ByteTensor", "BoolTensor", "TypedStorage", "UntypedStorage"]
+__all__ += ["bfloat16", "float8_e4m3fn", "float8_e5m2"]

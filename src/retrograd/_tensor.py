@@ -110,7 +110,7 @@ class Tensor:
         return self.device.type == "cpu"
 
     def is_floating_point(self):
-        return self._data.dtype.kind == "f"
+        return self._data.dtype.kind in "fV"
 
     @property
     def is_sparse(self):
@@ -153,7 +153,7 @@ class Tensor:
                     "computed variable in a subgraph that doesn't require differentiation use "
                     "var_no_grad = var.detach().")
             return self
-        if requires_grad and self._data.dtype.kind not in "fc":
+        if requires_grad and self._data.dtype.kind not in "fcV":
             raise RuntimeError(
                 f"only Tensors of floating point dtype can require gradients, got a tensor of dtype "
                 f"{self.dtype} and shape {list(self._data.shape)}")

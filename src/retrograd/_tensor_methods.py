@@ -58,6 +58,7 @@ def _type(self, dtype=None, non_blocking=False):
 _TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
                "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
                "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}
+_TYPE_NAMES["bfloat16"] = "BFloat16Tensor"
 
 
 def _cast(name):
@@ -294,6 +295,7 @@ METHODS.update({
     # legacy constructors and storage
     "new": lg.new, "resize_": lg.resize_, "resize_as_": lg.resize_as_, "storage": lg.storage,
 })
+METHODS["bfloat16"] = _cast("bfloat16")
 
 PROPERTIES = {"T": _T, "mT": _mT, "H": _H, "mH": _mT, "nbytes": tq.nbytes, "itemsize": tq.itemsize,
               "real": mc.real, "imag": mc.imag, "layout": ti.tensor_layout,

@@ -42,7 +42,7 @@ def _lapack(fn, op, shape, what):
 def _check_float(A, op):
     if not isinstance(A, Tensor):
         raise TypeError(f"linalg.{op}: expected a Tensor, got {type(A).__name__}")
-    if A._data.dtype.kind != "f":
+    if A._data.dtype.kind not in "fV":
         raise RuntimeError(f"linalg.{op}: Expected a floating point tensor as input. Got {A.dtype}")
 
 

@@ -51,7 +51,7 @@ def affine_grid(theta, size, align_corners=None):
     ``size`` (N, C, H, W); or (N, D, H, W, 3) from theta (N, 3, 4) and size (N, C, D, H, W)."""
     align = _align(align_corners)
     size = tuple(int(s) for s in size)
-    if theta._data.dtype.kind != "f":
+    if theta._data.dtype.kind not in "fV":
         raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
     nd = len(size) - 2
     if nd not in (2, 3):
@@ -137,7 +137,7 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     if input._data.dtype != grid._data.dtype:
         raise RuntimeError(f"grid_sampler(): expected input and grid to have the same dtype, but input has "
                            f"{input.dtype} and grid has {grid.dtype}")
-    if input._data.dtype.kind != "f":
+    if input._data.dtype.kind not in "fV":
         raise RuntimeError(f"grid_sampler(): expected a floating point input, got {input.dtype}")
     sizes = input._data.shape[2:]
     out_spatial = grid._data.shape[1:-1]

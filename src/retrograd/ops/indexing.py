@@ -35,7 +35,7 @@ def _convert_index(index):
     for i in index:
         if isinstance(i, Tensor):
             a = i._data
-            if a.dtype.kind == "f":
+            if a.dtype.kind in "fV":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             if a.ndim == 0 and a.dtype.kind in "iu":
                 out.append(int(a))
@@ -397,10 +397,10 @@ def _scatter_reduce_fwd(xp, x, src, idx, dim, reduce, include_self, index_t, src
         ufunc, ident = "multiply", 1
     elif reduce == "amax":
         ufunc = "maximum"
-        ident = -xp.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min if x.dtype.kind in "iu" else False
+        ident = -xp.inf if x.dtype.kind in "fV" else np.iinfo(x.dtype).min if x.dtype.kind in "iu" else False
     else:
         ufunc = "minimum"
-        ident = xp.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).max if x.dtype.kind in "iu" else True
+        ident = xp.inf if x.dtype.kind in "fV" else np.iinfo(x.dtype).max if x.dtype.kind in "iu" else True
     if not include_self:
         out[grid] = ident
     _ufunc_at(xp, ufunc, out, grid, s)
@@ -410,7 +410,7 @@ def _scatter_reduce_fwd(xp, x, src, idx, dim, reduce, include_self, index_t, src
         if include_self:
             count += 1
         count = xp.maximum(count, 1)
-        out = out / count if x.dtype.kind == "f" else out // count
+        out = out / count if x.dtype.kind in "fV" else out // count
     return out
 
 

@@ -50,7 +50,7 @@ def _check_inplace(t, op):
 
 def _check_cast(t, r, op):
     k_in, k_out = t._data.dtype.kind, r._data.dtype.kind
-    rank = {"b": 0, "u": 1, "i": 1, "f": 2}
+    rank = {"b": 0, "u": 1, "i": 1, "f": 2, "V": 2}
     if rank.get(k_out, 3) > rank.get(k_in, 3):
         raise RuntimeError(f"result type {_dtype.from_np(r._data.dtype)} can't be cast to the "
                            f"desired output type {t.dtype} (in-place {op}_)")
@@ -160,7 +160,7 @@ def _ufunc_inplace(t, ufunc, other, op):
 
 def _add_sparse_(self, other, alpha):
     """``self += alpha * other`` for a sparse ``other``: only its rows are written."""
-    if _recording(self, (other,)) or self._data.dtype.kind != "f":
+    if _recording(self, (other,)) or self._data.dtype.kind not in "fV":
         dense = other.to_dense()
         return apply_inplace(self, "add", ew.add, dense if alpha == 1 else dense * alpha)
     from ..sparse import add_into
@@ -174,7 +174,7 @@ def add_(self, other, *, alpha=1):
         return _add_sparse_(self, other, alpha)
     if alpha != 1:
         other = other * alpha
-    if not _recording(self, (other,)) and self._data.dtype.kind == "f":
+    if not _recording(self, (other,)) and self._data.dtype.kind in "fV":
         return _ufunc_inplace(self, np.add, other, "add")
     return apply_inplace(self, "add", ew.add, other)
 
@@ -184,19 +184,19 @@ def sub_(self, other, *, alpha=1):
         return _add_sparse_(self, other, -alpha)
     if alpha != 1:
         other = other * alpha
-    if not _recording(self, (other,)) and self._data.dtype.kind == "f":
+    if not _recording(self, (other,)) and self._data.dtype.kind in "fV":
         return _ufunc_inplace(self, np.subtract, other, "sub")
     return apply_inplace(self, "sub", ew.sub, other)
 
 
 def mul_(self, other):
-    if not _recording(self, (other,)) and self._data.dtype.kind == "f":
+    if not _recording(self, (other,)) and self._data.dtype.kind in "fV":
         return _ufunc_inplace(self, np.multiply, other, "mul")
     return apply_inplace(self, "mul", ew.mul, other)
 
 
 def div_(self, other, *, rounding_mode=None):
-    if rounding_mode is None and not _recording(self, (other,)) and self._data.dtype.kind == "f":
+    if rounding_mode is None and not _recording(self, (other,)) and self._data.dtype.kind in "fV":
         return _ufunc_inplace(self, np.true_divide, other, "div")
     return apply_inplace(self, "div", ew.div, other, rounding_mode=rounding_mode)
 
@@ -386,7 +386,7 @@ def normal_(self, mean=0.0, std=1.0, *, generator=None):
 
 def _can_fill_in_place(t):
     """A plain CPU float tensor outside the graph: NumPy can draw straight into its storage."""
-    return type(t._data) is np.ndarray and t._data.dtype.kind == "f" and not _recording(t, ())
+    return type(t._data) is np.ndarray and t._data.dtype.kind in "fV" and not _recording(t, ())
 
 
 def bernoulli_(self, p=0.5, *, generator=None):

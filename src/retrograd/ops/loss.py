@@ -238,7 +238,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     reduction = _reduction(size_average, reduce, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
-    if isinstance(target, Tensor) and target._data.dtype.kind == "f":
+    if isinstance(target, Tensor) and target._data.dtype.kind in "fV":
         if target._data.shape != input._data.shape:
             if target._data.ndim == max(input._data.ndim - 1, 0) or target._data.ndim == 1:
                 raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
@@ -247,7 +247,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
                                f"{list(input.shape)}, target {list(target.shape)}")
         return _cross_entropy_probs(input, target, weight, reduction, label_smoothing)
     x2, t, out_shape, c = _class_targets(input, target, weight, ignore_index)
-    if x2._data.dtype.kind != "f":
+    if x2._data.dtype.kind not in "fV":
         raise NotImplementedError(f"\"log_softmax\" not implemented for '{_TARGET_TYPES.get(input.dtype.name)}'")
     w = weight._data if weight is not None else None
     loss = apply(CROSS_ENTROPY, (x2,), (t, w, ignore_index, reduction, float(label_smoothing)))

@@ -293,7 +293,7 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False):
     """Counts (or weighted sums, or a density) of ``input`` in ``bins`` equal bins over ``range``
     (the data's range by default) or between the given bin edges; (hist, bin_edges)."""
     a = input._data
-    if a.dtype.kind != "f":
+    if a.dtype.kind not in "fV":
         raise RuntimeError(f"torch.histogram: input tensor and bins tensors should have the same dtype, but "
                            f"got input {input.dtype}")
     xp = array_module(a)

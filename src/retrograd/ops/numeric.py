@@ -34,7 +34,7 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
         raise RuntimeError(f"cdist only supports non-negative p values (got {p})")
     if compute_mode not in _MM_MODES:
         raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
-    if x1._data.dtype.kind != "f" or x2._data.dtype.kind != "f":
+    if x1._data.dtype.kind not in "fV" or x2._data.dtype.kind not in "fV":
         raise RuntimeError(f"cdist only supports floating-point dtypes, X1 got: {x1.dtype}, X2 got: {x2.dtype}")
     if x1._data.dtype != x2._data.dtype:
         raise RuntimeError(f"cdist: expected X1 and X2 to have the same dtype, but got {x1.dtype} and {x2.dtype}")
@@ -117,7 +117,7 @@ def _trapezoid_args(y, x, dx, dim, name):
     if dx is None:
         dx = 1
     d = _wrap_dim(dim, y._data.ndim, name)
-    if y._data.dtype.kind != "f":
+    if y._data.dtype.kind not in "fV":
         y = ew._float_input(y)
     return y, x, dx, d
 

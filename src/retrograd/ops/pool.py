@@ -24,7 +24,7 @@ from ._window import crop, make_window, ntuple, pad_array, tap_index, window_vie
 
 # --------------------------------------------------------------------------- max pooling ops
 def _lowest(xp, dtype):
-    if dtype.kind == "f":
+    if dtype.kind in "fV":
         return -xp.inf
     if dtype.kind == "b":
         return False
@@ -79,7 +79,7 @@ def _window_max(xp, x, win):
     taps = _taps(xp, xpad, win, axis)
     dt = xp.uint8 if win.taps <= 256 else xp.int32
     out, arg = _first_max(xp, taps, dt, False)
-    if x.dtype.kind == "f" and bool(xp.isnan(out).any()):
+    if x.dtype.kind in "fV" and bool(xp.isnan(out).any()):
         out, arg = _first_max(xp, taps, dt, True)
     return out, arg
 
@@ -89,7 +89,7 @@ def _pool_scatter(xp, g, arg, win):
     axis = g.ndim - win.nd
     shape = g.shape[:axis] + win.padded
     # g * mask is exact only for finite g (inf * 0 is NaN); where() is exact but much slower
-    finite = g.dtype.kind != "f" or bool(xp.isfinite(g).all())
+    finite = g.dtype.kind not in "fV" or bool(xp.isfinite(g).all())
     if _disjoint(win):
         # each position gets at most one tap's value: write it, no zero fill where tiled
         gx = xp.empty(shape, dtype=g.dtype) if _tiled(win) else xp.zeros(shape, dtype=g.dtype)
@@ -112,7 +112,7 @@ def _pool_gather(xp, x, arg, win):
     axis = x.ndim - win.nd
     xpad = pad_array(xp, x, win, axis)
     out = xp.zeros(arg.shape, dtype=x.dtype)
-    finite = x.dtype.kind != "f" or bool(xp.isfinite(x).all())
+    finite = x.dtype.kind not in "fV" or bool(xp.isfinite(x).all())
     for j, tap in enumerate(win.offsets()):
         v, mask = xpad[tap_index(win, axis, tap)], arg == j
         if finite:
@@ -172,7 +172,7 @@ def _avg_pool(xp, x, win, count_include_pad, divisor_override):
         else:
             out += v
     div = _divisor(xp, win, count_include_pad, divisor_override)
-    if x.dtype.kind != "f":
+    if x.dtype.kind not in "fV":
         return (out / div).astype(x.dtype)
     return (out / div).astype(x.dtype, copy=False)
 

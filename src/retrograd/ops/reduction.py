@@ -106,7 +106,7 @@ MEAN = Op("mean", _mean, _mean_vjp)
 def mean(input, dim=None, keepdim=False, *, dtype=None):
     if dtype is not None:
         input = input.to(dtype)
-    if input._data.dtype.kind != "f":
+    if input._data.dtype.kind not in "fV":
         raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a "
                            f"floating point or complex dtype. Got: {input.dtype}")
     dims = _dims(dim, input._data.ndim, "mean")
@@ -350,7 +350,7 @@ LOGSUMEXP = Op("logsumexp", _logsumexp, _logsumexp_vjp, save=("x", "out"))
 
 def logsumexp(input, dim, keepdim=False):
     """log(sum(exp(x))) over ``dim``, computed without overflow; fused backward for numerics."""
-    if input._data.dtype.kind != "f":
+    if input._data.dtype.kind not in "fV":
         input = input.to(_dtype.get_default_dtype())
     dims = _dims(dim, input._data.ndim, "logsumexp")
     return apply(LOGSUMEXP, (input,), (dims, keepdim))
@@ -377,7 +377,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     from .elementwise import abs as _abs
     if dtype is not None:
         x = x.to(dtype)
-    if x._data.dtype.kind != "f":
+    if x._data.dtype.kind not in "fV":
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point input, got {x.dtype}")
     dims = _dims(dim, x._data.ndim, "vector_norm")
     if ord == 2:

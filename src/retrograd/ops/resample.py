@@ -221,7 +221,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if mode == "area":
         from .pool import adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d
         return (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d)[nd - 1](input, out)
-    if mode not in ("nearest", "nearest-exact") and input._data.dtype.kind != "f":
+    if mode not in ("nearest", "nearest-exact") and input._data.dtype.kind not in "fV":
         raise RuntimeError(f"interpolate: mode '{mode}' needs a floating point input, got "
                            f"{input.dtype}")
     align = bool(align_corners)

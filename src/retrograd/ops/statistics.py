@@ -37,7 +37,7 @@ _INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
 
 
 def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, name):
-    if not isinstance(input, Tensor) or input._data.dtype.kind != "f":
+    if not isinstance(input, Tensor) or input._data.dtype.kind not in "fV":
         raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
     if interpolation not in _INTERPOLATIONS:
         raise RuntimeError(f"{name}() interpolation must be one of linear, lower, higher, midpoint or "
@@ -219,7 +219,7 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
         if aweights._data.ndim > 1 or aweights._data.shape[0:1] != (n,):
             raise RuntimeError(f"cov(): expected aweights to have one dimension with {n} elements, got "
                                f"shape {list(aweights._data.shape)}")
-        if aweights._data.dtype.kind != "f":
+        if aweights._data.dtype.kind not in "fV":
             raise RuntimeError("cov(): expected aweights to have floating point dtype")
         if bool((aweights._data < 0).any()):
             raise RuntimeError("cov(): aweights cannot be negative")
@@ -283,7 +283,7 @@ def histc(input, bins=100, min=0, max=0):
     """Counts of ``input`` in ``bins`` equal bins over [min, max] (the data's range when
     min == max); elements outside are ignored. Same dtype as input; not differentiable."""
     a = input._data
-    if a.dtype.kind != "f":
+    if a.dtype.kind not in "fV":
         raise RuntimeError(f"\"histogram_cpu\" not implemented for '{input.dtype}'")
     if bins <= 0:
         raise RuntimeError(f"torch.histc(): bins must be > 0, but got {bins} for dim 0")
@@ -319,7 +319,7 @@ def bincount(input, weights=None, minlength=0):
             raise RuntimeError(f"weights should be 1-d and have the same length as input (input "
                                f"{list(a.shape)}, weights {list(weights._data.shape)})")
         wd = weights._data
-        out_dtype = wd.dtype if wd.dtype.kind == "f" else np.float64
+        out_dtype = wd.dtype if wd.dtype.kind in "fV" else np.float64
         return _const(xp.bincount(a, weights=wd.astype(np.float64), minlength=minlength).astype(out_dtype))
     return _const(xp.bincount(a, minlength=minlength).astype(np.int64))
 
