@@ -31,6 +31,7 @@ LAYERS = {
     "retrograd.autograd.graph": CORE, "retrograd.autograd.engine": CORE,
     "retrograd.autograd.views": CORE, "retrograd.autograd._handles": CORE,
     "retrograd.autograd._broadcast": CORE, "retrograd.ops._registry": CORE,
+    "retrograd._autocast": CORE,
 
     "retrograd.ops": OPS, "retrograd._creation": OPS, "retrograd._sampling": OPS,
     "retrograd.sparse": OPS, "retrograd._legacy": OPS,
@@ -41,6 +42,7 @@ LAYERS = {
     "retrograd._torch_format": UPPER, "retrograd._safe_globals": UPPER, "retrograd.cuda": UPPER,
     "retrograd._runtime": UPPER, "retrograd.accelerator": UPPER, "retrograd.multiprocessing": UPPER,
     "retrograd.testing": UPPER, "retrograd.jit": UPPER, "retrograd.onnx": UPPER, "retrograd.hub": UPPER,
+    "retrograd.amp": UPPER, "retrograd.cpu": UPPER,
 
     "retrograd": PUBLIC, "retrograd.special": PUBLIC, "retrograd.linalg": PUBLIC,
     "retrograd._tensor_methods": PUBLIC, "retrograd.backends": PUBLIC,
@@ -60,6 +62,8 @@ BACK_EDGES = {
 CORE_LAZY = {
     # Optional dependencies, loaded on first use.
     ("retrograd.backend", "cupy"),
+    # bfloat16 and float8's NumPy dtypes (slow to import in some releases), on their first use.
+    ("retrograd._dtype", "ml_dtypes"),
     # Back edges listed above.
     ("retrograd._dtype", "retrograd._tensor"), ("retrograd._tensor", "retrograd._creation"),
     ("retrograd._tensor", "retrograd.autograd"),

@@ -69,6 +69,7 @@ from .serialization import save, load
 # ``import retrograd`` stays quick; ``import retrograd.nn`` works as usual.
 _LAZY_SUBPACKAGES = ("nn", "optim", "utils", "distributed", "cuda", "backends", "accelerator", "multiprocessing",
                      "testing", "jit", "onnx", "hub")
+_LAZY_SUBPACKAGES += ("cpu",)
 
 
 def __getattr__(name):
@@ -148,6 +149,11 @@ newaxis = None
 
 # PyTorch's out= forms: each function named in OUT_FORMS["torch"] (ops/_out.py) is the plain
 # function wrapped to write its result into `out`; every other function here refuses out=.
+from . import amp  # noqa: E402
+from .amp.autocast_mode import (autocast, is_autocast_enabled, set_autocast_enabled,  # noqa: E402
+                                get_autocast_dtype, set_autocast_dtype, is_autocast_cpu_enabled,
+                                get_autocast_cpu_dtype, get_autocast_gpu_dtype, is_autocast_cache_enabled,
+                                set_autocast_cache_enabled, clear_autocast_cache)
 from .ops._out import OUT_FORMS as _OUT_FORMS, with_out as _with_out  # noqa: E402
 for _name in _OUT_FORMS["torch"]:
     globals()[_name] = _with_out(globals()[_name], _name)
@@ -225,3 +231,6 @@ __all__ = ["dtype", "float16", "half", "float32", "float", "float64", "double", 
            "nan", "newaxis", "FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor", "ShortTensor",
            "CharTensor", "ByteTensor", "BoolTensor", "TypedStorage", "UntypedStorage"]
 __all__ += ["bfloat16", "float8_e4m3fn", "float8_e5m2"]
+__all__ += ["amp", "autocast", "is_autocast_enabled", "set_autocast_enabled", "get_autocast_dtype",
+            "set_autocast_dtype", "is_autocast_cpu_enabled", "get_autocast_cpu_dtype", "get_autocast_gpu_dtype",
+            "is_autocast_cache_enabled", "set_autocast_cache_enabled", "clear_autocast_cache"]

@@ -97,7 +97,7 @@ def apply(op: Op, inputs: Sequence[Any], args: tuple[Any, ...] = ()) -> Tensor:
         if len(inputs) == 1:
             x = inputs[0]
             a = x._data
-            if a.dtype.char in "E45" and not op._native:
+            if a.itemsize < 4 and a.dtype.char in "E45" and not op._native:  # bfloat16, float8
                 out = low_precision_forward(op, (a,), args)
             else:
                 out = op.forward(np if type(a) is _ndarray else array_module(a), a, *args)
@@ -106,7 +106,9 @@ def apply(op: Op, inputs: Sequence[Any], args: tuple[Any, ...] = ()) -> Tensor:
             x, y = inputs
             a = x._data
             arrays = (a, y._data)
-            if (a.dtype.char in "E45" or arrays[1].dtype.char in "E45") and not op._native:
+            # the first operand decides: binary ops promote both to one dtype, and the others
+            # (indices first, values second) move values without arithmetic
+            if a.itemsize < 4 and a.dtype.char in "E45" and not op._native:
                 out = low_precision_forward(op, arrays, args)
             else:
                 out = op.forward(np if type(a) is _ndarray else array_module(a), a, arrays[1], *args)

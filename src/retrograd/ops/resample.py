@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from ._registry import Op, apply
+from .._autocast import FLOAT32, _amp, autocast_call
 
 
 # --------------------------------------------------------------------------- pad
@@ -94,6 +95,9 @@ def pad(input, pad, mode="constant", value=None):
     constant: fill with ``value`` (0 by default); reflect: mirror without repeating the edge;
     replicate: repeat the edge; circular: wrap around. Negative amounts crop."""
     pad = tuple(pad)
+    # autocast keeps PyTorch's reflection_pad1d/2d and replication_pad1d/2d/3d in float32
+    if _amp.on and (mode == "replicate" or mode == "reflect" and len(pad) <= 4):
+        return autocast_call(_pad, FLOAT32, input, pad, mode, value)
     if mode == "constant":
         return constant_pad_nd(input, pad, 0 if value is None else value)
     if mode not in ("reflect", "replicate", "circular"):
@@ -252,3 +256,5 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
     return interpolate(input, size, scale_factor, mode, align_corners)
 
+
+_pad = pad  # pad() reaches itself by this name: its argument ``pad`` hides it
