@@ -1,8 +1,9 @@
 """Autocast state and the casts made at the entry of the ops PyTorch's autocast lists.
 
 The state is thread-local, as in PyTorch. ``_amp.on`` is True while autocast is enabled for some
-device type: the one check an op on the lists makes, so that ops cost nothing more while
-autocast is off. When it is on, the op calls :func:`autocast_call`, which
+device type; ``ACTIVE[0]`` counts the threads where it is. An op on the lists checks
+``ACTIVE[0] and _amp.on`` at entry, so that ops cost next to nothing more while autocast is
+off. When it is on, the op calls :func:`autocast_call`, which
 
 - casts the op's floating tensor arguments (not float64 ones, and only those on a device type
   whose autocast is enabled) to the autocast dtype (policy ``LOWER``: matrix products,
@@ -40,10 +41,18 @@ class _State(threading.local):
     cache = None         # {id(leaf): (leaf, dtype, cast)}
 
     def refresh(self):
-        self.on = bool((self.cpu or self.cuda) and not self.excluded)
+        on = bool((self.cpu or self.cuda) and not self.excluded)
+        if on != self.on:
+            with _lock:
+                ACTIVE[0] += 1 if on else -1
+            self.on = on
 
 
 _amp = _State()
+# How many threads have autocast on: ops check this process-wide count first (a list item reads
+# faster than a thread-local attribute), and the thread's own flag only when it is not zero.
+ACTIVE = [0]
+_lock = threading.Lock()
 
 
 def _device_type(t):
@@ -81,12 +90,12 @@ def _cast(v, policy):
 
 def autocast_call(fn, policy, *args, **kwargs):
     """``fn(*args, **kwargs)`` with its tensor arguments cast by ``policy`` and autocast off
-    while it runs. Called by the listed ops when ``_amp.on``."""
+    while it runs. Called by the listed ops when autocast is on."""
     args = [_cast(a, policy) for a in args]
     kwargs = {k: _cast(v, policy) for k, v in kwargs.items()}
     st = _amp
     st.excluded += 1
-    st.on = False
+    st.refresh()
     try:
         return fn(*args, **kwargs)
     finally:

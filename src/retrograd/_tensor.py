@@ -296,6 +296,7 @@ class Tensor:
         if self._rg and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
                                "tensor.detach().numpy() instead.")
+        _check_numpy_dtype(self)
         if self.device.type != "cpu":
             if not force:
                 raise TypeError(f"can't convert {self.device} device type tensor to numpy. Use "
@@ -304,6 +305,7 @@ class Tensor:
         return self._data
 
     def __array__(self, dtype=None, copy=None):
+        _check_numpy_dtype(self)
         a = to_numpy(self._data)
         return a if dtype is None else a.astype(dtype, copy=False)
 
@@ -448,3 +450,13 @@ def _wrap_dim(dim, ndim, op="op"):
         raise IndexError(f"{op}: Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
                          f"but got {dim})")
     return dim % n
+
+
+_NO_NUMPY = {"bfloat16": "BFloat16", "float8_e4m3fn": "Float8_e4m3fn", "float8_e5m2": "Float8_e5m2"}
+
+
+def _check_numpy_dtype(t):
+    """PyTorch has no NumPy dtype for bfloat16 and float8: numpy() and np.asarray refuse them."""
+    if t._data.dtype.char in "E45":
+        raise TypeError(f"Got unsupported ScalarType {_NO_NUMPY[t._data.dtype.name]}: NumPy has no such "
+                        f"dtype; convert first, e.g. tensor.float().numpy()")

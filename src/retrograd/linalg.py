@@ -6,7 +6,7 @@ from .ops.decomposition import (LinAlgError, inv, det, slogdet, solve, solve_tri
 from .ops.reduction import vector_norm
 from .ops.linalg import matmul, multi_dot
 from .ops.indexing import diagonal as _diagonal
-from ._autocast import LOWER as _LOWER, _amp, autocast_call as _autocast_call
+from ._autocast import LOWER as _LOWER, ACTIVE as _AMP, _amp, autocast_call as _autocast_call
 from .ops.numeric import linalg_cross as cross  # noqa: F401
 
 __all__ = ["LinAlgError", "inv", "det", "slogdet", "solve", "solve_triangular", "cholesky", "qr", "eigh",
@@ -16,7 +16,7 @@ __all__ = ["LinAlgError", "inv", "det", "slogdet", "solve", "solve_triangular", 
 
 def vecdot(x, y, *, dim=-1):
     """sum(x * y) over ``dim``, with broadcasting (real tensors: no conjugation)."""
-    if _amp.on:
+    if _AMP[0] and _amp.on:
         return _autocast_call(vecdot, _LOWER, x, y, dim=dim)
     return (x * y).sum(dim)
 

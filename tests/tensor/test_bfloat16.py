@@ -138,6 +138,18 @@ def test_rearranging_ops_keep_the_dtype_and_values():
         np.testing.assert_array_equal(_f32(got), _bf16(f(x).numpy()))
 
 
+def test_numpy_refuses_it_as_pytorch_does():
+    t = rg.ones(2, dtype=rg.bfloat16)
+    with pytest.raises(TypeError, match="BFloat16"):
+        t.numpy()
+    with pytest.raises(TypeError, match="BFloat16"):
+        np.asarray(t)
+    assert t.tolist() == [1.0, 1.0] and t[0].item() == 1.0
+    rg.testing.assert_close(t * 3, rg.full((2,), 3.0, dtype=rg.bfloat16))
+    with pytest.raises(AssertionError):
+        rg.testing.assert_close(t * 3, rg.full((2,), 3.1, dtype=rg.bfloat16))
+
+
 def test_printing():
     t = rg.tensor([1 / 3, 100.0], dtype=rg.bfloat16)
     assert repr(t) == "tensor([  0.3340, 100.0000], dtype=retrograd.bfloat16)"

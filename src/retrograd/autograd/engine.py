@@ -147,7 +147,7 @@ def _run_graph(roots: Sequence[Edge], grads: Sequence[Grad], retain_graph: bool 
     _state.enabled = create_graph
     node = None  # the next node when it is known to come first, bypassing the heap
     _amp.excluded += 1  # backward ops run in the forward's dtypes, never autocast
-    _amp.on = False
+    _amp.refresh()
     try:
         while True:
             if node is None:

@@ -22,7 +22,7 @@ from . import elementwise as ew
 from .elementwise import exp, where, minimum, sigmoid, tanh
 from .special import erfc
 from .inplace import apply_inplace
-from .._autocast import LOWER, _amp, autocast_call
+from .._autocast import LOWER, ACTIVE as _AMP, _amp, autocast_call
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _INV_SQRT_2 = 1.0 / math.sqrt(2.0)
@@ -216,7 +216,7 @@ def softsign(input):
 
 def prelu(input, weight):
     """max(0, x) + weight * min(0, x), with one weight per channel (dim 1) or a single one."""
-    if _amp.on:
+    if _AMP[0] and _amp.on:
         return autocast_call(prelu, LOWER, input, weight)
     n = weight._data.size
     if n != 1:

@@ -21,7 +21,7 @@ from ..backend import array_module
 from . import elementwise as ew
 from . import shape as sh
 from .indexing import gather
-from .._autocast import FLOAT32, _amp, autocast_call
+from .._autocast import FLOAT32, ACTIVE as _AMP, _amp, autocast_call
 
 _ALIGN_WARNING = ("Default grid_sample and affine_grid behavior has changed to align_corners=False since "
                   "1.3.0. Please specify align_corners=True if the old behavior is desired. See the "
@@ -117,7 +117,7 @@ def _pad_coord(c, size, padding_mode, align):
 def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
     """Sample ``input`` (N, C, H, W) at the points ``grid`` (N, Ho, Wo, 2) in normalised
     coordinates, giving (N, C, Ho, Wo); 5-D input with a (N, Do, Ho, Wo, 3) grid likewise."""
-    if _amp.on:
+    if _AMP[0] and _amp.on:
         return autocast_call(grid_sample, FLOAT32, input, grid, mode, padding_mode, align_corners)
     if mode not in ("bilinear", "nearest", "bicubic"):
         raise ValueError(f"nn.functional.grid_sample(): expected mode to be 'bilinear', 'nearest' or "

@@ -21,7 +21,7 @@ import numpy as np
 from .._tensor import Tensor, _wrap_dim
 from ..backend import array_module, to_numpy
 from ._registry import Op, apply
-from .._autocast import FLOAT32, _amp, autocast_call
+from .._autocast import FLOAT32, ACTIVE as _AMP, _amp, autocast_call
 
 _Key = namedtuple("_Key", ["pre", "adv", "basic"])
 
@@ -726,7 +726,7 @@ def diag(input, diagonal=0):
 
 def trace(input):
     """Sum of the main diagonal of a 2-D tensor."""
-    if _amp.on:
+    if _AMP[0] and _amp.on:
         return autocast_call(trace, FLOAT32, input)
     if input._data.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input._data.ndim}")

@@ -15,7 +15,7 @@ from ..backend import array_module
 from ._registry import Op, apply
 from .activation import _const, _to_like
 from .inplace import apply_inplace, _bump
-from .._autocast import EXCLUDE, LOWER, _amp, autocast_call
+from .._autocast import EXCLUDE, LOWER, ACTIVE as _AMP, _amp, autocast_call
 
 
 # --------------------------------------------------------------------------- linear
@@ -60,7 +60,7 @@ LINEAR = Op("linear", _linear_fwd, _linear_vjp, save=("x", "y", "z"), needs=True
 
 def linear(input, weight, bias=None):
     """input @ weight^T + bias, for input (*, in_features), weight (out_features, in_features)."""
-    if _amp.on:
+    if _AMP[0] and _amp.on:
         return autocast_call(linear, LOWER, input, weight, bias)
     if weight._data.ndim != 2:  # a 1-D weight: x @ w
         out = input @ weight
@@ -80,7 +80,7 @@ def linear(input, weight, bias=None):
 
 def bilinear(input1, input2, weight, bias=None):
     """y_k = x1^T A_k x2 + b_k for weight A (out, in1, in2); leading dims of x1, x2 are batch dims."""
-    if _amp.on:
+    if _AMP[0] and _amp.on:
         return autocast_call(bilinear, EXCLUDE, input1, input2, weight, bias)
     if weight._data.ndim != 3:
         raise RuntimeError(f"bilinear(): weight must be three-dimensional, got shape {list(weight.shape)}")

@@ -21,7 +21,7 @@ from ..backend import array_module
 from . import elementwise as ew
 from . import shape as sh
 from .linalg import bmm, matmul
-from .._autocast import EXCLUDE, LOWER, _amp, autocast_call
+from .._autocast import EXCLUDE, LOWER, ACTIVE as _AMP, _amp, autocast_call
 
 
 def _inplace(name, fn):
@@ -44,14 +44,14 @@ def _scaled_sum(input, prod, beta, alpha):
 
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """beta * input + alpha * sum_b batch1[b] @ batch2[b]"""
-    if _amp.on:
+    if _AMP[0] and _amp.on:
         return autocast_call(addbmm, LOWER, input, batch1, batch2, beta=beta, alpha=alpha)
     return _scaled_sum(input, bmm(batch1, batch2).sum(0), beta, alpha)
 
 
 def addr(input, vec1, vec2, *, beta=1, alpha=1):
     """beta * input + alpha * outer(vec1, vec2)"""
-    if _amp.on:
+    if _AMP[0] and _amp.on:
         return autocast_call(addr, EXCLUDE, input, vec1, vec2, beta=beta, alpha=alpha)
     if vec1._data.ndim != 1 or vec2._data.ndim != 1:
         raise RuntimeError(f"addr: Expected 1-D argument vec1 and vec2, but got {vec1._data.ndim}-D and "
@@ -69,7 +69,7 @@ def adjoint(input):
 
 def chain_matmul(*matrices):
     """matrices[0] @ matrices[1] @ ... (deprecated in PyTorch in favour of linalg.multi_dot)."""
-    if _amp.on:
+    if _AMP[0] and _amp.on:
         return autocast_call(chain_matmul, LOWER, *matrices)
     if len(matrices) == 1 and isinstance(matrices[0], (list, tuple)):
         matrices = tuple(matrices[0])

@@ -17,7 +17,7 @@ from .._tensor import Tensor, _wrap_dim
 from . import elementwise as ew
 from . import shape as sh
 from .reduction import vector_norm
-from .._autocast import FLOAT32, _amp, autocast_call
+from .._autocast import FLOAT32, ACTIVE as _AMP, _amp, autocast_call
 
 _MM_MODES = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist", "donot_use_mm_for_euclid_dist")
 
@@ -25,7 +25,7 @@ _MM_MODES = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist", "d
 def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     """p-norm distances between the rows of x1 (..., P, M) and of x2 (..., R, M): (..., P, R);
     batch dims broadcast."""
-    if _amp.on:
+    if _AMP[0] and _amp.on:
         return autocast_call(cdist, FLOAT32, x1, x2, p, compute_mode)
     if x1._data.ndim < 2 or x2._data.ndim < 2:
         raise RuntimeError(f"cdist only supports at least 2D tensors, X1 got: {x1._data.ndim}D, X2 got: "

@@ -20,7 +20,7 @@ import numpy as np
 from .._tensor import Tensor
 from ._registry import Op, apply
 from ._window import crop, make_window, ntuple, pad_array, tap_index, window_view
-from .._autocast import EXCLUDE, FLOAT32, _amp, autocast_call
+from .._autocast import EXCLUDE, FLOAT32, ACTIVE as _AMP, _amp, autocast_call
 
 
 # --------------------------------------------------------------------------- max pooling ops
@@ -261,7 +261,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
     """Max over kD x kH x kW windows: input (N, C, D, H, W) or (C, D, H, W)."""
-    if _amp.on:
+    if _AMP[0] and _amp.on:
         return autocast_call(max_pool3d, FLOAT32,
                               input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
     return _max_poolnd(3, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
@@ -279,7 +279,7 @@ def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation
 
 def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                             return_indices=True):
-    if _amp.on:
+    if _AMP[0] and _amp.on:
         return autocast_call(max_pool3d_with_indices, FLOAT32,
                               input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
     return max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
@@ -310,7 +310,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 
 def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
-    if _amp.on:
+    if _AMP[0] and _amp.on:
         return autocast_call(avg_pool3d, FLOAT32,
                               input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
     return _avg_poolnd(3, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
@@ -365,7 +365,7 @@ def _adaptive_avg_poolnd(nd, input, output_size):
 
 def adaptive_avg_pool1d(input, output_size):
     """Mean over L_out windows of the last dim that cover it as evenly as possible."""
-    if _amp.on:  # a matrix product inside; PyTorch's kernel keeps the input's dtype
+    if _AMP[0] and _amp.on:  # a matrix product inside; PyTorch's kernel keeps the input's dtype
         return autocast_call(adaptive_avg_pool1d, EXCLUDE, input, output_size)
     return _adaptive_avg_poolnd(1, input, output_size)
 
@@ -373,13 +373,13 @@ def adaptive_avg_pool1d(input, output_size):
 def adaptive_avg_pool2d(input, output_size):
     """Mean over an output_size grid of windows: window i of a dim of size S covers
     [floor(i S / O), ceil((i + 1) S / O)). ``None`` in output_size keeps that dim's size."""
-    if _amp.on:
+    if _AMP[0] and _amp.on:
         return autocast_call(adaptive_avg_pool2d, EXCLUDE, input, output_size)
     return _adaptive_avg_poolnd(2, input, output_size)
 
 
 def adaptive_avg_pool3d(input, output_size):
-    if _amp.on:
+    if _AMP[0] and _amp.on:
         return autocast_call(adaptive_avg_pool3d, FLOAT32, input, output_size)
     return _adaptive_avg_poolnd(3, input, output_size)
 
@@ -435,7 +435,7 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
 
 
 def adaptive_max_pool3d(input, output_size, return_indices=False):
-    if _amp.on:
+    if _AMP[0] and _amp.on:
         return autocast_call(adaptive_max_pool3d, FLOAT32, input, output_size, return_indices)
     return _adaptive_max_poolnd(3, input, output_size, return_indices)
 

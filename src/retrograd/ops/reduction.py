@@ -12,7 +12,7 @@ from .. import _dtype
 from .._tensor import Tensor, _wrap_dim
 from ._registry import Op, apply
 from ..autograd._broadcast import SUM_TO_SHAPE, sum_to_shape  # noqa: F401  (defined in the core: the engine's)
-from .._autocast import FLOAT32, _amp, autocast_call
+from .._autocast import FLOAT32, ACTIVE as _AMP, _amp, autocast_call
 
 
 def _dims(dim, ndim, op):
@@ -151,7 +151,7 @@ PROD = Op("prod", _prod, _prod_vjp, save=("x", "out"))
 
 
 def prod(input, dim=None, keepdim=False, *, dtype=None):
-    if _amp.on:
+    if _AMP[0] and _amp.on:
         return autocast_call(prod, FLOAT32, input, dim, keepdim, dtype=dtype)
     if dtype is not None:
         input = input.to(dtype)

@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from ._registry import Op, apply
-from .._autocast import FLOAT32, _amp, autocast_call
+from .._autocast import FLOAT32, ACTIVE as _AMP, _amp, autocast_call
 
 
 # --------------------------------------------------------------------------- pad
@@ -96,7 +96,7 @@ def pad(input, pad, mode="constant", value=None):
     replicate: repeat the edge; circular: wrap around. Negative amounts crop."""
     pad = tuple(pad)
     # autocast keeps PyTorch's reflection_pad1d/2d and replication_pad1d/2d/3d in float32
-    if _amp.on and (mode == "replicate" or mode == "reflect" and len(pad) <= 4):
+    if _AMP[0] and _amp.on and (mode == "replicate" or mode == "reflect" and len(pad) <= 4):
         return autocast_call(_pad, FLOAT32, input, pad, mode, value)
     if mode == "constant":
         return constant_pad_nd(input, pad, 0 if value is None else value)

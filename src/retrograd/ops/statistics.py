@@ -26,7 +26,7 @@ from . import elementwise as ew
 from ._registry import Op, apply
 from .indexing import gather
 from .reduction import return_types, vector_norm
-from .._autocast import FLOAT32, _amp, autocast_call
+from .._autocast import FLOAT32, ACTIVE as _AMP, _amp, autocast_call
 
 
 def _const(array):
@@ -107,14 +107,14 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, name):
 def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     """The q-th quantiles of ``input`` along ``dim`` (all elements when None); a 1-D ``q`` adds
     a leading dim of len(q). A slice with a NaN gives NaN."""
-    if _amp.on:
+    if _AMP[0] and _amp.on:
         return autocast_call(quantile, FLOAT32, input, q, dim, keepdim, interpolation=interpolation)
     return _quantile(input, q, dim, keepdim, interpolation, False, "quantile")
 
 
 def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     """``quantile`` ignoring NaNs (a slice of NaNs only gives NaN)."""
-    if _amp.on:
+    if _AMP[0] and _amp.on:
         return autocast_call(nanquantile, FLOAT32, input, q, dim, keepdim, interpolation=interpolation)
     return _quantile(input, q, dim, keepdim, interpolation, True, "nanquantile")
 
