@@ -200,7 +200,10 @@ def test_state_functions():
         rg.set_autocast_enabled("cpu", False)
         rg.set_autocast_dtype("cpu", rg.bfloat16)
     assert (_r(2, 2) @ _r(2, 2)).dtype is rg.float32
-    assert rg.amp.is_autocast_available("cpu")
+    assert rg.amp.is_autocast_available("cpu") and rg.amp.is_autocast_available("cuda")
+    assert not rg.amp.is_autocast_available("mps")
+    with rg.autocast("cpu") as region:
+        assert isinstance(region, rg.autocast)
     with pytest.raises(ValueError, match="device_type"):
         rg.autocast(rg.device("cpu"))
     with pytest.raises(RuntimeError, match="not supported"):

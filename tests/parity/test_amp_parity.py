@@ -190,3 +190,31 @@ def test_disabled_and_deprecated_scalers_match_pytorch():
             seen.append((s.is_enabled(), s.get_scale(), s.state_dict(),
                          sorted({w.category.__name__ for w in caught})))
         assert seen[0] == seen[1]
+
+
+def _state_trace(lib):
+    import warnings
+    name = lambda d: str(d).rsplit(".", 1)[-1]  # noqa: E731
+    out = [lib.is_autocast_enabled(), name(lib.get_autocast_dtype("cpu")), name(lib.get_autocast_dtype("cuda")),
+           lib.amp.is_autocast_available("cpu"), lib.amp.is_autocast_available("cuda")]
+    with lib.autocast("cpu") as region:
+        out += [isinstance(region, lib.autocast), lib.is_autocast_enabled("cpu"), lib.is_autocast_enabled()]
+        with lib.autocast("cpu", enabled=False):
+            out.append(lib.is_autocast_enabled("cpu"))
+            with lib.autocast("cpu", dtype=lib.float16):
+                out += [lib.is_autocast_enabled("cpu"), name(lib.get_autocast_dtype("cpu"))]
+        out.append(name(lib.get_autocast_dtype("cpu")))
+    out.append(lib.is_autocast_enabled("cpu"))
+    for make in (lambda: lib.autocast("cuda"), lambda: lib.autocast("cpu", dtype=lib.float64),
+                 lambda: lib.cpu.amp.autocast(), lambda: lib.cuda.amp.autocast()):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            region = make()
+        with region:
+            enabled = lib.is_autocast_enabled(region.device)
+        out.append((enabled, sorted({w.category.__name__ for w in caught})))
+    return out
+
+
+def test_autocast_state_matches_pytorch():
+    assert _state_trace(rg) == _state_trace(torch)

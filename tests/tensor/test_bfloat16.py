@@ -150,6 +150,25 @@ def test_numpy_refuses_it_as_pytorch_does():
         rg.testing.assert_close(t * 3, rg.full((2,), 3.1, dtype=rg.bfloat16))
 
 
+def test_decompositions_refuse_it_as_pytorch_does():
+    a = (rg.eye(3) * 2).bfloat16()
+    for f in (rg.linalg.inv, rg.linalg.det, rg.linalg.cholesky, rg.linalg.qr, rg.linalg.svd, rg.linalg.eigh,
+              lambda m: rg.linalg.solve(m, m)):
+        with pytest.raises(NotImplementedError, match="bfloat16"):
+            f(a)
+    for d in (rg.float16, rg.bfloat16):
+        x = rg.ones(3, 2, dtype=d)
+        with pytest.raises(NotImplementedError, match="cdist"):
+            rg.cdist(x, x)
+        with pytest.raises(NotImplementedError, match="pdist"):
+            rg.nn.functional.pdist(x)
+        with pytest.raises(RuntimeError, match="float or double"):
+            rg.quantile(x, 0.5)
+    with rg.autocast("cpu"):  # autocast runs inv, cholesky, qr, svd and cdist in float32
+        assert rg.cdist(a, a).dtype is rg.float32
+        assert rg.linalg.inv(a).dtype is rg.float32 and rg.linalg.cholesky(a).dtype is rg.float32
+
+
 def test_printing():
     t = rg.tensor([1 / 3, 100.0], dtype=rg.bfloat16)
     assert repr(t) == "tensor([  0.3340, 100.0000], dtype=retrograd.bfloat16)"

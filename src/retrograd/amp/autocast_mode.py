@@ -29,10 +29,11 @@ def _cuda_available():
 
 
 def is_autocast_available(device_type):
-    """Whether autocast works for ``device_type`` ("cpu" always; "cuda" with a GPU)."""
+    """Whether retrograd's autocast knows ``device_type`` ("cpu" and "cuda"; like PyTorch's, True
+    for "cuda" without a GPU, where an ``autocast("cuda")`` region warns and disables itself)."""
     if not isinstance(device_type, str):
         raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type)}`")
-    return device_type == "cpu" or (device_type == "cuda" and _cuda_available())
+    return device_type in DEVICE_TYPES
 
 
 def is_autocast_enabled(device_type=None):
@@ -129,6 +130,7 @@ class autocast:
         st.excluded = 0
         st.depth += 1
         st.refresh()
+        return self
 
     def __exit__(self, *exc):
         st = _amp

@@ -183,6 +183,12 @@ _FLOAT8_OPS = frozenset(("clone", "cat", "flip", "roll", "getitem", "index", "ga
                          "tril", "triu", "diagonal", "stack", "where", "masked_fill", "index_select", "repeat"))
 
 
+# Decompositions PyTorch's CPU has no bfloat16 kernels for (it raises NotImplementedError or
+# RuntimeError, which NotImplementedError subclasses)
+_NO_LOW_KERNELS = frozenset(("linalg_inv", "linalg_det", "linalg_slogdet", "linalg_solve", "linalg_solve_triangular",
+                             "linalg_cholesky", "linalg_qr", "linalg_eigh", "linalg_svd"))
+
+
 def low_precision_forward(op: Op, arrays: Sequence[Any], args: tuple[Any, ...]) -> Any:
     """``op``'s forward on bfloat16 (or float8) arrays, which NumPy has few kernels for: the
     inputs widened to float32, the op run once, a float32 result rounded back to the inputs'
@@ -203,6 +209,9 @@ def low_precision_forward(op: Op, arrays: Sequence[Any], args: tuple[Any, ...]) 
     if low is not None and low.itemsize == 1 and op.name not in _FLOAT8_OPS:
         raise NotImplementedError(f"{op.name}: not implemented for '{low.name}' tensors (float8 types hold "
                                   f"values only, as in PyTorch); convert with .float() first")
+    if op.name in _NO_LOW_KERNELS:
+        raise NotImplementedError(f"{op.name}: not implemented for '{getattr(low, 'name', low)}' tensors (as in "
+                                  f"PyTorch, which has no such CPU kernel); convert with .float() first")
     ref = wide[0] if hasattr(wide[0], "dtype") else wide[1]
     out = op.forward(np if type(ref) is _ndarray else array_module(ref), *wide, *args)
     if other_float or low is None:

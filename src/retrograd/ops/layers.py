@@ -375,6 +375,8 @@ def pdist(input, p=2):
     """||x_i - x_j||_p for every pair of rows i < j of a 2-D input, in row-major order."""
     if input._data.ndim != 2:
         raise RuntimeError(f"pdist only supports 2D tensors, got: {input._data.ndim}D")
+    from .numeric import _no_half_kernel
+    _no_half_kernel("pdist", input)
     n = input._data.shape[0]
     i, j = np.triu_indices(n, 1)
     from .._creation import tensor

@@ -27,6 +27,7 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     batch dims broadcast."""
     if _AMP[0] and _amp.on:
         return autocast_call(cdist, FLOAT32, x1, x2, p, compute_mode)
+    _no_half_kernel("cdist", x1, x2)
     if x1._data.ndim < 2 or x2._data.ndim < 2:
         raise RuntimeError(f"cdist only supports at least 2D tensors, X1 got: {x1._data.ndim}D, X2 got: "
                            f"{x2._data.ndim}D")
@@ -144,3 +145,15 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
     if y._data.shape[d] == 0:
         return y
     return _intervals(y, x, dx, d).cumsum(d)
+
+
+_HALF_NAMES = {"float16": "Half", "bfloat16": "BFloat16"}
+
+
+def _no_half_kernel(name, *tensors):
+    """PyTorch's CPU has no float16/bfloat16 kernel for ``name``: NotImplementedError, as there."""
+    for t in tensors:
+        d = t._data.dtype.name
+        if d in _HALF_NAMES:
+            raise NotImplementedError(f'"{name}" not implemented for \'{_HALF_NAMES[d]}\' (input of shape '
+                                      f'{list(t.shape)}); convert with .float() first')

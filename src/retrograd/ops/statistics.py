@@ -38,7 +38,7 @@ _INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
 
 
 def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, name):
-    if not isinstance(input, Tensor) or input._data.dtype.kind not in "fV":
+    if not isinstance(input, Tensor) or input._data.dtype.char not in "fd":
         raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
     if interpolation not in _INTERPOLATIONS:
         raise RuntimeError(f"{name}() interpolation must be one of linear, lower, higher, midpoint or "
