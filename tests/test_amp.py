@@ -381,6 +381,8 @@ def test_update_needs_a_step_and_takes_a_new_scale():
         scaler.update(new_scale=rg.tensor([1.0], requires_grad=True))
     with pytest.raises(RuntimeError, match="Closure"):
         scaler.step(opt, closure=lambda: None)
+    with pytest.raises(AssertionError, match="No inf checks were recorded for this optimizer"):
+        scaler.step(opt)  # no parameter has a gradient
 
 
 def test_state_dict_round_trip_and_pickling():
@@ -396,6 +398,26 @@ def test_state_dict_round_trip_and_pickling():
     assert c.state_dict() == a.state_dict()
     with pytest.raises(RuntimeError, match="empty"):
         b.load_state_dict({})
+
+
+def test_sparse_gradients_are_unscaled_and_checked():
+    emb = rg.nn.Embedding(5, 2, sparse=True)
+    opt = rg.optim.SGD(emb.parameters(), lr=1.0)
+    scaler = rg.amp.GradScaler("cpu", init_scale=8.0)
+    w = emb.weight.detach().clone()
+    scaler.scale(emb(rg.tensor([1, 3])).sum()).backward()
+    assert emb.weight.grad.is_sparse
+    scaler.step(opt)
+    scaler.update()
+    expected = w.clone()
+    expected[[1, 3]] -= 1.0
+    assert rg.equal(emb.weight.detach(), expected) and scaler.get_scale() == 8.0
+    opt.zero_grad()
+    scaler.scale(emb(rg.tensor([0])).sum() * float("inf")).backward()
+    w = emb.weight.detach().clone()
+    scaler.step(opt)
+    scaler.update()
+    assert rg.equal(emb.weight.detach(), w) and scaler.get_scale() == 4.0
 
 
 def test_float16_gradients_are_refused():

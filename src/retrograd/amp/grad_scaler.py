@@ -87,10 +87,11 @@ class GradScaler:
                                  f"use scaler.scale(loss or outputs) earlier in the iteration.")
 
     def _unscale_grads(self, optimizer, inv_scale, allow_fp16):
-        """Multiply every gradient by ``inv_scale`` in place; whether any held an inf or NaN."""
+        """Multiply every gradient by ``inv_scale`` in place; whether any held an inf or NaN (None
+        when no parameter has a gradient)."""
         from .._tensor import Tensor
         from ..autograd.grad_mode import no_grad
-        found = False
+        found = None
         with no_grad():
             for group in optimizer.param_groups:
                 for p in group["params"]:
@@ -101,11 +102,13 @@ class GradScaler:
                         continue
                     if not allow_fp16 and g.dtype.name == "float16":
                         raise ValueError("Attempting to unscale FP16 gradients.")
-                    if getattr(g, "is_sparse", False):
-                        raise NotImplementedError("GradScaler: unscaling a sparse gradient is not supported; "
-                                                  "use dense gradients")
-                    if not found and not bool(g.isfinite().all()):
-                        found = True
+                    values = g
+                    if g.is_sparse:  # its stored values (summed first in float16, where a sum may overflow)
+                        if g.dtype.name == "float16":
+                            p.grad = g = g.coalesce()
+                        values = g._values()
+                    if not found:
+                        found = not bool(values.isfinite().all())
                     g.mul_(inv_scale)
         return found
 
@@ -138,6 +141,8 @@ class GradScaler:
             raise RuntimeError("step() has already been called since the last update().")
         if st["stage"] is OptState.READY:
             self.unscale_(optimizer)
+        if st["found_inf"] is None:
+            raise AssertionError("No inf checks were recorded for this optimizer.")
         result = None
         if not st["found_inf"]:
             result = optimizer.step(*args, **kwargs)
