@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 import retrograd as rg
-from retrograd.backend import quiet_float_warnings
 
 from .bad_input_cases import CASES
 
@@ -80,10 +79,9 @@ def test_other_forward_value_errors_pass_through_unchanged():
 ])
 def test_float_edge_values_without_numpy_warnings(call, expected):
     with warnings.catch_warnings(record=True) as caught:
-        # the filter is installed at import; pytest collected this module inside its own
-        # catch_warnings, which dropped it again, so it is installed here for the check
-        quiet_float_warnings()
-        warnings.filterwarnings("always", append=True)
+        # pytest collected this module inside its own catch_warnings, which dropped the filter
+        # installed at import: the first op installs it again
+        warnings.filterwarnings("always")
         out = call()
     np.testing.assert_array_equal(out.numpy(), np.array(expected, dtype=out.numpy().dtype))
     assert not _numpy_warnings(caught)
@@ -92,8 +90,7 @@ def test_float_edge_values_without_numpy_warnings(call, expected):
 def test_float_gradient_through_division_by_zero_without_numpy_warnings():
     x = rg.tensor([1.0, 0.0], requires_grad=True)
     with warnings.catch_warnings(record=True) as caught:
-        quiet_float_warnings()
-        warnings.filterwarnings("always", append=True)
+        warnings.filterwarnings("always")
         (x / 0).sum().backward()
     assert not _numpy_warnings(caught)
     assert np.isinf(x.grad.numpy()).all()
@@ -135,3 +132,25 @@ def test_accepted_forms_next_to_the_refused_ones():
     assert rg.manual_seed(-1).initial_seed() == 2 ** 64 - 1
     assert rg.ones(3).narrow(0, -3, 3).shape == (3,)
     assert float(rg.ones(1)) == 1.0 and int(rg.ones(1, 1)) == 1
+
+
+_IMPORT_INSIDE_CATCH_WARNINGS = """
+import warnings
+with warnings.catch_warnings():  # as pytest imports test modules: the filters are restored on exit
+    import retrograd as torch
+warnings.simplefilter("error")  # any warning now raises
+print(torch.log(torch.zeros(1)).item(), (torch.ones(1) / 0).item(), torch.sqrt(-torch.ones(1)).isnan().item())
+print(torch.tensor([3e38]).bfloat16().to(torch.int64).dtype, (torch.tensor([60000.0]).half() * 2).item())
+with warnings.catch_warnings():
+    warnings.simplefilter("error")
+    print(torch.log(torch.zeros(1)).item())
+"""
+
+
+def test_float_warnings_stay_silent_when_imported_inside_catch_warnings():
+    import subprocess
+    import sys
+    run = subprocess.run([sys.executable, "-c", _IMPORT_INSIDE_CATCH_WARNINGS], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["-inf", "inf", "True", "retrograd.int64", "inf", "-inf"]
+    assert run.stderr == ""

@@ -34,6 +34,7 @@ LAYERS = {
     "retrograd.autograd._broadcast": CORE, "retrograd.ops._registry": CORE,
     "retrograd.autograd._graph_walk": CORE, "retrograd.autograd._graph_memory": CORE,
     "retrograd.autograd._graph_draw": CORE,
+    "retrograd._autocast": CORE,
 
     "retrograd.ops": OPS, "retrograd._creation": OPS, "retrograd._sampling": OPS,
     "retrograd.sparse": OPS, "retrograd._legacy": OPS, "retrograd._random": OPS,
@@ -45,6 +46,7 @@ LAYERS = {
     "retrograd._runtime": UPPER, "retrograd.accelerator": UPPER, "retrograd.multiprocessing": UPPER,
     "retrograd.testing": UPPER, "retrograd.jit": UPPER, "retrograd.onnx": UPPER, "retrograd.hub": UPPER,
     "retrograd.profiler": UPPER,
+    "retrograd.amp": UPPER, "retrograd.cpu": UPPER,
 
     "retrograd": PUBLIC, "retrograd.special": PUBLIC, "retrograd.linalg": PUBLIC,
     "retrograd._tensor_methods": PUBLIC, "retrograd.backends": PUBLIC,
@@ -65,6 +67,8 @@ BACK_EDGES = {
 CORE_LAZY = {
     # Optional dependencies, loaded on first use.
     ("retrograd.backend", "cupy"),
+    # bfloat16 and float8's NumPy dtypes (slow to import in some releases), on their first use.
+    ("retrograd._dtype", "ml_dtypes"),
     # Back edges listed above.
     ("retrograd._dtype", "retrograd._tensor"), ("retrograd._tensor", "retrograd._creation"),
     ("retrograd._tensor", "retrograd.autograd"),

@@ -7,6 +7,7 @@ __version__ = "0.1.0"
 from ._dtype import (dtype, float16, half, float32, float, float64, double, uint8, int8, int16, short,
                      int32, int, int64, long, bool, get_default_dtype, set_default_dtype, promote_types,
                      result_type)
+from ._dtype import bfloat16, float8_e4m3fn, float8_e5m2  # noqa: E402
 from ._device import device
 from ._size import Size
 from ._tensor import Tensor
@@ -31,7 +32,7 @@ from .serialization import save, load
 # ``import retrograd`` stays quick; ``import retrograd.nn`` works as usual.
 _LAZY_SUBPACKAGES = ("nn", "optim", "utils", "distributed", "cuda", "backends", "accelerator", "multiprocessing",
                      "testing", "jit", "onnx", "hub", "profiler", "fft",
-                     "distributions")
+                     "distributions", "cpu")
 
 
 def __getattr__(name):
@@ -82,6 +83,12 @@ newaxis = None
 from ._dtype import complex64, cfloat, complex128, cdouble  # noqa: E402
 
 
+from . import amp  # noqa: E402
+from .amp.autocast_mode import (autocast, is_autocast_enabled, set_autocast_enabled,  # noqa: E402
+                                get_autocast_dtype, set_autocast_dtype, is_autocast_cpu_enabled,
+                                get_autocast_cpu_dtype, get_autocast_gpu_dtype, is_autocast_cache_enabled,
+                                set_autocast_cache_enabled, clear_autocast_cache)
+
 # The ops: every function the op families declare for ``retrograd`` (each family file ends with
 # its declarations; see ops/_declare.py), wrapped with PyTorch's out= where declared.
 _OPS = _namespace("torch")
@@ -116,5 +123,9 @@ _NON_OPS = ["dtype", "float16", "half", "float32", "float", "float64", "double",
             "strided", "sparse_coo", "contiguous_format", "preserve_format", "channels_last", "channels_last_3d",
             "e", "pi", "inf", "nan", "newaxis", "FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor",
             "IntTensor", "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor", "TypedStorage", "UntypedStorage",
-            "spmm", "complex64", "cfloat", "complex128", "cdouble", "fft", "distributions"]
+            "spmm", "complex64", "cfloat", "complex128", "cdouble", "fft", "distributions", "bfloat16",
+            "float8_e4m3fn", "float8_e5m2", "amp", "autocast", "is_autocast_enabled", "set_autocast_enabled",
+            "get_autocast_dtype", "set_autocast_dtype", "is_autocast_cpu_enabled", "get_autocast_cpu_dtype",
+            "get_autocast_gpu_dtype", "is_autocast_cache_enabled", "set_autocast_cache_enabled",
+            "clear_autocast_cache"]
 __all__ = _NON_OPS + sorted(_OPS)

@@ -10,11 +10,12 @@ import numpy as np
 from . import _dtype
 from ._device import to_device
 from ._tensor import Tensor
-from .backend import to_device_array, xp_for
+from .backend import keep_quiet, to_device_array, xp_for
 
 
 def _array_from(data, dtype, device):
     """Build an array from Python data, NumPy arrays or Tensors, inferring dtype like PyTorch."""
+    keep_quiet()  # a value beyond the dtype's range becomes inf silently, as in PyTorch
     if isinstance(data, Tensor):
         arr = data._data
     elif isinstance(data, (list, tuple)) and _contains_tensor(data):
@@ -28,7 +29,7 @@ def _array_from(data, dtype, device):
                 arr = np.asarray(arr).astype(_infer_np(arr))
         else:
             arr = _python_array(data)
-            if arr.dtype.kind == "f":
+            if arr.dtype.kind in "fV":
                 arr = arr.astype(_dtype.get_default_dtype().np)
             elif arr.dtype.kind == "i":
                 arr = arr.astype(np.int64, copy=False)
@@ -81,7 +82,7 @@ def _check_fits(arr, npd):
     if not arr.size:
         return
     info = np.iinfo(npd)
-    lo = -int(info.max) if npd.kind == "u" and arr.dtype.kind != "f" else int(info.min)
+    lo = -int(info.max) if npd.kind == "u" and arr.dtype.kind not in "fV" else int(info.min)
     low, high = arr.min(), arr.max()
     if not (lo <= low and high <= info.max):  # NaN fails both comparisons
         bad = low if not lo <= low else high
@@ -99,13 +100,15 @@ def _check_fill(value, npd):
     if npd.kind in "iu":
         _check_fits(np.array([value]), npd)
         return np.array(value).astype(npd) if npd.kind == "u" and value < 0 else value
-    if npd.kind == "f" and math.isfinite(value) and abs(value) > float(np.finfo(npd).max):
+    if npd.kind in "fV" and math.isfinite(value) and abs(value) > float(np.finfo(npd).max):
         raise RuntimeError(f"value cannot be converted to type {npd.name} without overflow: {value}")
     return value
 
 
 def _infer_np(arr):
     k = arr.dtype.kind
+    if arr.dtype.char in "E45":  # bfloat16 or float8 (ml_dtypes) keep their dtype
+        return _dtype.from_np(arr.dtype).np
     if k == "f":
         return np.float64
     if k in "iu":
@@ -293,7 +296,7 @@ def arange(start=0, end=None, step=1, *, dtype=None, layout=None, device=None,
                            f"step={step})")
     xp = xp_for(to_device(device))
     try:
-        arr = (start + step * xp.arange(n, dtype=np.float64)).astype(npd) if npd.kind == "f" else \
+        arr = (start + step * xp.arange(n, dtype=np.float64)).astype(npd) if npd.kind in "fV" else \
             (start + step * xp.arange(n, dtype=np.int64)).astype(npd)
     except MemoryError as e:
         raise _memory_error((n,), npd, e) from None

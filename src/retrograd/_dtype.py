@@ -6,6 +6,13 @@ changes the result when it is of a higher *category* (bool < integer < floating 
 a complex operand meeting a floating one keeps the floating one's precision (float64 with a
 complex64 scalar is complex128). A Python
 float meeting an integer tensor gives the default float dtype (float32), not float64.
+
+bfloat16 and the float8 types hold their arrays in the NumPy dtypes of the ``ml_dtypes`` package,
+whose NumPy ``kind`` is "V" (float8_e5m2's is "f"): code that asks whether an array is floating
+tests ``kind in "fV"`` (retrograd never holds other "V" arrays), and code that asks whether it is
+one of these types tests its ``char in "E45"`` (bfloat16, float8_e4m3fn, float8_e5m2).
+``ml_dtypes`` is imported on the first use of one of these dtypes' ``np``, so that
+``import retrograd`` does not pay for it.
 """
 import builtins
 
@@ -15,13 +22,25 @@ import numpy as np
 class dtype:
     __slots__ = ("name", "np", "is_floating_point", "is_signed", "itemsize", "_category")
 
-    def __init__(self, name, np_dtype, category):
+    def __init__(self, name, np_dtype, category, itemsize=None):
         self.name = name
-        self.np = np.dtype(np_dtype)
         self.is_floating_point = category == 2
-        self.is_signed = self.np.kind in "fic"
-        self.itemsize = self.np.itemsize
         self._category = category  # 0 bool, 1 integer, 2 floating, 3 complex
+        if np_dtype is None:  # an ml_dtypes type: ``np`` is filled on first use (__getattr__)
+            self.is_signed, self.itemsize = True, itemsize
+        else:
+            self.np = np.dtype(np_dtype)
+            self.is_signed = self.np.kind in "fic"
+            self.itemsize = self.np.itemsize
+
+    def __getattr__(self, attr):
+        # reached only while a lazy dtype's ``np`` slot is still unset
+        if attr != "np" or self.name not in _LAZY:
+            raise AttributeError(f"'retrograd.dtype' object has no attribute '{attr}'")
+        import ml_dtypes
+        npd = self.np = np.dtype(getattr(ml_dtypes, self.name))
+        _FROM_NP[npd] = self
+        return npd
 
     @property
     def is_complex(self):
@@ -62,9 +81,15 @@ complex64 = cfloat = dtype("complex64", np.complex64, 3)
 complex128 = cdouble = dtype("complex128", np.complex128, 3)
 _TO_REAL = {complex64: float32, complex128: float64}
 _TO_COMPLEX = {float32: complex64, float64: complex128}
+bfloat16 = dtype("bfloat16", None, 2, 2)
+float8_e4m3fn = dtype("float8_e4m3fn", None, 2, 1)
+float8_e5m2 = dtype("float8_e5m2", None, 2, 1)
 
-ALL = (float16, float32, float64, uint8, int8, int16, int32, int64, bool, complex64, complex128)
-_FROM_NP = {d.np: d for d in ALL}
+_LAZY = ("bfloat16", "float8_e4m3fn", "float8_e5m2")
+FLOAT8 = (float8_e4m3fn, float8_e5m2)
+ALL = (float16, float32, float64, uint8, int8, int16, int32, int64, bool, complex64, complex128, bfloat16,
+       float8_e4m3fn, float8_e5m2)
+_FROM_NP = {d.np: d for d in ALL if d.name not in _LAZY}
 _NAMES = {d.name: d for d in ALL}
 
 
@@ -98,6 +123,8 @@ def from_np(np_dtype):
         d = np.dtype(np_dtype)
         if d in _FROM_NP:
             return _FROM_NP[d]
+        if d.name in _LAZY and _NAMES[d.name].np == d:
+            return _NAMES[d.name]  # an ml_dtypes array met before its dtype's first use
         raise TypeError(f"retrograd does not support NumPy dtype {d}") from None
 
 
@@ -133,6 +160,9 @@ def promote_types(a, b):
     a, b = to_dtype(a), to_dtype(b)
     if a is b:
         return a
+    if a in FLOAT8 or b in FLOAT8:
+        raise RuntimeError(f"Promotion for Float8 Types is not supported, attempted to promote {a.name} and "
+                           f"{b.name}: convert one of them with .to() first")
     if a._category != b._category:
         return _combine_categories(a, b) if a._category > b._category else _combine_categories(b, a)
     return from_np(np.promote_types(a.np, b.np))

@@ -150,7 +150,7 @@ def _complex_parts(npd, draw):
 def _float_dtype(npd, op, complex_ok=False):
     if npd.kind == "c" and complex_ok:
         return
-    if npd.kind != "f":
+    if npd.kind not in "fV":  # V: bfloat16
         raise RuntimeError(f"{op}: \"{op}\" is only implemented for floating-point dtypes, not {npd.name}")
 
 

@@ -73,8 +73,16 @@ def unit(eng, n, npd):
     return out
 
 
+def _low_precision(npd):
+    """bfloat16 (an ml_dtypes type, NumPy kind "V"): drawn as float32 and rounded, as its values
+    are computed in float32 (not PyTorch's bit stream for this dtype)."""
+    return np.dtype(npd).kind == "V"
+
+
 def uniform(eng, n, npd, a, b):
     """``n`` samples of U[a, b) in float dtype ``npd``."""
+    if _low_precision(npd):
+        return uniform(eng, n, np.float32, a, b).astype(npd)
     npd = np.dtype(npd)
     x = unit(eng, n, npd)
     lo, hi = npd.type(a), npd.type(b)
@@ -93,6 +101,8 @@ def uniform(eng, n, npd, a, b):
 def normal(eng, n, npd, mean, std, contiguous):
     """``n`` samples of N(mean, std**2) in float dtype ``npd``, as ``normal_`` draws them into a
     tensor of ``n`` elements (``contiguous`` picks PyTorch's block path when n >= 16)."""
+    if _low_precision(npd):
+        return normal(eng, n, np.float32, mean, std, contiguous).astype(npd)
     npd = np.dtype(npd)
     if n < 16 or not contiguous:
         return normal_scalar(eng, n, mean, std).astype(npd)

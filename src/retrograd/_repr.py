@@ -55,8 +55,10 @@ def _float_formatter(values):
 
 def tensor_repr(t, name="tensor"):
     data = to_numpy(t._data)
+    if data.dtype.char in "E45":  # bfloat16, float8: printed through float32, which holds them exactly
+        data = data.astype(np.float32)
     prefix = f"{name}("
-    if data.dtype.kind == "f":
+    if data.dtype.kind in "fV":
         fmt = _float_formatter(data.astype(np.float64).ravel())
         formatter = {"float_kind": fmt}
     elif data.dtype.kind == "c":

@@ -18,15 +18,20 @@ import struct
 
 import numpy as np
 
+from . import _dtype
+
 MAX_HEADER = 100_000_000
 _CHUNK = 1 << 22
 
-# file dtype code -> NumPy dtype (the codes NumPy can hold; BF16 and the F8 types it cannot)
+# file dtype code -> NumPy dtype (the codes NumPy can hold; BF16 and the F8 types are ml_dtypes',
+# looked up on first use: _LOW_CODES)
 _DTYPES = {"F64": "<f8", "F32": "<f4", "F16": "<f2", "C64": "<c8", "I64": "<i8", "I32": "<i4",
            "I16": "<i2", "I8": "i1", "U64": "<u8", "U32": "<u4", "U16": "<u2", "U8": "u1",
            "BOOL": "?"}
 _DTYPES = {k: np.dtype(v) for k, v in _DTYPES.items()}
 _CODES = {(d.kind, d.itemsize): k for k, d in _DTYPES.items()}
+_LOW_CODES = {"BF16": "bfloat16", "F8_E4M3": "float8_e4m3fn", "F8_E5M2": "float8_e5m2"}
+_LOW_NAMES = {v: k for k, v in _LOW_CODES.items()}
 
 
 class InvalidCheckpointError(RuntimeError):
@@ -44,7 +49,7 @@ def invalid(name, why):
 
 def dtype_code(dt):
     """The file's code for NumPy dtype ``dt`` ("F32"), or None if the format has none."""
-    return _CODES.get((dt.kind, dt.itemsize))
+    return _LOW_NAMES.get(dt.name) or _CODES.get((dt.kind, dt.itemsize))
 
 
 class Entry:
@@ -157,8 +162,8 @@ def _entry(key, info, name):
     if not isinstance(info, dict):
         raise bad("is not a JSON object")
     code, shape, offsets = info.get("dtype"), info.get("shape"), info.get("data_offsets")
-    if not isinstance(code, str) or code not in _DTYPES:
-        if isinstance(code, str) and (code == "BF16" or code.startswith("F8")):
+    if not isinstance(code, str) or code not in _DTYPES and code not in _LOW_CODES:
+        if isinstance(code, str) and code.startswith("F8"):
             raise InvalidCheckpointError(
                 f"retrograd.load: {name} holds tensor {key!r} of dtype {code}, which NumPy (and "
                 f"so retrograd) cannot represent; convert it to float32 where it was written")
@@ -168,7 +173,7 @@ def _entry(key, info, name):
     if not (isinstance(offsets, list) and len(offsets) == 2 and all(map(_is_count, offsets))
             and offsets[0] <= offsets[1]):
         raise bad(f"has no valid data_offsets ({offsets!r})")
-    dtype = _DTYPES[code]
+    dtype = _DTYPES[code] if code in _DTYPES else _dtype.to_np(_LOW_CODES[code])
     nbytes = math.prod(shape) * dtype.itemsize
     if offsets[1] - offsets[0] != nbytes:
         raise bad(f"has shape {shape} of {code}, {nbytes} bytes, but data_offsets {offsets} span "

@@ -10,7 +10,7 @@ from .backend import to_device_array, to_numpy
 def poisson(input, generator=None):
     """Samples of Poisson(rate = input), elementwise; same dtype as ``input``."""
     from ._creation import _rng
-    if input._data.dtype.kind != "f":
+    if input._data.dtype.kind not in "fV":
         raise RuntimeError(f"\"poisson\" not implemented for '{input.dtype}'")
     rates = to_numpy(input._data)
     if (rates < 0).any() or not np.isfinite(rates).all():

@@ -110,7 +110,7 @@ class Tensor:
         return self.device.type == "cpu"
 
     def is_floating_point(self):
-        return self._data.dtype.kind == "f"
+        return self._data.dtype.kind in "fV"
 
     @property
     def is_sparse(self):
@@ -153,7 +153,7 @@ class Tensor:
                     "computed variable in a subgraph that doesn't require differentiation use "
                     "var_no_grad = var.detach().")
             return self
-        if requires_grad and self._data.dtype.kind not in "fc":
+        if requires_grad and self._data.dtype.kind not in "fcV":
             raise RuntimeError(
                 f"only Tensors of floating point dtype can require gradients, got a tensor of dtype "
                 f"{self.dtype} and shape {list(self._data.shape)}")
@@ -301,6 +301,7 @@ class Tensor:
         if self._rg and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
                                "tensor.detach().numpy() instead.")
+        _check_numpy_dtype(self)
         if self.device.type != "cpu":
             if not force:
                 raise TypeError(f"can't convert {self.device} device type tensor to numpy. Use "
@@ -309,6 +310,7 @@ class Tensor:
         return self._data
 
     def __array__(self, dtype=None, copy=None):
+        _check_numpy_dtype(self)
         a = to_numpy(self._data)
         return a if dtype is None else a.astype(dtype, copy=False)
 
@@ -451,3 +453,13 @@ def _wrap_dim(dim, ndim, op="op"):
         raise IndexError(f"{op}: Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
                          f"but got {dim})")
     return dim % n
+
+
+_NO_NUMPY = {"bfloat16": "BFloat16", "float8_e4m3fn": "Float8_e4m3fn", "float8_e5m2": "Float8_e5m2"}
+
+
+def _check_numpy_dtype(t):
+    """PyTorch has no NumPy dtype for bfloat16 and float8: numpy() and np.asarray refuse them."""
+    if t._data.dtype.char in "E45":
+        raise TypeError(f"Got unsupported ScalarType {_NO_NUMPY[t._data.dtype.name]}: NumPy has no such "
+                        f"dtype; convert first, e.g. tensor.float().numpy()")

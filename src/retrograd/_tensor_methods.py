@@ -61,6 +61,7 @@ def _type(self, dtype=None, non_blocking=False):
 _TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
                "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
                "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}
+_TYPE_NAMES["bfloat16"] = "BFloat16Tensor"
 
 
 def _cast(name):
@@ -128,7 +129,8 @@ METHODS = tensor_methods()
 METHODS.update({
     "to": _to, "type": _type, "float": _cast("float32"), "double": _cast("float64"),
     "half": _cast("float16"), "long": _cast("int64"), "int": _cast("int32"), "short": _cast("int16"),
-    "bool": _cast("bool"), "byte": _cast("uint8"), "char": _cast("int8"), "cpu": _cpu, "cuda": _cuda,
+    "bool": _cast("bool"), "bfloat16": _cast("bfloat16"), "byte": _cast("uint8"), "char": _cast("int8"),
+    "cpu": _cpu, "cuda": _cuda,
     "new_tensor": _new_tensor, "new_zeros": _new_factory("zeros"), "new_ones": _new_factory("ones"),
     "new_empty": _new_factory("empty"), "new_full": _new_full,
     "type_as": tq.type_as, "get_device": tq.get_device, "is_signed": tq.is_signed,

@@ -22,7 +22,7 @@ def get_device(self):
 
 
 def is_signed(self):
-    return self._data.dtype.kind in "if"
+    return self._data.dtype.kind in "ifV"
 
 
 def is_complex(self):

@@ -47,8 +47,12 @@ _STORAGE_DTYPES = {"DoubleStorage": "f8", "FloatStorage": "f4", "HalfStorage": "
 _STORAGE_DTYPES = {k: np.dtype(v) for k, v in _STORAGE_DTYPES.items()}
 _STORAGE_NAMES = {v: k for k, v in _STORAGE_DTYPES.items()}
 # PyTorch storage types whose dtype retrograd has no tensors for (named in the refusal)
-_OTHER_STORAGES = ("BFloat16Storage", "ComplexHalfStorage", "QInt8Storage", "QUInt8Storage", "QInt32Storage",
+_OTHER_STORAGES = ("ComplexHalfStorage", "QInt8Storage", "QUInt8Storage", "QInt32Storage",
                    "QUInt4x2Storage", "QUInt2x4Storage", "UntypedStorage")
+# bfloat16 (ml_dtypes): its NumPy dtype is looked up when a file holds one. PyTorch writes the
+# float8 types with _rebuild_tensor_v3 over an untyped storage, which this reader does not take.
+_LOW_STORAGES = {"BFloat16Storage": _dtype.bfloat16}
+_LOW_STORAGE_NAMES = {d.name: k for k, d in _LOW_STORAGES.items()}
 _LEGACY_MAGIC = 0x1950a86a20f9469cfc6c
 LEGACY_MAGIC_HEAD = _LEGACY_MAGIC.to_bytes(10, "little")[:4]  # what follows its first 4 bytes
 MAX_DEPTH = 1000  # nesting of containers in a pickle, at most (as Python's own recursion bound)
@@ -105,7 +109,7 @@ def _rebuild_tensor(storage, offset, size, stride, requires_grad=False, backward
                                            tuple(s * item for s in stride))
     t = Tensor._make(view, None, False)
     if requires_grad:
-        if not view.dtype.kind == "f":
+        if view.dtype.kind not in "fV":
             raise _Refused(f"a {view.dtype} tensor has requires_grad=True")
         t.requires_grad_(True)
     return t
@@ -146,6 +150,8 @@ def _torch_table():
     }
     for name, dt in _STORAGE_DTYPES.items():
         table[f"torch.{name}"] = _StorageType(name, dt)
+    for name, d in _LOW_STORAGES.items():
+        table[f"torch.{name}"] = _StorageType(name, d)
     for name in _OTHER_STORAGES:
         table[f"torch.{name}"] = _StorageType(name, None)
     for d in _dtype.ALL:
@@ -542,10 +548,13 @@ def _storage_from_pid(pid, storages, name):
         raise _Refused(f"a storage has key {key!r} and element count {numel!r}")
     if len(pid) == 6 and pid[5] is not None:
         raise _Refused("it holds a storage view (an old format retrograd does not read)")
+    dt = stype.dtype
+    if isinstance(dt, _dtype.dtype):  # bfloat16, float8
+        dt = dt.np
     s = storages.get(key)
     if s is None:
-        s = storages[key] = _Storage(stype.dtype, numel, key)
-    elif s.dtype != stype.dtype or s.numel != numel:
+        s = storages[key] = _Storage(dt, numel, key)
+    elif s.dtype != dt or s.numel != numel:
         raise _Refused(f"storage {key!r} is named with two different dtypes or sizes")
     return s
 
@@ -612,7 +621,8 @@ def _read_storage(zf, infos, prefix, s, order, name, map_buffer, archive_size):
     if info.file_size != nbytes:
         raise _Refused(f"its storage {s.key!r} should hold {nbytes} bytes ({s.numel} elements "
                        f"of {s.dtype}) but its record has {info.file_size}")
-    dt = s.dtype.newbyteorder(order)
+    low = s.dtype.kind == "V"  # bfloat16, float8: swapped as raw bytes
+    dt = s.dtype if low else s.dtype.newbyteorder(order)
     if map_buffer is not None and stored:
         start = _data_offset(map_buffer, info, name)
         if start + nbytes > len(map_buffer):
@@ -635,7 +645,7 @@ def _read_storage(zf, infos, prefix, s, order, name, map_buffer, archive_size):
             raise _invalid(name, f"its record {info.filename} is truncated")
         a = np.frombuffer(buf, dt)
     if order != "<" and dt.itemsize > 1:
-        a = a.astype(s.dtype)
+        a = a.byteswap() if low else a.astype(s.dtype)
     return a
 
 
@@ -833,7 +843,7 @@ class _Pickler:
             from .backend import to_numpy
             a = to_numpy(a)
         key, flat, offset, stride = self.storage_of(a)
-        sname = _STORAGE_NAMES.get(a.dtype.newbyteorder("="))
+        sname = _STORAGE_NAMES.get(a.dtype.newbyteorder("=")) or _LOW_STORAGE_NAMES.get(a.dtype.name)
         if sname is None:
             raise TypeError(f"retrograd.save: the tensor at {path or 'the top level'} has dtype "
                             f"{a.dtype}, which has no PyTorch storage type")

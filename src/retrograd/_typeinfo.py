@@ -13,7 +13,7 @@ class finfo:
     def __init__(self, type=None):
         d = _dtype.get_default_dtype() if type is None else _dtype.to_dtype(type)
         npd = np.dtype(d.np)
-        if npd.kind != "f":
+        if npd.kind not in "fV":
             raise TypeError(f"finfo(): argument 'type' must be a floating point dtype (got {d})")
         info = np.finfo(npd)
         self.bits = int(info.bits)

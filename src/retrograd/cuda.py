@@ -4,6 +4,7 @@
 ``is_available()`` on a machine without it is cheap and False.
 """
 import importlib.util
+import sys as _sys
 
 
 def is_available():
@@ -71,3 +72,10 @@ def memory_allocated(device=None):
         return 0
     from .backend import cupy
     return cupy().get_default_memory_pool().used_bytes()
+
+
+# ``torch.cuda.amp`` (``from torch.cuda.amp import GradScaler`` in older scripts): this module is
+# not a package, so the submodule is registered by name
+from .amp import _cuda as amp  # noqa: E402
+
+_sys.modules[__name__ + ".amp"] = amp

@@ -17,7 +17,8 @@ from .backend import to_numpy
 __all__ = ["assert_close"]
 
 # PyTorch's default (rtol, atol) per dtype; integer and bool dtypes compare exactly.
-_DEFAULT_TOLERANCES = {"float16": (1e-3, 1e-5), "float32": (1.3e-6, 1e-5), "float64": (1e-7, 1e-7)}
+_DEFAULT_TOLERANCES = {"float16": (1e-3, 1e-5), "bfloat16": (1.6e-2, 1e-5), "float32": (1.3e-6, 1e-5),
+                       "float64": (1e-7, 1e-7)}
 
 
 def _default_tolerances(*dtypes):
@@ -133,8 +134,8 @@ def _compare_tensors(actual, expected, options):
 
 
 def _close(a, e, rtol, atol, equal_nan):
-    a = a.astype(np.float64) if a.dtype.kind in "biu" else a
-    e = e.astype(np.float64) if e.dtype.kind in "biu" else e
+    a = a.astype(np.float64) if a.dtype.kind in "biuV" else a
+    e = e.astype(np.float64) if e.dtype.kind in "biuV" else e
     with np.errstate(invalid="ignore", over="ignore"):
         ok = a == e  # equal values, infinities of the same sign included
         finite = np.isfinite(a) & np.isfinite(e)

@@ -105,9 +105,20 @@ def test_pytorch_values_around_tensors_load(tmp_path):
     np.testing.assert_array_equal(out["p"].detach().numpy(), p.detach().numpy())
     assert out["s"] == rg.Size([2, 3]) and out["d"] is rg.float16 and out["set"] == {1, 2}
     assert out["v"].tolist() == [2, 4, 6] and out["v"].stride() == (2,)
-    torch.save({"x": torch.ones(2, dtype=torch.bfloat16)}, tmp_path / "bf.pt")
-    with pytest.raises(rg.serialization.InvalidCheckpointError, match="BFloat16Storage"):
-        rg.load(tmp_path / "bf.pt")
+    torch.save({"x": torch.ones(2, dtype=torch.complex64) * (1 + 2j)}, tmp_path / "c.pt")
+    assert rg.load(tmp_path / "c.pt")["x"].tolist() == [1 + 2j, 1 + 2j]
+
+
+def test_bfloat16_checkpoints_go_both_ways(tmp_path):
+    values = [1 / 3, 100.0, -2.5e-3, 3e38]
+    torch.save({"x": torch.tensor(values, dtype=torch.bfloat16)}, tmp_path / "t.pt")
+    x = rg.load(tmp_path / "t.pt")["x"]
+    assert x.dtype is rg.bfloat16
+    assert x.float().tolist() == torch.tensor(values, dtype=torch.bfloat16).float().tolist()
+    rg.save({"y": x * 2}, tmp_path / "r.pt")
+    y = torch.load(tmp_path / "r.pt")["y"]
+    assert y.dtype is torch.bfloat16
+    assert y.float().tolist() == (torch.tensor(values, dtype=torch.bfloat16) * 2).float().tolist()
 
 
 def test_a_whole_pytorch_module_is_refused_by_name(tmp_path):

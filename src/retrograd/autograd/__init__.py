@@ -51,7 +51,7 @@ def _make_grads(outputs, grad_outputs, create_graph, is_grads_batched=False):
                 raise RuntimeError(
                     f"grad can be implicitly created only for scalar outputs; output {i} has shape "
                     f"{list(out._data.shape)}: pass `gradient` (or grad_outputs) of that shape")
-            if out._data.dtype.kind != "f":
+            if out._data.dtype.kind not in "fV":
                 raise RuntimeError(f"grad can be implicitly created only for real scalar outputs "
                                    f"but got {out.dtype}")
             g = ones_like(out)

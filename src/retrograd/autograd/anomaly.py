@@ -117,7 +117,7 @@ def check_grads(node, outs):
         if g is None:
             continue
         xp_data = g._data.values if g.is_sparse else g._data
-        if xp_data.dtype.kind == "f" and bool((xp_data != xp_data).any()):
+        if xp_data.dtype.kind in "fV" and bool((xp_data != xp_data).any()):
             err = RuntimeError(
                 f"Function '{node.name()}' returned nan values in its {i}th output. The forward "
                 f"call that created this node was:\n{forward_trace(node)}")

@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .grad_mode import _state
+from .._autocast import _amp
 from .graph import AccumulateGrad, Node, running as _running
 from . import anomaly as _anomaly
 
@@ -157,6 +158,8 @@ def _run_graph(roots: Sequence[Edge], grads: Sequence[Grad], retain_graph: bool 
     prev_mode = _state.enabled
     _state.enabled = create_graph
     node = None  # the next node when it is known to come first, bypassing the heap
+    _amp.excluded += 1  # backward ops run in the forward's dtypes, never autocast
+    _amp.refresh()
     try:
         while True:
             if node is None:
@@ -251,6 +254,8 @@ def _run_graph(roots: Sequence[Edge], grads: Sequence[Grad], retain_graph: bool 
         raise
     finally:
         _state.enabled = prev_mode
+        _amp.excluded -= 1
+        _amp.refresh()
     return captured if target_nodes is not None else None
 
 

@@ -23,7 +23,7 @@ def explain_grad(tensor, loss):
         raise TypeError("explain_grad(tensor, loss) expects two Tensors")
     name = _describe(tensor)
     kind = tensor._data.dtype.kind
-    if kind not in "fc":
+    if kind not in "fcV":
         return (f"{name} has dtype {tensor.dtype}: only floating point (and complex) tensors can "
                 f"require gradients, so its .grad is always None. Convert it (e.g. .float()) "
                 f"before the computation if it should be learned.")

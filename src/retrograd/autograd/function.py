@@ -314,7 +314,7 @@ def _wrap_outputs(ctx, args, outputs, dirty):
             meta.append(None)
             continue
         meta.append((o._data.shape, o.dtype, o.device))
-        differentiable = id(o) not in non_diff and o._data.dtype.kind in "fc"
+        differentiable = id(o) not in non_diff and o._data.dtype.kind in "fcV"
         if id(o) in dirty:
             if o.grad_fn is None and o._rg:
                 raise RuntimeError(f"a leaf Variable that requires grad has been used in an in-place "

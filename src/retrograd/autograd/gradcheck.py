@@ -325,7 +325,7 @@ def _gradcheck(func, inputs, eps, atol, rtol, nondet_tol, check_undefined_grad, 
 def _random_grad_output(rng, out, noncontiguous):
     """A leaf requiring grad, uniform in [-1, 1), of ``out``'s shape, dtype (float64 if not floating) and device."""
     from .._tensor import Tensor
-    dtype = out._data.dtype if out._data.dtype.kind == "f" else np.float64
+    dtype = out._data.dtype if out._data.dtype.kind in "fV" else np.float64
     shape = out._data.shape
     if noncontiguous and out._data.size > 1:
         # every other element of a twice-as-long last axis: a strided view, as PyTorch's make_tensor

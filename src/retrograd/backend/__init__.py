@@ -13,17 +13,35 @@ from .memory import apply_default_policy, keep_freed_memory  # noqa: F401
 apply_default_policy()
 
 
+QUIET = [None]  # the filter quiet_float_warnings installed last
+
+
 def quiet_float_warnings():
     """PyTorch gives inf and nan silently (1 / 0, log(0), sqrt(-1), overflow); NumPy warns. This
     filter drops NumPy's floating-point warnings raised from retrograd's own code, and only
-    those: NumPy's error state (``np.errstate``) would cost every op, a filter costs nothing
-    until a warning is raised. Errors PyTorch raises (integer division by zero) are checked
-    where they happen, never left to a warning."""
+    those. Errors PyTorch raises (integer division by zero) are checked where they happen, never
+    left to a warning.
+
+    A filter installed once at import is lost when the import ran inside
+    ``warnings.catch_warnings()`` (pytest collects test modules so), and a later
+    ``simplefilter("error")`` would go in front of it; so the op runner (ops/_registry.apply)
+    checks that this filter still comes first in ``warnings.filters`` and calls this again when
+    it does not. That check costs a few tens of nanoseconds per op where NumPy's error state
+    (``np.errstate``) around each forward costs microseconds."""
     warnings.filterwarnings("ignore", r"(divide by zero|invalid value|overflow|underflow) encountered in",
                             RuntimeWarning, r"retrograd\.")
+    QUIET[0] = warnings.filters[0]
 
 
 quiet_float_warnings()
+
+
+def keep_quiet():
+    """Install the filter again where it no longer comes first (the check apply makes), for the
+    code that converts values outside an op (tensor creation)."""
+    filters = warnings.filters
+    if not filters or filters[0] is not QUIET[0]:
+        quiet_float_warnings()
 
 _cupy = None
 

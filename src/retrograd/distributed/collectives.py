@@ -72,7 +72,7 @@ def _reduction(op, dtype, fn):
         name = _BOOL_OPS.get(op)
     else:
         name = _OPS.get(op)
-        if op is ReduceOp.AVG and dtype.kind not in "fc":
+        if op is ReduceOp.AVG and dtype.kind not in "fcV":
             raise TypeError(f"{fn}: ReduceOp.AVG needs a floating-point tensor, got {dtype}")
         if op in (ReduceOp.BAND, ReduceOp.BOR, ReduceOp.BXOR) and dtype.kind not in "iu":
             raise TypeError(f"{fn}: {op} needs an integer or bool tensor, got {dtype}")

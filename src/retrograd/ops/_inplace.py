@@ -53,7 +53,7 @@ def _check_inplace(t, op):
 
 def _check_cast(t, r, op):
     k_in, k_out = t._data.dtype.kind, r._data.dtype.kind
-    rank = {"b": 0, "u": 1, "i": 1, "f": 2}
+    rank = {"b": 0, "u": 1, "i": 1, "f": 2, "V": 2, "c": 3}
     if rank.get(k_out, 3) > rank.get(k_in, 3):
         raise RuntimeError(f"result type {_dtype.from_np(r._data.dtype)} can't be cast to the "
                            f"desired output type {t.dtype} (in-place {op}_)")

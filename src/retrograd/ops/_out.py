@@ -28,7 +28,7 @@ from .._tensor import Tensor
 from ..autograd.grad_mode import _state
 from ..backend import array_module
 
-_KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+_KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2, "V": 2, "c": 3}
 
 
 def with_out(fn: Callable[..., Any], name: str | None = None) -> Callable[..., Any]:

@@ -17,6 +17,7 @@ broadcast gradient down to each input's shape, and casts it to the input's dtype
 """
 from __future__ import annotations
 
+import warnings as _warnings
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +29,7 @@ from weakref import ref as _wref
 from ..autograd.grad_mode import _state
 from ..autograd.graph import OpNode, VersionCounter, _seq_counter, node_extras as _node_extras
 from ..autograd.views import prune as _prune_views
-from ..backend import array_module
+from ..backend import QUIET as _QUIET, array_module, quiet_float_warnings
 
 if TYPE_CHECKING:
     from ..autograd.graph import Edge
@@ -40,9 +41,14 @@ _new = object.__new__
 _next_seq = _seq_counter.__next__
 
 
+# Ops whose forward handles bfloat16/float8 arrays as they are: casts and device moves (others
+# go through low_precision_forward, as do all but views).
+_NATIVE_OPS = frozenset(("_to_copy", "to_device"))
+
+
 class Op:
     __slots__ = ("name", "forward", "backward", "save", "node_name", "needs", "is_view", "_codes",
-                 "_has_extra", "_saves_out", "_save_kind")
+                 "_has_extra", "_saves_out", "_save_kind", "_native")
     name: str
     forward: Callable[..., Any]   # forward(xp, *arrays, *args) -> array (or (array, extra))
     backward: Callable[..., Any]  # backward(g, [needs,] *saved, *args) -> grad or tuple of grads
@@ -54,6 +60,7 @@ class Op:
     _has_extra: bool
     _saves_out: bool
     _save_kind: int
+    _native: bool                 # runs on bfloat16 arrays as they are (views, casts, moves)
 
     def __init__(self, name: str, forward: Callable[..., Any], backward: Callable[..., Any],
                  save: Iterable[str] = (), node_name: str | None = None, needs: bool = False,
@@ -71,6 +78,7 @@ class Op:
         # 0: nothing saved, 1: only input x, 2: only the output, 3: anything else
         self._save_kind = (0 if not self._codes else 1 if self._codes == (0,) else
                            2 if self._codes == (-1,) else 3)
+        self._native = is_view or name in _NATIVE_OPS
 
     def __repr__(self) -> str:
         return f"Op({self.name})"
@@ -96,22 +104,36 @@ def apply(op: Op, inputs: Sequence[Any], args: tuple[Any, ...] = ()) -> Tensor:
     # NumPy reports a broadcast mismatch as ValueError and a failed allocation as MemoryError;
     # PyTorch raises RuntimeError for both. The try costs nothing until something is raised.
     arrays: Sequence[Any]
+    filters = _warnings.filters
+    if not filters or filters[0] is not _QUIET[0]:  # NumPy's float warnings stay silenced
+        quiet_float_warnings()
     try:
         if len(inputs) == 1:
             x = inputs[0]
             a = x._data
-            out = op.forward(np if type(a) is _ndarray else array_module(a), a, *args)
+            if a.itemsize < 4 and a.dtype.char in "E45" and not op._native:  # bfloat16, float8
+                out = low_precision_forward(op, (a,), args)
+            else:
+                out = op.forward(np if type(a) is _ndarray else array_module(a), a, *args)
             recording = x._rg and _state.enabled
         elif len(inputs) == 2 and type(inputs[0]) is Tensor and type(inputs[1]) is Tensor:
             x, y = inputs
             a = x._data
             arrays = (a, y._data)
-            out = op.forward(np if type(a) is _ndarray else array_module(a), a, arrays[1], *args)
+            # the first operand decides: binary ops promote both to one dtype, and the others
+            # (indices first, values second) move values without arithmetic
+            if a.itemsize < 4 and a.dtype.char in "E45" and not op._native:
+                out = low_precision_forward(op, arrays, args)
+            else:
+                out = op.forward(np if type(a) is _ndarray else array_module(a), a, arrays[1], *args)
             recording = (x._rg or y._rg) and _state.enabled
         else:
             arrays = [t._data if isinstance(t, Tensor) else t for t in inputs]
             a = arrays[0] if isinstance(inputs[0], Tensor) else arrays[1]
-            out = op.forward(np if type(a) is _ndarray else array_module(a), *arrays, *args)
+            if not op._native and any(isinstance(t, Tensor) and t._data.dtype.char in "E45" for t in inputs):
+                out = low_precision_forward(op, arrays, args)
+            else:
+                out = op.forward(np if type(a) is _ndarray else array_module(a), *arrays, *args)
             recording = False
             if _state.enabled:
                 for t in inputs:
@@ -195,6 +217,57 @@ def _refuse_complex(op: Op, inputs: Sequence[Any]) -> None:
                               f"abs, angle, conj, view_as_real, view_as_complex, complex, polar, add, "
                               f"sub, neg, mul, div, sum, mean, cat, stack, indexing and shape ops. "
                               f"Compute it under torch.no_grad(), or split into real and imaginary parts")
+
+
+# Ops that may meet float8 tensors: they move values without arithmetic (PyTorch has no float8
+# arithmetic on the CPU and raises NotImplementedError for the rest).
+_FLOAT8_OPS = frozenset(("clone", "cat", "flip", "roll", "getitem", "index", "gather", "scatter", "index_put",
+                         "tril", "triu", "diagonal", "stack", "where", "masked_fill", "index_select", "repeat"))
+
+
+# Decompositions PyTorch's CPU has no bfloat16 kernels for (it raises NotImplementedError or
+# RuntimeError, which NotImplementedError subclasses)
+_NO_LOW_KERNELS = frozenset(("linalg_inv", "linalg_det", "linalg_slogdet", "linalg_solve", "linalg_solve_triangular",
+                             "linalg_cholesky", "linalg_qr", "linalg_eigh", "linalg_svd"))
+
+
+def low_precision_forward(op: Op, arrays: Sequence[Any], args: tuple[Any, ...]) -> Any:
+    """``op``'s forward on bfloat16 (or float8) arrays, which NumPy has few kernels for: the
+    inputs widened to float32, the op run once, a float32 result rounded back to the inputs'
+    dtype. PyTorch's CPU kernels compute these dtypes in float32 the same way (sums and
+    products accumulate in float32, one rounding at the end). When a float input of another
+    dtype takes part (the op does not promote), the float32 result is kept."""
+    low = None
+    other_float = False
+    wide = []
+    for a in arrays:
+        d = getattr(a, "dtype", None)
+        if d is not None and d.char in "E45":
+            low = d
+            a = a.astype(np.float32)
+        elif d is not None and d.kind == "f":
+            other_float = True
+        wide.append(a)
+    if low is not None and low.itemsize == 1 and op.name not in _FLOAT8_OPS:
+        raise NotImplementedError(f"{op.name}: not implemented for '{low.name}' tensors (float8 types hold "
+                                  f"values only, as in PyTorch); convert with .float() first")
+    if op.name in _NO_LOW_KERNELS:
+        raise NotImplementedError(f"{op.name}: not implemented for '{getattr(low, 'name', low)}' tensors (as in "
+                                  f"PyTorch, which has no such CPU kernel); convert with .float() first")
+    ref = wide[0] if hasattr(wide[0], "dtype") else wide[1]
+    out = op.forward(np if type(ref) is _ndarray else array_module(ref), *wide, *args)
+    if other_float or low is None:
+        return out
+    if op._has_extra:
+        first, extra = out
+        return _narrow(first, low), extra
+    return _narrow(out, low)
+
+
+def _narrow(out: Any, low: Any) -> Any:
+    if getattr(out, "dtype", None) == np.float32:
+        return out.astype(low)
+    return out
 
 
 _BROADCAST_MESSAGES = ("operands could not be broadcast", "shape mismatch: objects cannot be broadcast",

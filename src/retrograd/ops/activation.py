@@ -23,6 +23,7 @@ from .elementwise import exp, where, minimum, sigmoid, tanh
 from .special import erfc
 from ._inplace import apply_inplace
 from ._declare import declare
+from .._autocast import LOWER, ACTIVE as _AMP, _amp, autocast_call
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _INV_SQRT_2 = 1.0 / math.sqrt(2.0)
@@ -45,7 +46,7 @@ _TYPE_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char"
 def _check_float(input, name):
     if not isinstance(input, Tensor):
         raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(input).__name__}")
-    if input._data.dtype.kind != "f":
+    if input._data.dtype.kind not in "fV":
         raise NotImplementedError(f"\"{name}\" not implemented for "
                                   f"'{_TYPE_NAMES.get(input.dtype.name, input.dtype.name)}'")
 
@@ -216,6 +217,8 @@ def softsign(input):
 
 def prelu(input, weight):
     """max(0, x) + weight * min(0, x), with one weight per channel (dim 1) or a single one."""
+    if _AMP[0] and _amp.on:
+        return autocast_call(prelu, LOWER, input, weight)
     n = weight._data.size
     if n != 1:
         nd = input._data.ndim

@@ -21,6 +21,7 @@ from ._registry import Op, apply
 from .activation import _const, softmax
 from .elementwise import where
 from ._declare import declare
+from .._autocast import LOWER, ACTIVE as _AMP, _amp, autocast_call
 
 
 def _swap(a):
@@ -143,6 +144,9 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     keys after each query position (top-left aligned); ``scale`` defaults to 1/sqrt(E);
     ``dropout_p`` drops attention weights (whenever it is > 0, as in PyTorch); with
     ``enable_gqa`` key/value heads (dim -3) are shared by groups of query heads."""
+    if _AMP[0] and _amp.on:
+        return autocast_call(scaled_dot_product_attention, LOWER,
+                              query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa)
     qs, ks, vs = query._data.shape, key._data.shape, value._data.shape
     if min(len(qs), len(ks), len(vs)) < 2:
         raise RuntimeError("scaled_dot_product_attention: query, key and value must be at least 2-D, got "

@@ -23,6 +23,7 @@ from ._registry import Op, apply
 from ._window import (Window, crop, make_window, ntuple, pad_array, scatter_windows, tap_index,
                       window_view)
 from ._declare import declare
+from .._autocast import LOWER, ACTIVE as _AMP, _amp, autocast_call
 
 
 # --------------------------------------------------------------------------- the three ops
@@ -319,6 +320,8 @@ def _convnd(nd, op, input, weight, bias, stride, padding, dilation, groups):
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """1-D cross-correlation: input (N, C, L) or (C, L), weight (O, C/groups, K)."""
+    if _AMP[0] and _amp.on:
+        return autocast_call(conv1d, LOWER, input, weight, bias, stride, padding, dilation, groups)
     return _convnd(1, "conv1d", input, weight, bias, stride, padding, dilation, groups)
 
 
@@ -327,11 +330,15 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
     out[n, o, i, j] = bias[o] + sum_{c, a, b} w[o, c, a, b] x_pad[n, g c, i s + a d, j s + b d]
     (c over the channels of o's group). ``padding`` is an int, a tuple, 'valid' or 'same'."""
+    if _AMP[0] and _amp.on:
+        return autocast_call(conv2d, LOWER, input, weight, bias, stride, padding, dilation, groups)
     return _convnd(2, "conv2d", input, weight, bias, stride, padding, dilation, groups)
 
 
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """3-D cross-correlation: input (N, C, D, H, W) or (C, D, H, W)."""
+    if _AMP[0] and _amp.on:
+        return autocast_call(conv3d, LOWER, input, weight, bias, stride, padding, dilation, groups)
     return _convnd(3, "conv3d", input, weight, bias, stride, padding, dilation, groups)
 
 
@@ -373,6 +380,9 @@ def _conv_transposend(nd, op, input, weight, bias, stride, padding, output_paddi
 
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """1-D transposed convolution: weight (C_in, C_out/groups, K)."""
+    if _AMP[0] and _amp.on:
+        return autocast_call(conv_transpose1d, LOWER,
+                              input, weight, bias, stride, padding, output_padding, groups, dilation)
     return _conv_transposend(1, "conv_transpose1d", input, weight, bias, stride, padding,
                              output_padding, groups, dilation)
 
@@ -380,12 +390,18 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """2-D transposed convolution (the gradient of conv2d w.r.t. its input), weight
     (C_in, C_out/groups, kH, kW); output size (H - 1) s - 2 p + d (k - 1) + output_padding + 1."""
+    if _AMP[0] and _amp.on:
+        return autocast_call(conv_transpose2d, LOWER,
+                              input, weight, bias, stride, padding, output_padding, groups, dilation)
     return _conv_transposend(2, "conv_transpose2d", input, weight, bias, stride, padding,
                              output_padding, groups, dilation)
 
 
 def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """3-D transposed convolution: weight (C_in, C_out/groups, kD, kH, kW)."""
+    if _AMP[0] and _amp.on:
+        return autocast_call(conv_transpose3d, LOWER,
+                              input, weight, bias, stride, padding, output_padding, groups, dilation)
     return _conv_transposend(3, "conv_transpose3d", input, weight, bias, stride, padding,
                              output_padding, groups, dilation)
 

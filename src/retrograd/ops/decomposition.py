@@ -27,6 +27,7 @@ from .elementwise import where
 from .indexing import tril, triu, diagonal, diag_embed
 from .reduction import return_types
 from ._declare import declare
+from .._autocast import FLOAT32, ACTIVE as _AMP, _amp, autocast_call
 
 
 class LinAlgError(RuntimeError):
@@ -43,7 +44,7 @@ def _lapack(fn, op, shape, what):
 def _check_float(A, op):
     if not isinstance(A, Tensor):
         raise TypeError(f"linalg.{op}: expected a Tensor, got {type(A).__name__}")
-    if A._data.dtype.kind != "f":
+    if A._data.dtype.kind not in "fV":
         raise RuntimeError(f"linalg.{op}: Expected a floating point tensor as input. Got {A.dtype}")
 
 
@@ -84,6 +85,8 @@ INV = Op("linalg_inv", _inv_fwd, lambda g, out: -(out.mT @ g @ out.mT), save=("o
 
 def inv(A):
     """The inverse of each square matrix in A."""
+    if _AMP[0] and _amp.on:
+        return autocast_call(inv, FLOAT32, A)
     _check_matrix(A, "inv", square=True)
     return apply(INV, (A,))
 
@@ -247,6 +250,8 @@ CHOLESKY = Op("linalg_cholesky", _cholesky_fwd, _cholesky_vjp, save=("out",))
 def cholesky(A, *, upper=False):
     """L (lower, or U = L^T with ``upper``) with A = L L^T, for symmetric positive-definite A
     (only the lower triangle of A is read)."""
+    if _AMP[0] and _amp.on:
+        return autocast_call(cholesky, FLOAT32, A, upper=upper)
     _check_matrix(A, "cholesky", square=True)
     L = apply(CHOLESKY, (A,))
     return L.mT if upper else L
@@ -310,6 +315,8 @@ QR = Op("linalg_qr", _qr_fwd, _qr_vjp, save=("out",))
 def qr(A, mode="reduced"):
     """(Q, R) with A = Q R, Q orthonormal columns, R upper triangular. ``mode``: 'reduced'
     (k = min(m, n) columns), 'complete' (square Q) or 'r' (R only; Q is empty)."""
+    if _AMP[0] and _amp.on:
+        return autocast_call(qr, FLOAT32, A, mode)
     _check_matrix(A, "qr")
     if mode not in ("reduced", "complete", "r"):
         raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of 'reduced' "
@@ -409,6 +416,8 @@ SVD = Op("linalg_svd", _svd_fwd, _svd_vjp, save=("out",))
 def svd(A, full_matrices=True, *, driver=None):
     """(U, S, Vh) with A = U diag(S) Vh, S descending. The gradient assumes distinct singular
     values and a loss that does not depend on the singular vectors' signs."""
+    if _AMP[0] and _amp.on:
+        return autocast_call(svd, FLOAT32, A, full_matrices, driver=driver)
     _check_matrix(A, "svd")
     m, n = A._data.shape[-2:]
     k = min(m, n)
@@ -466,6 +475,8 @@ def _tolerance(s, atol, rtol, m, n):
 def pinv(A, *, atol=None, rtol=None, hermitian=False):
     """The Moore-Penrose pseudo-inverse, V diag(1/s) U^T over the singular values above
     max(atol, rtol * s_max)."""
+    if _AMP[0] and _amp.on:
+        return autocast_call(pinv, FLOAT32, A, atol=atol, rtol=rtol, hermitian=hermitian)
     _check_matrix(A, "pinv")
     m, n = A._data.shape[-2:]
     U, s, Vh = svd(A, full_matrices=False)
@@ -573,6 +584,8 @@ def cholesky_legacy(input, upper=False):
 
 def pinverse(input, rcond=1e-15):
     """torch.pinverse: pinv with singular values below rcond * s_max dropped."""
+    if _AMP[0] and _amp.on:
+        return autocast_call(pinverse, FLOAT32, input, rcond)
     return pinv(input, rtol=rcond)
 
 

@@ -38,14 +38,14 @@ def _operands(x, y):
     if xt:
         y = _scalar(y)
         k = x._data.dtype.kind
-        if (k != "f" and k != "c" and (type(y) is float or (k == "b" and type(y) is int))) or \
+        if (k not in "fcV" and (type(y) is float or (k == "b" and type(y) is int))) or \
                 (type(y) is complex and k != "c"):
             x = x.to(_dtype.result_type(x, y))
         return x, y
     if yt:
         x = _scalar(x)
         k = y._data.dtype.kind
-        if (k != "f" and k != "c" and (type(x) is float or (k == "b" and type(x) is int))) or \
+        if (k not in "fcV" and (type(x) is float or (k == "b" and type(x) is int))) or \
                 (type(x) is complex and k != "c"):
             y = y.to(_dtype.result_type(x, y))
         return x, y
@@ -67,7 +67,7 @@ def _float_operands(x, y):
     """Operands promoted, then raised to the default float dtype if integral (true division)."""
     x, y = _operands(x, y)
     t = x if isinstance(x, Tensor) else y
-    if t._data.dtype.kind not in "fc":
+    if t._data.dtype.kind not in "fcV":
         d = _dtype.get_default_dtype()
         x = x.to(d) if isinstance(x, Tensor) else float(x)
         y = y.to(d) if isinstance(y, Tensor) else float(y)
@@ -75,7 +75,7 @@ def _float_operands(x, y):
 
 
 def _float_input(x):
-    return x if x._data.dtype.kind in "fc" else x.to(_dtype.get_default_dtype())
+    return x if x._data.dtype.kind in "fcV" else x.to(_dtype.get_default_dtype())
 
 
 # --------------------------------------------------------------------------- arithmetic
@@ -199,7 +199,7 @@ def _fast_scalar(t, v):
     """Whether ``t op v`` can take the tensor-scalar path: a float tensor and a Python number."""
     tv = type(v)
     return (tv is float or tv is int) and type(t) is not int and isinstance(t, Tensor) \
-        and t._data.dtype.kind == "f"
+        and t._data.dtype.kind in "fV"
 
 
 def add(input, other, *, alpha=1):
@@ -282,7 +282,7 @@ divide = true_divide = div
 
 
 def _is_float(*xs):
-    return builtins.any((isinstance(v, Tensor) and v._data.dtype.kind == "f") or isinstance(v, float)
+    return builtins.any((isinstance(v, Tensor) and v._data.dtype.kind in "fV") or isinstance(v, float)
                         for v in xs)
 
 
@@ -581,7 +581,7 @@ _ROW = 1024
 def _relu(xp, x):
     # NumPy's maximum against a scalar runs an unvectorized loop, 2.5x slower than against a
     # row of zeros broadcast over rows of the same length
-    if xp is np and x.dtype.kind == "f" and x.size and not x.size % _ROW and x.flags.c_contiguous:
+    if xp is np and x.dtype.kind in "fV" and x.size and not x.size % _ROW and x.flags.c_contiguous:
         return np.maximum(x.reshape(-1, _ROW), _zero_row(x.dtype)).reshape(x.shape)
     return xp.maximum(x, 0)
 
@@ -766,7 +766,7 @@ def clamp(input, min=None, max=None):
         if max is not None:
             out_t = minimum(out_t, max if isinstance(max, Tensor) else _like_scalar(out_t, max))
         return out_t
-    if input._data.dtype.kind != "f" and (isinstance(min, float) or isinstance(max, float)):
+    if input._data.dtype.kind not in "fV" and (isinstance(min, float) or isinstance(max, float)):
         input = input.to(_dtype.get_default_dtype())
     return apply(CLAMP, (input,), (min, max))
 
@@ -956,7 +956,7 @@ def _bitwise(name):
         x, y = _operands(input, other)
         a, b = _bool_data(x), _bool_data(y)
         ref = x if isinstance(x, Tensor) else y
-        if ref._data.dtype.kind == "f":
+        if ref._data.dtype.kind in "fV":
             raise NotImplementedError(f"\"{name}\" not implemented for floating-point tensors")
         return Tensor._make(_broadcasting(name, getattr(np, name), a, b), None, False)
     f.__name__ = name
@@ -969,7 +969,7 @@ bitwise_xor = _bitwise("bitwise_xor")
 
 
 def bitwise_not(input):
-    if input._data.dtype.kind == "f":
+    if input._data.dtype.kind in "fV":
         raise NotImplementedError(f"\"bitwise_not\" not implemented for floating-point tensors (dtype "
                                   f"{input.dtype}, shape {list(input._data.shape)})")
     return Tensor._make(np.invert(input._data), None, False)
@@ -977,7 +977,7 @@ def bitwise_not(input):
 
 def invert(input):
     """``~input``: bitwise not, which PyTorch's operator refuses on floats with a TypeError."""
-    if input._data.dtype.kind == "f":
+    if input._data.dtype.kind in "fV":
         raise TypeError(f"~ (operator.invert) is only implemented on integer and Boolean-type tensors "
                         f"(got dtype {input.dtype})")
     return bitwise_not(input)
@@ -1033,7 +1033,7 @@ def tensor_where(self, condition, other):
 # (NumPy's in-place ufunc when nothing is recorded) or a check of their own; the others are derived
 def _add_sparse_(self, other, alpha):
     """``self += alpha * other`` for a sparse ``other``: only its rows are written."""
-    if _recording(self, (other,)) or self._data.dtype.kind != "f":
+    if _recording(self, (other,)) or self._data.dtype.kind not in "fV":
         dense = other.to_dense()
         return apply_inplace(self, "add", add, dense if alpha == 1 else dense * alpha)
     from ..sparse import add_into
@@ -1047,7 +1047,7 @@ def add_(self, other, *, alpha=1):
         return _add_sparse_(self, other, alpha)
     if alpha != 1:
         other = other * alpha
-    if not _recording(self, (other,)) and self._data.dtype.kind == "f":
+    if not _recording(self, (other,)) and self._data.dtype.kind in "fV":
         return _ufunc_inplace(self, np.add, other, "add")
     return apply_inplace(self, "add", add, other)
 
@@ -1057,19 +1057,19 @@ def sub_(self, other, *, alpha=1):
         return _add_sparse_(self, other, -alpha)
     if alpha != 1:
         other = other * alpha
-    if not _recording(self, (other,)) and self._data.dtype.kind == "f":
+    if not _recording(self, (other,)) and self._data.dtype.kind in "fV":
         return _ufunc_inplace(self, np.subtract, other, "sub")
     return apply_inplace(self, "sub", sub, other)
 
 
 def mul_(self, other):
-    if not _recording(self, (other,)) and self._data.dtype.kind == "f":
+    if not _recording(self, (other,)) and self._data.dtype.kind in "fV":
         return _ufunc_inplace(self, np.multiply, other, "mul")
     return apply_inplace(self, "mul", mul, other)
 
 
 def div_(self, other, *, rounding_mode=None):
-    if rounding_mode is None and not _recording(self, (other,)) and self._data.dtype.kind == "f":
+    if rounding_mode is None and not _recording(self, (other,)) and self._data.dtype.kind in "fV":
         return _ufunc_inplace(self, np.true_divide, other, "div")
     return apply_inplace(self, "div", div, other, rounding_mode=rounding_mode)
 

@@ -22,6 +22,7 @@ from . import shape as sh
 from .indexing import gather
 from .._warn import warn_user
 from ._declare import declare
+from .._autocast import FLOAT32, ACTIVE as _AMP, _amp, autocast_call
 
 _ALIGN_WARNING = ("Default grid_sample and affine_grid behavior has changed to align_corners=False since "
                   "1.3.0. Please specify align_corners=True if the old behavior is desired. See the "
@@ -52,7 +53,7 @@ def affine_grid(theta, size, align_corners=None):
     ``size`` (N, C, H, W); or (N, D, H, W, 3) from theta (N, 3, 4) and size (N, C, D, H, W)."""
     align = _align(align_corners)
     size = tuple(int(s) for s in size)
-    if theta._data.dtype.kind != "f":
+    if theta._data.dtype.kind not in "fV":
         raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
     nd = len(size) - 2
     if nd not in (2, 3):
@@ -117,6 +118,8 @@ def _pad_coord(c, size, padding_mode, align):
 def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
     """Sample ``input`` (N, C, H, W) at the points ``grid`` (N, Ho, Wo, 2) in normalised
     coordinates, giving (N, C, Ho, Wo); 5-D input with a (N, Do, Ho, Wo, 3) grid likewise."""
+    if _AMP[0] and _amp.on:
+        return autocast_call(grid_sample, FLOAT32, input, grid, mode, padding_mode, align_corners)
     if mode not in ("bilinear", "nearest", "bicubic"):
         raise ValueError(f"nn.functional.grid_sample(): expected mode to be 'bilinear', 'nearest' or "
                          f"'bicubic', but got: '{mode}'")
@@ -138,7 +141,7 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     if input._data.dtype != grid._data.dtype:
         raise RuntimeError(f"grid_sampler(): expected input and grid to have the same dtype, but input has "
                            f"{input.dtype} and grid has {grid.dtype}")
-    if input._data.dtype.kind != "f":
+    if input._data.dtype.kind not in "fV":
         raise RuntimeError(f"grid_sampler(): expected a floating point input, got {input.dtype}")
     sizes = input._data.shape[2:]
     out_spatial = grid._data.shape[1:-1]

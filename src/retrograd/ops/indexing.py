@@ -22,6 +22,7 @@ from .._tensor import Tensor, _wrap_dim
 from ..backend import array_module, to_numpy
 from ._registry import Op, apply
 from ._declare import declare
+from .._autocast import FLOAT32, ACTIVE as _AMP, _amp, autocast_call
 
 _Key = namedtuple("_Key", ["pre", "adv", "basic"])
 
@@ -36,7 +37,7 @@ def _convert_index(index):
     for i in index:
         if isinstance(i, Tensor):
             a = i._data
-            if a.dtype.kind == "f":
+            if a.dtype.kind in "fV":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             if a.ndim == 0 and a.dtype.kind in "iu":
                 out.append(int(a))
@@ -398,10 +399,10 @@ def _scatter_reduce_fwd(xp, x, src, idx, dim, reduce, include_self, index_t, src
         ufunc, ident = "multiply", 1
     elif reduce == "amax":
         ufunc = "maximum"
-        ident = -xp.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min if x.dtype.kind in "iu" else False
+        ident = -xp.inf if x.dtype.kind in "fV" else np.iinfo(x.dtype).min if x.dtype.kind in "iu" else False
     else:
         ufunc = "minimum"
-        ident = xp.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).max if x.dtype.kind in "iu" else True
+        ident = xp.inf if x.dtype.kind in "fV" else np.iinfo(x.dtype).max if x.dtype.kind in "iu" else True
     if not include_self:
         out[grid] = ident
     _ufunc_at(xp, ufunc, out, grid, s)
@@ -411,7 +412,7 @@ def _scatter_reduce_fwd(xp, x, src, idx, dim, reduce, include_self, index_t, src
         if include_self:
             count += 1
         count = xp.maximum(count, 1)
-        out = out / count if x.dtype.kind == "f" else out // count
+        out = out / count if x.dtype.kind in "fV" else out // count
     return out
 
 
@@ -726,6 +727,8 @@ def diag(input, diagonal=0):
 
 def trace(input):
     """Sum of the main diagonal of a 2-D tensor."""
+    if _AMP[0] and _amp.on:
+        return autocast_call(trace, FLOAT32, input)
     if input._data.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input._data.ndim}")
     return diagonal(input).sum()

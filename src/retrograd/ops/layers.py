@@ -19,6 +19,7 @@ from .activation import _const, _to_like
 from ._inplace import apply_inplace, _bump
 from .._warn import warn_user
 from ._declare import declare
+from .._autocast import EXCLUDE, LOWER, ACTIVE as _AMP, _amp, autocast_call
 
 
 # --------------------------------------------------------------------------- linear
@@ -63,6 +64,8 @@ LINEAR = Op("linear", _linear_fwd, _linear_vjp, save=("x", "y", "z"), needs=True
 
 def linear(input, weight, bias=None):
     """input @ weight^T + bias, for input (*, in_features), weight (out_features, in_features)."""
+    if _AMP[0] and _amp.on:
+        return autocast_call(linear, LOWER, input, weight, bias)
     if weight._data.ndim != 2:  # a 1-D weight: x @ w
         out = input @ weight
         return out if bias is None else out + bias
@@ -81,6 +84,8 @@ def linear(input, weight, bias=None):
 
 def bilinear(input1, input2, weight, bias=None):
     """y_k = x1^T A_k x2 + b_k for weight A (out, in1, in2); leading dims of x1, x2 are batch dims."""
+    if _AMP[0] and _amp.on:
+        return autocast_call(bilinear, EXCLUDE, input1, input2, weight, bias)
     if weight._data.ndim != 3:
         raise RuntimeError(f"bilinear(): weight must be three-dimensional, got shape {list(weight.shape)}")
     n_out, n1, n2 = weight._data.shape
@@ -382,6 +387,8 @@ def pdist(input, p=2):
     """||x_i - x_j||_p for every pair of rows i < j of a 2-D input, in row-major order."""
     if input._data.ndim != 2:
         raise RuntimeError(f"pdist only supports 2D tensors, got: {input._data.ndim}D")
+    from .numeric import _no_half_kernel
+    _no_half_kernel("pdist", input)
     n = input._data.shape[0]
     i, j = np.triu_indices(n, 1)
     from .._creation import tensor

@@ -9,6 +9,7 @@ import numpy as np
 from ..sparse import SparseTensor
 from ._registry import Op, apply
 from ._declare import declare
+from .._autocast import EXCLUDE, LOWER, ACTIVE as _AMP, _amp, autocast_call
 
 
 def _matmul(xp, x, y):
@@ -40,6 +41,8 @@ MATMUL = Op("matmul", _matmul, _matmul_vjp, save=("x", "y"), needs=True, node_na
 
 def matmul(input, other):
     """Matrix product with broadcasting over batch dims (NumPy/PyTorch rules for 1-D operands)."""
+    if _AMP[0] and _amp.on:
+        return autocast_call(matmul, LOWER, input, other)
     if type(input) is SparseTensor:  # (dense @ sparse is refused by the sparse operand)
         return input.matmul(other)
     xs, ys = input._data.shape, other._data.shape
@@ -88,12 +91,16 @@ def bmm(input, mat2):
 
 
 def mv(input, vec):
+    if _AMP[0] and _amp.on:
+        return autocast_call(mv, EXCLUDE, input, vec)
     if input._data.ndim != 2 or vec._data.ndim != 1:
         raise RuntimeError("mv: expected a 2D matrix and a 1D vector")
     return matmul(input, vec)
 
 
 def dot(input, other):
+    if _AMP[0] and _amp.on:
+        return autocast_call(dot, EXCLUDE, input, other)
     if input._data.ndim != 1 or other._data.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {input._data.ndim}D and {other._data.ndim}D tensors")
     if input._data.shape != other._data.shape:
@@ -129,6 +136,8 @@ ger = outer
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """beta * input + alpha * (mat1 @ mat2); all three of one dtype, as in PyTorch."""
+    if _AMP[0] and _amp.on:
+        return autocast_call(addmm, LOWER, input, mat1, mat2, beta=beta, alpha=alpha)
     _same_dtype("addmm", input, mat1, mat2)
     prod = mm(mat1, mat2)
     if alpha != 1:
@@ -137,6 +146,8 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
 
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    if _AMP[0] and _amp.on:
+        return autocast_call(baddbmm, LOWER, input, batch1, batch2, beta=beta, alpha=alpha)
     _same_dtype("baddbmm", input, batch1, batch2)
     prod = bmm(batch1, batch2)
     if alpha != 1:
@@ -145,6 +156,8 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
 
 
 def addmv(input, mat, vec, *, beta=1, alpha=1):
+    if _AMP[0] and _amp.on:
+        return autocast_call(addmv, EXCLUDE, input, mat, vec, beta=beta, alpha=alpha)
     _same_dtype("addmv", input, mat, vec)
     prod = mv(mat, vec)
     if alpha != 1:
@@ -294,6 +307,8 @@ def einsum(equation, *operands):
     """Einstein summation: ``einsum("ij,jk->ik", a, b)`` is ``a @ b``. Ellipsis, implicit output
     (letters seen once, in alphabetical order), repeated letters (diagonals) and size-1
     broadcasting are supported; more than two operands contract pairwise."""
+    if _AMP[0] and _amp.on:
+        return autocast_call(einsum, LOWER, equation, *operands)
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     if not operands:
@@ -326,6 +341,8 @@ def einsum(equation, *operands):
 def tensordot(a, b, dims=2):
     """Sum over the last ``dims`` dims of a and the first ``dims`` of b, or over the listed
     pairs ``dims=([a dims], [b dims])``."""
+    if _AMP[0] and _amp.on:
+        return autocast_call(tensordot, LOWER, a, b, dims)
     na, nb = a._data.ndim, b._data.ndim
     if isinstance(dims, int):
         if dims < 0:
@@ -366,6 +383,8 @@ def kron(input, other):
 
 def multi_dot(tensors):
     """The product of a chain of matrices (the first may be 1-D, so may the last)."""
+    if _AMP[0] and _amp.on:
+        return autocast_call(multi_dot, LOWER, tensors)
     tensors = list(tensors)
     if len(tensors) < 2:
         raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(tensors)}")
@@ -383,6 +402,8 @@ def vdot(input, other):
 # --------------------------------------------------------------------------- torch.linalg compositions
 def vecdot(x, y, *, dim=-1):
     """sum(x * y) over ``dim``, with broadcasting (real tensors: no conjugation)."""
+    if _AMP[0] and _amp.on:
+        return autocast_call(vecdot, LOWER, x, y, dim=dim)
     return (x * y).sum(dim)
 
 

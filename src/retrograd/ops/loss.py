@@ -23,6 +23,7 @@ from .elementwise import where, clamp, log, exp, abs as _abs, minimum, xlogy
 from .layers import pairwise_distance
 from .._warn import warn_user
 from ._declare import declare
+from .._autocast import FLOAT32, ACTIVE as _AMP, _amp, autocast_call
 
 
 # --------------------------------------------------------------------------- reduction helpers
@@ -236,10 +237,13 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     unbatched) and ``target``: class indices (with ``weight``, ``ignore_index``) or class
     probabilities (same shape as input). ``label_smoothing`` mixes the target with the uniform
     distribution. 'mean' with class indices divides by the sum of the targets' weights."""
+    if _AMP[0] and _amp.on:
+        return autocast_call(cross_entropy, FLOAT32,
+                              input, target, weight, size_average, ignore_index, reduce, reduction, label_smoothing)
     reduction = _reduction(size_average, reduce, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
-    if isinstance(target, Tensor) and target._data.dtype.kind == "f":
+    if isinstance(target, Tensor) and target._data.dtype.kind in "fV":
         if target._data.shape != input._data.shape:
             if target._data.ndim == max(input._data.ndim - 1, 0) or target._data.ndim == 1:
                 raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
@@ -248,7 +252,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
                                f"{list(input.shape)}, target {list(target.shape)}")
         return _cross_entropy_probs(input, target, weight, reduction, label_smoothing)
     x2, t, out_shape, c = _class_targets(input, target, weight, ignore_index)
-    if x2._data.dtype.kind != "f":
+    if x2._data.dtype.kind not in "fV":
         raise NotImplementedError(f"\"log_softmax\" not implemented for '{_TARGET_TYPES.get(input.dtype.name)}'")
     w = weight._data if weight is not None else None
     loss = apply(CROSS_ENTROPY, (x2,), (t, w, ignore_index, reduction, float(label_smoothing)))
@@ -274,6 +278,8 @@ def _cross_entropy_probs(input, target, weight, reduction, smoothing):
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     """-weight[t] * input[t] per sample (input holds log-probabilities, classes at dim 1);
     'mean' divides by the sum of the targets' weights, ignored targets excluded."""
+    if _AMP[0] and _amp.on:
+        return autocast_call(nll_loss, FLOAT32, input, target, weight, size_average, ignore_index, reduce, reduction)
     reduction = _reduction(size_average, reduce, reduction)
     x2, t, out_shape, c = _class_targets(input, target, weight, ignore_index)
     xp = array_module(t)
@@ -293,6 +299,8 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """(input - target)^2, optionally weighted elementwise (weight of the input's shape); a weighted
     'mean' is sum(weight * loss) / sum(weight)."""
+    if _AMP[0] and _amp.on:
+        return autocast_call(mse_loss, FLOAT32, input, target, size_average, reduce, reduction, weight)
     reduction = _reduction(size_average, reduce, reduction)
     _warn_size(input, target, "mse_loss")
     d = input - target
@@ -301,6 +309,8 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """|input - target|, optionally weighted as ``mse_loss``."""
+    if _AMP[0] and _amp.on:
+        return autocast_call(l1_loss, FLOAT32, input, target, size_average, reduce, reduction, weight)
     reduction = _reduction(size_average, reduce, reduction)
     _warn_size(input, target, "l1_loss")
     loss = _elementwise_weighted(_abs(input - target), weight, input, "l1_loss")
@@ -328,6 +338,8 @@ SMOOTH_L1 = Op("smooth_l1_loss", _smooth_l1_fwd, _smooth_l1_vjp, save=("x", "y")
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (d = input - target)."""
+    if _AMP[0] and _amp.on:
+        return autocast_call(smooth_l1_loss, FLOAT32, input, target, size_average, reduce, reduction, beta)
     reduction = _reduction(size_average, reduce, reduction)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
@@ -337,6 +349,8 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta); equals delta * smooth_l1(beta=delta)."""
+    if _AMP[0] and _amp.on:
+        return autocast_call(huber_loss, FLOAT32, input, target, reduction, delta, weight)
     reduction = _reduction(None, None, reduction)
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
@@ -378,6 +392,8 @@ BCE = Op("binary_cross_entropy", _bce_fwd, _bce_vjp, save=("x", "y"), needs=True
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """-w (y log x + (1 - y) log(1 - x)), each log clamped at -100."""
+    if _AMP[0] and _amp.on:
+        return autocast_call(binary_cross_entropy, FLOAT32, input, target, weight, size_average, reduce, reduction)
     reduction = _reduction(size_average, reduce, reduction)
     if target._data.shape != input._data.shape:
         raise ValueError(f"Using a target size ({_size(target)}) that is different to the input size "
@@ -393,6 +409,9 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
                                      reduction="mean", pos_weight=None):
     """-w (pos_weight y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))), from logits x:
     (1 - y) x - (1 + (pos_weight - 1) y) logsigmoid(x), finite for any x."""
+    if _AMP[0] and _amp.on:
+        return autocast_call(binary_cross_entropy_with_logits, FLOAT32,
+                              input, target, weight, size_average, reduce, reduction, pos_weight)
     reduction = _reduction(size_average, reduce, reduction)
     if target._data.shape != input._data.shape:
         raise ValueError(f"Target size ({_size(target)}) must be the same as input size ({_size(input)})")
@@ -408,6 +427,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
     """KL(target || exp(input)) pointwise: target (log target - input), 0 where target = 0;
     with log_target, exp(target) (target - input). 'batchmean' divides the sum by input.size(0)."""
+    if _AMP[0] and _amp.on:
+        return autocast_call(kl_div, FLOAT32, input, target, size_average, reduce, reduction, log_target)
     reduction = _reduction(size_average, reduce, reduction, ("none", "mean", "sum", "batchmean"))
     if reduction == "mean":
         warn_user("reduction: 'mean' divides the total loss by both the batch size and the support size."
@@ -426,6 +447,9 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
                      reduction="mean"):
     """exp(input) - target * input (log_input), or input - target * log(input + eps); ``full``
     adds Stirling's term target log target - target + 0.5 log(2 pi target) where target > 1."""
+    if _AMP[0] and _amp.on:
+        return autocast_call(poisson_nll_loss, FLOAT32,
+                              input, target, log_input, full, size_average, eps, reduce, reduction)
     reduction = _reduction(size_average, reduce, reduction)
     if log_input:
         loss = exp(input) - target * input
@@ -465,12 +489,17 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
 # --------------------------------------------------------------------------- margin losses
 def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
     """max(0, -target (input1 - input2) + margin)"""
+    if _AMP[0] and _amp.on:
+        return autocast_call(margin_ranking_loss, FLOAT32,
+                              input1, input2, target, margin, size_average, reduce, reduction)
     reduction = _reduction(size_average, reduce, reduction)
     return _reduce(clamp(-target * (input1 - input2) + margin, min=0.0), reduction)
 
 
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
     """input where target = 1, max(0, margin - input) where target = -1."""
+    if _AMP[0] and _amp.on:
+        return autocast_call(hinge_embedding_loss, FLOAT32, input, target, margin, size_average, reduce, reduction)
     reduction = _reduction(size_average, reduce, reduction)
     zeros = input * 0
     margin_clamp = clamp(margin - input, min=0.0)
@@ -480,6 +509,8 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
 
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """log(1 + exp(-target * input)), computed stably."""
+    if _AMP[0] and _amp.on:
+        return autocast_call(soft_margin_loss, FLOAT32, input, target, size_average, reduce, reduction)
     reduction = _reduction(size_average, reduce, reduction)
     return _reduce(-logsigmoid(target * input), reduction)
 
@@ -495,6 +526,9 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
 
 def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
     """1 - cos(x1, x2) where target = 1, max(0, cos(x1, x2) - margin) where target = -1."""
+    if _AMP[0] and _amp.on:
+        return autocast_call(cosine_embedding_loss, FLOAT32,
+                              input1, input2, target, margin, size_average, reduce, reduction)
     reduction = _reduction(size_average, reduce, reduction)
     eps = 1e-12
     d = target._data.ndim
@@ -515,6 +549,9 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
                         reduce=None, reduction="mean"):
     """max(d(a, p) - d(a, n) + margin, 0), d the pairwise p-norm distance; ``swap`` uses
     min(d(a, n), d(p, n)) as the negative distance."""
+    if _AMP[0] and _amp.on:
+        return autocast_call(triplet_margin_loss, FLOAT32,
+                              anchor, positive, negative, margin, p, eps, swap, size_average, reduce, reduction)
     reduction = _reduction(size_average, reduce, reduction)
     nd = anchor._data.ndim
     if not (nd == positive._data.ndim == negative._data.ndim):
@@ -543,6 +580,8 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """sum over target classes j and non-target classes i of max(0, 1 - (x[j] - x[i])) / C per
     sample; each row of ``target`` lists class indices up to the first -1."""
+    if _AMP[0] and _amp.on:
+        return autocast_call(multilabel_margin_loss, FLOAT32, input, target, size_average, reduce, reduction)
     reduction = _reduction(size_average, reduce, reduction)
     if target._data.shape != input._data.shape or input._data.ndim > 2:
         raise RuntimeError(f"multilabel_margin_loss: expected input of shape (C) or (N, C) and a target of the "
@@ -571,6 +610,9 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
 def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None,
                       reduction="mean"):
     """sum_{i != y} max(0, margin - x[y] + x[i])^p / C per sample, x[y] weighted by weight[y]."""
+    if _AMP[0] and _amp.on:
+        return autocast_call(multi_margin_loss, FLOAT32,
+                              input, target, p, margin, weight, size_average, reduce, reduction)
     reduction = _reduction(size_average, reduce, reduction)
     if p not in (1, 2):
         raise ValueError("only p == 1 and p == 2 supported")

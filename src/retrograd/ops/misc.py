@@ -23,6 +23,7 @@ from .linalg import bmm, matmul
 from .._warn import warn_user
 from ._declare import declare
 from .complex import conj, imag
+from .._autocast import EXCLUDE, LOWER, ACTIVE as _AMP, _amp, autocast_call
 
 
 # --------------------------------------------------------------------------- products
@@ -36,11 +37,15 @@ def _scaled_sum(input, prod, beta, alpha):
 
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """beta * input + alpha * sum_b batch1[b] @ batch2[b]"""
+    if _AMP[0] and _amp.on:
+        return autocast_call(addbmm, LOWER, input, batch1, batch2, beta=beta, alpha=alpha)
     return _scaled_sum(input, bmm(batch1, batch2).sum(0), beta, alpha)
 
 
 def addr(input, vec1, vec2, *, beta=1, alpha=1):
     """beta * input + alpha * outer(vec1, vec2)"""
+    if _AMP[0] and _amp.on:
+        return autocast_call(addr, EXCLUDE, input, vec1, vec2, beta=beta, alpha=alpha)
     if vec1._data.ndim != 1 or vec2._data.ndim != 1:
         raise RuntimeError(f"addr: Expected 1-D argument vec1 and vec2, but got {vec1._data.ndim}-D and "
                            f"{vec2._data.ndim}-D")
@@ -57,6 +62,8 @@ def adjoint(input):
 
 def chain_matmul(*matrices):
     """matrices[0] @ matrices[1] @ ... (deprecated in PyTorch in favour of linalg.multi_dot)."""
+    if _AMP[0] and _amp.on:
+        return autocast_call(chain_matmul, LOWER, *matrices)
     if len(matrices) == 1 and isinstance(matrices[0], (list, tuple)):
         matrices = tuple(matrices[0])
     if not matrices:
@@ -255,7 +262,7 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False):
     """Counts (or weighted sums, or a density) of ``input`` in ``bins`` equal bins over ``range``
     (the data's range by default) or between the given bin edges; (hist, bin_edges)."""
     a = input._data
-    if a.dtype.kind != "f":
+    if a.dtype.kind not in "fV":
         raise RuntimeError(f"torch.histogram: input tensor and bins tensors should have the same dtype, but "
                            f"got input {input.dtype}")
     xp = array_module(a)

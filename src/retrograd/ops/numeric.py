@@ -18,6 +18,7 @@ from . import shape as sh
 from .reduction import vector_norm
 from .._warn import warn_user
 from ._declare import declare
+from .._autocast import FLOAT32, ACTIVE as _AMP, _amp, autocast_call
 
 _MM_MODES = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist", "donot_use_mm_for_euclid_dist")
 
@@ -25,6 +26,9 @@ _MM_MODES = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist", "d
 def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     """p-norm distances between the rows of x1 (..., P, M) and of x2 (..., R, M): (..., P, R);
     batch dims broadcast."""
+    if _AMP[0] and _amp.on:
+        return autocast_call(cdist, FLOAT32, x1, x2, p, compute_mode)
+    _no_half_kernel("cdist", x1, x2)
     if x1._data.ndim < 2 or x2._data.ndim < 2:
         raise RuntimeError(f"cdist only supports at least 2D tensors, X1 got: {x1._data.ndim}D, X2 got: "
                            f"{x2._data.ndim}D")
@@ -35,7 +39,7 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
         raise RuntimeError(f"cdist only supports non-negative p values (got {p})")
     if compute_mode not in _MM_MODES:
         raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
-    if x1._data.dtype.kind != "f" or x2._data.dtype.kind != "f":
+    if x1._data.dtype.kind not in "fV" or x2._data.dtype.kind not in "fV":
         raise RuntimeError(f"cdist only supports floating-point dtypes, X1 got: {x1.dtype}, X2 got: {x2.dtype}")
     if x1._data.dtype != x2._data.dtype:
         raise RuntimeError(f"cdist: expected X1 and X2 to have the same dtype, but got {x1.dtype} and {x2.dtype}")
@@ -117,7 +121,7 @@ def _trapezoid_args(y, x, dx, dim, name):
     if dx is None:
         dx = 1
     d = _wrap_dim(dim, y._data.ndim, name)
-    if y._data.dtype.kind != "f":
+    if y._data.dtype.kind not in "fV":
         y = ew._float_input(y)
     return y, x, dx, d
 
@@ -141,6 +145,18 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
     if y._data.shape[d] == 0:
         return y
     return _intervals(y, x, dx, d).cumsum(d)
+
+
+_HALF_NAMES = {"float16": "Half", "bfloat16": "BFloat16"}
+
+
+def _no_half_kernel(name, *tensors):
+    """PyTorch's CPU has no float16/bfloat16 kernel for ``name``: NotImplementedError, as there."""
+    for t in tensors:
+        d = t._data.dtype.name
+        if d in _HALF_NAMES:
+            raise NotImplementedError(f'"{name}" not implemented for \'{_HALF_NAMES[d]}\' (input of shape '
+                                      f'{list(t.shape)}); convert with .float() first')
 
 
 # --------------------------------------------------------------------------- public surfaces

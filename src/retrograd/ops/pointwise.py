@@ -41,7 +41,7 @@ def _tensor_pair(input, other):
 
 def _float_pair(input, other):
     x, y = _tensor_pair(input, other)
-    if x._data.dtype.kind != "f":
+    if x._data.dtype.kind not in "fV":
         d = _dtype.get_default_dtype()
         x, y = x.to(d), y.to(d)
     return x, y
@@ -225,7 +225,7 @@ def frexp(input):
     """input = mantissa * 2^exponent with 0.5 <= |mantissa| < 1; exponent is int32. The mantissa
     is differentiable (input * 2^-exponent, the exponent held constant)."""
     from ..backend import array_module
-    if input._data.dtype.kind != "f":
+    if input._data.dtype.kind not in "fV":
         raise RuntimeError(f"torch.frexp() only supports floating-point dtypes (got {input.dtype})")
     a = input._data
     xp = array_module(a)
@@ -238,7 +238,7 @@ def ldexp(input, other):
     """input * 2^other."""
     x = ew._float_input(input)
     e = other if isinstance(other, Tensor) else ew._like_scalar(x, other)
-    if e._data.dtype.kind != "f":
+    if e._data.dtype.kind not in "fV":
         e = e.to(x.dtype)
     return x * ew.exp2(e)
 

@@ -25,11 +25,12 @@ from .._tensor import Tensor
 from ._registry import Op, apply
 from ._window import crop, make_window, ntuple, pad_array, tap_index, window_view
 from ._declare import declare
+from .._autocast import EXCLUDE, FLOAT32, ACTIVE as _AMP, _amp, autocast_call
 
 
 # --------------------------------------------------------------------------- max pooling ops
 def _lowest(xp, dtype):
-    if dtype.kind == "f":
+    if dtype.kind in "fV":
         return -xp.inf
     if dtype.kind == "b":
         return False
@@ -84,7 +85,7 @@ def _window_max(xp, x, win):
     taps = _taps(xp, xpad, win, axis)
     dt = xp.uint8 if win.taps <= 256 else xp.int32
     out, arg = _first_max(xp, taps, dt, False)
-    if x.dtype.kind == "f" and bool(xp.isnan(out).any()):
+    if x.dtype.kind in "fV" and bool(xp.isnan(out).any()):
         out, arg = _first_max(xp, taps, dt, True)
     return out, arg
 
@@ -94,7 +95,7 @@ def _pool_scatter(xp, g, arg, win):
     axis = g.ndim - win.nd
     shape = g.shape[:axis] + win.padded
     # g * mask is exact only for finite g (inf * 0 is NaN); where() is exact but much slower
-    finite = g.dtype.kind != "f" or bool(xp.isfinite(g).all())
+    finite = g.dtype.kind not in "fV" or bool(xp.isfinite(g).all())
     if _disjoint(win):
         # each position gets at most one tap's value: write it, no zero fill where tiled
         gx = xp.empty(shape, dtype=g.dtype) if _tiled(win) else xp.zeros(shape, dtype=g.dtype)
@@ -117,7 +118,7 @@ def _pool_gather(xp, x, arg, win):
     axis = x.ndim - win.nd
     xpad = pad_array(xp, x, win, axis)
     out = xp.zeros(arg.shape, dtype=x.dtype)
-    finite = x.dtype.kind != "f" or bool(xp.isfinite(x).all())
+    finite = x.dtype.kind not in "fV" or bool(xp.isfinite(x).all())
     for j, tap in enumerate(win.offsets()):
         v, mask = xpad[tap_index(win, axis, tap)], arg == j
         if finite:
@@ -177,7 +178,7 @@ def _avg_pool(xp, x, win, count_include_pad, divisor_override):
         else:
             out += v
     div = _divisor(xp, win, count_include_pad, divisor_override)
-    if x.dtype.kind != "f":
+    if x.dtype.kind not in "fV":
         return (out / div).astype(x.dtype)
     return (out / div).astype(x.dtype, copy=False)
 
@@ -265,6 +266,9 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
     """Max over kD x kH x kW windows: input (N, C, D, H, W) or (C, D, H, W)."""
+    if _AMP[0] and _amp.on:
+        return autocast_call(max_pool3d, FLOAT32,
+                              input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
     return _max_poolnd(3, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
 
@@ -280,6 +284,9 @@ def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation
 
 def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                             return_indices=True):
+    if _AMP[0] and _amp.on:
+        return autocast_call(max_pool3d_with_indices, FLOAT32,
+                              input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
     return max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
@@ -308,6 +315,9 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 
 def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
+    if _AMP[0] and _amp.on:
+        return autocast_call(avg_pool3d, FLOAT32,
+                              input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
     return _avg_poolnd(3, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
                        divisor_override)
 
@@ -360,16 +370,22 @@ def _adaptive_avg_poolnd(nd, input, output_size):
 
 def adaptive_avg_pool1d(input, output_size):
     """Mean over L_out windows of the last dim that cover it as evenly as possible."""
+    if _AMP[0] and _amp.on:  # a matrix product inside; PyTorch's kernel keeps the input's dtype
+        return autocast_call(adaptive_avg_pool1d, EXCLUDE, input, output_size)
     return _adaptive_avg_poolnd(1, input, output_size)
 
 
 def adaptive_avg_pool2d(input, output_size):
     """Mean over an output_size grid of windows: window i of a dim of size S covers
     [floor(i S / O), ceil((i + 1) S / O)). ``None`` in output_size keeps that dim's size."""
+    if _AMP[0] and _amp.on:
+        return autocast_call(adaptive_avg_pool2d, EXCLUDE, input, output_size)
     return _adaptive_avg_poolnd(2, input, output_size)
 
 
 def adaptive_avg_pool3d(input, output_size):
+    if _AMP[0] and _amp.on:
+        return autocast_call(adaptive_avg_pool3d, FLOAT32, input, output_size)
     return _adaptive_avg_poolnd(3, input, output_size)
 
 
@@ -424,6 +440,8 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
 
 
 def adaptive_max_pool3d(input, output_size, return_indices=False):
+    if _AMP[0] and _amp.on:
+        return autocast_call(adaptive_max_pool3d, FLOAT32, input, output_size, return_indices)
     return _adaptive_max_poolnd(3, input, output_size, return_indices)
 
 

@@ -13,6 +13,7 @@ from .._tensor import Tensor, _wrap_dim
 from ._registry import Op, apply
 from ..autograd._broadcast import SUM_TO_SHAPE, sum_to_shape  # noqa: F401  (defined in the core: the engine's)
 from ._declare import declare
+from .._autocast import FLOAT32, ACTIVE as _AMP, _amp, autocast_call
 
 
 def _dims(dim, ndim, op):
@@ -107,7 +108,7 @@ MEAN = Op("mean", _mean, _mean_vjp)
 def mean(input, dim=None, keepdim=False, *, dtype=None):
     if dtype is not None:
         input = input.to(dtype)
-    if input._data.dtype.kind not in "fc":
+    if input._data.dtype.kind not in "fcV":
         raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a "
                            f"floating point or complex dtype. Got: {input.dtype}")
     dims = _dims(dim, input._data.ndim, "mean")
@@ -151,6 +152,8 @@ PROD = Op("prod", _prod, _prod_vjp, save=("x", "out"))
 
 
 def prod(input, dim=None, keepdim=False, *, dtype=None):
+    if _AMP[0] and _amp.on:
+        return autocast_call(prod, FLOAT32, input, dim, keepdim, dtype=dtype)
     if dtype is not None:
         input = input.to(dtype)
     elif input._data.dtype.kind in "biu":
@@ -351,7 +354,7 @@ LOGSUMEXP = Op("logsumexp", _logsumexp, _logsumexp_vjp, save=("x", "out"))
 
 def logsumexp(input, dim, keepdim=False):
     """log(sum(exp(x))) over ``dim``, computed without overflow; fused backward for numerics."""
-    if input._data.dtype.kind != "f":
+    if input._data.dtype.kind not in "fV":
         input = input.to(_dtype.get_default_dtype())
     dims = _dims(dim, input._data.ndim, "logsumexp")
     return apply(LOGSUMEXP, (input,), (dims, keepdim))
@@ -378,7 +381,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     from .elementwise import abs as _abs
     if dtype is not None:
         x = x.to(dtype)
-    if x._data.dtype.kind != "f":
+    if x._data.dtype.kind not in "fV":
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point input, got {x.dtype}")
     dims = _dims(dim, x._data.ndim, "vector_norm")
     if ord == 2:

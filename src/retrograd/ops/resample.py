@@ -13,6 +13,7 @@ import numpy as np
 
 from ._registry import Op, apply
 from ._declare import declare
+from .._autocast import FLOAT32, ACTIVE as _AMP, _amp, autocast_call
 
 
 # --------------------------------------------------------------------------- pad
@@ -95,6 +96,9 @@ def pad(input, pad, mode="constant", value=None):
     constant: fill with ``value`` (0 by default); reflect: mirror without repeating the edge;
     replicate: repeat the edge; circular: wrap around. Negative amounts crop."""
     pad = tuple(pad)
+    # autocast keeps PyTorch's reflection_pad1d/2d and replication_pad1d/2d/3d in float32
+    if _AMP[0] and _amp.on and (mode == "replicate" or mode == "reflect" and len(pad) <= 4):
+        return autocast_call(_pad, FLOAT32, input, pad, mode, value)
     if mode == "constant":
         return constant_pad_nd(input, pad, 0 if value is None else value)
     if mode not in ("reflect", "replicate", "circular"):
@@ -222,7 +226,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if mode == "area":
         from .pool import adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d
         return (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d)[nd - 1](input, out)
-    if mode not in ("nearest", "nearest-exact") and input._data.dtype.kind != "f":
+    if mode not in ("nearest", "nearest-exact") and input._data.dtype.kind not in "fV":
         raise RuntimeError(f"interpolate: mode '{mode}' needs a floating point input, got "
                            f"{input.dtype}")
     align = bool(align_corners)
@@ -252,6 +256,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
 
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
     return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+_pad = pad  # pad() reaches itself by this name: its argument ``pad`` hides it
 
 
 # --------------------------------------------------------------------------- public surfaces

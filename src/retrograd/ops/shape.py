@@ -555,7 +555,7 @@ def to_dtype(input, dtype, copy=False):
     npd = _dtype.to_np(dtype)
     if input._data.dtype == npd and not copy:
         return input
-    if npd.kind not in "fc" and input._rg:  # an integer or bool result is not differentiable
+    if npd.kind not in "fcV" and input._rg:  # an integer or bool result is not differentiable
         from ..autograd.grad_mode import no_grad
         with no_grad():
             return apply(TO_COPY, (input,), (npd,))

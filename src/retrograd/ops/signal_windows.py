@@ -20,7 +20,7 @@ from ._declare import declare
 def _window(name, window_length, periodic, dtype, device, requires_grad, values):
     from .._creation import tensor
     dt = _dtype.get_default_dtype() if dtype is None else _dtype.to_dtype(dtype)
-    if np.dtype(dt.np).kind != "f":
+    if np.dtype(dt.np).kind not in "fV":
         raise RuntimeError(f"{name} expects floating point dtypes, got: {dt}")
     if window_length < 0:
         raise RuntimeError(f"{name} requires non-negative window_length, got window_length={window_length}")

@@ -132,7 +132,7 @@ def _median(input, dim, keepdim, ignore_nan):
         raise IndexError(f"{kind}(): Expected reduction dim {d} to have non-zero size (input shape "
                          f"{list(a.shape)})")
     xp = array_module(a)
-    nnan = xp.isnan(a).sum(axis=d, keepdims=True) if a.dtype.kind == "f" else \
+    nnan = xp.isnan(a).sum(axis=d, keepdims=True) if a.dtype.kind in "fV" else \
         xp.zeros(a.shape[:d] + (1,) + a.shape[d + 1:], np.int64)
     if ignore_nan:
         # the lower median of the non-NaN values (NaN sorts last); all NaN gives NaN
@@ -231,7 +231,7 @@ def _cum_extreme(input, dim, is_max):
     # the latest position holding the running extreme (PyTorch's choice among ties); a NaN
     # becomes the extreme from where it appears
     mark = a == acc
-    if a.dtype.kind == "f":
+    if a.dtype.kind in "fV":
         mark |= xp.isnan(a)
     idx = _long(_accumulate(xp, "maximum", xp.where(mark, pos, 0), d))
     return getattr(return_types, name)(gather(input, d, idx), idx)

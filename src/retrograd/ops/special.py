@@ -91,7 +91,7 @@ def _erfc_large(xp, p2, p3, z):
 
 
 def _upcast(x):
-    if x.dtype.kind != "f":
+    if x.dtype.kind not in "fV":
         return x.astype(np.float32)
     return x.astype(np.float32) if x.dtype == np.float16 else x
 
@@ -172,7 +172,7 @@ ERFC = Op("erfc", _erfc_array, _erfc_vjp, save=("x",))
 def _float_input(input, name):
     if not isinstance(input, Tensor):
         raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(input).__name__}")
-    if input._data.dtype.kind != "f":
+    if input._data.dtype.kind not in "fV":
         from .. import _dtype
         return input.to(_dtype.get_default_dtype())
     return input

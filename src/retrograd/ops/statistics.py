@@ -27,6 +27,7 @@ from ._registry import Op, apply
 from .indexing import gather
 from .reduction import return_types, vector_norm
 from ._declare import declare
+from .._autocast import FLOAT32, ACTIVE as _AMP, _amp, autocast_call
 
 
 def _const(array):
@@ -38,7 +39,7 @@ _INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
 
 
 def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, name):
-    if not isinstance(input, Tensor) or input._data.dtype.kind != "f":
+    if not isinstance(input, Tensor) or input._data.dtype.char not in "fd":
         raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
     if interpolation not in _INTERPOLATIONS:
         raise RuntimeError(f"{name}() interpolation must be one of linear, lower, higher, midpoint or "
@@ -107,11 +108,15 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, name):
 def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     """The q-th quantiles of ``input`` along ``dim`` (all elements when None); a 1-D ``q`` adds
     a leading dim of len(q). A slice with a NaN gives NaN."""
+    if _AMP[0] and _amp.on:
+        return autocast_call(quantile, FLOAT32, input, q, dim, keepdim, interpolation=interpolation)
     return _quantile(input, q, dim, keepdim, interpolation, False, "quantile")
 
 
 def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     """``quantile`` ignoring NaNs (a slice of NaNs only gives NaN)."""
+    if _AMP[0] and _amp.on:
+        return autocast_call(nanquantile, FLOAT32, input, q, dim, keepdim, interpolation=interpolation)
     return _quantile(input, q, dim, keepdim, interpolation, True, "nanquantile")
 
 
@@ -220,7 +225,7 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
         if aweights._data.ndim > 1 or aweights._data.shape[0:1] != (n,):
             raise RuntimeError(f"cov(): expected aweights to have one dimension with {n} elements, got "
                                f"shape {list(aweights._data.shape)}")
-        if aweights._data.dtype.kind != "f":
+        if aweights._data.dtype.kind not in "fV":
             raise RuntimeError("cov(): expected aweights to have floating point dtype")
         if bool((aweights._data < 0).any()):
             raise RuntimeError("cov(): aweights cannot be negative")
@@ -279,7 +284,7 @@ def histc(input, bins=100, min=0, max=0):
     """Counts of ``input`` in ``bins`` equal bins over [min, max] (the data's range when
     min == max); elements outside are ignored. Same dtype as input; not differentiable."""
     a = input._data
-    if a.dtype.kind != "f":
+    if a.dtype.kind not in "fV":
         raise RuntimeError(f"\"histogram_cpu\" not implemented for '{input.dtype}'")
     if bins <= 0:
         raise RuntimeError(f"torch.histc(): bins must be > 0, but got {bins} for dim 0")
@@ -315,7 +320,7 @@ def bincount(input, weights=None, minlength=0):
             raise RuntimeError(f"weights should be 1-d and have the same length as input (input "
                                f"{list(a.shape)}, weights {list(weights._data.shape)})")
         wd = weights._data
-        out_dtype = wd.dtype if wd.dtype.kind == "f" else np.float64
+        out_dtype = wd.dtype if wd.dtype.kind in "fV" else np.float64
         return _const(xp.bincount(a, weights=wd.astype(np.float64), minlength=minlength).astype(out_dtype))
     return _const(xp.bincount(a, minlength=minlength).astype(np.int64))
 
