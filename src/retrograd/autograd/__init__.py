@@ -7,13 +7,13 @@ from . import graph, engine
 from .engine import _user_frame_site
 from .gradcheck import gradcheck, gradgradcheck
 from .function import Function, FunctionCtx, once_differentiable, InplaceFunction
-from . import function, functional
+from . import function, functional, forward_ad
 from .explain import explain_grad
 
 __all__ = ["Function", "explain_grad", "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled",
            "inference_mode", "is_grad_enabled", "detect_anomaly", "set_detect_anomaly", "gradcheck", "gradgradcheck",
            "is_inference_mode_enabled", "is_anomaly_enabled", "FunctionCtx", "once_differentiable", "InplaceFunction",
-           "function", "functional", "graph", "engine"]
+           "function", "functional", "forward_ad", "graph", "engine"]
 
 
 def _as_tuple(x):
