@@ -205,8 +205,12 @@ def propagate(op: Any, inputs: Any, args: tuple[Any, ...], result: Tensor, extra
         rule = op.jvp
         if rule is None:
             out = derived_jvp(op, tangents, saved, args, result)
+        elif rule is ELEMENTWISE:
+            out = _elementwise(op, tangents, saved, args)
         elif rule is LINEAR:
             out = _linear(op, inputs, tangents, args)
+        elif rule is MULTILINEAR:
+            out = _multilinear(op, inputs, tangents, args)
         else:
             out = rule(tangents, *saved, *args)
     finally:
@@ -215,10 +219,57 @@ def propagate(op: Any, inputs: Any, args: tuple[Any, ...], result: Tensor, extra
         set_tangent(result, fit_tangent(out, result))
 
 
+# Markers for the common shapes of Jacobian, given as ``Op(..., jvp=MARKER)``.
 def LINEAR(*_: Any) -> Any:
-    """Marker for ``Op(jvp=LINEAR)``: the op is linear in its tensor inputs taken together, so
-    its tangent is the op applied to the tangents (a view's tangent is the same view)."""
-    raise AssertionError("LINEAR is a marker, never called")
+    """The op is linear in its tensor inputs taken together, so its tangent is the op applied to
+    the tangents, with zeros for inputs without one (a view's tangent is the same view)."""
+    raise AssertionError("a marker, never called")
+
+
+def MULTILINEAR(*_: Any) -> Any:
+    """The op is linear in each tensor input separately (matmul, einsum of two operands): its
+    tangent is the sum, over the inputs with a tangent, of the op with that input replaced by
+    its tangent."""
+    raise AssertionError("a marker, never called")
+
+
+def ELEMENTWISE(*_: Any) -> Any:
+    """The op is elementwise (with broadcasting), so its Jacobian with respect to each input is
+    diagonal and equal to its transpose: the tangent is the sum over inputs of the op's own vjp
+    applied to that input's tangent."""
+    raise AssertionError("a marker, never called")
+
+
+def _elementwise(op: Any, tangents: tuple[Tensor | None, ...], saved: list[Any],
+                 args: tuple[Any, ...]) -> Tensor | None:
+    total = None
+    n = len(tangents)
+    for i, t in enumerate(tangents):
+        if t is None:
+            continue
+        if op.needs:
+            g = op.backward(t, tuple([j == i for j in range(n)]), *saved, *args)
+        else:
+            g = op.backward(t, *saved, *args)
+        if type(g) is tuple:
+            g = g[i]
+        if g is not None:
+            total = g if total is None else total + g
+    return total
+
+
+def _multilinear(op: Any, inputs: Any, tangents: tuple[Tensor | None, ...],
+                 args: tuple[Any, ...]) -> Tensor | None:
+    from ..ops._registry import apply
+    total = None
+    for i, t in enumerate(tangents):
+        if t is None:
+            continue
+        operands = list(inputs)
+        operands[i] = t
+        term = apply(op, operands, args)
+        total = term if total is None else total + term
+    return total
 
 
 def _linear(op: Any, inputs: Any, tangents: tuple[Tensor | None, ...], args: tuple[Any, ...]) -> Tensor:

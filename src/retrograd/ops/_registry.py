@@ -18,9 +18,11 @@ result) and "extra" (a second value returned by forward, such as a mask). Non-te
 ``jvp`` (forward mode, autograd/forward_ad.py) receives ``tangents``, one per input (a Tensor,
 or None where that input has no tangent), then the same saved values and args as the backward
 (the output as a Tensor), and returns the output's tangent written in retrograd ops (None for
-zero). ``jvp=LINEAR`` declares an op linear in its tensor inputs taken together: its tangent is
-the op itself applied to the tangents (so a view's tangent is the same view of the tangent).
-An op without ``jvp`` derives its tangent from its backward (``forward_ad.derived_jvp``). The engine, not the op, sums a
+zero). Three markers name common Jacobians instead of a rule: ``jvp=LINEAR`` (linear in the
+tensor inputs taken together: the op applied to the tangents, so a view's tangent is the same
+view of the tangent), ``jvp=MULTILINEAR`` (linear in each input: matmul) and
+``jvp=ELEMENTWISE`` (a diagonal Jacobian: the backward applied to the tangents). An op
+without ``jvp`` derives its tangent from its backward (``forward_ad.derived_jvp``). The engine, not the op, sums a
 broadcast gradient down to each input's shape, and casts it to the input's dtype.
 """
 from __future__ import annotations
@@ -34,7 +36,7 @@ from .._tensor import Tensor, make_tensor
 from weakref import ref as _wref
 
 from ..autograd.grad_mode import _state
-from ..autograd.forward_ad import LINEAR, _fw, propagate as _fw_propagate
+from ..autograd.forward_ad import ELEMENTWISE, LINEAR, MULTILINEAR, _fw, propagate as _fw_propagate
 from ..autograd.graph import OpNode, VersionCounter, _seq_counter, node_extras as _node_extras
 from ..autograd.views import prune as _prune_views
 from ..backend import array_module

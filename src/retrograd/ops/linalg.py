@@ -7,6 +7,7 @@ added dim is squeezed away again.
 import numpy as np
 
 from ._registry import Op, apply
+from ._registry import LINEAR, MULTILINEAR
 
 
 def _matmul(xp, x, y):
@@ -33,7 +34,7 @@ def _matmul_vjp(g, needs, x, y):
     return gx, gy
 
 
-MATMUL = Op("matmul", _matmul, _matmul_vjp, save=("x", "y"), needs=True, node_name="MmBackward0")
+MATMUL = Op("matmul", _matmul, _matmul_vjp, jvp=MULTILINEAR, save=("x", "y"), needs=True, node_name="MmBackward0")
 
 
 def matmul(input, other):
@@ -200,8 +201,8 @@ def _einsum2_vjp(g, needs, x, y, subs, out, sizes):
     return _einsum_grads(g, needs, (x, y), subs, out, sizes)
 
 
-EINSUM1 = Op("einsum", _einsum_fwd, _einsum1_vjp)
-EINSUM2 = Op("einsum", _einsum_fwd, _einsum2_vjp, save=("x", "y"), needs=True)
+EINSUM1 = Op("einsum", _einsum_fwd, _einsum1_vjp, jvp=LINEAR)
+EINSUM2 = Op("einsum", _einsum_fwd, _einsum2_vjp, jvp=MULTILINEAR, save=("x", "y"), needs=True)
 
 
 def _sizes(subs, operands):

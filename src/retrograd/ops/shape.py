@@ -14,6 +14,7 @@ from .. import _dtype
 from .._tensor import Tensor, _wrap_dim
 from ..backend import array_module
 from ._registry import Op, apply
+from ._registry import LINEAR
 
 
 def _shape_arg(shape):
@@ -59,14 +60,14 @@ def _view_vjp(g, shape, in_shape):
     return g.reshape(in_shape)
 
 
-VIEW = Op("view", _view_fwd, _view_vjp, is_view=True)
+VIEW = Op("view", _view_fwd, _view_vjp, jvp=LINEAR, is_view=True)
 
 
 def _reshape_fwd(xp, x, shape, in_shape):
     return x.reshape(shape)
 
 
-RESHAPE = Op("reshape", _reshape_fwd, _view_vjp, node_name="ViewBackward0")
+RESHAPE = Op("reshape", _reshape_fwd, _view_vjp, jvp=LINEAR, node_name="ViewBackward0")
 
 
 def view(input, *shape):
@@ -166,7 +167,7 @@ def _permute_vjp(g, perm):
     return g.permute(tuple(inverse))
 
 
-PERMUTE = Op("permute", _permute, _permute_vjp, is_view=True)
+PERMUTE = Op("permute", _permute, _permute_vjp, jvp=LINEAR, is_view=True)
 
 
 def permute(input, *dims):
@@ -223,7 +224,7 @@ def _expand_vjp(g, shape):
     return g  # the engine sums g back to the input's shape
 
 
-EXPAND = Op("expand", _expand, _expand_vjp, is_view=True)
+EXPAND = Op("expand", _expand, _expand_vjp, jvp=LINEAR, is_view=True)
 
 
 def expand(input, *sizes):
@@ -299,7 +300,7 @@ def _cat_vjp(g, needs, *sizes_dim):
     return tuple(grads)
 
 
-CAT = Op("cat", _cat, _cat_vjp, needs=True)
+CAT = Op("cat", _cat, _cat_vjp, jvp=LINEAR, needs=True)
 
 
 def cat(tensors, dim=0):
@@ -434,7 +435,7 @@ def _flip(xp, x, dims):
     return xp.flip(x, axis=dims)
 
 
-FLIP = Op("flip", _flip, lambda g, dims: g.flip(dims))
+FLIP = Op("flip", _flip, lambda g, dims: g.flip(dims), jvp=LINEAR)
 
 
 def flip(input, *dims):
@@ -455,7 +456,7 @@ def _roll(xp, x, shifts, dims):
     return xp.roll(x, shifts, axis=dims)
 
 
-ROLL = Op("roll", _roll, lambda g, shifts, dims: roll(g, tuple(-s for s in shifts), dims))
+ROLL = Op("roll", _roll, lambda g, shifts, dims: roll(g, tuple(-s for s in shifts), dims), jvp=LINEAR)
 
 
 def roll(input, shifts, dims=None):
@@ -542,7 +543,7 @@ def _to_dtype_vjp(g, np_dtype):
     return g  # the engine casts the gradient back to the input's dtype
 
 
-TO_COPY = Op("_to_copy", _to_dtype, _to_dtype_vjp, node_name="ToCopyBackward0")
+TO_COPY = Op("_to_copy", _to_dtype, _to_dtype_vjp, jvp=LINEAR, node_name="ToCopyBackward0")
 
 
 def to_dtype(input, dtype, copy=False):
@@ -560,7 +561,7 @@ def _clone(xp, x):
     return x.copy()
 
 
-CLONE = Op("clone", _clone, lambda g: g)
+CLONE = Op("clone", _clone, lambda g: g, jvp=LINEAR)
 
 
 def clone(input, *, memory_format=None):
@@ -576,7 +577,7 @@ def _move(xp, x, dst, src):
     return to_device_array(x, dst)
 
 
-MOVE = Op("to_device", _move, lambda g, dst, src: to_device(g, src), node_name="ToCopyBackward0")
+MOVE = Op("to_device", _move, lambda g, dst, src: to_device(g, src), jvp=LINEAR, node_name="ToCopyBackward0")
 
 
 def to_device(input, device):
