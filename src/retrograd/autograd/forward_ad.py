@@ -161,8 +161,9 @@ def unpack_dual(tensor: Tensor, *, level: int | None = None) -> UnpackedDualTens
 
 
 # ----------------------------------------------------------------------------- propagation
-def set_tangent(t: Tensor, tangent: Tensor) -> None:
-    """Give ``t`` the tangent ``tangent`` in the current level."""
+def set_tangent(t: Any, tangent: Tensor) -> None:
+    """Give ``t`` (a Tensor, or the graph node whose saved output it is) the tangent
+    ``tangent`` in the current level."""
     t._fw_grad = tangent
     _fw.duals.append(weakref.ref(t))
 
@@ -216,7 +217,11 @@ def propagate(op: Any, inputs: Any, args: tuple[Any, ...], result: Tensor, extra
     finally:
         _fw.active = True
     if out is not None:
-        set_tangent(result, fit_tangent(out, result))
+        out = fit_tangent(out, result)
+        set_tangent(result, out)
+        node = result.grad_fn
+        if op._saves_out and node is not None:
+            set_tangent(node, out)  # backward rebuilds the saved output: it gets its tangent back
 
 
 # Markers for the common shapes of Jacobian, given as ``Op(..., jvp=MARKER)``.

@@ -87,6 +87,8 @@ class Node:
     _seq: float                     # creation order (an int; AccumulateGrad's is infinite)
     n_outputs: int = 1
     _extra: NodeExtras | None = None
+    # forward mode: the tangent of the output an OpNode saved, given back to it on unpack
+    _fw_grad: Tensor | None = None
     # Every node the engine runs (all but AccumulateGrad) sets these: each input's shape and
     # dtype (None where no gradient is needed), to which its gradient is summed and cast.
     _in_shapes: tuple[tuple[int, ...] | None, ...]
@@ -196,6 +198,9 @@ class OpNode(Node):
                 from .._tensor import make_tensor
                 item = make_tensor(item, self, True)
                 item._vc = vc
+                if self._fw_grad is not None:
+                    from .forward_ad import set_tangent
+                    set_tangent(item, self._fw_grad)
             out.append(item)
         return out
 
