@@ -68,6 +68,7 @@ from .serialization import save, load
 # ``import retrograd`` stays quick; ``import retrograd.nn`` works as usual.
 _LAZY_SUBPACKAGES = ("nn", "optim", "utils", "distributed", "cuda", "backends", "accelerator", "multiprocessing",
                      "testing", "jit", "onnx", "hub")
+_LAZY_SUBPACKAGES += ("func",)
 
 
 def __getattr__(name):
