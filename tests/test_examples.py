@@ -39,3 +39,10 @@ def test_sparse_embeddings_loss_goes_down():
     first, last = map(float, re.search(r"loss ([0-9.]+) -> ([0-9.]+)", stdout).groups())
     assert last < first - 0.1
     assert "king:" in stdout
+
+
+def test_hvp_forward_over_reverse_matches_reverse_over_reverse():
+    stdout = run_example("hvp.py", timeout=120)
+    assert "H v by forward over reverse" in stdout and "H v by reverse over reverse" in stdout
+    diff, scale = map(float, re.search(r"max difference (\S+) \(largest entry (\S+)\)", stdout).groups())
+    assert scale > 0 and diff <= 1e-9 * max(scale, 1.0)
