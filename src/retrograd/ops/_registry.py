@@ -36,7 +36,8 @@ from .._tensor import Tensor, make_tensor
 from weakref import ref as _wref
 
 from ..autograd.grad_mode import _state
-from ..autograd.forward_ad import ELEMENTWISE, LINEAR, MULTILINEAR, _fw, propagate as _fw_propagate
+from ..autograd.forward_ad import _fw, propagate as _fw_propagate
+from ..autograd.forward_ad import ELEMENTWISE, LINEAR, MULTILINEAR  # noqa: F401  (for the ops' jvp=)
 from ..autograd.graph import OpNode, VersionCounter, _seq_counter, node_extras as _node_extras
 from ..autograd.views import prune as _prune_views
 from ..backend import array_module

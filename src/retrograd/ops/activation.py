@@ -129,7 +129,8 @@ def _threshold(xp, x, threshold, value):
     return xp.where(x > threshold, x, xp.asarray(value, dtype=x.dtype))
 
 
-THRESHOLD = Op("threshold", _threshold, lambda g, x, threshold, value: g * (x > threshold), jvp=ELEMENTWISE, save=("x",))
+THRESHOLD = Op("threshold", _threshold, lambda g, x, threshold, value: g * (x > threshold), jvp=ELEMENTWISE,
+               save=("x",))
 
 
 def _threshold_fn(input, threshold, value):

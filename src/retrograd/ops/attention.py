@@ -156,7 +156,8 @@ def _sdpa_jvp(ts, q, k, v, p_saved, fmask, bool_mask, causal, scale, drop):
     return out
 
 
-SDPA = Op("scaled_dot_product_attention", _sdpa_fwd, _sdpa_vjp, jvp=_sdpa_jvp, save=("x", "y", "z", "extra"), needs=True,
+SDPA = Op("scaled_dot_product_attention", _sdpa_fwd, _sdpa_vjp, jvp=_sdpa_jvp, save=("x", "y", "z", "extra"),
+          needs=True,
           node_name="ScaledDotProductAttentionBackward0")
 
 

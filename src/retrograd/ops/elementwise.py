@@ -480,7 +480,8 @@ def _threshold_bwd_vjp(gg, needs, out):
     return (relu_backward(gg, out) if needs[0] else None), None
 
 
-THRESHOLD_BACKWARD = Op("threshold_backward", _threshold_bwd, _threshold_bwd_vjp, jvp=ELEMENTWISE, save=("y",), needs=True)
+THRESHOLD_BACKWARD = Op("threshold_backward", _threshold_bwd, _threshold_bwd_vjp, jvp=ELEMENTWISE, save=("y",),
+                        needs=True)
 
 
 def relu_backward(g, out):
@@ -507,7 +508,8 @@ SINH = Op("sinh", lambda xp, x: xp.sinh(x), lambda g, x: g * cosh(x), jvp=ELEMEN
 COSH = Op("cosh", lambda xp, x: xp.cosh(x), lambda g, x: g * sinh(x), jvp=ELEMENTWISE, save=("x",))
 TANH = Op("tanh", lambda xp, x: xp.tanh(x), tanh_backward, jvp=ELEMENTWISE, save=("out",))
 RECIPROCAL = Op("reciprocal", lambda xp, x: 1 / x, lambda g, out: -g * out * out, jvp=ELEMENTWISE, save=("out",))
-SQUARE = Op("square", lambda xp, x: x * x, lambda g, x: g * x * 2, jvp=ELEMENTWISE, save=("x",), node_name="PowBackward0")
+SQUARE = Op("square", lambda xp, x: x * x, lambda g, x: g * x * 2, jvp=ELEMENTWISE, save=("x",),
+            node_name="PowBackward0")
 
 
 def _sigmoid(xp, x):

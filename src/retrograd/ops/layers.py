@@ -70,7 +70,8 @@ def _linear_jvp(ts, x, w, b):
     return out
 
 
-LINEAR = Op("linear", _linear_fwd, _linear_vjp, jvp=_linear_jvp, save=("x", "y", "z"), needs=True, node_name="AddmmBackward0")
+LINEAR = Op("linear", _linear_fwd, _linear_vjp, jvp=_linear_jvp, save=("x", "y", "z"), needs=True,
+            node_name="AddmmBackward0")
 
 def linear(input, weight, bias=None):
     """input @ weight^T + bias, for input (*, in_features), weight (out_features, in_features)."""

@@ -138,7 +138,8 @@ def _layer_norm_jvp(ts, x, w, extra, axes, eps):
     return out
 
 
-LAYER_NORM = Op("layer_norm", _layer_norm_fwd, _layer_norm_vjp, jvp=_layer_norm_jvp, save=("x", "y", "extra"), needs=True,
+LAYER_NORM = Op("layer_norm", _layer_norm_fwd, _layer_norm_vjp, jvp=_layer_norm_jvp, save=("x", "y", "extra"),
+                needs=True,
                 node_name="NativeLayerNormBackward0")
 
 

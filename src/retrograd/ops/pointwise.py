@@ -134,7 +134,8 @@ def _copysign_vjp(g, needs, x, y):
     return gx, (g * 0 if needs[1] else None)
 
 
-COPYSIGN = Op("copysign", lambda xp, x, y: xp.copysign(x, y), _copysign_vjp, jvp=ELEMENTWISE, save=("x", "y"), needs=True)
+COPYSIGN = Op("copysign", lambda xp, x, y: xp.copysign(x, y), _copysign_vjp, jvp=ELEMENTWISE, save=("x", "y"),
+              needs=True)
 
 
 def copysign(input, other):
