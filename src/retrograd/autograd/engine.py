@@ -354,6 +354,9 @@ def _alias(g: Tensor) -> Tensor:
     a._out_nr = g._out_nr
     if g.grad_fn is None and g._rg:
         a._grad_acc = g._grad_accumulator()  # a leaf's alias feeds the same accumulator
+    if g._fw_grad is not None:  # forward over reverse: the alias keeps the tangent
+        from .forward_ad import set_tangent
+        set_tangent(a, g._fw_grad)
     return a
 
 

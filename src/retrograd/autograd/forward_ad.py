@@ -353,7 +353,8 @@ def inplace(t: Tensor, op: str, fn: Any, args: tuple[Any, ...], kwargs: dict[str
     else:
         old = Tensor._make(t._data.copy(), None, False)
     if t._fw_grad is not None:
-        old._fw_grad = t._fw_grad
+        with _suspended():  # a copy: what the op saves must not see the tangent's update below
+            old._fw_grad = t._fw_grad.clone()
     if recording:
         r = fn(old, *args, **kwargs)
     else:
