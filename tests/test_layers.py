@@ -31,6 +31,7 @@ LAYERS = {
     "retrograd.autograd.graph": CORE, "retrograd.autograd.engine": CORE,
     "retrograd.autograd.views": CORE, "retrograd.autograd._handles": CORE,
     "retrograd.autograd._broadcast": CORE, "retrograd.ops._registry": CORE,
+    "retrograd.autograd._forward_state": CORE,
 
     "retrograd.ops": OPS, "retrograd._creation": OPS, "retrograd._sampling": OPS,
     "retrograd.sparse": OPS, "retrograd._legacy": OPS,

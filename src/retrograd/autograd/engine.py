@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from .grad_mode import _state
 from .graph import AccumulateGrad, Node, running as _running
 from . import anomaly as _anomaly
+from ._forward_state import set_tangent as _set_tangent
 
 if TYPE_CHECKING:
     from types import FrameType
@@ -355,8 +356,7 @@ def _alias(g: Tensor) -> Tensor:
     if g.grad_fn is None and g._rg:
         a._grad_acc = g._grad_accumulator()  # a leaf's alias feeds the same accumulator
     if g._fw_grad is not None:  # forward over reverse: the alias keeps the tangent
-        from .forward_ad import set_tangent
-        set_tangent(a, g._fw_grad)
+        _set_tangent(a, g._fw_grad)
     return a
 
 

@@ -11,13 +11,15 @@ its tangent from its vjp (the double-vjp trick, ``derived_jvp``). The rules run 
 mode switched off (``_fw.active``), so the ops inside them never make tangents of tangents.
 
 A tangent lives on its tensor as the attribute ``_fw_grad`` (None by default); the level keeps
-weak references to the tensors it gave one, to delete them on exit.
+weak references to the tensors it gave one, to delete them on exit. The state ``apply`` checks,
+and the bookkeeping the core needs, are in ``_forward_state`` (the core's layer).
 """
 from __future__ import annotations
 
-import weakref
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from ._forward_state import ELEMENTWISE, LINEAR, MULTILINEAR, _fw, set_tangent
+from ._forward_state import has_tangent  # noqa: F401  (used through this module by autograd.Function)
 from .grad_mode import _state
 
 if TYPE_CHECKING:
@@ -25,23 +27,6 @@ if TYPE_CHECKING:
 
 __all__ = ["UnpackedDualTensor", "enter_dual_level", "exit_dual_level", "make_dual", "unpack_dual",
            "dual_level"]
-
-
-class _ForwardState:
-    """Process-wide state of forward mode (PyTorch's dual levels are global, not per thread).
-
-    ``active`` is the one flag ``ops._registry.apply`` reads: True while a level exists and no
-    jvp rule is running."""
-
-    __slots__ = ("active", "level", "duals")
-
-    def __init__(self) -> None:
-        self.active = False
-        self.level = -1
-        self.duals: list[weakref.ref[Tensor]] = []
-
-
-_fw = _ForwardState()
 
 
 class UnpackedDualTensor(NamedTuple):
@@ -161,21 +146,6 @@ def unpack_dual(tensor: Tensor, *, level: int | None = None) -> UnpackedDualTens
 
 
 # ----------------------------------------------------------------------------- propagation
-def set_tangent(t: Any, tangent: Tensor) -> None:
-    """Give ``t`` (a Tensor, or the graph node whose saved output it is) the tangent
-    ``tangent`` in the current level."""
-    t._fw_grad = tangent
-    _fw.duals.append(weakref.ref(t))
-
-
-def has_tangent(items: Any) -> bool:
-    """Whether any Tensor among ``items`` carries a tangent."""
-    for t in items:
-        if getattr(t, "_fw_grad", None) is not None:
-            return True
-    return False
-
-
 class _suspended:
     """Forward mode off while a jvp rule runs (its own ops must not make tangents)."""
 
@@ -222,27 +192,6 @@ def propagate(op: Any, inputs: Any, args: tuple[Any, ...], result: Tensor, extra
         node = result.grad_fn
         if op._saves_out and node is not None:
             set_tangent(node, out)  # backward rebuilds the saved output: it gets its tangent back
-
-
-# Markers for the common shapes of Jacobian, given as ``Op(..., jvp=MARKER)``.
-def LINEAR(*_: Any) -> Any:
-    """The op is linear in its tensor inputs taken together, so its tangent is the op applied to
-    the tangents, with zeros for inputs without one (a view's tangent is the same view)."""
-    raise AssertionError("a marker, never called")
-
-
-def MULTILINEAR(*_: Any) -> Any:
-    """The op is linear in each tensor input separately (matmul, einsum of two operands): its
-    tangent is the sum, over the inputs with a tangent, of the op with that input replaced by
-    its tangent."""
-    raise AssertionError("a marker, never called")
-
-
-def ELEMENTWISE(*_: Any) -> Any:
-    """The op is elementwise (with broadcasting), so its Jacobian with respect to each input is
-    diagonal and equal to its transpose: the tangent is the sum over inputs of the op's own vjp
-    applied to that input's tangent."""
-    raise AssertionError("a marker, never called")
 
 
 def _elementwise(op: Any, tangents: tuple[Tensor | None, ...], saved: list[Any],
@@ -414,3 +363,8 @@ def _view_tangent(view: Tensor) -> Tensor | None:
     vt._vc = bt._version_counter()
     set_tangent(view, vt)
     return vt
+
+
+# The core calls these while a level is active (it never imports this module).
+_fw.propagate = propagate
+_fw.inplace = inplace

@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypedDict, TypeVar
 
 from . import anomaly
+from ._forward_state import set_tangent as _set_tangent
 from ._handles import ListHookHandle
 from .grad_mode import _node_extra_probes, _refresh_node_extras
 from ..backend import to_numpy, to_device_array
@@ -199,8 +200,7 @@ class OpNode(Node):
                 item = make_tensor(item, self, True)
                 item._vc = vc
                 if self._fw_grad is not None:
-                    from .forward_ad import set_tangent
-                    set_tangent(item, self._fw_grad)
+                    _set_tangent(item, self._fw_grad)
             out.append(item)
         return out
 

@@ -13,7 +13,8 @@ first input.
 
 ``save`` names what the backward needs, in order: "x", "y", "z" (inputs 0, 1, 2), "out" (the
 result) and "extra" (a second value returned by forward, such as a mask). Non-tensor arguments
-(dims, flags) go in ``args`` and reach both sides unchanged.
+(dims, flags) go in ``args`` and reach both sides unchanged. The engine, not the op, sums a
+broadcast gradient down to each input's shape, and casts it to the input's dtype.
 
 ``jvp`` (forward mode, autograd/forward_ad.py) receives ``tangents``, one per input (a Tensor,
 or None where that input has no tangent), then the same saved values and args as the backward
@@ -22,8 +23,8 @@ zero). Three markers name common Jacobians instead of a rule: ``jvp=LINEAR`` (li
 tensor inputs taken together: the op applied to the tangents, so a view's tangent is the same
 view of the tangent), ``jvp=MULTILINEAR`` (linear in each input: matmul) and
 ``jvp=ELEMENTWISE`` (a diagonal Jacobian: the backward applied to the tangents). An op
-without ``jvp`` derives its tangent from its backward (``forward_ad.derived_jvp``). The engine, not the op, sums a
-broadcast gradient down to each input's shape, and casts it to the input's dtype.
+without ``jvp`` derives its tangent from its backward (``forward_ad.derived_jvp``). ``apply``
+checks one flag, ``_fw.active``, to know whether tangents are computed at all.
 """
 from __future__ import annotations
 
@@ -36,8 +37,8 @@ from .._tensor import Tensor, make_tensor
 from weakref import ref as _wref
 
 from ..autograd.grad_mode import _state
-from ..autograd.forward_ad import _fw, propagate as _fw_propagate
-from ..autograd.forward_ad import ELEMENTWISE, LINEAR, MULTILINEAR  # noqa: F401  (for the ops' jvp=)
+from ..autograd._forward_state import _fw
+from ..autograd._forward_state import ELEMENTWISE, LINEAR, MULTILINEAR  # noqa: F401  (for the ops' jvp=)
 from ..autograd.graph import OpNode, VersionCounter, _seq_counter, node_extras as _node_extras
 from ..autograd.views import prune as _prune_views
 from ..backend import array_module
@@ -132,7 +133,7 @@ def apply(op: Op, inputs: Sequence[Any], args: tuple[Any, ...] = ()) -> Tensor:
         if op.is_view:
             _link_view(result, inputs[0])
         if _fw.active:
-            _fw_propagate(op, inputs, args, result, extra if op._has_extra else None)
+            _fw.propagate(op, inputs, args, result, extra if op._has_extra else None)
         return result
 
     if len(inputs) == 1:
@@ -169,7 +170,7 @@ def apply(op: Op, inputs: Sequence[Any], args: tuple[Any, ...] = ()) -> Tensor:
     if _state.node_extras:
         _node_extras(node)
     if _fw.active:
-        _fw_propagate(op, inputs, args, result, extra if op._has_extra else None)
+        _fw.propagate(op, inputs, args, result, extra if op._has_extra else None)
     return result
 
 

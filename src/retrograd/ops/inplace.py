@@ -17,7 +17,7 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor
 from ..autograd.grad_mode import _state
-from ..autograd import forward_ad as _fwad
+from ..autograd._forward_state import _fw, has_tangent as _has_tangent
 from . import elementwise as ew
 from ._registry import Op, apply
 
@@ -58,7 +58,7 @@ def _check_cast(t, r, op):
 
 
 def _recording(t, others):
-    if _fwad._fw.active and _dual_involved(t, others):
+    if _fw.active and _dual_involved(t, others):
         return True  # apply_inplace then updates the tangent too
     if not _state.enabled:
         return False
@@ -72,8 +72,8 @@ def _recording(t, others):
 
 def apply_inplace(t, op, fn, *args, **kwargs):
     """``t = fn(t, *args)`` written into t's storage; records and rebases when grad is on."""
-    if _fwad._fw.active and _dual_involved(t, args):
-        return _fwad.inplace(t, op, fn, args, kwargs)
+    if _fw.active and _dual_involved(t, args):
+        return _fw.inplace(t, op, fn, args, kwargs)  # forward_ad.inplace
     if _recording(t, args):
         _check_inplace(t, op)
         r = fn(_old_value(t), *args, **kwargs)
@@ -96,7 +96,7 @@ def _dual_involved(t, others):
     operand)."""
     base = t._base
     return (t._fw_grad is not None or (base is not None and base._fw_grad is not None)
-            or _fwad.has_tangent(others))
+            or _has_tangent(others))
 
 
 def _old_value(t):
