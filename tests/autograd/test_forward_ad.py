@@ -147,6 +147,17 @@ def test_in_place_on_a_view_of_a_dual_updates_the_base_tangent():
         np.testing.assert_allclose(unpack_dual(d).primal.numpy(), [1.0, 4.0, 6.0])
 
 
+def test_in_place_restrides_restride_the_tangent():
+    with dual_level():
+        d = make_dual(_t([[1.0, 2.0, 3.0]]), _t([[4.0, 5.0, 6.0]])).clone()
+        d.t_()
+        np.testing.assert_allclose(unpack_dual(d).tangent.numpy(), [[4.0], [5.0], [6.0]])
+        d.squeeze_(1)
+        np.testing.assert_allclose(unpack_dual(d).tangent.numpy(), [4.0, 5.0, 6.0])
+        d.unsqueeze_(0)
+        assert unpack_dual(d).tangent.shape == (1, 3)
+
+
 # ----------------------------------------------------------------------------- rules
 def test_forward_over_reverse_sees_the_tangent_of_a_saved_output():
     x = _t([0.5, -0.3])

@@ -554,6 +554,8 @@ def _restride_(self, op, fn, *args):
         _check_inplace(self, op)
     r = fn(self, *args)
     self._data = r._data
+    if r._fw_grad is not None:
+        self._fw_grad = r._fw_grad  # forward mode: the tangent is restrided alike
     if r.grad_fn is not None:
         from ..autograd import views
         views.set_history(self, r.grad_fn, r._out_nr)
