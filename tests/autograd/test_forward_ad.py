@@ -168,6 +168,26 @@ def test_forward_over_reverse_sees_the_tangent_of_a_saved_output():
         np.testing.assert_allclose(unpack_dual(g).tangent.detach().numpy(), [np.exp(0.5), 0.0])
 
 
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_forward_over_reverse_without_create_graph(create_graph):
+    # softmax and linear have a raw-array backward when no graph is built: in a level they must
+    # take the differentiable one, and the gradient keeps its tangent as in PyTorch
+    x = _t([0.5, 1.0, -0.5]).requires_grad_()
+    w = _t([[1.0, 2.0, 0.5], [0.0, -1.0, 3.0]])
+    t = _t([1.0, 0.0, 2.0])
+
+    def f(a):
+        return (rg.nn.functional.softmax(rg.nn.functional.linear(a, w), 0) * _t([1.0, 3.0])).sum()
+
+    with dual_level():
+        d = make_dual(x, t)
+        (g,) = rg.autograd.grad(f(d), d, create_graph=create_graph)
+        tangent = unpack_dual(g).tangent
+        assert tangent is not None and tangent.requires_grad == create_graph
+    hvp = rg.autograd.functional.hvp(f, x.detach(), t)[1]
+    np.testing.assert_allclose(tangent.detach().numpy(), hvp.numpy(), rtol=1e-10)
+
+
 def test_derived_jvp_for_an_op_without_a_rule():
     from retrograd.ops import statistics  # noqa: F401  (cumprod, a derived rule)
     x = _t([0.5, 2.0, -1.5])

@@ -166,6 +166,10 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             if materialize_grads:
                 g = zeros_like(t)
         elif not create_graph:
+            tangent = g._fw_grad
             g = g.detach()
+            if tangent is not None:  # forward over reverse: the gradient keeps its tangent
+                from ._forward_state import set_tangent
+                set_tangent(g, tangent.detach())
         result.append(g)
     return tuple(result)

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from .grad_mode import _state
 from .graph import AccumulateGrad, Node, running as _running
 from . import anomaly as _anomaly
-from ._forward_state import set_tangent as _set_tangent
+from ._forward_state import _fw, set_tangent as _set_tangent
 
 if TYPE_CHECKING:
     from types import FrameType
@@ -144,7 +144,9 @@ def _run_graph(roots: Sequence[Edge], grads: Sequence[Grad], retain_graph: bool 
     pop_buffer = buffers.pop
 
     prev_mode = _state.enabled
-    _state.enabled = create_graph
+    # in a forward-mode level the vjps take their differentiable path, so tangents flow through
+    # them (forward over reverse) even without create_graph
+    _state.enabled = create_graph or _fw.active
     node = None  # the next node when it is known to come first, bypassing the heap
     try:
         while True:
