@@ -50,3 +50,10 @@ def test_inspect_graph_draws_reports_and_profiles():
         stdout).groups())
     assert checkpointed < plain and plain - checkpointed == estimate
     assert "Self CPU time total" in stdout and "aten::linear" in stdout and "AddmmBackward0" in stdout
+
+
+def test_hvp_forward_over_reverse_matches_reverse_over_reverse():
+    stdout = run_example("hvp.py", timeout=120)
+    assert "H v by forward over reverse" in stdout and "H v by reverse over reverse" in stdout
+    diff, scale = map(float, re.search(r"max difference (\S+) \(largest entry (\S+)\)", stdout).groups())
+    assert scale > 0 and diff <= 1e-9 * max(scale, 1.0)

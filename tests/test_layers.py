@@ -35,6 +35,7 @@ LAYERS = {
     "retrograd.autograd._graph_walk": CORE, "retrograd.autograd._graph_memory": CORE,
     "retrograd.autograd._graph_draw": CORE,
     "retrograd._autocast": CORE,
+    "retrograd.autograd._forward_state": CORE,
 
     "retrograd.ops": OPS, "retrograd._creation": OPS, "retrograd._sampling": OPS,
     "retrograd.sparse": OPS, "retrograd._legacy": OPS, "retrograd._random": OPS,

@@ -8,7 +8,7 @@ import pytest
 
 NAMESPACES = ["retrograd", "retrograd.special", "retrograd.linalg", "retrograd.nn", "retrograd.nn.functional",
               "retrograd.nn.utils", "retrograd.optim", "retrograd.autograd", "retrograd.utils",
-              "retrograd.utils.data", "retrograd.distributed"]
+              "retrograd.utils.data", "retrograd.distributed", "retrograd.func"]
 
 
 @pytest.mark.parametrize("name", NAMESPACES)

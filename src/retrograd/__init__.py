@@ -32,7 +32,7 @@ from .serialization import save, load
 # ``import retrograd`` stays quick; ``import retrograd.nn`` works as usual.
 _LAZY_SUBPACKAGES = ("nn", "optim", "utils", "distributed", "cuda", "backends", "accelerator", "multiprocessing",
                      "testing", "jit", "onnx", "hub", "profiler", "fft",
-                     "distributions", "cpu")
+                     "distributions", "cpu", "func")
 
 
 def __getattr__(name):

@@ -10,6 +10,7 @@ State kept on each tensor (the first four in ``__slots__``, the rest defaulted o
   _base       the tensor this one is a view of, or None
   _grad_acc   a leaf's AccumulateGrad node (made on first use; it holds the leaf weakly)
   _retains    whether a non-leaf keeps its .grad
+  _fw_grad    the forward-mode tangent, inside a dual level (autograd/forward_ad.py)
 
 Methods and operators are bound to ops in ``_tensor_methods.py``, from one explicit table.
 """
@@ -40,6 +41,7 @@ class Tensor:
     _base = None
     _grad_acc = None
     _retains = False
+    _fw_grad = None  # forward-mode tangent (autograd/forward_ad.py)
 
     # Keep NumPy from treating a Tensor as a sequence and from taking over binary operators.
     __array_priority__ = 1000

@@ -75,6 +75,7 @@ class Tensor:
     def __xor__(self, other: Any) -> Any: ...
     _base: Any
     _data: Any
+    _fw_grad: Any
     _grad: Tensor | None
     _grad_acc: AccumulateGrad | None
     def _grad_accumulator(self) -> AccumulateGrad: ...

@@ -146,3 +146,27 @@ def test_argument_errors():
         F.hessian(lambda t: (t.sum(), t.sum()), _t(W))
     with pytest.raises(RuntimeError, match="should contain a single element"):
         F.hvp(lambda t: t * 2, _t(W), _t(W))
+
+
+def test_forward_mode_jacobian_runs_forward_mode_once_per_input_element():
+    calls = []
+
+    def g(a, b):
+        calls.append(1)
+        return a.exp() * b.sum(), (a * b).sin()
+
+    a, b = _t(W), _t(W * 2)
+    forward = F.jacobian(g, (a, b), vectorize=True, strategy="forward-mode")
+    assert len(calls) == a.numel() + b.numel()
+    calls.clear()
+    reverse = F.jacobian(g, (a, b))
+    assert len(calls) == 1
+    for fo, re in zip(forward, reverse):
+        for u, v in zip(fo, re):
+            np.testing.assert_allclose(u.numpy(), v.numpy(), rtol=1e-12, atol=1e-14)
+
+
+def test_forward_over_reverse_hessian():
+    g = lambda t: (t ** 3).sum() + t[0] * t[1] + t.sin().prod()  # noqa: E731
+    h = F.hessian(g, _t(W), vectorize=True, outer_jacobian_strategy="forward-mode")
+    np.testing.assert_allclose(h.numpy(), F.hessian(g, _t(W)).numpy(), rtol=1e-12, atol=1e-14)

@@ -161,7 +161,6 @@ def test_check_grad_dtypes_passes_for_matching_gradients():
 
 
 @pytest.mark.parametrize("kwargs, error", [
-    ({"check_forward_ad": True}, NotImplementedError),
     ({"check_batched_forward_grad": True, "check_forward_ad": True}, NotImplementedError),
     ({"check_batched_grad": True}, NotImplementedError),
     ({"masked": True}, NotImplementedError),
@@ -175,9 +174,6 @@ def test_unsupported_or_inconsistent_flags_are_refused(kwargs, error):
 
 
 @pytest.mark.parametrize("kwargs, error", [
-    ({"check_fwd_over_rev": True}, NotImplementedError),
-    ({"check_fwd_over_rev": True, "check_rev_over_rev": False, "check_undefined_grad": False},
-     NotImplementedError),
     ({"check_batched_grad": True}, NotImplementedError),
     ({"masked": True}, NotImplementedError),
     ({"check_rev_over_rev": False}, AssertionError),
@@ -186,3 +182,38 @@ def test_unsupported_or_inconsistent_flags_are_refused(kwargs, error):
 def test_gradgradcheck_flags_are_refused(kwargs, error):
     with pytest.raises(error):
         gradgradcheck(rg.sin, (_x(2),), **kwargs)
+
+
+@pytest.mark.parametrize("fast_mode", [False, True])
+def test_check_forward_ad_passes_and_catches_a_wrong_jvp(fast_mode):
+    x, y = _x(3), _x(3)
+    assert gradcheck(lambda a, b: (a * b).sin() + a.exp(), (x, y), check_forward_ad=True,
+                     fast_mode=fast_mode)
+    assert gradcheck(lambda a, b: (a @ b.reshape(3, 1)).tanh(), (x.reshape(1, 3), y),
+                     check_forward_ad=True, check_backward_ad=False, fast_mode=fast_mode)
+
+    class WrongJvp(rg.autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            ctx.save_for_backward(a)
+            ctx.save_for_forward(a)
+            return a * a
+
+        @staticmethod
+        def backward(ctx, g):
+            return 2 * g * ctx.saved_tensors[0]
+
+        @staticmethod
+        def jvp(ctx, t):
+            return 3 * t * ctx.saved_tensors[0]
+
+    with pytest.raises(GradcheckError, match="forward mode mismatch"):
+        gradcheck(WrongJvp.apply, (_x(3),), check_forward_ad=True, fast_mode=fast_mode)
+    assert gradcheck(WrongJvp.apply, (_x(3),), check_forward_ad=False, fast_mode=fast_mode)
+
+
+def test_gradgradcheck_fwd_over_rev():
+    x = _x(3)
+    assert gradgradcheck(lambda a: (a.sin() * a).sum() * a, (x,), check_fwd_over_rev=True)
+    assert gradgradcheck(lambda a: a.exp() * a, (x,), check_fwd_over_rev=True, check_rev_over_rev=False,
+                         check_undefined_grad=False)

@@ -8,6 +8,7 @@ so ``build(torch)`` gives the same specs for PyTorch), an independent NumPy refe
 inputs (shapes, with value ranges that keep the op smooth). ``grad`` says what backward must do
 (see ``GRAD_KINDS``); the table checks it for every spec, so an output detached by mistake fails.
 A check that does not apply is skipped with its reason in ``skip``: "gradcheck", "gradgradcheck",
+"forward_ad" (forward mode against reverse mode, where the two legitimately differ),
 "dtype", and for the comparison with PyTorch "parity" (the whole spec) or "parity_grad" (the
 gradients only), each naming the difference.
 """

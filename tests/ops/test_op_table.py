@@ -95,3 +95,84 @@ def test_float32_result_dtype_and_no_grad(spec):
     with rg.no_grad():
         out = spec.fn(*inputs)
     assert out.grad_fn is None and not out.requires_grad
+
+
+def check_forward_ad(spec):
+    """Forward mode against reverse mode, for every sample: with random tangents ``t`` (on every
+    input, then on the first input only) and a random cotangent ``u``, the tangent ``J t`` of
+    the output satisfies ``<u, J t> == <J^T u, t>``, the right side from backward (itself
+    gradchecked). A result without a tangent is a zero tangent, refused when every input has a
+    tangent unless the spec declares grad="zero"."""
+    from retrograd.autograd import forward_ad as fwAD
+    rng = np.random.default_rng(6)
+    for k, arrays in enumerate(spec.samples(rng)):
+        # every input dual, then (first sample only) just the first: rules must handle None tangents
+        for dual_inputs in ((len(arrays), 1) if k == 0 and len(arrays) > 1 else (len(arrays),)):
+            inputs = _inputs(arrays)
+            tangents = [rg.tensor(rng.standard_normal(a.shape)) for a in arrays[:dual_inputs]]
+            with fwAD.dual_level():
+                duals = [fwAD.make_dual(x, t) for x, t in zip(inputs, tangents)] + inputs[dual_inputs:]
+                out = spec.fn(*duals)
+                primal, jt = fwAD.unpack_dual(out)
+            if spec.grad == "none":
+                assert jt is None, f"{spec.name}: a non-differentiable result has a tangent"
+                continue
+            if jt is None:  # a zero tangent: right only where the result does not depend on them
+                assert spec.grad == "zero" or dual_inputs < len(arrays) or primal.numel() == 0, \
+                    f"{spec.name}: the result has no tangent"
+                jt = rg.zeros_like(primal)
+            assert jt.shape == primal.shape and jt.dtype == primal.dtype, \
+                f"{spec.name}: tangent {jt.shape} {jt.dtype} for a result {primal.shape} {primal.dtype}"
+            u = rg.tensor(rng.standard_normal(primal.shape))
+            grads = rg.autograd.grad(out, inputs[:dual_inputs], u, allow_unused=True)
+            reverse = sum(float((g * t).sum()) for g, t in zip(grads, tangents) if g is not None)
+            forward = float((u * jt).sum())
+            scale = 1.0 + float(u.abs().sum()) * (1.0 + float(jt.abs().max()) if jt.numel() else 1.0)
+            assert abs(forward - reverse) <= 1e-7 * scale, \
+                f"{spec.name}: <u, J t> = {forward} by forward mode, {reverse} by reverse mode"
+
+
+@pytest.mark.parametrize("spec", TABLE, ids=IDS)
+def test_forward_ad_matches_reverse(spec):
+    if "forward_ad" in spec.skip:
+        pytest.skip(spec.skip["forward_ad"])
+    if spec.grad == "raises":
+        pytest.skip("no derivative exists (backward raises)")
+    check_forward_ad(spec)
+
+
+def check_forward_over_reverse(spec):
+    """Forward mode through each op's backward (what jacfwd(jacrev(f)) and jvp(grad(f)) run), on
+    the first sample: the tangent of ``J^T u`` along ``t`` against reverse over reverse,
+    compared through a random ``w``: ``<w, d(J^T u) t>`` both ways."""
+    from retrograd.autograd import forward_ad as fwAD
+    rng = np.random.default_rng(7)
+    arrays = next(spec.samples(rng))
+    inputs = _inputs(arrays)
+    tangents = [rg.tensor(rng.standard_normal(a.shape)) for a in arrays]
+    ws = [rg.tensor(rng.standard_normal(a.shape)) for a in arrays]
+    u = rg.tensor(rng.standard_normal(spec.fn(*inputs).shape))
+    with fwAD.dual_level():
+        duals = [fwAD.make_dual(x, t) for x, t in zip(inputs, tangents)]
+        grads = rg.autograd.grad(spec.fn(*duals), duals, u, allow_unused=True, create_graph=True)
+        forward = sum(float((w * fwAD.unpack_dual(g).tangent).sum()) for w, g in zip(ws, grads)
+                      if g is not None and fwAD.unpack_dual(g).tangent is not None)
+    grads = rg.autograd.grad(spec.fn(*inputs), inputs, u, allow_unused=True, create_graph=True)
+    inner = sum((w * g).sum() for w, g in zip(ws, grads) if g is not None and g.requires_grad)
+    reverse = 0.0
+    if isinstance(inner, rg.Tensor):
+        seconds = rg.autograd.grad(inner, inputs, allow_unused=True)
+        reverse = sum(float((s * t).sum()) for s, t in zip(seconds, tangents) if s is not None)
+    scale = 1.0 + abs(forward) + abs(reverse)
+    assert abs(forward - reverse) <= 1e-7 * scale, \
+        f"{spec.name}: second derivative {forward} by forward over reverse, {reverse} by reverse over reverse"
+
+
+@pytest.mark.parametrize("spec", TABLE, ids=IDS)
+def test_forward_over_reverse_matches_reverse_over_reverse(spec):
+    for check in ("gradgradcheck", "forward_ad"):
+        if check in spec.skip:
+            pytest.skip(spec.skip[check])
+    if spec.grad in ("raises", "none"):
+        pytest.skip("no derivative exists" if spec.grad == "raises" else "not differentiable")
+    check_forward_over_reverse(spec)

@@ -1,5 +1,6 @@
 """The op table fails closed: a deliberately broken spec fails the table's checks."""
 import numpy as np
+import retrograd as rg
 import pytest
 
 from retrograd.autograd import gradcheck, gradgradcheck
@@ -49,3 +50,30 @@ def test_every_kind_is_in_use_and_the_once_vacuous_specs_declare_theirs():
     for name in ("matrix_power_zero", "softmax_empty", "einsum_empty_contraction", "cross_entropy_empty_batch_sum"):
         assert kinds[name] == "zero"
 
+
+
+def test_wrong_forward_mode_fails_the_forward_ad_check():
+    from .test_op_table import check_forward_ad
+
+    class WrongJvp(rg.autograd.Function):
+        @staticmethod
+        def forward(x):
+            return x.sin()
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            ctx.save_for_backward(inputs[0])
+            ctx.save_for_forward(inputs[0])
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * ctx.saved_tensors[0].cos()
+
+        @staticmethod
+        def jvp(ctx, t):
+            return t * ctx.saved_tensors[0].sin()  # wrong: sin instead of cos
+
+    with pytest.raises(AssertionError, match="by forward mode"):
+        check_forward_ad(_spec(WrongJvp.apply))
+    with pytest.raises(AssertionError, match="has no tangent"):
+        check_forward_ad(_spec(lambda x: x.sin().detach() + x.detach()))

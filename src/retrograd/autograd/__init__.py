@@ -7,13 +7,13 @@ from . import graph, engine
 from .engine import _user_frame_site
 from .gradcheck import gradcheck, gradgradcheck
 from .function import Function, FunctionCtx, once_differentiable, InplaceFunction
-from . import function, functional
+from . import function, functional, forward_ad
 from .explain import explain_grad
 
 __all__ = ["Function", "explain_grad", "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled",
            "inference_mode", "is_grad_enabled", "detect_anomaly", "set_detect_anomaly", "gradcheck", "gradgradcheck",
            "is_inference_mode_enabled", "is_anomaly_enabled", "FunctionCtx", "once_differentiable", "InplaceFunction",
-           "function", "functional", "graph", "engine", "profiler"]
+           "function", "functional", "forward_ad", "graph", "engine", "profiler"]
 
 
 def __getattr__(name):
@@ -175,6 +175,10 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             if materialize_grads:
                 g = zeros_like(t)
         elif not create_graph:
+            tangent = g._fw_grad if type(g) is Tensor else None  # (a sparse gradient has none)
             g = g.detach()
+            if tangent is not None:  # forward over reverse: the gradient keeps its tangent
+                from ._forward_state import set_tangent
+                set_tangent(g, tangent.detach())
         result.append(g)
     return tuple(result)

@@ -31,6 +31,7 @@ from .grad_mode import _state
 from .._autocast import _amp
 from .graph import AccumulateGrad, Node, running as _running
 from . import anomaly as _anomaly
+from ._forward_state import _fw, set_tangent as _set_tangent
 
 if TYPE_CHECKING:
     from types import FrameType
@@ -156,7 +157,9 @@ def _run_graph(roots: Sequence[Edge], grads: Sequence[Grad], retain_graph: bool 
     pop_buffer = buffers.pop
 
     prev_mode = _state.enabled
-    _state.enabled = create_graph
+    # in a forward-mode level the vjps take their differentiable path, so tangents flow through
+    # them (forward over reverse) even without create_graph
+    _state.enabled = create_graph or _fw.active
     node = None  # the next node when it is known to come first, bypassing the heap
     _amp.excluded += 1  # backward ops run in the forward's dtypes, never autocast
     _amp.refresh()
@@ -377,6 +380,8 @@ def _alias(g: Tensor) -> Tensor:
     a._out_nr = g._out_nr
     if g.grad_fn is None and g._rg:
         a._grad_acc = g._grad_accumulator()  # a leaf's alias feeds the same accumulator
+    if g._fw_grad is not None:  # forward over reverse: the alias keeps the tangent
+        _set_tangent(a, g._fw_grad)
     return a
 
 

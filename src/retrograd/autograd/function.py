@@ -27,6 +27,7 @@ import functools
 import inspect
 
 from .grad_mode import _state, no_grad
+from . import forward_ad as _fwad
 from .graph import Node, _seq_counter, _modified_error, running, current_hooks, \
     HookedSavedTensor
 
@@ -89,6 +90,8 @@ class BackwardCFunction(Node, FunctionCtx):
 
     @property
     def saved_tensors(self):
+        if "_jvp_saved" in self.__dict__:  # inside jvp: what save_for_forward saved
+            return self._jvp_saved
         saved = self._saved
         if saved is None:
             raise RuntimeError(
@@ -225,7 +228,8 @@ class Function(FunctionCtx, metaclass=_FunctionMeta):
 
     @staticmethod
     def jvp(ctx, *grad_inputs):
-        raise NotImplementedError("forward-mode AD (jvp) is not supported by retrograd")
+        raise NotImplementedError("You must implement the jvp function for custom autograd.Function "
+                                  "to use it with forward mode AD.")
 
     @classmethod
     def apply(cls, *args, **kwargs):
@@ -265,7 +269,8 @@ def _apply(cls, args):
         ctx._in_shapes = tuple(a._data.shape if n else None for a, n in zip(args, needs))
         ctx._in_dtypes = tuple(a._data.dtype if n else None for a, n in zip(args, needs))
         ctx._tensor_inputs = is_tensor
-    with no_grad():
+    dual = _fwad._fw.active and _fwad.has_tangent(args)
+    with no_grad(), _fwad._suspended():
         if _uses_setup_context(cls):
             output = cls.forward(*args)
             cls.setup_context(ctx, args, output)
@@ -277,13 +282,51 @@ def _apply(cls, args):
     if dirty:
         _check_dirty(cls, args, outputs, ctx.dirty_tensors)
     if not recording:
+        if dual:
+            _forward_tangents(cls, ctx, args, outputs)
         return output
     outputs = _wrap_outputs(ctx, args, outputs, dirty)
     _save(ctx, outputs)
     from . import anomaly
     if anomaly._state.enabled:
         anomaly.record_trace(ctx)
+    if dual:
+        _forward_tangents(cls, ctx, args, outputs)
     return outputs if is_tuple else outputs[0]
+
+
+def _forward_tangents(cls, ctx, args, outputs):
+    """Forward mode: the outputs' tangents from ``cls.jvp(ctx, *input_tangents)`` (zeros for
+    tensor inputs without one, unless ``set_materialize_grads(False)``); in ``jvp``,
+    ``ctx.saved_tensors`` returns what ``save_for_forward`` saved."""
+    from .._tensor import Tensor
+    from .._creation import zeros_like
+    tangents = []
+    for a in args:
+        t = a._fw_grad if isinstance(a, Tensor) else None
+        if t is None and isinstance(a, Tensor) and ctx.materialize_grads and a._data.dtype.kind in "fc":
+            t = zeros_like(a)
+        tangents.append(t)
+    ctx._jvp_saved = tuple(getattr(ctx, "saved_for_forward", ()))
+    try:
+        with _fwad._suspended():
+            result = cls.jvp(ctx, *tangents)
+    finally:
+        del ctx._jvp_saved
+    results = result if isinstance(result, tuple) else (result,)
+    if len(results) != len(outputs):
+        raise RuntimeError(f"{cls.__name__}.jvp returned {len(results)} tangents for "
+                           f"{len(outputs)} outputs")
+    non_diff = {id(t) for t in ctx.non_differentiable}
+    arg_ids = {id(a) for a in args}
+    for o, t in zip(outputs, results):
+        if (t is None or not isinstance(o, Tensor) or id(o) in non_diff or id(o) in arg_ids
+                or o._data.dtype.kind not in "fc"):
+            continue
+        if t._data.shape != o._data.shape:
+            raise RuntimeError(f"{cls.__name__}.jvp returned a tangent of shape "
+                               f"{list(t._data.shape)} for an output of shape {list(o._data.shape)}")
+        _fwad.set_tangent(o, _fwad.fit_tangent(t, o))
 
 
 def _check_dirty(cls, args, outputs, dirty_tensors):

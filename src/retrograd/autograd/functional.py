@@ -5,16 +5,18 @@ For f: inputs -> outputs with Jacobian J:
     vjp(f, x, v)  = (f(x), v^T J)           one backward
     jvp(f, x, v)  = (f(x), J v)             double-backward trick: with u a dummy vector,
                                             g(u) = u^T J is linear in u, and d(g . v)/du = J v
-    jacobian(f, x)                          J, one backward per output element
-    hessian(f, x) = jacobian of the gradient of a scalar f
+    jacobian(f, x)                          J, one backward per output element, or with
+                                            strategy="forward-mode" one forward-mode pass
+                                            (autograd/forward_ad.py) per input element
+    hessian(f, x) = jacobian of the gradient of a scalar f (forward over reverse with
+                    outer_jacobian_strategy="forward-mode")
     vhp(f, x, v)  = v^T H                   backward of the (graph-building) gradient
     hvp(f, x, v)  = H v                     the double-backward trick applied to the gradient
 
 Inputs are detached from any outer graph first (or kept attached through a view with
 ``create_graph=True``); results are detached unless ``create_graph``. With ``strict=True`` an
 input on which the result does not depend is an error; otherwise its derivative is zeros.
-Forward-mode AD is not implemented: ``strategy="forward-mode"`` computes the same Jacobian in
-reverse mode.
+``jvp`` keeps PyTorch's double-backward trick (``torch.func.jvp`` is the forward-mode one).
 """
 from .grad_mode import enable_grad, set_grad_enabled, is_grad_enabled
 
@@ -217,8 +219,8 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
     ``outputs[i].shape + inputs[j].shape`` (nested tuples when either side is a tuple).
 
     ``vectorize`` is accepted; the rows are computed one backward at a time either way.
-    ``strategy="forward-mode"`` (which, as in PyTorch, needs ``vectorize=True``) gives the
-    same Jacobian, computed in reverse mode.
+    ``strategy="forward-mode"`` (which, as in PyTorch, needs ``vectorize=True``) computes the
+    columns by forward mode, one pass of ``func`` per input element.
     """
     if strategy not in ("forward-mode", "reverse-mode"):
         raise ValueError('Expected strategy to be either "forward-mode" or "reverse-mode". Hint: '
@@ -238,6 +240,7 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
         if not vectorize:
             raise NotImplementedError("Computing Jacobian using forward-AD or forward-over-reverse "
                                       "Hessian is only implemented for `vectorize=True`.")
+        return _jacfwd(func, inputs)
     from .._creation import zeros
     from ..ops.shape import stack
     with enable_grad():
@@ -271,6 +274,43 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
         return _tuple_postprocess(jac, (is_outputs_tuple, is_inputs_tuple))
 
 
+def _jacfwd(func, inputs):
+    """The Jacobian by forward mode: for each element of each input, one pass of ``func`` with
+    that element's unit tangent; the outputs' tangents are the Jacobian's columns."""
+    from . import forward_ad as fwAD
+    from .._creation import zeros
+    from ..ops.shape import stack
+    is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
+    inputs = tuple(inp.detach() for inp in inputs)
+    cols = None
+    outputs = None
+    is_outputs_tuple = False
+    for j, inp in enumerate(inputs):
+        for e in range(inp.numel()):
+            t = zeros(inp.numel(), dtype=inp.dtype, device=inp.device)
+            t[e] = 1
+            with fwAD.dual_level():
+                args = list(inputs)
+                args[j] = fwAD.make_dual(inp, t.view(inp.shape))
+                out = func(*args)
+                is_outputs_tuple, out = _as_tuple(out, "outputs of the user-provided function", "jacobian")
+                unpacked = [fwAD.unpack_dual(o) for o in out]
+            if cols is None:
+                cols = [[[] for _ in inputs] for _ in unpacked]
+                outputs = [p for p, _ in unpacked]
+            for i, (p, tangent) in enumerate(unpacked):
+                cols[i][j].append((tangent if tangent is not None else p.new_zeros(p.shape)).detach())
+    if cols is None:  # every input is empty
+        is_outputs_tuple, outputs = _as_tuple(func(*inputs), "outputs of the user-provided function",
+                                              "jacobian")
+        cols = [[[] for _ in inputs] for _ in outputs]
+    jac = tuple(tuple(
+        stack([c.reshape(-1) for c in cs], -1).view(tuple(out.shape) + tuple(inp.shape)) if cs and out.numel()
+        else zeros(tuple(out.shape) + tuple(inp.shape), dtype=out.dtype, device=out.device)
+        for cs, inp in zip(per_out, inputs)) for per_out, out in zip(cols, outputs))
+    return _tuple_postprocess(jac, (is_outputs_tuple, is_inputs_tuple))
+
+
 def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
             outer_jacobian_strategy="reverse-mode"):
     """The Hessian of a scalar ``func``: for inputs i and j, a tensor of shape
@@ -292,6 +332,8 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
 
     def jac_func(*inp):
         if outer_jacobian_strategy == "forward-mode":
+            # forward over reverse: the inner reverse pass builds a graph (create_graph) through
+            # which the outer pass's tangents flow
             inp = tuple(t.requires_grad_(True) for t in inp)
         jac = jacobian(ensure_single_output_function, inp, create_graph=True)
         _check_requires_grad(jac, "jacobian", strict=strict)

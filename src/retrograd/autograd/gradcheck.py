@@ -5,10 +5,13 @@ computed by backward (one vector-Jacobian product per output element) with the n
 Jacobian (f(x + eps) - f(x - eps)) / (2 eps). Use float64 inputs: in float32 the finite
 differences are too noisy for the default tolerances.
 
+With ``check_forward_ad=True`` it also compares the Jacobian computed by forward mode (one
+Jacobian-vector product per input element, autograd/forward_ad.py) with the numerical one.
+
 It fails closed, as PyTorch's does: no input requiring grad is a ValueError; when no output
 requires grad, the numerical Jacobian must be zero (so a differentiable result that was detached
 by mistake fails); and every flag is either honoured or refused with NotImplementedError
-(forward-mode AD and batched gradients do not exist in retrograd).
+(batched gradients do not exist in retrograd).
 """
 import warnings
 
@@ -41,10 +44,10 @@ def _check_flags(check_forward_ad, check_backward_ad, check_batched_grad, check_
         raise AssertionError("Setting check_batched_grad=True requires check_backward_ad to be True")
     if check_batched_forward_grad and not check_forward_ad:
         raise AssertionError("Setting check_batched_forward_grad=True requires check_forward_ad to be True")
-    if check_forward_ad or check_batched_forward_grad:
-        raise NotImplementedError("gradcheck: check_forward_ad / check_batched_forward_grad need forward-mode "
-                                  "AD, which retrograd does not implement; check_backward_ad=True (the "
-                                  "default) checks reverse mode")
+    if check_batched_forward_grad:
+        raise NotImplementedError("gradcheck: check_batched_forward_grad=True needs batched forward "
+                                  "gradients (vmap), which retrograd does not implement; "
+                                  "check_forward_ad=True checks forward mode one tangent at a time")
     if check_batched_grad:
         raise NotImplementedError("gradcheck: check_batched_grad=True needs batched gradients (vmap, "
                                   "autograd.grad(is_grads_batched=True)), which retrograd does not implement")
@@ -189,6 +192,50 @@ def _fast_check(func, inputs, diff_idx, outs, out_idx, eps, atol, rtol, check_gr
                                      f"to see the whole Jacobians")
 
 
+def _forward_jvp(func, inputs, i, direction, out_idx):
+    """The tangents of the selected outputs (flat float64) by forward mode, with tangent
+    ``direction`` on input i and none elsewhere; zeros for an output without tangent."""
+    from . import forward_ad as fwAD
+    from .._creation import tensor
+    x = inputs[i]
+    t = tensor(direction.reshape(x._data.shape), dtype=x.dtype, device=x.device)
+    with fwAD.dual_level():
+        args = list(inputs)
+        args[i] = fwAD.make_dual(x, t)
+        outs = _tensor_outputs(func(*args))
+        result = []
+        for k in out_idx:
+            tan = fwAD.unpack_dual(outs[k]).tangent
+            result.append(np.zeros(outs[k]._data.size) if tan is None else _np64(tan).copy())
+    return result
+
+
+def _forward_check(func, inputs, diff_idx, out_idx, eps, atol, rtol, fast_mode, rng):
+    """Forward-mode Jacobian (or ``v^T J u`` with ``fast_mode``) against finite differences."""
+    for i in diff_idx:
+        size = inputs[i]._data.size
+        if fast_mode:
+            u = _unit(rng, size)
+            analytical = _forward_jvp(func, inputs, i, u, out_idx)
+            numerical = _numerical_jvp(func, inputs, i, u, out_idx, eps)
+            for k, (a, n) in enumerate(zip(analytical, numerical)):
+                v = _unit(rng, a.size)
+                if not np.isclose(float(v @ a), float(v @ n), rtol=rtol, atol=atol * u.sum() * v.sum()):
+                    raise GradcheckError(f"Jacobian computed with forward mode mismatch for output {k} with "
+                                         f"respect to input {i} (fast_mode: v^T J u numerical {float(v @ n)!r}, "
+                                         f"analytical {float(v @ a)!r})")
+            continue
+        numerical = _numerical_jacobian(func, inputs, i, out_idx, eps)
+        analytical = [np.zeros_like(n) for n in numerical]
+        for j in range(size):
+            for cols, col in zip(analytical, _forward_jvp(func, inputs, i, np.eye(1, size, j)[0], out_idx)):
+                cols[j] = col
+        for k, (a, n) in enumerate(zip(analytical, numerical)):
+            if not np.allclose(a, n, rtol=rtol, atol=atol):
+                raise GradcheckError(f"Jacobian computed with forward mode mismatch for output {k} with "
+                                     f"respect to input {i},\nnumerical:{n}\nanalytical:{a}\n")
+
+
 def _unit(rng, n):
     u = rng.uniform(0, 1, n)
     norm = np.linalg.norm(u)
@@ -288,7 +335,7 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
     _check_flags(check_forward_ad, check_backward_ad, check_batched_grad, check_batched_forward_grad)
     try:
         return _gradcheck(func, _as_tuple(inputs), eps, atol, rtol, nondet_tol, check_undefined_grad,
-                          check_grad_dtypes, fast_mode, masked)
+                          check_grad_dtypes, fast_mode, masked, check_forward_ad, check_backward_ad)
     except GradcheckError:
         if raise_exception:
             raise
@@ -296,7 +343,7 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
 
 
 def _gradcheck(func, inputs, eps, atol, rtol, nondet_tol, check_undefined_grad, check_grad_dtypes,
-               fast_mode, masked):
+               fast_mode, masked, check_forward_ad=False, check_backward_ad=True):
     diff_idx = _check_inputs(inputs, masked)
     all_outs = _tensor_outputs(func(*inputs))
     if not all_outs:
@@ -308,6 +355,10 @@ def _gradcheck(func, inputs, eps, atol, rtol, nondet_tol, check_undefined_grad, 
     out_idx = [k for k, o in enumerate(all_outs) if o._rg]
     if not out_idx:
         _check_no_differentiable_outputs(func, inputs, diff_idx, len(all_outs), eps, fast_mode, rng)
+        return True
+    if check_forward_ad:
+        _forward_check(func, inputs, diff_idx, out_idx, eps, atol, rtol, fast_mode, rng)
+    if not check_backward_ad:
         return True
     outs = [all_outs[k] for k in out_idx]
     diff_inputs = [inputs[i] for i in diff_idx]
@@ -339,7 +390,8 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
                   gen_non_contig_grad_outputs=False, raise_exception=True, nondet_tol=0.0,
                   check_undefined_grad=True, check_grad_dtypes=False, check_batched_grad=False,
                   check_fwd_over_rev=False, check_rev_over_rev=True, fast_mode=False, masked=False):
-    """gradcheck of the gradient: checks second derivatives via double backward.
+    """gradcheck of the gradient: checks second derivatives via double backward
+    (``check_rev_over_rev``) and, with ``check_fwd_over_rev``, via forward mode over backward.
 
     The checked function maps (inputs, grad_outputs) to the first derivatives; ``grad_outputs``
     default to random tensors (strided views with ``gen_non_contig_grad_outputs``). Raises
@@ -357,10 +409,6 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     if check_batched_grad:
         raise NotImplementedError("gradgradcheck: check_batched_grad=True needs batched gradients (vmap, "
                                   "autograd.grad(is_grads_batched=True)), which retrograd does not implement")
-    if check_fwd_over_rev:
-        raise NotImplementedError("gradgradcheck: check_fwd_over_rev=True needs forward-mode AD, which "
-                                  "retrograd does not implement; check_rev_over_rev=True (the default) "
-                                  "checks double backward")
     inputs = _as_tuple(inputs)
     diff_idx = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t._rg]
     if not diff_idx:
@@ -389,4 +437,5 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     return gradcheck(first_grads, inputs + tuple(grad_outputs), eps=eps, atol=atol, rtol=rtol,
                      raise_exception=raise_exception, nondet_tol=nondet_tol,
                      check_undefined_grad=check_undefined_grad, check_grad_dtypes=check_grad_dtypes,
-                     fast_mode=fast_mode, masked=masked)
+                     fast_mode=fast_mode, masked=masked, check_forward_ad=check_fwd_over_rev,
+                     check_backward_ad=check_rev_over_rev)

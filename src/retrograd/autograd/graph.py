@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypedDict, TypeVar
 
 from . import anomaly
+from ._forward_state import set_tangent as _set_tangent
 from ._handles import ListHookHandle
 from .grad_mode import _node_extra_probes, _refresh_node_extras
 from ..backend import to_numpy, to_device_array
@@ -87,6 +88,8 @@ class Node:
     _seq: float                     # creation order (an int; AccumulateGrad's is infinite)
     n_outputs: int = 1
     _extra: NodeExtras | None = None
+    # forward mode: the tangent of the output an OpNode saved, given back to it on unpack
+    _fw_grad: Tensor | None = None
     # Every node the engine runs (all but AccumulateGrad) sets these: each input's shape and
     # dtype (None where no gradient is needed), to which its gradient is summed and cast.
     _in_shapes: tuple[tuple[int, ...] | None, ...]
@@ -196,6 +199,8 @@ class OpNode(Node):
                 from .._tensor import make_tensor
                 item = make_tensor(item, self, True)
                 item._vc = vc
+                if self._fw_grad is not None:
+                    _set_tangent(item, self._fw_grad)
             out.append(item)
         return out
 

@@ -20,6 +20,7 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor
 from ..autograd.grad_mode import _state
+from ..autograd._forward_state import _fw, has_tangent as _has_tangent
 from ._registry import Op, apply
 
 
@@ -60,6 +61,8 @@ def _check_cast(t, r, op):
 
 
 def _recording(t, others):
+    if _fw.active and _dual_involved(t, others):
+        return True  # apply_inplace then updates the tangent too
     if not _state.enabled:
         return False
     if t._rg:
@@ -72,6 +75,8 @@ def _recording(t, others):
 
 def apply_inplace(t, op, fn, *args, **kwargs):
     """``t = fn(t, *args)`` written into t's storage; records and rebases when grad is on."""
+    if _fw.active and _dual_involved(t, args):
+        return _fw.inplace(t, op, fn, args, kwargs)  # forward_ad.inplace
     if _recording(t, args):
         _check_inplace(t, op)
         r = fn(_old_value(t), *args, **kwargs)
@@ -87,6 +92,14 @@ def apply_inplace(t, op, fn, *args, **kwargs):
     _write(t, r, op)
     _bump(t)
     return t
+
+
+def _dual_involved(t, others):
+    """Whether an in-place op on ``t`` involves a forward-mode tangent (of t, its base, or another
+    operand)."""
+    base = t._base
+    return (t._fw_grad is not None or (base is not None and base._fw_grad is not None)
+            or _has_tangent(others))
 
 
 def _old_value(t):
@@ -203,6 +216,8 @@ def _restride_(self, op, fn, *args):
         _check_inplace(self, op)
     r = fn(self, *args)
     self._data = r._data
+    if r._fw_grad is not None:
+        self._fw_grad = r._fw_grad  # forward mode: the tangent is restrided alike
     if r.grad_fn is not None:
         from ..autograd import views
         views.set_history(self, r.grad_fn, r._out_nr)

@@ -4,6 +4,7 @@ An ``Op`` pairs a forward on raw arrays with a backward (vjp) written in retrogr
 
     forward(xp, *arrays, *args) -> out            (or (out, extra) when "extra" is saved)
     backward(g, *saved, *args)  -> grad or tuple of grads, one per input (None allowed)
+    jvp(tangents, *saved, *args) -> the output's tangent (optional; forward-mode AD)
 
 With ``needs=True`` the backward is called as ``backward(g, needs, *saved, *args)``, where
 ``needs[i]`` says whether input i wants a gradient, so costly unneeded gradients are skipped.
@@ -14,6 +15,16 @@ first input.
 result) and "extra" (a second value returned by forward, such as a mask). Non-tensor arguments
 (dims, flags) go in ``args`` and reach both sides unchanged. The engine, not the op, sums a
 broadcast gradient down to each input's shape, and casts it to the input's dtype.
+
+``jvp`` (forward mode, autograd/forward_ad.py) receives ``tangents``, one per input (a Tensor,
+or None where that input has no tangent), then the same saved values and args as the backward
+(the output as a Tensor), and returns the output's tangent written in retrograd ops (None for
+zero). Three markers name common Jacobians instead of a rule: ``jvp=LINEAR`` (linear in the
+tensor inputs taken together: the op applied to the tangents, so a view's tangent is the same
+view of the tangent), ``jvp=MULTILINEAR`` (linear in each input: matmul) and
+``jvp=ELEMENTWISE`` (a diagonal Jacobian: the backward applied to the tangents). An op
+without ``jvp`` derives its tangent from its backward (``forward_ad.derived_jvp``). ``apply``
+checks one flag, ``_fw.active``, to know whether tangents are computed at all.
 """
 from __future__ import annotations
 
@@ -27,6 +38,8 @@ from .._tensor import Tensor, make_tensor
 from weakref import ref as _wref
 
 from ..autograd.grad_mode import _state
+from ..autograd._forward_state import _fw
+from ..autograd._forward_state import ELEMENTWISE, LINEAR, MULTILINEAR  # noqa: F401  (for the ops' jvp=)
 from ..autograd.graph import OpNode, VersionCounter, _seq_counter, node_extras as _node_extras
 from ..autograd.views import prune as _prune_views
 from ..backend import QUIET as _QUIET, array_module, quiet_float_warnings
@@ -48,10 +61,11 @@ _NATIVE_OPS = frozenset(("_to_copy", "to_device"))
 
 class Op:
     __slots__ = ("name", "forward", "backward", "save", "node_name", "needs", "is_view", "_codes",
-                 "_has_extra", "_saves_out", "_save_kind", "_native")
+                 "_has_extra", "_saves_out", "_save_kind", "_native", "jvp")
     name: str
     forward: Callable[..., Any]   # forward(xp, *arrays, *args) -> array (or (array, extra))
     backward: Callable[..., Any]  # backward(g, [needs,] *saved, *args) -> grad or tuple of grads
+    jvp: Callable[..., Any] | None  # jvp(tangents, *saved, *args) -> tangent; None: derived
     save: tuple[str, ...]
     node_name: str
     needs: bool
@@ -64,8 +78,9 @@ class Op:
 
     def __init__(self, name: str, forward: Callable[..., Any], backward: Callable[..., Any],
                  save: Iterable[str] = (), node_name: str | None = None, needs: bool = False,
-                 is_view: bool = False) -> None:
+                 is_view: bool = False, jvp: Callable[..., Any] | None = None) -> None:
         self.name = name
+        self.jvp = jvp
         self.forward = forward
         self.backward = backward
         self.save = tuple(save)
@@ -153,6 +168,8 @@ def apply(op: Op, inputs: Sequence[Any], args: tuple[Any, ...] = ()) -> Tensor:
         result = make_tensor(out, None, False)
         if op.is_view:
             _link_view(result, inputs[0])
+        if _fw.active:
+            _fw.propagate(op, inputs, args, result, extra if op._has_extra else None)
         return result
     if type(out.dtype) in _COMPLEX_DTYPES or type(a.dtype) in _COMPLEX_DTYPES or \
             (len(inputs) > 1 and _any_complex(inputs)):
@@ -192,6 +209,8 @@ def apply(op: Op, inputs: Sequence[Any], args: tuple[Any, ...] = ()) -> Tensor:
         _link_view(result, inputs[0])
     if _state.node_extras:
         _node_extras(node)
+    if _fw.active:
+        _fw.propagate(op, inputs, args, result, extra if op._has_extra else None)
     return result
 
 

@@ -18,6 +18,7 @@ import numpy as np
 from .._tensor import Tensor, _wrap_dim
 from ..autograd.grad_mode import _state
 from ._registry import Op, apply
+from ._registry import ELEMENTWISE
 from . import elementwise as ew
 from .elementwise import exp, where, minimum, sigmoid, tanh
 from .special import erfc
@@ -67,7 +68,7 @@ def _hardtanh_vjp(g, x, lo, hi):
     return g * ew.logical_and(x > lo, x < hi)
 
 
-HARDTANH = Op("hardtanh", _hardtanh, _hardtanh_vjp, save=("x",))
+HARDTANH = Op("hardtanh", _hardtanh, _hardtanh_vjp, jvp=ELEMENTWISE, save=("x",))
 
 
 def _hardtanh_fn(input, min_val, max_val):
@@ -110,7 +111,7 @@ def _leaky_relu(xp, x, slope):
     return (xp.maximum if slope <= 1 else xp.minimum)(out, x, out=out)
 
 
-LEAKY_RELU = Op("leaky_relu", _leaky_relu, lambda g, x, slope: where(x > 0, g, g * slope), save=("x",))
+LEAKY_RELU = Op("leaky_relu", _leaky_relu, lambda g, x, slope: where(x > 0, g, g * slope), jvp=ELEMENTWISE, save=("x",))
 
 
 def _leaky_relu_fn(input, negative_slope):
@@ -130,7 +131,8 @@ def _threshold(xp, x, threshold, value):
     return xp.where(x > threshold, x, xp.asarray(value, dtype=x.dtype))
 
 
-THRESHOLD = Op("threshold", _threshold, lambda g, x, threshold, value: g * (x > threshold), save=("x",))
+THRESHOLD = Op("threshold", _threshold, lambda g, x, threshold, value: g * (x > threshold), jvp=ELEMENTWISE,
+               save=("x",))
 
 
 def _threshold_fn(input, threshold, value):
@@ -151,7 +153,7 @@ def _hardsigmoid(xp, x):
 
 
 HARDSIGMOID = Op("hardsigmoid", _hardsigmoid,
-                 lambda g, x: g * ew.logical_and(x > -3, x < 3) * (1 / 6), save=("x",))
+                 lambda g, x: g * ew.logical_and(x > -3, x < 3) * (1 / 6), jvp=ELEMENTWISE, save=("x",))
 
 
 def hardsigmoid(input, inplace=False):
@@ -170,7 +172,7 @@ def _hardswish_vjp(g, x):
     return g * where(x > 3, 1.0, inner)
 
 
-HARDSWISH = Op("hardswish", _hardswish, _hardswish_vjp, save=("x",))
+HARDSWISH = Op("hardswish", _hardswish, _hardswish_vjp, jvp=ELEMENTWISE, save=("x",))
 
 
 def hardswish(input, inplace=False):
@@ -183,7 +185,7 @@ def _hardshrink(xp, x, lambd):
     return xp.where(xp.abs(x) > lambd, x, xp.zeros((), dtype=x.dtype))
 
 
-HARDSHRINK = Op("hardshrink", _hardshrink, lambda g, x, lambd: g * (ew.abs(x) > lambd), save=("x",))
+HARDSHRINK = Op("hardshrink", _hardshrink, lambda g, x, lambd: g * (ew.abs(x) > lambd), jvp=ELEMENTWISE, save=("x",))
 
 
 def hardshrink(input, lambd=0.5):
@@ -195,7 +197,7 @@ def _softshrink(xp, x, lambd):
     return (xp.where(x > lambd, x - lambd, 0) + xp.where(x < -lambd, x + lambd, 0)).astype(x.dtype, copy=False)
 
 
-SOFTSHRINK = Op("softshrink", _softshrink, lambda g, x, lambd: g * (ew.abs(x) > lambd), save=("x",))
+SOFTSHRINK = Op("softshrink", _softshrink, lambda g, x, lambd: g * (ew.abs(x) > lambd), jvp=ELEMENTWISE, save=("x",))
 
 
 def softshrink(input, lambd=0.5):
@@ -280,7 +282,7 @@ def _elu_vjp(g, x, alpha, scale, input_scale):
     return where(x > 0, g * scale, g * neg)
 
 
-ELU = Op("elu", _elu, _elu_vjp, save=("x",))
+ELU = Op("elu", _elu, _elu_vjp, jvp=ELEMENTWISE, save=("x",))
 
 
 def _elu_fn(input, alpha, scale, input_scale):
@@ -331,7 +333,7 @@ def _softplus_vjp(g, x, beta, threshold):
     return where(bx > threshold, g, g * sigmoid(bx))
 
 
-SOFTPLUS = Op("softplus", _softplus, _softplus_vjp, save=("x",))
+SOFTPLUS = Op("softplus", _softplus, _softplus_vjp, jvp=ELEMENTWISE, save=("x",))
 
 
 def softplus(input, beta=1.0, threshold=20.0):
@@ -345,7 +347,7 @@ def _logsigmoid(xp, x):
     return (xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x)))).astype(x.dtype, copy=False)
 
 
-LOGSIGMOID = Op("log_sigmoid", _logsigmoid, lambda g, x: g * sigmoid(-x), save=("x",),
+LOGSIGMOID = Op("log_sigmoid", _logsigmoid, lambda g, x: g * sigmoid(-x), jvp=ELEMENTWISE, save=("x",),
                 node_name="LogSigmoidBackward0")
 
 
@@ -389,7 +391,7 @@ def _silu_vjp(g, x):
     return _const(d)
 
 
-SILU = Op("silu", _silu, _silu_vjp, save=("x",))
+SILU = Op("silu", _silu, _silu_vjp, jvp=ELEMENTWISE, save=("x",))
 
 
 def silu(input, inplace=False):
@@ -407,7 +409,7 @@ def _mish_vjp(g, x):
     return g * (t + x * sigmoid(x) * (1 - t * t))
 
 
-MISH = Op("mish", _mish, _mish_vjp, save=("x",))
+MISH = Op("mish", _mish, _mish_vjp, jvp=ELEMENTWISE, save=("x",))
 
 
 def mish(input, inplace=False):
@@ -474,7 +476,7 @@ def _gelu_derivative(x, approximate):
     return cdf + x * exp(x * x * -0.5) * _INV_SQRT_2PI
 
 
-GELU = Op("gelu", _gelu_forward, _gelu_vjp, save=("x", "extra"))
+GELU = Op("gelu", _gelu_forward, _gelu_vjp, jvp=ELEMENTWISE, save=("x", "extra"))
 
 
 def gelu(input, approximate="none"):
@@ -561,8 +563,20 @@ def _log_softmax_vjp(g, out, dim):
     return _const(gx)
 
 
-SOFTMAX = Op("softmax", _softmax_fwd, _softmax_vjp, save=("out",))
-LOG_SOFTMAX = Op("log_softmax", _log_softmax_fwd, _log_softmax_vjp, save=("out",))
+def _softmax_jvp(ts, out, dim):
+    # d softmax = y * (t - sum(y t))
+    t = ts[0]
+    return out * (t - (out * t).sum(dim, keepdim=True))
+
+
+def _log_softmax_jvp(ts, out, dim):
+    # d log_softmax = t - sum(softmax * t)
+    t = ts[0]
+    return t - (exp(out) * t).sum(dim, keepdim=True)
+
+
+SOFTMAX = Op("softmax", _softmax_fwd, _softmax_vjp, jvp=_softmax_jvp, save=("out",))
+LOG_SOFTMAX = Op("log_softmax", _log_softmax_fwd, _log_softmax_vjp, jvp=_log_softmax_jvp, save=("out",))
 
 
 def _softmax_input(input, dim, dtype, name, stacklevel):

@@ -100,8 +100,8 @@ def _sdpa_vjp(g, needs, q, k, v, p, fmask, bool_mask, causal, scale, drop):
     return gq, gk, gv, gm
 
 
-def _sdpa_grads(g, needs, q, k, v, p_saved, fmask, bool_mask, causal, scale, drop):
-    """The backward in differentiable ops (create_graph): recompute P from Q, K and the mask."""
+def _probs(q, k, p_saved, fmask, bool_mask, causal, scale):
+    """The attention weights P in differentiable ops, recomputed from Q, K and the mask."""
     xp = array_module(q._data)
     s = (q @ k.mT) * scale
     bias = _additive_bias(xp, bool_mask, causal, (q._data.shape[-2], k._data.shape[-2]), q._data.dtype)
@@ -113,9 +113,13 @@ def _sdpa_grads(g, needs, q, k, v, p_saved, fmask, bool_mask, causal, scale, dro
     if not bool(alive.all()):
         # fully masked rows: P is 0 there (as in the forward), with a softmax of zeros standing in
         keep = _const(alive)
-        p = softmax(where(keep, s, 0.0), -1) * keep
-    else:
-        p = softmax(s, -1)
+        return softmax(where(keep, s, 0.0), -1) * keep
+    return softmax(s, -1)
+
+
+def _sdpa_grads(g, needs, q, k, v, p_saved, fmask, bool_mask, causal, scale, drop):
+    """The backward in differentiable ops (create_graph): recompute P from Q, K and the mask."""
+    p = _probs(q, k, p_saved, fmask, bool_mask, causal, scale)
     dm = _const(drop) if drop is not None else None
     gq = gk = gv = gm = None
     if needs[2]:
@@ -132,7 +136,30 @@ def _sdpa_grads(g, needs, q, k, v, p_saved, fmask, bool_mask, causal, scale, dro
     return gq, gk, gv, gm
 
 
-SDPA = Op("scaled_dot_product_attention", _sdpa_fwd, _sdpa_vjp, save=("x", "y", "z", "extra"), needs=True,
+def _sdpa_jvp(ts, q, k, v, p_saved, fmask, bool_mask, causal, scale, drop):
+    # out = (P * D) V with P = softmax(S), S = Q K^T scale + mask:
+    # d out = (dP * D) V + (P * D) dV,  dP = P * (dS - sum(P dS)),  dS = (dQ K^T + Q dK^T) scale + dM
+    tq, tk, tv, tm = ts
+    p = _probs(q, k, p_saved, fmask, bool_mask, causal, scale) if _state.enabled else _const(p_saved)
+    dm = _const(drop) if drop is not None else None
+    out = None
+    if tv is not None:
+        out = (p * dm if dm is not None else p) @ tv
+    ds = None
+    for term in ((tq @ k.mT) * scale if tq is not None else None,
+                 (q @ tk.mT) * scale if tk is not None else None, tm):
+        if term is not None:
+            ds = term if ds is None else ds + term
+    if ds is not None:
+        dp = p * (ds - (p * ds).sum(-1, keepdim=True))
+        if dm is not None:
+            dp = dp * dm
+        out = dp @ v if out is None else out + dp @ v
+    return out
+
+
+SDPA = Op("scaled_dot_product_attention", _sdpa_fwd, _sdpa_vjp, jvp=_sdpa_jvp, save=("x", "y", "z", "extra"),
+          needs=True,
           node_name="ScaledDotProductAttentionBackward0")
 
 

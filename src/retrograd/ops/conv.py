@@ -20,6 +20,7 @@ import itertools
 import math
 
 from ._registry import Op, apply
+from ._registry import LINEAR, MULTILINEAR
 from ._window import (Window, crop, make_window, ntuple, pad_array, scatter_windows, tap_index,
                       window_view)
 from ._declare import declare
@@ -214,12 +215,26 @@ def _bias_grad_vjp(gg, shape):
     return gg.reshape((-1,) + (1,) * (len(shape) - 2)).expand(shape)
 
 
-CONV = Op("convolution", _conv, _conv_vjp, save=("x", "y", "extra"), needs=True)
-CONV_T = Op("convolution_transpose", _conv_t, _conv_t_vjp, save=("x", "y"), needs=True,
+def _conv_jvp(ts, x, w, xpad, win, groups):
+    # affine in (x, bias) for fixed weights, linear in the weights:
+    # conv(tx, W, tb) + conv(x, tW)
+    from .._creation import zeros_like
+    tx, tw, tb = ts
+    out = None
+    if tx is not None or tb is not None:
+        out = apply(CONV, (tx if tx is not None else zeros_like(x), w, tb), (win, groups))
+    if tw is not None:
+        term = apply(CONV, (x, tw, None), (win, groups))
+        out = term if out is None else out + term
+    return out
+
+
+CONV = Op("convolution", _conv, _conv_vjp, jvp=_conv_jvp, save=("x", "y", "extra"), needs=True)
+CONV_T = Op("convolution_transpose", _conv_t, _conv_t_vjp, jvp=MULTILINEAR, save=("x", "y"), needs=True,
             node_name="ConvolutionBackward0")
 CONV_W = Op("convolution_weight", _conv_w, _conv_w_vjp, save=("x", "y"), needs=True,
             node_name="ConvolutionBackwardBackward0")
-BIAS_GRAD = Op("convolution_bias_grad", lambda xp, g, shape: _bias_grad(xp, g), _bias_grad_vjp,
+BIAS_GRAD = Op("convolution_bias_grad", lambda xp, g, shape: _bias_grad(xp, g), _bias_grad_vjp, jvp=LINEAR,
                node_name="SumBackward1")
 
 
@@ -418,8 +433,8 @@ def _fold(xp, cols, win):
     return xp.ascontiguousarray(crop(scatter_windows(xp, cols, win, 2), win, 2))
 
 
-UNFOLD = Op("im2col", _unfold, lambda g, win: apply(FOLD, (g,), (win,)), node_name="Im2ColBackward0")
-FOLD = Op("col2im", _fold, lambda g, win: apply(UNFOLD, (g,), (win,)), node_name="Col2ImBackward0")
+UNFOLD = Op("im2col", _unfold, lambda g, win: apply(FOLD, (g,), (win,)), jvp=LINEAR, node_name="Im2ColBackward0")
+FOLD = Op("col2im", _fold, lambda g, win: apply(UNFOLD, (g,), (win,)), jvp=LINEAR, node_name="Col2ImBackward0")
 
 
 def _fold_window(size, kernel_size, dilation, padding, stride, op):

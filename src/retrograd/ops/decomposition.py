@@ -80,7 +80,12 @@ def _inv_fwd(xp, a):
                    "The input matrix is singular, the inversion could not be completed")
 
 
-INV = Op("linalg_inv", _inv_fwd, lambda g, out: -(out.mT @ g @ out.mT), save=("out",))
+def _inv_jvp(ts, out):
+    # d A^-1 = -A^-1 dA A^-1
+    return -(out @ ts[0] @ out)
+
+
+INV = Op("linalg_inv", _inv_fwd, lambda g, out: -(out.mT @ g @ out.mT), jvp=_inv_jvp, save=("out",))
 
 
 def inv(A):

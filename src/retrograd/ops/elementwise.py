@@ -14,6 +14,7 @@ from .._tensor import Tensor
 from ._declare import declare
 from ._inplace import _bump, _recording, _ufunc_inplace, apply_inplace, valued_inplace
 from ._registry import Op, apply, broadcast_error
+from ._registry import ELEMENTWISE
 
 
 # --------------------------------------------------------------------------- operand promotion
@@ -87,7 +88,7 @@ def _add_vjp(g, needs):
     return (g if needs[0] else None), (g if needs[1] else None)
 
 
-ADD = Op("add", _add, _add_vjp, needs=True)
+ADD = Op("add", _add, _add_vjp, jvp=ELEMENTWISE, needs=True)
 
 
 def _sub(xp, x, y):
@@ -98,7 +99,7 @@ def _sub_vjp(g, needs):
     return (g if needs[0] else None), (-g if needs[1] else None)
 
 
-SUB = Op("sub", _sub, _sub_vjp, needs=True)
+SUB = Op("sub", _sub, _sub_vjp, jvp=ELEMENTWISE, needs=True)
 
 
 def _mul(xp, x, y):
@@ -115,7 +116,7 @@ def _mul_vjp(g, needs, x, y):
     return (g * y if needs[0] else None), (g * x if needs[1] else None)
 
 
-MUL = Op("mul", _mul, _mul_vjp, save=("x", "y"), needs=True)
+MUL = Op("mul", _mul, _mul_vjp, jvp=ELEMENTWISE, save=("x", "y"), needs=True)
 
 
 def _div(xp, x, y):
@@ -131,7 +132,7 @@ def _div_vjp(g, needs, y, out):
     return gx, gy
 
 
-DIV = Op("div", _div, _div_vjp, save=("y", "out"), needs=True)
+DIV = Op("div", _div, _div_vjp, jvp=ELEMENTWISE, save=("y", "out"), needs=True)
 
 
 def _pow(xp, x, y):
@@ -165,17 +166,17 @@ def _pow_vjp(g, needs, x, y, out):
     return gx, gy
 
 
-POW = Op("pow", _pow, _pow_vjp, save=("x", "y", "out"), needs=True, node_name="PowBackward1")
+POW = Op("pow", _pow, _pow_vjp, jvp=ELEMENTWISE, save=("x", "y", "out"), needs=True, node_name="PowBackward1")
 
 
 # Tensor-scalar forms: one input, the scalar as an argument, named as PyTorch names their nodes.
 # They take the short single-input path through apply; the scalar never becomes a tensor.
-ADD_SCALAR = Op("add", lambda xp, x, s: x + s, lambda g, s: g, node_name="AddBackward0")
-SUB_SCALAR = Op("sub", lambda xp, x, s: x - s, lambda g, s: g, node_name="SubBackward0")
-RSUB_SCALAR = Op("rsub", lambda xp, x, s: s - x, lambda g, s: -g, node_name="RsubBackward1")
-MUL_SCALAR = Op("mul", lambda xp, x, s: x * s, lambda g, s: g * s, node_name="MulBackward0")
-DIV_SCALAR = Op("div", lambda xp, x, s: x / s, lambda g, s: g / s, node_name="DivBackward0")
-RDIV_SCALAR = Op("rdiv", lambda xp, x, s: s / x, lambda g, x, s: g * (-s) / (x * x), save=("x",),
+ADD_SCALAR = Op("add", lambda xp, x, s: x + s, lambda g, s: g, jvp=ELEMENTWISE, node_name="AddBackward0")
+SUB_SCALAR = Op("sub", lambda xp, x, s: x - s, lambda g, s: g, jvp=ELEMENTWISE, node_name="SubBackward0")
+RSUB_SCALAR = Op("rsub", lambda xp, x, s: s - x, lambda g, s: -g, jvp=ELEMENTWISE, node_name="RsubBackward1")
+MUL_SCALAR = Op("mul", lambda xp, x, s: x * s, lambda g, s: g * s, jvp=ELEMENTWISE, node_name="MulBackward0")
+DIV_SCALAR = Op("div", lambda xp, x, s: x / s, lambda g, s: g / s, jvp=ELEMENTWISE, node_name="DivBackward0")
+RDIV_SCALAR = Op("rdiv", lambda xp, x, s: s / x, lambda g, x, s: g * (-s) / (x * x), jvp=ELEMENTWISE, save=("x",),
                  node_name="MulBackward0")  # PyTorch computes s / x as reciprocal(x) * s
 
 
@@ -190,9 +191,9 @@ def _pow_scalar_vjp(g, x, s):
     return g * (x ** (s - 1) * s)
 
 
-POW_SCALAR = Op("pow", lambda xp, x, s: x ** s, _pow_scalar_vjp, save=("x",), node_name="PowBackward0")
+POW_SCALAR = Op("pow", lambda xp, x, s: x ** s, _pow_scalar_vjp, jvp=ELEMENTWISE, save=("x",), node_name="PowBackward0")
 RPOW_SCALAR = Op("rpow", lambda xp, x, s: s ** x, lambda g, out, s: g * out * float(np.log(s)) if s > 0
-                 else g * out * float("nan"), save=("out",), node_name="PowBackward2")
+                 else g * out * float("nan"), jvp=ELEMENTWISE, save=("out",), node_name="PowBackward2")
 
 
 def _fast_scalar(t, v):
@@ -319,7 +320,7 @@ def _floor_divide_vjp(g, needs):
                        "in both inputs; use div(..., rounding_mode='floor') on detached inputs, or trunc/floor)")
 
 
-FLOOR_DIVIDE = Op("floor_divide", _floor_divide, _floor_divide_vjp, needs=True)
+FLOOR_DIVIDE = Op("floor_divide", _floor_divide, _floor_divide_vjp, jvp=ELEMENTWISE, needs=True)
 
 
 def floor_divide(input, other):
@@ -337,7 +338,7 @@ def _remainder_vjp(g, needs, x, y):
     return (g if needs[0] else None), (-g * floor_divide(x, y) if needs[1] else None)
 
 
-REMAINDER = Op("remainder", _remainder, _remainder_vjp, save=("x", "y"), needs=True)
+REMAINDER = Op("remainder", _remainder, _remainder_vjp, jvp=ELEMENTWISE, save=("x", "y"), needs=True)
 
 
 def remainder(input, other):
@@ -354,7 +355,7 @@ def _fmod_vjp(g, needs, x, y):
     return (g if needs[0] else None), (-g * trunc(x / y) if needs[1] else None)
 
 
-FMOD = Op("fmod", _fmod, _fmod_vjp, save=("x", "y"), needs=True)
+FMOD = Op("fmod", _fmod, _fmod_vjp, jvp=ELEMENTWISE, save=("x", "y"), needs=True)
 
 
 def fmod(input, other):
@@ -388,7 +389,7 @@ def _neg(xp, x):
     return -x
 
 
-NEG = Op("neg", _neg, lambda g: -g)
+NEG = Op("neg", _neg, lambda g: -g, jvp=ELEMENTWISE)
 
 
 def neg(input):
@@ -402,7 +403,7 @@ def _abs(xp, x):
     return xp.abs(x)
 
 
-ABS = Op("abs", _abs, lambda g, x: g * sign(x), save=("x",))
+ABS = Op("abs", _abs, lambda g, x: g * sign(x), jvp=ELEMENTWISE, save=("x",))
 
 
 def abs(input):
@@ -419,7 +420,7 @@ def _sign(xp, x):
     return xp.sign(x)
 
 
-SIGN = Op("sign", _sign, lambda g: g * 0)
+SIGN = Op("sign", _sign, lambda g: g * 0, jvp=ELEMENTWISE)
 
 
 def sign(input):
@@ -450,7 +451,7 @@ def _tanh_bwd_vjp(gg, needs, g, out):
     return (tanh_backward(gg, out) if needs[0] else None), (gg * g * out * -2 if needs[1] else None)
 
 
-TANH_BACKWARD = Op("tanh_backward", _tanh_bwd, _tanh_bwd_vjp, save=("x", "y"), needs=True)
+TANH_BACKWARD = Op("tanh_backward", _tanh_bwd, _tanh_bwd_vjp, jvp=ELEMENTWISE, save=("x", "y"), needs=True)
 
 
 def tanh_backward(g, out):
@@ -467,7 +468,7 @@ def _sigmoid_bwd_vjp(gg, needs, g, out):
             (gg * g * (1 - out * 2) if needs[1] else None))
 
 
-SIGMOID_BACKWARD = Op("sigmoid_backward", _sigmoid_bwd, _sigmoid_bwd_vjp, save=("x", "y"), needs=True)
+SIGMOID_BACKWARD = Op("sigmoid_backward", _sigmoid_bwd, _sigmoid_bwd_vjp, jvp=ELEMENTWISE, save=("x", "y"), needs=True)
 
 
 def sigmoid_backward(g, out):
@@ -492,8 +493,8 @@ def _cos_bwd_vjp(gg, needs, g, x):
     return (cos_backward(gg, x) if needs[0] else None), (-sin_backward(gg * g, x) if needs[1] else None)
 
 
-SIN_BACKWARD = Op("sin_backward", _sin_bwd, _sin_bwd_vjp, save=("x", "y"), needs=True)
-COS_BACKWARD = Op("cos_backward", _cos_bwd, _cos_bwd_vjp, save=("x", "y"), needs=True)
+SIN_BACKWARD = Op("sin_backward", _sin_bwd, _sin_bwd_vjp, jvp=ELEMENTWISE, save=("x", "y"), needs=True)
+COS_BACKWARD = Op("cos_backward", _cos_bwd, _cos_bwd_vjp, jvp=ELEMENTWISE, save=("x", "y"), needs=True)
 
 
 def sin_backward(g, x):
@@ -525,7 +526,8 @@ def _threshold_bwd_vjp(gg, needs, out):
     return (relu_backward(gg, out) if needs[0] else None), None
 
 
-THRESHOLD_BACKWARD = Op("threshold_backward", _threshold_bwd, _threshold_bwd_vjp, save=("y",), needs=True)
+THRESHOLD_BACKWARD = Op("threshold_backward", _threshold_bwd, _threshold_bwd_vjp, jvp=ELEMENTWISE, save=("y",),
+                        needs=True)
 
 
 def relu_backward(g, out):
@@ -533,26 +535,27 @@ def relu_backward(g, out):
     return apply(THRESHOLD_BACKWARD, (g, out))
 
 
-EXP = Op("exp", lambda xp, x: xp.exp(x), lambda g, out: g * out, save=("out",))
-EXP2 = Op("exp2", lambda xp, x: xp.exp2(x), lambda g, out: g * out * 0.6931471805599453, save=("out",))
-LOG = Op("log", lambda xp, x: xp.log(x), lambda g, x: g / x, save=("x",))
-LOG2 = Op("log2", lambda xp, x: xp.log2(x), lambda g, x: g / (x * 0.6931471805599453), save=("x",))
-LOG10 = Op("log10", lambda xp, x: xp.log10(x), lambda g, x: g / (x * 2.302585092994046), save=("x",))
-LOG1P = Op("log1p", lambda xp, x: xp.log1p(x), lambda g, x: g / (x + 1), save=("x",))
-EXPM1 = Op("expm1", lambda xp, x: xp.expm1(x), lambda g, out: g * (out + 1), save=("out",))
-SQRT = Op("sqrt", lambda xp, x: xp.sqrt(x), lambda g, out: g / (out * 2), save=("out",))
-RSQRT = Op("rsqrt", lambda xp, x: 1 / xp.sqrt(x), lambda g, out: g * out ** 3 * -0.5, save=("out",))
-SIN = Op("sin", lambda xp, x: xp.sin(x), sin_backward, save=("x",))
-COS = Op("cos", lambda xp, x: xp.cos(x), cos_backward, save=("x",))
-TAN = Op("tan", lambda xp, x: xp.tan(x), lambda g, out: g * (out * out + 1), save=("out",))
-ASIN = Op("asin", lambda xp, x: xp.arcsin(x), lambda g, x: g * rsqrt(1 - x * x), save=("x",))
-ACOS = Op("acos", lambda xp, x: xp.arccos(x), lambda g, x: -g * rsqrt(1 - x * x), save=("x",))
-ATAN = Op("atan", lambda xp, x: xp.arctan(x), lambda g, x: g / (x * x + 1), save=("x",))
-SINH = Op("sinh", lambda xp, x: xp.sinh(x), lambda g, x: g * cosh(x), save=("x",))
-COSH = Op("cosh", lambda xp, x: xp.cosh(x), lambda g, x: g * sinh(x), save=("x",))
-TANH = Op("tanh", lambda xp, x: xp.tanh(x), tanh_backward, save=("out",))
-RECIPROCAL = Op("reciprocal", lambda xp, x: 1 / x, lambda g, out: -g * out * out, save=("out",))
-SQUARE = Op("square", lambda xp, x: x * x, lambda g, x: g * x * 2, save=("x",), node_name="PowBackward0")
+EXP = Op("exp", lambda xp, x: xp.exp(x), lambda g, out: g * out, jvp=ELEMENTWISE, save=("out",))
+EXP2 = Op("exp2", lambda xp, x: xp.exp2(x), lambda g, out: g * out * 0.6931471805599453, jvp=ELEMENTWISE, save=("out",))
+LOG = Op("log", lambda xp, x: xp.log(x), lambda g, x: g / x, jvp=ELEMENTWISE, save=("x",))
+LOG2 = Op("log2", lambda xp, x: xp.log2(x), lambda g, x: g / (x * 0.6931471805599453), jvp=ELEMENTWISE, save=("x",))
+LOG10 = Op("log10", lambda xp, x: xp.log10(x), lambda g, x: g / (x * 2.302585092994046), jvp=ELEMENTWISE, save=("x",))
+LOG1P = Op("log1p", lambda xp, x: xp.log1p(x), lambda g, x: g / (x + 1), jvp=ELEMENTWISE, save=("x",))
+EXPM1 = Op("expm1", lambda xp, x: xp.expm1(x), lambda g, out: g * (out + 1), jvp=ELEMENTWISE, save=("out",))
+SQRT = Op("sqrt", lambda xp, x: xp.sqrt(x), lambda g, out: g / (out * 2), jvp=ELEMENTWISE, save=("out",))
+RSQRT = Op("rsqrt", lambda xp, x: 1 / xp.sqrt(x), lambda g, out: g * out ** 3 * -0.5, jvp=ELEMENTWISE, save=("out",))
+SIN = Op("sin", lambda xp, x: xp.sin(x), sin_backward, jvp=ELEMENTWISE, save=("x",))
+COS = Op("cos", lambda xp, x: xp.cos(x), cos_backward, jvp=ELEMENTWISE, save=("x",))
+TAN = Op("tan", lambda xp, x: xp.tan(x), lambda g, out: g * (out * out + 1), jvp=ELEMENTWISE, save=("out",))
+ASIN = Op("asin", lambda xp, x: xp.arcsin(x), lambda g, x: g * rsqrt(1 - x * x), jvp=ELEMENTWISE, save=("x",))
+ACOS = Op("acos", lambda xp, x: xp.arccos(x), lambda g, x: -g * rsqrt(1 - x * x), jvp=ELEMENTWISE, save=("x",))
+ATAN = Op("atan", lambda xp, x: xp.arctan(x), lambda g, x: g / (x * x + 1), jvp=ELEMENTWISE, save=("x",))
+SINH = Op("sinh", lambda xp, x: xp.sinh(x), lambda g, x: g * cosh(x), jvp=ELEMENTWISE, save=("x",))
+COSH = Op("cosh", lambda xp, x: xp.cosh(x), lambda g, x: g * sinh(x), jvp=ELEMENTWISE, save=("x",))
+TANH = Op("tanh", lambda xp, x: xp.tanh(x), tanh_backward, jvp=ELEMENTWISE, save=("out",))
+RECIPROCAL = Op("reciprocal", lambda xp, x: 1 / x, lambda g, out: -g * out * out, jvp=ELEMENTWISE, save=("out",))
+SQUARE = Op("square", lambda xp, x: x * x, lambda g, x: g * x * 2, jvp=ELEMENTWISE, save=("x",),
+            node_name="PowBackward0")
 
 
 def _sigmoid(xp, x):
@@ -565,7 +568,7 @@ def _sigmoid(xp, x):
     return 1 / (1 + xp.exp(-x))
 
 
-SIGMOID = Op("sigmoid", _sigmoid, sigmoid_backward, save=("out",))
+SIGMOID = Op("sigmoid", _sigmoid, sigmoid_backward, jvp=ELEMENTWISE, save=("out",))
 
 
 @functools.lru_cache(maxsize=None)
@@ -586,7 +589,7 @@ def _relu(xp, x):
     return xp.maximum(x, 0)
 
 
-RELU = Op("relu", _relu, relu_backward, save=("out",))
+RELU = Op("relu", _relu, relu_backward, jvp=ELEMENTWISE, save=("out",))
 
 
 def exp(input):
@@ -697,7 +700,7 @@ def _atan2_vjp(g, needs, y, x):
     return (g * x / r if needs[0] else None), (-g * y / r if needs[1] else None)
 
 
-ATAN2 = Op("atan2", _atan2, _atan2_vjp, save=("x", "y"), needs=True)
+ATAN2 = Op("atan2", _atan2, _atan2_vjp, jvp=ELEMENTWISE, save=("x", "y"), needs=True)
 
 
 def atan2(input, other):
@@ -708,11 +711,11 @@ def atan2(input, other):
 arctan2 = atan2
 
 # Rounding: piecewise constant, gradient zero everywhere (as PyTorch defines it).
-FLOOR = Op("floor", lambda xp, x: xp.floor(x), lambda g: g * 0)
-CEIL = Op("ceil", lambda xp, x: xp.ceil(x), lambda g: g * 0)
-TRUNC = Op("trunc", lambda xp, x: xp.trunc(x), lambda g: g * 0)
-ROUND = Op("round", lambda xp, x, decimals: xp.round(x, decimals), lambda g, decimals: g * 0)
-FRAC = Op("frac", lambda xp, x: x - xp.trunc(x), lambda g: g)
+FLOOR = Op("floor", lambda xp, x: xp.floor(x), lambda g: g * 0, jvp=ELEMENTWISE)
+CEIL = Op("ceil", lambda xp, x: xp.ceil(x), lambda g: g * 0, jvp=ELEMENTWISE)
+TRUNC = Op("trunc", lambda xp, x: xp.trunc(x), lambda g: g * 0, jvp=ELEMENTWISE)
+ROUND = Op("round", lambda xp, x, decimals: xp.round(x, decimals), lambda g, decimals: g * 0, jvp=ELEMENTWISE)
+FRAC = Op("frac", lambda xp, x: x - xp.trunc(x), lambda g: g, jvp=ELEMENTWISE)
 
 
 def floor(input):
@@ -752,7 +755,7 @@ def _clamp_vjp(g, x, lo, hi):
     return g * logical_and(x >= lo, x <= hi)
 
 
-CLAMP = Op("clamp", _clamp, _clamp_vjp, save=("x",))
+CLAMP = Op("clamp", _clamp, _clamp_vjp, jvp=ELEMENTWISE, save=("x",))
 
 
 def clamp(input, min=None, max=None):
@@ -809,8 +812,8 @@ def _minmax_grads(g, needs, x_wins, tie):
     return (g * w if needs[0] else None), (g * (1 - w) if needs[1] else None)
 
 
-MAXIMUM = Op("maximum", _maximum, _maximum_vjp, save=("x", "y"), needs=True)
-MINIMUM = Op("minimum", _minimum, _minimum_vjp, save=("x", "y"), needs=True)
+MAXIMUM = Op("maximum", _maximum, _maximum_vjp, jvp=ELEMENTWISE, save=("x", "y"), needs=True)
+MINIMUM = Op("minimum", _minimum, _minimum_vjp, jvp=ELEMENTWISE, save=("x", "y"), needs=True)
 
 
 def maximum(input, other):
@@ -834,7 +837,7 @@ def _where_vjp(g, needs, cond):
     return (where(cond, g, zero) if needs[0] else None), (where(cond, zero, g) if needs[1] else None)
 
 
-WHERE = Op("where", _where, _where_vjp, needs=True)
+WHERE = Op("where", _where, _where_vjp, jvp=ELEMENTWISE, needs=True)
 
 
 def where(condition, input=None, other=None):

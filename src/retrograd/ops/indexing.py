@@ -23,6 +23,7 @@ from ..backend import array_module, to_numpy
 from ._registry import Op, apply
 from ._declare import declare
 from .._autocast import FLOAT32, ACTIVE as _AMP, _amp, autocast_call
+from ._registry import LINEAR
 
 _Key = namedtuple("_Key", ["pre", "adv", "basic"])
 
@@ -125,9 +126,9 @@ def _getitem_vjp(g, key, shape):
     return index_put_zeros(g, key, shape)
 
 
-GETITEM_VIEW = Op("getitem", lambda xp, x, key, shape: _take_key(xp, x, key), _getitem_vjp,
+GETITEM_VIEW = Op("getitem", lambda xp, x, key, shape: _take_key(xp, x, key), _getitem_vjp, jvp=LINEAR,
                   node_name="SliceBackward0", is_view=True)
-GETITEM = Op("index", lambda xp, x, key, shape: _take_key(xp, x, key), _getitem_vjp,
+GETITEM = Op("index", lambda xp, x, key, shape: _take_key(xp, x, key), _getitem_vjp, jvp=LINEAR,
              node_name="IndexBackward0")
 
 
@@ -150,7 +151,7 @@ def _index_put_zeros(xp, g, key, shape):
     return out
 
 
-INDEX_PUT_ZEROS = Op("index_backward", _index_put_zeros, lambda g, key, shape: _index(g, key),
+INDEX_PUT_ZEROS = Op("index_backward", _index_put_zeros, lambda g, key, shape: _index(g, key), jvp=LINEAR,
                      node_name="IndexBackwardBackward0")
 
 
@@ -177,7 +178,7 @@ def _index_put_vjp(g, needs, key, accumulate):
     return gx, gv
 
 
-INDEX_PUT = Op("index_put", _index_put, _index_put_vjp, needs=True)
+INDEX_PUT = Op("index_put", _index_put, _index_put_vjp, jvp=LINEAR, needs=True)
 
 
 def _value_like(input, value):
@@ -298,7 +299,7 @@ def _gather_vjp(g, idx, dim, index_t, in_shape):
     return scatter_add(zeros(in_shape, dtype=g.dtype, device=g.device), dim, index_t, g)
 
 
-GATHER = Op("gather", _gather_fwd, _gather_vjp)
+GATHER = Op("gather", _gather_fwd, _gather_vjp, jvp=LINEAR)
 
 
 def gather(input, dim, index, *, sparse_grad=False):
@@ -332,7 +333,7 @@ def _scatter_add_vjp(g, needs, idx, dim, index_t, src_shape):
     return (g if needs[0] else None), (_pad_to(gather(g, dim, index_t), src_shape) if needs[1] else None)
 
 
-SCATTER_ADD = Op("scatter_add", _scatter_add_fwd, _scatter_add_vjp, needs=True)
+SCATTER_ADD = Op("scatter_add", _scatter_add_fwd, _scatter_add_vjp, jvp=LINEAR, needs=True)
 
 
 def scatter_add(input, dim, index, src):
@@ -357,7 +358,7 @@ def _scatter_vjp(g, needs, idx, dim, index_t, src_shape):
     return gx, gs
 
 
-SCATTER = Op("scatter", _scatter_fwd, _scatter_vjp, needs=True)
+SCATTER = Op("scatter", _scatter_fwd, _scatter_vjp, jvp=LINEAR, needs=True)
 
 _REDUCE_ALIASES = {"add": "sum", "multiply": "prod"}
 
@@ -622,8 +623,8 @@ def _tri_check(input, op):
                            f"{list(input._data.shape)})")
 
 
-TRIL = Op("tril", lambda xp, x, k: xp.tril(x, k), lambda g, k: tril(g, k))
-TRIU = Op("triu", lambda xp, x, k: xp.triu(x, k), lambda g, k: triu(g, k))
+TRIL = Op("tril", lambda xp, x, k: xp.tril(x, k), lambda g, k: tril(g, k), jvp=LINEAR)
+TRIU = Op("triu", lambda xp, x, k: xp.triu(x, k), lambda g, k: triu(g, k), jvp=LINEAR)
 
 
 def tril(input, diagonal=0):
@@ -666,7 +667,7 @@ def _diag_dims(ndim, dim1, dim2, op):
 
 
 DIAGONAL = Op("diagonal", lambda xp, x, offset, d1, d2, shape: _diag_view(xp, x, offset, d1, d2),
-              lambda g, offset, d1, d2, shape: _diag_put_zeros(g, shape, offset, d1, d2), is_view=True)
+              lambda g, offset, d1, d2, shape: _diag_put_zeros(g, shape, offset, d1, d2), jvp=LINEAR, is_view=True)
 
 
 def _diag_zeros_fwd(xp, g, shape, offset, d1, d2):
@@ -676,7 +677,7 @@ def _diag_zeros_fwd(xp, g, shape, offset, d1, d2):
 
 
 DIAG_PUT_ZEROS = Op("diagonal_backward", _diag_zeros_fwd,
-                    lambda g, shape, offset, d1, d2: diagonal(g, offset, d1, d2),
+                    lambda g, shape, offset, d1, d2: diagonal(g, offset, d1, d2), jvp=LINEAR,
                     node_name="DiagonalBackwardBackward0")
 
 

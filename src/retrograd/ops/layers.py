@@ -15,6 +15,7 @@ from .._tensor import Tensor, _wrap_dim
 from ..autograd.grad_mode import _state
 from ..backend import array_module
 from ._registry import Op, apply
+from ._registry import ELEMENTWISE, LINEAR as LINEAR_JVP
 from .activation import _const, _to_like
 from ._inplace import apply_inplace, _bump
 from .._warn import warn_user
@@ -60,7 +61,22 @@ def _linear_vjp(g, needs, x, w, b):
     return gx, gw, gb
 
 
-LINEAR = Op("linear", _linear_fwd, _linear_vjp, save=("x", "y", "z"), needs=True, node_name="AddmmBackward0")
+def _linear_jvp(ts, x, w, b):
+    # linear is affine in (x, b) for a fixed W and linear in W: the tangent is
+    # linear(tx, W, tb) + linear(x, tW)
+    from .._creation import zeros_like
+    tx, tw, tb = ts
+    out = None
+    if tx is not None or tb is not None:
+        out = apply(LINEAR, (tx if tx is not None else zeros_like(x), w, tb))
+    if tw is not None:
+        term = apply(LINEAR, (x, tw, None))
+        out = term if out is None else out + term
+    return out
+
+
+LINEAR = Op("linear", _linear_fwd, _linear_vjp, jvp=_linear_jvp, save=("x", "y", "z"), needs=True,
+            node_name="AddmmBackward0")
 
 def linear(input, weight, bias=None):
     """input @ weight^T + bias, for input (*, in_features), weight (out_features, in_features)."""
@@ -134,7 +150,7 @@ def _scale_fwd(xp, x, mask):
     return x * mask
 
 
-SCALE_BY_MASK = Op("native_dropout", _scale_fwd, lambda g, mask: g * _const(mask),
+SCALE_BY_MASK = Op("native_dropout", _scale_fwd, lambda g, mask: g * _const(mask), jvp=ELEMENTWISE,
                    node_name="NativeDropoutBackward0")
 
 
@@ -290,7 +306,7 @@ def _embedding_backward_vjp(gg, idx, n, padding_idx, scale_grad_by_freq):
     return out
 
 
-EMBEDDING_BACKWARD = Op("embedding_backward", _embedding_backward_fwd, _embedding_backward_vjp,
+EMBEDDING_BACKWARD = Op("embedding_backward", _embedding_backward_fwd, _embedding_backward_vjp, jvp=LINEAR_JVP,
                         node_name="EmbeddingBackwardBackward0")
 
 
@@ -312,7 +328,7 @@ def _embedding_vjp(g, idx, n, padding_idx, scale_grad_by_freq, sparse):
     return apply(EMBEDDING_BACKWARD, (g,), (idx, n, padding_idx, scale_grad_by_freq))
 
 
-EMBEDDING = Op("embedding", _embedding_fwd, _embedding_vjp)
+EMBEDDING = Op("embedding", _embedding_fwd, _embedding_vjp, jvp=LINEAR_JVP)
 
 
 def _renorm_rows(weight, idx, max_norm, norm_type):

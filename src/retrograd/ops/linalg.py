@@ -10,6 +10,7 @@ from ..sparse import SparseTensor
 from ._registry import Op, apply
 from ._declare import declare
 from .._autocast import EXCLUDE, LOWER, ACTIVE as _AMP, _amp, autocast_call
+from ._registry import LINEAR, MULTILINEAR
 
 
 def _matmul(xp, x, y):
@@ -36,7 +37,7 @@ def _matmul_vjp(g, needs, x, y):
     return gx, gy
 
 
-MATMUL = Op("matmul", _matmul, _matmul_vjp, save=("x", "y"), needs=True, node_name="MmBackward0")
+MATMUL = Op("matmul", _matmul, _matmul_vjp, jvp=MULTILINEAR, save=("x", "y"), needs=True, node_name="MmBackward0")
 
 
 def matmul(input, other):
@@ -217,8 +218,8 @@ def _einsum2_vjp(g, needs, x, y, subs, out, sizes):
     return _einsum_grads(g, needs, (x, y), subs, out, sizes)
 
 
-EINSUM1 = Op("einsum", _einsum_fwd, _einsum1_vjp)
-EINSUM2 = Op("einsum", _einsum_fwd, _einsum2_vjp, save=("x", "y"), needs=True)
+EINSUM1 = Op("einsum", _einsum_fwd, _einsum1_vjp, jvp=LINEAR)
+EINSUM2 = Op("einsum", _einsum_fwd, _einsum2_vjp, jvp=MULTILINEAR, save=("x", "y"), needs=True)
 
 
 def _sizes(subs, operands):

@@ -18,6 +18,7 @@ from .._tensor import Tensor
 from ..autograd.grad_mode import _state
 from ..backend import array_module
 from ._registry import Op, apply
+from ._registry import ELEMENTWISE
 from .activation import _const, log_softmax, softmax, logsigmoid
 from .elementwise import where, clamp, log, exp, abs as _abs, minimum, xlogy
 from .layers import pairwise_distance
@@ -228,7 +229,16 @@ def _ce_vjp(g, x, extra, t, w, ignore_index, reduction, smoothing):
     return _const(gx)
 
 
-CROSS_ENTROPY = Op("cross_entropy", _ce_fwd, _ce_vjp, save=("x", "extra"), node_name="NllLossBackward0")
+def _ce_jvp(ts, x, extra, t, w, ignore_index, reduction, smoothing):
+    # Each loss term depends on one row of x only, so the vjp of ones holds every partial
+    # derivative: the tangent is its product with t, summed over the classes (and over the rows
+    # when the loss is reduced).
+    ones = x.new_ones((x._data.shape[0],) if reduction == "none" else ())
+    grads = _ce_vjp(ones, x, extra, t, w, ignore_index, reduction, smoothing) * ts[0]
+    return grads.sum(1) if reduction == "none" else grads.sum()
+
+
+CROSS_ENTROPY = Op("cross_entropy", _ce_fwd, _ce_vjp, jvp=_ce_jvp, save=("x", "extra"), node_name="NllLossBackward0")
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
@@ -333,7 +343,7 @@ def _smooth_l1_vjp(g, needs, x, y, beta):
     return (gd if needs[0] else None), (-gd if needs[1] else None)
 
 
-SMOOTH_L1 = Op("smooth_l1_loss", _smooth_l1_fwd, _smooth_l1_vjp, save=("x", "y"), needs=True)
+SMOOTH_L1 = Op("smooth_l1_loss", _smooth_l1_fwd, _smooth_l1_vjp, jvp=ELEMENTWISE, save=("x", "y"), needs=True)
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
@@ -387,7 +397,7 @@ def _bce_vjp(g, needs, x, y):
     return gx, gy
 
 
-BCE = Op("binary_cross_entropy", _bce_fwd, _bce_vjp, save=("x", "y"), needs=True)
+BCE = Op("binary_cross_entropy", _bce_fwd, _bce_vjp, jvp=ELEMENTWISE, save=("x", "y"), needs=True)
 
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):

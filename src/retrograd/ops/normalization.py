@@ -121,7 +121,27 @@ def _layer_norm_grads(g, needs, x, w, axes, eps, batch):
     return gx, gw, gb
 
 
-LAYER_NORM = Op("layer_norm", _layer_norm_fwd, _layer_norm_vjp, save=("x", "y", "extra"), needs=True,
+def _layer_norm_jvp(ts, x, w, extra, axes, eps):
+    # xhat = (x - mean) * rstd:  d xhat = rstd * (tc - xhat * mean(xhat * tc)), tc = t - mean(t)
+    tx, tw, tb = ts
+    xc = x - x.mean(axes, keepdim=True)
+    rstd = rsqrt((xc * xc).mean(axes, keepdim=True) + eps)
+    xhat = xc * rstd
+    out = None
+    if tx is not None:
+        tc = tx - tx.mean(axes, keepdim=True)
+        out = rstd * (tc - xhat * (xhat * tc).mean(axes, keepdim=True))
+        if w is not None:
+            out = out * w
+    if tw is not None:
+        out = xhat * tw if out is None else out + xhat * tw
+    if tb is not None:
+        out = tb if out is None else out + tb
+    return out
+
+
+LAYER_NORM = Op("layer_norm", _layer_norm_fwd, _layer_norm_vjp, jvp=_layer_norm_jvp, save=("x", "y", "extra"),
+                needs=True,
                 node_name="NativeLayerNormBackward0")
 
 

@@ -20,6 +20,7 @@ from .._tensor import Tensor
 from . import elementwise as ew
 from ._registry import Op, apply
 from ._declare import declare
+from ._registry import ELEMENTWISE
 
 _LN2 = math.log(2.0)
 
@@ -58,9 +59,9 @@ def _logaddexp2_vjp(g, needs, x, y, out):
             (g * ew.exp2(y - out) if needs[1] else None))
 
 
-LOGADDEXP = Op("logaddexp", lambda xp, x, y: xp.logaddexp(x, y), _logaddexp_vjp,
+LOGADDEXP = Op("logaddexp", lambda xp, x, y: xp.logaddexp(x, y), _logaddexp_vjp, jvp=ELEMENTWISE,
                save=("x", "y", "out"), needs=True)
-LOGADDEXP2 = Op("logaddexp2", lambda xp, x, y: xp.logaddexp2(x, y), _logaddexp2_vjp,
+LOGADDEXP2 = Op("logaddexp2", lambda xp, x, y: xp.logaddexp2(x, y), _logaddexp2_vjp, jvp=ELEMENTWISE,
                 save=("x", "y", "out"), needs=True)
 
 
@@ -84,9 +85,9 @@ def logit(input, eps=None):
 
 
 # --------------------------------------------------------------------------- inverse hyperbolic
-ASINH = Op("asinh", lambda xp, x: xp.arcsinh(x), lambda g, x: g * ew.rsqrt(x * x + 1), save=("x",))
-ACOSH = Op("acosh", lambda xp, x: xp.arccosh(x), lambda g, x: g * ew.rsqrt(x * x - 1), save=("x",))
-ATANH = Op("atanh", lambda xp, x: xp.arctanh(x), lambda g, x: g / (1 - x * x), save=("x",))
+ASINH = Op("asinh", lambda xp, x: xp.arcsinh(x), lambda g, x: g * ew.rsqrt(x * x + 1), jvp=ELEMENTWISE, save=("x",))
+ACOSH = Op("acosh", lambda xp, x: xp.arccosh(x), lambda g, x: g * ew.rsqrt(x * x - 1), jvp=ELEMENTWISE, save=("x",))
+ATANH = Op("atanh", lambda xp, x: xp.arctanh(x), lambda g, x: g / (1 - x * x), jvp=ELEMENTWISE, save=("x",))
 
 
 def asinh(input):
@@ -112,7 +113,7 @@ def _sinc_vjp(g, x):
     return g * ew.where(zero, 0.0, d)
 
 
-SINC = Op("sinc", lambda xp, x: xp.sinc(x), _sinc_vjp, save=("x",))
+SINC = Op("sinc", lambda xp, x: xp.sinc(x), _sinc_vjp, jvp=ELEMENTWISE, save=("x",))
 
 
 def sinc(input):
@@ -134,7 +135,8 @@ def _copysign_vjp(g, needs, x, y):
     return gx, (g * 0 if needs[1] else None)
 
 
-COPYSIGN = Op("copysign", lambda xp, x, y: xp.copysign(x, y), _copysign_vjp, save=("x", "y"), needs=True)
+COPYSIGN = Op("copysign", lambda xp, x, y: xp.copysign(x, y), _copysign_vjp, jvp=ELEMENTWISE, save=("x", "y"),
+              needs=True)
 
 
 def copysign(input, other):
@@ -156,8 +158,8 @@ def _pick_grads(g, needs, x_wins):
         (ew.where(x_wins, zero, g) if needs[1] else None)
 
 
-FMAX = Op("fmax", lambda xp, x, y: xp.fmax(x, y), _fmax_vjp, save=("x", "y"), needs=True)
-FMIN = Op("fmin", lambda xp, x, y: xp.fmin(x, y), _fmin_vjp, save=("x", "y"), needs=True)
+FMAX = Op("fmax", lambda xp, x, y: xp.fmax(x, y), _fmax_vjp, jvp=ELEMENTWISE, save=("x", "y"), needs=True)
+FMIN = Op("fmin", lambda xp, x, y: xp.fmin(x, y), _fmin_vjp, jvp=ELEMENTWISE, save=("x", "y"), needs=True)
 
 
 def _two_tensors(name, input, other):

@@ -23,6 +23,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from ._registry import Op, apply
+from ._registry import LINEAR
 from ._window import crop, make_window, ntuple, pad_array, tap_index, window_view
 from ._declare import declare
 from .._autocast import EXCLUDE, FLOAT32, ACTIVE as _AMP, _amp, autocast_call
@@ -129,10 +130,10 @@ def _pool_gather(xp, x, arg, win):
 
 
 POOL_SCATTER = Op("max_pool_backward", _pool_scatter,
-                  lambda g, arg, win: apply(POOL_GATHER, (g,), (arg, win)),
+                  lambda g, arg, win: apply(POOL_GATHER, (g,), (arg, win)), jvp=LINEAR,
                   node_name="MaxPoolBackwardBackward0")
 POOL_GATHER = Op("max_pool_gather", _pool_gather,
-                 lambda g, arg, win: apply(POOL_SCATTER, (g,), (arg, win)),
+                 lambda g, arg, win: apply(POOL_SCATTER, (g,), (arg, win)), jvp=LINEAR,
                  node_name="MaxPoolWithIndicesBackward0")
 MAX_POOL = {nd: Op(f"max_pool{nd}d", lambda xp, x, win: _window_max(xp, x, win),
                    lambda g, arg, win: apply(POOL_SCATTER, (g,), (arg, win)), save=("extra",),
@@ -193,7 +194,7 @@ def _avg_pool_t(xp, g, win, count_include_pad, divisor_override):
 
 
 AVG_POOL_T = Op("avg_pool_backward", _avg_pool_t,
-                lambda g, win, *args: apply(AVG_POOL[win.nd], (g,), (win,) + args),
+                lambda g, win, *args: apply(AVG_POOL[win.nd], (g,), (win,) + args), jvp=LINEAR,
                 node_name="AvgPoolBackwardBackward0")
 AVG_POOL = {nd: Op(f"avg_pool{nd}d", _avg_pool, lambda g, *args: apply(AVG_POOL_T, (g,), args),
                    node_name=f"AvgPool{nd}DBackward0") for nd in (1, 2, 3)}

@@ -11,6 +11,7 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor, _wrap_dim
 from ._registry import Op, apply
+from ._registry import LINEAR
 from ..autograd._broadcast import SUM_TO_SHAPE, sum_to_shape  # noqa: F401  (defined in the core: the engine's)
 from ._declare import declare
 from .._autocast import FLOAT32, ACTIVE as _AMP, _amp, autocast_call
@@ -74,7 +75,7 @@ def _sum_vjp(g, dims, keepdim, shape):
     return _expand_back(g, shape, dims, keepdim)
 
 
-SUM = Op("sum", _sum, _sum_vjp)
+SUM = Op("sum", _sum, _sum_vjp, jvp=LINEAR)
 
 
 def sum(input, dim=None, keepdim=False, *, dtype=None):
@@ -102,7 +103,7 @@ def _mean_vjp(g, dims, keepdim, shape):
     return _expand_back(g / n, shape, dims, keepdim)
 
 
-MEAN = Op("mean", _mean, _mean_vjp)
+MEAN = Op("mean", _mean, _mean_vjp, jvp=LINEAR)
 
 
 def mean(input, dim=None, keepdim=False, *, dtype=None):
@@ -349,7 +350,14 @@ def _logsumexp_vjp(g, x, out, dims, keepdim):
     return _expand_back(g, shape, dims, keepdim) * exp(x - _expand_back(out, shape, dims, keepdim))
 
 
-LOGSUMEXP = Op("logsumexp", _logsumexp, _logsumexp_vjp, save=("x", "out"))
+def _logsumexp_jvp(ts, x, out, dims, keepdim):
+    # d logsumexp = sum(softmax(x) * t)
+    from .elementwise import exp
+    shape = x._data.shape
+    return (exp(x - _expand_back(out, shape, dims, keepdim)) * ts[0]).sum(dims, keepdim=keepdim)
+
+
+LOGSUMEXP = Op("logsumexp", _logsumexp, _logsumexp_vjp, jvp=_logsumexp_jvp, save=("x", "out"))
 
 
 def logsumexp(input, dim, keepdim=False):
@@ -373,7 +381,14 @@ def _norm2_vjp(g, x, out, dims, keepdim):
     return _expand_back(g, shape, dims, keepdim) * where(out == 0, 0.0, x / where(out == 0, 1.0, out))
 
 
-NORM2 = Op("norm", _norm2, _norm2_vjp, save=("x", "out"), node_name="NormBackward1")
+def _norm2_jvp(ts, x, out, dims, keepdim):
+    # d||x|| = <x, t> / ||x||, taken as 0 where the norm is 0
+    from .elementwise import where
+    dot = (x * ts[0]).sum(dims, keepdim=keepdim)
+    return where(out == 0, 0.0, dot / where(out == 0, 1.0, out))
+
+
+NORM2 = Op("norm", _norm2, _norm2_vjp, jvp=_norm2_jvp, save=("x", "out"), node_name="NormBackward1")
 
 
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):

@@ -16,6 +16,7 @@ from ..backend import array_module
 from ._declare import declare
 from ._inplace import _restride_
 from ._registry import Op, apply
+from ._registry import LINEAR
 
 
 def _shape_arg(shape):
@@ -61,14 +62,14 @@ def _view_vjp(g, shape, in_shape):
     return g.reshape(in_shape)
 
 
-VIEW = Op("view", _view_fwd, _view_vjp, is_view=True)
+VIEW = Op("view", _view_fwd, _view_vjp, jvp=LINEAR, is_view=True)
 
 
 def _reshape_fwd(xp, x, shape, in_shape):
     return x.reshape(shape)
 
 
-RESHAPE = Op("reshape", _reshape_fwd, _view_vjp, node_name="ViewBackward0")
+RESHAPE = Op("reshape", _reshape_fwd, _view_vjp, jvp=LINEAR, node_name="ViewBackward0")
 
 
 def view(input, *shape):
@@ -168,7 +169,7 @@ def _permute_vjp(g, perm):
     return g.permute(tuple(inverse))
 
 
-PERMUTE = Op("permute", _permute, _permute_vjp, is_view=True)
+PERMUTE = Op("permute", _permute, _permute_vjp, jvp=LINEAR, is_view=True)
 
 
 def permute(input, *dims):
@@ -225,7 +226,7 @@ def _expand_vjp(g, shape):
     return g  # the engine sums g back to the input's shape
 
 
-EXPAND = Op("expand", _expand, _expand_vjp, is_view=True)
+EXPAND = Op("expand", _expand, _expand_vjp, jvp=LINEAR, is_view=True)
 
 
 def expand(input, *sizes):
@@ -301,7 +302,7 @@ def _cat_vjp(g, needs, *sizes_dim):
     return tuple(grads)
 
 
-CAT = Op("cat", _cat, _cat_vjp, needs=True)
+CAT = Op("cat", _cat, _cat_vjp, jvp=LINEAR, needs=True)
 
 
 def cat(tensors, dim=0):
@@ -436,7 +437,7 @@ def _flip(xp, x, dims):
     return xp.flip(x, axis=dims)
 
 
-FLIP = Op("flip", _flip, lambda g, dims: g.flip(dims))
+FLIP = Op("flip", _flip, lambda g, dims: g.flip(dims), jvp=LINEAR)
 
 
 def flip(input, *dims):
@@ -457,7 +458,7 @@ def _roll(xp, x, shifts, dims):
     return xp.roll(x, shifts, axis=dims)
 
 
-ROLL = Op("roll", _roll, lambda g, shifts, dims: roll(g, tuple(-s for s in shifts), dims))
+ROLL = Op("roll", _roll, lambda g, shifts, dims: roll(g, tuple(-s for s in shifts), dims), jvp=LINEAR)
 
 
 def roll(input, shifts, dims=None):
@@ -548,7 +549,7 @@ def _to_dtype_vjp(g, np_dtype):
     return g  # the engine casts the gradient back to the input's dtype
 
 
-TO_COPY = Op("_to_copy", _to_dtype, _to_dtype_vjp, node_name="ToCopyBackward0")
+TO_COPY = Op("_to_copy", _to_dtype, _to_dtype_vjp, jvp=LINEAR, node_name="ToCopyBackward0")
 
 
 def to_dtype(input, dtype, copy=False):
@@ -566,7 +567,7 @@ def _clone(xp, x):
     return x.copy()
 
 
-CLONE = Op("clone", _clone, lambda g: g)
+CLONE = Op("clone", _clone, lambda g: g, jvp=LINEAR)
 
 
 def clone(input, *, memory_format=None):
@@ -582,7 +583,7 @@ def _move(xp, x, dst, src):
     return to_device_array(x, dst)
 
 
-MOVE = Op("to_device", _move, lambda g, dst, src: to_device(g, src), node_name="ToCopyBackward0")
+MOVE = Op("to_device", _move, lambda g, dst, src: to_device(g, src), jvp=LINEAR, node_name="ToCopyBackward0")
 
 
 def to_device(input, device):

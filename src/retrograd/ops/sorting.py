@@ -15,6 +15,7 @@ from .. import _dtype
 from .._tensor import Tensor, _wrap_dim
 from ..backend import array_module, to_device_array, to_numpy
 from ._registry import Op, apply
+from ._registry import LINEAR
 from .indexing import gather
 from .reduction import return_types
 from ._declare import declare
@@ -167,7 +168,7 @@ def _rcumsum(t, d):
     return cumsum(t.flip(d), d).flip(d)
 
 
-CUMSUM = Op("cumsum", lambda xp, x, d: xp.cumsum(x, axis=d), lambda g, d: _rcumsum(g, d))
+CUMSUM = Op("cumsum", lambda xp, x, d: xp.cumsum(x, axis=d), lambda g, d: _rcumsum(g, d), jvp=LINEAR)
 
 
 def cumsum(input, dim, *, dtype=None):

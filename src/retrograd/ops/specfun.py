@@ -40,6 +40,7 @@ from .._tensor import Tensor
 from . import elementwise as ew
 from ._registry import Op, apply
 from . import special as _special
+from ._registry import ELEMENTWISE
 from .special import _erf_array, _erfc_array
 from ._declare import declare
 
@@ -135,9 +136,9 @@ def _polygamma_vjp(g, x, n):
     return g * polygamma(n + 1, x)
 
 
-LGAMMA = Op("lgamma", _f64(_lgamma), _lgamma_vjp, save=("x",))
-DIGAMMA = Op("digamma", _f64(_digamma), _digamma_vjp, save=("x",))
-POLYGAMMA = Op("polygamma", _f64(_polygamma), _polygamma_vjp, save=("x",))
+LGAMMA = Op("lgamma", _f64(_lgamma), _lgamma_vjp, jvp=ELEMENTWISE, save=("x",))
+DIGAMMA = Op("digamma", _f64(_digamma), _digamma_vjp, jvp=ELEMENTWISE, save=("x",))
+POLYGAMMA = Op("polygamma", _f64(_polygamma), _polygamma_vjp, jvp=ELEMENTWISE, save=("x",))
 
 
 def _float_input(input, name):
@@ -222,7 +223,7 @@ def _erfinv(xp, x):
     return xp.where(inside, y, edge)
 
 
-ERFINV = Op("erfinv", _f64(_erfinv), lambda g, out: g * (ew.exp(out * out) * _SQRT_PI_OVER_2),
+ERFINV = Op("erfinv", _f64(_erfinv), lambda g, out: g * (ew.exp(out * out) * _SQRT_PI_OVER_2), jvp=ELEMENTWISE,
             save=("out",))
 
 
@@ -263,8 +264,8 @@ def _i1_vjp(g, x):
     return g * ew.where(zero, 0.5, i0(x) - i1(safe) / safe)
 
 
-I0 = Op("i0", _f64(lambda xp, x: _bessel_i(xp, x, 0)), lambda g, x: g * i1(x), save=("x",))
-I1 = Op("i1", _f64(lambda xp, x: _bessel_i(xp, x, 1)), _i1_vjp, save=("x",))
+I0 = Op("i0", _f64(lambda xp, x: _bessel_i(xp, x, 0)), lambda g, x: g * i1(x), jvp=ELEMENTWISE, save=("x",))
+I1 = Op("i1", _f64(lambda xp, x: _bessel_i(xp, x, 1)), _i1_vjp, jvp=ELEMENTWISE, save=("x",))
 
 
 def i0(input):

@@ -17,6 +17,7 @@ import numpy as np
 from .._tensor import Tensor
 from ._registry import Op, apply
 from ._declare import declare
+from ._registry import ELEMENTWISE
 
 _P1_F64 = (0.9654687386698673, -0.1405360890227171, 0.019852496688984218, -0.0022854855611440855,
            0.00021751715603563488, -1.75371694412802e-05, 1.2233827638093572e-06, -7.51156925108609e-08,
@@ -165,8 +166,8 @@ def _erfc_vjp(g, x):
     return g * (exp(-(x * x)) * -_TWO_OVER_SQRT_PI)
 
 
-ERF = Op("erf", _erf_array, _erf_vjp, save=("x",))
-ERFC = Op("erfc", _erfc_array, _erfc_vjp, save=("x",))
+ERF = Op("erf", _erf_array, _erf_vjp, jvp=ELEMENTWISE, save=("x",))
+ERFC = Op("erfc", _erfc_array, _erfc_vjp, jvp=ELEMENTWISE, save=("x",))
 
 
 def _float_input(input, name):

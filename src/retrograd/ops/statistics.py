@@ -189,7 +189,18 @@ def _logcumsumexp_vjp(g, x, out, d):
     return ew.exp(x + _reverse_lcse(pos, d)) - ew.exp(x + _reverse_lcse(neg, d))
 
 
-LOGCUMSUMEXP = Op("logcumsumexp", _logcumsumexp_fwd, _logcumsumexp_vjp, save=("x", "out"))
+def _logcumsumexp_jvp(ts, x, out, d):
+    # d out_i = sum_{j<=i} t_j e^(x_j - out_i), with t split into its positive and negative
+    # parts so that each sum is itself a (stable) logcumsumexp
+    t = ts[0]
+    empty = out == -math.inf
+    base = ew.where(empty, 0.0, out)
+    pos = ew.exp(logcumsumexp(x + _log_part(t), d) - base)
+    neg = ew.exp(logcumsumexp(x + _log_part(-t), d) - base)
+    return ew.where(empty, 0.0, pos - neg)
+
+
+LOGCUMSUMEXP = Op("logcumsumexp", _logcumsumexp_fwd, _logcumsumexp_vjp, jvp=_logcumsumexp_jvp, save=("x", "out"))
 
 
 def logcumsumexp(input, dim):

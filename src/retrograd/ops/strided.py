@@ -20,6 +20,7 @@ from .._tensor import _wrap_dim
 from ..backend import to_device_array
 from ._registry import Op, apply
 from ._declare import declare
+from ._registry import LINEAR
 
 
 def _strided(xp, a, shape, strides, writeable):
@@ -41,7 +42,7 @@ def _unfold_vjp(g, d, size, step, n):
     return unfold_backward(g, d, size, step, n)
 
 
-UNFOLD = Op("unfold", _unfold_fwd, _unfold_vjp, is_view=True)
+UNFOLD = Op("unfold", _unfold_fwd, _unfold_vjp, jvp=LINEAR, is_view=True)
 
 
 def _unfold_backward_fwd(xp, g, d, size, step, in_shape):
@@ -58,7 +59,7 @@ def _unfold_backward_fwd(xp, g, d, size, step, in_shape):
 
 
 UNFOLD_BACKWARD = Op("unfold_backward", _unfold_backward_fwd,
-                     lambda gg, d, size, step, in_shape: unfold(gg, d, size, step),
+                     lambda gg, d, size, step, in_shape: unfold(gg, d, size, step), jvp=LINEAR,
                      node_name="UnfoldBackwardBackward0")
 
 
@@ -127,8 +128,8 @@ def _as_strided_vjp(g, src, shape, n, in_shape):
     return index_put_zeros(g.reshape(-1), (src.reshape(-1),), (n,)).reshape(in_shape)
 
 
-AS_STRIDED_VIEW = Op("as_strided", _as_strided_view, _as_strided_view_vjp, is_view=True)
-AS_STRIDED_GATHER = Op("as_strided", _as_strided_gather, _as_strided_vjp)
+AS_STRIDED_VIEW = Op("as_strided", _as_strided_view, _as_strided_view_vjp, jvp=LINEAR, is_view=True)
+AS_STRIDED_GATHER = Op("as_strided", _as_strided_gather, _as_strided_vjp, jvp=LINEAR)
 
 
 def as_strided(input, size, stride, storage_offset=None):
