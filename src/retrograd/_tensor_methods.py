@@ -10,7 +10,7 @@ methods, Python's operators and the properties.
 from ._tensor import Tensor
 from ._dtype import to_dtype
 from .ops import _families  # noqa: F401  (every op family's declarations have run)
-from .ops import elementwise as ew, indexing as ix, inplace as ip, linalg as la, misc as mc, shape as sh
+from .ops import elementwise as ew, indexing as ix, inplace as ip, integer, linalg as la, shape as sh
 from .ops._declare import tensor_methods
 from . import _typeinfo as ti
 from . import _tensor_queries as tq, _creation as cr, _legacy as lg
@@ -154,8 +154,8 @@ OPERATORS = {
     "__and__": ew.bitwise_and, "__or__": ew.bitwise_or, "__xor__": ew.bitwise_xor,
     "__rand__": _reflect(ew.bitwise_and), "__ror__": _reflect(ew.bitwise_or),
     "__rxor__": _reflect(ew.bitwise_xor),
-    "__lshift__": mc.bitwise_left_shift, "__rshift__": mc.bitwise_right_shift,
-    "__rlshift__": mc._rlshift, "__rrshift__": mc._rrshift,
+    "__lshift__": integer.bitwise_left_shift, "__rshift__": integer.bitwise_right_shift,
+    "__rlshift__": integer._rlshift, "__rrshift__": integer._rrshift,
     "__eq__": ew.eq, "__ne__": ew.ne, "__lt__": ew.lt, "__le__": ew.le, "__gt__": ew.gt, "__ge__": ew.ge,
     "__iadd__": _iop(METHODS["add_"]), "__isub__": _iop(METHODS["sub_"]), "__imul__": _iop(METHODS["mul_"]),
     "__itruediv__": _iop(METHODS["div_"]), "__ifloordiv__": _iop(METHODS["floor_divide_"]),

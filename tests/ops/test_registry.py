@@ -48,10 +48,11 @@ EXEMPT = {
     ("inplace", "apply_"): "runs a Python function per element; refused on tensors that require grad",
     ("loss", "triplet_margin_with_distance_loss"): "no spec yet: with its default distance it is "
                                                    "triplet_margin_loss, which is spec'd",
-    **{("misc", n): NO_GRAD for n in ("bitwise_left_shift", "bitwise_right_shift", "histogram", "range")},
-    **{("misc", n): QUERY for n in (
-        "is_conj", "is_neg", "isreal", "pin_memory", "is_pinned", "share_memory_", "is_shared", "new_empty_strided")},
-    ("misc", "detach"): "cuts the graph: checked by the engine tests",
+    **{("integer", n): NO_GRAD for n in ("bitwise_left_shift", "bitwise_right_shift")},
+    ("statistics", "histogram"): NO_GRAD, ("construct", "range"): NO_GRAD,
+    **{("complex", n): QUERY for n in ("is_conj", "is_neg", "isreal")},
+    **{("storage", n): QUERY for n in ("pin_memory", "is_pinned", "share_memory_", "is_shared", "new_empty_strided")},
+    ("copies", "detach"): "cuts the graph: checked by the engine tests",
     **{("fft", n): FACTORY for n in ("fftfreq", "rfftfreq")},
     **{("incomplete_gamma", n): "no NumPy reference without SciPy: checked against series and recurrences in "
                                 "tests/ops/test_incomplete_gamma.py and against PyTorch in the distributions "
@@ -60,7 +61,8 @@ EXEMPT = {
         "dropout", "dropout_", "alpha_dropout", "feature_dropout", "feature_alpha_dropout", "rrelu")},
     **{("nn_toplevel", n): TORCH_ORDER for n in (
         "group_norm", "batch_norm", "instance_norm", "cosine_embedding_loss", "triplet_margin_loss")},
-    **{("pointwise", n): NO_GRAD for n in ("signbit", "heaviside", "gcd", "lcm", "nextafter")},
+    **{("floating", n): NO_GRAD for n in ("signbit", "heaviside", "nextafter")},
+    **{("integer", n): NO_GRAD for n in ("gcd", "lcm")},
     ("pool", "max_pool3d_with_indices"): "max_pool3d is spec'd; the indices are an integer result",
     **{("pool", n): RANDOM for n in ("fractional_max_pool2d", "fractional_max_pool3d",
                                      "fractional_max_pool2d_with_indices", "fractional_max_pool3d_with_indices")},

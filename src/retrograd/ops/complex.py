@@ -13,6 +13,7 @@ are listed in ``_registry.COMPLEX_AUTOGRAD`` (here, the linear ones of other fam
 import warnings
 
 from .. import _dtype
+from ..backend import array_module
 from .._tensor import Tensor
 from ._declare import declare
 from ._registry import COMPLEX_AUTOGRAD, Op, apply
@@ -193,6 +194,45 @@ COMPLEX_AUTOGRAD.update({
 })
 
 
+# --------------------------------------------------------------------------- queries and aliases
+conj_physical = conj
+
+
+def conj_physical_(input):
+    """Conjugate in place (nothing to do for real dtypes)."""
+    if input._data.dtype.kind == "c":
+        if input._rg:
+            raise RuntimeError(f"conj_physical_: in-place conjugation of a tensor that requires grad "
+                               f"(shape {list(input._data.shape)}) is not supported; use conj()")
+        d = input._data
+        d[...] = array_module(d).conj(d)
+        input._version_counter().bump()
+    return input
+
+
+def is_conj(input):
+    return False  # conj() returns a conjugated copy, never a lazily conjugated view
+
+
+def is_neg(input):
+    return False
+
+
+def resolve_conj(input):
+    return input
+
+
+resolve_neg = resolve_conj
+
+
+def isreal(input):
+    """True where the element is real (its imaginary part is 0; everywhere for real dtypes)."""
+    if input._data.dtype.kind == "c":
+        return imag(input).detach() == 0
+    from .._creation import ones_like
+    return ones_like(input, dtype=_dtype.bool)
+
+
 # --------------------------------------------------------------------------- public surfaces
 # Where each function appears (retrograd.X, Tensor.X, in-place X_, out=, other namespaces): see _declare.py
 declare(conj, method=True)
@@ -203,3 +243,9 @@ declare(polar, out=True)
 declare(angle, method=True, out=True)
 declare(view_as_real)
 declare(view_as_complex)
+declare(resolve_conj, aliases=("resolve_neg",), method=True)
+declare(is_conj, method=True)
+declare(is_neg, method=True)
+declare(isreal, method=True)
+declare(conj, name="conj_physical", method=True, inplace=conj_physical_, torch_inplace=("conj_physical_",),
+        out=True)

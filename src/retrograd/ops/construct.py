@@ -5,6 +5,7 @@ meshgrid, tril_indices/triu_indices, diagflat, vander, rot90, unravel_index.
 Everything that takes tensors is composed of differentiable ops (cat, reshape, expand, flip,
 transpose, indexing, pow), so gradients flow to the inputs."""
 import builtins
+import math
 import itertools
 
 import numpy as np
@@ -290,6 +291,22 @@ def rot90(input, k=1, dims=(0, 1)):
     return input.clone()
 
 
+# --------------------------------------------------------------------------- range (deprecated)
+def range_inclusive(start=0, end=None, step=1, *, dtype=None, layout=None, device=None, requires_grad=False):
+    """Deprecated: values start, start + step, ... up to and including ``end`` (default float dtype)."""
+    from .._creation import tensor
+    warn_user("torch.range is deprecated and will be removed in a future release because its behavior "
+              "is inconsistent with Python's range builtin. Instead, use torch.arange, which produces "
+              "values in [start, end).", UserWarning)
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    n = int(math.floor((end - start) / step)) + 1
+    values = start + np.arange(builtins.max(n, 0)) * step
+    return tensor(values, dtype=dtype or _dtype.get_default_dtype(), device=device, requires_grad=requires_grad)
+
+
 # --------------------------------------------------------------------------- public surfaces
 # Where each function appears (retrograd.X, Tensor.X, in-place X_, out=, other namespaces): see _declare.py
 declare(asarray)
@@ -314,3 +331,4 @@ declare(diagflat, method=True)
 declare(vander)
 declare(rot90, method=True)
 declare(unravel_index)
+declare(range_inclusive, name="range", out=True)

@@ -1085,6 +1085,69 @@ def float_power_(self, exponent):
     return apply_inplace(self, "float_power", float_power, exponent)
 
 
+# --------------------------------------------------------------------------- fmax, fmin (ignore NaN)
+def _fmax_vjp(g, needs, x, y):
+    return _pick_grads(g, needs, (x >= y).logical_or(y.isnan()))
+
+
+def _fmin_vjp(g, needs, x, y):
+    return _pick_grads(g, needs, (x <= y).logical_or(y.isnan()))
+
+
+def _pick_grads(g, needs, x_wins):
+    zero = g.new_zeros(())
+    return (where(x_wins, g, zero) if needs[0] else None), \
+        (where(x_wins, zero, g) if needs[1] else None)
+
+
+FMAX = Op("fmax", lambda xp, x, y: xp.fmax(x, y), _fmax_vjp, jvp=ELEMENTWISE, save=("x", "y"), needs=True)
+
+
+FMIN = Op("fmin", lambda xp, x, y: xp.fmin(x, y), _fmin_vjp, jvp=ELEMENTWISE, save=("x", "y"), needs=True)
+
+
+def _two_tensors(name, input, other):
+    if not isinstance(input, Tensor) or not isinstance(other, Tensor):
+        bad = other if isinstance(input, Tensor) else input
+        raise TypeError(f"{name}(): argument '{'other' if isinstance(input, Tensor) else 'input'}' "
+                        f"must be Tensor, not {type(bad).__name__}")
+    return _operands(input, other)
+
+
+def fmax(input, other):
+    """Elementwise maximum that ignores NaN: NaN only where both inputs are NaN (NumPy's fmax)."""
+    return apply(FMAX, _two_tensors("fmax", input, other))
+
+
+def fmin(input, other):
+    """Elementwise minimum that ignores NaN: NaN only where both inputs are NaN (NumPy's fmin)."""
+    return apply(FMIN, _two_tensors("fmin", input, other))
+
+
+# --------------------------------------------------------------------------- shared operand helpers
+def _const(array):
+    """A result outside the graph (the op is not differentiable)."""
+    return Tensor._make(array, None, False)
+
+
+def _tensor_pair(input, other):
+    """Promoted operands, both Tensors (a Python number becomes a tensor like the other)."""
+    x, y = _operands(input, other)
+    if not isinstance(x, Tensor):
+        x = _like_scalar(y, x)
+    if not isinstance(y, Tensor):
+        y = _like_scalar(x, y)
+    return x, y
+
+
+def _float_pair(input, other):
+    x, y = _tensor_pair(input, other)
+    if x._data.dtype.kind not in "fV":
+        d = _dtype.get_default_dtype()
+        x, y = x.to(d), y.to(d)
+    return x, y
+
+
 # --------------------------------------------------------------------------- public surfaces
 # Where each function appears (retrograd.X, Tensor.X, in-place X_, out=, other namespaces): see _declare.py
 declare(add, method=True, inplace=add_, out=True)
@@ -1164,3 +1227,6 @@ declare(isneginf, method=True, out=True)
 declare(isclose, method=True)
 declare(allclose, method=True)
 declare(equal, method=True)
+declare(fmax, method=True, out=True)
+declare(fmin, method=True, out=True)
+

@@ -14,6 +14,7 @@ gather/scatter along ``dim`` (dim=1 shown):
     scatter: out = x; out[i][index[i][j]] = src[i][j]           (scatter_add: +=)
 Their gradients are each other: d gather = scatter_add of g, d scatter_add/src = gather of g.
 """
+import builtins
 from collections import namedtuple
 
 import numpy as np
@@ -770,6 +771,43 @@ def one_hot(tensor, num_classes=-1):
     return Tensor._make(out, None, False)
 
 
+# --------------------------------------------------------------------------- put, fill_diagonal_
+def put(input, index, source, accumulate=False):
+    """A copy of ``input`` with ``source`` written (or added) at the flat positions ``index``."""
+    from .indexing import index_put
+    if index._data.dtype.kind not in "iu":
+        raise RuntimeError(f"put(): Expected a long tensor for index, but got {index.dtype}")
+    if index._data.size != source._data.size:
+        raise RuntimeError(f"put(): Expected source and index to have the same number of elements, but got "
+                           f"source.numel() = {source._data.size}, index.numel() = {index._data.size}")
+    n = input._data.size
+    flat_index = index.reshape(-1)
+    if n and bool(((flat_index._data < -n) | (flat_index._data >= n)).any()):
+        raise IndexError(f"put(): index out of range for a tensor of {n} elements")
+    flat = index_put(input.reshape(-1), (flat_index,), source.reshape(-1), accumulate)
+    return flat.reshape(input._data.shape)
+
+
+def fill_diagonal_(self, fill_value, wrap=False):
+    """Fill the main diagonal (all dims equal, or any 2-D tensor); with ``wrap`` a tall matrix's
+    diagonal restarts every ncols + 1 rows, as NumPy's fill_diagonal."""
+    nd = self._data.ndim
+    if nd < 2:
+        raise RuntimeError(f"dimensions must larger than 1 (got {nd})")
+    shape = self._data.shape
+    if nd > 2 and len(set(shape)) != 1:
+        raise RuntimeError(f"all dimensions of input must be of equal length (got {list(shape)})")
+    if nd == 2:
+        rows, cols = shape
+        end = rows * cols if wrap else min(rows, cols) * cols
+        flat = np.arange(0, end, cols + 1)
+        key = (flat // cols, flat % cols)
+    else:
+        key = tuple(np.arange(shape[0]) for _ in builtins.range(nd))
+    from .indexing import index_put_
+    return index_put_(self, key, fill_value)
+
+
 # --------------------------------------------------------------------------- public surfaces
 # Where each function appears (retrograd.X, Tensor.X, in-place X_, out=, other namespaces): see _declare.py
 declare(gather, method=True, out=True)
@@ -795,3 +833,5 @@ declare(trace, method=True)
 declare(nonzero, method=True, out=True)
 declare(argwhere, method=True)
 declare(one_hot, torch=False, functional=("one_hot",))
+declare(put, method=True, inplace=True)
+declare(fill_diagonal_, torch=False, method=True)

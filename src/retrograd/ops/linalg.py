@@ -7,6 +7,9 @@ added dim is squeezed away again.
 import numpy as np
 
 from ..sparse import SparseTensor
+from . import elementwise as ew
+from . import shape as sh
+from .complex import conj
 from ._registry import Op, apply
 from ._declare import declare
 from .._autocast import EXCLUDE, LOWER, ACTIVE as _AMP, _amp, autocast_call
@@ -415,6 +418,54 @@ def linalg_diagonal(A, *, offset=0, dim1=-2, dim2=-1):
     return diagonal(A, offset, dim1, dim2)
 
 
+# --------------------------------------------------------------------------- products built on matmul
+def _scaled_sum(input, prod, beta, alpha):
+    if alpha != 1:
+        prod = prod * alpha
+    if beta == 0:
+        return prod + ew.where(ew.isnan(input), 0.0, input) * 0  # PyTorch ignores input when beta = 0
+    return prod + (input if beta == 1 else input * beta)
+
+
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """beta * input + alpha * sum_b batch1[b] @ batch2[b]"""
+    if _AMP[0] and _amp.on:
+        return autocast_call(addbmm, LOWER, input, batch1, batch2, beta=beta, alpha=alpha)
+    return _scaled_sum(input, bmm(batch1, batch2).sum(0), beta, alpha)
+
+
+def addr(input, vec1, vec2, *, beta=1, alpha=1):
+    """beta * input + alpha * outer(vec1, vec2)"""
+    if _AMP[0] and _amp.on:
+        return autocast_call(addr, EXCLUDE, input, vec1, vec2, beta=beta, alpha=alpha)
+    if vec1._data.ndim != 1 or vec2._data.ndim != 1:
+        raise RuntimeError(f"addr: Expected 1-D argument vec1 and vec2, but got {vec1._data.ndim}-D and "
+                           f"{vec2._data.ndim}-D")
+    return _scaled_sum(input, vec1.unsqueeze(1) * vec2.unsqueeze(0), beta, alpha)
+
+
+def adjoint(input):
+    """The conjugate transpose of the last two dims (a transpose for real tensors), as a view."""
+    if input._data.ndim < 2:
+        raise RuntimeError(f"tensor.adjoint() is only supported on matrices or batches of matrices. Got "
+                           f"{input._data.ndim}-D tensor.")
+    return conj(sh.transpose(input, -2, -1))
+
+
+def chain_matmul(*matrices):
+    """matrices[0] @ matrices[1] @ ... (deprecated in PyTorch in favour of linalg.multi_dot)."""
+    if _AMP[0] and _amp.on:
+        return autocast_call(chain_matmul, LOWER, *matrices)
+    if len(matrices) == 1 and isinstance(matrices[0], (list, tuple)):
+        matrices = tuple(matrices[0])
+    if not matrices:
+        raise RuntimeError("chain_matmul(): Expected one or more matrices")
+    out = matrices[0]
+    for m in matrices[1:]:
+        out = matmul(out, m)
+    return out
+
+
 # --------------------------------------------------------------------------- public surfaces
 # Where each function appears (retrograd.X, Tensor.X, in-place X_, out=, other namespaces): see _declare.py
 declare(matmul, method=True, out=True, linalg=("matmul",))
@@ -434,3 +485,7 @@ declare(vdot, method=True, out=True)
 declare(multi_dot, torch=False, out=True, linalg=("multi_dot",))
 declare(vecdot, torch=False, out=True, linalg=("vecdot",))
 declare(linalg_diagonal, name="diagonal", torch=False, linalg=("diagonal",))
+declare(addbmm, method=True, inplace=True, out=True)
+declare(addr, method=True, inplace=True, out=True)
+declare(adjoint, method=True)
+declare(chain_matmul, out=True)

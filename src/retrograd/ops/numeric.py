@@ -12,6 +12,8 @@ trapezoid(y, x) = sum_i (x_(i+1) - x_i) (y_(i+1) + y_i) / 2 along dim;
 cumulative_trapezoid keeps the running sums.
 """
 
+import builtins
+
 from .._tensor import Tensor, _wrap_dim
 from . import elementwise as ew
 from . import shape as sh
@@ -159,6 +161,73 @@ def _no_half_kernel(name, *tensors):
                                       f'{list(t.shape)}); convert with .float() first')
 
 
+# --------------------------------------------------------------------------- gradient (finite differences)
+def _axis_gradient(f, d, h, edge_order):
+    """df/dx along d; h is a number (uniform spacing) or a 1-D coordinates tensor."""
+    n = f._data.shape[d]
+    if n < edge_order + 1:
+        raise RuntimeError(f"torch.gradient expected each dimension size to be at least edge_order+1 "
+                           f"(got size {n} along dim {d}, edge_order {edge_order})")
+
+    def at(start, length):
+        return f.narrow(d, start, length)
+
+    def coords(v):
+        return v.reshape((-1,) + (1,) * (f._data.ndim - d - 1))
+
+    if isinstance(h, Tensor):
+        x = h.to(f.dtype)
+        dx = x[1:] - x[:-1]
+        a, b = coords(dx[:-1]), coords(dx[1:])
+        inner = (a * a * at(2, n - 2) - b * b * at(0, n - 2) + (b * b - a * a) * at(1, n - 2)) / (a * b * (a + b))
+        if edge_order == 1:
+            first = (at(1, 1) - at(0, 1)) / dx[0]
+            last = (at(n - 1, 1) - at(n - 2, 1)) / dx[-1]
+        else:
+            h1, h2 = dx[0], dx[1]
+            first = (-(2 * h1 + h2) / (h1 * (h1 + h2)) * at(0, 1) + (h1 + h2) / (h1 * h2) * at(1, 1)
+                     - h1 / (h2 * (h1 + h2)) * at(2, 1))
+            h1, h2 = dx[-2], dx[-1]
+            last = (h2 / (h1 * (h1 + h2)) * at(n - 3, 1) - (h1 + h2) / (h1 * h2) * at(n - 2, 1)
+                    + (2 * h2 + h1) / (h2 * (h1 + h2)) * at(n - 1, 1))
+    else:
+        h = float(h)
+        inner = (at(2, n - 2) - at(0, n - 2)) / (2 * h)
+        if edge_order == 1:
+            first = (at(1, 1) - at(0, 1)) / h
+            last = (at(n - 1, 1) - at(n - 2, 1)) / h
+        else:
+            first = (-1.5 * at(0, 1) + 2 * at(1, 1) - 0.5 * at(2, 1)) / h
+            last = (0.5 * at(n - 3, 1) - 2 * at(n - 2, 1) + 1.5 * at(n - 1, 1)) / h
+    return sh.cat([first, inner, last], d)
+
+
+def gradient(input, *, spacing=1, dim=None, edge_order=1):
+    """Estimates of the derivative of ``input`` along each of ``dim`` (all dims by default), one
+    tensor per dim. ``spacing``: a number, one number per dim, or one coordinates tensor per dim."""
+    if edge_order not in (1, 2):
+        raise RuntimeError(f"torch.gradient only supports edge_order=1 and edge_order=2 (got {edge_order})")
+    nd = input._data.ndim
+    if dim is None:
+        dims = list(builtins.range(nd))
+    elif isinstance(dim, int):
+        dims = [_wrap_dim(dim, nd, "gradient")]
+    else:
+        dims = [_wrap_dim(d, nd, "gradient") for d in dim]
+    if isinstance(spacing, (list, tuple)):
+        spacings = list(spacing)
+        if len(spacings) == 1 and len(dims) > 1 and not isinstance(spacings[0], Tensor):
+            spacings = spacings * len(dims)
+        if len(spacings) != len(dims):
+            raise RuntimeError(f"torch.gradient expected spacing to be unspecified, a scalar or it's spacing and "
+                               f"dim arguments to have the same length, but got a spacing argument of length "
+                               f"{len(spacings)} and a dim argument of length {len(dims)}.")
+    else:
+        spacings = [spacing] * len(dims)
+    f = ew._float_input(input)
+    return tuple(_axis_gradient(f, d, h, edge_order) for d, h in zip(dims, spacings))
+
+
 # --------------------------------------------------------------------------- public surfaces
 # Where each function appears (retrograd.X, Tensor.X, in-place X_, out=, other namespaces): see _declare.py
 declare(cdist)
@@ -167,3 +236,4 @@ declare(trapezoid)
 declare(trapz)
 declare(cumulative_trapezoid)
 declare(linalg_cross, name="cross", torch=False, out=True, linalg=("cross",))
+declare(gradient)

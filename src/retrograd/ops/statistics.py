@@ -17,6 +17,7 @@ cov(x) with frequency weights f and observation weights a (w = f a):
 with c the correction (sum(w a)/sum w is replaced by 1 without aweights).
 """
 import math
+from collections import namedtuple
 
 import numpy as np
 
@@ -345,6 +346,26 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False):
     return _const(xp.isin(e, t, assume_unique=assume_unique, invert=invert))
 
 
+# --------------------------------------------------------------------------- histogram
+histogram_result = namedtuple("histogram", ["hist", "bin_edges"])
+
+
+def histogram(input, bins=100, *, range=None, weight=None, density=False):
+    """Counts (or weighted sums, or a density) of ``input`` in ``bins`` equal bins over ``range``
+    (the data's range by default) or between the given bin edges; (hist, bin_edges)."""
+    a = input._data
+    if a.dtype.kind not in "fV":
+        raise RuntimeError(f"torch.histogram: input tensor and bins tensors should have the same dtype, but "
+                           f"got input {input.dtype}")
+    xp = array_module(a)
+    edges = bins._data if isinstance(bins, Tensor) else int(bins)
+    w = None if weight is None else weight._data
+    hist, bin_edges = xp.histogram(a.reshape(-1), bins=edges, range=range,
+                                   weights=None if w is None else w.reshape(-1), density=density)
+    return histogram_result(Tensor._make(hist.astype(a.dtype), None, False),
+                            Tensor._make(xp.asarray(bin_edges).astype(a.dtype), None, False))
+
+
 # --------------------------------------------------------------------------- public surfaces
 # Where each function appears (retrograd.X, Tensor.X, in-place X_, out=, other namespaces): see _declare.py
 declare(quantile, method=True, out=True)
@@ -358,3 +379,4 @@ declare(renorm, method=True, inplace=True, out=True)
 declare(histc, method=True, out=True)
 declare(bincount, method=True)
 declare(isin, method=True, out=True)
+declare(histogram, method=True, out=True)
