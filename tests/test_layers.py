@@ -24,7 +24,8 @@ NAMES = ("backend", "core", "ops", "upper", "public")
 LAYERS = {
     "retrograd.backend": BACKEND, "retrograd._dtype": BACKEND, "retrograd._device": BACKEND,
     "retrograd._size": BACKEND, "retrograd._typeinfo": BACKEND, "retrograd._tensor_queries": BACKEND,
-    "retrograd._atomic_write": BACKEND, "retrograd._safetensors_format": BACKEND, "retrograd._warn": BACKEND,
+    "retrograd._atomic_write": BACKEND, "retrograd._safetensors_format": BACKEND,
+    "retrograd._warn": BACKEND, "retrograd._upcalls": BACKEND,
     "retrograd._mt19937": BACKEND, "retrograd._fma": BACKEND, "retrograd._random_kernels": BACKEND,
 
     "retrograd._tensor": CORE, "retrograd._repr": CORE,
@@ -55,14 +56,7 @@ LAYERS = {
 }
 
 # Imports that still run up a layer, each with why it remains: (importer, imported).
-BACK_EDGES = {
-    # result_type checks isinstance(..., Tensor); the dtype rules would have to take arrays.
-    ("retrograd._dtype", "retrograd._tensor"),
-    # Tensor([...]), the legacy constructor, converts Python data with the factories' converter.
-    ("retrograd._tensor", "retrograd._creation"),
-    # Tensor.backward is autograd.backward, which lives in the public autograd namespace.
-    ("retrograd._tensor", "retrograd.autograd"),
-}
+BACK_EDGES: set = set()
 
 # Imports inside functions in the backend and the core: (importer, imported).
 CORE_LAZY = {
@@ -70,9 +64,6 @@ CORE_LAZY = {
     ("retrograd.backend", "cupy"),
     # bfloat16 and float8's NumPy dtypes (slow to import in some releases), on their first use.
     ("retrograd._dtype", "ml_dtypes"),
-    # Back edges listed above.
-    ("retrograd._dtype", "retrograd._tensor"), ("retrograd._tensor", "retrograd._creation"),
-    ("retrograd._tensor", "retrograd.autograd"),
     # Cycles inside the core, broken at call time: graph and Tensor make each other (a node
     # unpacks saved outputs as Tensors; a tensor makes its AccumulateGrad node); the engine and
     # graph (register_multi_grad_hook queues an engine callback); views and the op registry

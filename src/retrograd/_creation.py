@@ -9,6 +9,7 @@ import numpy as np
 
 from . import _dtype
 from ._device import to_device
+from . import _upcalls
 from ._tensor import Tensor
 from .backend import keep_quiet, to_device_array, xp_for
 
@@ -335,3 +336,6 @@ from ._random import (Generator, _check_random_range, _rng, bernoulli, check_pro
                       rand, rand_like, randint, randint_like, randn, randn_like, randperm, seed,
                       set_rng_state)
 
+
+# the legacy constructor Tensor([...]) converts its data with this module's converter
+_upcalls.array_from = _array_from

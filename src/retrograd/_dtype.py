@@ -197,14 +197,17 @@ def default_complex_dtype():
     return complex128 if _defaults.float_dtype is float64 else complex64
 
 
+# The tensor classes result_type reads dtypes from: Tensor registers itself when it is defined
+# (it sits above this module).
+TENSOR_TYPES: tuple[type, ...] = ()
+
+
 def result_type(*operands):
     """PyTorch's result dtype for an op over Tensors and Python scalars."""
-    from ._tensor import Tensor
-
     dim_d = zero_d = None
     scalar_cat = -1
     for o in operands:
-        if isinstance(o, Tensor):
+        if isinstance(o, TENSOR_TYPES):
             d = _FROM_NP[o._data.dtype]
             if o._data.ndim:
                 dim_d = d if dim_d is None else promote_types(dim_d, d)

@@ -20,7 +20,7 @@ import weakref
 
 import numpy as np
 
-from . import _dtype
+from . import _dtype, _upcalls
 from ._repr import tensor_repr
 from ._size import Size
 from .autograd._handles import ListHookHandle
@@ -30,6 +30,7 @@ from .backend import device_of, to_device_array, to_numpy
 
 _new = object.__new__
 _np_generic = np.generic
+
 
 
 class Tensor:
@@ -52,9 +53,8 @@ class Tensor:
 
     def __init__(self, *args, device=None, dtype=None):
         # Legacy constructor: Tensor([1., 2.]) or Tensor(2, 3) (uninitialised float tensor).
-        from ._creation import _array_from
         if len(args) == 1 and not isinstance(args[0], int):
-            data = _array_from(args[0], dtype or _dtype.get_default_dtype(), device)
+            data = _upcalls.array_from(args[0], dtype or _dtype.get_default_dtype(), device)
         else:
             shape = tuple(args) or (0,)  # Tensor() is empty, with one dimension of size 0
             data = np.empty(shape, dtype=(dtype and _dtype.to_np(dtype)) or _dtype.get_default_dtype().np)
@@ -269,8 +269,7 @@ class Tensor:
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate d(self)/d(leaf) into the ``.grad`` of the leaves (or of ``inputs``)."""
-        from .autograd import backward
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        _upcalls.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def register_hook(self, hook):
         """``hook(grad)`` runs when this tensor's gradient is computed; it may return a new one."""
@@ -378,6 +377,9 @@ class Tensor:
         if self._data.ndim == 0:
             return self.item().__format__(spec)
         return object.__format__(self, spec)
+
+
+_dtype.TENSOR_TYPES = (Tensor,)  # result_type reads these tensors' dtypes (_dtype sits below)
 
 
 class UntypedStorage:

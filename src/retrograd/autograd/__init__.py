@@ -1,5 +1,7 @@
 """Reverse-mode automatic differentiation: ``backward`` and ``grad`` over the recorded graph."""
 import warnings
+
+from .. import _upcalls
 from .grad_mode import (no_grad, enable_grad, set_grad_enabled, inference_mode, is_grad_enabled,
                         is_inference_mode_enabled)
 from .anomaly import detect_anomaly, set_detect_anomaly, is_anomaly_enabled
@@ -117,6 +119,11 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
             if g is not None:
                 engine.add_nonleaf_grad(t, g if create_graph else g.detach())
 
+
+
+
+# Tensor.backward calls this (Tensor sits below this namespace; it is registered here)
+_upcalls.backward = backward
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
          only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
