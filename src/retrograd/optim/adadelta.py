@@ -1,11 +1,10 @@
 """Adadelta (Zeiler)."""
 import numpy as np
 
-from .._tensor import Tensor
 from ..backend import array_module
 from ._work import Workspace, grad_term
-from .optimizer import (Optimizer, check_arguments, _closure_loss, _ensure_step_tensors,
-                        _step_tensor, _to_scalar)
+from .optimizer import (_zero_state, Optimizer, check_arguments, _closure_loss, _ensure_step_tensors,
+                        _to_scalar)
 
 
 def adadelta(params, grads, square_avgs, acc_deltas, state_steps, *, lr, rho, eps, weight_decay,
@@ -67,10 +66,7 @@ class Adadelta(Optimizer):
         _ensure_step_tensors(self)
 
     def _init_state(self, p, group, state):
-        zeros = array_module(p._data).zeros_like
-        state["step"] = _step_tensor()
-        state["square_avg"] = Tensor._make(zeros(p._data), None, False)
-        state["acc_delta"] = Tensor._make(zeros(p._data), None, False)
+        _zero_state(p, state, "square_avg", "acc_delta")
 
     def step(self, closure=None):
         loss = _closure_loss(closure)

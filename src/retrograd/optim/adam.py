@@ -8,8 +8,8 @@ from ..backend import array_module
 from ..sparse import SparseTensor
 from ._sparse import adam_rows
 from ._work import Workspace, grad_term
-from .optimizer import (Optimizer, check_arguments, _closure_loss, _ensure_step_tensors,
-                        _step_tensor, _to_scalar)
+from .optimizer import (_zero_state, Optimizer, check_arguments, _closure_loss, _ensure_step_tensors,
+                        _to_scalar)
 
 
 def adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, *, amsgrad, beta1,
@@ -99,12 +99,7 @@ class Adam(Optimizer):
         _ensure_step_tensors(self)
 
     def _init_state(self, p, group, state):
-        zeros = array_module(p._data).zeros_like
-        state["step"] = _step_tensor()
-        state["exp_avg"] = Tensor._make(zeros(p._data), None, False)
-        state["exp_avg_sq"] = Tensor._make(zeros(p._data), None, False)
-        if group["amsgrad"]:
-            state["max_exp_avg_sq"] = Tensor._make(zeros(p._data), None, False)
+        _zero_state(p, state, "exp_avg", "exp_avg_sq", *(("max_exp_avg_sq",) if group["amsgrad"] else ()))
 
     def step(self, closure=None):
         loss = _closure_loss(closure)

@@ -1,11 +1,10 @@
 """Adamax (Kingma and Ba): Adam with the infinity norm in place of the second moment."""
 import numpy as np
 
-from .._tensor import Tensor
 from ..backend import array_module
 from ._work import Workspace, grad_term, lerp_
-from .optimizer import (Optimizer, check_arguments, _closure_loss, _ensure_step_tensors,
-                        _step_tensor, _to_scalar)
+from .optimizer import (_zero_state, Optimizer, check_arguments, _closure_loss, _ensure_step_tensors,
+                        _to_scalar)
 
 
 def adamax(params, grads, exp_avgs, exp_infs, state_steps, *, lr, beta1, beta2, eps, weight_decay,
@@ -55,10 +54,7 @@ class Adamax(Optimizer):
         _ensure_step_tensors(self)
 
     def _init_state(self, p, group, state):
-        zeros = array_module(p._data).zeros_like
-        state["step"] = _step_tensor()
-        state["exp_avg"] = Tensor._make(zeros(p._data), None, False)
-        state["exp_inf"] = Tensor._make(zeros(p._data), None, False)
+        _zero_state(p, state, "exp_avg", "exp_inf")
 
     def step(self, closure=None):
         loss = _closure_loss(closure)

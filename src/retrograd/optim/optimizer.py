@@ -32,6 +32,7 @@ from operator import is_
 import numpy as np
 
 from .._tensor import Tensor
+from ..backend import array_module
 from ..autograd.grad_mode import _state as _grad_state
 from ..sparse import SparseTensor
 from ..utils.hooks import RemovableHandle
@@ -535,6 +536,15 @@ def _store(state, name, value):
         old._data = value
     else:
         state[name] = Tensor._make(value, None, False)
+
+
+def _zero_state(p, state, *names):
+    """The state most algorithms start from: a step count (``state["step"]``) and, for each name,
+    a buffer of zeros shaped like ``p``, on its device."""
+    zeros = array_module(p._data).zeros_like
+    state["step"] = _step_tensor()
+    for name in names:
+        state[name] = Tensor._make(zeros(p._data), None, False)
 
 
 def _step_tensor(value=0.0):

@@ -1,11 +1,10 @@
 """RAdam (Liu et al.): Adam with the variance of the adaptive learning rate rectified."""
 import numpy as np
 
-from .._tensor import Tensor
 from ..backend import array_module
 from ._work import Workspace, grad_term, lerp_
-from .optimizer import (Optimizer, check_arguments, _closure_loss, _ensure_step_tensors,
-                        _step_tensor, _to_scalar)
+from .optimizer import (_zero_state, Optimizer, check_arguments, _closure_loss, _ensure_step_tensors,
+                        _to_scalar)
 
 
 def radam(params, grads, exp_avgs, exp_avg_sqs, state_steps, *, lr, beta1, beta2, eps,
@@ -79,10 +78,7 @@ class RAdam(Optimizer):
         _ensure_step_tensors(self)
 
     def _init_state(self, p, group, state):
-        zeros = array_module(p._data).zeros_like
-        state["step"] = _step_tensor()
-        state["exp_avg"] = Tensor._make(zeros(p._data), None, False)
-        state["exp_avg_sq"] = Tensor._make(zeros(p._data), None, False)
+        _zero_state(p, state, "exp_avg", "exp_avg_sq")
 
     def step(self, closure=None):
         loss = _closure_loss(closure)
