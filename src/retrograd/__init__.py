@@ -39,6 +39,9 @@ def __getattr__(name):
     if name in _LAZY_SUBPACKAGES:
         import importlib
         return importlib.import_module(f"{__name__}.{name}")
+    if name == "vmap":  # torch.vmap is torch.func.vmap (loaded with retrograd.func)
+        from .func import vmap
+        return vmap
     raise AttributeError(f"module 'retrograd' has no attribute '{name}'")
 
 
