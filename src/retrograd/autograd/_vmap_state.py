@@ -17,9 +17,44 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
+
 from .._tensor import Tensor
 
 _new = object.__new__
+
+
+class DataAccess(BaseException):
+    """Raised when library code computes in Python on a batched tensor's values (an op without
+    a batching rule that works on raw arrays): vmap then runs the function once per example.
+    A BaseException, so that no ``except Exception`` in between swallows it."""
+
+
+# NumPy functions that read only metadata (shape, dtype), allowed on an example's _data
+_METADATA_FUNCTIONS = frozenset(("shape", "ndim", "size", "result_type", "iscomplexobj", "isrealobj",
+                                 "may_share_memory", "shares_memory", "min_scalar_type", "can_cast"))
+
+
+class _Example(np.ndarray):
+    """A batched tensor's ``_data``: example 0's shape and dtype; computing with its values (a
+    ufunc, a NumPy function) raises DataAccess, since they stand for a whole batch."""
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        raise DataAccess(ufunc.__name__)
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        if func.__name__ in _METADATA_FUNCTIONS:
+            plain = [a.view(np.ndarray) if isinstance(a, _Example) else a for a in args]
+            return func(*plain, **kwargs)
+        raise DataAccess(func.__name__)
+
+    def _values(self, *_: Any, **__: Any) -> Any:
+        raise DataAccess("ndarray value access")
+
+    # the methods that read values without a ufunc
+    argmax = argmin = argsort = sort = nonzero = take = put = item = tolist = tobytes = searchsorted = \
+        argpartition = partition = compress = choose = repeat = __float__ = __int__ = __index__ = __bool__ = \
+        __complex__ = __iter__ = _values
 
 
 def _unregistered(*_: Any) -> Any:
@@ -55,12 +90,13 @@ _vm = _VmapState()
 class BatchedTensor(Tensor):
     """One example of a batch inside ``vmap`` (see the module docstring)."""
 
-    # example 0, read-only: metadata for code that reads _data; values come from _value
+    # example 0, read-only, as an _Example array: metadata for code that reads _data
     @property  # type: ignore[override]
     def _data(self) -> Any:
         a = self._value._data
         v = a[(slice(None),) * self._bdim + (0, Ellipsis)]
-        if hasattr(v, "flags"):
+        if type(v) is np.ndarray or type(v) is _Example:
+            v = v.view(_Example)
             v.flags.writeable = False
         return v
 
@@ -82,14 +118,15 @@ class BatchedTensor(Tensor):
                            "control flow (bool() of a batched tensor). We don't support that yet, please "
                            "shout over at https://github.com/pytorch/functorch/issues/257 .")
 
+    # the values as NumPy data: vmap falls back to one run per example
     def tolist(self) -> Any:
-        raise RuntimeError("vmap: tolist() on a batched tensor is data-dependent; not supported inside vmap")
+        raise DataAccess("tolist")
 
     def numpy(self, *, force: bool = False) -> Any:
-        raise RuntimeError("vmap: numpy() on a batched tensor is not supported inside vmap")
+        raise DataAccess("numpy")
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
-        raise RuntimeError("vmap: converting a batched tensor to a NumPy array is not supported inside vmap")
+        raise DataAccess("__array__")
 
     def __float__(self) -> float:
         return self.item()  # type: ignore[no-any-return]
@@ -120,6 +157,14 @@ class BatchedTensor(Tensor):
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         raise RuntimeError("vmap: requires_grad_() on a batched tensor is not supported inside vmap; use "
                            "retrograd.func.grad inside vmap instead")
+
+
+def guard(*tensors: Any) -> None:
+    """For library code that computes on ``_data`` with NumPy: inside vmap, a batched tensor
+    among ``tensors`` makes vmap run the function once per example instead."""
+    for t in tensors:
+        if type(t) is BatchedTensor:
+            raise DataAccess("raw array computation")
 
 
 def wrap(value: Any, bdim: int | None, level: int) -> Any:

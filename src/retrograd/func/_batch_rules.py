@@ -138,6 +138,18 @@ def _decomposed_loop(fn: Callable[..., Any], level: int, values: list[Any], bdim
     return wrap(stack(outs, 0), 0, level)
 
 
+def random_draw() -> None:
+    """Called before every random draw inside vmap: refused in "error" mode; in "different" mode
+    the function is rerun once per example (NeedsLoop); "same" draws once for the batch."""
+    mode = _vm.randomness[-1]
+    if mode == "error":
+        raise RuntimeError("vmap: called random operation while in randomness error mode. Please either use "
+                           "the 'same' or 'different' randomness flags on vmap or perform the randomness "
+                           "operation out of vmap")
+    if mode == "different":
+        raise NeedsLoop()
+
+
 # ----------------------------------------------------------------------------- helpers
 def _front(v: Any, d: Any, size: int) -> Any:
     """``v`` with its batch at dim 0 (an unbatched tensor expanded to the batch)."""
@@ -174,10 +186,18 @@ def _apply(op: Any, ins: Sequence[Any], args: tuple[Any, ...]) -> Any:
 def elementwise(op: Any, values: list[Any], bdims: list[Any], args: tuple[Any, ...], size: int) -> tuple[Any, Any]:
     """Broadcasting elementwise ops: the batch in front, each batched input's example padded to
     the widest example's rank (unbatched inputs broadcast from the right as they are)."""
-    tensors = [(v, d) for v, d in zip(values, bdims) if isinstance(v, Tensor)]
-    if len(tensors) == 1:  # one tensor: the batch stays where it is
-        return _apply(op, values, args), tensors[0][1]
-    rank = max(_lrank(v, d) for v, d in tensors)
+    shaped = [(v, d) for v, d in zip(values, bdims) if hasattr(v, "shape")]
+    arg_rank = max((len(a.shape) for a in args if hasattr(a, "shape")), default=-1)
+    if len(shaped) == 1 and arg_rank < 0:  # one tensor: the batch stays where it is
+        return _apply(op, values, args), shaped[0][1]
+    return _apply(op, _aligned(values, bdims, size, arg_rank), args), 0
+
+
+def _aligned(values: list[Any], bdims: list[Any], size: int, arg_rank: int = -1) -> list[Any]:
+    """The inputs with each batched one's batch in front and its example padded (after the
+    batch) to the widest example's rank (arrays among the arguments included), so that
+    broadcasting never meets the batch dim."""
+    rank = max([len(v.shape) - (d is not None) for v, d in zip(values, bdims) if hasattr(v, "shape")] + [arg_rank])
     ins = []
     for v, d in zip(values, bdims):
         if d is not None:
@@ -186,7 +206,7 @@ def elementwise(op: Any, values: list[Any], bdims: list[Any], args: tuple[Any, .
             if r < rank:
                 v = v.reshape((size,) + (1,) * (rank - r) + tuple(v.shape[1:]))
         ins.append(v)
-    return _apply(op, ins, args), 0
+    return ins
 
 
 def unary_same(op: Any, values: list[Any], bdims: list[Any], args: tuple[Any, ...], size: int) -> tuple[Any, Any]:
@@ -328,7 +348,7 @@ def _matmul(op: Any, values: list[Any], bdims: list[Any], args: tuple[Any, ...],
     if ly == 1:
         out = out.squeeze(-1)
     if lx == 1:
-        out = out.squeeze(-2)
+        out = out.squeeze(-1 if ly == 1 else -2)
     return out, 0
 
 
@@ -368,20 +388,8 @@ def _embedding(op: Any, values: list[Any], bdims: list[Any], args: tuple[Any, ..
 
 
 def _sdpa(op: Any, values: list[Any], bdims: list[Any], args: tuple[Any, ...], size: int) -> tuple[Any, Any]:
-    """Attention treats its leading dims as independent: the batch folded into a new leading dim."""
-    ins = []
-    for v, d in zip(values, bdims):
-        if not isinstance(v, Tensor):
-            ins.append(v)
-            continue
-        ins.append(_front(v, d, size))
-    if any(isinstance(a, Tensor) or hasattr(a, "shape") for a in args[:3] if a is not None):
-        return fallback(op, values, bdims, args, size)
-    return _apply(op, ins, args), 0
-
-
-def _dropout_scale(op: Any, values: list[Any], bdims: list[Any], args: tuple[Any, ...], size: int) -> tuple[Any, Any]:
-    return elementwise(op, values, bdims, args, size)
+    """Attention broadcasts its leading dims: the inputs aligned as for elementwise ops."""
+    return _apply(op, _aligned(values, bdims, size), args), 0
 
 
 # ----------------------------------------------------------------------------- the table

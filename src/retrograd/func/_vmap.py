@@ -9,11 +9,12 @@ dimensions are moved to ``out_dims``. ``chunk_size`` runs the batch in chunks an
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Callable
 from typing import Any
 
 from .._tensor import Tensor
-from ..autograd._vmap_state import BatchedTensor, _vm, wrap
+from ..autograd._vmap_state import BatchedTensor, DataAccess, _vm, wrap
 from . import _batch_rules
 from ._batch_rules import NeedsLoop
 from ._pytree import TreeSpec, tree_flatten, tree_unflatten
@@ -21,6 +22,7 @@ from ._pytree import TreeSpec, tree_flatten, tree_unflatten
 __all__ = ["vmap"]
 
 _RANDOMNESS = ("error", "different", "same")
+_warned_access: set[str] = set()
 
 
 def _fn_name(func: Callable[..., Any]) -> str:
@@ -124,7 +126,14 @@ def _run(func: Callable[..., Any], leaves: list[Any], dims: list[Any], spec: Tre
         return _run_batched(func, leaves, dims, spec, kwargs, size, out_dims, randomness)
     except NeedsLoop:
         pass
-    # randomness="different" and the function draws: one run per example
+    except DataAccess as e:
+        if e.args and e.args[0] not in _warned_access:
+            _warned_access.add(e.args[0])
+            warnings.warn(f"There is a performance drop because we have not yet implemented the batching rule "
+                          f"for an op of {_fn_name(func)} (it computes on the values with NumPy's "
+                          f"{e.args[0]}); vmap runs the function once per example.", UserWarning, stacklevel=3)
+    # randomness="different" and the function draws, or an op without a batching rule read
+    # the values: one run per example
     outs = []
     for i in range(size):
         example = [x.select(d, i) if d is not None else x for x, d in zip(leaves, dims)]
