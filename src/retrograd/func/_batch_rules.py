@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .._tensor import Tensor
-from ..autograd._vmap_state import BatchedTensor, _vm, level_of, unwrap, wrap
+from ..autograd._vmap_state import BatchedTensor, DataAccess, _Example, _vm, level_of, unwrap, wrap
 
 Rule = Callable[[Any, list[Any], list[Any], tuple[Any, ...], int], tuple[Any, Any]]
 
@@ -42,6 +42,9 @@ def dispatch(op: Any, inputs: Sequence[Any], args: tuple[Any, ...]) -> Any:
     level = level_of(inputs)
     if not level:
         return None
+    for a in args:
+        if type(a) is _Example:  # an argument computed from a batched tensor's example 0
+            raise DataAccess(op.name)
     values = []
     bdims = []
     for t in inputs:
@@ -148,6 +151,17 @@ def random_draw() -> None:
                            "operation out of vmap")
     if mode == "different":
         raise NeedsLoop()
+
+
+def elementwise_call(fn: Callable[..., Any], *operands: Any) -> Any:
+    """A broadcasting elementwise function that works on arrays outside ``apply`` (the
+    comparisons), called on the aligned physical tensors."""
+    level = level_of(operands)
+    size = _vm.sizes[level - 1]
+    pairs = [unwrap(v, level) for v in operands]
+    values = [v for v, _ in pairs]
+    bdims = [d for _, d in pairs]
+    return wrap(fn(*_aligned(values, bdims, size)), 0, level)
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -323,6 +337,16 @@ def _decomposed(fn: Callable[..., Any], values: list[Any], bdims: list[Any], siz
         _vm.pop()
 
 
+def _getitem(op: Any, values: list[Any], bdims: list[Any], args: tuple[Any, ...], size: int) -> tuple[Any, Any]:
+    """Basic indexing (ints, slices, None, Ellipsis): a full slice for the batch in front."""
+    key, _ = args
+    if not key.basic or key.pre is not None:
+        return fallback(op, values, bdims, args, size)
+    x = _front(values[0], bdims[0], size)
+    adv = key.adv if isinstance(key.adv, tuple) else (key.adv,)
+    return _apply(op, [x], (type(key)(None, (slice(None),) + adv, True), tuple(x.shape))), 0
+
+
 # ----------------------------------------------------------------------------- linear algebra
 def _matmul(op: Any, values: list[Any], bdims: list[Any], args: tuple[Any, ...], size: int) -> tuple[Any, Any]:
     (x, y), (dx, dy) = values, bdims
@@ -399,7 +423,7 @@ _ELEMENTWISE = ("abs acos add asin atan atan2 ceil clamp cos cos_backward cosh d
                 "sub tan tanh tanh_backward threshold_backward trunc where elu gelu hardshrink hardsigmoid "
                 "hardswish hardtanh leaky_relu log_sigmoid mish silu softplus softshrink threshold acosh asinh "
                 "atanh copysign fmax fmin logaddexp logaddexp2 sinc digamma erfinv i0 i1 lgamma polygamma erf "
-                "erfc eq ne lt le gt ge logical_and logical_or logical_xor logical_not native_dropout "
+                "erfc native_dropout "
                 "angle conj complex").split()
 _SAME = ("_to_copy clone to_device").split()
 _REDUCTIONS = ("sum mean prod amax amin logsumexp norm").split()
@@ -423,6 +447,7 @@ def install() -> None:
     RULES["permute"] = _permute
     RULES["expand"] = _expand
     RULES["cat"] = _cat
+    RULES["getitem"] = _getitem
     RULES["matmul"] = _matmul
     RULES["linear"] = _linear
     RULES["convolution"] = _conv
