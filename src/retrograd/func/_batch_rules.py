@@ -22,7 +22,6 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .._tensor import Tensor
 from ..autograd._vmap_state import BatchedTensor, DataAccess, _Example, _vm, level_of, unwrap, wrap
 
 Rule = Callable[[Any, list[Any], list[Any], tuple[Any, ...], int], tuple[Any, Any]]
