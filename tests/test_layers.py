@@ -36,6 +36,7 @@ LAYERS = {
     "retrograd.autograd._graph_draw": CORE,
     "retrograd._autocast": CORE,
     "retrograd.autograd._forward_state": CORE,
+    "retrograd.autograd._vmap_state": CORE,
 
     "retrograd.ops": OPS, "retrograd._creation": OPS, "retrograd._sampling": OPS,
     "retrograd.sparse": OPS, "retrograd._legacy": OPS, "retrograd._random": OPS,
@@ -62,6 +63,8 @@ BACK_EDGES = {
     ("retrograd._tensor", "retrograd._creation"),
     # Tensor.backward is autograd.backward, which lives in the public autograd namespace.
     ("retrograd._tensor", "retrograd.autograd"),
+    # gradcheck(check_batched_grad=True) runs the public transforms vmap(grad(...)), loaded on use.
+    ("retrograd.autograd.gradcheck", "retrograd.func"),
 }
 
 # Imports inside functions in the backend and the core: (importer, imported).

@@ -46,7 +46,7 @@ def __getattr__(name):
 
 
 def __dir__():
-    return sorted(list(globals()) + list(_LAZY_SUBPACKAGES))
+    return sorted(list(globals()) + list(_LAZY_SUBPACKAGES) + ["vmap"])
 
 is_tensor = lambda obj: isinstance(obj, (Tensor, _SparseTensor))  # noqa: E731
 

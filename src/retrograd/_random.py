@@ -95,8 +95,7 @@ def set_rng_state(new_state):
 
 def _engine(generator):
     if _vm.active:  # a random draw inside vmap: its randomness mode decides
-        from .func._batch_rules import random_draw
-        random_draw()
+        _vm.random_draw()
     if generator is None:
         return default_generator._engine
     if not isinstance(generator, Generator):

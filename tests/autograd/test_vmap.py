@@ -190,7 +190,11 @@ RULE_CASES = {
                                     (t(3, 5, 4), rg.tensor(R.integers(0, 4, (5,)))), (0, None)),
     "mse_loss": (lambda a, b: F.mse_loss(a, b), (t(3, 4), t(4)), (0, None)),
     "embedding_batched_indices": (lambda i, w: F.embedding(i, w), (rg.tensor(R.integers(0, 6, (3, 4))), t(6, 2)),
-                                  (0, None)),
+                                  (1, None)),
+    "embedding_per_example_tables": (lambda i, w: F.embedding(i, w),
+                                     (rg.tensor(R.integers(0, 6, (4, 3))), t(3, 6, 2)), (1, 0)),
+    "embedding_batched_both": (lambda i, w: F.embedding(i, w, padding_idx=0),
+                               (rg.tensor(R.integers(0, 6, (3, 4))), t(3, 6, 2)), (0, 0)),
     "gather_batched_index": (lambda a, i: a.gather(0, i), (t(3, 4), rg.tensor(R.integers(0, 4, (3, 2)))), (0, 0)),
     "getitem_basic": (lambda a: a[1:, None, ::2][..., 0], (t(3, 4, 5),), (0,)),
     "getitem_tensor_index": (lambda a, i: a[i], (t(3, 5), rg.tensor(R.integers(0, 5, (3, 2)))), (0, 0)),
@@ -222,6 +226,7 @@ def test_shared_weight_ops_take_their_rule_not_the_loop(recwarn):
     vmap(block)(t(3, 5, 8))
     vmap(cnn)(t(3, 2, 1, 10, 10))
     vmap(lambda a: F.gelu(F.layer_norm(a, (4,))).sum(-1).mean())(t(3, 2, 4))
+    vmap(nn.Embedding(6, 8).double())(rg.tensor(R.integers(0, 6, (3, 5))))
     assert not [w for w in recwarn if "performance drop" in str(w.message)], \
         [str(w.message) for w in recwarn]
 
@@ -254,6 +259,12 @@ def test_per_sample_grads_mlp_and_transformer():
     block = nn.Sequential(nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True),
                           nn.Flatten(), nn.Linear(24, 3)).double()
     _per_example_check(block, t(4, 3, 8), rg.tensor(R.integers(0, 3, (4,))), F.cross_entropy, 1e-8)
+
+
+def test_per_sample_grads_embedding_model():
+    rg.manual_seed(0)
+    model = nn.Sequential(nn.Embedding(7, 4), nn.Flatten(), nn.Linear(12, 2)).double()
+    _per_example_check(model, rg.tensor(R.integers(0, 7, (5, 3))), t(5, 2), F.mse_loss)
 
 
 def test_grad_of_a_closure_and_nested_vmap_grad():

@@ -64,13 +64,20 @@ def _unregistered(*_: Any) -> Any:
 class _VmapState:
     """Process-wide: the active levels' batch sizes and randomness modes."""
 
-    __slots__ = ("active", "sizes", "randomness", "dispatch")
+    __slots__ = ("active", "sizes", "randomness", "dispatch", "inplace", "random_draw", "elementwise_call",
+                 "class_targets", "embedding")
 
     def __init__(self) -> None:
         self.active = False
         self.sizes: list[int] = []          # batch size of level i + 1
         self.randomness: list[str] = []     # "error", "different" or "same", per level
+        # registered by func/_batch_rules.py, called only while active (see there)
         self.dispatch: Callable[..., Any] = _unregistered
+        self.inplace: Callable[..., Any] = _unregistered
+        self.random_draw: Callable[..., Any] = _unregistered
+        self.elementwise_call: Callable[..., Any] = _unregistered
+        self.class_targets: Callable[..., Any] = _unregistered
+        self.embedding: Callable[..., Any] = _unregistered
 
     def push(self, size: int, randomness: str) -> int:
         self.sizes.append(size)

@@ -132,6 +132,27 @@ def class_targets_batched(fn: Callable[..., Any], input: Any, target: Any, weigh
     return wrap(total / denom, 0, level)
 
 
+def embedding_batched(fn: Callable[..., Any], input: Any, weight: Any, **kw: Any) -> Any:
+    """embedding with batched indices: the rows for every example's indices at once (the batch
+    stays where it is among the index dims); a weight batched at the same level runs per example."""
+    level = level_of([input, weight])
+    idx, di = unwrap(input, level)
+    w, dw = unwrap(weight, level)
+    size = _vm.sizes[level - 1]
+    if dw is not None and kw.get("padding_idx") is None:
+        # per-example tables (vmap(grad) of an embedding): one table of B*N rows, the indices
+        # of example b offset by b*N
+        from .._creation import arange
+        w = _front(w, dw, size)
+        n = w.shape[1]
+        idx = _front(idx, di, size)
+        offsets = (arange(size) * n).reshape((size,) + (1,) * (idx.dim() - 1))
+        return wrap(fn(idx + offsets, w.reshape((size * n,) + tuple(w.shape[2:])), **kw), 0, level)
+    if dw is not None:
+        return _decomposed_loop(fn, level, [idx, w], [di, dw], size, **kw)
+    return wrap(fn(idx, w, **kw), di, level)
+
+
 def _decomposed_loop(fn: Callable[..., Any], level: int, values: list[Any], bdims: list[Any], size: int,
                      **kw: Any) -> Any:
     """``fn`` once per example (by keyword arguments), the results stacked at ``level``."""
@@ -456,3 +477,8 @@ def install() -> None:
         RULES[f"max_pool{nd}d"] = fold
         RULES[f"avg_pool{nd}d"] = fold
     _vm.dispatch = dispatch
+    _vm.inplace = inplace
+    _vm.random_draw = random_draw
+    _vm.elementwise_call = elementwise_call
+    _vm.class_targets = class_targets_batched
+    _vm.embedding = embedding_batched

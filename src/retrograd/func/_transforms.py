@@ -11,8 +11,8 @@ and compose with ordinary autograd, while a plain ``grad(f)(x)`` returns tensors
 
 Forward-mode transforms (``jvp``, ``jacfwd``) run in the single forward-mode level of
 ``autograd.forward_ad``; they do not nest inside each other (RuntimeError). ``jacfwd`` makes one
-forward pass per input element, ``jacrev`` one backward pass per output element (there is no
-vmap to batch them).
+forward pass per input element, ``jacrev`` one backward pass per output element (they do not
+use vmap). Inside vmap, ``grad`` computes per-example gradients (func/_vmap.py).
 """
 from __future__ import annotations
 

@@ -79,8 +79,7 @@ def _recording(t, others):
 def apply_inplace(t, op, fn, *args, **kwargs):
     """``t = fn(t, *args)`` written into t's storage; records and rebases when grad is on."""
     if _vm.active and _vm_level((t,) + args):
-        from ..func._batch_rules import inplace
-        return inplace(t, op, fn, args, kwargs)
+        return _vm.inplace(t, op, fn, args, kwargs)
     if _fw.active and _dual_involved(t, args):
         return _fw.inplace(t, op, fn, args, kwargs)  # forward_ad.inplace
     if _recording(t, args):

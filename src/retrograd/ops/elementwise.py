@@ -907,8 +907,7 @@ def _broadcasting(name, fn, a, b, **kwargs):
 def _compare(ufunc_name):
     def compare(input, other):
         if _vm.active and (type(input) is BatchedTensor or type(other) is BatchedTensor):
-            from ..func._batch_rules import elementwise_call
-            return elementwise_call(compare, input, other)
+            return _vm.elementwise_call(compare, input, other)
         x, y = _operands(input, other)
         a = x._data if isinstance(x, Tensor) else x
         b = y._data if isinstance(y, Tensor) else y

@@ -258,9 +258,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
                               input, target, weight, size_average, ignore_index, reduce, reduction, label_smoothing)
     reduction = _reduction(size_average, reduce, reduction)
     if _vm.active and _batched_classes(target):
-        from ..func._batch_rules import class_targets_batched
-        return class_targets_batched(cross_entropy, input, target, weight, ignore_index, reduction,
-                                     label_smoothing=label_smoothing)
+        return _vm.class_targets(cross_entropy, input, target, weight, ignore_index, reduction,
+                                 label_smoothing=label_smoothing)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     if isinstance(target, Tensor) and target._data.dtype.kind in "fV":
@@ -302,8 +301,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         return autocast_call(nll_loss, FLOAT32, input, target, weight, size_average, ignore_index, reduce, reduction)
     reduction = _reduction(size_average, reduce, reduction)
     if _vm.active and _batched_classes(target):
-        from ..func._batch_rules import class_targets_batched
-        return class_targets_batched(nll_loss, input, target, weight, ignore_index, reduction)
+        return _vm.class_targets(nll_loss, input, target, weight, ignore_index, reduction)
     x2, t, out_shape, c = _class_targets(input, target, weight, ignore_index)
     xp = array_module(t)
     tt, wt, valid = _target_weights(xp, t, weight._data if weight is not None else None, ignore_index,
