@@ -139,6 +139,13 @@ def test_inplace_on_batched_tensor_and_refused_into_unbatched():
     close(base, x * 3)
 
 
+def test_an_escaped_batched_tensor_is_refused():
+    kept = []
+    vmap(lambda a: kept.append(a * 2) or a)(t(3, 2))
+    with pytest.raises(RuntimeError, match="escaped"):
+        kept[0] + 1
+
+
 def test_randomness_modes():
     x = rg.zeros(4, 3)
     with pytest.raises(RuntimeError, match="randomness error mode"):

@@ -100,6 +100,9 @@ class BatchedTensor(Tensor):
     # example 0, read-only, as an _Example array: metadata for code that reads _data
     @property  # type: ignore[override]
     def _data(self) -> Any:
+        if self._level > len(_vm.sizes):
+            raise RuntimeError("vmap: a batched tensor was used after the vmap that made it returned (it escaped, "
+                               "for example through a global or a closure); return it from the function instead")
         a = self._value._data
         v = a[(slice(None),) * self._bdim + (0, Ellipsis)]
         if type(v) is np.ndarray or type(v) is _Example:
