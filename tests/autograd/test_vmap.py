@@ -161,10 +161,12 @@ def test_randomness_modes():
 def test_fallback_loops_with_a_warning_naming_the_op():
     from retrograd.func import _batch_rules
     x = t(4, 5)
-    _batch_rules._warned.discard("cumsum")
-    with pytest.warns(UserWarning, match="batching rule for cumsum"):
-        out = vmap(lambda a: a.cumsum(0))(x)
-    close(out, x.cumsum(1))
+    _batch_rules._warned.discard("scatter_add")
+    index = rg.tensor([[0, 1, 0, 2, 1]])
+    fn = lambda a: rg.zeros(3, 5, dtype=rg.float64).scatter_add(0, index, a.unsqueeze(0))  # noqa: E731
+    with pytest.warns(UserWarning, match="batching rule for scatter_add"):
+        out = vmap(fn)(x)
+    close(out, loop(fn, x))
 
 
 # ----------------------------------------------------------------------------- rules
@@ -211,6 +213,8 @@ RULE_CASES = {
                                 (t(4, 6), t(4, 1, 3, 2)), (0, 0)),
     "reductions": (lambda a: a.amax(0) + a.mean(-1, keepdim=True).squeeze(-1)[0] + a.logsumexp(1).sum() +
                    a.norm() + a.prod(1).sum(), (t(3, 2, 4),), (0,)),
+    "scans_pad_tril": (lambda a: F.pad(a.cumsum(-1).cumprod(0).logcumsumexp(1).tril(), (1, 2, 0, 1)),
+                       (t(3, 4, 4),), (2,)),
     "where_and_compare": (lambda a, b: rg.where(a > b, a, b * 2), (t(3, 4), t(4)), (0, None)),
 }
 

@@ -265,6 +265,18 @@ def first_dim(op: Any, values: list[Any], bdims: list[Any], args: tuple[Any, ...
     return _apply(op, [x] + list(values[1:]), (_shift(args[0], x.dim() - 1),) + tuple(args[1:])), 0
 
 
+def front(op: Any, values: list[Any], bdims: list[Any], args: tuple[Any, ...], size: int) -> tuple[Any, Any]:
+    """Ops on the trailing dims of one tensor, with the leading dims as independent (tril,
+    triu): the batch moved in front."""
+    return _apply(op, [_front(values[0], bdims[0], size)], args), 0
+
+
+def _constant_pad(op: Any, values: list[Any], bdims: list[Any], args: tuple[Any, ...], size: int) -> tuple[Any, Any]:
+    """args (one (lo, hi) pair per dim, value): no padding for the batch in front."""
+    pairs, value = args
+    return _apply(op, [_front(values[0], bdims[0], size)], (((0, 0),) + tuple(pairs), value)), 0
+
+
 def dims_first(op: Any, values: list[Any], bdims: list[Any], args: tuple[Any, ...], size: int) -> tuple[Any, Any]:
     """args (dims, ...): a tuple of dims shifted (flip)."""
     x = _front(values[0], bdims[0], size)
@@ -426,11 +438,6 @@ def _conv(op: Any, values: list[Any], bdims: list[Any], args: tuple[Any, ...], s
     return out.reshape((n, size, o) + tuple(out.shape[2:])), 1
 
 
-def _embedding(op: Any, values: list[Any], bdims: list[Any], args: tuple[Any, ...], size: int) -> tuple[Any, Any]:
-    # the indices are an argument (not batched here); only a batched weight reaches this rule
-    return fallback(op, values, bdims, args, size)
-
-
 def _sdpa(op: Any, values: list[Any], bdims: list[Any], args: tuple[Any, ...], size: int) -> tuple[Any, Any]:
     """Attention broadcasts its leading dims: the inputs aligned as for elementwise ops."""
     return _apply(op, _aligned(values, bdims, size), args), 0
@@ -458,9 +465,12 @@ def install() -> None:
         RULES[name] = unary_same
     for name in _REDUCTIONS:
         RULES[name] = reduction
-    for name in ("softmax", "log_softmax"):
+    for name in ("softmax", "log_softmax", "cumsum", "cumprod", "logcumsumexp"):
         RULES[name] = first_dim
     RULES["flip"] = dims_first
+    RULES["tril"] = front
+    RULES["triu"] = front
+    RULES["constant_pad_nd"] = _constant_pad
     RULES["roll"] = _roll
     RULES["view"] = _view
     RULES["reshape"] = _view
