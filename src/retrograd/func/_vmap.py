@@ -69,8 +69,8 @@ def _batch_size(leaves: list[Any], dims: list[Any], api: str) -> int:
                              f"dimensionality {n} so expected in_dim to satisfy -{n} <= in_dim < {n}.")
         sizes.append(x.shape[d])
     if not sizes:
-        raise ValueError(f"{api}: at least one input must be a Tensor batched by in_dims (got in_dims None "
-                         f"for every Tensor input, or no Tensor inputs)")
+        raise ValueError(f"vmap: Expected at least one Tensor to vmap over (in {api}, every Tensor input has "
+                         f"in_dim None, or there is none)")
     if any(s != sizes[0] for s in sizes):
         raise ValueError(f"{api}: Expected all tensors to have the same size in the mapped dimension, got sizes "
                          f"{sizes} for the mapped dimension")
