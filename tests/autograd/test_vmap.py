@@ -287,6 +287,29 @@ def test_grad_of_a_closure_and_nested_vmap_grad():
     close(g2, (xs * w).cos() * xs)
 
 
+def test_other_reverse_transforms_inside_vmap_run_per_example():
+    from retrograd.func import hessian, jacrev, vjp
+    x = t(3, 4)
+    f = lambda a: (a.sin() * a).cumsum(0)  # noqa: E731
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        close(vmap(jacrev(f))(x), loop(jacrev(f), x))
+        close(vmap(hessian(lambda a: f(a).sum()))(x), loop(hessian(lambda a: f(a).sum()), x))
+        close(vmap(lambda a: vjp(f, a)[1](a)[0])(x), loop(lambda a: vjp(f, a)[1](a)[0], x))
+
+
+def test_forward_mode_inside_vmap_runs_per_example_and_vmap_inside_jvp_batches():
+    from retrograd.func import jacfwd, jvp
+    x = t(3, 4)
+    f = lambda a: a.sin() * a  # noqa: E731
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        close(vmap(lambda a: jvp(f, (a,), (a,))[1])(x), x * (x.cos() * x + x.sin()))
+        close(vmap(jacfwd(f))(x), loop(jacfwd(f), x))
+    out, tangent = jvp(vmap(f), (x,), (x * 0 + 1,))
+    close(tangent, x.cos() * x + x.sin())
+
+
 def test_vmap_inside_grad():
     x = t(4, 3).requires_grad_()
     w = t(3)

@@ -161,12 +161,11 @@ class BatchedTensor(Tensor):
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
-        raise RuntimeError("vmap: requires_grad cannot be set on a batched tensor inside vmap; use "
-                           "retrograd.func.grad inside vmap instead")
+        raise DataAccess("requires_grad")
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
-        raise RuntimeError("vmap: requires_grad_() on a batched tensor is not supported inside vmap; use "
-                           "retrograd.func.grad inside vmap instead")
+        # reverse-mode transforms other than grad (vjp, jacrev, hessian) inside vmap: once per example
+        raise DataAccess("requires_grad_")
 
 
 def guard(*tensors: Any) -> None:

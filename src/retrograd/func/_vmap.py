@@ -130,8 +130,9 @@ def _run(func: Callable[..., Any], leaves: list[Any], dims: list[Any], spec: Tre
         if e.args and e.args[0] not in _warned_access:
             _warned_access.add(e.args[0])
             warnings.warn(f"There is a performance drop because we have not yet implemented the batching rule "
-                          f"for an op of {_fn_name(func)} (it computes on the values with NumPy's "
-                          f"{e.args[0]}); vmap runs the function once per example.", UserWarning, stacklevel=3)
+                          f"for an op of {_fn_name(func)} (it reaches a batched tensor's values or autograd "
+                          f"state through {e.args[0]}); vmap runs the function once per example.", UserWarning,
+                          stacklevel=3)
     # randomness="different" and the function draws, or an op without a batching rule read
     # the values: one run per example
     outs = []
