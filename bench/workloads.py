@@ -236,6 +236,47 @@ def matmul_big_build(torch, data):
     return step
 
 
+# --- per_sample_grads: vmap(grad(loss)) of a small CNN, one gradient per example of 64 --------
+
+def per_sample_grads_data(rng):
+    return {"x": rng.standard_normal((64, 1, 28, 28), dtype=np.float32),
+            "y": rng.integers(0, 10, size=64, dtype=np.int64)}
+
+
+def per_sample_grads_build(torch, data):
+    nn, F = torch.nn, torch.nn.functional
+    from importlib import import_module
+    func = import_module(torch.__name__ + ".func")
+
+    class SmallCNN(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = nn.Conv2d(1, 8, 3)     # 8 x 26 x 26, max-pooled to 13 x 13
+            self.conv2 = nn.Conv2d(8, 16, 3)    # 16 x 11 x 11, avg-pooled to 5 x 5
+            self.fc = nn.Linear(16 * 5 * 5, 10)
+
+        def forward(self, x):
+            x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+            x = F.avg_pool2d(F.relu(self.conv2(x)), 2)
+            return self.fc(torch.flatten(x, 1))
+
+    _seed(torch)
+    model = SmallCNN()
+    params = {k: v.detach() for k, v in model.named_parameters()}
+    x, y = torch.from_numpy(data["x"]), torch.from_numpy(data["y"])
+
+    def loss(p, xi, yi):
+        out = func.functional_call(model, p, (xi.unsqueeze(0),))
+        return F.cross_entropy(out, yi.unsqueeze(0))
+
+    per_sample = func.vmap(func.grad(loss), in_dims=(None, 0, 0))
+
+    def step():
+        per_sample(params, x, y)
+
+    return step
+
+
 WORKLOADS = {
     "op_overhead": (op_overhead_data, op_overhead_build),
     "mlp": (mlp_data, mlp_build),
@@ -244,6 +285,7 @@ WORKLOADS = {
     "gpt_sdpa": (gpt_data, gpt_sdpa_build),
     "embedding_sparse": (embedding_sparse_data, embedding_sparse_build),
     "matmul_big": (matmul_big_data, matmul_big_build),
+    "per_sample_grads": (per_sample_grads_data, per_sample_grads_build),
 }
 
 

@@ -57,3 +57,11 @@ def test_hvp_forward_over_reverse_matches_reverse_over_reverse():
     assert "H v by forward over reverse" in stdout and "H v by reverse over reverse" in stdout
     diff, scale = map(float, re.search(r"max difference (\S+) \(largest entry (\S+)\)", stdout).groups())
     assert scale > 0 and diff <= 1e-9 * max(scale, 1.0)
+
+
+def test_per_sample_grads_vmap_matches_loop():
+    stdout = run_example("per_sample_grads.py", "--batch", "8", timeout=120)
+    assert stdout.count("per-example gradients (8,") == 6
+    diff, scale = map(float, re.search(r"max difference (\S+) \(largest entry (\S+)\)", stdout).groups())
+    assert scale > 0 and diff <= 1e-5 * max(scale, 1.0)
+    assert "speed-up" in stdout

@@ -37,6 +37,7 @@ LAYERS = {
     "retrograd.autograd._graph_draw": CORE,
     "retrograd._autocast": CORE,
     "retrograd.autograd._forward_state": CORE,
+    "retrograd.autograd._vmap_state": CORE,
 
     "retrograd.ops": OPS, "retrograd._creation": OPS, "retrograd._sampling": OPS,
     "retrograd.sparse": OPS, "retrograd._legacy": OPS, "retrograd._random": OPS,
@@ -47,7 +48,7 @@ LAYERS = {
     "retrograd._torch_format": UPPER, "retrograd._safe_globals": UPPER, "retrograd.cuda": UPPER,
     "retrograd._runtime": UPPER, "retrograd.accelerator": UPPER, "retrograd.multiprocessing": UPPER,
     "retrograd.testing": UPPER, "retrograd.jit": UPPER, "retrograd.onnx": UPPER, "retrograd.hub": UPPER,
-    "retrograd.profiler": UPPER,
+    "retrograd.profiler": UPPER, "retrograd.func": UPPER,
     "retrograd.amp": UPPER, "retrograd.cpu": UPPER,
 
     "retrograd": PUBLIC, "retrograd.special": PUBLIC, "retrograd.linalg": PUBLIC,

@@ -39,11 +39,14 @@ def __getattr__(name):
     if name in _LAZY_SUBPACKAGES:
         import importlib
         return importlib.import_module(f"{__name__}.{name}")
+    if name == "vmap":  # torch.vmap is torch.func.vmap (loaded with retrograd.func)
+        from .func import vmap
+        return vmap
     raise AttributeError(f"module 'retrograd' has no attribute '{name}'")
 
 
 def __dir__():
-    return sorted(list(globals()) + list(_LAZY_SUBPACKAGES))
+    return sorted(list(globals()) + list(_LAZY_SUBPACKAGES) + ["vmap"])
 
 is_tensor = lambda obj: isinstance(obj, (Tensor, _SparseTensor))  # noqa: E731
 

@@ -22,6 +22,8 @@ from ._tensor import Tensor
 from .backend import to_device_array
 
 
+from .autograd._vmap_state import _vm
+
 class Generator:
     """A random stream (``retrograd.Generator().manual_seed(0)``): PyTorch's CPU generator."""
 
@@ -92,6 +94,8 @@ def set_rng_state(new_state):
 
 
 def _engine(generator):
+    if _vm.active:  # a random draw inside vmap: its randomness mode decides
+        _vm.random_draw()
     if generator is None:
         return default_generator._engine
     if not isinstance(generator, Generator):

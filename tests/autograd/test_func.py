@@ -276,4 +276,4 @@ def test_stack_module_state():
 
 def test_namespace():
     assert rg.func is func
-    assert not hasattr(func, "vmap")
+    assert rg.vmap is func.vmap

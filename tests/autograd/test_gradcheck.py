@@ -162,7 +162,6 @@ def test_check_grad_dtypes_passes_for_matching_gradients():
 
 @pytest.mark.parametrize("kwargs, error", [
     ({"check_batched_forward_grad": True, "check_forward_ad": True}, NotImplementedError),
-    ({"check_batched_grad": True}, NotImplementedError),
     ({"masked": True}, NotImplementedError),
     ({"check_backward_ad": False}, AssertionError),
     ({"check_batched_grad": True, "check_backward_ad": False, "check_forward_ad": True}, AssertionError),
@@ -182,6 +181,27 @@ def test_unsupported_or_inconsistent_flags_are_refused(kwargs, error):
 def test_gradgradcheck_flags_are_refused(kwargs, error):
     with pytest.raises(error):
         gradgradcheck(rg.sin, (_x(2),), **kwargs)
+
+
+def test_check_batched_grad_passes_and_catches_a_wrong_batching_rule():
+    import retrograd.nn.functional as F
+    from retrograd.func import _batch_rules
+    x, w = _x(2, 2, 5, 5), _x(3, 2, 3, 3)
+    assert gradcheck(lambda a, b: F.max_pool2d(F.conv2d(a, b, padding=1).tanh(), 2).softmax(1), (x, w),
+                     check_batched_grad=True)
+    assert gradcheck(lambda a: (a.sin(), a.sum(0)), (_x(3, 2),), check_batched_grad=True)
+
+    def wrong(op, values, bdims, args, size):  # batches sin as cos: every example wrong
+        return rg.cos(values[0]), bdims[0]
+    saved = _batch_rules.RULES["sin"]
+    _batch_rules.RULES["sin"] = wrong
+    try:
+        assert gradcheck(rg.sin, (_x(3),))  # the Jacobian alone does not see the rule
+        with pytest.raises(GradcheckError, match="Batched grad computed by vmap"):
+            gradcheck(rg.sin, (_x(3),), check_batched_grad=True)
+        assert not gradcheck(rg.sin, (_x(3),), check_batched_grad=True, raise_exception=False)
+    finally:
+        _batch_rules.RULES["sin"] = saved
 
 
 @pytest.mark.parametrize("fast_mode", [False, True])

@@ -176,3 +176,43 @@ def test_forward_over_reverse_matches_reverse_over_reverse(spec):
     if spec.grad in ("raises", "none"):
         pytest.skip("no derivative exists" if spec.grad == "raises" else "not differentiable")
     check_forward_over_reverse(spec)
+
+
+def check_vmap(spec):
+    """The op's batching rule (vmap) against a loop over a batch of 3 examples of its first
+    sample: every input batched (the first along dim 0, the others along their last dim), then,
+    with several inputs, only the first batched (the others shared by the batch)."""
+    import warnings
+    from retrograd.func import vmap
+    examples = [[rg.tensor(a) for a in next(spec.samples(np.random.default_rng(8 + i)))] for i in range(3)]
+    shapes = [tuple(x.shape) for x in examples[0]]
+    variants = [[0] + [-1] * (len(shapes) - 1)]
+    if len(shapes) > 1:
+        variants.append([0] + [None] * (len(shapes) - 1))
+    for dims in variants:
+        if any(d == -1 and not s for d, s in zip(dims, shapes)):
+            dims = [0 if d == -1 and not s else d for d, s in zip(dims, shapes)]
+        inputs, per_example = [], [[] for _ in examples]
+        for k, d in enumerate(dims):
+            if d is None:
+                inputs.append(examples[0][k])
+                for row in per_example:
+                    row.append(examples[0][k])
+            else:
+                inputs.append(rg.stack([e[k] for e in examples], d))
+                for row, e in zip(per_example, examples):
+                    row.append(e[k])
+        with warnings.catch_warnings():  # the op's own warnings were checked elsewhere
+            warnings.simplefilter("ignore")
+            expected = rg.stack([spec.fn(*row) for row in per_example]).numpy()
+            out = vmap(spec.fn, in_dims=tuple(dims))(*inputs)
+        assert out.shape == expected.shape, f"{spec.name}: vmap gives {out.shape}, a loop {expected.shape}"
+        np.testing.assert_allclose(out.numpy(), expected, rtol=1e-7, atol=1e-9 * (1 + np.abs(expected).max(initial=0)),
+                                   err_msg=f"{spec.name}: vmap with in_dims={dims} against a loop")
+
+
+@pytest.mark.parametrize("spec", TABLE, ids=IDS)
+def test_vmap_matches_loop(spec):
+    if "vmap" in spec.skip:
+        pytest.skip(spec.skip["vmap"])
+    check_vmap(spec)

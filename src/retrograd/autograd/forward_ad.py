@@ -98,6 +98,9 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
     differentiable with respect to ``tensor``. Both must be floating point or complex and of the
     same shape; neither may already carry a tangent."""
     _check_level(level, "create a dual Tensor")
+    from ._vmap_state import _vm, guard
+    if _vm.active:  # forward mode inside vmap has no batching: vmap runs the function per example
+        guard(tensor, tangent)
     from .._tensor import Tensor
     if not isinstance(tensor, Tensor) or not isinstance(tangent, Tensor):
         raise TypeError(f"make_dual expects two Tensors, got {type(tensor).__name__} and "

@@ -10,8 +10,11 @@ Jacobian-vector product per input element, autograd/forward_ad.py) with the nume
 
 It fails closed, as PyTorch's does: no input requiring grad is a ValueError; when no output
 requires grad, the numerical Jacobian must be zero (so a differentiable result that was detached
-by mistake fails); and every flag is either honoured or refused with NotImplementedError
-(batched gradients do not exist in retrograd).
+by mistake fails); and every flag is either honoured or refused with NotImplementedError.
+
+With ``check_batched_grad=True`` (gradcheck only) it also computes the vector-Jacobian products
+for a batch of random output gradients at once, by ``vmap(grad(...))`` (batching rules, with the
+backward run on the batch), and compares them with one backward per output gradient.
 """
 import warnings
 
@@ -48,9 +51,6 @@ def _check_flags(check_forward_ad, check_backward_ad, check_batched_grad, check_
         raise NotImplementedError("gradcheck: check_batched_forward_grad=True needs batched forward "
                                   "gradients (vmap), which retrograd does not implement; "
                                   "check_forward_ad=True checks forward mode one tangent at a time")
-    if check_batched_grad:
-        raise NotImplementedError("gradcheck: check_batched_grad=True needs batched gradients (vmap, "
-                                  "autograd.grad(is_grads_batched=True)), which retrograd does not implement")
 
 
 def _check_inputs(inputs, masked):
@@ -334,8 +334,11 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
     """
     _check_flags(check_forward_ad, check_backward_ad, check_batched_grad, check_batched_forward_grad)
     try:
-        return _gradcheck(func, _as_tuple(inputs), eps, atol, rtol, nondet_tol, check_undefined_grad,
-                          check_grad_dtypes, fast_mode, masked, check_forward_ad, check_backward_ad)
+        ok = _gradcheck(func, _as_tuple(inputs), eps, atol, rtol, nondet_tol, check_undefined_grad,
+                        check_grad_dtypes, fast_mode, masked, check_forward_ad, check_backward_ad)
+        if check_batched_grad:
+            _check_batched_grad(func, _as_tuple(inputs), atol, rtol)
+        return ok
     except GradcheckError:
         if raise_exception:
             raise
@@ -373,6 +376,43 @@ def _gradcheck(func, inputs, eps, atol, rtol, nondet_tol, check_undefined_grad, 
     return True
 
 
+def _check_batched_grad(func, inputs, atol, rtol, size=3):
+    """For each differentiable output: the vjps of ``size`` random output gradients V[b], by
+    ``vmap(grad(x -> <f(x), v>))`` over V, against one ``autograd.grad`` per V[b]."""
+    from .. import autograd
+    from .._tensor import Tensor
+    from ..func import grad, vmap
+    diff_idx = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t._rg]
+    outs = _tensor_outputs(func(*inputs))
+    rng = np.random.default_rng(1)
+    for k, out in enumerate(outs):
+        if not out._rg:
+            continue
+        vs = Tensor._make(rng.uniform(-1, 1, (size,) + out._data.shape).astype(out._data.dtype), None, False)
+
+        def inner(*args, k=k):
+            *diff, v = args
+            full = list(inputs)
+            for i, x in zip(diff_idx, diff):
+                full[i] = x
+            return (_tensor_outputs(func(*full))[k] * v).sum()
+
+        n = len(diff_idx)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # ops without a batching rule warn once
+            batched = vmap(grad(inner, argnums=tuple(range(n))), in_dims=(None,) * n + (0,))(
+                *[inputs[i] for i in diff_idx], vs)
+        for b in range(size):
+            expected = autograd.grad(out, [inputs[i] for i in diff_idx], vs[b], retain_graph=True, allow_unused=True)
+            for j, (g, e) in enumerate(zip(batched, expected)):
+                want = np.zeros(inputs[diff_idx[j]].shape) if e is None else to_numpy(e._data)
+                got = to_numpy(g._data)[b]
+                if not np.allclose(got, want, rtol=rtol, atol=atol):
+                    raise GradcheckError(f"Batched grad computed by vmap differs from a loop of backward for "
+                                         f"output {k} and input {diff_idx[j]} (grad_output {b} of {size}):\n"
+                                         f"vmap:\n{got}\nloop:\n{want}")
+
+
 def _random_grad_output(rng, out, noncontiguous):
     """A leaf requiring grad, uniform in [-1, 1), of ``out``'s shape, dtype (float64 if not floating) and device."""
     from .._tensor import Tensor
@@ -407,8 +447,9 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     if check_batched_grad and not check_rev_over_rev:
         raise AssertionError("Setting check_batched_grad=True requires check_rev_over_rev to be True")
     if check_batched_grad:
-        raise NotImplementedError("gradgradcheck: check_batched_grad=True needs batched gradients (vmap, "
-                                  "autograd.grad(is_grads_batched=True)), which retrograd does not implement")
+        raise NotImplementedError("gradgradcheck: check_batched_grad=True is not implemented (batched "
+                                  "second derivatives); gradcheck(check_batched_grad=True) checks batched "
+                                  "first derivatives")
     inputs = _as_tuple(inputs)
     diff_idx = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t._rg]
     if not diff_idx:

@@ -11,8 +11,8 @@ and compose with ordinary autograd, while a plain ``grad(f)(x)`` returns tensors
 
 Forward-mode transforms (``jvp``, ``jacfwd``) run in the single forward-mode level of
 ``autograd.forward_ad``; they do not nest inside each other (RuntimeError). ``jacfwd`` makes one
-forward pass per input element, ``jacrev`` one backward pass per output element (there is no
-vmap to batch them).
+forward pass per input element, ``jacrev`` one backward pass per output element (they do not
+use vmap). Inside vmap, ``grad`` computes per-example gradients (func/_vmap.py).
 """
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from typing import Any
 from .._tensor import Tensor
 from ..autograd import forward_ad as fwAD
 from ..autograd.grad_mode import enable_grad, _state
+from ..autograd._vmap_state import _vm
 from ._pytree import tree_flatten, tree_map, tree_unflatten
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "linearize", "jacrev", "jacfwd", "hessian"]
@@ -202,6 +203,9 @@ def grad_and_value(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         _check_argnums(argnums, len(args))
+        if _vm.active:  # inside vmap: per-example gradients (func/_vmap.py)
+            from ._vmap import batched_grad_and_value
+            return batched_grad_and_value(func, args, kwargs, argnums, has_aux, api)
         with enable_grad():
             leaves, spec = _tensor_leaves(_slice(args, argnums), api, "args")
             inner = [_inner(x) for x in leaves]

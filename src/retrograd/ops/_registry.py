@@ -39,6 +39,7 @@ from weakref import ref as _wref
 
 from ..autograd.grad_mode import _state
 from ..autograd._forward_state import _fw
+from ..autograd._vmap_state import _vm
 from ..autograd._forward_state import ELEMENTWISE, LINEAR, MULTILINEAR  # noqa: F401  (for the ops' jvp=)
 from ..autograd.graph import OpNode, VersionCounter, _seq_counter, node_extras as _node_extras
 from ..autograd.views import prune as _prune_views
@@ -114,6 +115,10 @@ def set_op_observer(observer: Callable[[Op, Sequence[Any], tuple[Any, ...]], Ten
 def apply(op: Op, inputs: Sequence[Any], args: tuple[Any, ...] = ()) -> Tensor:
     """Run ``op`` on ``inputs`` (Tensors, or Python scalars where the op allows) and record a
     node when grad mode is on and some input requires grad. Returns the output Tensor."""
+    if _vm.active:  # inside vmap: batched inputs go to the op's batching rule
+        batched = _vm.dispatch(op, inputs, args)
+        if batched is not None:
+            return batched
     if _observer is not None and not _state.observing:
         return _observer(op, inputs, args)
     # NumPy reports a broadcast mismatch as ValueError and a failed allocation as MemoryError;

@@ -10,6 +10,7 @@ import functools
 import numpy as np
 
 from .. import _dtype
+from ..autograd._vmap_state import _vm, BatchedTensor
 from .._tensor import Tensor
 from ._declare import declare
 from ._inplace import _bump, _recording, _ufunc_inplace, apply_inplace, valued_inplace
@@ -905,6 +906,8 @@ def _broadcasting(name, fn, a, b, **kwargs):
 
 def _compare(ufunc_name):
     def compare(input, other):
+        if _vm.active and (type(input) is BatchedTensor or type(other) is BatchedTensor):
+            return _vm.elementwise_call(compare, input, other)
         x, y = _operands(input, other)
         a = x._data if isinstance(x, Tensor) else x
         b = y._data if isinstance(y, Tensor) else y

@@ -19,6 +19,7 @@ from collections import namedtuple
 
 import numpy as np
 
+from ..autograd._vmap_state import _vm, guard as vmap_guard
 from .._tensor import Tensor, _wrap_dim
 from ..backend import array_module, to_numpy
 from ._registry import Op, apply
@@ -139,6 +140,8 @@ def _index(input, key):
 
 def getitem(input, index):
     """``input[index]``: a view for basic indices, a copy for advanced ones."""
+    if _vm.active:
+        vmap_guard(*(index if isinstance(index, tuple) else (index,)))  # a batched index: once per example
     key = _prepare(index)
     try:
         return _index(input, key)

@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 
+from ..autograd._vmap_state import _vm, BatchedTensor
 from .._tensor import Tensor, _wrap_dim
 from ..autograd.grad_mode import _state
 from ..backend import array_module
@@ -354,6 +355,9 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
 
     No gradient reaches row ``padding_idx``. With ``max_norm``, the looked-up rows whose
     ``norm_type``-norm exceeds it are rescaled in place first, as PyTorch does."""
+    if _vm.active and type(input) is BatchedTensor and max_norm is None:  # batched indices (vmap)
+        return _vm.embedding(embedding, input, weight, padding_idx=padding_idx,
+                                 scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)
     if not isinstance(input, Tensor) or input._data.dtype.kind not in "iu":
         kind = input.dtype if isinstance(input, Tensor) else type(input).__name__
         raise RuntimeError(f"Expected tensor for argument #1 'indices' to have one of the following scalar "

@@ -15,6 +15,7 @@ differentiable ops, with fused elementwise pieces where the naive formula overfl
 import numpy as np
 
 from .._tensor import Tensor
+from ..autograd._vmap_state import _vm, BatchedTensor
 from ..autograd.grad_mode import _state
 from ..backend import array_module
 from ._registry import Op, apply
@@ -89,6 +90,11 @@ def _size(t):
 # --------------------------------------------------------------------------- class-index targets
 _TARGET_TYPES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
                  "bool": "Bool", "float32": "Float", "float64": "Double", "float16": "Half"}
+
+
+def _batched_classes(target):
+    """Whether ``target`` holds class indices batched by vmap (its values are not in ``_data``)."""
+    return type(target) is BatchedTensor and target._data.dtype.kind not in "fV"
 
 
 def _class_targets(input, target, weight, ignore_index):
@@ -251,6 +257,9 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         return autocast_call(cross_entropy, FLOAT32,
                               input, target, weight, size_average, ignore_index, reduce, reduction, label_smoothing)
     reduction = _reduction(size_average, reduce, reduction)
+    if _vm.active and _batched_classes(target):
+        return _vm.class_targets(cross_entropy, input, target, weight, ignore_index, reduction,
+                                 label_smoothing=label_smoothing)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     if isinstance(target, Tensor) and target._data.dtype.kind in "fV":
@@ -291,6 +300,8 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     if _AMP[0] and _amp.on:
         return autocast_call(nll_loss, FLOAT32, input, target, weight, size_average, ignore_index, reduce, reduction)
     reduction = _reduction(size_average, reduce, reduction)
+    if _vm.active and _batched_classes(target):
+        return _vm.class_targets(nll_loss, input, target, weight, ignore_index, reduction)
     x2, t, out_shape, c = _class_targets(input, target, weight, ignore_index)
     xp = array_module(t)
     tt, wt, valid = _target_weights(xp, t, weight._data if weight is not None else None, ignore_index,

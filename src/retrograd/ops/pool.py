@@ -21,6 +21,7 @@ gather of each pseudo-random window, then a max) are compositions of differentia
 """
 import numpy as np
 
+from ..autograd._vmap_state import _vm, guard as vmap_guard
 from .._tensor import Tensor
 from ._registry import Op, apply
 from ._registry import LINEAR
@@ -243,6 +244,8 @@ def _max_poolnd(nd, input, kernel_size, stride, padding, dilation, ceil_mode, re
     win = _pool_window(input, nd, op, kernel_size, stride, padding, dilation, ceil_mode)
     if not return_indices:
         return apply(MAX_POOL[nd], (input,), (win,))
+    if _vm.active:
+        vmap_guard(input)  # the indices are computed on the array: vmap runs once per example
     from ..backend import array_module
     xp = array_module(input._data)
     _, arg = _window_max(xp, input._data, win)
@@ -505,6 +508,8 @@ def _unpool_size(input, nd, kernel, stride, padding, output_size):
 
 
 def _max_unpoolnd(nd, input, indices, kernel_size, stride, padding, output_size):
+    if _vm.active:
+        vmap_guard(input, indices)
     op = f"max_unpool{nd}d"
     kernel = ntuple(kernel_size, nd, "kernel_size", op)
     stride = kernel if stride is None else ntuple(stride, nd, "stride", op)

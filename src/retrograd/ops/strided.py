@@ -17,6 +17,7 @@ positions repeat).
 import numpy as np
 
 from .._tensor import _wrap_dim
+from ..autograd._vmap_state import _vm, guard as vmap_guard
 from ..backend import to_device_array
 from ._registry import Op, apply
 from ._declare import declare
@@ -140,6 +141,8 @@ def as_strided(input, size, stride, storage_offset=None):
     belong to ``input`` itself (reading parts of the base that ``input`` does not cover is
     refused: their gradient would not reach ``input``). A C-contiguous ``input`` gives a view;
     otherwise the values are gathered into a new tensor."""
+    if _vm.active:
+        vmap_guard(input)  # addresses in the batch's storage: vmap runs once per example
     size = tuple(int(s) for s in size)
     stride = tuple(int(s) for s in stride)
     if len(size) != len(stride):
