@@ -1,0 +1,94 @@
+"""The fused LSTM cell op: values, gradients and double backward against the unfused ops."""
+import numpy as np
+import pytest
+
+import retrograd as rg
+from retrograd import nn
+from retrograd.autograd import gradcheck, gradgradcheck
+from retrograd.nn.modules._rnn_cells import lstm_cell, lstm_cell_reference
+
+
+def _inputs(batch, H, dtype=np.float64, seed=0):
+    rng = np.random.default_rng(seed)
+    gates = rg.tensor(rng.standard_normal(batch + (4 * H,)) * 2, dtype=rg.float64, requires_grad=True)
+    c = rg.tensor(rng.standard_normal(batch + (H,)), dtype=rg.float64, requires_grad=True)
+    if dtype != np.float64:
+        gates = gates.detach().float().requires_grad_()
+        c = c.detach().float().requires_grad_()
+    return gates, c
+
+
+def _numpy_cell(gates, c):
+    sig = lambda x: 1 / (1 + np.exp(-x))  # noqa: E731
+    i, f, g, o = np.split(gates, 4, -1)
+    c = sig(f) * c + sig(i) * np.tanh(g)
+    return sig(o) * np.tanh(c), c
+
+
+@pytest.mark.parametrize("batch", [(), (3,), (2, 3)])
+def test_values_match_numpy(batch):
+    gates, c = _inputs(batch, 5)
+    h1, c1 = lstm_cell(gates, c)
+    h_ref, c_ref = _numpy_cell(gates.detach().numpy(), c.detach().numpy())
+    assert h1.shape == c1.shape == c.shape
+    np.testing.assert_allclose(h1.detach().numpy(), h_ref, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(c1.detach().numpy(), c_ref, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_backward_matches_unfused_ops(dtype):
+    gates, c = _inputs((4,), 6, dtype)
+    rng = np.random.default_rng(1)
+    wh = rg.tensor(rng.standard_normal((4, 6)), dtype=gates.dtype)
+    wc = rg.tensor(rng.standard_normal((4, 6)), dtype=gates.dtype)
+    grads = []
+    for cell in (lstm_cell, lstm_cell_reference):
+        h1, c1 = cell(gates, c)
+        grads.append(rg.autograd.grad((h1 * wh).sum() + (c1 * wc).sum(), (gates, c)))
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    for fused, ref in zip(*grads):
+        assert fused.dtype == ref.dtype
+        np.testing.assert_allclose(fused.numpy(), ref.numpy(), rtol=tol, atol=tol)
+
+
+def test_gradient_of_one_input_only():
+    gates, c = _inputs((3,), 4)
+    c = c.detach()
+    h1, c1 = lstm_cell(gates, c)
+    (h1.sum() + c1.sum()).backward()
+    assert gates.grad is not None and c.grad is None
+
+
+def test_gradcheck_and_gradgradcheck():
+    gates, c = _inputs((3,), 4)
+    assert gradcheck(lstm_cell, (gates, c))
+    assert gradgradcheck(lstm_cell, (gates, c))
+
+
+def test_lstm_records_one_fused_node_per_step():
+    m = nn.LSTM(3, 4)
+    h, _ = m(rg.randn(5, 2, 3))[1]
+    names, stack, seen = [], [h.grad_fn], set()
+    while stack:
+        fn = stack.pop()
+        if fn is None or id(fn) in seen:
+            continue
+        seen.add(id(fn))
+        names.append(fn.name())
+        stack.extend(f for f, _ in fn.next_functions)
+    assert names.count("LstmCellBackward0") == 5
+    assert "SigmoidBackward0" not in names
+
+
+@pytest.mark.parametrize("proj_size", [0, 2])
+def test_lstm_module_double_backward(proj_size):
+    rg.manual_seed(0)
+    m = nn.LSTM(3, 4, num_layers=2, proj_size=proj_size).double()
+    x = rg.randn(3, 2, 3, dtype=rg.float64, requires_grad=True)
+
+    def f(x):
+        out, (h, c) = m(x)
+        return out, h, c
+
+    assert gradcheck(f, (x,))
+    assert gradgradcheck(f, (x,))
