@@ -5,7 +5,7 @@ import pytest
 import retrograd as rg
 from retrograd import nn
 from retrograd.autograd import gradcheck, gradgradcheck
-from retrograd.nn.modules._rnn_cells import lstm_cell, lstm_cell_reference
+from retrograd.nn.modules._rnn_cells import lstm_cell, lstm_cell_reference, lstm_layer
 
 
 def _inputs(batch, H, dtype=np.float64, seed=0):
@@ -65,10 +65,8 @@ def test_gradcheck_and_gradgradcheck():
     assert gradgradcheck(lstm_cell, (gates, c))
 
 
-def test_lstm_records_one_fused_node_per_step():
-    m = nn.LSTM(3, 4)
-    h, _ = m(rg.randn(5, 2, 3))[1]
-    names, stack, seen = [], [h.grad_fn], set()
+def _node_names(t):
+    names, stack, seen = [], [t.grad_fn], set()
     while stack:
         fn = stack.pop()
         if fn is None or id(fn) in seen:
@@ -76,8 +74,64 @@ def test_lstm_records_one_fused_node_per_step():
         seen.add(id(fn))
         names.append(fn.name())
         stack.extend(f for f, _ in fn.next_functions)
+    return names
+
+
+def test_lstm_records_one_layer_node_per_direction():
+    m = nn.LSTM(3, 4, num_layers=2, bidirectional=True)
+    h, _ = m(rg.randn(5, 2, 3))[1]
+    names = _node_names(h)
+    assert names.count("LstmLayerBackward0") == 4
+    assert "SigmoidBackward0" not in names and "LstmCellBackward0" not in names
+
+
+def test_lstm_with_projection_records_one_cell_node_per_step():
+    m = nn.LSTM(3, 4, proj_size=2)
+    h, _ = m(rg.randn(5, 2, 3))[1]
+    names = _node_names(h)
     assert names.count("LstmCellBackward0") == 5
     assert "SigmoidBackward0" not in names
+
+
+def _layer_inputs(L, N, H, dtype=rg.float64, seed=0):
+    rng = np.random.default_rng(seed)
+    shapes = [(L, N, 4 * H), (N, H), (N, H), (4 * H, H)]
+    return [rg.tensor(rng.standard_normal(s), dtype=dtype, requires_grad=True) for s in shapes]
+
+
+def _layer_reference(x_gates, h, c, w_hh, reverse):
+    L = x_gates.shape[0]
+    hs = [None] * L
+    for t in (range(L - 1, -1, -1) if reverse else range(L)):
+        h, c = lstm_cell_reference(x_gates[t] + h @ w_hh.t(), c)
+        hs[t] = h
+    return rg.stack(hs, 0), h, c
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("dtype", [rg.float32, rg.float64])
+def test_layer_matches_step_by_step_ops(reverse, dtype):
+    inputs = _layer_inputs(4, 3, 5, dtype)
+    rng = np.random.default_rng(2)
+    weights = [rg.tensor(rng.standard_normal(s), dtype=dtype) for s in ((4, 3, 5), (3, 5), (3, 5))]
+    tol = 1e-5 if dtype == rg.float32 else 1e-12
+    results = []
+    for layer in (lstm_layer, _layer_reference):
+        outs = layer(*inputs, reverse=reverse)
+        loss = sum((o * w).sum() for o, w in zip(outs, weights))
+        results.append((outs, rg.autograd.grad(loss, inputs)))
+    (outs, grads), (ref_outs, ref_grads) = results
+    for a, b in zip(outs + grads, ref_outs + ref_grads):
+        assert a.shape == b.shape and a.dtype == b.dtype
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_layer_gradcheck_and_gradgradcheck(reverse):
+    inputs = _layer_inputs(3, 2, 2)
+    f = lambda *a: lstm_layer(*a, reverse=reverse)  # noqa: E731
+    assert gradcheck(f, inputs, check_forward_ad=True)
+    assert gradgradcheck(f, inputs)
 
 
 @pytest.mark.parametrize("proj_size", [0, 2])

@@ -47,7 +47,7 @@ from ..backend import QUIET as _QUIET, array_module, quiet_float_warnings
 if TYPE_CHECKING:
     from ..autograd.graph import Edge
 
-_SAVE_CODES = {"x": 0, "y": 1, "z": 2, "out": -1, "extra": -2}
+_SAVE_CODES = {"x": 0, "y": 1, "z": 2, "w": 3, "out": -1, "extra": -2}
 _ndarray = np.ndarray
 _np_generic = np.generic
 _new = object.__new__

@@ -14,33 +14,25 @@ Backward: without ``create_graph`` it is one NumPy pass from the activations sav
 forward. With ``create_graph`` (grad mode on inside the backward) the same formulas are written
 in retrograd ops on the saved inputs, so double backward and forward-mode AD work.
 """
-import contextlib
-
-import numpy as np
-
 from ...backend import array_module
 from ...autograd.grad_mode import _state
 from ...ops._registry import Op, apply
 from ..._tensor import make_tensor
-from ...ops.shape import cat
+from ...ops.shape import cat, stack
 
-__all__ = ["lstm_cell"]
+__all__ = ["lstm_cell", "lstm_layer"]
 
 
 def _activations(xp, gates):
     """(act, H): sigmoid on the i, f, o blocks and tanh on g, in one array like ``gates``."""
     H = gates.shape[-1] // 4
     act = xp.empty_like(gates)
-    with _quiet(xp):
-        # 1 / (1 + e^-x) as retrograd's sigmoid computes it; e^-x overflowing to inf gives 0
-        xp.divide(1, xp.add(1, xp.exp(-gates[..., :2 * H])), out=act[..., :2 * H])
-        xp.divide(1, xp.add(1, xp.exp(-gates[..., 3 * H:])), out=act[..., 3 * H:])
+    # 1 / (1 + e^-x) as retrograd's sigmoid computes it; e^-x overflowing to inf gives 0 (the
+    # overflow warning is silenced by the op runner's filter)
+    xp.divide(1, xp.add(1, xp.exp(-gates[..., :2 * H])), out=act[..., :2 * H])
+    xp.divide(1, xp.add(1, xp.exp(-gates[..., 3 * H:])), out=act[..., 3 * H:])
     xp.tanh(gates[..., 2 * H:3 * H], out=act[..., 2 * H:3 * H])
     return act, H
-
-
-def _quiet(xp):
-    return np.errstate(over="ignore") if xp is np else contextlib.nullcontext()
 
 
 def _forward(xp, gates, c):
@@ -106,3 +98,111 @@ def lstm_cell_reference(gates, c):
     c = f.sigmoid() * c + i.sigmoid() * g.tanh()
     return o.sigmoid() * c.tanh(), c
 
+
+
+# --- a whole layer (one direction) as one op --------------------------------------------------
+#
+# Forward runs the time loop in NumPy: per step one GEMM for the recurrent part and the fused
+# gate arithmetic. Backward is backpropagation through time in NumPy: per step the gate
+# gradients and one GEMM for the gradient of the previous h, then one GEMM for the gradient of
+# W_hh over all steps at once. Under create_graph the same loops run in retrograd ops.
+
+def _layer_forward(xp, x_gates, h0, c0, w_hh, reverse):
+    L = x_gates.shape[0]
+    H = h0.shape[-1]
+    out = xp.empty((L + 1,) + h0.shape, dtype=x_gates.dtype)
+    acts = xp.empty_like(x_gates)
+    tcs = xp.empty((L,) + h0.shape, dtype=x_gates.dtype)
+    cs = xp.empty_like(tcs)
+    w_t = w_hh.T
+    h, c = h0, c0
+    for t in (range(L - 1, -1, -1) if reverse else range(L)):
+        gates = h @ w_t
+        gates += x_gates[t]
+        act, _ = _activations(xp, gates)
+        acts[t] = act
+        c_new = cs[t]
+        xp.multiply(act[..., H:2 * H], c, out=c_new)
+        c_new += act[..., :H] * act[..., 2 * H:3 * H]
+        xp.tanh(c_new, out=tcs[t])
+        h = out[t]
+        xp.multiply(act[..., 3 * H:], tcs[t], out=h)
+        c = c_new
+    out[L] = c
+    return out, (acts, tcs, cs)
+
+
+def _layer_backward_arrays(xp, g, x_gates, h0, c0, w_hh, out, acts, tcs, cs, reverse):
+    L = x_gates.shape[0]
+    order = range(L) if reverse else range(L - 1, -1, -1)
+    step = 1 if reverse else -1          # offset of the previous time step
+    d_all = xp.empty_like(x_gates)
+    dh = None
+    dc = g[L]
+    for t in order:
+        prev = t + step
+        gh = g[t] if dh is None else g[t] + dh
+        d, dc = _backward_arrays(xp, gh, dc, c0 if prev < 0 or prev >= L else cs[prev], acts[t], tcs[t])
+        d_all[t] = d
+        dh = d @ w_hh
+    h_prev = xp.empty_like(out[:L])      # the h each step started from
+    if reverse:
+        h_prev[:L - 1] = out[1:L]
+        h_prev[L - 1] = h0
+    else:
+        h_prev[1:] = out[:L - 1]
+        h_prev[0] = h0
+    n = x_gates.shape[-1]
+    dw = d_all.reshape(-1, n).T @ h_prev.reshape(-1, h0.shape[-1])
+    return d_all, dh, dc, dw
+
+
+def _layer_backward_ops(g, x_gates, h0, c0, w_hh, reverse):
+    """The same gradients in retrograd ops: the forward recomputed, then the loop backwards."""
+    L = x_gates.shape[0]
+    order = list(range(L - 1, -1, -1) if reverse else range(L))
+    w_t = w_hh.t()
+    h, c = h0, c0
+    steps = {}
+    for t in order:
+        gates = x_gates[t] + h @ w_t
+        steps[t] = (gates, h, c)
+        h, c = lstm_cell(gates, c)
+    dh = None
+    dc = g[L]
+    d_all = [None] * L
+    dw = None
+    for t in reversed(order):
+        gates, h_prev, c_prev = steps[t]
+        gh = g[t] if dh is None else g[t] + dh
+        d, dc = _backward_ops(gh, dc, gates, c_prev)
+        d_all[t] = d
+        dh = d @ w_hh
+        dw_t = d.transpose(-1, -2) @ h_prev
+        dw = dw_t if dw is None else dw + dw_t
+    return stack(d_all, 0), dh, dc, dw
+
+
+def _layer_vjp(grad, needs, x_gates, h0, c0, w_hh, out, extra, reverse):
+    if _state.enabled:
+        grads = _layer_backward_ops(grad, x_gates, h0, c0, w_hh, reverse)
+    else:
+        arrays = _layer_backward_arrays(array_module(x_gates._data), grad._data, x_gates._data, h0._data,
+                                        c0._data, w_hh._data, out._data, *extra, reverse)
+        grads = tuple(make_tensor(a, None, False) for a in arrays)
+    return tuple(gr if need else None for gr, need in zip(grads, needs))
+
+
+LSTM_LAYER = Op("lstm_layer", _layer_forward, _layer_vjp, save=("x", "y", "z", "w", "out", "extra"), needs=True)
+
+
+def lstm_layer(x_gates, h0, c0, w_hh, reverse=False):
+    """One LSTM layer in one direction over a whole sequence.
+
+    ``x_gates`` ``(L, N, 4 * H)`` holds the input part of every step's gates with both biases
+    added (``W_ih x_t + b_ih + b_hh``); ``h0``, ``c0`` ``(N, H)`` start the recurrence (at step
+    ``L - 1`` when ``reverse``). Returns ``(hs, h_n, c_n)``: the ``(L, N, H)`` outputs in time
+    order and the final states."""
+    L = x_gates.shape[0]
+    out = apply(LSTM_LAYER, (x_gates, h0, c0, w_hh), (reverse,))
+    return out[:L], out[0 if reverse else L - 1], out[L]

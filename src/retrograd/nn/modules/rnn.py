@@ -23,7 +23,7 @@ from .. import functional as F
 from .. import init
 from ..parameter import Parameter
 from ..utils.rnn import PackedSequence
-from ._rnn_cells import lstm_cell
+from ._rnn_cells import lstm_cell, lstm_layer
 from .module import Module
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
@@ -242,6 +242,16 @@ class RNNBase(Module):
                 idx = layer * D + direction
                 h = states[0][idx]
                 c = states[1][idx] if lstm else None
+                if lstm and batch_sizes is None and w_hr is None and len(spans):
+                    # the whole direction as one op: time loop and its backward in NumPy
+                    x_gates = F.linear(layer_input, w_ih, b_ih)
+                    if b_hh is not None:
+                        x_gates = x_gates + b_hh
+                    hs_all, h, c = lstm_layer(x_gates, h, c, w_hh, reverse=direction == 1)
+                    outputs.append(hs_all)
+                    finals[0].append(h)
+                    finals[1].append(c)
+                    continue
                 x_gates = F.linear(layer_input, w_ih, b_ih)       # all time steps at once
                 order = range(len(spans) - 1, -1, -1) if direction == 1 else range(len(spans))
                 hs = [None] * len(spans)
