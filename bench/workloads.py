@@ -246,10 +246,10 @@ def lstm_data(rng):
             "y": rng.integers(0, 10, size=LSTM_BATCH, dtype=np.int64)}
 
 
-def lstm_build(torch, data):
+def lstm_build(torch, data, cell="LSTM"):
     nn, F = torch.nn, torch.nn.functional
     _seed(torch)
-    rnn = nn.LSTM(LSTM_IN, LSTM_HIDDEN, num_layers=2)
+    rnn = getattr(nn, cell)(LSTM_IN, LSTM_HIDDEN, num_layers=2)
     head = nn.Linear(LSTM_HIDDEN, 10)
     opt = torch.optim.Adam(list(rnn.parameters()) + list(head.parameters()), lr=1e-3)
     x, y = torch.from_numpy(data["x"]), torch.from_numpy(data["y"])
@@ -262,6 +262,10 @@ def lstm_build(torch, data):
         opt.zero_grad()
 
     return step
+
+
+def gru_build(torch, data):
+    return lstm_build(torch, data, cell="GRU")
 
 
 # --- mnist_cnn: the PyTorch MNIST example's network, batch 64 of 1x28x28, Adadelta ---------------
@@ -309,6 +313,7 @@ WORKLOADS = {
     "embedding_sparse": (embedding_sparse_data, embedding_sparse_build),
     "matmul_big": (matmul_big_data, matmul_big_build),
     "lstm": (lstm_data, lstm_build),
+    "gru": (lstm_data, gru_build),
     "mnist_cnn": (cnn_data, mnist_cnn_build),
 }
 

@@ -5,7 +5,7 @@ import pytest
 import retrograd as rg
 from retrograd import nn
 from retrograd.autograd import gradcheck, gradgradcheck
-from retrograd.nn.modules._rnn_cells import lstm_cell, lstm_cell_reference, lstm_layer
+from retrograd.nn.modules._rnn_cells import gru_layer, lstm_cell, lstm_cell_reference, lstm_layer
 
 
 def _inputs(batch, H, dtype=np.float64, seed=0):
@@ -137,8 +137,8 @@ def test_layer_gradcheck_and_gradgradcheck(reverse):
 @pytest.mark.parametrize("proj_size", [0, 2])
 def test_lstm_module_double_backward(proj_size):
     rg.manual_seed(0)
-    m = nn.LSTM(3, 4, num_layers=2, proj_size=proj_size).double()
-    x = rg.randn(3, 2, 3, dtype=rg.float64, requires_grad=True)
+    m = nn.LSTM(2, 3, num_layers=2, proj_size=proj_size).double()
+    x = rg.randn(2, 2, 2, dtype=rg.float64, requires_grad=True)
 
     def f(x):
         out, (h, c) = m(x)
@@ -146,3 +146,53 @@ def test_lstm_module_double_backward(proj_size):
 
     assert gradcheck(f, (x,))
     assert gradgradcheck(f, (x,))
+
+
+def _gru_reference(x_gates, h, w_hh, b_hh, reverse):
+    from retrograd.nn.modules.rnn import _gru_step
+    L = x_gates.shape[0]
+    hs = [None] * L
+    for t in (range(L - 1, -1, -1) if reverse else range(L)):
+        h = _gru_step(x_gates[t], h, w_hh, b_hh)
+        hs[t] = h
+    return rg.stack(hs, 0)
+
+
+def _gru_inputs(L, N, H, dtype=rg.float64, seed=0):
+    rng = np.random.default_rng(seed)
+    shapes = [(L, N, 3 * H), (N, H), (3 * H, H), (3 * H,)]
+    return [rg.tensor(rng.standard_normal(s), dtype=dtype, requires_grad=True) for s in shapes]
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("dtype", [rg.float32, rg.float64])
+def test_gru_layer_matches_step_by_step_ops(reverse, dtype):
+    inputs = _gru_inputs(4, 3, 5, dtype)
+    weight = rg.tensor(np.random.default_rng(2).standard_normal((4, 3, 5)), dtype=dtype)
+    tol = 1e-5 if dtype == rg.float32 else 1e-12
+    results = []
+    for layer in (gru_layer, _gru_reference):
+        out = layer(*inputs, reverse=reverse)
+        results.append((out, rg.autograd.grad((out * weight).sum(), inputs)))
+    (out, grads), (ref_out, ref_grads) = results
+    for a, b in zip((out,) + grads, (ref_out,) + ref_grads):
+        assert a.shape == b.shape and a.dtype == b.dtype
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_gru_layer_gradcheck_and_gradgradcheck(reverse):
+    inputs = _gru_inputs(3, 2, 2)
+    f = lambda *a: gru_layer(*a, reverse=reverse)  # noqa: E731
+    assert gradcheck(f, inputs, check_forward_ad=True)
+    assert gradgradcheck(f, inputs)
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_gru_module_runs_one_layer_node_per_direction_and_double_backward(bias):
+    rg.manual_seed(0)
+    m = nn.GRU(2, 2, num_layers=2, bidirectional=True, bias=bias).double()
+    x = rg.randn(2, 1, 2, dtype=rg.float64, requires_grad=True)
+    out, h = m(x)
+    assert _node_names(h).count("GruLayerBackward0") == 4
+    assert gradgradcheck(lambda x: m(x), (x,))

@@ -20,7 +20,7 @@ from ...ops._registry import Op, apply
 from ..._tensor import make_tensor
 from ...ops.shape import cat, stack
 
-__all__ = ["lstm_cell", "lstm_layer"]
+__all__ = ["lstm_cell", "lstm_layer", "gru_layer"]
 
 
 def _activations(xp, gates):
@@ -206,3 +206,127 @@ def lstm_layer(x_gates, h0, c0, w_hh, reverse=False):
     L = x_gates.shape[0]
     out = apply(LSTM_LAYER, (x_gates, h0, c0, w_hh), (reverse,))
     return out[:L], out[0 if reverse else L - 1], out[L]
+
+
+# --- GRU layer (one direction) as one op -------------------------------------------------------
+#
+# r, z = sigmoid(x_r + h_r), sigmoid(x_z + h_z);  n = tanh(x_n + r * h_n);  h' = n + z * (h - n)
+# with x_* = W_i* x + b_i* (all steps at once) and h_* = W_h* h + b_h* (one GEMM per step).
+
+def _gru_step_backward(gh, h, r, z, n, hn, join):
+    """Gradients of one GRU step from dL/dh': those of its input gates, of its recurrent gates
+    (h_r, h_z, h_n) and of h through the direct path. ``join`` concatenates along the last
+    axis; the arithmetic works on arrays and on Tensors alike."""
+    dn = gh * (1 - z) * (1 - n * n)
+    dr = dn * hn * r * (1 - r)
+    dz = gh * (h - n) * z * (1 - z)
+    return join([dr, dz, dn]), join([dr, dz, dn * r]), gh * z
+
+
+def _gru_forward(xp, x_gates, h0, w_hh, b_hh, reverse):
+    L = x_gates.shape[0]
+    H = h0.shape[-1]
+    out = xp.empty((L,) + h0.shape, dtype=x_gates.dtype)
+    rz = xp.empty((L,) + h0.shape[:-1] + (2 * H,), dtype=x_gates.dtype)
+    ns = xp.empty_like(out)
+    hns = xp.empty_like(out)
+    w_t = w_hh.T
+    h = h0
+    for t in (range(L - 1, -1, -1) if reverse else range(L)):
+        hg = h @ w_t
+        hg += b_hh
+        x = x_gates[t]
+        pre = x[..., :2 * H] + hg[..., :2 * H]
+        xp.divide(1, xp.add(1, xp.exp(-pre)), out=rz[t])
+        hns[t] = hg[..., 2 * H:]
+        n = ns[t]
+        xp.multiply(rz[t, ..., :H], hns[t], out=n)
+        n += x[..., 2 * H:]
+        xp.tanh(n, out=n)
+        h_new = out[t]
+        xp.subtract(h, n, out=h_new)
+        h_new *= rz[t, ..., H:]
+        h_new += n
+        h = h_new
+    return out, (rz, ns, hns)
+
+
+def _gru_h_prev(xp, out, h0, reverse):
+    h_prev = xp.empty_like(out)
+    L = out.shape[0]
+    if reverse:
+        h_prev[:L - 1] = out[1:]
+        h_prev[L - 1] = h0
+    else:
+        h_prev[1:] = out[:L - 1]
+        h_prev[0] = h0
+    return h_prev
+
+
+def _gru_backward_arrays(xp, g, h0, w_hh, out, rz, ns, hns, reverse):
+    L = out.shape[0]
+    H = h0.shape[-1]
+    h_prev = _gru_h_prev(xp, out, h0, reverse)
+    dx_all = xp.empty(out.shape[:-1] + (3 * H,), dtype=out.dtype)
+    dhg_all = xp.empty_like(dx_all)
+    join = lambda parts: xp.concatenate(parts, -1)  # noqa: E731
+    dh = None
+    for t in (range(L) if reverse else range(L - 1, -1, -1)):
+        gh = g[t] if dh is None else g[t] + dh
+        dx, dhg, dh = _gru_step_backward(gh, h_prev[t], rz[t, ..., :H], rz[t, ..., H:], ns[t], hns[t], join)
+        dh += dhg @ w_hh
+        dx_all[t] = dx
+        dhg_all[t] = dhg
+    flat = dhg_all.reshape(-1, 3 * H)
+    return dx_all, dh, flat.T @ h_prev.reshape(-1, H), flat.sum(0)
+
+
+def _gru_backward_ops(g, x_gates, h0, w_hh, b_hh, reverse):
+    """The same gradients in retrograd ops: the forward recomputed, then the loop backwards."""
+    L = x_gates.shape[0]
+    order = list(range(L - 1, -1, -1) if reverse else range(L))
+    join = lambda parts: cat(parts, -1)  # noqa: E731
+    h = h0
+    steps = {}
+    for t in order:
+        xr, xz, xn = x_gates[t].chunk(3, -1)
+        hr, hz, hn = (h @ w_hh.t() + b_hh).chunk(3, -1)
+        r, z = (xr + hr).sigmoid(), (xz + hz).sigmoid()
+        n = (xn + r * hn).tanh()
+        steps[t] = (h, r, z, n, hn)
+        h = n + z * (h - n)
+    dh = None
+    dx_all = [None] * L
+    dw = db = None
+    for t in reversed(order):
+        h_prev = steps[t][0]
+        gh = g[t] if dh is None else g[t] + dh
+        dx, dhg, dh = _gru_step_backward(gh, *steps[t], join)
+        dh = dh + dhg @ w_hh
+        dx_all[t] = dx
+        dw_t, db_t = dhg.transpose(-1, -2) @ h_prev, dhg.sum(0)
+        dw, db = (dw_t, db_t) if dw is None else (dw + dw_t, db + db_t)
+    return stack(dx_all, 0), dh, dw, db
+
+
+def _gru_vjp(grad, needs, x_gates, h0, w_hh, b_hh, out, extra, reverse):
+    if _state.enabled:
+        grads = _gru_backward_ops(grad, x_gates, h0, w_hh, b_hh, reverse)
+    else:
+        arrays = _gru_backward_arrays(array_module(x_gates._data), grad._data, h0._data, w_hh._data,
+                                      out._data, *extra, reverse)
+        grads = tuple(make_tensor(a, None, False) for a in arrays)
+    return tuple(gr if need else None for gr, need in zip(grads, needs))
+
+
+GRU_LAYER = Op("gru_layer", _gru_forward, _gru_vjp, save=("x", "y", "z", "w", "out", "extra"), needs=True)
+
+
+def gru_layer(x_gates, h0, w_hh, b_hh, reverse=False):
+    """One GRU layer in one direction over a whole sequence.
+
+    ``x_gates`` ``(L, N, 3 * H)`` holds the input part of every step's gates (``W_ih x_t +
+    b_ih``), ``b_hh`` ``(3 * H,)`` the recurrent bias (zeros without bias); ``h0`` ``(N, H)``
+    starts the recurrence (at step ``L - 1`` when ``reverse``). Returns the ``(L, N, H)`` outputs
+    in time order; the final state is the last step's (the first's when ``reverse``)."""
+    return apply(GRU_LAYER, (x_gates, h0, w_hh, b_hh), (reverse,))

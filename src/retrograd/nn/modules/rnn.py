@@ -23,7 +23,7 @@ from .. import functional as F
 from .. import init
 from ..parameter import Parameter
 from ..utils.rnn import PackedSequence
-from ._rnn_cells import lstm_cell, lstm_layer
+from ._rnn_cells import gru_layer, lstm_cell, lstm_layer
 from .module import Module
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
@@ -251,6 +251,14 @@ class RNNBase(Module):
                     outputs.append(hs_all)
                     finals[0].append(h)
                     finals[1].append(c)
+                    continue
+                if self.mode == "GRU" and batch_sizes is None and len(spans):
+                    if b_hh is None:
+                        b_hh = _creation.zeros(w_hh.shape[0], dtype=w_hh.dtype, device=w_hh.device)
+                    hs_all = gru_layer(F.linear(layer_input, w_ih, b_ih), h, w_hh, b_hh,
+                                       reverse=direction == 1)
+                    outputs.append(hs_all)
+                    finals[0].append(hs_all[0 if direction == 1 else -1])
                     continue
                 x_gates = F.linear(layer_input, w_ih, b_ih)       # all time steps at once
                 order = range(len(spans) - 1, -1, -1) if direction == 1 else range(len(spans))
