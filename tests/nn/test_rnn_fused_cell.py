@@ -196,3 +196,16 @@ def test_gru_module_runs_one_layer_node_per_direction_and_double_backward(bias):
     out, h = m(x)
     assert _node_names(h).count("GruLayerBackward0") == 4
     assert gradgradcheck(lambda x: m(x), (x,))
+
+
+@pytest.mark.parametrize("cls", [nn.LSTM, nn.GRU])
+def test_in_place_change_of_the_output_leaves_the_gradient_alone(cls):
+    rg.manual_seed(0)
+    m = cls(2, 3).double()
+    x = rg.randn(4, 1, 2, dtype=rg.float64, requires_grad=True)
+    grads = []
+    for in_place in (False, True):
+        out = m(x)[0]
+        out = out.mul_(2) if in_place else out * 2
+        grads.append(rg.autograd.grad(out.sum(), x)[0])
+    np.testing.assert_allclose(grads[1].numpy(), grads[0].numpy(), rtol=1e-12, atol=1e-14)

@@ -129,10 +129,24 @@ def _layer_forward(xp, x_gates, h0, c0, w_hh, reverse):
         xp.multiply(act[..., 3 * H:], tcs[t], out=h)
         c = c_new
     out[L] = c
-    return out, (acts, tcs, cs)
+    # the outputs are copied for the backward: an in-place op on them must not change it
+    return out, (out[:L].copy(), acts, tcs, cs)
 
 
-def _layer_backward_arrays(xp, g, x_gates, h0, c0, w_hh, out, acts, tcs, cs, reverse):
+def _h_prev(xp, out, h0, reverse):
+    """The h each step started from: the outputs shifted by one step, h0 first."""
+    h_prev = xp.empty_like(out)
+    L = out.shape[0]
+    if reverse:
+        h_prev[:L - 1] = out[1:]
+        h_prev[L - 1] = h0
+    else:
+        h_prev[1:] = out[:L - 1]
+        h_prev[0] = h0
+    return h_prev
+
+
+def _layer_backward_arrays(xp, g, x_gates, h0, c0, w_hh, hs, acts, tcs, cs, reverse):
     L = x_gates.shape[0]
     order = range(L) if reverse else range(L - 1, -1, -1)
     step = 1 if reverse else -1          # offset of the previous time step
@@ -145,13 +159,7 @@ def _layer_backward_arrays(xp, g, x_gates, h0, c0, w_hh, out, acts, tcs, cs, rev
         d, dc = _backward_arrays(xp, gh, dc, c0 if prev < 0 or prev >= L else cs[prev], acts[t], tcs[t])
         d_all[t] = d
         dh = d @ w_hh
-    h_prev = xp.empty_like(out[:L])      # the h each step started from
-    if reverse:
-        h_prev[:L - 1] = out[1:L]
-        h_prev[L - 1] = h0
-    else:
-        h_prev[1:] = out[:L - 1]
-        h_prev[0] = h0
+    h_prev = _h_prev(xp, hs, h0, reverse)
     n = x_gates.shape[-1]
     dw = d_all.reshape(-1, n).T @ h_prev.reshape(-1, h0.shape[-1])
     return d_all, dh, dc, dw
@@ -183,17 +191,17 @@ def _layer_backward_ops(g, x_gates, h0, c0, w_hh, reverse):
     return stack(d_all, 0), dh, dc, dw
 
 
-def _layer_vjp(grad, needs, x_gates, h0, c0, w_hh, out, extra, reverse):
+def _layer_vjp(grad, needs, x_gates, h0, c0, w_hh, extra, reverse):
     if _state.enabled:
         grads = _layer_backward_ops(grad, x_gates, h0, c0, w_hh, reverse)
     else:
         arrays = _layer_backward_arrays(array_module(x_gates._data), grad._data, x_gates._data, h0._data,
-                                        c0._data, w_hh._data, out._data, *extra, reverse)
+                                        c0._data, w_hh._data, *extra, reverse)
         grads = tuple(make_tensor(a, None, False) for a in arrays)
     return tuple(gr if need else None for gr, need in zip(grads, needs))
 
 
-LSTM_LAYER = Op("lstm_layer", _layer_forward, _layer_vjp, save=("x", "y", "z", "w", "out", "extra"), needs=True)
+LSTM_LAYER = Op("lstm_layer", _layer_forward, _layer_vjp, save=("x", "y", "z", "w", "extra"), needs=True)
 
 
 def lstm_layer(x_gates, h0, c0, w_hh, reverse=False):
@@ -248,25 +256,13 @@ def _gru_forward(xp, x_gates, h0, w_hh, b_hh, reverse):
         h_new *= rz[t, ..., H:]
         h_new += n
         h = h_new
-    return out, (rz, ns, hns)
-
-
-def _gru_h_prev(xp, out, h0, reverse):
-    h_prev = xp.empty_like(out)
-    L = out.shape[0]
-    if reverse:
-        h_prev[:L - 1] = out[1:]
-        h_prev[L - 1] = h0
-    else:
-        h_prev[1:] = out[:L - 1]
-        h_prev[0] = h0
-    return h_prev
+    return out, (out.copy(), rz, ns, hns)
 
 
 def _gru_backward_arrays(xp, g, h0, w_hh, out, rz, ns, hns, reverse):
     L = out.shape[0]
     H = h0.shape[-1]
-    h_prev = _gru_h_prev(xp, out, h0, reverse)
+    h_prev = _h_prev(xp, out, h0, reverse)
     dx_all = xp.empty(out.shape[:-1] + (3 * H,), dtype=out.dtype)
     dhg_all = xp.empty_like(dx_all)
     join = lambda parts: xp.concatenate(parts, -1)  # noqa: E731
@@ -309,17 +305,17 @@ def _gru_backward_ops(g, x_gates, h0, w_hh, b_hh, reverse):
     return stack(dx_all, 0), dh, dw, db
 
 
-def _gru_vjp(grad, needs, x_gates, h0, w_hh, b_hh, out, extra, reverse):
+def _gru_vjp(grad, needs, x_gates, h0, w_hh, b_hh, extra, reverse):
     if _state.enabled:
         grads = _gru_backward_ops(grad, x_gates, h0, w_hh, b_hh, reverse)
     else:
         arrays = _gru_backward_arrays(array_module(x_gates._data), grad._data, h0._data, w_hh._data,
-                                      out._data, *extra, reverse)
+                                      *extra, reverse)
         grads = tuple(make_tensor(a, None, False) for a in arrays)
     return tuple(gr if need else None for gr, need in zip(grads, needs))
 
 
-GRU_LAYER = Op("gru_layer", _gru_forward, _gru_vjp, save=("x", "y", "z", "w", "out", "extra"), needs=True)
+GRU_LAYER = Op("gru_layer", _gru_forward, _gru_vjp, save=("x", "y", "z", "w", "extra"), needs=True)
 
 
 def gru_layer(x_gates, h0, w_hh, b_hh, reverse=False):
