@@ -268,6 +268,10 @@ def gru_build(torch, data):
     return lstm_build(torch, data, cell="GRU")
 
 
+def rnn_build(torch, data):
+    return lstm_build(torch, data, cell="RNN")
+
+
 # --- mnist_cnn: the PyTorch MNIST example's network, batch 64 of 1x28x28, Adadelta ---------------
 
 def mnist_cnn_build(torch, data):
@@ -314,6 +318,7 @@ WORKLOADS = {
     "matmul_big": (matmul_big_data, matmul_big_build),
     "lstm": (lstm_data, lstm_build),
     "gru": (lstm_data, gru_build),
+    "rnn": (lstm_data, rnn_build),
     "mnist_cnn": (cnn_data, mnist_cnn_build),
 }
 

@@ -5,7 +5,7 @@ import pytest
 import retrograd as rg
 from retrograd import nn
 from retrograd.autograd import gradcheck, gradgradcheck
-from retrograd.nn.modules._rnn_cells import gru_layer, lstm_cell, lstm_cell_reference, lstm_layer
+from retrograd.nn.modules._rnn_cells import gru_layer, lstm_cell, lstm_cell_reference, lstm_layer, rnn_layer
 
 
 def _inputs(batch, H, dtype=np.float64, seed=0):
@@ -198,7 +198,7 @@ def test_gru_module_runs_one_layer_node_per_direction_and_double_backward(bias):
     assert gradgradcheck(lambda x: m(x), (x,))
 
 
-@pytest.mark.parametrize("cls", [nn.LSTM, nn.GRU])
+@pytest.mark.parametrize("cls", [nn.LSTM, nn.GRU, nn.RNN])
 def test_in_place_change_of_the_output_leaves_the_gradient_alone(cls):
     rg.manual_seed(0)
     m = cls(2, 3).double()
@@ -209,3 +209,41 @@ def test_in_place_change_of_the_output_leaves_the_gradient_alone(cls):
         out = out.mul_(2) if in_place else out * 2
         grads.append(rg.autograd.grad(out.sum(), x)[0])
     np.testing.assert_allclose(grads[1].numpy(), grads[0].numpy(), rtol=1e-12, atol=1e-14)
+
+
+def _rnn_reference(x_gates, h, w_hh, reverse, relu):
+    L = x_gates.shape[0]
+    hs = [None] * L
+    for t in (range(L - 1, -1, -1) if reverse else range(L)):
+        pre = x_gates[t] + h @ w_hh.t()
+        h = pre.relu() if relu else pre.tanh()
+        hs[t] = h
+    return rg.stack(hs, 0)
+
+
+@pytest.mark.parametrize("relu", [False, True])
+@pytest.mark.parametrize("reverse", [False, True])
+def test_rnn_layer_matches_step_by_step_ops_and_gradgradcheck(reverse, relu):
+    rng = np.random.default_rng(0)
+    inputs = [rg.tensor(rng.standard_normal(s), dtype=rg.float64, requires_grad=True)
+              for s in ((4, 3, 5), (3, 5), (5, 5))]
+    weight = rg.tensor(rng.standard_normal((4, 3, 5)), dtype=rg.float64)
+    results = []
+    for layer in (rnn_layer, _rnn_reference):
+        out = layer(*inputs, reverse=reverse, relu=relu)
+        results.append((out, rg.autograd.grad((out * weight).sum(), inputs)))
+    (out, grads), (ref_out, ref_grads) = results
+    for a, b in zip((out,) + grads, (ref_out,) + ref_grads):
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-12, atol=1e-12)
+    small = [t[:2, :2, :2].detach().requires_grad_() if t.dim() == 3 else t[:2, :2].detach().requires_grad_()
+             for t in inputs]
+    f = lambda *a: rnn_layer(*a, reverse=reverse, relu=relu)  # noqa: E731
+    assert gradcheck(f, small, check_forward_ad=True)
+    assert gradgradcheck(f, small)
+
+
+@pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
+def test_rnn_module_runs_one_layer_node_per_direction(nonlinearity):
+    m = nn.RNN(3, 4, num_layers=2, bidirectional=True, nonlinearity=nonlinearity)
+    out, h = m(rg.randn(5, 2, 3))
+    assert _node_names(h).count("RnnLayerBackward0") == 4

@@ -20,7 +20,7 @@ from ...ops._registry import Op, apply
 from ..._tensor import make_tensor
 from ...ops.shape import cat, stack
 
-__all__ = ["lstm_cell", "lstm_layer", "gru_layer"]
+__all__ = ["lstm_cell", "lstm_layer", "gru_layer", "rnn_layer"]
 
 
 def _activations(xp, gates):
@@ -326,3 +326,84 @@ def gru_layer(x_gates, h0, w_hh, b_hh, reverse=False):
     starts the recurrence (at step ``L - 1`` when ``reverse``). Returns the ``(L, N, H)`` outputs
     in time order; the final state is the last step's (the first's when ``reverse``)."""
     return apply(GRU_LAYER, (x_gates, h0, w_hh, b_hh), (reverse,))
+
+
+# --- Elman RNN layer (one direction) as one op: h' = tanh or relu(x_t + W_hh h) ------------------
+
+def _rnn_forward(xp, x_gates, h0, w_hh, reverse, relu):
+    L = x_gates.shape[0]
+    out = xp.empty((L,) + h0.shape, dtype=x_gates.dtype)
+    w_t = w_hh.T
+    h = h0
+    for t in (range(L - 1, -1, -1) if reverse else range(L)):
+        h_new = out[t]
+        xp.matmul(h, w_t, out=h_new)
+        h_new += x_gates[t]
+        if relu:
+            xp.maximum(h_new, 0, out=h_new)
+        else:
+            xp.tanh(h_new, out=h_new)
+        h = h_new
+    return out, out.copy()
+
+
+def _rnn_backward_arrays(xp, g, h0, w_hh, hs, reverse, relu):
+    L = hs.shape[0]
+    d_all = xp.empty_like(hs)
+    dh = None
+    for t in (range(L) if reverse else range(L - 1, -1, -1)):
+        gh = g[t] if dh is None else g[t] + dh
+        d = gh * (hs[t] > 0) if relu else gh * (1 - hs[t] * hs[t])
+        d_all[t] = d
+        dh = d @ w_hh
+    h_prev = _h_prev(xp, hs, h0, reverse)
+    return d_all, dh, d_all.reshape(-1, hs.shape[-1]).T @ h_prev.reshape(-1, hs.shape[-1])
+
+
+def _rnn_backward_ops(g, x_gates, h0, w_hh, reverse, relu):
+    """The same gradients in retrograd ops: the forward recomputed, then the loop backwards."""
+    L = x_gates.shape[0]
+    order = list(range(L - 1, -1, -1) if reverse else range(L))
+    h = h0
+    steps = {}
+    for t in order:
+        pre = x_gates[t] + h @ w_hh.t()
+        steps[t] = (h, pre)
+        h = pre.relu() if relu else pre.tanh()
+    dh = dw = None
+    d_all = [None] * L
+    for t in reversed(order):
+        h_prev, pre = steps[t]
+        gh = g[t] if dh is None else g[t] + dh
+        if relu:
+            d = gh * (pre > 0).to(pre.dtype)
+        else:
+            out = pre.tanh()
+            d = gh * (1 - out * out)
+        d_all[t] = d
+        dh = d @ w_hh
+        dw_t = d.transpose(-1, -2) @ h_prev
+        dw = dw_t if dw is None else dw + dw_t
+    return stack(d_all, 0), dh, dw
+
+
+def _rnn_vjp(grad, needs, x_gates, h0, w_hh, hs, reverse, relu):
+    if _state.enabled:
+        grads = _rnn_backward_ops(grad, x_gates, h0, w_hh, reverse, relu)
+    else:
+        arrays = _rnn_backward_arrays(array_module(x_gates._data), grad._data, h0._data, w_hh._data, hs,
+                                      reverse, relu)
+        grads = tuple(make_tensor(a, None, False) for a in arrays)
+    return tuple(gr if need else None for gr, need in zip(grads, needs))
+
+
+RNN_LAYER = Op("rnn_layer", _rnn_forward, _rnn_vjp, save=("x", "y", "z", "extra"), needs=True)
+
+
+def rnn_layer(x_gates, h0, w_hh, reverse=False, relu=False):
+    """One Elman RNN layer in one direction over a whole sequence.
+
+    ``x_gates`` ``(L, N, H)`` holds ``W_ih x_t + b_ih + b_hh`` for every step; ``h0`` ``(N, H)``
+    starts the recurrence (at step ``L - 1`` when ``reverse``). Returns the ``(L, N, H)`` outputs
+    in time order; the final state is the last step's (the first's when ``reverse``)."""
+    return apply(RNN_LAYER, (x_gates, h0, w_hh), (reverse, relu))

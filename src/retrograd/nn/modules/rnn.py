@@ -23,7 +23,7 @@ from .. import functional as F
 from .. import init
 from ..parameter import Parameter
 from ..utils.rnn import PackedSequence
-from ._rnn_cells import gru_layer, lstm_cell, lstm_layer
+from ._rnn_cells import gru_layer, lstm_cell, lstm_layer, rnn_layer
 from .module import Module
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
@@ -257,6 +257,14 @@ class RNNBase(Module):
                         b_hh = _creation.zeros(w_hh.shape[0], dtype=w_hh.dtype, device=w_hh.device)
                     hs_all = gru_layer(F.linear(layer_input, w_ih, b_ih), h, w_hh, b_hh,
                                        reverse=direction == 1)
+                    outputs.append(hs_all)
+                    finals[0].append(hs_all[0 if direction == 1 else -1])
+                    continue
+                if self.mode.startswith("RNN") and batch_sizes is None and len(spans):
+                    x_gates = F.linear(layer_input, w_ih, b_ih)
+                    if b_hh is not None:
+                        x_gates = x_gates + b_hh
+                    hs_all = rnn_layer(x_gates, h, w_hh, reverse=direction == 1, relu=self.mode == "RNN_RELU")
                     outputs.append(hs_all)
                     finals[0].append(hs_all[0 if direction == 1 else -1])
                     continue
