@@ -1,18 +1,24 @@
-"""Fused LSTM cell: one op per time step from the gate pre-activations to the new h and c.
+"""Fused recurrent ops: the LSTM cell, and whole LSTM, GRU and Elman RNN layers.
 
-``lstm_cell(gates, c)`` takes the summed pre-activations ``gates = W_ih x + b_ih + W_hh h + b_hh``
-(``(..., 4 * H)``, PyTorch's gate order i, f, g, o) and the previous cell state ``c`` (``(..., H)``)
-and returns ``(h', c')`` with
+``lstm_cell(gates, c)`` is one LSTM step from the summed pre-activations ``gates = W_ih x +
+b_ih + W_hh h + b_hh`` (``(..., 4 * H)``, PyTorch's gate order i, f, g, o) and the previous cell
+state ``c`` (``(..., H)``), returning ``(h', c')`` with
 
     i, f, o = sigmoid(...), g = tanh(...),  c' = f * c + i * g,  h' = o * tanh(c')
 
-The op's single output stacks the two along a new leading axis, ``(2, ..., H)``; ``h'`` and
-``c'`` are its two contiguous halves. Unfused, a step records eleven nodes (chunk, four
-activations, three products, a sum, tanh, product); fused it records one plus the two selects.
+Its single output stacks the two along a new leading axis, ``(2, ..., H)``; ``h'`` and ``c'``
+are its two halves. The RNN modules use it per step where the sequence is packed or the LSTM
+has a projection.
 
-Backward: without ``create_graph`` it is one NumPy pass from the activations saved by the
-forward. With ``create_graph`` (grad mode on inside the backward) the same formulas are written
-in retrograd ops on the saved inputs, so double backward and forward-mode AD work.
+``lstm_layer``, ``gru_layer`` and ``rnn_layer`` run one layer in one direction over a whole
+sequence as one op, given the input part of every step's gates (one GEMM over all steps, done
+by the caller): the time loop and backpropagation through time run in NumPy, with one GEMM per
+step for the recurrent part and W_hh's gradient as one GEMM over all steps.
+
+Every op here has two backwards. Without ``create_graph`` it is NumPy on the values the forward
+saved. With ``create_graph`` (or forward-mode AD: grad mode on inside the backward) the same
+formulas run in retrograd ops on the saved inputs, the forward recomputed, so double backward
+and jvp work. The saved values are copies: an in-place op on an output leaves them alone.
 """
 from ...backend import array_module
 from ...autograd.grad_mode import _state
