@@ -277,6 +277,114 @@ def per_sample_grads_build(torch, data):
     return step
 
 
+# --- lstm: 2-layer LSTM over a sequence, linear head on the last step, Adam ---------------------
+
+LSTM_SEQ, LSTM_BATCH, LSTM_IN, LSTM_HIDDEN = 32, 32, 64, 128
+
+
+def lstm_data(rng):
+    return {"x": rng.standard_normal((LSTM_SEQ, LSTM_BATCH, LSTM_IN), dtype=np.float32),
+            "y": rng.integers(0, 10, size=LSTM_BATCH, dtype=np.int64)}
+
+
+def lstm_build(torch, data, cell="LSTM"):
+    nn, F = torch.nn, torch.nn.functional
+    _seed(torch)
+    rnn = getattr(nn, cell)(LSTM_IN, LSTM_HIDDEN, num_layers=2)
+    head = nn.Linear(LSTM_HIDDEN, 10)
+    opt = torch.optim.Adam(list(rnn.parameters()) + list(head.parameters()), lr=1e-3)
+    x, y = torch.from_numpy(data["x"]), torch.from_numpy(data["y"])
+
+    def step():
+        out, _ = rnn(x)
+        loss = F.cross_entropy(head(out[-1]), y)
+        loss.backward()
+        opt.step()
+        opt.zero_grad()
+
+    return step
+
+
+def gru_build(torch, data):
+    return lstm_build(torch, data, cell="GRU")
+
+
+def rnn_build(torch, data):
+    return lstm_build(torch, data, cell="RNN")
+
+
+# --- mnist_cnn: the PyTorch MNIST example's network, batch 64 of 1x28x28, Adadelta ---------------
+
+def mnist_cnn_build(torch, data):
+    nn, F = torch.nn, torch.nn.functional
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = nn.Conv2d(1, 32, 3, 1)
+            self.conv2 = nn.Conv2d(32, 64, 3, 1)
+            self.dropout1 = nn.Dropout(0.25)
+            self.dropout2 = nn.Dropout(0.5)
+            self.fc1 = nn.Linear(9216, 128)
+            self.fc2 = nn.Linear(128, 10)
+
+        def forward(self, x):
+            x = F.relu(self.conv1(x))
+            x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+            x = torch.flatten(self.dropout1(x), 1)
+            x = self.dropout2(F.relu(self.fc1(x)))
+            return F.log_softmax(self.fc2(x), dim=1)
+
+    _seed(torch)
+    model = Net()
+    opt = torch.optim.Adadelta(model.parameters(), lr=1.0)
+    x, y = torch.from_numpy(data["x"]), torch.from_numpy(data["y"])
+
+    def step():
+        loss = F.nll_loss(model(x), y)
+        loss.backward()
+        opt.step()
+        opt.zero_grad()
+
+    return step
+
+
+# --- mlp_forward / mlp_forward_mode: a 4-layer MLP's forward, plain and with a tangent ---------
+
+def mlp4_data(rng):
+    return {"x": rng.standard_normal((64, 256), dtype=np.float32),
+            "v": rng.standard_normal((64, 256), dtype=np.float32)}
+
+
+def _mlp4(torch):
+    nn = torch.nn
+    _seed(torch)
+    return nn.Sequential(nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(),
+                         nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 10))
+
+
+def mlp_forward_build(torch, data):
+    model, x = _mlp4(torch), torch.from_numpy(data["x"])
+
+    def step():
+        with torch.no_grad():
+            model(x)
+
+    return step
+
+
+def mlp_forward_mode_build(torch, data):
+    """The same forward carrying a tangent (forward-mode AD, one Jacobian-vector product)."""
+    fwad = torch.autograd.forward_ad
+    model, x, v = _mlp4(torch), torch.from_numpy(data["x"]), torch.from_numpy(data["v"])
+
+    def step():
+        with torch.no_grad(), fwad.dual_level():
+            fwad.unpack_dual(model(fwad.make_dual(x, v))).tangent
+
+    return step
+
+
 WORKLOADS = {
     "op_overhead": (op_overhead_data, op_overhead_build),
     "mlp": (mlp_data, mlp_build),
@@ -286,6 +394,12 @@ WORKLOADS = {
     "embedding_sparse": (embedding_sparse_data, embedding_sparse_build),
     "matmul_big": (matmul_big_data, matmul_big_build),
     "per_sample_grads": (per_sample_grads_data, per_sample_grads_build),
+    "lstm": (lstm_data, lstm_build),
+    "gru": (lstm_data, gru_build),
+    "rnn": (lstm_data, rnn_build),
+    "mnist_cnn": (cnn_data, mnist_cnn_build),
+    "mlp_forward": (mlp4_data, mlp_forward_build),
+    "mlp_forward_mode": (mlp4_data, mlp_forward_mode_build),
 }
 
 

@@ -11,7 +11,7 @@ With ``needs=True`` the backward is called as ``backward(g, needs, *saved, *args
 A view op (``is_view=True``) returns a tensor that shares storage and version counter with its
 first input.
 
-``save`` names what the backward needs, in order: "x", "y", "z" (inputs 0, 1, 2), "out" (the
+``save`` names what the backward needs, in order: "x", "y", "z", "w" (inputs 0-3), "out" (the
 result) and "extra" (a second value returned by forward, such as a mask). Non-tensor arguments
 (dims, flags) go in ``args`` and reach both sides unchanged. The engine, not the op, sums a
 broadcast gradient down to each input's shape, and casts it to the input's dtype.
@@ -48,7 +48,7 @@ from ..backend import QUIET as _QUIET, array_module, quiet_float_warnings
 if TYPE_CHECKING:
     from ..autograd.graph import Edge
 
-_SAVE_CODES = {"x": 0, "y": 1, "z": 2, "out": -1, "extra": -2}
+_SAVE_CODES = {"x": 0, "y": 1, "z": 2, "w": 3, "out": -1, "extra": -2}
 _ndarray = np.ndarray
 _np_generic = np.generic
 _new = object.__new__

@@ -23,6 +23,7 @@ from .. import functional as F
 from .. import init
 from ..parameter import Parameter
 from ..utils.rnn import PackedSequence
+from ._rnn_cells import gru_layer, lstm_cell, lstm_layer, rnn_layer
 from .module import Module
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
@@ -31,10 +32,9 @@ _GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 
 
 def _lstm_step(x_gates, h, c, w_hh, b_hh, w_hr):
-    gates = x_gates + F.linear(h, w_hh, b_hh)
-    i, f, g, o = gates.chunk(4, -1)
-    c = f.sigmoid() * c + i.sigmoid() * g.tanh()
-    h = o.sigmoid() * c.tanh()
+    # the input part of the gates comes in computed for all time steps at once (one GEMM);
+    # the recurrent part is one GEMM per step, the gate arithmetic one fused op
+    h, c = lstm_cell(x_gates + F.linear(h, w_hh, b_hh), c)
     if w_hr is not None:
         h = F.linear(h, w_hr)
     return h, c
@@ -242,6 +242,32 @@ class RNNBase(Module):
                 idx = layer * D + direction
                 h = states[0][idx]
                 c = states[1][idx] if lstm else None
+                if lstm and batch_sizes is None and w_hr is None and len(spans):
+                    # the whole direction as one op: time loop and its backward in NumPy
+                    x_gates = F.linear(layer_input, w_ih, b_ih)
+                    if b_hh is not None:
+                        x_gates = x_gates + b_hh
+                    hs_all, h, c = lstm_layer(x_gates, h, c, w_hh, reverse=direction == 1)
+                    outputs.append(hs_all)
+                    finals[0].append(h)
+                    finals[1].append(c)
+                    continue
+                if self.mode == "GRU" and batch_sizes is None and len(spans):
+                    if b_hh is None:
+                        b_hh = _creation.zeros(w_hh.shape[0], dtype=w_hh.dtype, device=w_hh.device)
+                    hs_all = gru_layer(F.linear(layer_input, w_ih, b_ih), h, w_hh, b_hh,
+                                       reverse=direction == 1)
+                    outputs.append(hs_all)
+                    finals[0].append(hs_all[0 if direction == 1 else -1])
+                    continue
+                if self.mode.startswith("RNN") and batch_sizes is None and len(spans):
+                    x_gates = F.linear(layer_input, w_ih, b_ih)
+                    if b_hh is not None:
+                        x_gates = x_gates + b_hh
+                    hs_all = rnn_layer(x_gates, h, w_hh, reverse=direction == 1, relu=self.mode == "RNN_RELU")
+                    outputs.append(hs_all)
+                    finals[0].append(hs_all[0 if direction == 1 else -1])
+                    continue
                 x_gates = F.linear(layer_input, w_ih, b_ih)       # all time steps at once
                 order = range(len(spans) - 1, -1, -1) if direction == 1 else range(len(spans))
                 hs = [None] * len(spans)
