@@ -294,3 +294,17 @@ def test_seed_and_initial_seed():
     assert 0 <= s < 2 ** 64 and rg.initial_seed() == s
     torch.manual_seed(s)
     same(torch.rand(4), rg.rand(4))
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_encoder_layer_dropout_in_training(batch_first):
+    # every dropout of the layer (attention, residual, feed-forward) draws PyTorch's masks, which
+    # needs the attention output in PyTorch's memory layout
+    seed_both(2)
+    t = torch.nn.TransformerEncoderLayer(8, 2, 16, 0.3, batch_first=batch_first)
+    r = rnn.TransformerEncoderLayer(8, 2, 16, 0.3, batch_first=batch_first)
+    x = np.random.default_rng(1).standard_normal((5, 3, 8)).astype(np.float32)
+    seed_both(3)
+    np.testing.assert_allclose(r(rg.tensor(x)).detach().numpy(), t(torch.tensor(x)).detach().numpy(),
+                               atol=1e-5)
+    same_state()
