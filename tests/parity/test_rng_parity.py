@@ -308,3 +308,15 @@ def test_encoder_layer_dropout_in_training(batch_first):
     np.testing.assert_allclose(r(rg.tensor(x)).detach().numpy(), t(torch.tensor(x)).detach().numpy(),
                                atol=1e-5)
     same_state()
+
+
+def test_attention_dropout_with_a_transposed_query():
+    # multi-head attention hands SDPA (N, H, L, E) views of (L, N, H, E) memory; with L == E the
+    # query's shape equals the weights' and the mask must still be drawn in the weights' order
+    x = np.random.default_rng(2).standard_normal((4, 2, 8, 8)).astype(np.float32)
+    tq, rq = (torch.tensor(x).transpose(1, 2).contiguous().transpose(1, 2),
+              rg.tensor(x).transpose(1, 2).contiguous().transpose(1, 2))
+    seed_both(21)
+    np.testing.assert_allclose(RF.scaled_dot_product_attention(rq, rq, rq, dropout_p=0.2).numpy(),
+                               TF.scaled_dot_product_attention(tq, tq, tq, dropout_p=0.2).numpy(), atol=1e-5)
+    same_state()
