@@ -96,8 +96,9 @@ def test_it_is_its_own_class_not_a_tensor_with_methods_blocked():
     (lambda s: s + rg.ones(3, 4, dtype=rg.float64), RuntimeError, r"add\(sparse, dense\) is not supported"),
     (lambda s: s * rg.ones(3, 4, dtype=rg.float64), NotImplementedError, "scaled by a number"),
     (lambda s: s * s, NotImplementedError, "scaled by a number"),
-    (lambda s: rg.ones(4, 3, dtype=rg.float64) @ s, NotImplementedError, "__rmatmul__ operator.: not supported"),
-    (lambda s: rg.mm(rg.ones(4, 3, dtype=rg.float64), s), NotImplementedError, "__rmatmul__ operator.: not supported"),
+    (lambda s: rg.ones(4, 4, dtype=rg.float64) @ s, RuntimeError, r"dense \[4, 4\] @ sparse \[3, 4\]"),
+    (lambda s: rg.mm(rg.ones(4, 3), s), RuntimeError, "same dtype"),
+    (lambda s: rg.ones(2, 4, 3, dtype=rg.float64) @ s, RuntimeError, "1-D or 2-D"),
     (lambda s: rg.sparse.mm(s, s.t()), NotImplementedError, "two sparse tensors"),
     (lambda s: rg.sparse.mm(s, rg.ones(3, 2, dtype=rg.float64)), RuntimeError, "cannot be multiplied"),
     (lambda s: rg.sparse.mm(s, rg.ones(4, 2)), RuntimeError, "same dtype"),
@@ -221,6 +222,26 @@ def test_gradcheck_through_construction_to_dense_and_coalesce():
     x = _rand(3, 4)
     assert gradcheck(lambda x: x.to_sparse().to_dense(masked_grad=False) * 2, (x,))
     assert gradcheck(lambda x: x.to_sparse(1).coalesce().to_dense(), (x,))
+
+
+def test_dense_times_sparse_is_dense_with_dense_gradients():
+    # PyTorch multiplies a dense matrix (or vector) by a sparse one: a dense, transposed-layout
+    # result, and a dense gradient for the sparse leaf (graph convolutions write D @ A @ D)
+    s = _s()
+    d = np.random.default_rng(4).standard_normal((5, 3))
+    for r in (rg.tensor(d) @ s, rg.mm(rg.tensor(d), s), rg.matmul(rg.tensor(d), s)):
+        assert not r.is_sparse and r.stride() == (1, 5)
+        np.testing.assert_allclose(r.numpy(), d @ _dense(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose((rg.tensor(d[0]) @ s).numpy(), d[0] @ _dense(), rtol=1e-12, atol=1e-12)
+    leaf = _s().requires_grad_()
+    (rg.tensor(d) @ leaf).sum().backward()
+    assert not leaf.grad.is_sparse
+    np.testing.assert_allclose(leaf.grad.numpy(), d.sum(0)[:, None] * np.ones((3, 4)), rtol=1e-12)
+
+    def f(v, x):
+        s = rg.sparse_coo_tensor(IDX, v, (3, 4))
+        return x @ s + x[0] @ s
+    assert gradcheck(f, (_values(), _rand(2, 3)))
 
 
 @pytest.mark.parametrize("op", ["sparse.mm", "spmm", "mm", "matmul", "mv", "addmm"])

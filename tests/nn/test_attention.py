@@ -213,3 +213,15 @@ def test_decoder_and_transformer_shapes_and_mask():
     assert out.shape == (2, 3, 8)
     assert "decoder.layers.1.multihead_attn.in_proj_weight" in model.state_dict()
     copy.deepcopy(model)
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_mha_output_has_pytorchs_memory_layout(batch_first):
+    # PyTorch projects the heads in (L, N, E) order: contiguous for sequence-first input, a
+    # transposed view for batch-first; dropout masks drawn on the output follow that layout
+    m = nn.MultiheadAttention(8, 2, batch_first=batch_first)
+    x = rg.randn(3, 5, 8)
+    for nw in (True, False):
+        out = m(x, x, x, need_weights=nw)[0]
+        assert out.stride() == ((8, 24, 1) if batch_first else (40, 8, 1))
+    assert m(x[0], x[0], x[0])[0].is_contiguous()

@@ -286,6 +286,18 @@ def test_sdpa_dropout_is_seeded_and_scaled():
     assert gradcheck(seeded, [qd, kd, vd])
 
 
+def test_sdpa_dropout_mask_ignores_the_query_layout():
+    # the attention weights are a new contiguous array (as in PyTorch), so a transposed query whose
+    # shape happens to equal the weights' (L == E) draws the same mask as a contiguous one
+    q, k = rg.randn(2, 3, 6, 6), rg.randn(2, 3, 6, 6)
+    qt = q.transpose(1, 2).contiguous().transpose(1, 2)
+    assert not qt.is_contiguous()
+    rg.manual_seed(4)
+    a = F.scaled_dot_product_attention(q, k, k, dropout_p=0.4).numpy()
+    rg.manual_seed(4)
+    np.testing.assert_array_equal(F.scaled_dot_product_attention(qt, k, k, dropout_p=0.4).numpy(), a)
+
+
 def test_sdpa_errors():
     q = rg.randn(2, 3, 4)
     with pytest.raises(RuntimeError, match="attn_mask should not be set when is_causal=True"):

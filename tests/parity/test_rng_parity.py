@@ -294,3 +294,29 @@ def test_seed_and_initial_seed():
     assert 0 <= s < 2 ** 64 and rg.initial_seed() == s
     torch.manual_seed(s)
     same(torch.rand(4), rg.rand(4))
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_encoder_layer_dropout_in_training(batch_first):
+    # every dropout of the layer (attention, residual, feed-forward) draws PyTorch's masks, which
+    # needs the attention output in PyTorch's memory layout
+    seed_both(2)
+    t = torch.nn.TransformerEncoderLayer(8, 2, 16, 0.3, batch_first=batch_first)
+    r = rnn.TransformerEncoderLayer(8, 2, 16, 0.3, batch_first=batch_first)
+    x = np.random.default_rng(1).standard_normal((5, 3, 8)).astype(np.float32)
+    seed_both(3)
+    np.testing.assert_allclose(r(rg.tensor(x)).detach().numpy(), t(torch.tensor(x)).detach().numpy(),
+                               atol=1e-5)
+    same_state()
+
+
+def test_attention_dropout_with_a_transposed_query():
+    # multi-head attention hands SDPA (N, H, L, E) views of (L, N, H, E) memory; with L == E the
+    # query's shape equals the weights' and the mask must still be drawn in the weights' order
+    x = np.random.default_rng(2).standard_normal((4, 2, 8, 8)).astype(np.float32)
+    tq, rq = (torch.tensor(x).transpose(1, 2).contiguous().transpose(1, 2),
+              rg.tensor(x).transpose(1, 2).contiguous().transpose(1, 2))
+    seed_both(21)
+    np.testing.assert_allclose(RF.scaled_dot_product_attention(rq, rq, rq, dropout_p=0.2).numpy(),
+                               TF.scaled_dot_product_attention(tq, tq, tq, dropout_p=0.2).numpy(), atol=1e-5)
+    same_state()

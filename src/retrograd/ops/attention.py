@@ -216,7 +216,8 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
             drop = array_module(query._data).zeros(shape, dtype=query._data.dtype)
         else:
             from .layers import _keep_mask
-            drop = _keep_mask(query, dropout_p, shape)
+            # the weights are a new contiguous (..., L, S) array in PyTorch, whatever query's layout
+            drop = _keep_mask(query, dropout_p, shape, x_layout=False)
     # the float mask is the fourth input (it gets a gradient) and, for the create_graph
     # backward that recomputes the scores, also an argument (saving covers inputs 0-2 only)
     return apply(SDPA, (query, key, value, fmask), (fmask, bool_mask, bool(is_causal), scale, drop))

@@ -129,20 +129,22 @@ def _check_p(p):
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
 
 
-def _keep(x, p, shape):
+def _keep(x, p, shape, x_layout=True):
     """PyTorch's dropout noise: Bernoulli(1 - p) draws from the default generator in ``x``'s
-    dtype, laid out like ``x`` when ``shape`` is its shape (else a new contiguous ``shape``)."""
+    dtype, laid out like ``x`` when ``shape`` is its shape and ``x_layout`` (else a new contiguous
+    ``shape``: the draws fill memory in order, so the layout decides which element gets which)."""
     from .._random import _engine, draw_like
     from .._random_kernels import bernoulli_scalar
     eng = _engine(None)
-    like = x._data if tuple(shape) == x._data.shape else np.empty(shape, np.uint8)
+    like = x._data if x_layout and tuple(shape) == x._data.shape else np.empty(shape, np.uint8)
     return draw_like(like, lambda n, c: bernoulli_scalar(eng, n, 1 - p)).astype(x._data.dtype)
 
 
-def _keep_mask(x, p, shape):
+def _keep_mask(x, p, shape, x_layout=True):
     """A float mask of ``shape``: 1 / (1 - p) with probability 1 - p, else 0 (default generator),
-    computed as PyTorch does (the noise divided by ``1 - p`` in the input's dtype)."""
-    m = _keep(x, p, shape)
+    computed as PyTorch does (the noise divided by ``1 - p`` in the input's dtype); ``x_layout``
+    as for ``_keep``."""
+    m = _keep(x, p, shape, x_layout)
     m /= m.dtype.type(1 - p)
     return _to_like(m, x._data)
 

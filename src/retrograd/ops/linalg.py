@@ -47,8 +47,10 @@ def matmul(input, other):
     """Matrix product with broadcasting over batch dims (NumPy/PyTorch rules for 1-D operands)."""
     if _AMP[0] and _amp.on:
         return autocast_call(matmul, LOWER, input, other)
-    if type(input) is SparseTensor:  # (dense @ sparse is refused by the sparse operand)
+    if type(input) is SparseTensor:
         return input.matmul(other)
+    if type(other) is SparseTensor:
+        return other.__rmatmul__(input)
     xs, ys = input._data.shape, other._data.shape
     if not xs or not ys:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "

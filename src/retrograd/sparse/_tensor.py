@@ -303,6 +303,21 @@ class SparseTensor:
 
     __matmul__ = mv = matmul
 
+    def __rmatmul__(self, other):
+        """``other @ self`` for a dense matrix or vector ``other`` and a 2-D sparse ``self``:
+        dense, as ``(self^T @ other^T)^T`` (so, as PyTorch's, a transposed layout); both
+        gradients are dense, as torch.mm's."""
+        if isinstance(other, Tensor) and other._data.ndim == 1:
+            return _linalg.mm(self.t(), other.unsqueeze(1), masked=False).squeeze(1)
+        if not isinstance(other, Tensor) or other._data.ndim != 2:
+            raise RuntimeError(f"matmul: a dense operand times a sparse matrix must be a 1-D or 2-D "
+                               f"tensor, got {type(other).__name__} of shape "
+                               f"{list(getattr(other, 'shape', ()))}")
+        if other._data.shape[1] != self._data.shape[0]:
+            raise RuntimeError(f"matmul: shapes cannot be multiplied: dense {list(other._data.shape)} @ "
+                               f"sparse {list(self._data.shape)}")
+        return _linalg.mm(self.t(), other.t(), masked=False).t()
+
     def mul_(self, other):
         return _ops.scale_(self, other, "mul_")
 
@@ -399,7 +414,7 @@ def _refused_operator(name):
 
 for _name in ("__getitem__", "__pow__", "__rpow__", "__rtruediv__", "__floordiv__",
               "__rfloordiv__", "__mod__", "__abs__", "__lt__", "__le__", "__gt__", "__ge__",
-              "__eq__", "__ne__", "__rmatmul__", "__and__", "__or__", "__xor__", "__invert__"):
+              "__eq__", "__ne__", "__and__", "__or__", "__xor__", "__invert__"):
     setattr(SparseTensor, _name, _refused_operator(_name))
 del _name
 

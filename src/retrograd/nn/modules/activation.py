@@ -567,12 +567,14 @@ class MultiheadAttention(Module):
         else:
             out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout_p)
             weights = None
-        out = self.out_proj(out.transpose(1, 2).reshape(n, L, E))
+        # projected in PyTorch's (L, N, E) memory layout: a batch-first result is a transposed
+        # view, as PyTorch's is, so later random fills (dropout) walk its memory in the same order
+        out = self.out_proj(out.permute(2, 0, 1, 3).reshape(L, n, E))
         if not batched:
-            out = out.squeeze(0)
+            out = out.squeeze(1)
             if weights is not None:
                 weights = weights.squeeze(0)
-        elif not self.batch_first:
+        elif self.batch_first:
             out = out.transpose(0, 1)
         return out, weights
 
