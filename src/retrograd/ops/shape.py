@@ -563,19 +563,56 @@ def to_dtype(input, dtype, copy=False):
     return apply(TO_COPY, (input,), (npd,))
 
 
-def _clone(xp, x):
-    return x.copy()
+def _clone(xp, x, layout):
+    """A copy laid out as ``layout`` says: "K" keeps the input's order of strides (PyTorch's
+    preserve_format), "C" is row-major; a permutation gives channels-last layouts (the copy is
+    row-major in that dim order, then viewed back)."""
+    if isinstance(layout, str):
+        return x.copy(order=layout)
+    inverse = tuple(sorted(range(len(layout)), key=layout.__getitem__))
+    return x.transpose(layout).copy().transpose(inverse)
 
 
-CLONE = Op("clone", _clone, lambda g: g, jvp=LINEAR)
+CLONE = Op("clone", _clone, lambda g, layout: g, jvp=LINEAR)
+_CHANNELS_LAST = {4: (0, 2, 3, 1), 5: (0, 2, 3, 4, 1)}
+
+
+def _layout(input, memory_format, op):
+    """The copy layout for ``memory_format``: PyTorch's preserve_format (the default), contiguous
+    format, or channels-last for 4-D (channels_last) and 5-D (channels_last_3d) tensors."""
+    from .._typeinfo import channels_last, channels_last_3d, contiguous_format, preserve_format
+    if memory_format is None or memory_format is preserve_format:
+        return "K"
+    if memory_format is contiguous_format:
+        return "C"
+    nd = input._data.ndim
+    if (memory_format is channels_last and nd == 4) or (memory_format is channels_last_3d and nd == 5):
+        return _CHANNELS_LAST[nd]
+    if memory_format in (channels_last, channels_last_3d):
+        raise RuntimeError(f"{op}: required rank {4 if memory_format is channels_last else 5} tensor to use "
+                           f"{memory_format}, but got a tensor of shape {list(input._data.shape)}")
+    raise TypeError(f"{op}(): memory_format must be a torch.memory_format, not {memory_format!r}")
 
 
 def clone(input, *, memory_format=None):
-    return apply(CLONE, (input,))
+    """A copy of ``input`` (differentiable); by default with the same order of strides, as
+    PyTorch's ``preserve_format``."""
+    return apply(CLONE, (input,), (_layout(input, memory_format, "clone"),))
 
 
 def contiguous(input, memory_format=None):
-    return input if input._data.flags.c_contiguous else clone(input)
+    """``input`` itself when it is already laid out as ``memory_format`` asks (row-major by
+    default), else a copy that is."""
+    from .._typeinfo import contiguous_format
+    layout = _layout(input, contiguous_format if memory_format is None else memory_format, "contiguous")
+    if layout == "K":
+        raise RuntimeError("contiguous(): preserve memory format is unsupported by the contiguous operator")
+    a = input._data
+    if layout == "C":
+        return input if a.flags.c_contiguous else apply(CLONE, (input,), ("C",))
+    if a.transpose(layout).flags.c_contiguous:
+        return input
+    return apply(CLONE, (input,), (layout,))
 
 
 def _move(xp, x, dst, src):

@@ -13,8 +13,13 @@ def is_pinned(self, device=None):
 
 
 def share_memory_(self):
-    """The tensor itself: not moved to shared memory (DataLoader workers send tensors by value)."""
-    return self
+    """Refused: retrograd's tensors cannot live in shared memory yet; processes receive copies
+    (DataLoader workers and torch.multiprocessing send tensors by value), so updates made in one
+    process would silently not reach the others (Hogwild training would not train)."""
+    raise NotImplementedError(f"share_memory_: tensors cannot be moved to shared memory in retrograd yet (a "
+                              f"tensor of shape {list(self.shape)}); other processes receive copies, so "
+                              f"their in-place updates would not be seen here. Train in one process, or "
+                              f"send results back explicitly.")
 
 
 def is_shared(self):

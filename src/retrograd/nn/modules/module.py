@@ -468,6 +468,10 @@ class Module:
         return self._apply(lambda t: t.bfloat16() if t.is_floating_point() else t)
 
     def share_memory(self):
+        """Refused, as Tensor.share_memory_ is: parameters cannot live in shared memory yet, and
+        other processes would silently train copies."""
+        for p in self.parameters():
+            p.share_memory_()
         return self
 
     # ------------------------------------------------------------------ state dict

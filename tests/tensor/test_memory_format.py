@@ -1,0 +1,40 @@
+"""memory_format is honoured, never ignored: clone keeps the order of strides by default
+(PyTorch's preserve_format), contiguous/clone give row-major or channels-last layouts, and
+share_memory_, which retrograd cannot honour yet, refuses instead of silently copying."""
+import numpy as np
+import pytest
+
+import retrograd as rg
+
+
+def test_clone_preserves_the_order_of_strides():
+    x = rg.arange(12.0).reshape(3, 4).t()
+    c = x.clone()
+    assert c.stride() == x.stride() and c.tolist() == x.tolist()
+    assert not np.may_share_memory(c.numpy(), x.numpy())
+    assert x.clone(memory_format=rg.contiguous_format).stride() == (3, 1)
+
+
+def test_channels_last_clone_and_contiguous():
+    x = rg.arange(2 * 3 * 4 * 5, dtype=rg.float64).reshape(2, 3, 4, 5)
+    cl = x.contiguous(memory_format=rg.channels_last)
+    assert cl.stride() == (60, 1, 15, 3) and cl.tolist() == x.tolist()
+    assert cl.contiguous(memory_format=rg.channels_last) is cl
+    assert cl.contiguous().stride() == (60, 20, 5, 1)
+    assert x.clone(memory_format=rg.channels_last).stride() == (60, 1, 15, 3)
+    with pytest.raises(RuntimeError, match="rank 4"):
+        rg.ones(2, 3).clone(memory_format=rg.channels_last)
+    with pytest.raises(RuntimeError, match="preserve memory format"):
+        x.contiguous(memory_format=rg.preserve_format)
+
+
+def test_clone_with_a_memory_format_is_differentiable():
+    x = rg.randn(2, 3, 4, 5, dtype=rg.float64, requires_grad=True)
+    assert rg.autograd.gradcheck(lambda t: t.clone(memory_format=rg.channels_last) * 2, (x,))
+
+
+def test_share_memory_refuses_instead_of_silently_copying():
+    with pytest.raises(NotImplementedError, match="shared memory"):
+        rg.ones(3).share_memory_()
+    with pytest.raises(NotImplementedError, match="shared memory"):
+        rg.nn.Linear(2, 2).share_memory()
