@@ -7,11 +7,11 @@ import math
 
 import numpy as np
 
-from . import _dtype
+from . import _dtype, _typeinfo
 from ._device import to_device
 from . import _upcalls
 from ._tensor import Tensor
-from .backend import keep_quiet, to_device_array, xp_for
+from .backend import array_module, keep_quiet, to_device_array, xp_for
 
 
 def _array_from(data, dtype, device):
@@ -229,7 +229,12 @@ def ones(*sizes, size=None, dtype=None, layout=None, device=None, requires_grad=
 
 def empty(*sizes, size=None, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     size = _size_arg(sizes, size, "empty")
-    return _fill(lambda xp, s, d: xp.empty(s, d), size, dtype, device, requires_grad)
+    made = _fill(lambda xp, s, d: xp.empty(s, d), size, dtype, device, requires_grad)
+    if memory_format is None or memory_format is _typeinfo.contiguous_format:
+        return made
+    if memory_format is _typeinfo.preserve_format:
+        raise RuntimeError("empty: preserve memory format is unsupported by the empty operator (use empty_like)")
+    return _laid_out(made, made, memory_format, "empty")
 
 
 def full(size, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False):
@@ -246,25 +251,49 @@ def _like(t, dtype, device):
     return (t.dtype if dtype is None else dtype), (t.device if device is None else device)
 
 
+def _laid_out(t, made, memory_format, op):
+    """``made`` (a new C-ordered tensor of ``t``'s shape) laid out as ``memory_format`` says:
+    by default PyTorch's preserve_format, the order of ``t``'s strides when ``t`` is dense."""
+    layout = _typeinfo.memory_layout(t._data.ndim, memory_format, op, t._data.shape)
+    a = made._data
+    if layout == "C" or a.ndim < 2:
+        return made
+    if layout == "K":
+        src = t._data
+        if src.flags.c_contiguous:
+            return made
+        arr = array_module(a).empty_like(src, dtype=a.dtype, order="K")
+    else:
+        inverse = tuple(sorted(range(len(layout)), key=layout.__getitem__))
+        arr = array_module(a).empty(tuple(a.shape[i] for i in layout), a.dtype).transpose(inverse)
+    arr[...] = a
+    made._data = arr
+    return made
+
+
 def zeros_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     d, dev = _like(input, dtype, device)
-    return zeros(input._data.shape, dtype=d, device=dev, requires_grad=requires_grad)
+    return _laid_out(input, zeros(input._data.shape, dtype=d, device=dev, requires_grad=requires_grad),
+                     memory_format, "zeros_like")
 
 
 def ones_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     d, dev = _like(input, dtype, device)
-    return ones(input._data.shape, dtype=d, device=dev, requires_grad=requires_grad)
+    return _laid_out(input, ones(input._data.shape, dtype=d, device=dev, requires_grad=requires_grad),
+                     memory_format, "ones_like")
 
 
 def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     d, dev = _like(input, dtype, device)
-    return empty(input._data.shape, dtype=d, device=dev, requires_grad=requires_grad)
+    return _laid_out(input, empty(input._data.shape, dtype=d, device=dev, requires_grad=requires_grad),
+                     memory_format, "empty_like")
 
 
 def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,
               memory_format=None):
     d, dev = _like(input, dtype, device)
-    return full(input._data.shape, fill_value, dtype=d, device=dev, requires_grad=requires_grad)
+    return _laid_out(input, full(input._data.shape, fill_value, dtype=d, device=dev, requires_grad=requires_grad),
+                     memory_format, "full_like")
 
 
 def arange(start=0, end=None, step=1, *, dtype=None, layout=None, device=None,

@@ -32,7 +32,7 @@ def _to(self, *args, **kwargs):
     device = kwargs.pop("device", None)
     copy = kwargs.pop("copy", False)
     kwargs.pop("non_blocking", None)
-    kwargs.pop("memory_format", None)
+    memory_format = kwargs.pop("memory_format", None)
     if kwargs:
         raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
     for a in args:
@@ -49,7 +49,15 @@ def _to(self, *args, **kwargs):
         out = sh.to_dtype(out, to_dtype(dtype), copy=copy and out is self)
     elif copy and out is self:
         out = out.clone()
-    return out
+    return _in_format(out, memory_format)
+
+
+def _in_format(t, memory_format):
+    """``t`` laid out as ``memory_format`` asks (itself when it already is, or when the format is
+    preserve_format, the default)."""
+    if memory_format is None or memory_format is ti.preserve_format:
+        return t
+    return sh.contiguous(t, memory_format)
 
 
 def _type(self, dtype=None, non_blocking=False):
@@ -66,7 +74,7 @@ _TYPE_NAMES["bfloat16"] = "BFloat16Tensor"
 
 def _cast(name):
     def cast(self, memory_format=None):
-        return sh.to_dtype(self, to_dtype(name))
+        return _in_format(sh.to_dtype(self, to_dtype(name)), memory_format)
     cast.__name__ = name
     return cast
 

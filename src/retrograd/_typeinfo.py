@@ -85,3 +85,22 @@ channels_last_3d = memory_format("channels_last_3d")
 def tensor_layout(self):
     """Tensor.layout: always strided (a sparse tensor reports its own)."""
     return strided
+
+
+_CHANNELS_LAST = {4: (0, 2, 3, 1), 5: (0, 2, 3, 4, 1)}
+
+
+def memory_layout(ndim, memory_format, op, shape=()):
+    """The NumPy layout a result with ``memory_format`` gets: "K" (PyTorch's preserve_format:
+    the input's order of strides, the default), "C" (contiguous_format), or for channels_last
+    (4-D) and channels_last_3d (5-D) the dim order in which the memory is row-major."""
+    if memory_format is None or memory_format is preserve_format:
+        return "K"
+    if memory_format is contiguous_format:
+        return "C"
+    if (memory_format is channels_last and ndim == 4) or (memory_format is channels_last_3d and ndim == 5):
+        return _CHANNELS_LAST[ndim]
+    if memory_format in (channels_last, channels_last_3d):
+        raise RuntimeError(f"{op}: required rank {4 if memory_format is channels_last else 5} tensor to use "
+                           f"{memory_format}, but got a tensor of shape {list(shape)}")
+    raise TypeError(f"{op}(): memory_format must be a torch.memory_format, not {memory_format!r}")

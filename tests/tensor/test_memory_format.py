@@ -38,3 +38,19 @@ def test_share_memory_refuses_instead_of_silently_copying():
         rg.ones(3).share_memory_()
     with pytest.raises(NotImplementedError, match="shared memory"):
         rg.nn.Linear(2, 2).share_memory()
+
+
+def test_like_factories_and_to_honour_memory_format():
+    x = rg.arange(24.0).reshape(2, 3, 4).permute(2, 0, 1)  # a dense permutation
+    for f in (rg.empty_like, rg.zeros_like, rg.ones_like, lambda t, **k: rg.full_like(t, 2.0, **k)):
+        assert f(x).stride() == x.stride()
+        assert f(x, memory_format=rg.contiguous_format).stride() == (6, 3, 1)
+    assert rg.zeros_like(x).tolist() == np.zeros((4, 2, 3)).tolist()
+    y = rg.randn(2, 3, 4, 5)
+    assert rg.empty_like(y, memory_format=rg.channels_last).stride() == (60, 1, 15, 3)
+    assert rg.empty(2, 3, 4, 5, memory_format=rg.channels_last).stride() == (60, 1, 15, 3)
+    assert y.to(memory_format=rg.channels_last).stride() == (60, 1, 15, 3)
+    assert y.double(memory_format=rg.channels_last).stride() == (60, 1, 15, 3)
+    assert y.to(memory_format=rg.preserve_format) is y
+    with pytest.raises(RuntimeError, match="rank 4"):
+        rg.zeros_like(rg.ones(3), memory_format=rg.channels_last)

@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor, _wrap_dim
+from .._typeinfo import memory_layout
 from ..backend import array_module
 from ._declare import declare
 from ._inplace import _restride_
@@ -574,37 +575,18 @@ def _clone(xp, x, layout):
 
 
 CLONE = Op("clone", _clone, lambda g, layout: g, jvp=LINEAR)
-_CHANNELS_LAST = {4: (0, 2, 3, 1), 5: (0, 2, 3, 4, 1)}
-
-
-def _layout(input, memory_format, op):
-    """The copy layout for ``memory_format``: PyTorch's preserve_format (the default), contiguous
-    format, or channels-last for 4-D (channels_last) and 5-D (channels_last_3d) tensors."""
-    from .._typeinfo import channels_last, channels_last_3d, contiguous_format, preserve_format
-    if memory_format is None or memory_format is preserve_format:
-        return "K"
-    if memory_format is contiguous_format:
-        return "C"
-    nd = input._data.ndim
-    if (memory_format is channels_last and nd == 4) or (memory_format is channels_last_3d and nd == 5):
-        return _CHANNELS_LAST[nd]
-    if memory_format in (channels_last, channels_last_3d):
-        raise RuntimeError(f"{op}: required rank {4 if memory_format is channels_last else 5} tensor to use "
-                           f"{memory_format}, but got a tensor of shape {list(input._data.shape)}")
-    raise TypeError(f"{op}(): memory_format must be a torch.memory_format, not {memory_format!r}")
-
-
 def clone(input, *, memory_format=None):
     """A copy of ``input`` (differentiable); by default with the same order of strides, as
     PyTorch's ``preserve_format``."""
-    return apply(CLONE, (input,), (_layout(input, memory_format, "clone"),))
+    return apply(CLONE, (input,), (memory_layout(input._data.ndim, memory_format, "clone", input._data.shape),))
 
 
 def contiguous(input, memory_format=None):
     """``input`` itself when it is already laid out as ``memory_format`` asks (row-major by
     default), else a copy that is."""
     from .._typeinfo import contiguous_format
-    layout = _layout(input, contiguous_format if memory_format is None else memory_format, "contiguous")
+    layout = memory_layout(input._data.ndim, contiguous_format if memory_format is None else memory_format,
+                           "contiguous", input._data.shape)
     if layout == "K":
         raise RuntimeError("contiguous(): preserve memory format is unsupported by the contiguous operator")
     a = input._data
