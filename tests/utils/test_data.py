@@ -263,3 +263,12 @@ def test_torch_style_namespace():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         rg.utils.data.get_worker_info()
+
+
+def test_a_single_process_iterator_has_len_and_is_its_own_iterator():
+    from retrograd.utils.data import TensorDataset
+    loader = DataLoader(TensorDataset(rg.arange(10.0)), batch_size=3)
+    it = iter(loader)
+    assert len(it) == 4 and iter(it) is it
+    assert next(it)[0].tolist() == [0.0, 1.0, 2.0]
+    assert sum(1 for _ in it) == 3

@@ -155,7 +155,7 @@ class DataLoader:
         # reset keeps its seed (and draws nothing)
         if self.num_workers == 0:
             self._draw_base_seed()
-            return self._iter_main()
+            return _SingleProcessIter(self, self._iter_main())
         if not self.persistent_workers:
             return _MultiProcessIter(self, self._draw_base_seed())
         if self._iterator is None or self._iterator._closed:
@@ -198,6 +198,24 @@ class DataLoader:
                 n = n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
             return n
         return len(self.batch_sampler if self._auto_collation else self.sampler)
+
+
+class _SingleProcessIter:
+    """One pass over a DataLoader's batches, loaded in this process: an iterator with
+    ``len()`` (the loader's), as PyTorch's ``_SingleProcessDataLoaderIter``."""
+
+    def __init__(self, loader, batches):
+        self._loader = loader
+        self._batches = batches
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return next(self._batches)
+
+    def __len__(self):
+        return len(self._loader)
 
 
 class _MultiProcessIter:
