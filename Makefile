@@ -41,7 +41,9 @@ bench: install-bench
 install-check: $(BIN)/python
 	$(BIN)/pip install -q -e '.[check]'
 
-# ruff (pyflakes + pycodestyle) over the code, mypy over the typed core; settings in pyproject.toml
+# ruff (pyflakes + pycodestyle lint, and the formatter's check) over the code, mypy over the typed
+# core; settings in pyproject.toml. `ruff format src tests tools bench examples` applies the format.
 check: install-check
 	$(BIN)/ruff check src tests tools bench examples
+	$(BIN)/ruff format --check src tests tools bench examples
 	$(BIN)/mypy

@@ -12,6 +12,7 @@ Two views, because one profiler cannot see everything:
   Python-level overhead (interpreter, object allocation, graph bookkeeping). This is the share
   to read, when present.
 """
+
 import cProfile
 import os
 import pstats
@@ -43,9 +44,11 @@ def cprofile_breakdown(steps, top=8):
         rows.append((tottime, ncalls, _label(path, line, func)))
     total = sum(buckets.values()) or 1.0
     rows.sort(reverse=True)
-    return {"total_s": total,
-            "shares": {k: v / total for k, v in buckets.items()},
-            "top": [{"func": label, "calls": n, "share": t / total} for t, n, label in rows[:top]]}
+    return {
+        "total_s": total,
+        "shares": {k: v / total for k, v in buckets.items()},
+        "top": [{"func": label, "calls": n, "share": t / total} for t, n, label in rows[:top]],
+    }
 
 
 def _bucket(path, func):
@@ -77,9 +80,9 @@ def parse_pyspy_raw(text):
         marks = [i for i, f in enumerate(frames) if f.startswith(MARKER + " ")]
         if not marks or not n.isdigit():
             continue
-        frames = frames[marks[0]:]
+        frames = frames[marks[0] :]
         last_py = max(i for i, f in enumerate(frames) if PY_FRAME.search(f))
-        native = frames[last_py + 1:]
+        native = frames[last_py + 1 :]
         key = "native" if any(NATIVE_LIBS.search(f.rpartition("(")[2]) for f in native) else "python"
         counts[key] += int(n)
     total = sum(counts.values())

@@ -7,6 +7,7 @@ timed with a device synchronisation after each, interleaved retrograd / PyTorch 
 The loss after the timed steps is printed for both as a sanity check that both trained.
 Needs CuPy (``pip install cupy-cuda12x``) and, for the comparison, PyTorch with CUDA.
 """
+
 import argparse
 import math
 import os
@@ -22,8 +23,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 def mlp(torch, device, width, batch):
     nn, F = torch.nn, torch.nn.functional
     torch.manual_seed(0)
-    model = nn.Sequential(nn.Linear(784, width), nn.ReLU(), nn.Linear(width, width), nn.ReLU(),
-                          nn.Linear(width, 10)).to(device)
+    model = nn.Sequential(
+        nn.Linear(784, width), nn.ReLU(), nn.Linear(width, width), nn.ReLU(), nn.Linear(width, 10)
+    ).to(device)
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     rng = np.random.default_rng(0)
     x = torch.from_numpy(rng.standard_normal((batch, 784), dtype=np.float32)).to(device)
@@ -35,15 +37,25 @@ def mlp(torch, device, width, batch):
         loss.backward()
         opt.step()
         return loss
+
     return step
 
 
 def cnn(torch, device, batch=64):
     nn, F = torch.nn, torch.nn.functional
     torch.manual_seed(0)
-    model = nn.Sequential(nn.Conv2d(1, 16, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-                          nn.Conv2d(16, 32, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
-                          nn.Linear(800, 128), nn.ReLU(), nn.Linear(128, 10)).to(device)
+    model = nn.Sequential(
+        nn.Conv2d(1, 16, 5, padding=2),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 5),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(800, 128),
+        nn.ReLU(),
+        nn.Linear(128, 10),
+    ).to(device)
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     rng = np.random.default_rng(0)
     x = torch.from_numpy(rng.standard_normal((batch, 1, 28, 28), dtype=np.float32)).to(device)
@@ -55,6 +67,7 @@ def cnn(torch, device, batch=64):
         loss.backward()
         opt.step()
         return loss
+
     return step
 
 
@@ -71,8 +84,7 @@ def gpt(torch, device, d=256, layers=4, heads=8, block=128, batch=32, vocab=65):
 
         def forward(self, x):
             b, t, c = x.shape
-            q, k, v = (z.view(b, t, heads, c // heads).transpose(1, 2)
-                       for z in self.qkv(self.ln1(x)).split(c, dim=2))
+            q, k, v = (z.view(b, t, heads, c // heads).transpose(1, 2) for z in self.qkv(self.ln1(x)).split(c, dim=2))
             y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
             x = x + self.proj(y.transpose(1, 2).reshape(b, t, c))
             return x + self.mlp(self.ln2(x))
@@ -101,6 +113,7 @@ def gpt(torch, device, d=256, layers=4, heads=8, block=128, batch=32, vocab=65):
         loss.backward()
         opt.step()
         return loss
+
     return step
 
 
@@ -131,15 +144,19 @@ def main():
     args = parser.parse_args()
     import cupy
     import retrograd
+
     libs = [("retrograd", retrograd, cupy.cuda.Device().synchronize)]
     try:
         import torch
+
         if torch.cuda.is_available():
             libs.append(("torch", torch, torch.cuda.synchronize))
     except ImportError:
         pass
-    print(f"GPU: {cupy.cuda.runtime.getDeviceProperties(0)['name'].decode()}; CuPy {cupy.__version__}"
-          + (f"; torch {libs[1][1].__version__}" if len(libs) > 1 else ""))
+    print(
+        f"GPU: {cupy.cuda.runtime.getDeviceProperties(0)['name'].decode()}; CuPy {cupy.__version__}"
+        + (f"; torch {libs[1][1].__version__}" if len(libs) > 1 else "")
+    )
     print(f"{'workload':42s} {'retrograd ms':>13s} {'torch ms':>10s} {'ratio':>7s}  final losses")
     for name, make in WORKLOADS.items():
         results = []

@@ -16,6 +16,7 @@ not hide. Needs mpi4py (pip install 'retrograd[mpi]'). On a machine with fewer f
 than ranks the ranks share cores and the efficiency says more about the machine than the code.
 The last line is machine-readable: DISTRIBUTED {...}.
 """
+
 import argparse
 import json
 import os
@@ -31,6 +32,7 @@ sys.path.insert(0, BENCH)
 
 def worker(args):
     import harness
+
     torch = harness.load("retrograd")
     harness.pin_threads(1, [torch])
     import workloads
@@ -74,11 +76,15 @@ def worker(args):
     if rank == 0:
         per_step = [max(r["times"][i] for r in everyone) for i in range(len(times))]
         total = sum(sum(r["times"]) for r in everyone)
-        result = {"ranks": world, "ddp": args.ddp, "steps": len(times),
-                  "step_s": statistics.median(per_step),
-                  "batch": int(data["idx"].shape[0]) * world,
-                  "comm_share": sum(r["comm"] for r in everyone) / total,
-                  "exposed_share": sum(r["wait"] for r in everyone) / total}
+        result = {
+            "ranks": world,
+            "ddp": args.ddp,
+            "steps": len(times),
+            "step_s": statistics.median(per_step),
+            "batch": int(data["idx"].shape[0]) * world,
+            "comm_share": sum(r["comm"] for r in everyone) / total,
+            "exposed_share": sum(r["wait"] for r in everyone) / total,
+        }
         print("RESULT " + json.dumps(result), flush=True)
     dist.destroy_process_group()
 
@@ -90,14 +96,27 @@ def mpiexec():
 
 def run_config(args, ranks, ddp):
     import harness
-    cmd = [mpiexec(), "-n", str(ranks), sys.executable, os.path.abspath(__file__), "--worker",
-           "--workload", args.workload, "--steps", str(args.steps), "--warmup", str(args.warmup),
-           "--budget", str(args.budget)] + (["--ddp"] if ddp else [])
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=harness.thread_env(1),
-                          timeout=args.timeout)
+
+    cmd = [
+        mpiexec(),
+        "-n",
+        str(ranks),
+        sys.executable,
+        os.path.abspath(__file__),
+        "--worker",
+        "--workload",
+        args.workload,
+        "--steps",
+        str(args.steps),
+        "--warmup",
+        str(args.warmup),
+        "--budget",
+        str(args.budget),
+    ] + (["--ddp"] if ddp else [])
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=harness.thread_env(1), timeout=args.timeout)
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT "):
-            return json.loads(line[len("RESULT "):])
+            return json.loads(line[len("RESULT ") :])
     tail = (proc.stdout + proc.stderr).strip().splitlines()[-5:]
     return {"ranks": ranks, "ddp": ddp, "error": " | ".join(tail)}
 
@@ -133,11 +152,17 @@ def main():
             continue
         thr = r["batch"] / r["step_s"]
         eff = thr / (r["ranks"] * 16 / base) if base else float("nan")
-        print(f"{name:<8} {r['step_s'] * 1e3:8.1f} {thr:8.1f} {eff:10.2f} {r['comm_share']:6.1%} "
-              f"{r['exposed_share']:8.1%}")
-        summary[name] = {"step_ms": round(r["step_s"] * 1e3, 2), "seq_per_s": round(thr, 2),
-                         "efficiency": round(eff, 3), "comm_share": round(r["comm_share"], 4),
-                         "exposed_share": round(r["exposed_share"], 4)}
+        print(
+            f"{name:<8} {r['step_s'] * 1e3:8.1f} {thr:8.1f} {eff:10.2f} {r['comm_share']:6.1%} "
+            f"{r['exposed_share']:8.1%}"
+        )
+        summary[name] = {
+            "step_ms": round(r["step_s"] * 1e3, 2),
+            "seq_per_s": round(thr, 2),
+            "efficiency": round(eff, 3),
+            "comm_share": round(r["comm_share"], 4),
+            "exposed_share": round(r["exposed_share"], 4),
+        }
     print("DISTRIBUTED " + json.dumps(summary))
 
 

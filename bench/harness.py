@@ -3,6 +3,7 @@
 Everything here runs inside one worker process (see worker.py); the thread environment
 variables must already be set by the parent before NumPy or torch is imported.
 """
+
 import gc
 import importlib
 import os
@@ -56,8 +57,10 @@ def pin_threads(n, libs):
         return "env"
     pin_threads.limits = threadpool_limits(n)  # kept alive: the limit lasts while it exists
     from threadpoolctl import threadpool_info
-    kernels = sorted({f"{i.get('internal_api')} {i.get('architecture')}" for i in threadpool_info()
-                      if i.get("user_api") == "blas"})
+
+    kernels = sorted(
+        {f"{i.get('internal_api')} {i.get('architecture')}" for i in threadpool_info() if i.get("user_api") == "blas"}
+    )
     return "threadpoolctl" + (f" ({', '.join(kernels)})" if kernels else "")
 
 
@@ -104,13 +107,17 @@ def time_interleaved(cand, ref, reps, budget_s, min_reps=3):
             tr.append(timed(ref))
         if i + 1 >= min_reps and time.perf_counter() - start > budget_s:
             break
-    out = {"cand_s": statistics.median(tc) if tc else None,
-           "ref_s": statistics.median(tr) if tr else None, "pairs": max(len(tc), len(tr))}
+    out = {
+        "cand_s": statistics.median(tc) if tc else None,
+        "ref_s": statistics.median(tr) if tr else None,
+        "pairs": max(len(tc), len(tr)),
+    }
     out["ratio"] = statistics.median(a / b for a, b in zip(tc, tr)) if tc and tr else None
     return out
 
 
 # --- peak memory --------------------------------------------------------------------------------
+
 
 def _status_kb(field):
     """A field of /proc/self/status in KiB (Linux), or None elsewhere."""

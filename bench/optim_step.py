@@ -15,6 +15,7 @@ Each case runs with ``foreach=None`` (the default) and ``foreach=True`` and prin
 step time of each (steps alternating between the two), their ratio, and the best times.
 Nothing else runs in the timed region.
 """
+
 import argparse
 import os
 import statistics
@@ -36,8 +37,9 @@ import workloads  # noqa: E402
 
 def _mlp():
     nn = rg.nn
-    return list(nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(),
-                              nn.Linear(512, 10)).parameters())
+    return list(
+        nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10)).parameters()
+    )
 
 
 def _gpt():
@@ -100,9 +102,12 @@ def main(argv=None):
     for name in args.cases.split(","):
         n = len(CASES[name][0]())
         (base, base_min), (fe, fe_min) = time_interleaved(
-            [build_case(name, None), build_case(name, True)], args.reps, args.warmup)
-        print(f"{name:<16}{n:>8}{base * 1e3:>12.3f} ms{fe * 1e3:>12.3f} ms{fe / base:>8.2f}"
-              f"   (best {base_min * 1e3:.3f} / {fe_min * 1e3:.3f} ms)")
+            [build_case(name, None), build_case(name, True)], args.reps, args.warmup
+        )
+        print(
+            f"{name:<16}{n:>8}{base * 1e3:>12.3f} ms{fe * 1e3:>12.3f} ms{fe / base:>8.2f}"
+            f"   (best {base_min * 1e3:.3f} / {fe_min * 1e3:.3f} ms)"
+        )
 
 
 if __name__ == "__main__":

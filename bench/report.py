@@ -17,8 +17,9 @@ def _table(title, head, rows, notes):
     print(f"\n{title}")
     widths = [max(len(str(r[i])) for r in [head] + rows) for i in range(len(head))]
     for r in [head] + rows:
-        print("  " + "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w)
-                              for i, (c, w) in enumerate(zip(r, widths))))
+        print(
+            "  " + "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+        )
     for note in notes:
         if note not in _shown:
             print("    " + note)
@@ -46,9 +47,13 @@ def print_time(results):
             r = _cell(res, "ref", _ms(res.get("ref_s")), ".3f", notes, w, ref) if env["torch"] else "-"
             rows.append([w, c, r, _num(res.get("ratio"), ".2f"), res.get("pairs", "-")])
         pin = next((r.get("blas_pinning") for r in per.values() if r.get("blas_pinning")), "?")
-        _table(f"Step time, median ms ({n} thread{'s' if n != '1' else ''}, NumPy BLAS pinned by {pin});"
-               f" ratio = median of per-pair {cand}/{ref}",
-               ["workload", cand, ref, "ratio", "pairs"], rows, notes)
+        _table(
+            f"Step time, median ms ({n} thread{'s' if n != '1' else ''}, NumPy BLAS pinned by {pin});"
+            f" ratio = median of per-pair {cand}/{ref}",
+            ["workload", cand, ref, "ratio", "pairs"],
+            rows,
+            notes,
+        )
 
 
 def _ms(s):
@@ -60,11 +65,17 @@ def print_memory(results):
     rows, notes = [], []
     for w, per in results["memory"].items():
         vals = [per.get(role, {}).get("peak_bytes") for role in ("cand", "ref")]
-        cells = [_cell(per.get(role, {}), None, None if v is None else v / MIB, ".1f", notes, w, lab)
-                 for role, v, lab in zip(("cand", "ref"), vals, (cand, ref))]
+        cells = [
+            _cell(per.get(role, {}), None, None if v is None else v / MIB, ".1f", notes, w, lab)
+            for role, v, lab in zip(("cand", "ref"), vals, (cand, ref))
+        ]
         rows.append([w, *cells, _num(_ratio(*vals), ".2f")])
-    _table("Peak memory, MiB above the RSS after imports (1 thread, own process each)",
-           ["workload", cand, ref, "ratio"], rows, notes)
+    _table(
+        "Peak memory, MiB above the RSS after imports (1 thread, own process each)",
+        ["workload", cand, ref, "ratio"],
+        rows,
+        notes,
+    )
 
 
 def print_import(results):
@@ -72,10 +83,16 @@ def print_import(results):
     imp = results["import"]
     secs = [imp.get(role, {}).get("seconds") for role in ("cand", "ref")]
     notes = []
-    cells = [_cell(imp.get(role, {}), None, s, ".3f", notes, "import", lab)
-             for role, s, lab in zip(("cand", "ref"), secs, (cand, ref))]
-    _table("Import time, seconds (median of fresh processes)", ["", cand, ref, "ratio"],
-           [["import", *cells, _num(_ratio(*secs), ".3f")]], notes)
+    cells = [
+        _cell(imp.get(role, {}), None, s, ".3f", notes, "import", lab)
+        for role, s, lab in zip(("cand", "ref"), secs, (cand, ref))
+    ]
+    _table(
+        "Import time, seconds (median of fresh processes)",
+        ["", cand, ref, "ratio"],
+        [["import", *cells, _num(_ratio(*secs), ".3f")]],
+        notes,
+    )
 
 
 def print_profile(results):
@@ -88,15 +105,27 @@ def print_profile(results):
         sh, sampled = res["shares"], res.get("sampled") or {}
         if "error" in sampled:
             notes.append(f"{w}: sampling failed: {sampled['error']}")
-        rows.append([w, _pct(sampled.get("native")), _pct(sampled.get("python")),
-                     _pct(sh["numpy_c"] + sh["numpy_py"]), _pct(sh["retrograd_py"]),
-                     _pct(sh["workload_py"]), _pct(sh["other"]), res["steps"]])
+        rows.append(
+            [
+                w,
+                _pct(sampled.get("native")),
+                _pct(sampled.get("python")),
+                _pct(sh["numpy_c"] + sh["numpy_py"]),
+                _pct(sh["retrograd_py"]),
+                _pct(sh["workload_py"]),
+                _pct(sh["other"]),
+                res["steps"],
+            ]
+        )
         tops.append(f"{w}: " + ", ".join(f"{t['func']} {t['share']:.0%}" for t in res["top"][:5]))
-    _table(f"Profile of {cand} (1 thread), share of step time. Sampled (py-spy --native): native"
-           " NumPy/BLAS code vs Python.\n  cProfile: NumPy calls it sees (not ufuncs/operators,"
-           " which count in the caller), Python by package",
-           ["workload", "native", "python", "cP:numpy", "cP:retrograd", "cP:workload", "cP:other", "steps"],
-           rows, notes + (["top cProfile functions by own time:"] if tops else []) + ["  " + t for t in tops])
+    _table(
+        f"Profile of {cand} (1 thread), share of step time. Sampled (py-spy --native): native"
+        " NumPy/BLAS code vs Python.\n  cProfile: NumPy calls it sees (not ufuncs/operators,"
+        " which count in the caller), Python by package",
+        ["workload", "native", "python", "cP:numpy", "cP:retrograd", "cP:workload", "cP:other", "steps"],
+        rows,
+        notes + (["top cProfile functions by own time:"] if tops else []) + ["  " + t for t in tops],
+    )
 
 
 def _pct(x):
@@ -110,8 +139,10 @@ def _ratio(a, b):
 def print_report(results, has_torch):
     env = results["env"]
     _shown.clear()
-    print(f"\nretrograd benchmark: {labels(env)[0]} vs torch {env['torch'] or '(not installed)'}, "
-          f"numpy {env['numpy']}, python {env['python']}, {env['cpus']} cpus, {results['elapsed_s']:.0f} s")
+    print(
+        f"\nretrograd benchmark: {labels(env)[0]} vs torch {env['torch'] or '(not installed)'}, "
+        f"numpy {env['numpy']}, python {env['python']}, {env['cpus']} cpus, {results['elapsed_s']:.0f} s"
+    )
     print_time(results)
     if "memory" in results:
         print_memory(results)

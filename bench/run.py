@@ -6,6 +6,7 @@ Every measurement runs in a fresh worker process (worker.py) with its thread poo
 before any import, so one failing or crashing workload never stops the suite. Prints tables,
 then one machine-readable line `RATIOS {...}`; full results go to bench/results/latest.json.
 """
+
 import argparse
 import importlib.metadata
 import importlib.util
@@ -31,22 +32,32 @@ TORCH_HINT = "torch is not installed: `pip install torch==2.13.0` to compare; re
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--workloads", default=",".join(WORKLOADS),
-                   help="comma-separated subset of: " + ", ".join(WORKLOADS))
+    p.add_argument(
+        "--workloads", default=",".join(WORKLOADS), help="comma-separated subset of: " + ", ".join(WORKLOADS)
+    )
     p.add_argument("--threads", default=None, help="comma-separated thread counts (default 1,2)")
     p.add_argument("--reps", type=int, default=None, help="timed pairs per workload (default 20)")
     p.add_argument("--warmup", type=int, default=None, help="untimed steps first (default 2)")
-    p.add_argument("--budget", type=float, default=None,
-                   help="seconds of timing per workload and thread count, at least 3 pairs (default 30)")
+    p.add_argument(
+        "--budget",
+        type=float,
+        default=None,
+        help="seconds of timing per workload and thread count, at least 3 pairs (default 30)",
+    )
     p.add_argument("--quick", action="store_true", help="few reps, 1 thread: a smoke run in about a minute")
     p.add_argument("--profile", action="store_true", help="also break down the candidate's step time")
-    p.add_argument("--candidate", default="retrograd", choices=["retrograd", "torch"],
-                   help="library measured against torch; `torch` is a self-check whose ratios should be ~1")
+    p.add_argument(
+        "--candidate",
+        default="retrograd",
+        choices=["retrograd", "torch"],
+        help="library measured against torch; `torch` is a self-check whose ratios should be ~1",
+    )
     p.add_argument("--no-memory", action="store_true", help="skip the peak-memory runs")
     p.add_argument("--no-import", action="store_true", help="skip the import-time runs")
     p.add_argument("--timeout", type=float, default=900, help="seconds before a worker is abandoned")
-    p.add_argument("--json", default=os.path.join(HERE, "results", "latest.json"),
-                   help="where to write the full results")
+    p.add_argument(
+        "--json", default=os.path.join(HERE, "results", "latest.json"), help="where to write the full results"
+    )
     a = p.parse_args(argv)
     a.workloads = [w for w in a.workloads.split(",") if w]
     unknown = [w for w in a.workloads if w not in WORKLOADS]
@@ -65,8 +76,15 @@ def run_worker(job, threads, timeout, wrap=()):
     """Run one worker job; returns its result dict, or {"error": ...} if it crashed or hung."""
     cmd = [*wrap, sys.executable, WORKER, json.dumps(job)]
     # its own process group, so that a timeout also ends what a wrapper (py-spy) started
-    with subprocess.Popen(cmd, env=thread_env(threads), cwd=REPO, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, text=True, start_new_session=True) as proc:
+    with subprocess.Popen(
+        cmd,
+        env=thread_env(threads),
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    ) as proc:
         try:
             stdout, stderr = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -75,7 +93,7 @@ def run_worker(job, threads, timeout, wrap=()):
             return {"error": f"timed out after {timeout:.0f} s"}
     for line in reversed(stdout.splitlines()):
         if line.startswith("RESULT "):
-            return json.loads(line[len("RESULT "):])
+            return json.loads(line[len("RESULT ") :])
     tail = (stderr.strip().splitlines() or ["no output"])[-1]
     return {"error": f"worker failed (exit {proc.returncode}): {tail[:150]}"}
 
@@ -89,8 +107,15 @@ def measure_times(args):
     for n in args.threads:
         for w in args.workloads:
             progress(f"time   {w} @ {n} thread(s)")
-            job = {"mode": "time", "workload": w, "threads": n, "candidate": args.candidate,
-                   "reps": args.reps, "warmup": args.warmup, "budget_s": args.budget}
+            job = {
+                "mode": "time",
+                "workload": w,
+                "threads": n,
+                "candidate": args.candidate,
+                "reps": args.reps,
+                "warmup": args.warmup,
+                "budget_s": args.budget,
+            }
             out.setdefault(str(n), {})[w] = run_worker(job, n, args.timeout)
     return out
 
@@ -101,8 +126,7 @@ def measure_memory(args, roles):
     for w in args.workloads:
         for role, lib in roles.items():
             progress(f"memory {w} under {lib}")
-            job = {"mode": "memory", "workload": w, "library": lib, "threads": 1,
-                   "steps": args.warmup + 1}
+            job = {"mode": "memory", "workload": w, "library": lib, "threads": 1, "steps": args.warmup + 1}
             out.setdefault(w, {})[role] = run_worker(job, 1, args.timeout)
     return out
 
@@ -112,8 +136,9 @@ def measure_imports(args, roles, repeats=3):
     out = {}
     for role, lib in roles.items():
         progress(f"import {lib}")
-        runs = [run_worker({"mode": "import", "library": lib}, 1, args.timeout)
-                for _ in range(1 if args.quick else repeats)]
+        runs = [
+            run_worker({"mode": "import", "library": lib}, 1, args.timeout) for _ in range(1 if args.quick else repeats)
+        ]
         secs = [r["seconds"] for r in runs if "seconds" in r]
         out[role] = {"seconds": statistics.median(secs)} if secs else runs[0]
     return out
@@ -131,8 +156,13 @@ def measure_profiles(args):
     out = {}
     for w in args.workloads:
         progress(f"profile {w}")
-        job = {"mode": "profile", "workload": w, "candidate": args.candidate,
-               "warmup": args.warmup, "seconds": 2.0 if args.quick else 5.0}
+        job = {
+            "mode": "profile",
+            "workload": w,
+            "candidate": args.candidate,
+            "warmup": args.warmup,
+            "seconds": 2.0 if args.quick else 5.0,
+        }
         res = run_worker(job, 1, args.timeout)
         if pyspy and "error" not in res:
             res["sampled"] = sample_native(pyspy, dict(job, mode="spin"), args.timeout)
@@ -143,6 +173,7 @@ def measure_profiles(args):
 def sample_native(pyspy, job, timeout):
     """py-spy's native-stack view of a spin job: shares of native library code and Python."""
     import breakdown
+
     with tempfile.TemporaryDirectory() as tmp:
         raw = os.path.join(tmp, "stacks.txt")
         wrap = (pyspy, "record", "--native", "--rate", "500", "--format", "raw", "-o", raw, "--")
@@ -161,10 +192,20 @@ def environment(args, has_torch):
             return importlib.metadata.version(dist)
         except importlib.metadata.PackageNotFoundError:
             return None
-    return {"python": platform.python_version(), "platform": platform.platform(),
-            "cpus": os.cpu_count(), "numpy": version("numpy"), "torch": version("torch") if has_torch else None,
-            "threadpoolctl": version("threadpoolctl"), "candidate": args.candidate,
-            "reps": args.reps, "warmup": args.warmup, "budget_s": args.budget, "threads": args.threads}
+
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "numpy": version("numpy"),
+        "torch": version("torch") if has_torch else None,
+        "threadpoolctl": version("threadpoolctl"),
+        "candidate": args.candidate,
+        "reps": args.reps,
+        "warmup": args.warmup,
+        "budget_s": args.budget,
+        "threads": args.threads,
+    }
 
 
 def main(argv=None):

@@ -12,6 +12,7 @@ before, are not counted), next to the same step with dense gradients (sparse=Fal
 With sparse gradients both columns stay flat as N grows and grow with the batch (the rows
 touched); with dense gradients they grow with N.
 """
+
 import argparse
 import os
 import statistics
@@ -31,13 +32,17 @@ BAG, DIM, CLASSES = 20, 64, 10
 
 OPTIMIZERS = {
     "SGD": lambda torch, emb, head: [torch.optim.SGD(list(emb.parameters()) + list(head.parameters()), lr=0.1)],
-    "SGD+momentum": lambda torch, emb, head: [torch.optim.SGD(list(emb.parameters()) + list(head.parameters()),
-                                                              lr=0.1, momentum=0.9)],
+    "SGD+momentum": lambda torch, emb, head: [
+        torch.optim.SGD(list(emb.parameters()) + list(head.parameters()), lr=0.1, momentum=0.9)
+    ],
     "Adagrad": lambda torch, emb, head: [torch.optim.Adagrad(list(emb.parameters()) + list(head.parameters()), lr=0.1)],
-    "SparseAdam": lambda torch, emb, head: [torch.optim.SparseAdam(emb.parameters(), lr=1e-3),
-                                            torch.optim.Adam(head.parameters(), lr=1e-3)],
-    "AdamW (lazy)": lambda torch, emb, head: [torch.optim.AdamW(list(emb.parameters()) + list(head.parameters()),
-                                                                lr=1e-3)],
+    "SparseAdam": lambda torch, emb, head: [
+        torch.optim.SparseAdam(emb.parameters(), lr=1e-3),
+        torch.optim.Adam(head.parameters(), lr=1e-3),
+    ],
+    "AdamW (lazy)": lambda torch, emb, head: [
+        torch.optim.AdamW(list(emb.parameters()) + list(head.parameters()), lr=1e-3)
+    ],
 }
 
 
@@ -89,7 +94,7 @@ def peak_step_memory(step, warmup=2):
 
 
 def fmt_mb(b):
-    return f"{b / 2 ** 20:8.2f} MB"
+    return f"{b / 2**20:8.2f} MB"
 
 
 def main(argv=None):
@@ -106,19 +111,22 @@ def main(argv=None):
     names = [o for o in a.optimizers.split(",") if o]
 
     import retrograd
+
     warnings.filterwarnings("ignore", message="Sparse invariant checks")  # PyTorch's, once per run
     torch = None
     if a.torch:
         try:
             import torch
+
             torch.set_num_threads(1)
         except ImportError:
             print("torch is not installed: reporting retrograd only")
 
-    print(f"embedding dim {DIM}, {BAG} ids per example, 1 thread; memory = peak allocated during "
-          f"one step (retrograd)")
-    header = (f"{'rows':>9} {'batch':>6} {'touched':>8}  {'optimizer':<13} {'grad':<6} {'step':>10} "
-              f"{'best':>10} {'memory':>11}")
+    print(f"embedding dim {DIM}, {BAG} ids per example, 1 thread; memory = peak allocated during one step (retrograd)")
+    header = (
+        f"{'rows':>9} {'batch':>6} {'touched':>8}  {'optimizer':<13} {'grad':<6} {'step':>10} "
+        f"{'best':>10} {'memory':>11}"
+    )
     if torch is not None:
         header += f" {'torch step':>11} {'best':>10}"
     print(header)
@@ -130,9 +138,11 @@ def main(argv=None):
             for opt_name, sparse in configs:
                 t, best = time_step(build(retrograd, n, batch, opt_name, sparse), a.reps)
                 mem = peak_step_memory(build(retrograd, n, batch, opt_name, sparse))
-                line = (f"{n:>9} {batch:>6} {touched:>8}  {opt_name:<13} "
-                        f"{'sparse' if sparse else 'dense':<6} {t * 1e3:>7.2f} ms {best * 1e3:>7.2f} ms "
-                        f"{fmt_mb(mem)}")
+                line = (
+                    f"{n:>9} {batch:>6} {touched:>8}  {opt_name:<13} "
+                    f"{'sparse' if sparse else 'dense':<6} {t * 1e3:>7.2f} ms {best * 1e3:>7.2f} ms "
+                    f"{fmt_mb(mem)}"
+                )
                 if torch is not None:
                     try:
                         tt, tb = time_step(build(torch, n, batch, opt_name, sparse), a.reps)

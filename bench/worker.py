@@ -9,6 +9,7 @@ torch's pools come up pinned. The last stdout line is `RESULT <json>`. Jobs, by 
   profile  cProfile breakdown of one workload under the candidate
   spin     run the candidate's steps inside breakdown.MARKER, for a sampling profiler outside
 """
+
 import json
 import math
 import os
@@ -22,6 +23,7 @@ def main(job):
         return import_time(job["library"])
     import harness
     import workloads
+
     data = workloads.make_data(job["workload"])
     if mode == "time":
         return time_job(job, data, harness, workloads)
@@ -66,7 +68,8 @@ def time_job(job, data, harness, workloads):
             continue
         own = {k: v.copy() for k, v in data.items()}  # no library can see another's writes
         steps[role], out[role + "_error"] = harness.try_build(
-            workloads.build, job["workload"], lib, own, warmup=job["warmup"])
+            workloads.build, job["workload"], lib, own, warmup=job["warmup"]
+        )
     out.update(harness.time_interleaved(steps["cand"], steps["ref"], job["reps"], job["budget_s"]))
     return out
 
@@ -87,6 +90,7 @@ def memory_job(job, data, harness, workloads):
 
 def profile_job(job, data, harness, workloads):
     import breakdown
+
     try:
         lib = harness.load(job["candidate"])
     except Exception as exc:

@@ -9,6 +9,7 @@ A workload is a pair of functions:
 so the same source runs under both. A step is forward, loss, backward, optimizer step and
 zero_grad (op_overhead and matmul_big have no optimizer: they clear the leaves' .grad).
 """
+
 import math
 
 import numpy as np
@@ -22,6 +23,7 @@ def _seed(torch):
 
 
 # --- op_overhead: 200 tiny elementwise ops, dominated by per-op cost ---------------------------
+
 
 def op_overhead_data(rng):
     return {"x": rng.standard_normal(16).astype(np.float32)}
@@ -45,16 +47,15 @@ def op_overhead_build(torch, data):
 
 # --- mlp: 784-512-512-10, ReLU, batch 128, SGD with momentum ------------------------------------
 
+
 def mlp_data(rng):
-    return {"x": rng.standard_normal((128, 784), dtype=np.float32),
-            "y": rng.integers(0, 10, size=128, dtype=np.int64)}
+    return {"x": rng.standard_normal((128, 784), dtype=np.float32), "y": rng.integers(0, 10, size=128, dtype=np.int64)}
 
 
 def mlp_build(torch, data):
     nn, F = torch.nn, torch.nn.functional
     _seed(torch)
-    model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(),
-                          nn.Linear(512, 10))
+    model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10))
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     x, y = torch.from_numpy(data["x"]), torch.from_numpy(data["y"])
 
@@ -69,9 +70,12 @@ def mlp_build(torch, data):
 
 # --- cnn: two conv/relu/maxpool stages and two linear layers, batch 64 of 1x28x28 --------------
 
+
 def cnn_data(rng):
-    return {"x": rng.standard_normal((64, 1, 28, 28), dtype=np.float32),
-            "y": rng.integers(0, 10, size=64, dtype=np.int64)}
+    return {
+        "x": rng.standard_normal((64, 1, 28, 28), dtype=np.float32),
+        "y": rng.integers(0, 10, size=64, dtype=np.int64),
+    }
 
 
 def cnn_build(torch, data):
@@ -80,8 +84,8 @@ def cnn_build(torch, data):
     class CNN(nn.Module):
         def __init__(self):
             super().__init__()
-            self.conv1 = nn.Conv2d(1, 16, 5, padding=2)   # 16 x 28 x 28, pooled to 14 x 14
-            self.conv2 = nn.Conv2d(16, 32, 5)             # 32 x 10 x 10, pooled to 5 x 5
+            self.conv1 = nn.Conv2d(1, 16, 5, padding=2)  # 16 x 28 x 28, pooled to 14 x 14
+            self.conv2 = nn.Conv2d(16, 32, 5)  # 32 x 10 x 10, pooled to 5 x 5
             self.fc1 = nn.Linear(32 * 5 * 5, 128)
             self.fc2 = nn.Linear(128, 10)
 
@@ -142,8 +146,7 @@ def gpt_model(torch, sdpa):
             super().__init__()
             self.ln1, self.ln2 = nn.LayerNorm(D_MODEL), nn.LayerNorm(D_MODEL)
             self.attn = CausalSelfAttention()
-            self.mlp = nn.Sequential(nn.Linear(D_MODEL, 4 * D_MODEL), nn.GELU(),
-                                     nn.Linear(4 * D_MODEL, D_MODEL))
+            self.mlp = nn.Sequential(nn.Linear(D_MODEL, 4 * D_MODEL), nn.GELU(), nn.Linear(4 * D_MODEL, D_MODEL))
 
         def forward(self, x):
             x = x + self.attn(self.ln1(x))
@@ -194,9 +197,12 @@ def gpt_sdpa_build(torch, data):
 
 # --- embedding_sparse: sparse embedding gradients through a mean-pooled bag of ids -------------
 
+
 def embedding_sparse_data(rng):
-    return {"ids": rng.integers(0, 100_000, size=(256, 20), dtype=np.int64),
-            "y": rng.integers(0, 10, size=256, dtype=np.int64)}
+    return {
+        "ids": rng.integers(0, 100_000, size=(256, 20), dtype=np.int64),
+        "y": rng.integers(0, 10, size=256, dtype=np.int64),
+    }
 
 
 def embedding_sparse_build(torch, data):
@@ -218,10 +224,10 @@ def embedding_sparse_build(torch, data):
 
 # --- matmul_big: three chained 1024x1024 matmuls, forward and backward ---------------------------
 
+
 def matmul_big_data(rng):
     scale = np.float32(1 / math.sqrt(1024))  # keeps the chained product's entries near unit size
-    return {name: (rng.standard_normal((1024, 1024), dtype=np.float32) * scale)
-            for name in ("x", "w1", "w2", "w3")}
+    return {name: (rng.standard_normal((1024, 1024), dtype=np.float32) * scale) for name in ("x", "w1", "w2", "w3")}
 
 
 def matmul_big_build(torch, data):
@@ -238,21 +244,25 @@ def matmul_big_build(torch, data):
 
 # --- per_sample_grads: vmap(grad(loss)) of a small CNN, one gradient per example of 64 --------
 
+
 def per_sample_grads_data(rng):
-    return {"x": rng.standard_normal((64, 1, 28, 28), dtype=np.float32),
-            "y": rng.integers(0, 10, size=64, dtype=np.int64)}
+    return {
+        "x": rng.standard_normal((64, 1, 28, 28), dtype=np.float32),
+        "y": rng.integers(0, 10, size=64, dtype=np.int64),
+    }
 
 
 def per_sample_grads_build(torch, data):
     nn, F = torch.nn, torch.nn.functional
     from importlib import import_module
+
     func = import_module(torch.__name__ + ".func")
 
     class SmallCNN(nn.Module):
         def __init__(self):
             super().__init__()
-            self.conv1 = nn.Conv2d(1, 8, 3)     # 8 x 26 x 26, max-pooled to 13 x 13
-            self.conv2 = nn.Conv2d(8, 16, 3)    # 16 x 11 x 11, avg-pooled to 5 x 5
+            self.conv1 = nn.Conv2d(1, 8, 3)  # 8 x 26 x 26, max-pooled to 13 x 13
+            self.conv2 = nn.Conv2d(8, 16, 3)  # 16 x 11 x 11, avg-pooled to 5 x 5
             self.fc = nn.Linear(16 * 5 * 5, 10)
 
         def forward(self, x):
@@ -283,8 +293,10 @@ LSTM_SEQ, LSTM_BATCH, LSTM_IN, LSTM_HIDDEN = 32, 32, 64, 128
 
 
 def lstm_data(rng):
-    return {"x": rng.standard_normal((LSTM_SEQ, LSTM_BATCH, LSTM_IN), dtype=np.float32),
-            "y": rng.integers(0, 10, size=LSTM_BATCH, dtype=np.int64)}
+    return {
+        "x": rng.standard_normal((LSTM_SEQ, LSTM_BATCH, LSTM_IN), dtype=np.float32),
+        "y": rng.integers(0, 10, size=LSTM_BATCH, dtype=np.int64),
+    }
 
 
 def lstm_build(torch, data, cell="LSTM"):
@@ -314,6 +326,7 @@ def rnn_build(torch, data):
 
 
 # --- mnist_cnn: the PyTorch MNIST example's network, batch 64 of 1x28x28, Adadelta ---------------
+
 
 def mnist_cnn_build(torch, data):
     nn, F = torch.nn, torch.nn.functional
@@ -351,16 +364,26 @@ def mnist_cnn_build(torch, data):
 
 # --- mlp_forward / mlp_forward_mode: a 4-layer MLP's forward, plain and with a tangent ---------
 
+
 def mlp4_data(rng):
-    return {"x": rng.standard_normal((64, 256), dtype=np.float32),
-            "v": rng.standard_normal((64, 256), dtype=np.float32)}
+    return {
+        "x": rng.standard_normal((64, 256), dtype=np.float32),
+        "v": rng.standard_normal((64, 256), dtype=np.float32),
+    }
 
 
 def _mlp4(torch):
     nn = torch.nn
     _seed(torch)
-    return nn.Sequential(nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(),
-                         nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 10))
+    return nn.Sequential(
+        nn.Linear(256, 256),
+        nn.ReLU(),
+        nn.Linear(256, 256),
+        nn.ReLU(),
+        nn.Linear(256, 256),
+        nn.ReLU(),
+        nn.Linear(256, 10),
+    )
 
 
 def mlp_forward_build(torch, data):

@@ -1,4 +1,5 @@
 """What the example scripts share: choosing the library, a progress bar, and the loss plot."""
+
 import os
 
 
@@ -29,6 +30,7 @@ def plot_losses(losses, name, title, ylabel="cross-entropy", log_scale=False):
     """Write the loss curve to ``<name>.png`` next to the examples."""
     try:
         import matplotlib
+
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:

@@ -5,6 +5,7 @@ Written against PyTorch's API; ``import retrograd as torch`` is the only change 
 runs the same script with PyTorch, if installed). Writes the loss curve to
 ``char_transformer_loss.png`` next to this file.
 """
+
 import argparse
 import math
 import time
@@ -25,9 +26,12 @@ parser.add_argument("--lr", type=float, default=3e-3)
 parser.add_argument("--sample-chars", type=int, default=400)
 parser.add_argument("--torch", action="store_true", help="run with PyTorch instead of retrograd")
 parser.add_argument("--no-plot", action="store_true")
-parser.add_argument("--distributed", action="store_true",
-                    help="data-parallel training: `mpiexec -n 2 python char_transformer.py --distributed` "
-                         "(each rank trains on batch-size / ranks sequences per step)")
+parser.add_argument(
+    "--distributed",
+    action="store_true",
+    help="data-parallel training: `mpiexec -n 2 python char_transformer.py --distributed` "
+    "(each rank trains on batch-size / ranks sequences per step)",
+)
 args = parser.parse_args()
 
 torch = import_library(args.torch)
@@ -84,8 +88,8 @@ def main():
 
     def batch(source, size=args.batch_size // world):
         starts = rng.integers(0, len(source) - args.block - 1, size=size)
-        x = np.stack([source[s:s + args.block] for s in starts])
-        y = np.stack([source[s + 1:s + args.block + 1] for s in starts])
+        x = np.stack([source[s : s + args.block] for s in starts])
+        y = np.stack([source[s + 1 : s + args.block + 1] for s in starts])
         return torch.from_numpy(x), torch.from_numpy(y)
 
     model = CharGPT(len(chars), args.block, args.d_model, args.layers, args.heads)
@@ -95,7 +99,8 @@ def main():
     opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=0.01)
     warmup = 50
     sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(s, args.steps) / args.steps)))
+        opt, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(s, args.steps) / args.steps))
+    )
     losses = []
     start = time.perf_counter()
     bar = progress(range(args.steps), "training", show=rank == 0)
@@ -117,8 +122,10 @@ def main():
         xb, yb = batch(val, args.batch_size)
         logits = model(xb)
         val_loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), yb.reshape(-1)).item()
-    print(f"train loss {np.mean(losses[-50:]):.3f}, validation loss {val_loss:.3f} "
-          f"(uniform guessing: {math.log(len(chars)):.3f}), {time.perf_counter() - start:.1f}s")
+    print(
+        f"train loss {np.mean(losses[-50:]):.3f}, validation loss {val_loss:.3f} "
+        f"(uniform guessing: {math.log(len(chars)):.3f}), {time.perf_counter() - start:.1f}s"
+    )
     print("--- sample ---")
     print(sample(model, stoi, chars, "ROMEO:\n", args.sample_chars))
     if not args.no_plot:
@@ -130,7 +137,7 @@ def sample(model, stoi, chars, prompt, n, temperature=0.8):
     gen = torch.Generator().manual_seed(1)
     with torch.no_grad():
         for _ in range(n):
-            context = torch.tensor([idx[-args.block:]])
+            context = torch.tensor([idx[-args.block :]])
             logits = model(context)[0, -1] / temperature
             probs = F.softmax(logits, dim=-1)
             idx.append(int(torch.multinomial(probs, 1, generator=gen).item()))

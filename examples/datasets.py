@@ -3,6 +3,7 @@
 Both loaders are pure NumPy. The files live in ``examples/data`` (see its README for
 provenance and licences).
 """
+
 import os
 
 import numpy as np

@@ -10,6 +10,7 @@ Both need only a few passes, never the whole Hessian. The script prints both pro
 slice of each) and their largest difference. Written against PyTorch's API (``--torch`` runs
 it with PyTorch, if installed).
 """
+
 import argparse
 
 from _common import import_library

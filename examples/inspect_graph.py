@@ -6,6 +6,7 @@ them in a browser), prints the memory report of the transformer block with and w
 steps, printing the busiest ops and writing a Chrome trace (open it in https://ui.perfetto.dev
 or chrome://tracing). ``--no-plot`` writes no files.
 """
+
 import argparse
 import os
 
@@ -43,8 +44,10 @@ def memory(block, tokens):
     print("\n--- the same block under checkpoint ---")
     print(checkpointed)
     estimate = plain.checkpoint("")
-    print(f"\nactivations held: {plain.activation_bytes} B plain, {checkpointed.activation_bytes} B checkpointed "
-          f"(estimated from the first report: {estimate.saving} B less)")
+    print(
+        f"\nactivations held: {plain.activation_bytes} B plain, {checkpointed.activation_bytes} B checkpointed "
+        f"(estimated from the first report: {estimate.saving} B less)"
+    )
 
 
 def profiled_steps(block, tokens):

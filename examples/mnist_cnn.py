@@ -5,6 +5,7 @@ script (run it with ``--torch`` to train the same model with PyTorch, if install
 Reaches about 98% test accuracy on the 1,000 held-out digits in under a minute on 2 cores,
 and writes the loss curve to ``mnist_cnn_loss.png`` next to this file.
 """
+
 import argparse
 import time
 
@@ -46,8 +47,9 @@ def main():
     x_train, y_train, x_test, y_test = load_digits_mnist()
     x_train, y_train = augment(x_train, y_train, copies=args.augment)
     train = torch.utils.data.TensorDataset(torch.from_numpy(x_train), torch.from_numpy(y_train))
-    loader = torch.utils.data.DataLoader(train, batch_size=args.batch_size, shuffle=True,
-                                         generator=torch.Generator().manual_seed(0))
+    loader = torch.utils.data.DataLoader(
+        train, batch_size=args.batch_size, shuffle=True, generator=torch.Generator().manual_seed(0)
+    )
     model = LeNet()
     opt = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=args.epochs * len(loader))
@@ -66,8 +68,10 @@ def main():
             losses.append(loss.item())
             show_loss(bar, losses[-1])
         acc = evaluate(model, x_test, y_test)
-        print(f"epoch {epoch + 1}: train loss {np.mean(losses[-len(loader):]):.4f}, "
-              f"test accuracy {acc:.2%}, {time.perf_counter() - start:.1f}s")
+        print(
+            f"epoch {epoch + 1}: train loss {np.mean(losses[-len(loader) :]):.4f}, "
+            f"test accuracy {acc:.2%}, {time.perf_counter() - start:.1f}s"
+        )
     if not args.no_plot:
         plot_losses(losses, "mnist_cnn_loss", "LeNet on 4,000 MNIST digits", log_scale=True)
     return acc

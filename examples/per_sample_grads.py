@@ -9,6 +9,7 @@ gradient of each example's loss with respect to every parameter, in two ways:
 The script prints the largest difference between the two and the speed-up of vmap over the loop.
 Written against PyTorch's API (``--torch`` runs it with PyTorch, if installed).
 """
+
 import argparse
 import time
 
@@ -28,8 +29,8 @@ func = torch.func
 class SmallCNN(nn.Module):
     def __init__(self):
         super().__init__()
-        self.conv1 = nn.Conv2d(1, 8, 3)     # 8 x 26 x 26, max-pooled to 13 x 13
-        self.conv2 = nn.Conv2d(8, 16, 3)    # 16 x 11 x 11, avg-pooled to 5 x 5
+        self.conv1 = nn.Conv2d(1, 8, 3)  # 8 x 26 x 26, max-pooled to 13 x 13
+        self.conv2 = nn.Conv2d(8, 16, 3)  # 16 x 11 x 11, avg-pooled to 5 x 5
         self.fc = nn.Linear(16 * 5 * 5, 10)
 
     def forward(self, x):

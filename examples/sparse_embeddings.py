@@ -6,6 +6,7 @@ those rows, so a step costs the same whatever the vocabulary size. Written again
 API (``--torch`` runs it with PyTorch, if installed); writes the loss curve to
 ``sparse_embeddings_loss.png`` next to this file and prints nearest neighbours of a few words.
 """
+
 import argparse
 import collections
 import re
@@ -77,8 +78,7 @@ def main():
         losses.append(loss.item())
         if step % 50 == 0:
             show_loss(bar, np.mean(losses[-50:]))
-    print(f"loss {np.mean(losses[:50]):.3f} -> {np.mean(losses[-50:]):.3f} in "
-          f"{time.perf_counter() - start:.1f}s")
+    print(f"loss {np.mean(losses[:50]):.3f} -> {np.mean(losses[-50:]):.3f} in {time.perf_counter() - start:.1f}s")
     emb = model.center.weight.detach().numpy()
     emb = emb / (np.linalg.norm(emb, axis=1, keepdims=True) + 1e-8)
     for w in ("king", "love", "night", "sword", "father"):
@@ -87,8 +87,12 @@ def main():
         print(f"{w:>7}: {', '.join(near)}")
     if not args.no_plot:
         smooth = np.convolve(losses, np.ones(50) / 50, mode="valid")
-        plot_losses(smooth, "sparse_embeddings_loss", "skip-gram embeddings with sparse gradients",
-                    ylabel="negative-sampling loss (50-step mean)")
+        plot_losses(
+            smooth,
+            "sparse_embeddings_loss",
+            "skip-gram embeddings with sparse gradients",
+            ylabel="negative-sampling loss (50-step mean)",
+        )
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """Load a script of tools/ (not a package) as a module, for the tests that keep what it
 generates current."""
+
 import importlib.util
 import pathlib
 

@@ -4,6 +4,7 @@ Each case is ``(name, call, expected)``: ``call(L)`` runs the bad call against a
 (``retrograd``, or ``torch`` in the parity test) and must raise ``expected``. The calls use only
 the public torch-shaped API, so the same list checks both libraries.
 """
+
 R, I, T, V = RuntimeError, IndexError, TypeError, ValueError
 
 
@@ -34,6 +35,7 @@ def _set_grad(value):
     def call(L):
         x = L.ones(3, requires_grad=True)
         x.grad = value(L)
+
     return call
 
 
@@ -41,6 +43,7 @@ def _setitem(index):
     def call(L):
         t = L.zeros(3)
         t[index(L)] = 1.0
+
     return call
 
 
@@ -57,6 +60,7 @@ def _load_wrong_shape(L):
 def _optim(name, **kw):
     def call(L):
         getattr(L.optim, name)([L.nn.Parameter(L.zeros(2))], **kw)
+
     return call
 
 
@@ -113,12 +117,10 @@ CASES = [
     ("matmul_i64_i32", lambda L: L.ones(2, 3, dtype=L.int64) @ L.ones(3, 2, dtype=L.int32), R),
     ("addmm_input_f64", lambda L: L.addmm(L.ones(2, 2, dtype=L.float64), L.ones(2, 3), L.ones(3, 2)), R),
     ("addmv_input_f64", lambda L: L.addmv(L.ones(2, dtype=L.float64), L.ones(2, 3), L.ones(3)), R),
-    ("baddbmm_input_f64",
-     lambda L: L.baddbmm(L.ones(1, 2, 2, dtype=L.float64), L.ones(1, 2, 3), L.ones(1, 3, 2)), R),
+    ("baddbmm_input_f64", lambda L: L.baddbmm(L.ones(1, 2, 2, dtype=L.float64), L.ones(1, 2, 3), L.ones(1, 3, 2)), R),
     ("einsum_f32_f64", lambda L: L.einsum("ij,jk->ik", L.ones(2, 3), L.ones(3, 2, dtype=L.float64)), R),
     ("tensordot_f32_f64", lambda L: L.tensordot(L.ones(2, 3), L.ones(3, 2, dtype=L.float64), 1), R),
-    ("bilinear_f32_f64",
-     lambda L: _f(L).bilinear(L.ones(2, 3), L.ones(2, 3), L.ones(4, 3, 3, dtype=L.float64)), R),
+    ("bilinear_f32_f64", lambda L: _f(L).bilinear(L.ones(2, 3), L.ones(2, 3), L.ones(4, 3, 3, dtype=L.float64)), R),
     ("conv1d_f64_f32", lambda L: _f(L).conv1d(L.ones(1, 1, 4, dtype=L.float64), L.ones(1, 1, 3)), R),
     # concatenation and stacking
     ("cat_shapes", lambda L: L.cat([L.ones(2, 3), L.ones(2, 4)], dim=0), R),
@@ -243,40 +245,40 @@ CASES = [
     ("floordiv_inplace_zero", lambda L: _ints(L).floor_divide_(0), R),
     ("remainder_inplace_zero", lambda L: _ints(L).remainder_(L.tensor([0, 1, 1])), R),
     # creation
-    ("tensor_int_overflow", lambda L: L.tensor([2 ** 63]), V),
-    ("tensor_int_underflow", lambda L: L.tensor([-2 ** 63 - 1]), V),
-    ("tensor_scalar_overflow", lambda L: L.tensor(2 ** 64), V),
+    ("tensor_int_overflow", lambda L: L.tensor([2**63]), V),
+    ("tensor_int_underflow", lambda L: L.tensor([-(2**63) - 1]), V),
+    ("tensor_scalar_overflow", lambda L: L.tensor(2**64), V),
     ("tensor_uint8_overflow", lambda L: L.tensor([300], dtype=L.uint8), R),
     ("tensor_int8_overflow", lambda L: L.tensor([200], dtype=L.int8), R),
-    ("tensor_int32_overflow", lambda L: L.tensor([2 ** 31], dtype=L.int32), R),
+    ("tensor_int32_overflow", lambda L: L.tensor([2**31], dtype=L.int32), R),
     ("full_uint8_overflow", lambda L: L.full((2,), 300, dtype=L.uint8), R),
-    ("full_int64_overflow", lambda L: L.full((2,), 2 ** 63), R),
+    ("full_int64_overflow", lambda L: L.full((2,), 2**63), R),
     ("full_float32_overflow", lambda L: L.full((2,), 1e40, dtype=L.float32), R),
     ("full_int_nan", lambda L: L.full((2,), float("nan"), dtype=L.int64), R),
     ("fill_uint8_overflow", lambda L: L.zeros(3, dtype=L.uint8).fill_(300), R),
     ("tensor_uint8_below_wrap", lambda L: L.tensor([-256], dtype=L.uint8), R),
     ("tensor_negative_float_uint8", lambda L: L.tensor([-1.0], dtype=L.uint8), R),
     ("tensor_nan_int", lambda L: L.tensor([float("nan")], dtype=L.int64), R),
-    ("tensor_int64_overflow_dtype", lambda L: L.tensor([2 ** 63], dtype=L.int64), V),
+    ("tensor_int64_overflow_dtype", lambda L: L.tensor([2**63], dtype=L.int64), V),
     ("tensor_ragged", lambda L: L.tensor([[1, 2], [3]]), V),
     ("tensor_str", lambda L: L.tensor("abc"), T),
     ("tensor_none", lambda L: L.tensor(None), R),
     ("arange_negative_step", lambda L: L.arange(0, 10, -1), R),
     ("arange_end_before_start", lambda L: L.arange(5, 0), R),
     ("arange_step_zero", lambda L: L.arange(0, 1, 0), R),
-    ("arange_huge", lambda L: L.arange(0, 2 ** 63), R),
+    ("arange_huge", lambda L: L.arange(0, 2**63), R),
     ("arange_huge_float", lambda L: L.arange(0.0, 1e30), R),
     ("arange_nan", lambda L: L.arange(0, float("nan")), R),
     ("arange_inf", lambda L: L.arange(0, float("inf")), R),
     ("arange_step_nan", lambda L: L.arange(0, 1, float("nan")), R),
-    ("arange_huge_step", lambda L: L.arange(0, 5, 2 ** 63), R),
-    ("arange_size_overflow", lambda L: L.arange(0, 2 ** 62), R),
-    ("linspace_huge", lambda L: L.linspace(0, 1, 2 ** 62), R),
+    ("arange_huge_step", lambda L: L.arange(0, 5, 2**63), R),
+    ("arange_size_overflow", lambda L: L.arange(0, 2**62), R),
+    ("linspace_huge", lambda L: L.linspace(0, 1, 2**62), R),
     ("eye_m_negative", lambda L: L.eye(2, -1), R),
-    ("empty_size_overflow", lambda L: L.empty(2 ** 62, 2 ** 62), R),
-    ("randn_huge", lambda L: L.randn(2 ** 45), R),
-    ("expand_contiguous_huge", lambda L: L.ones(3).expand(2 ** 45, 3).contiguous(), R),
-    ("outer_huge", lambda L: L.outer(L.ones(2 ** 23), L.ones(2 ** 23)), R),
+    ("empty_size_overflow", lambda L: L.empty(2**62, 2**62), R),
+    ("randn_huge", lambda L: L.randn(2**45), R),
+    ("expand_contiguous_huge", lambda L: L.ones(3).expand(2**45, 3).contiguous(), R),
+    ("outer_huge", lambda L: L.outer(L.ones(2**23), L.ones(2**23)), R),
     ("linspace_negative_steps", lambda L: L.linspace(0, 1, -1), R),
     ("logspace_negative_steps", lambda L: L.logspace(0, 1, -1), R),
     ("ones_negative", lambda L: L.ones(-1), R),
@@ -284,20 +286,20 @@ CASES = [
     ("randn_negative", lambda L: L.randn(-1), R),
     ("full_negative", lambda L: L.full((-1,), 1.0), R),
     ("eye_negative", lambda L: L.eye(-1), R),
-    ("empty_huge", lambda L: L.empty(2 ** 45), R),
-    ("zeros_huge", lambda L: L.zeros(2 ** 45), R),
-    ("ones_huge", lambda L: L.ones(2 ** 22, 2 ** 23), R),
+    ("empty_huge", lambda L: L.empty(2**45), R),
+    ("zeros_huge", lambda L: L.zeros(2**45), R),
+    ("ones_huge", lambda L: L.ones(2**22, 2**23), R),
     ("randint_empty_range", lambda L: L.randint(5, 5, (2,)), R),
     ("randperm_negative", lambda L: L.randperm(-1), R),
     ("randint_dtype_range", lambda L: L.randint(0, 300, (2,), dtype=L.uint8), R),
-    ("randint_overflow", lambda L: L.randint(0, 2 ** 63, (2,)), V),
+    ("randint_overflow", lambda L: L.randint(0, 2**63, (2,)), V),
     ("normal_scalar_negative_std", lambda L: L.normal(0.0, -1.0, (2,)), R),
     ("normal_nan_std", lambda L: L.normal(L.zeros(2), L.tensor([float("nan"), 1.0])), R),
     ("normal_inplace_negative_std", lambda L: L.zeros(3).normal_(0.0, -1.0), R),
     ("bernoulli_nan", lambda L: L.bernoulli(L.tensor([float("nan")])), R),
     ("bernoulli_scalar_p", lambda L: L.bernoulli(L.zeros(2), -0.1), R),
     ("bernoulli_inplace_p", lambda L: L.zeros(3).bernoulli_(1.5), R),
-    ("manual_seed_overflow", lambda L: L.manual_seed(2 ** 64), V),
+    ("manual_seed_overflow", lambda L: L.manual_seed(2**64), V),
     ("normal_negative_std", lambda L: L.normal(L.zeros(2), -L.ones(2)), R),
     ("bernoulli_p_range", lambda L: L.bernoulli(L.full((2,), 1.5)), R),
     ("multinomial_negative", lambda L: L.multinomial(L.tensor([0.5, -0.1]), 1), R),
@@ -319,10 +321,18 @@ CASES = [
     ("backward_twice", _backward_twice, R),
     ("backward_grad_shape", lambda L: (L.ones(3, requires_grad=True) * 2).backward(L.ones(2)), R),
     ("grad_non_scalar", lambda L: (lambda x: L.autograd.grad(x * 2, x))(L.ones(3, requires_grad=True)), R),
-    ("grad_unused", lambda L: (lambda x, y: L.autograd.grad((x * 2).sum(), y))(
-        L.ones(3, requires_grad=True), L.ones(3, requires_grad=True)), R),
-    ("grad_input_not_requiring", lambda L: (lambda x: L.autograd.grad((x * 2).sum(), L.ones(3)))(
-        L.ones(3, requires_grad=True)), R),
+    (
+        "grad_unused",
+        lambda L: (lambda x, y: L.autograd.grad((x * 2).sum(), y))(
+            L.ones(3, requires_grad=True), L.ones(3, requires_grad=True)
+        ),
+        R,
+    ),
+    (
+        "grad_input_not_requiring",
+        lambda L: (lambda x: L.autograd.grad((x * 2).sum(), L.ones(3)))(L.ones(3, requires_grad=True)),
+        R,
+    ),
     ("grad_empty_inputs", lambda L: L.autograd.grad(L.ones(1, requires_grad=True).sum(), []), R),
     ("requires_grad_after_int_cast", lambda L: L.ones(2, requires_grad=True).long().requires_grad_(), R),
     ("inplace_on_leaf", lambda L: L.ones(3, requires_grad=True).add_(1), R),
@@ -372,9 +382,15 @@ CASES = [
     ("solve_mixed_dtypes", lambda L: L.linalg.solve(L.eye(3), L.rand(3, 3, dtype=L.float64)), R),
     ("layer_norm_float64_weight", lambda L: _f(L).layer_norm(L.rand(2, 3), (3,), L.ones(3, dtype=L.float64)), R),
     ("group_norm_float64_weight", lambda L: _f(L).group_norm(L.rand(2, 3), 1, L.ones(3, dtype=L.float64)), R),
-    ("batch_norm_float64_weight", lambda L: _f(L).batch_norm(L.rand(2, 3), L.zeros(3), L.ones(3),
-                                                             L.ones(3, dtype=L.float64), training=True), R),
-    ("cross_entropy_float64_weight", lambda L: _f(L).cross_entropy(L.rand(3, 3), L.tensor([0, 1, 2]),
-                                                                   weight=L.ones(3, dtype=L.float64)), R),
+    (
+        "batch_norm_float64_weight",
+        lambda L: _f(L).batch_norm(L.rand(2, 3), L.zeros(3), L.ones(3), L.ones(3, dtype=L.float64), training=True),
+        R,
+    ),
+    (
+        "cross_entropy_float64_weight",
+        lambda L: _f(L).cross_entropy(L.rand(3, 3), L.tensor([0, 1, 2]), weight=L.ones(3, dtype=L.float64)),
+        R,
+    ),
     ("logsumexp_without_dim", lambda L: L.logsumexp(L.ones(2, 3)), T),
 ]

@@ -1,4 +1,5 @@
 """Shared by the CUDA tests: skip unless CuPy and an NVIDIA GPU are both there."""
+
 import pytest
 
 import retrograd as rg

@@ -1,6 +1,7 @@
 """Mixed precision: autocast (which ops cast to what, nesting, decorators, gradients, the state
 functions, custom_fwd/custom_bwd) and GradScaler (a hand-computed sequence of scales with
 injected infs, skipped steps, the state machine's errors, enabled=False)."""
+
 import pickle
 import threading
 import warnings
@@ -37,7 +38,8 @@ LOWER = {
     "vecdot": lambda d: rg.linalg.vecdot(_r(3, 4, dtype=d), _r(3, 4, dtype=d)),
     "prelu": lambda d: F.prelu(_r(2, 3, dtype=d), _r(1, dtype=d)),
     "scaled_dot_product_attention": lambda d: F.scaled_dot_product_attention(
-        _r(1, 2, 3, 4, dtype=d), _r(1, 2, 3, 4, dtype=d), _r(1, 2, 3, 4, dtype=d)),
+        _r(1, 2, 3, 4, dtype=d), _r(1, 2, 3, 4, dtype=d), _r(1, 2, 3, 4, dtype=d)
+    ),
     "einsum": lambda d: rg.einsum("ij,jk->ik", _r(3, 4, dtype=d), _r(4, 2, dtype=d)),
     "tensordot": lambda d: rg.tensordot(_r(3, 4, dtype=d), _r(4, 2, dtype=d), dims=1),
     "multi_dot": lambda d: rg.linalg.multi_dot([_r(3, 4, dtype=d), _r(4, 2, dtype=d)]),
@@ -59,11 +61,11 @@ FLOAT32 = {
     "mse_loss": lambda d: F.mse_loss(_r(3, dtype=d), _r(3, dtype=d)),
     "cross_entropy": lambda d: F.cross_entropy(_r(3, 4, dtype=d), rg.tensor([0, 1, 3])),
     "nll_loss": lambda d: F.nll_loss(_r(3, 4, dtype=d), rg.tensor([0, 1, 3])),
-    "binary_cross_entropy_with_logits": lambda d: F.binary_cross_entropy_with_logits(_r(3, dtype=d),
-                                                                                     _r(3, dtype=d) / 2),
+    "binary_cross_entropy_with_logits": lambda d: F.binary_cross_entropy_with_logits(
+        _r(3, dtype=d), _r(3, dtype=d) / 2
+    ),
     "kl_div": lambda d: F.kl_div(_r(3, dtype=d), _r(3, dtype=d), reduction="batchmean"),
-    "grid_sample": lambda d: F.grid_sample(_r(1, 1, 4, 4, dtype=d), _r(1, 2, 2, 2, dtype=d) - 1,
-                                           align_corners=False),
+    "grid_sample": lambda d: F.grid_sample(_r(1, 1, 4, 4, dtype=d), _r(1, 2, 2, 2, dtype=d) - 1, align_corners=False),
 }
 
 # ops on neither list keep their inputs' dtype (several of them are built from listed ones)
@@ -181,8 +183,7 @@ def test_as_a_decorator_and_recursive():
 def test_state_is_per_thread():
     seen = []
     with rg.autocast("cpu"):
-        t = threading.Thread(target=lambda: seen.append((rg.is_autocast_enabled("cpu"),
-                                                         (_r(2, 2) @ _r(2, 2)).dtype)))
+        t = threading.Thread(target=lambda: seen.append((rg.is_autocast_enabled("cpu"), (_r(2, 2) @ _r(2, 2)).dtype)))
         t.start()
         t.join()
     assert seen == [(False, rg.float32)]
@@ -242,6 +243,7 @@ def test_the_deprecated_spellings():
     with ac:
         assert (_r(2, 2) @ _r(2, 2)).dtype is rg.bfloat16
     from retrograd.cuda.amp import GradScaler, autocast  # older scripts import them so
+
     with pytest.warns(FutureWarning), pytest.warns(UserWarning, match="CUDA is not available"):
         assert not GradScaler().is_enabled()
     with pytest.warns(FutureWarning), pytest.warns(UserWarning, match="CUDA is not available"):
@@ -330,8 +332,13 @@ def test_scale_sequence_with_injected_infs():
         assert stepped is not inf  # a step with an inf gradient is skipped
         got.append((scaler.get_scale(), scaler._get_growth_tracker()))
     assert got == list(zip(want_scales, want_trackers))
-    assert scaler.state_dict() == {"scale": 0.25, "growth_factor": 2.0, "backoff_factor": 0.25,
-                                   "growth_interval": 3, "_growth_tracker": 1}
+    assert scaler.state_dict() == {
+        "scale": 0.25,
+        "growth_factor": 2.0,
+        "backoff_factor": 0.25,
+        "growth_interval": 3,
+        "_growth_tracker": 1,
+    }
 
 
 def test_gradients_are_unscaled_before_the_step():
@@ -392,8 +399,11 @@ def test_state_dict_round_trip_and_pickling():
         _iteration(a, lin, opt, inf)
     b = rg.amp.GradScaler("cpu")
     b.load_state_dict(a.state_dict())
-    assert b.state_dict() == a.state_dict() == {"scale": 32.0, "growth_factor": 2.0, "backoff_factor": 0.5,
-                                                "growth_interval": 5, "_growth_tracker": 1}
+    assert (
+        b.state_dict()
+        == a.state_dict()
+        == {"scale": 32.0, "growth_factor": 2.0, "backoff_factor": 0.5, "growth_interval": 5, "_growth_tracker": 1}
+    )
     c = pickle.loads(pickle.dumps(a))
     assert c.state_dict() == a.state_dict()
     with pytest.raises(RuntimeError, match="empty"):

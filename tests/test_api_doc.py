@@ -1,4 +1,5 @@
 """docs/api.md, the API reference, is what tools/gen_api_doc.py writes from today's code."""
+
 import pathlib
 
 from ._tools import load_tool
@@ -13,6 +14,7 @@ def test_the_api_reference_is_current():
 
 def test_the_api_reference_lists_every_out_form():
     from retrograd.ops._declare import out_forms
+
     text = (ROOT / "docs" / "api.md").read_text()
     for name in out_forms()["torch"]:
         assert f"| `{name}` |" in text

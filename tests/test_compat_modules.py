@@ -1,5 +1,6 @@
 """Modules training scripts import before their first step: accelerator, backends, testing,
 multiprocessing, jit, onnx, hub, utils.tensorboard."""
+
 import importlib
 import pickle
 import subprocess
@@ -12,8 +13,10 @@ from retrograd import multiprocessing as rmp
 
 
 def test_new_modules_load_lazily():
-    code = ("import sys, retrograd; names = ['accelerator', 'testing', 'multiprocessing', 'jit', 'onnx', "
-            "'hub', 'backends']; print([n for n in names if 'retrograd.' + n in sys.modules])")
+    code = (
+        "import sys, retrograd; names = ['accelerator', 'testing', 'multiprocessing', 'jit', 'onnx', "
+        "'hub', 'backends']; print([n for n in names if 'retrograd.' + n in sys.modules])"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
@@ -28,8 +31,11 @@ def test_accelerator_answers_for_cuda_through_cupy():
     assert rg.accelerator.current_accelerator() is None
     assert rg.accelerator.current_accelerator(check_available=True) is None
     assert rg.accelerator.device_count() == 0
-    for call in (rg.accelerator.current_device_index, rg.accelerator.synchronize,
-                 lambda: rg.accelerator.set_device_index(0)):
+    for call in (
+        rg.accelerator.current_device_index,
+        rg.accelerator.synchronize,
+        lambda: rg.accelerator.set_device_index(0),
+    ):
         with pytest.raises(RuntimeError, match="no accelerator"):
             call()
 
@@ -48,6 +54,7 @@ def test_backends_is_a_package_of_flag_modules():
     finally:
         cudnn.benchmark, cudnn.deterministic = saved
     import retrograd.backends.cuda as bcuda
+
     bcuda.matmul.allow_tf32 = True
     assert rg.backends.cuda.matmul.allow_tf32
     bcuda.matmul.allow_tf32 = False
@@ -61,13 +68,13 @@ def test_backends_is_a_package_of_flag_modules():
 # ------------------------------------------------------------------ testing.assert_close
 def test_assert_close_default_tolerances_per_dtype():
     close = rg.testing.assert_close
-    close(rg.ones(3), rg.ones(3) + 5e-6)                        # float32: atol 1e-5
-    close(rg.tensor([1000.0]), rg.tensor([1000.001]))            # float32: rtol 1.3e-6
+    close(rg.ones(3), rg.ones(3) + 5e-6)  # float32: atol 1e-5
+    close(rg.tensor([1000.0]), rg.tensor([1000.001]))  # float32: rtol 1.3e-6
     with pytest.raises(AssertionError):
         close(rg.ones(3, dtype=rg.float64), rg.ones(3, dtype=rg.float64) + 5e-6)  # float64: 1e-7
-    close(rg.ones(2, dtype=rg.float16), rg.ones(2, dtype=rg.float16) * (1 + 2 ** -10))
+    close(rg.ones(2, dtype=rg.float16), rg.ones(2, dtype=rg.float16) * (1 + 2**-10))
     with pytest.raises(AssertionError, match="not equal"):
-        close(rg.tensor([1, 2]), rg.tensor([1, 3]))               # integers: exact
+        close(rg.tensor([1, 2]), rg.tensor([1, 3]))  # integers: exact
     close(rg.ones(2), rg.ones(2) + 0.05, rtol=0.0, atol=0.1)
     close(1.0, 1.0 + 1e-8)
     with pytest.raises(AssertionError, match="Scalars are not close"):
@@ -122,6 +129,7 @@ def _fail_on_one(rank):
 
 def test_multiprocessing_reexports_the_standard_library():
     import multiprocessing
+
     for name in ("Process", "Queue", "Pool", "get_context", "SimpleQueue", "cpu_count"):
         assert getattr(rmp, name) is getattr(multiprocessing, name)
 
@@ -195,6 +203,7 @@ def test_summary_writer_writes_events(tmp_path):
     pytest.importorskip("tensorboard")
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
     from retrograd.utils.tensorboard import SummaryWriter
+
     with SummaryWriter(tmp_path) as w:
         w.add_scalar("loss", rg.tensor(0.5), 1)
         w.add_scalar("loss", 0.25, 2)

@@ -3,6 +3,7 @@
 Runs only where CuPy and an NVIDIA GPU are available; CI machines have neither, so these tests
 are skipped there with that reason.
 """
+
 import numpy as np
 import pytest
 
@@ -24,13 +25,16 @@ def test_factories_and_transfers():
     assert "device='cuda:0'" in repr(y)
 
 
-@pytest.mark.parametrize("fn", [
-    lambda x, w: (x @ w).tanh().sum(),
-    lambda x, w: ((x @ w).relu() ** 2).mean(),
-    lambda x, w: (x.exp() * 0.5 + x.sin()).sum() + w.sigmoid().prod(),
-    lambda x, w: rg.logsumexp(x @ w, dim=1).sum() + x.var(),
-    lambda x, w: (x.unsqueeze(-1) * w).sum((0, 1)).max() + x[:, 1:].amax(),
-])
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda x, w: (x @ w).tanh().sum(),
+        lambda x, w: ((x @ w).relu() ** 2).mean(),
+        lambda x, w: (x.exp() * 0.5 + x.sin()).sum() + w.sigmoid().prod(),
+        lambda x, w: rg.logsumexp(x @ w, dim=1).sum() + x.var(),
+        lambda x, w: (x.unsqueeze(-1) * w).sum((0, 1)).max() + x[:, 1:].amax(),
+    ],
+)
 def test_forward_and_backward_match_cpu(fn):
     rng = np.random.default_rng(0)
     xa = rng.standard_normal((4, 3))

@@ -3,6 +3,7 @@
 
 Runs only where CuPy and an NVIDIA GPU are available; elsewhere it is skipped with that reason.
 """
+
 import numpy as np
 import pytest
 

@@ -3,6 +3,7 @@ the same gradients of sum(out * w).
 
 Runs only where CuPy and an NVIDIA GPU are available; elsewhere it is skipped with that reason.
 """
+
 import numpy as np
 import pytest
 
@@ -13,8 +14,13 @@ from .cuda_support import requires_cuda
 cp = pytest.importorskip("cupy", reason="CuPy is not installed")
 pytestmark = requires_cuda
 
-from .ops import (table_extra_construct, table_extra_methods, table_extra_nn,  # noqa: E402
-                  table_extra_pointwise, table_extra_stats)
+from .ops import (  # noqa: E402
+    table_extra_construct,
+    table_extra_methods,
+    table_extra_nn,
+    table_extra_pointwise,
+    table_extra_stats,
+)
 
 _TABLES = (table_extra_construct, table_extra_methods, table_extra_nn, table_extra_pointwise, table_extra_stats)
 

@@ -1,4 +1,5 @@
 """retrograd.cuda and retrograd.backends answer what PyTorch scripts ask, with or without a GPU."""
+
 import importlib.util
 
 import retrograd as rg

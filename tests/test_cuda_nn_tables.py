@@ -3,6 +3,7 @@ the same gradients of sum(out * w).
 
 Runs only where CuPy and an NVIDIA GPU are available; elsewhere it is skipped with that reason.
 """
+
 import pytest
 
 import retrograd as rg

@@ -3,6 +3,7 @@ values and the same gradients of sum(out * w).
 
 Runs only where CuPy and an NVIDIA GPU are available; elsewhere it is skipped with that reason.
 """
+
 import numpy as np
 import pytest
 
@@ -19,6 +20,7 @@ from .ops import table_indexing, table_linalg, table_sorting  # noqa: E402
 class _OnCuda:
     """retrograd with its factories defaulting to device='cuda', so that the constants a table
     entry builds (index tensors, masks, identity matrices) live beside its inputs."""
+
     _FACTORIES = ("tensor", "eye", "zeros", "ones", "full", "arange", "empty")
 
     def __getattr__(self, name):
@@ -28,6 +30,7 @@ class _OnCuda:
 
         def on_cuda(*args, device=None, **kwargs):
             return fn(*args, **kwargs).to("cuda" if device is None else device)
+
         return on_cuda
 
 

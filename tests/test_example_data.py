@@ -1,4 +1,5 @@
 """The data shipped with the examples loads with the documented shapes and contents."""
+
 import importlib.util
 import os
 
@@ -8,8 +9,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _datasets():
-    spec = importlib.util.spec_from_file_location(
-        "example_datasets", os.path.join(ROOT, "examples", "datasets.py"))
+    spec = importlib.util.spec_from_file_location("example_datasets", os.path.join(ROOT, "examples", "datasets.py"))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -1,4 +1,5 @@
 """The example scripts run end to end (shortened), and the README demo reaches its accuracy."""
+
 import os
 import re
 import subprocess
@@ -12,10 +13,22 @@ def run_example(script, *args, timeout=300):
     path = os.pathsep.join(p for p in (os.path.join(REPO, "src"), os.environ.get("PYTHONPATH")) if p)
     # one BLAS thread: the same summation order (so the same accuracy) on every machine, and no
     # spinning BLAS threads competing with other processes on a small shared machine
-    env = dict(os.environ, MPLBACKEND="Agg", PYTHONPATH=path, OMP_NUM_THREADS="1",
-               OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    out = subprocess.run([sys.executable, os.path.join(EXAMPLES, script), "--no-plot", *args],
-                         capture_output=True, text=True, timeout=timeout, cwd=EXAMPLES, env=env)
+    env = dict(
+        os.environ,
+        MPLBACKEND="Agg",
+        PYTHONPATH=path,
+        OMP_NUM_THREADS="1",
+        OPENBLAS_NUM_THREADS="1",
+        MKL_NUM_THREADS="1",
+    )
+    out = subprocess.run(
+        [sys.executable, os.path.join(EXAMPLES, script), "--no-plot", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=EXAMPLES,
+        env=env,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     return out.stdout
 
@@ -45,9 +58,13 @@ def test_inspect_graph_draws_reports_and_profiles():
     stdout = run_example("inspect_graph.py")
     assert re.search(r"inspect_mlp\.svg: \d+ boxes, \d+ arrows", stdout)
     assert "graph memory:" in stdout and "by module" in stdout
-    plain, checkpointed, estimate = map(int, re.search(
-        r"activations held: (\d+) B plain, (\d+) B checkpointed \(estimated from the first report: (\d+) B less\)",
-        stdout).groups())
+    plain, checkpointed, estimate = map(
+        int,
+        re.search(
+            r"activations held: (\d+) B plain, (\d+) B checkpointed \(estimated from the first report: (\d+) B less\)",
+            stdout,
+        ).groups(),
+    )
     assert checkpointed < plain and plain - checkpointed == estimate
     assert "Self CPU time total" in stdout and "aten::linear" in stdout and "AddmmBackward0" in stdout
 

@@ -10,6 +10,7 @@ shrink: an entry that no longer occurs fails too, so fixing one means deleting i
 A package's ``__init__`` runs before its submodules; that implicit edge is not checked (the core
 modules in ``autograd/`` load under the public ``retrograd.autograd`` namespace, see DESIGN).
 """
+
 import ast
 import pathlib
 
@@ -22,38 +23,68 @@ NAMES = ("backend", "core", "ops", "upper", "public")
 
 # Module name (or package prefix) -> layer; the longest match wins.
 LAYERS = {
-    "retrograd.backend": BACKEND, "retrograd._dtype": BACKEND, "retrograd._device": BACKEND,
-    "retrograd._size": BACKEND, "retrograd._typeinfo": BACKEND, "retrograd._tensor_queries": BACKEND,
-    "retrograd._atomic_write": BACKEND, "retrograd._safetensors_format": BACKEND,
-    "retrograd._warn": BACKEND, "retrograd._upcalls": BACKEND,
-    "retrograd._mt19937": BACKEND, "retrograd._fma": BACKEND, "retrograd._random_kernels": BACKEND,
-
-    "retrograd._tensor": CORE, "retrograd._repr": CORE,
-    "retrograd.autograd.grad_mode": CORE, "retrograd.autograd.anomaly": CORE,
-    "retrograd.autograd.graph": CORE, "retrograd.autograd.engine": CORE,
-    "retrograd.autograd.views": CORE, "retrograd.autograd._handles": CORE,
-    "retrograd.autograd._broadcast": CORE, "retrograd.ops._registry": CORE,
-    "retrograd.autograd._graph_walk": CORE, "retrograd.autograd._graph_memory": CORE,
+    "retrograd.backend": BACKEND,
+    "retrograd._dtype": BACKEND,
+    "retrograd._device": BACKEND,
+    "retrograd._size": BACKEND,
+    "retrograd._typeinfo": BACKEND,
+    "retrograd._tensor_queries": BACKEND,
+    "retrograd._atomic_write": BACKEND,
+    "retrograd._safetensors_format": BACKEND,
+    "retrograd._warn": BACKEND,
+    "retrograd._upcalls": BACKEND,
+    "retrograd._mt19937": BACKEND,
+    "retrograd._fma": BACKEND,
+    "retrograd._random_kernels": BACKEND,
+    "retrograd._tensor": CORE,
+    "retrograd._repr": CORE,
+    "retrograd.autograd.grad_mode": CORE,
+    "retrograd.autograd.anomaly": CORE,
+    "retrograd.autograd.graph": CORE,
+    "retrograd.autograd.engine": CORE,
+    "retrograd.autograd.views": CORE,
+    "retrograd.autograd._handles": CORE,
+    "retrograd.autograd._broadcast": CORE,
+    "retrograd.ops._registry": CORE,
+    "retrograd.autograd._graph_walk": CORE,
+    "retrograd.autograd._graph_memory": CORE,
     "retrograd.autograd._graph_draw": CORE,
     "retrograd._autocast": CORE,
     "retrograd.autograd._forward_state": CORE,
     "retrograd.autograd._vmap_state": CORE,
-
-    "retrograd.ops": OPS, "retrograd._creation": OPS, "retrograd._sampling": OPS,
-    "retrograd.sparse": OPS, "retrograd._legacy": OPS, "retrograd._random": OPS,
-
+    "retrograd.ops": OPS,
+    "retrograd._creation": OPS,
+    "retrograd._sampling": OPS,
+    "retrograd.sparse": OPS,
+    "retrograd._legacy": OPS,
+    "retrograd._random": OPS,
     "retrograd.autograd": UPPER,  # the public autograd namespace and its extras built on ops
-    "retrograd.nn": UPPER, "retrograd.optim": UPPER, "retrograd.utils": UPPER,
-    "retrograd.distributed": UPPER, "retrograd.serialization": UPPER,
-    "retrograd._torch_format": UPPER, "retrograd._safe_globals": UPPER, "retrograd.cuda": UPPER,
-    "retrograd._runtime": UPPER, "retrograd.accelerator": UPPER, "retrograd.multiprocessing": UPPER,
-    "retrograd.testing": UPPER, "retrograd.jit": UPPER, "retrograd.onnx": UPPER, "retrograd.hub": UPPER,
-    "retrograd.profiler": UPPER, "retrograd.func": UPPER,
-    "retrograd.amp": UPPER, "retrograd.cpu": UPPER,
-
-    "retrograd": PUBLIC, "retrograd.special": PUBLIC, "retrograd.linalg": PUBLIC,
-    "retrograd._tensor_methods": PUBLIC, "retrograd.backends": PUBLIC,
-    "retrograd.fft": PUBLIC, "retrograd.distributions": UPPER,
+    "retrograd.nn": UPPER,
+    "retrograd.optim": UPPER,
+    "retrograd.utils": UPPER,
+    "retrograd.distributed": UPPER,
+    "retrograd.serialization": UPPER,
+    "retrograd._torch_format": UPPER,
+    "retrograd._safe_globals": UPPER,
+    "retrograd.cuda": UPPER,
+    "retrograd._runtime": UPPER,
+    "retrograd.accelerator": UPPER,
+    "retrograd.multiprocessing": UPPER,
+    "retrograd.testing": UPPER,
+    "retrograd.jit": UPPER,
+    "retrograd.onnx": UPPER,
+    "retrograd.hub": UPPER,
+    "retrograd.profiler": UPPER,
+    "retrograd.func": UPPER,
+    "retrograd.amp": UPPER,
+    "retrograd.cpu": UPPER,
+    "retrograd": PUBLIC,
+    "retrograd.special": PUBLIC,
+    "retrograd.linalg": PUBLIC,
+    "retrograd._tensor_methods": PUBLIC,
+    "retrograd.backends": PUBLIC,
+    "retrograd.fft": PUBLIC,
+    "retrograd.distributions": UPPER,
 }
 
 # Imports that still run up a layer, each with why it remains: (importer, imported).
@@ -124,12 +155,12 @@ def imports(name, path):
                 targets = [a.name for a in child.names]
             elif isinstance(child, ast.ImportFrom):
                 if child.level:
-                    base = ".".join(package[:len(package) - child.level + 1]
-                                    + ([child.module] if child.module else []))
+                    base = ".".join(
+                        package[: len(package) - child.level + 1] + ([child.module] if child.module else [])
+                    )
                 else:
                     base = child.module
-                targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in MODULES else base
-                           for a in child.names]
+                targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in MODULES else base for a in child.names]
             else:
                 visit(child, inner)
                 continue
@@ -141,8 +172,11 @@ def imports(name, path):
     return found
 
 
-EDGES = [(name, target, in_function, line)
-         for name, path in MODULES.items() for target, in_function, line in imports(name, path)]
+EDGES = [
+    (name, target, in_function, line)
+    for name, path in MODULES.items()
+    for target, in_function, line in imports(name, path)
+]
 
 
 def test_every_module_has_a_layer():
@@ -163,10 +197,13 @@ def test_no_import_runs_up_a_layer():
         if target in MODULES and layer_of(target) > layer_of(src):
             back.setdefault((src, target), []).append(line)
     new = {k: v for k, v in back.items() if k not in BACK_EDGES}
-    assert not new, "imports that run up a layer (move the code down, or let the higher layer " \
-        "register into the lower one): " + "; ".join(
-            f"{s} ({NAMES[layer_of(s)]}) line {v} -> {t} ({NAMES[layer_of(t)]})"
-            for (s, t), v in sorted(new.items()))
+    assert not new, (
+        "imports that run up a layer (move the code down, or let the higher layer "
+        "register into the lower one): "
+        + "; ".join(
+            f"{s} ({NAMES[layer_of(s)]}) line {v} -> {t} ({NAMES[layer_of(t)]})" for (s, t), v in sorted(new.items())
+        )
+    )
     gone = BACK_EDGES - set(back)
     assert not gone, f"fixed back edges still listed in BACK_EDGES (delete them): {sorted(gone)}"
 
@@ -177,16 +214,20 @@ def test_no_imports_inside_functions_in_the_core():
         if in_function and layer_of(src) <= CORE:
             lazy.setdefault((src, target), []).append(line)
     new = {k: v for k, v in lazy.items() if k not in CORE_LAZY}
-    assert not new, "imports inside functions in the backend or core (import at module level): " \
-        + "; ".join(f"{s} line {v} -> {t}" for (s, t), v in sorted(new.items()))
+    assert not new, "imports inside functions in the backend or core (import at module level): " + "; ".join(
+        f"{s} line {v} -> {t}" for (s, t), v in sorted(new.items())
+    )
     gone = CORE_LAZY - set(lazy)
     assert not gone, f"removed lazy imports still listed in CORE_LAZY (delete them): {sorted(gone)}"
 
 
-@pytest.mark.parametrize("source, target", [
-    ("retrograd.autograd.engine", "retrograd.ops.reduction"),
-    ("retrograd.autograd.views", "retrograd.ops.indexing"),
-    ("retrograd.sparse", "retrograd._tensor_methods"),
-])
+@pytest.mark.parametrize(
+    "source, target",
+    [
+        ("retrograd.autograd.engine", "retrograd.ops.reduction"),
+        ("retrograd.autograd.views", "retrograd.ops.indexing"),
+        ("retrograd.sparse", "retrograd._tensor_methods"),
+    ],
+)
 def test_a_back_edge_is_recognised(source, target):
     assert layer_of(target) > layer_of(source)

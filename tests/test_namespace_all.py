@@ -1,14 +1,26 @@
 """Each re-export namespace lists its public names in ``__all__``: every listed name exists, and
 every public function, class or value the namespace binds is listed (submodules bound only as a
 side effect of importing them are not part of the surface)."""
+
 import importlib
 import types
 
 import pytest
 
-NAMESPACES = ["retrograd", "retrograd.special", "retrograd.linalg", "retrograd.nn", "retrograd.nn.functional",
-              "retrograd.nn.utils", "retrograd.optim", "retrograd.autograd", "retrograd.utils",
-              "retrograd.utils.data", "retrograd.distributed", "retrograd.func"]
+NAMESPACES = [
+    "retrograd",
+    "retrograd.special",
+    "retrograd.linalg",
+    "retrograd.nn",
+    "retrograd.nn.functional",
+    "retrograd.nn.utils",
+    "retrograd.optim",
+    "retrograd.autograd",
+    "retrograd.utils",
+    "retrograd.utils.data",
+    "retrograd.distributed",
+    "retrograd.func",
+]
 
 
 @pytest.mark.parametrize("name", NAMESPACES)
@@ -27,5 +39,6 @@ def test_star_import_binds_the_listed_names():
     ns = {}
     exec("from retrograd import *", ns)
     import retrograd
+
     assert {n for n in ns if not n.startswith("__")} == set(retrograd.__all__)
     assert ns["add"] is retrograd.add and ns["linalg"] is retrograd.linalg

@@ -1,5 +1,6 @@
 """Process-level settings (threads, determinism, matmul precision, default device), typename,
 can_cast, the window functions, and poisson/binomial sampling."""
+
 import json
 import os
 import subprocess
@@ -34,25 +35,25 @@ def _blas_threads_in_fresh_process(code, **env):
     """Run ``code`` after ``import retrograd`` in a new interpreter whose environment sizes no
     thread pool except through ``env``; return what NumPy's BLAS libraries report."""
     clean = {k: v for k, v in os.environ.items() if k not in _runtime.THREAD_ENV_VARS}
-    script = ("import retrograd, json\n" + code +
-              "\nfrom threadpoolctl import threadpool_info\n"
-              "print(json.dumps([p['num_threads'] for p in threadpool_info() if p['user_api'] == 'blas']))")
-    out = subprocess.run([sys.executable, "-c", script], env={**clean, **env}, capture_output=True,
-                         text=True, timeout=120, check=True).stdout
+    script = (
+        "import retrograd, json\n" + code + "\nfrom threadpoolctl import threadpool_info\n"
+        "print(json.dumps([p['num_threads'] for p in threadpool_info() if p['user_api'] == 'blas']))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], env={**clean, **env}, capture_output=True, text=True, timeout=120, check=True
+    ).stdout
     return json.loads(out.splitlines()[-1])
 
 
 def test_blas_pool_starts_at_one_thread_and_set_num_threads_resizes_it():
     counts = _blas_threads_in_fresh_process("")
     assert counts and set(counts) == {1}, counts
-    counts = _blas_threads_in_fresh_process("retrograd.set_num_threads(2); "
-                                            "assert retrograd.get_num_threads() == 2")
+    counts = _blas_threads_in_fresh_process("retrograd.set_num_threads(2); assert retrograd.get_num_threads() == 2")
     assert set(counts) == {2}, counts
 
 
 def test_an_environment_thread_setting_is_left_alone():
-    counts = _blas_threads_in_fresh_process("", OPENBLAS_NUM_THREADS="2", OMP_NUM_THREADS="2",
-                                            MKL_NUM_THREADS="2")
+    counts = _blas_threads_in_fresh_process("", OPENBLAS_NUM_THREADS="2", OMP_NUM_THREADS="2", MKL_NUM_THREADS="2")
     assert set(counts) == {2}, counts
 
 
@@ -90,16 +91,28 @@ def test_typename_and_can_cast():
     assert rg.typename(rg.ones(1)) == rg.ones(1).type()
     assert rg.typename(3) == "int"
     assert rg.typename(rg.nn.Linear) == "retrograd.nn.modules.linear.Linear"
-    expected = {(rg.float64, rg.int32): False, (rg.int64, rg.uint8): True, (rg.bool, rg.float16): True,
-                (rg.int8, rg.bool): False, (rg.float64, rg.float16): True, (rg.uint8, rg.int8): True}
+    expected = {
+        (rg.float64, rg.int32): False,
+        (rg.int64, rg.uint8): True,
+        (rg.bool, rg.float16): True,
+        (rg.int8, rg.bool): False,
+        (rg.float64, rg.float16): True,
+        (rg.uint8, rg.int8): True,
+    }
     for (a, b), ok in expected.items():
         assert rg.can_cast(a, b) is ok, (a, b)
 
 
-@pytest.mark.parametrize("name, ref", [
-    ("hann_window", np.hanning), ("hamming_window", np.hamming), ("blackman_window", np.blackman),
-    ("bartlett_window", np.bartlett), ("kaiser_window", lambda n: np.kaiser(n, 12.0)),
-])
+@pytest.mark.parametrize(
+    "name, ref",
+    [
+        ("hann_window", np.hanning),
+        ("hamming_window", np.hamming),
+        ("blackman_window", np.blackman),
+        ("bartlett_window", np.bartlett),
+        ("kaiser_window", lambda n: np.kaiser(n, 12.0)),
+    ],
+)
 def test_windows(name, ref):
     fn = getattr(rg, name)
     np.testing.assert_allclose(fn(6, periodic=False, dtype=rg.float64).numpy(), ref(6), atol=1e-12)
@@ -110,8 +123,9 @@ def test_windows(name, ref):
 
 
 def test_window_parameters():
-    np.testing.assert_allclose(rg.hamming_window(5, False, 0.5, 0.5, dtype=rg.float64).numpy(), np.hanning(5),
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        rg.hamming_window(5, False, 0.5, 0.5, dtype=rg.float64).numpy(), np.hanning(5), atol=1e-12
+    )
     np.testing.assert_allclose(rg.kaiser_window(5, False, 5.0, dtype=rg.float64).numpy(), np.kaiser(5, 5.0), atol=1e-12)
 
 

@@ -1,4 +1,5 @@
 """retrograd.save / retrograd.load: safetensors checkpoints, atomic writes, refusal of pickles."""
+
 import io
 import json
 import math
@@ -65,11 +66,23 @@ def test_non_contiguous_tensors_round_trip(tmp_path):
 
 def test_nested_structure_and_plain_values(tmp_path):
     obj = {
-        "epoch": 3, "lr": 0.1, "name": "run-1", "done": False, "none": None,
-        "inf": float("inf"), "nan": float("nan"), "ninf": -math.inf,
-        "pair": (1, "a", (2.5, None)), "list": [1, [2, 3], {"x": rg.ones(2)}],
-        7: "int key", (1, 2): "tuple key", 2.5: "float key", None: "none key", True: "bool key",
-        "dtype": rg.float64, "array": np.arange(3, dtype=np.int16),
+        "epoch": 3,
+        "lr": 0.1,
+        "name": "run-1",
+        "done": False,
+        "none": None,
+        "inf": float("inf"),
+        "nan": float("nan"),
+        "ninf": -math.inf,
+        "pair": (1, "a", (2.5, None)),
+        "list": [1, [2, 3], {"x": rg.ones(2)}],
+        7: "int key",
+        (1, 2): "tuple key",
+        2.5: "float key",
+        None: "none key",
+        True: "bool key",
+        "dtype": rg.float64,
+        "array": np.arange(3, dtype=np.int16),
         "counter": Counter({3: 2, 7: 1}),
         "model": {"0.weight": rg.randn(2, 2), "0.bias": rg.randn(2)},
     }
@@ -78,8 +91,7 @@ def test_nested_structure_and_plain_values(tmp_path):
     assert out[7] == "int key" and out[(1, 2)] == "tuple key" and out[None] == "none key"
     assert out["dtype"] is rg.float64 and isinstance(out["array"], np.ndarray)
     assert isinstance(out["counter"], Counter) and out["counter"][3] == 2
-    _eq({k: v for k, v in out.items() if k not in ("array",)},
-        {k: v for k, v in obj.items() if k not in ("array",)})
+    _eq({k: v for k, v in out.items() if k not in ("array",)}, {k: v for k, v in obj.items() if k not in ("array",)})
     np.testing.assert_array_equal(out["array"], obj["array"])
 
 
@@ -93,12 +105,14 @@ def test_requires_grad_and_shared_tensors(tmp_path):
 
 def test_flat_state_dict_uses_keys_as_entry_names(tmp_path):
     from safetensors.numpy import load_file
+
     rg.save({"layer.weight": rg.ones(2, 2), "layer.bias": rg.zeros(2)}, tmp_path / "m.safetensors")
     assert sorted(load_file(tmp_path / "m.safetensors")) == ["layer.bias", "layer.weight"]
 
 
 def test_foreign_safetensors_file_loads_as_flat_dict(tmp_path):
     from safetensors.numpy import save_file
+
     save_file({"b": np.ones(2, np.float32), "a": np.arange(4.0).reshape(2, 2)}, tmp_path / "x.safetensors")
     out = rg.load(tmp_path / "x.safetensors")
     assert set(out) == {"a", "b"} and out["a"].dtype == rg.float64
@@ -153,8 +167,10 @@ def test_optimizer_state_dict_round_trip(tmp_path):
             sched.step()
 
     run(opt, sched, ps, grads[:3])
-    rg.save({"model": {f"p{i}": p for i, p in enumerate(ps)}, "optim": opt.state_dict(),
-             "sched": sched.state_dict()}, tmp_path / "ckpt")
+    rg.save(
+        {"model": {f"p{i}": p for i, p in enumerate(ps)}, "optim": opt.state_dict(), "sched": sched.state_dict()},
+        tmp_path / "ckpt",
+    )
     ck = rg.load(tmp_path / "ckpt")
     assert ck["optim"]["param_groups"][0]["betas"] == (0.9, 0.999)
     assert sorted(ck["optim"]["state"]) == [0, 1]
@@ -190,7 +206,7 @@ def test_crash_mid_save_leaves_previous_file_intact(tmp_path, monkeypatch):
 
     def crashing_chunks(a):
         for chunk in real_chunks(a):
-            yield chunk[:len(chunk) // 2]
+            yield chunk[: len(chunk) // 2]
             raise OSError("disk full")
 
     monkeypatch.setattr(_safetensors_format, "_chunks", crashing_chunks)
@@ -220,16 +236,19 @@ def _valid_bytes():
     return buf.getvalue()
 
 
-@pytest.mark.parametrize("make,match", [
-    (lambda b: b[: len(b) - 10], "400 bytes of tensor data but only 390"),
-    (lambda b: b[:100], "header"),
-    (lambda b: b[:5], "only 5 bytes long"),
-    (lambda b: b"", "only 0 bytes long"),
-    (lambda b: b"\x89PNG\r\n\x1a\n" + bytes(200), "announce"),
-    (lambda b: b"hello, this is a text file\n" * 3, "announce"),
-    (lambda b: struct.pack("<Q", 5) + b"{oops", "not valid JSON"),
-    (lambda b: struct.pack("<Q", 2) + b"[]", "not a JSON object"),
-])
+@pytest.mark.parametrize(
+    "make,match",
+    [
+        (lambda b: b[: len(b) - 10], "400 bytes of tensor data but only 390"),
+        (lambda b: b[:100], "header"),
+        (lambda b: b[:5], "only 5 bytes long"),
+        (lambda b: b"", "only 0 bytes long"),
+        (lambda b: b"\x89PNG\r\n\x1a\n" + bytes(200), "announce"),
+        (lambda b: b"hello, this is a text file\n" * 3, "announce"),
+        (lambda b: struct.pack("<Q", 5) + b"{oops", "not valid JSON"),
+        (lambda b: struct.pack("<Q", 2) + b"[]", "not a JSON object"),
+    ],
+)
 def test_truncated_corrupt_or_foreign_files(tmp_path, make, match):
     path = tmp_path / "bad.ckpt"
     path.write_bytes(make(_valid_bytes()))
@@ -240,8 +259,12 @@ def test_truncated_corrupt_or_foreign_files(tmp_path, make, match):
 
 def test_corrupt_structure_metadata(tmp_path):
     from safetensors.numpy import save_file
-    save_file({"a": np.ones(2)}, tmp_path / "c", metadata={"retrograd": json.dumps(
-        {"version": 1, "object": {"$dict": [["w", {"$tensor": "missing"}]]}})})
+
+    save_file(
+        {"a": np.ones(2)},
+        tmp_path / "c",
+        metadata={"retrograd": json.dumps({"version": 1, "object": {"$dict": [["w", {"$tensor": "missing"}]]}})},
+    )
     with pytest.raises(RuntimeError, match="'missing'"):
         rg.load(tmp_path / "c")
     save_file({"a": np.ones(2)}, tmp_path / "d", metadata={"retrograd": "{not json"})
@@ -281,6 +304,7 @@ def test_sparse_tensors_refuse_pickling():
 
 def test_save_and_load_do_not_need_the_safetensors_package(monkeypatch, tmp_path):
     import sys
+
     monkeypatch.setitem(sys.modules, "safetensors", None)
     monkeypatch.setitem(sys.modules, "safetensors.numpy", None)
     rg.save({"w": rg.ones(2)}, tmp_path / "w.safetensors")
@@ -302,10 +326,18 @@ def _f32(shape, begin=0):
 def test_files_are_readable_by_the_safetensors_package(tmp_path):
     from safetensors import safe_open
     from safetensors.numpy import load_file
-    sd = {"f16": rg.tensor([1.5, -2.0], dtype=rg.float16), "b": rg.tensor([True, False, True]),
-          "i8": rg.tensor([-3, 4], dtype=rg.int8), "f64": rg.randn(2, 3, dtype=rg.float64),
-          "i64": rg.arange(5), "scalar": rg.tensor(2.5), "empty": rg.zeros(0, 3),
-          "t": rg.arange(12.0).reshape(3, 4).t(), "__metadata__": rg.ones(1)}
+
+    sd = {
+        "f16": rg.tensor([1.5, -2.0], dtype=rg.float16),
+        "b": rg.tensor([True, False, True]),
+        "i8": rg.tensor([-3, 4], dtype=rg.int8),
+        "f64": rg.randn(2, 3, dtype=rg.float64),
+        "i64": rg.arange(5),
+        "scalar": rg.tensor(2.5),
+        "empty": rg.zeros(0, 3),
+        "t": rg.arange(12.0).reshape(3, 4).t(),
+        "__metadata__": rg.ones(1),
+    }
     obj = {"model": sd, "opt": {"state": {0: {"exp_avg": rg.ones(2)}}}, "array": np.arange(3)}
     rg.save(obj, tmp_path / "c.safetensors")
     out = load_file(tmp_path / "c.safetensors")
@@ -324,10 +356,19 @@ def test_files_are_readable_by_the_safetensors_package(tmp_path):
 
 def test_files_of_the_safetensors_package_load(tmp_path):
     from safetensors.numpy import save_file
-    arrays = {"f16": np.array([1.5, 2], np.float16), "f32": np.ones((2, 2), np.float32),
-              "f64": np.arange(3.0), "i8": np.array([-1], np.int8), "i16": np.array([7], np.int16),
-              "i32": np.array([[1, 2]], np.int32), "i64": np.array(5), "u8": np.array([255], np.uint8),
-              "b": np.array([True, False]), "empty": np.zeros((0, 2), np.float32)}
+
+    arrays = {
+        "f16": np.array([1.5, 2], np.float16),
+        "f32": np.ones((2, 2), np.float32),
+        "f64": np.arange(3.0),
+        "i8": np.array([-1], np.int8),
+        "i16": np.array([7], np.int16),
+        "i32": np.array([[1, 2]], np.int32),
+        "i64": np.array(5),
+        "u8": np.array([255], np.uint8),
+        "b": np.array([True, False]),
+        "empty": np.zeros((0, 2), np.float32),
+    }
     save_file(arrays, tmp_path / "x.safetensors", metadata={"framework": "other"})
     out = rg.load(tmp_path / "x.safetensors")
     assert sorted(out) == sorted(arrays)
@@ -387,6 +428,7 @@ def test_pickle_module_needs_weights_only_false(tmp_path):
 # ---------------------------------------------------------------------------- memory
 def _peak(fn):
     import tracemalloc
+
     tracemalloc.start()
     try:
         out = fn()
@@ -397,9 +439,11 @@ def _peak(fn):
 
 def test_save_and_load_hold_one_copy_of_the_data(tmp_path):
     mib = 1 << 20
-    sd = {"a": rg.ones(4 * mib, dtype=rg.float32),                    # 16 MiB
-          "b": rg.ones(4096, 1024, dtype=rg.float64).t(),             # 32 MiB, strided
-          "c": rg.arange(1000)}
+    sd = {
+        "a": rg.ones(4 * mib, dtype=rg.float32),  # 16 MiB
+        "b": rg.ones(4096, 1024, dtype=rg.float64).t(),  # 32 MiB, strided
+        "c": rg.arange(1000),
+    }
     data = sum(v.numel() * v.element_size() for v in sd.values())
     _, peak = _peak(lambda: rg.save(sd, tmp_path / "big"))
     assert peak <= 1.3 * data, (peak, data)
@@ -450,8 +494,13 @@ except rg.serialization.InvalidCheckpointError as e:
 def test_dev_zero_is_refused():
     import subprocess
     import sys
-    r = subprocess.run([sys.executable, "-c", _LOAD_DEV_ZERO], capture_output=True, text=True,
-                       env=dict(os.environ, OPENBLAS_NUM_THREADS="1"))
+
+    r = subprocess.run(
+        [sys.executable, "-c", _LOAD_DEV_ZERO],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, OPENBLAS_NUM_THREADS="1"),
+    )
     assert r.returncode == 0 and "'/dev/zero' is not a valid" in r.stdout, r.stdout + r.stderr
 
 
@@ -463,25 +512,16 @@ _HOSTILE = [
     (struct.pack("<Q", 1 << 20) + b"{}", "announce a 1048576-byte header but the file has"),
     (_craft(b"[" * 100000 + b"]" * 100000), "not valid JSON"),
     (_craft(b'{"w": \xff}'), "not valid JSON"),
-    (_craft({"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 16]}}, bytes(8)),
-     "8 bytes, but data_offsets"),
+    (_craft({"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 16]}}, bytes(8)), "8 bytes, but data_offsets"),
     (_craft({"w": _f32([4])}, bytes(8)), "16 bytes of tensor data but only 8"),
-    (_craft({"w": {"dtype": "F32", "shape": [2], "data_offsets": ["0", "8"]}}, bytes(8)),
-     "no valid data_offsets"),
-    (_craft({"w": {"dtype": "F32", "shape": [0], "data_offsets": [8, 0]}}, bytes(8)),
-     "no valid data_offsets"),
-    (_craft({"w": {"dtype": "F32", "shape": [-2], "data_offsets": [0, 8]}}, bytes(8)),
-     "no valid shape"),
-    (_craft({"w": {"dtype": "F32", "shape": [True, 2], "data_offsets": [0, 8]}}, bytes(8)),
-     "no valid shape"),
-    (_craft({"w": {"dtype": "F32", "shape": [2.0], "data_offsets": [0, 8]}}, bytes(8)),
-     "no valid shape"),
-    (_craft({"w": {"dtype": ["F32"], "shape": [2], "data_offsets": [0, 8]}}, bytes(8)),
-     "no valid dtype"),
-    (_craft({"w": {"dtype": "F128", "shape": [2], "data_offsets": [0, 8]}}, bytes(8)),
-     "no valid dtype"),
-    (_craft({"w": {"dtype": "F8_E8M0", "shape": [2], "data_offsets": [0, 2]}}, bytes(2)),
-     "F8_E8M0, which"),
+    (_craft({"w": {"dtype": "F32", "shape": [2], "data_offsets": ["0", "8"]}}, bytes(8)), "no valid data_offsets"),
+    (_craft({"w": {"dtype": "F32", "shape": [0], "data_offsets": [8, 0]}}, bytes(8)), "no valid data_offsets"),
+    (_craft({"w": {"dtype": "F32", "shape": [-2], "data_offsets": [0, 8]}}, bytes(8)), "no valid shape"),
+    (_craft({"w": {"dtype": "F32", "shape": [True, 2], "data_offsets": [0, 8]}}, bytes(8)), "no valid shape"),
+    (_craft({"w": {"dtype": "F32", "shape": [2.0], "data_offsets": [0, 8]}}, bytes(8)), "no valid shape"),
+    (_craft({"w": {"dtype": ["F32"], "shape": [2], "data_offsets": [0, 8]}}, bytes(8)), "no valid dtype"),
+    (_craft({"w": {"dtype": "F128", "shape": [2], "data_offsets": [0, 8]}}, bytes(8)), "no valid dtype"),
+    (_craft({"w": {"dtype": "F8_E8M0", "shape": [2], "data_offsets": [0, 2]}}, bytes(2)), "F8_E8M0, which"),
     (_craft({"w": [1]}, bytes(8)), "not a JSON object"),
     (_craft({"a": _f32([2]), "b": _f32([2], 4)}, bytes(12)), "overlaps"),
     (_craft({"a": _f32([2]), "b": _f32([2], 12)}, bytes(20)), "gap"),
@@ -489,12 +529,12 @@ _HOSTILE = [
     (_craft(_GOOD, bytes(9)), "1 bytes follow the last"),
     (_craft({"__metadata__": {"a": 1}, **_GOOD}, bytes(8)), "__metadata__"),
     (_craft({"__metadata__": [], **_GOOD}, bytes(8)), "__metadata__"),
-    (_craft({"b": {"dtype": "BOOL", "shape": [2], "data_offsets": [0, 2]}}, b"\x01\x02"),
-     "bytes other than 0 and 1"),
-    (_craft({"w": {"dtype": "F32", "shape": [1] * 100, "data_offsets": [0, 4]}}, bytes(4)),
-     "shape"),
-    (_craft({"w": {"dtype": "U16", "shape": [1], "data_offsets": [0, 2]}}, bytes(2)),
-     "uint16, which retrograd tensors do not support"),
+    (_craft({"b": {"dtype": "BOOL", "shape": [2], "data_offsets": [0, 2]}}, b"\x01\x02"), "bytes other than 0 and 1"),
+    (_craft({"w": {"dtype": "F32", "shape": [1] * 100, "data_offsets": [0, 4]}}, bytes(4)), "shape"),
+    (
+        _craft({"w": {"dtype": "U16", "shape": [1], "data_offsets": [0, 2]}}, bytes(2)),
+        "uint16, which retrograd tensors do not support",
+    ),
 ]
 
 
@@ -513,6 +553,7 @@ def _with_structure(obj, arrays=None, version=1):
     """A file written by the safetensors package with a retrograd structure ``obj`` (or the raw
     metadata string ``obj``)."""
     from safetensors.numpy import save
+
     arrays = {"a": np.ones(2, np.float32)} if arrays is None else arrays
     doc = obj if isinstance(obj, str) else json.dumps({"version": version, "object": obj})
     return save(arrays, metadata={"retrograd": doc})
@@ -526,39 +567,44 @@ _SPARSE = {"indices": "i", "values": "v", "size": [3]}
 _SPARSE_ARRAYS = {"i": np.array([[0, 2]]), "v": np.ones(2, np.float32)}
 
 
-@pytest.mark.parametrize("obj,arrays,match", [
-    ({"$dict": 5}, None, "holds a dict as 5"),
-    ({"$dict": [[1]]}, None, "not a \\[key, value\\] pair"),
-    ({"$dict": [[[[1]], 2]]}, None, "not hashable"),
-    ({"$dict": [[{"$dict": []}, 2]]}, None, "not hashable"),
-    ({"$counter": "x"}, None, "holds a dict as"),
-    ({"$tensor": [1]}, None, "names a tensor by \\[1\\]"),
-    ({"$tensor": "nope"}, None, "'nope' that the file does not hold"),
-    ({"$tensor": "a", "requires_grad": "yes"}, None, "requires_grad='yes'"),
-    ({"$tensor": "i", "requires_grad": True}, {"i": np.arange(2)}, "requires_grad on the"),
-    ({"$tensor": "a", "extra": 1}, None, "unknown entry"),
-    ({"$ndarray": 3}, None, "names a tensor by 3"),
-    ({"$tuple": {"a": 1}}, None, "holds a tuple as"),
-    ({"$float": 1}, None, "holds 1 as a float"),
-    ({"$float": "pi"}, None, "holds 'pi' as a float"),
-    ({"$dtype": "complex256"}, None, "as a dtype"),
-    ({"$dtype": 3}, None, "as a dtype"),
-    ({"$what": 1}, None, "unknown entry"),
-    ({}, None, "unknown entry"),
-    (_deep(600), None, "nested more than 64"),
-    ({"$sparse_coo": _SPARSE | {"size": [-3]}}, _SPARSE_ARRAYS, "size \\[-3\\]"),
-    ({"$sparse_coo": _SPARSE | {"size": [2]}}, _SPARSE_ARRAYS, "inconsistent sparse"),
-    ({"$sparse_coo": _SPARSE | {"size": [3, 1]}}, _SPARSE_ARRAYS, "inconsistent sparse"),
-    ({"$sparse_coo": _SPARSE | {"coalesced": 1}}, _SPARSE_ARRAYS, "coalesced=1"),
-    ({"$sparse_coo": _SPARSE | {"coalesced": True}},
-     {"i": np.array([[2, 0]]), "v": np.ones(2, np.float32)}, "not sorted and unique"),
-    ({"$sparse_coo": _SPARSE}, {"i": np.array([[0, 2]], np.int32), "v": np.ones(2, np.float32)},
-     "not int64"),
-    ({"$sparse_coo": _SPARSE | {"x": 1}}, _SPARSE_ARRAYS, "holds a sparse tensor as"),
-    ("[1, 2]", None, "no 'object' entry"),
-    ('{"version": "1", "object": 1}', None, "version '1'"),
-    ('{"version": 1, "object": ' + "[" * 5000 + "]" * 5000 + "}", None, "not valid JSON"),
-])
+@pytest.mark.parametrize(
+    "obj,arrays,match",
+    [
+        ({"$dict": 5}, None, "holds a dict as 5"),
+        ({"$dict": [[1]]}, None, "not a \\[key, value\\] pair"),
+        ({"$dict": [[[[1]], 2]]}, None, "not hashable"),
+        ({"$dict": [[{"$dict": []}, 2]]}, None, "not hashable"),
+        ({"$counter": "x"}, None, "holds a dict as"),
+        ({"$tensor": [1]}, None, "names a tensor by \\[1\\]"),
+        ({"$tensor": "nope"}, None, "'nope' that the file does not hold"),
+        ({"$tensor": "a", "requires_grad": "yes"}, None, "requires_grad='yes'"),
+        ({"$tensor": "i", "requires_grad": True}, {"i": np.arange(2)}, "requires_grad on the"),
+        ({"$tensor": "a", "extra": 1}, None, "unknown entry"),
+        ({"$ndarray": 3}, None, "names a tensor by 3"),
+        ({"$tuple": {"a": 1}}, None, "holds a tuple as"),
+        ({"$float": 1}, None, "holds 1 as a float"),
+        ({"$float": "pi"}, None, "holds 'pi' as a float"),
+        ({"$dtype": "complex256"}, None, "as a dtype"),
+        ({"$dtype": 3}, None, "as a dtype"),
+        ({"$what": 1}, None, "unknown entry"),
+        ({}, None, "unknown entry"),
+        (_deep(600), None, "nested more than 64"),
+        ({"$sparse_coo": _SPARSE | {"size": [-3]}}, _SPARSE_ARRAYS, "size \\[-3\\]"),
+        ({"$sparse_coo": _SPARSE | {"size": [2]}}, _SPARSE_ARRAYS, "inconsistent sparse"),
+        ({"$sparse_coo": _SPARSE | {"size": [3, 1]}}, _SPARSE_ARRAYS, "inconsistent sparse"),
+        ({"$sparse_coo": _SPARSE | {"coalesced": 1}}, _SPARSE_ARRAYS, "coalesced=1"),
+        (
+            {"$sparse_coo": _SPARSE | {"coalesced": True}},
+            {"i": np.array([[2, 0]]), "v": np.ones(2, np.float32)},
+            "not sorted and unique",
+        ),
+        ({"$sparse_coo": _SPARSE}, {"i": np.array([[0, 2]], np.int32), "v": np.ones(2, np.float32)}, "not int64"),
+        ({"$sparse_coo": _SPARSE | {"x": 1}}, _SPARSE_ARRAYS, "holds a sparse tensor as"),
+        ("[1, 2]", None, "no 'object' entry"),
+        ('{"version": "1", "object": 1}', None, "version '1'"),
+        ('{"version": 1, "object": ' + "[" * 5000 + "]" * 5000 + "}", None, "not valid JSON"),
+    ],
+)
 def test_malformed_structures(tmp_path, obj, arrays, match):
     path = tmp_path / "bad.ckpt"
     path.write_bytes(_with_structure(obj, arrays))
@@ -614,6 +660,7 @@ def test_symlink_loop_is_an_error(tmp_path):
 def _special(tmp_path, kind):
     import socket
     import stat
+
     path = tmp_path / "special"
     if kind == "fifo":
         os.mkfifo(path)
@@ -635,12 +682,14 @@ def _special(tmp_path, kind):
     return path
 
 
-@pytest.mark.parametrize("kind,match", [("fifo", "is a FIFO"), ("socket", "is a socket"),
-                                        ("device", "is a character device"),
-                                        ("dir", "is a directory")])
+@pytest.mark.parametrize(
+    "kind,match",
+    [("fifo", "is a FIFO"), ("socket", "is a socket"), ("device", "is a character device"), ("dir", "is a directory")],
+)
 @pytest.mark.parametrize("via_link", [False, True])
 def test_special_files_are_refused(tmp_path, kind, match, via_link):
     import stat
+
     path = _special(tmp_path, kind)
     mode = os.lstat(path).st_mode
     if via_link:
@@ -654,6 +703,7 @@ def test_special_files_are_refused(tmp_path, kind, match, via_link):
 
 def test_save_into_an_open_fifo_works(tmp_path):
     import threading
+
     path = tmp_path / "pipe"
     os.mkfifo(path)
     got = []
@@ -691,6 +741,7 @@ rg.save({"w": rg.zeros(1000)}, sys.argv[1])
 def test_temp_files_of_killed_saves_are_removed_by_the_next_save(tmp_path):
     import subprocess
     import sys
+
     path = tmp_path / "ckpt"
     stale = []
     for _ in range(2):  # the second killed save removes the first one's file
@@ -700,11 +751,13 @@ def test_temp_files_of_killed_saves_are_removed_by_the_next_save(tmp_path):
         assert len(stale) == 1 and stale[0].startswith(".ckpt.") and stale[0].endswith(".tmp")
     tag = _atomic_write._HOST_TAG
     dead_pid = int(stale[0].split("-")[-2])
-    keep = [f".ckpt.{tag}-{os.getpid()}-live.tmp",    # a concurrent save, alive
-            f".other.{tag}-{dead_pid}-x1.tmp",          # another target's
-            f".ckpt.{tag}-{dead_pid}-x.y.tmp",          # not a name save makes
-            f".ckpt.00000000-{dead_pid}-x2.tmp",        # another host's
-            "ckpt.bak"]
+    keep = [
+        f".ckpt.{tag}-{os.getpid()}-live.tmp",  # a concurrent save, alive
+        f".other.{tag}-{dead_pid}-x1.tmp",  # another target's
+        f".ckpt.{tag}-{dead_pid}-x.y.tmp",  # not a name save makes
+        f".ckpt.00000000-{dead_pid}-x2.tmp",  # another host's
+        "ckpt.bak",
+    ]
     for n in keep:
         (tmp_path / n).write_bytes(b"x")
     rg.save({"w": rg.ones(2)}, path)
@@ -715,7 +768,11 @@ def test_temp_files_of_killed_saves_are_removed_by_the_next_save(tmp_path):
 def test_save_refuses_pickle_settings_it_cannot_honour(tmp_path):
     x = {"w": rg.ones(2)}
     rg.save(x, tmp_path / "ok.pt", pickle_module=pickle, pickle_protocol=2)  # PyTorch's defaults
-    for kwargs in ({"pickle_protocol": 4}, {"pickle_module": object()},
-                   {"_use_new_zipfile_serialization": False}, {"_disable_byteorder_record": True}):
+    for kwargs in (
+        {"pickle_protocol": 4},
+        {"pickle_module": object()},
+        {"_use_new_zipfile_serialization": False},
+        {"_disable_byteorder_record": True},
+    ):
         with pytest.raises(NotImplementedError, match="pickle"):
             rg.save(x, tmp_path / "x.pt", **kwargs)

@@ -2,6 +2,7 @@
 legacy pre-1.6 format), read by a restricted unpickler and written by ``retrograd.save`` for
 ``.pt``/``.pth`` paths or ``format="torch"``. Files written by PyTorch itself are tested in
 tests/parity/test_serialization_torch.py."""
+
 import io
 import os
 import pickle
@@ -38,18 +39,24 @@ def _tup(*parts):
     return b"(" + b"".join(parts) + b"t"
 
 
-def _tensor_pkl(key="0", storage="FloatStorage", numel=6, offset=0, size=(2, 3), stride=(3, 1),
-                extra=b""):
+def _tensor_pkl(key="0", storage="FloatStorage", numel=6, offset=0, size=(2, 3), stride=(3, 1), extra=b""):
     """The opcodes ``torch.save`` writes for one tensor: a rebuild call on a persistent id."""
-    pid = _tup(_s("storage"), b"ctorch\n" + storage.encode() + b"\n", _s(key), _s("cpu"),
-               _int(numel))
-    return (b"ctorch._utils\n_rebuild_tensor_v2\n(" + pid + b"Q" + _int(offset)
-            + _tup(*map(_int, size)) + _tup(*map(_int, stride)) + b"\x89"
-            + b"ccollections\nOrderedDict\n)R" + extra + b"tR")
+    pid = _tup(_s("storage"), b"ctorch\n" + storage.encode() + b"\n", _s(key), _s("cpu"), _int(numel))
+    return (
+        b"ctorch._utils\n_rebuild_tensor_v2\n("
+        + pid
+        + b"Q"
+        + _int(offset)
+        + _tup(*map(_int, size))
+        + _tup(*map(_int, stride))
+        + b"\x89"
+        + b"ccollections\nOrderedDict\n)R"
+        + extra
+        + b"tR"
+    )
 
 
-def _archive(path, pkl, storages=(), name="archive", compress=zipfile.ZIP_STORED,
-             byteorder="little"):
+def _archive(path, pkl, storages=(), name="archive", compress=zipfile.ZIP_STORED, byteorder="little"):
     with zipfile.ZipFile(path, "w", compress) as z:
         z.writestr(f"{name}/data.pkl", pkl)
         z.writestr(f"{name}/byteorder", byteorder)
@@ -103,9 +110,18 @@ def test_other_suffixes_stay_safetensors_and_format_chooses(tmp_path):
 
 def test_views_share_one_storage_and_keep_their_strides(tmp_path):
     w = rg.arange(24.0).reshape(4, 6)
-    obj = {"w": w, "wt": w.t(), "row": w[1], "col": w[:, 2], "flip": w.flip(0),
-           "i": rg.arange(3), "b": rg.tensor([True, False]), "h": rg.ones(2, dtype=rg.float16),
-           "x": [1, 2.5, None, "s", (True, -7, 2**40)], "dt": rg.int16}
+    obj = {
+        "w": w,
+        "wt": w.t(),
+        "row": w[1],
+        "col": w[:, 2],
+        "flip": w.flip(0),
+        "i": rg.arange(3),
+        "b": rg.tensor([True, False]),
+        "h": rg.ones(2, dtype=rg.float16),
+        "x": [1, 2.5, None, "s", (True, -7, 2**40)],
+        "dt": rg.int16,
+    }
     path = rg.save(obj, tmp_path / "v.pt") or tmp_path / "v.pt"
     storages = [n for n in zipfile.ZipFile(path).namelist() if "/data/" in n]
     assert len(storages) == 5  # w and its 3 views share one; flip, i, b, h get their own
@@ -171,8 +187,7 @@ def test_a_hand_made_archive_with_big_endian_storage_and_another_folder_name(tmp
 
 def test_compressed_records_are_read(tmp_path):
     pkl = _dict_pkl(w=_tensor_pkl())
-    path = _archive(tmp_path / "z.pt", pkl, [("0", np.arange(6, dtype="<f4").tobytes())],
-                    compress=zipfile.ZIP_DEFLATED)
+    path = _archive(tmp_path / "z.pt", pkl, [("0", np.arange(6, dtype="<f4").tobytes())], compress=zipfile.ZIP_DEFLATED)
     assert rg.load(path)["w"].tolist() == [[0, 1, 2], [3, 4, 5]]
     assert rg.load(path, mmap=True)["w"].tolist() == [[0, 1, 2], [3, 4, 5]]
 
@@ -181,6 +196,7 @@ def _marker_pickle(marker, protocol):
     class Evil:
         def __reduce__(self):
             return (exec, (f"open({str(marker)!r}, 'w').close()",))
+
     return pickle.dumps({"w": Evil()}, protocol=protocol)
 
 
@@ -226,35 +242,42 @@ def test_add_safe_globals_and_the_context_manager(tmp_path):
         serialization.add_safe_globals([3])
 
 
-@pytest.mark.parametrize("pkl, match", [
-    (b"\x80\x02cbuiltins\ngetattr\n.", "builtins.getattr"),
-    # an allowed class's state may not be set unless the user allowed the class
-    (b"\x80\x02cbuiltins\nset\n)R}b.", "sets the state of a set"),
-    # INST and OBJ opcodes run constructors: refused
-    (b"(ibuiltins\nlist\n.", "opcode b'i'"),
-    (b"\x80\x02csubprocess\nPopen\n.", "subprocess.Popen"),
-    # a storage type is not a function
-    (b"\x80\x02ctorch\nFloatStorage\n)R.", "torch.FloatStorage, which is not an allowed"),
-])
+@pytest.mark.parametrize(
+    "pkl, match",
+    [
+        (b"\x80\x02cbuiltins\ngetattr\n.", "builtins.getattr"),
+        # an allowed class's state may not be set unless the user allowed the class
+        (b"\x80\x02cbuiltins\nset\n)R}b.", "sets the state of a set"),
+        # INST and OBJ opcodes run constructors: refused
+        (b"(ibuiltins\nlist\n.", "opcode b'i'"),
+        (b"\x80\x02csubprocess\nPopen\n.", "subprocess.Popen"),
+        # a storage type is not a function
+        (b"\x80\x02ctorch\nFloatStorage\n)R.", "torch.FloatStorage, which is not an allowed"),
+    ],
+)
 def test_other_unsafe_pickles_are_refused(tmp_path, pkl, match):
     with pytest.raises(pickle.UnpicklingError, match=match):
         rg.load(_archive(tmp_path / "u.pt", pkl))
 
 
-@pytest.mark.parametrize("make, match", [
-    (lambda: _dict_pkl(w=_tensor_pkl(offset=1)), "reaches past its storage"),
-    (lambda: _dict_pkl(w=_tensor_pkl(key="7")), "no record archive/data/7"),
-    (lambda: _dict_pkl(w=_tensor_pkl(storage="ComplexHalfStorage")),
-     r"cannot be loaded: it holds a torch\.ComplexHalfStorage"),
-    (lambda: _dict_pkl(w=_tensor_pkl(stride=(-3, 1))), "stride"),
-    (lambda: _dict_pkl(w=_tensor_pkl(numel=7)), "should hold 28 bytes"),
-    (lambda: _dict_pkl(w=_tensor_pkl())[:-3], "truncated"),
-    (lambda: b"\x80\x02h\x05.", "memo entry 5"),
-    (lambda: b"\x80\x02ccollections\nOrderedDict\n)R}" + _s("__class__") + b"Nsb.",
-     "'__class__'"),
-    (lambda: b"\x80\x02cbuiltins\nfrozenset\nK\x05\x85\x81.", "malformed at"),
-    (lambda: b"\x80\x02N(.", "malformed stack"),
-])
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (lambda: _dict_pkl(w=_tensor_pkl(offset=1)), "reaches past its storage"),
+        (lambda: _dict_pkl(w=_tensor_pkl(key="7")), "no record archive/data/7"),
+        (
+            lambda: _dict_pkl(w=_tensor_pkl(storage="ComplexHalfStorage")),
+            r"cannot be loaded: it holds a torch\.ComplexHalfStorage",
+        ),
+        (lambda: _dict_pkl(w=_tensor_pkl(stride=(-3, 1))), "stride"),
+        (lambda: _dict_pkl(w=_tensor_pkl(numel=7)), "should hold 28 bytes"),
+        (lambda: _dict_pkl(w=_tensor_pkl())[:-3], "truncated"),
+        (lambda: b"\x80\x02h\x05.", "memo entry 5"),
+        (lambda: b"\x80\x02ccollections\nOrderedDict\n)R}" + _s("__class__") + b"Nsb.", "'__class__'"),
+        (lambda: b"\x80\x02cbuiltins\nfrozenset\nK\x05\x85\x81.", "malformed at"),
+        (lambda: b"\x80\x02N(.", "malformed stack"),
+    ],
+)
 def test_inconsistent_archives_are_invalid(tmp_path, make, match):
     path = _archive(tmp_path / "bad.pt", make(), [("0", np.zeros(6, "<f4").tobytes())])
     with pytest.raises(InvalidCheckpointError, match=match) as e:
@@ -279,9 +302,13 @@ def test_truncated_archives_are_invalid(tmp_path):
 
 
 def _legacy(obj_pkl, storages, keys):
-    parts = [pickle.dumps(0x1950a86a20f9469cfc6c, protocol=2), pickle.dumps(1001, protocol=2),
-             pickle.dumps({"little_endian": True}, protocol=2), obj_pkl,
-             pickle.dumps(keys, protocol=2)]
+    parts = [
+        pickle.dumps(0x1950A86A20F9469CFC6C, protocol=2),
+        pickle.dumps(1001, protocol=2),
+        pickle.dumps({"little_endian": True}, protocol=2),
+        obj_pkl,
+        pickle.dumps(keys, protocol=2),
+    ]
     for raw, numel in storages:
         parts.append(struct.pack("<q", numel) + raw)
     return b"".join(parts)
@@ -289,8 +316,7 @@ def _legacy(obj_pkl, storages, keys):
 
 def test_legacy_files_are_read(tmp_path):
     data = np.arange(6, dtype="<f4").tobytes()
-    (tmp_path / "old.pt").write_bytes(_legacy(_dict_pkl(w=_tensor_pkl(size=(6,), stride=(1,))),
-                                              [(data, 6)], ["0"]))
+    (tmp_path / "old.pt").write_bytes(_legacy(_dict_pkl(w=_tensor_pkl(size=(6,), stride=(1,))), [(data, 6)], ["0"]))
     assert rg.load(tmp_path / "old.pt")["w"].tolist() == [0, 1, 2, 3, 4, 5]
     assert rg.load(tmp_path / "old.pt", weights_only=False)["w"].tolist() == [0, 1, 2, 3, 4, 5]
     (tmp_path / "short.pt").write_bytes(_legacy(_dict_pkl(w=_tensor_pkl()), [(data[:8], 6)], ["0"]))
@@ -317,23 +343,25 @@ def test_map_location_keeps_a_state_dicts_type_and_metadata(tmp_path):
     assert list(out) == ["weight", "bias"]
 
 
-@pytest.mark.parametrize("pkl, match", [
-    (b"\x80\x02cbuiltins\nbytearray\nJ\x00\x00\x00\x40\x85R.", "bytearray is called with a int"),
-])
+@pytest.mark.parametrize(
+    "pkl, match",
+    [
+        (b"\x80\x02cbuiltins\nbytearray\nJ\x00\x00\x00\x40\x85R.", "bytearray is called with a int"),
+    ],
+)
 def test_allowed_globals_cannot_allocate_at_will(tmp_path, pkl, match):
     with pytest.raises(InvalidCheckpointError, match=match):
         rg.load(_archive(tmp_path / "b.pt", pkl))
 
 
 def test_a_record_claiming_more_bytes_than_the_file_is_refused_before_allocating(tmp_path):
-    path = _archive(tmp_path / "big.pt", _dict_pkl(w=_tensor_pkl(numel=6)),
-                    [("0", np.zeros(6, "<f4").tobytes())])
+    path = _archive(tmp_path / "big.pt", _dict_pkl(w=_tensor_pkl(numel=6)), [("0", np.zeros(6, "<f4").tobytes())])
     raw = bytearray(path.read_bytes())
     # patch the central directory's sizes of archive/data/0 to claim 2**31 bytes (stored)
     entry = raw.index(b"PK\x01\x02", raw.index(b"PK\x01\x02") + 4)
     entry = raw.index(b"PK\x01\x02", entry + 4)  # data.pkl, byteorder, then data/0
-    assert raw[entry + 46:entry + 46 + 14] == b"archive/data/0"
-    raw[entry + 20:entry + 28] = struct.pack("<II", 2**31 - 1, 2**31 - 1)
+    assert raw[entry + 46 : entry + 46 + 14] == b"archive/data/0"
+    raw[entry + 20 : entry + 28] = struct.pack("<II", 2**31 - 1, 2**31 - 1)
     path.write_bytes(bytes(raw))
     with pytest.raises(InvalidCheckpointError, match="claims 2147483647 bytes"):
         rg.load(path)

@@ -1,4 +1,5 @@
 """Sparse COO tensors: construction, coalescing, arithmetic, use as gradients."""
+
 import numpy as np
 import pytest
 
@@ -73,8 +74,13 @@ def test_add_dense_plus_sparse_is_dense_and_sparse_plus_dense_is_refused_as_in_p
     a = _sp(ROWS, VALS, (5, 2))
     dense = rg.tensor(np.arange(10.0).reshape(5, 2))
     want = a.to_dense().numpy() + np.arange(10.0).reshape(5, 2)
-    for r, w in ((dense + a, want), (rg.add(dense, a), want), (dense.add(a, alpha=2), want + a.to_dense().numpy()),
-                 (dense - a, want - 2 * a.to_dense().numpy()), (rg.sub(dense, a), want - 2 * a.to_dense().numpy())):
+    for r, w in (
+        (dense + a, want),
+        (rg.add(dense, a), want),
+        (dense.add(a, alpha=2), want + a.to_dense().numpy()),
+        (dense - a, want - 2 * a.to_dense().numpy()),
+        (rg.sub(dense, a), want - 2 * a.to_dense().numpy()),
+    ):
         assert not r.is_sparse
         np.testing.assert_array_equal(r.numpy(), w)
     np.testing.assert_array_equal(dense.numpy(), np.arange(10.0).reshape(5, 2))  # untouched
@@ -99,22 +105,25 @@ def test_zero_():
     assert a._nnz() == 0 and not a.to_dense().numpy().any()
 
 
-@pytest.mark.parametrize("make,err,match", [
-    (lambda: rg.sparse_coo_tensor([[0, 5]], [1.0, 2.0], (3,)), RuntimeError, "size is 3 but found index 5"),
-    (lambda: rg.sparse_coo_tensor([[0, -1]], [1.0, 2.0], (3,)), RuntimeError, "negative index"),
-    (lambda: rg.sparse_coo_tensor([[0, 1]], [1.0, 2.0, 3.0], (3,)), RuntimeError, "nnz"),
-    (lambda: rg.sparse_coo_tensor([0, 1], [1.0, 2.0], (3,)), RuntimeError, "2-D"),
-    (lambda: rg.sparse_coo_tensor([[0.5]], [1.0], (3,)), RuntimeError, "int64"),
-    (lambda: rg.sparse_coo_tensor([[0]], [[1.0, 2.0]], (3, 3)), RuntimeError, "dense shape"),
-    (lambda: _sp(ROWS, VALS, (5, 2)) + _sp([0], [[1.0, 1.0]], (6, 2)), RuntimeError, "same shape"),
-    (lambda: _sp(ROWS, VALS, (5, 2)) + 1.0, RuntimeError, "can only be added"),
-    (lambda: 1.0 + _sp(ROWS, VALS, (5, 2)), RuntimeError, "can only be added"),
-    (lambda: _sp(ROWS, VALS, (5, 2)) * rg.ones(5, 2), NotImplementedError, "scaled"),
-    (lambda: _sp(ROWS, VALS, (5, 2)).exp(), NotImplementedError, "to_dense"),
-    (lambda: _sp(ROWS, VALS, (5, 2)).mean(), NotImplementedError, "mean: not supported for sparse"),
-    (lambda: _sp(ROWS, VALS, (5, 2))[0], NotImplementedError, "to_dense"),
-    (lambda: _sp(ROWS, VALS, (5, 2)).numpy(), TypeError, "to_dense"),
-])
+@pytest.mark.parametrize(
+    "make,err,match",
+    [
+        (lambda: rg.sparse_coo_tensor([[0, 5]], [1.0, 2.0], (3,)), RuntimeError, "size is 3 but found index 5"),
+        (lambda: rg.sparse_coo_tensor([[0, -1]], [1.0, 2.0], (3,)), RuntimeError, "negative index"),
+        (lambda: rg.sparse_coo_tensor([[0, 1]], [1.0, 2.0, 3.0], (3,)), RuntimeError, "nnz"),
+        (lambda: rg.sparse_coo_tensor([0, 1], [1.0, 2.0], (3,)), RuntimeError, "2-D"),
+        (lambda: rg.sparse_coo_tensor([[0.5]], [1.0], (3,)), RuntimeError, "int64"),
+        (lambda: rg.sparse_coo_tensor([[0]], [[1.0, 2.0]], (3, 3)), RuntimeError, "dense shape"),
+        (lambda: _sp(ROWS, VALS, (5, 2)) + _sp([0], [[1.0, 1.0]], (6, 2)), RuntimeError, "same shape"),
+        (lambda: _sp(ROWS, VALS, (5, 2)) + 1.0, RuntimeError, "can only be added"),
+        (lambda: 1.0 + _sp(ROWS, VALS, (5, 2)), RuntimeError, "can only be added"),
+        (lambda: _sp(ROWS, VALS, (5, 2)) * rg.ones(5, 2), NotImplementedError, "scaled"),
+        (lambda: _sp(ROWS, VALS, (5, 2)).exp(), NotImplementedError, "to_dense"),
+        (lambda: _sp(ROWS, VALS, (5, 2)).mean(), NotImplementedError, "mean: not supported for sparse"),
+        (lambda: _sp(ROWS, VALS, (5, 2))[0], NotImplementedError, "to_dense"),
+        (lambda: _sp(ROWS, VALS, (5, 2)).numpy(), TypeError, "to_dense"),
+    ],
+)
 def test_errors(make, err, match):
     with pytest.raises(err, match=match):
         make()
@@ -131,6 +140,7 @@ def test_is_accepted_as_grad_of_a_dense_parameter():
 # --------------------------------------------------------------------------- through the engine
 def _take_rows_vjp(g, w, idx):
     from retrograd.sparse import SparseTensor
+
     gd = g._data.reshape(-1, w._data.shape[1])
     return SparseTensor._from_parts(idx.reshape(1, -1), gd.copy(), w._data.shape)
 
@@ -158,8 +168,7 @@ def test_engine_sums_two_sparse_uses_in_one_backward():
     w = rg.tensor(np.ones((4, 3)), requires_grad=True)
     (_take(w, [0, 1]).sum() + 3 * _take(w, [1, 3]).sum()).backward()
     assert w.grad.is_sparse
-    np.testing.assert_array_equal(w.grad.to_dense().numpy(),
-                                  [[1, 1, 1], [4, 4, 4], [0, 0, 0], [3, 3, 3]])
+    np.testing.assert_array_equal(w.grad.to_dense().numpy(), [[1, 1, 1], [4, 4, 4], [0, 0, 0], [3, 3, 3]])
 
 
 def test_engine_sparse_plus_dense_use_gives_dense():
@@ -191,6 +200,7 @@ def test_engine_sums_a_sparse_and_a_dense_gradient_in_either_order(sparse_first)
 
 def test_embedding_grad_helper():
     from retrograd.sparse import embedding_grad
+
     idx = rg.tensor([[1, 3], [1, 0]])
     g = rg.tensor(np.arange(8.0).reshape(2, 2, 2))
     s = embedding_grad(g, idx, 5)
@@ -239,15 +249,16 @@ def test_dense_in_place_add_of_sparse():
 
 def test_embedding_grad_scale_by_freq():
     from retrograd.sparse import embedding_grad
+
     s = embedding_grad(rg.ones(4, 2), rg.tensor([2, 0, 2, 2]), 3, padding_idx=-1, scale_grad_by_freq=True)
     np.testing.assert_allclose(s.to_dense().numpy(), [[1, 1], [0, 0], [1, 1]])
 
 
-@pytest.mark.parametrize("rows", [[4, 1, 0], [3, 0, 3, 1, 3, 0], [2, 2, 2],
-                                  [5, 1] + [3] * 9 + [1, 0, 5]])
+@pytest.mark.parametrize("rows", [[4, 1, 0], [3, 0, 3, 1, 3, 0], [2, 2, 2], [5, 1] + [3] * 9 + [1, 0, 5]])
 @pytest.mark.parametrize("width", [(), (3,), (2, 2)])
 def test_add_into_sums_every_entry_once(rows, width):
     from retrograd.sparse import add_into
+
     rng = np.random.default_rng(0)
     vals = rng.standard_normal((len(rows),) + width)
     s = rg.sparse_coo_tensor([rows], vals, (6,) + width)
@@ -269,6 +280,7 @@ def test_add_into_sums_every_entry_once(rows, width):
 
 def test_add_into_two_sparse_dims_with_repeats():
     from retrograd.sparse import add_into
+
     idx = [[1, 0, 1, 1, 0], [2, 1, 2, 0, 1]]
     vals = np.arange(10.0).reshape(5, 2)
     s = rg.sparse_coo_tensor(idx, vals, (2, 3, 2))
@@ -281,6 +293,7 @@ def test_add_into_two_sparse_dims_with_repeats():
 
 def test_embedding_grad_values_are_owned():
     from retrograd.sparse import embedding_grad
+
     g = rg.ones(2, 3, 4)
     for grad in (g, rg.ones(2, 1, 4).expand(2, 3, 4)):
         v = embedding_grad(grad, rg.tensor([[0, 1, 1], [2, 0, 4]]), 5)._values()._data
@@ -293,6 +306,7 @@ def _broadcast_grad_case():
     """An embedding gradient that is a broadcast along the lookups (as from a mean over them),
     with repeated rows, and its dense equivalent."""
     from retrograd.sparse import embedding_grad
+
     ids = np.array([[3, 0, 3], [5, 3, 1]])
     g = np.random.default_rng(0).standard_normal((2, 1, 4))
     s = embedding_grad(rg.tensor(g).expand(2, 3, 4), rg.tensor(ids), 6)
@@ -303,6 +317,7 @@ def _broadcast_grad_case():
 
 def test_broadcast_embedding_grad_keeps_values_unmade_until_used():
     from retrograd.sparse import add_into
+
     s, want, vals = _broadcast_grad_case()
     assert s._data.expand is not None  # not made yet
     assert s.dtype == rg.float64 and s.device.type == "cpu" and s.shape == (6, 4) and s._nnz() == 6

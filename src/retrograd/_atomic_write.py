@@ -4,6 +4,7 @@ Used by ``retrograd.save``: a symlink is followed to the file it names, special 
 socket, device) and directories are refused, and temporary files left by killed writers (their
 names carry the host and pid) are removed by the next write to the same target.
 """
+
 import errno
 import os
 import re
@@ -13,8 +14,12 @@ import tempfile
 import zlib
 
 
-_FILE_KINDS = ((stat.S_ISFIFO, "FIFO (named pipe)"), (stat.S_ISSOCK, "socket"),
-               (stat.S_ISCHR, "character device"), (stat.S_ISBLK, "block device"))
+_FILE_KINDS = (
+    (stat.S_ISFIFO, "FIFO (named pipe)"),
+    (stat.S_ISSOCK, "socket"),
+    (stat.S_ISCHR, "character device"),
+    (stat.S_ISBLK, "block device"),
+)
 
 
 def _target(f):
@@ -27,17 +32,17 @@ def _target(f):
     except FileNotFoundError:
         return target
     if stat.S_ISLNK(st.st_mode):  # realpath stops at a symlink loop
-        raise OSError(errno.ELOOP, f"retrograd.save: too many levels of symbolic links in "
-                                   f"{path!r}", path)
+        raise OSError(errno.ELOOP, f"retrograd.save: too many levels of symbolic links in {path!r}", path)
     if stat.S_ISDIR(st.st_mode):
-        raise IsADirectoryError(errno.EISDIR, f"retrograd.save: {target!r}{via} is a directory",
-                                path)
+        raise IsADirectoryError(errno.EISDIR, f"retrograd.save: {target!r}{via} is a directory", path)
     if not stat.S_ISREG(st.st_mode):
         kind = next((k for test, k in _FILE_KINDS if test(st.st_mode)), "special file")
-        raise OSError(f"retrograd.save: {target!r}{via} is a {kind}, not a regular file. Saving "
-                      f"to a path replaces the file atomically (temporary file + rename), which "
-                      f"would put a regular file in its place; to write into the {kind}, open it "
-                      f"and pass the file object: with open(path, 'wb') as f: save(obj, f)")
+        raise OSError(
+            f"retrograd.save: {target!r}{via} is a {kind}, not a regular file. Saving "
+            f"to a path replaces the file atomically (temporary file + rename), which "
+            f"would put a regular file in its place; to write into the {kind}, open it "
+            f"and pass the file object: with open(path, 'wb') as f: save(obj, f)"
+        )
     return target
 
 
@@ -52,8 +57,7 @@ def write_atomic(path, write):
     target = _target(path)
     directory, base = os.path.split(target)
     _remove_stale_temps(directory, base)
-    fd, tmp = tempfile.mkstemp(prefix=f".{base}.{_HOST_TAG}-{os.getpid()}-", suffix=".tmp",
-                               dir=directory)
+    fd, tmp = tempfile.mkstemp(prefix=f".{base}.{_HOST_TAG}-{os.getpid()}-", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as fh:
             write(fh)

@@ -18,6 +18,7 @@ The casts are differentiable ``.to()`` calls: gradients flow back in the origina
 the cache enabled, the cast of a leaf that requires grad (a weight) is made once per outermost
 autocast region.
 """
+
 import threading
 
 import numpy as np
@@ -30,15 +31,15 @@ DEVICE_TYPES = ("cpu", "cuda")
 
 class _State(threading.local):
     # class attributes are each thread's defaults
-    on = False           # autocast enabled for cpu or cuda and not excluded: the flag the listed ops check
-    excluded = 0         # inside a listed op or a backward pass: ops do not cast
+    on = False  # autocast enabled for cpu or cuda and not excluded: the flag the listed ops check
+    excluded = 0  # inside a listed op or a backward pass: ops do not cast
     cpu = False
     cuda = False
     cpu_dtype = _dtype.bfloat16
     cuda_dtype = _dtype.float16
     cache_enabled = True
-    depth = 0            # nesting of autocast regions; the cache is cleared leaving the outermost
-    cache = None         # {id(leaf): (leaf, dtype, cast)}
+    depth = 0  # nesting of autocast regions; the cache is cleared leaving the outermost
+    cache = None  # {id(leaf): (leaf, dtype, cast)}
 
     def refresh(self):
         on = bool((self.cpu or self.cuda) and not self.excluded)
@@ -101,7 +102,6 @@ def autocast_call(fn, policy, *args, **kwargs):
     finally:
         st.excluded -= 1
         st.refresh()
-
 
 
 def clear_cache():

@@ -2,6 +2,7 @@
 
 Every factory takes ``dtype=``, ``device=`` and ``requires_grad=`` as in PyTorch.
 """
+
 import builtins
 import math
 
@@ -37,8 +38,9 @@ def _array_from(data, dtype, device):
             elif arr.dtype.kind == "c":
                 arr = arr.astype(_dtype.default_complex_dtype().np)
             elif arr.dtype.kind != "b":
-                raise TypeError(f"can't convert data of type {type(data).__name__} "
-                                f"(NumPy dtype {arr.dtype}) to a tensor")
+                raise TypeError(
+                    f"can't convert data of type {type(data).__name__} (NumPy dtype {arr.dtype}) to a tensor"
+                )
     else:
         npd = _dtype.to_np(dtype)
         if hasattr(arr, "astype") and not isinstance(arr, (list, tuple)):
@@ -63,14 +65,14 @@ def _python_array(data):
         return arr
     huge = None
     floats = False
-    for v in (arr.ravel().tolist() if arr.ndim else [arr.item()]):
+    for v in arr.ravel().tolist() if arr.ndim else [arr.item()]:
         if isinstance(v, float):
             floats = True
         elif v is None:
             raise RuntimeError("Could not infer dtype of NoneType")
         elif not isinstance(v, int):
             raise TypeError(f"new(): invalid data type '{type(v).__name__}'")
-        elif huge is None and not -2 ** 63 <= v < 2 ** 63:
+        elif huge is None and not -(2**63) <= v < 2**63:
             huge = v
     if floats or huge is None:
         return arr.astype(np.float64 if floats else np.int64)
@@ -87,8 +89,9 @@ def _check_fits(arr, npd):
     low, high = arr.min(), arr.max()
     if not (lo <= low and high <= info.max):  # NaN fails both comparisons
         bad = low if not lo <= low else high
-        raise RuntimeError(f"value cannot be converted to type {npd.name} without overflow: {bad} is "
-                           f"outside [{lo}, {info.max}]")
+        raise RuntimeError(
+            f"value cannot be converted to type {npd.name} without overflow: {bad} is outside [{lo}, {info.max}]"
+        )
 
 
 def _check_fill(value, npd):
@@ -131,8 +134,9 @@ def _contains_tensor(seq):
 
 
 def _tolist_deep(seq):
-    return [v.tolist() if isinstance(v, Tensor) else _tolist_deep(v) if isinstance(v, (list, tuple))
-            else v for v in seq]
+    return [
+        v.tolist() if isinstance(v, Tensor) else _tolist_deep(v) if isinstance(v, (list, tuple)) else v for v in seq
+    ]
 
 
 def _finish(arr, requires_grad):
@@ -145,8 +149,11 @@ def _finish(arr, requires_grad):
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """A new leaf tensor holding a copy of ``data``."""
     arr = _array_from(data, dtype, device)
-    if isinstance(data, Tensor) or arr is data or (isinstance(data, np.ndarray) and type(arr) is np.ndarray
-                                                   and np.may_share_memory(arr, data)):
+    if (
+        isinstance(data, Tensor)
+        or arr is data
+        or (isinstance(data, np.ndarray) and type(arr) is np.ndarray and np.may_share_memory(arr, data))
+    ):
         arr = arr.copy()
     return _finish(arr, requires_grad)
 
@@ -154,8 +161,9 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
 def as_tensor(data, dtype=None, device=None):
     """Like ``tensor`` but shares memory with a NumPy array or Tensor when dtype and device allow."""
     if isinstance(data, Tensor):
-        if ((dtype is None or _dtype.to_dtype(dtype) == data.dtype)
-                and (device is None or to_device(device) == data.device)):
+        if (dtype is None or _dtype.to_dtype(dtype) == data.dtype) and (
+            device is None or to_device(device) == data.device
+        ):
             return data
         return data.to(dtype=dtype, device=device)
     return _finish(_array_from(data, dtype, device), False)
@@ -213,8 +221,7 @@ def _memory_error(size, npd, e):
     if isinstance(e, ValueError) and not str(e).startswith(_TOO_BIG):
         return e
     why = "not enough memory" if isinstance(e, MemoryError) else "storage size calculation overflowed"
-    return RuntimeError(f"{why}: a tensor of shape {list(size)} and dtype {npd.name} could not be "
-                        f"allocated ({e})")
+    return RuntimeError(f"{why}: a tensor of shape {list(size)} and dtype {npd.name} could not be allocated ({e})")
 
 
 def zeros(*sizes, size=None, dtype=None, layout=None, device=None, requires_grad=False):
@@ -239,12 +246,23 @@ def empty(*sizes, size=None, dtype=None, layout=None, device=None, requires_grad
 
 def full(size, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False):
     if dtype is None:
-        dtype = (_dtype.bool if isinstance(fill_value, bool) else _dtype.int64
-                 if isinstance(fill_value, int) else _dtype.default_complex_dtype()
-                 if isinstance(fill_value, complex) else _dtype.get_default_dtype())
+        dtype = (
+            _dtype.bool
+            if isinstance(fill_value, bool)
+            else _dtype.int64
+            if isinstance(fill_value, int)
+            else _dtype.default_complex_dtype()
+            if isinstance(fill_value, complex)
+            else _dtype.get_default_dtype()
+        )
     fill_value = _check_fill(fill_value, _dtype.to_np(dtype))
-    return _fill(lambda xp, s, d: xp.full(s, fill_value, d), (size,) if isinstance(size, int) else tuple(size),
-                 dtype, device, requires_grad)
+    return _fill(
+        lambda xp, s, d: xp.full(s, fill_value, d),
+        (size,) if isinstance(size, int) else tuple(size),
+        dtype,
+        device,
+        requires_grad,
+    )
 
 
 def _like(t, dtype, device):
@@ -273,31 +291,36 @@ def _laid_out(t, made, memory_format, op):
 
 def zeros_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     d, dev = _like(input, dtype, device)
-    return _laid_out(input, zeros(input._data.shape, dtype=d, device=dev, requires_grad=requires_grad),
-                     memory_format, "zeros_like")
+    return _laid_out(
+        input, zeros(input._data.shape, dtype=d, device=dev, requires_grad=requires_grad), memory_format, "zeros_like"
+    )
 
 
 def ones_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     d, dev = _like(input, dtype, device)
-    return _laid_out(input, ones(input._data.shape, dtype=d, device=dev, requires_grad=requires_grad),
-                     memory_format, "ones_like")
+    return _laid_out(
+        input, ones(input._data.shape, dtype=d, device=dev, requires_grad=requires_grad), memory_format, "ones_like"
+    )
 
 
 def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     d, dev = _like(input, dtype, device)
-    return _laid_out(input, empty(input._data.shape, dtype=d, device=dev, requires_grad=requires_grad),
-                     memory_format, "empty_like")
+    return _laid_out(
+        input, empty(input._data.shape, dtype=d, device=dev, requires_grad=requires_grad), memory_format, "empty_like"
+    )
 
 
-def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,
-              memory_format=None):
+def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     d, dev = _like(input, dtype, device)
-    return _laid_out(input, full(input._data.shape, fill_value, dtype=d, device=dev, requires_grad=requires_grad),
-                     memory_format, "full_like")
+    return _laid_out(
+        input,
+        full(input._data.shape, fill_value, dtype=d, device=dev, requires_grad=requires_grad),
+        memory_format,
+        "full_like",
+    )
 
 
-def arange(start=0, end=None, step=1, *, dtype=None, layout=None, device=None,
-           requires_grad=False):
+def arange(start=0, end=None, step=1, *, dtype=None, layout=None, device=None, requires_grad=False):
     """Values from ``start`` up to (not including) ``end`` in steps of ``step``. As in PyTorch, a
     step of the wrong sign, a zero step, a non-finite bound or a size beyond int64 is an error."""
     if end is None:
@@ -309,25 +332,30 @@ def arange(start=0, end=None, step=1, *, dtype=None, layout=None, device=None,
     if not (math.isfinite(start) and math.isfinite(end)):
         raise RuntimeError(f"arange: unsupported range: {start} -> {end}")
     if (end - start) * step < 0:
-        raise RuntimeError(f"arange: upper bound and lower bound inconsistent with step sign "
-                           f"(start={start}, end={end}, step={step})")
+        raise RuntimeError(
+            f"arange: upper bound and lower bound inconsistent with step sign (start={start}, end={end}, step={step})"
+        )
     if dtype is None:
         dtype = _dtype.int64 if all(isinstance(v, (int, np.integer)) for v in vals) else _dtype.get_default_dtype()
     npd = _dtype.to_np(dtype)
     if all(isinstance(v, (int, np.integer)) for v in vals):
         n = -(-(int(end) - int(start)) // int(step))  # exact ceil for Python ints
-        if any(not -2 ** 63 <= int(v) < 2 ** 63 for v in vals):
-            raise RuntimeError(f"arange: value cannot be converted to type int64 without overflow "
-                               f"(start={start}, end={end}, step={step})")
+        if any(not -(2**63) <= int(v) < 2**63 for v in vals):
+            raise RuntimeError(
+                f"arange: value cannot be converted to type int64 without overflow "
+                f"(start={start}, end={end}, step={step})"
+            )
     else:
         n = math.ceil((end - start) / step)
-    if n >= 2 ** 63 // max(npd.itemsize, 1):
-        raise RuntimeError(f"arange: invalid size {n}, possible overflow? (start={start}, end={end}, "
-                           f"step={step})")
+    if n >= 2**63 // max(npd.itemsize, 1):
+        raise RuntimeError(f"arange: invalid size {n}, possible overflow? (start={start}, end={end}, step={step})")
     xp = xp_for(to_device(device))
     try:
-        arr = (start + step * xp.arange(n, dtype=np.float64)).astype(npd) if npd.kind in "fV" else \
-            (start + step * xp.arange(n, dtype=np.int64)).astype(npd)
+        arr = (
+            (start + step * xp.arange(n, dtype=np.float64)).astype(npd)
+            if npd.kind in "fV"
+            else (start + step * xp.arange(n, dtype=np.int64)).astype(npd)
+        )
     except MemoryError as e:
         raise _memory_error((n,), npd, e) from None
     return _finish(arr, requires_grad)
@@ -340,30 +368,47 @@ def _check_steps(name, steps):
 
 def linspace(start, end, steps, *, dtype=None, layout=None, device=None, requires_grad=False):
     _check_steps("linspace", steps)
-    return _fill(lambda xp, s, d: xp.linspace(start, end, steps).astype(d), (steps,), dtype, device,
-                 requires_grad)
+    return _fill(lambda xp, s, d: xp.linspace(start, end, steps).astype(d), (steps,), dtype, device, requires_grad)
 
 
 def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
     _check_steps("logspace", steps)
-    return _fill(lambda xp, s, d: xp.logspace(start, end, steps, base=base).astype(d), (steps,), dtype,
-                 device, requires_grad)
+    return _fill(
+        lambda xp, s, d: xp.logspace(start, end, steps, base=base).astype(d), (steps,), dtype, device, requires_grad
+    )
 
 
 def eye(n, m=None, *, dtype=None, layout=None, device=None, requires_grad=False):
     for name, v in (("n", n), ("m", m)):
         if v is not None and v < 0:
             raise RuntimeError(f"eye: {name} must be greater or equal to 0, got {v}")
-    return _fill(lambda xp, s, d: xp.eye(*s, dtype=d), (n, n if m is None else m), dtype, device,
-                 requires_grad)
+    return _fill(lambda xp, s, d: xp.eye(*s, dtype=d), (n, n if m is None else m), dtype, device, requires_grad)
 
 
 # ----------------------------------------------------------------------------- random numbers
 # They live in _random (PyTorch's CPU generator); their names stay importable from here.
-from ._random import (Generator, _check_random_range, _rng, bernoulli, check_probability,  # noqa: E402, F401
-                      default_generator, get_rng_state, initial_seed, manual_seed, multinomial, normal,
-                      rand, rand_like, randint, randint_like, randn, randn_like, randperm, seed,
-                      set_rng_state)
+from ._random import (  # noqa: E402, F401
+    Generator,
+    _check_random_range,
+    _rng,
+    bernoulli,
+    check_probability,
+    default_generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    multinomial,
+    normal,
+    rand,
+    rand_like,
+    randint,
+    randint_like,
+    randn,
+    randn_like,
+    randperm,
+    seed,
+    set_rng_state,
+)
 
 
 # the legacy constructor Tensor([...]) converts its data with this module's converter

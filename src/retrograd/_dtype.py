@@ -14,6 +14,7 @@ one of these types tests its ``char in "E45"`` (bfloat16, float8_e4m3fn, float8_
 ``ml_dtypes`` is imported on the first use of one of these dtypes' ``np``, so that
 ``import retrograd`` does not pay for it.
 """
+
 import builtins
 
 import numpy as np
@@ -38,6 +39,7 @@ class dtype:
         if attr != "np" or self.name not in _LAZY:
             raise AttributeError(f"'retrograd.dtype' object has no attribute '{attr}'")
         import ml_dtypes
+
         npd = self.np = np.dtype(getattr(ml_dtypes, self.name))
         _FROM_NP[npd] = self
         return npd
@@ -58,8 +60,7 @@ class dtype:
         try:
             return _TO_COMPLEX[self]
         except KeyError:
-            raise RuntimeError(f"{self} has no complex counterpart in retrograd (complex32 is not "
-                               f"supported)") from None
+            raise RuntimeError(f"{self} has no complex counterpart in retrograd (complex32 is not supported)") from None
 
     def __repr__(self):
         return f"retrograd.{self.name}"
@@ -87,8 +88,22 @@ float8_e5m2 = dtype("float8_e5m2", None, 2, 1)
 
 _LAZY = ("bfloat16", "float8_e4m3fn", "float8_e5m2")
 FLOAT8 = (float8_e4m3fn, float8_e5m2)
-ALL = (float16, float32, float64, uint8, int8, int16, int32, int64, bool, complex64, complex128, bfloat16,
-       float8_e4m3fn, float8_e5m2)
+ALL = (
+    float16,
+    float32,
+    float64,
+    uint8,
+    int8,
+    int16,
+    int32,
+    int64,
+    bool,
+    complex64,
+    complex128,
+    bfloat16,
+    float8_e4m3fn,
+    float8_e5m2,
+)
 _FROM_NP = {d.np: d for d in ALL if d.name not in _LAZY}
 _NAMES = {d.name: d for d in ALL}
 
@@ -144,8 +159,9 @@ def to_dtype(d):
         if d in _NAMES:
             return _NAMES[d]
         # NumPy would read "float" as float64 where torch.float is float32: refuse rather than guess
-        raise TypeError(f"invalid dtype {d!r}: expected a dtype such as retrograd.float32 (or one of "
-                        f"the names {sorted(_NAMES)})")
+        raise TypeError(
+            f"invalid dtype {d!r}: expected a dtype such as retrograd.float32 (or one of the names {sorted(_NAMES)})"
+        )
     return from_np(np.dtype(d))
 
 
@@ -161,8 +177,10 @@ def promote_types(a, b):
     if a is b:
         return a
     if a in FLOAT8 or b in FLOAT8:
-        raise RuntimeError(f"Promotion for Float8 Types is not supported, attempted to promote {a.name} and "
-                           f"{b.name}: convert one of them with .to() first")
+        raise RuntimeError(
+            f"Promotion for Float8 Types is not supported, attempted to promote {a.name} and "
+            f"{b.name}: convert one of them with .to() first"
+        )
     if a._category != b._category:
         return _combine_categories(a, b) if a._category > b._category else _combine_categories(b, a)
     return from_np(np.promote_types(a.np, b.np))

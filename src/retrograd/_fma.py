@@ -11,6 +11,7 @@ and friends round once. NumPy has no fma ufunc; these helpers get the single rou
   small tail; adding them rounds once (the tail's own rounding cannot move the result except
   in cases far rarer than one in 2**50).
 """
+
 import math
 
 import numpy as np
@@ -83,15 +84,26 @@ def fma64(a, b, c):
 # sincos (avx_mathfun.h). The steps below do the same float32 arithmetic, with fma wherever the
 # compiled kernel fuses (verified against PyTorch bit for bit); the remaining multiply-adds are
 # exact either way.
-_LOG_P = tuple(_F32(v) for v in (7.0376836292E-2, -1.1514610310E-1, 1.1676998740E-1, -1.2420140846E-1,
-                                 1.4249322787E-1, -1.6668057665E-1, 2.0000714765E-1, -2.4999993993E-1,
-                                 3.3333331174E-1))
+_LOG_P = tuple(
+    _F32(v)
+    for v in (
+        7.0376836292e-2,
+        -1.1514610310e-1,
+        1.1676998740e-1,
+        -1.2420140846e-1,
+        1.4249322787e-1,
+        -1.6668057665e-1,
+        2.0000714765e-1,
+        -2.4999993993e-1,
+        3.3333331174e-1,
+    )
+)
 _LOG_Q1, _LOG_Q2 = _F32(-2.12194440e-4), _F32(0.693359375)
 _SQRTHF = _F32(0.707106781186547524)
 _MIN_NORM = np.array(0x00800000, np.int32).view(_F32)
 _DP = (_F32(-0.78515625), _F32(-2.4187564849853515625e-4), _F32(-3.77489497744594108e-8))
-_COS_P = (_F32(2.443315711809948E-005), _F32(-1.388731625493765E-003), _F32(4.166664568298827E-002))
-_SIN_P = (_F32(-1.9515295891E-4), _F32(8.3321608736E-3), _F32(-1.6666654611E-1))
+_COS_P = (_F32(2.443315711809948e-005), _F32(-1.388731625493765e-003), _F32(4.166664568298827e-002))
+_SIN_P = (_F32(-1.9515295891e-4), _F32(8.3321608736e-3), _F32(-1.6666654611e-1))
 _FOPI = _F32(1.27323954473516)
 _TWO_PI = _F32(2.0 * math.pi)
 _ONE, _HALF = _F32(1.0), _F32(0.5)

@@ -4,6 +4,7 @@
 Typed constructors build an ordinary ``Tensor`` of their dtype on the CPU; ``isinstance(t,
 FloatTensor)`` is True for a float32 CPU tensor, as in PyTorch.
 """
+
 import numpy as np
 
 from . import _dtype
@@ -15,29 +16,36 @@ from .backend import to_numpy, xp_for
 def _new_data(dtype, device, args, op):
     """The array for ``op(*args)``: data (a sequence) or a size (ints, or one Size)."""
     from ._creation import _array_from
+
     if not args:
         args = (0,)
     if len(args) == 1 and isinstance(args[0], Tensor):
-        raise TypeError(f"{op}(): a Tensor argument is not supported here; use .to({dtype}) or "
-                        f".clone() to get a tensor of dtype {dtype}")
+        raise TypeError(
+            f"{op}(): a Tensor argument is not supported here; use .to({dtype}) or "
+            f".clone() to get a tensor of dtype {dtype}"
+        )
     if len(args) == 1 and not isinstance(args[0], (int, np.integer, Size)):
         return _array_from(args[0], dtype, device)
     shape = tuple(args[0]) if len(args) == 1 and isinstance(args[0], Size) else args
     for s in shape:
         if isinstance(s, bool) or not isinstance(s, (int, np.integer)):
-            raise TypeError(f"{op}(): expected a sequence of data or a size of ints, got "
-                            f"{tuple(type(a).__name__ for a in args)}")
+            raise TypeError(
+                f"{op}(): expected a sequence of data or a size of ints, got {tuple(type(a).__name__ for a in args)}"
+            )
         if s < 0:
             raise RuntimeError(f"{op}(): negative dimension {s} in size {list(shape)}")
     from ._device import to_device
+
     return xp_for(to_device(device)).empty(tuple(int(s) for s in shape), dtype=dtype.np)
 
 
 class _TypedTensorMeta(type):
     def __call__(cls, *args, device=None):
         if device is not None and str(device) != "cpu":
-            raise RuntimeError(f"{cls.__name__} is a CPU tensor type; got device={device!r} (use "
-                               f"retrograd.tensor(..., device=...) for other devices)")
+            raise RuntimeError(
+                f"{cls.__name__} is a CPU tensor type; got device={device!r} (use "
+                f"retrograd.tensor(..., device=...) for other devices)"
+            )
         return Tensor._make(_new_data(cls.dtype, None, args, cls.__name__), None, False)
 
     def __instancecheck__(cls, obj):
@@ -45,8 +53,16 @@ class _TypedTensorMeta(type):
 
 
 def _typed(name, dtype):
-    return _TypedTensorMeta(name, (), {"dtype": dtype, "is_cuda": False, "__module__": "retrograd",
-                                       "__doc__": f"Legacy constructor of {dtype} CPU tensors."})
+    return _TypedTensorMeta(
+        name,
+        (),
+        {
+            "dtype": dtype,
+            "is_cuda": False,
+            "__module__": "retrograd",
+            "__doc__": f"Legacy constructor of {dtype} CPU tensors.",
+        },
+    )
 
 
 FloatTensor = _typed("FloatTensor", _dtype.float32)
@@ -72,6 +88,7 @@ def resize_(self, *sizes, memory_format=None):
     stay as far as they fit; new elements are uninitialised. As in PyTorch, an error for a tensor
     that requires grad; an error too for views (their storage belongs to another tensor)."""
     from .ops.shape import _shape_arg
+
     if memory_format is not None:
         raise NotImplementedError("resize_(): memory_format is not supported (tensors are row-major)")
     shape = _shape_arg(sizes)
@@ -82,15 +99,17 @@ def resize_(self, *sizes, memory_format=None):
     if shape == self._data.shape:
         return self
     if self._base is not None:
-        raise RuntimeError(f"resize_(): this tensor is a view of another's storage; resize a copy "
-                           f"(.clone()) instead (shape {list(self._data.shape)} -> {list(shape)})")
+        raise RuntimeError(
+            f"resize_(): this tensor is a view of another's storage; resize a copy "
+            f"(.clone()) instead (shape {list(self._data.shape)} -> {list(shape)})"
+        )
     old = self._data.reshape(-1)
     n = int(np.prod(shape, dtype=np.int64))
     if n <= old.size:
         data = old[:n].copy()
     else:
         data = xp_for(self.device).empty(n, dtype=old.dtype)
-        data[:old.size] = old
+        data[: old.size] = old
     self._data = data.reshape(shape)
     self._version_counter().bump()
     return self
@@ -142,6 +161,7 @@ class TypedStorage:
 
     def untyped(self):
         from ._tensor import UntypedStorage
+
         return UntypedStorage(self._owner)
 
     def __eq__(self, other):
@@ -151,8 +171,9 @@ class TypedStorage:
         return hash(self.data_ptr())
 
     def __repr__(self):
-        return (f"TypedStorage(dtype={self.dtype}, device={self.device}, size={self.size()}, "
-                f"data_ptr={self.data_ptr():#x})")
+        return (
+            f"TypedStorage(dtype={self.dtype}, device={self.device}, size={self.size()}, data_ptr={self.data_ptr():#x})"
+        )
 
 
 def storage(self):
@@ -162,6 +183,7 @@ def storage(self):
 
 def is_storage(obj):
     from ._tensor import UntypedStorage
+
     return isinstance(obj, (TypedStorage, UntypedStorage))
 
 
@@ -170,5 +192,17 @@ def _false(self):
 
 
 # Device and layout kinds a retrograd tensor never has (PyTorch answers these as properties).
-NEVER = ("is_xpu", "is_meta", "is_mkldnn", "is_mps", "is_quantized", "is_nested", "is_sparse_csr",
-         "is_xla", "is_ipu", "is_maia", "is_mtia", "is_vulkan")
+NEVER = (
+    "is_xpu",
+    "is_meta",
+    "is_mkldnn",
+    "is_mps",
+    "is_quantized",
+    "is_nested",
+    "is_sparse_csr",
+    "is_xla",
+    "is_ipu",
+    "is_maia",
+    "is_mtia",
+    "is_vulkan",
+)

@@ -12,6 +12,7 @@ generator and saves in its state.
 ``next``, the 624 words widened to 64 bits, the legacy normal fields, then the float normal
 cache), so a state saved by either library loads in the other.
 """
+
 import struct
 
 import numpy as np
@@ -19,8 +20,8 @@ import numpy as np
 N = 624
 DEFAULT_SEED = 67280421310721  # PyTorch's default_rng_seed_val
 STATE_BYTES = 5056
-_HEAD = struct.Struct("<QiiQ")           # the_initial_seed, left, seeded, next
-_TAIL = struct.Struct("<dddi4xf?3x")     # normal_x, normal_y, normal_rho, normal_is_valid, float cache
+_HEAD = struct.Struct("<QiiQ")  # the_initial_seed, left, seeded, next
+_TAIL = struct.Struct("<dddi4xf?3x")  # normal_x, normal_y, normal_rho, normal_is_valid, float cache
 _KEY_AT = _HEAD.size
 _TAIL_AT = _KEY_AT + 8 * N
 
@@ -82,16 +83,19 @@ class MT19937:
         key = np.asarray(st["key"], dtype=np.uint32).astype("<u8")
         valid = self.normal_double is not None
         fvalid = self.normal_float is not None
-        tail = _TAIL.pack(0.0, self.normal_double if valid else 0.0, 0.0, int(valid),
-                          self.normal_float if fvalid else 0.0, fvalid)
+        tail = _TAIL.pack(
+            0.0, self.normal_double if valid else 0.0, 0.0, int(valid), self.normal_float if fvalid else 0.0, fvalid
+        )
         return _HEAD.pack(self._seed, left, 1, nxt) + key.tobytes() + tail
 
     def set_state(self, data):
         """Load a state from ``get_state`` (this library's or PyTorch's)."""
         data = bytes(data)
         if len(data) != STATE_BYTES:
-            raise RuntimeError(f"Expected either a THGeneratorState of size 5048 or a CPUGeneratorImplState "
-                               f"of size {STATE_BYTES} but found the input RNG state size to be {len(data)}")
+            raise RuntimeError(
+                f"Expected either a THGeneratorState of size 5048 or a CPUGeneratorImplState "
+                f"of size {STATE_BYTES} but found the input RNG state size to be {len(data)}"
+            )
         seed, left, seeded, nxt = _HEAD.unpack_from(data, 0)
         if not 1 <= left <= N:
             raise RuntimeError(f"The initial seed is not valid: 'left' is {left}, outside [1, {N}]")
@@ -101,8 +105,10 @@ class MT19937:
             raise RuntimeError(f"The next index is not valid: {nxt} > {N}")
         fresh = left == 1 and nxt == 0
         if not fresh and nxt != N + 1 - left:
-            raise RuntimeError(f"set_state: an mt19937 state with left={left} and next={nxt} is not one "
-                               f"PyTorch produces (next must be {N + 1} - left); it cannot be loaded")
+            raise RuntimeError(
+                f"set_state: an mt19937 state with left={left} and next={nxt} is not one "
+                f"PyTorch produces (next must be {N + 1} - left); it cannot be loaded"
+            )
         key = np.frombuffer(data, dtype="<u8", count=N, offset=_KEY_AT).astype(np.uint32)
         _, normal_y, _, valid, fcache, fvalid = _TAIL.unpack_from(data, _TAIL_AT)
         self._bits.state = {"bit_generator": "MT19937", "state": {"key": key, "pos": N if fresh else nxt}}

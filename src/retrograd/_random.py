@@ -7,6 +7,7 @@ size: the engine is PyTorch's mt19937 (``_mt19937``) and the samplers its kernel
 (``_random_kernels``). Tensors on cuda draw on the host with the same engine and are copied,
 so a seed gives the same numbers on every device (PyTorch's own cuda numbers differ).
 """
+
 import math
 import os
 import warnings
@@ -24,6 +25,7 @@ from .backend import to_device_array
 
 from .autograd._vmap_state import _vm
 
+
 class Generator:
     """A random stream (``retrograd.Generator().manual_seed(0)``): PyTorch's CPU generator."""
 
@@ -37,9 +39,9 @@ class Generator:
         """Seed this generator with an int in [-2**63, 2**64); negative seeds wrap to uint64 as
         in PyTorch. Returns the generator."""
         seed = int(seed)
-        if not -2 ** 63 <= seed < 2 ** 64:
+        if not -(2**63) <= seed < 2**64:
             raise ValueError(f"Overflow when unpacking long long: seed {seed} is outside [-2**63, 2**64)")
-        self._engine.manual_seed(seed % 2 ** 64)
+        self._engine.manual_seed(seed % 2**64)
         return self
 
     def seed(self):
@@ -155,7 +157,7 @@ def _float_dtype(npd, op, complex_ok=False):
     if npd.kind == "c" and complex_ok:
         return
     if npd.kind not in "fV":  # V: bfloat16
-        raise RuntimeError(f"{op}: \"{op}\" is only implemented for floating-point dtypes, not {npd.name}")
+        raise RuntimeError(f'{op}: "{op}" is only implemented for floating-point dtypes, not {npd.name}')
 
 
 def _new(size, dtype, device, requires_grad, values):
@@ -177,6 +179,7 @@ def rand(*sizes, size=None, generator=None, dtype=None, layout=None, device=None
     def values(n, npd):
         _float_dtype(npd, "uniform_", complex_ok=True)
         return _complex_parts(npd, lambda m, d: K.uniform(eng, m, d, 0.0, 1.0))(n)
+
     return _new(size, dtype, device, requires_grad, values)
 
 
@@ -194,11 +197,11 @@ def randn(*sizes, size=None, generator=None, dtype=None, layout=None, device=Non
         if npd.kind == "c":
             return _complex_parts(npd, lambda m, d: K.normal(eng, m, d, 0.0, _HALF_SQRT, True))(n)
         return K.normal(eng, n, npd, 0.0, 1.0, True)
+
     return _new(size, dtype, device, requires_grad, values)
 
 
-def randint(low=0, high=None, size=None, *, generator=None, dtype=None, layout=None,
-            device=None, requires_grad=False):
+def randint(low=0, high=None, size=None, *, generator=None, dtype=None, layout=None, device=None, requires_grad=False):
     """Integers uniform on [low, high); int64 unless ``dtype`` says otherwise."""
     if size is None:
         low, high, size = 0, low, high
@@ -206,13 +209,12 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, layout=N
         low, high = 0, low
     npd = np.dtype(np.int64) if dtype is None else _dtype.to_np(dtype)
     if npd.kind == "c":
-        raise RuntimeError(f"randint: \"random_from_to\" is not implemented for complex dtype {npd.name}")
+        raise RuntimeError(f'randint: "random_from_to" is not implemented for complex dtype {npd.name}')
     low, high = _int_bound(low), _int_bound(high)
     _check_random_range(low, high, npd)
     eng = _engine(generator)
     size = (size,) if isinstance(size, int) else tuple(size)
-    return _new(size, _dtype.from_np(npd), device, requires_grad,
-                lambda n, d: random_between(eng, n, d, low, high))
+    return _new(size, _dtype.from_np(npd), device, requires_grad, lambda n, d: random_between(eng, n, d, low, high))
 
 
 def _int_bound(v):
@@ -229,11 +231,13 @@ def random_between(eng, n, npd, low, high):
     if npd.kind == "f":
         low, high = K.update_bounds(low, high, npd)
         if high is not None and not low < high:
-            raise RuntimeError(f"random_ expects 'from' casted to dtype to be less than 'to' casted to "
-                               f"dtype, but got from={low} >= to={high}")
+            raise RuntimeError(
+                f"random_ expects 'from' casted to dtype to be less than 'to' casted to "
+                f"dtype, but got from={low} >= to={high}"
+            )
     if high is None:
-        if low == -2 ** 63:
-            return K.random_from_to(eng, n, npd, low, 2 ** 64)
+        if low == -(2**63):
+            return K.random_from_to(eng, n, npd, low, 2**64)
         high = K.int_range(npd) + 1
     return K.random_from_to(eng, n, npd, low, high - low)
 
@@ -244,7 +248,7 @@ def _check_random_range(low, high, npd):
     for v in (low, high):
         if not isinstance(v, (int, np.integer)) or isinstance(v, bool):
             raise TypeError(f"randint(): bounds must be integers, got {v!r}")
-        if not -2 ** 63 <= v < 2 ** 63:
+        if not -(2**63) <= v < 2**63:
             raise ValueError(f"Overflow when unpacking long long: randint bound {v} does not fit in int64")
     if not low < high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
@@ -257,12 +261,16 @@ def _check_random_range(low, high, npd):
     elif npd.kind == "f":
         digits = np.finfo(npd).nmant + 1
         for name, v in (("from", low), ("to - 1", high - 1)):
-            if not -2 ** digits <= v <= 2 ** digits:
-                warnings.warn(f"{name} is out of bounds [-(2^{digits}), 2^{digits}]. Due to precision "
-                              f"limitations {npd.name} can support discrete uniform distribution only "
-                              f"within this range.", UserWarning, stacklevel=3)
+            if not -(2**digits) <= v <= 2**digits:
+                warnings.warn(
+                    f"{name} is out of bounds [-(2^{digits}), 2^{digits}]. Due to precision "
+                    f"limitations {npd.name} can support discrete uniform distribution only "
+                    f"within this range.",
+                    UserWarning,
+                    stacklevel=3,
+                )
     else:
-        raise RuntimeError(f"randint: \"random_from_to\" is not implemented for {npd.name}")
+        raise RuntimeError(f'randint: "random_from_to" is not implemented for {npd.name}')
 
 
 def randperm(n, *, generator=None, dtype=None, layout=None, device=None, requires_grad=False):
@@ -281,32 +289,46 @@ def _largest_exact(npd):
     return int(np.iinfo(npd).max)
 
 
-def rand_like(input, *, generator=None, dtype=None, layout=None, device=None, requires_grad=False,
-              memory_format=None):
+def rand_like(input, *, generator=None, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     """``rand`` with ``input``'s shape (values laid out as PyTorch lays out ``empty_like``)."""
     d, dev = _c._like(input, dtype, device)
     npd = _dtype.to_np(d)
     _float_dtype(npd, "uniform_", complex_ok=True)
     eng = _engine(generator)
-    return _like_values(input, dev, requires_grad, npd,
-                        lambda n, c: _complex_parts(npd, lambda m, d: K.uniform(eng, m, d, 0.0, 1.0))(n))
+    return _like_values(
+        input, dev, requires_grad, npd, lambda n, c: _complex_parts(npd, lambda m, d: K.uniform(eng, m, d, 0.0, 1.0))(n)
+    )
 
 
-def randn_like(input, *, generator=None, dtype=None, layout=None, device=None, requires_grad=False,
-               memory_format=None):
+def randn_like(input, *, generator=None, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     """``randn`` with ``input``'s shape (values laid out as PyTorch lays out ``empty_like``)."""
     d, dev = _c._like(input, dtype, device)
     npd = _dtype.to_np(d)
     _float_dtype(npd, "normal_", complex_ok=True)
     eng = _engine(generator)
     if npd.kind == "c":
-        return _like_values(input, dev, requires_grad, npd, lambda n, c: _complex_parts(
-            npd, lambda m, d: K.normal(eng, m, d, 0.0, _HALF_SQRT, c))(n))
+        return _like_values(
+            input,
+            dev,
+            requires_grad,
+            npd,
+            lambda n, c: _complex_parts(npd, lambda m, d: K.normal(eng, m, d, 0.0, _HALF_SQRT, c))(n),
+        )
     return _like_values(input, dev, requires_grad, npd, lambda n, c: K.normal(eng, n, npd, 0.0, 1.0, c))
 
 
-def randint_like(input, low=0, high=None, *, generator=None, dtype=None, layout=None, device=None,
-                 requires_grad=False, memory_format=None):
+def randint_like(
+    input,
+    low=0,
+    high=None,
+    *,
+    generator=None,
+    dtype=None,
+    layout=None,
+    device=None,
+    requires_grad=False,
+    memory_format=None,
+):
     """``randint`` with ``input``'s shape (values laid out as PyTorch lays out ``empty_like``)."""
     if high is None:
         low, high = 0, low
@@ -315,8 +337,7 @@ def randint_like(input, low=0, high=None, *, generator=None, dtype=None, layout=
     low, high = _int_bound(low), _int_bound(high)
     _check_random_range(low, high, npd)
     eng = _engine(generator)
-    return _like_values(input, dev, requires_grad, npd,
-                        lambda n, c: random_between(eng, n, npd, low, high))
+    return _like_values(input, dev, requires_grad, npd, lambda n, c: random_between(eng, n, npd, low, high))
 
 
 def _like_values(input, device, requires_grad, npd, draw):
@@ -324,8 +345,7 @@ def _like_values(input, device, requires_grad, npd, draw):
     return _c._finish(to_device_array(arr, to_device(device)), requires_grad)
 
 
-def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, layout=None,
-           device=None, requires_grad=False):
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, layout=None, device=None, requires_grad=False):
     """Normal samples with the given mean and std: floats with ``size``, or tensors broadcast
     together (standard normals scaled by ``std`` then shifted by ``mean``, as PyTorch does)."""
     eng = _engine(generator)
@@ -358,10 +378,12 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, layout=N
 
     def values(n, npd):
         if npd.kind == "c":
-            raise NotImplementedError(f"normal: complex dtype {npd.name} is not supported; use "
-                                      f"randn(..., dtype=...) * std + mean")
+            raise NotImplementedError(
+                f"normal: complex dtype {npd.name} is not supported; use randn(..., dtype=...) * std + mean"
+            )
         _float_dtype(npd, "normal_")
         return K.normal(eng, n, npd, float(mean), float(std), True)
+
     return _new(size, dtype, device, requires_grad, values)
 
 
@@ -404,8 +426,10 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
     if num_samples <= 0:
         raise RuntimeError(f"multinomial: cannot sample n_sample <= 0 samples (got {num_samples})")
     if not replacement and num_samples > k:
-        raise RuntimeError(f"multinomial: cannot sample n_sample > prob_dist.size(-1) samples without "
-                           f"replacement (n_sample={num_samples}, categories={k})")
+        raise RuntimeError(
+            f"multinomial: cannot sample n_sample > prob_dist.size(-1) samples without "
+            f"replacement (n_sample={num_samples}, categories={k})"
+        )
     if not (np.isfinite(rows).all() and (rows >= 0).all()):
         raise RuntimeError("multinomial: probability tensor contains either `inf`, `nan` or element < 0")
     if (rows.sum(axis=1) <= 0).any():
@@ -432,8 +456,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
 # memory, returned as a C-ordered array of its shape and dtype.
 def _float_target(arr, op):
     if arr.dtype.kind != "f":
-        raise RuntimeError(f"{op}: \"{op}\" is only implemented for floating-point tensors, not "
-                           f"{arr.dtype.name}")
+        raise RuntimeError(f'{op}: "{op}" is only implemented for floating-point tensors, not {arr.dtype.name}')
 
 
 def uniform_values(arr, a, b, generator):
@@ -442,8 +465,10 @@ def uniform_values(arr, a, b, generator):
     if not a <= b:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}")
     if b - a > float(np.finfo(arr.dtype).max):
-        raise RuntimeError(f"uniform_ expects to-from <= std::numeric_limits<{arr.dtype.name}>::max(), "
-                           f"but found to={b} and from={a} which result in to-from to exceed the limit")
+        raise RuntimeError(
+            f"uniform_ expects to-from <= std::numeric_limits<{arr.dtype.name}>::max(), "
+            f"but found to={b} and from={a} which result in to-from to exceed the limit"
+        )
     eng = _engine(generator)
     return draw_into(arr, lambda n, c: K.uniform(eng, n, arr.dtype, a, b))
 
@@ -464,8 +489,10 @@ def bernoulli_values(arr, p, generator):
         try:
             probs = np.broadcast_to(probs, arr.shape)
         except ValueError:
-            raise RuntimeError(f"bernoulli_: the probabilities of shape {list(probs.shape)} can't be "
-                               f"broadcast to the tensor's shape {list(arr.shape)}") from None
+            raise RuntimeError(
+                f"bernoulli_: the probabilities of shape {list(probs.shape)} can't be "
+                f"broadcast to the tensor's shape {list(arr.shape)}"
+            ) from None
         return K.in_order(K.bernoulli_tensor(eng, K.walk(probs, arr)), arr).astype(arr.dtype)
     check_probability("bernoulli_", np.asarray(p))
     return draw_into(arr, lambda n, c: K.bernoulli_scalar(eng, n, float(p))).astype(arr.dtype)

@@ -18,6 +18,7 @@ transforms in float32 and are rounded):
 * randperm(n): Fisher-Yates swaps with ``random() % (n - i)`` (inside-out with 64-bit values
   from n >= 2**32 / 20).
 """
+
 import math
 
 import numpy as np
@@ -61,15 +62,15 @@ def unit(eng, n, npd):
     if d == 53:  # the low 53 bits of (first << 32 | second), assembled exactly in float64
         w = eng.random(2 * n)
         out = (w[0::2] & np.uint32((1 << 21) - 1)).astype(_F64)
-        out *= 2.0 ** -21
+        out *= 2.0**-21
         low = w[1::2].astype(_F64)
-        low *= 2.0 ** -53
+        low *= 2.0**-53
         out += low
         return out
     bits = eng.random(n)
     bits &= np.uint32((1 << d) - 1)
     out = bits.astype(_F32)
-    out *= _F32(2.0 ** -d)
+    out *= _F32(2.0**-d)
     return out
 
 
@@ -112,7 +113,7 @@ def normal(eng, n, npd, mean, std, contiguous):
     out = np.empty(n, u.dtype)
     out[:full] = block(u[:full].reshape(-1, 16), mean, std).ravel()
     if full != n:
-        out[n - 16:] = block(unit(eng, 16, npd).reshape(1, 16), mean, std).ravel()
+        out[n - 16 :] = block(unit(eng, 16, npd).reshape(1, 16), mean, std).ravel()
     return out.astype(npd, copy=False)
 
 
@@ -122,7 +123,7 @@ _ROWS = 4096  # blocks of 16 per pass, so the float32 kernel's temporaries stay 
 def _block_f32(u, mean, std):
     if len(u) <= _ROWS:
         return box_muller16_f32(u, mean, std)
-    return np.concatenate([box_muller16_f32(u[i:i + _ROWS], mean, std) for i in range(0, len(u), _ROWS)])
+    return np.concatenate([box_muller16_f32(u[i : i + _ROWS], mean, std) for i in range(0, len(u), _ROWS)])
 
 
 def _block_f64(u, mean, std):
@@ -165,7 +166,7 @@ def int_range(npd):
     if npd.kind == "b":
         return 1
     if npd.kind == "f":
-        return min(1 << _DIGITS[npd], 2 ** 63 - 1)
+        return min(1 << _DIGITS[npd], 2**63 - 1)
     return int(np.iinfo(npd).max)
 
 
@@ -265,7 +266,7 @@ def log_normal(eng, n, npd, mean, std):
 
 
 # --------------------------------------------------------------------------- permutations
-_SMALL_PERM = (2 ** 32 - 1) // 20
+_SMALL_PERM = (2**32 - 1) // 20
 
 
 def forward_swaps(targets):

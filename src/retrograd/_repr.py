@@ -1,5 +1,6 @@
 """PyTorch-style printing: ``tensor([1.0000, 2.5000], requires_grad=True)``, with the options of
 ``set_printoptions``."""
+
 import math
 import sys
 
@@ -17,8 +18,7 @@ _PROFILES = {
 _options = {**_PROFILES["default"], "sci_mode": None}
 
 
-def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None,
-                     sci_mode=None):
+def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None):
     """PyTorch's printing options: digits after the point (``precision``), the element count
     above which a tensor is summarised (``threshold``) with ``edgeitems`` per end of each dim,
     the line width, and ``sci_mode`` (True: always scientific, False: never, None: PyTorch's
@@ -28,8 +28,12 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
         if profile not in _PROFILES:
             raise ValueError(f"set_printoptions: profile must be one of {sorted(_PROFILES)}, got {profile!r}")
         _options.update(_PROFILES[profile])
-    for name, value in (("precision", precision), ("threshold", threshold), ("edgeitems", edgeitems),
-                        ("linewidth", linewidth)):
+    for name, value in (
+        ("precision", precision),
+        ("threshold", threshold),
+        ("edgeitems", edgeitems),
+        ("linewidth", linewidth),
+    ):
         if value is not None:
             _options[name] = value
     _options["sci_mode"] = sci_mode  # None restores PyTorch's automatic choice, as in PyTorch
@@ -46,8 +50,7 @@ def _float_formatter(values):
     if sci is None and np.all(finite == np.round(finite)) and amax < 1e8:
         width = len(f"{amax:.0f}") + 1
         return lambda v: (f"{v:.0f}." if np.isfinite(v) else str(v)).rjust(width)
-    if sci or (sci is None and (amax >= 1e8 or (amin and amin < 1e-4)
-                                or (amin and amax / amin > 1e3 and amax >= 1e3))):
+    if sci or (sci is None and (amax >= 1e8 or (amin and amin < 1e-4) or (amin and amax / amin > 1e3 and amax >= 1e3))):
         return lambda v: f"{v:.{p}e}"
     width = len(f"{amax:.{p}f}") + (1 if (finite < 0).any() else 0)
     return lambda v: f"{v:.{p}f}".rjust(width)
@@ -71,9 +74,15 @@ def tensor_repr(t, name="tensor"):
         body = "[]" if data.ndim == 1 else f"size={tuple(data.shape)}"
     else:
         threshold = _options["threshold"]
-        body = np.array2string(data, separator=", ", prefix=prefix, formatter=formatter,
-                               threshold=sys.maxsize if threshold == math.inf else int(threshold),
-                               edgeitems=_options["edgeitems"], max_line_width=_options["linewidth"])
+        body = np.array2string(
+            data,
+            separator=", ",
+            prefix=prefix,
+            formatter=formatter,
+            threshold=sys.maxsize if threshold == math.inf else int(threshold),
+            edgeitems=_options["edgeitems"],
+            max_line_width=_options["linewidth"],
+        )
         body = body.replace("True", "True").replace("False", "False")
     extras = []
     if t.device.type != "cpu":

@@ -10,6 +10,7 @@ retrograd computes with NumPy (or CuPy), so most of these have nothing to switch
   ``add.at``), so the flag is recorded and reported; nothing else changes.
 - the float32 matmul precision is recorded: NumPy always computes float32 products in float32.
 """
+
 import os
 import warnings
 
@@ -102,8 +103,9 @@ def set_deterministic_debug_mode(debug_mode):
     """0/'default': off, 1/'warn': deterministic with warnings, 2/'error': deterministic."""
     if isinstance(debug_mode, str):
         if debug_mode not in _DEBUG_MODES:
-            raise RuntimeError(f"invalid value of debug_mode, expected one of `default`, `warn`, `error`, but "
-                               f"got {debug_mode}")
+            raise RuntimeError(
+                f"invalid value of debug_mode, expected one of `default`, `warn`, `error`, but got {debug_mode}"
+            )
         debug_mode = _DEBUG_MODES[debug_mode]
     if debug_mode not in (0, 1, 2):
         raise RuntimeError(f"invalid value of debug_mode, expected 0, 1, or 2, but got {debug_mode}")
@@ -119,8 +121,12 @@ def get_deterministic_debug_mode():
 def set_float32_matmul_precision(precision):
     """Accepted and recorded ('highest', 'high' or 'medium'); float32 products stay float32."""
     if precision not in ("highest", "high", "medium"):
-        warnings.warn(f"{precision} is not one of 'highest', 'high', or 'medium'; the current "
-                      f"set_float32_matmul_precision call has no effect.", UserWarning, stacklevel=2)
+        warnings.warn(
+            f"{precision} is not one of 'highest', 'high', or 'medium'; the current "
+            f"set_float32_matmul_precision call has no effect.",
+            UserWarning,
+            stacklevel=2,
+        )
         return
     _state["matmul_precision"] = precision
 
@@ -132,6 +138,7 @@ def get_float32_matmul_precision():
 def typename(obj):
     """The type name PyTorch reports: ``tensor.type()`` for tensors, else module.qualname."""
     from ._tensor import Tensor
+
     if isinstance(obj, Tensor):
         return obj.type()
     module = getattr(obj, "__module__", "") or ""
@@ -151,8 +158,7 @@ def can_cast(from_, to):
     return _KIND_RANK[a] <= _KIND_RANK[b]
 
 
-def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mode=None, options=None,
-            disable=False):
+def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mode=None, options=None, disable=False):
     """``torch.compile``: returns ``model`` unchanged (retrograd runs eagerly); as a decorator
     factory when called without a model."""
     if model is None:
@@ -184,9 +190,13 @@ def set_default_tensor_type(t):
     """Deprecated in PyTorch: sets the default float dtype (and, for a cuda type, the default
     device) from a name such as 'torch.DoubleTensor'."""
     from ._device import set_default_device
-    warnings.warn("torch.set_default_tensor_type() is deprecated as of PyTorch 2.1, please use "
-                  "torch.set_default_dtype() and torch.set_default_device() as alternatives.",
-                  UserWarning, stacklevel=2)
+
+    warnings.warn(
+        "torch.set_default_tensor_type() is deprecated as of PyTorch 2.1, please use "
+        "torch.set_default_dtype() and torch.set_default_device() as alternatives.",
+        UserWarning,
+        stacklevel=2,
+    )
     name = t if isinstance(t, str) else getattr(t, "__name__", str(t))
     kind = name.rsplit(".", 1)[-1]
     if kind not in _TENSOR_TYPES:

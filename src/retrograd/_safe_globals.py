@@ -1,5 +1,6 @@
 """The globals a user allows in PyTorch-format checkpoints read with ``weights_only=True``
 (``retrograd.serialization.add_safe_globals`` and friends, PyTorch's API)."""
+
 import contextlib
 
 _user_globals = []
@@ -40,8 +41,7 @@ def safe_globals(safe_globals):
 def _check_entry(g):
     if isinstance(g, tuple):
         if not (len(g) == 2 and isinstance(g[1], str) and "." in g[1]):
-            raise TypeError(f"add_safe_globals: a tuple entry must be (object, 'module.name'), "
-                            f"got {g!r}")
+            raise TypeError(f"add_safe_globals: a tuple entry must be (object, 'module.name'), got {g!r}")
     elif not callable(g):
         raise TypeError(f"add_safe_globals: expected functions or classes, got {type(g).__name__}")
 

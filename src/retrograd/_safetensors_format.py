@@ -12,6 +12,7 @@ corrupt or hostile file is refused after reading at most its header (at most 100
 package's limit), and a valid one is read straight into the arrays it returns: one copy of the
 data. Writing streams each array's buffer to the file, a bounded chunk at a time.
 """
+
 import json
 import math
 import struct
@@ -25,9 +26,21 @@ _CHUNK = 1 << 22
 
 # file dtype code -> NumPy dtype (the codes NumPy can hold; BF16 and the F8 types are ml_dtypes',
 # looked up on first use: _LOW_CODES)
-_DTYPES = {"F64": "<f8", "F32": "<f4", "F16": "<f2", "C64": "<c8", "I64": "<i8", "I32": "<i4",
-           "I16": "<i2", "I8": "i1", "U64": "<u8", "U32": "<u4", "U16": "<u2", "U8": "u1",
-           "BOOL": "?"}
+_DTYPES = {
+    "F64": "<f8",
+    "F32": "<f4",
+    "F16": "<f2",
+    "C64": "<c8",
+    "I64": "<i8",
+    "I32": "<i4",
+    "I16": "<i2",
+    "I8": "i1",
+    "U64": "<u8",
+    "U32": "<u4",
+    "U16": "<u2",
+    "U8": "u1",
+    "BOOL": "?",
+}
 _DTYPES = {k: np.dtype(v) for k, v in _DTYPES.items()}
 _CODES = {(d.kind, d.itemsize): k for k, d in _DTYPES.items()}
 _LOW_CODES = {"BF16": "bfloat16", "F8_E4M3": "float8_e4m3fn", "F8_E5M2": "float8_e5m2"}
@@ -37,6 +50,7 @@ _LOW_NAMES = {v: k for k, v in _LOW_CODES.items()}
 class InvalidCheckpointError(RuntimeError):
     """``retrograd.load`` cannot read the file: it is truncated, corrupt, of another format,
     inconsistent, or holds what retrograd cannot represent. The message names the file."""
+
     __module__ = "retrograd.serialization"  # where users import it from
 
 
@@ -44,7 +58,8 @@ def invalid(name, why):
     return InvalidCheckpointError(
         f"retrograd.load: {name} is not a valid retrograd checkpoint (a safetensors file): {why}. "
         f"The file may be truncated (an interrupted copy or download), corrupt, or of another "
-        f"format.")
+        f"format."
+    )
 
 
 def dtype_code(dt):
@@ -54,6 +69,7 @@ def dtype_code(dt):
 
 class Entry:
     """One tensor of a file: its name, NumPy dtype, shape and byte range in the data."""
+
     __slots__ = ("name", "dtype", "shape", "begin", "end")
 
     def __init__(self, name, dtype, shape, begin, end):
@@ -73,16 +89,17 @@ def write(fh, arrays, metadata, to_host):
     offset = 0
     for k in order:
         a = arrays[k]
-        header[k] = {"dtype": dtype_code(a.dtype), "shape": list(a.shape),
-                     "data_offsets": [offset, offset + a.nbytes]}
+        header[k] = {"dtype": dtype_code(a.dtype), "shape": list(a.shape), "data_offsets": [offset, offset + a.nbytes]}
         offset += a.nbytes
     raw = json.dumps(header, separators=(",", ":")).encode("utf-8")
     raw += b" " * (-len(raw) % 8)
     if len(raw) > MAX_HEADER:
-        raise ValueError(f"retrograd.save: the checkpoint's header (tensor names and the "
-                         f"structure of plain values) would take {len(raw)} bytes, more than the "
-                         f"{MAX_HEADER} that safetensors readers accept; store large collections "
-                         f"of numbers as tensors")
+        raise ValueError(
+            f"retrograd.save: the checkpoint's header (tensor names and the "
+            f"structure of plain values) would take {len(raw)} bytes, more than the "
+            f"{MAX_HEADER} that safetensors readers accept; store large collections "
+            f"of numbers as tensors"
+        )
     fh.write(struct.pack("<Q", len(raw)))
     fh.write(raw)
     for k in order:
@@ -100,7 +117,7 @@ def _chunks(a):
         a = a.reshape(1)
     rows = max(1, _CHUNK // max(1, a[0].nbytes))
     for i in range(0, a.shape[0], rows):
-        block = a[i:i + rows]
+        block = a[i : i + rows]
         if block.dtype != le:
             block = block.astype(le)
         elif not block.flags.c_contiguous:
@@ -117,15 +134,14 @@ def parse_header(head, header, name, size):
         raise invalid(name, f"it is only {len(head)} bytes long")
     (n,) = struct.unpack("<Q", head)
     if n > MAX_HEADER:
-        raise invalid(name, f"its first 8 bytes announce a {n}-byte header, more than the "
-                            f"{MAX_HEADER} bytes safetensors allows")
+        raise invalid(
+            name, f"its first 8 bytes announce a {n}-byte header, more than the {MAX_HEADER} bytes safetensors allows"
+        )
     if size is not None and n > size - 8:
-        raise invalid(name, f"its first 8 bytes announce a {n}-byte header but the file has "
-                            f"{size} bytes")
+        raise invalid(name, f"its first 8 bytes announce a {n}-byte header but the file has {size} bytes")
     if header is None or len(header) < n:
         got = 8 + (0 if header is None else len(header))
-        raise invalid(name, f"its first 8 bytes announce a {n}-byte header but the file ends "
-                            f"after {got} bytes")
+        raise invalid(name, f"its first 8 bytes announce a {n}-byte header but the file ends after {got} bytes")
     try:
         doc = json.loads(header.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
@@ -137,20 +153,17 @@ def parse_header(head, header, name, size):
         meta = {}
     if not (isinstance(meta, dict) and all(isinstance(v, str) for v in meta.values())):
         raise invalid(name, "its __metadata__ is not a JSON object of strings")
-    entries = sorted((_entry(k, info, name) for k, info in doc.items()),
-                     key=lambda e: (e.begin, e.end))
+    entries = sorted((_entry(k, info, name) for k, info in doc.items()), key=lambda e: (e.begin, e.end))
     end = 0
     for e in entries:
         if e.begin != end:
             what = "overlaps the previous tensor" if e.begin < end else "leaves a gap before it"
-            raise invalid(name, f"the data of tensor {e.name!r} (bytes {e.begin} to {e.end}) "
-                                f"{what}")
+            raise invalid(name, f"the data of tensor {e.name!r} (bytes {e.begin} to {e.end}) {what}")
         end = e.end
     if size is not None:
         follows = size - 8 - n
         if end > follows:
-            raise invalid(name, f"the header describes {end} bytes of tensor data but only "
-                                f"{follows} follow it")
+            raise invalid(name, f"the header describes {end} bytes of tensor data but only {follows} follow it")
         if end < follows:
             raise invalid(name, f"{follows - end} bytes follow the last tensor's data")
     return entries, meta, end
@@ -159,6 +172,7 @@ def parse_header(head, header, name, size):
 def _entry(key, info, name):
     def bad(why):
         return invalid(name, f"the header entry {key!r} {why}")
+
     if not isinstance(info, dict):
         raise bad("is not a JSON object")
     code, shape, offsets = info.get("dtype"), info.get("shape"), info.get("data_offsets")
@@ -166,18 +180,21 @@ def _entry(key, info, name):
         if isinstance(code, str) and code.startswith("F8"):
             raise InvalidCheckpointError(
                 f"retrograd.load: {name} holds tensor {key!r} of dtype {code}, which NumPy (and "
-                f"so retrograd) cannot represent; convert it to float32 where it was written")
+                f"so retrograd) cannot represent; convert it to float32 where it was written"
+            )
         raise bad(f"has no valid dtype ({code!r})")
     if not (isinstance(shape, list) and all(_is_count(s) for s in shape)):
         raise bad(f"has no valid shape ({shape!r})")
-    if not (isinstance(offsets, list) and len(offsets) == 2 and all(map(_is_count, offsets))
-            and offsets[0] <= offsets[1]):
+    if not (
+        isinstance(offsets, list) and len(offsets) == 2 and all(map(_is_count, offsets)) and offsets[0] <= offsets[1]
+    ):
         raise bad(f"has no valid data_offsets ({offsets!r})")
     dtype = _DTYPES[code] if code in _DTYPES else _dtype.to_np(_LOW_CODES[code])
     nbytes = math.prod(shape) * dtype.itemsize
     if offsets[1] - offsets[0] != nbytes:
-        raise bad(f"has shape {shape} of {code}, {nbytes} bytes, but data_offsets {offsets} span "
-                  f"{offsets[1] - offsets[0]}")
+        raise bad(
+            f"has shape {shape} of {code}, {nbytes} bytes, but data_offsets {offsets} span {offsets[1] - offsets[0]}"
+        )
     return Entry(key, dtype, tuple(shape), offsets[0], offsets[1])
 
 
@@ -194,8 +211,7 @@ def read_arrays(fh, entries, name):
         buf = a.reshape(-1).view(np.uint8)
         got = _read_into(fh, buf)
         if got < len(buf):
-            raise invalid(name, f"the file ends inside the data of tensor {e.name!r} ({got} of "
-                                f"its {len(buf)} bytes)")
+            raise invalid(name, f"the file ends inside the data of tensor {e.name!r} ({got} of its {len(buf)} bytes)")
         out[e.name] = _checked(a, e, name)
     return out
 
@@ -238,7 +254,7 @@ def _read_into(fh, buf):
         else:
             data = fh.read(min(_CHUNK, total - got))
             k = len(data)
-            view[got:got + k] = data
+            view[got : got + k] = data
         if not k:
             break
         got += k

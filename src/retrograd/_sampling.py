@@ -1,6 +1,7 @@
 """Sampling from distributions with tensor parameters: poisson and binomial (drawn on the host
 by the generator's NumPy stream, like the other random functions, then moved to the
 parameters' device). Not differentiable."""
+
 import numpy as np
 
 from ._tensor import Tensor
@@ -10,6 +11,7 @@ from .backend import to_device_array, to_numpy
 def poisson(input, generator=None):
     """Samples of Poisson(rate = input), elementwise; same dtype as ``input``."""
     from ._creation import _rng
+
     if input._data.dtype.kind not in "fV":
         raise RuntimeError(f"\"poisson\" not implemented for '{input.dtype}'")
     rates = to_numpy(input._data)
@@ -22,6 +24,7 @@ def poisson(input, generator=None):
 def binomial(count, prob, generator=None):
     """Samples of Binomial(count, prob), elementwise (count and prob broadcast); prob's dtype."""
     from ._creation import _rng
+
     n = to_numpy(count._data)
     p = to_numpy(prob._data)
     if (p < 0).any() or (p > 1).any():

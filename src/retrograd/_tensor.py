@@ -14,6 +14,7 @@ State kept on each tensor (the first four in ``__slots__``, the rest defaulted o
 
 Methods and operators are bound to ops in ``_tensor_methods.py``, from one explicit table.
 """
+
 import copy
 import warnings
 import weakref
@@ -30,7 +31,6 @@ from .backend import device_of, to_device_array, to_numpy
 
 _new = object.__new__
 _np_generic = np.generic
-
 
 
 class Tensor:
@@ -153,12 +153,14 @@ class Tensor:
                 raise RuntimeError(
                     "you can only change requires_grad flags of leaf variables. If you want to use a "
                     "computed variable in a subgraph that doesn't require differentiation use "
-                    "var_no_grad = var.detach().")
+                    "var_no_grad = var.detach()."
+                )
             return self
         if requires_grad and self._data.dtype.kind not in "fcV":
             raise RuntimeError(
                 f"only Tensors of floating point dtype can require gradients, got a tensor of dtype "
-                f"{self.dtype} and shape {list(self._data.shape)}")
+                f"{self.dtype} and shape {list(self._data.shape)}"
+            )
         self._rg = requires_grad
         return self
 
@@ -173,21 +175,28 @@ class Tensor:
                 "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its "
                 ".grad attribute won't be populated during autograd.backward(). If you indeed want "
                 "the .grad field to be populated for a non-leaf Tensor, use .retain_grad() on the "
-                "non-leaf Tensor.", UserWarning, stacklevel=2)
+                "non-leaf Tensor.",
+                UserWarning,
+                stacklevel=2,
+            )
         return self._grad
 
     @grad.setter
     def grad(self, value):
         if value is not None:
             if not isinstance(value, Tensor) and not getattr(value, "is_sparse", False):
-                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
-                                f"{type(value).__name__}")
+                raise TypeError(
+                    f"assigned grad expected to be a Tensor or None but got grad of type {type(value).__name__}"
+                )
             if value._data.dtype != self._data.dtype:
-                raise RuntimeError(f"assigned grad has data of dtype {value.dtype} but the tensor "
-                                   f"has dtype {self.dtype}")
+                raise RuntimeError(
+                    f"assigned grad has data of dtype {value.dtype} but the tensor has dtype {self.dtype}"
+                )
             if not getattr(value, "is_sparse", False) and value._data.shape != self._data.shape:
-                raise RuntimeError(f"assigned grad has data of shape {list(value._data.shape)} but "
-                                   f"the tensor has shape {list(self._data.shape)}")
+                raise RuntimeError(
+                    f"assigned grad has data of shape {list(value._data.shape)} but "
+                    f"the tensor has shape {list(self._data.shape)}"
+                )
         self._grad = value
 
     def _grad_sum(self, g):
@@ -290,9 +299,11 @@ class Tensor:
     # ----------------------------------------------------------------- conversion
     def item(self):
         if self._data.size != 1:
-            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to "
-                               f"Scalar (item() needs exactly one element; shape is "
-                               f"{list(self._data.shape)})")
+            raise RuntimeError(
+                f"a Tensor with {self._data.size} elements cannot be converted to "
+                f"Scalar (item() needs exactly one element; shape is "
+                f"{list(self._data.shape)})"
+            )
         return self._data.item()
 
     def tolist(self):
@@ -300,13 +311,14 @@ class Tensor:
 
     def numpy(self, *, force=False):
         if self._rg and not force:
-            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
-                               "tensor.detach().numpy() instead.")
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
         _check_numpy_dtype(self)
         if self.device.type != "cpu":
             if not force:
-                raise TypeError(f"can't convert {self.device} device type tensor to numpy. Use "
-                                f"Tensor.cpu() to copy the tensor to host memory first.")
+                raise TypeError(
+                    f"can't convert {self.device} device type tensor to numpy. Use "
+                    f"Tensor.cpu() to copy the tensor to host memory first."
+                )
             return to_numpy(self._data)
         return self._data
 
@@ -323,8 +335,10 @@ class Tensor:
     def _one_element(self):
         """The one element, for float()/int()/complex() (ValueError otherwise, as in PyTorch)."""
         if self._data.size != 1:
-            raise ValueError(f"only one element tensors can be converted to Python scalars (this one "
-                             f"has shape {list(self._data.shape)})")
+            raise ValueError(
+                f"only one element tensors can be converted to Python scalars (this one "
+                f"has shape {list(self._data.shape)})"
+            )
         return self.item()
 
     def __float__(self):
@@ -354,13 +368,13 @@ class Tensor:
         host), device, class, ``requires_grad`` and user attributes. As in PyTorch the copy is a
         leaf and ``.grad`` is not kept; files are written with ``retrograd.save``, not pickle."""
         user_attrs = {k: v for k, v in self.__dict__.items() if k not in _STATE_ATTRS}
-        return (_rebuild, (type(self), np.array(to_numpy(self._data)), str(self.device), self._rg,
-                           user_attrs))
+        return (_rebuild, (type(self), np.array(to_numpy(self._data)), str(self.device), self._rg, user_attrs))
 
     def __deepcopy__(self, memo):
         if self.grad_fn is not None:
-            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support "
-                               "the deepcopy protocol at the moment")
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support the deepcopy protocol at the moment"
+            )
         t = type(self)._make(self._data.copy(), None, self._rg)
         if self._grad is not None:
             t._grad = self._grad.__deepcopy__(memo)
@@ -454,8 +468,7 @@ def _wrap_dim(dim, ndim, op="op"):
     """Map a possibly negative ``dim`` into ``range(ndim)`` (a 0-d tensor accepts -1 and 0)."""
     n = ndim if ndim > 0 else 1
     if not -n <= dim < n:
-        raise IndexError(f"{op}: Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
-                         f"but got {dim})")
+        raise IndexError(f"{op}: Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
     return dim % n
 
 
@@ -465,5 +478,7 @@ _NO_NUMPY = {"bfloat16": "BFloat16", "float8_e4m3fn": "Float8_e4m3fn", "float8_e
 def _check_numpy_dtype(t):
     """PyTorch has no NumPy dtype for bfloat16 and float8: numpy() and np.asarray refuse them."""
     if t._data.dtype.char in "E45":
-        raise TypeError(f"Got unsupported ScalarType {_NO_NUMPY[t._data.dtype.name]}: NumPy has no such "
-                        f"dtype; convert first, e.g. tensor.float().numpy()")
+        raise TypeError(
+            f"Got unsupported ScalarType {_NO_NUMPY[t._data.dtype.name]}: NumPy has no such "
+            f"dtype; convert first, e.g. tensor.float().numpy()"
+        )

@@ -7,6 +7,7 @@ the end of that file. Importing ``ops._families`` runs every declaration. What i
 listed here: conversions (``to``, ``float``, ``cpu``, ``new_zeros``), queries, the legacy
 methods, Python's operators and the properties.
 """
+
 from ._tensor import Tensor
 from ._dtype import to_dtype
 from .ops import _families  # noqa: F401  (every op family's declarations have run)
@@ -21,6 +22,7 @@ from .ops import complex as cx
 def _reflect(fn):
     def r(self, other):
         return fn(other, self)
+
     r.__name__ = "r" + fn.__name__
     return r
 
@@ -28,6 +30,7 @@ def _reflect(fn):
 def _to(self, *args, **kwargs):
     """to(dtype), to(device), to(device, dtype), to(other), with copy=/non_blocking= keywords."""
     from ._device import device as _device
+
     dtype = kwargs.pop("dtype", None)
     device = kwargs.pop("device", None)
     copy = kwargs.pop("copy", False)
@@ -66,15 +69,24 @@ def _type(self, dtype=None, non_blocking=False):
     return sh.to_dtype(self, to_dtype(dtype))
 
 
-_TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
-               "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
-               "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}
+_TYPE_NAMES = {
+    "float32": "FloatTensor",
+    "float64": "DoubleTensor",
+    "float16": "HalfTensor",
+    "int64": "LongTensor",
+    "int32": "IntTensor",
+    "int16": "ShortTensor",
+    "int8": "CharTensor",
+    "uint8": "ByteTensor",
+    "bool": "BoolTensor",
+}
 _TYPE_NAMES["bfloat16"] = "BFloat16Tensor"
 
 
 def _cast(name):
     def cast(self, memory_format=None):
         return _in_format(sh.to_dtype(self, to_dtype(name)), memory_format)
+
     cast.__name__ = name
     return cast
 
@@ -82,6 +94,7 @@ def _cast(name):
 def _iop(fn):
     def iop(self, other):
         return fn(self, other)
+
     iop.__name__ = "__i" + fn.__name__.rstrip("_") + "__"
     return iop
 
@@ -96,22 +109,25 @@ def _cuda(self, device=None, non_blocking=False):
 
 def _new_tensor(self, data, dtype=None, device=None, requires_grad=False):
     from ._creation import tensor
+
     return tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
 
 
 def _new_factory(fn_name):
     def new(self, *size, dtype=None, device=None, requires_grad=False):
         from . import _creation
+
         fn = getattr(_creation, fn_name)
         return fn(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
     new.__name__ = "new_" + fn_name
     return new
 
 
 def _new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
     from ._creation import full
-    return full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device,
-                requires_grad=requires_grad)
+
+    return full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
 
 
 def _mT(self):
@@ -134,47 +150,111 @@ def _mH(self):
 METHODS = tensor_methods()
 
 # conversions, queries, legacy methods: not ops, so not declared
-METHODS.update({
-    "to": _to, "type": _type, "float": _cast("float32"), "double": _cast("float64"),
-    "half": _cast("float16"), "long": _cast("int64"), "int": _cast("int32"), "short": _cast("int16"),
-    "bool": _cast("bool"), "bfloat16": _cast("bfloat16"), "byte": _cast("uint8"), "char": _cast("int8"),
-    "cpu": _cpu, "cuda": _cuda,
-    "new_tensor": _new_tensor, "new_zeros": _new_factory("zeros"), "new_ones": _new_factory("ones"),
-    "new_empty": _new_factory("empty"), "new_full": _new_full,
-    "type_as": tq.type_as, "get_device": tq.get_device, "is_signed": tq.is_signed,
-    "is_complex": tq.is_complex, "is_inference": tq.is_inference, "is_nonzero": tq.is_nonzero,
-    "is_same_size": tq.is_same_size, "positive": tq.positive, "bernoulli": cr.bernoulli,
-    "multinomial": cr.multinomial,
-    "new": lg.new, "resize_": lg.resize_, "resize_as_": lg.resize_as_, "storage": lg.storage,
-    "to_sparse": sparse.to_sparse, "to_sparse_coo": sparse.to_sparse_coo, "to_dense": sparse.dense_to_dense,
-})
+METHODS.update(
+    {
+        "to": _to,
+        "type": _type,
+        "float": _cast("float32"),
+        "double": _cast("float64"),
+        "half": _cast("float16"),
+        "long": _cast("int64"),
+        "int": _cast("int32"),
+        "short": _cast("int16"),
+        "bool": _cast("bool"),
+        "bfloat16": _cast("bfloat16"),
+        "byte": _cast("uint8"),
+        "char": _cast("int8"),
+        "cpu": _cpu,
+        "cuda": _cuda,
+        "new_tensor": _new_tensor,
+        "new_zeros": _new_factory("zeros"),
+        "new_ones": _new_factory("ones"),
+        "new_empty": _new_factory("empty"),
+        "new_full": _new_full,
+        "type_as": tq.type_as,
+        "get_device": tq.get_device,
+        "is_signed": tq.is_signed,
+        "is_complex": tq.is_complex,
+        "is_inference": tq.is_inference,
+        "is_nonzero": tq.is_nonzero,
+        "is_same_size": tq.is_same_size,
+        "positive": tq.positive,
+        "bernoulli": cr.bernoulli,
+        "multinomial": cr.multinomial,
+        "new": lg.new,
+        "resize_": lg.resize_,
+        "resize_as_": lg.resize_as_,
+        "storage": lg.storage,
+        "to_sparse": sparse.to_sparse,
+        "to_sparse_coo": sparse.to_sparse_coo,
+        "to_dense": sparse.dense_to_dense,
+    }
+)
 
 # Python's operators: the reflected forms swap the operands, the augmented ones are in place
 OPERATORS = {
-    "__getitem__": ix.getitem, "__setitem__": ip.setitem,
-    "__add__": ew.add, "__radd__": _reflect(ew.add), "__sub__": ew.sub, "__rsub__": _reflect(ew.sub),
-    "__mul__": ew.mul, "__rmul__": _reflect(ew.mul), "__truediv__": ew.div,
-    "__rtruediv__": _reflect(ew.div), "__floordiv__": ew.floor_divide,
-    "__rfloordiv__": _reflect(ew.floor_divide), "__mod__": ew.remainder,
-    "__rmod__": _reflect(ew.remainder), "__pow__": ew.pow, "__rpow__": _reflect(ew.pow),
-    "__matmul__": la.matmul, "__rmatmul__": _reflect(la.matmul), "__neg__": ew.neg,
-    "__pos__": lambda self: self, "__abs__": ew.abs, "__invert__": ew.invert,
-    "__and__": ew.bitwise_and, "__or__": ew.bitwise_or, "__xor__": ew.bitwise_xor,
-    "__rand__": _reflect(ew.bitwise_and), "__ror__": _reflect(ew.bitwise_or),
+    "__getitem__": ix.getitem,
+    "__setitem__": ip.setitem,
+    "__add__": ew.add,
+    "__radd__": _reflect(ew.add),
+    "__sub__": ew.sub,
+    "__rsub__": _reflect(ew.sub),
+    "__mul__": ew.mul,
+    "__rmul__": _reflect(ew.mul),
+    "__truediv__": ew.div,
+    "__rtruediv__": _reflect(ew.div),
+    "__floordiv__": ew.floor_divide,
+    "__rfloordiv__": _reflect(ew.floor_divide),
+    "__mod__": ew.remainder,
+    "__rmod__": _reflect(ew.remainder),
+    "__pow__": ew.pow,
+    "__rpow__": _reflect(ew.pow),
+    "__matmul__": la.matmul,
+    "__rmatmul__": _reflect(la.matmul),
+    "__neg__": ew.neg,
+    "__pos__": lambda self: self,
+    "__abs__": ew.abs,
+    "__invert__": ew.invert,
+    "__and__": ew.bitwise_and,
+    "__or__": ew.bitwise_or,
+    "__xor__": ew.bitwise_xor,
+    "__rand__": _reflect(ew.bitwise_and),
+    "__ror__": _reflect(ew.bitwise_or),
     "__rxor__": _reflect(ew.bitwise_xor),
-    "__lshift__": integer.bitwise_left_shift, "__rshift__": integer.bitwise_right_shift,
-    "__rlshift__": integer._rlshift, "__rrshift__": integer._rrshift,
-    "__eq__": ew.eq, "__ne__": ew.ne, "__lt__": ew.lt, "__le__": ew.le, "__gt__": ew.gt, "__ge__": ew.ge,
-    "__iadd__": _iop(METHODS["add_"]), "__isub__": _iop(METHODS["sub_"]), "__imul__": _iop(METHODS["mul_"]),
-    "__itruediv__": _iop(METHODS["div_"]), "__ifloordiv__": _iop(METHODS["floor_divide_"]),
-    "__imod__": _iop(METHODS["remainder_"]), "__ipow__": _iop(METHODS["pow_"]),
-    "__ilshift__": METHODS["bitwise_left_shift_"], "__irshift__": METHODS["bitwise_right_shift_"],
+    "__lshift__": integer.bitwise_left_shift,
+    "__rshift__": integer.bitwise_right_shift,
+    "__rlshift__": integer._rlshift,
+    "__rrshift__": integer._rrshift,
+    "__eq__": ew.eq,
+    "__ne__": ew.ne,
+    "__lt__": ew.lt,
+    "__le__": ew.le,
+    "__gt__": ew.gt,
+    "__ge__": ew.ge,
+    "__iadd__": _iop(METHODS["add_"]),
+    "__isub__": _iop(METHODS["sub_"]),
+    "__imul__": _iop(METHODS["mul_"]),
+    "__itruediv__": _iop(METHODS["div_"]),
+    "__ifloordiv__": _iop(METHODS["floor_divide_"]),
+    "__imod__": _iop(METHODS["remainder_"]),
+    "__ipow__": _iop(METHODS["pow_"]),
+    "__ilshift__": METHODS["bitwise_left_shift_"],
+    "__irshift__": METHODS["bitwise_right_shift_"],
 }
 METHODS.update(OPERATORS)
 
-PROPERTIES = {"T": _T, "mT": _mT, "H": _H, "mH": _mH, "nbytes": tq.nbytes, "itemsize": tq.itemsize,
-              "real": cx.real, "imag": cx.imag, "layout": ti.tensor_layout,
-              **{name: lg._false for name in lg.NEVER}}
+PROPERTIES = {
+    "T": _T,
+    "mT": _mT,
+    "H": _H,
+    "mH": _mH,
+    "nbytes": tq.nbytes,
+    "itemsize": tq.itemsize,
+    "real": cx.real,
+    "imag": cx.imag,
+    "layout": ti.tensor_layout,
+    **{name: lg._false for name in lg.NEVER},
+}
 
 for _name, _fn in METHODS.items():
     setattr(Tensor, _name, _fn)

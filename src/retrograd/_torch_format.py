@@ -23,6 +23,7 @@ tuples with plain values: tensors that view one array share one storage (offsets
 kept), other tensors get their own; storages are stored uncompressed and 64-byte aligned, so
 ``torch.load(..., mmap=True)`` can map them.
 """
+
 import _compat_pickle
 import codecs
 import io
@@ -40,20 +41,36 @@ from .sparse import SparseTensor
 __all__ = ["add_safe_globals", "clear_safe_globals", "get_safe_globals", "safe_globals"]
 
 # PyTorch storage type name -> NumPy dtype (the ones retrograd tensors hold)
-_STORAGE_DTYPES = {"DoubleStorage": "f8", "FloatStorage": "f4", "HalfStorage": "f2",
-                   "LongStorage": "i8", "IntStorage": "i4", "ShortStorage": "i2",
-                   "CharStorage": "i1", "ByteStorage": "u1", "BoolStorage": "?",
-                   "ComplexFloatStorage": "c8", "ComplexDoubleStorage": "c16"}
+_STORAGE_DTYPES = {
+    "DoubleStorage": "f8",
+    "FloatStorage": "f4",
+    "HalfStorage": "f2",
+    "LongStorage": "i8",
+    "IntStorage": "i4",
+    "ShortStorage": "i2",
+    "CharStorage": "i1",
+    "ByteStorage": "u1",
+    "BoolStorage": "?",
+    "ComplexFloatStorage": "c8",
+    "ComplexDoubleStorage": "c16",
+}
 _STORAGE_DTYPES = {k: np.dtype(v) for k, v in _STORAGE_DTYPES.items()}
 _STORAGE_NAMES = {v: k for k, v in _STORAGE_DTYPES.items()}
 # PyTorch storage types whose dtype retrograd has no tensors for (named in the refusal)
-_OTHER_STORAGES = ("ComplexHalfStorage", "QInt8Storage", "QUInt8Storage", "QInt32Storage",
-                   "QUInt4x2Storage", "QUInt2x4Storage", "UntypedStorage")
+_OTHER_STORAGES = (
+    "ComplexHalfStorage",
+    "QInt8Storage",
+    "QUInt8Storage",
+    "QInt32Storage",
+    "QUInt4x2Storage",
+    "QUInt2x4Storage",
+    "UntypedStorage",
+)
 # bfloat16 (ml_dtypes): its NumPy dtype is looked up when a file holds one. PyTorch writes the
 # float8 types with _rebuild_tensor_v3 over an untyped storage, which this reader does not take.
 _LOW_STORAGES = {"BFloat16Storage": _dtype.bfloat16}
 _LOW_STORAGE_NAMES = {d.name: k for k, d in _LOW_STORAGES.items()}
-_LEGACY_MAGIC = 0x1950a86a20f9469cfc6c
+_LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
 LEGACY_MAGIC_HEAD = _LEGACY_MAGIC.to_bytes(10, "little")[:4]  # what follows its first 4 bytes
 MAX_DEPTH = 1000  # nesting of containers in a pickle, at most (as Python's own recursion bound)
 
@@ -61,8 +78,13 @@ MAX_DEPTH = 1000  # nesting of containers in a pickle, at most (as Python's own 
 # ---------------------------------------------------------------------------- safe globals
 # The user's allow-list lives in _safe_globals.py, so that registering globals does not load
 # this module (zipfile and the unpickler's tables load on the first PyTorch-format file).
-from ._safe_globals import (add_safe_globals, clear_safe_globals, get_safe_globals,  # noqa: E402
-                            safe_globals, user_table as _user_table)
+from ._safe_globals import (  # noqa: E402
+    add_safe_globals,
+    clear_safe_globals,
+    get_safe_globals,
+    safe_globals,
+    user_table as _user_table,
+)
 
 
 # ---------------------------------------------------------------------------- rebuilds
@@ -75,38 +97,43 @@ class _StorageType:
 
 class _Storage:
     """One storage of a checkpoint: its dtype, element count and (once read) flat array."""
+
     __slots__ = ("dtype", "numel", "key", "array")
 
     def __init__(self, dtype, numel, key, array=None):
         self.dtype, self.numel, self.key, self.array = dtype, numel, key, array
 
 
-def _rebuild_tensor(storage, offset, size, stride, requires_grad=False, backward_hooks=None,
-                    metadata=None):
+def _rebuild_tensor(storage, offset, size, stride, requires_grad=False, backward_hooks=None, metadata=None):
     if not isinstance(storage, _Storage):
         raise _Refused(f"a tensor is rebuilt from {type(storage).__name__}, not a storage")
     if backward_hooks:
         raise _NotAllowed("a tensor carries backward hooks, which a checkpoint cannot restore safely")
     if metadata:
-        raise _NotAllowed(f"a tensor carries Python attributes {sorted(metadata)!r}, which "
-                       f"retrograd does not restore")
-    if not (type(offset) is int and offset >= 0 and isinstance(size, tuple)
-            and isinstance(stride, tuple) and len(size) == len(stride)
-            and all(type(d) is int and d >= 0 for d in size)
-            and all(type(s) is int and s >= 0 for s in stride)):
+        raise _NotAllowed(f"a tensor carries Python attributes {sorted(metadata)!r}, which retrograd does not restore")
+    if not (
+        type(offset) is int
+        and offset >= 0
+        and isinstance(size, tuple)
+        and isinstance(stride, tuple)
+        and len(size) == len(stride)
+        and all(type(d) is int and d >= 0 for d in size)
+        and all(type(s) is int and s >= 0 for s in stride)
+    ):
         raise _Refused(f"a tensor has offset {offset!r}, size {size!r} and stride {stride!r}")
     if requires_grad not in (True, False):
         raise _Refused(f"a tensor has requires_grad={requires_grad!r}")
     last = offset + sum((d - 1) * s for d, s in zip(size, stride)) if all(size) else offset - 1
     if last >= storage.numel:
-        raise _Refused(f"a tensor of size {list(size)} (offset {offset}, stride {list(stride)}) "
-                       f"reaches past its storage of {storage.numel} elements")
+        raise _Refused(
+            f"a tensor of size {list(size)} (offset {offset}, stride {list(stride)}) "
+            f"reaches past its storage of {storage.numel} elements"
+        )
     a = storage.array
     if a is None:  # the legacy format's first pass only finds where the pickle ends
         return None
     item = a.itemsize
-    view = np.lib.stride_tricks.as_strided(a[offset:] if a.size else a, size,
-                                           tuple(s * item for s in stride))
+    view = np.lib.stride_tricks.as_strided(a[offset:] if a.size else a, size, tuple(s * item for s in stride))
     t = Tensor._make(view, None, False)
     if requires_grad:
         if view.dtype.kind not in "fV":
@@ -123,16 +150,17 @@ def _rebuild_parameter(data, requires_grad, backward_hooks, state=None):
     if backward_hooks:
         raise _NotAllowed("a parameter carries backward hooks, which a checkpoint cannot restore")
     if state:
-        raise _NotAllowed(f"a parameter carries Python attributes {sorted(state)!r}, which "
-                       f"retrograd does not restore")
+        raise _NotAllowed(f"a parameter carries Python attributes {sorted(state)!r}, which retrograd does not restore")
     if data is None:
         return None
     from .nn.parameter import Parameter
+
     return Parameter(data, requires_grad=bool(requires_grad))
 
 
 def _size(dims=()):
     from ._size import Size
+
     return Size(dims)
 
 
@@ -145,7 +173,9 @@ def _torch_table():
         "torch._utils._rebuild_parameter": _rebuild_parameter,
         "torch._utils._rebuild_parameter_with_state": _rebuild_parameter,
         "torch.Size": _size,
-        "builtins.set": set, "builtins.frozenset": frozenset, "builtins.bytearray": _bytearray,
+        "builtins.set": set,
+        "builtins.frozenset": frozenset,
+        "builtins.bytearray": _bytearray,
         "_codecs.encode": _encode_latin1,  # how protocol 2 pickles bytes
     }
     for name, dt in _STORAGE_DTYPES.items():
@@ -212,13 +242,13 @@ class _SafeUnpickler:
         if p + n > len(self.data):
             raise _Refused("it ends in the middle of a pickle (truncated)")
         self.pos = p + n
-        return self.data[p:p + n]
+        return self.data[p : p + n]
 
     def line(self):
         end = self.data.find(b"\n", self.pos)
         if end < 0:
             raise _Refused("it ends in the middle of a pickle (truncated)")
-        text = self.data[self.pos:end].decode("utf-8", "replace")
+        text = self.data[self.pos : end].decode("utf-8", "replace")
         self.pos = end + 1
         return text
 
@@ -229,11 +259,13 @@ class _SafeUnpickler:
         module = _compat_pickle.IMPORT_MAPPING.get(module, module)
         obj = self.table.get(f"{module}.{name}")
         if obj is None:
-            raise _NotAllowed(f"it names the global {module}.{name}, which is not allowed. If you "
-                           f"trust this file, allow it with "
-                           f"retrograd.serialization.add_safe_globals([{name}]) (or the "
-                           f"safe_globals context manager), or pass weights_only=False to "
-                           f"unpickle it with full trust")
+            raise _NotAllowed(
+                f"it names the global {module}.{name}, which is not allowed. If you "
+                f"trust this file, allow it with "
+                f"retrograd.serialization.add_safe_globals([{name}]) (or the "
+                f"safe_globals context manager), or pass weights_only=False to "
+                f"unpickle it with full trust"
+            )
         return obj
 
     def call(self, fn, args):
@@ -274,12 +306,12 @@ class _SafeUnpickler:
                     if len(st) != 1 or self.marks:
                         raise _Refused("its pickle ends with a malformed stack")
                     return st.pop()
-                raise _NotAllowed(f"its pickle uses the opcode {op!r} at byte {self.pos - 1}, which "
-                               f"the safe loader does not allow")
+                raise _NotAllowed(
+                    f"its pickle uses the opcode {op!r} at byte {self.pos - 1}, which the safe loader does not allow"
+                )
             try:
                 handler(self)
-            except (TypeError, ValueError, AttributeError, IndexError, KeyError,
-                    OverflowError) as e:
+            except (TypeError, ValueError, AttributeError, IndexError, KeyError, OverflowError) as e:
                 raise _Refused(f"its pickle is malformed at byte {self.pos - 1} ({e})") from None
             if len(self.marks) > MAX_DEPTH:
                 raise _Refused(f"its pickle nests more than {MAX_DEPTH} levels")
@@ -309,8 +341,7 @@ def _op_build(u):
         if d is None:
             continue
         if not isinstance(d, dict):
-            raise _Refused(f"its pickle sets the state of a {cls.__name__} from a "
-                           f"{type(d).__name__}")
+            raise _Refused(f"its pickle sets the state of a {cls.__name__} from a {type(d).__name__}")
         for k, v in d.items():
             if not isinstance(k, str) or k.startswith("__"):
                 raise _Refused(f"its pickle sets the attribute {k!r:.40}")
@@ -420,6 +451,7 @@ def _op_get(n_fmt):
             u.stack.append(u.memo[i])
         except KeyError:
             raise _Refused(f"its pickle reads memo entry {i}, which was never stored") from None
+
     return get
 
 
@@ -431,6 +463,7 @@ def _op_put(n_fmt):
         if not u.stack:
             raise _Refused("its pickle stores an empty stack in the memo")
         u.memo[i] = u.stack[-1]
+
     return put
 
 
@@ -470,6 +503,7 @@ def _op_long(len_fmt):
         if n > 1 << 16:
             raise _Refused(f"its pickle holds a {n}-byte integer")
         u.stack.append(int.from_bytes(u.take(n), "little", signed=True))
+
     return long
 
 
@@ -486,6 +520,7 @@ def _op_bytes(len_fmt, text):
                 raise _Refused("its pickle holds a string that is not UTF-8") from None
         else:
             u.stack.append(bytes(raw))
+
     return read
 
 
@@ -493,9 +528,10 @@ def _op_tuple_n(n):
     def tup(u):
         if len(u.stack) < n:
             raise _Refused("its pickle pops an empty stack")
-        items = tuple(u.stack[len(u.stack) - n:])
-        del u.stack[len(u.stack) - n:]
+        items = tuple(u.stack[len(u.stack) - n :])
+        del u.stack[len(u.stack) - n :]
         u.stack.append(items)
+
     return tup
 
 
@@ -513,24 +549,52 @@ def _op_pop(u):
 _OPS = {
     b"\x80": lambda u: u.take(1),  # PROTO
     b"\x95": lambda u: u.take(8),  # FRAME
-    b"(": _op_mark, b"0": _op_pop, b"1": lambda u: u.pop_mark(),
+    b"(": _op_mark,
+    b"0": _op_pop,
+    b"1": lambda u: u.pop_mark(),
     b"2": lambda u: u.stack.append(u.stack[-1] if u.stack else u.pop()),
-    b"}": _push(dict), b"]": _push(list), b")": _push(()), b"\x8f": _push(set),
-    b"N": _push(None), b"\x88": _push(True), b"\x89": _push(False),
+    b"}": _push(dict),
+    b"]": _push(list),
+    b")": _push(()),
+    b"\x8f": _push(set),
+    b"N": _push(None),
+    b"\x88": _push(True),
+    b"\x89": _push(False),
     b"t": lambda u: u.stack.append(tuple(u.pop_mark())),
-    b"\x85": _op_tuple_n(1), b"\x86": _op_tuple_n(2), b"\x87": _op_tuple_n(3),
-    b"l": lambda u: u.stack.append(list(u.pop_mark())), b"d": _op_dict,
-    b"a": _op_append, b"e": _op_appends, b"s": _op_setitem, b"u": _op_setitems,
-    b"\x90": _op_additems, b"\x91": _op_frozenset,
-    b"J": _op_int("<i"), b"K": _op_int("<B"), b"M": _op_int("<H"),
-    b"\x8a": _op_long("<B"), b"\x8b": _op_long("<i"),
+    b"\x85": _op_tuple_n(1),
+    b"\x86": _op_tuple_n(2),
+    b"\x87": _op_tuple_n(3),
+    b"l": lambda u: u.stack.append(list(u.pop_mark())),
+    b"d": _op_dict,
+    b"a": _op_append,
+    b"e": _op_appends,
+    b"s": _op_setitem,
+    b"u": _op_setitems,
+    b"\x90": _op_additems,
+    b"\x91": _op_frozenset,
+    b"J": _op_int("<i"),
+    b"K": _op_int("<B"),
+    b"M": _op_int("<H"),
+    b"\x8a": _op_long("<B"),
+    b"\x8b": _op_long("<i"),
     b"G": _op_int(">d"),
-    b"X": _op_bytes("<I", True), b"\x8c": _op_bytes("<B", True), b"\x8d": _op_bytes("<Q", True),
-    b"B": _op_bytes("<I", False), b"C": _op_bytes("<B", False), b"\x8e": _op_bytes("<Q", False),
-    b"q": _op_put("<B"), b"r": _op_put("<I"), b"\x94": _op_memoize,
-    b"h": _op_get("<B"), b"j": _op_get("<I"),
-    b"c": _op_global, b"\x93": _op_stack_global,
-    b"R": _op_reduce, b"\x81": _op_newobj, b"b": _op_build, b"Q": _op_persid,
+    b"X": _op_bytes("<I", True),
+    b"\x8c": _op_bytes("<B", True),
+    b"\x8d": _op_bytes("<Q", True),
+    b"B": _op_bytes("<I", False),
+    b"C": _op_bytes("<B", False),
+    b"\x8e": _op_bytes("<Q", False),
+    b"q": _op_put("<B"),
+    b"r": _op_put("<I"),
+    b"\x94": _op_memoize,
+    b"h": _op_get("<B"),
+    b"j": _op_get("<I"),
+    b"c": _op_global,
+    b"\x93": _op_stack_global,
+    b"R": _op_reduce,
+    b"\x81": _op_newobj,
+    b"b": _op_build,
+    b"Q": _op_persid,
 }
 
 
@@ -542,8 +606,7 @@ def _storage_from_pid(pid, storages, name):
     if not isinstance(stype, _StorageType):
         raise _Refused(f"a storage has the type {_describe_obj(stype)}")
     if stype.dtype is None:
-        raise _Unsupported(f"it holds a torch.{stype.name}, a dtype retrograd tensors do not "
-                           f"support")
+        raise _Unsupported(f"it holds a torch.{stype.name}, a dtype retrograd tensors do not support")
     if not (isinstance(key, str) and type(numel) is int and numel >= 0):
         raise _Refused(f"a storage has key {key!r} and element count {numel!r}")
     if len(pid) == 6 and pid[5] is not None:
@@ -574,7 +637,7 @@ def read_zip(fh, name, map_buffer=None, weights_only=True, pickle_module=None, l
     pkls = [n for n in infos if n.endswith("/data.pkl") and n.count("/") == 1]
     if len(pkls) != 1:
         raise _invalid(name, "it holds no single '<name>/data.pkl' record")
-    prefix = pkls[0][:-len("data.pkl")]
+    prefix = pkls[0][: -len("data.pkl")]
     order = "<"
     if prefix + "byteorder" in infos:
         bo = _read_record(zf, infos[prefix + "byteorder"], name, 16)
@@ -614,13 +677,21 @@ def _read_storage(zf, infos, prefix, s, order, name, map_buffer, archive_size):
         raise _Refused(f"its storage {s.key!r} has no record {prefix}data/{s.key}")
     nbytes = s.numel * s.dtype.itemsize
     stored = info.compress_type == zipfile.ZIP_STORED
-    if (stored and info.compress_size != info.file_size) or info.compress_size > archive_size \
-            or info.file_size > 1100 * info.compress_size + 1024:  # deflate expands < 1032x
-        raise _invalid(name, f"its record {info.filename} claims {info.file_size} bytes from "
-                             f"{info.compress_size} in a file of {archive_size}")
+    if (
+        (stored and info.compress_size != info.file_size)
+        or info.compress_size > archive_size
+        or info.file_size > 1100 * info.compress_size + 1024
+    ):  # deflate expands < 1032x
+        raise _invalid(
+            name,
+            f"its record {info.filename} claims {info.file_size} bytes from "
+            f"{info.compress_size} in a file of {archive_size}",
+        )
     if info.file_size != nbytes:
-        raise _Refused(f"its storage {s.key!r} should hold {nbytes} bytes ({s.numel} elements "
-                       f"of {s.dtype}) but its record has {info.file_size}")
+        raise _Refused(
+            f"its storage {s.key!r} should hold {nbytes} bytes ({s.numel} elements "
+            f"of {s.dtype}) but its record has {info.file_size}"
+        )
     low = s.dtype.kind == "V"  # bfloat16, float8: swapped as raw bytes
     dt = s.dtype if low else s.dtype.newbyteorder(order)
     if map_buffer is not None and stored:
@@ -651,7 +722,7 @@ def _read_storage(zf, infos, prefix, s, order, name, map_buffer, archive_size):
 
 def _data_offset(buf, info, name):
     h = info.header_offset
-    head = bytes(buf[h:h + 30])
+    head = bytes(buf[h : h + 30])
     if len(head) < 30 or head[:4] != b"PK\x03\x04":
         raise _invalid(name, f"the local header of {info.filename} is missing")
     n, m = struct.unpack("<HH", head[26:30])
@@ -660,6 +731,7 @@ def _data_offset(buf, info, name):
 
 def _full_unpickle(data, storage, name, pickle_module, load_args):
     import pickle
+
     base = (pickle_module or pickle).Unpickler
     table = _torch_globals()
 
@@ -709,7 +781,7 @@ def read_legacy(data, name, weights_only=True, pickle_module=None, load_args=Non
                 raise _Refused(f"it stores storage {k!r}, which its object does not use")
             if pos + 8 > len(data):
                 raise _Refused("it ends before all its storages (truncated)")
-            (numel,) = struct.unpack("<q", data[pos:pos + 8])
+            (numel,) = struct.unpack("<q", data[pos : pos + 8])
             nbytes = s.numel * s.dtype.itemsize
             if numel != s.numel or pos + 8 + nbytes > len(data):
                 raise _Refused(f"its storage {k!r} is truncated or of the wrong size")
@@ -719,10 +791,10 @@ def read_legacy(data, name, weights_only=True, pickle_module=None, load_args=Non
         if missing:
             raise _Refused(f"its storages {missing[:5]} are missing")
         if not weights_only:
-            return _full_unpickle(data[start:], lambda pid: _storage_from_pid(pid, storages, name),
-                                  name, pickle_module, load_args)
-        return _SafeUnpickler(data, lambda pid: _storage_from_pid(pid, storages, name),
-                              start).load()
+            return _full_unpickle(
+                data[start:], lambda pid: _storage_from_pid(pid, storages, name), name, pickle_module, load_args
+            )
+        return _SafeUnpickler(data, lambda pid: _storage_from_pid(pid, storages, name), start).load()
     except _Refused as e:
         raise _refusal(name, e) from None
 
@@ -730,14 +802,17 @@ def read_legacy(data, name, weights_only=True, pickle_module=None, load_args=Non
 def _invalid(name, why):
     return InvalidCheckpointError(
         f"retrograd.load: {name} is not a valid PyTorch checkpoint: {why}. The file may be "
-        f"truncated (an interrupted copy or download) or corrupt.")
+        f"truncated (an interrupted copy or download) or corrupt."
+    )
 
 
 def _refusal(name, e):
     import pickle
+
     if isinstance(e, _NotAllowed):
-        return pickle.UnpicklingError(f"retrograd.load: weights-only load of {name} refused: "
-                                      f"{e}. Nothing in the file was run.")
+        return pickle.UnpicklingError(
+            f"retrograd.load: weights-only load of {name} refused: {e}. Nothing in the file was run."
+        )
     if isinstance(e, _Unsupported):
         return InvalidCheckpointError(f"retrograd.load: {name} cannot be loaded: {e}")
     return _invalid(name, str(e))
@@ -780,7 +855,7 @@ class _Pickler:
             o += b"\x88" if obj else b"\x89"
         elif isinstance(obj, (int, np.integer)) and not isinstance(obj, bool):
             v = int(obj)
-            if -2**31 <= v < 2**31:
+            if -(2**31) <= v < 2**31:
                 o += b"J" + struct.pack("<i", v)
             else:
                 raw = v.to_bytes((v.bit_length() + 8) // 8, "little", signed=True)
@@ -802,9 +877,11 @@ class _Pickler:
             self.put(obj)
             for k, v in obj.items():
                 if not (k is None or isinstance(k, (str, int, float, bool))):
-                    raise TypeError(f"retrograd.save: dict key {k!r} at {path or 'the top level'} "
-                                    f"is a {type(k).__name__}; a PyTorch checkpoint written by "
-                                    f"retrograd takes str, int, float, bool or None keys")
+                    raise TypeError(
+                        f"retrograd.save: dict key {k!r} at {path or 'the top level'} "
+                        f"is a {type(k).__name__}; a PyTorch checkpoint written by "
+                        f"retrograd takes str, int, float, bool or None keys"
+                    )
                 o += b"("
                 self.dump(k, path, depth + 1)
                 self.dump(v, _join(path, k), depth + 1)
@@ -827,26 +904,33 @@ class _Pickler:
                 self.dump(v, _join(path, i), depth + 1)
             o += b"t"
         else:
-            raise TypeError(f"retrograd.save: cannot store an object of type "
-                            f"{type(obj).__module__}.{type(obj).__name__} at "
-                            f"{path or 'the top level'} in a PyTorch checkpoint: it holds tensors, "
-                            f"numbers, strings, bools, None, dtypes and dicts/lists/tuples of "
-                            f"these. To save a model, save model.state_dict().")
+            raise TypeError(
+                f"retrograd.save: cannot store an object of type "
+                f"{type(obj).__module__}.{type(obj).__name__} at "
+                f"{path or 'the top level'} in a PyTorch checkpoint: it holds tensors, "
+                f"numbers, strings, bools, None, dtypes and dicts/lists/tuples of "
+                f"these. To save a model, save model.state_dict()."
+            )
 
     def tensor(self, t, path):
         if type(t) is SparseTensor:
-            raise TypeError(f"retrograd.save: the sparse tensor at {path or 'the top level'} "
-                            f"cannot be stored in a PyTorch checkpoint by retrograd; use the "
-                            f"safetensors format")
+            raise TypeError(
+                f"retrograd.save: the sparse tensor at {path or 'the top level'} "
+                f"cannot be stored in a PyTorch checkpoint by retrograd; use the "
+                f"safetensors format"
+            )
         a = t._data
         if not isinstance(a, np.ndarray):
             from .backend import to_numpy
+
             a = to_numpy(a)
         key, flat, offset, stride = self.storage_of(a)
         sname = _STORAGE_NAMES.get(a.dtype.newbyteorder("=")) or _LOW_STORAGE_NAMES.get(a.dtype.name)
         if sname is None:
-            raise TypeError(f"retrograd.save: the tensor at {path or 'the top level'} has dtype "
-                            f"{a.dtype}, which has no PyTorch storage type")
+            raise TypeError(
+                f"retrograd.save: the tensor at {path or 'the top level'} has dtype "
+                f"{a.dtype}, which has no PyTorch storage type"
+            )
         o = self.out
         param = _is_parameter(t)
         if param:
@@ -882,8 +966,7 @@ class _Pickler:
         while isinstance(root.base, np.ndarray):
             root = root.base
         item = a.dtype.itemsize
-        if (root.dtype == a.dtype and root.flags.c_contiguous
-                and all(s >= 0 and s % item == 0 for s in a.strides)):
+        if root.dtype == a.dtype and root.flags.c_contiguous and all(s >= 0 and s % item == 0 for s in a.strides):
             delta = a.__array_interface__["data"][0] - root.__array_interface__["data"][0]
             if delta >= 0 and delta % item == 0:
                 entry = self.storages.get(id(root))
@@ -898,12 +981,13 @@ class _Pickler:
         key = str(len(self.storages))
         self.storages[("own", key)] = (key, flat)
         self.keep.append(flat)
-        stride = tuple(int(np.prod(a.shape[i + 1:], dtype=np.int64)) for i in range(a.ndim))
+        stride = tuple(int(np.prod(a.shape[i + 1 :], dtype=np.int64)) for i in range(a.ndim))
         return key, flat, 0, stride
 
 
 def _is_parameter(t):
     from .nn.parameter import Parameter
+
     return isinstance(t, Parameter)
 
 

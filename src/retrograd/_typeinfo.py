@@ -2,6 +2,7 @@
 
 retrograd tensors are always dense (``strided``); memory formats are accepted wherever PyTorch
 takes them and the array module keeps its own layout."""
+
 import numpy as np
 
 from . import _dtype
@@ -25,8 +26,10 @@ class finfo:
         self.dtype = d.name if hasattr(d, "name") else str(npd)
 
     def __repr__(self):
-        return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, eps={self.eps:g}, "
-                f"smallest_normal={self.smallest_normal:g}, tiny={self.tiny:g}, dtype={self.dtype})")
+        return (
+            f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, eps={self.eps:g}, "
+            f"smallest_normal={self.smallest_normal:g}, tiny={self.tiny:g}, dtype={self.dtype})"
+        )
 
 
 class iinfo:
@@ -101,6 +104,8 @@ def memory_layout(ndim, memory_format, op, shape=()):
     if (memory_format is channels_last and ndim == 4) or (memory_format is channels_last_3d and ndim == 5):
         return _CHANNELS_LAST[ndim]
     if memory_format in (channels_last, channels_last_3d):
-        raise RuntimeError(f"{op}: required rank {4 if memory_format is channels_last else 5} tensor to use "
-                           f"{memory_format}, but got a tensor of shape {list(shape)}")
+        raise RuntimeError(
+            f"{op}: required rank {4 if memory_format is channels_last else 5} tensor to use "
+            f"{memory_format}, but got a tensor of shape {list(shape)}"
+        )
     raise TypeError(f"{op}(): memory_format must be a torch.memory_format, not {memory_format!r}")

@@ -2,6 +2,7 @@
 imports nothing above itself: the legacy constructor ``Tensor([...])`` converts Python data with
 the factories' converter (``_creation`` registers ``array_from``), and ``Tensor.backward`` is
 ``autograd.backward`` (the autograd namespace registers ``backward``)."""
+
 from collections.abc import Callable
 from typing import Any
 

@@ -5,6 +5,7 @@ A fixed ``stacklevel`` is wrong as soon as a function is reached through another
 so the warning names the first caller outside retrograd, as a PyTorch warning raised from C++
 names the Python line that called into it.
 """
+
 import os
 import sys
 import warnings

@@ -5,11 +5,20 @@ accelerator when CuPy is installed and sees a GPU; otherwise the answers are tho
 CPU-only PyTorch build: ``is_available()`` False, ``current_accelerator()`` None,
 ``device_count()`` 0, and the per-device calls raise.
 """
+
 from . import cuda as _cuda
 from ._device import device as _device, to_device as _to_device
 
-__all__ = ["is_available", "current_accelerator", "device_count", "current_device_index",
-           "current_device_idx", "set_device_index", "set_device_idx", "synchronize"]
+__all__ = [
+    "is_available",
+    "current_accelerator",
+    "device_count",
+    "current_device_index",
+    "current_device_idx",
+    "set_device_index",
+    "set_device_idx",
+    "synchronize",
+]
 
 
 def is_available():
@@ -30,8 +39,10 @@ def device_count():
 
 def _require(op):
     if not _cuda.is_available():
-        raise RuntimeError(f"accelerator.{op}(): no accelerator is available (retrograd's is CUDA "
-                           f"through CuPy: install cupy and run on a machine with an NVIDIA GPU)")
+        raise RuntimeError(
+            f"accelerator.{op}(): no accelerator is available (retrograd's is CUDA "
+            f"through CuPy: install cupy and run on a machine with an NVIDIA GPU)"
+        )
 
 
 def current_device_index():

@@ -3,6 +3,7 @@
 ``device="cuda"`` arrays are CuPy arrays; this module never imports CuPy unless asked, so
 ``is_available()`` on a machine without it is cheap and False.
 """
+
 import importlib.util
 import sys as _sys
 
@@ -21,23 +22,27 @@ def device_count():
     if importlib.util.find_spec("cupy") is None:
         return 0
     from .backend import cupy
+
     return cupy().cuda.runtime.getDeviceCount()
 
 
 def current_device():
     from .backend import cupy
+
     return cupy().cuda.Device().id
 
 
 def set_device(device):
     from ._device import to_device
     from .backend import cupy
+
     d = to_device(device)
     cupy().cuda.Device(d.index or 0).use()
 
 
 def get_device_name(device=None):
     from .backend import cupy
+
     cp = cupy()
     index = current_device() if device is None else getattr(device, "index", device) or 0
     name = cp.cuda.runtime.getDeviceProperties(index)["name"]
@@ -47,6 +52,7 @@ def get_device_name(device=None):
 def synchronize(device=None):
     """Wait for all work queued on the GPU (for timing)."""
     from .backend import cupy
+
     cupy().cuda.Device().synchronize()
 
 
@@ -54,6 +60,7 @@ def manual_seed(seed):
     """Random numbers are drawn on the host and copied, so the CPU generator's seed governs
     cuda tensors too; this seeds it, like ``retrograd.manual_seed``."""
     from ._creation import manual_seed as _seed
+
     _seed(seed)
 
 
@@ -64,6 +71,7 @@ def empty_cache():
     """Free CuPy's cached, unused GPU memory blocks."""
     if importlib.util.find_spec("cupy") is not None:
         from .backend import cupy
+
         cupy().get_default_memory_pool().free_all_blocks()
 
 
@@ -71,6 +79,7 @@ def memory_allocated(device=None):
     if importlib.util.find_spec("cupy") is None:
         return 0
     from .backend import cupy
+
     return cupy().get_default_memory_pool().used_bytes()
 
 

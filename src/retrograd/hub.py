@@ -5,8 +5,10 @@ __all__ = ["load", "list", "help", "load_state_dict_from_url", "download_url_to_
 
 
 def _no_network(op):
-    raise RuntimeError(f"retrograd.hub.{op}(): retrograd does not download models or weights (no "
-                       f"network access); download the file yourself and load it with retrograd.load(path)")
+    raise RuntimeError(
+        f"retrograd.hub.{op}(): retrograd does not download models or weights (no "
+        f"network access); download the file yourself and load it with retrograd.load(path)"
+    )
 
 
 def load(repo_or_dir, model, *args, **kwargs):

@@ -5,11 +5,30 @@ retrograd has no compiler: ``script``, ``trace``, ``ignore``, ``unused``, ``expo
 the same results. ``fork`` runs the function at once and ``wait`` returns its result. Saving or
 loading TorchScript archives is not supported and raises.
 """
+
 import typing
 
-__all__ = ["script", "trace", "trace_module", "ignore", "unused", "export", "script_if_tracing",
-           "is_scripting", "is_tracing", "annotate", "Final", "Attribute", "fork", "wait", "Future",
-           "save", "load", "freeze", "optimize_for_inference"]
+__all__ = [
+    "script",
+    "trace",
+    "trace_module",
+    "ignore",
+    "unused",
+    "export",
+    "script_if_tracing",
+    "is_scripting",
+    "is_tracing",
+    "annotate",
+    "Final",
+    "Attribute",
+    "fork",
+    "wait",
+    "Future",
+    "save",
+    "load",
+    "freeze",
+    "optimize_for_inference",
+]
 
 Final = typing.Final
 
@@ -97,9 +116,11 @@ def wait(future):
 
 
 def _no_archive(op):
-    raise NotImplementedError(f"retrograd.jit.{op}(): TorchScript archives and graph optimisation "
-                              f"are not supported; save weights with retrograd.save(model.state_dict(), "
-                              f"path) and run the Python model")
+    raise NotImplementedError(
+        f"retrograd.jit.{op}(): TorchScript archives and graph optimisation "
+        f"are not supported; save weights with retrograd.save(model.state_dict(), "
+        f"path) and run the Python model"
+    )
 
 
 def save(m, f, _extra_files=None):

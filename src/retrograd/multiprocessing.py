@@ -6,6 +6,7 @@ Every name of ``multiprocessing`` is re-exported (``Process``, ``Queue``, ``Pool
 dtype, device and ``requires_grad`` (no shared memory, so an in-place write in one process is
 not seen by another).
 """
+
 import multiprocessing as _mp
 import multiprocessing.connection as _connection
 import traceback as _traceback
@@ -14,9 +15,16 @@ for _name in _mp.__all__:
     globals()[_name] = getattr(_mp, _name)
 del _name
 
-__all__ = list(_mp.__all__) + ["spawn", "start_processes", "ProcessContext", "ProcessRaisedException",
-                               "ProcessExitedException", "set_sharing_strategy", "get_sharing_strategy",
-                               "get_all_sharing_strategies"]
+__all__ = list(_mp.__all__) + [
+    "spawn",
+    "start_processes",
+    "ProcessContext",
+    "ProcessRaisedException",
+    "ProcessExitedException",
+    "set_sharing_strategy",
+    "get_sharing_strategy",
+    "get_all_sharing_strategies",
+]
 
 _STRATEGIES = ("file_descriptor", "file_system")
 _strategy = "file_descriptor"
@@ -35,8 +43,7 @@ def set_sharing_strategy(new_strategy):
     copied between processes, never shared, so no strategy changes how they travel."""
     global _strategy
     if new_strategy not in _STRATEGIES:
-        raise ValueError(f"set_sharing_strategy(): unknown strategy {new_strategy!r} (one of "
-                         f"{list(_STRATEGIES)})")
+        raise ValueError(f"set_sharing_strategy(): unknown strategy {new_strategy!r} (one of {list(_STRATEGIES)})")
     _strategy = new_strategy
 
 
@@ -106,15 +113,13 @@ class ProcessContext:
         p = self.processes[i]
         if not self.error_queues[i].empty():
             tb = self.error_queues[i].get()
-            raise ProcessRaisedException(f"\n\n-- Process {i} terminated with the following error:\n{tb}",
-                                         i, p.pid)
+            raise ProcessRaisedException(f"\n\n-- Process {i} terminated with the following error:\n{tb}", i, p.pid)
         if p.exitcode < 0:
             import signal
+
             name = signal.Signals(-p.exitcode).name
-            raise ProcessExitedException(f"process {i} terminated with signal {name}", i, p.pid,
-                                         p.exitcode, name)
-        raise ProcessExitedException(f"process {i} terminated with exit code {p.exitcode}", i, p.pid,
-                                     p.exitcode)
+            raise ProcessExitedException(f"process {i} terminated with signal {name}", i, p.pid, p.exitcode, name)
+        raise ProcessExitedException(f"process {i} terminated with exit code {p.exitcode}", i, p.pid, p.exitcode)
 
 
 def start_processes(fn, args=(), nprocs=1, join=True, daemon=False, start_method="spawn"):
@@ -142,6 +147,5 @@ def start_processes(fn, args=(), nprocs=1, join=True, daemon=False, start_method
 def spawn(fn, args=(), nprocs=1, join=True, daemon=False, start_method="spawn"):
     """``start_processes`` with the "spawn" start method, as in PyTorch."""
     if start_method != "spawn":
-        raise ValueError(f"spawn(): start_method must be 'spawn' (use start_processes for "
-                         f"{start_method!r})")
+        raise ValueError(f"spawn(): start_method must be 'spawn' (use start_processes for {start_method!r})")
     return start_processes(fn, args, nprocs, join, daemon, start_method)

@@ -10,8 +10,10 @@ def is_in_onnx_export():
 
 
 def _unsupported(op):
-    raise NotImplementedError(f"retrograd.onnx.{op}(): ONNX export is not supported (retrograd "
-                              f"records no graph to export); save weights with retrograd.save() instead")
+    raise NotImplementedError(
+        f"retrograd.onnx.{op}(): ONNX export is not supported (retrograd "
+        f"records no graph to export); save weights with retrograd.save() instead"
+    )
 
 
 def export(model, args=(), f=None, *rest, **kwargs):

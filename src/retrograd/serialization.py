@@ -27,6 +27,7 @@ any tensor, so a corrupt or hostile file costs no more than its header to refuse
 
 Writes to a path are atomic; see ``save``.
 """
+
 import io
 import json
 import math
@@ -48,8 +49,15 @@ from ._tensor import Tensor
 from .backend import to_numpy
 from .sparse import SparseTensor
 
-__all__ = ["save", "load", "InvalidCheckpointError", "add_safe_globals", "safe_globals",
-           "get_safe_globals", "clear_safe_globals"]
+__all__ = [
+    "save",
+    "load",
+    "InvalidCheckpointError",
+    "add_safe_globals",
+    "safe_globals",
+    "get_safe_globals",
+    "clear_safe_globals",
+]
 
 _META_KEY = "retrograd"
 _FORMAT_VERSION = 1
@@ -71,8 +79,10 @@ class _Encoder:
         if name is not None:
             return name
         if _fmt.dtype_code(arr.dtype) is None:
-            raise TypeError(f"retrograd.save: the array at {path or 'the top level'} has dtype "
-                            f"{arr.dtype}, which safetensors cannot store")
+            raise TypeError(
+                f"retrograd.save: the array at {path or 'the top level'} has dtype "
+                f"{arr.dtype}, which safetensors cannot store"
+            )
         name = path or "tensor"
         n = 1
         while name in self.arrays or name == "__metadata__":
@@ -93,10 +103,14 @@ class _Encoder:
             return f if math.isfinite(f) else {"$float": repr(f)}
         if type(obj) is SparseTensor:
             c = obj._data
-            return {"$sparse_coo": {
-                "indices": self.entry(c.indices, _join(path, "indices"), c.indices),
-                "values": self.entry(c.values, _join(path, "values"), c.values),
-                "size": list(c.shape), "coalesced": bool(c.coalesced)}}
+            return {
+                "$sparse_coo": {
+                    "indices": self.entry(c.indices, _join(path, "indices"), c.indices),
+                    "values": self.entry(c.values, _join(path, "values"), c.values),
+                    "size": list(c.shape),
+                    "coalesced": bool(c.coalesced),
+                }
+            }
         if isinstance(obj, Tensor):
             enc = {"$tensor": self.entry(obj._data, path, obj)}
             if obj.requires_grad and obj.is_leaf:
@@ -107,28 +121,34 @@ class _Encoder:
         if isinstance(obj, _dtype.dtype):
             return {"$dtype": obj.name}
         if isinstance(obj, (dict, list, tuple)) and depth >= MAX_DEPTH:
-            raise ValueError(f"retrograd.save: the object is nested more than {MAX_DEPTH} "
-                             f"containers deep at {path} (a checkpoint allows {MAX_DEPTH})")
+            raise ValueError(
+                f"retrograd.save: the object is nested more than {MAX_DEPTH} "
+                f"containers deep at {path} (a checkpoint allows {MAX_DEPTH})"
+            )
         depth += 1
         if isinstance(obj, dict):
             kind = "$counter" if isinstance(obj, Counter) else "$dict"
             items = []
             for k, v in obj.items():
                 if not (k is None or isinstance(k, (str, int, float, bool, tuple))):
-                    raise TypeError(f"retrograd.save: dict key {k!r} at {path or 'the top level'} is "
-                                    f"a {type(k).__name__}; keys must be str, int, float, bool, "
-                                    f"None or tuples of these")
+                    raise TypeError(
+                        f"retrograd.save: dict key {k!r} at {path or 'the top level'} is "
+                        f"a {type(k).__name__}; keys must be str, int, float, bool, "
+                        f"None or tuples of these"
+                    )
                 items.append([self.encode(k, path, depth), self.encode(v, _join(path, k), depth)])
             return {kind: items}
         if isinstance(obj, tuple):
             return {"$tuple": [self.encode(v, _join(path, i), depth) for i, v in enumerate(obj)]}
         if isinstance(obj, list):
             return [self.encode(v, _join(path, i), depth) for i, v in enumerate(obj)]
-        raise TypeError(f"retrograd.save: cannot store an object of type {type(obj).__module__}."
-                        f"{type(obj).__name__} at {path or 'the top level'}: a checkpoint holds "
-                        f"tensors, NumPy arrays, numbers, strings, bools, None, dtypes and "
-                        f"dicts/lists/tuples of these (it is safetensors, never pickle). To save a "
-                        f"model, save model.state_dict().")
+        raise TypeError(
+            f"retrograd.save: cannot store an object of type {type(obj).__module__}."
+            f"{type(obj).__name__} at {path or 'the top level'}: a checkpoint holds "
+            f"tensors, NumPy arrays, numbers, strings, bools, None, dtypes and "
+            f"dicts/lists/tuples of these (it is safetensors, never pickle). To save a "
+            f"model, save model.state_dict()."
+        )
 
 
 def _join(path, key):
@@ -158,7 +178,7 @@ class _Decoder:
         if isinstance(node, list):
             return [self.decode(v, depth + 1) for v in node]
         if isinstance(node, dict) and len(node) == 1:
-            (tag, value), = node.items()
+            ((tag, value),) = node.items()
             handler = self._HANDLERS.get(tag)
             if handler is not None:
                 return handler(self, value, depth + 1)
@@ -225,8 +245,10 @@ class _Decoder:
             raise self.bad(f"holds {_short(text)} as a dtype") from None
 
     def sparse(self, s, depth):
-        if not (isinstance(s, dict) and {"indices", "values", "size"} <= set(s)
-                <= {"indices", "values", "size", "coalesced"}):
+        if not (
+            isinstance(s, dict)
+            and {"indices", "values", "size"} <= set(s) <= {"indices", "values", "size", "coalesced"}
+        ):
             raise self.bad(f"holds a sparse tensor as {_short(s)}")
         size, coalesced = s["size"], s.get("coalesced", False)
         if not (isinstance(size, list) and all(type(d) is int and d >= 0 for d in size)):
@@ -235,6 +257,7 @@ class _Decoder:
             raise self.bad(f"gives a sparse tensor coalesced={_short(coalesced)}")
         indices, values = self.array(s["indices"]), self.array(s["values"])
         from .sparse import sparse_coo_tensor
+
         try:
             _dtype.from_np(values.dtype)
             if indices.dtype != np.int64:
@@ -267,8 +290,9 @@ def _to_tensor(a, key, name):
     try:
         _dtype.from_np(a.dtype)
     except TypeError:
-        raise InvalidCheckpointError(f"retrograd.load: {name} holds tensor {key!r} of dtype "
-                                     f"{a.dtype}, which retrograd tensors do not support") from None
+        raise InvalidCheckpointError(
+            f"retrograd.load: {name} holds tensor {key!r} of dtype {a.dtype}, which retrograd tensors do not support"
+        ) from None
     return Tensor._make(a, None, False)
 
 
@@ -286,8 +310,16 @@ def _sorted_unique(indices):
 _TORCH_SUFFIXES = (".pt", ".pth")
 
 
-def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_serialization=True,
-         _disable_byteorder_record=False, *, format=None):
+def save(
+    obj,
+    f,
+    pickle_module=None,
+    pickle_protocol=None,
+    _use_new_zipfile_serialization=True,
+    _disable_byteorder_record=False,
+    *,
+    format=None,
+):
     """Write ``obj`` (tensors, nested in dicts/lists/tuples at most ``MAX_DEPTH`` deep, with
     numbers, strings, bools, None, dtypes and NumPy arrays) to ``f``. The pickle-related
     arguments take PyTorch's defaults only (the stdlib ``pickle``, protocol 2, the zip
@@ -316,19 +348,28 @@ def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_seri
       other hard links to it keep the old contents (``torch.save`` writes in place, so they
       would see the new data), and the owner is the saving user.
     """
-    if pickle_module not in (None, pickle) or pickle_protocol not in (None, 2) \
-            or not _use_new_zipfile_serialization or _disable_byteorder_record:
+    if (
+        pickle_module not in (None, pickle)
+        or pickle_protocol not in (None, 2)
+        or not _use_new_zipfile_serialization
+        or _disable_byteorder_record
+    ):
         raise NotImplementedError(
             "save: retrograd writes its own protocol-2 pickle in PyTorch's zip archive; pickle_module, "
             "pickle_protocol, _use_new_zipfile_serialization and _disable_byteorder_record take only "
-            "PyTorch's defaults (pickle, 2, True, False)")
+            "PyTorch's defaults (pickle, 2, True, False)"
+        )
     if _save_format(f, format) == "torch":
         _write_to(f, lambda fh: _torch_format().write_zip(fh, obj))
         return
     enc = _Encoder()
     structure = enc.encode(obj, "")  # a flat state dict's tensors are named by its keys
-    meta = {"format": "pt", _META_KEY: json.dumps({"version": _FORMAT_VERSION, "object": structure},
-                                                  allow_nan=False, separators=(",", ":"))}
+    meta = {
+        "format": "pt",
+        _META_KEY: json.dumps(
+            {"version": _FORMAT_VERSION, "object": structure}, allow_nan=False, separators=(",", ":")
+        ),
+    }
     _write_to(f, lambda fh: _fmt.write(fh, enc.arrays, meta, to_numpy))
 
 
@@ -346,6 +387,7 @@ def _torch_format():
     """PyTorch's checkpoint format (``_torch_format.py``), loaded on first use: zipfile and the
     safe unpickler's tables would add about 20 ms to ``import retrograd``."""
     from . import _torch_format as module
+
     return module
 
 
@@ -386,8 +428,10 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
     naming the file.
     """
     if weights_only and pickle_module is not None:
-        raise RuntimeError("retrograd.load: cannot load weights safely when an explicit "
-                           "pickle_module is given; pass weights_only=False to unpickle with it")
+        raise RuntimeError(
+            "retrograd.load: cannot load weights safely when an explicit "
+            "pickle_module is given; pass weights_only=False to unpickle with it"
+        )
     name = _describe(f)
     if hasattr(f, "read"):
         if mmap:
@@ -399,22 +443,21 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
             size = st.st_size if stat.S_ISREG(st.st_mode) else None
             if mmap and size is None:
                 raise ValueError(f"retrograd.load(mmap=True): {name} is not a regular file")
-            obj = _load(fh, name, size, fh.fileno() if mmap else None, weights_only,
-                        pickle_module, pickle_load_args)
+            obj = _load(fh, name, size, fh.fileno() if mmap else None, weights_only, pickle_module, pickle_load_args)
     return _map(obj, map_location)
 
 
 def _load(fh, name, size, map_fd, weights_only, pickle_module, pickle_load_args):
     head = _read_up_to(fh, 8, name)
     if head[:4] == b"PK\x03\x04":
-        return _load_torch_zip(fh, head, name, map_fd, weights_only, pickle_module,
-                               pickle_load_args)
+        return _load_torch_zip(fh, head, name, map_fd, weights_only, pickle_module, pickle_load_args)
     if head == b"\x80\x02\x8a\x0a" + _torch_format().LEGACY_MAGIC_HEAD:
         if map_fd is not None:
-            raise RuntimeError(f"retrograd.load(mmap=True): {name} is in PyTorch's legacy "
-                               f"(pre-1.6) format, which cannot be memory-mapped")
-        return _torch_format().read_legacy(head + fh.read(), name, weights_only, pickle_module,
-                                         pickle_load_args)
+            raise RuntimeError(
+                f"retrograd.load(mmap=True): {name} is in PyTorch's legacy "
+                f"(pre-1.6) format, which cannot be memory-mapped"
+            )
+        return _torch_format().read_legacy(head + fh.read(), name, weights_only, pickle_module, pickle_load_args)
     header = None
     if len(head) == 8:
         (n,) = struct.unpack("<Q", head)
@@ -424,8 +467,9 @@ def _load(fh, name, size, map_fd, weights_only, pickle_module, pickle_load_args)
         if weights_only:
             _refuse_pickle(name)
         if map_fd is not None:
-            raise RuntimeError(f"retrograd.load(mmap=True): {name} is a pickle; only "
-                               f"safetensors files can be memory-mapped")
+            raise RuntimeError(
+                f"retrograd.load(mmap=True): {name} is a pickle; only safetensors files can be memory-mapped"
+            )
         data = head + (header or b"") + fh.read()
         try:
             return (pickle_module or pickle).loads(data, **pickle_load_args)
@@ -452,8 +496,10 @@ def _load(fh, name, size, map_fd, weights_only, pickle_module, pickle_load_args)
     if type(version) is not int:
         raise _fmt.invalid(name, f"its structure metadata has version {_short(version)}")
     if version > _FORMAT_VERSION:
-        raise InvalidCheckpointError(f"retrograd.load: {name} was written by a newer retrograd "
-                                     f"(format version {version}); upgrade retrograd to read it")
+        raise InvalidCheckpointError(
+            f"retrograd.load: {name} was written by a newer retrograd "
+            f"(format version {version}); upgrade retrograd to read it"
+        )
     return _Decoder(arrays, name).decode(doc["object"])
 
 
@@ -462,13 +508,15 @@ def _refuse_pickle(name):
         f"retrograd.load: {name} is a pickle file. Loading it is refused because unpickling runs "
         f"whatever code the file names: a malicious file can take over your machine. "
         f"retrograd checkpoints are safetensors files. If you made this file yourself and "
-        f"trust it, pass weights_only=False to unpickle it (at your own risk).")
+        f"trust it, pass weights_only=False to unpickle it (at your own risk)."
+    )
 
 
 def _load_torch_zip(fh, head, name, map_fd, weights_only, pickle_module, pickle_load_args):
     if weights_only and pickle_load_args:
-        raise RuntimeError(f"retrograd.load: pickle_load_args {sorted(pickle_load_args)} only "
-                           f"apply with weights_only=False")
+        raise RuntimeError(
+            f"retrograd.load: pickle_load_args {sorted(pickle_load_args)} only apply with weights_only=False"
+        )
     try:
         start = fh.tell() - len(head)
         fh.seek(start)
@@ -477,8 +525,7 @@ def _load_torch_zip(fh, head, name, map_fd, weights_only, pickle_module, pickle_
         src = io.BytesIO(head + fh.read())  # zip needs seeking: read a stream whole
     if map_fd is not None:
         mm = _mmap.mmap(map_fd, 0, access=_mmap.ACCESS_COPY)
-        return _torch_format().read_zip(src, name, mm, weights_only, pickle_module,
-                                      pickle_load_args)
+        return _torch_format().read_zip(src, name, mm, weights_only, pickle_module, pickle_load_args)
     return _torch_format().read_zip(src, name, None, weights_only, pickle_module, pickle_load_args)
 
 
@@ -508,8 +555,9 @@ def _read_up_to(fh, n, name):
     while got < n:
         data = fh.read(min(n - got, 1 << 20))
         if not isinstance(data, (bytes, bytearray, memoryview)):
-            raise TypeError(f"retrograd.load: {name} must be opened in binary mode (read() "
-                            f"returned {type(data).__name__})")
+            raise TypeError(
+                f"retrograd.load: {name} must be opened in binary mode (read() returned {type(data).__name__})"
+            )
         if not data:
             break
         parts.append(bytes(data))
@@ -545,4 +593,5 @@ def _map(obj, map_location):
         if isinstance(x, (list, tuple)):
             return type(x)(move(v) for v in x)
         return x
+
     return move(obj)

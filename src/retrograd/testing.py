@@ -5,6 +5,7 @@ Inputs may be tensors, NumPy arrays, Python numbers, or sequences and mappings o
 |expected|`` elementwise; NaNs match only with ``equal_nan=True``, infinities only the same
 infinity. Integer and bool values must be equal.
 """
+
 import math
 from collections.abc import Mapping, Sequence
 
@@ -17,8 +18,12 @@ from .backend import to_numpy
 __all__ = ["assert_close"]
 
 # PyTorch's default (rtol, atol) per dtype; integer and bool dtypes compare exactly.
-_DEFAULT_TOLERANCES = {"float16": (1e-3, 1e-5), "bfloat16": (1.6e-2, 1e-5), "float32": (1.3e-6, 1e-5),
-                       "float64": (1e-7, 1e-7)}
+_DEFAULT_TOLERANCES = {
+    "float16": (1e-3, 1e-5),
+    "bfloat16": (1.6e-2, 1e-5),
+    "float32": (1.3e-6, 1e-5),
+    "float64": (1e-7, 1e-7),
+}
 
 
 def _default_tolerances(*dtypes):
@@ -27,8 +32,20 @@ def _default_tolerances(*dtypes):
     return max(p[0] for p in pairs), max(p[1] for p in pairs)
 
 
-def assert_close(actual, expected, *, allow_subclasses=True, rtol=None, atol=None, equal_nan=False,
-                 check_device=True, check_dtype=True, check_layout=True, check_stride=False, msg=None):
+def assert_close(
+    actual,
+    expected,
+    *,
+    allow_subclasses=True,
+    rtol=None,
+    atol=None,
+    equal_nan=False,
+    check_device=True,
+    check_dtype=True,
+    check_layout=True,
+    check_stride=False,
+    msg=None,
+):
     """Raise ``AssertionError`` unless ``actual`` and ``expected`` are close (see the module doc).
 
     ``rtol`` and ``atol`` must be given together; when omitted they are PyTorch's defaults for
@@ -38,10 +55,19 @@ def assert_close(actual, expected, *, allow_subclasses=True, rtol=None, atol=Non
     that receives the generated message and returns one.
     """
     if (rtol is None) != (atol is None):
-        raise ValueError(f"Both 'rtol' and 'atol' must be either specified or omitted, but got no "
-                         f"{'rtol' if rtol is None else 'atol'}.")
-    options = dict(allow_subclasses=allow_subclasses, rtol=rtol, atol=atol, equal_nan=equal_nan,
-                   check_device=check_device, check_dtype=check_dtype, check_stride=check_stride)
+        raise ValueError(
+            f"Both 'rtol' and 'atol' must be either specified or omitted, but got no "
+            f"{'rtol' if rtol is None else 'atol'}."
+        )
+    options = dict(
+        allow_subclasses=allow_subclasses,
+        rtol=rtol,
+        atol=atol,
+        equal_nan=equal_nan,
+        check_device=check_device,
+        check_dtype=check_dtype,
+        check_stride=check_stride,
+    )
     failure = _compare(actual, expected, (), options)
     if failure is not None:
         text, path = failure
@@ -66,12 +92,16 @@ def _compare(actual, expected, path, options):
     """None when close, else (message, path to the failing item)."""
     if _is_tensor_like(actual) or _is_tensor_like(expected):
         if not (_is_tensor_like(actual) and _is_tensor_like(expected)):
-            raise TypeError(f"assert_close(): cannot compare {type(actual).__name__} with "
-                            f"{type(expected).__name__}: both must be tensors (or arrays), numbers, "
-                            f"sequences or mappings")
+            raise TypeError(
+                f"assert_close(): cannot compare {type(actual).__name__} with "
+                f"{type(expected).__name__}: both must be tensors (or arrays), numbers, "
+                f"sequences or mappings"
+            )
         if not options["allow_subclasses"] and type(actual) is not type(expected):
-            return (f"Except for Python scalars, type equality is required if allow_subclasses=False, "
-                    f"but got {type(actual).__name__} and {type(expected).__name__} instead."), path
+            return (
+                f"Except for Python scalars, type equality is required if allow_subclasses=False, "
+                f"but got {type(actual).__name__} and {type(expected).__name__} instead."
+            ), path
         text = _compare_tensors(actual, expected, options)
         return None if text is None else (text, path)
     if _is_number(actual) and _is_number(expected):
@@ -79,16 +109,22 @@ def _compare(actual, expected, path, options):
         return None if text is None else (text, path)
     if isinstance(actual, Mapping) and isinstance(expected, Mapping):
         if set(actual) != set(expected):
-            return (f"The keys of the mappings do not match:\nMissing keys in the actual mapping: "
-                    f"{sorted(map(repr, set(expected) - set(actual)))}\nExtra keys in the actual "
-                    f"mapping: {sorted(map(repr, set(actual) - set(expected)))}"), path
+            return (
+                f"The keys of the mappings do not match:\nMissing keys in the actual mapping: "
+                f"{sorted(map(repr, set(expected) - set(actual)))}\nExtra keys in the actual "
+                f"mapping: {sorted(map(repr, set(actual) - set(expected)))}"
+            ), path
         for key in expected:
             failure = _compare(actual[key], expected[key], path + (key,), options)
             if failure is not None:
                 return failure
         return None
-    if (isinstance(actual, Sequence) and isinstance(expected, Sequence)
-            and not isinstance(actual, str) and not isinstance(expected, str)):
+    if (
+        isinstance(actual, Sequence)
+        and isinstance(expected, Sequence)
+        and not isinstance(actual, str)
+        and not isinstance(expected, str)
+    ):
         if len(actual) != len(expected):
             return (f"The length of the sequences mismatch: {len(actual)} != {len(expected)}"), path
         for i, (a, e) in enumerate(zip(actual, expected)):
@@ -98,9 +134,11 @@ def _compare(actual, expected, path, options):
         return None
     if actual is None and expected is None:
         return None
-    raise TypeError(f"assert_close(): no way to compare inputs of type {type(actual).__name__} and "
-                    f"{type(expected).__name__} (tensors, arrays, numbers, sequences and mappings are "
-                    f"supported)")
+    raise TypeError(
+        f"assert_close(): no way to compare inputs of type {type(actual).__name__} and "
+        f"{type(expected).__name__} (tensors, arrays, numbers, sequences and mappings are "
+        f"supported)"
+    )
 
 
 def _meta(t):
@@ -154,8 +192,11 @@ def _mismatch_message(a, e, ok, rtol, atol, exact):
         rel_diff = abs_diff / np.abs(e64)
     abs_diff = np.where(ok, 0.0, abs_diff)
     rel_diff = np.where(ok, 0.0, rel_diff)
-    lines = [f"Tensor-likes are not {'equal' if exact else 'close'}!", "",
-             f"Mismatched elements: {bad} / {total} ({bad / total:.1%})"]
+    lines = [
+        f"Tensor-likes are not {'equal' if exact else 'close'}!",
+        "",
+        f"Mismatched elements: {bad} / {total} ({bad / total:.1%})",
+    ]
     for what, diff, tol in (("absolute", abs_diff, atol), ("relative", rel_diff, rtol)):
         flat = np.nan_to_num(diff, nan=np.inf).ravel()
         i = int(np.argmax(flat))
@@ -183,9 +224,11 @@ def _compare_scalars(actual, expected, options):
     rel = diff / abs(e) if e != 0 else math.inf
     if not floats:
         return f"Scalars are not equal!\n\nExpected {expected} but got {actual}.\nAbsolute difference: {diff:g}"
-    return (f"Scalars are not close!\n\nExpected {expected} but got {actual}.\n"
-            f"Absolute difference: {diff} (up to {atol} allowed)\n"
-            f"Relative difference: {rel} (up to {rtol} allowed)")
+    return (
+        f"Scalars are not close!\n\nExpected {expected} but got {actual}.\n"
+        f"Absolute difference: {diff} (up to {atol} allowed)\n"
+        f"Relative difference: {rel} (up to {rtol} allowed)"
+    )
 
 
 def _scalar_dtype(x):

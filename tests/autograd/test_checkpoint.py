@@ -1,4 +1,5 @@
 """utils.checkpoint: recompute in backward, same results, less memory held between the passes."""
+
 import gc
 import tracemalloc
 import weakref
@@ -17,11 +18,13 @@ def _x(n=6):
 
 def _noisy_block(w, calls):
     """A block with a random mask drawn from the default generator (dropout-like)."""
+
     def fn(x):
         calls.append(1)
         h = (x * w).sin()
         keep = (torch.rand(x.shape[0], dtype=torch.float64) > 0.5).double()
         return (h * keep * 2.0).exp() + x
+
     return fn
 
 
@@ -116,7 +119,7 @@ def test_inner_activations_are_not_kept_between_forward_and_backward():
 
 
 def test_memory_held_after_forward_is_smaller():
-    w, x = _x(20000), _x(20000)   # 160 KB per activation
+    w, x = _x(20000), _x(20000)  # 160 KB per activation
 
     def held(run):
         gc.collect()
@@ -131,8 +134,8 @@ def test_memory_held_after_forward_is_smaller():
     out_plain, kept_plain = held(lambda: _chain(x, w))
     out_ckpt, kept_ckpt = held(lambda: checkpoint(lambda t: _chain(t, w), x, use_reentrant=False))
     act = 20000 * 8
-    assert kept_plain >= 6 * act            # every sin's input and output is kept
-    assert kept_ckpt <= 2 * act             # the output (and bookkeeping) only
+    assert kept_plain >= 6 * act  # every sin's input and output is kept
+    assert kept_ckpt <= 2 * act  # the output (and bookkeeping) only
     del out_plain, out_ckpt
 
 
@@ -152,8 +155,7 @@ def test_nested_and_sequential():
         out.sum().backward()
         np.testing.assert_allclose(x.grad.numpy(), ref_g)
     x.grad = None
-    outer = checkpoint(lambda t: checkpoint(layers[0], t, use_reentrant=False).exp(), x,
-                       use_reentrant=False)
+    outer = checkpoint(lambda t: checkpoint(layers[0], t, use_reentrant=False).exp(), x, use_reentrant=False)
     outer.sum().backward()
     xn, wn = x.detach().numpy(), w.detach().numpy()
     np.testing.assert_allclose(x.grad.numpy(), np.exp(np.sin(xn * wn)) * np.cos(xn * wn) * wn)
@@ -161,8 +163,11 @@ def test_nested_and_sequential():
 
 def test_checkpoint_sequential_with_a_sequential_module():
     torch.manual_seed(0)
-    model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh() if hasattr(torch.nn, "Tanh")
-                                else torch.nn.Identity(), torch.nn.Linear(8, 2))
+    model = torch.nn.Sequential(
+        torch.nn.Linear(4, 8),
+        torch.nn.Tanh() if hasattr(torch.nn, "Tanh") else torch.nn.Identity(),
+        torch.nn.Linear(8, 2),
+    )
     x = torch.randn(3, 4)
     model(x).sum().backward()
     ref = [p.grad.numpy().copy() for p in model.parameters()]
@@ -210,6 +215,7 @@ def test_saved_tensor_hooks_pack_the_arrays_an_op_saves_beside_its_result():
     checkpoint frees them and recomputes them."""
     from retrograd.autograd.graph import saved_tensors_hooks
     import numpy as np
+
     F = torch.nn.functional
     q, k, v = (torch.randn(1, 2, 4, 3, dtype=torch.float64, requires_grad=True) for _ in range(3))
     packed = []
@@ -233,6 +239,7 @@ def test_saved_tensor_hooks_pack_the_arrays_an_op_saves_beside_its_result():
 def test_checkpoint_through_attention_matches_and_keeps_no_weights():
     import numpy as np
     from retrograd.autograd import graph
+
     F = torch.nn.functional
     q, k, v = (torch.randn(2, 2, 5, 3, dtype=torch.float64, requires_grad=True) for _ in range(3))
 

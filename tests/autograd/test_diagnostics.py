@@ -1,5 +1,6 @@
 """Diagnostics beyond PyTorch: where a saved tensor was modified, which backward freed a graph,
 anomaly mode's forward trace, and explain_grad."""
+
 import inspect
 
 import pytest
@@ -35,8 +36,7 @@ def test_freed_by_autograd_grad_too():
     x = _x(1.0)
     z = (x * x).sum()
     torch.autograd.grad(z, x)  # GRAD-CALL
-    with pytest.raises(RuntimeError, match=f"MulBackward0.*test_diagnostics.py:"
-                                           f"{_line('# GRAD-CALL')}"):
+    with pytest.raises(RuntimeError, match=f"MulBackward0.*test_diagnostics.py:{_line('# GRAD-CALL')}"):
         torch.autograd.grad(z, x)
 
 

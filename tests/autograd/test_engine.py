@@ -1,4 +1,5 @@
 """Behaviour of the backward engine: Tensor.backward, autograd.backward and autograd.grad."""
+
 import sys
 import threading
 
@@ -15,7 +16,7 @@ def leaf(*values, dtype=rg.float64):
 
 def test_readme_example_gives_pytorch_numbers():
     x = rg.tensor([1.0, 2.0], requires_grad=True)
-    z = (x ** 2).sum()
+    z = (x**2).sum()
     z.backward()
     np.testing.assert_allclose(x.grad.numpy(), [2.0, 4.0])
     assert x.grad.dtype == rg.float32
@@ -46,8 +47,8 @@ def test_broadcast_gradient_is_summed_back_to_input_shape():
 
 
 def test_gradient_is_cast_back_to_input_dtype():
-    a = rg.randn(3, requires_grad=True)                       # float32
-    b = rg.tensor(2.0, dtype=rg.float64, requires_grad=True)   # 0-d float64: does not upcast
+    a = rg.randn(3, requires_grad=True)  # float32
+    b = rg.tensor(2.0, dtype=rg.float64, requires_grad=True)  # 0-d float64: does not upcast
     out = a * b
     assert out.dtype == rg.float32
     out.sum().backward()
@@ -138,7 +139,7 @@ def test_long_chain_backward_and_free_are_iterative():
 
 def test_create_graph_gives_second_derivative():
     x = leaf(2.0)
-    y = x ** 3
+    y = x**3
     (g,) = autograd.grad(y.sum(), x, create_graph=True)
     np.testing.assert_allclose(g.detach().numpy(), [12.0])
     (gg,) = autograd.grad(g.sum(), x)
@@ -147,7 +148,7 @@ def test_create_graph_gives_second_derivative():
 
 def test_backward_create_graph_keeps_graph_in_grad():
     x = leaf(3.0)
-    (x ** 2).sum().backward(create_graph=True)
+    (x**2).sum().backward(create_graph=True)
     assert x.grad.requires_grad
     gx = x.grad
     x.grad = None
@@ -268,9 +269,9 @@ def test_grad_fn_names_and_next_functions():
     x = leaf(1.0)
     y = (x * 2).exp()
     assert y.grad_fn.name() == "ExpBackward0"
-    (mul_node, nr), = y.grad_fn.next_functions
+    ((mul_node, nr),) = y.grad_fn.next_functions
     assert mul_node.name() == "MulBackward0" and nr == 0
-    (acc, _), = mul_node.next_functions
+    ((acc, _),) = mul_node.next_functions
     assert acc.name() == "AccumulateGrad" and acc.variable is x
     assert "grad_fn=<ExpBackward0>" in repr(y)
     assert "requires_grad=True" in repr(x)
@@ -388,11 +389,24 @@ def test_relu_backward_blocks_non_finite_gradients_where_inactive():
 
 # PyTorch 2.13's node names for arithmetic with a Python number and between tensors
 _PYTORCH_NODE_NAMES = {
-    "x * 2": "MulBackward0", "2 * x": "MulBackward0", "x + 1": "AddBackward0", "1 + x": "AddBackward0",
-    "x - 1": "SubBackward0", "1 - x": "RsubBackward1", "x / 2": "DivBackward0", "2 / x": "MulBackward0",
-    "x ** 2": "PowBackward0", "2 ** x": "PowBackward2", "x * y": "MulBackward0", "x + y": "AddBackward0",
-    "x - y": "SubBackward0", "x / y": "DivBackward0", "x ** y": "PowBackward1",
-    "torch.add(x, 1)": "AddBackward0", "torch.mul(x, 2.5)": "MulBackward0", "torch.rsub(x, 1)": "RsubBackward1",
+    "x * 2": "MulBackward0",
+    "2 * x": "MulBackward0",
+    "x + 1": "AddBackward0",
+    "1 + x": "AddBackward0",
+    "x - 1": "SubBackward0",
+    "1 - x": "RsubBackward1",
+    "x / 2": "DivBackward0",
+    "2 / x": "MulBackward0",
+    "x ** 2": "PowBackward0",
+    "2 ** x": "PowBackward2",
+    "x * y": "MulBackward0",
+    "x + y": "AddBackward0",
+    "x - y": "SubBackward0",
+    "x / y": "DivBackward0",
+    "x ** y": "PowBackward1",
+    "torch.add(x, 1)": "AddBackward0",
+    "torch.mul(x, 2.5)": "MulBackward0",
+    "torch.rsub(x, 1)": "RsubBackward1",
 }
 
 
@@ -408,7 +422,7 @@ def test_grad_of_outputs_where_one_is_computed_from_another():
     x = rg.tensor([1.0, 2.0], requires_grad=True)
     y = x * 2
     z = -y
-    gx, = rg.autograd.grad([y, z], x, [rg.ones(2), rg.full((2,), 3.0)])
+    (gx,) = rg.autograd.grad([y, z], x, [rg.ones(2), rg.full((2,), 3.0)])
     np.testing.assert_allclose(gx.numpy(), [2.0 * (1 - 3), 2.0 * (1 - 3)])
 
 

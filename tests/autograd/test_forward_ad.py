@@ -1,5 +1,6 @@
 """Forward-mode AD (autograd.forward_ad): levels, dual tensors, views and in-place ops, custom
 Functions, and the check in apply that costs nothing outside a level."""
+
 import numpy as np
 import pytest
 
@@ -46,11 +47,14 @@ def test_dual_level_as_decorator():
     np.testing.assert_allclose(f(_t([0.0, 1.0])).numpy(), np.exp([0.0, 1.0]))
 
 
-@pytest.mark.parametrize("primal, tangent, error, match", [
-    (rg.ones(2), rg.ones(3), RuntimeError, r"different size .* size \[2\] .* size \[3\]"),
-    (rg.ones(2, dtype=rg.int64), rg.ones(2), ValueError, "Expected primal to be floating point"),
-    (rg.ones(2), rg.ones(2, dtype=rg.int64), ValueError, "Expected tangent to be floating point"),
-])
+@pytest.mark.parametrize(
+    "primal, tangent, error, match",
+    [
+        (rg.ones(2), rg.ones(3), RuntimeError, r"different size .* size \[2\] .* size \[3\]"),
+        (rg.ones(2, dtype=rg.int64), rg.ones(2), ValueError, "Expected primal to be floating point"),
+        (rg.ones(2), rg.ones(2, dtype=rg.int64), ValueError, "Expected tangent to be floating point"),
+    ],
+)
 def test_make_dual_errors_as_pytorch(primal, tangent, error, match):
     with dual_level():
         with pytest.raises(error, match=match):
@@ -190,6 +194,7 @@ def test_forward_over_reverse_without_create_graph(create_graph):
 
 def test_derived_jvp_for_an_op_without_a_rule():
     from retrograd.ops import statistics  # noqa: F401  (cumprod, a derived rule)
+
     x = _t([0.5, 2.0, -1.5])
     t = _t([1.0, -2.0, 0.5])
     with dual_level():
@@ -202,7 +207,7 @@ def test_custom_function_jvp_with_setup_context():
     class Cube(rg.autograd.Function):
         @staticmethod
         def forward(x, k):
-            return x ** 3 * k
+            return x**3 * k
 
         @staticmethod
         def setup_context(ctx, inputs, output):
@@ -267,6 +272,7 @@ def test_custom_function_jvp_gets_zeros_for_inputs_without_tangent():
 
 def test_apply_checks_one_flag_outside_a_level():
     from retrograd.ops import _registry
+
     assert _registry._fw.active is False
     with dual_level():
         assert _registry._fw.active is True

@@ -1,11 +1,22 @@
 """retrograd.func: transforms against hand-computed derivatives and against each other."""
+
 import numpy as np
 import pytest
 
 import retrograd as rg
 from retrograd import func
-from retrograd.func import (functional_call, grad, grad_and_value, hessian, jacfwd, jacrev, jvp, linearize,
-                            stack_module_state, vjp)
+from retrograd.func import (
+    functional_call,
+    grad,
+    grad_and_value,
+    hessian,
+    jacfwd,
+    jacrev,
+    jvp,
+    linearize,
+    stack_module_state,
+    vjp,
+)
 
 
 def _t(values):
@@ -30,8 +41,9 @@ def _hess_f(x):
 
 
 def _close(a, b):
-    np.testing.assert_allclose(np.asarray(a.detach().numpy() if isinstance(a, rg.Tensor) else a), b,
-                               rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        np.asarray(a.detach().numpy() if isinstance(a, rg.Tensor) else a), b, rtol=1e-10, atol=1e-12
+    )
 
 
 # ----------------------------------------------------------------------------- grad
@@ -68,18 +80,27 @@ def test_grad_of_an_unused_argument_is_zeros():
     _close(g, [0.0])
 
 
-@pytest.mark.parametrize("fn, args, match", [
-    (lambda a: a * 2, (_t(X),), "scalar Tensor, got tensor with 1 dims"),
-    (lambda a: 3.0, (_t(X),), "to return a Tensor"),
-])
+@pytest.mark.parametrize(
+    "fn, args, match",
+    [
+        (lambda a: a * 2, (_t(X),), "scalar Tensor, got tensor with 1 dims"),
+        (lambda a: 3.0, (_t(X),), "to return a Tensor"),
+    ],
+)
 def test_grad_output_errors(fn, args, match):
     with pytest.raises(RuntimeError, match=match):
         grad(fn)(*args)
 
 
-@pytest.mark.parametrize("argnums, match", [
-    ((), "non-empty"), ((0, 0), "unique"), (5, "only 1 positional"), ("0", "int or Tuple"),
-])
+@pytest.mark.parametrize(
+    "argnums, match",
+    [
+        ((), "non-empty"),
+        ((0, 0), "unique"),
+        (5, "only 1 positional"),
+        ("0", "int or Tuple"),
+    ],
+)
 def test_argnums_errors(argnums, match):
     with pytest.raises(RuntimeError, match=match):
         grad(f, argnums=argnums)(_t(X))
@@ -191,8 +212,7 @@ def test_jacfwd_randomness():
 
 def test_hessian_and_compositions_agree_with_the_hand_computed_hessian():
     x = _t(X)
-    for h in (hessian(f), jacfwd(jacrev(f)), jacrev(jacrev(f)), jacrev(jacfwd(f)), jacfwd(grad(f)),
-              jacrev(grad(f))):
+    for h in (hessian(f), jacfwd(jacrev(f)), jacrev(jacrev(f)), jacrev(jacfwd(f)), jacfwd(grad(f)), jacrev(grad(f))):
         r = h(x)
         _close(r, _hess_f(X))
         assert r.grad_fn is None
@@ -234,8 +254,9 @@ def test_functional_call_replaces_and_restores():
     with pytest.raises(RuntimeError, match="Missing key.*'bias'"):
         functional_call(lin, {"weight": _t([[1.0, 0.0]])}, (_t([3.0, 4.0]),), strict=True)
     with pytest.raises(RuntimeError, match="Unexpected key.*'other'"):
-        functional_call(lin, {"weight": _t([[1.0, 0.0]]), "bias": _t([0.0]), "other": _t([1.0])},
-                        (_t([3.0, 4.0]),), strict=True)
+        functional_call(
+            lin, {"weight": _t([[1.0, 0.0]]), "bias": _t([0.0]), "other": _t([1.0])}, (_t([3.0, 4.0]),), strict=True
+        )
     with pytest.raises(ValueError, match="dict, or a list/tuple of dicts"):
         functional_call(lin, 3, (_t([3.0, 4.0]),))
     assert lin.weight is w0 and "other" not in lin.__dict__

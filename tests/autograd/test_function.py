@@ -1,4 +1,5 @@
 """Custom autograd.Function (PyTorch: "Extending torch.autograd")."""
+
 import numpy as np
 import pytest
 
@@ -195,8 +196,7 @@ def test_mark_dirty_rebases_the_input():
     np.testing.assert_allclose(y.detach().numpy(), 2 * x.detach().numpy())
     (y * 1).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [2.0] * 3)
-    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad has been used in an "
-                                           "in-place operation"):
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad has been used in an in-place operation"):
         MulTwo_.apply(_x(3))
 
 
@@ -293,15 +293,23 @@ def test_backward_result_errors():
             return g, torch.ones(1)
 
     a = _x(3)
-    with pytest.raises(RuntimeError, match=r"WrongCountBackward returned an incorrect number of "
-                                           r"gradients \(expected 2, got 1\)"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"WrongCountBackward returned an incorrect number of "
+        r"gradients \(expected 2, got 1\)",
+    ):
         WrongCount.apply(a, a).sum().backward()
-    with pytest.raises(RuntimeError, match=r"WrongShapeBackward returned an invalid gradient at "
-                                           r"index 0 - got \[5\] but expected shape compatible with "
-                                           r"\[3\]"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"WrongShapeBackward returned an invalid gradient at "
+        r"index 0 - got \[5\] but expected shape compatible with "
+        r"\[3\]",
+    ):
         WrongShape.apply(a).backward()
-    with pytest.raises(RuntimeError, match="gradient different than None at position 2, but the "
-                                           "corresponding forward input was not a Variable"):
+    with pytest.raises(
+        RuntimeError,
+        match="gradient different than None at position 2, but the corresponding forward input was not a Variable",
+    ):
         GradForNonTensor.apply(a, 2.0).sum().backward()
 
 
@@ -347,8 +355,9 @@ def test_once_differentiable():
     assert gradcheck(Square.apply, (x,))
     (g,) = torch.autograd.grad((Square.apply(x) * w).sum(), x, create_graph=True)
     assert g.requires_grad  # it depends on w through the incoming gradient
-    with pytest.raises(RuntimeError, match="trying to differentiate twice a function that was "
-                                           "marked with @once_differentiable"):
+    with pytest.raises(
+        RuntimeError, match="trying to differentiate twice a function that was marked with @once_differentiable"
+    ):
         g.sum().backward()
 
 

@@ -1,4 +1,5 @@
 """autograd.functional: vjp, jvp, jacobian, hessian, hvp, vhp (values against closed forms)."""
+
 import numpy as np
 import pytest
 
@@ -60,7 +61,7 @@ def test_jacobian_shapes_and_values():
     np.testing.assert_allclose(jw.numpy(), ref_w)
     j = F.jacobian(lambda t: t.exp(), _t(W))
     np.testing.assert_allclose(j.numpy(), np.diag(np.exp(W)))
-    (j_a, j_b), = [F.jacobian(lambda a, b: (a * b,), (_t(W), _t(W * 2)))[0]]
+    ((j_a, j_b),) = [F.jacobian(lambda a, b: (a * b,), (_t(W), _t(W * 2)))[0]]
     np.testing.assert_allclose(j_a.numpy(), np.diag(W * 2))
     np.testing.assert_allclose(j_b.numpy(), np.diag(W))
 
@@ -77,14 +78,14 @@ def test_jacobian_vectorize_and_forward_strategy_agree():
 
 
 def test_hessian_hvp_vhp():
-    g = lambda t: (t ** 3).sum() + t[0] * t[1]  # noqa: E731
+    g = lambda t: (t**3).sum() + t[0] * t[1]  # noqa: E731
     h_ref = np.diag(6 * W)
     h_ref[0, 1] = h_ref[1, 0] = 1.0
     np.testing.assert_allclose(F.hessian(g, _t(W)).numpy(), h_ref)
     v = np.array([1.0, 2.0, 3.0])
     out, hv = F.hvp(g, _t(W), _t(v))
     np.testing.assert_allclose(hv.numpy(), h_ref @ v)
-    np.testing.assert_allclose(out.item(), (W ** 3).sum() + W[0] * W[1])
+    np.testing.assert_allclose(out.item(), (W**3).sum() + W[0] * W[1])
     _, vh = F.vhp(g, _t(W), _t(v))
     np.testing.assert_allclose(vh.numpy(), v @ h_ref)
 
@@ -108,7 +109,7 @@ def test_create_graph_keeps_results_differentiable():
     g.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [2.0, 2.0, 2.0])
     x.grad = None
-    h = F.hessian(lambda t: (t ** 3).sum(), x, create_graph=True)
+    h = F.hessian(lambda t: (t**3).sum(), x, create_graph=True)
     h.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [6.0, 6.0, 6.0])
     _, g = F.vjp(lambda t: (t * t).sum(), x)
@@ -122,19 +123,21 @@ def test_independent_inputs_give_zeros_or_strict_errors():
     assert not F.jacobian(fn, (_t(X), _t(W)))[1].numpy().any()
     with pytest.raises(RuntimeError, match="independent of input 1. This is not allowed in strict"):
         F.vjp(fn, (_t(X), _t(W)), strict=True)
-    with pytest.raises(RuntimeError, match="Output 0 of the user-provided function is independent "
-                                           "of input 1"):
+    with pytest.raises(RuntimeError, match="Output 0 of the user-provided function is independent of input 1"):
         F.jacobian(fn, (_t(X), _t(W)), strict=True)
-    with pytest.raises(RuntimeError, match="jacobian of the user-provided function with respect to "
-                                           "input 0 is independent of the input"):
+    with pytest.raises(
+        RuntimeError, match="jacobian of the user-provided function with respect to input 0 is independent of the input"
+    ):
         F.hessian(lambda t: t.sum() * 2, _t(W), strict=True)
     with pytest.raises(RuntimeError, match="does not require gradients"):
         F.vjp(lambda t: torch.ones(1, dtype=torch.float64), _t(W), strict=True)
 
 
 def test_argument_errors():
-    with pytest.raises(RuntimeError, match="v can only be None if the user-provided function "
-                                           "returns a single Tensor with a single element"):
+    with pytest.raises(
+        RuntimeError,
+        match="v can only be None if the user-provided function returns a single Tensor with a single element",
+    ):
         F.vjp(f, (_t(X), _t(W)))
     with pytest.raises(RuntimeError, match=r"v has invalid size: should be \[2\] but got \[3\]"):
         F.vjp(f, (_t(X), _t(W)), _t(W))
@@ -167,6 +170,6 @@ def test_forward_mode_jacobian_runs_forward_mode_once_per_input_element():
 
 
 def test_forward_over_reverse_hessian():
-    g = lambda t: (t ** 3).sum() + t[0] * t[1] + t.sin().prod()  # noqa: E731
+    g = lambda t: (t**3).sum() + t[0] * t[1] + t.sin().prod()  # noqa: E731
     h = F.hessian(g, _t(W), vectorize=True, outer_jacobian_strategy="forward-mode")
     np.testing.assert_allclose(h.numpy(), F.hessian(g, _t(W)).numpy(), rtol=1e-12, atol=1e-14)

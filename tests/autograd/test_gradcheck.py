@@ -1,5 +1,6 @@
 """gradcheck / gradgradcheck fail closed: nothing to check is an error, a detached result fails,
 every flag is honoured or refused, and a wrong backward is caught in slow and fast mode."""
+
 import numpy as np
 import pytest
 
@@ -14,6 +15,7 @@ def _x(*shape, seed=0):
 
 class WrongSin(Function):
     """sin with the derivative of -cos: backward is wrong."""
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -21,12 +23,13 @@ class WrongSin(Function):
 
     @staticmethod
     def backward(ctx, g):
-        x, = ctx.saved_tensors
+        (x,) = ctx.saved_tensors
         return -g * x.sin()
 
 
 class NoisySquare(Function):
     """x^2 whose backward adds a tiny random term: correct within tolerance, not reentrant."""
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -34,12 +37,13 @@ class NoisySquare(Function):
 
     @staticmethod
     def backward(ctx, g):
-        x, = ctx.saved_tensors
+        (x,) = ctx.saved_tensors
         return g * (2 * x + rg.tensor(np.random.default_rng().uniform(-1e-9, 1e-9, x.shape)))
 
 
 class FirstOrderSin(Function):
     """sin whose backward is computed from detached values: right once, no second derivative."""
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -47,13 +51,14 @@ class FirstOrderSin(Function):
 
     @staticmethod
     def backward(ctx, g):
-        x, = ctx.saved_tensors
+        (x,) = ctx.saved_tensors
         return g * x.detach().cos()
 
 
 class ThreeOutputs(Function):
     """(2x, 3x, 4x); its backward handles one or two missing grads only when ``tolerant``
     (a per-output Jacobian leaves two missing; undefining one output at a time leaves one)."""
+
     @staticmethod
     def forward(ctx, x, tolerant):
         ctx.set_materialize_grads(False)
@@ -160,24 +165,30 @@ def test_check_grad_dtypes_passes_for_matching_gradients():
     assert gradcheck(lambda a: a.exp() * a, (x,), check_grad_dtypes=True)
 
 
-@pytest.mark.parametrize("kwargs, error", [
-    ({"check_batched_forward_grad": True, "check_forward_ad": True}, NotImplementedError),
-    ({"masked": True}, NotImplementedError),
-    ({"check_backward_ad": False}, AssertionError),
-    ({"check_batched_grad": True, "check_backward_ad": False, "check_forward_ad": True}, AssertionError),
-    ({"check_batched_forward_grad": True}, AssertionError),
-])
+@pytest.mark.parametrize(
+    "kwargs, error",
+    [
+        ({"check_batched_forward_grad": True, "check_forward_ad": True}, NotImplementedError),
+        ({"masked": True}, NotImplementedError),
+        ({"check_backward_ad": False}, AssertionError),
+        ({"check_batched_grad": True, "check_backward_ad": False, "check_forward_ad": True}, AssertionError),
+        ({"check_batched_forward_grad": True}, AssertionError),
+    ],
+)
 def test_unsupported_or_inconsistent_flags_are_refused(kwargs, error):
     with pytest.raises(error):
         gradcheck(rg.sin, (_x(2),), **kwargs)
 
 
-@pytest.mark.parametrize("kwargs, error", [
-    ({"check_batched_grad": True}, NotImplementedError),
-    ({"masked": True}, NotImplementedError),
-    ({"check_rev_over_rev": False}, AssertionError),
-    ({"check_rev_over_rev": False, "check_fwd_over_rev": True}, AssertionError),
-])
+@pytest.mark.parametrize(
+    "kwargs, error",
+    [
+        ({"check_batched_grad": True}, NotImplementedError),
+        ({"masked": True}, NotImplementedError),
+        ({"check_rev_over_rev": False}, AssertionError),
+        ({"check_rev_over_rev": False, "check_fwd_over_rev": True}, AssertionError),
+    ],
+)
 def test_gradgradcheck_flags_are_refused(kwargs, error):
     with pytest.raises(error):
         gradgradcheck(rg.sin, (_x(2),), **kwargs)
@@ -186,13 +197,16 @@ def test_gradgradcheck_flags_are_refused(kwargs, error):
 def test_check_batched_grad_passes_and_catches_a_wrong_batching_rule():
     import retrograd.nn.functional as F
     from retrograd.func import _batch_rules
+
     x, w = _x(2, 2, 5, 5), _x(3, 2, 3, 3)
-    assert gradcheck(lambda a, b: F.max_pool2d(F.conv2d(a, b, padding=1).tanh(), 2).softmax(1), (x, w),
-                     check_batched_grad=True)
+    assert gradcheck(
+        lambda a, b: F.max_pool2d(F.conv2d(a, b, padding=1).tanh(), 2).softmax(1), (x, w), check_batched_grad=True
+    )
     assert gradcheck(lambda a: (a.sin(), a.sum(0)), (_x(3, 2),), check_batched_grad=True)
 
     def wrong(op, values, bdims, args, size):  # batches sin as cos: every example wrong
         return rg.cos(values[0]), bdims[0]
+
     saved = _batch_rules.RULES["sin"]
     _batch_rules.RULES["sin"] = wrong
     try:
@@ -207,10 +221,14 @@ def test_check_batched_grad_passes_and_catches_a_wrong_batching_rule():
 @pytest.mark.parametrize("fast_mode", [False, True])
 def test_check_forward_ad_passes_and_catches_a_wrong_jvp(fast_mode):
     x, y = _x(3), _x(3)
-    assert gradcheck(lambda a, b: (a * b).sin() + a.exp(), (x, y), check_forward_ad=True,
-                     fast_mode=fast_mode)
-    assert gradcheck(lambda a, b: (a @ b.reshape(3, 1)).tanh(), (x.reshape(1, 3), y),
-                     check_forward_ad=True, check_backward_ad=False, fast_mode=fast_mode)
+    assert gradcheck(lambda a, b: (a * b).sin() + a.exp(), (x, y), check_forward_ad=True, fast_mode=fast_mode)
+    assert gradcheck(
+        lambda a, b: (a @ b.reshape(3, 1)).tanh(),
+        (x.reshape(1, 3), y),
+        check_forward_ad=True,
+        check_backward_ad=False,
+        fast_mode=fast_mode,
+    )
 
     class WrongJvp(rg.autograd.Function):
         @staticmethod
@@ -235,5 +253,6 @@ def test_check_forward_ad_passes_and_catches_a_wrong_jvp(fast_mode):
 def test_gradgradcheck_fwd_over_rev():
     x = _x(3)
     assert gradgradcheck(lambda a: (a.sin() * a).sum() * a, (x,), check_fwd_over_rev=True)
-    assert gradgradcheck(lambda a: a.exp() * a, (x,), check_fwd_over_rev=True, check_rev_over_rev=False,
-                         check_undefined_grad=False)
+    assert gradgradcheck(
+        lambda a: a.exp() * a, (x,), check_fwd_over_rev=True, check_rev_over_rev=False, check_undefined_grad=False
+    )

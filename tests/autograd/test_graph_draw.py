@@ -1,5 +1,6 @@
 """autograd.graph.draw: the SVG shows every node, edge and saved tensor of the graph; DOT and
 file output; freed tensors, hooks, parameter names."""
+
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -70,7 +71,7 @@ def test_mlp_svg_shows_every_node_edge_and_saved_tensor():
 def _assert_no_overlap(drawn):
     rects = [tuple(float(d[3].get(k)) for k in ("x", "y", "width", "height")) for d in drawn]
     for i, (x1, y1, w1, h1) in enumerate(rects):
-        for x2, y2, w2, h2 in rects[i + 1:]:
+        for x2, y2, w2, h2 in rects[i + 1 :]:
             assert x1 + w1 <= x2 or x2 + w2 <= x1 or y1 + h1 <= y2 or y2 + h2 <= y1
 
 
@@ -114,6 +115,7 @@ def test_dot_files_and_jupyter(tmp_path):
     with pytest.raises(ValueError, match="extension"):
         pic.save(tmp_path / "g.jpeg")
     import shutil
+
     if shutil.which("dot") is None:
         with pytest.raises(RuntimeError, match="Graphviz"):
             pic.save(tmp_path / "g.png")
@@ -127,8 +129,7 @@ def test_several_roots_leaf_roots_and_bad_arguments():
     b = a.exp()
     drawn, edges = _parse(graph.draw(b, b.sum(), a).to_svg())
     assert [d[1] for d in drawn if d[0] == "root"] == ["output 0", "output 1", "output 2"]
-    assert sorted(d[1] for d in drawn if d[0] in ("op", "leaf")) == ["AccumulateGrad", "ExpBackward0",
-                                                                    "SumBackward0"]
+    assert sorted(d[1] for d in drawn if d[0] in ("op", "leaf")) == ["AccumulateGrad", "ExpBackward0", "SumBackward0"]
     with pytest.raises(TypeError):
         graph.draw(b, params=[a])
     with pytest.raises(TypeError):

@@ -1,5 +1,6 @@
 """autograd.graph.memory: bytes held by saved tensors, per node, per module, storages counted
 once; the checkpoint estimate; module tracking."""
+
 import pytest
 
 import retrograd as torch

@@ -1,4 +1,5 @@
 """Hooks: tensor hooks, node hooks, saved tensor hooks, and graph introspection."""
+
 import numpy as np
 import pytest
 
@@ -77,12 +78,10 @@ def test_hook_registered_before_inplace_sees_the_old_value_gradient():
 
 
 def test_hook_errors():
-    with pytest.raises(RuntimeError, match="cannot register a hook on a tensor that doesn't "
-                                           "require gradient"):
+    with pytest.raises(RuntimeError, match="cannot register a hook on a tensor that doesn't require gradient"):
         torch.zeros(2).register_hook(lambda g: g)
     x = _x(1.0, 2.0)
-    with pytest.raises(RuntimeError, match="post accumulate grad hooks cannot be registered on "
-                                           "non-leaf tensors"):
+    with pytest.raises(RuntimeError, match="post accumulate grad hooks cannot be registered on non-leaf tensors"):
         (x * 2).register_post_accumulate_grad_hook(lambda t: None)
     x.register_hook(lambda g: g.sum())
     with pytest.raises(RuntimeError, match=r"has changed the size of value.*\[2\].*\[\]"):
@@ -211,8 +210,8 @@ def test_saved_tensors_hooks_pack_and_unpack():
         return box[1]
 
     with saved_tensors_hooks(pack, unpack):
-        y = x.exp()          # saves its output
-        z = (y * x).sum()    # saves y and x
+        y = x.exp()  # saves its output
+        z = (y * x).sum()  # saves y and x
     assert len(packed) == 3 and unpacked == []
     z.backward()
     assert unpacked == ["box"] * 3
@@ -303,8 +302,9 @@ def test_save_on_cpu_gives_the_same_gradients():
 def test_register_multi_grad_hook_all_and_any():
     a, b, c = _x(1.0), _x(2.0), _x(3.0)
     seen = []
-    handle = graph.register_multi_grad_hook((a, b, c), lambda grads: seen.append(
-        [None if g is None else g.item() for g in grads]))
+    handle = graph.register_multi_grad_hook(
+        (a, b, c), lambda grads: seen.append([None if g is None else g.item() for g in grads])
+    )
     (a * 2 + b * 3).sum().backward()
     assert seen == [[2.0, 3.0, None]]
     (c * 5).sum().backward()

@@ -1,4 +1,5 @@
 """In-place ops and version counters (PyTorch: autograd mechanics, "In-place operations")."""
+
 import inspect
 
 import numpy as np
@@ -19,8 +20,20 @@ def _line_of(marker):
 
 
 # --------------------------------------------------------------------------- values and gradients
-UNARY = ["neg_", "abs_", "exp_", "sin_", "cos_", "tanh_", "sigmoid_", "relu_", "square_", "sqrt_",
-         "log_", "reciprocal_"]
+UNARY = [
+    "neg_",
+    "abs_",
+    "exp_",
+    "sin_",
+    "cos_",
+    "tanh_",
+    "sigmoid_",
+    "relu_",
+    "square_",
+    "sqrt_",
+    "log_",
+    "reciprocal_",
+]
 
 
 @pytest.mark.parametrize("name", UNARY)
@@ -37,8 +50,7 @@ def test_unary_inplace_on_intermediate_matches_out_of_place(name):
     assert gradcheck(f, (x,))
 
 
-@pytest.mark.parametrize("name, other", [("add_", 2.0), ("sub_", 0.5), ("mul_", 3.0),
-                                         ("div_", 4.0), ("pow_", 2.0)])
+@pytest.mark.parametrize("name, other", [("add_", 2.0), ("sub_", 0.5), ("mul_", 3.0), ("div_", 4.0), ("pow_", 2.0)])
 def test_binary_inplace_with_scalar(name, other):
     x = torch.tensor([0.3, 1.2, 2.5], dtype=torch.float64, requires_grad=True)
 
@@ -47,8 +59,9 @@ def test_binary_inplace_with_scalar(name, other):
         getattr(y, name)(other)
         return y
 
-    expected = {"add_": np.add, "sub_": np.subtract, "mul_": np.multiply, "div_": np.divide,
-                "pow_": np.power}[name](x.detach().numpy(), other)
+    expected = {"add_": np.add, "sub_": np.subtract, "mul_": np.multiply, "div_": np.divide, "pow_": np.power}[name](
+        x.detach().numpy(), other
+    )
     np.testing.assert_allclose(f(x).detach().numpy(), expected)
     assert gradcheck(f, (x,))
 
@@ -153,9 +166,12 @@ def test_index_ops():
         return a + b + c
 
     xn, sn = x.detach().numpy(), src.detach().numpy()
-    a = xn.copy(); np.add.at(a, [2, 0], 2 * sn)
-    b = xn.copy(); b[[2, 0]] = sn
-    c = xn.copy(); c[:, 1] = -1
+    a = xn.copy()
+    np.add.at(a, [2, 0], 2 * sn)
+    b = xn.copy()
+    b[[2, 0]] = sn
+    c = xn.copy()
+    c[:, 1] = -1
     np.testing.assert_allclose(f(x, src).detach().numpy(), a + b + c)
     assert gradcheck(f, (x, src))
 
@@ -186,9 +202,12 @@ def test_masked_fill_and_scatter():
     xn, sn, ix = x.detach().numpy(), src.detach().numpy(), index.numpy()
     rows = np.arange(3)[:, None]
     a = np.where(mask.numpy(), 0.5, xn)
-    b = xn.copy(); b[rows, ix] = sn
-    c = xn.copy(); np.add.at(c, (rows, ix), sn)
-    d = xn.copy(); d[rows, ix] = 7.0
+    b = xn.copy()
+    b[rows, ix] = sn
+    c = xn.copy()
+    np.add.at(c, (rows, ix), sn)
+    d = xn.copy()
+    d[rows, ix] = 7.0
     np.testing.assert_allclose(f(x, src).detach().numpy(), a + b + c + d)
     assert gradcheck(f, (x, src))
 
@@ -209,7 +228,10 @@ def test_setitem_gradients_to_self_and_value():
         return y
 
     xn, vn = x.detach().numpy(), v.detach().numpy()
-    ref = xn.copy(); ref[1] = vn; ref[2:, 0] = vn[:2] * 2; ref[0] = 0.0
+    ref = xn.copy()
+    ref[1] = vn
+    ref[2:, 0] = vn[:2] * 2
+    ref[0] = 0.0
     np.testing.assert_allclose(f(x, v).detach().numpy(), ref)
     assert gradcheck(f, (x, v))
 
@@ -237,10 +259,17 @@ def test_random_fills_cut_the_gradient():
 # --------------------------------------------------------------------------- what is refused
 def test_inplace_on_leaf_requiring_grad_raises():
     w = _x(3)
-    for op in (lambda: w.add_(1), lambda: w.mul_(2), lambda: w.zero_(), lambda: w.uniform_(),
-               lambda: w.__setitem__(0, 1.0), lambda: w.copy_(torch.zeros(3))):
-        with pytest.raises(RuntimeError, match="a leaf Variable that requires grad is being used "
-                                               "in an in-place operation"):
+    for op in (
+        lambda: w.add_(1),
+        lambda: w.mul_(2),
+        lambda: w.zero_(),
+        lambda: w.uniform_(),
+        lambda: w.__setitem__(0, 1.0),
+        lambda: w.copy_(torch.zeros(3)),
+    ):
+        with pytest.raises(
+            RuntimeError, match="a leaf Variable that requires grad is being used in an in-place operation"
+        ):
             op()
     assert w._version == 0
 
@@ -284,7 +313,7 @@ def test_version_counter_counts_writes_and_is_shared_with_views_and_detach():
 
 def test_modified_saved_tensor_raises_at_backward_naming_node_and_line():
     x = _x(3)
-    y = x.sigmoid()           # SigmoidBackward0 saves its output
+    y = x.sigmoid()  # SigmoidBackward0 saves its output
     y.mul_(2)  # MODIFIED-HERE
     with pytest.raises(RuntimeError) as e:
         y.sum().backward()
@@ -297,7 +326,7 @@ def test_modified_saved_tensor_raises_at_backward_naming_node_and_line():
 def test_modified_saved_input_under_no_grad_raises():
     x = _x(3)
     a = x * 1.0
-    y = a * a                 # MulBackward0 saves a
+    y = a * a  # MulBackward0 saves a
     with torch.no_grad():
         a.add_(1)  # NOGRAD-WRITE
     with pytest.raises(RuntimeError, match="MulBackward0") as e:
@@ -322,7 +351,7 @@ def test_operator_and_setitem_sites_are_the_users_line():
 def test_legal_inplace_on_intermediate_after_use_that_saved_nothing():
     x = _x(3)
     y = x * 2
-    z = y + 1                 # AddBackward0 saves nothing
+    z = y + 1  # AddBackward0 saves nothing
     y.mul_(3)
     (z.sum() + y.sum()).backward()
     np.testing.assert_allclose(x.grad.numpy(), [1 * 2 + 6] * 3)

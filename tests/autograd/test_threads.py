@@ -5,6 +5,7 @@ in element-wise loops over large arrays, and a short switch interval makes the i
 change threads often, so an unprotected read-add-write of a gradient loses contributions in
 most rounds; the checks below are exact (integer-valued gradients in float64).
 """
+
 import sys
 import threading
 
@@ -146,7 +147,8 @@ def test_callbacks_queued_in_a_thread_run_in_that_threads_backward():
         x = torch.ones(2, requires_grad=True)
         me = threading.get_ident()
         x.register_post_accumulate_grad_hook(
-            lambda p: engine.queue_callback(lambda: logs[i].append(threading.get_ident())))
+            lambda p: engine.queue_callback(lambda: logs[i].append(threading.get_ident()))
+        )
         for k in range(rounds):
             (x * 2.0).sum().backward()
             assert len(logs[i]) == k + 1, "the callback did not run before backward returned"
@@ -162,8 +164,7 @@ def test_multi_grad_hooks_fire_once_per_backward_from_each_thread():
     def work(i):
         a = torch.ones(2, requires_grad=True)
         b = torch.ones(2, requires_grad=True)
-        graph.register_multi_grad_hook((a, b), lambda grads: calls[i].append(
-            [g.tolist() for g in grads]))
+        graph.register_multi_grad_hook((a, b), lambda grads: calls[i].append([g.tolist() for g in grads]))
         for k in range(rounds):
             (a * float(i) + b).sum().backward()
             assert len(calls[i]) == k + 1
@@ -177,10 +178,10 @@ def test_one_multi_grad_hook_on_shared_tensors_fires_once_per_backward_of_every_
     a = torch.ones(2, requires_grad=True)
     b = torch.ones(2, requires_grad=True)
     all_calls, any_calls = [], []
-    graph.register_multi_grad_hook((a, b), lambda grads: all_calls.append(
-        (threading.get_ident(), [g.tolist() for g in grads])))
-    graph.register_multi_grad_hook((a, b), lambda g: any_calls.append(threading.get_ident()),
-                                   mode="any")
+    graph.register_multi_grad_hook(
+        (a, b), lambda grads: all_calls.append((threading.get_ident(), [g.tolist() for g in grads]))
+    )
+    graph.register_multi_grad_hook((a, b), lambda g: any_calls.append(threading.get_ident()), mode="any")
 
     def work(i):
         for _ in range(rounds):
@@ -197,8 +198,7 @@ def test_a_backward_inside_a_hook_keeps_its_own_callbacks():
     x = torch.ones(2, requires_grad=True)
     y = torch.ones(2, requires_grad=True)
     log = []
-    y.register_post_accumulate_grad_hook(
-        lambda p: engine.queue_callback(lambda: log.append("inner callback")))
+    y.register_post_accumulate_grad_hook(lambda p: engine.queue_callback(lambda: log.append("inner callback")))
 
     def outer_hook(p):
         engine.queue_callback(lambda: log.append("outer callback"))
@@ -259,6 +259,7 @@ def test_freed_graph_error_names_the_backward_that_freed_it_despite_a_nested_bac
             (other * 2).sum().backward()
 
     b.register_hook(nested_backward)
-    b.sum().backward(); outer_line = sys._getframe().f_lineno  # noqa: E702
+    outer_line = sys._getframe().f_lineno + 1  # the line of the backward call below
+    b.sum().backward()
     with pytest.raises(RuntimeError, match=rf"test_threads.py:{outer_line}\b"):
         b.sum().backward()

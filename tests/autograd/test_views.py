@@ -1,4 +1,5 @@
 """Views: storage sharing and in-place through views (PyTorch's copy-slices behaviour)."""
+
 import numpy as np
 import pytest
 
@@ -85,7 +86,7 @@ def test_inplace_through_view_then_use_base_gradcheck():
     def f(x, w):
         y = x * 2
         v = y.view(2, 3)
-        v.add_(w)          # w broadcasts over the view
+        v.add_(w)  # w broadcasts over the view
         y[1:3].mul_(w[0])
         return y * y
 
@@ -95,7 +96,7 @@ def test_inplace_through_view_then_use_base_gradcheck():
 def test_inplace_through_transposed_view_and_view_of_view():
     def f(x):
         y = x * 1.0
-        y.t()[1].mul_(3)          # column 1 of y
+        y.t()[1].mul_(3)  # column 1 of y
         y[1:].t()[:, 0].add_(10)  # row 1 of y
         return y.exp()
 
@@ -139,7 +140,7 @@ def test_sibling_views_see_the_new_history():
     y = x * 2
     a, b = y[0:2], y[1:3]
     a.mul_(3)
-    b.sum().backward()   # b[0] is y[1], which was multiplied through a
+    b.sum().backward()  # b[0] is y[1], which was multiplied through a
     np.testing.assert_allclose(x.grad.numpy(), [0, 6, 2, 0])
 
 
@@ -156,7 +157,7 @@ def test_view_used_before_inplace_keeps_its_old_history():
     x = _x(4)
     y = x * 2
     v = y[0:2]
-    z = v + 1.0           # uses v's value before the in-place
+    z = v + 1.0  # uses v's value before the in-place
     y.mul_(3)
     z.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [2, 2, 0, 0])
@@ -184,15 +185,15 @@ def test_multiple_inplace_through_views_in_a_loop():
             out[i].mul_(w)
         return out
 
-    np.testing.assert_allclose(f(w).detach().numpy(),
-                               np.outer([1, 2, 3], w.detach().numpy() ** 2))
+    np.testing.assert_allclose(f(w).detach().numpy(), np.outer([1, 2, 3], w.detach().numpy() ** 2))
     assert gradcheck(f, (w,))
 
 
 def test_inplace_through_view_of_leaf_raises():
     x = _x(4)
-    with pytest.raises(RuntimeError, match="a view of a leaf Variable that requires grad is being "
-                                           "used in an in-place operation"):
+    with pytest.raises(
+        RuntimeError, match="a view of a leaf Variable that requires grad is being used in an in-place operation"
+    ):
         x[0:2].mul_(2)
     with pytest.raises(RuntimeError, match="view of a leaf"):
         x.view(2, 2)[0] = 1.0
@@ -205,8 +206,9 @@ def test_inplace_on_view_created_under_no_grad_raises():
     y = _x(4) * 2
     with torch.no_grad():
         v = y[0:2]
-    with pytest.raises(RuntimeError, match="A view was created in no_grad mode and is being "
-                                           "modified inplace with grad mode enabled"):
+    with pytest.raises(
+        RuntimeError, match="A view was created in no_grad mode and is being modified inplace with grad mode enabled"
+    ):
         v.mul_(2)
     assert y._version == 0  # refused before writing
     buf = torch.zeros(4)
@@ -221,7 +223,7 @@ def test_inplace_on_detached_tensor_does_not_touch_the_history():
     x = _x(3)
     y = x * 2
     d = y.detach()
-    d.mul_(10)                       # allowed; shares storage and the version counter
+    d.mul_(10)  # allowed; shares storage and the version counter
     assert y._version == 1 and y.grad_fn.name() == "MulBackward0"
     np.testing.assert_allclose(y.detach().numpy(), x.detach().numpy() * 20)
     y.sum().backward()

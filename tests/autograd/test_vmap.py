@@ -1,5 +1,6 @@
 """vmap: in_dims/out_dims forms, nesting, chunk_size, randomness modes, the errors PyTorch raises,
 batching rules against a loop, the fallback, and vmap(grad) per-example gradients."""
+
 import warnings
 
 import numpy as np
@@ -160,6 +161,7 @@ def test_randomness_modes():
 
 def test_fallback_loops_with_a_warning_naming_the_op():
     from retrograd.func import _batch_rules
+
     x = t(4, 5)
     _batch_rules._warned.discard("scatter_add")
     index = rg.tensor([[0, 1, 0, 2, 1]])
@@ -178,8 +180,11 @@ RULE_CASES = {
     "linear_shared": (lambda a, w, b: F.linear(a, w, b), (t(4, 6, 3), t(2, 3), t(2)), (0, None, None)),
     "linear_per_example": (lambda a, w, b: F.linear(a, w, b), (t(4, 3), t(4, 2, 3), t(4, 2)), (0, 0, 0)),
     "conv2d_shared": (lambda a, w: F.conv2d(a, w, padding=1), (t(3, 2, 2, 5, 5), t(4, 2, 3, 3)), (0, None)),
-    "conv2d_per_example": (lambda a, w, b: F.conv2d(a, w, b, stride=2, groups=2),
-                           (t(3, 2, 4, 5, 5), t(3, 4, 2, 3, 3), t(4, 3)), (0, 0, 1)),
+    "conv2d_per_example": (
+        lambda a, w, b: F.conv2d(a, w, b, stride=2, groups=2),
+        (t(3, 2, 4, 5, 5), t(3, 4, 2, 3, 3), t(4, 3)),
+        (0, 0, 1),
+    ),
     "conv2d_unbatched_input": (lambda a, w: F.conv2d(a, w), (t(4, 5, 5), t(3, 2, 4, 3, 3)), (None, 0)),
     "conv1d_per_example": (lambda a, w: F.conv1d(a, w), (t(3, 2, 7), t(3, 4, 2, 3)), (0, 0)),
     "max_pool2d": (lambda a: F.max_pool2d(a, 2), (t(3, 2, 4, 6, 6),), (0,)),
@@ -187,34 +192,68 @@ RULE_CASES = {
     "softmax": (lambda a: F.softmax(a, 1), (t(3, 4, 5),), (2,)),
     "log_softmax": (lambda a: F.log_softmax(a, -1), (t(3, 4, 5),), (0,)),
     "layer_norm": (lambda a, w, b: F.layer_norm(a, (4,), w, b), (t(3, 2, 4), t(4), t(4)), (0, None, None)),
-    "layer_norm_per_example": (lambda a, w, b: F.layer_norm(a, (4,), w, b), (t(3, 2, 4), t(3, 4), t(4)),
-                               (0, 0, None)),
-    "cross_entropy_batched_target": (lambda a, y: F.cross_entropy(a, y),
-                                     (t(3, 5, 4), rg.tensor(R.integers(0, 4, (3, 5)))), (0, 0)),
-    "cross_entropy_single": (lambda a, y: F.cross_entropy(a, y, label_smoothing=0.1),
-                             (t(6, 4), rg.tensor(R.integers(0, 4, (6,)))), (0, 0)),
-    "nll_loss_weighted_ignore": (lambda a, y, w: F.nll_loss(a, y, w, ignore_index=1),
-                                 (t(3, 5, 4), rg.tensor(R.integers(0, 4, (3, 5))), t(4).abs()), (0, 0, None)),
-    "cross_entropy_shared_target": (lambda a, y: F.cross_entropy(a, y, reduction="sum"),
-                                    (t(3, 5, 4), rg.tensor(R.integers(0, 4, (5,)))), (0, None)),
+    "layer_norm_per_example": (lambda a, w, b: F.layer_norm(a, (4,), w, b), (t(3, 2, 4), t(3, 4), t(4)), (0, 0, None)),
+    "cross_entropy_batched_target": (
+        lambda a, y: F.cross_entropy(a, y),
+        (t(3, 5, 4), rg.tensor(R.integers(0, 4, (3, 5)))),
+        (0, 0),
+    ),
+    "cross_entropy_single": (
+        lambda a, y: F.cross_entropy(a, y, label_smoothing=0.1),
+        (t(6, 4), rg.tensor(R.integers(0, 4, (6,)))),
+        (0, 0),
+    ),
+    "nll_loss_weighted_ignore": (
+        lambda a, y, w: F.nll_loss(a, y, w, ignore_index=1),
+        (t(3, 5, 4), rg.tensor(R.integers(0, 4, (3, 5))), t(4).abs()),
+        (0, 0, None),
+    ),
+    "cross_entropy_shared_target": (
+        lambda a, y: F.cross_entropy(a, y, reduction="sum"),
+        (t(3, 5, 4), rg.tensor(R.integers(0, 4, (5,)))),
+        (0, None),
+    ),
     "mse_loss": (lambda a, b: F.mse_loss(a, b), (t(3, 4), t(4)), (0, None)),
-    "embedding_batched_indices": (lambda i, w: F.embedding(i, w), (rg.tensor(R.integers(0, 6, (3, 4))), t(6, 2)),
-                                  (1, None)),
-    "embedding_per_example_tables": (lambda i, w: F.embedding(i, w),
-                                     (rg.tensor(R.integers(0, 6, (4, 3))), t(3, 6, 2)), (1, 0)),
-    "embedding_batched_both": (lambda i, w: F.embedding(i, w, padding_idx=0),
-                               (rg.tensor(R.integers(0, 6, (3, 4))), t(3, 6, 2)), (0, 0)),
+    "embedding_batched_indices": (
+        lambda i, w: F.embedding(i, w),
+        (rg.tensor(R.integers(0, 6, (3, 4))), t(6, 2)),
+        (1, None),
+    ),
+    "embedding_per_example_tables": (
+        lambda i, w: F.embedding(i, w),
+        (rg.tensor(R.integers(0, 6, (4, 3))), t(3, 6, 2)),
+        (1, 0),
+    ),
+    "embedding_batched_both": (
+        lambda i, w: F.embedding(i, w, padding_idx=0),
+        (rg.tensor(R.integers(0, 6, (3, 4))), t(3, 6, 2)),
+        (0, 0),
+    ),
     "gather_batched_index": (lambda a, i: a.gather(0, i), (t(3, 4), rg.tensor(R.integers(0, 4, (3, 2)))), (0, 0)),
     "getitem_basic": (lambda a: a[1:, None, ::2][..., 0], (t(3, 4, 5),), (0,)),
     "getitem_tensor_index": (lambda a, i: a[i], (t(3, 5), rg.tensor(R.integers(0, 5, (3, 2)))), (0, 0)),
-    "attention": (lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True),
-                  (t(3, 2, 4, 8), t(2, 4, 8), t(3, 2, 4, 8)), (0, None, 0)),
-    "view_permute_expand_cat": (lambda a, b: rg.cat([a.view(2, 3).T.expand(2, 3, 2), b], 0),
-                                (t(4, 6), t(4, 1, 3, 2)), (0, 0)),
-    "reductions": (lambda a: a.amax(0) + a.mean(-1, keepdim=True).squeeze(-1)[0] + a.logsumexp(1).sum() +
-                   a.norm() + a.prod(1).sum(), (t(3, 2, 4),), (0,)),
-    "scans_pad_tril": (lambda a: F.pad(a.cumsum(-1).cumprod(0).logcumsumexp(1).tril(), (1, 2, 0, 1)),
-                       (t(3, 4, 4),), (2,)),
+    "attention": (
+        lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True),
+        (t(3, 2, 4, 8), t(2, 4, 8), t(3, 2, 4, 8)),
+        (0, None, 0),
+    ),
+    "view_permute_expand_cat": (
+        lambda a, b: rg.cat([a.view(2, 3).T.expand(2, 3, 2), b], 0),
+        (t(4, 6), t(4, 1, 3, 2)),
+        (0, 0),
+    ),
+    "reductions": (
+        lambda a: (
+            a.amax(0) + a.mean(-1, keepdim=True).squeeze(-1)[0] + a.logsumexp(1).sum() + a.norm() + a.prod(1).sum()
+        ),
+        (t(3, 2, 4),),
+        (0,),
+    ),
+    "scans_pad_tril": (
+        lambda a: F.pad(a.cumsum(-1).cumprod(0).logcumsumexp(1).tril(), (1, 2, 0, 1)),
+        (t(3, 4, 4),),
+        (2,),
+    ),
     "where_and_compare": (lambda a, b: rg.where(a > b, a, b * 2), (t(3, 4), t(4)), (0, None)),
 }
 
@@ -231,15 +270,22 @@ def test_batching_rules_against_a_loop(name):
 def test_shared_weight_ops_take_their_rule_not_the_loop(recwarn):
     """The ops a CNN, an MLP and a transformer block use run by rule: no fallback warning."""
     block = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True).double()
-    cnn = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(4, 4, 3), nn.ReLU(),
-                        nn.AvgPool2d(2), nn.Flatten(), nn.Linear(4, 3)).double()
+    cnn = nn.Sequential(
+        nn.Conv2d(1, 4, 3),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(4, 4, 3),
+        nn.ReLU(),
+        nn.AvgPool2d(2),
+        nn.Flatten(),
+        nn.Linear(4, 3),
+    ).double()
     warnings.simplefilter("always")
     vmap(block)(t(3, 5, 8))
     vmap(cnn)(t(3, 2, 1, 10, 10))
     vmap(lambda a: F.gelu(F.layer_norm(a, (4,))).sum(-1).mean())(t(3, 2, 4))
     vmap(nn.Embedding(6, 8).double())(rg.tensor(R.integers(0, 6, (3, 5))))
-    assert not [w for w in recwarn if "performance drop" in str(w.message)], \
-        [str(w.message) for w in recwarn]
+    assert not [w for w in recwarn if "performance drop" in str(w.message)], [str(w.message) for w in recwarn]
 
 
 # ----------------------------------------------------------------------------- vmap(grad)
@@ -258,8 +304,16 @@ def _per_example_check(model, x, y, loss_fn, tol=1e-9):
 
 def test_per_sample_grads_cnn():
     rg.manual_seed(0)
-    model = nn.Sequential(nn.Conv2d(1, 3, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(3, 4, 3), nn.ReLU(),
-                          nn.AvgPool2d(2), nn.Flatten(), nn.Linear(4, 5)).double()
+    model = nn.Sequential(
+        nn.Conv2d(1, 3, 3),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(3, 4, 3),
+        nn.ReLU(),
+        nn.AvgPool2d(2),
+        nn.Flatten(),
+        nn.Linear(4, 5),
+    ).double()
     _per_example_check(model, t(6, 1, 10, 10), rg.tensor(R.integers(0, 5, (6,))), F.cross_entropy)
 
 
@@ -267,8 +321,9 @@ def test_per_sample_grads_mlp_and_transformer():
     rg.manual_seed(0)
     mlp = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 1)).double()
     _per_example_check(mlp, t(5, 4), t(5, 1), F.mse_loss)
-    block = nn.Sequential(nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True),
-                          nn.Flatten(), nn.Linear(24, 3)).double()
+    block = nn.Sequential(
+        nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True), nn.Flatten(), nn.Linear(24, 3)
+    ).double()
     _per_example_check(block, t(4, 3, 8), rg.tensor(R.integers(0, 3, (4,))), F.cross_entropy, 1e-8)
 
 
@@ -289,6 +344,7 @@ def test_grad_of_a_closure_and_nested_vmap_grad():
 
 def test_other_reverse_transforms_inside_vmap_run_per_example():
     from retrograd.func import hessian, jacrev, vjp
+
     x = t(3, 4)
     f = lambda a: (a.sin() * a).cumsum(0)  # noqa: E731
     with warnings.catch_warnings():
@@ -300,6 +356,7 @@ def test_other_reverse_transforms_inside_vmap_run_per_example():
 
 def test_forward_mode_inside_vmap_runs_per_example_and_vmap_inside_jvp_batches():
     from retrograd.func import jacfwd, jvp
+
     x = t(3, 4)
     f = lambda a: a.sin() * a  # noqa: E731
     with warnings.catch_warnings():

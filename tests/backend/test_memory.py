@@ -1,4 +1,5 @@
 """The allocator policy keeps freed large blocks, so repeated big temporaries stop faulting."""
+
 import os
 import subprocess
 import sys
@@ -33,15 +34,20 @@ SCRIPT = textwrap.dedent("""
 def _faults(env_value):
     src = os.path.join(os.path.dirname(memory.__file__), "..", "..")
     env = dict(os.environ, RETROGRAD_KEEP_FREED_MEMORY=env_value)
-    out = subprocess.run([sys.executable, "-c", SCRIPT.format(src=os.path.abspath(src))], env=env,
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", SCRIPT.format(src=os.path.abspath(src))],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return int(out.stdout.strip())
 
 
 def test_repeated_large_temporaries_do_not_fault_with_the_policy():
     kept = _faults("1")
     returned = _faults("0")
-    assert kept < 200            # reused from the heap
+    assert kept < 200  # reused from the heap
     assert returned > 10 * 2000  # about 5,000 fresh pages a step without the policy
 
 

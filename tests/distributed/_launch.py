@@ -1,4 +1,5 @@
 """Run a script under ``mpiexec -n N`` from a test; skip when mpi4py or mpiexec is missing."""
+
 import importlib.util
 import os
 import shutil
@@ -33,15 +34,29 @@ def run(script, *args, n=2, timeout=60, leaves_shared_memory=False):
     job). Whatever is left is removed, and fails the test unless ``leaves_shared_memory`` (a
     job ended by the launcher itself, which nobody can clean up after)."""
     require_mpi()
-    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
-               PYTHONUNBUFFERED="1",
-               # harmless for MPICH; lets Open MPI run as root and with more ranks than cores
-               OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
-               OMPI_MCA_rmaps_base_oversubscribe="1")
-    cmd = [mpiexec(), "-n", str(n), sys.executable, os.path.join(SCRIPTS, "_run.py"),
-           os.path.join(SCRIPTS, script), *map(str, args)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-                            start_new_session=True)
+    env = dict(
+        os.environ,
+        OMP_NUM_THREADS="1",
+        OPENBLAS_NUM_THREADS="1",
+        MKL_NUM_THREADS="1",
+        PYTHONUNBUFFERED="1",
+        # harmless for MPICH; lets Open MPI run as root and with more ranks than cores
+        OMPI_ALLOW_RUN_AS_ROOT="1",
+        OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+        OMPI_MCA_rmaps_base_oversubscribe="1",
+    )
+    cmd = [
+        mpiexec(),
+        "-n",
+        str(n),
+        sys.executable,
+        os.path.join(SCRIPTS, "_run.py"),
+        os.path.join(SCRIPTS, script),
+        *map(str, args),
+    ]
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, start_new_session=True
+    )
     try:
         out, _ = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -57,8 +72,9 @@ def run(script, *args, n=2, timeout=60, leaves_shared_memory=False):
 
 def _remove_shared_memory(out):
     """Remove the shared-memory files the job reported that still exist; returns them."""
-    reported = {line.split(" ", 1)[1].strip() for line in out.splitlines()
-                if line.startswith("SHARED-MEMORY /dev/shm/mpich_")}
+    reported = {
+        line.split(" ", 1)[1].strip() for line in out.splitlines() if line.startswith("SHARED-MEMORY /dev/shm/mpich_")
+    }
     left = sorted(p for p in reported if os.path.exists(p))
     for path in left:
         try:

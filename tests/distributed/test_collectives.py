@@ -1,4 +1,5 @@
 """Collectives on two MPI processes, failure handling, and the world of one process."""
+
 import sys
 
 import numpy as np
@@ -90,6 +91,7 @@ def test_unknown_backend():
 
 def test_importing_retrograd_does_not_start_mpi():
     import subprocess
+
     code = "import sys, retrograd; import retrograd.distributed; print('mpi4py' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -1,4 +1,5 @@
 """DistributedDataParallel: on two MPI processes, and in this process as a world of one."""
+
 import copy
 import sys
 
@@ -15,8 +16,7 @@ from retrograd.nn.parallel._reducer import assign_buckets
 from . import _launch
 
 
-@pytest.mark.parametrize("scenario", ["mlp", "transformer", "no_sync", "unused", "overlap",
-                                      "mismatch", "sparse"])
+@pytest.mark.parametrize("scenario", ["mlp", "transformer", "no_sync", "unused", "overlap", "mismatch", "sparse"])
 def test_two_ranks(scenario):
     _launch.run_ok("ddp.py", scenario, n=2, timeout=120)
 

@@ -1,4 +1,5 @@
 """autograd.engine.queue_callback: work queued during a backward runs when it has finished."""
+
 import threading
 
 import pytest
@@ -30,7 +31,8 @@ def test_callbacks_queued_by_callbacks_run_too():
     x = torch.ones(1, requires_grad=True)
     log = []
     x.register_post_accumulate_grad_hook(
-        lambda t: engine.queue_callback(lambda: engine.queue_callback(lambda: log.append("inner"))))
+        lambda t: engine.queue_callback(lambda: engine.queue_callback(lambda: log.append("inner")))
+    )
     x.sum().backward()
     assert log == ["inner"]
 

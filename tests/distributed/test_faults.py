@@ -4,6 +4,7 @@ The MPI jobs run under a subprocess timeout (``_launch.run``), so a regression f
 hanging; each job takes about a second. ``_launch.run`` also checks that no job leaves MPICH
 shared-memory files in /dev/shm.
 """
+
 import datetime
 
 import pytest
@@ -38,8 +39,9 @@ def test_a_rank_that_left_after_a_collective_does_not_fail_it():
     assert rc != 0, out
     assert "rank 0 completed the all_reduce" in out, out
     assert "got past the barrier" not in out
-    assert ("barrier cannot complete on rank 0: rank 1 left the job (its process exited) after "
-            "starting 1 collective(s)") in out, out
+    assert (
+        "barrier cannot complete on rank 0: rank 1 left the job (its process exited) after starting 1 collective(s)"
+    ) in out, out
     assert "collective number 2" in out, out
 
 
@@ -60,10 +62,18 @@ def test_init_process_group_times_out_when_a_rank_is_late():
 
 # ----------------------------------------------------------------------------- in this process
 
+
 @pytest.fixture
 def world_of_one(monkeypatch):
-    for var in ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "MV2_COMM_WORLD_SIZE",
-                "MPI_LOCALNRANKS", "SLURM_STEP_NUM_TASKS", "WORLD_SIZE"):
+    for var in (
+        "PMI_SIZE",
+        "OMPI_COMM_WORLD_SIZE",
+        "PMIX_SIZE",
+        "MV2_COMM_WORLD_SIZE",
+        "MPI_LOCALNRANKS",
+        "SLURM_STEP_NUM_TASKS",
+        "WORLD_SIZE",
+    ):
         monkeypatch.delenv(var, raising=False)
     yield
     if dist.is_initialized():
@@ -129,8 +139,10 @@ def test_waiting_names_the_ranks(monkeypatch):
         comm.wait([object()], "all_reduce")
     comm.timeout = 3600.0  # must fail at once, not after the timeout
     comm.started = 5
-    with pytest.raises(dist.DistBackendError, match="rank 5 left the job .* after starting 4 "
-                                                    "collective.* never join collective number 5"):
+    with pytest.raises(
+        dist.DistBackendError,
+        match="rank 5 left the job .* after starting 4 collective.* never join collective number 5",
+    ):
         comm.wait([object()], "broadcast")
     monkeypatch.setattr(_watch._registry, "departures", _Departed({2: {}}))
     with pytest.raises(dist.DistBackendError, match="rank 2 left .* after starting 0 collective"):

@@ -1,4 +1,5 @@
 """DistributedSampler: equal shares, padding or dropping, per-epoch shuffles, as in PyTorch."""
+
 import sys
 
 import pytest
@@ -24,13 +25,11 @@ def test_drop_last_cuts_the_tail():
     assert len(s) == 3 and s.total_size == 9
 
 
-@pytest.mark.parametrize("n_items, replicas, drop_last", [(10, 4, False), (10, 3, True), (7, 2, False),
-                                                          (12, 3, False)])
+@pytest.mark.parametrize("n_items, replicas, drop_last", [(10, 4, False), (10, 3, True), (7, 2, False), (12, 3, False)])
 def test_equal_lengths_and_coverage(n_items, replicas, drop_last):
     parts = shares(n_items, replicas, drop_last=drop_last, seed=5)
     assert len({len(p) for p in parts}) == 1
-    assert all(len(p) == len(DistributedSampler(range(n_items), replicas, 0, drop_last=drop_last))
-               for p in parts)
+    assert all(len(p) == len(DistributedSampler(range(n_items), replicas, 0, drop_last=drop_last)) for p in parts)
     flat = [i for p in parts for i in p]
     if drop_last:
         assert len(set(flat)) == len(flat) == n_items - n_items % replicas
@@ -74,6 +73,7 @@ def test_defaults_come_from_the_process_group(monkeypatch):
 def test_is_a_sampler_for_the_data_loader():
     import retrograd as torch
     from retrograd.utils.data import DataLoader, Sampler, TensorDataset
+
     data = TensorDataset(torch.arange(10))
     sampler = DistributedSampler(data, num_replicas=4, rank=2, shuffle=False)
     assert isinstance(sampler, Sampler)

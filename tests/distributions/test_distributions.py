@@ -1,5 +1,6 @@
 """retrograd.distributions: values against NumPy/math formulas, sample moments on large seeded
 samples, gradients (gradcheck of log_prob and of the reparameterized samplers), validation."""
+
 import math
 
 import numpy as np
@@ -45,16 +46,27 @@ def _check(dist, value, log_prob, mean=None, variance=None, entropy=None):
 
 def test_normal_and_lognormal_values():
     d = D.Normal(t(LOC), t(SCALE))
-    _check(d, V, -(V - LOC) ** 2 / (2 * SCALE ** 2) - np.log(SCALE) - 0.5 * math.log(2 * math.pi), LOC,
-           SCALE ** 2, 0.5 + 0.5 * math.log(2 * math.pi) + np.log(SCALE))
+    _check(
+        d,
+        V,
+        -((V - LOC) ** 2) / (2 * SCALE**2) - np.log(SCALE) - 0.5 * math.log(2 * math.pi),
+        LOC,
+        SCALE**2,
+        0.5 + 0.5 * math.log(2 * math.pi) + np.log(SCALE),
+    )
     cdf = np.array([0.5 * (1 + math.erf((v - m) / (s * math.sqrt(2)))) for v, m, s in zip(V, LOC, SCALE)])
     np.testing.assert_allclose(d.cdf(t(V)).numpy(), cdf, rtol=1e-10)
     np.testing.assert_allclose(d.icdf(d.cdf(t(V))).numpy(), V, rtol=1e-8)
     ln = D.LogNormal(t(LOC), t(SCALE))
-    _check(ln, V, -(np.log(V) - LOC) ** 2 / (2 * SCALE ** 2) - np.log(SCALE * V * math.sqrt(2 * math.pi)),
-           np.exp(LOC + SCALE ** 2 / 2), (np.exp(SCALE ** 2) - 1) * np.exp(2 * LOC + SCALE ** 2),
-           LOC + 0.5 + 0.5 * math.log(2 * math.pi) + np.log(SCALE))
-    np.testing.assert_allclose(ln.mode.numpy(), np.exp(LOC - SCALE ** 2))
+    _check(
+        ln,
+        V,
+        -((np.log(V) - LOC) ** 2) / (2 * SCALE**2) - np.log(SCALE * V * math.sqrt(2 * math.pi)),
+        np.exp(LOC + SCALE**2 / 2),
+        (np.exp(SCALE**2) - 1) * np.exp(2 * LOC + SCALE**2),
+        LOC + 0.5 + 0.5 * math.log(2 * math.pi) + np.log(SCALE),
+    )
+    np.testing.assert_allclose(ln.mode.numpy(), np.exp(LOC - SCALE**2))
 
 
 def test_uniform_exponential_laplace_values():
@@ -64,28 +76,44 @@ def test_uniform_exponential_laplace_values():
     assert D.Uniform(t([0.0]), t([1.0]), validate_args=False).log_prob(t([2.0])).item() == -math.inf
     rate = np.array([0.5, 3.0])
     e = D.Exponential(t(rate))
-    _check(e, V, np.log(rate) - rate * V, 1 / rate, 1 / rate ** 2, 1 - np.log(rate))
+    _check(e, V, np.log(rate) - rate * V, 1 / rate, 1 / rate**2, 1 - np.log(rate))
     np.testing.assert_allclose(e.icdf(e.cdf(t(V))).numpy(), V, rtol=1e-10)
     lp = D.Laplace(t(LOC), t(SCALE))
-    _check(lp, V, -np.log(2 * SCALE) - np.abs(V - LOC) / SCALE, LOC, 2 * SCALE ** 2, 1 + np.log(2 * SCALE))
+    _check(lp, V, -np.log(2 * SCALE) - np.abs(V - LOC) / SCALE, LOC, 2 * SCALE**2, 1 + np.log(2 * SCALE))
     np.testing.assert_allclose(lp.icdf(lp.cdf(t(V))).numpy(), V, rtol=1e-10)
 
 
 def test_gamma_beta_dirichlet_values():
     a, b = np.array([0.7, 3.0]), np.array([2.0, 0.5])
     g = D.Gamma(t(a), t(b))
-    _check(g, V, a * np.log(b) + (a - 1) * np.log(V) - b * V - lg(a), a / b, a / b ** 2,
-           a - np.log(b) + lg(a) + (1 - a) * _dg(a))
+    _check(
+        g,
+        V,
+        a * np.log(b) + (a - 1) * np.log(V) - b * V - lg(a),
+        a / b,
+        a / b**2,
+        a - np.log(b) + lg(a) + (1 - a) * _dg(a),
+    )
     be = D.Beta(t(a), t(b))
-    _check(be, V, (a - 1) * np.log(V) + (b - 1) * np.log(1 - V) + lg(a + b) - lg(a) - lg(b), a / (a + b),
-           a * b / ((a + b) ** 2 * (a + b + 1)),
-           lg(a) + lg(b) - lg(a + b) - (a - 1) * _dg(a) - (b - 1) * _dg(b) + (a + b - 2) * _dg(a + b))
+    _check(
+        be,
+        V,
+        (a - 1) * np.log(V) + (b - 1) * np.log(1 - V) + lg(a + b) - lg(a) - lg(b),
+        a / (a + b),
+        a * b / ((a + b) ** 2 * (a + b + 1)),
+        lg(a) + lg(b) - lg(a + b) - (a - 1) * _dg(a) - (b - 1) * _dg(b) + (a + b - 2) * _dg(a + b),
+    )
     c = np.array([0.5, 2.0, 3.5])
     x = np.array([0.2, 0.3, 0.5])
     di = D.Dirichlet(t(c))
-    _check(di, x, ((c - 1) * np.log(x)).sum() + lg(c.sum()) - lg(c).sum(), c / c.sum(),
-           c * (c.sum() - c) / (c.sum() ** 2 * (c.sum() + 1)),
-           lg(c).sum() - lg(c.sum()) - (3 - c.sum()) * _dg(c.sum()) - ((c - 1) * _dg(c)).sum())
+    _check(
+        di,
+        x,
+        ((c - 1) * np.log(x)).sum() + lg(c.sum()) - lg(c).sum(),
+        c / c.sum(),
+        c * (c.sum() - c) / (c.sum() ** 2 * (c.sum() + 1)),
+        lg(c).sum() - lg(c.sum()) - (3 - c.sum()) * _dg(c.sum()) - ((c - 1) * _dg(c)).sum(),
+    )
     np.testing.assert_allclose(D.Dirichlet(t([0.5, 0.2])).mode.numpy(), [1.0, 0.0])
     np.testing.assert_allclose(D.Dirichlet(t([2.0, 3.0])).mode.numpy(), [1 / 3, 2 / 3])
 
@@ -93,8 +121,7 @@ def test_gamma_beta_dirichlet_values():
 def test_discrete_values():
     p = np.array([0.2, 0.9])
     be = D.Bernoulli(t(p))
-    _check(be, [1.0, 0.0], [math.log(0.2), math.log(0.1)], p, p * (1 - p),
-           -(p * np.log(p) + (1 - p) * np.log(1 - p)))
+    _check(be, [1.0, 0.0], [math.log(0.2), math.log(0.1)], p, p * (1 - p), -(p * np.log(p) + (1 - p) * np.log(1 - p)))
     np.testing.assert_allclose(D.Bernoulli(logits=t([0.0, 2.0])).probs.numpy(), [0.5, 1 / (1 + math.exp(-2))])
     probs = np.array([[0.1, 0.6, 0.3], [0.5, 0.25, 0.25]])
     c = D.Categorical(t(probs * 2))  # normalised
@@ -111,8 +138,9 @@ def test_discrete_values():
     _check(po, k, k * np.log(rate) - rate - lg(k + 1), rate, rate)
     n, q = np.array([5.0, 10.0]), np.array([0.3, 0.8])
     bi = D.Binomial(t(n), t(q))
-    _check(bi, k, lg(n + 1) - lg(k + 1) - lg(n - k + 1) + k * np.log(q) + (n - k) * np.log(1 - q), n * q,
-           n * q * (1 - q))
+    _check(
+        bi, k, lg(n + 1) - lg(k + 1) - lg(n - k + 1) + k * np.log(q) + (n - k) * np.log(1 - q), n * q, n * q * (1 - q)
+    )
     bi5 = D.Binomial(5, t([0.3]))
     ks = np.arange(6.0)
     pmf = np.exp(lg(6) - lg(ks + 1) - lg(6 - ks) + ks * np.log(0.3) + (5 - ks) * np.log(0.7))
@@ -200,32 +228,44 @@ def _seeded(fn):
     def f(*args):
         torch.manual_seed(0)
         return fn(*args)
+
     return f
 
 
-@pytest.mark.parametrize("fn,params", [
-    (lambda m, s: D.Normal(m, s).log_prob(t(V)), (LOC, SCALE)),
-    (lambda m, s: D.Normal(m, s).rsample((3,)), (LOC, SCALE)),
-    (lambda m, s: D.Normal(m, s).cdf(t(V)) + D.Normal(m, s).entropy(), (LOC, SCALE)),
-    (lambda m, s: D.LogNormal(m, s).rsample((3,)) + D.LogNormal(m, s).log_prob(t(V)), (LOC, SCALE)),
-    (lambda lo, hi: D.Uniform(lo, hi).rsample((3,)) + D.Uniform(lo, hi).log_prob(t([0.0, 0.0])),
-     ([-1.0, -2.0], [1.0, 0.5])),
-    (lambda r: D.Exponential(r).rsample((3,)) + D.Exponential(r).log_prob(t(V)), ([0.5, 2.0],)),
-    (lambda m, s: D.Laplace(m, s).rsample((3,)) + D.Laplace(m, s).log_prob(t(V)), (LOC, SCALE)),
-    (lambda a, b: D.Gamma(a, b).log_prob(t(V)) + D.Gamma(a, b).entropy(), ([0.7, 3.0], [2.0, 0.5])),
-    (lambda a, b: D.Beta(a, b).log_prob(t(V)) + D.Beta(a, b).entropy(), ([0.7, 3.0], [2.0, 0.5])),
-    (lambda c: D.Dirichlet(c).log_prob(t([0.2, 0.3, 0.5])) + D.Dirichlet(c).entropy(), ([0.5, 2.0, 3.5],)),
-    (lambda p: D.Bernoulli(p).log_prob(t([1.0, 0.0])) + D.Bernoulli(p).entropy(), ([0.2, 0.9],)),
-    (lambda lo: D.Categorical(logits=lo).log_prob(t([0, 2]).long()) + D.Categorical(logits=lo).entropy(),
-     ([[0.1, 0.5, -1.0], [2.0, 0.0, 0.3]],)),
-    (lambda p: D.Categorical(probs=p).log_prob(t([1]).long()), ([0.2, 0.5, 0.3],)),
-    (lambda r: D.Poisson(r).log_prob(t([2.0, 3.0])), ([0.5, 4.0],)),
-    (lambda p: D.Binomial(10, p).log_prob(t([2.0, 3.0])) + D.Binomial(10, p).entropy(), ([0.3, 0.8],)),
-    (lambda m, c: D.MultivariateNormal(m, c @ c.mT + t(np.eye(2))).log_prob(t([0.3, -0.2])),
-     ([0.1, 0.4], [[1.0, 0.2], [0.1, 0.5]])),
-    (lambda m, c: D.MultivariateNormal(m, scale_tril=(c.tril() + t(2 * np.eye(2)))).rsample((3,)),
-     ([0.1, 0.4], [[1.0, 0.2], [0.1, 0.5]])),
-])
+@pytest.mark.parametrize(
+    "fn,params",
+    [
+        (lambda m, s: D.Normal(m, s).log_prob(t(V)), (LOC, SCALE)),
+        (lambda m, s: D.Normal(m, s).rsample((3,)), (LOC, SCALE)),
+        (lambda m, s: D.Normal(m, s).cdf(t(V)) + D.Normal(m, s).entropy(), (LOC, SCALE)),
+        (lambda m, s: D.LogNormal(m, s).rsample((3,)) + D.LogNormal(m, s).log_prob(t(V)), (LOC, SCALE)),
+        (
+            lambda lo, hi: D.Uniform(lo, hi).rsample((3,)) + D.Uniform(lo, hi).log_prob(t([0.0, 0.0])),
+            ([-1.0, -2.0], [1.0, 0.5]),
+        ),
+        (lambda r: D.Exponential(r).rsample((3,)) + D.Exponential(r).log_prob(t(V)), ([0.5, 2.0],)),
+        (lambda m, s: D.Laplace(m, s).rsample((3,)) + D.Laplace(m, s).log_prob(t(V)), (LOC, SCALE)),
+        (lambda a, b: D.Gamma(a, b).log_prob(t(V)) + D.Gamma(a, b).entropy(), ([0.7, 3.0], [2.0, 0.5])),
+        (lambda a, b: D.Beta(a, b).log_prob(t(V)) + D.Beta(a, b).entropy(), ([0.7, 3.0], [2.0, 0.5])),
+        (lambda c: D.Dirichlet(c).log_prob(t([0.2, 0.3, 0.5])) + D.Dirichlet(c).entropy(), ([0.5, 2.0, 3.5],)),
+        (lambda p: D.Bernoulli(p).log_prob(t([1.0, 0.0])) + D.Bernoulli(p).entropy(), ([0.2, 0.9],)),
+        (
+            lambda lo: D.Categorical(logits=lo).log_prob(t([0, 2]).long()) + D.Categorical(logits=lo).entropy(),
+            ([[0.1, 0.5, -1.0], [2.0, 0.0, 0.3]],),
+        ),
+        (lambda p: D.Categorical(probs=p).log_prob(t([1]).long()), ([0.2, 0.5, 0.3],)),
+        (lambda r: D.Poisson(r).log_prob(t([2.0, 3.0])), ([0.5, 4.0],)),
+        (lambda p: D.Binomial(10, p).log_prob(t([2.0, 3.0])) + D.Binomial(10, p).entropy(), ([0.3, 0.8],)),
+        (
+            lambda m, c: D.MultivariateNormal(m, c @ c.mT + t(np.eye(2))).log_prob(t([0.3, -0.2])),
+            ([0.1, 0.4], [[1.0, 0.2], [0.1, 0.5]]),
+        ),
+        (
+            lambda m, c: D.MultivariateNormal(m, scale_tril=(c.tril() + t(2 * np.eye(2)))).rsample((3,)),
+            ([0.1, 0.4], [[1.0, 0.2], [0.1, 0.5]]),
+        ),
+    ],
+)
 def test_gradcheck(fn, params):
     inputs = tuple(t(p, grad=True) for p in params)
     assert gradcheck(_seeded(fn), inputs)
@@ -234,14 +274,15 @@ def test_gradcheck(fn, params):
 def _gamma_cdf(a, x):
     """P(a, x) by integrating the density numerically (independent of the library's formula)."""
     u = np.linspace(0.0, 1.0, 200001)
-    grid = x * u ** 4  # dense near 0, where the density may be singular
-    dens = np.exp((a - 1) * np.log(np.maximum(grid, 1e-300)) - grid - math.lgamma(a)) * 4 * x * u ** 3
+    grid = x * u**4  # dense near 0, where the density may be singular
+    dens = np.exp((a - 1) * np.log(np.maximum(grid, 1e-300)) - grid - math.lgamma(a)) * 4 * x * u**3
     return np.trapezoid(dens, u) if hasattr(np, "trapezoid") else np.trapz(dens, u)
 
 
 @pytest.mark.parametrize("a,x", [(0.5, 0.2), (1.0, 1.3), (3.0, 2.0), (3.0, 12.0), (20.0, 18.0), (40.0, 70.0)])
 def test_gamma_implicit_gradient_is_the_inverse_cdf_derivative(a, x):
     from retrograd.ops.standard_gamma import dsample_dalpha
+
     h = 1e-4
     dF_da = (_gamma_cdf(a + h, x) - _gamma_cdf(a - h, x)) / (2 * h)
     pdf = math.exp((a - 1) * math.log(x) - x - math.lgamma(a))
@@ -295,10 +336,14 @@ KL_PAIRS = [
     (lambda: D.Exponential(t([1.5])), lambda: D.Gamma(t([2.0]), t([3.0]))),
     (lambda: D.Gamma(t([2.0]), t([3.0])), lambda: D.Exponential(t([1.5]))),
     (lambda: D.Laplace(t([0.3]), t([1.0])), lambda: D.Normal(t([0.0]), t([2.0]))),
-    (lambda: D.MultivariateNormal(t([0.0, 1.0]), t([[1.0, 0.3], [0.3, 2.0]])),
-     lambda: D.MultivariateNormal(t([0.5, 0.0]), t([[2.0, -0.2], [-0.2, 1.0]]))),
-    (lambda: D.Independent(D.Normal(t([0.0, 1.0]), t([1.0, 2.0])), 1),
-     lambda: D.Independent(D.Normal(t([0.5, 0.0]), t([2.0, 1.0])), 1)),
+    (
+        lambda: D.MultivariateNormal(t([0.0, 1.0]), t([[1.0, 0.3], [0.3, 2.0]])),
+        lambda: D.MultivariateNormal(t([0.5, 0.0]), t([[2.0, -0.2], [-0.2, 1.0]])),
+    ),
+    (
+        lambda: D.Independent(D.Normal(t([0.0, 1.0]), t([1.0, 2.0])), 1),
+        lambda: D.Independent(D.Normal(t([0.5, 0.0]), t([2.0, 1.0])), 1),
+    ),
 ]
 
 
@@ -336,12 +381,18 @@ def test_kl_special_values_and_dispatch():
 
 # --------------------------------------------------------------------------- validation
 def test_validation_messages():
-    with pytest.raises(ValueError, match=r"Expected parameter scale \(Tensor of shape \(2,\)\) of distribution "
-                                         r"Normal\(loc: .*, scale: .*\) to satisfy the constraint "
-                                         r"GreaterThan\(lower_bound=0.0\), but found invalid values"):
+    with pytest.raises(
+        ValueError,
+        match=r"Expected parameter scale \(Tensor of shape \(2,\)\) of distribution "
+        r"Normal\(loc: .*, scale: .*\) to satisfy the constraint "
+        r"GreaterThan\(lower_bound=0.0\), but found invalid values",
+    ):
         D.Normal(t([0.0, 1.0]), t([1.0, -1.0]))
-    with pytest.raises(ValueError, match="Expected value argument .* to be within the support "
-                                         r"\(GreaterThanEq\(lower_bound=0.0\)\)"):
+    with pytest.raises(
+        ValueError,
+        match="Expected value argument .* to be within the support "
+        r"\(GreaterThanEq\(lower_bound=0.0\)\)",
+    ):
         D.Exponential(t([1.0])).log_prob(t([-1.0]))
     with pytest.raises(ValueError, match="Either `probs` or `logits` must be specified, but not both."):
         D.Bernoulli()
@@ -372,14 +423,17 @@ def test_constraints():
     assert repr(c.real_vector) == "IndependentConstraint(Real(), 1)"
     assert c.simplex.event_dim == 1 and c.nonnegative_integer.is_discrete
     np.testing.assert_array_equal(c.real.check(t([1.0, math.nan])).numpy(), [True, False])
-    np.testing.assert_array_equal(c.integer_interval(0, 3).check(t([0.0, 1.5, 4.0, 3.0])).numpy(),
-                                  [True, False, False, True])
+    np.testing.assert_array_equal(
+        c.integer_interval(0, 3).check(t([0.0, 1.5, 4.0, 3.0])).numpy(), [True, False, False, True]
+    )
     assert c.is_dependent(D.Uniform.support) and c.is_dependent(c.dependent)
-    np.testing.assert_array_equal(c.lower_cholesky.check(t([[[1.0, 0.0], [2.0, 1.0]],
-                                                            [[1.0, 1.0], [0.0, 1.0]]])).numpy(), [True, False])
+    np.testing.assert_array_equal(
+        c.lower_cholesky.check(t([[[1.0, 0.0], [2.0, 1.0]], [[1.0, 1.0], [0.0, 1.0]]])).numpy(), [True, False]
+    )
 
 
 def test_top_level_access():
     assert torch.distributions.Normal is D.Normal
     import retrograd.distributions.constraints as cons
+
     assert cons.positive is D.constraints.positive

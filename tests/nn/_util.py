@@ -1,4 +1,5 @@
 """Shared helpers for the module tests."""
+
 import numpy as np
 
 import retrograd as rg

@@ -1,4 +1,5 @@
 """Activation modules against NumPy formulas; options, repr and gradients."""
+
 import math
 
 import numpy as np
@@ -30,8 +31,10 @@ CASES = {
     "SELU": (lambda: nn.SELU(), lambda x: SELU_SCALE * np.where(x > 0, x, SELU_ALPHA * np.expm1(x))),
     "CELU": (lambda: nn.CELU(2.0), lambda x: np.maximum(x, 0) + np.minimum(0, 2.0 * np.expm1(x / 2.0))),
     "GELU": (lambda: nn.GELU(), lambda x: 0.5 * x * (1 + np_erf(x / math.sqrt(2)))),
-    "GELU_tanh": (lambda: nn.GELU("tanh"),
-                  lambda x: 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)))),
+    "GELU_tanh": (
+        lambda: nn.GELU("tanh"),
+        lambda x: 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3))),
+    ),
     "SiLU": (lambda: nn.SiLU(), lambda x: x / (1 + np.exp(-x))),
     "Mish": (lambda: nn.Mish(), lambda x: x * np.tanh(np.log1p(np.exp(x)))),
     "Softplus": (lambda: nn.Softplus(2.0, 3.0), lambda x: np_softplus(x, 2.0, 3.0)),
@@ -43,8 +46,7 @@ CASES = {
     "Sigmoid": (lambda: nn.Sigmoid(), lambda x: 1 / (1 + np.exp(-x))),
     "Tanh": (lambda: nn.Tanh(), np.tanh),
     "Threshold": (lambda: nn.Threshold(0.1, 20.0), lambda x: np.where(x > 0.1, x, 20.0)),
-    "Softshrink": (lambda: nn.Softshrink(0.5),
-                   lambda x: np.where(x > 0.5, x - 0.5, np.where(x < -0.5, x + 0.5, 0))),
+    "Softshrink": (lambda: nn.Softshrink(0.5), lambda x: np.where(x > 0.5, x - 0.5, np.where(x < -0.5, x + 0.5, 0))),
     "Hardshrink": (lambda: nn.Hardshrink(0.5), lambda x: np.where(np.abs(x) > 0.5, x, 0)),
     "Tanhshrink": (lambda: nn.Tanhshrink(), lambda x: x - np.tanh(x)),
 }
@@ -70,8 +72,10 @@ def test_activation_forward_and_gradcheck(name):
     assert module_gradcheck(make(), t64(x[:1, :5], requires_grad=True))
 
 
-@pytest.mark.parametrize("name", ["ReLU", "ReLU6", "LeakyReLU", "ELU", "SELU", "CELU", "SiLU", "Mish",
-                                  "Hardtanh", "Hardsigmoid", "Hardswish"])
+@pytest.mark.parametrize(
+    "name",
+    ["ReLU", "ReLU6", "LeakyReLU", "ELU", "SELU", "CELU", "SiLU", "Mish", "Hardtanh", "Hardsigmoid", "Hardswish"],
+)
 def test_inplace_variants(name):
     make, ref = CASES[name]
     cls = type(make())
@@ -81,7 +85,7 @@ def test_inplace_variants(name):
     t = rg.tensor(x)
     out = m(t)
     np.testing.assert_allclose(out.numpy(), ref(x), rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(t.numpy(), ref(x), rtol=1e-5, atol=1e-6)   # written in place
+    np.testing.assert_allclose(t.numpy(), ref(x), rtol=1e-5, atol=1e-6)  # written in place
 
 
 def test_softmax_family():
@@ -95,7 +99,7 @@ def test_softmax_family():
     s2 = nn.Softmax2d()(t64(x[None]))
     np.testing.assert_allclose(s2.numpy()[0], np.exp(x) / np.exp(x).sum(0), rtol=1e-10)
     with pytest.warns(UserWarning, match="Implicit dimension choice for softmax"):
-        out = nn.Softmax()(t64(x))                   # 3-D input: legacy dim 0
+        out = nn.Softmax()(t64(x))  # 3-D input: legacy dim 0
     np.testing.assert_allclose(out.numpy(), np.exp(x) / np.exp(x).sum(0), rtol=1e-10)
     assert module_gradcheck(nn.LogSoftmax(1), t64(np.random.randn(2, 3), requires_grad=True))
     assert repr(nn.Softmax(dim=1)) == "Softmax(dim=1)"

@@ -1,6 +1,7 @@
 """The module classes that complete torch.nn: padding, 3-D/LP/fractional pooling and unpooling,
 instance and local response norms, resampling, fold/unfold, distances, lazy modules and the
 added losses. Values against NumPy references or identities; gradcheck in float64."""
+
 import itertools
 import math
 import warnings
@@ -23,14 +24,25 @@ def randn(*shape, requires_grad=False):
 
 
 # --------------------------------------------------------------------------- padding
-@pytest.mark.parametrize("cls,mode,nd", [
-    (nn.ConstantPad1d, "constant", 1), (nn.ZeroPad2d, "constant", 2), (nn.ConstantPad3d, "constant", 3),
-    (nn.ReflectionPad1d, "reflect", 1), (nn.ReflectionPad2d, "reflect", 2), (nn.ReflectionPad3d, "reflect", 3),
-    (nn.ReplicationPad1d, "edge", 1), (nn.ReplicationPad2d, "edge", 2), (nn.ReplicationPad3d, "edge", 3),
-    (nn.CircularPad1d, "wrap", 1), (nn.CircularPad2d, "wrap", 2), (nn.CircularPad3d, "wrap", 3),
-])
+@pytest.mark.parametrize(
+    "cls,mode,nd",
+    [
+        (nn.ConstantPad1d, "constant", 1),
+        (nn.ZeroPad2d, "constant", 2),
+        (nn.ConstantPad3d, "constant", 3),
+        (nn.ReflectionPad1d, "reflect", 1),
+        (nn.ReflectionPad2d, "reflect", 2),
+        (nn.ReflectionPad3d, "reflect", 3),
+        (nn.ReplicationPad1d, "edge", 1),
+        (nn.ReplicationPad2d, "edge", 2),
+        (nn.ReplicationPad3d, "edge", 3),
+        (nn.CircularPad1d, "wrap", 1),
+        (nn.CircularPad2d, "wrap", 2),
+        (nn.CircularPad3d, "wrap", 3),
+    ],
+)
 def test_padding_matches_numpy_pad(cls, mode, nd):
-    pads = (1, 2, 2, 0, 0, 1)[:2 * nd]
+    pads = (1, 2, 2, 0, 0, 1)[: 2 * nd]
     x = randn(2, 3, *(4,) * nd)
     m = cls(pads, 0.5) if cls in (nn.ConstantPad1d, nn.ConstantPad3d) else cls(pads)
     widths = [(0, 0), (0, 0)] + [(pads[2 * i], pads[2 * i + 1]) for i in reversed(range(nd))]
@@ -63,10 +75,11 @@ def test_pool3d_modules_match_numpy():
 def test_lp_pool_is_the_p_norm_of_each_window():
     x = randn(2, 3, 4, 6).abs() + 0.1
     blocks = x.numpy().reshape(2, 3, 2, 2, 3, 2)
-    ref = (blocks ** 3).sum(axis=(3, 5)) ** (1 / 3)
+    ref = (blocks**3).sum(axis=(3, 5)) ** (1 / 3)
     np.testing.assert_allclose(nn.LPPool2d(3, 2)(x).numpy(), ref, rtol=1e-12)
-    np.testing.assert_allclose(nn.LPPool1d(float("inf"), 3)(x[0]).numpy(),
-                               x[0].numpy().reshape(3, 4, 2, 3).max(-1), rtol=1e-12)
+    np.testing.assert_allclose(
+        nn.LPPool1d(float("inf"), 3)(x[0]).numpy(), x[0].numpy().reshape(3, 4, 2, 3).max(-1), rtol=1e-12
+    )
     assert gradcheck(lambda t: F.lp_pool3d(t, 2, 2), (t64(R.random((1, 2, 4, 2, 2)) + 0.5, True),))
 
 
@@ -74,7 +87,7 @@ def test_max_unpool_inverts_max_pool():
     x = randn(2, 3, 6, 4, requires_grad=True)
     pooled, idx = F.max_pool2d(x, 2, return_indices=True)
     up = nn.MaxUnpool2d(2)(pooled, idx)
-    keep = (x.detach().numpy() == up.detach().numpy())
+    keep = x.detach().numpy() == up.detach().numpy()
     np.testing.assert_allclose(up.detach().numpy(), np.where(keep, x.detach().numpy(), 0))
     assert keep.reshape(2, 3, 3, 2, 2, 2).sum(axis=(3, 5)).min() >= 1
     assert nn.MaxUnpool2d(2)(pooled, idx, output_size=(7, 5)).shape == (2, 3, 7, 5)
@@ -92,14 +105,16 @@ def test_fractional_max_pool_windows_and_gradients():
     out, idx = m(x)
     assert out.shape == idx.shape == (2, 3, 4, 5)
     flat = x.detach().numpy().reshape(2, 3, -1)
-    np.testing.assert_allclose(np.take_along_axis(flat, idx.numpy().reshape(2, 3, -1), -1).reshape(out.shape),
-                               out.detach().numpy())
+    np.testing.assert_allclose(
+        np.take_along_axis(flat, idx.numpy().reshape(2, 3, -1), -1).reshape(out.shape), out.detach().numpy()
+    )
     # every window is 3 x 3, starts increase and the last one ends at the border
     rows, cols = idx.numpy() // 10, idx.numpy() % 10
     assert rows.max() == 8 and cols.max() == 9
-    assert gradcheck(lambda t: F.fractional_max_pool3d(t, 2, output_ratio=0.5,
-                                                       _random_samples=t64(R.random((1, 2, 3)))),
-                     (randn(1, 2, 5, 4, 6, requires_grad=True),))
+    assert gradcheck(
+        lambda t: F.fractional_max_pool3d(t, 2, output_ratio=0.5, _random_samples=t64(R.random((1, 2, 3)))),
+        (randn(1, 2, 5, 4, 6, requires_grad=True),),
+    )
     with pytest.raises(ValueError, match="output_size or an output_ratio|output size, or a pooling ratio"):
         nn.FractionalMaxPool2d(2)
     with pytest.raises(RuntimeError, match="too large"):
@@ -115,19 +130,20 @@ def test_instance_norm_matches_numpy_and_tracks_stats():
     np.testing.assert_allclose(m(x).detach().numpy(), (a - mean) / np.sqrt(var + 1e-5), rtol=1e-10)
     np.testing.assert_allclose(m.running_mean.numpy(), 0.1 * mean.mean(0).ravel(), rtol=1e-10)
     assert module_gradcheck(m, randn(2, 2, 3, 3, requires_grad=True))
-    assert nn.InstanceNorm1d(3)(randn(3, 6)).shape == (3, 6)            # unbatched
+    assert nn.InstanceNorm1d(3)(randn(3, 6)).shape == (3, 6)  # unbatched
     with pytest.raises(ValueError, match="num_features"):
         nn.InstanceNorm1d(4, affine=True)(randn(2, 3, 5))
-    assert repr(nn.InstanceNorm1d(3)) == ("InstanceNorm1d(3, eps=1e-05, momentum=0.1, affine=False, bias=False, "
-                                         "track_running_stats=False)")
+    assert repr(nn.InstanceNorm1d(3)) == (
+        "InstanceNorm1d(3, eps=1e-05, momentum=0.1, affine=False, bias=False, track_running_stats=False)"
+    )
     assert nn.BatchNorm1d(3, bias=False).bias is None
 
 
 def test_local_response_norm_matches_numpy():
     x = randn(2, 5, 3)
     a = x.numpy()
-    sq = np.pad(a ** 2, [(0, 0), (1, 1), (0, 0)])
-    window = np.stack([sq[:, c:c + 3].sum(1) for c in range(5)], 1)
+    sq = np.pad(a**2, [(0, 0), (1, 1), (0, 0)])
+    window = np.stack([sq[:, c : c + 3].sum(1) for c in range(5)], 1)
     ref = a / (1.0 + 0.1 / 3 * window) ** 0.75
     np.testing.assert_allclose(nn.LocalResponseNorm(3, alpha=0.1)(x).numpy(), ref, rtol=1e-12)
     assert gradcheck(lambda t: F.local_response_norm(t, 2, 0.5, 0.7, 1.5), (randn(2, 4, 2, 2, requires_grad=True),))
@@ -136,7 +152,7 @@ def test_local_response_norm_matches_numpy():
 def test_cross_map_lrn2d_running_window():
     x = randn(1, 6, 2, 2)
     a = x.numpy() ** 2
-    pre = 2                                 # size 3
+    pre = 2  # size 3
     total, sums = a[:, :pre].sum(1), []
     for c in range(6):
         if c:
@@ -162,10 +178,9 @@ def test_sync_batch_norm_is_batch_norm_without_a_process_group():
 def test_upsample_modules():
     x = randn(1, 2, 2, 3)
     np.testing.assert_allclose(nn.Upsample(scale_factor=2)(x).numpy(), x.numpy().repeat(2, 2).repeat(2, 3))
-    np.testing.assert_allclose(nn.UpsamplingNearest2d(scale_factor=2)(x).numpy(),
-                               x.numpy().repeat(2, 2).repeat(2, 3))
+    np.testing.assert_allclose(nn.UpsamplingNearest2d(scale_factor=2)(x).numpy(), x.numpy().repeat(2, 2).repeat(2, 3))
     corners = nn.UpsamplingBilinear2d((5, 7))(x).numpy()
-    np.testing.assert_allclose(corners[..., ::4, ::3], x.numpy())        # align_corners=True keeps the grid
+    np.testing.assert_allclose(corners[..., ::4, ::3], x.numpy())  # align_corners=True keeps the grid
     assert repr(nn.Upsample(scale_factor=2, mode="bilinear")) == "Upsample(scale_factor=2.0, mode='bilinear')"
 
 
@@ -210,7 +225,7 @@ def test_feature_alpha_dropout_eval_is_identity():
     assert m(x) is x or np.array_equal(m(x).numpy(), x.numpy())
     y = nn.FeatureAlphaDropout(0.5)(randn(4, 8, 6)).numpy()
     per_channel = y.std(-1)
-    assert (per_channel < 1e-12).any() and (per_channel > 1e-6).any()      # whole channels dropped
+    assert (per_channel < 1e-12).any() and (per_channel > 1e-6).any()  # whole channels dropped
 
 
 # --------------------------------------------------------------------------- losses
@@ -234,9 +249,9 @@ def test_ctc_loss_matches_brute_force_and_gradcheck():
     mean = nn.CTCLoss()(t64(logp), rg.tensor(targets), [4, 3], [2, 1])
     np.testing.assert_allclose(mean.item(), (expected[0] / 2 + expected[1]) / 2, rtol=1e-10)
     impossible = nn.CTCLoss(reduction="none")(t64(logp), rg.tensor([[1, 1], [1, 1]]), [2, 2], [2, 2])
-    assert np.isinf(impossible.numpy()).all()                        # "1 1" needs a blank between: 3 steps
+    assert np.isinf(impossible.numpy()).all()  # "1 1" needs a blank between: 3 steps
     empty = nn.CTCLoss(reduction="none")(t64(logp), rg.tensor(targets), [0, 3], [0, 1])
-    assert empty[0].item() == 0.0                                    # no input, no target: certain
+    assert empty[0].item() == 0.0  # no input, no target: certain
     logits = randn(4, 2, 3, requires_grad=True)
     assert gradcheck(lambda z: F.ctc_loss(z.log_softmax(2), rg.tensor(targets), [4, 3], [2, 1]), (logits,))
 
@@ -291,13 +306,16 @@ class _LossOf(nn.Module):
 
 
 # --------------------------------------------------------------------------- lazy modules, wrappers
-@pytest.mark.parametrize("cls,args,shape,becomes,weight", [
-    (nn.LazyLinear, (3,), (2, 5), nn.Linear, (3, 5)),
-    (nn.LazyConv1d, (4, 3), (2, 2, 7), nn.Conv1d, (4, 2, 3)),
-    (nn.LazyConvTranspose2d, (4, 3), (2, 6, 5, 5), nn.ConvTranspose2d, (6, 4, 3, 3)),
-    (nn.LazyBatchNorm1d, (), (4, 3), nn.BatchNorm1d, (3,)),
-    (nn.LazyInstanceNorm3d, (), (2, 3, 2, 2, 2), nn.InstanceNorm3d, (3,)),
-])
+@pytest.mark.parametrize(
+    "cls,args,shape,becomes,weight",
+    [
+        (nn.LazyLinear, (3,), (2, 5), nn.Linear, (3, 5)),
+        (nn.LazyConv1d, (4, 3), (2, 2, 7), nn.Conv1d, (4, 2, 3)),
+        (nn.LazyConvTranspose2d, (4, 3), (2, 6, 5, 5), nn.ConvTranspose2d, (6, 4, 3, 3)),
+        (nn.LazyBatchNorm1d, (), (4, 3), nn.BatchNorm1d, (3,)),
+        (nn.LazyInstanceNorm3d, (), (2, 3, 2, 2, 2), nn.InstanceNorm3d, (3,)),
+    ],
+)
 def test_lazy_modules_materialise_on_first_call(cls, args, shape, becomes, weight):
     m = cls(*args).double()
     assert m.has_uninitialized_params()

@@ -1,4 +1,5 @@
 """MultiheadAttention and the Transformer layers against NumPy compositions."""
+
 import copy
 import math
 
@@ -22,26 +23,28 @@ def np_mha(m, q, k, v, mask=None):
     d = E // H
     if m.in_proj_weight is not None:
         W = m.in_proj_weight.detach().numpy()
-        Wq, Wk, Wv = W[:E], W[E:2 * E], W[2 * E:]
+        Wq, Wk, Wv = W[:E], W[E : 2 * E], W[2 * E :]
     else:
         Wq, Wk, Wv = (p.detach().numpy() for p in (m.q_proj_weight, m.k_proj_weight, m.v_proj_weight))
     b = m.in_proj_bias.detach().numpy() if m.in_proj_bias is not None else np.zeros(3 * E)
-    Q, K, V = q @ Wq.T + b[:E], k @ Wk.T + b[E:2 * E], v @ Wv.T + b[2 * E:]
+    Q, K, V = q @ Wq.T + b[:E], k @ Wk.T + b[E : 2 * E], v @ Wv.T + b[2 * E :]
     N, L, S = q.shape[0], q.shape[1], k.shape[1]
     if m.bias_k is not None:
         K = np.concatenate([K, np.broadcast_to(m.bias_k.detach().numpy(), (N, 1, E))], 1)
         V = np.concatenate([V, np.broadcast_to(m.bias_v.detach().numpy(), (N, 1, E))], 1)
         if mask is not None:
-            mask = np.concatenate([np.broadcast_to(mask, np.broadcast_shapes(mask.shape, (N, H, L, S))),
-                                   np.zeros((N, H, L, 1))], -1)
+            mask = np.concatenate(
+                [np.broadcast_to(mask, np.broadcast_shapes(mask.shape, (N, H, L, S))), np.zeros((N, H, L, 1))], -1
+            )
     heads = lambda X: X.reshape(N, X.shape[1], H, d).transpose(0, 2, 1, 3)  # noqa: E731
     Q, K, V = heads(Q), heads(K), heads(V)
     if m.add_zero_attn:
         K = np.concatenate([K, np.zeros((N, H, 1, d))], 2)
         V = np.concatenate([V, np.zeros((N, H, 1, d))], 2)
         if mask is not None:
-            mask = np.concatenate([np.broadcast_to(mask, mask.shape[:-1] + (mask.shape[-1],)),
-                                   np.zeros(mask.shape[:-1] + (1,))], -1)
+            mask = np.concatenate(
+                [np.broadcast_to(mask, mask.shape[:-1] + (mask.shape[-1],)), np.zeros(mask.shape[:-1] + (1,))], -1
+            )
     s = Q @ K.transpose(0, 1, 3, 2) / math.sqrt(d)
     if mask is not None:
         s = s + mask
@@ -55,15 +58,25 @@ def np_mha(m, q, k, v, mask=None):
 
 def test_mha_parameters_and_init():
     m = nn.MultiheadAttention(32, 4)
-    assert [n for n, _ in m.named_parameters()] == ["in_proj_weight", "in_proj_bias", "out_proj.weight",
-                                                    "out_proj.bias"]
+    assert [n for n, _ in m.named_parameters()] == [
+        "in_proj_weight",
+        "in_proj_bias",
+        "out_proj.weight",
+        "out_proj.bias",
+    ]
     assert m.in_proj_weight.shape == (96, 32) and m.head_dim == 8
     assert_uniform(m.in_proj_weight, math.sqrt(6 / (96 + 32)))
     assert not m.in_proj_bias.detach().numpy().any() and not m.out_proj.bias.detach().numpy().any()
     assert_uniform(m.out_proj.weight, 1 / math.sqrt(32))
     sep = nn.MultiheadAttention(8, 2, kdim=5, vdim=3, bias=False, add_bias_kv=True)
-    assert [n for n, _ in sep.named_parameters()] == ["q_proj_weight", "k_proj_weight", "v_proj_weight",
-                                                      "bias_k", "bias_v", "out_proj.weight"]
+    assert [n for n, _ in sep.named_parameters()] == [
+        "q_proj_weight",
+        "k_proj_weight",
+        "v_proj_weight",
+        "bias_k",
+        "bias_v",
+        "out_proj.weight",
+    ]
     assert sep.k_proj_weight.shape == (8, 5) and sep.bias_k.shape == (1, 1, 8)
     with pytest.raises(AssertionError, match="divisible by num_heads"):
         nn.MultiheadAttention(10, 3)
@@ -72,7 +85,7 @@ def test_mha_parameters_and_init():
 @pytest.mark.parametrize("batch_first", [False, True])
 def test_mha_self_attention_matches_numpy(batch_first):
     m = nn.MultiheadAttention(8, 2, batch_first=batch_first).double()
-    x = np.random.randn(3, 5, 8)                                    # (N, L, E)
+    x = np.random.randn(3, 5, 8)  # (N, L, E)
     inp = t64(x if batch_first else x.transpose(1, 0, 2))
     out, w = m(inp, inp, inp)
     ref, a = np_mha(m, x, x, x)
@@ -94,11 +107,10 @@ def test_mha_masks_cross_attention_and_no_weights():
     np.testing.assert_allclose(out.detach().numpy(), ref, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(w.detach().numpy(), a.mean(1), rtol=1e-10, atol=1e-12)
     float_mask = t64(np.where(causal, -np.inf, 0.0))
-    out2, none = m(t64(q), t64(k), t64(v), attn_mask=float_mask, key_padding_mask=rg.tensor(pad),
-                   need_weights=False)
+    out2, none = m(t64(q), t64(k), t64(v), attn_mask=float_mask, key_padding_mask=rg.tensor(pad), need_weights=False)
     assert none is None
     np.testing.assert_allclose(out2.detach().numpy(), ref, rtol=1e-10, atol=1e-12)
-    per_head = np.random.randn(2 * 2, 3, 5)                         # 3-D mask: (N * H, L, S)
+    per_head = np.random.randn(2 * 2, 3, 5)  # 3-D mask: (N * H, L, S)
     ref3, _ = np_mha(m, q, k, v, per_head.reshape(2, 2, 3, 5))
     out3, _ = m(t64(q), t64(k), t64(v), attn_mask=t64(per_head))
     np.testing.assert_allclose(out3.detach().numpy(), ref3, rtol=1e-10, atol=1e-12)
@@ -106,7 +118,7 @@ def test_mha_masks_cross_attention_and_no_weights():
 
 def test_mha_unbatched_bias_kv_zero_attn():
     m = nn.MultiheadAttention(4, 2, add_bias_kv=True, add_zero_attn=True).double()
-    x = np.random.randn(3, 4)                                       # (L, E)
+    x = np.random.randn(3, 4)  # (L, E)
     out, w = m(t64(x), t64(x), t64(x))
     ref, a = np_mha(m, x[None], x[None], x[None])
     assert out.shape == (3, 4) and w.shape == (3, 5)
@@ -131,6 +143,7 @@ def test_mha_errors_and_gradcheck():
 
         def forward(self, x):
             return self.mha(x, x, x)
+
     assert module_gradcheck(Attn(), t64(np.random.randn(1, 2, 4), True))
 
 
@@ -168,12 +181,16 @@ def test_encoder_stack_copies_layers_and_matches_numpy():
     enc = nn.TransformerEncoder(layer, num_layers=2, norm=nn.LayerNorm(4)).double()
     assert enc.layers[0] is not layer and enc.layers[0].linear1.weight is not enc.layers[1].linear1.weight
     names = [n for n, _ in enc.named_parameters()]
-    assert names[:4] == ["layers.0.self_attn.in_proj_weight", "layers.0.self_attn.in_proj_bias",
-                         "layers.0.self_attn.out_proj.weight", "layers.0.self_attn.out_proj.bias"]
+    assert names[:4] == [
+        "layers.0.self_attn.in_proj_weight",
+        "layers.0.self_attn.in_proj_bias",
+        "layers.0.self_attn.out_proj.weight",
+        "layers.0.self_attn.out_proj.bias",
+    ]
     assert "layers.1.norm2.bias" in names and names[-2:] == ["norm.weight", "norm.bias"]
     with rg.no_grad():
         enc.layers[1].linear1.weight.mul_(2)
-    x = np.random.randn(5, 2, 4)                                    # (L, N, E), batch_first=False
+    x = np.random.randn(5, 2, 4)  # (L, N, E), batch_first=False
     out = enc(t64(x))
     h = x.transpose(1, 0, 2)
     for lyr in enc.layers:
@@ -190,8 +207,9 @@ def test_encoder_layer_gelu_activation_padding_and_gradcheck():
     pad = rg.tensor([[False, False, True]])
     out = layer(rg.randn(1, 3, 4), src_key_padding_mask=pad)
     assert out.shape == (1, 3, 4)
-    assert module_gradcheck(nn.TransformerEncoderLayer(4, 2, 4, dropout=0.0, batch_first=True),
-                            t64(np.random.randn(1, 2, 4), True))
+    assert module_gradcheck(
+        nn.TransformerEncoderLayer(4, 2, 4, dropout=0.0, batch_first=True), t64(np.random.randn(1, 2, 4), True)
+    )
 
 
 def test_dropout_makes_train_and_eval_differ():
@@ -207,8 +225,9 @@ def test_dropout_makes_train_and_eval_differ():
 def test_decoder_and_transformer_shapes_and_mask():
     mask = nn.Transformer.generate_square_subsequent_mask(3)
     assert mask.tolist() == [[0.0, -math.inf, -math.inf], [0.0, 0.0, -math.inf], [0.0, 0.0, 0.0]]
-    model = nn.Transformer(d_model=8, nhead=2, num_encoder_layers=1, num_decoder_layers=2,
-                           dim_feedforward=16, batch_first=True)
+    model = nn.Transformer(
+        d_model=8, nhead=2, num_encoder_layers=1, num_decoder_layers=2, dim_feedforward=16, batch_first=True
+    )
     out = model(rg.randn(2, 5, 8), rg.randn(2, 3, 8), tgt_mask=mask)
     assert out.shape == (2, 3, 8)
     assert "decoder.layers.1.multihead_attn.in_proj_weight" in model.state_dict()

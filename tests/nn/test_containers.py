@@ -1,4 +1,5 @@
 """Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict."""
+
 from collections import OrderedDict
 
 import numpy as np
@@ -70,8 +71,9 @@ def test_module_list():
 
 def test_module_list_repr_groups_repeats():
     ml = nn.ModuleList([nn.Linear(2, 2) for _ in range(3)] + [nn.Identity()])
-    assert repr(ml) == ("ModuleList(\n  (0-2): 3 x Linear(in_features=2, out_features=2, bias=True)\n"
-                        "  (3): Identity()\n)")
+    assert repr(ml) == (
+        "ModuleList(\n  (0-2): 3 x Linear(in_features=2, out_features=2, bias=True)\n  (3): Identity()\n)"
+    )
     assert repr(nn.ModuleList()) == "ModuleList()"
 
 
@@ -131,10 +133,21 @@ def test_containers_state_dict_round_trip():
         m.pl = nn.ParameterList([rg.randn(2)])
         m.pd = nn.ParameterDict({"k": rg.randn(1)})
         return m
+
     a, b = make(), make()
     keys = list(a.state_dict())
-    assert keys == ["seq.0.weight", "seq.0.bias", "seq.1.weight", "seq.1.bias", "ml.0.weight",
-                    "ml.0.bias", "md.x.weight", "md.x.bias", "pl.0", "pd.k"]
+    assert keys == [
+        "seq.0.weight",
+        "seq.0.bias",
+        "seq.1.weight",
+        "seq.1.bias",
+        "ml.0.weight",
+        "ml.0.bias",
+        "md.x.weight",
+        "md.x.bias",
+        "pl.0",
+        "pd.k",
+    ]
     b.load_state_dict(a.state_dict())
     for k in keys:
         np.testing.assert_array_equal(a.state_dict()[k].numpy(), b.state_dict()[k].numpy())

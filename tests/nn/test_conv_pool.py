@@ -1,4 +1,5 @@
 """Convolution and pooling modules against direct NumPy loops; initialisation; gradients."""
+
 import math
 
 import numpy as np
@@ -22,11 +23,11 @@ def np_conv2d(x, w, b, stride, padding, dilation, groups):
     out = np.zeros((N, O, Ho, Wo))
     og = O // groups
     for g in range(groups):
-        xs = x[:, g * Cg:(g + 1) * Cg]
+        xs = x[:, g * Cg : (g + 1) * Cg]
         for i in range(kh):
             for j in range(kw):
-                patch = xs[:, :, i * dh:i * dh + sh * (Ho - 1) + 1:sh, j * dw:j * dw + sw * (Wo - 1) + 1:sw]
-                out[:, g * og:(g + 1) * og] += np.einsum("nchw,oc->nohw", patch, w[g * og:(g + 1) * og, :, i, j])
+                patch = xs[:, :, i * dh : i * dh + sh * (Ho - 1) + 1 : sh, j * dw : j * dw + sw * (Wo - 1) + 1 : sw]
+                out[:, g * og : (g + 1) * og] += np.einsum("nchw,oc->nohw", patch, w[g * og : (g + 1) * og, :, i, j])
     if b is not None:
         out += b[None, :, None, None]
     return out
@@ -44,10 +45,14 @@ def np_conv_transpose2d(x, w, b, stride, padding, output_padding, groups, dilati
     for g in range(groups):
         for i in range(kh):
             for j in range(kw):
-                contrib = np.einsum("nchw,co->nohw", x[:, g * cg:(g + 1) * cg], w[g * cg:(g + 1) * cg, :, i, j])
-                full[:, g * Og:(g + 1) * Og, i * dh:i * dh + sh * (H - 1) + 1:sh,
-                     j * dw:j * dw + sw * (W - 1) + 1:sw] += contrib
-    out = full[:, :, ph:ph + Ho, pw:pw + Wo]
+                contrib = np.einsum("nchw,co->nohw", x[:, g * cg : (g + 1) * cg], w[g * cg : (g + 1) * cg, :, i, j])
+                full[
+                    :,
+                    g * Og : (g + 1) * Og,
+                    i * dh : i * dh + sh * (H - 1) + 1 : sh,
+                    j * dw : j * dw + sw * (W - 1) + 1 : sw,
+                ] += contrib
+    out = full[:, :, ph : ph + Ho, pw : pw + Wo]
     if b is not None:
         out = out + b[None, :, None, None]
     return out
@@ -144,8 +149,12 @@ def test_conv2d_unbatched_float32_and_gradcheck():
     out = m(rg.tensor(x))
     assert out.shape == (3, 6, 3) and out.dtype == rg.float32
     w, b = params(m)
-    np.testing.assert_allclose(out.detach().numpy(), np_conv2d(x[None].astype(np.float64), w, b, m.stride,
-                                                                m.padding, m.dilation, 1)[0], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(
+        out.detach().numpy(),
+        np_conv2d(x[None].astype(np.float64), w, b, m.stride, m.padding, m.dilation, 1)[0],
+        rtol=1e-4,
+        atol=1e-5,
+    )
     assert module_gradcheck(nn.Conv2d(2, 2, 2, padding=1, groups=2), t64(np.random.randn(1, 2, 3, 3), True))
 
 
@@ -156,8 +165,7 @@ def test_conv2d_padding_modes(mode):
     np_mode = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}[mode]
     xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)), mode=np_mode)
     w, b = params(m)
-    np.testing.assert_allclose(m(t64(x)).detach().numpy(), np_conv2d(xp, w, b, (1, 1), (0, 0), (1, 1), 1),
-                               rtol=1e-10)
+    np.testing.assert_allclose(m(t64(x)).detach().numpy(), np_conv2d(xp, w, b, (1, 1), (0, 0), (1, 1), 1), rtol=1e-10)
     assert "padding_mode=" + mode in repr(m)
 
 
@@ -211,7 +219,7 @@ def test_conv_default_init_and_shapes():
     g = nn.Conv2d(8, 16, 5, groups=4)
     assert g.weight.shape == (16, 2, 5, 5)
     assert_uniform(g.weight, 1 / math.sqrt(2 * 25))
-    t = nn.ConvTranspose2d(32, 8, 4)                      # fan_in = weight.size(1) * k * k
+    t = nn.ConvTranspose2d(32, 8, 4)  # fan_in = weight.size(1) * k * k
     assert t.weight.shape == (32, 8, 4, 4)
     assert_uniform(t.weight, 1 / math.sqrt(8 * 16))
     assert nn.Conv1d(3, 5, 4).weight.shape == (5, 3, 4)
@@ -231,12 +239,14 @@ def test_conv_errors_and_repr():
     with pytest.raises(ValueError, match='Only "zeros" padding mode'):
         nn.ConvTranspose2d(4, 4, 3, padding_mode="reflect")
     assert repr(nn.Conv2d(3, 8, 3)) == "Conv2d(3, 8, kernel_size=(3, 3), stride=(1, 1))"
-    assert repr(nn.Conv2d(4, 8, (3, 5), stride=2, padding=(1, 2), dilation=2, groups=2, bias=False)) == \
-        ("Conv2d(4, 8, kernel_size=(3, 5), stride=(2, 2), padding=(1, 2), dilation=(2, 2), groups=2, "
-         "bias=False)")
+    assert repr(nn.Conv2d(4, 8, (3, 5), stride=2, padding=(1, 2), dilation=2, groups=2, bias=False)) == (
+        "Conv2d(4, 8, kernel_size=(3, 5), stride=(2, 2), padding=(1, 2), dilation=(2, 2), groups=2, bias=False)"
+    )
     assert repr(nn.Conv1d(1, 2, 3, padding="same")) == "Conv1d(1, 2, kernel_size=(3,), stride=(1,), padding=same)"
-    assert repr(nn.ConvTranspose2d(2, 3, 3, stride=2, output_padding=1)) == \
-        "ConvTranspose2d(2, 3, kernel_size=(3, 3), stride=(2, 2), output_padding=(1, 1))"
+    assert (
+        repr(nn.ConvTranspose2d(2, 3, 3, stride=2, output_padding=1))
+        == "ConvTranspose2d(2, 3, kernel_size=(3, 3), stride=(2, 2), output_padding=(1, 1))"
+    )
 
 
 # --------------------------------------------------------------------------- pooling
@@ -256,8 +266,7 @@ def _pair(v):
 def test_max_pool2d(kw):
     x = np.random.randn(2, 3, 7, 8)
     m = nn.MaxPool2d(**kw)
-    ref = np_max_pool2d(x, _pair(m.kernel_size), _pair(m.stride), _pair(m.padding), _pair(m.dilation),
-                        m.ceil_mode)
+    ref = np_max_pool2d(x, _pair(m.kernel_size), _pair(m.stride), _pair(m.padding), _pair(m.dilation), m.ceil_mode)
     np.testing.assert_allclose(m(t64(x)).numpy(), ref, rtol=1e-12)
 
 
@@ -265,8 +274,9 @@ def test_max_pool_indices_1d_and_gradcheck():
     x = np.random.randn(1, 2, 4, 4)
     out, idx = nn.MaxPool2d(2, return_indices=True)(t64(x))
     flat = x.reshape(1, 2, 16)
-    np.testing.assert_allclose(np.take_along_axis(flat, idx.numpy().reshape(1, 2, 4), 2).reshape(out.shape),
-                               out.numpy())
+    np.testing.assert_allclose(
+        np.take_along_axis(flat, idx.numpy().reshape(1, 2, 4), 2).reshape(out.shape), out.numpy()
+    )
     x1 = np.random.randn(2, 3, 9)
     ref = np_max_pool2d(x1[:, :, None], (1, 3), (1, 2), (0, 1))[:, :, 0]
     np.testing.assert_allclose(nn.MaxPool1d(3, 2, 1)(t64(x1)).numpy(), ref)
@@ -286,8 +296,9 @@ AVGPOOL = [
 def test_avg_pool2d(kw):
     x = np.random.randn(2, 3, 7, 8)
     m = nn.AvgPool2d(**kw)
-    ref = np_avg_pool2d(x, _pair(m.kernel_size), _pair(m.stride), _pair(m.padding), m.ceil_mode,
-                        m.count_include_pad, m.divisor_override)
+    ref = np_avg_pool2d(
+        x, _pair(m.kernel_size), _pair(m.stride), _pair(m.padding), m.ceil_mode, m.count_include_pad, m.divisor_override
+    )
     np.testing.assert_allclose(m(t64(x)).numpy(), ref, rtol=1e-12)
 
 
@@ -297,12 +308,14 @@ def test_avg_pool1d_adaptive_and_gradcheck():
     np.testing.assert_allclose(nn.AvgPool1d(3, 2, 1)(t64(x1)).numpy(), ref, rtol=1e-12)
     x = np.random.randn(2, 3, 7, 10)
     for size in [(1, 1), (3, 4), (7, 10)]:
-        np.testing.assert_allclose(nn.AdaptiveAvgPool2d(size)(t64(x)).numpy(), np_adaptive_avg_pool2d(x, size),
-                                   rtol=1e-12)
+        np.testing.assert_allclose(
+            nn.AdaptiveAvgPool2d(size)(t64(x)).numpy(), np_adaptive_avg_pool2d(x, size), rtol=1e-12
+        )
     assert nn.AdaptiveAvgPool2d(2)(t64(x)).shape == (2, 3, 2, 2)
     assert nn.AdaptiveAvgPool2d((None, 5))(t64(x)).shape == (2, 3, 7, 5)
-    np.testing.assert_allclose(nn.AdaptiveAvgPool1d(4)(t64(x1)).numpy(),
-                               np_adaptive_avg_pool2d(x1[:, :, None], (1, 4))[:, :, 0], rtol=1e-12)
+    np.testing.assert_allclose(
+        nn.AdaptiveAvgPool1d(4)(t64(x1)).numpy(), np_adaptive_avg_pool2d(x1[:, :, None], (1, 4))[:, :, 0], rtol=1e-12
+    )
     assert module_gradcheck(nn.AvgPool2d(2, padding=1), t64(np.random.randn(1, 1, 3, 3), True))
     assert module_gradcheck(nn.AdaptiveAvgPool2d(2), t64(np.random.randn(1, 1, 3, 3), True))
 

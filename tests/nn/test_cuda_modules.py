@@ -1,6 +1,7 @@
 """Modules on device='cuda' (CuPy): conversion keeps parameters, results match the CPU.
 
 Runs only where CuPy and an NVIDIA GPU are available."""
+
 import copy
 
 import numpy as np
@@ -17,8 +18,9 @@ pytestmark = requires_cuda
 
 
 def _model():
-    return nn.Sequential(nn.Conv2d(2, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
-                         nn.Linear(4 * 2 * 2, 3))
+    return nn.Sequential(
+        nn.Conv2d(2, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(4 * 2 * 2, 3)
+    )
 
 
 def test_cuda_moves_parameters_in_place_and_matches_cpu():
@@ -54,7 +56,7 @@ def test_state_dict_between_devices_and_init_on_cuda():
     cpu = _model()
     cpu.load_state_dict(gpu.state_dict())
     np.testing.assert_array_equal(cpu[4].weight.detach().numpy(), gpu[4].weight.detach().cpu().numpy())
-    gpu.load_state_dict(_model().state_dict())                       # cpu tensors copied onto the GPU
+    gpu.load_state_dict(_model().state_dict())  # cpu tensors copied onto the GPU
     assert isinstance(gpu[4].weight._data, cp.ndarray)
     nn.init.kaiming_normal_(gpu[0].weight)
     nn.init.zeros_(gpu[0].bias)
@@ -80,15 +82,21 @@ def test_normalisation_and_attention_on_cuda():
     model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.Flatten(), nn.LayerNorm(8))
     gpu = copy.deepcopy(model).cuda()
     x = np.random.default_rng(2).standard_normal((3, 1, 4, 4)).astype(np.float32)
-    np.testing.assert_allclose(gpu(rg.tensor(x).to("cuda")).detach().cpu().numpy(),
-                               model(rg.tensor(x)).detach().numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(
+        gpu(rg.tensor(x).to("cuda")).detach().cpu().numpy(), model(rg.tensor(x)).detach().numpy(), rtol=1e-4, atol=1e-5
+    )
     np.testing.assert_allclose(gpu[1].running_var.cpu().numpy(), model[1].running_var.numpy(), rtol=1e-5)
     layer = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True)
     g_layer = copy.deepcopy(layer).cuda()
     h = np.random.default_rng(3).standard_normal((2, 5, 8)).astype(np.float32)
-    np.testing.assert_allclose(g_layer(rg.tensor(h).to("cuda")).detach().cpu().numpy(),
-                               layer(rg.tensor(h)).detach().numpy(), rtol=1e-4, atol=1e-5)
-    loss = nn.CrossEntropyLoss()(g_layer(rg.tensor(h).to("cuda")).reshape(10, 8),
-                                 rg.tensor(np.arange(10) % 8).to("cuda"))
+    np.testing.assert_allclose(
+        g_layer(rg.tensor(h).to("cuda")).detach().cpu().numpy(),
+        layer(rg.tensor(h)).detach().numpy(),
+        rtol=1e-4,
+        atol=1e-5,
+    )
+    loss = nn.CrossEntropyLoss()(
+        g_layer(rg.tensor(h).to("cuda")).reshape(10, 8), rg.tensor(np.arange(10) % 8).to("cuda")
+    )
     loss.backward()
     assert g_layer.self_attn.in_proj_weight.grad.device.type == "cuda"

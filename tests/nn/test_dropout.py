@@ -1,10 +1,10 @@
 """Dropout modules: train/eval behaviour, scaling, channel dropout."""
+
 import numpy as np
 import pytest
 
 import retrograd as rg
 from retrograd import nn
-
 
 
 def test_dropout_train_and_eval():

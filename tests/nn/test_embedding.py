@@ -1,4 +1,5 @@
 """Embedding and EmbeddingBag against NumPy; padding_idx, from_pretrained, max_norm, sparse."""
+
 import numpy as np
 import pytest
 
@@ -84,7 +85,7 @@ class _Lookup(nn.Module):
 
 def np_bags(weight, idx, offsets, mode, psw=None, include_last=False, padding_idx=None):
     ends = list(offsets[1:]) + ([] if include_last else [len(idx)])
-    starts = list(offsets[:len(ends)])
+    starts = list(offsets[: len(ends)])
     out = []
     for s, e in zip(starts, ends):
         ids = [i for i in range(s, e) if idx[i] != padding_idx]
@@ -111,8 +112,9 @@ def test_embedding_bag_modes(mode):
     out = bag(rg.tensor(idx), rg.tensor(offsets))
     np.testing.assert_allclose(out.detach().numpy(), np_bags(w, idx, offsets, mode), rtol=1e-12)
     two_d = np.array([[1, 2, 4], [4, 3, 9]])
-    np.testing.assert_allclose(bag(rg.tensor(two_d)).detach().numpy(),
-                               np_bags(w, two_d.ravel(), np.array([0, 3]), mode), rtol=1e-12)
+    np.testing.assert_allclose(
+        bag(rg.tensor(two_d)).detach().numpy(), np_bags(w, two_d.ravel(), np.array([0, 3]), mode), rtol=1e-12
+    )
 
 
 def test_embedding_bag_weights_last_offset_padding_and_grad():

@@ -1,5 +1,6 @@
 """Behaviour of the activation functions beyond the op table: erf accuracy, stability at
 extreme inputs, in-place variants, errors and the softmax dim rules."""
+
 import math
 import warnings
 
@@ -63,14 +64,17 @@ def test_erf_in_place_and_method():
 EXTREME = np.array([-1000.0, -50.0, 0.0, 50.0, 1000.0])
 
 
-@pytest.mark.parametrize("name,value,grad", [
-    ("logsigmoid", [-1000, -50, -math.log(2), -np.exp(-50), 0], [1, 1, 0.5, np.exp(-50), 0]),
-    ("softplus", [0, np.exp(-50), math.log(2), 50, 1000], [0, np.exp(-50), 0.5, 1, 1]),
-    ("silu", [0, -50 * np.exp(-50), 0, 50, 1000], [0, -49 * np.exp(-50), 0.5, 1, 1]),
-    ("mish", [0, -50 * np.exp(-50), 0, 50, 1000], [0, None, 0.6, 1, 1]),
-    ("gelu", [0, 0, 0, 50, 1000], [0, 0, 0.5, 1, 1]),
-    ("elu", [-1, -1, 0, 50, 1000], [0, np.exp(-50), 1, 1, 1]),
-])
+@pytest.mark.parametrize(
+    "name,value,grad",
+    [
+        ("logsigmoid", [-1000, -50, -math.log(2), -np.exp(-50), 0], [1, 1, 0.5, np.exp(-50), 0]),
+        ("softplus", [0, np.exp(-50), math.log(2), 50, 1000], [0, np.exp(-50), 0.5, 1, 1]),
+        ("silu", [0, -50 * np.exp(-50), 0, 50, 1000], [0, -49 * np.exp(-50), 0.5, 1, 1]),
+        ("mish", [0, -50 * np.exp(-50), 0, 50, 1000], [0, None, 0.6, 1, 1]),
+        ("gelu", [0, 0, 0, 50, 1000], [0, 0, 0.5, 1, 1]),
+        ("elu", [-1, -1, 0, 50, 1000], [0, np.exp(-50), 1, 1, 1]),
+    ],
+)
 def test_activations_stay_finite_at_extreme_inputs(name, value, grad):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no overflow warnings either
@@ -82,8 +86,7 @@ def test_activations_stay_finite_at_extreme_inputs(name, value, grad):
             np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-300)
 
 
-@pytest.mark.parametrize("fn", [lambda x: F.softmax(x, -1), lambda x: F.log_softmax(x, -1),
-                                lambda x: F.softmin(x, -1)])
+@pytest.mark.parametrize("fn", [lambda x: F.softmax(x, -1), lambda x: F.log_softmax(x, -1), lambda x: F.softmin(x, -1)])
 def test_softmax_family_finite_for_logits_of_1000(fn):
     x = rg.tensor([[1000.0, -1000.0, 0.0], [1000.0, 1000.0, -1000.0]], requires_grad=True)
     y = fn(x)
@@ -97,11 +100,24 @@ def test_log_softmax_values_at_1000():
 
 
 # --------------------------------------------------------------------------- in place
-@pytest.mark.parametrize("name,kwargs", [("relu", {}), ("relu6", {}), ("elu", {}), ("selu", {}), ("celu", {}),
-                                         ("leaky_relu", {"negative_slope": 0.1}), ("hardtanh", {}),
-                                         ("hardsigmoid", {}), ("hardswish", {}), ("silu", {}), ("mish", {}),
-                                         ("threshold", {"threshold": 0.1, "value": 2.0}),
-                                         ("rrelu", {})])
+@pytest.mark.parametrize(
+    "name,kwargs",
+    [
+        ("relu", {}),
+        ("relu6", {}),
+        ("elu", {}),
+        ("selu", {}),
+        ("celu", {}),
+        ("leaky_relu", {"negative_slope": 0.1}),
+        ("hardtanh", {}),
+        ("hardsigmoid", {}),
+        ("hardswish", {}),
+        ("silu", {}),
+        ("mish", {}),
+        ("threshold", {"threshold": 0.1, "value": 2.0}),
+        ("rrelu", {}),
+    ],
+)
 def test_inplace_flag_writes_into_input_and_keeps_gradients(name, kwargs):
     data = np.array([-2.0, -0.5, 0.3, 1.7, 7.0])
     fn = getattr(F, name)
@@ -228,8 +244,23 @@ def test_top_level_and_method_exports():
     x = rg.randn(2, 3)
     for name in ("softmax", "log_softmax", "erf", "erfc", "erf_", "erfc_", "prelu", "hardshrink", "relu_"):
         assert hasattr(rg.Tensor, name), name
-    for name in ("softmax", "log_softmax", "erf", "erfc", "selu", "celu", "threshold", "rrelu", "prelu",
-                 "hardshrink", "relu_", "selu_", "celu_", "threshold_", "rrelu_"):
+    for name in (
+        "softmax",
+        "log_softmax",
+        "erf",
+        "erfc",
+        "selu",
+        "celu",
+        "threshold",
+        "rrelu",
+        "prelu",
+        "hardshrink",
+        "relu_",
+        "selu_",
+        "celu_",
+        "threshold_",
+        "rrelu_",
+    ):
         assert hasattr(rg, name), name
     np.testing.assert_allclose(rg.selu(x).numpy(), F.selu(x).numpy())
     np.testing.assert_allclose(x.softmax(0).numpy(), F.softmax(x, 0).numpy())

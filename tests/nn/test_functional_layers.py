@@ -1,5 +1,6 @@
 """Behaviour of linear, dropout, embedding, the normalizations and attention beyond the op
 table: errors, random masks, running statistics, padding rows and in-place renormalisation."""
+
 import math
 
 import numpy as np
@@ -67,6 +68,7 @@ def test_dropout_gradient_is_the_scaled_mask():
     def seeded(t):
         rg.manual_seed(7)
         return F.dropout(t, 0.4)
+
     assert gradcheck(seeded, [x]) and gradgradcheck(seeded, [x])
 
 
@@ -137,9 +139,9 @@ def test_embedding_max_norm_renormalises_looked_up_rows_in_place():
     v0 = w._version
     out = F.embedding(rg.tensor([0, 1, 0]), w, max_norm=1.0)
     got = w.numpy()
-    np.testing.assert_allclose(np.linalg.norm(got[0]), 1.0, rtol=1e-6)   # rescaled (was 5)
-    np.testing.assert_array_equal(got[1], data[1])                      # under the limit
-    np.testing.assert_array_equal(got[2], data[2])                      # not looked up
+    np.testing.assert_allclose(np.linalg.norm(got[0]), 1.0, rtol=1e-6)  # rescaled (was 5)
+    np.testing.assert_array_equal(got[1], data[1])  # under the limit
+    np.testing.assert_array_equal(got[2], data[2])  # not looked up
     np.testing.assert_allclose(out.numpy()[0], got[0])
     assert w._version > v0
     w1 = rg.tensor(data.copy())
@@ -228,8 +230,11 @@ def test_instance_norm_running_stats_average_over_the_batch():
 
 # --------------------------------------------------------------------------- layer / group norm
 def test_layer_norm_shape_errors():
-    with pytest.raises(RuntimeError, match=r"Given normalized_shape=\[3\], expected input with shape \[\*, 3\], "
-                                           r"but got input of size\[3, 4\]"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"Given normalized_shape=\[3\], expected input with shape \[\*, 3\], "
+        r"but got input of size\[3, 4\]",
+    ):
         F.layer_norm(rg.randn(3, 4), (3,))
     with pytest.raises(RuntimeError, match="Expected weight to be of same shape as normalized_shape"):
         F.layer_norm(rg.randn(3, 4), (4,), weight=rg.ones(3))
@@ -283,6 +288,7 @@ def test_sdpa_dropout_is_seeded_and_scaled():
     def seeded(*t):
         rg.manual_seed(9)
         return F.scaled_dot_product_attention(*t, dropout_p=0.3)
+
     assert gradcheck(seeded, [qd, kd, vd])
 
 

@@ -1,5 +1,6 @@
 """Behaviour of the loss functions beyond the op table: target validation, stability at
 extreme logits, reductions and PyTorch's clamping rules."""
+
 import math
 import warnings
 
@@ -108,8 +109,7 @@ def test_nll_mean_with_weights_divides_by_the_weight_sum():
     w = rg.tensor([2.0, 0.5])
     want = (2 * 1 + 0.5 * 4 + 0.5 * 6) / (2 + 0.5 + 0.5)
     assert F.nll_loss(x, t, weight=w).item() == pytest.approx(want)
-    assert F.cross_entropy(x, t, weight=w).item() == pytest.approx(
-        F.nll_loss(F.log_softmax(x, 1), t, weight=w).item())
+    assert F.cross_entropy(x, t, weight=w).item() == pytest.approx(F.nll_loss(F.log_softmax(x, 1), t, weight=w).item())
 
 
 def test_mean_over_only_ignored_targets_is_nan():
@@ -149,9 +149,13 @@ def test_mse_broadcast_warns():
 
 def test_toplevel_losses_take_integer_reductions():
     x, y = rg.randn(3, 4), rg.rand(3, 4)
-    np.testing.assert_allclose(rg.binary_cross_entropy_with_logits(x, y, None, None, 2).item(),
-                               F.binary_cross_entropy_with_logits(x, y, reduction="sum").item())
+    np.testing.assert_allclose(
+        rg.binary_cross_entropy_with_logits(x, y, None, None, 2).item(),
+        F.binary_cross_entropy_with_logits(x, y, reduction="sum").item(),
+    )
     np.testing.assert_allclose(rg.kl_div(x, y, 0).numpy(), F.kl_div(x, y, reduction="none").numpy())
     s = rg.tensor([1.0, -1.0, 1.0])
-    np.testing.assert_allclose(rg.margin_ranking_loss(x[:, 0], x[:, 1], s, 0.1, 1).item(),
-                               F.margin_ranking_loss(x[:, 0], x[:, 1], s, 0.1).item())
+    np.testing.assert_allclose(
+        rg.margin_ranking_loss(x[:, 0], x[:, 1], s, 0.1, 1).item(),
+        F.margin_ranking_loss(x[:, 0], x[:, 1], s, 0.1).item(),
+    )

@@ -1,4 +1,5 @@
 """nn.utils: gradient clipping, parameters <-> vector, gradient accumulation."""
+
 import math
 
 import numpy as np
@@ -6,8 +7,13 @@ import pytest
 
 import retrograd as rg
 from retrograd import nn, optim
-from retrograd.nn.utils import (clip_grad_norm_, clip_grad_value_, get_total_norm,
-                                parameters_to_vector, vector_to_parameters)
+from retrograd.nn.utils import (
+    clip_grad_norm_,
+    clip_grad_value_,
+    get_total_norm,
+    parameters_to_vector,
+    vector_to_parameters,
+)
 
 SHAPES = [(3, 4), (5,), (2, 2, 2)]
 
@@ -15,8 +21,7 @@ SHAPES = [(3, 4), (5,), (2, 2, 2)]
 def _params_with_grads(seed=0, scale=1.0, dtype=np.float64):
     rng = np.random.default_rng(seed)
     grads = [(rng.standard_normal(s) * scale).astype(dtype) for s in SHAPES]
-    ps = [rg.zeros(s, dtype=rg.float64 if dtype == np.float64 else rg.float32, requires_grad=True)
-          for s in SHAPES]
+    ps = [rg.zeros(s, dtype=rg.float64 if dtype == np.float64 else rg.float32, requires_grad=True) for s in SHAPES]
     for p, g in zip(ps, grads):
         p.grad = rg.tensor(g)
     return ps, grads
@@ -82,7 +87,7 @@ def test_clip_grad_norm_with_sparse_grad():
     w.grad = rg.sparse_coo_tensor([[1, 4, 1]], np.array([[1.0, 2.0], [3.0, 0.0], [1.0, 0.0]]), (6, 2))
     d.grad = rg.tensor([0.0, 4.0, 0.0], dtype=rg.float64)
     dense = w.grad.to_dense().numpy()
-    want = math.sqrt((dense ** 2).sum() + 16.0)
+    want = math.sqrt((dense**2).sum() + 16.0)
     total = clip_grad_norm_([w, d], 1.0)
     assert total.item() == pytest.approx(want, rel=1e-12)
     assert w.grad.is_sparse
@@ -138,7 +143,7 @@ def test_gradient_accumulation_over_micro_batches_equals_one_large_batch():
 
         opt_small.zero_grad()
         for i in range(0, 8, 2):  # four micro-batches of 2, each loss scaled by 1/4
-            (loss_fn(small, x[i:i + 2], y[i:i + 2]) / 4).backward()
+            (loss_fn(small, x[i : i + 2], y[i : i + 2]) / 4).backward()
         for pb, ps in zip(big.parameters(), small.parameters()):
             np.testing.assert_allclose(ps.grad.numpy(), pb.grad.numpy(), rtol=1e-12, atol=1e-14)
         opt_small.step()

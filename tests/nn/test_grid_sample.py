@@ -1,5 +1,6 @@
 """affine_grid and grid_sample: the identity transform, argument rules and the align_corners
 warning (values and gradients are in the op table)."""
+
 import numpy as np
 import pytest
 

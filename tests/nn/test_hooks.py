@@ -1,4 +1,5 @@
 """Module hooks: forward pre-hooks, forward hooks, full backward hooks and pre-hooks."""
+
 import numpy as np
 import pytest
 
@@ -40,6 +41,7 @@ def test_forward_pre_hook_with_kwargs():
 
     def hook(mod, args, kwargs):
         return args, {"factor": 10.0}
+
     m.register_forward_pre_hook(hook, with_kwargs=True)
     assert m(rg.tensor([1.0]), factor=3.0).tolist() == [10.0]
     m2 = Scale()

@@ -1,4 +1,5 @@
 """nn.init: fan and gain rules, the distributions of each initialiser, generators."""
+
 import math
 
 import numpy as np
@@ -15,7 +16,7 @@ def test_calculate_gain():
     assert init.calculate_gain("sigmoid") == 1
     assert init.calculate_gain("tanh") == pytest.approx(5 / 3)
     assert init.calculate_gain("relu") == pytest.approx(math.sqrt(2))
-    assert init.calculate_gain("leaky_relu") == pytest.approx(math.sqrt(2 / (1 + 0.01 ** 2)))
+    assert init.calculate_gain("leaky_relu") == pytest.approx(math.sqrt(2 / (1 + 0.01**2)))
     assert init.calculate_gain("leaky_relu", 0.2) == pytest.approx(math.sqrt(2 / 1.04))
     assert init.calculate_gain("selu") == pytest.approx(0.75)
     with pytest.raises(ValueError, match="Unsupported nonlinearity"):
@@ -55,10 +56,10 @@ def test_xavier():
 
 
 def test_kaiming():
-    t = rg.empty(64, 16, 3, 3)                                   # fan_in 144, fan_out 576
+    t = rg.empty(64, 16, 3, 3)  # fan_in 144, fan_out 576
     init.kaiming_uniform_(t, nonlinearity="relu")
     assert_uniform(t, math.sqrt(2) * math.sqrt(3 / 144))
-    init.kaiming_uniform_(t, a=math.sqrt(5))                   # Linear/Conv default: 1/sqrt(fan_in)
+    init.kaiming_uniform_(t, a=math.sqrt(5))  # Linear/Conv default: 1/sqrt(fan_in)
     assert_uniform(t, 1 / math.sqrt(144))
     init.kaiming_normal_(t, mode="fan_out", nonlinearity="relu")
     assert_normal(t, 0.0, math.sqrt(2 / 576))
@@ -72,7 +73,7 @@ def test_trunc_normal():
     t = init.trunc_normal_(rg.empty(100, 100), mean=0.5, std=1.0, a=-1.0, b=2.0)
     a = t.numpy()
     assert a.min() >= -1.0 and a.max() <= 2.0
-    assert abs(a.mean() - 0.5) < 0.03                       # symmetric interval around the mean
+    assert abs(a.mean() - 0.5) < 0.03  # symmetric interval around the mean
     with pytest.warns(UserWarning, match="more than 2 std"):  # as PyTorch warns
         narrow = init.trunc_normal_(rg.empty(500), std=1.0, a=3.0, b=3.5)
     assert narrow.numpy().min() >= 3.0 and narrow.numpy().max() <= 3.5
@@ -112,9 +113,9 @@ def test_generator_and_default_seed_reproducible():
 
 def test_init_on_parameter_records_nothing():
     from retrograd import nn
+
     p = nn.Parameter(rg.empty(3, 3))
-    for fn in (init.uniform_, init.normal_, init.xavier_uniform_, init.kaiming_normal_, init.zeros_,
-               init.orthogonal_):
+    for fn in (init.uniform_, init.normal_, init.xavier_uniform_, init.kaiming_normal_, init.zeros_, init.orthogonal_):
         out = fn(p)
         assert out is p and p.is_leaf and p.grad_fn is None and p.requires_grad
 

@@ -1,4 +1,5 @@
 """Identity, Linear, Bilinear, Flatten, Unflatten: forward, initialisation, gradients."""
+
 import math
 
 import numpy as np
@@ -17,8 +18,9 @@ def test_linear_forward_matches_numpy():
     np.testing.assert_allclose(m(rg.tensor(x)).detach().numpy(), x @ w.T + b, rtol=1e-5, atol=1e-6)
     nb = nn.Linear(4, 3, bias=False)
     assert nb.bias is None and [n for n, _ in nb.named_parameters()] == ["weight"]
-    np.testing.assert_allclose(nb(rg.tensor(x)).detach().numpy(), x @ nb.weight.detach().numpy().T,
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        nb(rg.tensor(x)).detach().numpy(), x @ nb.weight.detach().numpy().T, rtol=1e-5, atol=1e-6
+    )
 
 
 def test_linear_default_init():

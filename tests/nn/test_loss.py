@@ -1,4 +1,5 @@
 """Loss modules against NumPy formulas: reductions, weights, options, legacy flags, gradients."""
+
 import numpy as np
 import pytest
 
@@ -27,15 +28,14 @@ def test_regression_losses(reduction):
     d = X - T
     cases = [
         (nn.L1Loss(reduction=reduction), np.abs(d)),
-        (nn.MSELoss(reduction=reduction), d ** 2),
-        (nn.SmoothL1Loss(reduction=reduction, beta=0.5),
-         np.where(np.abs(d) < 0.5, 0.5 * d ** 2 / 0.5, np.abs(d) - 0.25)),
-        (nn.HuberLoss(reduction=reduction, delta=0.7),
-         np.where(np.abs(d) < 0.7, 0.5 * d ** 2, 0.7 * (np.abs(d) - 0.35))),
+        (nn.MSELoss(reduction=reduction), d**2),
+        (nn.SmoothL1Loss(reduction=reduction, beta=0.5), np.where(np.abs(d) < 0.5, 0.5 * d**2 / 0.5, np.abs(d) - 0.25)),
+        (nn.HuberLoss(reduction=reduction, delta=0.7), np.where(np.abs(d) < 0.7, 0.5 * d**2, 0.7 * (np.abs(d) - 0.35))),
     ]
     for module, ref in cases:
-        np.testing.assert_allclose(module(t64(X), t64(T)).numpy(), reduce(ref, reduction), rtol=1e-10,
-                                   err_msg=type(module).__name__)
+        np.testing.assert_allclose(
+            module(t64(X), t64(T)).numpy(), reduce(ref, reduction), rtol=1e-10, err_msg=type(module).__name__
+        )
 
 
 def test_regression_gradcheck():
@@ -63,14 +63,21 @@ def test_cross_entropy_and_nll():
     w = np.array([1.0, 2.0, 0.5, 1.0, 3.0])
     ce_w = nn.CrossEntropyLoss(weight=t64(w))
     assert "weight" in dict(ce_w.named_buffers())
-    np.testing.assert_allclose(ce_w(t64(X), rg.tensor(target)).numpy(),
-                               (w[target] * nll).sum() / w[target].sum(), rtol=1e-10)
+    np.testing.assert_allclose(
+        ce_w(t64(X), rg.tensor(target)).numpy(), (w[target] * nll).sum() / w[target].sum(), rtol=1e-10
+    )
     ignore = np.array([0, -100, 4, -100])
     keep = ignore != -100
-    np.testing.assert_allclose(nn.CrossEntropyLoss()(t64(X), rg.tensor(ignore)).numpy(),
-                               (-lp[np.arange(4), np.where(keep, ignore, 0)])[keep].mean(), rtol=1e-10)
-    np.testing.assert_allclose(nn.NLLLoss(ignore_index=4, reduction="sum")(t64(lp), rg.tensor(target)).numpy(),
-                               nll[target != 4].sum(), rtol=1e-10)
+    np.testing.assert_allclose(
+        nn.CrossEntropyLoss()(t64(X), rg.tensor(ignore)).numpy(),
+        (-lp[np.arange(4), np.where(keep, ignore, 0)])[keep].mean(),
+        rtol=1e-10,
+    )
+    np.testing.assert_allclose(
+        nn.NLLLoss(ignore_index=4, reduction="sum")(t64(lp), rg.tensor(target)).numpy(),
+        nll[target != 4].sum(),
+        rtol=1e-10,
+    )
 
 
 def test_cross_entropy_label_smoothing_probabilities_and_dims():
@@ -78,19 +85,21 @@ def test_cross_entropy_label_smoothing_probabilities_and_dims():
     lp = log_softmax(X)
     eps = 0.2
     ref = ((1 - eps) * -lp[np.arange(4), target] + eps * -lp.mean(1)).mean()
-    np.testing.assert_allclose(nn.CrossEntropyLoss(label_smoothing=eps)(t64(X), rg.tensor(target)).numpy(), ref,
-                               rtol=1e-10)
+    np.testing.assert_allclose(
+        nn.CrossEntropyLoss(label_smoothing=eps)(t64(X), rg.tensor(target)).numpy(), ref, rtol=1e-10
+    )
     probs = np.exp(log_softmax(T))
-    np.testing.assert_allclose(nn.CrossEntropyLoss()(t64(X), t64(probs)).numpy(), (-(probs * lp).sum(1)).mean(),
-                               rtol=1e-10)
-    x3 = RNG.standard_normal((2, 5, 3))                    # (N, C, d1): class dim is 1
+    np.testing.assert_allclose(
+        nn.CrossEntropyLoss()(t64(X), t64(probs)).numpy(), (-(probs * lp).sum(1)).mean(), rtol=1e-10
+    )
+    x3 = RNG.standard_normal((2, 5, 3))  # (N, C, d1): class dim is 1
     t3 = np.array([[0, 1, 4], [2, 2, 3]])
     lp3 = log_softmax(x3, 1)
     ref3 = -np.take_along_axis(lp3, t3[:, None], 1)[:, 0]
-    np.testing.assert_allclose(nn.CrossEntropyLoss(reduction="none")(t64(x3), rg.tensor(t3)).numpy(), ref3,
-                               rtol=1e-10)
-    assert module_gradcheck(_WithTarget(nn.CrossEntropyLoss(label_smoothing=0.1), rg.tensor([1, 0])),
-                            t64(X[:2, :3], True))
+    np.testing.assert_allclose(nn.CrossEntropyLoss(reduction="none")(t64(x3), rg.tensor(t3)).numpy(), ref3, rtol=1e-10)
+    assert module_gradcheck(
+        _WithTarget(nn.CrossEntropyLoss(label_smoothing=0.1), rg.tensor([1, 0])), t64(X[:2, :3], True)
+    )
 
 
 def test_binary_losses():
@@ -99,26 +108,30 @@ def test_binary_losses():
     bce = -(t * np.log(p) + (1 - t) * np.log(1 - p))
     np.testing.assert_allclose(nn.BCELoss()(t64(p), t64(t)).numpy(), bce.mean(), rtol=1e-10)
     w = RNG.random(5)
-    np.testing.assert_allclose(nn.BCELoss(weight=t64(w), reduction="sum")(t64(p), t64(t)).numpy(),
-                               (w * bce).sum(), rtol=1e-10)
+    np.testing.assert_allclose(
+        nn.BCELoss(weight=t64(w), reduction="sum")(t64(p), t64(t)).numpy(), (w * bce).sum(), rtol=1e-10
+    )
     np.testing.assert_allclose(nn.BCEWithLogitsLoss()(t64(X), t64(t)).numpy(), bce.mean(), rtol=1e-10)
     pw = np.array([1.0, 2.0, 3.0, 0.5, 1.5])
     ref = -(pw * t * np.log(p) + (1 - t) * np.log(1 - p))
     m = nn.BCEWithLogitsLoss(pos_weight=t64(pw), reduction="none")
     assert [n for n, _ in m.named_buffers()] == ["pos_weight"]
     np.testing.assert_allclose(m(t64(X), t64(t)).numpy(), ref, rtol=1e-10)
-    assert module_gradcheck(_WithTarget(nn.BCEWithLogitsLoss(pos_weight=t64(pw[:3])), t64(t[:2, :3])),
-                            t64(X[:2, :3], True))
+    assert module_gradcheck(
+        _WithTarget(nn.BCEWithLogitsLoss(pos_weight=t64(pw[:3])), t64(t[:2, :3])), t64(X[:2, :3], True)
+    )
 
 
 def test_kl_div():
     lp = log_softmax(X)
     q = np.exp(log_softmax(T))
     point = q * (np.log(q) - lp)
-    np.testing.assert_allclose(nn.KLDivLoss(reduction="batchmean")(t64(lp), t64(q)).numpy(), point.sum() / 4,
-                               rtol=1e-10)
-    np.testing.assert_allclose(nn.KLDivLoss(reduction="sum", log_target=True)(t64(lp), t64(np.log(q))).numpy(),
-                               point.sum(), rtol=1e-10)
+    np.testing.assert_allclose(
+        nn.KLDivLoss(reduction="batchmean")(t64(lp), t64(q)).numpy(), point.sum() / 4, rtol=1e-10
+    )
+    np.testing.assert_allclose(
+        nn.KLDivLoss(reduction="sum", log_target=True)(t64(lp), t64(np.log(q))).numpy(), point.sum(), rtol=1e-10
+    )
     with pytest.warns(UserWarning, match="batchmean"):
         np.testing.assert_allclose(nn.KLDivLoss()(t64(lp), t64(q)).numpy(), point.mean(), rtol=1e-10)
 
@@ -128,21 +141,28 @@ def test_margin_losses():
     y = np.array([1.0, -1.0, 1.0, -1.0])
     cos = (a * b).sum(1) / np.sqrt((a * a).sum(1) * (b * b).sum(1))
     ref = np.where(y > 0, 1 - cos, np.maximum(0, cos - 0.1))
-    np.testing.assert_allclose(nn.CosineEmbeddingLoss(margin=0.1)(t64(a), t64(b), t64(y)).numpy(), ref.mean(),
-                               rtol=1e-8)
+    np.testing.assert_allclose(
+        nn.CosineEmbeddingLoss(margin=0.1)(t64(a), t64(b), t64(y)).numpy(), ref.mean(), rtol=1e-8
+    )
     x1, x2 = X[:, 0], T[:, 0]
-    np.testing.assert_allclose(nn.MarginRankingLoss(0.5, reduction="sum")(t64(x1), t64(x2), t64(y)).numpy(),
-                               np.maximum(0, -y * (x1 - x2) + 0.5).sum(), rtol=1e-10)
+    np.testing.assert_allclose(
+        nn.MarginRankingLoss(0.5, reduction="sum")(t64(x1), t64(x2), t64(y)).numpy(),
+        np.maximum(0, -y * (x1 - x2) + 0.5).sum(),
+        rtol=1e-10,
+    )
     n = RNG.standard_normal((4, 5))
 
     def dist(u, v, p=2.0, eps=1e-6):
         return (np.abs(u - v + eps) ** p).sum(1) ** (1 / p)
+
     ref = np.maximum(dist(a, b) - dist(a, n) + 1.0, 0)
     np.testing.assert_allclose(nn.TripletMarginLoss()(t64(a), t64(b), t64(n)).numpy(), ref.mean(), rtol=1e-8)
     ref_swap = np.maximum(dist(a, b, 1) - np.minimum(dist(a, n, 1), dist(b, n, 1)) + 2.0, 0)
     np.testing.assert_allclose(
         nn.TripletMarginLoss(margin=2.0, p=1, swap=True, reduction="none")(t64(a), t64(b), t64(n)).numpy(),
-        ref_swap, rtol=1e-8)
+        ref_swap,
+        rtol=1e-8,
+    )
     with pytest.raises(ValueError, match="margin to be greater than 0"):
         nn.TripletMarginLoss(margin=0)
 
@@ -160,8 +180,7 @@ def test_loss_backward_through_model():
     model = nn.Sequential(nn.Linear(5, 3))
     loss = nn.CrossEntropyLoss()(model(rg.tensor(X, dtype=rg.float32)), rg.tensor([0, 1, 2, 1]))
     loss.backward()
-    p = np.exp(log_softmax(X @ model[0].weight.detach().numpy().T.astype(np.float64)
-                           + model[0].bias.detach().numpy()))
+    p = np.exp(log_softmax(X @ model[0].weight.detach().numpy().T.astype(np.float64) + model[0].bias.detach().numpy()))
     onehot = np.eye(3)[[0, 1, 2, 1]]
     np.testing.assert_allclose(model[0].bias.grad.numpy(), ((p - onehot) / 4).sum(0), rtol=1e-4, atol=1e-6)
 

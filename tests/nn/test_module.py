@@ -1,4 +1,5 @@
 """nn.Module and nn.Parameter: registration, traversal, modes, conversion, state dicts, repr."""
+
 import copy
 from collections import OrderedDict
 
@@ -65,9 +66,9 @@ def test_attribute_assignment_registers():
     assert list(m._buffers) == ["steps", "scratch"]
     m.w = nn.Parameter(rg.ones(2))
     assert "w" in m._parameters and "w" not in m.__dict__
-    m.plain = rg.ones(2)                       # a plain tensor is a plain attribute
+    m.plain = rg.ones(2)  # a plain tensor is a plain attribute
     assert "plain" in m.__dict__ and "plain" not in m._buffers
-    m.steps = rg.ones((), dtype=rg.int64)     # assigning to a buffer name replaces the buffer
+    m.steps = rg.ones((), dtype=rg.int64)  # assigning to a buffer name replaces the buffer
     assert m._buffers["steps"].item() == 1
     m.buf = nn.Buffer(rg.zeros(3), persistent=False)
     assert "buf" in m._buffers and "buf" in m._non_persistent_buffers_set
@@ -156,8 +157,7 @@ def test_shared_parameters_and_modules_are_listed_once():
     shared = nn.Linear(2, 2)
     m = nn.Sequential(shared, nn.Identity(), shared)
     assert len(list(m.parameters())) == 2
-    assert [n for n, _ in m.named_parameters(remove_duplicate=False)] == \
-        ["0.weight", "0.bias", "2.weight", "2.bias"]
+    assert [n for n, _ in m.named_parameters(remove_duplicate=False)] == ["0.weight", "0.bias", "2.weight", "2.bias"]
     assert [n for n, _ in m.named_modules()] == ["", "0", "1"]
     assert [n for n, _ in m.named_modules(remove_duplicate=False)] == ["", "0", "1", "2"]
     assert [n for n, _ in m.named_children()] == ["0", "1"]
@@ -214,7 +214,7 @@ def test_frozen_parameters_get_no_gradient_and_no_graph_nodes():
     m[0].requires_grad_(False)
     x = rg.randn(2, 3)
     h = m[0](x)
-    assert h.grad_fn is None and not h.requires_grad      # nothing recorded at all
+    assert h.grad_fn is None and not h.requires_grad  # nothing recorded at all
     y = m(x).sum()
     y.backward()
     assert m[0].weight.grad is None and m[0].bias.grad is None
@@ -228,6 +228,7 @@ def test_frozen_parameters_get_no_gradient_and_no_graph_nodes():
         for nxt, _ in node.next_functions:
             reach(nxt, seen)
         return seen
+
     nodes = reach(m(x).sum().grad_fn, set())
     leaves = {id(n.variable) for n in nodes if hasattr(n, "variable")}
     assert leaves == {id(m[1].weight), id(m[1].bias)}
@@ -246,6 +247,7 @@ def test_apply_can_reinitialise():
     def init_weights(mod):
         if isinstance(mod, nn.Linear):
             nn.init.ones_(mod.weight)
+
     m.apply(init_weights)
     assert all(mod.weight.numpy(force=True).min() == 1 for mod in m)
 
@@ -257,7 +259,7 @@ def test_to_double_keeps_parameter_identity_and_converts_grads():
     m(rg.randn(2, 3)).sum().backward()
     assert m.to(rg.float64) is m
     assert m.fc1.weight is w and w.dtype == rg.float64 and w.grad.dtype == rg.float64
-    assert m.steps.dtype == rg.int64                      # integer buffers keep their dtype
+    assert m.steps.dtype == rg.int64  # integer buffers keep their dtype
     assert m.scratch.dtype == rg.float64
     m.float()
     assert w.dtype == rg.float32
@@ -322,8 +324,10 @@ def test_load_state_dict_reports_all_problems():
     assert msg.startswith("Error(s) in loading state_dict for Net:")
     assert 'Missing key(s) in state_dict: "fc1.bias".' in msg
     assert 'Unexpected key(s) in state_dict: "extra", "fc1.gamma".' in msg
-    assert ("size mismatch for fc2.weight: copying a param with shape retrograd.Size([3, 3]) from "
-            "checkpoint, the shape in current model is retrograd.Size([2, 4]).") in msg
+    assert (
+        "size mismatch for fc2.weight: copying a param with shape retrograd.Size([3, 3]) from "
+        "checkpoint, the shape in current model is retrograd.Size([2, 4])."
+    ) in msg
 
 
 def test_load_state_dict_non_strict():
@@ -349,7 +353,7 @@ def test_load_state_dict_assign_and_copy_semantics():
     w = m.fc1.weight
     src = Net().state_dict()
     m.load_state_dict(src)
-    assert m.fc1.weight is w                              # copy into existing parameter
+    assert m.fc1.weight is w  # copy into existing parameter
     m.load_state_dict(src, assign=True)
     assert m.fc1.weight is not w and isinstance(m.fc1.weight, nn.Parameter)
     assert m.fc1.weight.requires_grad
@@ -378,6 +382,7 @@ def test_state_dict_and_load_hooks():
 
     def post(mod, keys):
         keys.unexpected_keys.clear()
+
     m.register_load_state_dict_post_hook(post)
     sd = m.state_dict()
     sd["junk"] = rg.ones(1)
@@ -405,9 +410,11 @@ def test_repr_nested():
         def extra_repr(self):
             return "custom=1"
 
-    assert repr(Block()) == ("Block(\n  custom=1\n  (seq): Sequential(\n"
-                             "    (0): Linear(in_features=2, out_features=3, bias=True)\n"
-                             "    (1): Identity()\n  )\n)")
+    assert repr(Block()) == (
+        "Block(\n  custom=1\n  (seq): Sequential(\n"
+        "    (0): Linear(in_features=2, out_features=3, bias=True)\n"
+        "    (1): Identity()\n  )\n)"
+    )
     assert repr(nn.Linear(2, 3, bias=False)) == "Linear(in_features=2, out_features=3, bias=False)"
     assert repr(nn.Module()) == "Module()"
 

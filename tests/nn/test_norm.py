@@ -1,4 +1,5 @@
 """BatchNorm, LayerNorm, RMSNorm, GroupNorm against NumPy; running statistics; modes."""
+
 from collections import OrderedDict
 
 import numpy as np
@@ -36,8 +37,9 @@ def test_batchnorm_buffers_and_init():
     assert repr(bn) == "BatchNorm2d(4, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)"
 
 
-@pytest.mark.parametrize("cls,shape", [(nn.BatchNorm1d, (6, 3)), (nn.BatchNorm1d, (4, 3, 5)),
-                                       (nn.BatchNorm2d, (2, 3, 4, 5))])
+@pytest.mark.parametrize(
+    "cls,shape", [(nn.BatchNorm1d, (6, 3)), (nn.BatchNorm1d, (4, 3, 5)), (nn.BatchNorm2d, (2, 3, 4, 5))]
+)
 def test_batchnorm_train_then_eval(cls, shape):
     bn = cls(3, momentum=0.3).double()
     with rg.no_grad():
@@ -49,8 +51,7 @@ def test_batchnorm_train_then_eval(cls, shape):
         x = np.random.randn(*shape) * 2 + 1
         mean, var, unbiased = batch_stats(x)
         out = bn(t64(x))
-        np.testing.assert_allclose(out.detach().numpy(), np_batch_norm(x, mean, var, w, b, 1e-5), rtol=1e-8,
-                                   atol=1e-10)
+        np.testing.assert_allclose(out.detach().numpy(), np_batch_norm(x, mean, var, w, b, 1e-5), rtol=1e-8, atol=1e-10)
         rm = 0.7 * rm + 0.3 * mean
         rv = 0.7 * rv + 0.3 * unbiased
         np.testing.assert_allclose(bn.running_mean.numpy(), rm, rtol=1e-10)
@@ -59,7 +60,7 @@ def test_batchnorm_train_then_eval(cls, shape):
     bn.eval()
     x = np.random.randn(*shape)
     np.testing.assert_allclose(bn(t64(x)).detach().numpy(), np_batch_norm(x, rm, rv, w, b, 1e-5), rtol=1e-10)
-    assert bn.num_batches_tracked.item() == 2                     # eval does not count
+    assert bn.num_batches_tracked.item() == 2  # eval does not count
     np.testing.assert_allclose(bn.running_mean.numpy(), rm, rtol=1e-10)
 
 
@@ -90,7 +91,7 @@ def test_batchnorm_loads_old_state_dict_without_num_batches_tracked():
     sd._metadata = {"": {"version": 1}}
     bn.load_state_dict(sd)
     assert bn.num_batches_tracked.item() == 0
-    sd._metadata = {"": {"version": 2}}                        # current version: it is required
+    sd._metadata = {"": {"version": 2}}  # current version: it is required
     with pytest.raises(RuntimeError, match='Missing key\\(s\\) in state_dict: "num_batches_tracked"'):
         bn.load_state_dict(sd)
 
@@ -139,12 +140,12 @@ def test_rms_norm():
     x = np.random.randn(3, 4)
     w = rn.weight.detach().numpy()
     eps = np.finfo(np.float64).eps
-    np.testing.assert_allclose(rn(t64(x)).detach().numpy(), x / np.sqrt((x ** 2).mean(-1, keepdims=True) + eps) * w,
-                               rtol=1e-10)
+    np.testing.assert_allclose(
+        rn(t64(x)).detach().numpy(), x / np.sqrt((x**2).mean(-1, keepdims=True) + eps) * w, rtol=1e-10
+    )
     r2 = nn.RMSNorm([2, 4], eps=0.1, elementwise_affine=False).double()
     x = np.random.randn(3, 2, 4)
-    np.testing.assert_allclose(r2(t64(x)).numpy(), x / np.sqrt((x ** 2).mean((1, 2), keepdims=True) + 0.1),
-                               rtol=1e-10)
+    np.testing.assert_allclose(r2(t64(x)).numpy(), x / np.sqrt((x**2).mean((1, 2), keepdims=True) + 0.1), rtol=1e-10)
     assert module_gradcheck(nn.RMSNorm(3, eps=1e-6), t64(np.random.randn(2, 3), True))
     assert repr(nn.RMSNorm(8)) == "RMSNorm((8,), eps=None, elementwise_affine=True)"
 

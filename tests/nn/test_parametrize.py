@@ -1,5 +1,6 @@
 """nn.utils.parametrize and parametrizations (weight_norm, spectral_norm, orthogonal), the older
 hook-based weight_norm/spectral_norm, and linalg.matrix_exp/householder_product they use."""
+
 import copy
 import pickle
 import warnings
@@ -51,7 +52,7 @@ def test_register_property_state_dict_and_remove():
     w = m.weight.detach().numpy()
     np.testing.assert_allclose(w, w.T)
     np.testing.assert_allclose(m.parametrizations.weight.original.detach().numpy(), np.triu(w0.numpy()))
-    m.weight = t64(np.arange(9.0).reshape(3, 3))                 # through right_inverse
+    m.weight = t64(np.arange(9.0).reshape(3, 3))  # through right_inverse
     np.testing.assert_allclose(m.weight.detach().numpy(), [[0, 1, 2], [1, 4, 5], [2, 5, 8]])
     m(t64(np.ones((1, 3)))).sum().backward()
     assert m.parametrizations.weight.original.grad is not None
@@ -65,10 +66,9 @@ def test_sequence_originals_chains_and_errors():
     m = nn.Linear(2, 2).double()
     w = m.weight.detach().numpy().copy()
     P.register_parametrization(m, "weight", SplitSum())
-    assert sorted(m.state_dict()) == ["bias", "parametrizations.weight.original0",
-                                      "parametrizations.weight.original1"]
+    assert sorted(m.state_dict()) == ["bias", "parametrizations.weight.original0", "parametrizations.weight.original1"]
     np.testing.assert_allclose(m.weight.detach().numpy(), w)
-    P.register_parametrization(m, "weight", Symmetric())              # appended to the chain
+    P.register_parametrization(m, "weight", Symmetric())  # appended to the chain
     assert len(m.parametrizations.weight) == 2
     np.testing.assert_allclose(m.weight.detach().numpy(), np.triu(w) + np.triu(w, 1).T)
     with pytest.raises(ValueError, match="sequence of tensors"):
@@ -109,8 +109,9 @@ def test_weight_norm_values_and_gradcheck():
     g, v = m.parametrizations.weight.original0, m.parametrizations.weight.original1
     assert tuple(g.shape) == (3, 1)
     vv = v.detach().numpy()
-    np.testing.assert_allclose(m.weight.detach().numpy(),
-                               g.detach().numpy() * vv / np.linalg.norm(vv, axis=1, keepdims=True))
+    np.testing.assert_allclose(
+        m.weight.detach().numpy(), g.detach().numpy() * vv / np.linalg.norm(vv, axis=1, keepdims=True)
+    )
     x = t64(R.standard_normal((2, 4)), True)
     assert gradcheck(lambda x, g, v, b: m(x), (x, g, v, m.bias))
     whole = pz.weight_norm(nn.Linear(4, 3).double(), dim=None)
@@ -126,10 +127,10 @@ def test_spectral_norm_reaches_the_largest_singular_value():
     m.eval()
     u = m.parametrizations.weight[0]._u.numpy().copy()
     m.weight
-    np.testing.assert_array_equal(m.parametrizations.weight[0]._u.numpy(), u)      # no iteration in eval
+    np.testing.assert_array_equal(m.parametrizations.weight[0]._u.numpy(), u)  # no iteration in eval
     np.testing.assert_allclose(m.weight.detach().numpy() * np.linalg.svd(w, compute_uv=False)[0], w, rtol=1e-8)
     x = t64(R.standard_normal((2, 6)), True)
-    assert gradcheck(lambda x, w: m(x), (x, m.parametrizations.weight.original))   # eval: u, v fixed
+    assert gradcheck(lambda x, w: m(x), (x, m.parametrizations.weight.original))  # eval: u, v fixed
     with pytest.raises(ValueError, match="n_power_iterations"):
         pz.spectral_norm(nn.Linear(2, 2), n_power_iterations=0)
 

@@ -1,4 +1,5 @@
 """PixelShuffle, PixelUnshuffle, ChannelShuffle modules and F.embedding_bag's argument rules."""
+
 import numpy as np
 import pytest
 
@@ -53,5 +54,6 @@ def test_embedding_bag_rules():
     out = F.embedding_bag(idx, w, rg.tensor([0, 1]), padding_idx=-5, mode="sum")
     np.testing.assert_allclose(out.numpy(), np.stack([np.zeros(3), w.numpy()[1] + w.numpy()[2]]), rtol=1e-6)
     bag = rg.nn.EmbeddingBag(5, 3, mode="sum")
-    np.testing.assert_allclose(bag(idx, rg.tensor([0])).detach().numpy(),
-                               bag.weight.detach().numpy()[:3].sum(0, keepdims=True), rtol=1e-6)
+    np.testing.assert_allclose(
+        bag(idx, rg.tensor([0])).detach().numpy(), bag.weight.detach().numpy()[:3].sum(0, keepdims=True), rtol=1e-6
+    )

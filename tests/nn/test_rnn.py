@@ -1,4 +1,5 @@
 """RNN, LSTM, GRU and their cells against NumPy loops; parameter layout; gradients."""
+
 import math
 
 import numpy as np
@@ -30,9 +31,9 @@ def np_cell(mode, x, h, c, w_ih, w_hh, b_ih, b_hh, w_hr=None):
     H = w_hh.shape[0] // {"LSTM": 4, "GRU": 3}.get(mode, 1)
     if mode == "LSTM":
         i = sigmoid(gi[:, :H] + gh[:, :H])
-        f = sigmoid(gi[:, H:2 * H] + gh[:, H:2 * H])
-        g = np.tanh(gi[:, 2 * H:3 * H] + gh[:, 2 * H:3 * H])
-        o = sigmoid(gi[:, 3 * H:] + gh[:, 3 * H:])
+        f = sigmoid(gi[:, H : 2 * H] + gh[:, H : 2 * H])
+        g = np.tanh(gi[:, 2 * H : 3 * H] + gh[:, 2 * H : 3 * H])
+        o = sigmoid(gi[:, 3 * H :] + gh[:, 3 * H :])
         c = f * c + i * g
         h = o * np.tanh(c)
         if w_hr is not None:
@@ -40,8 +41,8 @@ def np_cell(mode, x, h, c, w_ih, w_hh, b_ih, b_hh, w_hr=None):
         return h, c
     if mode == "GRU":
         r = sigmoid(gi[:, :H] + gh[:, :H])
-        z = sigmoid(gi[:, H:2 * H] + gh[:, H:2 * H])
-        n = np.tanh(gi[:, 2 * H:] + r * gh[:, 2 * H:])
+        z = sigmoid(gi[:, H : 2 * H] + gh[:, H : 2 * H])
+        n = np.tanh(gi[:, 2 * H :] + r * gh[:, 2 * H :])
         return (1 - z) * n + z * h, None
     pre = gi + gh
     return (np.maximum(pre, 0) if mode == "RNN_RELU" else np.tanh(pre)), None
@@ -64,7 +65,7 @@ def np_rnn(m, x, h0=None, c0=None):
             p = np_params(m, layer, d)
             h, c = h0[layer * D + d], c0[layer * D + d]
             seq = [None] * L
-            for t in (reversed(range(L)) if d else range(L)):
+            for t in reversed(range(L)) if d else range(L):
                 h, c = np_cell(m.mode, inp[t], h, c, *p)
                 seq[t] = h
             outs.append(np.stack(seq))
@@ -138,9 +139,16 @@ def test_rnn_relu_and_proj_lstm():
 def test_parameter_names_shapes_and_init():
     m = nn.LSTM(10, 20, num_layers=2, bidirectional=True)
     sd = m.state_dict()
-    assert list(sd)[:8] == ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0",
-                            "weight_ih_l0_reverse", "weight_hh_l0_reverse", "bias_ih_l0_reverse",
-                            "bias_hh_l0_reverse"]
+    assert list(sd)[:8] == [
+        "weight_ih_l0",
+        "weight_hh_l0",
+        "bias_ih_l0",
+        "bias_hh_l0",
+        "weight_ih_l0_reverse",
+        "weight_hh_l0_reverse",
+        "bias_ih_l0_reverse",
+        "bias_hh_l0_reverse",
+    ]
     assert sd["weight_ih_l0"].shape == (80, 10) and sd["weight_ih_l1"].shape == (80, 40)
     assert sd["weight_hh_l1_reverse"].shape == (80, 20)
     assert len(m.all_weights) == 4 and len(m._flat_weights) == 16
@@ -189,6 +197,7 @@ def test_gradcheck_with_initial_state():
         def forward(self, x, h, c):
             out, (hn, cn) = self.rnn(x, (h, c))
             return out, hn, cn
+
     assert module_gradcheck(WithState(), x, h0, c0)
 
 
@@ -238,8 +247,10 @@ def test_errors():
 
 
 def test_repr():
-    assert repr(nn.LSTM(10, 20, 2, batch_first=True, dropout=0.5)) == \
-        "LSTM(10, 20, num_layers=2, batch_first=True, dropout=0.5)"
+    assert (
+        repr(nn.LSTM(10, 20, 2, batch_first=True, dropout=0.5))
+        == "LSTM(10, 20, num_layers=2, batch_first=True, dropout=0.5)"
+    )
     assert repr(nn.GRU(3, 4, bidirectional=True)) == "GRU(3, 4, bidirectional=True)"
     assert repr(nn.RNN(3, 4, nonlinearity="relu")) == "RNN(3, 4, nonlinearity=relu)"
     assert repr(nn.LSTMCell(3, 4)) == "LSTMCell(3, 4)"
@@ -254,5 +265,6 @@ def test_dropout_between_layers_only_in_training():
     b = m(x)[0]
     assert not np.allclose(a.detach().numpy(), b.detach().numpy())
     m.eval()
-    np.testing.assert_allclose(m(x)[0].detach().numpy(), np_rnn(m, x.numpy().astype(np.float64))[0],
-                               rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(
+        m(x)[0].detach().numpy(), np_rnn(m, x.numpy().astype(np.float64))[0], rtol=1e-4, atol=1e-5
+    )

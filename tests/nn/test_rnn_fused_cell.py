@@ -1,4 +1,5 @@
 """The fused LSTM cell op: values, gradients and double backward against the unfused ops."""
+
 import numpy as np
 import pytest
 
@@ -102,7 +103,7 @@ def _layer_inputs(L, N, H, dtype=rg.float64, seed=0):
 def _layer_reference(x_gates, h, c, w_hh, reverse):
     L = x_gates.shape[0]
     hs = [None] * L
-    for t in (range(L - 1, -1, -1) if reverse else range(L)):
+    for t in range(L - 1, -1, -1) if reverse else range(L):
         h, c = lstm_cell_reference(x_gates[t] + h @ w_hh.t(), c)
         hs[t] = h
     return rg.stack(hs, 0), h, c
@@ -150,9 +151,10 @@ def test_lstm_module_double_backward(proj_size):
 
 def _gru_reference(x_gates, h, w_hh, b_hh, reverse):
     from retrograd.nn.modules.rnn import _gru_step
+
     L = x_gates.shape[0]
     hs = [None] * L
-    for t in (range(L - 1, -1, -1) if reverse else range(L)):
+    for t in range(L - 1, -1, -1) if reverse else range(L):
         h = _gru_step(x_gates[t], h, w_hh, b_hh)
         hs[t] = h
     return rg.stack(hs, 0)
@@ -214,7 +216,7 @@ def test_in_place_change_of_the_output_leaves_the_gradient_alone(cls):
 def _rnn_reference(x_gates, h, w_hh, reverse, relu):
     L = x_gates.shape[0]
     hs = [None] * L
-    for t in (range(L - 1, -1, -1) if reverse else range(L)):
+    for t in range(L - 1, -1, -1) if reverse else range(L):
         pre = x_gates[t] + h @ w_hh.t()
         h = pre.relu() if relu else pre.tanh()
         hs[t] = h
@@ -225,8 +227,9 @@ def _rnn_reference(x_gates, h, w_hh, reverse, relu):
 @pytest.mark.parametrize("reverse", [False, True])
 def test_rnn_layer_matches_step_by_step_ops_and_gradgradcheck(reverse, relu):
     rng = np.random.default_rng(0)
-    inputs = [rg.tensor(rng.standard_normal(s), dtype=rg.float64, requires_grad=True)
-              for s in ((4, 3, 5), (3, 5), (5, 5))]
+    inputs = [
+        rg.tensor(rng.standard_normal(s), dtype=rg.float64, requires_grad=True) for s in ((4, 3, 5), (3, 5), (5, 5))
+    ]
     weight = rg.tensor(rng.standard_normal((4, 3, 5)), dtype=rg.float64)
     results = []
     for layer in (rnn_layer, _rnn_reference):
@@ -235,8 +238,9 @@ def test_rnn_layer_matches_step_by_step_ops_and_gradgradcheck(reverse, relu):
     (out, grads), (ref_out, ref_grads) = results
     for a, b in zip((out,) + grads, (ref_out,) + ref_grads):
         np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-12, atol=1e-12)
-    small = [t[:2, :2, :2].detach().requires_grad_() if t.dim() == 3 else t[:2, :2].detach().requires_grad_()
-             for t in inputs]
+    small = [
+        t[:2, :2, :2].detach().requires_grad_() if t.dim() == 3 else t[:2, :2].detach().requires_grad_() for t in inputs
+    ]
     f = lambda *a: rnn_layer(*a, reverse=reverse, relu=relu)  # noqa: E731
     assert gradcheck(f, small, check_forward_ad=True)
     assert gradgradcheck(f, small)

@@ -1,18 +1,26 @@
 """nn.utils.rnn: padding/packing values, gradients, errors; recurrent layers on packed input."""
+
 import numpy as np
 import pytest
 
 import retrograd as rg
 from retrograd import nn
 from retrograd.autograd import gradcheck
-from retrograd.nn.utils.rnn import (PackedSequence, pack_padded_sequence, pack_sequence, pad_packed_sequence,
-                                    pad_sequence, unpack_sequence, unpad_sequence)
+from retrograd.nn.utils.rnn import (
+    PackedSequence,
+    pack_padded_sequence,
+    pack_sequence,
+    pad_packed_sequence,
+    pad_sequence,
+    unpack_sequence,
+    unpad_sequence,
+)
 
 from ._util import t64
 
 
 def test_pack_padded_values_and_batch_sizes():
-    x = rg.tensor(np.arange(12.0).reshape(4, 3))          # (T=4, B=3)
+    x = rg.tensor(np.arange(12.0).reshape(4, 3))  # (T=4, B=3)
     p = pack_padded_sequence(x, [4, 2, 1])
     assert p.data.tolist() == [0, 1, 2, 3, 4, 6, 9]
     assert p.batch_sizes.tolist() == [3, 2, 1, 1] and p.batch_sizes.dtype == rg.int64
@@ -20,7 +28,7 @@ def test_pack_padded_values_and_batch_sizes():
 
 
 def test_unsorted_lengths_are_sorted_and_restored():
-    x = rg.tensor(np.arange(12.0).reshape(3, 4))           # batch_first (B=3, T=4)
+    x = rg.tensor(np.arange(12.0).reshape(3, 4))  # batch_first (B=3, T=4)
     p = pack_padded_sequence(x, rg.tensor([1, 4, 2]), batch_first=True, enforce_sorted=False)
     assert p.sorted_indices.tolist() == [1, 2, 0] and p.unsorted_indices.tolist() == [2, 0, 1]
     assert p.data.tolist() == [4, 8, 0, 5, 9, 6, 7]
@@ -33,8 +41,10 @@ def test_unsorted_lengths_are_sorted_and_restored():
 def test_pad_sequence_sides_and_unpad():
     a, b = rg.tensor([1.0, 2.0, 3.0]), rg.tensor([4.0])
     assert pad_sequence([a, b]).tolist() == [[1, 4], [2, 0], [3, 0]]
-    assert pad_sequence([a, b], batch_first=True, padding_value=9, padding_side="left").tolist() == \
-        [[1, 2, 3], [9, 9, 4]]
+    assert pad_sequence([a, b], batch_first=True, padding_value=9, padding_side="left").tolist() == [
+        [1, 2, 3],
+        [9, 9, 4],
+    ]
     parts = unpad_sequence(pad_sequence([a, b]), rg.tensor([3, 1]))
     assert [p.tolist() for p in parts] == [[1, 2, 3], [4]]
 

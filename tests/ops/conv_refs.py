@@ -1,5 +1,6 @@
 """Plain NumPy references for convolution, pooling, padding and resampling, written from the
 definitions with explicit loops (slow; for tiny inputs only)."""
+
 import itertools
 import math
 
@@ -52,8 +53,9 @@ def conv_transpose(x, w, b=None, stride=1, padding=0, output_padding=0, groups=1
     n_, c_in, *size = x.shape
     _, cog, *kernel = w.shape
     cig = c_in // groups
-    full = [(S - 1) * s + d * (K - 1) + 1 + op
-            for S, K, s, d, op in zip(size, kernel, stride, dilation, output_padding)]
+    full = [
+        (S - 1) * s + d * (K - 1) + 1 + op for S, K, s, d, op in zip(size, kernel, stride, dilation, output_padding)
+    ]
     out = np.zeros((n_, cog * groups, *full))
     for n, ci in itertools.product(range(n_), range(c_in)):
         g = ci // cig
@@ -75,10 +77,12 @@ def unfold(x, kernel, dilation=1, padding=0, stride=1):
     oh = (H - dilation[0] * (kernel[0] - 1) - 1) // stride[0] + 1
     ow = (W - dilation[1] * (kernel[1] - 1) - 1) // stride[1] + 1
     out = np.zeros((n_, c_ * kernel[0] * kernel[1], oh * ow))
-    for n, c, a, b, i, j in itertools.product(range(n_), range(c_), range(kernel[0]), range(kernel[1]),
-                                              range(oh), range(ow)):
-        out[n, (c * kernel[0] + a) * kernel[1] + b, i * ow + j] = \
-            xpad[n, c, i * stride[0] + a * dilation[0], j * stride[1] + b * dilation[1]]
+    for n, c, a, b, i, j in itertools.product(
+        range(n_), range(c_), range(kernel[0]), range(kernel[1]), range(oh), range(ow)
+    ):
+        out[n, (c * kernel[0] + a) * kernel[1] + b, i * ow + j] = xpad[
+            n, c, i * stride[0] + a * dilation[0], j * stride[1] + b * dilation[1]
+        ]
     return out
 
 
@@ -91,11 +95,13 @@ def fold(cols, output_size, kernel, dilation=1, padding=0, stride=1):
     n_ = cols.shape[0]
     c_ = cols.shape[1] // (kernel[0] * kernel[1])
     out = np.zeros((n_, c_, H, W))
-    for n, c, a, b, i, j in itertools.product(range(n_), range(c_), range(kernel[0]), range(kernel[1]),
-                                              range(oh), range(ow)):
-        out[n, c, i * stride[0] + a * dilation[0], j * stride[1] + b * dilation[1]] += \
-            cols[n, (c * kernel[0] + a) * kernel[1] + b, i * ow + j]
-    return out[:, :, padding[0]:H - padding[0], padding[1]:W - padding[1]]
+    for n, c, a, b, i, j in itertools.product(
+        range(n_), range(c_), range(kernel[0]), range(kernel[1]), range(oh), range(ow)
+    ):
+        out[n, c, i * stride[0] + a * dilation[0], j * stride[1] + b * dilation[1]] += cols[
+            n, (c * kernel[0] + a) * kernel[1] + b, i * ow + j
+        ]
+    return out[:, :, padding[0] : H - padding[0], padding[1] : W - padding[1]]
 
 
 def _pool_out(S, K, s, p, d, ceil_mode):
@@ -112,8 +118,7 @@ def max_pool(x, nd, kernel, stride=None, padding=0, dilation=1, ceil_mode=False)
     stride = kernel if stride is None else _tup(stride, nd)
     padding, dilation = _tup(padding, nd), _tup(dilation, nd)
     lead, size = x.shape[:-nd], x.shape[-nd:]
-    out_size = [_pool_out(S, K, s, p, d, ceil_mode)
-                for S, K, s, p, d in zip(size, kernel, stride, padding, dilation)]
+    out_size = [_pool_out(S, K, s, p, d, ceil_mode) for S, K, s, p, d in zip(size, kernel, stride, padding, dilation)]
     vals = np.zeros(lead + tuple(out_size))
     idx = np.zeros(lead + tuple(out_size), dtype=np.int64)
     for b in itertools.product(*map(range, lead)):
@@ -129,8 +134,7 @@ def max_pool(x, nd, kernel, stride=None, padding=0, dilation=1, ceil_mode=False)
     return vals, idx
 
 
-def avg_pool(x, nd, kernel, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
-             divisor_override=None):
+def avg_pool(x, nd, kernel, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None):
     kernel = _tup(kernel, nd)
     stride = kernel if stride is None else _tup(stride, nd)
     padding = _tup(padding, nd)
@@ -200,15 +204,25 @@ def _interp_1d(x, axis, out, mode, align_corners, scale=None):
         elif mode == "nearest-exact":
             res[..., i] = x[..., min(int(math.floor((i + 0.5) * scale)), S - 1)]
         elif mode == "linear":
-            src = i * (S - 1) / (out - 1) if align_corners and out > 1 else \
-                0.0 if align_corners else max((i + 0.5) * scale - 0.5, 0.0)
+            src = (
+                i * (S - 1) / (out - 1)
+                if align_corners and out > 1
+                else 0.0
+                if align_corners
+                else max((i + 0.5) * scale - 0.5, 0.0)
+            )
             i0 = min(int(math.floor(src)), S - 1)
             i1 = min(i0 + 1, S - 1)
             lam = src - i0
             res[..., i] = (1 - lam) * x[..., i0] + lam * x[..., i1]
         elif mode == "cubic":
-            src = i * (S - 1) / (out - 1) if align_corners and out > 1 else \
-                0.0 if align_corners else (i + 0.5) * scale - 0.5
+            src = (
+                i * (S - 1) / (out - 1)
+                if align_corners and out > 1
+                else 0.0
+                if align_corners
+                else (i + 0.5) * scale - 0.5
+            )
             i0 = int(math.floor(src))
             t = src - i0
             A = -0.75
@@ -216,10 +230,11 @@ def _interp_1d(x, axis, out, mode, align_corners, scale=None):
             def kern(d):
                 d = abs(d)
                 if d <= 1:
-                    return (A + 2) * d ** 3 - (A + 3) * d ** 2 + 1
+                    return (A + 2) * d**3 - (A + 3) * d**2 + 1
                 if d < 2:
-                    return A * d ** 3 - 5 * A * d ** 2 + 8 * A * d - 4 * A
+                    return A * d**3 - 5 * A * d**2 + 8 * A * d - 4 * A
                 return 0.0
+
             res[..., i] = sum(kern(t - k) * x[..., min(max(i0 + k, 0), S - 1)] for k in (-1, 0, 1, 2))
     return np.moveaxis(res, -1, axis)
 

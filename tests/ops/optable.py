@@ -12,6 +12,7 @@ A check that does not apply is skipped with its reason in ``skip``: "gradcheck",
 "dtype", and for the comparison with PyTorch "parity" (the whole spec) or "parity_grad" (the
 gradients only), each naming the difference.
 """
+
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -29,15 +30,15 @@ GRAD_KINDS = {
 @dataclass
 class OpSpec:
     name: str
-    fn: Callable                 # fn(*tensors) -> Tensor
-    ref: Callable                # ref(*arrays) -> ndarray (NumPy)
-    shapes: list                 # list of input-shape tuples, one per sample
+    fn: Callable  # fn(*tensors) -> Tensor
+    ref: Callable  # ref(*arrays) -> ndarray (NumPy)
+    shapes: list  # list of input-shape tuples, one per sample
     low: float = -2.0
     high: float = 2.0
-    skip: dict = field(default_factory=dict)   # check name -> reason
+    skip: dict = field(default_factory=dict)  # check name -> reason
     atol: float = 1e-5
     rtol: float = 1e-4
-    grad: str = "nonzero"        # one of GRAD_KINDS
+    grad: str = "nonzero"  # one of GRAD_KINDS
 
     def __post_init__(self):
         if self.grad not in GRAD_KINDS:
@@ -52,6 +53,7 @@ def all_specs(rg):
     """Every OpSpec of every ``table_*.py`` family file in this folder, in file order."""
     import importlib
     import pathlib
+
     specs = []
     for path in sorted(pathlib.Path(__file__).parent.glob("table_*.py")):
         module = importlib.import_module(f"{__package__}.{path.stem}")

@@ -1,5 +1,6 @@
 """Complex dtypes and the complex ops with their gradients (PyTorch's convention: a real loss L
 of z = x + iy gives z the gradient dL/dx + i dL/dy)."""
+
 import warnings
 
 import numpy as np
@@ -11,8 +12,10 @@ from retrograd.autograd import gradcheck, gradgradcheck
 
 def _parts(seed=0, shape=(2, 3)):
     rng = np.random.default_rng(seed)
-    return (torch.tensor(rng.standard_normal(shape), requires_grad=True),
-            torch.tensor(rng.standard_normal(shape), requires_grad=True))
+    return (
+        torch.tensor(rng.standard_normal(shape), requires_grad=True),
+        torch.tensor(rng.standard_normal(shape), requires_grad=True),
+    )
 
 
 def test_dtypes_and_promotion():
@@ -37,7 +40,7 @@ def test_parts_views_and_values():
     np.testing.assert_array_equal(z.real.numpy(), [[1, -3]])
     np.testing.assert_array_equal(z.imag.numpy(), [[2, -4]])
     np.testing.assert_array_equal(z.conj().numpy(), [[1 - 2j, -3 + 4j]])
-    np.testing.assert_allclose(z.abs().numpy(), [[5 ** 0.5, 5]])
+    np.testing.assert_allclose(z.abs().numpy(), [[5**0.5, 5]])
     np.testing.assert_allclose(torch.angle(z).numpy(), np.angle(z.numpy()))
     np.testing.assert_array_equal(torch.view_as_real(z).numpy(), [[[1, 2], [-3, -4]]])
     np.testing.assert_array_equal(torch.view_as_complex(torch.view_as_real(z)).numpy(), z.numpy())
@@ -45,8 +48,7 @@ def test_parts_views_and_values():
     np.testing.assert_array_equal(torch.isreal(torch.tensor([1 + 0j, 1j])).numpy(), [True, False])
     z.real.mul_(0)  # real is a view, as in PyTorch
     np.testing.assert_array_equal(z.numpy(), [[2j, -4j]])
-    np.testing.assert_allclose(torch.polar(torch.tensor([2.0]), torch.tensor([np.pi / 2])).numpy(), [2j],
-                               atol=1e-6)
+    np.testing.assert_allclose(torch.polar(torch.tensor([2.0]), torch.tensor([np.pi / 2])).numpy(), [2j], atol=1e-6)
     assert torch.angle(torch.tensor([-1.0, 2.0])).tolist() == [pytest.approx(np.pi), 0.0]
     m = torch.tensor([[1 + 1j, 2], [3j, 4]])
     np.testing.assert_array_equal(m.mH.numpy(), m.numpy().conj().T)
@@ -75,15 +77,18 @@ def test_ops_without_complex_gradients_refuse():
         np.testing.assert_allclose(z.exp().numpy(), np.exp(z.detach().numpy()))
 
 
-@pytest.mark.parametrize("f", [
-    lambda z: (z * z.conj() * (2 + 1j)).real,
-    lambda z: (z / (z + 3)).imag,
-    lambda z: z.abs() + z.angle(),
-    lambda z: torch.view_as_real(z * 2 - z[:, :1] + 1j),
-    lambda z: torch.view_as_real(torch.cat([z, z.flip(1)]).reshape(4, 3).sum(0) / 3),
-    lambda z: torch.view_as_real(torch.view_as_complex(torch.view_as_real(z).contiguous()) * 1j),
-    lambda z: z.mean().abs() + z.mT.sum(1).real,
-])
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda z: (z * z.conj() * (2 + 1j)).real,
+        lambda z: (z / (z + 3)).imag,
+        lambda z: z.abs() + z.angle(),
+        lambda z: torch.view_as_real(z * 2 - z[:, :1] + 1j),
+        lambda z: torch.view_as_real(torch.cat([z, z.flip(1)]).reshape(4, 3).sum(0) / 3),
+        lambda z: torch.view_as_real(torch.view_as_complex(torch.view_as_real(z).contiguous()) * 1j),
+        lambda z: z.mean().abs() + z.mT.sum(1).real,
+    ],
+)
 def test_gradients_follow_pytorch_convention(f):
     re, im = _parts()
     assert gradcheck(lambda a, b: f(torch.complex(a, b)), (re, im))

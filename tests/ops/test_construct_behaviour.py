@@ -1,5 +1,6 @@
 """Factories and arranging ops beyond the op table: asarray's memory sharing, index factories,
 argument rules and the error messages."""
+
 import numpy as np
 import pytest
 

@@ -1,4 +1,5 @@
 """Convolution, pooling, padding and resampling: indices, ties, NaN, dtypes, node names, errors."""
+
 import numpy as np
 import pytest
 
@@ -14,15 +15,18 @@ def _t(shape, seed=0, requires_grad=False, dtype=np.float64):
 
 
 # --------------------------------------------------------------------------- max-pool indices
-@pytest.mark.parametrize("nd, shape, kw", [
-    (2, (2, 2, 5, 4), dict(kernel_size=2)),
-    (2, (1, 2, 5, 6), dict(kernel_size=3, stride=2, padding=1)),
-    (2, (1, 1, 6, 5), dict(kernel_size=(3, 2), stride=(2, 3), padding=(1, 1), ceil_mode=True)),
-    (2, (1, 1, 6, 6), dict(kernel_size=2, stride=1, dilation=(2, 3))),
-    (2, (3, 5, 4), dict(kernel_size=2)),
-    (1, (2, 2, 7), dict(kernel_size=3, stride=2, padding=1, ceil_mode=True)),
-    (3, (1, 1, 3, 4, 3), dict(kernel_size=2, stride=1, padding=1)),
-])
+@pytest.mark.parametrize(
+    "nd, shape, kw",
+    [
+        (2, (2, 2, 5, 4), dict(kernel_size=2)),
+        (2, (1, 2, 5, 6), dict(kernel_size=3, stride=2, padding=1)),
+        (2, (1, 1, 6, 5), dict(kernel_size=(3, 2), stride=(2, 3), padding=(1, 1), ceil_mode=True)),
+        (2, (1, 1, 6, 6), dict(kernel_size=2, stride=1, dilation=(2, 3))),
+        (2, (3, 5, 4), dict(kernel_size=2)),
+        (1, (2, 2, 7), dict(kernel_size=3, stride=2, padding=1, ceil_mode=True)),
+        (3, (1, 1, 3, 4, 3), dict(kernel_size=2, stride=1, padding=1)),
+    ],
+)
 def test_max_pool_indices_match_reference(nd, shape, kw):
     x = _t(shape)
     fn = {1: F.max_pool1d, 2: F.max_pool2d, 3: F.max_pool3d}[nd]
@@ -44,8 +48,9 @@ def test_adaptive_max_pool_indices():
     x = _t((2, 3, 5, 7))
     values, indices = F.adaptive_max_pool2d(x, (3, 4), return_indices=True)
     flat = x.numpy().reshape(2, 3, -1)
-    np.testing.assert_array_equal(np.take_along_axis(flat, indices.numpy().reshape(2, 3, -1), 2),
-                                  values.numpy().reshape(2, 3, -1))
+    np.testing.assert_array_equal(
+        np.take_along_axis(flat, indices.numpy().reshape(2, 3, -1), 2), values.numpy().reshape(2, 3, -1)
+    )
     np.testing.assert_allclose(values.numpy(), R.adaptive_max_pool(x.numpy(), 2, (3, 4)))
 
 
@@ -73,7 +78,7 @@ def test_max_pool_non_finite_values_stay_in_place():
 
 def test_max_pool_gradient_of_overlapping_windows_accumulates():
     x = rg.tensor([[[0.0, 5.0, 1.0, 2.0]]], requires_grad=True)
-    F.max_pool1d(x, 2, stride=1).sum().backward()   # windows (0,5) (5,1) (1,2)
+    F.max_pool1d(x, 2, stride=1).sum().backward()  # windows (0,5) (5,1) (1,2)
     np.testing.assert_array_equal(x.grad.numpy(), [[[0, 2, 0, 1]]])
 
 
@@ -83,7 +88,7 @@ def test_integer_pooling_keeps_dtype():
     assert F.max_pool2d(x, 2).dtype == rg.int64 and F.max_pool2d(x, 2).item() == 4
     avg = F.avg_pool2d(x, 2, padding=1)
     assert avg.dtype == rg.int64
-    np.testing.assert_array_equal(avg.numpy(), [[[[0, 0], [0, 1]]]])   # truncated like PyTorch
+    np.testing.assert_array_equal(avg.numpy(), [[[[0, 0], [0, 1]]]])  # truncated like PyTorch
 
 
 def test_float32_conv_and_gradients_stay_float32():
@@ -104,13 +109,17 @@ def test_empty_batch():
     assert F.max_pool2d(x, 2).shape == (0, 2, 2, 2)
 
 
-@pytest.mark.parametrize("x_shape, w_shape, kw", [
-    ((3, 1, 5, 4), (4, 1, 2, 2), dict(padding=1, stride=(2, 1))),     # per-sample layout
-    ((3, 4, 6, 5), (4, 2, 3, 2), dict(padding=(1, 0), groups=2)),      # batch-last layout
-])
+@pytest.mark.parametrize(
+    "x_shape, w_shape, kw",
+    [
+        ((3, 1, 5, 4), (4, 1, 2, 2), dict(padding=1, stride=(2, 1))),  # per-sample layout
+        ((3, 4, 6, 5), (4, 2, 3, 2), dict(padding=(1, 0), groups=2)),  # batch-last layout
+    ],
+)
 def test_conv_im2col_in_blocks_matches_reference(monkeypatch, x_shape, w_shape, kw):
     # the smallest block size makes every sample or output row a block of its own
     from retrograd.ops import conv
+
     monkeypatch.setattr(conv, "_BLOCK_BYTES", 1)
     x = _t(x_shape, requires_grad=True)
     w = _t(w_shape, seed=1, requires_grad=True)
@@ -180,29 +189,54 @@ def _raises(exc, match, fn, *args, **kwargs):
 
 def test_conv_errors_name_the_shapes():
     x, w = _t((2, 3, 5, 5)), _t((4, 2, 3, 3))
-    _raises(RuntimeError, r"weight of size \[4, 2, 3, 3\], expected input\[2, 3, 5, 5\] to have 2 "
-            r"channels, but got 3 channels", F.conv2d, x, w)
+    _raises(
+        RuntimeError,
+        r"weight of size \[4, 2, 3, 3\], expected input\[2, 3, 5, 5\] to have 2 "
+        r"channels, but got 3 channels",
+        F.conv2d,
+        x,
+        w,
+    )
     _raises(RuntimeError, r"conv2d, but got input of size: \[5, 5\]", F.conv2d, _t((5, 5)), _t((4, 3, 3, 3)))
     _raises(RuntimeError, "expected a 4-dimensional weight", F.conv2d, x, _t((4, 3, 3)))
     _raises(RuntimeError, "divisible by 3 at dimension 0", F.conv2d, x, _t((4, 1, 3, 3)), groups=3)
     _raises(RuntimeError, "Kernel size can't be greater than actual input size", F.conv2d, x, _t((4, 3, 7, 7)))
-    _raises(RuntimeError, "not supported for strided convolutions", F.conv2d, x, _t((4, 3, 3, 3)),
-            stride=2, padding="same")
+    _raises(
+        RuntimeError, "not supported for strided convolutions", F.conv2d, x, _t((4, 3, 3, 3)), stride=2, padding="same"
+    )
     _raises(RuntimeError, "Invalid padding string: 'full'", F.conv2d, x, _t((4, 3, 3, 3)), padding="full")
     _raises(RuntimeError, "bias of size \\[3\\]", F.conv2d, x, _t((4, 3, 3, 3)), _t((3,)))
     _raises(RuntimeError, "same dtype", F.conv2d, x, _t((4, 3, 3, 3), dtype=np.float32))
     _raises(RuntimeError, "non-positive stride", F.conv2d, x, _t((4, 3, 3, 3)), stride=0)
     _raises(RuntimeError, "negative padding", F.conv2d, x, _t((4, 3, 3, 3)), padding=-1)
-    _raises(RuntimeError, "stride must be a single int or a tuple of 2 ints", F.conv2d, x,
-            _t((4, 3, 3, 3)), stride=(1, 1, 1))
+    _raises(
+        RuntimeError,
+        "stride must be a single int or a tuple of 2 ints",
+        F.conv2d,
+        x,
+        _t((4, 3, 3, 3)),
+        stride=(1, 1, 1),
+    )
 
 
 def test_conv_transpose_errors():
     x = _t((2, 3, 5, 5))
-    _raises(RuntimeError, r"transposed=1, weight of size \[2, 4, 3, 3\], expected input\[2, 3, 5, 5\] "
-            r"to have 2 channels", F.conv_transpose2d, x, _t((2, 4, 3, 3)))
-    _raises(RuntimeError, "output padding must be smaller than either stride or dilation",
-            F.conv_transpose2d, x, _t((3, 4, 3, 3)), output_padding=1)
+    _raises(
+        RuntimeError,
+        r"transposed=1, weight of size \[2, 4, 3, 3\], expected input\[2, 3, 5, 5\] "
+        r"to have 2 channels",
+        F.conv_transpose2d,
+        x,
+        _t((2, 4, 3, 3)),
+    )
+    _raises(
+        RuntimeError,
+        "output padding must be smaller than either stride or dilation",
+        F.conv_transpose2d,
+        x,
+        _t((3, 4, 3, 3)),
+        output_padding=1,
+    )
 
 
 def test_pool_errors():
@@ -221,8 +255,14 @@ def test_pool_errors():
 def test_unfold_fold_errors():
     _raises(RuntimeError, "3D \\(unbatched\\) or 4D", F.unfold, _t((5, 5)), 2)
     _raises(RuntimeError, "divisible by the product of kernel_size", F.fold, _t((2, 13, 9)), (4, 5), (2, 3))
-    _raises(RuntimeError, "calculated number of sliding blocks 3 \\* 3 = 9, but got input.size\\(2\\)=10",
-            F.fold, _t((2, 12, 10)), (4, 5), (2, 3))
+    _raises(
+        RuntimeError,
+        "calculated number of sliding blocks 3 \\* 3 = 9, but got input.size\\(2\\)=10",
+        F.fold,
+        _t((2, 12, 10)),
+        (4, 5),
+        (2, 3),
+    )
 
 
 def test_pad_errors():
@@ -230,8 +270,9 @@ def test_pad_errors():
     _raises(RuntimeError, "divisible by 2", F.pad, x, (1, 1, 1))
     _raises(RuntimeError, "less than or equal to two times the input dimension", F.pad, x, (1,) * 10)
     _raises(NotImplementedError, "Padding size 2 is not supported for 4D input", F.pad, x, (1, 1), mode="reflect")
-    _raises(RuntimeError, "should be less than the corresponding input dimension", F.pad, x,
-            (5, 5, 1, 1), mode="reflect")
+    _raises(
+        RuntimeError, "should be less than the corresponding input dimension", F.pad, x, (5, 5, 1, 1), mode="reflect"
+    )
     _raises(RuntimeError, "wrapping around more than once", F.pad, x, (6, 6, 1, 1), mode="circular")
     _raises(NotImplementedError, "Unrecognised padding mode foo", F.pad, x, (1, 1), mode="foo")
     _raises(RuntimeError, "doesn't take in value argument", F.pad, x, (1, 1, 1, 1), mode="reflect", value=2)
@@ -242,7 +283,8 @@ def test_interpolate_errors():
     _raises(ValueError, "only one of size or scale_factor", F.interpolate, x, size=3, scale_factor=2)
     _raises(ValueError, "either size or scale_factor", F.interpolate, x)
     _raises(ValueError, "align_corners option can only be set", F.interpolate, x, size=3, align_corners=True)
-    _raises(NotImplementedError, "Got 4D input, but linear mode needs 3D input", F.interpolate, x,
-            size=3, mode="linear")
+    _raises(
+        NotImplementedError, "Got 4D input, but linear mode needs 3D input", F.interpolate, x, size=3, mode="linear"
+    )
     _raises(NotImplementedError, "Only 3D, 4D and 5D input", F.interpolate, _t((4, 4)), scale_factor=2)
     _raises(ValueError, "same number of spatial dimensions", F.interpolate, x, scale_factor=(1.5, 2, 2))

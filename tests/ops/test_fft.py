@@ -1,5 +1,6 @@
 """torch.fft: values against numpy.fft, gradients by gradcheck/gradgradcheck (real losses of
 complex results through view_as_real, complex inputs built from real parts), PyTorch's errors."""
+
 import numpy as np
 import pytest
 
@@ -57,8 +58,7 @@ def test_hermitian_family_round_trips():
     # hfft of a one-sided Hermitian spectrum is the fft of the full signal
     full = np.fft.fft(Z[0])
     herm = np.concatenate([full[:4], np.conj(full[1:3][::-1])])  # Hermitian, 6 points
-    np.testing.assert_allclose(torch.fft.hfft(torch.tensor(herm[:4]), n=6).numpy(), np.fft.fft(herm).real,
-                               atol=1e-10)
+    np.testing.assert_allclose(torch.fft.hfft(torch.tensor(herm[:4]), n=6).numpy(), np.fft.fft(herm).real, atol=1e-10)
 
 
 def test_freqs_and_shifts():
@@ -71,8 +71,9 @@ def test_freqs_and_shifts():
     np.testing.assert_array_equal(torch.fft.fftshift(torch.tensor(a)).numpy(), np.fft.fftshift(a))
     np.testing.assert_array_equal(torch.fft.ifftshift(torch.tensor(a)).numpy(), np.fft.ifftshift(a))
     np.testing.assert_array_equal(torch.fft.fftshift(torch.tensor(a), dim=1).numpy(), np.fft.fftshift(a, axes=1))
-    np.testing.assert_array_equal(torch.fft.ifftshift(torch.tensor(a), dim=(0,)).numpy(),
-                                  np.fft.ifftshift(a, axes=(0,)))
+    np.testing.assert_array_equal(
+        torch.fft.ifftshift(torch.tensor(a), dim=(0,)).numpy(), np.fft.ifftshift(a, axes=(0,))
+    )
 
 
 def test_out():
@@ -87,18 +88,21 @@ def test_out():
         torch.fft.fftshift(x, out=x)
 
 
-@pytest.mark.parametrize("call,exc,match", [
-    (lambda: torch.fft.fft(torch.randn(4), norm="foo"), RuntimeError, "Invalid normalization mode"),
-    (lambda: torch.fft.fft(torch.randn(4), n=0), RuntimeError, r"Invalid number of data points \(0\)"),
-    (lambda: torch.fft.irfft(torch.randn(1, dtype=torch.complex64)), RuntimeError, "Invalid number of data"),
-    (lambda: torch.fft.fftn(torch.randn(3, 3), dim=(0, 0)), RuntimeError, "FFT dims must be unique"),
-    (lambda: torch.fft.fftn(torch.randn(3, 3), s=(4,), dim=(0, 1)), RuntimeError, "same length"),
-    (lambda: torch.fft.rfft(torch.randn(3, dtype=torch.complex64)), RuntimeError, "expects a real input"),
-    (lambda: torch.fft.ihfft(torch.randn(3, dtype=torch.complex64)), RuntimeError, "expects a real input"),
-    (lambda: torch.fft.fft(torch.randn(3, dtype=torch.float16)), RuntimeError, "Unsupported dtype Half"),
-    (lambda: torch.fft.fft(torch.randn(3), dim=3), IndexError, "Dimension out of range"),
-    (lambda: torch.fft.fft2(torch.randn(3)), IndexError, "Dimension out of range"),
-])
+@pytest.mark.parametrize(
+    "call,exc,match",
+    [
+        (lambda: torch.fft.fft(torch.randn(4), norm="foo"), RuntimeError, "Invalid normalization mode"),
+        (lambda: torch.fft.fft(torch.randn(4), n=0), RuntimeError, r"Invalid number of data points \(0\)"),
+        (lambda: torch.fft.irfft(torch.randn(1, dtype=torch.complex64)), RuntimeError, "Invalid number of data"),
+        (lambda: torch.fft.fftn(torch.randn(3, 3), dim=(0, 0)), RuntimeError, "FFT dims must be unique"),
+        (lambda: torch.fft.fftn(torch.randn(3, 3), s=(4,), dim=(0, 1)), RuntimeError, "same length"),
+        (lambda: torch.fft.rfft(torch.randn(3, dtype=torch.complex64)), RuntimeError, "expects a real input"),
+        (lambda: torch.fft.ihfft(torch.randn(3, dtype=torch.complex64)), RuntimeError, "expects a real input"),
+        (lambda: torch.fft.fft(torch.randn(3, dtype=torch.float16)), RuntimeError, "Unsupported dtype Half"),
+        (lambda: torch.fft.fft(torch.randn(3), dim=3), IndexError, "Dimension out of range"),
+        (lambda: torch.fft.fft2(torch.randn(3)), IndexError, "Dimension out of range"),
+    ],
+)
 def test_errors(call, exc, match):
     with pytest.raises(exc, match=match):
         call()

@@ -1,5 +1,6 @@
 """igamma / igammac (special.gammainc / gammaincc): values against numerical integration of the
 density, PyTorch's special values, the gradient in x, and the refused gradient in a."""
+
 import math
 
 import numpy as np
@@ -12,13 +13,14 @@ from retrograd.autograd import gradcheck, gradgradcheck
 def _lower_by_quadrature(a, x):
     k = max(4.0, 2.0 / a)  # t = x u^k makes the integrand ~ u^(k a - 1): smooth at 0
     u = np.linspace(0.0, 1.0, 400001)
-    grid = x * u ** k
+    grid = x * u**k
     dens = np.exp((a - 1) * np.log(np.maximum(grid, 1e-300)) - grid - math.lgamma(a)) * k * x * u ** (k - 1)
     return float(np.sum((dens[1:] + dens[:-1]) * np.diff(u)) / 2)
 
 
-@pytest.mark.parametrize("a,x", [(0.5, 0.2), (1.0, 1.3), (3.0, 2.0), (3.0, 12.0), (20.0, 18.0), (2.5, 40.0),
-                                 (0.05, 3.0)])
+@pytest.mark.parametrize(
+    "a,x", [(0.5, 0.2), (1.0, 1.3), (3.0, 2.0), (3.0, 12.0), (20.0, 18.0), (2.5, 40.0), (0.05, 3.0)]
+)
 def test_values(a, x):
     p = torch.igamma(torch.tensor([a], dtype=torch.float64), torch.tensor([x], dtype=torch.float64)).item()
     q = torch.special.gammaincc(torch.tensor([a], dtype=torch.float64), torch.tensor([x], dtype=torch.float64)).item()
@@ -60,9 +62,11 @@ def test_gradients():
 
 def test_gamma_cdf():
     from retrograd import distributions as D
+
     conc, rate = torch.tensor([0.7, 3.0], dtype=torch.float64), torch.tensor([2.0, 0.5], dtype=torch.float64)
     v = torch.tensor([0.5, 4.0], dtype=torch.float64, requires_grad=True)
     cdf = D.Gamma(conc, rate).cdf(v)
-    np.testing.assert_allclose(cdf.detach().numpy(), [_lower_by_quadrature(0.7, 1.0), _lower_by_quadrature(3.0, 2.0)],
-                               rtol=1e-7)
+    np.testing.assert_allclose(
+        cdf.detach().numpy(), [_lower_by_quadrature(0.7, 1.0), _lower_by_quadrature(3.0, 2.0)], rtol=1e-7
+    )
     assert gradcheck(lambda value: D.Gamma(conc, rate).cdf(value), (v,))

@@ -1,5 +1,6 @@
 """Indexing behaviour the op table does not cover: PyTorch's index semantics, setitem gradients,
 in-place rules, error messages, non-differentiable helpers."""
+
 import numpy as np
 import pytest
 
@@ -14,9 +15,9 @@ def _x(*shape):
 # --------------------------------------------------------------------------- getitem
 def test_int_with_array_follows_pytorch_not_numpy():
     x = _x(3, 4, 5)
-    assert x[0, :, [0, 1]].shape == (4, 2)            # NumPy would give (2, 4)
+    assert x[0, :, [0, 1]].shape == (4, 2)  # NumPy would give (2, 4)
     assert x[None, 0, :, [1, 2]].shape == (1, 4, 2)
-    assert x[[0, 1], :, [0, 1]].shape == (2, 4)       # separated arrays: broadcast dims first
+    assert x[[0, 1], :, [0, 1]].shape == (2, 4)  # separated arrays: broadcast dims first
     np.testing.assert_array_equal(x[1, :, [0, 3]].detach().numpy(), x.detach().numpy()[1][:, [0, 3]])
 
 
@@ -95,7 +96,7 @@ def test_setitem_on_leaf_requiring_grad_raises():
 def test_setitem_bumps_version_and_invalidates_saved_tensor():
     x = _x(3)
     y = x * 1
-    z = y * y            # saves y
+    z = y * y  # saves y
     y[0] = 5.0
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         z.sum().backward()
@@ -115,12 +116,15 @@ def test_setitem_shape_mismatch_is_runtime_error():
 
 
 # --------------------------------------------------------------------------- gather / scatter / index_*
-@pytest.mark.parametrize("call", [
-    lambda x, i: x.gather(1, i),
-    lambda x, i: x.scatter(1, i, 0.0),
-    lambda x, i: x.scatter_add(1, i, rg.ones(1, 1)),
-    lambda x, i: x.scatter_reduce(1, i, rg.ones(1, 1), "amax"),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda x, i: x.gather(1, i),
+        lambda x, i: x.scatter(1, i, 0.0),
+        lambda x, i: x.scatter_add(1, i, rg.ones(1, 1)),
+        lambda x, i: x.scatter_reduce(1, i, rg.ones(1, 1), "amax"),
+    ],
+)
 @pytest.mark.parametrize("bad", [4, -1])
 def test_gather_scatter_bounds(call, bad):
     x = rg.zeros(3, 4)
@@ -146,7 +150,7 @@ def test_index_ops_bounds_and_negative_indices():
         x.index_add(0, rg.tensor([3]), rg.ones(1, 4))
     with pytest.raises(IndexError, match="out of bounds"):
         x.index_copy(0, rg.tensor([-1]), rg.ones(1, 4))
-    assert x.index_fill(1, rg.tensor([-1]), 2.0)[:, 3].sum().item() == 6.0   # negative allowed
+    assert x.index_fill(1, rg.tensor([-1]), 2.0)[:, 3].sum().item() == 6.0  # negative allowed
     with pytest.raises(RuntimeError, match=r"source of shape \[2, 4\]"):
         x.index_add(0, rg.tensor([0]), rg.ones(2, 4))
 

@@ -1,5 +1,6 @@
 """Every in-place method ``Tensor.name_`` that has an out-of-place ``Tensor.name`` writes the same
 values into the tensor itself, returns it and bumps its version."""
+
 import warnings
 
 import numpy as np
@@ -39,19 +40,32 @@ _CANDIDATES = [
 ]
 # in-place methods with no out-of-place method of the same name, each with why
 NO_OUT_OF_PLACE_PAIR = {
-    "apply_", "cauchy_", "copy_", "exponential_", "fill_", "fill_diagonal_", "geometric_",
-    "log_normal_", "normal_", "random_", "requires_grad_", "share_memory_", "uniform_", "zero_",
-    "resize_", "resize_as_",
+    "apply_",
+    "cauchy_",
+    "copy_",
+    "exponential_",
+    "fill_",
+    "fill_diagonal_",
+    "geometric_",
+    "log_normal_",
+    "normal_",
+    "random_",
+    "requires_grad_",
+    "share_memory_",
+    "uniform_",
+    "zero_",
+    "resize_",
+    "resize_as_",
 }
 # pairs whose in-place form is defined differently from the out-of-place one, on purpose
 DIFFERENT_BY_DESIGN = {
     "bernoulli_": "x.bernoulli_(p) draws with probability p, x.bernoulli() with x as the "
-                  "probabilities: random draws (test below)",
+    "probabilities: random draws (test below)",
     "conj_physical_": "the identity on real tensors: nothing is written (test below)",
     "detach_": "detaches x from its graph; no values are written (test below)",
     "unsqueeze_": "changes x's shape, not its values (test below)",
     "index_put_": "index_put_ takes a tuple of index tensors and accumulate=, as in PyTorch; covered "
-                  "by tests/ops/test_indexing_behaviour.py",
+    "by tests/ops/test_indexing_behaviour.py",
 }
 
 
@@ -59,8 +73,11 @@ _KIND = {"b": 0, "u": 1, "i": 1, "f": 2}
 
 
 def _inplace_names():
-    return sorted(n for n in dir(rg.Tensor) if n.endswith("_") and not n.startswith("_")
-                  and n not in NO_OUT_OF_PLACE_PAIR and n not in DIFFERENT_BY_DESIGN)
+    return sorted(
+        n
+        for n in dir(rg.Tensor)
+        if n.endswith("_") and not n.startswith("_") and n not in NO_OUT_OF_PLACE_PAIR and n not in DIFFERENT_BY_DESIGN
+    )
 
 
 def test_the_exemptions_are_real():
@@ -79,8 +96,11 @@ def test_inplace_form_writes_the_out_of_place_result(name):
                 expected = outplace(x, *args, **kwargs)
             except Exception:
                 continue
-            if not isinstance(expected, rg.Tensor) or expected.shape != x.shape \
-                    or _KIND[expected.numpy().dtype.kind] > _KIND[x.numpy().dtype.kind]:
+            if (
+                not isinstance(expected, rg.Tensor)
+                or expected.shape != x.shape
+                or _KIND[expected.numpy().dtype.kind] > _KIND[x.numpy().dtype.kind]
+            ):
                 continue  # an in-place form writes a result of x's shape that x's dtype holds
             x, args, kwargs = make()
             version = x._version

@@ -1,4 +1,5 @@
 """torch.linalg and einsum behaviour: errors, result types, legacy forms, special cases."""
+
 import numpy as np
 import pytest
 
@@ -14,10 +15,29 @@ def _t(values, requires_grad=False):
 
 def test_namespace_and_aliases():
     import retrograd.linalg as linalg
+
     assert linalg is rg.linalg
-    for name in ["norm", "vector_norm", "matrix_norm", "inv", "det", "slogdet", "solve", "cholesky", "qr",
-                 "svd", "svdvals", "eigh", "eigvalsh", "matrix_power", "pinv", "solve_triangular",
-                 "matrix_rank", "multi_dot", "LinAlgError"]:
+    for name in [
+        "norm",
+        "vector_norm",
+        "matrix_norm",
+        "inv",
+        "det",
+        "slogdet",
+        "solve",
+        "cholesky",
+        "qr",
+        "svd",
+        "svdvals",
+        "eigh",
+        "eigvalsh",
+        "matrix_power",
+        "pinv",
+        "solve_triangular",
+        "matrix_rank",
+        "multi_dot",
+        "LinAlgError",
+    ]:
         assert hasattr(linalg, name), name
     a = _t([[2.0, 1.0], [1.0, 3.0]])
     np.testing.assert_allclose(rg.inverse(a).numpy(), np.linalg.inv(a.numpy()))

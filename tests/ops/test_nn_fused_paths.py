@@ -1,5 +1,6 @@
 """The fused nn ops compute their first-order backward on arrays, and the same formula in
 differentiable ops when a graph of the backward is wanted (create_graph). Both must agree."""
+
 import numpy as np
 import pytest
 
@@ -7,8 +8,7 @@ import retrograd as rg
 
 from . import table_activation, table_layers, table_loss
 
-SPECS = [s for m in (table_activation, table_layers, table_loss) for s in m.build(rg)
-         if "gradcheck" not in s.skip]
+SPECS = [s for m in (table_activation, table_layers, table_loss) for s in m.build(rg) if "gradcheck" not in s.skip]
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=[s.name for s in SPECS])

@@ -1,6 +1,7 @@
 """Every op in the table: forward against NumPy, what backward does (``OpSpec.grad``), gradcheck,
 gradgradcheck, result dtype, no_grad. Nothing passes by checking nothing: every sample is run,
 and a spec whose result is detached, or whose gradients are all zero, fails."""
+
 import numpy as np
 import pytest
 
@@ -28,8 +29,9 @@ def check_grad_kind(spec):
         if spec.grad == "none":
             assert not out.requires_grad and out.grad_fn is None, f"{spec.name}: result requires grad"
             continue
-        assert out.requires_grad and out.grad_fn is not None, \
+        assert out.requires_grad and out.grad_fn is not None, (
             f"{spec.name}: result records no node (requires_grad={out.requires_grad}); is it detached?"
+        )
         seed = rg.tensor(rng.standard_normal(out.shape))
         if spec.grad == "raises":
             with pytest.raises((RuntimeError, NotImplementedError)):
@@ -104,10 +106,11 @@ def check_forward_ad(spec):
     gradchecked). A result without a tangent is a zero tangent, refused when every input has a
     tangent unless the spec declares grad="zero"."""
     from retrograd.autograd import forward_ad as fwAD
+
     rng = np.random.default_rng(6)
     for k, arrays in enumerate(spec.samples(rng)):
         # every input dual, then (first sample only) just the first: rules must handle None tangents
-        for dual_inputs in ((len(arrays), 1) if k == 0 and len(arrays) > 1 else (len(arrays),)):
+        for dual_inputs in (len(arrays), 1) if k == 0 and len(arrays) > 1 else (len(arrays),):
             inputs = _inputs(arrays)
             tangents = [rg.tensor(rng.standard_normal(a.shape)) for a in arrays[:dual_inputs]]
             with fwAD.dual_level():
@@ -118,18 +121,21 @@ def check_forward_ad(spec):
                 assert jt is None, f"{spec.name}: a non-differentiable result has a tangent"
                 continue
             if jt is None:  # a zero tangent: right only where the result does not depend on them
-                assert spec.grad == "zero" or dual_inputs < len(arrays) or primal.numel() == 0, \
+                assert spec.grad == "zero" or dual_inputs < len(arrays) or primal.numel() == 0, (
                     f"{spec.name}: the result has no tangent"
+                )
                 jt = rg.zeros_like(primal)
-            assert jt.shape == primal.shape and jt.dtype == primal.dtype, \
+            assert jt.shape == primal.shape and jt.dtype == primal.dtype, (
                 f"{spec.name}: tangent {jt.shape} {jt.dtype} for a result {primal.shape} {primal.dtype}"
+            )
             u = rg.tensor(rng.standard_normal(primal.shape))
             grads = rg.autograd.grad(out, inputs[:dual_inputs], u, allow_unused=True)
             reverse = sum(float((g * t).sum()) for g, t in zip(grads, tangents) if g is not None)
             forward = float((u * jt).sum())
             scale = 1.0 + float(u.abs().sum()) * (1.0 + float(jt.abs().max()) if jt.numel() else 1.0)
-            assert abs(forward - reverse) <= 1e-7 * scale, \
+            assert abs(forward - reverse) <= 1e-7 * scale, (
                 f"{spec.name}: <u, J t> = {forward} by forward mode, {reverse} by reverse mode"
+            )
 
 
 @pytest.mark.parametrize("spec", TABLE, ids=IDS)
@@ -146,6 +152,7 @@ def check_forward_over_reverse(spec):
     the first sample: the tangent of ``J^T u`` along ``t`` against reverse over reverse,
     compared through a random ``w``: ``<w, d(J^T u) t>`` both ways."""
     from retrograd.autograd import forward_ad as fwAD
+
     rng = np.random.default_rng(7)
     arrays = next(spec.samples(rng))
     inputs = _inputs(arrays)
@@ -155,8 +162,11 @@ def check_forward_over_reverse(spec):
     with fwAD.dual_level():
         duals = [fwAD.make_dual(x, t) for x, t in zip(inputs, tangents)]
         grads = rg.autograd.grad(spec.fn(*duals), duals, u, allow_unused=True, create_graph=True)
-        forward = sum(float((w * fwAD.unpack_dual(g).tangent).sum()) for w, g in zip(ws, grads)
-                      if g is not None and fwAD.unpack_dual(g).tangent is not None)
+        forward = sum(
+            float((w * fwAD.unpack_dual(g).tangent).sum())
+            for w, g in zip(ws, grads)
+            if g is not None and fwAD.unpack_dual(g).tangent is not None
+        )
     grads = rg.autograd.grad(spec.fn(*inputs), inputs, u, allow_unused=True, create_graph=True)
     inner = sum((w * g).sum() for w, g in zip(ws, grads) if g is not None and g.requires_grad)
     reverse = 0.0
@@ -164,8 +174,9 @@ def check_forward_over_reverse(spec):
         seconds = rg.autograd.grad(inner, inputs, allow_unused=True)
         reverse = sum(float((s * t).sum()) for s, t in zip(seconds, tangents) if s is not None)
     scale = 1.0 + abs(forward) + abs(reverse)
-    assert abs(forward - reverse) <= 1e-7 * scale, \
+    assert abs(forward - reverse) <= 1e-7 * scale, (
         f"{spec.name}: second derivative {forward} by forward over reverse, {reverse} by reverse over reverse"
+    )
 
 
 @pytest.mark.parametrize("spec", TABLE, ids=IDS)
@@ -184,6 +195,7 @@ def check_vmap(spec):
     with several inputs, only the first batched (the others shared by the batch)."""
     import warnings
     from retrograd.func import vmap
+
     examples = [[rg.tensor(a) for a in next(spec.samples(np.random.default_rng(8 + i)))] for i in range(3)]
     shapes = [tuple(x.shape) for x in examples[0]]
     variants = [[0] + [-1] * (len(shapes) - 1)]
@@ -207,8 +219,13 @@ def check_vmap(spec):
             expected = rg.stack([spec.fn(*row) for row in per_example]).numpy()
             out = vmap(spec.fn, in_dims=tuple(dims))(*inputs)
         assert out.shape == expected.shape, f"{spec.name}: vmap gives {out.shape}, a loop {expected.shape}"
-        np.testing.assert_allclose(out.numpy(), expected, rtol=1e-7, atol=1e-9 * (1 + np.abs(expected).max(initial=0)),
-                                   err_msg=f"{spec.name}: vmap with in_dims={dims} against a loop")
+        np.testing.assert_allclose(
+            out.numpy(),
+            expected,
+            rtol=1e-7,
+            atol=1e-9 * (1 + np.abs(expected).max(initial=0)),
+            err_msg=f"{spec.name}: vmap with in_dims={dims} against a loop",
+        )
 
 
 @pytest.mark.parametrize("spec", TABLE, ids=IDS)

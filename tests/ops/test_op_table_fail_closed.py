@@ -1,4 +1,5 @@
 """The op table fails closed: a deliberately broken spec fails the table's checks."""
+
 import numpy as np
 import retrograd as rg
 import pytest
@@ -49,7 +50,6 @@ def test_every_kind_is_in_use_and_the_once_vacuous_specs_declare_theirs():
     assert set(kinds.values()) == {"nonzero", "zero", "none", "raises"}
     for name in ("matrix_power_zero", "softmax_empty", "einsum_empty_contraction", "cross_entropy_empty_batch_sum"):
         assert kinds[name] == "zero"
-
 
 
 def test_wrong_forward_mode_fails_the_forward_ad_check():

@@ -1,5 +1,6 @@
 """PyTorch's out= forms: every function that accepts ``out`` writes its result there, and no
 public function accepts ``out`` to ignore it."""
+
 import inspect
 import warnings
 
@@ -26,9 +27,13 @@ def _public_functions(module):
             yield name, f
 
 
-@pytest.mark.parametrize("module", [rg, rg.special, rg.linalg, rg.nn.functional, rg.fft]
-                         if hasattr(rg, "fft") else [rg, rg.special, rg.linalg, rg.nn.functional],
-                         ids=lambda m: m.__name__)
+@pytest.mark.parametrize(
+    "module",
+    [rg, rg.special, rg.linalg, rg.nn.functional, rg.fft]
+    if hasattr(rg, "fft")
+    else [rg, rg.special, rg.linalg, rg.nn.functional],
+    ids=lambda m: m.__name__,
+)
 def test_no_public_function_accepts_out_to_ignore_it(module):
     for name, f in _public_functions(module):
         try:
@@ -97,7 +102,8 @@ _CANDIDATES = [
 ]
 # Calls found by no candidate above; every out form must be exercised one way or the other.
 _SPECIFIC = {
-    "fftfreq": lambda: ((5, 0.5), {}), "rfftfreq": lambda: ((5, 0.5), {}),
+    "fftfreq": lambda: ((5, 0.5), {}),
+    "rfftfreq": lambda: ((5, 0.5), {}),
     "bernoulli": lambda: ((rg.full((3, 3), 0.5),), {"generator": rg.Generator().manual_seed(0)}),
     "multinomial": lambda: ((rg.tensor([0.2, 0.8]), 3, True), {"generator": rg.Generator().manual_seed(0)}),
     "normal": lambda: ((rg.zeros(3), rg.ones(3)), {"generator": rg.Generator().manual_seed(0)}),
@@ -160,8 +166,9 @@ def _plain_call(namespace, name, makers=None):
                 result = f(*args, **kwargs)
             except Exception:
                 continue
-        if isinstance(result, rg.Tensor) or (isinstance(result, tuple) and result and
-                                             all(isinstance(r, rg.Tensor) for r in result)):
+        if isinstance(result, rg.Tensor) or (
+            isinstance(result, tuple) and result and all(isinstance(r, rg.Tensor) for r in result)
+        ):
             return make, result
     raise AssertionError(f"no sample call found for {namespace}.{name}: add one to _SPECIFIC")
 

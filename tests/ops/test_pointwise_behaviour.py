@@ -1,5 +1,6 @@
 """The non-differentiable pointwise ops (heaviside, signbit, gcd, lcm, nextafter, frexp's
 exponent) and the special functions' values at poles, infinities and the ends of their domains."""
+
 import math
 
 import numpy as np
@@ -45,7 +46,7 @@ def test_special_values():
     dg = rg.digamma(rg.tensor([0.0, -0.0, -2.0, 1.0], dtype=f64)).tolist()
     assert dg[0] == -math.inf and dg[1] == math.inf and math.isnan(dg[2])
     assert dg[3] == pytest.approx(-0.5772156649015329, rel=1e-14)
-    assert rg.polygamma(1, rg.tensor([1.0], dtype=f64)).item() == pytest.approx(math.pi ** 2 / 6, rel=1e-14)
+    assert rg.polygamma(1, rg.tensor([1.0], dtype=f64)).item() == pytest.approx(math.pi**2 / 6, rel=1e-14)
     ei = rg.erfinv(rg.tensor([1.0, -1.0, 1.5, 0.0], dtype=f64)).tolist()
     assert ei[:2] == [math.inf, -math.inf] and math.isnan(ei[2]) and ei[3] == 0.0
     assert rg.i0(rg.tensor([0.0])).item() == 1.0
@@ -66,7 +67,7 @@ def test_inplace_and_methods():
     np.testing.assert_allclose(x.numpy(), [math.lgamma(0.5), math.lgamma(1.5)], rtol=1e-6)
     y = rg.tensor([1.0, 2.0])
     y.polygamma_(1)
-    np.testing.assert_allclose(y.numpy(), [math.pi ** 2 / 6, math.pi ** 2 / 6 - 1], rtol=1e-6)
+    np.testing.assert_allclose(y.numpy(), [math.pi**2 / 6, math.pi**2 / 6 - 1], rtol=1e-6)
     z = rg.tensor([0.25])
     z.logit_()
     assert z.item() == pytest.approx(math.log(1 / 3), rel=1e-6)

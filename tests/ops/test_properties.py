@@ -1,6 +1,7 @@
 """Property-based tests: hypothesis draws shapes (empty and 0-d included), broadcasting pairs,
 dtypes, dims and keepdim for the elementwise and reduction families, and checks values, result
 dtype, shapes and gradients against NumPy. Derandomized, so each run draws the same examples."""
+
 import numpy as np
 from hypothesis import given, settings, strategies as st
 from hypothesis.extra import numpy as hnp
@@ -40,8 +41,8 @@ BINARY = {
     "add": (lambda x, y: x + y, np.add, lambda x, y: (np.ones_like(x * y), np.ones_like(x * y))),
     "sub": (lambda x, y: x - y, np.subtract, lambda x, y: (np.ones_like(x * y), -np.ones_like(x * y))),
     "mul": (lambda x, y: x * y, np.multiply, lambda x, y: (y + 0 * x, x + 0 * y)),
-    "div": (lambda x, y: x / y, np.divide, lambda x, y: (1 / y + 0 * x, -x / y ** 2)),
-    "pow": (lambda x, y: x ** y, np.power, lambda x, y: (y * x ** (y - 1), x ** y * np.log(x))),
+    "div": (lambda x, y: x / y, np.divide, lambda x, y: (1 / y + 0 * x, -x / y**2)),
+    "pow": (lambda x, y: x**y, np.power, lambda x, y: (y * x ** (y - 1), x**y * np.log(x))),
     "atan2": (rg.atan2, np.arctan2, lambda x, y: (y / (x * x + y * y), -x / (x * x + y * y))),
 }
 UNARY = {
@@ -55,8 +56,12 @@ UNARY = {
 
 
 @SETTINGS
-@given(op=st.sampled_from(sorted(BINARY)), shapes=hnp.mutually_broadcastable_shapes(num_shapes=2, max_side=4),
-       dtypes=st.tuples(FLOATS, FLOATS), data=st.data())
+@given(
+    op=st.sampled_from(sorted(BINARY)),
+    shapes=hnp.mutually_broadcastable_shapes(num_shapes=2, max_side=4),
+    dtypes=st.tuples(FLOATS, FLOATS),
+    data=st.data(),
+)
 def test_binary_broadcasting_values_dtype_and_gradients(op, shapes, dtypes, data):
     fn, ref, dref = BINARY[op]
     (sx, sy), out_shape = shapes.input_shapes, shapes.result_shape
@@ -88,7 +93,7 @@ def test_unary_values_dtype_and_gradients(op, dtype, data):
     assert out.shape == x.shape and out.dtype == tx.dtype
     np.testing.assert_allclose(out.detach().numpy(), ref(x), **_tol(dtype))
     seed = np.random.default_rng(1).standard_normal(x.shape)
-    gx, = rg.autograd.grad(out, tx, rg.tensor(seed, dtype=out.dtype))
+    (gx,) = rg.autograd.grad(out, tx, rg.tensor(seed, dtype=out.dtype))
     np.testing.assert_allclose(gx.numpy(), seed * dref(x.astype(np.float64)), **_tol(dtype))
 
 
@@ -121,15 +126,17 @@ def test_reductions_over_drawn_dims(op, dtype, keepdim, data):
     assert out.shape == np.shape(expected) and out.dtype == tx.dtype
     np.testing.assert_allclose(out.detach().numpy(), expected, **_tol(dtype))
     seed = np.random.default_rng(2).standard_normal(out.shape)
-    gx, = rg.autograd.grad(out, tx, rg.tensor(seed, dtype=out.dtype))
+    (gx,) = rg.autograd.grad(out, tx, rg.tensor(seed, dtype=out.dtype))
     assert gx.shape == x.shape
     # the seed, broadcast back over the reduced dims, times d(out)/dx
     full = np.asarray(seed if dims is None or keepdim else np.expand_dims(seed, axis))
     full = np.broadcast_to(full, x.shape).astype(np.float64)
     x64 = x.astype(np.float64)
     red = x64.size if dims is None else int(np.prod([x.shape[a] for a in axis]))
-    local = {"sum": np.ones_like(x64),
-             "mean": np.full_like(x64, 1 / max(red, 1)),
-             "prod": np.prod(x64, axis=axis, keepdims=True) / x64 if x64.size else x64,
-             "amax": (x64 == np.max(x64, axis=axis, keepdims=True)).astype(np.float64) if x64.size else x64}[op]
+    local = {
+        "sum": np.ones_like(x64),
+        "mean": np.full_like(x64, 1 / max(red, 1)),
+        "prod": np.prod(x64, axis=axis, keepdims=True) / x64 if x64.size else x64,
+        "amax": (x64 == np.max(x64, axis=axis, keepdims=True)).astype(np.float64) if x64.size else x64,
+    }[op]
     np.testing.assert_allclose(gx.numpy(), full * local, **_tol(dtype))

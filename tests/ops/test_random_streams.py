@@ -1,6 +1,7 @@
 """The random stream follows PyTorch's CPU generator. The pinned values below were produced by
 PyTorch 2.13 on the CPU with the same seeds and calls (tests/parity checks many more against
 PyTorch itself); the helpers are checked against plain reference computations."""
+
 from fractions import Fraction
 
 import numpy as np
@@ -20,8 +21,12 @@ def test_seeded_stream_pins_pytorch_values():
     assert values(rg.rand(3)) == [0.49625658988952637, 0.7682217955589294, 0.08847743272781372]
     assert values(rg.randn(3)) == [0.3643381893634796, 0.13439632952213287, 0.16421625018119812]
     block = rg.randn(20).numpy()  # 16 or more: the blockwise Box-Muller path
-    assert [float(block[i]) for i in (0, 7, 8, 19)] == [-0.20410172641277313, -0.4926769733428955,
-                                                        0.2484147548675537, -1.4688938856124878]
+    assert [float(block[i]) for i in (0, 7, 8, 19)] == [
+        -0.20410172641277313,
+        -0.4926769733428955,
+        0.2484147548675537,
+        -1.4688938856124878,
+    ]
     block64 = rg.randn(17, dtype=rg.float64).numpy()
     assert [float(block64[0]), float(block64[16])] == [0.2376812444167561, 0.727512359262504]
     assert values(rg.rand(2, dtype=rg.float64)) == [0.6294804827173239, 0.6268684703401436]
@@ -44,13 +49,19 @@ def test_dropout_loader_generator_and_init_pins():
     g = rg.Generator().manual_seed(7)
     assert values(rg.randn(2, generator=g, dtype=rg.float64)) == [-0.1467950974849952, 0.7861412987235358]
     assert rg.randperm(5, generator=g).tolist() == [3, 4, 1, 2, 0]
-    assert values(rg.empty(2, dtype=rg.float64).exponential_(1.5, generator=g)) == [1.7052375662093686,
-                                                                                  1.2198293942759606]
-    assert rg.multinomial(rg.tensor([0.2, 0.3, 0.5]), 6, replacement=True, generator=g).tolist() == \
-        [1, 2, 2, 2, 0, 0]
-    assert values(rg.nn.Linear(3, 2).weight) == [-0.45574307441711426, -0.2661644518375397,
-                                                 -0.16302913427352905, -0.34714481234550476,
-                                                 0.05449211969971657, -0.5702368021011353]
+    assert values(rg.empty(2, dtype=rg.float64).exponential_(1.5, generator=g)) == [
+        1.7052375662093686,
+        1.2198293942759606,
+    ]
+    assert rg.multinomial(rg.tensor([0.2, 0.3, 0.5]), 6, replacement=True, generator=g).tolist() == [1, 2, 2, 2, 0, 0]
+    assert values(rg.nn.Linear(3, 2).weight) == [
+        -0.45574307441711426,
+        -0.2661644518375397,
+        -0.16302913427352905,
+        -0.34714481234550476,
+        0.05449211969971657,
+        -0.5702368021011353,
+    ]
 
 
 def test_state_round_trip_keeps_the_normal_cache():
@@ -72,7 +83,7 @@ def test_generators_are_independent_and_checked():
     assert rg.rand(5, generator=h).tolist() == a.tolist()
     assert g.initial_seed() == 3 and rg.initial_seed() == 0
     s = rg.Generator().seed()
-    assert 0 <= s < 2 ** 64
+    assert 0 <= s < 2**64
     with pytest.raises(TypeError, match="uint8"):
         g.set_state(rg.zeros(5056))
     with pytest.raises(RuntimeError, match="size"):
@@ -83,12 +94,12 @@ def test_generators_are_independent_and_checked():
 
 def test_negative_and_wide_seeds_wrap_to_64_bits():
     rg.manual_seed(-1)
-    assert rg.initial_seed() == 2 ** 64 - 1
+    assert rg.initial_seed() == 2**64 - 1
     a = rg.rand(4)
-    rg.manual_seed(2 ** 32 - 1)  # only the low 32 bits reach the mt19937 state
+    rg.manual_seed(2**32 - 1)  # only the low 32 bits reach the mt19937 state
     assert rg.rand(4).tolist() == a.tolist()
     with pytest.raises(ValueError, match="Overflow"):
-        rg.manual_seed(2 ** 64)
+        rg.manual_seed(2**64)
 
 
 def test_bad_arguments_raise_as_pytorch_does():
@@ -107,7 +118,7 @@ def test_bad_arguments_raise_as_pytorch_does():
     with pytest.raises(RuntimeError, match="without replacement"):
         rg.multinomial(rg.tensor([1.0, 2.0]), 3)
     with pytest.warns(UserWarning, match="out of bounds"):
-        rg.randint(0, 2 ** 30, (2,), dtype=rg.float32)
+        rg.randint(0, 2**30, (2,), dtype=rg.float32)
     with pytest.raises(TypeError, match="integers"):
         rg.randint(0, 10.0, (3,))
     assert rg.randint(0, rg.tensor(3), (4,)).max().item() < 3
@@ -137,8 +148,8 @@ def test_fma_helpers_round_once():
     exact = [np.float32(float(Fraction(float(x)) * Fraction(float(b32)) + Fraction(float(c32)))) for x in a32]
     assert got.tolist() == [float(v) for v in exact]
     # a product landing exactly half-way between float32 values after float64 rounding
-    tie = _fma.fma32(np.array([1 + 2.0 ** -23], np.float32), np.float32(1 + 2.0 ** -23), np.float32(2.0 ** -60))
-    want = Fraction(1 + 2 ** -23) ** 2 + Fraction(2) ** -60
+    tie = _fma.fma32(np.array([1 + 2.0**-23], np.float32), np.float32(1 + 2.0**-23), np.float32(2.0**-60))
+    want = Fraction(1 + 2**-23) ** 2 + Fraction(2) ** -60
     assert float(tie[0]) == float(np.float32(float(want)))
     a64 = rng.standard_normal(3000)
     got = _fma.fma64(a64, 0.3721, -1.25)

@@ -4,6 +4,7 @@
 Coverage is found by running each spec once under a profiler and recording the declared
 functions it calls directly (not those they call in turn), so a spec counts for the function it
 calls, whatever its name, and a composite does not cover the ops it is built from."""
+
 import sys
 
 import numpy as np
@@ -24,54 +25,108 @@ TORCH_ORDER = "a torch.* spelling with ATen's argument order of an nn.functional
 
 # (family file, name) -> why the function has no op-table spec
 EXEMPT = {
-    **{("elementwise", n): NO_GRAD for n in (
-        "logical_or", "logical_xor", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "isnan", "isinf",
-        "isposinf", "isneginf", "isfinite", "isclose", "allclose", "equal")},
-    **{("activation", n): INPLACE_FN for n in (
-        "relu_", "selu_", "celu_", "threshold_", "leaky_relu_", "elu_", "hardtanh_")},
-    ("activation", "rrelu_"): RANDOM, ("activation", "gumbel_softmax"): RANDOM,
+    **{
+        ("elementwise", n): NO_GRAD
+        for n in (
+            "logical_or",
+            "logical_xor",
+            "bitwise_and",
+            "bitwise_or",
+            "bitwise_xor",
+            "bitwise_not",
+            "isnan",
+            "isinf",
+            "isposinf",
+            "isneginf",
+            "isfinite",
+            "isclose",
+            "allclose",
+            "equal",
+        )
+    },
+    **{
+        ("activation", n): INPLACE_FN
+        for n in ("relu_", "selu_", "celu_", "threshold_", "leaky_relu_", "elu_", "hardtanh_")
+    },
+    ("activation", "rrelu_"): RANDOM,
+    ("activation", "gumbel_softmax"): RANDOM,
     ("shape", "view_as_dtype"): "reinterprets the bytes as another dtype: not differentiable, as in PyTorch",
     ("shape", "broadcast_shapes"): "computes a shape from shapes: no tensors involved",
-    **{("construct", n): FACTORY for n in (
-        "asarray", "scalar_tensor", "empty_strided", "tril_indices", "triu_indices", "unravel_index")},
+    **{
+        ("construct", n): FACTORY
+        for n in ("asarray", "scalar_tensor", "empty_strided", "tril_indices", "triu_indices", "unravel_index")
+    },
     ("conv", "conv_transpose3d"): "no 3-D reference written yet; the N-d code it shares is spec'd through "
-                                  "conv_transpose1d/2d and compared with PyTorch in the conv parity tests",
+    "conv_transpose1d/2d and compared with PyTorch in the conv parity tests",
     **{("indexing", n): NO_GRAD for n in ("nonzero", "argwhere", "one_hot")},
     **{("reduction", n): NO_GRAD for n in ("all", "any", "count_nonzero", "argmax", "argmin")},
-    **{("layers", n): RANDOM for n in (
-        "dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout")},
-    **{("inplace", n): RANDOM for n in (
-        "uniform_", "normal_", "bernoulli_", "random_", "exponential_", "log_normal_", "cauchy_", "geometric_")},
+    **{
+        ("layers", n): RANDOM
+        for n in ("dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout")
+    },
+    **{
+        ("inplace", n): RANDOM
+        for n in (
+            "uniform_",
+            "normal_",
+            "bernoulli_",
+            "random_",
+            "exponential_",
+            "log_normal_",
+            "cauchy_",
+            "geometric_",
+        )
+    },
     ("inplace", "fill_"): "in place only; gradients through fill_ are checked in tests/autograd/test_inplace.py",
     ("inplace", "zero_"): "in place only; its zero gradient is checked in tests/autograd/test_inplace.py",
     ("inplace", "copy_"): "in place only; gradients through copy_ are checked in tests/autograd/test_inplace.py",
     ("inplace", "apply_"): "runs a Python function per element; refused on tensors that require grad",
     ("loss", "triplet_margin_with_distance_loss"): "no spec yet: with its default distance it is "
-                                                   "triplet_margin_loss, which is spec'd",
+    "triplet_margin_loss, which is spec'd",
     **{("integer", n): NO_GRAD for n in ("bitwise_left_shift", "bitwise_right_shift")},
-    ("statistics", "histogram"): NO_GRAD, ("construct", "range"): NO_GRAD,
+    ("statistics", "histogram"): NO_GRAD,
+    ("construct", "range"): NO_GRAD,
     **{("complex", n): QUERY for n in ("is_conj", "is_neg", "isreal")},
     **{("storage", n): QUERY for n in ("pin_memory", "is_pinned", "share_memory_", "is_shared", "new_empty_strided")},
     ("copies", "detach"): "cuts the graph: checked by the engine tests",
     **{("fft", n): FACTORY for n in ("fftfreq", "rfftfreq")},
-    **{("incomplete_gamma", n): "no NumPy reference without SciPy: checked against series and recurrences in "
-                                "tests/ops/test_incomplete_gamma.py and against PyTorch in the distributions "
-                                "parity tests" for n in ("igamma", "igammac")},
-    **{("nn_toplevel", n): RANDOM for n in (
-        "dropout", "dropout_", "alpha_dropout", "feature_dropout", "feature_alpha_dropout", "rrelu")},
-    **{("nn_toplevel", n): TORCH_ORDER for n in (
-        "group_norm", "batch_norm", "instance_norm", "cosine_embedding_loss", "triplet_margin_loss")},
+    **{
+        ("incomplete_gamma", n): "no NumPy reference without SciPy: checked against series and recurrences in "
+        "tests/ops/test_incomplete_gamma.py and against PyTorch in the distributions "
+        "parity tests"
+        for n in ("igamma", "igammac")
+    },
+    **{
+        ("nn_toplevel", n): RANDOM
+        for n in ("dropout", "dropout_", "alpha_dropout", "feature_dropout", "feature_alpha_dropout", "rrelu")
+    },
+    **{
+        ("nn_toplevel", n): TORCH_ORDER
+        for n in ("group_norm", "batch_norm", "instance_norm", "cosine_embedding_loss", "triplet_margin_loss")
+    },
     **{("floating", n): NO_GRAD for n in ("signbit", "heaviside", "nextafter")},
     **{("integer", n): NO_GRAD for n in ("gcd", "lcm")},
     ("pool", "max_pool3d_with_indices"): "max_pool3d is spec'd; the indices are an integer result",
-    **{("pool", n): RANDOM for n in ("fractional_max_pool2d", "fractional_max_pool3d",
-                                     "fractional_max_pool2d_with_indices", "fractional_max_pool3d_with_indices")},
-    **{("pool", n): "the N-d code is spec'd through the 1-d and 2-d forms; compared with PyTorch in "
-                    "tests/parity/test_nn_added_modules_parity.py" for n in ("lp_pool3d", "max_unpool3d")},
+    **{
+        ("pool", n): RANDOM
+        for n in (
+            "fractional_max_pool2d",
+            "fractional_max_pool3d",
+            "fractional_max_pool2d_with_indices",
+            "fractional_max_pool3d_with_indices",
+        )
+    },
+    **{
+        ("pool", n): "the N-d code is spec'd through the 1-d and 2-d forms; compared with PyTorch in "
+        "tests/parity/test_nn_added_modules_parity.py"
+        for n in ("lp_pool3d", "max_unpool3d")
+    },
     ("loss", "ctc_loss"): "no NumPy reference of the CTC recursion yet; values and gradients are compared with "
-                          "PyTorch's in tests/parity/test_nn_added_modules_parity.py",
-    **{("signal_windows", n): FACTORY for n in (
-        "hann_window", "hamming_window", "blackman_window", "bartlett_window", "kaiser_window")},
+    "PyTorch's in tests/parity/test_nn_added_modules_parity.py",
+    **{
+        ("signal_windows", n): FACTORY
+        for n in ("hann_window", "hamming_window", "blackman_window", "bartlett_window", "kaiser_window")
+    },
     **{("sorting", n): NO_GRAD for n in ("searchsorted", "bucketize", "unique", "unique_consecutive")},
     **{("statistics", n): NO_GRAD for n in ("histc", "bincount", "isin")},
 }
@@ -132,8 +187,10 @@ def covered():
 
 def test_every_declared_function_has_a_spec_or_a_stated_exemption(covered):
     missing = sorted(_key(d) for d in REGISTRY if id(d) not in covered and _key(d) not in EXEMPT)
-    assert not missing, ("declared functions that no op-table spec reaches; add an OpSpec to "
-                         f"tests/ops/table_<family>.py or an exemption with its reason: {missing}")
+    assert not missing, (
+        "declared functions that no op-table spec reaches; add an OpSpec to "
+        f"tests/ops/table_<family>.py or an exemption with its reason: {missing}"
+    )
 
 
 def test_every_exemption_is_still_needed(covered):
@@ -146,8 +203,13 @@ def test_every_exemption_is_still_needed(covered):
 
 def test_the_declarations_bind_what_they_say():
     for decl in REGISTRY:
-        for ns, module in (("torch", rg), ("special", rg.special), ("linalg", rg.linalg), ("fft", rg.fft),
-                           ("functional", rg.nn.functional)):
+        for ns, module in (
+            ("torch", rg),
+            ("special", rg.special),
+            ("linalg", rg.linalg),
+            ("fft", rg.fft),
+            ("functional", rg.nn.functional),
+        ):
             for n in decl.bindings(ns):
                 f = getattr(module, n)
                 assert getattr(f, "__wrapped__", f) is decl.fn or f is decl.fn, f"{ns}.{n} is not {decl}"

@@ -1,4 +1,5 @@
 """Sorting and scans: ties, NaN, zeros in cumprod, integer results, search and unique."""
+
 import numpy as np
 import pytest
 
@@ -10,10 +11,17 @@ def _t(values, requires_grad=False):
     return rg.tensor(values, dtype=rg.float64, requires_grad=requires_grad)
 
 
-@pytest.mark.parametrize("values", [
-    [0.0, 2.0, 3.0], [2.0, 0.0, 3.0, 0.5], [2.0, 0.0, 3.0, 0.0, 1.5], [1.5, 2.0, 0.0], [0.0, 0.0],
-    [0.0, 2.0, 0.0, -3.0, 0.0, 1.2],
-])
+@pytest.mark.parametrize(
+    "values",
+    [
+        [0.0, 2.0, 3.0],
+        [2.0, 0.0, 3.0, 0.5],
+        [2.0, 0.0, 3.0, 0.0, 1.5],
+        [1.5, 2.0, 0.0],
+        [0.0, 0.0],
+        [0.0, 2.0, 0.0, -3.0, 0.0, 1.2],
+    ],
+)
 def test_cumprod_gradient_with_zeros(values):
     x = _t(values, True)
     assert gradcheck(lambda t: rg.cumprod(t, 0), (x,))

@@ -1,5 +1,6 @@
 """Statistics beyond the op table: ties in mode, NaN and argument rules of quantile, the
 counting ops (histc, bincount, isin), and logcumsumexp at extremes."""
+
 import math
 
 import numpy as np

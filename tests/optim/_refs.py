@@ -1,13 +1,13 @@
 """Independent NumPy references of the optimizers' update rules (float64), written from the
 algorithms' pseudo-code: each takes the initial parameter and the list of gradients and returns
 the parameter after every step."""
+
 import math
 
 import numpy as np
 
 
-def sgd(theta, grads, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False,
-        maximize=False):
+def sgd(theta, grads, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, maximize=False):
     theta = theta.copy()
     b = None
     out = []
@@ -22,8 +22,9 @@ def sgd(theta, grads, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nestero
     return out
 
 
-def adam(theta, grads, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False,
-         maximize=False, decoupled=False):
+def adam(
+    theta, grads, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, maximize=False, decoupled=False
+):
     b1, b2 = betas
     theta = theta.copy()
     m = np.zeros_like(theta)
@@ -38,19 +39,18 @@ def adam(theta, grads, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgr
             g = g + weight_decay * theta
         m = b1 * m + (1 - b1) * g
         v = b2 * v + (1 - b2) * g * g
-        mhat = m / (1 - b1 ** t)
+        mhat = m / (1 - b1**t)
         if amsgrad:
             vmax = np.maximum(vmax, v)
-            vhat = vmax / (1 - b2 ** t)
+            vhat = vmax / (1 - b2**t)
         else:
-            vhat = v / (1 - b2 ** t)
+            vhat = v / (1 - b2**t)
         theta = theta - lr * mhat / (np.sqrt(vhat) + eps)
         out.append(theta.copy())
     return out
 
 
-def rmsprop(theta, grads, lr, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0,
-            centered=False, maximize=False):
+def rmsprop(theta, grads, lr, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False, maximize=False):
     theta = theta.copy()
     v = np.zeros_like(theta)
     gavg = np.zeros_like(theta)
@@ -73,8 +73,7 @@ def rmsprop(theta, grads, lr, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0
     return out
 
 
-def adagrad(theta, grads, lr, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0,
-            eps=1e-10, maximize=False):
+def adagrad(theta, grads, lr, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10, maximize=False):
     theta = theta.copy()
     s = np.full_like(theta, initial_accumulator_value)
     out = []
@@ -117,7 +116,7 @@ def sparse_adam(theta, grads, lr, betas=(0.9, 0.999), eps=1e-8, maximize=False):
         rows = np.flatnonzero(np.any(g != 0, axis=1))
         m[rows] = b1 * m[rows] + (1 - b1) * g[rows]
         v[rows] = b2 * v[rows] + (1 - b2) * g[rows] ** 2
-        step = lr * math.sqrt(1 - b2 ** t) / (1 - b1 ** t)
+        step = lr * math.sqrt(1 - b2**t) / (1 - b1**t)
         theta[rows] = theta[rows] - step * m[rows] / (np.sqrt(v[rows]) + eps)
         out.append(theta.copy())
     return out
@@ -140,7 +139,7 @@ def lazy_adamw(theta, grads, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2
         if amsgrad:
             vmax[r] = np.maximum(vmax[r], v[r])
             vv = vmax[r]
-        theta[r] -= lr / (1 - b1 ** t) * m[r] / (np.sqrt(vv / (1 - b2 ** t)) + eps)
+        theta[r] -= lr / (1 - b1**t) * m[r] / (np.sqrt(vv / (1 - b2**t)) + eps)
         out.append(theta.copy())
     return out
 
@@ -155,13 +154,22 @@ def adamax(theta, grads, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, max
         g = (-g if maximize else g) + weight_decay * theta
         m = b1 * m + (1 - b1) * g
         u = np.maximum(b2 * u, np.abs(g) + eps)
-        theta = theta - lr / (1 - b1 ** t) * m / u
+        theta = theta - lr / (1 - b1**t) * m / u
         out.append(theta.copy())
     return out
 
 
-def nadam(theta, grads, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum_decay=4e-3,
-          decoupled_weight_decay=False, maximize=False):
+def nadam(
+    theta,
+    grads,
+    lr,
+    betas=(0.9, 0.999),
+    eps=1e-8,
+    weight_decay=0.0,
+    momentum_decay=4e-3,
+    decoupled_weight_decay=False,
+    maximize=False,
+):
     """The product of the momentum coefficients is kept in float32, as PyTorch keeps it."""
     b1, b2 = betas
     theta = theta.copy()
@@ -180,15 +188,19 @@ def nadam(theta, grads, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, mome
         prod = np.float32(prod * np.float32(mu))
         m = b1 * m + (1 - b1) * g
         v = b2 * v + (1 - b2) * g * g
-        denom = np.sqrt(v / (1 - b2 ** t)) + eps
-        theta = (theta - lr * (1 - mu) / (1 - float(prod)) * g / denom
-                 - lr * mu_next / (1 - float(prod) * mu_next) * m / denom)
+        denom = np.sqrt(v / (1 - b2**t)) + eps
+        theta = (
+            theta
+            - lr * (1 - mu) / (1 - float(prod)) * g / denom
+            - lr * mu_next / (1 - float(prod) * mu_next) * m / denom
+        )
         out.append(theta.copy())
     return out
 
 
-def radam(theta, grads, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
-          decoupled_weight_decay=False, maximize=False):
+def radam(
+    theta, grads, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, decoupled_weight_decay=False, maximize=False
+):
     b1, b2 = betas
     theta = theta.copy()
     m = np.zeros_like(theta)
@@ -203,11 +215,11 @@ def radam(theta, grads, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
             g = g + weight_decay * theta
         m = b1 * m + (1 - b1) * g
         v = b2 * v + (1 - b2) * g * g
-        mhat = m / (1 - b1 ** t)
-        rho_t = rho_inf - 2 * t * b2 ** t / (1 - b2 ** t)
+        mhat = m / (1 - b1**t)
+        rho_t = rho_inf - 2 * t * b2**t / (1 - b2**t)
         if rho_t > 5:
             rect = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
-            theta = theta - lr * mhat * rect * math.sqrt(1 - b2 ** t) / (np.sqrt(v) + eps)
+            theta = theta - lr * mhat * rect * math.sqrt(1 - b2**t) / (np.sqrt(v) + eps)
         else:
             theta = theta - lr * mhat
         out.append(theta.copy())
@@ -222,8 +234,7 @@ def rprop(theta, grads, lr, etas=(0.5, 1.2), step_sizes=(1e-6, 50), maximize=Fal
     for g in grads:
         g = -g if maximize else g.copy()
         prod = g * prev
-        size = np.clip(size * np.where(prod > 0, etas[1], np.where(prod < 0, etas[0], 1.0)),
-                       *step_sizes)
+        size = np.clip(size * np.where(prod > 0, etas[1], np.where(prod < 0, etas[0], 1.0)), *step_sizes)
         g[prod < 0] = 0
         theta = theta - np.sign(g) * size
         prev = g
@@ -231,8 +242,7 @@ def rprop(theta, grads, lr, etas=(0.5, 1.2), step_sizes=(1e-6, 50), maximize=Fal
     return out
 
 
-def asgd(theta, grads, lr, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0.0, maximize=False,
-         average=False):
+def asgd(theta, grads, lr, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0.0, maximize=False, average=False):
     """``eta`` and ``mu`` are rounded to float32, as PyTorch keeps them. With ``average`` the
     averaged iterates (``ax``) are returned instead."""
     theta = theta.copy()
@@ -285,8 +295,7 @@ def lbfgs(x, fg, lr=1.0, max_iter=20, history_size=100, iterations=None):
     return out
 
 
-def adafactor(theta, grads, lr=1e-2, beta2_decay=-0.8, eps=(None, 1e-3), d=1.0, weight_decay=0.0,
-              maximize=False):
+def adafactor(theta, grads, lr=1e-2, beta2_decay=-0.8, eps=(None, 1e-3), d=1.0, weight_decay=0.0, maximize=False):
     eps1 = np.finfo(theta.dtype).eps if eps[0] is None else eps[0]
     theta = theta.copy()
     matrix = theta.ndim > 1
@@ -296,8 +305,8 @@ def adafactor(theta, grads, lr=1e-2, beta2_decay=-0.8, eps=(None, 1e-3), d=1.0, 
     out = []
     for t, g in enumerate(grads, 1):
         g = -g if maximize else g
-        beta_hat = t ** beta2_decay
-        alpha = max(eps[1], np.sqrt(np.mean(theta ** 2))) * min(lr, t ** -0.5)
+        beta_hat = t**beta2_decay
+        alpha = max(eps[1], np.sqrt(np.mean(theta**2))) * min(lr, t**-0.5)
         theta = theta * (1 - lr * weight_decay)
         if matrix:
             r = (1 - beta_hat) * r + beta_hat * np.mean(g * g, axis=-1, keepdims=True)
@@ -306,7 +315,7 @@ def adafactor(theta, grads, lr=1e-2, beta2_decay=-0.8, eps=(None, 1e-3), d=1.0, 
         else:
             v = (1 - beta_hat) * v + beta_hat * g * g
             vhat = v
-        u = g / np.sqrt(np.maximum(vhat, eps1 ** 2))
+        u = g / np.sqrt(np.maximum(vhat, eps1**2))
         theta = theta - alpha / max(1.0, np.sqrt(np.mean(u * u)) / d) * u
         out.append(theta.copy())
     return out

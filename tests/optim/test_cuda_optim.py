@@ -1,6 +1,7 @@
 """Optimizers, sparse gradients, clipping and checkpoints on device='cuda' (CuPy) match CPU.
 
 Runs only where CuPy and an NVIDIA GPU are available; skipped elsewhere with that reason."""
+
 import numpy as np
 import pytest
 
@@ -22,43 +23,52 @@ def _run(device, cls, kw, sparse=False, steps=4):
     for _ in range(steps):
         if sparse:
             rows = rng.integers(0, N, 5)
-            p.grad = rg.sparse_coo_tensor(rg.tensor(rows[None]), rg.tensor(rng.standard_normal((5, D))),
-                                          (N, D), device=device)
+            p.grad = rg.sparse_coo_tensor(
+                rg.tensor(rows[None]), rg.tensor(rng.standard_normal((5, D))), (N, D), device=device
+            )
         else:
             p.grad = rg.tensor(rng.standard_normal((N, D))).to(device)
         opt.step()
     assert p.device.type == device and all(
         not isinstance(v, rg.Tensor) or v.device.type == device
-        for k, v in opt.state[p].items() if k not in ("step", "mu_product"))  # on the CPU, as PyTorch
+        for k, v in opt.state[p].items()
+        if k not in ("step", "mu_product")
+    )  # on the CPU, as PyTorch
     return p.detach().cpu().numpy()
 
 
-@pytest.mark.parametrize("cls,kw", [
-    (optim.SGD, dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.1)),
-    (optim.Adam, dict(lr=0.1, amsgrad=True, weight_decay=0.1)),
-    (optim.AdamW, dict(lr=0.1, maximize=True)),
-    (optim.RMSprop, dict(lr=0.01, momentum=0.9, centered=True)),
-    (optim.Adagrad, dict(lr=0.1, lr_decay=0.1)),
-    (optim.Adadelta, dict()),
-    (optim.Adamax, dict(lr=0.1, weight_decay=0.1)),
-    (optim.NAdam, dict(lr=0.1, decoupled_weight_decay=True, weight_decay=0.1)),
-    (optim.RAdam, dict(lr=0.1, betas=(0.6, 0.8))),
-    (optim.Rprop, dict(lr=0.1, maximize=True)),
-    (optim.ASGD, dict(lr=0.1, t0=1)),
-    (optim.Adafactor, dict(lr=0.1, weight_decay=0.1)),
-    (optim.Muon, dict(lr=0.1)),
-])
+@pytest.mark.parametrize(
+    "cls,kw",
+    [
+        (optim.SGD, dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.1)),
+        (optim.Adam, dict(lr=0.1, amsgrad=True, weight_decay=0.1)),
+        (optim.AdamW, dict(lr=0.1, maximize=True)),
+        (optim.RMSprop, dict(lr=0.01, momentum=0.9, centered=True)),
+        (optim.Adagrad, dict(lr=0.1, lr_decay=0.1)),
+        (optim.Adadelta, dict()),
+        (optim.Adamax, dict(lr=0.1, weight_decay=0.1)),
+        (optim.NAdam, dict(lr=0.1, decoupled_weight_decay=True, weight_decay=0.1)),
+        (optim.RAdam, dict(lr=0.1, betas=(0.6, 0.8))),
+        (optim.Rprop, dict(lr=0.1, maximize=True)),
+        (optim.ASGD, dict(lr=0.1, t0=1)),
+        (optim.Adafactor, dict(lr=0.1, weight_decay=0.1)),
+        (optim.Muon, dict(lr=0.1)),
+    ],
+)
 def test_dense_steps_match_cpu(cls, kw):
     np.testing.assert_allclose(_run("cuda", cls, kw), _run("cpu", cls, kw), rtol=1e-10, atol=1e-12)
 
 
-@pytest.mark.parametrize("cls,kw", [
-    (optim.SGD, dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.1)),
-    (optim.Adam, dict(lr=0.1, amsgrad=True, weight_decay=0.1)),
-    (optim.Adagrad, dict(lr=0.1, lr_decay=0.1)),
-    (optim.Rprop, dict(lr=0.1)),
-    (optim.RAdam, dict(lr=0.1, betas=(0.6, 0.8))),
-])
+@pytest.mark.parametrize(
+    "cls,kw",
+    [
+        (optim.SGD, dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.1)),
+        (optim.Adam, dict(lr=0.1, amsgrad=True, weight_decay=0.1)),
+        (optim.Adagrad, dict(lr=0.1, lr_decay=0.1)),
+        (optim.Rprop, dict(lr=0.1)),
+        (optim.RAdam, dict(lr=0.1, betas=(0.6, 0.8))),
+    ],
+)
 def test_foreach_flat_steps_on_cuda_match_cpu(cls, kw):
     shapes = [(4, 3), (5,), (2, 2)]
     out = {}
@@ -76,13 +86,20 @@ def test_foreach_flat_steps_on_cuda_match_cpu(cls, kw):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
 
 
-@pytest.mark.parametrize("cls,kw", [
-    (optim.SGD, dict(lr=0.1)), (optim.SGD, dict(lr=0.1, momentum=0.9)),
-    (optim.Adagrad, dict(lr=0.1)), (optim.SparseAdam, dict(lr=0.1)), (optim.AdamW, dict(lr=0.1)),
-])
+@pytest.mark.parametrize(
+    "cls,kw",
+    [
+        (optim.SGD, dict(lr=0.1)),
+        (optim.SGD, dict(lr=0.1, momentum=0.9)),
+        (optim.Adagrad, dict(lr=0.1)),
+        (optim.SparseAdam, dict(lr=0.1)),
+        (optim.AdamW, dict(lr=0.1)),
+    ],
+)
 def test_sparse_steps_match_cpu(cls, kw):
-    np.testing.assert_allclose(_run("cuda", cls, kw, sparse=True), _run("cpu", cls, kw, sparse=True),
-                               rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        _run("cuda", cls, kw, sparse=True), _run("cpu", cls, kw, sparse=True), rtol=1e-10, atol=1e-12
+    )
 
 
 def test_sparse_tensor_ops_on_cuda():
@@ -96,6 +113,7 @@ def test_sparse_tensor_ops_on_cuda():
 
 def test_clip_grad_norm_on_cuda():
     from retrograd.nn.utils import clip_grad_norm_
+
     p = rg.zeros(3, device="cuda", requires_grad=True)
     p.grad = rg.tensor([3.0, 4.0, 0.0], device="cuda")
     total = clip_grad_norm_(p, 1.0)

@@ -1,5 +1,6 @@
 """foreach=True (flat buffers) equals the per-tensor step exactly; the kernels as plain functions
 over arrays; flags that cannot be honoured are refused."""
+
 import copy
 
 import numpy as np
@@ -15,8 +16,15 @@ from retrograd.optim.sgd import sgd
 from . import _refs
 
 # small ones are flattened (two dtypes: two buckets), the large one runs per tensor
-SHAPES = [((3, 4), np.float64), ((5,), np.float64), ((), np.float64), ((2, 3, 2), np.float64),
-          ((7,), np.float32), ((4, 2), np.float32), ((_foreach.FLAT_MAX + 1,), np.float64)]
+SHAPES = [
+    ((3, 4), np.float64),
+    ((5,), np.float64),
+    ((), np.float64),
+    ((2, 3, 2), np.float64),
+    ((7,), np.float32),
+    ((4, 2), np.float32),
+    ((_foreach.FLAT_MAX + 1,), np.float64),
+]
 STEPS = 5
 
 CONFIGS = [
@@ -55,8 +63,7 @@ def _grads(ps, step, seed=1):
 
 def _train(cls, kw, foreach, steps=STEPS, ps=None, opt=None, start=0):
     ps = _params() if ps is None else ps
-    opt = cls([{"params": ps[:5]}, {"params": ps[5:], "lr": 0.05}], foreach=foreach, **kw) \
-        if opt is None else opt
+    opt = cls([{"params": ps[:5]}, {"params": ps[5:], "lr": 0.05}], foreach=foreach, **kw) if opt is None else opt
     for s in range(start, start + steps):
         _grads(ps, s)
         versions = [p._version for p in ps]
@@ -135,8 +142,7 @@ def test_foreach_with_sparse_gradients_in_the_group():
         bias = rg.zeros(2, requires_grad=True)
         opt = optim.SGD([emb, bias], lr=0.1, momentum=0.9, foreach=foreach)
         for s in range(3):
-            emb.grad = rg.sparse_coo_tensor([[s, s + 1, s]], [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]],
-                                            (6, 2))
+            emb.grad = rg.sparse_coo_tensor([[s, s + 1, s]], [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], (6, 2))
             bias.grad = rg.tensor([1.0 + s, -1.0])
             opt.step()
         assert opt.state[emb]["momentum_buffer"].is_sparse
@@ -151,8 +157,7 @@ def test_sgd_kernel_on_arrays():
     theta, grads = rng.standard_normal((4, 3)), [rng.standard_normal((4, 3)) for _ in range(3)]
     p, bufs = theta.copy(), [None]
     for g in grads:
-        sgd([p], [g], bufs, lr=0.1, momentum=0.9, dampening=0.0, weight_decay=0.1, nesterov=True,
-            maximize=False)
+        sgd([p], [g], bufs, lr=0.1, momentum=0.9, dampening=0.0, weight_decay=0.1, nesterov=True, maximize=False)
     assert isinstance(bufs[0], np.ndarray)  # the kernel made the momentum buffer
     want = _refs.sgd(theta, grads, lr=0.1, momentum=0.9, weight_decay=0.1, nesterov=True)[-1]
     np.testing.assert_allclose(p, want, rtol=1e-12)
@@ -164,34 +169,53 @@ def test_adam_and_adagrad_kernels_on_arrays():
     p, m, v, vmax = theta.copy(), np.zeros(5), np.zeros(5), np.zeros(5)
     q, s = theta.copy(), np.zeros(5)
     for t, g in enumerate(grads, 1):
-        adam([p], [g], [m], [v], [vmax], [t], amsgrad=True, beta1=0.9, beta2=0.99, lr=0.1,
-             weight_decay=0.1, eps=1e-8, maximize=True, decoupled_weight_decay=False)
-        adagrad([q], [g], [s], [t], lr=0.1, weight_decay=0.0, lr_decay=0.1, eps=1e-10,
-                maximize=False)
-    np.testing.assert_allclose(p, _refs.adam(theta, grads, lr=0.1, betas=(0.9, 0.99), amsgrad=True,
-                                             weight_decay=0.1, maximize=True)[-1], rtol=1e-12)
+        adam(
+            [p],
+            [g],
+            [m],
+            [v],
+            [vmax],
+            [t],
+            amsgrad=True,
+            beta1=0.9,
+            beta2=0.99,
+            lr=0.1,
+            weight_decay=0.1,
+            eps=1e-8,
+            maximize=True,
+            decoupled_weight_decay=False,
+        )
+        adagrad([q], [g], [s], [t], lr=0.1, weight_decay=0.0, lr_decay=0.1, eps=1e-10, maximize=False)
+    np.testing.assert_allclose(
+        p,
+        _refs.adam(theta, grads, lr=0.1, betas=(0.9, 0.99), amsgrad=True, weight_decay=0.1, maximize=True)[-1],
+        rtol=1e-12,
+    )
     np.testing.assert_allclose(q, _refs.adagrad(theta, grads, lr=0.1, lr_decay=0.1)[-1], rtol=1e-12)
 
 
 # --------------------------------------------------------------------------- flags
-@pytest.mark.parametrize("make,err,match", [
-    (lambda ps: optim.SGD(ps, fused=True), NotImplementedError, r"SGD\(fused=True\)"),
-    (lambda ps: optim.Adam(ps, fused=True), NotImplementedError, r"Adam\(fused=True\)"),
-    (lambda ps: optim.AdamW(ps, fused=True, foreach=True), RuntimeError, "cannot be `True` together"),
-    (lambda ps: optim.Adagrad(ps, fused=True), NotImplementedError, r"Adagrad\(fused=True\)"),
-    (lambda ps: optim.Adam(ps, capturable=True), NotImplementedError, r"Adam\(capturable=True\)"),
-    (lambda ps: optim.AdamW(ps, capturable=True), NotImplementedError, "CUDA graph"),
-    (lambda ps: optim.RMSprop(ps, capturable=True), NotImplementedError, "capturable"),
-    (lambda ps: optim.Adadelta(ps, capturable=True), NotImplementedError, "capturable"),
-    (lambda ps: optim.SGD(ps, differentiable=True), NotImplementedError, "differentiable"),
-    (lambda ps: optim.Adam(ps, differentiable=True), NotImplementedError, "differentiable"),
-    (lambda ps: optim.Adam(ps, lr=rg.tensor(0.1), foreach=True), ValueError, "lr as a Tensor"),
-    (lambda ps: optim.Adamax(ps, capturable=True), NotImplementedError, r"Adamax\(capturable=True\)"),
-    (lambda ps: optim.NAdam(ps, differentiable=True), NotImplementedError, "differentiable"),
-    (lambda ps: optim.RAdam(ps, capturable=True), NotImplementedError, "capturable"),
-    (lambda ps: optim.Rprop(ps, differentiable=True), NotImplementedError, "differentiable"),
-    (lambda ps: optim.ASGD(ps, capturable=True), NotImplementedError, "capturable"),
-])
+@pytest.mark.parametrize(
+    "make,err,match",
+    [
+        (lambda ps: optim.SGD(ps, fused=True), NotImplementedError, r"SGD\(fused=True\)"),
+        (lambda ps: optim.Adam(ps, fused=True), NotImplementedError, r"Adam\(fused=True\)"),
+        (lambda ps: optim.AdamW(ps, fused=True, foreach=True), RuntimeError, "cannot be `True` together"),
+        (lambda ps: optim.Adagrad(ps, fused=True), NotImplementedError, r"Adagrad\(fused=True\)"),
+        (lambda ps: optim.Adam(ps, capturable=True), NotImplementedError, r"Adam\(capturable=True\)"),
+        (lambda ps: optim.AdamW(ps, capturable=True), NotImplementedError, "CUDA graph"),
+        (lambda ps: optim.RMSprop(ps, capturable=True), NotImplementedError, "capturable"),
+        (lambda ps: optim.Adadelta(ps, capturable=True), NotImplementedError, "capturable"),
+        (lambda ps: optim.SGD(ps, differentiable=True), NotImplementedError, "differentiable"),
+        (lambda ps: optim.Adam(ps, differentiable=True), NotImplementedError, "differentiable"),
+        (lambda ps: optim.Adam(ps, lr=rg.tensor(0.1), foreach=True), ValueError, "lr as a Tensor"),
+        (lambda ps: optim.Adamax(ps, capturable=True), NotImplementedError, r"Adamax\(capturable=True\)"),
+        (lambda ps: optim.NAdam(ps, differentiable=True), NotImplementedError, "differentiable"),
+        (lambda ps: optim.RAdam(ps, capturable=True), NotImplementedError, "capturable"),
+        (lambda ps: optim.Rprop(ps, differentiable=True), NotImplementedError, "differentiable"),
+        (lambda ps: optim.ASGD(ps, capturable=True), NotImplementedError, "capturable"),
+    ],
+)
 def test_unsupported_flags_are_refused(make, err, match):
     with pytest.raises(err, match=match):
         make(_params()[:2])
@@ -215,6 +239,5 @@ def test_sparse_refusal_names_the_subclass():
     p = rg.zeros(4, 2, requires_grad=True)
     opt = MyAdam([p])
     p.grad = rg.sparse_coo_tensor([[1]], [[1.0, 1.0]], (4, 2))
-    with pytest.raises(RuntimeError, match="MyAdam does not support sparse gradients, please "
-                                           "consider SparseAdam"):
+    with pytest.raises(RuntimeError, match="MyAdam does not support sparse gradients, please consider SparseAdam"):
         opt.step()

@@ -1,5 +1,6 @@
 """LBFGS: the closure protocol, the stopping rules, the strong-Wolfe line search and the state
 (its iterations against a NumPy reference are in test_trajectories.py)."""
+
 import copy
 
 import numpy as np
@@ -24,6 +25,7 @@ def _quadratic(x, calls=None):
         loss = 0.5 * (x @ (a @ x)) - b @ x
         loss.backward()
         return loss
+
     return closure
 
 
@@ -33,6 +35,7 @@ def _rosenbrock(x):
         loss = (100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2).sum()
         loss.backward()
         return loss
+
     return closure
 
 
@@ -90,9 +93,10 @@ def test_tolerance_change_stops_on_a_flat_loss():
 
     def closure():
         x.grad = None
-        loss = (x ** 2).sum()
+        loss = (x**2).sum()
         loss.backward()
         return loss
+
     opt.step(closure)
     assert opt.state[x]["n_iter"] == 1  # the step, 1e-12, is under tolerance_change
 
@@ -126,6 +130,7 @@ def test_several_parameters_and_a_missing_gradient():
         loss = ((w - target) ** 2).sum() + ((v - 1) ** 2).sum()
         loss.backward()
         return loss
+
     versions = unused._version
     opt.step(closure)
     np.testing.assert_allclose(w.detach().numpy(), target.numpy(), rtol=1e-6)
@@ -145,8 +150,9 @@ def test_state_dict_round_trip_continues_the_run(line_search_fn):
         opt.step(_rosenbrock(x))
     sd = copy.deepcopy(opt.state_dict())
     st = sd["state"][0]
-    assert sorted(st) == sorted(["func_evals", "n_iter", "d", "t", "old_dirs", "old_stps", "ro",
-                                 "H_diag", "prev_flat_grad", "prev_loss", "al"])
+    assert sorted(st) == sorted(
+        ["func_evals", "n_iter", "d", "t", "old_dirs", "old_stps", "ro", "H_diag", "prev_flat_grad", "prev_loss", "al"]
+    )
     assert all(isinstance(v, rg.Tensor) for v in st["old_dirs"] + st["ro"] + [st["d"], st["H_diag"]])
     y, opt2 = make()
     with rg.no_grad():

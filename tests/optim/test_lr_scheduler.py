@@ -1,4 +1,5 @@
 """Learning-rate schedules: the rates after each step against the closed forms."""
+
 import math
 import pickle
 import warnings
@@ -49,17 +50,20 @@ def test_multistep_lr_repeated_milestone_counts_twice():
 
 
 def test_exponential_lr():
-    _check(lambda o: S.ExponentialLR(o, gamma=0.9), lambda b, e: b * 0.9 ** e)
+    _check(lambda o: S.ExponentialLR(o, gamma=0.9), lambda b, e: b * 0.9**e)
 
 
 def test_cosine_annealing_lr_including_past_t_max():
     T, lo = 7, 0.001
-    _check(lambda o: S.CosineAnnealingLR(o, T_max=T, eta_min=lo),
-           lambda b, e: lo + (b - lo) * (1 + math.cos(math.pi * e / T)) / 2, steps=3 * T)
+    _check(
+        lambda o: S.CosineAnnealingLR(o, T_max=T, eta_min=lo),
+        lambda b, e: lo + (b - lo) * (1 + math.cos(math.pi * e / T)) / 2,
+        steps=3 * T,
+    )
 
 
 def test_lambda_lr_per_group():
-    fns = [lambda e: 1 / (e + 1), lambda e: 0.9 ** e]
+    fns = [lambda e: 1 / (e + 1), lambda e: 0.9**e]
     opt = _opt()
     got = _rates(opt, S.LambdaLR(opt, fns), 10)
     for e, row in enumerate(got):
@@ -67,34 +71,35 @@ def test_lambda_lr_per_group():
 
 
 def test_multiplicative_lr():
-    _check(lambda o: S.MultiplicativeLR(o, lambda e: 0.95), lambda b, e: b * 0.95 ** e)
+    _check(lambda o: S.MultiplicativeLR(o, lambda e: 0.95), lambda b, e: b * 0.95**e)
 
 
 def test_linear_lr():
     s, f, T = 0.2, 0.9, 10
-    _check(lambda o: S.LinearLR(o, start_factor=s, end_factor=f, total_iters=T),
-           lambda b, e: b * (s + (f - s) * min(e, T) / T))
+    _check(
+        lambda o: S.LinearLR(o, start_factor=s, end_factor=f, total_iters=T),
+        lambda b, e: b * (s + (f - s) * min(e, T) / T),
+    )
 
 
 def test_constant_and_polynomial_lr():
-    _check(lambda o: S.ConstantLR(o, factor=0.5, total_iters=4),
-           lambda b, e: b * (0.5 if e < 4 else 1.0))
-    _check(lambda o: S.PolynomialLR(o, total_iters=10, power=2.0),
-           lambda b, e: b * (1 - min(e, 10) / 10) ** 2)
+    _check(lambda o: S.ConstantLR(o, factor=0.5, total_iters=4), lambda b, e: b * (0.5 if e < 4 else 1.0))
+    _check(lambda o: S.PolynomialLR(o, total_iters=10, power=2.0), lambda b, e: b * (1 - min(e, 10) / 10) ** 2)
 
 
-def _one_cycle(e, n, max_lr, pct=0.3, div=25.0, final_div=1e4, cos=True, three=False,
-               mom=(0.85, 0.95)):
+def _one_cycle(e, n, max_lr, pct=0.3, div=25.0, final_div=1e4, cos=True, three=False, mom=(0.85, 0.95)):
     """The 1cycle rate and momentum at step e, from the policy's definition."""
     init = max_lr / div
     low = init / final_div
-    ann = ((lambda a, b, p: b + (a - b) * (1 + math.cos(math.pi * p)) / 2) if cos
-           else (lambda a, b, p: a + (b - a) * p))
+    ann = (lambda a, b, p: b + (a - b) * (1 + math.cos(math.pi * p)) / 2) if cos else (lambda a, b, p: a + (b - a) * p)
     base_m, max_m = mom
     up = pct * n - 1
     if three:
-        phases = [(up, init, max_lr, max_m, base_m), (2 * pct * n - 2, max_lr, init, base_m, max_m),
-                  (n - 1, init, low, max_m, max_m)]
+        phases = [
+            (up, init, max_lr, max_m, base_m),
+            (2 * pct * n - 2, max_lr, init, base_m, max_m),
+            (n - 1, init, low, max_m, max_m),
+        ]
     else:
         phases = [(up, init, max_lr, max_m, base_m), (n - 1, max_lr, low, base_m, max_m)]
     start = 0.0
@@ -105,15 +110,26 @@ def _one_cycle(e, n, max_lr, pct=0.3, div=25.0, final_div=1e4, cos=True, three=F
         start = end
 
 
-@pytest.mark.parametrize("kw", [dict(), dict(anneal_strategy="linear"), dict(three_phase=True),
-                                dict(pct_start=0.5, div_factor=10.0, final_div_factor=100.0)])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(),
+        dict(anneal_strategy="linear"),
+        dict(three_phase=True),
+        dict(pct_start=0.5, div_factor=10.0, final_div_factor=100.0),
+    ],
+)
 def test_one_cycle_lr_and_momentum(kw):
     n = 30
     opt = _opt()
     sched = S.OneCycleLR(opt, max_lr=[1.0, 0.5], total_steps=n, **kw)
-    ref_kw = dict(pct=kw.get("pct_start", 0.3), div=kw.get("div_factor", 25.0),
-                  final_div=kw.get("final_div_factor", 1e4),
-                  cos=kw.get("anneal_strategy", "cos") == "cos", three=kw.get("three_phase", False))
+    ref_kw = dict(
+        pct=kw.get("pct_start", 0.3),
+        div=kw.get("div_factor", 25.0),
+        final_div=kw.get("final_div_factor", 1e4),
+        cos=kw.get("anneal_strategy", "cos") == "cos",
+        three=kw.get("three_phase", False),
+    )
     for e in range(n):
         for g, m in zip(opt.param_groups, [1.0, 0.5]):
             lr, mom = _one_cycle(e, n, m, **ref_kw)
@@ -148,8 +164,9 @@ def test_reduce_lr_on_plateau():
 
 def test_reduce_lr_on_plateau_max_mode_abs_threshold_and_cooldown():
     opt = _opt()
-    sched = S.ReduceLROnPlateau(opt, mode="max", threshold=0.1, threshold_mode="abs", patience=0,
-                                cooldown=2, factor=0.1)
+    sched = S.ReduceLROnPlateau(
+        opt, mode="max", threshold=0.1, threshold_mode="abs", patience=0, cooldown=2, factor=0.1
+    )
     got = _rates(opt, sched, 6, [1.0, 1.05, 1.05, 1.05, 1.05, 1.05])
     # 1.05 is not better than 1.0 + 0.1: reduce at once, then 2 steps of cooldown
     assert [r[0] for r in got] == pytest.approx([0.1, 0.1, 0.01, 0.01, 0.01, 0.001, 0.001])
@@ -157,8 +174,11 @@ def test_reduce_lr_on_plateau_max_mode_abs_threshold_and_cooldown():
 
 def test_sequential_lr():
     opt = _opt()
-    sched = S.SequentialLR(opt, [S.LinearLR(opt, 0.1, 1.0, total_iters=5), S.ExponentialLR(opt, 0.9),
-                                 S.StepLR(opt, 2, 0.5)], milestones=[5, 12])
+    sched = S.SequentialLR(
+        opt,
+        [S.LinearLR(opt, 0.1, 1.0, total_iters=5), S.ExponentialLR(opt, 0.9), S.StepLR(opt, 2, 0.5)],
+        milestones=[5, 12],
+    )
     got = _rates(opt, sched, 20)
     for e, row in enumerate(got):
         for b, lr in zip(BASE, row):
@@ -176,19 +196,22 @@ def test_chained_scheduler_multiplies():
     sched = S.ChainedScheduler([S.ExponentialLR(opt, 0.9), S.StepLR(opt, 3, 0.5)])
     got = _rates(opt, sched, 10)
     for e, row in enumerate(got):
-        assert row[0] == pytest.approx(0.1 * 0.9 ** e * 0.5 ** (e // 3), rel=1e-12)
+        assert row[0] == pytest.approx(0.1 * 0.9**e * 0.5 ** (e // 3), rel=1e-12)
 
 
-@pytest.mark.parametrize("make", [
-    lambda o: S.StepLR(o, 3, 0.5),
-    lambda o: S.CosineAnnealingLR(o, 10),
-    lambda o: S.OneCycleLR(o, max_lr=1.0, total_steps=40),
-    lambda o: S.SequentialLR(o, [S.LinearLR(o, 0.5, total_iters=4), S.ExponentialLR(o, 0.8)], [4]),
-    lambda o: S.MultiStepLR(o, [2, 6]),
-    lambda o: S.ReduceLROnPlateau(o, patience=1),
-    lambda o: S.CyclicLR(o, 0.01, 0.1, step_size_up=3, mode="triangular2"),
-    lambda o: S.CosineAnnealingWarmRestarts(o, 3, T_mult=2),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda o: S.StepLR(o, 3, 0.5),
+        lambda o: S.CosineAnnealingLR(o, 10),
+        lambda o: S.OneCycleLR(o, max_lr=1.0, total_steps=40),
+        lambda o: S.SequentialLR(o, [S.LinearLR(o, 0.5, total_iters=4), S.ExponentialLR(o, 0.8)], [4]),
+        lambda o: S.MultiStepLR(o, [2, 6]),
+        lambda o: S.ReduceLROnPlateau(o, patience=1),
+        lambda o: S.CyclicLR(o, 0.01, 0.1, step_size_up=3, mode="triangular2"),
+        lambda o: S.CosineAnnealingWarmRestarts(o, 3, T_mult=2),
+    ],
+)
 def test_state_dict_resume(make):
     metrics = [1.0 / (1 + (i % 5)) for i in range(30)]
     plateau = "Plateau" in type(make(_opt())).__name__
@@ -220,7 +243,7 @@ def test_lambda_lr_state_dict_skips_functions_but_saves_callable_objects():
             self.rate = 0.5
 
         def __call__(self, e):
-            return self.rate ** e
+            return self.rate**e
 
     opt = _opt()
     d = Decay()
@@ -239,22 +262,25 @@ def test_resume_needs_initial_lr():
         S.StepLR(_opt(), 3, last_epoch=5)
 
 
-@pytest.mark.parametrize("make,err,match", [
-    (lambda o: S.OneCycleLR(o, max_lr=1.0), ValueError, "total_steps OR"),
-    (lambda o: S.OneCycleLR(o, max_lr=1.0, total_steps=10, pct_start=2.0), ValueError, "pct_start"),
-    (lambda o: S.OneCycleLR(o, max_lr=[1.0], total_steps=10), ValueError, "same length"),
-    (lambda o: S.OneCycleLR(o, max_lr=1.0, total_steps=10, anneal_strategy="exp"), ValueError, "anneal_strategy"),
-    (lambda o: S.SequentialLR(o, [S.StepLR(o, 2)], [3]), ValueError, "number of milestones"),
-    (lambda o: S.SequentialLR(o, [S.StepLR(o, 2), S.ReduceLROnPlateau(o)], [3]), ValueError, "ReduceLROnPlateau"),
-    (lambda o: S.ReduceLROnPlateau(o, factor=1.5), ValueError, "Factor should be < 1.0"),
-    (lambda o: S.ReduceLROnPlateau(o, mode="up"), ValueError, "mode up is unknown"),
-    (lambda o: S.LinearLR(o, start_factor=0), ValueError, "Starting multiplicative factor"),
-    (lambda o: S.StepLR(object(), 2), TypeError, "is not an Optimizer"),
-    (lambda o: S.CyclicLR(o, 0.01, 0.1, mode="sine"), ValueError, "mode is invalid"),
-    (lambda o: S.CyclicLR(o, [0.01], 0.1), ValueError, "same length"),
-    (lambda o: S.CosineAnnealingWarmRestarts(o, 0), ValueError, "positive integer T_0"),
-    (lambda o: S.CosineAnnealingWarmRestarts(o, 2, T_mult=1.5), ValueError, "T_mult >= 1"),
-])
+@pytest.mark.parametrize(
+    "make,err,match",
+    [
+        (lambda o: S.OneCycleLR(o, max_lr=1.0), ValueError, "total_steps OR"),
+        (lambda o: S.OneCycleLR(o, max_lr=1.0, total_steps=10, pct_start=2.0), ValueError, "pct_start"),
+        (lambda o: S.OneCycleLR(o, max_lr=[1.0], total_steps=10), ValueError, "same length"),
+        (lambda o: S.OneCycleLR(o, max_lr=1.0, total_steps=10, anneal_strategy="exp"), ValueError, "anneal_strategy"),
+        (lambda o: S.SequentialLR(o, [S.StepLR(o, 2)], [3]), ValueError, "number of milestones"),
+        (lambda o: S.SequentialLR(o, [S.StepLR(o, 2), S.ReduceLROnPlateau(o)], [3]), ValueError, "ReduceLROnPlateau"),
+        (lambda o: S.ReduceLROnPlateau(o, factor=1.5), ValueError, "Factor should be < 1.0"),
+        (lambda o: S.ReduceLROnPlateau(o, mode="up"), ValueError, "mode up is unknown"),
+        (lambda o: S.LinearLR(o, start_factor=0), ValueError, "Starting multiplicative factor"),
+        (lambda o: S.StepLR(object(), 2), TypeError, "is not an Optimizer"),
+        (lambda o: S.CyclicLR(o, 0.01, 0.1, mode="sine"), ValueError, "mode is invalid"),
+        (lambda o: S.CyclicLR(o, [0.01], 0.1), ValueError, "same length"),
+        (lambda o: S.CosineAnnealingWarmRestarts(o, 0), ValueError, "positive integer T_0"),
+        (lambda o: S.CosineAnnealingWarmRestarts(o, 2, T_mult=1.5), ValueError, "T_mult >= 1"),
+    ],
+)
 def test_bad_arguments(make, err, match):
     with pytest.raises(err, match=match):
         make(_opt())
@@ -279,16 +305,28 @@ def test_warns_when_scheduler_steps_before_optimizer():
         sched.step()
 
 
-@pytest.mark.parametrize("mode,scale", [
-    ("triangular", lambda cycle, e: 1.0),
-    ("triangular2", lambda cycle, e: 0.5 ** (cycle - 1)),
-    ("exp_range", lambda cycle, e: 0.9 ** e),
-])
+@pytest.mark.parametrize(
+    "mode,scale",
+    [
+        ("triangular", lambda cycle, e: 1.0),
+        ("triangular2", lambda cycle, e: 0.5 ** (cycle - 1)),
+        ("exp_range", lambda cycle, e: 0.9**e),
+    ],
+)
 def test_cyclic_lr_and_momentum(mode, scale):
     """Up in 4 steps, down in 2: a triangle between base_lr and max_lr, momentum mirrored."""
     opt = _opt()
-    sched = S.CyclicLR(opt, base_lr=[0.01, 0.02], max_lr=0.5, step_size_up=4, step_size_down=2,
-                       mode=mode, gamma=0.9, base_momentum=0.7, max_momentum=0.95)
+    sched = S.CyclicLR(
+        opt,
+        base_lr=[0.01, 0.02],
+        max_lr=0.5,
+        step_size_up=4,
+        step_size_down=2,
+        mode=mode,
+        gamma=0.9,
+        base_momentum=0.7,
+        max_momentum=0.95,
+    )
     for e in range(20):
         cycle, pos = e // 6 + 1, e % 6
         frac = pos / 4 if pos <= 4 else (6 - pos) / 2
@@ -302,8 +340,7 @@ def test_cyclic_lr_and_momentum(mode, scale):
 
 def test_cyclic_lr_custom_scale_fn_and_adam_beta1():
     opt = _opt(optim.Adam)
-    sched = S.CyclicLR(opt, 0.0, 1.0, step_size_up=2, scale_fn=lambda x: 1.0 / (1 + x),
-                       scale_mode="iterations")
+    sched = S.CyclicLR(opt, 0.0, 1.0, step_size_up=2, scale_fn=lambda x: 1.0 / (1 + x), scale_mode="iterations")
     got = []
     for _ in range(5):
         opt.step()

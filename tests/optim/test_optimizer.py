@@ -1,4 +1,5 @@
 """The Optimizer base class: parameter groups, state dicts, zero_grad, closures, hooks, errors."""
+
 import copy
 
 import numpy as np
@@ -57,43 +58,45 @@ def test_named_parameters_give_param_names():
     assert opt.state_dict()["param_groups"][0]["param_names"] == ["w", "b"]
 
 
-@pytest.mark.parametrize("bad,err,match", [
-    (lambda: optim.SGD([], lr=0.1), ValueError, "empty parameter list"),
-    (lambda: optim.SGD(rg.zeros(2, requires_grad=True), lr=0.1), TypeError, "iterable of Tensors"),
-    (lambda: optim.SGD([np.zeros(2)], lr=0.1), TypeError, "can only optimize Tensors"),
-    (lambda: optim.SGD([rg.zeros(2, requires_grad=True) * 2], lr=0.1), ValueError, "non-leaf"),
-    (lambda: optim.SGD(_params(), lr=-1), ValueError, "Invalid learning rate"),
-    (lambda: optim.SGD(_params(), lr=0.1, momentum=-0.5), ValueError, "Invalid momentum"),
-    (lambda: optim.SGD(_params(), lr=0.1, nesterov=True), ValueError, "Nesterov momentum requires"),
-    (lambda: optim.Adam(_params(), betas=(1.0, 0.9)), ValueError, "beta parameter at index 0"),
-    (lambda: optim.Adam(_params(), eps=-1), ValueError, "Invalid epsilon"),
-    (lambda: optim.AdamW(_params(), weight_decay=-1), ValueError, "Invalid weight_decay"),
-    (lambda: optim.RMSprop(_params(), alpha=-1), ValueError, "Invalid alpha"),
-    (lambda: optim.Adagrad(_params(), lr_decay=-1), ValueError, "Invalid lr_decay"),
-    (lambda: optim.Adagrad(_params(), initial_accumulator_value=-1), ValueError, "initial_accumulator"),
-    (lambda: optim.Adadelta(_params(), rho=1.5), ValueError, "Invalid rho"),
-    (lambda: optim.SparseAdam(_params(), lr=0.0), ValueError, "Invalid learning rate"),
-    (lambda: optim.Adamax(_params(), lr=-0.1), ValueError, "Invalid learning rate"),
-    (lambda: optim.Adamax(_params(), betas=(0.9, 1.0)), ValueError, "beta parameter at index 1"),
-    (lambda: optim.NAdam(_params(), betas=(-0.1, 0.9)), ValueError, "beta parameter at index 0"),
-    (lambda: optim.NAdam(_params(), momentum_decay=-1), ValueError, "Invalid momentum_decay"),
-    (lambda: optim.RAdam(_params(), eps=-1), ValueError, "Invalid epsilon"),
-    (lambda: optim.RAdam(_params(), weight_decay=-1), ValueError, "Invalid weight_decay"),
-    (lambda: optim.Rprop(_params(), etas=(1.2, 0.5)), ValueError, "Invalid eta values: 1.2, 0.5"),
-    (lambda: optim.Rprop(_params(), lr=-1), ValueError, "Invalid learning rate"),
-    (lambda: optim.ASGD(_params(), weight_decay=-1), ValueError, "Invalid weight_decay"),
-    (lambda: optim.LBFGS(_params(), lr=-1), ValueError, "Invalid learning rate"),
-    (lambda: optim.LBFGS([{"params": _params(1)}, {"params": _params(1, 1)}]), ValueError,
-     "per-parameter options"),
-    (lambda: optim.Adafactor(_params(), lr=-1), ValueError, "Learning rate should be >= 0"),
-    (lambda: optim.Adafactor(_params(), beta2_decay=0.5), ValueError, "beta2_decay should be <= 0"),
-    (lambda: optim.Adafactor(_params(), eps=(-1, 1e-3)), ValueError, "epsilon1"),
-    (lambda: optim.Adafactor(_params(), eps=(None, -1)), ValueError, "epsilon2"),
-    (lambda: optim.Adafactor(_params(), d=0.5), ValueError, "Clipping threshold d"),
-    (lambda: optim.Muon(_params(), momentum=-1), ValueError, "momentum should be >= 0"),
-    (lambda: optim.Muon(_params(), adjust_lr_fn="sqrt"), ValueError, "sqrt is not supported"),
-    (lambda: optim.Muon([rg.zeros(3, requires_grad=True)]), ValueError, "only supports 2D parameters"),
-])
+@pytest.mark.parametrize(
+    "bad,err,match",
+    [
+        (lambda: optim.SGD([], lr=0.1), ValueError, "empty parameter list"),
+        (lambda: optim.SGD(rg.zeros(2, requires_grad=True), lr=0.1), TypeError, "iterable of Tensors"),
+        (lambda: optim.SGD([np.zeros(2)], lr=0.1), TypeError, "can only optimize Tensors"),
+        (lambda: optim.SGD([rg.zeros(2, requires_grad=True) * 2], lr=0.1), ValueError, "non-leaf"),
+        (lambda: optim.SGD(_params(), lr=-1), ValueError, "Invalid learning rate"),
+        (lambda: optim.SGD(_params(), lr=0.1, momentum=-0.5), ValueError, "Invalid momentum"),
+        (lambda: optim.SGD(_params(), lr=0.1, nesterov=True), ValueError, "Nesterov momentum requires"),
+        (lambda: optim.Adam(_params(), betas=(1.0, 0.9)), ValueError, "beta parameter at index 0"),
+        (lambda: optim.Adam(_params(), eps=-1), ValueError, "Invalid epsilon"),
+        (lambda: optim.AdamW(_params(), weight_decay=-1), ValueError, "Invalid weight_decay"),
+        (lambda: optim.RMSprop(_params(), alpha=-1), ValueError, "Invalid alpha"),
+        (lambda: optim.Adagrad(_params(), lr_decay=-1), ValueError, "Invalid lr_decay"),
+        (lambda: optim.Adagrad(_params(), initial_accumulator_value=-1), ValueError, "initial_accumulator"),
+        (lambda: optim.Adadelta(_params(), rho=1.5), ValueError, "Invalid rho"),
+        (lambda: optim.SparseAdam(_params(), lr=0.0), ValueError, "Invalid learning rate"),
+        (lambda: optim.Adamax(_params(), lr=-0.1), ValueError, "Invalid learning rate"),
+        (lambda: optim.Adamax(_params(), betas=(0.9, 1.0)), ValueError, "beta parameter at index 1"),
+        (lambda: optim.NAdam(_params(), betas=(-0.1, 0.9)), ValueError, "beta parameter at index 0"),
+        (lambda: optim.NAdam(_params(), momentum_decay=-1), ValueError, "Invalid momentum_decay"),
+        (lambda: optim.RAdam(_params(), eps=-1), ValueError, "Invalid epsilon"),
+        (lambda: optim.RAdam(_params(), weight_decay=-1), ValueError, "Invalid weight_decay"),
+        (lambda: optim.Rprop(_params(), etas=(1.2, 0.5)), ValueError, "Invalid eta values: 1.2, 0.5"),
+        (lambda: optim.Rprop(_params(), lr=-1), ValueError, "Invalid learning rate"),
+        (lambda: optim.ASGD(_params(), weight_decay=-1), ValueError, "Invalid weight_decay"),
+        (lambda: optim.LBFGS(_params(), lr=-1), ValueError, "Invalid learning rate"),
+        (lambda: optim.LBFGS([{"params": _params(1)}, {"params": _params(1, 1)}]), ValueError, "per-parameter options"),
+        (lambda: optim.Adafactor(_params(), lr=-1), ValueError, "Learning rate should be >= 0"),
+        (lambda: optim.Adafactor(_params(), beta2_decay=0.5), ValueError, "beta2_decay should be <= 0"),
+        (lambda: optim.Adafactor(_params(), eps=(-1, 1e-3)), ValueError, "epsilon1"),
+        (lambda: optim.Adafactor(_params(), eps=(None, -1)), ValueError, "epsilon2"),
+        (lambda: optim.Adafactor(_params(), d=0.5), ValueError, "Clipping threshold d"),
+        (lambda: optim.Muon(_params(), momentum=-1), ValueError, "momentum should be >= 0"),
+        (lambda: optim.Muon(_params(), adjust_lr_fn="sqrt"), ValueError, "sqrt is not supported"),
+        (lambda: optim.Muon([rg.zeros(3, requires_grad=True)]), ValueError, "only supports 2D parameters"),
+    ],
+)
 def test_bad_arguments(bad, err, match):
     with pytest.raises(err, match=match):
         bad()
@@ -236,8 +239,19 @@ def test_state_dict_layout_matches_pytorch():
     assert isinstance(st["step"], rg.Tensor) and st["step"].dtype == rg.float32 and st["step"].item() == 1
     g = sd["param_groups"][0]
     assert g["params"] == [0, 1]
-    for key in ("lr", "betas", "eps", "weight_decay", "amsgrad", "maximize", "foreach", "capturable",
-                "differentiable", "fused", "decoupled_weight_decay"):
+    for key in (
+        "lr",
+        "betas",
+        "eps",
+        "weight_decay",
+        "amsgrad",
+        "maximize",
+        "foreach",
+        "capturable",
+        "differentiable",
+        "fused",
+        "decoupled_weight_decay",
+    ):
         assert key in g
 
 
@@ -276,11 +290,14 @@ def test_load_state_dict_accepts_a_numeric_step():
     assert opt.state[p]["step"].item() == 2
 
 
-@pytest.mark.parametrize("mutate,match", [
-    (lambda sd: sd["param_groups"].append(dict(sd["param_groups"][0])), "number of parameter groups"),
-    (lambda sd: sd["param_groups"][0]["params"].pop(), "doesn't match the size"),
-    (lambda sd: sd.pop("state"), "'state'"),
-])
+@pytest.mark.parametrize(
+    "mutate,match",
+    [
+        (lambda sd: sd["param_groups"].append(dict(sd["param_groups"][0])), "number of parameter groups"),
+        (lambda sd: sd["param_groups"][0]["params"].pop(), "doesn't match the size"),
+        (lambda sd: sd.pop("state"), "'state'"),
+    ],
+)
 def test_load_state_dict_mismatch(mutate, match):
     ps = _params()
     opt = optim.SGD(ps, lr=0.1)
@@ -332,13 +349,16 @@ def test_swap_in_optimizer_params_and_state_steps_the_given_ones():
         np.testing.assert_array_equal(p.detach().numpy(), v)
 
 
-@pytest.mark.parametrize("mutate,match", [
-    (lambda sd: sd.pop("state"), "'state'"),
-    (lambda sd: sd["param_groups"].append({}), "parameter groups"),
-    (lambda sd: sd["param_groups"][0].pop("betas"), "Keys only in live"),
-    (lambda sd: sd["param_groups"][0]["params"].pop(), "params"),
-    (lambda sd: sd["state"].update({7: {}}), "extra keys"),
-])
+@pytest.mark.parametrize(
+    "mutate,match",
+    [
+        (lambda sd: sd.pop("state"), "'state'"),
+        (lambda sd: sd["param_groups"].append({}), "parameter groups"),
+        (lambda sd: sd["param_groups"][0].pop("betas"), "Keys only in live"),
+        (lambda sd: sd["param_groups"][0]["params"].pop(), "params"),
+        (lambda sd: sd["state"].update({7: {}}), "extra keys"),
+    ],
+)
 def test_swap_in_optimizer_params_and_state_checks_the_state(mutate, match):
     ps = _params()
     opt = optim.Adam(ps, lr=0.1)

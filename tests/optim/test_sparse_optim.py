@@ -1,4 +1,5 @@
 """Optimizers consuming sparse gradients (uncoalesced, with repeated rows)."""
+
 import numpy as np
 import pytest
 
@@ -42,14 +43,17 @@ def _compare(got, want):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12, err_msg=f"step {i + 1}")
 
 
-@pytest.mark.parametrize("kw", [
-    dict(lr=0.1),
-    dict(lr=0.1, maximize=True),
-    dict(lr=0.1, momentum=0.9),
-    dict(lr=0.1, momentum=0.9, dampening=0.3, maximize=True),
-    dict(lr=0.1, momentum=0.9, nesterov=True),
-    dict(lr=0.1, momentum=0.9, weight_decay=0.1),
-])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(lr=0.1),
+        dict(lr=0.1, maximize=True),
+        dict(lr=0.1, momentum=0.9),
+        dict(lr=0.1, momentum=0.9, dampening=0.3, maximize=True),
+        dict(lr=0.1, momentum=0.9, nesterov=True),
+        dict(lr=0.1, momentum=0.9, weight_decay=0.1),
+    ],
+)
 def test_sgd_sparse_equals_dense_rule(kw):
     theta, sparse, dense = _data()
     got, opt, p = _run(optim.SGD, kw, theta, sparse)
@@ -59,10 +63,13 @@ def test_sgd_sparse_equals_dense_rule(kw):
         assert buf.is_sparse and buf.is_coalesced() and buf._nnz() <= N
 
 
-@pytest.mark.parametrize("kw", [
-    dict(lr=0.1),
-    dict(lr=0.1, lr_decay=0.1, initial_accumulator_value=0.2, maximize=True),
-])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(lr=0.1),
+        dict(lr=0.1, lr_decay=0.1, initial_accumulator_value=0.2, maximize=True),
+    ],
+)
 def test_adagrad_sparse_equals_dense_rule(kw):
     theta, sparse, dense = _data()
     got, _, _ = _run(optim.Adagrad, kw, theta, sparse)
@@ -86,25 +93,27 @@ def test_adamw_lazy_rows(kw):
 
 def test_adamw_lazy_leaves_untouched_rows_alone():
     theta, _, _ = _data()
-    got, _, _ = _run(optim.AdamW, dict(lr=0.1, weight_decay=0.5), theta,
-                     [(np.array([2, 2]), np.ones((2, D)))])
+    got, _, _ = _run(optim.AdamW, dict(lr=0.1, weight_decay=0.5), theta, [(np.array([2, 2]), np.ones((2, D)))])
     untouched = [r for r in range(N) if r != 2]
     np.testing.assert_array_equal(got[0][untouched], theta[untouched])
     assert not np.allclose(got[0][2], theta[2])
 
 
-@pytest.mark.parametrize("cls,match", [
-    (optim.Adam, "Adam does not support sparse gradients"),
-    (optim.RMSprop, "RMSprop does not support sparse gradients"),
-    (optim.Adadelta, "Adadelta does not support sparse gradients"),
-    (optim.Adamax, "Adamax does not support sparse gradients"),
-    (optim.NAdam, "NAdam does not support sparse gradients"),
-    (optim.RAdam, "RAdam does not support sparse gradients"),
-    (optim.Rprop, "Rprop does not support sparse gradients"),
-    (optim.ASGD, "ASGD does not support sparse gradients"),
-    (optim.Adafactor, "Adafactor does not support sparse gradients"),
-    (optim.Muon, "Muon does not support sparse gradients"),
-])
+@pytest.mark.parametrize(
+    "cls,match",
+    [
+        (optim.Adam, "Adam does not support sparse gradients"),
+        (optim.RMSprop, "RMSprop does not support sparse gradients"),
+        (optim.Adadelta, "Adadelta does not support sparse gradients"),
+        (optim.Adamax, "Adamax does not support sparse gradients"),
+        (optim.NAdam, "NAdam does not support sparse gradients"),
+        (optim.RAdam, "RAdam does not support sparse gradients"),
+        (optim.Rprop, "Rprop does not support sparse gradients"),
+        (optim.ASGD, "ASGD does not support sparse gradients"),
+        (optim.Adafactor, "Adafactor does not support sparse gradients"),
+        (optim.Muon, "Muon does not support sparse gradients"),
+    ],
+)
 def test_sparse_refused(cls, match):
     theta, sparse, _ = _data()
     with pytest.raises(RuntimeError, match=match):
@@ -136,8 +145,7 @@ def test_sparse_momentum_buffer_round_trips_through_state_dict():
             t.grad = rg.sparse_coo_tensor(rg.tensor(rows[None]), rg.tensor(vals), (N, D))
             o.step()
     np.testing.assert_array_equal(p.detach().numpy(), q.detach().numpy())
-    np.testing.assert_allclose(p.detach().numpy(), _refs.sgd(theta, dense, lr=0.1, momentum=0.9)[-1],
-                               rtol=1e-12)
+    np.testing.assert_allclose(p.detach().numpy(), _refs.sgd(theta, dense, lr=0.1, momentum=0.9)[-1], rtol=1e-12)
 
 
 def test_zero_grad_set_to_false_on_sparse_grad():
@@ -162,11 +170,14 @@ def _embedding_model(sparse, bag=False, seed=0):
 
 
 @pytest.mark.parametrize("bag", [False, True])
-@pytest.mark.parametrize("make_opt", [
-    lambda ps: optim.SGD(ps, lr=0.5),
-    lambda ps: optim.SGD(ps, lr=0.5, momentum=0.9),
-    lambda ps: optim.Adagrad(ps, lr=0.5),
-])
+@pytest.mark.parametrize(
+    "make_opt",
+    [
+        lambda ps: optim.SGD(ps, lr=0.5),
+        lambda ps: optim.SGD(ps, lr=0.5, momentum=0.9),
+        lambda ps: optim.Adagrad(ps, lr=0.5),
+    ],
+)
 def test_sparse_embedding_training_equals_dense(bag, make_opt):
     """Embedding(sparse=True) gives the same trajectory as dense gradients for optimizers whose
     rule is linear in zero-gradient rows, gradients accumulated over two backward passes."""
@@ -192,8 +203,10 @@ def test_sparse_embedding_with_sparse_adam_and_lazy_adamw():
     rng = np.random.default_rng(1)
     x = rg.tensor(rng.integers(0, 20, (8, 2)))
     y = rg.tensor(rng.integers(0, 3, 8))
-    for make in (lambda e, h: [optim.SparseAdam(e.parameters(), lr=0.1), optim.Adam(h.parameters(), lr=0.1)],
-                 lambda e, h: [optim.AdamW(list(e.parameters()) + list(h.parameters()), lr=0.1)]):
+    for make in (
+        lambda e, h: [optim.SparseAdam(e.parameters(), lr=0.1), optim.Adam(h.parameters(), lr=0.1)],
+        lambda e, h: [optim.AdamW(list(e.parameters()) + list(h.parameters()), lr=0.1)],
+    ):
         emb, head = _embedding_model(True)
         opts = make(emb, head)
         w0 = emb.weight.detach().numpy().copy()

@@ -1,4 +1,5 @@
 """optim.swa_utils: AveragedModel (SWA and EMA), update_bn and SWALR."""
+
 import math
 
 import numpy as np
@@ -53,8 +54,9 @@ def test_ema(multi):
     for got, w in zip(_params(avg.module), want):
         np.testing.assert_allclose(got, w, rtol=1e-12)
     rm = [m[1].running_mean.numpy() for m in models]
-    np.testing.assert_allclose(avg.module[1].running_mean.numpy(), 0.81 * rm[0] + 0.09 * rm[1] + 0.1 * rm[2],
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        avg.module[1].running_mean.numpy(), 0.81 * rm[0] + 0.09 * rm[1] + 0.1 * rm[2], rtol=1e-12
+    )
 
 
 def test_swa_multi_avg_fn_refuses_integer_tensors():
@@ -83,10 +85,8 @@ def test_update_bn_recomputes_statistics_over_the_loader():
     xs = [rng.standard_normal((8, 3)) for _ in range(3)]
     su.update_bn([(rg.tensor(x), None) for x in xs], m)
     hidden = [m[0](rg.tensor(x)).detach().numpy() for x in xs]
-    np.testing.assert_allclose(bn.running_mean.numpy(), np.mean([h.mean(0) for h in hidden], axis=0),
-                               rtol=1e-10)
-    np.testing.assert_allclose(bn.running_var.numpy(), np.mean([h.var(0, ddof=1) for h in hidden], axis=0),
-                               rtol=1e-10)
+    np.testing.assert_allclose(bn.running_mean.numpy(), np.mean([h.mean(0) for h in hidden], axis=0), rtol=1e-10)
+    np.testing.assert_allclose(bn.running_var.numpy(), np.mean([h.var(0, ddof=1) for h in hidden], axis=0), rtol=1e-10)
     assert bn.momentum == 0.3 and not m.training and bn.num_batches_tracked.item() == 3
 
 
@@ -114,16 +114,28 @@ def test_swalr_anneals_to_swa_lr():
     assert opt2.param_groups[0]["lr"] == pytest.approx(0.02 + 0.08 * (1 + math.cos(math.pi / 2)) / 2)
 
 
-@pytest.mark.parametrize("make,err,match", [
-    (lambda: su.get_ema_avg_fn(1.5), ValueError, "Invalid decay"),
-    (lambda: su.get_ema_multi_avg_fn(-0.1), ValueError, "Invalid decay"),
-    (lambda: su.AveragedModel(_model(0), avg_fn=su.get_swa_avg_fn(),
-                              multi_avg_fn=su.get_swa_multi_avg_fn()), AssertionError, "Only one"),
-    (lambda: su.SWALR(optim.SGD([rg.zeros(1, requires_grad=True)], lr=0.1), 0.01, anneal_strategy="exp"),
-     ValueError, "anneal_strategy"),
-    (lambda: su.SWALR(optim.SGD([rg.zeros(1, requires_grad=True)], lr=0.1), 0.01, anneal_epochs=-1),
-     ValueError, "anneal_epochs"),
-])
+@pytest.mark.parametrize(
+    "make,err,match",
+    [
+        (lambda: su.get_ema_avg_fn(1.5), ValueError, "Invalid decay"),
+        (lambda: su.get_ema_multi_avg_fn(-0.1), ValueError, "Invalid decay"),
+        (
+            lambda: su.AveragedModel(_model(0), avg_fn=su.get_swa_avg_fn(), multi_avg_fn=su.get_swa_multi_avg_fn()),
+            AssertionError,
+            "Only one",
+        ),
+        (
+            lambda: su.SWALR(optim.SGD([rg.zeros(1, requires_grad=True)], lr=0.1), 0.01, anneal_strategy="exp"),
+            ValueError,
+            "anneal_strategy",
+        ),
+        (
+            lambda: su.SWALR(optim.SGD([rg.zeros(1, requires_grad=True)], lr=0.1), 0.01, anneal_epochs=-1),
+            ValueError,
+            "anneal_epochs",
+        ),
+    ],
+)
 def test_bad_arguments(make, err, match):
     with pytest.raises(err, match=match):
         make()

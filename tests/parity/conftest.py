@@ -1,5 +1,6 @@
 """The parity tests skip without PyTorch; ``make parity`` sets RETROGRAD_REQUIRE_TORCH to the
 version it installed, so there a missing or different PyTorch fails instead of skipping."""
+
 import os
 
 _REQUIRED = os.environ.get("RETROGRAD_REQUIRE_TORCH")

@@ -2,6 +2,7 @@
 gives under CPU autocast (bfloat16 and float16, from float32 inputs and from inputs already in
 the autocast dtype), and GradScaler's scale sequence, growth tracker and parameters with infs
 injected at the same steps."""
+
 import numpy as np
 import pytest
 
@@ -39,8 +40,12 @@ def _calls():
         ("nn.Linear", lambda t, d: t.nn.Linear(4, 2).to(d)(r(t, d, 3, 4))),
         ("linalg.vecdot", lambda t, d: t.linalg.vecdot(r(t, d, 3, 4), r(t, d, 3, 4))),
         ("prelu", lambda t, d: F(t).prelu(r(t, d, 2, 3), r(t, d, 1))),
-        ("scaled_dot_product_attention",
-         lambda t, d: F(t).scaled_dot_product_attention(r(t, d, 1, 2, 3, 4), r(t, d, 1, 2, 3, 4), r(t, d, 1, 2, 3, 4))),
+        (
+            "scaled_dot_product_attention",
+            lambda t, d: F(t).scaled_dot_product_attention(
+                r(t, d, 1, 2, 3, 4), r(t, d, 1, 2, 3, 4), r(t, d, 1, 2, 3, 4)
+            ),
+        ),
         ("mv", lambda t, d: t.mv(r(t, d, 3, 4), r(t, d, 4))),
         ("addmv", lambda t, d: t.addmv(r(t, d, 3), r(t, d, 3, 4), r(t, d, 4))),
         ("addr", lambda t, d: t.addr(r(t, d, 3, 4), r(t, d, 3), r(t, d, 4))),
@@ -84,20 +89,28 @@ def _calls():
         ("nll_loss", lambda t, d: F(t).nll_loss(r(t, d, 3, 4), t.tensor([0, 1, 3]))),
         ("kl_div", lambda t, d: F(t).kl_div(r(t, d, 3), r(t, d, 3), reduction="batchmean")),
         ("binary_cross_entropy", lambda t, d: F(t).binary_cross_entropy(r(t, d, 3) / 2, r(t, d, 3) / 2)),
-        ("binary_cross_entropy_with_logits",
-         lambda t, d: F(t).binary_cross_entropy_with_logits(r(t, d, 3), r(t, d, 3) / 2)),
+        (
+            "binary_cross_entropy_with_logits",
+            lambda t, d: F(t).binary_cross_entropy_with_logits(r(t, d, 3), r(t, d, 3) / 2),
+        ),
         ("margin_ranking_loss", lambda t, d: F(t).margin_ranking_loss(r(t, d, 3), r(t, d, 3), r(t, d, 3).sign())),
         ("hinge_embedding_loss", lambda t, d: F(t).hinge_embedding_loss(r(t, d, 3), r(t, d, 3).sign())),
-        ("cosine_embedding_loss",
-         lambda t, d: F(t).cosine_embedding_loss(r(t, d, 3, 2), r(t, d, 3, 2), r(t, d, 3).sign())),
+        (
+            "cosine_embedding_loss",
+            lambda t, d: F(t).cosine_embedding_loss(r(t, d, 3, 2), r(t, d, 3, 2), r(t, d, 3).sign()),
+        ),
         ("poisson_nll_loss", lambda t, d: F(t).poisson_nll_loss(r(t, d, 3), r(t, d, 3))),
         ("soft_margin_loss", lambda t, d: F(t).soft_margin_loss(r(t, d, 3), r(t, d, 3).sign())),
         ("triplet_margin_loss", lambda t, d: F(t).triplet_margin_loss(r(t, d, 3, 2), r(t, d, 3, 2), r(t, d, 3, 2))),
         ("multi_margin_loss", lambda t, d: F(t).multi_margin_loss(r(t, d, 3, 4), t.tensor([0, 1, 3]))),
-        ("multilabel_margin_loss",
-         lambda t, d: F(t).multilabel_margin_loss(r(t, d, 3, 4), t.tensor([[0, 1, -1, 0]] * 3))),
-        ("grid_sample", lambda t, d: F(t).grid_sample(r(t, d, 1, 1, 4, 4), r(t, d, 1, 2, 2, 2) - 1,
-                                                        align_corners=False)),
+        (
+            "multilabel_margin_loss",
+            lambda t, d: F(t).multilabel_margin_loss(r(t, d, 3, 4), t.tensor([[0, 1, -1, 0]] * 3)),
+        ),
+        (
+            "grid_sample",
+            lambda t, d: F(t).grid_sample(r(t, d, 1, 1, 4, 4), r(t, d, 1, 2, 2, 2) - 1, align_corners=False),
+        ),
         # not listed for CPU: keep the widest input type
         ("exp", lambda t, d: t.exp(r(t, d, 3))),
         ("log", lambda t, d: t.log(r(t, d, 3))),
@@ -160,13 +173,19 @@ def _scaler_run(lib, pattern, **kw):
             lib.nn.utils.clip_grad_norm_([w, b], 1.0)
         scaler.step(opt)
         scaler.update()
-        trace.append((scaler.get_scale(), scaler._get_growth_tracker(), w.detach().numpy().copy(),
-                      b.detach().numpy().copy()))
+        trace.append(
+            (scaler.get_scale(), scaler._get_growth_tracker(), w.detach().numpy().copy(), b.detach().numpy().copy())
+        )
     return trace, scaler.state_dict()
 
 
-@pytest.mark.parametrize("kw", [dict(init_scale=2.0 ** 10, growth_interval=2),
-                                dict(init_scale=3.0, growth_factor=3.0, backoff_factor=0.3, growth_interval=1)])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(init_scale=2.0**10, growth_interval=2),
+        dict(init_scale=3.0, growth_factor=3.0, backoff_factor=0.3, growth_interval=1),
+    ],
+)
 def test_grad_scaler_sequences_match_pytorch(kw):
     pattern = [0, 0, "inf", 0, "nan", 0, 0, 0, "-inf", 0, 0]
     want, want_state = _scaler_run(torch, pattern, **kw)
@@ -180,23 +199,33 @@ def test_grad_scaler_sequences_match_pytorch(kw):
 
 def test_disabled_and_deprecated_scalers_match_pytorch():
     import warnings
-    for make in (lambda lib: lib.amp.GradScaler("cuda"), lambda lib: lib.cuda.amp.GradScaler(),
-                 lambda lib: lib.cpu.amp.GradScaler(), lambda lib: lib.amp.GradScaler("cpu", enabled=False)):
+
+    for make in (
+        lambda lib: lib.amp.GradScaler("cuda"),
+        lambda lib: lib.cuda.amp.GradScaler(),
+        lambda lib: lib.cpu.amp.GradScaler(),
+        lambda lib: lib.amp.GradScaler("cpu", enabled=False),
+    ):
         seen = []
         for lib in (torch, rg):
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 s = make(lib)
-            seen.append((s.is_enabled(), s.get_scale(), s.state_dict(),
-                         sorted({w.category.__name__ for w in caught})))
+            seen.append((s.is_enabled(), s.get_scale(), s.state_dict(), sorted({w.category.__name__ for w in caught})))
         assert seen[0] == seen[1]
 
 
 def _state_trace(lib):
     import warnings
+
     name = lambda d: str(d).rsplit(".", 1)[-1]  # noqa: E731
-    out = [lib.is_autocast_enabled(), name(lib.get_autocast_dtype("cpu")), name(lib.get_autocast_dtype("cuda")),
-           lib.amp.is_autocast_available("cpu"), lib.amp.is_autocast_available("cuda")]
+    out = [
+        lib.is_autocast_enabled(),
+        name(lib.get_autocast_dtype("cpu")),
+        name(lib.get_autocast_dtype("cuda")),
+        lib.amp.is_autocast_available("cpu"),
+        lib.amp.is_autocast_available("cuda"),
+    ]
     with lib.autocast("cpu") as region:
         out += [isinstance(region, lib.autocast), lib.is_autocast_enabled("cpu"), lib.is_autocast_enabled()]
         with lib.autocast("cpu", enabled=False):
@@ -205,8 +234,12 @@ def _state_trace(lib):
                 out += [lib.is_autocast_enabled("cpu"), name(lib.get_autocast_dtype("cpu"))]
         out.append(name(lib.get_autocast_dtype("cpu")))
     out.append(lib.is_autocast_enabled("cpu"))
-    for make in (lambda: lib.autocast("cuda"), lambda: lib.autocast("cpu", dtype=lib.float64),
-                 lambda: lib.cpu.amp.autocast(), lambda: lib.cuda.amp.autocast()):
+    for make in (
+        lambda: lib.autocast("cuda"),
+        lambda: lib.autocast("cpu", dtype=lib.float64),
+        lambda: lib.cpu.amp.autocast(),
+        lambda: lib.cuda.amp.autocast(),
+    ):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             region = make()

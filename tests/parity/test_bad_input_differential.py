@@ -2,6 +2,7 @@
 both libraries; retrograd's exception must be of PyTorch's built-in kind (a subclass is fine:
 NotImplementedError is a RuntimeError) and, for PyTorch's own classes such as LinAlgError, of the
 same name."""
+
 import numpy as np
 import pytest
 

@@ -1,6 +1,7 @@
 """Optional parity with PyTorch: every case of ``bad_input_cases.CASES`` raises the listed
 exception type under torch too, so the table ``tests/test_bad_input.py`` holds retrograd to is
 PyTorch's behaviour."""
+
 import warnings
 
 import pytest

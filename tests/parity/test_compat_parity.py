@@ -1,6 +1,7 @@
 """The script-compatibility surface against PyTorch: legacy constructors, Tensor.new, resize_,
 storage(), size=, range indices, testing.assert_close's decisions and messages, accelerator
 answers on a CPU machine."""
+
 import numpy as np
 import pytest
 
@@ -8,8 +9,17 @@ import retrograd as rg
 
 torch = pytest.importorskip("torch")
 
-LEGACY = ("FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor", "ShortTensor",
-          "CharTensor", "ByteTensor", "BoolTensor")
+LEGACY = (
+    "FloatTensor",
+    "DoubleTensor",
+    "HalfTensor",
+    "LongTensor",
+    "IntTensor",
+    "ShortTensor",
+    "CharTensor",
+    "ByteTensor",
+    "BoolTensor",
+)
 
 
 def _dt(t):
@@ -83,8 +93,9 @@ def test_assert_close_default_tolerances(dtype, delta):
     base = np.array([0.0, 1.0, -3.0, 100.0])
     a = base + delta
     ours = _outcome(rg, rg.tensor(base, dtype=getattr(rg, dtype)), rg.tensor(a, dtype=getattr(rg, dtype)))
-    theirs = _outcome(torch, torch.tensor(base, dtype=getattr(torch, dtype)),
-                      torch.tensor(a, dtype=getattr(torch, dtype)))
+    theirs = _outcome(
+        torch, torch.tensor(base, dtype=getattr(torch, dtype)), torch.tensor(a, dtype=getattr(torch, dtype))
+    )
     assert (ours is None) == (theirs is None)
     if ours is not None:
         assert ours.splitlines()[:3] == theirs.splitlines()[:3]
@@ -99,12 +110,15 @@ def test_assert_close_messages_and_errors():
     assert theirs.splitlines()[3].startswith("Greatest absolute difference: 0.5 at index (1,)")
     for kw in ({}, {"equal_nan": True}):
         nan = float("nan")
-        assert ((_outcome(rg, rg.tensor([nan]), rg.tensor([nan]), **kw) is None)
-                == (_outcome(torch, torch.tensor([nan]), torch.tensor([nan]), **kw) is None))
-    assert (_outcome(rg, rg.ones(2), rg.ones(2, dtype=rg.float64)) is None) == \
-        (_outcome(torch, torch.ones(2), torch.ones(2, dtype=torch.float64)) is None)
-    assert (_outcome(rg, rg.ones(2), rg.ones(2, dtype=rg.float64), check_dtype=False) is None) == \
-        (_outcome(torch, torch.ones(2), torch.ones(2, dtype=torch.float64), check_dtype=False) is None)
+        assert (_outcome(rg, rg.tensor([nan]), rg.tensor([nan]), **kw) is None) == (
+            _outcome(torch, torch.tensor([nan]), torch.tensor([nan]), **kw) is None
+        )
+    assert (_outcome(rg, rg.ones(2), rg.ones(2, dtype=rg.float64)) is None) == (
+        _outcome(torch, torch.ones(2), torch.ones(2, dtype=torch.float64)) is None
+    )
+    assert (_outcome(rg, rg.ones(2), rg.ones(2, dtype=rg.float64), check_dtype=False) is None) == (
+        _outcome(torch, torch.ones(2), torch.ones(2, dtype=torch.float64), check_dtype=False) is None
+    )
     for lib in (rg, torch):
         with pytest.raises(ValueError):
             lib.testing.assert_close(lib.ones(1), lib.ones(1), rtol=1e-3)
@@ -123,8 +137,19 @@ def test_accelerator_on_a_cpu_machine():
 
 
 def test_multiprocessing_names():
-    for name in ("Process", "Queue", "Pool", "get_context", "spawn", "start_processes", "ProcessContext",
-                 "ProcessRaisedException", "ProcessExitedException", "get_sharing_strategy",
-                 "set_sharing_strategy", "get_all_sharing_strategies"):
+    for name in (
+        "Process",
+        "Queue",
+        "Pool",
+        "get_context",
+        "spawn",
+        "start_processes",
+        "ProcessContext",
+        "ProcessRaisedException",
+        "ProcessExitedException",
+        "get_sharing_strategy",
+        "set_sharing_strategy",
+        "get_all_sharing_strategies",
+    ):
         assert hasattr(torch.multiprocessing, name) and hasattr(rg.multiprocessing, name), name
     assert rg.multiprocessing.get_all_sharing_strategies() <= torch.multiprocessing.get_all_sharing_strategies()

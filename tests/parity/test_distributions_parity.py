@@ -1,6 +1,7 @@
 """retrograd.distributions against torch.distributions (optional: needs torch): log_prob, cdf,
 entropy, mean, variance, KL divergences and the gradients of log_prob and KL in the parameters,
 on the same float64 parameters and values."""
+
 import numpy as np
 import pytest
 
@@ -23,22 +24,45 @@ CASES = [
     ("Dirichlet", lambda L, c: L.distributions.Dirichlet(c), ([0.5, 2.0, 3.5],), [0.2, 0.3, 0.5], ()),
     ("Bernoulli", lambda L, p: L.distributions.Bernoulli(p), ([0.2, 0.9],), [1.0, 0.0], ()),
     ("Bernoulli logits", lambda L, lo: L.distributions.Bernoulli(logits=lo), ([-1.0, 2.0],), [1.0, 0.0], ()),
-    ("Categorical", lambda L, p: L.distributions.Categorical(p), ([[0.1, 0.6, 0.3], [0.5, 0.25, 0.25]],),
-     [1, 2], ()),
-    ("Categorical logits", lambda L, lo: L.distributions.Categorical(logits=lo),
-     ([[0.1, 0.6, -0.3], [1.5, 0.25, 0.0]],), [0, 2], ()),
-    ("OneHotCategorical", lambda L, p: L.distributions.OneHotCategorical(p), ([0.1, 0.6, 0.3],), [0.0, 1.0, 0.0],
-     ()),
+    ("Categorical", lambda L, p: L.distributions.Categorical(p), ([[0.1, 0.6, 0.3], [0.5, 0.25, 0.25]],), [1, 2], ()),
+    (
+        "Categorical logits",
+        lambda L, lo: L.distributions.Categorical(logits=lo),
+        ([[0.1, 0.6, -0.3], [1.5, 0.25, 0.0]],),
+        [0, 2],
+        (),
+    ),
+    ("OneHotCategorical", lambda L, p: L.distributions.OneHotCategorical(p), ([0.1, 0.6, 0.3],), [0.0, 1.0, 0.0], ()),
     ("Poisson", lambda L, r: L.distributions.Poisson(r), ([0.5, 4.0],), [2.0, 3.0], ()),
     ("Binomial", lambda L, p: L.distributions.Binomial(10, p), ([0.3, 0.8],), [2.0, 9.0], ()),
-    ("MultivariateNormal", lambda L, m, c: L.distributions.MultivariateNormal(m, covariance_matrix=c),
-     ([0.1, -0.4], COV), [0.3, 0.2], ()),
-    ("MultivariateNormal tril", lambda L, m, c: L.distributions.MultivariateNormal(m, scale_tril=c),
-     ([0.1, -0.4], [[1.2, 0.0], [0.3, 0.8]]), [0.3, 0.2], ()),
-    ("MultivariateNormal precision", lambda L, m, c: L.distributions.MultivariateNormal(m, precision_matrix=c),
-     ([0.1, -0.4], COV), [0.3, 0.2], ()),
-    ("Independent", lambda L, m, s: L.distributions.Independent(L.distributions.Normal(m, s), 1),
-     ([0.3, -1.2], [0.7, 2.0]), V, ()),
+    (
+        "MultivariateNormal",
+        lambda L, m, c: L.distributions.MultivariateNormal(m, covariance_matrix=c),
+        ([0.1, -0.4], COV),
+        [0.3, 0.2],
+        (),
+    ),
+    (
+        "MultivariateNormal tril",
+        lambda L, m, c: L.distributions.MultivariateNormal(m, scale_tril=c),
+        ([0.1, -0.4], [[1.2, 0.0], [0.3, 0.8]]),
+        [0.3, 0.2],
+        (),
+    ),
+    (
+        "MultivariateNormal precision",
+        lambda L, m, c: L.distributions.MultivariateNormal(m, precision_matrix=c),
+        ([0.1, -0.4], COV),
+        [0.3, 0.2],
+        (),
+    ),
+    (
+        "Independent",
+        lambda L, m, s: L.distributions.Independent(L.distributions.Normal(m, s), 1),
+        ([0.3, -1.2], [0.7, 2.0]),
+        V,
+        (),
+    ),
 ]
 
 
@@ -62,8 +86,7 @@ def _run(L, make, params, value, extra):
         out[name] = getattr(d, name)(arg)
     total = sum((v * (i + 1)).sum() for i, v in enumerate(out.values()) if v.requires_grad)
     grads = L.autograd.grad(total, ps, allow_unused=True) if isinstance(total, L.Tensor) else [None] * len(ps)
-    return ({k: v.detach().numpy() for k, v in out.items()},
-            [g.numpy() if g is not None else None for g in grads])
+    return ({k: v.detach().numpy() for k, v in out.items()}, [g.numpy() if g is not None else None for g in grads])
 
 
 @pytest.mark.parametrize("name,make,params,value,extra", CASES, ids=[c[0] for c in CASES])
@@ -97,11 +120,17 @@ KL = [
     ("LogNormal", lambda L, a: (L.distributions.LogNormal(a, a * 2), L.distributions.LogNormal(a * 0, a + 1))),
     ("Dirichlet", lambda L, a: (L.distributions.Dirichlet(a), L.distributions.Dirichlet(a.flip(0) + 1))),
     ("Categorical", lambda L, a: (L.distributions.Categorical(a), L.distributions.Categorical(a.flip(0) + 1))),
-    ("OneHotCategorical", lambda L, a: (L.distributions.OneHotCategorical(a),
-                                        L.distributions.OneHotCategorical(a.flip(0) + 1))),
-    ("MultivariateNormal", lambda L, a: (
-        L.distributions.MultivariateNormal(a, scale_tril=L.diag(a + 1)),
-        L.distributions.MultivariateNormal(a.flip(0), covariance_matrix=L.diag(a * 2) + 0.1))),
+    (
+        "OneHotCategorical",
+        lambda L, a: (L.distributions.OneHotCategorical(a), L.distributions.OneHotCategorical(a.flip(0) + 1)),
+    ),
+    (
+        "MultivariateNormal",
+        lambda L, a: (
+            L.distributions.MultivariateNormal(a, scale_tril=L.diag(a + 1)),
+            L.distributions.MultivariateNormal(a.flip(0), covariance_matrix=L.diag(a * 2) + 0.1),
+        ),
+    ),
 ]
 
 
@@ -118,13 +147,16 @@ def test_kl_matches_torch(name, make):
     np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-8, atol=1e-10)
 
 
-@pytest.mark.parametrize("call", [
-    lambda L: L.distributions.Normal(L.tensor([0.0, 1.0]), L.tensor([1.0, -1.0])),
-    lambda L: L.distributions.Exponential(L.tensor([1.0])).log_prob(L.tensor([-1.0])),
-    lambda L: L.distributions.Bernoulli(),
-    lambda L: L.distributions.Uniform(L.tensor([1.0]), L.tensor([0.0])),
-    lambda L: L.distributions.Normal(L.tensor([0.0, 1.0]), L.tensor([1.0, 1.0])).log_prob(L.ones(3)),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda L: L.distributions.Normal(L.tensor([0.0, 1.0]), L.tensor([1.0, -1.0])),
+        lambda L: L.distributions.Exponential(L.tensor([1.0])).log_prob(L.tensor([-1.0])),
+        lambda L: L.distributions.Bernoulli(),
+        lambda L: L.distributions.Uniform(L.tensor([1.0]), L.tensor([0.0])),
+        lambda L: L.distributions.Normal(L.tensor([0.0, 1.0]), L.tensor([1.0, 1.0])).log_prob(L.ones(3)),
+    ],
+)
 def test_validation_errors_match_torch(call):
     messages = []
     for L in (rg, torch):

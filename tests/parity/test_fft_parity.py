@@ -1,5 +1,6 @@
 """torch.fft and the complex ops against PyTorch itself (optional: needs torch): values, and
 the gradients of a real loss, on the same float64 inputs."""
+
 import numpy as np
 import pytest
 

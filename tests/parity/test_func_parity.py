@@ -1,5 +1,6 @@
 """Optional parity with PyTorch's torch.func and forward-mode AD: the same transform of the same
 function on the same float64 inputs gives the same values under torch and retrograd."""
+
 import numpy as np
 import pytest
 
@@ -50,8 +51,8 @@ def test_transform_parity(transform, name):
         "jacrev": lambda M, f: M.jacrev(M.grad(f)),
         "jacfwd": lambda M, f: M.jacfwd(M.grad(f)),
         "hessian": lambda M, f: M.hessian(f),
-        "jvp": lambda M, f: (lambda x: M.jvp(f, (x,), (x * 0 + 1,))),
-        "hvp": lambda M, f: (lambda x: M.jvp(M.grad(f), (x,), (x.cos(),))[1]),
+        "jvp": lambda M, f: lambda x: M.jvp(f, (x,), (x * 0 + 1,)),
+        "hvp": lambda M, f: lambda x: M.jvp(M.grad(f), (x,), (x.cos(),))[1],
     }
     r, t = _both(transforms[transform], name, X)
     np.testing.assert_allclose(np.asarray(r, dtype=float), np.asarray(t, dtype=float), rtol=1e-9, atol=1e-10)
@@ -62,8 +63,10 @@ def test_functional_call_parity():
     for lib, M in ((rg, rfunc), (torch, tfunc)):
         lib.manual_seed(0)
         net = lib.nn.Sequential(lib.nn.Linear(4, 3), lib.nn.Tanh(), lib.nn.Linear(3, 1)).double()
-        params = {k: lib.tensor(R2, dtype=lib.float64).reshape(v.shape) * 0.1
-                  for (k, v), R2 in zip(net.named_parameters(), _param_values(net))}
+        params = {
+            k: lib.tensor(R2, dtype=lib.float64).reshape(v.shape) * 0.1
+            for (k, v), R2 in zip(net.named_parameters(), _param_values(net))
+        }
         x = lib.tensor(Y, dtype=lib.float64)
         out = M.functional_call(net, params, (x,))
         g = M.grad(lambda p: M.functional_call(net, p, (x,)).sum())(params)

@@ -1,5 +1,6 @@
 """Optional parity with PyTorch for nn.functional: the same call on the same float64 inputs under
 torch and retrograd gives the same values and the same gradients of sum(out * w)."""
+
 import warnings
 
 import numpy as np
@@ -33,8 +34,26 @@ class Case:
 
 def _cases():
     C = []
-    for n in ["relu", "relu6", "leaky_relu", "elu", "selu", "celu", "gelu", "silu", "mish", "softplus", "softsign",
-              "hardtanh", "hardsigmoid", "hardswish", "logsigmoid", "tanhshrink", "hardshrink", "softshrink"]:
+    for n in [
+        "relu",
+        "relu6",
+        "leaky_relu",
+        "elu",
+        "selu",
+        "celu",
+        "gelu",
+        "silu",
+        "mish",
+        "softplus",
+        "softsign",
+        "hardtanh",
+        "hardsigmoid",
+        "hardswish",
+        "logsigmoid",
+        "tanhshrink",
+        "hardshrink",
+        "softshrink",
+    ]:
         C.append(Case(n, lambda F, L, a, n=n: getattr(F, n)(a), X * 3))
         C.append(Case(n + "_extreme", lambda F, L, a, n=n: getattr(F, n)(a), BIG))
     C += [
@@ -52,23 +71,62 @@ def _cases():
     C += [
         Case("softmax_extreme", lambda F, L, a: F.softmax(a, 1), BIG),
         Case("log_softmax_extreme", lambda F, L, a: F.log_softmax(a, 1), BIG),
-        Case("linear", lambda F, L, a, w, b: F.linear(a, w, b), R.standard_normal((2, 3, 4)),
-             R.standard_normal((5, 4)), R.standard_normal(5)),
-        Case("bilinear", lambda F, L, a, b, w, c: F.bilinear(a, b, w, c), R.standard_normal((2, 3)),
-             R.standard_normal((2, 4)), R.standard_normal((5, 3, 4)), R.standard_normal(5)),
-        Case("embedding_padding_freq", lambda F, L, w, idx: F.embedding(idx, w, padding_idx=2, scale_grad_by_freq=True),
-             R.standard_normal((5, 3)), consts={"idx": np.array([[0, 2, 2], [4, 0, 1]])}),
-        Case("embedding_max_norm", lambda F, L, w, idx: F.embedding(idx, w * 1.0, max_norm=1.0),
-             R.standard_normal((5, 3)) * 2, consts={"idx": np.array([[0, 2, 2], [4, 0, 1]])}),
-        Case("layer_norm", lambda F, L, a, w, b: F.layer_norm(a, (4,), w, b), R.standard_normal((2, 3, 4)),
-             R.standard_normal(4), R.standard_normal(4)),
+        Case(
+            "linear",
+            lambda F, L, a, w, b: F.linear(a, w, b),
+            R.standard_normal((2, 3, 4)),
+            R.standard_normal((5, 4)),
+            R.standard_normal(5),
+        ),
+        Case(
+            "bilinear",
+            lambda F, L, a, b, w, c: F.bilinear(a, b, w, c),
+            R.standard_normal((2, 3)),
+            R.standard_normal((2, 4)),
+            R.standard_normal((5, 3, 4)),
+            R.standard_normal(5),
+        ),
+        Case(
+            "embedding_padding_freq",
+            lambda F, L, w, idx: F.embedding(idx, w, padding_idx=2, scale_grad_by_freq=True),
+            R.standard_normal((5, 3)),
+            consts={"idx": np.array([[0, 2, 2], [4, 0, 1]])},
+        ),
+        Case(
+            "embedding_max_norm",
+            lambda F, L, w, idx: F.embedding(idx, w * 1.0, max_norm=1.0),
+            R.standard_normal((5, 3)) * 2,
+            consts={"idx": np.array([[0, 2, 2], [4, 0, 1]])},
+        ),
+        Case(
+            "layer_norm",
+            lambda F, L, a, w, b: F.layer_norm(a, (4,), w, b),
+            R.standard_normal((2, 3, 4)),
+            R.standard_normal(4),
+            R.standard_normal(4),
+        ),
         Case("rms_norm", lambda F, L, a, w: F.rms_norm(a, (4,), w), R.standard_normal((2, 3, 4)), R.standard_normal(4)),
-        Case("group_norm", lambda F, L, a, w, b: F.group_norm(a, 2, w, b), R.standard_normal((2, 4, 3)),
-             R.standard_normal(4), R.standard_normal(4)),
-        Case("batch_norm_train", lambda F, L, a, w, b: F.batch_norm(a, None, None, w, b, training=True),
-             R.standard_normal((3, 4, 2)), R.standard_normal(4), R.standard_normal(4)),
-        Case("instance_norm", lambda F, L, a, w, b: F.instance_norm(a, weight=w, bias=b), R.standard_normal((3, 4, 5)),
-             R.standard_normal(4), R.standard_normal(4)),
+        Case(
+            "group_norm",
+            lambda F, L, a, w, b: F.group_norm(a, 2, w, b),
+            R.standard_normal((2, 4, 3)),
+            R.standard_normal(4),
+            R.standard_normal(4),
+        ),
+        Case(
+            "batch_norm_train",
+            lambda F, L, a, w, b: F.batch_norm(a, None, None, w, b, training=True),
+            R.standard_normal((3, 4, 2)),
+            R.standard_normal(4),
+            R.standard_normal(4),
+        ),
+        Case(
+            "instance_norm",
+            lambda F, L, a, w, b: F.instance_norm(a, weight=w, bias=b),
+            R.standard_normal((3, 4, 5)),
+            R.standard_normal(4),
+            R.standard_normal(4),
+        ),
         Case("normalize", lambda F, L, a: F.normalize(a, p=1, dim=0), XL),
         Case("cosine_similarity", lambda F, L, a, b: F.cosine_similarity(a, b, dim=-1), XL, R.standard_normal(4)),
         Case("pairwise_distance", lambda F, L, a, b: F.pairwise_distance(a, b, p=3, keepdim=True), XL, XL[::-1].copy()),
@@ -76,52 +134,133 @@ def _cases():
     ]
     for red in ("mean", "sum", "none"):
         C += [
-            Case(f"cross_entropy_{red}", lambda F, L, a, t, w, red=red: F.cross_entropy(
-                a, t, weight=w, reduction=red, label_smoothing=0.2), XL, consts={"t": T_IGN, "w": W4}),
-            Case(f"cross_entropy_nd_{red}", lambda F, L, a, t, red=red: F.cross_entropy(
-                a, t, reduction=red, label_smoothing=0.1), R.standard_normal((2, 4, 2)), consts={"t": T_ND}),
-            Case(f"cross_entropy_probs_{red}", lambda F, L, a, p, w, red=red: F.cross_entropy(
-                a, p, weight=w, reduction=red, label_smoothing=0.1), XL, P34, consts={"w": W4}),
-            Case(f"nll_loss_{red}", lambda F, L, a, t, w, red=red: F.nll_loss(a, t, weight=w, reduction=red), XL,
-                 consts={"t": T_IGN, "w": W4}),
+            Case(
+                f"cross_entropy_{red}",
+                lambda F, L, a, t, w, red=red: F.cross_entropy(a, t, weight=w, reduction=red, label_smoothing=0.2),
+                XL,
+                consts={"t": T_IGN, "w": W4},
+            ),
+            Case(
+                f"cross_entropy_nd_{red}",
+                lambda F, L, a, t, red=red: F.cross_entropy(a, t, reduction=red, label_smoothing=0.1),
+                R.standard_normal((2, 4, 2)),
+                consts={"t": T_ND},
+            ),
+            Case(
+                f"cross_entropy_probs_{red}",
+                lambda F, L, a, p, w, red=red: F.cross_entropy(a, p, weight=w, reduction=red, label_smoothing=0.1),
+                XL,
+                P34,
+                consts={"w": W4},
+            ),
+            Case(
+                f"nll_loss_{red}",
+                lambda F, L, a, t, w, red=red: F.nll_loss(a, t, weight=w, reduction=red),
+                XL,
+                consts={"t": T_IGN, "w": W4},
+            ),
             Case(f"mse_{red}", lambda F, L, a, b, red=red: F.mse_loss(a, b, reduction=red), XL, P34),
             Case(f"l1_{red}", lambda F, L, a, b, red=red: F.l1_loss(a, b, reduction=red), XL, P34),
-            Case(f"smooth_l1_{red}", lambda F, L, a, b, red=red: F.smooth_l1_loss(a, b, reduction=red, beta=0.5),
-                 XL, P34),
+            Case(
+                f"smooth_l1_{red}", lambda F, L, a, b, red=red: F.smooth_l1_loss(a, b, reduction=red, beta=0.5), XL, P34
+            ),
             Case(f"huber_{red}", lambda F, L, a, b, red=red: F.huber_loss(a, b, reduction=red, delta=0.5), XL, P34),
-            Case(f"bce_{red}", lambda F, L, a, b, w, red=red: F.binary_cross_entropy(a, b, w, reduction=red),
-                 P34 * 0.9 + 0.05, R.random((3, 4)), consts={"w": R.random((3, 4))}),
-            Case(f"bce_with_logits_{red}", lambda F, L, a, b, w, pw, red=red: F.binary_cross_entropy_with_logits(
-                a, b, w, reduction=red, pos_weight=pw), XL, P34, consts={"w": R.random((3, 4)), "pw": W4}),
+            Case(
+                f"bce_{red}",
+                lambda F, L, a, b, w, red=red: F.binary_cross_entropy(a, b, w, reduction=red),
+                P34 * 0.9 + 0.05,
+                R.random((3, 4)),
+                consts={"w": R.random((3, 4))},
+            ),
+            Case(
+                f"bce_with_logits_{red}",
+                lambda F, L, a, b, w, pw, red=red: F.binary_cross_entropy_with_logits(
+                    a, b, w, reduction=red, pos_weight=pw
+                ),
+                XL,
+                P34,
+                consts={"w": R.random((3, 4)), "pw": W4},
+            ),
             Case(f"kl_div_{red}", lambda F, L, a, b, red=red: F.kl_div(a, b, reduction=red), XL, P34),
-            Case(f"kl_div_log_target_{red}", lambda F, L, a, b, red=red: F.kl_div(a, b, reduction=red,
-                                                                                  log_target=True), XL, XL * 0.5),
-            Case(f"poisson_nll_{red}", lambda F, L, a, b, red=red: F.poisson_nll_loss(a, b, reduction=red, full=True),
-                 XL, P34 * 3),
-            Case(f"gaussian_nll_{red}", lambda F, L, a, b, v, red=red: F.gaussian_nll_loss(a, b, v, reduction=red,
-                                                                                             full=True),
-                 XL, XL * 0.5, P34 + 0.1),
-            Case(f"margin_ranking_{red}", lambda F, L, a, b, t, red=red: F.margin_ranking_loss(
-                a, b, t, margin=0.1, reduction=red), R.standard_normal(5), R.standard_normal(5), consts={"t": SIGNS}),
-            Case(f"hinge_embedding_{red}", lambda F, L, a, t, red=red: F.hinge_embedding_loss(a, t, reduction=red),
-                 R.standard_normal(5), consts={"t": SIGNS}),
-            Case(f"soft_margin_{red}", lambda F, L, a, t, red=red: F.soft_margin_loss(a, t, reduction=red),
-                 R.standard_normal(5), consts={"t": SIGNS}),
-            Case(f"multilabel_soft_margin_{red}", lambda F, L, a, t, red=red: F.multilabel_soft_margin_loss(
-                a, t, reduction=red), XL, consts={"t": (P34 > 0.5) * 1.0}),
-            Case(f"cosine_embedding_{red}", lambda F, L, a, b, t, red=red: F.cosine_embedding_loss(
-                a, b, t, margin=0.2, reduction=red), XL, XL[::-1].copy(), consts={"t": np.array([1.0, -1, -1])}),
-            Case(f"triplet_margin_{red}", lambda F, L, a, b, c, red=red: F.triplet_margin_loss(
-                a, b, c, reduction=red, swap=True), XL, XL * 0.5, XL[::-1].copy()),
-            Case(f"multi_margin_{red}", lambda F, L, a, t, w, red=red: F.multi_margin_loss(
-                a, t, p=2, reduction=red, weight=w), XL, consts={"t": T3, "w": W4}),
-            Case(f"multilabel_margin_{red}", lambda F, L, a, t, red=red: F.multilabel_margin_loss(a, t, reduction=red),
-                 XL, consts={"t": np.array([[3, 0, -1, 1], [1, 2, 3, -1], [2, 2, -1, 0]])}),
+            Case(
+                f"kl_div_log_target_{red}",
+                lambda F, L, a, b, red=red: F.kl_div(a, b, reduction=red, log_target=True),
+                XL,
+                XL * 0.5,
+            ),
+            Case(
+                f"poisson_nll_{red}",
+                lambda F, L, a, b, red=red: F.poisson_nll_loss(a, b, reduction=red, full=True),
+                XL,
+                P34 * 3,
+            ),
+            Case(
+                f"gaussian_nll_{red}",
+                lambda F, L, a, b, v, red=red: F.gaussian_nll_loss(a, b, v, reduction=red, full=True),
+                XL,
+                XL * 0.5,
+                P34 + 0.1,
+            ),
+            Case(
+                f"margin_ranking_{red}",
+                lambda F, L, a, b, t, red=red: F.margin_ranking_loss(a, b, t, margin=0.1, reduction=red),
+                R.standard_normal(5),
+                R.standard_normal(5),
+                consts={"t": SIGNS},
+            ),
+            Case(
+                f"hinge_embedding_{red}",
+                lambda F, L, a, t, red=red: F.hinge_embedding_loss(a, t, reduction=red),
+                R.standard_normal(5),
+                consts={"t": SIGNS},
+            ),
+            Case(
+                f"soft_margin_{red}",
+                lambda F, L, a, t, red=red: F.soft_margin_loss(a, t, reduction=red),
+                R.standard_normal(5),
+                consts={"t": SIGNS},
+            ),
+            Case(
+                f"multilabel_soft_margin_{red}",
+                lambda F, L, a, t, red=red: F.multilabel_soft_margin_loss(a, t, reduction=red),
+                XL,
+                consts={"t": (P34 > 0.5) * 1.0},
+            ),
+            Case(
+                f"cosine_embedding_{red}",
+                lambda F, L, a, b, t, red=red: F.cosine_embedding_loss(a, b, t, margin=0.2, reduction=red),
+                XL,
+                XL[::-1].copy(),
+                consts={"t": np.array([1.0, -1, -1])},
+            ),
+            Case(
+                f"triplet_margin_{red}",
+                lambda F, L, a, b, c, red=red: F.triplet_margin_loss(a, b, c, reduction=red, swap=True),
+                XL,
+                XL * 0.5,
+                XL[::-1].copy(),
+            ),
+            Case(
+                f"multi_margin_{red}",
+                lambda F, L, a, t, w, red=red: F.multi_margin_loss(a, t, p=2, reduction=red, weight=w),
+                XL,
+                consts={"t": T3, "w": W4},
+            ),
+            Case(
+                f"multilabel_margin_{red}",
+                lambda F, L, a, t, red=red: F.multilabel_margin_loss(a, t, reduction=red),
+                XL,
+                consts={"t": np.array([[3, 0, -1, 1], [1, 2, 3, -1], [2, 2, -1, 0]])},
+            ),
         ]
     C += [
         Case("cross_entropy_extreme", lambda F, L, a, t: F.cross_entropy(a, t), BIG, consts={"t": np.array([0, 2])}),
-        Case("bce_with_logits_extreme", lambda F, L, a, b: F.binary_cross_entropy_with_logits(a, b), BIG,
-             np.full(BIG.shape, 0.3)),
+        Case(
+            "bce_with_logits_extreme",
+            lambda F, L, a, b: F.binary_cross_entropy_with_logits(a, b),
+            BIG,
+            np.full(BIG.shape, 0.3),
+        ),
         Case("kl_div_batchmean", lambda F, L, a, b: F.kl_div(a, b, reduction="batchmean"), XL, P34),
     ]
     q, k, v = R.standard_normal((2, 3, 4, 5)), R.standard_normal((2, 3, 6, 5)), R.standard_normal((2, 3, 6, 7))
@@ -129,14 +268,37 @@ def _cases():
     C += [
         Case("sdpa", lambda F, L, a, b, c: getattr(F, sdpa)(a, b, c), q, k, v),
         Case("sdpa_causal_scale", lambda F, L, a, b, c: getattr(F, sdpa)(a, b, c, is_causal=True, scale=0.3), q, k, v),
-        Case("sdpa_bool_mask", lambda F, L, a, b, c, m: getattr(F, sdpa)(a, b, c, attn_mask=m), q, k, v,
-             consts={"m": BOOL_MASK}),
-        Case("sdpa_float_mask", lambda F, L, a, b, c, m: getattr(F, sdpa)(a, b, c, attn_mask=m), q, k, v,
-             R.standard_normal((3, 4, 6))),
-        Case("sdpa_fully_masked_row", lambda F, L, a, b, c, m: getattr(F, sdpa)(a, b, c, attn_mask=m), q, k, v,
-             consts={"m": np.array([[True] * 6, [False] * 6, [True, False] * 3, [False] * 6])}),
-        Case("sdpa_gqa", lambda F, L, a, b, c: getattr(F, sdpa)(a, b, c, enable_gqa=True),
-             R.standard_normal((2, 4, 3, 5)), R.standard_normal((2, 2, 6, 5)), R.standard_normal((2, 2, 6, 5))),
+        Case(
+            "sdpa_bool_mask",
+            lambda F, L, a, b, c, m: getattr(F, sdpa)(a, b, c, attn_mask=m),
+            q,
+            k,
+            v,
+            consts={"m": BOOL_MASK},
+        ),
+        Case(
+            "sdpa_float_mask",
+            lambda F, L, a, b, c, m: getattr(F, sdpa)(a, b, c, attn_mask=m),
+            q,
+            k,
+            v,
+            R.standard_normal((3, 4, 6)),
+        ),
+        Case(
+            "sdpa_fully_masked_row",
+            lambda F, L, a, b, c, m: getattr(F, sdpa)(a, b, c, attn_mask=m),
+            q,
+            k,
+            v,
+            consts={"m": np.array([[True] * 6, [False] * 6, [True, False] * 3, [False] * 6])},
+        ),
+        Case(
+            "sdpa_gqa",
+            lambda F, L, a, b, c: getattr(F, sdpa)(a, b, c, enable_gqa=True),
+            R.standard_normal((2, 4, 3, 5)),
+            R.standard_normal((2, 2, 6, 5)),
+            R.standard_normal((2, 2, 6, 5)),
+        ),
     ]
     return C
 

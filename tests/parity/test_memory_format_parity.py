@@ -1,5 +1,6 @@
 """Strides that memory_format gives, compared with PyTorch's: clone/empty_like/zeros_like keep a
 dense permutation's stride order (preserve_format), contiguous_format and channels_last layouts."""
+
 import numpy as np
 import pytest
 
@@ -12,16 +13,19 @@ def _both(fn):
     return fn(rg), fn(torch)
 
 
-@pytest.mark.parametrize("make", [
-    lambda L: L.arange(24.0).reshape(2, 3, 4).permute(2, 0, 1).clone(),
-    lambda L: L.empty_like(L.arange(24.0).reshape(2, 3, 4).permute(2, 0, 1)),
-    lambda L: L.zeros_like(L.arange(24.0).reshape(4, 6).t()),
-    lambda L: L.ones_like(L.arange(24.0).reshape(4, 6).t(), memory_format=L.contiguous_format),
-    lambda L: L.arange(120.0).reshape(2, 3, 4, 5).contiguous(memory_format=L.channels_last),
-    lambda L: L.arange(120.0).reshape(2, 3, 4, 5).to(memory_format=L.channels_last),
-    lambda L: L.empty(2, 3, 4, 5, memory_format=L.channels_last),
-    lambda L: L.arange(120.0).reshape(2, 3, 4, 5).clone(memory_format=L.channels_last).clone(),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda L: L.arange(24.0).reshape(2, 3, 4).permute(2, 0, 1).clone(),
+        lambda L: L.empty_like(L.arange(24.0).reshape(2, 3, 4).permute(2, 0, 1)),
+        lambda L: L.zeros_like(L.arange(24.0).reshape(4, 6).t()),
+        lambda L: L.ones_like(L.arange(24.0).reshape(4, 6).t(), memory_format=L.contiguous_format),
+        lambda L: L.arange(120.0).reshape(2, 3, 4, 5).contiguous(memory_format=L.channels_last),
+        lambda L: L.arange(120.0).reshape(2, 3, 4, 5).to(memory_format=L.channels_last),
+        lambda L: L.empty(2, 3, 4, 5, memory_format=L.channels_last),
+        lambda L: L.arange(120.0).reshape(2, 3, 4, 5).clone(memory_format=L.channels_last).clone(),
+    ],
+)
 def test_strides_match_pytorch(make):
     r, t = _both(make)
     assert tuple(r.stride()) == tuple(t.stride())

@@ -1,6 +1,7 @@
 """Parity with PyTorch for the module classes added to complete ``torch.nn``: same constructor
 arguments and weights (loaded from PyTorch's state dict), same inputs; outputs, buffers,
 parameter and input gradients must agree. Also checks repr and state dict keys."""
+
 import warnings
 
 import numpy as np
@@ -44,10 +45,18 @@ CASES = [
     ("LPPool1d", (2, 3), dict(stride=2), lambda: [randn(2, 3, 9)]),
     ("LPPool2d", (1.5, (2, 3)), {}, lambda: [positive(2, 3, 6, 7)]),
     ("LPPool3d", (3, 2), dict(ceil_mode=True), lambda: [positive(1, 2, 5, 4, 5)]),
-    ("FractionalMaxPool2d", (2,), dict(output_size=(4, 5), _random_samples=rg.tensor(R.random((2, 3, 2)))),
-     lambda: [randn(2, 3, 9, 11)]),
-    ("FractionalMaxPool3d", (2,), dict(output_ratio=0.5, _random_samples=rg.tensor(R.random((1, 2, 3)))),
-     lambda: [randn(1, 2, 8, 7, 9)]),
+    (
+        "FractionalMaxPool2d",
+        (2,),
+        dict(output_size=(4, 5), _random_samples=rg.tensor(R.random((2, 3, 2)))),
+        lambda: [randn(2, 3, 9, 11)],
+    ),
+    (
+        "FractionalMaxPool3d",
+        (2,),
+        dict(output_ratio=0.5, _random_samples=rg.tensor(R.random((1, 2, 3)))),
+        lambda: [randn(1, 2, 8, 7, 9)],
+    ),
     ("InstanceNorm1d", (3,), {}, lambda: [randn(2, 3, 5)]),
     ("InstanceNorm2d", (3,), dict(affine=True, track_running_stats=True), lambda: [randn(2, 3, 4, 5)]),
     ("InstanceNorm3d", (2,), dict(affine=True, bias=False), lambda: [randn(2, 4, 3, 3)]),
@@ -65,12 +74,19 @@ CASES = [
     ("PairwiseDistance", (), dict(p=1.5, keepdim=True), lambda: [randn(5, 4), randn(5, 4)]),
     ("ConvTranspose3d", (2, 3, 2), dict(stride=2, padding=1, output_padding=1), lambda: [randn(1, 2, 3, 2, 3)]),
     ("RReLU", (0.1, 0.3), {}, lambda: [randn(3, 4)]),
-    ("TripletMarginWithDistanceLoss", (), dict(margin=0.5, swap=True), lambda: [randn(4, 3), randn(4, 3),
-                                                                                randn(4, 3)]),
-    ("AdaptiveLogSoftmaxWithLoss", (8, 10, [3, 6]), dict(div_value=2.0, head_bias=True),
-     lambda: [randn(5, 8), np.array([0, 4, 9, 2, 6])]),
-    ("LinearCrossEntropyLoss", (4, 5), dict(out_features=(2,), bias=True, label_smoothing=0.1),
-     lambda: [randn(3, 4), np.array([[0, 4], [2, 2], [1, 3]])]),
+    ("TripletMarginWithDistanceLoss", (), dict(margin=0.5, swap=True), lambda: [randn(4, 3), randn(4, 3), randn(4, 3)]),
+    (
+        "AdaptiveLogSoftmaxWithLoss",
+        (8, 10, [3, 6]),
+        dict(div_value=2.0, head_bias=True),
+        lambda: [randn(5, 8), np.array([0, 4, 9, 2, 6])],
+    ),
+    (
+        "LinearCrossEntropyLoss",
+        (4, 5),
+        dict(out_features=(2,), bias=True, label_smoothing=0.1),
+        lambda: [randn(3, 4), np.array([[0, 4], [2, 2], [1, 3]])],
+    ),
 ]
 
 
@@ -83,7 +99,7 @@ def test_added_module_matches_torch(case):
     r = getattr(nn, name)(*args, **kwargs).double()
     r.load_state_dict({k: to_rg(v) for k, v in t.state_dict().items()})
     assert repr(r) == repr(t)
-    train = name not in ("RReLU",)   # RReLU draws random slopes in training
+    train = name not in ("RReLU",)  # RReLU draws random slopes in training
     check(t, r, inputs(), train=train)
     if any(True for _ in t.buffers()) and "Fractional" not in name:
         check(t, r, inputs(), train=False)
@@ -136,18 +152,22 @@ def test_cross_map_lrn2d_matches_torch_forward():
 def test_adaptive_log_softmax_log_prob_and_predict():
     t, r = pair("AdaptiveLogSoftmaxWithLoss", 8, 10, [3, 6])
     x = randn(6, 8)
-    np.testing.assert_allclose(r.log_prob(rg.tensor(x)).detach().numpy(),
-                               t.log_prob(torch.tensor(x)).detach().numpy(), rtol=1e-10)
+    np.testing.assert_allclose(
+        r.log_prob(rg.tensor(x)).detach().numpy(), t.log_prob(torch.tensor(x)).detach().numpy(), rtol=1e-10
+    )
     assert r.predict(rg.tensor(x)).tolist() == t.predict(torch.tensor(x)).tolist()
 
 
-@pytest.mark.parametrize("name,args,shape", [
-    ("LazyLinear", (3,), (2, 5)),
-    ("LazyConv2d", (4, 3), (2, 3, 6, 6)),
-    ("LazyConvTranspose1d", (2, 3), (2, 3, 5)),
-    ("LazyBatchNorm2d", (), (4, 3, 2, 2)),
-    ("LazyInstanceNorm1d", (), (2, 3, 5)),
-])
+@pytest.mark.parametrize(
+    "name,args,shape",
+    [
+        ("LazyLinear", (3,), (2, 5)),
+        ("LazyConv2d", (4, 3), (2, 3, 6, 6)),
+        ("LazyConvTranspose1d", (2, 3), (2, 3, 5)),
+        ("LazyBatchNorm2d", (), (4, 3, 2, 2)),
+        ("LazyInstanceNorm1d", (), (2, 3, 5)),
+    ],
+)
 def test_lazy_module_from_torch_state_dict(name, args, shape):
     """A lazy module takes its shapes from a loaded PyTorch state dict (or, for the norms, whose
     initial values are fixed, from its first input), then matches PyTorch."""
@@ -156,7 +176,7 @@ def test_lazy_module_from_torch_state_dict(name, args, shape):
     r = getattr(nn, name)(*args).double()
     assert repr(r) == repr(t)
     if "Norm" not in name:
-        t(torch.zeros(shape, dtype=torch.float64))           # materialise PyTorch's copy
+        t(torch.zeros(shape, dtype=torch.float64))  # materialise PyTorch's copy
         r.load_state_dict({k: to_rg(v) for k, v in t.state_dict().items()})
     check(t, r, [randn(*shape)])
     assert type(r).__name__ == type(t).__name__
@@ -183,6 +203,7 @@ def test_data_parallel_on_cpu_runs_the_module():
 
 def _signature(cls):
     import inspect
+
     params = inspect.signature(cls.__init__).parameters.values()
 
     def default(p):
@@ -190,15 +211,21 @@ def _signature(cls):
         if d is inspect.Parameter.empty:
             return "<required>"
         return getattr(d, "__name__", None) if callable(d) else d
+
     return [(p.name, p.kind, default(p)) for p in params]
 
 
 def test_every_nn_class_exists_with_pytorchs_constructor_signature():
-    names = [n for n in dir(torch.nn) if not n.startswith("_") and isinstance(getattr(torch.nn, n), type)
-             and issubclass(getattr(torch.nn, n), torch.nn.Module)]
+    names = [
+        n
+        for n in dir(torch.nn)
+        if not n.startswith("_")
+        and isinstance(getattr(torch.nn, n), type)
+        and issubclass(getattr(torch.nn, n), torch.nn.Module)
+    ]
     assert len(names) > 150
     for name in names:
         ours = getattr(nn, name)
-        if name in ("RNN", "LSTM", "GRU"):      # PyTorch's take (*args, **kwargs) and parse them
+        if name in ("RNN", "LSTM", "GRU"):  # PyTorch's take (*args, **kwargs) and parse them
             continue
         assert _signature(ours) == _signature(getattr(torch.nn, name)), name

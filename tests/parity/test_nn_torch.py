@@ -1,5 +1,6 @@
 """Optional parity with PyTorch: load a torch module's state dict into the retrograd module of
 the same name and configuration, then compare outputs, parameter gradients and buffers."""
+
 import numpy as np
 import pytest
 
@@ -7,7 +8,6 @@ torch = pytest.importorskip("torch")
 
 import retrograd as rg  # noqa: E402
 from retrograd import nn  # noqa: E402
-
 
 
 def to_rg(v):
@@ -33,10 +33,12 @@ def check(t, r, inputs, kwargs=None, train=True, grads=True, rtol=1e-7, atol=1e-
     kwargs = kwargs or {}
     t.train(train)
     r.train(train)
-    t_in = [torch.tensor(x, requires_grad=grads and x.dtype.kind == "f") if isinstance(x, np.ndarray) else x
-            for x in inputs]
-    r_in = [rg.tensor(x, requires_grad=grads and x.dtype.kind == "f") if isinstance(x, np.ndarray) else x
-            for x in inputs]
+    t_in = [
+        torch.tensor(x, requires_grad=grads and x.dtype.kind == "f") if isinstance(x, np.ndarray) else x for x in inputs
+    ]
+    r_in = [
+        rg.tensor(x, requires_grad=grads and x.dtype.kind == "f") if isinstance(x, np.ndarray) else x for x in inputs
+    ]
     t_kw = {k: torch.tensor(v) if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
     r_kw = {k: rg.tensor(v) if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
     t_out, r_out = flat(t(*t_in, **t_kw)), flat(r(*r_in, **r_kw))
@@ -49,8 +51,10 @@ def check(t, r, inputs, kwargs=None, train=True, grads=True, rtol=1e-7, atol=1e-
         return
     rng = np.random.default_rng(0)
     weights = [rng.standard_normal(tuple(o.shape)) for o in t_out if o.is_floating_point()]
-    sum(((o * torch.tensor(w)).sum() for o, w in zip([o for o in t_out if o.is_floating_point()], weights)),
-        torch.zeros((), dtype=torch.float64)).backward()
+    sum(
+        ((o * torch.tensor(w)).sum() for o, w in zip([o for o in t_out if o.is_floating_point()], weights)),
+        torch.zeros((), dtype=torch.float64),
+    ).backward()
     r_float = [o for o in r_out if o.is_floating_point()]
     sum(((o * rg.tensor(w)).sum() for o, w in zip(r_float, weights)), rg.zeros((), dtype=rg.float64)).backward()
     for (name, a), (_, b) in zip(t.named_parameters(), r.named_parameters()):
@@ -92,10 +96,13 @@ CASES = [
     ("LSTM", (3, 5), dict(proj_size=2), lambda: [randn(4, 2, 3)]),
     ("GRU", (3, 4), dict(num_layers=2), lambda: [randn(5, 2, 3)]),
     ("RNN", (3, 4), dict(nonlinearity="relu", bidirectional=True), lambda: [randn(5, 3)]),
-    ("MultiheadAttention", (8, 2), dict(batch_first=True),
-     lambda: [randn(2, 4, 8), randn(2, 5, 8), randn(2, 5, 8)]),
-    ("MultiheadAttention", (8, 2), dict(kdim=3, vdim=5, add_bias_kv=True, add_zero_attn=True),
-     lambda: [randn(4, 2, 8), randn(5, 2, 3), randn(5, 2, 5)]),
+    ("MultiheadAttention", (8, 2), dict(batch_first=True), lambda: [randn(2, 4, 8), randn(2, 5, 8), randn(2, 5, 8)]),
+    (
+        "MultiheadAttention",
+        (8, 2),
+        dict(kdim=3, vdim=5, add_bias_kv=True, add_zero_attn=True),
+        lambda: [randn(4, 2, 8), randn(5, 2, 3), randn(5, 2, 5)],
+    ),
     ("GELU", (), dict(approximate="tanh"), lambda: [randn(3, 4)]),
     ("Softplus", (), dict(beta=2.0, threshold=1.0), lambda: [randn(3, 4)]),
     ("PReLU", (3,), {}, lambda: [randn(2, 3, 4)]),
@@ -118,8 +125,12 @@ def test_mha_masks_match_torch():
     causal = np.triu(np.ones((4, 4), dtype=bool), 1)
     pad = np.array([[False] * 4, [False, False, True, True]])
     for need_weights in (True, False):
-        check(t, r, [randn(2, 4, 8)] * 3, dict(attn_mask=causal, key_padding_mask=pad, need_weights=need_weights,
-                                                average_attn_weights=False))
+        check(
+            t,
+            r,
+            [randn(2, 4, 8)] * 3,
+            dict(attn_mask=causal, key_padding_mask=pad, need_weights=need_weights, average_attn_weights=False),
+        )
 
 
 @pytest.mark.parametrize("norm_first", [False, True])
@@ -136,16 +147,22 @@ def test_transformer_encoder_matches_torch(norm_first):
 
 LOSSES = [
     ("CrossEntropyLoss", dict(label_smoothing=0.1), lambda: [randn(4, 5), np.array([0, 2, 4, 1])]),
-    ("CrossEntropyLoss", dict(weight=rg.tensor(np.arange(1.0, 6.0)), ignore_index=2),
-     lambda: [randn(4, 5, 2), np.array([[0, 2], [4, 1], [2, 2], [3, 0]])]),
+    (
+        "CrossEntropyLoss",
+        dict(weight=rg.tensor(np.arange(1.0, 6.0)), ignore_index=2),
+        lambda: [randn(4, 5, 2), np.array([[0, 2], [4, 1], [2, 2], [3, 0]])],
+    ),
     ("NLLLoss", dict(reduction="sum"), lambda: [randn(4, 5), np.array([0, 2, 4, 1])]),
     ("MSELoss", {}, lambda: [randn(3, 4), randn(3, 4)]),
     ("L1Loss", dict(reduction="none"), lambda: [randn(3, 4), randn(3, 4)]),
     ("SmoothL1Loss", dict(beta=0.5), lambda: [randn(3, 4), randn(3, 4)]),
     ("HuberLoss", dict(delta=0.5), lambda: [randn(3, 4), randn(3, 4)]),
     ("BCELoss", {}, lambda: [R.uniform(0.05, 0.95, (3, 4)), R.uniform(0, 1, (3, 4))]),
-    ("BCEWithLogitsLoss", dict(pos_weight=rg.tensor(np.array([1.0, 2.0, 0.5, 3.0]))),
-     lambda: [randn(3, 4), R.uniform(0, 1, (3, 4))]),
+    (
+        "BCEWithLogitsLoss",
+        dict(pos_weight=rg.tensor(np.array([1.0, 2.0, 0.5, 3.0]))),
+        lambda: [randn(3, 4), R.uniform(0, 1, (3, 4))],
+    ),
     ("KLDivLoss", dict(reduction="batchmean"), lambda: [randn(3, 4), R.uniform(0.1, 1, (3, 4))]),
     ("CosineEmbeddingLoss", dict(margin=0.2), lambda: [randn(4, 3), randn(4, 3), np.array([1.0, -1, 1, -1])]),
     ("MarginRankingLoss", dict(margin=0.3), lambda: [randn(4), randn(4), np.array([1.0, -1, 1, -1])]),

@@ -6,6 +6,7 @@ shape, result dtype and values (float64), then whether the result requires grad 
 gradients of a random vector-Jacobian product; and the result dtype for float32 inputs. A
 known difference is named in the spec's ``skip`` ("parity" or "parity_grad").
 """
+
 import numpy as np
 import pytest
 
@@ -33,8 +34,9 @@ def _dtype_name(t):
 
 def _close(name, what, got, want, rtol=1e-6):
     scale = max(1.0, float(np.abs(want[np.isfinite(want)]).max(initial=0)))
-    np.testing.assert_allclose(got, want, rtol=rtol, atol=1e-9 * scale, equal_nan=True,
-                               err_msg=f"{name}: {what} differs from PyTorch")
+    np.testing.assert_allclose(
+        got, want, rtol=rtol, atol=1e-9 * scale, equal_nan=True, err_msg=f"{name}: {what} differs from PyTorch"
+    )
 
 
 def builtin_kind(err):

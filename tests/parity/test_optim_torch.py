@@ -1,4 +1,5 @@
 """Optimizer and scheduler trajectories against PyTorch itself (optional: needs torch)."""
+
 import warnings
 
 import numpy as np
@@ -13,8 +14,11 @@ STEPS = 6
 
 def _data(seed=0, shape=(6, 3)):
     rng = np.random.default_rng(seed)
-    return (rng.standard_normal(shape), [rng.standard_normal(shape) for _ in range(STEPS)],
-            [(rng.integers(0, shape[0], 5), rng.standard_normal((5, shape[1]))) for _ in range(STEPS)])
+    return (
+        rng.standard_normal(shape),
+        [rng.standard_normal(shape) for _ in range(STEPS)],
+        [(rng.integers(0, shape[0], 5), rng.standard_normal((5, shape[1]))) for _ in range(STEPS)],
+    )
 
 
 def _run(lib, cls, kw, sparse=False):
@@ -45,7 +49,8 @@ DENSE = [
     ("Adadelta", dict(lr=0.5, rho=0.8, weight_decay=0.1, maximize=True)),
 ]
 SPARSE = [
-    ("SGD", dict(lr=0.1)), ("SGD", dict(lr=0.1, momentum=0.9, dampening=0.2, maximize=True)),
+    ("SGD", dict(lr=0.1)),
+    ("SGD", dict(lr=0.1, momentum=0.9, dampening=0.2, maximize=True)),
     ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True)),
     ("Adagrad", dict(lr=0.1, lr_decay=0.1, initial_accumulator_value=0.1, maximize=True)),
     ("SparseAdam", dict(lr=0.1, betas=(0.5, 0.7), maximize=True)),
@@ -67,13 +72,14 @@ def test_sparse_trajectory_matches_pytorch(cls, kw):
 SCHEDULES = {
     "cos": lambda m, o: m.CosineAnnealingLR(o, 7, eta_min=0.001),
     "onecycle3": lambda m, o: m.OneCycleLR(o, max_lr=[1.0, 0.5], total_steps=30, three_phase=True),
-    "seq": lambda m, o: m.SequentialLR(o, [m.LinearLR(o, 0.1, 1.0, 5), m.CosineAnnealingLR(o, 10),
-                                           m.ExponentialLR(o, 0.9)], [5, 15]),
+    "seq": lambda m, o: m.SequentialLR(
+        o, [m.LinearLR(o, 0.1, 1.0, 5), m.CosineAnnealingLR(o, 10), m.ExponentialLR(o, 0.9)], [5, 15]
+    ),
     "plateau": lambda m, o: m.ReduceLROnPlateau(o, patience=1, cooldown=1, factor=0.5),
-    "cyclic2": lambda m, o: m.CyclicLR(o, [0.01, 0.02], [0.5, 0.3], step_size_up=4, step_size_down=3,
-                                       mode="triangular2"),
-    "cyclic_exp": lambda m, o: m.CyclicLR(o, 0.01, 0.5, 5, mode="exp_range", gamma=0.95,
-                                          base_momentum=0.5),
+    "cyclic2": lambda m, o: m.CyclicLR(
+        o, [0.01, 0.02], [0.5, 0.3], step_size_up=4, step_size_down=3, mode="triangular2"
+    ),
+    "cyclic_exp": lambda m, o: m.CyclicLR(o, 0.01, 0.5, 5, mode="exp_range", gamma=0.95, base_momentum=0.5),
     "warm_restarts": lambda m, o: m.CosineAnnealingWarmRestarts(o, 3, T_mult=2, eta_min=0.001),
 }
 
@@ -103,8 +109,7 @@ NEW = [
     ("NAdam", dict(lr=0.1, weight_decay=0.1, momentum_decay=0.01)),
     ("NAdam", dict(lr=0.1, weight_decay=0.1, decoupled_weight_decay=True, maximize=True)),
     ("RAdam", dict(lr=0.1, weight_decay=0.1)),
-    ("RAdam", dict(lr=0.1, weight_decay=0.1, decoupled_weight_decay=True, maximize=True,
-                   betas=(0.6, 0.7))),
+    ("RAdam", dict(lr=0.1, weight_decay=0.1, decoupled_weight_decay=True, maximize=True, betas=(0.6, 0.7))),
     ("Rprop", dict(lr=0.1)),
     ("Rprop", dict(lr=0.1, etas=(0.3, 1.7), step_sizes=(0.01, 0.2), maximize=True)),
     ("ASGD", dict(lr=0.1, t0=5, weight_decay=0.1)),
@@ -158,12 +163,14 @@ def test_new_optimizers_long_trajectories_match_pytorch(cls, kw, foreach):
 
 def _state_values(sd):
     """The state dict's tensors and numbers as NumPy arrays and floats, by parameter and key."""
+
     def conv(v):
         if hasattr(v, "numpy"):
             return v.detach().numpy() if hasattr(v, "detach") else v.numpy()
         if isinstance(v, list):
             return [conv(x) for x in v]
         return v
+
     return {k: {name: conv(v) for name, v in st.items()} for k, st in sd["state"].items()}
 
 
@@ -183,8 +190,7 @@ def _assert_same_state(ours, theirs):
             elif v is None:
                 assert w is None
             else:
-                np.testing.assert_allclose(np.asarray(w), np.asarray(v), rtol=1e-9, atol=1e-12,
-                                           err_msg=name)
+                np.testing.assert_allclose(np.asarray(w), np.asarray(v), rtol=1e-9, atol=1e-12, err_msg=name)
                 if hasattr(v, "dtype"):
                     assert np.asarray(w).dtype == v.dtype, name
 
@@ -199,10 +205,8 @@ def test_new_optimizers_state_dicts_match_and_round_trip_as_pytorch(cls, kw):
     tsd, rsd = topt.state_dict(), ropt.state_dict()
     _assert_same_state(_state_values(rsd), _state_values(tsd))
     assert [sorted(g) for g in rsd["param_groups"]] == [sorted(g) for g in tsd["param_groups"]]
-    tb = _long_run(torch, cls, kw, "float64", steps=8,
-                   opt_state=(8, tsd, [p.detach().numpy() for p in tps]))[0]
-    rb = _long_run(rg, cls, kw, "float64", steps=8,
-                   opt_state=(8, rsd, [p.detach().numpy() for p in rps]))[0]
+    tb = _long_run(torch, cls, kw, "float64", steps=8, opt_state=(8, tsd, [p.detach().numpy() for p in tps]))[0]
+    rb = _long_run(rg, cls, kw, "float64", steps=8, opt_state=(8, rsd, [p.detach().numpy() for p in rps]))[0]
     np.testing.assert_allclose(rb, tb, rtol=1e-10, atol=1e-12)
 
 
@@ -217,6 +221,7 @@ def _rosenbrock_run(lib, kw, steps, x0=(-1.5, -0.96, -0.42, 0.12, 0.66, 1.2), st
         loss = (100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2).sum()
         loss.backward()
         return loss
+
     out = []
     for _ in range(steps):
         loss = opt.step(closure)
@@ -225,11 +230,14 @@ def _rosenbrock_run(lib, kw, steps, x0=(-1.5, -0.96, -0.42, 0.12, 0.66, 1.2), st
     return out, opt, x
 
 
-@pytest.mark.parametrize("kw", [
-    dict(line_search_fn="strong_wolfe"),
-    dict(line_search_fn="strong_wolfe", history_size=4, max_eval=9, tolerance_change=1e-6),
-    dict(lr=0.1, history_size=3, max_iter=5),
-])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(line_search_fn="strong_wolfe"),
+        dict(line_search_fn="strong_wolfe", history_size=4, max_eval=9, tolerance_change=1e-6),
+        dict(lr=0.1, history_size=3, max_iter=5),
+    ],
+)
 def test_lbfgs_on_rosenbrock_matches_pytorch(kw):
     theirs = _rosenbrock_run(torch, kw, 8)[0]
     ours = _rosenbrock_run(rg, kw, 8)[0]
@@ -239,8 +247,9 @@ def test_lbfgs_on_rosenbrock_matches_pytorch(kw):
         np.testing.assert_allclose(rl, tl, rtol=1e-9, atol=1e-12)
 
 
-@pytest.mark.parametrize("kw", [dict(line_search_fn="strong_wolfe", max_iter=6),
-                                dict(max_iter=4, history_size=3, lr=0.1)])
+@pytest.mark.parametrize(
+    "kw", [dict(line_search_fn="strong_wolfe", max_iter=6), dict(max_iter=4, history_size=3, lr=0.1)]
+)
 def test_lbfgs_state_dict_matches_and_round_trips_as_pytorch(kw):
     _, topt, tx = _rosenbrock_run(torch, kw, 2)
     _, ropt, rx = _rosenbrock_run(rg, kw, 2)
@@ -284,10 +293,13 @@ def _bn_model(lib, seed):
 def test_averaged_model_and_update_bn_match_pytorch(kind):
     def run(lib):
         su = lib.optim.swa_utils
-        kw = {"swa": {}, "ema_multi": dict(multi_avg_fn=su.get_ema_multi_avg_fn(0.9)),
-              "ema_fn": dict(avg_fn=su.get_ema_avg_fn(0.8)),
-              "ema_multi_buffers": dict(multi_avg_fn=su.get_ema_multi_avg_fn(0.7), use_buffers=True),
-              "swa_fn_buffers": dict(avg_fn=su.get_swa_avg_fn(), use_buffers=True)}[kind]
+        kw = {
+            "swa": {},
+            "ema_multi": dict(multi_avg_fn=su.get_ema_multi_avg_fn(0.9)),
+            "ema_fn": dict(avg_fn=su.get_ema_avg_fn(0.8)),
+            "ema_multi_buffers": dict(multi_avg_fn=su.get_ema_multi_avg_fn(0.7), use_buffers=True),
+            "swa_fn_buffers": dict(avg_fn=su.get_swa_avg_fn(), use_buffers=True),
+        }[kind]
         avg = su.AveragedModel(_bn_model(lib, 0), **kw)
         rng = np.random.default_rng(1)
         for k in range(4):
@@ -310,9 +322,14 @@ def test_averaged_model_and_update_bn_match_pytorch(kind):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
 
 
-@pytest.mark.parametrize("kw", [dict(swa_lr=0.05), dict(swa_lr=[0.05, 0.01], anneal_epochs=3,
-                                                          anneal_strategy="linear"),
-                                dict(swa_lr=0.02, anneal_epochs=0)])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(swa_lr=0.05),
+        dict(swa_lr=[0.05, 0.01], anneal_epochs=3, anneal_strategy="linear"),
+        dict(swa_lr=0.02, anneal_epochs=0),
+    ],
+)
 def test_swalr_matches_pytorch(kw):
     def run(lib):
         ps = [lib.zeros(2, requires_grad=True), lib.zeros(3, requires_grad=True)]
@@ -340,19 +357,22 @@ def test_swa_multi_avg_fn_refuses_integer_buffers_as_pytorch():
             avg.update_parameters(_bn_model(lib, 2))
 
 
-@pytest.mark.parametrize("kw", [
-    dict(lr=0.01),
-    dict(lr=0.02, nesterov=False, momentum=0.3, adjust_lr_fn="match_rms_adamw", weight_decay=0.01),
-])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(lr=0.01),
+        dict(lr=0.02, nesterov=False, momentum=0.3, adjust_lr_fn="match_rms_adamw", weight_decay=0.01),
+    ],
+)
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_muon_matches_pytorch(kw, dtype):
     """The Newton-Schulz iteration in (emulated) bfloat16 gives PyTorch's bfloat16 values, but
     for a rare product that rounds to the other neighbouring bfloat16 (PyTorch's gemm sums in
     another order): the trajectories agree to a bfloat16 step of an update or two."""
+
     def run(lib):
         rng = np.random.default_rng(0)
-        ps = [lib.tensor(rng.standard_normal(s).astype(dtype), requires_grad=True)
-              for s in [(6, 3), (4, 8), (3, 5)]]
+        ps = [lib.tensor(rng.standard_normal(s).astype(dtype), requires_grad=True) for s in [(6, 3), (4, 8), (3, 5)]]
         opt = lib.optim.Muon(ps, **kw)
         out = []
         for _ in range(LONG):
@@ -363,7 +383,7 @@ def test_muon_matches_pytorch(kw, dtype):
         return np.array(out)
 
     a, b = run(rg), run(torch)
-    np.testing.assert_allclose(a, b, rtol=0, atol=2 * kw["lr"] * 2 ** -7)
+    np.testing.assert_allclose(a, b, rtol=0, atol=2 * kw["lr"] * 2**-7)
     assert np.mean(np.abs(a - b) <= 1e-6 * np.abs(b)) > 0.95  # nearly all to float rounding
 
 
@@ -374,6 +394,7 @@ def test_muon_newton_schulz_is_pytorchs_up_to_bfloat16_rounding(shape):
     elements stay equal and the result stays close."""
     from torch.optim._muon import _zeropower_via_newtonschulz as theirs
     from retrograd.optim.muon import zeropower_via_newtonschulz as ours
+
     rng = np.random.default_rng(0)
     same, rel = [], []
     for _ in range(10):
@@ -402,8 +423,11 @@ def test_swap_in_optimizer_params_and_state_matches_pytorch():
         with lib.optim.swap_in_optimizer_params_and_state(opt, {"w": qs[0], "b": qs[1]}, sd):
             opt.step()
             inside = [g["lr"] for g in opt.param_groups]
-        return ([t.detach().numpy().copy() for t in ps + qs], inside,
-                [opt.param_groups[0]["lr"], sd["state"][0]["step"].item()])
+        return (
+            [t.detach().numpy().copy() for t in ps + qs],
+            inside,
+            [opt.param_groups[0]["lr"], sd["state"][0]["step"].item()],
+        )
 
     ours, theirs = run(rg), run(torch)
     for a, b in zip(ours[0], theirs[0]):
@@ -414,8 +438,13 @@ def test_swap_in_optimizer_params_and_state_matches_pytorch():
 @pytest.mark.parametrize("maximize", [False, True])
 def test_rprop_with_nan_and_inf_gradients_matches_pytorch(maximize):
     nan, inf = float("nan"), float("inf")
-    grads = [[1.0, -1.0, 0.0, nan], [nan, 1.0, 1.0, 1.0], [1.0, 1.0, 1.0, -1.0], [inf, -1.0, 1.0, 1.0],
-             [1.0, -inf, 1.0, 1.0]]
+    grads = [
+        [1.0, -1.0, 0.0, nan],
+        [nan, 1.0, 1.0, 1.0],
+        [1.0, 1.0, 1.0, -1.0],
+        [inf, -1.0, 1.0, 1.0],
+        [1.0, -inf, 1.0, 1.0],
+    ]
 
     def run(lib):
         p = lib.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)

@@ -1,5 +1,6 @@
 """Optional parity with PyTorch for out= forms: each function retrograd gives an out= form
 accepts out= in PyTorch too, on the same sample call, and writes the same values."""
+
 import warnings
 
 import numpy as np
@@ -52,7 +53,7 @@ def test_pytorch_has_the_same_out_form(namespace, name):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         f(*args, out=out, **kwargs)  # a TypeError here: PyTorch has no such out= form
-    for o, e in ([(out, expected)] if single else zip(out, expected)):
+    for o, e in [(out, expected)] if single else zip(out, expected):
         assert tuple(o.shape) == e.shape
         if name not in _RANDOM | _UNDEFINED_VALUES:
             np.testing.assert_allclose(o.numpy(), e.numpy(), rtol=1e-6, atol=1e-9, equal_nan=True)

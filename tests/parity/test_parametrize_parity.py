@@ -1,6 +1,7 @@
 """Parity with PyTorch for nn.utils.parametrize/parametrizations and the older hook-based
 weight_norm/spectral_norm: PyTorch's state dict loads, the parametrized weights, outputs and
 gradients agree, and the power-iteration buffers advance alike."""
+
 import warnings
 
 import numpy as np
@@ -35,8 +36,8 @@ def _compare(t_mod, r_mod, shape, train=True, steps=2):
         t_out, r_out = t_mod(torch.tensor(x)), r_mod(rg.tensor(x))
         _close(r_out, t_out)
         _close(r_mod.weight, t_mod.weight)
-        (t_out ** 2).sum().backward()
-        (r_out ** 2).sum().backward()
+        (t_out**2).sum().backward()
+        (r_out**2).sum().backward()
         for (name, a), (_, b) in zip(t_mod.named_parameters(), r_mod.named_parameters()):
             np.testing.assert_allclose(b.grad.numpy(), a.grad.numpy(), rtol=1e-8, atol=1e-11, err_msg=name)
         for (name, a), (_, b) in zip(t_mod.named_buffers(), r_mod.named_buffers()):
@@ -62,17 +63,24 @@ def test_spectral_norm_parametrization(module, shape, train):
     _compare(t, r, shape, train=train)
 
 
-@pytest.mark.parametrize("orthogonal_map,shape", [
-    ("matrix_exp", (4, 4)), ("cayley", (4, 4)), ("householder", (5, 3)), ("matrix_exp", (3, 5)),
-    ("householder", (3, 5)), ("cayley", (5, 3)),
-])
+@pytest.mark.parametrize(
+    "orthogonal_map,shape",
+    [
+        ("matrix_exp", (4, 4)),
+        ("cayley", (4, 4)),
+        ("householder", (5, 3)),
+        ("matrix_exp", (3, 5)),
+        ("householder", (3, 5)),
+        ("cayley", (5, 3)),
+    ],
+)
 def test_orthogonal_parametrization(orthogonal_map, shape):
     torch.manual_seed(0)
     t = t_pz.orthogonal(torch.nn.Linear(shape[1], shape[0]).double(), orthogonal_map=orthogonal_map)
     r = rg_pz.orthogonal(nn.Linear(shape[1], shape[0]).double(), orthogonal_map=orthogonal_map)
     _compare(t, r, (2, shape[1]))
     # assigning an orthogonal matrix goes through right_inverse (the trivialization's base)
-    q = torch.linalg.qr(torch.randn(max(shape), max(shape), dtype=torch.float64))[0][:shape[0], :shape[1]]
+    q = torch.linalg.qr(torch.randn(max(shape), max(shape), dtype=torch.float64))[0][: shape[0], : shape[1]]
     if shape[0] < shape[1]:
         q = torch.linalg.qr(torch.randn(shape[1], shape[0], dtype=torch.float64))[0].mT
     with torch.no_grad():
@@ -135,7 +143,9 @@ def test_hook_spectral_norm(train):
 def test_householder_product_and_matrix_exp_match_torch():
     rng = np.random.default_rng(1)
     a, tau = rng.standard_normal((2, 5, 3)), rng.standard_normal((2, 3))
-    _close(rg.linalg.householder_product(rg.tensor(a), rg.tensor(tau)),
-           torch.linalg.householder_product(torch.tensor(a), torch.tensor(tau)))
+    _close(
+        rg.linalg.householder_product(rg.tensor(a), rg.tensor(tau)),
+        torch.linalg.householder_product(torch.tensor(a), torch.tensor(tau)),
+    )
     m = rng.standard_normal((2, 4, 4)) * 3
     _close(rg.linalg.matrix_exp(rg.tensor(m)), torch.linalg.matrix_exp(torch.tensor(m)), rtol=1e-10)

@@ -2,6 +2,7 @@
 
 Each case runs the same call under both libraries on the same float64 inputs and compares the
 values and the gradients of sum(out * w) for a fixed random w."""
+
 import numpy as np
 import pytest
 
@@ -20,8 +21,7 @@ def _compare(call, shapes, seed=0, low=-2.0, high=2.0, grads=True):
         w = np.random.default_rng(seed + 1).standard_normal(tuple(out.shape))
         if grads:
             (out * lib.tensor(w, dtype=out.dtype)).sum().backward()
-        results.append((out.detach().numpy(), [t.grad.numpy() if grads and t.grad is not None else None
-                                               for t in ins]))
+        results.append((out.detach().numpy(), [t.grad.numpy() if grads and t.grad is not None else None for t in ins]))
     (o1, g1), (o2, g2) = results
     np.testing.assert_allclose(o1, o2, rtol=1e-7, atol=1e-9)
     for a, b in zip(g1, g2):
@@ -70,16 +70,23 @@ CASES = {
     "det": (lambda lib, a: lib.linalg.det(a), [(2, 3, 3)]),
     "slogdet": (lambda lib, a: lib.linalg.slogdet(a).logabsdet, [(3, 3)]),
     "solve": (lambda lib, a, b: lib.linalg.solve(a + 3 * lib.eye(3, dtype=a.dtype), b), [(2, 3, 3), (3, 2)]),
-    "solve_triangular": (lambda lib, a, b: lib.linalg.solve_triangular(a + 3 * lib.eye(3, dtype=a.dtype), b,
-                                                                       upper=True, left=False), [(3, 3), (2, 3)]),
+    "solve_triangular": (
+        lambda lib, a, b: lib.linalg.solve_triangular(a + 3 * lib.eye(3, dtype=a.dtype), b, upper=True, left=False),
+        [(3, 3), (2, 3)],
+    ),
     "cholesky": (lambda lib, a: lib.linalg.cholesky(a @ a.mT + 3 * lib.eye(3, dtype=a.dtype)), [(3, 3)]),
     "qr": (lambda lib, a: lib.cat([t.flatten() for t in lib.linalg.qr(a)]), [(4, 3)]),
     "qr_wide": (lambda lib, a: lib.cat([t.flatten() for t in lib.linalg.qr(a)]), [(2, 4)]),
-    "eigh": (lambda lib, a: (lambda e: lib.cat([e[0], (e[1] * e[1][:1].sign()).flatten()]))(
-        lib.linalg.eigh(a + a.mT)), [(3, 3)]),
-    "svd": (lambda lib, a: (lambda u, s, vh: lib.cat([(u * u[:1].sign()).flatten(), s,
-                                                      (vh * vh[:, :1].sign()).flatten()]))(
-        *lib.linalg.svd(a, full_matrices=False)), [(4, 3)]),
+    "eigh": (
+        lambda lib, a: (lambda e: lib.cat([e[0], (e[1] * e[1][:1].sign()).flatten()]))(lib.linalg.eigh(a + a.mT)),
+        [(3, 3)],
+    ),
+    "svd": (
+        lambda lib, a: (lambda u, s, vh: lib.cat([(u * u[:1].sign()).flatten(), s, (vh * vh[:, :1].sign()).flatten()]))(
+            *lib.linalg.svd(a, full_matrices=False)
+        ),
+        [(4, 3)],
+    ),
     "pinv": (lambda lib, a: lib.linalg.pinv(a), [(3, 4)]),
     "matrix_norm_nuc": (lambda lib, a: lib.linalg.matrix_norm(a, "nuc"), [(2, 3, 4)]),
     "norm_inf": (lambda lib, a: lib.linalg.norm(a, float("inf")), [(3, 4)]),
@@ -97,8 +104,12 @@ def test_matches_pytorch(name):
 @pytest.mark.parametrize("include_self", [True, False])
 def test_scatter_reduce_matches_pytorch(reduce, include_self):
     index = [[0, 2, 1, 0], [1, 1, 0, 2]]
-    _compare(lambda lib, x, s: x.scatter_reduce(0, _idx(lib, index), s, reduce, include_self=include_self),
-             [(3, 4), (2, 4)], low=0.5, high=1.5)
+    _compare(
+        lambda lib, x, s: x.scatter_reduce(0, _idx(lib, index), s, reduce, include_self=include_self),
+        [(3, 4), (2, 4)],
+        low=0.5,
+        high=1.5,
+    )
 
 
 def test_cumprod_with_zeros_matches_pytorch():
@@ -118,10 +129,15 @@ def test_integer_results_match_pytorch():
     seq = np.sort(rng.integers(0, 10, 7))
     for lib in (rg, torch):
         t = lib.tensor(a)
-        res = [t.sort(dim=1, stable=True).indices, t.argsort(dim=0, descending=True, stable=True),
-               lib.searchsorted(lib.tensor(seq), t, right=True), lib.bucketize(t, lib.tensor(seq)),
-               lib.unique(t, return_inverse=True, return_counts=True)[1], t.cummax(1).indices,
-               lib.nn.functional.one_hot(t.flatten(), 6)]
+        res = [
+            t.sort(dim=1, stable=True).indices,
+            t.argsort(dim=0, descending=True, stable=True),
+            lib.searchsorted(lib.tensor(seq), t, right=True),
+            lib.bucketize(t, lib.tensor(seq)),
+            lib.unique(t, return_inverse=True, return_counts=True)[1],
+            t.cummax(1).indices,
+            lib.nn.functional.one_hot(t.flatten(), 6),
+        ]
         if lib is rg:
             ours = [r.numpy() for r in res]
         else:

@@ -1,5 +1,6 @@
 """Parity of random numbers with PyTorch's CPU generator: the same seed and the same calls give
 the same values bit for bit (and leave the generators in the same state)."""
+
 import math
 
 import numpy as np
@@ -14,19 +15,25 @@ import torch.nn.functional as TF  # noqa: E402
 from retrograd.nn import init as rinit  # noqa: E402
 from torch.nn import init as tinit  # noqa: E402
 
-SEEDS = [0, 1, 2 ** 40 + 7]
+SEEDS = [0, 1, 2**40 + 7]
 SHAPES = [(), (1,), (5,), (15,), (16,), (17,), (3, 7), (4, 8), (33, 31), (300, 301)]
 FLOATS = [(torch.float32, rg.float32), (torch.float64, rg.float64)]
-INTS = [(torch.int64, rg.int64), (torch.int32, rg.int32), (torch.int16, rg.int16),
-        (torch.int8, rg.int8), (torch.uint8, rg.uint8)]
+INTS = [
+    (torch.int64, rg.int64),
+    (torch.int32, rg.int32),
+    (torch.int16, rg.int16),
+    (torch.int8, rg.int8),
+    (torch.uint8, rg.uint8),
+]
 
 
 def same(t, r):
     """Equal bit for bit (NaNs and signed zeros included), same dtype and shape."""
     a, b = t.detach().numpy(), r.detach().numpy()
     assert a.shape == b.shape and a.dtype == b.dtype, (a.shape, b.shape, a.dtype, b.dtype)
-    assert np.ascontiguousarray(a).tobytes() == np.ascontiguousarray(b).tobytes(), \
+    assert np.ascontiguousarray(a).tobytes() == np.ascontiguousarray(b).tobytes(), (
         f"{(a != b).sum()} of {a.size} differ; first torch {a.ravel()[:3]}, retrograd {b.ravel()[:3]}"
+    )
 
 
 def seed_both(s):
@@ -38,7 +45,7 @@ def same_state():
     assert torch.get_rng_state().numpy().tobytes() == rg.get_rng_state().numpy().tobytes()
 
 
-@pytest.mark.parametrize("s", SEEDS + [-5, 2 ** 64 - 1])
+@pytest.mark.parametrize("s", SEEDS + [-5, 2**64 - 1])
 def test_seeded_state_bytes(s):
     seed_both(s)
     same_state()
@@ -58,9 +65,13 @@ def test_rand_randn(s, tdt, rdt):
 def test_normal_cache_across_calls():
     # the scalar sampler keeps the sine half of each pair in the generator between calls
     seed_both(3)
-    for n, tdt, rdt in [(3, torch.float32, rg.float32), (1, torch.float64, rg.float64),
-                        (20, torch.float32, rg.float32), (5, torch.float64, rg.float64),
-                        (2, torch.float32, rg.float32)]:
+    for n, tdt, rdt in [
+        (3, torch.float32, rg.float32),
+        (1, torch.float64, rg.float64),
+        (20, torch.float32, rg.float32),
+        (5, torch.float64, rg.float64),
+        (2, torch.float32, rg.float32),
+    ]:
         same(torch.randn(n, dtype=tdt), rg.randn(n, dtype=rdt))
         same_state()
 
@@ -78,8 +89,12 @@ def test_uniform_normal_inplace(tdt, rdt):
 
 def test_non_contiguous_fills_walk_memory_order():
     seed_both(4)
-    for op in [lambda t: t.normal_(), lambda t: t.uniform_(-1, 2), lambda t: t.bernoulli_(0.3),
-               lambda t: t.exponential_(2.0)]:
+    for op in [
+        lambda t: t.normal_(),
+        lambda t: t.uniform_(-1, 2),
+        lambda t: t.bernoulli_(0.3),
+        lambda t: t.exponential_(2.0),
+    ]:
         t, r = torch.empty(40, 30).t(), rg.empty(40, 30).t()
         same(op(t), op(r))
         t, r = torch.zeros(10, 12)[:, ::2], rg.zeros(10, 12)[:, ::2]
@@ -105,7 +120,7 @@ def test_like_factories_and_generators():
 @pytest.mark.parametrize("tdt,rdt", INTS + FLOATS)
 def test_randint_random(tdt, rdt):
     seed_both(5)
-    for low, high in [(0, 10), (-5, 100), (3, 120), (0, 2), (0, 2 ** 40)]:
+    for low, high in [(0, 10), (-5, 100), (3, 120), (0, 2), (0, 2**40)]:
         try:
             expected = torch.randint(low, high, (300,), dtype=tdt)
         except RuntimeError:
@@ -120,8 +135,10 @@ def test_randint_random(tdt, rdt):
 def test_random_bool_and_full_range():
     seed_both(6)
     same(torch.empty(100, dtype=torch.bool).random_(), rg.empty(100, dtype=rg.bool).random_())
-    same(torch.empty(100, dtype=torch.int64).random_(-2 ** 63, None),
-         rg.empty(100, dtype=rg.int64).random_(-2 ** 63, None))
+    same(
+        torch.empty(100, dtype=torch.int64).random_(-(2**63), None),
+        rg.empty(100, dtype=rg.int64).random_(-(2**63), None),
+    )
     same_state()
 
 
@@ -166,8 +183,7 @@ def test_other_distributions(tdt, rdt):
         same(torch.empty(shape, dtype=tdt).exponential_(2.5), rg.empty(shape, dtype=rdt).exponential_(2.5))
         same(torch.empty(shape, dtype=tdt).geometric_(0.3), rg.empty(shape, dtype=rdt).geometric_(0.3))
         same(torch.empty(shape, dtype=tdt).cauchy_(1.0, 0.5), rg.empty(shape, dtype=rdt).cauchy_(1.0, 0.5))
-        same(torch.empty(shape, dtype=tdt).log_normal_(0.2, 0.7),
-             rg.empty(shape, dtype=rdt).log_normal_(0.2, 0.7))
+        same(torch.empty(shape, dtype=tdt).log_normal_(0.2, 0.7), rg.empty(shape, dtype=rdt).log_normal_(0.2, 0.7))
     same_state()
 
 
@@ -204,15 +220,24 @@ def test_dropout_masks(tdt, rdt):
 def test_init_functions(tdt, rdt):
     seed_both(16)
     for shape in [(30, 20), (8, 3, 3, 3), (5, 4)]:
-        for name, kw in [("uniform_", {"a": -0.2, "b": 0.4}), ("normal_", {"mean": 0.1, "std": 0.3}),
-                         ("xavier_uniform_", {}), ("xavier_normal_", {"gain": 2.0}),
-                         ("kaiming_uniform_", {"a": math.sqrt(5)}), ("kaiming_normal_", {"mode": "fan_out"}),
-                         ("constant_", {"val": 0.3})]:
-            same(getattr(tinit, name)(torch.empty(shape, dtype=tdt), **kw),
-                 getattr(rinit, name)(rg.empty(shape, dtype=rdt), **kw))
+        for name, kw in [
+            ("uniform_", {"a": -0.2, "b": 0.4}),
+            ("normal_", {"mean": 0.1, "std": 0.3}),
+            ("xavier_uniform_", {}),
+            ("xavier_normal_", {"gain": 2.0}),
+            ("kaiming_uniform_", {"a": math.sqrt(5)}),
+            ("kaiming_normal_", {"mode": "fan_out"}),
+            ("constant_", {"val": 0.3}),
+        ]:
+            same(
+                getattr(tinit, name)(torch.empty(shape, dtype=tdt), **kw),
+                getattr(rinit, name)(rg.empty(shape, dtype=rdt), **kw),
+            )
         for kw in [{"std": 0.02}, {"std": 1.0}, {"mean": 0.5, "a": 1.0, "b": 2.0}]:  # normal / uniform rejection
-            same(tinit.trunc_normal_(torch.empty(shape, dtype=tdt), **kw),
-                 rinit.trunc_normal_(rg.empty(shape, dtype=rdt), **kw))
+            same(
+                tinit.trunc_normal_(torch.empty(shape, dtype=tdt), **kw),
+                rinit.trunc_normal_(rg.empty(shape, dtype=rdt), **kw),
+            )
             same_state()
         # QR is each library's own LAPACK call: values agree to rounding
         t, r = tinit.orthogonal_(torch.empty(shape, dtype=tdt)), rinit.orthogonal_(rg.empty(shape, dtype=rdt))
@@ -222,11 +247,19 @@ def test_init_functions(tdt, rdt):
     same_state()
 
 
-MODULES = [lambda L: L.nn.Linear(20, 30), lambda L: L.nn.Conv2d(3, 8, 3), lambda L: L.nn.Embedding(10, 4),
-           lambda L: L.nn.LSTM(5, 7, num_layers=2), lambda L: L.nn.GRU(4, 6), lambda L: L.nn.RNN(3, 4),
-           lambda L: L.nn.MultiheadAttention(8, 2), lambda L: L.nn.TransformerEncoderLayer(16, 4, 32),
-           lambda L: L.nn.ConvTranspose2d(3, 5, 3), lambda L: L.nn.Bilinear(3, 4, 5),
-           lambda L: L.nn.EmbeddingBag(10, 3)]
+MODULES = [
+    lambda L: L.nn.Linear(20, 30),
+    lambda L: L.nn.Conv2d(3, 8, 3),
+    lambda L: L.nn.Embedding(10, 4),
+    lambda L: L.nn.LSTM(5, 7, num_layers=2),
+    lambda L: L.nn.GRU(4, 6),
+    lambda L: L.nn.RNN(3, 4),
+    lambda L: L.nn.MultiheadAttention(8, 2),
+    lambda L: L.nn.TransformerEncoderLayer(16, 4, 32),
+    lambda L: L.nn.ConvTranspose2d(3, 5, 3),
+    lambda L: L.nn.Bilinear(3, 4, 5),
+    lambda L: L.nn.EmbeddingBag(10, 3),
+]
 
 
 @pytest.mark.parametrize("make", MODULES)
@@ -247,8 +280,11 @@ def test_random_activations_and_attention_dropout():
     same(TF.rrelu(tx, training=True), RF.rrelu(rx, training=True))
     # the noise is drawn as PyTorch draws it; softmax and matmul round in each library's own way
     np.testing.assert_allclose(RF.gumbel_softmax(rx).numpy(), TF.gumbel_softmax(tx).numpy(), atol=1e-6)
-    np.testing.assert_allclose(RF.scaled_dot_product_attention(rx, rx, rx, dropout_p=0.3).numpy(),
-                               TF.scaled_dot_product_attention(tx, tx, tx, dropout_p=0.3).numpy(), atol=1e-5)
+    np.testing.assert_allclose(
+        RF.scaled_dot_product_attention(rx, rx, rx, dropout_p=0.3).numpy(),
+        TF.scaled_dot_product_attention(tx, tx, tx, dropout_p=0.3).numpy(),
+        atol=1e-5,
+    )
     same_state()
 
 
@@ -267,11 +303,13 @@ def test_sampler_and_dataloader_order():
     r_loader = rg.utils.data.DataLoader(data, batch_size=4, shuffle=True, generator=h)
     assert [b.tolist() for b in t_loader] == [b.tolist() for b in r_loader]
     assert list(torch.utils.data.SubsetRandomSampler(data[:9])) == list(rg.utils.data.SubsetRandomSampler(data[:9]))
-    assert list(torch.utils.data.RandomSampler(data, replacement=True, num_samples=70)) == \
-        list(rg.utils.data.RandomSampler(data, replacement=True, num_samples=70))
+    assert list(torch.utils.data.RandomSampler(data, replacement=True, num_samples=70)) == list(
+        rg.utils.data.RandomSampler(data, replacement=True, num_samples=70)
+    )
     weights = [0.1, 0.5, 2.0, 1.0]
-    assert list(torch.utils.data.WeightedRandomSampler(weights, 12)) == \
-        list(rg.utils.data.WeightedRandomSampler(weights, 12))
+    assert list(torch.utils.data.WeightedRandomSampler(weights, 12)) == list(
+        rg.utils.data.WeightedRandomSampler(weights, 12)
+    )
     ts = torch.utils.data.random_split(data, [0.5, 0.5])
     rs = rg.utils.data.random_split(data, [0.5, 0.5])
     assert [list(s.indices) for s in ts] == [list(s.indices) for s in rs]
@@ -291,7 +329,7 @@ def test_states_load_across_libraries():
 
 def test_seed_and_initial_seed():
     s = rg.seed()
-    assert 0 <= s < 2 ** 64 and rg.initial_seed() == s
+    assert 0 <= s < 2**64 and rg.initial_seed() == s
     torch.manual_seed(s)
     same(torch.rand(4), rg.rand(4))
 
@@ -305,8 +343,7 @@ def test_encoder_layer_dropout_in_training(batch_first):
     r = rnn.TransformerEncoderLayer(8, 2, 16, 0.3, batch_first=batch_first)
     x = np.random.default_rng(1).standard_normal((5, 3, 8)).astype(np.float32)
     seed_both(3)
-    np.testing.assert_allclose(r(rg.tensor(x)).detach().numpy(), t(torch.tensor(x)).detach().numpy(),
-                               atol=1e-5)
+    np.testing.assert_allclose(r(rg.tensor(x)).detach().numpy(), t(torch.tensor(x)).detach().numpy(), atol=1e-5)
     same_state()
 
 
@@ -314,9 +351,14 @@ def test_attention_dropout_with_a_transposed_query():
     # multi-head attention hands SDPA (N, H, L, E) views of (L, N, H, E) memory; with L == E the
     # query's shape equals the weights' and the mask must still be drawn in the weights' order
     x = np.random.default_rng(2).standard_normal((4, 2, 8, 8)).astype(np.float32)
-    tq, rq = (torch.tensor(x).transpose(1, 2).contiguous().transpose(1, 2),
-              rg.tensor(x).transpose(1, 2).contiguous().transpose(1, 2))
+    tq, rq = (
+        torch.tensor(x).transpose(1, 2).contiguous().transpose(1, 2),
+        rg.tensor(x).transpose(1, 2).contiguous().transpose(1, 2),
+    )
     seed_both(21)
-    np.testing.assert_allclose(RF.scaled_dot_product_attention(rq, rq, rq, dropout_p=0.2).numpy(),
-                               TF.scaled_dot_product_attention(tq, tq, tq, dropout_p=0.2).numpy(), atol=1e-5)
+    np.testing.assert_allclose(
+        RF.scaled_dot_product_attention(rq, rq, rq, dropout_p=0.2).numpy(),
+        TF.scaled_dot_product_attention(tq, tq, tq, dropout_p=0.2).numpy(),
+        atol=1e-5,
+    )
     same_state()

@@ -1,5 +1,6 @@
 """Parity with PyTorch for nn.utils.rnn and recurrent layers fed a PackedSequence: same weights,
 same inputs; outputs, final states and gradients must agree."""
+
 import numpy as np
 import pytest
 
@@ -55,19 +56,22 @@ def test_pad_sequence_and_pack_sequence(side):
     _close(rp.data, tp.data)
     for a, b in zip(rg_rnn.unpack_sequence(rp), t_rnn.unpack_sequence(tp)):
         _close(a, b)
-    (tp.data ** 2).sum().backward()
-    (rp.data ** 2).sum().backward()
+    (tp.data**2).sum().backward()
+    (rp.data**2).sum().backward()
     for a, b in zip(r_seqs, t_seqs):
         _close(a.grad, b.grad)
 
 
-@pytest.mark.parametrize("name,kwargs", [
-    ("LSTM", {"num_layers": 2, "bidirectional": True}),
-    ("LSTM", {"proj_size": 2}),
-    ("GRU", {"num_layers": 2, "bidirectional": True}),
-    ("RNN", {"nonlinearity": "relu", "bidirectional": True}),
-    ("RNN", {"batch_first": True}),
-])
+@pytest.mark.parametrize(
+    "name,kwargs",
+    [
+        ("LSTM", {"num_layers": 2, "bidirectional": True}),
+        ("LSTM", {"proj_size": 2}),
+        ("GRU", {"num_layers": 2, "bidirectional": True}),
+        ("RNN", {"nonlinearity": "relu", "bidirectional": True}),
+        ("RNN", {"batch_first": True}),
+    ],
+)
 @pytest.mark.parametrize("with_hx", [False, True])
 def test_recurrent_layer_on_packed_input(name, kwargs, with_hx):
     torch.manual_seed(0)

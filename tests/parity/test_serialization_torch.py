@@ -1,5 +1,6 @@
 """Checkpoints exchanged with PyTorch: through safetensors and through PyTorch's own format
 (``torch.save``'s zip archive and its legacy format) (optional: needs torch)."""
+
 import numpy as np
 import pytest
 
@@ -10,8 +11,12 @@ st_torch = pytest.importorskip("safetensors.torch")
 
 
 def test_retrograd_state_dict_loads_in_pytorch(tmp_path):
-    sd = {"0.weight": rg.randn(4, 3).t(), "0.bias": rg.randn(3), "steps": rg.tensor(7),
-          "mask": rg.tensor([True, False])}
+    sd = {
+        "0.weight": rg.randn(4, 3).t(),
+        "0.bias": rg.randn(3),
+        "steps": rg.tensor(7),
+        "mask": rg.tensor([True, False]),
+    }
     rg.save(sd, tmp_path / "m.safetensors")
     out = st_torch.load_file(tmp_path / "m.safetensors")
     assert sorted(out) == sorted(sd)
@@ -32,28 +37,34 @@ def test_pytorch_state_dict_loads_in_retrograd(tmp_path):
 
 
 def _models():
-    t = torch.nn.Sequential(torch.nn.Conv2d(2, 3, 3), torch.nn.BatchNorm2d(3), torch.nn.ReLU(),
-                            torch.nn.Flatten(), torch.nn.Linear(3 * 4 * 4, 5))
-    r = rg.nn.Sequential(rg.nn.Conv2d(2, 3, 3), rg.nn.BatchNorm2d(3), rg.nn.ReLU(),
-                         rg.nn.Flatten(), rg.nn.Linear(3 * 4 * 4, 5))
+    t = torch.nn.Sequential(
+        torch.nn.Conv2d(2, 3, 3),
+        torch.nn.BatchNorm2d(3),
+        torch.nn.ReLU(),
+        torch.nn.Flatten(),
+        torch.nn.Linear(3 * 4 * 4, 5),
+    )
+    r = rg.nn.Sequential(
+        rg.nn.Conv2d(2, 3, 3), rg.nn.BatchNorm2d(3), rg.nn.ReLU(), rg.nn.Flatten(), rg.nn.Linear(3 * 4 * 4, 5)
+    )
     with torch.no_grad():  # non-trivial running statistics
         t.train()(torch.randn(8, 2, 6, 6))
     return t.eval(), r.eval()
 
 
-@pytest.mark.parametrize("legacy, mmap, protocol", [(False, False, 2), (False, True, 2),
-                                                    (False, False, 4), (True, False, 2)])
-def test_torch_save_state_dict_loads_into_the_same_retrograd_model(tmp_path, legacy, mmap,
-                                                                    protocol):
+@pytest.mark.parametrize(
+    "legacy, mmap, protocol", [(False, False, 2), (False, True, 2), (False, False, 4), (True, False, 2)]
+)
+def test_torch_save_state_dict_loads_into_the_same_retrograd_model(tmp_path, legacy, mmap, protocol):
     t, r = _models()
-    torch.save(t.state_dict(), tmp_path / "t.pt", _use_new_zipfile_serialization=not legacy,
-               pickle_protocol=protocol)
+    torch.save(t.state_dict(), tmp_path / "t.pt", _use_new_zipfile_serialization=not legacy, pickle_protocol=protocol)
     sd = rg.load(tmp_path / "t.pt", mmap=mmap)
     assert list(sd) == list(t.state_dict())
     r.load_state_dict(sd)
     x = np.random.default_rng(0).standard_normal((4, 2, 6, 6)).astype(np.float32)
-    np.testing.assert_allclose(r(rg.tensor(x)).detach().numpy(),
-                               t(torch.from_numpy(x)).detach().numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        r(rg.tensor(x)).detach().numpy(), t(torch.from_numpy(x)).detach().numpy(), rtol=1e-5, atol=1e-5
+    )
 
 
 def test_retrograd_pt_file_loads_in_pytorch_with_weights_only(tmp_path):
@@ -66,8 +77,9 @@ def test_retrograd_pt_file_loads_in_pytorch_with_weights_only(tmp_path):
     assert list(sd) == list(r.state_dict())
     t.load_state_dict(sd)
     x = np.random.default_rng(1).standard_normal((4, 2, 6, 6)).astype(np.float32)
-    np.testing.assert_allclose(t(torch.from_numpy(x)).detach().numpy(),
-                               r(rg.tensor(x)).detach().numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        t(torch.from_numpy(x)).detach().numpy(), r(rg.tensor(x)).detach().numpy(), rtol=1e-5, atol=1e-5
+    )
     mapped = torch.load(tmp_path / "r.pt", weights_only=True, mmap=True)  # aligned storages
     for k, v in sd.items():
         assert torch.equal(mapped[k], v)
@@ -75,11 +87,21 @@ def test_retrograd_pt_file_loads_in_pytorch_with_weights_only(tmp_path):
 
 def test_views_dtypes_and_plain_values_reach_pytorch(tmp_path):
     w = rg.arange(24.0).reshape(4, 6)
-    obj = {"w": w, "wt": w.t(), "col": w[:, 2], "flip": w.flip(0), "i": rg.arange(3),
-           "b": rg.tensor([True, False]), "h": rg.ones(2, dtype=rg.float16),
-           "d": rg.ones(2, dtype=rg.float64), "u8": rg.arange(3, dtype=rg.uint8),
-           "p": rg.nn.Parameter(rg.ones(2)), "x": [1, 2.5, None, "s", (True, 2**40)],
-           "dt": rg.int16, "e": rg.zeros(0, 3)}
+    obj = {
+        "w": w,
+        "wt": w.t(),
+        "col": w[:, 2],
+        "flip": w.flip(0),
+        "i": rg.arange(3),
+        "b": rg.tensor([True, False]),
+        "h": rg.ones(2, dtype=rg.float16),
+        "d": rg.ones(2, dtype=rg.float64),
+        "u8": rg.arange(3, dtype=rg.uint8),
+        "p": rg.nn.Parameter(rg.ones(2)),
+        "x": [1, 2.5, None, "s", (True, 2**40)],
+        "dt": rg.int16,
+        "e": rg.zeros(0, 3),
+    }
     rg.save(obj, tmp_path / "v.pt")
     out = torch.load(tmp_path / "v.pt", weights_only=True)
     for k, v in obj.items():
@@ -98,8 +120,7 @@ def test_views_dtypes_and_plain_values_reach_pytorch(tmp_path):
 def test_pytorch_values_around_tensors_load(tmp_path):
     p = torch.nn.Parameter(torch.randn(3))
     v = torch.arange(10)[2:8:2]
-    torch.save({"p": p, "s": torch.Size([2, 3]), "d": torch.float16, "v": v, "set": {1, 2}},
-               tmp_path / "o.pt")
+    torch.save({"p": p, "s": torch.Size([2, 3]), "d": torch.float16, "v": v, "set": {1, 2}}, tmp_path / "o.pt")
     out = rg.load(tmp_path / "o.pt")
     assert isinstance(out["p"], rg.nn.Parameter) and out["p"].requires_grad
     np.testing.assert_array_equal(out["p"].detach().numpy(), p.detach().numpy())
@@ -123,6 +144,7 @@ def test_bfloat16_checkpoints_go_both_ways(tmp_path):
 
 def test_a_whole_pytorch_module_is_refused_by_name(tmp_path):
     import pickle
+
     torch.save(torch.nn.Linear(2, 2), tmp_path / "m.pt")
     with pytest.raises(pickle.UnpicklingError, match="torch.nn.modules.linear.Linear"):
         rg.load(tmp_path / "m.pt")

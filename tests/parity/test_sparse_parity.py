@@ -1,6 +1,7 @@
 """Sparse COO tensors against PyTorch: construction and round trips, sparse.mm / torch.mm /
 addmm gradients (to the dense operand, the values and a sparse leaf), sparse.sum and
 sparse.softmax with their gradients, and the layout of each gradient."""
+
 import numpy as np
 import pytest
 
@@ -13,8 +14,7 @@ SHAPE = (3, 4)
 
 
 def _vals(lib, seed=0, shape=(6,)):
-    return lib.tensor(np.random.default_rng(seed).standard_normal(shape), dtype=lib.float64,
-                      requires_grad=True)
+    return lib.tensor(np.random.default_rng(seed).standard_normal(shape), dtype=lib.float64, requires_grad=True)
 
 
 def _dense_of(t):
@@ -61,13 +61,18 @@ def test_product_gradients_to_values_and_dense(op):
         v, d = _vals(lib), _vals(lib, 1, (4, 5))
         s = lib.sparse_coo_tensor(IDX, v, SHAPE)
         m = lib.tensor(np.ones((3, 5)), dtype=lib.float64)
-        out = {"sparse.mm": lambda: lib.sparse.mm(s, d), "mm": lambda: lib.mm(s, d),
-               "spmm": lambda: lib.spmm(s, d), "matmul": lambda: s @ d,
-               "addmm": lambda: lib.sparse.addmm(m, s, d, beta=0.5, alpha=2.0),
-               "mv": lambda: lib.mv(s, d[:, 1])}[op]()
+        out = {
+            "sparse.mm": lambda: lib.sparse.mm(s, d),
+            "mm": lambda: lib.mm(s, d),
+            "spmm": lambda: lib.spmm(s, d),
+            "matmul": lambda: s @ d,
+            "addmm": lambda: lib.sparse.addmm(m, s, d, beta=0.5, alpha=2.0),
+            "mv": lambda: lib.mv(s, d[:, 1]),
+        }[op]()
         w = lib.tensor(np.arange(1.0, out.numel() + 1).reshape(out.shape))
         (out * w).sum().backward()
         return out, v.grad, d.grad, out.grad_fn
+
     (oo, ov, od, of), (to, tv, td, tf) = run(rg), run(torch)
     _close(oo, to)
     _close(ov, tv)
@@ -81,10 +86,15 @@ def test_gradient_of_a_sparse_leaf_has_pytorchs_layout_and_value(op):
     def run(lib):
         s = lib.sparse_coo_tensor(IDX, np.arange(1.0, 7.0), SHAPE, dtype=lib.float64, requires_grad=True)
         d = lib.tensor(np.random.default_rng(2).standard_normal((4, 2)))
-        out = {"sparse.mm": lambda: lib.sparse.mm(s, d), "mm": lambda: lib.mm(s, d),
-               "to_dense": lambda: s.to_dense() * 3, "sum": lambda: lib.sparse.sum(s, 1).to_dense()}[op]()
+        out = {
+            "sparse.mm": lambda: lib.sparse.mm(s, d),
+            "mm": lambda: lib.mm(s, d),
+            "to_dense": lambda: s.to_dense() * 3,
+            "sum": lambda: lib.sparse.sum(s, 1).to_dense(),
+        }[op]()
         out.sum().backward()
         return s.grad
+
     ours, theirs = run(rg), run(torch)
     assert ours.is_sparse == theirs.is_sparse
     _close(ours, theirs)
@@ -101,6 +111,7 @@ def test_sparse_sum_and_its_gradient(dim):
         dense = r.to_dense() if r.is_sparse else r
         (dense * lib.tensor(np.arange(1.0, dense.numel() + 1).reshape(dense.shape))).sum().backward()
         return r, v.grad
+
     (ro, go), (rt, gt) = run(rg), run(torch)
     assert ro.is_sparse == rt.is_sparse and tuple(ro.shape) == tuple(rt.shape)
     _close(ro, rt)
@@ -116,6 +127,7 @@ def test_sparse_softmax_and_its_gradient(dim, log):
         r = fn(lib.sparse_coo_tensor(IDX, v, SHAPE), dim)
         (r.to_dense() * lib.tensor(np.arange(12.0).reshape(SHAPE))).sum().backward()
         return r, v.grad
+
     (ro, go), (rt, gt) = run(rg), run(torch)
     _close(ro, rt)
     _close(go, gt)

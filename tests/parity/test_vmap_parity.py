@@ -1,6 +1,7 @@
 """Optional parity with PyTorch's torch.func.vmap: the same batched function on the same float64
 inputs gives the same values (and shapes) under torch and retrograd, with in_dims/out_dims
 forms, nesting, chunk_size, and vmap(grad) per-example gradients; the same errors are raised."""
+
 import numpy as np
 import pytest
 
@@ -29,7 +30,8 @@ def _cases(lib):
         "matmul_vector_in_dim1": lambda: V(lambda a, c: a @ c, in_dims=(0, 0))(t(A), t(C)),
         "out_dims_tuple": lambda: V(lambda a: (a.mean(0), a.T), out_dims=(1, 2))(t(A)),
         "in_dims_nested": lambda: V(lambda p: p["x"] * p["y"][0], in_dims=({"x": 1, "y": (None,)},))(
-            {"x": t(A).transpose(0, 1), "y": (t(C[0]),)}),
+            {"x": t(A).transpose(0, 1), "y": (t(C[0]),)}
+        ),
         "nested": lambda: V(V(lambda a: F.log_softmax(a, 0)), in_dims=1)(t(A)),
         "chunked": lambda: V(lambda a: a.norm(dim=-1), chunk_size=3)(t(A)),
         "conv_pool": lambda: V(lambda x: F.max_pool2d(F.relu(F.conv2d(x, t(W), padding=1)), 2))(t(IMG)),
@@ -38,8 +40,8 @@ def _cases(lib):
         "layer_norm_linear": lambda: V(lambda a: F.linear(F.layer_norm(a, (5,)), t(B.T)))(t(A)),
         "attention": lambda: V(lambda q: F.scaled_dot_product_attention(q, q, q, is_causal=True))(t(A)),
         "per_sample_grads": lambda: lib.func.vmap(
-            lib.func.grad(lambda w, x, y: F.cross_entropy(F.linear(x, w), y)), in_dims=(None, 0, 0))(
-            t(B.T), t(A), t(Y2)),
+            lib.func.grad(lambda w, x, y: F.cross_entropy(F.linear(x, w), y)), in_dims=(None, 0, 0)
+        )(t(B.T), t(A), t(Y2)),
     }
 
 
@@ -63,17 +65,22 @@ def test_vmap_parity(name):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-10)
 
 
-@pytest.mark.parametrize("call, error", [
-    (lambda lib: lib.func.vmap(lambda a: a.sum().item())(lib.ones(3, 2)), RuntimeError),
-    (lambda lib: lib.func.vmap(lambda a: a if a.sum() > 0 else -a)(lib.ones(3, 2)), RuntimeError),
-    (lambda lib: lib.func.vmap(lambda a: a + lib.rand(2))(lib.ones(3, 2)), RuntimeError),
-    (lambda lib: lib.func.vmap(lambda a, b: b.add_(a), in_dims=(0, None))(lib.ones(3, 2), lib.ones(2)),
-     RuntimeError),
-    (lambda lib: lib.func.vmap(lambda a, b: a + b)(lib.ones(3, 2), lib.ones(4, 2)), ValueError),
-    (lambda lib: lib.func.vmap(lambda a: a, in_dims=2)(lib.ones(3, 2)), ValueError),
-    (lambda lib: lib.func.vmap(lambda a: a * 2, out_dims=None)(lib.ones(3, 2)), ValueError),
-    (lambda lib: lib.func.vmap(lambda a: a, randomness="sometimes"), RuntimeError),
-])
+@pytest.mark.parametrize(
+    "call, error",
+    [
+        (lambda lib: lib.func.vmap(lambda a: a.sum().item())(lib.ones(3, 2)), RuntimeError),
+        (lambda lib: lib.func.vmap(lambda a: a if a.sum() > 0 else -a)(lib.ones(3, 2)), RuntimeError),
+        (lambda lib: lib.func.vmap(lambda a: a + lib.rand(2))(lib.ones(3, 2)), RuntimeError),
+        (
+            lambda lib: lib.func.vmap(lambda a, b: b.add_(a), in_dims=(0, None))(lib.ones(3, 2), lib.ones(2)),
+            RuntimeError,
+        ),
+        (lambda lib: lib.func.vmap(lambda a, b: a + b)(lib.ones(3, 2), lib.ones(4, 2)), ValueError),
+        (lambda lib: lib.func.vmap(lambda a: a, in_dims=2)(lib.ones(3, 2)), ValueError),
+        (lambda lib: lib.func.vmap(lambda a: a * 2, out_dims=None)(lib.ones(3, 2)), ValueError),
+        (lambda lib: lib.func.vmap(lambda a: a, randomness="sometimes"), RuntimeError),
+    ],
+)
 def test_vmap_errors_parity(call, error):
     with pytest.raises(error):
         call(torch)

@@ -1,6 +1,7 @@
 """bfloat16 (and the float8 storage types): creation, promotion, arithmetic computed in float32 and
 rounded once, autograd, printing and checkpoints. References are float32 results rounded to
 bfloat16 by hand (round to nearest, ties to even), independently of the array package."""
+
 import pickle
 import subprocess
 import sys
@@ -27,7 +28,7 @@ def _close_bf16(t, ref):
     """t equals the float32 reference rounded to bfloat16, within one bfloat16 step of it."""
     assert t.dtype is rg.bfloat16
     want = _bf16(ref)
-    np.testing.assert_allclose(_f32(t), want, rtol=2 ** -7, atol=1e-30)
+    np.testing.assert_allclose(_f32(t), want, rtol=2**-7, atol=1e-30)
 
 
 def test_the_dtype():
@@ -39,12 +40,12 @@ def test_the_dtype():
     assert rg.promote_types(d, rg.float64) is rg.float64
     assert rg.promote_types(rg.int64, d) is d and rg.promote_types(d, rg.bool) is d
     info = rg.finfo(rg.bfloat16)
-    assert (info.bits, info.eps, info.resolution, info.dtype) == (16, 2 ** -7, 0.01, "bfloat16")
+    assert (info.bits, info.eps, info.resolution, info.dtype) == (16, 2**-7, 0.01, "bfloat16")
     assert info.max == pytest.approx(3.38953e38, rel=1e-5) and info.tiny == pytest.approx(1.17549e-38, rel=1e-5)
 
 
 def test_creation_and_conversion_round_to_nearest_even():
-    vals = np.array([1 / 3, 100.0, -2.5e-3, 1 + 2 ** -8, 1 + 3 * 2 ** -8, 3e38, 0.0], np.float32)
+    vals = np.array([1 / 3, 100.0, -2.5e-3, 1 + 2**-8, 1 + 3 * 2**-8, 3e38, 0.0], np.float32)
     t = rg.tensor(vals, dtype=rg.bfloat16)
     np.testing.assert_array_equal(_f32(t), _bf16(vals))
     assert t.is_floating_point() and t.element_size() == 2 and rg.is_floating_point(t)
@@ -117,8 +118,8 @@ def test_gradients_are_bfloat16():
     w = rg.tensor(_bf16(np.arange(6, dtype=np.float32) / 4), dtype=rg.bfloat16, requires_grad=True)
     (x.tanh() * w).sum().backward()
     assert x.grad.dtype is rg.bfloat16 and w.grad.dtype is rg.bfloat16
-    np.testing.assert_allclose(_f32(x.grad), (1 - np.tanh(x32) ** 2) * _f32(w), rtol=2 ** -6, atol=1e-3)
-    np.testing.assert_allclose(_f32(w.grad), np.tanh(x32), rtol=2 ** -7, atol=1e-6)
+    np.testing.assert_allclose(_f32(x.grad), (1 - np.tanh(x32) ** 2) * _f32(w), rtol=2**-6, atol=1e-3)
+    np.testing.assert_allclose(_f32(w.grad), np.tanh(x32), rtol=2**-7, atol=1e-6)
     # a float32 leaf used through a bfloat16 cast gets a float32 gradient
     p = rg.ones(3, requires_grad=True)
     (p.bfloat16() * 3).sum().backward()
@@ -128,11 +129,22 @@ def test_gradients_are_bfloat16():
 def test_rearranging_ops_keep_the_dtype_and_values():
     x = rg.arange(24, dtype=rg.float32).reshape(2, 3, 4)
     b = x.bfloat16()
-    for f in (lambda t: t.reshape(6, 4), lambda t: t.permute(2, 0, 1), lambda t: t.transpose(0, 1),
-              lambda t: t.repeat(1, 2, 1), lambda t: t.unsqueeze(1).expand(2, 5, 3, 4),
-              lambda t: t.flatten(1), lambda t: t[:, 1:, ::2], lambda t: t.sum((0, 2)),
-              lambda t: t.amax(1), lambda t: t.mean(-1), lambda t: rg.cat([t, t], 0),
-              lambda t: rg.stack([t, t]), lambda t: t.flip(0), lambda t: rg.einsum("abc->cba", t)):
+    for f in (
+        lambda t: t.reshape(6, 4),
+        lambda t: t.permute(2, 0, 1),
+        lambda t: t.transpose(0, 1),
+        lambda t: t.repeat(1, 2, 1),
+        lambda t: t.unsqueeze(1).expand(2, 5, 3, 4),
+        lambda t: t.flatten(1),
+        lambda t: t[:, 1:, ::2],
+        lambda t: t.sum((0, 2)),
+        lambda t: t.amax(1),
+        lambda t: t.mean(-1),
+        lambda t: rg.cat([t, t], 0),
+        lambda t: rg.stack([t, t]),
+        lambda t: t.flip(0),
+        lambda t: rg.einsum("abc->cba", t),
+    ):
         got = f(b)
         assert got.dtype is rg.bfloat16
         np.testing.assert_array_equal(_f32(got), _bf16(f(x).numpy()))
@@ -152,8 +164,15 @@ def test_numpy_refuses_it_as_pytorch_does():
 
 def test_decompositions_refuse_it_as_pytorch_does():
     a = (rg.eye(3) * 2).bfloat16()
-    for f in (rg.linalg.inv, rg.linalg.det, rg.linalg.cholesky, rg.linalg.qr, rg.linalg.svd, rg.linalg.eigh,
-              lambda m: rg.linalg.solve(m, m)):
+    for f in (
+        rg.linalg.inv,
+        rg.linalg.det,
+        rg.linalg.cholesky,
+        rg.linalg.qr,
+        rg.linalg.svd,
+        rg.linalg.eigh,
+        lambda m: rg.linalg.solve(m, m),
+    ):
         with pytest.raises(NotImplementedError, match="bfloat16"):
             f(a)
     for d in (rg.float16, rg.bfloat16):
@@ -177,7 +196,7 @@ def test_printing():
 
 def test_in_place_updates_stay_bfloat16():
     p = rg.ones(4, dtype=rg.bfloat16)
-    p.add_(rg.full((4,), 2 ** -9, dtype=rg.bfloat16))  # below half a step of 1: rounds back to 1
+    p.add_(rg.full((4,), 2**-9, dtype=rg.bfloat16))  # below half a step of 1: rounds back to 1
     assert p.dtype is rg.bfloat16 and p.tolist() == [1.0] * 4
     p.mul_(3).sub_(0.5)
     assert p.tolist() == [2.5] * 4
@@ -216,7 +235,9 @@ def test_float8_safetensors_round_trip(tmp_path):
 
 
 def test_import_does_not_load_ml_dtypes():
-    code = "import sys, retrograd; print('ml_dtypes' in sys.modules); retrograd.bfloat16.np; " \
-           "print('ml_dtypes' in sys.modules)"
+    code = (
+        "import sys, retrograd; print('ml_dtypes' in sys.modules); retrograd.bfloat16.np; "
+        "print('ml_dtypes' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "True"]

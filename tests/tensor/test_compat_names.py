@@ -1,5 +1,6 @@
 """Type limits, layout tags, process no-ops (compile, set_default_tensor_type ...), bit shifts,
 histogram, range and the queries PyTorch answers for real tensors."""
+
 import math
 import warnings
 
@@ -16,7 +17,7 @@ def test_finfo_iinfo():
     assert rg.finfo().dtype == rg.get_default_dtype().name
     assert rg.finfo(rg.float16).max == 65504.0
     i = rg.iinfo(rg.int32)
-    assert (i.min, i.max, i.bits) == (-2 ** 31, 2 ** 31 - 1, 32)
+    assert (i.min, i.max, i.bits) == (-(2**31), 2**31 - 1, 32)
     assert rg.iinfo(rg.uint8).max == 255
     with pytest.raises(TypeError):
         rg.finfo(rg.int64)
@@ -50,8 +51,12 @@ def test_process_noops():
 
 
 def x_is_self(x):
-    return (x.pin_memory() is x and not x.is_pinned() and not x.is_shared()
-            and x.new_empty_strided((2, 3), (3, 1)).shape == (2, 3))
+    return (
+        x.pin_memory() is x
+        and not x.is_pinned()
+        and not x.is_shared()
+        and x.new_empty_strided((2, 3), (3, 1)).shape == (2, 3)
+    )
 
 
 def test_real_tensor_queries():

@@ -1,5 +1,6 @@
 """Tensor queries, in-place metadata changes (squeeze_, t_ ...), apply_, in-place comparisons,
 random fills, and the strided views' behaviour beyond the op table."""
+
 import numpy as np
 import pytest
 
@@ -31,11 +32,18 @@ def test_positive_and_type_as():
     assert x.type_as(rg.zeros(1)) is x
 
 
-@pytest.mark.parametrize("op, args, shape", [
-    ("squeeze_", (), (2, 3)), ("squeeze_", (1,), (2, 3)), ("unsqueeze_", (0,), (1, 2, 1, 3)),
-    ("t_", None, None), ("transpose_", (0, 2), (3, 1, 2)), ("swapaxes_", (0, 1), (1, 2, 3)),
-    ("swapdims_", (0, 1), (1, 2, 3)),
-])
+@pytest.mark.parametrize(
+    "op, args, shape",
+    [
+        ("squeeze_", (), (2, 3)),
+        ("squeeze_", (1,), (2, 3)),
+        ("unsqueeze_", (0,), (1, 2, 1, 3)),
+        ("t_", None, None),
+        ("transpose_", (0, 2), (3, 1, 2)),
+        ("swapaxes_", (0, 1), (1, 2, 3)),
+        ("swapdims_", (0, 1), (1, 2, 3)),
+    ],
+)
 def test_metadata_inplace(op, args, shape):
     a = rg.randn(2, 1, 3, dtype=rg.float64, requires_grad=True)
     if op == "t_":

@@ -1,16 +1,26 @@
 """The legacy surface older scripts use: typed constructors, Tensor.new, resize_, storage(),
 size= on factories, and Python ranges as indices."""
+
 import numpy as np
 import pytest
 
 import retrograd as rg
 
 
-@pytest.mark.parametrize("cls, dtype", [(rg.FloatTensor, rg.float32), (rg.DoubleTensor, rg.float64),
-                                        (rg.HalfTensor, rg.float16), (rg.LongTensor, rg.int64),
-                                        (rg.IntTensor, rg.int32), (rg.ShortTensor, rg.int16),
-                                        (rg.CharTensor, rg.int8), (rg.ByteTensor, rg.uint8),
-                                        (rg.BoolTensor, rg.bool)])
+@pytest.mark.parametrize(
+    "cls, dtype",
+    [
+        (rg.FloatTensor, rg.float32),
+        (rg.DoubleTensor, rg.float64),
+        (rg.HalfTensor, rg.float16),
+        (rg.LongTensor, rg.int64),
+        (rg.IntTensor, rg.int32),
+        (rg.ShortTensor, rg.int16),
+        (rg.CharTensor, rg.int8),
+        (rg.ByteTensor, rg.uint8),
+        (rg.BoolTensor, rg.bool),
+    ],
+)
 def test_typed_constructors_give_their_dtype(cls, dtype):
     t = cls([1, 0])
     assert type(t) is rg.Tensor and t.dtype == dtype and t.tolist() == [1, 0]

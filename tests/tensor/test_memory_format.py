@@ -1,6 +1,7 @@
 """memory_format is honoured, never ignored: clone keeps the order of strides by default
 (PyTorch's preserve_format), contiguous/clone give row-major or channels-last layouts, and
 share_memory_, which retrograd cannot honour yet, refuses instead of silently copying."""
+
 import numpy as np
 import pytest
 

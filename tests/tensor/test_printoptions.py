@@ -1,4 +1,5 @@
 """set_printoptions changes how tensors print (it was accepted and ignored)."""
+
 import pytest
 
 import retrograd as rg

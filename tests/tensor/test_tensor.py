@@ -1,4 +1,5 @@
 """Tensor basics: factories, dtypes and promotion, metadata, conversion, repr."""
+
 import numpy as np
 import pytest
 
@@ -26,15 +27,18 @@ class TestFactories:
         a[1] = 2
         assert t[1].item() == 2
 
-    @pytest.mark.parametrize("fn,expected", [
-        (lambda: rg.zeros(2, 3), np.zeros((2, 3))),
-        (lambda: rg.ones((2, 3)), np.ones((2, 3))),
-        (lambda: rg.full((2,), 7.0), np.full(2, 7.0)),
-        (lambda: rg.eye(3), np.eye(3)),
-        (lambda: rg.arange(5), np.arange(5)),
-        (lambda: rg.arange(1, 2, 0.25), np.arange(1, 2, 0.25)),
-        (lambda: rg.linspace(0, 1, 5), np.linspace(0, 1, 5)),
-    ])
+    @pytest.mark.parametrize(
+        "fn,expected",
+        [
+            (lambda: rg.zeros(2, 3), np.zeros((2, 3))),
+            (lambda: rg.ones((2, 3)), np.ones((2, 3))),
+            (lambda: rg.full((2,), 7.0), np.full(2, 7.0)),
+            (lambda: rg.eye(3), np.eye(3)),
+            (lambda: rg.arange(5), np.arange(5)),
+            (lambda: rg.arange(1, 2, 0.25), np.arange(1, 2, 0.25)),
+            (lambda: rg.linspace(0, 1, 5), np.linspace(0, 1, 5)),
+        ],
+    )
     def test_factories_match_numpy(self, fn, expected):
         np.testing.assert_allclose(fn().numpy(), expected)
 
@@ -160,8 +164,8 @@ class TestMetadataAndConversion:
     def test_in_place_on_saved_tensor_is_caught_at_backward(self):
         x = rg.randn(3, requires_grad=True)
         y = x * 1
-        _z = y.exp()     # saves its output
-        w = (y * y)      # saves y
+        _z = y.exp()  # saves its output
+        w = y * y  # saves y
         with rg.no_grad():
             y.add_(1)
         with pytest.raises(RuntimeError, match="modified by an inplace operation.*MulBackward0"):

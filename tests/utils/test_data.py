@@ -1,4 +1,5 @@
 """utils.data: datasets, samplers, collation and the DataLoader."""
+
 import collections
 import warnings
 
@@ -6,10 +7,23 @@ import numpy as np
 import pytest
 
 import retrograd as rg
-from retrograd.utils.data import (BatchSampler, ChainDataset, ConcatDataset, DataLoader, Dataset,
-                                  IterableDataset, RandomSampler, SequentialSampler, Subset,
-                                  SubsetRandomSampler, TensorDataset, WeightedRandomSampler,
-                                  default_collate, default_convert, random_split)
+from retrograd.utils.data import (
+    BatchSampler,
+    ChainDataset,
+    ConcatDataset,
+    DataLoader,
+    Dataset,
+    IterableDataset,
+    RandomSampler,
+    SequentialSampler,
+    Subset,
+    SubsetRandomSampler,
+    TensorDataset,
+    WeightedRandomSampler,
+    default_collate,
+    default_convert,
+    random_split,
+)
 
 
 class Squares(Dataset):
@@ -109,13 +123,16 @@ def test_random_sampler_follows_manual_seed():
     assert list(RandomSampler(range(20))) == a and a != b
 
 
-@pytest.mark.parametrize("make,err,match", [
-    (lambda: BatchSampler(range(3), 0, False), ValueError, "batch_size should be a positive integer"),
-    (lambda: BatchSampler(range(3), True, False), ValueError, "batch_size"),
-    (lambda: BatchSampler(range(3), 2, 1), ValueError, "drop_last should be a boolean"),
-    (lambda: RandomSampler(range(3), num_samples=0), ValueError, "num_samples should be a positive"),
-    (lambda: RandomSampler(range(3), replacement=1), TypeError, "replacement should be a boolean"),
-])
+@pytest.mark.parametrize(
+    "make,err,match",
+    [
+        (lambda: BatchSampler(range(3), 0, False), ValueError, "batch_size should be a positive integer"),
+        (lambda: BatchSampler(range(3), True, False), ValueError, "batch_size"),
+        (lambda: BatchSampler(range(3), 2, 1), ValueError, "drop_last should be a boolean"),
+        (lambda: RandomSampler(range(3), num_samples=0), ValueError, "num_samples should be a positive"),
+        (lambda: RandomSampler(range(3), replacement=1), TypeError, "replacement should be a boolean"),
+    ],
+)
 def test_sampler_errors(make, err, match):
     with pytest.raises(err, match=match):
         make()
@@ -129,8 +146,9 @@ def test_default_collate():
     assert b[1].dtype == rg.int64 and b[1].tolist() == [1, 2]
     assert b[2].dtype == rg.float64 and b[2].tolist() == [0.5, 1.5]
     assert b[3] == ["a", "b"]
-    d = default_collate([{"x": np.ones(2, np.float32), "m": {"k": True}},
-                         {"x": np.zeros(2, np.float32), "m": {"k": False}}])
+    d = default_collate(
+        [{"x": np.ones(2, np.float32), "m": {"k": True}}, {"x": np.zeros(2, np.float32), "m": {"k": False}}]
+    )
     assert d["x"].dtype == rg.float32 and d["x"].shape == (2, 2)
     assert d["m"]["k"].dtype == rg.bool and d["m"]["k"].tolist() == [True, False]
     P = collections.namedtuple("P", "a b")
@@ -148,13 +166,16 @@ def test_default_collate_stack_keeps_graph_when_needed():
     assert w.grad.tolist() == [5.0, 5.0]
 
 
-@pytest.mark.parametrize("batch,err,match", [
-    ([rg.zeros(2), rg.zeros(3)], RuntimeError, "equal size"),
-    ([np.zeros(2), np.zeros(3)], RuntimeError, "equal size"),
-    ([[1, 2], [3]], RuntimeError, "equal size"),
-    ([None, None], TypeError, "NoneType"),
-    ([np.array(["a"]), np.array(["b"])], TypeError, "default_collate"),
-])
+@pytest.mark.parametrize(
+    "batch,err,match",
+    [
+        ([rg.zeros(2), rg.zeros(3)], RuntimeError, "equal size"),
+        ([np.zeros(2), np.zeros(3)], RuntimeError, "equal size"),
+        ([[1, 2], [3]], RuntimeError, "equal size"),
+        ([None, None], TypeError, "NoneType"),
+        ([np.array(["a"]), np.array(["b"])], TypeError, "default_collate"),
+    ],
+)
 def test_default_collate_errors(batch, err, match):
     with pytest.raises(err, match=match):
         default_collate(batch)
@@ -231,20 +252,23 @@ def test_dataloader_iterable_dataset():
     assert list(DataLoader(Stream(2), batch_size=None)) == [0, 1]
 
 
-@pytest.mark.parametrize("kw,err,match", [
-    (dict(num_workers=-1), ValueError, "non-negative"),
-    (dict(shuffle=True, sampler=[0, 1]), ValueError, "mutually exclusive with shuffle"),
-    (dict(batch_sampler=[[0]], batch_size=2), ValueError, "batch_sampler option is mutually exclusive"),
-    (dict(batch_size=None, drop_last=True), ValueError, "disables auto-batching"),
-    (dict(batch_size=0), ValueError, "batch_size should be a positive integer"),
-    (dict(prefetch_factor=2), ValueError, "prefetch_factor"),
-    (dict(persistent_workers=True), ValueError, "persistent_workers"),
-    (dict(timeout=1), ValueError, "num_workers > 0"),
-    (dict(multiprocessing_context="fork"), ValueError, "multi-process loading"),
-    (dict(num_workers=1, multiprocessing_context="nope"), ValueError, "valid start method"),
-    (dict(num_workers=1, multiprocessing_context=3), TypeError, "context object"),
-    (dict(num_workers=1, prefetch_factor=0), ValueError, "prefetch_factor"),
-])
+@pytest.mark.parametrize(
+    "kw,err,match",
+    [
+        (dict(num_workers=-1), ValueError, "non-negative"),
+        (dict(shuffle=True, sampler=[0, 1]), ValueError, "mutually exclusive with shuffle"),
+        (dict(batch_sampler=[[0]], batch_size=2), ValueError, "batch_sampler option is mutually exclusive"),
+        (dict(batch_size=None, drop_last=True), ValueError, "disables auto-batching"),
+        (dict(batch_size=0), ValueError, "batch_size should be a positive integer"),
+        (dict(prefetch_factor=2), ValueError, "prefetch_factor"),
+        (dict(persistent_workers=True), ValueError, "persistent_workers"),
+        (dict(timeout=1), ValueError, "num_workers > 0"),
+        (dict(multiprocessing_context="fork"), ValueError, "multi-process loading"),
+        (dict(num_workers=1, multiprocessing_context="nope"), ValueError, "valid start method"),
+        (dict(num_workers=1, multiprocessing_context=3), TypeError, "context object"),
+        (dict(num_workers=1, prefetch_factor=0), ValueError, "prefetch_factor"),
+    ],
+)
 def test_dataloader_bad_options(kw, err, match):
     with pytest.raises(err, match=match):
         DataLoader(Squares(4), **kw)
@@ -267,6 +291,7 @@ def test_torch_style_namespace():
 
 def test_a_single_process_iterator_has_len_and_is_its_own_iterator():
     from retrograd.utils.data import TensorDataset
+
     loader = DataLoader(TensorDataset(rg.arange(10.0)), batch_size=3)
     it = iter(loader)
     assert len(it) == 4 and iter(it) is it

@@ -1,5 +1,6 @@
 """DataLoader with worker processes: same batches as in the main process, errors, seeding,
 shutdown; and the lazy RandomSampler."""
+
 import gc
 import multiprocessing
 import pickle
@@ -9,12 +10,12 @@ import numpy as np
 import pytest
 
 import retrograd as rg
-from retrograd.utils.data import (DataLoader, Dataset, IterableDataset, RandomSampler,
-                                  TensorDataset, get_worker_info)
+from retrograd.utils.data import DataLoader, Dataset, IterableDataset, RandomSampler, TensorDataset, get_worker_info
 from retrograd.utils.data._worker import WorkerInfo
 
-pytestmark = pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(),
-                                reason="worker tests use the fork start method")
+pytestmark = pytest.mark.skipif(
+    "fork" not in multiprocessing.get_all_start_methods(), reason="worker tests use the fork start method"
+)
 FORK = dict(multiprocessing_context="fork")
 
 
@@ -52,13 +53,16 @@ def _assert_stopped(procs):
     assert procs and all(not p.is_alive() and p.exitcode is not None for p in procs)
 
 
-@pytest.mark.parametrize("kw", [dict(batch_size=3), dict(batch_size=2, shuffle=True),
-                                dict(batch_size=4, drop_last=True), dict(batch_size=None)])
+@pytest.mark.parametrize(
+    "kw",
+    [dict(batch_size=3), dict(batch_size=2, shuffle=True), dict(batch_size=4, drop_last=True), dict(batch_size=None)],
+)
 def test_map_style_batches_match_main_process(kw):
     def run(workers):
         g = rg.Generator().manual_seed(3)
         extra = dict(num_workers=workers, **FORK) if workers else {}
         return _batches(DataLoader(Pairs(11), generator=g, **kw, **extra))
+
     assert run(3) == run(0) and len(run(0)) >= 2
 
 
@@ -89,6 +93,7 @@ def test_uneven_iterable_workers_drop_out_in_turn():
         def __iter__(self):
             w = get_worker_info().id
             return iter(range(100 * w, 100 * w + 2 + 3 * w))  # worker 0: 2 samples, 1: 5
+
     got = _batches(DataLoader(Uneven(), batch_size=2, num_workers=2, **FORK))
     assert got == [[0, 1], [100, 101], [102, 103], [104]]
 
@@ -116,6 +121,7 @@ def test_key_error_keeps_its_type_and_readable_message():
 
         def __getitem__(self, i):
             return {}["nope"]
+
     with pytest.raises(KeyError, match="Caught KeyError in DataLoader worker process 0") as e:
         next(iter(DataLoader(Missing(), num_workers=1, **FORK)))
     assert "\\n" not in str(e.value)  # the traceback is shown as lines, not as a repr
@@ -128,17 +134,33 @@ def test_worker_info_seeds_and_worker_init_fn():
 
         def __getitem__(self, i):
             info = get_worker_info()
-            return rg.tensor([info.id, info.num_workers, info.seed % 1000, random.randrange(10 ** 9),
-                              int(rg.randint(0, 10 ** 9, ()).item()), np.random.randint(10 ** 9),
-                              int(info.dataset is self), getattr(info.dataset, "tag", -1)])
+            return rg.tensor(
+                [
+                    info.id,
+                    info.num_workers,
+                    info.seed % 1000,
+                    random.randrange(10**9),
+                    int(rg.randint(0, 10**9, ()).item()),
+                    np.random.randint(10**9),
+                    int(info.dataset is self),
+                    getattr(info.dataset, "tag", -1),
+                ]
+            )
 
     def init(worker_id):
         get_worker_info().dataset.tag = 7 + worker_id
 
     def run():
-        dl = DataLoader(Probe(), batch_size=None, num_workers=2, worker_init_fn=init,
-                        generator=rg.Generator().manual_seed(5), **FORK)
+        dl = DataLoader(
+            Probe(),
+            batch_size=None,
+            num_workers=2,
+            worker_init_fn=init,
+            generator=rg.Generator().manual_seed(5),
+            **FORK,
+        )
         return [row.tolist() for row in dl]
+
     rows = run()
     assert [r[:3] for r in rows][:2] == [[0, 2, rows[0][2]], [1, 2, (rows[0][2] + 1) % 1000]]
     assert [r[6:] for r in rows] == [[1, 7], [1, 8], [1, 7], [1, 8]]
@@ -153,6 +175,7 @@ def test_worker_info_seeds_and_worker_init_fn():
 def test_worker_init_fn_error_is_raised():
     def init(worker_id):
         raise OSError("no disk")
+
     with pytest.raises(OSError, match="(?s)worker process 0.*no disk"):
         next(iter(DataLoader(Pairs(2), num_workers=1, worker_init_fn=init, **FORK)))
 
@@ -193,7 +216,9 @@ def test_timeout_raises_runtime_error():
 
         def __getitem__(self, i):
             import time
+
             time.sleep(0.5)
+
     with pytest.raises(RuntimeError, match="timed out after 0.05 seconds"):
         next(iter(DataLoader(Slow(), num_workers=1, timeout=0.05, **FORK)))
 
@@ -207,7 +232,9 @@ def test_worker_that_dies_is_reported(monkeypatch):
 
         def __getitem__(self, i):
             import os
+
             os._exit(3)
+
     monkeypatch.setattr(dataloader_module, "STATUS_CHECK_INTERVAL", 0.05)
     with pytest.raises(RuntimeError, match="exited unexpectedly"):
         next(iter(DataLoader(Crash(), num_workers=1, **FORK)))
@@ -223,6 +250,7 @@ def test_tensors_cross_processes_but_not_a_graph():
     from multiprocessing.reduction import ForkingPickler
 
     from retrograd.utils.data._worker import register_tensor_pickling
+
     p = rg.nn.Parameter(rg.ones(2))
     register_tensor_pickling()  # covers the subclasses defined so far
     q = pickle.loads(ForkingPickler.dumps(p))
@@ -232,12 +260,10 @@ def test_tensors_cross_processes_but_not_a_graph():
 
 
 def test_random_sampler_with_replacement_draws_lazily():
-    s = RandomSampler(range(5), replacement=True, num_samples=10 ** 10,
-                      generator=rg.Generator().manual_seed(0))
+    s = RandomSampler(range(5), replacement=True, num_samples=10**10, generator=rg.Generator().manual_seed(0))
     it = iter(s)
     first = [next(it) for _ in range(100)]
-    assert len(s) == 10 ** 10 and all(0 <= i < 5 for i in first) and len(set(first)) == 5
-    again = iter(RandomSampler(range(5), replacement=True, num_samples=10 ** 10,
-                               generator=rg.Generator().manual_seed(0)))
+    assert len(s) == 10**10 and all(0 <= i < 5 for i in first) and len(set(first)) == 5
+    again = iter(RandomSampler(range(5), replacement=True, num_samples=10**10, generator=rg.Generator().manual_seed(0)))
     assert [next(again) for _ in range(100)] == first
     assert len(list(RandomSampler(range(3), replacement=True, num_samples=70))) == 70

@@ -1,5 +1,6 @@
 """retrograd.profiler (torch.profiler) and autograd.profiler: what is recorded, the averages and
 their table, the Chrome trace, schedules; and that nothing is hooked once a profile stops."""
+
 import collections
 import json
 import threading
@@ -30,6 +31,7 @@ class _CountOps:
         def counting(*a):
             self.n += 1
             return real(*a)
+
         monkeypatch.setattr(_registry, "make_tensor", counting)
 
 

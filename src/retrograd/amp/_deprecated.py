@@ -1,5 +1,6 @@
 """The device-specific spellings PyTorch keeps for old scripts: ``torch.cpu.amp`` and
 ``torch.cuda.amp``. Each warns (FutureWarning) and builds the ``torch.amp`` object."""
+
 import functools
 import warnings
 
@@ -9,8 +10,7 @@ from .grad_scaler import GradScaler as _GradScaler
 
 
 def _deprecated(old, new):
-    warnings.warn(f"`{old}(args...)` is deprecated. Please use `{new}(args...)` instead.", FutureWarning,
-                  stacklevel=3)
+    warnings.warn(f"`{old}(args...)` is deprecated. Please use `{new}(args...)` instead.", FutureWarning, stacklevel=3)
 
 
 class CpuAutocast(_autocast):
@@ -32,8 +32,7 @@ class CudaAutocast(_autocast):
 class CpuGradScaler(_GradScaler):
     """``torch.cpu.amp.GradScaler``: ``torch.amp.GradScaler("cpu", ...)`` (deprecated)."""
 
-    def __init__(self, init_scale=2.0 ** 16, growth_factor=2.0, backoff_factor=0.5, growth_interval=2000,
-                 enabled=True):
+    def __init__(self, init_scale=2.0**16, growth_factor=2.0, backoff_factor=0.5, growth_interval=2000, enabled=True):
         _deprecated("torch.cpu.amp.GradScaler", "torch.amp.GradScaler('cpu',")
         super().__init__("cpu", init_scale, growth_factor, backoff_factor, growth_interval, enabled)
 
@@ -41,14 +40,17 @@ class CpuGradScaler(_GradScaler):
 class CudaGradScaler(_GradScaler):
     """``torch.cuda.amp.GradScaler``: ``torch.amp.GradScaler("cuda", ...)`` (deprecated)."""
 
-    def __init__(self, init_scale=2.0 ** 16, growth_factor=2.0, backoff_factor=0.5, growth_interval=2000,
-                 enabled=True):
+    def __init__(self, init_scale=2.0**16, growth_factor=2.0, backoff_factor=0.5, growth_interval=2000, enabled=True):
         _deprecated("torch.cuda.amp.GradScaler", "torch.amp.GradScaler('cuda',")
         super().__init__("cuda", init_scale, growth_factor, backoff_factor, growth_interval, enabled)
 
 
-for _cls, _name in ((CpuAutocast, "autocast"), (CudaAutocast, "autocast"), (CpuGradScaler, "GradScaler"),
-                    (CudaGradScaler, "GradScaler")):
+for _cls, _name in (
+    (CpuAutocast, "autocast"),
+    (CudaAutocast, "autocast"),
+    (CpuGradScaler, "GradScaler"),
+    (CudaGradScaler, "GradScaler"),
+):
     _cls.__name__ = _cls.__qualname__ = _name
 
 

@@ -3,6 +3,7 @@
 Which ops cast, and to what, is decided where they are defined (``_autocast.autocast_call``);
 this module switches the thread-local state on and off.
 """
+
 import functools
 import warnings
 
@@ -19,12 +20,15 @@ def _check_device_type(device_type, what):
     if not isinstance(device_type, str):
         raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type)}`")
     if device_type not in DEVICE_TYPES:
-        raise RuntimeError(f"{what}: device_type {device_type!r} is not supported: retrograd's autocast "
-                           f"has the device types {', '.join(DEVICE_TYPES)}")
+        raise RuntimeError(
+            f"{what}: device_type {device_type!r} is not supported: retrograd's autocast "
+            f"has the device types {', '.join(DEVICE_TYPES)}"
+        )
 
 
 def _cuda_available():
     from .. import cuda
+
     return cuda.is_available()
 
 
@@ -108,15 +112,22 @@ class autocast:
         self._cache_enabled = is_autocast_cache_enabled() if cache_enabled is None else bool(cache_enabled)
         enabled = bool(enabled)
         if enabled and device_type == "cuda" and not _cuda_available():
-            warnings.warn("User provided device_type of 'cuda', but CUDA is not available. Disabling autocast.",
-                          UserWarning, stacklevel=2)
+            warnings.warn(
+                "User provided device_type of 'cuda', but CUDA is not available. Disabling autocast.",
+                UserWarning,
+                stacklevel=2,
+            )
             enabled = False
         supported = _CPU_DTYPES if device_type == "cpu" else _CUDA_DTYPES
         if enabled and self.fast_dtype.name not in supported:
             kind = "CPU" if device_type == "cpu" else "CUDA"
-            warnings.warn(f"In {kind} autocast, but the target dtype is not supported. Disabling autocast.\n"
-                          f"{kind} Autocast only supports dtypes of "
-                          f"{', '.join('torch.' + n for n in supported)} currently.", UserWarning, stacklevel=2)
+            warnings.warn(
+                f"In {kind} autocast, but the target dtype is not supported. Disabling autocast.\n"
+                f"{kind} Autocast only supports dtypes of "
+                f"{', '.join('torch.' + n for n in supported)} currently.",
+                UserWarning,
+                stacklevel=2,
+            )
             enabled = False
         self._enabled = enabled
 
@@ -157,11 +168,13 @@ class autocast:
         def run_in_autocast(*args, **kwargs):
             with self._copy():  # a fresh region per call, so recursive calls nest correctly
                 return func(*args, **kwargs)
+
         return run_in_autocast
 
 
 def _cast_inputs(value, dtype, device_type):
     from .._tensor import Tensor
+
     if isinstance(value, Tensor):
         d = value._data.dtype
         on_device = value.device.type == device_type
@@ -196,6 +209,7 @@ def custom_fwd(fwd=None, *, device_type, cast_inputs=None):
         target = _dtype.to_dtype(cast_inputs)
         with autocast(device_type, enabled=False):
             return fwd(*_cast_inputs(args, target, device_type), **_cast_inputs(kwargs, target, device_type))
+
     return decorate_fwd
 
 
@@ -211,4 +225,5 @@ def custom_bwd(bwd=None, *, device_type):
         ctx = args[0]
         with autocast(device_type, enabled=ctx._fwd_used_autocast, dtype=ctx._dtype):
             return bwd(*args, **kwargs)
+
     return decorate_bwd

@@ -6,6 +6,7 @@ the gradients if that was not done, and skips ``optimizer.step()`` when any of t
 inf or a NaN. ``update`` multiplies the scale by ``backoff_factor`` after a skipped step and by
 ``growth_factor`` after ``growth_interval`` unskipped steps in a row.
 """
+
 import warnings
 from enum import Enum
 
@@ -30,15 +31,26 @@ class GradScaler:
     through (``scale`` returns its argument, ``step`` calls ``optimizer.step``, ``get_scale`` is
     1.0). For ``device="cuda"`` without a GPU it warns and disables itself, as PyTorch does."""
 
-    def __init__(self, device="cuda", init_scale=2.0 ** 16, growth_factor=2.0, backoff_factor=0.5,
-                 growth_interval=2000, enabled=True):
+    def __init__(
+        self,
+        device="cuda",
+        init_scale=2.0**16,
+        growth_factor=2.0,
+        backoff_factor=0.5,
+        growth_interval=2000,
+        enabled=True,
+    ):
         self._device = device
         self._enabled = enabled
         if device == "cuda" and enabled:
             from .. import cuda
+
             if not cuda.is_available():
-                warnings.warn("torch.cuda.amp.GradScaler is enabled, but CUDA is not available.  Disabling.",
-                              UserWarning, stacklevel=2)
+                warnings.warn(
+                    "torch.cuda.amp.GradScaler is enabled, but CUDA is not available.  Disabling.",
+                    UserWarning,
+                    stacklevel=2,
+                )
                 self._enabled = False
         if self._enabled:
             if growth_factor <= 1.0:
@@ -57,6 +69,7 @@ class GradScaler:
     # ------------------------------------------------------------------ scaling
     def _lazy_init(self, device):
         from .._creation import full
+
         self._scale = full((), self._init_scale, dtype="float32", device=device)
         self._growth_tracker = self._init_growth_tracker
 
@@ -65,6 +78,7 @@ class GradScaler:
         if not self._enabled:
             return outputs
         from .._tensor import Tensor
+
         if isinstance(outputs, Tensor):
             if self._scale is None:
                 self._lazy_init(outputs.device)
@@ -83,14 +97,17 @@ class GradScaler:
 
     def _check_started(self, what):
         if self._scale is None:
-            raise AssertionError(f"Attempted {what} but _scale is None.  This may indicate your script did not "
-                                 f"use scaler.scale(loss or outputs) earlier in the iteration.")
+            raise AssertionError(
+                f"Attempted {what} but _scale is None.  This may indicate your script did not "
+                f"use scaler.scale(loss or outputs) earlier in the iteration."
+            )
 
     def _unscale_grads(self, optimizer, inv_scale, allow_fp16):
         """Multiply every gradient by ``inv_scale`` in place; whether any held an inf or NaN (None
         when no parameter has a gradient)."""
         from .._tensor import Tensor
         from ..autograd.grad_mode import no_grad
+
         found = None
         with no_grad():
             for group in optimizer.param_groups:
@@ -158,13 +175,20 @@ class GradScaler:
         self._check_started("update")
         if new_scale is not None:
             from .._tensor import Tensor
+
             if isinstance(new_scale, float):
                 self._scale.fill_(new_scale)
             else:
-                reason = ("new_scale should be a float or a 1-element torch.cuda.FloatTensor or "
-                          "torch.FloatTensor with requires_grad=False.")
-                if not isinstance(new_scale, Tensor) or new_scale.device.type != self._device \
-                        or new_scale.numel() != 1 or new_scale.requires_grad:
+                reason = (
+                    "new_scale should be a float or a 1-element torch.cuda.FloatTensor or "
+                    "torch.FloatTensor with requires_grad=False."
+                )
+                if (
+                    not isinstance(new_scale, Tensor)
+                    or new_scale.device.type != self._device
+                    or new_scale.numel() != 1
+                    or new_scale.requires_grad
+                ):
                     raise AssertionError(reason)
                 self._scale.copy_(new_scale.reshape(()))
         else:
@@ -224,16 +248,21 @@ class GradScaler:
         disabled)."""
         if not self._enabled:
             return {}
-        return {"scale": self.get_scale(), "growth_factor": self._growth_factor,
-                "backoff_factor": self._backoff_factor, "growth_interval": self._growth_interval,
-                "_growth_tracker": self._get_growth_tracker()}
+        return {
+            "scale": self.get_scale(),
+            "growth_factor": self._growth_factor,
+            "backoff_factor": self._backoff_factor,
+            "growth_interval": self._growth_interval,
+            "_growth_tracker": self._get_growth_tracker(),
+        }
 
     def load_state_dict(self, state_dict):
         if not self._enabled:
             return
         if len(state_dict) == 0:
-            raise RuntimeError("The source state dict is empty, possibly because it was saved "
-                               "from a disabled instance of GradScaler.")
+            raise RuntimeError(
+                "The source state dict is empty, possibly because it was saved from a disabled instance of GradScaler."
+            )
         self._init_scale = state_dict["scale"]
         if self._scale is not None:
             self._scale.fill_(state_dict["scale"])
@@ -248,8 +277,10 @@ class GradScaler:
         state = self.__dict__.copy()
         if self._enabled:
             if self._per_optimizer_states:
-                raise AssertionError("A GradScaler instance may only be pickled at the beginning "
-                                     "of an iteration, or at the end after scaler.update().")
+                raise AssertionError(
+                    "A GradScaler instance may only be pickled at the beginning "
+                    "of an iteration, or at the end after scaler.update()."
+                )
             state["_init_scale"] = self.get_scale()
             state["_init_growth_tracker"] = self._get_growth_tracker()
             state["_scale"] = None

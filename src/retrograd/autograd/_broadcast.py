@@ -1,6 +1,7 @@
 """Undoing broadcasting: ``sum_to_shape``, the op the engine applies to every gradient whose
 shape differs from its input's (and the one place where broadcasting is undone). It lives in the
 core because the engine needs it; ``ops.reduction`` re-exports it."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -15,8 +16,7 @@ if TYPE_CHECKING:
 
 def _sum_to_shape(xp: ModuleType, x: Any, shape: tuple[int, ...], in_shape: tuple[int, ...]) -> Any:
     lead = x.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape)
-                                      if s == 1 and x.shape[i + lead] != 1)
+    axes = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape) if s == 1 and x.shape[i + lead] != 1)
     y = x.sum(axis=axes, keepdims=True) if axes else x
     return y.reshape(shape)
 

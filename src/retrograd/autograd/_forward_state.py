@@ -5,6 +5,7 @@ state that ``ops._registry.apply`` checks, tangent bookkeeping, and the ``jvp=``
 and no jvp rule is running. The upper layer (forward_ad) registers the functions the core calls
 while it is True (``propagate``, ``inplace``), so the core never imports it.
 """
+
 from __future__ import annotations
 
 import weakref
@@ -24,7 +25,7 @@ class _ForwardState:
     def __init__(self) -> None:
         self.active = False
         self.level = -1
-        self.duals: list[weakref.ref[Any]] = []   # what got a tangent in the level
+        self.duals: list[weakref.ref[Any]] = []  # what got a tangent in the level
         self.propagate: Callable[..., None] = _unregistered
         self.inplace: Callable[..., Any] = _unregistered
 

@@ -12,6 +12,7 @@ its first user); an edge that spans layers bends through one point per layer it 
 order within layers is improved by a few barycenter sweeps, and boxes are then moved toward
 their neighbours' positions without overlapping.
 """
+
 from __future__ import annotations
 
 import os
@@ -24,8 +25,14 @@ from typing import Any
 from ._graph_walk import Graph, arrays_of, root_node, saved, storage, walk
 from .graph import AccumulateGrad, Node
 
-_FILL = {"root": "#caff70", "op": "#e8e8e8", "leaf": "#d3d3d3", "param": "#add8e6", "saved": "#ffa500",
-         "freed": "#f4f4f4"}
+_FILL = {
+    "root": "#caff70",
+    "op": "#e8e8e8",
+    "leaf": "#d3d3d3",
+    "param": "#add8e6",
+    "saved": "#ffa500",
+    "freed": "#f4f4f4",
+}
 _CHAR_W, _LINE_H, _PAD, _GAP_X, _GAP_Y = 7.2, 15.0, 6.0, 24.0, 36.0
 
 
@@ -33,6 +40,7 @@ _CHAR_W, _LINE_H, _PAD, _GAP_X, _GAP_Y = 7.2, 15.0, 6.0, 24.0, 36.0
 class PictureNode:
     """One box: ``title`` (its first line, bold) and further ``lines``; ``kind`` is "root",
     "op", "leaf", "param", "saved" or "freed"."""
+
     id: str
     kind: str
     title: str
@@ -43,6 +51,7 @@ class PictureNode:
 class GraphPicture:
     """The boxes and arrows of a drawn graph; ``edges`` are (from id, to id, style) with style
     "grad" (the forward's data flow) or "saved" (a saved tensor to the node that keeps it)."""
+
     nodes: list[PictureNode]
     edges: list[tuple[str, str, str]]
 
@@ -55,8 +64,11 @@ class GraphPicture:
 
     def to_dot(self) -> str:
         """The picture in Graphviz's DOT language."""
-        out = ["digraph autograd {", '  graph [rankdir=TB, nodesep=0.25, ranksep=0.35];',
-               '  node [shape=box, style="rounded,filled", fontname="monospace", fontsize=10];']
+        out = [
+            "digraph autograd {",
+            "  graph [rankdir=TB, nodesep=0.25, ranksep=0.35];",
+            '  node [shape=box, style="rounded,filled", fontname="monospace", fontsize=10];',
+        ]
         for n in self.nodes:
             label = "\\n".join(_dot_escape(s) for s in [n.title] + n.lines)
             style = ', style="rounded,filled,dashed"' if n.kind == "freed" else ""
@@ -78,16 +90,22 @@ class GraphPicture:
         elif ext == ".png":
             dot = shutil.which("dot")
             if dot is None:
-                raise RuntimeError(f"draw: writing {path} needs Graphviz's `dot` program, which is not "
-                                   f"installed; write a .svg (no dependency) or a .dot file instead")
+                raise RuntimeError(
+                    f"draw: writing {path} needs Graphviz's `dot` program, which is not "
+                    f"installed; write a .svg (no dependency) or a .dot file instead"
+                )
             subprocess.run([dot, "-Tpng", "-o", path], input=self.to_dot().encode(), check=True)
         else:
             raise ValueError(f"draw: cannot write {path!r}: the extension must be .svg, .dot, .gv or .png")
         return path
 
 
-def draw(*roots: Any, params: dict[str, Any] | None = None, show_saved: bool = True,
-         path: str | os.PathLike[str] | None = None) -> GraphPicture:
+def draw(
+    *roots: Any,
+    params: dict[str, Any] | None = None,
+    show_saved: bool = True,
+    path: str | os.PathLike[str] | None = None,
+) -> GraphPicture:
     """A picture of the graph behind ``roots`` (tensors). ``params`` names leaves
     (``dict(model.named_parameters())``, as torchviz takes); ``show_saved`` adds the saved
     tensors; ``path`` also writes the picture there (see ``GraphPicture.save``)."""
@@ -111,8 +129,12 @@ def _picture(graph: Graph, names: dict[int, str], show_saved: bool) -> GraphPict
         if type(node) is AccumulateGrad:
             var = node.variable
             name = names.get(id(var)) if var is not None else None
-            box = PictureNode(ids[node], "param" if name is not None else "leaf", node.name(),
-                              ([name] if name is not None else []) + [_meta(m) for m in outs.values()])
+            box = PictureNode(
+                ids[node],
+                "param" if name is not None else "leaf",
+                node.name(),
+                ([name] if name is not None else []) + [_meta(m) for m in outs.values()],
+            )
         else:
             lines = [("" if len(outs) == 1 else f"out{nr}: ") + _meta(m) for nr, m in sorted(outs.items())]
             box = PictureNode(ids[node], "op", node.name(), lines)
@@ -134,8 +156,13 @@ def _picture(graph: Graph, names: dict[int, str], show_saved: bool) -> GraphPict
     return GraphPicture(nodes, edges)
 
 
-def _add_saved(graph: Graph, ids: dict[Node, str], names: dict[int, str], nodes: list[PictureNode],
-               edges: list[tuple[str, str, str]]) -> None:
+def _add_saved(
+    graph: Graph,
+    ids: dict[Node, str],
+    names: dict[int, str],
+    nodes: list[PictureNode],
+    edges: list[tuple[str, str, str]],
+) -> None:
     """One box per distinct saved tensor (by identity: a tensor saved by two nodes, or twice by
     one, is one box with an arrow per use), one per freed item."""
     boxes: dict[int, str] = {}
@@ -171,10 +198,13 @@ def _hooks(node: Node) -> str:
     extra = node._extra
     if not extra:
         return ""
-    counts = [("pre", len(extra.get("pre_hooks", ()))), ("post", len(extra.get("hooks", ()))),
-              ("tensor", sum(len(h) for h in extra.get("tensor_hooks", {}).values())),
-              ("retain_grad", len(extra.get("retains", {}))),
-              ("post-accumulate", len(extra.get("post_accumulate", ())))]
+    counts = [
+        ("pre", len(extra.get("pre_hooks", ()))),
+        ("post", len(extra.get("hooks", ()))),
+        ("tensor", sum(len(h) for h in extra.get("tensor_hooks", {}).values())),
+        ("retain_grad", len(extra.get("retains", {}))),
+        ("post-accumulate", len(extra.get("post_accumulate", ()))),
+    ]
     return ", ".join(f"{n} {kind}" for kind, n in counts if n)
 
 
@@ -190,8 +220,8 @@ def _bytes(n: int) -> str:
 class _Layout:
     width: float
     height: float
-    boxes: dict[str, tuple[float, float, float, float]]   # id -> (center x, top y, width, height)
-    routes: list[list[tuple[float, float]]]                # per edge: its points, source to target
+    boxes: dict[str, tuple[float, float, float, float]]  # id -> (center x, top y, width, height)
+    routes: list[list[tuple[float, float]]]  # per edge: its points, source to target
 
 
 def _size(n: PictureNode) -> tuple[float, float]:
@@ -284,12 +314,14 @@ def _order_layers(layers: list[list[str]], up: dict[str, list[str]], down: dict[
             def center(v: str, i: int) -> float:
                 ps = [pos[u] for u in near[v] if u in pos]
                 return sum(ps) / len(ps) if ps else float(i)
+
             keyed = sorted(((center(v, i), i, v) for i, v in enumerate(layers[k])))
             layers[k][:] = [v for _, _, v in keyed]
 
 
-def _positions(layers: list[list[str]], up: dict[str, list[str]], down: dict[str, list[str]],
-               width: dict[str, float]) -> dict[str, float]:
+def _positions(
+    layers: list[list[str]], up: dict[str, list[str]], down: dict[str, list[str]], width: dict[str, float]
+) -> dict[str, float]:
     """x centers: packed left to right, then pulled toward the mean of their neighbours a few
     times, keeping each layer's order and spacing."""
     x: dict[str, float] = {}
@@ -320,23 +352,29 @@ def _positions(layers: list[list[str]], up: dict[str, list[str]], down: dict[str
 def _svg(pic: GraphPicture, lay: _Layout) -> str:
     # an id of its own per picture (several may share a notebook page), the same every run
     marker = f"arrow{zlib.crc32(repr((pic.nodes, pic.edges)).encode()):08x}"
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{lay.width:.0f}" height="{lay.height:.0f}" '
-           f'viewBox="0 0 {lay.width:.0f} {lay.height:.0f}" font-family="monospace" font-size="12">',
-           f'<defs><marker id="{marker}" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '
-           f'markerHeight="7" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>',
-           '<rect width="100%" height="100%" fill="white"/>']
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{lay.width:.0f}" height="{lay.height:.0f}" '
+        f'viewBox="0 0 {lay.width:.0f} {lay.height:.0f}" font-family="monospace" font-size="12">',
+        f'<defs><marker id="{marker}" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '
+        f'markerHeight="7" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>',
+        '<rect width="100%" height="100%" fill="white"/>',
+    ]
     for (a, b, kind), pts in zip(pic.edges, lay.routes):
         d = "M" + " L".join(f"{px:.1f},{py:.1f}" for px, py in pts)
         dash = ' stroke-dasharray="4,3"' if kind == "saved" else ""
         color = "#999" if kind == "saved" else "#555"
-        out.append(f'<g class="edge {kind}"><title>{a}-&gt;{b}</title><path d="{d}" fill="none" '
-                   f'stroke="{color}"{dash} marker-end="url(#{marker})"/></g>')
+        out.append(
+            f'<g class="edge {kind}"><title>{a}-&gt;{b}</title><path d="{d}" fill="none" '
+            f'stroke="{color}"{dash} marker-end="url(#{marker})"/></g>'
+        )
     for n in pic.nodes:
         cx, top, w, h = lay.boxes[n.id]
         dash = ' stroke-dasharray="4,3"' if n.kind in ("freed",) else ""
-        out.append(f'<g class="node {n.kind}" id="{n.id}"><title>{_xml(n.title)}</title>'
-                   f'<rect x="{cx - w / 2:.1f}" y="{top:.1f}" width="{w:.1f}" height="{h:.1f}" rx="4" '
-                   f'fill="{_FILL[n.kind]}" stroke="#444"{dash}/>')
+        out.append(
+            f'<g class="node {n.kind}" id="{n.id}"><title>{_xml(n.title)}</title>'
+            f'<rect x="{cx - w / 2:.1f}" y="{top:.1f}" width="{w:.1f}" height="{h:.1f}" rx="4" '
+            f'fill="{_FILL[n.kind]}" stroke="#444"{dash}/>'
+        )
         text = [f'<tspan x="{cx:.1f}" y="{top + _PAD + 11:.1f}" font-weight="bold">{_xml(n.title)}</tspan>']
         for i, line in enumerate(n.lines):
             text.append(f'<tspan x="{cx:.1f}" y="{top + _PAD + 11 + (i + 1) * _LINE_H:.1f}">{_xml(line)}</tspan>')

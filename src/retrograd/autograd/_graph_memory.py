@@ -14,6 +14,7 @@ storage, since it keeps all of it alive); ``total`` counts every storage once, h
 views of it and nodes saving it there are. Leaves (parameters, inputs) are counted too, and
 reported apart: they live on without the graph. Freed nodes (after a backward) hold nothing.
 """
+
 from __future__ import annotations
 
 import functools
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 class SavedMemory:
     """One saved tensor: its own size and the storage it keeps alive (``storage`` numbers the
     storages of the report; ``shared``: another saved item uses that storage too)."""
+
     name: str
     shape: tuple[int, ...]
     dtype: str
@@ -46,6 +48,7 @@ class SavedMemory:
 @dataclass
 class NodeMemory:
     """One node: the bytes of the distinct storages it saved, and each saved tensor."""
+
     node: Node
     name: str
     module: str | None
@@ -58,6 +61,7 @@ class NodeMemory:
 class ModuleMemory:
     """One module (by its name in ``named_modules``; "" is the model itself): ``bytes`` over the
     nodes made in its forward, its submodules' included; ``self_bytes`` over its own only."""
+
     name: str
     nodes: int = 0
     bytes: int = 0
@@ -69,6 +73,7 @@ class CheckpointEstimate:
     """What ``checkpoint`` would change for one module: ``saved_bytes`` its nodes' saved
     activations hold now (leaves left out: they stay), ``checkpointed_bytes`` what it would
     hold checkpointed (its inputs), ``saving`` the estimated drop of the graph's total."""
+
     module: str
     saved_bytes: int
     checkpointed_bytes: int
@@ -78,8 +83,9 @@ class CheckpointEstimate:
 @dataclass
 class MemoryReport:
     """What the saved tensors of a graph hold; see the module docstring."""
+
     nodes: list[NodeMemory]
-    storages: dict[int, int]            # storage number -> bytes
+    storages: dict[int, int]  # storage number -> bytes
     leaf_storages: set[int]
     scopes: ModuleScopes | None = None
     _module_inputs: dict[str, set[int]] = field(default_factory=dict)
@@ -126,8 +132,10 @@ class MemoryReport:
     def checkpoint(self, module: str) -> CheckpointEstimate:
         """The estimate for wrapping ``module`` (a name from ``by_module``) in ``checkpoint``."""
         if self.scopes is None or module not in self._module_inputs:
-            raise KeyError(f"memory report: no module named {module!r} made nodes of this graph (make the "
-                           f"graph under graph.track_modules(model) and name a module of it)")
+            raise KeyError(
+                f"memory report: no module named {module!r} made nodes of this graph (make the "
+                f"graph under graph.track_modules(model) and name a module of it)"
+            )
         inside: set[int] = set()
         outside: set[int] = set()  # storages that stay: saved outside the module, or never packed
         for nm in self.nodes:
@@ -139,12 +147,15 @@ class MemoryReport:
 
         def size(keys: set[int]) -> int:
             return sum(self.storages.get(k, self._input_sizes.get(k, 0)) for k in keys)
+
         return CheckpointEstimate(module, size(inside), size(inputs), size(freed) - size(added))
 
     def __str__(self) -> str:
-        lines = [f"graph memory: {len(self.nodes)} nodes, {sum(len(n.saved) for n in self.nodes)} saved "
-                 f"tensors in {len(self.storages)} storages, {_fmt(self.total)} in all "
-                 f"({_fmt(self.activation_bytes)} activations, {_fmt(self.leaf_bytes)} leaves)"]
+        lines = [
+            f"graph memory: {len(self.nodes)} nodes, {sum(len(n.saved) for n in self.nodes)} saved "
+            f"tensors in {len(self.storages)} storages, {_fmt(self.total)} in all "
+            f"({_fmt(self.activation_bytes)} activations, {_fmt(self.leaf_bytes)} leaves)"
+        ]
         rows: list[tuple[str, ...]] = [("node", "module", "holds", "saved", "shape", "dtype", "bytes", "storage")]
         for nm in self.nodes:
             head = (nm.name, "-" if nm.module is None else nm.module or "(model)", _fmt(nm.bytes))
@@ -153,11 +164,19 @@ class MemoryReport:
             elif not nm.saved:
                 rows.append(head + ("-", "", "", "", ""))
             for i, s in enumerate(nm.saved):
-                tags = "".join([" leaf" if s.leaf else "", " hooked" if s.hooked else "",
-                                " shared" if s.shared else ""])
-                rows.append((head if i == 0 else ("", "", "")) + (
-                    s.name, str(list(s.shape)), s.dtype, _fmt(s.nbytes),
-                    f"#{s.storage} {_fmt(s.storage_bytes)}{tags}"))
+                tags = "".join(
+                    [" leaf" if s.leaf else "", " hooked" if s.hooked else "", " shared" if s.shared else ""]
+                )
+                rows.append(
+                    (head if i == 0 else ("", "", ""))
+                    + (
+                        s.name,
+                        str(list(s.shape)),
+                        s.dtype,
+                        _fmt(s.nbytes),
+                        f"#{s.storage} {_fmt(s.storage_bytes)}{tags}",
+                    )
+                )
         if self.scopes is None:  # no module column
             rows = [r[:1] + r[2:] for r in rows]
         lines.append(_table(rows))
@@ -166,10 +185,21 @@ class MemoryReport:
             mrows: list[tuple[str, ...]] = [("module", "nodes", "saved", "own saved", "checkpointed", "would free")]
             for name, mm in sorted(modules.items(), key=lambda kv: _module_order(kv[0])):
                 est = self.checkpoint(name) if name is not None and name in self._module_inputs else None
-                mrows.append((mm.name or "(model)", str(mm.nodes), _fmt(mm.bytes), _fmt(mm.self_bytes),
-                              _fmt(est.checkpointed_bytes) if est else "", _fmt(est.saving) if est else ""))
-            lines += ["", "by module (saved: with submodules; checkpointed: what checkpoint(module) would keep)",
-                      _table(mrows)]
+                mrows.append(
+                    (
+                        mm.name or "(model)",
+                        str(mm.nodes),
+                        _fmt(mm.bytes),
+                        _fmt(mm.self_bytes),
+                        _fmt(est.checkpointed_bytes) if est else "",
+                        _fmt(est.saving) if est else "",
+                    )
+                )
+            lines += [
+                "",
+                "by module (saved: with submodules; checkpointed: what checkpoint(module) would keep)",
+                _table(mrows),
+            ]
         return "\n".join(lines)
 
     __repr__ = __str__
@@ -210,11 +240,20 @@ def memory(*roots: Any, modules: track_modules | None = None) -> MemoryReport:
                 uses[n] = uses.get(n, 0) + 1
                 if s.leaf or _is_leaf_view(s) or storage(a)[0] in leaf_keys:
                     leaves.add(n)
-                entries.append(SavedMemory(s.name, tuple(a.shape), str(a.dtype), int(a.nbytes), n, storages[n],
-                                           s.leaf, s.hooked))
+                entries.append(
+                    SavedMemory(s.name, tuple(a.shape), str(a.dtype), int(a.nbytes), n, storages[n], s.leaf, s.hooked)
+                )
         module = scopes.module_of(node) if scopes is not None else None
-        nodes.append(NodeMemory(node, node.name(), module, sum(storages[k] for k in {e.storage for e in entries}),
-                                entries, freed=any(s.freed for s in items)))
+        nodes.append(
+            NodeMemory(
+                node,
+                node.name(),
+                module,
+                sum(storages[k] for k in {e.storage for e in entries}),
+                entries,
+                freed=any(s.freed for s in items),
+            )
+        )
     for nm in nodes:
         for e in nm.saved:
             e.shared = uses[e.storage] > 1

@@ -5,6 +5,7 @@ Nothing here unpacks a saved tensor (no version checks, no unpack hooks run): sa
 read as stored. A storage is the array that owns the memory (the end of a view's ``base``
 chain), so views of one array, and one tensor saved by two nodes, share a storage.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -26,11 +27,12 @@ _SAVE_LABELS = {"x": "input0", "y": "input1", "z": "input2", "out": "result", "e
 class Saved:
     """One item a node saved for backward: ``array`` is None when it is freed, or held in a form
     that is not an array (packed by saved tensor hooks into something else)."""
+
     name: str
     array: Any = None
-    tensor: Any = None      # the saved Tensor, when the node keeps the Tensor itself
-    leaf: bool = False      # a graph leaf (a parameter, an input): it lives on without the graph
-    hooked: bool = False    # packed by saved tensor hooks
+    tensor: Any = None  # the saved Tensor, when the node keeps the Tensor itself
+    leaf: bool = False  # a graph leaf (a parameter, an input): it lives on without the graph
+    hooked: bool = False  # packed by saved tensor hooks
     freed: bool = False
 
 
@@ -38,6 +40,7 @@ class Saved:
 class Graph:
     """The nodes reachable from some root tensors, each once, roots first (every node comes
     before the nodes its edges lead to)."""
+
     roots: list[Any]
     nodes: list[Node]
     # node -> [(shape, dtype)] of each output, where known (from its consumers' records)

@@ -4,6 +4,7 @@
 optimizers). Graph nodes keep their hooks in plain lists, which the engine walks on every
 backward; ``ListHookHandle`` removes a hook from such a list.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -22,8 +23,9 @@ class RemovableHandle:
     references (``OrderedDict`` does), so a handle never keeps its owner alive.
     """
 
-    def __init__(self, hooks_dict: dict[int, Any], *,
-                 extra_dict: dict[int, Any] | Iterable[dict[int, Any]] | None = None) -> None:
+    def __init__(
+        self, hooks_dict: dict[int, Any], *, extra_dict: dict[int, Any] | Iterable[dict[int, Any]] | None = None
+    ) -> None:
         self.hooks_dict_ref = weakref.ref(hooks_dict)
         self.id = next(_handle_ids)
         if extra_dict is None:

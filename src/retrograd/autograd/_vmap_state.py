@@ -12,6 +12,7 @@ and forward mode see ordinary ops).
 
 ``_vm.active`` is the one flag ``apply`` reads: False outside vmap, so ops pay one attribute read.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -31,8 +32,20 @@ class DataAccess(BaseException):
 
 
 # NumPy functions that read only metadata (shape, dtype), allowed on an example's _data
-_METADATA_FUNCTIONS = frozenset(("shape", "ndim", "size", "result_type", "iscomplexobj", "isrealobj",
-                                 "may_share_memory", "shares_memory", "min_scalar_type", "can_cast"))
+_METADATA_FUNCTIONS = frozenset(
+    (
+        "shape",
+        "ndim",
+        "size",
+        "result_type",
+        "iscomplexobj",
+        "isrealobj",
+        "may_share_memory",
+        "shares_memory",
+        "min_scalar_type",
+        "can_cast",
+    )
+)
 
 
 class _Example(np.ndarray):
@@ -52,9 +65,9 @@ class _Example(np.ndarray):
         raise DataAccess("ndarray value access")
 
     # the methods that read values without a ufunc
-    argmax = argmin = argsort = sort = nonzero = take = put = item = tolist = tobytes = searchsorted = \
-        argpartition = partition = compress = choose = repeat = __float__ = __int__ = __index__ = __bool__ = \
-        __complex__ = __iter__ = _values
+    argmax = argmin = argsort = sort = nonzero = take = put = item = tolist = tobytes = searchsorted = argpartition = (
+        partition
+    ) = compress = choose = repeat = __float__ = __int__ = __index__ = __bool__ = __complex__ = __iter__ = _values
 
 
 def _unregistered(*_: Any) -> Any:
@@ -64,13 +77,22 @@ def _unregistered(*_: Any) -> Any:
 class _VmapState:
     """Process-wide: the active levels' batch sizes and randomness modes."""
 
-    __slots__ = ("active", "sizes", "randomness", "dispatch", "inplace", "random_draw", "elementwise_call",
-                 "class_targets", "embedding")
+    __slots__ = (
+        "active",
+        "sizes",
+        "randomness",
+        "dispatch",
+        "inplace",
+        "random_draw",
+        "elementwise_call",
+        "class_targets",
+        "embedding",
+    )
 
     def __init__(self) -> None:
         self.active = False
-        self.sizes: list[int] = []          # batch size of level i + 1
-        self.randomness: list[str] = []     # "error", "different" or "same", per level
+        self.sizes: list[int] = []  # batch size of level i + 1
+        self.randomness: list[str] = []  # "error", "different" or "same", per level
         # registered by func/_batch_rules.py, called only while active (see there)
         self.dispatch: Callable[..., Any] = _unregistered
         self.inplace: Callable[..., Any] = _unregistered
@@ -101,8 +123,10 @@ class BatchedTensor(Tensor):
     @property  # type: ignore[override]
     def _data(self) -> Any:
         if self._level > len(_vm.sizes):
-            raise RuntimeError("vmap: a batched tensor was used after the vmap that made it returned (it escaped, "
-                               "for example through a global or a closure); return it from the function instead")
+            raise RuntimeError(
+                "vmap: a batched tensor was used after the vmap that made it returned (it escaped, "
+                "for example through a global or a closure); return it from the function instead"
+            )
         a = self._value._data
         v = a[(slice(None),) * self._bdim + (0, Ellipsis)]
         if type(v) is np.ndarray or type(v) is _Example:
@@ -112,21 +136,27 @@ class BatchedTensor(Tensor):
 
     @_data.setter
     def _data(self, value: Any) -> None:
-        raise RuntimeError("vmap: an operation tried to replace a batched tensor's storage (set_, or an "
-                           "in-place op without a batching rule); this is not supported inside vmap")
+        raise RuntimeError(
+            "vmap: an operation tried to replace a batched tensor's storage (set_, or an "
+            "in-place op without a batching rule); this is not supported inside vmap"
+        )
 
     def __repr__(self) -> str:
         return f"BatchedTensor(lvl={self._level}, bdim={self._bdim}, value=\n{self._value!r}\n)"
 
     def item(self) -> Any:
-        raise RuntimeError("vmap: It looks like you're calling .item() on a Tensor. We don't support vmap over "
-                           "calling .item() on a Tensor, please try to rewrite what you're doing with other "
-                           "operations.")
+        raise RuntimeError(
+            "vmap: It looks like you're calling .item() on a Tensor. We don't support vmap over "
+            "calling .item() on a Tensor, please try to rewrite what you're doing with other "
+            "operations."
+        )
 
     def __bool__(self) -> bool:
-        raise RuntimeError("vmap: It looks like you're attempting to use a Tensor in some data-dependent "
-                           "control flow (bool() of a batched tensor). We don't support that yet, please "
-                           "shout over at https://github.com/pytorch/functorch/issues/257 .")
+        raise RuntimeError(
+            "vmap: It looks like you're attempting to use a Tensor in some data-dependent "
+            "control flow (bool() of a batched tensor). We don't support that yet, please "
+            "shout over at https://github.com/pytorch/functorch/issues/257 ."
+        )
 
     # the values as NumPy data: vmap falls back to one run per example
     def tolist(self) -> Any:

@@ -4,6 +4,7 @@ Under ``detect_anomaly()`` every recorded node keeps the user's stack at creatio
 node that returns a NaN gradient raises a RuntimeError naming the node and the forward line
 that created it.
 """
+
 import functools
 import os
 import threading
@@ -37,8 +38,11 @@ class detect_anomaly:
 
     def __init__(self, check_nan=True):
         self.check_nan = check_nan
-        warnings.warn("Anomaly Detection has been enabled. This mode will increase the runtime and "
-                      "should only be enabled for debugging.", stacklevel=2)
+        warnings.warn(
+            "Anomaly Detection has been enabled. This mode will increase the runtime and "
+            "should only be enabled for debugging.",
+            stacklevel=2,
+        )
 
     def __enter__(self):
         self._prev = (_state.enabled, _state.check_nan)
@@ -55,6 +59,7 @@ class detect_anomaly:
         def wrapper(*args, **kwargs):
             with detect_anomaly(self.check_nan):
                 return fn(*args, **kwargs)
+
         return wrapper
 
 
@@ -92,8 +97,7 @@ def annotate(exc, node):
     """Add the forward trace of ``node`` to an error raised while it ran (anomaly mode)."""
     if getattr(exc, "_anomaly_noted", False):
         return
-    note = (f"Error detected in {node.name()}. Traceback of forward call that caused the error:\n"
-            f"{forward_trace(node)}")
+    note = f"Error detected in {node.name()}. Traceback of forward call that caused the error:\n{forward_trace(node)}"
     try:
         exc._anomaly_noted = True
     except AttributeError:
@@ -120,6 +124,7 @@ def check_grads(node, outs):
         if xp_data.dtype.kind in "fV" and bool((xp_data != xp_data).any()):
             err = RuntimeError(
                 f"Function '{node.name()}' returned nan values in its {i}th output. The forward "
-                f"call that created this node was:\n{forward_trace(node)}")
+                f"call that created this node was:\n{forward_trace(node)}"
+            )
             err._anomaly_noted = True
             raise err

@@ -17,6 +17,7 @@ threads share is the graph: gradients summed into a ``.grad`` (a leaf's, under i
 AccumulateGrad's lock; a non-leaf's, under ``_nonleaf_grad_lock``) are atomic with respect to
 other backward passes.
 """
+
 from __future__ import annotations
 
 import heapq
@@ -61,8 +62,7 @@ def set_node_observer(observer: Callable[..., Any] | None) -> None:
     _observer = observer
 
 
-def _collect(roots: Iterable[Node],
-             with_parents: bool) -> tuple[dict[Node, int], dict[Node, list[Node]] | None]:
+def _collect(roots: Iterable[Node], with_parents: bool) -> tuple[dict[Node, int], dict[Node, list[Node]] | None]:
     """Count the dependencies (incoming edges) of every node reachable from ``roots``; with
     ``with_parents``, also map each node to the nodes with an edge into it."""
     deps = dict.fromkeys(roots, 0)  # a root may also be reachable from another root
@@ -99,9 +99,14 @@ def _needed(target_nodes: Iterable[Node], parents: dict[Node, list[Node]]) -> se
     return needed
 
 
-def _run_graph(roots: Sequence[Edge], grads: Sequence[Grad], retain_graph: bool | None,
-               create_graph: bool, targets: dict[Edge, int] | None,
-               accumulate: bool) -> list[Grad] | None:
+def _run_graph(
+    roots: Sequence[Edge],
+    grads: Sequence[Grad],
+    retain_graph: bool | None,
+    create_graph: bool,
+    targets: dict[Edge, int] | None,
+    accumulate: bool,
+) -> list[Grad] | None:
     """Run backward from ``roots`` (a list of ``(node, output_nr)``) seeded with ``grads``.
 
     ``targets`` maps ``(node, output_nr)`` to a slot index: the gradient arriving there is
@@ -234,8 +239,9 @@ def _run_graph(roots: Sequence[Edge], grads: Sequence[Grad], retain_graph: bool 
                                 prev = cbuf[nr]
                                 # gradients of two classes (dense and sparse): the first one's
                                 # class says how they sum
-                                cbuf[nr] = (g if prev is None else prev + g if type(prev) is type(g)
-                                            else prev._grad_sum(g))
+                                cbuf[nr] = (
+                                    g if prev is None else prev + g if type(prev) is type(g) else prev._grad_sum(g)
+                                )
                         d = deps[child] - 1
                         deps[child] = d
                         if d == 0:
@@ -265,12 +271,14 @@ def _run_graph(roots: Sequence[Edge], grads: Sequence[Grad], retain_graph: bool 
 def _sum_to(g: Tensor, shape: tuple[int, ...], node: Node, i: int) -> Tensor:
     """Undo broadcasting: sum ``g`` down to ``shape`` (the one place where this happens)."""
     from ._broadcast import sum_to_shape
+
     try:
         return sum_to_shape(g, shape)
     except ValueError:
         raise RuntimeError(
             f"Function {node.name()} returned an invalid gradient at index {i} - got "
-            f"{list(g._data.shape)} but expected shape compatible with {list(shape)}") from None
+            f"{list(g._data.shape)} but expected shape compatible with {list(shape)}"
+        ) from None
 
 
 def _pre_hooks(extra: NodeExtras, buf: list[Grad], create_graph: bool) -> list[Grad]:
@@ -287,7 +295,8 @@ def _pre_hooks(extra: NodeExtras, buf: list[Grad], create_graph: bool) -> list[G
                         raise RuntimeError(
                             f"hook '{_hook_name(hook)}' has changed the size of value: the gradient "
                             f"of shape {list(g._data.shape)} was replaced by one of shape "
-                            f"{list(r._data.shape)}")
+                            f"{list(r._data.shape)}"
+                        )
                     buf[nr] = r
     retains = extra.get("retains")
     if retains:
@@ -323,8 +332,10 @@ def _hook_name(hook: Callable[..., Any]) -> str:
 
 def _check_arity(hook: Callable[..., Any], values: Sequence[Grad], expected: int) -> None:
     if len(values) != expected:
-        raise RuntimeError(f"hook '{_hook_name(hook)}' has returned an incorrect number of values "
-                           f"(got {len(values)}, but expected {expected})")
+        raise RuntimeError(
+            f"hook '{_hook_name(hook)}' has returned an incorrect number of values "
+            f"(got {len(values)}, but expected {expected})"
+        )
 
 
 def _accumulate(node: AccumulateGrad, g: Grad, create_graph: bool) -> None:
@@ -431,14 +442,22 @@ def queue_callback(callback: Callable[[], object]) -> None:
     one, when a hook runs a backward of its own) has finished all its nodes."""
     tasks = _running.tasks
     if not tasks:
-        raise RuntimeError("queue_callback can only be called while a backward is running on the "
-                           "calling thread (from a hook, for instance)")
+        raise RuntimeError(
+            "queue_callback can only be called while a backward is running on the "
+            "calling thread (from a hook, for instance)"
+        )
     tasks[-1].callbacks.append(callback)
 
 
-def execute(roots: Sequence[Edge], grads: Sequence[Grad], retain_graph: bool | None,
-            create_graph: bool, targets: dict[Edge, int] | None = None, accumulate: bool = True,
-            site: str | None = None) -> list[Grad] | None:
+def execute(
+    roots: Sequence[Edge],
+    grads: Sequence[Grad],
+    retain_graph: bool | None,
+    create_graph: bool,
+    targets: dict[Edge, int] | None = None,
+    accumulate: bool = True,
+    site: str | None = None,
+) -> list[Grad] | None:
     """Run the backward pass (see ``_run_graph``), then the callbacks queued during it.
 
     ``site`` (the user's file:line of the backward call) is what nodes freed by this backward

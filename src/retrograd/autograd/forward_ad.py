@@ -14,6 +14,7 @@ A tangent lives on its tensor as the attribute ``_fw_grad`` (None by default); t
 weak references to the tensors it gave one, to delete them on exit. The state ``apply`` checks,
 and the bookkeeping the core needs, are in ``_forward_state`` (the core's layer).
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -25,12 +26,12 @@ from .grad_mode import _state
 if TYPE_CHECKING:
     from .._tensor import Tensor
 
-__all__ = ["UnpackedDualTensor", "enter_dual_level", "exit_dual_level", "make_dual", "unpack_dual",
-           "dual_level"]
+__all__ = ["UnpackedDualTensor", "enter_dual_level", "exit_dual_level", "make_dual", "unpack_dual", "dual_level"]
 
 
 class UnpackedDualTensor(NamedTuple):
     """What ``unpack_dual`` returns: the primal, and the tangent (None when there is none)."""
+
     primal: Tensor
     tangent: Tensor | None
 
@@ -49,8 +50,9 @@ def exit_dual_level(*, level: int | None = None) -> None:
     if level is None:
         level = _fw.level
     if level != _fw.level:
-        raise RuntimeError("Trying to exit a forward AD level that was not the last one that was "
-                           "created. This is not supported.")
+        raise RuntimeError(
+            "Trying to exit a forward AD level that was not the last one that was created. This is not supported."
+        )
     if level < 0:
         raise RuntimeError("Dual level must be a positive number.")
     for ref in _fw.duals:
@@ -79,6 +81,7 @@ class dual_level:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             with dual_level():
                 return fn(*args, **kwargs)
+
         return wrapper
 
 
@@ -86,8 +89,9 @@ def _check_level(level: int | None, what: str) -> int:
     if level is None:
         level = _fw.level
     if level < 0:
-        raise RuntimeError(f"Trying to {what} for forward AD but no level exists, make sure to "
-                           f"enter_dual_level() first.")
+        raise RuntimeError(
+            f"Trying to {what} for forward AD but no level exists, make sure to enter_dual_level() first."
+        )
     if level != _fw.level:
         raise RuntimeError(f"forward AD level {level} does not exist: the only level is {_fw.level}")
     return level
@@ -99,27 +103,33 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
     same shape; neither may already carry a tangent."""
     _check_level(level, "create a dual Tensor")
     from ._vmap_state import _vm, guard
+
     if _vm.active:  # forward mode inside vmap has no batching: vmap runs the function per example
         guard(tensor, tangent)
     from .._tensor import Tensor
+
     if not isinstance(tensor, Tensor) or not isinstance(tangent, Tensor):
-        raise TypeError(f"make_dual expects two Tensors, got {type(tensor).__name__} and "
-                        f"{type(tangent).__name__}")
+        raise TypeError(f"make_dual expects two Tensors, got {type(tensor).__name__} and {type(tangent).__name__}")
     if tensor._data.dtype.kind not in "fc":
         raise ValueError(f"Expected primal to be floating point or complex, but got: {tensor.dtype}")
     if tangent._data.dtype.kind not in "fc":
         raise ValueError(f"Expected tangent to be floating point or complex, but got: {tangent.dtype}")
     if tangent._data.shape != tensor._data.shape:
-        raise RuntimeError(f"Trying to set a forward gradient that has a different size than that of "
-                           f"the original Tensor, this is not supported. Tensor is of size "
-                           f"{list(tensor._data.shape)} while the given forward gradient is of size "
-                           f"{list(tangent._data.shape)}.")
+        raise RuntimeError(
+            f"Trying to set a forward gradient that has a different size than that of "
+            f"the original Tensor, this is not supported. Tensor is of size "
+            f"{list(tensor._data.shape)} while the given forward gradient is of size "
+            f"{list(tangent._data.shape)}."
+        )
     if tensor._fw_grad is not None:
-        raise RuntimeError(f"Making a dual Tensor based on a Tensor that already has a forward "
-                           f"gradient at the same level {_fw.level} is not supported.")
+        raise RuntimeError(
+            f"Making a dual Tensor based on a Tensor that already has a forward "
+            f"gradient at the same level {_fw.level} is not supported."
+        )
     if tangent._fw_grad is not None:
-        raise RuntimeError(f"Setting a forward grad that itself has a forward gradient at the same "
-                           f"level {_fw.level} is not supported.")
+        raise RuntimeError(
+            f"Setting a forward grad that itself has a forward gradient at the same level {_fw.level} is not supported."
+        )
     _fw.active = False
     try:
         dual = tensor.view_as(tensor)
@@ -173,11 +183,14 @@ def propagate(op: Any, inputs: Any, args: tuple[Any, ...], result: Tensor, extra
         return
     if result._data.dtype.kind not in "fcV" or _state.inference:
         return
-    if result._data.dtype.kind == "c" or any(getattr(t, "_data", None) is not None and t._data.dtype.kind == "c"
-                                             for t in inputs):
+    if result._data.dtype.kind == "c" or any(
+        getattr(t, "_data", None) is not None and t._data.dtype.kind == "c" for t in inputs
+    ):
         shapes = ", ".join(f"{list(t.shape)} {t.dtype}" for t in inputs if hasattr(t, "_data"))
-        raise NotImplementedError(f"{op.name}: forward-mode AD through complex tensors is not supported yet "
-                                  f"(inputs {shapes}); use reverse mode (backward, autograd.grad, jacrev)")
+        raise NotImplementedError(
+            f"{op.name}: forward-mode AD through complex tensors is not supported yet "
+            f"(inputs {shapes}); use reverse mode (backward, autograd.grad, jacrev)"
+        )
     saved = _saved_like(op, inputs, result, extra)
     _fw.active = False
     try:
@@ -202,8 +215,9 @@ def propagate(op: Any, inputs: Any, args: tuple[Any, ...], result: Tensor, extra
             set_tangent(node, out)  # backward rebuilds the saved output: it gets its tangent back
 
 
-def _elementwise(op: Any, tangents: tuple[Tensor | None, ...], saved: list[Any],
-                 args: tuple[Any, ...]) -> Tensor | None:
+def _elementwise(
+    op: Any, tangents: tuple[Tensor | None, ...], saved: list[Any], args: tuple[Any, ...]
+) -> Tensor | None:
     total = None
     n = len(tangents)
     for i, t in enumerate(tangents):
@@ -220,9 +234,9 @@ def _elementwise(op: Any, tangents: tuple[Tensor | None, ...], saved: list[Any],
     return total
 
 
-def _multilinear(op: Any, inputs: Any, tangents: tuple[Tensor | None, ...],
-                 args: tuple[Any, ...]) -> Tensor | None:
+def _multilinear(op: Any, inputs: Any, tangents: tuple[Tensor | None, ...], args: tuple[Any, ...]) -> Tensor | None:
     from ..ops._registry import apply
+
     total = None
     for i, t in enumerate(tangents):
         if t is None:
@@ -236,11 +250,12 @@ def _multilinear(op: Any, inputs: Any, tangents: tuple[Tensor | None, ...],
 
 def _linear(op: Any, inputs: Any, tangents: tuple[Tensor | None, ...], args: tuple[Any, ...]) -> Tensor:
     from ..ops._registry import apply
+
     if len(tangents) == 1:
         return apply(op, tangents, args)
     from .._creation import zeros_like
-    filled = [t if t is not None else zeros_like(x) if hasattr(x, "_fw_grad") else x
-              for t, x in zip(tangents, inputs)]
+
+    filled = [t if t is not None else zeros_like(x) if hasattr(x, "_fw_grad") else x for t, x in zip(tangents, inputs)]
     return apply(op, filled, args)
 
 
@@ -267,13 +282,15 @@ def _saved_like(op: Any, inputs: Any, result: Tensor, extra: Any) -> list[Any]:
     return saved
 
 
-def derived_jvp(op: Any, tangents: tuple[Tensor | None, ...], saved: list[Any],
-                args: tuple[Any, ...], result: Tensor) -> Tensor | None:
+def derived_jvp(
+    op: Any, tangents: tuple[Tensor | None, ...], saved: list[Any], args: tuple[Any, ...], result: Tensor
+) -> Tensor | None:
     """The tangent of an op without a jvp rule, from its vjp: the vjp ``u -> J^T u`` is linear in
     ``u``, so ``J t = d/du <J^T u, t>``, one reverse pass through the vjp's own graph."""
     from .grad_mode import enable_grad
     from . import grad as _grad
     from .._creation import zeros_like
+
     u = zeros_like(result).requires_grad_(True)
     create_graph = _state.enabled
     with enable_grad():
@@ -301,9 +318,11 @@ def inplace(t: Tensor, op: str, fn: Any, args: tuple[Any, ...], kwargs: dict[str
     through a view, the base gets a zero tangent whose region is the view's)."""
     from ..ops import _inplace as ip
     from .._tensor import Tensor
+
     base = t._base
-    recording = _state.enabled and (t._rg or (base is not None and base._rg) or
-                                    any(isinstance(o, Tensor) and o._rg for o in args))
+    recording = _state.enabled and (
+        t._rg or (base is not None and base._rg) or any(isinstance(o, Tensor) and o._rg for o in args)
+    )
     if recording:
         ip._check_inplace(t, op)
         old = ip._old_value(t)
@@ -351,6 +370,7 @@ def _view_tangent(view: Tensor) -> Tensor | None:
     import numpy as np
     from .._creation import zeros_like
     from .._tensor import Tensor
+
     base = view._base
     bt = base._fw_grad
     if bt is None:
@@ -365,7 +385,7 @@ def _view_tangent(view: Tensor) -> Tensor | None:
     flat = bt._data.reshape(-1) if bt._data.flags.c_contiguous else None
     if flat is None:
         return None
-    region = np.lib.stride_tricks.as_strided(flat[offset // b.itemsize:], v.shape, v.strides)
+    region = np.lib.stride_tricks.as_strided(flat[offset // b.itemsize :], v.shape, v.strides)
     vt = Tensor._make(region, None, False)
     vt._base = bt
     vt._vc = bt._version_counter()

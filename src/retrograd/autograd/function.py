@@ -23,13 +23,13 @@ of ``BackwardCFunction``: state stored on it in the forward is there in the back
 has one edge per forward argument (None for non-tensors and tensors that need no gradient) and
 one gradient slot per forward output, like every other node the engine runs.
 """
+
 import functools
 import inspect
 
 from .grad_mode import _state, no_grad
 from . import forward_ad as _fwad
-from .graph import Node, _seq_counter, _modified_error, running, current_hooks, \
-    HookedSavedTensor
+from .graph import Node, _seq_counter, _modified_error, running, current_hooks, HookedSavedTensor
 
 
 class FunctionCtx:
@@ -40,10 +40,12 @@ class FunctionCtx:
 
         They are version-checked: modifying one in place before backward is an error there."""
         from .._tensor import Tensor
+
         for i, t in enumerate(tensors):
             if t is not None and not isinstance(t, Tensor):
-                raise TypeError(f"save_for_backward can only save variables, but argument {i} is "
-                                f"of type {type(t).__name__}")
+                raise TypeError(
+                    f"save_for_backward can only save variables, but argument {i} is of type {type(t).__name__}"
+                )
         self.to_save = tensors
 
     def save_for_forward(self, *tensors):
@@ -54,8 +56,7 @@ class FunctionCtx:
         self.dirty_tensors = args
 
     def mark_shared_storage(self, *pairs):
-        raise RuntimeError("mark_shared_storage is deprecated: tensors with shared storage are "
-                           "handled automatically")
+        raise RuntimeError("mark_shared_storage is deprecated: tensors with shared storage are handled automatically")
 
     def mark_non_differentiable(self, *args):
         """Declare outputs that have no gradient (indices, masks): they do not require grad, and
@@ -99,7 +100,8 @@ class BackwardCFunction(Node, FunctionCtx):
                 f"tensors after they have already been freed): the saved tensors of {self.name()} "
                 f"were freed by the backward call {self._freed_by or 'before'}. Specify "
                 f"retain_graph=True if you need to backward through the graph a second time or if "
-                f"you need to access saved tensors after calling backward.")
+                f"you need to access saved tensors after calling backward."
+            )
         return tuple(None if s is None else s.unpack(self) for s in saved)
 
     saved_variables = saved_tensors
@@ -111,8 +113,7 @@ class BackwardCFunction(Node, FunctionCtx):
         if all(g is None for g in grads):
             return (None,) * len(self._next)
         if self.materialize_grads:
-            grads = [_zeros(meta) if g is None and meta is not None else g
-                     for g, meta in zip(grads, self._out_meta)]
+            grads = [_zeros(meta) if g is None and meta is not None else g for g, meta in zip(grads, self._out_meta)]
         result = self._forward_cls.backward(self, *grads)
         if not retain:
             self._saved = None
@@ -121,6 +122,7 @@ class BackwardCFunction(Node, FunctionCtx):
 
     def _check_grads(self, result):
         from .._tensor import Tensor
+
         if not isinstance(result, tuple):
             result = (result,)
         n = len(self._next)
@@ -128,19 +130,25 @@ class BackwardCFunction(Node, FunctionCtx):
             if len(result) > n and all(g is None for g in result[n:]):
                 result = result[:n]
             else:
-                raise RuntimeError(f"function {self.name()} returned an incorrect number of "
-                                   f"gradients (expected {n}, got {len(result)})")
+                raise RuntimeError(
+                    f"function {self.name()} returned an incorrect number of "
+                    f"gradients (expected {n}, got {len(result)})"
+                )
         out = []
         for i, (g, edge, is_tensor) in enumerate(zip(result, self._next, self._tensor_inputs)):
             if g is not None:
                 if not is_tensor:
-                    raise RuntimeError(f"function {self.name()} returned a gradient different than "
-                                       f"None at position {i + 1}, but the corresponding forward "
-                                       f"input was not a Variable")
+                    raise RuntimeError(
+                        f"function {self.name()} returned a gradient different than "
+                        f"None at position {i + 1}, but the corresponding forward "
+                        f"input was not a Variable"
+                    )
                 if not isinstance(g, Tensor):
-                    raise TypeError(f"function {self.name()} returned a gradient of type "
-                                    f"{type(g).__name__} at position {i + 1}; expected a Tensor or "
-                                    f"None")
+                    raise TypeError(
+                        f"function {self.name()} returned a gradient of type "
+                        f"{type(g).__name__} at position {i + 1}; expected a Tensor or "
+                        f"None"
+                    )
                 if edge is None:
                     g = None
             out.append(g)
@@ -149,6 +157,7 @@ class BackwardCFunction(Node, FunctionCtx):
 
 def _zeros(meta):
     from .._creation import zeros
+
     shape, dtype, device = meta
     return zeros(shape, dtype=dtype, device=device)
 
@@ -183,6 +192,7 @@ class _SavedOutput:
 
     def unpack(self, node):
         from .._tensor import Tensor
+
         if self.vc.value != self.version:
             raise _modified_error(self.data, self.version, self.vc, node)
         t = Tensor._make(self.data, node, True)
@@ -208,12 +218,12 @@ class Function(FunctionCtx, metaclass=_FunctionMeta):
             "Legacy autograd function with non-static forward method is deprecated. Please use "
             "new-style autograd function with static forward method: call "
             f"{type(self).__name__}.apply(...) (example: https://pytorch.org/docs/stable/"
-            f"autograd.html#torch.autograd.Function)")
+            f"autograd.html#torch.autograd.Function)"
+        )
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
-        raise NotImplementedError("You must implement the forward function for custom "
-                                  "autograd.Function.")
+        raise NotImplementedError("You must implement the forward function for custom autograd.Function.")
 
     @staticmethod
     def setup_context(ctx, inputs, output):
@@ -221,15 +231,18 @@ class Function(FunctionCtx, metaclass=_FunctionMeta):
 
     @staticmethod
     def backward(ctx, *grad_outputs):
-        raise NotImplementedError("You must implement either the backward or vjp method for your "
-                                  "custom autograd.Function to use it with backward mode AD.")
+        raise NotImplementedError(
+            "You must implement either the backward or vjp method for your "
+            "custom autograd.Function to use it with backward mode AD."
+        )
 
     vjp = backward
 
     @staticmethod
     def jvp(ctx, *grad_inputs):
-        raise NotImplementedError("You must implement the jvp function for custom autograd.Function "
-                                  "to use it with forward mode AD.")
+        raise NotImplementedError(
+            "You must implement the jvp function for custom autograd.Function to use it with forward mode AD."
+        )
 
     @classmethod
     def apply(cls, *args, **kwargs):
@@ -250,14 +263,15 @@ def _bind(cls, args, kwargs):
     sig = inspect.Signature(params)
     bound = sig.bind(*args, **kwargs)
     bound.apply_defaults()
-    return tuple(bound.arguments[p.name] for p in params if p.kind not in
-                 (p.VAR_POSITIONAL, p.VAR_KEYWORD)) + tuple(
-        a for p in params if p.kind == p.VAR_POSITIONAL for a in bound.arguments.get(p.name, ()))
+    return tuple(bound.arguments[p.name] for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)) + tuple(
+        a for p in params if p.kind == p.VAR_POSITIONAL for a in bound.arguments.get(p.name, ())
+    )
 
 
 def _apply(cls, args):
     from .._tensor import Tensor
     from ..ops._registry import _edge
+
     is_tensor = tuple(isinstance(a, Tensor) for a in args)
     needs = tuple(t and a._rg for a, t in zip(args, is_tensor))
     recording = _state.enabled and any(needs)
@@ -288,6 +302,7 @@ def _apply(cls, args):
     outputs = _wrap_outputs(ctx, args, outputs, dirty)
     _save(ctx, outputs)
     from . import anomaly
+
     if anomaly._state.enabled:
         anomaly.record_trace(ctx)
     if dual:
@@ -301,6 +316,7 @@ def _forward_tangents(cls, ctx, args, outputs):
     ``ctx.saved_tensors`` returns what ``save_for_forward`` saved."""
     from .._tensor import Tensor
     from .._creation import zeros_like
+
     tangents = []
     for a in args:
         t = a._fw_grad if isinstance(a, Tensor) else None
@@ -315,17 +331,23 @@ def _forward_tangents(cls, ctx, args, outputs):
         del ctx._jvp_saved
     results = result if isinstance(result, tuple) else (result,)
     if len(results) != len(outputs):
-        raise RuntimeError(f"{cls.__name__}.jvp returned {len(results)} tangents for "
-                           f"{len(outputs)} outputs")
+        raise RuntimeError(f"{cls.__name__}.jvp returned {len(results)} tangents for {len(outputs)} outputs")
     non_diff = {id(t) for t in ctx.non_differentiable}
     arg_ids = {id(a) for a in args}
     for o, t in zip(outputs, results):
-        if (t is None or not isinstance(o, Tensor) or id(o) in non_diff or id(o) in arg_ids
-                or o._data.dtype.kind not in "fc"):
+        if (
+            t is None
+            or not isinstance(o, Tensor)
+            or id(o) in non_diff
+            or id(o) in arg_ids
+            or o._data.dtype.kind not in "fc"
+        ):
             continue
         if t._data.shape != o._data.shape:
-            raise RuntimeError(f"{cls.__name__}.jvp returned a tangent of shape "
-                               f"{list(t._data.shape)} for an output of shape {list(o._data.shape)}")
+            raise RuntimeError(
+                f"{cls.__name__}.jvp returned a tangent of shape "
+                f"{list(t._data.shape)} for an output of shape {list(o._data.shape)}"
+            )
         _fwad.set_tangent(o, _fwad.fit_tangent(t, o))
 
 
@@ -334,12 +356,16 @@ def _check_dirty(cls, args, outputs, dirty_tensors):
     out_ids = {id(o) for o in outputs}
     for t in dirty_tensors:
         if id(t) not in arg_ids:
-            raise RuntimeError(f"{cls.__name__}: only input tensors should be given to mark_dirty "
-                               f"(got a tensor of shape {list(t.shape)} that is not an input)")
+            raise RuntimeError(
+                f"{cls.__name__}: only input tensors should be given to mark_dirty "
+                f"(got a tensor of shape {list(t.shape)} that is not an input)"
+            )
         if id(t) not in out_ids:
-            raise RuntimeError(f"{cls.__name__}: some elements marked as dirty during the forward "
-                               f"method were not returned as output. The inputs that are modified "
-                               f"inplace must all be outputs of the Function.")
+            raise RuntimeError(
+                f"{cls.__name__}: some elements marked as dirty during the forward "
+                f"method were not returned as output. The inputs that are modified "
+                f"inplace must all be outputs of the Function."
+            )
 
 
 def _wrap_outputs(ctx, args, outputs, dirty):
@@ -347,6 +373,7 @@ def _wrap_outputs(ctx, args, outputs, dirty):
     from .._tensor import Tensor
     from ..ops._inplace import _rebase
     from .views import set_history
+
     non_diff = {id(t) for t in ctx.non_differentiable}
     input_ids = {id(a) for a in args}
     result = []
@@ -360,9 +387,11 @@ def _wrap_outputs(ctx, args, outputs, dirty):
         differentiable = id(o) not in non_diff and o._data.dtype.kind in "fcV"
         if id(o) in dirty:
             if o.grad_fn is None and o._rg:
-                raise RuntimeError(f"a leaf Variable that requires grad has been used in an in-place "
-                                   f"operation (marked dirty by {type(ctx).__name__[:-8]}, shape "
-                                   f"{list(o._data.shape)}).")
+                raise RuntimeError(
+                    f"a leaf Variable that requires grad has been used in an in-place "
+                    f"operation (marked dirty by {type(ctx).__name__[:-8]}, shape "
+                    f"{list(o._data.shape)})."
+                )
             if differentiable:
                 r = Tensor._make(o._data, ctx, True)
                 r._out_nr = i
@@ -390,6 +419,7 @@ def _save(ctx, outputs):
     if not to_save:
         return
     from .._tensor import Tensor
+
     out_nr = {id(o): i for i, o in enumerate(outputs) if isinstance(o, Tensor) and o.grad_fn is ctx}
     hooks = current_hooks()
     saved = []
@@ -399,8 +429,11 @@ def _save(ctx, outputs):
             continue
         nr = out_nr.get(id(t))
         if hooks is not None:
-            s = (HookedSavedTensor(hooks, data=t._data, vc=t._version_counter(), out_nr=nr)
-                 if nr is not None else HookedSavedTensor(hooks, tensor=t))
+            s = (
+                HookedSavedTensor(hooks, data=t._data, vc=t._version_counter(), out_nr=nr)
+                if nr is not None
+                else HookedSavedTensor(hooks, tensor=t)
+            )
         else:
             s = _SavedOutput(t, nr) if nr is not None else _SavedInput(t)
         saved.append(s)
@@ -416,6 +449,7 @@ def once_differentiable(fn):
     @functools.wraps(fn)
     def wrapper(ctx, *args):
         from .._tensor import Tensor
+
         with no_grad():
             outputs = fn(ctx, *args)
         if not _state.enabled:
@@ -423,11 +457,15 @@ def once_differentiable(fn):
         wanting = [a for a in args if isinstance(a, Tensor) and a._rg]
         if not wanting:
             return outputs
-        node = _DelayedError(f"trying to differentiate twice a function that was marked with "
-                             f"@once_differentiable ({ctx.name()})", wanting)
+        node = _DelayedError(
+            f"trying to differentiate twice a function that was marked with @once_differentiable ({ctx.name()})",
+            wanting,
+        )
         single = not isinstance(outputs, tuple)
-        wrapped = tuple(Tensor._make(o._data, node, True) if isinstance(o, Tensor) else o
-                        for o in ((outputs,) if single else outputs))
+        wrapped = tuple(
+            Tensor._make(o._data, node, True) if isinstance(o, Tensor) else o
+            for o in ((outputs,) if single else outputs)
+        )
         return wrapped[0] if single else wrapped
 
     return wrapper
@@ -438,6 +476,7 @@ class _DelayedError(Node):
 
     def __init__(self, message, inputs):
         from ..ops._registry import _edge
+
         self._next = tuple(_edge(t) for t in inputs)
         self._seq = next(_seq_counter)
         self._in_shapes = tuple(t._data.shape for t in inputs)

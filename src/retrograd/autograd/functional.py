@@ -18,6 +18,7 @@ Inputs are detached from any outer graph first (or kept attached through a view 
 input on which the result does not depend is an error; otherwise its derivative is zeros.
 ``jvp`` keeps PyTorch's double-backward trick (``torch.func.jvp`` is the forward-mode one).
 """
+
 from .grad_mode import enable_grad, set_grad_enabled, is_grad_enabled
 
 __all__ = ["vjp", "jvp", "jacobian", "hessian", "hvp", "vhp"]
@@ -25,6 +26,7 @@ __all__ = ["vjp", "jvp", "jacobian", "hessian", "hvp", "vhp"]
 
 def _is_tensor(x):
     from .._tensor import Tensor
+
     return isinstance(x, Tensor)
 
 
@@ -35,10 +37,14 @@ def _as_tuple(inp, arg_name, fn_name):
     for i, el in enumerate(inp):
         if not _is_tensor(el):
             if is_tuple:
-                raise TypeError(f"The {arg_name} given to {fn_name} must be either a Tensor or a "
-                                f"tuple of Tensors but the value at index {i} has type {type(el)}.")
-            raise TypeError(f"The {arg_name} given to {fn_name} must be either a Tensor or a tuple "
-                            f"of Tensors but the given {arg_name} has type {type(el)}.")
+                raise TypeError(
+                    f"The {arg_name} given to {fn_name} must be either a Tensor or a "
+                    f"tuple of Tensors but the value at index {i} has type {type(el)}."
+                )
+            raise TypeError(
+                f"The {arg_name} given to {fn_name} must be either a Tensor or a tuple "
+                f"of Tensors but the given {arg_name} has type {type(el)}."
+            )
     return is_tuple, inp
 
 
@@ -75,14 +81,14 @@ def _grad_postprocess(inputs, create_graph):
 def _validate_v(v, other, is_other_tuple):
     if len(other) != len(v):
         if is_other_tuple:
-            raise RuntimeError(f"v is a tuple of invalid length: should be {len(other)} but got "
-                               f"{len(v)}.")
+            raise RuntimeError(f"v is a tuple of invalid length: should be {len(other)} but got {len(v)}.")
         raise RuntimeError("The given v should contain a single Tensor.")
     for idx, (el_v, el_other) in enumerate(zip(v, other)):
         if el_v.shape != el_other.shape:
             prepend = f"Entry {idx} in " if is_other_tuple else ""
-            raise RuntimeError(f"{prepend}v has invalid size: should be {list(el_other.shape)} but "
-                               f"got {list(el_v.shape)}.")
+            raise RuntimeError(
+                f"{prepend}v has invalid size: should be {list(el_other.shape)} but got {list(el_v.shape)}."
+            )
 
 
 def _check_requires_grad(inputs, input_type, strict):
@@ -90,33 +96,44 @@ def _check_requires_grad(inputs, input_type, strict):
         return
     for i, inp in enumerate(inputs):
         if inp is None:
-            raise RuntimeError(f"The output of the user-provided function is independent of input "
-                               f"{i}. This is not allowed in strict mode.")
+            raise RuntimeError(
+                f"The output of the user-provided function is independent of input "
+                f"{i}. This is not allowed in strict mode."
+            )
         if not inp.requires_grad:
             if input_type == "hessian":
-                raise RuntimeError(f"The hessian of the user-provided function with respect to "
-                                   f"input {i} is independent of the input. This is not allowed in "
-                                   f"strict mode. You should ensure that your function is thrice "
-                                   f"differentiable and that the hessian depends on the inputs.")
+                raise RuntimeError(
+                    f"The hessian of the user-provided function with respect to "
+                    f"input {i} is independent of the input. This is not allowed in "
+                    f"strict mode. You should ensure that your function is thrice "
+                    f"differentiable and that the hessian depends on the inputs."
+                )
             if input_type == "jacobian":
-                raise RuntimeError(f"While computing the hessian, found that the jacobian of the "
-                                   f"user-provided function with respect to input {i} is "
-                                   f"independent of the input. This is not allowed in strict mode. "
-                                   f"You should ensure that your function is twice differentiable "
-                                   f"and that the jacobian depends on the inputs (this would be "
-                                   f"violated by a linear function for example).")
+                raise RuntimeError(
+                    f"While computing the hessian, found that the jacobian of the "
+                    f"user-provided function with respect to input {i} is "
+                    f"independent of the input. This is not allowed in strict mode. "
+                    f"You should ensure that your function is twice differentiable "
+                    f"and that the jacobian depends on the inputs (this would be "
+                    f"violated by a linear function for example)."
+                )
             if input_type == "grad_inputs":
-                raise RuntimeError(f"The gradient with respect to input {i} is independent of the "
-                                   f"inputs of the user-provided function. This is not allowed in "
-                                   f"strict mode.")
-            raise RuntimeError(f"Output {i} of the user-provided function does not require "
-                               f"gradients. The outputs must be computed in a differentiable "
-                               f"manner from the input when running in strict mode.")
+                raise RuntimeError(
+                    f"The gradient with respect to input {i} is independent of the "
+                    f"inputs of the user-provided function. This is not allowed in "
+                    f"strict mode."
+                )
+            raise RuntimeError(
+                f"Output {i} of the user-provided function does not require "
+                f"gradients. The outputs must be computed in a differentiable "
+                f"manner from the input when running in strict mode."
+            )
 
 
 def _autograd_grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=None):
     """autograd.grad over the outputs that require grad (None for every input if none does)."""
     from . import grad
+
     if grad_outputs is None:
         grad_outputs = (None,) * len(outputs)
     outs, gos = [], []
@@ -126,26 +143,25 @@ def _autograd_grad(outputs, inputs, grad_outputs=None, create_graph=False, retai
             gos.append(go)
     if not outs:
         return (None,) * len(inputs)
-    return grad(outs, inputs, gos, allow_unused=True, create_graph=create_graph,
-                retain_graph=retain_graph)
+    return grad(outs, inputs, gos, allow_unused=True, create_graph=create_graph, retain_graph=retain_graph)
 
 
 _INDEPENDENT = {
-    "back": "The output of the user-provided function is independent of input {i}. This is not "
-            "allowed in strict mode.",
+    "back": "The output of the user-provided function is independent of input {i}. This is not allowed in strict mode.",
     "back_trick": "The gradient with respect to the input is independent of entry {i} in the "
-                  "grad_outputs when using the double backward trick to compute forward mode "
-                  "gradients. This is not allowed in strict mode.",
+    "grad_outputs when using the double backward trick to compute forward mode "
+    "gradients. This is not allowed in strict mode.",
     "double_back": "The jacobian of the user-provided function is independent of input {i}. This "
-                   "is not allowed in strict mode.",
+    "is not allowed in strict mode.",
     "double_back_trick": "The hessian of the user-provided function is independent of entry {i} "
-                         "in the grad_jacobian. This is not allowed in strict mode as it prevents "
-                         "from using the double backward trick to replace forward mode AD.",
+    "in the grad_jacobian. This is not allowed in strict mode as it prevents "
+    "from using the double backward trick to replace forward mode AD.",
 }
 
 
 def _fill_in_zeros(grads, refs, strict, create_graph, stage):
     from .._creation import zeros_like
+
     res = []
     for i, (g, ref) in enumerate(zip(grads, refs)):
         if g is None:
@@ -163,28 +179,29 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
         is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "vjp")
         inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
         outputs = func(*inputs)
-        is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function",
-                                              "vjp")
+        is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function", "vjp")
         _check_requires_grad(outputs, "outputs", strict=strict)
         if v is not None:
             _, v = _as_tuple(v, "v", "vjp")
             v = _grad_preprocess(v, create_graph=create_graph, need_graph=False)
             _validate_v(v, outputs, is_outputs_tuple)
         elif len(outputs) != 1 or outputs[0].numel() != 1:
-            raise RuntimeError("The vector v can only be None if the user-provided function "
-                               "returns a single Tensor with a single element.")
+            raise RuntimeError(
+                "The vector v can only be None if the user-provided function "
+                "returns a single Tensor with a single element."
+            )
     with set_grad_enabled(True if create_graph else is_grad_enabled()):
         grad_res = _autograd_grad(outputs, inputs, v, create_graph=create_graph)
         result = _fill_in_zeros(grad_res, inputs, strict, create_graph, "back")
     outputs = _grad_postprocess(outputs, create_graph)
     result = _grad_postprocess(result, create_graph)
-    return (_tuple_postprocess(outputs, is_outputs_tuple),
-            _tuple_postprocess(result, is_inputs_tuple))
+    return (_tuple_postprocess(outputs, is_outputs_tuple), _tuple_postprocess(result, is_inputs_tuple))
 
 
 def jvp(func, inputs, v=None, create_graph=False, strict=False):
     """``(func(inputs), J v)``: the Jacobian-vector product, by the double-backward trick."""
     from .._creation import zeros_like
+
     with enable_grad():
         is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jvp")
         inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
@@ -193,11 +210,12 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
             v = _grad_preprocess(v, create_graph=create_graph, need_graph=False)
             _validate_v(v, inputs, is_inputs_tuple)
         elif len(inputs) != 1 or inputs[0].numel() != 1:
-            raise RuntimeError("The vector v can only be None if the input to the user-provided "
-                               "function is a single Tensor with a single element.")
+            raise RuntimeError(
+                "The vector v can only be None if the input to the user-provided "
+                "function is a single Tensor with a single element."
+            )
         outputs = func(*inputs)
-        is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function",
-                                              "jvp")
+        is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function", "jvp")
         _check_requires_grad(outputs, "outputs", strict=strict)
         # u^T J, as a function of the dummy u; its gradient with respect to u along v is J v
         dummies = tuple(zeros_like(out, requires_grad=True) for out in outputs)
@@ -208,13 +226,11 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
         result = _fill_in_zeros(grad_res, outputs, strict, create_graph, "back_trick")
     outputs = _grad_postprocess(outputs, create_graph)
     result = _grad_postprocess(result, create_graph)
-    return (_tuple_postprocess(outputs, is_outputs_tuple),
-            _tuple_postprocess(result, is_outputs_tuple))
+    return (_tuple_postprocess(outputs, is_outputs_tuple), _tuple_postprocess(result, is_outputs_tuple))
 
 
 # ----------------------------------------------------------------------------- jacobian, hessian
-def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
-             strategy="reverse-mode"):
+def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, strategy="reverse-mode"):
     """The Jacobian of ``func`` at ``inputs``: for output i and input j, a tensor of shape
     ``outputs[i].shape + inputs[j].shape`` (nested tuples when either side is a tuple).
 
@@ -223,53 +239,63 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
     columns by forward mode, one pass of ``func`` per input element.
     """
     if strategy not in ("forward-mode", "reverse-mode"):
-        raise ValueError('Expected strategy to be either "forward-mode" or "reverse-mode". Hint: '
-                         'If your function has more outputs than inputs, "forward-mode" tends to '
-                         'be more performant. Otherwise, prefer to use "reverse-mode".')
+        raise ValueError(
+            'Expected strategy to be either "forward-mode" or "reverse-mode". Hint: '
+            'If your function has more outputs than inputs, "forward-mode" tends to '
+            'be more performant. Otherwise, prefer to use "reverse-mode".'
+        )
     if strategy == "forward-mode":
         if create_graph:
             raise NotImplementedError(
                 'torch.autograd.functional.jacobian: `create_graph=True` and `strategy="forward-'
                 'mode"` are not supported together (yet). Please either set `create_graph=False` '
-                'or `strategy="reverse-mode"`.')
+                'or `strategy="reverse-mode"`.'
+            )
         if strict:
             raise RuntimeError(
                 'torch.autograd.functional.jacobian: `strict=True` and `strategy="forward-mode"` '
-                'are not supported together (yet). Please either set `strict=False` or '
-                '`strategy="reverse-mode"`.')
+                "are not supported together (yet). Please either set `strict=False` or "
+                '`strategy="reverse-mode"`.'
+            )
         if not vectorize:
-            raise NotImplementedError("Computing Jacobian using forward-AD or forward-over-reverse "
-                                      "Hessian is only implemented for `vectorize=True`.")
+            raise NotImplementedError(
+                "Computing Jacobian using forward-AD or forward-over-reverse "
+                "Hessian is only implemented for `vectorize=True`."
+            )
         return _jacfwd(func, inputs)
     from .._creation import zeros
     from ..ops.shape import stack
+
     with enable_grad():
         is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
         inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
         outputs = func(*inputs)
-        is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function",
-                                              "jacobian")
+        is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function", "jacobian")
         _check_requires_grad(outputs, "outputs", strict=strict)
         jac = []
         for i, out in enumerate(outputs):
             rows = [[] for _ in inputs]  # one gradient per output element, per input
             flat = out.reshape(-1)
             for j in range(flat.numel()):
-                vj = _autograd_grad((flat[j],), inputs, retain_graph=True,
-                                    create_graph=create_graph)
+                vj = _autograd_grad((flat[j],), inputs, retain_graph=True, create_graph=create_graph)
                 for k, (g, inp) in enumerate(zip(vj, inputs)):
                     if g is None:
                         if strict:
-                            raise RuntimeError(f"Output {i} of the user-provided function is "
-                                               f"independent of input {k}. This is not allowed in "
-                                               f"strict mode.")
+                            raise RuntimeError(
+                                f"Output {i} of the user-provided function is "
+                                f"independent of input {k}. This is not allowed in "
+                                f"strict mode."
+                            )
                         g = zeros(inp.shape, dtype=inp.dtype, device=inp.device)
                     rows[k].append(g)
-            jac.append(tuple(
-                (stack(r) if r else zeros((0,) + tuple(inp.shape), dtype=inp.dtype,
-                                          device=inp.device)).view(tuple(out.shape) +
-                                                                   tuple(inp.shape))
-                for r, inp in zip(rows, inputs)))
+            jac.append(
+                tuple(
+                    (stack(r) if r else zeros((0,) + tuple(inp.shape), dtype=inp.dtype, device=inp.device)).view(
+                        tuple(out.shape) + tuple(inp.shape)
+                    )
+                    for r, inp in zip(rows, inputs)
+                )
+            )
         jac = _grad_postprocess(tuple(jac), create_graph)
         return _tuple_postprocess(jac, (is_outputs_tuple, is_inputs_tuple))
 
@@ -280,6 +306,7 @@ def _jacfwd(func, inputs):
     from . import forward_ad as fwAD
     from .._creation import zeros
     from ..ops.shape import stack
+
     is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
     inputs = tuple(inp.detach() for inp in inputs)
     cols = None
@@ -301,18 +328,21 @@ def _jacfwd(func, inputs):
             for i, (p, tangent) in enumerate(unpacked):
                 cols[i][j].append((tangent if tangent is not None else p.new_zeros(p.shape)).detach())
     if cols is None:  # every input is empty
-        is_outputs_tuple, outputs = _as_tuple(func(*inputs), "outputs of the user-provided function",
-                                              "jacobian")
+        is_outputs_tuple, outputs = _as_tuple(func(*inputs), "outputs of the user-provided function", "jacobian")
         cols = [[[] for _ in inputs] for _ in outputs]
-    jac = tuple(tuple(
-        stack([c.reshape(-1) for c in cs], -1).view(tuple(out.shape) + tuple(inp.shape)) if cs and out.numel()
-        else zeros(tuple(out.shape) + tuple(inp.shape), dtype=out.dtype, device=out.device)
-        for cs, inp in zip(per_out, inputs)) for per_out, out in zip(cols, outputs))
+    jac = tuple(
+        tuple(
+            stack([c.reshape(-1) for c in cs], -1).view(tuple(out.shape) + tuple(inp.shape))
+            if cs and out.numel()
+            else zeros(tuple(out.shape) + tuple(inp.shape), dtype=out.dtype, device=out.device)
+            for cs, inp in zip(per_out, inputs)
+        )
+        for per_out, out in zip(cols, outputs)
+    )
     return _tuple_postprocess(jac, (is_outputs_tuple, is_inputs_tuple))
 
 
-def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
-            outer_jacobian_strategy="reverse-mode"):
+def hessian(func, inputs, create_graph=False, strict=False, vectorize=False, outer_jacobian_strategy="reverse-mode"):
     """The Hessian of a scalar ``func``: for inputs i and j, a tensor of shape
     ``inputs[i].shape + inputs[j].shape``."""
     is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "hessian")
@@ -326,8 +356,7 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
         if is_out_tuple or not _is_tensor(out):
             raise RuntimeError("The function given to hessian should return a single Tensor")
         if out.numel() != 1:
-            raise RuntimeError("The Tensor returned by the function given to hessian should "
-                               "contain a single element")
+            raise RuntimeError("The Tensor returned by the function given to hessian should contain a single element")
         return out.squeeze()
 
     def jac_func(*inp):
@@ -339,21 +368,25 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
         _check_requires_grad(jac, "jacobian", strict=strict)
         return jac
 
-    res = jacobian(jac_func, inputs, create_graph=create_graph, strict=strict, vectorize=vectorize,
-                   strategy=outer_jacobian_strategy)
+    res = jacobian(
+        jac_func,
+        inputs,
+        create_graph=create_graph,
+        strict=strict,
+        vectorize=vectorize,
+        strategy=outer_jacobian_strategy,
+    )
     return _tuple_postprocess(res, (is_inputs_tuple, is_inputs_tuple))
 
 
 def _scalar_output(func, inputs, fn_name, strict):
     outputs = func(*inputs)
-    is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function",
-                                          fn_name)
+    is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function", fn_name)
     _check_requires_grad(outputs, "outputs", strict=strict)
     if is_outputs_tuple or not _is_tensor(outputs[0]):
         raise RuntimeError(f"The function given to {fn_name} should return a single Tensor")
     if outputs[0].numel() != 1:
-        raise RuntimeError(f"The Tensor returned by the function given to {fn_name} should "
-                           f"contain a single element")
+        raise RuntimeError(f"The Tensor returned by the function given to {fn_name} should contain a single element")
     return outputs
 
 
@@ -365,8 +398,10 @@ def _hv_inputs(inputs, v, create_graph, fn_name):
         v = _grad_preprocess(v, create_graph=create_graph, need_graph=False)
         _validate_v(v, inputs, is_inputs_tuple)
     elif len(inputs) != 1 or inputs[0].numel() != 1:
-        raise RuntimeError("The vector v can only be None if the input to the user-provided "
-                           "function is a single Tensor with a single element.")
+        raise RuntimeError(
+            "The vector v can only be None if the input to the user-provided "
+            "function is a single Tensor with a single element."
+        )
     return is_inputs_tuple, inputs, v
 
 
@@ -388,6 +423,7 @@ def vhp(func, inputs, v=None, create_graph=False, strict=False):
 def hvp(func, inputs, v=None, create_graph=False, strict=False):
     """``(func(inputs), H v)`` for a scalar ``func``, by the double-backward trick."""
     from .._creation import zeros_like
+
     with enable_grad():
         is_inputs_tuple, inputs, v = _hv_inputs(inputs, v, create_graph, "hvp")
         outputs = _scalar_output(func, inputs, "hvp", strict)

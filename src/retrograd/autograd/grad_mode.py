@@ -3,6 +3,7 @@
 Each mode object works as a context manager and as a decorator. A new thread starts with
 grad enabled and inference mode off.
 """
+
 import functools
 import threading
 from collections.abc import Callable
@@ -48,6 +49,7 @@ class _Mode:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             with self.__class__(*self._args()):
                 return fn(*args, **kwargs)
+
         return wrapper  # type: ignore[return-value]
 
     def _args(self) -> tuple[bool, ...]:

@@ -16,6 +16,7 @@ With ``check_batched_grad=True`` (gradcheck only) it also computes the vector-Ja
 for a batch of random output gradients at once, by ``vmap(grad(...))`` (batching rules, with the
 backward run on the batch), and compares them with one backward per output gradient.
 """
+
 import warnings
 
 import numpy as np
@@ -33,6 +34,7 @@ def _as_tuple(x):
 
 def _tensor_outputs(out):
     from .._tensor import Tensor
+
     return tuple(o for o in _as_tuple(out) if isinstance(o, Tensor))
 
 
@@ -48,34 +50,45 @@ def _check_flags(check_forward_ad, check_backward_ad, check_batched_grad, check_
     if check_batched_forward_grad and not check_forward_ad:
         raise AssertionError("Setting check_batched_forward_grad=True requires check_forward_ad to be True")
     if check_batched_forward_grad:
-        raise NotImplementedError("gradcheck: check_batched_forward_grad=True needs batched forward "
-                                  "gradients (vmap), which retrograd does not implement; "
-                                  "check_forward_ad=True checks forward mode one tangent at a time")
+        raise NotImplementedError(
+            "gradcheck: check_batched_forward_grad=True needs batched forward "
+            "gradients (vmap), which retrograd does not implement; "
+            "check_forward_ad=True checks forward mode one tangent at a time"
+        )
 
 
 def _check_inputs(inputs, masked):
     """Indices of the inputs requiring grad; refuses sparse, masked and overlapping inputs."""
     from .._tensor import Tensor
+
     if masked or any(getattr(t, "is_sparse", False) for t in inputs):
-        raise NotImplementedError("gradcheck: sparse inputs and masked=True are not supported; pass dense "
-                                  "inputs (to_dense()) and masked=None or False")
+        raise NotImplementedError(
+            "gradcheck: sparse inputs and masked=True are not supported; pass dense "
+            "inputs (to_dense()) and masked=None or False"
+        )
     diff_idx = []
     for i, t in enumerate(inputs):
         if not (isinstance(t, Tensor) and t._rg):
             continue
         if t._data.dtype != np.float64:
-            warnings.warn(f"Input #{i} requires gradient and is not a double precision floating point. "
-                          f"This check will likely fail if all the inputs are not of double precision "
-                          f"floating point.", stacklevel=3)
+            warnings.warn(
+                f"Input #{i} requires gradient and is not a double precision floating point. "
+                f"This check will likely fail if all the inputs are not of double precision "
+                f"floating point.",
+                stacklevel=3,
+            )
         if t._data.size and any(st == 0 and n > 1 for st, n in zip(t._data.strides, t._data.shape)):
-            raise RuntimeError(f"The {i}th input has a dimension with stride 0. gradcheck only supports inputs "
-                               f"that are non-overlapping to be able to compute the numerical gradients "
-                               f"correctly. You should call .contiguous on the input before passing it to "
-                               f"gradcheck.")
+            raise RuntimeError(
+                f"The {i}th input has a dimension with stride 0. gradcheck only supports inputs "
+                f"that are non-overlapping to be able to compute the numerical gradients "
+                f"correctly. You should call .contiguous on the input before passing it to "
+                f"gradcheck."
+            )
         diff_idx.append(i)
     if not diff_idx:
-        raise ValueError("gradcheck expects at least one input tensor to require gradient, but none of "
-                         "them have requires_grad=True.")
+        raise ValueError(
+            "gradcheck expects at least one input tensor to require gradient, but none of them have requires_grad=True."
+        )
     return diff_idx
 
 
@@ -124,6 +137,7 @@ def _vjp(out, diff_inputs, seed, check_grad_dtypes):
     """Gradients of ``out`` seeded with ``seed`` (float64 flat arrays; zeros where unused)."""
     from .. import autograd
     from .._creation import tensor
+
     g_out = tensor(seed.reshape(out._data.shape), dtype=out.dtype, device=out.device)
     grads = autograd.grad(out, diff_inputs, g_out, retain_graph=True, allow_unused=True)
     flat = []
@@ -132,11 +146,14 @@ def _vjp(out, diff_inputs, seed, check_grad_dtypes):
             flat.append(np.zeros(x._data.size))
             continue
         if check_grad_dtypes and (g.dtype != x.dtype or g.device != x.device):
-            raise GradcheckError(f"Gradient has dtype mismatch: {g.dtype} on {g.device} for an input of "
-                                 f"{x.dtype} on {x.device}")
+            raise GradcheckError(
+                f"Gradient has dtype mismatch: {g.dtype} on {g.device} for an input of {x.dtype} on {x.device}"
+            )
         if g._data.shape != x._data.shape:
-            raise GradcheckError(f"Analytical gradient has incorrect size: {list(g._data.shape)} for an "
-                                 f"input of shape {list(x._data.shape)}")
+            raise GradcheckError(
+                f"Analytical gradient has incorrect size: {list(g._data.shape)} for an "
+                f"input of shape {list(x._data.shape)}"
+            )
         flat.append(_np64(g))
     return flat
 
@@ -152,7 +169,8 @@ def _check_reentrant(outs, diff_inputs, nondet_tol, rng):
                 raise GradcheckError(
                     f"Backward is not reentrant, i.e., running backward with same input and grad_output "
                     f"multiple times gives different values (output {k}: max difference "
-                    f"{np.abs(a - b).max():.3g}). The tolerance for nondeterminism was {nondet_tol}.")
+                    f"{np.abs(a - b).max():.3g}). The tolerance for nondeterminism was {nondet_tol}."
+                )
 
 
 def _slow_check(func, inputs, diff_idx, outs, out_idx, eps, atol, rtol, check_grad_dtypes):
@@ -171,8 +189,9 @@ def _slow_check(func, inputs, diff_idx, outs, out_idx, eps, atol, rtol, check_gr
         for k, n in enumerate(numerical):
             a = analytical[k][col]
             if not np.allclose(a, n, rtol=rtol, atol=atol):
-                raise GradcheckError(f"Jacobian mismatch for output {k} with respect to input {i},\n"
-                                     f"numerical:{n}\nanalytical:{a}\n")
+                raise GradcheckError(
+                    f"Jacobian mismatch for output {k} with respect to input {i},\nnumerical:{n}\nanalytical:{a}\n"
+                )
 
 
 def _fast_check(func, inputs, diff_idx, outs, out_idx, eps, atol, rtol, check_grad_dtypes, rng):
@@ -187,9 +206,11 @@ def _fast_check(func, inputs, diff_idx, outs, out_idx, eps, atol, rtol, check_gr
             n, a = float(v @ jvp), float(vjps[k][col] @ u)
             # elementwise |a - n| <= atol + rtol |n| becomes, after u and v, atol scaled by sum(u) sum(v)
             if not np.isclose(a, n, rtol=rtol, atol=atol * u.sum() * v.sum()):
-                raise GradcheckError(f"Jacobian mismatch for output {k} with respect to input {i} (fast_mode: "
-                                     f"v^T J u numerical {n!r}, analytical {a!r}); run with fast_mode=False "
-                                     f"to see the whole Jacobians")
+                raise GradcheckError(
+                    f"Jacobian mismatch for output {k} with respect to input {i} (fast_mode: "
+                    f"v^T J u numerical {n!r}, analytical {a!r}); run with fast_mode=False "
+                    f"to see the whole Jacobians"
+                )
 
 
 def _forward_jvp(func, inputs, i, direction, out_idx):
@@ -197,6 +218,7 @@ def _forward_jvp(func, inputs, i, direction, out_idx):
     ``direction`` on input i and none elsewhere; zeros for an output without tangent."""
     from . import forward_ad as fwAD
     from .._creation import tensor
+
     x = inputs[i]
     t = tensor(direction.reshape(x._data.shape), dtype=x.dtype, device=x.device)
     with fwAD.dual_level():
@@ -221,9 +243,11 @@ def _forward_check(func, inputs, diff_idx, out_idx, eps, atol, rtol, fast_mode, 
             for k, (a, n) in enumerate(zip(analytical, numerical)):
                 v = _unit(rng, a.size)
                 if not np.isclose(float(v @ a), float(v @ n), rtol=rtol, atol=atol * u.sum() * v.sum()):
-                    raise GradcheckError(f"Jacobian computed with forward mode mismatch for output {k} with "
-                                         f"respect to input {i} (fast_mode: v^T J u numerical {float(v @ n)!r}, "
-                                         f"analytical {float(v @ a)!r})")
+                    raise GradcheckError(
+                        f"Jacobian computed with forward mode mismatch for output {k} with "
+                        f"respect to input {i} (fast_mode: v^T J u numerical {float(v @ n)!r}, "
+                        f"analytical {float(v @ a)!r})"
+                    )
             continue
         numerical = _numerical_jacobian(func, inputs, i, out_idx, eps)
         analytical = [np.zeros_like(n) for n in numerical]
@@ -232,8 +256,10 @@ def _forward_check(func, inputs, diff_idx, out_idx, eps, atol, rtol, fast_mode, 
                 cols[j] = col
         for k, (a, n) in enumerate(zip(analytical, numerical)):
             if not np.allclose(a, n, rtol=rtol, atol=atol):
-                raise GradcheckError(f"Jacobian computed with forward mode mismatch for output {k} with "
-                                     f"respect to input {i},\nnumerical:{n}\nanalytical:{a}\n")
+                raise GradcheckError(
+                    f"Jacobian computed with forward mode mismatch for output {k} with "
+                    f"respect to input {i},\nnumerical:{n}\nanalytical:{a}\n"
+                )
 
 
 def _unit(rng, n):
@@ -254,15 +280,16 @@ def _check_no_differentiable_outputs(func, inputs, diff_idx, n_out, eps, fast_mo
                 raise GradcheckError(
                     f"Numerical gradient for function expected to be zero: no output requires grad, yet "
                     f"output {k} changes with input {i} (max |numerical gradient| {np.abs(d).max():.3g}); "
-                    f"is the result detached?")
+                    f"is the result detached?"
+                )
 
 
 def _check_zero_grad_outputs(outs, diff_inputs):
     """Backward of zero grad_outputs gives None or zeros of each input's dtype and shape."""
     from .. import autograd
     from .._creation import zeros_like
-    grads = autograd.grad(outs, diff_inputs, [zeros_like(o) for o in outs], retain_graph=True,
-                          allow_unused=True)
+
+    grads = autograd.grad(outs, diff_inputs, [zeros_like(o) for o in outs], retain_graph=True, allow_unused=True)
     for g, x in zip(grads, diff_inputs):
         if g is None:
             continue
@@ -273,8 +300,7 @@ def _check_zero_grad_outputs(outs, diff_inputs):
         if g.device != x.device:
             raise GradcheckError(f"grad is incorrect device: {g.device} for an input on {x.device}")
         if g._data.shape != x._data.shape:
-            raise GradcheckError(f"grad is incorrect size: {list(g._data.shape)} for an input of "
-                                 f"{list(x._data.shape)}")
+            raise GradcheckError(f"grad is incorrect size: {list(g._data.shape)} for an input of {list(x._data.shape)}")
 
 
 def _undefined(t):
@@ -305,24 +331,41 @@ def _check_undefined_grad(func, inputs, diff_inputs):
         try:
             return autograd.grad(outs, diff_inputs, [ones_like(o) for o in outs], allow_unused=True)
         except Exception as e:
-            raise GradcheckError(f"Expected backward function to handle undefined output grads (undefined: "
-                                 f"{'all outputs' if k is None else f'output {k}'}); it raised "
-                                 f"{type(e).__name__}: {e}") from e
+            raise GradcheckError(
+                f"Expected backward function to handle undefined output grads (undefined: "
+                f"{'all outputs' if k is None else f'output {k}'}); it raised "
+                f"{type(e).__name__}: {e}"
+            ) from e
 
     for g in run(None):
         if g is not None and np.any(to_numpy(g._data) != 0):
-            raise GradcheckError("Expected all input grads to be undefined or zero when all output grads "
-                                 "are undefined or zero")
+            raise GradcheckError(
+                "Expected all input grads to be undefined or zero when all output grads are undefined or zero"
+            )
     n_outs = sum(1 for o in _tensor_outputs(func(*inputs)) if o._rg)
     if n_outs > 1:
         for k in range(n_outs):
             run(k)
 
 
-def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, nondet_tol=0.0,
-              check_undefined_grad=True, check_grad_dtypes=False, check_batched_grad=False,
-              check_batched_forward_grad=False, check_forward_ad=False, check_backward_ad=True,
-              fast_mode=False, masked=None):
+def gradcheck(
+    func,
+    inputs,
+    *,
+    eps=1e-6,
+    atol=1e-5,
+    rtol=1e-3,
+    raise_exception=True,
+    nondet_tol=0.0,
+    check_undefined_grad=True,
+    check_grad_dtypes=False,
+    check_batched_grad=False,
+    check_batched_forward_grad=False,
+    check_forward_ad=False,
+    check_backward_ad=True,
+    fast_mode=False,
+    masked=None,
+):
     """True when the analytical and numerical Jacobians of ``func`` at ``inputs`` agree.
 
     Besides the Jacobians (all of them, or ``v^T J u`` for random u, v with ``fast_mode``):
@@ -334,8 +377,20 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
     """
     _check_flags(check_forward_ad, check_backward_ad, check_batched_grad, check_batched_forward_grad)
     try:
-        ok = _gradcheck(func, _as_tuple(inputs), eps, atol, rtol, nondet_tol, check_undefined_grad,
-                        check_grad_dtypes, fast_mode, masked, check_forward_ad, check_backward_ad)
+        ok = _gradcheck(
+            func,
+            _as_tuple(inputs),
+            eps,
+            atol,
+            rtol,
+            nondet_tol,
+            check_undefined_grad,
+            check_grad_dtypes,
+            fast_mode,
+            masked,
+            check_forward_ad,
+            check_backward_ad,
+        )
         if check_batched_grad:
             _check_batched_grad(func, _as_tuple(inputs), atol, rtol)
         return ok
@@ -345,15 +400,28 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
         return False
 
 
-def _gradcheck(func, inputs, eps, atol, rtol, nondet_tol, check_undefined_grad, check_grad_dtypes,
-               fast_mode, masked, check_forward_ad=False, check_backward_ad=True):
+def _gradcheck(
+    func,
+    inputs,
+    eps,
+    atol,
+    rtol,
+    nondet_tol,
+    check_undefined_grad,
+    check_grad_dtypes,
+    fast_mode,
+    masked,
+    check_forward_ad=False,
+    check_backward_ad=True,
+):
     diff_idx = _check_inputs(inputs, masked)
     all_outs = _tensor_outputs(func(*inputs))
     if not all_outs:
         raise ValueError("gradcheck: func returned no Tensor, so there is nothing to check")
     if any(getattr(o, "is_sparse", False) for o in all_outs):
-        raise ValueError("Sparse output is not supported at gradcheck yet. Please call to_dense() on the "
-                         "output of fn for gradcheck.")
+        raise ValueError(
+            "Sparse output is not supported at gradcheck yet. Please call to_dense() on the output of fn for gradcheck."
+        )
     rng = np.random.default_rng(0)
     out_idx = [k for k, o in enumerate(all_outs) if o._rg]
     if not out_idx:
@@ -382,6 +450,7 @@ def _check_batched_grad(func, inputs, atol, rtol, size=3):
     from .. import autograd
     from .._tensor import Tensor
     from ..func import grad, vmap
+
     diff_idx = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t._rg]
     outs = _tensor_outputs(func(*inputs))
     rng = np.random.default_rng(1)
@@ -401,21 +470,25 @@ def _check_batched_grad(func, inputs, atol, rtol, size=3):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # ops without a batching rule warn once
             batched = vmap(grad(inner, argnums=tuple(range(n))), in_dims=(None,) * n + (0,))(
-                *[inputs[i] for i in diff_idx], vs)
+                *[inputs[i] for i in diff_idx], vs
+            )
         for b in range(size):
             expected = autograd.grad(out, [inputs[i] for i in diff_idx], vs[b], retain_graph=True, allow_unused=True)
             for j, (g, e) in enumerate(zip(batched, expected)):
                 want = np.zeros(inputs[diff_idx[j]].shape) if e is None else to_numpy(e._data)
                 got = to_numpy(g._data)[b]
                 if not np.allclose(got, want, rtol=rtol, atol=atol):
-                    raise GradcheckError(f"Batched grad computed by vmap differs from a loop of backward for "
-                                         f"output {k} and input {diff_idx[j]} (grad_output {b} of {size}):\n"
-                                         f"vmap:\n{got}\nloop:\n{want}")
+                    raise GradcheckError(
+                        f"Batched grad computed by vmap differs from a loop of backward for "
+                        f"output {k} and input {diff_idx[j]} (grad_output {b} of {size}):\n"
+                        f"vmap:\n{got}\nloop:\n{want}"
+                    )
 
 
 def _random_grad_output(rng, out, noncontiguous):
     """A leaf requiring grad, uniform in [-1, 1), of ``out``'s shape, dtype (float64 if not floating) and device."""
     from .._tensor import Tensor
+
     dtype = out._data.dtype if out._data.dtype.kind in "fV" else np.float64
     shape = out._data.shape
     if noncontiguous and out._data.size > 1:
@@ -426,10 +499,25 @@ def _random_grad_output(rng, out, noncontiguous):
     return Tensor._make(data, None, False).to(out.device).requires_grad_(True)
 
 
-def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e-3,
-                  gen_non_contig_grad_outputs=False, raise_exception=True, nondet_tol=0.0,
-                  check_undefined_grad=True, check_grad_dtypes=False, check_batched_grad=False,
-                  check_fwd_over_rev=False, check_rev_over_rev=True, fast_mode=False, masked=False):
+def gradgradcheck(
+    func,
+    inputs,
+    grad_outputs=None,
+    *,
+    eps=1e-6,
+    atol=1e-5,
+    rtol=1e-3,
+    gen_non_contig_grad_outputs=False,
+    raise_exception=True,
+    nondet_tol=0.0,
+    check_undefined_grad=True,
+    check_grad_dtypes=False,
+    check_batched_grad=False,
+    check_fwd_over_rev=False,
+    check_rev_over_rev=True,
+    fast_mode=False,
+    masked=False,
+):
     """gradcheck of the gradient: checks second derivatives via double backward
     (``check_rev_over_rev``) and, with ``check_fwd_over_rev``, via forward mode over backward.
 
@@ -440,6 +528,7 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     """
     from .. import autograd
     from .._tensor import Tensor
+
     if not (check_fwd_over_rev or check_rev_over_rev):
         raise AssertionError("Expected at least one of check_fwd_over_rev or check_rev_over_rev to be True")
     if check_undefined_grad and not check_rev_over_rev:
@@ -447,18 +536,24 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     if check_batched_grad and not check_rev_over_rev:
         raise AssertionError("Setting check_batched_grad=True requires check_rev_over_rev to be True")
     if check_batched_grad:
-        raise NotImplementedError("gradgradcheck: check_batched_grad=True is not implemented (batched "
-                                  "second derivatives); gradcheck(check_batched_grad=True) checks batched "
-                                  "first derivatives")
+        raise NotImplementedError(
+            "gradgradcheck: check_batched_grad=True is not implemented (batched "
+            "second derivatives); gradcheck(check_batched_grad=True) checks batched "
+            "first derivatives"
+        )
     inputs = _as_tuple(inputs)
     diff_idx = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t._rg]
     if not diff_idx:
-        raise ValueError("gradgradcheck expects at least one input tensor to require gradient, but none "
-                         "of them have requires_grad=True.")
+        raise ValueError(
+            "gradgradcheck expects at least one input tensor to require gradient, but none "
+            "of them have requires_grad=True."
+        )
     outs = [o for o in _tensor_outputs(func(*inputs)) if o._rg]
     if not outs:
-        raise ValueError("gradgradcheck: no output of func requires grad, so there is no first derivative "
-                         "to check; is the result detached?")
+        raise ValueError(
+            "gradgradcheck: no output of func requires grad, so there is no first derivative "
+            "to check; is the result detached?"
+        )
     if grad_outputs is None:
         rng = np.random.default_rng(0)
         grad_outputs = tuple(_random_grad_output(rng, o, gen_non_contig_grad_outputs) for o in outs)
@@ -473,10 +568,22 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
         return tuple(g for g in grads if g is not None)
 
     if not first_grads(*inputs, *grad_outputs):
-        raise ValueError("gradgradcheck: the first derivative of func is None for every input (no input "
-                         "reaches an output through backward), so there is nothing to check")
-    return gradcheck(first_grads, inputs + tuple(grad_outputs), eps=eps, atol=atol, rtol=rtol,
-                     raise_exception=raise_exception, nondet_tol=nondet_tol,
-                     check_undefined_grad=check_undefined_grad, check_grad_dtypes=check_grad_dtypes,
-                     fast_mode=fast_mode, masked=masked, check_forward_ad=check_fwd_over_rev,
-                     check_backward_ad=check_rev_over_rev)
+        raise ValueError(
+            "gradgradcheck: the first derivative of func is None for every input (no input "
+            "reaches an output through backward), so there is nothing to check"
+        )
+    return gradcheck(
+        first_grads,
+        inputs + tuple(grad_outputs),
+        eps=eps,
+        atol=atol,
+        rtol=rtol,
+        raise_exception=raise_exception,
+        nondet_tol=nondet_tol,
+        check_undefined_grad=check_undefined_grad,
+        check_grad_dtypes=check_grad_dtypes,
+        fast_mode=fast_mode,
+        masked=masked,
+        check_forward_ad=check_fwd_over_rev,
+        check_backward_ad=check_rev_over_rev,
+    )

@@ -16,6 +16,7 @@ leaf (under a lock, ``new_grad_accumulator``) and carries its own lock, so gradi
 backward passes on several threads are summed atomically. What a backward is running lives in
 ``running``, a thread-local.
 """
+
 from __future__ import annotations
 
 import functools
@@ -51,13 +52,15 @@ if TYPE_CHECKING:  # names for annotations only (they are not evaluated at run t
 
     class NodeExtras(TypedDict, total=False):
         """What a node's ``_extra`` dict may hold (each key set on first use)."""
+
         metadata: dict[Any, Any]
-        hooks: list[PostHook]                       # register_hook
-        pre_hooks: list[PreHook]                    # register_prehook
-        tensor_hooks: dict[int, list[TensorHook]]   # Tensor.register_hook, by output number
-        retains: dict[int, weakref.ref[Tensor]]     # Tensor.retain_grad, by output number
+        hooks: list[PostHook]  # register_hook
+        pre_hooks: list[PreHook]  # register_prehook
+        tensor_hooks: dict[int, list[TensorHook]]  # Tensor.register_hook, by output number
+        retains: dict[int, weakref.ref[Tensor]]  # Tensor.retain_grad, by output number
         post_accumulate: list[Callable[[Tensor], object]]  # AccumulateGrad only
-        trace: list[Any]                            # anomaly mode: the forward stack
+        trace: list[Any]  # anomaly mode: the forward stack
+
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -85,7 +88,7 @@ class Node:
 
     __slots__ = ("_next", "_seq", "__weakref__", "__dict__")
     _next: tuple[Edge | None, ...]  # one edge per input, None where no gradient is needed
-    _seq: float                     # creation order (an int; AccumulateGrad's is infinite)
+    _seq: float  # creation order (an int; AccumulateGrad's is infinite)
     n_outputs: int = 1
     _extra: NodeExtras | None = None
     # forward mode: the tangent of the output an OpNode saved, given back to it on unpack
@@ -153,11 +156,17 @@ class OpNode(Node):
     # backward that freed it.
     _saved: Sequence[Any]
     _versions: Sequence[int | None]  # per saved item: its version when saved (None: no check)
-    _out_vc: VersionCounter          # the output's version counter, when the output is saved
+    _out_vc: VersionCounter  # the output's version counter, when the output is saved
     args: tuple[Any, ...]
 
-    def __init__(self, op: Op, next_edges: tuple[Edge | None, ...], args: tuple[Any, ...],
-                 in_shapes: tuple[tuple[int, ...] | None, ...], in_dtypes: tuple[Any, ...]) -> None:
+    def __init__(
+        self,
+        op: Op,
+        next_edges: tuple[Edge | None, ...],
+        args: tuple[Any, ...],
+        in_shapes: tuple[tuple[int, ...] | None, ...],
+        in_dtypes: tuple[Any, ...],
+    ) -> None:
         self._next = next_edges
         self._seq = next(_seq_counter)
         self.op = op
@@ -176,7 +185,8 @@ class OpNode(Node):
                 f"tensors after they have already been freed): the saved tensors of {self.name()} "
                 f"were freed by the backward call {saved}. Specify "
                 f"retain_graph=True if you need to backward through the graph a second time or if "
-                f"you need to access saved tensors after calling backward.")
+                f"you need to access saved tensors after calling backward."
+            )
         codes = self.op._codes
         if len(codes) == 1 and codes[0] == 0:  # the common case: only the input x
             version = self._versions[0]
@@ -197,6 +207,7 @@ class OpNode(Node):
                 if vc.value != 0:
                     raise _modified_error(item, 0, vc, self)
                 from .._tensor import make_tensor
+
                 item = make_tensor(item, self, True)
                 item._vc = vc
                 if self._fw_grad is not None:
@@ -247,8 +258,7 @@ class SavedTensor:
 
     __slots__ = ("tensor", "data", "vc", "version")
 
-    def __init__(self, tensor: Tensor | None = None, data: Any = None,
-                 vc: VersionCounter | None = None) -> None:
+    def __init__(self, tensor: Tensor | None = None, data: Any = None, vc: VersionCounter | None = None) -> None:
         if tensor is not None:
             vc = tensor._version_counter()
         assert vc is not None, "SavedTensor needs a tensor or a version counter"
@@ -265,6 +275,7 @@ class SavedTensor:
         if self.tensor is not None:
             return self.tensor
         from .._tensor import Tensor
+
         t = Tensor._make(self.data, node, True)
         t._vc = vc
         return t
@@ -277,7 +288,8 @@ def _modified_error(data: Any, version: int | None, vc: VersionCounter, node: No
         f"one of the variables needed for gradient computation has been modified by an inplace "
         f"operation: a tensor of shape {list(data.shape)} and dtype {data.dtype}, saved by "
         f"{node.name()}, is at version {vc.value}; expected version {version} instead.{where} "
-        f"Hint: clone the tensor before modifying it in place, or modify it after backward.")
+        f"Hint: clone the tensor before modifying it in place, or modify it after backward."
+    )
 
 
 class VersionCounter:
@@ -352,8 +364,7 @@ class GradientEdge(tuple):
 def get_gradient_edge(tensor: Tensor) -> GradientEdge:
     """The edge through which ``tensor``'s gradient flows (its grad_fn, or its AccumulateGrad)."""
     if not tensor._rg:
-        raise RuntimeError("It is not possible to get the gradient edge for a Tensor that does not "
-                           "require gradients")
+        raise RuntimeError("It is not possible to get the gradient edge for a Tensor that does not require gradients")
     if tensor.grad_fn is not None:
         return GradientEdge(tensor.grad_fn, tensor._out_nr)
     return GradientEdge(tensor._grad_accumulator(), 0)
@@ -363,7 +374,8 @@ def increment_version(tensor: Tensor | Sequence[Tensor]) -> None:
     """Bump ``tensor``'s version counter, as an in-place op would (for writes done behind
     autograd's back, e.g. through NumPy)."""
     from .._tensor import Tensor
-    for t in (tensor if isinstance(tensor, (tuple, list)) else (tensor,)):
+
+    for t in tensor if isinstance(tensor, (tuple, list)) else (tensor,):
         if isinstance(t, Tensor):
             t._version_counter().bump()
 
@@ -391,6 +403,7 @@ def node_extras(node: OpNode) -> None:
 
 def _pack_saved(node: OpNode, hooks: HookPair) -> None:
     from .._tensor import Tensor
+
     packed: list[Any] = []
     for code, item in zip(node.op._codes, node._saved):
         if code >= 0 and isinstance(item, Tensor):
@@ -408,8 +421,11 @@ def _pack_saved(node: OpNode, hooks: HookPair) -> None:
 
 def _is_array(item: Any) -> bool:
     """Whether ``item`` is an array of the array module (NumPy or CuPy), not a tuple or scalar."""
-    return getattr(item, "ndim", None) is not None and getattr(item, "dtype", None) is not None \
+    return (
+        getattr(item, "ndim", None) is not None
+        and getattr(item, "dtype", None) is not None
         and not isinstance(item, (tuple, list))
+    )
 
 
 class HookedOpNode(OpNode):
@@ -438,10 +454,17 @@ class HookedSavedTensor:
     # output: its output number; an extra array saved beside the output: None
     history: tuple[Node | None, int, bool, AccumulateGrad | None] | int | None
 
-    def __init__(self, hooks: HookPair,
-                 tensor: Tensor | None = None, data: Any = None, vc: VersionCounter | None = None,
-                 out_nr: int = 0, raw: bool = False) -> None:
+    def __init__(
+        self,
+        hooks: HookPair,
+        tensor: Tensor | None = None,
+        data: Any = None,
+        vc: VersionCounter | None = None,
+        out_nr: int = 0,
+        raw: bool = False,
+    ) -> None:
         from .._tensor import Tensor
+
         pack, self.unpack_hook = hooks
         if tensor is not None:
             vc = tensor._version_counter()
@@ -459,12 +482,15 @@ class HookedSavedTensor:
 
     def unpack(self, node: OpNode) -> Any:
         from .._tensor import Tensor
+
         vc = self.vc
         t = self.unpack_hook(self.packed)
         if not isinstance(t, Tensor):
-            raise TypeError(f"Output of saved tensor unpack_hook expected to be a Tensor but got "
-                            f"result of type {type(t).__name__} (while unpacking a tensor saved by "
-                            f"{node.name()})")
+            raise TypeError(
+                f"Output of saved tensor unpack_hook expected to be a Tensor but got "
+                f"result of type {type(t).__name__} (while unpacking a tensor saved by "
+                f"{node.name()})"
+            )
         if vc.value != self.version:
             raise _modified_error(t._data, self.version, vc, node)
         h = self.history
@@ -561,6 +587,7 @@ class disable_saved_tensors_hooks:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             with disable_saved_tensors_hooks(self.error_message):
                 return fn(*args, **kwargs)
+
         return wrapper  # type: ignore[return-value]
 
 
@@ -582,8 +609,9 @@ class _MultiHandle:
         self.remove()
 
 
-def register_multi_grad_hook(tensors: Sequence[Tensor], fn: Callable[[Any], object], *,
-                             mode: str = "all") -> _MultiHandle:
+def register_multi_grad_hook(
+    tensors: Sequence[Tensor], fn: Callable[[Any], object], *, mode: str = "all"
+) -> _MultiHandle:
     """Call ``fn`` once per backward that computes gradients for some of ``tensors``.
 
     ``mode="all"``: ``fn(grads)`` with one entry per tensor (None for those this backward did
@@ -593,6 +621,7 @@ def register_multi_grad_hook(tensors: Sequence[Tensor], fn: Callable[[Any], obje
     hook) each get their own call.
     """
     from .engine import queue_callback, current_graph_task
+
     if mode not in ("all", "any"):
         raise ValueError(f"Expects mode to be one of ('all', 'any') but got {mode}")
     tensors = tuple(tensors)
@@ -613,28 +642,38 @@ def register_multi_grad_hook(tensors: Sequence[Tensor], fn: Callable[[Any], obje
                 grads = state[key] = [None] * len(tensors)
                 queue_callback(lambda: fn(state.pop(key)))
             grads[i] = grad
+
         return hook
 
-    return _MultiHandle([t.register_hook(make_hook(i)) for i, t in enumerate(tensors)
-                         if t.requires_grad])
+    return _MultiHandle([t.register_hook(make_hook(i)) for i, t in enumerate(tensors) if t.requires_grad])
 
 
 # ----------------------------------------------------------------------------- inspection
 # Pictures of a graph (_graph_draw) and the memory its saved tensors hold (_graph_memory): loaded
 # on first use, so that importing retrograd does not pay for them.
-_INSPECTION = {"draw": "draw", "GraphPicture": "draw", "PictureNode": "draw",
-               "memory": "memory", "track_modules": "memory", "MemoryReport": "memory",
-               "NodeMemory": "memory", "SavedMemory": "memory", "ModuleMemory": "memory",
-               "CheckpointEstimate": "memory"}
+_INSPECTION = {
+    "draw": "draw",
+    "GraphPicture": "draw",
+    "PictureNode": "draw",
+    "memory": "memory",
+    "track_modules": "memory",
+    "MemoryReport": "memory",
+    "NodeMemory": "memory",
+    "SavedMemory": "memory",
+    "ModuleMemory": "memory",
+    "CheckpointEstimate": "memory",
+}
 
 
 def __getattr__(name: str) -> Any:
     where = _INSPECTION.get(name)
     if where == "draw":
         from . import _graph_draw
+
         return getattr(_graph_draw, name)
     if where == "memory":
         from . import _graph_memory
+
         return getattr(_graph_memory, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 

@@ -21,6 +21,7 @@ takes its region of the new ``b``. The region is described by the flat (C-order)
 the view's elements inside the base, computed from the arrays' addresses and strides, so any
 chain of views (slices, transposes, reshapes, diagonals, views of views) is handled alike.
 """
+
 from __future__ import annotations
 
 import weakref
@@ -111,9 +112,9 @@ def _ops() -> tuple[Op, Op]:
     """Make the two ops (on first use: ops._registry imports this module)."""
     global AS_STRIDED, COPY_SLICES
     from ..ops._registry import Op
+
     AS_STRIDED = Op("as_strided", _as_strided_fwd, _as_strided_vjp, node_name="AsStridedBackward0")
-    COPY_SLICES = Op("copy_slices", _copy_slices_fwd, _copy_slices_vjp, needs=True,
-                     node_name="CopySlices")
+    COPY_SLICES = Op("copy_slices", _copy_slices_fwd, _copy_slices_vjp, needs=True, node_name="CopySlices")
     return AS_STRIDED, COPY_SLICES
 
 
@@ -155,10 +156,10 @@ def refresh_views(base: Tensor, skip: Tensor | None = None) -> None:
 def _view_node(base: Tensor, view: Tensor) -> OpNode:
     from .graph import OpNode
     from ..ops._registry import _edge
+
     as_strided = AS_STRIDED if AS_STRIDED is not None else _ops()[0]
     b = base._data
-    node = OpNode(as_strided, (_edge(base),), (positions(base, view), b.shape), (b.shape,),
-                  (b.dtype,))
+    node = OpNode(as_strided, (_edge(base),), (positions(base, view), b.shape), (b.shape,), (b.dtype,))
     node._saved = ()
     return node
 
@@ -171,20 +172,23 @@ def check_view_inplace(view: Tensor, op: str) -> None:
             f"a view of a leaf Variable that requires grad is being used in an in-place operation "
             f"({op}_ on a view of shape {list(view._data.shape)} of a leaf of shape "
             f"{list(base._data.shape)}). Modify the leaf under `with torch.no_grad():`, or clone() it "
-            f"first.")
+            f"first."
+        )
     if view.grad_fn is None and not is_tracked(view):
         raise RuntimeError(
             f"A view was created in no_grad mode and is being modified inplace with grad mode "
             f"enabled ({op}_ on a view of shape {list(view._data.shape)}). Given that this use case "
             f"is ambiguous and error-prone, it is forbidden. You can clarify your code by moving "
             f"both the view and the inplace either both inside the no_grad block (if you don't want "
-            f"the inplace to be tracked) or both outside (if you want the inplace to be tracked).")
+            f"the inplace to be tracked) or both outside (if you want the inplace to be tracked)."
+        )
 
 
 def rebase_view(view: Tensor, result: Tensor) -> None:
     """In-place op through ``view`` gave ``result`` (already written): rebase the base onto a
     CopySlices node, then regenerate the views' history from it."""
     from ..ops._registry import apply
+
     copy_slices = COPY_SLICES if COPY_SLICES is not None else _ops()[1]
     base = view._base
     pos = positions(base, view)

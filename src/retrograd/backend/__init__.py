@@ -3,6 +3,7 @@
 Op code never imports numpy or cupy for array work itself; it receives ``xp``, the module that
 owns its arrays, from :func:`array_module`.
 """
+
 import warnings
 
 import numpy as np
@@ -28,8 +29,9 @@ def quiet_float_warnings():
     checks that this filter still comes first in ``warnings.filters`` and calls this again when
     it does not. That check costs a few tens of nanoseconds per op where NumPy's error state
     (``np.errstate``) around each forward costs microseconds."""
-    warnings.filterwarnings("ignore", r"(divide by zero|invalid value|overflow|underflow) encountered in",
-                            RuntimeWarning, r"retrograd\.")
+    warnings.filterwarnings(
+        "ignore", r"(divide by zero|invalid value|overflow|underflow) encountered in", RuntimeWarning, r"retrograd\."
+    )
     QUIET[0] = warnings.filters[0]
 
 
@@ -43,6 +45,7 @@ def keep_quiet():
     if not filters or filters[0] is not QUIET[0]:
         quiet_float_warnings()
 
+
 _cupy = None
 
 
@@ -55,7 +58,8 @@ def cupy():
         except ImportError as e:
             raise RuntimeError(
                 "device='cuda' needs CuPy: install it with `pip install cupy-cuda12x` "
-                "(or the wheel matching your CUDA version)") from e
+                "(or the wheel matching your CUDA version)"
+            ) from e
         _cupy = cp
     return _cupy
 

@@ -12,13 +12,14 @@ This changes the process-wide allocator, so it is applied once at import and can
 by setting ``RETROGRAD_KEEP_FREED_MEMORY=0`` before importing retrograd, or undone at run time
 with ``keep_freed_memory(False)``. It is a no-op where the C library is not glibc.
 """
+
 import ctypes
 import os
 import sys
 
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
-_MMAP_THRESHOLD_MAX = 32 * 1024 * 1024   # glibc's upper bound on 64-bit systems
+_MMAP_THRESHOLD_MAX = 32 * 1024 * 1024  # glibc's upper bound on 64-bit systems
 _KEEP_TRIM = 1 << 30
 _GLIBC_DEFAULTS = (128 * 1024, 128 * 1024 * 2)  # mmap threshold, trim threshold
 
@@ -48,8 +49,9 @@ def keep_freed_memory(enable=True):
     if not libc:
         return False
     mmap_threshold, trim_threshold = (_MMAP_THRESHOLD_MAX, _KEEP_TRIM) if enable else _GLIBC_DEFAULTS
-    return bool(libc.mallopt(_M_MMAP_THRESHOLD, mmap_threshold)) and \
-        bool(libc.mallopt(_M_TRIM_THRESHOLD, trim_threshold))
+    return bool(libc.mallopt(_M_MMAP_THRESHOLD, mmap_threshold)) and bool(
+        libc.mallopt(_M_TRIM_THRESHOLD, trim_threshold)
+    )
 
 
 def apply_default_policy():

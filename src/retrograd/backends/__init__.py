@@ -4,6 +4,7 @@
 is a submodule whose flags are recorded as set. retrograd has no cuDNN, MKL-DNN or MPS code paths
 for them to change, and the ``is_available()`` answers say so.
 """
+
 from . import cpu, cuda, cudnn, mkldnn, mps, openmp
 
 __all__ = ["cpu", "cuda", "cudnn", "mkldnn", "mps", "openmp"]

@@ -4,5 +4,5 @@ __all__ = ["get_cpu_capability"]
 
 
 def get_cpu_capability():
-    """"DEFAULT": retrograd dispatches no SIMD-specific kernels of its own (NumPy chooses)."""
+    """ "DEFAULT": retrograd dispatches no SIMD-specific kernels of its own (NumPy chooses)."""
     return "DEFAULT"

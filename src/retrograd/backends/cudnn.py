@@ -1,5 +1,6 @@
 """``torch.backends.cudnn``: flags recorded as scripts set them; retrograd never calls cuDNN
 (GPU arrays go through CuPy), so ``is_available()`` is False, as on a PyTorch build without it."""
+
 import contextlib
 
 enabled = True

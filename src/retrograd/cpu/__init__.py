@@ -1,4 +1,5 @@
 """``torch.cpu``: the host as a device (always there, one of it) and ``torch.cpu.amp``."""
+
 from . import amp
 
 __all__ = ["amp", "is_available", "device_count", "current_device", "synchronize"]

@@ -15,6 +15,7 @@ exits with a non-zero status. MPICH processes killed that way never remove the s
 they share on a node (``/dev/shm/mpich_shm_*``, 2 MB each), so the aborting rank removes the ones
 it has mapped first; the others keep their mappings until they are killed.
 """
+
 import atexit
 import os
 import sys
@@ -22,7 +23,7 @@ import sys
 from . import _watch
 
 _installed = [None]  # (our hook, the hook it replaced) while installed
-_leaving = [None]    # the mpi module, once the atexit handler is registered (once per process)
+_leaving = [None]  # the mpi module, once the atexit handler is registered (once per process)
 
 
 def mpich_shared_memory_files():
@@ -35,8 +36,7 @@ def mpich_shared_memory_files():
     paths = set()
     for line in lines:
         parts = line.split(None, 5)
-        if len(parts) == 6 and parts[5].startswith("/dev/shm/mpich_") and not parts[5].endswith(
-                "(deleted)"):
+        if len(parts) == 6 and parts[5].startswith("/dev/shm/mpich_") and not parts[5].endswith("(deleted)"):
             paths.add(parts[5])
     return sorted(paths)
 
@@ -82,8 +82,10 @@ def install(mpi):
         except Exception:
             pass
         try:
-            sys.stderr.write(f"retrograd.distributed: rank {world.Get_rank()} of "
-                             f"{world.Get_size()} raised {exc_type.__name__}; aborting the job (MPI_Abort)\n")
+            sys.stderr.write(
+                f"retrograd.distributed: rank {world.Get_rank()} of "
+                f"{world.Get_size()} raised {exc_type.__name__}; aborting the job (MPI_Abort)\n"
+            )
             previous(exc_type, exc, tb)
         finally:
             abort(mpi, 1)

@@ -7,16 +7,26 @@ for a world of one process, where every collective is a copy or nothing at all. 
 launcher started on several processes (``mpiexec``, ``srun``, ``torchrun``) but that cannot
 import mpi4py gets an ImportError saying how to install it.
 """
+
 import os
 
 import numpy as np
 
-INSTALL_HINT = ("install it with `pip install 'retrograd[mpi]'` (mpi4py and the MPICH wheel), or "
-                "`pip install mpi4py` on a cluster to bind to the site's MPI")
+INSTALL_HINT = (
+    "install it with `pip install 'retrograd[mpi]'` (mpi4py and the MPICH wheel), or "
+    "`pip install mpi4py` on a cluster to bind to the site's MPI"
+)
 
 # Variables that launchers set to the number of processes they started.
-_LAUNCHER_SIZE_VARS = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "MV2_COMM_WORLD_SIZE",
-                       "MPI_LOCALNRANKS", "SLURM_STEP_NUM_TASKS", "WORLD_SIZE")
+_LAUNCHER_SIZE_VARS = (
+    "PMI_SIZE",
+    "OMPI_COMM_WORLD_SIZE",
+    "PMIX_SIZE",
+    "MV2_COMM_WORLD_SIZE",
+    "MPI_LOCALNRANKS",
+    "SLURM_STEP_NUM_TASKS",
+    "WORLD_SIZE",
+)
 
 
 def launcher_world_size():
@@ -33,6 +43,7 @@ def launcher_world_size():
 def available():
     """Whether mpi4py can be imported (without importing it, which would start MPI)."""
     import importlib.util
+
     return importlib.util.find_spec("mpi4py") is not None
 
 
@@ -41,12 +52,12 @@ def load():
     a launcher started several processes."""
     try:
         from mpi4py import MPI
+
         return MPI
     except ImportError as e:
         n = launcher_world_size()
         if n > 1:
-            raise ImportError(f"retrograd.distributed needs mpi4py to run on {n} processes: "
-                              f"{INSTALL_HINT}") from e
+            raise ImportError(f"retrograd.distributed needs mpi4py to run on {n} processes: {INSTALL_HINT}") from e
         return SELF_MPI
 
 
@@ -147,6 +158,7 @@ class _SelfComm:
             def start(*args, **kwargs):
                 blocking(*args, **kwargs)
                 return _Done()
+
             return start
         raise AttributeError(name)
 

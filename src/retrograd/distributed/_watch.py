@@ -18,6 +18,7 @@ its requests are polled until they complete, watching two things meanwhile:
 Groups are numbered in creation order (``init_process_group`` and every ``new_group``, which all
 ranks call in the same order), so the counts a rank sends mean the same on every rank.
 """
+
 import functools
 import os
 import pickle
@@ -25,7 +26,7 @@ import time
 
 import numpy as np
 
-SPIN_POLLS = 100      # polls before each further one yields the core
+SPIN_POLLS = 100  # polls before each further one yields the core
 CHECK_SECONDS = 0.01  # while a collective waits, look for departures and the deadline this often
 NOTICE_TAG = 77
 
@@ -44,8 +45,8 @@ DistError.__module__ = DistBackendError.__module__ = "retrograd.distributed"
 
 class _Registry:
     next_gid = 0
-    comms = []          # every Comm made in this process, for the counts sent at exit
-    departures = None   # Departures, once a world of several processes exists
+    comms = []  # every Comm made in this process, for the counts sent at exit
+    departures = None  # Departures, once a world of several processes exists
 
 
 _registry = _Registry()
@@ -109,7 +110,8 @@ def init_world(mpi, timeout):
         raise DistBackendError(
             f"init_process_group: not every one of the {n} ranks called init_process_group within "
             f"{timeout:g} s (this is rank {world.Get_rank()}); a rank may have failed or exited "
-            f"before it, or be stuck")
+            f"before it, or be stuck"
+        )
     if n > 1 and _registry.departures is None:
         _registry.departures = Departures(mpi, world.Dup())
     return world.Dup()
@@ -122,8 +124,21 @@ def new_gid():
     return gid
 
 
-_STARTS = frozenset({"Ibarrier", "Iallreduce", "Ireduce", "Ibcast", "Iallgather", "Iallgatherv",
-                     "Igather", "Igatherv", "Iscatter", "Ireduce_scatter", "Ireduce_scatter_block"})
+_STARTS = frozenset(
+    {
+        "Ibarrier",
+        "Iallreduce",
+        "Ireduce",
+        "Ibcast",
+        "Iallgather",
+        "Iallgatherv",
+        "Igather",
+        "Igatherv",
+        "Iscatter",
+        "Ireduce_scatter",
+        "Ireduce_scatter_block",
+    }
+)
 _BLOCKING = {name[1].upper() + name[2:]: name for name in _STARTS}  # Allreduce -> Iallreduce
 
 
@@ -194,25 +209,26 @@ class Comm:
                     f"{what} cannot complete on rank {self.ranks[self.Get_rank()]}: rank {rank} "
                     f"left the job (its process exited) after starting {started} collective(s) on the "
                     f"group of ranks {self.ranks}, so it will never join collective number {seq} "
-                    f"of that group, which this rank is waiting in")
+                    f"of that group, which this rank is waiting in"
+                )
 
     def _timeout_message(self, what, seq, limit):
         me = self.ranks[self.Get_rank()]
         left = self._left_members()
         others = [r for r in self.ranks if r != me]
         if left:
-            who = (f"rank(s) {sorted(left)} left the job after starting this collective, "
-                   f"without completing it")
+            who = f"rank(s) {sorted(left)} left the job after starting this collective, without completing it"
         elif len(others) == 1:
             who = f"waiting for rank {others[0]}, which is not known to have left"
         else:
-            who = (f"waiting for at least one of ranks {others}, none of which is known to have "
-                   f"left")
-        return (f"{what} timed out on rank {me} after {limit:g} s (collective number {seq} of the "
-                f"group of ranks {self.ranks}): {who}. A rank that is alive but never joins "
-                f"(stuck, busy, or calling collectives in a different order) looks the same as a slow one; "
-                f"raise the limit with init_process_group(timeout=datetime.timedelta(...)) if "
-                f"ranks legitimately wait this long")
+            who = f"waiting for at least one of ranks {others}, none of which is known to have left"
+        return (
+            f"{what} timed out on rank {me} after {limit:g} s (collective number {seq} of the "
+            f"group of ranks {self.ranks}): {who}. A rank that is alive but never joins "
+            f"(stuck, busy, or calling collectives in a different order) looks the same as a slow one; "
+            f"raise the limit with init_process_group(timeout=datetime.timedelta(...)) if "
+            f"ranks legitimately wait this long"
+        )
 
     def synchronize(self, what):
         """A barrier with the deadline, before an MPI call that has no non-blocking form."""
@@ -261,6 +277,6 @@ def _pickled(obj):
 def _unpickled(flat, sizes):
     out, offset = [], 0
     for s in sizes:
-        out.append(pickle.loads(flat[offset:offset + s].tobytes()))
+        out.append(pickle.loads(flat[offset : offset + s].tobytes()))
         offset += int(s)
     return out

@@ -12,6 +12,7 @@ Tensors travel as contiguous host arrays: a contiguous NumPy tensor is used in p
 else is copied to a staging buffer and the result copied back. ``src``/``dst`` are global ranks
 (``group_src``/``group_dst`` ranks within ``group``), as in PyTorch.
 """
+
 import numpy as np
 
 from .._tensor import Tensor
@@ -20,6 +21,7 @@ from .process_group import ReduceOp, Work, _resolve, _state
 
 
 # ----------------------------------------------------------------------------- buffers
+
 
 def _check(t, fn, what="tensor"):
     if not isinstance(t, Tensor):
@@ -43,6 +45,7 @@ def _recv_array(t):
 
     def store():
         _store(t, buf)
+
     return buf, store
 
 
@@ -53,15 +56,31 @@ def _store(t, arr):
         a[...] = arr.reshape(a.shape)
     else:
         from ..backend import array_module
+
         a[...] = array_module(a).asarray(arr.reshape(a.shape))
     t._version_counter().bump()
 
 
 # Boolean tensors reduce as 0/1 bytes: SUM and MAX act as "or", PRODUCT and MIN as "and".
-_BOOL_OPS = {ReduceOp.SUM: "MAX", ReduceOp.MAX: "MAX", ReduceOp.BOR: "MAX",
-             ReduceOp.PRODUCT: "MIN", ReduceOp.MIN: "MIN", ReduceOp.BAND: "MIN", ReduceOp.BXOR: "BXOR"}
-_OPS = {ReduceOp.SUM: "SUM", ReduceOp.AVG: "SUM", ReduceOp.PRODUCT: "PROD", ReduceOp.MIN: "MIN",
-        ReduceOp.MAX: "MAX", ReduceOp.BAND: "BAND", ReduceOp.BOR: "BOR", ReduceOp.BXOR: "BXOR"}
+_BOOL_OPS = {
+    ReduceOp.SUM: "MAX",
+    ReduceOp.MAX: "MAX",
+    ReduceOp.BOR: "MAX",
+    ReduceOp.PRODUCT: "MIN",
+    ReduceOp.MIN: "MIN",
+    ReduceOp.BAND: "MIN",
+    ReduceOp.BXOR: "BXOR",
+}
+_OPS = {
+    ReduceOp.SUM: "SUM",
+    ReduceOp.AVG: "SUM",
+    ReduceOp.PRODUCT: "PROD",
+    ReduceOp.MIN: "MIN",
+    ReduceOp.MAX: "MAX",
+    ReduceOp.BAND: "BAND",
+    ReduceOp.BOR: "BOR",
+    ReduceOp.BXOR: "BXOR",
+}
 
 
 def _reduction(op, dtype, fn):
@@ -113,6 +132,7 @@ def _then(*steps):
         for s in steps:
             if s is not None:
                 s()
+
     return run
 
 
@@ -123,6 +143,7 @@ def _average(buf, op, pg):
 
 
 # ----------------------------------------------------------------------------- collectives
+
 
 def barrier(group=None, async_op=False, device_ids=None):
     """Wait until every rank of the group has reached the barrier."""
@@ -142,8 +163,14 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     mop = _reduction(op, buf.dtype, "all_reduce")
     red = _as_reducible(buf)
     in_place = _state.mpi.IN_PLACE
-    return _launch(pg, "all_reduce", async_op, pg.comm.Iallreduce(in_place, red, op=mop),
-                   _then(_average(buf, op, pg), store), [tensor])
+    return _launch(
+        pg,
+        "all_reduce",
+        async_op,
+        pg.comm.Iallreduce(in_place, red, op=mop),
+        _then(_average(buf, op, pg), store),
+        [tensor],
+    )
 
 
 def reduce(tensor, dst=None, op=ReduceOp.SUM, group=None, async_op=False, group_dst=None):
@@ -186,15 +213,16 @@ def _check_same(fn, tensors, like, what):
     for i, t in enumerate(tensors):
         _check(t, fn, f"{what}[{i}]")
         if t._data.dtype != like._data.dtype or t._data.size != like._data.size:
-            raise ValueError(f"{fn}: {what}[{i}] has shape {list(t.shape)} and dtype {t.dtype}, but "
-                             f"the input tensor has shape {list(like.shape)} and dtype {like.dtype}; "
-                             f"they must have the same number of elements and dtype")
+            raise ValueError(
+                f"{fn}: {what}[{i}] has shape {list(t.shape)} and dtype {t.dtype}, but "
+                f"the input tensor has shape {list(like.shape)} and dtype {like.dtype}; "
+                f"they must have the same number of elements and dtype"
+            )
 
 
 def _check_count(fn, tensors, pg, what):
     if len(tensors) != pg.size():
-        raise ValueError(f"{fn}: {what} has {len(tensors)} tensors, expected one per rank of the "
-                         f"group ({pg.size()})")
+        raise ValueError(f"{fn}: {what} has {len(tensors)} tensors, expected one per rank of the group ({pg.size()})")
 
 
 def all_gather(tensor_list, tensor, group=None, async_op=False):
@@ -211,8 +239,8 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
     def finish():
         for t, part in zip(tensor_list, recv):
             _store(t, part)
-    return _launch(pg, "all_gather", async_op, pg.comm.Iallgather(send, recv), finish,
-                   list(tensor_list))
+
+    return _launch(pg, "all_gather", async_op, pg.comm.Iallgather(send, recv), finish, list(tensor_list))
 
 
 def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=False):
@@ -226,15 +254,16 @@ def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=Fal
     _check_scaled("all_gather_into_tensor", output_tensor, input_tensor, pg, "output", "input")
     send = _send_array(input_tensor)
     recv, store = _recv_array(output_tensor)
-    return _launch(pg, "all_gather_into_tensor", async_op, pg.comm.Iallgather(send, recv), store,
-                   [output_tensor])
+    return _launch(pg, "all_gather_into_tensor", async_op, pg.comm.Iallgather(send, recv), store, [output_tensor])
 
 
 def _check_scaled(fn, big, small, pg, big_name, small_name):
     if big._data.dtype != small._data.dtype or big._data.size != small._data.size * pg.size():
-        raise ValueError(f"{fn}: the {big_name} tensor (shape {list(big.shape)}, {big.dtype}) must "
-                         f"have {pg.size()} times as many elements as the {small_name} tensor (shape "
-                         f"{list(small.shape)}, {small.dtype}), and the same dtype")
+        raise ValueError(
+            f"{fn}: the {big_name} tensor (shape {list(big.shape)}, {big.dtype}) must "
+            f"have {pg.size()} times as many elements as the {small_name} tensor (shape "
+            f"{list(small.shape)}, {small.dtype}), and the same dtype"
+        )
 
 
 def reduce_scatter(output, input_list, op=ReduceOp.SUM, group=None, async_op=False):
@@ -251,9 +280,14 @@ def reduce_scatter(output, input_list, op=ReduceOp.SUM, group=None, async_op=Fal
     mop = _reduction(op, buf.dtype, "reduce_scatter")
     counts = [output._data.size] * pg.size()
     red_send, red_recv = _as_reducible(send), _as_reducible(buf)
-    return _launch(pg, "reduce_scatter", async_op,
-                   pg.comm.Ireduce_scatter(red_send, red_recv, counts, op=mop),
-                   _then(_average(buf, op, pg), store), [output])
+    return _launch(
+        pg,
+        "reduce_scatter",
+        async_op,
+        pg.comm.Ireduce_scatter(red_send, red_recv, counts, op=mop),
+        _then(_average(buf, op, pg), store),
+        [output],
+    )
 
 
 def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=False):
@@ -269,9 +303,14 @@ def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=F
     buf, store = _recv_array(output)
     mop = _reduction(op, buf.dtype, "reduce_scatter_tensor")
     red = _as_reducible(buf)
-    return _launch(pg, "reduce_scatter_tensor", async_op,
-                   pg.comm.Ireduce_scatter_block(send, red, op=mop),
-                   _then(_average(buf, op, pg), store), [output])
+    return _launch(
+        pg,
+        "reduce_scatter_tensor",
+        async_op,
+        pg.comm.Ireduce_scatter_block(send, red, op=mop),
+        _then(_average(buf, op, pg), store),
+        [output],
+    )
 
 
 def gather(tensor, gather_list=None, dst=None, group=None, async_op=False, group_dst=None):
@@ -320,6 +359,7 @@ def scatter(tensor, scatter_list=None, src=None, group=None, async_op=False, gro
 
 # ----------------------------------------------------------------------------- Python objects
 
+
 def all_gather_object(object_list, obj, group=None):
     """``object_list[i]`` receives rank i's ``obj`` (any picklable object)."""
     pg = _resolve(group)
@@ -334,8 +374,7 @@ def broadcast_object_list(object_list, src=None, group=None, device=None, group_
     pg = _resolve(group)
     if pg is None:
         return None
-    root = _root(pg, "broadcast_object_list", src if src is not None or group_src is not None else 0,
-                 group_src)
+    root = _root(pg, "broadcast_object_list", src if src is not None or group_src is not None else 0, group_src)
     objs = pg.comm.bcast(list(object_list) if pg.rank() == root else None, root=root)
     object_list[:] = objs
 
@@ -345,8 +384,7 @@ def gather_object(obj, object_gather_list=None, dst=None, group=None, group_dst=
     pg = _resolve(group)
     if pg is None:
         return None
-    root = _root(pg, "gather_object", dst if dst is not None or group_dst is not None else 0,
-                 group_dst)
+    root = _root(pg, "gather_object", dst if dst is not None or group_dst is not None else 0, group_dst)
     objs = pg.comm.gather(obj, root=root)
     if pg.rank() == root:
         if object_gather_list is None:

@@ -1,4 +1,5 @@
 """Defaults of ``retrograd.distributed`` (``torch.distributed.constants``)."""
+
 import datetime
 
 # How long a collective waits for the other ranks before raising DistBackendError, unless

@@ -6,6 +6,7 @@ so the library's messages never mix with those of user code that calls mpi4py it
 world size come from the launcher (``mpiexec -n N``); a script started without one is rank 0 of a
 world of 1.
 """
+
 import datetime
 import enum
 
@@ -27,8 +28,10 @@ class Backend(str):
         for part in name.split(","):
             b = part.split(":")[-1].strip()
             if b not in ("mpi", "gloo", "nccl"):
-                raise ValueError(f"Invalid backend: '{name}': retrograd.distributed runs on MPI "
-                                 f"(backend 'mpi'; 'gloo' and 'nccl' are accepted as aliases)")
+                raise ValueError(
+                    f"Invalid backend: '{name}': retrograd.distributed runs on MPI "
+                    f"(backend 'mpi'; 'gloo' and 'nccl' are accepted as aliases)"
+                )
         return str.__new__(cls, "mpi")
 
 
@@ -58,8 +61,9 @@ def _timeout_seconds(timeout, fn):
     if timeout is None:
         timeout = default_pg_timeout
     if not isinstance(timeout, datetime.timedelta):
-        raise TypeError(f"{fn}: expected timeout argument to be of type datetime.timedelta, got "
-                        f"{type(timeout).__name__}")
+        raise TypeError(
+            f"{fn}: expected timeout argument to be of type datetime.timedelta, got {type(timeout).__name__}"
+        )
     seconds = timeout.total_seconds()
     if seconds <= 0:
         raise ValueError(f"{fn}: timeout must be positive, got {timeout}")
@@ -93,9 +97,9 @@ class ProcessGroup:
 
 
 class _State:
-    mpi = None          # mpi4py.MPI or the one-process stand-in
-    world = None        # the default ProcessGroup
-    groups = []         # every ProcessGroup created, so destroy_process_group frees them
+    mpi = None  # mpi4py.MPI or the one-process stand-in
+    world = None  # the default ProcessGroup
+    groups = []  # every ProcessGroup created, so destroy_process_group frees them
 
 
 _state = _State()
@@ -139,8 +143,7 @@ def is_initialized():
 
 def _world():
     if _state.world is None:
-        raise ValueError("Default process group has not been initialized, please make sure to call "
-                         "init_process_group.")
+        raise ValueError("Default process group has not been initialized, please make sure to call init_process_group.")
     return _state.world
 
 
@@ -152,13 +155,21 @@ def _resolve(group):
     if group is GroupMember.NON_GROUP_MEMBER:
         return None
     if not isinstance(group, ProcessGroup):
-        raise TypeError(f"group must be a ProcessGroup from new_group() or None, got "
-                        f"{type(group).__name__}")
+        raise TypeError(f"group must be a ProcessGroup from new_group() or None, got {type(group).__name__}")
     return group
 
 
-def init_process_group(backend=None, init_method=None, timeout=None, world_size=-1, rank=-1,
-                       store=None, group_name="", pg_options=None, device_id=None):
+def init_process_group(
+    backend=None,
+    init_method=None,
+    timeout=None,
+    world_size=-1,
+    rank=-1,
+    store=None,
+    group_name="",
+    pg_options=None,
+    device_id=None,
+):
     """Join the MPI world started by the launcher (``mpiexec -n N python script.py``).
 
     Rank and world size come from MPI; ``world_size`` and ``rank``, when given, must agree with
@@ -186,19 +197,20 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
             f"init_process_group: the environment announces {launched} processes but MPI sees a "
             f"world of 1. retrograd.distributed runs on MPI: start the script with "
             f"`mpiexec -n {launched} python script.py` (not torchrun), with the mpiexec that "
-            f"belongs to the MPI mpi4py was built for.")
+            f"belongs to the MPI mpi4py was built for."
+        )
     if world_size not in (-1, None) and int(world_size) != size:
-        raise ValueError(f"init_process_group: world_size={world_size} was given but MPI started "
-                         f"{size} process(es); start the job with `mpiexec -n {world_size}`")
+        raise ValueError(
+            f"init_process_group: world_size={world_size} was given but MPI started "
+            f"{size} process(es); start the job with `mpiexec -n {world_size}`"
+        )
     if rank not in (-1, None) and int(rank) != me:
-        raise ValueError(f"init_process_group: rank={rank} was given but MPI assigned rank {me} to "
-                         f"this process")
+        raise ValueError(f"init_process_group: rank={rank} was given but MPI assigned rank {me} to this process")
     if size > 1:
         _faults.install(mpi)  # first: a rank that leaves while others wait below must tell them
     raw = _watch.init_world(mpi, seconds)
     _state.mpi = mpi
-    _state.world = ProcessGroup(_watch.Comm(mpi, raw, _watch.new_gid(), range(size), seconds),
-                                range(size))
+    _state.world = ProcessGroup(_watch.Comm(mpi, raw, _watch.new_gid(), range(size), seconds), range(size))
     _state.groups = [_state.world]
     GroupMember.WORLD = _state.world
 
@@ -227,8 +239,15 @@ def _free(g):
     g.comm = None
 
 
-def new_group(ranks=None, timeout=None, backend=None, pg_options=None, use_local_synchronization=False,
-              group_desc=None, device_id=None):
+def new_group(
+    ranks=None,
+    timeout=None,
+    backend=None,
+    pg_options=None,
+    use_local_synchronization=False,
+    group_desc=None,
+    device_id=None,
+):
     """A group of the given global ``ranks`` (all ranks when None). Every rank of the world must
     call it, in the same order as the other ``new_group`` calls; ranks outside the group get
     ``GroupMember.NON_GROUP_MEMBER``. ``timeout`` bounds the group's collectives, as for
@@ -242,8 +261,7 @@ def new_group(ranks=None, timeout=None, backend=None, pg_options=None, use_local
             raise ValueError(f"new_group: rank {r} is out of range for a world of {n} processes")
     me = world.rank()
     inside = me in members
-    raw = world.comm.Split(0 if inside else _state.mpi.UNDEFINED,
-                           members.index(me) if inside else 0)
+    raw = world.comm.Split(0 if inside else _state.mpi.UNDEFINED, members.index(me) if inside else 0)
     gid = _watch.new_gid()  # on every rank, members or not: group numbers agree across ranks
     if not inside:
         return GroupMember.NON_GROUP_MEMBER

@@ -5,6 +5,7 @@ Every computation uses retrograd ops, so parameters may require grad (``log_prob
 differentiable) and the same code runs on CuPy. Random draws come from the default generator
 (``manual_seed``).
 """
+
 from . import constraints
 from .constraints import Constraint  # noqa: F401
 from .continuous import Exponential, Laplace, LogNormal, Normal, Uniform
@@ -14,6 +15,24 @@ from .gamma import Beta, Dirichlet, Gamma
 from .kl import kl_divergence, register_kl
 from .multivariate import Independent, MultivariateNormal
 
-__all__ = ["constraints", "Distribution", "Normal", "LogNormal", "Uniform", "Exponential", "Laplace",
-           "Bernoulli", "Categorical", "OneHotCategorical", "Poisson", "Binomial", "Gamma", "Beta",
-           "Dirichlet", "MultivariateNormal", "Independent", "kl_divergence", "register_kl"]
+__all__ = [
+    "constraints",
+    "Distribution",
+    "Normal",
+    "LogNormal",
+    "Uniform",
+    "Exponential",
+    "Laplace",
+    "Bernoulli",
+    "Categorical",
+    "OneHotCategorical",
+    "Poisson",
+    "Binomial",
+    "Gamma",
+    "Beta",
+    "Dirichlet",
+    "MultivariateNormal",
+    "Independent",
+    "kl_divergence",
+    "register_kl",
+]

@@ -4,19 +4,49 @@ A constraint's ``check(value)`` returns a bool tensor over the batch dims: wheth
 event of ``event_dim`` trailing dims) satisfies it. Their reprs are PyTorch's, since the
 distributions' validation messages quote them.
 """
+
 from .. import _dtype
 from .._typeinfo import finfo as _finfo
 from .._tensor import Tensor
 
-__all__ = ["Constraint", "boolean", "cat", "corr_cholesky", "dependent", "dependent_property", "greater_than",
-           "greater_than_eq", "half_open_interval", "independent", "integer_interval", "interval", "is_dependent",
-           "less_than", "lower_cholesky", "lower_triangular", "multinomial", "nonnegative", "nonnegative_integer",
-           "one_hot", "positive", "positive_definite", "positive_integer", "positive_semidefinite", "real",
-           "real_vector", "simplex", "square", "stack", "symmetric", "unit_interval"]
+__all__ = [
+    "Constraint",
+    "boolean",
+    "cat",
+    "corr_cholesky",
+    "dependent",
+    "dependent_property",
+    "greater_than",
+    "greater_than_eq",
+    "half_open_interval",
+    "independent",
+    "integer_interval",
+    "interval",
+    "is_dependent",
+    "less_than",
+    "lower_cholesky",
+    "lower_triangular",
+    "multinomial",
+    "nonnegative",
+    "nonnegative_integer",
+    "one_hot",
+    "positive",
+    "positive_definite",
+    "positive_integer",
+    "positive_semidefinite",
+    "real",
+    "real_vector",
+    "simplex",
+    "square",
+    "stack",
+    "symmetric",
+    "unit_interval",
+]
 
 
 class Constraint:
     """A region of values: ``check(value)`` says, per event, whether the value lies in it."""
+
     is_discrete = False
     event_dim = 0
 
@@ -81,8 +111,9 @@ class _IndependentConstraint(Constraint):
         if not isinstance(base_constraint, Constraint):
             raise TypeError(f"independent: expected a Constraint, got {type(base_constraint).__name__}")
         if not isinstance(reinterpreted_batch_ndims, int) or reinterpreted_batch_ndims < 0:
-            raise ValueError(f"independent: reinterpreted_batch_ndims must be a non-negative int, got "
-                             f"{reinterpreted_batch_ndims!r}")
+            raise ValueError(
+                f"independent: reinterpreted_batch_ndims must be a non-negative int, got {reinterpreted_batch_ndims!r}"
+            )
         self.base_constraint = base_constraint
         self.reinterpreted_batch_ndims = reinterpreted_batch_ndims
         super().__init__()
@@ -102,7 +133,7 @@ class _IndependentConstraint(Constraint):
             expected = self.base_constraint.event_dim + n
             raise ValueError(f"Expected value.dim() >= {expected} but got {value.dim()}")
         if n:
-            result = result.reshape(tuple(result.shape[:result.dim() - n]) + (-1,)).all(-1)
+            result = result.reshape(tuple(result.shape[: result.dim() - n]) + (-1,)).all(-1)
         return result
 
     def __repr__(self):
@@ -256,8 +287,8 @@ class _Square(Constraint):
 
     def check(self, value):
         from .._creation import full
-        return full(tuple(value.shape[:-2]), value.shape[-2] == value.shape[-1], dtype=_dtype.bool,
-                    device=value.device)
+
+        return full(tuple(value.shape[:-2]), value.shape[-2] == value.shape[-1], dtype=_dtype.bool, device=value.device)
 
 
 class _Symmetric(_Square):
@@ -266,6 +297,7 @@ class _Symmetric(_Square):
         if not square_check.all():
             return square_check
         from ..ops.elementwise import isclose
+
         return isclose(value, value.mT, atol=1e-6).all(-2).all(-1)
 
 
@@ -275,6 +307,7 @@ class _PositiveSemidefinite(_Symmetric):
         if not sym_check.all():
             return sym_check
         from ..ops.decomposition import eigvalsh
+
         return (eigvalsh(value.detach()) >= 0).all(-1)
 
 
@@ -284,6 +317,7 @@ class _PositiveDefinite(_Symmetric):
         if not sym_check.all():
             return sym_check
         from ..ops.decomposition import eigvalsh
+
         return (eigvalsh(value.detach()) > 0).all(-1)
 
 
@@ -308,6 +342,7 @@ class _Cat(Constraint):
 
     def check(self, value):
         from ..ops.shape import cat as _cat
+
         checks, start = [], 0
         for constr, length in zip(self.cseq, self.lengths):
             checks.append(constr.check(value.narrow(self.dim, start, length)))
@@ -333,6 +368,7 @@ class _Stack(Constraint):
 
     def check(self, value):
         from ..ops.shape import stack as _stack
+
         if value.shape[self.dim] != len(self.cseq):
             raise ValueError(f"stack: {len(self.cseq)} constraints for a dim of size {value.shape[self.dim]}")
         return _stack([c.check(value.select(self.dim, i)) for i, c in enumerate(self.cseq)], self.dim)

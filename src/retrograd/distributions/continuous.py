@@ -1,6 +1,7 @@
 """Normal, LogNormal, Uniform, Exponential and Laplace: location-scale families with closed
 forms, all reparameterized (``rsample`` is a differentiable function of the parameters and a
 parameter-free draw)."""
+
 import math
 
 from .._creation import rand
@@ -29,6 +30,7 @@ def _expanded(self, cls, batch_shape, _instance, names):
 
 class Normal(Distribution):
     """The normal distribution N(loc, scale^2)."""
+
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.real
     has_rsample = True
@@ -65,7 +67,7 @@ class Normal(Distribution):
     def log_prob(self, value):
         if self._validate_args:
             self._validate_sample(value)
-        var = self.scale ** 2
+        var = self.scale**2
         return -((value - self.loc) ** 2) / (2 * var) - self.scale.log() - _LOG_SQRT_2PI
 
     def cdf(self, value):
@@ -82,6 +84,7 @@ class Normal(Distribution):
 
 class LogNormal(Distribution):
     """exp(X) for X ~ Normal(loc, scale)."""
+
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.positive
     has_rsample = True
@@ -141,6 +144,7 @@ class LogNormal(Distribution):
 
 class Uniform(Distribution):
     """The uniform distribution on [low, high)."""
+
     has_rsample = True
 
     @property
@@ -168,7 +172,7 @@ class Uniform(Distribution):
 
     @property
     def stddev(self):
-        return (self.high - self.low) / 12 ** 0.5
+        return (self.high - self.low) / 12**0.5
 
     @property
     def variance(self):
@@ -200,6 +204,7 @@ class Uniform(Distribution):
 
 class Exponential(Distribution):
     """The exponential distribution with rate ``rate`` (mean 1 / rate)."""
+
     arg_constraints = {"rate": constraints.positive}
     support = constraints.nonnegative
     has_rsample = True
@@ -251,6 +256,7 @@ class Exponential(Distribution):
 
 class Laplace(Distribution):
     """The Laplace distribution with location ``loc`` and scale ``scale``."""
+
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.real
     has_rsample = True
@@ -276,7 +282,7 @@ class Laplace(Distribution):
 
     @property
     def stddev(self):
-        return (2 ** 0.5) * self.scale
+        return (2**0.5) * self.scale
 
     def rsample(self, sample_shape=Size()):
         shape = self._extended_shape(sample_shape)
@@ -300,4 +306,3 @@ class Laplace(Distribution):
 
     def entropy(self):
         return 1 + (2 * self.scale).log()
-

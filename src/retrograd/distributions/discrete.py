@@ -2,6 +2,7 @@
 ``sample`` draws without gradient; ``log_prob`` and ``entropy`` are differentiable in the
 parameters. Bernoulli, Categorical and Binomial take ``probs`` or ``logits`` (exactly one); the
 other is computed on first use."""
+
 import math
 
 from .. import _dtype
@@ -36,6 +37,7 @@ def _expand_params(self, new, batch_shape, shape):
 
 class Bernoulli(Distribution):
     """Bernoulli(probs): 1 with probability ``probs``, else 0 (or given by ``logits``)."""
+
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.boolean
     has_enumerate_support = True
@@ -108,6 +110,7 @@ class Bernoulli(Distribution):
 class Categorical(Distribution):
     """A draw of one of K categories, with probabilities ``probs`` (or ``logits``) on the last
     dim; the other dims are the batch."""
+
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.independent(constraints.real, 1)}
     has_enumerate_support = True
 
@@ -154,6 +157,7 @@ class Categorical(Distribution):
     @property
     def mean(self):
         from .._creation import full
+
         return full(self._extended_shape(), math.nan, dtype=self.probs.dtype, device=self.probs.device)
 
     @property
@@ -163,6 +167,7 @@ class Categorical(Distribution):
     @property
     def variance(self):
         from .._creation import full
+
         return full(self._extended_shape(), math.nan, dtype=self.probs.dtype, device=self.probs.device)
 
     def sample(self, sample_shape=Size()):
@@ -196,14 +201,14 @@ class Categorical(Distribution):
 
 class OneHotCategorical(Distribution):
     """A Categorical draw as a one-hot vector of K entries (the event dim)."""
+
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
     support = constraints.one_hot
     has_enumerate_support = True
 
     def __init__(self, probs=None, logits=None, validate_args=None):
         self._categorical = Categorical(probs, logits, validate_args=validate_args)
-        super().__init__(self._categorical.batch_shape, self._categorical.param_shape[-1:],
-                         validate_args=validate_args)
+        super().__init__(self._categorical.batch_shape, self._categorical.param_shape[-1:], validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
         new = self._get_checked_instance(OneHotCategorical, _instance)
@@ -257,6 +262,7 @@ class OneHotCategorical(Distribution):
 
     def enumerate_support(self, expand=True):
         from .._creation import eye
+
         n = self.event_shape[0]
         values = eye(n, dtype=self._param.dtype, device=self._param.device)
         values = values.view((n,) + (1,) * len(self.batch_shape) + (n,))
@@ -267,6 +273,7 @@ class OneHotCategorical(Distribution):
 
 class Poisson(Distribution):
     """The Poisson distribution with rate ``rate``."""
+
     arg_constraints = {"rate": constraints.nonnegative}
     support = constraints.nonnegative_integer
 
@@ -313,8 +320,12 @@ def _clamp_by_zero(x):
 
 class Binomial(Distribution):
     """The number of successes in ``total_count`` Bernoulli(probs) trials."""
-    arg_constraints = {"total_count": constraints.nonnegative_integer, "probs": constraints.unit_interval,
-                       "logits": constraints.real}
+
+    arg_constraints = {
+        "total_count": constraints.nonnegative_integer,
+        "probs": constraints.unit_interval,
+        "logits": constraints.real,
+    }
     has_enumerate_support = True
 
     def __init__(self, total_count=1, probs=None, logits=None, validate_args=None):
@@ -377,8 +388,7 @@ class Binomial(Distribution):
         log_factorial_n = lgamma(n + 1)
         log_factorial_k = lgamma(value + 1)
         log_factorial_nmk = lgamma(n - value + 1)
-        normalize_term = (n * _clamp_by_zero(self.logits) + n * (-self.logits.abs()).exp().log1p()
-                          - log_factorial_n)
+        normalize_term = n * _clamp_by_zero(self.logits) + n * (-self.logits.abs()).exp().log1p() - log_factorial_n
         return value * self.logits - log_factorial_k - log_factorial_nmk - normalize_term
 
     def entropy(self):

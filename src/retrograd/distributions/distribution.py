@@ -7,6 +7,7 @@ PyTorch; ``Distribution.set_default_validate_args`` changes the default) paramet
 against ``arg_constraints`` when the distribution is made, and values against ``support`` in
 ``log_prob``/``cdf``, with PyTorch's ValueError messages.
 """
+
 import warnings
 
 from .._size import Size
@@ -40,9 +41,11 @@ class Distribution:
                 arg_constraints = self.arg_constraints
             except NotImplementedError:
                 arg_constraints = {}
-                warnings.warn(f"{self.__class__} does not define `arg_constraints`. Please set "
-                              f"`arg_constraints = {{}}` or initialize the distribution with "
-                              f"`validate_args=False` to turn off validation.")
+                warnings.warn(
+                    f"{self.__class__} does not define `arg_constraints`. Please set "
+                    f"`arg_constraints = {{}}` or initialize the distribution with "
+                    f"`validate_args=False` to turn off validation."
+                )
             for param, constraint in arg_constraints.items():
                 if constraints.is_dependent(constraint):
                     continue  # skip constraints that cannot be checked
@@ -51,9 +54,11 @@ class Distribution:
                 value = getattr(self, param)
                 valid = constraint.check(value)
                 if not bool(valid.all()):
-                    raise ValueError(f"Expected parameter {param} ({type(value).__name__} of shape "
-                                     f"{tuple(value.shape)}) of distribution {self!r} to satisfy the "
-                                     f"constraint {constraint!r}, but found invalid values:\n{value}")
+                    raise ValueError(
+                        f"Expected parameter {param} ({type(value).__name__} of shape "
+                        f"{tuple(value.shape)}) of distribution {self!r} to satisfy the "
+                        f"constraint {constraint!r}, but found invalid values:\n{value}"
+                    )
         super().__init__()
 
     def expand(self, batch_shape, _instance=None):
@@ -99,8 +104,9 @@ class Distribution:
 
     def rsample(self, sample_shape=Size()):
         """A reparameterized draw: differentiable in the parameters."""
-        raise NotImplementedError(f"{self.__class__.__name__} does not support rsample (it has no "
-                                  f"reparameterized sampler); use sample()")
+        raise NotImplementedError(
+            f"{self.__class__.__name__} does not support rsample (it has no reparameterized sampler); use sample()"
+        )
 
     def sample_n(self, n):
         warnings.warn("sample_n will be deprecated. Use .sample((n,)) instead", UserWarning)
@@ -134,34 +140,43 @@ class Distribution:
             raise ValueError("The value argument to log_prob must be a Tensor")
         event_dim_start = value.dim() - len(self._event_shape)
         if tuple(value.shape[event_dim_start:]) != tuple(self._event_shape):
-            raise ValueError(f"The right-most size of value must match event_shape: {value.size()} vs "
-                             f"{self._event_shape}.")
+            raise ValueError(
+                f"The right-most size of value must match event_shape: {value.size()} vs {self._event_shape}."
+            )
         actual_shape = value.size()
         expected_shape = Size(tuple(self._batch_shape) + tuple(self._event_shape))
         for i, j in zip(reversed(actual_shape), reversed(expected_shape)):
             if i != 1 and j != 1 and i != j:
-                raise ValueError(f"Value is not broadcastable with batch_shape+event_shape: {actual_shape} vs "
-                                 f"{expected_shape}.")
+                raise ValueError(
+                    f"Value is not broadcastable with batch_shape+event_shape: {actual_shape} vs {expected_shape}."
+                )
         try:
             support = self.support
         except NotImplementedError:
-            warnings.warn(f"{self.__class__} does not define `support` to enable sample validation. Please "
-                          f"initialize the distribution with `validate_args=False` to turn off validation.")
+            warnings.warn(
+                f"{self.__class__} does not define `support` to enable sample validation. Please "
+                f"initialize the distribution with `validate_args=False` to turn off validation."
+            )
             return
         valid = support.check(value)
         if not bool(valid.all()):
-            raise ValueError(f"Expected value argument ({type(value).__name__} of shape {tuple(value.shape)}) "
-                             f"to be within the support ({support!r}) of the distribution {self!r}, but found "
-                             f"invalid values:\n{value}")
+            raise ValueError(
+                f"Expected value argument ({type(value).__name__} of shape {tuple(value.shape)}) "
+                f"to be within the support ({support!r}) of the distribution {self!r}, but found "
+                f"invalid values:\n{value}"
+            )
 
     def _get_checked_instance(self, cls, _instance=None):
         if _instance is None and type(self).__init__ != cls.__init__:
-            raise NotImplementedError(f"Subclass {self.__class__.__name__} of {cls.__name__} that defines a "
-                                      f"custom __init__ method must also define a custom .expand() method.")
+            raise NotImplementedError(
+                f"Subclass {self.__class__.__name__} of {cls.__name__} that defines a "
+                f"custom __init__ method must also define a custom .expand() method."
+            )
         return self.__new__(type(self)) if _instance is None else _instance
 
     def __repr__(self):
         names = [k for k in self.arg_constraints if k in self.__dict__]
-        args = ", ".join(f"{p}: {self.__dict__[p] if self.__dict__[p].numel() == 1 else self.__dict__[p].size()}"
-                         for p in names)
+        args = ", ".join(
+            f"{p}: {self.__dict__[p] if self.__dict__[p].numel() == 1 else self.__dict__[p].size()}" for p in names
+        )
         return f"{self.__class__.__name__}({args})"

@@ -1,6 +1,7 @@
 """Gamma, Beta and Dirichlet. Their ``rsample`` differentiates through Gamma draws by implicit
 reparameterization (``ops/standard_gamma.py``), as PyTorch does; Beta and Dirichlet normalise
 independent Gamma draws."""
+
 from .._size import Size
 from .._typeinfo import finfo
 from ..ops.elementwise import xlogy
@@ -24,6 +25,7 @@ def _clamped(x):
 
 class Gamma(Distribution):
     """The Gamma distribution with shape ``concentration`` and inverse scale ``rate``."""
+
     arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
     support = constraints.nonnegative
     has_rsample = True
@@ -62,8 +64,12 @@ class Gamma(Distribution):
     def log_prob(self, value):
         if self._validate_args:
             self._validate_sample(value)
-        return (xlogy(self.concentration, self.rate) + xlogy(self.concentration - 1, value)
-                - self.rate * value - lgamma(self.concentration))
+        return (
+            xlogy(self.concentration, self.rate)
+            + xlogy(self.concentration - 1, value)
+            - self.rate * value
+            - lgamma(self.concentration)
+        )
 
     def cdf(self, value):
         """P(concentration, rate * value): differentiable in ``value`` and ``rate`` only (the
@@ -79,6 +85,7 @@ class Gamma(Distribution):
 
 class Dirichlet(Distribution):
     """The Dirichlet distribution over the simplex, with concentrations on the last dim."""
+
     arg_constraints = {"concentration": constraints.independent(constraints.positive, 1)}
     support = constraints.simplex
     has_rsample = True
@@ -120,6 +127,7 @@ class Dirichlet(Distribution):
         mask = (self.concentration < 1).all(-1)
         if bool(mask.any()):
             from ..ops.indexing import one_hot
+
             picked = one_hot(cm1[mask].argmax(-1), cm1.shape[-1]).to(mode.dtype)
             mode = mode.clone()
             mode[mask] = picked
@@ -140,6 +148,7 @@ class Dirichlet(Distribution):
 class Beta(Distribution):
     """The Beta distribution on [0, 1] with concentrations ``concentration1`` (alpha) and
     ``concentration0`` (beta)."""
+
     arg_constraints = {"concentration1": constraints.positive, "concentration0": constraints.positive}
     support = constraints.unit_interval
     has_rsample = True

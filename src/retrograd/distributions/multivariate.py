@@ -1,4 +1,5 @@
 """MultivariateNormal and Independent."""
+
 import math
 
 from .._size import Size
@@ -29,9 +30,13 @@ def _batch_mahalanobis(L, x):
 class MultivariateNormal(Distribution):
     """N(loc, Sigma) on the last dim, with Sigma given as ``covariance_matrix``,
     ``precision_matrix`` (its inverse) or ``scale_tril`` (its lower Cholesky factor): exactly one."""
-    arg_constraints = {"loc": constraints.real_vector, "covariance_matrix": constraints.positive_definite,
-                       "precision_matrix": constraints.positive_definite,
-                       "scale_tril": constraints.lower_cholesky}
+
+    arg_constraints = {
+        "loc": constraints.real_vector,
+        "covariance_matrix": constraints.positive_definite,
+        "precision_matrix": constraints.positive_definite,
+        "scale_tril": constraints.lower_cholesky,
+    }
     support = constraints.real_vector
     has_rsample = True
 
@@ -40,13 +45,22 @@ class MultivariateNormal(Distribution):
             raise ValueError("loc must be at least one-dimensional.")
         if (covariance_matrix is not None) + (scale_tril is not None) + (precision_matrix is not None) != 1:
             raise ValueError("Exactly one of covariance_matrix or precision_matrix or scale_tril may be specified.")
-        given = scale_tril if scale_tril is not None else covariance_matrix if covariance_matrix is not None \
+        given = (
+            scale_tril
+            if scale_tril is not None
+            else covariance_matrix
+            if covariance_matrix is not None
             else precision_matrix
-        name = "scale_tril" if scale_tril is not None else "covariance_matrix" if covariance_matrix is not None \
+        )
+        name = (
+            "scale_tril"
+            if scale_tril is not None
+            else "covariance_matrix"
+            if covariance_matrix is not None
             else "precision_matrix"
+        )
         if given.dim() < 2:
-            raise ValueError(f"{name} matrix must be at least two-dimensional, with optional leading batch "
-                             f"dimensions")
+            raise ValueError(f"{name} matrix must be at least two-dimensional, with optional leading batch dimensions")
         batch_shape = broadcast_shapes(tuple(given.shape[:-2]), tuple(loc.shape[:-1]))
         matrix_shape = tuple(batch_shape) + (-1, -1)
         setattr(self, name, given.expand(matrix_shape))
@@ -98,8 +112,7 @@ class MultivariateNormal(Distribution):
 
     @property
     def variance(self):
-        return self._unbroadcasted_scale_tril.pow(2).sum(-1).expand(tuple(self._batch_shape) +
-                                                                    tuple(self._event_shape))
+        return self._unbroadcasted_scale_tril.pow(2).sum(-1).expand(tuple(self._batch_shape) + tuple(self._event_shape))
 
     def rsample(self, sample_shape=Size()):
         shape = self._extended_shape(sample_shape)
@@ -125,16 +138,19 @@ class MultivariateNormal(Distribution):
 class Independent(Distribution):
     """``base_distribution`` with its ``reinterpreted_batch_ndims`` rightmost batch dims counted as
     event dims: ``log_prob`` sums over them."""
+
     arg_constraints = {}
 
     def __init__(self, base_distribution, reinterpreted_batch_ndims, validate_args=None):
         if reinterpreted_batch_ndims > len(base_distribution.batch_shape):
-            raise ValueError(f"Expected reinterpreted_batch_ndims <= len(base_distribution.batch_shape), "
-                             f"actual {reinterpreted_batch_ndims} vs {len(base_distribution.batch_shape)}")
+            raise ValueError(
+                f"Expected reinterpreted_batch_ndims <= len(base_distribution.batch_shape), "
+                f"actual {reinterpreted_batch_ndims} vs {len(base_distribution.batch_shape)}"
+            )
         shape = tuple(base_distribution.batch_shape) + tuple(base_distribution.event_shape)
         event_dim = reinterpreted_batch_ndims + len(base_distribution.event_shape)
-        batch_shape = shape[:len(shape) - event_dim]
-        event_shape = shape[len(shape) - event_dim:]
+        batch_shape = shape[: len(shape) - event_dim]
+        event_shape = shape[len(shape) - event_dim :]
         self.base_dist = base_distribution
         self.reinterpreted_batch_ndims = reinterpreted_batch_ndims
         super().__init__(batch_shape, event_shape, validate_args=validate_args)
@@ -142,8 +158,9 @@ class Independent(Distribution):
     def expand(self, batch_shape, _instance=None):
         new = self._get_checked_instance(Independent, _instance)
         batch_shape = Size(batch_shape)
-        new.base_dist = self.base_dist.expand(tuple(batch_shape) +
-                                              tuple(self.event_shape[:self.reinterpreted_batch_ndims]))
+        new.base_dist = self.base_dist.expand(
+            tuple(batch_shape) + tuple(self.event_shape[: self.reinterpreted_batch_ndims])
+        )
         new.reinterpreted_batch_ndims = self.reinterpreted_batch_ndims
         Distribution.__init__(new, batch_shape, self.event_shape, validate_args=False)
         new._validate_args = self._validate_args

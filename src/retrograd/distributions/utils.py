@@ -1,4 +1,5 @@
 """Helpers shared by the distributions (PyTorch's ``torch.distributions.utils``)."""
+
 import numbers
 
 from .. import _dtype
@@ -15,8 +16,10 @@ def broadcast_all(*values):
     """Tensors and numbers broadcast to one shape; numbers become tensors of the first tensor's
     dtype and device (of the default dtype when all are numbers)."""
     if not all(isinstance(v, (Tensor, numbers.Number)) for v in values):
-        raise ValueError("Input arguments must all be instances of numbers.Number, torch.Tensor or objects "
-                         "implementing __torch_function__.")
+        raise ValueError(
+            "Input arguments must all be instances of numbers.Number, torch.Tensor or objects "
+            "implementing __torch_function__."
+        )
     if not all(isinstance(v, Tensor) for v in values):
         like = next((v for v in values if isinstance(v, Tensor)), None)
         dtype = like.dtype if like is not None else _dtype.get_default_dtype()
@@ -33,7 +36,7 @@ def _sum_rightmost(value, dim):
     """``value`` summed over its ``dim`` rightmost dims."""
     if dim == 0:
         return value
-    return value.reshape(tuple(value.shape[:value.dim() - dim]) + (-1,)).sum(-1)
+    return value.reshape(tuple(value.shape[: value.dim() - dim]) + (-1,)).sum(-1)
 
 
 def clamp_probs(probs):
@@ -70,6 +73,7 @@ class lazy_property:
         if instance is None:
             return self
         from ..autograd.grad_mode import enable_grad
+
         with enable_grad():
             value = self.wrapped(instance)
         setattr(instance, self.wrapped.__name__, value)

@@ -16,6 +16,7 @@ The families:
 An op without a rule runs once per example (a Python loop, stacked), with a one-time warning
 naming it, as PyTorch does.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -62,11 +63,16 @@ def dispatch(op: Any, inputs: Sequence[Any], args: tuple[Any, ...]) -> Any:
 def fallback(op: Any, values: list[Any], bdims: list[Any], args: tuple[Any, ...], size: int) -> tuple[Any, Any]:
     """No rule: the op once per example, the results stacked (warned once per op)."""
     from ..ops.shape import stack
+
     if op.name not in _warned:
         _warned.add(op.name)
-        warnings.warn(f"There is a performance drop because we have not yet implemented the batching rule for "
-                      f"{op.name}. Please file an issue describing your use case (vmap runs this op once per "
-                      f"example).", UserWarning, stacklevel=4)
+        warnings.warn(
+            f"There is a performance drop because we have not yet implemented the batching rule for "
+            f"{op.name}. Please file an issue describing your use case (vmap runs this op once per "
+            f"example).",
+            UserWarning,
+            stacklevel=4,
+        )
     outs = []
     for i in range(size):
         ins = [v.select(d, i) if d is not None else v for v, d in zip(values, bdims)]
@@ -83,39 +89,50 @@ def inplace(t: Any, op: str, fn: Callable[..., Any], args: tuple[Any, ...], kwar
     if not level:
         return t.copy_(r) if r is not t else t
     if not (type(t) is BatchedTensor and t._level == level):
-        raise RuntimeError(f"vmap: {op}_(self, *extra_args) is not possible because there exists a Tensor `other` "
-                           f"in extra_args that has more elements than `self`. This happened due to `other` being "
-                           f"vmapped over but `self` not being vmapped over in a vmap. Please try to use "
-                           f"out-of-place operators instead of {op}_. If said operator is being called inside the "
-                           f"framework, please file a bug report instead.")
+        raise RuntimeError(
+            f"vmap: {op}_(self, *extra_args) is not possible because there exists a Tensor `other` "
+            f"in extra_args that has more elements than `self`. This happened due to `other` being "
+            f"vmapped over but `self` not being vmapped over in a vmap. Please try to use "
+            f"out-of-place operators instead of {op}_. If said operator is being called inside the "
+            f"framework, please file a bug report instead."
+        )
     dst = t._value.movedim(t._bdim, 0) if t._bdim else t._value
     src = r._value.movedim(r._bdim, 0) if r._bdim else r._value
     dst.copy_(src)
     return t
 
 
-def class_targets_batched(fn: Callable[..., Any], input: Any, target: Any, weight: Any, ignore_index: int,
-                          reduction: str, **kw: Any) -> Any:
+def class_targets_batched(
+    fn: Callable[..., Any], input: Any, target: Any, weight: Any, ignore_index: int, reduction: str, **kw: Any
+) -> Any:
     """cross_entropy/nll_loss (``fn``) with class-index targets batched by vmap: the examples
     folded into the loss's own batch dim with reduction 'none', then reduced per example
     ('mean' divides by the example's sum of target weights, ignored targets excluded)."""
     from ..ops.elementwise import where
+
     level = level_of([input, target, weight])
     size = _vm.sizes[level - 1]
     x, dx = unwrap(input, level)
     t, dt = unwrap(target, level)
     w, dw = unwrap(weight, level)
     if dw is not None:
-        return _decomposed_loop(fn, level, [x, t, w], [dx, dt, dw], size, ignore_index=ignore_index,
-                                reduction=reduction, **kw)
+        return _decomposed_loop(
+            fn, level, [x, t, w], [dx, dt, dw], size, ignore_index=ignore_index, reduction=reduction, **kw
+        )
     x = _front(x, dx, size)
     t = _front(t, dt, size)
-    if x.dim() == 2:   # one sample per example: (B, C), targets (B,)
+    if x.dim() == 2:  # one sample per example: (B, C), targets (B,)
         loss = fn(x, t, w, ignore_index=ignore_index, reduction="none", **kw)
-    else:              # (B, N, C, *d), targets (B, N, *d)
+    else:  # (B, N, C, *d), targets (B, N, *d)
         n = x.shape[1]
-        loss = fn(x.reshape((size * n,) + tuple(x.shape[2:])), t.reshape((size * n,) + tuple(t.shape[2:])), w,
-                  ignore_index=ignore_index, reduction="none", **kw)
+        loss = fn(
+            x.reshape((size * n,) + tuple(x.shape[2:])),
+            t.reshape((size * n,) + tuple(t.shape[2:])),
+            w,
+            ignore_index=ignore_index,
+            reduction="none",
+            **kw,
+        )
         loss = loss.reshape((size, n) + tuple(loss.shape[1:]))
     if reduction == "none":
         return wrap(loss, 0, level)
@@ -143,6 +160,7 @@ def embedding_batched(fn: Callable[..., Any], input: Any, weight: Any, **kw: Any
         # per-example tables (vmap(grad) of an embedding): one table of B*N rows, the indices
         # of example b offset by b*N
         from .._creation import arange
+
         w = _front(w, dw, size)
         n = w.shape[1]
         idx = _front(idx, di, size)
@@ -153,10 +171,12 @@ def embedding_batched(fn: Callable[..., Any], input: Any, weight: Any, **kw: Any
     return wrap(fn(idx, w, **kw), di, level)
 
 
-def _decomposed_loop(fn: Callable[..., Any], level: int, values: list[Any], bdims: list[Any], size: int,
-                     **kw: Any) -> Any:
+def _decomposed_loop(
+    fn: Callable[..., Any], level: int, values: list[Any], bdims: list[Any], size: int, **kw: Any
+) -> Any:
     """``fn`` once per example (by keyword arguments), the results stacked at ``level``."""
     from ..ops.shape import stack
+
     outs = [fn(*[v.select(d, i) if d is not None else v for v, d in zip(values, bdims)], **kw) for i in range(size)]
     return wrap(stack(outs, 0), 0, level)
 
@@ -166,9 +186,11 @@ def random_draw() -> None:
     the function is rerun once per example (NeedsLoop); "same" draws once for the batch."""
     mode = _vm.randomness[-1]
     if mode == "error":
-        raise RuntimeError("vmap: called random operation while in randomness error mode. Please either use "
-                           "the 'same' or 'different' randomness flags on vmap or perform the randomness "
-                           "operation out of vmap")
+        raise RuntimeError(
+            "vmap: called random operation while in randomness error mode. Please either use "
+            "the 'same' or 'different' randomness flags on vmap or perform the randomness "
+            "operation out of vmap"
+        )
     if mode == "different":
         raise NeedsLoop()
 
@@ -213,6 +235,7 @@ def _dims_arg(dims: Any, rank: int) -> Any:
 
 def _apply(op: Any, ins: Sequence[Any], args: tuple[Any, ...]) -> Any:
     from ..ops._registry import apply
+
     return apply(op, ins, args)
 
 
@@ -299,6 +322,7 @@ def _view(op: Any, values: list[Any], bdims: list[Any], args: tuple[Any, ...], s
     shape, in_shape = args
     x = _front(values[0], bdims[0], size)
     from ..ops.shape import RESHAPE, VIEW
+
     new = ((size,) + tuple(shape), (size,) + tuple(in_shape))
     if op is VIEW and bdims[0] == 0:
         try:
@@ -417,6 +441,7 @@ def _linear(op: Any, values: list[Any], bdims: list[Any], args: tuple[Any, ...],
     def per_example(xx: Any, ww: Any, bb: Any) -> Any:
         out = matmul(xx, ww.transpose(-1, -2))
         return out if bb is None else out + bb
+
     return _decomposed(per_example, [x, w, b], [dx, dw, db], size)
 
 
@@ -426,10 +451,10 @@ def _conv(op: Any, values: list[Any], bdims: list[Any], args: tuple[Any, ...], s
     if dw is None and db is None:
         return fold(op, values, bdims, args, size)
     # per-example weights: one grouped convolution, the batch folded into the channels
-    x = _front(x, dx, size)                       # (B, N, C, *S)
+    x = _front(x, dx, size)  # (B, N, C, *S)
     n, c = x.shape[1], x.shape[2]
     x = x.movedim(0, 1).reshape((n, size * c) + tuple(x.shape[3:]))
-    w = _front(w, dw, size)                       # (B, O, C/g, *K)
+    w = _front(w, dw, size)  # (B, O, C/g, *K)
     o = w.shape[1]
     w = w.reshape((size * o,) + tuple(w.shape[2:]))
     if b is not None:
@@ -444,14 +469,16 @@ def _sdpa(op: Any, values: list[Any], bdims: list[Any], args: tuple[Any, ...], s
 
 
 # ----------------------------------------------------------------------------- the table
-_ELEMENTWISE = ("abs acos add asin atan atan2 ceil clamp cos cos_backward cosh div exp exp2 expm1 floor "
-                "floor_divide fmod frac log log10 log1p log2 maximum minimum mul neg pow rdiv reciprocal relu "
-                "remainder round rpow rsqrt rsub sigmoid sigmoid_backward sign sin sin_backward sinh sqrt square "
-                "sub tan tanh tanh_backward threshold_backward trunc where elu gelu hardshrink hardsigmoid "
-                "hardswish hardtanh leaky_relu log_sigmoid mish silu softplus softshrink threshold acosh asinh "
-                "atanh copysign fmax fmin logaddexp logaddexp2 sinc digamma erfinv i0 i1 lgamma polygamma erf "
-                "erfc native_dropout "
-                "angle conj complex").split()
+_ELEMENTWISE = (
+    "abs acos add asin atan atan2 ceil clamp cos cos_backward cosh div exp exp2 expm1 floor "
+    "floor_divide fmod frac log log10 log1p log2 maximum minimum mul neg pow rdiv reciprocal relu "
+    "remainder round rpow rsqrt rsub sigmoid sigmoid_backward sign sin sin_backward sinh sqrt square "
+    "sub tan tanh tanh_backward threshold_backward trunc where elu gelu hardshrink hardsigmoid "
+    "hardswish hardtanh leaky_relu log_sigmoid mish silu softplus softshrink threshold acosh asinh "
+    "atanh copysign fmax fmin logaddexp logaddexp2 sinc digamma erfinv i0 i1 lgamma polygamma erf "
+    "erfc native_dropout "
+    "angle conj complex"
+).split()
 _SAME = ("_to_copy clone to_device").split()
 _REDUCTIONS = ("sum mean prod amax amin logsumexp norm").split()
 
@@ -459,6 +486,7 @@ _REDUCTIONS = ("sum mean prod amax amin logsumexp norm").split()
 def install() -> None:
     """Fill the table and register ``dispatch`` with the core (called once, on import)."""
     from ..ops.shape import VIEW  # noqa: F401  (loads the shape ops)
+
     for name in _ELEMENTWISE:
         RULES[name] = elementwise
     for name in _SAME:

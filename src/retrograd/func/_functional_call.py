@@ -1,4 +1,5 @@
 """``functional_call`` (a module run with other parameters and buffers) and ``stack_module_state``."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -21,19 +22,21 @@ def _merged(parameter_and_buffer_dicts: Any) -> dict[str, Any]:
                 seen[k] = seen.get(k, 0) + 1
         repeated = [k for k, n in seen.items() if n > 1]
         if repeated:
-            raise ValueError(f"{repeated} appeared in multiple dictionaries; behavior of functional call is "
-                             f"ambiguous")
+            raise ValueError(f"{repeated} appeared in multiple dictionaries; behavior of functional call is ambiguous")
         return {k: v for d in parameter_and_buffer_dicts for k, v in d.items()}
-    raise ValueError(f"Expected parameter_and_buffer_dicts to be a dict, or a list/tuple of dicts, but got "
-                     f"{type(parameter_and_buffer_dicts)}")
+    raise ValueError(
+        f"Expected parameter_and_buffer_dicts to be a dict, or a list/tuple of dicts, but got "
+        f"{type(parameter_and_buffer_dicts)}"
+    )
 
 
 def _untied(module: Any, values: dict[str, Any]) -> dict[str, Any]:
     """Extend ``values`` to every name of a tied tensor given under one of its names; different
     values given for names of one tied tensor are a ValueError."""
     names_of: dict[int, set[str]] = {}
-    for name, t in list(module.named_parameters(remove_duplicate=False)) + \
-            list(module.named_buffers(remove_duplicate=False)):
+    for name, t in list(module.named_parameters(remove_duplicate=False)) + list(
+        module.named_buffers(remove_duplicate=False)
+    ):
         names_of.setdefault(id(t), set()).add(name)
     result = dict(values)
     for names in names_of.values():
@@ -43,8 +46,10 @@ def _untied(module: Any, values: dict[str, Any]) -> dict[str, Any]:
         if not given:
             continue
         if len({id(values[n]) for n in given}) > 1:
-            raise ValueError(f"functional_call got multiple values for keys {sorted(names)}, which are tied. "
-                             f"Consider using tie_weights=False")
+            raise ValueError(
+                f"functional_call got multiple values for keys {sorted(names)}, which are tied. "
+                f"Consider using tie_weights=False"
+            )
         for n in names:
             result[n] = values[given[0]]
     return result
@@ -85,8 +90,15 @@ def _restore(module: Any, name: str, where: str, old: Any) -> None:
         owner.__dict__[where][leaf] = old
 
 
-def functional_call(module: Any, parameter_and_buffer_dicts: Any, args: Any = None, kwargs: Any = None, *,
-                    tie_weights: bool = True, strict: bool = False) -> Any:
+def functional_call(
+    module: Any,
+    parameter_and_buffer_dicts: Any,
+    args: Any = None,
+    kwargs: Any = None,
+    *,
+    tie_weights: bool = True,
+    strict: bool = False,
+) -> Any:
     """Call ``module(*args, **kwargs)`` with its parameters and buffers (dotted names) replaced by
     the given tensors for the duration of the call, then restore them. ``args`` that is not a
     tuple is a single argument. ``tie_weights``: a value given for one name of a tied tensor
@@ -96,8 +108,9 @@ def functional_call(module: Any, parameter_and_buffer_dicts: Any, args: Any = No
     if tie_weights:
         values = _untied(module, values)
     if strict:
-        expected = {n for n, _ in module.named_parameters(remove_duplicate=False)} | \
-            {n for n, _ in module.named_buffers(remove_duplicate=False)}
+        expected = {n for n, _ in module.named_parameters(remove_duplicate=False)} | {
+            n for n, _ in module.named_buffers(remove_duplicate=False)
+        }
         unexpected = [k for k in values if k not in expected]
         missing = [k for k in expected if k not in values]
         msgs = []
@@ -128,6 +141,7 @@ def stack_module_state(models: Any) -> tuple[dict[str, Tensor], dict[str, Tensor
     training mode) stacked along a new first dimension, by name. Stacked parameters are new
     leaves requiring grad (when every model's does); buffers are stacked as they are."""
     from ..ops.shape import stack
+
     models = list(models)
     if not models:
         raise RuntimeError("stack_module_state: Expected at least one model, got 0.")

@@ -1,5 +1,6 @@
 """Nested Python containers of tensors ("pytrees"): tuples, lists and dicts, flattened to a list of
 leaves and rebuilt from one. Anything else (a Tensor, a number, None) is a leaf."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -12,13 +13,17 @@ class TreeSpec:
     __slots__ = ("kind", "keys", "children")
 
     def __init__(self, kind: type | None, keys: tuple[Any, ...], children: tuple[TreeSpec, ...]) -> None:
-        self.kind = kind          # None for a leaf
+        self.kind = kind  # None for a leaf
         self.keys = keys
         self.children = children
 
     def __eq__(self, other: object) -> bool:
-        return (isinstance(other, TreeSpec) and self.kind is other.kind and self.keys == other.keys
-                and self.children == other.children)
+        return (
+            isinstance(other, TreeSpec)
+            and self.kind is other.kind
+            and self.keys == other.keys
+            and self.children == other.children
+        )
 
     def __hash__(self) -> int:
         return hash((self.kind, self.keys, self.children))

@@ -14,6 +14,7 @@ Forward-mode transforms (``jvp``, ``jacfwd``) run in the single forward-mode lev
 forward pass per input element, ``jacrev`` one backward pass per output element (they do not
 use vmap). Inside vmap, ``grad`` computes per-example gradients (func/_vmap.py).
 """
+
 from __future__ import annotations
 
 import functools
@@ -170,30 +171,39 @@ def _reaches_live_leaf(t: Tensor) -> bool:
 
 def _release(tree: Any) -> Any:
     """``tree`` with every Tensor whose graph reaches no live leaf detached."""
-    return tree_map(lambda x: x.detach() if isinstance(x, Tensor) and x.grad_fn is not None
-                    and not _reaches_live_leaf(x) else x, tree)
+    return tree_map(
+        lambda x: x.detach() if isinstance(x, Tensor) and x.grad_fn is not None and not _reaches_live_leaf(x) else x,
+        tree,
+    )
 
 
 def _detach_tree(tree: Any) -> Any:
     return tree_map(lambda x: x.detach() if isinstance(x, Tensor) else x, tree)
 
 
-def _grads(outputs: list[Tensor], inner: list[Tensor], seeds: list[Tensor] | None,
-           create_graph: bool) -> list[Tensor]:
+def _grads(outputs: list[Tensor], inner: list[Tensor], seeds: list[Tensor] | None, create_graph: bool) -> list[Tensor]:
     """Gradients of ``outputs`` (seeded) with respect to ``inner``; zeros where unused."""
     from ..autograd import grad as _autograd_grad
+
     pairs = [(o, s) for o, s in zip(outputs, seeds or [None] * len(outputs)) if o._rg]
     if pairs:
-        found = _autograd_grad([o for o, _ in pairs], inner, [s for _, s in pairs], retain_graph=True,
-                               create_graph=create_graph, allow_unused=True)
+        found = _autograd_grad(
+            [o for o, _ in pairs],
+            inner,
+            [s for _, s in pairs],
+            retain_graph=True,
+            create_graph=create_graph,
+            allow_unused=True,
+        )
     else:
         found = (None,) * len(inner)
     return [g if g is not None else x.new_zeros(x.shape) for g, x in zip(found, inner)]
 
 
 # ----------------------------------------------------------------------------- grad, vjp
-def grad_and_value(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
-                   has_aux: bool = False) -> Callable[..., Any]:
+def grad_and_value(
+    func: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux: bool = False
+) -> Callable[..., Any]:
     """A function returning ``(gradient, value)`` of the scalar ``func`` with respect to the
     arguments ``argnums`` (each a Tensor or a pytree of Tensors; the gradient has the same
     structure). With ``has_aux``, ``func`` returns ``(value, aux)`` and the result is
@@ -205,6 +215,7 @@ def grad_and_value(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
         _check_argnums(argnums, len(args))
         if _vm.active:  # inside vmap: per-example gradients (func/_vmap.py)
             from ._vmap import batched_grad_and_value
+
             return batched_grad_and_value(func, args, kwargs, argnums, has_aux, api)
         with enable_grad():
             leaves, spec = _tensor_leaves(_slice(args, argnums), api, "args")
@@ -214,9 +225,11 @@ def grad_and_value(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
             if not isinstance(output, Tensor):
                 raise RuntimeError(f"{api}: Expected f(*args) to return a Tensor, got {type(output)}")
             if output.dim() != 0:
-                raise RuntimeError(f"{api}: Expected f(*args) to return a scalar Tensor, got tensor with "
-                                   f"{output.dim()} dims. Maybe you wanted to use the vjp or jacrev APIs "
-                                   f"instead?")
+                raise RuntimeError(
+                    f"{api}: Expected f(*args) to return a scalar Tensor, got tensor with "
+                    f"{output.dim()} dims. Maybe you wanted to use the vjp or jacrev APIs "
+                    f"instead?"
+                )
             keep = _needs_graph([output], inner)
             grads = _grads([output], inner, None, keep)
             _done(inner)
@@ -225,11 +238,11 @@ def grad_and_value(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
         if has_aux:
             return result, (value, aux if keep else _detach_tree(aux))
         return result, value
+
     return wrapper
 
 
-def grad(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
-         has_aux: bool = False) -> Callable[..., Any]:
+def grad(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux: bool = False) -> Callable[..., Any]:
     """A function returning the gradient of the scalar ``func`` with respect to the arguments
     ``argnums`` (``(gradient, aux)`` with ``has_aux``); see ``grad_and_value``."""
     inner = grad_and_value(func, argnums, has_aux)
@@ -238,6 +251,7 @@ def grad(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         g, value = inner(*args, **kwargs)
         return (g, value[1]) if has_aux else g
+
     return wrapper
 
 
@@ -257,14 +271,18 @@ def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> Any:
     def vjp_fn(cotangents: Any) -> tuple[Any, ...]:
         cots, cot_spec = tree_flatten(cotangents)
         if cot_spec != out_spec:
-            raise RuntimeError(f"Expected pytree structure of cotangents to be the same as pytree structure "
-                               f"of outputs to the function. cotangents: {cot_spec}, primal output: {out_spec}")
+            raise RuntimeError(
+                f"Expected pytree structure of cotangents to be the same as pytree structure "
+                f"of outputs to the function. cotangents: {cot_spec}, primal output: {out_spec}"
+            )
         for c, o in zip(cots, outs):
             if not isinstance(c, Tensor):
                 raise RuntimeError(f"vjp_fn: expected cotangents to be Tensors, got {type(c)}")
             if c.shape != o.shape:
-                raise RuntimeError(f"Mismatch in shape: cotangent has a shape of {list(c.shape)} and the "
-                                   f"output has a shape of {list(o.shape)}.")
+                raise RuntimeError(
+                    f"Mismatch in shape: cotangent has a shape of {list(c.shape)} and the "
+                    f"output has a shape of {list(o.shape)}."
+                )
         with enable_grad():
             grads = _grads(outs, inner, cots, keep or any(_tracked(c) for c in cots))
         return tree_unflatten(grads, spec)
@@ -278,13 +296,14 @@ def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> Any:
 # ----------------------------------------------------------------------------- forward mode
 def _no_nesting(api: str) -> None:
     if fwAD._fw.level >= 0:
-        raise RuntimeError(f"{api}: forward-mode transforms (jvp, jacfwd) do not nest inside each other or "
-                           f"inside a dual_level: retrograd has a single forward-mode level. Compose "
-                           f"forward mode over reverse mode instead (jacfwd(jacrev(f)), jvp(grad(f), ...))")
+        raise RuntimeError(
+            f"{api}: forward-mode transforms (jvp, jacfwd) do not nest inside each other or "
+            f"inside a dual_level: retrograd has a single forward-mode level. Compose "
+            f"forward mode over reverse mode instead (jacfwd(jacrev(f)), jvp(grad(f), ...))"
+        )
 
 
-def jvp(func: Callable[..., Any], primals: Any, tangents: Any, *, strict: bool = False,
-        has_aux: bool = False) -> Any:
+def jvp(func: Callable[..., Any], primals: Any, tangents: Any, *, strict: bool = False, has_aux: bool = False) -> Any:
     """``(func(*primals), J @ tangents)`` by forward mode (and ``aux`` with ``has_aux``).
     ``primals`` is a tuple (pytrees allowed), ``tangents`` has its structure and shapes. An
     output independent of the primals has a zero tangent, or raises with ``strict``."""
@@ -294,9 +313,11 @@ def jvp(func: Callable[..., Any], primals: Any, tangents: Any, *, strict: bool =
     flat_p, p_spec = _tensor_leaves(primals, api, "primals")
     flat_t, t_spec = tree_flatten(tangents)
     if p_spec != t_spec:
-        raise RuntimeError(f"{api}: Expected primals and tangents to have the same python structure. For "
-                           f"example, if primals is a tuple of 3 tensors, tangents also must be. Got primals "
-                           f"with structure {p_spec} and tangents with structure {t_spec}")
+        raise RuntimeError(
+            f"{api}: Expected primals and tangents to have the same python structure. For "
+            f"example, if primals is a tuple of 3 tensors, tangents also must be. Got primals "
+            f"with structure {p_spec} and tangents with structure {t_spec}"
+        )
     _tensor_leaves(tangents, api, "tangents")
     _no_nesting(api)
     with fwAD.dual_level():
@@ -309,8 +330,10 @@ def jvp(func: Callable[..., Any], primals: Any, tangents: Any, *, strict: bool =
             primal, tangent = fwAD.unpack_dual(o)
             if tangent is None:
                 if strict:
-                    raise RuntimeError(f"{api}: The output of the function is independent of the inputs. "
-                                       f"This is not allowed with strict=True.")
+                    raise RuntimeError(
+                        f"{api}: The output of the function is independent of the inputs. "
+                        f"This is not allowed with strict=True."
+                    )
                 tangent = primal.new_zeros(primal.shape)
             primals_out.append(primal)
             tangents_out.append(tangent)
@@ -328,16 +351,24 @@ def linearize(func: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..
 
     def jvp_fn(*tangents: Any) -> Any:
         return jvp(func, primals, tangents)[1]
+
     return output, jvp_fn
 
 
 # ----------------------------------------------------------------------------- Jacobians
-def _assemble(cols: list[list[list[Tensor]]], outs: list[Tensor], leaves: list[Tensor],
-              out_spec: Any, in_spec: Any, rows_first: bool) -> Any:
+def _assemble(
+    cols: list[list[list[Tensor]]],
+    outs: list[Tensor],
+    leaves: list[Tensor],
+    out_spec: Any,
+    in_spec: Any,
+    rows_first: bool,
+) -> Any:
     """The Jacobian pytree: for each output leaf, a pytree like the inputs of tensors of shape
     ``output.shape + input.shape``, from per-element slices (rows over output elements for
     jacrev, columns over input elements for jacfwd)."""
     from ..ops.shape import stack
+
     per_output = []
     for i, o in enumerate(outs):
         blocks = []
@@ -356,8 +387,13 @@ def _assemble(cols: list[list[list[Tensor]]], outs: list[Tensor], leaves: list[T
     return tree_unflatten(per_output, out_spec)
 
 
-def jacrev(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0, *, has_aux: bool = False,
-           chunk_size: int | None = None) -> Callable[..., Any]:
+def jacrev(
+    func: Callable[..., Any],
+    argnums: int | tuple[int, ...] = 0,
+    *,
+    has_aux: bool = False,
+    chunk_size: int | None = None,
+) -> Callable[..., Any]:
     """A function returning the Jacobian of ``func`` with respect to the arguments ``argnums``,
     by reverse mode: one backward per output element. For each output (pytrees allowed) a
     pytree like the differentiated arguments, of tensors of shape ``output.shape +
@@ -370,6 +406,7 @@ def jacrev(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0, *, has_
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from .._creation import zeros
+
         _check_argnums(argnums, len(args))
         with enable_grad():
             leaves, spec = _tensor_leaves(_slice(args, argnums), api, "args")
@@ -394,25 +431,27 @@ def jacrev(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0, *, has_
         if has_aux:
             return jac, (aux if keep else _detach_tree(aux))
         return jac
+
     return wrapper
 
 
-def jacfwd(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux: bool = False, *,
-           randomness: str = "error") -> Callable[..., Any]:
+def jacfwd(
+    func: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux: bool = False, *, randomness: str = "error"
+) -> Callable[..., Any]:
     """A function returning the Jacobian of ``func`` with respect to the arguments ``argnums``,
     by forward mode: one forward pass of ``func`` per element of the differentiated inputs (the
     structure of the result as ``jacrev``). ``randomness``: "same" gives every pass the same
     random numbers (the generator's state is restored before each), "different" lets them
     differ, and "error" (the default) raises when ``func`` draws from the default generator."""
     if randomness not in ("error", "different", "same"):
-        raise RuntimeError(f"Only allowed values for randomness are 'error', 'different', or 'same'. "
-                           f"Got {randomness}")
+        raise RuntimeError(f"Only allowed values for randomness are 'error', 'different', or 'same'. Got {randomness}")
     api = "jacfwd(f)(*args)"
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from .. import _creation
         from .._creation import zeros
+
         _check_argnums(argnums, len(args))
         leaves, spec = _tensor_leaves(_slice(args, argnums), api, "args")
         _no_nesting(api)
@@ -428,15 +467,17 @@ def jacfwd(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux
                 t[e] = 1
                 with fwAD.dual_level():
                     dual = fwAD.make_dual(x, t.reshape(x.shape))
-                    duals = leaves[:j] + [dual] + leaves[j + 1:]
+                    duals = leaves[:j] + [dual] + leaves[j + 1 :]
                     output = func(*_replace(args, argnums, tree_unflatten(duals, spec)), **kwargs)
                     output, pass_aux = _split_aux(output, has_aux, api)
                     pass_outs, out_spec = _output_leaves(output, api)
                     unpacked = [fwAD.unpack_dual(o) for o in pass_outs]
                 if randomness == "error" and _rng_changed(state):
-                    raise RuntimeError("jacfwd: called random operation while in randomness error mode. "
-                                       "Please either use the 'same' or 'different' randomness flags on "
-                                       "jacfwd or perform the randomness operation out of jacfwd")
+                    raise RuntimeError(
+                        "jacfwd: called random operation while in randomness error mode. "
+                        "Please either use the 'same' or 'different' randomness flags on "
+                        "jacfwd or perform the randomness operation out of jacfwd"
+                    )
                 if cols is None:
                     cols = [[[] for _ in leaves] for _ in pass_outs]
                     outs = [p for p, _ in unpacked]
@@ -449,11 +490,13 @@ def jacfwd(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux
             cols = [[[] for _ in leaves] for _ in outs]
         jac = _release(_assemble(cols, outs, leaves, out_spec, spec, rows_first=False))
         return (jac, _release(aux)) if has_aux else jac
+
     return wrapper
 
 
 def _rng_changed(state: Any) -> bool:
     from .. import _creation
+
     now, before = _creation.get_rng_state()._data, state._data
     return now.shape != before.shape or bool((now != before).any())
 

@@ -6,6 +6,7 @@ dimensions are moved to ``out_dims``. ``chunk_size`` runs the batch in chunks an
 ``randomness``: "error" refuses random ops, "same" draws once for the whole batch, and
 "different" draws per example: when the function draws at all, it is run once per example.
 """
+
 from __future__ import annotations
 
 import functools
@@ -47,12 +48,16 @@ def _leaf_dims(dims: Any, spec: TreeSpec, what: str, api: str) -> list[Any]:
                 out.extend(_leaf_dims(d, child, what, api))
             return out
     if not isinstance(dims, (tuple, list, dict)) or isinstance(dims, bool):
-        raise ValueError(f"{api}: expected `{what}` to be int or a (potentially nested) tuple matching the "
-                         f"structure of {'inputs' if what == 'in_dims' else 'outputs'}, got: {type(dims)}.")
-    raise ValueError(f"{api}: {what} is not compatible with the structure of "
-                     f"`{'inputs' if what == 'in_dims' else 'outputs'}`. {what} has structure "
-                     f"{tree_flatten(dims)[1]} but {'inputs' if what == 'in_dims' else 'outputs'} has "
-                     f"structure {spec}.")
+        raise ValueError(
+            f"{api}: expected `{what}` to be int or a (potentially nested) tuple matching the "
+            f"structure of {'inputs' if what == 'in_dims' else 'outputs'}, got: {type(dims)}."
+        )
+    raise ValueError(
+        f"{api}: {what} is not compatible with the structure of "
+        f"`{'inputs' if what == 'in_dims' else 'outputs'}`. {what} has structure "
+        f"{tree_flatten(dims)[1]} but {'inputs' if what == 'in_dims' else 'outputs'} has "
+        f"structure {spec}."
+    )
 
 
 def _batch_size(leaves: list[Any], dims: list[Any], api: str) -> int:
@@ -61,24 +66,38 @@ def _batch_size(leaves: list[Any], dims: list[Any], api: str) -> int:
         if d is None:
             continue
         if not isinstance(x, Tensor):
-            raise ValueError(f"{api}: Got in_dim={d} for an input but the input is of type {type(x)}. We cannot "
-                             f"vmap over non-Tensor arguments, please use None as the respective in_dim")
+            raise ValueError(
+                f"{api}: Got in_dim={d} for an input but the input is of type {type(x)}. We cannot "
+                f"vmap over non-Tensor arguments, please use None as the respective in_dim"
+            )
         n = x.dim()
         if not -n <= d < n:
-            raise ValueError(f"{api}: Got in_dim={d} for some input, but that input is a Tensor of "
-                             f"dimensionality {n} so expected in_dim to satisfy -{n} <= in_dim < {n}.")
+            raise ValueError(
+                f"{api}: Got in_dim={d} for some input, but that input is a Tensor of "
+                f"dimensionality {n} so expected in_dim to satisfy -{n} <= in_dim < {n}."
+            )
         sizes.append(x.shape[d])
     if not sizes:
-        raise ValueError(f"vmap: Expected at least one Tensor to vmap over (in {api}, every Tensor input has "
-                         f"in_dim None, or there is none)")
+        raise ValueError(
+            f"vmap: Expected at least one Tensor to vmap over (in {api}, every Tensor input has "
+            f"in_dim None, or there is none)"
+        )
     if any(s != sizes[0] for s in sizes):
-        raise ValueError(f"{api}: Expected all tensors to have the same size in the mapped dimension, got sizes "
-                         f"{sizes} for the mapped dimension")
+        raise ValueError(
+            f"{api}: Expected all tensors to have the same size in the mapped dimension, got sizes "
+            f"{sizes} for the mapped dimension"
+        )
     return sizes[0]
 
 
-def vmap(func: Callable[..., Any], in_dims: Any = 0, out_dims: Any = 0, randomness: str = "error", *,
-         chunk_size: int | None = None) -> Callable[..., Any]:
+def vmap(
+    func: Callable[..., Any],
+    in_dims: Any = 0,
+    out_dims: Any = 0,
+    randomness: str = "error",
+    *,
+    chunk_size: int | None = None,
+) -> Callable[..., Any]:
     """``func`` vectorised over the dimension ``in_dims`` of its inputs: the returned function
     takes batched inputs and returns ``func``'s outputs stacked along ``out_dims``, computed
     with batching rules (one run of ``func``, not a loop). ``in_dims``/``out_dims``: an int, None
@@ -88,10 +107,8 @@ def vmap(func: Callable[..., Any], in_dims: Any = 0, out_dims: Any = 0, randomne
     raise), "same" (one draw shared by the batch) or "different" (independent draws per
     example)."""
     if randomness not in _RANDOMNESS:
-        raise RuntimeError(f"Only allowed values for randomness are 'error', 'different', or 'same'. Got "
-                           f"{randomness}")
-    if chunk_size is not None and (not isinstance(chunk_size, int) or isinstance(chunk_size, bool)
-                                   or chunk_size <= 0):
+        raise RuntimeError(f"Only allowed values for randomness are 'error', 'different', or 'same'. Got {randomness}")
+    if chunk_size is not None and (not isinstance(chunk_size, int) or isinstance(chunk_size, bool) or chunk_size <= 0):
         raise ValueError(f"vmap: chunk_size should be None or greater than 0. (got {chunk_size})")
     if not callable(func):
         raise RuntimeError(f"vmap: func must be callable, got {type(func).__name__}")
@@ -100,11 +117,15 @@ def vmap(func: Callable[..., Any], in_dims: Any = 0, out_dims: Any = 0, randomne
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         api = f"vmap({_fn_name(func)}, in_dims={in_dims}, ...)(<inputs>)"
         if not isinstance(in_dims, (int, tuple)) or isinstance(in_dims, bool):
-            raise ValueError(f"{api}: expected `in_dims` to be int or a (potentially nested) tuple matching the "
-                             f"structure of inputs, got: {type(in_dims)}.")
+            raise ValueError(
+                f"{api}: expected `in_dims` to be int or a (potentially nested) tuple matching the "
+                f"structure of inputs, got: {type(in_dims)}."
+            )
         if isinstance(in_dims, tuple) and len(in_dims) != len(args):
-            raise ValueError(f"{api}: Expected `in_dims` to be compatible with the structure of `inputs`: "
-                             f"in_dims has {len(in_dims)} elements but there are {len(args)} inputs.")
+            raise ValueError(
+                f"{api}: Expected `in_dims` to be compatible with the structure of `inputs`: "
+                f"in_dims has {len(in_dims)} elements but there are {len(args)} inputs."
+            )
         leaves, spec = tree_flatten(args)
         dims = _leaf_dims(in_dims, spec, "in_dims", api)
         size = _batch_size(leaves, dims, api)
@@ -120,8 +141,16 @@ def vmap(func: Callable[..., Any], in_dims: Any = 0, out_dims: Any = 0, randomne
     return wrapped
 
 
-def _run(func: Callable[..., Any], leaves: list[Any], dims: list[Any], spec: TreeSpec, kwargs: dict[str, Any],
-         size: int, out_dims: Any, randomness: str) -> Any:
+def _run(
+    func: Callable[..., Any],
+    leaves: list[Any],
+    dims: list[Any],
+    spec: TreeSpec,
+    kwargs: dict[str, Any],
+    size: int,
+    out_dims: Any,
+    randomness: str,
+) -> Any:
     try:
         return _run_batched(func, leaves, dims, spec, kwargs, size, out_dims, randomness)
     except NeedsLoop:
@@ -129,10 +158,13 @@ def _run(func: Callable[..., Any], leaves: list[Any], dims: list[Any], spec: Tre
     except DataAccess as e:
         if e.args and e.args[0] not in _warned_access:
             _warned_access.add(e.args[0])
-            warnings.warn(f"There is a performance drop because we have not yet implemented the batching rule "
-                          f"for an op of {_fn_name(func)} (it reaches a batched tensor's values or autograd "
-                          f"state through {e.args[0]}); vmap runs the function once per example.", UserWarning,
-                          stacklevel=3)
+            warnings.warn(
+                f"There is a performance drop because we have not yet implemented the batching rule "
+                f"for an op of {_fn_name(func)} (it reaches a batched tensor's values or autograd "
+                f"state through {e.args[0]}); vmap runs the function once per example.",
+                UserWarning,
+                stacklevel=3,
+            )
     # randomness="different" and the function draws, or an op without a batching rule read
     # the values: one run per example
     outs = []
@@ -142,8 +174,16 @@ def _run(func: Callable[..., Any], leaves: list[Any], dims: list[Any], spec: Tre
     return _stack_examples(outs, out_dims, func)
 
 
-def _run_batched(func: Callable[..., Any], leaves: list[Any], dims: list[Any], spec: TreeSpec,
-                 kwargs: dict[str, Any], size: int, out_dims: Any, randomness: str) -> Any:
+def _run_batched(
+    func: Callable[..., Any],
+    leaves: list[Any],
+    dims: list[Any],
+    spec: TreeSpec,
+    kwargs: dict[str, Any],
+    size: int,
+    out_dims: Any,
+    randomness: str,
+) -> Any:
     level = _vm.push(size, randomness)
     try:
         inner = [wrap(x, d % x.dim() if d is not None else None, level) for x, d in zip(leaves, dims)]
@@ -159,8 +199,10 @@ def _out_leaves(out: Any, out_dims: Any, func: Callable[..., Any]) -> tuple[list
     dims = _leaf_dims(out_dims if not isinstance(out_dims, list) else tuple(out_dims), spec, "out_dims", api)
     for x in leaves:
         if not isinstance(x, Tensor):
-            raise ValueError(f"{api}: `{_fn_name(func)}` must only return Tensors, got type {type(x)}. Did you "
-                             f"mean to set out_dims= to None for output?")
+            raise ValueError(
+                f"{api}: `{_fn_name(func)}` must only return Tensors, got type {type(x)}. Did you "
+                f"mean to set out_dims= to None for output?"
+            )
     return leaves, spec, dims
 
 
@@ -171,8 +213,10 @@ def _unwrap_outputs(out: Any, out_dims: Any, level: int, size: int, func: Callab
         batched = type(x) is BatchedTensor and x._level == level
         if d is None:
             if batched:
-                raise ValueError(f"vmap({_fn_name(func)}, ...): `{_fn_name(func)}` can not return a BatchedTensor "
-                                 f"when out_dim is None")
+                raise ValueError(
+                    f"vmap({_fn_name(func)}, ...): `{_fn_name(func)}` can not return a BatchedTensor "
+                    f"when out_dim is None"
+                )
             result.append(x)
             continue
         if batched:
@@ -181,14 +225,17 @@ def _unwrap_outputs(out: Any, out_dims: Any, level: int, size: int, func: Callab
             value = x.unsqueeze(0).expand((size,) + tuple(x.shape))
         n = value.dim()
         if not -n <= d < n:
-            raise IndexError(f"vmap: out_dim={d} is out of range for an output of {n - 1} dimensions "
-                             f"(expected -{n} <= out_dim < {n})")
+            raise IndexError(
+                f"vmap: out_dim={d} is out of range for an output of {n - 1} dimensions "
+                f"(expected -{n} <= out_dim < {n})"
+            )
         result.append(value.movedim(0, d) if d % n else value)
     return tree_unflatten(result, spec)
 
 
 def _concat_chunks(chunks: list[Any], out_dims: Any) -> Any:
     from ..ops.shape import cat
+
     first, spec = tree_flatten(chunks[0])
     dims = _leaf_dims(out_dims if not isinstance(out_dims, list) else tuple(out_dims), spec, "out_dims", "vmap")
     flat = [tree_flatten(c)[0] for c in chunks]
@@ -200,6 +247,7 @@ def _concat_chunks(chunks: list[Any], out_dims: Any) -> Any:
 
 def _stack_examples(outs: list[Any], out_dims: Any, func: Callable[..., Any]) -> Any:
     from ..ops.shape import stack
+
     first, spec, dims = _out_leaves(outs[0], out_dims, func)
     flat = [tree_flatten(o)[0] for o in outs]
     out = []
@@ -228,8 +276,9 @@ def _from_physical(p: Any) -> Any:
     return t
 
 
-def batched_grad_and_value(func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any],
-                           argnums: Any, has_aux: bool, api: str) -> Any:
+def batched_grad_and_value(
+    func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], argnums: Any, has_aux: bool, api: str
+) -> Any:
     """``grad_and_value(func, argnums, has_aux)(*args)`` inside vmap. Each differentiated input
     becomes a leaf holding one copy per example (at every active level), the function runs
     batched, and one backward of the sum of the examples' outputs gives every example's
@@ -237,6 +286,7 @@ def batched_grad_and_value(func: Callable[..., Any], args: tuple[Any, ...], kwar
     from ..autograd import grad as autograd_grad
     from ..autograd.grad_mode import enable_grad
     from ._transforms import _replace, _slice, _split_aux, _tensor_leaves
+
     leaves, spec = _tensor_leaves(_slice(args, argnums), api, "args")
     with enable_grad():
         phys = [_to_physical(x).detach().requires_grad_(True) for x in leaves]
@@ -246,11 +296,14 @@ def batched_grad_and_value(func: Callable[..., Any], args: tuple[Any, ...], kwar
         if not isinstance(output, Tensor):
             raise RuntimeError(f"{api}: Expected f(*args) to return a Tensor, got {type(output)}")
         if output.dim() != 0:
-            raise RuntimeError(f"{api}: Expected f(*args) to return a scalar Tensor, got tensor with "
-                               f"{output.dim()} dims. Maybe you wanted to use the vjp or jacrev APIs instead?")
+            raise RuntimeError(
+                f"{api}: Expected f(*args) to return a scalar Tensor, got tensor with "
+                f"{output.dim()} dims. Maybe you wanted to use the vjp or jacrev APIs instead?"
+            )
         out = _to_physical(output)
         if out._rg:
             from .._creation import ones_like
+
             found = autograd_grad([out], phys, [ones_like(out)], allow_unused=True)
         else:
             found = (None,) * len(phys)
@@ -259,6 +312,7 @@ def batched_grad_and_value(func: Callable[..., Any], args: tuple[Any, ...], kwar
     value = output.detach()
     if has_aux:
         from ._pytree import tree_map
+
         return result, (value, tree_map(lambda a: a.detach() if isinstance(a, Tensor) else a, aux))
     return result, value
 

@@ -7,6 +7,7 @@ from retrograd's default generator, or from ``generator=`` when given, through t
 Fans of a weight of shape ``(out, in, *kernel)``: ``fan_in = in * prod(kernel)``,
 ``fan_out = out * prod(kernel)``.
 """
+
 import math
 import warnings
 
@@ -15,14 +16,29 @@ import numpy as np
 from .._creation import randperm
 from ..autograd.grad_mode import no_grad
 
-__all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_",
-           "eye_", "dirac_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
-           "kaiming_normal_", "orthogonal_", "sparse_"]
+__all__ = [
+    "calculate_gain",
+    "uniform_",
+    "normal_",
+    "trunc_normal_",
+    "constant_",
+    "ones_",
+    "zeros_",
+    "eye_",
+    "dirac_",
+    "xavier_uniform_",
+    "xavier_normal_",
+    "kaiming_uniform_",
+    "kaiming_normal_",
+    "orthogonal_",
+    "sparse_",
+]
 
 
 def _fill(tensor, arr):
     """Write the NumPy array ``arr`` into ``tensor`` (cast to its dtype, moved to its device)."""
     from .._creation import tensor as _tensor
+
     with no_grad():
         tensor.copy_(_tensor(np.asarray(arr), dtype=tensor.dtype))
     return tensor
@@ -32,8 +48,7 @@ def calculate_gain(nonlinearity, param=None):
     """The recommended gain for a nonlinearity: 1 (linear, conv, sigmoid), 5/3 (tanh),
     sqrt(2) (relu), sqrt(2 / (1 + slope^2)) (leaky_relu, slope ``param``, default 0.01),
     3/4 (selu)."""
-    linear_fns = ["linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
-                  "conv_transpose3d"]
+    linear_fns = ["linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]
     if nonlinearity in linear_fns or nonlinearity == "sigmoid":
         return 1
     if nonlinearity == "tanh":
@@ -47,7 +62,7 @@ def calculate_gain(nonlinearity, param=None):
             negative_slope = param
         else:
             raise ValueError(f"negative_slope {param} not a valid number")
-        return math.sqrt(2.0 / (1 + negative_slope ** 2))
+        return math.sqrt(2.0 / (1 + negative_slope**2))
     if nonlinearity == "selu":
         return 3.0 / 4
     raise ValueError(f"Unsupported nonlinearity {nonlinearity}")
@@ -55,8 +70,7 @@ def calculate_gain(nonlinearity, param=None):
 
 def _calculate_fan_in_and_fan_out(tensor):
     if tensor.dim() < 2:
-        raise ValueError("Fan in and fan out can not be computed for tensor with fewer than 2 "
-                         "dimensions")
+        raise ValueError("Fan in and fan out can not be computed for tensor with fewer than 2 dimensions")
     receptive_field = 1
     for s in tensor.shape[2:]:
         receptive_field *= s
@@ -88,13 +102,18 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     sampling (so a seed gives PyTorch's draws): when [a, b] holds more than 30% of the mass,
     normal draws redrawn (all of them, kept where out of range) until all lie in [a, b];
     otherwise uniform candidates on [a, b] accepted when log(U) < log-density ratio to the peak."""
+
     def norm_cdf(x):
         return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
 
     if mean < a - 2 * std or mean > b + 2 * std:
-        warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
-                      "The distribution of values may be incorrect.", stacklevel=2)
+        warnings.warn(
+            "mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
+            "The distribution of values may be incorrect.",
+            stacklevel=2,
+        )
     from ..ops.elementwise import where
+
     with no_grad():
         if norm_cdf((b - mean) / std) - norm_cdf((a - mean) / std) > 0.3:
             lo, hi = (tensor.new_tensor(v, device="cpu").item() for v in (a, b))
@@ -103,8 +122,7 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
                 mask = (result < lo) | (result > hi)
                 if not bool(mask.any()):
                     break
-                result = where(mask, result.new_empty(result.shape).normal_(mean, std, generator=generator),
-                               result)
+                result = where(mask, result.new_empty(result.shape).normal_(mean, std, generator=generator), result)
             if result is not tensor:
                 tensor.copy_(result)
             return tensor
@@ -246,9 +264,13 @@ def sparse_(tensor, sparsity, std=0.01, generator=None):
 # Deprecated names without the trailing underscore, kept as PyTorch keeps them.
 def _deprecated(fn):
     def wrapper(*args, **kwargs):
-        warnings.warn(f"nn.init.{fn.__name__[:-1]} is now deprecated in favor of nn.init.{fn.__name__}.",
-                      FutureWarning, stacklevel=2)
+        warnings.warn(
+            f"nn.init.{fn.__name__[:-1]} is now deprecated in favor of nn.init.{fn.__name__}.",
+            FutureWarning,
+            stacklevel=2,
+        )
         return fn(*args, **kwargs)
+
     wrapper.__name__ = fn.__name__[:-1]
     return wrapper
 

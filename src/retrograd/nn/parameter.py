@@ -5,12 +5,14 @@ A ``Parameter`` shares its array (and version counter) with the tensor it was ma
 ``Parameter(non_leaf)`` detaches. ``Buffer`` marks a tensor to be registered as a buffer when
 assigned to a module attribute.
 """
+
 from .._tensor import Tensor, _init
 
 
 def _leaf_array(data):
     if data is None:
         from .._creation import empty
+
         return empty(0), None
     if not isinstance(data, Tensor):
         raise TypeError(f"Parameter/Buffer data must be a Tensor, got {type(data).__name__}")
@@ -52,11 +54,13 @@ class Buffer(Tensor):
 class _UninitializedMixin:
     """A tensor with no shape yet (an empty placeholder of the right dtype and device) that
     ``materialize(shape)`` turns, in place, into a ``cls_to_become`` of that shape."""
+
     cls_to_become = Tensor
 
     def materialize(self, shape, device=None, dtype=None):
         """Give the tensor ``shape`` (uninitialised values) and make it a ``cls_to_become``."""
         from .._creation import empty
+
         shape = (shape,) if isinstance(shape, int) else tuple(shape)
         self._data = empty(shape, device=device or self.device, dtype=dtype or self.dtype)._data
         self.__class__ = self.cls_to_become
@@ -67,19 +71,23 @@ class _UninitializedMixin:
 
 class UninitializedParameter(_UninitializedMixin, Parameter):
     """A parameter of a lazy module before its first forward call infers its shape."""
+
     cls_to_become = Parameter
 
     def __init__(self, requires_grad=True, device=None, dtype=None):
         from .._creation import empty
+
         super().__init__(empty(0, device=device, dtype=dtype), requires_grad)
 
 
 class UninitializedBuffer(_UninitializedMixin, Tensor):
     """A buffer of a lazy module before its first forward call infers its shape."""
+
     cls_to_become = Tensor
 
     def __init__(self, requires_grad=False, device=None, dtype=None, persistent=True):
         from .._creation import empty
+
         _init(self, empty(0, device=device, dtype=dtype)._data, None, False)
         self.persistent = persistent
         if requires_grad:

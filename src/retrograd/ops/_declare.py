@@ -31,6 +31,7 @@ Nothing here runs per op call: the surfaces are bound once, at import, by ``name
 declaration (the API reference, the typed stub and the tests that walk the surfaces read it).
 A forward-mode rule (jvp) and a batching rule belong to the kernels, on ``Op``.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -44,13 +45,37 @@ NAMESPACES = ("torch", "special", "linalg", "fft", "functional")
 
 class Decl:
     """The public surfaces of one function (see the module docstring)."""
-    __slots__ = ("fn", "names", "torch", "method", "inplace", "torch_inplace", "out", "special",
-                 "linalg", "fft", "functional", "module", "_inplace_fn")
 
-    def __init__(self, fn: Callable[..., Any], names: tuple[str, ...], torch: bool | tuple[str, ...],
-                 method: bool | Callable[..., Any], inplace: bool | Callable[..., Any] | None,
-                 torch_inplace: tuple[str, ...], out: bool | tuple[str, ...], special: tuple[str, ...],
-                 linalg: tuple[str, ...], functional: tuple[str, ...], fft: tuple[str, ...] = ()) -> None:
+    __slots__ = (
+        "fn",
+        "names",
+        "torch",
+        "method",
+        "inplace",
+        "torch_inplace",
+        "out",
+        "special",
+        "linalg",
+        "fft",
+        "functional",
+        "module",
+        "_inplace_fn",
+    )
+
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        names: tuple[str, ...],
+        torch: bool | tuple[str, ...],
+        method: bool | Callable[..., Any],
+        inplace: bool | Callable[..., Any] | None,
+        torch_inplace: tuple[str, ...],
+        out: bool | tuple[str, ...],
+        special: tuple[str, ...],
+        linalg: tuple[str, ...],
+        functional: tuple[str, ...],
+        fft: tuple[str, ...] = (),
+    ) -> None:
         self.fn = fn
         self.names = names
         self.torch = torch
@@ -90,11 +115,21 @@ class Decl:
 REGISTRY: list[Decl] = []
 
 
-def declare(fn: Callable[..., Any], *, aliases: tuple[str, ...] = (), torch: bool | tuple[str, ...] = True,
-            method: bool | Callable[..., Any] = False, inplace: bool | Callable[..., Any] | None = None,
-            torch_inplace: tuple[str, ...] = (), out: bool | tuple[str, ...] = False,
-            special: tuple[str, ...] = (), linalg: tuple[str, ...] = (), fft: tuple[str, ...] = (),
-            functional: tuple[str, ...] = (), name: str | None = None) -> Decl:
+def declare(
+    fn: Callable[..., Any],
+    *,
+    aliases: tuple[str, ...] = (),
+    torch: bool | tuple[str, ...] = True,
+    method: bool | Callable[..., Any] = False,
+    inplace: bool | Callable[..., Any] | None = None,
+    torch_inplace: tuple[str, ...] = (),
+    out: bool | tuple[str, ...] = False,
+    special: tuple[str, ...] = (),
+    linalg: tuple[str, ...] = (),
+    fft: tuple[str, ...] = (),
+    functional: tuple[str, ...] = (),
+    name: str | None = None,
+) -> Decl:
     """Record the public surfaces of ``fn`` (named ``name`` or ``fn.__name__``); returns the
     declaration. See the module docstring for the fields."""
     names = (name or fn.__name__, *aliases)
@@ -102,8 +137,14 @@ def declare(fn: Callable[..., Any], *, aliases: tuple[str, ...] = (), torch: boo
         raise ValueError(f"declare({names[0]}): torch_inplace names {torch_inplace} without an in-place form")
     if not isinstance(torch, bool) and not isinstance(torch, tuple):
         raise TypeError(f"declare({names[0]}): torch must be a bool or a tuple of names")
-    for field, value in (("special", special), ("linalg", linalg), ("fft", fft), ("functional", functional),
-                         ("torch_inplace", torch_inplace), ("aliases", aliases)):
+    for field, value in (
+        ("special", special),
+        ("linalg", linalg),
+        ("fft", fft),
+        ("functional", functional),
+        ("torch_inplace", torch_inplace),
+        ("aliases", aliases),
+    ):
         if not isinstance(value, tuple):
             raise TypeError(f"declare({names[0]}): {field} must be a tuple of names, got {value!r}")
     decl = Decl(fn, names, torch, method, inplace, torch_inplace, out, special, linalg, functional, fft)
@@ -113,6 +154,7 @@ def declare(fn: Callable[..., Any], *, aliases: tuple[str, ...] = (), torch: boo
 
 def inplace_form(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
     """``Tensor.<name>_``: ``self = fn(self, *args, **kwargs)`` written into self's storage."""
+
     def op(self: Any, *args: Any, **kwargs: Any) -> Any:
         return apply_inplace(self, name, fn, *args, **kwargs)
 

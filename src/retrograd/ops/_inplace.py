@@ -12,6 +12,7 @@ grad is an error outside ``no_grad``, as in PyTorch. When nothing is recorded (t
 The in-place form of most ops is derived from their declaration (``_declare.inplace_form``);
 the ones written by hand sit beside their functional twin in the family file.
 """
+
 import os
 import sys
 
@@ -23,7 +24,6 @@ from ..autograd.grad_mode import _state
 from ..autograd._forward_state import _fw, has_tangent as _has_tangent
 from ..autograd._vmap_state import _vm, level_of as _vm_level
 from ._registry import Op, apply
-
 
 
 _PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -44,21 +44,25 @@ def _bump(t):
 def _check_inplace(t, op):
     """The in-place ops that PyTorch refuses when they would be recorded."""
     if t.grad_fn is None and t._rg:
-        raise RuntimeError(f"a leaf Variable that requires grad is being used in an in-place "
-                           f"operation ({op}_ on a tensor of shape {list(t._data.shape)}); wrap it "
-                           f"in `with torch.no_grad():` if this is an update of a parameter.")
+        raise RuntimeError(
+            f"a leaf Variable that requires grad is being used in an in-place "
+            f"operation ({op}_ on a tensor of shape {list(t._data.shape)}); wrap it "
+            f"in `with torch.no_grad():` if this is an update of a parameter."
+        )
     if t._base is not None:
         from ..autograd.views import check_view_inplace
-        check_view_inplace(t, op)
 
+        check_view_inplace(t, op)
 
 
 def _check_cast(t, r, op):
     k_in, k_out = t._data.dtype.kind, r._data.dtype.kind
     rank = {"b": 0, "u": 1, "i": 1, "f": 2, "V": 2, "c": 3}
     if rank.get(k_out, 3) > rank.get(k_in, 3):
-        raise RuntimeError(f"result type {_dtype.from_np(r._data.dtype)} can't be cast to the "
-                           f"desired output type {t.dtype} (in-place {op}_)")
+        raise RuntimeError(
+            f"result type {_dtype.from_np(r._data.dtype)} can't be cast to the "
+            f"desired output type {t.dtype} (in-place {op}_)"
+        )
 
 
 def _recording(t, others):
@@ -103,8 +107,7 @@ def _dual_involved(t, others):
     """Whether an in-place op on ``t`` involves a forward-mode tangent (of t, its base, or another
     operand)."""
     base = t._base
-    return (t._fw_grad is not None or (base is not None and base._fw_grad is not None)
-            or _has_tangent(others))
+    return t._fw_grad is not None or (base is not None and base._fw_grad is not None) or _has_tangent(others)
 
 
 def _old_value(t):
@@ -117,10 +120,12 @@ def _old_value(t):
 
 
 def _overlap_error(t):
-    return RuntimeError(f"unsupported operation: more than one element of the written-to tensor "
-                        f"(shape {list(t._data.shape)}, strides {list(t.stride())}) refers to a "
-                        f"single memory location. Please clone() the tensor before performing the "
-                        f"operation.")
+    return RuntimeError(
+        f"unsupported operation: more than one element of the written-to tensor "
+        f"(shape {list(t._data.shape)}, strides {list(t.stride())}) refers to a "
+        f"single memory location. Please clone() the tensor before performing the "
+        f"operation."
+    )
 
 
 def _write(t, r, op="in-place op"):
@@ -130,8 +135,10 @@ def _write(t, r, op="in-place op"):
         except ValueError:
             bshape = None
         if bshape != t._data.shape:
-            raise RuntimeError(f"output with shape {list(t._data.shape)} doesn't match the broadcast "
-                               f"shape {list(bshape or r._data.shape)} (in-place {op}_)")
+            raise RuntimeError(
+                f"output with shape {list(t._data.shape)} doesn't match the broadcast "
+                f"shape {list(bshape or r._data.shape)} (in-place {op}_)"
+            )
     try:
         t._data[...] = r._data
     except ValueError:
@@ -143,6 +150,7 @@ def _write(t, r, op="in-place op"):
 def _rebase(t, r):
     """Make ``t`` the output of ``r``'s node (t's old history is reached through that node)."""
     from ..autograd import views
+
     if t._base is not None:
         views.rebase_view(t, r)
         return
@@ -160,24 +168,25 @@ class _no_grad:
         _state.enabled = self.prev
 
 
-
 def _ufunc_inplace(t, ufunc, other, op):
     """Fast path with nothing to record: NumPy writes straight into t's storage."""
     o = other._data if isinstance(other, Tensor) else other
     try:
         ufunc(t._data, o, out=t._data, casting="same_kind")
     except (TypeError, np._core._exceptions._UFuncOutputCastingError if hasattr(np, "_core") else TypeError) as e:
-        raise RuntimeError(f"result type of in-place {op}_ can't be cast to the desired output type "
-                           f"{t.dtype}: {e}") from None
+        raise RuntimeError(
+            f"result type of in-place {op}_ can't be cast to the desired output type {t.dtype}: {e}"
+        ) from None
     except ValueError:
         if not t._data.flags.writeable:
             raise _overlap_error(t) from None
-        raise RuntimeError(f"output with shape {list(t._data.shape)} doesn't match the broadcast shape "
-                           f"of the in-place {op}_ (other has shape "
-                           f"{list(np.shape(o))})") from None
+        raise RuntimeError(
+            f"output with shape {list(t._data.shape)} doesn't match the broadcast shape "
+            f"of the in-place {op}_ (other has shape "
+            f"{list(np.shape(o))})"
+        ) from None
     _bump(t)
     return t
-
 
 
 def _replace_fwd(xp, x, values):
@@ -192,23 +201,26 @@ def valued_inplace(name, fn, arity):
     """In-place comparison or logical op: ``self`` takes the (0/1) values of ``fn``, cast to its
     dtype. The result does not depend smoothly on the old values, so their gradient is zero;
     the node keeps that explicit (the old history must not receive the new values' gradient)."""
-    node = Op(name, _replace_fwd, _replace_vjp,
-              node_name="".join(p.capitalize() for p in name.split("_")) + "Backward0")
+    node = Op(
+        name, _replace_fwd, _replace_vjp, node_name="".join(p.capitalize() for p in name.split("_")) + "Backward0"
+    )
 
     def replaced(t, *others):
         values = fn(t, *others)._data
         return apply(node, (t,), (values,))
 
     if arity == 1:
+
         def op(self):
             return apply_inplace(self, name, replaced)
     else:
+
         def op(self, other):
             return apply_inplace(self, name, replaced, other)
+
     op.__name__ = name + "_"
     op.__doc__ = f"In-place {name}: self takes the values of {name}(self{', other' if arity == 2 else ''})."
     return op
-
 
 
 def _restride_(self, op, fn, *args):
@@ -225,7 +237,7 @@ def _restride_(self, op, fn, *args):
         self._fw_grad = r._fw_grad  # forward mode: the tangent is restrided alike
     if r.grad_fn is not None:
         from ..autograd import views
+
         views.set_history(self, r.grad_fn, r._out_nr)
     _bump(self)
     return self
-

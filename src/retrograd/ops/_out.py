@@ -18,6 +18,7 @@ The write bumps ``out``'s version counter like any in-place write, so a node tha
 fails loudly at backward time. Tensor methods never take ``out`` (as in PyTorch), so they bind
 the plain function and pay nothing for this.
 """
+
 import inspect
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -73,10 +74,12 @@ def _refuse_grad(name: str, args: tuple[Any, ...], kwargs: dict[str, Any], out: 
     outs = out if isinstance(out, (list, tuple)) else (out,)
     for t in (*_tensors(args), *_tensors(kwargs.values()), *_tensors(outs)):
         if t._rg:
-            raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
-                               f"differentiation, but one of the arguments requires grad (a tensor of "
-                               f"shape {list(t._data.shape)}). Call it without out=, or under "
-                               f"torch.no_grad().")
+            raise RuntimeError(
+                f"{name}(): functions with out=... arguments don't support automatic "
+                f"differentiation, but one of the arguments requires grad (a tensor of "
+                f"shape {list(t._data.shape)}). Call it without out=, or under "
+                f"torch.no_grad()."
+            )
 
 
 def write_out(name: str, result: Any, out: Any) -> Any:
@@ -88,10 +91,10 @@ def write_out(name: str, result: Any, out: Any) -> Any:
         _write_one(name, result, out)
         return out
     if isinstance(result, tuple):
-        if not isinstance(out, (tuple, list)) or len(out) != len(result) or \
-                not all(isinstance(o, Tensor) for o in out):
-            raise TypeError(f"{name}(): argument 'out' must be a tuple of {len(result)} Tensors "
-                            f"(got {type(out).__name__})")
+        if not isinstance(out, (tuple, list)) or len(out) != len(result) or not all(isinstance(o, Tensor) for o in out):
+            raise TypeError(
+                f"{name}(): argument 'out' must be a tuple of {len(result)} Tensors (got {type(out).__name__})"
+            )
         for r, o in zip(result, out):
             _write_one(name, r, o)
         return type(result)(*out) if hasattr(result, "_fields") else tuple(out)
@@ -101,39 +104,59 @@ def write_out(name: str, result: Any, out: Any) -> Any:
 def _write_one(name: str, r: Tensor, out: Tensor) -> None:
     rd, od = r._data.dtype, out._data.dtype
     if _KIND_RANK.get(rd.kind, 3) > _KIND_RANK.get(od.kind, 3):
-        raise RuntimeError(f"{name}(): result type {_dtype.from_np(rd)} can't be cast to the desired "
-                           f"output type {_dtype.from_np(od)}")
+        raise RuntimeError(
+            f"{name}(): result type {_dtype.from_np(rd)} can't be cast to the desired output type {_dtype.from_np(od)}"
+        )
     if r.device != out.device:
-        raise RuntimeError(f"{name}(): expected out tensor to have device {r.device}, but got "
-                           f"{out.device} instead")
+        raise RuntimeError(f"{name}(): expected out tensor to have device {r.device}, but got {out.device} instead")
     shape = r._data.shape
     if out._data.shape != shape:
         _resize(name, out, shape)
     data = out._data
     value = r._data
     if data.flags.writeable is False:
-        raise RuntimeError(f"{name}(): cannot write into out: its storage is read-only (a broadcast "
-                           f"or expanded tensor of shape {list(data.shape)}); clone() it first")
+        raise RuntimeError(
+            f"{name}(): cannot write into out: its storage is read-only (a broadcast "
+            f"or expanded tensor of shape {list(data.shape)}); clone() it first"
+        )
     data[...] = value
     out._version_counter().bump()
 
 
 def _resize(name: str, out: Tensor, shape: tuple[int, ...]) -> None:
     if out._base is not None:
-        raise RuntimeError(f"{name}(): out is a view of shape {list(out._data.shape)} and the result "
-                           f"has shape {list(shape)}; a view cannot be resized")
+        raise RuntimeError(
+            f"{name}(): out is a view of shape {list(out._data.shape)} and the result "
+            f"has shape {list(shape)}; a view cannot be resized"
+        )
     if out._data.size:
-        warn_user(f"An output with one or more elements was resized since it had shape "
-                  f"{list(out._data.shape)}, which does not match the required output shape "
-                  f"{list(shape)}. This behavior is deprecated, and in a future PyTorch release "
-                  f"outputs will not be resized unless they have zero elements. You can explicitly "
-                  f"reuse an out tensor t by resizing it, inplace, to zero elements with "
-                  f"t.resize_(0).", UserWarning)
+        warn_user(
+            f"An output with one or more elements was resized since it had shape "
+            f"{list(out._data.shape)}, which does not match the required output shape "
+            f"{list(shape)}. This behavior is deprecated, and in a future PyTorch release "
+            f"outputs will not be resized unless they have zero elements. You can explicitly "
+            f"reuse an out tensor t by resizing it, inplace, to zero elements with "
+            f"t.resize_(0).",
+            UserWarning,
+        )
     out._data = array_module(out._data).empty(shape, dtype=out._data.dtype)
-
 
 
 # The factories (not ops, so not declared) that take PyTorch's out= in ``retrograd``; the ops'
 # out= forms are declared with them (``declare(..., out=True)``, ops/_declare.py).
-FACTORIES_WITH_OUT = ("arange", "empty", "eye", "full", "linspace", "logspace", "multinomial", "normal", "ones",
-                      "rand", "randint", "randn", "randperm", "zeros")
+FACTORIES_WITH_OUT = (
+    "arange",
+    "empty",
+    "eye",
+    "full",
+    "linspace",
+    "logspace",
+    "multinomial",
+    "normal",
+    "ones",
+    "rand",
+    "randint",
+    "randn",
+    "randperm",
+    "zeros",
+)

@@ -26,6 +26,7 @@ view of the tangent), ``jvp=MULTILINEAR`` (linear in each input: matmul) and
 without ``jvp`` derives its tangent from its backward (``forward_ad.derived_jvp``). ``apply``
 checks one flag, ``_fw.active``, to know whether tangents are computed at all.
 """
+
 from __future__ import annotations
 
 import warnings as _warnings
@@ -61,25 +62,46 @@ _NATIVE_OPS = frozenset(("_to_copy", "to_device"))
 
 
 class Op:
-    __slots__ = ("name", "forward", "backward", "save", "node_name", "needs", "is_view", "_codes",
-                 "_has_extra", "_saves_out", "_save_kind", "_native", "jvp")
+    __slots__ = (
+        "name",
+        "forward",
+        "backward",
+        "save",
+        "node_name",
+        "needs",
+        "is_view",
+        "_codes",
+        "_has_extra",
+        "_saves_out",
+        "_save_kind",
+        "_native",
+        "jvp",
+    )
     name: str
-    forward: Callable[..., Any]   # forward(xp, *arrays, *args) -> array (or (array, extra))
+    forward: Callable[..., Any]  # forward(xp, *arrays, *args) -> array (or (array, extra))
     backward: Callable[..., Any]  # backward(g, [needs,] *saved, *args) -> grad or tuple of grads
     jvp: Callable[..., Any] | None  # jvp(tangents, *saved, *args) -> tangent; None: derived
     save: tuple[str, ...]
     node_name: str
     needs: bool
     is_view: bool
-    _codes: tuple[int, ...]       # save as _SAVE_CODES
+    _codes: tuple[int, ...]  # save as _SAVE_CODES
     _has_extra: bool
     _saves_out: bool
     _save_kind: int
-    _native: bool                 # runs on bfloat16 arrays as they are (views, casts, moves)
+    _native: bool  # runs on bfloat16 arrays as they are (views, casts, moves)
 
-    def __init__(self, name: str, forward: Callable[..., Any], backward: Callable[..., Any],
-                 save: Iterable[str] = (), node_name: str | None = None, needs: bool = False,
-                 is_view: bool = False, jvp: Callable[..., Any] | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        forward: Callable[..., Any],
+        backward: Callable[..., Any],
+        save: Iterable[str] = (),
+        node_name: str | None = None,
+        needs: bool = False,
+        is_view: bool = False,
+        jvp: Callable[..., Any] | None = None,
+    ) -> None:
         self.name = name
         self.jvp = jvp
         self.forward = forward
@@ -92,8 +114,7 @@ class Op:
         self._has_extra = "extra" in self.save
         self._saves_out = "out" in self.save
         # 0: nothing saved, 1: only input x, 2: only the output, 3: anything else
-        self._save_kind = (0 if not self._codes else 1 if self._codes == (0,) else
-                           2 if self._codes == (-1,) else 3)
+        self._save_kind = 0 if not self._codes else 1 if self._codes == (0,) else 2 if self._codes == (-1,) else 3
         self._native = is_view or name in _NATIVE_OPS
 
     def __repr__(self) -> str:
@@ -176,8 +197,11 @@ def apply(op: Op, inputs: Sequence[Any], args: tuple[Any, ...] = ()) -> Tensor:
         if _fw.active:
             _fw.propagate(op, inputs, args, result, extra if op._has_extra else None)
         return result
-    if type(out.dtype) in _COMPLEX_DTYPES or type(a.dtype) in _COMPLEX_DTYPES or \
-            (len(inputs) > 1 and _any_complex(inputs)):
+    if (
+        type(out.dtype) in _COMPLEX_DTYPES
+        or type(a.dtype) in _COMPLEX_DTYPES
+        or (len(inputs) > 1 and _any_complex(inputs))
+    ):
         if op not in COMPLEX_AUTOGRAD:
             _refuse_complex(op, inputs)
 
@@ -193,9 +217,13 @@ def apply(op: Op, inputs: Sequence[Any], args: tuple[Any, ...] = ()) -> Tensor:
         node._in_dtypes = (a.dtype,)
     else:
         edges = tuple([_edge(t) for t in inputs])
-        node = OpNode(op, edges, args,
-                      tuple([arr.shape if e is not None else None for arr, e in zip(arrays, edges)]),
-                      tuple([arr.dtype if e is not None else None for arr, e in zip(arrays, edges)]))
+        node = OpNode(
+            op,
+            edges,
+            args,
+            tuple([arr.shape if e is not None else None for arr, e in zip(arrays, edges)]),
+            tuple([arr.dtype if e is not None else None for arr, e in zip(arrays, edges)]),
+        )
     result = make_tensor(out, node, True)
     kind = op._save_kind
     if kind == 1 and len(inputs) == 1:  # common cases first: only x, or only the output
@@ -236,23 +264,55 @@ def _any_complex(inputs: Sequence[Any]) -> bool:
 
 def _refuse_complex(op: Op, inputs: Sequence[Any]) -> None:
     shapes = ", ".join(f"{list(t.shape)} {t.dtype}" for t in inputs if isinstance(t, Tensor))
-    raise NotImplementedError(f"{op.name}: autograd through complex tensors is not supported for this op "
-                              f"yet (inputs {shapes}); supported: the torch.fft functions, real, imag, "
-                              f"abs, angle, conj, view_as_real, view_as_complex, complex, polar, add, "
-                              f"sub, neg, mul, div, sum, mean, cat, stack, indexing and shape ops. "
-                              f"Compute it under torch.no_grad(), or split into real and imaginary parts")
+    raise NotImplementedError(
+        f"{op.name}: autograd through complex tensors is not supported for this op "
+        f"yet (inputs {shapes}); supported: the torch.fft functions, real, imag, "
+        f"abs, angle, conj, view_as_real, view_as_complex, complex, polar, add, "
+        f"sub, neg, mul, div, sum, mean, cat, stack, indexing and shape ops. "
+        f"Compute it under torch.no_grad(), or split into real and imaginary parts"
+    )
 
 
 # Ops that may meet float8 tensors: they move values without arithmetic (PyTorch has no float8
 # arithmetic on the CPU and raises NotImplementedError for the rest).
-_FLOAT8_OPS = frozenset(("clone", "cat", "flip", "roll", "getitem", "index", "gather", "scatter", "index_put",
-                         "tril", "triu", "diagonal", "stack", "where", "masked_fill", "index_select", "repeat"))
+_FLOAT8_OPS = frozenset(
+    (
+        "clone",
+        "cat",
+        "flip",
+        "roll",
+        "getitem",
+        "index",
+        "gather",
+        "scatter",
+        "index_put",
+        "tril",
+        "triu",
+        "diagonal",
+        "stack",
+        "where",
+        "masked_fill",
+        "index_select",
+        "repeat",
+    )
+)
 
 
 # Decompositions PyTorch's CPU has no bfloat16 kernels for (it raises NotImplementedError or
 # RuntimeError, which NotImplementedError subclasses)
-_NO_LOW_KERNELS = frozenset(("linalg_inv", "linalg_det", "linalg_slogdet", "linalg_solve", "linalg_solve_triangular",
-                             "linalg_cholesky", "linalg_qr", "linalg_eigh", "linalg_svd"))
+_NO_LOW_KERNELS = frozenset(
+    (
+        "linalg_inv",
+        "linalg_det",
+        "linalg_slogdet",
+        "linalg_solve",
+        "linalg_solve_triangular",
+        "linalg_cholesky",
+        "linalg_qr",
+        "linalg_eigh",
+        "linalg_svd",
+    )
+)
 
 
 def low_precision_forward(op: Op, arrays: Sequence[Any], args: tuple[Any, ...]) -> Any:
@@ -273,11 +333,15 @@ def low_precision_forward(op: Op, arrays: Sequence[Any], args: tuple[Any, ...]) 
             other_float = True
         wide.append(a)
     if low is not None and low.itemsize == 1 and op.name not in _FLOAT8_OPS:
-        raise NotImplementedError(f"{op.name}: not implemented for '{low.name}' tensors (float8 types hold "
-                                  f"values only, as in PyTorch); convert with .float() first")
+        raise NotImplementedError(
+            f"{op.name}: not implemented for '{low.name}' tensors (float8 types hold "
+            f"values only, as in PyTorch); convert with .float() first"
+        )
     if op.name in _NO_LOW_KERNELS:
-        raise NotImplementedError(f"{op.name}: not implemented for '{getattr(low, 'name', low)}' tensors (as in "
-                                  f"PyTorch, which has no such CPU kernel); convert with .float() first")
+        raise NotImplementedError(
+            f"{op.name}: not implemented for '{getattr(low, 'name', low)}' tensors (as in "
+            f"PyTorch, which has no such CPU kernel); convert with .float() first"
+        )
     ref = wide[0] if hasattr(wide[0], "dtype") else wide[1]
     out = op.forward(np if type(ref) is _ndarray else array_module(ref), *wide, *args)
     if other_float or low is None:
@@ -294,8 +358,11 @@ def _narrow(out: Any, low: Any) -> Any:
     return out
 
 
-_BROADCAST_MESSAGES = ("operands could not be broadcast", "shape mismatch: objects cannot be broadcast",
-                       "could not broadcast")
+_BROADCAST_MESSAGES = (
+    "operands could not be broadcast",
+    "shape mismatch: objects cannot be broadcast",
+    "could not broadcast",
+)
 
 
 def _forward_error(op: Op, inputs: Sequence[Any], e: Exception) -> RuntimeError | None:
@@ -328,13 +395,14 @@ def broadcast_mismatch(shapes: Sequence[Sequence[int]]) -> str | None:
             (j, m) = sizes[0]
             if n != m:
                 dim = max(len(s) for s in shapes) - back
-                return (f"the size of tensor {chr(97 + j)} ({m}) must match the size of tensor "
-                        f"{chr(97 + i)} ({n}) at non-singleton dimension {dim}")
+                return (
+                    f"the size of tensor {chr(97 + j)} ({m}) must match the size of tensor "
+                    f"{chr(97 + i)} ({n}) at non-singleton dimension {dim}"
+                )
     return None
 
 
-def _save(node: OpNode, codes: tuple[int, ...], inputs: Sequence[Any], out: Any, result: Tensor,
-          extra: Any) -> None:
+def _save(node: OpNode, codes: tuple[int, ...], inputs: Sequence[Any], out: Any, result: Tensor, extra: Any) -> None:
     """Record what the op's backward needs: inputs by identity (with their versions), the
     output as its array plus a fresh version counter shared with the result, and any extra."""
     saved: list[Any] = []

@@ -12,6 +12,7 @@ other: ``window_view`` of the padded array (a strided view with the spatial dims
 (*K, *O): im2col without the copy) and ``scatter_windows`` (each tap's values added back at the
 positions it read: col2im, before ``crop`` removes the padding).
 """
+
 import itertools
 import math
 import operator
@@ -19,12 +20,12 @@ from typing import NamedTuple
 
 
 class Window(NamedTuple):
-    size: tuple       # S, the unpadded input size per spatial dim
-    kernel: tuple     # K
-    stride: tuple     # s
-    dilation: tuple   # d
-    pad: tuple        # (lo, hi) per dim
-    out: tuple        # O
+    size: tuple  # S, the unpadded input size per spatial dim
+    kernel: tuple  # K
+    stride: tuple  # s
+    dilation: tuple  # d
+    pad: tuple  # (lo, hi) per dim
+    out: tuple  # O
 
     @property
     def nd(self):
@@ -44,8 +45,9 @@ class Window(NamedTuple):
 
     def tap_slices(self, tap):
         """The padded positions that kernel tap ``tap`` reads, for all output positions."""
-        return tuple(slice(k * d, k * d + s * (o - 1) + 1, s)
-                     for k, d, s, o in zip(tap, self.dilation, self.stride, self.out))
+        return tuple(
+            slice(k * d, k * d + s * (o - 1) + 1, s) for k, d, s, o in zip(tap, self.dilation, self.stride, self.out)
+        )
 
     def interior(self):
         """The slices of the padded array that hold the input."""
@@ -61,8 +63,7 @@ def ntuple(value, n, name, op):
         if len(value) == 1:
             value = tuple(value) * n
         if len(value) != n:
-            raise RuntimeError(f"{op}: {name} must be a single int or a tuple of {n} ints, "
-                               f"got {tuple(value)}")
+            raise RuntimeError(f"{op}: {name} must be a single int or a tuple of {n} ints, got {tuple(value)}")
         return tuple(operator.index(v) for v in value)
     return (operator.index(value),) * n
 
@@ -102,7 +103,7 @@ def pad_array(xp, x, win, axis, value=0):
     itself when there is no padding."""
     if not win.has_pad():
         return x
-    out = xp.full(x.shape[:axis] + win.padded + x.shape[axis + win.nd:], value, dtype=x.dtype)
+    out = xp.full(x.shape[:axis] + win.padded + x.shape[axis + win.nd :], value, dtype=x.dtype)
     out[_spatial(win, axis, win.interior())] = x
     return out
 
@@ -118,10 +119,14 @@ def window_view(xp, xpad, win, axis):
     """A strided view of a padded array with the spatial dims (from ``axis``) replaced by
     (*K, *O): v[..., k, o, ...] = xpad[..., o s + k d, ...]. No copy: im2col in place."""
     nd = win.nd
-    st = xpad.strides[axis:axis + nd]
-    shape = xpad.shape[:axis] + win.kernel + win.out + xpad.shape[axis + nd:]
-    strides = (xpad.strides[:axis] + tuple(t * d for t, d in zip(st, win.dilation))
-               + tuple(t * s for t, s in zip(st, win.stride)) + xpad.strides[axis + nd:])
+    st = xpad.strides[axis : axis + nd]
+    shape = xpad.shape[:axis] + win.kernel + win.out + xpad.shape[axis + nd :]
+    strides = (
+        xpad.strides[:axis]
+        + tuple(t * d for t, d in zip(st, win.dilation))
+        + tuple(t * s for t, s in zip(st, win.stride))
+        + xpad.strides[axis + nd :]
+    )
     return xp.lib.stride_tricks.as_strided(xpad, shape, strides)
 
 
@@ -135,7 +140,7 @@ def scatter_windows(xp, cols, win, axis):
     the padded positions each tap read. Returns the padded array; ``crop`` it. One strided add
     per tap, so the dims after the spatial ones should be long for speed."""
     nd = win.nd
-    shape = cols.shape[:axis] + win.padded + cols.shape[axis + 2 * nd:]
+    shape = cols.shape[:axis] + win.padded + cols.shape[axis + 2 * nd :]
     out = xp.zeros(shape, dtype=cols.dtype)
     for tap in win.offsets():
         out[tap_index(win, axis, tap)] += cols[(slice(None),) * axis + tap]

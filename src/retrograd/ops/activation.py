@@ -10,6 +10,7 @@ same formula in retrograd ops instead.
 
 Functions with an ``inplace`` flag write into their input through ``ops.inplace``.
 """
+
 import math
 import warnings
 
@@ -40,16 +41,16 @@ def _const(a):
     return Tensor._make(a, None, False)
 
 
-_TYPE_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-               "bool": "Bool"}
+_TYPE_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 
 
 def _check_float(input, name):
     if not isinstance(input, Tensor):
         raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(input).__name__}")
     if input._data.dtype.kind not in "fV":
-        raise NotImplementedError(f"\"{name}\" not implemented for "
-                                  f"'{_TYPE_NAMES.get(input.dtype.name, input.dtype.name)}'")
+        raise NotImplementedError(
+            f"\"{name}\" not implemented for '{_TYPE_NAMES.get(input.dtype.name, input.dtype.name)}'"
+        )
 
 
 def _maybe_inplace(input, inplace, name, fn, *args):
@@ -131,8 +132,9 @@ def _threshold(xp, x, threshold, value):
     return xp.where(x > threshold, x, xp.asarray(value, dtype=x.dtype))
 
 
-THRESHOLD = Op("threshold", _threshold, lambda g, x, threshold, value: g * (x > threshold), jvp=ELEMENTWISE,
-               save=("x",))
+THRESHOLD = Op(
+    "threshold", _threshold, lambda g, x, threshold, value: g * (x > threshold), jvp=ELEMENTWISE, save=("x",)
+)
 
 
 def _threshold_fn(input, threshold, value):
@@ -152,8 +154,9 @@ def _hardsigmoid(xp, x):
     return ((x + 3).clip(0, 6) / 6).astype(x.dtype, copy=False)
 
 
-HARDSIGMOID = Op("hardsigmoid", _hardsigmoid,
-                 lambda g, x: g * ew.logical_and(x > -3, x < 3) * (1 / 6), jvp=ELEMENTWISE, save=("x",))
+HARDSIGMOID = Op(
+    "hardsigmoid", _hardsigmoid, lambda g, x: g * ew.logical_and(x > -3, x < 3) * (1 / 6), jvp=ELEMENTWISE, save=("x",)
+)
 
 
 def hardsigmoid(input, inplace=False):
@@ -226,8 +229,10 @@ def prelu(input, weight):
         nd = input._data.ndim
         channels = input._data.shape[1] if nd >= 2 else 1
         if n != channels:
-            raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found parameter "
-                               f"numbers = {n} and channel size = {channels}.")
+            raise RuntimeError(
+                f"Mismatch of parameter numbers and input channel size. Found parameter "
+                f"numbers = {n} and channel size = {channels}."
+            )
         weight = weight.reshape((n,) + (1,) * max(nd - 2, 0))
     return where(input > 0, input, input * weight)
 
@@ -241,6 +246,7 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
 
     def fn(t):
         return where(t >= 0, t, t * slope)
+
     return _maybe_inplace(input, inplace, "rrelu", fn)
 
 
@@ -249,6 +255,7 @@ def _rrelu_slopes(input, lower, upper):
     U(lower, upper) draw (bounds rounded to the input's dtype), the others slope 1."""
     from .._random import _engine
     from .._random_kernels import uniform
+
     x = input.numpy(force=True)
     dt = x.dtype
     neg = x.ravel() <= 0
@@ -265,6 +272,7 @@ def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
 def _to_like(np_array, like):
     """A NumPy array moved to the array module of ``like`` (CuPy stays CuPy)."""
     from ..backend import array_module
+
     xp = array_module(like)
     return np_array if xp.__name__ == "numpy" else xp.asarray(np_array)
 
@@ -347,8 +355,14 @@ def _logsigmoid(xp, x):
     return (xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x)))).astype(x.dtype, copy=False)
 
 
-LOGSIGMOID = Op("log_sigmoid", _logsigmoid, lambda g, x: g * sigmoid(-x), jvp=ELEMENTWISE, save=("x",),
-                node_name="LogSigmoidBackward0")
+LOGSIGMOID = Op(
+    "log_sigmoid",
+    _logsigmoid,
+    lambda g, x: g * sigmoid(-x),
+    jvp=ELEMENTWISE,
+    save=("x",),
+    node_name="LogSigmoidBackward0",
+)
 
 
 def logsigmoid(input):
@@ -381,6 +395,7 @@ def _silu_vjp(g, x):
         s = sigmoid(x)
         return g * (s * (x * (1 - s) + 1))
     from ..backend import array_module
+
     xd = x._data
     s = _sigmoid_array(array_module(xd), xd)
     d = 1 - s
@@ -433,6 +448,7 @@ def _gelu_forward(xp, x, approximate):
         out *= 0.5
         return out, t
     from .special import normal_cdf_array
+
     cdf = normal_cdf_array(xp, x)
     return x * cdf, cdf
 
@@ -443,6 +459,7 @@ def _gelu_vjp(g, x, extra, approximate):
     # Fused for speed: one pass per arithmetic step, reusing the saved Phi(x) or tanh term.
     xd, gd = x._data, g._data
     from ..backend import array_module
+
     xp = array_module(xd)
     if approximate == "tanh":
         t = extra
@@ -505,8 +522,10 @@ def glu(input, dim=-1):
 
 # --------------------------------------------------------------------------- softmax family
 def _softmax_dim(name, ndim, stacklevel):
-    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include "
-                  f"dim=X as an argument.", stacklevel=stacklevel)
+    warnings.warn(
+        f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X as an argument.",
+        stacklevel=stacklevel,
+    )
     return 0 if ndim in (0, 1, 3) else 1
 
 
@@ -523,6 +542,7 @@ def _softmax_fwd(xp, x, dim):
 def _sub_into(a, b, out):
     """a - b written into ``out`` (which has the broadcast shape), saving an allocation."""
     from ..backend import array_module
+
     return array_module(out).subtract(a, b, out=out)
 
 
@@ -557,6 +577,7 @@ def _log_softmax_vjp(g, out, dim):
         return g - exp(out) * g.sum(dim, keepdim=True)
     gd, od = g._data, out._data
     from ..backend import array_module
+
     gx = array_module(od).exp(od)
     gx *= -gd.sum(axis=dim, keepdims=True)
     gx += gd
@@ -619,6 +640,7 @@ def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
     whose gradient is that of the soft sample (straight-through)."""
     from .._random import _engine
     from .._random_kernels import exponential
+
     u = exponential(_engine(None), logits._data.size, logits._data.dtype, 1.0).reshape(logits._data.shape)
     gumbels = (logits - ew.log(_const(_to_like(u, logits._data)))) / tau
     y_soft = softmax(gumbels, dim)
@@ -626,10 +648,12 @@ def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
         return y_soft
     d = _wrap_dim(dim, logits._data.ndim, "gumbel_softmax")
     from ..backend import array_module
+
     xp = array_module(y_soft._data)
     idx = y_soft._data.argmax(axis=d)
-    y_hard = (xp.arange(y_soft._data.shape[d]).reshape((-1,) + (1,) * (y_soft._data.ndim - d - 1))
-              == xp.expand_dims(idx, d)).astype(y_soft._data.dtype)
+    y_hard = (
+        xp.arange(y_soft._data.shape[d]).reshape((-1,) + (1,) * (y_soft._data.ndim - d - 1)) == xp.expand_dims(idx, d)
+    ).astype(y_soft._data.dtype)
     return y_soft + (_const(y_hard) - y_soft.detach())
 
 

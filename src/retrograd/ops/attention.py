@@ -11,6 +11,7 @@ backward is four matrix products and a softmax backward on arrays,
 or the same formula in differentiable ops under create_graph. Fused for speed (no
 intermediate tensors, one pass per step) and memory (only P is kept besides the inputs).
 """
+
 import math
 
 import numpy as np
@@ -56,12 +57,11 @@ def _iadd(a, b):
 
 
 def _sdpa_fwd(xp, q, k, v, fmask, fmask_t, bool_mask, causal, scale, drop):
-    s = _scores(xp, q, k, fmask, _additive_bias(xp, bool_mask, causal, (q.shape[-2], k.shape[-2]), q.dtype),
-                scale)
+    s = _scores(xp, q, k, fmask, _additive_bias(xp, bool_mask, causal, (q.shape[-2], k.shape[-2]), q.dtype), scale)
     if s.size:
         m = s.max(axis=-1, keepdims=True)
         dead = None
-        if bool(xp.isneginf(m).any()):     # rows with every key masked attend to nothing
+        if bool(xp.isneginf(m).any()):  # rows with every key masked attend to nothing
             dead = xp.isneginf(m)
             m = xp.where(dead, 0, m).astype(s.dtype, copy=False)
         s -= m
@@ -89,7 +89,7 @@ def _sdpa_vjp(g, needs, q, k, v, p, fmask, bool_mask, causal, scale, drop):
             gp *= drop
         t = gp * p
         gp -= t.sum(axis=-1, keepdims=True)
-        gp *= p                      # gS, the gradient of the scores
+        gp *= p  # gS, the gradient of the scores
         if needs[3]:
             gm = _const(gp.copy() if (needs[0] or needs[1]) else gp)
         gp *= scale
@@ -146,8 +146,7 @@ def _sdpa_jvp(ts, q, k, v, p_saved, fmask, bool_mask, causal, scale, drop):
     if tv is not None:
         out = (p * dm if dm is not None else p) @ tv
     ds = None
-    for term in ((tq @ k.mT) * scale if tq is not None else None,
-                 (q @ tk.mT) * scale if tk is not None else None, tm):
+    for term in ((tq @ k.mT) * scale if tq is not None else None, (q @ tk.mT) * scale if tk is not None else None, tm):
         if term is not None:
             ds = term if ds is None else ds + term
     if ds is not None:
@@ -158,13 +157,20 @@ def _sdpa_jvp(ts, q, k, v, p_saved, fmask, bool_mask, causal, scale, drop):
     return out
 
 
-SDPA = Op("scaled_dot_product_attention", _sdpa_fwd, _sdpa_vjp, jvp=_sdpa_jvp, save=("x", "y", "z", "extra"),
-          needs=True,
-          node_name="ScaledDotProductAttentionBackward0")
+SDPA = Op(
+    "scaled_dot_product_attention",
+    _sdpa_fwd,
+    _sdpa_vjp,
+    jvp=_sdpa_jvp,
+    save=("x", "y", "z", "extra"),
+    needs=True,
+    node_name="ScaledDotProductAttentionBackward0",
+)
 
 
-def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
-                                 enable_gqa=False):
+def scaled_dot_product_attention(
+    query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None, enable_gqa=False
+):
     """softmax(Q K^T * scale + mask) V, for query (..., L, E), key (..., S, E), value (..., S, Ev).
 
     ``attn_mask`` is boolean (True = may attend) or added to the scores; ``is_causal`` masks
@@ -172,33 +178,43 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     ``dropout_p`` drops attention weights (whenever it is > 0, as in PyTorch); with
     ``enable_gqa`` key/value heads (dim -3) are shared by groups of query heads."""
     if _AMP[0] and _amp.on:
-        return autocast_call(scaled_dot_product_attention, LOWER,
-                              query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa)
+        return autocast_call(
+            scaled_dot_product_attention, LOWER, query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa
+        )
     qs, ks, vs = query._data.shape, key._data.shape, value._data.shape
     if min(len(qs), len(ks), len(vs)) < 2:
-        raise RuntimeError("scaled_dot_product_attention: query, key and value must be at least 2-D, got "
-                           f"{list(qs)}, {list(ks)}, {list(vs)}")
+        raise RuntimeError(
+            "scaled_dot_product_attention: query, key and value must be at least 2-D, got "
+            f"{list(qs)}, {list(ks)}, {list(vs)}"
+        )
     if ks[-1] != qs[-1]:
-        raise RuntimeError(f"scaled_dot_product_attention: key's last dim ({ks[-1]}) must equal query's "
-                           f"({qs[-1]}): query {list(qs)}, key {list(ks)}")
+        raise RuntimeError(
+            f"scaled_dot_product_attention: key's last dim ({ks[-1]}) must equal query's "
+            f"({qs[-1]}): query {list(qs)}, key {list(ks)}"
+        )
     if ks[-2] != vs[-2]:
-        raise RuntimeError(f"scaled_dot_product_attention: key and value must have the same sequence length: "
-                           f"key {list(ks)}, value {list(vs)}")
+        raise RuntimeError(
+            f"scaled_dot_product_attention: key and value must have the same sequence length: "
+            f"key {list(ks)}, value {list(vs)}"
+        )
     if is_causal and attn_mask is not None:
-        raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when "
-                           "is_causal=True")
+        raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True")
     if not 0.0 <= dropout_p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")
     if enable_gqa and len(qs) >= 3 and len(ks) >= 3 and qs[-3] != ks[-3]:
         hq, hk = qs[-3], ks[-3]
         if hq % hk or hq % vs[-3]:
-            raise RuntimeError(f"scaled_dot_product_attention: number of query heads ({hq}) must be divisible by "
-                               f"the number of key/value heads ({hk}, {vs[-3]})")
+            raise RuntimeError(
+                f"scaled_dot_product_attention: number of query heads ({hq}) must be divisible by "
+                f"the number of key/value heads ({hk}, {vs[-3]})"
+            )
         key = key.repeat_interleave(hq // hk, dim=-3)
         value = value.repeat_interleave(hq // vs[-3], dim=-3)
     if query._data.dtype != key._data.dtype or query._data.dtype != value._data.dtype:
-        raise RuntimeError(f"Expected query, key, and value to have the same dtype, but got query.dtype: "
-                           f"{query.dtype} key.dtype: {key.dtype} and value.dtype: {value.dtype} instead.")
+        raise RuntimeError(
+            f"Expected query, key, and value to have the same dtype, but got query.dtype: "
+            f"{query.dtype} key.dtype: {key.dtype} and value.dtype: {value.dtype} instead."
+        )
     scale = 1.0 / math.sqrt(qs[-1]) if scale is None else float(scale)
     bool_mask = fmask = None
     if attn_mask is not None:
@@ -216,6 +232,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
             drop = array_module(query._data).zeros(shape, dtype=query._data.dtype)
         else:
             from .layers import _keep_mask
+
             # the weights are a new contiguous (..., L, S) array in PyTorch, whatever query's layout
             drop = _keep_mask(query, dropout_p, shape, x_layout=False)
     # the float mask is the fourth input (it gets a gradient) and, for the create_graph

@@ -10,6 +10,7 @@ engine takes it).
 Only ops whose backward is right under that convention may record on complex tensors; they
 are listed in ``_registry.COMPLEX_AUTOGRAD`` (here, the linear ones of other families too).
 """
+
 import warnings
 
 from .. import _dtype
@@ -29,8 +30,9 @@ def _require_complex(name, input):
     if not isinstance(input, Tensor):
         raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(input).__name__}")
     if input._data.dtype.kind != "c":
-        raise RuntimeError(f"{name} expects a complex tensor, got one of dtype {input.dtype} "
-                           f"(shape {list(input._data.shape)})")
+        raise RuntimeError(
+            f"{name} expects a complex tensor, got one of dtype {input.dtype} (shape {list(input._data.shape)})"
+        )
 
 
 # --------------------------------------------------------------------------- real, imag, complex
@@ -59,8 +61,9 @@ def _complex(xp, re, im):
     return out
 
 
-COMPLEX = Op("complex", _complex, lambda g, needs: (real(g) if needs[0] else None,
-                                                     imag(g) if needs[1] else None), needs=True)
+COMPLEX = Op(
+    "complex", _complex, lambda g, needs: (real(g) if needs[0] else None, imag(g) if needs[1] else None), needs=True
+)
 
 
 def complex(real, imag):
@@ -69,11 +72,11 @@ def complex(real, imag):
         if not isinstance(t, Tensor):
             raise TypeError(f"complex(): argument '{name}' must be Tensor, not {type(t).__name__}")
         if t._data.dtype.kind != "f" or t.dtype is _dtype.float16:
-            raise RuntimeError(f"complex(): expected both inputs to be float32 or float64 tensors, got "
-                               f"{name} of dtype {t.dtype}")
+            raise RuntimeError(
+                f"complex(): expected both inputs to be float32 or float64 tensors, got {name} of dtype {t.dtype}"
+            )
     if real.dtype is not imag.dtype:
-        raise RuntimeError(f"complex(): expected both inputs to have the same dtype, got {real.dtype} "
-                           f"and {imag.dtype}")
+        raise RuntimeError(f"complex(): expected both inputs to have the same dtype, got {real.dtype} and {imag.dtype}")
     real, imag = _sh.broadcast_tensors(real, imag)
     return apply(COMPLEX, (real, imag))
 
@@ -138,8 +141,7 @@ ANGLE = Op("angle", _angle, _angle_vjp, save=("x",))
 def angle(input):
     """The argument of each element (atan2(imag, real)); for real tensors pi where negative, else 0."""
     k = input._data.dtype.kind
-    npd = input._data.dtype if k == "f" else input._data.real.dtype if k == "c" else \
-        _dtype.get_default_dtype().np
+    npd = input._data.dtype if k == "f" else input._data.real.dtype if k == "c" else _dtype.get_default_dtype().np
     return apply(ANGLE, (input,), (npd,))
 
 
@@ -160,8 +162,10 @@ def view_as_real(input):
     """A real view of a complex tensor with a last dim of size 2 (real, imaginary)."""
     _require_complex("view_as_real", input)
     if not input._data.flags.c_contiguous:
-        raise RuntimeError(f"view_as_real: only contiguous complex tensors are supported here (got a "
-                           f"strided tensor of shape {list(input._data.shape)}); call .contiguous() first")
+        raise RuntimeError(
+            f"view_as_real: only contiguous complex tensors are supported here (got a "
+            f"strided tensor of shape {list(input._data.shape)}); call .contiguous() first"
+        )
     return apply(VIEW_AS_REAL, (input,))
 
 
@@ -169,13 +173,17 @@ def view_as_complex(input):
     """A complex view of a float32/float64 tensor whose last dim has size 2 and stride 1."""
     d = input._data
     if d.dtype.kind != "f" or input.dtype is _dtype.float16:
-        raise RuntimeError(f"view_as_complex is only supported for float and double tensors, but got a "
-                           f"tensor of scalar type: {input.dtype}")
+        raise RuntimeError(
+            f"view_as_complex is only supported for float and double tensors, but got a "
+            f"tensor of scalar type: {input.dtype}"
+        )
     if not d.ndim or d.shape[-1] != 2:
         raise RuntimeError(f"view_as_complex: Tensor must have a last dimension of size 2 (got shape {list(d.shape)})")
     if not d.flags.c_contiguous:
-        raise RuntimeError(f"view_as_complex: the tensor must be contiguous here (shape {list(d.shape)}, "
-                           f"strides {list(input.stride())}); call .contiguous() first")
+        raise RuntimeError(
+            f"view_as_complex: the tensor must be contiguous here (shape {list(d.shape)}, "
+            f"strides {list(input.stride())}); call .contiguous() first"
+        )
     return apply(VIEW_AS_COMPLEX, (input,))
 
 
@@ -185,13 +193,43 @@ def warn_discard_imag():
 
 # Linear ops with real coefficients have the same backward for complex tensors; mul and div
 # conjugate (elementwise._mul_vjp, _div_vjp).
-COMPLEX_AUTOGRAD.update({
-    REAL, IMAG, COMPLEX, CONJ, COMPLEX_ABS, ANGLE, VIEW_AS_REAL, VIEW_AS_COMPLEX,
-    _ew.ADD, _ew.SUB, _ew.NEG, _ew.MUL, _ew.DIV, _ew.ADD_SCALAR, _ew.SUB_SCALAR, _ew.RSUB_SCALAR,
-    _red.SUM, _red.MEAN, _sh.VIEW, _sh.RESHAPE, _sh.PERMUTE, _sh.EXPAND, _sh.CAT, _sh.FLIP, _sh.ROLL,
-    _sh.TO_COPY, _sh.CLONE, _sh.MOVE, _ix.GETITEM_VIEW, _ix.GETITEM, _ix.INDEX_PUT_ZEROS, _rs.CONSTANT_PAD,
-    _broadcast.SUM_TO_SHAPE,
-})
+COMPLEX_AUTOGRAD.update(
+    {
+        REAL,
+        IMAG,
+        COMPLEX,
+        CONJ,
+        COMPLEX_ABS,
+        ANGLE,
+        VIEW_AS_REAL,
+        VIEW_AS_COMPLEX,
+        _ew.ADD,
+        _ew.SUB,
+        _ew.NEG,
+        _ew.MUL,
+        _ew.DIV,
+        _ew.ADD_SCALAR,
+        _ew.SUB_SCALAR,
+        _ew.RSUB_SCALAR,
+        _red.SUM,
+        _red.MEAN,
+        _sh.VIEW,
+        _sh.RESHAPE,
+        _sh.PERMUTE,
+        _sh.EXPAND,
+        _sh.CAT,
+        _sh.FLIP,
+        _sh.ROLL,
+        _sh.TO_COPY,
+        _sh.CLONE,
+        _sh.MOVE,
+        _ix.GETITEM_VIEW,
+        _ix.GETITEM,
+        _ix.INDEX_PUT_ZEROS,
+        _rs.CONSTANT_PAD,
+        _broadcast.SUM_TO_SHAPE,
+    }
+)
 
 
 # --------------------------------------------------------------------------- queries and aliases
@@ -202,8 +240,10 @@ def conj_physical_(input):
     """Conjugate in place (nothing to do for real dtypes)."""
     if input._data.dtype.kind == "c":
         if input._rg:
-            raise RuntimeError(f"conj_physical_: in-place conjugation of a tensor that requires grad "
-                               f"(shape {list(input._data.shape)}) is not supported; use conj()")
+            raise RuntimeError(
+                f"conj_physical_: in-place conjugation of a tensor that requires grad "
+                f"(shape {list(input._data.shape)}) is not supported; use conj()"
+            )
         d = input._data
         d[...] = array_module(d).conj(d)
         input._version_counter().bump()
@@ -230,6 +270,7 @@ def isreal(input):
     if input._data.dtype.kind == "c":
         return imag(input).detach() == 0
     from .._creation import ones_like
+
     return ones_like(input, dtype=_dtype.bool)
 
 
@@ -247,5 +288,4 @@ declare(resolve_conj, aliases=("resolve_neg",), method=True)
 declare(is_conj, method=True)
 declare(is_neg, method=True)
 declare(isreal, method=True)
-declare(conj, name="conj_physical", method=True, inplace=conj_physical_, torch_inplace=("conj_physical_",),
-        out=True)
+declare(conj, name="conj_physical", method=True, inplace=conj_physical_, torch_inplace=("conj_physical_",), out=True)

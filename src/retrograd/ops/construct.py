@@ -4,6 +4,7 @@ meshgrid, tril_indices/triu_indices, diagflat, vander, rot90, unravel_index.
 
 Everything that takes tensors is composed of differentiable ops (cat, reshape, expand, flip,
 transpose, indexing, pow), so gradients flow to the inputs."""
+
 import builtins
 import math
 import itertools
@@ -30,13 +31,16 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
     """A tensor from ``obj`` (tensor, NumPy array, scalar, sequence), sharing its memory when
     dtype and device allow unless ``copy=True``; ``copy=False`` makes a needed copy an error."""
     from .._creation import as_tensor, tensor
+
     if copy:
         out = tensor(obj, dtype=dtype, device=device)
     else:
         out = as_tensor(obj, dtype=dtype, device=device)
         if copy is False and not _shares(obj, out):
-            raise ValueError(f"asarray: can't avoid a copy of the {type(obj).__name__} for dtype "
-                             f"{dtype} and device {device} (copy=False)")
+            raise ValueError(
+                f"asarray: can't avoid a copy of the {type(obj).__name__} for dtype "
+                f"{dtype} and device {device} (copy=False)"
+            )
     if requires_grad:
         out = out.detach() if out is obj else out
         out.requires_grad_(True)
@@ -54,14 +58,15 @@ def _shares(obj, out):
 def scalar_tensor(s, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
     """A 0-d tensor holding ``s``, of the default float dtype unless ``dtype`` is given."""
     from .._creation import tensor
+
     return tensor(s, dtype=dtype or _dtype.get_default_dtype(), device=device, requires_grad=requires_grad)
 
 
-def empty_strided(size, stride, *, dtype=None, layout=None, device=None, requires_grad=False,
-                  pin_memory=False):
+def empty_strided(size, stride, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
     """An uninitialised tensor of ``size``. The strides are not honoured: the result is
     contiguous (retrograd tensors are NumPy/CuPy arrays, laid out by their module)."""
     from .._creation import empty
+
     if len(tuple(size)) != len(tuple(stride)):
         raise RuntimeError(f"mismatch in length of strides and shape (size {list(size)}, stride {list(stride)})")
     return empty(tuple(size), dtype=dtype, device=device, requires_grad=requires_grad)
@@ -69,6 +74,7 @@ def empty_strided(size, stride, *, dtype=None, layout=None, device=None, require
 
 def _indices_pair(rows, cols, dtype, device):
     from .._creation import tensor
+
     return tensor(np.stack([rows, cols]).astype(np.int64), dtype=dtype or _dtype.int64, device=device)
 
 
@@ -88,6 +94,7 @@ def unravel_index(indices, shape):
     """The coordinates, in an array of ``shape`` (C order), of flat ``indices``: a tuple of int64
     tensors shaped like ``indices``. Indices are taken modulo the size, as PyTorch computes them."""
     from .._creation import tensor
+
     if isinstance(shape, int):
         shape = (shape,)
     shape = tuple(int(s) for s in shape)
@@ -142,32 +149,37 @@ def _split_along(input, indices_or_sections, dim, name):
     if isinstance(indices_or_sections, int):
         size = input._data.shape[dim]
         if indices_or_sections <= 0 or size % indices_or_sections:
-            raise RuntimeError(f"torch.{name} attempted to split along dimension {dim}, but the size of the "
-                               f"dimension {size} is not divisible by the split_size {indices_or_sections}!")
+            raise RuntimeError(
+                f"torch.{name} attempted to split along dimension {dim}, but the size of the "
+                f"dimension {size} is not divisible by the split_size {indices_or_sections}!"
+            )
     return sh.tensor_split(input, indices_or_sections, dim)
 
 
 def hsplit(input, indices_or_sections):
     nd = input._data.ndim
     if nd < 1:
-        raise RuntimeError(f"torch.hsplit requires a tensor with at least 1 dimension, but got a tensor "
-                           f"with {nd} dimensions!")
+        raise RuntimeError(
+            f"torch.hsplit requires a tensor with at least 1 dimension, but got a tensor with {nd} dimensions!"
+        )
     return _split_along(input, indices_or_sections, 0 if nd == 1 else 1, "hsplit")
 
 
 def vsplit(input, indices_or_sections):
     nd = input._data.ndim
     if nd < 2:
-        raise RuntimeError(f"torch.vsplit requires a tensor with at least 2 dimension, but got a tensor "
-                           f"with {nd} dimensions!")
+        raise RuntimeError(
+            f"torch.vsplit requires a tensor with at least 2 dimension, but got a tensor with {nd} dimensions!"
+        )
     return _split_along(input, indices_or_sections, 0, "vsplit")
 
 
 def dsplit(input, indices_or_sections):
     nd = input._data.ndim
     if nd < 3:
-        raise RuntimeError(f"torch.dsplit requires a tensor with at least 3 dimension, but got a tensor "
-                           f"with {nd} dimensions!")
+        raise RuntimeError(
+            f"torch.dsplit requires a tensor with at least 3 dimension, but got a tensor with {nd} dimensions!"
+        )
     return _split_along(input, indices_or_sections, 2, "dsplit")
 
 
@@ -177,15 +189,18 @@ def meshgrid(*tensors, indexing=None):
     first two dims are swapped (Cartesian, as NumPy's default). The outputs are expanded views."""
     ts = _seq(tensors)
     if indexing is None:
-        warn_user("torch.meshgrid: in an upcoming release, it will be required to pass the indexing "
-                  "argument.", UserWarning)
+        warn_user(
+            "torch.meshgrid: in an upcoming release, it will be required to pass the indexing argument.", UserWarning
+        )
         indexing = "ij"
     if indexing not in ("ij", "xy"):
-        raise RuntimeError(f"torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but received: {indexing}")
+        raise RuntimeError(f'torch.meshgrid: indexing must be one of "xy" or "ij", but received: {indexing}')
     for t in ts:
         if t._data.ndim > 1:
-            raise RuntimeError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got a "
-                               f"tensor of shape {list(t._data.shape)}")
+            raise RuntimeError(
+                f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got a "
+                f"tensor of shape {list(t._data.shape)}"
+            )
     ts = [t.reshape(-1) for t in ts]
     swap = indexing == "xy" and len(ts) >= 2
     if swap:
@@ -211,6 +226,7 @@ def combinations(input, r=2, with_replacement=False):
     """The length-``r`` combinations of the elements of a 1-D tensor, as rows."""
     from .._creation import empty
     from .indexing import index_select
+
     if input._data.ndim != 1:
         raise RuntimeError(f"Expect a 1D vector, but got shape {list(input._data.shape)}")
     if r < 0:
@@ -226,11 +242,14 @@ def combinations(input, r=2, with_replacement=False):
 def block_diag(*tensors):
     """The block-diagonal matrix of the (0-d, 1-d or 2-d) inputs, dtypes promoted."""
     from .._creation import zeros
+
     ts = []
     for i, t in enumerate(tensors):
         if t._data.ndim > 2:
-            raise RuntimeError(f"torch.block_diag: Input tensors must have 2 or fewer dimensions. Input {i} "
-                               f"has {t._data.ndim} dimensions")
+            raise RuntimeError(
+                f"torch.block_diag: Input tensors must have 2 or fewer dimensions. Input {i} "
+                f"has {t._data.ndim} dimensions"
+            )
         ts.append(t.reshape(1, -1) if t._data.ndim < 2 else t)
     dt = _dtype.result_type(*ts) if ts else _dtype.get_default_dtype()
     device = ts[0].device if ts else None
@@ -249,6 +268,7 @@ def block_diag(*tensors):
 def diagflat(input, offset=0):
     """The flattened input placed on the ``offset``-th diagonal of a square matrix."""
     from .indexing import diag
+
     return diag(input.reshape(-1), offset)
 
 
@@ -261,11 +281,12 @@ def vander(x, N=None, increasing=False):
         raise RuntimeError(f"N must be non-negative (got {n})")
     if x._data.dtype.kind == "b" or x._data.dtype.kind in "iu" and x._data.dtype != np.int64:
         x = x.to(_dtype.int64)
-    powers = [x * 0 + 1 if k == 0 else x if k == 1 else x ** k for k in range(n)]
+    powers = [x * 0 + 1 if k == 0 else x if k == 1 else x**k for k in range(n)]
     if not increasing:
         powers.reverse()
     if not powers:
         from .._creation import empty
+
         return empty(x._data.shape[0], 0, dtype=x.dtype, device=x.device)
     return sh.stack(powers, 1)
 
@@ -295,9 +316,13 @@ def rot90(input, k=1, dims=(0, 1)):
 def range_inclusive(start=0, end=None, step=1, *, dtype=None, layout=None, device=None, requires_grad=False):
     """Deprecated: values start, start + step, ... up to and including ``end`` (default float dtype)."""
     from .._creation import tensor
-    warn_user("torch.range is deprecated and will be removed in a future release because its behavior "
-              "is inconsistent with Python's range builtin. Instead, use torch.arange, which produces "
-              "values in [start, end).", UserWarning)
+
+    warn_user(
+        "torch.range is deprecated and will be removed in a future release because its behavior "
+        "is inconsistent with Python's range builtin. Instead, use torch.arange, which produces "
+        "values in [start, end).",
+        UserWarning,
+    )
     if end is None:
         start, end = 0, start
     if step == 0:

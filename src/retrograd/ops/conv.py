@@ -16,13 +16,13 @@ unfold and fold are the same pair for im2col/col2im alone.
 
 Geometry (stride, padding, dilation, output size) lives in a ``Window`` (``ops/_window.py``).
 """
+
 import itertools
 import math
 
 from ._registry import Op, apply
 from ._registry import LINEAR, MULTILINEAR
-from ._window import (Window, crop, make_window, ntuple, pad_array, scatter_windows, tap_index,
-                      window_view)
+from ._window import Window, crop, make_window, ntuple, pad_array, scatter_windows, tap_index, window_view
 from ._declare import declare
 from .._autocast import LOWER, ACTIVE as _AMP, _amp, autocast_call
 
@@ -87,15 +87,16 @@ def _col_blocks(xp, xpad, win, groups, per_sample, ones=False):
         n = view.shape[0]
         step = max(1, _BLOCK_BYTES // max(1, (rows + ones) * groups * p * xpad.itemsize))
         for i in range(0, n, step):
-            block = view[i:i + step]
+            block = view[i : i + step]
             k = block.shape[0]
             if not ones:
                 yield slice(i, i + k), xp.ascontiguousarray(block).reshape(k, groups, rows, p)
                 continue
             cols = xp.empty((k, groups, rows + 1, p), dtype=xpad.dtype)
             cols[:, :, rows] = 1
-            cols[:, :, :rows].reshape((k, groups, cg) + win.kernel + win.out)[...] = \
-                block.reshape((k, groups, cg) + win.kernel + win.out)
+            cols[:, :, :rows].reshape((k, groups, cg) + win.kernel + win.out)[...] = block.reshape(
+                (k, groups, cg) + win.kernel + win.out
+            )
             yield slice(i, i + k), cols
         return
     o0 = win.out[0]
@@ -103,7 +104,7 @@ def _col_blocks(xp, xpad, win, groups, per_sample, ones=False):
     step = max(1, _BLOCK_BYTES // max(1, row_bytes))
     head = (slice(None),) * (1 + nd)
     for i in range(0, o0, step):
-        block = view[head + (slice(i, i + step),)]                  # (C, *K, rows, *O[1:], N)
+        block = view[head + (slice(i, i + step),)]  # (C, *K, rows, *O[1:], N)
         yield slice(i, i + step), xp.ascontiguousarray(block).reshape(groups, rows, -1)
 
 
@@ -120,7 +121,7 @@ def _conv(xp, x, w, b, win, groups):
     xpad = _padded(xp, x, win, per_sample)
     w2 = w.reshape(groups, og, -1)
     if per_sample:
-        if b is not None:       # the bias as one more weight column, against the row of ones
+        if b is not None:  # the bias as one more weight column, against the row of ones
             w2 = xp.concatenate((w2, b.reshape(groups, og, 1)), axis=2)
         out = xp.empty((n, groups, og, p), dtype=x.dtype)
         for i, cols in _col_blocks(xp, xpad, win, groups, True, b is not None):
@@ -149,7 +150,7 @@ def _conv_t(xp, y, w, win, groups):
     n, o = y.shape[:2]
     c = groups * w.shape[1]
     if _per_sample(c, o, groups, win):
-        w2t = w.reshape(groups, o // groups, -1).transpose(0, 2, 1)       # (G, C/G * prod(K), O/G)
+        w2t = w.reshape(groups, o // groups, -1).transpose(0, 2, 1)  # (G, C/G * prod(K), O/G)
         cols = w2t @ xp.ascontiguousarray(y).reshape(n, groups, o // groups, -1)
         xpad = scatter_windows(xp, cols.reshape((n, c) + win.kernel + win.out), win, 2)
         return xp.ascontiguousarray(crop(xpad, win, 2))
@@ -159,10 +160,10 @@ def _conv_t(xp, y, w, win, groups):
     k0, rest = win.kernel[0], win.kernel[1:]
     wk = w.reshape((groups, o // groups, c // groups, k0, -1))
     wk = xp.ascontiguousarray(wk.transpose(3, 0, 2, 4, 1)).reshape(k0, groups, -1, o // groups)
-    gm = _grad_matrix(xp, y, groups)                                       # (G, O/G, prod(O) * N)
+    gm = _grad_matrix(xp, y, groups)  # (G, O/G, prod(O) * N)
     xpad = xp.zeros((c,) + win.padded + (n,), dtype=y.dtype)
     for a in range(k0):
-        slab = (wk[a] @ gm).reshape((c,) + rest + win.out + (n,))      # taps (a, *rest)
+        slab = (wk[a] @ gm).reshape((c,) + rest + win.out + (n,))  # taps (a, *rest)
         for tap in itertools.product(*(range(k) for k in rest)):
             xpad[tap_index(win, 1, (a,) + tap)] += slab[(slice(None),) + tap]
     return _batch_first(xp, crop(xpad, win, 1))
@@ -180,7 +181,7 @@ def _conv_w(xp, x, y, win, groups, w_shape, xpad):
     per_sample = _per_sample(c, o, groups, win)
     if xpad is None:
         xpad = _padded(xp, x, win, per_sample)
-    gw = None                                                       # (G, C/G * prod(K), O/G)
+    gw = None  # (G, C/G * prod(K), O/G)
     if per_sample:
         # sum over samples of cols[n] @ y[n]^T; this operand order ran faster than y @ cols^T
         yt = xp.ascontiguousarray(y).reshape(n, groups, og, -1).swapaxes(-1, -2)
@@ -193,7 +194,7 @@ def _conv_w(xp, x, y, win, groups, w_shape, xpad):
         for i, cols in _col_blocks(xp, xpad, win, groups, False):
             part = cols @ ym[:, :, i].reshape(groups, og, -1).transpose(0, 2, 1)
             gw = part if gw is None else xp.add(gw, part, out=gw)
-    if gw is None:                                                  # an empty batch
+    if gw is None:  # an empty batch
         return xp.zeros(w_shape, dtype=x.dtype)
     return xp.ascontiguousarray(gw.transpose(0, 2, 1)).reshape(w_shape)
 
@@ -219,6 +220,7 @@ def _conv_jvp(ts, x, w, xpad, win, groups):
     # affine in (x, bias) for fixed weights, linear in the weights:
     # conv(tx, W, tb) + conv(x, tW)
     from .._creation import zeros_like
+
     tx, tw, tb = ts
     out = None
     if tx is not None or tb is not None:
@@ -230,12 +232,25 @@ def _conv_jvp(ts, x, w, xpad, win, groups):
 
 
 CONV = Op("convolution", _conv, _conv_vjp, jvp=_conv_jvp, save=("x", "y", "extra"), needs=True)
-CONV_T = Op("convolution_transpose", _conv_t, _conv_t_vjp, jvp=MULTILINEAR, save=("x", "y"), needs=True,
-            node_name="ConvolutionBackward0")
-CONV_W = Op("convolution_weight", _conv_w, _conv_w_vjp, save=("x", "y"), needs=True,
-            node_name="ConvolutionBackwardBackward0")
-BIAS_GRAD = Op("convolution_bias_grad", lambda xp, g, shape: _bias_grad(xp, g), _bias_grad_vjp, jvp=LINEAR,
-               node_name="SumBackward1")
+CONV_T = Op(
+    "convolution_transpose",
+    _conv_t,
+    _conv_t_vjp,
+    jvp=MULTILINEAR,
+    save=("x", "y"),
+    needs=True,
+    node_name="ConvolutionBackward0",
+)
+CONV_W = Op(
+    "convolution_weight", _conv_w, _conv_w_vjp, save=("x", "y"), needs=True, node_name="ConvolutionBackwardBackward0"
+)
+BIAS_GRAD = Op(
+    "convolution_bias_grad",
+    lambda xp, g, shape: _bias_grad(xp, g),
+    _bias_grad_vjp,
+    jvp=LINEAR,
+    node_name="SumBackward1",
+)
 
 
 # --------------------------------------------------------------------------- argument checks
@@ -246,14 +261,14 @@ def _shape(t):
 def _batched(input, weight, nd, op):
     """Check input/weight ranks; return the input with a batch dim, and whether it had one."""
     if weight._data.ndim != nd + 2:
-        raise RuntimeError(f"{op}: expected a {nd + 2}-dimensional weight, got weight of size "
-                           f"{_shape(weight)}")
+        raise RuntimeError(f"{op}: expected a {nd + 2}-dimensional weight, got weight of size {_shape(weight)}")
     if input._data.ndim not in (nd + 1, nd + 2):
-        raise RuntimeError(f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to {op}, "
-                           f"but got input of size: {_shape(input)}")
+        raise RuntimeError(
+            f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to {op}, "
+            f"but got input of size: {_shape(input)}"
+        )
     if input._data.dtype != weight._data.dtype:
-        raise RuntimeError(f"{op}: input and weight must have the same dtype, got {input.dtype} "
-                           f"and {weight.dtype}")
+        raise RuntimeError(f"{op}: input and weight must have the same dtype, got {input.dtype} and {weight.dtype}")
     batched = input._data.ndim == nd + 2
     return (input if batched else input.unsqueeze(0)), batched
 
@@ -287,9 +302,11 @@ def _conv_padding(padding, nd, kernel, stride, dilation, op):
 
 def _check_bias(bias, weight, channels, op):
     if bias is not None and bias._data.shape != (channels,):
-        raise RuntimeError(f"{op}: given weight of size {_shape(weight)}, expected bias to be "
-                           f"1-dimensional with {channels} elements, but got bias of size "
-                           f"{_shape(bias)} instead")
+        raise RuntimeError(
+            f"{op}: given weight of size {_shape(weight)}, expected bias to be "
+            f"1-dimensional with {channels} elements, but got bias of size "
+            f"{_shape(bias)} instead"
+        )
 
 
 def _add_bias(out, bias, weight, channels, nd, op):
@@ -311,24 +328,29 @@ def _convnd(nd, op, input, weight, bias, stride, padding, dilation, groups):
     if groups <= 0:
         raise RuntimeError(f"{op}: non-positive groups is not supported (groups={groups})")
     if w_shape[0] % groups:
-        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at "
-                           f"dimension 0, but got weight of size {list(w_shape)} instead")
+        raise RuntimeError(
+            f"Given groups={groups}, expected weight to be divisible by {groups} at "
+            f"dimension 0, but got weight of size {list(w_shape)} instead"
+        )
     if x._data.shape[1] != w_shape[1] * groups:
-        raise RuntimeError(f"Given groups={groups}, weight of size {list(w_shape)}, expected "
-                           f"input{_shape(x)} to have {w_shape[1] * groups} channels, but got "
-                           f"{x._data.shape[1]} channels instead")
+        raise RuntimeError(
+            f"Given groups={groups}, weight of size {list(w_shape)}, expected "
+            f"input{_shape(x)} to have {w_shape[1] * groups} channels, but got "
+            f"{x._data.shape[1]} channels instead"
+        )
     kernel = w_shape[2:]
     pad = _conv_padding(padding, nd, kernel, stride, dilation, op)
     win = make_window(x._data.shape[2:], kernel, stride, dilation, pad)
     if any(o <= 0 for o in win.out):
         eff = [d * (k - 1) + 1 for d, k in zip(dilation, kernel)]
-        raise RuntimeError(f"Calculated padded input size per channel: ({_dims(win.padded)}). "
-                           f"Kernel size: ({_dims(eff)}). Kernel size can't be greater than "
-                           f"actual input size")
+        raise RuntimeError(
+            f"Calculated padded input size per channel: ({_dims(win.padded)}). "
+            f"Kernel size: ({_dims(eff)}). Kernel size can't be greater than "
+            f"actual input size"
+        )
     _check_bias(bias, weight, w_shape[0], op)
     if bias is not None and bias._data.dtype != weight._data.dtype:
-        raise RuntimeError(f"{op}: input and bias must have the same dtype, got {input.dtype} "
-                           f"and {bias.dtype}")
+        raise RuntimeError(f"{op}: input and bias must have the same dtype, got {input.dtype} and {bias.dtype}")
     out = apply(CONV, (x, weight, bias), (win, groups))
     return out if batched else out.squeeze(0)
 
@@ -366,26 +388,35 @@ def _conv_transposend(nd, op, input, weight, bias, stride, padding, output_paddi
     if any(p < 0 for p in padding):
         raise RuntimeError(f"{op}: negative padding is not supported (padding={padding})")
     if any(p < 0 or (p >= s and p >= d) for p, s, d in zip(output_padding, stride, dilation)):
-        raise RuntimeError(f"{op}: output padding must be smaller than either stride or dilation, "
-                           f"but got output_padding={output_padding}, stride={stride}, "
-                           f"dilation={dilation}")
+        raise RuntimeError(
+            f"{op}: output padding must be smaller than either stride or dilation, "
+            f"but got output_padding={output_padding}, stride={stride}, "
+            f"dilation={dilation}"
+        )
     w_shape = weight._data.shape
     if groups <= 0:
         raise RuntimeError(f"{op}: non-positive groups is not supported (groups={groups})")
     if w_shape[0] % groups:
-        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at "
-                           f"dimension 0, but got weight of size {list(w_shape)} instead")
+        raise RuntimeError(
+            f"Given groups={groups}, expected weight to be divisible by {groups} at "
+            f"dimension 0, but got weight of size {list(w_shape)} instead"
+        )
     if x._data.shape[1] != w_shape[0]:
-        raise RuntimeError(f"Given transposed=1, weight of size {list(w_shape)}, expected "
-                           f"input{_shape(x)} to have {w_shape[0]} channels, but got "
-                           f"{x._data.shape[1]} channels instead")
+        raise RuntimeError(
+            f"Given transposed=1, weight of size {list(w_shape)}, expected "
+            f"input{_shape(x)} to have {w_shape[0]} channels, but got "
+            f"{x._data.shape[1]} channels instead"
+        )
     kernel = w_shape[2:]
     in_size = x._data.shape[2:]
-    size = tuple((h - 1) * s - 2 * p + d * (k - 1) + op_ + 1 for h, s, p, d, k, op_
-                 in zip(in_size, stride, padding, dilation, kernel, output_padding))
+    size = tuple(
+        (h - 1) * s - 2 * p + d * (k - 1) + op_ + 1
+        for h, s, p, d, k, op_ in zip(in_size, stride, padding, dilation, kernel, output_padding)
+    )
     if any(s <= 0 for s in size):
-        raise RuntimeError(f"{op}: given input size ({_dims(in_size)}), the calculated output size "
-                           f"({_dims(size)}) is too small")
+        raise RuntimeError(
+            f"{op}: given input size ({_dims(in_size)}), the calculated output size ({_dims(size)}) is too small"
+        )
     # the convolution whose input gradient this is: it maps `size` back to `in_size`
     win = Window(size, tuple(kernel), stride, dilation, tuple((p, p) for p in padding), tuple(in_size))
     out = apply(CONV_T, (x, weight), (win, groups))
@@ -396,34 +427,40 @@ def _conv_transposend(nd, op, input, weight, bias, stride, padding, output_paddi
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """1-D transposed convolution: weight (C_in, C_out/groups, K)."""
     if _AMP[0] and _amp.on:
-        return autocast_call(conv_transpose1d, LOWER,
-                              input, weight, bias, stride, padding, output_padding, groups, dilation)
-    return _conv_transposend(1, "conv_transpose1d", input, weight, bias, stride, padding,
-                             output_padding, groups, dilation)
+        return autocast_call(
+            conv_transpose1d, LOWER, input, weight, bias, stride, padding, output_padding, groups, dilation
+        )
+    return _conv_transposend(
+        1, "conv_transpose1d", input, weight, bias, stride, padding, output_padding, groups, dilation
+    )
 
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """2-D transposed convolution (the gradient of conv2d w.r.t. its input), weight
     (C_in, C_out/groups, kH, kW); output size (H - 1) s - 2 p + d (k - 1) + output_padding + 1."""
     if _AMP[0] and _amp.on:
-        return autocast_call(conv_transpose2d, LOWER,
-                              input, weight, bias, stride, padding, output_padding, groups, dilation)
-    return _conv_transposend(2, "conv_transpose2d", input, weight, bias, stride, padding,
-                             output_padding, groups, dilation)
+        return autocast_call(
+            conv_transpose2d, LOWER, input, weight, bias, stride, padding, output_padding, groups, dilation
+        )
+    return _conv_transposend(
+        2, "conv_transpose2d", input, weight, bias, stride, padding, output_padding, groups, dilation
+    )
 
 
 def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """3-D transposed convolution: weight (C_in, C_out/groups, kD, kH, kW)."""
     if _AMP[0] and _amp.on:
-        return autocast_call(conv_transpose3d, LOWER,
-                              input, weight, bias, stride, padding, output_padding, groups, dilation)
-    return _conv_transposend(3, "conv_transpose3d", input, weight, bias, stride, padding,
-                             output_padding, groups, dilation)
+        return autocast_call(
+            conv_transpose3d, LOWER, input, weight, bias, stride, padding, output_padding, groups, dilation
+        )
+    return _conv_transposend(
+        3, "conv_transpose3d", input, weight, bias, stride, padding, output_padding, groups, dilation
+    )
 
 
 # --------------------------------------------------------------------------- unfold / fold
 def _unfold(xp, x, win):
-    cols = window_view(xp, pad_array(xp, x, win, 2), win, 2)    # (N, C, *K, *O)
+    cols = window_view(xp, pad_array(xp, x, win, 2), win, 2)  # (N, C, *K, *O)
     n, c = x.shape[:2]
     return xp.ascontiguousarray(cols).reshape(n, c * win.taps, math.prod(win.out))
 
@@ -452,17 +489,20 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     """im2col: (N, C, H, W) -> (N, C * kH * kW, L), one column per sliding block; row
     c * kH * kW + a * kW + b holds x_pad[n, c, i s + a d, j s + b d] for block l = i * oW + j."""
     if input._data.ndim not in (3, 4):
-        raise RuntimeError(f"unfold: expected 3D (unbatched) or 4D (batched) input, but got input "
-                           f"of size: {_shape(input)}")
+        raise RuntimeError(
+            f"unfold: expected 3D (unbatched) or 4D (batched) input, but got input of size: {_shape(input)}"
+        )
     batched = input._data.ndim == 4
     x = input if batched else input.unsqueeze(0)
     win = _fold_window(x._data.shape[2:], kernel_size, dilation, padding, stride, "unfold")
     if any(o <= 0 for o in win.out):
-        raise RuntimeError(f"unfold: given input with spatial size ({_dims(win.size)}), "
-                           f"kernel_size={win.kernel}, dilation={win.dilation}, padding="
-                           f"{tuple(p for p, _ in win.pad)}, calculated shape of the array of "
-                           f"sliding blocks as ({_dims(win.out)}), but its components must be at "
-                           f"least one.")
+        raise RuntimeError(
+            f"unfold: given input with spatial size ({_dims(win.size)}), "
+            f"kernel_size={win.kernel}, dilation={win.dilation}, padding="
+            f"{tuple(p for p, _ in win.pad)}, calculated shape of the array of "
+            f"sliding blocks as ({_dims(win.out)}), but its components must be at "
+            f"least one."
+        )
     out = apply(UNFOLD, (x,), (win,))
     return out if batched else out.squeeze(0)
 
@@ -471,22 +511,27 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     """col2im, the adjoint of unfold: (N, C * kH * kW, L) -> (N, C, *output_size), summing the
     values that overlapping blocks put at the same position."""
     if input._data.ndim not in (2, 3):
-        raise RuntimeError(f"fold: expected 2D (unbatched) or 3D (batched) input, but got input "
-                           f"of size: {_shape(input)}")
+        raise RuntimeError(
+            f"fold: expected 2D (unbatched) or 3D (batched) input, but got input of size: {_shape(input)}"
+        )
     batched = input._data.ndim == 3
     cols = input if batched else input.unsqueeze(0)
     size = ntuple(output_size, 2, "output_size", "fold")
     win = _fold_window(size, kernel_size, dilation, padding, stride, "fold")
     rows, blocks = cols._data.shape[1:]
     if rows % win.taps:
-        raise RuntimeError(f"Expected size of input's dimension 1 to be divisible by the product of "
-                           f"kernel_size, but got input.size(1)={rows} and kernel_size={win.kernel}.")
+        raise RuntimeError(
+            f"Expected size of input's dimension 1 to be divisible by the product of "
+            f"kernel_size, but got input.size(1)={rows} and kernel_size={win.kernel}."
+        )
     if blocks != math.prod(win.out) or any(o <= 0 for o in win.out):
-        raise RuntimeError(f"fold: given output_size={size}, kernel_size={win.kernel}, dilation="
-                           f"{win.dilation}, padding={tuple(p for p, _ in win.pad)}, stride="
-                           f"{win.stride}, expected size of input's dimension 2 to match the "
-                           f"calculated number of sliding blocks {' * '.join(map(str, win.out))} = "
-                           f"{math.prod(win.out)}, but got input.size(2)={blocks}.")
+        raise RuntimeError(
+            f"fold: given output_size={size}, kernel_size={win.kernel}, dilation="
+            f"{win.dilation}, padding={tuple(p for p, _ in win.pad)}, stride="
+            f"{win.stride}, expected size of input's dimension 2 to match the "
+            f"calculated number of sliding blocks {' * '.join(map(str, win.out))} = "
+            f"{math.prod(win.out)}, but got input.size(2)={blocks}."
+        )
     out = apply(FOLD, (cols,), (win,))
     return out if batched else out.squeeze(0)
 

@@ -1,5 +1,6 @@
 """The *_copy functions (a view op whose result is a fresh tensor), the unsafe_* aliases,
 detach and fill: each is an existing op followed by a copy, so gradients are those of the op."""
+
 from .._tensor import _wrap_dim
 from . import shape as sh
 from ._declare import declare
@@ -11,6 +12,7 @@ def _copying(fn, name):
         if isinstance(out, (tuple, list)):
             return type(out)(o.clone() for o in out)
         return out.clone()
+
     copy_op.__name__ = name
     copy_op.__doc__ = f"``{fn.__name__}`` as new tensors (no views)."
     return copy_op
@@ -22,27 +24,32 @@ def _view_copy(input, *shape):
 
 def _slice_copy(input, dim=0, start=None, end=None, step=1):
     from .indexing import getitem
+
     d = _wrap_dim(dim, input._data.ndim, "slice_copy")
     return getitem(input, (slice(None),) * d + (slice(start, end, step),))
 
 
 def _unfold(input, dimension, size, step):
     from .strided import unfold
+
     return unfold(input, dimension, size, step)
 
 
 def _as_strided(input, size, stride, storage_offset=None):
     from .strided import as_strided
+
     return as_strided(input, size, stride, storage_offset)
 
 
 def _diagonal(input, offset=0, dim1=0, dim2=1):
     from .indexing import diagonal
+
     return diagonal(input, offset, dim1, dim2)
 
 
 def _split_with_sizes(input, split_sizes, dim=0):
     from .strided import split_with_sizes
+
     return split_with_sizes(input, split_sizes, dim)
 
 
@@ -113,6 +120,7 @@ def detach(input):
 def fill(input, value):
     """A tensor like ``input`` filled with ``value`` (out of place; the gradient goes to value)."""
     from .inplace import fill_
+
     return fill_(sh.clone(input), value)
 
 

@@ -18,6 +18,7 @@ A decomposition with several outputs is one node whose output packs them side by
 flat last dim; the public function slices them out (views), so gradients reaching any of
 them meet in that node.
 """
+
 import numpy as np
 
 from .._tensor import Tensor
@@ -52,15 +53,17 @@ def _check_matrix(A, op, square=False):
     _check_float(A, op)
     shape = A._data.shape
     if len(shape) < 2:
-        raise RuntimeError(f"linalg.{op}: The input tensor A must have at least 2 dimensions "
-                           f"(got shape {list(shape)})")
+        raise RuntimeError(f"linalg.{op}: The input tensor A must have at least 2 dimensions (got shape {list(shape)})")
     if square and shape[-1] != shape[-2]:
-        raise RuntimeError(f"linalg.{op}: A must be batches of square matrices, but they are "
-                           f"{shape[-2]} by {shape[-1]} matrices (shape {list(shape)})")
+        raise RuntimeError(
+            f"linalg.{op}: A must be batches of square matrices, but they are "
+            f"{shape[-2]} by {shape[-1]} matrices (shape {list(shape)})"
+        )
 
 
 def _eye(n, like):
     from .._creation import eye
+
     return eye(n, dtype=like.dtype, device=like.device)
 
 
@@ -76,8 +79,9 @@ def _col(v):
 
 # --------------------------------------------------------------------------- inv, det, slogdet
 def _inv_fwd(xp, a):
-    return _lapack(lambda: xp.linalg.inv(a), "inv", a.shape,
-                   "The input matrix is singular, the inversion could not be completed")
+    return _lapack(
+        lambda: xp.linalg.inv(a), "inv", a.shape, "The input matrix is singular, the inversion could not be completed"
+    )
 
 
 def _inv_jvp(ts, out):
@@ -116,6 +120,7 @@ def _det_singular_vjp(g, x):
         keep = [j for j in range(n) if j != i]
         others.append(s[..., keep].prod(-1) if keep else s[..., :0].sum(-1) + 1)
     from .shape import stack
+
     p = stack(others, -1)
     xp = array_module(x._data)
     sign = Tensor._make(xp.sign(xp.linalg.det(U._data) * xp.linalg.det(Vh._data)), None, False)
@@ -151,8 +156,9 @@ def logdet(A):
 
 # --------------------------------------------------------------------------- solve
 def _solve_fwd(xp, a, b):
-    return _lapack(lambda: xp.linalg.solve(a, b), "solve", a.shape,
-                   "The solver failed because the input matrix is singular")
+    return _lapack(
+        lambda: xp.linalg.solve(a, b), "solve", a.shape, "The solver failed because the input matrix is singular"
+    )
 
 
 def _solve_vjp(g, needs, a, out):
@@ -169,18 +175,23 @@ def solve(A, B, *, left=True):
     _check_matrix(A, "solve", square=True)
     _check_float(B, "solve")
     if A._data.dtype != B._data.dtype:
-        raise RuntimeError(f"linalg.solve: Expected A and B to have the same dtype, but found A of type "
-                           f"{A.dtype} and B of type {B.dtype} instead")
+        raise RuntimeError(
+            f"linalg.solve: Expected A and B to have the same dtype, but found A of type "
+            f"{A.dtype} and B of type {B.dtype} instead"
+        )
     if not left:
         return solve(A.mT, B.mT).mT
     n = A._data.shape[-1]
     vector = B._data.ndim == 1 or (B._data.ndim == A._data.ndim - 1 and B._data.shape == A._data.shape[:-1])
     b = _col(B) if vector else B
     if b._data.shape[-2] != n:
-        raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation AX = B "
-                           f"({A._data.shape[-2]}x{n} and {b._data.shape[-2]}x{b._data.shape[-1]}); "
-                           f"A has shape {list(A._data.shape)}, B has shape {list(B._data.shape)}")
+        raise RuntimeError(
+            f"linalg.solve: Incompatible shapes of A and B for the equation AX = B "
+            f"({A._data.shape[-2]}x{n} and {b._data.shape[-2]}x{b._data.shape[-1]}); "
+            f"A has shape {list(A._data.shape)}, B has shape {list(B._data.shape)}"
+        )
     from .elementwise import _operands
+
     a, b = _operands(A, b)
     batch = np.broadcast_shapes(a._data.shape[:-2], b._data.shape[:-2])
     if a._data.shape[:-2] != batch:
@@ -201,8 +212,12 @@ def _tri(xp, a, upper, unit):
 
 
 def _solve_tri_fwd(xp, a, b, upper, unit):
-    return _lapack(lambda: xp.linalg.solve(_tri(xp, a, upper, unit), b), "solve_triangular", a.shape,
-                   "The triangular matrix is singular")
+    return _lapack(
+        lambda: xp.linalg.solve(_tri(xp, a, upper, unit), b),
+        "solve_triangular",
+        a.shape,
+        "The triangular matrix is singular",
+    )
 
 
 def _solve_tri_vjp(g, needs, a, out, upper, unit):
@@ -226,6 +241,7 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
     if not left:
         return solve_triangular(A.mT, B.mT, upper=not upper, unitriangular=unitriangular).mT
     from .elementwise import _operands
+
     a, b = _operands(A, B)
     batch = np.broadcast_shapes(a._data.shape[:-2], b._data.shape[:-2])
     if a._data.shape[:-2] != batch:
@@ -237,9 +253,12 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
 
 # --------------------------------------------------------------------------- cholesky
 def _cholesky_fwd(xp, a):
-    return _lapack(lambda: xp.linalg.cholesky(a), "cholesky", a.shape,
-                   "The factorization could not be completed because the input is not "
-                   "positive-definite")
+    return _lapack(
+        lambda: xp.linalg.cholesky(a),
+        "cholesky",
+        a.shape,
+        "The factorization could not be completed because the input is not positive-definite",
+    )
 
 
 def _cholesky_vjp(g, L):
@@ -274,7 +293,7 @@ def _unpack(t, shapes):
     batch = t._data.shape[:-1]
     for s in shapes:
         n = int(np.prod(s)) if s else 1
-        out.append(t[..., start:start + n].reshape(batch + tuple(s)))
+        out.append(t[..., start : start + n].reshape(batch + tuple(s)))
         start += n
     return out
 
@@ -301,12 +320,15 @@ def _qr_vjp(g, out, mode, shapes):
     Q, R = _unpack(out, shapes)
     gQ, gR = _unpack(g, shapes)
     if mode == "complete" and m > n:
-        raise NotImplementedError("linalg.qr: the derivative of mode='complete' is not defined when "
-                                  f"nrows > ncols (input {m}x{n}); use mode='reduced'")
+        raise NotImplementedError(
+            "linalg.qr: the derivative of mode='complete' is not defined when "
+            f"nrows > ncols (input {m}x{n}); use mode='reduced'"
+        )
     if m >= n:
         return _qr_square_tall_vjp(gQ, gR, Q, R)
     # wide: A = [X | Y] with X square, R = [U | V]; X = Q U, Y = Q V
     from .shape import cat
+
     U, V = R[..., :, :m], R[..., :, m:]
     gU, gV = gR[..., :, :m], gR[..., :, m:]
     Y = Q @ V
@@ -324,8 +346,9 @@ def qr(A, mode="reduced"):
         return autocast_call(qr, FLOAT32, A, mode)
     _check_matrix(A, "qr")
     if mode not in ("reduced", "complete", "r"):
-        raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of 'reduced' "
-                           f"(default), 'r', or 'complete'")
+        raise RuntimeError(
+            f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), 'r', or 'complete'"
+        )
     m, n = A._data.shape[-2:]
     k = min(m, n)
     qcols = m if mode == "complete" else k
@@ -335,6 +358,7 @@ def qr(A, mode="reduced"):
     Q, R = _unpack(packed, shapes)
     if mode == "r":
         from .._creation import empty
+
         Q = empty(0, dtype=A.dtype, device=A.device)
     return return_types.linalg_qr(Q, R)
 
@@ -394,9 +418,11 @@ def _svd_vjp(g, out, full, shapes):
     #   gA = U (diag(gs) + J S + S K) V^T + (I - U U^T) gU S^-1 V^T + U S^-1 gV^T (I - V V^T)
     (m, k), _, (_, n) = shapes
     if full and m != n:
-        raise NotImplementedError("linalg.svd: the derivative with full_matrices=True is only "
-                                  f"defined for square matrices (input {m}x{n}); use "
-                                  f"full_matrices=False")
+        raise NotImplementedError(
+            "linalg.svd: the derivative with full_matrices=True is only "
+            f"defined for square matrices (input {m}x{n}); use "
+            f"full_matrices=False"
+        )
     U, s, Vh = _unpack(out, shapes)
     gU, gs, gVh = _unpack(g, shapes)
     s, gs = s.squeeze(-2), gs.squeeze(-2)
@@ -442,13 +468,13 @@ def matrix_power(A, n):
     """A @ A @ ... (n times); n = 0 gives the identity, n < 0 powers of inv(A)."""
     shape = A._data.shape
     if len(shape) < 2 or shape[-1] != shape[-2]:
-        raise RuntimeError(f"linalg.matrix_power: A must be batches of square matrices (got shape "
-                           f"{list(shape)})")
+        raise RuntimeError(f"linalg.matrix_power: A must be batches of square matrices (got shape {list(shape)})")
     n = int(n)
     if n == 0:
         # The identity, as a fresh tensor in A's graph with a zero gradient (PyTorch's result
         # requires grad too): where() picks the identity everywhere without arithmetic on A.
         from .._creation import eye, zeros
+
         e = eye(shape[-1], dtype=A.dtype, device=A.device).expand(shape)
         return where(zeros(shape, dtype=bool, device=A.device), A, e)
     if n < 0:
@@ -500,6 +526,7 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian=False):
 
 def _matrix_dims(A, dim, op):
     from .._tensor import _wrap_dim
+
     if len(dim) != 2:
         raise RuntimeError(f"linalg.{op}: dim must be a 2-tuple. Got {tuple(dim)}")
     d0, d1 = (_wrap_dim(d, A._data.ndim, op) for d in dim)
@@ -513,6 +540,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     column sum (1, -1) or row sum (inf, -inf) over the matrices in dims ``dim``."""
     from .reduction import vector_norm, amax, amin
     from .elementwise import abs as _abs
+
     if dtype is not None:
         A = A.to(dtype)
     _check_matrix(A, "matrix_norm")
@@ -539,6 +567,7 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
     """A vector norm (dim an int, or 1-D input) or a matrix norm (dim a 2-tuple, or 2-D
     input with ``ord``); without ord and dim, the 2-norm of all elements."""
     from .reduction import vector_norm
+
     if isinstance(dim, int):
         dim = (dim,)
     if dim is not None:
@@ -551,8 +580,9 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
         return vector_norm(A, ord, None, keepdim, dtype=dtype)
     if A._data.ndim == 2:
         return matrix_norm(A, ord, (-2, -1), keepdim, dtype=dtype)
-    raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. "
-                       f"Got {A._data.ndim}D.")
+    raise RuntimeError(
+        f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. Got {A._data.ndim}D."
+    )
 
 
 def cond(A, p=None):
@@ -570,10 +600,14 @@ def svd_legacy(input, some=True, compute_uv=True):
     U, S, Vh = svd(input, full_matrices=not some)
     if not compute_uv:
         from .._creation import zeros
+
         m, n = input._data.shape[-2:]
         bs = input._data.shape[:-2]
-        return return_types.svd(zeros(bs + (m, m if not some else min(m, n)), dtype=input.dtype),
-                                S, zeros(bs + (n, n if not some else min(m, n)), dtype=input.dtype))
+        return return_types.svd(
+            zeros(bs + (m, m if not some else min(m, n)), dtype=input.dtype),
+            S,
+            zeros(bs + (n, n if not some else min(m, n)), dtype=input.dtype),
+        )
     return return_types.svd(U, S, Vh.mT)
 
 
@@ -605,11 +639,12 @@ def matrix_exp(A):
     with 1-norm at most 1/2, an 18-term Taylor sum (truncation below 1e-22 relative), then s
     squarings. Written in differentiable ops, so its gradient is that of the same product."""
     import math
+
     _check_matrix(A, "matrix_exp", square=True)
     a = np.asarray(A.detach().cpu().numpy()) if A.numel() else np.zeros((1, 1))
     norm = float(np.abs(a).sum(-2).max()) if a.size else 0.0
     s = max(0, math.ceil(math.log2(norm)) + 1) if norm > 0.5 else 0
-    X = A / (2 ** s) if s else A
+    X = A / (2**s) if s else A
     eye = _eye(A.shape[-1], A)
     result = term = eye + 0 * X
     for k in range(1, 19):
@@ -628,22 +663,29 @@ def householder_product(A, tau):
     m, n = A.shape[-2], A.shape[-1]
     k = tau.shape[-1]
     if n > m:
-        raise RuntimeError(f"torch.linalg.householder_product: input.shape[-2] must be greater than or equal to "
-                           f"input.shape[-1], got {m} and {n}")
+        raise RuntimeError(
+            f"torch.linalg.householder_product: input.shape[-2] must be greater than or equal to "
+            f"input.shape[-1], got {m} and {n}"
+        )
     if k > n:
-        raise RuntimeError(f"torch.linalg.householder_product: input.shape[-1] must be greater than or equal to "
-                           f"tau.shape[-1], got {n} and {k}")
+        raise RuntimeError(
+            f"torch.linalg.householder_product: input.shape[-1] must be greater than or equal to "
+            f"tau.shape[-1], got {n} and {k}"
+        )
     if tuple(tau.shape[:-1]) != tuple(A.shape[:-2]):
-        raise RuntimeError(f"torch.linalg.householder_product: Expected batch dimensions of tau {list(tau.shape[:-1])} "
-                           f"to be equal to those of input {list(A.shape[:-2])}")
+        raise RuntimeError(
+            f"torch.linalg.householder_product: Expected batch dimensions of tau {list(tau.shape[:-1])} "
+            f"to be equal to those of input {list(A.shape[:-2])}"
+        )
     from .._creation import tensor
+
     rows = np.arange(m)
-    Q = _eye(m, A) + 0 * A.sum(-1, keepdim=True)                       # (..., m, m), batch-shaped
+    Q = _eye(m, A) + 0 * A.sum(-1, keepdim=True)  # (..., m, m), batch-shaped
     for i in range(k):
         below = tensor((rows > i).astype(np.float64), dtype=A.dtype, device=A.device)
         unit = tensor((rows == i).astype(np.float64), dtype=A.dtype, device=A.device)
-        v = A[..., :, i] * below + unit                                # (..., m)
-        Qv = (Q @ v.unsqueeze(-1))                                     # (..., m, 1)
+        v = A[..., :, i] * below + unit  # (..., m)
+        Qv = Q @ v.unsqueeze(-1)  # (..., m, 1)
         Q = Q - tau[..., i, None, None] * Qv @ v.conj().unsqueeze(-2)
     return Q[..., :, :n]
 

@@ -4,6 +4,7 @@ Binary ops take Tensors or Python scalars and follow PyTorch's type promotion (`
 broadcasting is undone by the engine, so each backward returns gradients of the output's shape.
 Every backward is written with retrograd ops, so it can itself be differentiated.
 """
+
 import builtins
 import functools
 
@@ -40,18 +41,21 @@ def _operands(x, y):
     if xt:
         y = _scalar(y)
         k = x._data.dtype.kind
-        if (k not in "fcV" and (type(y) is float or (k == "b" and type(y) is int))) or \
-                (type(y) is complex and k != "c"):
+        if (k not in "fcV" and (type(y) is float or (k == "b" and type(y) is int))) or (
+            type(y) is complex and k != "c"
+        ):
             x = x.to(_dtype.result_type(x, y))
         return x, y
     if yt:
         x = _scalar(x)
         k = y._data.dtype.kind
-        if (k not in "fcV" and (type(x) is float or (k == "b" and type(x) is int))) or \
-                (type(x) is complex and k != "c"):
+        if (k not in "fcV" and (type(x) is float or (k == "b" and type(x) is int))) or (
+            type(x) is complex and k != "c"
+        ):
             y = y.to(_dtype.result_type(x, y))
         return x, y
     from .._creation import tensor
+
     return tensor(x), y
 
 
@@ -59,6 +63,7 @@ def _sparse_operand(name, x, y, error):
     """``name(x, y)`` when ``_operands`` refused the operands with ``error``: the sparse op when
     one of them is a sparse tensor, else ``error`` raised again."""
     from ..sparse import binary
+
     r = binary(name, x, y)
     if r is None:
         raise error
@@ -138,7 +143,7 @@ DIV = Op("div", _div, _div_vjp, jvp=ELEMENTWISE, save=("y", "out"), needs=True)
 
 def _pow(xp, x, y):
     try:
-        return x ** y
+        return x**y
     except ValueError:  # NumPy refuses negative integer powers of integers
         return _int_pow(xp, x, y)
 
@@ -177,8 +182,14 @@ SUB_SCALAR = Op("sub", lambda xp, x, s: x - s, lambda g, s: g, jvp=ELEMENTWISE, 
 RSUB_SCALAR = Op("rsub", lambda xp, x, s: s - x, lambda g, s: -g, jvp=ELEMENTWISE, node_name="RsubBackward1")
 MUL_SCALAR = Op("mul", lambda xp, x, s: x * s, lambda g, s: g * s, jvp=ELEMENTWISE, node_name="MulBackward0")
 DIV_SCALAR = Op("div", lambda xp, x, s: x / s, lambda g, s: g / s, jvp=ELEMENTWISE, node_name="DivBackward0")
-RDIV_SCALAR = Op("rdiv", lambda xp, x, s: s / x, lambda g, x, s: g * (-s) / (x * x), jvp=ELEMENTWISE, save=("x",),
-                 node_name="MulBackward0")  # PyTorch computes s / x as reciprocal(x) * s
+RDIV_SCALAR = Op(
+    "rdiv",
+    lambda xp, x, s: s / x,
+    lambda g, x, s: g * (-s) / (x * x),
+    jvp=ELEMENTWISE,
+    save=("x",),
+    node_name="MulBackward0",
+)  # PyTorch computes s / x as reciprocal(x) * s
 
 
 def _pow_scalar_vjp(g, x, s):
@@ -192,16 +203,21 @@ def _pow_scalar_vjp(g, x, s):
     return g * (x ** (s - 1) * s)
 
 
-POW_SCALAR = Op("pow", lambda xp, x, s: x ** s, _pow_scalar_vjp, jvp=ELEMENTWISE, save=("x",), node_name="PowBackward0")
-RPOW_SCALAR = Op("rpow", lambda xp, x, s: s ** x, lambda g, out, s: g * out * float(np.log(s)) if s > 0
-                 else g * out * float("nan"), jvp=ELEMENTWISE, save=("out",), node_name="PowBackward2")
+POW_SCALAR = Op("pow", lambda xp, x, s: x**s, _pow_scalar_vjp, jvp=ELEMENTWISE, save=("x",), node_name="PowBackward0")
+RPOW_SCALAR = Op(
+    "rpow",
+    lambda xp, x, s: s**x,
+    lambda g, out, s: g * out * float(np.log(s)) if s > 0 else g * out * float("nan"),
+    jvp=ELEMENTWISE,
+    save=("out",),
+    node_name="PowBackward2",
+)
 
 
 def _fast_scalar(t, v):
     """Whether ``t op v`` can take the tensor-scalar path: a float tensor and a Python number."""
     tv = type(v)
-    return (tv is float or tv is int) and type(t) is not int and isinstance(t, Tensor) \
-        and t._data.dtype.kind in "fV"
+    return (tv is float or tv is int) and type(t) is not int and isinstance(t, Tensor) and t._data.dtype.kind in "fV"
 
 
 def add(input, other, *, alpha=1):
@@ -221,10 +237,16 @@ def add(input, other, *, alpha=1):
 
 def sub(input, other, *, alpha=1):
     """input - alpha * other"""
-    if isinstance(input, Tensor) and input._data.dtype.kind == "b" and isinstance(other, Tensor) \
-            and other._data.dtype.kind == "b":
-        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
-                           "Use the `^` or `logical_xor()` operator instead.")
+    if (
+        isinstance(input, Tensor)
+        and input._data.dtype.kind == "b"
+        and isinstance(other, Tensor)
+        and other._data.dtype.kind == "b"
+    ):
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with two bool tensors is not supported. "
+            "Use the `^` or `logical_xor()` operator instead."
+        )
     if alpha != 1:
         other = mul(other, alpha)
     if _fast_scalar(input, other):
@@ -276,16 +298,14 @@ def div(input, other, *, rounding_mode=None):
         return trunc(div(input, other)) if _is_float(input, other) else _int_div(input, other, "trunc")
     if rounding_mode == "floor":
         return floor_divide(input, other)
-    raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
-                       f"'{rounding_mode}'")
+    raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
 
 
 divide = true_divide = div
 
 
 def _is_float(*xs):
-    return builtins.any((isinstance(v, Tensor) and v._data.dtype.kind in "fV") or isinstance(v, float)
-                        for v in xs)
+    return builtins.any((isinstance(v, Tensor) and v._data.dtype.kind in "fV") or isinstance(v, float) for v in xs)
 
 
 def _int_div(x, y, mode):
@@ -306,8 +326,10 @@ def _is_int(v):
 def _check_int_divisor(name, xp, x, y):
     """Integer division by zero is an error in PyTorch (NumPy would give 0 and a warning)."""
     if _is_int(y) and _is_int(x) and not xp.all(y):
-        raise RuntimeError(f"ZeroDivisionError: integer {name} by zero (dividend of shape "
-                           f"{list(xp.shape(x))}, divisor of shape {list(xp.shape(y))})")
+        raise RuntimeError(
+            f"ZeroDivisionError: integer {name} by zero (dividend of shape "
+            f"{list(xp.shape(x))}, divisor of shape {list(xp.shape(y))})"
+        )
 
 
 def _floor_divide(xp, x, y):
@@ -317,8 +339,10 @@ def _floor_divide(xp, x, y):
 
 def _floor_divide_vjp(g, needs):
     # as PyTorch: the result is recorded, but it has no derivative
-    raise RuntimeError("derivative for floor_divide is not implemented (the result is piecewise constant "
-                       "in both inputs; use div(..., rounding_mode='floor') on detached inputs, or trunc/floor)")
+    raise RuntimeError(
+        "derivative for floor_divide is not implemented (the result is piecewise constant "
+        "in both inputs; use div(..., rounding_mode='floor') on detached inputs, or trunc/floor)"
+    )
 
 
 FLOOR_DIVIDE = Op("floor_divide", _floor_divide, _floor_divide_vjp, jvp=ELEMENTWISE, needs=True)
@@ -385,8 +409,10 @@ def float_power(input, exponent):
 # --------------------------------------------------------------------------- unary maths
 def _neg(xp, x):
     if x.dtype.kind == "b":
-        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are "
-                           "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+        raise RuntimeError(
+            "Negation, the `-` operator, on a bool tensor is not supported. If you are "
+            "trying to invert a mask, use the `~` or `logical_not()` operator instead."
+        )
     return -x
 
 
@@ -410,6 +436,7 @@ ABS = Op("abs", _abs, lambda g, x: g * sign(x), jvp=ELEMENTWISE, save=("x",))
 def abs(input):
     if input._data.dtype.kind == "c":
         from .complex import abs as complex_abs  # complex.py builds on this module
+
         return complex_abs(input)
     return apply(ABS, (input,))
 
@@ -426,8 +453,10 @@ SIGN = Op("sign", _sign, lambda g: g * 0, jvp=ELEMENTWISE)
 
 def sign(input):
     if input._data.dtype.kind == "c":
-        raise RuntimeError(f"Unlike NumPy, torch.sign is not intended to support complex numbers. Please "
-                           f"use torch.sgn instead (input of shape {list(input._data.shape)}).")
+        raise RuntimeError(
+            f"Unlike NumPy, torch.sign is not intended to support complex numbers. Please "
+            f"use torch.sgn instead (input of shape {list(input._data.shape)})."
+        )
     return apply(SIGN, (input,))
 
 
@@ -435,6 +464,7 @@ def sgn(input):
     """sign(x) for real tensors; z / |z| (0 at 0) for complex ones."""
     if input._data.dtype.kind == "c":
         from .complex import sgn as complex_sgn  # complex.py builds on this module
+
         return complex_sgn(input)
     return sign(input)
 
@@ -465,8 +495,7 @@ def _sigmoid_bwd(xp, g, out):
 
 def _sigmoid_bwd_vjp(gg, needs, g, out):
     # d/dg = out (1 - out) ; d/dout = g (1 - 2 out)
-    return ((sigmoid_backward(gg, out) if needs[0] else None),
-            (gg * g * (1 - out * 2) if needs[1] else None))
+    return ((sigmoid_backward(gg, out) if needs[0] else None), (gg * g * (1 - out * 2) if needs[1] else None))
 
 
 SIGMOID_BACKWARD = Op("sigmoid_backward", _sigmoid_bwd, _sigmoid_bwd_vjp, jvp=ELEMENTWISE, save=("x", "y"), needs=True)
@@ -527,8 +556,9 @@ def _threshold_bwd_vjp(gg, needs, out):
     return (relu_backward(gg, out) if needs[0] else None), None
 
 
-THRESHOLD_BACKWARD = Op("threshold_backward", _threshold_bwd, _threshold_bwd_vjp, jvp=ELEMENTWISE, save=("y",),
-                        needs=True)
+THRESHOLD_BACKWARD = Op(
+    "threshold_backward", _threshold_bwd, _threshold_bwd_vjp, jvp=ELEMENTWISE, save=("y",), needs=True
+)
 
 
 def relu_backward(g, out):
@@ -544,7 +574,7 @@ LOG10 = Op("log10", lambda xp, x: xp.log10(x), lambda g, x: g / (x * 2.302585092
 LOG1P = Op("log1p", lambda xp, x: xp.log1p(x), lambda g, x: g / (x + 1), jvp=ELEMENTWISE, save=("x",))
 EXPM1 = Op("expm1", lambda xp, x: xp.expm1(x), lambda g, out: g * (out + 1), jvp=ELEMENTWISE, save=("out",))
 SQRT = Op("sqrt", lambda xp, x: xp.sqrt(x), lambda g, out: g / (out * 2), jvp=ELEMENTWISE, save=("out",))
-RSQRT = Op("rsqrt", lambda xp, x: 1 / xp.sqrt(x), lambda g, out: g * out ** 3 * -0.5, jvp=ELEMENTWISE, save=("out",))
+RSQRT = Op("rsqrt", lambda xp, x: 1 / xp.sqrt(x), lambda g, out: g * out**3 * -0.5, jvp=ELEMENTWISE, save=("out",))
 SIN = Op("sin", lambda xp, x: xp.sin(x), sin_backward, jvp=ELEMENTWISE, save=("x",))
 COS = Op("cos", lambda xp, x: xp.cos(x), cos_backward, jvp=ELEMENTWISE, save=("x",))
 TAN = Op("tan", lambda xp, x: xp.tan(x), lambda g, out: g * (out * out + 1), jvp=ELEMENTWISE, save=("out",))
@@ -555,8 +585,9 @@ SINH = Op("sinh", lambda xp, x: xp.sinh(x), lambda g, x: g * cosh(x), jvp=ELEMEN
 COSH = Op("cosh", lambda xp, x: xp.cosh(x), lambda g, x: g * sinh(x), jvp=ELEMENTWISE, save=("x",))
 TANH = Op("tanh", lambda xp, x: xp.tanh(x), tanh_backward, jvp=ELEMENTWISE, save=("out",))
 RECIPROCAL = Op("reciprocal", lambda xp, x: 1 / x, lambda g, out: -g * out * out, jvp=ELEMENTWISE, save=("out",))
-SQUARE = Op("square", lambda xp, x: x * x, lambda g, x: g * x * 2, jvp=ELEMENTWISE, save=("x",),
-            node_name="PowBackward0")
+SQUARE = Op(
+    "square", lambda xp, x: x * x, lambda g, x: g * x * 2, jvp=ELEMENTWISE, save=("x",), node_name="PowBackward0"
+)
 
 
 def _sigmoid(xp, x):
@@ -788,6 +819,7 @@ def clamp_max(input, max):
 
 def _like_scalar(t, v):
     from .._creation import tensor
+
     return tensor(v, dtype=t.dtype, device=t.device)
 
 
@@ -827,8 +859,6 @@ def minimum(input, other):
     return apply(MINIMUM, (x, y))
 
 
-
-
 def _where(xp, x, y, cond):
     return xp.where(cond._data, x, y)
 
@@ -845,14 +875,18 @@ def where(condition, input=None, other=None):
     """Pick ``input`` where ``condition`` holds, else ``other`` (both broadcast)."""
     if input is None and other is None:
         from .indexing import nonzero
+
         return nonzero(condition, as_tuple=True)
     if not isinstance(condition, Tensor):
         from .._creation import tensor
+
         condition = tensor(condition)
     if condition._data.dtype.kind != "b":
         if condition._data.dtype != np.uint8:  # PyTorch still takes uint8 masks
-            raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with "
-                               f"dtype {condition.dtype} (shape {list(condition._data.shape)})")
+            raise RuntimeError(
+                f"where expected condition to be a boolean tensor, but got a tensor with "
+                f"dtype {condition.dtype} (shape {list(condition._data.shape)})"
+            )
         condition = condition != 0
     x, y = _operands(input, other)
     if not isinstance(x, Tensor):
@@ -918,6 +952,7 @@ def _compare(ufunc_name):
             if err is None:
                 raise
             raise err from None
+
     ufunc = getattr(np, ufunc_name)
     compare.__name__ = ufunc_name
     compare.__doc__ = f"Elementwise {ufunc_name} (a bool tensor; not differentiable)."
@@ -939,18 +974,15 @@ def _bool_data(x):
 
 
 def logical_and(input, other):
-    return Tensor._make(_broadcasting("logical_and", np.logical_and, _bool_data(input), _bool_data(other)),
-                        None, False)
+    return Tensor._make(_broadcasting("logical_and", np.logical_and, _bool_data(input), _bool_data(other)), None, False)
 
 
 def logical_or(input, other):
-    return Tensor._make(_broadcasting("logical_or", np.logical_or, _bool_data(input), _bool_data(other)),
-                        None, False)
+    return Tensor._make(_broadcasting("logical_or", np.logical_or, _bool_data(input), _bool_data(other)), None, False)
 
 
 def logical_xor(input, other):
-    return Tensor._make(_broadcasting("logical_xor", np.logical_xor, _bool_data(input), _bool_data(other)),
-                        None, False)
+    return Tensor._make(_broadcasting("logical_xor", np.logical_xor, _bool_data(input), _bool_data(other)), None, False)
 
 
 def logical_not(input):
@@ -963,8 +995,9 @@ def _bitwise(name):
         a, b = _bool_data(x), _bool_data(y)
         ref = x if isinstance(x, Tensor) else y
         if ref._data.dtype.kind in "fV":
-            raise NotImplementedError(f"\"{name}\" not implemented for floating-point tensors")
+            raise NotImplementedError(f'"{name}" not implemented for floating-point tensors')
         return Tensor._make(_broadcasting(name, getattr(np, name), a, b), None, False)
+
     f.__name__ = name
     return f
 
@@ -976,16 +1009,19 @@ bitwise_xor = _bitwise("bitwise_xor")
 
 def bitwise_not(input):
     if input._data.dtype.kind in "fV":
-        raise NotImplementedError(f"\"bitwise_not\" not implemented for floating-point tensors (dtype "
-                                  f"{input.dtype}, shape {list(input._data.shape)})")
+        raise NotImplementedError(
+            f'"bitwise_not" not implemented for floating-point tensors (dtype '
+            f"{input.dtype}, shape {list(input._data.shape)})"
+        )
     return Tensor._make(np.invert(input._data), None, False)
 
 
 def invert(input):
     """``~input``: bitwise not, which PyTorch's operator refuses on floats with a TypeError."""
     if input._data.dtype.kind in "fV":
-        raise TypeError(f"~ (operator.invert) is only implemented on integer and Boolean-type tensors "
-                        f"(got dtype {input.dtype})")
+        raise TypeError(
+            f"~ (operator.invert) is only implemented on integer and Boolean-type tensors (got dtype {input.dtype})"
+        )
     return bitwise_not(input)
 
 
@@ -1017,13 +1053,19 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
 
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
-    return Tensor._make(_broadcasting("isclose", np.isclose, input._data, _bool_data(other), rtol=rtol,
-                                      atol=atol, equal_nan=equal_nan), None, False)
+    return Tensor._make(
+        _broadcasting("isclose", np.isclose, input._data, _bool_data(other), rtol=rtol, atol=atol, equal_nan=equal_nan),
+        None,
+        False,
+    )
 
 
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
-    return bool(_broadcasting("allclose", np.allclose, input._data, _bool_data(other), rtol=rtol, atol=atol,
-                              equal_nan=equal_nan))
+    return bool(
+        _broadcasting(
+            "allclose", np.allclose, input._data, _bool_data(other), rtol=rtol, atol=atol, equal_nan=equal_nan
+        )
+    )
 
 
 def equal(input, other):
@@ -1043,6 +1085,7 @@ def _add_sparse_(self, other, alpha):
         dense = other.to_dense()
         return apply_inplace(self, "add", add, dense if alpha == 1 else dense * alpha)
     from ..sparse import add_into
+
     add_into(self._data, other, None if alpha == 1 else alpha)
     _bump(self)
     return self
@@ -1083,8 +1126,10 @@ def div_(self, other, *, rounding_mode=None):
 def float_power_(self, exponent):
     """In-place float_power: the result is float64, so ``self`` must be float64 already."""
     if self._data.dtype != np.float64:
-        raise RuntimeError(f"the base given to float_power_ has dtype {self.dtype} but the "
-                           f"operation's result requires dtype {_dtype.float64}")
+        raise RuntimeError(
+            f"the base given to float_power_ has dtype {self.dtype} but the "
+            f"operation's result requires dtype {_dtype.float64}"
+        )
     return apply_inplace(self, "float_power", float_power, exponent)
 
 
@@ -1099,8 +1144,7 @@ def _fmin_vjp(g, needs, x, y):
 
 def _pick_grads(g, needs, x_wins):
     zero = g.new_zeros(())
-    return (where(x_wins, g, zero) if needs[0] else None), \
-        (where(x_wins, zero, g) if needs[1] else None)
+    return (where(x_wins, g, zero) if needs[0] else None), (where(x_wins, zero, g) if needs[1] else None)
 
 
 FMAX = Op("fmax", lambda xp, x, y: xp.fmax(x, y), _fmax_vjp, jvp=ELEMENTWISE, save=("x", "y"), needs=True)
@@ -1112,8 +1156,10 @@ FMIN = Op("fmin", lambda xp, x, y: xp.fmin(x, y), _fmin_vjp, jvp=ELEMENTWISE, sa
 def _two_tensors(name, input, other):
     if not isinstance(input, Tensor) or not isinstance(other, Tensor):
         bad = other if isinstance(input, Tensor) else input
-        raise TypeError(f"{name}(): argument '{'other' if isinstance(input, Tensor) else 'input'}' "
-                        f"must be Tensor, not {type(bad).__name__}")
+        raise TypeError(
+            f"{name}(): argument '{'other' if isinstance(input, Tensor) else 'input'}' "
+            f"must be Tensor, not {type(bad).__name__}"
+        )
     return _operands(input, other)
 
 
@@ -1187,8 +1233,15 @@ declare(atan2, aliases=("arctan2",), method=True, inplace=True, out=True)
 declare(sinh, method=True, inplace=True, torch_inplace=("sinh_",), out=True)
 declare(cosh, method=True, inplace=True, torch_inplace=("cosh_",), out=True)
 declare(tanh, method=True, inplace=True, torch_inplace=("tanh_",), out=True, functional=("tanh",))
-declare(sigmoid, method=True, inplace=True, torch_inplace=("sigmoid_",), out=True, special=("expit",),
-        functional=("sigmoid",))
+declare(
+    sigmoid,
+    method=True,
+    inplace=True,
+    torch_inplace=("sigmoid_",),
+    out=True,
+    special=("expit",),
+    functional=("sigmoid",),
+)
 declare(relu, method=True, inplace=True)
 declare(reciprocal, method=True, inplace=True, torch_inplace=("reciprocal_",), out=True)
 declare(floor, method=True, inplace=True, torch_inplace=("floor_",), out=True)
@@ -1232,4 +1285,3 @@ declare(allclose, method=True)
 declare(equal, method=True)
 declare(fmax, method=True, out=True)
 declare(fmin, method=True, out=True)
-

@@ -9,6 +9,7 @@ index_reduce(input, dim, index, source, reduce) combines row i of ``source`` (al
 into row index[i] of ``input`` with prod, mean, amax or amin: it is ``scatter_reduce`` with
 the index repeated across the other dims, and has that op's gradient.
 """
+
 import numpy as np
 
 from .._tensor import Tensor, _wrap_dim
@@ -18,8 +19,10 @@ from ._declare import declare
 
 def _check_part(part_shape, src, name):
     if tuple(src._data.shape) != tuple(part_shape):
-        raise RuntimeError(f"{name}: expected src to have a size equal to the slice of self. src size = "
-                           f"{list(src._data.shape)}, slice size = {list(part_shape)}")
+        raise RuntimeError(
+            f"{name}: expected src to have a size equal to the slice of self. src size = "
+            f"{list(src._data.shape)}, slice size = {list(part_shape)}"
+        )
 
 
 def _src_like(input, src, name):
@@ -34,8 +37,10 @@ def select_scatter(input, src, dim, index):
     d = _wrap_dim(dim, input._data.ndim, "select_scatter")
     size = input._data.shape[d]
     if not -size <= index < size:
-        raise IndexError(f"select_scatter(): index {index} out of range for tensor of size "
-                         f"{list(input._data.shape)} at dimension {d}")
+        raise IndexError(
+            f"select_scatter(): index {index} out of range for tensor of size "
+            f"{list(input._data.shape)} at dimension {d}"
+        )
     key = (slice(None),) * d + (int(index) % size,)
     _check_part(input._data[key].shape, src, "select_scatter")
     return index_put(input, key, src)
@@ -83,8 +88,7 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True):
     """Combine row i of ``source`` along ``dim`` into row ``index[i]`` of ``input`` with
     ``reduce`` ('prod', 'mean', 'amax' or 'amin'); ``include_self`` counts input's own values."""
     if reduce not in _INDEX_REDUCTIONS:
-        raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got "
-                           f"{reduce}.")
+        raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got {reduce}.")
     nd = input._data.ndim
     d = _wrap_dim(dim, nd, "index_reduce")
     if index._data.ndim > 1:
@@ -94,12 +98,16 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True):
     n = index._data.reshape(-1).shape[0]
     src_d = source._data.shape[d] if source._data.ndim else 1
     if src_d != n:
-        raise RuntimeError(f"index_reduce_(): Index should have dimension 1 or the same number of elements "
-                           f"as the dimension being reduced (index has {n}, source has {src_d} along dim {d})")
-    expected = input._data.shape[:d] + (n,) + input._data.shape[d + 1:]
+        raise RuntimeError(
+            f"index_reduce_(): Index should have dimension 1 or the same number of elements "
+            f"as the dimension being reduced (index has {n}, source has {src_d} along dim {d})"
+        )
+    expected = input._data.shape[:d] + (n,) + input._data.shape[d + 1 :]
     if source._data.shape != expected and nd:
-        raise RuntimeError(f"index_reduce_(): Source/destination tensor must have the same shape apart from "
-                           f"dim {d}: source {list(source._data.shape)}, destination {list(input._data.shape)}")
+        raise RuntimeError(
+            f"index_reduce_(): Source/destination tensor must have the same shape apart from "
+            f"dim {d}: source {list(source._data.shape)}, destination {list(input._data.shape)}"
+        )
     if nd == 0:
         return scatter_reduce(input, 0, index.reshape(()), source, reduce, include_self=include_self)
     idx = index.reshape((1,) * d + (-1,) + (1,) * (nd - d - 1)).expand(source._data.shape).contiguous()

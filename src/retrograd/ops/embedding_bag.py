@@ -5,6 +5,7 @@ per-bag reduction: ``index_add`` for sum and mean, ``scatter_reduce`` ('amax') f
 a row of a 2-D ``input``, or, for a 1-D ``input``, the run from ``offsets[i]`` to the next
 offset. Entries equal to ``padding_idx`` are left out of their bag; an empty bag gives zeros.
 """
+
 import numpy as np
 
 from .. import _creation
@@ -17,9 +18,11 @@ def _bags(input, offsets, include_last_offset, per_sample_weights):
     """(flat input, flat weights, start and end of each bag) from the two input layouts."""
     if input.dim() == 2:
         if offsets is not None:
-            raise ValueError(f"if input is 2D, then offsets has to be None, as input is treated is a "
-                             f"mini-batch of fixed length sequences. However, found offsets of type "
-                             f"{type(offsets).__name__}")
+            raise ValueError(
+                f"if input is 2D, then offsets has to be None, as input is treated is a "
+                f"mini-batch of fixed length sequences. However, found offsets of type "
+                f"{type(offsets).__name__}"
+            )
         n_bags, length = input.shape
         starts = np.arange(0, n_bags * length, length)
         if per_sample_weights is not None:
@@ -37,14 +40,26 @@ def _bags(input, offsets, include_last_offset, per_sample_weights):
     else:
         starts, ends = bounds, np.append(bounds[1:], input.shape[0])
     if len(starts) and (starts[0] != 0 or np.any(ends < starts) or ends[-1] > input.shape[0]):
-        raise RuntimeError(f"embedding_bag: offsets must start at 0, be non-decreasing and stay within "
-                           f"the input of length {input.shape[0]} (got {bounds.tolist()})")
+        raise RuntimeError(
+            f"embedding_bag: offsets must start at 0, be non-decreasing and stay within "
+            f"the input of length {input.shape[0]} (got {bounds.tolist()})"
+        )
     return input, per_sample_weights, starts, ends
 
 
-def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False,
-                  mode="mean", sparse=False, per_sample_weights=None, include_last_offset=False,
-                  padding_idx=None):
+def embedding_bag(
+    input,
+    weight,
+    offsets=None,
+    max_norm=None,
+    norm_type=2,
+    scale_grad_by_freq=False,
+    mode="mean",
+    sparse=False,
+    per_sample_weights=None,
+    include_last_offset=False,
+    padding_idx=None,
+):
     """One row per bag: the sum, mean or max of the embedding rows of the bag's indices
     (``per_sample_weights`` scales each row first, for mode='sum')."""
     if weight.dim() != 2:
@@ -56,12 +71,16 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     if mode == "max" and sparse:
         raise ValueError("max mode does not support sparse weights")
     if per_sample_weights is not None and tuple(per_sample_weights.shape) != tuple(input.shape):
-        raise ValueError(f"embedding_bag: If per_sample_weights ({tuple(per_sample_weights.shape)}) is not "
-                         f"None, then it must have the same shape as the input ({tuple(input.shape)})")
+        raise ValueError(
+            f"embedding_bag: If per_sample_weights ({tuple(per_sample_weights.shape)}) is not "
+            f"None, then it must have the same shape as the input ({tuple(input.shape)})"
+        )
     if per_sample_weights is not None and mode != "sum":
-        raise NotImplementedError(f"embedding_bag: per_sample_weights was not None. per_sample_weights "
-                                  f"is only supported for mode='sum' (got mode='{mode}'). Please open a "
-                                  f"feature request on GitHub.")
+        raise NotImplementedError(
+            f"embedding_bag: per_sample_weights was not None. per_sample_weights "
+            f"is only supported for mode='sum' (got mode='{mode}'). Please open a "
+            f"feature request on GitHub."
+        )
     n_rows = weight.shape[0]
     if padding_idx is not None:
         if not -n_rows <= padding_idx < n_rows:

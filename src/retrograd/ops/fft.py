@@ -18,6 +18,7 @@ PyTorch's convention for complex tensors (see ops/complex.py). ``norm`` scales a
 "backward" (the default) leaves the forward transform unscaled and divides the inverse by n,
 "forward" the other way round, "ortho" divides both by sqrt(n).
 """
+
 import math
 
 from .. import _dtype
@@ -76,8 +77,9 @@ def _c2r_vjp(g, dims, last_n, scale):
     if doubled <= 0:
         return gi
     from .._creation import ones
+
     w = ones(m, dtype=_dtype.from_np(gi._data.real.dtype), device=gi.device)
-    w[1:1 + doubled] = 2
+    w[1 : 1 + doubled] = 2
     shape = [1] * gi._data.ndim
     shape[dims[-1]] = m
     return gi * w.reshape(shape)
@@ -159,8 +161,9 @@ def _input(name, input, want):
     if k in "iub":
         input = input.to(_dtype.get_default_dtype())
     elif input.dtype is _dtype.float16:
-        raise RuntimeError(f"{name}: Unsupported dtype Half (float16 transforms need CUDA in PyTorch; "
-                           f"convert to float32)")
+        raise RuntimeError(
+            f"{name}: Unsupported dtype Half (float16 transforms need CUDA in PyTorch; convert to float32)"
+        )
     if want == "real" and k == "c":
         raise RuntimeError(f"{name} expects a real input tensor, but got {input.dtype}")
     if want == "complex" and k != "c":
@@ -182,12 +185,15 @@ def _plan(name, input, s, dim, default_all=True):
         dims = [dim] if isinstance(dim, int) else list(dim)
         dims = [_wrap_dim(d, ndim, f"fft_{name}") for d in dims]
         if s is not None and len(s) != len(dims):
-            raise RuntimeError(f"fft_{name}: When given, dim and shape arguments must have the same length "
-                               f"(s={list(s)}, dim={list(dim) if not isinstance(dim, int) else dim})")
+            raise RuntimeError(
+                f"fft_{name}: When given, dim and shape arguments must have the same length "
+                f"(s={list(s)}, dim={list(dim) if not isinstance(dim, int) else dim})"
+            )
     elif s is not None:
         if len(s) > ndim:
-            raise RuntimeError(f"fft_{name}: Got shape with {len(s)} values but input tensor only has "
-                               f"{ndim} dimensions.")
+            raise RuntimeError(
+                f"fft_{name}: Got shape with {len(s)} values but input tensor only has {ndim} dimensions."
+            )
         dims = list(range(ndim - len(s), ndim))
     else:
         dims = list(range(ndim))
@@ -354,6 +360,7 @@ def fftfreq(n, d=1.0, *, dtype=None, layout=None, device=None, requires_grad=Fal
     """The sample frequencies of an ``n``-point transform with sample spacing ``d``:
     [0, 1, ..., (n - 1) // 2, -(n // 2), ..., -1] / (d n)."""
     from .._creation import arange
+
     dt = _freq_dtype("fftfreq", dtype, layout)
     k = arange(n, dtype=_dtype.int64, device=device)
     k = k - (k >= (n + 1) // 2).to(_dtype.int64) * n
@@ -364,6 +371,7 @@ def fftfreq(n, d=1.0, *, dtype=None, layout=None, device=None, requires_grad=Fal
 def rfftfreq(n, d=1.0, *, dtype=None, layout=None, device=None, requires_grad=False):
     """The non-negative sample frequencies of an ``n``-point real transform: [0, ..., n // 2] / (d n)."""
     from .._creation import arange
+
     dt = _freq_dtype("rfftfreq", dtype, layout)
     out = (arange(n // 2 + 1, dtype=_dtype.int64, device=device).to(dt) / (d * n)).detach()
     return out.requires_grad_(True) if requires_grad else out

@@ -3,6 +3,7 @@ frexp/ldexp (mantissa and exponent), nextafter.
 
 Gradients, where PyTorch defines them: copysign(x, y) = |x| sign(y), d/dx = sign(x) sign(y)
 (0 at x = 0), none for y; ldexp(x, e) = x 2^e, d/dx = 2^e."""
+
 from collections import namedtuple
 
 from .._tensor import Tensor
@@ -17,8 +18,9 @@ def _copysign_vjp(g, needs, x, y):
     return gx, (g * 0 if needs[1] else None)
 
 
-COPYSIGN = Op("copysign", lambda xp, x, y: xp.copysign(x, y), _copysign_vjp, jvp=ELEMENTWISE, save=("x", "y"),
-              needs=True)
+COPYSIGN = Op(
+    "copysign", lambda xp, x, y: xp.copysign(x, y), _copysign_vjp, jvp=ELEMENTWISE, save=("x", "y"), needs=True
+)
 
 
 def copysign(input, other):
@@ -28,6 +30,7 @@ def copysign(input, other):
 
 def signbit(input):
     from ..backend import array_module
+
     a = input._data
     return _const(array_module(a).signbit(a))
 
@@ -35,11 +38,14 @@ def signbit(input):
 def heaviside(input, values):
     """0 where input < 0, ``values`` where input == 0, 1 where input > 0 (not differentiable)."""
     from ..backend import array_module
+
     if not isinstance(values, Tensor):
         values = ew._like_scalar(input, values)
     if input._data.dtype != values._data.dtype:
-        raise RuntimeError(f"heaviside is not yet implemented for tensors with different dtypes "
-                           f"(input {input.dtype}, values {values.dtype})")
+        raise RuntimeError(
+            f"heaviside is not yet implemented for tensors with different dtypes "
+            f"(input {input.dtype}, values {values.dtype})"
+        )
     a = input._data
     return _const(array_module(a).heaviside(a, values._data).astype(a.dtype, copy=False))
 
@@ -51,6 +57,7 @@ def frexp(input):
     """input = mantissa * 2^exponent with 0.5 <= |mantissa| < 1; exponent is int32. The mantissa
     is differentiable (input * 2^-exponent, the exponent held constant)."""
     from ..backend import array_module
+
     if input._data.dtype.kind not in "fV":
         raise RuntimeError(f"torch.frexp() only supports floating-point dtypes (got {input.dtype})")
     a = input._data
@@ -72,6 +79,7 @@ def ldexp(input, other):
 def nextafter(input, other):
     """The next representable float after ``input`` in the direction of ``other``."""
     from ..backend import array_module
+
     x, y = _tensor_pair(input, other)
     a = x._data
     return _const(array_module(a).nextafter(a, y._data))

@@ -12,6 +12,7 @@ point, so the gradient reaches the grid. nearest: the pixel nearest the point (t
 no gradient to the grid. Out-of-range points: 'zeros' reads 0 outside, 'border' clamps the point
 into the input, 'reflection' reflects it at the borders (then clamps).
 """
+
 import itertools
 import math
 
@@ -24,9 +25,11 @@ from .._warn import warn_user
 from ._declare import declare
 from .._autocast import FLOAT32, ACTIVE as _AMP, _amp, autocast_call
 
-_ALIGN_WARNING = ("Default grid_sample and affine_grid behavior has changed to align_corners=False since "
-                  "1.3.0. Please specify align_corners=True if the old behavior is desired. See the "
-                  "documentation of grid_sample for details.")
+_ALIGN_WARNING = (
+    "Default grid_sample and affine_grid behavior has changed to align_corners=False since "
+    "1.3.0. Please specify align_corners=True if the old behavior is desired. See the "
+    "documentation of grid_sample for details."
+)
 
 
 def _align(align_corners):
@@ -40,6 +43,7 @@ def _align(align_corners):
 def _base_coords(n, align_corners, dtype, device):
     """The normalised centres of n pixels (0 for a single pixel, as PyTorch)."""
     from .._creation import arange, zeros
+
     if n <= 1:
         return zeros(n, dtype=dtype, device=device)
     steps = arange(n, dtype=dtype, device=device)
@@ -57,11 +61,15 @@ def affine_grid(theta, size, align_corners=None):
         raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
     nd = len(size) - 2
     if nd not in (2, 3):
-        raise NotImplementedError(f"affine_grid only supports 4D and 5D sizes, for 2D and 3D affine transforms, "
-                                  f"respectively. Got size {list(size)}.")
+        raise NotImplementedError(
+            f"affine_grid only supports 4D and 5D sizes, for 2D and 3D affine transforms, "
+            f"respectively. Got size {list(size)}."
+        )
     if tuple(theta._data.shape) != (size[0], nd, nd + 1):
-        raise ValueError(f"Expected a batch of {nd}D affine matrices of shape Nx{nd}x{nd + 1} for size "
-                         f"{list(size)}. Got {list(theta._data.shape)}.")
+        raise ValueError(
+            f"Expected a batch of {nd}D affine matrices of shape Nx{nd}x{nd + 1} for size "
+            f"{list(size)}. Got {list(theta._data.shape)}."
+        )
     if min(size) <= 0:
         raise ValueError(f"Expected non-zero, positive output size. Got {list(size)}")
     spatial = size[2:]
@@ -69,6 +77,7 @@ def affine_grid(theta, size, align_corners=None):
     axes = [_base_coords(n, align, dt, dev) for n in reversed(spatial)]  # x, y (, z)
     grids = [g.reshape(-1) for g in _meshgrid_spatial(axes, spatial)]
     from .._creation import ones
+
     base = sh.stack(grids + [ones(grids[0]._data.shape[0], dtype=dt, device=dev)], 1)  # (P, nd + 1)
     out = base.unsqueeze(0) @ theta.transpose(1, 2)  # (N, P, nd)
     return out.reshape((size[0],) + spatial + (nd,))
@@ -121,36 +130,46 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     if _AMP[0] and _amp.on:
         return autocast_call(grid_sample, FLOAT32, input, grid, mode, padding_mode, align_corners)
     if mode not in ("bilinear", "nearest", "bicubic"):
-        raise ValueError(f"nn.functional.grid_sample(): expected mode to be 'bilinear', 'nearest' or "
-                         f"'bicubic', but got: '{mode}'")
+        raise ValueError(
+            f"nn.functional.grid_sample(): expected mode to be 'bilinear', 'nearest' or 'bicubic', but got: '{mode}'"
+        )
     if padding_mode not in ("zeros", "border", "reflection"):
-        raise ValueError(f"nn.functional.grid_sample(): expected padding_mode to be 'zeros', 'border', or "
-                         f"'reflection', but got: '{padding_mode}'")
+        raise ValueError(
+            f"nn.functional.grid_sample(): expected padding_mode to be 'zeros', 'border', or "
+            f"'reflection', but got: '{padding_mode}'"
+        )
     if mode == "bicubic":
         raise NotImplementedError("grid_sample: mode='bicubic' is not supported; use 'bilinear' or 'nearest'")
     align = _align(align_corners)
     nd = input._data.ndim - 2
     if nd not in (2, 3) or grid._data.ndim != nd + 2:
-        raise RuntimeError(f"grid_sampler(): expected 4D or 5D input and grid with same number of dimensions, "
-                           f"but got input with sizes {list(input._data.shape)} and grid with sizes "
-                           f"{list(grid._data.shape)}")
+        raise RuntimeError(
+            f"grid_sampler(): expected 4D or 5D input and grid with same number of dimensions, "
+            f"but got input with sizes {list(input._data.shape)} and grid with sizes "
+            f"{list(grid._data.shape)}"
+        )
     N, C = input._data.shape[:2]
     if grid._data.shape[0] != N or grid._data.shape[-1] != nd:
-        raise RuntimeError(f"grid_sampler(): expected grid of shape (N, ..., {nd}) with N = {N} matching the "
-                           f"input, but got grid with sizes {list(grid._data.shape)}")
+        raise RuntimeError(
+            f"grid_sampler(): expected grid of shape (N, ..., {nd}) with N = {N} matching the "
+            f"input, but got grid with sizes {list(grid._data.shape)}"
+        )
     if input._data.dtype != grid._data.dtype:
-        raise RuntimeError(f"grid_sampler(): expected input and grid to have the same dtype, but input has "
-                           f"{input.dtype} and grid has {grid.dtype}")
+        raise RuntimeError(
+            f"grid_sampler(): expected input and grid to have the same dtype, but input has "
+            f"{input.dtype} and grid has {grid.dtype}"
+        )
     if input._data.dtype.kind not in "fV":
         raise RuntimeError(f"grid_sampler(): expected a floating point input, got {input.dtype}")
     sizes = input._data.shape[2:]
     out_spatial = grid._data.shape[1:-1]
     g = grid.reshape(N, -1, nd)
     # pixel coordinates, one per spatial dim of the input (D, H, W order): (N, P) each
-    coords = [_pad_coord(_unnormalize(g[..., nd - 1 - k], s, align), s, padding_mode, align)
-              for k, s in enumerate(sizes)]
+    coords = [
+        _pad_coord(_unnormalize(g[..., nd - 1 - k], s, align), s, padding_mode, align) for k, s in enumerate(sizes)
+    ]
     flat = input.reshape(N, C, -1)
-    strides = [math.prod(sizes[k + 1:]) for k in range(nd)]
+    strides = [math.prod(sizes[k + 1 :]) for k in range(nd)]
     xp = array_module(input._data)
 
     def read(corner, weight):

@@ -12,6 +12,7 @@ P(inf, x) = 0 for finite x.
 Gradients: dP/dx = x^(a-1) e^-x / Gamma(a) = -dQ/dx. The derivative in ``a`` is not implemented,
 as in PyTorch: asking for it raises NotImplementedError.
 """
+
 import numpy as np
 
 from .._tensor import Tensor
@@ -75,8 +76,12 @@ def _both(xp, a, x):
         q[large] = _continued_fraction(xp, a[large], x[large])
         p[large] = 1 - q[large]
     valid = (a >= 0) & (x >= 0)
-    for cond, value in (((x == 0) & (a > 0), 0.0), ((a == 0) & (x > 0), 1.0),
-                        ((x == xp.inf) & (a < xp.inf), 1.0), ((a == xp.inf) & (x < xp.inf), 0.0)):
+    for cond, value in (
+        ((x == 0) & (a > 0), 0.0),
+        ((a == 0) & (x > 0), 1.0),
+        ((x == xp.inf) & (a < xp.inf), 1.0),
+        ((a == xp.inf) & (x < xp.inf), 0.0),
+    ):
         cond = valid & cond
         p = xp.where(cond, value, p)
         q = xp.where(cond, 1 - value, q)
@@ -90,17 +95,21 @@ def _forward(upper):
             a64, x64 = xp.broadcast_arrays(a.astype(xp.float64), x.astype(xp.float64))
             p, q = _both(xp, xp.ascontiguousarray(a64), xp.ascontiguousarray(x64))
         return (q if upper else p).astype(dt, copy=False)
+
     return forward
 
 
 def _backward(upper):
     def backward(g, needs, a, x):
         if needs[0]:
-            raise NotImplementedError(f"the derivative of {'igammac' if upper else 'igamma'} with respect to a "
-                                      f"(the first argument) is not implemented, as in PyTorch; detach a or "
-                                      f"set requires_grad=False on it")
+            raise NotImplementedError(
+                f"the derivative of {'igammac' if upper else 'igamma'} with respect to a "
+                f"(the first argument) is not implemented, as in PyTorch; detach a or "
+                f"set requires_grad=False on it"
+            )
         density = ew.exp(-x + ew.xlogy(a - 1, x) - lgamma(a))
         return None, (-g * density if upper else g * density)
+
     return backward
 
 

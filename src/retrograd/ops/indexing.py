@@ -14,6 +14,7 @@ gather/scatter along ``dim`` (dim=1 shown):
     scatter: out = x; out[i][index[i][j]] = src[i][j]           (scatter_add: +=)
 Their gradients are each other: d gather = scatter_add of g, d scatter_add/src = gather of g.
 """
+
 import builtins
 from collections import namedtuple
 
@@ -50,7 +51,7 @@ def _convert_index(index):
         elif isinstance(i, (list, range, np.ndarray)) or (hasattr(i, "__cuda_array_interface__") and i.ndim):
             a = i if hasattr(i, "__cuda_array_interface__") else np.asarray(i)
             if a.size == 0 and a.dtype.kind not in "iub":
-                a = a.astype(np.int64)          # x[[]] selects nothing
+                a = a.astype(np.int64)  # x[[]] selects nothing
             elif a.dtype.kind not in "iub":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             out.append(a)
@@ -64,8 +65,10 @@ def _convert_index(index):
             try:
                 out.append(int(i.__index__()))
             except AttributeError:
-                raise IndexError(f"only integers, slices (`:`), ellipsis (`...`), None and long or "
-                                 f"byte Variables are valid indices (got {type(i).__name__})") from None
+                raise IndexError(
+                    f"only integers, slices (`:`), ellipsis (`...`), None and long or "
+                    f"byte Variables are valid indices (got {type(i).__name__})"
+                ) from None
     return tuple(out), basic
 
 
@@ -128,10 +131,17 @@ def _getitem_vjp(g, key, shape):
     return index_put_zeros(g, key, shape)
 
 
-GETITEM_VIEW = Op("getitem", lambda xp, x, key, shape: _take_key(xp, x, key), _getitem_vjp, jvp=LINEAR,
-                  node_name="SliceBackward0", is_view=True)
-GETITEM = Op("index", lambda xp, x, key, shape: _take_key(xp, x, key), _getitem_vjp, jvp=LINEAR,
-             node_name="IndexBackward0")
+GETITEM_VIEW = Op(
+    "getitem",
+    lambda xp, x, key, shape: _take_key(xp, x, key),
+    _getitem_vjp,
+    jvp=LINEAR,
+    node_name="SliceBackward0",
+    is_view=True,
+)
+GETITEM = Op(
+    "index", lambda xp, x, key, shape: _take_key(xp, x, key), _getitem_vjp, jvp=LINEAR, node_name="IndexBackward0"
+)
 
 
 def _index(input, key):
@@ -155,8 +165,13 @@ def _index_put_zeros(xp, g, key, shape):
     return out
 
 
-INDEX_PUT_ZEROS = Op("index_backward", _index_put_zeros, lambda g, key, shape: _index(g, key), jvp=LINEAR,
-                     node_name="IndexBackwardBackward0")
+INDEX_PUT_ZEROS = Op(
+    "index_backward",
+    _index_put_zeros,
+    lambda g, key, shape: _index(g, key),
+    jvp=LINEAR,
+    node_name="IndexBackwardBackward0",
+)
 
 
 def index_put_zeros(values, index, shape):
@@ -188,6 +203,7 @@ INDEX_PUT = Op("index_put", _index_put, _index_put_vjp, jvp=LINEAR, needs=True)
 def _value_like(input, value):
     """``value`` (a number or Tensor) as a Tensor of ``input``'s dtype."""
     from .elementwise import _like_scalar
+
     if not isinstance(value, Tensor):
         return _like_scalar(input, value)
     if value._data.dtype != input._data.dtype:
@@ -203,12 +219,14 @@ def index_put(input, indices, values, accumulate=False):
         return apply(INDEX_PUT, (input, values), (key, accumulate))
     except (IndexError, ValueError) as e:
         exc = IndexError if isinstance(e, IndexError) else RuntimeError
-        raise exc(f"index_put: {e} (tensor of shape {list(input._data.shape)}, values of shape "
-                  f"{list(values._data.shape)})") from None
+        raise exc(
+            f"index_put: {e} (tensor of shape {list(input._data.shape)}, values of shape {list(values._data.shape)})"
+        ) from None
 
 
 def index_put_(input, indices, values, accumulate=False):
     from ._inplace import apply_inplace
+
     return apply_inplace(input, "index_put", index_put, indices, values, accumulate)
 
 
@@ -221,8 +239,9 @@ def _check_bounds(idx, size, op, dim, shape, negative=False, exc=RuntimeError):
     lo, hi = int(idx.min()), int(idx.max())
     bad = lo if lo < (-size if negative else 0) else hi if hi >= size else None
     if bad is not None:
-        raise exc(f"{op}(): index {bad} is out of bounds for dimension {dim} with size {size} "
-                  f"(input shape {list(shape)})")
+        raise exc(
+            f"{op}(): index {bad} is out of bounds for dimension {dim} with size {size} (input shape {list(shape)})"
+        )
 
 
 def _check_long(index, op):
@@ -263,18 +282,21 @@ def _along(input, dim, index, op, src=None):
     _check_long(index, op)
     shape, ishape = input._data.shape, index._data.shape
     if len(ishape) != len(shape):
-        raise RuntimeError(f"{op}(): Index tensor must have the same number of dimensions as input "
-                           f"tensor (index shape {list(ishape)}, input shape {list(shape)})")
+        raise RuntimeError(
+            f"{op}(): Index tensor must have the same number of dimensions as input "
+            f"tensor (index shape {list(ishape)}, input shape {list(shape)})"
+        )
     d = _wrap_dim(dim, len(shape), op)
     for k, (n, m) in enumerate(zip(ishape, shape)):
         if k != d and n > m:
-            raise RuntimeError(f"{op}(): Expected index {list(ishape)} to be no larger than self "
-                               f"{list(shape)} apart from dimension {d}")
+            raise RuntimeError(
+                f"{op}(): Expected index {list(ishape)} to be no larger than self "
+                f"{list(shape)} apart from dimension {d}"
+            )
     if isinstance(src, Tensor):
         sshape = src._data.shape
         if len(sshape) != len(ishape) or any(n > m for n, m in zip(ishape, sshape)):
-            raise RuntimeError(f"{op}(): Expected index {list(ishape)} to be no larger than src "
-                               f"{list(sshape)}")
+            raise RuntimeError(f"{op}(): Expected index {list(ishape)} to be no larger than src {list(sshape)}")
     idx = index._data
     _check_bounds(idx, shape[d], op, d, shape)
     return d, idx
@@ -282,16 +304,22 @@ def _along(input, dim, index, op, src=None):
 
 def _zero_dim(fn, input, dim, index, *rest, **kwargs):
     """Run a gather/scatter ``fn`` on 0-d or mixed 0-d/1-d operands as 1-d ones."""
+
     def one(t):
         return t.reshape(1) if isinstance(t, Tensor) and t._data.ndim == 0 else t
+
     out = fn(one(input), dim, one(index), *[one(r) for r in rest], **kwargs)
     target = index if fn is gather else input
     return out.reshape(target._data.shape)
 
 
 def _needs_1d(input, index):
-    return isinstance(index, Tensor) and (input._data.ndim == 0 or index._data.ndim == 0) \
-        and input._data.ndim <= 1 and index._data.ndim <= 1
+    return (
+        isinstance(index, Tensor)
+        and (input._data.ndim == 0 or index._data.ndim == 0)
+        and input._data.ndim <= 1
+        and index._data.ndim <= 1
+    )
 
 
 def _gather_fwd(xp, x, idx, dim, index_t, in_shape):
@@ -300,6 +328,7 @@ def _gather_fwd(xp, x, idx, dim, index_t, in_shape):
 
 def _gather_vjp(g, idx, dim, index_t, in_shape):
     from .._creation import zeros
+
     return scatter_add(zeros(in_shape, dtype=g.dtype, device=g.device), dim, index_t, g)
 
 
@@ -380,6 +409,7 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
             raise RuntimeError(f"scatter(): reduce argument must be either add or multiply (got {reduce!r})")
         if not isinstance(src, Tensor):
             from .._creation import full
+
             src = full(index._data.shape, src, dtype=input.dtype, device=input.device)
         return scatter_reduce(input, dim, index, src, _REDUCE_ALIASES[reduce])
     if _needs_1d(input, index):
@@ -436,6 +466,7 @@ def _ufunc_at(xp, name, out, index, values):
 def _scatter_reduce_vjp(g, needs, x, src, out, idx, dim, reduce, include_self, index_t, src_shape):
     from .elementwise import where
     from .._creation import zeros
+
     s = _src_part(src, idx) if src._data.shape != idx.shape else src
 
     def scattered_zero(t):
@@ -444,8 +475,9 @@ def _scatter_reduce_vjp(g, needs, x, src, out, idx, dim, reduce, include_self, i
     if reduce in ("sum", "mean"):
         if reduce == "mean":
             ones = zeros(idx.shape, dtype=g.dtype, device=g.device) + 1
-            count = scatter_add(zeros(x._data.shape, dtype=g.dtype, device=g.device) + int(include_self),
-                                dim, index_t, ones)
+            count = scatter_add(
+                zeros(x._data.shape, dtype=g.dtype, device=g.device) + int(include_self), dim, index_t, ones
+            )
             g = g / where(count == 0, 1.0, count)
         gx = scattered_zero(g)
         gs = gather(g, dim, index_t)
@@ -467,13 +499,11 @@ def _scatter_reduce_vjp(g, needs, x, src, out, idx, dim, reduce, include_self, i
         gx = g * where(zx, where(nz == 1, p, 0.0), where(nz == 0, p / where(zx, 1.0, x_eff), 0.0))
         gx = scattered_zero(gx)
         pg, nzg = gather(p, dim, index_t), gather(nz, dim, index_t)
-        gs = gather(g, dim, index_t) * where(zs, where(nzg == 1, pg, 0.0),
-                                             where(nzg == 0, pg / where(zs, 1.0, s), 0.0))
+        gs = gather(g, dim, index_t) * where(zs, where(nzg == 1, pg, 0.0), where(nzg == 0, pg / where(zs, 1.0, s), 0.0))
     return (gx if needs[0] else None), (_pad_to(gs, src_shape) if needs[1] else None)
 
 
-SCATTER_REDUCE = Op("scatter_reduce", _scatter_reduce_fwd, _scatter_reduce_vjp,
-                    save=("x", "y", "out"), needs=True)
+SCATTER_REDUCE = Op("scatter_reduce", _scatter_reduce_fwd, _scatter_reduce_vjp, save=("x", "y", "out"), needs=True)
 
 _REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
 
@@ -483,8 +513,9 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     'sum', 'prod', 'mean', 'amax', 'amin'; ``include_self`` counts input's own value in the
     reduction at the written positions."""
     if reduce not in _REDUCTIONS:
-        raise RuntimeError(f"scatter_reduce(): reduce argument must be one of {', '.join(_REDUCTIONS)} "
-                           f"(got {reduce!r})")
+        raise RuntimeError(
+            f"scatter_reduce(): reduce argument must be one of {', '.join(_REDUCTIONS)} (got {reduce!r})"
+        )
     if _needs_1d(input, index):
         return _zero_dim(scatter_reduce, input, dim, index, src, reduce, include_self=include_self)
     d, idx = _along(input, dim, index, "scatter_reduce", src)
@@ -508,9 +539,11 @@ def _check_source(input, d, idx, source, op):
         raise TypeError(f"{op}(): argument 'source' must be Tensor, not {type(source).__name__}")
     sshape = list(source._data.shape)
     if sshape != shape and not (source._data.ndim == 0 and idx.shape[0] == 1 and input._data.ndim <= 1):
-        raise RuntimeError(f"{op}(): source of shape {sshape} does not match the expected shape {shape} "
-                           f"(input shape {list(input._data.shape)}, {idx.shape[0]} indices along "
-                           f"dim {d})")
+        raise RuntimeError(
+            f"{op}(): source of shape {sshape} does not match the expected shape {shape} "
+            f"(input shape {list(input._data.shape)}, {idx.shape[0]} indices along "
+            f"dim {d})"
+        )
 
 
 def index_add(input, dim, index, source, *, alpha=1):
@@ -539,8 +572,10 @@ def index_fill(input, dim, index, value):
         return index_fill(input.reshape(1), dim, index, value).reshape(())
     d, idx = _dim_index(input, dim, index, "index_fill", negative=True)
     if isinstance(value, Tensor) and value._data.ndim:
-        raise RuntimeError(f"index_fill_ only supports a 0-dimensional value tensor, but got tensor "
-                           f"with {value._data.ndim} dimension(s).")
+        raise RuntimeError(
+            f"index_fill_ only supports a 0-dimensional value tensor, but got tensor "
+            f"with {value._data.ndim} dimension(s)."
+        )
     return index_put(input, _dim_key(d, idx), value)
 
 
@@ -559,9 +594,11 @@ def take_along_dim(input, indices, dim=None):
     if dim is None:
         return take(input, indices.reshape(-1))
     if input._data.ndim != indices._data.ndim:
-        raise RuntimeError(f"take_along_dim(): input and indices should have the same number of "
-                           f"dimensions, but got {input._data.ndim} dimensions for input, and "
-                           f"{indices._data.ndim} dimensions for indices")
+        raise RuntimeError(
+            f"take_along_dim(): input and indices should have the same number of "
+            f"dimensions, but got {input._data.ndim} dimensions for input, and "
+            f"{indices._data.ndim} dimensions for indices"
+        )
     if input._data.ndim == 0:
         return take_along_dim(input.reshape(1), indices.reshape(1), 0).reshape(())
     d = _wrap_dim(dim, input._data.ndim, "take_along_dim")
@@ -573,10 +610,12 @@ def take_along_dim(input, indices, dim=None):
     try:
         batch = np.broadcast_shapes(tuple(ishape), tuple(xshape))
     except ValueError:
-        raise RuntimeError(f"take_along_dim(): input of shape {list(input._data.shape)} and indices of "
-                           f"shape {list(idx.shape)} do not broadcast apart from dimension {d}") from None
-    xs = batch[:d] + (size,) + batch[d + 1:]
-    is_ = batch[:d] + (idx.shape[d],) + batch[d + 1:]
+        raise RuntimeError(
+            f"take_along_dim(): input of shape {list(input._data.shape)} and indices of "
+            f"shape {list(idx.shape)} do not broadcast apart from dimension {d}"
+        ) from None
+    xs = batch[:d] + (size,) + batch[d + 1 :]
+    is_ = batch[:d] + (idx.shape[d],) + batch[d + 1 :]
     xp = array_module(idx)
     wrapped = Tensor._make(xp.broadcast_to(idx % size if size else idx, is_).copy(), None, False)
     return gather(input.expand(xs), d, wrapped)
@@ -592,10 +631,13 @@ def _check_mask(mask, op):
 def masked_fill(input, mask, value):
     """``value`` where ``mask`` is True, else ``input`` (mask broadcasts; dtype is input's)."""
     from .elementwise import where
+
     _check_mask(mask, "masked_fill_")
     if isinstance(value, Tensor) and value._data.ndim:
-        raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor "
-                           f"with {value._data.ndim} dimension(s).")
+        raise RuntimeError(
+            f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor "
+            f"with {value._data.ndim} dimension(s)."
+        )
     return where(mask, _value_like(input, value), input)
 
 
@@ -614,8 +656,10 @@ def masked_scatter(input, mask, source):
     m = array_module(mask._data).broadcast_to(mask._data, shape)
     n = int(m.sum())
     if source._data.size < n:
-        raise RuntimeError(f"masked_scatter: expected source to have at least {n} elements (the number "
-                           f"of True values in the mask), got {source._data.size}")
+        raise RuntimeError(
+            f"masked_scatter: expected source to have at least {n} elements (the number "
+            f"of True values in the mask), got {source._data.size}"
+        )
     x = input.expand(shape) if input._data.shape != shape else input
     return index_put(x, (m,), source.reshape(-1)[:n])
 
@@ -623,8 +667,7 @@ def masked_scatter(input, mask, source):
 # --------------------------------------------------------------------------- triangles
 def _tri_check(input, op):
     if input._data.ndim < 2:
-        raise RuntimeError(f"{op}: input tensor must have at least 2 dimensions (got shape "
-                           f"{list(input._data.shape)})")
+        raise RuntimeError(f"{op}: input tensor must have at least 2 dimensions (got shape {list(input._data.shape)})")
 
 
 TRIL = Op("tril", lambda xp, x, k: xp.tril(x, k), lambda g, k: tril(g, k), jvp=LINEAR)
@@ -670,8 +713,13 @@ def _diag_dims(ndim, dim1, dim2, op):
     return d1, d2
 
 
-DIAGONAL = Op("diagonal", lambda xp, x, offset, d1, d2, shape: _diag_view(xp, x, offset, d1, d2),
-              lambda g, offset, d1, d2, shape: _diag_put_zeros(g, shape, offset, d1, d2), jvp=LINEAR, is_view=True)
+DIAGONAL = Op(
+    "diagonal",
+    lambda xp, x, offset, d1, d2, shape: _diag_view(xp, x, offset, d1, d2),
+    lambda g, offset, d1, d2, shape: _diag_put_zeros(g, shape, offset, d1, d2),
+    jvp=LINEAR,
+    is_view=True,
+)
 
 
 def _diag_zeros_fwd(xp, g, shape, offset, d1, d2):
@@ -680,9 +728,13 @@ def _diag_zeros_fwd(xp, g, shape, offset, d1, d2):
     return out
 
 
-DIAG_PUT_ZEROS = Op("diagonal_backward", _diag_zeros_fwd,
-                    lambda g, shape, offset, d1, d2: diagonal(g, offset, d1, d2), jvp=LINEAR,
-                    node_name="DiagonalBackwardBackward0")
+DIAG_PUT_ZEROS = Op(
+    "diagonal_backward",
+    _diag_zeros_fwd,
+    lambda g, shape, offset, d1, d2: diagonal(g, offset, d1, d2),
+    jvp=LINEAR,
+    node_name="DiagonalBackwardBackward0",
+)
 
 
 def _diag_put_zeros(values, shape, offset, d1, d2):
@@ -693,13 +745,14 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     """The ``offset`` diagonal of dims ``dim1``, ``dim2``, as a view; that pair of dims is
     removed and the diagonal becomes the last dim."""
     if input._data.ndim < 2:
-        raise RuntimeError(f"diagonal(): expected a tensor with at least 2 dimensions (got shape "
-                           f"{list(input._data.shape)})")
+        raise RuntimeError(
+            f"diagonal(): expected a tensor with at least 2 dimensions (got shape {list(input._data.shape)})"
+        )
     d1, d2 = _diag_dims(input._data.ndim, dim1, dim2, "diagonal")
     return apply(DIAGONAL, (input,), (int(offset), d1, d2, input._data.shape))
 
 
-_diagonal = diagonal    # diag's argument is named ``diagonal`` (as in PyTorch)
+_diagonal = diagonal  # diag's argument is named ``diagonal`` (as in PyTorch)
 
 
 def diag_embed(input, offset=0, dim1=-2, dim2=-1):
@@ -726,6 +779,7 @@ def diag(input, diagonal=0):
         return diag_embed(input, diagonal, 0, 1)
     if nd == 2:
         from .shape import clone
+
         return clone(_diagonal(input, diagonal, 0, 1))
     raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {nd}D (shape {list(input._data.shape)})")
 
@@ -767,8 +821,9 @@ def one_hot(tensor, num_classes=-1):
         if int(a.min()) < 0:
             raise RuntimeError("Class values must be non-negative.")
         if int(a.max()) >= num_classes:
-            raise RuntimeError(f"Class values must be smaller than num_classes (got {int(a.max())} "
-                               f"with num_classes={num_classes}).")
+            raise RuntimeError(
+                f"Class values must be smaller than num_classes (got {int(a.max())} with num_classes={num_classes})."
+            )
     xp = array_module(a)
     out = (a[..., None] == xp.arange(num_classes)).astype(np.int64)
     return Tensor._make(out, None, False)
@@ -778,11 +833,14 @@ def one_hot(tensor, num_classes=-1):
 def put(input, index, source, accumulate=False):
     """A copy of ``input`` with ``source`` written (or added) at the flat positions ``index``."""
     from .indexing import index_put
+
     if index._data.dtype.kind not in "iu":
         raise RuntimeError(f"put(): Expected a long tensor for index, but got {index.dtype}")
     if index._data.size != source._data.size:
-        raise RuntimeError(f"put(): Expected source and index to have the same number of elements, but got "
-                           f"source.numel() = {source._data.size}, index.numel() = {index._data.size}")
+        raise RuntimeError(
+            f"put(): Expected source and index to have the same number of elements, but got "
+            f"source.numel() = {source._data.size}, index.numel() = {index._data.size}"
+        )
     n = input._data.size
     flat_index = index.reshape(-1)
     if n and bool(((flat_index._data < -n) | (flat_index._data >= n)).any()):
@@ -808,6 +866,7 @@ def fill_diagonal_(self, fill_value, wrap=False):
     else:
         key = tuple(np.arange(shape[0]) for _ in builtins.range(nd))
     from .indexing import index_put_
+
     return index_put_(self, key, fill_value)
 
 

@@ -5,6 +5,7 @@ Each writes into the tensor's storage through ``_inplace`` (version bump, record
 when grad mode is on); in-place forms of ops that also exist out of place are declared with
 their op, in its family file.
 """
+
 import numpy as np
 
 from .._tensor import Tensor
@@ -22,6 +23,7 @@ def _fill_fwd(xp, x, v):
 
 def _fill_vjp(g, needs):
     from .._creation import zeros_like
+
     # the old values are overwritten: their gradient is zero; v's is the sum (done by the engine)
     return (zeros_like(g) if needs[0] else None), (g if needs[1] else None)
 
@@ -33,8 +35,9 @@ COPY = Op("copy", _fill_fwd, _fill_vjp, needs=True, node_name="CopyBackwards")
 def _filled(t, value, op=FILL):
     if isinstance(value, Tensor):
         if value._data.ndim and op is FILL:
-            raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
-                               f"{value._data.ndim} dimensions.")
+            raise RuntimeError(
+                f"fill_ only supports 0-dimension value tensor but got tensor with {value._data.ndim} dimensions."
+            )
         if value._data.dtype != t._data.dtype:
             value = value.to(t.dtype)
     return apply(op, (t, value))
@@ -51,6 +54,7 @@ def zero_(self):
 def fill_(self, value):
     if not isinstance(value, Tensor):
         from .._creation import _check_fill
+
         value = _check_fill(value, self._data.dtype)
     if _recording(self, (value,)):
         return apply_inplace(self, "fill", _filled, value)
@@ -74,11 +78,14 @@ def copy_(self, src, non_blocking=False):
     except ValueError:
         ok = False
     if not ok:
-        raise RuntimeError(f"copy_: the source of shape {list(src._data.shape)} can't be broadcast "
-                           f"to the destination's shape {list(self._data.shape)}")
+        raise RuntimeError(
+            f"copy_: the source of shape {list(src._data.shape)} can't be broadcast "
+            f"to the destination's shape {list(self._data.shape)}"
+        )
     if _recording(self, (src,)):
         return apply_inplace(self, "copy", _copied, src)
     from ..backend import to_device_array
+
     self._data[...] = to_device_array(src._data, self.device)
     _bump(self)
     return self
@@ -87,6 +94,7 @@ def copy_(self, src, non_blocking=False):
 def _random_fill(self, arr, op):
     if _recording(self, ()):
         from .._creation import tensor
+
         return apply_inplace(self, op, lambda t: _filled_random(t, tensor(arr, dtype=t.dtype)))
     self._data[...] = arr
     _bump(self)
@@ -103,29 +111,34 @@ _RANDOM_FILL = Op("random_fill", _fill_fwd, _fill_vjp, needs=True, node_name="Fi
 
 def uniform_(self, a=0.0, b=1.0, *, generator=None):
     from .._random import uniform_values
+
     return _random_fill(self, uniform_values(self._data, a, b, generator), "uniform")
 
 
 def normal_(self, mean=0.0, std=1.0, *, generator=None):
     from .._random import normal_values
+
     return _random_fill(self, normal_values(self._data, mean, std, generator), "normal")
 
 
 def bernoulli_(self, p=0.5, *, generator=None):
     from .._random import bernoulli_values
+
     return _random_fill(self, bernoulli_values(self._data, p, generator), "bernoulli")
 
 
 def random_(self, from_=0, to=None, *, generator=None):
     """``random_()``: the dtype's default range; ``random_(to)``: [0, to); ``random_(from, to)``."""
     from .._random import random_values
-    if to is None and from_ not in (0, -2 ** 63):  # random_(to); random_(-2**63, None) is the full range
+
+    if to is None and from_ not in (0, -(2**63)):  # random_(to); random_(-2**63, None) is the full range
         from_, to = 0, from_
     return _random_fill(self, random_values(self._data, from_, to, generator), "random")
 
 
 def exponential_(self, lambd=1.0, *, generator=None):
     from .._random import exponential_values
+
     return _random_fill(self, exponential_values(self._data, lambd, generator), "exponential")
 
 
@@ -133,32 +146,35 @@ def exponential_(self, lambd=1.0, *, generator=None):
 def setitem(self, index, value):
     """``self[index] = value``; differentiable with respect to both self and value."""
     from .indexing import index_put_
+
     return index_put_(self, index, value)
 
 
 def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
     """Fill with samples of exp(N(mean, std^2))."""
     from .._random import log_normal_values
+
     return _random_fill(self, log_normal_values(self._data, mean, std, generator), "log_normal")
 
 
 def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
     """Fill with Cauchy samples: median + sigma * tan(pi (U - 1/2))."""
     from .._random import cauchy_values
+
     return _random_fill(self, cauchy_values(self._data, median, sigma, generator), "cauchy")
 
 
 def geometric_(self, p, *, generator=None):
     """Fill with the number of Bernoulli(p) trials up to the first success (1, 2, ...)."""
     from .._random import geometric_values
+
     return _random_fill(self, geometric_values(self._data, p, generator), "geometric")
 
 
 def apply_(self, callable):
     """Replace each element x by ``callable(x)`` (a Python function; CPU tensors only)."""
     if self._rg:
-        raise RuntimeError("Can't call apply_() on Variable that requires grad. Use "
-                           "var.detach().apply_() instead.")
+        raise RuntimeError("Can't call apply_() on Variable that requires grad. Use var.detach().apply_() instead.")
     if type(self._data) is not np.ndarray:
         raise TypeError(f"apply_ is only implemented on CPU tensors (got a {self.device} tensor)")
     values = [callable(v) for v in self._data.reshape(-1).tolist()]

@@ -1,4 +1,5 @@
 """Integer ops: gcd, lcm and the bit shifts (not differentiable: integer results)."""
+
 from .. import _dtype
 from .._tensor import Tensor
 from ..backend import array_module
@@ -12,8 +13,9 @@ def _shift(name, input, other):
     x, y = ew._operands(input, other)
     ref = x if isinstance(x, Tensor) else y
     if ref._data.dtype.kind not in "iub" or ref._data.dtype.kind == "b":
-        raise NotImplementedError(f"\"{'lshift' if name == 'left_shift' else 'rshift'}_cpu\" not implemented "
-                                  f"for '{ref.dtype}'")
+        raise NotImplementedError(
+            f"\"{'lshift' if name == 'left_shift' else 'rshift'}_cpu\" not implemented for '{ref.dtype}'"
+        )
     a = x._data if isinstance(x, Tensor) else x
     b = y._data if isinstance(y, Tensor) else y
     return Tensor._make(getattr(array_module(ref._data), name)(a, b).astype(ref._data.dtype, copy=False), None, False)
@@ -40,10 +42,12 @@ def _rrshift(self, other):
 # --------------------------------------------------------------------------- gcd, lcm
 def _integer_op(name, input, other):
     from ..backend import array_module
+
     x, y = _tensor_pair(input, other)
     if x._data.dtype.kind not in "iu":
-        raise RuntimeError(f"\"{name}_cpu\" not implemented for '{_dtype.from_np(x._data.dtype)}' "
-                           f"({name} takes integer tensors)")
+        raise RuntimeError(
+            f"\"{name}_cpu\" not implemented for '{_dtype.from_np(x._data.dtype)}' ({name} takes integer tensors)"
+        )
     a = x._data
     return _const(getattr(array_module(a), name)(a, y._data))
 

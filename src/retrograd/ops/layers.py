@@ -7,6 +7,7 @@ the backward is wanted (create_graph), where it uses differentiable ops. ``embed
 gather whose backward is a row scatter-add; that backward is itself an op, so a double
 backward works.
 """
+
 import math
 
 import numpy as np
@@ -66,6 +67,7 @@ def _linear_jvp(ts, x, w, b):
     # linear is affine in (x, b) for a fixed W and linear in W: the tangent is
     # linear(tx, W, tb) + linear(x, tW)
     from .._creation import zeros_like
+
     tx, tw, tb = ts
     out = None
     if tx is not None or tb is not None:
@@ -76,8 +78,10 @@ def _linear_jvp(ts, x, w, b):
     return out
 
 
-LINEAR = Op("linear", _linear_fwd, _linear_vjp, jvp=_linear_jvp, save=("x", "y", "z"), needs=True,
-            node_name="AddmmBackward0")
+LINEAR = Op(
+    "linear", _linear_fwd, _linear_vjp, jvp=_linear_jvp, save=("x", "y", "z"), needs=True, node_name="AddmmBackward0"
+)
+
 
 def linear(input, weight, bias=None):
     """input @ weight^T + bias, for input (*, in_features), weight (out_features, in_features)."""
@@ -93,9 +97,11 @@ def linear(input, weight, bias=None):
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{cols} and {ws[1]}x{ws[0]})")
     if input._data.dtype != weight._data.dtype or (bias is not None and bias._data.dtype != input._data.dtype):
         other = weight if input._data.dtype != weight._data.dtype else bias
-        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {input._data.dtype.name} "
-                           f"!= {other._data.dtype.name} (linear of input {list(input.shape)} and weight "
-                           f"{list(weight.shape)})")
+        raise RuntimeError(
+            f"expected m1 and m2 to have the same dtype, but got: {input._data.dtype.name} "
+            f"!= {other._data.dtype.name} (linear of input {list(input.shape)} and weight "
+            f"{list(weight.shape)})"
+        )
     return apply(LINEAR, (input, weight, bias))
 
 
@@ -107,11 +113,15 @@ def bilinear(input1, input2, weight, bias=None):
         raise RuntimeError(f"bilinear(): weight must be three-dimensional, got shape {list(weight.shape)}")
     n_out, n1, n2 = weight._data.shape
     if input1._data.shape[-1] != n1 or input2._data.shape[-1] != n2:
-        raise RuntimeError(f"bilinear(): input sizes {list(input1.shape)} and {list(input2.shape)} do not "
-                           f"match weight of shape {list(weight.shape)}")
+        raise RuntimeError(
+            f"bilinear(): input sizes {list(input1.shape)} and {list(input2.shape)} do not "
+            f"match weight of shape {list(weight.shape)}"
+        )
     if input1._data.shape[:-1] != input2._data.shape[:-1]:
-        raise RuntimeError(f"bilinear(): input batch dimensions do not match: got {list(input1.shape[:-1])} "
-                           f"and {list(input2.shape[:-1])}")
+        raise RuntimeError(
+            f"bilinear(): input batch dimensions do not match: got {list(input1.shape[:-1])} "
+            f"and {list(input2.shape[:-1])}"
+        )
     lead = input1._data.shape[:-1]
     x1 = input1.reshape(-1, n1)
     x2 = input2.reshape(-1, n2)
@@ -135,6 +145,7 @@ def _keep(x, p, shape, x_layout=True):
     ``shape``: the draws fill memory in order, so the layout decides which element gets which)."""
     from .._random import _engine, draw_like
     from .._random_kernels import bernoulli_scalar
+
     eng = _engine(None)
     like = x._data if x_layout and tuple(shape) == x._data.shape else np.empty(shape, np.uint8)
     return draw_like(like, lambda n, c: bernoulli_scalar(eng, n, 1 - p)).astype(x._data.dtype)
@@ -153,8 +164,9 @@ def _scale_fwd(xp, x, mask):
     return x * mask
 
 
-SCALE_BY_MASK = Op("native_dropout", _scale_fwd, lambda g, mask: g * _const(mask), jvp=ELEMENTWISE,
-                   node_name="NativeDropoutBackward0")
+SCALE_BY_MASK = Op(
+    "native_dropout", _scale_fwd, lambda g, mask: g * _const(mask), jvp=ELEMENTWISE, node_name="NativeDropoutBackward0"
+)
 
 
 def _masked(input, p, shape, inplace):
@@ -191,10 +203,12 @@ def dropout1d(input, p=0.5, training=True, inplace=False):
     """Zero whole channels: input (N, C, L) or (C, L)."""
     nd = input._data.ndim
     if nd not in (2, 3):
-        raise RuntimeError(f"dropout1d: Expected 2D or 3D input, but received a {nd}D input. Note that "
-                           f"dropout1d exists to provide channel-wise dropout on inputs with 1 spatial "
-                           f"dimension, a channel dimension, and an optional batch dimension (i.e. 2D or 3D "
-                           f"inputs).")
+        raise RuntimeError(
+            f"dropout1d: Expected 2D or 3D input, but received a {nd}D input. Note that "
+            f"dropout1d exists to provide channel-wise dropout on inputs with 1 spatial "
+            f"dimension, a channel dimension, and an optional batch dimension (i.e. 2D or 3D "
+            f"inputs)."
+        )
     return _feature_dropout(input, p, training, inplace, nd == 3)
 
 
@@ -202,14 +216,18 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
     """Zero whole channels of (N, C, H, W) input (a 3-D input is taken as (N, C, L), as PyTorch does)."""
     nd = input._data.ndim
     if nd not in (3, 4):
-        warn_user(f"dropout2d: Received a {nd}-D input to dropout2d, which is deprecated and will result "
-                  f"in an error in a future release. To retain the behavior and silence this warning, "
-                  f"please use dropout instead.")
+        warn_user(
+            f"dropout2d: Received a {nd}-D input to dropout2d, which is deprecated and will result "
+            f"in an error in a future release. To retain the behavior and silence this warning, "
+            f"please use dropout instead."
+        )
     if nd == 3:
-        warn_user("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout "
-                  "behavior is desired - input is interpreted as shape (N, C, L), where C is the channel "
-                  "dim. To maintain the 1D channel-wise dropout behavior, please switch to using "
-                  "dropout1d instead.")
+        warn_user(
+            "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout "
+            "behavior is desired - input is interpreted as shape (N, C, L), where C is the channel "
+            "dim. To maintain the 1D channel-wise dropout behavior, please switch to using "
+            "dropout1d instead."
+        )
     return _feature_dropout(input, p, training, inplace, True)
 
 
@@ -217,9 +235,11 @@ def dropout3d(input, p=0.5, training=True, inplace=False):
     """Zero whole channels: input (N, C, D, H, W) or (C, D, H, W)."""
     nd = input._data.ndim
     if nd not in (4, 5):
-        warn_user(f"dropout3d: Received a {nd}-D input to dropout3d, which is deprecated and will result "
-                  f"in an error in a future release. To retain the behavior and silence this warning, "
-                  f"please use dropout instead.")
+        warn_user(
+            f"dropout3d: Received a {nd}-D input to dropout3d, which is deprecated and will result "
+            f"in an error in a future release. To retain the behavior and silence this warning, "
+            f"please use dropout instead."
+        )
     return _feature_dropout(input, p, training, inplace, nd != 4)
 
 
@@ -271,6 +291,7 @@ def _index_add_rows(xp, out, idx, rows):
         xp.add.at(out.reshape(-1), flat, rows.reshape(-1))
     else:  # pragma: no cover - CuPy without ufunc.at
         import cupyx
+
         cupyx.scatter_add(out.reshape(-1), flat, rows.reshape(-1))
 
 
@@ -309,8 +330,13 @@ def _embedding_backward_vjp(gg, idx, n, padding_idx, scale_grad_by_freq):
     return out
 
 
-EMBEDDING_BACKWARD = Op("embedding_backward", _embedding_backward_fwd, _embedding_backward_vjp, jvp=LINEAR_JVP,
-                        node_name="EmbeddingBackwardBackward0")
+EMBEDDING_BACKWARD = Op(
+    "embedding_backward",
+    _embedding_backward_fwd,
+    _embedding_backward_vjp,
+    jvp=LINEAR_JVP,
+    node_name="EmbeddingBackwardBackward0",
+)
 
 
 def embedding_sparse_backward(grad, indices, num_weights, padding_idx, scale_grad_by_freq):
@@ -318,6 +344,7 @@ def embedding_sparse_backward(grad, indices, num_weights, padding_idx, scale_gra
     per lookup (uncoalesced, as in PyTorch). ``grad`` has shape indices.shape + (embedding_dim,);
     ``indices`` is the raw index array; ``padding_idx`` is -1 when unset."""
     from ..sparse import embedding_grad
+
     if scale_grad_by_freq:
         xp = array_module(indices)
         coef = _row_coef(xp, indices, num_weights, -1, True, grad._data.dtype)
@@ -351,19 +378,21 @@ def _renorm_rows(weight, idx, max_norm, norm_type):
         _bump(weight)
 
 
-def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
-              sparse=False):
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False, sparse=False):
     """weight[input]: rows of ``weight`` (num_embeddings, embedding_dim) picked by integer ``input``.
 
     No gradient reaches row ``padding_idx``. With ``max_norm``, the looked-up rows whose
     ``norm_type``-norm exceeds it are rescaled in place first, as PyTorch does."""
     if _vm.active and type(input) is BatchedTensor and max_norm is None:  # batched indices (vmap)
-        return _vm.embedding(embedding, input, weight, padding_idx=padding_idx,
-                                 scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)
+        return _vm.embedding(
+            embedding, input, weight, padding_idx=padding_idx, scale_grad_by_freq=scale_grad_by_freq, sparse=sparse
+        )
     if not isinstance(input, Tensor) or input._data.dtype.kind not in "iu":
         kind = input.dtype if isinstance(input, Tensor) else type(input).__name__
-        raise RuntimeError(f"Expected tensor for argument #1 'indices' to have one of the following scalar "
-                           f"types: Long, Int; but got {kind} instead (while checking arguments for embedding)")
+        raise RuntimeError(
+            f"Expected tensor for argument #1 'indices' to have one of the following scalar "
+            f"types: Long, Int; but got {kind} instead (while checking arguments for embedding)"
+        )
     if weight._data.ndim != 2:
         raise RuntimeError(f"'weight' must be 2-D, got shape {list(weight.shape)}")
     n = weight._data.shape[0]
@@ -379,8 +408,9 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
         padding_idx = -1
     idx = input._data
     if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= n):
-        raise IndexError(f"index out of range in self (embedding of {n} rows, indices range "
-                         f"[{int(idx.min())}, {int(idx.max())}])")
+        raise IndexError(
+            f"index out of range in self (embedding of {n} rows, indices range [{int(idx.min())}, {int(idx.max())}])"
+        )
     if max_norm is not None:
         _renorm_rows(weight, idx, max_norm, norm_type)
     return apply(EMBEDDING, (weight,), (idx, n, padding_idx, bool(scale_grad_by_freq), bool(sparse)))
@@ -390,6 +420,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     """sum(x1 * x2, dim) / (max(||x1||, eps) * max(||x2||, eps)), broadcasting x1 and x2."""
     from .shape import broadcast_tensors
+
     x1, x2 = broadcast_tensors(x1, x2)
     d = _wrap_dim(dim, x1._data.ndim, "cosine_similarity")
     n1 = x1.norm(dim=d, keepdim=True).clamp_min(eps)
@@ -410,10 +441,12 @@ def pdist(input, p=2):
     if input._data.ndim != 2:
         raise RuntimeError(f"pdist only supports 2D tensors, got: {input._data.ndim}D")
     from .numeric import _no_half_kernel
+
     _no_half_kernel("pdist", input)
     n = input._data.shape[0]
     i, j = np.triu_indices(n, 1)
     from .._creation import tensor
+
     return (input[tensor(i, device=input.device)] - input[tensor(j, device=input.device)]).norm(p, dim=1)
 
 

@@ -4,6 +4,7 @@ For 2-D and batched inputs: out = x @ y, gx = g @ y^T, gy = x^T @ g; broadcast b
 summed back by the engine. 1-D operands are promoted to matrices for the backward and the
 added dim is squeezed away again.
 """
+
 import numpy as np
 
 from ..sparse import SparseTensor
@@ -53,15 +54,16 @@ def matmul(input, other):
         return other.__rmatmul__(input)
     xs, ys = input._data.shape, other._data.shape
     if not xs or not ys:
-        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
-                           f"{len(xs)}D and {len(ys)}D")
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {len(xs)}D and {len(ys)}D")
     k1 = xs[-1]
     k2 = ys[-2] if len(ys) >= 2 else ys[0]
     if k1 != k2:
         x_desc = "x".join(map(str, xs))
         y_desc = "x".join(map(str, ys))
-        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({x_desc} and {y_desc}): "
-                           f"matmul needs input.shape[-1] ({k1}) == other.shape[-2] ({k2})")
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({x_desc} and {y_desc}): "
+            f"matmul needs input.shape[-1] ({k1}) == other.shape[-2] ({k2})"
+        )
     if input._data.dtype != other._data.dtype:
         _dtype_mismatch("matmul", input, other)
     return apply(MATMUL, (input, other))
@@ -82,8 +84,10 @@ def _same_dtype(name, *tensors):
 
 def mm(input, mat2):
     if input._data.ndim != 2 or mat2._data.ndim != 2:
-        raise RuntimeError(f"mm: expected 2D tensors, got {input._data.ndim}D and {mat2._data.ndim}D "
-                           f"(shapes {list(input._data.shape)} and {list(mat2._data.shape)})")
+        raise RuntimeError(
+            f"mm: expected 2D tensors, got {input._data.ndim}D and {mat2._data.ndim}D "
+            f"(shapes {list(input._data.shape)} and {list(mat2._data.shape)})"
+        )
     return matmul(input, mat2)
 
 
@@ -91,8 +95,7 @@ def bmm(input, mat2):
     if input._data.ndim != 3 or mat2._data.ndim != 3:
         raise RuntimeError(f"bmm: expected 3D tensors, got {input._data.ndim}D and {mat2._data.ndim}D")
     if input._data.shape[0] != mat2._data.shape[0]:
-        raise RuntimeError(f"bmm: batch sizes differ: {list(input._data.shape)} and "
-                           f"{list(mat2._data.shape)}")
+        raise RuntimeError(f"bmm: batch sizes differ: {list(input._data.shape)} and {list(mat2._data.shape)}")
     return matmul(input, mat2)
 
 
@@ -110,8 +113,10 @@ def dot(input, other):
     if input._data.ndim != 1 or other._data.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {input._data.ndim}D and {other._data.ndim}D tensors")
     if input._data.shape != other._data.shape:
-        raise RuntimeError(f"inconsistent tensor size, expected tensor [{input._data.shape[0]}] and "
-                           f"src [{other._data.shape[0]}] to have the same number of elements")
+        raise RuntimeError(
+            f"inconsistent tensor size, expected tensor [{input._data.shape[0]}] and "
+            f"src [{other._data.shape[0]}] to have the same number of elements"
+        )
     return matmul(input, other)
 
 
@@ -121,8 +126,10 @@ def inner(input, other):
     if input._data.ndim == 0 or other._data.ndim == 0:
         return input * other
     if input._data.shape[-1] != other._data.shape[-1]:
-        raise RuntimeError(f"inner() the last dimension must match on both input tensors but got "
-                           f"shapes {list(input.shape)} and {list(other.shape)}")
+        raise RuntimeError(
+            f"inner() the last dimension must match on both input tensors but got "
+            f"shapes {list(input.shape)} and {list(other.shape)}"
+        )
     if input._data.ndim == 1 and other._data.ndim == 1:
         return dot(input, other)
     return tensordot(input, other, dims=([-1], [-1]))
@@ -132,8 +139,9 @@ def outer(input, vec2):
     """The outer product of two 1-D tensors (mixed dtypes promote, as in PyTorch)."""
     for name, t in (("self", input), ("vec2", vec2)):
         if t._data.ndim != 1:
-            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {t._data.ndim}-D "
-                               f"(shape {list(t._data.shape)})")
+            raise RuntimeError(
+                f"outer: Expected 1-D argument {name}, but got {t._data.ndim}-D (shape {list(t._data.shape)})"
+            )
     return input.unsqueeze(-1) * vec2.unsqueeze(0)
 
 
@@ -186,6 +194,7 @@ def _einsum_grads(g, needs, operands, subs, out, sizes):
     # by an identity matrix; a letter summed only inside operand k is broadcast back by a
     # vector of ones. Both are constants, so the gradient is again an einsum (double backward).
     from .._creation import eye, ones
+
     size = dict(sizes)
     used = set("".join(subs) + out)
     fresh = iter(c for c in _LETTERS if c not in used)
@@ -241,9 +250,9 @@ def _contract(subs, out, operands):
     if len(operands) <= 2:
         op = EINSUM1 if len(operands) == 1 else EINSUM2
         return apply(op, tuple(operands), (tuple(subs), out, _sizes(subs, operands)))
-    path = np.einsum_path(",".join(subs) + "->" + out,
-                          *[np.broadcast_to(np.int8(0), t._data.shape) for t in operands],
-                          optimize="greedy")[0][1:]
+    path = np.einsum_path(
+        ",".join(subs) + "->" + out, *[np.broadcast_to(np.int8(0), t._data.shape) for t in operands], optimize="greedy"
+    )[0][1:]
     for step in path:
         picked = sorted(step, reverse=True)
         ts = [operands.pop(i) for i in picked]
@@ -268,29 +277,33 @@ def _parse_einsum(equation, shapes):
     lhs, arrow, out = eq.partition("->")
     subs = lhs.split(",")
     if len(subs) != len(shapes):
-        raise ValueError(f"einsum(): {len(subs)} operands in the equation {equation!r} but "
-                         f"{len(shapes)} tensors given")
+        raise ValueError(f"einsum(): {len(subs)} operands in the equation {equation!r} but {len(shapes)} tensors given")
     letters = set(c for c in eq if c.isalpha())
     for c in eq.replace("...", "").replace(",", "").replace("->", ""):
         if c not in _LETTERS:
-            raise ValueError(f"einsum(): invalid subscript {c!r} in {equation!r}: subscripts must be "
-                             f"letters in [a-zA-Z]")
+            raise ValueError(
+                f"einsum(): invalid subscript {c!r} in {equation!r}: subscripts must be letters in [a-zA-Z]"
+            )
     ranks = []
     for s, shape in zip(subs, shapes):
         n_explicit = len(s.replace("...", ""))
         if "..." in s:
             ranks.append(len(shape) - n_explicit)
             if ranks[-1] < 0:
-                raise RuntimeError(f"einsum(): the operand subscripts {s!r} have more dimensions than "
-                                   f"the operand (shape {list(shape)})")
+                raise RuntimeError(
+                    f"einsum(): the operand subscripts {s!r} have more dimensions than "
+                    f"the operand (shape {list(shape)})"
+                )
         else:
             ranks.append(0)
             if n_explicit != len(shape):
-                raise RuntimeError(f"einsum(): the number of subscripts in {s!r} ({n_explicit}) does not "
-                                   f"match the number of dimensions of the operand (shape {list(shape)})")
+                raise RuntimeError(
+                    f"einsum(): the number of subscripts in {s!r} ({n_explicit}) does not "
+                    f"match the number of dimensions of the operand (shape {list(shape)})"
+                )
     n_ell = max(ranks)
     ell = "".join([c for c in _LETTERS if c not in letters][:n_ell])
-    subs = [s.replace("...", ell[n_ell - r:] if r else "") for s, r in zip(subs, ranks)]
+    subs = [s.replace("...", ell[n_ell - r :] if r else "") for s, r in zip(subs, ranks)]
     if arrow:
         if out.count("...") and not any("..." in s for s in lhs.split(",")):
             raise ValueError("einsum(): output subscripts contain an ellipsis not found in the inputs")
@@ -298,8 +311,9 @@ def _parse_einsum(equation, shapes):
         joined = "".join(subs)
         for c in out:
             if c not in joined:
-                raise ValueError(f"einsum(): output subscript {c} does not appear in the equation for "
-                                 f"any input operand")
+                raise ValueError(
+                    f"einsum(): output subscript {c} does not appear in the equation for any input operand"
+                )
             if out.count(c) > 1:
                 raise ValueError(f"einsum(): output subscript {c} appears more than once in the output")
     else:
@@ -325,16 +339,20 @@ def einsum(equation, *operands):
         shape = t._data.shape
         for c, n in zip(s, shape):
             if s.count(c) > 1 and len({shape[i] for i, x in enumerate(s) if x == c}) > 1:
-                raise RuntimeError(f"einsum(): subscript {c} is repeated for an operand of shape "
-                                   f"{list(shape)} but the sizes of its dimensions differ")
+                raise RuntimeError(
+                    f"einsum(): subscript {c} is repeated for an operand of shape "
+                    f"{list(shape)} but the sizes of its dimensions differ"
+                )
             occurrences.setdefault(c, set()).add(n)
     sizes = {}
     for c, ns in occurrences.items():
         big = ns - {1}
         if len(big) > 1:
-            raise RuntimeError(f"einsum(): subscript {c} has sizes {sorted(ns)} across operands "
-                               f"({equation!r} with shapes {[list(t._data.shape) for t in operands]}); "
-                               f"they must be equal or 1")
+            raise RuntimeError(
+                f"einsum(): subscript {c} has sizes {sorted(ns)} across operands "
+                f"({equation!r} with shapes {[list(t._data.shape) for t in operands]}); "
+                f"they must be equal or 1"
+            )
         sizes[c] = big.pop() if big else 1
     _same_dtype("einsum", *operands)
     ops = []
@@ -364,15 +382,16 @@ def tensordot(a, b, dims=2):
         raise RuntimeError(f"tensordot: both dimension lists should have same length (got {da} and {db})")
     for i, j in zip(da, db):
         if a._data.shape[i] != b._data.shape[j]:
-            raise RuntimeError(f"tensordot: contracted dimensions need to match, but first has size "
-                               f"{a._data.shape[i]} in dim {i} and second has size {b._data.shape[j]} "
-                               f"in dim {j}")
+            raise RuntimeError(
+                f"tensordot: contracted dimensions need to match, but first has size "
+                f"{a._data.shape[i]} in dim {i} and second has size {b._data.shape[j]} "
+                f"in dim {j}"
+            )
     sa = list(_LETTERS[:na])
-    sb = list(_LETTERS[na:na + nb])
+    sb = list(_LETTERS[na : na + nb])
     for i, j in zip(da, db):
         sb[j] = sa[i]
-    out_s = "".join(c for k, c in enumerate(sa) if k not in da) + \
-        "".join(c for k, c in enumerate(sb) if k not in db)
+    out_s = "".join(c for k, c in enumerate(sa) if k not in da) + "".join(c for k, c in enumerate(sb) if k not in db)
     return einsum("".join(sa) + "," + "".join(sb) + "->" + out_s, a, b)
 
 
@@ -417,6 +436,7 @@ def linalg_diagonal(A, *, offset=0, dim1=-2, dim2=-1):
     """``torch.linalg.diagonal``: the ``offset`` diagonal of the matrices in A (dims dim1, dim2),
     as a view; ``torch.diagonal`` with keyword-only arguments."""
     from .indexing import diagonal
+
     return diagonal(A, offset, dim1, dim2)
 
 
@@ -441,16 +461,18 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1):
     if _AMP[0] and _amp.on:
         return autocast_call(addr, EXCLUDE, input, vec1, vec2, beta=beta, alpha=alpha)
     if vec1._data.ndim != 1 or vec2._data.ndim != 1:
-        raise RuntimeError(f"addr: Expected 1-D argument vec1 and vec2, but got {vec1._data.ndim}-D and "
-                           f"{vec2._data.ndim}-D")
+        raise RuntimeError(
+            f"addr: Expected 1-D argument vec1 and vec2, but got {vec1._data.ndim}-D and {vec2._data.ndim}-D"
+        )
     return _scaled_sum(input, vec1.unsqueeze(1) * vec2.unsqueeze(0), beta, alpha)
 
 
 def adjoint(input):
     """The conjugate transpose of the last two dims (a transpose for real tensors), as a view."""
     if input._data.ndim < 2:
-        raise RuntimeError(f"tensor.adjoint() is only supported on matrices or batches of matrices. Got "
-                           f"{input._data.ndim}-D tensor.")
+        raise RuntimeError(
+            f"tensor.adjoint() is only supported on matrices or batches of matrices. Got {input._data.ndim}-D tensor."
+        )
     return conj(sh.transpose(input, -2, -1))
 
 

@@ -32,8 +32,10 @@ from .._autocast import FLOAT32, ACTIVE as _AMP, _amp, autocast_call
 def _legacy_reduction(size_average, reduce):
     size_average = True if size_average is None else size_average
     reduce = True if reduce is None else reduce
-    warn_user("size_average and reduce args will be deprecated, please use reduction='"
-              f"{'mean' if size_average and reduce else 'sum' if reduce else 'none'}' instead.")
+    warn_user(
+        "size_average and reduce args will be deprecated, please use reduction='"
+        f"{'mean' if size_average and reduce else 'sum' if reduce else 'none'}' instead."
+    )
     if size_average and reduce:
         return "mean"
     return "sum" if reduce else "none"
@@ -64,8 +66,9 @@ def _elementwise_weighted(loss, weight, input, name):
     if weight is None:
         return loss
     if weight._data.shape != input._data.shape:
-        raise ValueError(f"{name}: Weights and input must have the same size: weight {_size(weight)}, "
-                         f"input {_size(input)}")
+        raise ValueError(
+            f"{name}: Weights and input must have the same size: weight {_size(weight)}, input {_size(input)}"
+        )
     return loss * weight
 
 
@@ -78,9 +81,11 @@ def _reduce_weighted(loss, weight, reduction):
 
 def _warn_size(input, target, name):
     if input._data.shape != target._data.shape:
-        warn_user(f"Using a target size ({_size(target)}) that is different to the input size "
-                  f"({_size(input)}). This will likely lead to incorrect results due to broadcasting. "
-                  f"Please ensure they have the same size.")
+        warn_user(
+            f"Using a target size ({_size(target)}) that is different to the input size "
+            f"({_size(input)}). This will likely lead to incorrect results due to broadcasting. "
+            f"Please ensure they have the same size."
+        )
 
 
 def _size(t):
@@ -88,8 +93,17 @@ def _size(t):
 
 
 # --------------------------------------------------------------------------- class-index targets
-_TARGET_TYPES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-                 "bool": "Bool", "float32": "Float", "float64": "Double", "float16": "Half"}
+_TARGET_TYPES = {
+    "int64": "Long",
+    "int32": "Int",
+    "int16": "Short",
+    "int8": "Char",
+    "uint8": "Byte",
+    "bool": "Bool",
+    "float32": "Float",
+    "float64": "Double",
+    "float16": "Half",
+}
 
 
 def _batched_classes(target):
@@ -104,12 +118,16 @@ def _class_targets(input, target, weight, ignore_index):
     if not isinstance(target, Tensor):
         raise TypeError(f"target must be a Tensor, not {type(target).__name__}")
     if weight is not None and weight._data.dtype != input._data.dtype:
-        raise RuntimeError(f"expected weight to have the input's dtype {input.dtype}, but got {weight.dtype} "
-                           f"(PyTorch does not promote the class weights)")
+        raise RuntimeError(
+            f"expected weight to have the input's dtype {input.dtype}, but got {weight.dtype} "
+            f"(PyTorch does not promote the class weights)"
+        )
     td = target._data
     if td.dtype not in (np.int64, np.uint8):
-        raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
-                           f"{_TARGET_TYPES.get(target.dtype.name, target.dtype.name)}")
+        raise RuntimeError(
+            f"expected target dtype to be Long or Byte, but got "
+            f"{_TARGET_TYPES.get(target.dtype.name, target.dtype.name)}"
+        )
     shape = input._data.shape
     nd = len(shape)
     if nd == 0:
@@ -117,15 +135,19 @@ def _class_targets(input, target, weight, ignore_index):
     c = shape[0] if nd == 1 else shape[1]
     if nd == 1:
         if td.ndim != 0:
-            raise ValueError(f"Expected input batch_size (1) to match target batch_size "
-                             f"({td.shape[0] if td.ndim else 1}) (input of shape {list(shape)}, target of "
-                             f"shape {list(td.shape)}).")
+            raise ValueError(
+                f"Expected input batch_size (1) to match target batch_size "
+                f"({td.shape[0] if td.ndim else 1}) (input of shape {list(shape)}, target of "
+                f"shape {list(td.shape)})."
+            )
         x2 = input.reshape(1, c)
     elif nd == 2:
         if td.ndim != 1:
             if td.ndim == 0 or td.shape[0] == shape[0]:
-                raise RuntimeError(f"0D or 1D target tensor expected, multi-target not supported (input of "
-                                   f"shape {list(shape)}, target of shape {list(td.shape)})")
+                raise RuntimeError(
+                    f"0D or 1D target tensor expected, multi-target not supported (input of "
+                    f"shape {list(shape)}, target of shape {list(td.shape)})"
+                )
             raise ValueError(f"Expected input batch_size ({shape[0]}) to match target batch_size ({td.shape[0]}).")
         if td.shape[0] != shape[0]:
             raise ValueError(f"Expected input batch_size ({shape[0]}) to match target batch_size ({td.shape[0]}).")
@@ -133,12 +155,15 @@ def _class_targets(input, target, weight, ignore_index):
     else:
         expected = shape[:1] + shape[2:]
         if td.shape != expected:
-            raise RuntimeError(f"Expected target size {list(expected)}, got {list(td.shape)} (input of shape "
-                               f"{list(shape)})")
+            raise RuntimeError(
+                f"Expected target size {list(expected)}, got {list(td.shape)} (input of shape {list(shape)})"
+            )
         x2 = input.movedim(1, -1).reshape(-1, c)
     if weight is not None and weight._data.shape != (c,):
-        raise RuntimeError(f"weight tensor should be defined either for all {c} classes or no classes but got "
-                           f"weight tensor of shape: {list(weight._data.shape)}")
+        raise RuntimeError(
+            f"weight tensor should be defined either for all {c} classes or no classes but got "
+            f"weight tensor of shape: {list(weight._data.shape)}"
+        )
     t = td.reshape(-1).astype(np.int64, copy=False)
     xp = array_module(t)
     valid = t != ignore_index
@@ -168,7 +193,7 @@ def _ce_fwd(xp, x, t, w, ignore_index, reduction, smoothing):
         p = x.copy()
         loss = xp.zeros(m, dtype=x.dtype)
     else:
-        d = x - x.max(axis=1, keepdims=True)        # shifted logits: log_softmax = d - log(sum(exp(d)))
+        d = x - x.max(axis=1, keepdims=True)  # shifted logits: log_softmax = d - log(sum(exp(d)))
         picked = d[xp.arange(m), tt]
         if smoothing:
             # -sum_c w_c log_softmax(x)_c = sum(w) log(sum(exp(d))) - d @ w
@@ -177,7 +202,7 @@ def _ce_fwd(xp, x, t, w, ignore_index, reduction, smoothing):
         s = p.sum(axis=1, keepdims=True)
         p /= s
         log_s = xp.log(s[:, 0])
-        loss = (log_s - picked) * wt                # -w[t] log_softmax(x)[t]
+        loss = (log_s - picked) * wt  # -w[t] log_softmax(x)[t]
         if smoothing:
             wsum = c if w is None else float(w.sum())
             smooth = wsum * log_s - dw
@@ -247,28 +272,44 @@ def _ce_jvp(ts, x, extra, t, w, ignore_index, reduction, smoothing):
 CROSS_ENTROPY = Op("cross_entropy", _ce_fwd, _ce_vjp, jvp=_ce_jvp, save=("x", "extra"), node_name="NllLossBackward0")
 
 
-def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
-                  reduction="mean", label_smoothing=0.0):
+def cross_entropy(
+    input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean", label_smoothing=0.0
+):
     """Cross entropy between the softmax of ``input`` (logits, classes at dim 1, or dim 0 when
     unbatched) and ``target``: class indices (with ``weight``, ``ignore_index``) or class
     probabilities (same shape as input). ``label_smoothing`` mixes the target with the uniform
     distribution. 'mean' with class indices divides by the sum of the targets' weights."""
     if _AMP[0] and _amp.on:
-        return autocast_call(cross_entropy, FLOAT32,
-                              input, target, weight, size_average, ignore_index, reduce, reduction, label_smoothing)
+        return autocast_call(
+            cross_entropy,
+            FLOAT32,
+            input,
+            target,
+            weight,
+            size_average,
+            ignore_index,
+            reduce,
+            reduction,
+            label_smoothing,
+        )
     reduction = _reduction(size_average, reduce, reduction)
     if _vm.active and _batched_classes(target):
-        return _vm.class_targets(cross_entropy, input, target, weight, ignore_index, reduction,
-                                 label_smoothing=label_smoothing)
+        return _vm.class_targets(
+            cross_entropy, input, target, weight, ignore_index, reduction, label_smoothing=label_smoothing
+        )
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     if isinstance(target, Tensor) and target._data.dtype.kind in "fV":
         if target._data.shape != input._data.shape:
             if target._data.ndim == max(input._data.ndim - 1, 0) or target._data.ndim == 1:
-                raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
-                                   f"{_TARGET_TYPES.get(target.dtype.name, target.dtype.name)}")
-            raise RuntimeError(f"cross_entropy: probability targets must have the shape of the input: input "
-                               f"{list(input.shape)}, target {list(target.shape)}")
+                raise RuntimeError(
+                    f"expected target dtype to be Long or Byte, but got "
+                    f"{_TARGET_TYPES.get(target.dtype.name, target.dtype.name)}"
+                )
+            raise RuntimeError(
+                f"cross_entropy: probability targets must have the shape of the input: input "
+                f"{list(input.shape)}, target {list(target.shape)}"
+            )
         return _cross_entropy_probs(input, target, weight, reduction, label_smoothing)
     x2, t, out_shape, c = _class_targets(input, target, weight, ignore_index)
     if x2._data.dtype.kind not in "fV":
@@ -304,9 +345,9 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         return _vm.class_targets(nll_loss, input, target, weight, ignore_index, reduction)
     x2, t, out_shape, c = _class_targets(input, target, weight, ignore_index)
     xp = array_module(t)
-    tt, wt, valid = _target_weights(xp, t, weight._data if weight is not None else None, ignore_index,
-                                    x2._data.dtype)
+    tt, wt, valid = _target_weights(xp, t, weight._data if weight is not None else None, ignore_index, x2._data.dtype)
     from .indexing import gather
+
     picked = gather(x2, 1, _const(tt.reshape(-1, 1))).reshape(-1) if t.size else x2.sum(1)
     loss = -picked * _const(wt)
     if reduction == "none":
@@ -382,6 +423,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
 
 def _same_dtype(x, y):
     from .elementwise import _operands
+
     return _operands(x, y)
 
 
@@ -417,8 +459,10 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         return autocast_call(binary_cross_entropy, FLOAT32, input, target, weight, size_average, reduce, reduction)
     reduction = _reduction(size_average, reduce, reduction)
     if target._data.shape != input._data.shape:
-        raise ValueError(f"Using a target size ({_size(target)}) that is different to the input size "
-                         f"({_size(input)}) is deprecated. Please ensure they have the same size.")
+        raise ValueError(
+            f"Using a target size ({_size(target)}) that is different to the input size "
+            f"({_size(input)}) is deprecated. Please ensure they have the same size."
+        )
     xd = input._data
     if xd.size and bool(((xd < 0) | (xd > 1)).any()):
         raise RuntimeError("all elements of input should be between 0 and 1")
@@ -426,13 +470,23 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     return _reduce(_weighted(loss, weight), reduction)
 
 
-def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
-                                     reduction="mean", pos_weight=None):
+def binary_cross_entropy_with_logits(
+    input, target, weight=None, size_average=None, reduce=None, reduction="mean", pos_weight=None
+):
     """-w (pos_weight y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))), from logits x:
     (1 - y) x - (1 + (pos_weight - 1) y) logsigmoid(x), finite for any x."""
     if _AMP[0] and _amp.on:
-        return autocast_call(binary_cross_entropy_with_logits, FLOAT32,
-                              input, target, weight, size_average, reduce, reduction, pos_weight)
+        return autocast_call(
+            binary_cross_entropy_with_logits,
+            FLOAT32,
+            input,
+            target,
+            weight,
+            size_average,
+            reduce,
+            reduction,
+            pos_weight,
+        )
     reduction = _reduction(size_average, reduce, reduction)
     if target._data.shape != input._data.shape:
         raise ValueError(f"Target size ({_size(target)}) must be the same as input size ({_size(input)})")
@@ -452,9 +506,11 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
         return autocast_call(kl_div, FLOAT32, input, target, size_average, reduce, reduction, log_target)
     reduction = _reduction(size_average, reduce, reduction, ("none", "mean", "sum", "batchmean"))
     if reduction == "mean":
-        warn_user("reduction: 'mean' divides the total loss by both the batch size and the support size."
-                  "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
-                  "'mean' will be changed to behave the same as 'batchmean' in the next major release.")
+        warn_user(
+            "reduction: 'mean' divides the total loss by both the batch size and the support size."
+            "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+            "'mean' will be changed to behave the same as 'batchmean' in the next major release."
+        )
     if log_target:
         loss = exp(target) * (target - input)
     else:
@@ -464,13 +520,15 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     return _reduce(loss, reduction)
 
 
-def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
-                     reduction="mean"):
+def poisson_nll_loss(
+    input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None, reduction="mean"
+):
     """exp(input) - target * input (log_input), or input - target * log(input + eps); ``full``
     adds Stirling's term target log target - target + 0.5 log(2 pi target) where target > 1."""
     if _AMP[0] and _amp.on:
-        return autocast_call(poisson_nll_loss, FLOAT32,
-                              input, target, log_input, full, size_average, eps, reduce, reduction)
+        return autocast_call(
+            poisson_nll_loss, FLOAT32, input, target, log_input, full, size_average, eps, reduce, reduction
+        )
     reduction = _reduction(size_average, reduce, reduction)
     if log_input:
         loss = exp(input) - target * input
@@ -490,6 +548,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
         if var < 0:
             raise ValueError("var has negative entry/entries")
         from .._creation import full as _full
+
         var = _full(input._data.shape, float(var), dtype=input.dtype)
     elif var._data.shape != input._data.shape:
         if input._data.shape[:-1] == var._data.shape:
@@ -511,8 +570,9 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
 def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
     """max(0, -target (input1 - input2) + margin)"""
     if _AMP[0] and _amp.on:
-        return autocast_call(margin_ranking_loss, FLOAT32,
-                              input1, input2, target, margin, size_average, reduce, reduction)
+        return autocast_call(
+            margin_ranking_loss, FLOAT32, input1, input2, target, margin, size_average, reduce, reduction
+        )
     reduction = _reduction(size_average, reduce, reduction)
     return _reduce(clamp(-target * (input1 - input2) + margin, min=0.0), reduction)
 
@@ -548,14 +608,17 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
 def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
     """1 - cos(x1, x2) where target = 1, max(0, cos(x1, x2) - margin) where target = -1."""
     if _AMP[0] and _amp.on:
-        return autocast_call(cosine_embedding_loss, FLOAT32,
-                              input1, input2, target, margin, size_average, reduce, reduction)
+        return autocast_call(
+            cosine_embedding_loss, FLOAT32, input1, input2, target, margin, size_average, reduce, reduction
+        )
     reduction = _reduction(size_average, reduce, reduction)
     eps = 1e-12
     d = target._data.ndim
     if input1._data.ndim != d + 1 or input2._data.ndim != d + 1:
-        raise RuntimeError(f"cosine_embedding_loss: expected input1 and input2 of {d + 1}D for a {d}D target, "
-                           f"got shapes {list(input1.shape)}, {list(input2.shape)} and target {list(target.shape)}")
+        raise RuntimeError(
+            f"cosine_embedding_loss: expected input1 and input2 of {d + 1}D for a {d}D target, "
+            f"got shapes {list(input1.shape)}, {list(input2.shape)} and target {list(target.shape)}"
+        )
     prod = (input1 * input2).sum(d)
     mag1 = (input1 * input1).sum(d) + eps
     mag2 = (input2 * input2).sum(d) + eps
@@ -566,19 +629,34 @@ def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None,
     return _reduce(pos + neg, reduction)
 
 
-def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
-                        reduce=None, reduction="mean"):
+def triplet_margin_loss(
+    anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None, reduce=None, reduction="mean"
+):
     """max(d(a, p) - d(a, n) + margin, 0), d the pairwise p-norm distance; ``swap`` uses
     min(d(a, n), d(p, n)) as the negative distance."""
     if _AMP[0] and _amp.on:
-        return autocast_call(triplet_margin_loss, FLOAT32,
-                              anchor, positive, negative, margin, p, eps, swap, size_average, reduce, reduction)
+        return autocast_call(
+            triplet_margin_loss,
+            FLOAT32,
+            anchor,
+            positive,
+            negative,
+            margin,
+            p,
+            eps,
+            swap,
+            size_average,
+            reduce,
+            reduction,
+        )
     reduction = _reduction(size_average, reduce, reduction)
     nd = anchor._data.ndim
     if not (nd == positive._data.ndim == negative._data.ndim):
-        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have the same number of "
-                           f"dimensions, but got: anchor {nd}D, positive {positive._data.ndim}D, and negative "
-                           f"{negative._data.ndim}D inputs")
+        raise RuntimeError(
+            f"The anchor, positive, and negative tensors are expected to have the same number of "
+            f"dimensions, but got: anchor {nd}D, positive {positive._data.ndim}D, and negative "
+            f"{negative._data.ndim}D inputs"
+        )
     d_pos = pairwise_distance(anchor, positive, p, eps)
     d_neg = pairwise_distance(anchor, negative, p, eps)
     if swap:
@@ -586,8 +664,9 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
     return _reduce(clamp(margin + d_pos - d_neg, min=0.0), reduction)
 
 
-def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin=1.0,
-                                      swap=False, reduction="mean"):
+def triplet_margin_with_distance_loss(
+    anchor, positive, negative, *, distance_function=None, margin=1.0, swap=False, reduction="mean"
+):
     """triplet_margin_loss with a custom distance (pairwise_distance by default)."""
     reduction = _reduction(None, None, reduction)
     dist = distance_function if distance_function is not None else pairwise_distance
@@ -605,13 +684,16 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
         return autocast_call(multilabel_margin_loss, FLOAT32, input, target, size_average, reduce, reduction)
     reduction = _reduction(size_average, reduce, reduction)
     if target._data.shape != input._data.shape or input._data.ndim > 2:
-        raise RuntimeError(f"multilabel_margin_loss: expected input of shape (C) or (N, C) and a target of the "
-                           f"same shape, got input {list(input.shape)} and target {list(target.shape)}")
+        raise RuntimeError(
+            f"multilabel_margin_loss: expected input of shape (C) or (N, C) and a target of the "
+            f"same shape, got input {list(input.shape)} and target {list(target.shape)}"
+        )
     x = input.reshape(1, -1) if input._data.ndim < 2 else input
     n, c = x._data.shape
     from ..backend import to_numpy
+
     t = to_numpy(target._data).reshape(n, c)
-    counts = np.zeros((n, c), dtype=x._data.dtype)     # how often each class is listed as a target
+    counts = np.zeros((n, c), dtype=x._data.dtype)  # how often each class is listed as a target
     for row in range(n):
         for j in t[row]:
             if j < 0:
@@ -621,6 +703,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
             counts[row, j] += 1
     pairs = counts[:, :, None] * (counts == 0)[:, None, :]  # (target j, non-target i)
     from .._creation import tensor
+
     margins = clamp(1 - x.unsqueeze(2) + x.unsqueeze(1), min=0.0)
     loss = (margins * tensor(pairs, device=input.device)).sum((1, 2)) / c
     if input._data.ndim < 2:
@@ -628,12 +711,12 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     return _reduce(loss, reduction)
 
 
-def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None,
-                      reduction="mean"):
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None, reduction="mean"):
     """sum_{i != y} max(0, margin - x[y] + x[i])^p / C per sample, x[y] weighted by weight[y]."""
     if _AMP[0] and _amp.on:
-        return autocast_call(multi_margin_loss, FLOAT32,
-                              input, target, p, margin, weight, size_average, reduce, reduction)
+        return autocast_call(
+            multi_margin_loss, FLOAT32, input, target, p, margin, weight, size_average, reduce, reduction
+        )
     reduction = _reduction(size_average, reduce, reduction)
     if p not in (1, 2):
         raise ValueError("only p == 1 and p == 2 supported")
@@ -642,6 +725,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     t = target._data.reshape(-1)
     xp = array_module(t)
     from .indexing import gather
+
     xy = gather(x, 1, _const(t.reshape(-1, 1)))
     z = clamp(x - xy + margin, min=0.0)
     if p == 2:
@@ -657,7 +741,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
 
 
 # --------------------------------------------------------------------------- ctc_loss
-_CTC_NEG = -1e30   # log(0) stand-in: keeps logsumexp and its gradient finite on impossible paths
+_CTC_NEG = -1e30  # log(0) stand-in: keeps logsumexp and its gradient finite on impossible paths
 
 
 def _ctc_lengths(lengths, n, name):
@@ -683,6 +767,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     """
     from .reduction import logsumexp
     from .shape import cat, stack
+
     if reduction not in ("none", "mean", "sum"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
     batched = log_probs.dim() == 3
@@ -699,27 +784,28 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     tg = np.asarray(targets.detach().cpu().numpy(), dtype=np.int64)
     S = int(tg_len.max()) if N else 0
     labels = np.full((N, S), blank, dtype=np.int64)
-    if tg.ndim == 1 and batched:                     # concatenated targets
+    if tg.ndim == 1 and batched:  # concatenated targets
         offsets = np.concatenate([[0], np.cumsum(tg_len)[:-1]])
         for n in range(N):
-            labels[n, :tg_len[n]] = tg[offsets[n]:offsets[n] + tg_len[n]]
+            labels[n, : tg_len[n]] = tg[offsets[n] : offsets[n] + tg_len[n]]
     else:
         tg = tg.reshape(N, -1)
         if tg.shape[1] < S:
-            raise RuntimeError(f"ctc_loss: targets of shape {list(targets.shape)} are shorter than a target length "
-                               f"{S}")
+            raise RuntimeError(f"ctc_loss: targets of shape {list(targets.shape)} are shorter than a target length {S}")
         labels[:] = tg[:, :S]
     if labels.size and (labels.min() < 0 or labels.max() >= C):
-        raise RuntimeError(f"ctc_loss: target labels must be in [0, {C}), got values from {labels.min()} to "
-                           f"{labels.max()}")
+        raise RuntimeError(
+            f"ctc_loss: target labels must be in [0, {C}), got values from {labels.min()} to {labels.max()}"
+        )
     L = 2 * S + 1
-    ext = np.full((N, L), blank, dtype=np.int64)       # blank, l1, blank, l2, ..., blank
+    ext = np.full((N, L), blank, dtype=np.int64)  # blank, l1, blank, l2, ..., blank
     ext[:, 1::2] = labels
-    skip = np.zeros((N, L), dtype=bool)                  # may jump from s - 2 (a label unlike the one before)
+    skip = np.zeros((N, L), dtype=bool)  # may jump from s - 2 (a label unlike the one before)
     skip[:, 3::2] = labels[:, 1:] != labels[:, :-1]
     from .. import _creation
+
     device = lp.device
-    emit = lp.gather(2, _creation.tensor(ext, device=device).unsqueeze(0).expand(T, N, L))   # (T, N, L)
+    emit = lp.gather(2, _creation.tensor(ext, device=device).unsqueeze(0).expand(T, N, L))  # (T, N, L)
     neg = _creation.full((N, 1), _CTC_NEG, dtype=lp.dtype, device=device)
     start = np.full((N, L), _CTC_NEG)
     start[:, 0] = 0.0
@@ -738,10 +824,11 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     ends = alpha.gather(1, last)
     ends = where(_creation.tensor(np.stack([np.ones(N, bool), tg_len > 0], 1), device=device), ends, _CTC_NEG)
     nll = -logsumexp(ends, 1)
-    impossible = _creation.tensor((nll.detach().cpu().numpy() > -_CTC_NEG / 2) | (in_len == 0) & (tg_len > 0),
-                                  device=device)
+    impossible = _creation.tensor(
+        (nll.detach().cpu().numpy() > -_CTC_NEG / 2) | (in_len == 0) & (tg_len > 0), device=device
+    )
     nll = where(impossible, 0.0 if zero_infinity else float("inf"), nll)
-    empty = (in_len == 0) & (tg_len == 0)             # nothing to align: probability 1
+    empty = (in_len == 0) & (tg_len == 0)  # nothing to align: probability 1
     if empty.any():
         nll = where(_creation.tensor(empty, device=device), 0.0, nll)
     if reduction == "mean":
@@ -753,8 +840,18 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
 
 
 # --------------------------------------------------------------------------- linear_cross_entropy
-def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weight=None, reduction="mean",
-                         ignore_index=None, label_smoothing=0.0, options=None):
+def linear_cross_entropy(
+    input,
+    linear_weight,
+    target,
+    *,
+    linear_bias=None,
+    weight=None,
+    reduction="mean",
+    ignore_index=None,
+    label_smoothing=0.0,
+    options=None,
+):
     """``cross_entropy(linear(input, linear_weight, linear_bias), target)``: input (N, in) or (in,),
     linear_weight (C, *out_features, in) giving logits (N, C, *out_features). ``ignore_index``
     None means -100 for class targets and is an error with probability targets.
@@ -763,34 +860,45 @@ def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weig
     implemented here: passing options raises."""
     import math
     from .layers import linear
+
     if options is not None:
-        raise NotImplementedError("linear_cross_entropy: the chunked evaluation selected by `options` is not "
-                                  "implemented; pass options=None")
+        raise NotImplementedError(
+            "linear_cross_entropy: the chunked evaluation selected by `options` is not implemented; pass options=None"
+        )
     if input.dim() < 1 or input.dim() > 2:
         raise RuntimeError(f"expected input with dimensionality 1 or 2, got {input.dim()}")
     if linear_weight.dim() < 2:
         raise RuntimeError(f"expected linear_weight with dimensionality at least 2, got {linear_weight.dim()}")
     batch, in_features = tuple(input.shape[:-1]), input.shape[-1]
     if in_features != linear_weight.shape[-1]:
-        raise RuntimeError(f"expected equal input and linear_weight last dimensions (in_features), got "
-                           f"{in_features} and {linear_weight.shape[-1]}, respectively")
+        raise RuntimeError(
+            f"expected equal input and linear_weight last dimensions (in_features), got "
+            f"{in_features} and {linear_weight.shape[-1]}, respectively"
+        )
     num_classes, out_features = linear_weight.shape[0], tuple(linear_weight.shape[1:-1])
     if linear_bias is not None and tuple(linear_bias.shape) != (num_classes, *out_features):
-        raise RuntimeError(f"expected linear_bias shape {(num_classes, *out_features)}, got "
-                           f"{tuple(linear_bias.shape)}")
+        raise RuntimeError(f"expected linear_bias shape {(num_classes, *out_features)}, got {tuple(linear_bias.shape)}")
     if out_features and not batch:
-        raise RuntimeError(f"K-dimensional loss defined by linear_weight shape {tuple(linear_weight.shape)} "
-                           f"requires batched input, (N, {in_features}), got unbatched input with shape "
-                           f"{tuple(input.shape)}")
+        raise RuntimeError(
+            f"K-dimensional loss defined by linear_weight shape {tuple(linear_weight.shape)} "
+            f"requires batched input, (N, {in_features}), got unbatched input with shape "
+            f"{tuple(input.shape)}"
+        )
     logits_shape = (*batch, num_classes, *out_features)
     if tuple(target.shape) == logits_shape and ignore_index is not None:
         raise RuntimeError("ignore_index cannot be specified when target contains probabilities")
     flat = math.prod(out_features) * num_classes
-    logits = linear(input, linear_weight.reshape(flat, in_features),
-                    None if linear_bias is None else linear_bias.reshape(flat))
-    return cross_entropy(logits.reshape(logits_shape), target, weight=weight, reduction=reduction,
-                         ignore_index=-100 if ignore_index is None else ignore_index,
-                         label_smoothing=label_smoothing)
+    logits = linear(
+        input, linear_weight.reshape(flat, in_features), None if linear_bias is None else linear_bias.reshape(flat)
+    )
+    return cross_entropy(
+        logits.reshape(logits_shape),
+        target,
+        weight=weight,
+        reduction=reduction,
+        ignore_index=-100 if ignore_index is None else ignore_index,
+        label_smoothing=label_smoothing,
+    )
 
 
 # --------------------------------------------------------------------------- public surfaces

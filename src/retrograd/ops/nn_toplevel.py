@@ -5,6 +5,7 @@ differ from ``torch.nn.functional`` (``torch.embedding(weight, indices)``,
 ``torch.batch_norm(input, weight, bias, running_mean, ...)``), and with integer reduction codes
 (0 'none', 1 'mean', 2 'sum'). These thin wrappers map those forms onto the functional ops.
 """
+
 from . import activation as _act, layers as _layers, loss as _loss, normalization as _norm
 from ._declare import declare
 
@@ -48,8 +49,13 @@ def feature_alpha_dropout(input, p, train):
 
 
 def embedding(weight, indices, padding_idx=-1, scale_grad_by_freq=False, sparse=False):
-    return _layers.embedding(indices, weight, None if padding_idx == -1 else padding_idx,
-                             scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)
+    return _layers.embedding(
+        indices,
+        weight,
+        None if padding_idx == -1 else padding_idx,
+        scale_grad_by_freq=scale_grad_by_freq,
+        sparse=sparse,
+    )
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5, cudnn_enable=True):
@@ -64,8 +70,7 @@ def batch_norm(input, weight, bias, running_mean, running_var, training, momentu
     return _norm.batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
 
 
-def instance_norm(input, weight, bias, running_mean, running_var, use_input_stats, momentum, eps,
-                  cudnn_enabled):
+def instance_norm(input, weight, bias, running_mean, running_var, use_input_stats, momentum, eps, cudnn_enabled):
     return _norm.instance_norm(input, running_mean, running_var, weight, bias, use_input_stats, momentum, eps)
 
 
@@ -74,8 +79,9 @@ def kl_div(input, target, reduction=1, *, log_target=False):
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, pos_weight=None, reduction=1):
-    return _loss.binary_cross_entropy_with_logits(input, target, weight, reduction=_reduction(reduction),
-                                                  pos_weight=pos_weight)
+    return _loss.binary_cross_entropy_with_logits(
+        input, target, weight, reduction=_reduction(reduction), pos_weight=pos_weight
+    )
 
 
 def cosine_embedding_loss(input1, input2, target, margin=0.0, reduction=1):
@@ -87,8 +93,7 @@ def margin_ranking_loss(input1, input2, target, margin=0.0, reduction=1):
 
 
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, reduction=1):
-    return _loss.triplet_margin_loss(anchor, positive, negative, margin, p, eps, swap,
-                                     reduction=_reduction(reduction))
+    return _loss.triplet_margin_loss(anchor, positive, negative, margin, p, eps, swap, reduction=_reduction(reduction))
 
 
 def hinge_embedding_loss(input, target, margin=1.0, reduction=1):

@@ -10,6 +10,7 @@ and 1/std, and the backward is computed on arrays,
 unless a graph of the backward is wanted (create_graph), where the same formula is written in
 differentiable ops. The others are compositions of differentiable ops.
 """
+
 import math
 
 import numpy as np
@@ -29,8 +30,9 @@ def _check_param_dtypes(name, input, **params):
     d = input._data.dtype
     for pname, p in params.items():
         if p is not None and p._data.dtype != d and {d.name, p._data.dtype.name} == {"float32", "float64"}:
-            raise RuntimeError(f"{name}: mixed dtype: expected {pname} to have dtype {input.dtype} like the "
-                               f"input, but got {p.dtype}")
+            raise RuntimeError(
+                f"{name}: mixed dtype: expected {pname} to have dtype {input.dtype} like the input, but got {p.dtype}"
+            )
 
 
 def _normalized_axes(input, normalized_shape, weight, bias, name="layer_norm"):
@@ -39,14 +41,18 @@ def _normalized_axes(input, normalized_shape, weight, bias, name="layer_norm"):
     normalized_shape = tuple(int(s) for s in normalized_shape)
     k = len(normalized_shape)
     shape = input._data.shape
-    if k == 0 or shape[len(shape) - k:] != normalized_shape or k > len(shape):
-        raise RuntimeError(f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
-                           f"[*, {', '.join(map(str, normalized_shape))}], but got input of size{list(shape)}")
+    if k == 0 or shape[len(shape) - k :] != normalized_shape or k > len(shape):
+        raise RuntimeError(
+            f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
+            f"[*, {', '.join(map(str, normalized_shape))}], but got input of size{list(shape)}"
+        )
     _check_param_dtypes(name, input, weight=weight, bias=bias)
     for pname, p in (("weight", weight), ("bias", bias)):
         if p is not None and p._data.shape != normalized_shape:
-            raise RuntimeError(f"Expected {pname} to be of same shape as normalized_shape, but got {pname} of "
-                               f"shape {list(p._data.shape)} and normalized_shape = {list(normalized_shape)}")
+            raise RuntimeError(
+                f"Expected {pname} to be of same shape as normalized_shape, but got {pname} of "
+                f"shape {list(p._data.shape)} and normalized_shape = {list(normalized_shape)}"
+            )
     return tuple(range(len(shape) - k, len(shape)))
 
 
@@ -59,11 +65,11 @@ def _rows(a, d):
 def _layer_norm_fwd(xp, x, w, b, axes, eps):
     if x.size == 0:
         return x.copy(), (None, None)
-    d = math.prod(x.shape[len(x.shape) - len(axes):])
+    d = math.prod(x.shape[len(x.shape) - len(axes) :])
     x2 = _rows(x, d)
     mean = x2.mean(axis=1, keepdims=True)
     xc = x2 - mean
-    var = xp.einsum("ij,ij->i", xc, xc)[:, None]   # sum of squares without a temporary
+    var = xp.einsum("ij,ij->i", xc, xc)[:, None]  # sum of squares without a temporary
     var *= 1 / d
     var += eps
     rstd = 1 / xp.sqrt(var)
@@ -81,7 +87,7 @@ def _layer_norm_vjp(g, needs, x, w, extra, axes, eps):
         return _layer_norm_grads(g, needs, x, w, axes, eps, batch)
     mean, rstd = extra
     xp = array_module(x._data)
-    nshape = x._data.shape[len(batch):]
+    nshape = x._data.shape[len(batch) :]
     d = math.prod(nshape)
     gd, xd = _rows(g._data, d), _rows(x._data, d)
     xhat = xd - mean
@@ -140,9 +146,15 @@ def _layer_norm_jvp(ts, x, w, extra, axes, eps):
     return out
 
 
-LAYER_NORM = Op("layer_norm", _layer_norm_fwd, _layer_norm_vjp, jvp=_layer_norm_jvp, save=("x", "y", "extra"),
-                needs=True,
-                node_name="NativeLayerNormBackward0")
+LAYER_NORM = Op(
+    "layer_norm",
+    _layer_norm_fwd,
+    _layer_norm_vjp,
+    jvp=_layer_norm_jvp,
+    save=("x", "y", "extra"),
+    needs=True,
+    node_name="NativeLayerNormBackward0",
+)
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
@@ -184,14 +196,18 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
         raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {input._data.ndim}")
     n, c = shape[0], shape[1]
     if c % num_groups:
-        raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but got input "
-                           f"of shape {list(shape)} and num_groups={num_groups}")
+        raise RuntimeError(
+            f"Expected number of channels in input to be divisible by num_groups, but got input "
+            f"of shape {list(shape)} and num_groups={num_groups}"
+        )
     _check_param_dtypes("group_norm", input, weight=weight, bias=bias)
     for pname, p in (("weight", weight), ("bias", bias)):
         if p is not None and p._data.shape != (c,):
-            raise RuntimeError(f"Expected {pname} to be a vector of size equal to the number of channels in "
-                               f"input, but got {pname} of shape {list(p._data.shape)} and input of shape "
-                               f"{list(shape)}")
+            raise RuntimeError(
+                f"Expected {pname} to be a vector of size equal to the number of channels in "
+                f"input, but got {pname} of shape {list(p._data.shape)} and input of shape "
+                f"{list(shape)}"
+            )
     x = input.reshape(n, num_groups, -1)
     xc = x - x.mean(-1, keepdim=True)
     xhat = (xc * rsqrt((xc * xc).mean(-1, keepdim=True) + eps)).reshape(shape)
@@ -213,8 +229,7 @@ def _update_running(running, stat, momentum):
         running.mul_(1 - momentum).add_(s * momentum)
 
 
-def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
-               eps=1e-5):
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
     """Normalise each channel (dim 1) over the batch and spatial dims.
 
     Training uses the batch's mean and biased variance and updates running_mean and running_var
@@ -228,14 +243,16 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     _check_running("running_mean", running_mean, c)
     _check_running("running_var", running_var, c)
     dims = (0,) + tuple(range(2, nd))
-    _check_param_dtypes("batch_norm", input, weight=weight, bias=bias, running_mean=running_mean,
-                        running_var=running_var)
+    _check_param_dtypes(
+        "batch_norm", input, weight=weight, bias=bias, running_mean=running_mean, running_var=running_var
+    )
     pshape = _param_shape(c, nd)
     if training:
         count = input._data.size // c if c else 0
         if count <= 1:
-            raise ValueError(f"Expected more than 1 value per channel when training, got input size "
-                             f"retrograd.Size({list(shape)})")
+            raise ValueError(
+                f"Expected more than 1 value per channel when training, got input size retrograd.Size({list(shape)})"
+            )
         mean = input.mean(dims, keepdim=True)
         xc = input - mean
         var = (xc * xc).mean(dims, keepdim=True)
@@ -253,15 +270,18 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     return _affine(out, weight, bias, c, nd)
 
 
-def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
-                  momentum=0.1, eps=1e-5):
+def instance_norm(
+    input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True, momentum=0.1, eps=1e-5
+):
     """Normalise each channel of each sample over its spatial dims; with running statistics
     given and use_input_stats, they are updated with the batch average of the per-instance stats."""
     shape = input._data.shape
     nd = len(shape)
     if nd < 3:
-        raise ValueError(f"instance_norm: expected an input with a batch, a channel and at least one spatial "
-                         f"dimension (got {nd}D input)")
+        raise ValueError(
+            f"instance_norm: expected an input with a batch, a channel and at least one spatial "
+            f"dimension (got {nd}D input)"
+        )
     c = shape[1]
     _check_running("running_mean", running_mean, c)
     _check_running("running_var", running_var, c)
@@ -271,12 +291,14 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
             raise RuntimeError("Expected running_mean and running_var to be defined when use_input_stats is false")
         pshape = _param_shape(c, nd)
         out = (input - running_mean.reshape(pshape).to(input.dtype)) * rsqrt(
-            running_var.reshape(pshape).to(input.dtype) + eps)
+            running_var.reshape(pshape).to(input.dtype) + eps
+        )
         return _affine(out, weight, bias, c, nd)
     count = math.prod(shape[2:])
     if count <= 1:
-        raise ValueError(f"Expected more than 1 spatial element when training, got input size "
-                         f"retrograd.Size({list(shape)})")
+        raise ValueError(
+            f"Expected more than 1 spatial element when training, got input size retrograd.Size({list(shape)})"
+        )
     mean = input.mean(dims, keepdim=True)
     xc = input - mean
     var = (xc * xc).mean(dims, keepdim=True)
@@ -302,6 +324,7 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
     Input (N, C, *), at least 3-D."""
     from .pool import avg_pool2d, avg_pool3d
     from .resample import pad
+
     dim = input.dim()
     if dim < 3:
         raise ValueError(f"Expected 3D or higher dimensionality input (got {dim} dimensions)")
@@ -325,8 +348,11 @@ def norm_except_dim(v, pow=2, dim=0):
         return v.norm(pow)
     d = dim % v.dim()
     others = tuple(i for i in range(v.dim()) if i != d)
-    return (v.abs() ** pow).sum(others, keepdim=True) ** (1.0 / pow) if pow != 2 else \
-        (v * v).sum(others, keepdim=True).sqrt()
+    return (
+        (v.abs() ** pow).sum(others, keepdim=True) ** (1.0 / pow)
+        if pow != 2
+        else (v * v).sum(others, keepdim=True).sqrt()
+    )
 
 
 def weight_norm_apply(v, g, dim=0):

@@ -32,11 +32,13 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
         return autocast_call(cdist, FLOAT32, x1, x2, p, compute_mode)
     _no_half_kernel("cdist", x1, x2)
     if x1._data.ndim < 2 or x2._data.ndim < 2:
-        raise RuntimeError(f"cdist only supports at least 2D tensors, X1 got: {x1._data.ndim}D, X2 got: "
-                           f"{x2._data.ndim}D")
+        raise RuntimeError(
+            f"cdist only supports at least 2D tensors, X1 got: {x1._data.ndim}D, X2 got: {x2._data.ndim}D"
+        )
     if x1._data.shape[-1] != x2._data.shape[-1]:
-        raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {x1._data.shape[-1]} X2: "
-                           f"{x2._data.shape[-1]}")
+        raise RuntimeError(
+            f"X1 and X2 must have the same number of columns. X1: {x1._data.shape[-1]} X2: {x2._data.shape[-1]}"
+        )
     if p < 0:
         raise RuntimeError(f"cdist only supports non-negative p values (got {p})")
     if compute_mode not in _MM_MODES:
@@ -64,12 +66,16 @@ def _cross_operands(input, other, name):
     if not (isinstance(input, Tensor) and isinstance(other, Tensor)):
         raise TypeError(f"{name}: both arguments must be tensors")
     if input._data.dtype != other._data.dtype:  # PyTorch does not promote here
-        raise RuntimeError(f"{name}: expected both inputs to have the same dtype, but got {input.dtype} "
-                           f"{list(input._data.shape)} and {other.dtype} {list(other._data.shape)}")
+        raise RuntimeError(
+            f"{name}: expected both inputs to have the same dtype, but got {input.dtype} "
+            f"{list(input._data.shape)} and {other.dtype} {list(other._data.shape)}"
+        )
     a, b = input, other
     if a._data.ndim != b._data.ndim:
-        raise RuntimeError(f"{name}: inputs dimension {a._data.ndim} and {b._data.ndim} must match "
-                           f"(shapes {list(a._data.shape)} and {list(b._data.shape)})")
+        raise RuntimeError(
+            f"{name}: inputs dimension {a._data.ndim} and {b._data.ndim} must match "
+            f"(shapes {list(a._data.shape)} and {list(b._data.shape)})"
+        )
     return sh.broadcast_tensors(a, b)
 
 
@@ -78,22 +84,28 @@ def linalg_cross(input, other, *, dim=-1):
     a, b = _cross_operands(input, other, "linalg.cross")
     d = _wrap_dim(dim, a._data.ndim, "linalg.cross")
     if a._data.shape[d] != 3:
-        raise RuntimeError(f"linalg.cross: inputs dimension {d} must have length 3. Got {a._data.shape[d]} "
-                           f"(shapes {list(input._data.shape)} and {list(other._data.shape)})")
+        raise RuntimeError(
+            f"linalg.cross: inputs dimension {d} must have length 3. Got {a._data.shape[d]} "
+            f"(shapes {list(input._data.shape)} and {list(other._data.shape)})"
+        )
     return _cross(a, b, d)
 
 
 def cross(input, other, dim=None):
     """torch.cross: along ``dim``, or (deprecated default) the first dim of size 3."""
     if dim is None:
-        warn_user("Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass "
-                  "the dim explicitly or simply use torch.linalg.cross.\nThe default value of dim will "
-                  "change to agree with that of linalg.cross in a future release.", UserWarning)
+        warn_user(
+            "Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass "
+            "the dim explicitly or simply use torch.linalg.cross.\nThe default value of dim will "
+            "change to agree with that of linalg.cross in a future release.",
+            UserWarning,
+        )
         a, b = _cross_operands(input, other, "cross")
         sizes = a._data.shape
         if 3 not in sizes:
-            raise RuntimeError(f"no dimension of size 3 in input (shapes {list(input._data.shape)} and "
-                               f"{list(other._data.shape)})")
+            raise RuntimeError(
+                f"no dimension of size 3 in input (shapes {list(input._data.shape)} and {list(other._data.shape)})"
+            )
         dim = sizes.index(3)
     return linalg_cross(input, other, dim=dim)
 
@@ -106,8 +118,10 @@ def _intervals(y, x, dx, d):
         return (lo + hi) * (0.5 * dx)
     if x._data.ndim == 1:
         if x._data.shape[0] != n:
-            raise RuntimeError(f"trapezoid: There must be one `x` value for each sample point (x has "
-                               f"{x._data.shape[0]} values, y has {n} along dim {d})")
+            raise RuntimeError(
+                f"trapezoid: There must be one `x` value for each sample point (x has "
+                f"{x._data.shape[0]} values, y has {n} along dim {d})"
+            )
         w = x[1:] - x[:-1]
         w = w.reshape((-1,) + (1,) * (y._data.ndim - d - 1))
     else:
@@ -157,8 +171,10 @@ def _no_half_kernel(name, *tensors):
     for t in tensors:
         d = t._data.dtype.name
         if d in _HALF_NAMES:
-            raise NotImplementedError(f'"{name}" not implemented for \'{_HALF_NAMES[d]}\' (input of shape '
-                                      f'{list(t.shape)}); convert with .float() first')
+            raise NotImplementedError(
+                f"\"{name}\" not implemented for '{_HALF_NAMES[d]}' (input of shape "
+                f"{list(t.shape)}); convert with .float() first"
+            )
 
 
 # --------------------------------------------------------------------------- gradient (finite differences)
@@ -166,8 +182,10 @@ def _axis_gradient(f, d, h, edge_order):
     """df/dx along d; h is a number (uniform spacing) or a 1-D coordinates tensor."""
     n = f._data.shape[d]
     if n < edge_order + 1:
-        raise RuntimeError(f"torch.gradient expected each dimension size to be at least edge_order+1 "
-                           f"(got size {n} along dim {d}, edge_order {edge_order})")
+        raise RuntimeError(
+            f"torch.gradient expected each dimension size to be at least edge_order+1 "
+            f"(got size {n} along dim {d}, edge_order {edge_order})"
+        )
 
     def at(start, length):
         return f.narrow(d, start, length)
@@ -185,11 +203,17 @@ def _axis_gradient(f, d, h, edge_order):
             last = (at(n - 1, 1) - at(n - 2, 1)) / dx[-1]
         else:
             h1, h2 = dx[0], dx[1]
-            first = (-(2 * h1 + h2) / (h1 * (h1 + h2)) * at(0, 1) + (h1 + h2) / (h1 * h2) * at(1, 1)
-                     - h1 / (h2 * (h1 + h2)) * at(2, 1))
+            first = (
+                -(2 * h1 + h2) / (h1 * (h1 + h2)) * at(0, 1)
+                + (h1 + h2) / (h1 * h2) * at(1, 1)
+                - h1 / (h2 * (h1 + h2)) * at(2, 1)
+            )
             h1, h2 = dx[-2], dx[-1]
-            last = (h2 / (h1 * (h1 + h2)) * at(n - 3, 1) - (h1 + h2) / (h1 * h2) * at(n - 2, 1)
-                    + (2 * h2 + h1) / (h2 * (h1 + h2)) * at(n - 1, 1))
+            last = (
+                h2 / (h1 * (h1 + h2)) * at(n - 3, 1)
+                - (h1 + h2) / (h1 * h2) * at(n - 2, 1)
+                + (2 * h2 + h1) / (h2 * (h1 + h2)) * at(n - 1, 1)
+            )
     else:
         h = float(h)
         inner = (at(2, n - 2) - at(0, n - 2)) / (2 * h)
@@ -219,9 +243,11 @@ def gradient(input, *, spacing=1, dim=None, edge_order=1):
         if len(spacings) == 1 and len(dims) > 1 and not isinstance(spacings[0], Tensor):
             spacings = spacings * len(dims)
         if len(spacings) != len(dims):
-            raise RuntimeError(f"torch.gradient expected spacing to be unspecified, a scalar or it's spacing and "
-                               f"dim arguments to have the same length, but got a spacing argument of length "
-                               f"{len(spacings)} and a dim argument of length {len(dims)}.")
+            raise RuntimeError(
+                f"torch.gradient expected spacing to be unspecified, a scalar or it's spacing and "
+                f"dim arguments to have the same length, but got a spacing argument of length "
+                f"{len(spacings)} and a dim argument of length {len(dims)}."
+            )
     else:
         spacings = [spacing] * len(dims)
     f = ew._float_input(input)

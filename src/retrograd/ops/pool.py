@@ -19,6 +19,7 @@ of each window, so its backward is scatter_add.
 Power-average (lp) pooling, max unpooling (a scatter into zeros) and fractional max pooling (a
 gather of each pseudo-random window, then a max) are compositions of differentiable ops.
 """
+
 import numpy as np
 
 from ..autograd._vmap_state import _vm, guard as vmap_guard
@@ -46,8 +47,10 @@ def _disjoint(win):
 
 def _tiled(win):
     """Whether every padded position lies in exactly one window."""
-    return all(s == k and (k == 1 or d == 1) and o * k == p
-               for k, s, d, o, p in zip(win.kernel, win.stride, win.dilation, win.out, win.padded))
+    return all(
+        s == k and (k == 1 or d == 1) and o * k == p
+        for k, s, d, o, p in zip(win.kernel, win.stride, win.dilation, win.out, win.padded)
+    )
 
 
 def _taps(xp, xpad, win, axis):
@@ -58,7 +61,7 @@ def _taps(xp, xpad, win, axis):
     if not _disjoint(win):
         return [xpad[tap_index(win, axis, tap)] for tap in win.offsets()]
     nd = win.nd
-    view = window_view(xp, xpad, win, axis)                       # (..., *K, *O), no copy
+    view = window_view(xp, xpad, win, axis)  # (..., *K, *O), no copy
     taps = xp.ascontiguousarray(xp.moveaxis(view, tuple(range(axis, axis + nd)), tuple(range(nd))))
     return list(taps.reshape((win.taps,) + taps.shape[nd:]))
 
@@ -75,7 +78,7 @@ def _first_max(xp, taps, dt, nan):
         if nan:
             better |= xp.isnan(v)
         if j > 1:
-            xp.maximum(out, v, out=out)     # NaN stays, as PyTorch keeps it
+            xp.maximum(out, v, out=out)  # NaN stays, as PyTorch keeps it
         xp.maximum(arg, xp.multiply(better, j, dtype=dt), out=arg)
     return out, arg
 
@@ -130,15 +133,30 @@ def _pool_gather(xp, x, arg, win):
     return out
 
 
-POOL_SCATTER = Op("max_pool_backward", _pool_scatter,
-                  lambda g, arg, win: apply(POOL_GATHER, (g,), (arg, win)), jvp=LINEAR,
-                  node_name="MaxPoolBackwardBackward0")
-POOL_GATHER = Op("max_pool_gather", _pool_gather,
-                 lambda g, arg, win: apply(POOL_SCATTER, (g,), (arg, win)), jvp=LINEAR,
-                 node_name="MaxPoolWithIndicesBackward0")
-MAX_POOL = {nd: Op(f"max_pool{nd}d", lambda xp, x, win: _window_max(xp, x, win),
-                   lambda g, arg, win: apply(POOL_SCATTER, (g,), (arg, win)), save=("extra",),
-                   node_name=f"MaxPool{nd}DWithIndicesBackward0") for nd in (1, 2, 3)}
+POOL_SCATTER = Op(
+    "max_pool_backward",
+    _pool_scatter,
+    lambda g, arg, win: apply(POOL_GATHER, (g,), (arg, win)),
+    jvp=LINEAR,
+    node_name="MaxPoolBackwardBackward0",
+)
+POOL_GATHER = Op(
+    "max_pool_gather",
+    _pool_gather,
+    lambda g, arg, win: apply(POOL_SCATTER, (g,), (arg, win)),
+    jvp=LINEAR,
+    node_name="MaxPoolWithIndicesBackward0",
+)
+MAX_POOL = {
+    nd: Op(
+        f"max_pool{nd}d",
+        lambda xp, x, win: _window_max(xp, x, win),
+        lambda g, arg, win: apply(POOL_SCATTER, (g,), (arg, win)),
+        save=("extra",),
+        node_name=f"MaxPool{nd}DWithIndicesBackward0",
+    )
+    for nd in (1, 2, 3)
+}
 
 
 def _flat_indices(xp, arg, win):
@@ -194,26 +212,39 @@ def _avg_pool_t(xp, g, win, count_include_pad, divisor_override):
     return xp.ascontiguousarray(crop(gx, win, axis))
 
 
-AVG_POOL_T = Op("avg_pool_backward", _avg_pool_t,
-                lambda g, win, *args: apply(AVG_POOL[win.nd], (g,), (win,) + args), jvp=LINEAR,
-                node_name="AvgPoolBackwardBackward0")
-AVG_POOL = {nd: Op(f"avg_pool{nd}d", _avg_pool, lambda g, *args: apply(AVG_POOL_T, (g,), args),
-                   node_name=f"AvgPool{nd}DBackward0") for nd in (1, 2, 3)}
+AVG_POOL_T = Op(
+    "avg_pool_backward",
+    _avg_pool_t,
+    lambda g, win, *args: apply(AVG_POOL[win.nd], (g,), (win,) + args),
+    jvp=LINEAR,
+    node_name="AvgPoolBackwardBackward0",
+)
+AVG_POOL = {
+    nd: Op(
+        f"avg_pool{nd}d", _avg_pool, lambda g, *args: apply(AVG_POOL_T, (g,), args), node_name=f"AvgPool{nd}DBackward0"
+    )
+    for nd in (1, 2, 3)
+}
 
 
 # --------------------------------------------------------------------------- argument checks
 def _check_input(input, nd, op):
     shape = tuple(input._data.shape)
-    if input._data.ndim not in (nd + 1, nd + 2) or any(s == 0 for s in shape[-nd - 1:]):
-        raise RuntimeError(f"{op}: expected a {nd + 1}D or {nd + 2}D (batch mode) tensor with "
-                           f"non-zero sizes except the batch dim, but got input of size "
-                           f"{list(shape)}")
+    if input._data.ndim not in (nd + 1, nd + 2) or any(s == 0 for s in shape[-nd - 1 :]):
+        raise RuntimeError(
+            f"{op}: expected a {nd + 1}D or {nd + 2}D (batch mode) tensor with "
+            f"non-zero sizes except the batch dim, but got input of size "
+            f"{list(shape)}"
+        )
 
 
 def _pool_window(input, nd, op, kernel_size, stride, padding, dilation, ceil_mode):
     kernel = ntuple(kernel_size, nd, "kernel_size", op)
-    stride = kernel if stride is None or (isinstance(stride, (list, tuple)) and not stride) \
+    stride = (
+        kernel
+        if stride is None or (isinstance(stride, (list, tuple)) and not stride)
         else ntuple(stride, nd, "stride", op)
+    )
     padding = ntuple(padding, nd, "padding", op)
     dilation = ntuple(dilation, nd, "dilation", op)
     if any(k <= 0 for k in kernel):
@@ -225,15 +256,19 @@ def _pool_window(input, nd, op, kernel_size, stride, padding, dilation, ceil_mod
     if any(p < 0 for p in padding):
         raise RuntimeError(f"{op}: pad must be non-negative, but got pad: {padding}")
     if any(p > k // 2 for p, k in zip(padding, kernel)):
-        raise RuntimeError(f"{op}: pad should be at most half of kernel size, but got pad="
-                           f"{padding}, kernel_size={kernel} and dilation={dilation}")
+        raise RuntimeError(
+            f"{op}: pad should be at most half of kernel size, but got pad="
+            f"{padding}, kernel_size={kernel} and dilation={dilation}"
+        )
     size = tuple(input._data.shape[-nd:])
     win = make_window(size, kernel, stride, dilation, tuple((p, p) for p in padding), ceil_mode)
     if any(o <= 0 for o in win.out):
         channels = input._data.shape[-nd - 1]
-        raise RuntimeError(f"{op}: given input size: ({'x'.join(map(str, (channels,) + size))}). "
-                           f"Calculated output size: "
-                           f"({'x'.join(map(str, (channels,) + win.out))}). Output size is too small")
+        raise RuntimeError(
+            f"{op}: given input size: ({'x'.join(map(str, (channels,) + size))}). "
+            f"Calculated output size: "
+            f"({'x'.join(map(str, (channels,) + win.out))}). Output size is too small"
+        )
     return win
 
 
@@ -247,50 +282,53 @@ def _max_poolnd(nd, input, kernel_size, stride, padding, dilation, ceil_mode, re
     if _vm.active:
         vmap_guard(input)  # the indices are computed on the array: vmap runs once per example
     from ..backend import array_module
+
     xp = array_module(input._data)
     _, arg = _window_max(xp, input._data, win)
     out = apply(POOL_GATHER, (input,), (arg, win))
     return out, Tensor._make(_flat_indices(xp, arg, win), None, False)
 
 
-def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-               return_indices=False):
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """Max over windows of the last dim: input (N, C, L) or (C, L)."""
     return _max_poolnd(1, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
 
-def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-               return_indices=False):
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """Max over kH x kW windows: input (N, C, H, W) or (C, H, W); padding counts as -inf.
     ``stride`` defaults to ``kernel_size``. With ``return_indices`` also returns, per output,
     the flat index h * W + w of its maximum in the input plane."""
     return _max_poolnd(2, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
 
-def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-               return_indices=False):
+def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """Max over kD x kH x kW windows: input (N, C, D, H, W) or (C, D, H, W)."""
     if _AMP[0] and _amp.on:
-        return autocast_call(max_pool3d, FLOAT32,
-                              input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+        return autocast_call(
+            max_pool3d, FLOAT32, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices
+        )
     return _max_poolnd(3, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
 
-def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-                            return_indices=True):
+def max_pool1d_with_indices(
+    input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=True
+):
     return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
-def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-                            return_indices=True):
+def max_pool2d_with_indices(
+    input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=True
+):
     return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
-def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-                            return_indices=True):
+def max_pool3d_with_indices(
+    input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=True
+):
     if _AMP[0] and _amp.on:
-        return autocast_call(max_pool3d_with_indices, FLOAT32,
-                              input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+        return autocast_call(
+            max_pool3d_with_indices, FLOAT32, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices
+        )
     return max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
@@ -309,41 +347,39 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     return _avg_poolnd(1, input, kernel_size, stride, padding, ceil_mode, count_include_pad, None)
 
 
-def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
-               divisor_override=None):
+def avg_pool2d(
+    input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None
+):
     """Mean over kH x kW windows: the window sum divided by its size (padding included when
     ``count_include_pad``; ceil-mode overhang never counted), or by ``divisor_override``."""
-    return _avg_poolnd(2, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
-                       divisor_override)
+    return _avg_poolnd(2, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
 
 
-def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
-               divisor_override=None):
+def avg_pool3d(
+    input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None
+):
     if _AMP[0] and _amp.on:
-        return autocast_call(avg_pool3d, FLOAT32,
-                              input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
-    return _avg_poolnd(3, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
-                       divisor_override)
+        return autocast_call(
+            avg_pool3d, FLOAT32, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
+        )
+    return _avg_poolnd(3, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
 
 
 # --------------------------------------------------------------------------- adaptive pooling
 def _adaptive_sizes(input, nd, output_size, op):
     if input._data.ndim not in (nd + 1, nd + 2):
-        raise RuntimeError(f"{op}(): Expected {nd + 1}D or {nd + 2}D tensor, but got "
-                           f"{list(input._data.shape)}")
+        raise RuntimeError(f"{op}(): Expected {nd + 1}D or {nd + 2}D tensor, but got {list(input._data.shape)}")
     size = tuple(input._data.shape[-nd:])
     if isinstance(output_size, (list, tuple)):
         if len(output_size) != nd:
-            raise RuntimeError(f"{op}: output_size must be an int or a tuple of {nd} ints, "
-                               f"got {tuple(output_size)}")
+            raise RuntimeError(f"{op}: output_size must be an int or a tuple of {nd} ints, got {tuple(output_size)}")
         out = tuple(S if o is None else int(o) for o, S in zip(output_size, size))
     else:
         out = (int(output_size),) * nd
     if any(o < 0 for o in out):
         raise RuntimeError(f"{op}: output_size must be non-negative, got {out}")
     if any(S == 0 for S in size):
-        raise RuntimeError(f"{op}: expected input with non-zero spatial size, but got "
-                           f"{list(input._data.shape)}")
+        raise RuntimeError(f"{op}: expected input with non-zero spatial size, but got {list(input._data.shape)}")
     return size, out
 
 
@@ -362,6 +398,7 @@ def _averaging_matrix(S, O):
 
 def _adaptive_avg_poolnd(nd, input, output_size):
     from .._creation import tensor
+
     op = f"adaptive_avg_pool{nd}d"
     size, out = _adaptive_sizes(input, nd, output_size, op)
     x = input
@@ -406,10 +443,9 @@ def _adaptive_argmax(xp, x, size, out):
         shape[2 * i], shape[2 * i + 1] = O, k
         grids.append(xp.asarray(idx.reshape(shape)))
         flat = flat * S + grids[-1]
-    vals = x[(Ellipsis,) + tuple(grids)]                       # (..., O1, K1, O2, K2, ...)
+    vals = x[(Ellipsis,) + tuple(grids)]  # (..., O1, K1, O2, K2, ...)
     lead = vals.ndim - 2 * nd
-    order = tuple(range(lead)) + tuple(lead + 2 * i for i in range(nd)) + \
-        tuple(lead + 2 * i + 1 for i in range(nd))
+    order = tuple(range(lead)) + tuple(lead + 2 * i for i in range(nd)) + tuple(lead + 2 * i + 1 for i in range(nd))
     vals = vals.transpose(order).reshape(vals.shape[:lead] + tuple(out) + (-1,))
     flat = flat.transpose(tuple(2 * i for i in range(nd)) + tuple(2 * i + 1 for i in range(nd)))
     flat = flat.reshape(tuple(out) + (-1,))
@@ -419,11 +455,13 @@ def _adaptive_argmax(xp, x, size, out):
 
 def _adaptive_max_poolnd(nd, input, output_size, return_indices):
     from .indexing import gather
+
     op = f"adaptive_max_pool{nd}d"
     size, out = _adaptive_sizes(input, nd, output_size, op)
     if any(o == 0 for o in out):
         raise RuntimeError(f"{op}: output_size must be positive, got {out}")
     from ..backend import array_module
+
     xp = array_module(input._data)
     idx = _adaptive_argmax(xp, input._data, size, out).astype(xp.int64)
     lead = input._data.shape[:-nd]
@@ -449,11 +487,11 @@ def adaptive_max_pool3d(input, output_size, return_indices=False):
     return _adaptive_max_poolnd(3, input, output_size, return_indices)
 
 
-
 # --------------------------------------------------------------------------- lp_pool
 def _lp_poolnd(nd, input, norm_type, kernel_size, stride, ceil_mode):
     from .elementwise import sign
     from .activation import relu
+
     pool = {1: max_pool1d, 2: max_pool2d, 3: max_pool3d}[nd]
     if norm_type == float("inf"):
         return pool(input.abs(), kernel_size, stride, 0, 1, ceil_mode)
@@ -493,17 +531,19 @@ def _unpool_size(input, nd, kernel, stride, padding, output_size):
         if len(size) == nd + 2:
             size = size[2:]
         if len(size) != nd:
-            raise ValueError(f"output_size should be a sequence containing {nd} or {nd + 2} elements, but it "
-                             f"has a length of '{len(size)}'")
+            raise ValueError(
+                f"output_size should be a sequence containing {nd} or {nd + 2} elements, but it "
+                f"has a length of '{len(size)}'"
+            )
         for d in range(nd):
             lo, hi = default[d] - stride[d], default[d] + stride[d]
             if not lo < size[d] < hi:
-                raise ValueError(f'invalid output_size "{list(output_size)}" (dim {d} must be between {lo} '
-                                 f'and {hi})')
+                raise ValueError(f'invalid output_size "{list(output_size)}" (dim {d} must be between {lo} and {hi})')
     for d, n in enumerate(size):
         if n < 0:
-            raise ValueError(f"max_unpooling: output_size must contain non-negative spatial dimensions, but "
-                             f"got output_size[{d}]={n}")
+            raise ValueError(
+                f"max_unpooling: output_size must contain non-negative spatial dimensions, but got output_size[{d}]={n}"
+            )
     return [int(n) for n in size]
 
 
@@ -517,8 +557,9 @@ def _max_unpoolnd(nd, input, indices, kernel_size, stride, padding, output_size)
     if input.dim() not in (nd + 1, nd + 2):
         raise RuntimeError(f"{op}: expected a {nd + 1}D or {nd + 2}D input, got {input.dim()}D")
     if tuple(indices.shape) != tuple(input.shape):
-        raise RuntimeError(f"{op}: expected indices of the input's shape {list(input.shape)}, got "
-                           f"{list(indices.shape)}")
+        raise RuntimeError(
+            f"{op}: expected indices of the input's shape {list(input.shape)}, got {list(indices.shape)}"
+        )
     if indices.dtype.name != "int64":
         raise RuntimeError(f"{op}: expected indices to have type int64, got {indices.dtype}")
     size = _unpool_size(input, nd, kernel, stride, padding, output_size)
@@ -530,8 +571,9 @@ def _max_unpoolnd(nd, input, indices, kernel_size, stride, padding, output_size)
     idx = flat_idx._data
     if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= plane):
         bad = int(idx.max()) if int(idx.max()) >= plane else int(idx.min())
-        raise RuntimeError(f"{op}: Found an invalid max index: {bad} (output volumes are of size "
-                           f"{'x'.join(map(str, size))})")
+        raise RuntimeError(
+            f"{op}: Found an invalid max index: {bad} (output volumes are of size {'x'.join(map(str, size))})"
+        )
     out = input.new_zeros(lead + (plane,))
     return out.scatter(-1, flat_idx, input.reshape(lead + (-1,))).reshape(lead + tuple(size))
 
@@ -580,31 +622,32 @@ def _fractional_max_poolnd(nd, input, kernel_size, output_size, output_ratio, re
             raise ValueError(f"{op}: output_ratio must be {nd} numbers in (0, 1), got {output_ratio}")
         output_size = tuple(int(s * r) for s, r in zip(sizes, ratio))
     out = ntuple(output_size, nd, "output_size", op)
-    for o, k, s, name in zip(out, kernel, sizes, ("depth", "height", "width")[3 - nd:]):
+    for o, k, s, name in zip(out, kernel, sizes, ("depth", "height", "width")[3 - nd :]):
         if o + k - 1 > s:
-            raise RuntimeError(f"{op}(): pool {name} {k} too large relative to input {name} {s} "
-                               f"(output {name} {o})")
+            raise RuntimeError(f"{op}(): pool {name} {k} too large relative to input {name} {s} (output {name} {o})")
     batched = input.dim() == nd + 2
     x = input if batched else input.unsqueeze(0)
     n, c = x.shape[0], x.shape[1]
     if samples is None:
         from .. import _creation
+
         samples = _creation.rand(n, c, nd, dtype=input.dtype, device=input.device)
     if tuple(samples.shape) != (n, c, nd):
         raise RuntimeError(f"{op}(): expect _random_samples of shape ({n}, {c}, {nd}), got {list(samples.shape)}")
     u, dtype = np.asarray(samples.detach().cpu().numpy()), np.dtype(x._data.dtype)
     # PyTorch's samples run W first: (W, H) in 2d; in 3d (T, H, W).
     order = (1, 0) if nd == 2 else (0, 1, 2)
-    flat = 0                      # (n, c, *O, *K): flat input index of every tap of every window
+    flat = 0  # (n, c, *O, *K): flat input index of every tap of every window
     stride = 1
     for d in range(nd - 1, -1, -1):
         start = _fractional_starts(u[..., order[d]], sizes[d], out[d], kernel[d], dtype)
-        taps = start[..., None] + np.arange(kernel[d])           # (n, c, O_d, K_d)
+        taps = start[..., None] + np.arange(kernel[d])  # (n, c, O_d, K_d)
         shape = [n, c] + [1] * (2 * nd)
         shape[2 + d], shape[2 + nd + d] = out[d], kernel[d]
         flat = flat + taps.reshape(shape) * stride
         stride *= sizes[d]
     from .. import _creation
+
     idx = _creation.tensor(flat.reshape((n, c) + out + (-1,)), device=input.device)
     windows = x.reshape(n, c, -1).gather(-1, idx.reshape(n, c, -1)).reshape(tuple(idx.shape))
     values, arg = windows.max(-1)
@@ -614,29 +657,31 @@ def _fractional_max_poolnd(nd, input, kernel_size, output_size, output_ratio, re
     return (values, indices) if batched else (values.squeeze(0), indices.squeeze(0))
 
 
-def fractional_max_pool2d(input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
-                          _random_samples=None):
+def fractional_max_pool2d(
+    input, kernel_size, output_size=None, output_ratio=None, return_indices=False, _random_samples=None
+):
     """Max over kH x kW windows placed at pseudo-random, increasing offsets so that the output is
     ``output_size`` (or ``output_ratio`` times the input); one U(0, 1) pair per plane."""
-    return _fractional_max_poolnd(2, input, kernel_size, output_size, output_ratio, return_indices,
-                                  _random_samples)
+    return _fractional_max_poolnd(2, input, kernel_size, output_size, output_ratio, return_indices, _random_samples)
 
 
-def fractional_max_pool3d(input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
-                          _random_samples=None):
+def fractional_max_pool3d(
+    input, kernel_size, output_size=None, output_ratio=None, return_indices=False, _random_samples=None
+):
     """The 3-D counterpart of :func:`fractional_max_pool2d` (one U(0, 1) triple per plane)."""
-    return _fractional_max_poolnd(3, input, kernel_size, output_size, output_ratio, return_indices,
-                                  _random_samples)
+    return _fractional_max_poolnd(3, input, kernel_size, output_size, output_ratio, return_indices, _random_samples)
 
 
-def fractional_max_pool2d_with_indices(input, kernel_size, output_size=None, output_ratio=None,
-                                       return_indices=False, _random_samples=None):
+def fractional_max_pool2d_with_indices(
+    input, kernel_size, output_size=None, output_ratio=None, return_indices=False, _random_samples=None
+):
     """:func:`fractional_max_pool2d` returning (values, indices)."""
     return fractional_max_pool2d(input, kernel_size, output_size, output_ratio, True, _random_samples)
 
 
-def fractional_max_pool3d_with_indices(input, kernel_size, output_size=None, output_ratio=None,
-                                       return_indices=False, _random_samples=None):
+def fractional_max_pool3d_with_indices(
+    input, kernel_size, output_size=None, output_ratio=None, return_indices=False, _random_samples=None
+):
     """:func:`fractional_max_pool3d` returning (values, indices)."""
     return fractional_max_pool3d(input, kernel_size, output_size, output_ratio, True, _random_samples)
 

@@ -6,6 +6,7 @@ pixel_shuffle(r):   (*, C r^2, H, W) -> (*, C, H r, W r),
 pixel_unshuffle(r): the inverse.
 channel_shuffle(g): (N, g k, *) -> (N, k g, *), channel a k + b moves to b g + a.
 """
+
 from ._declare import declare
 
 
@@ -16,8 +17,9 @@ def _check_factor(factor, op, name):
 
 def _check_dims(input, op):
     if input.dim() < 3:
-        raise RuntimeError(f"{op} expects input to have at least 3 dimensions, but got input with "
-                           f"{input.dim()} dimension(s)")
+        raise RuntimeError(
+            f"{op} expects input to have at least 3 dimensions, but got input with {input.dim()} dimension(s)"
+        )
 
 
 def pixel_shuffle(input, upscale_factor):
@@ -28,8 +30,10 @@ def pixel_shuffle(input, upscale_factor):
     r = upscale_factor
     *lead, c, h, w = input.shape
     if c % (r * r):
-        raise RuntimeError(f"pixel_shuffle expects its input's 'channel' dimension to be divisible by the square "
-                           f"of upscale_factor, but input.size(-3)={c} is not divisible by {r * r}")
+        raise RuntimeError(
+            f"pixel_shuffle expects its input's 'channel' dimension to be divisible by the square "
+            f"of upscale_factor, but input.size(-3)={c} is not divisible by {r * r}"
+        )
     n = len(lead)
     x = input.reshape(*lead, c // (r * r), r, r, h, w)
     x = x.permute(*range(n), n, n + 3, n + 1, n + 4, n + 2)
@@ -44,9 +48,11 @@ def pixel_unshuffle(input, downscale_factor):
     r = downscale_factor
     *lead, c, h, w = input.shape
     if h % r or w % r:
-        raise RuntimeError(f"pixel_unshuffle expects {'height' if h % r else 'width'} to be divisible by "
-                           f"downscale_factor, but input.size({-2 if h % r else -1})={h if h % r else w} is "
-                           f"not divisible by {r}")
+        raise RuntimeError(
+            f"pixel_unshuffle expects {'height' if h % r else 'width'} to be divisible by "
+            f"downscale_factor, but input.size({-2 if h % r else -1})={h if h % r else w} is "
+            f"not divisible by {r}"
+        )
     n = len(lead)
     x = input.reshape(*lead, c, h // r, r, w // r, r)
     x = x.permute(*range(n), n, n + 2, n + 4, n + 1, n + 3)
@@ -58,8 +64,7 @@ def channel_shuffle(input, groups):
     if not isinstance(groups, int) or groups <= 0:
         raise RuntimeError(f"Number of groups to divide channels in must be positive. Value of groups:{groups}")
     if input.dim() <= 2:
-        raise RuntimeError(f"channel_shuffle expects input with > 2 dims, but got input with sizes "
-                           f"{list(input.shape)}")
+        raise RuntimeError(f"channel_shuffle expects input with > 2 dims, but got input with sizes {list(input.shape)}")
     n, c, *rest = input.shape
     if c % groups:
         raise RuntimeError(f"Number of channels must be divisible by groups. Got {c} channels and {groups} groups.")
@@ -74,5 +79,4 @@ native_channel_shuffle = channel_shuffle
 # Where each function appears (retrograd.X, Tensor.X, in-place X_, out=, other namespaces): see _declare.py
 declare(pixel_shuffle, functional=("pixel_shuffle",))
 declare(pixel_unshuffle, functional=("pixel_unshuffle",))
-declare(channel_shuffle, aliases=("native_channel_shuffle",),
-        functional=("channel_shuffle", "native_channel_shuffle"))
+declare(channel_shuffle, aliases=("native_channel_shuffle",), functional=("channel_shuffle", "native_channel_shuffle"))

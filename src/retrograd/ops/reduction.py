@@ -3,6 +3,7 @@
 ``dim`` may be None (all dims), an int or a tuple; ``keepdim`` keeps reduced dims as size 1.
 ``sum_to_shape`` is the one place that undoes broadcasting; the engine calls it.
 """
+
 import builtins
 from collections import namedtuple
 
@@ -48,12 +49,17 @@ def _middle_sum(xp, x, dims, keepdim):
     own reduction is as fast. NumPy runs one inner loop of B elements per (a, k) pair, which
     costs most when the loops are many and short: measured 2-3x slower for (256, 20, 64) over
     dim 1 (a mean-pooled embedding lookup), 20x for (100000, 2) over dim 0."""
-    if xp is not np or len(dims) != 1 or dims[0] == x.ndim - 1 or x.dtype not in _BLAS_FLOATS \
-            or not x.flags.c_contiguous:
+    if (
+        xp is not np
+        or len(dims) != 1
+        or dims[0] == x.ndim - 1
+        or x.dtype not in _BLAS_FLOATS
+        or not x.flags.c_contiguous
+    ):
         return None
     d = dims[0]
     k = x.shape[d]
-    rest = x.shape[d + 1:]
+    rest = x.shape[d + 1 :]
     b = 1
     for s in rest:
         b *= s
@@ -110,19 +116,23 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
     if dtype is not None:
         input = input.to(dtype)
     if input._data.dtype.kind not in "fcV":
-        raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a "
-                           f"floating point or complex dtype. Got: {input.dtype}")
+        raise RuntimeError(
+            f"mean(): could not infer output dtype. Input dtype must be either a "
+            f"floating point or complex dtype. Got: {input.dtype}"
+        )
     dims = _dims(dim, input._data.ndim, "mean")
     return apply(MEAN, (input,), (dims, keepdim, input._data.shape))
 
 
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
     from .elementwise import where, isnan
+
     return sum(where(isnan(input), 0.0, input), dim, keepdim, dtype=dtype)
 
 
 def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     from .elementwise import isnan, logical_not
+
     count = sum(logical_not(isnan(input)), dim, keepdim).to(input.dtype)
     return nansum(input, dim, keepdim, dtype=dtype) / count
 
@@ -136,6 +146,7 @@ def _prod_vjp(g, x, out, dims, keepdim):
     # d prod / dx_i = prod of the others: out / x_i where x_i != 0; where x_i == 0 it is the
     # product of the non-zero others if x_i is the only zero of its slice, else 0.
     from .elementwise import where
+
     shape = x._data.shape
     g = _expand_back(g, shape, dims, keepdim)
     out = _expand_back(out, shape, dims, keepdim)
@@ -193,8 +204,9 @@ def _check_nonempty(input, dims, op, all_dims=False):
         dims = ()
     for d in dims:
         if input._data.shape[d] == 0:
-            raise IndexError(f"{op}(): Expected reduction dim {d} to have non-zero size "
-                             f"(input shape {list(input._data.shape)})")
+            raise IndexError(
+                f"{op}(): Expected reduction dim {d} to have non-zero size (input shape {list(input._data.shape)})"
+            )
     if not dims and input._data.size == 0:
         raise RuntimeError(f"{op}(): Expected reduction dim to be specified for input.numel() == 0.")
 
@@ -238,6 +250,7 @@ return_types = _ReturnTypes
 
 def _max_min(input, dim, keepdim, other, is_max):
     from .elementwise import maximum, minimum
+
     name = "max" if is_max else "min"
     if isinstance(dim, Tensor):
         other, dim = dim, None
@@ -251,6 +264,7 @@ def _max_min(input, dim, keepdim, other, is_max):
         raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size")
     idx = argmax(input, d, keepdim=True) if is_max else argmin(input, d, keepdim=True)
     from .indexing import gather
+
     values = gather(input, d, idx) if input._data.ndim else input
     if not keepdim and input._data.ndim:
         values = values.squeeze(d)
@@ -268,8 +282,9 @@ def min(input, dim=None, keepdim=False, *, other=None):
 
 
 def aminmax(input, *, dim=None, keepdim=False):
-    return return_types.aminmax(amin(input, () if dim is None else dim, keepdim),
-                                amax(input, () if dim is None else dim, keepdim))
+    return return_types.aminmax(
+        amin(input, () if dim is None else dim, keepdim), amax(input, () if dim is None else dim, keepdim)
+    )
 
 
 def _arg(input, dim, keepdim, fn, name):
@@ -323,6 +338,7 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     from .elementwise import sqrt
+
     return sqrt(var(input, dim, unbiased, keepdim, correction=correction))
 
 
@@ -346,6 +362,7 @@ def _logsumexp(xp, x, dims, keepdim):
 def _logsumexp_vjp(g, x, out, dims, keepdim):
     # d/dx logsumexp(x) = softmax(x) = exp(x - out)
     from .elementwise import exp
+
     shape = x._data.shape
     return _expand_back(g, shape, dims, keepdim) * exp(x - _expand_back(out, shape, dims, keepdim))
 
@@ -353,6 +370,7 @@ def _logsumexp_vjp(g, x, out, dims, keepdim):
 def _logsumexp_jvp(ts, x, out, dims, keepdim):
     # d logsumexp = sum(softmax(x) * t)
     from .elementwise import exp
+
     shape = x._data.shape
     return (exp(x - _expand_back(out, shape, dims, keepdim)) * ts[0]).sum(dims, keepdim=keepdim)
 
@@ -376,6 +394,7 @@ def _norm2(xp, x, dims, keepdim):
 def _norm2_vjp(g, x, out, dims, keepdim):
     # d||x||/dx = x / ||x||, taken as 0 where the norm is 0 (as PyTorch does)
     from .elementwise import where
+
     shape = x._data.shape
     out = _expand_back(out, shape, dims, keepdim)
     return _expand_back(g, shape, dims, keepdim) * where(out == 0, 0.0, x / where(out == 0, 1.0, out))
@@ -384,6 +403,7 @@ def _norm2_vjp(g, x, out, dims, keepdim):
 def _norm2_jvp(ts, x, out, dims, keepdim):
     # d||x|| = <x, t> / ||x||, taken as 0 where the norm is 0
     from .elementwise import where
+
     dot = (x * ts[0]).sum(dims, keepdim=keepdim)
     return where(out == 0, 0.0, dot / where(out == 0, 1.0, out))
 
@@ -394,6 +414,7 @@ NORM2 = Op("norm", _norm2, _norm2_vjp, jvp=_norm2_jvp, save=("x", "out"), node_n
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     """The p-norm of ``x`` over ``dim`` (all elements by default): (sum |x|^p)^(1/p)."""
     from .elementwise import abs as _abs
+
     if dtype is not None:
         x = x.to(dtype)
     if x._data.dtype.kind not in "fV":
@@ -436,6 +457,7 @@ def sum_to_size(self, *size):
     """``Tensor.sum_to_size(*size)``: sum the dimensions that broadcasting to this shape added
     or expanded, so the result has shape ``size``."""
     from .shape import _shape_arg
+
     return sum_to_shape(self, _shape_arg(size))
 
 

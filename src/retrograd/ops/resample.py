@@ -7,6 +7,7 @@ is an ``index_select`` with reflected, clamped or wrapped indices, and linear/cu
 interpolation is a weighted sum of a few such selections. Their gradients are index_select's
 (a scatter-add), so they are differentiable to any order.
 """
+
 import math
 
 import numpy as np
@@ -26,6 +27,7 @@ def _constant_pad(xp, x, pads, value):
 
 def _constant_pad_vjp(g, pads, value):
     from .indexing import getitem
+
     shape = g._data.shape
     return getitem(g, tuple(slice(lo, n - hi) for n, (lo, hi) in zip(shape, pads)))
 
@@ -46,26 +48,30 @@ def _check_pad_length(input, pad):
     if len(pad) % 2:
         raise RuntimeError(f"Padding length must be divisible by 2 (got pad={tuple(pad)})")
     if len(pad) // 2 > input._data.ndim:
-        raise RuntimeError(f"Padding length should be less than or equal to two times the input "
-                           f"dimension but got padding length {len(pad)} and input of dimension "
-                           f"{input._data.ndim}")
+        raise RuntimeError(
+            f"Padding length should be less than or equal to two times the input "
+            f"dimension but got padding length {len(pad)} and input of dimension "
+            f"{input._data.ndim}"
+        )
 
 
 def constant_pad_nd(input, pad, value=0):
     """Pad with ``value``; negative amounts crop."""
     _check_pad_length(input, pad)
     from .indexing import getitem
+
     pairs = _pairs(pad, input._data.ndim)
     x = input
     if any(lo < 0 or hi < 0 for lo, hi in pairs):
         shape = input._data.shape
         for d, (lo, hi) in enumerate(pairs):
             if shape[d] + min(lo, 0) + min(hi, 0) < 0:
-                raise RuntimeError(f"pad: cropping {-min(lo, 0)} and {-min(hi, 0)} elements from "
-                                   f"dim {d} of size {shape[d]} (input shape {list(shape)}) leaves "
-                                   f"a negative size")
-        x = getitem(x, tuple(slice(-min(lo, 0), shape[d] - (-min(hi, 0)))
-                             for d, (lo, hi) in enumerate(pairs)))
+                raise RuntimeError(
+                    f"pad: cropping {-min(lo, 0)} and {-min(hi, 0)} elements from "
+                    f"dim {d} of size {shape[d]} (input shape {list(shape)}) leaves "
+                    f"a negative size"
+                )
+        x = getitem(x, tuple(slice(-min(lo, 0), shape[d] - (-min(hi, 0))) for d, (lo, hi) in enumerate(pairs)))
         pairs = [(max(lo, 0), max(hi, 0)) for lo, hi in pairs]
     return apply(CONSTANT_PAD, (x,), (tuple(pairs), value))
 
@@ -75,9 +81,11 @@ def _pad_index(mode, S, lo, hi, dim, shape):
     j = np.arange(-lo, S + hi)
     if mode == "reflect":
         if lo >= S or hi >= S:
-            raise RuntimeError(f"pad: padding size should be less than the corresponding input "
-                               f"dimension in reflect mode, but got padding ({lo}, {hi}) at dim "
-                               f"{dim} of input {list(shape)}")
+            raise RuntimeError(
+                f"pad: padding size should be less than the corresponding input "
+                f"dimension in reflect mode, but got padding ({lo}, {hi}) at dim "
+                f"{dim} of input {list(shape)}"
+            )
         j = np.abs(j)
         return np.where(j >= S, 2 * (S - 1) - j, j)
     if mode == "replicate":
@@ -85,8 +93,10 @@ def _pad_index(mode, S, lo, hi, dim, shape):
     # circular: crop first, then wrap around what is left (PyTorch's order)
     start, n = max(-lo, 0), S - max(-lo, 0) - max(-hi, 0)
     if lo > n or hi > n:
-        raise RuntimeError(f"pad: padding value causes wrapping around more than once (padding "
-                           f"({lo}, {hi}) at dim {dim} of input {list(shape)})")
+        raise RuntimeError(
+            f"pad: padding value causes wrapping around more than once (padding "
+            f"({lo}, {hi}) at dim {dim} of input {list(shape)})"
+        )
     return start + (np.arange(-max(lo, 0), n + max(hi, 0)) % n)
 
 
@@ -113,11 +123,14 @@ def pad(input, pad, mode="constant", value=None):
             f"Supported combinations for non-constant padding:\n"
             f"  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
             f"  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
-            f"  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
+            f"  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)"
+        )
     shape = input._data.shape
     if any(s == 0 for s in (shape[1:] if ndim == n + 2 else shape)):
-        raise RuntimeError(f"pad: expected input with non-zero sizes (except the batch dim) in "
-                           f"{mode} mode, but got input of size {list(shape)}")
+        raise RuntimeError(
+            f"pad: expected input with non-zero sizes (except the batch dim) in "
+            f"{mode} mode, but got input of size {list(shape)}"
+        )
     x = input
     for d, (lo, hi) in enumerate(_pairs(pad, ndim)):
         if lo or hi:
@@ -129,12 +142,14 @@ def pad(input, pad, mode="constant", value=None):
 def _select(x, dim, idx):
     from .indexing import index_select
     from .._creation import tensor
+
     return index_select(x, dim, tensor(idx.astype(np.int64), device=x.device))
 
 
 def _weights(w, x, dim):
     """Constant weights along ``dim`` shaped to broadcast against x."""
     from .._creation import tensor
+
     shape = (-1,) + (1,) * (x._data.ndim - 1 - dim)
     return tensor(w.reshape(shape), dtype=x.dtype, device=x.device)
 
@@ -150,11 +165,13 @@ def _source(S, O, scale, align_corners, cubic=False):
 
 def _cubic_weights(t, A=-0.75):
     """Cubic convolution (Keys, A = -0.75) weights of taps -1, 0, 1, 2 at fraction t."""
+
     def near(x):
         return ((A + 2) * x - (A + 3)) * x * x + 1
 
     def far(x):
         return ((A * x - 5 * A) * x + 8 * A) * x - 4 * A
+
     return far(t + 1), near(t), near(1 - t), far(2 - t)
 
 
@@ -171,22 +188,26 @@ def _output_size(input, nd, size, scale_factor, recompute_scale_factor):
     if size is not None:
         if isinstance(size, (list, tuple)):
             if len(size) != nd:
-                raise ValueError(f"Input and output must have the same number of spatial "
-                                 f"dimensions, but got input with spatial dimensions of "
-                                 f"{list(spatial)} and output size of {tuple(size)}. Please provide "
-                                 f"input tensor in (N, C, d1, d2, ...,dK) format and output size "
-                                 f"in (o1, o2, ...,oK) format.")
+                raise ValueError(
+                    f"Input and output must have the same number of spatial "
+                    f"dimensions, but got input with spatial dimensions of "
+                    f"{list(spatial)} and output size of {tuple(size)}. Please provide "
+                    f"input tensor in (N, C, d1, d2, ...,dK) format and output size "
+                    f"in (o1, o2, ...,oK) format."
+                )
             out = tuple(int(s) for s in size)
         else:
             out = (int(size),) * nd
         return spatial, out, (None,) * nd
     if isinstance(scale_factor, (list, tuple)):
         if len(scale_factor) != nd:
-            raise ValueError(f"Input and scale_factor must have the same number of spatial "
-                             f"dimensions, but got input with spatial dimensions of {list(spatial)} "
-                             f"and scale_factor of shape {tuple(scale_factor)}. Please provide input "
-                             f"tensor in (N, C, d1, d2, ...,dK) format and scale_factor in (s1, s2, "
-                             f"...,sK) format.")
+            raise ValueError(
+                f"Input and scale_factor must have the same number of spatial "
+                f"dimensions, but got input with spatial dimensions of {list(spatial)} "
+                f"and scale_factor of shape {tuple(scale_factor)}. Please provide input "
+                f"tensor in (N, C, d1, d2, ...,dK) format and scale_factor in (s1, s2, "
+                f"...,sK) format."
+            )
         factors = tuple(float(f) for f in scale_factor)
     else:
         factors = (float(scale_factor),) * nd
@@ -195,8 +216,15 @@ def _output_size(input, nd, size, scale_factor, recompute_scale_factor):
     return spatial, out, (None,) * nd if recompute_scale_factor else factors
 
 
-def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
-                recompute_scale_factor=None, antialias=False):
+def interpolate(
+    input,
+    size=None,
+    scale_factor=None,
+    mode="nearest",
+    align_corners=None,
+    recompute_scale_factor=None,
+    antialias=False,
+):
     """Resize the spatial dims (input (N, C, *spatial)) to ``size`` or by ``scale_factor``.
 
     Output position i of a dim maps to source coordinate (i + 0.5) * S / O - 0.5 (or
@@ -205,30 +233,32 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     ndim = input._data.ndim
     if mode not in _MODES or ndim not in (3, 4, 5):
         if ndim not in (3, 4, 5):
-            raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got "
-                                      f"{ndim}D) for the modes: {' | '.join(_MODES)} (got {mode})")
-        raise NotImplementedError(f"interpolate: unknown mode '{mode}' (expected one of "
-                                  f"{' | '.join(_MODES)})")
+            raise NotImplementedError(
+                f"Input Error: Only 3D, 4D and 5D input Tensors supported (got "
+                f"{ndim}D) for the modes: {' | '.join(_MODES)} (got {mode})"
+            )
+        raise NotImplementedError(f"interpolate: unknown mode '{mode}' (expected one of {' | '.join(_MODES)})")
     nd = ndim - 2
     if mode in _LINEAR_ND:
         if _LINEAR_ND[mode] != nd:
-            raise NotImplementedError(f"Got {ndim}D input, but {mode} mode needs "
-                                      f"{_LINEAR_ND[mode] + 2}D input")
+            raise NotImplementedError(f"Got {ndim}D input, but {mode} mode needs {_LINEAR_ND[mode] + 2}D input")
     elif align_corners is not None:
-        raise ValueError("align_corners option can only be set with the interpolating modes: "
-                         "linear | bilinear | bicubic | trilinear")
+        raise ValueError(
+            "align_corners option can only be set with the interpolating modes: linear | bilinear | bicubic | trilinear"
+        )
     if antialias:
         raise NotImplementedError("interpolate: antialias=True is not supported")
     spatial, out, factors = _output_size(input, nd, size, scale_factor, recompute_scale_factor)
     if any(o <= 0 for o in out) or any(s <= 0 for s in spatial):
-        raise RuntimeError(f"interpolate: input and output sizes should be greater than 0, but got "
-                           f"input {spatial} and output {out}")
+        raise RuntimeError(
+            f"interpolate: input and output sizes should be greater than 0, but got input {spatial} and output {out}"
+        )
     if mode == "area":
         from .pool import adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d
+
         return (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d)[nd - 1](input, out)
     if mode not in ("nearest", "nearest-exact") and input._data.dtype.kind not in "fV":
-        raise RuntimeError(f"interpolate: mode '{mode}' needs a floating point input, got "
-                           f"{input.dtype}")
+        raise RuntimeError(f"interpolate: mode '{mode}' needs a floating point input, got {input.dtype}")
     align = bool(align_corners)
     x = input
     for i, (S, O, f) in enumerate(zip(spatial, out, factors)):
@@ -242,8 +272,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
             src = _source(S, O, scale, align, cubic=True)
             i0 = np.floor(src).astype(np.int64)
             taps = [np.clip(i0 + k, 0, S - 1) for k in (-1, 0, 1, 2)]
-            terms = [_select(x, dim, t) * _weights(w, x, dim)
-                     for t, w in zip(taps, _cubic_weights(src - i0))]
+            terms = [_select(x, dim, t) * _weights(w, x, dim) for t, w in zip(taps, _cubic_weights(src - i0))]
             x = terms[0] + terms[1] + terms[2] + terms[3]
         else:
             src = _source(S, O, scale, align)

@@ -5,6 +5,7 @@ View ops (``is_view=True``) return tensors that share storage and the version co
 their input. Backward of a view is the inverse reshaping of the gradient; ``expand`` returns
 the gradient as is, and the engine sums it back to the input's shape.
 """
+
 import builtins
 import operator
 
@@ -39,12 +40,14 @@ def _infer_shape(shape, numel, op, in_shape):
             known *= s
     if neg:
         if known == 0 or numel % known:
-            raise RuntimeError(f"{op}: shape '{list(shape)}' is invalid for input of size {numel} "
-                               f"(input shape {list(in_shape)})")
-        shape = shape[:neg[0]] + (numel // known,) + shape[neg[0] + 1:]
+            raise RuntimeError(
+                f"{op}: shape '{list(shape)}' is invalid for input of size {numel} (input shape {list(in_shape)})"
+            )
+        shape = shape[: neg[0]] + (numel // known,) + shape[neg[0] + 1 :]
     elif known != numel:
-        raise RuntimeError(f"{op}: shape '{list(shape)}' is invalid for input of size {numel} "
-                           f"(input shape {list(in_shape)})")
+        raise RuntimeError(
+            f"{op}: shape '{list(shape)}' is invalid for input of size {numel} (input shape {list(in_shape)})"
+        )
     return shape
 
 
@@ -55,7 +58,8 @@ def _view_fwd(xp, x, shape, in_shape):
         raise RuntimeError(
             f"view size is not compatible with input tensor's size and stride (input shape "
             f"{list(in_shape)}, requested {list(shape)}): at least one dimension spans across two "
-            f"contiguous subspaces. Use .reshape(...) instead.")
+            f"contiguous subspaces. Use .reshape(...) instead."
+        )
     return out
 
 
@@ -122,16 +126,16 @@ def flatten(input, start_dim=0, end_dim=-1):
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     shape = input._data.shape
     n = 1
-    for d in shape[s:e + 1]:
+    for d in shape[s : e + 1]:
         n *= d
-    return reshape(input, shape[:s] + (n,) + shape[e + 1:])
+    return reshape(input, shape[:s] + (n,) + shape[e + 1 :])
 
 
 def unflatten(input, dim, sizes):
     shape = input._data.shape
     d = _wrap_dim(dim, len(shape), "unflatten")
     sizes = _infer_shape(tuple(sizes), shape[d], "unflatten", shape)
-    return view(input, shape[:d] + sizes + shape[d + 1:])
+    return view(input, shape[:d] + sizes + shape[d + 1 :])
 
 
 def ravel(input):
@@ -178,10 +182,13 @@ def permute(input, *dims):
     dims = _shape_arg(dims)
     perm = tuple(_wrap_dim(d, nd, "permute") for d in dims)
     if len(perm) != nd or len(set(perm)) != nd:
-        raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not "
-                           f"match the length of the desired ordering of dimensions i.e. input.dim() "
-                           f"= {nd} is not equal to len(dims) = {len(perm)}" if len(perm) != nd else
-                           f"permute(): duplicate dims are not allowed: {list(dims)}")
+        raise RuntimeError(
+            f"permute(sparse_coo): number of dimensions in the tensor input does not "
+            f"match the length of the desired ordering of dimensions i.e. input.dim() "
+            f"= {nd} is not equal to len(dims) = {len(perm)}"
+            if len(perm) != nd
+            else f"permute(): duplicate dims are not allowed: {list(dims)}"
+        )
     return apply(PERMUTE, (input,), (perm,))
 
 
@@ -235,8 +242,10 @@ def expand(input, *sizes):
     shape = input._data.shape
     lead = len(sizes) - len(shape)
     if lead < 0:
-        raise RuntimeError(f"expand: the number of sizes provided ({len(sizes)}) must be greater or "
-                           f"equal to the number of dimensions in the tensor ({len(shape)})")
+        raise RuntimeError(
+            f"expand: the number of sizes provided ({len(sizes)}) must be greater or "
+            f"equal to the number of dimensions in the tensor ({len(shape)})"
+        )
     out = []
     for i, s in enumerate(sizes):
         if i < lead:
@@ -248,9 +257,11 @@ def expand(input, *sizes):
         if s == -1:
             s = cur
         elif cur != 1 and s != cur:
-            raise RuntimeError(f"The expanded size of the tensor ({s}) must match the existing size "
-                               f"({cur}) at non-singleton dimension {i}.  Target sizes: {list(sizes)}.  "
-                               f"Tensor sizes: {list(shape)}")
+            raise RuntimeError(
+                f"The expanded size of the tensor ({s}) must match the existing size "
+                f"({cur}) at non-singleton dimension {i}.  Target sizes: {list(sizes)}.  "
+                f"Tensor sizes: {list(shape)}"
+            )
         out.append(s)
     out = tuple(out)
     if out == shape:
@@ -272,12 +283,15 @@ def _broadcast_shape(name, shapes):
         return np.broadcast_shapes(*shapes)
     except ValueError:
         from ._registry import broadcast_mismatch
-        raise RuntimeError(f"{name}: {broadcast_mismatch(shapes)} (shapes "
-                           f"{', '.join(str(list(s)) for s in shapes)})") from None
+
+        raise RuntimeError(
+            f"{name}: {broadcast_mismatch(shapes)} (shapes {', '.join(str(list(s)) for s in shapes)})"
+        ) from None
 
 
 def broadcast_shapes(*shapes):
     from .._size import Size
+
     return Size(_broadcast_shape("broadcast_shapes", [(s,) if isinstance(s, int) else tuple(s) for s in shapes]))
 
 
@@ -319,11 +333,14 @@ def cat(tensors, dim=0):
         raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
     d = _wrap_dim(dim, nd, "cat")
     for i, t in enumerate(tensors):
-        if t._data.ndim != nd or builtins.any(a != b for j, (a, b) in enumerate(zip(t._data.shape, ref._data.shape))
-                                              if j != d):
-            raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. Expected size "
-                               f"{list(ref._data.shape)} but got size {list(t._data.shape)} for "
-                               f"tensor number {i} in the list.")
+        if t._data.ndim != nd or builtins.any(
+            a != b for j, (a, b) in enumerate(zip(t._data.shape, ref._data.shape)) if j != d
+        ):
+            raise RuntimeError(
+                f"Sizes of tensors must match except in dimension {d}. Expected size "
+                f"{list(ref._data.shape)} but got size {list(t._data.shape)} for "
+                f"tensor number {i} in the list."
+            )
     dt = _dtype.result_type(*tensors).np
     tensors = [t if t._data.dtype == dt else t.to(dt) for t in tensors]
     sizes = tuple(t._data.shape[d] for t in tensors)
@@ -340,8 +357,10 @@ def stack(tensors, dim=0):
     shape = tensors[0]._data.shape
     for i, t in enumerate(tensors):
         if t._data.shape != shape:
-            raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(shape)} at "
-                               f"entry 0 and {list(t._data.shape)} at entry {i}")
+            raise RuntimeError(
+                f"stack expects each tensor to be equal size, but got {list(shape)} at "
+                f"entry 0 and {list(t._data.shape)} at entry {i}"
+            )
     d = _wrap_dim(dim, len(shape) + 1, "stack")
     return cat([unsqueeze(t, d) for t in tensors], d)
 
@@ -357,29 +376,36 @@ def vstack(tensors):
 def narrow(input, dim, start, length):
     """The slice ``start:start+length`` of ``dim``, as a view."""
     from .indexing import getitem
+
     nd = input._data.ndim
     d = _wrap_dim(dim, nd, "narrow")
     size = input._data.shape[d]
     start = int(start)
     if not -size <= start <= size:
-        raise IndexError(f"narrow(): start out of range (expected to be in range of [{-size}, {size}], "
-                         f"but got {start}) for dim {d} of a tensor of shape {list(input._data.shape)}")
+        raise IndexError(
+            f"narrow(): start out of range (expected to be in range of [{-size}, {size}], "
+            f"but got {start}) for dim {d} of a tensor of shape {list(input._data.shape)}"
+        )
     if start < 0:
         start += size
     if length < 0 or start + length > size:
-        raise RuntimeError(f"narrow(): start ({start}) + length ({length}) exceeds dimension size "
-                           f"({size}) of dim {d} in a tensor of shape {list(input._data.shape)}")
+        raise RuntimeError(
+            f"narrow(): start ({start}) + length ({length}) exceeds dimension size "
+            f"({size}) of dim {d} in a tensor of shape {list(input._data.shape)}"
+        )
     return getitem(input, (slice(None),) * d + (slice(start, start + length),))
 
 
 def select(input, dim, index):
     from .indexing import getitem
+
     nd = input._data.ndim
     d = _wrap_dim(dim, nd, "select")
     size = input._data.shape[d]
     if not -size <= index < size:
-        raise IndexError(f"select(): index {index} out of range for tensor of size "
-                         f"{list(input._data.shape)} at dimension {d}")
+        raise IndexError(
+            f"select(): index {index} out of range for tensor of size {list(input._data.shape)} at dimension {d}"
+        )
     return getitem(input, (slice(None),) * d + (int(index),))
 
 
@@ -396,8 +422,10 @@ def split(tensor, split_size_or_sections, dim=0):
     else:
         sections = list(split_size_or_sections)
         if builtins.sum(sections) != size:
-            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {size} (input "
-                               f"tensor's size at dimension {d}), but got split_sizes={sections}")
+            raise RuntimeError(
+                f"split_with_sizes expects split_sizes to sum exactly to {size} (input "
+                f"tensor's size at dimension {d}), but got split_sizes={sections}"
+            )
     out = []
     start = 0
     for s in sections:
@@ -475,8 +503,7 @@ def repeat(input, *sizes):
     sizes = _shape_arg(sizes)
     shape = input._data.shape
     if len(sizes) < len(shape):
-        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of "
-                           "dimensions of tensor")
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor")
     shape = (1,) * (len(sizes) - len(shape)) + shape
     x = input.reshape(shape)
     # interleave a new axis of size r before each dim, broadcast it, then merge the pairs
@@ -502,8 +529,10 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     if repeats is None:
         counts = input
         if counts._data.ndim > 1 or counts._data.dtype.kind not in "iu":
-            raise RuntimeError(f"repeat_interleave(repeats): repeats must be a 0-d or 1-d integer tensor "
-                               f"(got shape {list(counts.shape)} and dtype {counts.dtype})")
+            raise RuntimeError(
+                f"repeat_interleave(repeats): repeats must be a 0-d or 1-d integer tensor "
+                f"(got shape {list(counts.shape)} and dtype {counts.dtype})"
+            )
         xp = array_module(counts._data)
         idx = Tensor._make(xp.arange(counts._data.size, dtype=np.int64), None, False)
         return repeat_interleave(idx, counts.reshape(-1), 0, output_size=output_size)
@@ -516,13 +545,16 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
         shape = input._data.shape
         _check_output_size(output_size, shape[d] * repeats)
         x = unsqueeze(input, d + 1)
-        x = x.expand(shape[:d + 1] + (repeats,) + shape[d + 1:])
-        return x.reshape(shape[:d] + (shape[d] * repeats,) + shape[d + 1:])
+        x = x.expand(shape[: d + 1] + (repeats,) + shape[d + 1 :])
+        return x.reshape(shape[:d] + (shape[d] * repeats,) + shape[d + 1 :])
     from .indexing import index_select
+
     reps = repeats._data if isinstance(repeats, Tensor) else np.asarray(repeats)
     if reps.shape != (input._data.shape[d],):
-        raise RuntimeError(f"repeat_interleave: repeats must have the same size as input along dim "
-                           f"{d} ({input._data.shape[d]}), but got repeats of shape {list(reps.shape)}")
+        raise RuntimeError(
+            f"repeat_interleave: repeats must have the same size as input along dim "
+            f"{d} ({input._data.shape[d]}), but got repeats of shape {list(reps.shape)}"
+        )
     if (reps < 0).any():
         raise RuntimeError("repeat_interleave: repeats can not be negative")
     xp = array_module(input._data)
@@ -533,14 +565,16 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
 
 def _check_output_size(output_size, size):
     if output_size is not None and output_size != size:
-        raise RuntimeError(f"repeat_interleave: allocated size ({output_size}) does not match the "
-                           f"required size ({size}) of the output")
+        raise RuntimeError(
+            f"repeat_interleave: allocated size ({output_size}) does not match the required size ({size}) of the output"
+        )
 
 
 # --------------------------------------------------------------------------- casts and copies
 def _to_dtype(xp, x, np_dtype):
     if x.dtype.kind == "c" and np_dtype.kind != "c":
         import warnings
+
         warnings.warn("Casting complex values to real discards the imaginary part", UserWarning, stacklevel=2)
         x = x.real
     return x.astype(np_dtype)
@@ -559,6 +593,7 @@ def to_dtype(input, dtype, copy=False):
         return input
     if npd.kind not in "fcV" and input._rg:  # an integer or bool result is not differentiable
         from ..autograd.grad_mode import no_grad
+
         with no_grad():
             return apply(TO_COPY, (input,), (npd,))
     return apply(TO_COPY, (input,), (npd,))
@@ -575,6 +610,8 @@ def _clone(xp, x, layout):
 
 
 CLONE = Op("clone", _clone, lambda g, layout: g, jvp=LINEAR)
+
+
 def clone(input, *, memory_format=None):
     """A copy of ``input`` (differentiable); by default with the same order of strides, as
     PyTorch's ``preserve_format``."""
@@ -585,8 +622,10 @@ def contiguous(input, memory_format=None):
     """``input`` itself when it is already laid out as ``memory_format`` asks (row-major by
     default), else a copy that is."""
     from .._typeinfo import contiguous_format
-    layout = memory_layout(input._data.ndim, contiguous_format if memory_format is None else memory_format,
-                           "contiguous", input._data.shape)
+
+    layout = memory_layout(
+        input._data.ndim, contiguous_format if memory_format is None else memory_format, "contiguous", input._data.shape
+    )
     if layout == "K":
         raise RuntimeError("contiguous(): preserve memory format is unsupported by the contiguous operator")
     a = input._data
@@ -599,6 +638,7 @@ def contiguous(input, memory_format=None):
 
 def _move(xp, x, dst, src):
     from ..backend import to_device_array
+
     return to_device_array(x, dst)
 
 
@@ -607,6 +647,7 @@ MOVE = Op("to_device", _move, lambda g, dst, src: to_device(g, src), jvp=LINEAR,
 
 def to_device(input, device):
     from .._device import to_device as _dev
+
     dst = _dev(device)
     src = input.device
     if dst == src:

@@ -11,6 +11,7 @@ and drops the last, so the window repeats with period N):
 
 A window of length 1 is [1]; of length 0, empty.
 """
+
 import numpy as np
 
 from .. import _dtype
@@ -19,6 +20,7 @@ from ._declare import declare
 
 def _window(name, window_length, periodic, dtype, device, requires_grad, values):
     from .._creation import tensor
+
     dt = _dtype.get_default_dtype() if dtype is None else _dtype.to_dtype(dtype)
     if np.dtype(dt.np).kind not in "fV":
         raise RuntimeError(f"{name} expects floating point dtypes, got: {dt}")
@@ -32,34 +34,85 @@ def _window(name, window_length, periodic, dtype, device, requires_grad, values)
     return tensor(out, dtype=dt, device=device, requires_grad=requires_grad)
 
 
-def hann_window(window_length, periodic=True, *, dtype=None, layout=None, device=None, pin_memory=False,
-                requires_grad=False):
-    return _window("hann_window", window_length, periodic, dtype, device, requires_grad,
-                   lambda n, m: 0.5 - 0.5 * np.cos(2 * np.pi * n / m))
+def hann_window(
+    window_length, periodic=True, *, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False
+):
+    return _window(
+        "hann_window",
+        window_length,
+        periodic,
+        dtype,
+        device,
+        requires_grad,
+        lambda n, m: 0.5 - 0.5 * np.cos(2 * np.pi * n / m),
+    )
 
 
-def hamming_window(window_length, periodic=True, alpha=0.54, beta=0.46, *, dtype=None, layout=None,
-                   device=None, pin_memory=False, requires_grad=False):
-    return _window("hamming_window", window_length, periodic, dtype, device, requires_grad,
-                   lambda n, m: alpha - beta * np.cos(2 * np.pi * n / m))
+def hamming_window(
+    window_length,
+    periodic=True,
+    alpha=0.54,
+    beta=0.46,
+    *,
+    dtype=None,
+    layout=None,
+    device=None,
+    pin_memory=False,
+    requires_grad=False,
+):
+    return _window(
+        "hamming_window",
+        window_length,
+        periodic,
+        dtype,
+        device,
+        requires_grad,
+        lambda n, m: alpha - beta * np.cos(2 * np.pi * n / m),
+    )
 
 
-def blackman_window(window_length, periodic=True, *, dtype=None, layout=None, device=None, pin_memory=False,
-                    requires_grad=False):
-    return _window("blackman_window", window_length, periodic, dtype, device, requires_grad,
-                   lambda n, m: 0.42 - 0.5 * np.cos(2 * np.pi * n / m) + 0.08 * np.cos(4 * np.pi * n / m))
+def blackman_window(
+    window_length, periodic=True, *, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False
+):
+    return _window(
+        "blackman_window",
+        window_length,
+        periodic,
+        dtype,
+        device,
+        requires_grad,
+        lambda n, m: 0.42 - 0.5 * np.cos(2 * np.pi * n / m) + 0.08 * np.cos(4 * np.pi * n / m),
+    )
 
 
-def bartlett_window(window_length, periodic=True, *, dtype=None, layout=None, device=None, pin_memory=False,
-                    requires_grad=False):
-    return _window("bartlett_window", window_length, periodic, dtype, device, requires_grad,
-                   lambda n, m: 1 - np.abs(2 * n / m - 1))
+def bartlett_window(
+    window_length, periodic=True, *, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False
+):
+    return _window(
+        "bartlett_window", window_length, periodic, dtype, device, requires_grad, lambda n, m: 1 - np.abs(2 * n / m - 1)
+    )
 
 
-def kaiser_window(window_length, periodic=True, beta=12.0, *, dtype=None, layout=None, device=None,
-                  pin_memory=False, requires_grad=False):
-    return _window("kaiser_window", window_length, periodic, dtype, device, requires_grad,
-                   lambda n, m: np.i0(beta * np.sqrt(np.clip(1 - (2 * n / m - 1) ** 2, 0, None))) / np.i0(beta))
+def kaiser_window(
+    window_length,
+    periodic=True,
+    beta=12.0,
+    *,
+    dtype=None,
+    layout=None,
+    device=None,
+    pin_memory=False,
+    requires_grad=False,
+):
+    return _window(
+        "kaiser_window",
+        window_length,
+        periodic,
+        dtype,
+        device,
+        requires_grad,
+        lambda n, m: np.i0(beta * np.sqrt(np.clip(1 - (2 * n / m - 1) ** 2, 0, None))) / np.i0(beta),
+    )
 
 
 # --------------------------------------------------------------------------- public surfaces

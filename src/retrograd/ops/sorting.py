@@ -9,6 +9,7 @@ Scans: out_i = sum_{j<=i} x_j has gradient g_j' = sum_{i>=j} g_i (a reversed cum
 out_i = prod_{j<=i} x_j has gradient sum_{i>=j} g_i prod_{l<=i, l!=j} x_l (see _cumprod_vjp
 for zeros).
 """
+
 import numpy as np
 
 from .. import _dtype
@@ -72,8 +73,10 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     d = _dim(input, dim, "topk")
     n = input._data.shape[d] if input._data.ndim else 1
     if not 0 <= k <= n:
-        raise RuntimeError(f"topk(): selected index k ({k}) out of range for dimension {d} of size {n} "
-                           f"(input shape {list(input._data.shape)})")
+        raise RuntimeError(
+            f"topk(): selected index k ({k}) out of range for dimension {d} of size {n} "
+            f"(input shape {list(input._data.shape)})"
+        )
     if input._data.ndim == 0:
         return return_types.topk(input.clone(), _zero_index(input))
     a = input._data
@@ -105,11 +108,14 @@ def kthvalue(input, k, dim=-1, keepdim=False):
         return return_types.kthvalue(r.values, r.indices)
     n = input._data.shape[d]
     if n == 0:
-        raise IndexError(f"kthvalue(): Expected reduction dim {d} to have non-zero size (input shape "
-                         f"{list(input._data.shape)})")
+        raise IndexError(
+            f"kthvalue(): Expected reduction dim {d} to have non-zero size (input shape {list(input._data.shape)})"
+        )
     if not 1 <= k <= n:
-        raise RuntimeError(f"kthvalue(): selected number k ({k}) out of range for dimension {d} of "
-                           f"size {n} (input shape {list(input._data.shape)})")
+        raise RuntimeError(
+            f"kthvalue(): selected number k ({k}) out of range for dimension {d} of "
+            f"size {n} (input shape {list(input._data.shape)})"
+        )
     shape = list(input._data.shape)
     shape[d] = 1
     pos = array_module(input._data).full(shape, k - 1, np.int64)
@@ -122,6 +128,7 @@ def _median(input, dim, keepdim, ignore_nan):
         flat = input.reshape(-1)
         if flat._data.size == 0:
             from .._creation import full
+
             return full((), float("nan"), dtype=input.dtype, device=input.device)
         return _median(flat, 0, False, ignore_nan).values
     d = _dim(input, dim, kind)
@@ -130,11 +137,13 @@ def _median(input, dim, keepdim, ignore_nan):
     a = input._data
     n = a.shape[d]
     if n == 0:
-        raise IndexError(f"{kind}(): Expected reduction dim {d} to have non-zero size (input shape "
-                         f"{list(a.shape)})")
+        raise IndexError(f"{kind}(): Expected reduction dim {d} to have non-zero size (input shape {list(a.shape)})")
     xp = array_module(a)
-    nnan = xp.isnan(a).sum(axis=d, keepdims=True) if a.dtype.kind in "fV" else \
-        xp.zeros(a.shape[:d] + (1,) + a.shape[d + 1:], np.int64)
+    nnan = (
+        xp.isnan(a).sum(axis=d, keepdims=True)
+        if a.dtype.kind in "fV"
+        else xp.zeros(a.shape[:d] + (1,) + a.shape[d + 1 :], np.int64)
+    )
     if ignore_nan:
         # the lower median of the non-NaN values (NaN sorts last); all NaN gives NaN
         pos = xp.maximum((n - nnan - 1) // 2, 0)
@@ -187,6 +196,7 @@ def _cumprod_vjp(g, x, out, d):
     # its first derivatives contain two zero factors. Every branch is exact as a function of x
     # near the point, so the double backward is right too.
     from .elementwise import where
+
     if not bool((x._data == 0).any()):
         return _rcumsum(g * out, d) / x
     is_zero = x == 0
@@ -253,6 +263,7 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
     (logical xor for bool), after concatenating ``prepend`` and ``append``."""
     from .shape import cat
     from .elementwise import logical_xor
+
     if input._data.ndim == 0:
         raise RuntimeError("diff expects input to be at least one-dimensional")
     if n < 0:
@@ -264,6 +275,7 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
             continue
         if not isinstance(extra, Tensor):
             from .._creation import full
+
             shape = list(input._data.shape)
             shape[d] = 1
             extra = full(shape, extra, dtype=input.dtype, device=input.device)
@@ -300,8 +312,9 @@ def _side(right, side, op):
         if side not in ("left", "right"):
             raise RuntimeError(f"{op}(): side can only be 'left' or 'right' but got {side!r}")
         if side == "left" and right:
-            raise RuntimeError(f"{op}(): side and right can't be set to opposites, got side of left "
-                               f"while right was True")
+            raise RuntimeError(
+                f"{op}(): side and right can't be set to opposites, got side of left while right was True"
+            )
         return side
     return "right" if right else "left"
 
@@ -318,10 +331,12 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
         res = np.searchsorted(seq.reshape(-1), vals, side=side)
     else:
         if vals.ndim != seq.ndim or vals.shape[:-1] != seq.shape[:-1]:
-            raise RuntimeError(f"searchsorted(): boundaries tensor should be 1 dimension or the first "
-                               f"N-1 dimensions of boundaries tensor and input value tensor must match, "
-                               f"but we got boundaries tensor {list(seq.shape)} and input value tensor "
-                               f"{list(vals.shape)}")
+            raise RuntimeError(
+                f"searchsorted(): boundaries tensor should be 1 dimension or the first "
+                f"N-1 dimensions of boundaries tensor and input value tensor must match, "
+                f"but we got boundaries tensor {list(seq.shape)} and input value tensor "
+                f"{list(vals.shape)}"
+            )
         res = np.empty(vals.shape, np.int64)
         for lead in np.ndindex(*seq.shape[:-1]):
             res[lead] = np.searchsorted(seq[lead], vals[lead], side=side)

@@ -32,6 +32,7 @@ I_nu(x) = sum_k (x/2)^(2k+nu) / (k! (k+nu)!) for |x| <= 20 (64 terms), and the a
 expansion e^x / sqrt(2 pi x) sum_k (-1)^k prod_j (4 nu^2 - (2j-1)^2) / (k! (8x)^k) above.
 i0' = i1, i1' = i0 - i1/x (1/2 at 0).
 """
+
 import math
 
 import numpy as np
@@ -45,21 +46,30 @@ from .special import _erf_array, _erfc_array
 from ._declare import declare
 
 _LANCZOS_G = 7.0
-_LANCZOS = (0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313,
-            -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6,
-            1.5056327351493116e-7)
+_LANCZOS = (
+    0.99999999999980993,
+    676.5203681218851,
+    -1259.1392167224028,
+    771.32342877765313,
+    -176.61502916214059,
+    12.507343278686905,
+    -0.13857109526572012,
+    9.9843695780195716e-6,
+    1.5056327351493116e-7,
+)
 _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 # Bernoulli numbers B_2, B_4, ..., B_20
-_BERNOULLI = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3617 / 510, 43867 / 798,
-              -174611 / 330)
+_BERNOULLI = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3617 / 510, 43867 / 798, -174611 / 330)
 
 
 def _f64(fn):
     """Run ``fn(xp, x64, *args)`` in float64 and cast the result back to x's dtype."""
+
     def forward(xp, x, *args):
         with np.errstate(all="ignore"):
             out = fn(xp, x.astype(np.float64), *args)
         return out.astype(x.dtype, copy=False)
+
     return forward
 
 
@@ -117,7 +127,7 @@ def _polygamma(xp, x, n):
         low = y < lift
         acc += xp.where(low, y ** -(n + 1.0), 0)
         y = xp.where(low, y + 1, y)
-    s = math.factorial(n - 1) / y ** n + math.factorial(n) / (2 * y ** (n + 1))
+    s = math.factorial(n - 1) / y**n + math.factorial(n) / (2 * y ** (n + 1))
     for k, b in enumerate(_BERNOULLI, start=1):
         s += (b * math.factorial(2 * k + n - 1) / math.factorial(2 * k)) / y ** (2 * k + n)
     out = (s + math.factorial(n) * acc) * (1.0 if n % 2 else -1.0)
@@ -189,8 +199,17 @@ multigammaln = mvlgamma
 
 
 # --------------------------------------------------------------------------- erfinv
-_GILES_CENTRAL = (1.50140941, 0.246640727, -0.00417768164, -0.00125372503, 0.00021858087,
-                  -4.39150654e-06, -3.5233877e-06, 3.43273939e-07, 2.81022636e-08)
+_GILES_CENTRAL = (
+    1.50140941,
+    0.246640727,
+    -0.00417768164,
+    -0.00125372503,
+    0.00021858087,
+    -4.39150654e-06,
+    -3.5233877e-06,
+    3.43273939e-07,
+    2.81022636e-08,
+)
 _SQRT_PI_OVER_2 = math.sqrt(math.pi) / 2
 
 
@@ -223,8 +242,9 @@ def _erfinv(xp, x):
     return xp.where(inside, y, edge)
 
 
-ERFINV = Op("erfinv", _f64(_erfinv), lambda g, out: g * (ew.exp(out * out) * _SQRT_PI_OVER_2), jvp=ELEMENTWISE,
-            save=("out",))
+ERFINV = Op(
+    "erfinv", _f64(_erfinv), lambda g, out: g * (ew.exp(out * out) * _SQRT_PI_OVER_2), jvp=ELEMENTWISE, save=("out",)
+)
 
 
 def erfinv(input):
@@ -283,6 +303,7 @@ def i1(input):
 
 def polygamma_(self, n):
     from ._inplace import apply_inplace
+
     return apply_inplace(self, "polygamma", lambda t: polygamma(n, t))
 
 

@@ -17,6 +17,7 @@ accurately in float64, in one of two ways:
 Samples are drawn on the host by the generator's NumPy stream, like the other random functions.
 The gradient is not differentiable again (as in PyTorch).
 """
+
 import numpy as np
 
 from .._tensor import Tensor
@@ -75,6 +76,7 @@ def dsample_dalpha(x, a):
 
 def _forward(xp, alpha, generator):
     from .._creation import _rng
+
     a = to_numpy(alpha).astype(np.float64)
     x = _rng(generator).standard_gamma(a)
     x = np.maximum(x, np.finfo(alpha.dtype).tiny)  # as PyTorch: a sample is never exactly 0
@@ -100,4 +102,3 @@ def standard_gamma(concentration, generator=None):
     if concentration._data.size and not (to_numpy(concentration._data) > 0).all():
         raise RuntimeError("_standard_gamma: the concentration must be positive")
     return apply(STANDARD_GAMMA, (concentration,), (generator,))
-

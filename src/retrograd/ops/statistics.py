@@ -16,6 +16,7 @@ cov(x) with frequency weights f and observation weights a (w = f a):
     mean = sum w x / sum w,  cov = (x - mean) diag(w) (x - mean)^T / (sum w - c sum(w a) / sum w)
 with c the correction (sum(w a)/sum w is replaced by 1 without aweights).
 """
+
 import math
 from collections import namedtuple
 
@@ -43,8 +44,9 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, name):
     if not isinstance(input, Tensor) or input._data.dtype.char not in "fd":
         raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
     if interpolation not in _INTERPOLATIONS:
-        raise RuntimeError(f"{name}() interpolation must be one of linear, lower, higher, midpoint or "
-                           f"nearest. Got {interpolation}")
+        raise RuntimeError(
+            f"{name}() interpolation must be one of linear, lower, higher, midpoint or nearest. Got {interpolation}"
+        )
     xp = array_module(input._data)
     scalar_q = not isinstance(q, Tensor) or q._data.ndim == 0
     if isinstance(q, Tensor):
@@ -127,6 +129,7 @@ def mode(input, dim=-1, keepdim=False):
     last occurrence; the values are differentiable (gradient to that index)."""
     if input._data.ndim == 0:
         from .sorting import _zero_index
+
         return return_types.mode(input.clone(), _zero_index(input))
     d = _wrap_dim(dim, input._data.ndim, "mode")
     if input._data.shape[d] == 0:
@@ -218,16 +221,19 @@ def logcumsumexp(input, dim):
 def cov(input, *, correction=1, fweights=None, aweights=None):
     """Covariance of the rows of ``input`` (variables) over its columns (observations)."""
     if input._data.ndim > 2:
-        raise RuntimeError(f"cov(): expected input to have two or fewer dimensions but got an input "
-                           f"with {input._data.ndim} dimensions")
+        raise RuntimeError(
+            f"cov(): expected input to have two or fewer dimensions but got an input with {input._data.ndim} dimensions"
+        )
     x = ew._float_input(input)
     x = x.reshape(1, -1) if x._data.ndim < 2 else x
     n = x._data.shape[1]
     w = None
     if fweights is not None:
         if fweights._data.ndim > 1 or fweights._data.shape[0:1] != (n,):
-            raise RuntimeError(f"cov(): expected fweights to have one dimension with {n} elements, got "
-                               f"shape {list(fweights._data.shape)}")
+            raise RuntimeError(
+                f"cov(): expected fweights to have one dimension with {n} elements, got "
+                f"shape {list(fweights._data.shape)}"
+            )
         if fweights._data.dtype.kind not in "iu":
             raise RuntimeError("cov(): expected fweights to have integral dtype")
         if bool((fweights._data < 0).any()):
@@ -235,8 +241,10 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
         w = fweights.to(x.dtype)
     if aweights is not None:
         if aweights._data.ndim > 1 or aweights._data.shape[0:1] != (n,):
-            raise RuntimeError(f"cov(): expected aweights to have one dimension with {n} elements, got "
-                               f"shape {list(aweights._data.shape)}")
+            raise RuntimeError(
+                f"cov(): expected aweights to have one dimension with {n} elements, got "
+                f"shape {list(aweights._data.shape)}"
+            )
         if aweights._data.dtype.kind not in "fV":
             raise RuntimeError("cov(): expected aweights to have floating point dtype")
         if bool((aweights._data < 0).any()):
@@ -320,8 +328,9 @@ def bincount(input, weights=None, minlength=0):
     ``weights``); length max(input) + 1, at least ``minlength``. Not differentiable."""
     a = input._data
     if a.ndim != 1 or a.dtype.kind not in "iub":
-        raise RuntimeError(f"bincount only supports 1-d non-negative integral inputs (got shape "
-                           f"{list(a.shape)}, dtype {input.dtype})")
+        raise RuntimeError(
+            f"bincount only supports 1-d non-negative integral inputs (got shape {list(a.shape)}, dtype {input.dtype})"
+        )
     if minlength < 0:
         raise RuntimeError(f"minlength should be >= 0 (got {minlength})")
     xp = array_module(a)
@@ -329,8 +338,10 @@ def bincount(input, weights=None, minlength=0):
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs (found a negative value)")
     if weights is not None:
         if weights._data.shape != a.shape:
-            raise RuntimeError(f"weights should be 1-d and have the same length as input (input "
-                               f"{list(a.shape)}, weights {list(weights._data.shape)})")
+            raise RuntimeError(
+                f"weights should be 1-d and have the same length as input (input "
+                f"{list(a.shape)}, weights {list(weights._data.shape)})"
+            )
         wd = weights._data
         out_dtype = wd.dtype if wd.dtype.kind in "fV" else np.float64
         return _const(xp.bincount(a, weights=wd.astype(np.float64), minlength=minlength).astype(out_dtype))
@@ -355,15 +366,19 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False):
     (the data's range by default) or between the given bin edges; (hist, bin_edges)."""
     a = input._data
     if a.dtype.kind not in "fV":
-        raise RuntimeError(f"torch.histogram: input tensor and bins tensors should have the same dtype, but "
-                           f"got input {input.dtype}")
+        raise RuntimeError(
+            f"torch.histogram: input tensor and bins tensors should have the same dtype, but got input {input.dtype}"
+        )
     xp = array_module(a)
     edges = bins._data if isinstance(bins, Tensor) else int(bins)
     w = None if weight is None else weight._data
-    hist, bin_edges = xp.histogram(a.reshape(-1), bins=edges, range=range,
-                                   weights=None if w is None else w.reshape(-1), density=density)
-    return histogram_result(Tensor._make(hist.astype(a.dtype), None, False),
-                            Tensor._make(xp.asarray(bin_edges).astype(a.dtype), None, False))
+    hist, bin_edges = xp.histogram(
+        a.reshape(-1), bins=edges, range=range, weights=None if w is None else w.reshape(-1), density=density
+    )
+    return histogram_result(
+        Tensor._make(hist.astype(a.dtype), None, False),
+        Tensor._make(xp.asarray(bin_edges).astype(a.dtype), None, False),
+    )
 
 
 # --------------------------------------------------------------------------- public surfaces

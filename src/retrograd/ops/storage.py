@@ -1,5 +1,6 @@
 """Memory and storage methods that are no-ops for CPU tensors in one process: pin_memory,
 is_pinned, share_memory_, is_shared, and new_empty_strided."""
+
 from ._declare import declare
 
 
@@ -16,21 +17,26 @@ def share_memory_(self):
     """Refused: retrograd's tensors cannot live in shared memory yet; processes receive copies
     (DataLoader workers and torch.multiprocessing send tensors by value), so updates made in one
     process would silently not reach the others (Hogwild training would not train)."""
-    raise NotImplementedError(f"share_memory_: tensors cannot be moved to shared memory in retrograd yet (a "
-                              f"tensor of shape {list(self.shape)}); other processes receive copies, so "
-                              f"their in-place updates would not be seen here. Train in one process, or "
-                              f"send results back explicitly.")
+    raise NotImplementedError(
+        f"share_memory_: tensors cannot be moved to shared memory in retrograd yet (a "
+        f"tensor of shape {list(self.shape)}); other processes receive copies, so "
+        f"their in-place updates would not be seen here. Train in one process, or "
+        f"send results back explicitly."
+    )
 
 
 def is_shared(self):
     return False
 
 
-def new_empty_strided(self, size, stride, *, dtype=None, device=None, requires_grad=False, layout=None,
-                      pin_memory=False):
+def new_empty_strided(
+    self, size, stride, *, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False
+):
     from .construct import empty_strided
-    return empty_strided(size, stride, dtype=dtype or self.dtype, device=device or self.device,
-                         requires_grad=requires_grad)
+
+    return empty_strided(
+        size, stride, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad
+    )
 
 
 # --------------------------------------------------------------------------- public surfaces

@@ -14,6 +14,7 @@ as_strided(x, size, stride, storage_offset) reads element ``offset + sum_i idx_i
 of the storage that x lives in. The backward adds g back at the positions read (summing where
 positions repeat).
 """
+
 import numpy as np
 
 from .._tensor import _wrap_dim
@@ -34,8 +35,8 @@ def _strided(xp, a, shape, strides, writeable):
 # --------------------------------------------------------------------------- unfold
 def _unfold_fwd(xp, x, d, size, step, n):
     count = (x.shape[d] - size) // step + 1
-    shape = x.shape[:d] + (count,) + x.shape[d + 1:] + (size,)
-    strides = x.strides[:d] + (x.strides[d] * step,) + x.strides[d + 1:] + (x.strides[d],)
+    shape = x.shape[:d] + (count,) + x.shape[d + 1 :] + (size,)
+    strides = x.strides[:d] + (x.strides[d] * step,) + x.strides[d + 1 :] + (x.strides[d],)
     return _strided(xp, x, shape, strides, writeable=step >= size)
 
 
@@ -59,15 +60,19 @@ def _unfold_backward_fwd(xp, g, d, size, step, in_shape):
     return out
 
 
-UNFOLD_BACKWARD = Op("unfold_backward", _unfold_backward_fwd,
-                     lambda gg, d, size, step, in_shape: unfold(gg, d, size, step), jvp=LINEAR,
-                     node_name="UnfoldBackwardBackward0")
+UNFOLD_BACKWARD = Op(
+    "unfold_backward",
+    _unfold_backward_fwd,
+    lambda gg, d, size, step, in_shape: unfold(gg, d, size, step),
+    jvp=LINEAR,
+    node_name="UnfoldBackwardBackward0",
+)
 
 
 def unfold_backward(g, d, size, step, n):
     """The adjoint of unfold: each window of ``g`` added back into a dim of size ``n``."""
     shape = g._data.shape
-    in_shape = shape[:d] + (n,) + shape[d + 1:-1]
+    in_shape = shape[:d] + (n,) + shape[d + 1 : -1]
     return apply(UNFOLD_BACKWARD, (g,), (d, size, step, in_shape))
 
 
@@ -80,8 +85,10 @@ def unfold(input, dimension, size, step):
     d = _wrap_dim(dimension, x._data.ndim, "unfold")
     n = x._data.shape[d]
     if size < 0 or size > n:
-        raise RuntimeError(f"unfold: maximum size for tensor at dimension {d} is {n} but size is {size} "
-                           f"(tensor of shape {list(input._data.shape)})")
+        raise RuntimeError(
+            f"unfold: maximum size for tensor at dimension {d} is {n} but size is {size} "
+            f"(tensor of shape {list(input._data.shape)})"
+        )
     if step <= 0:
         raise RuntimeError(f"unfold: step is {step} but must be > 0")
     out = apply(UNFOLD, (x,), (d, int(size), int(step), n))
@@ -95,6 +102,7 @@ def unfold(input, dimension, size, step):
 def _storage_start(input):
     """Address of the first byte of the storage ``input`` lives in: its root's lowest address."""
     from ..autograd.views import _address
+
     root = (input._base if input._base is not None else input)._data
     return _address(root) + sum(min(0, (n - 1) * s) for n, s in zip(root.shape, root.strides) if n)
 
@@ -102,12 +110,14 @@ def _storage_start(input):
 def _storage_positions(input):
     """Position, in elements from the start of its storage, of each element of ``input``."""
     from ..autograd.views import _offsets
+
     a = input._data
     return (_offsets(a.shape, a.strides) + (_address_of(a) - _storage_start(input))) // a.itemsize
 
 
 def _address_of(a):
     from ..autograd.views import _address
+
     return _address(a)
 
 
@@ -126,6 +136,7 @@ def _as_strided_gather(xp, x, src, shape, n, in_shape):
 def _as_strided_vjp(g, src, shape, n, in_shape):
     """g added back at the input elements read (``src``: their flat indices in the input)."""
     from .indexing import index_put_zeros
+
     return index_put_zeros(g.reshape(-1), (src.reshape(-1),), (n,)).reshape(in_shape)
 
 
@@ -146,11 +157,13 @@ def as_strided(input, size, stride, storage_offset=None):
     size = tuple(int(s) for s in size)
     stride = tuple(int(s) for s in stride)
     if len(size) != len(stride):
-        raise RuntimeError(f"as_strided: mismatch in length of strides and shape ({len(size)} sizes, "
-                           f"{len(stride)} strides)")
+        raise RuntimeError(
+            f"as_strided: mismatch in length of strides and shape ({len(size)} sizes, {len(stride)} strides)"
+        )
     if any(s < 0 for s in size) or any(s < 0 for s in stride):
-        raise RuntimeError(f"as_strided: negative sizes or strides are not supported (size {list(size)}, "
-                           f"stride {list(stride)})")
+        raise RuntimeError(
+            f"as_strided: negative sizes or strides are not supported (size {list(size)}, stride {list(stride)})"
+        )
     numel = input._data.size
     own = (_address_of(input._data) - _storage_start(input)) // input._data.itemsize
     offset = own if storage_offset is None else int(storage_offset)
@@ -172,14 +185,18 @@ def as_strided(input, size, stride, storage_offset=None):
         raise RuntimeError(
             f"as_strided: size {list(size)}, stride {list(stride)} and storage offset {offset} read "
             f"elements outside the input (shape {list(input._data.shape)}, storage offset {own}); "
-            f"retrograd's as_strided reads only the input's own elements")
+            f"retrograd's as_strided reads only the input's own elements"
+        )
     src_dev = to_device_array(src, input.device)
     in_shape = input._data.shape
     if contiguous and numel:
         item = input._data.itemsize
         writeable = np.unique(src).size == src.size
-        return apply(AS_STRIDED_VIEW, (input,), (offset - own, tuple(s * item for s in stride), writeable,
-                                                 src_dev, size, numel, in_shape))
+        return apply(
+            AS_STRIDED_VIEW,
+            (input,),
+            (offset - own, tuple(s * item for s in stride), writeable, src_dev, size, numel, in_shape),
+        )
     return apply(AS_STRIDED_GATHER, (input,), (src_dev, size, numel, in_shape))
 
 
@@ -187,12 +204,14 @@ def as_strided(input, size, stride, storage_offset=None):
 def narrow_copy(input, dim, start, length):
     """``narrow`` as a new tensor (not a view)."""
     from .shape import narrow
+
     return narrow(input, dim, start, length).clone()
 
 
 def split_with_sizes(input, split_sizes, dim=0):
     """Split into pieces of the listed sizes (which must sum to the size of ``dim``); views."""
     from .shape import split
+
     if isinstance(split_sizes, int):
         raise TypeError("split_with_sizes(): argument 'split_sizes' must be a sequence of ints, not int")
     return split(input, list(split_sizes), dim)

@@ -7,6 +7,7 @@ Gradients:
     asinh' = 1 / sqrt(x^2 + 1), acosh' = 1 / sqrt(x^2 - 1), atanh' = 1 / (1 - x^2)
     sinc(x) = sin(pi x) / (pi x)            d/dx = (cos(pi x) - sinc(x)) / x   (0 at x = 0)
 """
+
 import math
 
 from . import elementwise as ew
@@ -20,19 +21,29 @@ _LN2 = math.log(2.0)
 
 # --------------------------------------------------------------------------- logaddexp
 def _logaddexp_vjp(g, needs, x, y, out):
-    return ((g * ew.exp(x - out) if needs[0] else None),
-            (g * ew.exp(y - out) if needs[1] else None))
+    return ((g * ew.exp(x - out) if needs[0] else None), (g * ew.exp(y - out) if needs[1] else None))
 
 
 def _logaddexp2_vjp(g, needs, x, y, out):
-    return ((g * ew.exp2(x - out) if needs[0] else None),
-            (g * ew.exp2(y - out) if needs[1] else None))
+    return ((g * ew.exp2(x - out) if needs[0] else None), (g * ew.exp2(y - out) if needs[1] else None))
 
 
-LOGADDEXP = Op("logaddexp", lambda xp, x, y: xp.logaddexp(x, y), _logaddexp_vjp, jvp=ELEMENTWISE,
-               save=("x", "y", "out"), needs=True)
-LOGADDEXP2 = Op("logaddexp2", lambda xp, x, y: xp.logaddexp2(x, y), _logaddexp2_vjp, jvp=ELEMENTWISE,
-                save=("x", "y", "out"), needs=True)
+LOGADDEXP = Op(
+    "logaddexp",
+    lambda xp, x, y: xp.logaddexp(x, y),
+    _logaddexp_vjp,
+    jvp=ELEMENTWISE,
+    save=("x", "y", "out"),
+    needs=True,
+)
+LOGADDEXP2 = Op(
+    "logaddexp2",
+    lambda xp, x, y: xp.logaddexp2(x, y),
+    _logaddexp2_vjp,
+    jvp=ELEMENTWISE,
+    save=("x", "y", "out"),
+    needs=True,
+)
 
 
 def logaddexp(input, other):

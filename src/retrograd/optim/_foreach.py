@@ -14,6 +14,7 @@ another dtype or array type, state that is missing or not an array like the para
 buckets of one run per tensor. A flat call covers at most ``CHUNK`` elements, which keeps its
 arrays in the caches and bounds the work arrays.
 """
+
 from operator import is_
 
 import numpy as np
@@ -54,7 +55,7 @@ def _views(flat, arrays):
     out, o = [], 0
     for a in arrays:
         n = a.size
-        out.append(flat[o:o + n].reshape(a.shape))
+        out.append(flat[o : o + n].reshape(a.shape))
         o += n
     return out
 
@@ -74,8 +75,7 @@ def run(kernel, batch, has_step, hyper, work, cache):
         if p.size > FLAT_MAX or type(g) is not type(p) or g.dtype != p.dtype or i in unlike:
             singles.append(i)
             continue
-        key = (p.dtype, type(p), None if type(p) is np.ndarray else p.device.id,
-               steps[i] if has_step else None)
+        key = (p.dtype, type(p), None if type(p) is np.ndarray else p.device.id, steps[i] if has_step else None)
         buckets.setdefault(key, []).append(i)
     chunks = []
     for idx in buckets.values():

@@ -5,6 +5,7 @@ only the rows present in it, so that time and temporary memory scale with the ro
 The algorithms' kernels call them for their sparse gradients; the dense rules stay free of
 sparse cases.
 """
+
 import numpy as np
 
 from .._tensor import Tensor
@@ -54,8 +55,22 @@ def adagrad_rows(param, grad, state_sum, *, clr, eps, maximize):
     P[rows] -= std
 
 
-def adam_rows(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, lr, beta1, beta2, eps,
-              weight_decay, maximize, step_size, bias_correction2_sqrt):
+def adam_rows(
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    max_exp_avg_sq,
+    *,
+    lr,
+    beta1,
+    beta2,
+    eps,
+    weight_decay,
+    maximize,
+    step_size,
+    bias_correction2_sqrt,
+):
     """The AdamW update restricted to the rows of ``grad`` (AdamW's lazy sparse update): those
     rows are decayed, and their moments and values updated; other rows are left alone.
     ``max_exp_avg_sq`` is None without amsgrad."""

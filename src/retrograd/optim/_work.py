@@ -1,4 +1,5 @@
 """Scratch arrays and the gradient preamble shared by the optimizer kernels."""
+
 import numpy as np
 
 from ..backend import array_module

@@ -1,14 +1,13 @@
 """Adadelta (Zeiler)."""
+
 import numpy as np
 
 from ..backend import array_module
 from ._work import Workspace, grad_term
-from .optimizer import (_zero_state, Optimizer, check_arguments, _closure_loss, _ensure_step_tensors,
-                        _to_scalar)
+from .optimizer import _zero_state, Optimizer, check_arguments, _closure_loss, _ensure_step_tensors, _to_scalar
 
 
-def adadelta(params, grads, square_avgs, acc_deltas, state_steps, *, lr, rho, eps, weight_decay,
-             maximize, work=None):
+def adadelta(params, grads, square_avgs, acc_deltas, state_steps, *, lr, rho, eps, weight_decay, maximize, work=None):
     r"""Adadelta over arrays, in place (PyTorch's ``_single_tensor_adadelta``). With :math:`g`
     the gradient (:math:`-g` when ``maximize``):
 
@@ -53,13 +52,32 @@ class Adadelta(Optimizer):
 
     _buffers = ("square_avg", "acc_delta")
 
-    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *,
-                 capturable=False, maximize=False, differentiable=False):
+    def __init__(
+        self,
+        params,
+        lr=1.0,
+        rho=0.9,
+        eps=1e-6,
+        weight_decay=0,
+        foreach=None,
+        *,
+        capturable=False,
+        maximize=False,
+        differentiable=False,
+    ):
         if not 0.0 <= rho <= 1.0:
             raise ValueError(f"Invalid rho value: {rho}")
         check_arguments("Adadelta", lr, epsilon=eps, weight_decay=weight_decay)
-        defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize,
-                        capturable=capturable, foreach=foreach, differentiable=differentiable)
+        defaults = dict(
+            lr=lr,
+            rho=rho,
+            eps=eps,
+            weight_decay=weight_decay,
+            maximize=maximize,
+            capturable=capturable,
+            foreach=foreach,
+            differentiable=differentiable,
+        )
         super().__init__(params, defaults)
 
     def _after_load(self):
@@ -71,7 +89,14 @@ class Adadelta(Optimizer):
     def step(self, closure=None):
         loss = _closure_loss(closure)
         for group in self.param_groups:
-            self._run(adadelta, self._gather(group), group, lr=_to_scalar(group["lr"]),
-                      rho=group["rho"], eps=group["eps"], weight_decay=group["weight_decay"],
-                      maximize=group["maximize"])
+            self._run(
+                adadelta,
+                self._gather(group),
+                group,
+                lr=_to_scalar(group["lr"]),
+                rho=group["rho"],
+                eps=group["eps"],
+                weight_decay=group["weight_decay"],
+                maximize=group["maximize"],
+            )
         return loss

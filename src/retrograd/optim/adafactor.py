@@ -1,5 +1,6 @@
 """Adafactor (Shazeer and Stern): Adam-like steps with the second moment of a matrix kept as
 row and column factors, as PyTorch's ``optim.Adafactor``."""
+
 import numpy as np
 
 from .._tensor import Tensor
@@ -15,8 +16,23 @@ def _lerp(avg, new, w):
         avg[...] = new - (1 - w) * (new - avg)
 
 
-def adafactor(params, grads, row_vars, col_vars, variances, state_steps, *, lr, beta2_decay, eps1,
-              eps2, d, weight_decay, maximize, work=None):
+def adafactor(
+    params,
+    grads,
+    row_vars,
+    col_vars,
+    variances,
+    state_steps,
+    *,
+    lr,
+    beta2_decay,
+    eps1,
+    eps2,
+    d,
+    weight_decay,
+    maximize,
+    work=None,
+):
     r"""Adafactor over arrays, in place (PyTorch's ``_single_tensor_adafactor``). With :math:`t`
     the step count (already advanced), :math:`g` the gradient (:math:`-g` when ``maximize``),
     :math:`\hat\beta_t = t^{c}` (``beta2_decay`` :math:`c \le 0`) and
@@ -40,9 +56,9 @@ def adafactor(params, grads, row_vars, col_vars, variances, state_steps, *, lr, 
             gd = -gd
         if eps1 is None:
             eps1 = float(xp.finfo(pd.dtype).eps)
-        beta_hat = step ** beta2_decay
-        rho = min(lr, 1 / (step ** 0.5))
-        alpha = max(eps2, float(xp.sqrt((pd * pd).sum())) / (pd.size ** 0.5)) * rho
+        beta_hat = step**beta2_decay
+        rho = min(lr, 1 / (step**0.5))
+        alpha = max(eps2, float(xp.sqrt((pd * pd).sum())) / (pd.size**0.5)) * rho
         if weight_decay != 0:
             pd *= 1 - lr * weight_decay
         sq = gd * gd
@@ -57,7 +73,7 @@ def adafactor(params, grads, row_vars, col_vars, variances, state_steps, *, lr, 
         xp.maximum(est, eps1 * eps1, out=est)
         xp.sqrt(est, out=est)
         xp.divide(gd, est, out=est)
-        denom = max(1.0, float(xp.sqrt((est * est).sum())) / ((est.size ** 0.5) * d))
+        denom = max(1.0, float(xp.sqrt((est * est).sum())) / ((est.size**0.5) * d))
         est *= alpha / denom
         pd -= est
 
@@ -74,8 +90,18 @@ class Adafactor(Optimizer):
     _buffers = ("row_var", "col_var", "variance")
     _flat_ok = False
 
-    def __init__(self, params, lr=1e-2, beta2_decay=-0.8, eps=(None, 1e-3), d=1.0,
-                 weight_decay=0.0, *, foreach=None, maximize=False):
+    def __init__(
+        self,
+        params,
+        lr=1e-2,
+        beta2_decay=-0.8,
+        eps=(None, 1e-3),
+        d=1.0,
+        weight_decay=0.0,
+        *,
+        foreach=None,
+        maximize=False,
+    ):
         if isinstance(lr, Tensor) and lr.numel() != 1:
             raise ValueError("Tensor lr must be 1-element")
         if not 0.0 <= lr:
@@ -90,8 +116,15 @@ class Adafactor(Optimizer):
             raise ValueError(f"Clipping threshold d should be >= 1 but is: {d}")
         if not 0.0 <= weight_decay:
             raise ValueError(f"weight_decay should be >= 0 but is: {weight_decay}")
-        defaults = dict(lr=lr, beta2_decay=beta2_decay, eps=tuple(eps), d=d,
-                        weight_decay=weight_decay, foreach=foreach, maximize=maximize)
+        defaults = dict(
+            lr=lr,
+            beta2_decay=beta2_decay,
+            eps=tuple(eps),
+            d=d,
+            weight_decay=weight_decay,
+            foreach=foreach,
+            maximize=maximize,
+        )
         super().__init__(params, defaults)
 
     def _after_load(self):
@@ -111,7 +144,16 @@ class Adafactor(Optimizer):
         loss = _closure_loss(closure)
         for group in self.param_groups:
             eps1, eps2 = group["eps"]
-            self._run(adafactor, self._gather(group), group, lr=_to_scalar(group["lr"]),
-                      beta2_decay=group["beta2_decay"], eps1=eps1, eps2=eps2, d=group["d"],
-                      weight_decay=group["weight_decay"], maximize=group["maximize"])
+            self._run(
+                adafactor,
+                self._gather(group),
+                group,
+                lr=_to_scalar(group["lr"]),
+                beta2_decay=group["beta2_decay"],
+                eps1=eps1,
+                eps2=eps2,
+                d=group["d"],
+                weight_decay=group["weight_decay"],
+                maximize=group["maximize"],
+            )
         return loss

@@ -1,4 +1,5 @@
 """Adagrad (Duchi et al.), with learning-rate decay; sparse gradients supported."""
+
 import numpy as np
 
 from .._tensor import Tensor
@@ -6,12 +7,10 @@ from ..backend import array_module
 from ..sparse import SparseTensor
 from ._sparse import adagrad_rows
 from ._work import Workspace, grad_term
-from .optimizer import (Optimizer, check_arguments, _closure_loss, _ensure_step_tensors,
-                        _step_tensor, _to_scalar)
+from .optimizer import Optimizer, check_arguments, _closure_loss, _ensure_step_tensors, _step_tensor, _to_scalar
 
 
-def adagrad(params, grads, state_sums, state_steps, *, lr, weight_decay, lr_decay, eps, maximize,
-            work=None):
+def adagrad(params, grads, state_sums, state_steps, *, lr, weight_decay, lr_decay, eps, maximize, work=None):
     r"""Adagrad over arrays, in place (PyTorch's ``_single_tensor_adagrad``). With :math:`t` the
     step count (``state_steps[i]``, already advanced) and :math:`g` the gradient (:math:`-g`
     when ``maximize``):
@@ -57,13 +56,39 @@ class Adagrad(Optimizer):
     _buffers = ("sum",)
     _sparse_refusal = None
 
-    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
-                 eps=1e-10, foreach=None, *, maximize=False, differentiable=False, fused=None):
-        check_arguments("Adagrad", lr, lr_decay=lr_decay, weight_decay=weight_decay,
-                        initial_accumulator_value=initial_accumulator_value, epsilon=eps)
-        defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
-                        initial_accumulator_value=initial_accumulator_value, foreach=foreach,
-                        maximize=maximize, differentiable=differentiable, fused=fused)
+    def __init__(
+        self,
+        params,
+        lr=1e-2,
+        lr_decay=0,
+        weight_decay=0,
+        initial_accumulator_value=0,
+        eps=1e-10,
+        foreach=None,
+        *,
+        maximize=False,
+        differentiable=False,
+        fused=None,
+    ):
+        check_arguments(
+            "Adagrad",
+            lr,
+            lr_decay=lr_decay,
+            weight_decay=weight_decay,
+            initial_accumulator_value=initial_accumulator_value,
+            epsilon=eps,
+        )
+        defaults = dict(
+            lr=lr,
+            lr_decay=lr_decay,
+            eps=eps,
+            weight_decay=weight_decay,
+            initial_accumulator_value=initial_accumulator_value,
+            foreach=foreach,
+            maximize=maximize,
+            differentiable=differentiable,
+            fused=fused,
+        )
         super().__init__(params, defaults)
         for group in self.param_groups:
             for p in group["params"]:
@@ -73,8 +98,9 @@ class Adagrad(Optimizer):
 
     def _init_state(self, p, group, state):
         state["step"] = _step_tensor()
-        state["sum"] = Tensor._make(array_module(p._data).full_like(
-            p._data, group["initial_accumulator_value"]), None, False)
+        state["sum"] = Tensor._make(
+            array_module(p._data).full_like(p._data, group["initial_accumulator_value"]), None, False
+        )
 
     def _after_load(self):
         _ensure_step_tensors(self)
@@ -82,7 +108,14 @@ class Adagrad(Optimizer):
     def step(self, closure=None):
         loss = _closure_loss(closure)
         for group in self.param_groups:
-            self._run(adagrad, self._gather(group), group, lr=_to_scalar(group["lr"]),
-                      weight_decay=group["weight_decay"], lr_decay=group["lr_decay"],
-                      eps=group["eps"], maximize=group["maximize"])
+            self._run(
+                adagrad,
+                self._gather(group),
+                group,
+                lr=_to_scalar(group["lr"]),
+                weight_decay=group["weight_decay"],
+                lr_decay=group["lr_decay"],
+                eps=group["eps"],
+                maximize=group["maximize"],
+            )
         return loss

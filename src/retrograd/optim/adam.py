@@ -1,4 +1,5 @@
 """Adam (Kingma and Ba), optionally AMSGrad and decoupled weight decay (which is AdamW)."""
+
 import math
 
 import numpy as np
@@ -8,12 +9,27 @@ from ..backend import array_module
 from ..sparse import SparseTensor
 from ._sparse import adam_rows
 from ._work import Workspace, grad_term
-from .optimizer import (_zero_state, Optimizer, check_arguments, _closure_loss, _ensure_step_tensors,
-                        _to_scalar)
+from .optimizer import _zero_state, Optimizer, check_arguments, _closure_loss, _ensure_step_tensors, _to_scalar
 
 
-def adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, *, amsgrad, beta1,
-         beta2, lr, weight_decay, eps, maximize, decoupled_weight_decay, work=None):
+def adam(
+    params,
+    grads,
+    exp_avgs,
+    exp_avg_sqs,
+    max_exp_avg_sqs,
+    state_steps,
+    *,
+    amsgrad,
+    beta1,
+    beta2,
+    lr,
+    weight_decay,
+    eps,
+    maximize,
+    decoupled_weight_decay,
+    work=None,
+):
     r"""Adam over arrays, in place (PyTorch's ``_single_tensor_adam``). With :math:`t` the
     parameter's step count (``state_steps[i]``, already advanced) and :math:`g` its gradient
     (:math:`-g` when ``maximize``):
@@ -32,15 +48,26 @@ def adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, *, 
     """
     if work is None:
         work = Workspace()
-    for pd, gd, m, v, vmax, step in zip(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs,
-                                        state_steps):
-        bc1 = 1 - beta1 ** step
-        bc2_sqrt = math.sqrt(1 - beta2 ** step)
+    for pd, gd, m, v, vmax, step in zip(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps):
+        bc1 = 1 - beta1**step
+        bc2_sqrt = math.sqrt(1 - beta2**step)
         step_size = lr / bc1
         if type(gd) is SparseTensor:
-            adam_rows(pd, gd, m, v, vmax if amsgrad else None, lr=lr, beta1=beta1, beta2=beta2,
-                      eps=eps, weight_decay=weight_decay, maximize=maximize, step_size=step_size,
-                      bias_correction2_sqrt=bc2_sqrt)
+            adam_rows(
+                pd,
+                gd,
+                m,
+                v,
+                vmax if amsgrad else None,
+                lr=lr,
+                beta1=beta1,
+                beta2=beta2,
+                eps=eps,
+                weight_decay=weight_decay,
+                maximize=maximize,
+                step_size=step_size,
+                bias_correction2_sqrt=bc2_sqrt,
+            )
             continue
         xp = np if type(pd) is np.ndarray else array_module(pd)
         if weight_decay != 0 and decoupled_weight_decay:
@@ -82,17 +109,39 @@ class Adam(Optimizer):
     _buffers = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
     _sparse_refusal = "{name} does not support sparse gradients, please consider SparseAdam instead"
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False,
-                 *, foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
-                 decoupled_weight_decay=False):
+    def __init__(
+        self,
+        params,
+        lr=1e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=0,
+        amsgrad=False,
+        *,
+        foreach=None,
+        maximize=False,
+        capturable=False,
+        differentiable=False,
+        fused=None,
+        decoupled_weight_decay=False,
+    ):
         if isinstance(lr, Tensor) and foreach and not capturable:
             raise ValueError("lr as a Tensor is not supported for capturable=False and foreach=True")
         check_arguments(type(self).__name__, lr, betas=betas, epsilon=eps, weight_decay=weight_decay)
         betas = tuple(float(b) for b in betas)
-        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
-                        maximize=maximize, foreach=foreach, capturable=capturable,
-                        differentiable=differentiable, fused=fused,
-                        decoupled_weight_decay=decoupled_weight_decay)
+        defaults = dict(
+            lr=lr,
+            betas=betas,
+            eps=eps,
+            weight_decay=weight_decay,
+            amsgrad=amsgrad,
+            maximize=maximize,
+            foreach=foreach,
+            capturable=capturable,
+            differentiable=differentiable,
+            fused=fused,
+            decoupled_weight_decay=decoupled_weight_decay,
+        )
         super().__init__(params, defaults)
 
     def _after_load(self):
@@ -105,8 +154,17 @@ class Adam(Optimizer):
         loss = _closure_loss(closure)
         for group in self.param_groups:
             beta1, beta2 = group["betas"]
-            self._run(adam, self._gather(group), group, amsgrad=group["amsgrad"], beta1=beta1,
-                      beta2=beta2, lr=_to_scalar(group["lr"]), weight_decay=group["weight_decay"],
-                      eps=group["eps"], maximize=group["maximize"],
-                      decoupled_weight_decay=group["decoupled_weight_decay"])
+            self._run(
+                adam,
+                self._gather(group),
+                group,
+                amsgrad=group["amsgrad"],
+                beta1=beta1,
+                beta2=beta2,
+                lr=_to_scalar(group["lr"]),
+                weight_decay=group["weight_decay"],
+                eps=group["eps"],
+                maximize=group["maximize"],
+                decoupled_weight_decay=group["decoupled_weight_decay"],
+            )
         return loss

@@ -1,14 +1,13 @@
 """Adamax (Kingma and Ba): Adam with the infinity norm in place of the second moment."""
+
 import numpy as np
 
 from ..backend import array_module
 from ._work import Workspace, grad_term, lerp_
-from .optimizer import (_zero_state, Optimizer, check_arguments, _closure_loss, _ensure_step_tensors,
-                        _to_scalar)
+from .optimizer import _zero_state, Optimizer, check_arguments, _closure_loss, _ensure_step_tensors, _to_scalar
 
 
-def adamax(params, grads, exp_avgs, exp_infs, state_steps, *, lr, beta1, beta2, eps, weight_decay,
-           maximize, work=None):
+def adamax(params, grads, exp_avgs, exp_infs, state_steps, *, lr, beta1, beta2, eps, weight_decay, maximize, work=None):
     r"""Adamax over arrays, in place (PyTorch's ``_single_tensor_adamax``). With :math:`t` the
     step count (already advanced) and :math:`g` the gradient (:math:`-g` when ``maximize``):
 
@@ -29,7 +28,7 @@ def adamax(params, grads, exp_avgs, exp_infs, state_steps, *, lr, beta1, beta2, 
         t += eps
         xp.maximum(u, t, out=u)
         xp.divide(m, u, out=t)
-        t *= lr / (1 - beta1 ** step)
+        t *= lr / (1 - beta1**step)
         pd -= t
 
 
@@ -42,12 +41,30 @@ class Adamax(Optimizer):
 
     _buffers = ("exp_avg", "exp_inf")
 
-    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, foreach=None,
-                 *, maximize=False, differentiable=False, capturable=False):
+    def __init__(
+        self,
+        params,
+        lr=2e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=0,
+        foreach=None,
+        *,
+        maximize=False,
+        differentiable=False,
+        capturable=False,
+    ):
         check_arguments("Adamax", lr, betas=betas, epsilon=eps, weight_decay=weight_decay)
-        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
-                        foreach=foreach, maximize=maximize, differentiable=differentiable,
-                        capturable=capturable)
+        defaults = dict(
+            lr=lr,
+            betas=tuple(betas),
+            eps=eps,
+            weight_decay=weight_decay,
+            foreach=foreach,
+            maximize=maximize,
+            differentiable=differentiable,
+            capturable=capturable,
+        )
         super().__init__(params, defaults)
 
     def _after_load(self):
@@ -60,7 +77,15 @@ class Adamax(Optimizer):
         loss = _closure_loss(closure)
         for group in self.param_groups:
             beta1, beta2 = group["betas"]
-            self._run(adamax, self._gather(group), group, lr=_to_scalar(group["lr"]), beta1=beta1,
-                      beta2=beta2, eps=group["eps"], weight_decay=group["weight_decay"],
-                      maximize=group["maximize"])
+            self._run(
+                adamax,
+                self._gather(group),
+                group,
+                lr=_to_scalar(group["lr"]),
+                beta1=beta1,
+                beta2=beta2,
+                eps=group["eps"],
+                weight_decay=group["weight_decay"],
+                maximize=group["maximize"],
+            )
         return loss

@@ -1,16 +1,15 @@
 """ASGD (Polyak and Juditsky): SGD with a decaying step size and a running average of the
 iterates."""
+
 import numpy as np
 
 from .._tensor import Tensor
 from ..backend import array_module
 from ._work import Workspace, grad_term
-from .optimizer import (Optimizer, check_arguments, _closure_loss, _ensure_step_tensors,
-                        _step_tensor, _to_scalar)
+from .optimizer import Optimizer, check_arguments, _closure_loss, _ensure_step_tensors, _step_tensor, _to_scalar
 
 
-def asgd(params, grads, mus, axs, etas, state_steps, *, lr, lambd, alpha, t0, weight_decay,
-         maximize, work=None):
+def asgd(params, grads, mus, axs, etas, state_steps, *, lr, lambd, alpha, t0, weight_decay, maximize, work=None):
     r"""ASGD over arrays, in place (PyTorch's ``_single_tensor_asgd``). With :math:`t` the step
     count (already advanced), :math:`g` the gradient (:math:`-g` when ``maximize``), and
     :math:`\eta`, :math:`\mu` the parameter's 0-d ``eta`` and ``mu`` arrays (float32 as PyTorch
@@ -67,12 +66,31 @@ class ASGD(Optimizer):
     _buffers = ("mu", "ax", "eta")
     _flat_ok = False
 
-    def __init__(self, params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0,
-                 foreach=None, maximize=False, differentiable=False, capturable=False):
+    def __init__(
+        self,
+        params,
+        lr=1e-2,
+        lambd=1e-4,
+        alpha=0.75,
+        t0=1e6,
+        weight_decay=0,
+        foreach=None,
+        maximize=False,
+        differentiable=False,
+        capturable=False,
+    ):
         check_arguments("ASGD", lr, weight_decay=weight_decay)
-        defaults = dict(lr=lr, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay,
-                        foreach=foreach, maximize=maximize, differentiable=differentiable,
-                        capturable=capturable)
+        defaults = dict(
+            lr=lr,
+            lambd=lambd,
+            alpha=alpha,
+            t0=t0,
+            weight_decay=weight_decay,
+            foreach=foreach,
+            maximize=maximize,
+            differentiable=differentiable,
+            capturable=capturable,
+        )
         super().__init__(params, defaults)
 
     def _after_load(self):
@@ -92,7 +110,15 @@ class ASGD(Optimizer):
     def step(self, closure=None):
         loss = _closure_loss(closure)
         for group in self.param_groups:
-            self._run(asgd, self._gather(group), group, lr=_to_scalar(group["lr"]),
-                      lambd=group["lambd"], alpha=group["alpha"], t0=group["t0"],
-                      weight_decay=group["weight_decay"], maximize=group["maximize"])
+            self._run(
+                asgd,
+                self._gather(group),
+                group,
+                lr=_to_scalar(group["lr"]),
+                lambd=group["lambd"],
+                alpha=group["alpha"],
+                t0=group["t0"],
+                weight_decay=group["weight_decay"],
+                maximize=group["maximize"],
+            )
         return loss

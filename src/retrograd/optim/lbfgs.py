@@ -5,6 +5,7 @@ concatenated in order); the update directions, gradients and history live in fla
 that length. Scalars (inner products, step lengths) keep the parameters' dtype, so a float32
 model computes them in float32 as PyTorch does.
 """
+
 import numpy as np
 
 from .._tensor import Tensor
@@ -32,7 +33,7 @@ def _cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None):
     when the cubic has no minimum."""
     lo, hi = bounds if bounds is not None else ((x1, x2) if x1 <= x2 else (x2, x1))
     d1 = g1 + g2 - 3 * (f1 - f2) / (x1 - x2)
-    disc = d1 ** 2 - g1 * g2
+    disc = d1**2 - g1 * g2
     if not disc >= 0:
         return (lo + hi) / 2.0
     d2 = np.sqrt(disc)
@@ -73,8 +74,7 @@ def _strong_wolfe(evaluate, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change=1
             bracket_g, bracket_gtd = [g_prev, g_new.copy()], [gtd_prev, gtd_new]
             break
         lo_step, hi_step = t + 0.01 * (t - t_prev), t * 10
-        t_prev, t = t, _cubic_interpolate(t_prev, f_prev, gtd_prev, t, f_new, gtd_new,
-                                          bounds=(lo_step, hi_step))
+        t_prev, t = t, _cubic_interpolate(t_prev, f_prev, gtd_prev, t, f_new, gtd_new, bounds=(lo_step, hi_step))
         f_prev, g_prev, gtd_prev = f_new, g_new.copy(), gtd_new
         f_new, g_new = evaluate(t)
         evals += 1
@@ -88,8 +88,7 @@ def _strong_wolfe(evaluate, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change=1
     while not done and ls_iter < max_ls:
         if abs(bracket[1] - bracket[0]) * d_norm < tolerance_change:
             break
-        t = _cubic_interpolate(bracket[0], bracket_f[0], bracket_gtd[0],
-                               bracket[1], bracket_f[1], bracket_gtd[1])
+        t = _cubic_interpolate(bracket[0], bracket_f[0], bracket_gtd[0], bracket[1], bracket_f[1], bracket_gtd[1])
         # keep clear of the bracket's ends unless the last steps made enough progress
         b_min, b_max = min(bracket), max(bracket)
         eps = 0.1 * (b_max - b_min)
@@ -164,14 +163,29 @@ class LBFGS(Optimizer):
     gradient; a sparse gradient is made dense.
     """
 
-    def __init__(self, params, lr=1, max_iter=20, max_eval=None, tolerance_grad=1e-7,
-                 tolerance_change=1e-9, history_size=100, line_search_fn=None):
+    def __init__(
+        self,
+        params,
+        lr=1,
+        max_iter=20,
+        max_eval=None,
+        tolerance_grad=1e-7,
+        tolerance_change=1e-9,
+        history_size=100,
+        line_search_fn=None,
+    ):
         check_arguments("LBFGS", lr)
         if max_eval is None:
             max_eval = max_iter * 5 // 4
-        defaults = dict(lr=lr, max_iter=max_iter, max_eval=max_eval, tolerance_grad=tolerance_grad,
-                        tolerance_change=tolerance_change, history_size=history_size,
-                        line_search_fn=line_search_fn)
+        defaults = dict(
+            lr=lr,
+            max_iter=max_iter,
+            max_eval=max_eval,
+            tolerance_grad=tolerance_grad,
+            tolerance_change=tolerance_change,
+            history_size=history_size,
+            line_search_fn=line_search_fn,
+        )
         super().__init__(params, defaults)
         if len(self.param_groups) != 1:
             raise ValueError("LBFGS doesn't support per-parameter options (parameter groups)")
@@ -201,7 +215,7 @@ class LBFGS(Optimizer):
         for p in self.param_groups[0]["params"]:
             pd = p._data
             n = pd.size
-            pd += t * d[o:o + n].reshape(pd.shape)
+            pd += t * d[o : o + n].reshape(pd.shape)
             o += n
             p._version_counter().bump()
 
@@ -219,8 +233,7 @@ class LBFGS(Optimizer):
     def step(self, closure):
         """Run the iterations (see the class); returns the loss the closure gave first."""
         if closure is None:
-            raise TypeError("LBFGS.step requires a closure that re-evaluates the model and "
-                               "returns the loss")
+            raise TypeError("LBFGS.step requires a closure that re-evaluates the model and returns the loss")
         group = self.param_groups[0]
         params = group["params"]
         lr = float(group["lr"])
@@ -228,8 +241,9 @@ class LBFGS(Optimizer):
         tolerance_grad, tolerance_change = group["tolerance_grad"], group["tolerance_change"]
         history_size, line_search = group["history_size"], group["line_search_fn"]
         if line_search not in (None, "strong_wolfe"):  # checked here, as PyTorch does
-            raise RuntimeError(f"LBFGS: only 'strong_wolfe' is supported as line_search_fn "
-                               f"(or None), got {line_search!r}")
+            raise RuntimeError(
+                f"LBFGS: only 'strong_wolfe' is supported as line_search_fn (or None), got {line_search!r}"
+            )
 
         state = self.state[params[0]]
         state.setdefault("func_evals", 0)
@@ -297,8 +311,14 @@ class LBFGS(Optimizer):
             if line_search is not None:
                 x0 = [p._data.copy() for p in params]
                 loss, flat_grad, t, ls_evals = _strong_wolfe(
-                    lambda step: self._evaluate(closure, x0, step, d), t, d, loss, flat_grad, gtd,
-                    max_ls=max_eval - evals)
+                    lambda step: self._evaluate(closure, x0, step, d),
+                    t,
+                    d,
+                    loss,
+                    flat_grad,
+                    gtd,
+                    max_ls=max_eval - evals,
+                )
                 self._add(t, d)
                 opt_cond = _abs_max(flat_grad) <= tolerance_grad
             else:

@@ -1,5 +1,6 @@
 """Muon (Jordan et al.): momentum SGD whose update of a matrix is orthogonalised by a
 Newton-Schulz iteration, as PyTorch's ``optim.Muon``."""
+
 import math
 
 import numpy as np
@@ -62,8 +63,21 @@ def _adjust_lr(lr, adjust_lr_fn, shape):
     return lr
 
 
-def muon(params, grads, momentum_buffers, *, lr, weight_decay, momentum, nesterov,
-         ns_coefficients, ns_steps, eps, adjust_lr_fn, work=None):
+def muon(
+    params,
+    grads,
+    momentum_buffers,
+    *,
+    lr,
+    weight_decay,
+    momentum,
+    nesterov,
+    ns_coefficients,
+    ns_steps,
+    eps,
+    adjust_lr_fn,
+    work=None,
+):
     r"""Muon over 2-d arrays, in place (PyTorch's ``_single_tensor_muon``):
 
     .. math::
@@ -107,9 +121,18 @@ class Muon(Optimizer):
     _has_step = False
     _flat_ok = False
 
-    def __init__(self, params, lr=1e-3, weight_decay=0.1, momentum=0.95, nesterov=True,
-                 ns_coefficients=(DEFAULT_A, DEFAULT_B, DEFAULT_C), eps=EPS,
-                 ns_steps=DEFAULT_NS_STEPS, adjust_lr_fn=None):
+    def __init__(
+        self,
+        params,
+        lr=1e-3,
+        weight_decay=0.1,
+        momentum=0.95,
+        nesterov=True,
+        ns_coefficients=(DEFAULT_A, DEFAULT_B, DEFAULT_C),
+        eps=EPS,
+        ns_steps=DEFAULT_NS_STEPS,
+        adjust_lr_fn=None,
+    ):
         if isinstance(lr, Tensor) and lr.numel() != 1:
             raise ValueError("Tensor lr must be 1-element")
         if not 0.0 <= lr:
@@ -120,26 +143,41 @@ class Muon(Optimizer):
             raise ValueError(f"weight decay should be >= 0 but is: {weight_decay}")
         if adjust_lr_fn is not None and adjust_lr_fn not in ("original", "match_rms_adamw"):
             raise ValueError(f"Adjust learning rate function {adjust_lr_fn} is not supported")
-        defaults = dict(lr=lr, weight_decay=weight_decay, momentum=momentum, nesterov=nesterov,
-                        ns_coefficients=tuple(ns_coefficients), eps=eps, ns_steps=ns_steps,
-                        adjust_lr_fn=adjust_lr_fn)
+        defaults = dict(
+            lr=lr,
+            weight_decay=weight_decay,
+            momentum=momentum,
+            nesterov=nesterov,
+            ns_coefficients=tuple(ns_coefficients),
+            eps=eps,
+            ns_steps=ns_steps,
+            adjust_lr_fn=adjust_lr_fn,
+        )
         super().__init__(params, defaults)
         for group in self.param_groups:
             for p in group["params"]:
                 if p.ndim != 2:
-                    raise ValueError(f"Muon only supports 2D parameters whereas we found a "
-                                     f"parameter with size: {tuple(p.shape)}")
+                    raise ValueError(
+                        f"Muon only supports 2D parameters whereas we found a parameter with size: {tuple(p.shape)}"
+                    )
 
     def _init_state(self, p, group, state):
-        state["momentum_buffer"] = Tensor._make(array_module(p._grad._data).zeros_like(
-            p._grad._data), None, False)
+        state["momentum_buffer"] = Tensor._make(array_module(p._grad._data).zeros_like(p._grad._data), None, False)
 
     def step(self, closure=None):
         loss = _closure_loss(closure)
         for group in self.param_groups:
-            self._run(muon, self._gather(group), group, lr=_to_scalar(group["lr"]),
-                      weight_decay=group["weight_decay"], momentum=group["momentum"],
-                      nesterov=group["nesterov"], ns_coefficients=group["ns_coefficients"],
-                      ns_steps=group["ns_steps"], eps=group["eps"],
-                      adjust_lr_fn=group["adjust_lr_fn"])
+            self._run(
+                muon,
+                self._gather(group),
+                group,
+                lr=_to_scalar(group["lr"]),
+                weight_decay=group["weight_decay"],
+                momentum=group["momentum"],
+                nesterov=group["nesterov"],
+                ns_coefficients=group["ns_coefficients"],
+                ns_steps=group["ns_steps"],
+                eps=group["eps"],
+                adjust_lr_fn=group["adjust_lr_fn"],
+            )
         return loss

@@ -1,15 +1,31 @@
 """NAdam (Dozat): Adam with Nesterov momentum, with the momentum schedule of the paper."""
+
 import numpy as np
 
 from .._tensor import Tensor
 from ..backend import array_module
 from ._work import Workspace, grad_term, lerp_
-from .optimizer import (Optimizer, check_arguments, _closure_loss, _ensure_step_tensors,
-                        _step_tensor, _to_scalar)
+from .optimizer import Optimizer, check_arguments, _closure_loss, _ensure_step_tensors, _step_tensor, _to_scalar
 
 
-def nadam(params, grads, exp_avgs, exp_avg_sqs, mu_products, state_steps, *, lr, beta1, beta2,
-          eps, weight_decay, momentum_decay, decoupled_weight_decay, maximize, work=None):
+def nadam(
+    params,
+    grads,
+    exp_avgs,
+    exp_avg_sqs,
+    mu_products,
+    state_steps,
+    *,
+    lr,
+    beta1,
+    beta2,
+    eps,
+    weight_decay,
+    momentum_decay,
+    decoupled_weight_decay,
+    maximize,
+    work=None,
+):
     r"""NAdam over arrays, in place (PyTorch's ``_single_tensor_nadam``). With :math:`t` the
     step count (already advanced), :math:`g` the gradient (:math:`-g` when ``maximize``) and
     :math:`\mu_k = \beta_1 (1 - \tfrac12 0.96^{k\psi})` (``momentum_decay`` :math:`\psi`):
@@ -25,8 +41,7 @@ def nadam(params, grads, exp_avgs, exp_avg_sqs, mu_products, state_steps, *, lr,
     """
     if work is None:
         work = Workspace()
-    for pd, gd, m, v, mp, step in zip(params, grads, exp_avgs, exp_avg_sqs, mu_products,
-                                      state_steps):
+    for pd, gd, m, v, mp, step in zip(params, grads, exp_avgs, exp_avg_sqs, mu_products, state_steps):
         xp = np if type(pd) is np.ndarray else array_module(pd)
         if weight_decay != 0 and decoupled_weight_decay:
             pd *= 1 - lr * weight_decay
@@ -44,7 +59,7 @@ def nadam(params, grads, exp_avgs, exp_avg_sqs, mu_products, state_steps, *, lr,
         xp.multiply(gd, gd, out=t)
         t *= 1 - beta2
         v += t
-        xp.divide(v, 1 - beta2 ** step, out=d)
+        xp.divide(v, 1 - beta2**step, out=d)
         xp.sqrt(d, out=d)
         d += eps
         xp.divide(gd, d, out=t)
@@ -67,15 +82,34 @@ class NAdam(Optimizer):
     _buffers = ("exp_avg", "exp_avg_sq", "mu_product")
     _flat_ok = False
 
-    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
-                 momentum_decay=4e-3, decoupled_weight_decay=False, *, foreach=None,
-                 maximize=False, capturable=False, differentiable=False):
-        check_arguments("NAdam", lr, betas=betas, epsilon=eps, weight_decay=weight_decay,
-                        momentum_decay=momentum_decay)
-        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
-                        momentum_decay=momentum_decay, decoupled_weight_decay=decoupled_weight_decay,
-                        maximize=maximize, foreach=foreach, capturable=capturable,
-                        differentiable=differentiable)
+    def __init__(
+        self,
+        params,
+        lr=2e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=0,
+        momentum_decay=4e-3,
+        decoupled_weight_decay=False,
+        *,
+        foreach=None,
+        maximize=False,
+        capturable=False,
+        differentiable=False,
+    ):
+        check_arguments("NAdam", lr, betas=betas, epsilon=eps, weight_decay=weight_decay, momentum_decay=momentum_decay)
+        defaults = dict(
+            lr=lr,
+            betas=tuple(betas),
+            eps=eps,
+            weight_decay=weight_decay,
+            momentum_decay=momentum_decay,
+            decoupled_weight_decay=decoupled_weight_decay,
+            maximize=maximize,
+            foreach=foreach,
+            capturable=capturable,
+            differentiable=differentiable,
+        )
         super().__init__(params, defaults)
 
     def _after_load(self):
@@ -95,9 +129,17 @@ class NAdam(Optimizer):
         loss = _closure_loss(closure)
         for group in self.param_groups:
             beta1, beta2 = group["betas"]
-            self._run(nadam, self._gather(group), group, lr=_to_scalar(group["lr"]), beta1=beta1,
-                      beta2=beta2, eps=group["eps"], weight_decay=group["weight_decay"],
-                      momentum_decay=group["momentum_decay"],
-                      decoupled_weight_decay=group["decoupled_weight_decay"],
-                      maximize=group["maximize"])
+            self._run(
+                nadam,
+                self._gather(group),
+                group,
+                lr=_to_scalar(group["lr"]),
+                beta1=beta1,
+                beta2=beta2,
+                eps=group["eps"],
+                weight_decay=group["weight_decay"],
+                momentum_decay=group["momentum_decay"],
+                decoupled_weight_decay=group["decoupled_weight_decay"],
+                maximize=group["maximize"],
+            )
         return loss

@@ -23,6 +23,7 @@ parameter's first step and advances its step count. ``_run`` calls the kernel pe
 with ``foreach=True`` on flat buffers (``_foreach.py``), stores buffers the kernel created, and
 bumps each updated parameter's version counter once.
 """
+
 import copy
 import functools
 from collections import OrderedDict, defaultdict
@@ -69,6 +70,7 @@ def register_optimizer_step_post_hook(hook):
 
 def _wrap_step(step):
     """Run ``step`` with grad mode off, with the step hooks around it."""
+
     @functools.wraps(step)
     def wrapper(self, *args, **kwargs):
         pre, post = self._optimizer_step_pre_hooks, self._optimizer_step_post_hooks
@@ -77,8 +79,9 @@ def _wrap_step(step):
                 r = hook(self, args, kwargs)
                 if r is not None:
                     if not (isinstance(r, tuple) and len(r) == 2):
-                        raise RuntimeError(f"{hook} must return None or a tuple of (new_args, "
-                                           f"new_kwargs), but got {r}.")
+                        raise RuntimeError(
+                            f"{hook} must return None or a tuple of (new_args, new_kwargs), but got {r}."
+                        )
                     args, kwargs = r
         prev = _grad_state.enabled
         _grad_state.enabled = False
@@ -91,6 +94,7 @@ def _wrap_step(step):
             for hook in chain(post.values(), _global_post_hooks.values()):
                 hook(self, args, kwargs)
         return out
+
     wrapper._wrapped_step = True
     return wrapper
 
@@ -125,15 +129,20 @@ def check_flags(name, group):
     if fused:
         if group.get("foreach"):
             raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
-        raise NotImplementedError(f"{name}(fused=True) is not supported: retrograd has no fused "
-                                  f"optimizer kernels; foreach=True runs the step on flat buffers")
+        raise NotImplementedError(
+            f"{name}(fused=True) is not supported: retrograd has no fused "
+            f"optimizer kernels; foreach=True runs the step on flat buffers"
+        )
     if group.get("capturable"):
-        raise NotImplementedError(f"{name}(capturable=True) is not supported: it keeps the step "
-                                  f"on the device for CUDA graph capture, which retrograd does not "
-                                  f"have; use capturable=False (the same update)")
+        raise NotImplementedError(
+            f"{name}(capturable=True) is not supported: it keeps the step "
+            f"on the device for CUDA graph capture, which retrograd does not "
+            f"have; use capturable=False (the same update)"
+        )
     if group.get("differentiable"):
-        raise NotImplementedError(f"{name}(differentiable=True) is not supported: the step does "
-                                  f"not record an autograd graph")
+        raise NotImplementedError(
+            f"{name}(differentiable=True) is not supported: the step does not record an autograd graph"
+        )
 
 
 def _closure_loss(closure):
@@ -206,8 +215,10 @@ class Optimizer:
         self._flat = {}
         self._opt_called = False
         if isinstance(params, Tensor):
-            raise TypeError("params argument given to the optimizer should be an iterable of "
-                            f"Tensors or dicts, but got a Tensor of shape {list(params.shape)}")
+            raise TypeError(
+                "params argument given to the optimizer should be an iterable of "
+                f"Tensors or dicts, but got a Tensor of shape {list(params.shape)}"
+            )
         self.state = defaultdict(dict)
         self.param_groups = []
         param_groups = list(params)
@@ -227,9 +238,11 @@ class Optimizer:
         if isinstance(params, Tensor):
             param_group["params"] = [params]
         elif isinstance(params, set):
-            raise TypeError("optimizer parameters need to be organized in ordered collections, but "
-                            "the ordering of tensors in sets will change between runs. Please use a "
-                            "list instead.")
+            raise TypeError(
+                "optimizer parameters need to be organized in ordered collections, but "
+                "the ordering of tensors in sets will change between runs. Please use a "
+                "list instead."
+            )
         else:
             param_group["params"] = list(params)
         tensors, names = [], []
@@ -242,32 +255,37 @@ class Optimizer:
         param_group["params"] = tensors
         if names:
             if len(names) != len(tensors):
-                raise ValueError("all optimizer params should be with/without names. Some param "
-                                 "names are missing")
+                raise ValueError("all optimizer params should be with/without names. Some param names are missing")
             param_group["param_names"] = names
         for p in tensors:
             if not isinstance(p, Tensor):
-                raise TypeError(f"optimizer can only optimize Tensors, but one of the params is "
-                                f"{type(p).__module__}.{type(p).__name__}")
+                raise TypeError(
+                    f"optimizer can only optimize Tensors, but one of the params is "
+                    f"{type(p).__module__}.{type(p).__name__}"
+                )
             if not (p.is_leaf or p.retains_grad):
                 raise ValueError("can't optimize a non-leaf Tensor")
         for name, default in self.defaults.items():
             if default is required and name not in param_group:
-                raise ValueError(f"parameter group didn't specify a value of required "
-                                 f"optimization parameter {name}")
+                raise ValueError(f"parameter group didn't specify a value of required optimization parameter {name}")
             param_group.setdefault(name, default)
         check_flags(type(self).__name__, param_group)
         if len({id(p) for p in tensors}) != len(tensors):
             import warnings
-            warnings.warn("optimizer contains a parameter group with duplicate parameters; in "
-                          "future, this will cause an error", stacklevel=3)
+
+            warnings.warn(
+                "optimizer contains a parameter group with duplicate parameters; in future, this will cause an error",
+                stacklevel=3,
+            )
         seen = set()
         for group in self.param_groups:
             seen.update(id(p) for p in group["params"])
             if ("param_names" in param_group) != ("param_names" in group):
                 which = "with names" if "param_names" in param_group else "without names"
-                raise ValueError(f"all optimizer param groups should be with/without names. cannot "
-                                 f"add param group {which} to the optimizer")
+                raise ValueError(
+                    f"all optimizer param groups should be with/without names. cannot "
+                    f"add param group {which} to the optimizer"
+                )
         if any(id(p) in seen for p in tensors):
             raise ValueError("some parameters appear in more than one parameter group")
         self.param_groups.append(param_group)
@@ -325,8 +343,7 @@ class Optimizer:
                     self._init_state(p, group, state)
         for name in self._buffers:
             entries = [state.get(name) for state in states]
-            batch.buffers.append([b if b is None or type(b) is SparseTensor else b._data
-                                  for b in entries])
+            batch.buffers.append([b if b is None or type(b) is SparseTensor else b._data for b in entries])
         if self._has_step:
             steps = batch.steps
             for state in states:
@@ -353,8 +370,7 @@ class Optimizer:
         if self._flat_ok and group.get("foreach"):
             if len(self._flat) > 256:  # flat layouts of parameter sets no longer stepped
                 self._flat.clear()
-            _foreach.run(kernel, batch, self._has_step and bool(batch.states), hyper, self._work,
-                         self._flat)
+            _foreach.run(kernel, batch, self._has_step and bool(batch.states), hyper, self._work, self._flat)
         else:
             args = [batch.params, batch.grads, *batch.buffers]
             if self._has_step and batch.states:
@@ -443,20 +459,29 @@ class Optimizer:
                 state_dict = r
         for key in ("state", "param_groups"):
             if key not in state_dict:
-                raise KeyError(f"load_state_dict: the optimizer state dict has no {key!r} entry "
-                               f"(keys: {sorted(map(str, state_dict))})")
+                raise KeyError(
+                    f"load_state_dict: the optimizer state dict has no {key!r} entry "
+                    f"(keys: {sorted(map(str, state_dict))})"
+                )
         groups = self.param_groups
         saved_groups = copy.deepcopy(state_dict["param_groups"])
         if len(groups) != len(saved_groups):
-            raise ValueError(f"loaded state dict has a different number of parameter groups "
-                             f"({len(saved_groups)}) than the optimizer ({len(groups)})")
+            raise ValueError(
+                f"loaded state dict has a different number of parameter groups "
+                f"({len(saved_groups)}) than the optimizer ({len(groups)})"
+            )
         for i, (g, s) in enumerate(zip(groups, saved_groups)):
             if len(g["params"]) != len(s["params"]):
-                raise ValueError(f"loaded state dict contains a parameter group that doesn't match "
-                                 f"the size of optimizer's group: group {i} has {len(s['params'])} "
-                                 f"parameters saved and {len(g['params'])} in the optimizer")
-        id_map = dict(zip(chain.from_iterable(g["params"] for g in saved_groups),
-                          chain.from_iterable(g["params"] for g in groups)))
+                raise ValueError(
+                    f"loaded state dict contains a parameter group that doesn't match "
+                    f"the size of optimizer's group: group {i} has {len(s['params'])} "
+                    f"parameters saved and {len(g['params'])} in the optimizer"
+                )
+        id_map = dict(
+            zip(
+                chain.from_iterable(g["params"] for g in saved_groups), chain.from_iterable(g["params"] for g in groups)
+            )
+        )
 
         state = defaultdict(dict)
         for k, v in state_dict["state"].items():
@@ -481,9 +506,14 @@ class Optimizer:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
-        for name in ("_optimizer_step_pre_hooks", "_optimizer_step_post_hooks",
-                     "_optimizer_state_dict_pre_hooks", "_optimizer_state_dict_post_hooks",
-                     "_optimizer_load_state_dict_pre_hooks", "_optimizer_load_state_dict_post_hooks"):
+        for name in (
+            "_optimizer_step_pre_hooks",
+            "_optimizer_step_post_hooks",
+            "_optimizer_state_dict_pre_hooks",
+            "_optimizer_state_dict_post_hooks",
+            "_optimizer_load_state_dict_pre_hooks",
+            "_optimizer_load_state_dict_post_hooks",
+        ):
             if name not in self.__dict__:
                 setattr(self, name, OrderedDict())
         self.__dict__.setdefault("_work", Workspace())

@@ -1,14 +1,28 @@
 """RAdam (Liu et al.): Adam with the variance of the adaptive learning rate rectified."""
+
 import numpy as np
 
 from ..backend import array_module
 from ._work import Workspace, grad_term, lerp_
-from .optimizer import (_zero_state, Optimizer, check_arguments, _closure_loss, _ensure_step_tensors,
-                        _to_scalar)
+from .optimizer import _zero_state, Optimizer, check_arguments, _closure_loss, _ensure_step_tensors, _to_scalar
 
 
-def radam(params, grads, exp_avgs, exp_avg_sqs, state_steps, *, lr, beta1, beta2, eps,
-          weight_decay, decoupled_weight_decay, maximize, work=None):
+def radam(
+    params,
+    grads,
+    exp_avgs,
+    exp_avg_sqs,
+    state_steps,
+    *,
+    lr,
+    beta1,
+    beta2,
+    eps,
+    weight_decay,
+    decoupled_weight_decay,
+    maximize,
+    work=None,
+):
     r"""RAdam over arrays, in place (PyTorch's ``_single_tensor_radam``). With :math:`t` the step
     count (already advanced) and :math:`g` the gradient (:math:`-g` when ``maximize``):
 
@@ -39,19 +53,18 @@ def radam(params, grads, exp_avgs, exp_avg_sqs, state_steps, *, lr, beta1, beta2
         xp.multiply(gd, gd, out=t)
         t *= 1 - beta2
         v += t
-        bc1 = 1 - beta1 ** step
-        bc2 = 1 - beta2 ** step
-        rho_t = rho_inf - 2 * step * beta2 ** step / bc2
+        bc1 = 1 - beta1**step
+        bc2 = 1 - beta2**step
+        rho_t = rho_inf - 2 * step * beta2**step / bc2
         u = work.get("u", pd)
         xp.divide(m, bc1, out=u)
         u *= lr
         if rho_t > 5.0:
             xp.sqrt(v, out=t)
             t += eps
-            xp.divide(bc2 ** 0.5, t, out=t)
+            xp.divide(bc2**0.5, t, out=t)
             u *= t
-            u *= ((rho_t - 4) * (rho_t - 2) * rho_inf
-                  / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
+            u *= ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
         pd -= u
 
 
@@ -65,13 +78,32 @@ class RAdam(Optimizer):
 
     _buffers = ("exp_avg", "exp_avg_sq")
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
-                 decoupled_weight_decay=False, *, foreach=None, maximize=False, capturable=False,
-                 differentiable=False):
+    def __init__(
+        self,
+        params,
+        lr=1e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=0,
+        decoupled_weight_decay=False,
+        *,
+        foreach=None,
+        maximize=False,
+        capturable=False,
+        differentiable=False,
+    ):
         check_arguments("RAdam", lr, betas=betas, epsilon=eps, weight_decay=weight_decay)
-        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
-                        decoupled_weight_decay=decoupled_weight_decay, maximize=maximize,
-                        foreach=foreach, capturable=capturable, differentiable=differentiable)
+        defaults = dict(
+            lr=lr,
+            betas=tuple(betas),
+            eps=eps,
+            weight_decay=weight_decay,
+            decoupled_weight_decay=decoupled_weight_decay,
+            maximize=maximize,
+            foreach=foreach,
+            capturable=capturable,
+            differentiable=differentiable,
+        )
         super().__init__(params, defaults)
 
     def _after_load(self):
@@ -84,8 +116,16 @@ class RAdam(Optimizer):
         loss = _closure_loss(closure)
         for group in self.param_groups:
             beta1, beta2 = group["betas"]
-            self._run(radam, self._gather(group), group, lr=_to_scalar(group["lr"]), beta1=beta1,
-                      beta2=beta2, eps=group["eps"], weight_decay=group["weight_decay"],
-                      decoupled_weight_decay=group["decoupled_weight_decay"],
-                      maximize=group["maximize"])
+            self._run(
+                radam,
+                self._gather(group),
+                group,
+                lr=_to_scalar(group["lr"]),
+                beta1=beta1,
+                beta2=beta2,
+                eps=group["eps"],
+                weight_decay=group["weight_decay"],
+                decoupled_weight_decay=group["decoupled_weight_decay"],
+                maximize=group["maximize"],
+            )
         return loss

@@ -1,15 +1,30 @@
 """RMSprop (Hinton), optionally centered and with momentum."""
+
 import numpy as np
 
 from .._tensor import Tensor
 from ..backend import array_module
 from ._work import Workspace, grad_term
-from .optimizer import (Optimizer, check_arguments, _closure_loss, _ensure_step_tensors,
-                        _step_tensor, _to_scalar)
+from .optimizer import Optimizer, check_arguments, _closure_loss, _ensure_step_tensors, _step_tensor, _to_scalar
 
 
-def rmsprop(params, grads, square_avgs, grad_avgs, momentum_buffers, state_steps, *, lr, alpha,
-            eps, weight_decay, momentum, centered, maximize, work=None):
+def rmsprop(
+    params,
+    grads,
+    square_avgs,
+    grad_avgs,
+    momentum_buffers,
+    state_steps,
+    *,
+    lr,
+    alpha,
+    eps,
+    weight_decay,
+    momentum,
+    centered,
+    maximize,
+    work=None,
+):
     r"""RMSprop over arrays, in place (PyTorch's ``_single_tensor_rmsprop``). With :math:`g` the
     gradient (:math:`-g` when ``maximize``):
 
@@ -65,13 +80,33 @@ class RMSprop(Optimizer):
 
     _buffers = ("square_avg", "grad_avg", "momentum_buffer")
 
-    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
-                 centered=False, capturable=False, foreach=None, maximize=False, differentiable=False):
-        check_arguments("RMSprop", lr, epsilon=eps, momentum=momentum, weight_decay=weight_decay,
-                        alpha=alpha)
-        defaults = dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
-                        weight_decay=weight_decay, capturable=capturable, foreach=foreach,
-                        maximize=maximize, differentiable=differentiable)
+    def __init__(
+        self,
+        params,
+        lr=1e-2,
+        alpha=0.99,
+        eps=1e-8,
+        weight_decay=0,
+        momentum=0,
+        centered=False,
+        capturable=False,
+        foreach=None,
+        maximize=False,
+        differentiable=False,
+    ):
+        check_arguments("RMSprop", lr, epsilon=eps, momentum=momentum, weight_decay=weight_decay, alpha=alpha)
+        defaults = dict(
+            lr=lr,
+            momentum=momentum,
+            alpha=alpha,
+            eps=eps,
+            centered=centered,
+            weight_decay=weight_decay,
+            capturable=capturable,
+            foreach=foreach,
+            maximize=maximize,
+            differentiable=differentiable,
+        )
         super().__init__(params, defaults)
 
     def _after_load(self):
@@ -89,8 +124,16 @@ class RMSprop(Optimizer):
     def step(self, closure=None):
         loss = _closure_loss(closure)
         for group in self.param_groups:
-            self._run(rmsprop, self._gather(group), group, lr=_to_scalar(group["lr"]),
-                      alpha=group["alpha"], eps=group["eps"], weight_decay=group["weight_decay"],
-                      momentum=group["momentum"], centered=group["centered"],
-                      maximize=group["maximize"])
+            self._run(
+                rmsprop,
+                self._gather(group),
+                group,
+                lr=_to_scalar(group["lr"]),
+                alpha=group["alpha"],
+                eps=group["eps"],
+                weight_decay=group["weight_decay"],
+                momentum=group["momentum"],
+                centered=group["centered"],
+                maximize=group["maximize"],
+            )
         return loss

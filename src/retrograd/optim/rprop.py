@@ -1,15 +1,27 @@
 """Rprop (Riedmiller and Braun): per-element step sizes adapted to the sign of the gradient."""
+
 import numpy as np
 
 from .._tensor import Tensor
 from ..backend import array_module
 from ._work import Workspace
-from .optimizer import (Optimizer, check_arguments, _closure_loss, _ensure_step_tensors,
-                        _step_tensor, _to_scalar)
+from .optimizer import Optimizer, check_arguments, _closure_loss, _ensure_step_tensors, _step_tensor, _to_scalar
 
 
-def rprop(params, grads, prevs, step_sizes, state_steps, *, step_size_min, step_size_max,
-          etaminus, etaplus, maximize, work=None):
+def rprop(
+    params,
+    grads,
+    prevs,
+    step_sizes,
+    state_steps,
+    *,
+    step_size_min,
+    step_size_max,
+    etaminus,
+    etaplus,
+    maximize,
+    work=None,
+):
     r"""Rprop over arrays, in place (PyTorch's ``_single_tensor_rprop``). With :math:`g` the
     gradient (:math:`-g` when ``maximize``), :math:`g'` the previous step's (``prev``) and
     :math:`s` the per-element step size:
@@ -60,13 +72,30 @@ class Rprop(Optimizer):
 
     _buffers = ("prev", "step_size")
 
-    def __init__(self, params, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *,
-                 capturable=False, foreach=None, maximize=False, differentiable=False):
+    def __init__(
+        self,
+        params,
+        lr=1e-2,
+        etas=(0.5, 1.2),
+        step_sizes=(1e-6, 50),
+        *,
+        capturable=False,
+        foreach=None,
+        maximize=False,
+        differentiable=False,
+    ):
         check_arguments("Rprop", lr)
         if not 0.0 < etas[0] < 1.0 < etas[1]:
             raise ValueError(f"Invalid eta values: {etas[0]}, {etas[1]}")
-        defaults = dict(lr=lr, etas=tuple(etas), step_sizes=tuple(step_sizes), foreach=foreach,
-                        maximize=maximize, differentiable=differentiable, capturable=capturable)
+        defaults = dict(
+            lr=lr,
+            etas=tuple(etas),
+            step_sizes=tuple(step_sizes),
+            foreach=foreach,
+            maximize=maximize,
+            differentiable=differentiable,
+            capturable=capturable,
+        )
         super().__init__(params, defaults)
 
     def _after_load(self):
@@ -76,15 +105,21 @@ class Rprop(Optimizer):
         xp = array_module(p._data)
         state["step"] = _step_tensor()
         state["prev"] = Tensor._make(xp.zeros_like(p._data), None, False)
-        state["step_size"] = Tensor._make(xp.full_like(p._data, _to_scalar(group["lr"])), None,
-                                          False)
+        state["step_size"] = Tensor._make(xp.full_like(p._data, _to_scalar(group["lr"])), None, False)
 
     def step(self, closure=None):
         loss = _closure_loss(closure)
         for group in self.param_groups:
             etaminus, etaplus = group["etas"]
             step_size_min, step_size_max = group["step_sizes"]
-            self._run(rprop, self._gather(group), group, step_size_min=step_size_min,
-                      step_size_max=step_size_max, etaminus=etaminus, etaplus=etaplus,
-                      maximize=group["maximize"])
+            self._run(
+                rprop,
+                self._gather(group),
+                group,
+                step_size_min=step_size_min,
+                step_size_max=step_size_max,
+                etaminus=etaminus,
+                etaplus=etaplus,
+                maximize=group["maximize"],
+            )
         return loss

@@ -1,4 +1,5 @@
 """Stochastic gradient descent, with momentum (optionally Nesterov), dampening, weight decay."""
+
 import numpy as np
 
 from ..backend import array_module
@@ -8,8 +9,7 @@ from ._work import Workspace, grad_term
 from .optimizer import Optimizer, check_arguments, _closure_loss, _to_scalar
 
 
-def sgd(params, grads, momentum_buffers, *, lr, momentum, dampening, weight_decay, nesterov,
-        maximize, work=None):
+def sgd(params, grads, momentum_buffers, *, lr, momentum, dampening, weight_decay, nesterov, maximize, work=None):
     r"""SGD over arrays, in place (PyTorch's ``_single_tensor_sgd``). For each parameter
     :math:`\theta` with gradient :math:`g` (:math:`-g` when ``maximize``):
 
@@ -30,9 +30,16 @@ def sgd(params, grads, momentum_buffers, *, lr, momentum, dampening, weight_deca
     for i, (pd, gd) in enumerate(zip(params, grads)):
         if type(gd) is SparseTensor:
             if weight_decay == 0:
-                momentum_buffers[i] = sgd_rows(pd, gd, momentum_buffers[i], lr=lr, momentum=momentum,
-                                               dampening=dampening, nesterov=nesterov,
-                                               maximize=maximize)
+                momentum_buffers[i] = sgd_rows(
+                    pd,
+                    gd,
+                    momentum_buffers[i],
+                    lr=lr,
+                    momentum=momentum,
+                    dampening=dampening,
+                    nesterov=nesterov,
+                    maximize=maximize,
+                )
                 continue
             gd = gd.to_dense()._data
         xp = np if type(pd) is np.ndarray else array_module(pd)
@@ -78,12 +85,32 @@ class SGD(Optimizer):
     _has_step = False
     _sparse_refusal = None
 
-    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
-                 maximize=False, foreach=None, differentiable=False, fused=None):
+    def __init__(
+        self,
+        params,
+        lr=1e-3,
+        momentum=0,
+        dampening=0,
+        weight_decay=0,
+        nesterov=False,
+        *,
+        maximize=False,
+        foreach=None,
+        differentiable=False,
+        fused=None,
+    ):
         check_arguments("SGD", lr, momentum=momentum, weight_decay=weight_decay)
-        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
-                        nesterov=nesterov, maximize=maximize, foreach=foreach,
-                        differentiable=differentiable, fused=fused)
+        defaults = dict(
+            lr=lr,
+            momentum=momentum,
+            dampening=dampening,
+            weight_decay=weight_decay,
+            nesterov=nesterov,
+            maximize=maximize,
+            foreach=foreach,
+            differentiable=differentiable,
+            fused=fused,
+        )
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, defaults)
@@ -94,8 +121,15 @@ class SGD(Optimizer):
     def step(self, closure=None):
         loss = _closure_loss(closure)
         for group in self.param_groups:
-            self._run(sgd, self._gather(group), group, lr=_to_scalar(group["lr"]),
-                      momentum=group["momentum"], dampening=group["dampening"],
-                      weight_decay=group["weight_decay"], nesterov=group["nesterov"],
-                      maximize=group["maximize"])
+            self._run(
+                sgd,
+                self._gather(group),
+                group,
+                lr=_to_scalar(group["lr"]),
+                momentum=group["momentum"],
+                dampening=group["dampening"],
+                weight_decay=group["weight_decay"],
+                nesterov=group["nesterov"],
+                maximize=group["maximize"],
+            )
         return loss

@@ -1,4 +1,5 @@
 """SparseAdam: Adam's update applied only to the rows present in a sparse gradient."""
+
 import math
 
 from .._tensor import Tensor
@@ -7,8 +8,7 @@ from ._sparse import sparse_adam_rows
 from .optimizer import Optimizer, check_arguments, _closure_loss, _to_scalar
 
 
-def sparse_adam(params, grads, exp_avgs, exp_avg_sqs, state_steps, *, eps, beta1, beta2, lr,
-                maximize, work=None):
+def sparse_adam(params, grads, exp_avgs, exp_avg_sqs, state_steps, *, eps, beta1, beta2, lr, maximize, work=None):
     r"""SparseAdam over arrays and ``SparseTensor`` gradients, in place (PyTorch's
     ``sparse_adam``). For the rows ``r`` present in the (coalesced) gradient, with :math:`t` the
     parameter's step count (``state_steps[i]``, already advanced):
@@ -22,9 +22,8 @@ def sparse_adam(params, grads, exp_avgs, exp_avg_sqs, state_steps, *, eps, beta1
     Other rows, and their moments, are untouched. ``work`` is accepted for the common kernel
     signature (the row updates need no scratch arrays)."""
     for pd, g, m, v, step in zip(params, grads, exp_avgs, exp_avg_sqs, state_steps):
-        step_size = lr * math.sqrt(1 - beta2 ** step) / (1 - beta1 ** step)
-        sparse_adam_rows(pd, g, m, v, step_size=step_size, beta1=beta1, beta2=beta2, eps=eps,
-                         maximize=maximize)
+        step_size = lr * math.sqrt(1 - beta2**step) / (1 - beta1**step)
+        sparse_adam_rows(pd, g, m, v, step_size=step_size, beta1=beta1, beta2=beta2, eps=eps, maximize=maximize)
 
 
 class SparseAdam(Optimizer):
@@ -48,11 +47,9 @@ class SparseAdam(Optimizer):
         check_arguments("SparseAdam", lr, betas=betas)
         defaults = dict(lr=lr, betas=betas, eps=eps, maximize=maximize)
         super().__init__(params, defaults)
-        sparse = [[i, j] for i, g in enumerate(self.param_groups) for j, p in enumerate(g["params"])
-                  if p.is_sparse]
+        sparse = [[i, j] for i, g in enumerate(self.param_groups) for j, p in enumerate(g["params"]) if p.is_sparse]
         if sparse:
-            raise ValueError(f"Sparse params at indices {sparse}: SparseAdam requires dense "
-                             f"parameter tensors")
+            raise ValueError(f"Sparse params at indices {sparse}: SparseAdam requires dense parameter tensors")
 
     def _init_state(self, p, group, state):
         zeros = array_module(p._data).zeros_like
@@ -64,6 +61,14 @@ class SparseAdam(Optimizer):
         loss = _closure_loss(closure)
         for group in self.param_groups:
             beta1, beta2 = group["betas"]
-            self._run(sparse_adam, self._gather(group), group, eps=group["eps"], beta1=beta1,
-                      beta2=beta2, lr=_to_scalar(group["lr"]), maximize=group.get("maximize", False))
+            self._run(
+                sparse_adam,
+                self._gather(group),
+                group,
+                eps=group["eps"],
+                beta1=beta1,
+                beta2=beta2,
+                lr=_to_scalar(group["lr"]),
+                maximize=group.get("maximize", False),
+            )
         return loss

@@ -2,6 +2,7 @@
 running average of a model's parameters, ``SWALR`` anneals the rate to a constant for the
 averaging phase, and ``update_bn`` recomputes batch-norm statistics for the averaged weights.
 """
+
 import itertools
 import math
 from copy import deepcopy
@@ -14,14 +15,20 @@ from ..nn.modules.batchnorm import _BatchNorm
 from ..nn.modules.module import Module
 from .lr_scheduler import LRScheduler, _per_group
 
-__all__ = ["AveragedModel", "update_bn", "SWALR", "get_ema_multi_avg_fn", "get_swa_multi_avg_fn",
-           "get_ema_avg_fn", "get_swa_avg_fn"]
+__all__ = [
+    "AveragedModel",
+    "update_bn",
+    "SWALR",
+    "get_ema_multi_avg_fn",
+    "get_swa_multi_avg_fn",
+    "get_ema_avg_fn",
+    "get_swa_avg_fn",
+]
 
 
 def _check_decay(decay):
     if decay < 0.0 or decay > 1.0:
-        raise ValueError(f"Invalid decay value {decay} provided. Please provide a value in [0,1] "
-                         f"range.")
+        raise ValueError(f"Invalid decay value {decay} provided. Please provide a value in [0,1] range.")
 
 
 def get_ema_multi_avg_fn(decay=0.999):
@@ -37,6 +44,7 @@ def get_ema_multi_avg_fn(decay=0.999):
             else:
                 for e, c in zip(ema_param_list, current_param_list):
                     e.copy_(e * decay + c * (1 - decay))
+
     return ema_update
 
 
@@ -52,10 +60,13 @@ def get_swa_multi_avg_fn():
                 for a, c in zip(averaged_param_list, current_param_list):
                     a.lerp_(c, w)
             else:
-                raise RuntimeError(f"get_swa_multi_avg_fn: cannot average {averaged_param_list[0].dtype} "
-                                   f"tensors in place (an integer mean is not an integer; PyTorch "
-                                   f"refuses them too); average integer buffers with avg_fn="
-                                   f"get_swa_avg_fn(), or leave use_buffers=False")
+                raise RuntimeError(
+                    f"get_swa_multi_avg_fn: cannot average {averaged_param_list[0].dtype} "
+                    f"tensors in place (an integer mean is not an integer; PyTorch "
+                    f"refuses them too); average integer buffers with avg_fn="
+                    f"get_swa_avg_fn(), or leave use_buffers=False"
+                )
+
     return swa_update
 
 
@@ -66,6 +77,7 @@ def get_ema_avg_fn(decay=0.999):
     def ema_update(ema_param, current_param, num_averaged):
         with no_grad():
             return decay * ema_param + (1 - decay) * current_param
+
     return ema_update
 
 
@@ -75,6 +87,7 @@ def get_swa_avg_fn():
     def swa_update(averaged_param, current_param, num_averaged):
         with no_grad():
             return averaged_param + (current_param - averaged_param) / (num_averaged + 1)
+
     return swa_update
 
 
@@ -128,8 +141,7 @@ class AveragedModel(Module):
                 for a, b in pairs:
                     groups.setdefault((str(a.device), a.dtype), []).append((a, b))
                 for (device, _), grp in groups.items():
-                    self.multi_avg_fn([a for a, _ in grp], [b for _, b in grp],
-                                      self.n_averaged.to(device))
+                    self.multi_avg_fn([a for a, _ in grp], [b for _, b in grp], self.n_averaged.to(device))
             else:
                 avg = get_swa_avg_fn()
                 for a, b in pairs:
@@ -182,8 +194,7 @@ class SWALR(LRScheduler):
         for lr, group in zip(_per_group("swa_lr", optimizer, swa_lr), optimizer.param_groups):
             group["swa_lr"] = lr
         if anneal_strategy not in ("cos", "linear"):
-            raise ValueError(f"anneal_strategy must be one of 'cos' or 'linear', instead got "
-                             f"{anneal_strategy}")
+            raise ValueError(f"anneal_strategy must be one of 'cos' or 'linear', instead got {anneal_strategy}")
         self._anneal_strategy = anneal_strategy
         if not isinstance(anneal_epochs, int) or anneal_epochs < 0:
             raise ValueError(f"anneal_epochs must be equal or greater than 0, got {anneal_epochs}")
@@ -208,6 +219,8 @@ class SWALR(LRScheduler):
         prev_alpha = self.anneal_func(max(0, min(1, (step - 1) / span)))
         alpha = self.anneal_func(max(0, min(1, step / span)))
         groups = self.optimizer.param_groups
-        initial = [self._get_initial_lr(float(g["lr"]) if isinstance(g["lr"], Tensor) else g["lr"],
-                                        g["swa_lr"], prev_alpha) for g in groups]
+        initial = [
+            self._get_initial_lr(float(g["lr"]) if isinstance(g["lr"], Tensor) else g["lr"], g["swa_lr"], prev_alpha)
+            for g in groups
+        ]
         return [g["swa_lr"] * alpha + lr * (1 - alpha) for g, lr in zip(groups, initial)]

@@ -16,6 +16,7 @@ given. Times are host (CPU) times; device kernels are not profiled. Memory per o
 of the arrays it made (allocations only: frees are not tracked). The profiler costs nothing
 while off: the op and node paths each check one observer slot.
 """
+
 import enum
 import os
 import socket
@@ -25,13 +26,25 @@ import warnings
 from . import _record
 from ._events import EventList, FunctionEvent, FunctionEventAvg
 
-__all__ = ["profile", "record_function", "schedule", "ProfilerActivity", "ProfilerAction", "supported_activities",
-           "tensorboard_trace_handler", "kineto_available", "EventList", "FunctionEvent", "FunctionEventAvg"]
+__all__ = [
+    "profile",
+    "record_function",
+    "schedule",
+    "ProfilerActivity",
+    "ProfilerAction",
+    "supported_activities",
+    "tensorboard_trace_handler",
+    "kineto_available",
+    "EventList",
+    "FunctionEvent",
+    "FunctionEventAvg",
+]
 
 
 class ProfilerActivity(enum.Enum):
     """What a profile records. Only ``CPU`` is profiled; device activities are refused when the
     device is present and dropped (with a warning, as PyTorch does) when it is not."""
+
     CPU = 0
     XPU = 1
     MTIA = 2
@@ -42,6 +55,7 @@ class ProfilerActivity(enum.Enum):
 
 class ProfilerAction(enum.Enum):
     """What a schedule asks of a step."""
+
     NONE = 0
     WARMUP = 1
     RECORD = 2
@@ -63,8 +77,13 @@ def schedule(*, wait, warmup, active, repeat=0, skip_first=0, skip_first_wait=0)
     idle steps, ``warmup`` steps, and ``active`` recorded steps (the last of which saves the
     trace: ``on_trace_ready``); ``repeat`` cycles, or forever when 0. ``skip_first_wait=1`` skips
     the wait of the first cycle."""
-    for name, value, least in (("wait", wait, 0), ("warmup", warmup, 0), ("active", active, 1),
-                               ("repeat", repeat, 0), ("skip_first", skip_first, 0)):
+    for name, value, least in (
+        ("wait", wait, 0),
+        ("warmup", warmup, 0),
+        ("active", active, 1),
+        ("repeat", repeat, 0),
+        ("skip_first", skip_first, 0),
+    ):
         if not isinstance(value, int) or value < least:
             raise ValueError(f"schedule: {name} must be an integer >= {least}, got {value!r}")
     if warmup == 0:
@@ -100,6 +119,7 @@ def tensorboard_trace_handler(dir_name, worker_name=None, use_gzip=False):
         if use_gzip:
             import gzip
             import tempfile
+
             with tempfile.TemporaryDirectory() as tmp:
                 plain = os.path.join(tmp, "trace.json")
                 prof.export_chrome_trace(plain)
@@ -114,14 +134,17 @@ def tensorboard_trace_handler(dir_name, worker_name=None, use_gzip=False):
 def _refuse(**options):
     for name, value in options.items():
         if value:
-            raise NotImplementedError(f"profile({name}=...): not supported by retrograd's profiler, which "
-                                      f"records op and backward-node times, input shapes and memory")
+            raise NotImplementedError(
+                f"profile({name}=...): not supported by retrograd's profiler, which "
+                f"records op and backward-node times, input shapes and memory"
+            )
 
 
 def _check_activities(activities):
     if activities is None:
         return
     from .. import cuda
+
     for a in activities:
         if isinstance(a, dict):
             raise NotImplementedError("profile(activities=...): activity filters (dicts) are not supported")
@@ -130,8 +153,10 @@ def _check_activities(activities):
         if a is ProfilerActivity.CUDA and not cuda.is_available():
             warnings.warn("CUDA is not available, disabling CUDA profiling", stacklevel=3)
         elif a is not ProfilerActivity.CPU and (a is not ProfilerActivity.CUDA or cuda.is_available()):
-            raise NotImplementedError(f"profile(activities=[..., {a}]): device kernels are not profiled; "
-                                      f"use activities=[ProfilerActivity.CPU] (host times of each op)")
+            raise NotImplementedError(
+                f"profile(activities=[..., {a}]): device kernels are not profiled; "
+                f"use activities=[ProfilerActivity.CPU] (host times of each op)"
+            )
     if ProfilerActivity.CPU not in activities:
         raise NotImplementedError("profile(activities=...): only ProfilerActivity.CPU can be profiled")
 
@@ -142,14 +167,32 @@ class profile:
     recording steps are kept; ``on_trace_ready(prof)`` runs at the end of each recorded cycle
     (and at stop when there is no schedule)."""
 
-    def __init__(self, *, activities=None, schedule=None, on_trace_ready=None, record_shapes=False,
-                 profile_memory=False, with_stack=False, with_flops=False, with_modules=False,
-                 experimental_config=None, execution_trace_observer=None, acc_events=False, use_cuda=None,
-                 custom_trace_id_callback=None, post_processing_timeout_s=None):
-        _refuse(with_stack=with_stack, with_flops=with_flops, with_modules=with_modules,
-                experimental_config=experimental_config is not None,
-                execution_trace_observer=execution_trace_observer is not None,
-                custom_trace_id_callback=custom_trace_id_callback is not None)
+    def __init__(
+        self,
+        *,
+        activities=None,
+        schedule=None,
+        on_trace_ready=None,
+        record_shapes=False,
+        profile_memory=False,
+        with_stack=False,
+        with_flops=False,
+        with_modules=False,
+        experimental_config=None,
+        execution_trace_observer=None,
+        acc_events=False,
+        use_cuda=None,
+        custom_trace_id_callback=None,
+        post_processing_timeout_s=None,
+    ):
+        _refuse(
+            with_stack=with_stack,
+            with_flops=with_flops,
+            with_modules=with_modules,
+            experimental_config=experimental_config is not None,
+            execution_trace_observer=execution_trace_observer is not None,
+            custom_trace_id_callback=custom_trace_id_callback is not None,
+        )
         activities = None if activities is None else list(activities)
         if use_cuda:
             activities = (activities or [ProfilerActivity.CPU]) + [ProfilerActivity.CUDA]
@@ -233,8 +276,7 @@ class profile:
         self.events().export_chrome_trace(path)
 
     def export_stacks(self, path, metric="self_cpu_time_total"):
-        raise NotImplementedError("export_stacks: stacks are not recorded (profile(with_stack=True) is not "
-                                  "supported)")
+        raise NotImplementedError("export_stacks: stacks are not recorded (profile(with_stack=True) is not supported)")
 
 
 def _recording(action):
@@ -276,4 +318,5 @@ class record_function:
         def wrapper(*args, **kwargs):
             with record_function(self.name, self.args):
                 return fn(*args, **kwargs)
+
         return wrapper

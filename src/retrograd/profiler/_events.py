@@ -5,6 +5,7 @@ one thread; times are in microseconds, as in PyTorch. Ranges on a thread nest: a
 ``cpu_children`` ran inside it, and its self time is its time less theirs. Memory is the bytes
 of the arrays an op made (a view makes none); an event's total includes its children's.
 """
+
 import json
 import os
 
@@ -13,8 +14,20 @@ class FunctionEvent:
     """One recorded range. ``time_range`` is (start, end) in microseconds from the profile's
     start; ``input_shapes`` is empty unless the profile recorded shapes."""
 
-    __slots__ = ("id", "name", "thread", "start_ns", "end_ns", "input_shapes", "cpu_parent", "cpu_children",
-                 "own_cpu_memory", "own_device_memory", "category", "args")
+    __slots__ = (
+        "id",
+        "name",
+        "thread",
+        "start_ns",
+        "end_ns",
+        "input_shapes",
+        "cpu_parent",
+        "cpu_children",
+        "own_cpu_memory",
+        "own_device_memory",
+        "category",
+        "args",
+    )
 
     def __init__(self, id, name, thread, start_ns, category="cpu_op", input_shapes=()):
         self.id = id
@@ -57,16 +70,25 @@ class FunctionEvent:
     self_device_memory_usage = property(lambda self: self.own_device_memory)
 
     def __repr__(self):
-        return (f"<FunctionEvent id={self.id} name={self.name} thread={self.thread} "
-                f"cpu_time_total={_format_time(self.cpu_time_total)} "
-                f"self_cpu_time_total={_format_time(self.self_cpu_time_total)}>")
+        return (
+            f"<FunctionEvent id={self.id} name={self.name} thread={self.thread} "
+            f"cpu_time_total={_format_time(self.cpu_time_total)} "
+            f"self_cpu_time_total={_format_time(self.self_cpu_time_total)}>"
+        )
 
 
 class FunctionEventAvg:
     """The sum of the events sharing a key (their name, and input shapes when grouped by them)."""
 
-    _SUMMED = ("count", "cpu_time_total", "self_cpu_time_total", "cpu_memory_usage", "self_cpu_memory_usage",
-               "device_memory_usage", "self_device_memory_usage")
+    _SUMMED = (
+        "count",
+        "cpu_time_total",
+        "self_cpu_time_total",
+        "cpu_memory_usage",
+        "self_cpu_memory_usage",
+        "device_memory_usage",
+        "self_device_memory_usage",
+    )
 
     def __init__(self, key, input_shapes=None):
         self.key = key
@@ -85,9 +107,11 @@ class FunctionEventAvg:
     device_time_total = self_device_time_total = cuda_time_total = self_cuda_time_total = 0.0
 
     def __repr__(self):
-        return (f"<FunctionEventAvg key={self.key} count={self.count} "
-                f"self_cpu_time_total={_format_time(self.self_cpu_time_total)} "
-                f"cpu_time_total={_format_time(self.cpu_time_total)} input_shapes={self.input_shapes}>")
+        return (
+            f"<FunctionEventAvg key={self.key} count={self.count} "
+            f"self_cpu_time_total={_format_time(self.self_cpu_time_total)} "
+            f"cpu_time_total={_format_time(self.cpu_time_total)} input_shapes={self.input_shapes}>"
+        )
 
 
 class EventList(list):
@@ -106,11 +130,14 @@ class EventList(list):
         """One ``FunctionEventAvg`` per name (and per input shapes with ``group_by_input_shape``),
         in order of first occurrence."""
         if group_by_stack_n:
-            raise NotImplementedError("key_averages(group_by_stack_n=...): stacks are not recorded "
-                                      "(profile(with_stack=True) is not supported)")
+            raise NotImplementedError(
+                "key_averages(group_by_stack_n=...): stacks are not recorded "
+                "(profile(with_stack=True) is not supported)"
+            )
         if group_by_overload_name:
-            raise NotImplementedError("key_averages(group_by_overload_name=True): retrograd ops have "
-                                      "no overloads; group by name only")
+            raise NotImplementedError(
+                "key_averages(group_by_overload_name=True): retrograd ops have no overloads; group by name only"
+            )
         groups = {}
         for e in self:
             shapes = _shapes_key(e.input_shapes) if group_by_input_shape else None
@@ -127,8 +154,17 @@ class EventList(list):
             total.add(e)
         return total
 
-    def table(self, sort_by=None, row_limit=100, max_src_column_width=75, max_name_column_width=55,
-              max_shapes_column_width=80, header=None, top_level_events_only=False, time_unit=None):
+    def table(
+        self,
+        sort_by=None,
+        row_limit=100,
+        max_src_column_width=75,
+        max_name_column_width=55,
+        max_shapes_column_width=80,
+        header=None,
+        top_level_events_only=False,
+        time_unit=None,
+    ):
         """The events as a text table, PyTorch's columns: self and total CPU time (and their share
         of all self time), the average, the memory columns when memory was profiled, the call
         count, and the input shapes when grouped by them. ``sort_by`` names an attribute
@@ -147,25 +183,32 @@ class EventList(list):
             rows = rows[:row_limit]
         total_self = self.self_cpu_time_total
         fmt = lambda t: _format_time(t, time_unit)  # noqa: E731
-        columns = [("Self CPU %", lambda e: _percent(e.self_cpu_time_total, total_self)),
-                   ("Self CPU", lambda e: fmt(e.self_cpu_time_total)),
-                   ("CPU total %", lambda e: _percent(e.cpu_time_total, total_self)),
-                   ("CPU total", lambda e: fmt(e.cpu_time_total)),
-                   ("CPU time avg", lambda e: fmt(e.cpu_time_total / max(e.count, 1)))]
+        columns = [
+            ("Self CPU %", lambda e: _percent(e.self_cpu_time_total, total_self)),
+            ("Self CPU", lambda e: fmt(e.self_cpu_time_total)),
+            ("CPU total %", lambda e: _percent(e.cpu_time_total, total_self)),
+            ("CPU total", lambda e: fmt(e.cpu_time_total)),
+            ("CPU time avg", lambda e: fmt(e.cpu_time_total / max(e.count, 1))),
+        ]
         if self._profile_memory:
-            columns += [("CPU Mem", lambda e: _format_memory(e.cpu_memory_usage)),
-                        ("Self CPU Mem", lambda e: _format_memory(e.self_cpu_memory_usage))]
+            columns += [
+                ("CPU Mem", lambda e: _format_memory(e.cpu_memory_usage)),
+                ("Self CPU Mem", lambda e: _format_memory(e.self_cpu_memory_usage)),
+            ]
             if any(e.device_memory_usage for e in self):
-                columns += [("Device Mem", lambda e: _format_memory(e.device_memory_usage)),
-                            ("Self Device Mem", lambda e: _format_memory(e.self_device_memory_usage))]
+                columns += [
+                    ("Device Mem", lambda e: _format_memory(e.device_memory_usage)),
+                    ("Self Device Mem", lambda e: _format_memory(e.self_device_memory_usage)),
+                ]
         columns.append(("# of Calls", lambda e: str(e.count)))
         name_width = min(max([len(e.key) for e in rows] + [4]) + 4, max_name_column_width)
         widths = [name_width] + [12] * len(columns)
         cells = [[_clip(e.key, name_width)] + [f(e) for _, f in columns] for e in rows]
         titles = ["Name"] + [t for t, _ in columns]
         if self._with_shapes:
-            shape_cells = [_clip(str(e.input_shapes if e.input_shapes is not None else []), max_shapes_column_width)
-                           for e in rows]
+            shape_cells = [
+                _clip(str(e.input_shapes if e.input_shapes is not None else []), max_shapes_column_width) for e in rows
+            ]
             widths.append(min(max([len(s) for s in shape_cells] + [12]) + 2, max_shapes_column_width))
             titles.append("Input Shapes")
             for row, s in zip(cells, shape_cells):
@@ -187,9 +230,16 @@ class EventList(list):
         pid = os.getpid()
         trace = []
         for e in self:
-            entry = {"ph": "X", "cat": e.category, "name": e.name, "pid": pid, "tid": e.thread,
-                     "ts": _micros(e.start_ns), "dur": _micros(e.end_ns - e.start_ns),
-                     "args": {"External id": e.id}}
+            entry = {
+                "ph": "X",
+                "cat": e.category,
+                "name": e.name,
+                "pid": pid,
+                "tid": e.thread,
+                "ts": _micros(e.start_ns),
+                "dur": _micros(e.end_ns - e.start_ns),
+                "args": {"External id": e.id},
+            }
             if e.input_shapes:
                 entry["args"]["Input Dims"] = [list(s) for s in e.input_shapes]
             if e.args is not None:
@@ -214,7 +264,7 @@ def _shapes_key(shapes):
 
 
 def _clip(text, width):
-    return text if len(text) <= width - 2 else text[:width - 5] + "..."
+    return text if len(text) <= width - 2 else text[: width - 5] + "..."
 
 
 def _percent(part, whole):

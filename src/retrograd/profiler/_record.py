@@ -5,6 +5,7 @@ Off, nothing here runs: the op and node paths each check one module-level observ
 profile records at a time, on every thread; each thread keeps its own stack of open ranges, so
 ranges nest per thread.
 """
+
 import itertools
 import threading
 import time
@@ -95,8 +96,9 @@ def start(record_shapes, profile_memory):
     global _active
     with _lock:
         if _active is not None:
-            raise RuntimeError("profiler: a profile is already recording; profiles cannot be nested "
-                               "(stop the running one first)")
+            raise RuntimeError(
+                "profiler: a profile is already recording; profiles cannot be nested (stop the running one first)"
+            )
         rec = Recorder(record_shapes, profile_memory)
         _active = rec
         _registry.set_op_observer(rec.observe_op)

@@ -8,6 +8,7 @@ when grad mode is on and an input requires grad. The node's backward is a closur
 Sparse backwards compute on arrays: they are first order only. A backward with
 ``create_graph=True`` through a sparse node raises instead of giving a graph-less gradient.
 """
+
 from ..autograd import anomaly
 from ..autograd.grad_mode import _state
 from ..autograd.graph import Node, _seq_counter, running
@@ -24,10 +25,8 @@ class SparseNode(Node):
         self._name = name
         self._backward = backward
         self._saves = saves
-        self._in_shapes = tuple(tuple(t._data.shape) if e is not None else None
-                                for t, e in zip(inputs, edges))
-        self._in_dtypes = tuple(t._data.dtype if e is not None else None
-                                for t, e in zip(inputs, edges))
+        self._in_shapes = tuple(tuple(t._data.shape) if e is not None else None for t, e in zip(inputs, edges))
+        self._in_dtypes = tuple(t._data.dtype if e is not None else None for t, e in zip(inputs, edges))
 
     def name(self):
         return self._name
@@ -41,10 +40,12 @@ class SparseNode(Node):
             raise RuntimeError(
                 f"Trying to backward through the graph a second time: the saved tensors of "
                 f"{self._name} were freed by the backward call {backward}. Specify "
-                f"retain_graph=True if you need to backward through the graph a second time.")
+                f"retain_graph=True if you need to backward through the graph a second time."
+            )
         if _state.enabled:
-            raise RuntimeError(f"{self._name}: double backward (create_graph=True) through a sparse "
-                               f"op is not supported")
+            raise RuntimeError(
+                f"{self._name}: double backward (create_graph=True) through a sparse op is not supported"
+            )
         out = backward(g, tuple(e is not None for e in self._next))
         if not retain and self._saves:
             self._backward = running.site or "before"
@@ -86,6 +87,8 @@ def saved(t, name):
             raise RuntimeError(
                 f"one of the variables needed for gradient computation has been modified by an "
                 f"inplace operation: a tensor of shape {list(t.shape)}, saved by {name}, is at "
-                f"version {t._version}; expected version {version} instead.")
+                f"version {t._version}; expected version {version} instead."
+            )
         return t
+
     return get

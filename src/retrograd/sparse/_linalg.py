@@ -1,13 +1,13 @@
 """Sparse-dense products and reductions: ``sparse.mm``/``torch.mm``/``@``, ``sparse.addmm``,
 ``sparse.sum``. Each records its backward (see ``_autograd``)."""
+
 import numpy as np
 
 from .._tensor import Tensor
 from ..backend import array_module
 from ._autograd import record, saved
 from ._ops import dense_array
-from ._storage import (_COO, add_into, linear_rows as linear_rows_of, lookup, rows_to_indices,
-                       rows_view, unique_rows)
+from ._storage import _COO, add_into, linear_rows as linear_rows_of, lookup, rows_to_indices, rows_view, unique_rows
 from ._tensor import SparseTensor
 
 
@@ -26,21 +26,24 @@ def mm(s, d, masked=True, mat=None, beta=1, alpha=1):
     ``sparse.addmm``), else dense (``torch.mm``, as in PyTorch)."""
     name = "sparse.addmm" if mat is not None else "sparse.mm" if masked else "mm"
     if type(d) is SparseTensor:
-        raise NotImplementedError(f"{name}: the product of two sparse tensors is not supported; "
-                                  f"make the second one dense with .to_dense()")
+        raise NotImplementedError(
+            f"{name}: the product of two sparse tensors is not supported; make the second one dense with .to_dense()"
+        )
     if type(s) is not SparseTensor or not isinstance(d, Tensor):
-        raise TypeError(f"{name}: expected a sparse tensor and a dense tensor, got "
-                        f"{type(s).__name__} and {type(d).__name__}")
+        raise TypeError(
+            f"{name}: expected a sparse tensor and a dense tensor, got {type(s).__name__} and {type(d).__name__}"
+        )
     c = s._data
     if c.indices.shape[0] != 2 or len(c.shape) != 2 or d._data.ndim != 2:
-        raise RuntimeError(f"{name}: expected a 2-D sparse matrix (2 sparse dims, no dense dims) and "
-                           f"a 2-D dense matrix, got sparse shape {list(c.shape)} with "
-                           f"{c.indices.shape[0]} sparse dims and dense shape {list(d.shape)}")
+        raise RuntimeError(
+            f"{name}: expected a 2-D sparse matrix (2 sparse dims, no dense dims) and "
+            f"a 2-D dense matrix, got sparse shape {list(c.shape)} with "
+            f"{c.indices.shape[0]} sparse dims and dense shape {list(d.shape)}"
+        )
     n, m = c.shape
     p = d._data.shape[1]
     if d._data.shape[0] != m:
-        raise RuntimeError(f"{name}: mat1 and mat2 shapes cannot be multiplied ({n}x{m} and "
-                           f"{d._data.shape[0]}x{p})")
+        raise RuntimeError(f"{name}: mat1 and mat2 shapes cannot be multiplied ({n}x{m} and {d._data.shape[0]}x{p})")
     if c.dtype != d._data.dtype or (mat is not None and mat._data.dtype != c.dtype):
         others = f"{s.dtype} and {d.dtype}" + ("" if mat is None else f" (self: {mat.dtype})")
         raise RuntimeError(f"{name}: expected mat1 and mat2 to have the same dtype, but got {others}")
@@ -55,8 +58,9 @@ def mm(s, d, masked=True, mat=None, beta=1, alpha=1):
         except ValueError:
             fits = False
         if not fits:
-            raise RuntimeError(f"{name}: self of shape {list(mat.shape)} cannot be broadcast to the "
-                               f"product's shape {[n, p]}")
+            raise RuntimeError(
+                f"{name}: self of shape {list(mat.shape)} cannot be broadcast to the product's shape {[n, p]}"
+            )
         out += mat._data if beta == 1 else beta * mat._data
     node = "MmBackward0" if not masked else "SparseAddmmBackward0"
     get_d = saved(d, node)
@@ -80,6 +84,7 @@ def mm(s, d, masked=True, mat=None, beta=1, alpha=1):
             else:
                 gs = Tensor._make(ga @ da.T, None, False)
         return (gs, gd) if mat is None else (gs, gd, gmat)
+
     inputs = (s, d) if mat is None else (s, d, mat)
     return record(node, Tensor._make(out, None, False), inputs, backward)
 
@@ -112,8 +117,9 @@ def sum(input, dim=None, dtype=None):
     remaining dense dims; otherwise a coalesced sparse tensor. The input's gradient is sparse,
     on its pattern."""
     if type(input) is not SparseTensor:
-        raise RuntimeError(f"sparse.sum: expected a sparse tensor, got {type(input).__name__}; "
-                           f"use Tensor.sum for dense tensors")
+        raise RuntimeError(
+            f"sparse.sum: expected a sparse tensor, got {type(input).__name__}; use Tensor.sum for dense tensors"
+        )
     s = input if dtype is None else input.to(dtype)
     c = s._data
     nd, sd = len(c.shape), c.indices.shape[0]
@@ -150,13 +156,13 @@ def sum(input, dim=None, dtype=None):
             if type(g) is SparseTensor:
                 gv = lookup(g._data, at)
             else:
-                gv = g._data.reshape((-1,) + g._data.shape[len(keep):])[at]
+                gv = g._data.reshape((-1,) + g._data.shape[len(keep) :])[at]
         for a in dense_axes:
             gv = xp.expand_dims(gv, a)
         gv = xp.broadcast_to(gv, (u.shape[0],) + tuple(c.shape[sd:])).copy()
         return (SparseTensor._from_parts(idx, gv, c.shape, True),)
-    return record("SumBackward0" if kept_shape is None else "SparseSumBackward0", out, (s,), backward)
 
+    return record("SumBackward0" if kept_shape is None else "SparseSumBackward0", out, (s,), backward)
 
 
 def _groups(idx, shape, dim, sd):
@@ -206,8 +212,9 @@ def _softmax(input, dim, dtype, log):
     out = SparseTensor._from_parts(c.indices, out_vals, c.shape, True)
 
     def backward(g, needs):
-        gv = lookup(g._data, linear_rows_of(c)) if type(g) is SparseTensor else \
-            rows_view(g._data, sd)[linear_rows_of(c)]
+        gv = (
+            lookup(g._data, linear_rows_of(c)) if type(g) is SparseTensor else rows_view(g._data, sd)[linear_rows_of(c)]
+        )
         y = out_vals
         if dim >= sd:
             ax = dim - sd + 1
@@ -216,6 +223,7 @@ def _softmax(input, dim, dtype, log):
             tot = _group_reduce("add", gv if log else gv * y, groups, n, 0)[groups]
         gx = gv - xp.exp(y) * tot if log else y * (gv - tot)
         return (SparseTensor._from_parts(c.indices, gx, c.shape, True),)
+
     return record("SparseLogSoftmaxBackward0" if log else "SparseSoftmaxBackward0", out, (s,), backward)
 
 

@@ -5,6 +5,7 @@ of its shape). The gradient an op returns for a sparse input is sparse on that i
 coalesced pattern where PyTorch's is (``to_dense``, ``sparse.mm``, ``sparse.sum``), dense where
 PyTorch's is (``torch.mm``, ``dense + sparse``).
 """
+
 import math
 
 import numpy as np
@@ -14,8 +15,7 @@ from .._tensor import Tensor
 from ..autograd.grad_mode import _state
 from ..backend import array_module, device_of, to_device_array
 from ._autograd import needs_grad, record
-from ._storage import (_COO, add_into, coalesced_rows, linear_rows, lookup, rows_to_indices,
-                       rows_view, unique_rows)
+from ._storage import _COO, add_into, coalesced_rows, linear_rows, lookup, rows_to_indices, rows_view, unique_rows
 from ._tensor import SparseTensor
 
 
@@ -51,14 +51,24 @@ def _scaled_grad(g, s):
 
 
 # ---------------------------------------------------------------------- construction
-def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, requires_grad=False,
-                      check_invariants=None, is_coalesced=None):
+def sparse_coo_tensor(
+    indices,
+    values,
+    size=None,
+    *,
+    dtype=None,
+    device=None,
+    requires_grad=False,
+    check_invariants=None,
+    is_coalesced=None,
+):
     """A sparse COO tensor with ``indices`` (``(sparse_dim, nnz)``, integers) and ``values``
     (``(nnz, *dense_shape)``). ``size`` defaults to the smallest that holds every index. When
     ``values`` requires grad the result is differentiable with respect to it (each entry's
     gradient is the dense gradient at its index); ``requires_grad=True`` makes a leaf."""
     from .._creation import _array_from
     from .._device import to_device
+
     idx = indices._data if isinstance(indices, Tensor) else np.asarray(indices)
     if idx.dtype.kind not in "iu":
         raise RuntimeError(f"sparse_coo_tensor: indices must be an int64 tensor, got dtype {idx.dtype}")
@@ -68,29 +78,35 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, re
     xp = array_module(vals)
     idx = to_device_array(idx.astype(np.int64, copy=False), dev)
     if idx.ndim != 2:
-        raise RuntimeError(f"sparse_coo_tensor: indices must be 2-D (sparse_dim, nnz), got shape "
-                           f"{list(idx.shape)}")
+        raise RuntimeError(f"sparse_coo_tensor: indices must be 2-D (sparse_dim, nnz), got shape {list(idx.shape)}")
     sd, nnz = idx.shape
     if vals.ndim == 0 or vals.shape[0] != nnz:
-        raise RuntimeError(f"sparse_coo_tensor: indices has {nnz} entries (shape {list(idx.shape)}) "
-                           f"but values has shape {list(vals.shape)}; values.shape[0] must be nnz")
+        raise RuntimeError(
+            f"sparse_coo_tensor: indices has {nnz} entries (shape {list(idx.shape)}) "
+            f"but values has shape {list(vals.shape)}; values.shape[0] must be nnz"
+        )
     if size is None:
         size = tuple(int(m) + 1 for m in (idx.max(axis=1) if nnz else xp.full(sd, -1))) + vals.shape[1:]
     size = tuple(int(s) for s in size)
     if len(size) != sd + vals.ndim - 1:
-        raise RuntimeError(f"sparse_coo_tensor: number of dimensions must be sparse_dim ({sd}) + "
-                           f"dense_dim ({vals.ndim - 1}), but got size {list(size)}")
+        raise RuntimeError(
+            f"sparse_coo_tensor: number of dimensions must be sparse_dim ({sd}) + "
+            f"dense_dim ({vals.ndim - 1}), but got size {list(size)}"
+        )
     if tuple(size[sd:]) != tuple(vals.shape[1:]):
-        raise RuntimeError(f"sparse_coo_tensor: values has dense shape {list(vals.shape[1:])} but "
-                           f"size says {list(size[sd:])}")
+        raise RuntimeError(
+            f"sparse_coo_tensor: values has dense shape {list(vals.shape[1:])} but size says {list(size[sd:])}"
+        )
     if nnz:
         lo, hi = idx.min(axis=1), idx.max(axis=1)
         for d in range(sd):
             if int(lo[d]) < 0:
                 raise RuntimeError(f"sparse_coo_tensor: found negative index {int(lo[d])} for dim {d}")
             if int(hi[d]) >= size[d]:
-                raise RuntimeError(f"sparse_coo_tensor: size is inconsistent with indices: for dim "
-                                   f"{d}, size is {size[d]} but found index {int(hi[d])}")
+                raise RuntimeError(
+                    f"sparse_coo_tensor: size is inconsistent with indices: for dim "
+                    f"{d}, size is {size[d]} but found index {int(hi[d])}"
+                )
     coalesced = bool(is_coalesced) if is_coalesced is not None else nnz <= 1
     s = SparseTensor._from_parts(idx, vals, size, coalesced)
     if isinstance(values, Tensor) and needs_grad(values):
@@ -98,6 +114,7 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, re
 
         def backward(g, needs):
             return (_values_of(g, c),)
+
         return record("SparseCooTensorWithDimsAndTensorsBackward0", s, (values,), backward)
     if requires_grad:
         s.requires_grad_(True)
@@ -127,8 +144,9 @@ def to_sparse(x, sparseDims=None, *, layout=None, blocksize=None, dense_dim=None
         raise RuntimeError("to_sparse: pass sparseDims or dense_dim, not both")
     sd = sparseDims if sparseDims is not None else nd - (dense_dim or 0)
     if not 0 < sd <= nd:
-        raise RuntimeError(f"to_sparse: sparse_dim must be in [1, {nd}] for a tensor of shape "
-                           f"{list(a.shape)}, got {sd}")
+        raise RuntimeError(
+            f"to_sparse: sparse_dim must be in [1, {nd}] for a tensor of shape {list(a.shape)}, got {sd}"
+        )
     xp = array_module(a)
     flat = a.reshape((math.prod(a.shape[:sd]),) + a.shape[sd:])
     nz = flat != 0
@@ -139,6 +157,7 @@ def to_sparse(x, sparseDims=None, *, layout=None, blocksize=None, dense_dim=None
 
     def backward(g, needs):
         return (Tensor._make(dense_array(g), None, False),)
+
     return record("ToSparseBackward1", s, (x,), backward, saves=False)
 
 
@@ -148,11 +167,13 @@ def to_sparse_coo(x):
 
 def _check_layout(layout, blocksize):
     from .._typeinfo import sparse_coo
+
     if layout is not None and layout is not sparse_coo:
         raise NotImplementedError(f"to_sparse: only layout=retrograd.sparse_coo is supported, got {layout}")
     if blocksize is not None:
-        raise NotImplementedError("to_sparse: blocksize is only for block sparse layouts, which "
-                                  "retrograd does not have")
+        raise NotImplementedError(
+            "to_sparse: blocksize is only for block sparse layouts, which retrograd does not have"
+        )
 
 
 def check_to_sparse(s, sparseDims, layout, blocksize, dense_dim):
@@ -160,8 +181,9 @@ def check_to_sparse(s, sparseDims, layout, blocksize, dense_dim):
     _check_layout(layout, blocksize)
     want = sparseDims if sparseDims is not None else (None if dense_dim is None else s.dim() - dense_dim)
     if want is not None and want != s.sparse_dim():
-        raise RuntimeError(f"to_sparse: a sparse tensor with {s.sparse_dim()} sparse dims cannot be "
-                           f"converted to {want} sparse dims")
+        raise RuntimeError(
+            f"to_sparse: a sparse tensor with {s.sparse_dim()} sparse dims cannot be converted to {want} sparse dims"
+        )
 
 
 def to_dense(s, dtype=None, masked_grad=None):
@@ -174,8 +196,8 @@ def to_dense(s, dtype=None, masked_grad=None):
 
     def backward(g, needs):
         return (pattern_grad(g, c) if masked else g,)
-    return record("ToDenseBackward0", Tensor._make(out, None, False), (s,), backward)
 
+    return record("ToDenseBackward0", Tensor._make(out, None, False), (s,), backward)
 
 
 def dense_to_dense(x, dtype=None, *, masked_grad=None):
@@ -198,18 +220,22 @@ def values(s):
 
     def backward(g, needs):
         return (SparseTensor._from_parts(c.indices, g._data, c.shape, c.coalesced),)
+
     return record("ValuesBackward0", out, (s,), backward)
 
 
 def t(s):
     c = s._data
     if c.indices.shape[0] != 2 or len(c.shape) != 2:
-        raise RuntimeError(f"t() expects a sparse tensor with 2 sparse and 0 dense dimensions, but "
-                           f"got shape {list(c.shape)} with {c.indices.shape[0]} sparse dims")
+        raise RuntimeError(
+            f"t() expects a sparse tensor with 2 sparse and 0 dense dimensions, but "
+            f"got shape {list(c.shape)} with {c.indices.shape[0]} sparse dims"
+        )
     out = SparseTensor._from_parts(c.indices[::-1], c.values, c.shape[::-1], c.indices.shape[1] <= 1)
 
     def backward(g, needs):
         return (g.t(),)
+
     return record("TBackward0", out, (s,), backward, saves=False)
 
 
@@ -222,6 +248,7 @@ def clone(s):
 def to(s, args, kwargs):
     """``SparseTensor.to(device/dtype/tensor, non_blocking=, copy=)``."""
     from .._device import device as _device, to_device
+
     dtype, dev = kwargs.pop("dtype", None), kwargs.pop("device", None)
     kwargs.pop("non_blocking", None)  # copies are synchronous: nothing to wait for either way
     copy = kwargs.pop("copy", False)
@@ -257,36 +284,43 @@ def add(a, b, alpha=1, reflected=False, name="add"):
     if reflected and isinstance(b, Tensor):
         return dense_add(b, a, alpha)
     if isinstance(b, Tensor):
-        raise RuntimeError(f"{name}(sparse, dense) is not supported. Use {name}(dense, sparse) instead "
-                           f"(sparse shape {list(a.shape)}, dense shape {list(b.shape)})")
-    raise RuntimeError(f"{name}: a sparse tensor (shape {list(a.shape)}) can only be added to a "
-                       f"sparse tensor of the same shape or to a dense tensor (dense + sparse), "
-                       f"not to {type(b).__name__}")
+        raise RuntimeError(
+            f"{name}(sparse, dense) is not supported. Use {name}(dense, sparse) instead "
+            f"(sparse shape {list(a.shape)}, dense shape {list(b.shape)})"
+        )
+    raise RuntimeError(
+        f"{name}: a sparse tensor (shape {list(a.shape)}) can only be added to a "
+        f"sparse tensor of the same shape or to a dense tensor (dense + sparse), "
+        f"not to {type(b).__name__}"
+    )
 
 
 def _add_sparse(a, b, alpha):
     _check_same_shape(a, b, "add")
     x, y = a._data, b._data
     if x.indices.shape[0] != y.indices.shape[0]:
-        raise RuntimeError(f"add: sparse tensors of shape {list(x.shape)} have different "
-                           f"sparse dims ({x.indices.shape[0]} and {y.indices.shape[0]})")
+        raise RuntimeError(
+            f"add: sparse tensors of shape {list(x.shape)} have different "
+            f"sparse dims ({x.indices.shape[0]} and {y.indices.shape[0]})"
+        )
     xp = array_module(x.values)
     dt = _dtype.promote_types(a.dtype, b.dtype).np
     if y.indices.shape[1] == 0:
-        out = SparseTensor._from_parts(x.indices, x.values.astype(dt, copy=False), x.shape,
-                                       x.coalesced)
+        out = SparseTensor._from_parts(x.indices, x.values.astype(dt, copy=False), x.shape, x.coalesced)
     else:
         yv = y.values if alpha == 1 else y.values * alpha
         if x.indices.shape[1] == 0:
-            out = SparseTensor._from_parts(y.indices, yv.astype(dt, copy=False), y.shape,
-                                           y.coalesced)
+            out = SparseTensor._from_parts(y.indices, yv.astype(dt, copy=False), y.shape, y.coalesced)
         else:
             out = SparseTensor._from_parts(
                 xp.concatenate([x.indices, y.indices], axis=1),
-                xp.concatenate([x.values.astype(dt, copy=False), yv.astype(dt, copy=False)]), x.shape)
+                xp.concatenate([x.values.astype(dt, copy=False), yv.astype(dt, copy=False)]),
+                x.shape,
+            )
 
     def backward(g, needs):
         return g, _scaled_grad(g, alpha)
+
     return record("AddBackward0", out, (a, b), backward, saves=False)
 
 
@@ -300,6 +334,7 @@ def dense_add(d, s, alpha=1):
 
     def backward(g, needs):
         return g, _scaled_grad(g, alpha)
+
     return record("AddBackward0", Tensor._make(out, None, False), (d, s), backward, saves=False)
 
 
@@ -321,8 +356,10 @@ def binary(name, x, y, alpha=1):
     elif name == "mul" and ys and not isinstance(x, SparseTensor):
         return scale(y, x, name)
     s = x if xs else y
-    raise NotImplementedError(f"{name}: not supported for these operands ({_describe(x)} and "
-                              f"{_describe(y)}) with sparse COO tensors (shape {list(s.shape)})")
+    raise NotImplementedError(
+        f"{name}: not supported for these operands ({_describe(x)} and "
+        f"{_describe(y)}) with sparse COO tensors (shape {list(s.shape)})"
+    )
 
 
 def _describe(v):
@@ -333,25 +370,29 @@ def _describe(v):
 
 def _check_same_shape(a, b, op):
     if tuple(a._data.shape) != tuple(b._data.shape):
-        raise RuntimeError(f"{op}: sparse tensor of shape {list(a._data.shape)} and tensor of "
-                           f"shape {list(b._data.shape)} must have the same shape")
+        raise RuntimeError(
+            f"{op}: sparse tensor of shape {list(a._data.shape)} and tensor of "
+            f"shape {list(b._data.shape)} must have the same shape"
+        )
 
 
 def _scalar(v, op, t):
     """A number, or the number of a one-element dense tensor that needs no gradient."""
     if isinstance(v, Tensor):
         if v._data.size != 1:
-            raise NotImplementedError(f"{op}: a sparse tensor (shape {list(t.shape)}) can only be "
-                                      f"scaled by a number or a one-element tensor, not by a tensor "
-                                      f"of shape {list(v.shape)}")
+            raise NotImplementedError(
+                f"{op}: a sparse tensor (shape {list(t.shape)}) can only be "
+                f"scaled by a number or a one-element tensor, not by a tensor "
+                f"of shape {list(v.shape)}"
+            )
         if needs_grad(v):
-            raise NotImplementedError(f"{op}: scaling a sparse tensor by a tensor that requires grad "
-                                      f"is not supported; pass a number")
+            raise NotImplementedError(
+                f"{op}: scaling a sparse tensor by a tensor that requires grad is not supported; pass a number"
+            )
         return v._data.reshape(()).item()
     if isinstance(v, (int, float, np.number)) and not isinstance(v, (bool, np.bool_)):
         return v.item() if isinstance(v, np.number) else v
-    raise NotImplementedError(f"{op}: a sparse tensor can only be scaled by a number, not by "
-                              f"{type(v).__name__}")
+    raise NotImplementedError(f"{op}: a sparse tensor can only be scaled by a number, not by {type(v).__name__}")
 
 
 def _scaled_values(c, s, op):
@@ -391,8 +432,10 @@ def scale_(t, v, op):
 def add_(t, other, alpha):
     _check_inplace(t, "add_")
     if type(other) is not SparseTensor:
-        raise RuntimeError("add_: a dense tensor cannot be added in place into a sparse one; "
-                           "use dense + sparse, which gives a dense tensor")
+        raise RuntimeError(
+            "add_: a dense tensor cannot be added in place into a sparse one; "
+            "use dense + sparse, which gives a dense tensor"
+        )
     with _no_grad():
         r = _add_sparse(t, other, alpha)._data
     c = t._data
@@ -417,6 +460,7 @@ def zero_(t):
 
 def _no_grad():
     from ..autograd.grad_mode import no_grad
+
     return no_grad()
 
 
@@ -445,13 +489,16 @@ def embedding_grad(grad, indices, num_weights, padding_idx=None, scale_grad_by_f
     idx = indices._data if isinstance(indices, Tensor) else indices
     rows = xp.asarray(idx).reshape(-1).astype(np.int64)
     width = g.shape[-1] if g.ndim else 1
-    if g.ndim > 1 and not scale_grad_by_freq and (padding_idx is None or padding_idx < 0) \
-            and any(st == 0 and n > 1 for st, n in zip(g.strides[:-1], g.shape)):
+    if (
+        g.ndim > 1
+        and not scale_grad_by_freq
+        and (padding_idx is None or padding_idx < 0)
+        and any(st == 0 and n > 1 for st, n in zip(g.strides[:-1], g.shape))
+    ):
         # a broadcast along the lookups (the gradient of a mean or sum over them): keep the
         # values unmade, as an owned copy of the broadcast's source
         src = g[tuple(slice(0, 1) if st == 0 else slice(None) for st in g.strides)].copy()
-        return SparseTensor._make(_COO(rows[None], None, (num_weights, width), False,
-                                       (src, g.shape)), None, False)
+        return SparseTensor._make(_COO(rows[None], None, (num_weights, width), False, (src, g.shape)), None, False)
     vals = g.reshape(-1, width)
     if xp.may_share_memory(vals, g):  # never a view: the upstream gradient may be a broadcast
         vals = vals.copy()  # (a reshape that already copied, as of a broadcast, is owned)

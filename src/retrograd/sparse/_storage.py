@@ -9,6 +9,7 @@ Row updates go through flat 1-D indices (``row * width + column``): NumPy's ``ad
 several times faster with them than with 2-D row indices. Everything here works on arrays and
 ``_COO`` records (``t._data`` of a sparse tensor); nothing records autograd.
 """
+
 import math
 
 import numpy as np
@@ -42,7 +43,7 @@ class _COO:
             src, full = self.expand
             v = array_module(src).empty(full, src.dtype)
             v[...] = src
-            self._values = v.reshape((-1,) + tuple(self.shape[self.indices.shape[0]:]))
+            self._values = v.reshape((-1,) + tuple(self.shape[self.indices.shape[0] :]))
             self.expand = None
         return self._values
 
@@ -73,8 +74,10 @@ class _COO:
     # A dense op given a sparse tensor reaches its storage here: NumPy functions and array
     # methods it calls fail naming the op, instead of somewhere inside NumPy.
     def _refusal(self, name):
-        return (f"{name}: not supported for sparse COO tensors (shape {list(self.shape)}, "
-                f"nnz={self.indices.shape[1]}); call .to_dense() first")
+        return (
+            f"{name}: not supported for sparse COO tensors (shape {list(self.shape)}, "
+            f"nnz={self.indices.shape[1]}); call .to_dense() first"
+        )
 
     def __getattr__(self, name):
         raise AttributeError(name if name.startswith("__") else self._refusal(name))
@@ -177,7 +180,7 @@ def _merge_repeats(t, rows, vals, n_rows):
     other = xp.flatnonzero(rep != ar)
     if other.shape[0] == 0:
         return
-    lead = vals.shape[:vals.ndim - (t.ndim - 1)]
+    lead = vals.shape[: vals.ndim - (t.ndim - 1)]
     vo = vals[other] if len(lead) == 1 else vals[xp.unravel_index(other, lead)]
     target = rep[other]
     width = math.prod(t.shape[1:])
@@ -200,11 +203,10 @@ def _scatter_rows(view, rows, t):
         # than rows of numbers (one copy per row, not per element)
         item = np.dtype((np.void, t[0].nbytes))
         view.reshape(view.shape[0], -1).view(item).reshape(-1).put(
-            rows, t.reshape(t.shape[0], -1).view(item).reshape(-1))
+            rows, t.reshape(t.shape[0], -1).view(item).reshape(-1)
+        )
     else:
         view[rows] = t
-
-
 
 
 def unique_rows(c):

@@ -12,6 +12,7 @@ each, 4 to 10 times the test. ``retrograd.is_tensor(s)`` is True.
 The autograd state (``grad_fn``, ``requires_grad``, ``.grad``, hooks) is the same as a dense
 tensor's, so the engine runs sparse nodes and accumulates sparse gradients like any other.
 """
+
 import inspect
 
 from .. import _dtype
@@ -58,6 +59,7 @@ class SparseTensor:
     @property
     def layout(self):
         from .._typeinfo import sparse_coo
+
         return sparse_coo
 
     @property
@@ -164,8 +166,9 @@ class SparseTensor:
                 raise RuntimeError("you can only change requires_grad flags of leaf variables.")
             return self
         if requires_grad and self._data.dtype.kind not in "fc":
-            raise RuntimeError(f"only Tensors of floating point dtype can require gradients, got a "
-                               f"sparse tensor of dtype {self.dtype}")
+            raise RuntimeError(
+                f"only Tensors of floating point dtype can require gradients, got a sparse tensor of dtype {self.dtype}"
+            )
         self._rg = bool(requires_grad)
         return self
 
@@ -177,11 +180,14 @@ class SparseTensor:
     def grad(self, value):
         if value is not None:
             if not isinstance(value, (Tensor, SparseTensor)):
-                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
-                                f"{type(value).__name__}")
+                raise TypeError(
+                    f"assigned grad expected to be a Tensor or None but got grad of type {type(value).__name__}"
+                )
             if tuple(value._data.shape) != self._data.shape:
-                raise RuntimeError(f"assigned grad has data of shape {list(value._data.shape)} but "
-                                   f"the tensor has shape {list(self._data.shape)}")
+                raise RuntimeError(
+                    f"assigned grad has data of shape {list(value._data.shape)} but "
+                    f"the tensor has shape {list(self._data.shape)}"
+                )
         self._grad = value
 
     def detach(self):
@@ -310,12 +316,16 @@ class SparseTensor:
         if isinstance(other, Tensor) and other._data.ndim == 1:
             return _linalg.mm(self.t(), other.unsqueeze(1), masked=False).squeeze(1)
         if not isinstance(other, Tensor) or other._data.ndim != 2:
-            raise RuntimeError(f"matmul: a dense operand times a sparse matrix must be a 1-D or 2-D "
-                               f"tensor, got {type(other).__name__} of shape "
-                               f"{list(getattr(other, 'shape', ()))}")
+            raise RuntimeError(
+                f"matmul: a dense operand times a sparse matrix must be a 1-D or 2-D "
+                f"tensor, got {type(other).__name__} of shape "
+                f"{list(getattr(other, 'shape', ()))}"
+            )
         if other._data.shape[1] != self._data.shape[0]:
-            raise RuntimeError(f"matmul: shapes cannot be multiplied: dense {list(other._data.shape)} @ "
-                               f"sparse {list(self._data.shape)}")
+            raise RuntimeError(
+                f"matmul: shapes cannot be multiplied: dense {list(other._data.shape)} @ "
+                f"sparse {list(self._data.shape)}"
+            )
         return _linalg.mm(self.t(), other.t(), masked=False).t()
 
     def mul_(self, other):
@@ -343,6 +353,7 @@ class SparseTensor:
 
         def refused(*args, **kwargs):
             raise NotImplementedError(_refusal(self, name))
+
         refused.__name__ = name
         return refused
 
@@ -374,8 +385,7 @@ class SparseTensor:
     __hash__ = object.__hash__
 
     def __reduce_ex__(self, protocol):
-        raise TypeError("sparse tensors are not picklable: call .to_dense() first, or save with "
-                        "retrograd.save")
+        raise TypeError("sparse tensors are not picklable: call .to_dense() first, or save with retrograd.save")
 
     def __deepcopy__(self, memo):
         t = self.clone()
@@ -385,6 +395,7 @@ class SparseTensor:
     def __repr__(self):
         c = self._data
         from .._repr import tensor_repr
+
         ind = tensor_repr(Tensor._make(c.indices, None, False)).replace("\n", "\n" + " " * 15)
         val = tensor_repr(Tensor._make(c.values, None, False)).replace("\n", "\n" + " " * 14)
         extra = ""
@@ -392,13 +403,17 @@ class SparseTensor:
             extra = f", grad_fn=<{self.grad_fn.name()}>"
         elif self._rg:
             extra = ", requires_grad=True"
-        return (f"tensor(indices={ind},\n       values={val},\n       size={tuple(c.shape)}, "
-                f"nnz={c.indices.shape[1]}, layout=retrograd.sparse_coo{extra})")
+        return (
+            f"tensor(indices={ind},\n       values={val},\n       size={tuple(c.shape)}, "
+            f"nnz={c.indices.shape[1]}, layout=retrograd.sparse_coo{extra})"
+        )
 
 
 def _refusal(t, name):
-    return (f"{name}: not supported for sparse COO tensors (shape {list(t._data.shape)}, "
-            f"nnz={t._data.indices.shape[1]}); call .to_dense() first")
+    return (
+        f"{name}: not supported for sparse COO tensors (shape {list(t._data.shape)}, "
+        f"nnz={t._data.indices.shape[1]}); call .to_dense() first"
+    )
 
 
 # Operators Python looks up on the class (never through __getattr__): refused with the op's name,
@@ -408,13 +423,31 @@ def _refused_operator(name):
 
     def method(self, *args):
         raise NotImplementedError(_refusal(self, op))
+
     method.__name__ = name
     return method
 
 
-for _name in ("__getitem__", "__pow__", "__rpow__", "__rtruediv__", "__floordiv__",
-              "__rfloordiv__", "__mod__", "__abs__", "__lt__", "__le__", "__gt__", "__ge__",
-              "__eq__", "__ne__", "__and__", "__or__", "__xor__", "__invert__"):
+for _name in (
+    "__getitem__",
+    "__pow__",
+    "__rpow__",
+    "__rtruediv__",
+    "__floordiv__",
+    "__rfloordiv__",
+    "__mod__",
+    "__abs__",
+    "__lt__",
+    "__le__",
+    "__gt__",
+    "__ge__",
+    "__eq__",
+    "__ne__",
+    "__and__",
+    "__or__",
+    "__xor__",
+    "__invert__",
+):
     setattr(SparseTensor, _name, _refused_operator(_name))
 del _name
 

@@ -1,4 +1,5 @@
 """Utilities: hooks handles, checkpointing, data loading."""
+
 from . import data
 from . import checkpoint
 

@@ -14,14 +14,14 @@ double backward work as without checkpointing.
 Reentrant variant (``use_reentrant=True``): a custom Function whose forward runs ``fn`` under
 ``no_grad`` and whose backward reruns it with grad enabled and calls ``backward`` on it.
 """
+
 import contextlib
 import warnings
 
 from .. import autograd
 from ..autograd.graph import saved_tensors_hooks
 
-__all__ = ["checkpoint", "checkpoint_sequential", "CheckpointError", "detach_variable",
-           "noop_context_fn"]
+__all__ = ["checkpoint", "checkpoint_sequential", "CheckpointError", "detach_variable", "noop_context_fn"]
 
 
 class CheckpointError(RuntimeError):
@@ -35,9 +35,9 @@ def noop_context_fn():
 def detach_variable(inputs):
     """Detached copies of the tensors in ``inputs`` that keep their ``requires_grad``."""
     from .._tensor import Tensor
+
     if not isinstance(inputs, tuple):
-        raise RuntimeError(f"Only tuple of tensors is supported. Got Unsupported input type: "
-                           f"{type(inputs).__name__}")
+        raise RuntimeError(f"Only tuple of tensors is supported. Got Unsupported input type: {type(inputs).__name__}")
     out = []
     for inp in inputs:
         if isinstance(inp, Tensor):
@@ -50,33 +50,40 @@ def detach_variable(inputs):
 
 def _default_use_reentrant(use_reentrant):
     if use_reentrant is None:
-        warnings.warn("torch.utils.checkpoint: the use_reentrant parameter should be passed "
-                      "explicitly. use_reentrant=False is recommended, but if you need to preserve "
-                      "the current default behavior, you can pass use_reentrant=True. Refer to "
-                      "docs for more details on the differences between the two variants.",
-                      stacklevel=3)
+        warnings.warn(
+            "torch.utils.checkpoint: the use_reentrant parameter should be passed "
+            "explicitly. use_reentrant=False is recommended, but if you need to preserve "
+            "the current default behavior, you can pass use_reentrant=True. Refer to "
+            "docs for more details on the differences between the two variants.",
+            stacklevel=3,
+        )
         return True
     return use_reentrant
 
 
-def checkpoint(function, *args, use_reentrant=None, context_fn=noop_context_fn,
-               determinism_check="default", debug=False, early_stop=True, **kwargs):
+def checkpoint(
+    function,
+    *args,
+    use_reentrant=None,
+    context_fn=noop_context_fn,
+    determinism_check="default",
+    debug=False,
+    early_stop=True,
+    **kwargs,
+):
     """``function(*args, **kwargs)``, recomputed during backward instead of keeping what its ops
     saved. ``preserve_rng_state=True`` (a keyword) replays the same random numbers."""
     use_reentrant = _default_use_reentrant(use_reentrant)
     preserve = kwargs.pop("preserve_rng_state", True)
     if determinism_check not in ("default", "none"):
-        raise ValueError(f"determinism_check should be one of ['default', 'none'], but got "
-                         f"{determinism_check!r}")
+        raise ValueError(f"determinism_check should be one of ['default', 'none'], but got {determinism_check!r}")
     if use_reentrant:
         if context_fn is not noop_context_fn or debug:
-            raise ValueError("Passing `context_fn` or `debug` is only supported when "
-                             "use_reentrant=False.")
+            raise ValueError("Passing `context_fn` or `debug` is only supported when use_reentrant=False.")
         if kwargs:
             raise ValueError("Unexpected keyword arguments: " + ",".join(kwargs))
         return CheckpointFunction.apply(function, preserve, *args)
-    return _checkpoint_without_reentrant(function, preserve, context_fn,
-                                         determinism_check == "default", args, kwargs)
+    return _checkpoint_without_reentrant(function, preserve, context_fn, determinism_check == "default", args, kwargs)
 
 
 # ----------------------------------------------------------------------------- non-reentrant
@@ -86,8 +93,8 @@ class _Frame:
     def __init__(self, recompute, check):
         self.recompute = recompute
         self.check = check
-        self.metadata = []     # (shape, dtype) of each tensor saved in the forward, in order
-        self.recomputed = {}   # ticket -> tensor, filled by a recomputation, emptied by unpacks
+        self.metadata = []  # (shape, dtype) of each tensor saved in the forward, in order
+        self.recomputed = {}  # ticket -> tensor, filled by a recomputation, emptied by unpacks
 
     def pack(self, t):
         self.metadata.append((tuple(t.shape), t.dtype))
@@ -112,15 +119,19 @@ class _Frame:
                 f"torch.utils.checkpoint: A different number of tensors was saved during the "
                 f"original forward and recomputation: {len(self.metadata)} in the forward, "
                 f"{len(self.recomputed)} in the recomputation. The checkpointed function must do "
-                f"the same work both times (no data-dependent control flow on global state).")
-        bad = [f"tensor at position {i}: saved metadata {m[0]} {m[1]}, recomputed metadata "
-               f"{tuple(self.recomputed[i].shape)} {self.recomputed[i].dtype}"
-               for i, m in enumerate(self.metadata)
-               if (tuple(self.recomputed[i].shape), self.recomputed[i].dtype) != m]
+                f"the same work both times (no data-dependent control flow on global state)."
+            )
+        bad = [
+            f"tensor at position {i}: saved metadata {m[0]} {m[1]}, recomputed metadata "
+            f"{tuple(self.recomputed[i].shape)} {self.recomputed[i].dtype}"
+            for i, m in enumerate(self.metadata)
+            if (tuple(self.recomputed[i].shape), self.recomputed[i].dtype) != m
+        ]
         if bad:
-            raise CheckpointError("torch.utils.checkpoint: Recomputed values for the following "
-                                  "tensors have different metadata than during the forward pass.\n"
-                                  + "\n".join(bad))
+            raise CheckpointError(
+                "torch.utils.checkpoint: Recomputed values for the following "
+                "tensors have different metadata than during the forward pass.\n" + "\n".join(bad)
+            )
 
 
 def _unpack(packed):
@@ -130,6 +141,7 @@ def _unpack(packed):
 
 def _checkpoint_without_reentrant(function, preserve, context_fn, check, args, kwargs):
     from .._creation import get_rng_state, set_rng_state
+
     if not autograd.is_grad_enabled():
         return function(*args, **kwargs)
     rng_state = get_rng_state() if preserve else None
@@ -144,8 +156,9 @@ def _checkpoint_without_reentrant(function, preserve, context_fn, check, args, k
             return None
 
         def unpack(_):
-            raise CheckpointError("torch.utils.checkpoint: unpacking a tensor saved during a "
-                                  "recomputation is not supported")
+            raise CheckpointError(
+                "torch.utils.checkpoint: unpacking a tensor saved during a recomputation is not supported"
+            )
 
         current = get_rng_state() if preserve else None
         try:
@@ -172,6 +185,7 @@ class CheckpointFunction(autograd.Function):
     def forward(ctx, run_function, preserve_rng_state, *args):
         from .._tensor import Tensor
         from .._creation import get_rng_state
+
         ctx.run_function = run_function
         ctx.preserve_rng_state = preserve_rng_state
         if preserve_rng_state:
@@ -193,6 +207,7 @@ class CheckpointFunction(autograd.Function):
     def backward(ctx, *grad_outputs):
         from .._tensor import Tensor
         from .._creation import get_rng_state, set_rng_state
+
         inputs = list(ctx.inputs)
         for i, t in zip(ctx.tensor_indices, ctx.saved_tensors):
             inputs[i] = t
@@ -214,11 +229,9 @@ class CheckpointFunction(autograd.Function):
                 outs.append(out)
                 grads.append(g)
         if not outs:
-            raise RuntimeError("none of output has requires_grad=True, this checkpoint() is not "
-                               "necessary")
+            raise RuntimeError("none of output has requires_grad=True, this checkpoint() is not necessary")
         autograd.backward(outs, grads)
-        return (None, None) + tuple(inp.grad if isinstance(inp, Tensor) else None
-                                    for inp in detached)
+        return (None, None) + tuple(inp.grad if isinstance(inp, Tensor) else None for inp in detached)
 
 
 # ----------------------------------------------------------------------------- sequential
@@ -238,12 +251,12 @@ def checkpoint_sequential(functions, segments, input, use_reentrant=None, **kwar
             for j in range(start, end + 1):
                 x = functions[j](x)
             return x
+
         return forward
 
     segment_size = len(functions) // segments
     end = -1
     for start in range(0, segment_size * (segments - 1), segment_size):
         end = start + segment_size - 1
-        input = checkpoint(run(start, end), input, use_reentrant=use_reentrant,
-                           preserve_rng_state=preserve)
+        input = checkpoint(run(start, end), input, use_reentrant=use_reentrant, preserve_rng_state=preserve)
     return run(end + 1, len(functions) - 1)(input)

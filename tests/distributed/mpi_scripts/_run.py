@@ -1,6 +1,7 @@
 """Run the MPI test script given as the first argument, after printing the MPICH shared-memory
 files this rank has mapped (``SHARED-MEMORY <path>``, read from /proc/self/maps): the launcher
 checks that the job removed them, and removes what it left."""
+
 import runpy
 import sys
 

@@ -1,4 +1,5 @@
 """Every collective of retrograd.distributed on N ranks, against values computed by hand."""
+
 import numpy as np
 
 import retrograd as torch
@@ -21,9 +22,13 @@ def mine(dtype=torch.float64):
 
 # all_reduce, every op, in place
 per_rank = np.array([[1, 2, 3]]) * (ranks[:, None] + 1)
-for op, ref in [(ReduceOp.SUM, per_rank.sum(0)), (ReduceOp.AVG, per_rank.mean(0)),
-                (ReduceOp.MAX, per_rank.max(0)), (ReduceOp.MIN, per_rank.min(0)),
-                (ReduceOp.PRODUCT, per_rank.prod(0))]:
+for op, ref in [
+    (ReduceOp.SUM, per_rank.sum(0)),
+    (ReduceOp.AVG, per_rank.mean(0)),
+    (ReduceOp.MAX, per_rank.max(0)),
+    (ReduceOp.MIN, per_rank.min(0)),
+    (ReduceOp.PRODUCT, per_rank.prod(0)),
+]:
     t = mine()
     v = t._version
     assert dist.all_reduce(t, op=op) is None

@@ -4,6 +4,7 @@ Each scenario checks its results on every rank and prints "OK <rank>" when they 
 in float64 so that "equal to one process training on the whole batch" can be checked tightly:
 the only difference is the order of the floating-point additions in the averaged gradient.
 """
+
 import copy
 import sys
 import time
@@ -43,14 +44,13 @@ def assert_close(model_a, model_b, what, rtol=1e-9):
     for (name, a), b in zip(model_a.named_parameters(), model_b.parameters()):
         a, b = np.asarray(a.detach()), np.asarray(b.detach())
         atol = rtol * max(float(np.abs(b).max(initial=0.0)), 1e-3)
-        np.testing.assert_allclose(a, b, rtol=rtol, atol=atol,
-                                   err_msg=f"{what}: parameter {name} on rank {rank}")
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=atol, err_msg=f"{what}: parameter {name} on rank {rank}")
 
 
 def my_rows(x):
     """This rank's contiguous share of a global batch."""
     n = x.shape[0] // world
-    return x[rank * n:(rank + 1) * n]
+    return x[rank * n : (rank + 1) * n]
 
 
 class MLP(nn.Module):
@@ -72,8 +72,10 @@ def mlp_loss(model, x, y):
 
 
 def mlp_data(rng, steps):
-    return [(torch.tensor(rng.standard_normal((GLOBAL_BATCH, 6))),
-             torch.tensor(rng.standard_normal((GLOBAL_BATCH, 3)))) for _ in range(steps)]
+    return [
+        (torch.tensor(rng.standard_normal((GLOBAL_BATCH, 6))), torch.tensor(rng.standard_normal((GLOBAL_BATCH, 3))))
+        for _ in range(steps)
+    ]
 
 
 class TinyGPT(nn.Module):
@@ -84,9 +86,12 @@ class TinyGPT(nn.Module):
         super().__init__()
         self.tok = nn.Embedding(vocab, d)
         self.pos = nn.Embedding(block, d)
-        self.blocks = nn.ModuleList([nn.TransformerEncoderLayer(d, heads, 4 * d, dropout=0.0,
-                                                                batch_first=True, norm_first=True)
-                                     for _ in range(2)])
+        self.blocks = nn.ModuleList(
+            [
+                nn.TransformerEncoderLayer(d, heads, 4 * d, dropout=0.0, batch_first=True, norm_first=True)
+                for _ in range(2)
+            ]
+        )
         self.ln = nn.LayerNorm(d)
         self.head = nn.Linear(d, vocab)
         self.register_buffer("mask", nn.Transformer.generate_square_subsequent_mask(block))
@@ -190,16 +195,16 @@ def scenario_unused():
         plain(x, use_b).sum().backward()
         names = [n for n, _ in plain.named_parameters()]
         local = [None] * world
-        dist.all_gather_object(local, {n: None if p.grad is None else np.asarray(p.grad)
-                                       for n, p in plain.named_parameters()})
+        dist.all_gather_object(
+            local, {n: None if p.grad is None else np.asarray(p.grad) for n, p in plain.named_parameters()}
+        )
         for name, p in model.named_parameters():
             grads = [g[name] for g in local]
             if name.startswith("never"):
                 assert p.grad is None, name
                 continue
             expected = sum(np.zeros_like(np.asarray(p.detach())) if g is None else g for g in grads)
-            np.testing.assert_allclose(np.asarray(p.grad), expected / world, rtol=1e-12, atol=1e-14,
-                                       err_msg=name)
+            np.testing.assert_allclose(np.asarray(p.grad), expected / world, rtol=1e-12, atol=1e-14, err_msg=name)
         ddp.zero_grad()
         plain.zero_grad()
     assert names
@@ -215,8 +220,7 @@ def scenario_overlap():
     assert len(buckets) >= 4
     grad_times = {}
     for name, p in model.named_parameters():
-        p.register_post_accumulate_grad_hook(
-            lambda p, name=name: grad_times.setdefault(name, time.perf_counter()))
+        p.register_post_accumulate_grad_hook(lambda p, name=name: grad_times.setdefault(name, time.perf_counter()))
     ddp.reducer.events = events = []
     torch.manual_seed(rank)
     x = torch.randn(32, 64)
@@ -230,15 +234,17 @@ def scenario_overlap():
     last_grad = max(grad_times.values())  # the first layer's: the end of backward's compute
     names = [n for n, _ in model.named_parameters()]
     for k, t in launches[:-1]:
-        later = [grad_times[names[i]] for b in buckets[k + 1:] for i in b.indices]
+        later = [grad_times[names[i]] for b in buckets[k + 1 :] for i in b.indices]
         assert t < min(later), f"bucket {k} was launched after later gradients were ready"
         assert t < last_grad
     assert max(t for _, t in launches) <= wait < done <= end
     for p in model.parameters():
         assert p.grad is not None
     assert_same_on_every_rank([p.grad for p in model.parameters()], "gradients")
-    print(f"rank {rank}: {len(launches)} buckets, first launched "
-          f"{(last_grad - launches[0][1]) * 1e3:.2f} ms before the last gradient was ready")
+    print(
+        f"rank {rank}: {len(launches)} buckets, first launched "
+        f"{(last_grad - launches[0][1]) * 1e3:.2f} ms before the last gradient was ready"
+    )
 
 
 def scenario_mismatch():
@@ -286,8 +292,10 @@ def scenario_sparse():
         assert set(np.asarray(g.coalesce()._indices()).reshape(-1)) == set(touched)
         opt.step()
         opt.zero_grad()
-        loss = sum(reference(None if step == 1 and r == 0 else ids[2 * r:2 * r + 2]).pow(2).sum()
-                   for r in range(world)) / world
+        loss = (
+            sum(reference(None if step == 1 and r == 0 else ids[2 * r : 2 * r + 2]).pow(2).sum() for r in range(world))
+            / world
+        )
         loss.backward()
         ref_opt.step()
         ref_opt.zero_grad()

@@ -1,6 +1,7 @@
 """Rank 1 stays alive but never joins (first argument: "init", it is late to
 init_process_group; "collective", it never calls the collectives rank 0 waits in). Rank 0 must
 time out, per the timeouts given, and the job must end."""
+
 import datetime
 import os
 import sys

@@ -1,6 +1,7 @@
 """Rank 1 leaves the job (the first argument says how) while rank 0 waits for it in a
 collective. The default timeout (30 minutes) is left as it is: rank 0 must learn that rank 1
 left, not wait for the deadline."""
+
 import os
 import sys
 

@@ -1,5 +1,6 @@
 """Rank 1 takes part in one all_reduce and leaves. Rank 0 finishes that all_reduce (rank 1's
 departure must not fail it), then waits in a barrier that rank 1 never joins."""
+
 import time
 
 import retrograd as torch

@@ -1,4 +1,5 @@
 """Rank 1 raises while rank 0 waits in a collective that rank 1 never joins."""
+
 import retrograd as torch
 import retrograd.distributed as dist
 

@@ -6,9 +6,11 @@ once. ``_IdentityNode`` gives that: a graph node with one output per wrapped ten
 backward is the identity; the engine runs it once, after every gradient flowing into it has been
 summed, so a callback placed in it sees the complete set.
 """
+
 from ..._tensor import Tensor
 from ...autograd.graph import Node, _seq_counter
 from ...autograd.grad_mode import _state
+
 
 class _IdentityNode(Node):
     """Backward of ``BackwardHookFunction``: passes gradients through, after ``callback``."""
@@ -121,8 +123,10 @@ class BackwardHook:
                 continue
             r = (r,) if isinstance(r, Tensor) else tuple(r)
             if len(r) != self.n_outputs:
-                raise RuntimeError(f"Backward pre hook returned an invalid number of grad_output, got "
-                                   f"{len(r)}, but expected {self.n_outputs}")
+                raise RuntimeError(
+                    f"Backward pre hook returned an invalid number of grad_output, got "
+                    f"{len(r)}, but expected {self.n_outputs}"
+                )
             self.grad_outputs = r
         grad_outputs = self.grad_outputs
         if self.input_index is None:
@@ -131,8 +135,10 @@ class BackwardHook:
             for hook in self.user_hooks:
                 r = hook(self.module, grad_inputs, grad_outputs)
                 if r is not None and not all(g is None for g in (r if isinstance(r, tuple) else (r,))):
-                    raise RuntimeError("Backward hook for Modules where no input requires gradient "
-                                       "should always return None or None for all gradients.")
+                    raise RuntimeError(
+                        "Backward hook for Modules where no input requires gradient "
+                        "should always return None or None for all gradients."
+                    )
             self.grad_outputs = None
         return tuple(grad_outputs[i] for i in self.output_index)
 
@@ -146,8 +152,10 @@ class BackwardHook:
                 continue
             r = (r,) if isinstance(r, Tensor) else tuple(r)
             if len(r) != self.n_inputs:
-                raise RuntimeError(f"Backward hook returned an invalid number of grad_input, got "
-                                   f"{len(r)}, but expected {self.n_inputs}")
+                raise RuntimeError(
+                    f"Backward hook returned an invalid number of grad_input, got "
+                    f"{len(r)}, but expected {self.n_inputs}"
+                )
             grad_inputs = r
         self.grad_outputs = None
         return tuple(grad_inputs[i] for i in self.input_index)

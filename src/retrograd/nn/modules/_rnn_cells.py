@@ -20,6 +20,7 @@ saved. With ``create_graph`` (or forward-mode AD: grad mode on inside the backwa
 formulas run in retrograd ops on the saved inputs, the forward recomputed, so double backward
 and jvp work. The saved values are copies: an in-place op on an output leaves them alone.
 """
+
 from ...backend import array_module
 from ...autograd.grad_mode import _state
 from ...ops._registry import Op, apply
@@ -35,15 +36,15 @@ def _activations(xp, gates):
     act = xp.empty_like(gates)
     # 1 / (1 + e^-x) as retrograd's sigmoid computes it; e^-x overflowing to inf gives 0 (the
     # overflow warning is silenced by the op runner's filter)
-    xp.divide(1, xp.add(1, xp.exp(-gates[..., :2 * H])), out=act[..., :2 * H])
-    xp.divide(1, xp.add(1, xp.exp(-gates[..., 3 * H:])), out=act[..., 3 * H:])
-    xp.tanh(gates[..., 2 * H:3 * H], out=act[..., 2 * H:3 * H])
+    xp.divide(1, xp.add(1, xp.exp(-gates[..., : 2 * H])), out=act[..., : 2 * H])
+    xp.divide(1, xp.add(1, xp.exp(-gates[..., 3 * H :])), out=act[..., 3 * H :])
+    xp.tanh(gates[..., 2 * H : 3 * H], out=act[..., 2 * H : 3 * H])
     return act, H
 
 
 def _forward(xp, gates, c):
     act, H = _activations(xp, gates)
-    i, f, g, o = act[..., :H], act[..., H:2 * H], act[..., 2 * H:3 * H], act[..., 3 * H:]
+    i, f, g, o = act[..., :H], act[..., H : 2 * H], act[..., 2 * H : 3 * H], act[..., 3 * H :]
     out = xp.empty((2,) + c.shape, dtype=act.dtype)
     c_new = out[1]
     xp.multiply(f, c, out=c_new)
@@ -56,15 +57,15 @@ def _forward(xp, gates, c):
 def _backward_arrays(xp, gh, gc, c, act, tc):
     """(d gates, d c) from the gradients of h' and c' and the forward's saved values."""
     H = tc.shape[-1]
-    i, f, g, o = act[..., :H], act[..., H:2 * H], act[..., 2 * H:3 * H], act[..., 3 * H:]
+    i, f, g, o = act[..., :H], act[..., H : 2 * H], act[..., 2 * H : 3 * H], act[..., 3 * H :]
     dc = gh * o
     dc *= 1 - tc * tc
     dc += gc
     d = xp.empty(dc.shape[:-1] + (4 * H,), dtype=dc.dtype)
     xp.multiply(dc * g, i * (1 - i), out=d[..., :H])
-    xp.multiply(dc * c, f * (1 - f), out=d[..., H:2 * H])
-    xp.multiply(dc * i, 1 - g * g, out=d[..., 2 * H:3 * H])
-    xp.multiply(gh * tc, o * (1 - o), out=d[..., 3 * H:])
+    xp.multiply(dc * c, f * (1 - f), out=d[..., H : 2 * H])
+    xp.multiply(dc * i, 1 - g * g, out=d[..., 2 * H : 3 * H])
+    xp.multiply(gh * tc, o * (1 - o), out=d[..., 3 * H :])
     return d, dc * f
 
 
@@ -105,13 +106,13 @@ def lstm_cell_reference(gates, c):
     return o.sigmoid() * c.tanh(), c
 
 
-
 # --- a whole layer (one direction) as one op --------------------------------------------------
 #
 # Forward runs the time loop in NumPy: per step one GEMM for the recurrent part and the fused
 # gate arithmetic. Backward is backpropagation through time in NumPy: per step the gate
 # gradients and one GEMM for the gradient of the previous h, then one GEMM for the gradient of
 # W_hh over all steps at once. Under create_graph the same loops run in retrograd ops.
+
 
 def _layer_forward(xp, x_gates, h0, c0, w_hh, reverse):
     L = x_gates.shape[0]
@@ -122,17 +123,17 @@ def _layer_forward(xp, x_gates, h0, c0, w_hh, reverse):
     cs = xp.empty_like(tcs)
     w_t = w_hh.T
     h, c = h0, c0
-    for t in (range(L - 1, -1, -1) if reverse else range(L)):
+    for t in range(L - 1, -1, -1) if reverse else range(L):
         gates = h @ w_t
         gates += x_gates[t]
         act, _ = _activations(xp, gates)
         acts[t] = act
         c_new = cs[t]
-        xp.multiply(act[..., H:2 * H], c, out=c_new)
-        c_new += act[..., :H] * act[..., 2 * H:3 * H]
+        xp.multiply(act[..., H : 2 * H], c, out=c_new)
+        c_new += act[..., :H] * act[..., 2 * H : 3 * H]
         xp.tanh(c_new, out=tcs[t])
         h = out[t]
-        xp.multiply(act[..., 3 * H:], tcs[t], out=h)
+        xp.multiply(act[..., 3 * H :], tcs[t], out=h)
         c = c_new
     out[L] = c
     # the outputs are copied for the backward: an in-place op on them must not change it
@@ -144,10 +145,10 @@ def _h_prev(xp, out, h0, reverse):
     h_prev = xp.empty_like(out)
     L = out.shape[0]
     if reverse:
-        h_prev[:L - 1] = out[1:]
+        h_prev[: L - 1] = out[1:]
         h_prev[L - 1] = h0
     else:
-        h_prev[1:] = out[:L - 1]
+        h_prev[1:] = out[: L - 1]
         h_prev[0] = h0
     return h_prev
 
@@ -155,7 +156,7 @@ def _h_prev(xp, out, h0, reverse):
 def _layer_backward_arrays(xp, g, x_gates, h0, c0, w_hh, hs, acts, tcs, cs, reverse):
     L = x_gates.shape[0]
     order = range(L) if reverse else range(L - 1, -1, -1)
-    step = 1 if reverse else -1          # offset of the previous time step
+    step = 1 if reverse else -1  # offset of the previous time step
     d_all = xp.empty_like(x_gates)
     dh = None
     dc = g[L]
@@ -201,8 +202,9 @@ def _layer_vjp(grad, needs, x_gates, h0, c0, w_hh, extra, reverse):
     if _state.enabled:
         grads = _layer_backward_ops(grad, x_gates, h0, c0, w_hh, reverse)
     else:
-        arrays = _layer_backward_arrays(array_module(x_gates._data), grad._data, x_gates._data, h0._data,
-                                        c0._data, w_hh._data, *extra, reverse)
+        arrays = _layer_backward_arrays(
+            array_module(x_gates._data), grad._data, x_gates._data, h0._data, c0._data, w_hh._data, *extra, reverse
+        )
         grads = tuple(make_tensor(a, None, False) for a in arrays)
     return tuple(gr if need else None for gr, need in zip(grads, needs))
 
@@ -227,6 +229,7 @@ def lstm_layer(x_gates, h0, c0, w_hh, reverse=False):
 # r, z = sigmoid(x_r + h_r), sigmoid(x_z + h_z);  n = tanh(x_n + r * h_n);  h' = n + z * (h - n)
 # with x_* = W_i* x + b_i* (all steps at once) and h_* = W_h* h + b_h* (one GEMM per step).
 
+
 def _gru_step_backward(gh, h, r, z, n, hn, join):
     """Gradients of one GRU step from dL/dh': those of its input gates, of its recurrent gates
     (h_r, h_z, h_n) and of h through the direct path. ``join`` concatenates along the last
@@ -246,16 +249,16 @@ def _gru_forward(xp, x_gates, h0, w_hh, b_hh, reverse):
     hns = xp.empty_like(out)
     w_t = w_hh.T
     h = h0
-    for t in (range(L - 1, -1, -1) if reverse else range(L)):
+    for t in range(L - 1, -1, -1) if reverse else range(L):
         hg = h @ w_t
         hg += b_hh
         x = x_gates[t]
-        pre = x[..., :2 * H] + hg[..., :2 * H]
+        pre = x[..., : 2 * H] + hg[..., : 2 * H]
         xp.divide(1, xp.add(1, xp.exp(-pre)), out=rz[t])
-        hns[t] = hg[..., 2 * H:]
+        hns[t] = hg[..., 2 * H :]
         n = ns[t]
         xp.multiply(rz[t, ..., :H], hns[t], out=n)
-        n += x[..., 2 * H:]
+        n += x[..., 2 * H :]
         xp.tanh(n, out=n)
         h_new = out[t]
         xp.subtract(h, n, out=h_new)
@@ -273,7 +276,7 @@ def _gru_backward_arrays(xp, g, h0, w_hh, out, rz, ns, hns, reverse):
     dhg_all = xp.empty_like(dx_all)
     join = lambda parts: xp.concatenate(parts, -1)  # noqa: E731
     dh = None
-    for t in (range(L) if reverse else range(L - 1, -1, -1)):
+    for t in range(L) if reverse else range(L - 1, -1, -1):
         gh = g[t] if dh is None else g[t] + dh
         dx, dhg, dh = _gru_step_backward(gh, h_prev[t], rz[t, ..., :H], rz[t, ..., H:], ns[t], hns[t], join)
         dh += dhg @ w_hh
@@ -315,8 +318,7 @@ def _gru_vjp(grad, needs, x_gates, h0, w_hh, b_hh, extra, reverse):
     if _state.enabled:
         grads = _gru_backward_ops(grad, x_gates, h0, w_hh, b_hh, reverse)
     else:
-        arrays = _gru_backward_arrays(array_module(x_gates._data), grad._data, h0._data, w_hh._data,
-                                      *extra, reverse)
+        arrays = _gru_backward_arrays(array_module(x_gates._data), grad._data, h0._data, w_hh._data, *extra, reverse)
         grads = tuple(make_tensor(a, None, False) for a in arrays)
     return tuple(gr if need else None for gr, need in zip(grads, needs))
 
@@ -336,12 +338,13 @@ def gru_layer(x_gates, h0, w_hh, b_hh, reverse=False):
 
 # --- Elman RNN layer (one direction) as one op: h' = tanh or relu(x_t + W_hh h) ------------------
 
+
 def _rnn_forward(xp, x_gates, h0, w_hh, reverse, relu):
     L = x_gates.shape[0]
     out = xp.empty((L,) + h0.shape, dtype=x_gates.dtype)
     w_t = w_hh.T
     h = h0
-    for t in (range(L - 1, -1, -1) if reverse else range(L)):
+    for t in range(L - 1, -1, -1) if reverse else range(L):
         h_new = out[t]
         xp.matmul(h, w_t, out=h_new)
         h_new += x_gates[t]
@@ -357,7 +360,7 @@ def _rnn_backward_arrays(xp, g, h0, w_hh, hs, reverse, relu):
     L = hs.shape[0]
     d_all = xp.empty_like(hs)
     dh = None
-    for t in (range(L) if reverse else range(L - 1, -1, -1)):
+    for t in range(L) if reverse else range(L - 1, -1, -1):
         gh = g[t] if dh is None else g[t] + dh
         d = gh * (hs[t] > 0) if relu else gh * (1 - hs[t] * hs[t])
         d_all[t] = d
@@ -397,8 +400,7 @@ def _rnn_vjp(grad, needs, x_gates, h0, w_hh, hs, reverse, relu):
     if _state.enabled:
         grads = _rnn_backward_ops(grad, x_gates, h0, w_hh, reverse, relu)
     else:
-        arrays = _rnn_backward_arrays(array_module(x_gates._data), grad._data, h0._data, w_hh._data, hs,
-                                      reverse, relu)
+        arrays = _rnn_backward_arrays(array_module(x_gates._data), grad._data, h0._data, w_hh._data, hs, reverse, relu)
         grads = tuple(make_tensor(a, None, False) for a in arrays)
     return tuple(gr if need else None for gr, need in zip(grads, needs))
 

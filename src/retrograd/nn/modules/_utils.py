@@ -1,4 +1,5 @@
 """Argument normalisation shared by conv and pooling modules."""
+
 import collections.abc
 from itertools import repeat
 
@@ -8,6 +9,7 @@ def _ntuple(n, name):
         if isinstance(x, collections.abc.Iterable) and not isinstance(x, str):
             return tuple(x)
         return tuple(repeat(x, n))
+
     parse.__name__ = name
     return parse
 

@@ -1,5 +1,6 @@
 """Activations as modules, each forwarding to ``nn.functional``; and MultiheadAttention (here,
 as in PyTorch)."""
+
 import math
 import warnings
 
@@ -12,10 +13,37 @@ from ..parameter import Parameter
 from .linear import NonDynamicallyQuantizableLinear
 from .module import Module
 
-__all__ = ["Threshold", "ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "SELU", "CELU", "GELU", "SiLU",
-           "Mish", "Softplus", "Softsign", "Softshrink", "Hardshrink", "Tanhshrink", "Hardtanh",
-           "Hardsigmoid", "Hardswish", "LogSigmoid", "Sigmoid", "Tanh", "Softmax", "LogSoftmax",
-           "Softmin", "Softmax2d", "GLU", "MultiheadAttention", "RReLU"]
+__all__ = [
+    "Threshold",
+    "ReLU",
+    "ReLU6",
+    "LeakyReLU",
+    "PReLU",
+    "ELU",
+    "SELU",
+    "CELU",
+    "GELU",
+    "SiLU",
+    "Mish",
+    "Softplus",
+    "Softsign",
+    "Softshrink",
+    "Hardshrink",
+    "Tanhshrink",
+    "Hardtanh",
+    "Hardsigmoid",
+    "Hardswish",
+    "LogSigmoid",
+    "Sigmoid",
+    "Tanh",
+    "Softmax",
+    "LogSoftmax",
+    "Softmin",
+    "Softmax2d",
+    "GLU",
+    "MultiheadAttention",
+    "RReLU",
+]
 
 
 def _inplace_str(inplace, first=False):
@@ -60,12 +88,14 @@ class Hardtanh(Module):
     def __init__(self, min_val=-1.0, max_val=1.0, inplace=False, min_value=None, max_value=None):
         super().__init__()
         if min_value is not None:
-            warnings.warn("keyword argument `min_value` is deprecated and renamed to `min_val`", FutureWarning,
-                          stacklevel=2)
+            warnings.warn(
+                "keyword argument `min_value` is deprecated and renamed to `min_val`", FutureWarning, stacklevel=2
+            )
             min_val = min_value
         if max_value is not None:
-            warnings.warn("keyword argument `max_value` is deprecated and renamed to `max_val`", FutureWarning,
-                          stacklevel=2)
+            warnings.warn(
+                "keyword argument `max_value` is deprecated and renamed to `max_val`", FutureWarning, stacklevel=2
+            )
             max_val = max_value
         if max_val <= min_val:
             raise ValueError(f"Hardtanh: max_val ({max_val}) must be greater than min_val ({min_val})")
@@ -313,8 +343,10 @@ class Tanh(Module):
 
 
 def _legacy_softmax_dim(name, ndim):
-    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to "
-                  f"include dim=X as an argument.", stacklevel=3)
+    warnings.warn(
+        f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X as an argument.",
+        stacklevel=3,
+    )
     return 0 if ndim in (0, 1, 3) else 1
 
 
@@ -402,11 +434,25 @@ class MultiheadAttention(Module):
     ``(N, num_heads, L, S)``), or None when ``need_weights=False``.
     """
 
-    def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False,
-                 add_zero_attn=False, kdim=None, vdim=None, batch_first=False, device=None, dtype=None):
+    def __init__(
+        self,
+        embed_dim,
+        num_heads,
+        dropout=0.0,
+        bias=True,
+        add_bias_kv=False,
+        add_zero_attn=False,
+        kdim=None,
+        vdim=None,
+        batch_first=False,
+        device=None,
+        dtype=None,
+    ):
         if embed_dim <= 0 or num_heads <= 0:
-            raise ValueError(f"embed_dim and num_heads must be greater than 0, got embed_dim={embed_dim} "
-                             f"and num_heads={num_heads} instead")
+            raise ValueError(
+                f"embed_dim and num_heads must be greater than 0, got embed_dim={embed_dim} "
+                f"and num_heads={num_heads} instead"
+            )
         super().__init__()
         self.embed_dim = embed_dim
         self.kdim = kdim if kdim is not None else embed_dim
@@ -433,8 +479,7 @@ class MultiheadAttention(Module):
             self.in_proj_bias = Parameter(empty(3 * embed_dim))
         else:
             self.register_parameter("in_proj_bias", None)
-        self.out_proj = NonDynamicallyQuantizableLinear(embed_dim, embed_dim, bias=bias, device=device,
-                                                        dtype=dtype)
+        self.out_proj = NonDynamicallyQuantizableLinear(embed_dim, embed_dim, bias=bias, device=device, dtype=dtype)
         if add_bias_kv:
             self.bias_k = Parameter(empty(1, 1, embed_dim))
             self.bias_v = Parameter(empty(1, 1, embed_dim))
@@ -476,38 +521,51 @@ class MultiheadAttention(Module):
         if attn_mask is not None:
             if attn_mask.dim() == 2:
                 if tuple(attn_mask.shape) != (L, S):
-                    raise RuntimeError(f"The shape of the 2D attn_mask is {attn_mask.shape}, but should "
-                                       f"be {(L, S)}.")
+                    raise RuntimeError(f"The shape of the 2D attn_mask is {attn_mask.shape}, but should be {(L, S)}.")
                 mask = attn_mask.reshape(1, 1, L, S)
             elif attn_mask.dim() == 3:
                 if tuple(attn_mask.shape) != (n * H, L, S):
-                    raise RuntimeError(f"The shape of the 3D attn_mask is {attn_mask.shape}, but should "
-                                       f"be {(n * H, L, S)}.")
+                    raise RuntimeError(
+                        f"The shape of the 3D attn_mask is {attn_mask.shape}, but should be {(n * H, L, S)}."
+                    )
                 mask = attn_mask.reshape(n, H, L, S)
             else:
                 raise RuntimeError(f"attn_mask's dimension {attn_mask.dim()} is not supported")
         kpm = self._float_mask(key_padding_mask, "key_padding_mask", dtype)
         if kpm is not None:
             if tuple(kpm.shape) != (n, S):
-                raise AssertionError(f"expecting key_padding_mask shape of {(n, S)}, but got "
-                                     f"{tuple(kpm.shape)}")
+                raise AssertionError(f"expecting key_padding_mask shape of {(n, S)}, but got {tuple(kpm.shape)}")
             kpm = kpm.reshape(n, 1, 1, S)
             mask = kpm if mask is None else mask + kpm
         return mask
 
-    def forward(self, query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
-                average_attn_weights=True, is_causal=False):
+    def forward(
+        self,
+        query,
+        key,
+        value,
+        key_padding_mask=None,
+        need_weights=True,
+        attn_mask=None,
+        average_attn_weights=True,
+        is_causal=False,
+    ):
         if query.dim() not in (2, 3):
-            raise AssertionError(f"query should be unbatched 2D or batched 3D tensor but received "
-                                 f"{query.dim()}-D query tensor")
+            raise AssertionError(
+                f"query should be unbatched 2D or batched 3D tensor but received {query.dim()}-D query tensor"
+            )
         batched = query.dim() == 3
         if key.dim() != query.dim() or value.dim() != query.dim():
-            raise AssertionError(f"query, key and value must have the same number of dims, got "
-                                 f"{query.dim()}, {key.dim()} and {value.dim()}")
+            raise AssertionError(
+                f"query, key and value must have the same number of dims, got "
+                f"{query.dim()}, {key.dim()} and {value.dim()}"
+            )
         if is_causal and attn_mask is None:
-            raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use the "
-                               "Transformer module method `generate_square_subsequent_mask` to create "
-                               "this mask.")
+            raise RuntimeError(
+                "Need attn_mask if specifying the is_causal hint. You may use the "
+                "Transformer module method `generate_square_subsequent_mask` to create "
+                "this mask."
+            )
         # work batch first: (N, L, E)
         if not batched:
             query, key, value = query.unsqueeze(0), key.unsqueeze(0), value.unsqueeze(0)
@@ -521,8 +579,7 @@ class MultiheadAttention(Module):
         if E != self.embed_dim:
             raise AssertionError(f"was expecting embedding dimension of {self.embed_dim}, but got {E}")
         if key.shape[:2] != value.shape[:2]:
-            raise AssertionError(f"key shape {tuple(key.shape)} does not match value shape "
-                                 f"{tuple(value.shape)}")
+            raise AssertionError(f"key shape {tuple(key.shape)} does not match value shape {tuple(value.shape)}")
 
         if self._qkv_same_embed_dim:
             w_q, w_k, w_v = self.in_proj_weight.chunk(3)
@@ -537,14 +594,13 @@ class MultiheadAttention(Module):
         def pad_mask(mask):
             if mask is None:
                 return None
-            return cat([mask, _creation.zeros((*mask.shape[:-1], 1), dtype=mask.dtype,
-                                              device=mask.device)], -1)
+            return cat([mask, _creation.zeros((*mask.shape[:-1], 1), dtype=mask.dtype, device=mask.device)], -1)
 
         if self.bias_k is not None:
             k = cat([k, self.bias_k.expand(n, 1, E)], 1)
             v = cat([v, self.bias_v.expand(n, 1, E)], 1)
             mask = pad_mask(mask)
-        q = q.reshape(n, L, H, d).transpose(1, 2)                  # (N, H, L, d)
+        q = q.reshape(n, L, H, d).transpose(1, 2)  # (N, H, L, d)
         k = k.reshape(n, -1, H, d).transpose(1, 2)
         v = v.reshape(n, -1, H, d).transpose(1, 2)
         if self.add_zero_attn:

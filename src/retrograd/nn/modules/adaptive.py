@@ -5,6 +5,7 @@ per tail cluster; class c of cluster i has log-probability
 ``head_logprob[shortlist + i] + log_softmax(tail[i](x))[c - cutoffs[i]]``. Cluster i projects
 the input to ``in_features // div_value ** (i + 1)`` features first.
 """
+
 import itertools
 from collections import namedtuple
 
@@ -29,10 +30,17 @@ class AdaptiveLogSoftmaxWithLoss(Module):
         cutoffs = list(cutoffs)
         if len(cutoffs) == 0:
             raise ValueError("cutoffs should be a sequence of length larger than 0")
-        if (cutoffs != sorted(cutoffs) or min(cutoffs) <= 0 or max(cutoffs) > n_classes - 1
-                or len(set(cutoffs)) != len(cutoffs) or any(int(c) != c for c in cutoffs)):
-            raise ValueError("cutoffs should be a sequence of unique, positive integers sorted in an increasing "
-                             "order, where each value is between 1 and n_classes-1")
+        if (
+            cutoffs != sorted(cutoffs)
+            or min(cutoffs) <= 0
+            or max(cutoffs) > n_classes - 1
+            or len(set(cutoffs)) != len(cutoffs)
+            or any(int(c) != c for c in cutoffs)
+        ):
+            raise ValueError(
+                "cutoffs should be a sequence of unique, positive integers sorted in an increasing "
+                "order, where each value is between 1 and n_classes-1"
+            )
         self.in_features = in_features
         self.n_classes = n_classes
         self.cutoffs = cutoffs + [n_classes]
@@ -46,8 +54,12 @@ class AdaptiveLogSoftmaxWithLoss(Module):
         for i in range(self.n_clusters):
             hidden = int(in_features // (div_value ** (i + 1)))
             size = self.cutoffs[i + 1] - self.cutoffs[i]
-            self.tail.append(Sequential(Linear(in_features, hidden, bias=False, device=device, dtype=dtype),
-                                        Linear(hidden, size, bias=False, device=device, dtype=dtype)))
+            self.tail.append(
+                Sequential(
+                    Linear(in_features, hidden, bias=False, device=device, dtype=dtype),
+                    Linear(hidden, size, bias=False, device=device, dtype=dtype),
+                )
+            )
 
     def reset_parameters(self):
         self.head.reset_parameters()
@@ -60,12 +72,14 @@ class AdaptiveLogSoftmaxWithLoss(Module):
             if input_.size(0) != target_.size(0):
                 raise RuntimeError("Input and target should have the same size in the batch dimension.")
             if input_.dim() != 2:
-                raise RuntimeError(f"1D target tensor expects 2D input tensors, but found inputs with size "
-                                   f"{list(input_.shape)}")
+                raise RuntimeError(
+                    f"1D target tensor expects 2D input tensors, but found inputs with size {list(input_.shape)}"
+                )
         elif target_.dim() == 0:
             if input_.dim() != 1:
-                raise RuntimeError(f"0D target tensor expects 1D input tensors, but found inputs with size "
-                                   f"{list(input_.shape)}")
+                raise RuntimeError(
+                    f"0D target tensor expects 1D input tensors, but found inputs with size {list(input_.shape)}"
+                )
         else:
             raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
         batched = target_.dim() > 0
@@ -74,9 +88,11 @@ class AdaptiveLogSoftmaxWithLoss(Module):
         n = target.size(0)
         labels = target.detach().cpu().numpy()
         if n and (labels.min() < 0 or labels.max() >= self.n_classes):
-            raise RuntimeError(f"Target values should be in [0, {self.n_classes - 1}], but values in range "
-                               f"[{labels.min()}, {labels.max()}] were found. ")
-        head_column = labels.copy()           # the head column each row reads: class or its cluster
+            raise RuntimeError(
+                f"Target values should be in [0, {self.n_classes - 1}], but values in range "
+                f"[{labels.min()}, {labels.max()}] were found. "
+            )
+        head_column = labels.copy()  # the head column each row reads: class or its cluster
         output = input.new_zeros(n)
         bounds = [0] + self.cutoffs
         for i in range(1, len(bounds) - 1):
@@ -95,7 +111,7 @@ class AdaptiveLogSoftmaxWithLoss(Module):
 
     def _get_full_log_prob(self, input, head_output):
         head_logprob = F.log_softmax(head_output, dim=1)
-        parts = [head_logprob[:, :self.shortlist_size]]
+        parts = [head_logprob[:, : self.shortlist_size]]
         for i, _ in enumerate(itertools.pairwise(self.cutoffs)):
             cluster = F.log_softmax(self.tail[i](input), dim=1)
             parts.append(cluster + head_logprob[:, self.shortlist_size + i].unsqueeze(1))

@@ -5,6 +5,7 @@ In training mode the batch statistics normalise the input and update the running
 cumulative average when ``momentum`` is None. In eval mode the running estimates are used (or
 the batch statistics when ``track_running_stats=False``).
 """
+
 from ... import _creation
 from ... import _dtype
 from .. import functional as F
@@ -18,8 +19,18 @@ __all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm"]
 class _NormBase(Module):
     _version = 2
 
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
-                 device=None, dtype=None, *, bias=True):
+    def __init__(
+        self,
+        num_features,
+        eps=1e-5,
+        momentum=0.1,
+        affine=True,
+        track_running_stats=True,
+        device=None,
+        dtype=None,
+        *,
+        bias=True,
+    ):
         super().__init__()
         self.num_features = num_features
         self.eps = eps
@@ -38,8 +49,7 @@ class _NormBase(Module):
         if track_running_stats:
             self.register_buffer("running_mean", _creation.zeros(num_features, device=device, dtype=dtype))
             self.register_buffer("running_var", _creation.ones(num_features, device=device, dtype=dtype))
-            self.register_buffer("num_batches_tracked",
-                                 _creation.tensor(0, dtype=_dtype.int64, device=device))
+            self.register_buffer("num_batches_tracked", _creation.tensor(0, dtype=_dtype.int64, device=device))
         else:
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)
@@ -63,19 +73,23 @@ class _NormBase(Module):
         raise NotImplementedError
 
     def extra_repr(self):
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+            f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}"
+        )
 
-    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
-                              unexpected_keys, error_msgs):
+    def _load_from_state_dict(
+        self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
+    ):
         version = local_metadata.get("version", None)
         if (version is None or version < 2) and self.track_running_stats:
             # checkpoints from before num_batches_tracked existed
             key = prefix + "num_batches_tracked"
             if key not in state_dict:
                 state_dict[key] = _creation.tensor(0, dtype=_dtype.int64)
-        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys,
-                                      unexpected_keys, error_msgs)
+        super()._load_from_state_dict(
+            state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
+        )
 
 
 class _BatchNorm(_NormBase):
@@ -89,9 +103,16 @@ class _BatchNorm(_NormBase):
         use_batch_stats = self.training or (self.running_mean is None and self.running_var is None)
         # running stats are updated only in training with tracking; used as-is in eval
         keep = not self.training or self.track_running_stats
-        return F.batch_norm(input, self.running_mean if keep else None,
-                            self.running_var if keep else None, self.weight, self.bias,
-                            use_batch_stats, factor, self.eps)
+        return F.batch_norm(
+            input,
+            self.running_mean if keep else None,
+            self.running_var if keep else None,
+            self.weight,
+            self.bias,
+            use_batch_stats,
+            factor,
+            self.eps,
+        )
 
 
 class BatchNorm1d(_BatchNorm):
@@ -123,8 +144,19 @@ class SyncBatchNorm(_BatchNorm):
     processes of ``process_group``. Without an initialised process group (or in eval mode) it is
     exactly BatchNorm; synchronising across processes is not implemented and raises."""
 
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
-                 process_group=None, device=None, dtype=None, *, bias=True):
+    def __init__(
+        self,
+        num_features,
+        eps=1e-5,
+        momentum=0.1,
+        affine=True,
+        track_running_stats=True,
+        process_group=None,
+        device=None,
+        dtype=None,
+        *,
+        bias=True,
+    ):
         super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias)
         self.process_group = process_group
 
@@ -136,10 +168,13 @@ class SyncBatchNorm(_BatchNorm):
         if input.size(1) == 0:
             raise ValueError("SyncBatchNorm number of input channels should be non-zero")
         from ... import distributed
+
         if self.training and distributed.is_available() and distributed.is_initialized():
             if distributed.get_world_size(self.process_group) > 1:
-                raise NotImplementedError("SyncBatchNorm: synchronising batch statistics across processes is "
-                                          "not implemented; use BatchNorm per process")
+                raise NotImplementedError(
+                    "SyncBatchNorm: synchronising batch statistics across processes is "
+                    "not implemented; use BatchNorm per process"
+                )
         return super().forward(input)
 
     @classmethod
@@ -148,8 +183,14 @@ class SyncBatchNorm(_BatchNorm):
         sharing its parameters and buffers."""
         output = module
         if isinstance(module, _BatchNorm) and not isinstance(module, SyncBatchNorm):
-            output = SyncBatchNorm(module.num_features, module.eps, module.momentum, module.affine,
-                                   module.track_running_stats, process_group)
+            output = SyncBatchNorm(
+                module.num_features,
+                module.eps,
+                module.momentum,
+                module.affine,
+                module.track_running_stats,
+                process_group,
+            )
             for name in ("weight", "bias"):
                 if module.affine:
                     setattr(output, name, getattr(module, name))

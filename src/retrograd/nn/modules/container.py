@@ -1,4 +1,5 @@
 """Containers: Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict."""
+
 import operator
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -23,8 +24,13 @@ class Container(Module):
 
     def __init__(self, **kwargs):
         import warnings
-        warnings.warn("`nn.Container` is deprecated. All of its functionality is now implemented in `nn.Module`. "
-                      "Subclass that instead.", FutureWarning, stacklevel=2)
+
+        warnings.warn(
+            "`nn.Container` is deprecated. All of its functionality is now implemented in `nn.Module`. "
+            "Subclass that instead.",
+            FutureWarning,
+            stacklevel=2,
+        )
         super().__init__()
         for key, value in kwargs.items():
             self.add_module(key, value)
@@ -76,8 +82,7 @@ class Sequential(Module):
 
     def __add__(self, other):
         if not isinstance(other, Sequential):
-            raise ValueError(f"add operator supports only objects of Sequential class, but "
-                             f"{type(other)} is given.")
+            raise ValueError(f"add operator supports only objects of Sequential class, but {type(other)} is given.")
         ret = Sequential()
         for layer in chain(self, other):
             ret.append(layer)
@@ -85,8 +90,7 @@ class Sequential(Module):
 
     def __iadd__(self, other):
         if not isinstance(other, Sequential):
-            raise ValueError(f"add operator supports only objects of Sequential class, but "
-                             f"{type(other)} is given.")
+            raise ValueError(f"add operator supports only objects of Sequential class, but {type(other)} is given.")
         for layer in other:
             self.append(layer)
         return self
@@ -218,8 +222,7 @@ class ModuleList(Module):
 
     def extend(self, modules):
         if isinstance(modules, (Module, Tensor)) or not hasattr(modules, "__iter__"):
-            raise TypeError(f"ModuleList.extend should be called with an iterable, but got "
-                            f"{type(modules).__name__}")
+            raise TypeError(f"ModuleList.extend should be called with an iterable, but got {type(modules).__name__}")
         offset = len(self)
         for i, module in enumerate(modules):
             self.add_module(str(offset + i), module)
@@ -276,15 +279,15 @@ class ModuleDict(Module):
                 self[key] = module
             return
         if not hasattr(modules, "__iter__") or isinstance(modules, (str, Module)):
-            raise TypeError(f"ModuleDict.update should be called with an iterable of key/value pairs, "
-                            f"but got {type(modules).__name__}")
+            raise TypeError(
+                f"ModuleDict.update should be called with an iterable of key/value pairs, "
+                f"but got {type(modules).__name__}"
+            )
         for j, m in enumerate(modules):
             if not hasattr(m, "__iter__") or isinstance(m, (str, Module)):
-                raise TypeError(f"ModuleDict update sequence element #{j} should be Iterable; is "
-                                f"{type(m).__name__}")
+                raise TypeError(f"ModuleDict update sequence element #{j} should be Iterable; is {type(m).__name__}")
             if len(m) != 2:
-                raise ValueError(f"ModuleDict update sequence element #{j} has length {len(m)}; 2 is "
-                                 f"required")
+                raise ValueError(f"ModuleDict update sequence element #{j} has length {len(m)}; 2 is required")
             self[m[0]] = m[1]
 
 
@@ -343,8 +346,7 @@ class ParameterList(Module):
 
     def extend(self, values):
         if isinstance(values, Tensor) or not hasattr(values, "__iter__"):
-            raise TypeError(f"ParameterList.extend should be called with an iterable, but got "
-                            f"{type(values).__name__}")
+            raise TypeError(f"ParameterList.extend should be called with an iterable, but got {type(values).__name__}")
         for value in values:
             self.append(value)
         return self
@@ -367,9 +369,11 @@ class ParameterDict(Module):
 
     def _key_to_attr(self, key):
         if not isinstance(key, str):
-            raise TypeError(f"Index given to ParameterDict cannot be used as a key as it is not a "
-                            f"string (type is '{type(key).__name__}'). Open an issue on github if "
-                            f"you need non-string keys.")
+            raise TypeError(
+                f"Index given to ParameterDict cannot be used as a key as it is not a "
+                f"string (type is '{type(key).__name__}'). Open an issue on github if "
+                f"you need non-string keys."
+            )
         return key
 
     def __getitem__(self, key):
@@ -443,15 +447,17 @@ class ParameterDict(Module):
                 self[key] = p
         else:
             if not hasattr(parameters, "__iter__"):
-                raise TypeError(f"ParametersDict.update should be called with an iterable of "
-                                f"key/value pairs, but got {type(parameters).__name__}")
+                raise TypeError(
+                    f"ParametersDict.update should be called with an iterable of "
+                    f"key/value pairs, but got {type(parameters).__name__}"
+                )
             for j, p in enumerate(parameters):
                 if not hasattr(p, "__iter__"):
-                    raise TypeError(f"ParameterDict update sequence element #{j} should be Iterable; "
-                                    f"is {type(p).__name__}")
+                    raise TypeError(
+                        f"ParameterDict update sequence element #{j} should be Iterable; is {type(p).__name__}"
+                    )
                 if len(p) != 2:
-                    raise ValueError(f"ParameterDict update sequence element #{j} has length "
-                                     f"{len(p)}; 2 is required")
+                    raise ValueError(f"ParameterDict update sequence element #{j} has length {len(p)}; 2 is required")
                 self[p[0]] = p[1]
 
     def __or__(self, other):

@@ -1,4 +1,5 @@
 """Distances between two batches of vectors: CosineSimilarity, PairwiseDistance."""
+
 from .. import functional as F
 from .module import Module
 

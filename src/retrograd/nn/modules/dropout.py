@@ -1,4 +1,5 @@
 """Dropout layers: active in training mode, the identity in eval mode."""
+
 from .. import functional as F
 from .module import Module
 

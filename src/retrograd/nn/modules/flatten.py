@@ -1,4 +1,5 @@
 """Flatten and Unflatten."""
+
 from .module import Module
 
 __all__ = ["Flatten", "Unflatten"]
@@ -25,10 +26,10 @@ class Unflatten(Module):
     def __init__(self, dim, unflattened_size):
         super().__init__()
         if isinstance(dim, int):
-            if not isinstance(unflattened_size, (tuple, list)) or not all(
-                    isinstance(s, int) for s in unflattened_size):
-                raise TypeError(f"unflattened_size must be tuple of ints, but found type "
-                                f"{type(unflattened_size).__name__}")
+            if not isinstance(unflattened_size, (tuple, list)) or not all(isinstance(s, int) for s in unflattened_size):
+                raise TypeError(
+                    f"unflattened_size must be tuple of ints, but found type {type(unflattened_size).__name__}"
+                )
         elif isinstance(dim, str):
             raise TypeError("named dimensions are not supported: dim must be an int")
         else:

@@ -6,19 +6,34 @@ shapes and initialises them as the eager module would; the module then becomes a
 ``cls_to_become`` (``LazyLinear`` becomes ``Linear``). Loading a state dict into a lazy module
 gives the placeholders the loaded shapes.
 """
+
 from ..parameter import UninitializedBuffer, UninitializedParameter, is_lazy
 from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
 from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from .instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from .linear import Linear
 
-__all__ = ["LazyModuleMixin", "LazyLinear", "LazyConv1d", "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d",
-           "LazyConvTranspose2d", "LazyConvTranspose3d", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d",
-           "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d"]
+__all__ = [
+    "LazyModuleMixin",
+    "LazyLinear",
+    "LazyConv1d",
+    "LazyConv2d",
+    "LazyConv3d",
+    "LazyConvTranspose1d",
+    "LazyConvTranspose2d",
+    "LazyConvTranspose3d",
+    "LazyBatchNorm1d",
+    "LazyBatchNorm2d",
+    "LazyBatchNorm3d",
+    "LazyInstanceNorm1d",
+    "LazyInstanceNorm2d",
+    "LazyInstanceNorm3d",
+]
 
 
 class LazyModuleMixin:
     """Mixin (first base) of the lazy modules; subclasses define ``initialize_parameters``."""
+
     cls_to_become = None
 
     def __init__(self, *args, **kwargs):
@@ -28,12 +43,12 @@ class LazyModuleMixin:
 
     def _save_to_state_dict(self, destination, prefix, keep_vars):
         for name, t in list(self._parameters.items()) + [
-                (n, b) for n, b in self._buffers.items() if n not in self._non_persistent_buffers_set]:
+            (n, b) for n, b in self._buffers.items() if n not in self._non_persistent_buffers_set
+        ]:
             if t is not None:
                 destination[prefix + name] = t if (keep_vars or is_lazy(t)) else t.detach()
 
-    def _lazy_load_hook(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
-                        error_msgs):
+    def _lazy_load_hook(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs):
         for name, t in list(self._parameters.items()) + list(self._buffers.items()):
             key = prefix + name
             if t is not None and key in state_dict and is_lazy(t) and not is_lazy(state_dict[key]):
@@ -42,7 +57,7 @@ class LazyModuleMixin:
     def _apply(self, fn, recurse=True):
         lazy = {name: b for name, b in self._buffers.items() if is_lazy(b)}
         super()._apply(fn, recurse)
-        for name, old in lazy.items():     # a conversion must not make a placeholder a real buffer
+        for name, old in lazy.items():  # a conversion must not make a placeholder a real buffer
             new = self._buffers[name]
             if not is_lazy(new):
                 placeholder = UninitializedBuffer(device=new.device, dtype=new.dtype)
@@ -70,6 +85,7 @@ class LazyModuleMixin:
 
 class LazyLinear(LazyModuleMixin, Linear):
     """A Linear whose ``in_features`` is the last dim of the first input."""
+
     cls_to_become = Linear
 
     def __init__(self, out_features, bias=True, device=None, dtype=None):
@@ -90,10 +106,12 @@ class LazyLinear(LazyModuleMixin, Linear):
             if self.bias is not None:
                 self.bias.materialize((self.out_features,))
             self.reset_parameters()
-        if self.in_features == 0:           # shapes came from a loaded state dict
+        if self.in_features == 0:  # shapes came from a loaded state dict
             if input.shape[-1] != self.weight.shape[-1]:
-                raise AssertionError(f"The in_features inferred from input: {input.shape[-1]} is not equal to "
-                                     f"in_features from self.weight: {self.weight.shape[-1]}")
+                raise AssertionError(
+                    f"The in_features inferred from input: {input.shape[-1]} is not equal to "
+                    f"in_features from self.weight: {self.weight.shape[-1]}"
+                )
             self.in_features = input.shape[-1]
 
 
@@ -115,8 +133,10 @@ class _LazyConvMixin(LazyModuleMixin):
             return
         nd = self._spatial
         if input.dim() not in (nd + 1, nd + 2):
-            raise RuntimeError(f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to "
-                               f"{type(self).__name__}, but got input of size: {list(input.shape)}")
+            raise RuntimeError(
+                f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to "
+                f"{type(self).__name__}, but got input of size: {list(input.shape)}"
+            )
         self.in_channels = input.shape[1] if input.dim() == nd + 2 else input.shape[0]
         if self.in_channels % self.groups != 0:
             raise ValueError("in_channels must be divisible by groups")
@@ -130,25 +150,65 @@ class _LazyConvMixin(LazyModuleMixin):
 
 
 def _lazy_conv():
-    def __init__(self, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
-                 padding_mode="zeros", device=None, dtype=None):
-        LazyModuleMixin.__init__(self, 0, 0, kernel_size, stride, padding, dilation, groups, False, padding_mode,
-                                 device, dtype)
+    def __init__(
+        self,
+        out_channels,
+        kernel_size,
+        stride=1,
+        padding=0,
+        dilation=1,
+        groups=1,
+        bias=True,
+        padding_mode="zeros",
+        device=None,
+        dtype=None,
+    ):
+        LazyModuleMixin.__init__(
+            self, 0, 0, kernel_size, stride, padding, dilation, groups, False, padding_mode, device, dtype
+        )
         self._lazy_init(out_channels, bias, device, dtype)
+
     return __init__
 
 
 def _lazy_conv_transpose():
-    def __init__(self, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1, bias=True,
-                 dilation=1, padding_mode="zeros", device=None, dtype=None):
-        LazyModuleMixin.__init__(self, 0, 0, kernel_size, stride, padding, output_padding, groups, False,
-                                 dilation, padding_mode, device, dtype)
+    def __init__(
+        self,
+        out_channels,
+        kernel_size,
+        stride=1,
+        padding=0,
+        output_padding=0,
+        groups=1,
+        bias=True,
+        dilation=1,
+        padding_mode="zeros",
+        device=None,
+        dtype=None,
+    ):
+        LazyModuleMixin.__init__(
+            self,
+            0,
+            0,
+            kernel_size,
+            stride,
+            padding,
+            output_padding,
+            groups,
+            False,
+            dilation,
+            padding_mode,
+            device,
+            dtype,
+        )
         self._lazy_init(out_channels, bias, device, dtype)
+
     return __init__
 
 
 class LazyConv1d(_LazyConvMixin, Conv1d):
     """A Conv1d whose ``in_channels`` is taken from the first input."""
+
     cls_to_become = Conv1d
     _spatial = 1
     __init__ = _lazy_conv()
@@ -156,6 +216,7 @@ class LazyConv1d(_LazyConvMixin, Conv1d):
 
 class LazyConv2d(_LazyConvMixin, Conv2d):
     """A Conv2d whose ``in_channels`` is taken from the first input."""
+
     cls_to_become = Conv2d
     _spatial = 2
     __init__ = _lazy_conv()
@@ -163,6 +224,7 @@ class LazyConv2d(_LazyConvMixin, Conv2d):
 
 class LazyConv3d(_LazyConvMixin, Conv3d):
     """A Conv3d whose ``in_channels`` is taken from the first input."""
+
     cls_to_become = Conv3d
     _spatial = 3
     __init__ = _lazy_conv()
@@ -170,6 +232,7 @@ class LazyConv3d(_LazyConvMixin, Conv3d):
 
 class LazyConvTranspose1d(_LazyConvMixin, ConvTranspose1d):
     """A ConvTranspose1d whose ``in_channels`` is taken from the first input."""
+
     cls_to_become = ConvTranspose1d
     _spatial = 1
     __init__ = _lazy_conv_transpose()
@@ -177,6 +240,7 @@ class LazyConvTranspose1d(_LazyConvMixin, ConvTranspose1d):
 
 class LazyConvTranspose2d(_LazyConvMixin, ConvTranspose2d):
     """A ConvTranspose2d whose ``in_channels`` is taken from the first input."""
+
     cls_to_become = ConvTranspose2d
     _spatial = 2
     __init__ = _lazy_conv_transpose()
@@ -184,14 +248,16 @@ class LazyConvTranspose2d(_LazyConvMixin, ConvTranspose2d):
 
 class LazyConvTranspose3d(_LazyConvMixin, ConvTranspose3d):
     """A ConvTranspose3d whose ``in_channels`` is taken from the first input."""
+
     cls_to_become = ConvTranspose3d
     _spatial = 3
     __init__ = _lazy_conv_transpose()
 
 
 class _LazyNormMixin(LazyModuleMixin):
-    def __init__(self, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None, dtype=None, *,
-                 bias=True):
+    def __init__(
+        self, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None, dtype=None, *, bias=True
+    ):
         super().__init__(0, eps, momentum, False, False, device, dtype)
         self.affine = affine
         self.track_running_stats = track_running_stats
@@ -201,6 +267,7 @@ class _LazyNormMixin(LazyModuleMixin):
                 self.bias = UninitializedParameter(device=device, dtype=dtype)
         if track_running_stats:
             from ... import _creation, _dtype
+
             self.running_mean = UninitializedBuffer(device=device, dtype=dtype)
             self.running_var = UninitializedBuffer(device=device, dtype=dtype)
             self.num_batches_tracked = _creation.tensor(0, dtype=_dtype.int64, device=device)
@@ -220,29 +287,35 @@ class _LazyNormMixin(LazyModuleMixin):
 
 class LazyBatchNorm1d(_LazyNormMixin, BatchNorm1d):
     """A BatchNorm1d whose ``num_features`` is taken from the first input."""
+
     cls_to_become = BatchNorm1d
 
 
 class LazyBatchNorm2d(_LazyNormMixin, BatchNorm2d):
     """A BatchNorm2d whose ``num_features`` is taken from the first input."""
+
     cls_to_become = BatchNorm2d
 
 
 class LazyBatchNorm3d(_LazyNormMixin, BatchNorm3d):
     """A BatchNorm3d whose ``num_features`` is taken from the first input."""
+
     cls_to_become = BatchNorm3d
 
 
 class LazyInstanceNorm1d(_LazyNormMixin, InstanceNorm1d):
     """An InstanceNorm1d whose ``num_features`` is taken from the first input."""
+
     cls_to_become = InstanceNorm1d
 
 
 class LazyInstanceNorm2d(_LazyNormMixin, InstanceNorm2d):
     """An InstanceNorm2d whose ``num_features`` is taken from the first input."""
+
     cls_to_become = InstanceNorm2d
 
 
 class LazyInstanceNorm3d(_LazyNormMixin, InstanceNorm3d):
     """An InstanceNorm3d whose ``num_features`` is taken from the first input."""
+
     cls_to_become = InstanceNorm3d

@@ -8,6 +8,7 @@ and walks them recursively for ``parameters()``, ``state_dict()``, ``to()``, ``t
 Calling a module runs its forward pre-hooks, ``forward``, its forward hooks, and wires its
 backward hooks into the graph.
 """
+
 import functools
 import itertools
 import warnings
@@ -21,8 +22,13 @@ from ..parameter import Parameter, Buffer
 from ...utils.hooks import RemovableHandle
 from ._hooks import BackwardHook
 
-__all__ = ["Module", "register_module_forward_pre_hook", "register_module_forward_hook",
-           "register_module_full_backward_hook", "register_module_full_backward_pre_hook"]
+__all__ = [
+    "Module",
+    "register_module_forward_pre_hook",
+    "register_module_forward_hook",
+    "register_module_full_backward_hook",
+    "register_module_full_backward_pre_hook",
+]
 
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
@@ -86,8 +92,7 @@ def _type_name(value):
 
 
 def _forward_unimplemented(self, *input):
-    raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" '
-                              f"function")
+    raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
 
 class Module:
@@ -100,8 +105,9 @@ class Module:
 
     def __init__(self, *args, **kwargs):
         if self.call_super_init is False and (args or kwargs):
-            raise TypeError(f"{type(self).__name__}.__init__() got an unexpected argument: Module's "
-                            f"__init__ takes no arguments")
+            raise TypeError(
+                f"{type(self).__name__}.__init__() got an unexpected argument: Module's __init__ takes no arguments"
+            )
         setattr_ = object.__setattr__
         setattr_(self, "training", True)
         setattr_(self, "_parameters", OrderedDict())
@@ -139,8 +145,9 @@ class Module:
         if hasattr(self, name) and name not in self._buffers:
             raise KeyError(f"attribute '{name}' already exists")
         if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(f"cannot assign '{_type_name(tensor)}' object to buffer '{name}' "
-                            f"(torch Tensor or None required)")
+            raise TypeError(
+                f"cannot assign '{_type_name(tensor)}' object to buffer '{name}' (torch Tensor or None required)"
+            )
         if isinstance(tensor, Buffer):
             persistent = tensor.persistent
             tensor = _plain(tensor)
@@ -165,12 +172,16 @@ class Module:
         if param is None:
             self._parameters[name] = None
         elif not isinstance(param, Parameter):
-            raise TypeError(f"cannot assign '{_type_name(param)}' object to parameter '{name}' "
-                            f"(torch.nn.Parameter or None required)")
+            raise TypeError(
+                f"cannot assign '{_type_name(param)}' object to parameter '{name}' "
+                f"(torch.nn.Parameter or None required)"
+            )
         elif param.grad_fn is not None:
-            raise ValueError(f"Cannot assign non-leaf Tensor to parameter '{name}'. Model parameters "
-                             f"must be created explicitly. To express '{name}' as a function of "
-                             f"another Tensor, compute the value in the forward() method.")
+            raise ValueError(
+                f"Cannot assign non-leaf Tensor to parameter '{name}'. Model parameters "
+                f"must be created explicitly. To express '{name}' as a function of "
+                f"another Tensor, compute the value in the forward() method."
+            )
         else:
             self._parameters[name] = param
 
@@ -217,28 +228,32 @@ class Module:
             self.register_parameter(name, value)
         elif params is not None and name in params:
             if value is not None:
-                raise TypeError(f"cannot assign '{_type_name(value)}' as parameter '{name}' "
-                                f"(torch.nn.Parameter or None expected)")
+                raise TypeError(
+                    f"cannot assign '{_type_name(value)}' as parameter '{name}' (torch.nn.Parameter or None expected)"
+                )
             self.register_parameter(name, value)
         else:
             modules = self.__dict__.get("_modules")
             if isinstance(value, Module):
                 if modules is None:
                     raise AttributeError("cannot assign module before Module.__init__() call")
-                remove_from(self.__dict__, self._parameters, self._buffers,
-                            self._non_persistent_buffers_set)
+                remove_from(self.__dict__, self._parameters, self._buffers, self._non_persistent_buffers_set)
                 modules[name] = value
             elif modules is not None and name in modules:
                 if value is not None:
-                    raise TypeError(f"cannot assign '{_type_name(value)}' as child module '{name}' "
-                                    f"(torch.nn.Module or None expected)")
+                    raise TypeError(
+                        f"cannot assign '{_type_name(value)}' as child module '{name}' "
+                        f"(torch.nn.Module or None expected)"
+                    )
                 modules[name] = value
             else:
                 buffers = self.__dict__.get("_buffers")
                 if isinstance(value, Buffer) or (buffers is not None and name in buffers):
                     if value is not None and not isinstance(value, Tensor):
-                        raise TypeError(f"cannot assign '{_type_name(value)}' as buffer '{name}' "
-                                        f"(torch.nn.Buffer, torch.Tensor or None expected)")
+                        raise TypeError(
+                            f"cannot assign '{_type_name(value)}' as buffer '{name}' "
+                            f"(torch.nn.Buffer, torch.Tensor or None expected)"
+                        )
                     if isinstance(value, Buffer):
                         persistent = value.persistent
                     else:
@@ -268,8 +283,7 @@ class Module:
 
     # ------------------------------------------------------------------ traversal
     def _named_members(self, get_members_fn, prefix="", recurse=True, remove_duplicate=True):
-        modules = (self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
-                   if recurse else [(prefix, self)])
+        modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else [(prefix, self)]
         memo = set()
         for module_prefix, module in modules:
             for k, v in get_members_fn(module):
@@ -286,16 +300,18 @@ class Module:
 
     def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
         """``(name, parameter)`` pairs with dotted names like ``"0.weight"``."""
-        yield from self._named_members(lambda m: m._parameters.items(), prefix=prefix, recurse=recurse,
-                                       remove_duplicate=remove_duplicate)
+        yield from self._named_members(
+            lambda m: m._parameters.items(), prefix=prefix, recurse=recurse, remove_duplicate=remove_duplicate
+        )
 
     def buffers(self, recurse=True):
         for _, b in self.named_buffers(recurse=recurse):
             yield b
 
     def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
-        yield from self._named_members(lambda m: m._buffers.items(), prefix=prefix, recurse=recurse,
-                                       remove_duplicate=remove_duplicate)
+        yield from self._named_members(
+            lambda m: m._buffers.items(), prefix=prefix, recurse=recurse, remove_duplicate=remove_duplicate
+        )
 
     def children(self):
         for _, m in self.named_children():
@@ -505,24 +521,24 @@ class Module:
         self._save_to_state_dict(destination, prefix, keep_vars)
         for name, module in self._modules.items():
             if module is not None:
-                module.state_dict(destination=destination, prefix=prefix + name + ".",
-                                  keep_vars=keep_vars)
+                module.state_dict(destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars)
         for hook in self._state_dict_hooks.values():
             result = hook(self, destination, prefix, local_metadata)
             if result is not None:
                 destination = result
         return destination
 
-    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
-                              unexpected_keys, error_msgs):
+    def _load_from_state_dict(
+        self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
+    ):
         """Copy this module's own entries of ``state_dict`` (keys ``prefix + name``) into its
         parameters and persistent buffers, recording problems in the three lists."""
         for hook in self._load_state_dict_pre_hooks.values():
             hook(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)
-        persistent_buffers = {k: v for k, v in self._buffers.items()
-                              if k not in self._non_persistent_buffers_set}
-        local_state = {k: v for k, v in itertools.chain(self._parameters.items(),
-                                                       persistent_buffers.items()) if v is not None}
+        persistent_buffers = {k: v for k, v in self._buffers.items() if k not in self._non_persistent_buffers_set}
+        local_state = {
+            k: v for k, v in itertools.chain(self._parameters.items(), persistent_buffers.items()) if v is not None
+        }
         assign = local_metadata.get("assign_to_params_buffers", False)
         for name, param in local_state.items():
             key = prefix + name
@@ -532,14 +548,18 @@ class Module:
                 continue
             input_param = state_dict[key]
             if not isinstance(input_param, Tensor):
-                error_msgs.append(f'While copying the parameter named "{key}", expected torch.Tensor '
-                                  f"or Tensor-like object from checkpoint but received "
-                                  f"{type(input_param)}")
+                error_msgs.append(
+                    f'While copying the parameter named "{key}", expected torch.Tensor '
+                    f"or Tensor-like object from checkpoint but received "
+                    f"{type(input_param)}"
+                )
                 continue
             if input_param.shape != param.shape:
-                error_msgs.append(f"size mismatch for {key}: copying a param with shape "
-                                  f"{input_param.shape} from checkpoint, the shape in current model "
-                                  f"is {param.shape}.")
+                error_msgs.append(
+                    f"size mismatch for {key}: copying a param with shape "
+                    f"{input_param.shape} from checkpoint, the shape in current model "
+                    f"is {param.shape}."
+                )
                 continue
             try:
                 if assign:
@@ -555,14 +575,16 @@ class Module:
                     with no_grad():
                         param.copy_(input_param)
             except Exception as ex:  # report every failing key, not just the first
-                error_msgs.append(f'While copying the parameter named "{key}", whose dimensions in '
-                                  f"the model are {param.shape} and whose dimensions in the "
-                                  f"checkpoint are {input_param.shape}, an exception occurred : "
-                                  f"{ex.args}.")
+                error_msgs.append(
+                    f'While copying the parameter named "{key}", whose dimensions in '
+                    f"the model are {param.shape} and whose dimensions in the "
+                    f"checkpoint are {input_param.shape}, an exception occurred : "
+                    f"{ex.args}."
+                )
         if strict:
             for key in state_dict.keys():
                 if key.startswith(prefix):
-                    input_name = key[len(prefix):].split(".", 1)
+                    input_name = key[len(prefix) :].split(".", 1)
                     # a key of a submodule is checked by that submodule
                     if input_name[0] not in self._modules and input_name[0] not in local_state:
                         unexpected_keys.append(key)
@@ -586,8 +608,9 @@ class Module:
             local_metadata = {} if metadata is None else dict(metadata.get(prefix[:-1], {}))
             if assign:
                 local_metadata["assign_to_params_buffers"] = assign
-            module._load_from_state_dict(local_state_dict, prefix, local_metadata, True,
-                                         missing_keys, unexpected_keys, error_msgs)
+            module._load_from_state_dict(
+                local_state_dict, prefix, local_metadata, True, missing_keys, unexpected_keys, error_msgs
+            )
             for name, child in module._modules.items():
                 if child is not None:
                     child_prefix = prefix + name + "."
@@ -597,20 +620,22 @@ class Module:
             for hook in module._load_state_dict_post_hooks.values():
                 out = hook(module, incompatible)
                 if out is not None:
-                    raise RuntimeError("load_state_dict post hooks should return None, got "
-                                       f"{type(out).__name__}")
+                    raise RuntimeError(f"load_state_dict post hooks should return None, got {type(out).__name__}")
 
         load(self, state_dict)
         if strict:
             if unexpected_keys:
-                error_msgs.insert(0, "Unexpected key(s) in state_dict: "
-                                     + ", ".join(f'"{k}"' for k in unexpected_keys) + ". ")
+                error_msgs.insert(
+                    0, "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected_keys) + ". "
+                )
             if missing_keys:
-                error_msgs.insert(0, "Missing key(s) in state_dict: "
-                                     + ", ".join(f'"{k}"' for k in missing_keys) + ". ")
+                error_msgs.insert(
+                    0, "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing_keys) + ". "
+                )
         if error_msgs:
-            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
-                               + "\n\t".join(error_msgs))
+            raise RuntimeError(
+                f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(error_msgs)
+            )
         return _IncompatibleKeys(missing_keys, unexpected_keys)
 
     def register_state_dict_pre_hook(self, hook):
@@ -661,8 +686,9 @@ class Module:
         """``hook(module, args, output)`` (or ``hook(module, args, kwargs, output)``) runs after
         ``forward``; it may return a new output. With ``always_call`` it also runs when
         ``forward`` raises."""
-        handle = RemovableHandle(self._forward_hooks, extra_dict=[self._forward_hooks_with_kwargs,
-                                                                 self._forward_hooks_always_called])
+        handle = RemovableHandle(
+            self._forward_hooks, extra_dict=[self._forward_hooks_with_kwargs, self._forward_hooks_always_called]
+        )
         self._forward_hooks[handle.id] = hook
         if with_kwargs:
             self._forward_hooks_with_kwargs[handle.id] = True
@@ -686,8 +712,10 @@ class Module:
         the module's positional tensor inputs are computed; it may return a new ``grad_input``.
         Entries for inputs that are not tensors or need no gradient are None."""
         if self._is_full_backward_hook is False:
-            raise RuntimeError("Cannot use both regular backward hooks and full backward hooks on a "
-                               "single Module. Please use only one of them.")
+            raise RuntimeError(
+                "Cannot use both regular backward hooks and full backward hooks on a "
+                "single Module. Please use only one of them."
+            )
         self._is_full_backward_hook = True
         handle = RemovableHandle(self._backward_hooks)
         self._backward_hooks[handle.id] = hook
@@ -697,15 +725,25 @@ class Module:
 
     def register_backward_hook(self, hook):
         """Deprecated in PyTorch; registered here as a full backward hook."""
-        warnings.warn("register_backward_hook is deprecated: use register_full_backward_hook, which "
-                      "this call is registered as", FutureWarning, stacklevel=2)
+        warnings.warn(
+            "register_backward_hook is deprecated: use register_full_backward_hook, which this call is registered as",
+            FutureWarning,
+            stacklevel=2,
+        )
         return self.register_full_backward_hook(hook)
 
     # ------------------------------------------------------------------ call
     def _call_impl(self, *args, **kwargs):
-        if not (self._forward_hooks or self._forward_pre_hooks or self._backward_hooks
-                or self._backward_pre_hooks or _global_forward_pre_hooks or _global_forward_hooks
-                or _global_backward_hooks or _global_backward_pre_hooks):
+        if not (
+            self._forward_hooks
+            or self._forward_pre_hooks
+            or self._backward_hooks
+            or self._backward_pre_hooks
+            or _global_forward_pre_hooks
+            or _global_forward_hooks
+            or _global_backward_hooks
+            or _global_backward_pre_hooks
+        ):
             return self.forward(*args, **kwargs)
 
         called_always = set()
@@ -718,8 +756,10 @@ class Module:
                         if isinstance(out, tuple) and len(out) == 2:
                             args, kwargs = out
                         else:
-                            raise RuntimeError(f"forward pre-hook must return None or a tuple of "
-                                               f"(new_args, new_kwargs), but got {out}.")
+                            raise RuntimeError(
+                                f"forward pre-hook must return None or a tuple of "
+                                f"(new_args, new_kwargs), but got {out}."
+                            )
                 else:
                     out = hook(self, args)
                     if out is not None:
@@ -746,14 +786,15 @@ class Module:
 
             if bw_hook is not None:
                 if not isinstance(result, (Tensor, tuple)):
-                    warnings.warn(f"For backward hooks to be called, module output should be a Tensor "
-                                  f"or a tuple of Tensors but received {type(result)}")
+                    warnings.warn(
+                        f"For backward hooks to be called, module output should be a Tensor "
+                        f"or a tuple of Tensors but received {type(result)}"
+                    )
                 result = bw_hook.setup_output_hook(result)
             return result
         except Exception:
             for hook_id, hook in (*_global_forward_hooks.items(), *self._forward_hooks.items()):
-                always = (hook_id in self._forward_hooks_always_called
-                          or hook_id in _global_forward_hooks_always_called)
+                always = hook_id in self._forward_hooks_always_called or hook_id in _global_forward_hooks_always_called
                 if always and hook_id not in called_always:
                     try:
                         if hook_id in self._forward_hooks_with_kwargs:
@@ -761,8 +802,10 @@ class Module:
                         else:
                             hook(self, args, result)
                     except Exception as e:
-                        warnings.warn(f"forward hook with ``always_call=True`` raised an exception "
-                                      f"that was silenced as another error was raised in forward: {e}")
+                        warnings.warn(
+                            f"forward hook with ``always_call=True`` raised an exception "
+                            f"that was silenced as another error was raised in forward: {e}"
+                        )
             raise
 
     __call__ = _call_impl
@@ -788,10 +831,19 @@ class Module:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
-        for name in ("_forward_pre_hooks_with_kwargs", "_forward_hooks_with_kwargs",
-                     "_forward_hooks_always_called", "_state_dict_pre_hooks", "_backward_pre_hooks",
-                     "_load_state_dict_post_hooks", "_state_dict_hooks", "_load_state_dict_pre_hooks",
-                     "_backward_hooks", "_forward_hooks", "_forward_pre_hooks"):
+        for name in (
+            "_forward_pre_hooks_with_kwargs",
+            "_forward_hooks_with_kwargs",
+            "_forward_hooks_always_called",
+            "_state_dict_pre_hooks",
+            "_backward_pre_hooks",
+            "_load_state_dict_post_hooks",
+            "_state_dict_hooks",
+            "_load_state_dict_pre_hooks",
+            "_backward_hooks",
+            "_forward_hooks",
+            "_forward_pre_hooks",
+        ):
             if name not in self.__dict__:
                 self.__dict__[name] = OrderedDict()
         self.__dict__.setdefault("_non_persistent_buffers_set", set())
@@ -811,8 +863,9 @@ def _parse_to(*args, **kwargs):
     kwargs.pop("non_blocking", None)
     kwargs.pop("memory_format", None)
     if kwargs:
-        raise TypeError(f"to() received an invalid combination of arguments: unexpected keyword "
-                        f"arguments {sorted(kwargs)}")
+        raise TypeError(
+            f"to() received an invalid combination of arguments: unexpected keyword arguments {sorted(kwargs)}"
+        )
     for a in args:
         if isinstance(a, Tensor):
             device, dtype = a.device, a.dtype
@@ -823,11 +876,13 @@ def _parse_to(*args, **kwargs):
         elif isinstance(a, bool):
             pass  # non_blocking
         else:
-            raise TypeError(f"to() received an invalid argument of type {type(a).__name__}: expected "
-                            f"a device, a dtype or a tensor")
+            raise TypeError(
+                f"to() received an invalid argument of type {type(a).__name__}: expected a device, a dtype or a tensor"
+            )
     if dtype is not None:
         dtype = to_dtype(dtype)
         if not dtype.is_floating_point:
-            raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got "
-                            f"desired dtype={dtype}")
+            raise TypeError(
+                f"nn.Module.to only accepts floating point or complex dtypes, but got desired dtype={dtype}"
+            )
     return device, dtype

@@ -1,5 +1,6 @@
 """LayerNorm, RMSNorm, GroupNorm, LocalResponseNorm, CrossMapLRN2d (statistics of each sample; no
 running state)."""
+
 import numbers
 
 from ... import _creation
@@ -22,8 +23,7 @@ class LayerNorm(Module):
     """``(x - mean) / sqrt(var + eps) * weight + bias`` over the last ``len(normalized_shape)``
     dims (biased variance). ``weight`` starts at ones, ``bias`` at zeros."""
 
-    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None,
-                 dtype=None):
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None, dtype=None):
         super().__init__()
         self.normalized_shape = _shape(normalized_shape)
         self.eps = eps
@@ -111,8 +111,10 @@ class GroupNorm(Module):
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
-        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
-                f"bias={self.bias is not None}")
+        return (
+            f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+            f"bias={self.bias is not None}"
+        )
 
 
 class LocalResponseNorm(Module):
@@ -150,7 +152,7 @@ class CrossMapLRN2d(LocalResponseNorm):
         channels = input.size(1)
         square = input * input
         pre = int((self.size - 1) / 2 + 1)
-        total = square[:, :min(pre, channels)].sum(1)
+        total = square[:, : min(pre, channels)].sum(1)
         sums = [total]
         for c in range(1, channels):
             if c < channels - pre + 1:

@@ -1,5 +1,6 @@
 """PixelShuffle, PixelUnshuffle and ChannelShuffle: modules around the rearrangements in
 ops/rearrange.py."""
+
 from .. import functional as F
 from .module import Module
 

@@ -2,6 +2,7 @@
 
 The offsets come from one U(0, 1) number per plane and pooled dim, drawn anew at each call
 unless ``_random_samples`` (N, C, nd) is given, which is then kept as a buffer."""
+
 from .. import functional as F
 from ._utils import _pair, _triple
 from .module import Module
@@ -13,8 +14,7 @@ class _FractionalMaxPoolNd(Module):
     _ntuple = staticmethod(_pair)
     _fn = None
 
-    def __init__(self, kernel_size, output_size=None, output_ratio=None, return_indices=False,
-                 _random_samples=None):
+    def __init__(self, kernel_size, output_size=None, output_ratio=None, return_indices=False, _random_samples=None):
         super().__init__()
         name = type(self).__name__
         self.kernel_size = self._ntuple(kernel_size)
@@ -30,17 +30,25 @@ class _FractionalMaxPoolNd(Module):
             raise ValueError(f"output_ratio must be between 0 and 1 (got {output_ratio})")
 
     def forward(self, input):
-        return getattr(F, self._fn)(input, self.kernel_size, self.output_size, self.output_ratio,
-                                    self.return_indices, _random_samples=self._random_samples)
+        return getattr(F, self._fn)(
+            input,
+            self.kernel_size,
+            self.output_size,
+            self.output_ratio,
+            self.return_indices,
+            _random_samples=self._random_samples,
+        )
 
 
 class FractionalMaxPool2d(_FractionalMaxPoolNd):
     """Fractional max pooling of (N, C, H, W) or (C, H, W) inputs."""
+
     _ntuple = staticmethod(_pair)
     _fn = "fractional_max_pool2d"
 
 
 class FractionalMaxPool3d(_FractionalMaxPoolNd):
     """Fractional max pooling of (N, C, D, H, W) or (C, D, H, W) inputs."""
+
     _ntuple = staticmethod(_triple)
     _fn = "fractional_max_pool3d"

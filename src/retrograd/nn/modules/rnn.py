@@ -13,6 +13,7 @@ Parameter names, shapes and gate order are PyTorch's, so state dicts are interch
 
 Every weight and bias starts at ``U(-k, k)`` with ``k = 1/sqrt(hidden_size)``.
 """
+
 import math
 import numbers
 import warnings
@@ -61,8 +62,20 @@ class RNNBase(Module):
     output ``(L, N, D * H_out)`` and the final states ``(D * num_layers, N, H)``.
     """
 
-    def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, proj_size=0, device=None, dtype=None):
+    def __init__(
+        self,
+        mode,
+        input_size,
+        hidden_size,
+        num_layers=1,
+        bias=True,
+        batch_first=False,
+        dropout=0.0,
+        bidirectional=False,
+        proj_size=0,
+        device=None,
+        dtype=None,
+    ):
         super().__init__()
         self.mode = mode
         self.input_size = input_size
@@ -74,14 +87,16 @@ class RNNBase(Module):
         self.bidirectional = bidirectional
         self.proj_size = proj_size
         num_directions = 2 if bidirectional else 1
-        if (not isinstance(dropout, numbers.Number) or not 0 <= dropout <= 1
-                or isinstance(dropout, bool)):
-            raise ValueError("dropout should be a number in range [0, 1] representing the probability "
-                             "of an element being zeroed")
+        if not isinstance(dropout, numbers.Number) or not 0 <= dropout <= 1 or isinstance(dropout, bool):
+            raise ValueError(
+                "dropout should be a number in range [0, 1] representing the probability of an element being zeroed"
+            )
         if dropout > 0 and num_layers == 1:
-            warnings.warn(f"dropout option adds dropout after all but last recurrent layer, so non-zero "
-                          f"dropout expects num_layers greater than 1, but got dropout={dropout} and "
-                          f"num_layers={num_layers}")
+            warnings.warn(
+                f"dropout option adds dropout after all but last recurrent layer, so non-zero "
+                f"dropout expects num_layers greater than 1, but got dropout={dropout} and "
+                f"num_layers={num_layers}"
+            )
         if not isinstance(hidden_size, int):
             raise TypeError(f"hidden_size should be of type int, got: {type(hidden_size).__name__}")
         if hidden_size <= 0:
@@ -167,8 +182,9 @@ class RNNBase(Module):
             raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.dim()}D tensor instead")
         batched = input.dim() == 3
         if input.size(-1) != self.input_size:
-            raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected {self.input_size}, "
-                               f"got {input.size(-1)}")
+            raise RuntimeError(
+                f"input.size(-1) must be equal to input_size. Expected {self.input_size}, got {input.size(-1)}"
+            )
         if not batched:
             input = input.unsqueeze(1)
         elif self.batch_first:
@@ -177,11 +193,13 @@ class RNNBase(Module):
         if states is not None:
             for s in states:
                 if batched and s.dim() != 3:
-                    raise RuntimeError(f"For batched 3-D input, hx and cx should also be 3-D but got "
-                                       f"{s.dim()}-D tensor")
+                    raise RuntimeError(
+                        f"For batched 3-D input, hx and cx should also be 3-D but got {s.dim()}-D tensor"
+                    )
                 if not batched and s.dim() != 2:
-                    raise RuntimeError(f"For unbatched 2-D input, hx and cx should also be 2-D but got "
-                                       f"{s.dim()}-D tensor")
+                    raise RuntimeError(
+                        f"For unbatched 2-D input, hx and cx should also be 2-D but got {s.dim()}-D tensor"
+                    )
             if not batched:
                 states = tuple(s.unsqueeze(1) for s in states)
         return input, states, batched
@@ -190,8 +208,10 @@ class RNNBase(Module):
         """Zero (D * layers, N, H) states of ``like``'s dtype and device."""
         D = 2 if self.bidirectional else 1
         real_hidden = self.proj_size if self.proj_size > 0 else self.hidden_size
-        zeros = lambda size: _creation.zeros((self.num_layers * D, N, size), dtype=like.dtype,  # noqa: E731
-                                             device=like.device)
+
+        def zeros(size):
+            return _creation.zeros((self.num_layers * D, N, size), dtype=like.dtype, device=like.device)
+
         if self.mode == "LSTM":
             return zeros(real_hidden), zeros(self.hidden_size)
         return (zeros(real_hidden),)
@@ -255,8 +275,7 @@ class RNNBase(Module):
                 if self.mode == "GRU" and batch_sizes is None and len(spans):
                     if b_hh is None:
                         b_hh = _creation.zeros(w_hh.shape[0], dtype=w_hh.dtype, device=w_hh.device)
-                    hs_all = gru_layer(F.linear(layer_input, w_ih, b_ih), h, w_hh, b_hh,
-                                       reverse=direction == 1)
+                    hs_all = gru_layer(F.linear(layer_input, w_ih, b_ih), h, w_hh, b_hh, reverse=direction == 1)
                     outputs.append(hs_all)
                     finals[0].append(hs_all[0 if direction == 1 else -1])
                     continue
@@ -268,7 +287,7 @@ class RNNBase(Module):
                     outputs.append(hs_all)
                     finals[0].append(hs_all[0 if direction == 1 else -1])
                     continue
-                x_gates = F.linear(layer_input, w_ih, b_ih)       # all time steps at once
+                x_gates = F.linear(layer_input, w_ih, b_ih)  # all time steps at once
                 order = range(len(spans) - 1, -1, -1) if direction == 1 else range(len(spans))
                 hs = [None] * len(spans)
                 for t in order:
@@ -294,8 +313,10 @@ class RNNBase(Module):
     def _forward_packed(self, packed, hx):
         data = packed.data
         if data.dim() != 2 or data.size(-1) != self.input_size:
-            raise RuntimeError(f"{type(self).__name__}: packed input data must be (sum(lengths), "
-                               f"{self.input_size}), got {list(data.shape)}")
+            raise RuntimeError(
+                f"{type(self).__name__}: packed input data must be (sum(lengths), "
+                f"{self.input_size}), got {list(data.shape)}"
+            )
         batch_sizes = [int(b) for b in packed.batch_sizes.tolist()]
         states = hx if isinstance(hx, (tuple, list)) else (hx,) if hx is not None else None
         if states is not None and packed.sorted_indices is not None:
@@ -329,8 +350,19 @@ class RNN(RNNBase):
     ``RNN(input_size, hidden_size, num_layers=1, nonlinearity='tanh', bias=True,
     batch_first=False, dropout=0.0, bidirectional=False)``."""
 
-    def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
-                 batch_first=False, dropout=0.0, bidirectional=False, device=None, dtype=None):
+    def __init__(
+        self,
+        input_size,
+        hidden_size,
+        num_layers=1,
+        nonlinearity="tanh",
+        bias=True,
+        batch_first=False,
+        dropout=0.0,
+        bidirectional=False,
+        device=None,
+        dtype=None,
+    ):
         if nonlinearity == "tanh":
             mode = "RNN_TANH"
         elif nonlinearity == "relu":
@@ -338,8 +370,9 @@ class RNN(RNNBase):
         else:
             raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
         self.nonlinearity = nonlinearity
-        super().__init__(mode, input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, 0, device, dtype)
+        super().__init__(
+            mode, input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, 0, device, dtype
+        )
         self.nonlinearity = nonlinearity
 
     def extra_repr(self):
@@ -355,10 +388,32 @@ class LSTM(RNNBase):
     ``LSTM(input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
     bidirectional=False, proj_size=0)``."""
 
-    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
-                 bidirectional=False, proj_size=0, device=None, dtype=None):
-        super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, proj_size, device, dtype)
+    def __init__(
+        self,
+        input_size,
+        hidden_size,
+        num_layers=1,
+        bias=True,
+        batch_first=False,
+        dropout=0.0,
+        bidirectional=False,
+        proj_size=0,
+        device=None,
+        dtype=None,
+    ):
+        super().__init__(
+            "LSTM",
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            proj_size,
+            device,
+            dtype,
+        )
 
 
 class GRU(RNNBase):
@@ -367,10 +422,21 @@ class GRU(RNNBase):
     ``GRU(input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
     bidirectional=False)``."""
 
-    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
-                 bidirectional=False, device=None, dtype=None):
-        super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, 0, device, dtype)
+    def __init__(
+        self,
+        input_size,
+        hidden_size,
+        num_layers=1,
+        bias=True,
+        batch_first=False,
+        dropout=0.0,
+        bidirectional=False,
+        device=None,
+        dtype=None,
+    ):
+        super().__init__(
+            "GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, 0, device, dtype
+        )
 
 
 class RNNCellBase(Module):
@@ -381,10 +447,8 @@ class RNNCellBase(Module):
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.bias = bias
-        self.weight_ih = Parameter(_creation.empty((num_chunks * hidden_size, input_size), device=device,
-                                                   dtype=dtype))
-        self.weight_hh = Parameter(_creation.empty((num_chunks * hidden_size, hidden_size), device=device,
-                                                   dtype=dtype))
+        self.weight_ih = Parameter(_creation.empty((num_chunks * hidden_size, input_size), device=device, dtype=dtype))
+        self.weight_hh = Parameter(_creation.empty((num_chunks * hidden_size, hidden_size), device=device, dtype=dtype))
         if bias:
             self.bias_ih = Parameter(_creation.empty(num_chunks * hidden_size, device=device, dtype=dtype))
             self.bias_hh = Parameter(_creation.empty(num_chunks * hidden_size, device=device, dtype=dtype))
@@ -411,8 +475,7 @@ class RNNCellBase(Module):
         if input.dim() not in (1, 2):
             raise ValueError(f"{name}: Expected input to be 1D or 2D, got {input.dim()}D instead")
         if input.size(-1) != self.input_size:
-            raise RuntimeError(f"input has inconsistent input_size: got {input.size(-1)} expected "
-                               f"{self.input_size}")
+            raise RuntimeError(f"input has inconsistent input_size: got {input.size(-1)} expected {self.input_size}")
         batched = input.dim() == 2
         if not batched:
             input = input.unsqueeze(0)
@@ -426,8 +489,7 @@ class RNNCellBase(Module):
                 states = tuple(s.unsqueeze(0) for s in states)
             for s in states:
                 if tuple(s.shape) != (n, self.hidden_size):
-                    raise RuntimeError(f"{name}: Expected hidden size {(n, self.hidden_size)}, got "
-                                       f"{list(s.shape)}")
+                    raise RuntimeError(f"{name}: Expected hidden size {(n, self.hidden_size)}, got {list(s.shape)}")
         return input, states, batched
 
 
@@ -440,8 +502,9 @@ class RNNCell(RNNCellBase):
 
     def forward(self, input, hx=None):
         input, (h,), batched = self._prepare(input, hx, 1)
-        h = _rnn_step(F.linear(input, self.weight_ih, self.bias_ih), h, self.weight_hh, self.bias_hh,
-                      self.nonlinearity == "relu")
+        h = _rnn_step(
+            F.linear(input, self.weight_ih, self.bias_ih), h, self.weight_hh, self.bias_hh, self.nonlinearity == "relu"
+        )
         return h if batched else h.squeeze(0)
 
 
@@ -453,8 +516,7 @@ class LSTMCell(RNNCellBase):
 
     def forward(self, input, hx=None):
         input, (h, c), batched = self._prepare(input, hx, 2)
-        h, c = _lstm_step(F.linear(input, self.weight_ih, self.bias_ih), h, c, self.weight_hh,
-                          self.bias_hh, None)
+        h, c = _lstm_step(F.linear(input, self.weight_ih, self.bias_ih), h, c, self.weight_hh, self.bias_hh, None)
         return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
 
 

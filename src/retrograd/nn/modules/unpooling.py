@@ -1,4 +1,5 @@
 """MaxUnpool1d/2d/3d: partial inverses of max pooling from the indices it returned."""
+
 from .. import functional as F
 from ._utils import _single, _pair, _triple
 from .module import Module
@@ -27,17 +28,20 @@ class _MaxUnpoolNd(Module):
 
 class MaxUnpool1d(_MaxUnpoolNd):
     """Inverse of MaxPool1d (non-maximal positions are zero)."""
+
     _ntuple = staticmethod(_single)
     _fn = "max_unpool1d"
 
 
 class MaxUnpool2d(_MaxUnpoolNd):
     """Inverse of MaxPool2d (non-maximal positions are zero)."""
+
     _ntuple = staticmethod(_pair)
     _fn = "max_unpool2d"
 
 
 class MaxUnpool3d(_MaxUnpoolNd):
     """Inverse of MaxPool3d (non-maximal positions are zero)."""
+
     _ntuple = staticmethod(_triple)
     _fn = "max_unpool3d"

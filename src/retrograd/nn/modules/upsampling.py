@@ -1,4 +1,5 @@
 """Upsample, UpsamplingNearest2d, UpsamplingBilinear2d: module forms of ``F.interpolate``."""
+
 from .. import functional as F
 from .module import Module
 
@@ -9,8 +10,7 @@ class Upsample(Module):
     """Resizes (N, C, *) inputs to ``size`` or by ``scale_factor`` with ``mode`` ('nearest',
     'linear', 'bilinear', 'bicubic', 'trilinear', 'nearest-exact'); see ``F.interpolate``."""
 
-    def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None,
-                 recompute_scale_factor=None):
+    def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None):
         super().__init__()
         self.name = type(self).__name__
         self.size = size
@@ -23,8 +23,14 @@ class Upsample(Module):
         self.recompute_scale_factor = recompute_scale_factor
 
     def forward(self, input):
-        return F.interpolate(input, self.size, self.scale_factor, self.mode, self.align_corners,
-                             recompute_scale_factor=self.recompute_scale_factor)
+        return F.interpolate(
+            input,
+            self.size,
+            self.scale_factor,
+            self.mode,
+            self.align_corners,
+            recompute_scale_factor=self.recompute_scale_factor,
+        )
 
     def __setstate__(self, state):
         state.setdefault("recompute_scale_factor", True)

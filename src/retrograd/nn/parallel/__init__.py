@@ -1,4 +1,5 @@
 """Parallel training wrappers."""
+
 from .data_parallel import DataParallel
 from .distributed import DistributedDataParallel
 

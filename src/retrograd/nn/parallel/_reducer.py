@@ -23,6 +23,7 @@ densified.
 MPI advances non-blocking collectives when the process calls into MPI, so each hook also tests
 the newest request in flight: that keeps the reductions moving during backward.
 """
+
 import functools
 import time
 
@@ -75,20 +76,20 @@ class Reducer:
         self.find_unused = find_unused
         self.sparse = [i for i in range(len(params)) if sparse[i]]
         dense_reversed = [i for i in reversed(range(len(params))) if not sparse[i]]
-        self.buckets = [Bucket(b, params) for b in assign_buckets(params, dense_reversed,
-                                                                  bucket_cap_bytes)]
+        self.buckets = [Bucket(b, params) for b in assign_buckets(params, dense_reversed, bucket_cap_bytes)]
         self.slot = {}  # parameter index -> (bucket number, offset, size)
         for k, b in enumerate(self.buckets):
             for i, (off, n) in zip(b.indices, b.offsets):
                 self.slot[i] = (k, off, n)
         self.local_used = np.zeros(len(params), dtype=np.uint8)
-        self.comm_seconds = 0.0   # time inside MPI calls (launch, progress, wait, sparse)
-        self.wait_seconds = 0.0   # of which: blocked at the end of backward
-        self.events = None        # a list to record ("launch" | "wait" | "done", index, time) in
+        self.comm_seconds = 0.0  # time inside MPI calls (launch, progress, wait, sparse)
+        self.wait_seconds = 0.0  # of which: blocked at the end of backward
+        self.events = None  # a list to record ("launch" | "wait" | "done", index, time) in
         self.expect_sync = False
         self._reset()
-        self.handles = [p.register_post_accumulate_grad_hook(functools.partial(self._on_grad, i))
-                        for i, p in enumerate(params)]
+        self.handles = [
+            p.register_post_accumulate_grad_hook(functools.partial(self._on_grad, i)) for i, p in enumerate(params)
+        ]
 
     def _reset(self):
         self.ready = np.zeros(len(self.params), dtype=bool)
@@ -130,20 +131,22 @@ class Reducer:
             raise RuntimeError(
                 f"DistributedDataParallel: parameter '{self.names[i]}' got its gradient twice in one "
                 f"backward pass (its module may be used by two forward passes whose losses are "
-                f"backpropagated together): run one forward per backward")
+                f"backpropagated together): run one forward per backward"
+            )
         self.ready[i] = True
         slot = self.slot.get(i)
         if slot is None:  # sparse: gathered at the end
             return
         k, off, n = slot
         g = self.params[i]._grad
-        view = self.buckets[k].buffer[off:off + n]
+        view = self.buckets[k].buffer[off : off + n]
         if g is None:
             view.fill(0)
         elif g.is_sparse:
             raise RuntimeError(
                 f"DistributedDataParallel: parameter '{self.names[i]}' got a sparse gradient, but only "
-                f"parameters of modules constructed with sparse=True are reduced as sparse")
+                f"parameters of modules constructed with sparse=True are reduced as sparse"
+            )
         else:
             view[...] = to_numpy(g._data).reshape(-1)
         self.pending[k] -= 1
@@ -159,8 +162,7 @@ class Reducer:
             k = self.next_bucket
             self._log("launch", k)
             t0 = time.perf_counter()
-            self.requests.append(self.pg.comm.Iallreduce(self.mpi.IN_PLACE, self.buckets[k].buffer,
-                                                         op=self.mpi.SUM))
+            self.requests.append(self.pg.comm.Iallreduce(self.mpi.IN_PLACE, self.buckets[k].buffer, op=self.mpi.SUM))
             self.comm_seconds += time.perf_counter() - t0
             self.next_bucket = k + 1
 
@@ -175,7 +177,8 @@ class Reducer:
                 f"DistributedDataParallel: on rank {self.pg.rank()}, these parameters got no gradient "
                 f"in this backward pass: {names}. Every parameter must take part in computing the "
                 f"loss; if some legitimately get no gradient in some iterations, pass "
-                f"find_unused_parameters=True to DistributedDataParallel.")
+                f"find_unused_parameters=True to DistributedDataParallel."
+            )
         for i in missing:
             self._mark_ready(i)
         self._log("wait", len(self.requests))
@@ -193,7 +196,7 @@ class Reducer:
             np.divide(b.buffer, world, out=b.buffer, casting="unsafe")
             for i, (off, n) in zip(b.indices, b.offsets):
                 if globally_used is None or globally_used[i]:
-                    _set_grad(self.params[i], b.buffer[off:off + n])
+                    _set_grad(self.params[i], b.buffer[off : off + n])
         if self.sparse:
             t0 = time.perf_counter()
             for i in self.sparse:
@@ -212,7 +215,8 @@ class Reducer:
         if g is not None and not g.is_sparse:
             raise RuntimeError(
                 f"DistributedDataParallel: parameter '{self.names[i]}' belongs to a module with "
-                f"sparse=True but got a dense gradient")
+                f"sparse=True but got a dense gradient"
+            )
         comm = self.pg.comm
         meta = None if g is None else (g._nnz(), g.sparse_dim())
         metas = comm.allgather(meta)
@@ -233,8 +237,12 @@ class Reducer:
         comm.Allgatherv(vals, [all_vals, [c * per_value for c in counts]])
         np.divide(all_vals, self.pg.size(), out=all_vals, casting="unsafe")
         from ...sparse import sparse_coo_tensor
-        p._grad = sparse_coo_tensor(Tensor._make(np.ascontiguousarray(all_idx.T), None, False),
-                                    Tensor._make(all_vals, None, False), tuple(p.shape)).coalesce()
+
+        p._grad = sparse_coo_tensor(
+            Tensor._make(np.ascontiguousarray(all_idx.T), None, False),
+            Tensor._make(all_vals, None, False),
+            tuple(p.shape),
+        ).coalesce()
 
 
 def _set_grad(param, flat):
@@ -243,8 +251,7 @@ def _set_grad(param, flat):
     shape = param._data.shape
     if g is None or g.is_sparse or (type(g._data) is np.ndarray and not g._data.flags.writeable):
         xp = array_module(param._data)
-        param._grad = Tensor._make(xp.asarray(flat.reshape(shape)).astype(param._data.dtype), None,
-                                   False)
+        param._grad = Tensor._make(xp.asarray(flat.reshape(shape)).astype(param._data.dtype), None, False)
         return
     if type(g._data) is np.ndarray:
         np.copyto(g._data, flat.reshape(shape), casting="unsafe")

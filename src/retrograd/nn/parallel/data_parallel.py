@@ -5,6 +5,7 @@ moving tensor inputs to that GPU first; splitting a batch over several GPUs is n
 and raises at construction. The wrapped module is ``self.module``, so state dict keys carry the
 ``module.`` prefix as in PyTorch.
 """
+
 from ... import cuda
 from ..._tensor import Tensor
 from ..modules.module import Module
@@ -38,8 +39,10 @@ class DataParallel(Module):
             device_ids = list(range(cuda.device_count()))
         self.device_ids = [d.index if hasattr(d, "index") else int(d) for d in device_ids]
         if len(self.device_ids) > 1:
-            raise NotImplementedError(f"DataParallel over {len(self.device_ids)} GPUs is not implemented; pass "
-                                      f"device_ids=[one id] or use DistributedDataParallel")
+            raise NotImplementedError(
+                f"DataParallel over {len(self.device_ids)} GPUs is not implemented; pass "
+                f"device_ids=[one id] or use DistributedDataParallel"
+            )
         self.output_device = self.device_ids[0] if output_device is None else output_device
 
     def forward(self, *inputs, **kwargs):

@@ -6,6 +6,7 @@ and stay equal (every backward leaves each ``.grad`` holding the average over ra
 optimizers take identical steps). How the averaging overlaps backward is described in
 ``_reducer.py``.
 """
+
 from contextlib import contextmanager
 
 import numpy as np
@@ -29,22 +30,36 @@ class DistributedDataParallel(Module):
     ``static_graph`` and the rest are accepted for compatibility and have no effect.
     """
 
-    def __init__(self, module, device_ids=None, output_device=None, dim=0, broadcast_buffers=True,
-                 process_group=None, bucket_cap_mb=None, find_unused_parameters=False,
-                 check_reduction=False, gradient_as_bucket_view=False, static_graph=False,
-                 delay_all_reduce_named_params=None, param_to_hook_all_reduce=None,
-                 mixed_precision=None, device_mesh=None):
+    def __init__(
+        self,
+        module,
+        device_ids=None,
+        output_device=None,
+        dim=0,
+        broadcast_buffers=True,
+        process_group=None,
+        bucket_cap_mb=None,
+        find_unused_parameters=False,
+        check_reduction=False,
+        gradient_as_bucket_view=False,
+        static_graph=False,
+        delay_all_reduce_named_params=None,
+        param_to_hook_all_reduce=None,
+        mixed_precision=None,
+        device_mesh=None,
+    ):
         super().__init__()
         if not isinstance(module, Module):
-            raise TypeError(f"DistributedDataParallel expects an nn.Module, got "
-                            f"{type(module).__name__}")
+            raise TypeError(f"DistributedDataParallel expects an nn.Module, got {type(module).__name__}")
         pg = _pg._resolve(process_group)
         if pg is None:
             raise ValueError("DistributedDataParallel: this rank is not a member of process_group")
         named = [(n, p) for n, p in module.named_parameters() if p.requires_grad]
         if not named:
-            raise RuntimeError("DistributedDataParallel is not needed when a module doesn't have any "
-                               "parameter that requires a gradient.")
+            raise RuntimeError(
+                "DistributedDataParallel is not needed when a module doesn't have any "
+                "parameter that requires a gradient."
+            )
         self.module = module
         self.process_group = pg
         self.broadcast_buffers = broadcast_buffers
@@ -55,15 +70,22 @@ class DistributedDataParallel(Module):
         self.device_ids = device_ids
 
         _check_same_parameters(pg, named)
-        _broadcast_from_rank0(pg, [p for _, p in module.named_parameters()] +
-                              [b for _, b in module.named_buffers()])
+        _broadcast_from_rank0(pg, [p for _, p in module.named_parameters()] + [b for _, b in module.named_buffers()])
         # Embedding(sparse=True) and EmbeddingBag(sparse=True) produce sparse weight gradients.
-        sparse_ids = {id(m.weight) for m in module.modules()
-                      if getattr(m, "sparse", False) is True and isinstance(getattr(m, "weight", None),
-                                                                             Tensor)}
-        self.reducer = Reducer([n for n, _ in named], [p for _, p in named], pg, _pg._state.mpi,
-                               self.bucket_bytes_cap, find_unused_parameters,
-                               [id(p) in sparse_ids for _, p in named])
+        sparse_ids = {
+            id(m.weight)
+            for m in module.modules()
+            if getattr(m, "sparse", False) is True and isinstance(getattr(m, "weight", None), Tensor)
+        }
+        self.reducer = Reducer(
+            [n for n, _ in named],
+            [p for _, p in named],
+            pg,
+            _pg._state.mpi,
+            self.bucket_bytes_cap,
+            find_unused_parameters,
+            [id(p) in sparse_ids for _, p in named],
+        )
 
     def forward(self, *inputs, **kwargs):
         if self.broadcast_buffers and self.require_forward_param_sync and self.process_group.size() > 1:
@@ -98,15 +120,18 @@ def _check_same_parameters(pg, named):
     ref = everyone[0]
     for rank, theirs in enumerate(everyone[1:], 1):
         if len(theirs) != len(ref):
-            raise RuntimeError(f"DistributedDataParallel: rank {rank} has {len(theirs)} parameters that "
-                               f"require grad but rank 0 has {len(ref)}: every rank must build the "
-                               f"same model")
+            raise RuntimeError(
+                f"DistributedDataParallel: rank {rank} has {len(theirs)} parameters that "
+                f"require grad but rank 0 has {len(ref)}: every rank must build the "
+                f"same model"
+            )
         for (n0, s0, d0), (n, s, d) in zip(ref, theirs):
             if (n0, s0, d0) != (n, s, d):
                 raise RuntimeError(
                     f"DistributedDataParallel: parameter '{n}' has shape {list(s)} and dtype {d} on "
                     f"rank {rank}, but rank 0's parameter at that position is '{n0}' with shape "
-                    f"{list(s0)} and dtype {d0}: every rank must build the same model")
+                    f"{list(s0)} and dtype {d0}: every rank must build the same model"
+                )
 
 
 def _broadcast_from_rank0(pg, tensors):
@@ -122,7 +147,7 @@ def _broadcast_from_rank0(pg, tensors):
         off = 0
         for t in group:
             n = t._data.size
-            part = flat[off:off + n].reshape(t._data.shape)
+            part = flat[off : off + n].reshape(t._data.shape)
             off += n
             if type(t._data) is np.ndarray:
                 t._data[...] = part

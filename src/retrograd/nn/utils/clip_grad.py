@@ -4,6 +4,7 @@ The norms are computed on the raw gradient arrays (no graph is recorded), in eac
 dtype; a sparse gradient contributes the norm of its coalesced values, i.e. of the dense
 gradient it stands for.
 """
+
 import math
 
 import numpy as np
@@ -12,8 +13,7 @@ from ..._tensor import Tensor
 from ...backend import array_module
 from ...sparse import SparseTensor, coalesced_rows
 
-__all__ = ["clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "get_total_norm",
-           "clip_grads_with_norm_"]
+__all__ = ["clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_"]
 
 
 def _tensors(tensors):
@@ -53,7 +53,7 @@ def _combine(norms, p):
         return min(norms)
     if p == 0:
         return float(sum(norms))
-    return sum(n ** p for n in norms) ** (1.0 / p)
+    return sum(n**p for n in norms) ** (1.0 / p)
 
 
 def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=None):
@@ -66,10 +66,12 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
     dtype = np.result_type(*[t._data.dtype for t in tensors])
     total = _combine([_norm(_values(t), p) for t in tensors], p)
     if error_if_nonfinite and not math.isfinite(total):
-        raise RuntimeError(f"The total norm of order {p} for gradients from `parameters` is "
-                           f"non-finite, so it cannot be clipped. To disable this error and scale "
-                           f"the gradients by the non-finite norm anyway, set "
-                           f"`error_if_nonfinite=False`")
+        raise RuntimeError(
+            f"The total norm of order {p} for gradients from `parameters` is "
+            f"non-finite, so it cannot be clipped. To disable this error and scale "
+            f"the gradients by the non-finite norm anyway, set "
+            f"`error_if_nonfinite=False`"
+        )
     return Tensor._make(array_module(tensors[0]._data).asarray(total, dtype=dtype), None, False)
 
 
@@ -108,8 +110,12 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
 def clip_grad_norm(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
     """Deprecated alias of ``clip_grad_norm_``."""
     import warnings
-    warnings.warn("`torch.nn.utils.clip_grad_norm` is now deprecated in favor of "
-                  "`torch.nn.utils.clip_grad_norm_`.", FutureWarning, stacklevel=2)
+
+    warnings.warn(
+        "`torch.nn.utils.clip_grad_norm` is now deprecated in favor of `torch.nn.utils.clip_grad_norm_`.",
+        FutureWarning,
+        stacklevel=2,
+    )
     return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)
 
 

@@ -3,6 +3,7 @@ orthogonal. Each registers a module with ``parametrize.register_parametrization`
 dict keys are PyTorch's (``parametrizations.weight.original0``/``original1`` for weight_norm,
 ``parametrizations.weight.original`` plus ``parametrizations.weight.0._u``/``_v`` for
 spectral_norm)."""
+
 from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
 from ...ops import decomposition as _dec
@@ -30,11 +31,13 @@ class _WeightNorm(Module):
 
 def _weight_norm_compat_hook(module, name):
     """Load state dicts written with the older hook-based ``weight_norm`` (``weight_g``/``weight_v``)."""
+
     def hook(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs):
         g_key, v_key = f"{prefix}{name}_g", f"{prefix}{name}_v"
         if g_key in state_dict and v_key in state_dict:
             state_dict[f"{prefix}parametrizations.{name}.original0"] = state_dict.pop(g_key)
             state_dict[f"{prefix}parametrizations.{name}.original1"] = state_dict.pop(v_key)
+
     return hook
 
 
@@ -55,11 +58,11 @@ class _SpectralNorm(Module):
         super().__init__()
         ndim = weight.dim()
         if dim >= ndim or dim < -ndim:
-            raise IndexError(f"Dimension out of range (expected to be in range of [-{ndim}, {ndim - 1}] but got "
-                             f"{dim})")
+            raise IndexError(f"Dimension out of range (expected to be in range of [-{ndim}, {ndim - 1}] but got {dim})")
         if n_power_iterations <= 0:
-            raise ValueError(f"Expected n_power_iterations to be positive, but got "
-                             f"n_power_iterations={n_power_iterations}")
+            raise ValueError(
+                f"Expected n_power_iterations to be positive, but got n_power_iterations={n_power_iterations}"
+            )
         self.dim = dim if dim >= 0 else dim + ndim
         self.eps = eps
         if ndim > 1:
@@ -156,8 +159,9 @@ class _Orthogonal(Module):
 
     def right_inverse(self, Q):
         if tuple(Q.shape) != self.shape:
-            raise ValueError(f"Expected a matrix or batch of matrices of shape {self.shape}. Got a tensor of shape "
-                             f"{tuple(Q.shape)}.")
+            raise ValueError(
+                f"Expected a matrix or batch of matrices of shape {self.shape}. Got a tensor of shape {tuple(Q.shape)}."
+            )
         with no_grad():
             Q_init = Q
             n, k = Q.size(-2), Q.size(-1)
@@ -167,10 +171,14 @@ class _Orthogonal(Module):
                 n, k = k, n
             if "base" not in self._buffers:
                 if self.orthogonal_map in ("matrix_exp", "cayley"):
-                    raise NotImplementedError("It is not possible to assign to the matrix exponential or the "
-                                              "Cayley parametrizations when use_trivialization=False.")
-                raise NotImplementedError("Assigning to the householder parametrization with "
-                                          "use_trivialization=False needs geqrf, which is not implemented")
+                    raise NotImplementedError(
+                        "It is not possible to assign to the matrix exponential or the "
+                        "Cayley parametrizations when use_trivialization=False."
+                    )
+                raise NotImplementedError(
+                    "Assigning to the householder parametrization with "
+                    "use_trivialization=False needs geqrf, which is not implemented"
+                )
             if n == k:
                 Q = Q.clone() if _is_orthogonal(Q) else _make_orthogonal(Q)
             else:
@@ -185,18 +193,21 @@ class _Orthogonal(Module):
 def _eye_like(A):
     """The identity broadcast to A's (..., n, n) shape."""
     from ... import _creation
+
     return _creation.eye(A.shape[-1], dtype=A.dtype, device=A.device).expand(tuple(A.shape))
 
 
 def _is_orthogonal(Q):
     """Q^H Q == I up to allclose(atol=10 n eps), PyTorch's test."""
     from ...ops.elementwise import allclose
+
     gram = Q.mH @ Q
     return allclose(gram, _eye_like(gram), atol=10.0 * Q.size(-2) * _finfo_eps(Q))
 
 
 def _finfo_eps(t):
     import numpy as np
+
     return float(np.finfo(np.dtype(t.dtype.name)).eps)
 
 
@@ -208,6 +219,7 @@ def _make_orthogonal(A):
 
 def _cat(a, b):
     from ...ops.shape import cat
+
     return cat([a, b], -1)
 
 
@@ -228,8 +240,9 @@ def orthogonal(module, name="weight", orthogonal_map=None, *, use_trivialization
         square = weight.size(-2) == weight.size(-1)
         orthogonal_map = "matrix_exp" if square or weight.is_complex() else "householder"
     if orthogonal_map not in _ORTH_MAPS:
-        raise ValueError(f'orthogonal_map has to be one of "matrix_exp", "cayley", "householder". Got: '
-                         f"{orthogonal_map}")
+        raise ValueError(
+            f'orthogonal_map has to be one of "matrix_exp", "cayley", "householder". Got: {orthogonal_map}'
+        )
     orth = _Orthogonal(weight, orthogonal_map, use_trivialization=use_trivialization)
     parametrize.register_parametrization(module, name, orth, unsafe=True)
     return module

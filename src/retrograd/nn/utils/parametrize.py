@@ -8,6 +8,7 @@ returns ``P(original)`` on every access, so gradients reach ``original``. Assign
 replaced by a generated subclass ``Parametrized<Class>`` that holds the properties; state dict
 keys are PyTorch's (``parametrizations.weight.original``).
 """
+
 import collections.abc
 import copy
 import copyreg
@@ -18,8 +19,15 @@ from ...autograd.grad_mode import no_grad
 from ..modules.container import ModuleDict, ModuleList
 from ..parameter import Parameter
 
-__all__ = ["cached", "ParametrizationList", "register_parametrization", "is_parametrized",
-           "remove_parametrizations", "type_before_parametrizations", "transfer_parametrizations_and_params"]
+__all__ = [
+    "cached",
+    "ParametrizationList",
+    "register_parametrization",
+    "is_parametrized",
+    "remove_parametrizations",
+    "type_before_parametrizations",
+    "transfer_parametrizations_and_params",
+]
 
 _cache_enabled = 0
 _cache = {}
@@ -55,12 +63,16 @@ def _check_same(kind, got, shape, dtype):
     if not isinstance(got, Tensor):
         raise ValueError(f"A parametrization must return a tensor. Got {type(got).__name__}.")
     if got.dtype != dtype:
-        raise ValueError(f"Registering a parametrization may not change the dtype of the tensor, unless the "
-                         f"`unsafe` flag is enabled.\nunparametrized dtype: {dtype}\n{kind} dtype: {got.dtype}")
+        raise ValueError(
+            f"Registering a parametrization may not change the dtype of the tensor, unless the "
+            f"`unsafe` flag is enabled.\nunparametrized dtype: {dtype}\n{kind} dtype: {got.dtype}"
+        )
     if tuple(got.shape) != tuple(shape):
-        raise ValueError(f"Registering a parametrization may not change the shape of the tensor, unless the "
-                         f"`unsafe` flag is enabled.\nunparametrized shape: {tuple(shape)}\n{kind} shape: "
-                         f"{tuple(got.shape)}")
+        raise ValueError(
+            f"Registering a parametrization may not change the shape of the tensor, unless the "
+            f"`unsafe` flag is enabled.\nunparametrized shape: {tuple(shape)}\n{kind} shape: "
+            f"{tuple(got.shape)}"
+        )
 
 
 class ParametrizationList(ModuleList):
@@ -84,14 +96,18 @@ class ParametrizationList(ModuleList):
                     except NotImplementedError:
                         pass
         if not isinstance(new, (Tensor, collections.abc.Sequence)):
-            raise ValueError(f"'right_inverse' must return a Tensor or a Sequence of tensors (list, tuple...). "
-                             f"Got {type(new).__name__}")
+            raise ValueError(
+                f"'right_inverse' must return a Tensor or a Sequence of tensors (list, tuple...). "
+                f"Got {type(new).__name__}"
+            )
         self.is_tensor = isinstance(new, Tensor)
         self.ntensors = 1 if self.is_tensor else len(new)
         if self.is_tensor:
             if original.dtype != new.dtype:
-                raise ValueError(f"When `right_inverse` outputs one tensor, it may not change the dtype.\n"
-                                 f"original.dtype: {original.dtype}\nright_inverse(original).dtype: {new.dtype}")
+                raise ValueError(
+                    f"When `right_inverse` outputs one tensor, it may not change the dtype.\n"
+                    f"original.dtype: {original.dtype}\nright_inverse(original).dtype: {new.dtype}"
+                )
             if new is not original:
                 with no_grad():
                     _set_data(original, new)
@@ -99,8 +115,10 @@ class ParametrizationList(ModuleList):
         else:
             for i, part in enumerate(new):
                 if not isinstance(part, Tensor):
-                    raise ValueError(f"'right_inverse' must return a Tensor or a Sequence of tensors (list, "
-                                     f"tuple...). Got element {i} of the sequence with type {type(part).__name__}.")
+                    raise ValueError(
+                        f"'right_inverse' must return a Tensor or a Sequence of tensors (list, "
+                        f"tuple...). Got element {i} of the sequence with type {type(part).__name__}."
+                    )
                 if isinstance(original, Parameter):
                     part = Parameter(part.detach(), original.requires_grad)
                 else:
@@ -120,21 +138,29 @@ class ParametrizationList(ModuleList):
                 if not isinstance(value, Tensor):
                     raise ValueError(f"`right_inverse` should return a tensor. Got {type(value).__name__}")
                 if value.dtype != self.original.dtype:
-                    raise ValueError(f"The tensor returned by `right_inverse` has dtype {value.dtype} while "
-                                     f"`original` has dtype {self.original.dtype}")
+                    raise ValueError(
+                        f"The tensor returned by `right_inverse` has dtype {value.dtype} while "
+                        f"`original` has dtype {self.original.dtype}"
+                    )
                 _set_data(self.original, value)
             else:
                 if not isinstance(value, collections.abc.Sequence) or len(value) != self.ntensors:
-                    raise ValueError(f"'right_inverse' must return a sequence of {self.ntensors} tensors. "
-                                     f"Got {type(value).__name__}.")
+                    raise ValueError(
+                        f"'right_inverse' must return a sequence of {self.ntensors} tensors. "
+                        f"Got {type(value).__name__}."
+                    )
                 for i, part in enumerate(value):
                     original_i = getattr(self, f"original{i}")
                     if not isinstance(part, Tensor):
-                        raise ValueError(f"`right_inverse` must return a sequence of tensors. Got element {i} "
-                                         f"of type {type(part).__name__}")
+                        raise ValueError(
+                            f"`right_inverse` must return a sequence of tensors. Got element {i} "
+                            f"of type {type(part).__name__}"
+                        )
                     if original_i.dtype != part.dtype:
-                        raise ValueError(f"Tensor {i} returned by `right_inverse` has dtype {part.dtype} while "
-                                         f"`original{i}` has dtype {original_i.dtype}")
+                        raise ValueError(
+                            f"Tensor {i} returned by `right_inverse` has dtype {part.dtype} while "
+                            f"`original{i}` has dtype {original_i.dtype}"
+                        )
                     _set_data(original_i, part)
 
     def forward(self):
@@ -215,8 +241,10 @@ def register_parametrization(module, tensor_name, parametrization, *, unsafe=Fal
         _inject_property(module, tensor_name)
         module.parametrizations[tensor_name] = parametrizations
     else:
-        raise ValueError(f"Module '{module}' does not have a parameter, a buffer, or a parametrized element with "
-                         f"name '{tensor_name}'")
+        raise ValueError(
+            f"Module '{module}' does not have a parameter, a buffer, or a parametrized element with "
+            f"name '{tensor_name}'"
+        )
     return module
 
 
@@ -241,8 +269,10 @@ def remove_parametrizations(module, tensor_name, leave_parametrized=True):
                 _set_data(original, getattr(module, tensor_name))
     else:
         if not leave_parametrized:
-            raise ValueError("Cannot leave unparametrized (`leave_parametrized=False`) a tensor that is "
-                             "parametrized in terms of a sequence of tensors.")
+            raise ValueError(
+                "Cannot leave unparametrized (`leave_parametrized=False`) a tensor that is "
+                "parametrized in terms of a sequence of tensors."
+            )
         t = getattr(module, tensor_name)
         original = Parameter(t.detach(), t.requires_grad) if t.requires_grad else t.detach()
     delattr(module.__class__, tensor_name)

@@ -5,6 +5,7 @@ length, one step after the other: ``data`` is ``(sum(lengths), *)`` and ``batch_
 how many sequences are still running at step ``t``. Every conversion here is one differentiable
 gather, so gradients flow from packed data back to the padded input and vice versa.
 """
+
 from collections import namedtuple
 
 import numpy as np
@@ -13,8 +14,16 @@ from ... import _creation
 from ..._tensor import Tensor
 from ...ops.shape import cat, stack
 
-__all__ = ["PackedSequence", "invert_permutation", "pack_padded_sequence", "pad_packed_sequence",
-           "pad_sequence", "unpad_sequence", "pack_sequence", "unpack_sequence"]
+__all__ = [
+    "PackedSequence",
+    "invert_permutation",
+    "pack_padded_sequence",
+    "pad_packed_sequence",
+    "pad_sequence",
+    "unpad_sequence",
+    "pack_sequence",
+    "unpack_sequence",
+]
 
 _Fields = namedtuple("PackedSequence", ["data", "batch_sizes", "sorted_indices", "unsorted_indices"])
 
@@ -37,6 +46,7 @@ class PackedSequence(_Fields):
     the batch was already sorted) and ``unsorted_indices`` is its inverse. Passing
     ``batch_sizes=None`` takes ``(data, batch_sizes)`` from the first argument.
     """
+
     __slots__ = ()
 
     def __new__(cls, data, batch_sizes=None, sorted_indices=None, unsorted_indices=None):
@@ -102,6 +112,7 @@ class PackedSequence(_Fields):
 
 def _dtype(name):
     from ... import _dtype as dtypes
+
     return getattr(dtypes, name)
 
 
@@ -112,8 +123,10 @@ def _lengths_array(lengths):
         lengths = lengths.detach().numpy()
     arr = np.asarray(lengths)
     if arr.ndim != 1 or (arr.size and arr.dtype.kind not in "iub"):
-        raise RuntimeError(f"'lengths' argument should be a 1D list or CPU int64 tensor of lengths, "
-                           f"got shape {arr.shape} and dtype {arr.dtype}")
+        raise RuntimeError(
+            f"'lengths' argument should be a 1D list or CPU int64 tensor of lengths, "
+            f"got shape {arr.shape} and dtype {arr.dtype}"
+        )
     return arr.astype(np.int64)
 
 
@@ -134,17 +147,21 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
     lengths = _lengths_array(lengths)
     batch_dim = 0 if batch_first else 1
     if lengths.size != input.shape[batch_dim]:
-        raise ValueError(f"pack_padded_sequence: expected {input.shape[batch_dim]} lengths (the batch size), "
-                         f"got {lengths.size}")
+        raise ValueError(
+            f"pack_padded_sequence: expected {input.shape[batch_dim]} lengths (the batch size), got {lengths.size}"
+        )
     if lengths.size and lengths.min() <= 0:
-        raise RuntimeError("Length of all samples has to be greater than 0, but found an element in 'lengths' "
-                           "that is <= 0")
+        raise RuntimeError(
+            "Length of all samples has to be greater than 0, but found an element in 'lengths' that is <= 0"
+        )
     if enforce_sorted:
         if np.any(np.diff(lengths) > 0):
-            raise RuntimeError("`lengths` array must be sorted in decreasing order when `enforce_sorted` is "
-                               "True. You can pass `enforce_sorted=False` to pack_padded_sequence and/or "
-                               "pack_sequence to sidestep this requirement if you do not need ONNX "
-                               "exportability.")
+            raise RuntimeError(
+                "`lengths` array must be sorted in decreasing order when `enforce_sorted` is "
+                "True. You can pass `enforce_sorted=False` to pack_padded_sequence and/or "
+                "pack_sequence to sidestep this requirement if you do not need ONNX "
+                "exportability."
+            )
         sorted_indices = None
         order = np.arange(lengths.size)
     else:
@@ -153,8 +170,7 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
         lengths = lengths[order]
     total = input.shape[1 - batch_dim]
     if lengths.size and lengths[0] > total:
-        raise RuntimeError(f"pack_padded_sequence: a length of {lengths[0]} exceeds the padded sequence "
-                           f"length {total}")
+        raise RuntimeError(f"pack_padded_sequence: a length of {lengths[0]} exceeds the padded sequence length {total}")
     batch_sizes = _batch_sizes(lengths)
     # Row of the flattened (T * B, *) input for step t of the i-th sorted sequence.
     rows = [t * lengths.size + order[i] for t, b in enumerate(batch_sizes) for i in range(b)]
@@ -174,9 +190,11 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
     max_len, batch = batch_sizes.size, int(batch_sizes[0]) if batch_sizes.size else 0
     if total_length is not None:
         if total_length < max_len:
-            raise ValueError(f"Expected total_length to be at least the length of the longest sequence in "
-                             f"input, but got total_length={total_length} and max sequence length being "
-                             f"{max_len}")
+            raise ValueError(
+                f"Expected total_length to be at least the length of the longest sequence in "
+                f"input, but got total_length={total_length} and max sequence length being "
+                f"{max_len}"
+            )
         max_len = total_length
     # Each padded cell (t, i) takes its packed row, or the padding row appended at the end.
     pad_row = data.shape[0]
@@ -210,8 +228,9 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
     padded = []
     for s in sequences:
         if tuple(s.shape[1:]) != trailing:
-            raise RuntimeError(f"pad_sequence: every sequence must have the trailing shape {trailing}, "
-                               f"got {tuple(s.shape[1:])}")
+            raise RuntimeError(
+                f"pad_sequence: every sequence must have the trailing shape {trailing}, got {tuple(s.shape[1:])}"
+            )
         missing = max_len - s.shape[0]
         if missing:
             fill = _creation.full((missing,) + trailing, padding_value, dtype=s.dtype, device=s.device)
@@ -225,7 +244,7 @@ def unpad_sequence(padded_sequences, lengths, batch_first=False):
     if not batch_first:
         padded_sequences = padded_sequences.transpose(0, 1)
     lengths = _lengths_array(lengths)
-    return [seq[:int(n)] for seq, n in zip(padded_sequences.unbind(0), lengths)]
+    return [seq[: int(n)] for seq, n in zip(padded_sequences.unbind(0), lengths)]
 
 
 def pack_sequence(sequences, enforce_sorted=True):

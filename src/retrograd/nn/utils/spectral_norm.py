@@ -6,6 +6,7 @@ vectors as buffers ``weight_u`` and ``weight_v``, and recomputes the plain attri
 training mode only (``sigma = u . (W v)``, W the weight with ``dim`` first, flattened to a
 matrix). Only state dicts in the current layout (``_orig``, ``_u``, ``_v``) load.
 """
+
 from ...autograd.grad_mode import no_grad
 from .. import functional as F
 from ..modules.conv import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
@@ -16,12 +17,14 @@ __all__ = ["SpectralNorm", "spectral_norm", "remove_spectral_norm"]
 
 class SpectralNorm:
     """The forward pre-hook that recomputes ``module.<name>``."""
+
     _version = 1
 
     def __init__(self, name="weight", n_power_iterations=1, dim=0, eps=1e-12):
         if n_power_iterations <= 0:
-            raise ValueError(f"Expected n_power_iterations to be positive, but got "
-                             f"n_power_iterations={n_power_iterations}")
+            raise ValueError(
+                f"Expected n_power_iterations to be positive, but got n_power_iterations={n_power_iterations}"
+            )
         self.name = name
         self.dim = dim
         self.n_power_iterations = n_power_iterations
@@ -65,8 +68,10 @@ class SpectralNorm:
         fn = SpectralNorm(name, n_power_iterations, dim, eps)
         weight = module._parameters[name]
         if isinstance(weight, UninitializedParameter):
-            raise ValueError("The module passed to `SpectralNorm` can't have uninitialized parameters. Make sure "
-                             "to run the dummy forward before applying spectral normalization")
+            raise ValueError(
+                "The module passed to `SpectralNorm` can't have uninitialized parameters. Make sure "
+                "to run the dummy forward before applying spectral normalization"
+            )
         with no_grad():
             h, w = fn.reshape_weight_to_matrix(weight).shape
             u = F.normalize(weight.new_empty(h).normal_(0, 1), dim=0, eps=fn.eps)

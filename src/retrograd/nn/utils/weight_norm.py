@@ -5,6 +5,7 @@ it for ``parametrizations.weight_norm``).
 norm over every dim but ``dim``) and ``weight_v`` (the direction), and recomputes the plain
 attribute ``weight = weight_v * weight_g / ||weight_v||`` before every forward call.
 """
+
 import warnings
 
 from ...ops.normalization import norm_except_dim, weight_norm_apply
@@ -33,8 +34,10 @@ class WeightNorm:
         fn = WeightNorm(name, dim)
         weight = getattr(module, name)
         if isinstance(weight, UninitializedParameter):
-            raise ValueError("The module passed to `WeightNorm` can't have uninitialized parameters. Make sure to "
-                             "run the dummy forward before applying weight normalization")
+            raise ValueError(
+                "The module passed to `WeightNorm` can't have uninitialized parameters. Make sure to "
+                "run the dummy forward before applying weight normalization"
+            )
         del module._parameters[name]
         module.register_parameter(name + "_g", Parameter(norm_except_dim(weight, 2, fn.dim).detach()))
         module.register_parameter(name + "_v", Parameter(weight.detach()))
@@ -56,8 +59,11 @@ class WeightNorm:
 def weight_norm(module, name="weight", dim=0):
     """Apply hook-based weight normalisation to ``module.<name>`` (``dim=None``: one norm for the
     whole tensor). Deprecated in PyTorch in favour of ``parametrizations.weight_norm``."""
-    warnings.warn("`torch.nn.utils.weight_norm` is deprecated in favor of "
-                  "`torch.nn.utils.parametrizations.weight_norm`.", FutureWarning, stacklevel=2)
+    warnings.warn(
+        "`torch.nn.utils.weight_norm` is deprecated in favor of `torch.nn.utils.parametrizations.weight_norm`.",
+        FutureWarning,
+        stacklevel=2,
+    )
     WeightNorm.apply(module, name, dim)
     return module
 

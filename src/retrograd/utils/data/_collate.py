@@ -1,4 +1,5 @@
 """Collation: a list of samples into one batch of tensors."""
+
 import collections.abc
 
 import numpy as np
@@ -9,18 +10,20 @@ from ...backend import array_module
 
 __all__ = ["default_collate", "default_convert"]
 
-_ERR = ("default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; "
-        "found {}")
+_ERR = "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found {}"
 
 
 def _stack(tensors):
     shape = tensors[0]._data.shape
     for i, t in enumerate(tensors):
         if t._data.shape != shape:
-            raise RuntimeError(f"default_collate: stack expects each tensor to be equal size, but "
-                               f"got {list(shape)} at entry 0 and {list(t._data.shape)} at entry {i}")
+            raise RuntimeError(
+                f"default_collate: stack expects each tensor to be equal size, but "
+                f"got {list(shape)} at entry 0 and {list(t._data.shape)} at entry {i}"
+            )
     if _grad_state.enabled and any(t._rg for t in tensors):
         from ...ops.shape import stack
+
         return stack(tensors)
     xp = array_module(tensors[0]._data)
     return Tensor._make(xp.stack([t._data for t in tensors]), None, False)
@@ -36,6 +39,7 @@ def default_collate(batch):
       fields; other sequences (all of one length) -> a list of collated positions.
     """
     from ..._creation import tensor, from_numpy
+
     elem = batch[0]
     if isinstance(elem, Tensor):
         return _stack(batch)
@@ -45,8 +49,10 @@ def default_collate(batch):
         try:
             return from_numpy(np.stack(batch))
         except ValueError:
-            raise RuntimeError(f"default_collate: stack expects each array to be equal size, got "
-                               f"shapes {sorted({tuple(b.shape) for b in batch})}") from None
+            raise RuntimeError(
+                f"default_collate: stack expects each array to be equal size, got "
+                f"shapes {sorted({tuple(b.shape) for b in batch})}"
+            ) from None
     if isinstance(elem, np.generic) and not isinstance(elem, (np.str_, np.bytes_)):
         return from_numpy(np.asarray(batch))
     if isinstance(elem, float):
@@ -75,6 +81,7 @@ def default_collate(batch):
 
 def _float64():
     from ..._dtype import float64
+
     return float64
 
 
@@ -82,6 +89,7 @@ def default_convert(data):
     """Without batching: NumPy arrays become tensors (recursively in dicts and sequences);
     everything else is left as it is."""
     from ..._creation import from_numpy
+
     if isinstance(data, np.ndarray) and data.dtype.kind not in "SaUO":
         return from_numpy(data)
     if isinstance(data, np.generic) and not isinstance(data, (np.str_, np.bytes_)):

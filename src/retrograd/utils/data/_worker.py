@@ -7,6 +7,7 @@ iterable dataset, ``_IterableEnd`` once its copy of the dataset is exhausted (af
 answers nothing more in that epoch). A task of a newer epoch restarts its copy of the dataset
 (persistent workers).
 """
+
 import queue
 import random
 import sys
@@ -31,16 +32,14 @@ class WorkerInfo:
     __slots__ = ("id", "num_workers", "seed", "dataset")
 
     def __init__(self, id, num_workers, seed, dataset):
-        for name, value in (("id", id), ("num_workers", num_workers), ("seed", seed),
-                            ("dataset", dataset)):
+        for name, value in (("id", id), ("num_workers", num_workers), ("seed", seed), ("dataset", dataset)):
             object.__setattr__(self, name, value)
 
     def __setattr__(self, name, value):
         raise RuntimeError(f"Cannot assign attributes to {type(self).__name__} objects")
 
     def __repr__(self):
-        return (f"WorkerInfo(id={self.id}, num_workers={self.num_workers}, seed={self.seed}, "
-                f"dataset={self.dataset!r})")
+        return f"WorkerInfo(id={self.id}, num_workers={self.num_workers}, seed={self.seed}, dataset={self.dataset!r})"
 
 
 def get_worker_info():
@@ -82,8 +81,10 @@ class _IterableEnd:
 
 def _reduce_tensor(t):
     if t.grad_fn is not None and t._rg:
-        raise RuntimeError("Cowardly refusing to send a non-leaf tensor that requires grad to "
-                           "another process: it would lose its graph; call .detach() first")
+        raise RuntimeError(
+            "Cowardly refusing to send a non-leaf tensor that requires grad to "
+            "another process: it would lose its graph; call .detach() first"
+        )
     return t.__reduce_ex__(2)  # by value, as plain pickle does (Tensor.__reduce_ex__)
 
 
@@ -102,6 +103,7 @@ def fetch_map(dataset, indices, collate_fn, auto_collation):
     """The batch of ``dataset`` at ``indices`` (a single sample when not auto-collating)."""
     from ._collate import default_collate
     from .dataset import TensorDataset
+
     if not auto_collation:
         return collate_fn(dataset[indices])
     if type(dataset) is TensorDataset and collate_fn is default_collate:
@@ -131,6 +133,7 @@ def fetch_stream(it, indices, collate_fn, auto_collation, drop_last):
 
 def _seed_worker(base_seed, worker_id):
     from ..._creation import manual_seed
+
     seed = base_seed + worker_id
     random.seed(seed)
     manual_seed(seed)
@@ -140,8 +143,20 @@ def _seed_worker(base_seed, worker_id):
     return seed
 
 
-def worker_loop(dataset, iterable, index_queue, result_queue, done_event, collate_fn,
-                auto_collation, drop_last, base_seed, init_fn, worker_id, num_workers):
+def worker_loop(
+    dataset,
+    iterable,
+    index_queue,
+    result_queue,
+    done_event,
+    collate_fn,
+    auto_collation,
+    drop_last,
+    base_seed,
+    init_fn,
+    worker_id,
+    num_workers,
+):
     """The body of worker process ``worker_id``."""
     global _worker_info
     register_tensor_pickling()

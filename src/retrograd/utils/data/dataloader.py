@@ -1,4 +1,5 @@
 """DataLoader: batches of a dataset, loaded in the main process or in worker processes."""
+
 import itertools
 import math
 import multiprocessing
@@ -7,9 +8,16 @@ import time
 import weakref
 
 from ._collate import default_collate, default_convert
-from ._worker import (STATUS_CHECK_INTERVAL, _ExceptionWrapper, _IterableEnd, fetch_map,
-                      fetch_stream, get_worker_info, register_tensor_pickling,
-                      worker_loop)
+from ._worker import (
+    STATUS_CHECK_INTERVAL,
+    _ExceptionWrapper,
+    _IterableEnd,
+    fetch_map,
+    fetch_stream,
+    get_worker_info,
+    register_tensor_pickling,
+    worker_loop,
+)
 from .dataset import IterableDataset
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
 
@@ -54,45 +62,73 @@ class DataLoader:
     memory to pin batches for.
     """
 
-    def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None,
-                 num_workers=0, collate_fn=None, pin_memory=False, drop_last=False, timeout=0,
-                 worker_init_fn=None, multiprocessing_context=None, generator=None, *,
-                 prefetch_factor=None, persistent_workers=False, pin_memory_device="", in_order=True):
+    def __init__(
+        self,
+        dataset,
+        batch_size=1,
+        shuffle=None,
+        sampler=None,
+        batch_sampler=None,
+        num_workers=0,
+        collate_fn=None,
+        pin_memory=False,
+        drop_last=False,
+        timeout=0,
+        worker_init_fn=None,
+        multiprocessing_context=None,
+        generator=None,
+        *,
+        prefetch_factor=None,
+        persistent_workers=False,
+        pin_memory_device="",
+        in_order=True,
+    ):
         if num_workers < 0:
-            raise ValueError("num_workers option should be non-negative; use num_workers=0 to "
-                             "disable multiprocessing.")
+            raise ValueError("num_workers option should be non-negative; use num_workers=0 to disable multiprocessing.")
         if timeout < 0:
             raise ValueError("timeout option should be non-negative")
         if num_workers == 0:
             if prefetch_factor is not None:
-                raise ValueError("prefetch_factor option could only be specified in "
-                                 "multiprocessing. let num_workers > 0 to enable multiprocessing, "
-                                 "otherwise set prefetch_factor to None.")
+                raise ValueError(
+                    "prefetch_factor option could only be specified in "
+                    "multiprocessing. let num_workers > 0 to enable multiprocessing, "
+                    "otherwise set prefetch_factor to None."
+                )
             if persistent_workers:
                 raise ValueError("persistent_workers option needs num_workers > 0")
             if timeout > 0:
-                raise ValueError(f"timeout={timeout} needs num_workers > 0: with num_workers=0 "
-                                 f"batches are loaded in the main process")
+                raise ValueError(
+                    f"timeout={timeout} needs num_workers > 0: with num_workers=0 "
+                    f"batches are loaded in the main process"
+                )
             if multiprocessing_context is not None:
-                raise ValueError(f"multiprocessing_context can only be used with multi-process "
-                                 f"loading (num_workers > 0), but got num_workers={num_workers}")
+                raise ValueError(
+                    f"multiprocessing_context can only be used with multi-process "
+                    f"loading (num_workers > 0), but got num_workers={num_workers}"
+                )
         elif prefetch_factor is None:
             prefetch_factor = 2
         elif not isinstance(prefetch_factor, int) or prefetch_factor < 1:
-            raise ValueError(f"prefetch_factor option should be a positive integer, but got "
-                             f"prefetch_factor={prefetch_factor}")
+            raise ValueError(
+                f"prefetch_factor option should be a positive integer, but got prefetch_factor={prefetch_factor}"
+            )
         if isinstance(multiprocessing_context, str):
             methods = multiprocessing.get_all_start_methods()
             if multiprocessing_context not in methods:
-                raise ValueError(f"multiprocessing_context option should specify a valid start "
-                                 f"method in {methods!r}, but got "
-                                 f"multiprocessing_context={multiprocessing_context!r}")
+                raise ValueError(
+                    f"multiprocessing_context option should specify a valid start "
+                    f"method in {methods!r}, but got "
+                    f"multiprocessing_context={multiprocessing_context!r}"
+                )
             multiprocessing_context = multiprocessing.get_context(multiprocessing_context)
         elif multiprocessing_context is not None and not isinstance(
-                multiprocessing_context, multiprocessing.context.BaseContext):
-            raise TypeError(f"multiprocessing_context option should be a valid context object or "
-                            f"a string specifying the start method, but got "
-                            f"multiprocessing_context={multiprocessing_context!r}")
+            multiprocessing_context, multiprocessing.context.BaseContext
+        ):
+            raise TypeError(
+                f"multiprocessing_context option should be a valid context object or "
+                f"a string specifying the start method, but got "
+                f"multiprocessing_context={multiprocessing_context!r}"
+            )
         self.dataset = dataset
         self.num_workers = num_workers
         self.pin_memory = pin_memory
@@ -109,26 +145,30 @@ class DataLoader:
 
         if self._iterable:
             if shuffle not in (None, False):
-                raise ValueError(f"DataLoader with IterableDataset: expected unspecified shuffle "
-                                 f"option, but got shuffle={shuffle}")
+                raise ValueError(
+                    f"DataLoader with IterableDataset: expected unspecified shuffle option, but got shuffle={shuffle}"
+                )
             if sampler is not None:
-                raise ValueError(f"DataLoader with IterableDataset: expected unspecified sampler "
-                                 f"option, but got sampler={sampler}")
+                raise ValueError(
+                    f"DataLoader with IterableDataset: expected unspecified sampler option, but got sampler={sampler}"
+                )
             if batch_sampler is not None:
-                raise ValueError(f"DataLoader with IterableDataset: expected unspecified "
-                                 f"batch_sampler option, but got batch_sampler={batch_sampler}")
+                raise ValueError(
+                    f"DataLoader with IterableDataset: expected unspecified "
+                    f"batch_sampler option, but got batch_sampler={batch_sampler}"
+                )
         shuffle = bool(shuffle)
         if sampler is not None and shuffle:
             raise ValueError("sampler option is mutually exclusive with shuffle")
         if batch_sampler is not None:
             if batch_size != 1 or shuffle or sampler is not None or drop_last:
-                raise ValueError("batch_sampler option is mutually exclusive with batch_size, "
-                                 "shuffle, sampler, and drop_last")
+                raise ValueError(
+                    "batch_sampler option is mutually exclusive with batch_size, shuffle, sampler, and drop_last"
+                )
             batch_size = None
             drop_last = False
         elif batch_size is None and drop_last:
-            raise ValueError("batch_size=None option disables auto-batching and is mutually "
-                             "exclusive with drop_last")
+            raise ValueError("batch_size=None option disables auto-batching and is mutually exclusive with drop_last")
         if sampler is None:
             if self._iterable:
                 sampler = _InfiniteConstantSampler()
@@ -166,14 +206,14 @@ class DataLoader:
 
     def _draw_base_seed(self):
         from .sampler import draw_seed
+
         return draw_seed(self.generator)
 
     def _iter_main(self):
         if self._iterable:
             return self._iter_stream()
         if self._auto_collation:
-            return (fetch_map(self.dataset, indices, self.collate_fn, True)
-                    for indices in self.batch_sampler)
+            return (fetch_map(self.dataset, indices, self.collate_fn, True) for indices in self.batch_sampler)
         return (self.collate_fn(self.dataset[i]) for i in self.sampler)
 
     @property
@@ -185,8 +225,7 @@ class DataLoader:
         indices = range(self.batch_size or 1)
         while True:
             try:
-                batch = fetch_stream(it, indices, self.collate_fn, self._auto_collation,
-                                     self.drop_last)
+                batch = fetch_stream(it, indices, self.collate_fn, self._auto_collation, self.drop_last)
             except StopIteration:
                 return
             yield batch
@@ -241,14 +280,29 @@ class _MultiProcessIter:
         for worker_id in range(self._num_workers):
             index_queue = ctx.Queue()
             index_queue.cancel_join_thread()  # tasks left unread at shutdown are not needed
-            w = ctx.Process(target=worker_loop, daemon=True, args=(
-                loader.dataset, loader._iterable, index_queue, self._result_queue,
-                self._done_event, loader.collate_fn, loader._auto_collation, loader.drop_last,
-                base_seed, loader.worker_init_fn, worker_id, self._num_workers))
+            w = ctx.Process(
+                target=worker_loop,
+                daemon=True,
+                args=(
+                    loader.dataset,
+                    loader._iterable,
+                    index_queue,
+                    self._result_queue,
+                    self._done_event,
+                    loader.collate_fn,
+                    loader._auto_collation,
+                    loader.drop_last,
+                    base_seed,
+                    loader.worker_init_fn,
+                    worker_id,
+                    self._num_workers,
+                ),
+            )
             self._index_queues.append(index_queue)
             self._workers.append(w)
-        self._finalizer = weakref.finalize(self, _stop_workers, self._workers, self._index_queues,
-                                           self._result_queue, self._done_event)
+        self._finalizer = weakref.finalize(
+            self, _stop_workers, self._workers, self._index_queues, self._result_queue, self._done_event
+        )
         try:
             for w in self._workers:
                 w.start()
@@ -303,7 +357,8 @@ class _MultiProcessIter:
             self._drop_tasks_of_ended_workers()
             if self._in_order:
                 while self._rcvd_idx < self._send_idx and not (
-                        self._rcvd_idx in self._pending or self._rcvd_idx in self._ready):
+                    self._rcvd_idx in self._pending or self._rcvd_idx in self._ready
+                ):
                     self._rcvd_idx += 1
                 if self._rcvd_idx in self._ready:
                     data = self._ready.pop(self._rcvd_idx)
@@ -347,8 +402,7 @@ class _MultiProcessIter:
             dead = [w.pid for w in self._workers if not w.is_alive()]
             if dead:
                 self._shutdown()
-                raise RuntimeError(f"DataLoader worker (pid(s) {', '.join(map(str, dead))}) "
-                                   f"exited unexpectedly")
+                raise RuntimeError(f"DataLoader worker (pid(s) {', '.join(map(str, dead))}) exited unexpectedly")
 
     def _shutdown(self):
         self._closed = True

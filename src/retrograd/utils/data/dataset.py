@@ -1,4 +1,5 @@
 """Datasets: map-style (``__getitem__`` + ``__len__``) and iterable, and their combinations."""
+
 import bisect
 import itertools
 import math
@@ -6,8 +7,7 @@ import warnings
 
 from ..._tensor import Tensor
 
-__all__ = ["Dataset", "IterableDataset", "TensorDataset", "ConcatDataset", "ChainDataset", "Subset",
-           "random_split"]
+__all__ = ["Dataset", "IterableDataset", "TensorDataset", "ConcatDataset", "ChainDataset", "Subset", "random_split"]
 
 
 class Dataset:
@@ -42,8 +42,7 @@ class TensorDataset(Dataset):
                 raise TypeError(f"TensorDataset takes tensors, got {type(t).__name__}")
         n = tensors[0].size(0)
         if any(t.size(0) != n for t in tensors):
-            raise ValueError(f"Size mismatch between tensors: first sizes "
-                             f"{[t.size(0) for t in tensors]}")
+            raise ValueError(f"Size mismatch between tensors: first sizes {[t.size(0) for t in tensors]}")
         self.tensors = tensors
 
     def __getitem__(self, index):
@@ -119,6 +118,7 @@ def random_split(dataset, lengths, generator=None):
     then gets ``floor(fraction * len)`` samples and the remainder is handed out one by one,
     round robin. ``generator`` (a ``retrograd.Generator``) makes the split reproducible."""
     from ..._creation import randperm
+
     n = len(dataset)
     lengths = list(lengths)
     if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
@@ -131,15 +131,18 @@ def random_split(dataset, lengths, generator=None):
             sizes[i % len(sizes)] += 1
         for i, s in enumerate(sizes):
             if s == 0:
-                warnings.warn(f"Length of split at index {i} is 0. This might result in an empty "
-                              f"dataset.", stacklevel=2)
+                warnings.warn(
+                    f"Length of split at index {i} is 0. This might result in an empty dataset.", stacklevel=2
+                )
         lengths = sizes
     if sum(lengths) != n:
-        raise ValueError(f"Sum of input lengths does not equal the length of the input dataset! "
-                         f"(lengths {lengths} sum to {sum(lengths)}, the dataset has {n} samples)")
+        raise ValueError(
+            f"Sum of input lengths does not equal the length of the input dataset! "
+            f"(lengths {lengths} sum to {sum(lengths)}, the dataset has {n} samples)"
+        )
     indices = randperm(n, generator=generator).tolist()
     out, start = [], 0
     for length in lengths:
-        out.append(Subset(dataset, indices[start:start + length]))
+        out.append(Subset(dataset, indices[start : start + length]))
         start += length
     return out

@@ -11,6 +11,7 @@ so all ranks run the same number of steps and no collective waits for a rank tha
 
 Call ``set_epoch(epoch)`` before each epoch for a new shuffle.
 """
+
 import math
 
 from ... import distributed as dist
@@ -27,8 +28,7 @@ class DistributedSampler(Sampler):
         if num_replicas < 1:
             raise ValueError(f"num_replicas should be a positive integer, got {num_replicas}")
         if rank >= num_replicas or rank < 0:
-            raise ValueError(f"Invalid rank {rank}, rank should be in the interval "
-                             f"[0, {num_replicas - 1}]")
+            raise ValueError(f"Invalid rank {rank}, rank should be in the interval [0, {num_replicas - 1}]")
         self.dataset = dataset
         self.num_replicas = num_replicas
         self.rank = rank
@@ -58,8 +58,8 @@ class DistributedSampler(Sampler):
             else:
                 indices += (indices * math.ceil(padding / len(indices)))[:padding]
         else:
-            indices = indices[:self.total_size]
-        return iter(indices[self.rank:self.total_size:self.num_replicas])
+            indices = indices[: self.total_size]
+        return iter(indices[self.rank : self.total_size : self.num_replicas])
 
     def __len__(self):
         return self.num_samples

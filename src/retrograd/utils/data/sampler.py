@@ -1,8 +1,15 @@
 """Samplers: the order in which a DataLoader visits a map-style dataset's indices."""
+
 import math
 
-__all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
-           "WeightedRandomSampler", "BatchSampler"]
+__all__ = [
+    "Sampler",
+    "SequentialSampler",
+    "RandomSampler",
+    "SubsetRandomSampler",
+    "WeightedRandomSampler",
+    "BatchSampler",
+]
 
 
 class Sampler:
@@ -22,6 +29,7 @@ def _generator(generator):
     if generator is not None:
         return generator
     from ..._creation import Generator
+
     return Generator().manual_seed(draw_seed(None))
 
 
@@ -30,6 +38,7 @@ def draw_seed(generator):
     from ..._random import _engine
     from ..._random_kernels import random_default
     import numpy as np
+
     return int(random_default(_engine(generator), 1, np.int64)[0])
 
 
@@ -59,8 +68,7 @@ class RandomSampler(Sampler):
         if not isinstance(replacement, bool):
             raise TypeError(f"replacement should be a boolean value, but got replacement={replacement}")
         if not isinstance(self.num_samples, int) or isinstance(self.num_samples, bool) or self.num_samples <= 0:
-            raise ValueError(f"num_samples should be a positive integer value, but got "
-                             f"num_samples={self.num_samples}")
+            raise ValueError(f"num_samples should be a positive integer value, but got num_samples={self.num_samples}")
 
     @property
     def num_samples(self):
@@ -68,6 +76,7 @@ class RandomSampler(Sampler):
 
     def __iter__(self):
         from ..._creation import randint, randperm
+
         n = len(self.data_source)
         g = _generator(self.generator)
         if self.replacement:
@@ -79,7 +88,7 @@ class RandomSampler(Sampler):
             return
         for _ in range(self.num_samples // n):
             yield from randperm(n, generator=g).tolist()
-        yield from randperm(n, generator=g).tolist()[:self.num_samples % n]
+        yield from randperm(n, generator=g).tolist()[: self.num_samples % n]
 
     def __len__(self):
         return self.num_samples
@@ -94,6 +103,7 @@ class SubsetRandomSampler(Sampler):
 
     def __iter__(self):
         from ..._creation import randperm
+
         for i in randperm(len(self.indices), generator=self.generator).tolist():
             yield self.indices[i]
 
@@ -106,24 +116,25 @@ class WeightedRandomSampler(Sampler):
 
     def __init__(self, weights, num_samples, replacement=True, generator=None):
         if not isinstance(num_samples, int) or isinstance(num_samples, bool) or num_samples <= 0:
-            raise ValueError(f"num_samples should be a positive integer value, but got "
-                             f"num_samples={num_samples}")
+            raise ValueError(f"num_samples should be a positive integer value, but got num_samples={num_samples}")
         if not isinstance(replacement, bool):
             raise ValueError(f"replacement should be a boolean value, but got replacement={replacement}")
         from ..._creation import as_tensor
         from ..._dtype import float64
+
         self.weights = as_tensor(weights, dtype=float64)
         if self.weights.dim() != 1:
-            raise ValueError(f"weights should be a 1d sequence but given weights have shape "
-                             f"{tuple(self.weights.shape)}")
+            raise ValueError(
+                f"weights should be a 1d sequence but given weights have shape {tuple(self.weights.shape)}"
+            )
         self.num_samples = num_samples
         self.replacement = replacement
         self.generator = generator
 
     def __iter__(self):
         from ..._creation import multinomial
-        yield from multinomial(self.weights, self.num_samples, self.replacement,
-                               generator=self.generator).tolist()
+
+        yield from multinomial(self.weights, self.num_samples, self.replacement, generator=self.generator).tolist()
 
     def __len__(self):
         return self.num_samples
@@ -135,8 +146,7 @@ class BatchSampler(Sampler):
 
     def __init__(self, sampler, batch_size, drop_last):
         if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
-            raise ValueError(f"batch_size should be a positive integer value, but got "
-                             f"batch_size={batch_size}")
+            raise ValueError(f"batch_size should be a positive integer value, but got batch_size={batch_size}")
         if not isinstance(drop_last, bool):
             raise ValueError(f"drop_last should be a boolean value, but got drop_last={drop_last}")
         self.sampler = sampler

@@ -1,4 +1,5 @@
 """``SummaryWriter``: scalars and text to TensorBoard event files (see the package doc)."""
+
 import os
 import socket
 import time
@@ -32,8 +33,7 @@ class SummaryWriter:
     ``purge_step`` is not supported (it needs rewriting earlier files) and raises.
     """
 
-    def __init__(self, log_dir=None, comment="", purge_step=None, max_queue=10, flush_secs=120,
-                 filename_suffix=""):
+    def __init__(self, log_dir=None, comment="", purge_step=None, max_queue=10, flush_secs=120, filename_suffix=""):
         if purge_step is not None:
             raise NotImplementedError("SummaryWriter(purge_step=...) is not supported")
         if log_dir is None:
@@ -55,8 +55,7 @@ class SummaryWriter:
             event.step = int(global_step)
         self._writer.add_event(event)
 
-    def add_scalar(self, tag, scalar_value, global_step=None, walltime=None, new_style=False,
-                   double_precision=False):
+    def add_scalar(self, tag, scalar_value, global_step=None, walltime=None, new_style=False, double_precision=False):
         """Log one number (a Python number or a one-element tensor) under ``tag``."""
         if new_style or double_precision:
             raise NotImplementedError("add_scalar(): new_style and double_precision are not supported")
@@ -70,8 +69,7 @@ class SummaryWriter:
             path = os.path.join(self.log_dir, f"{main_tag.replace('/', '_')}_{key}")
             child = self._children.get(path)
             if child is None:
-                child = self._children[path] = EventFileWriter(path, self._max_queue, self._flush_secs,
-                                                               self._suffix)
+                child = self._children[path] = EventFileWriter(path, self._max_queue, self._flush_secs, self._suffix)
             summary = Summary(value=[Summary.Value(tag=main_tag, simple_value=_scalar(value, main_tag))])
             event = Event(summary=summary, wall_time=time.time() if walltime is None else walltime)
             if global_step is not None:
@@ -83,8 +81,11 @@ class SummaryWriter:
         if not isinstance(text_string, str):
             raise TypeError(f"add_text({tag!r}): expected a str, got {type(text_string).__name__}")
         metadata = SummaryMetadata(plugin_data=SummaryMetadata.PluginData(plugin_name="text"))
-        tensor = TensorProto(dtype="DT_STRING", string_val=[text_string.encode("utf-8")],
-                             tensor_shape=TensorShapeProto(dim=[TensorShapeProto.Dim(size=1)]))
+        tensor = TensorProto(
+            dtype="DT_STRING",
+            string_val=[text_string.encode("utf-8")],
+            tensor_shape=TensorShapeProto(dim=[TensorShapeProto.Dim(size=1)]),
+        )
         value = Summary.Value(tag=tag + "/text_summary", metadata=metadata, tensor=tensor)
         self._add(Summary(value=[value]), global_step, walltime)
 
