@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import retrograd as rg
-from retrograd import _atomic_write, _safetensors_format, optim, serialization
+from retrograd import _atomic_write, _safetensors_format, nn, optim, serialization
 from retrograd.optim import lr_scheduler
 
 
@@ -187,12 +187,56 @@ def test_optimizer_state_dict_round_trip(tmp_path):
     assert sched2.get_last_lr() == sched.get_last_lr()
 
 
-def test_unsupported_objects_are_refused_with_their_path(tmp_path):
+def test_what_safetensors_cannot_hold_is_refused_with_its_path_when_asked_for(tmp_path):
     with pytest.raises(TypeError, match=r"object of type .*\.object at optim\.state\.0\.fn"):
-        rg.save({"optim": {"state": {0: {"fn": object()}}}}, tmp_path / "x")
+        rg.save({"optim": {"state": {0: {"fn": object()}}}}, tmp_path / "x", format="safetensors")
     with pytest.raises(TypeError, match="dict key"):
-        rg.save({frozenset(): 1}, tmp_path / "x")
+        rg.save({frozenset(): 1}, tmp_path / "x", format="safetensors")
     assert not (tmp_path / "x").exists()
+
+
+def test_a_whole_module_is_pickled_in_pytorchs_format_and_loads_only_when_trusted(tmp_path):
+    rg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 4), nn.BatchNorm1d(4), nn.ReLU(), nn.Linear(4, 4))
+    model[3].weight = model[0].weight  # tied: one parameter in two places
+    model(rg.randn(8, 4))  # running statistics move
+    path = tmp_path / "model.ckpt"  # not a .pt suffix: safetensors cannot hold a module, so it is pickled
+    rg.save(model, path)
+    with pytest.raises(pickle.UnpicklingError, match="Sequential"):
+        rg.load(path)
+    loaded = rg.load(path, weights_only=False)
+    assert type(loaded) is nn.Sequential and loaded is not model
+    assert loaded[3].weight is loaded[0].weight
+    assert isinstance(loaded[0].weight, nn.Parameter) and loaded[0].weight.requires_grad
+    assert list(loaded.state_dict()) == list(model.state_dict())
+    for k, v in model.state_dict().items():
+        np.testing.assert_array_equal(loaded.state_dict()[k].numpy(), v.numpy())
+    x = rg.randn(5, 4)
+    model.eval(), loaded.eval()
+    np.testing.assert_array_equal(loaded(x).detach().numpy(), model(x).detach().numpy())
+    loaded(x).sum().backward()  # the loaded module trains
+    assert loaded[0].weight.grad is not None and model[0].weight.grad is None
+
+
+def test_any_picklable_object_goes_to_a_file_object_and_back(tmp_path):
+    import argparse
+
+    buf = io.BytesIO()
+    ck = {"args": argparse.Namespace(lr=0.1, name="run"), "w": rg.arange(6.0).reshape(2, 3), frozenset([1]): 2}
+    ck["view"] = ck["w"][1]
+    rg.save(ck, buf)
+    buf.seek(0)
+    out = rg.load(buf, weights_only=False)
+    assert out["args"] == ck["args"] and out[frozenset([1])] == 2
+    np.testing.assert_array_equal(out["view"].numpy(), [3.0, 4.0, 5.0])
+    out["w"][1, 0] = -1.0  # the view still shares the saved tensor's storage
+    assert out["view"][0].item() == -1.0
+
+
+def test_an_object_that_cannot_be_pickled_is_refused_and_nothing_is_written(tmp_path):
+    with pytest.raises(TypeError, match="cannot pickle"):
+        rg.save({"fn": lambda x: x, "w": rg.ones(2)}, tmp_path / "x.pt")
+    assert not (tmp_path / "x.pt").exists()
 
 
 # ---------------------------------------------------------------------------- atomic writes

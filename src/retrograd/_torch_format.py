@@ -27,6 +27,7 @@ kept), other tensors get their own; storages are stored uncompressed and 64-byte
 import _compat_pickle
 import codecs
 import io
+import pickle
 import struct
 import zipfile
 from collections import OrderedDict
@@ -877,11 +878,7 @@ class _Pickler:
             self.put(obj)
             for k, v in obj.items():
                 if not (k is None or isinstance(k, (str, int, float, bool))):
-                    raise TypeError(
-                        f"retrograd.save: dict key {k!r} at {path or 'the top level'} "
-                        f"is a {type(k).__name__}; a PyTorch checkpoint written by "
-                        f"retrograd takes str, int, float, bool or None keys"
-                    )
+                    raise _NotPlain(f"a {type(k).__name__} dict key at {path or 'the top level'}")
                 o += b"("
                 self.dump(k, path, depth + 1)
                 self.dump(v, _join(path, k), depth + 1)
@@ -904,13 +901,7 @@ class _Pickler:
                 self.dump(v, _join(path, i), depth + 1)
             o += b"t"
         else:
-            raise TypeError(
-                f"retrograd.save: cannot store an object of type "
-                f"{type(obj).__module__}.{type(obj).__name__} at "
-                f"{path or 'the top level'} in a PyTorch checkpoint: it holds tensors, "
-                f"numbers, strings, bools, None, dtypes and dicts/lists/tuples of "
-                f"these. To save a model, save model.state_dict()."
-            )
+            raise _NotPlain(f"{type(obj).__module__}.{type(obj).__name__} at {path or 'the top level'}")
 
     def tensor(self, t, path):
         if type(t) is SparseTensor:
@@ -996,11 +987,114 @@ def _join(path, key):
     return f"{path}.{key}" if path else key
 
 
+class _NotPlain(TypeError):
+    """The object holds more than tensors and plain values in plain containers."""
+
+
+class _ObjectPickler(pickle._Pickler):
+    """Pickles any picklable object (a whole ``nn.Module``, an optimizer, a user's class) as
+    ``torch.save`` does: Python's own protocol-2 pickle, except that tensors and parameters are
+    PyTorch's rebuild calls over storages (persistent ids, shared with ``plain``, the plain
+    pickler whose storage bookkeeping it borrows) and dtypes are ``torch.<name>``. Python's
+    pure-Python pickler is used because these globals name PyTorch's functions, which need not be
+    importable here: ``save`` writes them itself."""
+
+    def __init__(self, file, plain):
+        super().__init__(file, protocol=2)
+        self.plain = plain
+
+    def save(self, obj, save_persistent_id=True):
+        if type(obj) is _Global:
+            self.write(f"c{obj.module}\n{obj.name}\n".encode())
+        elif isinstance(obj, _dtype.dtype):
+            self.write(f"ctorch\n{obj.name}\n".encode())
+        elif isinstance(obj, SparseTensor):
+            self.plain.tensor(obj, "")  # refuses, naming the format to use
+        elif isinstance(obj, Tensor) and id(obj) not in self.memo:
+            self.save_tensor(obj)
+        else:
+            super().save(obj, save_persistent_id)
+
+    def persistent_id(self, obj):
+        return obj.pid if type(obj) is _StorageRef else None
+
+    def save_tensor(self, t):
+        a = t._data
+        if not isinstance(a, np.ndarray):
+            from .backend import to_numpy
+
+            a = to_numpy(a)
+        key, flat, offset, stride = self.plain.storage_of(a)
+        sname = _STORAGE_NAMES.get(a.dtype.newbyteorder("=")) or _LOW_STORAGE_NAMES.get(a.dtype.name)
+        if sname is None:
+            raise TypeError(f"retrograd.save: a tensor has dtype {a.dtype}, which has no PyTorch storage type")
+        storage = _StorageRef(("storage", _Global("torch", sname), key, "cpu", int(flat.size)))
+        grad = bool(t.requires_grad and t.is_leaf)
+        param = _is_parameter(t)
+        rebuild = (
+            _REBUILD_TENSOR,
+            (storage, offset, tuple(int(d) for d in a.shape), stride, False if param else grad, OrderedDict()),
+        )
+        if param:  # _rebuild_parameter(tensor, requires_grad, backward_hooks)
+            self.save_reduce(_REBUILD_PARAMETER, (_Rebuilt(rebuild), grad, OrderedDict()), obj=t)
+        else:
+            self.save_reduce(*rebuild, obj=t)
+
+
+class _Global:
+    """A global a pickle names, written as it is (``module.name``)."""
+
+    __slots__ = ("module", "name")
+
+    def __init__(self, module, name):
+        self.module, self.name = module, name
+
+    def __call__(self, *args):  # the pickler takes only callables as a reduce's function
+        raise TypeError(f"{self.module}.{self.name} stands for PyTorch's function in a pickle being written")
+
+
+class _StorageRef:
+    """A storage's persistent id in a pickle being written."""
+
+    __slots__ = ("pid",)
+
+    def __init__(self, pid):
+        self.pid = pid
+
+
+class _Rebuilt:
+    """A value pickled as the call ``rebuild = (function, args)``."""
+
+    __slots__ = ("rebuild",)
+
+    def __init__(self, rebuild):
+        self.rebuild = rebuild
+
+    def __reduce__(self):
+        return self.rebuild
+
+
+_REBUILD_TENSOR = _Global("torch._utils", "_rebuild_tensor_v2")
+_REBUILD_PARAMETER = _Global("torch._utils", "_rebuild_parameter")
+
+
 def write_zip(fh, obj, archive="archive"):
-    """Write ``obj`` to the binary file ``fh`` as a ``torch.save`` zip archive."""
+    """Write ``obj`` to the binary file ``fh`` as a ``torch.save`` zip archive: tensors in plain
+    containers with plain values take the exact layout PyTorch writes for them; anything else
+    (a whole module) is pickled with Python's pickler around the same tensor records, and reads
+    back only with ``load(..., weights_only=False)``, as in PyTorch."""
     p = _Pickler()
-    p.dump(obj, "")
-    p.out += b"."
+    try:
+        p.dump(obj, "")
+        p.out += b"."
+    except _NotPlain:
+        p = _Pickler()
+        buf = io.BytesIO()
+        try:
+            _ObjectPickler(buf, p).dump(obj)
+        except (pickle.PicklingError, TypeError, AttributeError) as e:
+            raise TypeError(f"retrograd.save: cannot pickle the object: {e}") from e
+        p.out = buf.getvalue()
     with zipfile.ZipFile(fh, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
         _write_record(zf, f"{archive}/data.pkl", [bytes(p.out)])
         _write_record(zf, f"{archive}/.format_version", [b"1"])

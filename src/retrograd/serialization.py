@@ -142,13 +142,18 @@ class _Encoder:
             return {"$tuple": [self.encode(v, _join(path, i), depth) for i, v in enumerate(obj)]}
         if isinstance(obj, list):
             return [self.encode(v, _join(path, i), depth) for i, v in enumerate(obj)]
-        raise TypeError(
+        raise _NotPlain(
             f"retrograd.save: cannot store an object of type {type(obj).__module__}."
-            f"{type(obj).__name__} at {path or 'the top level'}: a checkpoint holds "
+            f"{type(obj).__name__} at {path or 'the top level'} in safetensors: it holds "
             f"tensors, NumPy arrays, numbers, strings, bools, None, dtypes and "
-            f"dicts/lists/tuples of these (it is safetensors, never pickle). To save a "
-            f"model, save model.state_dict()."
+            f"dicts/lists/tuples of these, never a pickle. Save model.state_dict(), or "
+            f"pass format='torch' to pickle the object in PyTorch's format."
         )
+
+
+class _NotPlain(TypeError):
+    """The object holds more than safetensors can: it is saved in PyTorch's format (a pickle)
+    unless the caller asked for safetensors."""
 
 
 def _join(path, key):
@@ -332,6 +337,12 @@ def save(
     storage, as in PyTorch). When ``format`` is None a path ending in ``.pt`` or ``.pth`` is
     written in PyTorch's format, anything else as safetensors.
 
+    Any other picklable object (a whole ``nn.Module``, an optimizer, a class of the user's) is
+    pickled in PyTorch's format, with its tensors as PyTorch's tensor records, as ``torch.save``
+    does; with ``format=None`` this happens whatever the path, since safetensors cannot hold it.
+    Such a file loads only with ``load(f, weights_only=False)`` (unpickling runs code the file
+    names), as in PyTorch 2.6 and later; the classes must be importable where it is loaded.
+
     ``f`` is a binary file-like object (written from its current position, then flushed) or a
     path. A path is written atomically: the data goes to a temporary file in the target's
     directory, is fsync'ed and renamed over the target, so a crash mid-save leaves the previous
@@ -363,7 +374,14 @@ def save(
         _write_to(f, lambda fh: _torch_format().write_zip(fh, obj))
         return
     enc = _Encoder()
-    structure = enc.encode(obj, "")  # a flat state dict's tensors are named by its keys
+    try:
+        structure = enc.encode(obj, "")  # a flat state dict's tensors are named by its keys
+    except _NotPlain:
+        if format is not None:
+            raise
+        # a whole module (or another object) is pickled, as torch.save does
+        _write_to(f, lambda fh: _torch_format().write_zip(fh, obj))
+        return
     meta = {
         "format": "pt",
         _META_KEY: json.dumps(

@@ -148,3 +148,18 @@ def test_a_whole_pytorch_module_is_refused_by_name(tmp_path):
     torch.save(torch.nn.Linear(2, 2), tmp_path / "m.pt")
     with pytest.raises(pickle.UnpicklingError, match="torch.nn.modules.linear.Linear"):
         rg.load(tmp_path / "m.pt")
+
+
+def test_a_pickled_checkpoint_from_retrograd_loads_in_pytorch_when_trusted(tmp_path):
+    import argparse
+
+    w = rg.randn(3, 4)
+    ck = {"args": argparse.Namespace(lr=0.1), "w": w, "row": w[1], "p": rg.nn.Parameter(rg.ones(2))}
+    rg.save(ck, tmp_path / "ck.pt")
+    out = torch.load(tmp_path / "ck.pt", weights_only=False)
+    assert out["args"] == argparse.Namespace(lr=0.1)
+    np.testing.assert_array_equal(out["w"].numpy(), w.numpy())
+    assert out["row"].untyped_storage().data_ptr() == out["w"].untyped_storage().data_ptr()
+    assert isinstance(out["p"], torch.nn.Parameter) and out["p"].requires_grad
+    with pytest.raises(Exception, match="Namespace"):
+        torch.load(tmp_path / "ck.pt")  # PyTorch's weights-only reader refuses it too
