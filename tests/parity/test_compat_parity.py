@@ -153,3 +153,16 @@ def test_multiprocessing_names():
     ):
         assert hasattr(torch.multiprocessing, name) and hasattr(rg.multiprocessing, name), name
     assert rg.multiprocessing.get_all_sharing_strategies() <= torch.multiprocessing.get_all_sharing_strategies()
+
+
+def test_attention_backend_names_and_values_match_pytorch():
+    import torch.nn.attention as ta
+
+    from retrograd.nn import attention as ra
+
+    assert {b.name: int(b) for b in ra.SDPBackend} == {k: int(v) for k, v in ta.SDPBackend.__members__.items()}
+    for name in ("math", "flash", "mem_efficient", "cudnn"):
+        assert hasattr(torch.backends.cuda, f"enable_{name}_sdp") and hasattr(rg.backends.cuda, f"enable_{name}_sdp")
+        assert (
+            getattr(rg.backends.cuda, f"{name}_sdp_enabled")() == getattr(torch.backends.cuda, f"{name}_sdp_enabled")()
+        )

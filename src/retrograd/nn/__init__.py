@@ -13,6 +13,7 @@ from .modules.module import (
 from . import parallel
 from .parallel import DataParallel
 from . import utils
+from . import attention  # noqa: F401  (torch.nn.attention, outside __all__ as in PyTorch)
 from . import modules
 
 __all__ = [

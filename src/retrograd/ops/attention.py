@@ -168,6 +168,12 @@ SDPA = Op(
 )
 
 
+# Which attention kernels may run (torch.nn.attention.sdpa_kernel, torch.backends.cuda.enable_*_sdp).
+# retrograd has the math kernel only, so only "math" decides anything; the others are kept so that
+# their queries answer what was set.
+SDP_ENABLED = {"math": True, "flash": True, "mem_efficient": True, "cudnn": True}
+
+
 def scaled_dot_product_attention(
     query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None, enable_gqa=False
 ):
@@ -214,6 +220,12 @@ def scaled_dot_product_attention(
         raise RuntimeError(
             f"Expected query, key, and value to have the same dtype, but got query.dtype: "
             f"{query.dtype} key.dtype: {key.dtype} and value.dtype: {value.dtype} instead."
+        )
+    if not SDP_ENABLED["math"]:
+        raise RuntimeError(
+            "scaled_dot_product_attention: no available kernel: retrograd has one attention kernel, "
+            "the math one (SDPBackend.MATH), and it is disabled (sdpa_kernel or "
+            f"torch.backends.cuda.enable_math_sdp(False)); enabled: {sorted(k for k, v in SDP_ENABLED.items() if v)}"
         )
     scale = 1.0 / math.sqrt(qs[-1]) if scale is None else float(scale)
     bool_mask = fmask = None
