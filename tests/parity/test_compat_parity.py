@@ -166,3 +166,28 @@ def test_attention_backend_names_and_values_match_pytorch():
         assert (
             getattr(rg.backends.cuda, f"{name}_sdp_enabled")() == getattr(torch.backends.cuda, f"{name}_sdp_enabled")()
         )
+
+
+def test_pytree_flattening_matches_pytorchs():
+    import collections
+
+    import torch.utils._pytree as tp
+
+    from retrograd.utils import _pytree as rp
+
+    P = collections.namedtuple("P", "a b")
+    trees = [
+        None,
+        (1, [2, {"x": 3, "y": None}]),
+        P(1, (2, 3)),
+        collections.OrderedDict(a=1, b=[2]),
+        collections.defaultdict(list, {"k": [1, 2]}),
+        collections.deque([1, 2], maxlen=3),
+        [[], {}, ()],
+        "leaf",
+    ]
+    for t in trees:
+        (lt, st), (lr, sr) = tp.tree_flatten(t), rp.tree_flatten(t)
+        assert lt == lr, t
+        assert (st.num_leaves, st.num_nodes, st.num_children) == (sr.num_leaves, sr.num_nodes, sr.num_children), t
+        assert st.context == sr.context, t

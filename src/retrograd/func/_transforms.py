@@ -25,7 +25,7 @@ from .._tensor import Tensor
 from ..autograd import forward_ad as fwAD
 from ..autograd.grad_mode import enable_grad, _state
 from ..autograd._vmap_state import _vm
-from ._pytree import tree_flatten, tree_map, tree_unflatten
+from ..utils._pytree import tree_flatten, tree_map, tree_unflatten
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "linearize", "jacrev", "jacfwd", "hessian"]
 

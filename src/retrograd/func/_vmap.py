@@ -18,7 +18,7 @@ from .._tensor import Tensor
 from ..autograd._vmap_state import BatchedTensor, DataAccess, _vm, wrap
 from . import _batch_rules
 from ._batch_rules import NeedsLoop
-from ._pytree import TreeSpec, tree_flatten, tree_unflatten
+from ..utils._pytree import MAPPING_NODES, SEQUENCE_NODES, TreeSpec, tree_flatten, tree_unflatten
 
 __all__ = ["vmap"]
 
@@ -35,16 +35,17 @@ def _leaf_dims(dims: Any, spec: TreeSpec, what: str, api: str) -> list[Any]:
     broadcast to one entry per leaf of ``spec``."""
     if dims is None or (isinstance(dims, int) and not isinstance(dims, bool)):
         return [dims] * spec.num_leaves
-    if isinstance(dims, (tuple, list, dict)) and spec.kind is not None:
-        if isinstance(dims, dict) and spec.kind is dict and set(dims) == set(spec.keys):
-            parts = [dims[k] for k in spec.keys]
-        elif isinstance(dims, (tuple, list)) and spec.kind in (tuple, list) and len(dims) == len(spec.children):
+    if isinstance(dims, (tuple, list, dict)) and spec.type is not None:
+        children = spec.children_specs
+        if isinstance(dims, dict) and spec.type in MAPPING_NODES and set(dims) == set(spec.context):
+            parts = [dims[k] for k in spec.context]
+        elif isinstance(dims, (tuple, list)) and spec.type in SEQUENCE_NODES and len(dims) == len(children):
             parts = list(dims)
         else:
             parts = None
         if parts is not None:
             out: list[Any] = []
-            for d, child in zip(parts, spec.children):
+            for d, child in zip(parts, children):
                 out.extend(_leaf_dims(d, child, what, api))
             return out
     if not isinstance(dims, (tuple, list, dict)) or isinstance(dims, bool):
@@ -311,7 +312,7 @@ def batched_grad_and_value(
     result = tree_unflatten(grads, spec)
     value = output.detach()
     if has_aux:
-        from ._pytree import tree_map
+        from ..utils._pytree import tree_map
 
         return result, (value, tree_map(lambda a: a.detach() if isinstance(a, Tensor) else a, aux))
     return result, value
