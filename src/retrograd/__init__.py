@@ -103,6 +103,7 @@ _LAZY_SUBPACKAGES = (
     "distributions",
     "cpu",
     "func",
+    "version",
 )
 
 
