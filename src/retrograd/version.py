@@ -9,7 +9,7 @@ import importlib.util
 
 from . import __version__
 
-__all__ = ["__version__", "debug", "cuda", "git_version", "hip", "rocm", "xpu"]
+__all__ = ["__version__", "debug", "cuda", "git_version", "hip", "rocm", "xpu"]  # noqa: F822  (cuda: __getattr__)
 
 debug = False
 git_version = None  # retrograd is not built from a recorded commit
