@@ -350,7 +350,7 @@ class Tensor:
     def __index__(self):
         if self._data.dtype.kind not in "iub" or self._data.size != 1:
             raise TypeError("only integer tensors of a single element can be converted to an index")
-        return int(self._data)
+        return int(self._data.item())  # one element of any number of dims, as PyTorch
 
     def __complex__(self):
         return complex(self._one_element())

@@ -99,3 +99,46 @@ def test_fmax_gradient_goes_to_the_number_not_the_nan_and_ties_to_the_first():
 def test_fmax_takes_two_tensors():
     with pytest.raises(TypeError, match="other"):
         rg.fmax(rg.tensor([1.0]), 2.0)
+
+
+# ----------------------------------------------------------------------------- NumPy scalars
+@pytest.mark.parametrize("scalar", [np.float64(2.5), np.float32(2.5), np.int64(3)])
+@pytest.mark.parametrize(
+    "op",
+    [
+        lambda t, s: t + s,
+        lambda t, s: s - t,
+        lambda t, s: t * s,
+        lambda t, s: t / s,
+        lambda t, s: s / t,
+        lambda t, s: t**s,
+    ],
+)
+def test_a_numpy_scalar_operand_acts_as_the_python_number(op, scalar):
+    x = rg.tensor([[1.5, -2.0], [0.5, 4.0]], requires_grad=True)
+    got = op(x, scalar)
+    want = op(x, scalar.item())
+    assert got.dtype == want.dtype == rg.float32
+    np.testing.assert_array_equal(got.detach().numpy(), want.detach().numpy())
+    assert got.grad_fn.name() == want.grad_fn.name()
+    got.sum().backward()
+    g = x.grad.clone()
+    x.grad = None
+    want.sum().backward()
+    np.testing.assert_array_equal(g.numpy(), x.grad.numpy())
+
+
+def test_scores_divided_by_a_numpy_square_root_can_be_masked_in_place():
+    # attention written as matmul / np.sqrt(d_k) then masked_fill_: dividing by a number saves
+    # no tensor, so the in-place fill does not invalidate the backward
+    q = rg.randn(2, 3, 4, requires_grad=True)
+    scores = q @ q.transpose(-1, -2) / np.sqrt(4)
+    scores.masked_fill_(rg.eye(3, dtype=rg.bool), -1e9)
+    scores.softmax(-1).sum().backward()
+    assert q.grad is not None and q.grad.shape == q.shape
+
+
+def test_a_one_element_integer_tensor_of_any_rank_is_an_index():
+    assert [10, 20, 30][rg.tensor([[2]])] == 30
+    with pytest.raises(TypeError, match="single element"):
+        [10, 20, 30][rg.tensor([1, 2])]

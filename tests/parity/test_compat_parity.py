@@ -191,3 +191,14 @@ def test_pytree_flattening_matches_pytorchs():
         assert lt == lr, t
         assert (st.num_leaves, st.num_nodes, st.num_children) == (sr.num_leaves, sr.num_nodes, sr.num_children), t
         assert st.context == sr.context, t
+
+
+def test_numpy_scalar_operands_promote_as_pytorchs():
+    scalars = [np.float64(2.5), np.float32(2.5), np.int64(3), np.int32(3), np.bool_(True)]
+    for dt in ("float32", "float64", "int64", "int32", "bool"):
+        for s in scalars:
+            for name, op in [("add", lambda t, s: t + s), ("mul", lambda t, s: t * s), ("div", lambda t, s: t / s)]:
+                r = op(rg.tensor([1, 2]).to(getattr(rg, dt)), s)
+                t = op(torch.tensor([1, 2]).to(getattr(torch, dt)), s)
+                assert str(r.dtype).split(".")[1] == str(t.dtype).split(".")[1], (dt, type(s).__name__, name)
+                np.testing.assert_allclose(r.numpy(), t.numpy(), rtol=1e-6)

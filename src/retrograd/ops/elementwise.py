@@ -220,6 +220,18 @@ def _fast_scalar(t, v):
     return (tv is float or tv is int) and type(t) is not int and isinstance(t, Tensor) and t._data.dtype.kind in "fV"
 
 
+def _numpy_scalar(x, y):
+    """Whether ``x`` or ``y`` is a NumPy scalar (``np.float64(2.0)``, ``np.sqrt(d)``): PyTorch
+    takes those as Python numbers (no saved tensor, no promotion past the tensor's dtype)."""
+    return isinstance(x, np.generic) or isinstance(y, np.generic)
+
+
+def _python(v):
+    if isinstance(v, np.bool_):
+        return float(v)  # PyTorch reads a NumPy bool as a float number: int_tensor + np.True_ is float
+    return v.item() if isinstance(v, np.generic) else v
+
+
 def add(input, other, *, alpha=1):
     """input + alpha * other"""
     if alpha != 1:
@@ -228,6 +240,8 @@ def add(input, other, *, alpha=1):
         return apply(ADD_SCALAR, (input,), (other,))
     if _fast_scalar(other, input):
         return apply(ADD_SCALAR, (other,), (input,))
+    if _numpy_scalar(input, other):
+        return add(_python(input), _python(other))
     try:
         x, y = _operands(input, other)
     except TypeError as e:  # a sparse operand, or no tensor at all
@@ -253,6 +267,8 @@ def sub(input, other, *, alpha=1):
         return apply(SUB_SCALAR, (input,), (other,))
     if _fast_scalar(other, input):
         return apply(RSUB_SCALAR, (other,), (input,))
+    if _numpy_scalar(input, other):
+        return sub(_python(input), _python(other))
     try:
         x, y = _operands(input, other)
     except TypeError as e:  # a sparse operand, or no tensor at all
@@ -272,6 +288,8 @@ def mul(input, other):
         return apply(MUL_SCALAR, (input,), (other,))
     if _fast_scalar(other, input):
         return apply(MUL_SCALAR, (other,), (input,))
+    if _numpy_scalar(input, other):
+        return mul(_python(input), _python(other))
     try:
         x, y = _operands(input, other)
     except TypeError as e:  # a sparse operand, or no tensor at all
@@ -289,6 +307,8 @@ def div(input, other, *, rounding_mode=None):
             return apply(DIV_SCALAR, (input,), (other,))
         if _fast_scalar(other, input):
             return apply(RDIV_SCALAR, (other,), (input,))
+        if _numpy_scalar(input, other):
+            return div(_python(input), _python(other))
         try:
             x, y = _float_operands(input, other)
         except TypeError as e:  # a sparse operand, or no tensor at all
@@ -394,6 +414,8 @@ def pow(input, exponent):
         return apply(POW_SCALAR, (input,), (exponent,))
     if _fast_scalar(exponent, input):
         return apply(RPOW_SCALAR, (exponent,), (input,))
+    if _numpy_scalar(input, exponent):
+        return pow(_python(input), _python(exponent))
     x, y = _operands(input, exponent)
     if isinstance(x, Tensor) and x._data.dtype.kind in "iu" and isinstance(y, int) and y < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
