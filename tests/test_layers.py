@@ -52,6 +52,7 @@ LAYERS = {
     "retrograd._autocast": CORE,
     "retrograd.autograd._forward_state": CORE,
     "retrograd.autograd._vmap_state": CORE,
+    "retrograd.autograd._modes": CORE,
     "retrograd.ops": OPS,
     "retrograd._creation": OPS,
     "retrograd._sampling": OPS,

@@ -51,8 +51,8 @@ def _user_frame_site() -> str | None:
 
 
 # The profiler's observer (retrograd.profiler), set while it records: each node runs as
-# ``observer(node, fn, *args)``, which calls ``fn(*args)`` between its clock readings. Off, it
-# costs each node one global check.
+# ``observer(node, fn, *args)``, which calls ``fn(*args)`` between its clock readings. A backward
+# reads it once, when it starts.
 _observer: Callable[..., Any] | None = None
 
 
@@ -160,6 +160,7 @@ def _run_graph(
     retain = create_graph if retain_graph is None else retain_graph
     check_nan = _anomaly._state.enabled
     pop_buffer = buffers.pop
+    observer = _observer
 
     prev_mode = _state.enabled
     # in a forward-mode level the vjps take their differentiable path, so tangents flow through
@@ -191,16 +192,16 @@ def _run_graph(
                     node = None
                     continue
             if type(node) is AccumulateGrad:
-                if _observer is None:
+                if observer is None:
                     _accumulate(node, buf[0], create_graph)
                 else:
-                    _observer(node, _accumulate, node, buf[0], create_graph)
+                    observer(node, _accumulate, node, buf[0], create_graph)
                 if extra is not None and "hooks" in extra:
                     _post_hooks(extra, (), buf)  # grad_fn hooks on a leaf's accumulator
                 node = buf = None
                 continue
 
-            outs = node._apply(buf, retain) if _observer is None else _observer(node, node._apply, buf, retain)
+            outs = node._apply(buf, retain) if observer is None else observer(node, node._apply, buf, retain)
             if len(outs) > 1 and outs[0] is not None and (len(outs) > 2 or outs[0] is outs[1]):
                 outs = _distinct(outs)
             if extra is not None and "hooks" in extra:

@@ -22,6 +22,7 @@ from .. import _dtype
 from .._tensor import Tensor
 from ..autograd.grad_mode import _state
 from ..autograd._forward_state import _fw, has_tangent as _has_tangent
+from ..autograd._modes import switch as _switch
 from ..autograd._vmap_state import _vm, level_of as _vm_level
 from ._registry import Op, apply
 
@@ -66,10 +67,11 @@ def _check_cast(t, r, op):
 
 
 def _recording(t, others):
-    if _vm.active and _vm_level((t,) + tuple(others)):
-        return True  # apply_inplace then writes through the batching rules
-    if _fw.active and _dual_involved(t, others):
-        return True  # apply_inplace then updates the tangent too
+    if _switch.on:  # vmap or forward mode may be on (autograd/_modes.py)
+        if _vm.active and _vm_level((t,) + tuple(others)):
+            return True  # apply_inplace then writes through the batching rules
+        if _fw.active and _dual_involved(t, others):
+            return True  # apply_inplace then updates the tangent too
     if not _state.enabled:
         return False
     if t._rg:
@@ -82,10 +84,11 @@ def _recording(t, others):
 
 def apply_inplace(t, op, fn, *args, **kwargs):
     """``t = fn(t, *args)`` written into t's storage; records and rebases when grad is on."""
-    if _vm.active and _vm_level((t,) + args):
-        return _vm.inplace(t, op, fn, args, kwargs)
-    if _fw.active and _dual_involved(t, args):
-        return _fw.inplace(t, op, fn, args, kwargs)  # forward_ad.inplace
+    if _switch.on:  # vmap or forward mode may be on (autograd/_modes.py)
+        if _vm.active and _vm_level((t,) + args):
+            return _vm.inplace(t, op, fn, args, kwargs)
+        if _fw.active and _dual_involved(t, args):
+            return _fw.inplace(t, op, fn, args, kwargs)  # forward_ad.inplace
     if _recording(t, args):
         _check_inplace(t, op)
         r = fn(_old_value(t), *args, **kwargs)
