@@ -24,6 +24,7 @@ from ..autograd.grad_mode import _state
 from ..autograd._forward_state import _fw, has_tangent as _has_tangent
 from ..autograd._modes import switch as _switch
 from ..autograd._vmap_state import _vm, level_of as _vm_level
+from ..autograd import views
 from ._registry import Op, apply
 
 
@@ -51,9 +52,7 @@ def _check_inplace(t, op):
             f"in `with torch.no_grad():` if this is an update of a parameter."
         )
     if t._base is not None:
-        from ..autograd.views import check_view_inplace
-
-        check_view_inplace(t, op)
+        views.check_view_inplace(t, op)
 
 
 def _check_cast(t, r, op):
@@ -152,8 +151,6 @@ def _write(t, r, op="in-place op"):
 
 def _rebase(t, r):
     """Make ``t`` the output of ``r``'s node (t's old history is reached through that node)."""
-    from ..autograd import views
-
     if t._base is not None:
         views.rebase_view(t, r)
         return
@@ -239,8 +236,6 @@ def _restride_(self, op, fn, *args):
     if r._fw_grad is not None:
         self._fw_grad = r._fw_grad  # forward mode: the tangent is restrided alike
     if r.grad_fn is not None:
-        from ..autograd import views
-
         views.set_history(self, r.grad_fn, r._out_nr)
     _bump(self)
     return self

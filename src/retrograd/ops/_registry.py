@@ -44,7 +44,7 @@ from ..autograd._modes import PROFILER as _PROFILER, set_mode as _set_mode, swit
 from ..autograd._vmap_state import _vm
 from ..autograd._forward_state import ELEMENTWISE, LINEAR, MULTILINEAR  # noqa: F401  (for the ops' jvp=)
 from ..autograd.graph import OpNode, VersionCounter, _seq_counter, node_extras as _node_extras
-from ..autograd.views import prune as _prune_views
+from ..autograd.graph import prune_views as _prune_views
 from ..backend import QUIET as _QUIET, array_module, quiet_float_warnings
 
 if TYPE_CHECKING:
