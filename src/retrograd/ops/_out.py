@@ -1,8 +1,8 @@
 """PyTorch's ``out=`` form of a function: the result is written into a tensor the caller owns.
 
-``with_out(fn, name)`` returns the public function: ``f(*args, out=None, **kwargs)`` computes
-``fn(*args, **kwargs)`` and, when ``out`` is given, writes the result into it and returns
-``out``. The rules are PyTorch's (``torch.add(a, b, out=o)``):
+``with_out(fn, name)`` returns the public function: ``f(<fn's parameters>, *, out=None)``
+computes ``fn`` on its arguments and, when ``out`` is given, writes the result into it and
+returns ``out``. The rules are PyTorch's (``torch.add(a, b, out=o)``):
 
 - autograd does not record through ``out=``: if grad mode is on and any input, or ``out``
   itself, requires grad, it is a RuntimeError;
@@ -20,6 +20,7 @@ the plain function and pay nothing for this.
 """
 
 import inspect
+import os
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -33,31 +34,105 @@ _KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2, "V": 2, "c": 3}
 
 
 def with_out(fn: Callable[..., Any], name: str | None = None) -> Callable[..., Any]:
-    """The public form of ``fn`` that also accepts PyTorch's keyword-only ``out=``."""
+    """The public form of ``fn`` that also accepts PyTorch's keyword-only ``out=``.
+
+    The wrapper is compiled with ``fn``'s own parameters (``exact_wrapper``), so a call without
+    ``out`` passes its arguments on as they came, with no ``*args``/``**kwargs`` packing: the
+    public ops are the per-op hot path. A function whose signature cannot be read gets the
+    generic ``f(*args, out=None, **kwargs)``."""
     name = name or fn.__name__
-
-    def f(*args: Any, out: Any = None, **kwargs: Any) -> Any:
-        if out is None:
-            return fn(*args, **kwargs)
-        _refuse_grad(name, args, kwargs, out)
-        return write_out(name, fn(*args, **kwargs), out)
-
-    f.__name__ = f.__qualname__ = name
-    f.__doc__ = fn.__doc__
-    f.__module__ = fn.__module__
-    f.__wrapped__ = fn  # type: ignore[attr-defined]
     try:
         sig = inspect.signature(fn)
     except (TypeError, ValueError):
         sig = None
     if sig is not None:
         params = [p for p in sig.parameters.values() if p.name != "out"]
+        f = exact_wrapper(fn, name, params)
         at = len(params)
         if params and params[-1].kind is inspect.Parameter.VAR_KEYWORD:
             at -= 1
         params.insert(at, inspect.Parameter("out", inspect.Parameter.KEYWORD_ONLY, default=None))
         f.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
+    else:
+        f = _generic_wrapper(fn, name)
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = fn.__doc__
+    f.__module__ = fn.__module__
+    f.__wrapped__ = fn  # type: ignore[attr-defined]
     return f
+
+
+def _generic_wrapper(fn: Callable[..., Any], name: str) -> Callable[..., Any]:
+    def f(*args: Any, out: Any = None, **kwargs: Any) -> Any:
+        if out is None:
+            return fn(*args, **kwargs)
+        _refuse_grad(name, args, kwargs, out)
+        return write_out(name, fn(*args, **kwargs), out)
+
+    return f
+
+
+_GENERIC_CODE = _generic_wrapper(len, "len").__code__
+# the file name of every compiled exact wrapper: inside the package, so that warnings and error
+# sites that skip the library's own frames skip it too
+_EXACT_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "<out= form>")
+
+
+def is_out_form(f: Any) -> bool:
+    """Whether ``f`` is a wrapper made by ``with_out`` (so its ``out`` is written into)."""
+    code = getattr(f, "__code__", None)
+    return code is _GENERIC_CODE or (code is not None and code.co_filename == _EXACT_FILE)
+
+
+def exact_wrapper(fn: Callable[..., Any], name: str, params: list[inspect.Parameter]) -> Callable[..., Any]:
+    """``def f(<params>, *, out=None)``, compiled: without ``out`` it returns ``fn`` called with
+    each parameter passed on (defaults are ``fn``'s own objects, so a sentinel default stays
+    itself); with ``out`` it writes the result into ``out`` (``write_out``)."""
+    P = inspect.Parameter
+    namespace: dict[str, Any] = {"_fn": fn, "_name": name, "_refuse_grad": _refuse_grad, "_write_out": write_out}
+    decl: list[str] = []  # the wrapper's parameter list
+    pos: list[str] = []  # passed on positionally
+    kw: list[str] = []  # passed on by keyword
+    var_kw = None
+    for i, p in enumerate(params):
+        if p.name in namespace or p.name == "out":
+            raise AssertionError(f"{name}: parameter {p.name!r} clashes with the out= wrapper's names")
+        if p.kind is P.VAR_POSITIONAL:
+            decl.append(f"*{p.name}")
+            pos.append(f"*{p.name}")
+        elif p.kind is P.VAR_KEYWORD:
+            var_kw = p.name
+        else:
+            if p.kind is P.KEYWORD_ONLY and not any(d.startswith("*") for d in decl):
+                decl.append("*")
+            default = ""
+            if p.default is not P.empty:
+                namespace[f"_default{i}"] = p.default
+                default = f"=_default{i}"
+            decl.append(p.name + default)
+            (kw if p.kind is P.KEYWORD_ONLY else pos).append(p.name)
+            if p.kind is P.POSITIONAL_ONLY and (i + 1 == len(params) or params[i + 1].kind is not P.POSITIONAL_ONLY):
+                decl.append("/")
+    if not any(d.startswith("*") for d in decl):
+        decl.append("*")
+    decl.append("out=None")
+    call = pos + [f"{k}={k}" for k in kw]
+    kwargs = [f"{k!r}: {k}" for k in kw]
+    if var_kw is not None:
+        decl.append(f"**{var_kw}")
+        call.append(f"**{var_kw}")
+        kwargs.append(f"**{var_kw}")
+    args = "".join(f"{a}, " for a in pos)
+    source = (
+        f"def wrapper({', '.join(decl)}):\n"
+        f"    if out is None:\n"
+        f"        return _fn({', '.join(call)})\n"
+        f"    _refuse_grad(_name, ({args}), {{{', '.join(kwargs)}}}, out)\n"
+        f"    return _write_out(_name, _fn({', '.join(call)}), out)\n"
+    )
+    exec(compile(source, _EXACT_FILE, "exec"), namespace)
+    wrapper: Callable[..., Any] = namespace["wrapper"]
+    return wrapper
 
 
 def _tensors(values: Iterable[Any]) -> Iterator[Tensor]:
