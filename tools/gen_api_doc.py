@@ -71,9 +71,9 @@ def _modules():
 def _plain(f):
     """The function an out= form wraps (other wrappers, such as derived in-place forms, are
     functions of their own)."""
-    from retrograd.ops._out import with_out
+    from retrograd.ops._out import is_out_form
 
-    if getattr(f, "__code__", None) is with_out(len).__code__:
+    if is_out_form(f):
         return f.__wrapped__
     return f
 

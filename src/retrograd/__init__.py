@@ -81,7 +81,6 @@ from . import linalg
 from . import autograd
 from .sparse import sparse_coo_tensor
 from .sparse import SparseTensor as _SparseTensor, spmm
-from .serialization import save, load
 
 # Subpackages imported on first use (``retrograd.nn``, as ``torch.nn``), so that
 # ``import retrograd`` stays quick; ``import retrograd.nn`` works as usual.
@@ -104,7 +103,11 @@ _LAZY_SUBPACKAGES = (
     "cpu",
     "func",
     "version",
+    "serialization",
 )
+# Names that load their module on first use: checkpoints (``serialization`` brings the file
+# formats, tempfile, socket and json).
+_LAZY_NAMES = {"save": "serialization", "load": "serialization"}
 
 
 def __getattr__(name):
@@ -112,6 +115,11 @@ def __getattr__(name):
         import importlib
 
         return importlib.import_module(f"{__name__}.{name}")
+    if name in _LAZY_NAMES:
+        import importlib
+
+        value = globals()[name] = getattr(importlib.import_module(f"{__name__}.{_LAZY_NAMES[name]}"), name)
+        return value
     if name == "vmap":  # torch.vmap is torch.func.vmap (loaded with retrograd.func)
         from .func import vmap
 
@@ -120,7 +128,7 @@ def __getattr__(name):
 
 
 def __dir__():
-    return sorted(list(globals()) + list(_LAZY_SUBPACKAGES) + ["vmap"])
+    return sorted(set(globals()) | set(_LAZY_SUBPACKAGES) | set(_LAZY_NAMES) | {"vmap"})
 
 
 is_tensor = lambda obj: isinstance(obj, (Tensor, _SparseTensor))  # noqa: E731

@@ -25,7 +25,7 @@ from . import _dtype, _upcalls
 from ._repr import tensor_repr
 from ._size import Size
 from .autograd._handles import ListHookHandle
-from .autograd.graph import VersionCounter, new_grad_accumulator
+from .autograd.graph import VersionCounter, new_grad_accumulator, register_tensor
 from ._device import to_device
 from .backend import device_of, to_device_array, to_numpy
 
@@ -458,6 +458,9 @@ def make_tensor(data, grad_fn, requires_grad):
     t._rg = requires_grad
     t._vc = None
     return t
+
+
+register_tensor(Tensor, make_tensor)  # the graph makes tensors when it unpacks saved outputs
 
 
 def _weakref(t):

@@ -12,12 +12,11 @@ from retrograd.ops import _out
 from retrograd.ops._declare import out_forms
 
 NAMESPACES = {"torch": rg, "special": rg.special, "linalg": rg.linalg, "fft": rg.fft}
-_WRAPPER_CODE = _out.with_out(lambda: None).__code__
 OUT_FORMS = out_forms()  # the names declared with out=, and the factories that take it
 
 
 def _is_out_form(f):
-    return getattr(f, "__code__", None) is _WRAPPER_CODE
+    return _out.is_out_form(f)
 
 
 def _public_functions(module):
@@ -269,3 +268,34 @@ def test_a_function_without_an_out_form_refuses_out():
         rg.relu(rg.ones(2), out=rg.empty(2))  # PyTorch's torch.relu has no out= either
     with pytest.raises(TypeError):
         rg.nn.functional.softmax(rg.ones(2), 0, out=rg.empty(2))
+
+
+_UNSET = object()
+
+
+def test_the_out_form_is_compiled_with_the_functions_own_parameters():
+    """No ``*args``/``**kwargs`` packing per call: the wrapper has the function's parameters,
+    passes each on (a sentinel default stays itself) and still takes ``out``."""
+
+    def fn(x, y=2, /, z=_UNSET, *rest, k, m=None, **extra):
+        return x, y, z, rest, k, m, extra
+
+    f = _out.with_out(fn)
+    code = f.__code__
+    assert (code.co_posonlyargcount, code.co_argcount, code.co_kwonlyargcount) == (2, 3, 3)
+    assert _out.is_out_form(f)
+    assert str(inspect.signature(f)) == "(x, y=2, /, z=<object>, *rest, k, m=None, out=None, **extra)".replace(
+        "<object>", repr(_UNSET)
+    )
+    assert f(1, k=5) == (1, 2, _UNSET, (), 5, None, {})
+    assert f(1, 2, 3, 4, 5, k=6, m=7, q=8) == (1, 2, 3, (4, 5), 6, 7, {"q": 8})
+    with pytest.raises(TypeError, match="fn"):
+        f(1)
+
+    def scaled(input, *, factor=2.0):
+        return input * factor
+
+    g = _out.with_out(scaled)
+    o = rg.zeros(3)
+    assert g(rg.ones(3), factor=3.0, out=o) is o
+    np.testing.assert_array_equal(o.numpy(), [3.0, 3.0, 3.0])

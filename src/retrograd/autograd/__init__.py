@@ -14,10 +14,7 @@ from .grad_mode import (
 from .anomaly import detect_anomaly, set_detect_anomaly, is_anomaly_enabled
 from . import graph, engine
 from .engine import _user_frame_site
-from .gradcheck import gradcheck, gradgradcheck
-from .function import Function, FunctionCtx, once_differentiable, InplaceFunction
-from . import function, functional, forward_ad
-from .explain import explain_grad
+from .gradcheck import gradcheck, gradgradcheck  # the functions shadow their submodule, as in PyTorch
 
 __all__ = [
     "Function",
@@ -47,13 +44,33 @@ __all__ = [
 ]
 
 
-def __getattr__(name):
-    # autograd.profiler loads on first use (it loads retrograd.profiler)
-    if name == "profiler":
-        import importlib
+# Loaded on first use, so that ``import retrograd`` does not pay for them: submodules, and names
+# (name -> its submodule). autograd.profiler loads retrograd.profiler. Forward mode is turned on
+# only through forward_ad, which registers what the core calls when it loads.
+_LAZY_SUBMODULES = ("profiler", "function", "functional", "forward_ad", "explain")
+_LAZY_NAMES = {
+    "Function": "function",
+    "FunctionCtx": "function",
+    "once_differentiable": "function",
+    "InplaceFunction": "function",
+    "explain_grad": "explain",
+}
 
-        return importlib.import_module(f"{__name__}.profiler")
+
+def __getattr__(name):
+    import importlib
+
+    if name in _LAZY_NAMES:
+        value = getattr(importlib.import_module(f"{__name__}.{_LAZY_NAMES[name]}"), name)
+        globals()[name] = value
+        return value
+    if name in _LAZY_SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'retrograd.autograd' has no attribute '{name}'")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY_SUBMODULES) | set(_LAZY_NAMES))
 
 
 def _as_tuple(x):

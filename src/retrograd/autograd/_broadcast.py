@@ -9,6 +9,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from ..ops._registry import Op, apply
+from .engine import register_sum_to_shape
 
 if TYPE_CHECKING:
     from .._tensor import Tensor
@@ -41,3 +42,6 @@ def sum_to_shape(x: Tensor, shape: Sequence[int]) -> Tensor:
     if lead < 0 or any(s != 1 and s != xs[i + lead] for i, s in enumerate(shape)):
         raise ValueError(f"shape {list(shape)} does not broadcast to {list(xs)}")
     return apply(SUM_TO_SHAPE, (x,), (shape, xs))
+
+
+register_sum_to_shape(sum_to_shape)  # the engine sums every broadcast gradient with it

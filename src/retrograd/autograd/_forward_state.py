@@ -1,8 +1,9 @@
 """The core's part of forward-mode AD (autograd/forward_ad.py has the rest): the process-wide
 state that ``ops._registry.apply`` checks, tangent bookkeeping, and the ``jvp=`` markers.
 
-``_fw.active`` is the one flag ``apply`` reads after every op: True while a dual level exists
-and no jvp rule is running. The upper layer (forward_ad) registers the functions the core calls
+``_fw.active`` is True while a dual level exists and no jvp rule is running; ``apply`` reads it
+only while the ``FORWARD`` bit of its switch (autograd/_modes.py) is set, which ``enter_level``
+and ``exit_level`` turn. The upper layer (forward_ad) registers the functions the core calls
 while it is True (``propagate``, ``inplace``), so the core never imports it.
 """
 
@@ -11,6 +12,8 @@ from __future__ import annotations
 import weakref
 from collections.abc import Callable
 from typing import Any
+
+from ._modes import FORWARD, set_mode
 
 
 def _unregistered(*_: Any) -> Any:
@@ -31,6 +34,21 @@ class _ForwardState:
 
 
 _fw = _ForwardState()
+
+
+def enter_level() -> None:
+    """Start the (one) dual level: forward mode on."""
+    _fw.level = 0
+    _fw.active = True
+    set_mode(FORWARD, True)
+
+
+def exit_level() -> None:
+    """End the dual level (its tangents are deleted by the caller): forward mode off."""
+    _fw.duals = []
+    _fw.level = -1
+    _fw.active = False
+    set_mode(FORWARD, False)
 
 
 def set_tangent(t: Any, tangent: Any) -> None:

@@ -10,7 +10,9 @@ hands every op to ``dispatch``, which finds the highest level among the inputs a
 batching rule on the physical values (a rule calls ``apply`` again, so lower levels, autograd
 and forward mode see ordinary ops).
 
-``_vm.active`` is the one flag ``apply`` reads: False outside vmap, so ops pay one attribute read.
+``_vm.active`` is True while a level exists; entering the first level and leaving the last turn
+the ``VMAP`` bit of the switch ``apply`` reads (autograd/_modes.py), so ops outside vmap pay
+nothing for it.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor
+from ._modes import VMAP, set_mode
 
 _new = object.__new__
 
@@ -105,12 +108,14 @@ class _VmapState:
         self.sizes.append(size)
         self.randomness.append(randomness)
         self.active = True
+        set_mode(VMAP, True)
         return len(self.sizes)
 
     def pop(self) -> None:
         self.sizes.pop()
         self.randomness.pop()
         self.active = bool(self.sizes)
+        set_mode(VMAP, self.active)
 
 
 _vm = _VmapState()

@@ -30,7 +30,8 @@ from typing import TYPE_CHECKING, Any
 
 from .grad_mode import _state
 from .._autocast import _amp
-from .graph import AccumulateGrad, Node, running as _running
+from .graph import AccumulateGrad, GraphTask, Node, running as _running
+from .graph import current_graph_task, queue_callback  # noqa: F401  (their public place: autograd.engine)
 from . import anomaly as _anomaly
 from ._forward_state import _fw, set_tangent as _set_tangent
 
@@ -51,8 +52,8 @@ def _user_frame_site() -> str | None:
 
 
 # The profiler's observer (retrograd.profiler), set while it records: each node runs as
-# ``observer(node, fn, *args)``, which calls ``fn(*args)`` between its clock readings. Off, it
-# costs each node one global check.
+# ``observer(node, fn, *args)``, which calls ``fn(*args)`` between its clock readings. A backward
+# reads it once, when it starts.
 _observer: Callable[..., Any] | None = None
 
 
@@ -160,6 +161,7 @@ def _run_graph(
     retain = create_graph if retain_graph is None else retain_graph
     check_nan = _anomaly._state.enabled
     pop_buffer = buffers.pop
+    observer = _observer
 
     prev_mode = _state.enabled
     # in a forward-mode level the vjps take their differentiable path, so tangents flow through
@@ -191,16 +193,16 @@ def _run_graph(
                     node = None
                     continue
             if type(node) is AccumulateGrad:
-                if _observer is None:
+                if observer is None:
                     _accumulate(node, buf[0], create_graph)
                 else:
-                    _observer(node, _accumulate, node, buf[0], create_graph)
+                    observer(node, _accumulate, node, buf[0], create_graph)
                 if extra is not None and "hooks" in extra:
                     _post_hooks(extra, (), buf)  # grad_fn hooks on a leaf's accumulator
                 node = buf = None
                 continue
 
-            outs = node._apply(buf, retain) if _observer is None else _observer(node, node._apply, buf, retain)
+            outs = node._apply(buf, retain) if observer is None else observer(node, node._apply, buf, retain)
             if len(outs) > 1 and outs[0] is not None and (len(outs) > 2 or outs[0] is outs[1]):
                 outs = _distinct(outs)
             if extra is not None and "hooks" in extra:
@@ -268,12 +270,20 @@ def _run_graph(
     return captured if target_nodes is not None else None
 
 
+# ``_broadcast.sum_to_shape``, registered there when it loads (it is an op, and the op record
+# loads after the engine; ops.reduction loads it with the package).
+_sum_to_shape: Callable[[Tensor, tuple[int, ...]], Tensor]
+
+
+def register_sum_to_shape(fn: Callable[[Tensor, tuple[int, ...]], Tensor]) -> None:
+    global _sum_to_shape
+    _sum_to_shape = fn
+
+
 def _sum_to(g: Tensor, shape: tuple[int, ...], node: Node, i: int) -> Tensor:
     """Undo broadcasting: sum ``g`` down to ``shape`` (the one place where this happens)."""
-    from ._broadcast import sum_to_shape
-
     try:
-        return sum_to_shape(g, shape)
+        return _sum_to_shape(g, shape)
     except ValueError:
         raise RuntimeError(
             f"Function {node.name()} returned an invalid gradient at index {i} - got "
@@ -416,37 +426,6 @@ def add_nonleaf_grad(t: Tensor, g: Tensor) -> None:
     gradient yet), atomic with respect to other threads' backward passes."""
     with _nonleaf_grad_lock:
         t._grad = g if t._grad is None else t._grad + g
-
-
-class GraphTask:
-    """One running backward call: the final callbacks queued during it (PyTorch's
-    ``Variable._execution_engine.queue_callback``), run once it has finished every node,
-    and ``hook_state``, a dict where hooks keep what they have seen in this backward
-    (``register_multi_grad_hook``)."""
-
-    __slots__ = ("callbacks", "hook_state")
-
-    def __init__(self) -> None:
-        self.callbacks: list[Callable[[], object]] = []
-        self.hook_state: dict[object, Any] = {}
-
-
-def current_graph_task() -> GraphTask | None:
-    """The innermost backward running on this thread, or None."""
-    tasks = _running.tasks
-    return tasks[-1] if tasks else None
-
-
-def queue_callback(callback: Callable[[], object]) -> None:
-    """Run ``callback()`` when the backward that is running now on this thread (the innermost
-    one, when a hook runs a backward of its own) has finished all its nodes."""
-    tasks = _running.tasks
-    if not tasks:
-        raise RuntimeError(
-            "queue_callback can only be called while a backward is running on the "
-            "calling thread (from a hook, for instance)"
-        )
-    tasks[-1].callbacks.append(callback)
 
 
 def execute(

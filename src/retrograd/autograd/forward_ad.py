@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ._forward_state import ELEMENTWISE, LINEAR, MULTILINEAR, _fw, set_tangent
+from ._forward_state import ELEMENTWISE, LINEAR, MULTILINEAR, _fw, enter_level, exit_level, set_tangent
 from ._forward_state import has_tangent  # noqa: F401  (used through this module by autograd.Function)
 from .grad_mode import _state
 
@@ -40,8 +40,7 @@ def enter_dual_level() -> int:
     """Enter the forward-mode level (0) and return it; a second, nested level is refused."""
     if _fw.level >= 0:
         raise RuntimeError("Nested forward mode AD is not supported at the moment")
-    _fw.level = 0
-    _fw.active = True
+    enter_level()
     return 0
 
 
@@ -59,9 +58,7 @@ def exit_dual_level(*, level: int | None = None) -> None:
         t = ref()
         if t is not None:
             t.__dict__.pop("_fw_grad", None)
-    _fw.duals = []
-    _fw.level = -1
-    _fw.active = False
+    exit_level()
 
 
 class dual_level:

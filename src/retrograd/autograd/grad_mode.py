@@ -9,6 +9,8 @@ import threading
 from collections.abc import Callable
 from typing import Any, Literal, TypeVar
 
+from ._modes import NODE_EXTRAS, count_mode
+
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
@@ -16,8 +18,9 @@ class _State(threading.local):
     # Class attributes are the per-thread defaults.
     enabled = True
     inference = False
-    # True while every new node needs extra work (anomaly traces, saved tensor hooks): the one
-    # flag ops/_registry.apply checks for both.
+    # True while every new node needs extra work (anomaly traces, saved tensor hooks): the flag
+    # ops/_registry.apply checks for both, once the process-wide switch (_modes) says that some
+    # thread has it on.
     node_extras = False
     # True while the profiler's op observer runs an op (ops/_registry.apply): the op it runs
     # then goes straight through.
@@ -139,4 +142,7 @@ _node_extra_probes: list = []
 
 
 def _refresh_node_extras() -> None:
-    _state.node_extras = any(on() for on in _node_extra_probes)
+    on = any(probe() for probe in _node_extra_probes)
+    if on != _state.node_extras:
+        _state.node_extras = on
+        count_mode(NODE_EXTRAS, 1 if on else -1)

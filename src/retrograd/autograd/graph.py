@@ -38,7 +38,6 @@ if TYPE_CHECKING:  # names for annotations only (they are not evaluated at run t
     from .._device import device
     from .._tensor import Tensor
     from ..ops._registry import Op
-    from .engine import GraphTask
 
     # A gradient is a Tensor or None (no gradient); an edge leads to output ``nr`` of a node
     # (None: the input needs no gradient).
@@ -80,6 +79,48 @@ class _Running(threading.local):
 
 
 running = _Running()
+
+
+class GraphTask:
+    """One running backward call: the final callbacks queued during it (PyTorch's
+    ``Variable._execution_engine.queue_callback``), run once it has finished every node,
+    and ``hook_state``, a dict where hooks keep what they have seen in this backward
+    (``register_multi_grad_hook``)."""
+
+    __slots__ = ("callbacks", "hook_state")
+
+    def __init__(self) -> None:
+        self.callbacks: list[Callable[[], object]] = []
+        self.hook_state: dict[object, Any] = {}
+
+
+def current_graph_task() -> GraphTask | None:
+    """The innermost backward running on this thread, or None."""
+    tasks = running.tasks
+    return tasks[-1] if tasks else None
+
+
+def queue_callback(callback: Callable[[], object]) -> None:
+    """Run ``callback()`` when the backward that is running now on this thread (the innermost
+    one, when a hook runs a backward of its own) has finished all its nodes."""
+    tasks = running.tasks
+    if not tasks:
+        raise RuntimeError(
+            "queue_callback can only be called while a backward is running on the "
+            "calling thread (from a hook, for instance)"
+        )
+    tasks[-1].callbacks.append(callback)
+
+
+# Tensor and make_tensor: ``_tensor`` imports this module (a tensor makes its version counter and
+# its AccumulateGrad node here), so it registers them when it loads and the graph never imports it.
+_Tensor: type[Tensor]
+_make_tensor: Callable[[Any, Node | None, bool], Tensor]
+
+
+def register_tensor(cls: type[Tensor], make: Callable[[Any, Node | None, bool], Tensor]) -> None:
+    global _Tensor, _make_tensor
+    _Tensor, _make_tensor = cls, make
 
 
 class Node:
@@ -206,9 +247,7 @@ class OpNode(Node):
                 vc = self._out_vc
                 if vc.value != 0:
                     raise _modified_error(item, 0, vc, self)
-                from .._tensor import make_tensor
-
-                item = make_tensor(item, self, True)
+                item = _make_tensor(item, self, True)
                 item._vc = vc
                 if self._fw_grad is not None:
                     _set_tangent(item, self._fw_grad)
@@ -274,9 +313,7 @@ class SavedTensor:
             raise _modified_error(data, self.version, vc, node)
         if self.tensor is not None:
             return self.tensor
-        from .._tensor import Tensor
-
-        t = Tensor._make(self.data, node, True)
+        t = _Tensor._make(self.data, node, True)
         t._vc = vc
         return t
 
@@ -307,6 +344,14 @@ class VersionCounter:
     def bump(self, where: tuple[str, int] | None = None) -> None:
         self.value += 1
         self.last_write = where
+
+
+def prune_views(views: list[weakref.ref[Tensor]]) -> None:
+    """Drop dead references from a version counter's list of views (called by
+    ``_link_view`` every 64 appends; pruning only at powers of two keeps it amortised O(1))."""
+    n = len(views)
+    if n & (n - 1) == 0:
+        views[:] = [r for r in views if r() is not None]
 
 
 class AccumulateGrad(Node):
@@ -373,10 +418,8 @@ def get_gradient_edge(tensor: Tensor) -> GradientEdge:
 def increment_version(tensor: Tensor | Sequence[Tensor]) -> None:
     """Bump ``tensor``'s version counter, as an in-place op would (for writes done behind
     autograd's back, e.g. through NumPy)."""
-    from .._tensor import Tensor
-
     for t in tensor if isinstance(tensor, (tuple, list)) else (tensor,):
-        if isinstance(t, Tensor):
+        if isinstance(t, _Tensor):
             t._version_counter().bump()
 
 
@@ -402,11 +445,9 @@ def node_extras(node: OpNode) -> None:
 
 
 def _pack_saved(node: OpNode, hooks: HookPair) -> None:
-    from .._tensor import Tensor
-
     packed: list[Any] = []
     for code, item in zip(node.op._codes, node._saved):
-        if code >= 0 and isinstance(item, Tensor):
+        if code >= 0 and isinstance(item, _Tensor):
             item = HookedSavedTensor(hooks, tensor=item)
         elif code == -1:
             item = HookedSavedTensor(hooks, data=item, vc=node._out_vc)
@@ -463,8 +504,6 @@ class HookedSavedTensor:
         out_nr: int = 0,
         raw: bool = False,
     ) -> None:
-        from .._tensor import Tensor
-
         pack, self.unpack_hook = hooks
         if tensor is not None:
             vc = tensor._version_counter()
@@ -473,7 +512,7 @@ class HookedSavedTensor:
             arg = tensor
         else:
             self.history = None if raw else out_nr  # output out_nr of the node that saved it
-            arg = Tensor._make(data, None, False)
+            arg = _Tensor._make(data, None, False)
             arg._vc = vc
         assert vc is not None, "a saved output comes with its version counter"
         self.vc: VersionCounter = vc
@@ -481,11 +520,9 @@ class HookedSavedTensor:
         self.packed = pack(arg)
 
     def unpack(self, node: OpNode) -> Any:
-        from .._tensor import Tensor
-
         vc = self.vc
         t = self.unpack_hook(self.packed)
-        if not isinstance(t, Tensor):
+        if not isinstance(t, _Tensor):
             raise TypeError(
                 f"Output of saved tensor unpack_hook expected to be a Tensor but got "
                 f"result of type {type(t).__name__} (while unpacking a tensor saved by "
@@ -497,14 +534,14 @@ class HookedSavedTensor:
         if h is None:
             return t._data  # an extra array: the op's backward takes it raw
         if isinstance(h, int):
-            out = Tensor._make(t._data, node, True)
+            out = _Tensor._make(t._data, node, True)
             if h:
                 out._out_nr = h
         else:
             grad_fn, out_nr, rg, acc = h
             if not rg:
                 return t if not t._rg else t.detach()
-            out = Tensor._make(t._data, grad_fn, True)
+            out = _Tensor._make(t._data, grad_fn, True)
             if out_nr:
                 out._out_nr = out_nr
             if acc is not None:
@@ -551,18 +588,16 @@ class save_on_cpu(saved_tensors_hooks):
     backward (tensors already on the CPU are kept as they are)."""
 
     def __init__(self, pin_memory: bool = False, device_type: str = "cuda") -> None:
-        from .._tensor import Tensor
-
         def pack(t: Tensor) -> tuple[device, Tensor]:
             if t.device.type == "cpu":
                 return (t.device, t)
-            return (t.device, Tensor._make(to_numpy(t._data), None, False))
+            return (t.device, _Tensor._make(to_numpy(t._data), None, False))
 
         def unpack(packed: tuple[device, Tensor]) -> Tensor:
             device, t = packed
             if device.type == "cpu":
                 return t
-            return Tensor._make(to_device_array(t._data, device), None, False)
+            return _Tensor._make(to_device_array(t._data, device), None, False)
 
         super().__init__(pack, unpack)
 
@@ -620,8 +655,6 @@ def register_multi_grad_hook(
     far is kept per running backward, so backward passes on several threads (or one inside a
     hook) each get their own call.
     """
-    from .engine import queue_callback, current_graph_task
-
     if mode not in ("all", "any"):
         raise ValueError(f"Expects mode to be one of ('all', 'any') but got {mode}")
     tensors = tuple(tensors)

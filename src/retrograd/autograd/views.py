@@ -24,26 +24,18 @@ chain of views (slices, transposes, reshapes, diagonals, views of views) is hand
 
 from __future__ import annotations
 
-import weakref
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..backend import to_device_array
+from ..ops._registry import Op, _edge, apply
+from .graph import OpNode
 
 if TYPE_CHECKING:
     from .._tensor import Tensor
-    from ..ops._registry import Op
-    from .graph import Node, OpNode
-
-
-def prune(views: list[weakref.ref[Tensor]]) -> None:
-    """Drop dead references from a version counter's list of views (called by
-    ``_link_view`` every 64 appends; pruning only at powers of two keeps it amortised O(1))."""
-    n = len(views)
-    if n & (n - 1) == 0:
-        views[:] = [r for r in views if r() is not None]
+    from .graph import Node
 
 
 def is_tracked(view: Tensor) -> bool:
@@ -108,18 +100,8 @@ def _copy_slices_vjp(g: Tensor, needs: tuple[bool, ...], pos: Any) -> tuple[Tens
     return g_base, g_region
 
 
-def _ops() -> tuple[Op, Op]:
-    """Make the two ops (on first use: ops._registry imports this module)."""
-    global AS_STRIDED, COPY_SLICES
-    from ..ops._registry import Op
-
-    AS_STRIDED = Op("as_strided", _as_strided_fwd, _as_strided_vjp, node_name="AsStridedBackward0")
-    COPY_SLICES = Op("copy_slices", _copy_slices_fwd, _copy_slices_vjp, needs=True, node_name="CopySlices")
-    return AS_STRIDED, COPY_SLICES
-
-
-AS_STRIDED: Op | None = None
-COPY_SLICES: Op | None = None
+AS_STRIDED = Op("as_strided", _as_strided_fwd, _as_strided_vjp, node_name="AsStridedBackward0")
+COPY_SLICES = Op("copy_slices", _copy_slices_fwd, _copy_slices_vjp, needs=True, node_name="CopySlices")
 
 
 # ----------------------------------------------------------------------------- history changes
@@ -154,12 +136,8 @@ def refresh_views(base: Tensor, skip: Tensor | None = None) -> None:
 
 
 def _view_node(base: Tensor, view: Tensor) -> OpNode:
-    from .graph import OpNode
-    from ..ops._registry import _edge
-
-    as_strided = AS_STRIDED if AS_STRIDED is not None else _ops()[0]
     b = base._data
-    node = OpNode(as_strided, (_edge(base),), (positions(base, view), b.shape), (b.shape,), (b.dtype,))
+    node = OpNode(AS_STRIDED, (_edge(base),), (positions(base, view), b.shape), (b.shape,), (b.dtype,))
     node._saved = ()
     return node
 
@@ -187,12 +165,9 @@ def check_view_inplace(view: Tensor, op: str) -> None:
 def rebase_view(view: Tensor, result: Tensor) -> None:
     """In-place op through ``view`` gave ``result`` (already written): rebase the base onto a
     CopySlices node, then regenerate the views' history from it."""
-    from ..ops._registry import apply
-
-    copy_slices = COPY_SLICES if COPY_SLICES is not None else _ops()[1]
     base = view._base
     pos = positions(base, view)
-    node = apply(copy_slices, (base, result), (pos,)).grad_fn
+    node = apply(COPY_SLICES, (base, result), (pos,)).grad_fn
     assert node is not None, "result has a grad_fn, so CopySlices records a node"
     set_history(base, node)
     refresh_views(base, skip=view)

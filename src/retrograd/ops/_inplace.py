@@ -22,7 +22,9 @@ from .. import _dtype
 from .._tensor import Tensor
 from ..autograd.grad_mode import _state
 from ..autograd._forward_state import _fw, has_tangent as _has_tangent
+from ..autograd._modes import switch as _switch
 from ..autograd._vmap_state import _vm, level_of as _vm_level
+from ..autograd import views
 from ._registry import Op, apply
 
 
@@ -50,9 +52,7 @@ def _check_inplace(t, op):
             f"in `with torch.no_grad():` if this is an update of a parameter."
         )
     if t._base is not None:
-        from ..autograd.views import check_view_inplace
-
-        check_view_inplace(t, op)
+        views.check_view_inplace(t, op)
 
 
 def _check_cast(t, r, op):
@@ -66,10 +66,11 @@ def _check_cast(t, r, op):
 
 
 def _recording(t, others):
-    if _vm.active and _vm_level((t,) + tuple(others)):
-        return True  # apply_inplace then writes through the batching rules
-    if _fw.active and _dual_involved(t, others):
-        return True  # apply_inplace then updates the tangent too
+    if _switch.on:  # vmap or forward mode may be on (autograd/_modes.py)
+        if _vm.active and _vm_level((t,) + tuple(others)):
+            return True  # apply_inplace then writes through the batching rules
+        if _fw.active and _dual_involved(t, others):
+            return True  # apply_inplace then updates the tangent too
     if not _state.enabled:
         return False
     if t._rg:
@@ -82,10 +83,11 @@ def _recording(t, others):
 
 def apply_inplace(t, op, fn, *args, **kwargs):
     """``t = fn(t, *args)`` written into t's storage; records and rebases when grad is on."""
-    if _vm.active and _vm_level((t,) + args):
-        return _vm.inplace(t, op, fn, args, kwargs)
-    if _fw.active and _dual_involved(t, args):
-        return _fw.inplace(t, op, fn, args, kwargs)  # forward_ad.inplace
+    if _switch.on:  # vmap or forward mode may be on (autograd/_modes.py)
+        if _vm.active and _vm_level((t,) + args):
+            return _vm.inplace(t, op, fn, args, kwargs)
+        if _fw.active and _dual_involved(t, args):
+            return _fw.inplace(t, op, fn, args, kwargs)  # forward_ad.inplace
     if _recording(t, args):
         _check_inplace(t, op)
         r = fn(_old_value(t), *args, **kwargs)
@@ -149,8 +151,6 @@ def _write(t, r, op="in-place op"):
 
 def _rebase(t, r):
     """Make ``t`` the output of ``r``'s node (t's old history is reached through that node)."""
-    from ..autograd import views
-
     if t._base is not None:
         views.rebase_view(t, r)
         return
@@ -236,8 +236,6 @@ def _restride_(self, op, fn, *args):
     if r._fw_grad is not None:
         self._fw_grad = r._fw_grad  # forward mode: the tangent is restrided alike
     if r.grad_fn is not None:
-        from ..autograd import views
-
         views.set_history(self, r.grad_fn, r._out_nr)
     _bump(self)
     return self

@@ -1,8 +1,8 @@
 """PyTorch's ``out=`` form of a function: the result is written into a tensor the caller owns.
 
-``with_out(fn, name)`` returns the public function: ``f(*args, out=None, **kwargs)`` computes
-``fn(*args, **kwargs)`` and, when ``out`` is given, writes the result into it and returns
-``out``. The rules are PyTorch's (``torch.add(a, b, out=o)``):
+``with_out(fn, name)`` returns the public function: ``f(<fn's parameters>, *, out=None)``
+computes ``fn`` on its arguments and, when ``out`` is given, writes the result into it and
+returns ``out``. The rules are PyTorch's (``torch.add(a, b, out=o)``):
 
 - autograd does not record through ``out=``: if grad mode is on and any input, or ``out``
   itself, requires grad, it is a RuntimeError;
@@ -19,7 +19,10 @@ fails loudly at backward time. Tensor methods never take ``out`` (as in PyTorch)
 the plain function and pay nothing for this.
 """
 
+import functools
 import inspect
+import os
+from types import CodeType
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -33,31 +36,144 @@ _KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2, "V": 2, "c": 3}
 
 
 def with_out(fn: Callable[..., Any], name: str | None = None) -> Callable[..., Any]:
-    """The public form of ``fn`` that also accepts PyTorch's keyword-only ``out=``."""
-    name = name or fn.__name__
+    """The public form of ``fn`` that also accepts PyTorch's keyword-only ``out=``.
 
+    The wrapper is compiled with ``fn``'s own parameters (``exact_wrapper``), so a call without
+    ``out`` passes its arguments on as they came, with no ``*args``/``**kwargs`` packing: the
+    public ops are the per-op hot path. Its signature is its own (``fn``'s parameters, then
+    ``out=None``), which ``inspect`` reads on demand (``__signature__ = None`` stops it from
+    following ``__wrapped__``). A callable without Python code gets the generic
+    ``f(*args, out=None, **kwargs)``."""
+    name = name or fn.__name__
+    params = _parameters(fn)
+    if params is not None:
+        f = exact_wrapper(fn, name, params)
+        f.__signature__ = None  # type: ignore[attr-defined]
+        f.__annotations__ = dict(getattr(fn, "__annotations__", {}))
+    else:
+        f = _generic_wrapper(fn, name)
+        try:
+            sig = inspect.signature(fn)
+        except (TypeError, ValueError):
+            pass
+        else:
+            out = inspect.Parameter("out", inspect.Parameter.KEYWORD_ONLY, default=None)
+            f.__signature__ = sig.replace(parameters=[*sig.parameters.values(), out])  # type: ignore[attr-defined]
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = fn.__doc__
+    f.__module__ = fn.__module__
+    f.__wrapped__ = fn  # type: ignore[attr-defined]
+    return f
+
+
+_P = inspect.Parameter
+
+
+def _parameters(fn: Any) -> list[tuple[str, Any, Any]] | None:
+    """``fn``'s parameters as ``(name, kind, default)`` (default ``_P.empty`` when none), read
+    from its code object (``inspect.signature`` costs far more at import); None when ``fn`` has
+    no Python code."""
+    code = getattr(fn, "__code__", None)
+    if code is None or not isinstance(code, CodeType):
+        return None
+    names = code.co_varnames
+    n_pos, n_kwonly = code.co_argcount, code.co_kwonlyargcount
+    defaults = fn.__defaults__ or ()
+    kwdefaults = fn.__kwdefaults__ or {}
+    params: list[tuple[str, Any, Any]] = []
+    first_default = n_pos - len(defaults)
+    for i in range(n_pos):
+        kind = _P.POSITIONAL_ONLY if i < code.co_posonlyargcount else _P.POSITIONAL_OR_KEYWORD
+        params.append((names[i], kind, defaults[i - first_default] if i >= first_default else _P.empty))
+    at = n_pos + n_kwonly
+    if code.co_flags & inspect.CO_VARARGS:
+        params.append((names[at], _P.VAR_POSITIONAL, _P.empty))
+        at += 1
+    for i in range(n_pos, n_pos + n_kwonly):
+        params.append((names[i], _P.KEYWORD_ONLY, kwdefaults.get(names[i], _P.empty)))
+    if code.co_flags & inspect.CO_VARKEYWORDS:
+        params.append((names[at], _P.VAR_KEYWORD, _P.empty))
+    return params
+
+
+def _generic_wrapper(fn: Callable[..., Any], name: str) -> Callable[..., Any]:
     def f(*args: Any, out: Any = None, **kwargs: Any) -> Any:
         if out is None:
             return fn(*args, **kwargs)
         _refuse_grad(name, args, kwargs, out)
         return write_out(name, fn(*args, **kwargs), out)
 
-    f.__name__ = f.__qualname__ = name
-    f.__doc__ = fn.__doc__
-    f.__module__ = fn.__module__
-    f.__wrapped__ = fn  # type: ignore[attr-defined]
-    try:
-        sig = inspect.signature(fn)
-    except (TypeError, ValueError):
-        sig = None
-    if sig is not None:
-        params = [p for p in sig.parameters.values() if p.name != "out"]
-        at = len(params)
-        if params and params[-1].kind is inspect.Parameter.VAR_KEYWORD:
-            at -= 1
-        params.insert(at, inspect.Parameter("out", inspect.Parameter.KEYWORD_ONLY, default=None))
-        f.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
     return f
+
+
+_GENERIC_CODE = _generic_wrapper(len, "len").__code__
+# the file name of every compiled exact wrapper: inside the package, so that warnings and error
+# sites that skip the library's own frames skip it too
+_EXACT_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "<out= form>")
+
+
+def is_out_form(f: Any) -> bool:
+    """Whether ``f`` is a wrapper made by ``with_out`` (so its ``out`` is written into)."""
+    code = getattr(f, "__code__", None)
+    return code is _GENERIC_CODE or (code is not None and code.co_filename == _EXACT_FILE)
+
+
+def exact_wrapper(fn: Callable[..., Any], name: str, params: list[tuple[str, Any, Any]]) -> Callable[..., Any]:
+    """``def f(<params>, *, out=None)`` for ``params`` as ``(name, kind, default)``, compiled:
+    without ``out`` it returns ``fn`` called with each parameter passed on (defaults are
+    ``fn``'s own objects, so a sentinel default stays itself); with ``out`` it writes the result
+    into ``out`` (``write_out``)."""
+    namespace: dict[str, Any] = {"_fn": fn, "_name": name, "_refuse_grad": _refuse_grad, "_write_out": write_out}
+    for i, (pname, _, default) in enumerate(params):
+        if pname in namespace or pname == "out":
+            raise AssertionError(f"{name}: parameter {pname!r} clashes with the out= wrapper's names")
+        if default is not _P.empty:
+            namespace[f"_default{i}"] = default
+    exec(_wrapper_code(tuple((pname, kind, default is not _P.empty) for pname, kind, default in params)), namespace)
+    wrapper: Callable[..., Any] = namespace["wrapper"]
+    return wrapper
+
+
+@functools.cache
+def _wrapper_code(params: tuple[tuple[str, Any, bool], ...]) -> CodeType:
+    """The compiled ``def wrapper(...)`` for parameters ``(name, kind, has_default)``; ops with the
+    same parameters share it (so import compiles about 100 of them for about 300 ops)."""
+    P = _P
+    decl: list[str] = []  # the wrapper's parameter list
+    pos: list[str] = []  # passed on positionally
+    kw: list[str] = []  # passed on by keyword
+    var_kw = None
+    for i, (name, kind, has_default) in enumerate(params):
+        if kind is P.VAR_POSITIONAL:
+            decl.append(f"*{name}")
+            pos.append(f"*{name}")
+        elif kind is P.VAR_KEYWORD:
+            var_kw = name
+        else:
+            if kind is P.KEYWORD_ONLY and not any(d.startswith("*") for d in decl):
+                decl.append("*")
+            decl.append(f"{name}=_default{i}" if has_default else name)
+            (kw if kind is P.KEYWORD_ONLY else pos).append(name)
+            if kind is P.POSITIONAL_ONLY and (i + 1 == len(params) or params[i + 1][1] is not P.POSITIONAL_ONLY):
+                decl.append("/")
+    if not any(d.startswith("*") for d in decl):
+        decl.append("*")
+    decl.append("out=None")
+    call = pos + [f"{k}={k}" for k in kw]
+    kwargs = [f"{k!r}: {k}" for k in kw]
+    if var_kw is not None:
+        decl.append(f"**{var_kw}")
+        call.append(f"**{var_kw}")
+        kwargs.append(f"**{var_kw}")
+    args = "".join(f"{a}, " for a in pos)
+    source = (
+        f"def wrapper({', '.join(decl)}):\n"
+        f"    if out is None:\n"
+        f"        return _fn({', '.join(call)})\n"
+        f"    _refuse_grad(_name, ({args}), {{{', '.join(kwargs)}}}, out)\n"
+        f"    return _write_out(_name, _fn({', '.join(call)}), out)\n"
+    )
+    return compile(source, _EXACT_FILE, "exec")
 
 
 def _tensors(values: Iterable[Any]) -> Iterator[Tensor]:

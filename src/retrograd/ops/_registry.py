@@ -24,7 +24,7 @@ tensor inputs taken together: the op applied to the tangents, so a view's tangen
 view of the tangent), ``jvp=MULTILINEAR`` (linear in each input: matmul) and
 ``jvp=ELEMENTWISE`` (a diagonal Jacobian: the backward applied to the tangents). An op
 without ``jvp`` derives its tangent from its backward (``forward_ad.derived_jvp``). ``apply``
-checks one flag, ``_fw.active``, to know whether tangents are computed at all.
+computes tangents only while forward mode's bit of its switch is set (autograd/_modes.py).
 """
 
 from __future__ import annotations
@@ -40,10 +40,11 @@ from weakref import ref as _wref
 
 from ..autograd.grad_mode import _state
 from ..autograd._forward_state import _fw
+from ..autograd._modes import PROFILER as _PROFILER, set_mode as _set_mode, switch as _switch
 from ..autograd._vmap_state import _vm
 from ..autograd._forward_state import ELEMENTWISE, LINEAR, MULTILINEAR  # noqa: F401  (for the ops' jvp=)
 from ..autograd.graph import OpNode, VersionCounter, _seq_counter, node_extras as _node_extras
-from ..autograd.views import prune as _prune_views
+from ..autograd.graph import prune_views as _prune_views
 from ..backend import QUIET as _QUIET, array_module, quiet_float_warnings
 
 if TYPE_CHECKING:
@@ -123,7 +124,7 @@ class Op:
 
 # The profiler's observer (retrograd.profiler), set while it records: apply hands every op to
 # it, and it runs the op (through apply again, with ``_state.observing`` set) between its clock
-# readings. Off, it costs apply one global check.
+# readings.
 _observer: Callable[[Op, Sequence[Any], tuple[Any, ...]], Tensor] | None = None
 
 
@@ -131,23 +132,27 @@ def set_op_observer(observer: Callable[[Op, Sequence[Any], tuple[Any, ...]], Ten
     """Route every op through ``observer(op, inputs, args)`` (None: stop)."""
     global _observer
     _observer = observer
+    _set_mode(_PROFILER, observer is not None)
 
 
 def apply(op: Op, inputs: Sequence[Any], args: tuple[Any, ...] = ()) -> Tensor:
     """Run ``op`` on ``inputs`` (Tensors, or Python scalars where the op allows) and record a
-    node when grad mode is on and some input requires grad. Returns the output Tensor."""
-    if _vm.active:  # inside vmap: batched inputs go to the op's batching rule
-        batched = _vm.dispatch(op, inputs, args)
-        if batched is not None:
-            return batched
-    if _observer is not None and not _state.observing:
-        return _observer(op, inputs, args)
-    # NumPy reports a broadcast mismatch as ValueError and a failed allocation as MemoryError;
-    # PyTorch raises RuntimeError for both. The try costs nothing until something is raised.
-    arrays: Sequence[Any]
+    node when grad mode is on and some input requires grad. Returns the output Tensor.
+
+    Modes (vmap, the profiler, forward mode, anomaly mode and saved tensor hooks) cost the
+    plain path one read of ``_switch.on`` (autograd/_modes.py); while one is on, ``_divert``
+    runs before the op and ``_after`` after it."""
+    modes = _switch.on
+    if modes:
+        diverted = _divert(op, inputs, args)
+        if diverted is not None:
+            return diverted
     filters = _warnings.filters
     if not filters or filters[0] is not _QUIET[0]:  # NumPy's float warnings stay silenced
         quiet_float_warnings()
+    # NumPy reports a broadcast mismatch as ValueError and a failed allocation as MemoryError;
+    # PyTorch raises RuntimeError for both. The try costs nothing until something is raised.
+    arrays: Sequence[Any]
     try:
         if len(inputs) == 1:
             x = inputs[0]
@@ -169,18 +174,23 @@ def apply(op: Op, inputs: Sequence[Any], args: tuple[Any, ...] = ()) -> Tensor:
                 out = op.forward(np if type(a) is _ndarray else array_module(a), a, arrays[1], *args)
             recording = (x._rg or y._rg) and _state.enabled
         else:
-            arrays = [t._data if isinstance(t, Tensor) else t for t in inputs]
+            # one pass over the inputs: their arrays, whether one is bfloat16/float8, whether
+            # one requires grad
+            arrays = []
+            low = recording = False
+            for t in inputs:
+                if isinstance(t, Tensor):
+                    recording = recording or t._rg
+                    t = t._data
+                    if t.itemsize < 4 and t.dtype.char in "E45":
+                        low = True
+                arrays.append(t)
             a = arrays[0] if isinstance(inputs[0], Tensor) else arrays[1]
-            if not op._native and any(isinstance(t, Tensor) and t._data.dtype.char in "E45" for t in inputs):
+            if low and not op._native:
                 out = low_precision_forward(op, arrays, args)
             else:
                 out = op.forward(np if type(a) is _ndarray else array_module(a), *arrays, *args)
-            recording = False
-            if _state.enabled:
-                for t in inputs:
-                    if isinstance(t, Tensor) and t._rg:
-                        recording = True
-                        break
+            recording = recording and _state.enabled
     except (ValueError, MemoryError) as e:
         err = _forward_error(op, inputs, e)
         if err is None:
@@ -194,18 +204,14 @@ def apply(op: Op, inputs: Sequence[Any], args: tuple[Any, ...] = ()) -> Tensor:
         result = make_tensor(out, None, False)
         if op.is_view:
             _link_view(result, inputs[0])
-        if _fw.active:
-            _fw.propagate(op, inputs, args, result, extra if op._has_extra else None)
+        if modes:
+            _after(op, inputs, args, result, extra if op._has_extra else None)
         return result
-    if (
-        type(out.dtype) in _COMPLEX_DTYPES
-        or type(a.dtype) in _COMPLEX_DTYPES
-        or (len(inputs) > 1 and _any_complex(inputs))
-    ):
-        if op not in COMPLEX_AUTOGRAD:
-            _refuse_complex(op, inputs)
-
+    # autograd through complex tensors only for the ops whose backward is right for them
     if len(inputs) == 1:
+        dtype = a.dtype
+        if (type(dtype) in _COMPLEX_DTYPES or type(out.dtype) in _COMPLEX_DTYPES) and op not in COMPLEX_AUTOGRAD:
+            _refuse_complex(op, inputs)
         fn = x.grad_fn
         # OpNode's fields set here rather than through __init__: this is the hottest path
         node = _new(OpNode)
@@ -214,8 +220,10 @@ def apply(op: Op, inputs: Sequence[Any], args: tuple[Any, ...] = ()) -> Tensor:
         node.op = op
         node.args = args
         node._in_shapes = (a.shape,)
-        node._in_dtypes = (a.dtype,)
+        node._in_dtypes = (dtype,)
     else:
+        if (type(out.dtype) in _COMPLEX_DTYPES or _complex_input(inputs, arrays)) and op not in COMPLEX_AUTOGRAD:
+            _refuse_complex(op, inputs)
         edges = tuple([_edge(t) for t in inputs])
         node = OpNode(
             op,
@@ -240,11 +248,33 @@ def apply(op: Op, inputs: Sequence[Any], args: tuple[Any, ...] = ()) -> Tensor:
         node._saved = ()
     if op.is_view:
         _link_view(result, inputs[0])
-    if _state.node_extras:
+    if modes:
+        _after(op, inputs, args, result, extra if op._has_extra else None)
+    return result
+
+
+def _divert(op: Op, inputs: Sequence[Any], args: tuple[Any, ...]) -> Tensor | None:
+    """The modes that run instead of the op: vmap hands batched inputs to the op's batching
+    rule, and the profiler runs the op between its clock readings (through apply again, which
+    then goes on to the op). None: go on to run the op."""
+    if _vm.active:
+        batched = _vm.dispatch(op, inputs, args)
+        if batched is not None:
+            return batched
+    if _observer is not None and not _state.observing:
+        return _observer(op, inputs, args)
+    return None
+
+
+def _after(op: Op, inputs: Sequence[Any], args: tuple[Any, ...], result: Tensor, extra: Any) -> None:
+    """The modes that work on the op's result: a new node gets its anomaly trace and has its
+    saved tensors packed by the saved tensor hooks; in forward mode the result gets its
+    tangent."""
+    node = result.grad_fn
+    if _state.node_extras and isinstance(node, OpNode):
         _node_extras(node)
     if _fw.active:
-        _fw.propagate(op, inputs, args, result, extra if op._has_extra else None)
-    return result
+        _fw.propagate(op, inputs, args, result, extra)
 
 
 # Ops whose backward is right for complex tensors (PyTorch's convention: the gradient of a real
@@ -255,9 +285,10 @@ COMPLEX_AUTOGRAD: set[Op] = set()
 _COMPLEX_DTYPES = (type(np.dtype(np.complex64)), type(np.dtype(np.complex128)))
 
 
-def _any_complex(inputs: Sequence[Any]) -> bool:
-    for t in inputs:
-        if isinstance(t, Tensor) and t._data.dtype.kind == "c":
+def _complex_input(inputs: Sequence[Any], arrays: Sequence[Any]) -> bool:
+    """Whether a tensor among ``inputs`` (whose arrays, or scalars, are ``arrays``) is complex."""
+    for t, arr in zip(inputs, arrays):
+        if isinstance(t, Tensor) and type(arr.dtype) in _COMPLEX_DTYPES:
             return True
     return False
 
