@@ -228,12 +228,13 @@ def _lstm_forward(xp, x_gates, h0, c0, w_hh, batch_sizes, reverse):
         c = c_new
     h_n[: h.shape[0]] = h
     c_n[: c.shape[0]] = c
-    # the outputs are copied for the backward: an in-place op on them must not change it
-    return out, (hs.copy(), acts, cs, tcs)
+    # the backward gets the state before each step (a copy: an in-place op on the outputs must
+    # not change it)
+    return out, (_prev_rows(xp, hs, h0, batch_sizes, reverse), acts, cs, tcs)
 
 
-def _lstm_backward_arrays(xp, g, h0, c0, w_hh, hs, acts, cs, tcs, batch_sizes, reverse):
-    T, H = hs.shape
+def _lstm_backward_arrays(xp, g, h0, c0, w_hh, h_prev, acts, cs, tcs, batch_sizes, reverse):
+    T, H = h_prev.shape
     N = h0.shape[0]
     i, f, gg, o = acts[:, :H], acts[:, H : 2 * H], acts[:, 2 * H : 3 * H], acts[:, 3 * H :]
     # what does not depend on the incoming gradient, for all steps at once: dc' gains
@@ -259,8 +260,7 @@ def _lstm_backward_arrays(xp, g, h0, c0, w_hh, hs, acts, cs, tcs, batch_sizes, r
         xp.multiply(gh, k[s : s + b, 3 * H :], out=d[:, 3 * H :])
         dcb *= f[s : s + b]
         xp.matmul(d, w_hh, out=dh[:b])
-    dw = d_all.T @ _prev_rows(xp, hs, h0, batch_sizes, reverse)
-    return d_all, dh, dc, dw
+    return d_all, dh, dc, d_all.T @ h_prev
 
 
 def _lstm_backward_ops(g, x_gates, h0, c0, w_hh, batch_sizes, reverse):
@@ -378,13 +378,12 @@ def _gru_forward(xp, x_gates, h0, w_hh, b_hh, batch_sizes, reverse):
         h_new += n
         h = h_new
     h_n[: h.shape[0]] = h
-    return out, (hs.copy(), rz, ns, hns)
+    return out, (_prev_rows(xp, hs, h0, batch_sizes, reverse), rz, ns, hns)
 
 
-def _gru_backward_arrays(xp, g, h0, w_hh, hs, rz, ns, hns, batch_sizes, reverse):
-    T, H = hs.shape
-    h_prev = _prev_rows(xp, hs, h0, batch_sizes, reverse)
-    dx_all = xp.empty((T, 3 * H), dtype=hs.dtype)
+def _gru_backward_arrays(xp, g, h0, w_hh, h_prev, rz, ns, hns, batch_sizes, reverse):
+    T, H = h_prev.shape
+    dx_all = xp.empty((T, 3 * H), dtype=h_prev.dtype)
     dhg_all = xp.empty_like(dx_all)
     join = lambda parts: xp.concatenate(parts, -1)  # noqa: E731
     dh = xp.array(g[T:], copy=True)
