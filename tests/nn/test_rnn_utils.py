@@ -143,7 +143,7 @@ def test_packed_input_with_initial_state_gradcheck_and_gradgradcheck(cls):
         out, h = m(pack_padded_sequence(x, [3, 1, 2], enforce_sorted=False), hx)
         return (out.data,) + (tuple(h) if cls is nn.LSTM else (h,))
 
-    assert gradcheck(fn, (x, *states))
+    assert gradcheck(fn, (x, *states), check_forward_ad=True)
     assert gradgradcheck(fn, (x, *states))
 
 
