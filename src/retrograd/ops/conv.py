@@ -155,7 +155,7 @@ def _conv_t(xp, y, w, win, groups):
         w2t = w.reshape(groups, o // groups, -1).transpose(0, 2, 1)  # (G, C/G * prod(K), O/G)
         if all(s == 1 for s in win.stride):
             return _conv_t_shifted(xp, y, w2t, c, win)
-        cols = w2t @ xp.ascontiguousarray(y).reshape(n, groups, o // groups, -1)
+        cols = w2t @ xp.ascontiguousarray(y).reshape(n, groups, o // groups, math.prod(win.out))
         xpad = scatter_windows(xp, cols.reshape((n, c) + win.kernel + win.out), win, 2)
         return xp.ascontiguousarray(crop(xpad, win, 2))
     # col2im of w^T @ y, one slab of rows per index of the first kernel dim: each slab is added
@@ -226,7 +226,7 @@ def _conv_w(xp, x, y, win, groups, w_shape, xpad):
     gw = None  # (G, C/G * prod(K), O/G)
     if per_sample:
         # sum over samples of cols[n] @ y[n]^T; this operand order ran faster than y @ cols^T
-        yt = xp.ascontiguousarray(y).reshape(n, groups, og, -1).swapaxes(-1, -2)
+        yt = xp.ascontiguousarray(y).reshape(n, groups, og, math.prod(win.out)).swapaxes(-1, -2)
         for i, cols in _col_blocks(xp, xpad, win, groups, True):
             part = (cols @ yt[i]).sum(0)
             gw = part if gw is None else xp.add(gw, part, out=gw)
@@ -250,7 +250,7 @@ def _conv_w_vjp(g, needs, x, y, win, groups, w_shape, xpad):
 def _bias_grad(xp, g):
     """sum of g over every dim but 1; a matrix-vector product is about 3x faster than sum()."""
     n, o = g.shape[:2]
-    rows = xp.ascontiguousarray(g).reshape(n, o, -1)
+    rows = xp.ascontiguousarray(g).reshape(n, o, math.prod(g.shape[2:]))
     return (rows @ xp.ones(rows.shape[2], g.dtype)).sum(0)
 
 
