@@ -252,3 +252,14 @@ def test_rnn_module_runs_one_layer_node_per_direction(nonlinearity):
     m = nn.RNN(3, 4, num_layers=2, bidirectional=True, nonlinearity=nonlinearity)
     out, h = m(rg.randn(5, 2, 3))
     assert _node_names(h).count("RnnLayerBackward0") == 4
+
+
+@pytest.mark.parametrize("cls", [nn.LSTM, nn.GRU, nn.RNN])
+def test_empty_batch_runs_forward_and_backward(cls):
+    m = cls(3, 4, num_layers=2, bidirectional=True)
+    x = rg.randn(5, 0, 3, requires_grad=True)
+    out, h = m(x)
+    h = h[0] if cls is nn.LSTM else h
+    assert out.shape == (5, 0, 8) and h.shape == (4, 0, 4)
+    (out.sum() + h.sum()).backward()
+    assert x.grad.shape == x.shape and float(m.weight_hh_l0.grad.abs().sum()) == 0.0

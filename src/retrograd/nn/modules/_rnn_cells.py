@@ -164,7 +164,7 @@ def _prev_rows(xp, seq, init, batch_sizes, reverse):
     L, N = len(batch_sizes), init.shape[0]
     out = xp.empty_like(seq)
     if all(b == N for b in batch_sizes):  # unpacked: the whole sequence shifted by one step
-        s, o = seq.reshape(L, N, -1), out.reshape(L, N, -1)
+        s, o = seq.reshape(L, N, seq.shape[-1]), out.reshape(L, N, seq.shape[-1])
         if reverse:
             o[: L - 1] = s[1:]
             o[L - 1] = init
