@@ -157,7 +157,7 @@ def _gru_reference(x_gates, h, w_hh, b_hh, reverse):
     for t in range(L - 1, -1, -1) if reverse else range(L):
         h = _gru_step(x_gates[t], h, w_hh, b_hh)
         hs[t] = h
-    return rg.stack(hs, 0)
+    return rg.stack(hs, 0), h
 
 
 def _gru_inputs(L, N, H, dtype=rg.float64, seed=0):
@@ -170,14 +170,15 @@ def _gru_inputs(L, N, H, dtype=rg.float64, seed=0):
 @pytest.mark.parametrize("dtype", [rg.float32, rg.float64])
 def test_gru_layer_matches_step_by_step_ops(reverse, dtype):
     inputs = _gru_inputs(4, 3, 5, dtype)
-    weight = rg.tensor(np.random.default_rng(2).standard_normal((4, 3, 5)), dtype=dtype)
+    rng = np.random.default_rng(2)
+    weight, wh = (rg.tensor(rng.standard_normal(s), dtype=dtype) for s in ((4, 3, 5), (3, 5)))
     tol = 1e-5 if dtype == rg.float32 else 1e-12
     results = []
     for layer in (gru_layer, _gru_reference):
-        out = layer(*inputs, reverse=reverse)
-        results.append((out, rg.autograd.grad((out * weight).sum(), inputs)))
-    (out, grads), (ref_out, ref_grads) = results
-    for a, b in zip((out,) + grads, (ref_out,) + ref_grads):
+        out, h = layer(*inputs, reverse=reverse)
+        results.append(((out, h), rg.autograd.grad((out * weight).sum() + (h * wh).sum(), inputs)))
+    (outs, grads), (ref_outs, ref_grads) = results
+    for a, b in zip(outs + grads, ref_outs + ref_grads):
         assert a.shape == b.shape and a.dtype == b.dtype
         np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=tol, atol=tol)
 
@@ -220,7 +221,7 @@ def _rnn_reference(x_gates, h, w_hh, reverse, relu):
         pre = x_gates[t] + h @ w_hh.t()
         h = pre.relu() if relu else pre.tanh()
         hs[t] = h
-    return rg.stack(hs, 0)
+    return rg.stack(hs, 0), h
 
 
 @pytest.mark.parametrize("relu", [False, True])
@@ -230,13 +231,13 @@ def test_rnn_layer_matches_step_by_step_ops_and_gradgradcheck(reverse, relu):
     inputs = [
         rg.tensor(rng.standard_normal(s), dtype=rg.float64, requires_grad=True) for s in ((4, 3, 5), (3, 5), (5, 5))
     ]
-    weight = rg.tensor(rng.standard_normal((4, 3, 5)), dtype=rg.float64)
+    weight, wh = (rg.tensor(rng.standard_normal(s), dtype=rg.float64) for s in ((4, 3, 5), (3, 5)))
     results = []
     for layer in (rnn_layer, _rnn_reference):
-        out = layer(*inputs, reverse=reverse, relu=relu)
-        results.append((out, rg.autograd.grad((out * weight).sum(), inputs)))
-    (out, grads), (ref_out, ref_grads) = results
-    for a, b in zip((out,) + grads, (ref_out,) + ref_grads):
+        out, h = layer(*inputs, reverse=reverse, relu=relu)
+        results.append(((out, h), rg.autograd.grad((out * weight).sum() + (h * wh).sum(), inputs)))
+    (outs, grads), (ref_outs, ref_grads) = results
+    for a, b in zip(outs + grads, ref_outs + ref_grads):
         np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-12, atol=1e-12)
     small = [
         t[:2, :2, :2].detach().requires_grad_() if t.dim() == 3 else t[:2, :2].detach().requires_grad_() for t in inputs
@@ -251,3 +252,14 @@ def test_rnn_module_runs_one_layer_node_per_direction(nonlinearity):
     m = nn.RNN(3, 4, num_layers=2, bidirectional=True, nonlinearity=nonlinearity)
     out, h = m(rg.randn(5, 2, 3))
     assert _node_names(h).count("RnnLayerBackward0") == 4
+
+
+@pytest.mark.parametrize("cls", [nn.LSTM, nn.GRU, nn.RNN])
+def test_empty_batch_runs_forward_and_backward(cls):
+    m = cls(3, 4, num_layers=2, bidirectional=True)
+    x = rg.randn(5, 0, 3, requires_grad=True)
+    out, h = m(x)
+    h = h[0] if cls is nn.LSTM else h
+    assert out.shape == (5, 0, 8) and h.shape == (4, 0, 4)
+    (out.sum() + h.sum()).backward()
+    assert x.grad.shape == x.shape and float(m.weight_hh_l0.grad.abs().sum()) == 0.0

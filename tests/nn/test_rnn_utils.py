@@ -5,7 +5,7 @@ import pytest
 
 import retrograd as rg
 from retrograd import nn
-from retrograd.autograd import gradcheck
+from retrograd.autograd import gradcheck, gradgradcheck
 from retrograd.nn.utils.rnn import (
     PackedSequence,
     pack_padded_sequence,
@@ -101,6 +101,57 @@ def test_packed_input_gives_last_valid_step_state(cls):
         h_i = h_i[0] if cls is nn.LSTM else h_i
         np.testing.assert_allclose(outs[i].detach().numpy(), o_i.detach().numpy(), rtol=1e-10, atol=1e-12)
         np.testing.assert_allclose(h[:, i].detach().numpy(), h_i.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+def _node_names(t):
+    names, stack, seen = [], [t.grad_fn], set()
+    while stack:
+        fn = stack.pop()
+        if fn is None or id(fn) in seen:
+            continue
+        seen.add(id(fn))
+        names.append(fn.name())
+        stack.extend(f for f, _ in fn.next_functions)
+    return names
+
+
+@pytest.mark.parametrize(
+    "cls, node", [(nn.LSTM, "LstmLayerBackward0"), (nn.GRU, "GruLayerBackward0"), (nn.RNN, "RnnLayerBackward0")]
+)
+def test_packed_input_runs_one_layer_op_per_direction(cls, node):
+    m = cls(2, 3, num_layers=2, bidirectional=True)
+    x = rg.randn(5, 3, 2, requires_grad=True)
+    out, h = m(pack_padded_sequence(x, [5, 3, 2]))
+    h = h[0] if cls is nn.LSTM else h
+    names = _node_names(h.sum() + out.data.sum())
+    assert names.count(node) == 4
+    assert not {"SigmoidBackward0", "TanhBackward0", "LstmCellBackward0"} & set(names)
+
+
+@pytest.mark.parametrize("cls", [nn.LSTM, nn.GRU, nn.RNN])
+def test_packed_input_with_initial_state_gradcheck_and_gradgradcheck(cls):
+    # sequences of lengths 3, 1, 2 (unsorted), both directions; gradients also reach the
+    # initial states, which the shorter sequences' reverse direction starts from late
+    rg.manual_seed(0)
+    m = cls(2, 2, bidirectional=True).double()
+    rng = np.random.default_rng(3)
+    x = t64(rng.standard_normal((3, 3, 2)), requires_grad=True)
+    states = [t64(rng.standard_normal((2, 3, 2)), requires_grad=True) for _ in range(2 if cls is nn.LSTM else 1)]
+
+    def fn(x, *states):
+        hx = tuple(states) if cls is nn.LSTM else states[0]
+        out, h = m(pack_padded_sequence(x, [3, 1, 2], enforce_sorted=False), hx)
+        return (out.data,) + (tuple(h) if cls is nn.LSTM else (h,))
+
+    assert gradcheck(fn, (x, *states), check_forward_ad=True)
+    assert gradgradcheck(fn, (x, *states))
+
+
+def test_packed_input_with_increasing_batch_sizes_is_refused():
+    m = nn.GRU(2, 2)
+    bad = PackedSequence(rg.randn(3, 2), rg.tensor([1, 2]))
+    with pytest.raises(RuntimeError, match="non-increasing"):
+        m(bad)
 
 
 def test_packed_input_gradcheck():

@@ -131,6 +131,40 @@ def test_conv_im2col_in_blocks_matches_reference(monkeypatch, x_shape, w_shape, 
     assert rg.autograd.gradgradcheck(lambda x, w, b: F.conv2d(x, w, b, **kw), (x, w, b))
 
 
+@pytest.mark.parametrize("per_sample", [True, False])
+@pytest.mark.parametrize(
+    "fn, x_shape, w_shape, kw",
+    [
+        (F.conv2d, (2, 4, 5, 6), (6, 2, 3, 2), dict(padding=(1, 2), dilation=(2, 1), groups=2)),
+        (F.conv2d, (2, 3, 5, 4), (2, 3, 3, 3), dict()),  # no padding: the padded grid is the input
+        (F.conv2d, (2, 2, 6, 5), (3, 2, 2, 3), dict(stride=(2, 1), padding=1)),
+        (F.conv1d, (2, 2, 7), (3, 2, 3), dict(padding=1, dilation=2)),
+        (F.conv3d, (1, 2, 4, 3, 4), (2, 2, 2, 2, 3), dict(padding=(0, 1, 1))),
+        (F.conv2d, (0, 2, 4, 4), (3, 2, 2, 2), dict(padding=1)),  # an empty batch
+        (F.conv2d, (0, 2, 5, 4), (4, 2, 2, 2), dict(stride=2)),
+    ],
+)
+def test_conv_both_layouts_match_reference(monkeypatch, per_sample, fn, x_shape, w_shape, kw):
+    # each layout (per sample, with the input gradient as shifted adds at stride 1, or batch
+    # last) on every geometry, whatever the size heuristic would pick; one sample per block
+    from retrograd.ops import conv
+
+    monkeypatch.setattr(conv, "_per_sample", lambda *args: per_sample)
+    monkeypatch.setattr(conv, "_BLOCK_BYTES", 1)
+    x = _t(x_shape, requires_grad=True)
+    w = _t(w_shape, seed=1, requires_grad=True)
+    b = _t(w_shape[:1], seed=2, requires_grad=True)
+    out = fn(x, w, b, **kw)
+    ref = R.conv(x.detach().numpy(), w.detach().numpy(), b.detach().numpy(), **kw)
+    np.testing.assert_allclose(out.detach().numpy(), ref, rtol=1e-12, atol=1e-12)
+    if x_shape[0] == 0:  # gradcheck has nothing to perturb; the gradients are zeros
+        gx, gw, gb = rg.autograd.grad(out.sum(), (x, w, b))
+        assert gx.shape == x.shape and float(gw.abs().sum()) == float(gb.abs().sum()) == 0.0
+        return
+    assert rg.autograd.gradcheck(lambda x, w, b: fn(x, w, b, **kw), (x, w, b))
+    assert rg.autograd.gradgradcheck(lambda x, w, b: fn(x, w, b, **kw), (x, w, b))
+
+
 def test_node_names_follow_pytorch():
     x = _t((1, 2, 4, 4), requires_grad=True)
     w = _t((2, 2, 2, 2), seed=1, requires_grad=True)

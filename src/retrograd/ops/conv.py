@@ -47,11 +47,13 @@ _BLOCK_BYTES = 1 << 19
 
 
 def _per_sample(c, o, groups, win):
-    """Whether convolutions with this geometry use the per-sample layout: the im2col rows are
-    at most twice the output channels, and the output channels per group are no more than the
-    output positions."""
-    cg_taps, og = c // groups * win.taps, o // groups
-    return cg_taps <= 2 * og and og <= math.prod(win.out)
+    """Whether convolutions with this geometry use the per-sample layout: each sample has at
+    least 256 output positions (then its GEMMs are long enough to run at full speed; measured
+    on 3x3 layers of 32-64 channels from 16 x 16 to 56 x 56, 10-30% faster in all three ops),
+    or the im2col rows are at most twice the output channels and the output channels per group
+    are no more than the output positions."""
+    cg_taps, og, p = c // groups * win.taps, o // groups, math.prod(win.out)
+    return p >= 256 or (cg_taps <= 2 * og and og <= p)
 
 
 def _batch_last(xp, x, win):
@@ -151,7 +153,9 @@ def _conv_t(xp, y, w, win, groups):
     c = groups * w.shape[1]
     if _per_sample(c, o, groups, win):
         w2t = w.reshape(groups, o // groups, -1).transpose(0, 2, 1)  # (G, C/G * prod(K), O/G)
-        cols = w2t @ xp.ascontiguousarray(y).reshape(n, groups, o // groups, -1)
+        if all(s == 1 for s in win.stride):
+            return _conv_t_shifted(xp, y, w2t, c, win)
+        cols = w2t @ xp.ascontiguousarray(y).reshape(n, groups, o // groups, math.prod(win.out))
         xpad = scatter_windows(xp, cols.reshape((n, c) + win.kernel + win.out), win, 2)
         return xp.ascontiguousarray(crop(xpad, win, 2))
     # col2im of w^T @ y, one slab of rows per index of the first kernel dim: each slab is added
@@ -169,6 +173,44 @@ def _conv_t(xp, y, w, win, groups):
     return _batch_first(xp, crop(xpad, win, 1))
 
 
+def _conv_t_shifted(xp, y, w2t, c, win):
+    """col2im of w^T @ y for a stride-1 convolution in the per-sample layout, a few samples at
+    a time. Output position o and kernel tap k meet at padded position o + k d, so on the
+    flattened padded grid every tap is one shift: with y spread onto that grid (zeros where
+    the padded grid is wider than the output), tap k's rows of w^T @ y are added at offset
+    sum_j k_j d_j pitch_j as one contiguous run per channel, instead of a strided add over
+    short rows (32 -> 64 channels 3x3 on 26 x 26, batch 64: 40 -> 26 ms)."""
+    n, o = y.shape[:2]
+    groups, og = w2t.shape[0], w2t.shape[2]
+    pitch = [math.prod(win.padded[j + 1 :]) for j in range(win.nd)]
+    size = math.prod(win.padded)
+    span = win.out[0] * pitch[0]  # the output rows on the padded grid
+    shifts = [sum(k * d * p for k, d, p in zip(tap, win.dilation, pitch)) for tap in win.offsets()]
+    step = max(1, _BLOCK_BYTES // max(1, c * win.taps * span * y.itemsize))
+    wide = None
+    if win.out[1:] != win.padded[1:]:
+        wide = xp.zeros((min(step, n), o, win.out[0]) + win.padded[1:], dtype=y.dtype)
+        inner = (slice(None), slice(None), slice(None)) + tuple(slice(0, s) for s in win.out[1:])
+    xpad = xp.empty((n, c, size), dtype=y.dtype)
+    for i in range(0, n, step):
+        k = min(step, n - i)
+        if wide is None:
+            ym = y[i : i + k]
+        else:
+            ym = wide[:k]
+            ym[inner] = y[i : i + k]
+        cols = (w2t @ ym.reshape(k, groups, og, span)).reshape(k, c, win.taps, span)
+        dst = xpad[i : i + k]
+        dst[:, :, :span] = cols[:, :, 0]  # the first tap's shift is 0
+        dst[:, :, span:] = 0
+        for t in range(1, win.taps):
+            s = shifts[t]
+            m = min(span, size - s)  # what runs past the end lands on the grid's spare columns: zeros
+            dst[:, :, s : s + m] += cols[:, :, t, :m]
+    xpad = xpad.reshape((n, c) + win.padded)
+    return xp.ascontiguousarray(crop(xpad, win, 2)) if win.has_pad() else xpad
+
+
 def _conv_t_vjp(g, needs, y, w, win, groups):
     gy = apply(CONV, (g, w, None), (win, groups)) if needs[0] else None
     gw = apply(CONV_W, (g, y), (win, groups, w._data.shape, None)) if needs[1] else None
@@ -184,7 +226,7 @@ def _conv_w(xp, x, y, win, groups, w_shape, xpad):
     gw = None  # (G, C/G * prod(K), O/G)
     if per_sample:
         # sum over samples of cols[n] @ y[n]^T; this operand order ran faster than y @ cols^T
-        yt = xp.ascontiguousarray(y).reshape(n, groups, og, -1).swapaxes(-1, -2)
+        yt = xp.ascontiguousarray(y).reshape(n, groups, og, math.prod(win.out)).swapaxes(-1, -2)
         for i, cols in _col_blocks(xp, xpad, win, groups, True):
             part = (cols @ yt[i]).sum(0)
             gw = part if gw is None else xp.add(gw, part, out=gw)
@@ -208,7 +250,7 @@ def _conv_w_vjp(g, needs, x, y, win, groups, w_shape, xpad):
 def _bias_grad(xp, g):
     """sum of g over every dim but 1; a matrix-vector product is about 3x faster than sum()."""
     n, o = g.shape[:2]
-    rows = xp.ascontiguousarray(g).reshape(n, o, -1)
+    rows = xp.ascontiguousarray(g).reshape(n, o, math.prod(g.shape[2:]))
     return (rows @ xp.ones(rows.shape[2], g.dtype)).sum(0)
 
 

@@ -262,30 +262,25 @@ class RNNBase(Module):
                 idx = layer * D + direction
                 h = states[0][idx]
                 c = states[1][idx] if lstm else None
-                if lstm and batch_sizes is None and w_hr is None and len(spans):
+                if len(spans) and w_hr is None:
                     # the whole direction as one op: time loop and its backward in NumPy
-                    x_gates = F.linear(layer_input, w_ih, b_ih)
-                    if b_hh is not None:
-                        x_gates = x_gates + b_hh
-                    hs_all, h, c = lstm_layer(x_gates, h, c, w_hh, reverse=direction == 1)
+                    reverse = direction == 1
+                    if self.mode == "GRU":
+                        if b_hh is None:
+                            b_hh = _creation.zeros(w_hh.shape[0], dtype=w_hh.dtype, device=w_hh.device)
+                        x_gates = F.linear(layer_input, w_ih, b_ih)
+                        hs_all, h = gru_layer(x_gates, h, w_hh, b_hh, reverse, batch_sizes)
+                    else:  # both biases added once, to the input part of all steps' gates
+                        x_gates = F.linear(layer_input, w_ih, None if b_ih is None else b_ih + b_hh)
+                        if lstm:
+                            hs_all, h, c = lstm_layer(x_gates, h, c, w_hh, reverse, batch_sizes)
+                        else:
+                            relu = self.mode == "RNN_RELU"
+                            hs_all, h = rnn_layer(x_gates, h, w_hh, reverse, relu, batch_sizes)
                     outputs.append(hs_all)
                     finals[0].append(h)
-                    finals[1].append(c)
-                    continue
-                if self.mode == "GRU" and batch_sizes is None and len(spans):
-                    if b_hh is None:
-                        b_hh = _creation.zeros(w_hh.shape[0], dtype=w_hh.dtype, device=w_hh.device)
-                    hs_all = gru_layer(F.linear(layer_input, w_ih, b_ih), h, w_hh, b_hh, reverse=direction == 1)
-                    outputs.append(hs_all)
-                    finals[0].append(hs_all[0 if direction == 1 else -1])
-                    continue
-                if self.mode.startswith("RNN") and batch_sizes is None and len(spans):
-                    x_gates = F.linear(layer_input, w_ih, b_ih)
-                    if b_hh is not None:
-                        x_gates = x_gates + b_hh
-                    hs_all = rnn_layer(x_gates, h, w_hh, reverse=direction == 1, relu=self.mode == "RNN_RELU")
-                    outputs.append(hs_all)
-                    finals[0].append(hs_all[0 if direction == 1 else -1])
+                    if lstm:
+                        finals[1].append(c)
                     continue
                 x_gates = F.linear(layer_input, w_ih, b_ih)  # all time steps at once
                 order = range(len(spans) - 1, -1, -1) if direction == 1 else range(len(spans))
@@ -318,6 +313,11 @@ class RNNBase(Module):
                 f"{self.input_size}), got {list(data.shape)}"
             )
         batch_sizes = [int(b) for b in packed.batch_sizes.tolist()]
+        if any(b > a for a, b in zip(batch_sizes, batch_sizes[1:])) or (batch_sizes and batch_sizes[-1] <= 0):
+            raise RuntimeError(
+                f"{type(self).__name__}: a PackedSequence's batch_sizes must be positive and non-increasing, "
+                f"got {batch_sizes}"
+            )
         states = hx if isinstance(hx, (tuple, list)) else (hx,) if hx is not None else None
         if states is not None and packed.sorted_indices is not None:
             states = tuple(s.index_select(1, packed.sorted_indices) for s in states)
