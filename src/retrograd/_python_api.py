@@ -1,0 +1,132 @@
+"""Top-level helpers of PyTorch's documented API that are plain Python here: ``_assert``,
+``get_device_module``, ``frombuffer`` and the ``sym_*`` functions (on concrete numbers: retrograd
+has no symbolic shapes, so every size it meets is a plain int)."""
+
+import math
+import warnings
+
+import numpy as np
+
+from . import _dtype
+from ._device import device as _device
+from ._tensor import Tensor
+
+__all__ = [
+    "_assert",
+    "get_device_module",
+    "frombuffer",
+    "sym_float",
+    "sym_int",
+    "sym_max",
+    "sym_min",
+    "sym_not",
+    "sym_ite",
+    "sym_sum",
+]
+
+
+def _assert(condition, message):
+    """``assert condition, message`` as a function (PyTorch's traceable assert)."""
+    if not condition:
+        raise AssertionError(message)
+
+
+def get_device_module(device=None):
+    """The module of a device type (``retrograd.cuda`` for ``"cuda"``, ``retrograd.cpu`` for
+    ``"cpu"``); with None, the current accelerator's, or ``retrograd.cpu`` without one."""
+    import importlib
+
+    if isinstance(device, _device):
+        kind = device.type
+    elif isinstance(device, str):
+        kind = _device(device).type
+    elif device is None:
+        from . import accelerator
+
+        current = accelerator.current_accelerator()
+        kind = "cpu" if current is None else current.type
+    else:
+        raise RuntimeError(f"Invalid value of device '{device}', expect torch.device, str, or None")
+    try:
+        return importlib.import_module(f"retrograd.{kind}")
+    except ImportError:
+        raise RuntimeError(
+            f"Device '{kind}' does not have a corresponding module registered as 'torch.{kind}'."
+        ) from None
+
+
+def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
+    """A 1-D tensor viewing the memory of an object with the buffer protocol (bytes, bytearray,
+    memoryview, array.array, mmap): ``count`` elements of ``dtype`` (all, with -1) from byte
+    ``offset``. Writes through either are seen by both; a read-only buffer gives a warning, as in
+    PyTorch, and a tensor that refuses writes."""
+    d = _dtype.to_dtype(dtype)
+    view = memoryview(buffer)
+    if view.readonly:
+        warnings.warn(
+            "The given buffer is not writable, and PyTorch does not support non-writable tensors. "
+            "Writing to this tensor will fail here.",
+            UserWarning,
+            stacklevel=2,
+        )
+    nbytes, size = view.nbytes, d.np.itemsize
+    if nbytes == 0:
+        raise ValueError(f"both buffer length (0) and count ({count}) must not be 0")
+    if not 0 <= offset < nbytes:
+        raise ValueError(
+            f"offset ({offset} bytes) must be non-negative and no greater than buffer length ({nbytes} bytes) minus 1"
+        )
+    if count == -1:
+        if (nbytes - offset) % size:
+            raise ValueError(
+                f"buffer length ({nbytes - offset} bytes) after offset ({offset} bytes) must be a multiple "
+                f"of element size ({size})"
+            )
+        count = (nbytes - offset) // size
+    elif count <= 0 or offset + count * size > nbytes:
+        raise ValueError(
+            f"requested buffer length ({count} * {size} bytes) after offset ({offset} bytes) must not be "
+            f"greater than actual buffer length ({nbytes} bytes)"
+        )
+    data = np.frombuffer(buffer, dtype=d.np, count=count, offset=offset)
+    t = Tensor._make(data, None, False)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def sym_float(a):
+    """``float(a)``."""
+    return float(a)
+
+
+def sym_int(a):
+    """``a`` as an int, truncating a float toward zero."""
+    return math.trunc(a) if isinstance(a, float) else int(a)
+
+
+def sym_max(a, b):
+    """The larger of two numbers; a float if either is."""
+    m = max(a, b)
+    return float(m) if isinstance(a, float) or isinstance(b, float) else m
+
+
+def sym_min(a, b):
+    """The smaller of two numbers; a float if either is."""
+    m = min(a, b)
+    return float(m) if isinstance(a, float) or isinstance(b, float) else m
+
+
+def sym_not(a):
+    """``not a``."""
+    return not a
+
+
+def sym_ite(b, t, f):
+    """``t if b else f``."""
+    return t if b else f
+
+
+def sym_sum(args):
+    """The sum of a sequence of numbers (0 when empty)."""
+    return sum(args)
