@@ -4,7 +4,7 @@ parameter-free draw)."""
 
 import math
 
-from .._creation import rand
+from .._creation import empty, rand
 from .._size import Size
 from .._typeinfo import finfo
 from ..ops.special import erf
@@ -234,8 +234,9 @@ class Exponential(Distribution):
 
     def rsample(self, sample_shape=Size()):
         shape = self._extended_shape(sample_shape)
-        u = rand(shape, dtype=self.rate.dtype, device=self.rate.device)
-        return -(-u).log1p() / self.rate  # u in [0, 1): -log(1 - u) is finite
+        # a standard exponential draw (PyTorch's exponential_, so a seed gives PyTorch's draws)
+        e = empty(tuple(shape), dtype=self.rate.dtype, device=self.rate.device).exponential_()
+        return e / self.rate
 
     def log_prob(self, value):
         if self._validate_args:

@@ -1,0 +1,105 @@
+"""KL divergences PyTorch registers for the transformed and heavy-tailed families (Gumbel,
+HalfNormal, Pareto, Cauchy, Geometric, and TransformedDistribution pairs with the same
+transforms), registered with ``kl.register_kl`` when the package loads."""
+
+import math
+
+from . import kl as _kl
+from .continuous import Exponential, Normal, Uniform
+from .counts import Geometric
+from .gamma import Gamma
+from .heavy_tailed import Cauchy
+from .kl import register_kl
+from .transformed_distribution import TransformedDistribution
+from .transformed_families import Gumbel, HalfNormal, Pareto
+
+_EULER_GAMMA = 0.57721566490153286060
+_HALF_LOG_2PI_E = 0.5 * (1 + math.log(2 * math.pi))
+
+
+@register_kl(TransformedDistribution, TransformedDistribution)
+def _kl_transformed_transformed(p, q):
+    """KL is invariant under a shared bijection: the KL of the bases."""
+    if p.transforms != q.transforms or p.event_shape != q.event_shape:
+        raise NotImplementedError("KL between transformed distributions needs the same transforms and event shape")
+    return _kl.kl_divergence(p.base_dist, q.base_dist)
+
+
+@register_kl(HalfNormal, HalfNormal)
+def _kl_halfnormal_halfnormal(p, q):
+    return _kl.kl_divergence(p.base_dist, q.base_dist)
+
+
+@register_kl(Gumbel, Gumbel)
+def _kl_gumbel_gumbel(p, q):
+    r = p.scale / q.scale
+    a = q.loc / q.scale
+    b = p.loc / q.scale
+    return -r.log() - a + b + r * _EULER_GAMMA + (a + (1 + r).lgamma() - b).exp() - (1 + _EULER_GAMMA)
+
+
+@register_kl(Gumbel, Normal)
+def _kl_gumbel_normal(p, q):
+    r = p.scale / q.scale
+    t1 = (r / math.sqrt(2 * math.pi)).log()
+    t2 = (math.pi * r * 0.5).pow(2) / 3
+    t3 = ((p.loc + p.scale * _EULER_GAMMA - q.loc) / q.scale).pow(2) * 0.5
+    return -t1 + t2 + t3 - (_EULER_GAMMA + 1)
+
+
+@register_kl(Normal, Gumbel)
+def _kl_normal_gumbel(p, q):
+    m = p.loc / q.scale
+    v = (p.scale / q.scale).pow(2)
+    a = q.loc / q.scale
+    return -0.5 * v.log() + m - a + (-m + 0.5 * v + a).exp() - _HALF_LOG_2PI_E
+
+
+@register_kl(Exponential, Gumbel)
+def _kl_exponential_gumbel(p, q):
+    k = p.rate * q.scale
+    a = q.loc / q.scale
+    return k.log() - 1 - a + a.exp() * k / (k + 1) + k.reciprocal()
+
+
+@register_kl(Uniform, Gumbel)
+def _kl_uniform_gumbel(p, q):
+    c = q.scale / (p.high - p.low)
+    hi = (p.high - q.loc) / q.scale
+    lo = (p.low - q.loc) / q.scale
+    return c.log() + 0.5 * (hi + lo) - c * ((-hi).exp() - (-lo).exp())
+
+
+@register_kl(Gamma, Gumbel)
+def _kl_gamma_gumbel(p, q):
+    c = p.concentration
+    k = p.rate * q.scale
+    a = q.loc / q.scale
+    t1 = (c - 1) * c.digamma() - c.lgamma() - c
+    t2 = k.log() + c / k
+    t3 = a.exp() * (1 + k.reciprocal()).pow(-c) - a
+    return t1 + t2 + t3
+
+
+@register_kl(Pareto, Pareto)
+def _kl_pareto_pareto(p, q):
+    alpha_ratio = q.alpha / p.alpha
+    result = q.alpha * (p.scale / q.scale).log() - alpha_ratio.log() + alpha_ratio - 1
+    return _kl._inf_where(p.scale < q.scale, result)  # p puts mass where q has none
+
+
+@register_kl(Pareto, Exponential)
+def _kl_pareto_exponential(p, q):
+    k = p.scale * q.rate
+    result = (p.alpha / k).log() - p.alpha.reciprocal() + p.alpha * k / (p.alpha - 1) - 1
+    return _kl._inf_where(p.alpha <= 1, result)  # p has no mean
+
+
+@register_kl(Cauchy, Cauchy)
+def _kl_cauchy_cauchy(p, q):
+    return ((p.scale + q.scale).pow(2) + (p.loc - q.loc).pow(2)).log() - (4 * p.scale * q.scale).log()
+
+
+@register_kl(Geometric, Geometric)
+def _kl_geometric_geometric(p, q):
+    return -p.entropy() - (-q.probs).log1p() / p.probs - q.logits
