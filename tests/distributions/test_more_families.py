@@ -1,7 +1,7 @@
 """The families added on transforms and the rest: Gumbel, HalfNormal, HalfCauchy, Cauchy,
 Weibull, Pareto, Kumaraswamy, LogisticNormal, StudentT, Chi2, FisherSnedecor, Geometric,
-NegativeBinomial, Multinomial, RelaxedBernoulli, RelaxedOneHotCategorical and
-MixtureSameFamily: values against closed forms written with ``math``/NumPy, sample moments,
+NegativeBinomial, Multinomial, RelaxedBernoulli, RelaxedOneHotCategorical, MixtureSameFamily,
+InverseGamma, ContinuousBernoulli and OneHotCategoricalStraightThrough: values against closed forms written with ``math``/NumPy, sample moments,
 gradients, validation, and their KL divergences against Monte Carlo estimates."""
 
 import math
@@ -153,6 +153,51 @@ def test_count_families():
         D.Multinomial(t([5.0]), t(q))
 
 
+def test_inverse_gamma_and_continuous_bernoulli():
+    a, b = np.array([2.5, 3.5]), np.array([0.7, 2.0])
+    _check(
+        D.InverseGamma(t(a), t(b)),
+        V,
+        a * np.log(b) - lg(a) - (a + 1) * np.log(V) - b / V,
+        b / (a - 1),
+        b**2 / ((a - 1) ** 2 * (a - 2)),
+        a + np.log(b) + lg(a) - (1 + a) * np.array([_digamma(x) for x in a]),
+        rtol=1e-8,  # the numerical digamma
+    )
+    assert np.isinf(D.InverseGamma(t([0.5]), t([1.0])).mean.numpy()).all()
+    p = np.array([0.2, 0.9])
+    c = 2 * np.arctanh(1 - 2 * p) / (1 - 2 * p)
+    mean = p / (2 * p - 1) + 1 / (2 * np.arctanh(1 - 2 * p))
+    var = p * (p - 1) / (1 - 2 * p) ** 2 + 1 / (2 * np.arctanh(1 - 2 * p)) ** 2
+    cb = D.ContinuousBernoulli(t(p))
+    _check(cb, V, np.log(c) + V * np.log(p) + (1 - V) * np.log1p(-p), mean, var)
+    # the cdf is the integral of the density; icdf inverts it; near p = 1/2 the density is ~uniform
+    grid = np.linspace(0, V[0], 20001)
+    dens = c[0] * p[0] ** grid * (1 - p[0]) ** (1 - grid)
+    integral = np.sum((dens[1:] + dens[:-1]) / 2) * (grid[1] - grid[0])
+    assert cb.cdf(t(V))[0].item() == pytest.approx(integral, rel=1e-8)
+    np.testing.assert_allclose(cb.icdf(cb.cdf(t(V))).numpy(), V, rtol=1e-10)
+    half = D.ContinuousBernoulli(t([0.5]))
+    assert half.log_prob(t([0.3])).item() == pytest.approx(0.0, abs=1e-12)
+    assert half.mean.item() == pytest.approx(0.5) and half.variance.item() == pytest.approx(1 / 12)
+
+
+def test_one_hot_straight_through():
+    p = t([0.2, 0.3, 0.5], grad=True)
+    torch.manual_seed(1)
+    s = D.OneHotCategoricalStraightThrough(p).rsample((4,))
+    assert ((s == 0) | (s == 1)).all() and (s.sum(-1) == 1).all()
+    (s * torch.arange(3.0, dtype=torch.float64)).sum().backward()
+    # the gradient is that of 4 * probs . [0, 1, 2] through the normalisation of p
+    probs_grad = 4 * (np.arange(3.0) - (np.arange(3.0) * [0.2, 0.3, 0.5]).sum())
+    np.testing.assert_allclose(p.grad.numpy(), probs_grad, rtol=1e-12)
+
+
+def _digamma(x):
+    h = 1e-5
+    return (math.lgamma(x + h) - math.lgamma(x - h)) / (2 * h)
+
+
 def test_relaxed_bernoulli_density():
     lam, p = 0.7, np.array([0.3, 0.8])
     alpha = p / (1 - p)
@@ -216,6 +261,8 @@ MOMENTS = [
     (lambda: D.FisherSnedecor(t(6.0), t(12.0)), 12 / 10, 2 * 144 * 16 / (6 * 100 * 8)),
     (lambda: D.Geometric(t(0.3)), 0.7 / 0.3, 0.7 / 0.09),
     (lambda: D.NegativeBinomial(t(3.5), t(0.4)), 3.5 * 0.4 / 0.6, 3.5 * 0.4 / 0.36),
+    (lambda: D.InverseGamma(t(5.0), t(2.0)), 0.5, 4 / (16 * 3)),
+    (lambda: D.ContinuousBernoulli(t(0.2)), None, None),
     (lambda: D.MixtureSameFamily(D.Categorical(t([0.3, 0.7])), D.Normal(t([0.0, 2.0]), t([1.0, 0.5]))), None, None),
 ]
 
@@ -322,6 +369,9 @@ def test_gradcheck(fn, params):
         (lambda: D.HalfNormal(t([1.0])).log_prob(t([-0.5])), "support"),
         (lambda: D.Geometric(t([0.5])).log_prob(t([1.5])), "support"),
         (lambda: D.Kumaraswamy(t([1.0]), t([2.0])).log_prob(t([1.5])), "support"),
+        (lambda: D.InverseGamma(t([1.0]), t([-2.0])), "rate"),
+        (lambda: D.ContinuousBernoulli(t([1.5]), validate_args=True), "probs has invalid values"),
+        (lambda: D.ContinuousBernoulli(t([0.5])).log_prob(t([1.5])), "support"),
     ],
 )
 def test_validation(call, match):
@@ -341,6 +391,7 @@ KL_PAIRS = [
     (lambda: D.Pareto(t(1.0), t(3.0)), lambda: D.Exponential(t(0.8))),
     (lambda: D.Cauchy(t(0.3), t(1.2)), lambda: D.Cauchy(t(-0.5), t(2.0))),
     (lambda: D.Geometric(t(0.3)), lambda: D.Geometric(t(0.6))),
+    (lambda: D.ContinuousBernoulli(t(0.3)), lambda: D.ContinuousBernoulli(t(0.8))),
     (
         lambda: D.TransformedDistribution(D.Normal(t(0.3), t(1.2)), D.ExpTransform()),
         lambda: D.TransformedDistribution(D.Normal(t(-0.5), t(2.0)), D.ExpTransform()),

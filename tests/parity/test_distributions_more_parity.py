@@ -51,6 +51,20 @@ CASES = [
         ([0.3, 0.7], [0.0, 1.0], [1.0, 0.5]),
         0.4,
     ),
+    ("InverseGamma", lambda L, a, b: D(L).InverseGamma(a, b), ([2.5, 3.5], [0.7, 2.0]), V),
+    ("ContinuousBernoulli", lambda L, p: D(L).ContinuousBernoulli(p), ([0.2, 0.4995, 0.9],), [0.4, 0.9, 0.1]),
+    (
+        "ContinuousBernoulli logits",
+        lambda L, lo: D(L).ContinuousBernoulli(logits=lo),
+        ([-1.2, 1e-4, 2.0],),
+        [0.4, 0.9, 0.1],
+    ),
+    (
+        "OneHotCategoricalStraightThrough",
+        lambda L, p: D(L).OneHotCategoricalStraightThrough(p),
+        ([0.2, 0.3, 0.5],),
+        [0.0, 1.0, 0.0],
+    ),
     (
         "TransformedDistribution",
         lambda L, m, s: D(L).TransformedDistribution(
@@ -73,7 +87,7 @@ def _run(L, make, params, value):
         ("variance", lambda: d.variance),
         ("mode", lambda: d.mode),
         ("cdf", lambda: d.cdf(v)),
-        ("icdf", lambda: d.icdf(L.tensor([0.3, 0.7], dtype=L.float64))),
+        ("icdf", lambda: d.icdf(v * 0.5 + 0.1)),
     ]:
         try:
             out[name] = call()
@@ -81,8 +95,8 @@ def _run(L, make, params, value):
             pass
     if isinstance(d, L.distributions.Kumaraswamy):
         del out["mode"]
-    if isinstance(d, L.distributions.Chi2):
-        del out["cdf"]  # its gradient in the concentration is not implemented (in either library)
+    if isinstance(d, (L.distributions.Chi2, L.distributions.InverseGamma)):
+        del out["cdf"]  # the Gamma cdf's gradient in the concentration is not implemented (in either library)
     total = sum((o.nan_to_num(0.0, 0.0, 0.0) * (i + 1)).sum() for i, o in enumerate(out.values()) if o.requires_grad)
     grads = L.autograd.grad(total, ps, allow_unused=True)
     shapes = (tuple(d.batch_shape), tuple(d.event_shape), tuple(d.sample((2,)).shape))
@@ -113,6 +127,7 @@ EXACT = [
     ("Kumaraswamy", lambda L: D(L).Kumaraswamy(L.tensor([0.7, 2.0]), L.tensor([1.5, 3.0]))),
     ("Geometric", lambda L: D(L).Geometric(L.tensor([0.3, 0.8]))),
     ("Multinomial", lambda L: D(L).Multinomial(5, L.tensor([0.2, 0.3, 0.5]))),
+    ("OneHotCategoricalStraightThrough", lambda L: D(L).OneHotCategoricalStraightThrough(L.tensor([0.2, 0.3, 0.5]))),
     (
         "MixtureSameFamily",
         lambda L: D(L).MixtureSameFamily(
@@ -125,6 +140,7 @@ CLOSE = [
     ("Pareto", lambda L: D(L).Pareto(L.tensor([0.3, 0.5]), L.tensor([2.5, 3.0]))),
     ("LogisticNormal", lambda L: D(L).LogisticNormal(L.tensor([0.3, -1.2]), L.tensor([0.7, 2.0]))),
     ("RelaxedBernoulli", lambda L: D(L).RelaxedBernoulli(L.tensor(0.7), L.tensor([0.3, 0.8]))),
+    ("ContinuousBernoulli", lambda L: D(L).ContinuousBernoulli(L.tensor([0.2, 0.7]))),
     ("RelaxedOneHotCategorical", lambda L: D(L).RelaxedOneHotCategorical(L.tensor(0.7), L.tensor([0.2, 0.3, 0.5]))),
 ]
 
@@ -161,6 +177,7 @@ KL = [
     ("Pareto-Exponential", lambda L, a: (D(L).Pareto(a, a + 1), D(L).Exponential(a * 3))),
     ("Cauchy", lambda L, a: (D(L).Cauchy(a, a + 1), D(L).Cauchy(a * 0, a * 3))),
     ("Geometric", lambda L, a: (D(L).Geometric(a / 2), D(L).Geometric(a * 0 + 0.4))),
+    ("ContinuousBernoulli", lambda L, a: (D(L).ContinuousBernoulli(a / 2), D(L).ContinuousBernoulli(a * 0 + 0.8))),
     (
         "Transformed",
         lambda L, a: (

@@ -9,6 +9,7 @@ base distribution through; ``biject_to``/``transform_to`` give one onto a constr
 
 from . import constraints, transforms
 from .constraints import Constraint  # noqa: F401
+from .bounded import ContinuousBernoulli, InverseGamma, OneHotCategoricalStraightThrough
 from .constraint_registry import biject_to, transform_to
 from .continuous import Exponential, Laplace, LogNormal, Normal, Uniform
 from .counts import Geometric, Multinomial, NegativeBinomial
@@ -84,6 +85,9 @@ __all__ = [
     "NegativeBinomial",
     "Multinomial",
     "MixtureSameFamily",
+    "InverseGamma",
+    "ContinuousBernoulli",
+    "OneHotCategoricalStraightThrough",
     "Transform",
     "AbsTransform",
     "AffineTransform",

@@ -1,10 +1,11 @@
 """KL divergences PyTorch registers for the transformed and heavy-tailed families (Gumbel,
-HalfNormal, Pareto, Cauchy, Geometric, and TransformedDistribution pairs with the same
-transforms), registered with ``kl.register_kl`` when the package loads."""
+HalfNormal, Pareto, Cauchy, Geometric, ContinuousBernoulli, and TransformedDistribution pairs
+with the same transforms), registered with ``kl.register_kl`` when the package loads."""
 
 import math
 
 from . import kl as _kl
+from .bounded import ContinuousBernoulli
 from .continuous import Exponential, Normal, Uniform
 from .counts import Geometric
 from .gamma import Gamma
@@ -103,3 +104,11 @@ def _kl_cauchy_cauchy(p, q):
 @register_kl(Geometric, Geometric)
 def _kl_geometric_geometric(p, q):
     return -p.entropy() - (-q.probs).log1p() / p.probs - q.logits
+
+
+@register_kl(ContinuousBernoulli, ContinuousBernoulli)
+def _kl_continuous_bernoulli_continuous_bernoulli(p, q):
+    t1 = p.mean * (p.logits - q.logits)
+    t2 = p._cont_bern_log_norm() + (-p.probs).log1p()
+    t3 = -q._cont_bern_log_norm() - (-q.probs).log1p()
+    return t1 + t2 + t3
