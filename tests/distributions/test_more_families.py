@@ -1,8 +1,9 @@
 """The families added on transforms and the rest: Gumbel, HalfNormal, HalfCauchy, Cauchy,
 Weibull, Pareto, Kumaraswamy, LogisticNormal, StudentT, Chi2, FisherSnedecor, Geometric,
 NegativeBinomial, Multinomial, RelaxedBernoulli, RelaxedOneHotCategorical, MixtureSameFamily,
-InverseGamma, ContinuousBernoulli and OneHotCategoricalStraightThrough: values against closed forms written with ``math``/NumPy, sample moments,
-gradients, validation, and their KL divergences against Monte Carlo estimates."""
+InverseGamma, ContinuousBernoulli and OneHotCategoricalStraightThrough: values against closed
+forms written with ``math``/NumPy, sample moments, gradients, validation, and their KL
+divergences against Monte Carlo estimates."""
 
 import math
 
