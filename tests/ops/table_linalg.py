@@ -125,6 +125,19 @@ def build(rg):
         OpSpec("linalg_solve_triangular_lower_right_unit",
                lambda a, b: L.solve_triangular(a, b, upper=False, left=False, unitriangular=True),
                lambda a, b: np_tri_solve(a.T, b.T, True, True).T, [[(3, 3), (2, 3)]]),
+        OpSpec("cholesky_solve", lambda b, a: rg.cholesky_solve(b, L.cholesky(spd(a))),
+               lambda b, a: np.linalg.solve(np_spd(a), b), [[(3, 2), (3, 3)], [(2, 3, 1), (3, 3)]]),
+        OpSpec("cholesky_solve_upper_method", lambda b, a: b.cholesky_solve(L.cholesky(spd(a), upper=True), upper=True),
+               lambda b, a: np.linalg.solve(np_spd(a), b), [[(3, 2), (3, 3)]]),
+        OpSpec("cholesky_inverse", lambda a: rg.cholesky_inverse(L.cholesky(spd(a))),
+               lambda a: np.linalg.inv(np_spd(a)), [[(3, 3)], [(2, 3, 3)]]),
+        OpSpec("cholesky_inverse_upper_method", lambda a: L.cholesky(spd(a), upper=True).cholesky_inverse(upper=True),
+               lambda a: np.linalg.inv(np_spd(a)), [[(3, 3)]]),
+        OpSpec("triangular_solve", lambda b, a: rg.triangular_solve(b, wc(a)).solution,
+               lambda b, a: np_tri_solve(np_wc(a), b, True), [[(3, 2), (3, 3)], [(2, 3, 2), (3, 3)]]),
+        OpSpec("triangular_solve_lower_transpose_unit_method",
+               lambda b, a: b.triangular_solve(a, upper=False, transpose=True, unitriangular=True).solution,
+               lambda b, a: np_tri_solve(np.tril(a).T, b, True, True), [[(3, 2), (3, 3)]]),
     ]
     # ---------------------------------------------------------------- decompositions
     T += [

@@ -633,6 +633,44 @@ def slogdet_legacy(input):
     return return_types.slogdet(sign, logabsdet)
 
 
+def _check_rhs(A, B, op):
+    if A.dim() < 2 or B.dim() < 2 or A.shape[-1] != A.shape[-2] or A.shape[-1] != B.shape[-2]:
+        raise RuntimeError(
+            f"Incompatible matrix sizes for {op}: each A matrix is {A.shape[-2] if A.dim() > 1 else '?'} by "
+            f"{A.shape[-1]} but each b matrix is {B.shape[-2] if B.dim() > 1 else '?'} by {B.shape[-1]}"
+        )
+
+
+def cholesky_solve(input, input2, upper=False):
+    """X with A X = ``input`` for A = L L^T given its Cholesky factor L = ``input2`` (U^T U with
+    ``upper``): two triangular solves, batched with broadcasting."""
+    _check_rhs(input2, input, "cholesky_solve")
+    if upper:
+        y = solve_triangular(input2.mT, input, upper=False)
+        return solve_triangular(input2, y, upper=True)
+    y = solve_triangular(input2, input, upper=False)
+    return solve_triangular(input2.mT, y, upper=True)
+
+
+def cholesky_inverse(input, upper=False):
+    """(L L^T)^-1 (or (U^T U)^-1 with ``upper``) from the Cholesky factor ``input``."""
+    if input.dim() < 2 or input.shape[-1] != input.shape[-2]:
+        raise RuntimeError(
+            f"cholesky_inverse: A must be batches of square matrices, but they are "
+            f"{input.shape[-2] if input.dim() > 1 else 1} by {input.shape[-1] if input.dim() else 1} matrices"
+        )
+    return cholesky_solve(_eye(input.shape[-1], input).expand(input.shape), input, upper=upper)
+
+
+def triangular_solve(input, A, upper=True, transpose=False, unitriangular=False):
+    """The older spelling of ``linalg.solve_triangular(A, input)`` (arguments reversed; A^T X =
+    ``input`` with ``transpose``), returning ``(solution, cloned_coefficient)`` with a copy of A."""
+    _check_rhs(A, input, "triangular_solve")
+    coefficient = A.mT if transpose else A
+    x = solve_triangular(coefficient, input, upper=upper != transpose, unitriangular=unitriangular)
+    return return_types.triangular_solve(x, A.clone())
+
+
 # --------------------------------------------------------------------------- matrix_exp, householder_product
 def matrix_exp(A):
     """``exp(A) = sum A^k / k!`` of square matrices (batched), by scaling and squaring: A / 2^s
@@ -717,3 +755,6 @@ declare(norm, torch=False, out=True, linalg=("norm",))
 declare(cond, torch=False, out=True, linalg=("cond",))
 declare(matrix_exp, method=True, linalg=("matrix_exp",))
 declare(householder_product, torch=False, out=True, linalg=("householder_product",))
+declare(cholesky_solve, method=True, out=True)
+declare(cholesky_inverse, method=True, out=True)
+declare(triangular_solve, method=True, out=True)

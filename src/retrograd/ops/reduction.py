@@ -243,6 +243,7 @@ class _ReturnTypes:
     svd = namedtuple("svd", ["U", "S", "V"])
     linalg_svd = namedtuple("linalg_svd", ["U", "S", "Vh"])
     linalg_eigh = namedtuple("linalg_eigh", ["eigenvalues", "eigenvectors"])
+    triangular_solve = namedtuple("triangular_solve", ["solution", "cloned_coefficient"])
 
 
 return_types = _ReturnTypes
