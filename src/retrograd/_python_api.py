@@ -1,5 +1,5 @@
 """Top-level helpers of PyTorch's documented API that are plain Python here: ``_assert``,
-``get_device_module``, ``frombuffer`` and the ``sym_*`` functions (on concrete numbers: retrograd
+``get_device_module``, ``frombuffer``, ``from_dlpack`` and the ``sym_*`` functions (on concrete numbers: retrograd
 has no symbolic shapes, so every size it meets is a plain int)."""
 
 import math
@@ -15,6 +15,7 @@ __all__ = [
     "_assert",
     "get_device_module",
     "frombuffer",
+    "from_dlpack",
     "sym_float",
     "sym_int",
     "sym_max",
@@ -93,6 +94,31 @@ def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
     if requires_grad:
         t.requires_grad_(True)
     return t
+
+
+def from_dlpack(ext_tensor):
+    """A tensor sharing the memory of an object that exports DLPack (``__dlpack__``): a NumPy
+    or CuPy array, a PyTorch or JAX tensor... A CPU object becomes a CPU tensor, a CUDA one a
+    cuda tensor (with CuPy). A bare DLPack capsule (PyTorch's older interface) is refused: NumPy
+    and CuPy only consume objects with ``__dlpack__``."""
+    if not hasattr(ext_tensor, "__dlpack__"):
+        raise TypeError(
+            f"from_dlpack: expected an object with __dlpack__ (an array or tensor), got {type(ext_tensor).__name__}; "
+            "a bare DLPack capsule is not supported"
+        )
+    if isinstance(ext_tensor, Tensor):
+        return ext_tensor
+    kind, _ = ext_tensor.__dlpack_device__()
+    if kind == 1:  # kDLCPU
+        data = np.from_dlpack(ext_tensor)
+    elif kind == 2:  # kDLCUDA
+        from .backend import cupy
+
+        data = cupy().from_dlpack(ext_tensor)
+    else:
+        raise RuntimeError(f"from_dlpack: DLPack device type {kind} is not supported (only the CPU and CUDA)")
+    _dtype.from_np(data.dtype)
+    return Tensor._make(data, None, False)
 
 
 def sym_float(a):

@@ -153,3 +153,30 @@ def indices(self):
 def values(self):
     """Refused, as in PyTorch: only a sparse tensor has values."""
     raise RuntimeError("values expected sparse tensor layout but got Strided")
+
+
+def module_load(self, other, assign=False):
+    """How ``load_state_dict`` with swapped parameters maps a state-dict value ``other`` onto this
+    tensor: ``other.detach()`` with ``assign``, else ``self.copy_(other).detach()`` (a new object
+    either way)."""
+    if assign:
+        return other.detach()
+    return self.copy_(other).detach()
+
+
+def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+    """A DLPack capsule of this tensor's memory (the array's own; ``from_dlpack`` in NumPy,
+    CuPy or PyTorch then shares it). A tensor that requires grad is refused, as in PyTorch."""
+    if self._rg:
+        raise BufferError("Can't export tensors that require gradient, use tensor.detach()")
+    kwargs = {
+        k: v for k, v in (("max_version", max_version), ("dl_device", dl_device), ("copy", copy)) if v is not None
+    }
+    if stream is not None:
+        kwargs["stream"] = stream
+    return self._data.__dlpack__(**kwargs)
+
+
+def __dlpack_device__(self):
+    """(device type, index) in DLPack's numbering: (1, 0) for the CPU, (2, i) for cuda:i."""
+    return self._data.__dlpack_device__()

@@ -86,6 +86,7 @@ EXEMPT = {
     "triplet_margin_loss, which is spec'd",
     **{("integer", n): NO_GRAD for n in ("bitwise_left_shift", "bitwise_right_shift")},
     ("statistics", "histogram"): NO_GRAD,
+    ("statistics", "histogramdd"): NO_GRAD,
     ("construct", "range"): NO_GRAD,
     **{("complex", n): QUERY for n in ("is_conj", "is_neg", "isreal")},
     **{("storage", n): QUERY for n in ("pin_memory", "is_pinned", "share_memory_", "is_shared", "new_empty_strided")},

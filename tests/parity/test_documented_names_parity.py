@@ -93,3 +93,22 @@ def test_stack_dataset_matches_pytorch():
     for args, kwargs in [(([1, 2], ["a", "b"]), {}), ((), {"x": [1, 2], "y": [3, 4]})]:
         assert RS(*args, **kwargs)[1] == TS(*args, **kwargs)[1]
         assert RS(*args, **kwargs).__getitems__([1, 0]) == TS(*args, **kwargs).__getitems__([1, 0])
+
+
+def test_dlpack_exchange_with_torch():
+    t = torch.arange(4.0)
+    r = rg.from_dlpack(t)
+    r[1] = 7.0
+    assert t.tolist() == [0.0, 7.0, 2.0, 3.0]
+    back = torch.from_dlpack(rg.arange(3.0))
+    assert back.tolist() == [0.0, 1.0, 2.0] and back.dtype == torch.float32
+
+
+def test_histogramdd_matches_torch():
+    x = np.random.default_rng(1).normal(size=(300, 3)).astype(np.float32)
+    for kwargs in [{"bins": [3, 4, 2]}, {"bins": 3, "range": [-1.0, 1.0, -2.0, 2.0, 0.0, 1.0], "density": True}]:
+        a = rg.histogramdd(rg.tensor(x), **kwargs)
+        b = torch.histogramdd(torch.tensor(x), **kwargs)
+        np.testing.assert_allclose(a.hist.numpy(), b.hist.numpy(), rtol=1e-5)
+        for p, q in zip(a.bin_edges, b.bin_edges):
+            np.testing.assert_allclose(p.numpy(), q.numpy(), rtol=1e-6, atol=1e-6)

@@ -173,3 +173,47 @@ def test_dense_tensors_have_no_sparse_parts():
         x.values()
     s = x.to_sparse()
     assert s.sparse_dim() == 2 and s.values().shape == (6,)
+
+
+def test_from_dlpack_shares_memory_both_ways():
+    a = np.arange(3.0)
+    t = rg.from_dlpack(a)
+    t[0] = 5.0
+    assert a[0] == 5.0 and t.dtype == rg.float64
+    back = np.from_dlpack(rg.arange(4.0))
+    assert back.tolist() == [0.0, 1.0, 2.0, 3.0]
+    src = rg.ones(2)
+    assert rg.from_dlpack(src) is src and src.__dlpack_device__() == (1, 0)
+    with pytest.raises(BufferError, match="require gradient"):
+        rg.ones(2, requires_grad=True).__dlpack__()
+    with pytest.raises(TypeError, match="__dlpack__"):
+        rg.from_dlpack([1, 2])
+
+
+def test_module_load():
+    p = rg.zeros(2)
+    out = p.module_load(rg.tensor([3.0, 4.0]))
+    assert out is not p and p.tolist() == [3.0, 4.0] and out.tolist() == [3.0, 4.0]
+    other = rg.tensor([1.0, 2.0], requires_grad=True)
+    assigned = p.module_load(other, assign=True)
+    assert assigned is not other and not assigned.requires_grad and p.tolist() == [3.0, 4.0]
+
+
+def test_histogramdd():
+    x = np.random.default_rng(0).normal(size=(200, 2))
+    h = rg.histogramdd(rg.tensor(x), bins=[3, 4])
+    ref, edges = np.histogramdd(x, bins=[3, 4])
+    np.testing.assert_array_equal(h.hist.numpy(), ref)
+    assert isinstance(h.bin_edges, tuple) and [e.shape for e in h.bin_edges] == [(4,), (5,)]
+    h = rg.histogramdd(rg.tensor(x), bins=2, range=[-1.0, 1.0, -2.0, 2.0], density=True)
+    np.testing.assert_allclose(h.hist.numpy(), np.histogramdd(x, bins=2, range=[(-1, 1), (-2, 2)], density=True)[0])
+    w = np.linspace(0, 1, 200)
+    h = rg.histogramdd(
+        rg.tensor(x), bins=[rg.tensor([-1.0, 0.0, 2.0]), rg.tensor([-3.0, 0.0, 3.0])], weight=rg.tensor(w)
+    )
+    np.testing.assert_allclose(h.hist.numpy(), np.histogramdd(x, bins=[[-1, 0, 2], [-3, 0, 3]], weights=w)[0])
+    assert rg.histogramdd(rg.ones(2, 5, 3), bins=2).hist.shape == (2, 2, 2)
+    with pytest.raises(RuntimeError, match="size of bins"):
+        rg.histogramdd(rg.ones(10, 2), bins=[2, 3, 4])
+    with pytest.raises(NotImplementedError, match="histogramdd"):
+        rg.histogramdd(rg.ones(10, 2, dtype=rg.int64), bins=2)
