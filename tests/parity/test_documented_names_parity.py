@@ -112,3 +112,33 @@ def test_histogramdd_matches_torch():
         np.testing.assert_allclose(a.hist.numpy(), b.hist.numpy(), rtol=1e-5)
         for p, q in zip(a.bin_edges, b.bin_edges):
             np.testing.assert_allclose(p.numpy(), q.numpy(), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"n_fft": 16},
+        {"n_fft": 16, "hop_length": 5, "win_length": 12, "normalized": True},
+        {"n_fft": 16, "center": False, "window": "hamming"},
+        {"n_fft": 16, "pad_mode": "constant"},
+        {"n_fft": 16, "onesided": False},
+        {"n_fft": 15, "hop_length": 3},
+    ],
+)
+@pytest.mark.filterwarnings("ignore:The length of signal is shorter")
+def test_stft_and_istft_match_torch(kwargs):
+    x = np.random.default_rng(0).normal(size=(2, 50))
+    out = []
+    for L in (rg, torch):
+        k = dict(kwargs)
+        kind = k.pop("window", "hann")
+        n = k.get("win_length", k["n_fft"])
+        w = L.hann_window(n, dtype=L.float64) if kind == "hann" else L.hamming_window(n, dtype=L.float64)
+        xt = L.tensor(x, requires_grad=True)
+        s = L.stft(xt, window=w, return_complex=True, **k)
+        k.pop("pad_mode", None)
+        y = L.istft(s, window=w, length=50, **k)
+        (s.abs().sum() + y.sum()).backward()
+        out.append((s.detach().numpy(), y.detach().numpy(), xt.grad.numpy()))
+    for a, b in zip(*out):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)

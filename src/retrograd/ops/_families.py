@@ -36,6 +36,7 @@ from . import (  # noqa: F401
     specfun,
     standard_gamma,
     statistics,
+    stft,
     storage,
     strided,
     transcendental,
