@@ -442,3 +442,48 @@ def test_expand_keeps_the_family():
     assert e.sample().shape == (3, 2) and (e.sample().sum(-1) == 4).all()
     e = D.LogisticNormal(t([0.1, 0.2]), t([1.0, 1.0])).expand((3,))
     assert e.sample().shape == (3, 3)
+
+
+def test_low_rank_multivariate_normal():
+    rng = np.random.default_rng(0)
+    loc, W, d = rng.normal(size=(2, 3)), rng.normal(size=(3, 2)), rng.uniform(0.5, 1.5, size=3)
+    v = rng.normal(size=(2, 3))
+    dist = D.LowRankMultivariateNormal(t(loc), t(W), t(d))
+    cov = W @ W.T + np.diag(d)
+    diff = v - loc
+    maha = np.einsum("bi,ij,bj->b", diff, np.linalg.inv(cov), diff)
+    logdet = np.linalg.slogdet(cov)[1]
+    np.testing.assert_allclose(
+        dist.log_prob(t(v)).detach().numpy(), -0.5 * (3 * math.log(2 * math.pi) + logdet + maha), rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        dist.entropy().detach().numpy(), [0.5 * (3 * (1 + math.log(2 * math.pi)) + logdet)] * 2, rtol=1e-12
+    )
+    np.testing.assert_allclose(dist.covariance_matrix[0].detach().numpy(), cov, rtol=1e-12)
+    np.testing.assert_allclose(dist.precision_matrix[0].detach().numpy(), np.linalg.inv(cov), rtol=1e-10)
+    L = dist.scale_tril[0].detach().numpy()
+    np.testing.assert_allclose(L @ L.T, cov, rtol=1e-12)
+    np.testing.assert_allclose(dist.variance.detach().numpy()[0], np.diag(cov), rtol=1e-12)
+    assert dist.batch_shape == (2,) and dist.event_shape == (3,) and dist.expand((4, 2)).sample().shape == (4, 2, 3)
+    full = D.MultivariateNormal(t(loc), covariance_matrix=t(cov))
+    q = D.MultivariateNormal(t(np.zeros(3)), covariance_matrix=t(2 * np.eye(3)))
+    np.testing.assert_allclose(D.kl_divergence(dist, q).numpy(), D.kl_divergence(full, q).numpy(), rtol=1e-10)
+    np.testing.assert_allclose(D.kl_divergence(q, dist).numpy(), D.kl_divergence(q, full).numpy(), rtol=1e-10)
+    torch.manual_seed(4)
+    s = D.LowRankMultivariateNormal(t(loc[0]), t(W), t(d)).sample((40000,)).numpy()
+    np.testing.assert_allclose(np.cov(s.T), cov, atol=0.1)
+
+    def f(m, w, dd):
+        torch.manual_seed(0)
+        x = D.LowRankMultivariateNormal(m, w, dd)
+        return x.rsample((2,)), x.log_prob(t(v)) + x.entropy()
+
+    assert gradcheck(f, (t(loc, grad=True), t(W, grad=True), t(d, grad=True)))
+    with pytest.raises(ValueError, match="cov_factor must be a batch of matrices"):
+        D.LowRankMultivariateNormal(t(loc), t(W.T), t(d))
+    with pytest.raises(ValueError, match="cov_diag must be a batch of vectors"):
+        D.LowRankMultivariateNormal(t(loc), t(W), t(d[:2]))
+    with pytest.raises(ValueError, match="parameter loc"):
+        D.LowRankMultivariateNormal(t(loc * np.nan), t(W), t(d))
+    with pytest.raises(ValueError, match="Incompatible batch shapes"):
+        D.LowRankMultivariateNormal(t(np.zeros((2, 3))), t(np.zeros((3, 3, 2))), t(d))

@@ -66,6 +66,12 @@ CASES = [
         [0.0, 1.0, 0.0],
     ),
     (
+        "LowRankMultivariateNormal",
+        lambda L, m, w, d: D(L).LowRankMultivariateNormal(m, w, d),
+        ([[0.1, -0.4, 0.3], [1.0, 0.2, -0.5]], [[1.0, 0.2], [0.1, -0.5], [0.3, 0.8]], [0.7, 1.2, 0.5]),
+        [[0.3, 0.2, -0.1], [0.0, 1.0, 0.5]],
+    ),
+    (
         "TransformedDistribution",
         lambda L, m, s: D(L).TransformedDistribution(
             D(L).Normal(m, s), [D(L).TanhTransform(), D(L).AffineTransform(0.5, 2.0)]
@@ -129,6 +135,12 @@ EXACT = [
     ("Multinomial", lambda L: D(L).Multinomial(5, L.tensor([0.2, 0.3, 0.5]))),
     ("OneHotCategoricalStraightThrough", lambda L: D(L).OneHotCategoricalStraightThrough(L.tensor([0.2, 0.3, 0.5]))),
     (
+        "LowRankMultivariateNormal",
+        lambda L: D(L).LowRankMultivariateNormal(
+            L.zeros(2, 3, dtype=L.float64), L.ones(3, 2, dtype=L.float64), L.ones(3, dtype=L.float64)
+        ),
+    ),
+    (
         "MixtureSameFamily",
         lambda L: D(L).MixtureSameFamily(
             D(L).Categorical(L.tensor([0.3, 0.7])), D(L).Normal(L.tensor([0.0, 1.0]), L.tensor([1.0, 0.5]))
@@ -178,6 +190,20 @@ KL = [
     ("Cauchy", lambda L, a: (D(L).Cauchy(a, a + 1), D(L).Cauchy(a * 0, a * 3))),
     ("Geometric", lambda L, a: (D(L).Geometric(a / 2), D(L).Geometric(a * 0 + 0.4))),
     ("ContinuousBernoulli", lambda L, a: (D(L).ContinuousBernoulli(a / 2), D(L).ContinuousBernoulli(a * 0 + 0.8))),
+    (
+        "LowRankMultivariateNormal",
+        lambda L, a: (
+            D(L).LowRankMultivariateNormal(a, a.outer(a + 1), a + 1),
+            D(L).LowRankMultivariateNormal(a * 0, a.outer(a).flip(0) * 0.5, a * 0 + 2),
+        ),
+    ),
+    (
+        "LowRankMultivariateNormal-MultivariateNormal",
+        lambda L, a: (
+            D(L).LowRankMultivariateNormal(a, a.outer(a + 1), a + 1),
+            D(L).MultivariateNormal(a.flip(0), covariance_matrix=L.diag(a * 2) + 0.1),
+        ),
+    ),
     (
         "Transformed",
         lambda L, a: (

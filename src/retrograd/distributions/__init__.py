@@ -19,6 +19,7 @@ from .gamma import Beta, Dirichlet, Gamma
 from .heavy_tailed import Cauchy, Chi2, FisherSnedecor, StudentT
 from .kl import kl_divergence, register_kl
 from . import kl_transformed  # noqa: F401  (registers the KL pairs of the families below)
+from .lowrank import LowRankMultivariateNormal
 from .mixture import MixtureSameFamily
 from .multivariate import Independent, MultivariateNormal
 from .relaxed import RelaxedBernoulli, RelaxedOneHotCategorical
@@ -85,6 +86,7 @@ __all__ = [
     "NegativeBinomial",
     "Multinomial",
     "MixtureSameFamily",
+    "LowRankMultivariateNormal",
     "InverseGamma",
     "ContinuousBernoulli",
     "OneHotCategoricalStraightThrough",

@@ -1,6 +1,6 @@
 """KL divergences PyTorch registers for the transformed and heavy-tailed families (Gumbel,
-HalfNormal, Pareto, Cauchy, Geometric, ContinuousBernoulli, and TransformedDistribution pairs
-with the same transforms), registered with ``kl.register_kl`` when the package loads."""
+HalfNormal, Pareto, Cauchy, Geometric, ContinuousBernoulli, LowRankMultivariateNormal, and
+TransformedDistribution pairs with the same transforms), registered with ``kl.register_kl`` when the package loads."""
 
 import math
 
@@ -11,6 +11,8 @@ from .counts import Geometric
 from .gamma import Gamma
 from .heavy_tailed import Cauchy
 from .kl import register_kl
+from .lowrank import LowRankMultivariateNormal
+from .multivariate import MultivariateNormal
 from .transformed_distribution import TransformedDistribution
 from .transformed_families import Gumbel, HalfNormal, Pareto
 
@@ -112,3 +114,20 @@ def _kl_continuous_bernoulli_continuous_bernoulli(p, q):
     t2 = p._cont_bern_log_norm() + (-p.probs).log1p()
     t3 = -q._cont_bern_log_norm() - (-q.probs).log1p()
     return t1 + t2 + t3
+
+
+def _as_full(d):
+    return MultivariateNormal(d.loc, covariance_matrix=d.covariance_matrix, validate_args=False)
+
+
+@register_kl(LowRankMultivariateNormal, LowRankMultivariateNormal)
+@register_kl(LowRankMultivariateNormal, MultivariateNormal)
+@register_kl(MultivariateNormal, LowRankMultivariateNormal)
+def _kl_lowrank_multivariate_normal(p, q):
+    """The KL of the full-covariance normals (O(n^3), where PyTorch uses the low-rank structure)."""
+    if p.event_shape != q.event_shape:
+        raise ValueError(
+            "KL-divergence between two (Low Rank) Multivariate Normals with different event shapes cannot be computed"
+        )
+    full = [_as_full(d) if isinstance(d, LowRankMultivariateNormal) else d for d in (p, q)]
+    return _kl.kl_divergence(*full)
