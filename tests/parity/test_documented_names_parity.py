@@ -142,3 +142,27 @@ def test_stft_and_istft_match_torch(kwargs):
         out.append((s.detach().numpy(), y.detach().numpy(), xt.grad.numpy()))
     for a, b in zip(*out):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "fn, kwargs, shape",
+    [
+        ("svd_lowrank", {"q": 3}, (2, 8, 5)),
+        ("svd_lowrank", {"q": 4, "niter": 1}, (2, 8, 5)),
+        ("svd_lowrank", {"q": 3}, (4, 9)),
+        ("pca_lowrank", {}, (2, 8, 5)),
+        ("pca_lowrank", {"q": 2, "center": False}, (2, 8, 5)),
+    ],
+)
+def test_lowrank_matches_torch_for_a_seed(fn, kwargs, shape):
+    a = np.random.default_rng(0).normal(size=shape)
+    out = []
+    for L in (rg, torch):
+        L.manual_seed(0)
+        U, S, V = getattr(L, fn)(L.tensor(a), **kwargs)
+        out.append((U.numpy(), S.numpy(), V.numpy()))
+    (u1, s1, v1), (u2, s2, v2) = out
+    sign = np.sign(u1[..., :1, :] * u2[..., :1, :])  # singular vectors are defined up to sign
+    np.testing.assert_allclose(s1, s2, rtol=1e-10)
+    np.testing.assert_allclose(u1 * sign, u2, atol=1e-10)
+    np.testing.assert_allclose(v1 * sign, v2, atol=1e-10)

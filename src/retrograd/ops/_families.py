@@ -22,6 +22,7 @@ from . import (  # noqa: F401
     layers,
     linalg,
     loss,
+    lowrank,
     normalization,
     nn_toplevel,
     numeric,
