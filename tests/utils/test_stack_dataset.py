@@ -1,4 +1,5 @@
-"""utils.data.StackDataset: datasets of one length side by side, as a tuple or a dict."""
+"""utils.data.StackDataset (datasets of one length side by side, as a tuple or a dict) and
+_utils.collate.collate (collation through a map of per-type rules)."""
 
 import pytest
 
@@ -50,3 +51,33 @@ def test_refuses_mixed_empty_and_mismatched_input():
         StackDataset()
     with pytest.raises(ValueError, match="Size mismatch"):
         StackDataset([1, 2], [3])
+
+
+def test_collate_with_a_type_map():
+    import collections
+
+    import numpy as np
+
+    from retrograd.utils.data import default_collate
+    from retrograd.utils.data._utils.collate import collate, collate_str_fn, default_collate_fn_map
+
+    Point = collections.namedtuple("Point", "a b")
+    batches = [
+        [{"x": np.ones(2), "y": 1, "s": "a"}, {"x": np.zeros(2), "y": 2, "s": "b"}],
+        [Point(1.5, [1, 2]), Point(2.5, [3, 4])],
+        [(np.float32(1), rg.tensor([1.0])), (np.float32(3), rg.tensor([2.0]))],
+    ]
+    for batch in batches:
+        got, want = collate(batch, collate_fn_map=default_collate_fn_map), default_collate(batch)
+        assert repr(got) == repr(want)
+
+    class Box:
+        def __init__(self, v):
+            self.v = v
+
+    rules = {Box: lambda b, collate_fn_map=None: sum(x.v for x in b), str: collate_str_fn}
+    assert collate([[Box(1), "a"], [Box(2), "b"]], collate_fn_map=rules) == [3, ["a", "b"]]
+    with pytest.raises(TypeError, match="default_collate"):
+        collate([object()], collate_fn_map=default_collate_fn_map)
+    with pytest.raises(RuntimeError, match="equal size"):
+        collate([[1, 2], [3]], collate_fn_map=default_collate_fn_map)

@@ -1,5 +1,6 @@
 """retrograd.utils.data: datasets, samplers and the DataLoader, with PyTorch's API."""
 
+from . import _utils  # noqa: F401  (PyTorch documents _utils.collate.collate)
 from ._collate import default_collate, default_convert
 from .dataloader import DataLoader, get_worker_info
 from .dataset import (
