@@ -203,3 +203,32 @@ def test_transformed_distribution_gradients():
         return d.rsample((2,)) + d.log_prob(t([0.1, 1.2]))
 
     assert gradcheck(f, (t([0.3, -0.4], grad=True), t([0.7, 0.2], grad=True)))
+
+
+def test_cat_and_stack_transforms():
+    x = t(np.random.default_rng(0).normal(size=(3, 5)))
+    cat = T.CatTransform([T.ExpTransform(), T.identity_transform, T.SigmoidTransform()], dim=1, lengths=[2, 2, 1])
+    y = cat(x)
+    xn = x.numpy()
+    np.testing.assert_allclose(
+        y.numpy(), np.concatenate([np.exp(xn[:, :2]), xn[:, 2:4], 1 / (1 + np.exp(-xn[:, 4:]))], 1)
+    )
+    np.testing.assert_allclose(cat.inv(y).numpy(), xn, rtol=1e-10)
+    ldj = cat.log_abs_det_jacobian(x, y).numpy()
+    np.testing.assert_allclose(ldj[:, :2], xn[:, :2])
+    np.testing.assert_allclose(ldj[:, 2:4], 0.0)
+    assert cat.bijective and cat.event_dim == 0 and cat.domain.check(x).all()
+    st = T.StackTransform([T.ExpTransform(), T.AffineTransform(1.0, 2.0), T.TanhTransform()], dim=0)
+    y = st(x)
+    np.testing.assert_allclose(y.numpy(), np.stack([np.exp(xn[0]), 1 + 2 * xn[1], np.tanh(xn[2])]))
+    np.testing.assert_allclose(st.inv(y).numpy(), xn, rtol=1e-10)
+    np.testing.assert_allclose(st.log_abs_det_jacobian(x, y).numpy()[1], math.log(2.0))
+    with pytest.raises(AssertionError):
+        st(x[:2])
+    with pytest.raises(AssertionError):
+        cat(x[:, :4])
+    c = constraints.cat([constraints.positive, constraints.real], dim=-1, lengths=[2, 3])
+    z = D.biject_to(c)(x)
+    assert c.check(z).all() and isinstance(D.biject_to(c), T.CatTransform)
+    s = constraints.stack([constraints.unit_interval, constraints.real, constraints.positive], dim=0)
+    assert s.check(D.transform_to(s)(x)).all()

@@ -308,3 +308,21 @@ def test_validation_errors_match_torch(call):
             call(L)
         messages.append(str(info.value).replace("retrograd.", "torch.").split("\n")[0])
     assert messages[0] == messages[1]
+
+
+@pytest.mark.parametrize("dim", [1, -1])
+def test_cat_and_stack_transforms_match_torch(dim):
+    x = np.random.default_rng(0).normal(size=(3, 5))
+    out = []
+    for L in (rg, torch):
+        Dl = L.distributions
+        cat = Dl.CatTransform([Dl.ExpTransform(), Dl.SigmoidTransform()], dim=dim, lengths=[3, 2])
+        stack = Dl.StackTransform([Dl.ExpTransform(), Dl.TanhTransform(), Dl.AffineTransform(1.0, 2.0)], dim=0)
+        xt = L.tensor(x)
+        res = []
+        for tr in (cat, stack):
+            y = tr(xt)
+            res += [y.numpy(), tr.inv(y).numpy(), tr.log_abs_det_jacobian(xt, y).numpy()]
+        out.append(res)
+    for a, b in zip(*out):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)

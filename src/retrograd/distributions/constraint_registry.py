@@ -93,3 +93,23 @@ biject_to.register(constraints.simplex, lambda c: transforms.StickBreakingTransf
 transform_to.register(constraints.simplex, lambda c: transforms.SoftmaxTransform())
 transform_to.register(constraints.lower_cholesky, lambda c: transforms.LowerCholeskyTransform())
 transform_to.register(constraints.positive_definite, lambda c: transforms.PositiveDefiniteTransform())
+
+
+def _cat_rule(registry):
+    def rule(constraint):
+        return transforms.CatTransform([registry(c) for c in constraint.cseq], constraint.dim, constraint.lengths)
+
+    return rule
+
+
+def _stack_rule(registry):
+    def rule(constraint):
+        return transforms.StackTransform([registry(c) for c in constraint.cseq], constraint.dim)
+
+    return rule
+
+
+for _registry in (biject_to, transform_to):
+    _registry.register(constraints.cat, _cat_rule(_registry))
+    _registry.register(constraints.stack, _stack_rule(_registry))
+del _registry

@@ -25,6 +25,7 @@ from .utils import _sum_rightmost
 __all__ = [
     "AbsTransform",
     "AffineTransform",
+    "CatTransform",
     "ComposeTransform",
     "CumulativeDistributionTransform",
     "ExpTransform",
@@ -36,6 +37,7 @@ __all__ = [
     "SigmoidTransform",
     "SoftmaxTransform",
     "SoftplusTransform",
+    "StackTransform",
     "StickBreakingTransform",
     "TanhTransform",
     "Transform",
@@ -787,3 +789,139 @@ def _as_tensors(*values):
     from .._creation import tensor
 
     return tuple(v if isinstance(v, Tensor) else tensor(float(v)) for v in values)
+
+
+class CatTransform(Transform):
+    """The transforms of ``tseq`` applied to consecutive pieces (of ``lengths``, 1 each by
+    default) of dim ``dim``, and the results concatenated."""
+
+    def __init__(self, tseq, dim=0, lengths=None, cache_size=0):
+        if not all(isinstance(t, Transform) for t in tseq):
+            raise AssertionError("CatTransform: every element of tseq must be a Transform")
+        if cache_size:
+            tseq = [t.with_cache(cache_size) for t in tseq]
+        super().__init__(cache_size=cache_size)
+        self.transforms = list(tseq)
+        self.lengths = [1] * len(self.transforms) if lengths is None else list(lengths)
+        if len(self.lengths) != len(self.transforms):
+            raise AssertionError("CatTransform: lengths must have one entry per transform")
+        self.dim = dim
+
+    @property
+    def event_dim(self):
+        return max(t.event_dim for t in self.transforms)
+
+    @property
+    def length(self):
+        return sum(self.lengths)
+
+    def with_cache(self, cache_size=1):
+        if self._cache_size == cache_size:
+            return self
+        return CatTransform(self.transforms, self.dim, self.lengths, cache_size)
+
+    def _pieces(self, x):
+        if not -x.dim() <= self.dim < x.dim() or x.shape[self.dim] != self.length:
+            raise AssertionError(
+                f"CatTransform: expected dim {self.dim} of size {self.length}, got a tensor of shape {list(x.shape)}"
+            )
+        start = 0
+        for t, n in zip(self.transforms, self.lengths):
+            yield t, start, n
+            start += n
+
+    def _call(self, x):
+        from ..ops.shape import cat
+
+        return cat([t(x.narrow(self.dim, s, n)) for t, s, n in self._pieces(x)], self.dim)
+
+    def _inverse(self, y):
+        from ..ops.shape import cat
+
+        return cat([t.inv(y.narrow(self.dim, s, n)) for t, s, n in self._pieces(y)], self.dim)
+
+    def log_abs_det_jacobian(self, x, y):
+        from ..ops.shape import cat
+
+        parts = []
+        for t, s, n in self._pieces(x):
+            ldj = t.log_abs_det_jacobian(x.narrow(self.dim, s, n), y.narrow(self.dim, s, n))
+            if t.event_dim < self.event_dim:
+                ldj = _sum_rightmost(ldj, self.event_dim - t.event_dim)
+            parts.append(ldj)
+        dim = (self.dim - x.dim() if self.dim >= 0 else self.dim) + self.event_dim
+        if dim < 0:  # the concatenated dim is a batch dim of the Jacobians
+            return cat(parts, dim)
+        total = parts[0]
+        for p in parts[1:]:
+            total = total + p
+        return total
+
+    @property
+    def bijective(self):
+        return all(t.bijective for t in self.transforms)
+
+    @constraints.dependent_property
+    def domain(self):
+        return constraints.cat([t.domain for t in self.transforms], self.dim, self.lengths)
+
+    @constraints.dependent_property
+    def codomain(self):
+        return constraints.cat([t.codomain for t in self.transforms], self.dim, self.lengths)
+
+
+class StackTransform(Transform):
+    """The transforms of ``tseq`` applied to the slices of dim ``dim`` (one each), and the
+    results stacked."""
+
+    def __init__(self, tseq, dim=0, cache_size=0):
+        if not all(isinstance(t, Transform) for t in tseq):
+            raise AssertionError("StackTransform: every element of tseq must be a Transform")
+        if cache_size:
+            tseq = [t.with_cache(cache_size) for t in tseq]
+        super().__init__(cache_size=cache_size)
+        self.transforms = list(tseq)
+        self.dim = dim
+
+    def with_cache(self, cache_size=1):
+        if self._cache_size == cache_size:
+            return self
+        return StackTransform(self.transforms, self.dim, cache_size)
+
+    def _slices(self, z):
+        if not -z.dim() <= self.dim < z.dim() or z.shape[self.dim] != len(self.transforms):
+            raise AssertionError(
+                f"StackTransform: expected dim {self.dim} of size {len(self.transforms)}, got a tensor of shape "
+                f"{list(z.shape)}"
+            )
+        return [z.select(self.dim, i) for i in range(z.shape[self.dim])]
+
+    def _call(self, x):
+        from ..ops.shape import stack
+
+        return stack([t(s) for t, s in zip(self.transforms, self._slices(x))], self.dim)
+
+    def _inverse(self, y):
+        from ..ops.shape import stack
+
+        return stack([t.inv(s) for t, s in zip(self.transforms, self._slices(y))], self.dim)
+
+    def log_abs_det_jacobian(self, x, y):
+        from ..ops.shape import stack
+
+        return stack(
+            [t.log_abs_det_jacobian(a, b) for t, a, b in zip(self.transforms, self._slices(x), self._slices(y))],
+            self.dim,
+        )
+
+    @property
+    def bijective(self):
+        return all(t.bijective for t in self.transforms)
+
+    @constraints.dependent_property
+    def domain(self):
+        return constraints.stack([t.domain for t in self.transforms], self.dim)
+
+    @constraints.dependent_property
+    def codomain(self):
+        return constraints.stack([t.codomain for t in self.transforms], self.dim)
