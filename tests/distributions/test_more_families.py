@@ -487,3 +487,29 @@ def test_low_rank_multivariate_normal():
         D.LowRankMultivariateNormal(t(loc * np.nan), t(W), t(d))
     with pytest.raises(ValueError, match="Incompatible batch shapes"):
         D.LowRankMultivariateNormal(t(np.zeros((2, 3))), t(np.zeros((3, 3, 2))), t(d))
+
+
+def test_von_mises():
+    loc, kappa = np.array([0.3, -2.0, 1.0]), np.array([0.5, 4.0, 12.0])
+    v = np.array([0.1, 2.5, -3.0])
+    d = D.VonMises(t(loc), t(kappa))
+    exact = kappa * np.cos(v - loc) - math.log(2 * math.pi) - np.log(np.i0(kappa))
+    np.testing.assert_allclose(d.log_prob(t(v)).detach().numpy(), exact, rtol=1e-6)  # A&S: ~2e-7 relative
+    i1 = np.array(
+        [sum((k / 2) ** (2 * m + 1) / (math.factorial(m) * math.factorial(m + 1)) for m in range(60)) for k in kappa]
+    )
+    np.testing.assert_allclose(d.variance.detach().numpy(), 1 - i1 / np.i0(kappa), rtol=1e-5)
+    torch.manual_seed(0)
+    s = D.VonMises(t([1.0]), t([3.0])).sample((40000,)).numpy()[:, 0]
+    assert ((s >= -math.pi) & (s < math.pi)).all()
+    resultant = np.mean(np.exp(1j * s))
+    assert abs(np.angle(resultant) - 1.0) < 0.02
+    assert abs(abs(resultant) - (1 - D.VonMises(t([1.0]), t([3.0])).variance.item())) < 0.01
+    assert D.VonMises(t([0.0]), t([1e-8])).sample((10,)).shape == (10, 1)  # tiny concentration
+    assert not D.VonMises(t(0.0), t(1.0)).has_rsample
+    assert gradcheck(lambda m, k: D.VonMises(m, k).log_prob(t(v)), (t(loc, grad=True), t(kappa, grad=True)))
+    with pytest.raises(ValueError, match="concentration"):
+        D.VonMises(t([0.0]), t([0.0]))
+    with pytest.raises(ValueError, match="support"):
+        D.VonMises(t([0.0]), t([1.0])).log_prob(t([4.0]))
+    assert D.VonMises(t(0.0), t(1.0)).expand((3,)).sample().shape == (3,)

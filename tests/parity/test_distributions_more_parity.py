@@ -65,6 +65,7 @@ CASES = [
         ([0.2, 0.3, 0.5],),
         [0.0, 1.0, 0.0],
     ),
+    ("VonMises", lambda L, m, k: D(L).VonMises(m, k), ([0.3, -2.0, 1.0], [0.5, 4.0, 12.0]), [0.1, 2.5, -3.0]),
     (
         "LowRankMultivariateNormal",
         lambda L, m, w, d: D(L).LowRankMultivariateNormal(m, w, d),
@@ -134,6 +135,7 @@ EXACT = [
     ("Geometric", lambda L: D(L).Geometric(L.tensor([0.3, 0.8]))),
     ("Multinomial", lambda L: D(L).Multinomial(5, L.tensor([0.2, 0.3, 0.5]))),
     ("OneHotCategoricalStraightThrough", lambda L: D(L).OneHotCategoricalStraightThrough(L.tensor([0.2, 0.3, 0.5]))),
+    ("VonMises", lambda L: D(L).VonMises(L.tensor([0.3, -2.0, 1.0]), L.tensor([0.5, 4.0, 1e-3]))),
     (
         "LowRankMultivariateNormal",
         lambda L: D(L).LowRankMultivariateNormal(

@@ -9,6 +9,7 @@ base distribution through; ``biject_to``/``transform_to`` give one onto a constr
 
 from . import constraints, transforms
 from .constraints import Constraint  # noqa: F401
+from .circular import VonMises
 from .bounded import ContinuousBernoulli, InverseGamma, OneHotCategoricalStraightThrough
 from .constraint_registry import biject_to, transform_to
 from .continuous import Exponential, Laplace, LogNormal, Normal, Uniform
@@ -89,6 +90,7 @@ __all__ = [
     "Multinomial",
     "MixtureSameFamily",
     "LowRankMultivariateNormal",
+    "VonMises",
     "InverseGamma",
     "ContinuousBernoulli",
     "OneHotCategoricalStraightThrough",
