@@ -513,3 +513,33 @@ def test_von_mises():
     with pytest.raises(ValueError, match="support"):
         D.VonMises(t([0.0]), t([1.0])).log_prob(t([4.0]))
     assert D.VonMises(t(0.0), t(1.0)).expand((3,)).sample().shape == (3,)
+
+
+def test_generalized_pareto():
+    loc, scale, c = np.array([0.3, -1.0, 0.0]), np.array([0.7, 2.0, 1.0]), np.array([0.2, -0.3, 0.0])
+    v = np.array([0.9, 0.5, 1.5])
+    d = D.GeneralizedPareto(t(loc), t(scale), t(c))
+    z = (v - loc) / scale
+    safe = np.where(c == 0, 1.0, c)
+    lp = np.where(c == 0, -np.log(scale) - z, -np.log(scale) - (1 / safe + 1) * np.log1p(safe * z))
+    _check(d, v, lp, loc + scale / (1 - c), scale**2 / ((1 - c) ** 2 * (1 - 2 * c)), np.log(scale) + c + 1)
+    surv = np.where(c == 0, np.exp(-z), (1 + safe * z) ** (-1 / safe))
+    np.testing.assert_allclose(d.cdf(t(v)).detach().numpy(), 1 - surv, rtol=1e-10)
+    np.testing.assert_allclose(d.icdf(d.cdf(t(v))).detach().numpy(), v, rtol=1e-9)
+    assert d.support.check(t([0.3, 5.6, 1.0])).tolist() == [True, True, True]
+    assert not d.support.check(t([0.3, 5.8, 1.0]))[1]  # beyond loc - scale / c for c < 0
+    assert np.isnan(D.GeneralizedPareto(t(0.0), t(1.0), t(1.5)).mean.item())
+    torch.manual_seed(3)
+    s = D.GeneralizedPareto(t(0.0), t(1.0), t(0.2)).sample((40000,)).numpy()
+    assert s.mean() == pytest.approx(1 / 0.8, rel=0.05)
+
+    def f(m, sc, cc):
+        torch.manual_seed(0)
+        g = D.GeneralizedPareto(m, sc, cc)
+        return g.rsample((2,)) + g.log_prob(t(v)) + g.entropy()
+
+    assert gradcheck(f, (t(loc, grad=True), t(scale, grad=True), t([0.2, -0.3, 0.1], grad=True)))
+    with pytest.raises(ValueError, match="scale"):
+        D.GeneralizedPareto(t([0.0]), t([0.0]), t([0.1]))
+    with pytest.raises(ValueError, match="support"):
+        D.GeneralizedPareto(t([0.0]), t([1.0]), t([-0.5])).log_prob(t([3.0]))

@@ -17,7 +17,7 @@ from .counts import Geometric, Multinomial, NegativeBinomial
 from .discrete import Bernoulli, Binomial, Categorical, OneHotCategorical, Poisson
 from .distribution import Distribution
 from .gamma import Beta, Dirichlet, Gamma
-from .heavy_tailed import Cauchy, Chi2, FisherSnedecor, StudentT
+from .heavy_tailed import Cauchy, Chi2, FisherSnedecor, GeneralizedPareto, StudentT
 from .kl import kl_divergence, register_kl
 from . import kl_transformed  # noqa: F401  (registers the KL pairs of the families below)
 from .lowrank import LowRankMultivariateNormal
@@ -91,6 +91,7 @@ __all__ = [
     "MixtureSameFamily",
     "LowRankMultivariateNormal",
     "VonMises",
+    "GeneralizedPareto",
     "InverseGamma",
     "ContinuousBernoulli",
     "OneHotCategoricalStraightThrough",

@@ -1,9 +1,9 @@
-"""Cauchy, Chi2, StudentT and FisherSnedecor. Chi2 is a Gamma; StudentT and FisherSnedecor
-are built from normal and Gamma draws, so all four are reparameterized."""
+"""Cauchy, Chi2, StudentT, FisherSnedecor and GeneralizedPareto. Chi2 is a Gamma; StudentT and
+FisherSnedecor are built from normal and Gamma draws; all are reparameterized."""
 
 import math
 
-from .._creation import empty, full_like
+from .._creation import empty, full_like, rand
 from .._size import Size
 from .._typeinfo import finfo
 from ..ops.elementwise import where
@@ -13,7 +13,7 @@ from .distribution import Distribution
 from .gamma import Gamma
 from .utils import _standard_normal, broadcast_all
 
-__all__ = ["Cauchy", "Chi2", "StudentT", "FisherSnedecor"]
+__all__ = ["Cauchy", "Chi2", "StudentT", "FisherSnedecor", "GeneralizedPareto"]
 
 
 class Cauchy(Distribution):
@@ -207,3 +207,89 @@ class FisherSnedecor(Distribution):
         t3 = (ct1 - 1) * value.log()
         t4 = (ct1 + ct2) * (self.df2 + self.df1 * value).log()
         return t1 + t2 + t3 - t4
+
+
+class GeneralizedPareto(Distribution):
+    """The generalized Pareto distribution: survival (1 + c z)^(-1/c) for z = (x - loc) / scale
+    (exp(-z) at c = 0), on [loc, loc - scale / c] for c < 0 and [loc, inf) otherwise. ``rsample``
+    is the inverse cdf of a uniform draw."""
+
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive, "concentration": constraints.real}
+    has_rsample = True
+
+    def __init__(self, loc, scale, concentration, validate_args=None):
+        self.loc, self.scale, self.concentration = broadcast_all(loc, scale, concentration)
+        numbers_only = all(isinstance(v, (int, float)) for v in (loc, scale, concentration))
+        super().__init__(Size() if numbers_only else self.loc.size(), validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        new = self._get_checked_instance(GeneralizedPareto, _instance)
+        batch_shape = Size(batch_shape)
+        for name in ("loc", "scale", "concentration"):
+            setattr(new, name, getattr(self, name).expand(batch_shape))
+        Distribution.__init__(new, batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
+    @constraints.dependent_property(is_discrete=False, event_dim=0)
+    def support(self):
+        upper = where(self.concentration < 0, self.loc - self.scale / self.concentration, math.inf)
+        return constraints.interval(self.loc, upper)
+
+    def _zero_and_safe(self):
+        """Where the concentration is (close to) 0, and the concentration with those set to 1."""
+        c = self.concentration
+        eq_zero = c.isclose(0 * c)
+        return eq_zero, where(eq_zero, 1.0, c)
+
+    def rsample(self, sample_shape=Size()):
+        shape = tuple(self._extended_shape(sample_shape))
+        return self.icdf(rand(shape, dtype=self.loc.dtype, device=self.loc.device))
+
+    def log_prob(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        z = (value - self.loc) / self.scale
+        eq_zero, c = self._zero_and_safe()
+        y = 1 / c + 1
+        nonzero = where(y == 0, y, y * (c * z).log1p())
+        return -self.scale.log() - where(eq_zero, z, nonzero)
+
+    def log_survival_function(self, value):
+        """log P(X > value)."""
+        if self._validate_args:
+            self._validate_sample(value)
+        z = (value - self.loc) / self.scale
+        eq_zero, c = self._zero_and_safe()
+        return where(eq_zero, -z, -(c * z).log1p() / c)
+
+    def log_cdf(self, value):
+        return (-self.log_survival_function(value).exp()).log1p()
+
+    def cdf(self, value):
+        return self.log_cdf(value).exp()
+
+    def icdf(self, value):
+        eq_zero, c = self._zero_and_safe()
+        log_u = (-value).log1p()
+        return where(eq_zero, self.loc - self.scale * log_u, self.loc + self.scale / c * (-c * log_u).expm1())
+
+    @property
+    def mean(self):
+        c = self.concentration
+        valid = c < 1
+        return where(valid, self.loc + self.scale / (1 - where(valid, c, 0.5)), math.nan)  # infinite for c >= 1
+
+    @property
+    def variance(self):
+        c = self.concentration
+        valid = c < 0.5
+        safe = where(valid, c, 0.25)
+        return where(valid, self.scale**2 / ((1 - safe) ** 2 * (1 - 2 * safe)), math.nan)  # infinite for c >= 1/2
+
+    @property
+    def mode(self):
+        return self.loc
+
+    def entropy(self):
+        return (self.scale.log() + self.concentration + 1).broadcast_to(self._batch_shape)
