@@ -12,6 +12,7 @@ import pytest
 
 import retrograd as torch
 from retrograd import distributions as D
+from retrograd.distributions import constraints
 from retrograd.autograd import gradcheck
 
 lg = np.vectorize(math.lgamma)
@@ -543,3 +544,29 @@ def test_generalized_pareto():
         D.GeneralizedPareto(t([0.0]), t([0.0]), t([0.1]))
     with pytest.raises(ValueError, match="support"):
         D.GeneralizedPareto(t([0.0]), t([1.0]), t([-0.5])).log_prob(t([3.0]))
+
+
+def test_lkj_cholesky():
+    eta = 2.5
+    d = D.LKJCholesky(2, t(eta))
+    rho = np.linspace(-0.999, 0.999, 20001)
+    L = np.zeros((rho.size, 2, 2))
+    L[:, 0, 0], L[:, 1, 0], L[:, 1, 1] = 1.0, rho, np.sqrt(1 - rho**2)
+    dens = np.exp(d.log_prob(t(L)).numpy())
+    assert np.sum((dens[1:] + dens[:-1]) / 2) * (rho[1] - rho[0]) == pytest.approx(1.0, abs=1e-4)
+    torch.manual_seed(0)
+    s = D.LKJCholesky(3, t([0.5, 4.0])).sample((20000,))
+    assert s.shape == (20000, 2, 3, 3) and constraints.corr_cholesky.check(s).all()
+    corr = (s @ s.mT).numpy()
+    # each off-diagonal correlation of an LKJ(eta) D x D matrix has E[r^2] = 1 / (2 eta + D - 1)
+    np.testing.assert_allclose((corr[:, :, 1, 0] ** 2).mean(0), [1 / (1 + 2), 1 / (8 + 2)], rtol=0.05)
+    np.testing.assert_allclose((corr[:, :, 2, 1] ** 2).mean(0), [1 / (1 + 2), 1 / (8 + 2)], rtol=0.05)
+    value = D.LKJCholesky(3, t(1.0)).sample()
+    assert gradcheck(lambda c: D.LKJCholesky(3, c).log_prob(value), (t([0.7, 2.0], grad=True),))
+    assert D.LKJCholesky(3, t([0.5, 4.0])).expand((4, 2)).sample().shape == (4, 2, 3, 3)
+    with pytest.raises(ValueError, match="dim to be an integer greater than or equal to 2"):
+        D.LKJCholesky(1)
+    with pytest.raises(ValueError, match="concentration"):
+        D.LKJCholesky(3, t(0.0))
+    with pytest.raises(ValueError, match="support"):
+        D.LKJCholesky(2, t(1.0)).log_prob(t([[1.0, 0.0], [0.9, 0.9]]))

@@ -232,3 +232,21 @@ def test_cat_and_stack_transforms():
     assert c.check(z).all() and isinstance(D.biject_to(c), T.CatTransform)
     s = constraints.stack([constraints.unit_interval, constraints.real, constraints.positive], dim=0)
     assert s.check(D.transform_to(s)(x)).all()
+
+
+def test_corr_cholesky_transform():
+    tr = T.CorrCholeskyTransform()
+    x = t(np.random.default_rng(1).normal(size=(2, 6)))
+    y = tr(x)
+    yn = y.numpy()
+    assert y.shape == (2, 4, 4) and constraints.corr_cholesky.check(y).all()
+    np.testing.assert_allclose((yn**2).sum(-1), 1.0, rtol=1e-12)
+    np.testing.assert_allclose(tr.inv(y).numpy(), x.numpy(), rtol=1e-9)
+    rows, cols = np.tril_indices(4, -1)
+    J = _jacobian(lambda v: tr(t(v)).numpy()[rows, cols], x.numpy()[0])
+    np.testing.assert_allclose(tr.log_abs_det_jacobian(x, y)[0].item(), np.log(abs(np.linalg.det(J))), rtol=1e-6)
+    assert tr.forward_shape((5, 6)) == (5, 4, 4) and tr.inverse_shape((5, 4, 4)) == (5, 6)
+    with pytest.raises(ValueError, match="lower-diagonal"):
+        tr.forward_shape((5,))
+    assert isinstance(D.biject_to(constraints.corr_cholesky), T.CorrCholeskyTransform)
+    assert gradcheck(lambda v: tr(v), (t(x.numpy()[0], grad=True),))

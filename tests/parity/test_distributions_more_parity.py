@@ -346,3 +346,21 @@ def test_generalized_pareto_matches_torch():
     for a, b in zip(out[0][0] + out[0][1], out[1][0] + out[1][1]):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(out[0][2], out[1][2], rtol=1e-5, atol=1e-6)  # the same uniforms; float32 log1p/expm1
+
+
+def test_corr_cholesky_and_lkj_match_torch():
+    x = np.random.default_rng(0).normal(size=(2, 6))
+    out = []
+    for L in (rg, torch):
+        Dl = L.distributions
+        tr = Dl.CorrCholeskyTransform()
+        xt = L.tensor(x, requires_grad=True)
+        y = tr(xt)
+        ldj = tr.log_abs_det_jacobian(xt, y)
+        c = L.tensor([0.5, 2.0], dtype=L.float64, requires_grad=True)
+        lp = Dl.LKJCholesky(4, c).log_prob(y)
+        grads = L.autograd.grad(ldj.sum() + y.sum() + lp.sum(), [xt, c])
+        out.append([y.detach().numpy(), tr.inv(y).detach().numpy(), ldj.detach().numpy(), lp.detach().numpy()])
+        out[-1] += [g.numpy() for g in grads]
+    for a, b in zip(*out):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)

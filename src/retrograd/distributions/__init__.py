@@ -20,6 +20,7 @@ from .gamma import Beta, Dirichlet, Gamma
 from .heavy_tailed import Cauchy, Chi2, FisherSnedecor, GeneralizedPareto, StudentT
 from .kl import kl_divergence, register_kl
 from . import kl_transformed  # noqa: F401  (registers the KL pairs of the families below)
+from .lkj import LKJCholesky
 from .lowrank import LowRankMultivariateNormal
 from .mixture import MixtureSameFamily
 from .multivariate import Independent, MultivariateNormal
@@ -31,6 +32,7 @@ from .transforms import (
     AffineTransform,
     CatTransform,
     ComposeTransform,
+    CorrCholeskyTransform,
     CumulativeDistributionTransform,
     ExpTransform,
     IndependentTransform,
@@ -92,6 +94,7 @@ __all__ = [
     "LowRankMultivariateNormal",
     "VonMises",
     "GeneralizedPareto",
+    "LKJCholesky",
     "InverseGamma",
     "ContinuousBernoulli",
     "OneHotCategoricalStraightThrough",
@@ -100,6 +103,7 @@ __all__ = [
     "AffineTransform",
     "CatTransform",
     "ComposeTransform",
+    "CorrCholeskyTransform",
     "CumulativeDistributionTransform",
     "ExpTransform",
     "IndependentTransform",

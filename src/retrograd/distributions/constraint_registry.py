@@ -113,3 +113,6 @@ for _registry in (biject_to, transform_to):
     _registry.register(constraints.cat, _cat_rule(_registry))
     _registry.register(constraints.stack, _stack_rule(_registry))
 del _registry
+
+biject_to.register(constraints.corr_cholesky, lambda c: transforms.CorrCholeskyTransform())
+transform_to.register(constraints.corr_cholesky, lambda c: transforms.CorrCholeskyTransform())
