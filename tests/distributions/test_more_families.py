@@ -570,3 +570,60 @@ def test_lkj_cholesky():
         D.LKJCholesky(3, t(0.0))
     with pytest.raises(ValueError, match="support"):
         D.LKJCholesky(2, t(1.0)).log_prob(t([[1.0, 0.0], [0.9, 0.9]]))
+
+
+def _log_mvgamma(a, p):
+    return p * (p - 1) / 4 * math.log(math.pi) + sum(math.lgamma(a + (1 - j) / 2) for j in range(1, p + 1))
+
+
+def test_wishart():
+    rng = np.random.default_rng(0)
+    A = rng.normal(size=(3, 3))
+    cov = A @ A.T + np.eye(3)
+    B = rng.normal(size=(3, 3))
+    X = B @ B.T + 3 * np.eye(3)
+    nu, p = 4.5, 3
+    expected = (
+        (nu - p - 1) / 2 * np.linalg.slogdet(X)[1]
+        - np.trace(np.linalg.solve(cov, X)) / 2
+        - nu * p / 2 * math.log(2)
+        - nu / 2 * np.linalg.slogdet(cov)[1]
+        - _log_mvgamma(nu / 2, p)
+    )
+    for kwargs in (
+        {"covariance_matrix": t(cov)},
+        {"precision_matrix": t(np.linalg.inv(cov))},
+        {"scale_tril": t(np.linalg.cholesky(cov))},
+    ):
+        d = D.Wishart(t(nu), **kwargs)
+        assert d.log_prob(t(X)).item() == pytest.approx(expected, rel=1e-10)
+        np.testing.assert_allclose(d.mean.numpy(), nu * cov, rtol=1e-10)
+        np.testing.assert_allclose(d.mode.numpy(), (nu - p - 1) * cov, rtol=1e-10)
+        np.testing.assert_allclose(d.variance.numpy(), nu * (cov**2 + np.outer(np.diag(cov), np.diag(cov))), rtol=1e-10)
+    torch.manual_seed(0)
+    s = D.Wishart(t(6.0), covariance_matrix=t(cov)).sample((20000,)).numpy()
+    np.testing.assert_allclose(s.mean(0), 6.0 * cov, rtol=0.05, atol=0.1)
+    assert constraints.positive_definite.check(t(s[:50])).all()
+    assert D.Wishart(t([4.0, 5.0]), covariance_matrix=t(cov)).expand((3, 2)).sample().shape == (3, 2, 3, 3)
+    # the entropy is -E[log_prob]
+    torch.manual_seed(1)
+    w = D.Wishart(t(5.0), covariance_matrix=t(cov))
+    assert w.entropy().item() == pytest.approx(-w.log_prob(w.sample((20000,))).mean().item(), rel=0.02)
+    assert gradcheck(
+        lambda df, c: D.Wishart(df, covariance_matrix=c @ c.mT + t(np.eye(3))).log_prob(t(X)),
+        (t(nu, grad=True), t(A, grad=True)),
+    )
+
+    def draw(tril):
+        torch.manual_seed(2)
+        return D.Wishart(t(5.0), scale_tril=tril.tril()).rsample((2,))
+
+    assert gradcheck(draw, (t(np.linalg.cholesky(cov), grad=True),))
+    with pytest.raises(ValueError, match="greater than ndim - 1"):
+        D.Wishart(t(1.5), covariance_matrix=t(cov))
+    with pytest.raises(AssertionError, match="Exactly one"):
+        D.Wishart(t(5.0), covariance_matrix=t(cov), scale_tril=t(cov))
+    with pytest.raises(ValueError, match="covariance_matrix"):
+        D.Wishart(t(5.0), covariance_matrix=t(-cov))
+    with pytest.warns(UserWarning, match="Low df"):
+        D.Wishart(t(2.5), covariance_matrix=t(cov))

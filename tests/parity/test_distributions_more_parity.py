@@ -364,3 +364,23 @@ def test_corr_cholesky_and_lkj_match_torch():
         out[-1] += [g.numpy() for g in grads]
     for a, b in zip(*out):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("param", ["covariance_matrix", "precision_matrix", "scale_tril"])
+def test_wishart_matches_torch(param):
+    rng = np.random.default_rng(0)
+    A = rng.normal(size=(2, 3, 3))
+    cov = A @ A.swapaxes(-1, -2) + np.eye(3)
+    B = rng.normal(size=(3, 3))
+    X = B @ B.T + 3 * np.eye(3)
+    out = []
+    for L in (rg, torch):
+        c = L.tensor(cov, requires_grad=True)
+        given = {"covariance_matrix": c, "precision_matrix": c, "scale_tril": L.linalg.cholesky(c)}[param]
+        df = L.tensor([4.5, 6.0], dtype=L.float64, requires_grad=True)
+        d = L.distributions.Wishart(df, **{param: given})
+        values = [d.log_prob(L.tensor(X)), d.entropy(), d.mean, d.mode, d.variance]
+        grads = L.autograd.grad(sum((v * (i + 1)).sum() for i, v in enumerate(values)), [df, c])
+        out.append([v.detach().numpy() for v in values] + [g.numpy() for g in grads])
+    for a, b in zip(*out):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-11)

@@ -26,6 +26,7 @@ from .mixture import MixtureSameFamily
 from .multivariate import Independent, MultivariateNormal
 from .relaxed import RelaxedBernoulli, RelaxedOneHotCategorical
 from .transformed_distribution import TransformedDistribution
+from .wishart import Wishart
 from .transformed_families import Gumbel, HalfCauchy, HalfNormal, Kumaraswamy, LogisticNormal, Pareto, Weibull
 from .transforms import (
     AbsTransform,
@@ -95,6 +96,7 @@ __all__ = [
     "VonMises",
     "GeneralizedPareto",
     "LKJCholesky",
+    "Wishart",
     "InverseGamma",
     "ContinuousBernoulli",
     "OneHotCategoricalStraightThrough",
