@@ -627,3 +627,55 @@ def test_wishart():
         D.Wishart(t(5.0), covariance_matrix=t(-cov))
     with pytest.warns(UserWarning, match="Low df"):
         D.Wishart(t(2.5), covariance_matrix=t(cov))
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: D.Normal(t([0.3, -1.0]), t([0.7, 2.0])),
+        lambda: D.Exponential(t([0.5, 3.0])),
+        lambda: D.Gamma(t([0.7, 3.0]), t([2.0, 0.5])),
+        lambda: D.Bernoulli(t([0.2, 0.9])),
+        lambda: D.ContinuousBernoulli(t([0.2, 0.9])),
+        lambda: D.Wishart(t(5.0), covariance_matrix=t([[2.0, 0.3], [0.3, 1.0]])),
+    ],
+)
+def test_exponential_family_entropy_is_the_bregman_form(make):
+    d = make()
+    assert isinstance(d, D.ExponentialFamily)
+    np.testing.assert_allclose(
+        D.ExponentialFamily.entropy(d).detach().numpy(), d.entropy().detach().numpy(), rtol=1e-10
+    )
+
+
+def test_exponential_family_kl_and_custom_family():
+    class Rate(D.Exponential):
+        pass
+
+    p, q = Rate(t([0.5, 2.0])), Rate(t([1.5, 1.0]))
+    np.testing.assert_allclose(
+        D.kl_divergence(p, q).numpy(), np.log([0.5 / 1.5, 2.0]) + [1.5 / 0.5, 0.5] - 1, rtol=1e-12
+    )
+
+    class Geo(D.ExponentialFamily):
+        """A custom family: p(k) = (1 - r) r^k, eta = log r, A = -log(1 - e^eta)."""
+
+        arg_constraints = {}
+        _mean_carrier_measure = 0
+
+        def __init__(self, r):
+            self.r = r
+            super().__init__(r.shape, validate_args=False)
+
+        @property
+        def _natural_params(self):
+            return (self.r.log(),)
+
+        def _log_normalizer(self, x):
+            return -(-x.exp()).log1p()
+
+    r = np.array([0.3, 0.8])
+    ent = (-(1 - r) * np.log(1 - r) - r * np.log(r)) / (1 - r)  # the geometric entropy
+    np.testing.assert_allclose(Geo(t(r)).entropy().detach().numpy(), ent, rtol=1e-10)
+    with pytest.raises(NotImplementedError, match="different exponential families"):
+        D.kl_divergence(Geo(t(r)), Rate(t([1.0, 1.0])))

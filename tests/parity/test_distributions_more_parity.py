@@ -384,3 +384,28 @@ def test_wishart_matches_torch(param):
         out.append([v.detach().numpy() for v in values] + [g.numpy() for g in grads])
     for a, b in zip(*out):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-11)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda L: D(L).Normal(L.tensor([0.3, -1.0]), L.tensor([0.7, 2.0])),
+        lambda L: D(L).Exponential(L.tensor([0.5, 3.0])),
+        lambda L: D(L).Gamma(L.tensor([0.7, 3.0]), L.tensor([2.0, 0.5])),
+        lambda L: D(L).Poisson(L.tensor([0.7, 3.0])),
+        lambda L: D(L).Bernoulli(L.tensor([0.2, 0.9])),
+        lambda L: D(L).Beta(L.tensor([0.7, 3.0]), L.tensor([2.0, 0.5])),
+        lambda L: D(L).Dirichlet(L.tensor([0.7, 3.0, 1.5])),
+        lambda L: D(L).ContinuousBernoulli(L.tensor([0.2, 0.4995, 0.9])),
+        lambda L: D(L).Wishart(L.tensor(5.0), covariance_matrix=L.tensor([[2.0, 0.3], [0.3, 1.0]])),
+    ],
+)
+def test_exponential_family_parameters_match_torch(make):
+    out = []
+    for L in (rg, torch):
+        d = make(L)
+        params = d._natural_params
+        out.append([p.detach().numpy() for p in params] + [d._log_normalizer(*params).detach().numpy()])
+        assert isinstance(d, L.distributions.ExponentialFamily)
+    for a, b in zip(*out):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)

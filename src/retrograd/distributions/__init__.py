@@ -16,6 +16,7 @@ from .continuous import Exponential, Laplace, LogNormal, Normal, Uniform
 from .counts import Geometric, Multinomial, NegativeBinomial
 from .discrete import Bernoulli, Binomial, Categorical, OneHotCategorical, Poisson
 from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .gamma import Beta, Dirichlet, Gamma
 from .heavy_tailed import Cauchy, Chi2, FisherSnedecor, GeneralizedPareto, StudentT
 from .kl import kl_divergence, register_kl
@@ -55,6 +56,7 @@ __all__ = [
     "constraints",
     "transforms",
     "Distribution",
+    "ExponentialFamily",
     "Normal",
     "LogNormal",
     "Uniform",

@@ -11,6 +11,7 @@ from ..ops.specfun import digamma, lgamma
 from . import constraints
 from .discrete import OneHotCategorical
 from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .gamma import Gamma
 from .transformed_distribution import TransformedDistribution
 from .transforms import PowerTransform
@@ -62,7 +63,7 @@ class InverseGamma(TransformedDistribution):
         return c + self.rate.log() + lgamma(c) - (1 + c) * digamma(c)
 
 
-class ContinuousBernoulli(Distribution):
+class ContinuousBernoulli(ExponentialFamily):
     """The continuous Bernoulli distribution on [0, 1]: density C(p) p^x (1 - p)^(1 - x), with
     its normalising constant C(p) (Loaiza-Ganem and Cunningham, 2019). Near p = 1/2, where the
     closed forms divide 0 by 0, the normaliser, mean and variance use their Taylor expansions
@@ -187,6 +188,19 @@ class ContinuousBernoulli(Distribution):
         log_q = (-self.probs).log1p()
         log_p = self.probs.log()
         return self.mean * (log_q - log_p) - self._cont_bern_log_norm() - log_q
+
+    @property
+    def _natural_params(self):
+        return (self.logits,)
+
+    def _log_normalizer(self, x):
+        """log of the normaliser as a function of the logits: log|expm1(x) / x|, or its expansion
+        near 0."""
+        outside = (x <= self._lims[0] - 0.5) | (x > self._lims[1] - 0.5)
+        cut = where(outside, x, self._lims[0] - 0.5)
+        log_norm = cut.expm1().abs().log() - cut.abs().log()
+        taylor = 0.5 * x + x.pow(2) / 24.0 - x.pow(4) / 2880.0
+        return where(outside, log_norm, taylor)
 
 
 class OneHotCategoricalStraightThrough(OneHotCategorical):

@@ -8,6 +8,7 @@ from . import kl as _kl
 from .bounded import ContinuousBernoulli
 from .continuous import Exponential, Normal, Uniform
 from .counts import Geometric
+from .exp_family import ExponentialFamily
 from .gamma import Gamma
 from .heavy_tailed import Cauchy
 from .kl import register_kl
@@ -15,6 +16,7 @@ from .lowrank import LowRankMultivariateNormal
 from .multivariate import MultivariateNormal
 from .transformed_distribution import TransformedDistribution
 from .transformed_families import Gumbel, HalfNormal, Pareto
+from .utils import _sum_rightmost
 
 _EULER_GAMMA = 0.57721566490153286060
 _HALF_LOG_2PI_E = 0.5 * (1 + math.log(2 * math.pi))
@@ -131,3 +133,24 @@ def _kl_lowrank_multivariate_normal(p, q):
         )
     full = [_as_full(d) if isinstance(d, LowRankMultivariateNormal) else d for d in (p, q)]
     return _kl.kl_divergence(*full)
+
+
+@register_kl(ExponentialFamily, ExponentialFamily)
+def _kl_expfamily_expfamily(p, q):
+    """The Bregman divergence of the log normalizer, for two members of one family:
+    A(eta_q) - A(eta_p) - <eta_q - eta_p, grad A(eta_p)>."""
+    from ..autograd import grad
+
+    if type(p) is not type(q):
+        raise NotImplementedError(
+            "The cross KL-divergence between different exponential families cannot be computed using Bregman "
+            "divergences"
+        )
+    p_params = [n.detach().requires_grad_() for n in p._natural_params]
+    q_params = q._natural_params
+    log_norm = p._log_normalizer(*p_params)
+    grads = grad(log_norm.sum(), p_params, create_graph=True)
+    result = q._log_normalizer(*q_params) - log_norm
+    for pn, qn, g in zip(p_params, q_params, grads):
+        result = result - _sum_rightmost((qn - pn) * g, len(q.event_shape))
+    return result

@@ -13,6 +13,7 @@ from ..ops.shape import broadcast_shapes
 from ..ops.specfun import digamma, mvlgamma
 from . import constraints
 from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .heavy_tailed import Chi2
 from .utils import lazy_property
 
@@ -28,7 +29,7 @@ def _mvdigamma(x, p):
     return digamma(x.unsqueeze(-1) - arange(p, dtype=x.dtype, device=x.device) / 2).sum(-1)
 
 
-class Wishart(Distribution):
+class Wishart(ExponentialFamily):
     """W(df, Sigma) on p x p positive definite matrices, with Sigma given as
     ``covariance_matrix``, ``precision_matrix`` or ``scale_tril`` (exactly one) and ``df`` > p - 1.
     ``rsample`` is the Bartlett decomposition (L A)(L A)^T, A lower triangular with sqrt(Chi2)
@@ -196,3 +197,11 @@ class Wishart(Distribution):
             - (nu - p - 1) / 2 * _mvdigamma(nu / 2, p)
             + nu * p / 2
         )
+
+    @property
+    def _natural_params(self):
+        return -self.precision_matrix / 2, (self.df - self._event_shape[-1] - 1) / 2
+
+    def _log_normalizer(self, x, y):
+        p = self._event_shape[-1]
+        return (y + (p + 1) / 2) * (-slogdet(-2 * x).logabsdet + _LOG_2 * p) + mvlgamma(y + (p + 1) / 2, p)
