@@ -250,3 +250,19 @@ def test_corr_cholesky_transform():
         tr.forward_shape((5,))
     assert isinstance(D.biject_to(constraints.corr_cholesky), T.CorrCholeskyTransform)
     assert gradcheck(lambda v: tr(v), (t(x.numpy()[0], grad=True),))
+
+
+def test_lognormal_is_a_transformed_normal():
+    d = D.LogNormal(t([0.3, -1.2]), t([0.7, 2.0]))
+    assert isinstance(d, D.TransformedDistribution) and isinstance(d.base_dist, D.Normal)
+    assert d.transforms == [T.ExpTransform()] and type(d.expand((3, 2))) is D.LogNormal
+    assert d.expand((3, 2)).sample().shape == (3, 2)
+
+
+def test_mixture_support_checks_every_component():
+    m = D.MixtureSameFamily(D.Categorical(torch.ones(2)), D.Uniform(t([0.0, 0.5]), t([1.0, 2.0])))
+    assert isinstance(m.support, constraints.MixtureSameFamilyConstraint)
+    assert m.support.check(t([0.7, 0.2, 1.5])).tolist() == [True, False, False]
+    with pytest.raises(ValueError, match="support"):
+        m.log_prob(t([0.2]))
+    assert D.utils.euler_constant == pytest.approx(0.5772156649015329)

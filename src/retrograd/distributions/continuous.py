@@ -11,6 +11,8 @@ from ..ops.special import erf
 from ..ops.specfun import erfinv
 from . import constraints
 from .distribution import Distribution
+from .transformed_distribution import TransformedDistribution
+from .transforms import ExpTransform
 from .exp_family import ExponentialFamily
 from .utils import _standard_normal, broadcast_all
 
@@ -90,23 +92,21 @@ class Normal(ExponentialFamily):
         return -0.25 * x.pow(2) / y + 0.5 * (-math.pi / y).log()
 
 
-class LogNormal(Distribution):
-    """exp(X) for X ~ Normal(loc, scale)."""
+class LogNormal(TransformedDistribution):
+    """exp(X) for X ~ Normal(loc, scale): a ``TransformedDistribution`` of the normal by
+    ``ExpTransform`` (its log_prob, cdf, icdf and rsample), with closed-form moments and entropy."""
 
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.positive
     has_rsample = True
 
     def __init__(self, loc, scale, validate_args=None):
-        self.base_dist = Normal(loc, scale, validate_args=validate_args)
-        super().__init__(self.base_dist.batch_shape, validate_args=validate_args)
+        base = Normal(loc, scale, validate_args=validate_args)
+        super().__init__(base, ExpTransform(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
         new = self._get_checked_instance(LogNormal, _instance)
-        new.base_dist = self.base_dist.expand(batch_shape)
-        Distribution.__init__(new, Size(batch_shape), validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return super().expand(batch_shape, _instance=new)
 
     @property
     def loc(self):
@@ -128,23 +128,6 @@ class LogNormal(Distribution):
     def variance(self):
         s2 = self.scale.pow(2)
         return s2.expm1() * (2 * self.loc + s2).exp()
-
-    def rsample(self, sample_shape=Size()):
-        return self.base_dist.rsample(sample_shape).exp()
-
-    def log_prob(self, value):
-        if self._validate_args:
-            self._validate_sample(value)
-        y = value.log()
-        return self.base_dist.log_prob(y) - y
-
-    def cdf(self, value):
-        if self._validate_args:
-            self._validate_sample(value)
-        return self.base_dist.cdf(value.log())
-
-    def icdf(self, value):
-        return self.base_dist.icdf(value).exp()
 
     def entropy(self):
         return self.base_dist.entropy() + self.loc

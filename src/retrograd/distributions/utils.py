@@ -17,7 +17,10 @@ __all__ = [
     "lazy_property",
     "tril_matrix_to_vec",
     "vec_to_tril_matrix",
+    "euler_constant",
 ]
+
+euler_constant = 0.57721566490153286060  # Euler-Mascheroni constant
 
 
 def broadcast_all(*values):
