@@ -112,6 +112,8 @@ _SPECIFIC = {
     "randint": lambda: ((0, 5, (3,)), {"generator": rg.Generator().manual_seed(0)}),
     "randperm": lambda: ((5,), {"generator": rg.Generator().manual_seed(0)}),
     "polygamma": lambda: ((1, rg.tensor(_x)), {}),
+    "lu_unpack": lambda: (rg.lu(rg.tensor([[1.0, 2.0], [3.0, 4.0]])), {}),
+    "lu_solve": lambda: ((rg.tensor([[1.0], [2.0]]), *rg.lu(rg.tensor([[1.0, 2.0], [3.0, 4.0]]))), {}),
     "mvlgamma": lambda: ((rg.tensor(_x + 2), 2), {}),
     "multigammaln": lambda: ((rg.tensor(_x + 2), 2), {}),
     "full": lambda: (((2, 3), 1.5), {}),

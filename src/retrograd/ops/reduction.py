@@ -244,6 +244,8 @@ class _ReturnTypes:
     linalg_svd = namedtuple("linalg_svd", ["U", "S", "Vh"])
     linalg_eigh = namedtuple("linalg_eigh", ["eigenvalues", "eigenvectors"])
     triangular_solve = namedtuple("triangular_solve", ["solution", "cloned_coefficient"])
+    lu_unpack = namedtuple("lu_unpack", ["P", "L", "U"])
+    _lu_with_info = namedtuple("_lu_with_info", ["LU", "pivots", "info"])
 
 
 return_types = _ReturnTypes
