@@ -63,6 +63,15 @@ def build(rg):
                 a[k + 1:, k + 1:] -= np.outer(a[k + 1:, k], a[k, k + 1:])
         return a
 
+    def np_householder(a, tau):   # Q's first n columns: H_1 ... H_k applied to I's columns
+        m, n = a.shape
+        q = np.eye(m)
+        for i, t in enumerate(tau):
+            v = np.where(np.arange(m) > i, a[:, i], 0.0)
+            v[i] = 1.0
+            q = q @ (np.eye(m) - t * np.outer(v, v))
+        return q[:, :n]
+
     def np_kron(a, b):
         return np.kron(a, b)
 
@@ -145,6 +154,14 @@ def build(rg):
                [[(3, 2), (3, 3)], [(2, 3, 1), (2, 3, 3)]]),
         OpSpec("lu_solve_method", lambda b, a: b.lu_solve(*wc(a).lu()), lambda b, a: np.linalg.solve(np_wc(a), b),
                [[(3, 2), (3, 3)]]),
+        OpSpec("orgqr", lambda a, t: rg.orgqr(a, t), lambda a, t: np_householder(a, t), [[(4, 3), (2,)], [(3, 3), (3,)]],
+               low=-1.0, high=1.0),
+        OpSpec("ormqr_left_transpose", lambda a, t, c: rg.ormqr(a, t, c, transpose=True),
+               lambda a, t, c: np_householder(np.pad(a, ((0, 0), (0, 1))), t).T @ c,
+               [[(4, 3), (3,), (4, 2)]], low=-1.0, high=1.0),
+        OpSpec("ormqr_right_method", lambda a, t, c: a.ormqr(t, c, left=False),
+               lambda a, t, c: c @ np_householder(np.pad(a, ((0, 0), (0, 1))), t),
+               [[(4, 3), (3,), (3, 4)]], low=-1.0, high=1.0),
         OpSpec("cholesky_solve", lambda b, a: rg.cholesky_solve(b, L.cholesky(spd(a))),
                lambda b, a: np.linalg.solve(np_spd(a), b), [[(3, 2), (3, 3)], [(2, 3, 1), (3, 3)]]),
         OpSpec("cholesky_solve_upper_method", lambda b, a: b.cholesky_solve(L.cholesky(spd(a), upper=True), upper=True),

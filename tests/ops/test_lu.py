@@ -1,5 +1,6 @@
-"""lu, lu_unpack and lu_solve: the factorization rebuilds A, LAPACK's pivots and infos, and
-bad input (values and gradients are in the op table, tests/ops/table_linalg.py)."""
+"""lu, lu_unpack and lu_solve (the factorization rebuilds A, LAPACK's pivots and infos, and bad
+input) and geqrf/orgqr/ormqr (the Householder form rebuilds A); values and gradients are in the
+op table, tests/ops/table_linalg.py."""
 
 import numpy as np
 import pytest
@@ -40,3 +41,24 @@ def test_lu_solve():
     np.testing.assert_allclose(x.numpy(), np.linalg.solve(a, b), rtol=1e-10)
     with pytest.raises(RuntimeError, match="Incompatible matrix sizes"):
         rg.lu_solve(rg.ones(2, 2), *rg.lu(rg.tensor(a)))
+
+
+@pytest.mark.parametrize("shape", [(4, 3), (2, 4, 3), (3, 3), (3, 4)])
+def test_geqrf_orgqr_ormqr(shape):
+    a = np.random.default_rng(3).normal(size=shape)
+    g = rg.geqrf(rg.tensor(a))
+    m, n = shape[-2:]
+    k = min(m, n)
+    assert g.a.shape == shape and g.tau.shape == shape[:-2] + (k,)
+    R = np.triu(g.a.numpy())[..., :k, :]
+    Q = rg.ormqr(g.a, g.tau, rg.eye(m, dtype=rg.float64).expand(shape[:-2] + (m, m))).numpy()
+    np.testing.assert_allclose(Q[..., :, :k] @ R, a, atol=1e-12)
+    np.testing.assert_allclose(np.swapaxes(Q, -1, -2) @ Q, np.broadcast_to(np.eye(m), Q.shape), atol=1e-12)
+    if m >= n:
+        np.testing.assert_allclose(rg.orgqr(g.a, g.tau).numpy(), Q[..., :, :n], atol=1e-12)
+        assert g.a.orgqr(g.tau).shape == shape
+    x = rg.tensor(a, requires_grad=True)
+    with pytest.raises(NotImplementedError, match="geqrf"):
+        (x.geqrf().a.sum() + x.sum()).backward()
+    with pytest.raises(RuntimeError, match="must be equal to"):
+        rg.ormqr(g.a, g.tau, rg.ones(m + 1, 2))

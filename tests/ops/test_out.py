@@ -113,6 +113,7 @@ _SPECIFIC = {
     "randperm": lambda: ((5,), {"generator": rg.Generator().manual_seed(0)}),
     "polygamma": lambda: ((1, rg.tensor(_x)), {}),
     "lu_unpack": lambda: (rg.lu(rg.tensor([[1.0, 2.0], [3.0, 4.0]])), {}),
+    "ormqr": lambda: ((*rg.geqrf(rg.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 7.0]])), rg.ones(3, 2)), {}),
     "lu_solve": lambda: ((rg.tensor([[1.0], [2.0]]), *rg.lu(rg.tensor([[1.0, 2.0], [3.0, 4.0]]))), {}),
     "mvlgamma": lambda: ((rg.tensor(_x + 2), 2), {}),
     "multigammaln": lambda: ((rg.tensor(_x + 2), 2), {}),

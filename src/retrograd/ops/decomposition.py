@@ -773,6 +773,64 @@ def lu_solve(input, LU_data, LU_pivots):
     return solve_triangular(LU_data, y, upper=True)
 
 
+def _geqrf_forward(part):
+    def forward(xp, a):
+        h, tau = xp.linalg.qr(a.astype(xp.float64) if a.dtype.kind == "f" else a, mode="raw")
+        out = xp.swapaxes(h, -1, -2) if part == 0 else tau  # raw mode gives LAPACK's array transposed
+        return xp.ascontiguousarray(out).astype(a.dtype, copy=False)
+
+    return forward
+
+
+def _geqrf_backward(g, *saved):
+    raise NotImplementedError("the derivative for 'geqrf' is not implemented.")
+
+
+GEQRF_A = Op("geqrf", _geqrf_forward(0), _geqrf_backward)
+GEQRF_TAU = Op("geqrf", _geqrf_forward(1), _geqrf_backward)
+
+
+def geqrf(input):
+    """LAPACK's QR in Householder form: (a, tau) with R on and above a's diagonal and the
+    Householder vectors below it (``householder_product(a, tau)`` is Q). Not differentiable, as
+    in PyTorch: a backward through it raises."""
+    _check_matrix(input, "geqrf")
+    return return_types.geqrf(apply(GEQRF_A, (input,)), apply(GEQRF_TAU, (input,)))
+
+
+def orgqr(input, tau):
+    """``linalg.householder_product(input, tau)``: Q's first n columns from ``geqrf``'s form."""
+    return householder_product(input, tau)
+
+
+def ormqr(input, tau, other, left=True, transpose=False):
+    """``other`` multiplied by the full m x m Q of the Householder form (``input``, ``tau``):
+    Q other, Q^H other (``transpose``), or other Q, other Q^H (``left=False``)."""
+    from .resample import pad
+
+    _check_matrix(input, "ormqr")
+    m, n = input.shape[-2], input.shape[-1]
+    k = tau.shape[-1]
+    if k > min(m, n):
+        raise RuntimeError(
+            f"torch.ormqr: input.shape[-1] must be greater than or equal to tau.shape[-1], got {n} and {k}"
+        )
+    size = other.shape[-2] if left else other.shape[-1]
+    if k != min(size, n):
+        raise RuntimeError(
+            f"torch.ormqr: tau.shape[-1] must be equal to min(other.shape[{-2 if left else -1}], input.shape[-1])"
+        )
+    if size != m:
+        raise RuntimeError(
+            f"torch.ormqr: other.shape[{-2 if left else -1}] must be equal to input.shape[-2], got {size} and {m}"
+        )
+    square = pad(input[..., :, : min(k, n)], [0, m - min(k, n)])  # the reflectors in an m x m matrix
+    Q = householder_product(square, tau)
+    if transpose:
+        Q = Q.mH
+    return Q @ other if left else other @ Q
+
+
 # --------------------------------------------------------------------------- matrix_exp, householder_product
 def matrix_exp(A):
     """``exp(A) = sum A^k / k!`` of square matrices (batched), by scaling and squaring: A / 2^s
@@ -863,3 +921,6 @@ declare(triangular_solve, method=True, out=True)
 declare(lu, method=True)
 declare(lu_unpack, out=True)
 declare(lu_solve, method=True, out=True)
+declare(geqrf, method=True, out=True)
+declare(orgqr, method=True, out=True)
+declare(ormqr, method=True, out=True)

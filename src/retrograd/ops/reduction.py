@@ -245,6 +245,7 @@ class _ReturnTypes:
     linalg_eigh = namedtuple("linalg_eigh", ["eigenvalues", "eigenvectors"])
     triangular_solve = namedtuple("triangular_solve", ["solution", "cloned_coefficient"])
     lu_unpack = namedtuple("lu_unpack", ["P", "L", "U"])
+    geqrf = namedtuple("geqrf", ["a", "tau"])
     _lu_with_info = namedtuple("_lu_with_info", ["LU", "pivots", "info"])
 
 
