@@ -1,6 +1,6 @@
 """Top-level helpers of PyTorch's documented API that are plain Python here: ``_assert``,
-``get_device_module``, ``frombuffer``, ``from_dlpack`` and the ``sym_*`` functions (on concrete numbers: retrograd
-has no symbolic shapes, so every size it meets is a plain int)."""
+``get_device_module``, ``frombuffer``, ``from_file``, ``from_dlpack`` and the ``sym_*`` functions
+(on concrete numbers: retrograd has no symbolic shapes, so every size it meets is a plain int)."""
 
 import math
 import warnings
@@ -16,6 +16,7 @@ __all__ = [
     "get_device_module",
     "frombuffer",
     "from_dlpack",
+    "from_file",
     "sym_float",
     "sym_int",
     "sym_max",
@@ -94,6 +95,46 @@ def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
     if requires_grad:
         t.requires_grad_(True)
     return t
+
+
+def from_file(filename, shared=None, size=0, *, dtype=None, layout=None, device=None, pin_memory=False):
+    """A 1-D tensor of ``size`` elements of ``dtype`` (the default dtype by default) mapped from
+    the file ``filename``. With ``shared=True`` writes to the tensor go to the file (which is
+    created, or extended with zeros, to hold them); otherwise the file must hold them and the
+    tensor is a private copy-on-write mapping. CPU tensors only; ``pin_memory`` cannot be
+    honoured (retrograd does not page-lock memory) and is refused."""
+    import os
+
+    from ._device import device as _to_device
+
+    if layout is not None and str(layout) not in ("torch.strided", "retrograd.strided", "strided"):
+        raise RuntimeError(f"from_file: only the strided layout is supported, got {layout}")
+    if device is not None and _to_device(device).type != "cpu":
+        raise RuntimeError(f"from_file: only CPU tensors can map a file, got device={device}")
+    if pin_memory:
+        raise RuntimeError("from_file: pin_memory=True is not supported (retrograd does not pin host memory)")
+    d = _dtype.get_default_dtype() if dtype is None else _dtype.to_dtype(dtype)
+    size = int(size)
+    nbytes = size * d.np.itemsize
+    path = os.fspath(filename)
+    if shared:
+        if not os.path.exists(path) or os.path.getsize(path) < nbytes:
+            with open(path, "ab") as f:
+                f.truncate(max(nbytes, os.path.getsize(path) if os.path.exists(path) else 0))
+        mode = "r+"
+    else:
+        if not os.path.exists(path):
+            raise RuntimeError(f"unable to open file <{path}> in read-only mode: No such file or directory (2)")
+        if os.path.getsize(path) < nbytes:
+            raise RuntimeError(
+                f"from_file: the file <{path}> holds {os.path.getsize(path)} bytes, fewer than the {nbytes} "
+                f"of {size} elements of {d}"
+            )
+        mode = "c"
+    # a plain ndarray view of the mapping (it keeps the mapping alive): the tensor code checks for
+    # exactly numpy.ndarray
+    data = np.memmap(path, dtype=d.np, mode=mode, shape=(size,)).view(np.ndarray) if size else np.empty(0, d.np)
+    return Tensor._make(data, None, False)
 
 
 def from_dlpack(ext_tensor):

@@ -166,3 +166,14 @@ def test_lowrank_matches_torch_for_a_seed(fn, kwargs, shape):
     np.testing.assert_allclose(s1, s2, rtol=1e-10)
     np.testing.assert_allclose(u1 * sign, u2, atol=1e-10)
     np.testing.assert_allclose(v1 * sign, v2, atol=1e-10)
+
+
+def test_from_file_matches_torch(tmp_path):
+    path = tmp_path / "data.bin"
+    np.linspace(-1, 1, 12).tofile(path)
+    for kwargs in [{"size": 12, "dtype": "float64"}, {"size": 5, "dtype": "float32"}, {"size": 3, "dtype": "int64"}]:
+        k = dict(kwargs)
+        dt = k.pop("dtype")
+        a = rg.from_file(str(path), dtype=getattr(rg, dt), **k)
+        b = torch.from_file(str(path), dtype=getattr(torch, dt), **k)
+        np.testing.assert_array_equal(a.numpy(), b.numpy())

@@ -217,3 +217,26 @@ def test_histogramdd():
         rg.histogramdd(rg.ones(10, 2), bins=[2, 3, 4])
     with pytest.raises(NotImplementedError, match="histogramdd"):
         rg.histogramdd(rg.ones(10, 2, dtype=rg.int64), bins=2)
+
+
+def test_from_file(tmp_path):
+    path = tmp_path / "data.bin"
+    np.arange(6, dtype=np.float32).tofile(path)
+    private = rg.from_file(str(path), size=6, dtype=rg.float32)
+    private[0] = 9.0
+    assert private.tolist()[:2] == [9.0, 1.0] and np.fromfile(path, dtype=np.float32)[0] == 0.0
+    shared = rg.from_file(path, shared=True, size=4, dtype=rg.float32)
+    shared.add_(1)
+    np.testing.assert_array_equal(np.fromfile(path, dtype=np.float32), [1, 2, 3, 4, 4, 5])
+    grown = rg.from_file(path, shared=True, size=8, dtype=rg.float32)
+    assert path.stat().st_size == 32 and grown.tolist()[6:] == [0.0, 0.0]
+    assert (grown * 2).sum().item() == 2 * (1 + 2 + 3 + 4 + 4 + 5) and grown.data_ptr() > 0
+    new = tmp_path / "new.bin"
+    assert rg.from_file(new, shared=True, size=3).tolist() == [0.0, 0.0, 0.0] and new.stat().st_size == 12
+    assert rg.from_file(path, size=0).shape == (0,)
+    with pytest.raises(RuntimeError, match="No such file"):
+        rg.from_file(tmp_path / "missing.bin", size=2)
+    with pytest.raises(RuntimeError, match="fewer than"):
+        rg.from_file(path, size=100)
+    with pytest.raises(RuntimeError, match="pin_memory"):
+        rg.from_file(path, size=1, pin_memory=True)
