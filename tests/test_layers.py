@@ -61,6 +61,8 @@ LAYERS = {
     "retrograd.sparse": OPS,
     "retrograd._legacy": OPS,
     "retrograd._random": OPS,
+    "retrograd._foreach": OPS,
+    "retrograd._python_api": UPPER,
     "retrograd.autograd": UPPER,  # the public autograd namespace and its extras built on ops
     "retrograd.nn": UPPER,
     "retrograd.optim": UPPER,

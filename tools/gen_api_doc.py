@@ -17,6 +17,93 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "api.md"
 NAMES = ROOT / "docs" / "pytorch_names.json"
 NAMESPACES = ("torch", "nn.functional", "linalg", "special", "fft")
+# PyTorch's documented names (tools/gen_documented_names.py) and those not in retrograd yet, with why
+DOCUMENTED = ROOT / "tests" / "pytorch_docs"
+DOCUMENTED_ROOTS = {
+    "torch": "retrograd",
+    "nn": "retrograd.nn",
+    "nn.functional": "retrograd.nn.functional",
+    "optim": "retrograd.optim",
+    "utils.data": "retrograd.utils.data",
+    "Tensor": "retrograd.Tensor",
+}
+
+
+def documented_names(ns):
+    """PyTorch's documented names of one namespace (tests/pytorch_docs/<ns>.txt)."""
+    lines = (DOCUMENTED / f"{ns}.txt").read_text().splitlines()
+    return [n for n in lines if n and not n.startswith("#")]
+
+
+def not_yet():
+    """{namespace: {name: why}} from tests/pytorch_docs/not_yet.txt, whose lines read
+    ``namespace name [name ...]: why``."""
+    out = {ns: {} for ns in DOCUMENTED_ROOTS}
+    for line in (DOCUMENTED / "not_yet.txt").read_text().splitlines():
+        if not line or line.startswith("#"):
+            continue
+        names, why = line.split(": ", 1)
+        ns, *names = names.split()
+        for n in names:
+            out[ns][n] = why
+    return out
+
+
+def present(ns, name):
+    """Whether retrograd has ``name`` under the namespace ``ns`` (attributes from the top, else
+    the longest importable module prefix, as tools/gen_documented_names.py resolves PyTorch's)."""
+    import importlib
+
+    parts = f"{DOCUMENTED_ROOTS[ns]}.{name}".split(".")
+    for cut in (1, *range(len(parts), 1, -1)):
+        try:
+            obj = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        try:
+            for p in parts[cut:]:
+                obj = getattr(obj, p)
+        except AttributeError:
+            continue
+        return True
+    return False
+
+
+def coverage():
+    """{namespace: (documented names, those retrograd does not have)}."""
+    sys.path.insert(0, str(ROOT / "src"))
+    return {
+        ns: (names, [n for n in names if not present(ns, n)])
+        for ns, names in ((ns, documented_names(ns)) for ns in DOCUMENTED_ROOTS)
+    }
+
+
+def _coverage_section():
+    cov, why = coverage(), not_yet()
+    version = (DOCUMENTED / "torch.txt").read_text().split("'s", 1)[0].rsplit(" ", 1)[-1]
+    lines = [
+        "\n## Coverage of PyTorch's documented names\n\n",
+        f"PyTorch {version}'s documentation lists these names (tests/pytorch_docs/, written once by\n",
+        "`tools/gen_documented_names.py`); tests/test_documented_names.py checks that each one retrograd\n",
+        "lacks is on the not-yet list below, with why.\n\n",
+        "| namespace | documented | in retrograd | not yet | coverage |\n|---|---|---|---|---|\n",
+    ]
+    for ns, (names, missing) in cov.items():
+        have = len(names) - len(missing)
+        lines.append(
+            f"| `{DOCUMENTED_ROOTS[ns].replace('retrograd', 'torch')}` | {len(names)} | {have} | {len(missing)} | "
+            f"{100 * have / len(names):.1f}% |\n"
+        )
+    for ns, (_, missing) in cov.items():
+        if not missing:
+            continue
+        lines.append(f"\nNot yet in `{DOCUMENTED_ROOTS[ns].replace('retrograd', 'torch')}`:\n\n")
+        by_reason = {}
+        for n in missing:
+            by_reason.setdefault(why[ns].get(n, "(no reason given)"), []).append(n)
+        for reason, ns_names in by_reason.items():
+            lines.append("- " + ", ".join(f"`{n}`" for n in ns_names) + f": {reason}\n")
+    return lines
 
 
 def _public_callables(module):
@@ -112,6 +199,7 @@ def render():
         "the file under `src/retrograd/ops/` whose `declare(...)` gives the name (ops/_declare.py); names\n",
         "without one are not ops (factories, dtypes, settings).\n",
     ]
+    lines += _coverage_section()
     for ns in NAMESPACES:
         if ns not in mods:
             lines.append(f"\n## {ns}\n\nNot yet in retrograd ({len(their_names.get(ns, []))} names in PyTorch).\n")

@@ -227,6 +227,24 @@ from .amp.autocast_mode import (  # noqa: E402
     clear_autocast_cache,
 )
 
+from ._python_api import (  # noqa: E402
+    _assert,
+    get_device_module,
+    frombuffer,
+    from_dlpack,
+    from_file,
+    sym_float,
+    sym_int,
+    sym_max,
+    sym_min,
+    sym_not,
+    sym_ite,
+    sym_sum,
+)
+from ._foreach import FUNCTIONS as _FOREACH  # noqa: E402
+
+globals().update(_FOREACH)
+
 # The ops: every function the op families declare for ``retrograd`` (each family file ends with
 # its declarations; see ops/_declare.py), wrapped with PyTorch's out= where declared.
 _OPS = _namespace("torch")
@@ -393,5 +411,16 @@ _NON_OPS = [
     "is_autocast_cache_enabled",
     "set_autocast_cache_enabled",
     "clear_autocast_cache",
+    "get_device_module",
+    "frombuffer",
+    "from_dlpack",
+    "from_file",
+    "sym_float",
+    "sym_int",
+    "sym_max",
+    "sym_min",
+    "sym_not",
+    "sym_ite",
+    "sym_sum",
 ]
 __all__ = _NON_OPS + sorted(_OPS)

@@ -52,6 +52,26 @@ def build(rg):
             t = t - np.diag(np.diag(t)) + np.eye(t.shape[-1])
         return np.linalg.solve(t, b)
 
+    def np_lu(a):           # LAPACK's packed LU with partial pivoting, by elimination
+        a = a.astype(np.float64).copy()
+        m, n = a.shape[-2:]
+        for k in range(min(m, n)):
+            p = int(np.abs(a[k:, k]).argmax()) + k
+            a[[k, p]] = a[[p, k]]
+            if a[k, k] != 0:
+                a[k + 1:, k] /= a[k, k]
+                a[k + 1:, k + 1:] -= np.outer(a[k + 1:, k], a[k, k + 1:])
+        return a
+
+    def np_householder(a, tau):   # Q's first n columns: H_1 ... H_k applied to I's columns
+        m, n = a.shape
+        q = np.eye(m)
+        for i, t in enumerate(tau):
+            v = np.where(np.arange(m) > i, a[:, i], 0.0)
+            v[i] = 1.0
+            q = q @ (np.eye(m) - t * np.outer(v, v))
+        return q[:, :n]
+
     def np_kron(a, b):
         return np.kron(a, b)
 
@@ -125,6 +145,36 @@ def build(rg):
         OpSpec("linalg_solve_triangular_lower_right_unit",
                lambda a, b: L.solve_triangular(a, b, upper=False, left=False, unitriangular=True),
                lambda a, b: np_tri_solve(a.T, b.T, True, True).T, [[(3, 3), (2, 3)]]),
+        OpSpec("lu", lambda a: rg.lu(a)[0], np_lu, [[(3, 3)], [(4, 3)], [(3, 5)]]),
+        OpSpec("lu_method_batched", lambda a: a.lu()[0], lambda a: np.stack([np_lu(x) for x in a]), [[(2, 3, 3)]]),
+        OpSpec("lu_unpack", lambda a: rg.cat([t.flatten() for t in rg.lu_unpack(*rg.lu(a))[1:]]),
+               lambda a: np.concatenate([np.tril(np_lu(a), -1).ravel() + np.eye(3).ravel(), np.triu(np_lu(a)).ravel()]),
+               [[(3, 3)]]),
+        OpSpec("lu_solve", lambda b, a: rg.lu_solve(b, *rg.lu(wc(a))), lambda b, a: np.linalg.solve(np_wc(a), b),
+               [[(3, 2), (3, 3)], [(2, 3, 1), (2, 3, 3)]]),
+        OpSpec("lu_solve_method", lambda b, a: b.lu_solve(*wc(a).lu()), lambda b, a: np.linalg.solve(np_wc(a), b),
+               [[(3, 2), (3, 3)]]),
+        OpSpec("orgqr", lambda a, t: rg.orgqr(a, t), lambda a, t: np_householder(a, t), [[(4, 3), (2,)], [(3, 3), (3,)]],
+               low=-1.0, high=1.0),
+        OpSpec("ormqr_left_transpose", lambda a, t, c: rg.ormqr(a, t, c, transpose=True),
+               lambda a, t, c: np_householder(np.pad(a, ((0, 0), (0, 1))), t).T @ c,
+               [[(4, 3), (3,), (4, 2)]], low=-1.0, high=1.0),
+        OpSpec("ormqr_right_method", lambda a, t, c: a.ormqr(t, c, left=False),
+               lambda a, t, c: c @ np_householder(np.pad(a, ((0, 0), (0, 1))), t),
+               [[(4, 3), (3,), (3, 4)]], low=-1.0, high=1.0),
+        OpSpec("cholesky_solve", lambda b, a: rg.cholesky_solve(b, L.cholesky(spd(a))),
+               lambda b, a: np.linalg.solve(np_spd(a), b), [[(3, 2), (3, 3)], [(2, 3, 1), (3, 3)]]),
+        OpSpec("cholesky_solve_upper_method", lambda b, a: b.cholesky_solve(L.cholesky(spd(a), upper=True), upper=True),
+               lambda b, a: np.linalg.solve(np_spd(a), b), [[(3, 2), (3, 3)]]),
+        OpSpec("cholesky_inverse", lambda a: rg.cholesky_inverse(L.cholesky(spd(a))),
+               lambda a: np.linalg.inv(np_spd(a)), [[(3, 3)], [(2, 3, 3)]]),
+        OpSpec("cholesky_inverse_upper_method", lambda a: L.cholesky(spd(a), upper=True).cholesky_inverse(upper=True),
+               lambda a: np.linalg.inv(np_spd(a)), [[(3, 3)]]),
+        OpSpec("triangular_solve", lambda b, a: rg.triangular_solve(b, wc(a)).solution,
+               lambda b, a: np_tri_solve(np_wc(a), b, True), [[(3, 2), (3, 3)], [(2, 3, 2), (3, 3)]]),
+        OpSpec("triangular_solve_lower_transpose_unit_method",
+               lambda b, a: b.triangular_solve(a, upper=False, transpose=True, unitriangular=True).solution,
+               lambda b, a: np_tri_solve(np.tril(a).T, b, True, True), [[(3, 2), (3, 3)]]),
     ]
     # ---------------------------------------------------------------- decompositions
     T += [

@@ -41,6 +41,7 @@ _CANDIDATES = [
 # in-place methods with no out-of-place method of the same name, each with why
 NO_OUT_OF_PLACE_PAIR = {
     "apply_",
+    "map_",
     "cauchy_",
     "copy_",
     "exponential_",

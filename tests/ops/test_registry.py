@@ -58,7 +58,7 @@ EXEMPT = {
     },
     ("conv", "conv_transpose3d"): "no 3-D reference written yet; the N-d code it shares is spec'd through "
     "conv_transpose1d/2d and compared with PyTorch in the conv parity tests",
-    **{("indexing", n): NO_GRAD for n in ("nonzero", "argwhere", "one_hot")},
+    **{("indexing", n): NO_GRAD for n in ("nonzero", "argwhere", "one_hot", "nonzero_static")},
     **{("reduction", n): NO_GRAD for n in ("all", "any", "count_nonzero", "argmax", "argmin")},
     **{
         ("layers", n): RANDOM
@@ -81,10 +81,25 @@ EXEMPT = {
     ("inplace", "zero_"): "in place only; its zero gradient is checked in tests/autograd/test_inplace.py",
     ("inplace", "copy_"): "in place only; gradients through copy_ are checked in tests/autograd/test_inplace.py",
     ("inplace", "apply_"): "runs a Python function per element; refused on tensors that require grad",
+    ("inplace", "map_"): "runs a Python function per pair of elements; refused on tensors that require grad",
     ("loss", "triplet_margin_with_distance_loss"): "no spec yet: with its default distance it is "
     "triplet_margin_loss, which is spec'd",
     **{("integer", n): NO_GRAD for n in ("bitwise_left_shift", "bitwise_right_shift")},
     ("statistics", "histogram"): NO_GRAD,
+    ("statistics", "histogramdd"): NO_GRAD,
+    ("decomposition", "geqrf"): "not differentiable, as in PyTorch (its backward raises); values checked against "
+    "LAPACK's through NumPy and PyTorch in tests/ops/test_lu.py",
+    **{
+        ("lowrank", n): "a random projection (randn) then qr and svd (spec'd): checked against the full SVD, "
+        "gradcheck'd with a fixed seed in tests/ops/test_lowrank.py and equal to PyTorch's for a seed in the "
+        "parity suite"
+        for n in ("svd_lowrank", "pca_lowrank")
+    },
+    **{
+        ("stft", n): "a composite of pad, unfold, the window product and the FFTs (all spec'd); checked against "
+        "NumPy, inverted and gradcheck'd in tests/ops/test_stft.py and compared with PyTorch in the parity suite"
+        for n in ("stft", "istft")
+    },
     ("construct", "range"): NO_GRAD,
     **{("complex", n): QUERY for n in ("is_conj", "is_neg", "isreal")},
     **{("storage", n): QUERY for n in ("pin_memory", "is_pinned", "share_memory_", "is_shared", "new_empty_strided")},
@@ -107,6 +122,11 @@ EXEMPT = {
     **{("floating", n): NO_GRAD for n in ("signbit", "heaviside", "nextafter")},
     **{("integer", n): NO_GRAD for n in ("gcd", "lcm")},
     ("pool", "max_pool3d_with_indices"): "max_pool3d is spec'd; the indices are an integer result",
+    **{
+        ("resample", n): "a deprecated spelling of interpolate (spec'd), checked equal to it with its warning in "
+        "tests/nn/test_utils_extra.py"
+        for n in ("upsample_nearest", "upsample_bilinear")
+    },
     **{
         ("pool", n): RANDOM
         for n in (

@@ -4,13 +4,16 @@ parameter-free draw)."""
 
 import math
 
-from .._creation import rand
+from .._creation import empty, rand
 from .._size import Size
 from .._typeinfo import finfo
 from ..ops.special import erf
 from ..ops.specfun import erfinv
 from . import constraints
 from .distribution import Distribution
+from .transformed_distribution import TransformedDistribution
+from .transforms import ExpTransform
+from .exp_family import ExponentialFamily
 from .utils import _standard_normal, broadcast_all
 
 __all__ = ["Normal", "LogNormal", "Uniform", "Exponential", "Laplace"]
@@ -28,7 +31,7 @@ def _expanded(self, cls, batch_shape, _instance, names):
     return new
 
 
-class Normal(Distribution):
+class Normal(ExponentialFamily):
     """The normal distribution N(loc, scale^2)."""
 
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
@@ -81,24 +84,29 @@ class Normal(Distribution):
     def entropy(self):
         return 0.5 + 0.5 * math.log(2 * math.pi) + self.scale.log()
 
+    @property
+    def _natural_params(self):
+        return (self.loc / self.scale.pow(2), -0.5 * self.scale.pow(2).reciprocal())
 
-class LogNormal(Distribution):
-    """exp(X) for X ~ Normal(loc, scale)."""
+    def _log_normalizer(self, x, y):
+        return -0.25 * x.pow(2) / y + 0.5 * (-math.pi / y).log()
+
+
+class LogNormal(TransformedDistribution):
+    """exp(X) for X ~ Normal(loc, scale): a ``TransformedDistribution`` of the normal by
+    ``ExpTransform`` (its log_prob, cdf, icdf and rsample), with closed-form moments and entropy."""
 
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.positive
     has_rsample = True
 
     def __init__(self, loc, scale, validate_args=None):
-        self.base_dist = Normal(loc, scale, validate_args=validate_args)
-        super().__init__(self.base_dist.batch_shape, validate_args=validate_args)
+        base = Normal(loc, scale, validate_args=validate_args)
+        super().__init__(base, ExpTransform(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
         new = self._get_checked_instance(LogNormal, _instance)
-        new.base_dist = self.base_dist.expand(batch_shape)
-        Distribution.__init__(new, Size(batch_shape), validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return super().expand(batch_shape, _instance=new)
 
     @property
     def loc(self):
@@ -120,23 +128,6 @@ class LogNormal(Distribution):
     def variance(self):
         s2 = self.scale.pow(2)
         return s2.expm1() * (2 * self.loc + s2).exp()
-
-    def rsample(self, sample_shape=Size()):
-        return self.base_dist.rsample(sample_shape).exp()
-
-    def log_prob(self, value):
-        if self._validate_args:
-            self._validate_sample(value)
-        y = value.log()
-        return self.base_dist.log_prob(y) - y
-
-    def cdf(self, value):
-        if self._validate_args:
-            self._validate_sample(value)
-        return self.base_dist.cdf(value.log())
-
-    def icdf(self, value):
-        return self.base_dist.icdf(value).exp()
 
     def entropy(self):
         return self.base_dist.entropy() + self.loc
@@ -202,12 +193,13 @@ class Uniform(Distribution):
         return (self.high - self.low).log()
 
 
-class Exponential(Distribution):
+class Exponential(ExponentialFamily):
     """The exponential distribution with rate ``rate`` (mean 1 / rate)."""
 
     arg_constraints = {"rate": constraints.positive}
     support = constraints.nonnegative
     has_rsample = True
+    _mean_carrier_measure = 0
 
     def __init__(self, rate, validate_args=None):
         (self.rate,) = broadcast_all(rate)
@@ -234,8 +226,9 @@ class Exponential(Distribution):
 
     def rsample(self, sample_shape=Size()):
         shape = self._extended_shape(sample_shape)
-        u = rand(shape, dtype=self.rate.dtype, device=self.rate.device)
-        return -(-u).log1p() / self.rate  # u in [0, 1): -log(1 - u) is finite
+        # a standard exponential draw (PyTorch's exponential_, so a seed gives PyTorch's draws)
+        e = empty(tuple(shape), dtype=self.rate.dtype, device=self.rate.device).exponential_()
+        return e / self.rate
 
     def log_prob(self, value):
         if self._validate_args:
@@ -252,6 +245,13 @@ class Exponential(Distribution):
 
     def entropy(self):
         return 1.0 - self.rate.log()
+
+    @property
+    def _natural_params(self):
+        return (-self.rate,)
+
+    def _log_normalizer(self, x):
+        return -(-x).log()
 
 
 class Laplace(Distribution):

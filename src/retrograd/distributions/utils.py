@@ -9,7 +9,18 @@ from .._typeinfo import finfo
 from ..ops.shape import broadcast_tensors
 from ..ops.nn_toplevel import softmax
 
-__all__ = ["broadcast_all", "logits_to_probs", "probs_to_logits", "clamp_probs", "lazy_property"]
+__all__ = [
+    "broadcast_all",
+    "logits_to_probs",
+    "probs_to_logits",
+    "clamp_probs",
+    "lazy_property",
+    "tril_matrix_to_vec",
+    "vec_to_tril_matrix",
+    "euler_constant",
+]
+
+euler_constant = 0.57721566490153286060  # Euler-Mascheroni constant
 
 
 def broadcast_all(*values):
@@ -78,3 +89,39 @@ class lazy_property:
             value = self.wrapped(instance)
         setattr(instance, self.wrapped.__name__, value)
         return value
+
+
+def _tril_positions(n, diag):
+    """Flat positions (row-major, in an n x n matrix) of the entries on or below diagonal ``diag``."""
+    return [i * n + j for i in range(n) for j in range(n) if j < i + diag + 1]
+
+
+def tril_matrix_to_vec(mat, diag=0):
+    """The entries of (a batch of) D x D matrices on or below diagonal ``diag``, row by row."""
+    from .._creation import tensor as _tensor
+    from .. import _dtype as _dt
+
+    n = mat.shape[-1]
+    if diag < -n or diag >= n:
+        raise ValueError(f"diag ({diag}) provided is outside [{-n}, {n - 1}].")
+    index = _tensor(_tril_positions(n, diag), dtype=_dt.int64, device=mat.device)
+    return mat.reshape(tuple(mat.shape[:-2]) + (n * n,)).index_select(-1, index)
+
+
+def vec_to_tril_matrix(vec, diag=0):
+    """The D x D lower-triangular matrices (from diagonal ``diag`` down) whose entries, row by
+    row, are ``vec``'s last dim (the inverse of ``tril_matrix_to_vec``)."""
+    from .._creation import tensor as _tensor, zeros as _zeros
+    from .. import _dtype as _dt
+
+    k = vec.shape[-1]
+    root = (-(1 + 2 * diag) + ((1 + 2 * diag) ** 2 + 8 * k + 4 * abs(diag) * (diag + 1)) ** 0.5) / 2
+    n = round(root)
+    if abs(n - root) > finfo(vec.dtype).eps:
+        raise ValueError(
+            f"The size of last dimension is {k} which cannot be expressed as the lower triangular part of a "
+            "square D x D matrix."
+        )
+    index = _tensor(_tril_positions(n, diag), dtype=_dt.int64, device=vec.device)
+    flat = _zeros(tuple(vec.shape[:-1]) + (n * n,), dtype=vec.dtype, device=vec.device).index_add(-1, index, vec)
+    return flat.reshape(tuple(vec.shape[:-1]) + (n, n))

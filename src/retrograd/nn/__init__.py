@@ -10,6 +10,7 @@ from .modules.module import (
     register_module_full_backward_hook,
     register_module_full_backward_pre_hook,
 )
+from ._factory_kwargs import factory_kwargs
 from . import parallel
 from .parallel import DataParallel
 from . import utils
@@ -30,5 +31,6 @@ __all__ = [
     "register_module_full_backward_pre_hook",
     "parallel",
     "utils",
+    "factory_kwargs",
 ]
 __all__ += modules.__all__

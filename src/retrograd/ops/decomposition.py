@@ -633,6 +633,204 @@ def slogdet_legacy(input):
     return return_types.slogdet(sign, logabsdet)
 
 
+def _check_rhs(A, B, op):
+    if A.dim() < 2 or B.dim() < 2 or A.shape[-1] != A.shape[-2] or A.shape[-1] != B.shape[-2]:
+        raise RuntimeError(
+            f"Incompatible matrix sizes for {op}: each A matrix is {A.shape[-2] if A.dim() > 1 else '?'} by "
+            f"{A.shape[-1]} but each b matrix is {B.shape[-2] if B.dim() > 1 else '?'} by {B.shape[-1]}"
+        )
+
+
+def cholesky_solve(input, input2, upper=False):
+    """X with A X = ``input`` for A = L L^T given its Cholesky factor L = ``input2`` (U^T U with
+    ``upper``): two triangular solves, batched with broadcasting."""
+    _check_rhs(input2, input, "cholesky_solve")
+    if upper:
+        y = solve_triangular(input2.mT, input, upper=False)
+        return solve_triangular(input2, y, upper=True)
+    y = solve_triangular(input2, input, upper=False)
+    return solve_triangular(input2.mT, y, upper=True)
+
+
+def cholesky_inverse(input, upper=False):
+    """(L L^T)^-1 (or (U^T U)^-1 with ``upper``) from the Cholesky factor ``input``."""
+    if input.dim() < 2 or input.shape[-1] != input.shape[-2]:
+        raise RuntimeError(
+            f"cholesky_inverse: A must be batches of square matrices, but they are "
+            f"{input.shape[-2] if input.dim() > 1 else 1} by {input.shape[-1] if input.dim() else 1} matrices"
+        )
+    return cholesky_solve(_eye(input.shape[-1], input).expand(input.shape), input, upper=upper)
+
+
+def triangular_solve(input, A, upper=True, transpose=False, unitriangular=False):
+    """The older spelling of ``linalg.solve_triangular(A, input)`` (arguments reversed; A^T X =
+    ``input`` with ``transpose``), returning ``(solution, cloned_coefficient)`` with a copy of A."""
+    _check_rhs(A, input, "triangular_solve")
+    coefficient = A.mT if transpose else A
+    x = solve_triangular(coefficient, input, upper=upper != transpose, unitriangular=unitriangular)
+    return return_types.triangular_solve(x, A.clone())
+
+
+def lu(A, pivot=True, get_infos=False):
+    """The LU factorization with partial pivoting of (a batch of) m x n matrices, in LAPACK's
+    packed form: (LU, pivots) with L's strict lower part and U in LU, and pivots (int32,
+    1-based) saying row i was swapped with row pivots[i]; with ``get_infos`` also the index (from
+    1) of the first zero pivot, 0 when there is none. Computed by Gaussian elimination in
+    differentiable ops (the pivots chosen on the values), so gradients flow to A."""
+    from .. import _dtype
+    from .._creation import arange, tensor
+    from .indexing import gather
+    from .shape import cat
+
+    if not pivot:
+        raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
+    _check_matrix(A, "lu")
+    m, n = A.shape[-2], A.shape[-1]
+    batch = tuple(A.shape[:-2])
+    k_max = min(m, n)
+    pivots = np.zeros(batch + (k_max,), dtype=np.int32)
+    info = np.zeros(batch, dtype=np.int32)
+    rows = np.broadcast_to(np.arange(m), batch + (m,)).copy()
+    X = A
+    for k in range(k_max):
+        col = np.abs(np.asarray(X.detach().cpu().numpy())[..., k:, k])
+        p = col.argmax(-1) + k
+        pivots[..., k] = p + 1
+        info = np.where((info == 0) & (col.max(-1, initial=0) == 0), k + 1, info)
+        perm = np.broadcast_to(np.arange(m), batch + (m,)).copy()
+        idx = np.indices(batch) if batch else ()
+        perm[(*idx, np.full(batch, k, dtype=np.int64))] = p
+        perm[(*idx, p)] = k
+        rows = np.take_along_axis(rows, perm, -1)
+        X = gather(X, -2, tensor(perm, dtype=_dtype.int64, device=A.device).unsqueeze(-1).expand(batch + (m, n)))
+        pivot_row = X[..., k : k + 1, :]
+        d = X[..., k, k].unsqueeze(-1)
+        safe = d + (d.detach() == 0).to(d.dtype)  # a zero pivot leaves its column as it is
+        factors = X[..., k + 1 :, k] / safe
+        lower = X[..., k + 1 :, :] - factors.unsqueeze(-1) * pivot_row
+        mask = (arange(n, device=A.device) == k).to(X.dtype)
+        lower = lower * (1 - mask) + factors.unsqueeze(-1) * mask  # column k holds the multipliers
+        keep = (arange(n, device=A.device) < k).to(X.dtype)
+        lower = X[..., k + 1 :, :] * keep + lower * (1 - keep)
+        X = cat([X[..., : k + 1, :], lower], -2)
+    piv = tensor(pivots, dtype=_dtype.int32, device=A.device)
+    if get_infos:
+        return return_types._lu_with_info(X, piv, tensor(info, dtype=_dtype.int32, device=A.device))
+    return X, piv
+
+
+def _lu_rows(LU_pivots, m):
+    """The row order the pivots' swaps give (P^T A = A[rows])."""
+    piv = np.asarray(LU_pivots.detach().cpu().numpy()).astype(np.int64) - 1
+    batch = piv.shape[:-1]
+    rows = np.broadcast_to(np.arange(m), batch + (m,)).copy()
+    idx = np.indices(batch) if batch else ()
+    for k in range(piv.shape[-1]):
+        a = rows[(*idx, np.full(batch, k, dtype=np.int64))].copy()
+        b = rows[(*idx, piv[..., k])].copy()
+        rows[(*idx, np.full(batch, k, dtype=np.int64))] = b
+        rows[(*idx, piv[..., k])] = a
+    return rows
+
+
+def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True):
+    """(P, L, U) with A = P L U from ``lu``'s packed result: L unit lower triangular (m x k), U
+    upper triangular (k x n), P the permutation matrix of the pivots; an empty tensor for the
+    parts not asked for."""
+    from .._creation import empty, eye, tensor
+
+    m, n = LU_data.shape[-2], LU_data.shape[-1]
+    k = min(m, n)
+    if unpack_data:
+        L = LU_data[..., :, :k].tril(-1) + eye(m, k, dtype=LU_data.dtype, device=LU_data.device)
+        U = LU_data[..., :k, :].triu()
+    else:
+        L = U = empty(0, dtype=LU_data.dtype, device=LU_data.device)
+    if unpack_pivots:
+        rows = _lu_rows(LU_pivots, m)
+        P = np.zeros(rows.shape + (m,))
+        np.put_along_axis(P, rows[..., None], 1.0, -1)  # P^T has a 1 at (i, rows[i])
+        P = tensor(np.swapaxes(P, -1, -2), dtype=LU_data.dtype, device=LU_data.device)
+    else:
+        P = empty(0, dtype=LU_data.dtype, device=LU_data.device)
+    return return_types.lu_unpack(P, L, U)
+
+
+def lu_solve(input, LU_data, LU_pivots):
+    """X with A X = ``input`` from A's ``lu`` factorization: two triangular solves on the
+    permuted right-hand side."""
+    from .. import _dtype
+    from .._creation import tensor
+    from .indexing import gather
+
+    _check_rhs(LU_data, input, "lu_solve")
+    n = LU_data.shape[-1]
+    rows = tensor(_lu_rows(LU_pivots, n), dtype=_dtype.int64, device=input.device)
+    batch = tuple(np.broadcast_shapes(tuple(input.shape[:-2]), tuple(rows.shape[:-1])))
+    b = input.expand(batch + tuple(input.shape[-2:]))
+    b = gather(b, -2, rows.expand(batch + (n,)).unsqueeze(-1).expand(batch + tuple(input.shape[-2:])))
+    y = solve_triangular(LU_data, b, upper=False, unitriangular=True)
+    return solve_triangular(LU_data, y, upper=True)
+
+
+def _geqrf_forward(part):
+    def forward(xp, a):
+        h, tau = xp.linalg.qr(a.astype(xp.float64) if a.dtype.kind == "f" else a, mode="raw")
+        out = xp.swapaxes(h, -1, -2) if part == 0 else tau  # raw mode gives LAPACK's array transposed
+        return xp.ascontiguousarray(out).astype(a.dtype, copy=False)
+
+    return forward
+
+
+def _geqrf_backward(g, *saved):
+    raise NotImplementedError("the derivative for 'geqrf' is not implemented.")
+
+
+GEQRF_A = Op("geqrf", _geqrf_forward(0), _geqrf_backward)
+GEQRF_TAU = Op("geqrf", _geqrf_forward(1), _geqrf_backward)
+
+
+def geqrf(input):
+    """LAPACK's QR in Householder form: (a, tau) with R on and above a's diagonal and the
+    Householder vectors below it (``householder_product(a, tau)`` is Q). Not differentiable, as
+    in PyTorch: a backward through it raises."""
+    _check_matrix(input, "geqrf")
+    return return_types.geqrf(apply(GEQRF_A, (input,)), apply(GEQRF_TAU, (input,)))
+
+
+def orgqr(input, tau):
+    """``linalg.householder_product(input, tau)``: Q's first n columns from ``geqrf``'s form."""
+    return householder_product(input, tau)
+
+
+def ormqr(input, tau, other, left=True, transpose=False):
+    """``other`` multiplied by the full m x m Q of the Householder form (``input``, ``tau``):
+    Q other, Q^H other (``transpose``), or other Q, other Q^H (``left=False``)."""
+    from .resample import pad
+
+    _check_matrix(input, "ormqr")
+    m, n = input.shape[-2], input.shape[-1]
+    k = tau.shape[-1]
+    if k > min(m, n):
+        raise RuntimeError(
+            f"torch.ormqr: input.shape[-1] must be greater than or equal to tau.shape[-1], got {n} and {k}"
+        )
+    size = other.shape[-2] if left else other.shape[-1]
+    if k != min(size, n):
+        raise RuntimeError(
+            f"torch.ormqr: tau.shape[-1] must be equal to min(other.shape[{-2 if left else -1}], input.shape[-1])"
+        )
+    if size != m:
+        raise RuntimeError(
+            f"torch.ormqr: other.shape[{-2 if left else -1}] must be equal to input.shape[-2], got {size} and {m}"
+        )
+    square = pad(input[..., :, : min(k, n)], [0, m - min(k, n)])  # the reflectors in an m x m matrix
+    Q = householder_product(square, tau)
+    if transpose:
+        Q = Q.mH
+    return Q @ other if left else other @ Q
+
+
 # --------------------------------------------------------------------------- matrix_exp, householder_product
 def matrix_exp(A):
     """``exp(A) = sum A^k / k!`` of square matrices (batched), by scaling and squaring: A / 2^s
@@ -717,3 +915,12 @@ declare(norm, torch=False, out=True, linalg=("norm",))
 declare(cond, torch=False, out=True, linalg=("cond",))
 declare(matrix_exp, method=True, linalg=("matrix_exp",))
 declare(householder_product, torch=False, out=True, linalg=("householder_product",))
+declare(cholesky_solve, method=True, out=True)
+declare(cholesky_inverse, method=True, out=True)
+declare(triangular_solve, method=True, out=True)
+declare(lu, method=True)
+declare(lu_unpack, out=True)
+declare(lu_solve, method=True, out=True)
+declare(geqrf, method=True, out=True)
+declare(orgqr, method=True, out=True)
+declare(ormqr, method=True, out=True)

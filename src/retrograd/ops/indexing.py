@@ -807,6 +807,20 @@ def argwhere(input):
     return nonzero(input)
 
 
+def nonzero_static(input, *, size, fill_value=-1):
+    """``nonzero(input)`` with exactly ``size`` rows: the first ``size`` indices, or all of
+    them followed by rows of ``fill_value`` (a 0-d input has index rows of width 0)."""
+    if not isinstance(size, int) or size < 0:
+        raise RuntimeError("nonzero_static: 'size' must be an non-negative integer")
+    a = input._data
+    xp = array_module(a)
+    idx = xp.stack(xp.nonzero(a), axis=1).astype(np.int64) if a.ndim else xp.zeros((int(bool(a)), 0), np.int64)
+    out = xp.full((size, a.ndim), fill_value, dtype=np.int64)
+    n = min(size, idx.shape[0])
+    out[:n] = idx[:n]
+    return Tensor._make(out, None, False)
+
+
 def one_hot(tensor, num_classes=-1):
     """int64 tensor of shape ``tensor.shape + (num_classes,)`` with a 1 at each class index
     (``num_classes=-1``: one more than the largest value)."""
@@ -894,6 +908,7 @@ declare(diag_embed, method=True)
 declare(trace, method=True)
 declare(nonzero, method=True, out=True)
 declare(argwhere, method=True)
+declare(nonzero_static, method=True)
 declare(one_hot, torch=False, functional=("one_hot",))
 declare(put, method=True, inplace=True)
 declare(fill_diagonal_, torch=False, method=True)

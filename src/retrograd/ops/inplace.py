@@ -183,6 +183,27 @@ def apply_(self, callable):
     return self
 
 
+def map_(self, tensor, callable):
+    """Replace each element x by ``callable(x, y)``, y the element of ``tensor`` (broadcast to
+    this tensor's shape) at the same place (a Python function; CPU tensors only)."""
+    if self._rg:
+        raise RuntimeError("Can't call map_() on Variable that requires grad. Use var.detach().map_() instead.")
+    if type(self._data) is not np.ndarray or type(tensor._data) is not np.ndarray:
+        raise TypeError(f"map_ is only implemented on CPU tensors (got {self.device} and {tensor.device} tensors)")
+    try:
+        other = np.broadcast_to(tensor._data, self._data.shape)
+    except ValueError:
+        raise RuntimeError(
+            f"map_: the tensor of shape {list(tensor.shape)} is not broadcastable to this tensor's shape "
+            f"{list(self.shape)}"
+        ) from None
+    pairs = zip(self._data.reshape(-1).tolist(), other.reshape(-1).tolist())
+    values = [callable(a, b) for a, b in pairs]
+    self._data[...] = np.asarray(values).astype(self._data.dtype).reshape(self._data.shape)
+    _bump(self)
+    return self
+
+
 # --------------------------------------------------------------------------- public surfaces
 # Where each function appears (retrograd.X, Tensor.X, in-place X_, out=, other namespaces): see _declare.py
 declare(fill_, method=True)
@@ -197,3 +218,4 @@ declare(apply_, torch=False, method=True)
 declare(log_normal_, torch=False, method=True)
 declare(cauchy_, torch=False, method=True)
 declare(geometric_, torch=False, method=True)
+declare(map_, torch=False, method=True)

@@ -243,6 +243,10 @@ class _ReturnTypes:
     svd = namedtuple("svd", ["U", "S", "V"])
     linalg_svd = namedtuple("linalg_svd", ["U", "S", "Vh"])
     linalg_eigh = namedtuple("linalg_eigh", ["eigenvalues", "eigenvectors"])
+    triangular_solve = namedtuple("triangular_solve", ["solution", "cloned_coefficient"])
+    lu_unpack = namedtuple("lu_unpack", ["P", "L", "U"])
+    geqrf = namedtuple("geqrf", ["a", "tau"])
+    _lu_with_info = namedtuple("_lu_with_info", ["LU", "pivots", "info"])
 
 
 return_types = _ReturnTypes

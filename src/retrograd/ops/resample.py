@@ -9,6 +9,7 @@ interpolation is a weighted sum of a few such selections. Their gradients are in
 """
 
 import math
+import warnings
 
 import numpy as np
 
@@ -287,6 +288,20 @@ def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=
     return interpolate(input, size, scale_factor, mode, align_corners)
 
 
+def upsample_nearest(input, size=None, scale_factor=None):
+    """Deprecated in PyTorch (with a warning): ``interpolate(input, size, scale_factor,
+    mode="nearest")``."""
+    warnings.warn("nn.functional.upsample_nearest is deprecated. Use nn.functional.interpolate instead.", stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None):
+    """Deprecated in PyTorch (with a warning): ``interpolate(input, size, scale_factor,
+    mode="bilinear", align_corners=True)``."""
+    warnings.warn("nn.functional.upsample_bilinear is deprecated. Use nn.functional.interpolate instead.", stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
 _pad = pad  # pad() reaches itself by this name: its argument ``pad`` hides it
 
 
@@ -296,3 +311,5 @@ declare(constant_pad_nd)
 declare(pad, torch=False, functional=("pad",))
 declare(interpolate, torch=False, functional=("interpolate",))
 declare(upsample, torch=False, functional=("upsample",))
+declare(upsample_nearest, torch=False, functional=("upsample_nearest",))
+declare(upsample_bilinear, torch=False, functional=("upsample_bilinear",))

@@ -17,6 +17,7 @@ cov(x) with frequency weights f and observation weights a (w = f a):
 with c the correction (sum(w a)/sum w is replaced by 1 without aweights).
 """
 
+import builtins
 import math
 from collections import namedtuple
 
@@ -381,6 +382,37 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False):
     )
 
 
+histogramdd_result = namedtuple("histogramdd", ["hist", "bin_edges"])
+
+
+def histogramdd(input, bins=10, *, range=None, weight=None, density=False):
+    """The D-dimensional histogram of the points ``input[..., :]`` (D the last dim): ``bins``
+    equal bins per dim (an int, or one int per dim) over ``range`` (a flat list of D (min, max)
+    pairs; the data's range by default) or the given bin edges (one 1-D tensor per dim);
+    (hist, tuple of bin edges), as NumPy's histogramdd."""
+    a = input._data
+    if a.dtype.kind not in "fV":
+        raise NotImplementedError(f'"histogramdd" not implemented for {input.dtype}')
+    d = a.shape[-1]
+    if isinstance(bins, (list, tuple)) and len(bins) != d:
+        raise RuntimeError("histogramdd: The size of bins must be equal to the innermost dimension of the input.")
+    xp = array_module(a)
+    if isinstance(bins, (list, tuple)):
+        bins = [b._data if isinstance(b, Tensor) else int(b) for b in bins]
+    else:
+        bins = int(bins)
+    if range is not None:
+        if len(range) != 2 * d:
+            raise RuntimeError(f"histogramdd: range should have {2 * d} elements, but got {len(range)}")
+        range = [(range[2 * i], range[2 * i + 1]) for i in builtins.range(d)]
+    w = None if weight is None else weight._data.reshape(-1)
+    hist, edges = xp.histogramdd(a.reshape(-1, d), bins=bins, range=range, weights=w, density=density)
+    return histogramdd_result(
+        Tensor._make(hist.astype(a.dtype), None, False),
+        tuple(Tensor._make(xp.asarray(e).astype(a.dtype), None, False) for e in edges),
+    )
+
+
 # --------------------------------------------------------------------------- public surfaces
 # Where each function appears (retrograd.X, Tensor.X, in-place X_, out=, other namespaces): see _declare.py
 declare(quantile, method=True, out=True)
@@ -395,3 +427,4 @@ declare(histc, method=True, out=True)
 declare(bincount, method=True)
 declare(isin, method=True, out=True)
 declare(histogram, method=True, out=True)
+declare(histogramdd)

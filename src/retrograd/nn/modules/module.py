@@ -48,6 +48,9 @@ _global_forward_hooks = OrderedDict()
 _global_forward_hooks_always_called = OrderedDict()
 _global_backward_hooks = OrderedDict()
 _global_backward_pre_hooks = OrderedDict()
+_global_buffer_registration_hooks = OrderedDict()
+_global_module_registration_hooks = OrderedDict()
+_global_parameter_registration_hooks = OrderedDict()
 
 
 def register_module_forward_pre_hook(hook):
@@ -76,6 +79,55 @@ def register_module_full_backward_pre_hook(hook):
     handle = RemovableHandle(_global_backward_pre_hooks)
     _global_backward_pre_hooks[handle.id] = hook
     return handle
+
+
+def register_module_backward_hook(hook):
+    """Deprecated in PyTorch; registered here as a full backward hook common to all modules (as
+    ``Module.register_backward_hook`` is)."""
+    warnings.warn(
+        "register_module_backward_hook is deprecated: use register_module_full_backward_hook, "
+        "which this call is registered as",
+        FutureWarning,
+        stacklevel=2,
+    )
+    return register_module_full_backward_hook(hook)
+
+
+def _registration_hook(hooks):
+    def register(hook):
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
+
+    return register
+
+
+register_module_buffer_registration_hook = _registration_hook(_global_buffer_registration_hooks)
+register_module_buffer_registration_hook.__name__ = "register_module_buffer_registration_hook"
+register_module_buffer_registration_hook.__doc__ = (
+    "A hook common to all modules, run when a buffer is registered: "
+    "``hook(module, name, buffer) -> None or the buffer to register instead``."
+)
+register_module_module_registration_hook = _registration_hook(_global_module_registration_hooks)
+register_module_module_registration_hook.__name__ = "register_module_module_registration_hook"
+register_module_module_registration_hook.__doc__ = (
+    "A hook common to all modules, run when a submodule is registered: "
+    "``hook(module, name, submodule) -> None or the submodule to register instead``."
+)
+register_module_parameter_registration_hook = _registration_hook(_global_parameter_registration_hooks)
+register_module_parameter_registration_hook.__name__ = "register_module_parameter_registration_hook"
+register_module_parameter_registration_hook.__doc__ = (
+    "A hook common to all modules, run when a parameter is registered: "
+    "``hook(module, name, param) -> None or the parameter to register instead``."
+)
+
+
+def _run_registration_hooks(hooks, module, name, value):
+    for hook in hooks.values():
+        out = hook(module, name, value)
+        if out is not None:
+            value = out
+    return value
 
 
 def _addindent(s, num_spaces):
@@ -151,6 +203,8 @@ class Module:
         if isinstance(tensor, Buffer):
             persistent = tensor.persistent
             tensor = _plain(tensor)
+        if _global_buffer_registration_hooks:
+            tensor = _run_registration_hooks(_global_buffer_registration_hooks, self, name, tensor)
         self._buffers[name] = tensor
         if persistent:
             self._non_persistent_buffers_set.discard(name)
@@ -183,6 +237,8 @@ class Module:
                 f"another Tensor, compute the value in the forward() method."
             )
         else:
+            if _global_parameter_registration_hooks:
+                param = _run_registration_hooks(_global_parameter_registration_hooks, self, name, param)
             self._parameters[name] = param
 
     def add_module(self, name, module):
@@ -197,6 +253,8 @@ class Module:
             raise KeyError(f'module name can\'t contain ".", got: {name}')
         if name == "":
             raise KeyError('module name can\'t be empty string ""')
+        if _global_module_registration_hooks:
+            module = _run_registration_hooks(_global_module_registration_hooks, self, name, module)
         self._modules[name] = module
 
     def register_module(self, name, module):
@@ -238,6 +296,8 @@ class Module:
                 if modules is None:
                     raise AttributeError("cannot assign module before Module.__init__() call")
                 remove_from(self.__dict__, self._parameters, self._buffers, self._non_persistent_buffers_set)
+                if _global_module_registration_hooks:
+                    value = _run_registration_hooks(_global_module_registration_hooks, self, name, value)
                 modules[name] = value
             elif modules is not None and name in modules:
                 if value is not None:
