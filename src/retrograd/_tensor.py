@@ -21,7 +21,7 @@ import weakref
 
 import numpy as np
 
-from . import _dtype, _upcalls
+from . import _dtype, _typeinfo, _upcalls
 from ._repr import tensor_repr
 from ._size import Size
 from .autograd._handles import ListHookHandle
@@ -126,7 +126,19 @@ class Tensor:
         return strides if dim is None else strides[_wrap_dim(dim, self._data.ndim, "stride")]
 
     def is_contiguous(self, memory_format=None):
-        return self._data.flags.c_contiguous
+        """Whether the elements lie in memory in the order ``memory_format`` names, without gaps:
+        row-major for ``contiguous_format`` (the default); for ``channels_last`` (4-D) and
+        ``channels_last_3d`` (5-D), row-major over the dims with the channels last. Strides of
+        size-1 dims do not matter, as in PyTorch."""
+        a = self._data
+        if memory_format is None or memory_format is _typeinfo.contiguous_format:
+            return a.flags.c_contiguous
+        if memory_format is _typeinfo.preserve_format:
+            raise RuntimeError("is_contiguous: preserve_format is not a layout a tensor can be contiguous in")
+        if memory_format is _typeinfo.channels_last or memory_format is _typeinfo.channels_last_3d:
+            n = 4 if memory_format is _typeinfo.channels_last else 5
+            return a.ndim == n and a.transpose((0, *range(2, n), 1)).flags.c_contiguous
+        raise TypeError(f"is_contiguous(): memory_format must be a torch.memory_format, not {memory_format!r}")
 
     def data_ptr(self):
         d = self._data

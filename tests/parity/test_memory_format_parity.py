@@ -36,3 +36,20 @@ def test_strides_match_pytorch(make):
 def test_values_survive_a_change_of_layout():
     r, t = _both(lambda L: L.arange(120.0).reshape(2, 3, 4, 5).contiguous(memory_format=L.channels_last) * 2)
     np.testing.assert_array_equal(r.numpy(), t.numpy())
+
+
+def test_is_contiguous_per_memory_format_matches_pytorch_on_random_layouts():
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        shape = tuple(int(n) for n in rng.integers(1, 4, size=rng.integers(3, 6)))
+        a = rng.standard_normal(shape).astype(np.float32)
+        perm = [int(p) for p in rng.permutation(len(shape))]
+        back = [int(p) for p in np.argsort(perm)]
+        t = torch.from_numpy(a.copy()).permute(*perm).contiguous().permute(*back)
+        r = rg.tensor(a).permute(*perm).contiguous().permute(*back)
+        if rng.random() < 0.3:
+            cut = tuple(slice(None, None, 2) if rng.random() < 0.3 else slice(None) for _ in shape)
+            t, r = t[cut], r[cut]
+        for fmt in ("contiguous_format", "channels_last", "channels_last_3d"):
+            want = t.is_contiguous(memory_format=getattr(torch, fmt))
+            assert r.is_contiguous(memory_format=getattr(rg, fmt)) == want, (fmt, shape, perm)

@@ -55,3 +55,18 @@ def test_like_factories_and_to_honour_memory_format():
     assert y.to(memory_format=rg.preserve_format) is y
     with pytest.raises(RuntimeError, match="rank 4"):
         rg.zeros_like(rg.ones(3), memory_format=rg.channels_last)
+
+
+def test_is_contiguous_answers_for_the_memory_format_asked_about():
+    x = rg.randn(2, 3, 4, 5)
+    cl = x.to(memory_format=rg.channels_last)
+    assert x.is_contiguous() and not x.is_contiguous(memory_format=rg.channels_last)
+    assert not cl.is_contiguous() and cl.is_contiguous(memory_format=rg.channels_last)
+    assert not cl[:, :, ::2].is_contiguous(memory_format=rg.channels_last)  # a gap
+    assert rg.randn(2, 1, 4, 5).is_contiguous(memory_format=rg.channels_last)  # one channel: both
+    v = rg.randn(2, 3, 4, 5, 6).to(memory_format=rg.channels_last_3d)
+    assert v.is_contiguous(memory_format=rg.channels_last_3d) and not v.is_contiguous(memory_format=rg.channels_last)
+    with pytest.raises(RuntimeError, match="preserve_format"):
+        x.is_contiguous(memory_format=rg.preserve_format)
+    with pytest.raises(TypeError, match="memory_format"):
+        x.is_contiguous(memory_format="channels_last")
