@@ -12,6 +12,7 @@ from . import _dtype, _typeinfo
 from ._device import to_device
 from . import _upcalls
 from ._tensor import Tensor
+from ._compile.state import _cap
 from .backend import array_module, keep_quiet, to_device_array, xp_for
 
 
@@ -155,6 +156,8 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
         or (isinstance(data, np.ndarray) and type(arr) is np.ndarray and np.may_share_memory(arr, data))
     ):
         arr = arr.copy()
+    if _cap.active:
+        _cap.recorder.constant(arr, data)
     return _finish(arr, requires_grad)
 
 
@@ -206,7 +209,7 @@ def _fill(fn, size, dtype, device, requires_grad):
     size = _size(size)
     npd = _np_dtype(dtype)
     try:
-        arr = fn(xp, size, npd)
+        arr = _cap.recorder.call(fn, (xp, size, npd), "factory") if _cap.active else fn(xp, size, npd)
     except (MemoryError, ValueError) as e:
         raise _memory_error(size, npd, e) from None
     return _finish(arr, requires_grad)

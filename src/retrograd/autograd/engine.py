@@ -32,6 +32,7 @@ from .grad_mode import _state
 from .._autocast import _amp
 from .graph import AccumulateGrad, Node, running as _running
 from . import anomaly as _anomaly
+from .._compile.state import _cap
 from ._forward_state import _fw, set_tangent as _set_tangent
 
 if TYPE_CHECKING:
@@ -282,6 +283,8 @@ def _sum_to(g: Tensor, shape: tuple[int, ...], node: Node, i: int) -> Tensor:
 
 
 def _pre_hooks(extra: NodeExtras, buf: list[Grad], create_graph: bool) -> list[Grad]:
+    if _cap.active and extra.keys() - {"metadata"}:
+        _cap.recorder.unrecorded("a backward hook (or retain_grad)")
     tensor_hooks = extra.get("tensor_hooks")
     if tensor_hooks:
         for nr, hooks in tensor_hooks.items():
@@ -318,6 +321,8 @@ def _pre_hooks(extra: NodeExtras, buf: list[Grad], create_graph: bool) -> list[G
 
 
 def _post_hooks(extra: NodeExtras, outs: tuple[Grad, ...], buf: list[Grad]) -> tuple[Grad, ...]:
+    if _cap.active:
+        _cap.recorder.unrecorded("a backward hook")
     for hook in list(extra["hooks"]):
         r = hook(tuple(outs), tuple(buf))
         if r is not None:
@@ -346,6 +351,8 @@ def _accumulate(node: AccumulateGrad, g: Grad, create_graph: bool) -> None:
     array referenced only by ``g``); otherwise it is copied, so two leaves never share storage.
     Later gradients are added in place, or out of place under ``create_graph``.
     """
+    if _cap.active:  # a compiled function's first call: record the accumulation
+        return _cap.recorder.accumulate(_accumulate, node, g, create_graph)
     var = node._variable()
     if var is None or g is None:
         return
@@ -462,6 +469,8 @@ def execute(
 
     ``site`` (the user's file:line of the backward call) is what nodes freed by this backward
     record, for the error of a later backward through them."""
+    if _cap.active:
+        _cap.recorder.backward(create_graph)
     task = GraphTask()
     tasks = _running.tasks
     prev_site = _running.site
