@@ -194,3 +194,228 @@ def test_unknown_array_fails_closed_instead_of_replaying_a_stale_value():
     out2 = c(torch.full((3,), 5.0))
     assert out1.tolist() == [3.0] * 3 and out2.tolist() == [15.0] * 3
     assert _replays(c) == 0 and "made outside the recorded ops" in c.reasons[0]
+
+
+# --------------------------------------------------------------------------- compile(module)
+def _mlp():
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Linear(10, 12), nn.ReLU(), nn.Linear(12, 3))
+
+
+def test_compiled_module_trains_bit_identically_with_backward_outside():
+    xs, ys = _data(6, (5, 10), 3)
+    runs = []
+    for compiled in (False, True):
+        model = _mlp()
+        m = torch.compile(model) if compiled else model
+        opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        record = []
+        for x, y in zip(xs, ys):
+            opt.zero_grad()
+            loss = F.cross_entropy(m(x), y)
+            loss.backward()
+            record.append((loss.detach().numpy().copy(), _grads(model), _state(model)))
+            opt.step()
+        runs.append(record)
+    _assert_identical(*runs)
+    assert _replays(m._compiled) == 1
+    assert m(xs[0]).grad_fn.name() == "CompiledFunctionBackward"
+
+
+def test_compiled_module_input_gradient_and_leaf_hooks():
+    model = _mlp()
+    m = torch.compile(model)
+    seen = []
+    model[0].weight.register_post_accumulate_grad_hook(lambda p: seen.append(p.grad.sum().item()))
+    grads = []
+    for _ in range(3):
+        x = torch.ones(2, 10, requires_grad=True)
+        m(x).sum().backward()
+        grads.append(x.grad.numpy().copy())
+    x = torch.ones(2, 10, requires_grad=True)
+    model(x).sum().backward()
+    assert all(np.array_equal(g, x.grad.numpy()) for g in grads)
+    assert len(seen) == 4  # the hook ran at every backward, compiled or not
+
+
+def test_compiled_module_state_dict_round_trip():
+    model = _mlp()
+    m = torch.compile(model)
+    keys = list(m.state_dict())
+    assert keys == ["_orig_mod." + k for k in model.state_dict()]
+    other = torch.compile(_mlp())
+    other.load_state_dict(m.state_dict())
+    x = torch.ones(4, 10)
+    assert np.array_equal(other(x).detach().numpy(), model(x).detach().numpy())
+    assert m.training and m._orig_mod is model and getattr(m, "0") is model[0]  # read from the original
+    m.eval()
+    assert not model.training
+
+
+def test_second_backward_without_retain_graph_raises_as_eager():
+    m = torch.compile(_mlp())
+    x = torch.ones(2, 10)
+    m(x)  # capture
+    out = m(x).sum()
+    out.backward(retain_graph=True)
+    out.backward()  # retained: works
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        out.backward()
+    with pytest.raises(NotImplementedError, match="create_graph"):
+        m(x).sum().backward(create_graph=True)
+
+
+def test_no_grad_and_inference_mode_calls():
+    model = _mlp()
+    m = torch.compile(model)
+    x = torch.ones(3, 10)
+    with torch.no_grad():
+        a = m(x)
+        b = m(x)
+    assert not a.requires_grad and not b.requires_grad
+    with torch.inference_mode():
+        c = m(x)
+    d = m(x)
+    assert d.requires_grad
+    for t in (a, b, c):
+        assert np.array_equal(t.numpy(), d.detach().numpy())
+    assert len(m._compiled.cache) == 3  # no_grad, inference mode and grad mode: one capture each
+
+
+# --------------------------------------------------------------------------- guards
+def test_each_guard_recaptures():
+    model = _mlp()
+    f = torch.compile(lambda x, s=1.0: model(x) * s)
+    x = torch.ones(2, 10)
+    f(x)
+    f(x)
+    assert len(f.cache) == 1
+    f(torch.ones(3, 10))  # shape
+    f(torch.ones(2, 10, dtype=torch.float64).float().t().contiguous().t())  # strides
+    f(x, 2.0)  # a Python scalar, by value
+    model.eval()  # a training flag
+    f(x)
+    model.train()
+    f(x)
+    assert len(f.cache) == 5
+    model[0].weight = nn.Parameter(torch.zeros(12, 10))  # a replaced parameter
+    out = f(x)
+    assert len(f.cache) == 6
+    assert np.array_equal(out.detach().numpy(), model(x).detach().numpy())
+    assert "changed" in f.recompiles[-1]
+
+
+def test_hook_added_after_capture_recaptures_and_runs():
+    model = _mlp()
+    m = torch.compile(model)
+    x = torch.ones(2, 10)
+    m(x)
+    m(x)
+    calls = []
+    h = model[1].register_forward_hook(lambda mod, inp, out: calls.append(1) or out * 2)
+    out = m(x)
+    assert calls == [1] and len(m._compiled.cache) == 2
+    assert np.array_equal(out.detach().numpy(), model(x).detach().numpy())
+    m(x)  # the capture includes the hook's ops; the Python side effect is not replayed
+    h.remove()
+    m(x)
+    assert len(m._compiled.cache) == 2  # back to the first capture
+
+
+def test_recompile_limit_warns_once_and_runs_eagerly():
+    f = torch.compile(lambda x: x + 1)
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        for n in range(1, 12):
+            assert f(torch.zeros(n)).tolist() == [1.0] * n
+    assert len(f.cache) == torch._dynamo.config.cache_size_limit
+    assert sum("cache_size_limit" in str(x.message) for x in w) == 1
+
+
+# --------------------------------------------------------------------------- graph breaks
+def test_graph_break_runs_eagerly_and_explain_reports_it():
+    def f(x):
+        y = x * 2
+        if y.sum().item() > 0:  # data-dependent Python
+            return y + 1
+        return y - 1
+
+    c = torch.compile(f)
+    assert c(torch.ones(3)).tolist() == [3.0] * 3
+    assert c(-torch.ones(3)).tolist() == [-3.0] * 3  # not a stale branch
+    assert _replays(c) == 0
+    e = torch._dynamo.explain(f)(torch.ones(3))
+    assert e.graph_break_count == 1 and e.graph_count == 0
+    assert "item()" in e.break_reasons[0].reason and "test_compile.py" in e.break_reasons[0].user_stack[0]
+    e2 = torch._dynamo.explain(lambda x: x.sin() * 2)(torch.ones(3))
+    assert e2.graph_count == 1 and e2.graph_break_count == 0 and e2.op_count == 2
+
+
+@pytest.mark.parametrize(
+    "brk",
+    [lambda t: t.tolist(), lambda t: bool(t.sum()), lambda t: print(t), lambda t: t.detach().numpy(), float],
+)
+def test_fullgraph_raises_at_the_break(brk, capsys):
+    def f(x):
+        y = x + 1
+        brk(y.sum())
+        return y
+
+    with pytest.raises(torch._dynamo.exc.Unsupported, match=r"test_compile.py:\d+"):
+        torch.compile(f, fullgraph=True)(torch.ones(2))
+    assert issubclass(torch._dynamo.exc.Unsupported, RuntimeError)
+
+
+def test_compiler_disable_and_reset():
+    @torch.compiler.disable
+    def helper(t):
+        assert not torch.compiler.is_compiling()
+        return t * 3
+
+    seen = []
+
+    def f(x):
+        seen.append(torch.compiler.is_compiling())
+        return helper(x) + 1
+
+    c = torch.compile(f)
+    assert c(torch.ones(2)).tolist() == [4.0, 4.0]
+    assert seen == [True] and c.breaks
+    torch.compiler.reset()
+    assert c.cache == []
+
+
+def test_random_draws_other_than_dropout_run_eagerly():
+    def f(x):
+        return x + torch.rand(3)
+
+    c = torch.compile(f)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.manual_seed(0)
+        a = [c(torch.zeros(3)) for _ in range(3)]
+    torch.manual_seed(0)
+    b = [f(torch.zeros(3)) for _ in range(3)]
+    for u, v in zip(a, b):
+        assert np.array_equal(u.numpy(), v.numpy())
+    assert _replays(c) == 0 and "random draw" in c.reasons[0]
+
+
+def test_backward_hook_on_an_intermediate_runs_eagerly():
+    w = torch.ones(3, requires_grad=True)
+    calls = []
+
+    def f(x):
+        y = x * w
+        y.register_hook(lambda g: calls.append(1) or g * 2)
+        y.sum().backward()
+        g = w.grad.clone()
+        w.grad = None
+        return g
+
+    c = torch.compile(f)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        outs = [c(torch.full((3,), 2.0)) for _ in range(3)]
+    assert calls == [1, 1, 1] and all(o.tolist() == [4.0] * 3 for o in outs)
+    assert _replays(c) == 0

@@ -70,6 +70,8 @@ LAYERS = {
     "retrograd.cuda": UPPER,
     "retrograd._runtime": UPPER,
     "retrograd._compile": UPPER,
+    "retrograd._dynamo": UPPER,
+    "retrograd.compiler": UPPER,
     "retrograd.accelerator": UPPER,
     "retrograd.multiprocessing": UPPER,
     "retrograd.testing": UPPER,

@@ -103,6 +103,8 @@ _LAZY_SUBPACKAGES = (
     "distributions",
     "cpu",
     "func",
+    "compiler",
+    "_dynamo",
 )
 
 

@@ -354,11 +354,10 @@ def arange(start=0, end=None, step=1, *, dtype=None, layout=None, device=None, r
         raise RuntimeError(f"arange: invalid size {n}, possible overflow? (start={start}, end={end}, step={step})")
     xp = xp_for(to_device(device))
     try:
-        arr = (
-            (start + step * xp.arange(n, dtype=np.float64)).astype(npd)
-            if npd.kind in "fV"
-            else (start + step * xp.arange(n, dtype=np.int64)).astype(npd)
-        )
+        if _cap.active:  # a compiled function's first call: a kernel with constant arguments
+            arr = _cap.recorder.call(_arange_values, (xp, start, step, n, npd), "arange")
+        else:
+            arr = _arange_values(xp, start, step, n, npd)
     except MemoryError as e:
         raise _memory_error((n,), npd, e) from None
     return _finish(arr, requires_grad)
@@ -367,6 +366,12 @@ def arange(start=0, end=None, step=1, *, dtype=None, layout=None, device=None, r
 def _check_steps(name, steps):
     if steps < 0:
         raise RuntimeError(f"{name}: number of steps must be non-negative, got {steps}")
+
+
+def _arange_values(xp, start, step, n, npd):
+    if npd.kind in "fV":
+        return (start + step * xp.arange(n, dtype=np.float64)).astype(npd)
+    return (start + step * xp.arange(n, dtype=np.int64)).astype(npd)
 
 
 def linspace(start, end, steps, *, dtype=None, layout=None, device=None, requires_grad=False):

@@ -142,6 +142,18 @@ def vjp_kernel(op: Any, needs: tuple[bool, ...] | None, n_saved: int, n_out: int
     return kernel
 
 
+def _tensor_args_kernel(kernel: Any, positions: tuple[int, ...]) -> Any:
+    """``kernel`` given Tensors (around the arrays) at ``positions``, as the op's args held them."""
+
+    def call(*values: Any) -> Any:
+        vs = list(values)
+        for i in positions:
+            vs[i] = make_tensor(vs[i], None, False)
+        return kernel(*vs)
+
+    return call
+
+
 def _low_kernel(op: Any, n: int) -> Any:
     def kernel(xp: Any, *values: Any) -> Any:
         return low_precision_forward(op, values[:n], values[n:])
@@ -237,7 +249,13 @@ class Recorder:
         if p is not None:
             return self._bind((p[0], p[1]), arr)
         if type(arr) is np.ndarray and arr.base is not None:
-            known = self.owners.get(id(_owner(arr)))
+            owner = _owner(arr)
+            known = self.owners.get(id(owner))
+            if known is None:  # a view of a parameter or buffer not read yet
+                for kind, t, a in self.persist.values():
+                    if type(a) is np.ndarray and _owner(a) is owner:
+                        known = self.ref(a)
+                        break
             if known is not None:  # a view of a known array: replayed as the same view
                 x = self.arrays[known]
                 spec = (
@@ -333,10 +351,18 @@ class Recorder:
                 spec.append(self.ref(a))
             else:
                 spec.append(Const(t))
-        spec += self._spec(args)
+        wrapped = []  # positions of tensors among the args (where's condition): rewrapped
+        for v in args:
+            if type(v) is Tensor and is_array(v._data):
+                wrapped.append(1 + len(spec))
+                spec.append(self.ref(v._data))
+            else:
+                spec += self._spec((v,))
         kernel = op.forward
         if low and not op._native:
             kernel = _low_kernel(op, len(inputs))
+        if wrapped:
+            kernel = _tensor_args_kernel(kernel, tuple(wrapped))
         out = result._data
         if out.ndim == 0:
             kernel = _array_kernel(kernel, op._has_extra)

@@ -13,6 +13,7 @@ runs eagerly with one warning (PyTorch's recompile limit).
 from __future__ import annotations
 
 import functools
+import gc
 import warnings
 import weakref
 from typing import Any
@@ -25,6 +26,7 @@ from ..autograd.graph import Node
 from ..ops import _registry
 from ..backend import QUIET, quiet_float_warnings
 from . import replay as _replay
+from .backward import BackwardPlan, CompiledFunctionBackward, record_backward
 from .capture import Recorder, _Unknown, set_data
 from .guards import Guards, discover, flatten, source_meta
 from .schedule import Const, Entry, Schedule
@@ -75,7 +77,7 @@ _ARG, _DATA, _GRAD = 0, 1, 2
 class Capture:
     """One guard state of a function: its replay, or the reason it runs eagerly."""
 
-    __slots__ = ("guards", "eager", "replay", "binders", "outputs", "schedule", "n_freed")
+    __slots__ = ("guards", "eager", "replay", "binders", "outputs", "schedule", "backward", "n_outputs")
 
     def __init__(self, guards: Guards, eager: str | None = None) -> None:
         self.guards = guards
@@ -84,6 +86,8 @@ class Capture:
         self.binders: list[tuple[int, Any]] = []
         self.outputs: Any = None
         self.schedule: Schedule | None = None
+        self.backward: BackwardPlan | None = None
+        self.n_outputs = 0
 
     def run(self, leaves: list[Any]) -> Any:
         ins = []
@@ -99,18 +103,29 @@ class Capture:
         if not filters or filters[0] is not QUIET[0]:
             quiet_float_warnings()
         res = self.replay(*ins)
-        return _build(self.outputs, res, leaves, [None])
+        nodes: list[Any] = [None, None]
+        plan = self.backward
+        if plan is not None:
+            targets = [
+                None if i is None else (leaves[x] if kind == "arg" else x)
+                for (kind, x), i in zip(plan.targets, plan.positions)
+            ]
+            nodes[1] = CompiledFunctionBackward(plan, res[self.n_outputs :], targets)
+        return _build(self.outputs, res, leaves, nodes)
 
 
-def _build(spec: Any, res: tuple[Any, ...], leaves: list[Any], freed: list[Any]) -> Any:
+def _build(spec: Any, res: tuple[Any, ...], leaves: list[Any], nodes: list[Any]) -> Any:
     kind = spec[0]
     if kind == "t":
         _, i, rg, nr = spec
         if not rg:
             return make_tensor(res[i], None, False)
-        node = freed[0]
-        if node is None:
-            node = freed[0] = _FreedBackward()
+        if rg == "node":
+            node = nodes[1]
+        else:
+            node = nodes[0]
+            if node is None:
+                node = nodes[0] = _FreedBackward()
         t = make_tensor(res[i], node, True)
         t._out_nr = nr
         return t
@@ -119,10 +134,10 @@ def _build(spec: Any, res: tuple[Any, ...], leaves: list[Any], freed: list[Any])
     if kind == "obj":
         return spec[1]
     if kind == "seq":
-        items = [_build(s, res, leaves, freed) for s in spec[2]]
+        items = [_build(s, res, leaves, nodes) for s in spec[2]]
         return items if spec[1] is list else spec[1](items)
     if kind == "dict":
-        return {k: _build(s, res, leaves, freed) for k, s in spec[1]}
+        return {k: _build(s, res, leaves, nodes) for k, s in spec[1]}
     return spec[1]  # a constant
 
 
@@ -136,6 +151,9 @@ class _Finish:
         self.start = persistent_start
         self.results: list[int] = []
         self.n_out = 0
+        self.need_grad: list[Tensor] = []  # outputs whose backward is recorded
+        self.leaves = leaves
+        self.persistent_tensors = [t for t, _ in persistent_start]
 
     def output_spec(self, obj: Any) -> Any:
         if isinstance(obj, Tensor):
@@ -147,15 +165,23 @@ class _Finish:
             if type(obj) is not Tensor:
                 raise _Unknown(f"an output of type {type(obj).__name__}")
             slot = self.rec.ref(obj._data)
-            rg = obj._rg
+            rg: Any = obj._rg
+            nr = 0
             if rg:
                 fn = obj.grad_fn
+                if fn is None:
+                    raise _Unknown("an output that requires grad without a grad_fn")
                 released = getattr(fn, "_is_released", None)
-                if fn is None or self.rec.backward_runs == 0 or released is None or not released():
-                    raise _Unknown("an output that needs a gradient (compile the step that calls backward)")
+                if released is not None and released():
+                    nr = self.n_out
+                    self.n_out += 1
+                elif self.rec.backward_runs:
+                    raise _Unknown("an output that needs a gradient after a backward inside the function")
+                else:  # its backward is recorded (record_backward) and replayed by one node
+                    rg = "node"
+                    nr = len(self.need_grad)
+                    self.need_grad.append(obj)
             self.results.append(slot)
-            nr = self.n_out
-            self.n_out += 1
             return ("t", len(self.results) - 1, rg, nr)
         if isinstance(obj, np.ndarray):
             raise _Unknown("a NumPy array output")
@@ -180,14 +206,25 @@ class _Finish:
             outputs = self.output_spec(out)
         except _Unknown as e:
             return Capture(guards, f"the function returns or keeps {e}")
-        schedule = Schedule(rec.entries, tuple(rec.input_slots), tuple(self.results))
         c = Capture(guards)
+        c.n_outputs = len(self.results)
+        gout: list[int] = []
+        if self.need_grad:
+            try:
+                c.backward, saved, gout = self.plan_backward()
+            except _Unknown as e:
+                return Capture(guards, f"the function returns {e}")
+            self.results += saved
+        inputs = tuple(s for s in rec.input_slots if s not in set(gout))
+        schedule = Schedule(rec.entries, inputs, tuple(self.results))
         c.schedule = schedule
         c.replay = _replay.build(schedule)
         c.outputs = outputs
         persistent, metas = [], []
         for slot, how in zip(rec.input_slots, rec.sources):
             kind, x = how
+            if kind == "gout":
+                continue
             if kind == "arg":
                 c.binders.append((_ARG, x))
             else:
@@ -196,6 +233,34 @@ class _Finish:
                 metas.append(source_meta(how) if kind == "grad" else _start_meta(rec.arrays[slot], x))
         guards.add_sources(persistent, metas, list(rec.accumulated.values()))
         return c
+
+    def plan_backward(self) -> tuple[BackwardPlan, list[int], list[int]]:
+        """Record the backward of the outputs that need one; returns the plan, the forward slots
+        it reads (kept by the forward replay) and the slots of the output gradients."""
+        rec = self.rec
+        targets: list[tuple[tuple[str, Any], Tensor]] = []
+        for i, x in enumerate(self.leaves):
+            if isinstance(x, Tensor) and x._rg:
+                targets.append((("arg", i), x))
+        for t in self.persistent_tensors:
+            if t._rg and t.grad_fn is None and id(t) not in self.arg_ids:
+                targets.append((("obj", t), t))
+        entries, grad_slots, gout = record_backward(rec, self.need_grad, targets)
+        defined = {o for e in entries for o in e.outputs if o is not None}
+        read = [s for e in entries for s in e.inputs if type(s) is int] + [s for s in grad_slots if s is not None]
+        gout_set = set(gout)
+        saved = list(dict.fromkeys(s for s in read if s not in defined and s not in gout_set))
+        plan = BackwardPlan()
+        results = list(dict.fromkeys(s for s in grad_slots if s is not None))
+        plan.schedule = Schedule(entries, tuple(saved) + tuple(gout), tuple(results))
+        plan.replay = _replay.build(plan.schedule)
+        plan.targets = [how for how, _ in targets]
+        plan.positions = [None if s is None else results.index(s) for s in grad_slots]
+        plan.shapes = [t._data.shape for _, t in targets]
+        plan.dtypes = [t._data.dtype for _, t in targets]
+        plan.out_shapes = [t._data.shape for t in self.need_grad]
+        plan.out_dtypes = [t._data.dtype for t in self.need_grad]
+        return plan, saved, gout
 
 
 def _start_meta(a: Any, t: Tensor) -> Any:
@@ -257,14 +322,19 @@ class CompiledFunction:
         _cap.active = True
         _registry.set_op_observer(rec.apply)
         _engine.set_node_observer(rec.node_apply)
+        collecting = gc.isenabled()
+        gc.disable()  # the recording holds every array: collections would scan them over and over
         try:
             out = self.fn(*args, **kwargs)
+            _cap.active = False
+            capture = _Finish(rec, leaves, start).capture(guards, out)
         finally:
             _cap.active = False
             _cap.recorder = None
             _registry.set_op_observer(None)
             _engine.set_node_observer(None)
-        capture = _Finish(rec, leaves, start).capture(guards, out)
+            if collecting:
+                gc.enable()
         self.cache.append(capture)
         self.breaks += rec.breaks
         if capture.eager is not None:

@@ -283,7 +283,7 @@ def _sum_to(g: Tensor, shape: tuple[int, ...], node: Node, i: int) -> Tensor:
 
 
 def _pre_hooks(extra: NodeExtras, buf: list[Grad], create_graph: bool) -> list[Grad]:
-    if _cap.active and extra.keys() - {"metadata"}:
+    if _cap.active and (extra.get("tensor_hooks") or extra.get("retains") or extra.get("pre_hooks")):
         _cap.recorder.unrecorded("a backward hook (or retain_grad)")
     tensor_hooks = extra.get("tensor_hooks")
     if tensor_hooks:
