@@ -218,7 +218,7 @@ class _Finish:
         inputs = tuple(s for s in rec.input_slots if s not in set(gout))
         schedule = Schedule(rec.entries, inputs, tuple(self.results))
         c.schedule = schedule
-        c.replay = _replay.build(schedule)
+        c.replay = _replay.Replay(schedule)
         c.outputs = outputs
         persistent, metas = [], []
         for slot, how in zip(rec.input_slots, rec.sources):
@@ -253,7 +253,7 @@ class _Finish:
         plan = BackwardPlan()
         results = list(dict.fromkeys(s for s in grad_slots if s is not None))
         plan.schedule = Schedule(entries, tuple(saved) + tuple(gout), tuple(results))
-        plan.replay = _replay.build(plan.schedule)
+        plan.replay = _replay.Replay(plan.schedule)
         plan.targets = [how for how, _ in targets]
         plan.positions = [None if s is None else results.index(s) for s in grad_slots]
         plan.shapes = [t._data.shape for _, t in targets]
