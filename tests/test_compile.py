@@ -419,3 +419,19 @@ def test_backward_hook_on_an_intermediate_runs_eagerly():
         outs = [c(torch.full((3,), 2.0)) for _ in range(3)]
     assert calls == [1, 1, 1] and all(o.tolist() == [4.0] * 3 for o in outs)
     assert _replays(c) == 0
+
+
+def test_first_replay_is_checked_against_eager_mode():
+    settings = {"scale": 1.0}  # a Python value the capture cannot guard
+
+    def f(x):
+        return x * settings["scale"]
+
+    c = torch.compile(f)
+    x = torch.ones(2)
+    assert c(x).tolist() == [1.0, 1.0]
+    settings["scale"] = 2.0
+    with pytest.warns(UserWarning, match="did not match eager mode"):
+        assert c(x).tolist() == [2.0, 2.0]  # the check runs eagerly and sees the difference
+    settings["scale"] = 3.0
+    assert c(x).tolist() == [3.0, 3.0] and _replays(c) == 0

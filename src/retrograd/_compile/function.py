@@ -30,17 +30,18 @@ from .backward import BackwardPlan, CompiledFunctionBackward, record_backward
 from .capture import Recorder, _Unknown, set_data
 from .guards import Guards, discover, flatten, source_meta
 from .schedule import Const, Entry, Schedule
+from .verify import Snapshot, same, state_of
 from .state import _cap
 
 
 class _Config:
     """``torch._dynamo.config``: the settings retrograd's compile reads."""
 
-    __slots__ = ("cache_size_limit", "verbose")
+    __slots__ = ("cache_size_limit", "verify")
 
     def __init__(self) -> None:
         self.cache_size_limit = 8  # captures per function, as PyTorch's default
-        self.verbose = False
+        self.verify = True  # check each capture's first replay against eager mode (verify.py)
 
 
 config = _Config()
@@ -77,7 +78,19 @@ _ARG, _DATA, _GRAD = 0, 1, 2
 class Capture:
     """One guard state of a function: its replay, or the reason it runs eagerly."""
 
-    __slots__ = ("guards", "eager", "replay", "binders", "outputs", "schedule", "backward", "n_outputs")
+    __slots__ = (
+        "guards",
+        "eager",
+        "replay",
+        "binders",
+        "outputs",
+        "schedule",
+        "backward",
+        "n_outputs",
+        "verified",
+        "persistent",
+        "stateful",
+    )
 
     def __init__(self, guards: Guards, eager: str | None = None) -> None:
         self.guards = guards
@@ -88,6 +101,9 @@ class Capture:
         self.schedule: Schedule | None = None
         self.backward: BackwardPlan | None = None
         self.n_outputs = 0
+        self.verified = not config.verify
+        self.persistent: list[Tensor] = []
+        self.stateful: list[Any] = []
 
     def run(self, leaves: list[Any]) -> Any:
         ins = []
@@ -292,6 +308,8 @@ class CompiledFunction:
             if why is None:
                 if c.eager is not None:
                     return self.fn(*args, **kwargs)
+                if not c.verified:
+                    return self._verify(c, leaves, args, kwargs)
                 return c.run(leaves)
         if len(self.cache) >= config.cache_size_limit:
             if not self._warned:
@@ -314,7 +332,7 @@ class CompiledFunction:
         if _registry._observer is not None or _engine._observer is not None:
             self.reasons.append("the profiler is recording")
             return self.fn(*args, **kwargs)
-        modules, persistent = discover(self._roots(args, kwargs))
+        modules, persistent, stateful = discover(self._roots(args, kwargs))
         guards = Guards(key, leaves, modules)
         rec = Recorder(leaves, persistent, self.fullgraph)
         start = [(t, t._data) for t in persistent]
@@ -328,6 +346,8 @@ class CompiledFunction:
             out = self.fn(*args, **kwargs)
             _cap.active = False
             capture = _Finish(rec, leaves, start).capture(guards, out)
+            capture.persistent = persistent
+            capture.stateful = stateful
         finally:
             _cap.active = False
             _cap.recorder = None
@@ -342,6 +362,26 @@ class CompiledFunction:
             if not self._warned and not rec.breaks:
                 self._warned = True
                 warnings.warn(f"compile: {_name(self.fn)} runs eagerly: {capture.eager}", UserWarning, stacklevel=3)
+        return out
+
+    def _verify(self, c: Capture, leaves: list[Any], args: Any, kwargs: Any) -> Any:
+        """Run the call replayed and eagerly from the same state; keep the capture only if both
+        agree bit for bit (verify.py). Returns eager mode's results."""
+        c.verified = True
+        tensors = c.persistent + [x for x in leaves if isinstance(x, Tensor)]
+        before = Snapshot(tensors, c.stateful)
+        try:
+            replayed = c.run(leaves)
+            ok = True
+        except Exception as e:  # a replay that fails where eager mode works: not kept
+            replayed, ok = repr(e), False
+        replayed_state = state_of(tensors, c.stateful)
+        before.restore()
+        out = self.fn(*args, **kwargs)
+        if not (ok and same(replayed, out) and same(replayed_state, state_of(tensors, c.stateful))):
+            c.eager = "its replay did not match eager mode (an effect the recording did not see)"
+            self.reasons.append(c.eager)
+            warnings.warn(f"compile: {_name(self.fn)} runs eagerly: {c.eager}", UserWarning, stacklevel=3)
         return out
 
     def reset(self) -> None:

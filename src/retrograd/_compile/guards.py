@@ -176,14 +176,16 @@ class Guards:
 
 
 # --------------------------------------------------------------------------- discovery
-def discover(roots: list[Any]) -> tuple[list[Any], list[Tensor]]:
-    """The modules (every submodule) and persistent tensors reachable from ``roots``."""
+def discover(roots: list[Any]) -> tuple[list[Any], list[Tensor], list[Any]]:
+    """The modules (every submodule), persistent tensors, and optimizers and schedulers
+    reachable from ``roots``."""
     from ..nn.modules.module import Module
     from ..optim.lr_scheduler import LRScheduler
     from ..optim.optimizer import Optimizer
 
     modules: dict[int, Any] = {}
     tensors: dict[int, Tensor] = {}
+    stateful: dict[int, Any] = {}
     seen: set[int] = set()
 
     def visit(obj: Any, depth: int) -> None:
@@ -199,10 +201,12 @@ def discover(roots: list[Any]) -> tuple[list[Any], list[Tensor]]:
                     if t is not None:
                         tensors.setdefault(id(t), t)
         elif isinstance(obj, Optimizer):
+            stateful.setdefault(id(obj), obj)
             for group in obj.param_groups:
                 for p in group["params"]:
                     tensors.setdefault(id(p), p)
         elif isinstance(obj, LRScheduler):
+            stateful.setdefault(id(obj), obj)
             visit(obj.optimizer, depth)
         elif isinstance(obj, types.FunctionType):
             _visit_function(obj, visit, depth)
@@ -223,7 +227,7 @@ def discover(roots: list[Any]) -> tuple[list[Any], list[Tensor]]:
 
     for r in roots:
         visit(r, 3)
-    return list(modules.values()), list(tensors.values())
+    return list(modules.values()), list(tensors.values()), list(stateful.values())
 
 
 def _visit_function(fn: types.FunctionType, visit: Any, depth: int) -> None:
