@@ -27,7 +27,7 @@ from ..ops import _registry
 from ..backend import QUIET, quiet_float_warnings
 from . import replay as _replay
 from .backward import BackwardPlan, CompiledFunctionBackward, record_backward
-from .capture import Recorder, _Unknown, set_data
+from .capture import Recorder, _Unknown, accumulate_grad, set_data
 from .guards import Guards, discover, flatten, source_meta
 from .schedule import Const, Entry, Schedule
 from .verify import Snapshot, same, state_of
@@ -232,6 +232,7 @@ class _Finish:
                 return Capture(guards, f"the function returns {e}")
             self.results += saved
         inputs = tuple(s for s in rec.input_slots if s not in set(gout))
+        _store_fresh_gradients(rec, inputs, self.results)
         schedule = Schedule(rec.entries, inputs, tuple(self.results))
         c.schedule = schedule
         c.replay = _replay.Replay(schedule)
@@ -277,6 +278,30 @@ class _Finish:
         plan.out_shapes = [t._data.shape for t in self.need_grad]
         plan.out_dtypes = [t._data.dtype for t in self.need_grad]
         return plan, saved, gout
+
+
+def _store_fresh_gradients(rec: Recorder, inputs: tuple[int, ...], results: list[int]) -> None:
+    """Let an accumulation store a gradient without copying it where eager mode would: an array
+    of its own (not a view) that nothing reads later. (While recording, the recorder's own
+    references made the engine copy every gradient.)"""
+    entries = rec.entries
+    slots_of: dict[int, list[int]] = {}
+    for s, a in enumerate(rec.arrays):
+        slots_of.setdefault(id(a), []).append(s)
+    last: dict[int, int] = {}
+    for i, e in enumerate(entries):
+        for s in e.inputs:
+            if type(s) is int:
+                last[s] = i
+    pinned = set(inputs) | set(results)
+    for i, e in enumerate(entries):
+        if e.kernel is not accumulate_grad or not e.inputs[2].value:
+            continue
+        g = e.inputs[1]
+        a = rec.arrays[g]
+        same = slots_of[id(a)]
+        if a.base is None and not pinned.intersection(same) and all(last.get(s, -1) <= i for s in same):
+            e.inputs = (e.inputs[0], g, Const(False))
 
 
 def _start_meta(a: Any, t: Tensor) -> Any:
