@@ -435,3 +435,22 @@ def test_first_replay_is_checked_against_eager_mode():
         assert c(x).tolist() == [2.0, 2.0]  # the check runs eagerly and sees the difference
     settings["scale"] = 3.0
     assert c(x).tolist() == [3.0, 3.0] and _replays(c) == 0
+
+
+def test_module_compile_in_place_and_compiled_optimizer_step():
+    model = _mlp()
+    ref = _mlp()
+    model.compile()
+    assert list(model.state_dict()) == list(ref.state_dict())
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    ref_opt = torch.optim.SGD(ref.parameters(), lr=0.1)
+    step = torch.compile(opt.step)
+    x = torch.ones(3, 10)
+    for _ in range(4):
+        for m, o in ((model, step), (ref, ref_opt.step)):
+            m.zero_grad()
+            m(x).square().sum().backward()
+            o()
+    for a, b in zip(model.parameters(), ref.parameters()):
+        assert np.array_equal(a.detach().numpy(), b.detach().numpy())
+    assert _replays(model.forward) == 1 and _replays(step) == 1

@@ -52,6 +52,11 @@ class _Unknown(Exception):
     """An array that is neither a source nor an earlier entry's output."""
 
 
+def has_hooks(extra: Any) -> bool:
+    """Whether a node's extras hold a hook (removed hooks leave empty lists behind)."""
+    return bool(extra) and any(v for k, v in extra.items() if k != "metadata")
+
+
 def is_array(v: Any) -> bool:
     return isinstance(v, np.ndarray) or hasattr(type(v), "__cuda_array_interface__")
 
@@ -417,7 +422,7 @@ class Recorder:
         self._pause(fn, node, g, create_graph)
         if self.failed is not None or var is None or g is None:
             return
-        if create_graph or node._extra:
+        if create_graph or has_hooks(node._extra):
             return self.unrecorded("a gradient hook on a leaf (or create_graph)")
         if type(g) is not Tensor or (old is not None and type(old) is not Tensor):
             return self.unrecorded("a sparse gradient")

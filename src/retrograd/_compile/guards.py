@@ -28,6 +28,7 @@ from .._tensor import Tensor
 from ..autograd._forward_state import _fw
 from ..autograd._vmap_state import _vm
 from ..autograd.grad_mode import _state
+from .capture import has_hooks
 
 _TENSOR = object()  # stands for a tensor (or array) argument in a key
 
@@ -124,7 +125,7 @@ def source_meta(how: tuple[str, Any]) -> Any:
 
 def _hooked(var: Tensor) -> bool:
     acc = var._grad_acc
-    return acc is not None and bool(acc._extra)
+    return acc is not None and has_hooks(acc._extra)
 
 
 class Guards:
