@@ -454,3 +454,37 @@ def test_module_compile_in_place_and_compiled_optimizer_step():
     for a, b in zip(model.parameters(), ref.parameters()):
         assert np.array_equal(a.detach().numpy(), b.detach().numpy())
     assert _replays(model.forward) == 1 and _replays(step) == 1
+
+
+def test_fullgraph_raises_when_the_capture_fails_closed():
+    def f(t):
+        return t + torch.rand(2)
+
+    with pytest.raises(torch._dynamo.exc.Unsupported, match="random draw"):
+        torch.compile(f, fullgraph=True)(torch.ones(2))
+
+
+def test_compiled_cnn_module_with_batchnorm_and_dropout_backward_outside():
+    def make():
+        torch.manual_seed(0)
+        return nn.Sequential(
+            nn.Conv2d(1, 3, 3), nn.BatchNorm2d(3), nn.ReLU(), nn.Flatten(), nn.Dropout(0.4), nn.Linear(27, 2)
+        )
+
+    xs, ys = _data(5, (4, 1, 5, 5), 2)
+    runs = []
+    for compiled in (False, True):
+        model = make()
+        m = torch.compile(model) if compiled else model
+        opt = torch.optim.Adam(model.parameters(), lr=0.01)
+        torch.manual_seed(3)
+        record = []
+        for x, y in zip(xs, ys):
+            opt.zero_grad()
+            loss = F.cross_entropy(m(x), y)
+            loss.backward()
+            opt.step()
+            record.append((loss.detach().numpy().copy(), _grads(model), _state(model)))
+        runs.append(record)
+    _assert_identical(*runs)
+    assert _replays(m._compiled) == 1

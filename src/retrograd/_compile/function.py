@@ -24,10 +24,10 @@ from .._tensor import Tensor, make_tensor
 from ..autograd import engine as _engine
 from ..autograd.graph import Node
 from ..ops import _registry
-from ..backend import QUIET, quiet_float_warnings
+from ..backend import QUIET, array_module, quiet_float_warnings
 from . import replay as _replay
 from .backward import BackwardPlan, CompiledFunctionBackward, record_backward
-from .capture import Recorder, _Unknown, accumulate_grad, set_data
+from .capture import Recorder, Unsupported, _Unknown, accumulate_grad, set_data
 from .guards import Guards, discover, flatten, source_meta
 from .schedule import Const, Entry, Schedule
 from .verify import Snapshot, same, state_of
@@ -275,8 +275,7 @@ class _Finish:
         plan.positions = [None if s is None else results.index(s) for s in grad_slots]
         plan.shapes = [t._data.shape for _, t in targets]
         plan.dtypes = [t._data.dtype for _, t in targets]
-        plan.out_shapes = [t._data.shape for t in self.need_grad]
-        plan.out_dtypes = [t._data.dtype for t in self.need_grad]
+        plan.out_likes = [(array_module(t._data), t._data.shape, t._data.dtype) for t in self.need_grad]
         return plan, saved, gout
 
 
@@ -382,6 +381,8 @@ class CompiledFunction:
                 gc.enable()
         self.cache.append(capture)
         self.breaks += rec.breaks
+        if capture.eager is not None and self.fullgraph:
+            raise Unsupported(f"compile(fullgraph=True): {_name(self.fn)} cannot be captured whole: {capture.eager}")
         if capture.eager is not None:
             self.reasons.append(capture.eager)
             if not self._warned and not rec.breaks:
