@@ -488,3 +488,24 @@ def test_compiled_cnn_module_with_batchnorm_and_dropout_backward_outside():
         runs.append(record)
     _assert_identical(*runs)
     assert _replays(m._compiled) == 1
+
+
+def test_first_replay_check_covers_the_recorded_backward():
+    from retrograd._compile import replay
+
+    model = _mlp()
+    m = torch.compile(model)
+    x = torch.ones(2, 10)
+    m(x)  # capture
+    plan = m._compiled.cache[0].backward
+    entry = plan.schedule.entries[-1]
+    kernel = entry.kernel
+    entry.kernel = lambda *a: tuple(None if r is None else r * 0 for r in kernel(*a))  # a wrong backward
+    plan.replay = replay.Replay(plan.schedule)
+    with pytest.warns(UserWarning, match="did not match eager mode"):
+        out = m(x)
+    out.sum().backward()  # eager mode's graph: right gradients
+    ref = _mlp()
+    ref(x).sum().backward()
+    assert np.array_equal(model[0].weight.grad.numpy(), ref[0].weight.grad.numpy())
+    assert _replays(m._compiled) == 0

@@ -30,7 +30,7 @@ from .backward import BackwardPlan, CompiledFunctionBackward, record_backward
 from .capture import Recorder, Unsupported, _Unknown, accumulate_grad, set_data
 from .guards import Guards, discover, flatten, source_meta
 from .schedule import Const, Entry, Schedule
-from .verify import Snapshot, same, state_of
+from .verify import Snapshot, same, same_backward, state_of
 from .state import _cap
 
 
@@ -404,7 +404,10 @@ class CompiledFunction:
         replayed_state = state_of(tensors, c.stateful)
         before.restore()
         out = self.fn(*args, **kwargs)
-        if not (ok and same(replayed, out) and same(replayed_state, state_of(tensors, c.stateful))):
+        agree = ok and same(replayed, out) and same(replayed_state, state_of(tensors, c.stateful))
+        if agree and c.backward is not None:
+            agree = same_backward(c.backward, replayed, out, leaves)
+        if not agree:
             c.eager = "its replay did not match eager mode (an effect the recording did not see)"
             self.reasons.append(c.eager)
             warnings.warn(f"compile: {_name(self.fn)} runs eagerly: {c.eager}", UserWarning, stacklevel=3)
