@@ -509,3 +509,26 @@ def test_first_replay_check_covers_the_recorded_backward():
     ref(x).sum().backward()
     assert np.array_equal(model[0].weight.grad.numpy(), ref[0].weight.grad.numpy())
     assert _replays(m._compiled) == 0
+
+
+def test_train_step_with_gradient_clipping_and_zeroed_gradients():
+    def make():
+        torch.manual_seed(0)
+        model = nn.Sequential(nn.Linear(12, 16), nn.GELU(), nn.LayerNorm(16), nn.Linear(16, 4))
+        return model, torch.optim.Adam(model.parameters(), lr=0.01, weight_decay=0.01)
+
+    def step_of(model, opt):
+        def step(x, y):
+            opt.zero_grad(set_to_none=False)
+            loss = F.cross_entropy(model(x), y, label_smoothing=0.1)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 0.5)
+            opt.step()
+            return loss
+
+        return step
+
+    xs, ys = _data(8, (8, 12), 4)
+    (eager, _), (compiled, step) = _run_both(make, step_of, xs, ys)
+    _assert_identical(eager, compiled)
+    assert _replays(step) >= 1

@@ -222,6 +222,7 @@ class Recorder:
         for i, leaf in enumerate(leaves):
             self._bind(("arg", i), leaf._data if isinstance(leaf, Tensor) else leaf)
         self.persist: dict[int, tuple[str, Tensor, Any]] = {}
+        self.persist_ids = {id(t) for t in persistent}
         self.persist_vcs: set[int] = set()
         for t in persistent:
             self.persist.setdefault(id(t._data), ("data", t, t._data))
@@ -413,6 +414,18 @@ class Recorder:
                 self.fail(f"{label} at {user_site()} with a tensor or closure argument cannot be recorded")
             else:
                 self.entries.append(Entry(_call_kw(fn, kwargs), tuple(Const(a) for a in args), (), label))
+        return out
+
+    def eager_call_on(self, fn: Any, tensors: list[Tensor], args: tuple[Any, ...], label: str) -> Any:
+        """``fn(tensors, *args)`` replayed as it is (``clip_grad_norm_``: it reads the gradients
+        of ``tensors`` when it runs), provided they are parameters or buffers the capture found
+        (the same objects at every call). Its result is not a recorded value."""
+        out = self._pause(fn, tensors, *args)
+        if self.failed is None:
+            if not all(id(t) in self.persist_ids for t in tensors) or any(_has_value(a) for a in args):
+                self.fail(f"{label} at {user_site()} on tensors other than parameters or buffers")
+            else:
+                self.entries.append(Entry(fn, (Const(list(tensors)), *map(Const, args)), (), label))
         return out
 
     def accumulate(self, fn: Any, node: Any, g: Any, create_graph: bool) -> None:
