@@ -532,3 +532,27 @@ def test_train_step_with_gradient_clipping_and_zeroed_gradients():
     (eager, _), (compiled, step) = _run_both(make, step_of, xs, ys)
     _assert_identical(eager, compiled)
     assert _replays(step) >= 1
+
+
+def test_log_softmax_nll_loss_with_class_weights_and_adadelta():
+    def make():
+        torch.manual_seed(0)
+        model = nn.Sequential(nn.Linear(6, 8), nn.ReLU(), nn.Dropout(0.25), nn.Linear(8, 3), nn.LogSoftmax(1))
+        return model, torch.optim.Adadelta(model.parameters())
+
+    weight = torch.tensor([1.0, 2.0, 0.5])
+
+    def step_of(model, opt):
+        def step(x, y):
+            opt.zero_grad()
+            loss = F.nll_loss(model(x), y, weight=weight, ignore_index=2)
+            loss.backward()
+            opt.step()
+            return loss
+
+        return step
+
+    xs, ys = _data(8, (6, 6), 3)
+    (eager, _), (compiled, step) = _run_both(make, step_of, xs, ys)
+    _assert_identical(eager, compiled)  # the targets' weights are recomputed from each batch
+    assert _replays(step) == 1

@@ -384,9 +384,9 @@ class Recorder:
             outs = (self._define(out),)
         self.entries.append(Entry(kernel, (Const(xp), *spec), outs, op.name))
 
-    def call(self, kernel: Any, inputs: tuple[Any, ...], label: str, keep: bool = True) -> Any:
+    def call(self, kernel: Any, inputs: tuple[Any, ...], label: str, keep: bool = True, n_out: int = 1) -> Any:
         """Run ``kernel(*inputs)`` and record it; ``keep``: its result is a new value (else it
-        writes into an input)."""
+        writes into an input); ``n_out`` > 1: a tuple of that many arrays."""
         try:
             spec = self._spec(inputs) if self.failed is None else None
         except _Unknown as e:
@@ -394,7 +394,10 @@ class Recorder:
             spec = None
         out = self._pause(kernel, *inputs)
         if spec is not None:
-            outs = (self._define(out),) if keep else ()
+            if n_out > 1:
+                outs: tuple[int | None, ...] = tuple(self._define(o) for o in out)
+            else:
+                outs = (self._define(out),) if keep else ()
             self.entries.append(Entry(kernel, spec, outs, label))
         return out
 
