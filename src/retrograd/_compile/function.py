@@ -28,7 +28,7 @@ from ..backend import QUIET, array_module, quiet_float_warnings
 from . import replay as _replay
 from .backward import BackwardPlan, CompiledFunctionBackward, record_backward
 from .capture import Recorder, Unsupported, _Unknown, accumulate_grad, set_data
-from .guards import Guards, discover, flatten, source_meta
+from .guards import Guards, discover, flatten
 from .schedule import Const, Entry, Schedule
 from .verify import Snapshot, same, same_backward, state_of
 from .state import _cap
@@ -238,7 +238,7 @@ class _Finish:
         c.replay = _replay.Replay(schedule)
         c.outputs = outputs
         persistent, metas = [], []
-        for slot, how in zip(rec.input_slots, rec.sources):
+        for slot, how, meta in zip(rec.input_slots, rec.sources, rec.metas):
             kind, x = how
             if kind == "gout":
                 continue
@@ -247,7 +247,7 @@ class _Finish:
             else:
                 c.binders.append((_DATA if kind == "data" else _GRAD, x))
                 persistent.append(how)
-                metas.append(source_meta(how) if kind == "grad" else _start_meta(rec.arrays[slot], x))
+                metas.append(meta)
         guards.add_sources(persistent, metas, list(rec.accumulated.values()))
         return c
 
@@ -284,9 +284,9 @@ def _store_fresh_gradients(rec: Recorder, inputs: tuple[int, ...], results: list
     of its own (not a view) that nothing reads later. (While recording, the recorder's own
     references made the engine copy every gradient.)"""
     entries = rec.entries
-    slots_of: dict[int, list[int]] = {}
-    for s, a in enumerate(rec.arrays):
-        slots_of.setdefault(id(a), []).append(s)
+    slots_of: dict[int, list[int]] = {}  # slots that may hold the same array (a recycled id: more)
+    for s, i in enumerate(rec.ids):
+        slots_of.setdefault(i, []).append(s)
     last: dict[int, int] = {}
     for i, e in enumerate(entries):
         for s in e.inputs:
@@ -297,14 +297,9 @@ def _store_fresh_gradients(rec: Recorder, inputs: tuple[int, ...], results: list
         if e.kernel is not accumulate_grad or not e.inputs[2].value:
             continue
         g = e.inputs[1]
-        a = rec.arrays[g]
-        same = slots_of[id(a)]
-        if a.base is None and not pinned.intersection(same) and all(last.get(s, -1) <= i for s in same):
+        same = slots_of[rec.ids[g]]
+        if g in rec.fresh and not pinned.intersection(same) and all(last.get(s, -1) <= i for s in same):
             e.inputs = (e.inputs[0], g, Const(False))
-
-
-def _start_meta(a: Any, t: Tensor) -> Any:
-    return ((type(a), a.shape, a.dtype, a.strides), t._rg)
 
 
 class CompiledFunction:
