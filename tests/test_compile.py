@@ -556,3 +556,25 @@ def test_log_softmax_nll_loss_with_class_weights_and_adadelta():
     (eager, _), (compiled, step) = _run_both(make, step_of, xs, ys)
     _assert_identical(eager, compiled)  # the targets' weights are recomputed from each batch
     assert _replays(step) == 1
+
+
+def test_compiled_function_gradients_for_inputs_and_closure_weights():
+    w = torch.tensor([0.5, -1.0, 2.0], requires_grad=True)
+
+    @torch.compile
+    def f(x, y):
+        return (x * w).sin() + y.exp()
+
+    for k in range(3):
+        x = torch.tensor([1.0, 2.0, 3.0]) * (k + 1)
+        x.requires_grad_(True)
+        y = torch.zeros(3, requires_grad=True)
+        w.grad = None
+        f(x, y).sum().backward()
+        gx, gy, gw = x.grad.numpy().copy(), y.grad.numpy().copy(), w.grad.numpy().copy()
+        x2, y2 = x.detach().requires_grad_(True), y.detach().requires_grad_(True)
+        w.grad = None
+        ((x2 * w).sin() + y2.exp()).sum().backward()
+        assert np.array_equal(gx, x2.grad.numpy()) and np.array_equal(gy, y2.grad.numpy())
+        assert np.array_equal(gw, w.grad.numpy())
+    assert _replays(f) == 1
