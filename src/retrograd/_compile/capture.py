@@ -231,7 +231,6 @@ class Recorder:
         self.in_node = 0  # > 0 while a backward node runs: failures are the node's
         self.node_failed: str | None = None
         self.accumulated: dict[int, Tensor] = {}  # leaves an entry accumulates into
-        self.grad_set: dict[int, Tensor] = {}
         for i, leaf in enumerate(leaves):
             self._bind(("arg", i), leaf._data if isinstance(leaf, Tensor) else leaf)
         self.persist: dict[int, tuple[str, Tensor, Any]] = {}
@@ -495,7 +494,6 @@ class Recorder:
         except _Unknown as e:
             return self.fail(f"assigning .grad at {user_site()} reads {e}")
         self.entries.append(Entry(set_grad, (Const(t), spec), (), "set_grad"))
-        self.grad_set[id(t)] = t
 
     def bump(self, t: Tensor) -> None:
         """An in-place write to ``t`` bumped its version: repeated for parameters and buffers."""
