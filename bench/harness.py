@@ -83,6 +83,28 @@ def try_build(build, *args, warmup=2):
         return None, describe_error(exc)
 
 
+def try_build_compiled(build, name, lib, data, warmup=2):
+    """The step of `build` under `lib.compile`, captured after `warmup` eager steps (the
+    optimizer's state exists by then); returns (step, None, info) or (None, reason, {}). `info`:
+    one eager step's time, the capture's (the first compiled call) and whether it replays."""
+    try:
+        step = build(name, lib, data)
+        for _ in range(warmup):
+            step()
+        eager_s = sorted(timed(step) for _ in range(3))[1]  # the median of 3 eager steps
+        compiled = lib.compile(step)
+        capture_s = timed(compiled)
+        for _ in range(warmup):
+            compiled()
+        replays = sum(getattr(c, "eager", 0) is None for c in getattr(compiled, "cache", ()))
+        reasons = list(getattr(compiled, "reasons", ()))
+        info = {"eager_step_s": eager_s, "capture_s": capture_s, "replays": replays, "eager_reasons": reasons}
+        return compiled, None, info
+    except Exception as exc:
+        traceback.print_exc(file=sys.stderr)
+        return None, describe_error(exc), {}
+
+
 def timed(step):
     t0 = time.perf_counter()
     step()

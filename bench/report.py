@@ -6,7 +6,9 @@ _shown = set()  # notes already printed: a reason is given once, where it first 
 
 def labels(env):
     cand = env["candidate"]
-    return ("torch(A)", "torch(B)") if cand == "torch" else (cand, "torch")
+    if env.get("compiled"):
+        cand = cand + ".compile"
+    return ("torch(A)", "torch(B)") if env["candidate"] == "torch" and not env.get("compiled") else (cand, "torch")
 
 
 def _num(x, fmt):
@@ -45,12 +47,20 @@ def print_time(results):
         for w, res in per.items():
             c = _cell(res, "cand", _ms(res.get("cand_s")), ".3f", notes, w, cand)
             r = _cell(res, "ref", _ms(res.get("ref_s")), ".3f", notes, w, ref) if env["torch"] else "-"
-            rows.append([w, c, r, _num(res.get("ratio"), ".2f"), res.get("pairs", "-")])
+            row = [w, c, r, _num(res.get("ratio"), ".2f"), res.get("pairs", "-")]
+            if env.get("compiled"):
+                info = res.get("compiled") or {}
+                cap, eager = info.get("capture_s"), info.get("eager_step_s")
+                row.append(_num(cap / eager if cap and eager else None, ".1f"))
+                row.append("yes" if info.get("replays") else "no")
+                if info and not info.get("replays"):
+                    notes.append(f"{w} compiled runs eagerly: " + "; ".join(info.get("eager_reasons") or ["?"]))
+            rows.append(row)
         pin = next((r.get("blas_pinning") for r in per.values() if r.get("blas_pinning")), "?")
         _table(
             f"Step time, median ms ({n} thread{'s' if n != '1' else ''}, NumPy BLAS pinned by {pin});"
             f" ratio = median of per-pair {cand}/{ref}",
-            ["workload", cand, ref, "ratio", "pairs"],
+            ["workload", cand, ref, "ratio", "pairs"] + (["capture/eager", "replays"] if env.get("compiled") else []),
             rows,
             notes,
         )

@@ -52,6 +52,11 @@ def parse_args(argv=None):
         choices=["retrograd", "torch"],
         help="library measured against torch; `torch` is a self-check whose ratios should be ~1",
     )
+    p.add_argument(
+        "--compiled",
+        action="store_true",
+        help="run the candidate's steps under its compile() (captured after the warm-up) against torch eager",
+    )
     p.add_argument("--no-memory", action="store_true", help="skip the peak-memory runs")
     p.add_argument("--no-import", action="store_true", help="skip the import-time runs")
     p.add_argument("--timeout", type=float, default=900, help="seconds before a worker is abandoned")
@@ -115,6 +120,7 @@ def measure_times(args):
                 "reps": args.reps,
                 "warmup": args.warmup,
                 "budget_s": args.budget,
+                "compiled": args.compiled,
             }
             out.setdefault(str(n), {})[w] = run_worker(job, n, args.timeout)
     return out
@@ -126,7 +132,14 @@ def measure_memory(args, roles):
     for w in args.workloads:
         for role, lib in roles.items():
             progress(f"memory {w} under {lib}")
-            job = {"mode": "memory", "workload": w, "library": lib, "threads": 1, "steps": args.warmup + 1}
+            job = {
+                "mode": "memory",
+                "workload": w,
+                "library": lib,
+                "threads": 1,
+                "steps": args.warmup + 1,
+                "compiled": args.compiled,
+            }
             out.setdefault(w, {})[role] = run_worker(job, 1, args.timeout)
     return out
 
@@ -205,6 +218,7 @@ def environment(args, has_torch):
         "warmup": args.warmup,
         "budget_s": args.budget,
         "threads": args.threads,
+        "compiled": args.compiled,
     }
 
 

@@ -3,7 +3,8 @@
 The parent (run.py) sets the thread environment before this process starts, so NumPy's and
 torch's pools come up pinned. The last stdout line is `RESULT <json>`. Jobs, by "mode":
 
-  time     one workload, candidate and torch interleaved, at job["threads"] threads
+  time     one workload, candidate and torch interleaved, at job["threads"] threads (with
+           job["compiled"]: the candidate's step under its compile, against torch eager)
   memory   peak RSS of one workload under one library, above the RSS after imports
   import   seconds to import one library (nothing else imported before it)
   profile  cProfile breakdown of one workload under the candidate
@@ -67,6 +68,11 @@ def time_job(job, data, harness, workloads):
             steps[role], out[role + "_error"] = None, "not installed: " + lib
             continue
         own = {k: v.copy() for k, v in data.items()}  # no library can see another's writes
+        if role == "cand" and job.get("compiled"):
+            steps[role], out[role + "_error"], out["compiled"] = harness.try_build_compiled(
+                workloads.build, job["workload"], lib, own, warmup=job["warmup"]
+            )
+            continue
         steps[role], out[role + "_error"] = harness.try_build(
             workloads.build, job["workload"], lib, own, warmup=job["warmup"]
         )
@@ -82,7 +88,10 @@ def memory_job(job, data, harness, workloads):
     harness.pin_threads(job["threads"], [lib])
     reset = harness.reset_peak_rss()
     base = harness.current_rss_bytes()
-    step, err = harness.try_build(workloads.build, job["workload"], lib, data, warmup=job["steps"])
+    if job.get("compiled") and job["library"] != "torch":
+        step, err, _ = harness.try_build_compiled(workloads.build, job["workload"], lib, data, warmup=job["steps"])
+    else:
+        step, err = harness.try_build(workloads.build, job["workload"], lib, data, warmup=job["steps"])
     if err:
         return {"error": err}
     return {"peak_bytes": harness.peak_rss_bytes() - base, "baseline_bytes": base, "peak_reset": reset}

@@ -104,6 +104,8 @@ _LAZY_SUBPACKAGES = (
     "func",
     "version",
     "serialization",
+    "compiler",
+    "_dynamo",
 )
 # Names that load their module on first use: checkpoints (``serialization`` brings the file
 # formats, tempfile, socket and json).

@@ -12,6 +12,7 @@ from . import _dtype, _typeinfo
 from ._device import to_device
 from . import _upcalls
 from ._tensor import Tensor
+from ._compile.state import _cap
 from .backend import array_module, keep_quiet, to_device_array, xp_for
 
 
@@ -155,6 +156,8 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
         or (isinstance(data, np.ndarray) and type(arr) is np.ndarray and np.may_share_memory(arr, data))
     ):
         arr = arr.copy()
+    if _cap.active:
+        _cap.recorder.constant(arr, data)
     return _finish(arr, requires_grad)
 
 
@@ -206,7 +209,7 @@ def _fill(fn, size, dtype, device, requires_grad):
     size = _size(size)
     npd = _np_dtype(dtype)
     try:
-        arr = fn(xp, size, npd)
+        arr = _cap.recorder.call(fn, (xp, size, npd), "factory") if _cap.active else fn(xp, size, npd)
     except (MemoryError, ValueError) as e:
         raise _memory_error(size, npd, e) from None
     return _finish(arr, requires_grad)
@@ -351,11 +354,10 @@ def arange(start=0, end=None, step=1, *, dtype=None, layout=None, device=None, r
         raise RuntimeError(f"arange: invalid size {n}, possible overflow? (start={start}, end={end}, step={step})")
     xp = xp_for(to_device(device))
     try:
-        arr = (
-            (start + step * xp.arange(n, dtype=np.float64)).astype(npd)
-            if npd.kind in "fV"
-            else (start + step * xp.arange(n, dtype=np.int64)).astype(npd)
-        )
+        if _cap.active:  # a compiled function's first call: a kernel with constant arguments
+            arr = _cap.recorder.call(_arange_values, (xp, start, step, n, npd), "arange")
+        else:
+            arr = _arange_values(xp, start, step, n, npd)
     except MemoryError as e:
         raise _memory_error((n,), npd, e) from None
     return _finish(arr, requires_grad)
@@ -364,6 +366,12 @@ def arange(start=0, end=None, step=1, *, dtype=None, layout=None, device=None, r
 def _check_steps(name, steps):
     if steps < 0:
         raise RuntimeError(f"{name}: number of steps must be non-negative, got {steps}")
+
+
+def _arange_values(xp, start, step, n, npd):
+    if npd.kind in "fV":
+        return (start + step * xp.arange(n, dtype=np.float64)).astype(npd)
+    return (start + step * xp.arange(n, dtype=np.int64)).astype(npd)
 
 
 def linspace(start, end, steps, *, dtype=None, layout=None, device=None, requires_grad=False):

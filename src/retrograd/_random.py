@@ -24,6 +24,7 @@ from .backend import to_device_array
 
 
 from .autograd._vmap_state import _vm
+from ._compile.state import _cap
 
 
 class Generator:
@@ -98,6 +99,8 @@ def set_rng_state(new_state):
 def _engine(generator):
     if _vm.active:  # a random draw inside vmap: its randomness mode decides
         _vm.random_draw()
+    if _cap.active:  # only dropout's draws are recorded (ops/layers.py)
+        _cap.recorder.unrecorded("a random draw")
     if generator is None:
         return default_generator._engine
     if not isinstance(generator, Generator):

@@ -158,12 +158,55 @@ def can_cast(from_, to):
     return _KIND_RANK[a] <= _KIND_RANK[b]
 
 
+_MODES = (None, "default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
+_BACKENDS = ("inductor", "eager", "aot_eager")
+
+
 def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mode=None, options=None, disable=False):
-    """``torch.compile``: returns ``model`` unchanged (retrograd runs eagerly); as a decorator
-    factory when called without a model."""
+    """``torch.compile``: capture ``model`` (a function or an ``nn.Module``) at its first call and
+    replay its array kernels at later calls (docs/DESIGN.md, "Compiled replay").
+
+    Returns a callable that behaves as ``model`` (an ``OptimizedModule`` for a module); without
+    ``model``, a decorator. ``fullgraph=True`` raises ``Unsupported`` at a graph break (``.item()``,
+    ``print(t)``, ...) instead of running the function eagerly. ``disable=True`` returns ``model``
+    itself. Every ``mode`` runs the same replay (there is no autotuning or CUDA graph to choose),
+    and ``backend`` may be "inductor", "eager" or "aot_eager", which all replay the recorded
+    kernels. ``dynamic=True`` (one capture for every batch size) and ``options`` are not
+    supported: NotImplementedError.
+    """
+    if mode is not None and options is not None:
+        raise RuntimeError("Either mode or options can be specified, but both can't be specified at the same time.")
+    if mode not in _MODES:
+        raise RuntimeError(f"Unrecognized mode={mode}, should be one of: {', '.join(m for m in _MODES if m)}")
+    if callable(backend) and not isinstance(backend, str):
+        raise NotImplementedError(
+            "compile(backend=<callable>): retrograd has no FX graph to hand a custom backend; use "
+            "backend='inductor' (the default), 'eager' or 'aot_eager'"
+        )
+    if backend not in _BACKENDS:
+        raise RuntimeError(f"compile: invalid backend {backend!r}; retrograd supports {', '.join(_BACKENDS)}")
+    if options:
+        raise NotImplementedError(f"compile(options=...): retrograd has no inductor options to set (got {options})")
+    if dynamic:
+        raise NotImplementedError(
+            "compile(dynamic=True): a capture is specialized to its shapes; leave dynamic=None (a new "
+            "shape captures again, up to torch._dynamo.config.cache_size_limit captures)"
+        )
     if model is None:
-        return lambda fn: fn
-    return model
+        return lambda fn: compile(
+            fn, fullgraph=fullgraph, dynamic=dynamic, backend=backend, mode=mode, options=options, disable=disable
+        )
+    if disable:
+        return model
+    if not callable(model):
+        raise RuntimeError(f"compile: expected a callable or an nn.Module, got {type(model).__name__}")
+    from ._compile.function import CompiledFunction
+    from ._compile.module import OptimizedModule
+    from .nn.modules.module import Module
+
+    if isinstance(model, Module):
+        return OptimizedModule(model, CompiledFunction(model.__call__, fullgraph))
+    return CompiledFunction(model, fullgraph)
 
 
 _warn_always = [False]

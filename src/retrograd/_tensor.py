@@ -23,6 +23,7 @@ import numpy as np
 
 from . import _dtype, _typeinfo, _upcalls
 from ._repr import tensor_repr
+from ._compile.state import _cap
 from ._size import Size
 from .autograd._handles import ListHookHandle
 from .autograd.graph import VersionCounter, new_grad_accumulator, register_tensor
@@ -209,6 +210,8 @@ class Tensor:
                     f"assigned grad has data of shape {list(value._data.shape)} but "
                     f"the tensor has shape {list(self._data.shape)}"
                 )
+        if _cap.active:
+            _cap.recorder.set_grad(self, value)
         self._grad = value
 
     def _grad_sum(self, g):
@@ -310,6 +313,8 @@ class Tensor:
 
     # ----------------------------------------------------------------- conversion
     def item(self):
+        if _cap.active:
+            _cap.recorder.graph_break("Tensor.item()")
         if self._data.size != 1:
             raise RuntimeError(
                 f"a Tensor with {self._data.size} elements cannot be converted to "
@@ -319,9 +324,13 @@ class Tensor:
         return self._data.item()
 
     def tolist(self):
+        if _cap.active:
+            _cap.recorder.graph_break("Tensor.tolist()")
         return to_numpy(self._data).tolist()
 
     def numpy(self, *, force=False):
+        if _cap.active:
+            _cap.recorder.graph_break("Tensor.numpy()")
         if self._rg and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
         _check_numpy_dtype(self)
@@ -335,17 +344,23 @@ class Tensor:
         return self._data
 
     def __array__(self, dtype=None, copy=None):
+        if _cap.active:
+            _cap.recorder.graph_break("conversion of a tensor to a NumPy array")
         _check_numpy_dtype(self)
         a = to_numpy(self._data)
         return a if dtype is None else a.astype(dtype, copy=False)
 
     def __bool__(self):
+        if _cap.active:
+            _cap.recorder.graph_break("bool(tensor)")
         if self._data.size != 1:
             raise RuntimeError(f"Boolean value of Tensor with {self._data.size} elements is ambiguous")
         return bool(self._data)
 
     def _one_element(self):
         """The one element, for float()/int()/complex() (ValueError otherwise, as in PyTorch)."""
+        if _cap.active:
+            _cap.recorder.graph_break("float()/int()/complex() of a tensor")
         if self._data.size != 1:
             raise ValueError(
                 f"only one element tensors can be converted to Python scalars (this one "
@@ -360,6 +375,8 @@ class Tensor:
         return int(self._one_element())
 
     def __index__(self):
+        if _cap.active:
+            _cap.recorder.graph_break("a tensor used as an index (__index__)")
         if self._data.dtype.kind not in "iub" or self._data.size != 1:
             raise TypeError("only integer tensors of a single element can be converted to an index")
         return int(self._data.item())  # one element of any number of dims, as PyTorch
@@ -397,9 +414,13 @@ class Tensor:
         return t
 
     def __repr__(self):
+        if _cap.active:
+            _cap.recorder.graph_break("printing a tensor (repr)")
         return tensor_repr(self)
 
     def __format__(self, spec):
+        if _cap.active:
+            _cap.recorder.graph_break("formatting a tensor")
         if self._data.ndim == 0:
             return self.item().__format__(spec)
         return object.__format__(self, spec)

@@ -33,6 +33,7 @@ from .._autocast import _amp
 from .graph import AccumulateGrad, GraphTask, Node, running as _running
 from .graph import current_graph_task, queue_callback  # noqa: F401  (their public place: autograd.engine)
 from . import anomaly as _anomaly
+from .._compile.state import _cap
 from ._forward_state import _fw, set_tangent as _set_tangent
 
 if TYPE_CHECKING:
@@ -292,6 +293,8 @@ def _sum_to(g: Tensor, shape: tuple[int, ...], node: Node, i: int) -> Tensor:
 
 
 def _pre_hooks(extra: NodeExtras, buf: list[Grad], create_graph: bool) -> list[Grad]:
+    if _cap.active and (extra.get("tensor_hooks") or extra.get("retains") or extra.get("pre_hooks")):
+        _cap.recorder.unrecorded("a backward hook (or retain_grad)")
     tensor_hooks = extra.get("tensor_hooks")
     if tensor_hooks:
         for nr, hooks in tensor_hooks.items():
@@ -328,6 +331,8 @@ def _pre_hooks(extra: NodeExtras, buf: list[Grad], create_graph: bool) -> list[G
 
 
 def _post_hooks(extra: NodeExtras, outs: tuple[Grad, ...], buf: list[Grad]) -> tuple[Grad, ...]:
+    if _cap.active:
+        _cap.recorder.unrecorded("a backward hook")
     for hook in list(extra["hooks"]):
         r = hook(tuple(outs), tuple(buf))
         if r is not None:
@@ -356,6 +361,8 @@ def _accumulate(node: AccumulateGrad, g: Grad, create_graph: bool) -> None:
     array referenced only by ``g``); otherwise it is copied, so two leaves never share storage.
     Later gradients are added in place, or out of place under ``create_graph``.
     """
+    if _cap.active:  # a compiled function's first call: record the accumulation
+        return _cap.recorder.accumulate(_accumulate, node, g, create_graph)
     var = node._variable()
     if var is None or g is None:
         return
@@ -441,6 +448,8 @@ def execute(
 
     ``site`` (the user's file:line of the backward call) is what nodes freed by this backward
     record, for the error of a later backward through them."""
+    if _cap.active:
+        _cap.recorder.backward(create_graph)
     task = GraphTask()
     tasks = _running.tasks
     prev_site = _running.site

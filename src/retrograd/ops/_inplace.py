@@ -26,6 +26,7 @@ from ..autograd._modes import switch as _switch
 from ..autograd._vmap_state import _vm, level_of as _vm_level
 from ..autograd import views
 from ._registry import Op, apply
+from .._compile.state import _cap
 
 
 _PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -41,6 +42,8 @@ def _where_called():
 
 def _bump(t):
     t._version_counter().bump(_where_called())
+    if _cap.active:
+        _cap.recorder.bump(t)
 
 
 def _check_inplace(t, op):
@@ -115,10 +118,23 @@ def _dual_involved(t, others):
 def _old_value(t):
     """A copy of t's values with t's history: what the recorded op reads (and may save), since
     t's own storage is about to be overwritten. No node is recorded for the copy."""
-    old = Tensor._make(t._data.copy(), t.grad_fn, t._rg)
+    data = _cap.recorder.call(_copy, (t._data,), "copy") if _cap.active else t._data.copy()
+    old = Tensor._make(data, t.grad_fn, t._rg)
     if t._out_nr:
         old._out_nr = t._out_nr
     return old
+
+
+def _copy(a):
+    return a.copy()
+
+
+def _assign(dst, src):
+    dst[...] = src
+
+
+def _ufunc_into(ufunc, a, o):
+    ufunc(a, o, out=a, casting="same_kind")
 
 
 def _overlap_error(t):
@@ -142,7 +158,10 @@ def _write(t, r, op="in-place op"):
                 f"shape {list(bshape or r._data.shape)} (in-place {op}_)"
             )
     try:
-        t._data[...] = r._data
+        if _cap.active:
+            _cap.recorder.call(_assign, (t._data, r._data), op + "_", keep=False)
+        else:
+            t._data[...] = r._data
     except ValueError:
         if not t._data.flags.writeable:
             raise _overlap_error(t) from None
@@ -172,7 +191,10 @@ def _ufunc_inplace(t, ufunc, other, op):
     """Fast path with nothing to record: NumPy writes straight into t's storage."""
     o = other._data if isinstance(other, Tensor) else other
     try:
-        ufunc(t._data, o, out=t._data, casting="same_kind")
+        if _cap.active:
+            _cap.recorder.call(_ufunc_into, (ufunc, t._data, o), op + "_", keep=False)
+        else:
+            ufunc(t._data, o, out=t._data, casting="same_kind")
     except (TypeError, np._core._exceptions._UFuncOutputCastingError if hasattr(np, "_core") else TypeError) as e:
         raise RuntimeError(
             f"result type of in-place {op}_ can't be cast to the desired output type {t.dtype}: {e}"

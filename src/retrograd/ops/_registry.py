@@ -124,7 +124,8 @@ class Op:
 
 # The profiler's observer (retrograd.profiler), set while it records: apply hands every op to
 # it, and it runs the op (through apply again, with ``_state.observing`` set) between its clock
-# readings.
+# readings. A compiled function's first call records its ops through the same hook
+# (_compile/capture.py).
 _observer: Callable[[Op, Sequence[Any], tuple[Any, ...]], Tensor] | None = None
 
 

@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import _dtype
 from ..autograd._vmap_state import _vm, BatchedTensor
+from .._compile.state import _cap
 from .._tensor import Tensor
 from ._declare import declare
 from ._inplace import _bump, _recording, _ufunc_inplace, apply_inplace, valued_inplace
@@ -968,6 +969,8 @@ def _compare(ufunc_name):
         a = x._data if isinstance(x, Tensor) else x
         b = y._data if isinstance(y, Tensor) else y
         try:
+            if _cap.active:
+                return Tensor._make(_cap.recorder.call(ufunc, (a, b), ufunc_name), None, False)
             return Tensor._make(ufunc(a, b), None, False)
         except ValueError as e:
             err = broadcast_error(ufunc_name, (a, b), e)

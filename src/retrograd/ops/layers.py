@@ -16,6 +16,7 @@ from ..autograd._vmap_state import _vm, BatchedTensor
 from .._tensor import Tensor, _wrap_dim
 from ..autograd.grad_mode import _state
 from ..backend import array_module
+from .._compile.state import _cap
 from ._registry import Op, apply
 from ._registry import ELEMENTWISE, LINEAR as LINEAR_JVP
 from .activation import _const, _to_like
@@ -140,6 +141,10 @@ def _check_p(p):
 
 
 def _keep(x, p, shape, x_layout=True):
+    return _keep_array(x._data, p, shape, x_layout)
+
+
+def _keep_array(a, p, shape, x_layout=True):
     """PyTorch's dropout noise: Bernoulli(1 - p) draws from the default generator in ``x``'s
     dtype, laid out like ``x`` when ``shape`` is its shape and ``x_layout`` (else a new contiguous
     ``shape``: the draws fill memory in order, so the layout decides which element gets which)."""
@@ -147,17 +152,23 @@ def _keep(x, p, shape, x_layout=True):
     from .._random_kernels import bernoulli_scalar
 
     eng = _engine(None)
-    like = x._data if x_layout and tuple(shape) == x._data.shape else np.empty(shape, np.uint8)
-    return draw_like(like, lambda n, c: bernoulli_scalar(eng, n, 1 - p)).astype(x._data.dtype)
+    like = a if x_layout and tuple(shape) == a.shape else np.empty(shape, np.uint8)
+    return draw_like(like, lambda n, c: bernoulli_scalar(eng, n, 1 - p)).astype(a.dtype)
 
 
 def _keep_mask(x, p, shape, x_layout=True):
     """A float mask of ``shape``: 1 / (1 - p) with probability 1 - p, else 0 (default generator),
     computed as PyTorch does (the noise divided by ``1 - p`` in the input's dtype); ``x_layout``
     as for ``_keep``."""
-    m = _keep(x, p, shape, x_layout)
+    if _cap.active:  # a compiled function's first call: the draw is replayed from the generator
+        return _cap.recorder.call(_keep_mask_array, (x._data, p, shape, x_layout), "dropout_mask")
+    return _keep_mask_array(x._data, p, shape, x_layout)
+
+
+def _keep_mask_array(a, p, shape, x_layout=True):
+    m = _keep_array(a, p, shape, x_layout)
     m /= m.dtype.type(1 - p)
-    return _to_like(m, x._data)
+    return _to_like(m, a)
 
 
 def _scale_fwd(xp, x, mask):

@@ -7,6 +7,7 @@ from the group's current one, so two schedulers on one optimizer compose. The cl
 ``state_dict()`` holds every attribute but the optimizer.
 """
 
+import functools
 import math
 import types
 import warnings
@@ -14,6 +15,7 @@ from bisect import bisect_right
 from collections import Counter
 
 from .._tensor import Tensor
+from .._compile.state import _cap
 from .optimizer import Optimizer
 
 __all__ = [
@@ -66,6 +68,19 @@ def _per_group(name, optimizer, value):
     return [value] * len(optimizer.param_groups)
 
 
+def _recorded_step(step):
+    """``step`` that a compiled function records as one call, replayed as it is (it changes the
+    optimizer's lr in Python, which no array kernel shows)."""
+
+    @functools.wraps(step)
+    def wrapper(self, *args, **kwargs):
+        if _cap.active:
+            return _cap.recorder.eager_call(wrapper, (self, *args), kwargs, f"{type(self).__name__}.step")
+        return step(self, *args, **kwargs)
+
+    return wrapper
+
+
 class LRScheduler:
     """Base class: subclasses implement ``get_lr()`` (and optionally ``_get_closed_form_lr``).
 
@@ -114,6 +129,12 @@ class LRScheduler:
         """The learning rates set by the last ``step``."""
         return self._last_lr
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        step = cls.__dict__.get("step")
+        if step is not None:
+            cls.step = _recorded_step(step)
+
     def step(self, epoch=None):
         if self._step_count == 1 and not getattr(self.optimizer, "_opt_called", True):
             warnings.warn(
@@ -149,6 +170,7 @@ class LRScheduler:
         self.__dict__.update(state_dict)
 
 
+LRScheduler.step = _recorded_step(LRScheduler.step)
 _LRScheduler = LRScheduler
 
 

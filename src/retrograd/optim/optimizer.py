@@ -33,6 +33,7 @@ from operator import is_
 import numpy as np
 
 from .._tensor import Tensor
+from .._compile.state import _cap
 from ..backend import array_module
 from ..autograd.grad_mode import _state as _grad_state
 from ..sparse import SparseTensor
@@ -73,6 +74,8 @@ def _wrap_step(step):
 
     @functools.wraps(step)
     def wrapper(self, *args, **kwargs):
+        if _cap.active:  # inside a compiled function: replayed as this same call
+            return _cap.recorder.eager_call(wrapper, (self, *args), kwargs, f"{type(self).__name__}.step")
         pre, post = self._optimizer_step_pre_hooks, self._optimizer_step_post_hooks
         if _global_pre_hooks or pre:
             for hook in chain(_global_pre_hooks.values(), pre.values()):
@@ -293,6 +296,8 @@ class Optimizer:
     # ------------------------------------------------------------------ gradients
     def zero_grad(self, set_to_none=True):
         """Reset the gradients: set them to None (default) or fill them with zeros."""
+        if _cap.active:
+            return _cap.recorder.eager_call(Optimizer.zero_grad, (self, set_to_none), {}, "Optimizer.zero_grad")
         for group in self.param_groups:
             for p in group["params"]:
                 g = p._grad

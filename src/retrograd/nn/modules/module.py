@@ -464,6 +464,15 @@ class Module:
             p.requires_grad_(requires_grad)
         return self
 
+    def compile(self, *args, **kwargs):
+        """Compile this module in place with ``retrograd.compile(..., *args, **kwargs)``: its
+        ``forward`` becomes the compiled one (its hooks run around it, eagerly); parameters and
+        ``state_dict`` keys are unchanged, unlike the ``OptimizedModule`` that
+        ``retrograd.compile(module)`` returns."""
+        from ..._runtime import compile as compile_
+
+        self.forward = compile_(type(self).forward.__get__(self), *args, **kwargs)
+
     def zero_grad(self, set_to_none=True):
         """Reset the gradients of all parameters (to None by default, else to zeros in place)."""
         for p in self.parameters():

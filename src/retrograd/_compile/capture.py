@@ -1,0 +1,575 @@
+"""The recorder: what each hook records while a compiled function's first call runs eagerly.
+
+Values are known by their array objects. A value a recorded kernel reads is
+
+- a *source*: the array of a tensor argument, or of a parameter, buffer or gradient the function
+  reaches (``function.discover`` finds them: closures, globals, ``self``, modules, optimizers);
+  the replay binds it afresh from that tensor at each call;
+- the output of an earlier entry;
+- or a constant argument (a Python number, a dtype, the array module, a shape).
+
+Anything else is an array made outside recording (a NumPy computation on ``.numpy()``, a tensor
+the function reaches in a way discovery does not see): a replay would read it as it was at
+capture time, a stale value. The recorder never takes it as a constant: it marks the capture
+failed (``fail``), the call finishes eagerly, and that function runs eagerly for that guard
+state (the reason is kept for ``explain``). Work the recorder cannot replay (random draws other
+than dropout's, backward hooks, ``create_graph``, vmap, forward-mode AD, saved tensor hooks) fails
+the same way. Conversions to Python values (``.item()``, ``bool(t)``, ``print(t)``) are graph
+breaks: recorded with the user's file:line, and raised at once under ``fullgraph=True``.
+
+Kernels run with the flag off (``_pause``), so what they do inside is not recorded twice; an
+eager call (``optimizer.step``, ``zero_grad``, ``scheduler.step``) is recorded as one entry that
+runs the same call again at replay time, reading its scalars (lr, step count) then.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import weakref
+from typing import Any
+
+import numpy as np
+
+from .._autocast import _amp
+from .._tensor import Tensor, make_tensor
+from ..autograd.graph import OpNode
+from ..autograd._forward_state import _fw
+from ..autograd._vmap_state import _vm
+from ..autograd.grad_mode import _state
+from ..backend import array_module
+from ..ops._registry import apply as _apply, low_precision_forward
+from .schedule import Const, Entry
+from .state import _cap
+
+_PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+class Unsupported(RuntimeError):
+    """A graph break under ``fullgraph=True`` (``torch._dynamo.exc.Unsupported``)."""
+
+
+class _Unknown(Exception):
+    """An array that is neither a source nor an earlier entry's output."""
+
+
+def has_hooks(extra: Any) -> bool:
+    """Whether a node's extras hold a hook (removed hooks leave empty lists behind)."""
+    return bool(extra) and any(v for k, v in extra.items() if k != "metadata")
+
+
+def is_array(v: Any) -> bool:
+    return isinstance(v, np.ndarray) or hasattr(type(v), "__cuda_array_interface__")
+
+
+def user_site() -> str:
+    """file:line of the innermost frame outside retrograd (the user's code)."""
+    f = sys._getframe(1)
+    while f is not None and f.f_code.co_filename.startswith(_PKG_DIR):
+        f = f.f_back
+    return f"{f.f_code.co_filename}:{f.f_lineno}" if f is not None else "<unknown>"
+
+
+# --------------------------------------------------------------------------- replay kernels
+# The kernels of entries that are not an op's forward: each does what eager mode did there.
+def copy_kernel(a: Any) -> Any:
+    return a.copy(order="K")
+
+
+def accumulate_grad(var: Tensor, g: Any, copy: bool) -> Any:
+    """The engine's dense accumulation into a leaf's ``.grad`` (``engine._accumulate``)."""
+    old = var._grad
+    if old is None:
+        if copy:
+            g = g.copy(order="K")
+        var._grad = make_tensor(g, None, False)
+        return g
+    old._data += g
+    old._version_counter().bump()
+    return old._data
+
+
+def set_grad(t: Tensor, g: Any) -> None:
+    t._grad = None if g is None else make_tensor(g, None, False)
+
+
+def _weak(arr: Any) -> Any:
+    try:
+        return weakref.ref(arr)
+    except TypeError:  # an array type without weak references: held
+        return lambda: arr
+
+
+def _owner(a: Any) -> Any:
+    while isinstance(a.base, np.ndarray):
+        a = a.base
+    return a
+
+
+def _address(a: Any) -> int:
+    return a.__array_interface__["data"][0]
+
+
+def alias_view(x: Any, offset: int, shape: tuple[int, ...], strides: tuple[int, ...], dtype: Any) -> Any:
+    """The view, ``offset`` bytes from the start of ``x``, that library code made with NumPy
+    (a reshape of a target, a slice): the same memory, read when the replay reaches it."""
+    owner = _owner(x)
+    start = _address(x) - _address(owner) + offset
+    return np.ndarray(shape, dtype, buffer=owner, offset=start, strides=strides)
+
+
+def set_data(t: Tensor, a: Any) -> None:
+    t._data = a
+
+
+def bump_version(vc: Any) -> None:
+    vc.bump()
+
+
+def vjp_kernel(op: Any, needs: tuple[bool, ...] | None, n_saved: int, n_out: int) -> Any:
+    """An op's whole backward as one kernel: ``kernel(g, *saved, *args)`` on arrays, run as the
+    engine runs it (grad mode off, autocast excluded); returns the input gradients' arrays."""
+    codes = op._codes
+
+    def kernel(g: Any, *values: Any) -> Any:
+        saved = [v if c == -2 or v is None else make_tensor(v, None, False) for c, v in zip(codes, values[:n_saved])]
+        prev = _state.enabled
+        _state.enabled = False
+        _amp.excluded += 1
+        _amp.refresh()
+        try:
+            gt = make_tensor(g, None, False)
+            if needs is not None:
+                out = op.backward(gt, needs, *saved, *values[n_saved:])
+            else:
+                out = op.backward(gt, *saved, *values[n_saved:])
+        finally:
+            _state.enabled = prev
+            _amp.excluded -= 1
+            _amp.refresh()
+        if type(out) is not tuple:
+            out = (out,)
+        res = tuple(None if t is None else t._data for t in out)
+        return res[0] if n_out == 1 else res
+
+    return kernel
+
+
+def _tensor_args_kernel(kernel: Any, positions: tuple[int, ...]) -> Any:
+    """``kernel`` given Tensors (around the arrays) at ``positions``, as the op's args held them."""
+
+    def call(*values: Any) -> Any:
+        vs = list(values)
+        for i in positions:
+            vs[i] = make_tensor(vs[i], None, False)
+        return kernel(*vs)
+
+    return call
+
+
+def _low_kernel(op: Any, n: int) -> Any:
+    def kernel(xp: Any, *values: Any) -> Any:
+        return low_precision_forward(op, values[:n], values[n:])
+
+    return kernel
+
+
+def _array_kernel(kernel: Any, has_extra: bool) -> Any:
+    """``kernel`` with a NumPy scalar result made a 0-d array (as ``apply`` does)."""
+
+    def as_array(*a: Any) -> Any:
+        out = kernel(*a)
+        if has_extra:
+            out, extra = out
+            return (out if type(out) is np.ndarray or not isinstance(out, np.generic) else np.asarray(out)), extra
+        return out if type(out) is np.ndarray or not isinstance(out, np.generic) else np.asarray(out)
+
+    return as_array
+
+
+def _call_kw(fn: Any, kwargs: dict[str, Any]) -> Any:
+    if not kwargs:
+        return fn
+
+    def call(*args: Any) -> Any:
+        return fn(*args, **kwargs)
+
+    return call
+
+
+_PLAIN = frozenset((int, float, bool, str, type(None), complex))  # constants without a second look
+
+
+def _has_value(v: Any) -> bool:
+    """Whether ``v`` holds an array or a tensor (one level into lists, tuples and dicts)."""
+    if isinstance(v, Tensor) or is_array(v):
+        return True
+    if isinstance(v, (list, tuple)):
+        return any(isinstance(x, Tensor) or is_array(x) for x in v)
+    if isinstance(v, dict):
+        return any(isinstance(x, Tensor) or is_array(x) for x in v.values())
+    return False
+
+
+# --------------------------------------------------------------------------- the recorder
+class Recorder:
+    """Records one call: the entries, the sources, and why it cannot be replayed (``failed``)."""
+
+    def __init__(self, leaves: list[Any], persistent: list[Tensor], fullgraph: bool) -> None:
+        self.slot: dict[int, int] = {}  # id(array) -> slot
+        self.owners: dict[int, int] = {}  # id(the array owning a known array's memory) -> its slot
+        # by slot: its array, held weakly (a capture keeps no more memory alive than eager mode;
+        # a recycled id is told apart by the reference), and its id when it was defined
+        self.arrays: list[Any] = []
+        self.ids: list[int] = []
+        self.fresh: set[int] = set()  # slots of gradients that own their memory (not views)
+        self.entries: list[Entry] = []
+        self.sources: list[tuple[str, Any]] = []  # per input slot: ("arg", i), ("data", t), ("grad", t)
+        self.metas: list[Any] = []  # per input slot: its array's metadata when bound (the guards')
+        self.input_slots: list[int] = []
+        self.failed: str | None = None
+        self.breaks: list[tuple[str, str]] = []
+        self.fullgraph = fullgraph
+        self.backward_runs = 0
+        self.in_node = 0  # > 0 while a backward node runs: failures are the node's
+        self.node_failed: str | None = None
+        self.accumulated: dict[int, Tensor] = {}  # leaves an entry accumulates into
+        for i, leaf in enumerate(leaves):
+            self._bind(("arg", i), leaf._data if isinstance(leaf, Tensor) else leaf)
+        self.persist: dict[int, tuple[str, Tensor, Any]] = {}
+        self.persist_ids = {id(t) for t in persistent}
+        self.persist_vcs: set[int] = set()
+        for t in persistent:
+            self.persist.setdefault(id(t._data), ("data", t, t._data))
+            g = t._grad
+            if type(g) is Tensor:
+                self.persist.setdefault(id(g._data), ("grad", t, g._data))
+                self.persist_vcs.add(id(g._version_counter()))
+            self.persist_vcs.add(id(t._version_counter()))
+
+    # ----------------------------------------------------------------- values
+    def _bind(self, how: tuple[str, Any], arr: Any) -> int:
+        s = self._define(arr)
+        self.sources.append(how)
+        self.input_slots.append(s)
+        meta = (type(arr), arr.shape, arr.dtype, arr.strides)
+        self.metas.append((meta, how[1]._rg) if how[0] == "data" else meta)  # guards.source_meta's form
+        return s
+
+    def _define(self, arr: Any) -> int:
+        s = len(self.arrays)
+        self.arrays.append(_weak(arr))
+        self.ids.append(id(arr))
+        self.slot[id(arr)] = s
+        if type(arr) is np.ndarray:
+            self.owners[id(_owner(arr))] = s
+        return s
+
+    def known(self, arr: Any) -> bool:
+        """Whether ``arr`` is the array of a slot (an earlier entry's output or a source)."""
+        s = self.slot.get(id(arr))
+        return s is not None and self.arrays[s]() is arr
+
+    def array(self, s: int) -> Any:
+        """Slot ``s``'s array, or None once eager mode has freed it."""
+        return self.arrays[s]()
+
+    def ref(self, arr: Any) -> int:
+        s = self.slot.get(id(arr))
+        if s is not None and self.arrays[s]() is arr:
+            return s
+        p = self.persist.get(id(arr))
+        if p is not None:
+            return self._bind((p[0], p[1]), arr)
+        if type(arr) is np.ndarray and arr.base is not None:
+            owner = _owner(arr)
+            known = self.owners.get(id(owner))
+            if known is not None:
+                x = self.arrays[known]()
+                if x is None or _owner(x) is not owner:
+                    known = None
+            if known is None:  # a view of a parameter or buffer not read yet
+                for kind, t, a in self.persist.values():
+                    if type(a) is np.ndarray and _owner(a) is owner:
+                        known = self.ref(a)
+                        break
+            if known is not None:  # a view of a known array: replayed as the same view
+                x = self.arrays[known]()
+                spec = (
+                    known,
+                    Const(_address(arr) - _address(x)),
+                    Const(arr.shape),
+                    Const(arr.strides),
+                    Const(arr.dtype),
+                )
+                s = self._define(arr)
+                self.entries.append(Entry(alias_view, spec, (s,), "view"))
+                return s
+        raise _Unknown(f"an array of shape {list(np.shape(arr))} made outside the recorded ops")
+
+    def _spec(self, values: Any) -> tuple[Any, ...]:
+        spec = []
+        for v in values:
+            if type(v) in _PLAIN:
+                spec.append(Const(v))
+            elif is_array(v):
+                spec.append(self.ref(v))
+            elif _has_value(v):
+                raise _Unknown(f"a tensor or array inside an argument of type {type(v).__name__}")
+            else:
+                spec.append(Const(v))
+        return tuple(spec)
+
+    def fail(self, reason: str) -> None:
+        if self.in_node:
+            if self.node_failed is None:
+                self.node_failed = reason
+        elif self.failed is None:
+            self.failed = reason
+
+    def unrecorded(self, what: str) -> None:
+        """Something the replay cannot repeat happened: this capture is not used."""
+        self.fail(f"{what} at {user_site()} cannot be recorded")
+
+    def graph_break(self, what: str) -> None:
+        if self.in_node:  # inside an op's backward: that backward is replayed whole
+            return self.fail(what)
+        site = user_site()
+        self.breaks.append((what, site))
+        if self.fullgraph:
+            raise Unsupported(
+                f"compile(fullgraph=True): {what} at {site} needs the tensor's value in Python (a "
+                f"graph break); move it out of the compiled function or compile with fullgraph=False"
+            )
+        self.fail(f"graph break: {what} at {site}")
+
+    # ----------------------------------------------------------------- hooks
+    def _pause(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        _cap.active = False
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            _cap.active = True
+
+    def apply(self, op: Any, inputs: Any, args: tuple[Any, ...]) -> Tensor:
+        """The op observer of ``ops._registry.apply`` while recording: run the op, record its
+        forward kernel (paused: just run it)."""
+        cap = _cap
+        state = _state
+        prev = state.observing
+        state.observing = True  # apply runs the op itself, not through this observer again
+        if not cap.active:
+            try:
+                return _apply(op, inputs, args)
+            finally:
+                state.observing = prev
+        cap.active = False
+        try:
+            result = _apply(op, inputs, args)
+        finally:
+            state.observing = prev
+            cap.active = True
+        if self.failed is None:
+            if _vm.active or _fw.active or _state.node_extras:
+                self.fail(f"{op.name} under vmap, forward-mode AD, anomaly mode or saved tensor hooks")
+            else:
+                try:
+                    self._record_op(op, inputs, args, result)
+                except _Unknown as e:
+                    self.fail(f"{op.name} at {user_site()} reads {e}")
+        return result
+
+    def _record_op(self, op: Any, inputs: Any, args: tuple[Any, ...], result: Tensor) -> None:
+        spec: list[Any] = []
+        first = None
+        low = False
+        for t in inputs:
+            if isinstance(t, Tensor):
+                a = t._data
+                if not is_array(a):
+                    raise _Unknown(f"a {type(t).__name__}")
+                if first is None:
+                    first = a
+                low = low or a.dtype.char in "E45"
+                spec.append(self.ref(a))
+            else:
+                spec.append(Const(t))
+        wrapped = []  # positions of tensors among the args (where's condition): rewrapped
+        for v in args:
+            if type(v) is Tensor and is_array(v._data):
+                wrapped.append(1 + len(spec))
+                spec.append(self.ref(v._data))
+            else:
+                spec += self._spec((v,))
+        kernel = op.forward
+        if low and not op._native:
+            kernel = _low_kernel(op, len(inputs))
+        if wrapped:
+            kernel = _tensor_args_kernel(kernel, tuple(wrapped))
+        out = result._data
+        if out.ndim == 0:
+            kernel = _array_kernel(kernel, op._has_extra)
+        xp = np if type(first) is np.ndarray else array_module(first)
+        outs: tuple[int | None, ...]
+        if op._has_extra:
+            extra = None
+            node = result.grad_fn
+            if node is not None and getattr(node, "op", None) is op:
+                extra = node._saved[op._codes.index(-2)]
+            outs = (self._define(out), None if extra is None else self._define(extra))
+        else:
+            outs = (self._define(out),)
+        self.entries.append(Entry(kernel, (Const(xp), *spec), outs, op.name))
+
+    def call(self, kernel: Any, inputs: tuple[Any, ...], label: str, keep: bool = True, n_out: int = 1) -> Any:
+        """Run ``kernel(*inputs)`` and record it; ``keep``: its result is a new value (else it
+        writes into an input); ``n_out`` > 1: a tuple of that many arrays."""
+        try:
+            spec = self._spec(inputs) if self.failed is None else None
+        except _Unknown as e:
+            self.fail(f"{label} at {user_site()} reads {e}")
+            spec = None
+        out = self._pause(kernel, *inputs)
+        if spec is not None:
+            if n_out > 1:
+                outs: tuple[int | None, ...] = tuple(self._define(o) for o in out)
+            else:
+                outs = (self._define(out),) if keep else ()
+            self.entries.append(Entry(kernel, spec, outs, label))
+        return out
+
+    def constant(self, arr: Any, data: Any) -> None:
+        """``tensor(data)`` of Python numbers: a constant, copied afresh at each replay."""
+        if _has_value(data) or (isinstance(data, (list, tuple)) and _nested_value(data)):
+            return  # made from a tensor or an array: unknown, so reading it fails the capture
+        if self.failed is None:
+            self.entries.append(Entry(copy_kernel, (Const(arr.copy()),), (self._define(arr),), "tensor"))
+
+    def eager_call(self, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any], label: str) -> Any:
+        """A call replayed as it is (``optimizer.step()``, ``zero_grad()``): it reads its
+        scalars and the tensors' current state when it runs."""
+        out = self._pause(fn, *args, **kwargs)
+        if self.failed is None:
+            if any(_has_value(a) or callable(a) for a in (*args[1:], *kwargs.values())):
+                self.fail(f"{label} at {user_site()} with a tensor or closure argument cannot be recorded")
+            else:
+                self.entries.append(Entry(_call_kw(fn, kwargs), tuple(Const(a) for a in args), (), label))
+        return out
+
+    def eager_call_on(self, fn: Any, tensors: list[Tensor], args: tuple[Any, ...], label: str) -> Any:
+        """``fn(tensors, *args)`` replayed as it is (``clip_grad_norm_``: it reads the gradients
+        of ``tensors`` when it runs), provided they are parameters or buffers the capture found
+        (the same objects at every call). Its result is not a recorded value."""
+        out = self._pause(fn, tensors, *args)
+        if self.failed is None:
+            if not all(id(t) in self.persist_ids for t in tensors) or any(_has_value(a) for a in args):
+                self.fail(f"{label} at {user_site()} on tensors other than parameters or buffers")
+            else:
+                self.entries.append(Entry(fn, (Const(list(tensors)), *map(Const, args)), (), label))
+        return out
+
+    def accumulate(self, fn: Any, node: Any, g: Any, create_graph: bool) -> None:
+        """The engine adding ``g`` into a leaf's ``.grad``."""
+        var = node._variable()
+        old = None if var is None else var._grad
+        self._pause(fn, node, g, create_graph)
+        if self.failed is not None or var is None or g is None:
+            return
+        if create_graph or has_hooks(node._extra):
+            return self.unrecorded("a gradient hook on a leaf (or create_graph)")
+        if type(g) is not Tensor or (old is not None and type(old) is not Tensor):
+            return self.unrecorded("a sparse gradient")
+        try:
+            spec = (Const(var), self.ref(g._data))
+            if old is not None:
+                self.ref(old._data)
+        except _Unknown as e:
+            return self.fail(f"the gradient accumulated into a leaf reads {e}")
+        new = var._grad._data
+        copy = old is None and new is not g._data
+        if g._data.base is None:
+            self.fresh.add(spec[1])
+        self.entries.append(Entry(accumulate_grad, (*spec, Const(copy)), (self._define(new),), "accumulate_grad"))
+        self.accumulated[id(var)] = var
+
+    def set_grad(self, t: Tensor, value: Any) -> None:
+        """``t.grad = value``."""
+        if self.failed is not None:
+            return
+        if value is not None and (type(value) is not Tensor or value._rg):
+            return self.unrecorded("assigning a sparse gradient or one that requires grad to .grad")
+        try:
+            spec = Const(None) if value is None else self.ref(value._data)
+        except _Unknown as e:
+            return self.fail(f"assigning .grad at {user_site()} reads {e}")
+        self.entries.append(Entry(set_grad, (Const(t), spec), (), "set_grad"))
+
+    def bump(self, t: Tensor) -> None:
+        """An in-place write to ``t`` bumped its version: repeated for parameters and buffers."""
+        vc = t._version_counter()
+        if id(vc) in self.persist_vcs and self.failed is None:
+            self.entries.append(Entry(bump_version, (Const(vc),), (), "bump_version"))
+
+    def node_apply(self, node: Any, fn: Any, *args: Any) -> Any:
+        """The engine's node observer while recording. An op's backward is recorded kernel by
+        kernel when it runs through ``apply``; when it computes with NumPy directly (the fast
+        paths of linear, conv, ...), it is recorded as one kernel that runs the whole backward
+        again at replay time (``vjp_kernel``)."""
+        if not _cap.active or self.failed is not None or fn != getattr(node, "_apply", None):
+            return fn(*args)
+        buf, retain = args
+        start = len(self.entries)
+        saved = getattr(node, "_saved", None)
+        self.in_node += 1
+        self.node_failed = None
+        try:
+            outs = fn(buf, retain)
+        finally:
+            self.in_node -= 1
+        why, self.node_failed = self.node_failed, None
+        if why is None:
+            for g in outs:
+                if g is not None and (type(g) is not Tensor or not self.known(g._data)):
+                    why = "a gradient computed outside apply"
+                    break
+        if why is None:
+            return outs
+        del self.entries[start:]
+        if type(node) is not OpNode or not isinstance(saved, (list, tuple)) or buf[0] is None:
+            self.fail(f"the backward of {node.name()} ({why}) cannot be recorded")
+            return outs
+        try:
+            spec = [self.ref(buf[0]._data)]
+            for item in saved:
+                if item is None:
+                    spec.append(Const(None))
+                else:
+                    spec.append(self.ref(item._data) if isinstance(item, Tensor) else self.ref(item))
+            spec += self._spec(node.args)
+        except _Unknown as e:
+            self.fail(f"the backward of {node.name()} reads {e}")
+            return outs
+        needs = tuple(e is not None for e in node._next) if node.op.needs else None
+        kernel = vjp_kernel(node.op, needs, len(saved), len(outs))
+        slots = tuple(None if g is None else self._define(g._data) for g in outs)
+        self.entries.append(
+            Entry(
+                kernel, tuple(spec), slots if len(slots) > 1 else tuple(s for s in slots if s is not None), node.name()
+            )
+        )
+        return outs
+
+    def backward(self, create_graph: bool) -> None:
+        self.backward_runs += 1
+        if create_graph:
+            self.unrecorded("backward with create_graph=True")
+
+
+def _nested_value(seq: Any) -> bool:
+    for x in seq:
+        if isinstance(x, (list, tuple)):
+            if _nested_value(x):
+                return True
+        elif isinstance(x, Tensor) or is_array(x):
+            return True
+    return False
