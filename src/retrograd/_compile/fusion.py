@@ -1,0 +1,501 @@
+"""Passes over a recorded ``Schedule``: elementwise fusion and buffer reuse by liveness.
+
+``optimize(schedule, meta, options)`` returns a schedule that computes the same results with
+fewer entries and fewer fresh arrays; ``replay`` turns it into code as any other schedule.
+
+**Fusion.** An entry whose kernel is in ``TEMPLATES`` (the ``forward`` of an elementwise op:
+add, mul, sin, tanh, relu, sigmoid, their fused backward ops, ...) is described by an
+expression template. Entries whose outputs are read by exactly one other fusible entry (and
+are not a result of the schedule) are merged into that reader: a tree of elementwise entries
+becomes one entry that evaluates the whole expression. A group never extends across an entry
+with an effect (an in-place write, an eager call such as ``optimizer.step``, a gradient
+accumulation): its reads move to the position of its last member, so nothing may write to
+memory in between. A group is fused only when every array it reads and writes has one floating
+dtype (float32 or float64) and Python number constants, so its result has that dtype exactly;
+its result is C-contiguous, and fused only when eager mode's result was too (a later view of it
+is replayed with the strides eager mode saw). Anything else keeps its own kernel.
+
+Two engines evaluate a fused expression:
+
+- ``"numpy"`` (the default): a generated function calling the same NumPy ufuncs in the same
+  order as the entries it replaces, writing each step into a temporary of the expression (or
+  the output) with ``out=`` instead of allocating: bit for bit eager mode's values.
+- ``"numexpr"``: one ``numexpr.NumExpr`` program (constants passed as arrays of the group's
+  dtype, so float32 stays float32); values agree with NumPy's within float rounding. Measured
+  on this project's 2-core machine at one thread it is slower than NumPy on float32 (NumPy's
+  ufunc loops are SIMD, numexpr's interpreter is not); it pays with threads on large arrays.
+  It is optional (the ``compile`` extra); without it ``"numexpr"`` falls back to ``"numpy"``.
+
+**Buffer reuse.** The result of a fused entry that only fused entries read, and that is not a
+result of the schedule, is written into a buffer the replay owns (``out=``), allocated once and
+reused by later entries of the same shape and dtype once its last reader has run, at this call
+and at every later call. Results handed back to the caller are always fresh arrays.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..ops import elementwise as _ew
+from .schedule import Const, Entry, Schedule
+
+# --------------------------------------------------------------------------- templates
+# A template maps an entry's operands (after its array module) to an expression tree:
+# ("in", k) the k-th array operand, ("c", value) a Python number, (ufunc_name, *children).
+# The ufunc names are NumPy's; each template applies the ufuncs the kernel applies, in its order.
+
+
+def _bin(name):
+    return lambda x, y: (name, x, y)
+
+
+def _un(name):
+    return lambda x: (name, x)
+
+
+_ONE = ("c", 1)
+
+
+def _pow_scalar(x, s):
+    if s[0] != "c" or type(s[1]) is bool:
+        return None
+    if s[1] == 2:  # ndarray ** 2 is np.square
+        return ("square", x)
+    if s[1] in (-1, 0, 0.5, 1):  # the other fast paths of ndarray.__pow__: not fused
+        return None
+    return ("power", x, s)
+
+
+TEMPLATES: dict[Any, Any] = {
+    _ew.ADD.forward: _bin("add"),
+    _ew.SUB.forward: _bin("subtract"),
+    _ew.MUL.forward: _bin("multiply"),
+    _ew.DIV.forward: _bin("divide"),
+    _ew.ADD_SCALAR.forward: _bin("add"),
+    _ew.SUB_SCALAR.forward: _bin("subtract"),
+    _ew.RSUB_SCALAR.forward: lambda x, s: ("subtract", s, x),
+    _ew.MUL_SCALAR.forward: _bin("multiply"),
+    _ew.DIV_SCALAR.forward: _bin("divide"),
+    _ew.RDIV_SCALAR.forward: lambda x, s: ("divide", s, x),
+    _ew.POW_SCALAR.forward: _pow_scalar,
+    _ew.SQUARE.forward: lambda x: ("multiply", x, x),
+    _ew.NEG.forward: _un("negative"),
+    _ew.EXP.forward: _un("exp"),
+    _ew.LOG.forward: _un("log"),
+    _ew.SIN.forward: _un("sin"),
+    _ew.COS.forward: _un("cos"),
+    _ew.TANH.forward: _un("tanh"),
+    _ew.SQRT.forward: _un("sqrt"),
+    _ew.RECIPROCAL.forward: lambda x: ("divide", _ONE, x),
+    _ew.RSQRT.forward: lambda x: ("divide", _ONE, ("sqrt", x)),
+    _ew.SIGMOID.forward: lambda x: ("divide", _ONE, ("add", _ONE, ("exp", ("negative", x)))),
+    _ew.RELU.forward: lambda x: ("maximum", x, ("c", 0)),
+    _ew.TANH_BACKWARD.forward: lambda g, y: ("multiply", g, ("subtract", _ONE, ("multiply", y, y))),
+    _ew.SIGMOID_BACKWARD.forward: lambda g, y: ("multiply", ("multiply", g, y), ("subtract", _ONE, y)),
+    _ew.SIN_BACKWARD.forward: lambda g, x: ("multiply", g, ("cos", x)),
+    _ew.COS_BACKWARD.forward: lambda g, x: ("multiply", ("negative", g), ("sin", x)),
+    # g where out > 0, else 0: g times a mask in g's dtype, a select where that is not finite
+    _ew.THRESHOLD_BACKWARD.forward: lambda g, y: ("relu_grad", g, y),
+}
+
+_NUMEXPR_INFIX = {"add": "+", "subtract": "-", "multiply": "*", "divide": "/", "greater": ">", "power": "**"}
+_NUMEXPR_CALL = {"exp", "log", "sin", "cos", "tanh", "sqrt", "where"}
+_BOOL = {"greater"}
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+MAX_OPERANDS = 16  # arrays and constants of one fused entry (numexpr takes at most 32)
+
+OPTIONS: dict[str, Any] = {"fusion": True, "fusion_engine": "numpy", "buffer_reuse": True, "print_schedule": False}
+
+
+def check_options(options: dict[str, Any] | None) -> dict[str, Any]:
+    """``compile(options=...)`` validated: the dict of every option, the defaults filled in."""
+    out = dict(OPTIONS)
+    for k, v in (options or {}).items():
+        if k not in OPTIONS:
+            raise NotImplementedError(
+                f"compile(options=...): {k!r} is not an option retrograd has (it has no inductor); its "
+                f"options are {', '.join(OPTIONS)}"
+            )
+        if k == "fusion_engine":
+            if v not in ("numpy", "numexpr"):
+                raise RuntimeError(f"compile: options['fusion_engine'] must be 'numpy' or 'numexpr', got {v!r}")
+        elif not isinstance(v, bool):
+            raise RuntimeError(f"compile: options[{k!r}] must be True or False, got {v!r}")
+        out[k] = v
+    return out
+
+
+# --------------------------------------------------------------------------- meta
+class Meta:
+    """What a pass knows of a slot's array: shape, dtype, C-contiguity."""
+
+    __slots__ = ("shape", "dtype", "c_contiguous")
+
+    def __init__(self, a: Any) -> None:
+        self.shape = a.shape
+        self.dtype = a.dtype
+        self.c_contiguous = bool(a.flags.c_contiguous)
+
+
+def metas(arrays: list[Any]) -> dict[int, Meta]:
+    """The meta of each NumPy array among ``arrays`` (indexed by slot)."""
+    return {s: Meta(a) for s, a in enumerate(arrays) if type(a) is np.ndarray}
+
+
+# --------------------------------------------------------------------------- the pass
+def _effectful(e: Entry) -> bool:
+    from .capture import accumulate_grad
+
+    return not e.outputs or e.kernel is accumulate_grad
+
+
+def _describe(e: Entry, meta: dict[int, Meta]) -> Any:
+    """The expression tree of entry ``e`` over its slots (leaves ("slot", s)), or None."""
+    template = TEMPLATES.get(e.kernel)
+    if template is None or len(e.outputs) != 1 or not e.inputs:
+        return None
+    xp = e.inputs[0]
+    if type(xp) is not Const or xp.value is not np:
+        return None
+    out = meta.get(e.outputs[0])
+    if out is None or out.dtype not in _FLOATS or not out.shape:
+        return None
+    operands = []
+    for s in e.inputs[1:]:
+        if type(s) is int:
+            m = meta.get(s)
+            if m is None or m.dtype != out.dtype:
+                return None
+            operands.append(("slot", s))
+        elif type(s.value) in (int, float):
+            operands.append(("c", s.value))
+        else:
+            return None
+    try:
+        tree = template(*operands)
+    except TypeError:  # another arity than the template's
+        return None
+    return tree
+
+
+def _leaves(tree: Any, kind: str) -> list[Any]:
+    """The values of the leaves of ``kind`` ("slot" or "c") in ``tree``, in order."""
+    if tree[0] == kind:
+        return [tree[1]]
+    if tree[0] in ("slot", "c"):
+        return []
+    return [v for child in tree[1:] for v in _leaves(child, kind)]
+
+
+def _substitute(tree: Any, slot: int, sub: Any) -> Any:
+    if tree[0] == "slot":
+        return sub if tree[1] == slot else tree
+    if tree[0] == "c":
+        return tree
+    return (tree[0], *(_substitute(c, slot, sub) for c in tree[1:]))
+
+
+def fuse(schedule: Schedule, meta: dict[int, Meta], engine: str = "numpy", reuse: bool = True) -> Schedule:
+    """``schedule`` with its trees of elementwise entries fused (see the module docstring)."""
+    entries = schedule.entries
+    results = set(schedule.results)
+    readers: dict[int, int] = {}
+    for e in entries:
+        for s in e.inputs:
+            if type(s) is int:
+                readers[s] = readers.get(s, 0) + 1
+    groups: dict[int, list[Any]] = {}  # root entry index -> [tree, member indices, epoch]
+    open_: dict[int, int] = {}  # output slot of a group's root -> root index
+    epoch = 0
+    for i, e in enumerate(entries):
+        if _effectful(e):
+            epoch += 1
+            continue
+        tree = _describe(e, meta)
+        if tree is None:
+            continue
+        members = [i]
+        out = e.outputs[0]
+        for s in dict.fromkeys(_leaves(tree, "slot")):
+            j = open_.get(s)
+            if j is None or readers.get(s) != 1 or s in results:
+                continue
+            sub_tree, sub_members, sub_epoch = groups[j]
+            if sub_epoch != epoch:  # an effect in between: the reads cannot move past it
+                continue
+            merged = _substitute(tree, s, sub_tree)
+            if len(dict.fromkeys(_leaves(merged, "slot"))) + len(_leaves(merged, "c")) > MAX_OPERANDS:
+                continue
+            tree = merged
+            members = sub_members + members
+            del groups[j], open_[s]
+        groups[i] = [tree, members, epoch]
+        open_[out] = i
+    # each group becomes one entry at its root's position
+    drop: set[int] = set()
+    fused: dict[int, tuple[Any, tuple[int, ...], int]] = {}
+    for i, (tree, members, _) in groups.items():
+        out = entries[i].outputs[0]
+        if not meta[out].c_contiguous:
+            continue
+        fused[i] = (tree, tuple(dict.fromkeys(_leaves(tree, "slot"))), out)
+        drop.update(m for m in members if m != i)
+    pool = _plan_buffers(entries, fused, drop, results, set(schedule.inputs), meta) if reuse else {}
+    buffers: dict[int, Any] = {}
+    new: list[Entry] = []
+    for i, e in enumerate(entries):
+        if i in drop:
+            continue
+        f = fused.get(i)
+        if f is None:
+            new.append(e)
+            continue
+        tree, slots, out = f
+        m = meta[out]
+        b = pool.get(out)
+        buf = None
+        if b is not None:
+            buf = buffers.get(b)
+            if buf is None:
+                buf = buffers[b] = np.empty(m.shape, m.dtype)
+        kernel = make_kernel(tree, slots, m.shape, m.dtype, {s: meta[s].shape for s in slots}, engine, buf)
+        new.append(Entry(kernel, slots, (out,), kernel.__retrograd_label__))
+    return Schedule(new, schedule.inputs, schedule.results)
+
+
+def _plan_buffers(
+    entries: list[Entry],
+    fused: dict[int, Any],
+    drop: set[int],
+    results: set[int],
+    inputs: set[int],
+    meta: dict[int, Meta],
+) -> dict[int, int]:
+    """Slot -> buffer number for the outputs of fused entries that only fused entries read
+    (a buffer is taken again, by a slot of its shape and dtype, once its last reader ran)."""
+    fused_out = {f[2]: i for i, f in fused.items()}
+    ok = {s for s in fused_out if s not in results and s not in inputs}
+    last: dict[int, int] = {}
+    for i, e in enumerate(entries):
+        if i in drop:
+            continue
+        reads = fused[i][1] if i in fused else tuple(s for s in e.inputs if type(s) is int)
+        for s in reads:
+            last[s] = i
+            if i not in fused:
+                ok.discard(s)
+    free: dict[tuple[Any, Any], list[int]] = {}
+    holds: dict[int, int] = {}
+    pool: dict[int, int] = {}
+    count = 0
+    by_last: dict[int, list[int]] = {}
+    for i, e in enumerate(entries):
+        if i in drop:
+            continue
+        if i in fused:
+            out = fused[i][2]
+            if out in ok and out in last:
+                key = (meta[out].shape, meta[out].dtype)
+                stack = free.get(key)
+                if stack:
+                    b = stack.pop()
+                else:
+                    b = count
+                    count += 1
+                pool[out] = holds[out] = b
+                by_last.setdefault(last[out], []).append(out)
+        for s in by_last.pop(i, ()):
+            free.setdefault((meta[s].shape, meta[s].dtype), []).append(holds.pop(s))
+    return pool
+
+
+# --------------------------------------------------------------------------- engines
+def _text(tree: Any, names: dict[int, str]) -> str:
+    """The expression as text (for labels)."""
+    kind = tree[0]
+    if kind == "slot":
+        return names[tree[1]]
+    if kind == "c":
+        return repr(tree[1])
+    return f"{kind}({', '.join(_text(c, names) if type(c) is tuple else repr(c) for c in tree[1:])})"
+
+
+def make_kernel(
+    tree: Any,
+    slots: tuple[int, ...],
+    shape: tuple[int, ...],
+    dtype: Any,
+    shapes: dict[int, tuple[int, ...]],
+    engine: str = "numpy",
+    buf: Any = None,
+) -> Any:
+    """The fused kernel of ``tree``: ``kernel(*arrays of slots) -> result``; written into
+    ``buf`` when given (a buffer the replay owns), else into a fresh C-contiguous array."""
+    label = "fused[" + _text(tree, {s: f"v{s}" for s in slots}) + "]"
+    fn = None
+    if engine == "numexpr":
+        fn = _numexpr_kernel(tree, slots, shape, dtype, buf)
+    if fn is None:
+        fn = _numpy_kernel(tree, slots, shape, dtype, shapes, buf)
+    fn.__retrograd_label__ = label
+    return fn
+
+
+def _numpy_kernel(tree, slots, shape, dtype, shapes, buf):
+    names: dict[str, Any] = {"np": np, "_empty": np.empty, "_shape": shape, "_dtype": dtype}
+    args = {s: f"a{k}" for k, s in enumerate(slots)}
+    lines = [f"def fused({', '.join(args.values())}):"]
+    if buf is None:
+        lines.append("    o = _empty(_shape, _dtype)")
+    else:
+        names["_buf"] = buf
+        lines.append("    o = _buf")
+    free: list[tuple[str, tuple[int, ...]]] = [("o", shape)]  # temporaries free to write into
+    counter = [0]
+
+    def emit(node: Any, root: bool) -> tuple[str, tuple[int, ...] | None, bool]:
+        """Code computing ``node``: (its expression name, its shape (None: a scalar), a temp)."""
+        kind = node[0]
+        if kind == "slot":
+            return args[node[1]], shapes[node[1]], False
+        if kind == "c":
+            return repr(node[1]), None, False
+        parts = [emit(c, False) for c in node[1:]]
+        child_shapes = [p[1] for p in parts if p[1] is not None]
+        node_shape = np.broadcast_shapes(*child_shapes) if child_shapes else ()
+        dest = None
+        if root:
+            dest = "o"
+        elif kind in _BOOL:  # a mask: a fresh boolean array, never a float temporary
+            for name, s, temp in parts:
+                if temp:
+                    free.append((name, s))  # type: ignore[arg-type]
+            counter[0] += 1
+            lines.append(f"    m{counter[0]} = np.{kind}({', '.join(p[0] for p in parts)})")
+            return f"m{counter[0]}", node_shape, False
+        else:
+            for name, s, temp in parts:  # in place into a temporary operand of the same shape
+                if temp and s == node_shape:
+                    dest = name
+                    break
+            if dest is None:
+                for k, (name, s) in enumerate(free):
+                    if s == node_shape:
+                        dest = free.pop(k)[0]
+                        break
+        for name, s, temp in parts:  # operand temporaries are free once this step ran
+            if temp and name != dest:
+                free.append((name, s))  # type: ignore[arg-type]
+        operands = ", ".join(p[0] for p in parts)
+        if kind == "relu_grad":  # as _threshold_bwd: (y > 0) as g's dtype, times g; else a select
+            (g, g_shape, _), (y, y_shape, _) = parts
+            counter[0] += 1
+            t = f"t{counter[0]}"
+            lines.append(f"    {t} = np.greater({y}, 0).astype(_dtype)")
+            lines.append(f"    np.multiply({t}, {g}, out={t})" if g_shape == y_shape else f"    {t} = {t} * {g}")
+            lines.append(f"    if not np.isfinite({t}).all():")
+            lines.append(f"        {t} = np.where(np.greater({y}, 0), {g}, _zero)")
+            names["_zero"] = np.zeros((), dtype)
+            if root:
+                lines.append(f"    o[...] = {t}")
+                return "o", node_shape, True
+            return t, node_shape, True
+        if kind == "where":  # no out= (np.where): computed, then copied into a root's output
+            counter[0] += 1
+            t = f"t{counter[0]}"
+            lines.append(f"    {t} = np.where({operands})")
+            if root:
+                lines.append(f"    o[...] = {t}")
+                return "o", node_shape, True
+            return t, node_shape, True
+        if dest is None:
+            counter[0] += 1
+            dest = f"t{counter[0]}"
+            lines.append(f"    {dest} = np.{kind}({operands})")
+        else:
+            lines.append(f"    np.{kind}({operands}, out={dest})")
+        return dest, node_shape, True
+
+    if tree[0] in ("slot", "c"):
+        return None
+    emit(tree, True)
+    lines.append("    return o")
+    code = "\n".join(lines) + "\n"
+    names["__name__"] = __name__
+    exec(compile(code, "<retrograd fused kernel>", "exec"), names)  # noqa: S102
+    fn = names["fused"]
+    fn.__retrograd_source__ = code
+    return fn
+
+
+def _numexpr_text(tree: Any, args: dict[int, str], consts: list[Any]) -> str:
+    kind = tree[0]
+    if kind == "slot":
+        return args[tree[1]]
+    if kind == "c":
+        consts.append(tree[1])
+        return f"c{len(consts) - 1}"
+    parts = [_numexpr_text(c, args, consts) for c in tree[1:]]
+    if kind in _NUMEXPR_INFIX:
+        return f"({parts[0]} {_NUMEXPR_INFIX[kind]} {parts[1]})"
+    if kind == "negative":
+        return f"(-{parts[0]})"
+    if kind == "square":
+        return f"({parts[0]} * {parts[0]})"
+    if kind == "maximum":  # NaN stays NaN: x < 0 is false for it
+        return f"where({parts[0]} < {parts[1]}, {parts[1]}, {parts[0]})"
+    if kind in _NUMEXPR_CALL:
+        return f"{kind}({', '.join(parts)})"
+    raise KeyError(kind)
+
+
+def _numexpr_kernel(tree, slots, shape, dtype, buf):
+    try:
+        import numexpr
+        from numexpr.necompiler import getExprNames
+    except ImportError:
+        return None
+    args = {s: f"a{k}" for k, s in enumerate(slots)}
+    consts: list[Any] = []
+    text = _numexpr_text(tree, args, consts)
+    kind = float if dtype == np.float32 else np.float64  # numexpr's name of float32 is float
+    names = [*args.values(), *(f"c{k}" for k in range(len(consts)))]
+    program = numexpr.NumExpr(text, [(n, kind) for n in names])
+    uses_vml = bool(getExprNames(text, {"optimization": "aggressive", "truediv": False})[1])
+    values = tuple(np.asarray(c, dtype) for c in consts)
+
+    if buf is None:
+
+        def fused(*arrays):
+            return program(
+                *arrays, *values, out=np.empty(shape, dtype), order="K", casting="safe", ex_uses_vml=uses_vml
+            )
+    else:
+
+        def fused(*arrays):
+            return program(*arrays, *values, out=buf, order="K", casting="safe", ex_uses_vml=uses_vml)
+
+    fused.__retrograd_source__ = text
+    return fused
+
+
+def exact(options: dict[str, Any] | None) -> bool:
+    """Whether the optimized replay computes eager mode's values bit for bit (the NumPy engine
+    does; numexpr's agree within float rounding, so a capture's bitwise check is skipped)."""
+    opts = options or OPTIONS
+    return not opts["fusion"] or opts["fusion_engine"] == "numpy"
+
+
+def optimize(schedule: Schedule, arrays: list[Any], options: dict[str, Any] | None) -> Schedule:
+    """The passes ``options`` (``check_options``) ask for, run over ``schedule``; ``arrays``:
+    the capture's array of each slot (only their shapes, dtypes and layouts are read)."""
+    opts = options or OPTIONS
+    if not opts["fusion"]:
+        out = schedule
+    else:
+        out = fuse(schedule, metas(arrays), opts["fusion_engine"], opts["buffer_reuse"])
+    if opts["print_schedule"]:
+        print(out)
+    return out
