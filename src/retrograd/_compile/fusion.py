@@ -101,8 +101,7 @@ TEMPLATES: dict[Any, Any] = {
 }
 
 _NUMEXPR_INFIX = {"add": "+", "subtract": "-", "multiply": "*", "divide": "/", "greater": ">", "power": "**"}
-_NUMEXPR_CALL = {"exp", "log", "sin", "cos", "tanh", "sqrt", "where"}
-_BOOL = {"greater"}
+_NUMEXPR_CALL = {"exp", "log", "sin", "cos", "tanh", "sqrt"}
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 MAX_OPERANDS = 16  # arrays and constants of one fused entry (numexpr takes at most 32)
 
@@ -368,13 +367,6 @@ def _numpy_kernel(tree, slots, shape, dtype, shapes, buf):
         dest = None
         if root:
             dest = "o"
-        elif kind in _BOOL:  # a mask: a fresh boolean array, never a float temporary
-            for name, s, temp in parts:
-                if temp:
-                    free.append((name, s))  # type: ignore[arg-type]
-            counter[0] += 1
-            lines.append(f"    m{counter[0]} = np.{kind}({', '.join(p[0] for p in parts)})")
-            return f"m{counter[0]}", node_shape, False
         else:
             for name, s, temp in parts:  # in place into a temporary operand of the same shape
                 if temp and s == node_shape:
@@ -389,27 +381,27 @@ def _numpy_kernel(tree, slots, shape, dtype, shapes, buf):
             if temp and name != dest:
                 free.append((name, s))  # type: ignore[arg-type]
         operands = ", ".join(p[0] for p in parts)
-        if kind == "relu_grad":  # as _threshold_bwd: (y > 0) as g's dtype, times g; else a select
-            (g, g_shape, _), (y, y_shape, _) = parts
-            counter[0] += 1
-            t = f"t{counter[0]}"
-            lines.append(f"    {t} = np.greater({y}, 0).astype(_dtype)")
-            lines.append(f"    np.multiply({t}, {g}, out={t})" if g_shape == y_shape else f"    {t} = {t} * {g}")
-            lines.append(f"    if not np.isfinite({t}).all():")
-            lines.append(f"        {t} = np.where(np.greater({y}, 0), {g}, _zero)")
-            names["_zero"] = np.zeros((), dtype)
-            if root:
-                lines.append(f"    o[...] = {t}")
-                return "o", node_shape, True
-            return t, node_shape, True
-        if kind == "where":  # no out= (np.where): computed, then copied into a root's output
-            counter[0] += 1
-            t = f"t{counter[0]}"
-            lines.append(f"    {t} = np.where({operands})")
-            if root:
-                lines.append(f"    o[...] = {t}")
-                return "o", node_shape, True
-            return t, node_shape, True
+        if kind == "relu_grad":  # as _threshold_bwd: (y > 0) in g's dtype times g; where not finite, a select
+            (g, _, _), (y, _, _) = parts
+            if dest == y:  # y is read again where the product is not finite
+                dest = None
+            if dest is None:
+                counter[0] += 1
+                dest = f"t{counter[0]}"
+                lines.append(f"    {dest} = np.greater({y}, 0).astype(_dtype)")
+                lines.append(f"    np.multiply({dest}, {g}, out={dest})")
+            elif dest == g:  # g's own temporary: a boolean mask times g, into it
+                lines.append(f"    np.multiply(np.greater({y}, 0), {g}, out={dest})")
+            else:
+                lines.append(f"    np.greater({y}, 0, out={dest})")
+                lines.append(f"    np.multiply({dest}, {g}, out={dest})")
+            # where the product is not finite, 0 * inf made nan: 0 where y > 0 does not hold
+            lines.append(f"    if not np.isfinite({dest}).all():")
+            lines.append(f"        np.copyto({dest}, 0, where=np.logical_not(np.greater({y}, 0)))")
+            if root and dest != "o":
+                lines.append(f"    o[...] = {dest}")
+                dest = "o"
+            return dest, node_shape, True
         if dest is None:
             counter[0] += 1
             dest = f"t{counter[0]}"
@@ -444,6 +436,9 @@ def _numexpr_text(tree: Any, args: dict[int, str], consts: list[Any]) -> str:
         return f"(-{parts[0]})"
     if kind == "square":
         return f"({parts[0]} * {parts[0]})"
+    if kind == "relu_grad":
+        consts.append(0)
+        return f"where({parts[1]} > c{len(consts) - 1}, {parts[0]}, c{len(consts) - 1})"
     if kind == "maximum":  # NaN stays NaN: x < 0 is false for it
         return f"where({parts[0]} < {parts[1]}, {parts[1]}, {parts[0]})"
     if kind in _NUMEXPR_CALL:
