@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from ..ops import elementwise as _ew
+from .capture import accumulate_grad as _accumulate_grad
 from .schedule import Const, Entry, Schedule
 
 # --------------------------------------------------------------------------- templates
@@ -144,12 +145,6 @@ def metas(arrays: list[Any]) -> dict[int, Meta]:
 
 
 # --------------------------------------------------------------------------- the pass
-def _effectful(e: Entry) -> bool:
-    from .capture import accumulate_grad
-
-    return not e.outputs or e.kernel is accumulate_grad
-
-
 def _describe(e: Entry, meta: dict[int, Meta]) -> Any:
     """The expression tree of entry ``e`` over its slots (leaves ("slot", s)), or None."""
     template = TEMPLATES.get(e.kernel)
@@ -205,37 +200,39 @@ def fuse(schedule: Schedule, meta: dict[int, Meta], engine: str = "numpy", reuse
         for s in e.inputs:
             if type(s) is int:
                 readers[s] = readers.get(s, 0) + 1
-    groups: dict[int, list[Any]] = {}  # root entry index -> [tree, member indices, epoch]
+    groups: dict[int, list[Any]] = {}  # root entry index -> [tree, members, epoch, slots, constants]
     open_: dict[int, int] = {}  # output slot of a group's root -> root index
     epoch = 0
     for i, e in enumerate(entries):
-        if _effectful(e):
+        if e.kernel is _accumulate_grad or not e.outputs:  # an effect: groups end here
             epoch += 1
             continue
         tree = _describe(e, meta)
         if tree is None:
             continue
         members = [i]
-        out = e.outputs[0]
-        for s in dict.fromkeys(_leaves(tree, "slot")):
+        slots = set(_leaves(tree, "slot"))
+        n_const = len(_leaves(tree, "c"))
+        for s in list(dict.fromkeys(_leaves(tree, "slot"))):
             j = open_.get(s)
             if j is None or readers.get(s) != 1 or s in results:
                 continue
-            sub_tree, sub_members, sub_epoch = groups[j]
+            sub_tree, sub_members, sub_epoch, sub_slots, sub_const = groups[j]
             if sub_epoch != epoch:  # an effect in between: the reads cannot move past it
                 continue
-            merged = _substitute(tree, s, sub_tree)
-            if len(dict.fromkeys(_leaves(merged, "slot"))) + len(_leaves(merged, "c")) > MAX_OPERANDS:
+            merged_slots = (slots - {s}) | sub_slots
+            if len(merged_slots) + n_const + sub_const > MAX_OPERANDS:
                 continue
-            tree = merged
+            tree = _substitute(tree, s, sub_tree)
+            slots, n_const = merged_slots, n_const + sub_const
             members = sub_members + members
             del groups[j], open_[s]
-        groups[i] = [tree, members, epoch]
-        open_[out] = i
+        groups[i] = [tree, members, epoch, slots, n_const]
+        open_[e.outputs[0]] = i
     # each group becomes one entry at its root's position
     drop: set[int] = set()
     fused: dict[int, tuple[Any, tuple[int, ...], int]] = {}
-    for i, (tree, members, _) in groups.items():
+    for i, (tree, members, *_) in groups.items():
         out = entries[i].outputs[0]
         if not meta[out].c_contiguous:
             continue
@@ -342,6 +339,20 @@ def make_kernel(
     return fn
 
 
+def _relu_into(x: Any, out: Any) -> Any:
+    """``np.maximum(x, 0, out=out)`` computed as ``ops.elementwise._relu`` computes it: against a
+    row of zeros where the size allows (NumPy's loop against a scalar is not vectorized)."""
+    row = _ew._ROW
+    if x.size and not x.size % row and x.flags.c_contiguous and (out is None or out.flags.c_contiguous):
+        r = np.maximum(x.reshape(-1, row), _ew._zero_row(x.dtype), out=None if out is None else out.reshape(-1, row))
+        return r.reshape(x.shape) if out is None else out
+    return np.maximum(x, 0, out=out)
+
+
+_CODE: dict[str, Any] = {}  # generated source -> its code object
+_PROGRAMS: dict[tuple[str, Any], Any] = {}  # (numexpr text, dtype) -> its program
+
+
 def _numpy_kernel(tree, slots, shape, dtype, shapes, buf):
     names: dict[str, Any] = {"np": np, "_empty": np.empty, "_shape": shape, "_dtype": dtype}
     args = {s: f"a{k}" for k, s in enumerate(slots)}
@@ -402,6 +413,15 @@ def _numpy_kernel(tree, slots, shape, dtype, shapes, buf):
                 lines.append(f"    o[...] = {dest}")
                 dest = "o"
             return dest, node_shape, True
+        if kind == "maximum" and node[2] == ("c", 0):  # relu: eager mode's faster loop (_relu)
+            names["_relu"] = _relu_into
+            if dest is None:
+                counter[0] += 1
+                dest = f"t{counter[0]}"
+                lines.append(f"    {dest} = _relu({parts[0][0]}, None)")
+            else:
+                lines.append(f"    _relu({parts[0][0]}, {dest})")
+            return dest, node_shape, True
         if dest is None:
             counter[0] += 1
             dest = f"t{counter[0]}"
@@ -416,7 +436,10 @@ def _numpy_kernel(tree, slots, shape, dtype, shapes, buf):
     lines.append("    return o")
     code = "\n".join(lines) + "\n"
     names["__name__"] = __name__
-    exec(compile(code, "<retrograd fused kernel>", "exec"), names)  # noqa: S102
+    compiled = _CODE.get(code)
+    if compiled is None:  # the same expression recurs (layers, steps): compiled once
+        compiled = _CODE[code] = compile(code, "<retrograd fused kernel>", "exec")
+    exec(compiled, names)  # noqa: S102
     fn = names["fused"]
     fn.__retrograd_source__ = code
     return fn
@@ -457,8 +480,12 @@ def _numexpr_kernel(tree, slots, shape, dtype, buf):
     text = _numexpr_text(tree, args, consts)
     kind = float if dtype == np.float32 else np.float64  # numexpr's name of float32 is float
     names = [*args.values(), *(f"c{k}" for k in range(len(consts)))]
-    program = numexpr.NumExpr(text, [(n, kind) for n in names])
-    uses_vml = bool(getExprNames(text, {"optimization": "aggressive", "truediv": False})[1])
+    key = (text, np.dtype(dtype))
+    compiled = _PROGRAMS.get(key)
+    if compiled is None:
+        program = numexpr.NumExpr(text, [(n, kind) for n in names])
+        compiled = _PROGRAMS[key] = (program, bool(getExprNames(text, {"optimization": "aggressive"})[1]))
+    program, uses_vml = compiled
     values = tuple(np.asarray(c, dtype) for c in consts)
 
     if buf is None:
