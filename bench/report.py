@@ -52,7 +52,9 @@ def print_time(results):
                 info = res.get("compiled") or {}
                 cap, eager = info.get("capture_s"), info.get("eager_step_s")
                 row.append(_num(cap / eager if cap and eager else None, ".1f"))
-                row.append("yes" if info.get("replays") else "no: " + "; ".join(info.get("eager_reasons") or ["?"]))
+                row.append("yes" if info.get("replays") else "no")
+                if info and not info.get("replays"):
+                    notes.append(f"{w} compiled runs eagerly: " + "; ".join(info.get("eager_reasons") or ["?"]))
             rows.append(row)
         pin = next((r.get("blas_pinning") for r in per.values() if r.get("blas_pinning")), "?")
         _table(

@@ -35,8 +35,9 @@ def test_layout_and_constants():
 
 def test_process_noops():
     model = rg.nn.Linear(2, 2)
-    assert rg.compile(model) is model
-    assert rg.compile(mode="max-autotune")(len) is len
+    compiled = rg.compile(model)  # an OptimizedModule sharing the parameters (tests/test_compile.py)
+    assert compiled._orig_mod is model and compiled.weight is model.weight
+    assert rg.compile(mode="max-autotune")(len)([1, 2]) == 2
     assert rg.set_flush_denormal(True) is False
     rg.set_warn_always(True)
     assert rg.is_warn_always_enabled()
