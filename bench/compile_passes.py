@@ -53,9 +53,10 @@ def _owned_bytes(c):
         replays = [cap.replay] + ([cap.backward.replay] if cap.backward is not None else [])
         for r in replays:
             for e in r.schedule.entries:
-                buf = getattr(e.kernel, "__globals__", {}).get("_buf")
-                if buf is not None:
-                    seen[id(buf)] = buf.nbytes
+                bufs = getattr(e.kernel, "__globals__", {}).get("_bufs")
+                if bufs is not None:
+                    for a in bufs.arrays:
+                        seen[id(a)] = a.nbytes
     return sum(seen.values())
 
 

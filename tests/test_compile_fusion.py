@@ -2,6 +2,7 @@
 buffer reuse, on hand-built schedules and on captured training steps."""
 
 import sys
+import threading
 
 import numpy as np
 import pytest
@@ -165,15 +166,39 @@ def test_buffers_are_reused_by_liveness_and_never_returned():
     arrays = _arrays(s, x)
     fused = fusion.fuse(s, fusion.metas(arrays))
     sources = [e.kernel.__retrograd_source__ for e in fused.entries]
-    assert sum("o = _buf" in src for src in sources) == len(entries) - 1  # all but the result
-    bufs = {id(e.kernel.__globals__["_buf"]) for e in fused.entries if "_buf" in e.kernel.__globals__}
-    assert len(bufs) == 2  # two buffers suffice: each value dies once its reader ran
+    assert sum("o = _bufs.arrays[_b]" in src for src in sources) == len(entries) - 1  # all but the result
+    bufs = {e.kernel.__globals__["_b"] for e in fused.entries if "_b" in e.kernel.__globals__}
+    assert bufs == {0, 1}  # two buffers suffice: each value dies once its reader ran
     run = replay.build(fused)
     first = run(x)[0]
     kept = first.copy()
     second = run(x * 2)[0]
     assert first.tobytes() == kept.tobytes() and not np.shares_memory(first, second)
     assert first.tobytes() == replay.build(s)(x)[0].tobytes()
+
+
+def test_each_thread_replays_into_its_own_buffers():
+    entries = [_e(ew.SIN, (0,), 1)] + [_e(ew.MUL, (k, k), k + 1) for k in range(1, 4)]
+    s = Schedule(entries, (0,), (4,))
+    x = _values(shape=(8, 3))[0]
+    fused = fusion.fuse(s, fusion.metas(_arrays(s, x)))
+    owned = next(e.kernel.__globals__["_bufs"] for e in fused.entries if "_bufs" in e.kernel.__globals__)
+    run = replay.build(fused)
+    expected = replay.build(s)(x)[0]
+    seen = {}
+
+    def worker(name):
+        seen[name] = (run(x)[0].tobytes(), list(owned.arrays))  # kept alive: ids stay distinct
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    worker("main")
+    assert all(r == expected.tobytes() for r, _ in seen.values())
+    ids = [{id(a) for a in arrays} for _, arrays in seen.values()]
+    assert not (ids[0] & ids[1]) and not (ids[0] & ids[2]) and not (ids[1] & ids[2])
 
 
 def test_numexpr_keeps_float32_and_agrees_within_rounding():

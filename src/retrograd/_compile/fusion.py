@@ -29,11 +29,13 @@ Two engines evaluate a fused expression:
 **Buffer reuse.** The result of a fused entry that only fused entries read, and that is not a
 result of the schedule, is written into a buffer the replay owns (``out=``), allocated once and
 reused by later entries of the same shape and dtype once its last reader has run, at this call
-and at every later call. Results handed back to the caller are always fresh arrays.
+and at every later call (one set of buffers per thread). Results handed back to the caller are
+always fresh arrays.
 """
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
@@ -239,7 +241,8 @@ def fuse(schedule: Schedule, meta: dict[int, Meta], engine: str = "numpy", reuse
         fused[i] = (tree, tuple(dict.fromkeys(_leaves(tree, "slot"))), out)
         drop.update(m for m in members if m != i)
     pool = _plan_buffers(entries, fused, drop, results, set(schedule.inputs), meta) if reuse else {}
-    buffers: dict[int, Any] = {}
+    specs = {b: (meta[slot].shape, meta[slot].dtype) for slot, b in pool.items()}
+    buffers = Buffers([specs[b] for b in range(len(specs))])
     new: list[Entry] = []
     for i, e in enumerate(entries):
         if i in drop:
@@ -251,14 +254,18 @@ def fuse(schedule: Schedule, meta: dict[int, Meta], engine: str = "numpy", reuse
         tree, slots, out = f
         m = meta[out]
         b = pool.get(out)
-        buf = None
-        if b is not None:
-            buf = buffers.get(b)
-            if buf is None:
-                buf = buffers[b] = np.empty(m.shape, m.dtype)
+        buf = None if b is None else (buffers, b)
         kernel = make_kernel(tree, slots, m.shape, m.dtype, {s: meta[s].shape for s in slots}, engine, buf)
         new.append(Entry(kernel, slots, (out,), kernel.__retrograd_label__))
     return Schedule(new, schedule.inputs, schedule.results)
+
+
+class Buffers(threading.local):
+    """The buffers a replay owns, one set per thread (a thread's first use allocates its own), so
+    that two threads replaying the same function at once never write into each other's."""
+
+    def __init__(self, specs: list[tuple[tuple[int, ...], Any]]) -> None:
+        self.arrays = [np.empty(shape, dtype) for shape, dtype in specs]
 
 
 def _plan_buffers(
@@ -327,8 +334,9 @@ def make_kernel(
     engine: str = "numpy",
     buf: Any = None,
 ) -> Any:
-    """The fused kernel of ``tree``: ``kernel(*arrays of slots) -> result``; written into
-    ``buf`` when given (a buffer the replay owns), else into a fresh C-contiguous array."""
+    """The fused kernel of ``tree``: ``kernel(*arrays of slots) -> result``; written into the
+    buffer ``buf = (buffers, index)`` names when given (``Buffers``, owned by the replay), else
+    into a fresh C-contiguous array."""
     label = "fused[" + _text(tree, {s: f"v{s}" for s in slots}) + "]"
     fn = None
     if engine == "numexpr":
@@ -360,8 +368,8 @@ def _numpy_kernel(tree, slots, shape, dtype, shapes, buf):
     if buf is None:
         lines.append("    o = _empty(_shape, _dtype)")
     else:
-        names["_buf"] = buf
-        lines.append("    o = _buf")
+        names["_bufs"], names["_b"] = buf
+        lines.append("    o = _bufs.arrays[_b]")
     free: list[tuple[str, tuple[int, ...]]] = [("o", shape)]  # temporaries free to write into
     counter = [0]
 
@@ -495,9 +503,11 @@ def _numexpr_kernel(tree, slots, shape, dtype, buf):
                 *arrays, *values, out=np.empty(shape, dtype), order="K", casting="safe", ex_uses_vml=uses_vml
             )
     else:
+        buffers, b = buf
 
         def fused(*arrays):
-            return program(*arrays, *values, out=buf, order="K", casting="safe", ex_uses_vml=uses_vml)
+            out = buffers.arrays[b]
+            return program(*arrays, *values, out=out, order="K", casting="safe", ex_uses_vml=uses_vml)
 
     fused.__retrograd_source__ = text
     return fused
