@@ -46,8 +46,9 @@ from .schedule import Const, Entry, Schedule
 
 # --------------------------------------------------------------------------- templates
 # A template maps an entry's operands (after its array module) to an expression tree:
-# ("in", k) the k-th array operand, ("c", value) a Python number, (ufunc_name, *children).
-# The ufunc names are NumPy's; each template applies the ufuncs the kernel applies, in its order.
+# ("slot", s) the array of slot s, ("c", value) a Python number, (ufunc_name, *children) a NumPy
+# ufunc (or "relu_grad", threshold_backward's kernel); each template applies the ufuncs its
+# kernel applies, to the same operands in the same order, so the NumPy engine is bit for bit.
 
 
 def _bin(name):
@@ -103,7 +104,7 @@ TEMPLATES: dict[Any, Any] = {
     _ew.THRESHOLD_BACKWARD.forward: lambda g, y: ("relu_grad", g, y),
 }
 
-_NUMEXPR_INFIX = {"add": "+", "subtract": "-", "multiply": "*", "divide": "/", "greater": ">", "power": "**"}
+_NUMEXPR_INFIX = {"add": "+", "subtract": "-", "multiply": "*", "divide": "/", "power": "**"}
 _NUMEXPR_CALL = {"exp", "log", "sin", "cos", "tanh", "sqrt"}
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 MAX_OPERANDS = 16  # arrays and constants of one fused entry (numexpr takes at most 32)
@@ -155,7 +156,8 @@ def _describe(e: Entry, meta: dict[int, Meta]) -> Any:
     xp = e.inputs[0]
     if type(xp) is not Const or xp.value is not np:
         return None
-    out = meta.get(e.outputs[0])
+    slot = e.outputs[0]
+    out = None if slot is None else meta.get(slot)
     if out is None or out.dtype not in _FLOATS or not out.shape:
         return None
     operands = []
@@ -174,6 +176,13 @@ def _describe(e: Entry, meta: dict[int, Meta]) -> Any:
     except TypeError:  # another arity than the template's
         return None
     return tree
+
+
+def _output(e: Entry) -> int:
+    """The output slot of a fusible entry (``_describe`` checked it has one)."""
+    out = e.outputs[0]
+    assert out is not None
+    return out
 
 
 def _leaves(tree: Any, kind: str) -> list[Any]:
@@ -230,12 +239,12 @@ def fuse(schedule: Schedule, meta: dict[int, Meta], engine: str = "numpy", reuse
             members = sub_members + members
             del groups[j], open_[s]
         groups[i] = [tree, members, epoch, slots, n_const]
-        open_[e.outputs[0]] = i
+        open_[_output(e)] = i
     # each group becomes one entry at its root's position
     drop: set[int] = set()
     fused: dict[int, tuple[Any, tuple[int, ...], int]] = {}
     for i, (tree, members, *_) in groups.items():
-        out = entries[i].outputs[0]
+        out = _output(entries[i])
         if not meta[out].c_contiguous:
             continue
         fused[i] = (tree, tuple(dict.fromkeys(_leaves(tree, "slot"))), out)
@@ -251,12 +260,14 @@ def fuse(schedule: Schedule, meta: dict[int, Meta], engine: str = "numpy", reuse
         if f is None:
             new.append(e)
             continue
-        tree, slots, out = f
+        tree, ins, out = f
         m = meta[out]
         b = pool.get(out)
         buf = None if b is None else (buffers, b)
-        kernel = make_kernel(tree, slots, m.shape, m.dtype, {s: meta[s].shape for s in slots}, engine, buf)
-        new.append(Entry(kernel, slots, (out,), kernel.__retrograd_label__))
+        shapes = {s: meta[s].shape for s in ins}
+        contiguous = all(meta[s].c_contiguous for s in ins)
+        kernel = make_kernel(tree, ins, m.shape, m.dtype, shapes, engine, buf, contiguous)
+        new.append(Entry(kernel, ins, (out,), kernel.__retrograd_label__))
     return Schedule(new, schedule.inputs, schedule.results)
 
 
@@ -333,16 +344,18 @@ def make_kernel(
     shapes: dict[int, tuple[int, ...]],
     engine: str = "numpy",
     buf: Any = None,
+    contiguous: bool = False,
 ) -> Any:
     """The fused kernel of ``tree``: ``kernel(*arrays of slots) -> result``; written into the
     buffer ``buf = (buffers, index)`` names when given (``Buffers``, owned by the replay), else
-    into a fresh C-contiguous array."""
+    into a fresh C-contiguous array (made by the first ufunc that writes it when every input
+    is C-contiguous, so its result is too: cheaper than ``empty`` and ``out=`` on small arrays)."""
     label = "fused[" + _text(tree, {s: f"v{s}" for s in slots}) + "]"
     fn = None
     if engine == "numexpr":
         fn = _numexpr_kernel(tree, slots, shape, dtype, buf)
     if fn is None:
-        fn = _numpy_kernel(tree, slots, shape, dtype, shapes, buf)
+        fn = _numpy_kernel(tree, slots, shape, dtype, shapes, buf, contiguous)
     fn.__retrograd_label__ = label
     return fn
 
@@ -361,25 +374,31 @@ _CODE: dict[str, Any] = {}  # generated source -> its code object
 _PROGRAMS: dict[tuple[str, Any], Any] = {}  # (numexpr text, dtype) -> its program
 
 
-def _numpy_kernel(tree, slots, shape, dtype, shapes, buf):
+def _numpy_kernel(tree, slots, shape, dtype, shapes, buf, contiguous):
     names: dict[str, Any] = {"np": np, "_empty": np.empty, "_shape": shape, "_dtype": dtype}
     args = {s: f"a{k}" for k, s in enumerate(slots)}
     lines = [f"def fused({', '.join(args.values())}):"]
-    if buf is None:
+    lazy = [buf is None and contiguous]  # o not made yet: the first ufunc into it makes it
+    if buf is None and not contiguous:
         lines.append("    o = _empty(_shape, _dtype)")
-    else:
+    elif buf is not None:
         names["_bufs"], names["_b"] = buf
         lines.append("    o = _bufs.arrays[_b]")
     free: list[tuple[str, tuple[int, ...]]] = [("o", shape)]  # temporaries free to write into
     counter = [0]
+    consts: list[str] = []
 
     def emit(node: Any, root: bool) -> tuple[str, tuple[int, ...] | None, bool]:
         """Code computing ``node``: (its expression name, its shape (None: a scalar), a temp)."""
         kind = node[0]
         if kind == "slot":
             return args[node[1]], shapes[node[1]], False
-        if kind == "c":
-            return repr(node[1]), None, False
+        if kind == "c":  # a 0-d array of the group's dtype: the value NumPy would convert a Python
+            # number to (NEP 50), at half the cost of a Python number per ufunc call
+            name = f"k{len(consts)}"
+            consts.append(name)
+            names[name] = np.asarray(node[1], dtype)
+            return name, None, False
         parts = [emit(c, False) for c in node[1:]]
         child_shapes = [p[1] for p in parts if p[1] is not None]
         node_shape = np.broadcast_shapes(*child_shapes) if child_shapes else ()
@@ -404,9 +423,12 @@ def _numpy_kernel(tree, slots, shape, dtype, shapes, buf):
             (g, _, _), (y, _, _) = parts
             if dest == y:  # y is read again where the product is not finite
                 dest = None
-            if dest is None:
-                counter[0] += 1
-                dest = f"t{counter[0]}"
+            if dest is None or (dest == "o" and lazy[0]):
+                if dest is None:
+                    counter[0] += 1
+                    dest = f"t{counter[0]}"
+                else:
+                    lazy[0] = False
                 lines.append(f"    {dest} = np.greater({y}, 0).astype(_dtype)")
                 lines.append(f"    np.multiply({dest}, {g}, out={dest})")
             elif dest == g:  # g's own temporary: a boolean mask times g, into it
@@ -423,14 +445,20 @@ def _numpy_kernel(tree, slots, shape, dtype, shapes, buf):
             return dest, node_shape, True
         if kind == "maximum" and node[2] == ("c", 0):  # relu: eager mode's faster loop (_relu)
             names["_relu"] = _relu_into
-            if dest is None:
+            if dest == "o" and lazy[0]:
+                lazy[0] = False
+                lines.append(f"    o = _relu({parts[0][0]}, None)")
+            elif dest is None:
                 counter[0] += 1
                 dest = f"t{counter[0]}"
                 lines.append(f"    {dest} = _relu({parts[0][0]}, None)")
             else:
                 lines.append(f"    _relu({parts[0][0]}, {dest})")
             return dest, node_shape, True
-        if dest is None:
+        if dest == "o" and lazy[0]:
+            lazy[0] = False
+            lines.append(f"    o = np.{kind}({operands})")
+        elif dest is None:
             counter[0] += 1
             dest = f"t{counter[0]}"
             lines.append(f"    {dest} = np.{kind}({operands})")
