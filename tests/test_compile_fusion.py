@@ -328,3 +328,39 @@ def test_compiled_module_backward_is_fused_and_matches_eager():
         assert grads[0] == grads[1]
     plan = cmod._compiled.cache[0].backward
     assert any(e.label.startswith("fused[") for e in plan.replay.schedule.entries)
+
+
+def test_compiled_step_peak_memory_is_at_most_eager():
+    import tracemalloc
+
+    w = torch.randn(256, 64, requires_grad=True)
+
+    def step(x):
+        h = (x * 0.5).sin() * w + 1
+        loss = (h.tanh() * h.sigmoid() - 0.25).exp().mean()
+        loss.backward()
+        return loss.detach()
+
+    def peak(f, x):
+        tracemalloc.start()
+        base = tracemalloc.get_traced_memory()[0]
+        f(x)
+        top = tracemalloc.get_traced_memory()[1] - base
+        tracemalloc.stop()
+        return top
+
+    x = torch.randn(256, 64)
+    cf = torch.compile(step)
+    for _ in range(3):
+        cf(x)
+        w.grad = None
+    owned = {
+        id(a): a.nbytes
+        for e in cf.cache[0].replay.schedule.entries
+        if "_bufs" in getattr(e.kernel, "__globals__", {})
+        for a in e.kernel.__globals__["_bufs"].arrays
+    }
+    eager = peak(step, x)
+    w.grad = None
+    compiled = peak(cf, x) + sum(owned.values())
+    assert compiled <= eager, (compiled, eager)
