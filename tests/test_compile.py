@@ -454,3 +454,127 @@ def test_module_compile_in_place_and_compiled_optimizer_step():
     for a, b in zip(model.parameters(), ref.parameters()):
         assert np.array_equal(a.detach().numpy(), b.detach().numpy())
     assert _replays(model.forward) == 1 and _replays(step) == 1
+
+
+def test_fullgraph_raises_when_the_capture_fails_closed():
+    def f(t):
+        return t + torch.rand(2)
+
+    with pytest.raises(torch._dynamo.exc.Unsupported, match="random draw"):
+        torch.compile(f, fullgraph=True)(torch.ones(2))
+
+
+def test_compiled_cnn_module_with_batchnorm_and_dropout_backward_outside():
+    def make():
+        torch.manual_seed(0)
+        return nn.Sequential(
+            nn.Conv2d(1, 3, 3), nn.BatchNorm2d(3), nn.ReLU(), nn.Flatten(), nn.Dropout(0.4), nn.Linear(27, 2)
+        )
+
+    xs, ys = _data(5, (4, 1, 5, 5), 2)
+    runs = []
+    for compiled in (False, True):
+        model = make()
+        m = torch.compile(model) if compiled else model
+        opt = torch.optim.Adam(model.parameters(), lr=0.01)
+        torch.manual_seed(3)
+        record = []
+        for x, y in zip(xs, ys):
+            opt.zero_grad()
+            loss = F.cross_entropy(m(x), y)
+            loss.backward()
+            opt.step()
+            record.append((loss.detach().numpy().copy(), _grads(model), _state(model)))
+        runs.append(record)
+    _assert_identical(*runs)
+    assert _replays(m._compiled) == 1
+
+
+def test_first_replay_check_covers_the_recorded_backward():
+    from retrograd._compile import replay
+
+    model = _mlp()
+    m = torch.compile(model)
+    x = torch.ones(2, 10)
+    m(x)  # capture
+    plan = m._compiled.cache[0].backward
+    entry = plan.schedule.entries[-1]
+    kernel = entry.kernel
+    entry.kernel = lambda *a: tuple(None if r is None else r * 0 for r in kernel(*a))  # a wrong backward
+    plan.replay = replay.Replay(plan.schedule)
+    with pytest.warns(UserWarning, match="did not match eager mode"):
+        out = m(x)
+    out.sum().backward()  # eager mode's graph: right gradients
+    ref = _mlp()
+    ref(x).sum().backward()
+    assert np.array_equal(model[0].weight.grad.numpy(), ref[0].weight.grad.numpy())
+    assert _replays(m._compiled) == 0
+
+
+def test_train_step_with_gradient_clipping_and_zeroed_gradients():
+    def make():
+        torch.manual_seed(0)
+        model = nn.Sequential(nn.Linear(12, 16), nn.GELU(), nn.LayerNorm(16), nn.Linear(16, 4))
+        return model, torch.optim.Adam(model.parameters(), lr=0.01, weight_decay=0.01)
+
+    def step_of(model, opt):
+        def step(x, y):
+            opt.zero_grad(set_to_none=False)
+            loss = F.cross_entropy(model(x), y, label_smoothing=0.1)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 0.5)
+            opt.step()
+            return loss
+
+        return step
+
+    xs, ys = _data(8, (8, 12), 4)
+    (eager, _), (compiled, step) = _run_both(make, step_of, xs, ys)
+    _assert_identical(eager, compiled)
+    assert _replays(step) >= 1
+
+
+def test_log_softmax_nll_loss_with_class_weights_and_adadelta():
+    def make():
+        torch.manual_seed(0)
+        model = nn.Sequential(nn.Linear(6, 8), nn.ReLU(), nn.Dropout(0.25), nn.Linear(8, 3), nn.LogSoftmax(1))
+        return model, torch.optim.Adadelta(model.parameters())
+
+    weight = torch.tensor([1.0, 2.0, 0.5])
+
+    def step_of(model, opt):
+        def step(x, y):
+            opt.zero_grad()
+            loss = F.nll_loss(model(x), y, weight=weight, ignore_index=2)
+            loss.backward()
+            opt.step()
+            return loss
+
+        return step
+
+    xs, ys = _data(8, (6, 6), 3)
+    (eager, _), (compiled, step) = _run_both(make, step_of, xs, ys)
+    _assert_identical(eager, compiled)  # the targets' weights are recomputed from each batch
+    assert _replays(step) == 1
+
+
+def test_compiled_function_gradients_for_inputs_and_closure_weights():
+    w = torch.tensor([0.5, -1.0, 2.0], requires_grad=True)
+
+    @torch.compile
+    def f(x, y):
+        return (x * w).sin() + y.exp()
+
+    for k in range(3):
+        x = torch.tensor([1.0, 2.0, 3.0]) * (k + 1)
+        x.requires_grad_(True)
+        y = torch.zeros(3, requires_grad=True)
+        w.grad = None
+        f(x, y).sum().backward()
+        gx, gy, gw = x.grad.numpy().copy(), y.grad.numpy().copy(), w.grad.numpy().copy()
+        x2, y2 = x.detach().requires_grad_(True), y.detach().requires_grad_(True)
+        w.grad = None
+        ((x2 * w).sin() + y2.exp()).sum().backward()
+        assert np.array_equal(gx, x2.grad.numpy()) and np.array_equal(gy, y2.grad.numpy())
+        assert np.array_equal(gw, w.grad.numpy())
+    assert _replays(f) == 1

@@ -9,6 +9,8 @@ the in-place ops), which loads before everything the capture itself needs. The p
 - ``guards``: what a capture depended on, checked before each replay;
 - ``function``: ``compile`` itself, the per-function cache of captures, graph breaks;
 - ``backward``: the one graph node that replays a recorded backward;
+- ``verify``: the check of a capture's first replay against eager mode;
+- ``explain``: ``torch._dynamo.explain``;
 - ``module``: ``OptimizedModule``, what ``compile(module)`` returns.
 
 docs/DESIGN.md ("Compiled replay") describes the design.

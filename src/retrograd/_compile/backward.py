@@ -19,10 +19,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from .._tensor import Tensor, make_tensor
 from ..autograd import engine as _engine
+from ..backend import array_module
 from ..autograd.graph import Node, running
 from ..autograd.grad_mode import _state
 from .capture import Recorder, _Unknown
@@ -33,7 +32,7 @@ from .state import _cap
 class BackwardPlan:
     """What a replay needs to give its outputs a CompiledFunctionBackward node."""
 
-    __slots__ = ("replay", "schedule", "targets", "positions", "shapes", "dtypes", "out_shapes", "out_dtypes")
+    __slots__ = ("replay", "schedule", "targets", "positions", "shapes", "dtypes", "out_likes")
 
     def __init__(self) -> None:
         self.replay: Any = None
@@ -42,8 +41,7 @@ class BackwardPlan:
         self.positions: list[int | None] = []  # per target: its index among the results, or None
         self.shapes: list[Any] = []
         self.dtypes: list[Any] = []
-        self.out_shapes: list[Any] = []
-        self.out_dtypes: list[Any] = []
+        self.out_likes: list[Any] = []  # per output: (array module, shape, dtype)
 
 
 def _edge(t: Tensor) -> Any:
@@ -61,7 +59,7 @@ def record_backward(rec: Recorder, outputs: list[Tensor], targets: list[tuple[tu
     seeds = []
     gout = []
     for out in outputs:
-        a = np.ones_like(out._data)
+        a = array_module(out._data).ones_like(out._data)
         seeds.append(make_tensor(a, None, False))
         gout.append(rec._bind(("gout", len(gout)), a))
     target_map = {}
@@ -102,7 +100,7 @@ class CompiledFunctionBackward(Node):
 
     @property
     def n_outputs(self) -> int:  # type: ignore[override]
-        return len(self._plan.out_shapes)
+        return len(self._plan.out_likes)
 
     def name(self) -> str:
         return "CompiledFunctionBackward"
@@ -124,8 +122,8 @@ class CompiledFunctionBackward(Node):
             )
         plan = self._plan
         gs = []
-        for g, shape, dtype in zip(grads, plan.out_shapes, plan.out_dtypes):
-            gs.append(np.zeros(shape, dtype) if g is None else g._data)
+        for g, (xp, shape, dtype) in zip(grads, plan.out_likes):
+            gs.append(xp.zeros(shape, dtype) if g is None else g._data)
         res = plan.replay(*arrays, *gs)
         if not retain:
             self._arrays = None

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import os
 import sys
+import weakref
 from typing import Any
 
 import numpy as np
@@ -90,6 +91,13 @@ def accumulate_grad(var: Tensor, g: Any, copy: bool) -> Any:
 
 def set_grad(t: Tensor, g: Any) -> None:
     t._grad = None if g is None else make_tensor(g, None, False)
+
+
+def _weak(arr: Any) -> Any:
+    try:
+        return weakref.ref(arr)
+    except TypeError:  # an array type without weak references: held
+        return lambda: arr
 
 
 def _owner(a: Any) -> Any:
@@ -207,9 +215,14 @@ class Recorder:
     def __init__(self, leaves: list[Any], persistent: list[Tensor], fullgraph: bool) -> None:
         self.slot: dict[int, int] = {}  # id(array) -> slot
         self.owners: dict[int, int] = {}  # id(the array owning a known array's memory) -> its slot
-        self.arrays: list[Any] = []  # by slot; keeps every array alive, so ids stay unique
+        # by slot: its array, held weakly (a capture keeps no more memory alive than eager mode;
+        # a recycled id is told apart by the reference), and its id when it was defined
+        self.arrays: list[Any] = []
+        self.ids: list[int] = []
+        self.fresh: set[int] = set()  # slots of gradients that own their memory (not views)
         self.entries: list[Entry] = []
         self.sources: list[tuple[str, Any]] = []  # per input slot: ("arg", i), ("data", t), ("grad", t)
+        self.metas: list[Any] = []  # per input slot: its array's metadata when bound (the guards')
         self.input_slots: list[int] = []
         self.failed: str | None = None
         self.breaks: list[tuple[str, str]] = []
@@ -222,6 +235,7 @@ class Recorder:
         for i, leaf in enumerate(leaves):
             self._bind(("arg", i), leaf._data if isinstance(leaf, Tensor) else leaf)
         self.persist: dict[int, tuple[str, Tensor, Any]] = {}
+        self.persist_ids = {id(t) for t in persistent}
         self.persist_vcs: set[int] = set()
         for t in persistent:
             self.persist.setdefault(id(t._data), ("data", t, t._data))
@@ -236,19 +250,31 @@ class Recorder:
         s = self._define(arr)
         self.sources.append(how)
         self.input_slots.append(s)
+        meta = (type(arr), arr.shape, arr.dtype, arr.strides)
+        self.metas.append((meta, how[1]._rg) if how[0] == "data" else meta)  # guards.source_meta's form
         return s
 
     def _define(self, arr: Any) -> int:
         s = len(self.arrays)
-        self.arrays.append(arr)
+        self.arrays.append(_weak(arr))
+        self.ids.append(id(arr))
         self.slot[id(arr)] = s
         if type(arr) is np.ndarray:
             self.owners[id(_owner(arr))] = s
         return s
 
+    def known(self, arr: Any) -> bool:
+        """Whether ``arr`` is the array of a slot (an earlier entry's output or a source)."""
+        s = self.slot.get(id(arr))
+        return s is not None and self.arrays[s]() is arr
+
+    def array(self, s: int) -> Any:
+        """Slot ``s``'s array, or None once eager mode has freed it."""
+        return self.arrays[s]()
+
     def ref(self, arr: Any) -> int:
         s = self.slot.get(id(arr))
-        if s is not None:
+        if s is not None and self.arrays[s]() is arr:
             return s
         p = self.persist.get(id(arr))
         if p is not None:
@@ -256,13 +282,17 @@ class Recorder:
         if type(arr) is np.ndarray and arr.base is not None:
             owner = _owner(arr)
             known = self.owners.get(id(owner))
+            if known is not None:
+                x = self.arrays[known]()
+                if x is None or _owner(x) is not owner:
+                    known = None
             if known is None:  # a view of a parameter or buffer not read yet
                 for kind, t, a in self.persist.values():
                     if type(a) is np.ndarray and _owner(a) is owner:
                         known = self.ref(a)
                         break
             if known is not None:  # a view of a known array: replayed as the same view
-                x = self.arrays[known]
+                x = self.arrays[known]()
                 spec = (
                     known,
                     Const(_address(arr) - _address(x)),
@@ -383,9 +413,9 @@ class Recorder:
             outs = (self._define(out),)
         self.entries.append(Entry(kernel, (Const(xp), *spec), outs, op.name))
 
-    def call(self, kernel: Any, inputs: tuple[Any, ...], label: str, keep: bool = True) -> Any:
+    def call(self, kernel: Any, inputs: tuple[Any, ...], label: str, keep: bool = True, n_out: int = 1) -> Any:
         """Run ``kernel(*inputs)`` and record it; ``keep``: its result is a new value (else it
-        writes into an input)."""
+        writes into an input); ``n_out`` > 1: a tuple of that many arrays."""
         try:
             spec = self._spec(inputs) if self.failed is None else None
         except _Unknown as e:
@@ -393,7 +423,10 @@ class Recorder:
             spec = None
         out = self._pause(kernel, *inputs)
         if spec is not None:
-            outs = (self._define(out),) if keep else ()
+            if n_out > 1:
+                outs: tuple[int | None, ...] = tuple(self._define(o) for o in out)
+            else:
+                outs = (self._define(out),) if keep else ()
             self.entries.append(Entry(kernel, spec, outs, label))
         return out
 
@@ -415,6 +448,18 @@ class Recorder:
                 self.entries.append(Entry(_call_kw(fn, kwargs), tuple(Const(a) for a in args), (), label))
         return out
 
+    def eager_call_on(self, fn: Any, tensors: list[Tensor], args: tuple[Any, ...], label: str) -> Any:
+        """``fn(tensors, *args)`` replayed as it is (``clip_grad_norm_``: it reads the gradients
+        of ``tensors`` when it runs), provided they are parameters or buffers the capture found
+        (the same objects at every call). Its result is not a recorded value."""
+        out = self._pause(fn, tensors, *args)
+        if self.failed is None:
+            if not all(id(t) in self.persist_ids for t in tensors) or any(_has_value(a) for a in args):
+                self.fail(f"{label} at {user_site()} on tensors other than parameters or buffers")
+            else:
+                self.entries.append(Entry(fn, (Const(list(tensors)), *map(Const, args)), (), label))
+        return out
+
     def accumulate(self, fn: Any, node: Any, g: Any, create_graph: bool) -> None:
         """The engine adding ``g`` into a leaf's ``.grad``."""
         var = node._variable()
@@ -434,6 +479,8 @@ class Recorder:
             return self.fail(f"the gradient accumulated into a leaf reads {e}")
         new = var._grad._data
         copy = old is None and new is not g._data
+        if g._data.base is None:
+            self.fresh.add(spec[1])
         self.entries.append(Entry(accumulate_grad, (*spec, Const(copy)), (self._define(new),), "accumulate_grad"))
         self.accumulated[id(var)] = var
 
@@ -475,7 +522,7 @@ class Recorder:
         why, self.node_failed = self.node_failed, None
         if why is None:
             for g in outs:
-                if g is not None and (type(g) is not Tensor or self.slot.get(id(g._data)) is None):
+                if g is not None and (type(g) is not Tensor or not self.known(g._data)):
                     why = "a gradient computed outside apply"
                     break
         if why is None:

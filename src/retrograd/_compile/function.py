@@ -24,13 +24,13 @@ from .._tensor import Tensor, make_tensor
 from ..autograd import engine as _engine
 from ..autograd.graph import Node
 from ..ops import _registry
-from ..backend import QUIET, quiet_float_warnings
+from ..backend import QUIET, array_module, quiet_float_warnings
 from . import replay as _replay
 from .backward import BackwardPlan, CompiledFunctionBackward, record_backward
-from .capture import Recorder, _Unknown, accumulate_grad, set_data
-from .guards import Guards, discover, flatten, source_meta
+from .capture import Recorder, Unsupported, _Unknown, accumulate_grad, set_data
+from .guards import Guards, discover, flatten
 from .schedule import Const, Entry, Schedule
-from .verify import Snapshot, same, state_of
+from .verify import Snapshot, same, same_backward, state_of
 from . import fusion as _passes  # the schedule passes (fusion, buffer reuse): fusion.py
 from .state import _cap
 
@@ -241,7 +241,7 @@ class _Finish:
         c.replay = _replay.Replay(_passes.optimize(schedule, rec.arrays, self.options))  # passes hook
         c.outputs = outputs
         persistent, metas = [], []
-        for slot, how in zip(rec.input_slots, rec.sources):
+        for slot, how, meta in zip(rec.input_slots, rec.sources, rec.metas):
             kind, x = how
             if kind == "gout":
                 continue
@@ -250,7 +250,7 @@ class _Finish:
             else:
                 c.binders.append((_DATA if kind == "data" else _GRAD, x))
                 persistent.append(how)
-                metas.append(source_meta(how) if kind == "grad" else _start_meta(rec.arrays[slot], x))
+                metas.append(meta)
         guards.add_sources(persistent, metas, list(rec.accumulated.values()))
         return c
 
@@ -278,8 +278,7 @@ class _Finish:
         plan.positions = [None if s is None else results.index(s) for s in grad_slots]
         plan.shapes = [t._data.shape for _, t in targets]
         plan.dtypes = [t._data.dtype for _, t in targets]
-        plan.out_shapes = [t._data.shape for t in self.need_grad]
-        plan.out_dtypes = [t._data.dtype for t in self.need_grad]
+        plan.out_likes = [(array_module(t._data), t._data.shape, t._data.dtype) for t in self.need_grad]
         return plan, saved, gout
 
 
@@ -288,9 +287,9 @@ def _store_fresh_gradients(rec: Recorder, inputs: tuple[int, ...], results: list
     of its own (not a view) that nothing reads later. (While recording, the recorder's own
     references made the engine copy every gradient.)"""
     entries = rec.entries
-    slots_of: dict[int, list[int]] = {}
-    for s, a in enumerate(rec.arrays):
-        slots_of.setdefault(id(a), []).append(s)
+    slots_of: dict[int, list[int]] = {}  # slots that may hold the same array (a recycled id: more)
+    for s, i in enumerate(rec.ids):
+        slots_of.setdefault(i, []).append(s)
     last: dict[int, int] = {}
     for i, e in enumerate(entries):
         for s in e.inputs:
@@ -301,14 +300,9 @@ def _store_fresh_gradients(rec: Recorder, inputs: tuple[int, ...], results: list
         if e.kernel is not accumulate_grad or not e.inputs[2].value:
             continue
         g = e.inputs[1]
-        a = rec.arrays[g]
-        same = slots_of[id(a)]
-        if a.base is None and not pinned.intersection(same) and all(last.get(s, -1) <= i for s in same):
+        same = slots_of[rec.ids[g]]
+        if g in rec.fresh and not pinned.intersection(same) and all(last.get(s, -1) <= i for s in same):
             e.inputs = (e.inputs[0], g, Const(False))
-
-
-def _start_meta(a: Any, t: Tensor) -> Any:
-    return ((type(a), a.shape, a.dtype, a.strides), t._rg)
 
 
 class CompiledFunction:
@@ -388,6 +382,8 @@ class CompiledFunction:
                 gc.enable()
         self.cache.append(capture)
         self.breaks += rec.breaks
+        if capture.eager is not None and self.fullgraph:
+            raise Unsupported(f"compile(fullgraph=True): {_name(self.fn)} cannot be captured whole: {capture.eager}")
         if capture.eager is not None:
             self.reasons.append(capture.eager)
             if not self._warned and not rec.breaks:
@@ -409,7 +405,10 @@ class CompiledFunction:
         replayed_state = state_of(tensors, c.stateful)
         before.restore()
         out = self.fn(*args, **kwargs)
-        if not (ok and same(replayed, out) and same(replayed_state, state_of(tensors, c.stateful))):
+        agree = ok and same(replayed, out) and same(replayed_state, state_of(tensors, c.stateful))
+        if agree and c.backward is not None:
+            agree = same_backward(c.backward, replayed, out, leaves)
+        if not agree:
             c.eager = "its replay did not match eager mode (an effect the recording did not see)"
             self.reasons.append(c.eager)
             warnings.warn(f"compile: {_name(self.fn)} runs eagerly: {c.eager}", UserWarning, stacklevel=3)

@@ -17,6 +17,7 @@ replay reads, and that no hook was added to a leaf the replay accumulates into.
 
 from __future__ import annotations
 
+import sys
 import types
 from typing import Any
 
@@ -180,9 +181,10 @@ class Guards:
 def discover(roots: list[Any]) -> tuple[list[Any], list[Tensor], list[Any]]:
     """The modules (every submodule), persistent tensors, and optimizers and schedulers
     reachable from ``roots``."""
-    from ..nn.modules.module import Module
-    from ..optim.lr_scheduler import LRScheduler
-    from ..optim.optimizer import Optimizer
+    # classes of packages not imported yet have no instances: never import them here
+    Module = _class_of("retrograd.nn.modules.module", "Module")
+    LRScheduler = _class_of("retrograd.optim.lr_scheduler", "LRScheduler")
+    Optimizer = _class_of("retrograd.optim.optimizer", "Optimizer")
 
     modules: dict[int, Any] = {}
     tensors: dict[int, Tensor] = {}
@@ -229,6 +231,11 @@ def discover(roots: list[Any]) -> tuple[list[Any], list[Tensor], list[Any]]:
     for r in roots:
         visit(r, 3)
     return list(modules.values()), list(tensors.values()), list(stateful.values())
+
+
+def _class_of(module: str, name: str) -> Any:
+    m = sys.modules.get(module)
+    return () if m is None else getattr(m, name)
 
 
 def _visit_function(fn: types.FunctionType, visit: Any, depth: int) -> None:

@@ -9,11 +9,12 @@ thread's ops are never recorded into this thread's capture.
 """
 
 import threading
+from typing import Any
 
 
 class _CaptureState(threading.local):
-    active = False
-    recorder = None
+    active: bool = False
+    recorder: Any = None  # a capture.Recorder while active (this module imports nothing of it)
 
 
 _cap = _CaptureState()

@@ -8,8 +8,10 @@ and the default generator are put back; then eager mode) and compares the output
 state. On a mismatch the capture is dropped to eager mode with a warning. Either way the call
 returns eager mode's results, and leaves eager mode's state.
 
-The backward that a replay's CompiledFunctionBackward runs is not part of this check (there is no
-eager backward to compare with inside the call).
+When the outputs need gradients, ``same_backward`` also runs both backward passes from the same
+output gradients (``accumulate=False``, the eager graph retained for the caller's own backward)
+and compares the gradients they give the parameters and inputs; it is skipped when a leaf has a
+hook (the check would run it).
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from typing import Any
 import numpy as np
 
 from .._random import get_rng_state, set_rng_state
-from .._tensor import Tensor
+from .._tensor import Tensor, make_tensor
+from ..autograd.grad_mode import _state
 
 
 class Snapshot:
@@ -67,6 +70,50 @@ def state_of(tensors: list[Tensor], stateful: list[Any]) -> list[Any]:
         out.append(copy.deepcopy(obj.state_dict()))
     out.append(get_rng_state()._data.copy())
     return out
+
+
+def same_backward(plan: Any, replayed: Any, out: Any, leaves: list[Any]) -> bool:
+    """Whether the replay's recorded backward gives the gradients eager mode's graph gives."""
+    from ..autograd import engine
+    from .backward import _edge
+    from .capture import has_hooks
+    from .guards import flatten
+
+    rep: list[Any] = []
+    eag: list[Any] = []
+    flatten(replayed, rep)
+    flatten(out, eag)
+    if len(rep) != len(eag):
+        return False
+    node = None
+    roots: list[Any] = [None] * len(plan.out_likes)
+    for r, e in zip(rep, eag):
+        if isinstance(r, Tensor) and type(r.grad_fn).__name__ == "CompiledFunctionBackward":
+            node = r.grad_fn
+            if e.grad_fn is None:
+                return False
+            roots[r._out_nr] = e
+    if node is None or any(e is None for e in roots):
+        return True  # no output of this call needs a gradient
+    targets = [leaves[x] if kind == "arg" else x for kind, x in plan.targets]
+    if any(t._grad_acc is not None and has_hooks(t._grad_acc._extra) for t in targets if t.grad_fn is None):
+        return True
+    seeds = [make_tensor(e._data * 0 + 1, None, False) for e in roots]
+    edges: dict[Any, int] = {}
+    for t in targets:
+        edges.setdefault(_edge(t), len(edges))
+    eager = engine.execute([(e.grad_fn, e._out_nr) for e in roots], seeds, True, False, edges, accumulate=False)
+    prev = _state.enabled
+    _state.enabled = False  # as the engine runs a node without create_graph
+    try:
+        mine = node._apply(list(seeds), True)
+    finally:
+        _state.enabled = prev
+    for t, g in zip(targets, mine):
+        e = eager[edges[_edge(t)]] if eager is not None else None
+        if (g is None) != (e is None) or (g is not None and not same(g, e)):
+            return False
+    return True
 
 
 def same(a: Any, b: Any) -> bool:

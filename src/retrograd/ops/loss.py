@@ -18,6 +18,7 @@ from .._tensor import Tensor
 from ..autograd._vmap_state import _vm, BatchedTensor
 from ..autograd.grad_mode import _state
 from ..backend import array_module
+from .._compile.state import _cap
 from ._registry import Op, apply
 from ._registry import ELEMENTWISE
 from .activation import _const, log_softmax, softmax, logsigmoid
@@ -345,7 +346,13 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         return _vm.class_targets(nll_loss, input, target, weight, ignore_index, reduction)
     x2, t, out_shape, c = _class_targets(input, target, weight, ignore_index)
     xp = array_module(t)
-    tt, wt, valid = _target_weights(xp, t, weight._data if weight is not None else None, ignore_index, x2._data.dtype)
+    w = weight._data if weight is not None else None
+    if _cap.active:  # a compiled function's first call: the target arrays are recorded kernels
+        tt, wt, valid = _cap.recorder.call(
+            _target_weights, (xp, t, w, ignore_index, x2._data.dtype), "targets", n_out=3
+        )
+    else:
+        tt, wt, valid = _target_weights(xp, t, w, ignore_index, x2._data.dtype)
     from .indexing import gather
 
     picked = gather(x2, 1, _const(tt.reshape(-1, 1))).reshape(-1) if t.size else x2.sum(1)
@@ -354,7 +361,12 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         return loss.reshape(out_shape)
     if reduction == "sum":
         return loss.sum()
-    return loss.sum() / _const(xp.asarray(wt.sum(), dtype=wt.dtype))
+    total = _cap.recorder.call(_weight_total, (xp, wt), "weight_total") if _cap.active else _weight_total(xp, wt)
+    return loss.sum() / _const(total)
+
+
+def _weight_total(xp, wt):
+    return xp.asarray(wt.sum(), dtype=wt.dtype)
 
 
 # --------------------------------------------------------------------------- regression losses

@@ -10,6 +10,7 @@ import math
 import numpy as np
 
 from ..._tensor import Tensor
+from ..._compile.state import _cap
 from ...backend import array_module
 from ...sparse import SparseTensor, coalesced_rows
 
@@ -101,6 +102,9 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     supported. ``foreach`` is accepted and ignored.
     """
     params = _tensors(parameters)
+    if _cap.active:  # inside a compiled function: replayed as this same call on these parameters
+        args = (max_norm, norm_type, error_if_nonfinite)
+        return _cap.recorder.eager_call_on(clip_grad_norm_, params, args, "clip_grad_norm_")
     grads = [p._grad for p in params if p._grad is not None]
     total = get_total_norm(grads, norm_type, error_if_nonfinite)
     clip_grads_with_norm_(params, max_norm, total)
@@ -123,8 +127,11 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
     """Clamp every gradient of ``parameters`` into ``[-clip_value, clip_value]``, in place
     (a sparse gradient is coalesced first, so the clamped values are those of the dense
     gradient)."""
+    params = _tensors(parameters)
+    if _cap.active:
+        return _cap.recorder.eager_call_on(clip_grad_value_, params, (clip_value,), "clip_grad_value_")
     v = float(clip_value)
-    for p in _tensors(parameters):
+    for p in params:
         g = p._grad
         if g is None:
             continue
