@@ -23,7 +23,7 @@ def _e(op, ins, out, label=None):
 
 def _run(schedule, *values, engine="numpy", reuse=True, arrays=None):
     """(unfused results, fused results, fused schedule), both replays built as code."""
-    fused = fusion.fuse(schedule, fusion.metas(arrays), engine, reuse)
+    fused = fusion.fuse(schedule, fusion.metas(fusion.layouts(arrays)), engine, reuse)
     with np.errstate(all="ignore"):  # as a compiled function's replay runs
         return replay.build(schedule)(*values), replay.build(fused)(*values), fused
 
@@ -100,7 +100,7 @@ def test_no_fusion_across_an_in_place_entry():
     vals = _values()
     arrays = _arrays(s, *[v.copy() for v in vals])
     plain = replay.build(s)(*[v.copy() for v in vals])
-    fused = fusion.fuse(s, fusion.metas(arrays))
+    fused = fusion.fuse(s, fusion.metas(fusion.layouts(arrays)))
     assert [e.label for e in fused.entries][1] == "add_"  # nothing moved across it
     out = replay.build(fused)(*[v.copy() for v in vals])
     assert out[0].tobytes() == plain[0].tobytes() == np.exp(-vals[0]).tobytes()
@@ -151,7 +151,7 @@ def test_mixed_dtypes_and_non_float_values_are_not_fused():
     x = np.arange(6, dtype=np.int64)
     entries = [_e(ew.MUL_SCALAR, (0, Const(3)), 1), _e(ew.ADD_SCALAR, (1, Const(1)), 2)]
     s = Schedule(entries, (0,), (2,))
-    fused = fusion.fuse(s, fusion.metas(_arrays(s, x)))
+    fused = fusion.fuse(s, fusion.metas(fusion.layouts(_arrays(s, x))))
     assert [e.kernel for e in fused.entries] == [e.kernel for e in entries]
 
 
@@ -164,7 +164,7 @@ def test_buffers_are_reused_by_liveness_and_never_returned():
     s = Schedule(entries, (0,), (6,))
     x = _values(shape=(8, 3))[0]
     arrays = _arrays(s, x)
-    fused = fusion.fuse(s, fusion.metas(arrays))
+    fused = fusion.fuse(s, fusion.metas(fusion.layouts(arrays)))
     sources = [e.kernel.__retrograd_source__ for e in fused.entries]
     assert sum("o = _bufs.arrays[_b]" in src for src in sources) == len(entries) - 1  # all but the result
     bufs = {e.kernel.__globals__["_b"] for e in fused.entries if "_b" in e.kernel.__globals__}
@@ -181,7 +181,7 @@ def test_each_thread_replays_into_its_own_buffers():
     entries = [_e(ew.SIN, (0,), 1)] + [_e(ew.MUL, (k, k), k + 1) for k in range(1, 4)]
     s = Schedule(entries, (0,), (4,))
     x = _values(shape=(8, 3))[0]
-    fused = fusion.fuse(s, fusion.metas(_arrays(s, x)))
+    fused = fusion.fuse(s, fusion.metas(fusion.layouts(_arrays(s, x))))
     owned = next(e.kernel.__globals__["_bufs"] for e in fused.entries if "_bufs" in e.kernel.__globals__)
     run = replay.build(fused)
     expected = replay.build(s)(x)[0]

@@ -136,15 +136,21 @@ class Meta:
 
     __slots__ = ("shape", "dtype", "c_contiguous")
 
-    def __init__(self, a: Any) -> None:
-        self.shape = a.shape
-        self.dtype = a.dtype
-        self.c_contiguous = bool(a.flags.c_contiguous)
+    def __init__(self, shape: tuple[int, ...], dtype: Any, c_contiguous: bool) -> None:
+        self.shape = shape
+        self.dtype = dtype
+        self.c_contiguous = bool(c_contiguous)
 
 
-def metas(arrays: list[Any]) -> dict[int, Meta]:
-    """The meta of each NumPy array among ``arrays`` (indexed by slot)."""
-    return {s: Meta(a) for s, a in enumerate(arrays) if type(a) is np.ndarray}
+def metas(layouts: list[Any]) -> dict[int, Meta]:
+    """The meta of each slot from its layout: ``(shape, dtype, C-contiguous)`` of a NumPy array
+    (the recorder notes one per slot as it defines it), or None (another kind of array)."""
+    return {s: Meta(*x) for s, x in enumerate(layouts) if x is not None}
+
+
+def layouts(arrays: list[Any]) -> list[Any]:
+    """The layout of each of ``arrays``, as the recorder notes it."""
+    return [(a.shape, a.dtype, a.flags.c_contiguous) if type(a) is np.ndarray else None for a in arrays]
 
 
 # --------------------------------------------------------------------------- the pass
@@ -548,14 +554,14 @@ def exact(options: dict[str, Any] | None) -> bool:
     return not opts["fusion"] or opts["fusion_engine"] == "numpy"
 
 
-def optimize(schedule: Schedule, arrays: list[Any], options: dict[str, Any] | None) -> Schedule:
-    """The passes ``options`` (``check_options``) ask for, run over ``schedule``; ``arrays``:
-    the capture's array of each slot (only their shapes, dtypes and layouts are read)."""
+def optimize(schedule: Schedule, layouts: list[Any], options: dict[str, Any] | None) -> Schedule:
+    """The passes ``options`` (``check_options``) ask for, run over ``schedule``; ``layouts``:
+    each slot's ``(shape, dtype, C-contiguous)`` as the capture saw it (``metas``)."""
     opts = options or OPTIONS
     if not opts["fusion"]:
         out = schedule
     else:
-        out = fuse(schedule, metas(arrays), opts["fusion_engine"], opts["buffer_reuse"])
+        out = fuse(schedule, metas(layouts), opts["fusion_engine"], opts["buffer_reuse"])
     if opts["print_schedule"]:
         print(out)
     return out
