@@ -155,6 +155,20 @@ def test_mixed_dtypes_and_non_float_values_are_not_fused():
     assert [e.kernel for e in fused.entries] == [e.kernel for e in entries]
 
 
+def test_entries_of_another_array_module_are_not_fused():
+    import types
+
+    fake = types.SimpleNamespace(sin=np.sin, exp=np.exp)  # as CuPy would be passed
+    entries = [
+        Entry(ew.SIN.forward, (Const(fake), 0), (1,), "sin"),
+        Entry(ew.EXP.forward, (Const(fake), 1), (2,), "exp"),
+    ]
+    s = Schedule(entries, (0,), (2,))
+    x = _values()[0]
+    fused = fusion.fuse(s, fusion.metas(fusion.layouts(_arrays(s, x))))
+    assert [e.label for e in fused.entries] == ["sin", "exp"]
+
+
 def test_buffers_are_reused_by_liveness_and_never_returned():
     # v(k+1) = v(k) * v(k): each output is read twice, so each entry stays its own (fused)
     # entry; the outputs not handed back live in buffers the replay owns
