@@ -219,7 +219,7 @@ class Recorder:
         # a recycled id is told apart by the reference), and its id when it was defined
         self.arrays: list[Any] = []
         self.ids: list[int] = []
-        self.layouts: list[Any] = []  # passes hook: per slot, fusion.layout(array) (fusion.py)
+        self.layouts: list[Any] = []  # passes hook (fusion.py): per slot, (shape, dtype, C-contiguous) or None
         self.fresh: set[int] = set()  # slots of gradients that own their memory (not views)
         self.entries: list[Entry] = []
         self.sources: list[tuple[str, Any]] = []  # per input slot: ("arg", i), ("data", t), ("grad", t)
