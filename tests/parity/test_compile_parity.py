@@ -9,6 +9,15 @@ import retrograd as rg
 torch = pytest.importorskip("torch")
 
 
+@pytest.fixture(autouse=True)
+def _keep_distribution_validation():
+    """torch.compile turns PyTorch's distribution argument validation off for the process (a
+    side effect of loading torch._dynamo); later parity tests need it on."""
+    validate = torch.distributions.Distribution._validate_args
+    yield
+    torch.distributions.Distribution.set_default_validate_args(validate)
+
+
 def _net(lib):
     nn = lib.nn
     return nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Linear(4, 2))

@@ -197,6 +197,9 @@ def _call_kw(fn: Any, kwargs: dict[str, Any]) -> Any:
     return call
 
 
+_PLAIN = frozenset((int, float, bool, str, type(None), complex))  # constants without a second look
+
+
 def _has_value(v: Any) -> bool:
     """Whether ``v`` holds an array or a tensor (one level into lists, tuples and dicts)."""
     if isinstance(v, Tensor) or is_array(v):
@@ -232,7 +235,6 @@ class Recorder:
         self.in_node = 0  # > 0 while a backward node runs: failures are the node's
         self.node_failed: str | None = None
         self.accumulated: dict[int, Tensor] = {}  # leaves an entry accumulates into
-        self.grad_set: dict[int, Tensor] = {}
         for i, leaf in enumerate(leaves):
             self._bind(("arg", i), leaf._data if isinstance(leaf, Tensor) else leaf)
         self.persist: dict[int, tuple[str, Tensor, Any]] = {}
@@ -310,7 +312,9 @@ class Recorder:
     def _spec(self, values: Any) -> tuple[Any, ...]:
         spec = []
         for v in values:
-            if is_array(v):
+            if type(v) in _PLAIN:
+                spec.append(Const(v))
+            elif is_array(v):
                 spec.append(self.ref(v))
             elif _has_value(v):
                 raise _Unknown(f"a tensor or array inside an argument of type {type(v).__name__}")
@@ -349,20 +353,24 @@ class Recorder:
         finally:
             _cap.active = True
 
-    def _run_op(self, op: Any, inputs: Any, args: tuple[Any, ...]) -> Tensor:
-        prev = _state.observing
-        _state.observing = True
-        try:
-            return _apply(op, inputs, args)
-        finally:
-            _state.observing = prev
-
     def apply(self, op: Any, inputs: Any, args: tuple[Any, ...]) -> Tensor:
         """The op observer of ``ops._registry.apply`` while recording: run the op, record its
         forward kernel (paused: just run it)."""
-        if not _cap.active:
-            return self._run_op(op, inputs, args)
-        result = self._pause(self._run_op, op, inputs, args)
+        cap = _cap
+        state = _state
+        prev = state.observing
+        state.observing = True  # apply runs the op itself, not through this observer again
+        if not cap.active:
+            try:
+                return _apply(op, inputs, args)
+            finally:
+                state.observing = prev
+        cap.active = False
+        try:
+            result = _apply(op, inputs, args)
+        finally:
+            state.observing = prev
+            cap.active = True
         if self.failed is None:
             if _vm.active or _fw.active or _state.node_extras:
                 self.fail(f"{op.name} under vmap, forward-mode AD, anomaly mode or saved tensor hooks")
@@ -497,7 +505,6 @@ class Recorder:
         except _Unknown as e:
             return self.fail(f"assigning .grad at {user_site()} reads {e}")
         self.entries.append(Entry(set_grad, (Const(t), spec), (), "set_grad"))
-        self.grad_set[id(t)] = t
 
     def bump(self, t: Tensor) -> None:
         """An in-place write to ``t`` bumped its version: repeated for parameters and buffers."""
