@@ -171,8 +171,12 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mo
     ``print(t)``, ...) instead of running the function eagerly. ``disable=True`` returns ``model``
     itself. Every ``mode`` runs the same replay (there is no autotuning or CUDA graph to choose),
     and ``backend`` may be "inductor", "eager" or "aot_eager", which all replay the recorded
-    kernels. ``dynamic=True`` (one capture for every batch size) and ``options`` are not
-    supported: NotImplementedError.
+    kernels. ``dynamic=True`` (one capture for every batch size) is not supported:
+    NotImplementedError. ``options`` sets retrograd's passes over the replayed schedule
+    (``_compile/fusion.py``): ``"fusion"`` (elementwise fusion, default True), ``"fusion_engine"``
+    ("numpy", default, or "numexpr"), ``"buffer_reuse"`` (default True), ``"print_schedule"``
+    (print each optimized schedule at capture, default False); another key (an inductor option)
+    is a NotImplementedError.
     """
     if mode is not None and options is not None:
         raise RuntimeError("Either mode or options can be specified, but both can't be specified at the same time.")
@@ -185,8 +189,9 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mo
         )
     if backend not in _BACKENDS:
         raise RuntimeError(f"compile: invalid backend {backend!r}; retrograd supports {', '.join(_BACKENDS)}")
-    if options:
-        raise NotImplementedError(f"compile(options=...): retrograd has no inductor options to set (got {options})")
+    from ._compile.fusion import check_options
+
+    opts = check_options(options)
     if dynamic:
         raise NotImplementedError(
             "compile(dynamic=True): a capture is specialized to its shapes; leave dynamic=None (a new "
@@ -204,9 +209,11 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mo
     from ._compile.module import OptimizedModule
     from .nn.modules.module import Module
 
+    compiled = CompiledFunction(model.__call__ if isinstance(model, Module) else model, fullgraph)
+    compiled.options = opts
     if isinstance(model, Module):
-        return OptimizedModule(model, CompiledFunction(model.__call__, fullgraph))
-    return CompiledFunction(model, fullgraph)
+        return OptimizedModule(model, compiled)
+    return compiled
 
 
 _warn_always = [False]

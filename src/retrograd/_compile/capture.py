@@ -222,6 +222,7 @@ class Recorder:
         # a recycled id is told apart by the reference), and its id when it was defined
         self.arrays: list[Any] = []
         self.ids: list[int] = []
+        self.layouts: list[Any] = []  # passes hook (fusion.py): per slot, (shape, dtype, C-contiguous) or None
         self.fresh: set[int] = set()  # slots of gradients that own their memory (not views)
         self.entries: list[Entry] = []
         self.sources: list[tuple[str, Any]] = []  # per input slot: ("arg", i), ("data", t), ("grad", t)
@@ -260,6 +261,7 @@ class Recorder:
         s = len(self.arrays)
         self.arrays.append(_weak(arr))
         self.ids.append(id(arr))
+        self.layouts.append((arr.shape, arr.dtype, arr.flags.c_contiguous) if type(arr) is np.ndarray else None)
         self.slot[id(arr)] = s
         if type(arr) is np.ndarray:
             self.owners[id(_owner(arr))] = s

@@ -31,6 +31,7 @@ from .capture import Recorder, Unsupported, _Unknown, accumulate_grad, set_data
 from .guards import Guards, discover, flatten
 from .schedule import Const, Entry, Schedule
 from .verify import Snapshot, same, same_backward, state_of
+from . import fusion as _passes  # the schedule passes (fusion, buffer reuse): fusion.py
 from .state import _cap
 
 
@@ -170,6 +171,7 @@ class _Finish:
         self.need_grad: list[Tensor] = []  # outputs whose backward is recorded
         self.leaves = leaves
         self.persistent_tensors = [t for t, _ in persistent_start]
+        self.options: dict[str, Any] | None = None  # passes hook: compile(options=...)
 
     def output_spec(self, obj: Any) -> Any:
         if isinstance(obj, Tensor):
@@ -235,7 +237,8 @@ class _Finish:
         _store_fresh_gradients(rec, inputs, self.results)
         schedule = Schedule(rec.entries, inputs, tuple(self.results))
         c.schedule = schedule
-        c.replay = _replay.Replay(schedule)
+        c.verified = c.verified or not _passes.exact(self.options)  # passes hook
+        c.replay = _replay.Replay(_passes.optimize(schedule, rec.layouts, self.options))  # passes hook
         c.outputs = outputs
         persistent, metas = [], []
         for slot, how, meta in zip(rec.input_slots, rec.sources, rec.metas):
@@ -270,7 +273,7 @@ class _Finish:
         plan = BackwardPlan()
         results = list(dict.fromkeys(s for s in grad_slots if s is not None))
         plan.schedule = Schedule(entries, tuple(saved) + tuple(gout), tuple(results))
-        plan.replay = _replay.Replay(plan.schedule)
+        plan.replay = _replay.Replay(_passes.optimize(plan.schedule, rec.layouts, self.options))  # passes hook
         plan.targets = [how for how, _ in targets]
         plan.positions = [None if s is None else results.index(s) for s in grad_slots]
         plan.shapes = [t._data.shape for _, t in targets]
@@ -313,6 +316,7 @@ class CompiledFunction:
         self.reasons: list[str] = []  # why captures run eagerly
         self.recompiles: list[str] = []  # the guard that failed before each new capture
         self._warned = False
+        self.options = _passes.OPTIONS  # compile(options=...), checked by fusion.check_options
         functools.update_wrapper(self, fn)
         _all.add(self)
 
@@ -364,7 +368,9 @@ class CompiledFunction:
         try:
             out = self.fn(*args, **kwargs)
             _cap.active = False
-            capture = _Finish(rec, leaves, start).capture(guards, out)
+            finish = _Finish(rec, leaves, start)
+            finish.options = self.options  # passes hook
+            capture = finish.capture(guards, out)
             capture.persistent = persistent
             capture.stateful = stateful
         finally:
