@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import _dtype
 from ..autograd._vmap_state import _vm, BatchedTensor
+from ..autograd.grad_mode import _state as _grad_state
 from .._tensor import Tensor
 from ._declare import declare
 from ._inplace import _bump, _recording, _ufunc_inplace, apply_inplace, valued_inplace
@@ -122,23 +123,24 @@ def _mul_vjp(g, needs, x, y):
     return (g * y if needs[0] else None), (g * x if needs[1] else None)
 
 
-MUL = Op("mul", _mul, _mul_vjp, jvp=ELEMENTWISE, save=("x", "y"), needs=True)
+MUL = Op("mul", _mul, _mul_vjp, jvp=ELEMENTWISE, save=("x", "y"), needs=True, used_by=((1,), (0,)))
 
 
 def _div(xp, x, y):
     return x / y
 
 
-def _div_vjp(g, needs, y, out):
-    # d(x/y)/dx = 1/y ; d(x/y)/dy = -x/y^2 = -out/y (conjugated for complex)
+def _div_vjp(g, needs, x, y):
+    # d(x/y)/dx = 1/y ; d(x/y)/dy = -x/y^2 (conjugated for complex). The inputs are saved, not
+    # the output, as PyTorch does: the quotient may then be modified in place before backward.
     if g._data.dtype.kind == "c":
-        y, out = _conj(y), _conj(out)
+        x, y = _conj(x), _conj(y)
     gx = g / y if needs[0] else None
-    gy = -(g * out) / y if needs[1] else None
+    gy = -(g * (x / y)) / y if needs[1] else None
     return gx, gy
 
 
-DIV = Op("div", _div, _div_vjp, jvp=ELEMENTWISE, save=("y", "out"), needs=True)
+DIV = Op("div", _div, _div_vjp, jvp=ELEMENTWISE, save=("x", "y"), needs=True, used_by=((1,), (0, 1)))
 
 
 def _pow(xp, x, y):
@@ -184,12 +186,15 @@ MUL_SCALAR = Op("mul", lambda xp, x, s: x * s, lambda g, s: g * s, jvp=ELEMENTWI
 DIV_SCALAR = Op("div", lambda xp, x, s: x / s, lambda g, s: g / s, jvp=ELEMENTWISE, node_name="DivBackward0")
 RDIV_SCALAR = Op(
     "rdiv",
-    lambda xp, x, s: s / x,
+    lambda xp, x, s: (1 / x) * s,
     lambda g, x, s: g * (-s) / (x * x),
     jvp=ELEMENTWISE,
     save=("x",),
     node_name="MulBackward0",
-)  # PyTorch computes s / x as reciprocal(x) * s
+)
+# PyTorch computes s / x as reciprocal(x) * s, and records those two ops: the reciprocal's
+# result is saved, not x, so x may be modified in place before backward. div records the same
+# two ops; RDIV_SCALAR (one pass, the same values) runs where nothing is recorded.
 
 
 def _pow_scalar_vjp(g, x, s):
@@ -306,6 +311,8 @@ def div(input, other, *, rounding_mode=None):
         if _fast_scalar(input, other):
             return apply(DIV_SCALAR, (input,), (other,))
         if _fast_scalar(other, input):
+            if other._rg and _grad_state.enabled:  # recorded as PyTorch records it (see RDIV_SCALAR)
+                return apply(MUL_SCALAR, (apply(RECIPROCAL, (other,)),), (input,))
             return apply(RDIV_SCALAR, (other,), (input,))
         if _numpy_scalar(input, other):
             return div(_python(input), _python(other))
