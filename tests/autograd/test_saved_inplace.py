@@ -185,3 +185,93 @@ def test_rdiv_values_and_gradient():
     out.sum().backward()
     _close(x.grad, torch.tensor(-3.0 / x.detach().numpy() ** 2))
     assert math.isclose((3.0 / torch.tensor(4.0)).item(), 0.75)
+
+
+# --------------------------------------------------------------------------- complex tensors
+def _weights(*shape):
+    return torch.tensor(np.random.default_rng(5).uniform(-1, 1, shape))
+
+
+def test_inplace_through_view_as_real_of_a_complex_result():
+    x, w = _leaf(4), _weights(4, 2)
+    f = torch.fft.fft(x * 1)
+    r = torch.view_as_real(f)
+    r.add_(w)
+    r.mul_(w)
+    (r * w).sum().backward()
+    want = _grad(lambda a: ((torch.view_as_real(torch.fft.fft(a)) + w) * w * w).sum(), x)[0]
+    _close(x.grad, want)
+
+
+def test_view_as_real_regenerated_after_the_complex_base_changes():
+    # a live real view of a complex tensor follows in-place changes of the tensor (or a slice)
+    x, w = _leaf(4), _weights(4, 2)
+    for region in (slice(None), slice(1, 3)):
+        f = torch.fft.fft(x * 1)
+        r = torch.view_as_real(f)
+        f[region].mul_(3j)
+        (r * w).sum().backward()
+        got, x.grad = x.grad, None
+
+        def ref(a, region=region):
+            g = torch.fft.fft(a)
+            scale = torch.ones(4, dtype=g.dtype)
+            scale[region] = 3j
+            return (torch.view_as_real(g * scale) * w).sum()
+
+        _close(got, _grad(ref, x)[0])
+
+
+def test_inplace_through_view_as_complex_of_a_real_tensor():
+    x = _leaf(4)
+    a = x * 1
+    c = torch.view_as_complex(a.reshape(2, 2))
+    a[1:3].mul_(3)
+    c.mul_(torch.tensor([1 + 2j, -1j]))
+    torch.view_as_real(c * c).sum().backward()
+
+    def ref(t):
+        t = t * torch.tensor([1.0, 3.0, 3.0, 1.0], dtype=torch.float64)
+        z = torch.view_as_complex(t.reshape(2, 2)) * torch.tensor([1 + 2j, -1j])
+        return torch.view_as_real(z * z).sum()
+
+    _close(x.grad, _grad(ref, x)[0])
+
+
+def test_polar_saves_its_result():
+    r, t = _leaf(3, low=0.5, high=2), _leaf(3, seed=1)
+    a, b = r * 1, t * 1
+    z = torch.polar(a, b)
+    a.mul_(2)  # abs and angle are not saved: PyTorch's polar saves its result
+    b.mul_(2)
+    torch.view_as_real(z).sum().backward()
+    want = _grad(lambda p, q: torch.view_as_real(torch.polar(p, q)).sum(), r, t)
+    _close(r.grad, want[0])
+    _close(t.grad, want[1])
+    z = torch.polar(r * 1, t * 1)
+    torch.view_as_real(z).mul_(2)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        torch.view_as_real(z).sum().backward()
+
+
+# --------------------------------------------------------------------------- reshape views
+def test_reshape_of_a_non_contiguous_input_is_a_view_where_strides_allow():
+    # a batch of row slices reshapes without a copy: as PyTorch, the result is a view (it
+    # was an unlinked alias, so an in-place change of it silently changed saved QR factors)
+    a = _leaf(2, 3, 4)
+    q = torch.linalg.qr((a * 1).mT).Q
+    q.mul_(2)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        q.sum().backward()
+    base = torch.arange(30.0).reshape(2, 15)
+    part = base[:, :12].reshape(2, 4, 3)
+    assert part._base is base._base
+    part.zero_()
+    assert base.sum().item() == sum(range(12, 15)) + sum(range(27, 30))
+    t = base.t()  # a transpose does not flatten without a copy
+    assert t.reshape(30)._base is None
+    x = _leaf(2, 15)
+    v = (x * 1)[:, :12].reshape(2, 4, 3)
+    v.mul_(3)
+    v.sum().backward()
+    assert x.grad.numpy()[:, :12].tolist() == [[3.0] * 12] * 2 and x.grad.numpy()[:, 12:].sum() == 0

@@ -35,7 +35,7 @@ from ..backend import to_device_array
 if TYPE_CHECKING:
     from .._tensor import Tensor
     from ..ops._registry import Op
-    from .graph import Node, OpNode
+    from .graph import Node
 
 
 def prune(views: list[weakref.ref[Tensor]]) -> None:
@@ -68,7 +68,10 @@ def _offsets(shape: tuple[int, ...], strides: tuple[int, ...]) -> np.ndarray:
 
 def positions(base: Tensor, view: Tensor) -> Any:
     """Flat C-order positions, inside ``base``'s array, of the elements of ``view``'s array."""
-    b, v = base._data, view._data
+    return _positions(base._data, view._data, base.device)
+
+
+def _positions(b: Any, v: Any, device: Any) -> Any:
     item = b.itemsize
     rel = _offsets(v.shape, v.strides) + (_address(v) - _address(b))
     if b.flags.c_contiguous:
@@ -81,7 +84,7 @@ def positions(base: Tensor, view: Tensor) -> Any:
         if addr.size and not np.array_equal(sorted_addr[k], rel.reshape(-1)):
             raise RuntimeError("internal error: a view's elements could not be located in its base")
         pos = order[k].reshape(v.shape) if addr.size else rel
-    return to_device_array(pos, base.device)
+    return to_device_array(pos, device)
 
 
 # ----------------------------------------------------------------------------- the two nodes
@@ -111,10 +114,12 @@ def _copy_slices_vjp(g: Tensor, needs: tuple[bool, ...], pos: Any) -> tuple[Tens
 def _ops() -> tuple[Op, Op]:
     """Make the two ops (on first use: ops._registry imports this module)."""
     global AS_STRIDED, COPY_SLICES
-    from ..ops._registry import Op
+    from ..ops._registry import COMPLEX_AUTOGRAD, Op
 
     AS_STRIDED = Op("as_strided", _as_strided_fwd, _as_strided_vjp, node_name="AsStridedBackward0")
     COPY_SLICES = Op("copy_slices", _copy_slices_fwd, _copy_slices_vjp, needs=True, node_name="CopySlices")
+    # both move values without arithmetic: their gradients hold for complex tensors as they are
+    COMPLEX_AUTOGRAD.update((AS_STRIDED, COPY_SLICES))
     return AS_STRIDED, COPY_SLICES
 
 
@@ -143,7 +148,7 @@ def refresh_views(base: Tensor, skip: Tensor | None = None) -> None:
     if vc is None or not views:
         return
     live = []
-    for ref in views:
+    for ref in list(views):  # (regenerating a view may track new, temporary ones)
         v = ref()
         if v is None:
             continue
@@ -153,14 +158,35 @@ def refresh_views(base: Tensor, skip: Tensor | None = None) -> None:
     vc.views = live
 
 
-def _view_node(base: Tensor, view: Tensor) -> OpNode:
+def _view_node(base: Tensor, view: Tensor) -> Node:
     from .graph import OpNode
     from ..ops._registry import _edge
 
     as_strided = AS_STRIDED if AS_STRIDED is not None else _ops()[0]
+    if view._data.itemsize != base._data.itemsize:
+        return _cross_view_node(as_strided, base, view)
     b = base._data
     node = OpNode(as_strided, (_edge(base),), (positions(base, view), b.shape), (b.shape,), (b.dtype,))
     node._saved = ()
+    return node
+
+
+# A view with another element type than its base: a real view of a complex base (view_as_real)
+# or a complex view of a real base (view_as_complex). Both sides are then taken as real arrays
+# (a complex element as its two parts), where a view is a set of positions again.
+def _cross_view_node(as_strided: Op, base: Tensor, view: Tensor) -> Node:
+    """The node that takes ``view``'s region of ``base``'s history, through the real form."""
+    from ..ops._registry import apply
+    from ..ops.complex import view_as_complex, view_as_real
+
+    if base._data.dtype.kind == "c":  # a real view: its region of view_as_real(base)
+        real = view_as_real(base)
+        r = real._data
+        node = apply(as_strided, (real,), (_positions(r, view._data, base.device), r.shape)).grad_fn
+    else:  # a complex view: its parts' region of base, seen as complex
+        parts = _positions(base._data, view_as_real(view.detach())._data, base.device)
+        node = view_as_complex(apply(as_strided, (base,), (parts, base._data.shape))).grad_fn
+    assert node is not None, "the base has a history, so the view's region records a node"
     return node
 
 
@@ -191,9 +217,25 @@ def rebase_view(view: Tensor, result: Tensor) -> None:
 
     copy_slices = COPY_SLICES if COPY_SLICES is not None else _ops()[1]
     base = view._base
-    pos = positions(base, view)
-    node = apply(copy_slices, (base, result), (pos,)).grad_fn
+    if view._data.itemsize != base._data.itemsize:
+        node = _cross_copy_slices(copy_slices, base, view, result)
+    else:
+        node = apply(copy_slices, (base, result), (positions(base, view),)).grad_fn
     assert node is not None, "result has a grad_fn, so CopySlices records a node"
     set_history(base, node)
     refresh_views(base, skip=view)
     set_history(view, _view_node(base, view))
+
+
+def _cross_copy_slices(copy_slices: Op, base: Tensor, view: Tensor, result: Tensor) -> Node | None:
+    """CopySlices for a view with another element type than its base, on the real forms."""
+    from ..ops._registry import apply
+    from ..ops.complex import view_as_complex, view_as_real
+
+    if base._data.dtype.kind == "c":  # result is real: it replaces its region of view_as_real(base)
+        real = view_as_real(base)
+        pos = _positions(real._data, view._data, base.device)
+        return view_as_complex(apply(copy_slices, (real, result), (pos,))).grad_fn
+    # result is complex: its parts replace the region of base that the view's parts take
+    pos = _positions(base._data, view_as_real(view.detach())._data, base.device)
+    return apply(copy_slices, (base, view_as_real(result)), (pos,)).grad_fn
