@@ -125,6 +125,10 @@ def _ops() -> tuple[Op, Op]:
 
 AS_STRIDED: Op | None = None
 COPY_SLICES: Op | None = None
+# view_as_real and view_as_complex, registered by ops/complex.py (which makes every view they
+# give, so they are set before a view with another element type than its base can exist)
+VIEW_AS_REAL: Op | None = None
+VIEW_AS_COMPLEX: Op | None = None
 
 
 # ----------------------------------------------------------------------------- history changes
@@ -171,21 +175,26 @@ def _view_node(base: Tensor, view: Tensor) -> Node:
     return node
 
 
+def _real_form_ops() -> tuple[Op, Op]:
+    assert VIEW_AS_REAL is not None and VIEW_AS_COMPLEX is not None, "ops/complex.py registers them"
+    return VIEW_AS_REAL, VIEW_AS_COMPLEX
+
+
 # A view with another element type than its base: a real view of a complex base (view_as_real)
 # or a complex view of a real base (view_as_complex). Both sides are then taken as real arrays
 # (a complex element as its two parts), where a view is a set of positions again.
 def _cross_view_node(as_strided: Op, base: Tensor, view: Tensor) -> Node:
     """The node that takes ``view``'s region of ``base``'s history, through the real form."""
     from ..ops._registry import apply
-    from ..ops.complex import view_as_complex, view_as_real
 
+    as_real, as_complex = _real_form_ops()
     if base._data.dtype.kind == "c":  # a real view: its region of view_as_real(base)
-        real = view_as_real(base)
+        real = apply(as_real, (base,))
         r = real._data
         node = apply(as_strided, (real,), (_positions(r, view._data, base.device), r.shape)).grad_fn
     else:  # a complex view: its parts' region of base, seen as complex
-        parts = _positions(base._data, view_as_real(view.detach())._data, base.device)
-        node = view_as_complex(apply(as_strided, (base,), (parts, base._data.shape))).grad_fn
+        parts = _positions(base._data, apply(as_real, (view.detach(),))._data, base.device)
+        node = apply(as_complex, (apply(as_strided, (base,), (parts, base._data.shape)),)).grad_fn
     assert node is not None, "the base has a history, so the view's region records a node"
     return node
 
@@ -230,12 +239,12 @@ def rebase_view(view: Tensor, result: Tensor) -> None:
 def _cross_copy_slices(copy_slices: Op, base: Tensor, view: Tensor, result: Tensor) -> Node | None:
     """CopySlices for a view with another element type than its base, on the real forms."""
     from ..ops._registry import apply
-    from ..ops.complex import view_as_complex, view_as_real
 
+    as_real, as_complex = _real_form_ops()
     if base._data.dtype.kind == "c":  # result is real: it replaces its region of view_as_real(base)
-        real = view_as_real(base)
+        real = apply(as_real, (base,))
         pos = _positions(real._data, view._data, base.device)
-        return view_as_complex(apply(copy_slices, (real, result), (pos,))).grad_fn
+        return apply(as_complex, (apply(copy_slices, (real, result), (pos,)),)).grad_fn
     # result is complex: its parts replace the region of base that the view's parts take
-    pos = _positions(base._data, view_as_real(view.detach())._data, base.device)
-    return apply(copy_slices, (base, view_as_real(result)), (pos,)).grad_fn
+    pos = _positions(base._data, apply(as_real, (view.detach(),))._data, base.device)
+    return apply(copy_slices, (base, apply(as_real, (result,))), (pos,)).grad_fn

@@ -24,6 +24,7 @@ from . import reduction as _red
 from . import resample as _rs
 from . import shape as _sh
 from ..autograd import _broadcast
+from ..autograd import views as _views
 
 
 def _require_complex(name, input):
@@ -189,6 +190,8 @@ def _view_as_complex(xp, x):
 
 VIEW_AS_REAL = Op("view_as_real", _view_as_real, lambda g: view_as_complex(g.contiguous()), is_view=True)
 VIEW_AS_COMPLEX = Op("view_as_complex", _view_as_complex, lambda g: view_as_real(g), is_view=True)
+# in-place through a view of another element type than its base works on the real form
+_views.VIEW_AS_REAL, _views.VIEW_AS_COMPLEX = VIEW_AS_REAL, VIEW_AS_COMPLEX
 
 
 def view_as_real(input):
