@@ -275,3 +275,13 @@ def test_reshape_of_a_non_contiguous_input_is_a_view_where_strides_allow():
     v.mul_(3)
     v.sum().backward()
     assert x.grad.numpy()[:, :12].tolist() == [[3.0] * 12] * 2 and x.grad.numpy()[:, 12:].sum() == 0
+
+
+def test_parameter_operand_keeps_the_other_operand_checked():
+    # a Parameter (a Tensor subclass) requiring grad reads the other operand in its gradient
+    w = torch.nn.Parameter(torch.ones(3, dtype=torch.float64))
+    a = _leaf(3) * 1
+    out = a * w
+    a.mul_(2)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        out.sum().backward()

@@ -80,6 +80,7 @@ class Op:
         "_native",
         "jvp",
         "_used_by",
+        "_unread",
     )
     name: str
     forward: Callable[..., Any]  # forward(xp, *arrays, *args) -> array (or (array, extra))
@@ -94,7 +95,8 @@ class Op:
     _saves_out: bool
     _save_kind: int
     _native: bool  # runs on bfloat16 arrays as they are (views, casts, moves)
-    _used_by: tuple[tuple[int, ...], ...] | None  # per saved input: the inputs whose gradient reads it
+    _used_by: tuple[tuple[int, tuple[int, ...]], ...] | None  # per saved input: its place, its readers
+    _unread: bool  # some saved input is read by no gradient (kept for its place in the graph only)
 
     def __init__(
         self,
@@ -122,7 +124,12 @@ class Op:
         # 0: nothing saved, 1: only input x, 2: only the output, 3: anything else
         self._save_kind = 0 if not self._codes else 1 if self._codes == (0,) else 2 if self._codes == (-1,) else 3
         self._native = is_view or name in _NATIVE_OPS
-        self._used_by = None if used_by is None else tuple(tuple(u) for u in used_by)
+        self._used_by = None
+        self._unread = False
+        if used_by is not None:  # as (place in save, readers) per saved input
+            places = [k for k, c in enumerate(self._codes) if c >= 0]
+            self._used_by = tuple(zip(places, (tuple(u) for u in used_by), strict=True))
+            self._unread = any(not u for _, u in self._used_by)
 
     def __repr__(self) -> str:
         return f"Op({self.name})"
@@ -244,7 +251,13 @@ def apply(op: Op, inputs: Sequence[Any], args: tuple[Any, ...] = ()) -> Tensor:
     elif kind:
         _save(node, op._codes, inputs, out, result, extra if op._has_extra else None)
         if op._used_by is not None:
-            _unneeded_saves(node, op._used_by, inputs)
+            if op._unread:
+                _unneeded_saves(node, op._used_by, inputs)
+            else:
+                for t in inputs:  # all inputs requiring grad (the common case): every save is read
+                    if not isinstance(t, Tensor) or not t._rg:
+                        _unneeded_saves(node, op._used_by, inputs)
+                        break
     else:
         node._saved = ()
     if op.is_view:
@@ -437,19 +450,19 @@ def _save(node: OpNode, codes: tuple[int, ...], inputs: Sequence[Any], out: Any,
     node._versions = versions
 
 
-def _unneeded_saves(node: OpNode, used_by: tuple[tuple[int, ...], ...], inputs: Sequence[Any]) -> None:
+def _unneeded_saves(node: OpNode, used_by: tuple[tuple[int, tuple[int, ...]], ...], inputs: Sequence[Any]) -> None:
     """Drop the version check of each saved input that only the gradients of inputs not
     requiring grad read (``Op.used_by``): as PyTorch saves ``x`` of ``x * y`` only when ``y``
     requires grad, modifying ``x`` in place before backward is then no error, and the backward
     (called with those gradients not needed) never reads it."""
     versions = node._versions
-    for i, users in enumerate(used_by):
-        for j in users:
+    for place, readers in used_by:
+        for j in readers:
             t = inputs[j]
             if isinstance(t, Tensor) and t._rg:
                 break
         else:
-            versions[i] = None  # type: ignore[index]
+            versions[place] = None  # type: ignore[index]
 
 
 def _link_view(view: Tensor, base: Tensor) -> None:

@@ -184,17 +184,35 @@ SUB_SCALAR = Op("sub", lambda xp, x, s: x - s, lambda g, s: g, jvp=ELEMENTWISE, 
 RSUB_SCALAR = Op("rsub", lambda xp, x, s: s - x, lambda g, s: -g, jvp=ELEMENTWISE, node_name="RsubBackward1")
 MUL_SCALAR = Op("mul", lambda xp, x, s: x * s, lambda g, s: g * s, jvp=ELEMENTWISE, node_name="MulBackward0")
 DIV_SCALAR = Op("div", lambda xp, x, s: x / s, lambda g, s: g / s, jvp=ELEMENTWISE, node_name="DivBackward0")
+
+
+def _rdiv(xp, x, s):
+    r = 1 / x
+    return r * s, r
+
+
+def _rdiv_vjp(g, x, r, s):
+    # d(s/x)/dx = -s r^2 with r = 1/x saved by the forward: PyTorch computes s / x as
+    # reciprocal(x) * s and saves the reciprocal, not x, so x (never read here, hence not
+    # version-checked) and the result may be modified in place before backward. When this
+    # gradient is differentiated again, r is reciprocal(x) given its value, to keep its graph.
+    if _grad_state.enabled:
+        r = apply(_RECIPROCAL_OF, (x,), (r,))
+    else:
+        r = Tensor._make(r, None, False)
+    return g * (r * r) * (-s)
+
+
+_RECIPROCAL_OF = Op("reciprocal", lambda xp, x, r: r, lambda g, out, r: -g * out * out, save=("out",))
 RDIV_SCALAR = Op(
     "rdiv",
-    lambda xp, x, s: (1 / x) * s,
-    lambda g, x, s: g * (-s) / (x * x),
+    _rdiv,
+    _rdiv_vjp,
     jvp=ELEMENTWISE,
-    save=("x",),
+    save=("x", "extra"),
     node_name="MulBackward0",
+    used_by=((),),
 )
-# PyTorch computes s / x as reciprocal(x) * s, and records those two ops: the reciprocal's
-# result is saved, not x, so x may be modified in place before backward. div records the same
-# two ops; RDIV_SCALAR (one pass, the same values) runs where nothing is recorded.
 
 
 def _pow_scalar_vjp(g, x, s):
@@ -311,8 +329,6 @@ def div(input, other, *, rounding_mode=None):
         if _fast_scalar(input, other):
             return apply(DIV_SCALAR, (input,), (other,))
         if _fast_scalar(other, input):
-            if other._rg and _grad_state.enabled:  # recorded as PyTorch records it (see RDIV_SCALAR)
-                return apply(MUL_SCALAR, (apply(RECIPROCAL, (other,)),), (input,))
             return apply(RDIV_SCALAR, (other,), (input,))
         if _numpy_scalar(input, other):
             return div(_python(input), _python(other))
