@@ -15,7 +15,8 @@ first input.
 result) and "extra" (a second value returned by forward, such as a mask). ``used_by`` (optional,
 one entry per saved input, in order) names the inputs whose gradient reads each saved input;
 a saved input that only gradients not needed read is not version-checked (``needs=True`` ops
-only), as PyTorch does not save it then. Non-tensor arguments
+only), as PyTorch does not save it then; an empty entry: never checked (saved for its place in
+the graph only, its values never read). Non-tensor arguments
 (dims, flags) go in ``args`` and reach both sides unchanged. The engine, not the op, sums a
 broadcast gradient down to each input's shape, and casts it to the input's dtype.
 
