@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..backend import to_device_array
-from ..ops._registry import Op, _edge, apply
+from ..ops._registry import COMPLEX_AUTOGRAD, Op, _edge, apply
 from .graph import OpNode
 
 if TYPE_CHECKING:
@@ -60,7 +60,10 @@ def _offsets(shape: tuple[int, ...], strides: tuple[int, ...]) -> np.ndarray:
 
 def positions(base: Tensor, view: Tensor) -> Any:
     """Flat C-order positions, inside ``base``'s array, of the elements of ``view``'s array."""
-    b, v = base._data, view._data
+    return _positions(base._data, view._data, base.device)
+
+
+def _positions(b: Any, v: Any, device: Any) -> Any:
     item = b.itemsize
     rel = _offsets(v.shape, v.strides) + (_address(v) - _address(b))
     if b.flags.c_contiguous:
@@ -73,7 +76,7 @@ def positions(base: Tensor, view: Tensor) -> Any:
         if addr.size and not np.array_equal(sorted_addr[k], rel.reshape(-1)):
             raise RuntimeError("internal error: a view's elements could not be located in its base")
         pos = order[k].reshape(v.shape) if addr.size else rel
-    return to_device_array(pos, base.device)
+    return to_device_array(pos, device)
 
 
 # ----------------------------------------------------------------------------- the two nodes
@@ -102,6 +105,12 @@ def _copy_slices_vjp(g: Tensor, needs: tuple[bool, ...], pos: Any) -> tuple[Tens
 
 AS_STRIDED = Op("as_strided", _as_strided_fwd, _as_strided_vjp, node_name="AsStridedBackward0")
 COPY_SLICES = Op("copy_slices", _copy_slices_fwd, _copy_slices_vjp, needs=True, node_name="CopySlices")
+# both move values without arithmetic: their gradients hold for complex tensors as they are
+COMPLEX_AUTOGRAD.update((AS_STRIDED, COPY_SLICES))
+# view_as_real and view_as_complex, registered by ops/complex.py (which makes every view they
+# give, so they are set before a view with another element type than its base can exist)
+VIEW_AS_REAL: Op | None = None
+VIEW_AS_COMPLEX: Op | None = None
 
 
 # ----------------------------------------------------------------------------- history changes
@@ -125,7 +134,7 @@ def refresh_views(base: Tensor, skip: Tensor | None = None) -> None:
     if vc is None or not views:
         return
     live = []
-    for ref in views:
+    for ref in list(views):  # (regenerating a view may track new, temporary ones)
         v = ref()
         if v is None:
             continue
@@ -135,10 +144,34 @@ def refresh_views(base: Tensor, skip: Tensor | None = None) -> None:
     vc.views = live
 
 
-def _view_node(base: Tensor, view: Tensor) -> OpNode:
+def _view_node(base: Tensor, view: Tensor) -> Node:
+    if view._data.itemsize != base._data.itemsize:
+        return _cross_view_node(base, view)
     b = base._data
     node = OpNode(AS_STRIDED, (_edge(base),), (positions(base, view), b.shape), (b.shape,), (b.dtype,))
     node._saved = ()
+    return node
+
+
+def _real_form_ops() -> tuple[Op, Op]:
+    assert VIEW_AS_REAL is not None and VIEW_AS_COMPLEX is not None, "ops/complex.py registers them"
+    return VIEW_AS_REAL, VIEW_AS_COMPLEX
+
+
+# A view with another element type than its base: a real view of a complex base (view_as_real)
+# or a complex view of a real base (view_as_complex). Both sides are then taken as real arrays
+# (a complex element as its two parts), where a view is a set of positions again.
+def _cross_view_node(base: Tensor, view: Tensor) -> Node:
+    """The node that takes ``view``'s region of ``base``'s history, through the real form."""
+    as_real, as_complex = _real_form_ops()
+    if base._data.dtype.kind == "c":  # a real view: its region of view_as_real(base)
+        real = apply(as_real, (base,))
+        r = real._data
+        node = apply(AS_STRIDED, (real,), (_positions(r, view._data, base.device), r.shape)).grad_fn
+    else:  # a complex view: its parts' region of base, seen as complex
+        parts = _positions(base._data, apply(as_real, (view.detach(),))._data, base.device)
+        node = apply(as_complex, (apply(AS_STRIDED, (base,), (parts, base._data.shape)),)).grad_fn
+    assert node is not None, "the base has a history, so the view's region records a node"
     return node
 
 
@@ -166,9 +199,23 @@ def rebase_view(view: Tensor, result: Tensor) -> None:
     """In-place op through ``view`` gave ``result`` (already written): rebase the base onto a
     CopySlices node, then regenerate the views' history from it."""
     base = view._base
-    pos = positions(base, view)
-    node = apply(COPY_SLICES, (base, result), (pos,)).grad_fn
+    if view._data.itemsize != base._data.itemsize:
+        node = _cross_copy_slices(base, view, result)
+    else:
+        node = apply(COPY_SLICES, (base, result), (positions(base, view),)).grad_fn
     assert node is not None, "result has a grad_fn, so CopySlices records a node"
     set_history(base, node)
     refresh_views(base, skip=view)
     set_history(view, _view_node(base, view))
+
+
+def _cross_copy_slices(base: Tensor, view: Tensor, result: Tensor) -> Node | None:
+    """CopySlices for a view with another element type than its base, on the real forms."""
+    as_real, as_complex = _real_form_ops()
+    if base._data.dtype.kind == "c":  # result is real: it replaces its region of view_as_real(base)
+        real = apply(as_real, (base,))
+        pos = _positions(real._data, view._data, base.device)
+        return apply(as_complex, (apply(COPY_SLICES, (real, result), (pos,)),)).grad_fn
+    # result is complex: its parts replace the region of base that the view's parts take
+    pos = _positions(base._data, apply(as_real, (view.detach(),))._data, base.device)
+    return apply(COPY_SLICES, (base, apply(as_real, (result,))), (pos,)).grad_fn

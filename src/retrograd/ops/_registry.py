@@ -12,7 +12,11 @@ A view op (``is_view=True``) returns a tensor that shares storage and version co
 first input.
 
 ``save`` names what the backward needs, in order: "x", "y", "z", "w" (inputs 0-3), "out" (the
-result) and "extra" (a second value returned by forward, such as a mask). Non-tensor arguments
+result) and "extra" (a second value returned by forward, such as a mask). ``used_by`` (optional,
+one entry per saved input, in order) names the inputs whose gradient reads each saved input;
+a saved input that only gradients not needed read is not version-checked (``needs=True`` ops
+only), as PyTorch does not save it then; an empty entry: never checked (saved for its place in
+the graph only, its values never read). Non-tensor arguments
 (dims, flags) go in ``args`` and reach both sides unchanged. The engine, not the op, sums a
 broadcast gradient down to each input's shape, and casts it to the input's dtype.
 
@@ -77,6 +81,8 @@ class Op:
         "_save_kind",
         "_native",
         "jvp",
+        "_used_by",
+        "_unread",
     )
     name: str
     forward: Callable[..., Any]  # forward(xp, *arrays, *args) -> array (or (array, extra))
@@ -91,6 +97,8 @@ class Op:
     _saves_out: bool
     _save_kind: int
     _native: bool  # runs on bfloat16 arrays as they are (views, casts, moves)
+    _used_by: tuple[tuple[int, tuple[int, ...]], ...] | None  # per saved input: its place, its readers
+    _unread: bool  # some saved input is read by no gradient (kept for its place in the graph only)
 
     def __init__(
         self,
@@ -102,6 +110,7 @@ class Op:
         needs: bool = False,
         is_view: bool = False,
         jvp: Callable[..., Any] | None = None,
+        used_by: Iterable[Iterable[int]] | None = None,
     ) -> None:
         self.name = name
         self.jvp = jvp
@@ -117,6 +126,12 @@ class Op:
         # 0: nothing saved, 1: only input x, 2: only the output, 3: anything else
         self._save_kind = 0 if not self._codes else 1 if self._codes == (0,) else 2 if self._codes == (-1,) else 3
         self._native = is_view or name in _NATIVE_OPS
+        self._used_by = None
+        self._unread = False
+        if used_by is not None:  # as (place in save, readers) per saved input
+            places = [k for k, c in enumerate(self._codes) if c >= 0]
+            self._used_by = tuple(zip(places, (tuple(u) for u in used_by), strict=True))
+            self._unread = any(not u for _, u in self._used_by)
 
     def __repr__(self) -> str:
         return f"Op({self.name})"
@@ -245,6 +260,14 @@ def apply(op: Op, inputs: Sequence[Any], args: tuple[Any, ...] = ()) -> Tensor:
         node._out_vc = result._vc = VersionCounter()
     elif kind:
         _save(node, op._codes, inputs, out, result, extra if op._has_extra else None)
+        if op._used_by is not None:
+            if op._unread:
+                _unneeded_saves(node, op._used_by, inputs)
+            else:
+                for t in inputs:  # all inputs requiring grad (the common case): every save is read
+                    if not isinstance(t, Tensor) or not t._rg:
+                        _unneeded_saves(node, op._used_by, inputs)
+                        break
     else:
         node._saved = ()
     if op.is_view:
@@ -458,6 +481,21 @@ def _save(node: OpNode, codes: tuple[int, ...], inputs: Sequence[Any], out: Any,
             versions.append(None)
     node._saved = saved
     node._versions = versions
+
+
+def _unneeded_saves(node: OpNode, used_by: tuple[tuple[int, tuple[int, ...]], ...], inputs: Sequence[Any]) -> None:
+    """Drop the version check of each saved input that only the gradients of inputs not
+    requiring grad read (``Op.used_by``): as PyTorch saves ``x`` of ``x * y`` only when ``y``
+    requires grad, modifying ``x`` in place before backward is then no error, and the backward
+    (called with those gradients not needed) never reads it."""
+    versions = node._versions
+    for place, readers in used_by:
+        for j in readers:
+            t = inputs[j]
+            if isinstance(t, Tensor) and t._rg:
+                break
+        else:
+            versions[place] = None  # type: ignore[index]
 
 
 def _link_view(view: Tensor, base: Tensor) -> None:

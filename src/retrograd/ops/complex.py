@@ -24,6 +24,7 @@ from . import reduction as _red
 from . import resample as _rs
 from . import shape as _sh
 from ..autograd import _broadcast
+from ..autograd import views as _views
 
 
 def _require_complex(name, input):
@@ -81,9 +82,42 @@ def complex(real, imag):
     return apply(COMPLEX, (real, imag))
 
 
+def _polar(xp, r, t):
+    return _complex(xp, r * xp.cos(t), r * xp.sin(t))
+
+
+def _polar_vjp(g, needs, out):
+    # From the result z = r e^(it) alone, as PyTorch (so abs and angle may be modified in place
+    # before backward): dz/dr = z / |z|, dz/dt = i z, and a real input receives
+    # Re(conj(dz/dp) g).
+    gc = g * conj(out)
+    ga = gt = None
+    if needs[0]:
+        r = apply(COMPLEX_ABS, (out,))
+        # 0 where abs is 0 (the numerator is 0 there): the result alone keeps no angle there,
+        # and PyTorch's gradient is 0 there too
+        ga = real(gc) / _ew.where(r == 0, 1.0, r)
+    if needs[1]:
+        gt = imag(gc)
+    return ga, gt
+
+
+POLAR = Op("polar", _polar, _polar_vjp, save=("out",), needs=True)
+
+
 def polar(abs, angle):
     """abs * (cos(angle) + i sin(angle))."""
-    return complex(abs * angle.cos(), abs * angle.sin())
+    for name, t in (("abs", abs), ("angle", angle)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"polar(): argument '{name}' must be Tensor, not {type(t).__name__}")
+        if t._data.dtype.kind != "f" or t.dtype is _dtype.float16:
+            raise RuntimeError(
+                f"polar(): expected both inputs to be float32 or float64 tensors, got {name} of dtype {t.dtype}"
+            )
+    if abs.dtype is not angle.dtype:
+        raise RuntimeError(f"polar(): expected both inputs to have the same dtype, got {abs.dtype} and {angle.dtype}")
+    abs, angle = _sh.broadcast_tensors(abs, angle)
+    return apply(POLAR, (abs, angle))
 
 
 # --------------------------------------------------------------------------- conj, abs, angle
@@ -156,6 +190,8 @@ def _view_as_complex(xp, x):
 
 VIEW_AS_REAL = Op("view_as_real", _view_as_real, lambda g: view_as_complex(g.contiguous()), is_view=True)
 VIEW_AS_COMPLEX = Op("view_as_complex", _view_as_complex, lambda g: view_as_real(g), is_view=True)
+# in-place through a view of another element type than its base works on the real form
+_views.VIEW_AS_REAL, _views.VIEW_AS_COMPLEX = VIEW_AS_REAL, VIEW_AS_COMPLEX
 
 
 def view_as_real(input):
@@ -198,6 +234,7 @@ COMPLEX_AUTOGRAD.update(
         REAL,
         IMAG,
         COMPLEX,
+        POLAR,
         CONJ,
         COMPLEX_ABS,
         ANGLE,

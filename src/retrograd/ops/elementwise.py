@@ -13,6 +13,7 @@ import numpy as np
 from .. import _dtype
 from ..autograd._vmap_state import _vm, BatchedTensor
 from .._compile.state import _cap
+from ..autograd.grad_mode import _state as _grad_state
 from .._tensor import Tensor
 from ._declare import declare
 from ._inplace import _bump, _recording, _ufunc_inplace, apply_inplace, valued_inplace
@@ -123,23 +124,24 @@ def _mul_vjp(g, needs, x, y):
     return (g * y if needs[0] else None), (g * x if needs[1] else None)
 
 
-MUL = Op("mul", _mul, _mul_vjp, jvp=ELEMENTWISE, save=("x", "y"), needs=True)
+MUL = Op("mul", _mul, _mul_vjp, jvp=ELEMENTWISE, save=("x", "y"), needs=True, used_by=((1,), (0,)))
 
 
 def _div(xp, x, y):
     return x / y
 
 
-def _div_vjp(g, needs, y, out):
-    # d(x/y)/dx = 1/y ; d(x/y)/dy = -x/y^2 = -out/y (conjugated for complex)
+def _div_vjp(g, needs, x, y):
+    # d(x/y)/dx = 1/y ; d(x/y)/dy = -x/y^2 (conjugated for complex). The inputs are saved, not
+    # the output, as PyTorch does: the quotient may then be modified in place before backward.
     if g._data.dtype.kind == "c":
-        y, out = _conj(y), _conj(out)
+        x, y = _conj(x), _conj(y)
     gx = g / y if needs[0] else None
-    gy = -(g * out) / y if needs[1] else None
+    gy = -(g * (x / y)) / y if needs[1] else None
     return gx, gy
 
 
-DIV = Op("div", _div, _div_vjp, jvp=ELEMENTWISE, save=("y", "out"), needs=True)
+DIV = Op("div", _div, _div_vjp, jvp=ELEMENTWISE, save=("x", "y"), needs=True, used_by=((1,), (0, 1)))
 
 
 def _pow(xp, x, y):
@@ -183,14 +185,35 @@ SUB_SCALAR = Op("sub", lambda xp, x, s: x - s, lambda g, s: g, jvp=ELEMENTWISE, 
 RSUB_SCALAR = Op("rsub", lambda xp, x, s: s - x, lambda g, s: -g, jvp=ELEMENTWISE, node_name="RsubBackward1")
 MUL_SCALAR = Op("mul", lambda xp, x, s: x * s, lambda g, s: g * s, jvp=ELEMENTWISE, node_name="MulBackward0")
 DIV_SCALAR = Op("div", lambda xp, x, s: x / s, lambda g, s: g / s, jvp=ELEMENTWISE, node_name="DivBackward0")
+
+
+def _rdiv(xp, x, s):
+    r = 1 / x
+    return r * s, r
+
+
+def _rdiv_vjp(g, x, r, s):
+    # d(s/x)/dx = -s r^2 with r = 1/x saved by the forward: PyTorch computes s / x as
+    # reciprocal(x) * s and saves the reciprocal, not x, so x (never read here, hence not
+    # version-checked) and the result may be modified in place before backward. When this
+    # gradient is differentiated again, r is reciprocal(x) given its value, to keep its graph.
+    if _grad_state.enabled:
+        r = apply(_RECIPROCAL_OF, (x,), (r,))
+    else:
+        r = Tensor._make(r, None, False)
+    return g * (r * r) * (-s)
+
+
+_RECIPROCAL_OF = Op("reciprocal", lambda xp, x, r: r, lambda g, out, r: -g * out * out, save=("out",))
 RDIV_SCALAR = Op(
     "rdiv",
-    lambda xp, x, s: s / x,
-    lambda g, x, s: g * (-s) / (x * x),
+    _rdiv,
+    _rdiv_vjp,
     jvp=ELEMENTWISE,
-    save=("x",),
+    save=("x", "extra"),
     node_name="MulBackward0",
-)  # PyTorch computes s / x as reciprocal(x) * s
+    used_by=((),),
+)
 
 
 def _pow_scalar_vjp(g, x, s):

@@ -1,7 +1,7 @@
 """embedding_bag: sums, means or maxima of bags of embedding rows.
 
 Composed from ``embedding`` (so ``sparse=True`` gives a sparse gradient for the weight) and a
-per-bag reduction: ``index_add`` for sum and mean, ``scatter_reduce`` ('amax') for max. A bag is
+per-bag reduction: ``index_add`` for sum and mean, the winning rows gathered for max. A bag is
 a row of a 2-D ``input``, or, for a 1-D ``input``, the run from ``offsets[i]`` to the next
 offset. Entries equal to ``padding_idx`` are left out of their bag; an empty bag gives zeros.
 """
@@ -9,8 +9,10 @@ offset. Entries equal to ``padding_idx`` are left out of their bag; an empty bag
 import numpy as np
 
 from .. import _creation
+from ..autograd import grad_mode as _grad_mode
 from .._tensor import Tensor
 from .layers import embedding
+from .shape import cat
 from ._declare import declare
 
 
@@ -103,12 +105,30 @@ def embedding_bag(
     out = _creation.zeros((n_bags, weight.shape[1]), dtype=rows.dtype, device=rows.device)
     bags = _creation.tensor(bag_of, device=input.device)
     if mode == "max":
-        return out.scatter_reduce(0, bags.unsqueeze(1).expand(rows.shape), rows, "amax", include_self=False)
+        return _bag_max(out, bags.unsqueeze(1).expand(rows.shape), rows)
     out = out.index_add(0, bags, rows)
     if mode == "mean":
         counts = np.maximum(np.bincount(bag_of, minlength=n_bags), 1)
         out = out / _creation.tensor(counts[:, None], dtype=out.dtype, device=out.device)
     return out
+
+
+def _bag_max(zeros, index, rows):
+    """Each bag's column maxima, as the rows that hold them (the first on ties, zeros for an
+    empty bag) gathered from ``rows``: as PyTorch's max indices, the gradient goes to the one
+    winning entry, and nothing but the winners' positions is saved for backward, so the result
+    may be modified in place before backward."""
+    n = rows.shape[0]
+    with _grad_mode.no_grad():
+        peak = zeros.scatter_reduce(0, index, rows.detach(), "amax", include_self=False)
+        at = peak.gather(0, index)
+        wins = (rows == at) | (rows.isnan() & at.isnan())
+        order = _creation.arange(n, device=rows.device).unsqueeze(1).expand(rows.shape)
+        candidates = order.masked_fill(~wins, n)
+        first = _creation.full(zeros.shape, n, dtype=order.dtype, device=rows.device)
+        first = first.scatter_reduce(0, index, candidates, "amin")
+    padded = cat([rows, _creation.zeros((1, rows.shape[1]), dtype=rows.dtype, device=rows.device)])
+    return padded.gather(0, first)
 
 
 # --------------------------------------------------------------------------- public surfaces

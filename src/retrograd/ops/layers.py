@@ -80,7 +80,14 @@ def _linear_jvp(ts, x, w, b):
 
 
 LINEAR = Op(
-    "linear", _linear_fwd, _linear_vjp, jvp=_linear_jvp, save=("x", "y", "z"), needs=True, node_name="AddmmBackward0"
+    "linear",
+    _linear_fwd,
+    _linear_vjp,
+    jvp=_linear_jvp,
+    save=("x", "y", "z"),
+    needs=True,
+    node_name="AddmmBackward0",
+    used_by=((1,), (0,), ()),  # the bias is read for its shape only
 )
 
 

@@ -5,6 +5,8 @@ summed back by the engine. 1-D operands are promoted to matrices for the backwar
 added dim is squeezed away again.
 """
 
+import math
+
 import numpy as np
 
 from ..sparse import SparseTensor
@@ -41,7 +43,16 @@ def _matmul_vjp(g, needs, x, y):
     return gx, gy
 
 
-MATMUL = Op("matmul", _matmul, _matmul_vjp, jvp=MULTILINEAR, save=("x", "y"), needs=True, node_name="MmBackward0")
+MATMUL = Op(
+    "matmul",
+    _matmul,
+    _matmul_vjp,
+    jvp=MULTILINEAR,
+    save=("x", "y"),
+    needs=True,
+    node_name="MmBackward0",
+    used_by=((1,), (0,)),
+)
 
 
 def matmul(input, other):
@@ -233,7 +244,7 @@ def _einsum2_vjp(g, needs, x, y, subs, out, sizes):
 
 
 EINSUM1 = Op("einsum", _einsum_fwd, _einsum1_vjp, jvp=LINEAR)
-EINSUM2 = Op("einsum", _einsum_fwd, _einsum2_vjp, jvp=MULTILINEAR, save=("x", "y"), needs=True)
+EINSUM2 = Op("einsum", _einsum_fwd, _einsum2_vjp, jvp=MULTILINEAR, save=("x", "y"), needs=True, used_by=((1,), (0,)))
 
 
 def _sizes(subs, operands):
@@ -387,12 +398,20 @@ def tensordot(a, b, dims=2):
                 f"{a._data.shape[i]} in dim {i} and second has size {b._data.shape[j]} "
                 f"in dim {j}"
             )
-    sa = list(_LETTERS[:na])
-    sb = list(_LETTERS[na : na + nb])
-    for i, j in zip(da, db):
-        sb[j] = sa[i]
-    out_s = "".join(c for k, c in enumerate(sa) if k not in da) + "".join(c for k, c in enumerate(sb) if k not in db)
-    return einsum("".join(sa) + "," + "".join(sb) + "->" + out_s, a, b)
+    # As PyTorch: both operands permuted to (kept, contracted) and (contracted, kept), flattened to
+    # matrices (a copy where the permutation makes them non-contiguous, so the product saves
+    # those copies and the operands may then be modified in place before backward), one matmul.
+    for dl in (da, db):
+        for d in dl:
+            if dl.count(d) > 1:
+                raise RuntimeError(f"tensordot: dim {d} appears multiple times in the list of dims (got {da} and {db})")
+    keep_a = [d for d in range(na) if d not in da]
+    keep_b = [d for d in range(nb) if d not in db]
+    sa, sb = a._data.shape, b._data.shape
+    k = math.prod(sa[d] for d in da)
+    ma = a.permute(keep_a + da).reshape(math.prod(sa[d] for d in keep_a), k)
+    mb = b.permute(db + keep_b).reshape(k, math.prod(sb[d] for d in keep_b))
+    return (ma @ mb).reshape([sa[d] for d in keep_a] + [sb[d] for d in keep_b])
 
 
 def kron(input, other):

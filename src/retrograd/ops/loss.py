@@ -21,7 +21,7 @@ from ..backend import array_module
 from .._compile.state import _cap
 from ._registry import Op, apply
 from ._registry import ELEMENTWISE
-from .activation import _const, log_softmax, softmax, logsigmoid
+from .activation import _const, _softmax_vjp, log_softmax, logsigmoid
 from .elementwise import where, clamp, log, exp, abs as _abs, minimum, xlogy
 from .layers import pairwise_distance
 from .._warn import warn_user
@@ -240,7 +240,7 @@ def _ce_vjp(g, x, extra, t, w, ignore_index, reduction, smoothing):
     if _state.enabled:
         a, s = _ce_coefficients(xp, p, tt, wt, valid, denom, w, smoothing, p.dtype)
         gr = g.unsqueeze(1) if reduction == "none" else g
-        return gr * (softmax(x, 1) * _const(s) - _const(a))
+        return gr * (apply(_SOFTMAX_OF, (x,), (p,)) * _const(s) - _const(a))
     if m == 0 or c == 0:
         return _const(xp.zeros_like(p))
     # per row i: gx_i = scale_i * (p_i * S_i - A_i), scale_i = g_i / denom; A is one entry per
@@ -270,7 +270,14 @@ def _ce_jvp(ts, x, extra, t, w, ignore_index, reduction, smoothing):
     return grads.sum(1) if reduction == "none" else grads.sum()
 
 
-CROSS_ENTROPY = Op("cross_entropy", _ce_fwd, _ce_vjp, jvp=_ce_jvp, save=("x", "extra"), node_name="NllLossBackward0")
+# softmax(x, 1) given as its value ``p`` (saved by the forward): a differentiable function of x
+# whose value never reads x, so the gradient of a gradient needs no unmodified x
+_SOFTMAX_OF = Op("softmax", lambda xp, x, p: p, lambda g, out, p: _softmax_vjp(g, out, 1), save=("out",))
+# x is saved for its place in the graph only (its values are never read, see _SOFTMAX_OF), so it
+# is not version-checked: as in PyTorch, the logits may be modified in place before backward
+CROSS_ENTROPY = Op(
+    "cross_entropy", _ce_fwd, _ce_vjp, jvp=_ce_jvp, save=("x", "extra"), node_name="NllLossBackward0", used_by=((),)
+)
 
 
 def cross_entropy(
@@ -418,6 +425,8 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
     _warn_size(input, target, "smooth_l1_loss")
+    if beta == 0:  # as PyTorch: the l1 loss (which saves the difference, not the operands)
+        return _reduce(_abs(input - target), reduction)
     return _reduce(apply(SMOOTH_L1, _same_dtype(input, target), (beta,)), reduction)
 
 

@@ -71,7 +71,13 @@ VIEW = Op("view", _view_fwd, _view_vjp, jvp=LINEAR, is_view=True)
 
 
 def _reshape_fwd(xp, x, shape, in_shape):
-    return x.reshape(shape)
+    out = x.reshape(shape)
+    # NumPy may still return a view of a non-contiguous input (a slice of each row, say); this
+    # op's result is not linked to x as a view, so it must not share x's memory: an in-place
+    # change of one would silently change the other, saved values included
+    if out.size and xp.may_share_memory(out, x):
+        return out.copy()
+    return out
 
 
 RESHAPE = Op("reshape", _reshape_fwd, _view_vjp, jvp=LINEAR, node_name="ViewBackward0")
@@ -93,9 +99,33 @@ def reshape(input, *shape):
     if shape == in_shape:
         return apply(VIEW, (input,), (shape, in_shape))
     data = input._data
-    if data.flags.c_contiguous or data.ndim <= 1:
+    if data.flags.c_contiguous or data.ndim <= 1 or _viewable(in_shape, data.strides, shape):
         return apply(VIEW, (input,), (shape, in_shape))
     return apply(RESHAPE, (input,), (shape, in_shape))
+
+
+def _viewable(shape, strides, new_shape):
+    """Whether an array of ``shape`` and ``strides`` can take ``new_shape`` without a copy: each
+    run of dims that are laid out as one (a stride equal to the next dim's extent) must be
+    split or merged by the new shape on its own, size-1 dims being free."""
+    if 0 in shape:
+        return True
+    k = len(new_shape) - 1
+    run_stride = strides[-1]
+    run = have = 1
+    for d in range(len(shape) - 1, -1, -1):
+        run *= shape[d]
+        if d == 0 or (shape[d - 1] != 1 and strides[d - 1] != run * run_stride):
+            # dims d.. form one block of ``run`` elements: new dims must cover exactly it
+            while k >= 0 and (have < run or new_shape[k] == 1):
+                have *= new_shape[k]
+                k -= 1
+            if have != run:
+                return False
+            if d > 0:
+                run_stride = strides[d - 1]
+                run = have = 1
+    return k == -1
 
 
 def view_as(input, other):

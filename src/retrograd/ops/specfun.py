@@ -242,9 +242,14 @@ def _erfinv(xp, x):
     return xp.where(inside, y, edge)
 
 
-ERFINV = Op(
-    "erfinv", _f64(_erfinv), lambda g, out: g * (ew.exp(out * out) * _SQRT_PI_OVER_2), jvp=ELEMENTWISE, save=("out",)
-)
+def _erfinv_vjp(g, x):
+    # erfinv' = sqrt(pi)/2 exp(erfinv(x)^2), with erfinv recomputed from the saved input (as
+    # PyTorch does), so the result may be modified in place before backward
+    y = erfinv(x)
+    return g * (ew.exp(y * y) * _SQRT_PI_OVER_2)
+
+
+ERFINV = Op("erfinv", _f64(_erfinv), _erfinv_vjp, jvp=ELEMENTWISE, save=("x",))
 
 
 def erfinv(input):

@@ -2,8 +2,8 @@
 hyperbolic functions, sinc, and the degree/radian conversions.
 
 Gradients:
-    logaddexp(x, y) = log(e^x + e^y)        d/dx = e^(x - out)
-    logaddexp2(x, y) = log2(2^x + 2^y)      d/dx = 2^(x - out)
+    logaddexp(x, y) = log(e^x + e^y)        d/dx = sigmoid(x - y)
+    logaddexp2(x, y) = log2(2^x + 2^y)      d/dx = sigmoid((x - y) ln 2)
     asinh' = 1 / sqrt(x^2 + 1), acosh' = 1 / sqrt(x^2 - 1), atanh' = 1 / (1 - x^2)
     sinc(x) = sin(pi x) / (pi x)            d/dx = (cos(pi x) - sinc(x)) / x   (0 at x = 0)
 """
@@ -20,12 +20,19 @@ _LN2 = math.log(2.0)
 
 
 # --------------------------------------------------------------------------- logaddexp
-def _logaddexp_vjp(g, needs, x, y, out):
-    return ((g * ew.exp(x - out) if needs[0] else None), (g * ew.exp(y - out) if needs[1] else None))
+def _logaddexp_vjp(g, needs, x, y):
+    # d/dx = e^x / (e^x + e^y) = sigmoid(x - y), from the inputs (saved as PyTorch saves them,
+    # so the result may be modified in place before backward); sigmoid keeps it and its own
+    # derivative finite for far-apart inputs
+    return ((g * ew.sigmoid(x - y) if needs[0] else None), (g * ew.sigmoid(y - x) if needs[1] else None))
 
 
-def _logaddexp2_vjp(g, needs, x, y, out):
-    return ((g * ew.exp2(x - out) if needs[0] else None), (g * ew.exp2(y - out) if needs[1] else None))
+def _logaddexp2_vjp(g, needs, x, y):
+    # d/dx = 2^x / (2^x + 2^y) = sigmoid((x - y) ln 2)
+    return (
+        (g * ew.sigmoid((x - y) * _LN2) if needs[0] else None),
+        (g * ew.sigmoid((y - x) * _LN2) if needs[1] else None),
+    )
 
 
 LOGADDEXP = Op(
@@ -33,7 +40,7 @@ LOGADDEXP = Op(
     lambda xp, x, y: xp.logaddexp(x, y),
     _logaddexp_vjp,
     jvp=ELEMENTWISE,
-    save=("x", "y", "out"),
+    save=("x", "y"),
     needs=True,
 )
 LOGADDEXP2 = Op(
@@ -41,7 +48,7 @@ LOGADDEXP2 = Op(
     lambda xp, x, y: xp.logaddexp2(x, y),
     _logaddexp2_vjp,
     jvp=ELEMENTWISE,
-    save=("x", "y", "out"),
+    save=("x", "y"),
     needs=True,
 )
 
