@@ -19,7 +19,7 @@ from ..ops.specfun import lgamma
 from . import constraints
 from .distribution import Distribution
 from .exp_family import ExponentialFamily
-from .utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits
+from .utils import broadcast_all, _expand_probs_or_logits, lazy_property, logits_to_probs, probs_to_logits
 
 __all__ = ["Bernoulli", "Categorical", "OneHotCategorical", "Poisson", "Binomial"]
 
@@ -27,13 +27,6 @@ __all__ = ["Bernoulli", "Categorical", "OneHotCategorical", "Poisson", "Binomial
 def _one_of(probs, logits):
     if (probs is None) == (logits is None):
         raise ValueError("Either `probs` or `logits` must be specified, but not both.")
-
-
-def _expand_params(self, new, batch_shape, shape):
-    for name in ("probs", "logits"):
-        if name in self.__dict__:
-            setattr(new, name, getattr(self, name).expand(shape))
-            new._param = getattr(new, name)
 
 
 class Bernoulli(ExponentialFamily):
@@ -56,7 +49,7 @@ class Bernoulli(ExponentialFamily):
     def expand(self, batch_shape, _instance=None):
         new = self._get_checked_instance(Bernoulli, _instance)
         batch_shape = Size(batch_shape)
-        _expand_params(self, new, batch_shape, batch_shape)
+        _expand_probs_or_logits(self, new, batch_shape)
         Distribution.__init__(new, batch_shape, validate_args=False)
         new._validate_args = self._validate_args
         return new
@@ -140,7 +133,7 @@ class Categorical(Distribution):
     def expand(self, batch_shape, _instance=None):
         new = self._get_checked_instance(Categorical, _instance)
         batch_shape = Size(batch_shape)
-        _expand_params(self, new, batch_shape, tuple(batch_shape) + (self._num_events,))
+        _expand_probs_or_logits(self, new, tuple(batch_shape) + (self._num_events,))
         new._num_events = self._num_events
         Distribution.__init__(new, batch_shape, validate_args=False)
         new._validate_args = self._validate_args
@@ -358,7 +351,7 @@ class Binomial(Distribution):
         new = self._get_checked_instance(Binomial, _instance)
         batch_shape = Size(batch_shape)
         new.total_count = self.total_count.expand(batch_shape)
-        _expand_params(self, new, batch_shape, batch_shape)
+        _expand_probs_or_logits(self, new, batch_shape)
         Distribution.__init__(new, batch_shape, validate_args=False)
         new._validate_args = self._validate_args
         return new

@@ -125,3 +125,12 @@ def vec_to_tril_matrix(vec, diag=0):
     index = _tensor(_tril_positions(n, diag), dtype=_dt.int64, device=vec.device)
     flat = _zeros(tuple(vec.shape[:-1]) + (n * n,), dtype=vec.dtype, device=vec.device).index_add(-1, index, vec)
     return flat.reshape(tuple(vec.shape[:-1]) + (n, n))
+
+
+def _expand_probs_or_logits(old, new, shape):
+    """Give ``new`` (an ``expand``'s instance) ``old``'s ``probs`` and/or ``logits``, whichever
+    ``old`` holds, expanded to ``shape``; ``_param`` is the last one set, as in the constructor."""
+    for name in ("probs", "logits"):
+        if name in old.__dict__:
+            setattr(new, name, getattr(old, name).expand(shape))
+            new._param = getattr(new, name)
