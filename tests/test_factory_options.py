@@ -163,15 +163,20 @@ def test_sparse_zeros_and_empty(name):
     assert z.layout is rg.sparse_coo and z.shape == (2, 3) and z.dtype == rg.float64
     assert z.requires_grad and z._nnz() == 0
     assert z.to_dense().tolist() == [[0.0] * 3] * 2
-    like = getattr(rg, f"{name}_like")(rg.ones(4, dtype=rg.int32), layout=rg.sparse_coo)
-    assert like.layout is rg.sparse_coo and like.dtype == rg.int32 and like.shape == (4,)
     with pytest.raises(RuntimeError, match="memory format"):
         rg.empty(1, 2, 3, 4, layout=rg.sparse_coo, memory_format=rg.channels_last)
+
+
+def test_sparse_zeros_like():
+    like = rg.zeros_like(rg.ones(4, dtype=rg.int32), layout=rg.sparse_coo)
+    assert like.layout is rg.sparse_coo and like.dtype == rg.int32 and like.shape == (4,) and like._nnz() == 0
 
 
 def test_unsupported_sparse_layout_says_how_to_get_one():
     with pytest.raises(NotImplementedError, match=r"ones.*to_sparse"):
         rg.ones(2, layout=rg.sparse_coo)
+    with pytest.raises(NotImplementedError, match=r"empty_like.*to_sparse"):
+        rg.empty_like(rg.ones(2), layout=rg.sparse_coo)  # as in PyTorch
 
 
 @pytest.mark.parametrize(

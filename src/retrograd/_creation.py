@@ -350,9 +350,8 @@ def empty_like(
     input, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False, memory_format=None
 ):
     d, dev = _like(input, dtype, device)
-    if (layout is not None or pin_memory) and _typeinfo.factory_options("empty_like", layout, pin_memory, dev, True):
-        _sparse_memory_format("empty_like", memory_format)
-        return _sparse_zeros(input.shape, d, dev, requires_grad)
+    if layout is not None or pin_memory:
+        _typeinfo.factory_options("empty_like", layout, pin_memory, dev)
     return _laid_out(
         input, empty(input._data.shape, dtype=d, device=dev, requires_grad=requires_grad), memory_format, "empty_like"
     )
