@@ -34,6 +34,10 @@ FACTORIES = {
     "fftfreq": lambda L, **k: L.fft.fftfreq(5, **k),
     "rfftfreq": lambda L, **k: L.fft.rfftfreq(5, **k),
     "new_empty_strided": lambda L, **k: L.ones(2).new_empty_strided((2, 3), (1, 2), **k),
+    "new_zeros": lambda L, **k: L.ones(2).new_zeros(X, **k),
+    "new_ones": lambda L, **k: L.ones(2).new_ones(X, **k),
+    "new_empty": lambda L, **k: L.ones(2).new_empty(X, **k),
+    "new_full": lambda L, **k: L.ones(2).new_full(X, 1.5, **k),
     **{
         n: (lambda n: lambda L, **k: getattr(L, n)(L.ones(*X), **k))(n)
         for n in ("zeros_like", "ones_like", "empty_like")
