@@ -6,6 +6,8 @@ takes them and the array module keeps its own layout."""
 import numpy as np
 
 from . import _dtype
+from ._device import to_device
+from .backend import cuda_available
 
 
 class finfo:
@@ -134,10 +136,7 @@ def factory_options(op, layout, pin_memory, device=None, sparse=False):
 
 
 def _check_pin(op, device):
-    from . import cuda
-    from ._device import to_device
-
-    if not cuda.is_available():
+    if not cuda_available():
         raise RuntimeError(
             f"{op}: pin_memory=True requires a CUDA or other accelerator backend; no pinned memory "
             f"allocator is available on this system"
