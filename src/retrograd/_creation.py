@@ -149,6 +149,8 @@ def _finish(arr, requires_grad):
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """A new leaf tensor holding a copy of ``data``."""
+    if pin_memory:
+        _typeinfo.factory_options("tensor", None, pin_memory, device)
     arr = _array_from(data, dtype, device)
     if (
         isinstance(data, Tensor)
@@ -227,18 +229,40 @@ def _memory_error(size, npd, e):
     return RuntimeError(f"{why}: a tensor of shape {list(size)} and dtype {npd.name} could not be allocated ({e})")
 
 
-def zeros(*sizes, size=None, dtype=None, layout=None, device=None, requires_grad=False):
+def _sparse_zeros(size, dtype, device, requires_grad):
+    """An all-zero sparse COO tensor of ``size`` (no stored elements), as PyTorch's zeros and
+    empty give for ``layout=sparse_coo``."""
+    from .sparse._ops import sparse_coo_tensor
+
+    size = _size(size)
+    indices = np.zeros((len(size), 0), np.int64)
+    values = zeros(0, dtype=dtype, device=device)
+    return sparse_coo_tensor(indices, values, size, requires_grad=requires_grad)
+
+
+def zeros(*sizes, size=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
+    """A tensor of zeros; ``layout=sparse_coo`` gives a sparse one with no stored elements."""
     size = _size_arg(sizes, size, "zeros")
+    if (layout is not None or pin_memory) and _typeinfo.factory_options("zeros", layout, pin_memory, device, True):
+        return _sparse_zeros(size, dtype, device, requires_grad)
     return _fill(lambda xp, s, d: xp.zeros(s, d), size, dtype, device, requires_grad)
 
 
-def ones(*sizes, size=None, dtype=None, layout=None, device=None, requires_grad=False):
+def ones(*sizes, size=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
     size = _size_arg(sizes, size, "ones")
+    if layout is not None or pin_memory:
+        _typeinfo.factory_options("ones", layout, pin_memory, device)
     return _fill(lambda xp, s, d: xp.ones(s, d), size, dtype, device, requires_grad)
 
 
-def empty(*sizes, size=None, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+def empty(
+    *sizes, size=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False, memory_format=None
+):
+    """An uninitialised tensor; ``layout=sparse_coo`` gives a sparse one with no stored elements."""
     size = _size_arg(sizes, size, "empty")
+    if (layout is not None or pin_memory) and _typeinfo.factory_options("empty", layout, pin_memory, device, True):
+        _sparse_memory_format("empty", memory_format)
+        return _sparse_zeros(size, dtype, device, requires_grad)
     made = _fill(lambda xp, s, d: xp.empty(s, d), size, dtype, device, requires_grad)
     if memory_format is None or memory_format is _typeinfo.contiguous_format:
         return made
@@ -247,7 +271,14 @@ def empty(*sizes, size=None, dtype=None, layout=None, device=None, requires_grad
     return _laid_out(made, made, memory_format, "empty")
 
 
-def full(size, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False):
+def _sparse_memory_format(op, memory_format):
+    if memory_format is not None and memory_format is not _typeinfo.preserve_format:
+        raise RuntimeError(f"{op}: memory format option is only supported by strided tensors, got {memory_format}")
+
+
+def full(size, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
+    if layout is not None or pin_memory:
+        _typeinfo.factory_options("full", layout, pin_memory, device)
     if dtype is None:
         dtype = (
             _dtype.bool
@@ -292,29 +323,54 @@ def _laid_out(t, made, memory_format, op):
     return made
 
 
-def zeros_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+def zeros_like(
+    input, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False, memory_format=None
+):
     d, dev = _like(input, dtype, device)
+    if (layout is not None or pin_memory) and _typeinfo.factory_options("zeros_like", layout, pin_memory, dev, True):
+        _sparse_memory_format("zeros_like", memory_format)
+        return _sparse_zeros(input.shape, d, dev, requires_grad)
     return _laid_out(
         input, zeros(input._data.shape, dtype=d, device=dev, requires_grad=requires_grad), memory_format, "zeros_like"
     )
 
 
-def ones_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+def ones_like(
+    input, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False, memory_format=None
+):
     d, dev = _like(input, dtype, device)
+    if layout is not None or pin_memory:
+        _typeinfo.factory_options("ones_like", layout, pin_memory, dev)
     return _laid_out(
         input, ones(input._data.shape, dtype=d, device=dev, requires_grad=requires_grad), memory_format, "ones_like"
     )
 
 
-def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+def empty_like(
+    input, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False, memory_format=None
+):
     d, dev = _like(input, dtype, device)
+    if layout is not None or pin_memory:
+        _typeinfo.factory_options("empty_like", layout, pin_memory, dev)
     return _laid_out(
         input, empty(input._data.shape, dtype=d, device=dev, requires_grad=requires_grad), memory_format, "empty_like"
     )
 
 
-def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+def full_like(
+    input,
+    fill_value,
+    *,
+    dtype=None,
+    layout=None,
+    device=None,
+    requires_grad=False,
+    pin_memory=False,
+    memory_format=None,
+):
     d, dev = _like(input, dtype, device)
+    if layout is not None or pin_memory:
+        _typeinfo.factory_options("full_like", layout, pin_memory, dev)
     return _laid_out(
         input,
         full(input._data.shape, fill_value, dtype=d, device=dev, requires_grad=requires_grad),
@@ -323,9 +379,11 @@ def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requir
     )
 
 
-def arange(start=0, end=None, step=1, *, dtype=None, layout=None, device=None, requires_grad=False):
+def arange(start=0, end=None, step=1, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
     """Values from ``start`` up to (not including) ``end`` in steps of ``step``. As in PyTorch, a
     step of the wrong sign, a zero step, a non-finite bound or a size beyond int64 is an error."""
+    if layout is not None or pin_memory:
+        _typeinfo.factory_options("arange", layout, pin_memory, device)
     if end is None:
         start, end = 0, start
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
@@ -374,19 +432,27 @@ def _arange_values(xp, start, step, n, npd):
     return (start + step * xp.arange(n, dtype=np.int64)).astype(npd)
 
 
-def linspace(start, end, steps, *, dtype=None, layout=None, device=None, requires_grad=False):
+def linspace(start, end, steps, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
+    if layout is not None or pin_memory:
+        _typeinfo.factory_options("linspace", layout, pin_memory, device)
     _check_steps("linspace", steps)
     return _fill(lambda xp, s, d: xp.linspace(start, end, steps).astype(d), (steps,), dtype, device, requires_grad)
 
 
-def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
+def logspace(
+    start, end, steps, base=10.0, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False
+):
+    if layout is not None or pin_memory:
+        _typeinfo.factory_options("logspace", layout, pin_memory, device)
     _check_steps("logspace", steps)
     return _fill(
         lambda xp, s, d: xp.logspace(start, end, steps, base=base).astype(d), (steps,), dtype, device, requires_grad
     )
 
 
-def eye(n, m=None, *, dtype=None, layout=None, device=None, requires_grad=False):
+def eye(n, m=None, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
+    if layout is not None or pin_memory:
+        _typeinfo.factory_options("eye", layout, pin_memory, device)
     for name, v in (("n", n), ("m", m)):
         if v is not None and v < 0:
             raise RuntimeError(f"eye: {name} must be greater or equal to 0, got {v}")

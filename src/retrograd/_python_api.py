@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 
-from . import _dtype
+from . import _dtype, _typeinfo
 from ._device import device as _device
 from ._tensor import Tensor
 
@@ -107,8 +107,8 @@ def from_file(filename, shared=None, size=0, *, dtype=None, layout=None, device=
 
     from ._device import device as _to_device
 
-    if layout is not None and str(layout) not in ("torch.strided", "retrograd.strided", "strided"):
-        raise RuntimeError(f"from_file: only the strided layout is supported, got {layout}")
+    if layout is not None:
+        _typeinfo.factory_options("from_file", layout, False)
     if device is not None and _to_device(device).type != "cpu":
         raise RuntimeError(f"from_file: only CPU tensors can map a file, got device={device}")
     if pin_memory:

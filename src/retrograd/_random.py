@@ -14,7 +14,7 @@ import warnings
 
 import numpy as np
 
-from . import _dtype
+from . import _dtype, _typeinfo
 from . import _random_kernels as K
 from . import _creation as _c
 from ._device import to_device
@@ -174,8 +174,12 @@ def _new(size, dtype, device, requires_grad, values):
     return _c._finish(to_device_array(arr, to_device(device)), requires_grad)
 
 
-def rand(*sizes, size=None, generator=None, dtype=None, layout=None, device=None, requires_grad=False):
+def rand(
+    *sizes, size=None, generator=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False
+):
     """Uniform samples on [0, 1) (for complex dtypes, in both the real and imaginary parts)."""
+    if layout is not None or pin_memory:
+        _typeinfo.factory_options("rand", layout, pin_memory, device)
     size = _c._size_arg(sizes, size, "rand")
     eng = _engine(generator)
 
@@ -189,9 +193,13 @@ def rand(*sizes, size=None, generator=None, dtype=None, layout=None, device=None
 _HALF_SQRT = math.sqrt(0.5)
 
 
-def randn(*sizes, size=None, generator=None, dtype=None, layout=None, device=None, requires_grad=False):
+def randn(
+    *sizes, size=None, generator=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False
+):
     """Standard normal samples (for complex dtypes, real and imaginary parts each of variance
     1/2, so that E|z|^2 = 1, as in PyTorch)."""
+    if layout is not None or pin_memory:
+        _typeinfo.factory_options("randn", layout, pin_memory, device)
     size = _c._size_arg(sizes, size, "randn")
     eng = _engine(generator)
 
@@ -204,8 +212,21 @@ def randn(*sizes, size=None, generator=None, dtype=None, layout=None, device=Non
     return _new(size, dtype, device, requires_grad, values)
 
 
-def randint(low=0, high=None, size=None, *, generator=None, dtype=None, layout=None, device=None, requires_grad=False):
+def randint(
+    low=0,
+    high=None,
+    size=None,
+    *,
+    generator=None,
+    dtype=None,
+    layout=None,
+    device=None,
+    requires_grad=False,
+    pin_memory=False,
+):
     """Integers uniform on [low, high); int64 unless ``dtype`` says otherwise."""
+    if layout is not None or pin_memory:
+        _typeinfo.factory_options("randint", layout, pin_memory, device)
     if size is None:
         low, high, size = 0, low, high
     if high is None:
@@ -276,8 +297,10 @@ def _check_random_range(low, high, npd):
         raise RuntimeError(f'randint: "random_from_to" is not implemented for {npd.name}')
 
 
-def randperm(n, *, generator=None, dtype=None, layout=None, device=None, requires_grad=False):
+def randperm(n, *, generator=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
     """A random permutation of 0, ..., n - 1 (int64 unless ``dtype`` says otherwise)."""
+    if layout is not None or pin_memory:
+        _typeinfo.factory_options("randperm", layout, pin_memory, device)
     _c._size((n,))
     npd = np.dtype(np.int64) if dtype is None else _dtype.to_np(dtype)
     if npd.kind != "b" and n > 0 and n - 1 > _largest_exact(npd):
@@ -292,19 +315,49 @@ def _largest_exact(npd):
     return int(np.iinfo(npd).max)
 
 
-def rand_like(input, *, generator=None, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+def rand_like(
+    input,
+    *,
+    generator=None,
+    dtype=None,
+    layout=None,
+    device=None,
+    requires_grad=False,
+    pin_memory=False,
+    memory_format=None,
+):
     """``rand`` with ``input``'s shape (values laid out as PyTorch lays out ``empty_like``)."""
+    if layout is not None or pin_memory:
+        _typeinfo.factory_options("rand_like", layout, pin_memory, input.device if device is None else device)
     d, dev = _c._like(input, dtype, device)
     npd = _dtype.to_np(d)
     _float_dtype(npd, "uniform_", complex_ok=True)
     eng = _engine(generator)
     return _like_values(
-        input, dev, requires_grad, npd, lambda n, c: _complex_parts(npd, lambda m, d: K.uniform(eng, m, d, 0.0, 1.0))(n)
+        input,
+        dev,
+        requires_grad,
+        npd,
+        lambda n, c: _complex_parts(npd, lambda m, d: K.uniform(eng, m, d, 0.0, 1.0))(n),
+        memory_format,
+        "rand_like",
     )
 
 
-def randn_like(input, *, generator=None, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+def randn_like(
+    input,
+    *,
+    generator=None,
+    dtype=None,
+    layout=None,
+    device=None,
+    requires_grad=False,
+    pin_memory=False,
+    memory_format=None,
+):
     """``randn`` with ``input``'s shape (values laid out as PyTorch lays out ``empty_like``)."""
+    if layout is not None or pin_memory:
+        _typeinfo.factory_options("randn_like", layout, pin_memory, input.device if device is None else device)
     d, dev = _c._like(input, dtype, device)
     npd = _dtype.to_np(d)
     _float_dtype(npd, "normal_", complex_ok=True)
@@ -316,8 +369,12 @@ def randn_like(input, *, generator=None, dtype=None, layout=None, device=None, r
             requires_grad,
             npd,
             lambda n, c: _complex_parts(npd, lambda m, d: K.normal(eng, m, d, 0.0, _HALF_SQRT, c))(n),
+            memory_format,
+            "randn_like",
         )
-    return _like_values(input, dev, requires_grad, npd, lambda n, c: K.normal(eng, n, npd, 0.0, 1.0, c))
+    return _like_values(
+        input, dev, requires_grad, npd, lambda n, c: K.normal(eng, n, npd, 0.0, 1.0, c), memory_format, "randn_like"
+    )
 
 
 def randint_like(
@@ -330,9 +387,12 @@ def randint_like(
     layout=None,
     device=None,
     requires_grad=False,
+    pin_memory=False,
     memory_format=None,
 ):
     """``randint`` with ``input``'s shape (values laid out as PyTorch lays out ``empty_like``)."""
+    if layout is not None or pin_memory:
+        _typeinfo.factory_options("randint_like", layout, pin_memory, input.device if device is None else device)
     if high is None:
         low, high = 0, low
     d, dev = _c._like(input, dtype, device)
@@ -340,17 +400,50 @@ def randint_like(
     low, high = _int_bound(low), _int_bound(high)
     _check_random_range(low, high, npd)
     eng = _engine(generator)
-    return _like_values(input, dev, requires_grad, npd, lambda n, c: random_between(eng, n, npd, low, high))
+    return _like_values(
+        input,
+        dev,
+        requires_grad,
+        npd,
+        lambda n, c: random_between(eng, n, npd, low, high),
+        memory_format,
+        "randint_like",
+    )
 
 
-def _like_values(input, device, requires_grad, npd, draw):
-    arr = draw_like(input._data, draw).astype(npd, copy=False)
+def _like_values(input, device, requires_grad, npd, draw, memory_format, op):
+    """A new tensor laid out as ``empty_like(input, memory_format=...)`` lays it out (by default
+    in ``input``'s order of strides when it is dense), its values drawn in that memory order, as
+    PyTorch fills it."""
+    src = input._data
+    if memory_format is not None and memory_format is not _typeinfo.preserve_format:
+        src = _c._laid_out(input, Tensor._make(np.empty(src.shape, np.uint8), None, False), memory_format, op)._data
+    like, contiguous = _layout(src)
+    arr = K.in_order(draw(src.size, contiguous), like).astype(npd, copy=False)
+    if not contiguous:  # the values are C-ordered: copy them into like's layout
+        order = sorted(range(like.ndim), key=lambda d: -abs(like.strides[d]))
+        out = np.empty([like.shape[d] for d in order], npd).transpose(np.argsort(order))
+        out[...] = arr
+        arr = out
     return _c._finish(to_device_array(arr, to_device(device)), requires_grad)
 
 
-def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, layout=None, device=None, requires_grad=False):
+def normal(
+    mean=0.0,
+    std=1.0,
+    size=None,
+    *,
+    generator=None,
+    dtype=None,
+    layout=None,
+    device=None,
+    requires_grad=False,
+    pin_memory=False,
+):
     """Normal samples with the given mean and std: floats with ``size``, or tensors broadcast
     together (standard normals scaled by ``std`` then shifted by ``mean``, as PyTorch does)."""
+    if layout is not None or pin_memory:
+        _typeinfo.factory_options("normal", layout, pin_memory, device)
     eng = _engine(generator)
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         if size is not None:

@@ -114,20 +114,35 @@ def _new_tensor(self, data, dtype=None, device=None, requires_grad=False):
 
 
 def _new_factory(fn_name):
-    def new(self, *size, dtype=None, device=None, requires_grad=False):
+    def new(self, *size, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
         from . import _creation
 
         fn = getattr(_creation, fn_name)
-        return fn(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+        return fn(
+            *size,
+            dtype=dtype or self.dtype,
+            layout=layout,
+            device=device or self.device,
+            requires_grad=requires_grad,
+            pin_memory=pin_memory,
+        )
 
     new.__name__ = "new_" + fn_name
     return new
 
 
-def _new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+def _new_full(self, size, fill_value, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
     from ._creation import full
 
-    return full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+    return full(
+        size,
+        fill_value,
+        dtype=dtype or self.dtype,
+        layout=layout,
+        device=device or self.device,
+        requires_grad=requires_grad,
+        pin_memory=pin_memory,
+    )
 
 
 def _mT(self):

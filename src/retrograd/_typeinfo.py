@@ -6,6 +6,8 @@ takes them and the array module keeps its own layout."""
 import numpy as np
 
 from . import _dtype
+from ._device import to_device
+from .backend import cuda_available
 
 
 class finfo:
@@ -109,3 +111,35 @@ def memory_layout(ndim, memory_format, op, shape=()):
             f"{memory_format}, but got a tensor of shape {list(shape)}"
         )
     raise TypeError(f"{op}(): memory_format must be a torch.memory_format, not {memory_format!r}")
+
+
+def factory_options(op, layout, pin_memory, device=None, sparse=False):
+    """Checks a factory's ``layout=`` and ``pin_memory=`` and answers whether a sparse COO result
+    is asked for (only where ``sparse`` says the factory builds one). ``layout`` None or
+    ``strided`` gives a dense tensor; ``sparse_coo`` elsewhere raises NotImplementedError;
+    anything else is a TypeError. ``pin_memory=True`` raises RuntimeError, as PyTorch's CPU
+    build does, unless CUDA is available; then a CPU result is returned unpinned, as
+    ``Tensor.pin_memory()`` returns it (host memory is never page-locked here), and a CUDA one
+    is an error (only CPU tensors can be pinned)."""
+    if pin_memory:
+        _check_pin(op, device)
+    if layout is None or layout is strided:
+        return False
+    if not isinstance(layout, type(strided)):
+        raise TypeError(f"{op}(): argument 'layout' must be retrograd.layout, not {type(layout).__name__}")
+    if layout is sparse_coo and sparse:
+        return True
+    raise NotImplementedError(
+        f"{op}: layout={layout} is not supported (only retrograd.strided); build the strided "
+        f"tensor and convert it with .to_sparse()"
+    )
+
+
+def _check_pin(op, device):
+    if not cuda_available():
+        raise RuntimeError(
+            f"{op}: pin_memory=True requires a CUDA or other accelerator backend; no pinned memory "
+            f"allocator is available on this system"
+        )
+    if to_device(device).type != "cpu":
+        raise RuntimeError(f"{op}: only dense CPU tensors can be pinned (pin_memory=True with device={device})")

@@ -10,12 +10,9 @@ import sys as _sys
 
 def is_available():
     """True when CuPy is installed and sees at least one NVIDIA GPU."""
-    if importlib.util.find_spec("cupy") is None:
-        return False
-    try:
-        return device_count() > 0
-    except Exception:  # CuPy without a driver or device
-        return False
+    from .backend import cuda_available
+
+    return cuda_available()
 
 
 def device_count():

@@ -4,6 +4,7 @@ Op code never imports numpy or cupy for array work itself; it receives ``xp``, t
 owns its arrays, from :func:`array_module`.
 """
 
+import importlib.util
 import warnings
 
 import numpy as np
@@ -62,6 +63,16 @@ def cupy():
             ) from e
         _cupy = cp
     return _cupy
+
+
+def cuda_available():
+    """True when CuPy is installed and sees at least one NVIDIA GPU (CuPy is imported only then)."""
+    if importlib.util.find_spec("cupy") is None:
+        return False
+    try:
+        return cupy().cuda.runtime.getDeviceCount() > 0
+    except Exception:  # CuPy without a driver or device
+        return False
 
 
 def array_module(a):

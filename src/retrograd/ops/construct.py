@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor, _wrap_dim
+from .._typeinfo import factory_options
 from ..backend import to_device_array
 from . import shape as sh
 from .._warn import warn_user
@@ -59,17 +60,47 @@ def scalar_tensor(s, *, dtype=None, layout=None, device=None, requires_grad=Fals
     """A 0-d tensor holding ``s``, of the default float dtype unless ``dtype`` is given."""
     from .._creation import tensor
 
+    if layout is not None or pin_memory:
+        factory_options("scalar_tensor", layout, pin_memory, device)
+
     return tensor(s, dtype=dtype or _dtype.get_default_dtype(), device=device, requires_grad=requires_grad)
 
 
 def empty_strided(size, stride, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
-    """An uninitialised tensor of ``size``. The strides are not honoured: the result is
-    contiguous (retrograd tensors are NumPy/CuPy arrays, laid out by their module)."""
-    from .._creation import empty
+    """An uninitialised tensor of ``size`` whose ``stride()`` is ``stride`` (in elements): a
+    strided view over a new buffer of ``1 + sum((size_i - 1) * stride_i)`` elements (none when
+    a size is 0), as PyTorch allocates it. Strides may overlap (0 repeats an element); negative
+    ones are refused, as in PyTorch."""
+    from .._creation import _finish, _memory_error, _np_dtype, _size
+    from .._device import to_device
+    from ..backend import xp_for
 
-    if len(tuple(size)) != len(tuple(stride)):
-        raise RuntimeError(f"mismatch in length of strides and shape (size {list(size)}, stride {list(stride)})")
-    return empty(tuple(size), dtype=dtype, device=device, requires_grad=requires_grad)
+    if layout is not None or pin_memory:
+        factory_options("empty_strided", layout, pin_memory, device)
+    size = _size(tuple(size))
+    stride = tuple(stride)
+    if builtins.any(not isinstance(s, (int, np.integer)) or isinstance(s, bool) for s in stride):
+        raise TypeError(f"empty_strided(): argument 'stride' must be a tuple of ints, got {stride!r}")
+    stride = tuple(int(s) for s in stride)
+    if len(size) != len(stride):
+        raise RuntimeError(
+            f"empty_strided: dimensionality of sizes ({len(size)}) must match dimensionality of "
+            f"strides ({len(stride)}) (size {list(size)}, stride {list(stride)})"
+        )
+    if builtins.any(s < 0 for s in stride):
+        raise RuntimeError(
+            f"empty_strided: storage size calculation overflowed with sizes={list(size)} and "
+            f"strides={list(stride)} (negative strides are not supported)"
+        )
+    npd = _np_dtype(dtype)
+    n = 0 if 0 in size else 1 + builtins.sum((n - 1) * s for n, s in zip(size, stride))
+    xp = xp_for(to_device(device))
+    try:
+        flat = xp.empty(n, npd)
+    except (MemoryError, ValueError) as e:
+        raise _memory_error(size, npd, e) from None
+    arr = xp.lib.stride_tricks.as_strided(flat, size, tuple(s * npd.itemsize for s in stride))
+    return _finish(arr, requires_grad)
 
 
 def _indices_pair(rows, cols, dtype, device):
@@ -78,14 +109,18 @@ def _indices_pair(rows, cols, dtype, device):
     return tensor(np.stack([rows, cols]).astype(np.int64), dtype=dtype or _dtype.int64, device=device)
 
 
-def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None, pin_memory=False):
     """The (2, N) row and column indices of the lower triangle of a row x col matrix, row-major."""
+    if layout is not None or pin_memory:
+        factory_options("tril_indices", layout, pin_memory, device)
     r, c = np.tril_indices(row, offset, col)
     return _indices_pair(r, c, dtype, device)
 
 
-def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None, pin_memory=False):
     """The (2, N) row and column indices of the upper triangle of a row x col matrix, row-major."""
+    if layout is not None or pin_memory:
+        factory_options("triu_indices", layout, pin_memory, device)
     r, c = np.triu_indices(row, offset, col)
     return _indices_pair(r, c, dtype, device)
 
@@ -316,6 +351,9 @@ def rot90(input, k=1, dims=(0, 1)):
 def range_inclusive(start=0, end=None, step=1, *, dtype=None, layout=None, device=None, requires_grad=False):
     """Deprecated: values start, start + step, ... up to and including ``end`` (default float dtype)."""
     from .._creation import tensor
+
+    if layout is not None:
+        factory_options("range", layout, False)
 
     warn_user(
         "torch.range is deprecated and will be removed in a future release because its behavior "

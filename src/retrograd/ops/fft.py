@@ -23,7 +23,7 @@ import math
 
 from .. import _dtype
 from .._tensor import Tensor, _wrap_dim
-from .._typeinfo import strided as _strided
+from .._typeinfo import factory_options
 from ._registry import COMPLEX_AUTOGRAD, Op, apply
 from ._declare import declare
 from .complex import conj, real
@@ -347,32 +347,32 @@ def ihfftn(input, s=None, dim=None, norm=None):
 
 
 # --------------------------------------------------------------------------- frequencies and shifts
-def _freq_dtype(name, dtype, layout):
-    if layout is not None and layout is not _strided:
-        raise RuntimeError(f"{name}: only the strided layout is supported, got {layout}")
+def _freq_dtype(name, dtype, layout, pin_memory, device):
+    if layout is not None or pin_memory:
+        factory_options(name, layout, pin_memory, device)
     d = _dtype.get_default_dtype() if dtype is None else _dtype.to_dtype(dtype)
     if not (d.is_floating_point or d.is_complex):
         raise RuntimeError(f"{name}: expected a floating point or complex dtype, got {d}")
     return d
 
 
-def fftfreq(n, d=1.0, *, dtype=None, layout=None, device=None, requires_grad=False):
+def fftfreq(n, d=1.0, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
     """The sample frequencies of an ``n``-point transform with sample spacing ``d``:
     [0, 1, ..., (n - 1) // 2, -(n // 2), ..., -1] / (d n)."""
     from .._creation import arange
 
-    dt = _freq_dtype("fftfreq", dtype, layout)
+    dt = _freq_dtype("fftfreq", dtype, layout, pin_memory, device)
     k = arange(n, dtype=_dtype.int64, device=device)
     k = k - (k >= (n + 1) // 2).to(_dtype.int64) * n
     out = (k.to(dt) / (d * n)).detach()
     return out.requires_grad_(True) if requires_grad else out
 
 
-def rfftfreq(n, d=1.0, *, dtype=None, layout=None, device=None, requires_grad=False):
+def rfftfreq(n, d=1.0, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
     """The non-negative sample frequencies of an ``n``-point real transform: [0, ..., n // 2] / (d n)."""
     from .._creation import arange
 
-    dt = _freq_dtype("rfftfreq", dtype, layout)
+    dt = _freq_dtype("rfftfreq", dtype, layout, pin_memory, device)
     out = (arange(n // 2 + 1, dtype=_dtype.int64, device=device).to(dt) / (d * n)).detach()
     return out.requires_grad_(True) if requires_grad else out
 

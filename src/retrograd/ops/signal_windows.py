@@ -15,6 +15,7 @@ A window of length 1 is [1]; of length 0, empty.
 import numpy as np
 
 from .. import _dtype
+from .._typeinfo import factory_options
 from ._declare import declare
 
 
@@ -37,6 +38,8 @@ def _window(name, window_length, periodic, dtype, device, requires_grad, values)
 def hann_window(
     window_length, periodic=True, *, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False
 ):
+    if layout is not None or pin_memory:
+        factory_options("hann_window", layout, pin_memory, device)
     return _window(
         "hann_window",
         window_length,
@@ -60,6 +63,8 @@ def hamming_window(
     pin_memory=False,
     requires_grad=False,
 ):
+    if layout is not None or pin_memory:
+        factory_options("hamming_window", layout, pin_memory, device)
     return _window(
         "hamming_window",
         window_length,
@@ -74,6 +79,8 @@ def hamming_window(
 def blackman_window(
     window_length, periodic=True, *, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False
 ):
+    if layout is not None or pin_memory:
+        factory_options("blackman_window", layout, pin_memory, device)
     return _window(
         "blackman_window",
         window_length,
@@ -88,6 +95,8 @@ def blackman_window(
 def bartlett_window(
     window_length, periodic=True, *, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False
 ):
+    if layout is not None or pin_memory:
+        factory_options("bartlett_window", layout, pin_memory, device)
     return _window(
         "bartlett_window", window_length, periodic, dtype, device, requires_grad, lambda n, m: 1 - np.abs(2 * n / m - 1)
     )
@@ -104,6 +113,8 @@ def kaiser_window(
     pin_memory=False,
     requires_grad=False,
 ):
+    if layout is not None or pin_memory:
+        factory_options("kaiser_window", layout, pin_memory, device)
     return _window(
         "kaiser_window",
         window_length,

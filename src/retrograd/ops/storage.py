@@ -35,7 +35,13 @@ def new_empty_strided(
     from .construct import empty_strided
 
     return empty_strided(
-        size, stride, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad
+        size,
+        stride,
+        dtype=dtype or self.dtype,
+        layout=layout,
+        device=device or self.device,
+        requires_grad=requires_grad,
+        pin_memory=pin_memory,
     )
 
 
