@@ -144,3 +144,31 @@ def test_complex_factories():
         torch.randint(3, (2,), dtype=torch.complex64)
     with pytest.raises(NotImplementedError, match="complex"):
         torch.normal(0.0, 1.0, (2,), dtype=torch.complex64)
+
+
+def test_view_as_real_and_view_as_complex_of_strided_tensors_are_views_with_gradients():
+    rng = np.random.default_rng(5)
+    z = rng.standard_normal((3, 4)) + 1j * rng.standard_normal((3, 4))
+    t = torch.tensor(z)
+    r = torch.view_as_real(t.t()[:, ::2])  # transposed and stepped
+    np.testing.assert_array_equal(r.numpy(), np.stack([z.T[:, ::2].real, z.T[:, ::2].imag], -1))
+    assert r.stride() == (2, 16, 1)
+    r[0, 0, 1] = 7.0  # a view: writes reach the complex tensor
+    assert t[0, 0].item().imag == 7.0
+    x = torch.tensor(rng.standard_normal((4, 3, 2)))
+    c = torch.view_as_complex(x.transpose(0, 1))
+    np.testing.assert_array_equal(c.numpy(), (x.numpy()[..., 0] + 1j * x.numpy()[..., 1]).T)
+    assert c.stride() == (1, 3)
+    zz = torch.tensor(z, requires_grad=True)
+    assert gradcheck(lambda a: torch.view_as_real(a.t()[1:]), (zz,))
+    xx = torch.tensor(rng.standard_normal((4, 3, 2)), requires_grad=True)
+    assert gradcheck(lambda a: torch.view_as_real(torch.view_as_complex(a.transpose(0, 1)) * (1 + 2j)), (xx,))
+
+
+def test_view_as_complex_refuses_layouts_without_whole_complex_elements():
+    with pytest.raises(RuntimeError, match="last dimension with stride 1"):
+        torch.view_as_complex(torch.zeros(4, 2, 3).transpose(1, 2))
+    with pytest.raises(RuntimeError, match="stride divisible by 2"):
+        torch.view_as_complex(torch.zeros(4, 3, 3)[..., :2])
+    with pytest.raises(RuntimeError, match="storage_offset divisible by 2"):
+        torch.view_as_complex(torch.zeros(9)[1:].reshape(4, 2))

@@ -202,3 +202,17 @@ def test_numpy_scalar_operands_promote_as_pytorchs():
                 t = op(torch.tensor([1, 2]).to(getattr(torch, dt)), s)
                 assert str(r.dtype).split(".")[1] == str(t.dtype).split(".")[1], (dt, type(s).__name__, name)
                 np.testing.assert_allclose(r.numpy(), t.numpy(), rtol=1e-6)
+
+
+def test_strided_complex_views_match_pytorchs():
+    rng = np.random.default_rng(8)
+    z = rng.standard_normal((3, 4)) + 1j * rng.standard_normal((3, 4))
+    x = rng.standard_normal((4, 3, 2))
+    for take in (lambda t: t.t(), lambda t: t[:, ::2], lambda t: t.t()[1:, ::2]):
+        r, w = rg.view_as_real(take(rg.tensor(z))), torch.view_as_real(take(torch.tensor(z)))
+        assert r.stride() == w.stride()
+        np.testing.assert_array_equal(r.numpy(), w.numpy())
+    for take in (lambda t: t.transpose(0, 1), lambda t: t[::2]):
+        r, w = rg.view_as_complex(take(rg.tensor(x))), torch.view_as_complex(take(torch.tensor(x)))
+        assert r.stride() == w.stride()
+        np.testing.assert_array_equal(r.numpy(), w.numpy())

@@ -181,11 +181,15 @@ def angle(input):
 
 # --------------------------------------------------------------------------- views
 def _view_as_real(xp, x):
-    return x.view(x.real.dtype).reshape(x.shape + (2,))
+    if x.flags.c_contiguous:
+        return x.view(x.real.dtype).reshape(x.shape + (2,))
+    part = x.real  # the real parts, in x's memory with x's strides; the imaginary part follows each
+    return xp.lib.stride_tricks.as_strided(part, x.shape + (2,), x.strides + (part.itemsize,))
 
 
 def _view_as_complex(xp, x):
-    return x.view(xp.complex128 if x.dtype == xp.float64 else xp.complex64).reshape(x.shape[:-1])
+    # the last dim (2 elements, stride 1) becomes one complex element; the other strides halve
+    return x.view(xp.complex128 if x.dtype == xp.float64 else xp.complex64)[..., 0]
 
 
 VIEW_AS_REAL = Op("view_as_real", _view_as_real, lambda g: view_as_complex(g.contiguous()), is_view=True)
@@ -197,11 +201,6 @@ _views.VIEW_AS_REAL, _views.VIEW_AS_COMPLEX = VIEW_AS_REAL, VIEW_AS_COMPLEX
 def view_as_real(input):
     """A real view of a complex tensor with a last dim of size 2 (real, imaginary)."""
     _require_complex("view_as_real", input)
-    if not input._data.flags.c_contiguous:
-        raise RuntimeError(
-            f"view_as_real: only contiguous complex tensors are supported here (got a "
-            f"strided tensor of shape {list(input._data.shape)}); call .contiguous() first"
-        )
     return apply(VIEW_AS_REAL, (input,))
 
 
@@ -215,10 +214,19 @@ def view_as_complex(input):
         )
     if not d.ndim or d.shape[-1] != 2:
         raise RuntimeError(f"view_as_complex: Tensor must have a last dimension of size 2 (got shape {list(d.shape)})")
-    if not d.flags.c_contiguous:
+    strides = input.stride()
+    if strides[-1] != 1:
         raise RuntimeError(
-            f"view_as_complex: the tensor must be contiguous here (shape {list(d.shape)}, "
-            f"strides {list(input.stride())}); call .contiguous() first"
+            f"view_as_complex: Tensor must have a last dimension with stride 1 (strides {list(strides)})"
+        )
+    if any(st % 2 for st in strides[:-1]):
+        raise RuntimeError(
+            f"view_as_complex: Tensor must have a stride divisible by 2 for all but last dimension "
+            f"(strides {list(strides)})"
+        )
+    if input.storage_offset() % 2:
+        raise RuntimeError(
+            f"view_as_complex: Tensor must have a storage_offset divisible by 2 (offset {input.storage_offset()})"
         )
     return apply(VIEW_AS_COMPLEX, (input,))
 
