@@ -143,7 +143,7 @@ class Tensor:
 
     def data_ptr(self):
         d = self._data
-        return d.__array_interface__["data"][0] if type(d) is np.ndarray else d.data.ptr
+        return d.__array_interface__["data"][0] if isinstance(d, np.ndarray) else d.data.ptr
 
     def __len__(self):
         if self._data.ndim == 0:
