@@ -578,3 +578,62 @@ def test_compiled_function_gradients_for_inputs_and_closure_weights():
         assert np.array_equal(gx, x2.grad.numpy()) and np.array_equal(gy, y2.grad.numpy())
         assert np.array_equal(gw, w.grad.numpy())
     assert _replays(f) == 1
+
+
+SCALE = 2.0
+
+
+def test_a_changed_python_value_the_function_reads_recaptures_instead_of_replaying_it_stale():
+    global SCALE
+    SCALE = 2.0
+
+    def make(shift):
+        def f(x):
+            return x * SCALE + shift
+
+        return f
+
+    x = torch.arange(3.0)
+    f = torch.compile(make(1.0))
+    for _ in range(3):
+        f(x)
+    SCALE = 5.0  # a global the code names
+    assert f(x).tolist() == [1.0, 6.0, 11.0]
+    assert "global 'SCALE'" in f.recompiles[-1]
+
+    def with_setter():
+        k = 1.0
+
+        def h(x):
+            return x * k
+
+        def set_k(v):
+            nonlocal k
+            k = v
+
+        return h, set_k
+
+    h, set_k = with_setter()
+    h = torch.compile(h)
+    for _ in range(3):
+        h(x)
+    set_k(4.0)  # a closure variable
+    assert h(x).tolist() == [0.0, 4.0, 8.0]
+    assert "closure variable" in h.recompiles[-1]
+
+    class Scaled(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(3, 3)
+            self.scale = 1.0
+
+        def forward(self, x):
+            return self.lin(x) * self.scale
+
+    m = Scaled()
+    cm = torch.compile(m)
+    for _ in range(3):
+        cm(x)
+    m.scale = 3.0  # a module attribute
+    np.testing.assert_array_equal(cm(x).detach().numpy(), m(x).detach().numpy())
+    assert "attribute 'scale'" in cm._compiled.recompiles[-1]

@@ -28,7 +28,7 @@ from ..backend import QUIET, array_module, quiet_float_warnings
 from . import replay as _replay
 from .backward import BackwardPlan, CompiledFunctionBackward, record_backward
 from .capture import Recorder, Unsupported, _Unknown, accumulate_grad, set_data
-from .guards import Guards, discover, flatten
+from .guards import Guards, discover, flatten, plain_values
 from .schedule import Const, Entry, Schedule
 from .verify import Snapshot, same, same_backward, state_of
 from . import fusion as _passes  # the schedule passes (fusion, buffer reuse): fusion.py
@@ -355,8 +355,9 @@ class CompiledFunction:
         if _registry._observer is not None or _engine._observer is not None:
             self.reasons.append("the profiler is recording")
             return self.fn(*args, **kwargs)
-        modules, persistent, stateful = discover(self._roots(args, kwargs))
-        guards = Guards(key, leaves, modules)
+        roots = self._roots(args, kwargs)
+        modules, persistent, stateful = discover(roots)
+        guards = Guards(key, leaves, modules, plain_values(roots, modules))
         rec = Recorder(leaves, persistent, self.fullgraph)
         start = [(t, t._data) for t in persistent]
         _cap.recorder = rec

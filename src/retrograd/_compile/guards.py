@@ -12,7 +12,11 @@ sources; the modules' ``training`` flags, parameters, buffers, submodules and ho
 ``Guards`` holds, for one capture: the key, each argument's metadata (type, shape, dtype, strides,
 ``requires_grad``, leaf or not), the global modes (grad mode, inference mode, autocast, the
 default dtype), the modules' state, the metadata of every parameter, buffer or gradient the
-replay reads, and that no hook was added to a leaf the replay accumulates into.
+replay reads, that no hook was added to a leaf the replay accumulates into, and the Python
+numbers, strings, bools and None the function can read besides its arguments (``plain_values``:
+its closure cells and the globals its code names, and the public attributes of its modules), by
+value: a capture bakes such a value in, so a changed one recompiles rather than replaying a
+stale result.
 """
 
 from __future__ import annotations
@@ -124,6 +128,48 @@ def source_meta(how: tuple[str, Any]) -> Any:
     return None if type(g) is not Tensor else _array_meta(g._data)
 
 
+_PLAIN = (int, float, bool, str, type(None), complex)
+_MISSING = object()
+
+
+def plain_values(roots: list[Any], modules: list[Any]) -> list[tuple[str, Any, Any, Any]]:
+    """``(kind, holder, key, value)`` for each plain Python value the functions in ``roots`` read
+    from a closure cell (``"cell"``) or a global their code names (``"global"``), and each public
+    plain attribute of ``modules`` (``"attr"``)."""
+    found: list[tuple[str, Any, Any, Any]] = []
+    for r in roots:
+        fn = r.__func__ if isinstance(r, types.MethodType) else r
+        if isinstance(fn, types.FunctionType):
+            for cell in fn.__closure__ or ():
+                try:
+                    v = cell.cell_contents
+                except ValueError:  # an empty cell
+                    continue
+                if type(v) in _PLAIN:
+                    found.append(("cell", cell, None, v))
+            g = fn.__globals__
+            for name in sorted(_names(fn.__code__)):
+                v = g.get(name, _MISSING)
+                if type(v) in _PLAIN:
+                    found.append(("global", g, name, v))
+    for m in modules:
+        for name, v in vars(m).items():
+            if type(v) in _PLAIN and not name.startswith("_") and name != "training":
+                found.append(("attr", m, name, v))
+    return found
+
+
+def _current(kind: str, holder: Any, key: Any) -> Any:
+    if kind == "cell":
+        try:
+            return holder.cell_contents
+        except ValueError:
+            return _MISSING
+    if kind == "global":
+        return holder.get(key, _MISSING)
+    return vars(holder).get(key, _MISSING)
+
+
 def _hooked(var: Tensor) -> bool:
     acc = var._grad_acc
     return acc is not None and has_hooks(acc._extra)
@@ -133,11 +179,23 @@ class Guards:
     """The checks one capture needs (see the module docstring); ``failure`` names the first that
     fails, or returns None."""
 
-    __slots__ = ("key", "leaves", "modes", "modules", "module_states", "global_hooks", "sources", "metas", "accum")
+    __slots__ = (
+        "key",
+        "leaves",
+        "modes",
+        "modules",
+        "module_states",
+        "global_hooks",
+        "sources",
+        "metas",
+        "accum",
+        "plain",
+    )
 
-    def __init__(self, key: Any, leaves: list[Any], modules: list[Any]) -> None:
+    def __init__(self, key: Any, leaves: list[Any], modules: list[Any], plain: list[tuple[str, Any, Any, Any]]) -> None:
         """Taken at the start of the capture (the function may change what it reads)."""
         self.key = key
+        self.plain = plain
         self.leaves = tuple(leaf_meta(x) for x in leaves)
         self.modes = modes()
         self.modules = modules
@@ -174,6 +232,11 @@ class Guards:
         for var in self.accum:
             if _hooked(var):
                 return "a hook was added to a leaf"
+        for kind, holder, key, value in self.plain:
+            now = _current(kind, holder, key)
+            if now is not value and (type(now) is not type(value) or now != value):
+                where = {"cell": "a closure variable", "global": f"global {key!r}", "attr": f"attribute {key!r}"}[kind]
+                return f"the Python value of {where} changed"
         return None
 
 
