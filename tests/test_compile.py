@@ -637,3 +637,21 @@ def test_a_changed_python_value_the_function_reads_recaptures_instead_of_replayi
     m.scale = 3.0  # a module attribute
     np.testing.assert_array_equal(cm(x).detach().numpy(), m(x).detach().numpy())
     assert "attribute 'scale'" in cm._compiled.recompiles[-1]
+
+
+def test_a_python_side_effect_on_a_list_runs_the_function_eagerly():
+    history = []
+    model = _mlp()
+
+    def step(x):
+        out = model(x)
+        history.append(out.detach())  # a replay would not append
+        return out
+
+    f = torch.compile(step)
+    x = torch.ones(2, 10)
+    with pytest.warns(UserWarning, match="side effect"):
+        for _ in range(4):
+            f(x)
+    assert len(history) == 4
+    assert "closure variable" in f.reasons[-1]

@@ -28,7 +28,7 @@ from ..backend import QUIET, array_module, quiet_float_warnings
 from . import replay as _replay
 from .backward import BackwardPlan, CompiledFunctionBackward, record_backward
 from .capture import Recorder, Unsupported, _Unknown, accumulate_grad, set_data
-from .guards import Guards, discover, flatten, plain_values
+from .guards import Guards, changed_container, containers, discover, flatten, plain_values
 from .schedule import Const, Entry, Schedule
 from .verify import Snapshot, same, same_backward, state_of
 from . import fusion as _passes  # the schedule passes (fusion, buffer reuse): fusion.py
@@ -358,6 +358,7 @@ class CompiledFunction:
         roots = self._roots(args, kwargs)
         modules, persistent, stateful = discover(roots)
         guards = Guards(key, leaves, modules, plain_values(roots, modules))
+        watched = containers(roots, modules)
         rec = Recorder(leaves, persistent, self.fullgraph)
         start = [(t, t._data) for t in persistent]
         _cap.recorder = rec
@@ -374,6 +375,9 @@ class CompiledFunction:
             capture = finish.capture(guards, out)
             capture.persistent = persistent
             capture.stateful = stateful
+            touched = changed_container(watched)
+            if touched is not None and capture.eager is None:
+                capture.eager = f"it changed {touched} (a Python side effect a replay would not repeat)"
         finally:
             _cap.active = False
             _cap.recorder = None

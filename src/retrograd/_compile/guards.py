@@ -159,6 +159,50 @@ def plain_values(roots: list[Any], modules: list[Any]) -> list[tuple[str, Any, A
     return found
 
 
+def containers(roots: list[Any], modules: list[Any]) -> list[tuple[str, Any, Any]]:
+    """``(name, container, contents)`` for each list, dict or set the functions in ``roots`` can
+    reach through a closure cell or a global their code names, and each public one a module of
+    ``modules`` holds: what a call that changes them (``history.append(out)``) did is a Python
+    side effect, which a replay would not repeat."""
+    found: list[tuple[str, Any, Any]] = []
+    for r in roots:
+        fn = r.__func__ if isinstance(r, types.MethodType) else r
+        if isinstance(fn, types.FunctionType):
+            for cell in fn.__closure__ or ():
+                try:
+                    v = cell.cell_contents
+                except ValueError:
+                    continue
+                if isinstance(v, (list, dict, set)):
+                    found.append(("a closure variable", v, _contents(v)))
+            g = fn.__globals__
+            for name in sorted(_names(fn.__code__)):
+                v = g.get(name)
+                if isinstance(v, (list, dict, set)):
+                    found.append((f"global {name!r}", v, _contents(v)))
+    for m in modules:
+        for name, v in vars(m).items():
+            if isinstance(v, (list, dict, set)) and not name.startswith("_"):
+                found.append((f"attribute {name!r} of a {type(m).__name__}", v, _contents(v)))
+    return found
+
+
+def _contents(c: Any) -> tuple[Any, ...]:
+    if isinstance(c, dict):
+        return tuple((k, id(v)) for k, v in c.items())
+    if isinstance(c, set):
+        return tuple(sorted(map(id, c)))
+    return tuple(map(id, c))
+
+
+def changed_container(found: list[tuple[str, Any, Any]]) -> str | None:
+    """The first of ``found`` whose contents changed since it was taken, or None."""
+    for name, c, contents in found:
+        if _contents(c) != contents:
+            return name
+    return None
+
+
 def _current(kind: str, holder: Any, key: Any) -> Any:
     if kind == "cell":
         try:
