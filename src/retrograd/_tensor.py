@@ -123,8 +123,12 @@ class Tensor:
         return self._data.itemsize
 
     def stride(self, dim=None):
-        strides = tuple(s // self._data.itemsize for s in self._data.strides)
-        return strides if dim is None else strides[_wrap_dim(dim, self._data.ndim, "stride")]
+        a = self._data
+        if a.size == 0 and not any(a.strides):
+            strides = _empty_strides(a.shape)
+        else:
+            strides = tuple(s // a.itemsize for s in a.strides)
+        return strides if dim is None else strides[_wrap_dim(dim, a.ndim, "stride")]
 
     def is_contiguous(self, memory_format=None):
         """Whether the elements lie in memory in the order ``memory_format`` names, without gaps:
@@ -518,3 +522,13 @@ def _check_numpy_dtype(t):
             f"Got unsupported ScalarType {_NO_NUMPY[t._data.dtype.name]}: NumPy has no such "
             f"dtype; convert first, e.g. tensor.float().numpy()"
         )
+
+
+def _empty_strides(shape):
+    """PyTorch's strides for a new tensor with no elements: row-major, a size-0 dim counted as 1
+    (NumPy gives a freshly allocated empty array all-zero strides)."""
+    strides, step = [], 1
+    for n in reversed(shape):
+        strides.append(step)
+        step *= max(n, 1)
+    return tuple(reversed(strides))

@@ -36,7 +36,7 @@ import numpy as np
 
 from . import _dtype
 from ._safetensors_format import InvalidCheckpointError, _chunks
-from ._tensor import Tensor
+from ._tensor import Tensor, _empty_strides
 from .sparse import SparseTensor
 
 __all__ = ["add_safe_globals", "clear_safe_globals", "get_safe_globals", "safe_globals"]
@@ -952,7 +952,14 @@ class _Pickler:
     def storage_of(self, a):
         """(key, flat storage array, element offset, element strides) for array ``a``: the
         array it views when that is a C-contiguous array of its dtype and ``a``'s strides are
-        non-negative whole elements; else a contiguous copy of ``a`` alone."""
+        non-negative whole elements; else a contiguous copy of ``a`` alone. An array without
+        elements gets the strides ``Tensor.stride()`` reports."""
+        if a.size == 0:
+            key = str(len(self.storages))
+            flat = a.reshape(-1)
+            self.storages[("own", key)] = (key, flat)
+            self.keep.append(flat)
+            return key, flat, 0, _empty_strides(a.shape)
         root = a
         while isinstance(root.base, np.ndarray):
             root = root.base

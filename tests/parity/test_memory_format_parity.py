@@ -53,3 +53,10 @@ def test_is_contiguous_per_memory_format_matches_pytorch_on_random_layouts():
         for fmt in ("contiguous_format", "channels_last", "channels_last_3d"):
             want = t.is_contiguous(memory_format=getattr(torch, fmt))
             assert r.is_contiguous(memory_format=getattr(rg, fmt)) == want, (fmt, shape, perm)
+
+
+def test_strides_of_tensors_without_elements_match_pytorch():
+    for shape in [(0, 3), (3, 0), (2, 0, 4), (0,), (0, 0)]:
+        for name in ("empty", "zeros", "ones"):
+            assert getattr(rg, name)(shape).stride() == getattr(torch, name)(shape).stride(), (name, shape)
+    assert rg.ones(4, 3)[:0].stride() == torch.ones(4, 3)[:0].stride()

@@ -70,3 +70,10 @@ def test_is_contiguous_answers_for_the_memory_format_asked_about():
         x.is_contiguous(memory_format=rg.preserve_format)
     with pytest.raises(TypeError, match="memory_format"):
         x.is_contiguous(memory_format="channels_last")
+
+
+def test_a_new_empty_tensor_has_row_major_strides_as_in_pytorch():
+    assert rg.empty(0, 3).stride() == (3, 1)
+    assert rg.zeros(3, 0).stride() == (1, 1)
+    assert rg.ones(2, 0, 4).stride() == (4, 4, 1)
+    assert rg.ones(4, 3)[:, :0].stride() == (3, 1)  # a view keeps its base's strides
