@@ -132,31 +132,44 @@ _PLAIN = (int, float, bool, str, type(None), complex)
 _MISSING = object()
 
 
-def plain_values(roots: list[Any], modules: list[Any]) -> list[tuple[str, Any, Any, Any]]:
-    """``(kind, holder, key, value)`` for each plain Python value the functions in ``roots`` read
-    from a closure cell (``"cell"``) or a global their code names (``"global"``), and each public
-    plain attribute of ``modules`` (``"attr"``)."""
+def _function_reads(roots: list[Any]) -> list[tuple[str, Any, Any, Any]]:
+    """``(kind, holder, key, value)`` for what the functions in ``roots`` read besides their
+    arguments: their closure cells (``"cell"``, key None) and the globals their code names
+    (``"global"``)."""
     found: list[tuple[str, Any, Any, Any]] = []
     for r in roots:
         fn = r.__func__ if isinstance(r, types.MethodType) else r
-        if isinstance(fn, types.FunctionType):
-            for cell in fn.__closure__ or ():
-                try:
-                    v = cell.cell_contents
-                except ValueError:  # an empty cell
-                    continue
-                if type(v) in _PLAIN:
-                    found.append(("cell", cell, None, v))
-            g = fn.__globals__
-            for name in sorted(_names(fn.__code__)):
-                v = g.get(name, _MISSING)
-                if type(v) in _PLAIN:
-                    found.append(("global", g, name, v))
-    for m in modules:
-        for name, v in vars(m).items():
-            if type(v) in _PLAIN and not name.startswith("_") and name != "training":
-                found.append(("attr", m, name, v))
+        if not isinstance(fn, types.FunctionType):
+            continue
+        for cell in fn.__closure__ or ():
+            try:
+                found.append(("cell", cell, None, cell.cell_contents))
+            except ValueError:  # an empty cell
+                pass
+        g = fn.__globals__
+        for name in sorted(_names(fn.__code__)):
+            if name in g:
+                found.append(("global", g, name, g[name]))
     return found
+
+
+def _public_attributes(modules: list[Any]) -> list[tuple[str, Any, Any, Any]]:
+    """``("attr", module, name, value)`` for the public attributes of ``modules`` (``training``
+    apart: the module state guards it)."""
+    return [
+        ("attr", m, name, v)
+        for m in modules
+        for name, v in vars(m).items()
+        if not name.startswith("_") and name != "training"
+    ]
+
+
+def plain_values(roots: list[Any], modules: list[Any]) -> list[tuple[str, Any, Any, Any]]:
+    """``(kind, holder, key, value)`` for each plain Python value the functions in ``roots`` read
+    from a closure cell or a global their code names, and each public plain attribute of
+    ``modules`` (``"attr"``)."""
+    reads = _function_reads(roots) + _public_attributes(modules)
+    return [r for r in reads if type(r[3]) in _PLAIN]
 
 
 def containers(roots: list[Any], modules: list[Any]) -> list[tuple[str, Any, Any]]:
@@ -164,27 +177,19 @@ def containers(roots: list[Any], modules: list[Any]) -> list[tuple[str, Any, Any
     reach through a closure cell or a global their code names, and each public one a module of
     ``modules`` holds: what a call that changes them (``history.append(out)``) did is a Python
     side effect, which a replay would not repeat."""
-    found: list[tuple[str, Any, Any]] = []
-    for r in roots:
-        fn = r.__func__ if isinstance(r, types.MethodType) else r
-        if isinstance(fn, types.FunctionType):
-            for cell in fn.__closure__ or ():
-                try:
-                    v = cell.cell_contents
-                except ValueError:
-                    continue
-                if isinstance(v, (list, dict, set)):
-                    found.append(("a closure variable", v, _contents(v)))
-            g = fn.__globals__
-            for name in sorted(_names(fn.__code__)):
-                v = g.get(name)
-                if isinstance(v, (list, dict, set)):
-                    found.append((f"global {name!r}", v, _contents(v)))
-    for m in modules:
-        for name, v in vars(m).items():
-            if isinstance(v, (list, dict, set)) and not name.startswith("_"):
-                found.append((f"attribute {name!r} of a {type(m).__name__}", v, _contents(v)))
-    return found
+    return [
+        (_describe(kind, holder, key), v, _contents(v))
+        for kind, holder, key, v in _function_reads(roots) + _public_attributes(modules)
+        if isinstance(v, (list, dict, set))
+    ]
+
+
+def _describe(kind: str, holder: Any, key: Any) -> str:
+    if kind == "cell":
+        return "a closure variable"
+    if kind == "global":
+        return f"global {key!r}"
+    return f"attribute {key!r} of a {type(holder).__name__}"
 
 
 def _contents(c: Any) -> tuple[Any, ...]:
@@ -279,8 +284,7 @@ class Guards:
         for kind, holder, key, value in self.plain:
             now = _current(kind, holder, key)
             if now is not value and (type(now) is not type(value) or now != value):
-                where = {"cell": "a closure variable", "global": f"global {key!r}", "attr": f"attribute {key!r}"}[kind]
-                return f"the Python value of {where} changed"
+                return f"the Python value of {_describe(kind, holder, key)} changed"
         return None
 
 
