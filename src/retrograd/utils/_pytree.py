@@ -40,6 +40,7 @@ __all__ = [
 class _Node(NamedTuple):
     flatten: Callable[[Any], tuple[list[Any], Any]]
     unflatten: Callable[[Iterable[Any], Any], Any]
+    serialized_type_name: str | None = None
 
 
 SUPPORTED_NODES: dict[type, _Node] = {}
@@ -57,7 +58,10 @@ def register_pytree_node(
 ):
     """Make instances of ``cls`` pytree nodes: ``flatten_fn(obj) -> (children, context)`` and
     ``unflatten_fn(children, context) -> obj``. The serialization and key-path hooks of PyTorch's
-    signature are refused when given: retrograd has no treespec serialization or key paths."""
+    signature are refused when given: retrograd has no treespec serialization or key paths.
+    ``serialized_type_name`` (the name a serialized treespec would use) is accepted, as libraries
+    pass it when registering, and kept on the node; with no treespec serialization here nothing
+    reads it."""
     if to_dumpable_context is not None or from_dumpable_context is not None or flatten_with_keys_fn is not None:
         raise NotImplementedError(
             "register_pytree_node: to_dumpable_context, from_dumpable_context and flatten_with_keys_fn "
@@ -65,7 +69,7 @@ def register_pytree_node(
         )
     if cls in SUPPORTED_NODES:
         raise ValueError(f"{cls} is already registered as pytree node.")
-    SUPPORTED_NODES[cls] = _Node(flatten_fn, unflatten_fn)
+    SUPPORTED_NODES[cls] = _Node(flatten_fn, unflatten_fn, serialized_type_name)
 
 
 def _namedtuple_flatten(t):
