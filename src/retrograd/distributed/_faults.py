@@ -2,8 +2,9 @@
 
 Installed by ``init_process_group`` when the world has more than one process:
 
-- an uncaught exception on a rank: ``sys.excepthook`` prints which rank failed and its
-  traceback (through the previous hook), flushes both streams, then ``abort``s the job.
+- an uncaught exception on a rank: ``sys.excepthook`` prints one line naming the rank and the
+  error, then its traceback (through the previous hook), flushes both streams, then ``abort``s
+  the job. The launcher may drop the traceback when it tears the job down; the line comes first.
 - a rank that leaves (its script returns, ``sys.exit(n)`` with any ``n``, ``exit()``): an atexit
   handler tells every other rank how many collectives it started (``_watch.Departures``). A rank
   waiting for it in a collective, now or later, raises ``DistBackendError`` naming it, which
@@ -82,11 +83,17 @@ def install(mpi):
         except Exception:
             pass
         try:
+            # The error itself goes into this one line, written and flushed first: when
+            # the launcher tears the job down it may drop output still in its pipes,
+            # such as the traceback that follows.
             sys.stderr.write(
                 f"retrograd.distributed: rank {world.Get_rank()} of "
-                f"{world.Get_size()} raised {exc_type.__name__}; aborting the job (MPI_Abort)\n"
+                f"{world.Get_size()} raised {exc_type.__name__}: {exc}; "
+                "aborting the job (MPI_Abort)\n"
             )
+            sys.stderr.flush()
             previous(exc_type, exc, tb)
+            sys.stderr.flush()
         finally:
             abort(mpi, 1)
 
