@@ -130,18 +130,10 @@ EXACT = [
     ("HalfNormal", lambda L: D(L).HalfNormal(L.tensor([0.7, 2.0]))),
     ("HalfCauchy", lambda L: D(L).HalfCauchy(L.tensor([0.7, 2.0]))),
     ("Cauchy", lambda L: D(L).Cauchy(L.tensor([0.3, -1.2]), L.tensor([0.7, 2.0]))),
-    ("Weibull", lambda L: D(L).Weibull(L.tensor([0.7, 2.0]), L.tensor([1.5, 0.8]))),
-    ("Kumaraswamy", lambda L: D(L).Kumaraswamy(L.tensor([0.7, 2.0]), L.tensor([1.5, 3.0]))),
     ("Geometric", lambda L: D(L).Geometric(L.tensor([0.3, 0.8]))),
     ("Multinomial", lambda L: D(L).Multinomial(5, L.tensor([0.2, 0.3, 0.5]))),
     ("OneHotCategoricalStraightThrough", lambda L: D(L).OneHotCategoricalStraightThrough(L.tensor([0.2, 0.3, 0.5]))),
     ("VonMises", lambda L: D(L).VonMises(L.tensor([0.3, -2.0, 1.0]), L.tensor([0.5, 4.0, 1e-3]))),
-    (
-        "LowRankMultivariateNormal",
-        lambda L: D(L).LowRankMultivariateNormal(
-            L.zeros(2, 3, dtype=L.float64), L.ones(3, 2, dtype=L.float64), L.ones(3, dtype=L.float64)
-        ),
-    ),
     (
         "MixtureSameFamily",
         lambda L: D(L).MixtureSameFamily(
@@ -149,7 +141,16 @@ EXACT = [
         ),
     ),
 ]
-CLOSE = [
+CLOSE = [  # the same draws through exp/log/pow or a matrix product, whose last bit differs between
+    # the libraries' kernels on some CPUs
+    ("Weibull", lambda L: D(L).Weibull(L.tensor([0.7, 2.0]), L.tensor([1.5, 0.8]))),
+    ("Kumaraswamy", lambda L: D(L).Kumaraswamy(L.tensor([0.7, 2.0]), L.tensor([1.5, 3.0]))),
+    (
+        "LowRankMultivariateNormal",
+        lambda L: D(L).LowRankMultivariateNormal(
+            L.zeros(2, 3, dtype=L.float64), L.ones(3, 2, dtype=L.float64), L.ones(3, dtype=L.float64)
+        ),
+    ),
     ("Gumbel", lambda L: D(L).Gumbel(L.tensor([0.3, -1.2]), L.tensor([0.7, 2.0]))),
     ("Pareto", lambda L: D(L).Pareto(L.tensor([0.3, 0.5]), L.tensor([2.5, 3.0]))),
     ("LogisticNormal", lambda L: D(L).LogisticNormal(L.tensor([0.3, -1.2]), L.tensor([0.7, 2.0]))),

@@ -237,6 +237,10 @@ class Recorder:
         self.accumulated: dict[int, Tensor] = {}  # leaves an entry accumulates into
         for i, leaf in enumerate(leaves):
             self._bind(("arg", i), leaf._data if isinstance(leaf, Tensor) else leaf)
+        # entries that name a tensor object (a gradient accumulated into it, .grad assigned,
+        # clip_grad_norm_ over it) are recorded only for tensors that are the same objects at
+        # every call: parameters and buffers, never the tensors of the arguments
+        self.arg_ids = {id(leaf) for leaf in leaves if isinstance(leaf, Tensor)}
         self.persist: dict[int, tuple[str, Tensor, Any]] = {}
         self.persist_ids = {id(t) for t in persistent}
         self.persist_vcs: set[int] = set()
@@ -432,6 +436,9 @@ class Recorder:
             self.fail(f"{label} at {user_site()} reads {e}")
             spec = None
         out = self._pause(kernel, *inputs)
+        if keep and n_out == 1 and isinstance(out, np.generic):  # a 0-d result: an array, as apply makes
+            out = np.asarray(out)
+            kernel = _array_kernel(kernel, False)
         if spec is not None:
             if n_out > 1:
                 outs: tuple[int | None, ...] = tuple(self._define(o) for o in out)
@@ -446,6 +453,13 @@ class Recorder:
             return  # made from a tensor or an array: unknown, so reading it fails the capture
         if self.failed is None:
             self.entries.append(Entry(copy_kernel, (Const(arr.copy()),), (self._define(arr),), "tensor"))
+
+    def shape_constant(self, arr: Any) -> None:
+        """An array the library computed from shapes and Python arguments only (interpolation
+        weights, pooling matrices): every one of those is guarded, so it is a constant of the
+        capture, copied afresh at each replay."""
+        if self.failed is None and not self.known(arr):
+            self.entries.append(Entry(copy_kernel, (Const(arr.copy()),), (self._define(arr),), "constant"))
 
     def eager_call(self, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any], label: str) -> Any:
         """A call replayed as it is (``optimizer.step()``, ``zero_grad()``): it reads its
@@ -464,7 +478,9 @@ class Recorder:
         (the same objects at every call). Its result is not a recorded value."""
         out = self._pause(fn, tensors, *args)
         if self.failed is None:
-            if not all(id(t) in self.persist_ids for t in tensors) or any(_has_value(a) for a in args):
+            if not all(id(t) in self.persist_ids and id(t) not in self.arg_ids for t in tensors) or any(
+                _has_value(a) for a in args
+            ):
                 self.fail(f"{label} at {user_site()} on tensors other than parameters or buffers")
             else:
                 self.entries.append(Entry(fn, (Const(list(tensors)), *map(Const, args)), (), label))
@@ -481,6 +497,8 @@ class Recorder:
             return self.unrecorded("a gradient hook on a leaf (or create_graph)")
         if type(g) is not Tensor or (old is not None and type(old) is not Tensor):
             return self.unrecorded("a sparse gradient")
+        if id(var) not in self.persist_ids or id(var) in self.arg_ids:  # the entry names the leaf
+            return self.unrecorded("a backward into a leaf other than a parameter or buffer the function reaches")
         try:
             spec = (Const(var), self.ref(g._data))
             if old is not None:
@@ -500,6 +518,8 @@ class Recorder:
             return
         if value is not None and (type(value) is not Tensor or value._rg):
             return self.unrecorded("assigning a sparse gradient or one that requires grad to .grad")
+        if id(t) not in self.persist_ids or id(t) in self.arg_ids:
+            return self.unrecorded("assigning .grad of a tensor other than a parameter or buffer the function reaches")
         try:
             spec = Const(None) if value is None else self.ref(value._data)
         except _Unknown as e:

@@ -18,3 +18,44 @@ class _CaptureState(threading.local):
 
 
 _cap = _CaptureState()
+
+
+def recorded(kernel: Any, *inputs: Any, label: str, n_out: int = 1) -> Any:
+    """``kernel(*inputs)``: the raw array work an op does outside its Op (the indices of a sort,
+    the interpolation weights of a resize). While a compiled function's first call records, it
+    is recorded as one kernel of the schedule, so a replay recomputes it from the current
+    inputs; otherwise it is just the call. ``kernel`` must return new arrays (``n_out`` of them
+    in a tuple when ``n_out > 1``), never NumPy scalars."""
+    if _cap.active:
+        return _cap.recorder.call(kernel, inputs, label, n_out=n_out)
+    return kernel(*inputs)
+
+
+def shape_constant(t: Any) -> Any:
+    """``t`` (a tensor) made by the library from shapes and Python arguments only, never from
+    tensor values (interpolation weights, pooling matrices, index grids). Those are all guarded,
+    so while a compiled function's first call records, its array becomes a constant of the
+    capture instead of an unknown array that fails it. Returns ``t``."""
+    if _cap.active:
+        _cap.recorder.shape_constant(t._data)
+    return t
+
+
+def recorded_check(kernel: Any, *inputs: Any, label: str) -> None:
+    """``kernel(*inputs)``, a check of tensor values that raises on bad input (an index out of
+    range, a probability outside [0, 1]). While a compiled function's first call records, it is
+    recorded as a kernel of the schedule, so every replay checks its own inputs as eager mode
+    does."""
+    if _cap.active:
+        _cap.recorder.call(kernel, inputs, label, keep=False)
+    else:
+        kernel(*inputs)
+
+
+def reads_values(what: str) -> None:
+    """Library code is about to read tensor values into Python and branch on them (a formula
+    chosen by whether an input holds a zero, a size taken from the largest index). A replay
+    would repeat the branch taken at capture, whatever the new values, so while a compiled
+    function's first call records this is a graph break, as ``Tensor.item()`` is."""
+    if _cap.active:
+        _cap.recorder.graph_break(what)

@@ -20,10 +20,12 @@ it has mapped first; the others keep their mappings until they are killed.
 import atexit
 import os
 import sys
+import time
 
 from . import _watch
 
 _installed = [None]  # (our hook, the hook it replaced) while installed
+_FORWARD_GRACE_S = 0.5  # seconds between the last flush and MPI_Abort
 _leaving = [None]  # the mpi module, once the atexit handler is registered (once per process)
 
 
@@ -54,6 +56,9 @@ def abort(mpi, errorcode=1):
             os.unlink(path)
         except OSError:
             pass
+    # the launcher forwards each rank's output asynchronously and drops what it has not
+    # forwarded when it tears the job down: give it a moment to pass on the error just written
+    time.sleep(_FORWARD_GRACE_S)
     mpi.COMM_WORLD.Abort(errorcode)
 
 

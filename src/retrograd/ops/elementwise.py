@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import _dtype
 from ..autograd._vmap_state import _vm, BatchedTensor
-from .._compile.state import _cap
+from .._compile.state import _cap, recorded, reads_values
 from ..autograd.grad_mode import _state as _grad_state
 from .._tensor import Tensor
 from ._declare import declare
@@ -1021,30 +1021,40 @@ def _bool_data(x):
     return x._data if isinstance(x, Tensor) else x
 
 
+def _predicate(name, ufunc, input, other):
+    """A Boolean (or bitwise) result of two operands, recorded as one kernel when compiling."""
+    return Tensor._make(
+        recorded(_broadcasting, name, ufunc, _bool_data(input), _bool_data(other), label=name), None, False
+    )
+
+
+def _unary_predicate(name, ufunc, input):
+    return Tensor._make(recorded(ufunc, input._data, label=name), None, False)
+
+
 def logical_and(input, other):
-    return Tensor._make(_broadcasting("logical_and", np.logical_and, _bool_data(input), _bool_data(other)), None, False)
+    return _predicate("logical_and", np.logical_and, input, other)
 
 
 def logical_or(input, other):
-    return Tensor._make(_broadcasting("logical_or", np.logical_or, _bool_data(input), _bool_data(other)), None, False)
+    return _predicate("logical_or", np.logical_or, input, other)
 
 
 def logical_xor(input, other):
-    return Tensor._make(_broadcasting("logical_xor", np.logical_xor, _bool_data(input), _bool_data(other)), None, False)
+    return _predicate("logical_xor", np.logical_xor, input, other)
 
 
 def logical_not(input):
-    return Tensor._make(np.logical_not(input._data), None, False)
+    return _unary_predicate("logical_not", np.logical_not, input)
 
 
 def _bitwise(name):
     def f(input, other):
         x, y = _operands(input, other)
-        a, b = _bool_data(x), _bool_data(y)
         ref = x if isinstance(x, Tensor) else y
         if ref._data.dtype.kind in "fV":
             raise NotImplementedError(f'"{name}" not implemented for floating-point tensors')
-        return Tensor._make(_broadcasting(name, getattr(np, name), a, b), None, False)
+        return _predicate(name, getattr(np, name), x, y)
 
     f.__name__ = name
     return f
@@ -1061,7 +1071,7 @@ def bitwise_not(input):
             f'"bitwise_not" not implemented for floating-point tensors (dtype '
             f"{input.dtype}, shape {list(input._data.shape)})"
         )
-    return Tensor._make(np.invert(input._data), None, False)
+    return _unary_predicate("bitwise_not", np.invert, input)
 
 
 def invert(input):
@@ -1074,37 +1084,43 @@ def invert(input):
 
 
 def isnan(input):
-    return Tensor._make(np.isnan(input._data), None, False)
+    return _unary_predicate("isnan", np.isnan, input)
 
 
 def isinf(input):
-    return Tensor._make(np.isinf(input._data), None, False)
+    return _unary_predicate("isinf", np.isinf, input)
 
 
 def isfinite(input):
-    return Tensor._make(np.isfinite(input._data), None, False)
+    return _unary_predicate("isfinite", np.isfinite, input)
 
 
 def isposinf(input):
-    return Tensor._make(np.isposinf(input._data), None, False)
+    return _unary_predicate("isposinf", np.isposinf, input)
 
 
 def isneginf(input):
-    return Tensor._make(np.isneginf(input._data), None, False)
+    return _unary_predicate("isneginf", np.isneginf, input)
+
+
+def _nan_to_num(a, nan, posinf, neginf):
+    return np.nan_to_num(a, nan=nan, posinf=posinf, neginf=neginf)
 
 
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     """Replace NaN/inf; the gradient passes through unchanged where the value was finite."""
     finite = isfinite(input)
-    filled = np.nan_to_num(input._data, nan=nan, posinf=posinf, neginf=neginf)
+    filled = recorded(_nan_to_num, input._data, nan, posinf, neginf, label="nan_to_num")
     return where(finite, input, Tensor._make(filled, None, False))
+
+
+def _isclose(a, b, rtol, atol, equal_nan):
+    return _broadcasting("isclose", np.isclose, a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)
 
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     return Tensor._make(
-        _broadcasting("isclose", np.isclose, input._data, _bool_data(other), rtol=rtol, atol=atol, equal_nan=equal_nan),
-        None,
-        False,
+        recorded(_isclose, input._data, _bool_data(other), rtol, atol, equal_nan, label="isclose"), None, False
     )
 
 
@@ -1117,6 +1133,7 @@ def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
 
 
 def equal(input, other):
+    reads_values("torch.equal, which returns a Python bool")
     return input._data.shape == other._data.shape and bool((input._data == other._data).all())
 
 

@@ -21,6 +21,7 @@ from collections import namedtuple
 import numpy as np
 
 from ..autograd._vmap_state import _vm, guard as vmap_guard
+from .._compile.state import recorded, recorded_check, reads_values
 from .._tensor import Tensor, _wrap_dim
 from ..backend import array_module, to_numpy
 from ._registry import Op, apply
@@ -234,6 +235,10 @@ def index_put_(input, indices, values, accumulate=False):
 def _check_bounds(idx, size, op, dim, shape, negative=False, exc=RuntimeError):
     """Raise ``exc`` naming the op and the shape when an index is outside ``[0, size)``
     (``[-size, size)`` when ``negative``)."""
+    recorded_check(_bounds_check, idx, size, op, dim, tuple(shape), negative, exc, label=op + "_bounds")
+
+
+def _bounds_check(idx, size, op, dim, shape, negative, exc):
     if idx.size == 0:
         return
     lo, hi = int(idx.min()), int(idx.max())
@@ -797,10 +802,20 @@ def trace(input):
 def nonzero(input, *, as_tuple=False):
     a = input._data
     xp = array_module(a)
-    idx = xp.nonzero(a if a.ndim else a.reshape(1))
     if as_tuple:
-        return tuple(Tensor._make(i.astype(np.int64), None, False) for i in idx)
-    return Tensor._make(xp.stack(idx, axis=1).astype(np.int64), None, False)
+        n = builtins.max(a.ndim, 1)
+        idx = recorded(_nonzero_tuple, xp, a, label="nonzero", n_out=n)
+        return tuple(Tensor._make(i, None, False) for i in (idx if n > 1 else (idx,)))
+    return Tensor._make(recorded(_nonzero, xp, a, label="nonzero"), None, False)
+
+
+def _nonzero_tuple(xp, a):
+    idx = tuple(i.astype(np.int64) for i in xp.nonzero(a if a.ndim else a.reshape(1)))
+    return idx if len(idx) > 1 else idx[0]
+
+
+def _nonzero(xp, a):
+    return xp.stack(xp.nonzero(a if a.ndim else a.reshape(1)), axis=1).astype(np.int64)
 
 
 def argwhere(input):
@@ -830,7 +845,12 @@ def one_hot(tensor, num_classes=-1):
     if num_classes == -1:
         if a.size == 0:
             raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        reads_values("one_hot(num_classes=-1), whose size is the largest class value")
         num_classes = int(a.max()) + 1
+    return Tensor._make(recorded(_one_hot, array_module(a), a, num_classes, label="one_hot"), None, False)
+
+
+def _one_hot(xp, a, num_classes):
     if a.size:
         if int(a.min()) < 0:
             raise RuntimeError("Class values must be non-negative.")
@@ -838,9 +858,12 @@ def one_hot(tensor, num_classes=-1):
             raise RuntimeError(
                 f"Class values must be smaller than num_classes (got {int(a.max())} with num_classes={num_classes})."
             )
-    xp = array_module(a)
-    out = (a[..., None] == xp.arange(num_classes)).astype(np.int64)
-    return Tensor._make(out, None, False)
+    return (a[..., None] == xp.arange(num_classes)).astype(np.int64)
+
+
+def _put_bounds(flat_index, n):
+    if n and bool(((flat_index < -n) | (flat_index >= n)).any()):
+        raise IndexError(f"put(): index out of range for a tensor of {n} elements")
 
 
 # --------------------------------------------------------------------------- put, fill_diagonal_
@@ -857,8 +880,7 @@ def put(input, index, source, accumulate=False):
         )
     n = input._data.size
     flat_index = index.reshape(-1)
-    if n and bool(((flat_index._data < -n) | (flat_index._data >= n)).any()):
-        raise IndexError(f"put(): index out of range for a tensor of {n} elements")
+    recorded_check(_put_bounds, flat_index._data, n, label="put_bounds")
     flat = index_put(input.reshape(-1), (flat_index,), source.reshape(-1), accumulate)
     return flat.reshape(input._data.shape)
 

@@ -16,7 +16,7 @@ from ..autograd._vmap_state import _vm, BatchedTensor
 from .._tensor import Tensor, _wrap_dim
 from ..autograd.grad_mode import _state
 from ..backend import array_module
-from .._compile.state import _cap
+from .._compile.state import _cap, recorded_check
 from ._registry import Op, apply
 from ._registry import ELEMENTWISE, LINEAR as LINEAR_JVP
 from .activation import _const, _to_like
@@ -396,6 +396,13 @@ def _renorm_rows(weight, idx, max_norm, norm_type):
         _bump(weight)
 
 
+def _check_rows(idx, n):
+    if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= n):
+        raise IndexError(
+            f"index out of range in self (embedding of {n} rows, indices range [{int(idx.min())}, {int(idx.max())}])"
+        )
+
+
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False, sparse=False):
     """weight[input]: rows of ``weight`` (num_embeddings, embedding_dim) picked by integer ``input``.
 
@@ -425,10 +432,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     else:
         padding_idx = -1
     idx = input._data
-    if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= n):
-        raise IndexError(
-            f"index out of range in self (embedding of {n} rows, indices range [{int(idx.min())}, {int(idx.max())}])"
-        )
+    recorded_check(_check_rows, idx, n, label="embedding_check")
     if max_norm is not None:
         _renorm_rows(weight, idx, max_norm, norm_type)
     return apply(EMBEDDING, (weight,), (idx, n, padding_idx, bool(scale_grad_by_freq), bool(sparse)))

@@ -18,7 +18,7 @@ from .._tensor import Tensor
 from ..autograd._vmap_state import _vm, BatchedTensor
 from ..autograd.grad_mode import _state
 from ..backend import array_module
-from .._compile.state import _cap
+from .._compile.state import _cap, recorded_check
 from ._registry import Op, apply
 from ._registry import ELEMENTWISE
 from .activation import _const, _softmax_vjp, log_softmax, logsigmoid
@@ -474,6 +474,11 @@ def _bce_vjp(g, needs, x, y):
 BCE = Op("binary_cross_entropy", _bce_fwd, _bce_vjp, jvp=ELEMENTWISE, save=("x", "y"), needs=True)
 
 
+def _check_probabilities(xd):
+    if xd.size and bool(((xd < 0) | (xd > 1)).any()):
+        raise RuntimeError("all elements of input should be between 0 and 1")
+
+
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """-w (y log x + (1 - y) log(1 - x)), each log clamped at -100."""
     if _AMP[0] and _amp.on:
@@ -484,9 +489,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
             f"Using a target size ({_size(target)}) that is different to the input size "
             f"({_size(input)}) is deprecated. Please ensure they have the same size."
         )
-    xd = input._data
-    if xd.size and bool(((xd < 0) | (xd > 1)).any()):
-        raise RuntimeError("all elements of input should be between 0 and 1")
+    recorded_check(_check_probabilities, input._data, label="binary_cross_entropy_check")
     loss = apply(BCE, _same_dtype(input, target))
     return _reduce(_weighted(loss, weight), reduction)
 
@@ -562,6 +565,11 @@ def poisson_nll_loss(
     return _reduce(loss, reduction)
 
 
+def _check_variance(v):
+    if bool((v < 0).any()):
+        raise ValueError("var has negative entry/entries")
+
+
 def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
     """0.5 (log(max(var, eps)) + (input - target)^2 / max(var, eps)) (+ 0.5 log(2 pi) if full)."""
     reduction = _reduction(None, None, reduction)
@@ -576,8 +584,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
             var = var.unsqueeze(-1)
         elif not (input._data.shape[:-1] == var._data.shape[:-1] and var._data.shape[-1] == 1):
             raise ValueError("var is of incorrect size")
-    if bool((var._data < 0).any()):
-        raise ValueError("var has negative entry/entries")
+    recorded_check(_check_variance, var._data, label="gaussian_nll_loss_check")
     # clamp var at eps for the value only; the gradient passes as if unclamped (as PyTorch does)
     v = var + (var.detach().clamp(min=eps) - var.detach())
     d = input - target

@@ -24,6 +24,7 @@ import numpy as np
 
 from ..autograd._vmap_state import _vm, guard as vmap_guard
 from .._tensor import Tensor
+from .._compile.state import recorded, recorded_check, shape_constant
 from ._registry import Op, apply
 from ._registry import LINEAR
 from ._window import crop, make_window, ntuple, pad_array, tap_index, window_view
@@ -284,9 +285,13 @@ def _max_poolnd(nd, input, kernel_size, stride, padding, dilation, ceil_mode, re
     from ..backend import array_module
 
     xp = array_module(input._data)
-    _, arg = _window_max(xp, input._data, win)
+    arg = recorded(_window_argmax, xp, input._data, win, label="max_pool_argmax")
     out = apply(POOL_GATHER, (input,), (arg, win))
-    return out, Tensor._make(_flat_indices(xp, arg, win), None, False)
+    return out, Tensor._make(recorded(_flat_indices, xp, arg, win, label="max_pool_indices"), None, False)
+
+
+def _window_argmax(xp, x, win):
+    return _window_max(xp, x, win)[1]
 
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
@@ -404,7 +409,7 @@ def _adaptive_avg_poolnd(nd, input, output_size):
     x = input
     for i in range(nd):
         dim = input._data.ndim - nd + i
-        a = tensor(_averaging_matrix(size[i], out[i]).T, dtype=input.dtype, device=input.device)
+        a = shape_constant(tensor(_averaging_matrix(size[i], out[i]).T, dtype=input.dtype, device=input.device))
         x = (x.movedim(dim, -1) @ a).movedim(-1, dim)
     return x
 
@@ -450,7 +455,7 @@ def _adaptive_argmax(xp, x, size, out):
     flat = flat.transpose(tuple(2 * i for i in range(nd)) + tuple(2 * i + 1 for i in range(nd)))
     flat = flat.reshape(tuple(out) + (-1,))
     tap = xp.argmax(vals, axis=-1)
-    return xp.take_along_axis(xp.broadcast_to(flat, vals.shape), tap[..., None], -1)[..., 0]
+    return xp.take_along_axis(xp.broadcast_to(flat, vals.shape), tap[..., None], -1)[..., 0].astype(np.int64)
 
 
 def _adaptive_max_poolnd(nd, input, output_size, return_indices):
@@ -463,12 +468,11 @@ def _adaptive_max_poolnd(nd, input, output_size, return_indices):
     from ..backend import array_module
 
     xp = array_module(input._data)
-    idx = _adaptive_argmax(xp, input._data, size, out).astype(xp.int64)
+    idx = Tensor._make(recorded(_adaptive_argmax, xp, input._data, size, out, label=op + "_indices"), None, False)
     lead = input._data.shape[:-nd]
-    flat_idx = Tensor._make(idx.reshape(lead + (-1,)), None, False)
-    values = gather(input.flatten(-nd) if nd > 1 else input, -1, flat_idx).reshape(lead + out)
+    values = gather(input.flatten(-nd) if nd > 1 else input, -1, idx.reshape(lead + (-1,))).reshape(lead + out)
     if return_indices:
-        return values, Tensor._make(idx, None, False)
+        return values, idx
     return values
 
 
@@ -547,6 +551,14 @@ def _unpool_size(input, nd, kernel, stride, padding, output_size):
     return [int(n) for n in size]
 
 
+def _check_unpool_indices(idx, plane, op, size):
+    if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= plane):
+        bad = int(idx.max()) if int(idx.max()) >= plane else int(idx.min())
+        raise RuntimeError(
+            f"{op}: Found an invalid max index: {bad} (output volumes are of size {'x'.join(map(str, size))})"
+        )
+
+
 def _max_unpoolnd(nd, input, indices, kernel_size, stride, padding, output_size):
     if _vm.active:
         vmap_guard(input, indices)
@@ -568,12 +580,7 @@ def _max_unpoolnd(nd, input, indices, kernel_size, stride, padding, output_size)
         plane *= n
     lead = tuple(input.shape[:-nd])
     flat_idx = indices.reshape(lead + (-1,))
-    idx = flat_idx._data
-    if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= plane):
-        bad = int(idx.max()) if int(idx.max()) >= plane else int(idx.min())
-        raise RuntimeError(
-            f"{op}: Found an invalid max index: {bad} (output volumes are of size {'x'.join(map(str, size))})"
-        )
+    recorded_check(_check_unpool_indices, flat_idx._data, plane, op, tuple(size), label=op + "_check")
     out = input.new_zeros(lead + (plane,))
     return out.scatter(-1, flat_idx, input.reshape(lead + (-1,))).reshape(lead + tuple(size))
 

@@ -11,6 +11,8 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor, _wrap_dim
+from .._compile.state import reads_values, recorded
+from ..backend import array_module
 from ._registry import Op, apply
 from ._registry import LINEAR
 from ..autograd._broadcast import SUM_TO_SHAPE, sum_to_shape  # noqa: F401  (defined in the core: the engine's)
@@ -151,6 +153,7 @@ def _prod_vjp(g, x, out, dims, keepdim):
     g = _expand_back(g, shape, dims, keepdim)
     out = _expand_back(out, shape, dims, keepdim)
     is_zero = x == 0
+    reads_values("the backward of prod, whose formula depends on whether the input holds a zero")
     if not bool(is_zero._data.any()):
         return g * out / x
     nonzero_x = where(is_zero, 1.0, x)
@@ -291,22 +294,30 @@ def aminmax(input, *, dim=None, keepdim=False):
     )
 
 
+def _arg_kernel(data, fn, axis, keepdim):
+    """The int64 index array of ``data.argmax``/``argmin`` along ``axis`` (None: flattened)."""
+    if axis is None:
+        r = getattr(data.reshape(-1), fn)(keepdims=True).astype(np.int64)
+        return r.reshape((1,) * data.ndim if keepdim else ())
+    return getattr(data, fn)(axis=axis, keepdims=keepdim).astype(np.int64, copy=False)
+
+
 def _arg(input, dim, keepdim, fn, name):
     data = input._data
     if dim is None:
         if data.size == 0:
             raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
-        r = getattr(data.reshape(-1), fn)().astype(np.int64)
-        if keepdim:
-            r = r.reshape((1,) * data.ndim)
-        return Tensor._make(r, None, False)
+        return Tensor._make(recorded(_arg_kernel, data, fn, None, keepdim, label=name), None, False)
     d = _wrap_dim(dim, data.ndim, name)
     if data.ndim == 0:
-        return Tensor._make(np.zeros((), dtype=np.int64), None, False)
+        return Tensor._make(recorded(_zero_index_like, data, label=name), None, False)
     if data.shape[d] == 0:
         raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size")
-    r = getattr(data, fn)(axis=d, keepdims=keepdim).astype(np.int64, copy=False)
-    return Tensor._make(r, None, False)
+    return Tensor._make(recorded(_arg_kernel, data, fn, d, keepdim, label=name), None, False)
+
+
+def _zero_index_like(data):
+    return array_module(data).zeros((), dtype=np.int64)
 
 
 def argmax(input, dim=None, keepdim=False):
@@ -447,14 +458,22 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
 
 
 # --------------------------------------------------------------------------- all, any, count
+def _all(a, dims, keepdim):
+    return a.astype(bool, copy=False).all(axis=dims, keepdims=keepdim)
+
+
+def _any(a, dims, keepdim):
+    return a.astype(bool, copy=False).any(axis=dims, keepdims=keepdim)
+
+
 def all(input, dim=None, keepdim=False):
     dims = _dims(dim, input._data.ndim, "all")
-    return Tensor._make(input._data.astype(bool, copy=False).all(axis=dims, keepdims=keepdim), None, False)
+    return Tensor._make(recorded(_all, input._data, dims, keepdim, label="all"), None, False)
 
 
 def any(input, dim=None, keepdim=False):
     dims = _dims(dim, input._data.ndim, "any")
-    return Tensor._make(input._data.astype(bool, copy=False).any(axis=dims, keepdims=keepdim), None, False)
+    return Tensor._make(recorded(_any, input._data, dims, keepdim, label="any"), None, False)
 
 
 def sum_to_size(self, *size):
@@ -465,9 +484,13 @@ def sum_to_size(self, *size):
     return sum_to_shape(self, _shape_arg(size))
 
 
+def _count_nonzero(a, dims):
+    return (a != 0).sum(axis=dims).astype(np.int64)
+
+
 def count_nonzero(input, dim=None):
     dims = _dims(dim, input._data.ndim, "count_nonzero")
-    return Tensor._make((input._data != 0).sum(axis=dims).astype(np.int64), None, False)
+    return Tensor._make(recorded(_count_nonzero, input._data, dims, label="count_nonzero"), None, False)
 
 
 # --------------------------------------------------------------------------- public surfaces

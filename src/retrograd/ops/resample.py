@@ -13,6 +13,7 @@ import warnings
 
 import numpy as np
 
+from .._compile.state import shape_constant
 from ._registry import Op, apply
 from ._declare import declare
 from .._autocast import FLOAT32, ACTIVE as _AMP, _amp, autocast_call
@@ -144,7 +145,7 @@ def _select(x, dim, idx):
     from .indexing import index_select
     from .._creation import tensor
 
-    return index_select(x, dim, tensor(idx.astype(np.int64), device=x.device))
+    return index_select(x, dim, shape_constant(tensor(idx.astype(np.int64), device=x.device)))
 
 
 def _weights(w, x, dim):
@@ -152,7 +153,7 @@ def _weights(w, x, dim):
     from .._creation import tensor
 
     shape = (-1,) + (1,) * (x._data.ndim - 1 - dim)
-    return tensor(w.reshape(shape), dtype=x.dtype, device=x.device)
+    return shape_constant(tensor(w.reshape(shape), dtype=x.dtype, device=x.device))
 
 
 def _source(S, O, scale, align_corners, cubic=False):

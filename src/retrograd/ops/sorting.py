@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor, _wrap_dim
+from .._compile.state import reads_values, recorded
 from ..backend import array_module, to_device_array, to_numpy
 from ._registry import Op, apply
 from ._registry import LINEAR
@@ -26,18 +27,38 @@ def _long(a):
     return Tensor._make(a.astype(np.int64, copy=False), None, False)
 
 
+def _zero_index_kernel(a):
+    return array_module(a).zeros((), np.int64)
+
+
 def _zero_index(input):
     """The index 0 of a 0-d input's only element, on input's device."""
-    return _long(array_module(input._data).zeros((), np.int64))
+    return _long(recorded(_zero_index_kernel, input._data, label="zero_index"))
 
 
+# The index kernels below run on raw arrays; ``recorded`` makes each one kernel of a compiled
+# function's schedule, so a replay finds the indices of the current values.
 def _argsort(xp, a, axis, descending):
-    """Stable argsort along ``axis``; descending keeps equal elements in their input order."""
+    """Stable int64 argsort along ``axis``; descending keeps equal elements in their input order."""
     if not descending:
-        return xp.argsort(a, axis=axis, kind="stable")
+        return xp.argsort(a, axis=axis, kind="stable").astype(np.int64, copy=False)
     n = a.shape[axis]
     idx = xp.argsort(xp.flip(a, axis), axis=axis, kind="stable")
-    return n - 1 - xp.flip(idx, axis)
+    return (n - 1 - xp.flip(idx, axis)).astype(np.int64, copy=False)
+
+
+def _sorted_indices(a, axis, descending):
+    return _long(recorded(_argsort, array_module(a), a, axis, descending, label="argsort"))
+
+
+def _topk_indices(xp, a, axis, k, largest):
+    return _argsort(xp, a, axis, largest)[(slice(None),) * axis + (slice(0, k),)].copy()
+
+
+def _indices_at(xp, a, axis, pos):
+    """The int64 indices of the elements at sorted positions ``pos`` (keepdim-shaped) along axis."""
+    order = xp.argsort(a, axis=axis, kind="stable")
+    return xp.take_along_axis(order, pos, axis=axis).astype(np.int64, copy=False)
 
 
 def _dim(input, dim, op):
@@ -50,8 +71,7 @@ def sort(input, dim=-1, descending=False, stable=False):
     d = _dim(input, dim, "sort")
     if input._data.ndim == 0:
         return return_types.sort(input.clone(), _zero_index(input))
-    a = input._data
-    idx = _long(_argsort(array_module(a), a, d, descending))
+    idx = _sorted_indices(input._data, d, descending)
     return return_types.sort(gather(input, d, idx), idx)
 
 
@@ -61,7 +81,7 @@ def argsort(input, dim=-1, descending=False, stable=False):
     a = input._data
     if a.ndim == 0:
         return _zero_index(input)
-    return _long(_argsort(array_module(a), a, d, descending))
+    return _sorted_indices(a, d, descending)
 
 
 def msort(input):
@@ -80,17 +100,14 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     if input._data.ndim == 0:
         return return_types.topk(input.clone(), _zero_index(input))
     a = input._data
-    idx = _argsort(array_module(a), a, d, largest)
-    idx = _long(idx[(slice(None),) * d + (slice(0, k),)])
+    idx = _long(recorded(_topk_indices, array_module(a), a, d, k, largest, label="topk_indices"))
     return return_types.topk(gather(input, d, idx), idx)
 
 
 def _select_at(input, d, pos, keepdim, kind):
     """Values and indices of ``input`` at sorted position ``pos`` (keepdim-shaped array) along d."""
     a = input._data
-    xp = array_module(a)
-    order = xp.argsort(a, axis=d, kind="stable")
-    idx = _long(xp.take_along_axis(order, pos, axis=d))
+    idx = _long(recorded(_indices_at, array_module(a), a, d, pos, label="select_indices"))
     values = gather(input, d, idx)
     if not keepdim:
         values, idx = values.squeeze(d), idx.squeeze(d)
@@ -118,8 +135,29 @@ def kthvalue(input, k, dim=-1, keepdim=False):
         )
     shape = list(input._data.shape)
     shape[d] = 1
-    pos = array_module(input._data).full(shape, k - 1, np.int64)
+    pos = recorded(_full_index, array_module(input._data), tuple(shape), k - 1, label="full")
     return _select_at(input, d, pos, keepdim, "kthvalue")
+
+
+def _full_index(xp, shape, value):
+    return xp.full(shape, value, np.int64)
+
+
+def _median_positions(xp, a, d, ignore_nan):
+    """The sorted position of each slice's (lower) median along ``d`` (keepdim-shaped int64)."""
+    n = a.shape[d]
+    nnan = (
+        xp.isnan(a).sum(axis=d, keepdims=True)
+        if a.dtype.kind in "fV"
+        else xp.zeros(a.shape[:d] + (1,) + a.shape[d + 1 :], np.int64)
+    )
+    if ignore_nan:
+        # the lower median of the non-NaN values (NaN sorts last); all NaN gives NaN
+        pos = xp.maximum((n - nnan - 1) // 2, 0)
+    else:
+        # any NaN makes the median NaN: point at the first NaN in sorted order
+        pos = xp.where(nnan > 0, n - nnan, (n - 1) // 2)
+    return pos.astype(np.int64)
 
 
 def _median(input, dim, keepdim, ignore_nan):
@@ -138,19 +176,8 @@ def _median(input, dim, keepdim, ignore_nan):
     n = a.shape[d]
     if n == 0:
         raise IndexError(f"{kind}(): Expected reduction dim {d} to have non-zero size (input shape {list(a.shape)})")
-    xp = array_module(a)
-    nnan = (
-        xp.isnan(a).sum(axis=d, keepdims=True)
-        if a.dtype.kind in "fV"
-        else xp.zeros(a.shape[:d] + (1,) + a.shape[d + 1 :], np.int64)
-    )
-    if ignore_nan:
-        # the lower median of the non-NaN values (NaN sorts last); all NaN gives NaN
-        pos = xp.maximum((n - nnan - 1) // 2, 0)
-    else:
-        # any NaN makes the median NaN: point at the first NaN in sorted order
-        pos = xp.where(nnan > 0, n - nnan, (n - 1) // 2)
-    return _select_at(input, d, pos.astype(np.int64), keepdim, kind)
+    pos = recorded(_median_positions, array_module(a), a, d, ignore_nan, label="median_positions")
+    return _select_at(input, d, pos, keepdim, kind)
 
 
 def median(input, dim=None, keepdim=False):
@@ -197,6 +224,7 @@ def _cumprod_vjp(g, x, out, d):
     # near the point, so the double backward is right too.
     from .elementwise import where
 
+    reads_values("the backward of cumprod, whose formula depends on whether the input holds a zero")
     if not bool((x._data == 0).any()):
         return _rcumsum(g * out, d) / x
     is_zero = x == 0
@@ -235,7 +263,11 @@ def _cum_extreme(input, dim, is_max):
     if input._data.ndim == 0:
         return getattr(return_types, name)(input.clone(), _zero_index(input))
     a = input._data
-    xp = array_module(a)
+    idx = _long(recorded(_cum_extreme_indices, array_module(a), a, d, is_max, label=name + "_indices"))
+    return getattr(return_types, name)(gather(input, d, idx), idx)
+
+
+def _cum_extreme_indices(xp, a, d, is_max):
     acc = _accumulate(xp, "maximum" if is_max else "minimum", a, d)
     n = a.shape[d]
     pos = xp.arange(n).reshape((1,) * d + (n,) + (1,) * (a.ndim - d - 1))
@@ -244,8 +276,7 @@ def _cum_extreme(input, dim, is_max):
     mark = a == acc
     if a.dtype.kind in "fV":
         mark |= xp.isnan(a)
-    idx = _long(_accumulate(xp, "maximum", xp.where(mark, pos, 0), d))
-    return getattr(return_types, name)(gather(input, d, idx), idx)
+    return _accumulate(xp, "maximum", xp.where(mark, pos, 0), d).astype(np.int64, copy=False)
 
 
 def cummax(input, dim):

@@ -37,6 +37,7 @@ import math
 
 import numpy as np
 
+from .._compile.state import recorded_check
 from .._tensor import Tensor
 from . import elementwise as ew
 from ._registry import Op, apply
@@ -181,14 +182,18 @@ def _polygamma_method(self, n):
     return polygamma(n, self)
 
 
+def _check_mvlgamma_domain(x, p):
+    if x.size and not bool((x > (p - 1) / 2).all()):
+        raise RuntimeError(f"All elements must be greater than (p-1)/2 = {(p - 1) / 2} (mvlgamma, p = {p})")
+
+
 def mvlgamma(input, p):
     """The multivariate log-gamma function of dimension p:
     sum_{i<p} lgamma(x - i/2) + p (p - 1)/4 log(pi); every element must exceed (p - 1)/2."""
     x = _float_input(input, "mvlgamma")
     if p < 1:
         raise RuntimeError(f"mvlgamma: p has to be greater than or equal to 1 (got {p})")
-    if x._data.size and not bool((x._data > (p - 1) / 2).all()):
-        raise RuntimeError(f"All elements must be greater than (p-1)/2 = {(p - 1) / 2} (mvlgamma, p = {p})")
+    recorded_check(_check_mvlgamma_domain, x._data, p, label="mvlgamma_check")
     total = lgamma(x)
     for i in range(1, p):
         total = total + lgamma(x - i / 2)

@@ -23,6 +23,7 @@ from collections import namedtuple
 
 import numpy as np
 
+from .._compile.state import recorded, recorded_check
 from .._tensor import Tensor, _wrap_dim
 from ..backend import array_module, to_device_array
 from . import elementwise as ew
@@ -237,8 +238,7 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
             )
         if fweights._data.dtype.kind not in "iu":
             raise RuntimeError("cov(): expected fweights to have integral dtype")
-        if bool((fweights._data < 0).any()):
-            raise RuntimeError("cov(): fweights cannot be negative")
+        recorded_check(_check_nonnegative, fweights._data, "fweights", label="cov_check")
         w = fweights.to(x.dtype)
     if aweights is not None:
         if aweights._data.ndim > 1 or aweights._data.shape[0:1] != (n,):
@@ -248,8 +248,7 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
             )
         if aweights._data.dtype.kind not in "fV":
             raise RuntimeError("cov(): expected aweights to have floating point dtype")
-        if bool((aweights._data < 0).any()):
-            raise RuntimeError("cov(): aweights cannot be negative")
+        recorded_check(_check_nonnegative, aweights._data, "aweights", label="cov_check")
         a = aweights.to(x.dtype)
         w = a if w is None else w * a
     if w is None:
@@ -324,6 +323,11 @@ def histc(input, bins=100, min=0, max=0):
     return _const(xp.bincount(idx, minlength=bins)[:bins].astype(a.dtype))
 
 
+def _check_nonnegative(w, name):
+    if bool((w < 0).any()):
+        raise RuntimeError(f"cov(): {name} cannot be negative")
+
+
 def bincount(input, weights=None, minlength=0):
     """Occurrences of each value of a 1-D non-negative integer tensor (weighted sums with
     ``weights``); length max(input) + 1, at least ``minlength``. Not differentiable."""
@@ -335,8 +339,7 @@ def bincount(input, weights=None, minlength=0):
     if minlength < 0:
         raise RuntimeError(f"minlength should be >= 0 (got {minlength})")
     xp = array_module(a)
-    if a.size and bool((a < 0).any()):
-        raise RuntimeError("bincount only supports 1-d non-negative integral inputs (found a negative value)")
+    wd = None
     if weights is not None:
         if weights._data.shape != a.shape:
             raise RuntimeError(
@@ -344,9 +347,17 @@ def bincount(input, weights=None, minlength=0):
                 f"{list(a.shape)}, weights {list(weights._data.shape)})"
             )
         wd = weights._data
-        out_dtype = wd.dtype if wd.dtype.kind in "fV" else np.float64
-        return _const(xp.bincount(a, weights=wd.astype(np.float64), minlength=minlength).astype(out_dtype))
-    return _const(xp.bincount(a, minlength=minlength).astype(np.int64))
+    # the length is the largest value plus one: one kernel, so a replay counts the current values
+    return _const(recorded(_bincount, xp, a, wd, minlength, label="bincount"))
+
+
+def _bincount(xp, a, wd, minlength):
+    if a.size and bool((a < 0).any()):
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs (found a negative value)")
+    if wd is None:
+        return xp.bincount(a, minlength=minlength).astype(np.int64)
+    out_dtype = wd.dtype if wd.dtype.kind in "fV" else np.float64
+    return xp.bincount(a, weights=wd.astype(np.float64), minlength=minlength).astype(out_dtype)
 
 
 def isin(elements, test_elements, *, assume_unique=False, invert=False):
@@ -355,7 +366,11 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False):
     xp = array_module(ref._data)
     e = elements._data if isinstance(elements, Tensor) else xp.asarray(elements)
     t = test_elements._data if isinstance(test_elements, Tensor) else xp.asarray(test_elements)
-    return _const(xp.isin(e, t, assume_unique=assume_unique, invert=invert))
+    return _const(recorded(_isin, xp, e, t, assume_unique, invert, label="isin"))
+
+
+def _isin(xp, e, t, assume_unique, invert):
+    return xp.isin(e, t, assume_unique=assume_unique, invert=invert)
 
 
 # --------------------------------------------------------------------------- histogram
