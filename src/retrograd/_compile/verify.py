@@ -23,6 +23,7 @@ import numpy as np
 
 from .._random import get_rng_state, set_rng_state
 from .._tensor import Tensor, make_tensor
+from ..backend import array_module
 from ..autograd.grad_mode import _state
 
 
@@ -98,7 +99,7 @@ def same_backward(plan: Any, replayed: Any, out: Any, leaves: list[Any]) -> bool
     targets = [leaves[x] if kind == "arg" else x for kind, x in plan.targets]
     if any(t._grad_acc is not None and has_hooks(t._grad_acc._extra) for t in targets if t.grad_fn is None):
         return True
-    seeds = [make_tensor(e._data * 0 + 1, None, False) for e in roots]
+    seeds = [make_tensor(array_module(e._data).ones_like(e._data), None, False) for e in roots]  # 0-d stays an array
     edges: dict[Any, int] = {}
     for t in targets:
         edges.setdefault(_edge(t), len(edges))
