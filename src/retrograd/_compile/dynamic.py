@@ -14,8 +14,8 @@ recordings at two sizes, never from one:
    compared by its code and the values of its cells; the same slots; the same outputs, sources
    and guards apart from those dimensions), and every constant that differs must be explained
    as a function of the size through both recordings: an integer ``a*s + c`` (``a``, ``c``
-   integers), a tuple, list or slice of such integers, a float ``1.0 / (a*s + c)`` or
-   ``float(a*s + c)``. Anything else (another number of kernels, a Python loop over the batch,
+   integers), a tuple, list or slice of such integers, a float ``1.0 / n``, ``float(n)`` or
+   ``n / (n - 1)`` for ``n = a*s + c``. Anything else (another number of kernels, a Python loop over the batch,
    a constant of another form) means that size specialises: the second recording is kept as a
    capture of its own, as without ``dynamic``.
 3. The merged capture (``Generic``) accepts any size ``s >= 2`` at those positions, every other
@@ -110,6 +110,23 @@ class AsFloat(Sym):
         return f"float({self.d})"
 
 
+class Unbiased(Sym):
+    """The float ``n / (n - 1)`` for ``n = a*s + c``: Bessel's correction of a variance over
+    ``n`` values (batch norm's running variance)."""
+
+    __slots__ = ("d",)
+
+    def __init__(self, d: Affine) -> None:
+        self.d = d
+
+    def at(self, s: int) -> float:
+        n = self.d.at(s)
+        return n / (n - 1)
+
+    def __repr__(self) -> str:
+        return f"n/(n-1), n = {self.d}"
+
+
 class Items(Sym):
     """A tuple (named tuples too), list or slice whose items are constants or symbolic values."""
 
@@ -193,6 +210,15 @@ def _affine(v1: int, v2: int, b1: int, b2: int) -> Affine:
     return Affine(step, v1 - step * b1)
 
 
+def _denominator(v: float, form: type) -> int:
+    """The integer ``n`` that ``v`` would be made from by ``form`` (checked by the caller)."""
+    if form is Reciprocal:
+        return round(1.0 / v)
+    if form is AsFloat:
+        return round(v)
+    return round(v / (v - 1.0))  # v = n / (n - 1)
+
+
 def generalise(v1: Any, v2: Any, b1: int, b2: int) -> Any:
     """``v1`` (recorded at size ``b1``) and ``v2`` (at ``b2``) as one value: ``v1`` itself when
     they are the same, else a ``Sym`` giving both; raises ``Differ`` when there is none."""
@@ -210,15 +236,15 @@ def generalise(v1: Any, v2: Any, b1: int, b2: int) -> Any:
             raise Differ(f"a {t.__name__} of length {len(xs)} at size {b1} has length {len(ys)} at size {b2}")
         return Items(t, [generalise(x, y, b1, b2) for x, y in zip(xs, ys)])
     if t is float:
-        for form in (Reciprocal, AsFloat):
+        for form in (Reciprocal, AsFloat, Unbiased):
             try:
-                d1, d2 = (round(1.0 / v1), round(1.0 / v2)) if form is Reciprocal else (round(v1), round(v2))
+                d1, d2 = (_denominator(v1, form), _denominator(v2, form))
                 sym = form(_affine(d1, d2, b1, b2))
                 if _same_float(sym.at(b1), v1) and _same_float(sym.at(b2), v2):
                     return sym
             except (ZeroDivisionError, OverflowError, ValueError, Differ):
                 continue
-        raise Differ(f"the float {v1!r} at size {b1} is {v2!r} at size {b2}: neither 1/(a*s + c) nor a*s + c")
+        raise Differ(f"the float {v1!r} at size {b1} is {v2!r} at size {b2}: not 1/n, n or n/(n - 1) for n = a*s + c")
     raise Differ(f"a constant of type {t.__name__} differs between sizes {b1} and {b2}")
 
 
@@ -355,7 +381,19 @@ class Generic:
     """A capture over every size ``s >= 2`` of its dynamic dimensions (see the module
     docstring); its guards' ``dynamic`` is this object."""
 
-    __slots__ = ("base", "where", "leaves", "forward", "layouts", "backward", "options", "sizes", "checked", "broken")
+    __slots__ = (
+        "base",
+        "where",
+        "leaves",
+        "forward",
+        "layouts",
+        "backward",
+        "options",
+        "sizes",
+        "expected",
+        "checked",
+        "broken",
+    )
 
     def __init__(self, base: Any, where: list[tuple[int, int]], leaves: tuple[Any, ...]) -> None:
         self.base = base  # the first capture: what does not depend on the size
@@ -366,6 +404,7 @@ class Generic:
         self.backward: tuple[Schedule, list[Any], list[Any]] | None = None  # schedule, shapes, out_likes
         self.options: Any = None
         self.sizes: dict[int, Any] = {}  # size -> its Capture, at most SIZES_KEPT (the oldest made go first)
+        self.expected: dict[int, tuple[Any, ...]] = {}  # size -> the arguments' metadata there
         self.checked: set[int] = set()  # sizes whose first replay matched eager mode, dropped from sizes
         self.broken: str | None = None  # why new sizes no longer generalise
 
@@ -385,12 +424,16 @@ class Generic:
                 return f"dynamic size {s}: sizes 0 and 1 are specialised"
             if self.broken is not None:
                 return f"dynamic size {s}: {self.broken}"
+        expected = self.expected.get(s)
         try:
-            for i, (x, meta) in enumerate(zip(leaves, self.leaves)):
-                if leaf_meta(x) != tuple(value_at(v, s) for v in meta):
+            if expected is None:
+                expected = tuple(tuple(value_at(v, s) for v in meta) for meta in self.leaves)
+            for i, x in enumerate(leaves):
+                if leaf_meta(x) != expected[i]:
                     return f"tensor argument {i} changed shape, dtype, strides or requires_grad"
             if s not in self.sizes:
                 self._add(s)
+            self.expected[s] = expected
         except ArithmeticError as e:  # a formula has no value there (1/(s - 3) at size 3)
             return f"dynamic size {s}: a constant of the capture has no value there ({e})"
         return None
@@ -405,6 +448,7 @@ class Generic:
         """Make the capture of size ``s``: not verified yet, unless it was before."""
         if len(self.sizes) >= SIZES_KEPT:
             first = next(iter(self.sizes))
+            self.expected.pop(first, None)
             if self.sizes.pop(first).verified:
                 self.checked.add(first)
         c = self._make(s)
@@ -444,6 +488,7 @@ class Generic:
         ``c``'s size captures again. Returns that size."""
         s = next(k for k, v in self.sizes.items() if v is c)
         del self.sizes[s]
+        self.expected.pop(s, None)
         self.broken = f"the capture generalised over it did not match eager mode at size {s}"
         return s
 
