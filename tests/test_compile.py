@@ -285,7 +285,7 @@ def test_no_grad_and_inference_mode_calls():
 # --------------------------------------------------------------------------- guards
 def test_each_guard_recaptures():
     model = _mlp()
-    f = torch.compile(lambda x, s=1.0: model(x) * s)
+    f = torch.compile(lambda x, s=1.0: model(x) * s, dynamic=False)  # a new batch size: a new capture
     x = torch.ones(2, 10)
     f(x)
     f(x)
@@ -323,7 +323,7 @@ def test_hook_added_after_capture_recaptures_and_runs():
 
 
 def test_recompile_limit_warns_once_and_runs_eagerly():
-    f = torch.compile(lambda x: x + 1)
+    f = torch.compile(lambda x: x + 1, dynamic=False)
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter("always")
         for n in range(1, 12):

@@ -239,15 +239,23 @@ def test_a_wrong_guess_is_caught_by_the_check_and_the_size_specialises():
     assert len(c.cache) == 3
 
 
-def test_dynamic_false_and_none_specialise_each_shape():
-    for dyn in (False, None):
-        c = torch.compile(lambda x: x + 1, dynamic=dyn)
+def test_dynamic_false_specialises_each_shape_and_none_generalises_the_batch():
+    for dyn, captures in ((False, 3), (None, 1)):
+        c = torch.compile(lambda x: (x + 1).sum(1), dynamic=dyn)
         for n in (2, 3, 4):
-            c(torch.ones(n))
-        assert len(c.cache) == 3
+            assert c(torch.ones(n, 2)).tolist() == [4.0] * n
+        assert len(c.cache) == captures
+        c(torch.ones(4, 3))  # dimension 1: exact under both
+        assert len(c.cache) == captures + 1
+    c = torch.compile(lambda x: x.sum(1), dynamic=False)
+    for n in (3, 4):
+        x = torch.ones(2, n)
+        torch._dynamo.mark_dynamic(x, 1)  # dynamic=False: marks do not generalise either
+        c(x)
+    assert len(c.cache) == 2
 
 
-def test_mark_dynamic_under_the_default():
+def test_mark_dynamic_dimension_generalises():
     c = torch.compile(lambda x: x.sum(1) * 2)
     for n in (3, 4, 6):
         x = torch.ones(2, n)
@@ -255,7 +263,7 @@ def test_mark_dynamic_under_the_default():
         assert c(x).tolist() == [2.0 * n] * 2
     assert len(c.cache) == 1 and c.cache[0].guards.dynamic is not None
     assert c(torch.ones(2, 7)).tolist() == [14.0] * 2  # the capture is dynamic in that dimension
-    c(torch.ones(3, 7))  # dimension 0 was not marked: exact
+    c(torch.ones(3, 7))  # dimension 0 is exact in that capture: a capture of its own
     assert len(c.cache) == 2
     with pytest.raises(NotImplementedError, match="min, max"):
         torch._dynamo.mark_dynamic(torch.ones(2), 0, min=2)

@@ -171,12 +171,12 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mo
     ``print(t)``, ...) instead of running the function eagerly. ``disable=True`` returns ``model``
     itself. Every ``mode`` runs the same replay (there is no autotuning or CUDA graph to choose),
     and ``backend`` may be "inductor", "eager" or "aot_eager", which all replay the recorded
-    kernels. ``dynamic=True``: a second call whose tensor arguments differ only in their
-    batch size (dimension 0, and the dimensions ``torch._dynamo.mark_dynamic`` marked) records
-    once more, and the two recordings become one capture for every batch size >= 2 where the
-    kernels allow it (``_compile/dynamic.py``); elsewhere that size specialises.
-    ``dynamic=None`` (the default) generalises only the dimensions ``mark_dynamic`` marked, and
-    ``dynamic=False`` never generalises: a new shape captures again. ``options`` sets
+    kernels. ``dynamic=None`` (the default) or ``True``: a second call whose tensor arguments
+    differ only in their batch size (dimension 0, and the dimensions
+    ``torch._dynamo.mark_dynamic`` marked) records once more, and the two recordings become one
+    capture for every batch size >= 2 where the kernels allow it (``_compile/dynamic.py``);
+    elsewhere that size specialises. ``dynamic=False`` never generalises: a new shape captures
+    again. ``options`` sets
     retrograd's passes over the replayed schedule (``_compile/fusion.py``): ``"fusion"``
     (elementwise fusion, default True), ``"fusion_engine"`` ("numpy", default, or "numexpr"),
     ``"buffer_reuse"`` (default True), ``"print_schedule"`` (print each optimized schedule at

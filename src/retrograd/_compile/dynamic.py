@@ -1,4 +1,4 @@
-"""``compile(dynamic=True)``: one capture for every size of the batch dimension.
+"""``compile(dynamic=...)``: one capture for every size of the batch dimension.
 
 A recording is concrete: its constants hold the sizes it ran with (reshape targets, factory
 shapes, ``sum_to_shape`` targets, a mean's element count, slice bounds, view offsets), its
@@ -26,9 +26,11 @@ recordings at two sizes, never from one:
    stops the generalisation (``reject``): the call returns eager mode's results, and that size
    and every size not replayed yet capture again, specialised.
 
-Under ``dynamic=True`` dimension 0 of each tensor argument may vary (the batch), and the
-dimensions ``mark_dynamic`` marked; under ``dynamic=None`` only the marked ones; under
-``dynamic=False`` none. Every other dimension stays guarded exactly.
+Under ``dynamic=True`` and ``dynamic=None`` (the default) dimension 0 of each tensor argument
+may vary (the batch), and the dimensions ``mark_dynamic`` marked; under ``dynamic=False`` none.
+Every other dimension stays guarded exactly: a change there captures again. PyTorch's two differ
+(``True`` traces sizes symbolically from the first call, ``None`` makes a dimension dynamic once
+it changed); here both generalise at the second size, as ``None`` does there.
 """
 
 from __future__ import annotations
@@ -254,12 +256,12 @@ def _shape_index(meta: tuple[Any, ...]) -> int:
 
 
 def dynamic_dims(leaves: list[Any], dynamic: bool | None) -> list[set[int]]:
-    """Per argument, the dimensions that may vary: dimension 0 under ``dynamic=True``, and those
+    """Per argument, the dimensions that may vary: dimension 0 unless ``dynamic=False``, and those
     ``mark_dynamic`` marked."""
     out = []
     for x in leaves:
         dims = set(getattr(x, DYNAMIC_INDICES, ()) or ()) if isinstance(x, Tensor) else set()
-        if dynamic and np.ndim(x._data if isinstance(x, Tensor) else x) > 0:
+        if dynamic is not False and np.ndim(x._data if isinstance(x, Tensor) else x) > 0:
             dims.add(0)
         out.append(dims)
     return out
@@ -563,8 +565,8 @@ def _exact(options: Any) -> bool:
 
 def mark_dynamic(t: Any, index: Any, *, min: Any = None, max: Any = None, specialize_on: Any = None) -> None:  # noqa: A002
     """``torch._dynamo.mark_dynamic``: dimension ``index`` (an int or a list of ints) of ``t`` may
-    vary between calls of a compiled function it is passed to, whatever its ``dynamic``
-    argument (``False`` apart, which never generalises). Here a marked dimension generalises at
+    vary between calls of a compiled function it is passed to (unless compiled with
+    ``dynamic=False``, which never generalises; dimension 0 may vary anyway). Here a marked dimension generalises at
     its second size (two recordings, see the module docstring), not at the first call as
     PyTorch's symbolic trace does. Ranges (``min``, ``max``) and ``specialize_on`` are not
     supported: NotImplementedError."""
