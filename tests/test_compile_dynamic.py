@@ -309,6 +309,18 @@ def test_a_formula_without_a_value_at_a_size_specialises_there():
     assert len(c.cache) == 2 and "no value" in c.recompiles[-1]
 
 
+def test_a_size_whose_shapes_have_no_meaning_raises_as_eager_mode():
+    def f(x):
+        return x.sum() + (torch.ones(10 - x.shape[0]) * 2 + 1).sum()
+
+    c = torch.compile(f, dynamic=True)
+    for n in (4, 6, 5):
+        assert c(torch.ones(n)).item() == f(torch.ones(n)).item()
+    with pytest.raises(RuntimeError, match="negative dimension"):  # eager mode's error, not the replay's
+        c(torch.ones(12))
+    assert len(c.cache) == 1 and "no value" in c.recompiles[-1]
+
+
 def test_sizes_beyond_the_kept_ones_are_rebuilt_without_a_second_check(monkeypatch):
     monkeypatch.setattr(dynamic, "SIZES_KEPT", 3)
 

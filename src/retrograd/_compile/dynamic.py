@@ -436,7 +436,7 @@ class Generic:
             if s not in self.sizes:
                 self._add(s)
             self.expected[s] = expected
-        except ArithmeticError as e:  # a formula has no value there (1/(s - 3) at size 3)
+        except Exception as e:  # a formula has no value there: 1/(s - 3) at size 3, a negative shape
             return f"dynamic size {s}: a constant of the capture has no value there ({e})"
         return None
 
