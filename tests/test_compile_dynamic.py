@@ -267,6 +267,8 @@ def test_mark_dynamic_dimension_generalises():
     assert len(c.cache) == 2
     with pytest.raises(NotImplementedError, match="min, max"):
         torch._dynamo.mark_dynamic(torch.ones(2), 0, min=2)
+    with pytest.raises(NotImplementedError, match="hint_override"):
+        torch._dynamo.mark_dynamic(torch.ones(2), 0, hint_override=4)
     with pytest.raises(IndexError, match="out of range"):
         torch._dynamo.mark_dynamic(torch.ones(2), 1)
     x = torch.ones(2, 3)

@@ -563,16 +563,27 @@ def _exact(options: Any) -> bool:
     return exact(options)
 
 
-def mark_dynamic(t: Any, index: Any, *, min: Any = None, max: Any = None, specialize_on: Any = None) -> None:  # noqa: A002
+def mark_dynamic(
+    t: Any,
+    index: Any,
+    *,
+    hint_override: Any = None,
+    min: Any = None,  # noqa: A002
+    max: Any = None,  # noqa: A002
+    specialize_on: Any = None,
+) -> None:
     """``torch._dynamo.mark_dynamic``: dimension ``index`` (an int or a list of ints) of ``t`` may
-    vary between calls of a compiled function it is passed to (unless compiled with
-    ``dynamic=False``, which never generalises; dimension 0 may vary anyway). Here a marked dimension generalises at
-    its second size (two recordings, see the module docstring), not at the first call as
-    PyTorch's symbolic trace does. Ranges (``min``, ``max``) and ``specialize_on`` are not
-    supported: NotImplementedError."""
-    if min is not None or max is not None or specialize_on is not None:
+    vary between calls of a compiled function it is passed to, unless that was compiled with
+    ``dynamic=False`` (which never generalises; dimension 0 may vary without a mark). Here a
+    marked dimension generalises at its second size (two recordings, see the module docstring),
+    not at the first call as PyTorch's symbolic trace makes it. A dimension out of range raises
+    IndexError (PyTorch records it and never uses it); a negative one counts from the end.
+    Ranges (``min``, ``max``), ``hint_override`` and ``specialize_on`` are not supported:
+    NotImplementedError."""
+    if min is not None or max is not None or hint_override is not None or specialize_on is not None:
         raise NotImplementedError(
-            "mark_dynamic: min, max and specialize_on are not supported (retrograd keeps no ranges)"
+            "mark_dynamic: min, max, hint_override and specialize_on are not supported (retrograd keeps no "
+            "ranges or size hints)"
         )
     if not isinstance(t, Tensor):
         raise TypeError(f"mark_dynamic: expected a Tensor, got {type(t).__name__}")

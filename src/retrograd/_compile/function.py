@@ -7,9 +7,10 @@ code, then wrap the result arrays as the outputs. A recording that failed (a gra
 array made outside recording, a backward hook, ...) is cached too, as "run eagerly" for that
 guard state, with its reason (``explain``); a warning says so once per function. A failed guard
 captures again, up to ``config.cache_size_limit`` captures per function, after which the function
-runs eagerly with one warning (PyTorch's recompile limit). Under ``compile(dynamic=True)`` a
-capture recorded at a second batch size is merged with the first into one capture for every
-batch size when the two allow it (``dynamic.py``); ``specialized`` keeps why they did not.
+runs eagerly with one warning (PyTorch's recompile limit). Unless compiled with
+``dynamic=False``, a capture recorded at a second batch size is merged with the first into one
+capture for every batch size when the two allow it (``dynamic.py``); ``specialized`` keeps why
+they did not.
 """
 
 from __future__ import annotations
