@@ -161,8 +161,8 @@ def test_decorator_and_disable():
 
 def test_unsupported_arguments_raise():
     f = lambda t: t  # noqa: E731
-    with pytest.raises(NotImplementedError, match="dynamic=True"):
-        torch.compile(f, dynamic=True)
+    with pytest.raises(RuntimeError, match="dynamic must be"):
+        torch.compile(f, dynamic="batch")
     with pytest.raises(RuntimeError, match="Unrecognized mode"):
         torch.compile(f, mode="fastest")
     with pytest.raises(RuntimeError, match="Either mode or options"):
@@ -285,7 +285,7 @@ def test_no_grad_and_inference_mode_calls():
 # --------------------------------------------------------------------------- guards
 def test_each_guard_recaptures():
     model = _mlp()
-    f = torch.compile(lambda x, s=1.0: model(x) * s)
+    f = torch.compile(lambda x, s=1.0: model(x) * s, dynamic=False)  # a new batch size: a new capture
     x = torch.ones(2, 10)
     f(x)
     f(x)
@@ -323,7 +323,7 @@ def test_hook_added_after_capture_recaptures_and_runs():
 
 
 def test_recompile_limit_warns_once_and_runs_eagerly():
-    f = torch.compile(lambda x: x + 1)
+    f = torch.compile(lambda x: x + 1, dynamic=False)
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter("always")
         for n in range(1, 12):
@@ -655,3 +655,13 @@ def test_a_python_side_effect_on_a_list_runs_the_function_eagerly():
             f(x)
     assert len(history) == 4
     assert "closure variable" in f.reasons[-1]
+
+
+def test_scalar_output_with_backward_outside_is_checked_and_replays():
+    # the check seeds the backward with ones shaped as the output: a 0-d array, not a NumPy scalar
+    f = torch.compile(lambda x: (x * x).sum())
+    for _ in range(3):
+        x = torch.arange(6.0).reshape(3, 2).requires_grad_()
+        f(x).backward()
+        assert np.array_equal(x.grad.numpy(), 2 * x.detach().numpy())
+    assert _replays(f) == 1 and f.reasons == []

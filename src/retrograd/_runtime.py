@@ -171,12 +171,16 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mo
     ``print(t)``, ...) instead of running the function eagerly. ``disable=True`` returns ``model``
     itself. Every ``mode`` runs the same replay (there is no autotuning or CUDA graph to choose),
     and ``backend`` may be "inductor", "eager" or "aot_eager", which all replay the recorded
-    kernels. ``dynamic=True`` (one capture for every batch size) is not supported:
-    NotImplementedError. ``options`` sets retrograd's passes over the replayed schedule
-    (``_compile/fusion.py``): ``"fusion"`` (elementwise fusion, default True), ``"fusion_engine"``
-    ("numpy", default, or "numexpr"), ``"buffer_reuse"`` (default True), ``"print_schedule"``
-    (print each optimized schedule at capture, default False); another key (an inductor option)
-    is a NotImplementedError.
+    kernels. ``dynamic=None`` (the default) or ``True``: a second call whose tensor arguments
+    differ only in their batch size (dimension 0, and the dimensions
+    ``torch._dynamo.mark_dynamic`` marked) records once more, and the two recordings become one
+    capture for every batch size >= 2 where the kernels allow it (``_compile/dynamic.py``);
+    elsewhere that size specialises. ``dynamic=False`` never generalises: a new shape captures
+    again. ``options`` sets
+    retrograd's passes over the replayed schedule (``_compile/fusion.py``): ``"fusion"``
+    (elementwise fusion, default True), ``"fusion_engine"`` ("numpy", default, or "numexpr"),
+    ``"buffer_reuse"`` (default True), ``"print_schedule"`` (print each optimized schedule at
+    capture, default False); another key (an inductor option) is a NotImplementedError.
     """
     if mode is not None and options is not None:
         raise RuntimeError("Either mode or options can be specified, but both can't be specified at the same time.")
@@ -192,11 +196,8 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mo
     from ._compile.fusion import check_options
 
     opts = check_options(options)
-    if dynamic:
-        raise NotImplementedError(
-            "compile(dynamic=True): a capture is specialized to its shapes; leave dynamic=None (a new "
-            "shape captures again, up to torch._dynamo.config.cache_size_limit captures)"
-        )
+    if dynamic not in (None, True, False):
+        raise RuntimeError(f"compile: dynamic must be None, True or False, got {dynamic!r}")
     if model is None:
         return lambda fn: compile(
             fn, fullgraph=fullgraph, dynamic=dynamic, backend=backend, mode=mode, options=options, disable=disable
@@ -209,7 +210,7 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mo
     from ._compile.module import OptimizedModule
     from .nn.modules.module import Module
 
-    compiled = CompiledFunction(model.__call__ if isinstance(model, Module) else model, fullgraph)
+    compiled = CompiledFunction(model.__call__ if isinstance(model, Module) else model, fullgraph, dynamic)
     compiled.options = opts
     if isinstance(model, Module):
         return OptimizedModule(model, compiled)

@@ -10,6 +10,7 @@ the in-place ops), which loads before everything the capture itself needs. The p
 - ``function``: ``compile`` itself, the per-function cache of captures, graph breaks;
 - ``backward``: the one graph node that replays a recorded backward;
 - ``verify``: the check of a capture's first replay against eager mode;
+- ``dynamic``: ``compile(dynamic=True)``, two recordings at two batch sizes merged into one;
 - ``explain``: ``torch._dynamo.explain``;
 - ``module``: ``OptimizedModule``, what ``compile(module)`` returns.
 

@@ -7,7 +7,10 @@ code, then wrap the result arrays as the outputs. A recording that failed (a gra
 array made outside recording, a backward hook, ...) is cached too, as "run eagerly" for that
 guard state, with its reason (``explain``); a warning says so once per function. A failed guard
 captures again, up to ``config.cache_size_limit`` captures per function, after which the function
-runs eagerly with one warning (PyTorch's recompile limit).
+runs eagerly with one warning (PyTorch's recompile limit). Unless compiled with
+``dynamic=False``, a capture recorded at a second batch size is merged with the first into one
+capture for every batch size when the two allow it (``dynamic.py``); ``specialized`` keeps why
+they did not.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from .capture import Recorder, Unsupported, _Unknown, accumulate_grad, set_data
 from .guards import Guards, changed_container, containers, discover, flatten, plain_values
 from .schedule import Const, Entry, Schedule
 from .verify import Snapshot, same, same_backward, state_of
+from . import dynamic as _dynamic
 from . import fusion as _passes  # the schedule passes (fusion, buffer reuse): fusion.py
 from .state import _cap
 
@@ -86,6 +90,7 @@ class Capture:
         "binders",
         "outputs",
         "schedule",
+        "layouts",
         "backward",
         "n_outputs",
         "verified",
@@ -100,6 +105,7 @@ class Capture:
         self.binders: list[tuple[int, Any]] = []
         self.outputs: Any = None
         self.schedule: Schedule | None = None
+        self.layouts: list[Any] = []  # per slot, as the recorder noted it (the passes read it)
         self.backward: BackwardPlan | None = None
         self.n_outputs = 0
         self.verified = not config.verify
@@ -237,6 +243,7 @@ class _Finish:
         _store_fresh_gradients(rec, inputs, self.results)
         schedule = Schedule(rec.entries, inputs, tuple(self.results))
         c.schedule = schedule
+        c.layouts = rec.layouts
         c.verified = c.verified or not _passes.exact(self.options)  # passes hook
         c.replay = _replay.Replay(_passes.optimize(schedule, rec.layouts, self.options))  # passes hook
         c.outputs = outputs
@@ -308,9 +315,11 @@ def _store_fresh_gradients(rec: Recorder, inputs: tuple[int, ...], results: list
 class CompiledFunction:
     """``compile(fn)``'s result: call it as ``fn``."""
 
-    def __init__(self, fn: Any, fullgraph: bool = False) -> None:
+    def __init__(self, fn: Any, fullgraph: bool = False, dynamic: bool | None = None) -> None:
         self.fn = fn
         self.fullgraph = fullgraph
+        self.dynamic = dynamic  # compile(dynamic=...): which sizes may generalise (dynamic.py)
+        self.specialized: list[str] = []  # why a changed dynamic size did not generalise
         self.cache: list[Capture] = []
         self.breaks: list[tuple[str, str]] = []
         self.reasons: list[str] = []  # why captures run eagerly
@@ -329,6 +338,8 @@ class CompiledFunction:
         for c in self.cache:
             why = c.guards.failure(leaves, key)
             if why is None:
+                if c.guards.dynamic is not None:
+                    c = c.guards.dynamic.at(leaves)
                 if c.eager is not None:
                     return self.fn(*args, **kwargs)
                 if not c.verified:
@@ -385,7 +396,8 @@ class CompiledFunction:
             _engine.set_node_observer(None)
             if collecting:
                 gc.enable()
-        self.cache.append(capture)
+        if capture.eager is not None or not self._generalise(capture, leaves):
+            self.cache.append(capture)
         self.breaks += rec.breaks
         if capture.eager is not None and self.fullgraph:
             raise Unsupported(f"compile(fullgraph=True): {_name(self.fn)} cannot be captured whole: {capture.eager}")
@@ -395,6 +407,22 @@ class CompiledFunction:
                 self._warned = True
                 warnings.warn(f"compile: {_name(self.fn)} runs eagerly: {capture.eager}", UserWarning, stacklevel=3)
         return out
+
+    def _generalise(self, capture: Capture, leaves: list[Any]) -> bool:
+        """Merge ``capture`` with an earlier capture recorded at another dynamic size, into one
+        capture for every size (dynamic.py); False when there is none to merge with."""
+        if self.dynamic is False or any(c.guards.dynamic is not None and c.guards.dynamic.broken for c in self.cache):
+            return False  # never, or no longer: a generalisation of this function failed its check
+        dims = _dynamic.dynamic_dims(leaves, self.dynamic)
+        if not any(dims):
+            return False
+        for old in self.cache:
+            merged = _dynamic.merge(old, capture, dims, self.options)
+            if isinstance(merged, str):
+                self.specialized.append(merged)
+            elif merged is not None:
+                return True
+        return False
 
     def _verify(self, c: Capture, leaves: list[Any], args: Any, kwargs: Any) -> Any:
         """Run the call replayed and eagerly from the same state; keep the capture only if both
@@ -413,7 +441,16 @@ class CompiledFunction:
         agree = ok and same(replayed, out) and same(replayed_state, state_of(tensors, c.stateful))
         if agree and c.backward is not None:
             agree = same_backward(c.backward, replayed, out, leaves)
-        if not agree:
+        if not agree and c.guards.dynamic is not None:
+            size = c.guards.dynamic.reject(c)
+            self.specialized.append(f"size {size}: its replay did not match eager mode")
+            warnings.warn(
+                f"compile: {_name(self.fn)}: the capture generalised over a dynamic size did not match eager "
+                f"mode at size {size}; new sizes capture again",
+                UserWarning,
+                stacklevel=3,
+            )
+        elif not agree:
             c.eager = "its replay did not match eager mode (an effect the recording did not see)"
             self.reasons.append(c.eager)
             warnings.warn(f"compile: {_name(self.fn)} runs eagerly: {c.eager}", UserWarning, stacklevel=3)
@@ -424,6 +461,7 @@ class CompiledFunction:
         self.breaks.clear()
         self.reasons.clear()
         self.recompiles.clear()
+        self.specialized.clear()
         self._warned = False
 
 

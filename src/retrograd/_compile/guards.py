@@ -16,7 +16,8 @@ replay reads, that no hook was added to a leaf the replay accumulates into, and 
 numbers, strings, bools and None the function can read besides its arguments (``plain_values``:
 its closure cells and the globals its code names, and the public attributes of its modules), by
 value: a capture bakes such a value in, so a changed one recompiles rather than replaying a
-stale result.
+stale result. A capture generalised over a dynamic size (``dynamic.Generic``, in ``dynamic``)
+checks the tensor arguments' metadata at their size instead.
 """
 
 from __future__ import annotations
@@ -239,6 +240,7 @@ class Guards:
         "metas",
         "accum",
         "plain",
+        "dynamic",
     )
 
     def __init__(self, key: Any, leaves: list[Any], modules: list[Any], plain: list[tuple[str, Any, Any, Any]]) -> None:
@@ -253,6 +255,7 @@ class Guards:
         self.sources: list[tuple[str, Any]] = []
         self.metas: list[Any] = []
         self.accum: list[Tensor] = []
+        self.dynamic: Any = None  # a dynamic.Generic: checks the tensor arguments at their size
 
     def add_sources(self, sources: list[tuple[str, Any]], metas: list[Any], accumulated: list[Tensor]) -> None:
         """The persistent sources the replay reads, with their metadata at the capture's start,
@@ -264,10 +267,15 @@ class Guards:
     def failure(self, leaves: list[Any], key: Any) -> str | None:
         if key != self.key:
             return "a non-tensor argument changed"
-        mine = self.leaves
-        for i, x in enumerate(leaves):
-            if leaf_meta(x) != mine[i]:
-                return f"tensor argument {i} changed shape, dtype, strides or requires_grad"
+        if self.dynamic is not None:
+            why = self.dynamic.failure(leaves)
+            if why is not None:
+                return why
+        else:
+            mine = self.leaves
+            for i, x in enumerate(leaves):
+                if leaf_meta(x) != mine[i]:
+                    return f"tensor argument {i} changed shape, dtype, strides or requires_grad"
         if modes() != self.modes:
             return "grad mode, inference mode, autocast or the default dtype changed"
         for m, state in zip(self.modules, self.module_states):
