@@ -333,24 +333,6 @@ def test_recompile_limit_warns_once_and_runs_eagerly():
 
 
 # --------------------------------------------------------------------------- graph breaks
-def test_graph_break_runs_eagerly_and_explain_reports_it():
-    def f(x):
-        y = x * 2
-        if y.sum().item() > 0:  # data-dependent Python
-            return y + 1
-        return y - 1
-
-    c = torch.compile(f)
-    assert c(torch.ones(3)).tolist() == [3.0] * 3
-    assert c(-torch.ones(3)).tolist() == [-3.0] * 3  # not a stale branch
-    assert _replays(c) == 0
-    e = torch._dynamo.explain(f)(torch.ones(3))
-    assert e.graph_break_count == 1 and e.graph_count == 0
-    assert "item()" in e.break_reasons[0].reason and "test_compile.py" in e.break_reasons[0].user_stack[0]
-    e2 = torch._dynamo.explain(lambda x: x.sin() * 2)(torch.ones(3))
-    assert e2.graph_count == 1 and e2.graph_break_count == 0 and e2.op_count == 2
-
-
 @pytest.mark.parametrize(
     "brk",
     [lambda t: t.tolist(), lambda t: bool(t.sum()), lambda t: print(t), lambda t: t.detach().numpy(), float],

@@ -24,6 +24,7 @@ runs the same call again at replay time, reading its scalars (lr, step count) th
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import weakref
@@ -51,6 +52,37 @@ class Unsupported(RuntimeError):
 
 class _Unknown(Exception):
     """An array that is neither a source nor an earlier entry's output."""
+
+
+class BreakChanged(Exception):
+    """Raised by a replay's ``check_break`` entry: the value Python read at graph break
+    ``index`` differs from the one recorded, so the Python after it may do something else."""
+
+    def __init__(self, index: int, value: Any) -> None:
+        super().__init__(index, value)
+        self.index = index
+        self.value = value
+
+
+def same_value(a: Any, b: Any) -> bool:
+    """Whether two values Python read from tensors are the same: same type, same value, and for
+    floats the same sign of zero, NaN equal to NaN (Python code given either behaves alike)."""
+    if type(a) is not type(b):
+        return False
+    if type(a) is float:
+        return (a == b and math.copysign(1.0, a) == math.copysign(1.0, b)) or (a != a and b != b)
+    if type(a) is complex:
+        return same_value(a.real, b.real) and same_value(a.imag, b.imag)
+    if type(a) is list:
+        return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b))
+    return bool(a == b)
+
+
+def check_break(a: Any, convert: Any, expected: Any, index: int) -> None:
+    """A graph break's guard inside a replay: Python's value of ``a`` must be the recorded one."""
+    value = convert(a)
+    if not same_value(value, expected):
+        raise BreakChanged(index, value)
 
 
 def has_hooks(extra: Any) -> bool:
@@ -211,6 +243,13 @@ def _has_value(v: Any) -> bool:
     return False
 
 
+# Recorded calls that leave the same state when run twice (a replay that stops at a changed graph
+# break has run them, and the eager call that follows runs them again).
+# (``zero_grad(set_to_none=False)`` is not: it bumps the gradients' versions.) Keyed by the
+# call's label and its arguments after ``self``.
+_IDEMPOTENT = frozenset((("Optimizer.zero_grad", True),))
+
+
 # --------------------------------------------------------------------------- the recorder
 class Recorder:
     """Records one call: the entries, the sources, and why it cannot be replayed (``failed``)."""
@@ -230,6 +269,10 @@ class Recorder:
         self.input_slots: list[int] = []
         self.failed: str | None = None
         self.breaks: list[tuple[str, str]] = []
+        # the graph breaks the replay checks (check_break entries), by index: (what, site, value)
+        self.splits: list[tuple[str, str, Any]] = []
+        self.unstable: set[tuple[str, str]] = set()  # (what, site) of breaks not to split at
+        self.effect: str | None = None  # the first effect a replay cannot take back (see split)
         self.fullgraph = fullgraph
         self.backward_runs = 0
         self.in_node = 0  # > 0 while a backward node runs: failures are the node's
@@ -333,7 +376,9 @@ class Recorder:
         """Something the replay cannot repeat happened: this capture is not used."""
         self.fail(f"{what} at {user_site()} cannot be recorded")
 
-    def graph_break(self, what: str) -> None:
+    def graph_break(self, what: str, arr: Any = None, convert: Any = None) -> None:
+        """Python reads a tensor's value: ``convert(arr)`` is what it gets (None: a break the
+        replay cannot check, such as a string or an array; the capture runs eagerly)."""
         if self.in_node:  # inside an op's backward: that backward is replayed whole
             return self.fail(what)
         site = user_site()
@@ -343,7 +388,53 @@ class Recorder:
                 f"compile(fullgraph=True): {what} at {site} needs the tensor's value in Python (a "
                 f"graph break); move it out of the compiled function or compile with fullgraph=False"
             )
-        self.fail(f"graph break: {what} at {site}")
+        if self.failed is not None:
+            return
+        why = self.split(what, site, arr, convert)
+        if why is not None:
+            self.fail(f"graph break: {what} at {site}: {why}")
+
+    def split(self, what: str, site: str, arr: Any, convert: Any) -> str | None:
+        """Record a graph break as a ``check_break`` entry: the replay computes the value Python
+        read and goes on only while it is the recorded one, since the Python after the break (not
+        replayed) did what it did because of that value. Returns why it cannot, or None.
+
+        A changed value makes the replay stop at the check and the call run eagerly from the
+        start, so no entry before a check may have an effect that running it again would repeat:
+        a write into a parameter, buffer, gradient or argument, an optimizer or scheduler step, a
+        random draw (``effect`` names the first)."""
+        if convert is None:
+            return "the value it gives Python is not one a replay can check"
+        if (what, site) in self.unstable:
+            return "the value it reads changed at each call (it runs eagerly from now on)"
+        if self.effect is not None:
+            return f"it comes after {self.effect}, which a replay that finds another value there could not take back"
+        try:
+            slot = self.ref(arr)
+        except _Unknown as e:
+            return f"it reads {e}"
+        try:
+            value = self._pause(convert, arr)
+        except Exception:  # eager mode raises it next (no single element, ...)
+            return "the conversion fails"
+        index = len(self.splits)
+        self.splits.append((what, site, value))
+        self.entries.append(Entry(check_break, (slot, Const(convert), Const(value), Const(index)), (), "graph_break"))
+        return None
+
+    def _note_effect(self, what: str) -> None:
+        if self.effect is None:
+            self.effect = f"{what} at {user_site()}"
+
+    def _writes_source(self, values: tuple[Any, ...]) -> bool:
+        """Whether an in-place kernel given ``values`` may write into the memory of a source (an
+        argument, parameter, buffer or gradient), rather than of an array the call made itself."""
+        arrays = [v for v in values if is_array(v)]
+        for s in self.input_slots:
+            src = self.arrays[s]()
+            if src is None or any(type(a) is not np.ndarray or np.may_share_memory(a, src) for a in arrays):
+                return True
+        return False
 
     # ----------------------------------------------------------------- hooks
     def _pause(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -431,7 +522,14 @@ class Recorder:
         except _Unknown as e:
             self.fail(f"{label} at {user_site()} reads {e}")
             spec = None
+        if not keep and self._writes_source(inputs):
+            self._note_effect(f"an in-place write ({label})")
+        elif label == "dropout_mask":
+            self._note_effect("a dropout mask (a random draw)")
         out = self._pause(kernel, *inputs)
+        if keep and n_out == 1 and isinstance(out, np.generic):  # a 0-d result: the array Tensor keeps
+            kernel = _array_kernel(kernel, False)
+            out = np.asarray(out)
         if spec is not None:
             if n_out > 1:
                 outs: tuple[int | None, ...] = tuple(self._define(o) for o in out)
@@ -450,6 +548,8 @@ class Recorder:
     def eager_call(self, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any], label: str) -> Any:
         """A call replayed as it is (``optimizer.step()``, ``zero_grad()``): it reads its
         scalars and the tensors' current state when it runs."""
+        if (label, *args[1:]) not in _IDEMPOTENT:
+            self._note_effect(label)
         out = self._pause(fn, *args, **kwargs)
         if self.failed is None:
             if any(_has_value(a) or callable(a) for a in (*args[1:], *kwargs.values())):
@@ -462,6 +562,7 @@ class Recorder:
         """``fn(tensors, *args)`` replayed as it is (``clip_grad_norm_``: it reads the gradients
         of ``tensors`` when it runs), provided they are parameters or buffers the capture found
         (the same objects at every call). Its result is not a recorded value."""
+        self._note_effect(label)
         out = self._pause(fn, tensors, *args)
         if self.failed is None:
             if not all(id(t) in self.persist_ids for t in tensors) or any(_has_value(a) for a in args):
@@ -474,6 +575,7 @@ class Recorder:
         """The engine adding ``g`` into a leaf's ``.grad``."""
         var = node._variable()
         old = None if var is None else var._grad
+        self._note_effect("a gradient accumulation into .grad")
         self._pause(fn, node, g, create_graph)
         if self.failed is not None or var is None or g is None:
             return
@@ -496,6 +598,8 @@ class Recorder:
 
     def set_grad(self, t: Tensor, value: Any) -> None:
         """``t.grad = value``."""
+        if value is not None:  # setting None twice is setting it once
+            self._note_effect("an assignment to .grad")
         if self.failed is not None:
             return
         if value is not None and (type(value) is not Tensor or value._rg):

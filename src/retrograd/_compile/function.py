@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import sys
 import warnings
 import weakref
 from typing import Any
@@ -27,7 +28,7 @@ from ..ops import _registry
 from ..backend import QUIET, array_module, quiet_float_warnings
 from . import replay as _replay
 from .backward import BackwardPlan, CompiledFunctionBackward, record_backward
-from .capture import Recorder, Unsupported, _Unknown, accumulate_grad, set_data
+from .capture import BreakChanged, Recorder, Unsupported, _Unknown, accumulate_grad, same_value, set_data
 from .guards import Guards, changed_container, containers, discover, flatten, plain_values
 from .schedule import Const, Entry, Schedule
 from .verify import Snapshot, same, same_backward, state_of
@@ -74,6 +75,27 @@ class _FreedBackward(Node):
 
 
 _ARG, _DATA, _GRAD = 0, 1, 2
+# A graph break that has given more values than this (over captures and replays) reads data
+# rather than a control-flow decision: no longer split there (its function runs eagerly).
+_MAX_BREAK_VALUES = 3
+
+
+class _Watched:
+    """Stands for ``sys.stdout`` while a call is recorded: passes every write on and notes that
+    one happened (a print, which a replay would not repeat)."""
+
+    __slots__ = ("stream", "wrote")
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.wrote = False
+
+    def write(self, text: str) -> Any:
+        self.wrote = True
+        return self.stream.write(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
 
 
 class Capture:
@@ -91,6 +113,7 @@ class Capture:
         "verified",
         "persistent",
         "stateful",
+        "splits",
     )
 
     def __init__(self, guards: Guards, eager: str | None = None) -> None:
@@ -105,6 +128,7 @@ class Capture:
         self.verified = not config.verify
         self.persistent: list[Tensor] = []
         self.stateful: list[Any] = []
+        self.splits: list[tuple[str, str, Any]] = []  # the graph breaks it checks: (what, site, value)
 
     def run(self, leaves: list[Any]) -> Any:
         ins = []
@@ -225,6 +249,7 @@ class _Finish:
         except _Unknown as e:
             return Capture(guards, f"the function returns or keeps {e}")
         c = Capture(guards)
+        c.splits = rec.splits
         c.n_outputs = len(self.results)
         gout: list[int] = []
         if self.need_grad:
@@ -315,6 +340,8 @@ class CompiledFunction:
         self.breaks: list[tuple[str, str]] = []
         self.reasons: list[str] = []  # why captures run eagerly
         self.recompiles: list[str] = []  # the guard that failed before each new capture
+        self.break_values: dict[tuple[str, str], list[Any]] = {}  # per graph break: the values seen
+        self.unstable: set[tuple[str, str]] = set()  # graph breaks whose value changes: not split
         self._warned = False
         self.options = _passes.OPTIONS  # compile(options=...), checked by fusion.check_options
         functools.update_wrapper(self, fn)
@@ -331,9 +358,14 @@ class CompiledFunction:
             if why is None:
                 if c.eager is not None:
                     return self.fn(*args, **kwargs)
-                if not c.verified:
-                    return self._verify(c, leaves, args, kwargs)
-                return c.run(leaves)
+                try:
+                    if not c.verified:
+                        return self._verify(c, leaves, args, kwargs)
+                    return c.run(leaves)
+                except BreakChanged as e:  # nothing before the check had an effect: try the next
+                    why = self._break_changed(c, e)
+                    if c not in self.cache:
+                        break
         if len(self.cache) >= config.cache_size_limit:
             if not self._warned:
                 self._warned = True
@@ -348,6 +380,19 @@ class CompiledFunction:
             self.recompiles.append(why)
         return self._capture(args, kwargs, leaves, key)
 
+    def _break_changed(self, c: Capture, e: BreakChanged) -> str:
+        """A replay of ``c`` stopped at a graph break whose value changed. Once a break has given
+        more than ``_MAX_BREAK_VALUES`` values (it reads data, not a control-flow decision), the
+        captures that check it are dropped and the next capture runs eagerly there."""
+        what, site, expected = c.splits[e.index]
+        seen = self.break_values.setdefault((what, site), [])
+        if not any(same_value(v, e.value) for v in seen):
+            seen.append(e.value)
+        if len(seen) > _MAX_BREAK_VALUES:
+            self.unstable.add((what, site))
+            self.cache = [x for x in self.cache if all((w, s) != (what, site) for w, s, _ in x.splits)]
+        return f"the value of {what} at {site} changed ({expected!r}, now {e.value!r})"
+
     def _roots(self, args: Any, kwargs: Any) -> list[Any]:
         return [self.fn, args, kwargs]
 
@@ -360,16 +405,21 @@ class CompiledFunction:
         guards = Guards(key, leaves, modules, plain_values(roots, modules))
         watched = containers(roots, modules)
         rec = Recorder(leaves, persistent, self.fullgraph)
+        rec.unstable = self.unstable
         start = [(t, t._data) for t in persistent]
+        stdout = _Watched(sys.stdout)
         _cap.recorder = rec
         _cap.active = True
         _registry.set_op_observer(rec.apply)
         _engine.set_node_observer(rec.node_apply)
         collecting = gc.isenabled()
         gc.disable()  # the recording holds every array: collections would scan them over and over
+        sys.stdout = stdout
         try:
             out = self.fn(*args, **kwargs)
             _cap.active = False
+            if sys.stdout is stdout:  # only the function's own prints count
+                sys.stdout = stdout.stream
             finish = _Finish(rec, leaves, start)
             finish.options = self.options  # passes hook
             capture = finish.capture(guards, out)
@@ -378,7 +428,11 @@ class CompiledFunction:
             touched = changed_container(watched)
             if touched is not None and capture.eager is None:
                 capture.eager = f"it changed {touched} (a Python side effect a replay would not repeat)"
+            if stdout.wrote and capture.eager is None:
+                capture.eager = "it printed to sys.stdout (a Python side effect a replay would not repeat)"
         finally:
+            if sys.stdout is stdout:
+                sys.stdout = stdout.stream
             _cap.active = False
             _cap.recorder = None
             _registry.set_op_observer(None)
@@ -387,6 +441,10 @@ class CompiledFunction:
                 gc.enable()
         self.cache.append(capture)
         self.breaks += rec.breaks
+        for what, site, value in capture.splits:
+            seen = self.break_values.setdefault((what, site), [])
+            if not any(same_value(v, value) for v in seen):
+                seen.append(value)
         if capture.eager is not None and self.fullgraph:
             raise Unsupported(f"compile(fullgraph=True): {_name(self.fn)} cannot be captured whole: {capture.eager}")
         if capture.eager is not None:
@@ -405,6 +463,10 @@ class CompiledFunction:
         try:
             replayed = c.run(leaves)
             ok = True
+        except BreakChanged:  # another path: no effect happened before the check
+            before.restore()
+            c.verified = False
+            raise
         except Exception as e:  # a replay that fails where eager mode works: not kept
             replayed, ok = repr(e), False
         replayed_state = state_of(tensors, c.stateful)
@@ -424,6 +486,8 @@ class CompiledFunction:
         self.breaks.clear()
         self.reasons.clear()
         self.recompiles.clear()
+        self.break_values.clear()
+        self.unstable.clear()
         self._warned = False
 
 

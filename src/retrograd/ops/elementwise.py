@@ -1073,24 +1073,32 @@ def invert(input):
     return bitwise_not(input)
 
 
+def _classify(fn, input):
+    """``fn(input)`` (a NumPy test such as ``isnan``) as a bool tensor, recorded as a kernel of
+    its own while a compiled function captures (so ``if torch.isnan(loss)`` can be replayed)."""
+    if _cap.active:
+        return Tensor._make(_cap.recorder.call(fn, (input._data,), fn.__name__), None, False)
+    return Tensor._make(fn(input._data), None, False)
+
+
 def isnan(input):
-    return Tensor._make(np.isnan(input._data), None, False)
+    return _classify(np.isnan, input)
 
 
 def isinf(input):
-    return Tensor._make(np.isinf(input._data), None, False)
+    return _classify(np.isinf, input)
 
 
 def isfinite(input):
-    return Tensor._make(np.isfinite(input._data), None, False)
+    return _classify(np.isfinite, input)
 
 
 def isposinf(input):
-    return Tensor._make(np.isposinf(input._data), None, False)
+    return _classify(np.isposinf, input)
 
 
 def isneginf(input):
-    return Tensor._make(np.isneginf(input._data), None, False)
+    return _classify(np.isneginf, input)
 
 
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
