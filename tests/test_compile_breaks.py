@@ -254,3 +254,52 @@ def test_fullgraph_still_raises_at_a_splittable_break():
 
     with pytest.raises(torch._dynamo.exc.Unsupported, match=r"bool\(tensor\) at .*test_compile_breaks.py:\d+"):
         torch.compile(f, fullgraph=True)(torch.ones(2))
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        lambda y: torch.isnan(y).any(),
+        lambda y: torch.isfinite(y).all(dim=0).all(),
+        lambda y: torch.isinf(y).any(1, keepdim=True).any(),
+        lambda y: torch.isposinf(y).any() | torch.isneginf(y).any(),
+    ],
+)
+def test_nan_and_inf_tests_and_any_all_are_recorded_so_a_check_on_them_replays(check):
+    def f(x):
+        y = x.exp() - 1
+        return y * 2 if check(y) else y
+
+    c = torch.compile(f)
+    finite, bad = torch.ones(2, 3), torch.tensor([[1.0, float("nan"), 1e30], [1.0, 2.0, 3.0]])
+    for x in (finite, finite, bad, finite, bad):
+        assert _same(c(x), f(x))
+    assert len(c.cache) == 2 and all(k.eager is None for k in c.cache)
+
+
+def test_python_values_read_by_library_functions_are_breaks_not_stale_replays():
+    a = torch.ones(3)
+    cases = [
+        lambda x, y: x * 0 if torch.allclose(x, y) else x + y,
+        lambda x, y: x * 2 if torch.equal(x, y) else x,
+        lambda x, y: x * 2 if torch.is_nonzero((x - y).sum()) else x,
+        lambda x, y: x * 2 if torch.logical_and(x > 0, y > 0).logical_not().any() else x,
+        lambda x, y: x * 2 if ((x > 0) & (y > 0)).all() else x,
+    ]
+    for f in cases:
+        c = torch.compile(f)
+        for y in (torch.ones(3), torch.ones(3), torch.zeros(3), torch.zeros(3), torch.ones(3)):
+            assert _same(c(a, y), f(a, y))
+        assert len(c.cache) == 2 and all(k.eager is None for k in c.cache)
+
+
+def test_apply_and_map_run_the_function_eagerly():
+    def f(x):
+        return x.clone().apply_(lambda v: v * 2) + 1
+
+    c = torch.compile(f)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for v in (1.0, 2.0, 3.0):
+            assert c(torch.full((2,), v)).tolist() == [2 * v + 1] * 2
+    assert "apply_" in c.cache[0].eager

@@ -15,7 +15,9 @@ failed (``fail``), the call finishes eagerly, and that function runs eagerly for
 state (the reason is kept for ``explain``). Work the recorder cannot replay (random draws other
 than dropout's, backward hooks, ``create_graph``, vmap, forward-mode AD, saved tensor hooks) fails
 the same way. Conversions to Python values (``.item()``, ``bool(t)``, ``print(t)``) are graph
-breaks: recorded with the user's file:line, and raised at once under ``fullgraph=True``.
+breaks: recorded with the user's file:line, and raised at once under ``fullgraph=True``; one
+that gives a plain value before any effect becomes a ``check_break`` entry (``Recorder.split``;
+``function`` describes the design), any other fails the capture.
 
 Kernels run with the flag off (``_pause``), so what they do inside is not recorded twice; an
 eager call (``optimizer.step``, ``zero_grad``, ``scheduler.step``) is recorded as one entry that

@@ -3,11 +3,32 @@
 The first call with a new guard state runs ``fn`` eagerly while ``capture.Recorder`` records it.
 If the recording is complete, the call's kernels become a ``Schedule`` and its replay code
 (``replay.build``); later calls whose guards hold bind the arrays of the sources and run that
-code, then wrap the result arrays as the outputs. A recording that failed (a graph break, an
-array made outside recording, a backward hook, ...) is cached too, as "run eagerly" for that
-guard state, with its reason (``explain``); a warning says so once per function. A failed guard
-captures again, up to ``config.cache_size_limit`` captures per function, after which the function
-runs eagerly with one warning (PyTorch's recompile limit).
+code, then wrap the result arrays as the outputs. A recording that failed (an array made outside
+recording, a backward hook, a print, a graph break it cannot split at, ...) is cached too, as
+"run eagerly" for that guard state, with its reason (``explain``); a warning says so once per
+function. A failed guard captures again, up to ``config.cache_size_limit`` captures per
+function, after which the function runs eagerly with one warning (PyTorch's recompile limit).
+
+**Graph breaks.** A capture follows the eager run, not the bytecode, so it cannot resume the
+Python after a break on its own. Python that reads a value (``.item()``, ``bool(t)``, ``if t``,
+``.tolist()``, ``float(t)``, ``int(t)``, a tensor as an index) did what it did because of that
+value; everything else it reads is guarded. So a break splits the recorded kernels into pieces
+with a check between them (``capture.check_break``): the replay computes the value again from the
+replayed array and goes on with the next piece while it is the recorded one, the same Python
+having then made the same kernels. A different value stops the replay at the check; the next
+capture of the same guard state is tried (one capture per path the values take, such as both
+arms of an ``if``), or the call captures that path (running eagerly, so its result and its
+prints are eager mode's). Stopping half-way is sound only because nothing before a check has an
+effect the eager call would repeat: a break after a write into a parameter, buffer, gradient or
+argument, a gradient accumulation, an optimizer or scheduler step or a dropout draw (the
+recorder notes the first) makes the function run eagerly, as does a break whose value is not a
+plain Python value (``print(t)``, ``.numpy()``, ``compiler.disable``). A break that has given
+more than ``_MAX_BREAK_VALUES`` values (a loss logged with ``.item()``: data, not a decision) no
+longer splits; its function runs eagerly from then on. A print to ``sys.stdout`` during the
+capture runs the function eagerly too, since a replay would not print: so ``print(loss.item())``
+prints at every call, eagerly. Python effects other than prints, the containers and the plain
+values the function reaches (``guards``), are not seen (a write to ``logging``, a file).
+``fullgraph=True`` raises at the first break, naming the user's file:line.
 """
 
 from __future__ import annotations

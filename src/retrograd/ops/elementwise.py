@@ -974,7 +974,11 @@ def xlogy(input, other):
 # --------------------------------------------------------------------------- comparisons and logic
 def _broadcasting(name, fn, a, b, **kwargs):
     """``fn(a, b)`` on arrays, with NumPy's broadcast ValueError raised as PyTorch's RuntimeError
-    (ops that go through ``apply`` get this from it)."""
+    (ops that go through ``apply`` get this from it); recorded as a kernel of its own while a
+    compiled function captures."""
+    if _cap.active:
+        kernel = functools.partial(fn, **kwargs) if kwargs else fn
+        return _cap.recorder.call(_broadcasting, (name, kernel, a, b), name)
     try:
         return fn(a, b, **kwargs)
     except ValueError as e:
@@ -1034,7 +1038,7 @@ def logical_xor(input, other):
 
 
 def logical_not(input):
-    return Tensor._make(np.logical_not(input._data), None, False)
+    return _no_grad_unary(np.logical_not, input)
 
 
 def _bitwise(name):
@@ -1061,7 +1065,7 @@ def bitwise_not(input):
             f'"bitwise_not" not implemented for floating-point tensors (dtype '
             f"{input.dtype}, shape {list(input._data.shape)})"
         )
-    return Tensor._make(np.invert(input._data), None, False)
+    return _no_grad_unary(np.invert, input)
 
 
 def invert(input):
@@ -1073,32 +1077,33 @@ def invert(input):
     return bitwise_not(input)
 
 
-def _classify(fn, input):
-    """``fn(input)`` (a NumPy test such as ``isnan``) as a bool tensor, recorded as a kernel of
-    its own while a compiled function captures (so ``if torch.isnan(loss)`` can be replayed)."""
+def _no_grad_unary(fn, input):
+    """``fn(input)`` on the array (a NumPy test such as ``isnan``, a logical or bitwise not),
+    outside the graph; recorded as a kernel of its own while a compiled function captures (so
+    ``if torch.isnan(loss)`` can be replayed)."""
     if _cap.active:
         return Tensor._make(_cap.recorder.call(fn, (input._data,), fn.__name__), None, False)
     return Tensor._make(fn(input._data), None, False)
 
 
 def isnan(input):
-    return _classify(np.isnan, input)
+    return _no_grad_unary(np.isnan, input)
 
 
 def isinf(input):
-    return _classify(np.isinf, input)
+    return _no_grad_unary(np.isinf, input)
 
 
 def isfinite(input):
-    return _classify(np.isfinite, input)
+    return _no_grad_unary(np.isfinite, input)
 
 
 def isposinf(input):
-    return _classify(np.isposinf, input)
+    return _no_grad_unary(np.isposinf, input)
 
 
 def isneginf(input):
-    return _classify(np.isneginf, input)
+    return _no_grad_unary(np.isneginf, input)
 
 
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
@@ -1116,7 +1121,18 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     )
 
 
+def _allclose_array(a, b, rtol, atol, equal_nan):
+    return np.asarray(_broadcasting("allclose", np.allclose, a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def _equal_array(a, b):
+    return np.asarray(bool((a == b).all()))
+
+
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    if _cap.active:  # Python reads the result: a graph break on a recorded value
+        args = (input._data, _bool_data(other), rtol, atol, equal_nan)
+        return bool(Tensor._make(_cap.recorder.call(_allclose_array, args, "allclose"), None, False))
     return bool(
         _broadcasting(
             "allclose", np.allclose, input._data, _bool_data(other), rtol=rtol, atol=atol, equal_nan=equal_nan
@@ -1125,7 +1141,11 @@ def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
 
 
 def equal(input, other):
-    return input._data.shape == other._data.shape and bool((input._data == other._data).all())
+    if input._data.shape != other._data.shape:
+        return False
+    if _cap.active:  # Python reads the result: a graph break on a recorded value
+        return bool(Tensor._make(_cap.recorder.call(_equal_array, (input._data, other._data), "equal"), None, False))
+    return bool((input._data == other._data).all())
 
 
 def tensor_where(self, condition, other):

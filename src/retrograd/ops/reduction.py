@@ -10,6 +10,7 @@ from collections import namedtuple
 import numpy as np
 
 from .. import _dtype
+from .._compile.state import _cap
 from .._tensor import Tensor, _wrap_dim
 from ._registry import Op, apply
 from ._registry import LINEAR
@@ -447,14 +448,28 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
 
 
 # --------------------------------------------------------------------------- all, any, count
+def _all(a, dims, keepdim):
+    return a.astype(bool, copy=False).all(axis=dims, keepdims=keepdim)
+
+
+def _any(a, dims, keepdim):
+    return a.astype(bool, copy=False).any(axis=dims, keepdims=keepdim)
+
+
+def _bool_reduction(kernel, input, dims, keepdim, name):
+    """A reduction to bool outside the graph, recorded as a kernel of its own while a compiled
+    function captures (so ``if torch.isnan(loss).any()`` can be replayed)."""
+    if _cap.active:
+        return Tensor._make(_cap.recorder.call(kernel, (input._data, dims, keepdim), name), None, False)
+    return Tensor._make(kernel(input._data, dims, keepdim), None, False)
+
+
 def all(input, dim=None, keepdim=False):
-    dims = _dims(dim, input._data.ndim, "all")
-    return Tensor._make(input._data.astype(bool, copy=False).all(axis=dims, keepdims=keepdim), None, False)
+    return _bool_reduction(_all, input, _dims(dim, input._data.ndim, "all"), keepdim, "all")
 
 
 def any(input, dim=None, keepdim=False):
-    dims = _dims(dim, input._data.ndim, "any")
-    return Tensor._make(input._data.astype(bool, copy=False).any(axis=dims, keepdims=keepdim), None, False)
+    return _bool_reduction(_any, input, _dims(dim, input._data.ndim, "any"), keepdim, "any")
 
 
 def sum_to_size(self, *size):
