@@ -637,3 +637,14 @@ def test_a_python_side_effect_on_a_list_runs_the_function_eagerly():
             f(x)
     assert len(history) == 4
     assert "closure variable" in f.reasons[-1]
+
+
+def test_the_same_tensor_passed_twice_is_guarded():
+    def f(x, y):
+        return x * 2 + y.detach()
+
+    c = torch.compile(f)
+    a = torch.ones(3)
+    for y in (a, a, torch.zeros(3), torch.zeros(3), a.detach(), a):
+        assert c(a, y).tolist() == f(a, y).tolist()
+    assert len(c.cache) == 2 and "alias" in c.recompiles[0]
