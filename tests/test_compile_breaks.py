@@ -303,3 +303,28 @@ def test_apply_and_map_run_the_function_eagerly():
         for v in (1.0, 2.0, 3.0):
             assert c(torch.full((2,), v)).tolist() == [2 * v + 1] * 2
     assert "apply_" in c.cache[0].eager
+
+
+def test_gradients_unbound_before_a_break_are_put_back_when_the_replay_stops():
+    w = torch.ones(3, requires_grad=True)
+    opt = torch.optim.SGD([w], lr=0.1)
+
+    def f(x):
+        g = w.grad * 1  # reads the gradient that zero_grad drops next
+        opt.zero_grad()
+        y = x * g
+        if y.sum() > 0:
+            return y
+        return -y
+
+    c = torch.compile(f)
+    for v in (1.0, 2.0, -1.0, 3.0, -2.0):
+        w.grad = torch.full((3,), 5.0)
+        x = torch.full((3,), v)
+        out = c(x)
+        assert w.grad is None
+        w.grad = torch.full((3,), 5.0)
+        assert _same(out, f(x))
+    assert len(c.cache) == 2 and all(k.eager is None for k in c.cache)
+    # a stopped replay put the gradient back before the eager call read it
+    assert "bool(tensor)" in c.recompiles[0]

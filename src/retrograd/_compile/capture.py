@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 import os
 import sys
+import threading
 import weakref
 from typing import Any
 
@@ -80,11 +81,44 @@ def same_value(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-def check_break(a: Any, convert: Any, expected: Any, index: int) -> None:
-    """A graph break's guard inside a replay: Python's value of ``a`` must be the recorded one."""
+def check_break(a: Any, convert: Any, expected: Any, index: int, last: bool) -> None:
+    """A graph break's guard inside a replay: Python's value of ``a`` must be the recorded one.
+    Past the last break the replay cannot stop any more: nothing is noted for ``undo``."""
     value = convert(a)
     if not same_value(value, expected):
         raise BreakChanged(index, value)
+    if last:
+        undo_log.pairs = None
+
+
+class _UndoLog(threading.local):
+    """``(tensor, its former .grad)`` for each gradient a replay unbound (``.grad = ...``,
+    ``zero_grad()``) while it may still stop at a graph break; None when nothing is noted."""
+
+    pairs: list[tuple[Tensor, Any]] | None = None
+
+
+undo_log = _UndoLog()
+
+
+def undo() -> None:
+    """Put back the gradients noted in ``undo_log`` (a replay stopped before its last break)."""
+    pairs, undo_log.pairs = undo_log.pairs, None
+    for t, g in reversed(pairs or ()):
+        t._grad = g
+
+
+def dropping_grads(zero_grad: Any) -> Any:
+    """``Optimizer.zero_grad`` (``set_to_none=True``) as a replay kernel that notes the
+    gradients it drops, so that ``undo`` can put them back: it only unbinds them."""
+
+    def kernel(opt: Any) -> None:
+        pairs = undo_log.pairs
+        if pairs is not None:
+            pairs += [(p, p._grad) for group in opt.param_groups for p in group["params"] if p._grad is not None]
+        zero_grad(opt, True)
+
+    return kernel
 
 
 def has_hooks(extra: Any) -> bool:
@@ -124,6 +158,9 @@ def accumulate_grad(var: Tensor, g: Any, copy: bool) -> Any:
 
 
 def set_grad(t: Tensor, g: Any) -> None:
+    pairs = undo_log.pairs
+    if pairs is not None:
+        pairs.append((t, t._grad))
     t._grad = None if g is None else make_tensor(g, None, False)
 
 
@@ -245,13 +282,6 @@ def _has_value(v: Any) -> bool:
     return False
 
 
-# Recorded calls that leave the same state when run twice (a replay that stops at a changed graph
-# break has run them, and the eager call that follows runs them again).
-# (``zero_grad(set_to_none=False)`` is not: it bumps the gradients' versions.) Keyed by the
-# call's label and its arguments after ``self``.
-_IDEMPOTENT = frozenset((("Optimizer.zero_grad", True),))
-
-
 # --------------------------------------------------------------------------- the recorder
 class Recorder:
     """Records one call: the entries, the sources, and why it cannot be replayed (``failed``)."""
@@ -275,6 +305,7 @@ class Recorder:
         self.splits: list[tuple[str, str, Any]] = []
         self.unstable: set[tuple[str, str]] = set()  # (what, site) of breaks not to split at
         self.effect: str | None = None  # the first effect a replay cannot take back (see split)
+        self.checks: list[Entry] = []  # the check_break entries
         self.fullgraph = fullgraph
         self.backward_runs = 0
         self.in_node = 0  # > 0 while a backward node runs: failures are the node's
@@ -404,7 +435,9 @@ class Recorder:
         A changed value makes the replay stop at the check and the call run eagerly from the
         start, so no entry before a check may have an effect that running it again would repeat:
         a write into a parameter, buffer, gradient or argument, an optimizer or scheduler step, a
-        random draw (``effect`` names the first)."""
+        random draw (``effect`` names the first). Rebinding a gradient (``.grad = g``,
+        ``zero_grad()``) is not one: the replay notes the former gradient and ``undo`` puts it
+        back."""
         if convert is None:
             return "the value it gives Python is not one a replay can check"
         if (what, site) in self.unstable:
@@ -421,7 +454,12 @@ class Recorder:
             return "the conversion fails"
         index = len(self.splits)
         self.splits.append((what, site, value))
-        self.entries.append(Entry(check_break, (slot, Const(convert), Const(value), Const(index)), (), "graph_break"))
+        self.checks.append(
+            Entry(check_break, (slot, Const(convert), Const(value), Const(index), Const(True)), (), "graph_break")
+        )
+        if len(self.checks) > 1:  # the one before is not the last check any more
+            self.checks[-2].inputs = (*self.checks[-2].inputs[:4], Const(False))
+        self.entries.append(self.checks[-1])
         return None
 
     def _note_effect(self, what: str) -> None:
@@ -550,12 +588,15 @@ class Recorder:
     def eager_call(self, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any], label: str) -> Any:
         """A call replayed as it is (``optimizer.step()``, ``zero_grad()``): it reads its
         scalars and the tensors' current state when it runs."""
-        if (label, *args[1:]) not in _IDEMPOTENT:
+        drops = label == "Optimizer.zero_grad" and args[1:] == (True,) and not kwargs
+        if not drops:  # zero_grad(set_to_none=True) only unbinds gradients: undone by undo()
             self._note_effect(label)
         out = self._pause(fn, *args, **kwargs)
         if self.failed is None:
             if any(_has_value(a) or callable(a) for a in (*args[1:], *kwargs.values())):
                 self.fail(f"{label} at {user_site()} with a tensor or closure argument cannot be recorded")
+            elif drops:
+                self.entries.append(Entry(dropping_grads(fn), (Const(args[0]),), (), label))
             else:
                 self.entries.append(Entry(_call_kw(fn, kwargs), tuple(Const(a) for a in args), (), label))
         return out
@@ -599,9 +640,7 @@ class Recorder:
         self.accumulated[id(var)] = var
 
     def set_grad(self, t: Tensor, value: Any) -> None:
-        """``t.grad = value``."""
-        if value is not None:  # setting None twice is setting it once
-            self._note_effect("an assignment to .grad")
+        """``t.grad = value`` (it only rebinds the gradient: undone by ``undo``, not an effect)."""
         if self.failed is not None:
             return
         if value is not None and (type(value) is not Tensor or value._rg):

@@ -21,7 +21,8 @@ arms of an ``if``), or the call captures that path (running eagerly, so its resu
 prints are eager mode's). Stopping half-way is sound only because nothing before a check has an
 effect the eager call would repeat: a break after a write into a parameter, buffer, gradient or
 argument, a gradient accumulation, an optimizer or scheduler step or a dropout draw (the
-recorder notes the first) makes the function run eagerly, as does a break whose value is not a
+recorder notes the first; rebinding a gradient, ``.grad = g`` or ``zero_grad()``, is put back by
+``capture.undo`` when a replay stops) makes the function run eagerly, as does a break whose value is not a
 plain Python value (``print(t)``, ``.numpy()``, ``compiler.disable``). A break that has given
 more than ``_MAX_BREAK_VALUES`` values (a loss logged with ``.item()``: data, not a decision) no
 longer splits; its function runs eagerly from then on. A print to ``sys.stdout`` during the
@@ -49,7 +50,17 @@ from ..ops import _registry
 from ..backend import QUIET, array_module, quiet_float_warnings
 from . import replay as _replay
 from .backward import BackwardPlan, CompiledFunctionBackward, record_backward
-from .capture import BreakChanged, Recorder, Unsupported, _Unknown, accumulate_grad, same_value, set_data
+from .capture import (
+    BreakChanged,
+    Recorder,
+    Unsupported,
+    _Unknown,
+    accumulate_grad,
+    same_value,
+    set_data,
+    undo,
+    undo_log,
+)
 from .guards import Guards, changed_container, containers, discover, flatten, plain_values
 from .schedule import Const, Entry, Schedule
 from .verify import Snapshot, same, same_backward, state_of
@@ -164,7 +175,15 @@ class Capture:
         filters = warnings.filters
         if not filters or filters[0] is not QUIET[0]:
             quiet_float_warnings()
-        res = self.replay(*ins)
+        if self.splits:  # it may stop at a graph break: put back the gradients it unbound
+            undo_log.pairs = []
+            try:
+                res = self.replay(*ins)
+            except BaseException:
+                undo()
+                raise
+        else:
+            res = self.replay(*ins)
         nodes: list[Any] = [None, None]
         plan = self.backward
         if plan is not None:
