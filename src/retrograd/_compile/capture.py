@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from .._autocast import _amp
+from .._random import get_rng_state, set_rng_state
 from .._tensor import Tensor, make_tensor
 from ..autograd.graph import OpNode
 from ..autograd._forward_state import _fw
@@ -88,24 +89,42 @@ def check_break(a: Any, convert: Any, expected: Any, index: int, last: bool) -> 
     if not same_value(value, expected):
         raise BreakChanged(index, value)
     if last:
-        undo_log.pairs = None
+        undo_log.pairs = undo_log.rng = None
 
 
 class _UndoLog(threading.local):
-    """``(tensor, its former .grad)`` for each gradient a replay unbound (``.grad = ...``,
-    ``zero_grad()``) while it may still stop at a graph break; None when nothing is noted."""
+    """What a replay changed while it may still stop at a graph break, to be put back: ``pairs``,
+    ``(tensor, its former .grad)`` for each gradient it unbound (``.grad = ...``,
+    ``zero_grad()``), or None when nothing is noted; ``rng``, the default generator's state
+    before the replay's first draw (dropout), or None."""
 
     pairs: list[tuple[Tensor, Any]] | None = None
+    rng: Any = None
 
 
 undo_log = _UndoLog()
 
 
 def undo() -> None:
-    """Put back the gradients noted in ``undo_log`` (a replay stopped before its last break)."""
-    pairs, undo_log.pairs = undo_log.pairs, None
+    """Put back what ``undo_log`` noted (a replay stopped before its last break)."""
+    pairs, rng = undo_log.pairs, undo_log.rng
+    undo_log.pairs = undo_log.rng = None
     for t, g in reversed(pairs or ()):
         t._grad = g
+    if rng is not None:
+        set_rng_state(rng)
+
+
+def drawing(kernel: Any) -> Any:
+    """A kernel that draws from the default generator (dropout's mask) as a replay kernel that
+    first notes the generator's state (at the replay's first draw), for ``undo``."""
+
+    def run(*args: Any) -> Any:
+        if undo_log.pairs is not None and undo_log.rng is None:
+            undo_log.rng = get_rng_state()
+        return kernel(*args)
+
+    return run
 
 
 def dropping_grads(zero_grad: Any) -> Any:
@@ -434,10 +453,10 @@ class Recorder:
 
         A changed value makes the replay stop at the check and the call run eagerly from the
         start, so no entry before a check may have an effect that running it again would repeat:
-        a write into a parameter, buffer, gradient or argument, an optimizer or scheduler step, a
-        random draw (``effect`` names the first). Rebinding a gradient (``.grad = g``,
-        ``zero_grad()``) is not one: the replay notes the former gradient and ``undo`` puts it
-        back."""
+        a write into a parameter, buffer, gradient or argument, an optimizer or scheduler step
+        (``effect`` names the first). Rebinding a gradient (``.grad = g``, ``zero_grad()``) and
+        dropout's draws are not: the replay notes the former gradient and the generator's state,
+        and ``undo`` puts them back."""
         if convert is None:
             return "the value it gives Python is not one a replay can check"
         if (what, site) in self.unstable:
@@ -564,9 +583,9 @@ class Recorder:
             spec = None
         if not keep and self._writes_source(inputs):
             self._note_effect(f"an in-place write ({label})")
-        elif label == "dropout_mask":
-            self._note_effect("a dropout mask (a random draw)")
         out = self._pause(kernel, *inputs)
+        if label == "dropout_mask":  # a draw: the generator's state is put back by undo()
+            kernel = drawing(kernel)
         if keep and n_out == 1 and isinstance(out, np.generic):  # a 0-d result: the array Tensor keeps
             kernel = _array_kernel(kernel, False)
             out = np.asarray(out)

@@ -20,15 +20,17 @@ capture of the same guard state is tried (one capture per path the values take, 
 arms of an ``if``), or the call captures that path (running eagerly, so its result and its
 prints are eager mode's). Stopping half-way is sound only because nothing before a check has an
 effect the eager call would repeat: a break after a write into a parameter, buffer, gradient or
-argument, a gradient accumulation, an optimizer or scheduler step or a dropout draw (the
-recorder notes the first; rebinding a gradient, ``.grad = g`` or ``zero_grad()``, is put back by
-``capture.undo`` when a replay stops) makes the function run eagerly, as does a break whose value is not a
-plain Python value (``print(t)``, ``.numpy()``, ``compiler.disable``). A break that has given
-more than ``_MAX_BREAK_VALUES`` values (a loss logged with ``.item()``: data, not a decision) no
-longer splits; its function runs eagerly from then on. A print to ``sys.stdout`` during the
-capture runs the function eagerly too, since a replay would not print: so ``print(loss.item())``
-prints at every call, eagerly. Python effects other than prints, the containers and the plain
-values the function reaches (``guards``), are not seen (a write to ``logging``, a file).
+argument, a gradient accumulation, an optimizer or scheduler step (the recorder notes the first)
+makes the function run eagerly; rebinding a gradient (``.grad = g``, ``zero_grad()``) and
+dropout's draws are not such effects, since a stopped replay puts the gradient and the
+generator's state back (``capture.undo``). A break whose value is not a plain Python value
+(``print(t)``, ``.numpy()``, ``compiler.disable``) runs the function eagerly too. A break that
+has given more than ``_MAX_BREAK_VALUES`` values (a loss logged with ``.item()``: data, not a
+decision) no longer splits; its function runs eagerly from then on. A print to ``sys.stdout``
+during the capture runs the function eagerly, since a replay would not print: so
+``print(loss.item())`` prints at every call, eagerly. Other Python effects are seen only where
+the guards look (the containers and plain values the function reaches): a ``logging`` call or a
+file write inside a replayed function is not repeated.
 ``fullgraph=True`` raises at the first break, naming the user's file:line.
 """
 
@@ -175,8 +177,9 @@ class Capture:
         filters = warnings.filters
         if not filters or filters[0] is not QUIET[0]:
             quiet_float_warnings()
-        if self.splits:  # it may stop at a graph break: put back the gradients it unbound
+        if self.splits:  # it may stop at a graph break: note what to put back (capture.undo)
             undo_log.pairs = []
+            undo_log.rng = None
             try:
                 res = self.replay(*ins)
             except BaseException:
