@@ -335,3 +335,27 @@ def test_gradients_unbound_before_a_break_are_put_back_when_the_replay_stops():
     assert len(c.cache) == 2 and all(k.eager is None for k in c.cache)
     # a stopped replay put the gradient back before the eager call read it
     assert "bool(tensor)" in c.recompiles[0]
+
+
+def test_a_log_record_inside_a_compiled_function_is_made_at_every_call(caplog):
+    import logging
+
+    log = logging.getLogger("retrograd.test.compile")
+
+    def f(x):
+        y = x * 2
+        if torch.isnan(y).any():
+            log.warning("nan in the step")
+            return None
+        log.debug("below the level: no record, not an effect")
+        return y
+
+    c = torch.compile(f)
+    caplog.set_level(logging.INFO, logger="retrograd.test.compile")
+    nan = torch.tensor([1.0, float("nan")])
+    for x in (torch.ones(2), torch.ones(2), nan, nan, torch.ones(2), nan):
+        out = c(x)
+        assert (out is None) == bool(torch.isnan(x).any())
+    assert [r.getMessage() for r in caplog.records] == ["nan in the step"] * 3
+    assert c.cache[0].eager is None and "logged a message" in c.cache[1].eager
+    assert logging.getLogRecordFactory() is logging.LogRecord

@@ -27,10 +27,10 @@ generator's state back (``capture.undo``). A break whose value is not a plain Py
 (``print(t)``, ``.numpy()``, ``compiler.disable``) runs the function eagerly too. A break that
 has given more than ``_MAX_BREAK_VALUES`` values (a loss logged with ``.item()``: data, not a
 decision) no longer splits; its function runs eagerly from then on. A print to ``sys.stdout``
-during the capture runs the function eagerly, since a replay would not print: so
-``print(loss.item())`` prints at every call, eagerly. Other Python effects are seen only where
-the guards look (the containers and plain values the function reaches): a ``logging`` call or a
-file write inside a replayed function is not repeated.
+or a ``logging`` record made during the capture runs the function eagerly, since a replay would
+not print or log: so ``print(loss.item())`` prints at every call, eagerly. Other Python effects
+are seen only where the guards look (the containers and plain values the function reaches): a
+write to a file inside a replayed function is not repeated.
 ``fullgraph=True`` raises at the first break, naming the user's file:line.
 """
 
@@ -130,6 +130,37 @@ class _Watched:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.stream, name)
+
+
+class _Logged:
+    """Stands for ``logging``'s record factory while a call is recorded: makes each record with
+    the factory it stands for and notes that one was made (a log call a replay would not repeat;
+    a record is made only for a message the logger's level lets through)."""
+
+    __slots__ = ("factory", "made")
+
+    def __init__(self, factory: Any) -> None:
+        self.factory = factory
+        self.made = False
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        self.made = True
+        return self.factory(*args, **kwargs)
+
+
+def _watch(stdout: _Watched, logged: _Logged | None) -> None:
+    sys.stdout = stdout
+    if logged is not None:
+        sys.modules["logging"].setLogRecordFactory(logged)
+
+
+def _unwatch(stdout: _Watched, logged: _Logged | None) -> None:
+    """Put back what ``_watch`` replaced, unless the function replaced it in turn."""
+    if sys.stdout is stdout:
+        sys.stdout = stdout.stream
+    logging = sys.modules.get("logging")
+    if logged is not None and logging is not None and logging.getLogRecordFactory() is logged:
+        logging.setLogRecordFactory(logged.factory)
 
 
 class Capture:
@@ -451,18 +482,19 @@ class CompiledFunction:
         rec.unstable = self.unstable
         start = [(t, t._data) for t in persistent]
         stdout = _Watched(sys.stdout)
+        logging = sys.modules.get("logging")  # a function that logs has imported it
+        logged = None if logging is None else _Logged(logging.getLogRecordFactory())
         _cap.recorder = rec
         _cap.active = True
         _registry.set_op_observer(rec.apply)
         _engine.set_node_observer(rec.node_apply)
         collecting = gc.isenabled()
         gc.disable()  # the recording holds every array: collections would scan them over and over
-        sys.stdout = stdout
+        _watch(stdout, logged)
         try:
             out = self.fn(*args, **kwargs)
             _cap.active = False
-            if sys.stdout is stdout:  # only the function's own prints count
-                sys.stdout = stdout.stream
+            _unwatch(stdout, logged)  # only the function's own prints and log calls count
             finish = _Finish(rec, leaves, start)
             finish.options = self.options  # passes hook
             capture = finish.capture(guards, out)
@@ -473,9 +505,10 @@ class CompiledFunction:
                 capture.eager = f"it changed {touched} (a Python side effect a replay would not repeat)"
             if stdout.wrote and capture.eager is None:
                 capture.eager = "it printed to sys.stdout (a Python side effect a replay would not repeat)"
+            if logged is not None and logged.made and capture.eager is None:
+                capture.eager = "it logged a message (a Python side effect a replay would not repeat)"
         finally:
-            if sys.stdout is stdout:
-                sys.stdout = stdout.stream
+            _unwatch(stdout, logged)
             _cap.active = False
             _cap.recorder = None
             _registry.set_op_observer(None)
