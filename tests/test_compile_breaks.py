@@ -1,7 +1,8 @@
 """retrograd.compile at graph breaks: a value Python reads from a tensor (``.item()``,
 ``bool(t)``, ``.tolist()``, ``int(t)``) splits the capture; the replay checks the value at the
 break and goes on while it is the recorded one, and otherwise falls back (a capture for the
-other path) without repeating an effect; prints and breaks after effects run eagerly."""
+other path) without repeating an effect; prints, log records and breaks after effects run
+eagerly."""
 
 import warnings
 

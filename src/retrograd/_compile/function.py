@@ -426,7 +426,7 @@ class CompiledFunction:
             return self.fn(*args, **kwargs)
         leaves: list[Any] = []
         key = flatten((args, kwargs), leaves)
-        why = None
+        why = stopped = None
         for c in self.cache:
             why = c.guards.failure(leaves, key)
             if why is None:
@@ -437,9 +437,10 @@ class CompiledFunction:
                         return self._verify(c, leaves, args, kwargs)
                     return c.run(leaves)
                 except BreakChanged as e:  # nothing before the check had an effect: try the next
-                    why = self._break_changed(c, e)
+                    stopped = self._break_changed(c, e)
                     if c not in self.cache:
                         break
+        why = stopped or why
         if len(self.cache) >= config.cache_size_limit:
             if not self._warned:
                 self._warned = True
@@ -465,7 +466,7 @@ class CompiledFunction:
         if len(seen) > _MAX_BREAK_VALUES:
             self.unstable.add((what, site))
             self.cache = [x for x in self.cache if all((w, s) != (what, site) for w, s, _ in x.splits)]
-        return f"the value of {what} at {site} changed ({expected!r}, now {e.value!r})"
+        return f"the value of {what} at {site} changed ({_short(expected)}, now {_short(e.value)})"
 
     def _roots(self, args: Any, kwargs: Any) -> list[Any]:
         return [self.fn, args, kwargs]
@@ -565,6 +566,11 @@ class CompiledFunction:
         self.break_values.clear()
         self.unstable.clear()
         self._warned = False
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _name(fn: Any) -> str:
