@@ -45,6 +45,26 @@ def op_overhead_build(torch, data):
     return step
 
 
+def op_overhead_guarded_build(torch, data):
+    """op_overhead with a graph break before its backward: a step whose forward gave NaN is
+    skipped (``bool`` of a tensor; under ``compile`` a check between two replayed pieces)."""
+    x = torch.tensor(data["x"], requires_grad=True)
+
+    def step():
+        y = x
+        for _ in range(25):
+            y = torch.sin(y * 0.9)
+            y = torch.tanh(y + 0.1)
+            y = torch.exp(y) * 0.5
+            y = torch.cos(y - 0.5)
+        if torch.isnan(y).any():
+            return
+        y.sum().backward()
+        x.grad = None
+
+    return step
+
+
 # --- mlp: 784-512-512-10, ReLU, batch 128, SGD with momentum ------------------------------------
 
 
@@ -410,6 +430,7 @@ def mlp_forward_mode_build(torch, data):
 
 WORKLOADS = {
     "op_overhead": (op_overhead_data, op_overhead_build),
+    "op_overhead_guarded": (op_overhead_data, op_overhead_guarded_build),
     "mlp": (mlp_data, mlp_build),
     "cnn": (cnn_data, cnn_build),
     "gpt_manual": (gpt_data, gpt_manual_build),

@@ -342,3 +342,42 @@ def test_sizes_beyond_the_kept_ones_are_rebuilt_without_a_second_check(monkeypat
     before = Calls.eager
     c(torch.ones(6, 2))
     assert Calls.eager == before and 6 in g.sizes  # rebuilt, not checked against eager mode again
+
+
+def test_graph_break_paths_generalise_over_batch_sizes():
+    # a step that skips the update when its loss is NaN: one replayed path per value of the
+    # check, each over every batch size, bit for bit eager mode's
+    def run(compiled, sizes, nan_at):
+        torch.manual_seed(0)
+        model = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Dropout(0.2), nn.Linear(16, 3))
+        opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            if torch.isnan(loss).any():
+                return loss
+            loss.backward()
+            opt.step()
+            return loss
+
+        if compiled:
+            step = torch.compile(step, dynamic=True)
+        rng = np.random.default_rng(0)
+        out = []
+        for i, n in enumerate(sizes):
+            x = rng.standard_normal((n, 8)).astype(np.float32)
+            if i in nan_at:
+                x[0, 0] = np.nan
+            loss = step(torch.tensor(x), torch.tensor(rng.integers(0, 3, n)))
+            out.append([loss.detach().numpy().copy()] + [p.detach().numpy().copy() for p in model.parameters()])
+        return out, step
+
+    sizes, nan_at = [4, 6, 8, 4, 10, 6, 12, 5], (2, 5)
+    eager, _ = run(False, sizes, nan_at)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        compiled, step = run(True, sizes, nan_at)
+    for a, b in zip(eager, compiled):
+        assert all(np.array_equal(x, y, equal_nan=True) for x, y in zip(a, b))
+    assert len(step.cache) == 2 and all(c.eager is None and c.guards.dynamic is not None for c in step.cache)

@@ -168,7 +168,8 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mo
 
     Returns a callable that behaves as ``model`` (an ``OptimizedModule`` for a module); without
     ``model``, a decorator. ``fullgraph=True`` raises ``Unsupported`` at a graph break (``.item()``,
-    ``print(t)``, ...) instead of running the function eagerly. ``disable=True`` returns ``model``
+    ``if t:``, ``print(t)``, ...) instead of splitting the capture there or running the function
+    eagerly (``_compile/function.py``). ``disable=True`` returns ``model``
     itself. Every ``mode`` runs the same replay (there is no autotuning or CUDA graph to choose),
     and ``backend`` may be "inductor", "eager" or "aot_eager", which all replay the recorded
     kernels. ``dynamic=None`` (the default) or ``True``: a second call whose tensor arguments

@@ -318,7 +318,7 @@ class Tensor:
     # ----------------------------------------------------------------- conversion
     def item(self):
         if _cap.active:
-            _cap.recorder.graph_break("Tensor.item()")
+            _cap.recorder.graph_break("Tensor.item()", self._data, _item_of)
         if self._data.size != 1:
             raise RuntimeError(
                 f"a Tensor with {self._data.size} elements cannot be converted to "
@@ -329,8 +329,8 @@ class Tensor:
 
     def tolist(self):
         if _cap.active:
-            _cap.recorder.graph_break("Tensor.tolist()")
-        return to_numpy(self._data).tolist()
+            _cap.recorder.graph_break("Tensor.tolist()", self._data, _list_of)
+        return _list_of(self._data)
 
     def numpy(self, *, force=False):
         if _cap.active:
@@ -356,7 +356,7 @@ class Tensor:
 
     def __bool__(self):
         if _cap.active:
-            _cap.recorder.graph_break("bool(tensor)")
+            _cap.recorder.graph_break("bool(tensor)", self._data, _bool_of)
         if self._data.size != 1:
             raise RuntimeError(f"Boolean value of Tensor with {self._data.size} elements is ambiguous")
         return bool(self._data)
@@ -364,13 +364,13 @@ class Tensor:
     def _one_element(self):
         """The one element, for float()/int()/complex() (ValueError otherwise, as in PyTorch)."""
         if _cap.active:
-            _cap.recorder.graph_break("float()/int()/complex() of a tensor")
+            _cap.recorder.graph_break("float()/int()/complex() of a tensor", self._data, _item_of)
         if self._data.size != 1:
             raise ValueError(
                 f"only one element tensors can be converted to Python scalars (this one "
                 f"has shape {list(self._data.shape)})"
             )
-        return self.item()
+        return self._data.item()
 
     def __float__(self):
         return float(self._one_element())
@@ -380,7 +380,7 @@ class Tensor:
 
     def __index__(self):
         if _cap.active:
-            _cap.recorder.graph_break("a tensor used as an index (__index__)")
+            _cap.recorder.graph_break("a tensor used as an index (__index__)", self._data, _index_of)
         if self._data.dtype.kind not in "iub" or self._data.size != 1:
             raise TypeError("only integer tensors of a single element can be converted to an index")
         return int(self._data.item())  # one element of any number of dims, as PyTorch
@@ -428,6 +428,24 @@ class Tensor:
         if self._data.ndim == 0:
             return self.item().__format__(spec)
         return object.__format__(self, spec)
+
+
+# What Python gets from a tensor's array at a graph break: a compiled replay computes it again
+# from the replayed array and compares (_compile/capture.check_break).
+def _item_of(a):
+    return a.item()
+
+
+def _list_of(a):
+    return to_numpy(a).tolist()
+
+
+def _bool_of(a):
+    return bool(a)
+
+
+def _index_of(a):
+    return int(a.item())
 
 
 _dtype.TENSOR_TYPES = (Tensor,)  # result_type reads these tensors' dtypes (_dtype sits below)

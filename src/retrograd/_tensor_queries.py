@@ -43,7 +43,7 @@ def is_nonzero(input):
         raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
     if n > 1:
         raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
-    return bool(input._data.reshape(()))
+    return bool(input)  # a graph break under compile, as bool(tensor)
 
 
 def is_same_size(self, other):

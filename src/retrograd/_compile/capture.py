@@ -15,7 +15,9 @@ failed (``fail``), the call finishes eagerly, and that function runs eagerly for
 state (the reason is kept for ``explain``). Work the recorder cannot replay (random draws other
 than dropout's, backward hooks, ``create_graph``, vmap, forward-mode AD, saved tensor hooks) fails
 the same way. Conversions to Python values (``.item()``, ``bool(t)``, ``print(t)``) are graph
-breaks: recorded with the user's file:line, and raised at once under ``fullgraph=True``.
+breaks: recorded with the user's file:line, and raised at once under ``fullgraph=True``; one
+that gives a plain value before any effect becomes a ``check_break`` entry (``Recorder.split``;
+``function`` describes the design), any other fails the capture.
 
 Kernels run with the flag off (``_pause``), so what they do inside is not recorded twice; an
 eager call (``optimizer.step``, ``zero_grad``, ``scheduler.step``) is recorded as one entry that
@@ -24,14 +26,17 @@ runs the same call again at replay time, reading its scalars (lr, step count) th
 
 from __future__ import annotations
 
+import math
 import os
 import sys
+import threading
 import weakref
 from typing import Any
 
 import numpy as np
 
 from .._autocast import _amp
+from .._random import get_rng_state, set_rng_state
 from .._tensor import Tensor, make_tensor
 from ..autograd.graph import OpNode
 from ..autograd._forward_state import _fw
@@ -51,6 +56,88 @@ class Unsupported(RuntimeError):
 
 class _Unknown(Exception):
     """An array that is neither a source nor an earlier entry's output."""
+
+
+class BreakChanged(Exception):
+    """Raised by a replay's ``check_break`` entry: the value Python read at graph break
+    ``index`` differs from the one recorded, so the Python after it may do something else."""
+
+    def __init__(self, index: int, value: Any) -> None:
+        super().__init__(index, value)
+        self.index = index
+        self.value = value
+
+
+def same_value(a: Any, b: Any) -> bool:
+    """Whether two values Python read from tensors are the same: same type, same value, and for
+    floats the same sign of zero, NaN equal to NaN (Python code given either behaves alike)."""
+    if type(a) is not type(b):
+        return False
+    if type(a) is float:
+        return (a == b and math.copysign(1.0, a) == math.copysign(1.0, b)) or (a != a and b != b)
+    if type(a) is complex:
+        return same_value(a.real, b.real) and same_value(a.imag, b.imag)
+    if type(a) is list:
+        return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b))
+    return bool(a == b)
+
+
+def check_break(a: Any, convert: Any, expected: Any, index: int, last: bool) -> None:
+    """A graph break's guard inside a replay: Python's value of ``a`` must be the recorded one.
+    Past the last break the replay cannot stop any more: nothing is noted for ``undo``."""
+    value = convert(a)
+    if not same_value(value, expected):
+        raise BreakChanged(index, value)
+    if last:
+        undo_log.pairs = undo_log.rng = None
+
+
+class _UndoLog(threading.local):
+    """What a replay changed while it may still stop at a graph break, to be put back: ``pairs``,
+    ``(tensor, its former .grad)`` for each gradient it unbound (``.grad = ...``,
+    ``zero_grad()``), or None when nothing is noted; ``rng``, the default generator's state
+    before the replay's first draw (dropout), or None."""
+
+    pairs: list[tuple[Tensor, Any]] | None = None
+    rng: Any = None
+
+
+undo_log = _UndoLog()
+
+
+def undo() -> None:
+    """Put back what ``undo_log`` noted (a replay stopped before its last break)."""
+    pairs, rng = undo_log.pairs, undo_log.rng
+    undo_log.pairs = undo_log.rng = None
+    for t, g in reversed(pairs or ()):
+        t._grad = g
+    if rng is not None:
+        set_rng_state(rng)
+
+
+def drawing(kernel: Any) -> Any:
+    """A kernel that draws from the default generator (dropout's mask) as a replay kernel that
+    first notes the generator's state (at the replay's first draw), for ``undo``."""
+
+    def run(*args: Any) -> Any:
+        if undo_log.pairs is not None and undo_log.rng is None:
+            undo_log.rng = get_rng_state()
+        return kernel(*args)
+
+    return run
+
+
+def dropping_grads(zero_grad: Any) -> Any:
+    """``Optimizer.zero_grad`` (``set_to_none=True``) as a replay kernel that notes the
+    gradients it drops, so that ``undo`` can put them back: it only unbinds them."""
+
+    def kernel(opt: Any) -> None:
+        pairs = undo_log.pairs
+        if pairs is not None:
+            pairs += [(p, p._grad) for group in opt.param_groups for p in group["params"] if p._grad is not None]
+        zero_grad(opt, True)
+
+    return kernel
 
 
 def has_hooks(extra: Any) -> bool:
@@ -90,6 +177,9 @@ def accumulate_grad(var: Tensor, g: Any, copy: bool) -> Any:
 
 
 def set_grad(t: Tensor, g: Any) -> None:
+    pairs = undo_log.pairs
+    if pairs is not None:
+        pairs.append((t, t._grad))
     t._grad = None if g is None else make_tensor(g, None, False)
 
 
@@ -230,6 +320,11 @@ class Recorder:
         self.input_slots: list[int] = []
         self.failed: str | None = None
         self.breaks: list[tuple[str, str]] = []
+        # the graph breaks the replay checks (check_break entries), by index: (what, site, value)
+        self.splits: list[tuple[str, str, Any]] = []
+        self.unstable: set[tuple[str, str]] = set()  # (what, site) of breaks not to split at
+        self.effect: str | None = None  # the first effect a replay cannot take back (see split)
+        self.checks: list[Entry] = []  # the check_break entries
         self.fullgraph = fullgraph
         self.backward_runs = 0
         self.in_node = 0  # > 0 while a backward node runs: failures are the node's
@@ -337,7 +432,9 @@ class Recorder:
         """Something the replay cannot repeat happened: this capture is not used."""
         self.fail(f"{what} at {user_site()} cannot be recorded")
 
-    def graph_break(self, what: str) -> None:
+    def graph_break(self, what: str, arr: Any = None, convert: Any = None) -> None:
+        """Python reads a tensor's value: ``convert(arr)`` is what it gets (None: a break the
+        replay cannot check, such as a string or an array; the capture runs eagerly)."""
         if self.in_node:  # inside an op's backward: that backward is replayed whole
             return self.fail(what)
         site = user_site()
@@ -347,7 +444,60 @@ class Recorder:
                 f"compile(fullgraph=True): {what} at {site} needs the tensor's value in Python (a "
                 f"graph break); move it out of the compiled function or compile with fullgraph=False"
             )
-        self.fail(f"graph break: {what} at {site}")
+        if self.failed is not None:
+            return
+        why = self.split(what, site, arr, convert)
+        if why is not None:
+            self.fail(f"graph break: {what} at {site}: {why}")
+
+    def split(self, what: str, site: str, arr: Any, convert: Any) -> str | None:
+        """Record a graph break as a ``check_break`` entry: the replay computes the value Python
+        read and goes on only while it is the recorded one, since the Python after the break (not
+        replayed) did what it did because of that value. Returns why it cannot, or None.
+
+        A changed value makes the replay stop at the check and the call run eagerly from the
+        start, so no entry before a check may have an effect that running it again would repeat:
+        a write into a parameter, buffer, gradient or argument, an optimizer or scheduler step
+        (``effect`` names the first). Rebinding a gradient (``.grad = g``, ``zero_grad()``) and
+        dropout's draws are not: the replay notes the former gradient and the generator's state,
+        and ``undo`` puts them back."""
+        if convert is None:
+            return "the value it gives Python is not one a replay can check"
+        if (what, site) in self.unstable:
+            return "the value it reads changed at each call (it runs eagerly from now on)"
+        if self.effect is not None:
+            return f"it comes after {self.effect}, which a replay that finds another value there could not take back"
+        try:
+            slot = self.ref(arr)
+        except _Unknown as e:
+            return f"it reads {e}"
+        try:
+            value = self._pause(convert, arr)
+        except Exception:  # eager mode raises it next (no single element, ...)
+            return "the conversion fails"
+        index = len(self.splits)
+        self.splits.append((what, site, value))
+        self.checks.append(
+            Entry(check_break, (slot, Const(convert), Const(value), Const(index), Const(True)), (), "graph_break")
+        )
+        if len(self.checks) > 1:  # the one before is not the last check any more
+            self.checks[-2].inputs = (*self.checks[-2].inputs[:4], Const(False))
+        self.entries.append(self.checks[-1])
+        return None
+
+    def _note_effect(self, what: str) -> None:
+        if self.effect is None:
+            self.effect = f"{what} at {user_site()}"
+
+    def _writes_source(self, values: tuple[Any, ...]) -> bool:
+        """Whether an in-place kernel given ``values`` may write into the memory of a source (an
+        argument, parameter, buffer or gradient), rather than of an array the call made itself."""
+        arrays = [v for v in values if is_array(v)]
+        for s in self.input_slots:
+            src = self.arrays[s]()
+            if src is None or any(type(a) is not np.ndarray or np.may_share_memory(a, src) for a in arrays):
+                return True
+        return False
 
     # ----------------------------------------------------------------- hooks
     def _pause(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -435,10 +585,14 @@ class Recorder:
         except _Unknown as e:
             self.fail(f"{label} at {user_site()} reads {e}")
             spec = None
+        if not keep and self._writes_source(inputs):
+            self._note_effect(f"an in-place write ({label})")
         out = self._pause(kernel, *inputs)
-        if keep and n_out == 1 and isinstance(out, np.generic):  # a 0-d result: an array, as apply makes
-            out = np.asarray(out)
+        if label == "dropout_mask":  # a draw: the generator's state is put back by undo()
+            kernel = drawing(kernel)
+        if keep and n_out == 1 and isinstance(out, np.generic):  # a 0-d result: the array Tensor keeps
             kernel = _array_kernel(kernel, False)
+            out = np.asarray(out)
         if spec is not None:
             if n_out > 1:
                 outs: tuple[int | None, ...] = tuple(self._define(o) for o in out)
@@ -464,10 +618,15 @@ class Recorder:
     def eager_call(self, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any], label: str) -> Any:
         """A call replayed as it is (``optimizer.step()``, ``zero_grad()``): it reads its
         scalars and the tensors' current state when it runs."""
+        drops = label == "Optimizer.zero_grad" and args[1:] == (True,) and not kwargs
+        if not drops:  # zero_grad(set_to_none=True) only unbinds gradients: undone by undo()
+            self._note_effect(label)
         out = self._pause(fn, *args, **kwargs)
         if self.failed is None:
             if any(_has_value(a) or callable(a) for a in (*args[1:], *kwargs.values())):
                 self.fail(f"{label} at {user_site()} with a tensor or closure argument cannot be recorded")
+            elif drops:
+                self.entries.append(Entry(dropping_grads(fn), (Const(args[0]),), (), label))
             else:
                 self.entries.append(Entry(_call_kw(fn, kwargs), tuple(Const(a) for a in args), (), label))
         return out
@@ -476,6 +635,7 @@ class Recorder:
         """``fn(tensors, *args)`` replayed as it is (``clip_grad_norm_``: it reads the gradients
         of ``tensors`` when it runs), provided they are parameters or buffers the capture found
         (the same objects at every call). Its result is not a recorded value."""
+        self._note_effect(label)
         out = self._pause(fn, tensors, *args)
         if self.failed is None:
             if not all(id(t) in self.persist_ids and id(t) not in self.arg_ids for t in tensors) or any(
@@ -490,6 +650,7 @@ class Recorder:
         """The engine adding ``g`` into a leaf's ``.grad``."""
         var = node._variable()
         old = None if var is None else var._grad
+        self._note_effect("a gradient accumulation into .grad")
         self._pause(fn, node, g, create_graph)
         if self.failed is not None or var is None or g is None:
             return
@@ -513,7 +674,7 @@ class Recorder:
         self.accumulated[id(var)] = var
 
     def set_grad(self, t: Tensor, value: Any) -> None:
-        """``t.grad = value``."""
+        """``t.grad = value`` (it only rebinds the gradient: undone by ``undo``, not an effect)."""
         if self.failed is not None:
             return
         if value is not None and (type(value) is not Tensor or value._rg):

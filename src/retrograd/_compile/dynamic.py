@@ -469,6 +469,7 @@ class Generic:
         c.n_outputs = base.n_outputs
         c.persistent = base.persistent
         c.stateful = base.stateful
+        c.splits = base.splits  # the same checks at every size (merge requires it)
         c.layouts = [None if x is None else (value_at(x[0], s), x[1], x[2]) for x in self.layouts]
         c.schedule = _schedule_at(self.forward, s)
         c.replay = replay.Replay(fusion.optimize(c.schedule, c.layouts, self.options))
@@ -519,6 +520,10 @@ def merge(old: Any, new: Any, dims: list[set[int]], options: Any) -> Generic | s
     try:
         if not _exact(options):
             raise Differ("compile(options=...) asks for a fused replay that is not bit for bit eager mode's")
+        if len(old.splits) != len(new.splits) or not all(
+            (w1, s1) == (w2, s2) and same_value(v1, v2) for (w1, s1, v1), (w2, s2, v2) in zip(old.splits, new.splits)
+        ):  # a value Python read at a graph break that depends on the size: not generalised
+            raise Differ("the graph breaks gave other values at another size")
         leaves = tuple(tuple(generalise(x, y, b1, b2) for x, y in zip(m1, m2)) for m1, m2 in zip(g1.leaves, g2.leaves))
         for (i, d), meta in zip(where, [leaves[i] for i, _ in where]):
             dim = meta[_shape_index(meta)].items[d]

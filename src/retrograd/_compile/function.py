@@ -3,20 +3,45 @@
 The first call with a new guard state runs ``fn`` eagerly while ``capture.Recorder`` records it.
 If the recording is complete, the call's kernels become a ``Schedule`` and its replay code
 (``replay.build``); later calls whose guards hold bind the arrays of the sources and run that
-code, then wrap the result arrays as the outputs. A recording that failed (a graph break, an
-array made outside recording, a backward hook, ...) is cached too, as "run eagerly" for that
-guard state, with its reason (``explain``); a warning says so once per function. A failed guard
-captures again, up to ``config.cache_size_limit`` captures per function, after which the function
-runs eagerly with one warning (PyTorch's recompile limit). Unless compiled with
-``dynamic=False``, a capture recorded at a second batch size is merged with the first into one
-capture for every batch size when the two allow it (``dynamic.py``); ``specialized`` keeps why
-they did not.
+code, then wrap the result arrays as the outputs. A recording that failed (an array made outside
+recording, a backward hook, a print, a graph break it cannot split at, ...) is cached too, as
+"run eagerly" for that guard state, with its reason (``explain``); a warning says so once per
+function. A failed guard captures again, up to ``config.cache_size_limit`` captures per
+function, after which the function runs eagerly with one warning (PyTorch's recompile limit).
+Unless compiled with ``dynamic=False``, a capture recorded at a second batch size is merged with
+the first into one capture for every batch size when the two allow it (``dynamic.py``);
+``specialized`` keeps why they did not.
+
+**Graph breaks.** A capture follows the eager run, not the bytecode, so it cannot resume the
+Python after a break on its own. Python that reads a value (``.item()``, ``bool(t)``, ``if t``,
+``.tolist()``, ``float(t)``, ``int(t)``, a tensor as an index) did what it did because of that
+value; everything else it reads is guarded. So a break splits the recorded kernels into pieces
+with a check between them (``capture.check_break``): the replay computes the value again from the
+replayed array and goes on with the next piece while it is the recorded one, the same Python
+having then made the same kernels. A different value stops the replay at the check; the next
+capture of the same guard state is tried (one capture per path the values take, such as both
+arms of an ``if``), or the call captures that path (running eagerly, so its result and its
+prints are eager mode's). Stopping half-way is sound only because nothing before a check has an
+effect the eager call would repeat: a break after a write into a parameter, buffer, gradient or
+argument, a gradient accumulation, an optimizer or scheduler step (the recorder notes the first)
+makes the function run eagerly; rebinding a gradient (``.grad = g``, ``zero_grad()``) and
+dropout's draws are not such effects, since a stopped replay puts the gradient and the
+generator's state back (``capture.undo``). A break whose value is not a plain Python value
+(``print(t)``, ``.numpy()``, ``compiler.disable``) runs the function eagerly too. A break that
+has given more than ``_MAX_BREAK_VALUES`` values (a loss logged with ``.item()``: data, not a
+decision) no longer splits; its function runs eagerly from then on. A print to ``sys.stdout``
+or a ``logging`` record made during the capture runs the function eagerly, since a replay would
+not print or log: so ``print(loss.item())`` prints at every call, eagerly. Other Python effects
+are seen only where the guards look (the containers and plain values the function reaches): a
+write to a file inside a replayed function is not repeated.
+``fullgraph=True`` raises at the first break, naming the user's file:line.
 """
 
 from __future__ import annotations
 
 import functools
 import gc
+import sys
 import warnings
 import weakref
 from typing import Any
@@ -30,7 +55,17 @@ from ..ops import _registry
 from ..backend import QUIET, array_module, quiet_float_warnings
 from . import replay as _replay
 from .backward import BackwardPlan, CompiledFunctionBackward, record_backward
-from .capture import Recorder, Unsupported, _Unknown, accumulate_grad, set_data
+from .capture import (
+    BreakChanged,
+    Recorder,
+    Unsupported,
+    _Unknown,
+    accumulate_grad,
+    same_value,
+    set_data,
+    undo,
+    undo_log,
+)
 from .guards import Guards, changed_container, containers, discover, flatten, plain_values
 from .schedule import Const, Entry, Schedule
 from .verify import Snapshot, same, same_backward, state_of
@@ -78,6 +113,58 @@ class _FreedBackward(Node):
 
 
 _ARG, _DATA, _GRAD = 0, 1, 2
+# A graph break that has given more values than this (over captures and replays) reads data
+# rather than a control-flow decision: no longer split there (its function runs eagerly).
+_MAX_BREAK_VALUES = 3
+
+
+class _Watched:
+    """Stands for ``sys.stdout`` while a call is recorded: passes every write on and notes that
+    one happened (a print, which a replay would not repeat)."""
+
+    __slots__ = ("stream", "wrote")
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.wrote = False
+
+    def write(self, text: str) -> Any:
+        self.wrote = True
+        return self.stream.write(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
+
+
+class _Logged:
+    """Stands for ``logging``'s record factory while a call is recorded: makes each record with
+    the factory it stands for and notes that one was made (a log call a replay would not repeat;
+    a record is made only for a message the logger's level lets through)."""
+
+    __slots__ = ("factory", "made")
+
+    def __init__(self, factory: Any) -> None:
+        self.factory = factory
+        self.made = False
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        self.made = True
+        return self.factory(*args, **kwargs)
+
+
+def _watch(stdout: _Watched, logged: _Logged | None) -> None:
+    sys.stdout = stdout
+    if logged is not None:
+        sys.modules["logging"].setLogRecordFactory(logged)
+
+
+def _unwatch(stdout: _Watched, logged: _Logged | None) -> None:
+    """Put back what ``_watch`` replaced, unless the function replaced it in turn."""
+    if sys.stdout is stdout:
+        sys.stdout = stdout.stream
+    logging = sys.modules.get("logging")
+    if logged is not None and logging is not None and logging.getLogRecordFactory() is logged:
+        logging.setLogRecordFactory(logged.factory)
 
 
 class Capture:
@@ -96,6 +183,7 @@ class Capture:
         "verified",
         "persistent",
         "stateful",
+        "splits",
     )
 
     def __init__(self, guards: Guards, eager: str | None = None) -> None:
@@ -111,6 +199,7 @@ class Capture:
         self.verified = not config.verify
         self.persistent: list[Tensor] = []
         self.stateful: list[Any] = []
+        self.splits: list[tuple[str, str, Any]] = []  # the graph breaks it checks: (what, site, value)
 
     def run(self, leaves: list[Any]) -> Any:
         ins = []
@@ -125,7 +214,16 @@ class Capture:
         filters = warnings.filters
         if not filters or filters[0] is not QUIET[0]:
             quiet_float_warnings()
-        res = self.replay(*ins)
+        if self.splits:  # it may stop at a graph break: note what to put back (capture.undo)
+            undo_log.pairs = []
+            undo_log.rng = None
+            try:
+                res = self.replay(*ins)
+            except BaseException:
+                undo()
+                raise
+        else:
+            res = self.replay(*ins)
         nodes: list[Any] = [None, None]
         plan = self.backward
         if plan is not None:
@@ -231,6 +329,7 @@ class _Finish:
         except _Unknown as e:
             return Capture(guards, f"the function returns or keeps {e}")
         c = Capture(guards)
+        c.splits = rec.splits
         c.n_outputs = len(self.results)
         gout: list[int] = []
         if self.need_grad:
@@ -324,6 +423,8 @@ class CompiledFunction:
         self.breaks: list[tuple[str, str]] = []
         self.reasons: list[str] = []  # why captures run eagerly
         self.recompiles: list[str] = []  # the guard that failed before each new capture
+        self.break_values: dict[tuple[str, str], list[Any]] = {}  # per graph break: the values seen
+        self.unstable: set[tuple[str, str]] = set()  # graph breaks whose value changes: not split
         self._warned = False
         self.options = _passes.OPTIONS  # compile(options=...), checked by fusion.check_options
         functools.update_wrapper(self, fn)
@@ -334,17 +435,24 @@ class CompiledFunction:
             return self.fn(*args, **kwargs)
         leaves: list[Any] = []
         key = flatten((args, kwargs), leaves)
-        why = None
+        why = stopped = None
         for c in self.cache:
             why = c.guards.failure(leaves, key)
             if why is None:
+                cached = c
                 if c.guards.dynamic is not None:
-                    c = c.guards.dynamic.at(leaves)
+                    c = c.guards.dynamic.at(leaves)  # the capture for this size
                 if c.eager is not None:
                     return self.fn(*args, **kwargs)
-                if not c.verified:
-                    return self._verify(c, leaves, args, kwargs)
-                return c.run(leaves)
+                try:
+                    if not c.verified:
+                        return self._verify(c, leaves, args, kwargs)
+                    return c.run(leaves)
+                except BreakChanged as e:  # nothing before the check had an effect: try the next
+                    stopped = self._break_changed(c, e)
+                    if cached not in self.cache:
+                        break
+        why = stopped or why
         if len(self.cache) >= config.cache_size_limit:
             if not self._warned:
                 self._warned = True
@@ -359,6 +467,19 @@ class CompiledFunction:
             self.recompiles.append(why)
         return self._capture(args, kwargs, leaves, key)
 
+    def _break_changed(self, c: Capture, e: BreakChanged) -> str:
+        """A replay of ``c`` stopped at a graph break whose value changed. Once a break has given
+        more than ``_MAX_BREAK_VALUES`` values (it reads data, not a control-flow decision), the
+        captures that check it are dropped and the next capture runs eagerly there."""
+        what, site, expected = c.splits[e.index]
+        seen = self.break_values.setdefault((what, site), [])
+        if not any(same_value(v, e.value) for v in seen):
+            seen.append(e.value)
+        if len(seen) > _MAX_BREAK_VALUES:
+            self.unstable.add((what, site))
+            self.cache = [x for x in self.cache if all((w, s) != (what, site) for w, s, _ in x.splits)]
+        return f"the value of {what} at {site} changed ({_short(expected)}, now {_short(e.value)})"
+
     def _roots(self, args: Any, kwargs: Any) -> list[Any]:
         return [self.fn, args, kwargs]
 
@@ -371,16 +492,22 @@ class CompiledFunction:
         guards = Guards(key, leaves, modules, plain_values(roots, modules))
         watched = containers(roots, modules)
         rec = Recorder(leaves, persistent, self.fullgraph)
+        rec.unstable = self.unstable
         start = [(t, t._data) for t in persistent]
+        stdout = _Watched(sys.stdout)
+        logging = sys.modules.get("logging")  # a function that logs has imported it
+        logged = None if logging is None else _Logged(logging.getLogRecordFactory())
         _cap.recorder = rec
         _cap.active = True
         _registry.set_op_observer(rec.apply)
         _engine.set_node_observer(rec.node_apply)
         collecting = gc.isenabled()
         gc.disable()  # the recording holds every array: collections would scan them over and over
+        _watch(stdout, logged)
         try:
             out = self.fn(*args, **kwargs)
             _cap.active = False
+            _unwatch(stdout, logged)  # only the function's own prints and log calls count
             finish = _Finish(rec, leaves, start)
             finish.options = self.options  # passes hook
             capture = finish.capture(guards, out)
@@ -389,7 +516,12 @@ class CompiledFunction:
             touched = changed_container(watched)
             if touched is not None and capture.eager is None:
                 capture.eager = f"it changed {touched} (a Python side effect a replay would not repeat)"
+            if stdout.wrote and capture.eager is None:
+                capture.eager = "it printed to sys.stdout (a Python side effect a replay would not repeat)"
+            if logged is not None and logged.made and capture.eager is None:
+                capture.eager = "it logged a message (a Python side effect a replay would not repeat)"
         finally:
+            _unwatch(stdout, logged)
             _cap.active = False
             _cap.recorder = None
             _registry.set_op_observer(None)
@@ -399,6 +531,10 @@ class CompiledFunction:
         if capture.eager is not None or not self._generalise(capture, leaves):
             self.cache.append(capture)
         self.breaks += rec.breaks
+        for what, site, value in capture.splits:
+            seen = self.break_values.setdefault((what, site), [])
+            if not any(same_value(v, value) for v in seen):
+                seen.append(value)
         if capture.eager is not None and self.fullgraph:
             raise Unsupported(f"compile(fullgraph=True): {_name(self.fn)} cannot be captured whole: {capture.eager}")
         if capture.eager is not None:
@@ -433,6 +569,10 @@ class CompiledFunction:
         try:
             replayed = c.run(leaves)
             ok = True
+        except BreakChanged:  # another path: no effect happened before the check
+            before.restore()
+            c.verified = False
+            raise
         except Exception as e:  # a replay that fails where eager mode works: not kept
             replayed, ok = repr(e), False
         replayed_state = state_of(tensors, c.stateful)
@@ -462,7 +602,14 @@ class CompiledFunction:
         self.reasons.clear()
         self.recompiles.clear()
         self.specialized.clear()
+        self.break_values.clear()
+        self.unstable.clear()
         self._warned = False
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _name(fn: Any) -> str:

@@ -10,14 +10,14 @@ level into plain objects, lists and dicts there). Their tensors are the capture'
 sources; the modules' ``training`` flags, parameters, buffers, submodules and hooks are guarded.
 
 ``Guards`` holds, for one capture: the key, each argument's metadata (type, shape, dtype, strides,
-``requires_grad``, leaf or not), the global modes (grad mode, inference mode, autocast, the
-default dtype), the modules' state, the metadata of every parameter, buffer or gradient the
-replay reads, that no hook was added to a leaf the replay accumulates into, and the Python
-numbers, strings, bools and None the function can read besides its arguments (``plain_values``:
-its closure cells and the globals its code names, and the public attributes of its modules), by
-value: a capture bakes such a value in, so a changed one recompiles rather than replaying a
-stale result. A capture generalised over a dynamic size (``dynamic.Generic``, in ``dynamic``)
-checks the tensor arguments' metadata at their size instead.
+``requires_grad``, leaf or not), which arguments share one array, the global modes (grad mode,
+inference mode, autocast, the default dtype), the modules' state, the metadata of every
+parameter, buffer or gradient the replay reads, that no hook was added to a leaf the replay
+accumulates into, and the Python numbers, strings, bools and None the function can read besides
+its arguments (``plain_values``: its closure cells and the globals its code names, and the public
+attributes of its modules), by value: a capture bakes such a value in, so a changed one
+recompiles rather than replaying a stale result. A capture generalised over a dynamic size
+(``dynamic.Generic``, in ``dynamic``) checks the tensor arguments' metadata at their size instead.
 """
 
 from __future__ import annotations
@@ -74,6 +74,14 @@ def leaf_meta(x: Any) -> tuple[Any, ...]:
         a = x._data
         return (type(x), type(a), a.shape, a.dtype, a.strides, x._rg, x.grad_fn is None)
     return (type(x), x.shape, x.dtype, x.strides)
+
+
+def aliasing(leaves: list[Any]) -> tuple[int, ...]:
+    """For each argument, the index of the first argument with the same array: the recorder
+    knows values by their arrays, so a capture of ``f(a, a)`` reads one slot for both, which
+    replayed for ``f(a, b)`` would read ``b`` where eager mode reads ``a``."""
+    first: dict[int, int] = {}
+    return tuple([first.setdefault(id(x._data if isinstance(x, Tensor) else x), i) for i, x in enumerate(leaves)])
 
 
 def modes() -> tuple[Any, ...]:
@@ -232,6 +240,7 @@ class Guards:
     __slots__ = (
         "key",
         "leaves",
+        "aliases",
         "modes",
         "modules",
         "module_states",
@@ -248,6 +257,7 @@ class Guards:
         self.key = key
         self.plain = plain
         self.leaves = tuple(leaf_meta(x) for x in leaves)
+        self.aliases = aliasing(leaves) if len(leaves) > 1 else ()
         self.modes = modes()
         self.modules = modules
         self.module_states = [_module_state(m) for m in modules]
@@ -276,6 +286,8 @@ class Guards:
             for i, x in enumerate(leaves):
                 if leaf_meta(x) != mine[i]:
                     return f"tensor argument {i} changed shape, dtype, strides or requires_grad"
+        if self.aliases and aliasing(leaves) != self.aliases:
+            return "tensor arguments alias differently (the same tensor passed twice, or no longer)"
         if modes() != self.modes:
             return "grad mode, inference mode, autocast or the default dtype changed"
         for m, state in zip(self.modules, self.module_states):

@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import _dtype
 from ..autograd._vmap_state import _vm, BatchedTensor
-from .._compile.state import _cap, recorded, reads_values
+from .._compile.state import _cap, recorded
 from ..autograd.grad_mode import _state as _grad_state
 from .._tensor import Tensor
 from ._declare import declare
@@ -974,7 +974,11 @@ def xlogy(input, other):
 # --------------------------------------------------------------------------- comparisons and logic
 def _broadcasting(name, fn, a, b, **kwargs):
     """``fn(a, b)`` on arrays, with NumPy's broadcast ValueError raised as PyTorch's RuntimeError
-    (ops that go through ``apply`` get this from it)."""
+    (ops that go through ``apply`` get this from it); recorded as a kernel of its own while a
+    compiled function captures."""
+    if _cap.active:
+        kernel = functools.partial(fn, **kwargs) if kwargs else fn
+        return _cap.recorder.call(_broadcasting, (name, kernel, a, b), name)
     try:
         return fn(a, b, **kwargs)
     except ValueError as e:
@@ -1028,10 +1032,6 @@ def _predicate(name, ufunc, input, other):
     )
 
 
-def _unary_predicate(name, ufunc, input):
-    return Tensor._make(recorded(ufunc, input._data, label=name), None, False)
-
-
 def logical_and(input, other):
     return _predicate("logical_and", np.logical_and, input, other)
 
@@ -1045,7 +1045,7 @@ def logical_xor(input, other):
 
 
 def logical_not(input):
-    return _unary_predicate("logical_not", np.logical_not, input)
+    return _no_grad_unary(np.logical_not, input)
 
 
 def _bitwise(name):
@@ -1071,7 +1071,7 @@ def bitwise_not(input):
             f'"bitwise_not" not implemented for floating-point tensors (dtype '
             f"{input.dtype}, shape {list(input._data.shape)})"
         )
-    return _unary_predicate("bitwise_not", np.invert, input)
+    return _no_grad_unary(np.invert, input)
 
 
 def invert(input):
@@ -1083,24 +1083,33 @@ def invert(input):
     return bitwise_not(input)
 
 
+def _no_grad_unary(fn, input):
+    """``fn(input)`` on the array (a NumPy test such as ``isnan``, a logical or bitwise not),
+    outside the graph; recorded as a kernel of its own while a compiled function captures (so
+    ``if torch.isnan(loss)`` can be replayed)."""
+    if _cap.active:
+        return Tensor._make(_cap.recorder.call(fn, (input._data,), fn.__name__), None, False)
+    return Tensor._make(fn(input._data), None, False)
+
+
 def isnan(input):
-    return _unary_predicate("isnan", np.isnan, input)
+    return _no_grad_unary(np.isnan, input)
 
 
 def isinf(input):
-    return _unary_predicate("isinf", np.isinf, input)
+    return _no_grad_unary(np.isinf, input)
 
 
 def isfinite(input):
-    return _unary_predicate("isfinite", np.isfinite, input)
+    return _no_grad_unary(np.isfinite, input)
 
 
 def isposinf(input):
-    return _unary_predicate("isposinf", np.isposinf, input)
+    return _no_grad_unary(np.isposinf, input)
 
 
 def isneginf(input):
-    return _unary_predicate("isneginf", np.isneginf, input)
+    return _no_grad_unary(np.isneginf, input)
 
 
 def _nan_to_num(a, nan, posinf, neginf):
@@ -1124,7 +1133,18 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     )
 
 
+def _allclose_array(a, b, rtol, atol, equal_nan):
+    return np.asarray(_broadcasting("allclose", np.allclose, a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def _equal_array(a, b):
+    return np.asarray(bool((a == b).all()))
+
+
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    if _cap.active:  # Python reads the result: a graph break on a recorded value
+        args = (input._data, _bool_data(other), rtol, atol, equal_nan)
+        return bool(Tensor._make(_cap.recorder.call(_allclose_array, args, "allclose"), None, False))
     return bool(
         _broadcasting(
             "allclose", np.allclose, input._data, _bool_data(other), rtol=rtol, atol=atol, equal_nan=equal_nan
@@ -1133,8 +1153,11 @@ def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
 
 
 def equal(input, other):
-    reads_values("torch.equal, which returns a Python bool")
-    return input._data.shape == other._data.shape and bool((input._data == other._data).all())
+    if input._data.shape != other._data.shape:
+        return False
+    if _cap.active:  # Python reads the result: a graph break on a recorded value
+        return bool(Tensor._make(_cap.recorder.call(_equal_array, (input._data, other._data), "equal"), None, False))
+    return bool((input._data == other._data).all())
 
 
 def tensor_where(self, condition, other):

@@ -8,6 +8,7 @@ their op, in its family file.
 
 import numpy as np
 
+from .._compile.state import _cap
 from .._tensor import Tensor
 from ._declare import declare
 from ._inplace import _bump, _recording, apply_inplace
@@ -177,6 +178,8 @@ def apply_(self, callable):
         raise RuntimeError("Can't call apply_() on Variable that requires grad. Use var.detach().apply_() instead.")
     if type(self._data) is not np.ndarray:
         raise TypeError(f"apply_ is only implemented on CPU tensors (got a {self.device} tensor)")
+    if _cap.active:  # Python reads every value: a compiled function runs eagerly
+        _cap.recorder.unrecorded("Tensor.apply_ (a Python function of each element)")
     values = [callable(v) for v in self._data.reshape(-1).tolist()]
     self._data[...] = np.asarray(values).astype(self._data.dtype).reshape(self._data.shape)
     _bump(self)
@@ -190,6 +193,8 @@ def map_(self, tensor, callable):
         raise RuntimeError("Can't call map_() on Variable that requires grad. Use var.detach().map_() instead.")
     if type(self._data) is not np.ndarray or type(tensor._data) is not np.ndarray:
         raise TypeError(f"map_ is only implemented on CPU tensors (got {self.device} and {tensor.device} tensors)")
+    if _cap.active:  # Python reads every value: a compiled function runs eagerly
+        _cap.recorder.unrecorded("Tensor.map_ (a Python function of each element)")
     try:
         other = np.broadcast_to(tensor._data, self._data.shape)
     except ValueError:
