@@ -20,6 +20,21 @@ def _batch(n, features=12, classes=4, seed=0):
     return x, torch.tensor(rng.integers(0, classes, n))
 
 
+def _train_step(model, opt, skip_nan=False):
+    """A cross-entropy training step; ``skip_nan``: a NaN loss returns before the update."""
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        if skip_nan and torch.isnan(loss).any():
+            return loss
+        loss.backward()
+        opt.step()
+        return loss
+
+    return step
+
+
 def _generic(fn):
     """The merged capture of a compiled function (its only cache entry)."""
     assert len(fn.cache) == 1
@@ -36,13 +51,7 @@ def _train(compiled, sizes, optimizer="sgd"):
     else:
         opt = torch.optim.AdamW(model.parameters(), lr=0.01)
 
-    def step(x, y):
-        opt.zero_grad()
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-
+    step = _train_step(model, opt)
     if compiled:
         step = torch.compile(step, dynamic=True)
     record = []
@@ -83,13 +92,7 @@ def test_cnn_batchnorm_dropout_adamw_over_batch_sizes_bit_identical():
         )
         opt = torch.optim.AdamW(model.parameters(), lr=0.01)
 
-        def step(x, y):
-            opt.zero_grad()
-            loss = F.cross_entropy(model(x), y)
-            loss.backward()
-            opt.step()
-            return loss
-
+        step = _train_step(model, opt)
         if compiled:
             step = torch.compile(step, dynamic=True)
         rng = np.random.default_rng(0)
@@ -352,15 +355,7 @@ def test_graph_break_paths_generalise_over_batch_sizes():
         model = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Dropout(0.2), nn.Linear(16, 3))
         opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
 
-        def step(x, y):
-            opt.zero_grad()
-            loss = F.cross_entropy(model(x), y)
-            if torch.isnan(loss).any():
-                return loss
-            loss.backward()
-            opt.step()
-            return loss
-
+        step = _train_step(model, opt, skip_nan=True)
         if compiled:
             step = torch.compile(step, dynamic=True)
         rng = np.random.default_rng(0)
