@@ -344,7 +344,7 @@ class _Finish:
         c.schedule = schedule
         c.layouts = rec.layouts
         c.verified = c.verified or not _passes.exact(self.options)  # passes hook
-        c.replay = _replay.Replay(_passes.optimize(schedule, rec.layouts, self.options))  # passes hook
+        c.replay = _replay.Replay(prepare=functools.partial(_passes.optimize, schedule, rec.layouts, self.options))
         c.outputs = outputs
         persistent, metas = [], []
         for slot, how, meta in zip(rec.input_slots, rec.sources, rec.metas):
@@ -379,7 +379,9 @@ class _Finish:
         plan = BackwardPlan()
         results = list(dict.fromkeys(s for s in grad_slots if s is not None))
         plan.schedule = Schedule(entries, tuple(saved) + tuple(gout), tuple(results))
-        plan.replay = _replay.Replay(_passes.optimize(plan.schedule, rec.layouts, self.options))  # passes hook
+        plan.replay = _replay.Replay(
+            prepare=functools.partial(_passes.optimize, plan.schedule, rec.layouts, self.options)
+        )
         plan.targets = [how for how, _ in targets]
         plan.positions = [None if s is None else results.index(s) for s in grad_slots]
         plan.shapes = [t._data.shape for _, t in targets]
