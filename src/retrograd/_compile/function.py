@@ -337,6 +337,8 @@ class _Finish:
                 c.backward, saved, gout = self.plan_backward()
             except _Unknown as e:
                 return Capture(guards, f"the function returns {e}")
+            except (RuntimeError, NotImplementedError) as e:  # eager mode raises it at backward()
+                return Capture(guards, f"the backward of its outputs raises ({type(e).__name__}: {e})")
             self.results += saved
         inputs = tuple(s for s in rec.input_slots if s not in set(gout))
         _store_fresh_gradients(rec, inputs, self.results)
