@@ -36,6 +36,9 @@ def _same(a, b):
     return a.dtype == b.dtype and np.array_equal(a.detach().numpy(), b.detach().numpy(), equal_nan=True)
 
 
+GRID = torch.tensor(np.random.default_rng(3).uniform(-1.1, 1.1, (2, 5, 4, 2)))  # a few points outside
+
+
 def _matrix(rng, shape=(5, 7)):
     return (torch.tensor(rng.standard_normal(shape)),)
 
@@ -80,6 +83,8 @@ def test_index_and_mask_ops_replay_with_current_values(name, fn):
         lambda x: tuple(F.max_pool2d(x, 2, return_indices=True)),
         lambda x: F.interpolate(x, scale_factor=2, mode="bilinear"),
         lambda x: F.interpolate(x, size=(5, 9), mode="bicubic", align_corners=True),
+        lambda x: F.grid_sample(x, GRID, align_corners=False),
+        lambda x: F.grid_sample(x, GRID, mode="nearest", padding_mode="reflection", align_corners=True),
     ],
 )
 def test_pooling_and_resizing_replay_with_gradients(fn):
