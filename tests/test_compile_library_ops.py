@@ -162,3 +162,21 @@ def test_equal_and_inferred_one_hot_size_are_graph_breaks():
     for fn in (lambda x: torch.equal(x, x), lambda x: F.one_hot(x.argmax(1))):
         with pytest.raises(torch._dynamo.exc.Unsupported):
             torch.compile(fn, fullgraph=True)(torch.randn(3, 4))
+
+
+def test_attention_with_a_float_mask_replays_its_backward():
+    # the mask is both an input (it gets a gradient) and an argument of the op's backward
+    def f(q, m):
+        return F.scaled_dot_product_attention(q, q, q, attn_mask=m).sum()
+
+    compiled = torch.compile(f)
+    rng = np.random.default_rng(0)
+    for _ in range(4):
+        q, m = rng.standard_normal((2, 4, 6)), rng.standard_normal((4, 4))
+        a = [torch.tensor(v, requires_grad=True) for v in (q, m)]
+        b = [torch.tensor(v, requires_grad=True) for v in (q, m)]
+        compiled(*a).backward()
+        f(*b).backward()
+        for x, y in zip(a, b):
+            assert np.array_equal(x.grad.numpy(), y.grad.numpy())
+    assert _replays(compiled) == 1, compiled.cache[-1].eager
