@@ -144,6 +144,25 @@ def test_a_property_of_a_plain_object_is_followed():
     )
 
 
+def test_slot_and_custom_getattr_attributes():
+    class Slotted:
+        __slots__ = ("scale",)
+
+        def __init__(self):
+            self.scale = 2.0
+
+    class Lookup:  # attributes computed by __getattr__, read again at each check
+        def __init__(self):
+            self.values = {"scale": 2.0}
+
+        def __getattr__(self, name):
+            return self.__dict__["values"][name]
+
+    slotted, lookup = Slotted(), Lookup()
+    _stale_check(lambda x: x * slotted.scale, lambda: setattr(slotted, "scale", 3.0), X, reason="slotted.scale")
+    _stale_check(lambda x: x * lookup.scale, lambda: lookup.values.update(scale=3.0), X, reason="lookup.scale")
+
+
 # --------------------------------------------------------------------------- (2) helpers' reads
 SCALE = 2.0
 MODE = "tanh"
@@ -223,6 +242,37 @@ def test_a_module_forward_calling_a_helper_that_reads_a_global():
         globals()["SCALE"] = 5.0
         _same(c(x), net(x))
         assert "global 'SCALE'" in c._compiled.recompiles[-1]
+    finally:
+        globals()["SCALE"] = 2.0
+
+
+class Base(nn.Module):
+    def forward(self, x):
+        return _act(x)
+
+
+class Derived(Base):
+    def forward(self, x):
+        return super().forward(x) + 1.0
+
+
+class Scaled:
+    def __init__(self, x):
+        self.out = x * SCALE
+
+
+def test_code_of_a_base_class_and_of_a_class_the_function_instantiates():
+    net = Derived()
+    c = torch.compile(net)
+    _warm(c._compiled, X)
+    try:
+        globals()["SCALE"] = 3.0
+        _same(c(X), net(X))
+        assert "global 'SCALE'" in c._compiled.recompiles[-1]
+    finally:
+        globals()["SCALE"] = 2.0
+    try:
+        _stale_check(lambda x: Scaled(x).out, lambda: globals().update(SCALE=4.0), X, reason="global 'SCALE'")
     finally:
         globals()["SCALE"] = 2.0
 
@@ -363,15 +413,24 @@ def test_what_cannot_be_guarded_runs_eagerly_with_a_reason():
         globals()["SCALE"] = 2.0
     assert _replays(c) == 0
 
-    big = {i: float(i) for i in range(1000)}
+    huge = {i: float(i) for i in range(20000)}
 
     def g(x, i):
-        return x * (lambda d: d[i])(big)
+        return x * (lambda d: d[i])(huge)
 
     c = torch.compile(g)
-    with pytest.warns(UserWarning, match="1000 entries"):
+    with pytest.warns(UserWarning, match="20000 entries"):
         c(X, 3)
     assert _replays(c) == 0
+
+
+def test_a_large_container_passed_on_is_guarded_entry_by_identity():
+    table = [float(i) for i in range(1000)]
+
+    def f(x, i):
+        return x * (lambda t: t[i])(table)
+
+    _stale_check(f, lambda: table.__setitem__(3, -1.0), X, 3, reason="the entries of table")
 
 
 def test_guards_do_not_recapture_when_nothing_changed():

@@ -29,12 +29,13 @@ subscripts by constants (``cfg.scale``, ``self.opts.eps``, ``CONFIG["lr_scale"]`
 globals), a cell, a list item, a slot; plain values (numbers, strings, bools, None, tuples of
 them) by value, any other object by identity. An object or container the code uses otherwise
 (passes to a helper, iterates, calls a method of) has what it holds guarded, three levels down
-(its attributes and entries, and their number), and the methods of its class are followed.
+(its attributes and entries and their number; beyond ``_MAX_ENTRIES`` entries, all of them in
+one check by identity), and the methods of its class are followed.
 Each check reads a dict entry, a cell or a list item and compares it with the value held: tens
 of nanoseconds each. Values the analysis cannot follow are not guarded: those reached only
 through a local variable or a call's result (``ref().scale``, ``random.random()``). Code that
 reads names it cannot see (``globals()``, ``eval``, ``exec``), a container of more than
-``_MAX_ENTRIES`` entries passed on, or more than ``_MAX_FUNCTIONS`` functions make the capture
+``_MAX_ITEMS`` entries passed on, or more than ``_MAX_FUNCTIONS`` functions make the capture
 run eagerly, with the reason. A guarded value that the capture itself changed (``STEPS += 1``,
 ``self.last = out``) is a Python side effect a replay would not repeat: that capture runs
 eagerly. A capture generalised over a dynamic size (``dynamic.Generic``, in ``dynamic``) checks
@@ -46,6 +47,7 @@ from __future__ import annotations
 import dis
 import functools
 import inspect
+import operator
 import os
 import sys
 import sysconfig
@@ -256,13 +258,17 @@ class Guards:
         "metas",
         "accum",
         "plain",
+        "entries",
+        "others",
         "dynamic",
     )
 
-    def __init__(self, key: Any, leaves: list[Any], modules: list[Any], plain: list[tuple[str, Any, Any, Any]]) -> None:
+    def __init__(
+        self, key: Any, leaves: list[Any], modules: list[Any], plain: list[tuple[str, Any, Any, Any, str]]
+    ) -> None:
         """Taken at the start of the capture (the function may change what it reads)."""
         self.key = key
-        self.plain = plain
+        self.set_plain(plain)
         self.leaves = tuple(leaf_meta(x) for x in leaves)
         self.aliases = aliasing(leaves) if len(leaves) > 1 else ()
         self.modes = modes()
@@ -314,13 +320,23 @@ class Guards:
     def drop_changed(self) -> None:
         """Forget the Python values that changed since the capture began: a capture that runs
         eagerly because the function changes them must not fail its guards at every call."""
-        self.plain = [g for g in self.plain if same_plain(_now(g), g[3])]
+        self.set_plain([g for g in self.plain if same_plain(_now(g), g[3])])
+
+    def set_plain(self, plain: list[tuple[str, Any, Any, Any, str]]) -> None:
+        """The guards on Python values, kept apart by kind: most read a dict entry."""
+        self.plain = plain
+        self.entries = [(h, k, v, what) for kind, h, k, v, what in plain if kind is _DICT]
+        self.others = [g for g in plain if g[0] is not _DICT]
 
     def changed_value(self) -> str | None:
         """What the first Python value of ``plain`` that changed since the capture began is
         (see ``python_reads``), or None."""
-        for kind, holder, key, value, what in self.plain:
-            now = holder.get(key, _MISSING) if kind is _DICT else _read(kind, holder, key)
+        for holder, key, value, what in self.entries:
+            now = holder.get(key, _MISSING)
+            if now is not value and not same_plain(now, value):
+                return what
+        for kind, holder, key, value, what in self.others:
+            now = _read(kind, holder, key)
             if now is not value and not same_plain(now, value):
                 return what
         return None
@@ -425,9 +441,11 @@ _INDEX = "index"  # holder[key] of a list, missing when out of range
 _LEN = "len"  # len(holder): a container that gained or lost entries
 _GETATTR = "getattr"  # getattr(holder, key): a slot, or an object with its own attribute lookup
 _SET = "set"  # frozenset(holder) of a set
+_ITEMS = "items"  # a dict's or list's entries as a _Snapshot: the same objects
 
 _MAX_FUNCTIONS = 256  # functions one capture's guards follow
-_MAX_ENTRIES = 256  # entries of one container (or attributes of one object) guarded one by one
+_MAX_ENTRIES = 64  # entries of one container (or attributes of one object) guarded one by one
+_MAX_ITEMS = 10_000  # entries of one container guarded at all (by identity beyond _MAX_ENTRIES)
 _MAX_GUARDS = 4096
 _DEPTH = 3  # levels into the objects and containers passed along (see ``_Reads.escape``)
 # attribute lookups that are Python's own: instance __dict__, then the classes
@@ -447,10 +465,33 @@ def _read(kind: str, holder: Any, key: Any) -> Any:
         return len(holder)
     if kind is _SET:
         return frozenset(holder)
+    if kind is _ITEMS:
+        return _snapshot(holder)
     try:
         return getattr(holder, key, _MISSING)
     except Exception:  # a lookup that fails now: a value no capture saw
         return _MISSING
+
+
+class _Snapshot:
+    """The entries of a dict (keys and values) or a list, equal to another snapshot when they
+    are the same objects."""
+
+    __slots__ = ("items",)
+
+    def __init__(self, items: tuple[Any, ...]) -> None:
+        self.items = items
+
+    def __eq__(self, other: object) -> bool:
+        a, b = self.items, other.items if isinstance(other, _Snapshot) else None
+        return b is not None and len(a) == len(b) and all(map(operator.is_, a, b))
+
+    def __hash__(self) -> int:
+        return len(self.items)
+
+
+def _snapshot(c: Any) -> _Snapshot:
+    return _Snapshot((*c, *c.values()) if isinstance(c, dict) else tuple(c))
 
 
 def same_plain(a: Any, b: Any) -> bool:
@@ -465,7 +506,7 @@ def same_plain(a: Any, b: Any) -> bool:
         return same_value(a, b)
     if t is tuple or t is frozenset:
         return len(a) == len(b) and all(same_plain(x, y) for x, y in zip(a, b))
-    return False
+    return t is _Snapshot and a == b
 
 
 def same_guard(a: tuple[str, Any, Any, Any, str], b: tuple[str, Any, Any, Any, str]) -> bool:
@@ -599,6 +640,7 @@ class _Reads:
         self.functions: set[tuple[int, int]] = set()
         self.escaped: set[int] = set()
         self.keep: list[Any] = []  # what the sets of ids above refer to, alive while they hold
+        self.modules: set[int] = set()  # the discovered modules: ``Guards`` checks their state
 
     def guard(self, kind: str, holder: Any, key: Any, value: Any, what: str) -> None:
         try:
@@ -712,7 +754,8 @@ class _Reads:
             if found is _MISSING and isinstance(obj, Module):  # a parameter, buffer or submodule
                 for held in (obj._parameters, obj._buffers, obj._modules):
                     if name in held:
-                        self.guard(_DICT, held, name, held[name], text)
+                        if id(obj) not in self.modules:  # (a discovered module's state is guarded)
+                            self.guard(_DICT, held, name, held[name], text)
                         return held[name]
         # a class attribute (and none of the classes before its owner may gain one)
         for c in mro:
@@ -752,6 +795,15 @@ class _Reads:
             return value
         return _MISSING
 
+    def entries(self, c: Any, what: str) -> None:
+        """Guard the number of entries of a dict or list, each of them too when they are more
+        than ``_MAX_ENTRIES`` (by identity, in one pass at C speed: an entry rebound to an equal
+        value captures again); the caller guards fewer one by one, by value."""
+        if len(c) <= _MAX_ENTRIES:
+            self.guard(_LEN, c, None, len(c), what)
+        else:
+            self.guard(_ITEMS, c, None, _snapshot(c), what)
+
     def escape(self, value: Any, text: str, depth: int) -> None:
         """``value`` is used some other way than read from (passed on, iterated, called): guard
         what it holds, ``depth`` levels down, and follow the Python functions it calls."""
@@ -776,24 +828,30 @@ class _Reads:
         if isinstance(value, Module):
             self.module(value)
             return
-        if isinstance(value, (Tensor, np.ndarray, types.ModuleType, type)):
+        if isinstance(value, type):
+            if not _library_type(value):  # a class the code calls: what its methods read
+                self.methods(value, None, value.__name__, depth)
+            return
+        if isinstance(value, (Tensor, np.ndarray, types.ModuleType)):
             return
         if _library_type(t) and t not in (dict, list, tuple, set, frozenset):
             return
-        if isinstance(value, (dict, list, set)) and len(value) > _MAX_ENTRIES:
+        if isinstance(value, (dict, list, set)) and len(value) > _MAX_ITEMS:
             raise _Unguardable(
-                f"it passes on {text}, a {t.__name__} of {len(value)} entries (more than {_MAX_ENTRIES} "
-                "to guard one by one); pass the values it needs as arguments"
+                f"it passes on {text}, a {t.__name__} of {len(value)} entries (more than {_MAX_ITEMS} "
+                "to guard); pass the values it needs as arguments"
             )
         if isinstance(value, dict):
-            self.guard(_LEN, value, None, len(value), f"the entries of {text}")
+            self.entries(value, f"the entries of {text}")
             for k, x in value.items():
-                self.guard(_DICT, value, k, x, f"{text}[{k!r}]")
+                if len(value) <= _MAX_ENTRIES:
+                    self.guard(_DICT, value, k, x, f"{text}[{k!r}]")
                 self.escape(x, f"{text}[{k!r}]", depth - 1)
         elif t is list:
-            self.guard(_LEN, value, None, len(value), f"the length of {text}")
+            self.entries(value, f"the entries of {text}")
             for i, x in enumerate(value):
-                self.guard(_INDEX, value, i, x, f"{text}[{i}]")
+                if len(value) <= _MAX_ENTRIES:
+                    self.guard(_INDEX, value, i, x, f"{text}[{i}]")
                 self.escape(x, f"{text}[{i}]", depth - 1)
         elif t is tuple or t is frozenset:
             for x in value:
@@ -808,24 +866,33 @@ class _Reads:
         methods of its classes (with ``self`` the object)."""
         d = getattr(obj, "__dict__", None)
         if type(d) is dict:
-            if len(d) > _MAX_ENTRIES:
-                raise _Unguardable(f"it passes on {text}, an object of more than {_MAX_ENTRIES} attributes")
-            self.guard(_LEN, d, None, len(d), f"the attributes of {text}")
+            if len(d) > _MAX_ITEMS:
+                raise _Unguardable(f"it passes on {text}, an object of more than {_MAX_ITEMS} attributes")
+            self.entries(d, f"the attributes of {text}")
             for k, x in d.items():
-                self.guard(_DICT, d, k, x, f"{text}.{k}")
+                if len(d) <= _MAX_ENTRIES:
+                    self.guard(_DICT, d, k, x, f"{text}.{k}")
                 self.escape(x, f"{text}.{k}", depth - 1)
-        for c in type(obj).__mro__:
+        self.methods(type(obj), obj, text, depth)
+
+    def methods(self, cls: type, obj: Any, text: str, depth: int) -> None:
+        """The user's classes in ``cls``'s MRO: their plain class attributes, and their methods
+        and properties, followed with ``self`` bound to ``obj`` (None: a class used itself, whose
+        methods are followed as functions)."""
+        for c in cls.__mro__:
             if _library_type(c) or getattr(c, "__module__", None) == "types":
                 continue
             for k, x in vars(c).items():
-                if k.startswith("__") and k != "__call__":
-                    continue
+                if k.startswith("__") and k != "__call__" and (k != "__init__" or obj is not None):
+                    continue  # (a class called runs its __init__; an object's ran already)
+                if isinstance(x, (staticmethod, classmethod)):
+                    x = x.__func__
+                elif isinstance(x, property):
+                    x = x.fget
                 if type(x) in _PLAIN:
                     self.guard(_DICT, vars(c), k, x, f"{text}.{k} (of class {c.__name__})")
                 elif isinstance(x, types.FunctionType):
-                    self.escape(types.MethodType(x, obj), f"{text}.{k}", depth)
-                elif isinstance(x, property) and x.fget is not None:
-                    self.escape(types.MethodType(x.fget, obj), f"{text}.{k}", depth)
+                    self.escape(x if obj is None else types.MethodType(x, obj), f"{text}.{k}", depth)
 
     def arguments(self, obj: Any, objects: list[Any]) -> None:
         """Append to ``objects`` the objects among a call's arguments: the key holds them by
@@ -841,16 +908,14 @@ class _Reads:
             objects.append(obj)
 
     def module(self, m: Any) -> None:
-        """A module's ``forward`` and hooks, when they are the user's code (its state and public
-        attributes are guarded as a module's)."""
+        """A module's methods (its ``forward`` among them) and hooks, where they are the user's
+        code (its state and public attributes are guarded as a module's)."""
         key = ("module", id(m), None)
         if key in self.keys:
             return
         self.keys.add(key)
         self.keep.append(m)
-        forward = getattr(type(m), "forward", None)
-        if isinstance(forward, types.FunctionType):
-            self.escape(types.MethodType(forward, m), f"{type(m).__name__}.forward", _DEPTH)
+        self.methods(type(m), m, "self", _DEPTH)
         for hooks in (m._forward_pre_hooks, m._forward_hooks):
             for h in hooks.values():
                 self.escape(h, f"a hook of {type(m).__name__}", _DEPTH)
@@ -870,6 +935,7 @@ def python_reads(fn: Any, args: Any, kwargs: Any, modules: list[Any]) -> tuple[l
     calls a method of) has what it holds guarded, three levels down, and the methods of its
     class are followed. A function, method or callable object found so is followed in turn."""
     reads = _Reads()
+    reads.modules = {id(m) for m in modules}
     for m in modules:
         for name, v in vars(m).items():
             if not name.startswith("_") and name != "training" and type(v) in _PLAIN:
@@ -899,6 +965,8 @@ def python_reads(fn: Any, args: Any, kwargs: Any, modules: list[Any]) -> tuple[l
             reads.escape(obj, "an argument", _DEPTH)
     except _Unguardable as e:
         return reads.guards, str(e)
+    except RecursionError:
+        return reads.guards, "the code it reaches nests too deep to be guarded"
     return reads.guards, None
 
 
