@@ -457,12 +457,12 @@ def any(input, dim=None, keepdim=False):
     return Tensor._make(input._data.astype(bool, copy=False).any(axis=dims, keepdims=keepdim), None, False)
 
 
-def sum_to_size(self, *size):
+def sum_to_size(self, *args, size=None):
     """``Tensor.sum_to_size(*size)``: sum the dimensions that broadcasting to this shape added
-    or expanded, so the result has shape ``size``."""
-    from .shape import _shape_arg
+    or expanded, so the result has shape ``size`` (ints, one sequence, or ``size=``)."""
+    from .shape import _shape_arg, _sizes_or_keyword
 
-    return sum_to_shape(self, _shape_arg(size))
+    return sum_to_shape(self, _shape_arg(_sizes_or_keyword("sum_to_size", args, "size", size)))
 
 
 def count_nonzero(input, dim=None):

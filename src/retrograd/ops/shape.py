@@ -27,6 +27,19 @@ def _shape_arg(shape):
     return tuple(operator.index(s) for s in shape)
 
 
+def _sizes_or_keyword(op, args, name, value):
+    """The sizes of ``x.view(2, 3)`` / ``x.view((2, 3))`` (``args``), or of PyTorch's keyword
+    spelling ``x.view(size=(2, 3))`` (``value`` under ``name``); not both. As in PyTorch, the
+    keyword takes a sequence, not a bare int."""
+    if value is None:
+        return args
+    if args:
+        raise TypeError(f"{op}() got multiple values for argument '{name}'")
+    if not isinstance(value, (tuple, list)):
+        raise TypeError(f"{op}(): argument '{name}' must be tuple of ints, not {type(value).__name__}")
+    return (tuple(value),)
+
+
 def _infer_shape(shape, numel, op, in_shape):
     """Resolve one -1 in ``shape`` and check the element count."""
     neg = [i for i, s in enumerate(shape) if s == -1]
@@ -83,8 +96,14 @@ def _reshape_fwd(xp, x, shape, in_shape):
 RESHAPE = Op("reshape", _reshape_fwd, _view_vjp, jvp=LINEAR, node_name="ViewBackward0")
 
 
-def view(input, *shape):
-    """Same data, new shape, no copy (an error if the strides do not allow it)."""
+def view(input, *args, size=None, dtype=None):
+    """Same data, new shape, no copy (an error if the strides do not allow it): ``x.view(2, 3)``,
+    ``x.view((2, 3))`` or ``x.view(size=(2, 3))``. ``x.view(dtype)`` reinterprets the bytes."""
+    if dtype is not None:
+        if args or size is not None:
+            raise TypeError("view() takes either a dtype or a size, not both")
+        return view_as_dtype(input, dtype)
+    shape = _sizes_or_keyword("view", args, "size", size)
     if len(shape) == 1 and isinstance(shape[0], _dtype.dtype):
         return view_as_dtype(input, shape[0])
     in_shape = input._data.shape
@@ -92,8 +111,10 @@ def view(input, *shape):
     return apply(VIEW, (input,), (shape, in_shape))
 
 
-def reshape(input, *shape):
-    """Same data, new shape: a view when the strides allow it, else a copy."""
+def reshape(input, *args, shape=None):
+    """Same data, new shape: a view when the strides allow it, else a copy. The shape comes as
+    ints, one sequence, or ``shape=``."""
+    shape = _sizes_or_keyword("reshape", args, "shape", shape)
     in_shape = input._data.shape
     shape = _infer_shape(_shape_arg(shape), input._data.size, "reshape", in_shape)
     if shape == in_shape:
@@ -207,9 +228,10 @@ def _permute_vjp(g, perm):
 PERMUTE = Op("permute", _permute, _permute_vjp, jvp=LINEAR, is_view=True)
 
 
-def permute(input, *dims):
+def permute(input, *args, dims=None):
+    """Reorder the dims: ``x.permute(2, 0, 1)``, ``x.permute((2, 0, 1))`` or ``dims=(2, 0, 1)``."""
     nd = input._data.ndim
-    dims = _shape_arg(dims)
+    dims = _shape_arg(_sizes_or_keyword("permute", args, "dims", dims))
     perm = tuple(_wrap_dim(d, nd, "permute") for d in dims)
     if len(perm) != nd or len(set(perm)) != nd:
         raise RuntimeError(
@@ -267,8 +289,9 @@ def _expand_vjp(g, shape):
 EXPAND = Op("expand", _expand, _expand_vjp, jvp=LINEAR, is_view=True)
 
 
-def expand(input, *sizes):
-    sizes = _shape_arg(sizes)
+def expand(input, *args, size=None):
+    """A broadcast view of ``input`` at ``size`` (ints, one sequence, or ``size=``; -1 keeps a dim)."""
+    sizes = _shape_arg(_sizes_or_keyword("expand", args, "size", size))
     shape = input._data.shape
     lead = len(sizes) - len(shape)
     if lead < 0:
@@ -499,8 +522,9 @@ def _flip(xp, x, dims):
 FLIP = Op("flip", _flip, lambda g, dims: g.flip(dims), jvp=LINEAR)
 
 
-def flip(input, *dims):
-    dims = _shape_arg(dims)
+def flip(input, *args, dims=None):
+    """Reverse the order of the elements along ``dims`` (ints, one sequence, or ``dims=``)."""
+    dims = _shape_arg(_sizes_or_keyword("flip", args, "dims", dims))
     nd = input._data.ndim
     return apply(FLIP, (input,), (tuple(_wrap_dim(d, nd, "flip") for d in dims),))
 
@@ -528,9 +552,10 @@ def roll(input, shifts, dims=None):
     return apply(ROLL, (input,), (shifts, dims))
 
 
-def repeat(input, *sizes):
-    """Tile the tensor ``sizes[i]`` times along dim i (leading new dims allowed)."""
-    sizes = _shape_arg(sizes)
+def repeat(input, *args, repeats=None):
+    """Tile the tensor ``sizes[i]`` times along dim i (leading new dims allowed); the counts come
+    as ints, one sequence, or ``repeats=``."""
+    sizes = _shape_arg(_sizes_or_keyword("repeat", args, "repeats", repeats))
     shape = input._data.shape
     if len(sizes) < len(shape):
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor")
@@ -542,9 +567,10 @@ def repeat(input, *sizes):
     return x.reshape(inter).expand(big).reshape(tuple(r * s for r, s in zip(sizes, shape)))
 
 
-def tile(input, *dims):
-    """Repeat ``input`` ``dims`` times along each dim (``x.tile(2, 3)`` or ``tile(x, (2, 3))``);
-    missing leading counts are 1."""
+def tile(input, *args, dims=None):
+    """Repeat ``input`` ``dims`` times along each dim (``x.tile(2, 3)``, ``tile(x, (2, 3))`` or
+    ``dims=(2, 3)``); missing leading counts are 1."""
+    dims = _sizes_or_keyword("tile", args, "dims", dims)
     dims = tuple(dims[0]) if len(dims) == 1 and not isinstance(dims[0], int) else dims
     if len(dims) < input._data.ndim:
         dims = (1,) * (input._data.ndim - len(dims)) + dims
