@@ -76,3 +76,88 @@ def test_new_factories_and_resize_take_size():
 def test_both_spellings_or_a_bare_int_keyword_is_a_type_error(call):
     with pytest.raises(TypeError):
         call(rg.tensor(A))
+
+
+# NumPy's names of dim/keepdim, which PyTorch's argument parser takes for every op it binds
+
+
+@pytest.mark.parametrize(
+    "call, expected",
+    [
+        (lambda x: x.sum(axis=1, keepdims=True), A.sum(1, keepdims=True)),
+        (lambda x: x.sum(1, keepdims=True), A.sum(1, keepdims=True)),
+        (lambda x: rg.sum(x, axis=0), A.sum(0)),
+        (lambda x: x.mean(axis=(0, 1), keepdims=True), A.mean((0, 1), keepdims=True)),
+        (lambda x: x.max(axis=1).values, A.max(1)),
+        (lambda x: rg.min(x, axis=1, keepdims=True).values, A.min(1, keepdims=True)),
+        (lambda x: x.amax(1, keepdims=True), A.max(1, keepdims=True)),
+        (lambda x: rg.argmax(x, axis=1, keepdims=True), A.argmax(1)[:, None]),
+        (lambda x: x.std(axis=1, keepdims=True), A.std(1, ddof=1, keepdims=True)),
+        (lambda x: x.logsumexp(axis=1), np.log(np.exp(A).sum(1))),
+        (lambda x: x.cumsum(axis=1), A.cumsum(1)),
+        (lambda x: rg.cat([x, x], axis=0), np.concatenate([A, A], 0)),
+        (lambda x: rg.stack([x, x], axis=1), np.stack([A, A], 1)),
+        (lambda x: x.gather(axis=1, index=rg.tensor([[2], [0]])), A[[0, 1], [2, 0]][:, None]),
+        (lambda x: x.topk(2, axis=1).values, -np.sort(-A, 1)[:, :2]),
+        (lambda x: x[None].squeeze(axis=0), A),
+        (lambda x: x.unsqueeze(axis=0), A[None]),
+        (lambda x: (x > 2).any(1, keepdims=True), (A > 2).any(1, keepdims=True)),
+        (lambda x: x.softmax(axis=1), np.exp(A) / np.exp(A).sum(1, keepdims=True)),
+        (lambda x: rg.cosine_similarity(x, x + 1, axis=1), None),
+    ],
+)
+def test_numpy_names_give_the_dim_keepdim_result(call, expected):
+    x = rg.tensor(A)
+    got = call(x).numpy()
+    if expected is None:
+        a, b = A, A + 1
+        expected = (a * b).sum(1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
+def test_numpy_names_differentiate():
+    x = rg.tensor(A, requires_grad=True)
+    assert rg.autograd.gradcheck(lambda t: t.logsumexp(axis=1, keepdims=True), (x,))
+    assert rg.autograd.gradcheck(lambda t: rg.sum(t * t, axis=0), (x,))
+
+
+def test_numpy_names_with_out():
+    o = rg.empty(2, 1, dtype=rg.float64)
+    r = rg.sum(rg.tensor(A), axis=1, keepdims=True, out=o)
+    assert r is o
+    np.testing.assert_array_equal(o.numpy(), A.sum(1, keepdims=True))
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda x: x.sum(1, axis=1),
+        lambda x: x.sum(dim=1, axis=1),
+        lambda x: rg.sum(x, keepdim=True, keepdims=True),
+        lambda x: x.gather(axis=1),  # index missing
+        lambda x: x.gather(index=rg.tensor([[0]])),  # dim missing
+        lambda x: rg.nn.functional.softmax(x, axis=1),  # Python-level in PyTorch: no NumPy names
+        lambda x: x.norm(dim=1, keepdims=True),
+        lambda x: x.split(1, axis=1),
+    ],
+)
+def test_numpy_names_refusals_are_type_errors(call):
+    with pytest.raises(TypeError):
+        call(rg.tensor(A))
+
+
+def test_numpy_names_forms_report_the_op_signature():
+    import inspect
+
+    assert "axis" not in inspect.signature(rg.Tensor.sum).parameters
+    assert list(inspect.signature(rg.sum).parameters)[-1] == "out"
+    assert rg.Tensor.sum.__name__ == "sum"
+
+
+def test_numpy_names_in_place_forms():
+    x = rg.tensor(A)
+    assert x.cumsum_(axis=1) is x
+    np.testing.assert_array_equal(x.numpy(), A.cumsum(1))
+    assert x.unsqueeze_(axis=0).shape == (1, 2, 3)
+    with pytest.raises(TypeError):
+        rg.tensor(A).cumsum_(1, axis=1)
