@@ -161,3 +161,30 @@ def test_numpy_names_in_place_forms():
     assert x.unsqueeze_(axis=0).shape == (1, 2, 3)
     with pytest.raises(TypeError):
         rg.tensor(A).cumsum_(1, axis=1)
+
+
+def test_swapaxes_and_swapdims_take_their_own_parameter_names():
+    x = rg.tensor(A)
+    np.testing.assert_array_equal(x.swapaxes(axis0=0, axis1=1).numpy(), A.T)
+    np.testing.assert_array_equal(rg.swapdims(x, dim0=1, dim1=0).numpy(), A.T)
+    y = rg.tensor(A)
+    assert y.swapaxes_(0, 1) is y and y.shape == (3, 2)
+    assert y.swapdims_(dim0=0, dim1=1).shape == (2, 3)
+    with pytest.raises(TypeError):
+        x.swapaxes(dim0=0, dim1=1)
+
+
+def test_split_method_and_function_parameter_names():
+    x = rg.tensor(A)
+    parts = x.split(split_size=1, dim=1)
+    assert len(parts) == 3 and parts[0].shape == (2, 1)
+    assert [p.shape[1] for p in rg.split(x, split_size_or_sections=[1, 2], dim=1)] == [1, 2]
+    assert len(rg.unsafe_split(x, 2, 1)) == 2 and len(x.unsafe_split(split_size=1)) == 2
+
+
+def test_uniform_takes_to_by_name():
+    rg.manual_seed(0)
+    x = rg.empty(1000).uniform_(2.0, to=3.0)
+    assert 2.0 <= float(x.min()) and float(x.max()) < 3.0
+    with pytest.raises(TypeError):
+        rg.empty(2).uniform_(a=0.0, b=1.0)

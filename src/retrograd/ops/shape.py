@@ -255,7 +255,14 @@ def transpose(input, dim0, dim1):
     return apply(PERMUTE, (input,), (tuple(perm),))
 
 
-swapaxes = swapdims = transpose
+def swapaxes(input, axis0, axis1):
+    """``transpose`` under NumPy's name and parameter names."""
+    return transpose(input, axis0, axis1)
+
+
+def swapdims(input, dim0, dim1):
+    """``transpose`` under another name."""
+    return transpose(input, dim0, dim1)
 
 
 def t(input):
@@ -485,6 +492,16 @@ def split(tensor, split_size_or_sections, dim=0):
         out.append(narrow(tensor, d, start, s))
         start += s
     return tuple(out)
+
+
+def unsafe_split(input, split_size, dim=0):
+    """``split`` (PyTorch's unsafe form differs only in autograd bookkeeping it skips)."""
+    return split(input, split_size, dim)
+
+
+def _split_method(self, split_size, dim=0):
+    """``Tensor.split(split_size, dim=0)``: ``split`` under the method's parameter name."""
+    return split(self, split_size, dim)
 
 
 def tensor_split(input, indices_or_sections, dim=0):
@@ -728,6 +745,14 @@ def transpose_(self, dim0, dim1):
     return _restride_(self, "transpose", transpose, dim0, dim1)
 
 
+def swapaxes_(self, axis0, axis1):
+    return _restride_(self, "swapaxes", transpose, axis0, axis1)
+
+
+def swapdims_(self, dim0, dim1):
+    return _restride_(self, "swapdims", transpose, dim0, dim1)
+
+
 # --------------------------------------------------------------------------- public surfaces
 # Where each function appears (retrograd.X, Tensor.X, in-place X_, out=, other namespaces): see _declare.py
 declare(reshape, method=True)
@@ -738,7 +763,9 @@ declare(ravel, method=True)
 declare(squeeze, method=True, inplace=squeeze_)
 declare(unsqueeze, method=True, inplace=unsqueeze_)
 declare(permute, method=True)
-declare(transpose, aliases=("swapaxes", "swapdims"), method=True, inplace=transpose_)
+declare(transpose, method=True, inplace=transpose_)
+declare(swapaxes, method=True, inplace=swapaxes_)
+declare(swapdims, method=True, inplace=swapdims_)
 declare(t, method=True, inplace=t_)
 declare(movedim, aliases=("moveaxis",), method=True)
 declare(broadcast_to, method=True)
@@ -750,7 +777,8 @@ declare(hstack, out=True)
 declare(vstack, out=True)
 declare(narrow, method=True)
 declare(select, method=True)
-declare(split, aliases=("unsafe_split",), method=True)
+declare(split, method=_split_method)
+declare(unsafe_split, method=True)
 declare(tensor_split, method=True)
 declare(chunk, aliases=("unsafe_chunk",), method=True)
 declare(unbind, method=True)
