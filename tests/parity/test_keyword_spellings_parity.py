@@ -125,3 +125,10 @@ def test_numpy_names_are_taken_exactly_where_pytorch_takes_them():
 )
 def test_numpy_names_match_pytorch_values(call):
     np.testing.assert_allclose(call(rg, rg.tensor(A)).numpy(), call(torch, torch.tensor(A)).numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("sizes", [(2, 1), (1, 1), (3, 1, 1), (2, 2)])
+def test_repeat_result_strides_match_pytorch(sizes):
+    ours = rg.arange(3.0).reshape(1, 3).repeat(*sizes)
+    theirs = torch.arange(3.0).reshape(1, 3).repeat(*sizes)
+    assert ours.stride() == theirs.stride() and ours.tolist() == theirs.tolist()

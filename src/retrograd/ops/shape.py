@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor, _wrap_dim
-from .._typeinfo import memory_layout
+from .._typeinfo import contiguous_format, memory_layout
 from ..backend import array_module
 from ._declare import declare
 from ._inplace import _restride_
@@ -581,7 +581,12 @@ def repeat(input, *args, repeats=None):
     # interleave a new axis of size r before each dim, broadcast it, then merge the pairs
     inter = tuple(v for s in shape for v in (1, s))
     big = tuple(v for r, s in zip(sizes, shape) for v in (r, s))
-    return x.reshape(inter).expand(big).reshape(tuple(r * s for r, s in zip(sizes, shape)))
+    out = x.reshape(inter).expand(big).reshape(tuple(r * s for r, s in zip(sizes, shape)))
+    # PyTorch's repeat always returns new memory; the reshape above is still a (possibly
+    # stride-0, read-only) view of the input when the repeated dims had size 1
+    if array_module(out._data).may_share_memory(out._data, input._data):
+        out = out.clone(memory_format=contiguous_format)
+    return out
 
 
 def tile(input, *args, dims=None):
