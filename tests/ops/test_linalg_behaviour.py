@@ -160,3 +160,56 @@ def test_vecdot_broadcasts_over_dim():
     y = _t([1.0, 0.0, 2.0])
     assert L.vecdot(x, y).tolist() == [4.0, 13.0]
     assert L.vecdot(x, x, dim=0).tolist() == [9.0, 17.0, 29.0]
+
+
+def test_lstsq_outputs_by_driver():
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((5, 3)), rng.standard_normal((5, 2))
+    A, B = rg.tensor(a), rg.tensor(b)
+    x_np, res_np, rank_np, s_np = np.linalg.lstsq(a, b, rcond=None)
+    for driver in (None, "gels", "gelsy", "gelsd", "gelss"):
+        r = rg.linalg.lstsq(A, B, driver=driver)
+        np.testing.assert_allclose(r.solution.numpy(), x_np, rtol=1e-10, atol=1e-12)
+        if driver in (None, "gelsy"):
+            assert r.residuals.shape == (0,)
+        else:
+            np.testing.assert_allclose(r.residuals.numpy(), res_np, rtol=1e-10)
+        assert r.rank.shape == ((0,) if driver == "gels" else ()) and r.rank.dtype == rg.int64
+        if driver in ("gelsd", "gelss"):
+            np.testing.assert_allclose(r.singular_values.numpy(), s_np, rtol=1e-10)
+            assert r.rank.item() == rank_np
+        else:
+            assert r.singular_values.shape == (0,)
+
+
+def test_lstsq_vector_batch_and_minimum_norm():
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((2, 5, 3))
+    b = rng.standard_normal((2, 5))  # one right-hand side per matrix
+    x = rg.linalg.lstsq(rg.tensor(a), rg.tensor(b)).solution
+    assert x.shape == (2, 3)
+    for i in range(2):
+        np.testing.assert_allclose(x[i].numpy(), np.linalg.lstsq(a[i], b[i], rcond=None)[0], rtol=1e-10)
+    d = rng.standard_normal((5, 3))
+    d[:, 2] = d[:, 1]  # rank 2: the minimum-norm solution, as pinv gives
+    r = rg.linalg.lstsq(rg.tensor(d), rg.tensor(b[0]), driver="gelsd")
+    np.testing.assert_allclose(r.solution.numpy(), np.linalg.pinv(d) @ b[0], rtol=1e-8)
+    assert r.rank.item() == 2 and r.residuals.shape == (0,)
+    wide = rng.standard_normal((3, 5))
+    np.testing.assert_allclose(
+        rg.linalg.lstsq(rg.tensor(wide), rg.tensor(b[0, :3])).solution.numpy(),
+        np.linalg.pinv(wide) @ b[0, :3],
+        rtol=1e-8,
+    )
+
+
+def test_lstsq_refusals():
+    a = rg.ones(5, 3, dtype=rg.float64)
+    with pytest.raises(RuntimeError, match="same dtype"):
+        rg.linalg.lstsq(a, rg.ones(5, 2))
+    with pytest.raises(RuntimeError, match="driver"):
+        rg.linalg.lstsq(a, rg.ones(5, 2, dtype=rg.float64), driver="gesv")
+    with pytest.raises(RuntimeError, match="size\\(-2\\)"):
+        rg.linalg.lstsq(a, rg.ones(4, 2, dtype=rg.float64))
+    with pytest.raises(RuntimeError, match="at least 2 dimensions"):
+        rg.linalg.lstsq(rg.ones(3, dtype=rg.float64), rg.ones(3, dtype=rg.float64))

@@ -143,3 +143,17 @@ def test_integer_results_match_pytorch():
         else:
             for mine, theirs in zip(ours, res):
                 np.testing.assert_array_equal(mine, theirs.numpy())
+
+
+@pytest.mark.parametrize("driver", [None, "gels", "gelsy", "gelsd", "gelss"])
+@pytest.mark.parametrize(
+    "sa, sb", [((5, 3), (5, 2)), ((5, 3), (5,)), ((3, 5), (3, 2)), ((2, 5, 3), (1, 5, 2)), ((2, 5, 3), (2, 5))]
+)
+def test_lstsq_matches_pytorch(sa, sb, driver):
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal(sa), rng.standard_normal(sb)
+    ours = rg.linalg.lstsq(rg.tensor(a), rg.tensor(b), driver=driver)
+    theirs = torch.linalg.lstsq(torch.tensor(a), torch.tensor(b), driver=driver)
+    for x, y in zip(ours, theirs):
+        assert tuple(x.shape) == tuple(y.shape) and str(x.dtype).split(".")[1] == str(y.dtype).split(".")[1]
+        np.testing.assert_allclose(x.numpy(), y.numpy(), rtol=1e-8, atol=1e-10)

@@ -524,6 +524,84 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian=False):
     return (s > _tolerance(s, atol, rtol, m, n)).sum(-1)
 
 
+_LSTSQ_DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
+
+
+def lstsq(A, B, rcond=None, *, driver=None):
+    r"""Least squares: the X minimising :math:`\|A X - B\|_F` for A of shape (*, m, n) and B of
+    shape (*, m, k) (or (*, m): one right-hand side; the batch dims broadcast), the one of least
+    norm when several do (A wide or rank-deficient). Returns ``(solution, residuals, rank,
+    singular_values)`` as PyTorch does:
+
+    - ``driver="gels"`` assumes A has full rank and solves through QR: of A when m >= n
+      (:math:`X = R^{-1} Q^T B`), of :math:`A^T` when m < n (:math:`X = Q R^{-T} B`).
+    - ``"gelsy"`` (the default), ``"gelsd"`` and ``"gelss"`` find the rank: singular values at
+      most ``rcond`` times the largest count as zero (``rcond`` defaults to the dtype's eps
+      times max(m, n)), and :math:`X = A^+ B` over the rest. (LAPACK's gelsy finds the rank from
+      a pivoted QR instead; the threshold is the same.)
+    - ``residuals`` is :math:`\|A X - B\|^2` per column, shape (*, k), when m > n, the driver
+      is not gelsy and every A has full rank; else empty. ``rank`` (int64, shape (*)) comes from
+      gelsy, gelsd and gelss, ``singular_values`` (shape (*, min(m, n))) from gelsd and gelss;
+      empty otherwise. Gradients reach A and B through the solution and residuals."""
+    op = "torch.linalg.lstsq"
+    for t in (A, B):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op}: expected Tensors, got {type(t).__name__}")
+    if A._data.ndim < 2:
+        raise RuntimeError(f"{op}: input must have at least 2 dimensions (got shape {list(A.shape)}).")
+    if B._data.ndim < 1:
+        raise RuntimeError(f"{op}: other must have at least 1 dimension (got shape {list(B.shape)}).")
+    if A._data.dtype != B._data.dtype:
+        raise RuntimeError(
+            f"{op}: Expected input and other to have the same dtype, but got input's dtype {A.dtype} and "
+            f"other's dtype {B.dtype}"
+        )
+    _check_float(A, "lstsq")
+    driver = "gelsy" if driver is None else driver
+    if driver not in _LSTSQ_DRIVERS:
+        raise RuntimeError(f"{op}: parameter `driver` should be one of (gels, gelsy, gelsd, gelss)")
+    vector = B._data.ndim == 1 or B._data.ndim == A._data.ndim - 1
+    if vector:
+        B = B.unsqueeze(-1)
+    m, n = A._data.shape[-2:]
+    if B._data.shape[-2] != m:
+        raise RuntimeError(
+            f"{op}: input.size(-2) should match other.size(-2) (shapes {list(A.shape)}, {list(B.shape)})"
+        )
+    from .shape import broadcast_shapes
+
+    batch = tuple(broadcast_shapes(A._data.shape[:-2], B._data.shape[:-2]))
+    A = A.expand(batch + (m, n))
+    B = B.expand(batch + B._data.shape[-2:])
+    xp = array_module(A._data)
+    real = A._data.real.dtype
+    empty_real = Tensor._make(xp.empty((0,), real), None, False)
+    if driver == "gels":
+        if m >= n:
+            Q, R = qr(A)
+            X = solve_triangular(R, Q.mT @ B, upper=True)
+        else:
+            Q, R = qr(A.mT)
+            X = Q @ solve_triangular(R.mT, B, upper=False)
+        rank = Tensor._make(xp.empty((0,), np.int64), None, False)
+        full_rank = True
+    else:
+        X = pinv(A, rtol=rcond) @ B
+        rank = matrix_rank(A, rtol=rcond)
+        full_rank = bool((rank._data == n).all())
+    if driver in ("gelsd", "gelss"):
+        S = Tensor._make(xp.linalg.svd(A._data, compute_uv=False), None, False)
+    else:
+        S = empty_real
+    if m > n and driver != "gelsy" and full_rank:
+        residuals = ((A @ X - B).abs() ** 2).sum(-2)
+    else:
+        residuals = empty_real
+    if vector:
+        X = X.squeeze(-1)
+    return return_types.linalg_lstsq(X, residuals, rank, S)
+
+
 def _matrix_dims(A, dim, op):
     from .._tensor import _wrap_dim
 
@@ -910,6 +988,7 @@ declare(svd, torch=False, out=True, linalg=("svd",))
 declare(svdvals, torch=False, out=True, linalg=("svdvals",))
 declare(pinv, torch=False, out=True, linalg=("pinv",))
 declare(matrix_rank, torch=False, out=True, linalg=("matrix_rank",))
+declare(lstsq, torch=False, linalg=("lstsq",))
 declare(matrix_norm, torch=False, out=True, linalg=("matrix_norm",))
 declare(norm, torch=False, out=True, linalg=("norm",))
 declare(cond, torch=False, out=True, linalg=("cond",))

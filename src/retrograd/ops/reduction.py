@@ -243,6 +243,7 @@ class _ReturnTypes:
     svd = namedtuple("svd", ["U", "S", "V"])
     linalg_svd = namedtuple("linalg_svd", ["U", "S", "Vh"])
     linalg_eigh = namedtuple("linalg_eigh", ["eigenvalues", "eigenvectors"])
+    linalg_lstsq = namedtuple("linalg_lstsq", ["solution", "residuals", "rank", "singular_values"])
     triangular_solve = namedtuple("triangular_solve", ["solution", "cloned_coefficient"])
     lu_unpack = namedtuple("lu_unpack", ["P", "L", "U"])
     geqrf = namedtuple("geqrf", ["a", "tau"])
