@@ -1,10 +1,7 @@
 """Memory and storage methods: pin_memory and is_pinned (no-ops for CPU tensors),
 share_memory_ and is_shared (tensors in memory other processes see), new_empty_strided."""
 
-import atexit
 import os
-import pickle
-import tempfile
 
 import numpy as np
 
@@ -61,8 +58,8 @@ def is_shared(self):
 
 # Shared memory: a tensor's array is a view of a ``numpy.memmap`` of a file in /dev/shm. The
 # files this process made are removed at its exit; those it attached to belong to their maker.
+# (tempfile and atexit load on the first share: ``import retrograd`` does not need them.)
 _OWN_FILES = []
-_SHARED_DIR = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
 
 
 def _remove_own_files():
@@ -73,12 +70,15 @@ def _remove_own_files():
             pass
 
 
-atexit.register(_remove_own_files)
-
-
 def _shared_copy(a):
     """A copy of the array ``a`` in a new shared file (same shape, dtype and values)."""
-    fd, path = tempfile.mkstemp(prefix="retrograd-shm-", dir=_SHARED_DIR)
+    import atexit
+    import tempfile
+
+    if not _OWN_FILES:
+        atexit.register(_remove_own_files)
+    shm = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+    fd, path = tempfile.mkstemp(prefix="retrograd-shm-", dir=shm)
     _OWN_FILES.append(path)
     try:
         os.ftruncate(fd, max(a.nbytes, 1))
@@ -108,6 +108,8 @@ def _reduce_tensor(t):
     strides and dtype (the other process maps the same memory); any other by value."""
     found = _shared_file(t._data) if t.device.type == "cpu" else None
     if found is None:
+        import pickle
+
         return t.__reduce_ex__(pickle.HIGHEST_PROTOCOL)
     if t.grad_fn is not None:
         raise RuntimeError(
