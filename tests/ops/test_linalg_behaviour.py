@@ -213,3 +213,52 @@ def test_lstsq_refusals():
         rg.linalg.lstsq(a, rg.ones(4, 2, dtype=rg.float64))
     with pytest.raises(RuntimeError, match="at least 2 dimensions"):
         rg.linalg.lstsq(rg.ones(3, dtype=rg.float64), rg.ones(3, dtype=rg.float64))
+
+
+def test_linalg_lu_family():
+    rng = np.random.default_rng(2)
+    a = rng.standard_normal((2, 4, 4))
+    A = rg.tensor(a)
+    P, L, U = rg.linalg.lu(A)
+    np.testing.assert_allclose((P @ L @ U).numpy(), a, rtol=1e-12, atol=1e-12)
+    LU, piv = rg.linalg.lu_factor(A)
+    assert piv.dtype == rg.int32 and rg.linalg.lu_factor_ex(A).info.tolist() == [0, 0]
+    b = rng.standard_normal((2, 4, 3))
+    B = rg.tensor(b)
+    np.testing.assert_allclose(rg.linalg.lu_solve(LU, piv, B).numpy(), np.linalg.solve(a, b), rtol=1e-10)
+    at = np.swapaxes(a, -1, -2)
+    np.testing.assert_allclose(rg.linalg.lu_solve(LU, piv, B, adjoint=True).numpy(), np.linalg.solve(at, b), rtol=1e-10)
+    c = np.swapaxes(b, -1, -2)  # X A = C
+    np.testing.assert_allclose(
+        rg.linalg.lu_solve(LU, piv, rg.tensor(c), left=False).numpy(),
+        np.swapaxes(np.linalg.solve(at, b), -1, -2),
+        rtol=1e-10,
+    )
+    s = np.zeros((2, 3, 3))
+    s[0] = np.eye(3)
+    assert rg.linalg.lu_factor_ex(rg.tensor(s)).info.tolist() == [0, 1]
+    with pytest.raises(RuntimeError, match="Batch element 1.*U\\[1,1\\] is zero"):
+        rg.linalg.lu_factor(rg.tensor(s))
+    with pytest.raises(RuntimeError, match="U\\[1,1\\] is zero"):
+        rg.linalg.lu_factor_ex(rg.tensor(s), check_errors=True)
+    with pytest.raises(RuntimeError, match="at least 2 dimensions"):
+        rg.linalg.lu_solve(LU, piv, B[0, :, 0])
+
+
+def test_linalg_vander_tensorinv_tensorsolve():
+    x = rg.tensor([1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(rg.linalg.vander(x, N=4).numpy(), np.vander([1.0, 2.0, 3.0], 4, increasing=True))
+    assert rg.linalg.vander(rg.tensor([2, 3])).tolist() == [[1, 2], [1, 3]]
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((4, 6, 8, 3))
+    np.testing.assert_allclose(
+        rg.linalg.tensorinv(rg.tensor(a), ind=2).numpy(), np.linalg.tensorinv(a, ind=2), rtol=1e-8
+    )
+    a2, b2 = rng.standard_normal((2, 3, 6)), rng.standard_normal((2, 3))
+    np.testing.assert_allclose(
+        rg.linalg.tensorsolve(rg.tensor(a2), rg.tensor(b2)).numpy(), np.linalg.tensorsolve(a2, b2), rtol=1e-8
+    )
+    with pytest.raises(RuntimeError, match="prod"):
+        rg.linalg.tensorinv(rg.ones(2, 3), ind=1)
+    with pytest.raises(RuntimeError, match="strictly positive"):
+        rg.linalg.tensorinv(rg.ones(2, 2), ind=0)

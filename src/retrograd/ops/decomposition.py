@@ -851,6 +851,124 @@ def lu_solve(input, LU_data, LU_pivots):
     return solve_triangular(LU_data, y, upper=True)
 
 
+def linalg_lu_factor_ex(A, *, pivot=True, check_errors=False):
+    """``(LU, pivots, info)``: ``lu``'s packed factorization and, per matrix, the index (from 1)
+    of the first zero pivot U[k, k] (0 when there is none); with ``check_errors`` a zero pivot
+    is a RuntimeError."""
+    if not pivot:
+        raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
+    LU, pivots, info = lu(A, get_infos=True)
+    if check_errors:
+        _raise_zero_pivot(info, "torch.linalg.lu_factor_ex")
+    return return_types.linalg_lu_factor_ex(LU, pivots, info)
+
+
+def _raise_zero_pivot(info, op):
+    bad = np.flatnonzero(np.asarray(info.cpu().numpy()).reshape(-1))
+    if bad.size:
+        i = int(bad[0])
+        k = int(np.asarray(info.cpu().numpy()).reshape(-1)[i]) - 1
+        where = f"(Batch element {i}): " if info.dim() else ""
+        raise RuntimeError(
+            f"{op}: {where}U[{k + 1},{k + 1}] is zero and using it on lu_solve would result in a division by zero. "
+            f"If you still want to perform the factorization, consider calling linalg.lu(A, pivot) or "
+            f"linalg.lu_factor_ex(A, pivot)"
+        )
+
+
+def linalg_lu_factor(A, *, pivot=True):
+    """``(LU, pivots)`` with A = P L U packed as ``lu`` gives it; a zero pivot is a RuntimeError
+    (``lu_factor_ex`` reports it instead)."""
+    LU, pivots, info = linalg_lu_factor_ex(A, pivot=pivot)
+    _raise_zero_pivot(info, "torch.linalg.lu_factor")
+    return return_types.linalg_lu_factor(LU, pivots)
+
+
+def linalg_lu(A, *, pivot=True):
+    """``(P, L, U)`` with A = P L U: P a permutation matrix, L unit lower triangular (m x k), U
+    upper triangular (k x n), k = min(m, n)."""
+    LU, pivots, _ = linalg_lu_factor_ex(A, pivot=pivot)
+    P, L, U = lu_unpack(LU, pivots)
+    return return_types.linalg_lu(P, L, U)
+
+
+def linalg_lu_solve(LU, pivots, B, *, left=True, adjoint=False):
+    """X with A X = B from A's ``lu_factor`` (``adjoint``: A^T X = B; ``left=False``: X A = B
+    or X A^T = B). With A = P L U, A^T X = B is U^T L^T P^T X = B: two triangular solves, then
+    the rows put back in P's order."""
+    from .. import _dtype
+    from .._creation import tensor
+    from .indexing import gather
+
+    if B.dim() < 2:
+        raise RuntimeError("linalg.lu_solve: The input tensor B must have at least 2 dimensions.")
+    if not left:
+        return linalg_lu_solve(LU, pivots, B.mT, adjoint=not adjoint).mT
+    if not adjoint:
+        return lu_solve(B, LU, pivots)
+    _check_rhs(LU, B, "lu_solve")
+    n = LU.shape[-1]
+    y = solve_triangular(LU.mT, B, upper=False)  # U^T y = B
+    z = solve_triangular(LU.mT, y, upper=True, unitriangular=True)  # L^T z = y
+    # X = P z, where (P^T X)[i] = X[rows[i]]: so X[rows[i]] = z[i], X = z[argsort(rows)]
+    order = np.argsort(_lu_rows(pivots, n), axis=-1)
+    idx = tensor(order, dtype=_dtype.int64, device=B.device)
+    batch = tuple(np.broadcast_shapes(tuple(z.shape[:-2]), tuple(idx.shape[:-1])))
+    z = z.expand(batch + tuple(z.shape[-2:]))
+    return gather(z, -2, idx.expand(batch + (n,)).unsqueeze(-1).expand(batch + tuple(z.shape[-2:])))
+
+
+def vander(x, *, N=None):
+    """The Vandermonde matrix of x (shape (*, n)): column j holds x ** j, j = 0 .. N-1 (N = n by
+    default), increasing powers as in ``torch.linalg.vander``."""
+    from .shape import cat
+
+    if x.dim() < 1:
+        raise RuntimeError("linalg.vander: x must have at least one dimension.")
+    n = x.shape[-1] if N is None else N
+    if n < 1:
+        raise RuntimeError(f"linalg.vander: N must be greater than 1 (got {n}).")
+    ones = (x * 0 + 1).unsqueeze(-1)
+    if n == 1:
+        return ones
+    # running products x, x^2, ... (as PyTorch builds it: exact for integers, no pow)
+    return cat([ones, x.unsqueeze(-1).expand(*x.shape, n - 1).cumprod(-1)], -1)
+
+
+def tensorinv(A, ind=2):
+    """The inverse of A as a map from its first ``ind`` dims to the rest: A reshaped to a
+    square (prod(shape[:ind]), prod(shape[ind:])) matrix, inverted, shaped shape[ind:] + shape[:ind]."""
+    if ind <= 0:
+        raise RuntimeError(f"linalg.tensorinv: Expected a strictly positive integer for 'ind', but got {ind}")
+    out_shape, in_shape = tuple(A.shape[:ind]), tuple(A.shape[ind:])
+    rows, cols = int(np.prod(out_shape)), int(np.prod(in_shape))
+    if rows != cols:
+        raise RuntimeError(
+            f"linalg.tensorinv: Expected self to satisfy the requirement prod(self.shape[ind:]) == "
+            f"prod(self.shape[:ind]), but got {cols} != {rows}"
+        )
+    return inv(A.reshape(rows, cols)).reshape(in_shape + out_shape)
+
+
+def tensorsolve(A, B, dims=None):
+    """X with ``tensordot(A, X, X.ndim) == B``: A's dims ``dims`` (if given) move to the end,
+    then A is a (B.numel(), rest) matrix and X has A's remaining shape."""
+    from .shape import movedim
+
+    if dims is not None:
+        nd = A.dim()
+        dims = [d % nd for d in dims]
+        A = movedim(A, dims, list(range(nd - len(dims), nd)))
+    x_shape = tuple(A.shape[B.dim() :])
+    rows, cols = B.numel(), int(np.prod(x_shape))
+    if tuple(A.shape[: B.dim()]) != tuple(B.shape) or rows != cols:
+        raise RuntimeError(
+            f"linalg.tensorsolve: Expected self to satisfy the requirement prod(self.shape[other.ndim:]) == "
+            f"prod(self.shape[:other.ndim]), but got {cols} != {rows}"
+        )
+    return solve(A.reshape(rows, cols), B.reshape(rows)).reshape(x_shape)
+
+
 def _geqrf_forward(part):
     def forward(xp, a):
         h, tau = xp.linalg.qr(a.astype(xp.float64) if a.dtype.kind == "f" else a, mode="raw")
@@ -989,6 +1107,13 @@ declare(svdvals, torch=False, out=True, linalg=("svdvals",))
 declare(pinv, torch=False, out=True, linalg=("pinv",))
 declare(matrix_rank, torch=False, out=True, linalg=("matrix_rank",))
 declare(lstsq, torch=False, linalg=("lstsq",))
+declare(linalg_lu_factor, torch=False, out=True, linalg=("lu_factor",))
+declare(linalg_lu_factor_ex, torch=False, out=True, linalg=("lu_factor_ex",))
+declare(linalg_lu, torch=False, out=True, linalg=("lu",))
+declare(linalg_lu_solve, torch=False, out=True, linalg=("lu_solve",))
+declare(vander, torch=False, linalg=("vander",))
+declare(tensorinv, torch=False, out=True, linalg=("tensorinv",))
+declare(tensorsolve, torch=False, out=True, linalg=("tensorsolve",))
 declare(matrix_norm, torch=False, out=True, linalg=("matrix_norm",))
 declare(norm, torch=False, out=True, linalg=("norm",))
 declare(cond, torch=False, out=True, linalg=("cond",))
