@@ -262,3 +262,28 @@ def test_linalg_vander_tensorinv_tensorsolve():
         rg.linalg.tensorinv(rg.ones(2, 3), ind=1)
     with pytest.raises(RuntimeError, match="strictly positive"):
         rg.linalg.tensorinv(rg.ones(2, 2), ind=0)
+
+
+def test_ex_forms_report_failures_in_info():
+    a = np.tile(np.eye(3), (2, 1, 1))
+    a[1, 2, 2] = -1.0  # not positive-definite from the third leading minor on
+    A = rg.tensor(a, requires_grad=True)
+    L, info = rg.linalg.cholesky_ex(A)
+    assert info.dtype == rg.int32 and info.tolist() == [0, 3]
+    np.testing.assert_array_equal(L[0].detach().numpy(), np.eye(3))
+    assert np.isnan(L[1].detach().numpy()).all()
+    L[0].sum().backward()  # the factorized matrix still has its gradient
+    assert np.isfinite(A.grad.numpy()).all() and not A.grad[1].any()
+    s = np.tile(np.eye(3), (2, 1, 1))
+    s[1, 1, 1] = 0.0
+    inverse, info = rg.linalg.inv_ex(rg.tensor(s))
+    assert info.tolist() == [0, 2] and np.isnan(inverse[1].numpy()).all()
+    np.testing.assert_array_equal(inverse[0].numpy(), np.eye(3))
+    result, info = rg.linalg.solve_ex(rg.tensor(s), rg.ones(2, 3, dtype=rg.float64))
+    assert info.tolist() == [0, 2] and result[0].tolist() == [1.0, 1.0, 1.0] and np.isnan(result[1].numpy()).all()
+    with pytest.raises(rg.linalg.LinAlgError, match="leading minor of order 3"):
+        rg.linalg.cholesky_ex(A, check_errors=True)
+    with pytest.raises(rg.linalg.LinAlgError, match="diagonal element 2 is zero"):
+        rg.linalg.inv_ex(rg.tensor(s), check_errors=True)
+    with pytest.raises(rg.linalg.LinAlgError, match="singular"):
+        rg.linalg.solve_ex(rg.tensor(s), rg.ones(2, 3, dtype=rg.float64), check_errors=True)

@@ -199,3 +199,30 @@ def test_linalg_vander_tensorinv_tensorsolve_match_pytorch():
         torch.linalg.tensorsolve(torch.tensor(a), torch.tensor(b), dims=(0,)).numpy(),
         rtol=1e-8,
     )
+
+
+def test_ex_forms_match_pytorch_info_and_results():
+    a = np.tile(np.eye(3), (2, 1, 1))
+    a[1, 2, 2] = -1.0
+    s = np.tile(np.eye(3), (2, 1, 1))
+    s[1, 1, 1] = 0.0
+    rng = np.random.default_rng(0)
+    m = rng.standard_normal((2, 3, 3))
+    p = m @ np.swapaxes(m, -1, -2) + 3 * np.eye(3)
+    for name, args in (
+        ("cholesky_ex", (a,)),
+        ("cholesky_ex", (p,)),
+        ("inv_ex", (s,)),
+        ("inv_ex", (p,)),
+        ("solve_ex", (s, p[..., 0])),
+    ):
+        ours = getattr(rg.linalg, name)(*(rg.tensor(x) for x in args))
+        theirs = getattr(torch.linalg, name)(*(torch.tensor(x) for x in args))
+        assert ours[1].tolist() == theirs[1].tolist()
+        good = theirs[1].numpy() == 0
+        np.testing.assert_allclose(ours[0].numpy()[good], theirs[0].numpy()[good], rtol=1e-10, atol=1e-12)
+        if not good.all():
+            with pytest.raises(RuntimeError):
+                getattr(torch.linalg, name)(*(torch.tensor(x) for x in args), check_errors=True)
+            with pytest.raises(RuntimeError):
+                getattr(rg.linalg, name)(*(rg.tensor(x) for x in args), check_errors=True)

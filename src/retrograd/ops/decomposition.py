@@ -851,6 +851,117 @@ def lu_solve(input, LU_data, LU_pivots):
     return solve_triangular(LU_data, y, upper=True)
 
 
+# --------------------------------------------------------------------------- the _ex forms
+# They report failures in ``info`` (int32, one per matrix, 0 for success) instead of raising. A
+# failed matrix's result is undefined in PyTorch (LAPACK's partial output); here it is NaN, and
+# the others are computed by the differentiable op on a batch where the failed ones are I.
+def _cholesky_info(a):
+    """Per matrix: 0, or the order (from 1) of the first leading minor that is not positive-definite."""
+    flat = a.reshape((-1,) + a.shape[-2:])
+    info = np.zeros(flat.shape[0], np.int32)
+    for i, m in enumerate(flat):
+        try:
+            np.linalg.cholesky(m)
+        except np.linalg.LinAlgError:
+            info[i] = next(k for k in range(1, m.shape[-1] + 1) if not _is_pd(m[:k, :k]))
+    return info.reshape(a.shape[:-2])
+
+
+def _is_pd(m):
+    try:
+        np.linalg.cholesky(m)
+    except np.linalg.LinAlgError:
+        return False
+    return True
+
+
+def _with_failures(A, info, fn):
+    """``fn`` on A with the matrices whose ``info`` is nonzero replaced by I, those results NaN."""
+    from .. import _dtype
+    from .._creation import tensor
+
+    bad = tensor(info != 0, dtype=_dtype.bool, device=A.device)
+    if not bool(bad.any()):
+        return fn(A)
+    n = A.shape[-1]
+    safe = where(bad[..., None, None], _eye(n, A).expand(A.shape), A)
+    out = fn(safe)
+    nan_mask = bad.reshape(bad.shape + (1,) * (out.dim() - bad.dim()))
+    return where(nan_mask, float("nan"), out)
+
+
+def _first_failure(info):
+    flat = np.asarray(info).reshape(-1)
+    bad = np.flatnonzero(flat)
+    return (int(bad[0]), int(flat[bad[0]])) if bad.size else None
+
+
+def cholesky_ex(A, *, upper=False, check_errors=False):
+    """``(L, info)``: ``cholesky`` that reports, per matrix, the order of the first leading minor
+    that is not positive-definite in ``info`` (0: factorized) instead of raising; with
+    ``check_errors`` a failure raises LinAlgError."""
+    from .. import _dtype
+    from .._creation import tensor
+
+    _check_matrix(A, "cholesky_ex", square=True)
+    info = _cholesky_info(np.asarray(A.detach().cpu().numpy()))
+    failed = _first_failure(info)
+    if check_errors and failed is not None:
+        where_ = f"(Batch element {failed[0]}): " if A.dim() > 2 else ""
+        raise LinAlgError(
+            f"linalg.cholesky_ex: {where_}The factorization could not be completed because the input is not "
+            f"positive-definite (the leading minor of order {failed[1]} is not positive-definite)."
+        )
+    L = _with_failures(A, info, lambda a: cholesky(a, upper=upper))
+    return return_types.linalg_cholesky_ex(L, tensor(info, dtype=_dtype.int32, device=A.device))
+
+
+def _lu_info(A):
+    return np.asarray(lu(A.detach(), get_infos=True)[2].cpu().numpy())
+
+
+def inv_ex(A, *, check_errors=False):
+    """``(inverse, info)``: ``inv`` that reports a singular matrix in ``info`` (the index, from 1,
+    of the first zero pivot of its LU factorization) instead of raising; with ``check_errors``
+    it raises LinAlgError."""
+    from .. import _dtype
+    from .._creation import tensor
+
+    _check_matrix(A, "inv_ex", square=True)
+    info = _lu_info(A)
+    failed = _first_failure(info)
+    if check_errors and failed is not None:
+        where_ = f"(Batch element {failed[0]}): " if A.dim() > 2 else ""
+        raise LinAlgError(
+            f"linalg.inv_ex: {where_}The diagonal element {failed[1]} is zero, the inversion could not be "
+            f"completed because the input matrix is singular."
+        )
+    return return_types.linalg_inv_ex(_with_failures(A, info, inv), tensor(info, dtype=_dtype.int32, device=A.device))
+
+
+def solve_ex(A, B, *, left=True, check_errors=False):
+    """``(result, info)``: ``solve`` that reports a singular A in ``info`` (as ``inv_ex``) instead
+    of raising; with ``check_errors`` it raises LinAlgError."""
+    from .. import _dtype
+    from .._creation import tensor
+
+    _check_matrix(A, "solve_ex", square=True)
+    info = _lu_info(A)
+    failed = _first_failure(info)
+    if check_errors and failed is not None:
+        where_ = f"(Batch element {failed[0]}): " if A.dim() > 2 else ""
+        raise LinAlgError(f"torch.linalg.solve_ex: {where_}The solver failed because the input matrix is singular.")
+    if failed is None:
+        result = solve(A, B, left=left)
+    else:
+        bad = tensor(info != 0, dtype=_dtype.bool, device=A.device)
+        safe = where(bad[..., None, None], _eye(A.shape[-1], A).expand(A.shape), A)
+        result = solve(safe, B, left=left)
+        vector = B.dim() == 1 or (B.dim() == A.dim() - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
+        result = where(bad.reshape(bad.shape + (1,) * (1 if vector else 2)), float("nan"), result)
+    return return_types.linalg_solve_ex(result, tensor(info, dtype=_dtype.int32, device=A.device))
+
+
 def linalg_lu_factor_ex(A, *, pivot=True, check_errors=False):
     """``(LU, pivots, info)``: ``lu``'s packed factorization and, per matrix, the index (from 1)
     of the first zero pivot U[k, k] (0 when there is none); with ``check_errors`` a zero pivot
@@ -1108,6 +1219,9 @@ declare(pinv, torch=False, out=True, linalg=("pinv",))
 declare(matrix_rank, torch=False, out=True, linalg=("matrix_rank",))
 declare(lstsq, torch=False, linalg=("lstsq",))
 declare(linalg_lu_factor, torch=False, out=True, linalg=("lu_factor",))
+declare(cholesky_ex, torch=False, out=True, linalg=("cholesky_ex",))
+declare(inv_ex, torch=False, out=True, linalg=("inv_ex",))
+declare(solve_ex, torch=False, out=True, linalg=("solve_ex",))
 declare(linalg_lu_factor_ex, torch=False, out=True, linalg=("lu_factor_ex",))
 declare(linalg_lu, torch=False, out=True, linalg=("lu",))
 declare(linalg_lu_solve, torch=False, out=True, linalg=("lu_solve",))
