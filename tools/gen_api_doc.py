@@ -156,11 +156,11 @@ def _modules():
 
 
 def _plain(f):
-    """The function an out= form wraps (other wrappers, such as derived in-place forms, are
-    functions of their own)."""
-    from retrograd.ops._out import is_out_form
+    """The function an out= form or a NumPy-names form wraps (other wrappers, such as derived
+    in-place forms, are functions of their own)."""
+    from retrograd.ops._out import is_numpy_names_form, is_out_form
 
-    if is_out_form(f):
+    if is_out_form(f) or is_numpy_names_form(f):
         return f.__wrapped__
     return f
 

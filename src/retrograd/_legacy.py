@@ -83,15 +83,15 @@ def new(self, *args, device=None):
     return Tensor._make(data, None, False)
 
 
-def resize_(self, *sizes, memory_format=None):
+def resize_(self, *sizes, size=None, memory_format=None):
     """Give this tensor the shape ``sizes`` in place. The elements it had, in row-major order,
     stay as far as they fit; new elements are uninitialised. As in PyTorch, an error for a tensor
     that requires grad; an error too for views (their storage belongs to another tensor)."""
-    from .ops.shape import _shape_arg
+    from .ops.shape import _shape_arg, _sizes_or_keyword
 
     if memory_format is not None:
         raise NotImplementedError("resize_(): memory_format is not supported (tensors are row-major)")
-    shape = _shape_arg(sizes)
+    shape = _shape_arg(_sizes_or_keyword("resize_", sizes, "size", size))
     if any(s < 0 for s in shape):
         raise RuntimeError(f"resize_(): negative dimension in size {list(shape)}")
     if self._rg:

@@ -114,12 +114,13 @@ def _new_tensor(self, data, dtype=None, device=None, requires_grad=False):
 
 
 def _new_factory(fn_name):
-    def new(self, *size, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
+    def new(self, *sizes, size=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
         from . import _creation
 
         fn = getattr(_creation, fn_name)
         return fn(
-            *size,
+            *sizes,
+            size=size,
             dtype=dtype or self.dtype,
             layout=layout,
             device=device or self.device,

@@ -3,8 +3,9 @@
 
 Every name of ``multiprocessing`` is re-exported (``Process``, ``Queue``, ``Pool``,
 ``get_context``, ...). Tensors cross process boundaries by value: they pickle as their data,
-dtype, device and ``requires_grad`` (no shared memory, so an in-place write in one process is
-not seen by another).
+dtype, device and ``requires_grad``, so an in-place write in one process is not seen by another;
+except tensors moved to shared memory (``Tensor.share_memory_``, ``Module.share_memory``), which
+reach the other process as a mapping of the same memory.
 """
 
 import multiprocessing as _mp
@@ -39,8 +40,9 @@ def get_sharing_strategy():
 
 
 def set_sharing_strategy(new_strategy):
-    """Record the strategy PyTorch uses for tensors in shared memory. retrograd tensors are
-    copied between processes, never shared, so no strategy changes how they travel."""
+    """Record the strategy PyTorch uses to send tensors in shared memory. retrograd sends a
+    shared tensor as the name of its file in /dev/shm whichever is set (PyTorch's
+    "file_system"); both give the other process the same memory."""
     global _strategy
     if new_strategy not in _STRATEGIES:
         raise ValueError(f"set_sharing_strategy(): unknown strategy {new_strategy!r} (one of {list(_STRATEGIES)})")

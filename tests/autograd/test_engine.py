@@ -339,6 +339,33 @@ class TestGradModes:
         assert f(x).grad_fn is None and g(x).grad_fn is None
         assert rg.is_grad_enabled()
 
+    def test_decorators_without_parentheses(self):
+        """``@no_grad``, ``@enable_grad`` and ``@inference_mode`` work bare, as in PyTorch."""
+        x = rg.ones(2, requires_grad=True)
+
+        @rg.no_grad
+        def off():
+            return x * 2, rg.is_grad_enabled()
+
+        @rg.inference_mode
+        def inference():
+            return rg.is_inference_mode_enabled(), rg.is_grad_enabled()
+
+        y, enabled = off()
+        assert not enabled and not y.requires_grad and off.__name__ == "off"
+        assert inference() == (True, False)
+        with rg.no_grad():
+
+            @rg.enable_grad
+            def on():
+                return (x * 2).requires_grad
+
+            assert on()
+        assert rg.is_grad_enabled() and not rg.is_inference_mode_enabled()
+        with pytest.raises(TypeError, match="takes no arguments"):
+            rg.no_grad(3)
+        assert isinstance(rg.inference_mode(False), rg.inference_mode)
+
     def test_inference_mode(self):
         x = leaf(1.0)
         with rg.inference_mode():

@@ -6,6 +6,24 @@ import numpy as np
 from .optable import OpSpec
 
 
+def _np_lu_packed(a):
+    """LAPACK's packed LU with partial pivoting (L's strict lower part and U in one array)."""
+    a = np.array(a, dtype=float)
+    n = a.shape[-1]
+    for k in range(n):
+        p = k + np.argmax(np.abs(a[..., k:, k]), axis=-1)
+        idx = np.indices(a.shape[:-2]) if a.ndim > 2 else ()
+        rows_k = a[(*idx, k)].copy() if a.ndim > 2 else a[k].copy()
+        if a.ndim > 2:
+            a[(*idx, k)] = a[(*idx, p)]
+            a[(*idx, p)] = rows_k
+        else:
+            a[k], a[p] = a[p].copy(), rows_k
+        a[..., k + 1 :, k] /= a[..., k : k + 1, k]
+        a[..., k + 1 :, k + 1 :] -= a[..., k + 1 :, k : k + 1] * a[..., k : k + 1, k + 1 :]
+    return a
+
+
 def build(rg):
     L = rg.linalg
 
@@ -220,6 +238,27 @@ def build(rg):
         OpSpec("matrix_power_negative", lambda a: rg.matrix_power(wc(a), -2),
                lambda a: np.linalg.matrix_power(np_wc(a), -2), [[(3, 3)]]),
         OpSpec("linalg_pinv", L.pinv, np.linalg.pinv, [[(4, 3)], [(3, 4)], [(2, 3, 3)]]),
+        OpSpec("linalg_cholesky_ex", lambda a: L.cholesky_ex(a @ a.mT + 3 * rg.eye(3, dtype=a.dtype)).L,
+               lambda a: np.linalg.cholesky(a @ np.swapaxes(a, -1, -2) + 3 * np.eye(3)), [[(3, 3)], [(2, 3, 3)]]),
+        OpSpec("linalg_inv_ex", lambda a: L.inv_ex(a + 3 * rg.eye(3, dtype=a.dtype)).inverse,
+               lambda a: np.linalg.inv(a + 3 * np.eye(3)), [[(3, 3)], [(2, 3, 3)]]),
+        OpSpec("linalg_solve_ex", lambda a, b: L.solve_ex(a + 3 * rg.eye(3, dtype=a.dtype), b).result,
+               lambda a, b: np.linalg.solve(a + 3 * np.eye(3), b), [[(3, 3), (3, 2)]]),
+        OpSpec("linalg_lu_factor", lambda a: L.lu_factor(a).LU, lambda a: _np_lu_packed(a), [[(3, 3)], [(2, 4, 4)]]),
+        OpSpec("linalg_lu_factor_ex", lambda a: L.lu_factor_ex(a).LU, lambda a: _np_lu_packed(a), [[(3, 3)]]),
+        OpSpec("linalg_lu_U", lambda a: L.lu(a).U, lambda a: np.triu(_np_lu_packed(a)), [[(3, 3)]]),
+        OpSpec("linalg_lu_solve", lambda a, b: L.lu_solve(*L.lu_factor(a), b), np.linalg.solve, [[(3, 3), (3, 2)]]),
+        OpSpec("linalg_lu_solve_adjoint_right", lambda a, b: L.lu_solve(*L.lu_factor(a), b, left=False, adjoint=True),
+               lambda a, b: np.linalg.solve(a, b.T).T, [[(3, 3), (2, 3)]]),
+        OpSpec("linalg_vander", lambda x: L.vander(x, N=4), lambda x: x[..., None] ** np.arange(4), [[(3,)], [(2, 3)]]),
+        OpSpec("linalg_tensorinv", lambda a: L.tensorinv(a, ind=1), lambda a: np.linalg.tensorinv(a, ind=1), [[(4, 2, 2)]]),
+        OpSpec("linalg_tensorsolve", L.tensorsolve, np.linalg.tensorsolve, [[(2, 3, 6), (2, 3)]]),
+        OpSpec("linalg_lstsq", lambda a, b: L.lstsq(a, b).solution,
+               lambda a, b: np.linalg.lstsq(a, b, rcond=None)[0], [[(5, 3), (5, 2)], [(3, 5), (3, 2)]]),
+        OpSpec("linalg_lstsq_gels", lambda a, b: L.lstsq(a, b, driver="gels").solution,
+               lambda a, b: np.linalg.lstsq(a, b, rcond=None)[0], [[(5, 3), (5, 2)], [(3, 5), (3, 2)]]),
+        OpSpec("linalg_lstsq_residuals", lambda a, b: L.lstsq(a, b, driver="gelsd").residuals,
+               lambda a, b: np.linalg.lstsq(a, b, rcond=None)[1], [[(5, 3), (5, 2)]]),
         OpSpec("pinverse", lambda a: rg.pinverse(a), np.linalg.pinv, [[(3, 2)]]),
         OpSpec("linalg_matrix_norm_fro", L.matrix_norm, lambda a: np.linalg.norm(a, "fro", axis=(-2, -1)),
                [[(3, 4)], [(2, 3, 4)]]),

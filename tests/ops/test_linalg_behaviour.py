@@ -160,3 +160,130 @@ def test_vecdot_broadcasts_over_dim():
     y = _t([1.0, 0.0, 2.0])
     assert L.vecdot(x, y).tolist() == [4.0, 13.0]
     assert L.vecdot(x, x, dim=0).tolist() == [9.0, 17.0, 29.0]
+
+
+def test_lstsq_outputs_by_driver():
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((5, 3)), rng.standard_normal((5, 2))
+    A, B = rg.tensor(a), rg.tensor(b)
+    x_np, res_np, rank_np, s_np = np.linalg.lstsq(a, b, rcond=None)
+    for driver in (None, "gels", "gelsy", "gelsd", "gelss"):
+        r = rg.linalg.lstsq(A, B, driver=driver)
+        np.testing.assert_allclose(r.solution.numpy(), x_np, rtol=1e-10, atol=1e-12)
+        if driver in (None, "gelsy"):
+            assert r.residuals.shape == (0,)
+        else:
+            np.testing.assert_allclose(r.residuals.numpy(), res_np, rtol=1e-10)
+        assert r.rank.shape == ((0,) if driver == "gels" else ()) and r.rank.dtype == rg.int64
+        if driver in ("gelsd", "gelss"):
+            np.testing.assert_allclose(r.singular_values.numpy(), s_np, rtol=1e-10)
+            assert r.rank.item() == rank_np
+        else:
+            assert r.singular_values.shape == (0,)
+
+
+def test_lstsq_vector_batch_and_minimum_norm():
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((2, 5, 3))
+    b = rng.standard_normal((2, 5))  # one right-hand side per matrix
+    x = rg.linalg.lstsq(rg.tensor(a), rg.tensor(b)).solution
+    assert x.shape == (2, 3)
+    for i in range(2):
+        np.testing.assert_allclose(x[i].numpy(), np.linalg.lstsq(a[i], b[i], rcond=None)[0], rtol=1e-10)
+    d = rng.standard_normal((5, 3))
+    d[:, 2] = d[:, 1]  # rank 2: the minimum-norm solution, as pinv gives
+    r = rg.linalg.lstsq(rg.tensor(d), rg.tensor(b[0]), driver="gelsd")
+    np.testing.assert_allclose(r.solution.numpy(), np.linalg.pinv(d) @ b[0], rtol=1e-8)
+    assert r.rank.item() == 2 and r.residuals.shape == (0,)
+    wide = rng.standard_normal((3, 5))
+    np.testing.assert_allclose(
+        rg.linalg.lstsq(rg.tensor(wide), rg.tensor(b[0, :3])).solution.numpy(),
+        np.linalg.pinv(wide) @ b[0, :3],
+        rtol=1e-8,
+    )
+
+
+def test_lstsq_refusals():
+    a = rg.ones(5, 3, dtype=rg.float64)
+    with pytest.raises(RuntimeError, match="same dtype"):
+        rg.linalg.lstsq(a, rg.ones(5, 2))
+    with pytest.raises(RuntimeError, match="driver"):
+        rg.linalg.lstsq(a, rg.ones(5, 2, dtype=rg.float64), driver="gesv")
+    with pytest.raises(RuntimeError, match="size\\(-2\\)"):
+        rg.linalg.lstsq(a, rg.ones(4, 2, dtype=rg.float64))
+    with pytest.raises(RuntimeError, match="at least 2 dimensions"):
+        rg.linalg.lstsq(rg.ones(3, dtype=rg.float64), rg.ones(3, dtype=rg.float64))
+
+
+def test_linalg_lu_family():
+    rng = np.random.default_rng(2)
+    a = rng.standard_normal((2, 4, 4))
+    A = rg.tensor(a)
+    P, L, U = rg.linalg.lu(A)
+    np.testing.assert_allclose((P @ L @ U).numpy(), a, rtol=1e-12, atol=1e-12)
+    LU, piv = rg.linalg.lu_factor(A)
+    assert piv.dtype == rg.int32 and rg.linalg.lu_factor_ex(A).info.tolist() == [0, 0]
+    b = rng.standard_normal((2, 4, 3))
+    B = rg.tensor(b)
+    np.testing.assert_allclose(rg.linalg.lu_solve(LU, piv, B).numpy(), np.linalg.solve(a, b), rtol=1e-10)
+    at = np.swapaxes(a, -1, -2)
+    np.testing.assert_allclose(rg.linalg.lu_solve(LU, piv, B, adjoint=True).numpy(), np.linalg.solve(at, b), rtol=1e-10)
+    c = np.swapaxes(b, -1, -2)  # X A = C
+    np.testing.assert_allclose(
+        rg.linalg.lu_solve(LU, piv, rg.tensor(c), left=False).numpy(),
+        np.swapaxes(np.linalg.solve(at, b), -1, -2),
+        rtol=1e-10,
+    )
+    s = np.zeros((2, 3, 3))
+    s[0] = np.eye(3)
+    assert rg.linalg.lu_factor_ex(rg.tensor(s)).info.tolist() == [0, 1]
+    with pytest.raises(RuntimeError, match="Batch element 1.*U\\[1,1\\] is zero"):
+        rg.linalg.lu_factor(rg.tensor(s))
+    with pytest.raises(RuntimeError, match="U\\[1,1\\] is zero"):
+        rg.linalg.lu_factor_ex(rg.tensor(s), check_errors=True)
+    with pytest.raises(RuntimeError, match="at least 2 dimensions"):
+        rg.linalg.lu_solve(LU, piv, B[0, :, 0])
+
+
+def test_linalg_vander_tensorinv_tensorsolve():
+    x = rg.tensor([1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(rg.linalg.vander(x, N=4).numpy(), np.vander([1.0, 2.0, 3.0], 4, increasing=True))
+    assert rg.linalg.vander(rg.tensor([2, 3])).tolist() == [[1, 2], [1, 3]]
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((4, 6, 8, 3))
+    np.testing.assert_allclose(
+        rg.linalg.tensorinv(rg.tensor(a), ind=2).numpy(), np.linalg.tensorinv(a, ind=2), rtol=1e-8
+    )
+    a2, b2 = rng.standard_normal((2, 3, 6)), rng.standard_normal((2, 3))
+    np.testing.assert_allclose(
+        rg.linalg.tensorsolve(rg.tensor(a2), rg.tensor(b2)).numpy(), np.linalg.tensorsolve(a2, b2), rtol=1e-8
+    )
+    with pytest.raises(RuntimeError, match="prod"):
+        rg.linalg.tensorinv(rg.ones(2, 3), ind=1)
+    with pytest.raises(RuntimeError, match="strictly positive"):
+        rg.linalg.tensorinv(rg.ones(2, 2), ind=0)
+
+
+def test_ex_forms_report_failures_in_info():
+    a = np.tile(np.eye(3), (2, 1, 1))
+    a[1, 2, 2] = -1.0  # not positive-definite from the third leading minor on
+    A = rg.tensor(a, requires_grad=True)
+    L, info = rg.linalg.cholesky_ex(A)
+    assert info.dtype == rg.int32 and info.tolist() == [0, 3]
+    np.testing.assert_array_equal(L[0].detach().numpy(), np.eye(3))
+    assert np.isnan(L[1].detach().numpy()).all()
+    L[0].sum().backward()  # the factorized matrix still has its gradient
+    assert np.isfinite(A.grad.numpy()).all() and not A.grad[1].any()
+    s = np.tile(np.eye(3), (2, 1, 1))
+    s[1, 1, 1] = 0.0
+    inverse, info = rg.linalg.inv_ex(rg.tensor(s))
+    assert info.tolist() == [0, 2] and np.isnan(inverse[1].numpy()).all()
+    np.testing.assert_array_equal(inverse[0].numpy(), np.eye(3))
+    result, info = rg.linalg.solve_ex(rg.tensor(s), rg.ones(2, 3, dtype=rg.float64))
+    assert info.tolist() == [0, 2] and result[0].tolist() == [1.0, 1.0, 1.0] and np.isnan(result[1].numpy()).all()
+    with pytest.raises(rg.linalg.LinAlgError, match="leading minor of order 3"):
+        rg.linalg.cholesky_ex(A, check_errors=True)
+    with pytest.raises(rg.linalg.LinAlgError, match="diagonal element 2 is zero"):
+        rg.linalg.inv_ex(rg.tensor(s), check_errors=True)
+    with pytest.raises(rg.linalg.LinAlgError, match="singular"):
+        rg.linalg.solve_ex(rg.tensor(s), rg.ones(2, 3, dtype=rg.float64), check_errors=True)

@@ -114,6 +114,9 @@ _SPECIFIC = {
     "lu_unpack": lambda: (rg.lu(rg.tensor([[1.0, 2.0], [3.0, 4.0]])), {}),
     "ormqr": lambda: ((*rg.geqrf(rg.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 7.0]])), rg.ones(3, 2)), {}),
     "lu_solve": lambda: ((rg.tensor([[1.0], [2.0]]), *rg.lu(rg.tensor([[1.0, 2.0], [3.0, 4.0]]))), {}),
+    "linalg.lu_solve": lambda: ((*rg.lu(rg.tensor([[1.0, 2.0], [3.0, 4.0]])), rg.tensor([[1.0], [2.0]])), {}),
+    "linalg.tensorinv": lambda: ((rg.tensor(np.eye(4).reshape(4, 2, 2) + 0.1),), {"ind": 1}),
+    "linalg.tensorsolve": lambda: ((rg.tensor(np.eye(6).reshape(2, 3, 6) + 0.1), rg.tensor(_x[:2])), {}),
     "mvlgamma": lambda: ((rg.tensor(_x + 2), 2), {}),
     "multigammaln": lambda: ((rg.tensor(_x + 2), 2), {}),
     "full": lambda: (((2, 3), 1.5), {}),
@@ -153,14 +156,19 @@ _SPECIFIC = {
 _UNDEFINED_VALUES = {"empty"}  # only the shape and dtype are defined
 
 
-def _makers(name):
-    return ([_SPECIFIC[name]] if name in _SPECIFIC else []) + _CANDIDATES
+def _makers(name, namespace=None):
+    """The sample calls to try for ``name``: its specific one (``"namespace.name"`` first, for
+    names whose signature differs between namespaces), then the generic candidates."""
+    for key in (f"{namespace}.{name}", name):
+        if key in _SPECIFIC:
+            return [_SPECIFIC[key]] + _CANDIDATES
+    return _CANDIDATES
 
 
 def _plain_call(namespace, name, makers=None):
     """The first sample call (of ``makers``) that the plain function accepts, and its result."""
     f = getattr(NAMESPACES[namespace], name).__wrapped__
-    for make in makers or _makers(name):
+    for make in makers or _makers(name, namespace):
         args, kwargs = make()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

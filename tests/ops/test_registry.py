@@ -180,6 +180,7 @@ def _covered():
         if not inside:
             if code is derived_code:  # a derived in-place form: which function does it write?
                 fn = frame.f_locals.get("fn")
+                fn = getattr(fn, "__wrapped__", fn)  # the op itself, not its NumPy-names form
                 reached.update(id(d) for d in REGISTRY if d.fn is fn)
             else:
                 reached.update(id(d) for d in by_code[code])
@@ -236,7 +237,8 @@ def test_the_declarations_bind_what_they_say():
         if decl.method:
             for n in decl.names:
                 expected = decl.fn if decl.method is True else decl.method
-                assert getattr(rg.Tensor, n) is expected, f"Tensor.{n} is not {decl}'s method"
+                m = getattr(rg.Tensor, n)
+                assert getattr(m, "__wrapped__", m) is expected, f"Tensor.{n} is not {decl}'s method"
         if decl.inplace is not None:
             for n in decl.names:
                 assert callable(getattr(rg.Tensor, n + "_")), f"Tensor.{n}_ missing for {decl}"

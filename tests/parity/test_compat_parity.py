@@ -216,3 +216,21 @@ def test_strided_complex_views_match_pytorchs():
         r, w = rg.view_as_complex(take(rg.tensor(x))), torch.view_as_complex(take(torch.tensor(x)))
         assert r.stride() == w.stride()
         np.testing.assert_array_equal(r.numpy(), w.numpy())
+
+
+def test_legacy_variable_matches_pytorch():
+    from torch.autograd import Variable as TV
+
+    from retrograd.autograd import Variable as RV
+
+    for kwargs in ({}, {"requires_grad": True}, {"requires_grad": False}):
+        a = RV(rg.tensor([1.0, 2.0]) * 2, **kwargs)
+        b = TV(torch.tensor([1.0, 2.0]) * 2, **kwargs)
+        assert (a.requires_grad, a.is_leaf, a.tolist()) == (b.requires_grad, b.is_leaf, b.tolist())
+    assert isinstance(rg.ones(1), RV) == isinstance(torch.ones(1), TV)
+    assert tuple(RV().shape) == tuple(TV().shape) and _dt(RV()) == _dt(TV())
+    for bad in ([1.0], 2.0):
+        with pytest.raises(TypeError):
+            TV(bad)
+        with pytest.raises(TypeError):
+            RV(bad)

@@ -45,7 +45,7 @@ def test_pytorch_has_the_same_out_form(namespace, name):
             return False
         return True
 
-    make, expected = _plain_call(namespace, name, [m for m in _makers(name) if torch_accepts(m)])
+    make, expected = _plain_call(namespace, name, [m for m in _makers(name, namespace) if torch_accepts(m)])
     args, kwargs = make()
     args, kwargs = _to_torch(args), {k: _to_torch(v) for k, v in kwargs.items()}
     single = isinstance(expected, rg.Tensor)

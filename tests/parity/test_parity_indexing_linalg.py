@@ -143,3 +143,86 @@ def test_integer_results_match_pytorch():
         else:
             for mine, theirs in zip(ours, res):
                 np.testing.assert_array_equal(mine, theirs.numpy())
+
+
+@pytest.mark.parametrize("driver", [None, "gels", "gelsy", "gelsd", "gelss"])
+@pytest.mark.parametrize(
+    "sa, sb", [((5, 3), (5, 2)), ((5, 3), (5,)), ((3, 5), (3, 2)), ((2, 5, 3), (1, 5, 2)), ((2, 5, 3), (2, 5))]
+)
+def test_lstsq_matches_pytorch(sa, sb, driver):
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal(sa), rng.standard_normal(sb)
+    ours = rg.linalg.lstsq(rg.tensor(a), rg.tensor(b), driver=driver)
+    theirs = torch.linalg.lstsq(torch.tensor(a), torch.tensor(b), driver=driver)
+    for x, y in zip(ours, theirs):
+        assert tuple(x.shape) == tuple(y.shape) and str(x.dtype).split(".")[1] == str(y.dtype).split(".")[1]
+        np.testing.assert_allclose(x.numpy(), y.numpy(), rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (2, 4, 4), (4, 3), (3, 5)])
+def test_linalg_lu_matches_pytorch(shape):
+    a = np.random.default_rng(0).standard_normal(shape)
+    for fn in ("lu_factor_ex", "lu"):
+        ours, theirs = getattr(rg.linalg, fn)(rg.tensor(a)), getattr(torch.linalg, fn)(torch.tensor(a))
+        for x, y in zip(ours, theirs):
+            assert tuple(x.shape) == tuple(y.shape) and str(x.dtype).split(".")[1] == str(y.dtype).split(".")[1]
+            np.testing.assert_allclose(x.numpy(), y.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("left", [True, False])
+@pytest.mark.parametrize("adjoint", [True, False])
+def test_linalg_lu_solve_matches_pytorch(left, adjoint):
+    rng = np.random.default_rng(1)
+    a, b = rng.standard_normal((2, 4, 4)), rng.standard_normal((2, 4, 4))
+    ours = rg.linalg.lu_solve(*rg.linalg.lu_factor(rg.tensor(a)), rg.tensor(b), left=left, adjoint=adjoint)
+    theirs = torch.linalg.lu_solve(
+        *torch.linalg.lu_factor(torch.tensor(a)), torch.tensor(b), left=left, adjoint=adjoint
+    )
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_linalg_vander_tensorinv_tensorsolve_match_pytorch():
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((2, 3))
+    for kw in ({}, {"N": 5}):
+        np.testing.assert_allclose(
+            rg.linalg.vander(rg.tensor(x), **kw).numpy(), torch.linalg.vander(torch.tensor(x), **kw).numpy()
+        )
+    assert rg.linalg.vander(rg.tensor([1, 2, 3])).tolist() == torch.linalg.vander(torch.tensor([1, 2, 3])).tolist()
+    a = rng.standard_normal((4, 6, 8, 3))
+    np.testing.assert_allclose(
+        rg.linalg.tensorinv(rg.tensor(a)).numpy(), torch.linalg.tensorinv(torch.tensor(a)).numpy(), rtol=1e-8
+    )
+    a, b = rng.standard_normal((6, 2, 3)), rng.standard_normal((2, 3))
+    np.testing.assert_allclose(
+        rg.linalg.tensorsolve(rg.tensor(a), rg.tensor(b), dims=(0,)).numpy(),
+        torch.linalg.tensorsolve(torch.tensor(a), torch.tensor(b), dims=(0,)).numpy(),
+        rtol=1e-8,
+    )
+
+
+def test_ex_forms_match_pytorch_info_and_results():
+    a = np.tile(np.eye(3), (2, 1, 1))
+    a[1, 2, 2] = -1.0
+    s = np.tile(np.eye(3), (2, 1, 1))
+    s[1, 1, 1] = 0.0
+    rng = np.random.default_rng(0)
+    m = rng.standard_normal((2, 3, 3))
+    p = m @ np.swapaxes(m, -1, -2) + 3 * np.eye(3)
+    for name, args in (
+        ("cholesky_ex", (a,)),
+        ("cholesky_ex", (p,)),
+        ("inv_ex", (s,)),
+        ("inv_ex", (p,)),
+        ("solve_ex", (s, p[..., 0])),
+    ):
+        ours = getattr(rg.linalg, name)(*(rg.tensor(x) for x in args))
+        theirs = getattr(torch.linalg, name)(*(torch.tensor(x) for x in args))
+        assert ours[1].tolist() == theirs[1].tolist()
+        good = theirs[1].numpy() == 0
+        np.testing.assert_allclose(ours[0].numpy()[good], theirs[0].numpy()[good], rtol=1e-10, atol=1e-12)
+        if not good.all():
+            with pytest.raises(RuntimeError):
+                getattr(torch.linalg, name)(*(torch.tensor(x) for x in args), check_errors=True)
+            with pytest.raises(RuntimeError):
+                getattr(rg.linalg, name)(*(rg.tensor(x) for x in args), check_errors=True)

@@ -70,11 +70,15 @@ NOT_SAVED = {
         "sdpa_gqa",
         "linalg_pinv",
         "pinverse",
+        "linalg_lstsq",  # composed of pinv (or QR) and matmul, whose backward reads their pieces
         "median",
         "nanmedian",
         # LAPACK-form factorizations (lu, orgqr, ormqr): retrograd's are composed of differentiable
         # ops, whose backward reads their own saved pieces rather than the packed result
         "lu",
+        "linalg_lu_factor",
+        "linalg_lu_factor_ex",
+        "linalg_lu_U",
         "lu_method_batched",
         "orgqr",
         "ormqr_left_transpose",

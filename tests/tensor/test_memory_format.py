@@ -1,6 +1,5 @@
 """memory_format is honoured, never ignored: clone keeps the order of strides by default
-(PyTorch's preserve_format), contiguous/clone give row-major or channels-last layouts, and
-share_memory_, which retrograd cannot honour yet, refuses instead of silently copying."""
+(PyTorch's preserve_format), contiguous/clone give row-major or channels-last layouts."""
 
 import numpy as np
 import pytest
@@ -32,13 +31,6 @@ def test_channels_last_clone_and_contiguous():
 def test_clone_with_a_memory_format_is_differentiable():
     x = rg.randn(2, 3, 4, 5, dtype=rg.float64, requires_grad=True)
     assert rg.autograd.gradcheck(lambda t: t.clone(memory_format=rg.channels_last) * 2, (x,))
-
-
-def test_share_memory_refuses_instead_of_silently_copying():
-    with pytest.raises(NotImplementedError, match="shared memory"):
-        rg.ones(3).share_memory_()
-    with pytest.raises(NotImplementedError, match="shared memory"):
-        rg.nn.Linear(2, 2).share_memory()
 
 
 def test_like_factories_and_to_honour_memory_format():

@@ -41,19 +41,22 @@ __all__ = [
     "graph",
     "engine",
     "profiler",
+    "Variable",
+    "variable",
 ]
 
 
 # Loaded on first use, so that ``import retrograd`` does not pay for them: submodules, and names
 # (name -> its submodule). autograd.profiler loads retrograd.profiler. Forward mode is turned on
 # only through forward_ad, which registers what the core calls when it loads.
-_LAZY_SUBMODULES = ("profiler", "function", "functional", "forward_ad", "explain")
+_LAZY_SUBMODULES = ("profiler", "function", "functional", "forward_ad", "explain", "variable")
 _LAZY_NAMES = {
     "Function": "function",
     "FunctionCtx": "function",
     "once_differentiable": "function",
     "InplaceFunction": "function",
     "explain_grad": "explain",
+    "Variable": "variable",
 }
 
 

@@ -38,6 +38,16 @@ def is_inference_mode_enabled() -> bool:
     return _state.inference
 
 
+def _bare_decorator(cls: type, orig_func: Any) -> Any:
+    """``cls()``, or, for ``@cls`` written without parentheses (PyTorch accepts both),
+    ``orig_func`` decorated by ``cls()``."""
+    if orig_func is None:
+        return object.__new__(cls)
+    if not callable(orig_func):
+        raise TypeError(f"{cls.__name__}() takes no arguments")
+    return cls()(orig_func)
+
+
 class _Mode:
     """Base of the grad-mode context managers; subclasses set ``_enter`` and ``_exit``."""
 
@@ -65,6 +75,9 @@ class _Mode:
 class no_grad(_Mode):
     """Disable graph recording: ops on tensors that require grad produce tensors that do not."""
 
+    def __new__(cls, orig_func: Any = None) -> Any:
+        return _bare_decorator(cls, orig_func)
+
     def __enter__(self) -> None:
         self._prev = _state.enabled
         _state.enabled = False
@@ -76,6 +89,9 @@ class no_grad(_Mode):
 
 class enable_grad(_Mode):
     """Enable graph recording inside a ``no_grad`` region."""
+
+    def __new__(cls, orig_func: Any = None) -> Any:
+        return _bare_decorator(cls, orig_func)
 
     def __enter__(self) -> None:
         self._prev = _state.enabled
@@ -111,6 +127,11 @@ class set_grad_enabled(_Mode):
 
 class inference_mode(_Mode):
     """Like ``no_grad``; tensors made inside are inference tensors (never recorded later)."""
+
+    def __new__(cls, mode: Any = True) -> Any:
+        if mode is None or isinstance(mode, bool):
+            return object.__new__(cls)
+        return cls()(mode)  # ``@inference_mode`` without parentheses
 
     def __init__(self, mode: bool = True) -> None:
         self._mode = bool(mode)

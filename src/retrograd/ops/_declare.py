@@ -26,8 +26,11 @@ gives ``retrograd.exp`` (with PyTorch's ``out=``), ``Tensor.exp`` and ``Tensor.e
 - ``special``, ``linalg``, ``fft``, ``functional``: the names it has in ``torch.special``,
   ``torch.linalg``, ``torch.fft`` and ``torch.nn.functional``.
 
-Nothing here runs per op call: the surfaces are bound once, at import, by ``namespace`` and
-``tensor_methods``; ``Tensor.exp`` is ``ops.elementwise.exp`` itself. ``REGISTRY`` holds every
+The surfaces are bound once, at import, by ``namespace`` and ``tensor_methods``;
+``Tensor.exp`` is ``ops.elementwise.exp`` itself. A function with a ``dim`` or ``keepdim``
+parameter is bound through a compiled wrapper that also takes NumPy's names ``axis=`` and
+``keepdims=``, as PyTorch's argument parser does (``takes_numpy_names`` says where;
+``_out.numpy_names_form``); it adds one call frame to those ops. ``REGISTRY`` holds every
 declaration (the API reference, the typed stub and the tests that walk the surfaces read it).
 A forward-mode rule (jvp) and a batching rule belong to the kernels, on ``Op``.
 """
@@ -38,9 +41,27 @@ from collections.abc import Callable
 from typing import Any
 
 from ._inplace import apply_inplace
-from ._out import FACTORIES_WITH_OUT, with_out
+from ._out import FACTORIES_WITH_OUT, numpy_names_form, with_out
 
 NAMESPACES = ("torch", "special", "linalg", "fft", "functional")
+
+# NumPy's names of ``dim``/``keepdim`` (``x.sum(axis=0, keepdims=True)``) are taken where PyTorch
+# binds the function through its argument parser: every op of ``torch``, ``special``, ``linalg``,
+# ``fft`` and every Tensor method, except these, which PyTorch writes in Python ...
+NO_NUMPY_NAMES = {
+    "torch": frozenset({"norm", "split", "unique", "unique_consecutive"}),
+    "method": frozenset({"norm", "split", "unflatten", "unique", "unique_consecutive"}),
+}
+# ... and in ``nn.functional`` (written in Python) only these, which are the ``torch`` ops.
+FUNCTIONAL_NUMPY_NAMES = frozenset({"cosine_similarity", "pairwise_distance"})
+
+
+def takes_numpy_names(namespace: str, name: str) -> bool:
+    """Whether ``name`` in ``namespace`` ("method" for Tensor methods) takes NumPy's names of
+    its ``dim``/``keepdim`` parameters, as in PyTorch."""
+    if namespace == "functional":
+        return name in FUNCTIONAL_NUMPY_NAMES
+    return name not in NO_NUMPY_NAMES.get(namespace, frozenset())
 
 
 class Decl:
@@ -168,11 +189,13 @@ def inplace_form(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
 def _inplace_callable(decl: Decl) -> Callable[..., Any]:
     """The in-place form of ``decl`` (derived once, then shared by Tensor and ``torch``)."""
     if decl._inplace_fn is None:
+        numpy_names = takes_numpy_names("method", decl.name)
         if decl.inplace is True:
-            decl._inplace_fn = inplace_form(decl.name, decl.fn)
+            fn = numpy_names_form(decl.fn) if numpy_names else decl.fn
+            decl._inplace_fn = inplace_form(decl.name, fn)
         else:
             assert callable(decl.inplace)
-            decl._inplace_fn = decl.inplace
+            decl._inplace_fn = numpy_names_form(decl.inplace) if numpy_names else decl.inplace
     return decl._inplace_fn
 
 
@@ -188,11 +211,17 @@ def namespace(ns: str) -> dict[str, Callable[..., Any]]:
         found[n] = f
         where[n] = decl
 
+    numpy_forms: dict[Callable[..., Any], Callable[..., Any]] = {}  # one wrapper per function
     for decl in REGISTRY:
         names = decl.bindings(ns)
         for n in names:
+            numpy_names = takes_numpy_names(ns, n)
             if decl.has_out(ns):
-                bind(n, with_out(decl.fn, n), decl)
+                bind(n, with_out(decl.fn, n, numpy_names=numpy_names), decl)
+            elif numpy_names:
+                if decl.fn not in numpy_forms:
+                    numpy_forms[decl.fn] = numpy_names_form(decl.fn)
+                bind(n, numpy_forms[decl.fn], decl)
             else:
                 bind(n, decl.fn, decl)
         if ns == "torch" and decl.torch_inplace:
@@ -205,13 +234,20 @@ def namespace(ns: str) -> dict[str, Callable[..., Any]]:
 def tensor_methods() -> dict[str, Callable[..., Any]]:
     """The Tensor methods the declarations give: ``Tensor.<name>`` and ``Tensor.<name>_``."""
     methods: dict[str, Callable[..., Any]] = {}
+    numpy_forms: dict[Callable[..., Any], Callable[..., Any]] = {}  # one wrapper per function
     for decl in REGISTRY:
         if decl.method:
             m = decl.fn if decl.method is True else decl.method
             for n in decl.names:
-                if n in methods and methods[n] is not m:
+                if takes_numpy_names("method", n):
+                    if m not in numpy_forms:
+                        numpy_forms[m] = numpy_names_form(m)
+                    m_n = numpy_forms[m]
+                else:
+                    m_n = m
+                if n in methods and getattr(methods[n], "__wrapped__", methods[n]) is not m:
                     raise RuntimeError(f"Tensor.{n} is declared twice (again by {decl})")
-                methods[n] = m
+                methods[n] = m_n
         if decl.inplace is not None:
             f = _inplace_callable(decl)
             for n in decl.names:

@@ -35,8 +35,62 @@ from ..backend import array_module
 _KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2, "V": 2, "c": 3}
 
 
-def with_out(fn: Callable[..., Any], name: str | None = None) -> Callable[..., Any]:
-    """The public form of ``fn`` that also accepts PyTorch's keyword-only ``out=``.
+# PyTorch's argument parser also takes NumPy's names for these parameters (``x.sum(axis=0,
+# keepdims=True)``), so every op PyTorch binds through it does; ``numpy_names`` asks for them.
+NUMPY_NAMES = {"dim": "axis", "keepdim": "keepdims"}
+
+
+class _NoArg:
+    """The default of a parameter that may also come under its NumPy name: not passed."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<not given>"
+
+
+_NOARG = _NoArg()
+
+
+def _given_twice(name: str, param: str, alias: str) -> None:
+    raise TypeError(f"{name}() got multiple values for argument '{param}' (also given as '{alias}')")
+
+
+def _missing(name: str, param: str) -> None:
+    raise TypeError(f"{name}() missing 1 required positional argument: '{param}'")
+
+
+def aliased_parameters(fn: Callable[..., Any]) -> tuple[str, ...]:
+    """The parameters of ``fn`` that have a NumPy name (``NUMPY_NAMES``) and can be passed by
+    keyword."""
+    params = _parameters(fn) or []
+    return tuple(p for p, kind, _ in params if p in NUMPY_NAMES and kind is not _P.POSITIONAL_ONLY)
+
+
+def numpy_names_form(fn: Callable[..., Any], name: str | None = None) -> Callable[..., Any]:
+    """``fn`` that also takes NumPy's names of its ``dim``/``keepdim`` parameters (``axis=``,
+    ``keepdims=``), as PyTorch's ops do; ``fn`` itself when it has neither. Passing a parameter
+    under both names is a TypeError. The wrapper is compiled with ``fn``'s parameters, like the
+    out= forms, and reports ``fn``'s signature."""
+    aliases = aliased_parameters(fn)
+    if not aliases:
+        return fn
+    name = name or fn.__name__
+    params = _parameters(fn)
+    assert params is not None
+    f = exact_wrapper(fn, name, params, out=False, aliases=aliases)
+    f.__signature__ = inspect.signature(fn)  # type: ignore[attr-defined]
+    f.__annotations__ = dict(getattr(fn, "__annotations__", {}))
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = fn.__doc__
+    f.__module__ = fn.__module__
+    f.__wrapped__ = fn  # type: ignore[attr-defined]
+    return f
+
+
+def with_out(fn: Callable[..., Any], name: str | None = None, numpy_names: bool = False) -> Callable[..., Any]:
+    """The public form of ``fn`` that also accepts PyTorch's keyword-only ``out=`` (and, with
+    ``numpy_names``, NumPy's names of its parameters, as ``numpy_names_form``).
 
     The wrapper is compiled with ``fn``'s own parameters (``exact_wrapper``), so a call without
     ``out`` passes its arguments on as they came, with no ``*args``/``**kwargs`` packing: the
@@ -46,7 +100,14 @@ def with_out(fn: Callable[..., Any], name: str | None = None) -> Callable[..., A
     ``f(*args, out=None, **kwargs)``."""
     name = name or fn.__name__
     params = _parameters(fn)
-    if params is not None:
+    aliases = aliased_parameters(fn) if numpy_names else ()
+    if params is not None and aliases:
+        f = exact_wrapper(fn, name, params, aliases=aliases)
+        sig = inspect.signature(fn)
+        out = inspect.Parameter("out", inspect.Parameter.KEYWORD_ONLY, default=None)
+        f.__signature__ = sig.replace(parameters=[*sig.parameters.values(), out])  # type: ignore[attr-defined]
+        f.__annotations__ = dict(getattr(fn, "__annotations__", {}))
+    elif params is not None:
         f = exact_wrapper(fn, name, params)
         f.__signature__ = None  # type: ignore[attr-defined]
         f.__annotations__ = dict(getattr(fn, "__annotations__", {}))
@@ -110,6 +171,8 @@ _GENERIC_CODE = _generic_wrapper(len, "len").__code__
 # the file name of every compiled exact wrapper: inside the package, so that warnings and error
 # sites that skip the library's own frames skip it too
 _EXACT_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "<out= form>")
+# and of the wrappers that only add NumPy's parameter names (no out=)
+_NUMPY_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "<NumPy names form>")
 
 
 def is_out_form(f: Any) -> bool:
@@ -118,31 +181,63 @@ def is_out_form(f: Any) -> bool:
     return code is _GENERIC_CODE or (code is not None and code.co_filename == _EXACT_FILE)
 
 
-def exact_wrapper(fn: Callable[..., Any], name: str, params: list[tuple[str, Any, Any]]) -> Callable[..., Any]:
+def is_numpy_names_form(f: Any) -> bool:
+    """Whether ``f`` is a wrapper made by ``numpy_names_form`` (an op that also takes ``axis=``)."""
+    code = getattr(f, "__code__", None)
+    return code is not None and code.co_filename == _NUMPY_FILE
+
+
+def exact_wrapper(
+    fn: Callable[..., Any],
+    name: str,
+    params: list[tuple[str, Any, Any]],
+    out: bool = True,
+    aliases: tuple[str, ...] = (),
+) -> Callable[..., Any]:
     """``def f(<params>, *, out=None)`` for ``params`` as ``(name, kind, default)``, compiled:
     without ``out`` it returns ``fn`` called with each parameter passed on (defaults are
     ``fn``'s own objects, so a sentinel default stays itself); with ``out`` it writes the result
-    into ``out`` (``write_out``)."""
-    namespace: dict[str, Any] = {"_fn": fn, "_name": name, "_refuse_grad": _refuse_grad, "_write_out": write_out}
+    into ``out`` (``write_out``). ``out=False`` leaves ``out`` out; each parameter in
+    ``aliases`` may also come under its NumPy name (``NUMPY_NAMES``)."""
+    namespace: dict[str, Any] = {
+        "_fn": fn,
+        "_name": name,
+        "_refuse_grad": _refuse_grad,
+        "_write_out": write_out,
+        "_NOARG": _NOARG,
+        "_given_twice": _given_twice,
+        "_missing": _missing,
+    }
+    names = {pname for pname, _, _ in params}
     for i, (pname, _, default) in enumerate(params):
-        if pname in namespace or pname == "out":
-            raise AssertionError(f"{name}: parameter {pname!r} clashes with the out= wrapper's names")
+        if pname in namespace or pname == "out" or pname in {NUMPY_NAMES[a] for a in aliases}:
+            raise AssertionError(f"{name}: parameter {pname!r} clashes with the wrapper's names")
         if default is not _P.empty:
             namespace[f"_default{i}"] = default
-    exec(_wrapper_code(tuple((pname, kind, default is not _P.empty) for pname, kind, default in params)), namespace)
+    assert set(aliases) <= names, f"{name}: aliases {aliases} are not all parameters"
+    key = tuple((pname, kind, default is not _P.empty) for pname, kind, default in params)
+    exec(_wrapper_code(key, out, aliases), namespace)
     wrapper: Callable[..., Any] = namespace["wrapper"]
     return wrapper
 
 
 @functools.cache
-def _wrapper_code(params: tuple[tuple[str, Any, bool], ...]) -> CodeType:
+def _wrapper_code(
+    params: tuple[tuple[str, Any, bool], ...], out: bool = True, aliases: tuple[str, ...] = ()
+) -> CodeType:
     """The compiled ``def wrapper(...)`` for parameters ``(name, kind, has_default)``; ops with the
-    same parameters share it (so import compiles about 100 of them for about 300 ops)."""
+    same parameters share it (so import compiles about 100 of them for about 300 ops).
+
+    A parameter in ``aliases`` defaults to ``_NOARG`` in the wrapper, and so does every required
+    positional parameter after it (Python wants defaults from there on); the prologue takes the
+    NumPy-named keyword in its place, restores ``fn``'s default, or reports what is missing."""
     P = _P
     decl: list[str] = []  # the wrapper's parameter list
     pos: list[str] = []  # passed on positionally
     kw: list[str] = []  # passed on by keyword
+    prologue: list[str] = []  # resolves the NumPy names and the _NOARG defaults
     var_kw = None
+    after_alias = False  # a positional parameter before this one defaults to _NOARG
     for i, (name, kind, has_default) in enumerate(params):
         if kind is P.VAR_POSITIONAL:
             decl.append(f"*{name}")
@@ -152,13 +247,32 @@ def _wrapper_code(params: tuple[tuple[str, Any, bool], ...]) -> CodeType:
         else:
             if kind is P.KEYWORD_ONLY and not any(d.startswith("*") for d in decl):
                 decl.append("*")
-            decl.append(f"{name}=_default{i}" if has_default else name)
+            default = f"_default{i}" if has_default else None
+            if name in aliases:
+                alias = NUMPY_NAMES[name]
+                otherwise = f"{name} = {default}" if has_default else f"_missing(_name, {name!r})"
+                prologue += [
+                    f"    if {alias} is not _NOARG:",
+                    f"        if {name} is not _NOARG:",
+                    f"            _given_twice(_name, {name!r}, {alias!r})",
+                    f"        {name} = {alias}",
+                    f"    elif {name} is _NOARG:",
+                    f"        {otherwise}",
+                ]
+                default = "_NOARG"
+                after_alias = after_alias or kind is not P.KEYWORD_ONLY
+            elif after_alias and not has_default and kind is not P.KEYWORD_ONLY:
+                prologue += [f"    if {name} is _NOARG:", f"        _missing(_name, {name!r})"]
+                default = "_NOARG"
+            decl.append(f"{name}={default}" if default else name)
             (kw if kind is P.KEYWORD_ONLY else pos).append(name)
             if kind is P.POSITIONAL_ONLY and (i + 1 == len(params) or params[i + 1][1] is not P.POSITIONAL_ONLY):
                 decl.append("/")
-    if not any(d.startswith("*") for d in decl):
+    if (out or aliases) and not any(d.startswith("*") for d in decl):
         decl.append("*")
-    decl.append("out=None")
+    decl += [f"{NUMPY_NAMES[a]}=_NOARG" for a in aliases]
+    if out:
+        decl.append("out=None")
     call = pos + [f"{k}={k}" for k in kw]
     kwargs = [f"{k!r}: {k}" for k in kw]
     if var_kw is not None:
@@ -166,8 +280,10 @@ def _wrapper_code(params: tuple[tuple[str, Any, bool], ...]) -> CodeType:
         call.append(f"**{var_kw}")
         kwargs.append(f"**{var_kw}")
     args = "".join(f"{a}, " for a in pos)
-    source = (
-        f"def wrapper({', '.join(decl)}):\n"
+    head = f"def wrapper({', '.join(decl)}):\n" + "".join(line + "\n" for line in prologue)
+    if not out:
+        return compile(head + f"    return _fn({', '.join(call)})\n", _NUMPY_FILE, "exec")
+    source = head + (
         f"    if out is None:\n"
         f"        return _fn({', '.join(call)})\n"
         f"    _refuse_grad(_name, ({args}), {{{', '.join(kwargs)}}}, out)\n"

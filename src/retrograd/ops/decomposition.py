@@ -524,6 +524,84 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian=False):
     return (s > _tolerance(s, atol, rtol, m, n)).sum(-1)
 
 
+_LSTSQ_DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
+
+
+def lstsq(A, B, rcond=None, *, driver=None):
+    r"""Least squares: the X minimising :math:`\|A X - B\|_F` for A of shape (*, m, n) and B of
+    shape (*, m, k) (or (*, m): one right-hand side; the batch dims broadcast), the one of least
+    norm when several do (A wide or rank-deficient). Returns ``(solution, residuals, rank,
+    singular_values)`` as PyTorch does:
+
+    - ``driver="gels"`` assumes A has full rank and solves through QR: of A when m >= n
+      (:math:`X = R^{-1} Q^T B`), of :math:`A^T` when m < n (:math:`X = Q R^{-T} B`).
+    - ``"gelsy"`` (the default), ``"gelsd"`` and ``"gelss"`` find the rank: singular values at
+      most ``rcond`` times the largest count as zero (``rcond`` defaults to the dtype's eps
+      times max(m, n)), and :math:`X = A^+ B` over the rest. (LAPACK's gelsy finds the rank from
+      a pivoted QR instead; the threshold is the same.)
+    - ``residuals`` is :math:`\|A X - B\|^2` per column, shape (*, k), when m > n, the driver
+      is not gelsy and every A has full rank; else empty. ``rank`` (int64, shape (*)) comes from
+      gelsy, gelsd and gelss, ``singular_values`` (shape (*, min(m, n))) from gelsd and gelss;
+      empty otherwise. Gradients reach A and B through the solution and residuals."""
+    op = "torch.linalg.lstsq"
+    for t in (A, B):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op}: expected Tensors, got {type(t).__name__}")
+    if A._data.ndim < 2:
+        raise RuntimeError(f"{op}: input must have at least 2 dimensions (got shape {list(A.shape)}).")
+    if B._data.ndim < 1:
+        raise RuntimeError(f"{op}: other must have at least 1 dimension (got shape {list(B.shape)}).")
+    if A._data.dtype != B._data.dtype:
+        raise RuntimeError(
+            f"{op}: Expected input and other to have the same dtype, but got input's dtype {A.dtype} and "
+            f"other's dtype {B.dtype}"
+        )
+    _check_float(A, "lstsq")
+    driver = "gelsy" if driver is None else driver
+    if driver not in _LSTSQ_DRIVERS:
+        raise RuntimeError(f"{op}: parameter `driver` should be one of (gels, gelsy, gelsd, gelss)")
+    vector = B._data.ndim == 1 or B._data.ndim == A._data.ndim - 1
+    if vector:
+        B = B.unsqueeze(-1)
+    m, n = A._data.shape[-2:]
+    if B._data.shape[-2] != m:
+        raise RuntimeError(
+            f"{op}: input.size(-2) should match other.size(-2) (shapes {list(A.shape)}, {list(B.shape)})"
+        )
+    from .shape import broadcast_shapes
+
+    batch = tuple(broadcast_shapes(A._data.shape[:-2], B._data.shape[:-2]))
+    A = A.expand(batch + (m, n))
+    B = B.expand(batch + B._data.shape[-2:])
+    xp = array_module(A._data)
+    real = A._data.real.dtype
+    empty_real = Tensor._make(xp.empty((0,), real), None, False)
+    if driver == "gels":
+        if m >= n:
+            Q, R = qr(A)
+            X = solve_triangular(R, Q.mT @ B, upper=True)
+        else:
+            Q, R = qr(A.mT)
+            X = Q @ solve_triangular(R.mT, B, upper=False)
+        rank = Tensor._make(xp.empty((0,), np.int64), None, False)
+        full_rank = True
+    else:
+        X = pinv(A, rtol=rcond) @ B
+        rank = matrix_rank(A, rtol=rcond)
+        full_rank = bool((rank._data == n).all())
+    if driver in ("gelsd", "gelss"):
+        S = Tensor._make(xp.linalg.svd(A._data, compute_uv=False), None, False)
+    else:
+        S = empty_real
+    if m > n and driver != "gelsy" and full_rank:
+        residuals = ((A @ X - B).abs() ** 2).sum(-2)
+    else:
+        residuals = empty_real
+    if vector:
+        X = X.squeeze(-1)
+    return return_types.linalg_lstsq(X, residuals, rank, S)
+
+
 def _matrix_dims(A, dim, op):
     from .._tensor import _wrap_dim
 
@@ -773,6 +851,235 @@ def lu_solve(input, LU_data, LU_pivots):
     return solve_triangular(LU_data, y, upper=True)
 
 
+# --------------------------------------------------------------------------- the _ex forms
+# They report failures in ``info`` (int32, one per matrix, 0 for success) instead of raising. A
+# failed matrix's result is undefined in PyTorch (LAPACK's partial output); here it is NaN, and
+# the others are computed by the differentiable op on a batch where the failed ones are I.
+def _cholesky_info(a):
+    """Per matrix: 0, or the order (from 1) of the first leading minor that is not positive-definite."""
+    flat = a.reshape((-1,) + a.shape[-2:])
+    info = np.zeros(flat.shape[0], np.int32)
+    for i, m in enumerate(flat):
+        try:
+            np.linalg.cholesky(m)
+        except np.linalg.LinAlgError:
+            info[i] = next(k for k in range(1, m.shape[-1] + 1) if not _is_pd(m[:k, :k]))
+    return info.reshape(a.shape[:-2])
+
+
+def _is_pd(m):
+    try:
+        np.linalg.cholesky(m)
+    except np.linalg.LinAlgError:
+        return False
+    return True
+
+
+def _with_failures(A, info, fn):
+    """``fn`` on A with the matrices whose ``info`` is nonzero replaced by I, those results NaN."""
+    from .. import _dtype
+    from .._creation import tensor
+
+    bad = tensor(info != 0, dtype=_dtype.bool, device=A.device)
+    if not bool(bad.any()):
+        return fn(A)
+    n = A.shape[-1]
+    safe = where(bad[..., None, None], _eye(n, A).expand(A.shape), A)
+    out = fn(safe)
+    nan_mask = bad.reshape(bad.shape + (1,) * (out.dim() - bad.dim()))
+    return where(nan_mask, float("nan"), out)
+
+
+def _first_failure(info):
+    flat = np.asarray(info).reshape(-1)
+    bad = np.flatnonzero(flat)
+    return (int(bad[0]), int(flat[bad[0]])) if bad.size else None
+
+
+def cholesky_ex(A, *, upper=False, check_errors=False):
+    """``(L, info)``: ``cholesky`` that reports, per matrix, the order of the first leading minor
+    that is not positive-definite in ``info`` (0: factorized) instead of raising; with
+    ``check_errors`` a failure raises LinAlgError."""
+    from .. import _dtype
+    from .._creation import tensor
+
+    _check_matrix(A, "cholesky_ex", square=True)
+    info = _cholesky_info(np.asarray(A.detach().cpu().numpy()))
+    failed = _first_failure(info)
+    if check_errors and failed is not None:
+        where_ = f"(Batch element {failed[0]}): " if A.dim() > 2 else ""
+        raise LinAlgError(
+            f"linalg.cholesky_ex: {where_}The factorization could not be completed because the input is not "
+            f"positive-definite (the leading minor of order {failed[1]} is not positive-definite)."
+        )
+    L = _with_failures(A, info, lambda a: cholesky(a, upper=upper))
+    return return_types.linalg_cholesky_ex(L, tensor(info, dtype=_dtype.int32, device=A.device))
+
+
+def _lu_info(A):
+    return np.asarray(lu(A.detach(), get_infos=True)[2].cpu().numpy())
+
+
+def inv_ex(A, *, check_errors=False):
+    """``(inverse, info)``: ``inv`` that reports a singular matrix in ``info`` (the index, from 1,
+    of the first zero pivot of its LU factorization) instead of raising; with ``check_errors``
+    it raises LinAlgError."""
+    from .. import _dtype
+    from .._creation import tensor
+
+    _check_matrix(A, "inv_ex", square=True)
+    info = _lu_info(A)
+    failed = _first_failure(info)
+    if check_errors and failed is not None:
+        where_ = f"(Batch element {failed[0]}): " if A.dim() > 2 else ""
+        raise LinAlgError(
+            f"linalg.inv_ex: {where_}The diagonal element {failed[1]} is zero, the inversion could not be "
+            f"completed because the input matrix is singular."
+        )
+    return return_types.linalg_inv_ex(_with_failures(A, info, inv), tensor(info, dtype=_dtype.int32, device=A.device))
+
+
+def solve_ex(A, B, *, left=True, check_errors=False):
+    """``(result, info)``: ``solve`` that reports a singular A in ``info`` (as ``inv_ex``) instead
+    of raising; with ``check_errors`` it raises LinAlgError."""
+    from .. import _dtype
+    from .._creation import tensor
+
+    _check_matrix(A, "solve_ex", square=True)
+    info = _lu_info(A)
+    failed = _first_failure(info)
+    if check_errors and failed is not None:
+        where_ = f"(Batch element {failed[0]}): " if A.dim() > 2 else ""
+        raise LinAlgError(f"torch.linalg.solve_ex: {where_}The solver failed because the input matrix is singular.")
+    if failed is None:
+        result = solve(A, B, left=left)
+    else:
+        bad = tensor(info != 0, dtype=_dtype.bool, device=A.device)
+        safe = where(bad[..., None, None], _eye(A.shape[-1], A).expand(A.shape), A)
+        result = solve(safe, B, left=left)
+        vector = B.dim() == 1 or (B.dim() == A.dim() - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
+        result = where(bad.reshape(bad.shape + (1,) * (1 if vector else 2)), float("nan"), result)
+    return return_types.linalg_solve_ex(result, tensor(info, dtype=_dtype.int32, device=A.device))
+
+
+def linalg_lu_factor_ex(A, *, pivot=True, check_errors=False):
+    """``(LU, pivots, info)``: ``lu``'s packed factorization and, per matrix, the index (from 1)
+    of the first zero pivot U[k, k] (0 when there is none); with ``check_errors`` a zero pivot
+    is a RuntimeError."""
+    if not pivot:
+        raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
+    LU, pivots, info = lu(A, get_infos=True)
+    if check_errors:
+        _raise_zero_pivot(info, "torch.linalg.lu_factor_ex")
+    return return_types.linalg_lu_factor_ex(LU, pivots, info)
+
+
+def _raise_zero_pivot(info, op):
+    bad = np.flatnonzero(np.asarray(info.cpu().numpy()).reshape(-1))
+    if bad.size:
+        i = int(bad[0])
+        k = int(np.asarray(info.cpu().numpy()).reshape(-1)[i]) - 1
+        where = f"(Batch element {i}): " if info.dim() else ""
+        raise RuntimeError(
+            f"{op}: {where}U[{k + 1},{k + 1}] is zero and using it on lu_solve would result in a division by zero. "
+            f"If you still want to perform the factorization, consider calling linalg.lu(A, pivot) or "
+            f"linalg.lu_factor_ex(A, pivot)"
+        )
+
+
+def linalg_lu_factor(A, *, pivot=True):
+    """``(LU, pivots)`` with A = P L U packed as ``lu`` gives it; a zero pivot is a RuntimeError
+    (``lu_factor_ex`` reports it instead)."""
+    LU, pivots, info = linalg_lu_factor_ex(A, pivot=pivot)
+    _raise_zero_pivot(info, "torch.linalg.lu_factor")
+    return return_types.linalg_lu_factor(LU, pivots)
+
+
+def linalg_lu(A, *, pivot=True):
+    """``(P, L, U)`` with A = P L U: P a permutation matrix, L unit lower triangular (m x k), U
+    upper triangular (k x n), k = min(m, n)."""
+    LU, pivots, _ = linalg_lu_factor_ex(A, pivot=pivot)
+    P, L, U = lu_unpack(LU, pivots)
+    return return_types.linalg_lu(P, L, U)
+
+
+def linalg_lu_solve(LU, pivots, B, *, left=True, adjoint=False):
+    """X with A X = B from A's ``lu_factor`` (``adjoint``: A^T X = B; ``left=False``: X A = B
+    or X A^T = B). With A = P L U, A^T X = B is U^T L^T P^T X = B: two triangular solves, then
+    the rows put back in P's order."""
+    from .. import _dtype
+    from .._creation import tensor
+    from .indexing import gather
+
+    if B.dim() < 2:
+        raise RuntimeError("linalg.lu_solve: The input tensor B must have at least 2 dimensions.")
+    if not left:
+        return linalg_lu_solve(LU, pivots, B.mT, adjoint=not adjoint).mT
+    if not adjoint:
+        return lu_solve(B, LU, pivots)
+    _check_rhs(LU, B, "lu_solve")
+    n = LU.shape[-1]
+    y = solve_triangular(LU.mT, B, upper=False)  # U^T y = B
+    z = solve_triangular(LU.mT, y, upper=True, unitriangular=True)  # L^T z = y
+    # X = P z, where (P^T X)[i] = X[rows[i]]: so X[rows[i]] = z[i], X = z[argsort(rows)]
+    order = np.argsort(_lu_rows(pivots, n), axis=-1)
+    idx = tensor(order, dtype=_dtype.int64, device=B.device)
+    batch = tuple(np.broadcast_shapes(tuple(z.shape[:-2]), tuple(idx.shape[:-1])))
+    z = z.expand(batch + tuple(z.shape[-2:]))
+    return gather(z, -2, idx.expand(batch + (n,)).unsqueeze(-1).expand(batch + tuple(z.shape[-2:])))
+
+
+def vander(x, *, N=None):
+    """The Vandermonde matrix of x (shape (*, n)): column j holds x ** j, j = 0 .. N-1 (N = n by
+    default), increasing powers as in ``torch.linalg.vander``."""
+    from .shape import cat
+
+    if x.dim() < 1:
+        raise RuntimeError("linalg.vander: x must have at least one dimension.")
+    n = x.shape[-1] if N is None else N
+    if n < 1:
+        raise RuntimeError(f"linalg.vander: N must be greater than 1 (got {n}).")
+    ones = (x * 0 + 1).unsqueeze(-1)
+    if n == 1:
+        return ones
+    # running products x, x^2, ... (as PyTorch builds it: exact for integers, no pow)
+    return cat([ones, x.unsqueeze(-1).expand(*x.shape, n - 1).cumprod(-1)], -1)
+
+
+def tensorinv(A, ind=2):
+    """The inverse of A as a map from its first ``ind`` dims to the rest: A reshaped to a
+    square (prod(shape[:ind]), prod(shape[ind:])) matrix, inverted, shaped shape[ind:] + shape[:ind]."""
+    if ind <= 0:
+        raise RuntimeError(f"linalg.tensorinv: Expected a strictly positive integer for 'ind', but got {ind}")
+    out_shape, in_shape = tuple(A.shape[:ind]), tuple(A.shape[ind:])
+    rows, cols = int(np.prod(out_shape)), int(np.prod(in_shape))
+    if rows != cols:
+        raise RuntimeError(
+            f"linalg.tensorinv: Expected self to satisfy the requirement prod(self.shape[ind:]) == "
+            f"prod(self.shape[:ind]), but got {cols} != {rows}"
+        )
+    return inv(A.reshape(rows, cols)).reshape(in_shape + out_shape)
+
+
+def tensorsolve(A, B, dims=None):
+    """X with ``tensordot(A, X, X.ndim) == B``: A's dims ``dims`` (if given) move to the end,
+    then A is a (B.numel(), rest) matrix and X has A's remaining shape."""
+    from .shape import movedim
+
+    if dims is not None:
+        nd = A.dim()
+        dims = [d % nd for d in dims]
+        A = movedim(A, dims, list(range(nd - len(dims), nd)))
+    x_shape = tuple(A.shape[B.dim() :])
+    rows, cols = B.numel(), int(np.prod(x_shape))
+    if tuple(A.shape[: B.dim()]) != tuple(B.shape) or rows != cols:
+        raise RuntimeError(
+            f"linalg.tensorsolve: Expected self to satisfy the requirement prod(self.shape[other.ndim:]) == "
+            f"prod(self.shape[:other.ndim]), but got {cols} != {rows}"
+        )
+    return solve(A.reshape(rows, cols), B.reshape(rows)).reshape(x_shape)
+
+
 def _geqrf_forward(part):
     def forward(xp, a):
         h, tau = xp.linalg.qr(a.astype(xp.float64) if a.dtype.kind == "f" else a, mode="raw")
@@ -910,6 +1217,17 @@ declare(svd, torch=False, out=True, linalg=("svd",))
 declare(svdvals, torch=False, out=True, linalg=("svdvals",))
 declare(pinv, torch=False, out=True, linalg=("pinv",))
 declare(matrix_rank, torch=False, out=True, linalg=("matrix_rank",))
+declare(lstsq, torch=False, linalg=("lstsq",))
+declare(linalg_lu_factor, torch=False, out=True, linalg=("lu_factor",))
+declare(cholesky_ex, torch=False, out=True, linalg=("cholesky_ex",))
+declare(inv_ex, torch=False, out=True, linalg=("inv_ex",))
+declare(solve_ex, torch=False, out=True, linalg=("solve_ex",))
+declare(linalg_lu_factor_ex, torch=False, out=True, linalg=("lu_factor_ex",))
+declare(linalg_lu, torch=False, out=True, linalg=("lu",))
+declare(linalg_lu_solve, torch=False, out=True, linalg=("lu_solve",))
+declare(vander, torch=False, linalg=("vander",))
+declare(tensorinv, torch=False, out=True, linalg=("tensorinv",))
+declare(tensorsolve, torch=False, out=True, linalg=("tensorsolve",))
 declare(matrix_norm, torch=False, out=True, linalg=("matrix_norm",))
 declare(norm, torch=False, out=True, linalg=("norm",))
 declare(cond, torch=False, out=True, linalg=("cond",))

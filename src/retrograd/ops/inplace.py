@@ -110,10 +110,12 @@ def _filled_random(t, values):
 _RANDOM_FILL = Op("random_fill", _fill_fwd, _fill_vjp, needs=True, node_name="FillBackward0")
 
 
-def uniform_(self, a=0.0, b=1.0, *, generator=None):
+def uniform_(self, from_=0.0, to=1.0, *, generator=None):
+    """Fill with values drawn uniformly from [from, to). PyTorch's first parameter is ``from``,
+    a Python keyword, so it can only be passed by position; ``to=`` works by name."""
     from .._random import uniform_values
 
-    return _random_fill(self, uniform_values(self._data, a, b, generator), "uniform")
+    return _random_fill(self, uniform_values(self._data, from_, to, generator), "uniform")
 
 
 def normal_(self, mean=0.0, std=1.0, *, generator=None):

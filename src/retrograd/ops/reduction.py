@@ -246,6 +246,13 @@ class _ReturnTypes:
     svd = namedtuple("svd", ["U", "S", "V"])
     linalg_svd = namedtuple("linalg_svd", ["U", "S", "Vh"])
     linalg_eigh = namedtuple("linalg_eigh", ["eigenvalues", "eigenvectors"])
+    linalg_cholesky_ex = namedtuple("linalg_cholesky_ex", ["L", "info"])
+    linalg_inv_ex = namedtuple("linalg_inv_ex", ["inverse", "info"])
+    linalg_solve_ex = namedtuple("linalg_solve_ex", ["result", "info"])
+    linalg_lu_factor = namedtuple("linalg_lu_factor", ["LU", "pivots"])
+    linalg_lu_factor_ex = namedtuple("linalg_lu_factor_ex", ["LU", "pivots", "info"])
+    linalg_lu = namedtuple("linalg_lu", ["P", "L", "U"])
+    linalg_lstsq = namedtuple("linalg_lstsq", ["solution", "residuals", "rank", "singular_values"])
     triangular_solve = namedtuple("triangular_solve", ["solution", "cloned_coefficient"])
     lu_unpack = namedtuple("lu_unpack", ["P", "L", "U"])
     geqrf = namedtuple("geqrf", ["a", "tau"])
@@ -476,12 +483,12 @@ def any(input, dim=None, keepdim=False):
     return Tensor._make(recorded(_any, input._data, dims, keepdim, label="any"), None, False)
 
 
-def sum_to_size(self, *size):
+def sum_to_size(self, *args, size=None):
     """``Tensor.sum_to_size(*size)``: sum the dimensions that broadcasting to this shape added
-    or expanded, so the result has shape ``size``."""
-    from .shape import _shape_arg
+    or expanded, so the result has shape ``size`` (ints, one sequence, or ``size=``)."""
+    from .shape import _shape_arg, _sizes_or_keyword
 
-    return sum_to_shape(self, _shape_arg(size))
+    return sum_to_shape(self, _shape_arg(_sizes_or_keyword("sum_to_size", args, "size", size)))
 
 
 def _count_nonzero(a, dims):

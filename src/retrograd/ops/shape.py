@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor, _wrap_dim
-from .._typeinfo import memory_layout
+from .._typeinfo import contiguous_format, memory_layout
 from ..backend import array_module
 from ._declare import declare
 from ._inplace import _restride_
@@ -25,6 +25,19 @@ def _shape_arg(shape):
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
     return tuple(operator.index(s) for s in shape)
+
+
+def _sizes_or_keyword(op, args, name, value):
+    """The sizes of ``x.view(2, 3)`` / ``x.view((2, 3))`` (``args``), or of PyTorch's keyword
+    spelling ``x.view(size=(2, 3))`` (``value`` under ``name``); not both. As in PyTorch, the
+    keyword takes a sequence, not a bare int."""
+    if value is None:
+        return args
+    if args:
+        raise TypeError(f"{op}() got multiple values for argument '{name}'")
+    if not isinstance(value, (tuple, list)):
+        raise TypeError(f"{op}(): argument '{name}' must be tuple of ints, not {type(value).__name__}")
+    return (tuple(value),)
 
 
 def _infer_shape(shape, numel, op, in_shape):
@@ -83,8 +96,14 @@ def _reshape_fwd(xp, x, shape, in_shape):
 RESHAPE = Op("reshape", _reshape_fwd, _view_vjp, jvp=LINEAR, node_name="ViewBackward0")
 
 
-def view(input, *shape):
-    """Same data, new shape, no copy (an error if the strides do not allow it)."""
+def view(input, *args, size=None, dtype=None):
+    """Same data, new shape, no copy (an error if the strides do not allow it): ``x.view(2, 3)``,
+    ``x.view((2, 3))`` or ``x.view(size=(2, 3))``. ``x.view(dtype)`` reinterprets the bytes."""
+    if dtype is not None:
+        if args or size is not None:
+            raise TypeError("view() takes either a dtype or a size, not both")
+        return view_as_dtype(input, dtype)
+    shape = _sizes_or_keyword("view", args, "size", size)
     if len(shape) == 1 and isinstance(shape[0], _dtype.dtype):
         return view_as_dtype(input, shape[0])
     in_shape = input._data.shape
@@ -92,8 +111,10 @@ def view(input, *shape):
     return apply(VIEW, (input,), (shape, in_shape))
 
 
-def reshape(input, *shape):
-    """Same data, new shape: a view when the strides allow it, else a copy."""
+def reshape(input, *args, shape=None):
+    """Same data, new shape: a view when the strides allow it, else a copy. The shape comes as
+    ints, one sequence, or ``shape=``."""
+    shape = _sizes_or_keyword("reshape", args, "shape", shape)
     in_shape = input._data.shape
     shape = _infer_shape(_shape_arg(shape), input._data.size, "reshape", in_shape)
     if shape == in_shape:
@@ -207,9 +228,10 @@ def _permute_vjp(g, perm):
 PERMUTE = Op("permute", _permute, _permute_vjp, jvp=LINEAR, is_view=True)
 
 
-def permute(input, *dims):
+def permute(input, *args, dims=None):
+    """Reorder the dims: ``x.permute(2, 0, 1)``, ``x.permute((2, 0, 1))`` or ``dims=(2, 0, 1)``."""
     nd = input._data.ndim
-    dims = _shape_arg(dims)
+    dims = _shape_arg(_sizes_or_keyword("permute", args, "dims", dims))
     perm = tuple(_wrap_dim(d, nd, "permute") for d in dims)
     if len(perm) != nd or len(set(perm)) != nd:
         raise RuntimeError(
@@ -233,7 +255,14 @@ def transpose(input, dim0, dim1):
     return apply(PERMUTE, (input,), (tuple(perm),))
 
 
-swapaxes = swapdims = transpose
+def swapaxes(input, axis0, axis1):
+    """``transpose`` under NumPy's name and parameter names."""
+    return transpose(input, axis0, axis1)
+
+
+def swapdims(input, dim0, dim1):
+    """``transpose`` under another name."""
+    return transpose(input, dim0, dim1)
 
 
 def t(input):
@@ -267,8 +296,9 @@ def _expand_vjp(g, shape):
 EXPAND = Op("expand", _expand, _expand_vjp, jvp=LINEAR, is_view=True)
 
 
-def expand(input, *sizes):
-    sizes = _shape_arg(sizes)
+def expand(input, *args, size=None):
+    """A broadcast view of ``input`` at ``size`` (ints, one sequence, or ``size=``; -1 keeps a dim)."""
+    sizes = _shape_arg(_sizes_or_keyword("expand", args, "size", size))
     shape = input._data.shape
     lead = len(sizes) - len(shape)
     if lead < 0:
@@ -464,6 +494,16 @@ def split(tensor, split_size_or_sections, dim=0):
     return tuple(out)
 
 
+def unsafe_split(input, split_size, dim=0):
+    """``split`` (PyTorch's unsafe form differs only in autograd bookkeeping it skips)."""
+    return split(input, split_size, dim)
+
+
+def _split_method(self, split_size, dim=0):
+    """``Tensor.split(split_size, dim=0)``: ``split`` under the method's parameter name."""
+    return split(self, split_size, dim)
+
+
 def tensor_split(input, indices_or_sections, dim=0):
     d = _wrap_dim(dim, input._data.ndim, "tensor_split")
     size = input._data.shape[d]
@@ -499,8 +539,9 @@ def _flip(xp, x, dims):
 FLIP = Op("flip", _flip, lambda g, dims: g.flip(dims), jvp=LINEAR)
 
 
-def flip(input, *dims):
-    dims = _shape_arg(dims)
+def flip(input, *args, dims=None):
+    """Reverse the order of the elements along ``dims`` (ints, one sequence, or ``dims=``)."""
+    dims = _shape_arg(_sizes_or_keyword("flip", args, "dims", dims))
     nd = input._data.ndim
     return apply(FLIP, (input,), (tuple(_wrap_dim(d, nd, "flip") for d in dims),))
 
@@ -528,9 +569,10 @@ def roll(input, shifts, dims=None):
     return apply(ROLL, (input,), (shifts, dims))
 
 
-def repeat(input, *sizes):
-    """Tile the tensor ``sizes[i]`` times along dim i (leading new dims allowed)."""
-    sizes = _shape_arg(sizes)
+def repeat(input, *args, repeats=None):
+    """Tile the tensor ``sizes[i]`` times along dim i (leading new dims allowed); the counts come
+    as ints, one sequence, or ``repeats=``."""
+    sizes = _shape_arg(_sizes_or_keyword("repeat", args, "repeats", repeats))
     shape = input._data.shape
     if len(sizes) < len(shape):
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor")
@@ -539,12 +581,18 @@ def repeat(input, *sizes):
     # interleave a new axis of size r before each dim, broadcast it, then merge the pairs
     inter = tuple(v for s in shape for v in (1, s))
     big = tuple(v for r, s in zip(sizes, shape) for v in (r, s))
-    return x.reshape(inter).expand(big).reshape(tuple(r * s for r, s in zip(sizes, shape)))
+    out = x.reshape(inter).expand(big).reshape(tuple(r * s for r, s in zip(sizes, shape)))
+    # PyTorch's repeat always returns new memory; the reshape above is still a (possibly
+    # stride-0, read-only) view of the input when the repeated dims had size 1
+    if array_module(out._data).may_share_memory(out._data, input._data):
+        out = out.clone(memory_format=contiguous_format)
+    return out
 
 
-def tile(input, *dims):
-    """Repeat ``input`` ``dims`` times along each dim (``x.tile(2, 3)`` or ``tile(x, (2, 3))``);
-    missing leading counts are 1."""
+def tile(input, *args, dims=None):
+    """Repeat ``input`` ``dims`` times along each dim (``x.tile(2, 3)``, ``tile(x, (2, 3))`` or
+    ``dims=(2, 3)``); missing leading counts are 1."""
+    dims = _sizes_or_keyword("tile", args, "dims", dims)
     dims = tuple(dims[0]) if len(dims) == 1 and not isinstance(dims[0], int) else dims
     if len(dims) < input._data.ndim:
         dims = (1,) * (input._data.ndim - len(dims)) + dims
@@ -702,6 +750,14 @@ def transpose_(self, dim0, dim1):
     return _restride_(self, "transpose", transpose, dim0, dim1)
 
 
+def swapaxes_(self, axis0, axis1):
+    return _restride_(self, "swapaxes", transpose, axis0, axis1)
+
+
+def swapdims_(self, dim0, dim1):
+    return _restride_(self, "swapdims", transpose, dim0, dim1)
+
+
 # --------------------------------------------------------------------------- public surfaces
 # Where each function appears (retrograd.X, Tensor.X, in-place X_, out=, other namespaces): see _declare.py
 declare(reshape, method=True)
@@ -712,7 +768,9 @@ declare(ravel, method=True)
 declare(squeeze, method=True, inplace=squeeze_)
 declare(unsqueeze, method=True, inplace=unsqueeze_)
 declare(permute, method=True)
-declare(transpose, aliases=("swapaxes", "swapdims"), method=True, inplace=transpose_)
+declare(transpose, method=True, inplace=transpose_)
+declare(swapaxes, method=True, inplace=swapaxes_)
+declare(swapdims, method=True, inplace=swapdims_)
 declare(t, method=True, inplace=t_)
 declare(movedim, aliases=("moveaxis",), method=True)
 declare(broadcast_to, method=True)
@@ -724,7 +782,8 @@ declare(hstack, out=True)
 declare(vstack, out=True)
 declare(narrow, method=True)
 declare(select, method=True)
-declare(split, aliases=("unsafe_split",), method=True)
+declare(split, method=_split_method)
+declare(unsafe_split, method=True)
 declare(tensor_split, method=True)
 declare(chunk, aliases=("unsafe_chunk",), method=True)
 declare(unbind, method=True)

@@ -1,12 +1,12 @@
-"""Utilities: hooks handles, checkpointing, data loading.
+"""Utilities: hooks handles, checkpointing, data loading, benchmark timers.
 
-``data`` and ``checkpoint`` load on first use (``retrograd.utils.data``, or ``import
+``data``, ``checkpoint`` and ``benchmark`` load on first use (``retrograd.utils.data``, or ``import
 retrograd.utils.data``): ``nn`` imports this package for its hook handles, and the data loader
 brings multiprocessing and the distributed package with it."""
 
 import importlib
 
-__all__ = ["data", "checkpoint"]
+__all__ = ["data", "checkpoint", "benchmark"]
 
 
 def __getattr__(name):

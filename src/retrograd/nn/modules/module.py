@@ -553,8 +553,8 @@ class Module:
         return self._apply(lambda t: t.bfloat16() if t.is_floating_point() else t)
 
     def share_memory(self):
-        """Refused, as Tensor.share_memory_ is: parameters cannot live in shared memory yet, and
-        other processes would silently train copies."""
+        """Move every parameter into shared memory (``Tensor.share_memory_``), so that processes
+        given this module train the same parameters (Hogwild)."""
         for p in self.parameters():
             p.share_memory_()
         return self
