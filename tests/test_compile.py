@@ -367,16 +367,18 @@ def test_compiler_disable_and_reset():
     assert c.cache == []
 
 
-def test_random_draws_other_than_dropout_run_eagerly():
+def test_random_draws_from_a_generator_of_their_own_run_eagerly():
+    g = torch.Generator()
+
     def f(x):
-        return x + torch.rand(3)
+        return x + torch.rand(3, generator=g)
 
     c = torch.compile(f)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        torch.manual_seed(0)
+        g.manual_seed(0)
         a = [c(torch.zeros(3)) for _ in range(3)]
-    torch.manual_seed(0)
+    g.manual_seed(0)
     b = [f(torch.zeros(3)) for _ in range(3)]
     for u, v in zip(a, b):
         assert np.array_equal(u.numpy(), v.numpy())
@@ -439,8 +441,10 @@ def test_module_compile_in_place_and_compiled_optimizer_step():
 
 
 def test_fullgraph_raises_when_the_capture_fails_closed():
+    g = torch.Generator()
+
     def f(t):
-        return t + torch.rand(2)
+        return t + torch.rand(2, generator=g)
 
     with pytest.raises(torch._dynamo.exc.Unsupported, match="random draw"):
         torch.compile(f, fullgraph=True)(torch.ones(2))

@@ -157,3 +157,45 @@ def test_equal_and_inferred_one_hot_size_are_graph_breaks():
     for fn in (lambda x: torch.equal(x, x), lambda x: F.one_hot(x.argmax(1))):
         with pytest.raises(torch._dynamo.exc.Unsupported):
             torch.compile(fn, fullgraph=True)(torch.randn(3, 4))
+
+
+WRITES = {
+    "zero_": lambda x: (x * 2).zero_() + x,
+    "fill_": lambda x: (x * 2).fill_(3.0) * x,
+    "fill_tensor": lambda x: torch.empty(5, 7).fill_(x.sum()) - x,
+    "copy_": lambda x: torch.empty(5, 7).copy_(x.exp()) + 1,
+    "copy_broadcast": lambda x: torch.zeros(5, 7).copy_(x[0]) * x,
+}
+
+
+@pytest.mark.parametrize("name", sorted(WRITES))
+@pytest.mark.parametrize("verify", [True, False])
+def test_writes_with_nothing_to_record_replay_with_current_values(name, verify, monkeypatch):
+    """zero_, fill_ and copy_ outside autograd (no input requires grad) write with NumPy: each
+    write is a kernel of the schedule, so a replay writes the current values (with the check
+    of the first replay against eager mode off too)."""
+    monkeypatch.setattr(torch._dynamo.config, "verify", verify)
+    compiled, got, want = _calls(WRITES[name], _matrix)
+    assert _replays(compiled) == 1, compiled.reasons
+    assert all(_same(a, b) for a, b in zip(got, want))
+
+
+def test_a_write_into_a_buffer_under_no_grad_replays():
+    class Ema(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("avg", torch.zeros(7))
+
+        def forward(self, x):
+            with torch.no_grad():
+                self.avg.copy_(0.9 * self.avg + 0.1 * x.mean(0))
+            return x - self.avg
+
+    eager, model = Ema(), Ema()
+    compiled = torch.compile(model)
+    rng = np.random.default_rng(0)
+    for _ in range(4):
+        x = torch.tensor(rng.standard_normal((5, 7)))
+        assert _same(compiled(x), eager(x))
+        assert _same(model.avg, eager.avg)
+    assert _replays(compiled._compiled) == 1, compiled._compiled.reasons

@@ -12,12 +12,13 @@ Anything else is an array made outside recording (a NumPy computation on ``.nump
 the function reaches in a way discovery does not see): a replay would read it as it was at
 capture time, a stale value. The recorder never takes it as a constant: it marks the capture
 failed (``fail``), the call finishes eagerly, and that function runs eagerly for that guard
-state (the reason is kept for ``explain``). Work the recorder cannot replay (random draws other
-than dropout's, backward hooks, ``create_graph``, vmap, forward-mode AD, saved tensor hooks) fails
-the same way. Conversions to Python values (``.item()``, ``bool(t)``, ``print(t)``) are graph
-breaks: recorded with the user's file:line, and raised at once under ``fullgraph=True``; one
-that gives a plain value before any effect becomes a ``check_break`` entry (``Recorder.split``;
-``function`` describes the design), any other fails the capture.
+state (the reason is kept for ``explain``). Work the recorder cannot replay (random draws from
+a generator other than the default one, backward hooks, ``create_graph``, vmap, forward-mode
+AD, saved tensor hooks) fails the same way. Conversions to Python values (``.item()``,
+``bool(t)``, ``print(t)``) are graph breaks: recorded with the user's file:line, and raised at
+once under ``fullgraph=True``; one that gives a plain value before any effect becomes a
+``check_break`` entry (``Recorder.split``; ``function`` describes the design), any other fails
+the capture.
 
 Kernels run with the flag off (``_pause``), so what they do inside is not recorded twice; an
 eager call (``optimizer.step``, ``zero_grad``, ``scheduler.step``) is recorded as one entry that
@@ -116,8 +117,8 @@ def undo() -> None:
 
 
 def drawing(kernel: Any) -> Any:
-    """A kernel that draws from the default generator (dropout's mask) as a replay kernel that
-    first notes the generator's state (at the replay's first draw), for ``undo``."""
+    """A kernel that draws from the default generator (dropout's mask, ``randn``) as a replay
+    kernel that first notes the generator's state (at the replay's first draw), for ``undo``."""
 
     def run(*args: Any) -> Any:
         if undo_log.pairs is not None and undo_log.rng is None:
@@ -577,9 +578,12 @@ class Recorder:
             outs = (self._define(out),)
         self.entries.append(Entry(kernel, (Const(xp), *spec), outs, op.name))
 
-    def call(self, kernel: Any, inputs: tuple[Any, ...], label: str, keep: bool = True, n_out: int = 1) -> Any:
+    def call(
+        self, kernel: Any, inputs: tuple[Any, ...], label: str, keep: bool = True, n_out: int = 1, draws: bool = False
+    ) -> Any:
         """Run ``kernel(*inputs)`` and record it; ``keep``: its result is a new value (else it
-        writes into an input); ``n_out`` > 1: a tuple of that many arrays."""
+        writes into an input); ``n_out`` > 1: a tuple of that many arrays; ``draws``: it draws
+        from the default generator."""
         try:
             spec = self._spec(inputs) if self.failed is None else None
         except _Unknown as e:
@@ -588,7 +592,7 @@ class Recorder:
         if not keep and self._writes_source(inputs):
             self._note_effect(f"an in-place write ({label})")
         out = self._pause(kernel, *inputs)
-        if label == "dropout_mask":  # a draw: the generator's state is put back by undo()
+        if draws or label == "dropout_mask":  # a draw: the generator's state is put back by undo()
             kernel = drawing(kernel)
         if keep and n_out == 1 and isinstance(out, np.generic):  # a 0-d result: the array Tensor keeps
             kernel = _array_kernel(kernel, False)

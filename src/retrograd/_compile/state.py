@@ -59,3 +59,14 @@ def reads_values(what: str) -> None:
     function's first call records this is a graph break, as ``Tensor.item()`` is."""
     if _cap.active:
         _cap.recorder.graph_break(what)
+
+
+def recorded_draw(kernel: Any, *inputs: Any, label: str) -> Any:
+    """``kernel(*inputs)``, an array drawn from the default generator (``randn``,
+    ``rand_like``, ``normal_``, ...). While a compiled function's first call records, it is
+    recorded as a kernel that draws again at every replay, so the generator advances as in
+    eager mode and each replay gets new numbers (a replay stopped at a graph break puts the
+    generator's state back); otherwise it is just the call."""
+    if _cap.active:
+        return _cap.recorder.call(kernel, inputs, label, draws=True)
+    return kernel(*inputs)
