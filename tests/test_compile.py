@@ -662,3 +662,20 @@ def test_the_same_tensor_passed_twice_is_guarded():
     for y in (a, a, torch.zeros(3), torch.zeros(3), a.detach(), a):
         assert c(a, y).tolist() == f(a, y).tolist()
     assert len(c.cache) == 2 and "alias" in c.recompiles[0]
+
+
+def test_a_compiled_module_saves_and_loads_as_a_compiled_module(tmp_path):
+    """torch.save(compile(model)) pickles the original module and the compile settings, as
+    PyTorch does: the loaded object is an OptimizedModule over the loaded module."""
+    torch.manual_seed(0)
+    model = torch.compile(nn.Sequential(nn.Linear(3, 4), nn.Tanh()), dynamic=False)
+    x = torch.randn(2, 3)
+    want = model(x)
+    torch.save(model, tmp_path / "m.pt")
+    loaded = torch.load(tmp_path / "m.pt", weights_only=False)
+    assert type(loaded) is type(model) and loaded._compiled.dynamic is False
+    assert loaded._orig_mod is not model._orig_mod and loaded._compiled.cache == []
+    for _ in range(3):
+        assert np.array_equal(loaded(x).detach().numpy(), want.detach().numpy())
+    assert _replays(loaded._compiled) == 1
+    assert list(loaded.state_dict()) == list(model.state_dict())
