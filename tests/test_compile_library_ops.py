@@ -199,3 +199,36 @@ def test_a_write_into_a_buffer_under_no_grad_replays():
         assert _same(compiled(x), eager(x))
         assert _same(model.avg, eager.avg)
     assert _replays(compiled._compiled) == 1, compiled._compiled.reasons
+
+
+@pytest.mark.parametrize("mask_kind", ["float", "bool"])
+def test_attention_with_a_mask_replays_its_backward(mask_kind):
+    """scaled_dot_product_attention's backward computes with NumPy (one vjp kernel) and holds a
+    float mask as a tensor among its arguments: a train step through a TransformerEncoder
+    with a causal mask replays, bit for bit."""
+
+    def train(compiled):
+        torch.manual_seed(0)
+        layer = torch.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.1)
+        model = torch.nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
+        opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+        mask = torch.nn.Transformer.generate_square_subsequent_mask(5)
+        if mask_kind == "bool":
+            mask = mask == 0
+
+        def step(x):
+            opt.zero_grad()
+            loss = model(x, mask=mask).pow(2).mean()
+            loss.backward()
+            opt.step()
+            return loss
+
+        run = torch.compile(step) if compiled else step
+        rng = np.random.default_rng(0)
+        losses = [run(torch.tensor(rng.standard_normal((5, 3, 8)), dtype=torch.float32)) for _ in range(4)]
+        return losses, run
+
+    eager, _ = train(False)
+    got, run = train(True)
+    assert all(_same(a, b) for a, b in zip(got, eager))
+    assert _replays(run) == 1, run.reasons

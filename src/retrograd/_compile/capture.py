@@ -732,12 +732,20 @@ class Recorder:
                     spec.append(Const(None))
                 else:
                     spec.append(self.ref(item._data) if isinstance(item, Tensor) else self.ref(item))
-            spec += self._spec(node.args)
+            wrapped = []  # positions of tensors among the args (attention's float mask): rewrapped
+            for v in node.args:
+                if type(v) is Tensor and is_array(v._data):
+                    wrapped.append(len(spec))
+                    spec.append(self.ref(v._data))
+                else:
+                    spec += self._spec((v,))
         except _Unknown as e:
             self.fail(f"the backward of {node.name()} reads {e}")
             return outs
         needs = tuple(e is not None for e in node._next) if node.op.needs else None
         kernel = vjp_kernel(node.op, needs, len(saved), len(outs))
+        if wrapped:
+            kernel = _tensor_args_kernel(kernel, tuple(wrapped))
         slots = tuple(None if g is None else self._define(g._data) for g in outs)
         self.entries.append(
             Entry(
