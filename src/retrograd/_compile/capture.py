@@ -292,14 +292,78 @@ _PLAIN = frozenset((int, float, bool, str, type(None), complex))  # constants wi
 
 
 def _has_value(v: Any) -> bool:
-    """Whether ``v`` holds an array or a tensor (one level into lists, tuples and dicts)."""
+    """Whether ``v`` holds an array or a tensor (at any depth of lists, tuples and dicts: an
+    indexing key is a named tuple of tuples of arrays)."""
     if isinstance(v, Tensor) or is_array(v):
         return True
     if isinstance(v, (list, tuple)):
-        return any(isinstance(x, Tensor) or is_array(x) for x in v)
+        return any(_has_value(x) for x in v)
     if isinstance(v, dict):
-        return any(isinstance(x, Tensor) or is_array(x) for x in v.values())
+        return any(_has_value(x) for x in v.values())
     return False
+
+
+class Hole:
+    """The place of the ``i``-th array in the template of a nested argument (``_template``)."""
+
+    __slots__ = ("i",)
+
+    def __init__(self, i: int) -> None:
+        self.i = i
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Hole and other.i == self.i
+
+    def __hash__(self) -> int:
+        return hash((Hole, self.i))
+
+    def __repr__(self) -> str:
+        return f"Hole({self.i})"
+
+
+def _template(v: Any, arrays: list[Any]) -> Any:
+    """``v`` (a tuple, named tuple or list, nested) with each array replaced by a ``Hole``
+    numbering it in ``arrays``, where it is appended."""
+    if is_array(v):
+        arrays.append(v)
+        return Hole(len(arrays) - 1)
+    if isinstance(v, Tensor):
+        raise _Unknown("a tensor inside a nested argument")
+    if isinstance(v, list):
+        return [_template(x, arrays) for x in v]
+    if isinstance(v, tuple):
+        items = [_template(x, arrays) for x in v]
+        return type(v)(*items) if hasattr(v, "_fields") else tuple(items)
+    return v
+
+
+def _filled(t: Any, arrays: tuple[Any, ...]) -> Any:
+    """The inverse of ``_template``: ``t`` with each ``Hole`` replaced by its array."""
+    if type(t) is Hole:
+        return arrays[t.i]
+    if isinstance(t, list):
+        return [_filled(x, arrays) for x in t]
+    if isinstance(t, tuple):
+        items = [_filled(x, arrays) for x in t]
+        return type(t)(*items) if hasattr(t, "_fields") else tuple(items)
+    return t
+
+
+def _nested_args_kernel(kernel: Any, nested: tuple[tuple[int, int], ...], total: int) -> Any:
+    """``kernel`` given its nested arguments back: the arrays of all of them come last (``total``
+    in all); ``nested`` holds, per nested argument, its position (where its template is) and how
+    many of those arrays it takes, in order."""
+
+    def call(*values: Any) -> Any:
+        vs = list(values[: len(values) - total])
+        arrays = values[len(values) - total :]
+        start = 0
+        for pos, n in nested:
+            vs[pos] = _filled(vs[pos], arrays[start : start + n])
+            start += n
+        return kernel(*vs)
+
+    return call
 
 
 # --------------------------------------------------------------------------- the recorder
@@ -552,12 +616,21 @@ class Recorder:
             else:
                 spec.append(Const(t))
         wrapped = []  # positions of tensors among the args (where's condition): rewrapped
+        nested: list[tuple[int, int]] = []  # args holding arrays deeper (an indexing key): rebuilt
+        tail: list[Any] = []  # the arrays of the nested args, read after all the others
         for v in args:
             if type(v) is Tensor and is_array(v._data):
                 wrapped.append(1 + len(spec))
                 spec.append(self.ref(v._data))
+            elif isinstance(v, (tuple, list)) and _has_value(v):
+                arrays: list[Any] = []
+                nested.append((1 + len(spec), 0))
+                spec.append(Const(_template(v, arrays)))
+                nested[-1] = (nested[-1][0], len(arrays))
+                tail += [self.ref(a) for a in arrays]
             else:
                 spec += self._spec((v,))
+        spec += tail
         kernel = op.forward
         if low and not op._native:
             kernel = _low_kernel(op, len(inputs))
@@ -566,6 +639,8 @@ class Recorder:
         out = result._data
         if out.ndim == 0:
             kernel = _array_kernel(kernel, op._has_extra)
+        if nested:
+            kernel = _nested_args_kernel(kernel, tuple(nested), len(tail))
         xp = np if type(first) is np.ndarray else array_module(first)
         outs: tuple[int | None, ...]
         if op._has_extra:
