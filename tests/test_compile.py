@@ -679,3 +679,61 @@ def test_a_compiled_module_saves_and_loads_as_a_compiled_module(tmp_path):
         assert np.array_equal(loaded(x).detach().numpy(), want.detach().numpy())
     assert _replays(loaded._compiled) == 1
     assert list(loaded.state_dict()) == list(model.state_dict())
+
+
+@pytest.mark.parametrize("set_to_none", [True, False])
+@pytest.mark.parametrize("verify", [True, False])
+def test_module_zero_grad_in_a_step_is_replayed(set_to_none, verify, monkeypatch):
+    """model.zero_grad() reads which gradients exist (None before the first backward): it runs
+    again at each replay, as Optimizer.zero_grad does, instead of repeating what it did (nothing)
+    at the capture, which left later replays accumulating into the last step's gradients."""
+    monkeypatch.setattr(torch._dynamo.config, "verify", verify)
+
+    def train(compiled):
+        torch.manual_seed(0)
+        model = nn.Linear(4, 2)
+
+        def step(x):
+            model.zero_grad(set_to_none=set_to_none)
+            loss = model(x).pow(2).mean()
+            loss.backward()
+            with torch.no_grad():
+                for p in model.parameters():
+                    p.add_(p.grad, alpha=-0.1)
+            return loss
+
+        run = torch.compile(step) if compiled else step
+        rng = np.random.default_rng(0)
+        losses = [run(torch.tensor(rng.standard_normal((3, 4)), dtype=torch.float32)) for _ in range(4)]
+        return losses, [p.grad.clone() for p in model.parameters()], run
+
+    eager, eager_grads, _ = train(False)
+    got, grads, run = train(True)
+    assert all(torch.equal(a, b) for a, b in zip(got, eager))
+    assert all(torch.equal(a, b) for a, b in zip(grads, eager_grads))
+    assert _replays(run) == 1, run.reasons
+
+
+def test_module_zero_grad_before_a_graph_break_is_put_back_when_the_replay_stops():
+    torch.manual_seed(0)
+    model = nn.Linear(3, 1)
+
+    def step(x):
+        model.zero_grad()
+        out = model(x).sum()
+        if out > 0:  # a graph break: a replay that finds the other sign stops here
+            out.backward()
+        return out
+
+    c = torch.compile(step)
+    for sign in (1.0, 1.0, -1.0, 1.0, -1.0):
+        model.weight.grad = torch.ones(1, 3)
+        x = torch.full((2, 3), sign) * model.weight.detach().sign()
+        got = c(x)
+        got_grad = None if model.weight.grad is None else model.weight.grad.clone()
+        model.weight.grad = torch.ones(1, 3)
+        want = step(x)
+        assert torch.equal(got, want)
+        want_grad = model.weight.grad
+        assert (got_grad is None and want_grad is None) or torch.equal(got_grad, want_grad)
+    assert _replays(c) == 2, c.reasons

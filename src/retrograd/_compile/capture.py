@@ -128,17 +128,29 @@ def drawing(kernel: Any) -> Any:
     return run
 
 
-def dropping_grads(zero_grad: Any) -> Any:
-    """``Optimizer.zero_grad`` (``set_to_none=True``) as a replay kernel that notes the
-    gradients it drops, so that ``undo`` can put them back: it only unbinds them."""
+def dropping_grads(zero_grad: Any, params: Any) -> Any:
+    """``Optimizer.zero_grad`` or ``Module.zero_grad`` (``set_to_none=True``) as a replay kernel
+    that notes the gradients it drops (of the parameters ``params(owner)`` gives), so that
+    ``undo`` can put them back: it only unbinds them."""
 
-    def kernel(opt: Any) -> None:
+    def kernel(owner: Any) -> None:
         pairs = undo_log.pairs
         if pairs is not None:
-            pairs += [(p, p._grad) for group in opt.param_groups for p in group["params"] if p._grad is not None]
-        zero_grad(opt, True)
+            pairs += [(p, p._grad) for p in params(owner) if p._grad is not None]
+        zero_grad(owner, True)
 
     return kernel
+
+
+def _optimizer_params(opt: Any) -> list[Any]:
+    return [p for group in opt.param_groups for p in group["params"]]
+
+
+def _module_params(module: Any) -> Any:
+    return module.parameters()
+
+
+_ZERO_GRADS = {"Optimizer.zero_grad": _optimizer_params, "Module.zero_grad": _module_params}
 
 
 def has_hooks(extra: Any) -> bool:
@@ -697,7 +709,7 @@ class Recorder:
     def eager_call(self, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any], label: str) -> Any:
         """A call replayed as it is (``optimizer.step()``, ``zero_grad()``): it reads its
         scalars and the tensors' current state when it runs."""
-        drops = label == "Optimizer.zero_grad" and args[1:] == (True,) and not kwargs
+        drops = label in _ZERO_GRADS and args[1:] == (True,) and not kwargs
         if not drops:  # zero_grad(set_to_none=True) only unbinds gradients: undone by undo()
             self._note_effect(label)
         out = self._pause(fn, *args, **kwargs)
@@ -705,7 +717,7 @@ class Recorder:
             if any(_has_value(a) or callable(a) for a in (*args[1:], *kwargs.values())):
                 self.fail(f"{label} at {user_site()} with a tensor or closure argument cannot be recorded")
             elif drops:
-                self.entries.append(Entry(dropping_grads(fn), (Const(args[0]),), (), label))
+                self.entries.append(Entry(dropping_grads(fn, _ZERO_GRADS[label]), (Const(args[0]),), (), label))
             else:
                 self.entries.append(Entry(_call_kw(fn, kwargs), tuple(Const(a) for a in args), (), label))
         return out
