@@ -711,7 +711,8 @@ def test_module_zero_grad_in_a_step_is_replayed(set_to_none, verify, monkeypatch
     got, grads, run = train(True)
     assert all(torch.equal(a, b) for a, b in zip(got, eager))
     assert all(torch.equal(a, b) for a, b in zip(grads, eager_grads))
-    assert _replays(run) == 1, run.reasons
+    # two captures: the update reads p.grad, whose presence (none at the first call) is guarded
+    assert _replays(run) == 2, run.reasons
 
 
 def test_module_zero_grad_before_a_graph_break_is_put_back_when_the_replay_stops():
@@ -737,3 +738,32 @@ def test_module_zero_grad_before_a_graph_break_is_put_back_when_the_replay_stops
         want_grad = model.weight.grad
         assert (got_grad is None and want_grad is None) or torch.equal(got_grad, want_grad)
     assert _replays(c) == 2, c.reasons
+
+
+@pytest.mark.parametrize("verify", [True, False])
+def test_a_branch_on_whether_a_gradient_exists_is_guarded(verify, monkeypatch):
+    """``if p.grad is not None: p.grad.zero_()`` does nothing at a first call (no gradient
+    yet): the presence of each gradient the function reads is guarded as it was at the start,
+    so the next call, with gradients, captures again instead of replaying the nothing."""
+    monkeypatch.setattr(torch._dynamo.config, "verify", verify)
+
+    def run(compiled):
+        torch.manual_seed(0)
+        model = nn.Linear(3, 2)
+
+        def step(x):
+            for p in model.parameters():
+                if p.grad is not None:
+                    p.grad.zero_()
+            model(x).pow(2).sum().backward()
+            return model.weight.grad.clone()
+
+        fn = torch.compile(step) if compiled else step
+        rng = np.random.default_rng(0)
+        return [fn(torch.tensor(rng.standard_normal((4, 3)), dtype=torch.float32)) for _ in range(5)], fn
+
+    want, _ = run(False)
+    got, fn = run(True)
+    assert all(torch.equal(a, b) for a, b in zip(got, want))
+    assert len(fn.cache) == 2 and _replays(fn) == 2, fn.reasons
+    assert "presence" in fn.recompiles[0]

@@ -203,6 +203,11 @@ def _weak(arr: Any) -> Any:
         return lambda: arr
 
 
+def _meta(a: Any) -> tuple[Any, ...]:
+    """An array's metadata as the guards compare it (``guards.source_meta``)."""
+    return (type(a), a.shape, a.dtype, a.strides)
+
+
 def _owner(a: Any) -> Any:
     while isinstance(a.base, np.ndarray):
         a = a.base
@@ -416,20 +421,32 @@ class Recorder:
         self.persist: dict[int, tuple[str, Tensor, Any]] = {}
         self.persist_ids = {id(t) for t in persistent}
         self.persist_vcs: set[int] = set()
+        # per parameter or buffer: its gradient's metadata at the start (None: no gradient), and
+        # those whose .grad the function read (``if p.grad is not None:``): guarded as they were
+        self.grad_start: dict[int, Any] = {}
+        self.grad_reads: dict[int, Tensor] = {}
         for t in persistent:
             self.persist.setdefault(id(t._data), ("data", t, t._data))
             g = t._grad
+            self.grad_start[id(t)] = None if type(g) is not Tensor else _meta(g._data)
             if type(g) is Tensor:
                 self.persist.setdefault(id(g._data), ("grad", t, g._data))
                 self.persist_vcs.add(id(g._version_counter()))
             self.persist_vcs.add(id(t._version_counter()))
 
     # ----------------------------------------------------------------- values
+    def read_grad(self, t: Tensor) -> None:
+        """The function read ``t.grad``: Python may branch on whether it exists (``Module``'s
+        own loops aside), so a parameter's or buffer's gradient is guarded as it was at the
+        start. An argument's gradient is not: its tensor is a new object at each call."""
+        if id(t) in self.grad_start:
+            self.grad_reads.setdefault(id(t), t)
+
     def _bind(self, how: tuple[str, Any], arr: Any) -> int:
         s = self._define(arr)
         self.sources.append(how)
         self.input_slots.append(s)
-        meta = (type(arr), arr.shape, arr.dtype, arr.strides)
+        meta = _meta(arr)
         self.metas.append((meta, how[1]._rg) if how[0] == "data" else meta)  # guards.source_meta's form
         return s
 
