@@ -63,6 +63,9 @@ DRAWS = {
     "cauchy_": lambda x: torch.empty(4, 3).cauchy_() + x,
     "geometric_": lambda x: torch.empty(4, 3).geometric_(0.4) + x,
     "two_draws": lambda x: torch.randn_like(x) * torch.rand(4, 3) + x,
+    "multinomial": lambda x: torch.multinomial(torch.softmax(x, -1), 2),
+    "multinomial_replacement": lambda x: torch.multinomial(torch.softmax(x[0], -1), 6, replacement=True),
+    "categorical_sample": lambda x: torch.distributions.Categorical(logits=x).sample((5,)),
 }
 
 
@@ -185,3 +188,32 @@ def test_a_draw_from_a_generator_argument_runs_eagerly():
     want = [f(torch.zeros(3), g) for _ in range(3)]
     assert all(_same(a, b) for a, b in zip(got, want))
     assert _replays(compiled) == 0 and "random draw" in compiled.reasons[0]
+
+
+def test_a_sampling_step_replays_with_its_draw():
+    """A generation step (logits, softmax, multinomial, cat) compiled whole."""
+    torch.manual_seed(0)
+    head = nn.Linear(4, 7)
+    emb = nn.Embedding(7, 4)
+
+    def step(idx):
+        probs = F.softmax(head(emb(idx[:, -1])), dim=-1)
+        return torch.cat((idx, torch.multinomial(probs, num_samples=1)), dim=1)
+
+    compiled = torch.compile(step, dynamic=False)
+    idx = torch.zeros((3, 1), dtype=torch.long)
+    torch.manual_seed(1)
+    got = [compiled(idx) for _ in range(4)]
+    torch.manual_seed(1)
+    want = [step(idx) for _ in range(4)]
+    assert all(_same(a, b) for a, b in zip(got, want))
+    assert _replays(compiled) == 1, compiled.reasons
+
+
+def test_multinomial_checks_its_probabilities_at_every_replay():
+    compiled = torch.compile(lambda p: torch.multinomial(p, 1))
+    for _ in range(3):
+        compiled(torch.tensor([0.2, 0.8]))
+    assert _replays(compiled) == 1
+    with pytest.raises(RuntimeError, match="invalid multinomial distribution"):
+        compiled(torch.tensor([0.0, 0.0]))

@@ -560,13 +560,12 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
     ``p / q`` with ``q ~ Exp(1)`` (one draw per category, in ``input``'s dtype). With
     replacement: per row, one float64 uniform per sample looked up in the normalised running
     sum of the row."""
-    data = input.detach().numpy(force=True)
-    if data.ndim not in (1, 2):
-        raise RuntimeError(f"multinomial: prob_dist must be 1 or 2 dim, got shape {list(data.shape)}")
-    if data.dtype.kind != "f":
-        raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got {data.dtype.name}")
-    rows = np.ascontiguousarray(data.reshape(-1, data.shape[-1]))
-    k = rows.shape[1]
+    shape = input._data.shape
+    if len(shape) not in (1, 2):
+        raise RuntimeError(f"multinomial: prob_dist must be 1 or 2 dim, got shape {list(shape)}")
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got {input._data.dtype.name}")
+    k = shape[-1]
     if num_samples <= 0:
         raise RuntimeError(f"multinomial: cannot sample n_sample <= 0 samples (got {num_samples})")
     if not replacement and num_samples > k:
@@ -574,6 +573,24 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
             f"multinomial: cannot sample n_sample > prob_dist.size(-1) samples without "
             f"replacement (n_sample={num_samples}, categories={k})"
         )
+    if generator is not None:
+        _engine(generator)
+    arr = _drawn(
+        _multinomial_array,
+        input._data,
+        num_samples,
+        replacement,
+        input.device,
+        generator=generator,
+        label="multinomial",
+    )
+    return _c._finish(arr, False)
+
+
+def _multinomial_array(a, num_samples, replacement, device, generator):
+    """``multinomial``'s draws from the probability rows ``a`` (their values checked here)."""
+    data = np.asarray(a.get() if hasattr(a, "get") else a)
+    rows = np.ascontiguousarray(data.reshape(-1, data.shape[-1]))
     if not (np.isfinite(rows).all() and (rows >= 0).all()):
         raise RuntimeError("multinomial: probability tensor contains either `inf`, `nan` or element < 0")
     if (rows.sum(axis=1) <= 0).any():
@@ -592,7 +609,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
             cum[-1] = 1
             out[i] = np.searchsorted(cum, K.unit(eng, num_samples, np.float64), side="left")
     arr = out.reshape(data.shape[:-1] + (num_samples,)).astype(np.int64)
-    return _c._finish(to_device_array(arr, input.device), False)
+    return to_device_array(arr, device)
 
 
 # --------------------------------------------------------------------------- in-place fills
