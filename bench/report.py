@@ -8,7 +8,10 @@ def labels(env):
     cand = env["candidate"]
     if env.get("compiled"):
         cand = cand + ".compile"
-    return ("torch(A)", "torch(B)") if env["candidate"] == "torch" and not env.get("compiled") else (cand, "torch")
+    ref = "torch.compile" if env.get("torch_compiled") else "torch"
+    if env["candidate"] == "torch" and not env.get("compiled") and not env.get("torch_compiled"):
+        return ("torch(A)", "torch(B)")
+    return (cand, ref)
 
 
 def _num(x, fmt):

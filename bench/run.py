@@ -57,6 +57,11 @@ def parse_args(argv=None):
         action="store_true",
         help="run the candidate's steps under its compile() (captured after the warm-up) against torch eager",
     )
+    p.add_argument(
+        "--torch-compiled",
+        action="store_true",
+        help="run torch's steps under torch.compile (inductor, which needs a C++ compiler) instead of eagerly",
+    )
     p.add_argument("--no-memory", action="store_true", help="skip the peak-memory runs")
     p.add_argument("--no-import", action="store_true", help="skip the import-time runs")
     p.add_argument("--timeout", type=float, default=900, help="seconds before a worker is abandoned")
@@ -121,6 +126,7 @@ def measure_times(args):
                 "warmup": args.warmup,
                 "budget_s": args.budget,
                 "compiled": args.compiled,
+                "torch_compiled": args.torch_compiled,
             }
             out.setdefault(str(n), {})[w] = run_worker(job, n, args.timeout)
     return out
@@ -139,6 +145,7 @@ def measure_memory(args, roles):
                 "threads": 1,
                 "steps": args.warmup + 1,
                 "compiled": args.compiled,
+                "torch_compiled": args.torch_compiled,
             }
             out.setdefault(w, {})[role] = run_worker(job, 1, args.timeout)
     return out
@@ -219,6 +226,7 @@ def environment(args, has_torch):
         "budget_s": args.budget,
         "threads": args.threads,
         "compiled": args.compiled,
+        "torch_compiled": args.torch_compiled,
     }
 
 

@@ -4,7 +4,8 @@ The parent (run.py) sets the thread environment before this process starts, so N
 torch's pools come up pinned. The last stdout line is `RESULT <json>`. Jobs, by "mode":
 
   time     one workload, candidate and torch interleaved, at job["threads"] threads (with
-           job["compiled"]: the candidate's step under its compile, against torch eager)
+           job["compiled"]: the candidate's step under its compile; job["torch_compiled"]: torch's
+           under torch.compile, else eagerly)
   memory   peak RSS of one workload under one library, above the RSS after imports
   import   seconds to import one library (nothing else imported before it)
   profile  cProfile breakdown of one workload under the candidate
@@ -68,9 +69,9 @@ def time_job(job, data, harness, workloads):
             steps[role], out[role + "_error"] = None, "not installed: " + lib
             continue
         own = {k: v.copy() for k, v in data.items()}  # no library can see another's writes
-        if role == "cand" and job.get("compiled"):
-            steps[role], out[role + "_error"], out["compiled"] = harness.try_build_compiled(
-                workloads.build, job["workload"], lib, own, warmup=job["warmup"]
+        if job.get("compiled" if role == "cand" else "torch_compiled"):
+            steps[role], out[role + "_error"], out["compiled" if role == "cand" else "ref_compiled"] = (
+                harness.try_build_compiled(workloads.build, job["workload"], lib, own, warmup=job["warmup"])
             )
             continue
         steps[role], out[role + "_error"] = harness.try_build(
@@ -88,7 +89,7 @@ def memory_job(job, data, harness, workloads):
     harness.pin_threads(job["threads"], [lib])
     reset = harness.reset_peak_rss()
     base = harness.current_rss_bytes()
-    if job.get("compiled") and job["library"] != "torch":
+    if job.get("torch_compiled" if job["library"] == "torch" else "compiled"):
         step, err, _ = harness.try_build_compiled(workloads.build, job["workload"], lib, data, warmup=job["steps"])
     else:
         step, err = harness.try_build(workloads.build, job["workload"], lib, data, warmup=job["steps"])

@@ -2,6 +2,7 @@
 eager mode (or recaptures) wherever the capture would not hold."""
 
 import warnings
+import weakref
 
 import numpy as np
 import pytest
@@ -313,10 +314,12 @@ def test_hook_added_after_capture_recaptures_and_runs():
     m(x)
     calls = []
     h = model[1].register_forward_hook(lambda mod, inp, out: calls.append(1) or out * 2)
-    out = m(x)
+    with pytest.warns(UserWarning, match="side effect"):
+        out = m(x)  # the hook's Python side effect: this guard state runs eagerly, at every call
     assert calls == [1] and len(m._compiled.cache) == 2
     assert np.array_equal(out.detach().numpy(), model(x).detach().numpy())
-    m(x)  # the capture includes the hook's ops; the Python side effect is not replayed
+    m(x)
+    assert calls == [1, 1, 1]
     h.remove()
     m(x)
     assert len(m._compiled.cache) == 2  # back to the first capture
@@ -406,18 +409,22 @@ def test_backward_hook_on_an_intermediate_runs_eagerly():
 
 
 def test_first_replay_is_checked_against_eager_mode():
-    settings = {"scale": 1.0}  # a Python value the capture cannot guard
+    class Settings:
+        scale = 1.0
+
+    settings = Settings()
+    ref = weakref.ref(settings)  # reached through a call's result: a value no guard sees
 
     def f(x):
-        return x * settings["scale"]
+        return x * ref().scale
 
     c = torch.compile(f)
     x = torch.ones(2)
     assert c(x).tolist() == [1.0, 1.0]
-    settings["scale"] = 2.0
+    settings.scale = 2.0
     with pytest.warns(UserWarning, match="did not match eager mode"):
         assert c(x).tolist() == [2.0, 2.0]  # the check runs eagerly and sees the difference
-    settings["scale"] = 3.0
+    settings.scale = 3.0
     assert c(x).tolist() == [3.0, 3.0] and _replays(c) == 0
 
 

@@ -36,6 +36,9 @@ def _same(a, b):
     return a.dtype == b.dtype and np.array_equal(a.detach().numpy(), b.detach().numpy(), equal_nan=True)
 
 
+GRID = torch.tensor(np.random.default_rng(3).uniform(-1.1, 1.1, (2, 5, 4, 2)))  # a few points outside
+
+
 def _matrix(rng, shape=(5, 7)):
     return (torch.tensor(rng.standard_normal(shape)),)
 
@@ -82,6 +85,8 @@ def test_index_and_mask_ops_replay_with_current_values(name, fn):
         lambda x: tuple(F.max_pool2d(x, 2, return_indices=True)),
         lambda x: F.interpolate(x, scale_factor=2, mode="bilinear"),
         lambda x: F.interpolate(x, size=(5, 9), mode="bicubic", align_corners=True),
+        lambda x: F.grid_sample(x, GRID, align_corners=False),
+        lambda x: F.grid_sample(x, GRID, mode="nearest", padding_mode="reflection", align_corners=True),
     ],
 )
 def test_pooling_and_resizing_replay_with_gradients(fn):
@@ -340,3 +345,21 @@ def test_results_sized_by_values_check_their_size_at_each_replay(name):
     for v in values:
         assert _same(compiled(torch.tensor(v)), SIZED_BY_VALUES[name](torch.tensor(v)))
     assert _replays(compiled) >= 1 and compiled.breaks, compiled.reasons
+
+
+def test_attention_with_a_float_mask_replays_its_backward():
+    # the mask is both an input (it gets a gradient) and an argument of the op's backward
+    def f(q, m):
+        return F.scaled_dot_product_attention(q, q, q, attn_mask=m).sum()
+
+    compiled = torch.compile(f)
+    rng = np.random.default_rng(0)
+    for _ in range(4):
+        q, m = rng.standard_normal((2, 4, 6)), rng.standard_normal((4, 4))
+        a = [torch.tensor(v, requires_grad=True) for v in (q, m)]
+        b = [torch.tensor(v, requires_grad=True) for v in (q, m)]
+        compiled(*a).backward()
+        f(*b).backward()
+        for x, y in zip(a, b):
+            assert np.array_equal(x.grad.numpy(), y.grad.numpy())
+    assert _replays(compiled) == 1, compiled.cache[-1].eager

@@ -13,6 +13,9 @@ from retrograd import nn
 from retrograd.nn import functional as F
 
 
+Categorical = torch.distributions.Categorical
+
+
 def _replays(fn):
     return sum(c.eager is None for c in fn.cache)
 
@@ -65,7 +68,7 @@ DRAWS = {
     "two_draws": lambda x: torch.randn_like(x) * torch.rand(4, 3) + x,
     "multinomial": lambda x: torch.multinomial(torch.softmax(x, -1), 2),
     "multinomial_replacement": lambda x: torch.multinomial(torch.softmax(x[0], -1), 6, replacement=True),
-    "categorical_sample": lambda x: torch.distributions.Categorical(logits=x).sample((5,)),
+    "categorical_sample": lambda x: Categorical(logits=x).sample((5,)),
 }
 
 

@@ -108,16 +108,22 @@ def normal(eng, n, npd, mean, std, contiguous):
     if n < 16 or not contiguous:
         return normal_scalar(eng, n, mean, std).astype(npd)
     block = _block_f32 if npd != _F64 else _block_f64
-    u = unit(eng, n, npd)
     full = n // 16 * 16
-    out = np.empty(n, u.dtype)
-    out[:full] = block(u[:full].reshape(-1, 16), mean, std).ravel()
+    out = np.empty(n, _F64 if npd == _F64 else _F32)
+    # the n uniforms are drawn in order, a chunk at a time (the same stream as drawing them all
+    # at once), so the temporaries are a chunk's, not n's
+    for start in range(0, n, _CHUNK):
+        u = unit(eng, min(_CHUNK, n - start), npd)
+        rows = (min(start + _CHUNK, full) - start) // 16
+        if rows > 0:
+            out[start : start + 16 * rows] = block(u[: 16 * rows].reshape(rows, 16), mean, std).ravel()
     if full != n:
         out[n - 16 :] = block(unit(eng, 16, npd).reshape(1, 16), mean, std).ravel()
     return out.astype(npd, copy=False)
 
 
 _ROWS = 4096  # blocks of 16 per pass, so the float32 kernel's temporaries stay in cache
+_CHUNK = 16 * 16 * _ROWS  # uniforms drawn at a time by normal (a multiple of 16)
 
 
 def _block_f32(u, mean, std):

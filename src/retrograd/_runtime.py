@@ -180,8 +180,8 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mo
     again. ``options`` sets
     retrograd's passes over the replayed schedule (``_compile/fusion.py``): ``"fusion"``
     (elementwise fusion, default True), ``"fusion_engine"`` ("numpy", default, or "numexpr"),
-    ``"buffer_reuse"`` (default True), ``"print_schedule"`` (print each optimized schedule at
-    capture, default False); another key (an inductor option) is a NotImplementedError.
+    ``"buffer_reuse"`` (default True), ``"print_schedule"`` (print each optimized schedule when
+    the passes run, at its first replay, default False); another key (an inductor option) is a NotImplementedError.
     """
     if mode is not None and options is not None:
         raise RuntimeError("Either mode or options can be specified, but both can't be specified at the same time.")

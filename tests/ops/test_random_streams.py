@@ -167,3 +167,16 @@ def test_engine_state_bytes_round_trip():
     assert e.random(5).tolist() == later
     e.set_state(fresh)
     assert e.get_state() == fresh
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_normal_draws_the_same_stream_in_any_chunk_size(monkeypatch, dtype):
+    def draws(chunk):
+        monkeypatch.setattr(_random_kernels, "_CHUNK", chunk)
+        eng = MT19937(7)
+        return _random_kernels.normal(eng, 16 * 300 + 9, dtype, 0.0, 1.0, True), eng.random(3)
+
+    whole, after = draws(1 << 20)
+    for chunk in (16, 16 * 7, 16 * 64):
+        part, after_part = draws(chunk)
+        assert part.tobytes() == whole.tobytes() and np.array_equal(after, after_part)

@@ -836,7 +836,7 @@ class Recorder:
                     spec.append(Const(None))
                 else:
                     spec.append(self.ref(item._data) if isinstance(item, Tensor) else self.ref(item))
-            wrapped = []  # positions of tensors among the args (attention's float mask): rewrapped
+            wrapped = []  # positions of tensors among the args (sdpa's float mask): rewrapped
             for v in node.args:
                 if type(v) is Tensor and is_array(v._data):
                     wrapped.append(len(spec))

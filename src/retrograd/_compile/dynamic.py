@@ -48,7 +48,7 @@ import numpy as np
 from .._tensor import Tensor
 from .backward import BackwardPlan
 from .capture import Hole, accumulate_grad
-from .guards import leaf_meta
+from .guards import leaf_meta, same_guard
 from .schedule import Const, Entry, Schedule
 
 SIZES_KEPT = 16  # replays of a Generic kept at once (each holds its own code and buffers)
@@ -380,7 +380,7 @@ def _same_guards(g1: Any, g2: Any) -> bool:
         and len(g1.accum) == len(g2.accum)
         and all(a is b for a, b in zip(g1.accum, g2.accum))
         and len(g1.plain) == len(g2.plain)
-        and all(x[1] is y[1] and x[2] == y[2] and same_value(x[3], y[3]) for x, y in zip(g1.plain, g2.plain))
+        and all(same_guard(x, y) for x, y in zip(g1.plain, g2.plain))
     )
 
 

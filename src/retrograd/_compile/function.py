@@ -32,8 +32,9 @@ has given more than ``_MAX_BREAK_VALUES`` values (a loss logged with ``.item()``
 decision) no longer splits; its function runs eagerly from then on. A print to ``sys.stdout``
 or a ``logging`` record made during the capture runs the function eagerly, since a replay would
 not print or log: so ``print(loss.item())`` prints at every call, eagerly. Other Python effects
-are seen only where the guards look (the containers and plain values the function reaches): a
-write to a file inside a replayed function is not repeated.
+are seen only where the guards look (the containers the function reaches, and the Python values
+it reads, ``guards.python_reads``: a capture that changed one runs eagerly): a write to a file
+inside a replayed function is not repeated.
 ``fullgraph=True`` raises at the first break, naming the user's file:line.
 """
 
@@ -66,7 +67,7 @@ from .capture import (
     undo,
     undo_log,
 )
-from .guards import Guards, changed_container, containers, discover, flatten, plain_values
+from .guards import Guards, changed_container, containers, discover, flatten, python_reads
 from .schedule import Const, Entry, Schedule
 from .verify import Snapshot, same, same_backward, state_of
 from . import dynamic as _dynamic
@@ -337,6 +338,8 @@ class _Finish:
                 c.backward, saved, gout = self.plan_backward()
             except _Unknown as e:
                 return Capture(guards, f"the function returns {e}")
+            except (RuntimeError, NotImplementedError) as e:  # eager mode raises it at backward()
+                return Capture(guards, f"the backward of its outputs raises ({type(e).__name__}: {e})")
             self.results += saved
         inputs = tuple(s for s in rec.input_slots if s not in set(gout))
         _store_fresh_gradients(rec, inputs, self.results)
@@ -344,7 +347,7 @@ class _Finish:
         c.schedule = schedule
         c.layouts = rec.layouts
         c.verified = c.verified or not _passes.exact(self.options)  # passes hook
-        c.replay = _replay.Replay(_passes.optimize(schedule, rec.layouts, self.options))  # passes hook
+        c.replay = _replay.Replay(prepare=functools.partial(_passes.optimize, schedule, rec.layouts, self.options))
         c.outputs = outputs
         persistent, metas = [], []
         for slot, how, meta in zip(rec.input_slots, rec.sources, rec.metas):
@@ -383,7 +386,9 @@ class _Finish:
         plan = BackwardPlan()
         results = list(dict.fromkeys(s for s in grad_slots if s is not None))
         plan.schedule = Schedule(entries, tuple(saved) + tuple(gout), tuple(results))
-        plan.replay = _replay.Replay(_passes.optimize(plan.schedule, rec.layouts, self.options))  # passes hook
+        plan.replay = _replay.Replay(
+            prepare=functools.partial(_passes.optimize, plan.schedule, rec.layouts, self.options)
+        )
         plan.targets = [how for how, _ in targets]
         plan.positions = [None if s is None else results.index(s) for s in grad_slots]
         plan.shapes = [t._data.shape for _, t in targets]
@@ -493,7 +498,8 @@ class CompiledFunction:
             return self.fn(*args, **kwargs)
         roots = self._roots(args, kwargs)
         modules, persistent, stateful = discover(roots)
-        guards = Guards(key, leaves, modules, plain_values(roots, modules))
+        plain, unguardable = python_reads(self.fn, args, kwargs, modules)
+        guards = Guards(key, leaves, modules, plain)
         watched = containers(roots, modules)
         rec = Recorder(leaves, persistent, self.fullgraph)
         rec.unstable = self.unstable
@@ -517,9 +523,13 @@ class CompiledFunction:
             capture = finish.capture(guards, out)
             capture.persistent = persistent
             capture.stateful = stateful
-            touched = changed_container(watched)
+            touched = changed_container(watched) or guards.changed_value()
             if touched is not None and capture.eager is None:
                 capture.eager = f"it changed {touched} (a Python side effect a replay would not repeat)"
+            if unguardable is not None and capture.eager is None:
+                capture.eager = unguardable
+            if capture.eager is not None:
+                guards.drop_changed()
             if stdout.wrote and capture.eager is None:
                 capture.eager = "it printed to sys.stdout (a Python side effect a replay would not repeat)"
             if logged is not None and logged.made and capture.eager is None:

@@ -111,17 +111,37 @@ def interpret(schedule: Schedule) -> Callable[..., tuple[Any, ...]]:
 
 class Replay:
     """A schedule's replay: interpreted at first, generated code from the ``after``-th call on
-    (a function replayed once or twice does not pay for generating its code)."""
+    (a function replayed once or twice does not pay for generating its code).
 
-    __slots__ = ("schedule", "fn", "calls", "after")
+    ``Replay(prepare=f)`` takes the schedule as ``f()``, made at the first call (or the first
+    read of ``schedule``): a capture hands over its passes (fusion, buffer reuse, in
+    ``fusion.optimize``) this way, so the call that captures does not pay for them; the first
+    replay, which is checked against eager mode, runs their result."""
 
-    def __init__(self, schedule: Schedule, after: int = 2) -> None:
-        self.schedule = schedule
-        self.fn = interpret(schedule) if after > 0 else build(schedule)
+    __slots__ = ("_schedule", "_prepare", "fn", "calls", "after")
+
+    def __init__(self, schedule: Schedule | None = None, after: int = 2, prepare: Any = None) -> None:
+        self._schedule = schedule
+        self._prepare = prepare
+        self.fn: Any = None
         self.calls = 0
         self.after = after
+        if prepare is None:
+            self._start()
+
+    @property
+    def schedule(self) -> Schedule:
+        if self._schedule is None:
+            self._schedule = self._prepare()
+            self._prepare = None
+        return self._schedule
+
+    def _start(self) -> None:
+        self.fn = interpret(self.schedule) if self.after > 0 else build(self.schedule)
 
     def __call__(self, *values: Any) -> tuple[Any, ...]:
+        if self.fn is None:
+            self._start()
         calls = self.calls = self.calls + 1
         if calls == self.after:
             self.fn = build(self.schedule)

@@ -16,6 +16,9 @@ into the input, 'reflection' reflects it at the borders (then clamps).
 import itertools
 import math
 
+import numpy as np
+
+from .._compile.state import recorded
 from .._tensor import Tensor
 from ..backend import array_module
 from . import elementwise as ew
@@ -172,33 +175,49 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     strides = [math.prod(sizes[k + 1 :]) for k in range(nd)]
     xp = array_module(input._data)
 
-    def read(corner, weight):
-        """input at integer coordinates ``corner`` (arrays), times ``weight`` (zero outside)."""
-        index = xp.zeros(corner[0].shape, dtype="int64")
-        inside = xp.ones(corner[0].shape, dtype=bool)
-        for ci, s, st in zip(corner, sizes, strides):
-            inside &= (ci >= 0) & (ci <= s - 1)
-            index += xp.clip(xp.nan_to_num(ci), 0, s - 1).astype("int64") * st
-        idx = Tensor._make(xp.broadcast_to(index[:, None, :], (N, C, index.shape[1])), None, False)
-        mask = Tensor._make(inside.astype(input._data.dtype), None, False)
-        return gather(flat, 2, idx) * (weight * mask).unsqueeze(1)
+    def read(bits, weight):
+        """input at the corner ``bits`` of each point's cell, times ``weight`` (zero outside)."""
+        idx, mask = recorded(
+            _corner,
+            xp,
+            bits,
+            tuple(sizes),
+            tuple(strides),
+            N,
+            C,
+            input._data.dtype,
+            *[c._data for c in coords],
+            label="grid_sample_corner",
+            n_out=2,
+        )
+        return gather(flat, 2, Tensor._make(idx, None, False)) * (weight * Tensor._make(mask, None, False)).unsqueeze(1)
 
     if mode == "nearest":
-        corner = [xp.round(c._data) for c in coords]
-        ones = Tensor._make(xp.ones(corner[0].shape, dtype=input._data.dtype), None, False)
-        out = read(corner, ones)
-    else:
-        lows = [xp.floor(c._data) for c in coords]
-        fracs = [c - Tensor._make(lo, None, False) for c, lo in zip(coords, lows)]
-        out = None
-        for bits in itertools.product((0, 1), repeat=nd):
-            weight = None
-            for b, f in zip(bits, fracs):
-                w = f if b else 1 - f
-                weight = w if weight is None else weight * w
-            term = read([lo + b for lo, b in zip(lows, bits)], weight)
-            out = term if out is None else out + term
+        return read(None, 1.0).reshape((N, C) + tuple(out_spatial))
+    lows = [Tensor._make(recorded(xp.floor, c._data, label="floor"), None, False) for c in coords]
+    fracs = [c - lo for c, lo in zip(coords, lows)]
+    out = None
+    for bits in itertools.product((0, 1), repeat=nd):
+        weight = None
+        for b, f in zip(bits, fracs):
+            w = f if b else 1 - f
+            weight = w if weight is None else weight * w
+        term = read(bits, weight)
+        out = term if out is None else out + term
     return out.reshape((N, C) + tuple(out_spatial))
+
+
+def _corner(xp, bits, sizes, strides, N, C, dtype, *coords):
+    """For one corner of each point's cell (``bits``: 0 for the floor, 1 for the next pixel, per
+    dim; None: the nearest pixel), its index into the input flattened to (N, C, P), broadcast
+    over the channels, and a mask (in ``dtype``) of the points whose corner lies inside."""
+    index = xp.zeros(coords[0].shape, dtype=np.int64)
+    inside = xp.ones(coords[0].shape, dtype=bool)
+    for k, (c, s, st) in enumerate(zip(coords, sizes, strides)):
+        ci = xp.round(c) if bits is None else xp.floor(c) + bits[k]
+        inside &= (ci >= 0) & (ci <= s - 1)
+        index += xp.clip(xp.nan_to_num(ci), 0, s - 1).astype(np.int64) * st
+    return xp.broadcast_to(index[:, None, :], (N, C, index.shape[1])), inside.astype(dtype)
 
 
 # --------------------------------------------------------------------------- public surfaces
