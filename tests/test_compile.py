@@ -370,16 +370,18 @@ def test_compiler_disable_and_reset():
     assert c.cache == []
 
 
-def test_random_draws_other_than_dropout_run_eagerly():
+def test_random_draws_from_a_generator_of_their_own_run_eagerly():
+    g = torch.Generator()
+
     def f(x):
-        return x + torch.rand(3)
+        return x + torch.rand(3, generator=g)
 
     c = torch.compile(f)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        torch.manual_seed(0)
+        g.manual_seed(0)
         a = [c(torch.zeros(3)) for _ in range(3)]
-    torch.manual_seed(0)
+    g.manual_seed(0)
     b = [f(torch.zeros(3)) for _ in range(3)]
     for u, v in zip(a, b):
         assert np.array_equal(u.numpy(), v.numpy())
@@ -446,8 +448,10 @@ def test_module_compile_in_place_and_compiled_optimizer_step():
 
 
 def test_fullgraph_raises_when_the_capture_fails_closed():
+    g = torch.Generator()
+
     def f(t):
-        return t + torch.rand(2)
+        return t + torch.rand(2, generator=g)
 
     with pytest.raises(torch._dynamo.exc.Unsupported, match="random draw"):
         torch.compile(f, fullgraph=True)(torch.ones(2))
@@ -665,3 +669,108 @@ def test_the_same_tensor_passed_twice_is_guarded():
     for y in (a, a, torch.zeros(3), torch.zeros(3), a.detach(), a):
         assert c(a, y).tolist() == f(a, y).tolist()
     assert len(c.cache) == 2 and "alias" in c.recompiles[0]
+
+
+def test_a_compiled_module_saves_and_loads_as_a_compiled_module(tmp_path):
+    """torch.save(compile(model)) pickles the original module and the compile settings, as
+    PyTorch does: the loaded object is an OptimizedModule over the loaded module."""
+    torch.manual_seed(0)
+    model = torch.compile(nn.Sequential(nn.Linear(3, 4), nn.Tanh()), dynamic=False)
+    x = torch.randn(2, 3)
+    want = model(x)
+    torch.save(model, tmp_path / "m.pt")
+    loaded = torch.load(tmp_path / "m.pt", weights_only=False)
+    assert type(loaded) is type(model) and loaded._compiled.dynamic is False
+    assert loaded._orig_mod is not model._orig_mod and loaded._compiled.cache == []
+    for _ in range(3):
+        assert np.array_equal(loaded(x).detach().numpy(), want.detach().numpy())
+    assert _replays(loaded._compiled) == 1
+    assert list(loaded.state_dict()) == list(model.state_dict())
+
+
+@pytest.mark.parametrize("set_to_none", [True, False])
+@pytest.mark.parametrize("verify", [True, False])
+def test_module_zero_grad_in_a_step_is_replayed(set_to_none, verify, monkeypatch):
+    """model.zero_grad() reads which gradients exist (None before the first backward): it runs
+    again at each replay, as Optimizer.zero_grad does, instead of repeating what it did (nothing)
+    at the capture, which left later replays accumulating into the last step's gradients."""
+    monkeypatch.setattr(torch._dynamo.config, "verify", verify)
+
+    def train(compiled):
+        torch.manual_seed(0)
+        model = nn.Linear(4, 2)
+
+        def step(x):
+            model.zero_grad(set_to_none=set_to_none)
+            loss = model(x).pow(2).mean()
+            loss.backward()
+            with torch.no_grad():
+                for p in model.parameters():
+                    p.add_(p.grad, alpha=-0.1)
+            return loss
+
+        run = torch.compile(step) if compiled else step
+        rng = np.random.default_rng(0)
+        losses = [run(torch.tensor(rng.standard_normal((3, 4)), dtype=torch.float32)) for _ in range(4)]
+        return losses, [p.grad.clone() for p in model.parameters()], run
+
+    eager, eager_grads, _ = train(False)
+    got, grads, run = train(True)
+    assert all(torch.equal(a, b) for a, b in zip(got, eager))
+    assert all(torch.equal(a, b) for a, b in zip(grads, eager_grads))
+    # two captures: the update reads p.grad, whose presence (none at the first call) is guarded
+    assert _replays(run) == 2, run.reasons
+
+
+def test_module_zero_grad_before_a_graph_break_is_put_back_when_the_replay_stops():
+    torch.manual_seed(0)
+    model = nn.Linear(3, 1)
+
+    def step(x):
+        model.zero_grad()
+        out = model(x).sum()
+        if out > 0:  # a graph break: a replay that finds the other sign stops here
+            out.backward()
+        return out
+
+    c = torch.compile(step)
+    for sign in (1.0, 1.0, -1.0, 1.0, -1.0):
+        model.weight.grad = torch.ones(1, 3)
+        x = torch.full((2, 3), sign) * model.weight.detach().sign()
+        got = c(x)
+        got_grad = None if model.weight.grad is None else model.weight.grad.clone()
+        model.weight.grad = torch.ones(1, 3)
+        want = step(x)
+        assert torch.equal(got, want)
+        want_grad = model.weight.grad
+        assert (got_grad is None and want_grad is None) or torch.equal(got_grad, want_grad)
+    assert _replays(c) == 2, c.reasons
+
+
+@pytest.mark.parametrize("verify", [True, False])
+def test_a_branch_on_whether_a_gradient_exists_is_guarded(verify, monkeypatch):
+    """``if p.grad is not None: p.grad.zero_()`` does nothing at a first call (no gradient
+    yet): the presence of each gradient the function reads is guarded as it was at the start,
+    so the next call, with gradients, captures again instead of replaying the nothing."""
+    monkeypatch.setattr(torch._dynamo.config, "verify", verify)
+
+    def run(compiled):
+        torch.manual_seed(0)
+        model = nn.Linear(3, 2)
+
+        def step(x):
+            for p in model.parameters():
+                if p.grad is not None:
+                    p.grad.zero_()
+            model(x).pow(2).sum().backward()
+            return model.weight.grad.clone()
+
+        fn = torch.compile(step) if compiled else step
+        rng = np.random.default_rng(0)
+        return [fn(torch.tensor(rng.standard_normal((4, 3)), dtype=torch.float32)) for _ in range(5)], fn
+
+    want, _ = run(False)
+    got, fn = run(True)
+    assert all(torch.equal(a, b) for a, b in zip(got, want))
+    assert len(fn.cache) == 2 and _replays(fn) == 2, fn.reasons
+    assert "presence" in fn.recompiles[0]

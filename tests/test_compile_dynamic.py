@@ -172,17 +172,29 @@ def test_fused_schedule_gets_buffers_of_each_size():
     assert any(e.label.startswith("fused[") for e in g.sizes[20].replay.schedule.entries)
 
 
-def test_a_non_batch_dimension_change_recompiles():
-    c = torch.compile(lambda x: (x * 2).sum(1), dynamic=True)
+def test_a_non_batch_dimension_generalises_as_the_batch_does():
+    """Any dimension that changes between two calls generalises (PyTorch's automatic dynamic
+    shapes): a sequence length growing in a generation loop gives one capture, not one per
+    length up to the cache limit."""
+    c = torch.compile(lambda x: (x * 2).sum(1), dynamic=None)
     c(torch.ones(4, 6))
-    c(torch.ones(4, 8))  # dimension 1: exact
-    assert len(c.cache) == 2 and c.specialized == []
-    c(torch.ones(5, 8))  # now the batch changes: merged with the (4, 8) capture
-    assert len(c.cache) == 2 and c.cache[1].guards.dynamic is not None
-    out = c(torch.ones(9, 8))
-    assert out.tolist() == [16.0] * 9 and len(c.cache) == 2
-    c(torch.ones(9, 7))
-    assert len(c.cache) == 3
+    c(torch.ones(4, 8))  # dimension 1 changed: merged
+    assert len(c.cache) == 1 and c.cache[0].guards.dynamic is not None and c.specialized == []
+    for n in (3, 9, 12):
+        assert c(torch.ones(4, n)).tolist() == [2.0 * n] * 4
+    assert len(c.cache) == 1
+    c(torch.ones(5, 8))  # the batch: the dimensions that moved together before are fixed here
+    assert len(c.cache) == 2
+    c(torch.ones(5, 8))
+    assert len(c.cache) == 2
+
+
+def test_dynamic_false_specialises_every_dimension():
+    c = torch.compile(lambda x: (x * 2).sum(1), dynamic=False)
+    c(torch.ones(4, 6))
+    c(torch.ones(4, 8))
+    c(torch.ones(5, 8))
+    assert len(c.cache) == 3 and all(x.guards.dynamic is None for x in c.cache)
 
 
 def test_batch_sizes_zero_and_one_specialise():
@@ -376,3 +388,36 @@ def test_graph_break_paths_generalise_over_batch_sizes():
     for a, b in zip(eager, compiled):
         assert all(np.array_equal(x, y, equal_nan=True) for x, y in zip(a, b))
     assert len(step.cache) == 2 and all(c.eager is None and c.guards.dynamic is not None for c in step.cache)
+
+
+def test_a_generation_loop_over_a_growing_sequence_replays_one_capture():
+    """A causal attention model called on a sequence one token longer each time (a sampling
+    loop): dimension 1 generalises, bit for bit, instead of one capture per length."""
+
+    class Attention(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.tok = torch.nn.Embedding(11, 8)
+            self.pos = torch.nn.Embedding(16, 8)
+            self.qkv = torch.nn.Linear(8, 24)
+            self.out = torch.nn.Linear(8, 11)
+            self.register_buffer("mask", torch.tril(torch.ones(16, 16)).view(1, 16, 16))
+
+        def forward(self, idx):
+            b, t = idx.shape
+            x = self.tok(idx) + self.pos(torch.arange(0, t, dtype=torch.long))
+            q, k, v = self.qkv(x).split(8, dim=2)
+            att = (q @ k.transpose(-2, -1)) * (1.0 / 8**0.5)
+            att = att.masked_fill(self.mask[:, :t, :t] == 0, float("-inf"))
+            return self.out(F.softmax(att, dim=-1) @ v)
+
+    torch.manual_seed(0)
+    model = Attention().eval()
+    compiled = torch.compile(model)
+    idx = torch.zeros((2, 1), dtype=torch.long)
+    with torch.no_grad():
+        for _ in range(12):
+            logits = compiled(idx)
+            assert np.array_equal(logits.numpy(), model(idx).numpy())
+            idx = torch.cat((idx, logits[:, -1, :].argmax(-1, keepdim=True)), dim=1)
+    assert len(compiled._compiled.cache) <= 2 and compiled._compiled.specialized == []

@@ -24,7 +24,7 @@ from .backend import to_device_array
 
 
 from .autograd._vmap_state import _vm
-from ._compile.state import _cap
+from ._compile.state import _cap, recorded_draw
 
 
 class Generator:
@@ -99,13 +99,23 @@ def set_rng_state(new_state):
 def _engine(generator):
     if _vm.active:  # a random draw inside vmap: its randomness mode decides
         _vm.random_draw()
-    if _cap.active:  # only dropout's draws are recorded (ops/layers.py)
+    if _cap.active:  # the default generator's draws are recorded through _drawn; no other
         _cap.recorder.unrecorded("a random draw")
     if generator is None:
         return default_generator._engine
     if not isinstance(generator, Generator):
         raise TypeError(f"generator must be a retrograd.Generator, not {type(generator).__name__}")
     return generator._engine
+
+
+def _drawn(kernel, *inputs, generator, label):
+    """``kernel(*inputs, generator)``: an array drawn from ``generator`` (the kernel takes the
+    engine from it). While a compiled function's first call records, a draw from the default
+    generator is recorded as a kernel that draws again at every replay, so the stream advances
+    as in eager mode; a draw from another generator fails that capture (``_engine``)."""
+    if generator is None:
+        return recorded_draw(kernel, *inputs, None, label=label)
+    return kernel(*inputs, generator)
 
 
 def _rng(generator):
@@ -163,15 +173,38 @@ def _float_dtype(npd, op, complex_ok=False):
         raise RuntimeError(f'{op}: "{op}" is only implemented for floating-point dtypes, not {npd.name}')
 
 
-def _new(size, dtype, device, requires_grad, values):
+_HALF_SQRT = math.sqrt(0.5)
+
+
+def _new(size, dtype, device, requires_grad, values, generator, label, *params):
+    """A new tensor of ``size``: ``values(engine, n, dtype, *params)`` drawn from ``generator``."""
     size = _c._size(size)
     npd = _c._np_dtype(dtype)
-    n = math.prod(size)
+    if generator is not None:
+        _engine(generator)  # a bad generator raises before the dtype checks, as before any draw
+    arr = _drawn(_new_array, values, size, npd, to_device(device), *params, generator=generator, label=label)
+    return _c._finish(arr, requires_grad)
+
+
+def _new_array(values, size, npd, device, *params_and_generator):
+    *params, generator = params_and_generator
     try:
-        arr = values(n, npd).reshape(size)
+        arr = values(_engine(generator), math.prod(size), npd, *params).reshape(size)
     except (MemoryError, ValueError) as e:
         raise _c._memory_error(size, npd, e) from None
-    return _c._finish(to_device_array(arr, to_device(device)), requires_grad)
+    return to_device_array(arr, device)
+
+
+def _uniform01(eng, n, npd):
+    _float_dtype(npd, "uniform_", complex_ok=True)
+    return _complex_parts(npd, lambda m, d: K.uniform(eng, m, d, 0.0, 1.0))(n)
+
+
+def _standard_normal(eng, n, npd):
+    _float_dtype(npd, "normal_", complex_ok=True)
+    if npd.kind == "c":
+        return _complex_parts(npd, lambda m, d: K.normal(eng, m, d, 0.0, _HALF_SQRT, True))(n)
+    return K.normal(eng, n, npd, 0.0, 1.0, True)
 
 
 def rand(
@@ -181,16 +214,7 @@ def rand(
     if layout is not None or pin_memory:
         _typeinfo.factory_options("rand", layout, pin_memory, device)
     size = _c._size_arg(sizes, size, "rand")
-    eng = _engine(generator)
-
-    def values(n, npd):
-        _float_dtype(npd, "uniform_", complex_ok=True)
-        return _complex_parts(npd, lambda m, d: K.uniform(eng, m, d, 0.0, 1.0))(n)
-
-    return _new(size, dtype, device, requires_grad, values)
-
-
-_HALF_SQRT = math.sqrt(0.5)
+    return _new(size, dtype, device, requires_grad, _uniform01, generator, "rand")
 
 
 def randn(
@@ -201,15 +225,7 @@ def randn(
     if layout is not None or pin_memory:
         _typeinfo.factory_options("randn", layout, pin_memory, device)
     size = _c._size_arg(sizes, size, "randn")
-    eng = _engine(generator)
-
-    def values(n, npd):
-        _float_dtype(npd, "normal_", complex_ok=True)
-        if npd.kind == "c":
-            return _complex_parts(npd, lambda m, d: K.normal(eng, m, d, 0.0, _HALF_SQRT, True))(n)
-        return K.normal(eng, n, npd, 0.0, 1.0, True)
-
-    return _new(size, dtype, device, requires_grad, values)
+    return _new(size, dtype, device, requires_grad, _standard_normal, generator, "randn")
 
 
 def randint(
@@ -236,9 +252,8 @@ def randint(
         raise RuntimeError(f'randint: "random_from_to" is not implemented for complex dtype {npd.name}')
     low, high = _int_bound(low), _int_bound(high)
     _check_random_range(low, high, npd)
-    eng = _engine(generator)
     size = (size,) if isinstance(size, int) else tuple(size)
-    return _new(size, _dtype.from_np(npd), device, requires_grad, lambda n, d: random_between(eng, n, d, low, high))
+    return _new(size, _dtype.from_np(npd), device, requires_grad, random_between, generator, "randint", low, high)
 
 
 def _int_bound(v):
@@ -332,16 +347,7 @@ def rand_like(
     d, dev = _c._like(input, dtype, device)
     npd = _dtype.to_np(d)
     _float_dtype(npd, "uniform_", complex_ok=True)
-    eng = _engine(generator)
-    return _like_values(
-        input,
-        dev,
-        requires_grad,
-        npd,
-        lambda n, c: _complex_parts(npd, lambda m, d: K.uniform(eng, m, d, 0.0, 1.0))(n),
-        memory_format,
-        "rand_like",
-    )
+    return _like_values(input, dev, requires_grad, npd, _uniform_like, memory_format, "rand_like", generator)
 
 
 def randn_like(
@@ -361,20 +367,7 @@ def randn_like(
     d, dev = _c._like(input, dtype, device)
     npd = _dtype.to_np(d)
     _float_dtype(npd, "normal_", complex_ok=True)
-    eng = _engine(generator)
-    if npd.kind == "c":
-        return _like_values(
-            input,
-            dev,
-            requires_grad,
-            npd,
-            lambda n, c: _complex_parts(npd, lambda m, d: K.normal(eng, m, d, 0.0, _HALF_SQRT, c))(n),
-            memory_format,
-            "randn_like",
-        )
-    return _like_values(
-        input, dev, requires_grad, npd, lambda n, c: K.normal(eng, n, npd, 0.0, 1.0, c), memory_format, "randn_like"
-    )
+    return _like_values(input, dev, requires_grad, npd, _normal_like, memory_format, "randn_like", generator)
 
 
 def randint_like(
@@ -399,33 +392,59 @@ def randint_like(
     npd = _dtype.to_np(d)
     low, high = _int_bound(low), _int_bound(high)
     _check_random_range(low, high, npd)
-    eng = _engine(generator)
     return _like_values(
-        input,
-        dev,
-        requires_grad,
-        npd,
-        lambda n, c: random_between(eng, n, npd, low, high),
-        memory_format,
-        "randint_like",
+        input, dev, requires_grad, npd, _integers_like, memory_format, "randint_like", generator, low, high
     )
 
 
-def _like_values(input, device, requires_grad, npd, draw, memory_format, op):
+def _uniform_like(eng, n, contiguous, npd):
+    return _complex_parts(npd, lambda m, d: K.uniform(eng, m, d, 0.0, 1.0))(n)
+
+
+def _normal_like(eng, n, contiguous, npd):
+    if npd.kind == "c":
+        return _complex_parts(npd, lambda m, d: K.normal(eng, m, d, 0.0, _HALF_SQRT, contiguous))(n)
+    return K.normal(eng, n, npd, 0.0, 1.0, contiguous)
+
+
+def _integers_like(eng, n, contiguous, npd, low, high):
+    return random_between(eng, n, npd, low, high)
+
+
+def _like_values(input, device, requires_grad, npd, draw, memory_format, op, generator, *params):
     """A new tensor laid out as ``empty_like(input, memory_format=...)`` lays it out (by default
-    in ``input``'s order of strides when it is dense), its values drawn in that memory order, as
-    PyTorch fills it."""
-    src = input._data
+    in ``input``'s order of strides when it is dense), its values ``draw(engine, n, contiguous,
+    npd, *params)`` drawn from ``generator`` in that memory order, as PyTorch fills it."""
+    if generator is not None:
+        _engine(generator)
+    arr = _drawn(
+        _like_array,
+        input._data,
+        npd,
+        to_device(device),
+        draw,
+        memory_format,
+        op,
+        *params,
+        generator=generator,
+        label=op,
+    )
+    return _c._finish(arr, requires_grad)
+
+
+def _like_array(src, npd, device, draw, memory_format, op, *params_and_generator):
+    *params, generator = params_and_generator
     if memory_format is not None and memory_format is not _typeinfo.preserve_format:
-        src = _c._laid_out(input, Tensor._make(np.empty(src.shape, np.uint8), None, False), memory_format, op)._data
+        made = Tensor._make(np.empty(src.shape, np.uint8), None, False)
+        src = _c._laid_out(Tensor._make(src, None, False), made, memory_format, op)._data
     like, contiguous = _layout(src)
-    arr = K.in_order(draw(src.size, contiguous), like).astype(npd, copy=False)
+    arr = K.in_order(draw(_engine(generator), src.size, contiguous, npd, *params), like).astype(npd, copy=False)
     if not contiguous:  # the values are C-ordered: copy them into like's layout
         order = sorted(range(like.ndim), key=lambda d: -abs(like.strides[d]))
         out = np.empty([like.shape[d] for d in order], npd).transpose(np.argsort(order))
         out[...] = arr
         arr = out
-    return _c._finish(to_device_array(arr, to_device(device)), requires_grad)
+    return to_device_array(arr, device)
 
 
 def normal(
@@ -444,57 +463,86 @@ def normal(
     together (standard normals scaled by ``std`` then shifted by ``mean``, as PyTorch does)."""
     if layout is not None or pin_memory:
         _typeinfo.factory_options("normal", layout, pin_memory, device)
-    eng = _engine(generator)
+    if generator is not None:
+        _engine(generator)
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         if size is not None:
             raise TypeError("normal(): size= is only accepted when mean and std are numbers")
         m = mean._data if isinstance(mean, Tensor) else mean
         s = std._data if isinstance(std, Tensor) else std
         ref = mean if isinstance(mean, Tensor) else std
-        npd = ref._data.dtype
-        _float_dtype(npd, "normal")
-        s_host = np.asarray(s.get() if hasattr(s, "get") else s)
-        if not (s_host >= 0).all():
-            raise RuntimeError(f"normal expects all elements of std >= 0.0 (std of shape {list(np.shape(s))})")
-        shape = np.broadcast_shapes(np.shape(m), np.shape(s))
-        n = math.prod(shape)
-        m_host = np.asarray(m.get() if hasattr(m, "get") else m)
-        if isinstance(std, Tensor):
-            out = K.normal(eng, n, npd, 0.0, 1.0, True).reshape(shape)
-            out *= s_host.astype(npd, copy=False)
-        else:
-            out = K.normal(eng, n, npd, 0.0, float(std), True).reshape(shape)
-        out += m_host.astype(npd, copy=False) if isinstance(mean, Tensor) else mean
-        return _c._finish(to_device_array(out, ref.device), requires_grad)
+        _float_dtype(ref._data.dtype, "normal")
+        out = _drawn(
+            _normal_of_tensors,
+            m,
+            s,
+            isinstance(mean, Tensor),
+            isinstance(std, Tensor),
+            ref._data.dtype,
+            ref.device,
+            generator=generator,
+            label="normal",
+        )
+        return _c._finish(out, requires_grad)
     if not std >= 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
     if size is None:
         raise TypeError("normal(): with a float mean and std, size is required")
     size = (size,) if isinstance(size, int) else tuple(size)
 
-    def values(n, npd):
-        if npd.kind == "c":
-            raise NotImplementedError(
-                f"normal: complex dtype {npd.name} is not supported; use randn(..., dtype=...) * std + mean"
-            )
-        _float_dtype(npd, "normal_")
-        return K.normal(eng, n, npd, float(mean), float(std), True)
+    return _new(size, dtype, device, requires_grad, _normal_values, generator, "normal", float(mean), float(std))
 
-    return _new(size, dtype, device, requires_grad, values)
+
+def _normal_values(eng, n, npd, mean, std):
+    if npd.kind == "c":
+        raise NotImplementedError(
+            f"normal: complex dtype {npd.name} is not supported; use randn(..., dtype=...) * std + mean"
+        )
+    _float_dtype(npd, "normal_")
+    return K.normal(eng, n, npd, mean, std, True)
+
+
+def _normal_of_tensors(m, s, m_is_tensor, s_is_tensor, npd, device, generator):
+    """``normal(mean, std)`` with a tensor mean or std (``m``, ``s``: arrays or floats):
+    standard normals of the broadcast shape, times ``s`` (or drawn with the float ``s``), plus
+    ``m``."""
+    s_host = np.asarray(s.get() if hasattr(s, "get") else s)
+    if not (s_host >= 0).all():
+        raise RuntimeError(f"normal expects all elements of std >= 0.0 (std of shape {list(np.shape(s))})")
+    shape = np.broadcast_shapes(np.shape(m), np.shape(s))
+    n = math.prod(shape)
+    m_host = np.asarray(m.get() if hasattr(m, "get") else m)
+    eng = _engine(generator)
+    if s_is_tensor:
+        out = K.normal(eng, n, npd, 0.0, 1.0, True).reshape(shape)
+        out *= s_host.astype(npd, copy=False)
+    else:
+        out = K.normal(eng, n, npd, 0.0, float(s), True).reshape(shape)
+    out += m_host.astype(npd, copy=False) if m_is_tensor else m
+    return to_device_array(out, device)
 
 
 def bernoulli(input, p=None, *, generator=None):
     """Samples of 0/1 with probabilities ``input`` (or the scalar ``p``), same dtype as ``input``."""
+    if generator is not None:
+        _engine(generator)
+    if p is not None:
+        check_probability("bernoulli", np.asarray(p))
+        p = float(p)
+    return _c._finish(
+        _drawn(_bernoulli_array, input._data, p, input.device, generator=generator, label="bernoulli"), False
+    )
+
+
+def _bernoulli_array(data, p, device, generator):
     eng = _engine(generator)
-    data = input._data
     if p is None:
         probs = np.asarray(data.get() if hasattr(data, "get") else data)
         check_probability("bernoulli", probs)
         arr = K.bernoulli_tensor(eng, probs.ravel()).reshape(probs.shape).astype(data.dtype)
     else:
-        check_probability("bernoulli", np.asarray(p))
-        arr = draw_like(data, lambda n, c: K.bernoulli_scalar(eng, n, float(p))).astype(data.dtype)
-    return _c._finish(to_device_array(arr, input.device), False)
+        arr = draw_like(data, lambda n, c: K.bernoulli_scalar(eng, n, p)).astype(data.dtype)
+    return to_device_array(arr, device)
 
 
 def check_probability(name, p):
@@ -512,13 +560,12 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
     ``p / q`` with ``q ~ Exp(1)`` (one draw per category, in ``input``'s dtype). With
     replacement: per row, one float64 uniform per sample looked up in the normalised running
     sum of the row."""
-    data = input.detach().numpy(force=True)
-    if data.ndim not in (1, 2):
-        raise RuntimeError(f"multinomial: prob_dist must be 1 or 2 dim, got shape {list(data.shape)}")
-    if data.dtype.kind != "f":
-        raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got {data.dtype.name}")
-    rows = np.ascontiguousarray(data.reshape(-1, data.shape[-1]))
-    k = rows.shape[1]
+    shape = input._data.shape
+    if len(shape) not in (1, 2):
+        raise RuntimeError(f"multinomial: prob_dist must be 1 or 2 dim, got shape {list(shape)}")
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got {input._data.dtype.name}")
+    k = shape[-1]
     if num_samples <= 0:
         raise RuntimeError(f"multinomial: cannot sample n_sample <= 0 samples (got {num_samples})")
     if not replacement and num_samples > k:
@@ -526,6 +573,24 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
             f"multinomial: cannot sample n_sample > prob_dist.size(-1) samples without "
             f"replacement (n_sample={num_samples}, categories={k})"
         )
+    if generator is not None:
+        _engine(generator)
+    arr = _drawn(
+        _multinomial_array,
+        input._data,
+        num_samples,
+        replacement,
+        input.device,
+        generator=generator,
+        label="multinomial",
+    )
+    return _c._finish(arr, False)
+
+
+def _multinomial_array(a, num_samples, replacement, device, generator):
+    """``multinomial``'s draws from the probability rows ``a`` (their values checked here)."""
+    data = np.asarray(a.get() if hasattr(a, "get") else a)
+    rows = np.ascontiguousarray(data.reshape(-1, data.shape[-1]))
     if not (np.isfinite(rows).all() and (rows >= 0).all()):
         raise RuntimeError("multinomial: probability tensor contains either `inf`, `nan` or element < 0")
     if (rows.sum(axis=1) <= 0).any():
@@ -544,7 +609,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
             cum[-1] = 1
             out[i] = np.searchsorted(cum, K.unit(eng, num_samples, np.float64), side="left")
     arr = out.reshape(data.shape[:-1] + (num_samples,)).astype(np.int64)
-    return _c._finish(to_device_array(arr, input.device), False)
+    return to_device_array(arr, device)
 
 
 # --------------------------------------------------------------------------- in-place fills
@@ -553,6 +618,57 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
 def _float_target(arr, op):
     if arr.dtype.kind != "f":
         raise RuntimeError(f'{op}: "{op}" is only implemented for floating-point tensors, not {arr.dtype.name}')
+
+
+def _fill(arr, sampler, generator, label, *params):
+    """The values an in-place random op writes into ``arr``: ``sampler(engine, n, dtype,
+    contiguous, *params)`` drawn from ``generator`` in ``arr``'s memory order (``draw_into``),
+    cast to ``arr``'s dtype."""
+    if generator is not None:
+        _engine(generator)
+    return _drawn(_fill_array, arr, sampler, *params, generator=generator, label=label)
+
+
+def _fill_array(arr, sampler, *params_and_generator):
+    *params, generator = params_and_generator
+    eng = _engine(generator)
+    return draw_into(arr, lambda n, c: sampler(eng, n, arr.dtype, c, *params)).astype(arr.dtype, copy=False)
+
+
+def _uniform_sampler(eng, n, npd, contiguous, a, b):
+    return K.uniform(eng, n, npd, a, b)
+
+
+def _normal_sampler(eng, n, npd, contiguous, mean, std):
+    return K.normal(eng, n, npd, mean, std, contiguous)
+
+
+def _bernoulli_sampler(eng, n, npd, contiguous, p):
+    return K.bernoulli_scalar(eng, n, p)
+
+
+def _default_range_sampler(eng, n, npd, contiguous):
+    return K.random_default(eng, n, npd)
+
+
+def _range_sampler(eng, n, npd, contiguous, low, high):
+    return random_between(eng, n, npd, low, high)
+
+
+def _exponential_sampler(eng, n, npd, contiguous, lambd):
+    return K.exponential(eng, n, npd, lambd)
+
+
+def _log_normal_sampler(eng, n, npd, contiguous, mean, std):
+    return K.log_normal(eng, n, npd, mean, std)
+
+
+def _cauchy_sampler(eng, n, npd, contiguous, median, sigma):
+    return K.cauchy(eng, n, npd, median, sigma)
+
+
+def _geometric_sampler(eng, n, npd, contiguous, p):
+    return K.geometric(eng, n, npd, p)
 
 
 def uniform_values(arr, a, b, generator):
@@ -565,74 +681,75 @@ def uniform_values(arr, a, b, generator):
             f"uniform_ expects to-from <= std::numeric_limits<{arr.dtype.name}>::max(), "
             f"but found to={b} and from={a} which result in to-from to exceed the limit"
         )
-    eng = _engine(generator)
-    return draw_into(arr, lambda n, c: K.uniform(eng, n, arr.dtype, a, b))
+    return _fill(arr, _uniform_sampler, generator, "uniform_", a, b)
 
 
 def normal_values(arr, mean, std, generator):
     _float_target(arr, "normal_")
     if not std >= 0:
         raise RuntimeError(f"normal_ expects std >= 0.0, but found std {std}")
-    eng = _engine(generator)
-    return draw_into(arr, lambda n, c: K.normal(eng, n, arr.dtype, float(mean), float(std), c))
+    return _fill(arr, _normal_sampler, generator, "normal_", float(mean), float(std))
 
 
 def bernoulli_values(arr, p, generator):
-    eng = _engine(generator)
     if isinstance(p, Tensor):
-        probs = p.numpy(force=True)
-        check_probability("bernoulli_", probs)
-        try:
-            probs = np.broadcast_to(probs, arr.shape)
-        except ValueError:
-            raise RuntimeError(
-                f"bernoulli_: the probabilities of shape {list(probs.shape)} can't be "
-                f"broadcast to the tensor's shape {list(arr.shape)}"
-            ) from None
-        return K.in_order(K.bernoulli_tensor(eng, K.walk(probs, arr)), arr).astype(arr.dtype)
+        if generator is not None:
+            _engine(generator)
+        return _drawn(_bernoulli_fill_array, arr, p._data, generator=generator, label="bernoulli_")
     check_probability("bernoulli_", np.asarray(p))
-    return draw_into(arr, lambda n, c: K.bernoulli_scalar(eng, n, float(p))).astype(arr.dtype)
+    return _fill(arr, _bernoulli_sampler, generator, "bernoulli_", float(p))
+
+
+def _bernoulli_fill_array(arr, p, generator):
+    eng = _engine(generator)
+    probs = np.asarray(p.get() if hasattr(p, "get") else p)
+    check_probability("bernoulli_", probs)
+    try:
+        probs = np.broadcast_to(probs, arr.shape)
+    except ValueError:
+        raise RuntimeError(
+            f"bernoulli_: the probabilities of shape {list(probs.shape)} can't be "
+            f"broadcast to the tensor's shape {list(arr.shape)}"
+        ) from None
+    return K.in_order(K.bernoulli_tensor(eng, K.walk(probs, arr)), arr).astype(arr.dtype)
 
 
 def random_values(arr, low, high, generator):
     """``random_(low, high)``; ``low=0, high=None`` is ``random_()`` (the dtype's default range)."""
-    eng = _engine(generator)
+    if generator is not None:
+        _engine(generator)
     npd = arr.dtype
     if npd.kind not in "iubf":
         raise RuntimeError(f"random_: not implemented for {npd.name}")
     if low == 0 and high is None:
-        return draw_into(arr, lambda n, c: K.random_default(eng, n, npd))
+        return _fill(arr, _default_range_sampler, generator, "random_")
     if high is not None:
         _check_random_range(low, high, npd)
-    return draw_into(arr, lambda n, c: random_between(eng, n, npd, low, high)).astype(npd, copy=False)
+    return _fill(arr, _range_sampler, generator, "random_", low, high)
 
 
 def exponential_values(arr, lambd, generator):
     _float_target(arr, "exponential_")
     if not lambd > 0:
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
-    eng = _engine(generator)
-    return draw_into(arr, lambda n, c: K.exponential(eng, n, arr.dtype, float(lambd)))
+    return _fill(arr, _exponential_sampler, generator, "exponential_", float(lambd))
 
 
 def log_normal_values(arr, mean, std, generator):
     _float_target(arr, "log_normal_")
     if not std > 0:
         raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
-    eng = _engine(generator)
-    return draw_into(arr, lambda n, c: K.log_normal(eng, n, arr.dtype, float(mean), float(std)))
+    return _fill(arr, _log_normal_sampler, generator, "log_normal_", float(mean), float(std))
 
 
 def cauchy_values(arr, median, sigma, generator):
     _float_target(arr, "cauchy_")
     if not sigma > 0:
         raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
-    eng = _engine(generator)
-    return draw_into(arr, lambda n, c: K.cauchy(eng, n, arr.dtype, float(median), float(sigma)))
+    return _fill(arr, _cauchy_sampler, generator, "cauchy_", float(median), float(sigma))
 
 
 def geometric_values(arr, p, generator):
     if not 0 < p < 1:
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
-    eng = _engine(generator)
-    return draw_into(arr, lambda n, c: K.geometric(eng, n, arr.dtype, float(p)))
+    return _fill(arr, _geometric_sampler, generator, "geometric_", float(p))

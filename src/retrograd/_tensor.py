@@ -187,6 +187,8 @@ class Tensor:
 
     @property
     def grad(self):
+        if _cap.active:  # a compiled function's Python may branch on it: guarded (capture.py)
+            _cap.recorder.read_grad(self)
         if self.grad_fn is not None and not self._retains and self._grad is None:
             warnings.warn(
                 "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its "

@@ -12,12 +12,13 @@ Anything else is an array made outside recording (a NumPy computation on ``.nump
 the function reaches in a way discovery does not see): a replay would read it as it was at
 capture time, a stale value. The recorder never takes it as a constant: it marks the capture
 failed (``fail``), the call finishes eagerly, and that function runs eagerly for that guard
-state (the reason is kept for ``explain``). Work the recorder cannot replay (random draws other
-than dropout's, backward hooks, ``create_graph``, vmap, forward-mode AD, saved tensor hooks) fails
-the same way. Conversions to Python values (``.item()``, ``bool(t)``, ``print(t)``) are graph
-breaks: recorded with the user's file:line, and raised at once under ``fullgraph=True``; one
-that gives a plain value before any effect becomes a ``check_break`` entry (``Recorder.split``;
-``function`` describes the design), any other fails the capture.
+state (the reason is kept for ``explain``). Work the recorder cannot replay (random draws from
+a generator other than the default one, backward hooks, ``create_graph``, vmap, forward-mode
+AD, saved tensor hooks) fails the same way. Conversions to Python values (``.item()``,
+``bool(t)``, ``print(t)``) are graph breaks: recorded with the user's file:line, and raised at
+once under ``fullgraph=True``; one that gives a plain value before any effect becomes a
+``check_break`` entry (``Recorder.split``; ``function`` describes the design), any other fails
+the capture.
 
 Kernels run with the flag off (``_pause``), so what they do inside is not recorded twice; an
 eager call (``optimizer.step``, ``zero_grad``, ``scheduler.step``) is recorded as one entry that
@@ -116,8 +117,8 @@ def undo() -> None:
 
 
 def drawing(kernel: Any) -> Any:
-    """A kernel that draws from the default generator (dropout's mask) as a replay kernel that
-    first notes the generator's state (at the replay's first draw), for ``undo``."""
+    """A kernel that draws from the default generator (dropout's mask, ``randn``) as a replay
+    kernel that first notes the generator's state (at the replay's first draw), for ``undo``."""
 
     def run(*args: Any) -> Any:
         if undo_log.pairs is not None and undo_log.rng is None:
@@ -127,17 +128,29 @@ def drawing(kernel: Any) -> Any:
     return run
 
 
-def dropping_grads(zero_grad: Any) -> Any:
-    """``Optimizer.zero_grad`` (``set_to_none=True``) as a replay kernel that notes the
-    gradients it drops, so that ``undo`` can put them back: it only unbinds them."""
+def dropping_grads(zero_grad: Any, params: Any) -> Any:
+    """``Optimizer.zero_grad`` or ``Module.zero_grad`` (``set_to_none=True``) as a replay kernel
+    that notes the gradients it drops (of the parameters ``params(owner)`` gives), so that
+    ``undo`` can put them back: it only unbinds them."""
 
-    def kernel(opt: Any) -> None:
+    def kernel(owner: Any) -> None:
         pairs = undo_log.pairs
         if pairs is not None:
-            pairs += [(p, p._grad) for group in opt.param_groups for p in group["params"] if p._grad is not None]
-        zero_grad(opt, True)
+            pairs += [(p, p._grad) for p in params(owner) if p._grad is not None]
+        zero_grad(owner, True)
 
     return kernel
+
+
+def _optimizer_params(opt: Any) -> list[Any]:
+    return [p for group in opt.param_groups for p in group["params"]]
+
+
+def _module_params(module: Any) -> Any:
+    return module.parameters()
+
+
+_ZERO_GRADS = {"Optimizer.zero_grad": _optimizer_params, "Module.zero_grad": _module_params}
 
 
 def has_hooks(extra: Any) -> bool:
@@ -188,6 +201,11 @@ def _weak(arr: Any) -> Any:
         return weakref.ref(arr)
     except TypeError:  # an array type without weak references: held
         return lambda: arr
+
+
+def _meta(a: Any) -> tuple[Any, ...]:
+    """An array's metadata as the guards compare it (``guards.source_meta``)."""
+    return (type(a), a.shape, a.dtype, a.strides)
 
 
 def _owner(a: Any) -> Any:
@@ -291,14 +309,78 @@ _PLAIN = frozenset((int, float, bool, str, type(None), complex))  # constants wi
 
 
 def _has_value(v: Any) -> bool:
-    """Whether ``v`` holds an array or a tensor (one level into lists, tuples and dicts)."""
+    """Whether ``v`` holds an array or a tensor (at any depth of lists, tuples and dicts: an
+    indexing key is a named tuple of tuples of arrays)."""
     if isinstance(v, Tensor) or is_array(v):
         return True
     if isinstance(v, (list, tuple)):
-        return any(isinstance(x, Tensor) or is_array(x) for x in v)
+        return any(_has_value(x) for x in v)
     if isinstance(v, dict):
-        return any(isinstance(x, Tensor) or is_array(x) for x in v.values())
+        return any(_has_value(x) for x in v.values())
     return False
+
+
+class Hole:
+    """The place of the ``i``-th array in the template of a nested argument (``_template``)."""
+
+    __slots__ = ("i",)
+
+    def __init__(self, i: int) -> None:
+        self.i = i
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Hole and other.i == self.i
+
+    def __hash__(self) -> int:
+        return hash((Hole, self.i))
+
+    def __repr__(self) -> str:
+        return f"Hole({self.i})"
+
+
+def _template(v: Any, arrays: list[Any]) -> Any:
+    """``v`` (a tuple, named tuple or list, nested) with each array replaced by a ``Hole``
+    numbering it in ``arrays``, where it is appended."""
+    if is_array(v):
+        arrays.append(v)
+        return Hole(len(arrays) - 1)
+    if isinstance(v, Tensor):
+        raise _Unknown("a tensor inside a nested argument")
+    if isinstance(v, list):
+        return [_template(x, arrays) for x in v]
+    if isinstance(v, tuple):
+        items = [_template(x, arrays) for x in v]
+        return type(v)(*items) if hasattr(v, "_fields") else tuple(items)
+    return v
+
+
+def _filled(t: Any, arrays: tuple[Any, ...]) -> Any:
+    """The inverse of ``_template``: ``t`` with each ``Hole`` replaced by its array."""
+    if type(t) is Hole:
+        return arrays[t.i]
+    if isinstance(t, list):
+        return [_filled(x, arrays) for x in t]
+    if isinstance(t, tuple):
+        items = [_filled(x, arrays) for x in t]
+        return type(t)(*items) if hasattr(t, "_fields") else tuple(items)
+    return t
+
+
+def _nested_args_kernel(kernel: Any, nested: tuple[tuple[int, int], ...], total: int) -> Any:
+    """``kernel`` given its nested arguments back: the arrays of all of them come last (``total``
+    in all); ``nested`` holds, per nested argument, its position (where its template is) and how
+    many of those arrays it takes, in order."""
+
+    def call(*values: Any) -> Any:
+        vs = list(values[: len(values) - total])
+        arrays = values[len(values) - total :]
+        start = 0
+        for pos, n in nested:
+            vs[pos] = _filled(vs[pos], arrays[start : start + n])
+            start += n
+        return kernel(*vs)
+
+    return call
 
 
 # --------------------------------------------------------------------------- the recorder
@@ -339,20 +421,32 @@ class Recorder:
         self.persist: dict[int, tuple[str, Tensor, Any]] = {}
         self.persist_ids = {id(t) for t in persistent}
         self.persist_vcs: set[int] = set()
+        # per parameter or buffer: its gradient's metadata at the start (None: no gradient), and
+        # those whose .grad the function read (``if p.grad is not None:``): guarded as they were
+        self.grad_start: dict[int, Any] = {}
+        self.grad_reads: dict[int, Tensor] = {}
         for t in persistent:
             self.persist.setdefault(id(t._data), ("data", t, t._data))
             g = t._grad
+            self.grad_start[id(t)] = None if type(g) is not Tensor else _meta(g._data)
             if type(g) is Tensor:
                 self.persist.setdefault(id(g._data), ("grad", t, g._data))
                 self.persist_vcs.add(id(g._version_counter()))
             self.persist_vcs.add(id(t._version_counter()))
 
     # ----------------------------------------------------------------- values
+    def read_grad(self, t: Tensor) -> None:
+        """The function read ``t.grad``: Python may branch on whether it exists (``Module``'s
+        own loops aside), so a parameter's or buffer's gradient is guarded as it was at the
+        start. An argument's gradient is not: its tensor is a new object at each call."""
+        if id(t) in self.grad_start:
+            self.grad_reads.setdefault(id(t), t)
+
     def _bind(self, how: tuple[str, Any], arr: Any) -> int:
         s = self._define(arr)
         self.sources.append(how)
         self.input_slots.append(s)
-        meta = (type(arr), arr.shape, arr.dtype, arr.strides)
+        meta = _meta(arr)
         self.metas.append((meta, how[1]._rg) if how[0] == "data" else meta)  # guards.source_meta's form
         return s
 
@@ -551,12 +645,21 @@ class Recorder:
             else:
                 spec.append(Const(t))
         wrapped = []  # positions of tensors among the args (where's condition): rewrapped
+        nested: list[tuple[int, int]] = []  # args holding arrays deeper (an indexing key): rebuilt
+        tail: list[Any] = []  # the arrays of the nested args, read after all the others
         for v in args:
             if type(v) is Tensor and is_array(v._data):
                 wrapped.append(1 + len(spec))
                 spec.append(self.ref(v._data))
+            elif isinstance(v, (tuple, list)) and _has_value(v):
+                arrays: list[Any] = []
+                nested.append((1 + len(spec), 0))
+                spec.append(Const(_template(v, arrays)))
+                nested[-1] = (nested[-1][0], len(arrays))
+                tail += [self.ref(a) for a in arrays]
             else:
                 spec += self._spec((v,))
+        spec += tail
         kernel = op.forward
         if low and not op._native:
             kernel = _low_kernel(op, len(inputs))
@@ -565,6 +668,8 @@ class Recorder:
         out = result._data
         if out.ndim == 0:
             kernel = _array_kernel(kernel, op._has_extra)
+        if nested:
+            kernel = _nested_args_kernel(kernel, tuple(nested), len(tail))
         xp = np if type(first) is np.ndarray else array_module(first)
         outs: tuple[int | None, ...]
         if op._has_extra:
@@ -577,9 +682,12 @@ class Recorder:
             outs = (self._define(out),)
         self.entries.append(Entry(kernel, (Const(xp), *spec), outs, op.name))
 
-    def call(self, kernel: Any, inputs: tuple[Any, ...], label: str, keep: bool = True, n_out: int = 1) -> Any:
+    def call(
+        self, kernel: Any, inputs: tuple[Any, ...], label: str, keep: bool = True, n_out: int = 1, draws: bool = False
+    ) -> Any:
         """Run ``kernel(*inputs)`` and record it; ``keep``: its result is a new value (else it
-        writes into an input); ``n_out`` > 1: a tuple of that many arrays."""
+        writes into an input); ``n_out`` > 1: a tuple of that many arrays; ``draws``: it draws
+        from the default generator."""
         try:
             spec = self._spec(inputs) if self.failed is None else None
         except _Unknown as e:
@@ -588,7 +696,7 @@ class Recorder:
         if not keep and self._writes_source(inputs):
             self._note_effect(f"an in-place write ({label})")
         out = self._pause(kernel, *inputs)
-        if label == "dropout_mask":  # a draw: the generator's state is put back by undo()
+        if draws or label == "dropout_mask":  # a draw: the generator's state is put back by undo()
             kernel = drawing(kernel)
         if keep and n_out == 1 and isinstance(out, np.generic):  # a 0-d result: the array Tensor keeps
             kernel = _array_kernel(kernel, False)
@@ -618,7 +726,7 @@ class Recorder:
     def eager_call(self, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any], label: str) -> Any:
         """A call replayed as it is (``optimizer.step()``, ``zero_grad()``): it reads its
         scalars and the tensors' current state when it runs."""
-        drops = label == "Optimizer.zero_grad" and args[1:] == (True,) and not kwargs
+        drops = label in _ZERO_GRADS and args[1:] == (True,) and not kwargs
         if not drops:  # zero_grad(set_to_none=True) only unbinds gradients: undone by undo()
             self._note_effect(label)
         out = self._pause(fn, *args, **kwargs)
@@ -626,7 +734,7 @@ class Recorder:
             if any(_has_value(a) or callable(a) for a in (*args[1:], *kwargs.values())):
                 self.fail(f"{label} at {user_site()} with a tensor or closure argument cannot be recorded")
             elif drops:
-                self.entries.append(Entry(dropping_grads(fn), (Const(args[0]),), (), label))
+                self.entries.append(Entry(dropping_grads(fn, _ZERO_GRADS[label]), (Const(args[0]),), (), label))
             else:
                 self.entries.append(Entry(_call_kw(fn, kwargs), tuple(Const(a) for a in args), (), label))
         return out

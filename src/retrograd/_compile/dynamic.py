@@ -1,4 +1,5 @@
-"""``compile(dynamic=...)``: one capture for every size of the batch dimension.
+"""``compile(dynamic=...)``: one capture for every size of a dimension that changes (the batch,
+a sequence length).
 
 A recording is concrete: its constants hold the sizes it ran with (reshape targets, factory
 shapes, ``sum_to_shape`` targets, a mean's element count, slice bounds, view offsets), its
@@ -7,7 +8,7 @@ recordings at two sizes, never from one:
 
 1. The first call records and replays a capture specialised to its shapes, as without
    ``dynamic``.
-2. A call that fails that capture's guards only because dimension 0 of some tensor arguments
+2. A call that fails that capture's guards only because some dimensions of tensor arguments
    changed, from one size ``b1`` to one size ``b2`` in every argument that changed (both at
    least 2: sizes 0 and 1 always specialise, as PyTorch's), records again. ``merge`` compares the
    two recordings: they must be the same program, entry by entry (the same kernels, a closure
@@ -26,11 +27,13 @@ recordings at two sizes, never from one:
    stops the generalisation (``reject``): the call returns eager mode's results, and that size
    and every size not replayed yet capture again, specialised.
 
-Under ``dynamic=True`` and ``dynamic=None`` (the default) dimension 0 of each tensor argument
-may vary (the batch), and the dimensions ``mark_dynamic`` marked; under ``dynamic=False`` none.
-Every other dimension stays guarded exactly: a change there captures again. PyTorch's two differ
-(``True`` traces sizes symbolically from the first call, ``None`` makes a dimension dynamic once
-it changed); here both generalise at the second size, as ``None`` does there.
+Under ``dynamic=True`` and ``dynamic=None`` (the default) any dimension of a tensor argument
+may vary (the batch, the length of a sequence that grows in a sampling loop), as PyTorch's
+automatic dynamic shapes make every dimension that changed dynamic; under ``dynamic=False``
+none. The dimensions that did not change between the two recordings stay guarded exactly.
+PyTorch's two differ (``True`` traces sizes symbolically from the first call, ``None`` makes a
+dimension dynamic once it changed); here both generalise at the second size, as ``None`` does
+there.
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from .backward import BackwardPlan
-from .capture import accumulate_grad
+from .capture import Hole, accumulate_grad
 from .guards import leaf_meta, same_guard
 from .schedule import Const, Entry, Schedule
 
@@ -177,6 +180,8 @@ def same_value(a: Any, b: Any) -> bool:
         return a.keys() == b.keys() and all(same_value(a[k], b[k]) for k in a)
     if t is slice:
         return same_value((a.start, a.stop, a.step), (b.start, b.stop, b.step))
+    if t is Hole:  # an array's place in an indexing key
+        return a.i == b.i
     if t is np.ndarray:
         return a.shape == b.shape and a.dtype == b.dtype and a.tobytes() == b.tobytes()
     if isinstance(a, np.generic):
@@ -256,13 +261,13 @@ def _shape_index(meta: tuple[Any, ...]) -> int:
 
 
 def dynamic_dims(leaves: list[Any], dynamic: bool | None) -> list[set[int]]:
-    """Per argument, the dimensions that may vary: dimension 0 unless ``dynamic=False``, and those
+    """Per argument, the dimensions that may vary: all of them unless ``dynamic=False``, and those
     ``mark_dynamic`` marked."""
     out = []
     for x in leaves:
         dims = set(getattr(x, DYNAMIC_INDICES, ()) or ()) if isinstance(x, Tensor) else set()
-        if dynamic is not False and np.ndim(x._data if isinstance(x, Tensor) else x) > 0:
-            dims.add(0)
+        if dynamic is not False:
+            dims.update(range(np.ndim(x._data if isinstance(x, Tensor) else x)))
         out.append(dims)
     return out
 

@@ -360,6 +360,10 @@ class _Finish:
                 c.binders.append((_DATA if kind == "data" else _GRAD, x))
                 persistent.append(how)
                 metas.append(meta)
+        for t in rec.grad_reads.values():  # a .grad the Python read: its presence as at the start
+            if not any(kind == "grad" and x is t for kind, x in persistent):
+                persistent.append(("grad", t))
+                metas.append(rec.grad_start[id(t)])
         guards.add_sources(persistent, metas, list(rec.accumulated.values()))
         return c
 

@@ -56,5 +56,18 @@ class OptimizedModule(Module):
             return super().__delattr__(name)
         delattr(self._modules["_orig_mod"], name)
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Pickled as the original module and the compile settings (as PyTorch pickles it): a
+        load compiles the loaded module afresh, with no captures."""
+        c = self._compiled
+        return (_recompiled, (self._modules["_orig_mod"], c.fullgraph, c.dynamic, c.options))
+
     def __len__(self) -> int:
         return len(self._modules["_orig_mod"])  # type: ignore[arg-type]
+
+
+def _recompiled(mod: Module, fullgraph: bool, dynamic: bool | None, options: Any) -> OptimizedModule:
+    """``compile(mod)`` with these settings: an ``OptimizedModule`` read back from a pickle."""
+    compiled = CompiledFunction(mod.__call__, fullgraph, dynamic)
+    compiled.options = options
+    return OptimizedModule(mod, compiled)

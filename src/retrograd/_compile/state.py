@@ -59,3 +59,37 @@ def reads_values(what: str) -> None:
     function's first call records this is a graph break, as ``Tensor.item()`` is."""
     if _cap.active:
         _cap.recorder.graph_break(what)
+
+
+def recorded_draw(kernel: Any, *inputs: Any, label: str) -> Any:
+    """``kernel(*inputs)``, an array drawn from the default generator (``randn``,
+    ``rand_like``, ``normal_``, ...). While a compiled function's first call records, it is
+    recorded as a kernel that draws again at every replay, so the generator advances as in
+    eager mode and each replay gets new numbers (a replay stopped at a graph break puts the
+    generator's state back); otherwise it is just the call."""
+    if _cap.active:
+        return _cap.recorder.call(kernel, inputs, label, draws=True)
+    return kernel(*inputs)
+
+
+def sized_by_values(arr: Any, what: str) -> Any:
+    """``arr``, an array a recorded kernel gave, has a shape that depends on tensor values (the
+    rows of ``nonzero``, the elements a boolean mask selects, ``bincount``'s length). Python
+    takes shapes for constants (a replay repeats what it did with them), so while a compiled
+    function's first call records, the shape is a graph break the replay checks: a replay that
+    finds another shape stops there and that path is captured. Returns ``arr``."""
+    if _cap.active:
+        _cap.recorder.graph_break(what, arr, _shape_of)
+    return arr
+
+
+def _shape_of(a: Any) -> tuple[int, ...]:
+    return tuple(a.shape)
+
+
+def constant_index(arr: Any) -> Any:
+    """``arr``, an index array made from a Python list or range (``x[[0, 2]]``): a constant of
+    the capture while a compiled function's first call records. Returns ``arr``."""
+    if _cap.active:
+        _cap.recorder.shape_constant(arr)
+    return arr

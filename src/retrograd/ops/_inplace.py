@@ -133,6 +133,17 @@ def _assign(dst, src):
     dst[...] = src
 
 
+def write(t, value, label):
+    """``t._data[...] = value`` (an array or a Python number), a write with nothing for autograd
+    to record (``zero_``, ``fill_``, ``copy_`` under ``no_grad``, the random fills). While a
+    compiled function's first call records, the write is a kernel of the schedule, so every
+    replay writes the current values."""
+    if _cap.active:
+        _cap.recorder.call(_assign, (t._data, value), label, keep=False)
+    else:
+        t._data[...] = value
+
+
 def _ufunc_into(ufunc, a, o):
     ufunc(a, o, out=a, casting="same_kind")
 

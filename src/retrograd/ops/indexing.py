@@ -21,7 +21,7 @@ from collections import namedtuple
 import numpy as np
 
 from ..autograd._vmap_state import _vm, guard as vmap_guard
-from .._compile.state import recorded, recorded_check, reads_values
+from .._compile.state import constant_index, recorded, recorded_check, reads_values, sized_by_values
 from .._tensor import Tensor, _wrap_dim
 from ..backend import array_module, to_numpy
 from ._registry import Op, apply
@@ -45,7 +45,7 @@ def _convert_index(index):
             if a.dtype.kind in "fV":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             if a.ndim == 0 and a.dtype.kind in "iu":
-                out.append(int(a))
+                out.append(i.__index__())  # a graph break while a compiled function records
                 continue
             out.append(a)
             basic = False
@@ -55,7 +55,7 @@ def _convert_index(index):
                 a = a.astype(np.int64)  # x[[]] selects nothing
             elif a.dtype.kind not in "iub":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-            out.append(a)
+            out.append(a if i is a else constant_index(a))
             basic = False
         elif i is None or i is Ellipsis or isinstance(i, slice):
             out.append(i)
@@ -155,9 +155,12 @@ def getitem(input, index):
         vmap_guard(*(index if isinstance(index, tuple) else (index,)))  # a batched index: once per example
     key = _prepare(index)
     try:
-        return _index(input, key)
+        out = _index(input, key)
     except IndexError as e:
         raise IndexError(f"{e} (indexing a tensor of shape {list(input._data.shape)})") from None
+    if not key.basic and any(getattr(i, "dtype", None) == np.bool_ for i in key.adv):
+        sized_by_values(out._data, "the result of a boolean mask index, sized by its True values")
+    return out
 
 
 def _index_put_zeros(xp, g, key, shape):
@@ -659,6 +662,7 @@ def masked_scatter(input, mask, source):
     _check_mask(mask, "masked_scatter_")
     shape = np.broadcast_shapes(input._data.shape, mask._data.shape)
     m = array_module(mask._data).broadcast_to(mask._data, shape)
+    reads_values("masked_scatter's count of True values")
     n = int(m.sum())
     if source._data.size < n:
         raise RuntimeError(
@@ -805,8 +809,10 @@ def nonzero(input, *, as_tuple=False):
     if as_tuple:
         n = builtins.max(a.ndim, 1)
         idx = recorded(_nonzero_tuple, xp, a, label="nonzero", n_out=n)
+        sized_by_values(idx[0] if n > 1 else idx, "nonzero's result, sized by the nonzero values")
         return tuple(Tensor._make(i, None, False) for i in (idx if n > 1 else (idx,)))
-    return Tensor._make(recorded(_nonzero, xp, a, label="nonzero"), None, False)
+    out = recorded(_nonzero, xp, a, label="nonzero")
+    return Tensor._make(sized_by_values(out, "nonzero's result, sized by the nonzero values"), None, False)
 
 
 def _nonzero_tuple(xp, a):

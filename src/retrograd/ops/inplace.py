@@ -11,7 +11,7 @@ import numpy as np
 from .._compile.state import _cap
 from .._tensor import Tensor
 from ._declare import declare
-from ._inplace import _bump, _recording, apply_inplace
+from ._inplace import _bump, _recording, apply_inplace, write
 from ._registry import Op, apply
 
 
@@ -47,7 +47,7 @@ def _filled(t, value, op=FILL):
 def zero_(self):
     if _recording(self, ()):
         return apply_inplace(self, "zero", _filled, 0)
-    self._data[...] = 0
+    write(self, 0, "zero_")
     _bump(self)
     return self
 
@@ -61,7 +61,7 @@ def fill_(self, value):
         return apply_inplace(self, "fill", _filled, value)
     if isinstance(value, Tensor) and value._data.ndim:
         _filled(self, value)  # raises the dimension error
-    self._data[...] = value._data if isinstance(value, Tensor) else value
+    write(self, value._data if isinstance(value, Tensor) else value, "fill_")
     _bump(self)
     return self
 
@@ -87,7 +87,7 @@ def copy_(self, src, non_blocking=False):
         return apply_inplace(self, "copy", _copied, src)
     from ..backend import to_device_array
 
-    self._data[...] = to_device_array(src._data, self.device)
+    write(self, to_device_array(src._data, self.device), "copy_")
     _bump(self)
     return self
 
@@ -97,7 +97,7 @@ def _random_fill(self, arr, op):
         from .._creation import tensor
 
         return apply_inplace(self, op, lambda t: _filled_random(t, tensor(arr, dtype=t.dtype)))
-    self._data[...] = arr
+    write(self, arr, op + "_")
     _bump(self)
     return self
 

@@ -23,7 +23,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from .._compile.state import recorded, recorded_check
+from .._compile.state import recorded, recorded_check, sized_by_values
 from .._tensor import Tensor, _wrap_dim
 from ..backend import array_module, to_device_array
 from . import elementwise as ew
@@ -347,8 +347,10 @@ def bincount(input, weights=None, minlength=0):
                 f"{list(a.shape)}, weights {list(weights._data.shape)})"
             )
         wd = weights._data
-    # the length is the largest value plus one: one kernel, so a replay counts the current values
-    return _const(recorded(_bincount, xp, a, wd, minlength, label="bincount"))
+    # the length is the largest value plus one: one kernel, so a replay counts the current
+    # values, and a checked graph break on that length (code after it takes it for a constant)
+    out = recorded(_bincount, xp, a, wd, minlength, label="bincount")
+    return _const(sized_by_values(out, "bincount's result, sized by the largest value"))
 
 
 def _bincount(xp, a, wd, minlength):

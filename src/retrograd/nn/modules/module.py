@@ -18,6 +18,7 @@ from ..._tensor import Tensor
 from ..._dtype import dtype as _dtype_cls, to_dtype
 from ..._device import device as _device_cls
 from ...autograd.grad_mode import no_grad
+from ..._compile.state import _cap
 from ..parameter import Parameter, Buffer
 from ...utils.hooks import RemovableHandle
 from ._hooks import BackwardHook
@@ -475,6 +476,8 @@ class Module:
 
     def zero_grad(self, set_to_none=True):
         """Reset the gradients of all parameters (to None by default, else to zeros in place)."""
+        if _cap.active:  # inside a compiled function: replayed as this same call (it reads .grad)
+            return _cap.recorder.eager_call(Module.zero_grad, (self, set_to_none), {}, "Module.zero_grad")
         for p in self.parameters():
             if p.grad is not None:
                 if set_to_none:
