@@ -339,7 +339,9 @@ def test_a_size_whose_shapes_have_no_meaning_raises_as_eager_mode():
     assert len(c.cache) == 1 and "no value" in c.recompiles[-1]
 
 
-def test_sizes_beyond_the_kept_ones_are_rebuilt_without_a_second_check(monkeypatch):
+def test_sizes_beyond_the_kept_ones_run_eagerly_when_they_come_back(monkeypatch):
+    # a loop over more sizes than are kept (a generation loop growing its sequence) would rebuild
+    # a replay at every call, which costs more than an eager call: a dropped size runs eagerly
     monkeypatch.setattr(dynamic, "SIZES_KEPT", 3)
 
     eager_runs = itertools.count()  # state no guard reads (a C iterator): counts the eager runs
@@ -349,14 +351,19 @@ def test_sizes_beyond_the_kept_ones_are_rebuilt_without_a_second_check(monkeypat
         return x.reshape(-1, 2).sum(0)
 
     c = torch.compile(f, dynamic=True)
-    for n in (2, 4, 6, 8, 10, 2, 4):
+    for n in (2, 4, 6, 8, 10):
         x = torch.arange(float(2 * n)).reshape(n, 2)
         assert np.array_equal(c(x).numpy(), x.reshape(-1, 2).sum(0).numpy())
     g = _generic(c)
-    assert set(g.sizes) == {10, 2, 4} and g.checked == {6, 8}  # 2 and 4 had not replayed when dropped
-    before = next(eager_runs)
-    c(torch.ones(6, 2))
-    assert next(eager_runs) == before + 1 and 6 in g.sizes  # rebuilt, not checked against eager mode again
+    assert set(g.sizes) == {6, 8, 10} and g.dropped == {2, 4}
+    # 8 and 10 replay; 2 and 4 were dropped: eager; 12 is new: kept (6 is dropped), and its first
+    # replay is checked against an eager run
+    for n, eager_calls in ((8, 0), (2, 1), (10, 0), (4, 1), (12, 1), (12, 0)):
+        x = torch.arange(float(2 * n)).reshape(n, 2)
+        before = next(eager_runs)
+        assert np.array_equal(c(x).numpy(), x.reshape(-1, 2).sum(0).numpy())
+        assert next(eager_runs) - before - 1 == eager_calls, n
+    assert set(g.sizes) == {8, 10, 12} and g.dropped == {2, 4, 6} and len(c.cache) == 1
 
 
 def test_graph_break_paths_generalise_over_batch_sizes():

@@ -398,7 +398,8 @@ class Generic:
         "options",
         "sizes",
         "expected",
-        "checked",
+        "dropped",
+        "eager",
         "broken",
     )
 
@@ -412,7 +413,11 @@ class Generic:
         self.options: Any = None
         self.sizes: dict[int, Any] = {}  # size -> its Capture, at most SIZES_KEPT (the oldest made go first)
         self.expected: dict[int, tuple[Any, ...]] = {}  # size -> the arguments' metadata there
-        self.checked: set[int] = set()  # sizes whose first replay matched eager mode, dropped from sizes
+        # sizes whose replay was dropped to keep SIZES_KEPT: they run eagerly when they come back,
+        # since a loop over more sizes than are kept (a generation loop growing its sequence)
+        # would otherwise rebuild a replay at every call, which costs more than an eager call
+        self.dropped: set[int] = set()
+        self.eager: Any = None  # the Capture that says so (made when first needed)
         self.broken: str | None = None  # why new sizes no longer generalise
 
     def size(self, leaves: list[Any]) -> int | None:
@@ -426,7 +431,9 @@ class Generic:
         s = self.size(leaves)
         if s is None or len(leaves) != len(self.leaves):
             return "a tensor argument changed its number of dimensions"
-        if s not in self.sizes and s not in self.checked:
+        if s in self.dropped:
+            return None  # at() gives the eager capture
+        if s not in self.sizes:
             if s < 2:
                 return f"dynamic size {s}: sizes 0 and 1 are specialised"
             if self.broken is not None:
@@ -449,17 +456,27 @@ class Generic:
         """The capture of the arguments' size (``failure`` made it)."""
         s = self.size(leaves)
         assert s is not None  # failure checked it
-        return self.sizes[s]
+        c = self.sizes.get(s)
+        if c is None:  # a dropped size
+            if self.eager is None:
+                from .function import Capture
+
+                self.eager = Capture(
+                    self.base.guards, f"more than {SIZES_KEPT} sizes: the sizes whose replays were dropped run eagerly"
+                )
+            return self.eager
+        return c
 
     def _add(self, s: int) -> None:
-        """Make the capture of size ``s``: not verified yet, unless it was before."""
+        """Make the capture of size ``s``, checked at its first replay (the formulas are a guess),
+        dropping the oldest one beyond SIZES_KEPT."""
         if len(self.sizes) >= SIZES_KEPT:
             first = next(iter(self.sizes))
             self.expected.pop(first, None)
-            if self.sizes.pop(first).verified:
-                self.checked.add(first)
+            del self.sizes[first]
+            self.dropped.add(first)
         c = self._make(s)
-        c.verified = s in self.checked  # else checked at its first replay: the formulas are a guess
+        c.verified = False
         self.sizes[s] = c
 
     def _make(self, s: int) -> Any:
