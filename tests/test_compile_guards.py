@@ -6,6 +6,9 @@ mode). Each test calls the compiled function until it replays, changes the value
 the next call with eager mode."""
 
 import dataclasses
+import subprocess
+import sys
+import textwrap
 import types
 import warnings
 
@@ -449,3 +452,50 @@ def test_guards_do_not_recapture_when_nothing_changed():
     table["k"] = 1.5
     c(X)
     assert c.recompiles == [] and _replays(c) == 1
+
+
+def test_a_submodule_imported_by_the_first_call_is_not_a_side_effect():
+    # torch.distributions loads on first use: the attribute appears during the capture
+    code = textwrap.dedent(
+        """
+        import sys, warnings
+        import numpy as np
+        import retrograd as torch
+        assert "retrograd.distributions" not in sys.modules
+        def f(x):
+            return torch.distributions.Categorical(logits=x).log_prob(torch.tensor([0, 2]))
+        c = torch.compile(f)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            for k in range(4):
+                x = torch.tensor(np.arange(6.0).reshape(2, 3) * (k + 1))
+                assert np.array_equal(c(x).numpy(), f(x).numpy())
+        assert any(cap.eager is None for cap in c.cache), [cap.eager for cap in c.cache]
+        """
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_a_tensor_kept_as_a_module_attribute_is_a_source_and_its_rebinding_recaptures():
+    class Masked(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(4, 4)
+            self.mask = torch.tril(torch.ones(4, 4))  # a plain attribute, not a buffer
+
+        def forward(self, x):
+            return self.lin(x) * self.mask
+
+    m = Masked()
+    c = torch.compile(m)
+    rng = np.random.default_rng(0)
+    for k in range(6):
+        x = torch.tensor(rng.standard_normal((4, 4)).astype(np.float32))
+        if k == 3:
+            m.mask = torch.ones(4, 4)
+        if k == 5:
+            m.mask.fill_(2.0)  # written in place: the replay reads the current values
+        assert np.array_equal(c(x).detach().numpy(), m(x).detach().numpy())
+    caps = c._compiled.cache
+    assert len(caps) == 2 and all(cap.eager is None for cap in caps), [cap.eager for cap in caps]

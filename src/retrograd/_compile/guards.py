@@ -253,6 +253,7 @@ class Guards:
         "modes",
         "modules",
         "module_states",
+        "module_tensors",
         "global_hooks",
         "sources",
         "metas",
@@ -274,6 +275,11 @@ class Guards:
         self.modes = modes()
         self.modules = modules
         self.module_states = [_module_state(m) for m in modules]
+        # tensors kept as plain attributes of a module (self.mask = ...): sources of the capture,
+        # bound by object, so rebinding one captures again
+        self.module_tensors = [
+            (vars(m), name, v) for m in modules for name, v in vars(m).items() if isinstance(v, Tensor)
+        ]
         self.global_hooks = _global_hooks() if modules else None
         self.sources: list[tuple[str, Any]] = []
         self.metas: list[Any] = []
@@ -306,6 +312,9 @@ class Guards:
         for m, state in zip(self.modules, self.module_states):
             if _module_state(m) != state:
                 return f"module {type(m).__name__}: training flag, parameters, buffers or hooks changed"
+        for attrs, name, t in self.module_tensors:
+            if attrs.get(name) is not t:
+                return f"the tensor attribute {name!r} of a module was rebound"
         if self.global_hooks is not None and _global_hooks() != self.global_hooks:
             return "global module hooks changed"
         for how, meta in zip(self.sources, self.metas):
@@ -333,13 +342,20 @@ class Guards:
         (see ``python_reads``), or None."""
         for holder, key, value, what in self.entries:
             now = holder.get(key, _MISSING)
-            if now is not value and not same_plain(now, value):
+            if now is not value and not same_plain(now, value) and not _imported(value, now):
                 return what
         for kind, holder, key, value, what in self.others:
             now = _read(kind, holder, key)
-            if now is not value and not same_plain(now, value):
+            if now is not value and not same_plain(now, value) and not _imported(value, now):
                 return what
         return None
+
+
+def _imported(before: Any, now: Any) -> bool:
+    """A submodule that the call imported (``torch.distributions`` loads on first use): not a
+    side effect to run eagerly for, since the next call finds it there and fails the guard that
+    saw it missing, so it captures again."""
+    return before is _MISSING and isinstance(now, types.ModuleType)
 
 
 def _now(guard: tuple[str, Any, Any, Any, str]) -> Any:
@@ -372,6 +388,9 @@ def discover(roots: list[Any]) -> tuple[list[Any], list[Tensor], list[Any]]:
                 modules.setdefault(id(m), m)
                 for t in (*m._parameters.values(), *m._buffers.values()):
                     if t is not None:
+                        tensors.setdefault(id(t), t)
+                for t in vars(m).values():  # a tensor kept as a plain attribute (Guards checks it)
+                    if isinstance(t, Tensor):
                         tensors.setdefault(id(t), t)
         elif isinstance(obj, Optimizer):
             stateful.setdefault(id(obj), obj)
