@@ -39,7 +39,6 @@ there.
 from __future__ import annotations
 
 import functools
-import math
 import types
 from typing import Any
 
@@ -47,7 +46,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from .backward import BackwardPlan
-from .capture import Hole, accumulate_grad
+from .capture import Hole, accumulate_grad, same_value as _same_scalar
 from .guards import leaf_meta, same_guard
 from .schedule import Const, Entry, Schedule
 
@@ -157,10 +156,6 @@ def value_at(v: Any, s: int) -> Any:
     return v.at(s) if isinstance(v, Sym) else v
 
 
-def _same_float(a: float, b: float) -> bool:
-    return (a == b and math.copysign(1.0, a) == math.copysign(1.0, b)) or (a != a and b != b)
-
-
 def same_value(a: Any, b: Any) -> bool:
     """Whether two recorded constants are the same value: equal numbers of the same type,
     equal sequences and arrays, the same object, or functions of the same code over the same
@@ -170,9 +165,9 @@ def same_value(a: Any, b: Any) -> bool:
     t = type(a)
     if t is not type(b):
         return False
-    if t is float:
-        return _same_float(a, b)
-    if t in (int, bool, str, complex) or isinstance(a, np.dtype):
+    if t in (float, int, bool, str, complex):  # a float's sign of zero counts, NaN equals NaN
+        return _same_scalar(a, b)
+    if isinstance(a, np.dtype):
         return bool(a == b)
     if t is list or isinstance(a, tuple):
         return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b))
@@ -247,7 +242,7 @@ def generalise(v1: Any, v2: Any, b1: int, b2: int) -> Any:
             try:
                 d1, d2 = (_denominator(v1, form), _denominator(v2, form))
                 sym = form(_affine(d1, d2, b1, b2))
-                if _same_float(sym.at(b1), v1) and _same_float(sym.at(b2), v2):
+                if _same_scalar(sym.at(b1), v1) and _same_scalar(sym.at(b2), v2):
                     return sym
             except (ZeroDivisionError, OverflowError, ValueError, Differ):
                 continue
