@@ -5,6 +5,8 @@ import numpy as np
 
 from .optable import OpSpec
 
+NO_COMPLEX_FWD = {"forward_ad": "forward-mode AD through complex tensors is not supported yet (it raises)"}
+
 
 def _np_lu_packed(a):
     """LAPACK's packed LU with partial pivoting (L's strict lower part and U in one array)."""
@@ -50,6 +52,22 @@ def build(rg):
 
     def np_gauge(u):
         return u * np.sign(u[..., :1, :])
+
+    def eig_invariants(lv):
+        lam, v = lv
+        return rg.stack([(lam * lam).real.sum(-1), (v[..., 0, :].abs() * lam.real).sum(-1),
+                         (v[..., 1, :].abs() ** 2 * (lam * lam).imag).sum(-1)], -1)
+
+    def np_eig_invariants(lv):
+        lam, v = lv
+        return np.stack([(lam * lam).real.sum(-1), (np.abs(v[..., 0, :]) * lam.real).sum(-1),
+                         (np.abs(v[..., 1, :]) ** 2 * (lam * lam).imag).sum(-1)], -1)
+
+    def cube(z):
+        return z * z * z
+
+    def np_c2r(z):
+        return np.stack([np.real(z), np.imag(z)], -1)
 
     def svd_parts(usv):
         u, s, vh = usv
@@ -220,6 +238,12 @@ def build(rg):
                skip={"gradcheck": "reads one triangle; the gradient is defined for symmetric perturbations",
                      "gradgradcheck": "same"}),
         OpSpec("linalg_eigvalsh", lambda a: L.eigvalsh(sym(a)), lambda a: np.linalg.eigvalsh(np_sym(a)), [[(3, 3)]]),
+        # eig's eigenvalues and eigenvectors are unsorted and each eigenvector has a phase freedom: the
+        # results compared are sums over the eigenpairs of phase-free quantities
+        OpSpec("linalg_eig_pairs", lambda a: eig_invariants(L.eig(a)), lambda a: np_eig_invariants(np.linalg.eig(a)),
+               [[(3, 3)], [(2, 4, 4)]], skip=NO_COMPLEX_FWD),
+        OpSpec("linalg_eigvals", lambda a: rg.view_as_real(cube(L.eigvals(a)).sum(-1)),
+               lambda a: np_c2r((np.linalg.eigvals(a) ** 3).sum(-1)), [[(3, 3)], [(2, 3, 3)]], skip=NO_COMPLEX_FWD),
         OpSpec("linalg_svd", lambda a: svd_parts(L.svd(a, full_matrices=False)), np_svd_parts,
                [[(4, 3)], [(3, 4)], [(3, 3)], [(2, 3, 2)]]),
         OpSpec("linalg_svd_full_square", lambda a: svd_parts(L.svd(a)), lambda a: np_svd_parts(a, True), [[(3, 3)]]),
