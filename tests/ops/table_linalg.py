@@ -5,6 +5,7 @@ import numpy as np
 
 from .optable import OpSpec
 
+NO_DERIVATIVE = {"gradcheck": "no derivative (as in PyTorch)", "gradgradcheck": "no derivative (as in PyTorch)"}
 NO_COMPLEX_FWD = {"forward_ad": "forward-mode AD through complex tensors is not supported yet (it raises)"}
 
 
@@ -24,6 +25,14 @@ def _np_lu_packed(a):
         a[..., k + 1 :, k] /= a[..., k : k + 1, k]
         a[..., k + 1 :, k + 1 :] -= a[..., k + 1 :, k : k + 1] * a[..., k : k + 1, k + 1 :]
     return a
+
+
+def _np_ldl_unpivoted(a):
+    """The compact LDL form of a diagonally dominant positive-definite matrix, where Bunch-Kaufman
+    takes every diagonal element as a 1 x 1 pivot: from a = C C^T, D = diag(C)^2 and L = C / diag(C)."""
+    c = np.linalg.cholesky(a)
+    d = np.diagonal(c, 0, -2, -1)
+    return np.tril(c / d[..., None, :], -1) + np.eye(a.shape[-1]) * (d * d)[..., None, :]
 
 
 def build(rg):
@@ -244,6 +253,12 @@ def build(rg):
                [[(3, 3)], [(2, 4, 4)]], skip=NO_COMPLEX_FWD),
         OpSpec("linalg_eigvals", lambda a: rg.view_as_real(cube(L.eigvals(a)).sum(-1)),
                lambda a: np_c2r((np.linalg.eigvals(a) ** 3).sum(-1)), [[(3, 3)], [(2, 3, 3)]], skip=NO_COMPLEX_FWD),
+        OpSpec("linalg_ldl_solve", lambda a, b: L.ldl_solve(*L.ldl_factor(sym(a)), b),
+               lambda a, b: np.linalg.solve(np_sym(a), b), [[(3, 3), (3, 2)], [(2, 4, 4), (2, 4, 1)]],
+               skip=NO_DERIVATIVE, grad="raises"),
+        OpSpec("linalg_ldl_factor_ex_LD", lambda a: L.ldl_factor_ex(wc(sym(a))).LD,
+               lambda a: _np_ldl_unpivoted(np_wc(np_sym(a))), [[(3, 3)], [(2, 4, 4)]], low=0.0, high=0.5,
+               skip=NO_DERIVATIVE, grad="raises"),
         OpSpec("linalg_svd", lambda a: svd_parts(L.svd(a, full_matrices=False)), np_svd_parts,
                [[(4, 3)], [(3, 4)], [(3, 3)], [(2, 3, 2)]]),
         OpSpec("linalg_svd_full_square", lambda a: svd_parts(L.svd(a)), lambda a: np_svd_parts(a, True), [[(3, 3)]]),
