@@ -147,3 +147,17 @@ def test_view_as_real_of_a_zero_dim_complex_tensor():
     assert r.tolist() == [1.0, 2.0]
     r[0] = 5.0  # a view
     assert z.item() == 5 + 2j
+
+
+def test_eig_forward_with_an_array_module_without_a_general_eigensolver():
+    # CuPy before its geev has linalg.eigh but no linalg.eig: the forward runs on the host
+    import types
+
+    from retrograd.ops import decomposition
+
+    host_only = types.SimpleNamespace(linalg=types.SimpleNamespace(), asarray=np.asarray, concatenate=np.concatenate)
+    a = np.random.default_rng(6).standard_normal((2, 3, 3))
+    packed = decomposition._eig_fwd(host_only, a, ((1, 3), (3, 3)))
+    w, v = np.linalg.eig(a)
+    np.testing.assert_allclose(packed[..., :3], w)
+    np.testing.assert_allclose(packed[..., 3:].reshape(2, 3, 3), v)

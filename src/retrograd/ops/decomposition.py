@@ -22,7 +22,7 @@ them meet in that node.
 import numpy as np
 
 from .._tensor import Tensor
-from ..backend import array_module
+from ..backend import array_module, to_numpy
 from ._registry import COMPLEX_AUTOGRAD, Op, apply
 from .elementwise import where
 from .indexing import tril, triu, diagonal, diag_embed
@@ -416,7 +416,11 @@ def _complex_of(dtype):
 
 
 def _eig_fwd(xp, a, shapes):
-    w, v = xp.linalg.eig(a)  # LAPACK's geev: each eigenvector has 2-norm 1
+    if hasattr(xp.linalg, "eig"):
+        w, v = xp.linalg.eig(a)  # LAPACK's geev: each eigenvector has 2-norm 1
+    else:  # an array module without a general eigensolver (older CuPy): on the host, moved back
+        w, v = np.linalg.eig(to_numpy(a))
+        w, v = xp.asarray(w), xp.asarray(v)
     c = _complex_of(a.dtype)
     return _pack(xp, w[..., None, :].astype(c, copy=False), v.astype(c, copy=False))
 
