@@ -5,6 +5,9 @@ import numpy as np
 
 from .optable import OpSpec
 
+NO_DERIVATIVE = {"gradcheck": "no derivative (as in PyTorch)", "gradgradcheck": "no derivative (as in PyTorch)"}
+NO_COMPLEX_FWD = {"forward_ad": "forward-mode AD through complex tensors is not supported yet (it raises)"}
+
 
 def _np_lu_packed(a):
     """LAPACK's packed LU with partial pivoting (L's strict lower part and U in one array)."""
@@ -22,6 +25,14 @@ def _np_lu_packed(a):
         a[..., k + 1 :, k] /= a[..., k : k + 1, k]
         a[..., k + 1 :, k + 1 :] -= a[..., k + 1 :, k : k + 1] * a[..., k : k + 1, k + 1 :]
     return a
+
+
+def _np_ldl_unpivoted(a):
+    """The compact LDL form of a diagonally dominant positive-definite matrix, where Bunch-Kaufman
+    takes every diagonal element as a 1 x 1 pivot: from a = C C^T, D = diag(C)^2 and L = C / diag(C)."""
+    c = np.linalg.cholesky(a)
+    d = np.diagonal(c, 0, -2, -1)
+    return np.tril(c / d[..., None, :], -1) + np.eye(a.shape[-1]) * (d * d)[..., None, :]
 
 
 def build(rg):
@@ -50,6 +61,22 @@ def build(rg):
 
     def np_gauge(u):
         return u * np.sign(u[..., :1, :])
+
+    def eig_invariants(lv):
+        lam, v = lv
+        return rg.stack([(lam * lam).real.sum(-1), (v[..., 0, :].abs() * lam.real).sum(-1),
+                         (v[..., 1, :].abs() ** 2 * (lam * lam).imag).sum(-1)], -1)
+
+    def np_eig_invariants(lv):
+        lam, v = lv
+        return np.stack([(lam * lam).real.sum(-1), (np.abs(v[..., 0, :]) * lam.real).sum(-1),
+                         (np.abs(v[..., 1, :]) ** 2 * (lam * lam).imag).sum(-1)], -1)
+
+    def cube(z):
+        return z * z * z
+
+    def np_c2r(z):
+        return np.stack([np.real(z), np.imag(z)], -1)
 
     def svd_parts(usv):
         u, s, vh = usv
@@ -220,6 +247,18 @@ def build(rg):
                skip={"gradcheck": "reads one triangle; the gradient is defined for symmetric perturbations",
                      "gradgradcheck": "same"}),
         OpSpec("linalg_eigvalsh", lambda a: L.eigvalsh(sym(a)), lambda a: np.linalg.eigvalsh(np_sym(a)), [[(3, 3)]]),
+        # eig's eigenvalues and eigenvectors are unsorted and each eigenvector has a phase freedom: the
+        # results compared are sums over the eigenpairs of phase-free quantities
+        OpSpec("linalg_eig_pairs", lambda a: eig_invariants(L.eig(a)), lambda a: np_eig_invariants(np.linalg.eig(a)),
+               [[(3, 3)], [(2, 4, 4)]], skip=NO_COMPLEX_FWD),
+        OpSpec("linalg_eigvals", lambda a: rg.view_as_real(cube(L.eigvals(a)).sum(-1)),
+               lambda a: np_c2r((np.linalg.eigvals(a) ** 3).sum(-1)), [[(3, 3)], [(2, 3, 3)]], skip=NO_COMPLEX_FWD),
+        OpSpec("linalg_ldl_solve", lambda a, b: L.ldl_solve(*L.ldl_factor(sym(a)), b),
+               lambda a, b: np.linalg.solve(np_sym(a), b), [[(3, 3), (3, 2)], [(2, 4, 4), (2, 4, 1)]],
+               skip=NO_DERIVATIVE, grad="raises"),
+        OpSpec("linalg_ldl_factor_ex_LD", lambda a: L.ldl_factor_ex(wc(sym(a))).LD,
+               lambda a: _np_ldl_unpivoted(np_wc(np_sym(a))), [[(3, 3)], [(2, 4, 4)]], low=0.0, high=0.5,
+               skip=NO_DERIVATIVE, grad="raises"),
         OpSpec("linalg_svd", lambda a: svd_parts(L.svd(a, full_matrices=False)), np_svd_parts,
                [[(4, 3)], [(3, 4)], [(3, 3)], [(2, 3, 2)]]),
         OpSpec("linalg_svd_full_square", lambda a: svd_parts(L.svd(a)), lambda a: np_svd_parts(a, True), [[(3, 3)]]),

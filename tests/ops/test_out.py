@@ -115,6 +115,10 @@ _SPECIFIC = {
     "ormqr": lambda: ((*rg.geqrf(rg.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 7.0]])), rg.ones(3, 2)), {}),
     "lu_solve": lambda: ((rg.tensor([[1.0], [2.0]]), *rg.lu(rg.tensor([[1.0, 2.0], [3.0, 4.0]]))), {}),
     "linalg.lu_solve": lambda: ((*rg.lu(rg.tensor([[1.0, 2.0], [3.0, 4.0]])), rg.tensor([[1.0], [2.0]])), {}),
+    "linalg.ldl_solve": lambda: (
+        (*rg.linalg.ldl_factor(rg.tensor([[1.0, 2.0], [2.0, 1.0]])), rg.tensor([[1.0], [2.0]])),
+        {},
+    ),
     "linalg.tensorinv": lambda: ((rg.tensor(np.eye(4).reshape(4, 2, 2) + 0.1),), {"ind": 1}),
     "linalg.tensorsolve": lambda: ((rg.tensor(np.eye(6).reshape(2, 3, 6) + 0.1), rg.tensor(_x[:2])), {}),
     "mvlgamma": lambda: ((rg.tensor(_x + 2), 2), {}),

@@ -20,6 +20,7 @@ from . import (  # noqa: F401
     inplace,
     integer,
     layers,
+    ldl,
     linalg,
     loss,
     lowrank,

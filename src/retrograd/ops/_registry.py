@@ -322,7 +322,8 @@ def _refuse_complex(op: Op, inputs: Sequence[Any]) -> None:
     raise NotImplementedError(
         f"{op.name}: autograd through complex tensors is not supported for this op "
         f"yet (inputs {shapes}); supported: the torch.fft functions, real, imag, "
-        f"abs, angle, conj, view_as_real, view_as_complex, complex, polar, add, "
+        f"abs, angle, conj, view_as_real, view_as_complex, complex, polar, matmul, "
+        f"linalg.solve, linalg.eig, linalg.eigvals, add, "
         f"sub, neg, mul, div, sum, mean, cat, stack, indexing and shape ops. "
         f"Compute it under torch.no_grad(), or split into real and imaginary parts"
     )

@@ -182,7 +182,7 @@ def angle(input):
 # --------------------------------------------------------------------------- views
 def _view_as_real(xp, x):
     if x.flags.c_contiguous:
-        return x.view(x.real.dtype).reshape(x.shape + (2,))
+        return x.reshape(x.shape + (1,)).view(x.real.dtype)  # (..., 1) complex: (..., 2) real, 0-d too
     part = x.real  # the real parts, in x's memory with x's strides; the imaginary part follows each
     return xp.lib.stride_tricks.as_strided(part, x.shape + (2,), x.strides + (part.itemsize,))
 

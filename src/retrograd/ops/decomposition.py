@@ -22,8 +22,8 @@ them meet in that node.
 import numpy as np
 
 from .._tensor import Tensor
-from ..backend import array_module
-from ._registry import Op, apply
+from ..backend import array_module, to_numpy
+from ._registry import COMPLEX_AUTOGRAD, Op, apply
 from .elementwise import where
 from .indexing import tril, triu, diagonal, diag_embed
 from .reduction import return_types
@@ -42,15 +42,16 @@ def _lapack(fn, op, shape, what):
         raise LinAlgError(f"linalg.{op}: {what} (input of shape {list(shape)}; {e})") from None
 
 
-def _check_float(A, op):
+def _check_float(A, op, complex_ok=False):
     if not isinstance(A, Tensor):
         raise TypeError(f"linalg.{op}: expected a Tensor, got {type(A).__name__}")
-    if A._data.dtype.kind not in "fV":
-        raise RuntimeError(f"linalg.{op}: Expected a floating point tensor as input. Got {A.dtype}")
+    if A._data.dtype.kind not in ("fVc" if complex_ok else "fV"):
+        kinds = "floating point or complex" if complex_ok else "floating point"
+        raise RuntimeError(f"linalg.{op}: Expected a {kinds} tensor as input. Got {A.dtype}")
 
 
-def _check_matrix(A, op, square=False):
-    _check_float(A, op)
+def _check_matrix(A, op, square=False, complex_ok=False):
+    _check_float(A, op, complex_ok)
     shape = A._data.shape
     if len(shape) < 2:
         raise RuntimeError(f"linalg.{op}: The input tensor A must have at least 2 dimensions (got shape {list(shape)})")
@@ -162,18 +163,20 @@ def _solve_fwd(xp, a, b):
 
 
 def _solve_vjp(g, needs, a, out):
-    gb = solve(a.mT, g)
-    ga = -(gb @ out.mT) if needs[0] else None
+    gb = solve(a.mH, g)
+    ga = -(gb @ out.mH) if needs[0] else None
     return ga, (gb if needs[1] else None)
 
 
 SOLVE = Op("linalg_solve", _solve_fwd, _solve_vjp, save=("x", "out"), needs=True)
+COMPLEX_AUTOGRAD.add(SOLVE)  # the backward conjugates (A^H, X^H)
 
 
 def solve(A, B, *, left=True):
-    """X with A X = B (``left=False``: X A = B). B may be a (batch of) vector(s)."""
-    _check_matrix(A, "solve", square=True)
-    _check_float(B, "solve")
+    """X with A X = B (``left=False``: X A = B). B may be a (batch of) vector(s). Real or
+    complex; the gradient is gB = A^-H G, gA = -gB X^H."""
+    _check_matrix(A, "solve", square=True, complex_ok=True)
+    _check_float(B, "solve", complex_ok=True)
     if A._data.dtype != B._data.dtype:
         raise RuntimeError(
             f"linalg.solve: Expected A and B to have the same dtype, but found A of type "
@@ -404,6 +407,78 @@ def eigh(A, UPLO="L"):
 
 def eigvalsh(A, UPLO="L"):
     return eigh(A, UPLO).eigenvalues
+
+
+# --------------------------------------------------------------------------- eig
+def _complex_of(dtype):
+    """The complex NumPy dtype holding ``dtype``'s values (float32 -> complex64, ...)."""
+    return np.result_type(dtype, np.complex64)
+
+
+def _eig_fwd(xp, a, shapes):
+    if hasattr(xp.linalg, "eig"):
+        w, v = xp.linalg.eig(a)  # LAPACK's geev: each eigenvector has 2-norm 1
+    else:  # an array module without a general eigensolver (older CuPy): on the host, moved back
+        w, v = np.linalg.eig(to_numpy(a))
+        w, v = xp.asarray(w), xp.asarray(v)
+    c = _complex_of(a.dtype)
+    return _pack(xp, w[..., None, :].astype(c, copy=False), v.astype(c, copy=False))
+
+
+def _eig_vjp(g, out, shapes):
+    # With E_ij = L_j - L_i (i != j) and M = V^H gV:
+    #   gA = V^-H (diag(gL) + (M - V^H V diag(Re M_ii)) / conj(E)) V^H, the quotient off the diagonal.
+    # A loss that sees the phase of an eigenvector has Im M_ii != 0 and no gradient.
+    from .complex import conj, imag, real
+
+    L, V = _unpack(out, shapes)
+    gL, gV = _unpack(g, shapes)
+    L, gL = L.squeeze(-2), gL.squeeze(-2)
+    eye = _eye(L._data.shape[-1], V)
+    Vh = V.mH
+    M = Vh @ gV
+    M_ii = (M * eye).sum(-1)
+    if bool((imag(M_ii).detach().abs() > 1e-2).any()):
+        raise RuntimeError(
+            "linalg_eig_backward: The eigenvectors in the complex case are specified up to multiplication "
+            "by e^{i phi}. The specified loss function depends on this quantity, so it is ill-defined."
+        )
+    M = M - Vh @ (V * _mat(real(M_ii)))
+    E = conj(_mat(L) - _col(L)) + eye  # 1 on the diagonal, which is then replaced by gL
+    inner = M / E * (1 - eye) + eye * _mat(gL)
+    return solve(Vh, inner @ Vh)
+
+
+EIG = Op("linalg_eig", _eig_fwd, _eig_vjp, save=("out",))
+COMPLEX_AUTOGRAD.add(EIG)
+
+
+def _check_eig_input(A, op):
+    _check_matrix(A, op, square=True, complex_ok=True)
+    if A.dtype.itemsize < 4:
+        raise NotImplementedError(f'"linalg_{op}" not implemented for {A.dtype} (input of shape {list(A.shape)})')
+    if not bool(array_module(A._data).isfinite(A._data).all()):
+        raise RuntimeError(f"torch.linalg.{op}: input tensor should not contain infs or NaNs.")
+
+
+def eig(A):
+    """(eigenvalues, eigenvectors) of general square matrices: A V = V diag(L), complex for
+    real A too (complex64 or complex128), each eigenvector (column of V) of norm 1; neither
+    is sorted. An eigenvector is defined up to a factor e^{i phi}: the gradient assumes
+    distinct eigenvalues and a loss that does not depend on that phase (backward raises
+    when it does, as PyTorch's)."""
+    _check_eig_input(A, "eig")
+    n = A._data.shape[-1]
+    shapes = ((1, n), (n, n))
+    L, V = _unpack(apply(EIG, (A,), (shapes,)), shapes)
+    return return_types.linalg_eig(L.squeeze(-2), V)
+
+
+def eigvals(A):
+    """The eigenvalues of general square matrices (complex, unsorted): ``eig(A).eigenvalues``,
+    with its gradient."""
+    _check_eig_input(A, "eigvals")
+    return eig(A).eigenvalues
 
 
 # --------------------------------------------------------------------------- svd
@@ -1213,6 +1288,8 @@ declare(cholesky, torch=False, out=True, linalg=("cholesky",))
 declare(qr, torch=False, out=True, linalg=("qr",))
 declare(eigh, torch=False, out=True, linalg=("eigh",))
 declare(eigvalsh, torch=False, out=True, linalg=("eigvalsh",))
+declare(eig, torch=False, out=True, linalg=("eig",))
+declare(eigvals, torch=False, out=True, linalg=("eigvals",))
 declare(svd, torch=False, out=True, linalg=("svd",))
 declare(svdvals, torch=False, out=True, linalg=("svdvals",))
 declare(pinv, torch=False, out=True, linalg=("pinv",))

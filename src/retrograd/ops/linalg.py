@@ -1,8 +1,8 @@
 """Matrix products: matmul (with NumPy's 1-D and batch-broadcast rules), mm, bmm, and friends.
 
-For 2-D and batched inputs: out = x @ y, gx = g @ y^T, gy = x^T @ g; broadcast batch dims are
-summed back by the engine. 1-D operands are promoted to matrices for the backward and the
-added dim is squeezed away again.
+For 2-D and batched inputs: out = x @ y, gx = g @ y^H, gy = x^H @ g (^H: conjugate transpose,
+the transpose for real dtypes); broadcast batch dims are summed back by the engine. 1-D
+operands are promoted to matrices for the backward and the added dim is squeezed away again.
 """
 
 import math
@@ -13,7 +13,7 @@ from ..sparse import SparseTensor
 from . import elementwise as ew
 from . import shape as sh
 from .complex import conj
-from ._registry import Op, apply
+from ._registry import COMPLEX_AUTOGRAD, Op, apply
 from ._declare import declare
 from .._autocast import EXCLUDE, LOWER, ACTIVE as _AMP, _amp, autocast_call
 from ._registry import LINEAR, MULTILINEAR
@@ -26,18 +26,18 @@ def _matmul(xp, x, y):
 def _matmul_vjp(g, needs, x, y):
     xd, yd = x._data.ndim, y._data.ndim
     if xd == 1 and yd == 1:
-        return (g * y if needs[0] else None), (g * x if needs[1] else None)
+        return (g * conj(y) if needs[0] else None), (g * conj(x) if needs[1] else None)
     x2 = x.unsqueeze(0) if xd == 1 else x
     y2 = y.unsqueeze(-1) if yd == 1 else y
     g2 = g.unsqueeze(-2) if xd == 1 else g
     g2 = g2.unsqueeze(-1) if yd == 1 else g2
     gx = gy = None
     if needs[0]:
-        gx = g2 @ y2.mT
+        gx = g2 @ y2.mH
         if xd == 1:
             gx = gx.squeeze(-2)
     if needs[1]:
-        gy = x2.mT @ g2
+        gy = x2.mH @ g2
         if yd == 1:
             gy = gy.squeeze(-1)
     return gx, gy
@@ -53,6 +53,7 @@ MATMUL = Op(
     node_name="MmBackward0",
     used_by=((1,), (0,)),
 )
+COMPLEX_AUTOGRAD.add(MATMUL)  # the backward conjugates (y^H, x^H)
 
 
 def matmul(input, other):
