@@ -46,6 +46,7 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor
+from ..sparse._tensor import SparseTensor
 from .backward import BackwardPlan
 from .capture import Hole, accumulate_grad
 from .guards import leaf_meta, same_guard
@@ -266,6 +267,9 @@ def dynamic_dims(leaves: list[Any], dynamic: bool | None) -> list[set[int]]:
     out = []
     for x in leaves:
         dims = set(getattr(x, DYNAMIC_INDICES, ()) or ()) if isinstance(x, Tensor) else set()
+        if type(x) is SparseTensor:  # its nnz shapes the kernels: a new one captures again
+            out.append(dims)
+            continue
         if dynamic is not False:
             dims.update(range(np.ndim(x._data if isinstance(x, Tensor) else x)))
         out.append(dims)
