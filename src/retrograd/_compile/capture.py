@@ -730,17 +730,25 @@ class Recorder:
         self.entries.append(Entry(kernel, (Const(xp), *spec), outs, op.name))
 
     def call(
-        self, kernel: Any, inputs: tuple[Any, ...], label: str, keep: bool = True, n_out: int = 1, draws: bool = False
+        self,
+        kernel: Any,
+        inputs: tuple[Any, ...],
+        label: str,
+        keep: bool = True,
+        n_out: int = 1,
+        draws: bool = False,
+        check: bool = False,
     ) -> Any:
         """Run ``kernel(*inputs)`` and record it; ``keep``: its result is a new value (else it
-        writes into an input); ``n_out`` > 1: a tuple of that many arrays; ``draws``: it draws
-        from the default generator."""
+        writes into an input, unless it is a ``check`` that only reads them and may raise);
+        ``n_out`` > 1: a tuple of that many arrays; ``draws``: it draws from the default
+        generator."""
         try:
             spec = self._spec(inputs) if self.failed is None else None
         except _Unknown as e:
             self.fail(f"{label} at {user_site()} reads {e}")
             spec = None
-        if not keep and self._writes_source(inputs):
+        if not keep and not check and self._writes_source(inputs):
             self._note_effect(f"an in-place write ({label})")
         out = self._pause(kernel, *inputs)
         if draws or label == "dropout_mask":  # a draw: the generator's state is put back by undo()

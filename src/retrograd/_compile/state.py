@@ -47,7 +47,7 @@ def recorded_check(kernel: Any, *inputs: Any, label: str) -> None:
     recorded as a kernel of the schedule, so every replay checks its own inputs as eager mode
     does."""
     if _cap.active:
-        _cap.recorder.call(kernel, inputs, label, keep=False)
+        _cap.recorder.call(kernel, inputs, label, keep=False, check=True)
     else:
         kernel(*inputs)
 

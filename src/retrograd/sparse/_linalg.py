@@ -7,7 +7,7 @@ from .._compile.state import recorded, sized_by_values
 from .._tensor import Tensor
 from ..backend import array_module
 from ._autograd import record, saved
-from ._ops import dense_array
+from ._ops import dense_array, times
 from ._storage import _COO, add_into, linear_rows as linear_rows_of, lookup, rows_to_indices, rows_view, unique_rows
 from ._tensor import SparseTensor
 
@@ -28,11 +28,6 @@ def _product(indices, vals, d, n, alpha, mat, beta):
     if mat is not None and beta != 0:
         out += mat if beta == 1 else beta * mat
     return out
-
-
-def _scaled(a, s):
-    """``a * s``: a new array."""
-    return a * s
 
 
 def _transposed_product(indices, vals, g, m):
@@ -103,9 +98,9 @@ def mm(s, d, masked=True, mat=None, beta=1, alpha=1):
         ga = dense_array(g)
         gmat = gs = gd = None
         if mat is not None and needs[2]:
-            gmat = Tensor._make(recorded(_scaled, ga, beta, label=f"{node} (self)"), None, False)
+            gmat = Tensor._make(recorded(times, ga, beta, label=f"{node} (self)"), None, False)
         if alpha != 1:
-            ga = recorded(_scaled, ga, alpha, label=f"{node} (alpha)")
+            ga = recorded(times, ga, alpha, label=f"{node} (alpha)")
         if needs[1]:
             gd = Tensor._make(recorded(_transposed_product, indices, vals, ga, m, label=node), None, False)
         if needs[0]:

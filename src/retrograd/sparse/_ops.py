@@ -35,9 +35,13 @@ def dense_array(g):
     """The dense array of a gradient (a Tensor, or a SparseTensor made dense)."""
     if type(g) is SparseTensor:
         c = g._data
-        out = array_module(c.values).zeros(c.shape, c.dtype)
-        return add_into(out, c)
+        return recorded(_densify, c.indices, c.values, c.coalesced, c.shape, c.dtype, label="to_dense")
     return g._data
+
+
+def times(a, s):
+    """``a * s``, a new array (a kernel of compiled replays)."""
+    return a * s
 
 
 def pattern_grad(g, c):
@@ -89,8 +93,8 @@ def _scaled_grad(g, s):
         return g
     if type(g) is SparseTensor:
         c = g._data
-        return SparseTensor._from_parts(c.indices, c.values * s, c.shape, c.coalesced)
-    return Tensor._make(g._data * s, None, False)
+        return SparseTensor._from_parts(c.indices, recorded(times, c.values, s, label="mul"), c.shape, c.coalesced)
+    return Tensor._make(recorded(times, g._data, s, label="mul"), None, False)
 
 
 # ---------------------------------------------------------------------- construction
@@ -322,9 +326,14 @@ def t(s):
     return record("TBackward0", out, (s,), backward, saves=False)
 
 
+def _copies(indices, values):
+    return indices.copy(), values.copy()
+
+
 def clone(s):
     c = s._data
-    out = SparseTensor._from_parts(c.indices.copy(), c.values.copy(), c.shape, c.coalesced)
+    indices, values = recorded(_copies, c.indices, c.values, label="clone", n_out=2)
+    out = SparseTensor._from_parts(indices, values, c.shape, c.coalesced)
     return record("CloneBackward0", out, (s,), lambda g, needs: (g,), saves=False)
 
 
@@ -386,20 +395,16 @@ def _add_sparse(a, b, alpha):
             f"add: sparse tensors of shape {list(x.shape)} have different "
             f"sparse dims ({x.indices.shape[0]} and {y.indices.shape[0]})"
         )
-    xp = array_module(x.values)
     dt = _dtype.promote_types(a.dtype, b.dtype).np
     if y.indices.shape[1] == 0:
-        out = SparseTensor._from_parts(x.indices, x.values.astype(dt, copy=False), x.shape, x.coalesced)
+        vals = x.values if x.values.dtype == dt else recorded(_cast, x.values, dt, label="add")
+        out = SparseTensor._from_parts(x.indices, vals, x.shape, x.coalesced)
+    elif x.indices.shape[1] == 0:
+        vals = recorded(_cast_scaled, y.values, alpha, dt, label="add")
+        out = SparseTensor._from_parts(y.indices, vals, y.shape, y.coalesced)
     else:
-        yv = y.values if alpha == 1 else y.values * alpha
-        if x.indices.shape[1] == 0:
-            out = SparseTensor._from_parts(y.indices, yv.astype(dt, copy=False), y.shape, y.coalesced)
-        else:
-            out = SparseTensor._from_parts(
-                xp.concatenate([x.indices, y.indices], axis=1),
-                xp.concatenate([x.values.astype(dt, copy=False), yv.astype(dt, copy=False)]),
-                x.shape,
-            )
+        idx, vals = recorded(_joined, x.indices, y.indices, x.values, y.values, alpha, dt, label="add", n_out=2)
+        out = SparseTensor._from_parts(idx, vals, x.shape)
 
     def backward(g, needs):
         return g, _scaled_grad(g, alpha)
@@ -407,18 +412,46 @@ def _add_sparse(a, b, alpha):
     return record("AddBackward0", out, (a, b), backward, saves=False)
 
 
+def _cast(v, dtype):
+    return v.astype(dtype)
+
+
+def _cast_scaled(v, alpha, dtype):
+    """``alpha * v`` as a new array of ``dtype``."""
+    return (v if alpha == 1 else v * alpha).astype(dtype)
+
+
+def _joined(xi, yi, xv, yv, alpha, dtype):
+    """The entries of two sparse tensors of one shape, ``y``'s scaled by ``alpha``: the
+    (uncoalesced) storage of their sum."""
+    xp = array_module(xv)
+    yv = yv if alpha == 1 else yv * alpha
+    return xp.concatenate([xi, yi], axis=1), xp.concatenate(
+        [xv.astype(dtype, copy=False), yv.astype(dtype, copy=False)]
+    )
+
+
 def dense_add(d, s, alpha=1):
     """``d + alpha * s`` for dense ``d`` and sparse ``s`` of one shape: a dense tensor. Both
     gradients are dense, as in PyTorch."""
     _check_same_shape(s, d, "add")
     dt = _dtype.promote_types(d.dtype, s.dtype).np
-    out = d._data.astype(dt)  # a copy
-    add_into(out, s._data, None if alpha == 1 else alpha)
+    c = s._data
+    out = recorded(
+        _dense_plus, d._data, c.indices, c.values, c.coalesced, None if alpha == 1 else alpha, dt, label="add"
+    )
 
     def backward(g, needs):
         return g, _scaled_grad(g, alpha)
 
     return record("AddBackward0", Tensor._make(out, None, False), (d, s), backward, saves=False)
+
+
+def _dense_plus(d, indices, values, coalesced, alpha, dtype):
+    """``d + alpha * S`` (``alpha`` None: 1) as a new array of ``dtype``, for the sparse S of
+    ``indices``, ``values`` with ``d``'s shape."""
+    out = d.astype(dtype)  # a copy
+    return add_into(out, _COO(indices, values, d.shape, coalesced), alpha)
 
 
 def binary(name, x, y, alpha=1):
@@ -478,8 +511,8 @@ def _scalar(v, op, t):
     raise NotImplementedError(f"{op}: a sparse tensor can only be scaled by a number, not by {type(v).__name__}")
 
 
-def _scaled_values(c, s, op):
-    v = c.values
+def _scaled_values(v, s, op):
+    """``v * s`` or ``v / s`` (integers made floating where the result is), a new array."""
     if v.dtype.kind in "iub" and (op == "div" or isinstance(s, float)):
         v = v.astype(_dtype.get_default_dtype().np)
     return v / s if op == "div" else v * s
@@ -489,7 +522,8 @@ def scale(t, v, op):
     """``t * v`` or ``t / v`` (``op`` "mul", "div" or "neg") for a scalar ``v``: sparse."""
     s = _scalar(v, op, t)
     c = t._data
-    out = SparseTensor._from_parts(c.indices, _scaled_values(c, s, op), c.shape, c.coalesced)
+    vals = recorded(_scaled_values, c.values, s, op, label=op)
+    out = SparseTensor._from_parts(c.indices, vals, c.shape, c.coalesced)
     factor = 1 / s if op == "div" else s
     node = {"mul": "MulBackward0", "div": "DivBackward0"}.get(op, "NegBackward0")
     return record(node, out, (t,), lambda g, needs: (_scaled_grad(g, factor),), saves=False)
