@@ -503,3 +503,27 @@ def test_gcn_training_step_replays_bit_identically():
         for u, v in zip(a, b):
             np.testing.assert_array_equal(u, v)
     assert step.reasons == [] and len(step.cache) == 1 and _replayed(step) == 5
+
+
+def test_dense_in_place_write_into_sparse_values_replays_and_is_checked_once():
+    """``s._values()`` is a dense tensor over the sparse tensor's values: an in-place op on it
+    is a recorded write into a source. The check of the first replay puts the values back
+    before running eagerly, so the call writes once, as eager mode does."""
+    rng = np.random.default_rng(12)
+    a = _graph(rng, 15)
+    b = torch.sparse_coo_tensor(a._indices(), a._values().clone(), (N, N), is_coalesced=True)
+
+    def step(s):
+        def f(x):
+            with torch.no_grad():
+                s._values().mul_(0.5)
+            return torch.sparse.mm(s, x)
+
+        return f
+
+    c, f = torch.compile(step(a)), step(b)
+    x = torch.randn(N, 2, dtype=torch.float64)
+    for _ in range(4):
+        _same(c(x), f(x))
+        np.testing.assert_array_equal(a._data.values, b._data.values)
+    assert c.reasons == [] and _replayed(c) == 3

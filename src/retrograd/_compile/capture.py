@@ -3,8 +3,9 @@
 Values are known by their array objects. A value a recorded kernel reads is
 
 - a *source*: the array of a tensor argument, or of a parameter, buffer or gradient the function
-  reaches (``function.discover`` finds them: closures, globals, ``self``, modules, optimizers);
-  the replay binds it afresh from that tensor at each call;
+  reaches (``function.discover`` finds them: closures, globals, ``self``, modules, optimizers),
+  or the indices or values of a sparse tensor argument or one the function reaches
+  (``SparseField``); the replay binds it afresh from that tensor at each call;
 - the output of an earlier entry;
 - or a constant argument (a Python number, a dtype, the array module, a shape).
 

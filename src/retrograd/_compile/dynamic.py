@@ -494,6 +494,7 @@ class Generic:
         c.outputs = base.outputs
         c.n_outputs = base.n_outputs
         c.persistent = base.persistent
+        c.sparse = base.sparse
         c.stateful = base.stateful
         c.splits = base.splits  # the same checks at every size (merge requires it)
         c.layouts = [None if x is None else (value_at(x[0], s), x[1], x[2]) for x in self.layouts]

@@ -186,6 +186,7 @@ class Capture:
         "n_outputs",
         "verified",
         "persistent",
+        "sparse",
         "stateful",
         "splits",
     )
@@ -202,6 +203,7 @@ class Capture:
         self.n_outputs = 0
         self.verified = not config.verify
         self.persistent: list[Tensor] = []
+        self.sparse: list[Any] = []  # the sparse tensors the function reaches
         self.stateful: list[Any] = []
         self.splits: list[tuple[str, str, Any]] = []  # the graph breaks it checks: (what, site, value)
 
@@ -543,6 +545,7 @@ class CompiledFunction:
             finish.options = self.options  # passes hook
             capture = finish.capture(guards, out)
             capture.persistent = persistent
+            capture.sparse = sparse
             capture.stateful = stateful
             touched = changed_container(watched) or guards.changed_value()
             if touched is not None and capture.eager is None:
@@ -599,7 +602,7 @@ class CompiledFunction:
         """Run the call replayed and eagerly from the same state; keep the capture only if both
         agree bit for bit (verify.py). Returns eager mode's results."""
         c.verified = True
-        tensors = c.persistent + [x for x in leaves if isinstance(x, Tensor)]
+        tensors = c.persistent + [x for x in leaves if isinstance(x, Tensor)] + _sparse_arrays(leaves + c.sparse)
         before = Snapshot(tensors, c.stateful)
         try:
             replayed = c.run(leaves)
@@ -640,6 +643,17 @@ class CompiledFunction:
         self.break_values.clear()
         self.unstable.clear()
         self._warned = False
+
+
+def _sparse_arrays(objects: list[Any]) -> list[Tensor]:
+    """The indices and values of the sparse tensors among ``objects``, each as a tensor over the
+    same array: what a call may write into (``s._values().mul_(2)``), for ``Snapshot``."""
+    return [
+        make_tensor(a, None, False)
+        for x in objects
+        if type(x) is SparseTensor
+        for a in (x._data.indices, x._data.values)
+    ]
 
 
 def _short(value: Any) -> str:
