@@ -380,7 +380,7 @@ def test_a_sparse_result_or_unsupported_op_runs_eagerly():
         lambda x: torch.sparse.sum(s) * x,
     ):
         reason, out = _eager_reason(f, x)
-        assert "made outside the recorded ops" in reason
+        assert any(op in reason for op in ("to_sparse", "sparse.softmax", "sparse.sum"))
         _same(out, f(x))
 
 

@@ -3,7 +3,7 @@
 
 import numpy as np
 
-from .._compile.state import recorded, sized_by_values
+from .._compile.state import not_replayable, recorded, sized_by_values
 from .._tensor import Tensor
 from ..backend import array_module
 from ._autograd import record, saved
@@ -146,6 +146,7 @@ def sum(input, dim=None, dtype=None):
     Summing every dim gives a 0-d dense tensor; summing every sparse dim a dense tensor of the
     remaining dense dims; otherwise a coalesced sparse tensor. The input's gradient is sparse,
     on its pattern."""
+    not_replayable("sparse.sum (its arrays are computed outside recorded kernels)")
     if type(input) is not SparseTensor:
         raise RuntimeError(
             f"sparse.sum: expected a sparse tensor, got {type(input).__name__}; use Tensor.sum for dense tensors"
@@ -216,6 +217,7 @@ def _group_reduce(ufunc, vals, groups, n, init):
 
 def _softmax(input, dim, dtype, log):
     name = "log_softmax" if log else "softmax"
+    not_replayable(f"sparse.{name} (its arrays are computed outside recorded kernels)")
     if type(input) is not SparseTensor:
         raise RuntimeError(f"sparse.{name}: expected a sparse tensor, got {type(input).__name__}")
     s = (input if dtype is None else input.to(dtype)).coalesce()

@@ -204,6 +204,7 @@ def to_sparse(x, sparseDims=None, *, layout=None, blocksize=None, dense_dim=None
     if type(x) is SparseTensor:
         check_to_sparse(x, sparseDims, layout, blocksize, dense_dim)
         return x
+    not_replayable("to_sparse (its pattern is read from the values outside recorded kernels)")
     _check_layout(layout, blocksize)
     a = x._data
     nd = a.ndim
