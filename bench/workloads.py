@@ -242,6 +242,79 @@ def embedding_sparse_build(torch, data):
     return step
 
 
+# --- gcn: pytorch/examples' two-layer GCN on a fixed sparse normalized adjacency ----------------
+
+
+def _gcn_data(rng, n, features, classes, degree):
+    """A random undirected graph's D^-1/2 (A + I) D^-1/2 as COO arrays (coalesced order), node
+    features, labels and a training mask."""
+    src = rng.integers(0, n, size=n * degree // 2)
+    dst = rng.integers(0, n, size=src.size)
+    flat = np.unique(np.concatenate([src * n + dst, dst * n + src, np.arange(n) * (n + 1)]))
+    rows, cols = flat // n, flat % n
+    deg = np.bincount(rows, minlength=n).astype(np.float32)
+    vals = (1 / np.sqrt(deg[rows] * deg[cols])).astype(np.float32)
+    return {
+        "idx": np.stack([rows, cols]).astype(np.int64),
+        "vals": vals,
+        "n": n,
+        "x": rng.standard_normal((n, features), dtype=np.float32),
+        "y": rng.integers(0, classes, size=n, dtype=np.int64),
+        "train": np.arange(n // 4, dtype=np.int64),
+        "classes": classes,
+    }
+
+
+def gcn_data(rng):
+    return _gcn_data(rng, 2708, 1433, 7, 4)  # Cora's sizes
+
+
+def gcn_small_data(rng):
+    return _gcn_data(rng, 256, 32, 4, 6)
+
+
+def gcn_build(torch, data):
+    nn, F = torch.nn, torch.nn.functional
+    _seed(torch)
+    n = data["n"]
+    adj = torch.sparse_coo_tensor(torch.from_numpy(data["idx"]), torch.from_numpy(data["vals"]), (n, n)).coalesce()
+    x, y, train = (torch.from_numpy(data[k]) for k in ("x", "y", "train"))
+
+    class GraphConvolution(nn.Module):
+        def __init__(self, fin, fout):
+            super().__init__()
+            self.weight = nn.Parameter(torch.empty(fin, fout))
+            self.bias = nn.Parameter(torch.zeros(fout))
+            nn.init.xavier_uniform_(self.weight)
+
+        def forward(self, h, a):
+            return torch.sparse.mm(a, h @ self.weight) + self.bias
+
+    class GCN(nn.Module):
+        def __init__(self, fin, hidden, classes):
+            super().__init__()
+            self.gc1 = GraphConvolution(fin, hidden)
+            self.gc2 = GraphConvolution(hidden, classes)
+
+        def forward(self, h, a):
+            h = F.dropout(F.relu(self.gc1(h, a)), 0.5, training=self.training)
+            return F.log_softmax(self.gc2(h, a), dim=1)
+
+    model = GCN(x.shape[1], 16, data["classes"])
+    opt = torch.optim.Adam(model.parameters(), lr=0.01, weight_decay=5e-4)
+
+    def step():
+        opt.zero_grad()
+        loss = F.nll_loss(model(x, adj)[train], y[train])
+        loss.backward()
+        opt.step()
+
+    return step
+
+
+gcn_small_build = gcn_build
+
+
 # --- matmul_big: three chained 1024x1024 matmuls, forward and backward ---------------------------
 
 
@@ -436,6 +509,8 @@ WORKLOADS = {
     "gpt_manual": (gpt_data, gpt_manual_build),
     "gpt_sdpa": (gpt_data, gpt_sdpa_build),
     "embedding_sparse": (embedding_sparse_data, embedding_sparse_build),
+    "gcn": (gcn_data, gcn_build),
+    "gcn_small": (gcn_small_data, gcn_build),
     "matmul_big": (matmul_big_data, matmul_big_build),
     "per_sample_grads": (per_sample_grads_data, per_sample_grads_build),
     "lstm": (lstm_data, lstm_build),

@@ -3,8 +3,9 @@
 Values are known by their array objects. A value a recorded kernel reads is
 
 - a *source*: the array of a tensor argument, or of a parameter, buffer or gradient the function
-  reaches (``function.discover`` finds them: closures, globals, ``self``, modules, optimizers);
-  the replay binds it afresh from that tensor at each call;
+  reaches (``function.discover`` finds them: closures, globals, ``self``, modules, optimizers),
+  or the indices or values of a sparse tensor argument or one the function reaches
+  (``SparseField``); the replay binds it afresh from that tensor at each call;
 - the output of an earlier entry;
 - or a constant argument (a Python number, a dtype, the array module, a shape).
 
@@ -45,6 +46,7 @@ from ..autograd._vmap_state import _vm
 from ..autograd.grad_mode import _state
 from ..backend import array_module
 from ..ops._registry import apply as _apply, low_precision_forward
+from ..sparse._tensor import SparseTensor
 from .schedule import Const, Entry
 from .state import _cap
 
@@ -206,6 +208,37 @@ def _weak(arr: Any) -> Any:
 def _meta(a: Any) -> tuple[Any, ...]:
     """An array's metadata as the guards compare it (``guards.source_meta``)."""
     return (type(a), a.shape, a.dtype, a.strides)
+
+
+def sparse_meta(t: Any) -> tuple[Any, ...]:
+    """What a capture takes for constant about a sparse tensor: its dense shape, whether it is
+    coalesced (Python branches on it), its indices' and values' array metadata (so its nnz: the
+    kernels' shapes), ``requires_grad`` and leaf-ness. Its index and value *contents* are not:
+    the replay binds its current arrays."""
+    c = t._data
+    return (c.shape, c.coalesced, _meta(c.indices), _meta(c.values), t._rg, t.grad_fn is None)
+
+
+class SparseField:
+    """One array of a sparse tensor the function reaches (not an argument): its indices
+    (``field`` 0) or values (1), a source of the capture bound afresh at each call. Compared by
+    the tensor's identity (a sparse tensor's ``==`` is not a Python truth value)."""
+
+    __slots__ = ("tensor", "field")
+
+    def __init__(self, tensor: Any, field: int) -> None:
+        self.tensor = tensor
+        self.field = field
+
+    def array(self) -> Any:
+        c = self.tensor._data
+        return c.values if self.field else c.indices
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is SparseField and other.tensor is self.tensor and other.field == self.field
+
+    def __hash__(self) -> int:
+        return hash((id(self.tensor), self.field))
 
 
 def _owner(a: Any) -> Any:
@@ -387,7 +420,9 @@ def _nested_args_kernel(kernel: Any, nested: tuple[tuple[int, int], ...], total:
 class Recorder:
     """Records one call: the entries, the sources, and why it cannot be replayed (``failed``)."""
 
-    def __init__(self, leaves: list[Any], persistent: list[Tensor], fullgraph: bool) -> None:
+    def __init__(
+        self, leaves: list[Any], persistent: list[Tensor], fullgraph: bool, sparse: tuple[Any, ...] = ()
+    ) -> None:
         self.slot: dict[int, int] = {}  # id(array) -> slot
         self.owners: dict[int, int] = {}  # id(the array owning a known array's memory) -> its slot
         # by slot: its array, held weakly (a capture keeps no more memory alive than eager mode;
@@ -413,7 +448,11 @@ class Recorder:
         self.node_failed: str | None = None
         self.accumulated: dict[int, Tensor] = {}  # leaves an entry accumulates into
         for i, leaf in enumerate(leaves):
-            self._bind(("arg", i), leaf._data if isinstance(leaf, Tensor) else leaf)
+            if type(leaf) is SparseTensor:  # two sources: its indices and its values
+                self._bind(("sarg", (i, 0)), leaf._data.indices)
+                self._bind(("sarg", (i, 1)), leaf._data.values)
+            else:
+                self._bind(("arg", i), leaf._data if isinstance(leaf, Tensor) else leaf)
         # entries that name a tensor object (a gradient accumulated into it, .grad assigned,
         # clip_grad_norm_ over it) are recorded only for tensors that are the same objects at
         # every call: parameters and buffers, never the tensors of the arguments
@@ -433,6 +472,10 @@ class Recorder:
                 self.persist.setdefault(id(g._data), ("grad", t, g._data))
                 self.persist_vcs.add(id(g._version_counter()))
             self.persist_vcs.add(id(t._version_counter()))
+        for t in sparse:  # a sparse tensor the function reaches: its arrays bound when read
+            for field in (0, 1):
+                f = SparseField(t, field)
+                self.persist.setdefault(id(f.array()), ("sparse", f, f.array()))
 
     # ----------------------------------------------------------------- values
     def read_grad(self, t: Tensor) -> None:
@@ -447,7 +490,12 @@ class Recorder:
         self.sources.append(how)
         self.input_slots.append(s)
         meta = _meta(arr)
-        self.metas.append((meta, how[1]._rg) if how[0] == "data" else meta)  # guards.source_meta's form
+        if how[0] == "data":  # guards.source_meta's form
+            self.metas.append((meta, how[1]._rg))
+        elif how[0] == "sparse":
+            self.metas.append(sparse_meta(how[1].tensor))
+        else:
+            self.metas.append(meta)
         return s
 
     def _define(self, arr: Any) -> int:
@@ -683,17 +731,25 @@ class Recorder:
         self.entries.append(Entry(kernel, (Const(xp), *spec), outs, op.name))
 
     def call(
-        self, kernel: Any, inputs: tuple[Any, ...], label: str, keep: bool = True, n_out: int = 1, draws: bool = False
+        self,
+        kernel: Any,
+        inputs: tuple[Any, ...],
+        label: str,
+        keep: bool = True,
+        n_out: int = 1,
+        draws: bool = False,
+        check: bool = False,
     ) -> Any:
         """Run ``kernel(*inputs)`` and record it; ``keep``: its result is a new value (else it
-        writes into an input); ``n_out`` > 1: a tuple of that many arrays; ``draws``: it draws
-        from the default generator."""
+        writes into an input, unless it is a ``check`` that only reads them and may raise);
+        ``n_out`` > 1: a tuple of that many arrays; ``draws``: it draws from the default
+        generator."""
         try:
             spec = self._spec(inputs) if self.failed is None else None
         except _Unknown as e:
             self.fail(f"{label} at {user_site()} reads {e}")
             spec = None
-        if not keep and self._writes_source(inputs):
+        if not keep and not check and self._writes_source(inputs):
             self._note_effect(f"an in-place write ({label})")
         out = self._pause(kernel, *inputs)
         if draws or label == "dropout_mask":  # a draw: the generator's state is put back by undo()
@@ -820,7 +876,7 @@ class Recorder:
         why, self.node_failed = self.node_failed, None
         if why is None:
             for g in outs:
-                if g is not None and (type(g) is not Tensor or not self.known(g._data)):
+                if g is not None and not self._known_gradient(g):
                     why = "a gradient computed outside apply"
                     break
         if why is None:
@@ -857,6 +913,16 @@ class Recorder:
             )
         )
         return outs
+
+    def _known_gradient(self, g: Any) -> bool:
+        """Whether a gradient a node gave is made of recorded arrays (a sparse one, passed on to
+        the node that made the sparse tensor, of its indices and values)."""
+        if type(g) is Tensor:
+            return self.known(g._data)
+        if type(g) is SparseTensor:
+            c = g._data
+            return c.expand is None and self.known(c.indices) and self.known(c.values)
+        return False
 
     def backward(self, create_graph: bool) -> None:
         self.backward_runs += 1

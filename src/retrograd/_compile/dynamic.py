@@ -45,6 +45,7 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor
+from ..sparse._tensor import SparseTensor
 from .backward import BackwardPlan
 from .capture import Hole, accumulate_grad, same_value as _same_scalar
 from .guards import leaf_meta, same_guard
@@ -261,6 +262,9 @@ def dynamic_dims(leaves: list[Any], dynamic: bool | None) -> list[set[int]]:
     out = []
     for x in leaves:
         dims = set(getattr(x, DYNAMIC_INDICES, ()) or ()) if isinstance(x, Tensor) else set()
+        if type(x) is SparseTensor:  # its nnz shapes the kernels: a new one captures again
+            out.append(dims)
+            continue
         if dynamic is not False:
             dims.update(range(np.ndim(x._data if isinstance(x, Tensor) else x)))
         out.append(dims)
@@ -485,6 +489,7 @@ class Generic:
         c.outputs = base.outputs
         c.n_outputs = base.n_outputs
         c.persistent = base.persistent
+        c.sparse = base.sparse
         c.stateful = base.stateful
         c.splits = base.splits  # the same checks at every size (merge requires it)
         c.layouts = [None if x is None else (value_at(x[0], s), x[1], x[2]) for x in self.layouts]

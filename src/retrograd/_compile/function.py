@@ -50,6 +50,7 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor, make_tensor
+from ..sparse._tensor import SparseTensor
 from ..autograd import engine as _engine
 from ..autograd.graph import Node
 from ..ops import _registry
@@ -113,7 +114,9 @@ class _FreedBackward(Node):
         )
 
 
-_ARG, _DATA, _GRAD = 0, 1, 2
+# where a replay binds each source: an argument's array, a parameter's or buffer's, a gradient's,
+# a sparse argument's indices or values, those of a sparse tensor the function reaches
+_ARG, _DATA, _GRAD, _SPARSE_ARG, _SPARSE = 0, 1, 2, 3, 4
 # A graph break that has given more values than this (over captures and replays) reads data
 # rather than a control-flow decision: no longer split there (its function runs eagerly).
 _MAX_BREAK_VALUES = 3
@@ -183,6 +186,7 @@ class Capture:
         "n_outputs",
         "verified",
         "persistent",
+        "sparse",
         "stateful",
         "splits",
     )
@@ -199,6 +203,7 @@ class Capture:
         self.n_outputs = 0
         self.verified = not config.verify
         self.persistent: list[Tensor] = []
+        self.sparse: list[Any] = []  # the sparse tensors the function reaches
         self.stateful: list[Any] = []
         self.splits: list[tuple[str, str, Any]] = []  # the graph breaks it checks: (what, site, value)
 
@@ -210,8 +215,13 @@ class Capture:
                 ins.append(v if type(v) is np.ndarray else v._data)
             elif kind == _DATA:
                 ins.append(x._data)
-            else:
+            elif kind == _GRAD:
                 ins.append(x._grad._data)
+            elif kind == _SPARSE_ARG:
+                c = leaves[x[0]]._data
+                ins.append(c.values if x[1] else c.indices)
+            else:
+                ins.append(x.array())
         filters = warnings.filters
         if not filters or filters[0] is not QUIET[0]:
             quiet_float_warnings()
@@ -279,6 +289,11 @@ class _Finish:
         self.options: dict[str, Any] | None = None  # passes hook: compile(options=...)
 
     def output_spec(self, obj: Any) -> Any:
+        if type(obj) is SparseTensor:
+            i = self.arg_ids.get(id(obj))
+            if i is None:  # its indices and values would be arrays of the capture call
+                raise _Unknown("a sparse tensor other than an argument")
+            return ("arg", i)
         if isinstance(obj, Tensor):
             i = self.arg_ids.get(id(obj))
             if i is not None:
@@ -356,6 +371,12 @@ class _Finish:
                 continue
             if kind == "arg":
                 c.binders.append((_ARG, x))
+            elif kind == "sarg":
+                c.binders.append((_SPARSE_ARG, x))
+            elif kind == "sparse":
+                c.binders.append((_SPARSE, x))
+                persistent.append(how)
+                metas.append(meta)
             else:
                 c.binders.append((_DATA if kind == "data" else _GRAD, x))
                 persistent.append(how)
@@ -497,11 +518,13 @@ class CompiledFunction:
             self.reasons.append("the profiler is recording")
             return self.fn(*args, **kwargs)
         roots = self._roots(args, kwargs)
-        modules, persistent, stateful = discover(roots)
+        modules, found, stateful = discover(roots)
+        persistent = [t for t in found if type(t) is not SparseTensor]
+        sparse = [t for t in found if type(t) is SparseTensor]
         plain, unguardable = python_reads(self.fn, args, kwargs, modules)
         guards = Guards(key, leaves, modules, plain)
         watched = containers(roots, modules)
-        rec = Recorder(leaves, persistent, self.fullgraph)
+        rec = Recorder(leaves, persistent, self.fullgraph, tuple(sparse))
         rec.unstable = self.unstable
         start = [(t, t._data) for t in persistent]
         stdout = _Watched(sys.stdout)
@@ -522,6 +545,7 @@ class CompiledFunction:
             finish.options = self.options  # passes hook
             capture = finish.capture(guards, out)
             capture.persistent = persistent
+            capture.sparse = sparse
             capture.stateful = stateful
             touched = changed_container(watched) or guards.changed_value()
             if touched is not None and capture.eager is None:
@@ -578,7 +602,7 @@ class CompiledFunction:
         """Run the call replayed and eagerly from the same state; keep the capture only if both
         agree bit for bit (verify.py). Returns eager mode's results."""
         c.verified = True
-        tensors = c.persistent + [x for x in leaves if isinstance(x, Tensor)]
+        tensors = c.persistent + [x for x in leaves if isinstance(x, Tensor)] + _sparse_arrays(leaves + c.sparse)
         before = Snapshot(tensors, c.stateful)
         try:
             replayed = c.run(leaves)
@@ -619,6 +643,17 @@ class CompiledFunction:
         self.break_values.clear()
         self.unstable.clear()
         self._warned = False
+
+
+def _sparse_arrays(objects: list[Any]) -> list[Tensor]:
+    """The indices and values of the sparse tensors among ``objects``, each as a tensor over the
+    same array: what a call may write into (``s._values().mul_(2)``), for ``Snapshot``."""
+    return [
+        make_tensor(a, None, False)
+        for x in objects
+        if type(x) is SparseTensor
+        for a in (x._data.indices, x._data.values)
+    ]
 
 
 def _short(value: Any) -> str:

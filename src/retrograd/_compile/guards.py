@@ -59,17 +59,18 @@ import numpy as np
 from .._autocast import _amp
 from .._dtype import get_default_dtype
 from .._tensor import Tensor
+from ..sparse._tensor import SparseTensor
 from ..autograd._forward_state import _fw
 from ..autograd._vmap_state import _vm
 from ..autograd.grad_mode import _state
-from .capture import has_hooks, same_value
+from .capture import has_hooks, same_value, sparse_meta
 
 _TENSOR = object()  # stands for a tensor (or array) argument in a key
 
 
 def flatten(obj: Any, leaves: list[Any]) -> Any:
     """The key of ``obj``; its tensors and arrays are appended to ``leaves``, in order."""
-    if isinstance(obj, Tensor) or isinstance(obj, np.ndarray):
+    if isinstance(obj, Tensor) or isinstance(obj, np.ndarray) or type(obj) is SparseTensor:
         leaves.append(obj)
         return _TENSOR
     t = type(obj)
@@ -101,15 +102,27 @@ def leaf_meta(x: Any) -> tuple[Any, ...]:
     if isinstance(x, Tensor):
         a = x._data
         return (type(x), type(a), a.shape, a.dtype, a.strides, x._rg, x.grad_fn is None)
+    if type(x) is SparseTensor:
+        return (type(x), sparse_meta(x))
     return (type(x), x.shape, x.dtype, x.strides)
 
 
+def _arrays_of(x: Any) -> tuple[Any, ...]:
+    if isinstance(x, Tensor):
+        return (x._data,)
+    if type(x) is SparseTensor:
+        return (x._data.indices, x._data.values)
+    return (x,)
+
+
 def aliasing(leaves: list[Any]) -> tuple[int, ...]:
-    """For each argument, the index of the first argument with the same array: the recorder
-    knows values by their arrays, so a capture of ``f(a, a)`` reads one slot for both, which
-    replayed for ``f(a, b)`` would read ``b`` where eager mode reads ``a``."""
+    """For each array of the arguments (a sparse tensor has two: its indices and values), the
+    position of the first with the same array: the recorder knows values by their arrays, so a
+    capture of ``f(a, a)`` reads one slot for both, which replayed for ``f(a, b)`` would read
+    ``b`` where eager mode reads ``a``."""
     first: dict[int, int] = {}
-    return tuple([first.setdefault(id(x._data if isinstance(x, Tensor) else x), i) for i, x in enumerate(leaves)])
+    arrays = [a for x in leaves for a in _arrays_of(x)]
+    return tuple([first.setdefault(id(a), i) for i, a in enumerate(arrays)])
 
 
 def modes() -> tuple[Any, ...]:
@@ -159,6 +172,8 @@ def _array_meta(a: Any) -> tuple[Any, ...]:
 
 def source_meta(how: tuple[str, Any]) -> Any:
     kind, t = how
+    if kind == "sparse":
+        return sparse_meta(t.tensor)
     if kind == "data":
         return (_array_meta(t._data), t._rg)
     g = t._grad
@@ -278,7 +293,10 @@ class Guards:
         # tensors kept as plain attributes of a module (self.mask = ...): sources of the capture,
         # bound by object, so rebinding one captures again
         self.module_tensors = [
-            (vars(m), name, v) for m in modules for name, v in vars(m).items() if isinstance(v, Tensor)
+            (vars(m), name, v)
+            for m in modules
+            for name, v in vars(m).items()
+            if isinstance(v, Tensor) or type(v) is SparseTensor
         ]
         self.global_hooks = _global_hooks() if modules else None
         self.sources: list[tuple[str, Any]] = []
@@ -319,6 +337,8 @@ class Guards:
             return "global module hooks changed"
         for how, meta in zip(self.sources, self.metas):
             if source_meta(how) != meta:
+                if how[0] == "sparse":
+                    return "a sparse tensor the function reads changed shape, nnz, dtype, coalescing or requires_grad"
                 return "a parameter, buffer or gradient changed shape, dtype, strides or presence"
         for var in self.accum:
             if _hooked(var):
@@ -381,7 +401,7 @@ def discover(roots: list[Any]) -> tuple[list[Any], list[Tensor], list[Any]]:
         if id(obj) in seen or depth < 0:
             return
         seen.add(id(obj))
-        if isinstance(obj, Tensor):
+        if isinstance(obj, Tensor) or type(obj) is SparseTensor:
             tensors.setdefault(id(obj), obj)
         elif isinstance(obj, Module):
             for m in obj.modules():
@@ -390,7 +410,7 @@ def discover(roots: list[Any]) -> tuple[list[Any], list[Tensor], list[Any]]:
                     if t is not None:
                         tensors.setdefault(id(t), t)
                 for t in vars(m).values():  # a tensor kept as a plain attribute (Guards checks it)
-                    if isinstance(t, Tensor):
+                    if isinstance(t, Tensor) or type(t) is SparseTensor:
                         tensors.setdefault(id(t), t)
         elif isinstance(obj, Optimizer):
             stateful.setdefault(id(obj), obj)

@@ -47,7 +47,7 @@ def recorded_check(kernel: Any, *inputs: Any, label: str) -> None:
     recorded as a kernel of the schedule, so every replay checks its own inputs as eager mode
     does."""
     if _cap.active:
-        _cap.recorder.call(kernel, inputs, label, keep=False)
+        _cap.recorder.call(kernel, inputs, label, keep=False, check=True)
     else:
         kernel(*inputs)
 
@@ -93,3 +93,12 @@ def constant_index(arr: Any) -> Any:
     if _cap.active:
         _cap.recorder.shape_constant(arr)
     return arr
+
+
+def not_replayable(what: str) -> None:
+    """Library code is about to do work a replay cannot repeat (an in-place write into a sparse
+    tensor's storage, a sparse op whose Python reads index values). While a compiled function's
+    first call records, that capture fails closed: the function runs eagerly for that guard
+    state, with ``what`` as the reason."""
+    if _cap.active:
+        _cap.recorder.unrecorded(what)

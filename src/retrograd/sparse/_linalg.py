@@ -3,10 +3,11 @@
 
 import numpy as np
 
+from .._compile.state import not_replayable, recorded, sized_by_values
 from .._tensor import Tensor
 from ..backend import array_module
 from ._autograd import record, saved
-from ._ops import dense_array
+from ._ops import dense_array, times
 from ._storage import _COO, add_into, linear_rows as linear_rows_of, lookup, rows_to_indices, rows_view, unique_rows
 from ._tensor import SparseTensor
 
@@ -16,6 +17,37 @@ def _scatter_rows(rows, vals, n_rows):
     xp = array_module(vals)
     out = xp.zeros((n_rows,) + vals.shape[1:], vals.dtype)
     return add_into(out, _COO(rows[None], vals, out.shape, False))
+
+
+def _product(indices, vals, d, n, alpha, mat, beta):
+    """``beta * mat + alpha * (S @ d)`` for the (n, m) sparse matrix S of ``indices``, ``vals``
+    (``mat`` None: the product alone). A kernel of compiled replays."""
+    out = _scatter_rows(indices[0], vals[:, None] * d[indices[1]], n)
+    if alpha != 1:
+        out *= alpha
+    if mat is not None and beta != 0:
+        out += mat if beta == 1 else beta * mat
+    return out
+
+
+def _transposed_product(indices, vals, g, m):
+    """``S^T @ g`` for the sparse matrix S of ``indices``, ``vals`` with ``m`` columns."""
+    return _scatter_rows(indices[1], vals[:, None] * g[indices[0]], m)
+
+
+def _pattern_product(indices, coalesced, shape, g, d):
+    """``g @ d^T`` at the entries of S's coalesced pattern: ``(indices, values)`` of the
+    gradient of a sparse S in ``S @ d``, sorted by row."""
+    c = _COO(indices, None, shape, coalesced)
+    u = unique_rows(c)
+    m = shape[1]
+    r, k = u // m, u % m
+    return rows_to_indices(u, shape), (g[r] * d[k]).sum(axis=1)
+
+
+def _dense_product_t(g, d):
+    """``g @ d^T``."""
+    return g @ d.T
 
 
 def mm(s, d, masked=True, mat=None, beta=1, alpha=1):
@@ -47,21 +79,18 @@ def mm(s, d, masked=True, mat=None, beta=1, alpha=1):
     if c.dtype != d._data.dtype or (mat is not None and mat._data.dtype != c.dtype):
         others = f"{s.dtype} and {d.dtype}" + ("" if mat is None else f" (self: {mat.dtype})")
         raise RuntimeError(f"{name}: expected mat1 and mat2 to have the same dtype, but got {others}")
-    rows, cols = c.indices[0], c.indices[1]
-    vals = c.values
-    out = _scatter_rows(rows, vals[:, None] * d._data[cols], n)
-    if alpha != 1:
-        out *= alpha
+    indices, vals = c.indices, c.values
     if mat is not None and beta != 0:
         try:
-            fits = np.broadcast_shapes(mat._data.shape, out.shape) == out.shape
+            fits = np.broadcast_shapes(mat._data.shape, (n, p)) == (n, p)
         except ValueError:
             fits = False
         if not fits:
             raise RuntimeError(
                 f"{name}: self of shape {list(mat.shape)} cannot be broadcast to the product's shape {[n, p]}"
             )
-        out += mat._data if beta == 1 else beta * mat._data
+    added = None if mat is None or beta == 0 else mat._data
+    out = recorded(_product, indices, vals, d._data, n, alpha, added, beta, label=name)
     node = "MmBackward0" if not masked else "SparseAddmmBackward0"
     get_d = saved(d, node)
 
@@ -69,20 +98,21 @@ def mm(s, d, masked=True, mat=None, beta=1, alpha=1):
         ga = dense_array(g)
         gmat = gs = gd = None
         if mat is not None and needs[2]:
-            gmat = Tensor._make(ga * beta, None, False)
+            gmat = Tensor._make(recorded(times, ga, beta, label=f"{node} (self)"), None, False)
         if alpha != 1:
-            ga = ga * alpha
+            ga = recorded(times, ga, alpha, label=f"{node} (alpha)")
         if needs[1]:
-            gd = Tensor._make(_scatter_rows(cols, vals[:, None] * ga[rows], m), None, False)
+            gd = Tensor._make(recorded(_transposed_product, indices, vals, ga, m, label=node), None, False)
         if needs[0]:
             da = get_d()._data
             if masked:
-                u = unique_rows(c)
-                r, k = u // m, u % m
-                gv = (ga[r] * da[k]).sum(axis=1)
-                gs = SparseTensor._from_parts(rows_to_indices(u, (n, m)), gv, (n, m), True)
+                coalesced = c.coalesced
+                gi, gv = recorded(_pattern_product, indices, coalesced, (n, m), ga, da, label=node, n_out=2)
+                if not coalesced:  # the number of distinct entries depends on the indices
+                    sized_by_values(gv, f"{node}: the distinct entries of an uncoalesced sparse matrix")
+                gs = SparseTensor._from_parts(gi, gv, (n, m), True)
             else:
-                gs = Tensor._make(ga @ da.T, None, False)
+                gs = Tensor._make(recorded(_dense_product_t, ga, da, label=node), None, False)
         return (gs, gd) if mat is None else (gs, gd, gmat)
 
     inputs = (s, d) if mat is None else (s, d, mat)
@@ -116,6 +146,7 @@ def sum(input, dim=None, dtype=None):
     Summing every dim gives a 0-d dense tensor; summing every sparse dim a dense tensor of the
     remaining dense dims; otherwise a coalesced sparse tensor. The input's gradient is sparse,
     on its pattern."""
+    not_replayable("sparse.sum (its arrays are computed outside recorded kernels)")
     if type(input) is not SparseTensor:
         raise RuntimeError(
             f"sparse.sum: expected a sparse tensor, got {type(input).__name__}; use Tensor.sum for dense tensors"
@@ -186,6 +217,7 @@ def _group_reduce(ufunc, vals, groups, n, init):
 
 def _softmax(input, dim, dtype, log):
     name = "log_softmax" if log else "softmax"
+    not_replayable(f"sparse.{name} (its arrays are computed outside recorded kernels)")
     if type(input) is not SparseTensor:
         raise RuntimeError(f"sparse.{name}: expected a sparse tensor, got {type(input).__name__}")
     s = (input if dtype is None else input.to(dtype)).coalesce()

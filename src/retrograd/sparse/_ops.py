@@ -11,11 +11,22 @@ import math
 import numpy as np
 
 from .. import _dtype
+from .._compile.state import not_replayable, reads_values, recorded, recorded_check, sized_by_values
 from .._tensor import Tensor
 from ..autograd.grad_mode import _state
 from ..backend import array_module, device_of, to_device_array
 from ._autograd import needs_grad, record
-from ._storage import _COO, add_into, coalesced_rows, linear_rows, lookup, rows_to_indices, rows_view, unique_rows
+from ._storage import (
+    _COO,
+    add_into,
+    coalesced_rows,
+    linear_rows,
+    lookup,
+    owned,
+    rows_to_indices,
+    rows_view,
+    unique_rows,
+)
 from ._tensor import SparseTensor
 
 
@@ -24,21 +35,57 @@ def dense_array(g):
     """The dense array of a gradient (a Tensor, or a SparseTensor made dense)."""
     if type(g) is SparseTensor:
         c = g._data
-        out = array_module(c.values).zeros(c.shape, c.dtype)
-        return add_into(out, c)
+        return recorded(_densify, c.indices, c.values, c.coalesced, c.shape, c.dtype, label="to_dense")
     return g._data
+
+
+def times(a, s):
+    """``a * s``, a new array (a kernel of compiled replays)."""
+    return a * s
 
 
 def pattern_grad(g, c):
     """A gradient ``g`` (sparse or dense, of ``c``'s dense shape) kept on the coalesced pattern
     of ``c``: a coalesced SparseTensor."""
-    rows = unique_rows(c)
-    sd = c.indices.shape[0]
     if type(g) is SparseTensor:
-        vals = lookup(g._data, rows)
+        gc = g._data
+        idx, vals = recorded(
+            _sparse_on_pattern,
+            c.indices,
+            c.coalesced,
+            c.shape,
+            gc.indices,
+            gc.values,
+            gc.coalesced,
+            label="sparse gradient on a pattern",
+            n_out=2,
+        )
     else:
-        vals = rows_view(g._data, sd)[rows]
-    return SparseTensor._from_parts(rows_to_indices(rows, c.shape[:sd]), vals, c.shape, True)
+        idx, vals = recorded(
+            _dense_on_pattern, c.indices, c.coalesced, c.shape, g._data, label="gradient on a pattern", n_out=2
+        )
+    if not c.coalesced:  # the number of distinct entries depends on the indices
+        sized_by_values(vals, "the distinct entries of an uncoalesced sparse tensor")
+    return SparseTensor._from_parts(idx, vals, c.shape, True)
+
+
+def _dense_on_pattern(indices, coalesced, shape, g):
+    """``(indices, values)`` of the dense gradient ``g`` at the coalesced pattern of the sparse
+    tensor of ``indices`` (its entries sorted, duplicates once)."""
+    c = _COO(indices, None, shape, coalesced)
+    rows = unique_rows(c)
+    sd = indices.shape[0]
+    return owned(rows_to_indices(rows, shape[:sd]), indices), rows_view(g, sd)[rows]
+
+
+def _sparse_on_pattern(indices, coalesced, shape, g_indices, g_values, g_coalesced):
+    """``_dense_on_pattern`` for a sparse gradient (``g_*``: its storage)."""
+    c = _COO(indices, None, shape, coalesced)
+    rows = unique_rows(c)
+    sd = indices.shape[0]
+    return owned(rows_to_indices(rows, shape[:sd]), indices), lookup(
+        _COO(g_indices, g_values, shape, g_coalesced), rows
+    )
 
 
 def _scaled_grad(g, s):
@@ -46,8 +93,8 @@ def _scaled_grad(g, s):
         return g
     if type(g) is SparseTensor:
         c = g._data
-        return SparseTensor._from_parts(c.indices, c.values * s, c.shape, c.coalesced)
-    return Tensor._make(g._data * s, None, False)
+        return SparseTensor._from_parts(c.indices, recorded(times, c.values, s, label="mul"), c.shape, c.coalesced)
+    return Tensor._make(recorded(times, g._data, s, label="mul"), None, False)
 
 
 # ---------------------------------------------------------------------- construction
@@ -86,6 +133,7 @@ def sparse_coo_tensor(
             f"but values has shape {list(vals.shape)}; values.shape[0] must be nnz"
         )
     if size is None:
+        reads_values("sparse_coo_tensor inferring its size from the largest indices")
         size = tuple(int(m) + 1 for m in (idx.max(axis=1) if nnz else xp.full(sd, -1))) + vals.shape[1:]
     size = tuple(int(s) for s in size)
     if len(size) != sd + vals.ndim - 1:
@@ -98,15 +146,7 @@ def sparse_coo_tensor(
             f"sparse_coo_tensor: values has dense shape {list(vals.shape[1:])} but size says {list(size[sd:])}"
         )
     if nnz:
-        lo, hi = idx.min(axis=1), idx.max(axis=1)
-        for d in range(sd):
-            if int(lo[d]) < 0:
-                raise RuntimeError(f"sparse_coo_tensor: found negative index {int(lo[d])} for dim {d}")
-            if int(hi[d]) >= size[d]:
-                raise RuntimeError(
-                    f"sparse_coo_tensor: size is inconsistent with indices: for dim "
-                    f"{d}, size is {size[d]} but found index {int(hi[d])}"
-                )
+        recorded_check(_check_indices, idx, size, label="sparse_coo_tensor")
     coalesced = bool(is_coalesced) if is_coalesced is not None else nnz <= 1
     s = SparseTensor._from_parts(idx, vals, size, coalesced)
     if isinstance(values, Tensor) and needs_grad(values):
@@ -121,13 +161,40 @@ def sparse_coo_tensor(
     return s
 
 
+def _check_indices(idx, size):
+    """Raise unless every index of ``idx`` (``(sparse_dim, nnz)``, nnz > 0) is in ``size``."""
+    lo, hi = idx.min(axis=1), idx.max(axis=1)
+    for d in range(idx.shape[0]):
+        if int(lo[d]) < 0:
+            raise RuntimeError(f"sparse_coo_tensor: found negative index {int(lo[d])} for dim {d}")
+        if int(hi[d]) >= size[d]:
+            raise RuntimeError(
+                f"sparse_coo_tensor: size is inconsistent with indices: for dim "
+                f"{d}, size is {size[d]} but found index {int(hi[d])}"
+            )
+
+
 def _values_of(g, c):
     """The gradient of ``c``'s values for a gradient ``g`` of the tensor: each entry gets the
     dense gradient at its index (entries that share an index get the same value)."""
-    rows = linear_rows(c)
     if type(g) is SparseTensor:
-        return Tensor._make(lookup(g._data, rows), None, False)
-    return Tensor._make(rows_view(g._data, c.indices.shape[0])[rows], None, False)
+        gc = g._data
+        out = recorded(_sparse_at_entries, c.indices, c.shape, gc.indices, gc.values, gc.coalesced, label="values")
+    else:
+        out = recorded(_dense_at_entries, c.indices, c.shape, g._data, label="values")
+    return Tensor._make(out, None, False)
+
+
+def _dense_at_entries(indices, shape, g):
+    """The dense array ``g`` at each entry of the sparse tensor of ``indices``: ``(nnz, ...)``."""
+    c = _COO(indices, None, shape, False)
+    return rows_view(g, indices.shape[0])[linear_rows(c)]
+
+
+def _sparse_at_entries(indices, shape, g_indices, g_values, g_coalesced):
+    """``_dense_at_entries`` of a sparse ``g`` (its storage)."""
+    c = _COO(indices, None, shape, False)
+    return lookup(_COO(g_indices, g_values, shape, g_coalesced), linear_rows(c))
 
 
 def to_sparse(x, sparseDims=None, *, layout=None, blocksize=None, dense_dim=None):
@@ -137,6 +204,7 @@ def to_sparse(x, sparseDims=None, *, layout=None, blocksize=None, dense_dim=None
     if type(x) is SparseTensor:
         check_to_sparse(x, sparseDims, layout, blocksize, dense_dim)
         return x
+    not_replayable("to_sparse (its pattern is read from the values outside recorded kernels)")
     _check_layout(layout, blocksize)
     a = x._data
     nd = a.ndim
@@ -190,14 +258,27 @@ def to_dense(s, dtype=None, masked_grad=None):
     """The dense tensor of ``s``. Its gradient is masked to ``s``'s pattern (sparse), unless
     ``masked_grad=False`` (then the dense gradient passes as it is)."""
     c = s._data
-    out = array_module(c.values).zeros(c.shape, c.dtype if dtype is None else _dtype.to_np(dtype))
-    add_into(out, c)
+    out = recorded(
+        _densify,
+        c.indices,
+        c.values,
+        c.coalesced,
+        c.shape,
+        c.dtype if dtype is None else _dtype.to_np(dtype),
+        label="to_dense",
+    )
     masked = masked_grad is None or masked_grad
 
     def backward(g, needs):
         return (pattern_grad(g, c) if masked else g,)
 
     return record("ToDenseBackward0", Tensor._make(out, None, False), (s,), backward)
+
+
+def _densify(indices, values, coalesced, shape, dtype):
+    """The dense array (of ``dtype``) of the sparse tensor of ``indices`` and ``values``."""
+    out = array_module(values).zeros(shape, dtype)
+    return add_into(out, _COO(indices, values, shape, coalesced))
 
 
 def dense_to_dense(x, dtype=None, *, masked_grad=None):
@@ -208,10 +289,17 @@ def dense_to_dense(x, dtype=None, *, masked_grad=None):
 def coalesce(s):
     """Duplicates summed, indices sorted; the gradient passes through unchanged."""
     c = s._data
-    rows, vals = coalesced_rows(c)
-    sd = c.indices.shape[0]
-    out = SparseTensor._from_parts(rows_to_indices(rows, c.shape[:sd]), vals, c.shape, True)
+    idx, vals = recorded(_coalesced, c.indices, c.values, c.shape, label="coalesce", n_out=2)
+    sized_by_values(vals, "coalesce (the number of distinct entries)")
+    out = SparseTensor._from_parts(idx, vals, c.shape, True)
     return record("CoalesceBackward0", out, (s,), lambda g, needs: (g,), saves=False)
+
+
+def _coalesced(indices, values, shape):
+    """``(indices, values)`` of the uncoalesced sparse tensor of ``indices``, ``values``,
+    coalesced: sorted, duplicates summed."""
+    rows, vals = coalesced_rows(_COO(indices, values, shape, False))
+    return rows_to_indices(rows, shape[: indices.shape[0]]), vals
 
 
 def values(s):
@@ -239,9 +327,14 @@ def t(s):
     return record("TBackward0", out, (s,), backward, saves=False)
 
 
+def _copies(indices, values):
+    return indices.copy(), values.copy()
+
+
 def clone(s):
     c = s._data
-    out = SparseTensor._from_parts(c.indices.copy(), c.values.copy(), c.shape, c.coalesced)
+    indices, values = recorded(_copies, c.indices, c.values, label="clone", n_out=2)
+    out = SparseTensor._from_parts(indices, values, c.shape, c.coalesced)
     return record("CloneBackward0", out, (s,), lambda g, needs: (g,), saves=False)
 
 
@@ -303,20 +396,16 @@ def _add_sparse(a, b, alpha):
             f"add: sparse tensors of shape {list(x.shape)} have different "
             f"sparse dims ({x.indices.shape[0]} and {y.indices.shape[0]})"
         )
-    xp = array_module(x.values)
     dt = _dtype.promote_types(a.dtype, b.dtype).np
     if y.indices.shape[1] == 0:
-        out = SparseTensor._from_parts(x.indices, x.values.astype(dt, copy=False), x.shape, x.coalesced)
+        vals = x.values if x.values.dtype == dt else recorded(_cast, x.values, dt, label="add")
+        out = SparseTensor._from_parts(x.indices, vals, x.shape, x.coalesced)
+    elif x.indices.shape[1] == 0:
+        vals = recorded(_cast_scaled, y.values, alpha, dt, label="add")
+        out = SparseTensor._from_parts(y.indices, vals, y.shape, y.coalesced)
     else:
-        yv = y.values if alpha == 1 else y.values * alpha
-        if x.indices.shape[1] == 0:
-            out = SparseTensor._from_parts(y.indices, yv.astype(dt, copy=False), y.shape, y.coalesced)
-        else:
-            out = SparseTensor._from_parts(
-                xp.concatenate([x.indices, y.indices], axis=1),
-                xp.concatenate([x.values.astype(dt, copy=False), yv.astype(dt, copy=False)]),
-                x.shape,
-            )
+        idx, vals = recorded(_joined, x.indices, y.indices, x.values, y.values, alpha, dt, label="add", n_out=2)
+        out = SparseTensor._from_parts(idx, vals, x.shape)
 
     def backward(g, needs):
         return g, _scaled_grad(g, alpha)
@@ -324,18 +413,46 @@ def _add_sparse(a, b, alpha):
     return record("AddBackward0", out, (a, b), backward, saves=False)
 
 
+def _cast(v, dtype):
+    return v.astype(dtype)
+
+
+def _cast_scaled(v, alpha, dtype):
+    """``alpha * v`` as a new array of ``dtype``."""
+    return (v if alpha == 1 else v * alpha).astype(dtype)
+
+
+def _joined(xi, yi, xv, yv, alpha, dtype):
+    """The entries of two sparse tensors of one shape, ``y``'s scaled by ``alpha``: the
+    (uncoalesced) storage of their sum."""
+    xp = array_module(xv)
+    yv = yv if alpha == 1 else yv * alpha
+    return xp.concatenate([xi, yi], axis=1), xp.concatenate(
+        [xv.astype(dtype, copy=False), yv.astype(dtype, copy=False)]
+    )
+
+
 def dense_add(d, s, alpha=1):
     """``d + alpha * s`` for dense ``d`` and sparse ``s`` of one shape: a dense tensor. Both
     gradients are dense, as in PyTorch."""
     _check_same_shape(s, d, "add")
     dt = _dtype.promote_types(d.dtype, s.dtype).np
-    out = d._data.astype(dt)  # a copy
-    add_into(out, s._data, None if alpha == 1 else alpha)
+    c = s._data
+    out = recorded(
+        _dense_plus, d._data, c.indices, c.values, c.coalesced, None if alpha == 1 else alpha, dt, label="add"
+    )
 
     def backward(g, needs):
         return g, _scaled_grad(g, alpha)
 
     return record("AddBackward0", Tensor._make(out, None, False), (d, s), backward, saves=False)
+
+
+def _dense_plus(d, indices, values, coalesced, alpha, dtype):
+    """``d + alpha * S`` (``alpha`` None: 1) as a new array of ``dtype``, for the sparse S of
+    ``indices``, ``values`` with ``d``'s shape."""
+    out = d.astype(dtype)  # a copy
+    return add_into(out, _COO(indices, values, d.shape, coalesced), alpha)
 
 
 def binary(name, x, y, alpha=1):
@@ -395,8 +512,8 @@ def _scalar(v, op, t):
     raise NotImplementedError(f"{op}: a sparse tensor can only be scaled by a number, not by {type(v).__name__}")
 
 
-def _scaled_values(c, s, op):
-    v = c.values
+def _scaled_values(v, s, op):
+    """``v * s`` or ``v / s`` (integers made floating where the result is), a new array."""
     if v.dtype.kind in "iub" and (op == "div" or isinstance(s, float)):
         v = v.astype(_dtype.get_default_dtype().np)
     return v / s if op == "div" else v * s
@@ -406,7 +523,8 @@ def scale(t, v, op):
     """``t * v`` or ``t / v`` (``op`` "mul", "div" or "neg") for a scalar ``v``: sparse."""
     s = _scalar(v, op, t)
     c = t._data
-    out = SparseTensor._from_parts(c.indices, _scaled_values(c, s, op), c.shape, c.coalesced)
+    vals = recorded(_scaled_values, c.values, s, op, label=op)
+    out = SparseTensor._from_parts(c.indices, vals, c.shape, c.coalesced)
     factor = 1 / s if op == "div" else s
     node = {"mul": "MulBackward0", "div": "DivBackward0"}.get(op, "NegBackward0")
     return record(node, out, (t,), lambda g, needs: (_scaled_grad(g, factor),), saves=False)
@@ -418,6 +536,7 @@ def _check_inplace(t, op):
 
 
 def scale_(t, v, op):
+    not_replayable(f"{op} on a sparse tensor (an in-place write into its storage)")
     _check_inplace(t, op)
     c = t._data
     s = _scalar(v, op, t)
@@ -430,6 +549,7 @@ def scale_(t, v, op):
 
 
 def add_(t, other, alpha):
+    not_replayable("add_ on a sparse tensor (an in-place write into its storage)")
     _check_inplace(t, "add_")
     if type(other) is not SparseTensor:
         raise RuntimeError(
@@ -447,6 +567,7 @@ def add_(t, other, alpha):
 
 
 def zero_(t):
+    not_replayable("zero_ on a sparse tensor (an in-place write into its storage)")
     _check_inplace(t, "zero_")
     c = t._data
     xp = array_module(c.indices)

@@ -223,6 +223,12 @@ def rows_to_indices(rows, sparse_shape):
     return xp.stack(xp.unravel_index(rows, sparse_shape)).astype(np.int64, copy=False)
 
 
+def owned(a, src):
+    """``a``, copied if it is a view into ``src``'s memory: a kernel of compiled replays returns
+    arrays of its own (the indices of a coalesced pattern are the input's own rows)."""
+    return a.copy() if a.base is not None and array_module(a).may_share_memory(a, src) else a
+
+
 def lookup(c, rows):
     """The values of ``c`` (a ``_COO``, duplicates summed) at linear ``rows`` of its sparse shape:
     an array ``(len(rows), *dense_shape)``, zero where ``c`` has no entry."""
