@@ -310,3 +310,25 @@ def test_mkl_threads_follow_set_num_threads():
         assert pools.get("mkl") == 1
     finally:
         rg.set_num_threads(before)
+
+
+def test_no_mkl_library_means_numpy(monkeypatch):
+    monkeypatch.setattr(blas, "_find_mkl", lambda: None)
+    assert blas.load_mkl() is None
+
+
+@pytest.mark.parametrize("env, expected", [({}, 1), ({"MKL_NUM_THREADS": "2"}, 2), ({"OPENBLAS_NUM_THREADS": "2"}, 2)])
+def test_mkl_pool_size_at_load(env, expected):
+    """MKL starts at the size of NumPy's pool (one thread by default), or at MKL_NUM_THREADS."""
+    _mkl()
+    clean = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
+    code = (
+        "import retrograd\n"
+        "from threadpoolctl import threadpool_info\n"
+        "assert retrograd.backends.mkl.is_available()\n"
+        "print([p['num_threads'] for p in threadpool_info() if p['internal_api'] == 'mkl'])"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env={**clean, **env}, capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == f"[{expected}]"

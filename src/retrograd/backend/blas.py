@@ -1,7 +1,8 @@
 """Matrix products through Intel MKL's CBLAS ``?gemm``, when the optional ``mkl`` wheel is installed.
 
 ``matmul(a, b, out=None)`` computes ``a @ b``. For NumPy float32 or float64 matrices (2-D, or
-stacks whose batch dims are all 1) it calls ``cblas_sgemm`` / ``cblas_dgemm``::
+stacks whose batch dims are all 1) of at least ``MKL_MIN_WORK`` multiply-adds it calls
+``cblas_sgemm`` / ``cblas_dgemm``::
 
     C = op(A) op(B),   op(X) = X or X^T
 
@@ -9,13 +10,16 @@ in row-major order: a matrix whose rows are contiguous (C order, a row slice, a 
 a wider matrix) is read as stored, one whose columns are contiguous (a transpose, F order) is
 read with the transpose flag, so ``w.T`` or ``g.T`` costs no copy. An output whose columns are
 contiguous is written as ``C^T = op(B)^T op(A)^T``. Anything else (other dtypes, CuPy arrays,
-batched stacks, strides BLAS cannot express, an output overlapping an input, empty dims, sizes
-past 32-bit BLAS integers) goes to NumPy's matmul, which gives the same value up to rounding.
+batched stacks, small products, strides BLAS cannot express, an output overlapping an input,
+empty dims, sizes past 32-bit BLAS integers) goes to NumPy's matmul, which gives the same value
+up to rounding. Stacks stay on NumPy because MKL's ``cblas_?gemm_batch_strided`` ran slower than
+NumPy's stacked matmul on the benchmark workloads' stacks (attention's 64 products 64x64 @ 64x32,
+a convolution's per-sample products).
 
 Why: on AVX-512 CPUs NumPy's bundled OpenBLAS runs float32 products 1.2-1.7x slower than MKL
 (bench/README.md, "Kernels"). ``pip install retrograd[mkl]`` installs the wheel; nothing else
-changes. The library (``libmkl_rt``) is found through the wheel's installed files and loaded
-with ctypes at the first product.
+changes. The library (``libmkl_rt``) is found where the wheel installs it (the environment's
+``lib`` directory) and loaded with ctypes at the first product.
 
 Switches and settings:
 - ``RETROGRAD_BLAS=numpy`` in the environment keeps every product on NumPy;
@@ -23,11 +27,11 @@ Switches and settings:
 - threads: at load, MKL's pool takes the size of NumPy's BLAS pool (one thread by default, see
   retrograd._runtime) unless ``MKL_NUM_THREADS`` or ``OMP_NUM_THREADS`` sizes it; from then on
   ``set_num_threads`` (threadpoolctl, which finds the loaded ``libmkl_rt``) sizes both.
-- reproducibility: MKL may pick a different kernel path for differently aligned copies of the
-  same operands, so a replayed step (compile) could differ from eager mode in the last bit.
-  Conditional Numerical Reproducibility is switched on at load (``mkl_cbwr_set(MKL_CBWR_AUTO)``:
-  the CPU's own code branch, with results that do not depend on alignment for a fixed thread
-  count) unless ``MKL_CBWR`` in the environment chose a mode.
+- reproducibility: a replayed step (compile) must give eager mode's bits, though its buffers sit
+  at other addresses. MKL promises run-to-run bitwise results only in its Conditional Numerical
+  Reproducibility mode (and at a fixed thread count), which is switched on at load
+  (``MKL_CBWR_Set(MKL_CBWR_AUTO)``: the CPU's own code branch) unless ``MKL_CBWR`` in the
+  environment chose a mode. The tests check that differently aligned copies give the same bits.
 """
 
 import ctypes
@@ -44,7 +48,6 @@ from . import array_module
 
 ROW_MAJOR, NO_TRANS, TRANS = 101, 111, 112
 FLIP = {NO_TRANS: TRANS, TRANS: NO_TRANS}
-_INT_MAX = 2**31 - 1
 _MKL_CBWR_AUTO = 2
 # A call through ctypes costs about 7 us more than NumPy's matmul (the call itself, MKL's entry,
 # three pointer reads); below about 2M multiply-adds OpenBLAS finished first on the benchmark
@@ -108,7 +111,7 @@ class Cblas:
         if k != k2 or m == 0 or n == 0 or k == 0 or m * n * k < self.min_work:
             return None
         la, lb = _layout(a), _layout(b)
-        if la is None or lb is None or max(la[1], lb[1], m, n, k) > min(self._int_max, _INT_MAX):
+        if la is None or lb is None or max(la[1], lb[1], m, n, k) > self._int_max:
             return None
         if out is None:
             out = np.empty((m, n), a.dtype)
@@ -117,7 +120,7 @@ class Cblas:
             if type(out) is not np.ndarray or out.shape != (m, n) or out.dtype != a.dtype:
                 return None
             lc = _layout(out)
-            if lc is None or lc[1] > _INT_MAX or not out.flags.writeable:
+            if lc is None or lc[1] > self._int_max or not out.flags.writeable:
                 return None
             if np.may_share_memory(out, a) or np.may_share_memory(out, b):
                 return None
