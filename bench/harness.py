@@ -51,6 +51,11 @@ def pin_threads(n, libs):
                 setter(n)
             except Exception:  # a library that does not support it yet keeps its default
                 pass
+        # retrograd loads MKL (the optional mkl wheel) at its first product; asking loads it now,
+        # so that the pinning below and the note include it
+        mkl = getattr(getattr(lib, "backends", None), "mkl", None)
+        if mkl is not None and hasattr(mkl, "is_available"):
+            mkl.is_available()
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:

@@ -2,10 +2,10 @@
 float32 matmul precision, and small helpers (typename, can_cast).
 
 retrograd computes with NumPy (or CuPy), so most of these have nothing to switch:
-- threads: NumPy's BLAS owns the intra-op thread pool; ``set_num_threads`` resizes it through
-  threadpoolctl. At import retrograd sizes it to one thread (see ``limit_blas_threads_at_import``)
-  unless the user chose a size through the environment. Inter-op threads: recorded only (ops
-  run one at a time).
+- threads: NumPy's BLAS owns the intra-op thread pool (with MKL's, once the optional MKL path of
+  backend/blas.py has loaded it); ``set_num_threads`` resizes them through threadpoolctl. At
+  import retrograd sizes it to one thread (see ``limit_blas_threads_at_import``) unless the user
+  chose a size through the environment. Inter-op threads: recorded only (ops run one at a time).
 - determinism: retrograd's CPU ops are deterministic (scatter-adds use NumPy's ordered
   ``add.at``), so the flag is recorded and reported; nothing else changes.
 - the float32 matmul precision is recorded: NumPy always computes float32 products in float32.

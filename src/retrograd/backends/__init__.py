@@ -5,6 +5,6 @@ is a submodule whose flags are recorded as set. retrograd has no cuDNN, MKL-DNN 
 for them to change, and the ``is_available()`` answers say so.
 """
 
-from . import cpu, cuda, cudnn, mkldnn, mps, openmp
+from . import cpu, cuda, cudnn, mkl, mkldnn, mps, openmp
 
-__all__ = ["cpu", "cuda", "cudnn", "mkldnn", "mps", "openmp"]
+__all__ = ["cpu", "cuda", "cudnn", "mkl", "mkldnn", "mps", "openmp"]

@@ -20,6 +20,7 @@ Geometry (stride, padding, dilation, output size) lives in a ``Window`` (``ops/_
 import itertools
 import math
 
+from ..backend import blas
 from ._registry import Op, apply
 from ._registry import LINEAR, MULTILINEAR
 from ._window import Window, crop, make_window, ntuple, pad_array, scatter_windows, tap_index, window_view
@@ -127,12 +128,12 @@ def _conv(xp, x, w, b, win, groups):
             w2 = xp.concatenate((w2, b.reshape(groups, og, 1)), axis=2)
         out = xp.empty((n, groups, og, p), dtype=x.dtype)
         for i, cols in _col_blocks(xp, xpad, win, groups, True, b is not None):
-            xp.matmul(w2, cols, out=out[i])
+            blas.matmul(w2, cols, out=out[i])
         out = out.reshape((n, o) + win.out)
     else:
         out = xp.empty((groups, og, win.out[0], p // win.out[0] * n), dtype=x.dtype)
         for i, cols in _col_blocks(xp, xpad, win, groups, False):
-            out[:, :, i] = (w2 @ cols).reshape(out[:, :, i].shape)
+            out[:, :, i] = blas.matmul(w2, cols).reshape(out[:, :, i].shape)
         if b is not None:
             rows = out.reshape(o, -1)
             rows += b[:, None]
@@ -155,7 +156,7 @@ def _conv_t(xp, y, w, win, groups):
         w2t = w.reshape(groups, o // groups, -1).transpose(0, 2, 1)  # (G, C/G * prod(K), O/G)
         if all(s == 1 for s in win.stride):
             return _conv_t_shifted(xp, y, w2t, c, win)
-        cols = w2t @ xp.ascontiguousarray(y).reshape(n, groups, o // groups, math.prod(win.out))
+        cols = blas.matmul(w2t, xp.ascontiguousarray(y).reshape(n, groups, o // groups, math.prod(win.out)))
         xpad = scatter_windows(xp, cols.reshape((n, c) + win.kernel + win.out), win, 2)
         return xp.ascontiguousarray(crop(xpad, win, 2))
     # col2im of w^T @ y, one slab of rows per index of the first kernel dim: each slab is added
@@ -167,7 +168,7 @@ def _conv_t(xp, y, w, win, groups):
     gm = _grad_matrix(xp, y, groups)  # (G, O/G, prod(O) * N)
     xpad = xp.zeros((c,) + win.padded + (n,), dtype=y.dtype)
     for a in range(k0):
-        slab = (wk[a] @ gm).reshape((c,) + rest + win.out + (n,))  # taps (a, *rest)
+        slab = blas.matmul(wk[a], gm).reshape((c,) + rest + win.out + (n,))  # taps (a, *rest)
         for tap in itertools.product(*(range(k) for k in rest)):
             xpad[tap_index(win, 1, (a,) + tap)] += slab[(slice(None),) + tap]
     return _batch_first(xp, crop(xpad, win, 1))
@@ -199,7 +200,7 @@ def _conv_t_shifted(xp, y, w2t, c, win):
         else:
             ym = wide[:k]
             ym[inner] = y[i : i + k]
-        cols = (w2t @ ym.reshape(k, groups, og, span)).reshape(k, c, win.taps, span)
+        cols = blas.matmul(w2t, ym.reshape(k, groups, og, span)).reshape(k, c, win.taps, span)
         dst = xpad[i : i + k]
         dst[:, :, :span] = cols[:, :, 0]  # the first tap's shift is 0
         dst[:, :, span:] = 0
@@ -228,13 +229,13 @@ def _conv_w(xp, x, y, win, groups, w_shape, xpad):
         # sum over samples of cols[n] @ y[n]^T; this operand order ran faster than y @ cols^T
         yt = xp.ascontiguousarray(y).reshape(n, groups, og, math.prod(win.out)).swapaxes(-1, -2)
         for i, cols in _col_blocks(xp, xpad, win, groups, True):
-            part = (cols @ yt[i]).sum(0)
+            part = blas.matmul(cols, yt[i]).sum(0)
             gw = part if gw is None else xp.add(gw, part, out=gw)
     else:
         # cols @ y^T: BLAS runs this order faster than y @ cols^T (long shared dim)
         ym = _grad_matrix(xp, y, groups).reshape(groups, og, win.out[0], -1)
         for i, cols in _col_blocks(xp, xpad, win, groups, False):
-            part = cols @ ym[:, :, i].reshape(groups, og, -1).transpose(0, 2, 1)
+            part = blas.matmul(cols, ym[:, :, i].reshape(groups, og, -1).transpose(0, 2, 1))
             gw = part if gw is None else xp.add(gw, part, out=gw)
     if gw is None:  # an empty batch
         return xp.zeros(w_shape, dtype=x.dtype)

@@ -15,7 +15,7 @@ import numpy as np
 from ..autograd._vmap_state import _vm, BatchedTensor
 from .._tensor import Tensor, _wrap_dim
 from ..autograd.grad_mode import _state
-from ..backend import array_module
+from ..backend import array_module, blas
 from .._compile.state import _cap, recorded_check
 from ._registry import Op, apply
 from ._registry import ELEMENTWISE, LINEAR as LINEAR_JVP
@@ -29,9 +29,9 @@ from .._autocast import EXCLUDE, LOWER, ACTIVE as _AMP, _amp, autocast_call
 # --------------------------------------------------------------------------- linear
 def _linear_fwd(xp, x, w, b):
     if x.ndim > 2:
-        out = (x.reshape(-1, x.shape[-1]) @ w.T).reshape(x.shape[:-1] + (w.shape[0],))
+        out = blas.matmul(x.reshape(-1, x.shape[-1]), w.T).reshape(x.shape[:-1] + (w.shape[0],))
     else:
-        out = x @ w.T
+        out = blas.matmul(x, w.T)
     if b is not None:
         if out.ndim == 0 or b.ndim > out.ndim or np.broadcast_shapes(out.shape, b.shape) != out.shape:
             return out + b
@@ -55,10 +55,10 @@ def _linear_vjp(g, needs, x, w, b):
     g2 = gd.reshape(-1, n_out)
     gx = gw = gb = None
     if needs[0]:
-        gx = _const((g2 @ w._data).reshape(gd.shape[:-1] + (n_in,)))
+        gx = _const(blas.matmul(g2, w._data).reshape(gd.shape[:-1] + (n_in,)))
     if needs[1]:
         xd = x._data
-        gw = _const(g2.T @ xd.reshape(-1, n_in))
+        gw = _const(blas.matmul(g2.T, xd.reshape(-1, n_in)))
     if needs[2]:
         gb = _const(g2.sum(axis=0)) if b._data.shape == (n_out,) else g
     return gx, gw, gb

@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from ..backend import blas
 from ..sparse import SparseTensor
 from . import elementwise as ew
 from . import shape as sh
@@ -20,7 +21,7 @@ from ._registry import LINEAR, MULTILINEAR
 
 
 def _matmul(xp, x, y):
-    return x @ y
+    return blas.matmul(x, y)
 
 
 def _matmul_vjp(g, needs, x, y):

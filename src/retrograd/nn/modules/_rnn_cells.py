@@ -21,7 +21,7 @@ formulas run in retrograd ops on the saved inputs, the forward recomputed, so do
 and jvp work. The saved values are copies: an in-place op on an output leaves them alone.
 """
 
-from ...backend import array_module
+from ...backend import array_module, blas
 from ...autograd.grad_mode import _state
 from ...ops._registry import Op, apply
 from ..._tensor import make_tensor
@@ -211,7 +211,7 @@ def _lstm_forward(xp, x_gates, h0, c0, w_hh, batch_sizes, reverse):
         o, b = offs[t], batch_sizes[t]
         h, c = _state_rows(xp, h, h0, b, h_n), _state_rows(xp, c, c0, b, c_n)
         a = acts[o : o + b]
-        xp.matmul(h, w_t, out=a)
+        blas.matmul(h, w_t, out=a)
         a += x_gates[o : o + b]
         # one sigmoid over the whole (contiguous) gate rows, g = tanh(x) taken as
         # 2 sigmoid(2 x) - 1: one exp call over all gates instead of exp on three and tanh on one
@@ -259,8 +259,8 @@ def _lstm_backward_arrays(xp, g, h0, c0, w_hh, h_prev, acts, cs, tcs, batch_size
         xp.multiply(dcb[:, None, :], k3[s : s + b], out=d.reshape(b, 4, H)[:, :3])
         xp.multiply(gh, k[s : s + b, 3 * H :], out=d[:, 3 * H :])
         dcb *= f[s : s + b]
-        xp.matmul(d, w_hh, out=dh[:b])
-    return d_all, dh, dc, d_all.T @ h_prev
+        blas.matmul(d, w_hh, out=dh[:b])
+    return d_all, dh, dc, blas.matmul(d_all.T, h_prev)
 
 
 def _lstm_backward_ops(g, x_gates, h0, c0, w_hh, batch_sizes, reverse):
@@ -361,7 +361,7 @@ def _gru_forward(xp, x_gates, h0, w_hh, b_hh, batch_sizes, reverse):
         s, b = offs[t], batch_sizes[t]
         h = _state_rows(xp, h, h0, b, h_n)
         hg = hg_all[:b]
-        xp.matmul(h, w_t, out=hg)
+        blas.matmul(h, w_t, out=hg)
         hg += b_hh
         x = x_gates[s : s + b]
         gates = rz[s : s + b]
@@ -409,9 +409,9 @@ def _gru_backward_arrays(xp, g, h0, w_hh, h_prev, rz, ns, hns, batch_sizes, reve
         xp.multiply(gh, k_z[s : s + b], out=dx[:, H : 2 * H])
         dhg[:, : 2 * H] = dx[:, : 2 * H]
         xp.multiply(dn, r[s : s + b], out=dhg[:, 2 * H :])
-        xp.matmul(dhg, w_hh, out=dh[:b])
+        blas.matmul(dhg, w_hh, out=dh[:b])
         dh[:b] += gh * z[s : s + b]  # the direct path h' = ... + z h
-    return dx_all, dh, dhg_all.T @ h_prev, dhg_all.sum(0)
+    return dx_all, dh, blas.matmul(dhg_all.T, h_prev), dhg_all.sum(0)
 
 
 def _gru_backward_ops(g, x_gates, h0, w_hh, b_hh, batch_sizes, reverse):
@@ -487,7 +487,7 @@ def _rnn_forward(xp, x_gates, h0, w_hh, batch_sizes, reverse, relu):
         s, b = offs[t], batch_sizes[t]
         h = _state_rows(xp, h, h0, b, h_n)
         h_new = hs[s : s + b]
-        xp.matmul(h, w_t, out=h_new)
+        blas.matmul(h, w_t, out=h_new)
         h_new += x_gates[s : s + b]
         if relu:
             xp.maximum(h_new, 0, out=h_new)
@@ -509,8 +509,8 @@ def _rnn_backward_arrays(xp, g, h0, w_hh, hs, batch_sizes, reverse, relu):
         d = d_all[s : s + b]
         xp.add(g[s : s + b], dh[:b], out=d)
         d *= k[s : s + b]
-        xp.matmul(d, w_hh, out=dh[:b])
-    return d_all, dh, d_all.T @ _prev_rows(xp, hs, h0, batch_sizes, reverse)
+        blas.matmul(d, w_hh, out=dh[:b])
+    return d_all, dh, blas.matmul(d_all.T, _prev_rows(xp, hs, h0, batch_sizes, reverse))
 
 
 def _rnn_backward_ops(g, x_gates, h0, w_hh, batch_sizes, reverse, relu):
