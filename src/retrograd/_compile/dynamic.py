@@ -48,7 +48,7 @@ from .._tensor import Tensor
 from ..sparse._tensor import SparseTensor
 from .backward import BackwardPlan
 from .capture import Hole, accumulate_grad, same_value as _same_scalar
-from .guards import leaf_meta, same_guard
+from .guards import leaf_meta, same_guard, same_module_states
 from .schedule import Const, Entry, Schedule
 
 SIZES_KEPT = 16  # replays of a Generic kept at once (each holds its own code and buffers)
@@ -372,7 +372,7 @@ def _same_guards(g1: Any, g2: Any) -> bool:
         and g1.modes == g2.modes
         and len(g1.modules) == len(g2.modules)
         and all(m is n for m, n in zip(g1.modules, g2.modules))
-        and g1.module_states == g2.module_states
+        and same_module_states(g1.module_states, g2.module_states)
         and g1.global_hooks == g2.global_hooks
         and _same_how(g1.sources, g2.sources)
         and same_value(g1.metas, g2.metas)

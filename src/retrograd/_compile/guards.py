@@ -143,15 +143,52 @@ def modes() -> tuple[Any, ...]:
 
 
 def _module_state(m: Any) -> tuple[Any, ...]:
+    """What a capture depends on in module ``m``: its training flag, the objects of its
+    parameters, buffers and submodules, and the keys of its hook dicts (``_module_unchanged``)."""
     return (
         m.training,
-        tuple(map(id, m._parameters.values())),
-        tuple(map(id, m._buffers.values())),
-        tuple(map(id, m._modules.values())),
+        tuple(m._parameters.values()),
+        tuple(m._buffers.values()),
+        tuple(m._modules.values()),
         tuple(m._forward_pre_hooks),
         tuple(m._forward_hooks),
         tuple(m._backward_hooks),
         tuple(m._backward_pre_hooks),
+    )
+
+
+def _same_objects(d: dict[Any, Any], objects: tuple[Any, ...]) -> bool:
+    return len(d) == len(objects) and all(map(operator.is_, d.values(), objects))
+
+
+def _same_keys(d: dict[Any, Any], keys: tuple[Any, ...]) -> bool:
+    return len(d) == len(keys) and (not keys or tuple(d) == keys)
+
+
+def same_module_states(a: list[tuple[Any, ...]], b: list[tuple[Any, ...]]) -> bool:
+    """Whether two captures saw the same modules' states (objects by identity: a tensor's
+    ``==`` is elementwise)."""
+    return len(a) == len(b) and all(
+        x[0] == y[0]
+        and all(len(p) == len(q) and all(map(operator.is_, p, q)) for p, q in zip(x[1:4], y[1:4]))
+        and x[4:] == y[4:]
+        for x, y in zip(a, b)
+    )
+
+
+def _module_unchanged(m: Any, state: tuple[Any, ...]) -> bool:
+    """``_module_state(m) == state`` without building the tuples (it runs before every replay
+    for every module the function reaches), objects compared by identity."""
+    training, params, buffers, modules, pre, fwd, bwd, bwd_pre = state
+    return (
+        m.training == training
+        and _same_objects(m._parameters, params)
+        and _same_objects(m._buffers, buffers)
+        and _same_objects(m._modules, modules)
+        and _same_keys(m._forward_pre_hooks, pre)
+        and _same_keys(m._forward_hooks, fwd)
+        and _same_keys(m._backward_hooks, bwd)
+        and _same_keys(m._backward_pre_hooks, bwd_pre)
     )
 
 
@@ -328,7 +365,7 @@ class Guards:
         if modes() != self.modes:
             return "grad mode, inference mode, autocast or the default dtype changed"
         for m, state in zip(self.modules, self.module_states):
-            if _module_state(m) != state:
+            if not _module_unchanged(m, state):
                 return f"module {type(m).__name__}: training flag, parameters, buffers or hooks changed"
         for attrs, name, t in self.module_tensors:
             if attrs.get(name) is not t:
