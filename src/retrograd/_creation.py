@@ -299,8 +299,13 @@ def full(size, fill_value, *, dtype=None, layout=None, device=None, requires_gra
     )
 
 
-def _like(t, dtype, device):
-    return (t.dtype if dtype is None else dtype), (t.device if device is None else device)
+def _like(t, dtype, device, op=None, layout=None, pin_memory=False):
+    """The (dtype, device) of a ``*_like(t)`` factory, whose ``layout``/``pin_memory`` options
+    (``op`` names it in errors) are checked by ``_typeinfo.factory_options``."""
+    dev = t.device if device is None else device
+    if layout is not None or pin_memory:
+        _typeinfo.factory_options(op, layout, pin_memory, dev)
+    return (t.dtype if dtype is None else dtype), dev
 
 
 def _laid_out(t, made, memory_format, op):
@@ -338,9 +343,7 @@ def zeros_like(
 def ones_like(
     input, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False, memory_format=None
 ):
-    d, dev = _like(input, dtype, device)
-    if layout is not None or pin_memory:
-        _typeinfo.factory_options("ones_like", layout, pin_memory, dev)
+    d, dev = _like(input, dtype, device, "ones_like", layout, pin_memory)
     return _laid_out(
         input, ones(input._data.shape, dtype=d, device=dev, requires_grad=requires_grad), memory_format, "ones_like"
     )
@@ -349,9 +352,7 @@ def ones_like(
 def empty_like(
     input, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False, memory_format=None
 ):
-    d, dev = _like(input, dtype, device)
-    if layout is not None or pin_memory:
-        _typeinfo.factory_options("empty_like", layout, pin_memory, dev)
+    d, dev = _like(input, dtype, device, "empty_like", layout, pin_memory)
     return _laid_out(
         input, empty(input._data.shape, dtype=d, device=dev, requires_grad=requires_grad), memory_format, "empty_like"
     )
@@ -368,9 +369,7 @@ def full_like(
     pin_memory=False,
     memory_format=None,
 ):
-    d, dev = _like(input, dtype, device)
-    if layout is not None or pin_memory:
-        _typeinfo.factory_options("full_like", layout, pin_memory, dev)
+    d, dev = _like(input, dtype, device, "full_like", layout, pin_memory)
     return _laid_out(
         input,
         full(input._data.shape, fill_value, dtype=d, device=dev, requires_grad=requires_grad),

@@ -200,11 +200,11 @@ def _uniform01(eng, n, npd):
     return _complex_parts(npd, lambda m, d: K.uniform(eng, m, d, 0.0, 1.0))(n)
 
 
-def _standard_normal(eng, n, npd):
+def _standard_normal(eng, n, npd, contiguous=True):
     _float_dtype(npd, "normal_", complex_ok=True)
     if npd.kind == "c":
-        return _complex_parts(npd, lambda m, d: K.normal(eng, m, d, 0.0, _HALF_SQRT, True))(n)
-    return K.normal(eng, n, npd, 0.0, 1.0, True)
+        return _complex_parts(npd, lambda m, d: K.normal(eng, m, d, 0.0, _HALF_SQRT, contiguous))(n)
+    return K.normal(eng, n, npd, 0.0, 1.0, contiguous)
 
 
 def rand(
@@ -342,9 +342,7 @@ def rand_like(
     memory_format=None,
 ):
     """``rand`` with ``input``'s shape (values laid out as PyTorch lays out ``empty_like``)."""
-    if layout is not None or pin_memory:
-        _typeinfo.factory_options("rand_like", layout, pin_memory, input.device if device is None else device)
-    d, dev = _c._like(input, dtype, device)
+    d, dev = _c._like(input, dtype, device, "rand_like", layout, pin_memory)
     npd = _dtype.to_np(d)
     _float_dtype(npd, "uniform_", complex_ok=True)
     return _like_values(input, dev, requires_grad, npd, _uniform_like, memory_format, "rand_like", generator)
@@ -362,9 +360,7 @@ def randn_like(
     memory_format=None,
 ):
     """``randn`` with ``input``'s shape (values laid out as PyTorch lays out ``empty_like``)."""
-    if layout is not None or pin_memory:
-        _typeinfo.factory_options("randn_like", layout, pin_memory, input.device if device is None else device)
-    d, dev = _c._like(input, dtype, device)
+    d, dev = _c._like(input, dtype, device, "randn_like", layout, pin_memory)
     npd = _dtype.to_np(d)
     _float_dtype(npd, "normal_", complex_ok=True)
     return _like_values(input, dev, requires_grad, npd, _normal_like, memory_format, "randn_like", generator)
@@ -384,11 +380,9 @@ def randint_like(
     memory_format=None,
 ):
     """``randint`` with ``input``'s shape (values laid out as PyTorch lays out ``empty_like``)."""
-    if layout is not None or pin_memory:
-        _typeinfo.factory_options("randint_like", layout, pin_memory, input.device if device is None else device)
     if high is None:
         low, high = 0, low
-    d, dev = _c._like(input, dtype, device)
+    d, dev = _c._like(input, dtype, device, "randint_like", layout, pin_memory)
     npd = _dtype.to_np(d)
     low, high = _int_bound(low), _int_bound(high)
     _check_random_range(low, high, npd)
@@ -398,13 +392,11 @@ def randint_like(
 
 
 def _uniform_like(eng, n, contiguous, npd):
-    return _complex_parts(npd, lambda m, d: K.uniform(eng, m, d, 0.0, 1.0))(n)
+    return _uniform01(eng, n, npd)
 
 
 def _normal_like(eng, n, contiguous, npd):
-    if npd.kind == "c":
-        return _complex_parts(npd, lambda m, d: K.normal(eng, m, d, 0.0, _HALF_SQRT, contiguous))(n)
-    return K.normal(eng, n, npd, 0.0, 1.0, contiguous)
+    return _standard_normal(eng, n, npd, contiguous)
 
 
 def _integers_like(eng, n, contiguous, npd, low, high):

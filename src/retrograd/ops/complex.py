@@ -67,19 +67,24 @@ COMPLEX = Op(
 )
 
 
-def complex(real, imag):
-    """real + i imag, of the complex dtype matching the (equal, float32 or float64) input dtypes."""
-    for name, t in (("real", real), ("imag", imag)):
+def _float_pair(op, names, a, b):
+    """``a`` and ``b`` broadcast together, after checking that both are float32 or float64
+    tensors of one dtype (the parts of ``complex`` and ``polar``)."""
+    for name, t in zip(names, (a, b)):
         if not isinstance(t, Tensor):
-            raise TypeError(f"complex(): argument '{name}' must be Tensor, not {type(t).__name__}")
+            raise TypeError(f"{op}(): argument '{name}' must be Tensor, not {type(t).__name__}")
         if t._data.dtype.kind != "f" or t.dtype is _dtype.float16:
             raise RuntimeError(
-                f"complex(): expected both inputs to be float32 or float64 tensors, got {name} of dtype {t.dtype}"
+                f"{op}(): expected both inputs to be float32 or float64 tensors, got {name} of dtype {t.dtype}"
             )
-    if real.dtype is not imag.dtype:
-        raise RuntimeError(f"complex(): expected both inputs to have the same dtype, got {real.dtype} and {imag.dtype}")
-    real, imag = _sh.broadcast_tensors(real, imag)
-    return apply(COMPLEX, (real, imag))
+    if a.dtype is not b.dtype:
+        raise RuntimeError(f"{op}(): expected both inputs to have the same dtype, got {a.dtype} and {b.dtype}")
+    return _sh.broadcast_tensors(a, b)
+
+
+def complex(real, imag):
+    """real + i imag, of the complex dtype matching the (equal, float32 or float64) input dtypes."""
+    return apply(COMPLEX, _float_pair("complex", ("real", "imag"), real, imag))
 
 
 def _polar(xp, r, t):
@@ -107,17 +112,7 @@ POLAR = Op("polar", _polar, _polar_vjp, save=("out",), needs=True)
 
 def polar(abs, angle):
     """abs * (cos(angle) + i sin(angle))."""
-    for name, t in (("abs", abs), ("angle", angle)):
-        if not isinstance(t, Tensor):
-            raise TypeError(f"polar(): argument '{name}' must be Tensor, not {type(t).__name__}")
-        if t._data.dtype.kind != "f" or t.dtype is _dtype.float16:
-            raise RuntimeError(
-                f"polar(): expected both inputs to be float32 or float64 tensors, got {name} of dtype {t.dtype}"
-            )
-    if abs.dtype is not angle.dtype:
-        raise RuntimeError(f"polar(): expected both inputs to have the same dtype, got {abs.dtype} and {angle.dtype}")
-    abs, angle = _sh.broadcast_tensors(abs, angle)
-    return apply(POLAR, (abs, angle))
+    return apply(POLAR, _float_pair("polar", ("abs", "angle"), abs, angle))
 
 
 # --------------------------------------------------------------------------- conj, abs, angle
