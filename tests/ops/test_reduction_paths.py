@@ -1,26 +1,65 @@
-"""sum and mean over one middle dim of a large float array take a BLAS path (a vector-matrix
-product with ones); its values, shapes and dtypes must be NumPy's."""
+"""Sums, means and extremes over one axis take faster paths than NumPy's own reduction
+(backend.reductions): a product with a ones vector for float sums over the last or a middle
+axis, ``initial=`` for float extremes. Their values, shapes and dtypes must be NumPy's."""
 
 import numpy as np
 import pytest
 
 import retrograd as rg
+from retrograd.backend import reductions
 
 
-@pytest.mark.parametrize("shape,dim", [((64, 40, 8), 1), ((64, 40, 8), -2), ((4096, 3), 0), ((3, 2048, 2, 2), 1)])
+@pytest.fixture
+def products(monkeypatch):
+    """Counts the ones vectors the product path asks for (each product asks once)."""
+    calls = []
+    real = reductions._ones
+
+    def counted(n, dtype):
+        calls.append((n, dtype))
+        return real(n, dtype)
+
+    monkeypatch.setattr(reductions, "_ones", counted)
+    return calls
+
+
+SHAPES = [
+    ((64, 40, 8), 1),
+    ((64, 40, 8), -2),
+    ((4096, 3), 0),
+    ((3, 2048, 2, 2), 1),
+    ((1024, 128), -1),
+    ((8, 64, 65), 2),
+]
+
+
+@pytest.mark.parametrize("shape,dim", SHAPES)
 @pytest.mark.parametrize("keepdim", [False, True])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_sum_and_mean_over_a_middle_dim(shape, dim, keepdim, dtype):
+def test_sum_and_mean_over_one_dim(products, shape, dim, keepdim, dtype):
     x = np.random.default_rng(0).standard_normal(shape).astype(dtype)
-    from retrograd.ops.reduction import _middle_sum
-
-    assert _middle_sum(np, x, (dim % x.ndim,), keepdim) is not None  # the BLAS path is taken
     tol = 1e-5 if dtype == np.float32 else 1e-12
     for fn in ("sum", "mean"):
+        del products[:]
         got = getattr(rg.tensor(x), fn)(dim, keepdim=keepdim).numpy()
+        assert products, "the product path was not taken"
         want = getattr(x, fn)(axis=dim, keepdims=keepdim)
         assert got.shape == want.shape and got.dtype == want.dtype
         np.testing.assert_allclose(got, want, rtol=tol, atol=tol * np.sqrt(x.shape[dim]))
+
+
+@pytest.mark.parametrize("shape,dim", [((10, 3), 1), ((100, 4000), 1), ((4, 5), 0), ((2, 2, 2), 2)])
+def test_short_long_or_small_reductions_stay_on_numpy(products, shape, dim):
+    x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    got = rg.tensor(x).sum(dim).numpy()
+    assert not products
+    np.testing.assert_array_equal(got, x.sum(axis=dim))
+
+
+def test_float16_mean_keeps_numpys_float32_accumulation(products):
+    x = np.full((64, 4096), 0.1, np.float16)
+    np.testing.assert_array_equal(rg.tensor(x).mean(1).numpy(), x.mean(axis=1))
+    assert not products
 
 
 def test_middle_mean_gradient():
@@ -33,8 +72,31 @@ def test_middle_mean_gradient():
 
 
 @pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")
-def test_middle_sum_keeps_nan_and_inf():
-    x = np.ones((2048, 2, 2))
-    x[5, 0, 0], x[7, 1, 1], x[9, 1, 1] = np.nan, np.inf, -np.inf
-    got = rg.tensor(x).sum(0).numpy()
-    np.testing.assert_array_equal(np.isnan(got), np.isnan(x.sum(0)))
+@pytest.mark.parametrize("shape,dim", [((2048, 2, 2), 0), ((256, 64), 1)])
+def test_product_sums_keep_nan_and_inf(shape, dim):
+    x = np.ones(shape)
+    x.reshape(-1)[[5, 70, 90]] = np.nan, np.inf, -np.inf
+    x.reshape(-1)[200] = np.inf
+    got = rg.tensor(x).sum(dim).numpy()
+    want = x.sum(dim)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    np.testing.assert_array_equal(got[np.isfinite(want)], want[np.isfinite(want)])
+    np.testing.assert_array_equal(np.isposinf(got), np.isposinf(want))
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("shape,dim", [((1024, 128), 1), ((1024, 16), -1), ((7, 33, 5), (0, 2)), ((64, 3), 0)])
+def test_extremes_are_numpys(dtype, shape, dim):
+    x = np.random.default_rng(3).standard_normal(shape).astype(dtype)
+    x.reshape(-1)[::97] = -np.inf
+    x.reshape(-1)[5] = np.nan
+    x.reshape(-1)[11] = -0.0
+    t = rg.tensor(x)
+    for got, want in ((t.amax(dim), x.max(axis=dim)), (t.amin(dim), x.min(axis=dim))):
+        np.testing.assert_array_equal(got.numpy(), want)  # NaN where NumPy has NaN, same values elsewhere
+
+
+def test_extreme_of_an_all_minus_inf_row():
+    x = np.full((4, 128), -np.inf, np.float32)
+    assert np.all(rg.tensor(x).amax(1).numpy() == -np.inf)
+    assert np.all(rg.tensor(-x).amin(1).numpy() == np.inf)

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..autograd.grad_mode import _state
 from ..backend import array_module
+from ..backend.reductions import max_axis, sum_axis
 from ._registry import Op, apply
 from .activation import _const, softmax
 from .elementwise import where
@@ -59,14 +60,14 @@ def _iadd(a, b):
 def _sdpa_fwd(xp, q, k, v, fmask, fmask_t, bool_mask, causal, scale, drop):
     s = _scores(xp, q, k, fmask, _additive_bias(xp, bool_mask, causal, (q.shape[-2], k.shape[-2]), q.dtype), scale)
     if s.size:
-        m = s.max(axis=-1, keepdims=True)
+        m = max_axis(xp, s, -1, True)
         dead = None
         if bool(xp.isneginf(m).any()):  # rows with every key masked attend to nothing
             dead = xp.isneginf(m)
             m = xp.where(dead, 0, m).astype(s.dtype, copy=False)
         s -= m
         xp.exp(s, out=s)
-        total = s.sum(axis=-1, keepdims=True)
+        total = sum_axis(xp, s, -1, True)
         if dead is not None:
             total = xp.where(dead, 1, total).astype(s.dtype, copy=False)
         s *= 1 / total
@@ -88,7 +89,7 @@ def _sdpa_vjp(g, needs, q, k, v, p, fmask, bool_mask, causal, scale, drop):
         if drop is not None:
             gp *= drop
         t = gp * p
-        gp -= t.sum(axis=-1, keepdims=True)
+        gp -= sum_axis(array_module(t), t, -1, True)
         gp *= p  # gS, the gradient of the scores
         if needs[3]:
             gm = _const(gp.copy() if (needs[0] or needs[1]) else gp)

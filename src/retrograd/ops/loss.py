@@ -18,6 +18,7 @@ from .._tensor import Tensor
 from ..autograd._vmap_state import _vm, BatchedTensor
 from ..autograd.grad_mode import _state
 from ..backend import array_module
+from ..backend.reductions import max_axis, sum_axis
 from .._compile.state import _cap, recorded_check
 from ._registry import Op, apply
 from ._registry import ELEMENTWISE
@@ -194,13 +195,13 @@ def _ce_fwd(xp, x, t, w, ignore_index, reduction, smoothing):
         p = x.copy()
         loss = xp.zeros(m, dtype=x.dtype)
     else:
-        d = x - x.max(axis=1, keepdims=True)  # shifted logits: log_softmax = d - log(sum(exp(d)))
+        d = x - max_axis(xp, x, 1, True)  # shifted logits: log_softmax = d - log(sum(exp(d)))
         picked = d[xp.arange(m), tt]
         if smoothing:
             # -sum_c w_c log_softmax(x)_c = sum(w) log(sum(exp(d))) - d @ w
             dw = d.sum(axis=1) if w is None else d @ w.astype(x.dtype, copy=False)
         p = xp.exp(d, out=d)
-        s = p.sum(axis=1, keepdims=True)
+        s = sum_axis(xp, p, 1, True)
         p /= s
         log_s = xp.log(s[:, 0])
         loss = (log_s - picked) * wt  # -w[t] log_softmax(x)[t]

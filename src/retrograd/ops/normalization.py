@@ -18,6 +18,7 @@ import numpy as np
 from .._tensor import _wrap_dim
 from ..autograd.grad_mode import _state, no_grad
 from ..backend import array_module
+from ..backend.reductions import mean_axis, sum_axis
 from ._registry import Op, apply
 from .activation import _const
 from .elementwise import rsqrt
@@ -67,7 +68,7 @@ def _layer_norm_fwd(xp, x, w, b, axes, eps):
         return x.copy(), (None, None)
     d = math.prod(x.shape[len(x.shape) - len(axes) :])
     x2 = _rows(x, d)
-    mean = x2.mean(axis=1, keepdims=True)
+    mean = mean_axis(xp, x2, 1, True)
     xc = x2 - mean
     var = xp.einsum("ij,ij->i", xc, xc)[:, None]  # sum of squares without a temporary
     var *= 1 / d
@@ -99,7 +100,7 @@ def _layer_norm_vjp(g, needs, x, w, extra, axes, eps):
         gb = _const(gd.sum(axis=0).reshape(nshape))
     if needs[0]:
         gy = gd * w._data.reshape(-1) if w is not None else gd.copy()
-        a = gy.sum(axis=1, keepdims=True)
+        a = sum_axis(xp, gy, 1, True)
         a *= 1 / d
         c = xp.einsum("ij,ij->i", gy, xhat)[:, None]
         c *= 1 / d

@@ -13,6 +13,7 @@ from .. import _dtype
 from .._tensor import Tensor, _wrap_dim
 from .._compile.state import reads_values, recorded
 from ..backend import array_module
+from ..backend.reductions import max_axis, mean_axis, min_axis, sum_axis
 from ._registry import Op, apply
 from ._registry import LINEAR
 from ..autograd._broadcast import SUM_TO_SHAPE, sum_to_shape  # noqa: F401  (defined in the core: the engine's)
@@ -45,38 +46,10 @@ def _expand_back(g, in_shape, dims, keepdim):
 
 
 # --------------------------------------------------------------------------- sum, mean
-def _middle_sum(xp, x, dims, keepdim):
-    """The sum of a C-contiguous float32/float64 NumPy array over one dim that is not the last,
-    as a batched vector-matrix product ``ones(K) @ x.reshape(A, K, B)``, or None where NumPy's
-    own reduction is as fast. NumPy runs one inner loop of B elements per (a, k) pair, which
-    costs most when the loops are many and short: measured 2-3x slower for (256, 20, 64) over
-    dim 1 (a mean-pooled embedding lookup), 20x for (100000, 2) over dim 0."""
-    if (
-        xp is not np
-        or len(dims) != 1
-        or dims[0] == x.ndim - 1
-        or x.dtype not in _BLAS_FLOATS
-        or not x.flags.c_contiguous
-    ):
-        return None
-    d = dims[0]
-    k = x.shape[d]
-    rest = x.shape[d + 1 :]
-    b = 1
-    for s in rest:
-        b *= s
-    if x.size < 2048 * b or b > 256:  # few inner loops, or long ones: NumPy is as fast
-        return None
-    out = np.matmul(np.ones(k, x.dtype), x.reshape(-1, k, b))
-    return out.reshape(_keep_shape(x.shape, dims) if keepdim else x.shape[:d] + rest)
-
-
-_BLAS_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
-
-
 def _sum(xp, x, dims, keepdim, shape):
-    out = _middle_sum(xp, x, dims, keepdim)
-    return x.sum(axis=dims, keepdims=keepdim) if out is None else out
+    if len(dims) == 1:
+        return sum_axis(xp, x, dims[0], keepdim)
+    return x.sum(axis=dims, keepdims=keepdim)
 
 
 def _sum_vjp(g, dims, keepdim, shape):
@@ -97,11 +70,9 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
 
 
 def _mean(xp, x, dims, keepdim, shape):
-    out = _middle_sum(xp, x, dims, keepdim)
-    if out is None:
+    if len(dims) != 1:
         return x.mean(axis=dims, keepdims=keepdim)
-    out /= x.shape[dims[0]]  # as NumPy's mean: the sum divided by the count
-    return out
+    return mean_axis(xp, x, dims[0], keepdim)
 
 
 def _mean_vjp(g, dims, keepdim, shape):
@@ -179,11 +150,11 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
 
 # --------------------------------------------------------------------------- amax, amin, max, min
 def _amax(xp, x, dims, keepdim):
-    return x.max(axis=dims, keepdims=keepdim)
+    return max_axis(xp, x, dims, keepdim)
 
 
 def _amin(xp, x, dims, keepdim):
-    return x.min(axis=dims, keepdims=keepdim)
+    return min_axis(xp, x, dims, keepdim)
 
 
 def _extreme_vjp(g, x, out, dims, keepdim):
@@ -378,9 +349,10 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 # --------------------------------------------------------------------------- logsumexp
 def _logsumexp(xp, x, dims, keepdim):
     # max-shifted for numerical stability; an all -inf slice gives -inf, not nan
-    m = x.max(axis=dims, keepdims=True)
+    m = max_axis(xp, x, dims, True) if x.size else x.max(axis=dims, keepdims=True)
     m = xp.where(xp.isfinite(m), m, 0)
-    s = xp.log(xp.exp(x - m).sum(axis=dims, keepdims=True)) + m
+    e = xp.exp(x - m)
+    s = xp.log(sum_axis(xp, e, dims, True) if len(dims) == 1 else e.sum(axis=dims, keepdims=True)) + m
     return s if keepdim else s.reshape(tuple(n for i, n in enumerate(x.shape) if i not in dims))
 
 
