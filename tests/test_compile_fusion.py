@@ -137,6 +137,7 @@ def test_relu_backward_into_its_gradient_temporary(engine):
     g = rng.standard_normal((5, 6)).astype(np.float32)
     g[0, :3] = [np.inf, -np.inf, np.nan]
     y[0, :3] = [0.0, 1.0, 0.0]
+    y[1, :2] = [np.nan, -np.nan]  # as PyTorch's: a NaN output passes its gradient on
     entries = [_e(ew.MUL_SCALAR, (0, Const(2.0)), 2), _e(ew.THRESHOLD_BACKWARD, (2, 1), 3)]
     s = Schedule(entries, (0, 1), (3,))
     plain, fused_res, fused = _run(s, g, y, engine=engine, arrays=_arrays(s, g, y))
@@ -145,6 +146,7 @@ def test_relu_backward_into_its_gradient_temporary(engine):
         assert fused_res[0].tobytes() == plain[0].tobytes()
     else:
         np.testing.assert_array_equal(fused_res[0], plain[0])
+    np.testing.assert_array_equal(fused_res[0][1, :2], 2 * g[1, :2])
 
 
 def test_mixed_dtypes_and_non_float_values_are_not_fused():

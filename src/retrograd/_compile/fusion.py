@@ -425,7 +425,7 @@ def _numpy_kernel(tree, slots, shape, dtype, shapes, buf, contiguous):
             if temp and name != dest:
                 free.append((name, s))  # type: ignore[arg-type]
         operands = ", ".join(p[0] for p in parts)
-        if kind == "relu_grad":  # as _threshold_bwd: (y > 0) in g's dtype times g; where not finite, a select
+        if kind == "relu_grad":  # as _threshold_bwd: not (y <= 0) in g's dtype times g; where not finite, a select
             (g, _, _), (y, _, _) = parts
             if dest == y:  # y is read again where the product is not finite
                 dest = None
@@ -435,16 +435,17 @@ def _numpy_kernel(tree, slots, shape, dtype, shapes, buf, contiguous):
                     dest = f"t{counter[0]}"
                 else:
                     lazy[0] = False
-                lines.append(f"    {dest} = np.greater({y}, 0).astype(_dtype)")
+                lines.append(f"    {dest} = np.logical_not(np.less_equal({y}, 0)).astype(_dtype)")
                 lines.append(f"    np.multiply({dest}, {g}, out={dest})")
             elif dest == g:  # g's own temporary: a boolean mask times g, into it
-                lines.append(f"    np.multiply(np.greater({y}, 0), {g}, out={dest})")
+                lines.append(f"    np.multiply(np.logical_not(np.less_equal({y}, 0)), {g}, out={dest})")
             else:
-                lines.append(f"    np.greater({y}, 0, out={dest})")
+                lines.append(f"    np.less_equal({y}, 0, out={dest})")
+                lines.append(f"    np.subtract(1, {dest}, out={dest})")
                 lines.append(f"    np.multiply({dest}, {g}, out={dest})")
-            # where the product is not finite, 0 * inf made nan: 0 where y > 0 does not hold
+            # where the product is not finite, 0 * inf made nan: 0 where y <= 0
             lines.append(f"    if not np.isfinite({dest}).all():")
-            lines.append(f"        np.copyto({dest}, 0, where=np.logical_not(np.greater({y}, 0)))")
+            lines.append(f"        np.copyto({dest}, 0, where=np.less_equal({y}, 0))")
             if root and dest != "o":
                 lines.append(f"    o[...] = {dest}")
                 dest = "o"
@@ -503,7 +504,7 @@ def _numexpr_text(tree: Any, args: dict[int, str], consts: list[Any]) -> str:
         return f"({parts[0]} * {parts[0]})"
     if kind == "relu_grad":
         consts.append(0)
-        return f"where({parts[1]} > c{len(consts) - 1}, {parts[0]}, c{len(consts) - 1})"
+        return f"where({parts[1]} <= c{len(consts) - 1}, c{len(consts) - 1}, {parts[0]})"
     if kind == "maximum":  # NaN stays NaN: x < 0 is false for it
         return f"where({parts[0]} < {parts[1]}, {parts[1]}, {parts[0]})"
     if kind in _NUMEXPR_CALL:

@@ -11,6 +11,7 @@ import functools
 import numpy as np
 
 from .. import _dtype
+from ..backend.blocks import BLOCK, block_bounds
 from ..autograd._vmap_state import _vm, BatchedTensor
 from .._compile.state import _cap, recorded
 from ..autograd.grad_mode import _state as _grad_state
@@ -584,17 +585,42 @@ def cos_backward(g, x):
 
 
 def _threshold_bwd(xp, g, out):
+    if xp is np and g.size >= 2 * BLOCK and g.dtype.kind == "f" and g.dtype == out.dtype:
+        if g.shape == out.shape and g.flags.c_contiguous and out.flags.c_contiguous:
+            return _masked_bits(g, out)
     # g times a mask in g's dtype (a multiply by a boolean mask casts on the fly, about 1.5x
     # slower; NumPy's where is about 20x slower); where g is not finite, inf * 0 would give
-    # nan, so fall back to the exact select only then.
-    r = (out > 0).astype(g.dtype)
+    # nan, so fall back to the exact select only then. As PyTorch's, the mask is "not
+    # out <= 0": a NaN output passes its gradient on.
+    keep = ~(out <= 0)  # a NumPy bool for 0-d arrays
+    r = keep.astype(g.dtype)
     if r.shape == g.shape:
         r *= g
     else:
         r = r * g
     if not xp.isfinite(r).all():
-        r = xp.where(out > 0, g, xp.zeros((), g.dtype))
+        r = xp.where(keep, g, xp.zeros((), g.dtype))
     return r
+
+
+def _masked_bits(g, out):
+    """g where not out <= 0, else +0, for large equal-shaped C-contiguous float arrays: g's bits
+    ANDed with an all-ones or all-zeros word per element (exact, NaN and inf kept), in
+    cache-sized blocks. NumPy's where runs a branch per element, which mispredicts on a ReLU's
+    mask: 2.0 ms for 2.4M float32 values against 1.35 ms here (the multiply-by-mask form above:
+    2.0 ms)."""
+    bits = np.dtype(f"u{g.itemsize}")
+    ones = bits.type(np.iinfo(bits).max)
+    r = np.empty(g.shape, bits)
+    rf, gf, of = r.reshape(-1), g.reshape(-1).view(bits), out.reshape(-1)
+    m = np.empty(BLOCK, np.bool_)
+    for i, j in block_bounds(rf.size):
+        mb = m[: j - i]
+        np.less_equal(of[i:j], 0, out=mb)
+        np.logical_not(mb, out=mb)
+        np.multiply(mb.view(np.uint8), ones, out=rf[i:j], dtype=bits)
+        rf[i:j] &= gf[i:j]
+    return r.view(g.dtype)
 
 
 def _threshold_bwd_vjp(gg, needs, out):
@@ -608,7 +634,7 @@ THRESHOLD_BACKWARD = Op(
 
 
 def relu_backward(g, out):
-    """g where out > 0, else 0"""
+    """g where out > 0 or out is NaN, else 0 (PyTorch's threshold_backward: 0 where out <= 0)"""
     return apply(THRESHOLD_BACKWARD, (g, out))
 
 
