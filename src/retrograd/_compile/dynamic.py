@@ -46,6 +46,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from ..sparse._tensor import SparseTensor
+from . import fusion, replay
 from .backward import BackwardPlan
 from .capture import Hole, accumulate_grad, same_value as _same_scalar
 from .guards import leaf_meta, same_guard, same_module_states
@@ -458,9 +459,7 @@ class Generic:
         c = self.sizes.get(s)
         if c is None:  # a dropped size
             if self.eager is None:
-                from .function import Capture
-
-                self.eager = Capture(
+                self.eager = type(self.base)(
                     self.base.guards, f"more than {SIZES_KEPT} sizes: the sizes whose replays were dropped run eagerly"
                 )
             return self.eager
@@ -479,12 +478,9 @@ class Generic:
         self.sizes[s] = c
 
     def _make(self, s: int) -> Any:
-        from . import fusion, replay
-        from .function import Capture
-
         base = self.base
         assert self.forward is not None
-        c = Capture(base.guards)
+        c = type(base)(base.guards)  # a Capture (function.py, which imports this module)
         c.binders = base.binders
         c.outputs = base.outputs
         c.n_outputs = base.n_outputs
