@@ -561,8 +561,10 @@ GELU = Op("gelu", _gelu_forward, _gelu_vjp, jvp=ELEMENTWISE, save=("x", "extra")
 
 
 def gelu(input, approximate="none"):
-    """x * Phi(x), Phi the standard normal CDF (exact, via erfc), or with approximate='tanh'
-    0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
+    """x * Phi(x), Phi the standard normal CDF, or with approximate='tanh'
+    0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). Phi is (1 + erf(x / sqrt 2)) / 2 with erf
+    as PyTorch's CPU kernels compute it for float32 (Abramowitz & Stegun 7.1.26, |error| <=
+    1.5e-7); other dtypes use the exact erfc."""
     if approximate not in ("none", "tanh"):
         raise RuntimeError("approximate argument must be either none or tanh.")
     _check_float(input, "GeluKernelImpl")
