@@ -100,3 +100,16 @@ def test_extreme_of_an_all_minus_inf_row():
     x = np.full((4, 128), -np.inf, np.float32)
     assert np.all(rg.tensor(x).amax(1).numpy() == -np.inf)
     assert np.all(rg.tensor(-x).amin(1).numpy() == np.inf)
+
+
+@pytest.mark.parametrize(
+    "shape,dim,keepdim", [((0, 3), 0, False), ((0, 3), 0, True), ((3, 0), 0, False), ((0, 3), 1, False)]
+)
+def test_logsumexp_of_empty_slices_is_minus_inf_as_in_pytorch(shape, dim, keepdim):
+    x = rg.zeros(*shape, requires_grad=True)
+    out = rg.logsumexp(x, dim, keepdim=keepdim)
+    want_shape = tuple(1 if i == dim else n for i, n in enumerate(shape)) if keepdim else shape[:dim] + shape[dim + 1 :]
+    assert tuple(out.shape) == want_shape
+    assert np.all(out.detach().numpy() == -np.inf)
+    out.sum().backward()
+    assert tuple(x.grad.shape) == shape

@@ -460,6 +460,7 @@ def _gelu_forward(xp, x, approximate):
 _AS_P = np.float32(0.3275911)
 _AS_A = tuple(np.float32(c) for c in (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429))
 _SIGN_BIT = np.uint32(0x80000000)
+_SQRT_HALF_F32 = np.float32(_INV_SQRT_2)
 
 
 def _gelu_f32(x):
@@ -472,7 +473,7 @@ def _gelu_f32(x):
     for i, j in block_bounds(xf.size):
         xb, c, zb, rb = xf[i:j], cf[i:j], z[: j - i], r[: j - i]
         np.abs(xb, out=zb)
-        zb *= np.float32(_INV_SQRT_2)  # z = |x| / sqrt 2
+        zb *= _SQRT_HALF_F32  # z = |x| / sqrt 2
         np.multiply(zb, _AS_P, out=c)
         c += 1
         np.reciprocal(c, out=c)  # t

@@ -47,9 +47,7 @@ def _expand_back(g, in_shape, dims, keepdim):
 
 # --------------------------------------------------------------------------- sum, mean
 def _sum(xp, x, dims, keepdim, shape):
-    if len(dims) == 1:
-        return sum_axis(xp, x, dims[0], keepdim)
-    return x.sum(axis=dims, keepdims=keepdim)
+    return sum_axis(xp, x, dims, keepdim)
 
 
 def _sum_vjp(g, dims, keepdim, shape):
@@ -70,9 +68,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
 
 
 def _mean(xp, x, dims, keepdim, shape):
-    if len(dims) != 1:
-        return x.mean(axis=dims, keepdims=keepdim)
-    return mean_axis(xp, x, dims[0], keepdim)
+    return mean_axis(xp, x, dims, keepdim)
 
 
 def _mean_vjp(g, dims, keepdim, shape):
@@ -348,11 +344,13 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 # --------------------------------------------------------------------------- logsumexp
 def _logsumexp(xp, x, dims, keepdim):
+    if x.size == 0:  # sums of nothing: log(0) = -inf, as in PyTorch
+        shape = _keep_shape(x.shape, dims) if keepdim else tuple(n for i, n in enumerate(x.shape) if i not in dims)
+        return xp.full(shape, -np.inf, dtype=x.dtype)
     # max-shifted for numerical stability; an all -inf slice gives -inf, not nan
-    m = max_axis(xp, x, dims, True) if x.size else x.max(axis=dims, keepdims=True)
+    m = max_axis(xp, x, dims, True)
     m = xp.where(xp.isfinite(m), m, 0)
-    e = xp.exp(x - m)
-    s = xp.log(sum_axis(xp, e, dims, True) if len(dims) == 1 else e.sum(axis=dims, keepdims=True)) + m
+    s = xp.log(sum_axis(xp, xp.exp(x - m), dims, True)) + m
     return s if keepdim else s.reshape(tuple(n for i, n in enumerate(x.shape) if i not in dims))
 
 
