@@ -2,7 +2,6 @@
 own bundled OpenBLAS (so these run without the optional mkl wheel), the dispatch that routes
 linear, conv, matmul and the RNN layers through it, and MKL itself when it is installed."""
 
-import ctypes
 import os
 import subprocess
 import sys
@@ -16,26 +15,7 @@ import retrograd.nn.functional as F
 from retrograd.backend import blas
 
 
-def _openblas():
-    """NumPy's bundled OpenBLAS as a Cblas, or None. Its CBLAS symbols carry the build's prefix
-    and suffix (``scipy_cblas_sgemm64_`` in the scipy-openblas wheels, with 64-bit integers)."""
-    for info in threadpool_info():
-        if info.get("internal_api") != "openblas":
-            continue
-        lib = ctypes.CDLL(info["filepath"])
-        for prefix, suffix, int_type in (
-            ("scipy_", "64_", ctypes.c_int64),
-            ("", "64_", ctypes.c_int64),
-            ("scipy_", "", ctypes.c_int),
-            ("", "", ctypes.c_int),
-        ):
-            names = tuple(f"{prefix}cblas_{t}gemm{suffix}" for t in "sd")
-            if all(hasattr(lib, n) for n in names):
-                return blas.Cblas(lib, names, int_type, "openblas")
-    return None
-
-
-OPENBLAS = _openblas()
+OPENBLAS = blas.load_numpy_blas()
 needs_cblas = pytest.mark.skipif(OPENBLAS is None, reason="NumPy's BLAS exports no CBLAS gemm this test can find")
 
 
@@ -97,6 +77,46 @@ def test_gemm_every_layout_matches_numpy(dtype):
                 np.testing.assert_allclose(
                     out, ref, rtol=_rtol(dtype), atol=_rtol(dtype), err_msg=f"{na} @ {nb} -> {nc}"
                 )
+
+
+@needs_cblas
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_gemm_accumulates_into_every_layout(dtype):
+    # beta = 1: out += a @ b, whatever the size (no min_work), into any layout BLAS can address
+    rng = np.random.default_rng(3)
+    a, b = rng.standard_normal((7, 5)).astype(dtype), rng.standard_normal((5, 9)).astype(dtype)
+    start = rng.standard_normal((7, 9)).astype(dtype)
+    ref = start.astype(np.float64) + a.astype(np.float64) @ b.astype(np.float64)
+    big = blas.Cblas.__new__(blas.Cblas)
+    big.name, big.min_work, big._gemm, big._int_max = "x", 10**9, OPENBLAS._gemm, OPENBLAS._int_max
+    for nc, out in _layouts(start).items():
+        for lib in (OPENBLAS, big):
+            o = out.copy() if nc in ("C", "F") else _layouts(start)[nc]
+            assert lib.matmul(a, b, o, accumulate=True) is o
+            np.testing.assert_allclose(o, ref, rtol=_rtol(dtype), atol=_rtol(dtype), err_msg=nc)
+
+
+@pytest.mark.parametrize("lib", ["cblas", "numpy"])
+def test_matmul_add_into_a_window_of_a_flat_buffer(lib):
+    # the convolution's use: a (rows, n) window at any offset of a wider (rows, n + spare) buffer
+    prev = blas.use_adding(OPENBLAS if lib == "cblas" else None)
+    try:
+        if lib == "cblas" and blas.adding() is None:
+            pytest.skip("NumPy's BLAS exports no CBLAS gemm this test can find")
+        rng = np.random.default_rng(4)
+        a, b = rng.standard_normal((3, 4)).astype(np.float32), rng.standard_normal((4, 10)).astype(np.float32)
+        buf = rng.standard_normal((3, 14)).astype(np.float32)
+        ref = buf.astype(np.float64)
+        ref[:, 3:13] += a.astype(np.float64) @ b
+        assert blas.matmul_add(a, b, buf[:, 3:13]) is not None
+        np.testing.assert_allclose(buf, ref, rtol=1e-5, atol=1e-5)
+        np.testing.assert_array_equal(buf[:, :3], ref[:, :3].astype(np.float32))
+        np.testing.assert_array_equal(buf[:, 13:], ref[:, 13:].astype(np.float32))
+        c = np.zeros((3, 10), np.int64)  # what BLAS cannot take still adds, through NumPy
+        blas.matmul_add(np.ones((3, 4), np.int64), np.ones((4, 10), np.int64), c)
+        assert (c == 4).all()
+    finally:
+        blas.use_adding(prev)
 
 
 @needs_cblas
@@ -196,8 +216,10 @@ def _grads(fn, *arrays):
         ("linear", lambda x, w, b: F.linear(x, w, b), [(2, 3, 4), (6, 4), (6,)], True),
         ("conv2d", lambda x, w, b: F.conv2d(x, w, b, padding=1), [(2, 3, 6, 6), (4, 3, 3, 3), (4,)], True),
         ("conv2d-stride", lambda x, w: F.conv2d(x, w, stride=2), [(2, 3, 7, 7), (4, 3, 3, 3)], True),
-        # two groups: stacks of two products, left to NumPy
-        ("conv1d-groups", lambda x, w: F.conv1d(x, w, groups=2), [(3, 4, 9), (6, 2, 3)], False),
+        # two groups at stride 2: stacks of two products, left to NumPy
+        ("conv1d-groups", lambda x, w: F.conv1d(x, w, stride=2, groups=2), [(3, 4, 9), (6, 2, 3)], False),
+        # at stride 1 the input gradient is one 2-D product per tap and group
+        ("conv1d-groups-1", lambda x, w: F.conv1d(x, w, groups=2), [(3, 4, 9), (6, 2, 3)], True),
     ],
 )
 def test_ops_through_cblas_match_numpy(routed, name, fn, shapes, through):

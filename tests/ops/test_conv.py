@@ -1,5 +1,7 @@
 """Convolution, pooling, padding and resampling: indices, ties, NaN, dtypes, node names, errors."""
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -131,7 +133,7 @@ def test_conv_im2col_in_blocks_matches_reference(monkeypatch, x_shape, w_shape, 
     assert rg.autograd.gradgradcheck(lambda x, w, b: F.conv2d(x, w, b, **kw), (x, w, b))
 
 
-@pytest.mark.parametrize("per_sample", [True, False])
+@pytest.mark.parametrize("path", ["taps", "shifted", "batch-last"])
 @pytest.mark.parametrize(
     "fn, x_shape, w_shape, kw",
     [
@@ -144,13 +146,18 @@ def test_conv_im2col_in_blocks_matches_reference(monkeypatch, x_shape, w_shape, 
         (F.conv2d, (0, 2, 5, 4), (4, 2, 2, 2), dict(stride=2)),
     ],
 )
-def test_conv_both_layouts_match_reference(monkeypatch, per_sample, fn, x_shape, w_shape, kw):
-    # each layout (per sample, with the input gradient as shifted adds at stride 1, or batch
-    # last) on every geometry, whatever the size heuristic would pick; one sample per block
+def test_conv_every_layout_matches_reference(monkeypatch, path, fn, x_shape, w_shape, kw):
+    # each layout on every geometry, whatever the size heuristic would pick, one sample per
+    # block: per sample, with the input gradient at stride 1 as one accumulating GEMM per tap
+    # ("taps", where a BLAS with beta is at hand) or as shifted adds ("shifted"); or batch last
+    from retrograd.backend import blas
     from retrograd.ops import conv
 
-    monkeypatch.setattr(conv, "_per_sample", lambda *args: per_sample)
+    monkeypatch.setattr(conv, "_per_sample", lambda *args: path != "batch-last")
     monkeypatch.setattr(conv, "_BLOCK_BYTES", 1)
+    monkeypatch.setattr(conv, "_TAPS_BLOCK_BYTES", 1)
+    if path == "shifted":
+        monkeypatch.setattr(blas, "adding", lambda: None)
     x = _t(x_shape, requires_grad=True)
     w = _t(w_shape, seed=1, requires_grad=True)
     b = _t(w_shape[:1], seed=2, requires_grad=True)
@@ -163,6 +170,91 @@ def test_conv_both_layouts_match_reference(monkeypatch, per_sample, fn, x_shape,
         return
     assert rg.autograd.gradcheck(lambda x, w, b: fn(x, w, b, **kw), (x, w, b))
     assert rg.autograd.gradgradcheck(lambda x, w, b: fn(x, w, b, **kw), (x, w, b))
+
+
+def _direct_input_grad(y, w, x_shape, padding=0, dilation=1, groups=1):
+    """The input gradient of a stride-1 conv(x, w) for the output gradient y, from the
+    definition: x[n, g Cg + c, p] receives w[o, c, k] y[n, o, q] for every output position q and
+    tap k with q + k d - pad = p (each product formed only where the tap reaches p)."""
+    nd = len(x_shape) - 2
+    pad, dil = R._tup(padding, nd), R._tup(dilation, nd)
+    o_, cg, *kernel = w.shape
+    og = o_ // groups
+    gx = np.zeros(x_shape)
+    for o in range(o_):
+        g = o // og
+        for c in range(cg):
+            for k in itertools.product(*map(range, kernel)):
+                for q in itertools.product(*map(range, y.shape[2:])):
+                    p = tuple(qq + kk * d - pp for qq, kk, d, pp in zip(q, k, dil, pad))
+                    if all(0 <= pj < s for pj, s in zip(p, x_shape[2:])):
+                        gx[(slice(None), g * cg + c) + p] += w[(o, c) + k] * y[(slice(None), o) + q]
+    return gx
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "x_shape, w_shape, kw, block",
+    [
+        ((3, 4, 5, 6), (6, 4, 3, 3), dict(padding=1), 2),  # blocks of 2 samples, the last one short
+        ((5, 4, 4, 5), (4, 2, 2, 3), dict(padding=(1, 0), dilation=(1, 2), groups=2), 3),
+        ((3, 3, 7), (2, 3, 3), dict(padding=2, dilation=2), 2),
+        ((2, 2, 3, 4, 3), (3, 2, 2, 2, 2), dict(padding=1), 1),
+    ],
+)
+def test_input_gradient_as_one_gemm_per_tap(monkeypatch, dtype, x_shape, w_shape, kw, block):
+    # the stride-1 input gradient through blas.matmul_add: samples side by side on the padded
+    # grid, a block of them per GEMM; every value checked against the reference
+    from retrograd.backend import blas
+    from retrograd.ops import conv
+
+    if blas.adding() is None:
+        pytest.skip("no BLAS with beta = 1 at hand: the shifted adds are used")
+    nd = len(x_shape) - 2
+    padded = [s + 2 * p for s, p in zip(x_shape[2:], R._tup(kw["padding"], nd))]
+    monkeypatch.setattr(conv, "_TAPS_BLOCK_BYTES", block * (w_shape[0] + x_shape[1]) * int(np.prod(padded)) * 8)
+    monkeypatch.setattr(conv, "_per_sample", lambda *args: True)
+    taken = []
+    monkeypatch.setattr(conv, "_conv_t_taps", lambda *a, f=conv._conv_t_taps: taken.append(1) or f(*a))
+    fn = (F.conv1d, F.conv2d, F.conv3d)[nd - 1]
+    x = _t(x_shape, requires_grad=True, dtype=dtype)
+    w = _t(w_shape, seed=1, dtype=dtype)
+    out = fn(x, w, **kw)
+    y = np.random.default_rng(2).standard_normal(out.shape).astype(dtype)
+    out.backward(rg.tensor(y))
+    assert taken and x.grad.dtype == x.dtype
+    ref = _direct_input_grad(y.astype(np.float64), w.detach().numpy().astype(np.float64), x_shape, **kw)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(x.grad.numpy(), ref, rtol=tol, atol=tol)
+    if dtype == np.float64:
+        x64 = _t(x_shape, requires_grad=True)
+        w64 = _t(w_shape, seed=1, requires_grad=True)
+        assert rg.autograd.gradcheck(lambda x, w: fn(x, w, **kw), (x64, w64))
+        assert rg.autograd.gradgradcheck(lambda x, w: fn(x, w, **kw), (x64, w64))
+
+
+@pytest.mark.parametrize("adding", [True, False])
+def test_input_gradient_with_an_infinite_weight_reaches_only_its_taps(monkeypatch, adding):
+    # spreading the gradient onto the padded grid (taps or shifted adds) multiplies its zeros
+    # by every weight; with an infinite weight that would put NaN where its tap never reaches,
+    # so such weights take the exact scatter: the border the tap misses keeps a finite gradient
+    from retrograd.backend import blas
+    from retrograd.ops import conv
+
+    monkeypatch.setattr(conv, "_per_sample", lambda *args: True)
+    if not adding:
+        monkeypatch.setattr(blas, "adding", lambda: None)
+    x = _t((2, 3, 5, 5), requires_grad=True)
+    w = np.random.default_rng(1).standard_normal((4, 3, 3, 3))
+    w[1, 2, 2, 2] = np.inf
+    out = F.conv2d(x, rg.tensor(w))
+    y = np.ones(out.shape)
+    out.backward(rg.tensor(y))
+    ref = _direct_input_grad(y, w, x.shape)
+    np.testing.assert_array_equal(np.isnan(x.grad.numpy()), np.isnan(ref))
+    finite = np.isfinite(ref)
+    assert finite[:, :, 0, 0].all() and not finite.all()
+    np.testing.assert_allclose(x.grad.numpy()[finite], ref[finite], rtol=1e-12)
 
 
 def test_node_names_follow_pytorch():

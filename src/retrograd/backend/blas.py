@@ -21,6 +21,12 @@ Why: on AVX-512 CPUs NumPy's bundled OpenBLAS runs float32 products 1.2-1.7x slo
 changes. The library (``libmkl_rt``) is found where the wheel installs it (the environment's
 ``lib`` directory) and loaded with ctypes at the first product.
 
+``matmul_add(a, b, out)`` computes ``out += a @ b`` as one GEMM with beta = 1, which NumPy's
+matmul cannot: no temporary for the product, and ``out`` may be any window BLAS can address. It
+runs on MKL when loaded, else on NumPy's own bundled OpenBLAS (its CBLAS gemm, found through
+threadpoolctl and called with ctypes), else adds NumPy's product. The stride-1 convolution's
+input gradient is built from it (ops/conv.py).
+
 Switches and settings:
 - ``RETROGRAD_BLAS=numpy`` in the environment keeps every product on NumPy;
   ``retrograd.backends.mkl.is_available()`` says whether the MKL path is active.
@@ -100,15 +106,16 @@ class Cblas:
             f.argtypes = [ctypes.c_int] * 3 + ints + [real, ptr, int_type, ptr, int_type, real, ptr, int_type]
             self._gemm[np.dtype(dtype)] = f
 
-    def matmul(self, a, b, out=None):
-        """``a @ b`` for 2-D NumPy arrays of a dtype this library has, into ``out`` when given;
-        None when the operands are outside what this path takes (the caller then uses NumPy)."""
+    def matmul(self, a, b, out=None, accumulate=False):
+        """``a @ b`` for 2-D NumPy arrays of a dtype this library has, into ``out`` when given
+        (``out += a @ b`` with ``accumulate``: BLAS's beta = 1, whatever the size); None when the
+        operands are outside what this path takes (the caller then uses NumPy)."""
         f = self._gemm.get(a.dtype)
         if f is None or b.dtype != a.dtype:
             return None
         m, k = a.shape
         k2, n = b.shape
-        if k != k2 or m == 0 or n == 0 or k == 0 or m * n * k < self.min_work:
+        if k != k2 or m == 0 or n == 0 or k == 0 or (m * n * k < self.min_work and not accumulate):
             return None
         la, lb = _layout(a), _layout(b)
         if la is None or lb is None or max(la[1], lb[1], m, n, k) > self._int_max:
@@ -128,15 +135,41 @@ class Cblas:
         it = a.itemsize
         if pa % it or pb % it or pc % it:  # BLAS needs element-aligned pointers
             return None
+        beta = 1.0 if accumulate else 0.0
         if lc[0] == NO_TRANS:
-            f(ROW_MAJOR, la[0], lb[0], m, n, k, 1.0, pa, la[1], pb, lb[1], 0.0, pc, lc[1])
+            f(ROW_MAJOR, la[0], lb[0], m, n, k, 1.0, pa, la[1], pb, lb[1], beta, pc, lc[1])
         else:  # out^T = b^T a^T, with out^T's rows contiguous
-            f(ROW_MAJOR, FLIP[lb[0]], FLIP[la[0]], n, m, k, 1.0, pb, lb[1], pa, la[1], 0.0, pc, lc[1])
+            f(ROW_MAJOR, FLIP[lb[0]], FLIP[la[0]], n, m, k, 1.0, pb, lb[1], pa, la[1], beta, pc, lc[1])
         return out
 
 
 _UNSET = object()
 _active = [_UNSET]  # the Cblas in use, None when products stay on NumPy
+_adding = [_UNSET]  # the Cblas matmul_add uses, None when it adds NumPy's product
+
+
+def load_numpy_blas():
+    """NumPy's own bundled OpenBLAS as a Cblas, or None. NumPy's matmul has no beta (it cannot
+    add into its output), so ``matmul_add`` calls the library's gemm itself. Its CBLAS symbols
+    carry the build's prefix and suffix: ``scipy_cblas_sgemm64_`` with 64-bit integers in the
+    scipy-openblas builds NumPy's wheels ship."""
+    for info in threadpool_info():
+        if info.get("internal_api") != "openblas":
+            continue
+        try:
+            lib = ctypes.CDLL(info["filepath"])
+        except OSError:
+            continue
+        for prefix, suffix, int_type in (
+            ("scipy_", "64_", ctypes.c_int64),
+            ("", "64_", ctypes.c_int64),
+            ("scipy_", "", ctypes.c_int),
+            ("", "", ctypes.c_int),
+        ):
+            names = tuple(f"{prefix}cblas_{t}gemm{suffix}" for t in "sd")
+            if all(hasattr(lib, n) for n in names):
+                return Cblas(lib, names, int_type, "openblas")
+    return None
 
 
 def _find_mkl():
@@ -192,6 +225,35 @@ def use(lib):
     prev = active()
     _active[0] = lib
     return prev
+
+
+def adding():
+    """The Cblas ``matmul_add`` runs on: the active one (MKL), else NumPy's own OpenBLAS; None
+    when neither is there (then it adds NumPy's product, through a temporary)."""
+    lib = _adding[0]
+    if lib is _UNSET:
+        lib = active() or load_numpy_blas()
+        _adding[0] = lib
+    return lib
+
+
+def use_adding(lib):
+    """Make ``matmul_add`` run on ``lib`` (a Cblas, or None for NumPy); returns the previous one."""
+    prev = adding()
+    _adding[0] = lib
+    return prev
+
+
+def matmul_add(a, b, out):
+    """``out += a @ b`` for 2-D arrays, as one GEMM with beta = 1 where a CBLAS library takes
+    the operands (``adding()``): no temporary, and ``out`` may be any view BLAS can address
+    (rows of a wider matrix, a window shifted along a flat buffer). Returns ``out``."""
+    lib = _adding[0]
+    if lib is _UNSET:
+        lib = adding()
+    if lib is None or type(a) is not np.ndarray or lib.matmul(a, b, out, accumulate=True) is None:
+        out += a @ b
+    return out
 
 
 def matmul(a, b, out=None):

@@ -20,6 +20,8 @@ Geometry (stride, padding, dilation, output size) lives in a ``Window`` (``ops/_
 import itertools
 import math
 
+import numpy as np
+
 from ..backend import blas
 from ._registry import Op, apply
 from ._registry import LINEAR, MULTILINEAR
@@ -152,9 +154,16 @@ def _conv_vjp(g, needs, x, w, xpad, win, groups):
 def _conv_t(xp, y, w, win, groups):
     n, o = y.shape[:2]
     c = groups * w.shape[1]
+    # the stride-1 forms spread y onto the padded grid, and the zeros there meet every weight:
+    # exact for finite weights only (0 * inf would put a NaN where no tap reaches)
+    spread = all(s == 1 for s in win.stride) and (xp is not np or bool(np.isfinite(w).all()))
     if _per_sample(c, o, groups, win):
+        # the taps' GEMMs have C/G rows: with one they are matrix-vector products, which ran
+        # slower than one GEMM and the shifted adds (1 -> 32 channels 3x3 on 28 x 28)
+        if spread and xp is np and n and c > groups and win.taps > 1 and blas.adding() is not None:
+            return _conv_t_taps(y, w, c, win, groups)
         w2t = w.reshape(groups, o // groups, -1).transpose(0, 2, 1)  # (G, C/G * prod(K), O/G)
-        if all(s == 1 for s in win.stride):
+        if spread:
             return _conv_t_shifted(xp, y, w2t, c, win)
         cols = blas.matmul(w2t, xp.ascontiguousarray(y).reshape(n, groups, o // groups, math.prod(win.out)))
         xpad = scatter_windows(xp, cols.reshape((n, c) + win.kernel + win.out), win, 2)
@@ -172,6 +181,54 @@ def _conv_t(xp, y, w, win, groups):
         for tap in itertools.product(*(range(k) for k in rest)):
             xpad[tap_index(win, 1, (a,) + tap)] += slab[(slice(None),) + tap]
     return _batch_first(xp, crop(xpad, win, 1))
+
+
+# About 1 MB: a block's gradient on the grid and its outputs stay in the L2 cache across the taps
+_TAPS_BLOCK_BYTES = 1 << 20
+
+
+def _conv_t_taps(y, w, c, win, groups):
+    """col2im(w^T @ y) for a stride-1 convolution, as one accumulating GEMM per kernel tap and
+    group (``blas.matmul_add``), a block of samples at a time. On the flattened padded grid,
+    output position q meets tap k at q + s_k, s_k = sum_j k_j d_j pitch_j, so with a block's
+    gradient spread onto the grid, channels first and the samples side by side,
+
+        ygrid: (O, samples * prod(P)),  zeros where the grid is wider than the output,
+        x[:, s_k : s_k + samples * prod(P)] += w_k^T @ ygrid      w_k^T: (C, O), per group
+
+    accumulates in place: neither the (C * prod(K), positions) matrix of w^T @ y nor the adds
+    that scatter it. A column of the output reaches only its own sample's grid (stride 1:
+    o + k d < P in every dim); the zero columns around it land anywhere, and the buffer has
+    s_max spare columns for the last sample's. 32 -> 64 channels 3x3 on 26 x 26, batch 64:
+    20 -> 13.5 ms with MKL, 20 -> 16.5 ms with NumPy's OpenBLAS."""
+    n, o = y.shape[:2]
+    og, cg = o // groups, c // groups
+    dtype = y.dtype
+    pitch = [math.prod(win.padded[j + 1 :]) for j in range(win.nd)]
+    size = math.prod(win.padded)
+    shifts = [sum(k * d * p for k, d, p in zip(tap, win.dilation, pitch)) for tap in win.offsets()]
+    step = min(n, max(1, _TAPS_BLOCK_BYTES // ((o + c) * size * y.itemsize)))
+    width = step * size
+    # w (O, C/G, *K) -> (taps, G, C/G, O/G): w_k^T per group, each contiguous
+    wt = np.ascontiguousarray(w.reshape(groups, og, cg, win.taps).transpose(3, 0, 2, 1))
+    ygrid = np.zeros((o, step) + win.padded, dtype=dtype)
+    inner = (slice(None), slice(None)) + tuple(slice(0, s) for s in win.out)
+    grid = np.zeros((c, width + max(shifts)), dtype=dtype)
+    x = np.empty((n, c) + win.size, dtype=dtype)
+    for i in range(0, n, step):
+        k = min(step, n - i)  # a last, shorter block leaves the previous samples in the slots
+        ygrid[inner][:, :k] = y[i : i + k].transpose((1, 0) + tuple(range(2, 2 + win.nd)))  # past k: unread
+        ym = ygrid.reshape(groups, og, width)
+        for t, s in enumerate(shifts):
+            for g in range(groups):
+                dst = grid[g * cg : (g + 1) * cg, s : s + width]
+                if t == 0:
+                    blas.matmul(wt[t, g], ym[g], out=dst)
+                else:
+                    blas.matmul_add(wt[t, g], ym[g], dst)
+        block = grid[:, : k * size].reshape((c, k) + win.padded)
+        x[i : i + k] = crop(block, win, 2).transpose((1, 0) + tuple(range(2, 2 + win.nd)))
+    return x
 
 
 def _conv_t_shifted(xp, y, w2t, c, win):
