@@ -116,7 +116,7 @@ def lstm_cell_reference(gates, c):
 # that have not started yet and still hold h0. The op's output stacks every step's output
 # (T, H), then the final state (N, H), then (LSTM) the final cell state (N, H).
 #
-# Forward runs the time loop in NumPy: per step one GEMM for the recurrent part into the gate
+# Forward runs the time loop in NumPy: per step one GEMM adding the recurrent part into the gate
 # buffer, then the gate arithmetic in place. Backward is backpropagation through time in NumPy:
 # the factors of the gate derivatives that do not depend on the incoming gradient are computed
 # for all steps at once, then per step a few multiplies and one GEMM for the gradient of the
@@ -199,30 +199,37 @@ def _sigmoid_(xp, a):
 def _lstm_forward(xp, x_gates, h0, c0, w_hh, batch_sizes, reverse):
     T = x_gates.shape[0]
     N, H = h0.shape
-    out = xp.empty((T + 2 * N, H), dtype=x_gates.dtype)
+    dtype = x_gates.dtype
+    out = xp.empty((T + 2 * N, H), dtype=dtype)
     hs, h_n, c_n = out[:T], out[T : T + N], out[T + N :]
     acts = xp.empty_like(x_gates)
-    cs = xp.empty((T, H), dtype=x_gates.dtype)
+    cs = xp.empty((T, H), dtype=dtype)
     tcs = xp.empty_like(cs)
-    w_t = xp.ascontiguousarray(w_hh.T)  # BLAS runs h @ w_t faster from a contiguous copy
+    ig = xp.empty((N, H), dtype=dtype)
+    # One tanh over all four gates: sigmoid(x) = (1 + tanh(x / 2)) / 2. Halving is exact (a
+    # power of two), so it goes into the operands: the i, f, o columns of x_gates and of W_hh^T
+    # are scaled by 1/2 and the GEMM adds into the scaled inputs. Per step that is 4 NumPy calls
+    # for the gates where the exp form took 8 (LSTM step, 32 x 512 gates: 29 -> 14 us).
+    half = xp.full(4 * H, 0.5, dtype=dtype)
+    half[2 * H : 3 * H] = 1
+    shift = xp.full(4 * H, 0.5, dtype=dtype)
+    shift[2 * H : 3 * H] = 0
+    w_t = w_hh.T * half  # contiguous: BLAS runs h @ w_t faster than from the transposed view
     offs = _offsets(batch_sizes)
     h, c = _first_state(h0, batch_sizes, reverse), _first_state(c0, batch_sizes, reverse)
     for t in _order(len(batch_sizes), reverse):
         o, b = offs[t], batch_sizes[t]
         h, c = _state_rows(xp, h, h0, b, h_n), _state_rows(xp, c, c0, b, c_n)
         a = acts[o : o + b]
-        blas.matmul(h, w_t, out=a)
-        a += x_gates[o : o + b]
-        # one sigmoid over the whole (contiguous) gate rows, g = tanh(x) taken as
-        # 2 sigmoid(2 x) - 1: one exp call over all gates instead of exp on three and tanh on one
-        g = a[:, 2 * H : 3 * H]
-        g *= 2
-        _sigmoid_(xp, a)
-        g *= 2
-        g -= 1
+        xp.multiply(x_gates[o : o + b], half, out=a)
+        blas.matmul_add(h, w_t, a)
+        xp.tanh(a, out=a)
+        a *= half
+        a += shift
         c_new, tc, h = cs[o : o + b], tcs[o : o + b], hs[o : o + b]
         xp.multiply(a[:, H : 2 * H], c, out=c_new)
-        c_new += a[:, :H] * g
+        xp.multiply(a[:, :H], a[:, 2 * H : 3 * H], out=ig[:b])
+        c_new += ig[:b]
         xp.tanh(c_new, out=tc)
         xp.multiply(a[:, 3 * H :], tc, out=h)
         c = c_new
