@@ -1,5 +1,7 @@
-"""float32 GELU computes erf by Abramowitz & Stegun 7.1.26 (|error| <= 1.5e-7, PyTorch's
-vectorised CPU formula) in cache-sized blocks; float64 keeps the exact path."""
+"""GELU's normal CDF on either path: with MKL in use, VML's one-pass v?CdfNorm
+(backend/vml.py); without it, float32 computes erf by Abramowitz & Stegun 7.1.26 (|error| <=
+1.5e-7, PyTorch's vectorised CPU formula) in cache-sized blocks and float64 the exact path.
+Every test runs on both paths (the MKL one where the mkl wheel is installed)."""
 
 import math
 
@@ -7,7 +9,27 @@ import numpy as np
 import pytest
 
 import retrograd as rg
+from retrograd.backend import blas, vml
 from retrograd.backend.blocks import BLOCK
+
+
+def _mkl_in_use():
+    lib = blas.active()
+    return lib is not None and lib.name == "mkl"
+
+
+@pytest.fixture(params=["numpy", "mkl"], autouse=True)
+def path(request):
+    if request.param == "mkl":
+        if not _mkl_in_use():
+            pytest.skip("MKL is not in use (pip install retrograd[mkl])")
+        yield "mkl"
+        return
+    prev = blas.use(None)
+    try:
+        yield "numpy"
+    finally:
+        blas.use(prev)
 
 
 def _exact(x):
@@ -70,8 +92,34 @@ def test_gradient_is_phi_plus_x_pdf(n):
     assert np.all(err <= 4e-7 * np.maximum(1, np.abs(x)) * np.abs(g) + 1e-37), float(err.max())
 
 
-def test_float64_keeps_the_exact_cdf():
+def test_float64_gives_the_exact_cdf():
     x = _sample(1000).astype(np.float64)
     got = rg.nn.functional.gelu(rg.tensor(x)).numpy()
     want, _ = _exact(x)
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-300)
+
+
+def test_each_path_is_the_one_taken(path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(vml, "cdf_norm", lambda x, f=vml.cdf_norm: calls.append(f(x)) or calls[-1])
+    rg.nn.functional.gelu(rg.tensor(_sample(10)))
+    assert (calls[0] is not None) == (path == "mkl")
+
+
+@pytest.mark.parametrize("dtype, tol", [(np.float32, 1e-7), (np.float64, 1e-15)])
+def test_vml_cdf_norm_is_phi_at_every_alignment(path, dtype, tol):
+    x = _sample(5000).astype(dtype)
+    got = vml.cdf_norm(x)
+    if path == "numpy":
+        assert got is None
+        return
+    want = np.array([0.5 * math.erfc(-v / math.sqrt(2)) for v in x.astype(np.float64)])
+    assert got.dtype == dtype and got.shape == x.shape
+    assert np.abs(got - want).max() <= tol
+    buf = np.empty(x.size + 16, dtype)
+    for offset in range(1, 16, 5):  # other addresses: the same bits (a replay must match eager)
+        moved = buf[offset : offset + x.size]
+        moved[...] = x
+        assert np.array_equal(vml.cdf_norm(moved), got)
+    assert np.array_equal(vml.cdf_norm(x.reshape(50, 100)[:, ::2]), got.reshape(50, 100)[:, ::2])
+    assert vml.cdf_norm(x.astype(np.float16)) is None

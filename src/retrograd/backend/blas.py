@@ -91,11 +91,12 @@ class Cblas:
     the ctypes type of its BLAS integers (``c_int`` for LP64, ``c_int64`` for ILP64). Products
     with fewer than ``min_work`` multiply-adds (m n k) are left to NumPy."""
 
-    __slots__ = ("name", "min_work", "_gemm", "_int_max")
+    __slots__ = ("name", "min_work", "lib", "_gemm", "_int_max")
 
     def __init__(self, lib, symbols, int_type=ctypes.c_int, name="cblas", min_work=0):
         self.name = name
         self.min_work = min_work
+        self.lib = lib
         self._int_max = 2 ** (8 * ctypes.sizeof(int_type) - 1) - 1
         self._gemm = {}
         for dtype, symbol, real in zip((np.float32, np.float64), symbols, (ctypes.c_float, ctypes.c_double)):
