@@ -87,6 +87,7 @@ LAYERS = {
     "retrograd.func": UPPER,
     "retrograd.amp": UPPER,
     "retrograd.cpu": UPPER,
+    "retrograd.random": UPPER,
     "retrograd": PUBLIC,
     "retrograd.special": PUBLIC,
     "retrograd.linalg": PUBLIC,

@@ -106,6 +106,7 @@ _LAZY_SUBPACKAGES = (
     "serialization",
     "compiler",
     "_dynamo",
+    "random",
 )
 # Names that load their module on first use: checkpoints (``serialization`` brings the file
 # formats, tempfile, socket and json).

@@ -383,3 +383,13 @@ def test_attention_dropout_with_a_transposed_query():
         atol=1e-5,
     )
     same_state()
+
+
+def test_fork_rng_gives_pytorchs_draws_inside_and_after():
+    for lib in (torch, rg):
+        lib.manual_seed(3)
+    with torch.random.fork_rng(devices=[]), rg.random.fork_rng(devices=[]):
+        same(torch.randn(7), rg.randn(7))
+        same(torch.rand(3, 2), rg.rand(3, 2))
+    same(torch.randn(7), rg.randn(7))
+    assert torch.random.initial_seed() == rg.random.initial_seed() == 3
