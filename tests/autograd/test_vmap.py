@@ -354,6 +354,30 @@ def test_other_reverse_transforms_inside_vmap_run_per_example():
         close(vmap(lambda a: vjp(f, a)[1](a)[0])(x), loop(lambda a: vjp(f, a)[1](a)[0], x))
 
 
+def test_transforms_of_an_unbatched_input_with_a_batched_closure():
+    # the differentiated input is the same for every example and the batch comes in through
+    # another argument or a closure: each example must still get its own derivative (these
+    # were zeros when the transforms ran on the batching wrappers)
+    from retrograd.func import hessian, jacfwd, jacrev, jvp, vjp
+
+    w, x = t(3), t(4, 3)
+    f = lambda ww, xi: (ww * xi).sin()  # noqa: E731
+    s = lambda ww, xi: (ww * xi).sin().sum()  # noqa: E731
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for transform in (jacrev, jacfwd):
+            close(vmap(transform(f), (None, 0))(w, x), loop(transform(f), w, x, in_dims=(None, 0)))
+            close(vmap(transform(s), (None, 0))(w, x), (w * x).cos() * x)
+        close(vmap(hessian(s), (None, 0))(w, x), loop(hessian(s), w, x, in_dims=(None, 0)))
+        close(vmap(lambda xi: vjp(lambda ww: f(ww, xi), w)[1](xi)[0])(x), (w * x).cos() * x * x)
+        close(vmap(lambda xi: jvp(lambda ww: s(ww, xi), (w,), (xi,))[1])(x), ((w * x).cos() * x * x).sum(1))
+        params = {"w": w}
+        jd = vmap(jacrev(lambda p, xi: s(p["w"], xi)), (None, 0))(params, x)
+        close(jd["w"], (w * x).cos() * x)
+        xs = t(2, 4, 3)  # nested: both levels fall back to a loop
+        close(vmap(vmap(jacrev(s), (None, 0)), (None, 0))(w, xs), (w * xs).cos() * xs)
+
+
 def test_forward_mode_inside_vmap_runs_per_example_and_vmap_inside_jvp_batches():
     from retrograd.func import jacfwd, jvp
 

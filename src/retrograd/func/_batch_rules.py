@@ -32,8 +32,9 @@ _warned: set[str] = set()
 
 
 class NeedsLoop(Exception):
-    """Raised when a function draws random numbers under randomness="different": vmap then runs
-    it once per example."""
+    """Raised when a function draws random numbers under randomness="different", or calls a
+    function transform that has no batched form here (every one but grad): vmap then runs it
+    once per example. The argument, when given, names the transform (for the warning)."""
 
 
 # ----------------------------------------------------------------------------- dispatch

@@ -12,7 +12,8 @@ and compose with ordinary autograd, while a plain ``grad(f)(x)`` returns tensors
 Forward-mode transforms (``jvp``, ``jacfwd``) run in the single forward-mode level of
 ``autograd.forward_ad``; they do not nest inside each other (RuntimeError). ``jacfwd`` makes one
 forward pass per input element, ``jacrev`` one backward pass per output element (they do not
-use vmap). Inside vmap, ``grad`` computes per-example gradients (func/_vmap.py).
+use vmap). Inside vmap, ``grad`` computes per-example gradients in one batched run
+(func/_vmap.py); the others make vmap run its function once per example.
 """
 
 from __future__ import annotations
@@ -91,6 +92,17 @@ def _split_aux(out: Any, has_aux: bool, api: str) -> tuple[Any, Any]:
     if not (isinstance(out, tuple) and len(out) == 2):
         raise RuntimeError(f"{api}: output of function f should be a tuple: (output, aux) if has_aux is True")
     return out
+
+
+def _per_example_under_vmap(api: str) -> None:
+    """Inside vmap only ``grad`` has a batched form (func/_vmap.py); the other transforms make
+    vmap run its function once per example, where they see plain tensors. Run on batched
+    tensors, they would differentiate through the batching wrappers and find no path to their
+    inputs (zeros)."""
+    if _vm.active:
+        from ._batch_rules import NeedsLoop
+
+        raise NeedsLoop(api)
 
 
 # ----------------------------------------------------------------------------- graph helpers
@@ -260,6 +272,7 @@ def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> Any:
     cotangents of the output's structure, returns one vector-Jacobian product per primal. It can
     be called several times."""
     api = "vjp(f, *primals)"
+    _per_example_under_vmap(api)
     with enable_grad():
         leaves, spec = _tensor_leaves(primals, api, "primals")
         inner = [_inner(x) for x in leaves]
@@ -308,6 +321,7 @@ def jvp(func: Callable[..., Any], primals: Any, tangents: Any, *, strict: bool =
     ``primals`` is a tuple (pytrees allowed), ``tangents`` has its structure and shapes. An
     output independent of the primals has a zero tangent, or raises with ``strict``."""
     api = "jvp(f, primals, tangents)"
+    _per_example_under_vmap(api)
     if not isinstance(primals, tuple):
         raise RuntimeError(f"{api}: Expected primals to be a tuple. E.g. it should be valid to call f(*primals).")
     flat_p, p_spec = _tensor_leaves(primals, api, "primals")
@@ -407,6 +421,7 @@ def jacrev(
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from .._creation import zeros
 
+        _per_example_under_vmap(api)
         _check_argnums(argnums, len(args))
         with enable_grad():
             leaves, spec = _tensor_leaves(_slice(args, argnums), api, "args")
@@ -452,6 +467,7 @@ def jacfwd(
         from .. import _creation
         from .._creation import zeros
 
+        _per_example_under_vmap(api)
         _check_argnums(argnums, len(args))
         leaves, spec = _tensor_leaves(_slice(args, argnums), api, "args")
         _no_nesting(api)

@@ -154,8 +154,16 @@ def _run(
 ) -> Any:
     try:
         return _run_batched(func, leaves, dims, spec, kwargs, size, out_dims, randomness)
-    except NeedsLoop:
-        pass
+    except NeedsLoop as e:
+        if e.args and e.args[0] not in _warned_access:
+            _warned_access.add(e.args[0])
+            warnings.warn(
+                f"There is a performance drop because we have not yet implemented the batching rule "
+                f"for {e.args[0]} inside vmap (called by {_fn_name(func)}); vmap runs the function "
+                f"once per example.",
+                UserWarning,
+                stacklevel=3,
+            )
     except DataAccess as e:
         if e.args and e.args[0] not in _warned_access:
             _warned_access.add(e.args[0])
