@@ -234,3 +234,28 @@ def test_legacy_variable_matches_pytorch():
             TV(bad)
         with pytest.raises(TypeError):
             RV(bad)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda m, x, a, b: m.add(x, -0.5, a),
+        lambda m, x, a, b: x.clone().add_(3, a),
+        lambda m, x, a, b: m.sub(x, 2, a),
+        lambda m, x, a, b: x.clone().sub_(0.5, a),
+        lambda m, x, a, b: x.addcmul(0.5, a, b),
+        lambda m, x, a, b: x.clone().addcmul_(-1, a, b),
+        lambda m, x, a, b: m.addcdiv(x, 2, a, b),
+        lambda m, x, a, b: x.clone().addcdiv_(0.25, a, b),
+    ],
+)
+def test_deprecated_scalar_first_overloads(call):
+    import warnings
+
+    arrays = [np.random.default_rng(i).standard_normal((3, 4)) for i in range(3)]
+    arrays[2] = np.abs(arrays[2]) + 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        want = call(torch, *[torch.tensor(a) for a in arrays]).numpy()
+        got = call(rg, *[rg.tensor(a) for a in arrays]).numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-15, atol=1e-15)

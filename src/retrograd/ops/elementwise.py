@@ -16,6 +16,7 @@ from ..autograd._vmap_state import _vm, BatchedTensor
 from .._compile.state import _cap, recorded
 from ..autograd.grad_mode import _state as _grad_state
 from .._tensor import Tensor
+from .._warn import warn_user
 from ._declare import declare
 from ._inplace import _bump, _recording, _ufunc_inplace, apply_inplace, valued_inplace
 from ._registry import Op, apply, broadcast_error
@@ -257,8 +258,52 @@ def _python(v):
     return v.item() if isinstance(v, np.generic) else v
 
 
-def add(input, other, *, alpha=1):
-    """input + alpha * other"""
+# PyTorch's deprecated overloads that put the scalar factor before the tensors, still accepted
+# (with a warning, once per name): add(input, alpha, other), sub(input, alpha, other) and their
+# in-place forms, addcmul(input, value, tensor1, tensor2), addcdiv(input, value, tensor1,
+# tensor2). Older optimizers are written this way (p.add_(-lr, grad)).
+_warned_overloads = set()
+
+
+def _scalar_first(name, scalar, tensors, rest, given, old, new):
+    """``(*tensors, scalar)`` of a deprecated call ``name(input, scalar, *rest)``, where the
+    regular form would read ``scalar`` as the first of ``tensors``; ``given`` is the factor's
+    keyword, which that form leaves at its default."""
+    if (
+        len(rest) != len(tensors)
+        or given != 1
+        or not _is_number(scalar)
+        or not all(isinstance(t, Tensor) for t in rest)
+    ):
+        raise TypeError(
+            f"{name}() received an invalid combination of arguments: expected ({new}), or the "
+            f"deprecated ({old}) with no {'alpha' if 'alpha' in new else 'value'} keyword"
+        )
+    if name not in _warned_overloads:
+        _warned_overloads.add(name)
+        warn_user(
+            f"This overload of {name} is deprecated:\n\t{name}({old})\nConsider using one of the "
+            f"following signatures instead:\n\t{name}({new})"
+        )
+    return (*rest, scalar)
+
+
+def _is_number(v):
+    return isinstance(v, (int, float, complex, np.number, np.bool_))
+
+
+def add(input, other, *deprecated, alpha=1):
+    """input + alpha * other (also PyTorch's deprecated ``add(input, alpha, other)``)"""
+    if deprecated:
+        other, alpha = _scalar_first(
+            "add",
+            other,
+            (other,),
+            deprecated,
+            alpha,
+            "Tensor input, Number alpha, Tensor other",
+            "Tensor input, Tensor other, *, Number alpha = 1",
+        )
     if alpha != 1:
         other = mul(other, alpha)
     if _fast_scalar(input, other):
@@ -274,8 +319,18 @@ def add(input, other, *, alpha=1):
     return apply(ADD, (x, y))
 
 
-def sub(input, other, *, alpha=1):
-    """input - alpha * other"""
+def sub(input, other, *deprecated, alpha=1):
+    """input - alpha * other (also PyTorch's deprecated ``sub(input, alpha, other)``)"""
+    if deprecated:
+        other, alpha = _scalar_first(
+            "sub",
+            other,
+            (other,),
+            deprecated,
+            alpha,
+            "Tensor input, Number alpha, Tensor other",
+            "Tensor input, Tensor other, *, Number alpha = 1",
+        )
     if (
         isinstance(input, Tensor)
         and input._data.dtype.kind == "b"
@@ -974,11 +1029,35 @@ def lerp(input, end, weight):
     return input + weight * (end - input)
 
 
-def addcmul(input, tensor1, tensor2, *, value=1):
+def addcmul(input, tensor1, tensor2, *deprecated, value=1):
+    """input + value * tensor1 * tensor2 (also PyTorch's deprecated ``addcmul(input, value,
+    tensor1, tensor2)``)"""
+    if deprecated:
+        tensor1, tensor2, value = _scalar_first(
+            "addcmul",
+            tensor1,
+            (tensor1, tensor2),
+            (tensor2,) + deprecated,
+            value,
+            "Tensor input, Number value, Tensor tensor1, Tensor tensor2",
+            "Tensor input, Tensor tensor1, Tensor tensor2, *, Number value = 1",
+        )
     return input + value * tensor1 * tensor2
 
 
-def addcdiv(input, tensor1, tensor2, *, value=1):
+def addcdiv(input, tensor1, tensor2, *deprecated, value=1):
+    """input + value * tensor1 / tensor2 (also PyTorch's deprecated ``addcdiv(input, value,
+    tensor1, tensor2)``)"""
+    if deprecated:
+        tensor1, tensor2, value = _scalar_first(
+            "addcdiv",
+            tensor1,
+            (tensor1, tensor2),
+            (tensor2,) + deprecated,
+            value,
+            "Tensor input, Number value, Tensor tensor1, Tensor tensor2",
+            "Tensor input, Tensor tensor1, Tensor tensor2, *, Number value = 1",
+        )
     return input + value * tensor1 / tensor2
 
 
@@ -1205,7 +1284,17 @@ def _add_sparse_(self, other, alpha):
     return self
 
 
-def add_(self, other, *, alpha=1):
+def add_(self, other, *deprecated, alpha=1):
+    if deprecated:
+        other, alpha = _scalar_first(
+            "add_",
+            other,
+            (other,),
+            deprecated,
+            alpha,
+            "Number alpha, Tensor other",
+            "Tensor other, *, Number alpha = 1",
+        )
     if getattr(other, "is_sparse", False):
         return _add_sparse_(self, other, alpha)
     if alpha != 1:
@@ -1215,7 +1304,17 @@ def add_(self, other, *, alpha=1):
     return apply_inplace(self, "add", add, other)
 
 
-def sub_(self, other, *, alpha=1):
+def sub_(self, other, *deprecated, alpha=1):
+    if deprecated:
+        other, alpha = _scalar_first(
+            "sub_",
+            other,
+            (other,),
+            deprecated,
+            alpha,
+            "Number alpha, Tensor other",
+            "Tensor other, *, Number alpha = 1",
+        )
     if getattr(other, "is_sparse", False):
         return _add_sparse_(self, other, -alpha)
     if alpha != 1:
