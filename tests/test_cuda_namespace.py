@@ -26,3 +26,16 @@ def test_cuda_manual_seed_seeds_the_generator():
     a = rg.randn(3)
     rg.cuda.manual_seed_all(5)
     assert rg.equal(a, rg.randn(3))
+
+
+def test_memory_statistics():
+    names = ("memory_allocated", "memory_reserved", "max_memory_allocated", "max_memory_reserved")
+    if importlib.util.find_spec("cupy") is None:  # no cuda memory was ever allocated: 0, as PyTorch
+        assert all(getattr(rg.cuda, n)() == 0 for n in names)
+        assert rg.cuda.reset_peak_memory_stats() is None and rg.cuda.reset_max_memory_allocated() is None
+        return
+    import pytest
+
+    assert rg.cuda.memory_allocated() <= rg.cuda.memory_reserved()
+    with pytest.raises(NotImplementedError, match="peak"):
+        rg.cuda.max_memory_allocated()

@@ -73,11 +73,48 @@ def empty_cache():
 
 
 def memory_allocated(device=None):
+    """Bytes held by cuda tensors (CuPy's memory pool in use); 0 without CuPy."""
     if importlib.util.find_spec("cupy") is None:
         return 0
     from .backend import cupy
 
     return cupy().get_default_memory_pool().used_bytes()
+
+
+def memory_reserved(device=None):
+    """Bytes CuPy's memory pool holds from the driver, in use or cached; 0 without CuPy."""
+    if importlib.util.find_spec("cupy") is None:
+        return 0
+    from .backend import cupy
+
+    return cupy().get_default_memory_pool().total_bytes()
+
+
+def _no_peaks(name):
+    """The peak statistics: 0 on a machine without CuPy, where no cuda memory was ever
+    allocated (as PyTorch's answer before CUDA is initialised); CuPy's pool keeps no peak, so
+    with it they raise rather than report the current value as the peak."""
+    if importlib.util.find_spec("cupy") is None:
+        return 0
+    raise NotImplementedError(
+        f"torch.cuda.{name}: CuPy's memory pool records no peak; memory_allocated() gives the current bytes"
+    )
+
+
+def max_memory_allocated(device=None):
+    return _no_peaks("max_memory_allocated")
+
+
+def max_memory_reserved(device=None):
+    return _no_peaks("max_memory_reserved")
+
+
+def reset_peak_memory_stats(device=None):
+    _no_peaks("reset_peak_memory_stats")
+
+
+def reset_max_memory_allocated(device=None):
+    _no_peaks("reset_max_memory_allocated")
 
 
 # ``torch.cuda.amp`` (``from torch.cuda.amp import GradScaler`` in older scripts): this module is

@@ -259,3 +259,10 @@ def test_deprecated_scalar_first_overloads(call):
         want = call(torch, *[torch.tensor(a) for a in arrays]).numpy()
         got = call(rg, *[rg.tensor(a) for a in arrays]).numpy()
     np.testing.assert_allclose(got, want, rtol=1e-15, atol=1e-15)
+
+
+def test_cuda_memory_statistics_on_a_cpu_machine():
+    if torch.cuda.is_available() or rg.cuda.is_available():
+        pytest.skip("a GPU is present")
+    for name in ("memory_allocated", "memory_reserved", "max_memory_allocated", "max_memory_reserved"):
+        assert getattr(rg.cuda, name)() == getattr(torch.cuda, name)() == 0

@@ -61,6 +61,25 @@ def test_setup_runs_before_the_statement_in_its_namespace():
     assert m.number_per_run == 5
 
 
+def test_indented_code_is_dedented_and_torch_is_in_scope():
+    # PyTorch's Timer dedents triple-quoted code and puts `torch` in the namespace
+    calls = []
+    timer = Timer(
+        """
+        calls.append(torch.ones(2) * y)
+        """,
+        setup="""
+            y = torch.full((2,), 3.0)
+        """,
+        globals={"calls": calls},
+    )
+    m = timer.timeit(4)
+    assert m.stmt == "calls.append(torch.ones(2) * y)" and m.task_spec.setup == "y = torch.full((2,), 3.0)"
+    assert len(calls) == 4 + 2 and calls[0].tolist() == [3.0, 3.0]
+    mine = object()
+    Timer("assert torch is mine", globals={"torch": mine, "mine": mine}).timeit(1)  # the caller's wins
+
+
 def test_blocked_and_adaptive_autorange_report_each_block():
     seen = []
     m = Timer("x + 1", globals={"x": rg.ones(3)}).blocked_autorange(

@@ -14,6 +14,7 @@ Statements are Python source strings, as in PyTorch; the C++ language, ``collect
 
 import enum
 import math
+import textwrap as _textwrap
 import timeit as _timeit
 
 import numpy as np
@@ -225,6 +226,19 @@ class _Threads:
         set_num_threads(self.before)
 
 
+def _dedent(code):
+    """Code as written in an indented triple-quoted string: dedented, without its first newline
+    and trailing whitespace (PyTorch's Timer does the same)."""
+    code = _textwrap.dedent(code)
+    return (code[1:] if code.startswith("\n") else code).rstrip()
+
+
+def _torch_module():
+    import retrograd
+
+    return retrograd
+
+
 class Timer:
     """Times the Python statement ``stmt`` (a string) after ``setup``, in the namespace
     ``globals``; ``timer`` is the clock (``timeit.default_timer``). ``label``, ``sub_label``,
@@ -254,8 +268,11 @@ class Timer:
             raise ValueError(
                 f"global_setup is C++ only, got `{global_setup}`. Most likely this code can simply be moved to `setup`."
             )
+        stmt, setup = _dedent(stmt), _dedent(setup)
         self._task_spec = TaskSpec(stmt, setup, global_setup, label, sub_label, description, env, num_threads)
-        self._timer = _timeit.Timer(stmt=stmt, setup=setup, timer=timer, globals=dict(globals or {}))
+        namespace = dict(globals or {})
+        namespace.setdefault("torch", _torch_module())  # as PyTorch's Timer: `torch` is in scope
+        self._timer = _timeit.Timer(stmt=stmt, setup=setup, timer=timer, globals=namespace)
         self._clock = timer
 
     def _run(self, number):
