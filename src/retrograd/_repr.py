@@ -40,20 +40,44 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
 
 
 def _float_formatter(values):
+    """PyTorch's choice of number format for float values (torch/_tensor_str.py's rules), from the
+    nonzero finite ones: integers print as ``3.`` unless their magnitudes span more than 1000x
+    or pass 1e8; other values print with ``precision`` decimals unless the span passes 1000x, the
+    largest 1e8 or the smallest falls below 1e-4, which switch to scientific notation (or as
+    ``sci_mode`` forces). Every value is right-aligned to the widest nonzero finite one."""
     p = _options["precision"]
-    sci = _options["sci_mode"]
-    finite = values[np.isfinite(values)]
-    if finite.size == 0:
-        return lambda v: str(v)
-    amax = np.abs(finite).max()
-    amin = np.abs(finite[finite != 0]).min() if (finite != 0).any() else 0.0
-    if sci is None and np.all(finite == np.round(finite)) and amax < 1e8:
-        width = len(f"{amax:.0f}") + 1
-        return lambda v: (f"{v:.0f}." if np.isfinite(v) else str(v)).rjust(width)
-    if sci or (sci is None and (amax >= 1e8 or (amin and amin < 1e-4) or (amin and amax / amin > 1e3 and amax >= 1e3))):
-        return lambda v: f"{v:.{p}e}"
-    width = len(f"{amax:.{p}f}") + (1 if (finite < 0).any() else 0)
+    nonzero = values[np.isfinite(values) & (values != 0)]
+    sci, integral, width = False, True, 1
+    if nonzero.size:
+        mags = np.abs(nonzero)
+        amax, amin = mags.max(), mags.min()
+        integral = bool(np.all(nonzero == np.ceil(nonzero)))
+        sci = amax / amin > 1000.0 or amax > 1.0e8 or (not integral and amin < 1.0e-4)
+        if sci:
+            width = max(len(f"{v:.{p}e}") for v in (nonzero.max(), nonzero.min()))
+        elif integral:
+            width = max(len(f"{v:.0f}") for v in (nonzero.max(), nonzero.min())) + 1
+        else:
+            width = max(len(f"{v:.{p}f}") for v in (nonzero.max(), nonzero.min()))
+    if _options["sci_mode"] is not None:
+        sci = _options["sci_mode"]
+    if sci:
+        return lambda v: f"{v:.{p}e}".rjust(width)
+    if integral:
+        return lambda v: (f"{v:.0f}." if np.isfinite(v) else f"{v:.0f}").rjust(width)
     return lambda v: f"{v:.{p}f}".rjust(width)
+
+
+def _shown(data):
+    """The elements the printout shows: all of them, or past the threshold only the first and
+    last ``edgeitems`` along each dim (the number format is chosen from these, as in PyTorch)."""
+    if data.size <= _options["threshold"]:
+        return data
+    k = _options["edgeitems"]
+    for axis, n in enumerate(data.shape):
+        if n > 2 * k:
+            data = np.concatenate((data.take(range(k), axis), data.take(range(n - k, n), axis)), axis)
+    return data
 
 
 def tensor_repr(t, name="tensor"):
@@ -62,10 +86,10 @@ def tensor_repr(t, name="tensor"):
         data = data.astype(np.float32)
     prefix = f"{name}("
     if data.dtype.kind in "fV":
-        fmt = _float_formatter(data.astype(np.float64).ravel())
+        fmt = _float_formatter(_shown(data).astype(np.float64).ravel())
         formatter = {"float_kind": fmt}
     elif data.dtype.kind == "c":
-        flat = data.astype(np.complex128).ravel()
+        flat = _shown(data).astype(np.complex128).ravel()
         fr, fi = _float_formatter(flat.real), _float_formatter(np.abs(flat.imag))
         formatter = {"complex_kind": lambda v: f"{fr(v.real)}{'-' if v.imag < 0 else '+'}{fi(abs(v.imag)).strip()}j"}
     else:
@@ -83,7 +107,7 @@ def tensor_repr(t, name="tensor"):
             edgeitems=_options["edgeitems"],
             max_line_width=_options["linewidth"],
         )
-        body = body.replace("True", "True").replace("False", "False")
+        body = body.replace(", ..., ", ",  ..., ")  # PyTorch pads the ellipsis of a summarised row
     extras = []
     if t.device.type != "cpu":
         extras.append(f"device='{t.device}'")
