@@ -289,3 +289,32 @@ def test_repeat_interleave_output_size_is_checked_not_ignored():
         rg.repeat_interleave(x, 2, dim=1, output_size=5)
     with pytest.raises(RuntimeError, match="same size"):
         rg.repeat_interleave(x, rg.tensor([1, 2, 3]), dim=0)
+
+
+@pytest.mark.parametrize(
+    "index, name",
+    [
+        ((slice(None),), "AliasBackward0"),  # x[:, ]: a whole-dim slice in a tuple applies nothing
+        (slice(None), "SliceBackward0"),  # x[:]: a lone slice is always one
+        (Ellipsis, "AliasBackward0"),
+        (0, "SelectBackward0"),
+        ((slice(None), 0), "SelectBackward0"),
+        (slice(1, None), "SliceBackward0"),
+        (None, "UnsqueezeBackward0"),
+        ((0, None), "UnsqueezeBackward0"),
+        ((Ellipsis, 0), "SelectBackward0"),
+        (slice(0, 100), "SliceBackward0"),
+        ((0, slice(1, 3)), "SliceBackward0"),
+        ((slice(1, 3), 0), "SelectBackward0"),
+        ((slice(None), None, slice(None)), "UnsqueezeBackward0"),
+        ([0, 1], "IndexBackward0"),
+    ],
+)
+def test_basic_index_nodes_take_pytorchs_names(index, name):
+    x = rg.randn(3, 4, requires_grad=True)
+    y = x[index]
+    assert y.grad_fn.name() == name
+    y.sum().backward()
+    want = np.zeros((3, 4))
+    want[index if not isinstance(index, list) else np.array(index)] = 1
+    np.testing.assert_array_equal(x.grad.numpy(), want)

@@ -226,3 +226,14 @@ def test_ex_forms_match_pytorch_info_and_results():
                 getattr(torch.linalg, name)(*(torch.tensor(x) for x in args), check_errors=True)
             with pytest.raises(RuntimeError):
                 getattr(rg.linalg, name)(*(rg.tensor(x) for x in args), check_errors=True)
+
+
+def test_index_node_names_match_pytorch():
+    import itertools
+
+    parts = [0, -1, slice(None), slice(1, None), slice(0, 100), slice(None, None, 2), None, Ellipsis]
+    t = torch.randn(3, 4, requires_grad=True)
+    r = rg.randn(3, 4, requires_grad=True)
+    indices = list(parts) + [p for p in itertools.product(parts, repeat=2) if p.count(Ellipsis) < 2]
+    for index in indices:
+        assert r[index].grad_fn.name() == t[index].grad_fn.name(), index

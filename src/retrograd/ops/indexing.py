@@ -132,21 +132,49 @@ def _getitem_vjp(g, key, shape):
     return index_put_zeros(g, key, shape)
 
 
-GETITEM_VIEW = Op(
-    "getitem",
-    lambda xp, x, key, shape: _take_key(xp, x, key),
-    _getitem_vjp,
-    jvp=LINEAR,
-    node_name="SliceBackward0",
-    is_view=True,
-)
-GETITEM = Op(
-    "index", lambda xp, x, key, shape: _take_key(xp, x, key), _getitem_vjp, jvp=LINEAR, node_name="IndexBackward0"
-)
+def _take(xp, x, key, shape):
+    return _take_key(xp, x, key)
 
 
-def _index(input, key):
-    return apply(GETITEM_VIEW if key.basic else GETITEM, (input,), (key, input._data.shape))
+# A basic index is one op whatever it does; its node takes the name PyTorch gives the last view
+# the index applies (``_view_op``): x[1:] SliceBackward0, x[:, 0] SelectBackward0, x[None]
+# UnsqueezeBackward0, x[...] AliasBackward0.
+GETITEM_VIEW = Op("getitem", _take, _getitem_vjp, jvp=LINEAR, node_name="SliceBackward0", is_view=True)
+GETITEM_SELECT = Op("getitem", _take, _getitem_vjp, jvp=LINEAR, node_name="SelectBackward0", is_view=True)
+GETITEM_UNSQUEEZE = Op("getitem", _take, _getitem_vjp, jvp=LINEAR, node_name="UnsqueezeBackward0", is_view=True)
+GETITEM_ALIAS = Op("getitem", _take, _getitem_vjp, jvp=LINEAR, node_name="AliasBackward0", is_view=True)
+GETITEM = Op("index", _take, _getitem_vjp, jvp=LINEAR, node_name="IndexBackward0")
+GETITEM_OPS = (GETITEM_VIEW, GETITEM_SELECT, GETITEM_UNSQUEEZE, GETITEM_ALIAS, GETITEM)
+
+
+def _view_op(index, idx, shape):
+    """The getitem op of a basic index, by the last view PyTorch applies for it: a lone slice is
+    always a slice; in a tuple a slice over a whole dim is skipped, and an index that applies
+    nothing is an alias."""
+    if type(index) is int:
+        return GETITEM_SELECT
+    if isinstance(index, slice):
+        return GETITEM_VIEW
+    op = GETITEM_ALIAS
+    d, rest = 0, len(shape) - sum(1 for i in idx if i is not None and i is not Ellipsis)
+    for i in idx:
+        if i is Ellipsis:
+            d += rest
+        elif i is None:
+            op = GETITEM_UNSQUEEZE
+        elif isinstance(i, slice):
+            if d >= len(shape) or i.indices(shape[d]) != (0, shape[d], 1):
+                op = GETITEM_VIEW
+            d += 1
+        else:
+            op = GETITEM_SELECT
+            d += 1
+    return op
+
+
+def _index(input, key, index=None):
+    shape = input._data.shape
+    return apply(_view_op(index, key.adv, shape) if key.basic else GETITEM, (input,), (key, shape))
 
 
 def getitem(input, index):
@@ -155,7 +183,7 @@ def getitem(input, index):
         vmap_guard(*(index if isinstance(index, tuple) else (index,)))  # a batched index: once per example
     key = _prepare(index)
     try:
-        out = _index(input, key)
+        out = _index(input, key, index)
     except IndexError as e:
         raise IndexError(f"{e} (indexing a tensor of shape {list(input._data.shape)})") from None
     if not key.basic and any(getattr(i, "dtype", None) == np.bool_ for i in key.adv):

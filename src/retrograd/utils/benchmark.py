@@ -14,6 +14,7 @@ Statements are Python source strings, as in PyTorch; the C++ language, ``collect
 
 import enum
 import math
+import sys
 import textwrap as _textwrap
 import timeit as _timeit
 
@@ -234,9 +235,8 @@ def _dedent(code):
 
 
 def _torch_module():
-    import retrograd
-
-    return retrograd
+    """The package itself (loaded before any of its modules), read without importing upward."""
+    return sys.modules[__name__.split(".")[0]]
 
 
 class Timer:
