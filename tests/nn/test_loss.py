@@ -199,3 +199,22 @@ def test_weighted_mean_divides_by_the_weights_sum():
     np.testing.assert_allclose(got.item(), ((X - T) ** 2 * w).sum() / w.sum(), rtol=1e-12)
     got = nn.functional.l1_loss(t64(X), t64(T), weight=t64(w))
     np.testing.assert_allclose(got.item(), (np.abs(X - T) * w).sum() / w.sum(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_mse_loss_is_one_node_with_pytorchs_name(reduction):
+    x = rg.tensor(np.random.default_rng(0).standard_normal((4, 3)), requires_grad=True)
+    y = rg.tensor(np.random.default_rng(1).standard_normal(3), requires_grad=True)  # broadcast
+    with pytest.warns(UserWarning, match="target size"):
+        loss = rg.nn.functional.mse_loss(x, y, reduction=reduction)
+    assert loss.grad_fn.name() == "MseLossBackward0"
+    d = x.detach().numpy() - y.detach().numpy()
+    want = {"mean": (d * d).mean(), "sum": (d * d).sum(), "none": d * d}[reduction]
+    np.testing.assert_allclose(loss.detach().numpy(), want, rtol=1e-12)
+    g = np.ones_like(want) if reduction == "none" else 1.0
+    loss.backward(rg.tensor(g) if reduction == "none" else None)
+    scale = 2 / d.size if reduction == "mean" else 2
+    np.testing.assert_allclose(x.grad.numpy(), scale * d, rtol=1e-12)
+    np.testing.assert_allclose(y.grad.numpy(), -(scale * d).sum(0), rtol=1e-12)
+    empty = rg.nn.functional.mse_loss(rg.zeros(0, requires_grad=True), rg.zeros(0), reduction=reduction)
+    assert empty.grad_fn.name() == "MseLossBackward0"

@@ -378,13 +378,43 @@ def _weight_total(xp, wt):
 
 
 # --------------------------------------------------------------------------- regression losses
+def _mse_fwd(xp, x, y, reduction):
+    d = x - y
+    d *= d
+    if reduction == "mean":
+        return d.mean()
+    return d.sum() if reduction == "sum" else d
+
+
+def _mse_vjp(g, needs, x, y, reduction):
+    # d/dx (x - y)^2 = 2 (x - y), divided by the count for 'mean'; -that for y
+    d = x - y
+    gd = g * d * (2 / max(d.numel(), 1) if reduction == "mean" else 2)
+    return (gd if needs[0] else None), (-gd if needs[1] else None)
+
+
+def _mse_jvp(ts, x, y, reduction):
+    tx, ty = ts
+    t = ty.neg() if tx is None else tx if ty is None else tx - ty
+    return _reduce(2 * (x - y) * t, reduction)
+
+
+MSE_LOSS = Op("mse_loss", _mse_fwd, _mse_vjp, jvp=_mse_jvp, save=("x", "y"), needs=True)
+
+
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
-    """(input - target)^2, optionally weighted elementwise (weight of the input's shape); a weighted
-    'mean' is sum(weight * loss) / sum(weight)."""
+    """(input - target)^2, reduced by ``reduction``: one op (``MseLossBackward0``) saving both
+    operands. Optionally weighted elementwise (weight of the input's shape); a weighted 'mean'
+    is sum(weight * loss) / sum(weight)."""
     if _AMP[0] and _amp.on:
         return autocast_call(mse_loss, FLOAT32, input, target, size_average, reduce, reduction, weight)
     reduction = _reduction(size_average, reduce, reduction)
     _warn_size(input, target, "mse_loss")
+    # one op, except under vmap, where the composite's ops have batching rules
+    if weight is None and not _vm.active and isinstance(input, Tensor) and isinstance(target, Tensor):
+        x, y = _same_dtype(input, target)
+        if x._data.dtype.kind in "fc":
+            return apply(MSE_LOSS, (x, y), (reduction,))
     d = input - target
     return _reduce_weighted(_elementwise_weighted(d * d, weight, input, "mse_loss"), weight, reduction)
 
