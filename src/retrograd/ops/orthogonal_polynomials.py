@@ -169,9 +169,9 @@ LEGENDRE_P = _op("special_legendre_polynomial_p", _P)
 
 
 def binary_operands(name, input, other, names=("input", "other")):
-    """``input`` and ``other`` (Tensors, or one of them a Python number) as detached-free Tensors
-    of their promoted floating dtype (the default dtype for integer and boolean operands), as
-    PyTorch's two-argument special functions take them."""
+    """``input`` and ``other`` (Tensors, or one of them a Python number) as Tensors of their
+    promoted floating dtype (the default dtype for integer and boolean operands), as PyTorch's
+    two-argument special functions take them; a number becomes a 0-d Tensor."""
     xt, yt = isinstance(input, Tensor), isinstance(other, Tensor)
     if not (xt or yt):
         raise TypeError(

@@ -304,20 +304,21 @@ I0 = Op("i0", _f64(lambda xp, x: _bessel_i(xp, x, 0)), lambda g, x: g * i1(x), j
 I1 = Op("i1", _f64(lambda xp, x: _bessel_i(xp, x, 1)), _i1_vjp, jvp=ELEMENTWISE, save=("x",))
 
 
-def _i0e_vjp(g, x):
+# the scaled functions' backward reads the saved result, as PyTorch's does
+def _i0e_vjp(g, x, out):
     # (e^-|x| I0)' = e^-|x| (I1 - sgn(x) I0)
-    return g * (i1e(x) - ew.sign(x) * i0e(x))
+    return g * (i1e(x) - ew.sign(x) * out)
 
 
-def _i1e_vjp(g, x):
+def _i1e_vjp(g, x, out):
     # (e^-|x| I1)' = e^-|x| (I0 - I1/x - sgn(x) I1), with the limit 1/2 at x = 0
     zero = x == 0
     safe = ew.where(zero, 1.0, x)
-    return g * ew.where(zero, 0.5, i0e(x) - i1e(safe) * (1 / safe + ew.sign(safe)))
+    return g * ew.where(zero, 0.5, i0e(x) - out * (1 / safe + ew.sign(safe)))
 
 
-I0E = Op("special_i0e", _f64(lambda xp, x: _bessel_i(xp, x, 0, True)), _i0e_vjp, jvp=ELEMENTWISE, save=("x",))
-I1E = Op("special_i1e", _f64(lambda xp, x: _bessel_i(xp, x, 1, True)), _i1e_vjp, jvp=ELEMENTWISE, save=("x",))
+I0E = Op("special_i0e", _f64(lambda xp, x: _bessel_i(xp, x, 0, True)), _i0e_vjp, jvp=ELEMENTWISE, save=("x", "out"))
+I1E = Op("special_i1e", _f64(lambda xp, x: _bessel_i(xp, x, 1, True)), _i1e_vjp, jvp=ELEMENTWISE, save=("x", "out"))
 
 
 def i0(input):

@@ -274,13 +274,13 @@ def _erfc_vjp(g, x):
     return g * (exp(-(x * x)) * -_TWO_OVER_SQRT_PI)
 
 
-def _erfcx_vjp(g, x):
-    # erfcx'(x) = 2x erfcx(x) - 2/sqrt(pi)
-    return g * (2 * x * erfcx(x) - _TWO_OVER_SQRT_PI)
+def _erfcx_vjp(g, x, out):
+    # erfcx'(x) = 2x erfcx(x) - 2/sqrt(pi); the result is saved, as PyTorch saves it
+    return g * (2 * x * out - _TWO_OVER_SQRT_PI)
 
 
 ERF = Op("erf", _erf_array, _erf_vjp, jvp=ELEMENTWISE, save=("x",))
-ERFCX = Op("special_erfcx", _erfcx_array, _erfcx_vjp, jvp=ELEMENTWISE, save=("x",))
+ERFCX = Op("special_erfcx", _erfcx_array, _erfcx_vjp, jvp=ELEMENTWISE, save=("x", "out"))
 ERFC = Op("erfc", _erfc_array, _erfc_vjp, jvp=ELEMENTWISE, save=("x",))
 
 
