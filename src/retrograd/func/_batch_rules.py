@@ -478,6 +478,15 @@ _ELEMENTWISE = (
     "hardswish hardtanh leaky_relu log_sigmoid mish silu softplus softshrink threshold acosh asinh "
     "atanh copysign fmax fmin logaddexp logaddexp2 sinc digamma erfinv i0 i1 lgamma polygamma erf "
     "erfc native_dropout "
+    "special_erfcx special_i0e special_i1e special_zeta special_airy_ai special_bessel_j0 "
+    "special_bessel_j1 special_bessel_y0 special_bessel_y1 special_modified_bessel_i0 "
+    "special_modified_bessel_i1 special_modified_bessel_k0 special_modified_bessel_k1 "
+    "special_scaled_modified_bessel_k0 special_scaled_modified_bessel_k1 special_spherical_bessel_j0 "
+    "special_chebyshev_polynomial_t special_chebyshev_polynomial_u special_chebyshev_polynomial_v "
+    "special_chebyshev_polynomial_w special_shifted_chebyshev_polynomial_t "
+    "special_shifted_chebyshev_polynomial_u special_shifted_chebyshev_polynomial_v "
+    "special_shifted_chebyshev_polynomial_w special_hermite_polynomial_h special_hermite_polynomial_he "
+    "special_laguerre_polynomial_l special_legendre_polynomial_p "
     "angle conj complex"
 ).split()
 _SAME = ("_to_copy clone to_device").split()

@@ -4,6 +4,7 @@
 from . import (  # noqa: F401
     activation,
     attention,
+    bessel,
     complex,
     construct,
     conv,
@@ -27,6 +28,7 @@ from . import (  # noqa: F401
     normalization,
     nn_toplevel,
     numeric,
+    orthogonal_polynomials,
     pool,
     rearrange,
     reduction,
@@ -42,4 +44,5 @@ from . import (  # noqa: F401
     storage,
     strided,
     transcendental,
+    zeta,
 )

@@ -30,7 +30,8 @@ erfinv' = sqrt(pi)/2 exp(erfinv(x)^2).
 i0, i1 (modified Bessel functions of the first kind): the power series
 I_nu(x) = sum_k (x/2)^(2k+nu) / (k! (k+nu)!) for |x| <= 20 (64 terms), and the asymptotic
 expansion e^x / sqrt(2 pi x) sum_k (-1)^k prod_j (4 nu^2 - (2j-1)^2) / (k! (8x)^k) above.
-i0' = i1, i1' = i0 - i1/x (1/2 at 0).
+i0' = i1, i1' = i0 - i1/x (1/2 at 0). The scaled i0e = e^-|x| i0 and i1e = e^-|x| i1 take the
+series times e^-|x| and the expansion without its e^x.
 """
 
 import math
@@ -263,7 +264,8 @@ def erfinv(input):
 
 
 # --------------------------------------------------------------------------- Bessel i0, i1
-def _bessel_i(xp, x, nu):
+def _bessel_i(xp, x, nu, scaled=False):
+    """I_nu(x) (nu = 0 or 1), or e^-|x| I_nu(x) when ``scaled``."""
     a = xp.abs(x)
     small = a <= 20
     # series on the small part (x clipped so the unused lanes stay finite)
@@ -282,7 +284,11 @@ def _bessel_i(xp, x, nu):
     for k in range(1, 30):
         term = term * -(mu - (2 * k - 1) ** 2) / (k * 8 * z)
         asym += term
-    asym *= xp.exp(z) / xp.sqrt(2 * math.pi * z)
+    if scaled:
+        total *= xp.exp(-xp.where(small, a, 0.0))
+        asym /= xp.sqrt(2 * math.pi * z)
+    else:
+        asym *= xp.exp(z) / xp.sqrt(2 * math.pi * z)
     out = xp.where(small, total, asym)
     return xp.where(xp.signbit(x), -out, out) if nu == 1 else out
 
@@ -298,6 +304,23 @@ I0 = Op("i0", _f64(lambda xp, x: _bessel_i(xp, x, 0)), lambda g, x: g * i1(x), j
 I1 = Op("i1", _f64(lambda xp, x: _bessel_i(xp, x, 1)), _i1_vjp, jvp=ELEMENTWISE, save=("x",))
 
 
+# the scaled functions' backward reads the saved result, as PyTorch's does
+def _i0e_vjp(g, x, out):
+    # (e^-|x| I0)' = e^-|x| (I1 - sgn(x) I0)
+    return g * (i1e(x) - ew.sign(x) * out)
+
+
+def _i1e_vjp(g, x, out):
+    # (e^-|x| I1)' = e^-|x| (I0 - I1/x - sgn(x) I1), with the limit 1/2 at x = 0
+    zero = x == 0
+    safe = ew.where(zero, 1.0, x)
+    return g * ew.where(zero, 0.5, i0e(x) - out * (1 / safe + ew.sign(safe)))
+
+
+I0E = Op("special_i0e", _f64(lambda xp, x: _bessel_i(xp, x, 0, True)), _i0e_vjp, jvp=ELEMENTWISE, save=("x", "out"))
+I1E = Op("special_i1e", _f64(lambda xp, x: _bessel_i(xp, x, 1, True)), _i1e_vjp, jvp=ELEMENTWISE, save=("x", "out"))
+
+
 def i0(input):
     """The modified Bessel function of the first kind of order 0."""
     return apply(I0, (_float_input(input, "i0"),))
@@ -306,6 +329,18 @@ def i0(input):
 def i1(input):
     """The modified Bessel function of the first kind of order 1."""
     return apply(I1, (_float_input(input, "i1"),))
+
+
+def i0e(input):
+    """e^-|x| I0(x), the exponentially scaled modified Bessel function of order 0 (finite where
+    I0 overflows); d/dx = i1e(x) - sgn(x) i0e(x)."""
+    return apply(I0E, (_float_input(input, "i0e"),))
+
+
+def i1e(input):
+    """e^-|x| I1(x), the exponentially scaled modified Bessel function of order 1;
+    d/dx = i0e(x) - i1e(x) (sgn(x) + 1/x), 1/2 at x = 0."""
+    return apply(I1E, (_float_input(input, "i1e"),))
 
 
 # --------------------------------------------------------------------------- in-place forms
@@ -359,6 +394,8 @@ declare(mvlgamma, method=True, inplace=True, out=True, special=("multigammaln",)
 declare(erfinv, method=True, inplace=True, out=True, special=("erfinv",))
 declare(i0, method=True, inplace=True, torch_inplace=("i0_",), out=True, special=("i0",))
 declare(i1, torch=False, out=True, special=("i1",))
+declare(i0e, torch=False, out=True, special=("i0e",))
+declare(i1e, torch=False, out=True, special=("i1e",))
 declare(entr, torch=False, out=True, special=("entr",))
 declare(ndtr, torch=False, out=True, special=("ndtr",))
 declare(ndtri, torch=False, out=True, special=("ndtri",))

@@ -1,4 +1,5 @@
-"""Special functions: erf and erfc (the Gaussian error function and its complement).
+"""Special functions: erf, erfc and erfcx (the Gaussian error function, its complement and the
+scaled complement exp(x^2) erfc(x)).
 
 NumPy has no erf, so it is evaluated here from polynomial fits, in whatever array module the
 input lives in (NumPy or CuPy). With z = |x|:
@@ -11,6 +12,10 @@ and erf(-x) = -erf(x), erfc(-x) = 2 - erfc(x). Each P is the Chebyshev interpola
 bracketed smooth function on its interval, written in the power basis (computed at 50 digits
 by tools/fit_erf.py). float64 uses degrees 11/19/17 (relative error below 4e-16 against the
 exact function); float32 uses degrees 5/9/6 (below 2.5e-7), which keeps the float32 path short.
+
+erfcx(x) = exp(x^2) erfc(x) (in float64) is the bracketed polynomial part alone for x >= 1, so
+it stays finite (and ~ 1 / (x sqrt(pi))) where erfc underflows; exp(x^2) (1 - erf(x)) for
+|x| < 1; and 2 exp(x^2) - erfcx(-x) for x <= -1, which overflows to inf below -26.6.
 """
 
 import numpy as np
@@ -222,6 +227,41 @@ def normal_cdf_array(xp, x):
     return cdf.reshape(shape).astype(dt, copy=False)
 
 
+def _exp_square(xp, x):
+    """exp(x^2) without the rounding of x^2: x = h + (x - h), h with half the mantissa bits."""
+    h = xp.trunc(x * 2.0**21) / 2.0**21
+    return xp.exp(h * h) * xp.exp((x - h) * (x + h))
+
+
+def _erfcx(xp, x):
+    """exp(x^2) erfc(x) on a float64 array."""
+    flat = x.reshape(-1)
+    z = xp.abs(flat)
+    out = xp.empty_like(flat)
+    inner = z < 1
+    if xp.any(inner):
+        xi = flat[inner]
+        out[inner] = xp.exp(xi * xi) * (1 - _erf_small(xp, _P1_F64, xi))
+    outer = ~inner  # nan lands here and stays nan
+    if xp.any(outer):
+        zo = z[outer]
+        middle = zo < 3
+        zm = xp.where(middle, zo, 3.0)
+        zf = xp.where(middle, 3.0, zo)
+        scaled = xp.where(middle, _horner(_P2_F64, zm - 2), _horner(_P3_F64, 6 / zf - 1) / zf)
+        neg = flat[outer] < 0
+        # 2 exp(x^2) - erfcx(|x|) for x <= -1; exp overflows to inf below -26.6
+        mirrored = 2 * _exp_square(xp, xp.maximum(flat[outer], -27.0)) - scaled
+        out[outer] = xp.where(neg, mirrored, scaled)
+    return out.reshape(x.shape)
+
+
+def _erfcx_array(xp, x):
+    with np.errstate(all="ignore"):
+        out = _erfcx(xp, _upcast(x).astype(np.float64))
+    return out.astype(x.dtype if x.dtype.kind == "f" else np.float32, copy=False)
+
+
 def _erf_vjp(g, x):
     from .elementwise import exp
 
@@ -234,7 +274,13 @@ def _erfc_vjp(g, x):
     return g * (exp(-(x * x)) * -_TWO_OVER_SQRT_PI)
 
 
+def _erfcx_vjp(g, x, out):
+    # erfcx'(x) = 2x erfcx(x) - 2/sqrt(pi); the result is saved, as PyTorch saves it
+    return g * (2 * x * out - _TWO_OVER_SQRT_PI)
+
+
 ERF = Op("erf", _erf_array, _erf_vjp, jvp=ELEMENTWISE, save=("x",))
+ERFCX = Op("special_erfcx", _erfcx_array, _erfcx_vjp, jvp=ELEMENTWISE, save=("x", "out"))
 ERFC = Op("erfc", _erfc_array, _erfc_vjp, jvp=ELEMENTWISE, save=("x",))
 
 
@@ -258,7 +304,14 @@ def erfc(input):
     return apply(ERFC, (_float_input(input, "erfc"),))
 
 
+def erfcx(input):
+    """erfcx(x) = exp(x^2) erfc(x), the scaled complementary error function (finite for large x,
+    where erfc underflows; inf for x below -26.6); d/dx = 2x erfcx(x) - 2/sqrt(pi)."""
+    return apply(ERFCX, (_float_input(input, "erfcx"),))
+
+
 # --------------------------------------------------------------------------- public surfaces
 # Where each function appears (retrograd.X, Tensor.X, in-place X_, out=, other namespaces): see _declare.py
 declare(erf, method=True, inplace=True, torch_inplace=("erf_",), out=True, special=("erf",))
 declare(erfc, method=True, inplace=True, torch_inplace=("erfc_",), out=True, special=("erfc",))
+declare(erfcx, torch=False, out=True, special=("erfcx",))
