@@ -64,9 +64,27 @@ def _in_format(t, memory_format):
 
 
 def _type(self, dtype=None, non_blocking=False):
+    """With no argument, the legacy type name PyTorch gives: ``'torch.FloatTensor'``,
+    ``'torch.cuda.LongTensor'`` (PyTorch's names, which scripts compare against). With one, this
+    tensor cast to it (itself when it already is that type): a dtype, a legacy tensor class
+    (``torch.FloatTensor``) or a type name (``'torch.IntTensor'``, ``'torch.cuda.FloatTensor'``)."""
     if dtype is None:
-        return f"retrograd.{_TYPE_NAMES[self.dtype.name]}"
-    return sh.to_dtype(self, to_dtype(dtype))
+        where = ".cuda" if self.device.type == "cuda" else ""
+        return f"torch{where}.{_TYPE_NAMES[self.dtype.name]}"
+    device = None
+    if isinstance(dtype, str):
+        prefix, _, name = dtype.rpartition(".")
+        if name not in _TYPE_DTYPES or prefix not in ("torch", "torch.cuda", "retrograd", "retrograd.cuda"):
+            raise ValueError(f"invalid type: '{dtype}'")
+        device = "cuda" if prefix.endswith("cuda") else "cpu"
+        dtype = _TYPE_DTYPES[name]
+    elif isinstance(dtype, type) and dtype.__name__ in _TYPE_DTYPES and hasattr(dtype, "is_cuda"):
+        device = "cuda" if dtype.is_cuda else "cpu"
+        dtype = dtype.dtype  # a legacy tensor class
+    out = sh.to_dtype(self, to_dtype(dtype))
+    if device is not None and out.device.type != device:
+        out = out.to(device)
+    return out
 
 
 _TYPE_NAMES = {
@@ -81,6 +99,7 @@ _TYPE_NAMES = {
     "bool": "BoolTensor",
 }
 _TYPE_NAMES["bfloat16"] = "BFloat16Tensor"
+_TYPE_DTYPES = {v: k for k, v in _TYPE_NAMES.items()}
 
 
 def _cast(name):

@@ -464,3 +464,16 @@ def test_grad_refuses_batched_grad_outputs_rather_than_ignoring_them():
 def test_logsumexp_needs_dim_as_in_pytorch():
     with pytest.raises(TypeError):
         rg.logsumexp(rg.ones(2, 3))
+
+
+def test_a_leaf_whose_requires_grad_was_switched_off_gets_no_gradient():
+    # freezing a parameter after the forward (as adapters do): PyTorch's AccumulateGrad skips it
+    w = rg.nn.Parameter(rg.ones(3))
+    v = rg.nn.Parameter(rg.ones(3))
+    hooked = []
+    w.register_post_accumulate_grad_hook(lambda p: hooked.append(p))
+    y = (w * 2 + v * 3).sum()
+    w.requires_grad_(False)
+    y.backward()
+    assert w.grad is None and hooked == [w]  # PyTorch still runs the post-accumulate hook
+    assert v.grad.tolist() == [3.0, 3.0, 3.0]

@@ -87,7 +87,7 @@ def test_reassignment_moves_between_registries():
 def test_registration_errors():
     m = nn.Module()
     m.w = nn.Parameter(rg.ones(2))
-    with pytest.raises(TypeError, match="cannot assign 'retrograd.FloatTensor' as parameter 'w'"):
+    with pytest.raises(TypeError, match="cannot assign 'torch.FloatTensor' as parameter 'w'"):
         m.w = rg.ones(2)
     with pytest.raises(KeyError, match="contain"):
         m.register_parameter("a.b", None)

@@ -287,3 +287,37 @@ def test_ex_forms_report_failures_in_info():
         rg.linalg.inv_ex(rg.tensor(s), check_errors=True)
     with pytest.raises(rg.linalg.LinAlgError, match="singular"):
         rg.linalg.solve_ex(rg.tensor(s), rg.ones(2, 3, dtype=rg.float64), check_errors=True)
+
+
+@pytest.mark.parametrize(
+    "eq, shapes",
+    [
+        ("bhid,bhjd->bhij", [(1, 2, 5, 4), (1, 2, 6, 4)]),
+        ("ij,jk->ik", [(2, 3), (3, 4)]),
+        ("ij,jk->ki", [(2, 3), (3, 4)]),
+        ("bij,bjk,bkl->bil", [(2, 3, 4), (2, 4, 5), (2, 5, 2)]),
+        ("ij->i", [(3, 4)]),
+    ],
+)
+def test_einsum_products_are_contiguous(eq, shapes):
+    ops = [rg.tensor(np.random.default_rng(i).standard_normal(s)) for i, s in enumerate(shapes)]
+    out = rg.einsum(eq, *ops)
+    assert out.is_contiguous()
+    np.testing.assert_allclose(out.numpy(), np.einsum(eq, *[o.numpy() for o in ops]), rtol=1e-12)
+    out.view(-1)  # PyTorch scripts view the product directly
+
+
+def test_einsum_of_one_operand_that_rearranges_owns_its_memory():
+    # NumPy returns a view of the operand for 'ij->ji' or 'ii->i'; untracked, an in-place change
+    # of it would reach the operand behind autograd's back, so the result is a copy
+    a = rg.zeros(2, 3)
+    b = rg.einsum("ij->ji", a)
+    b.add_(1)
+    assert float(a.sum()) == 0.0
+    x = rg.randn(3, 3, dtype=rg.float64, requires_grad=True)
+    y = x * 1
+    d = rg.einsum("ii->i", y)
+    d.mul_(2)
+    (y * y).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * x.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(d.detach().numpy(), 2 * np.diag(x.detach().numpy()), rtol=1e-12)

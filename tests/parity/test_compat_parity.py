@@ -266,3 +266,27 @@ def test_cuda_memory_statistics_on_a_cpu_machine():
         pytest.skip("a GPU is present")
     for name in ("memory_allocated", "memory_reserved", "max_memory_allocated", "max_memory_reserved"):
         assert getattr(rg.cuda, name)() == getattr(torch.cuda, name)() == 0
+
+
+def test_type_strings_and_casts():
+    for name in ("float32", "float64", "float16", "int64", "int32", "int16", "int8", "uint8", "bool"):
+        t, r = torch.zeros(2, dtype=getattr(torch, name)), rg.zeros(2, dtype=getattr(rg, name))
+        assert r.type() == t.type() and rg.typename(r) == torch.typename(t)
+        for target in ("torch.FloatTensor", "torch.LongTensor", "torch.BoolTensor"):
+            assert str(r.type(target).dtype).split(".")[1] == str(t.type(target).dtype).split(".")[1]
+        assert str(r.type(rg.IntTensor).dtype).split(".")[1] == str(t.type(torch.IntTensor).dtype).split(".")[1]
+
+
+def test_einsum_layout_and_a_frozen_leaf_as_pytorch():
+    q, k = np.random.default_rng(0).standard_normal((2, 1, 2, 5, 4))
+    for eq in ("bhid,bhjd->bhij", "bhid,bhid->bhi"):
+        kk = k if "j" not in eq else np.concatenate([k, k[:, :, :1]], axis=2)
+        t = torch.einsum(eq, torch.tensor(q), torch.tensor(kk))
+        r = rg.einsum(eq, rg.tensor(q), rg.tensor(kk))
+        assert r.stride() == t.stride() and r.is_contiguous() == t.is_contiguous()
+    for lib in (torch, rg):
+        w = lib.nn.Parameter(lib.ones(3))
+        y = (w * 2).sum()
+        w.requires_grad_(False)
+        y.backward()
+        assert w.grad is None

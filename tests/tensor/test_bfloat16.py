@@ -53,7 +53,7 @@ def test_creation_and_conversion_round_to_nearest_even():
     for c in (f.bfloat16(), f.to(rg.bfloat16), f.type(rg.bfloat16), rg.tensor(vals.tolist(), dtype=rg.bfloat16)):
         assert c.dtype is rg.bfloat16
         np.testing.assert_array_equal(_f32(c), _bf16(vals))
-    assert f.bfloat16().type() == "retrograd.BFloat16Tensor"
+    assert f.bfloat16().type() == "torch.BFloat16Tensor"
     assert rg.zeros(2, 3, dtype=rg.bfloat16).dtype is rg.bfloat16
     assert rg.ones(3, dtype=rg.bfloat16).tolist() == [1.0, 1.0, 1.0]
     assert rg.tensor(1 / 3, dtype=rg.bfloat16).item() == float(_bf16(1 / 3))

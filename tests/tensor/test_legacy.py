@@ -126,3 +126,17 @@ def test_a_range_is_an_index():
     assert y.tolist() == [1.0, 1.0, 0.0]
     with pytest.raises(IndexError, match="out of bounds"):
         x[range(5)]
+
+
+def test_type_names_and_casts_as_pytorch():
+    x = rg.ones(2, 2, dtype=rg.float64)
+    assert x.type() == "torch.DoubleTensor" and rg.typename(x) == "torch.DoubleTensor"
+    assert x.type("torch.DoubleTensor") is x  # already that type: no copy
+    assert x.type(rg.FloatTensor).dtype == rg.float32
+    assert x.type(rg.LongTensor).dtype == rg.int64
+    assert x.type("torch.IntTensor").dtype == rg.int32
+    assert x.type(rg.float16).type() == "torch.HalfTensor"
+    assert rg.equal(x.type(rg.LongTensor), rg.ones(2, 2, dtype=rg.int64))
+    for bad in ("torch.Foo", "foo.IntTensor", "float32"):
+        with pytest.raises(ValueError, match="invalid type"):
+            x.type(bad)

@@ -816,7 +816,7 @@ class Recorder:
         old = None if var is None else var._grad
         self._note_effect("a gradient accumulation into .grad")
         self._pause(fn, node, g, create_graph)
-        if self.failed is not None or var is None or g is None:
+        if self.failed is not None or var is None or g is None or not var._rg:  # nothing accumulated
             return
         if create_graph or has_hooks(node._extra):
             return self.unrecorded("a gradient hook on a leaf (or create_graph)")

@@ -370,7 +370,9 @@ def _accumulate(node: AccumulateGrad, g: Grad, create_graph: bool) -> None:
     lock.acquire()  # cheaper than a with statement (a third of its cost, uncontended)
     try:
         old = var._grad
-        if old is None:
+        if not var._rg:
+            pass  # requires_grad switched off after the forward: no gradient, as in PyTorch
+        elif old is None:
             if create_graph:
                 var._grad = g
             elif g.grad_fn is None and g._data.base is None and _unshared(g):

@@ -198,7 +198,16 @@ _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 def _einsum_fwd(xp, *arrays_and_args):
     *arrays, subs, out, sizes = arrays_and_args
-    return xp.einsum(",".join(subs) + "->" + out, *arrays, optimize=len(arrays) > 1)
+    result = xp.einsum(",".join(subs) + "->" + out, *arrays, optimize=len(arrays) > 1)
+    if len(arrays) == 1:
+        # a rearrangement ('ij->ji', 'ii->i') comes back as a view of the operand, untracked by
+        # autograd: a copy, so an in-place change of the result cannot reach the operand unseen
+        # (PyTorch returns a tracked view there)
+        return xp.array(result) if xp.shares_memory(result, arrays[0]) else result
+    # a product comes out of NumPy's tensordot in whatever order its GEMM left it (transposed for
+    # 'ij,jk->ik'); PyTorch's is contiguous, which .view() and the memory order of later ops
+    # (dropout's mask) rely on (ascontiguousarray would make a 0-d result 1-d)
+    return xp.ascontiguousarray(result) if result.ndim > 1 else result
 
 
 def _einsum_grads(g, needs, operands, subs, out, sizes):
