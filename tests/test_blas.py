@@ -104,14 +104,15 @@ def test_matmul_add_into_a_window_of_a_flat_buffer(lib):
         if lib == "cblas" and blas.adding() is None:
             pytest.skip("NumPy's BLAS exports no CBLAS gemm this test can find")
         rng = np.random.default_rng(4)
-        a, b = rng.standard_normal((3, 4)).astype(np.float32), rng.standard_normal((4, 10)).astype(np.float32)
-        buf = rng.standard_normal((3, 14)).astype(np.float32)
-        ref = buf.astype(np.float64)
-        ref[:, 3:13] += a.astype(np.float64) @ b
-        assert blas.matmul_add(a, b, buf[:, 3:13]) is not None
-        np.testing.assert_allclose(buf, ref, rtol=1e-5, atol=1e-5)
-        np.testing.assert_array_equal(buf[:, :3], ref[:, :3].astype(np.float32))
-        np.testing.assert_array_equal(buf[:, 13:], ref[:, 13:].astype(np.float32))
+        for n in (10, blas._ADD_MIN_OUT // 3 + 5):  # below and above the size that takes BLAS's beta
+            a, b = rng.standard_normal((3, 4)).astype(np.float32), rng.standard_normal((4, n)).astype(np.float32)
+            buf = rng.standard_normal((3, n + 4)).astype(np.float32)
+            ref = buf.astype(np.float64)
+            ref[:, 3 : n + 3] += a.astype(np.float64) @ b
+            assert blas.matmul_add(a, b, buf[:, 3 : n + 3]) is not None
+            np.testing.assert_allclose(buf, ref, rtol=1e-5, atol=1e-5)
+            np.testing.assert_array_equal(buf[:, :3], ref[:, :3].astype(np.float32))
+            np.testing.assert_array_equal(buf[:, n + 3 :], ref[:, n + 3 :].astype(np.float32))
         c = np.zeros((3, 10), np.int64)  # what BLAS cannot take still adds, through NumPy
         blas.matmul_add(np.ones((3, 4), np.int64), np.ones((4, 10), np.int64), c)
         assert (c == 4).all()

@@ -214,7 +214,7 @@ def _lstm_forward(xp, x_gates, h0, c0, w_hh, batch_sizes, reverse):
     half[2 * H : 3 * H] = 1
     shift = xp.full(4 * H, 0.5, dtype=dtype)
     shift[2 * H : 3 * H] = 0
-    w_t = w_hh.T * half  # contiguous: BLAS runs h @ w_t faster than from the transposed view
+    w_t = xp.ascontiguousarray(w_hh.T) * half  # BLAS runs h @ w_t faster from C order than from the transposed view
     offs = _offsets(batch_sizes)
     h, c = _first_state(h0, batch_sizes, reverse), _first_state(c0, batch_sizes, reverse)
     for t in _order(len(batch_sizes), reverse):
