@@ -183,9 +183,50 @@ def test_schedule_records_only_active_steps():
         schedule(wait=0, warmup=1, active=0)
 
 
+def _double(x):
+    return x * 2
+
+
+def _triple(x):
+    return x * 3
+
+
+def test_with_stack_records_the_callers_frames(tmp_path):
+    net = nn.Linear(3, 2)
+    x = torch.ones(4, 3)
+    with profile(with_stack=True) as prof:
+        _double(x)
+        _triple(x)
+        net(x).sum().backward()
+    muls = [e for e in prof.events() if e.name == "aten::mul"]
+    assert [e.stack[0].endswith(name) for e, name in zip(muls, (": _double", ": _triple"))] == [True, True]
+    assert all(__file__ in e.stack[1] for e in muls)  # the test itself calls them
+    linear = next(e for e in prof.events() if e.name == "aten::linear")
+    assert "nn/modules/linear.py" in linear.stack[0].replace("\\", "/")  # the module's forward, not op machinery
+    assert not any("/ops/" in f.replace("\\", "/") for e in prof.events() for f in e.stack)
+    by_site = prof.key_averages(group_by_stack_n=1)
+    assert sorted(a.count for a in by_site if a.key == "aten::mul") == [1, 1]  # two call sites
+    assert [a.count for a in prof.key_averages() if a.key == "aten::mul"] == [2]
+    table = by_site.table(sort_by="count")
+    assert "Source Location" in table and ": _double" in table
+    path = tmp_path / "stacks.txt"
+    prof.export_stacks(str(path), "self_cpu_time_total")
+    lines = path.read_text().splitlines()
+    assert lines and all(line.rsplit(" ", 1)[1].isdigit() for line in lines)
+    assert any(line.rsplit(" ", 1)[0].endswith(": _double") for line in lines)  # outermost first
+
+
+def test_stacks_need_with_stack():
+    with profile() as prof:
+        torch.ones(2) + 1
+    with pytest.raises(RuntimeError, match="with_stack"):
+        prof.key_averages(group_by_stack_n=2)
+    with pytest.raises(RuntimeError, match="with_stack"):
+        prof.export_stacks("unused.txt")
+    assert all(e.stack == [] for e in prof.events())
+
+
 def test_unsupported_options_are_refused():
-    with pytest.raises(NotImplementedError, match="with_stack"):
-        profile(with_stack=True)
     with pytest.raises(NotImplementedError, match="with_flops"):
         profile(with_flops=True)
     with pytest.raises(TypeError):

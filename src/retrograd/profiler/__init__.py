@@ -186,7 +186,6 @@ class profile:
         post_processing_timeout_s=None,
     ):
         _refuse(
-            with_stack=with_stack,
             with_flops=with_flops,
             with_modules=with_modules,
             experimental_config=experimental_config is not None,
@@ -202,6 +201,7 @@ class profile:
         self.on_trace_ready = on_trace_ready
         self.record_shapes = bool(record_shapes)
         self.profile_memory = bool(profile_memory)
+        self.with_stack = bool(with_stack)
         self.acc_events = bool(acc_events)
         self.step_num = 0
         self._recorder = None
@@ -250,7 +250,7 @@ class profile:
         if _recording(action) and self._recorder is None:
             if not self.acc_events:
                 self._events = []
-            self._recorder = _record.start(self.record_shapes, self.profile_memory)
+            self._recorder = _record.start(self.record_shapes, self.profile_memory, self.with_stack)
 
     def _finish(self, save):
         rec, self._recorder = self._recorder, None
@@ -266,9 +266,12 @@ class profile:
 
     def key_averages(self, group_by_input_shape=False, group_by_stack_n=0, group_by_overload_name=False):
         """The events summed per name (and per input shapes with ``group_by_input_shape``, which
-        needs ``record_shapes=True``)."""
+        needs ``record_shapes=True``; per the innermost ``group_by_stack_n`` Python frames, which
+        need ``with_stack=True``)."""
         if group_by_input_shape and not self.record_shapes:
             raise RuntimeError("key_averages(group_by_input_shape=True) needs profile(record_shapes=True)")
+        if group_by_stack_n and not self.with_stack:
+            raise RuntimeError("key_averages(group_by_stack_n=...) needs profile(with_stack=True)")
         return self.events().key_averages(group_by_input_shape, group_by_stack_n, group_by_overload_name)
 
     def export_chrome_trace(self, path):
@@ -276,7 +279,12 @@ class profile:
         self.events().export_chrome_trace(path)
 
     def export_stacks(self, path, metric="self_cpu_time_total"):
-        raise NotImplementedError("export_stacks: stacks are not recorded (profile(with_stack=True) is not supported)")
+        """Write one line per event with a stack, outermost frame first, ``;``-separated, then
+        the event's ``metric`` in whole microseconds (the collapsed-stack input of flame graph
+        tools); needs ``with_stack=True``."""
+        if not self.with_stack:
+            raise RuntimeError("export_stacks: the profile recorded no stacks (profile(with_stack=True))")
+        self.events().export_stacks(path, metric)
 
 
 def _recording(action):

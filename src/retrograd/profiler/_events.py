@@ -27,6 +27,7 @@ class FunctionEvent:
         "own_device_memory",
         "category",
         "args",
+        "stack",
     )
 
     def __init__(self, id, name, thread, start_ns, category="cpu_op", input_shapes=()):
@@ -42,6 +43,7 @@ class FunctionEvent:
         self.own_cpu_memory = 0
         self.own_device_memory = 0
         self.args = None  # record_function's args string
+        self.stack = []  # with_stack: the Python frames, innermost first
 
     key = property(lambda self: self.name)
     count = property(lambda self: 1)
@@ -90,9 +92,10 @@ class FunctionEventAvg:
         "self_device_memory_usage",
     )
 
-    def __init__(self, key, input_shapes=None):
+    def __init__(self, key, input_shapes=None, stack=()):
         self.key = key
         self.input_shapes = input_shapes
+        self.stack = list(stack)  # the frames the group shares (group_by_stack_n)
         for field in self._SUMMED:
             setattr(self, field, 0)
 
@@ -129,11 +132,6 @@ class EventList(list):
     def key_averages(self, group_by_input_shape=False, group_by_stack_n=0, group_by_overload_name=False):
         """One ``FunctionEventAvg`` per name (and per input shapes with ``group_by_input_shape``),
         in order of first occurrence."""
-        if group_by_stack_n:
-            raise NotImplementedError(
-                "key_averages(group_by_stack_n=...): stacks are not recorded "
-                "(profile(with_stack=True) is not supported)"
-            )
         if group_by_overload_name:
             raise NotImplementedError(
                 "key_averages(group_by_overload_name=True): retrograd ops have no overloads; group by name only"
@@ -141,10 +139,11 @@ class EventList(list):
         groups = {}
         for e in self:
             shapes = _shapes_key(e.input_shapes) if group_by_input_shape else None
-            key = (e.key, shapes)
+            stack = tuple(e.stack[:group_by_stack_n]) if group_by_stack_n > 0 else ()
+            key = (e.key, shapes, stack)
             avg = groups.get(key)
             if avg is None:
-                avg = groups[key] = FunctionEventAvg(e.key, e.input_shapes if group_by_input_shape else None)
+                avg = groups[key] = FunctionEventAvg(e.key, e.input_shapes if group_by_input_shape else None, stack)
             avg.add(e)
         return EventList(groups.values(), self._profile_memory, group_by_input_shape)
 
@@ -213,15 +212,37 @@ class EventList(list):
             titles.append("Input Shapes")
             for row, s in zip(cells, shape_cells):
                 row.append(s)
+        stacks = [[_clip(f, max_src_column_width) for f in getattr(e, "stack", ())] for e in rows]
+        with_src = any(stacks)
+        if with_src:  # PyTorch's column: the first frame on the row, the others on lines below
+            widths.append(min(max([len(f) for st in stacks for f in st] + [15]) + 2, max_src_column_width))
+            titles.append("Source Location")
         rule = "  ".join("-" * w for w in widths)
         lines = [header] if header else []
         lines += [rule, "  ".join(t.rjust(w) for t, w in zip(titles, widths)), rule]
-        lines += ["  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in cells]
+        for row, st in zip(cells, stacks):
+            if with_src:
+                row = row + [st[0] if st else ""]
+            lines.append("  ".join(c.rjust(w) for c, w in zip(row, widths)))
+            for frame in st[1:]:
+                lines.append("  ".join([" " * w for w in widths[:-1]] + [frame.rjust(widths[-1])]))
+            if len(st) > 1:
+                lines.append("")
         lines += [rule, f"Self CPU time total: {fmt(total_self)}"]
         return "\n".join(lines) + "\n"
 
     def __str__(self):
         return self.table()
+
+    def export_stacks(self, path, metric="self_cpu_time_total"):
+        """One line per event with a stack and a positive ``metric``: its frames outermost first,
+        joined by ``;``, a space, the metric in whole microseconds (collapsed stacks, the input of
+        flame graph tools)."""
+        with open(path, "w") as f:
+            for e in self:
+                value = int(getattr(e, metric.replace("cuda", "device")))
+                if e.stack and value > 0:
+                    f.write(";".join(reversed(e.stack)) + f" {value}\n")
 
     def export_chrome_trace(self, path):
         """Write the events (``FunctionEvent``s) to ``path`` in the Chrome trace event format

@@ -7,6 +7,8 @@ ranges nest per thread.
 """
 
 import itertools
+import os
+import sys
 import threading
 import time
 
@@ -26,12 +28,31 @@ class _Open(threading.local):
     stack = None  # the open ranges of this thread (innermost last), per recorder
 
 
+_PKG = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+_PKG_NN = _PKG + "nn" + os.sep
+
+
+def python_stack(frame):
+    """The Python frames from ``frame`` outwards, innermost first, as PyTorch writes them
+    (``"file.py(12): forward"``): the caller's code and the ``nn`` modules' ``forward``s, not the
+    library's own machinery (op dispatch, autograd, the profiler)."""
+    out = []
+    while frame is not None:
+        code = frame.f_code
+        name = code.co_filename
+        if not name.startswith(_PKG) or name.startswith(_PKG_NN):
+            out.append(f"{name}({frame.f_lineno}): {code.co_name}")
+        frame = frame.f_back
+    return out
+
+
 class Recorder:
     """The events of one recording session (what one profile collects between start and stop)."""
 
-    def __init__(self, record_shapes, profile_memory):
+    def __init__(self, record_shapes, profile_memory, with_stack=False):
         self.record_shapes = record_shapes
         self.profile_memory = profile_memory
+        self.with_stack = with_stack
         self.events = []
         self.t0 = _clock()
         self._open = _Open()
@@ -45,6 +66,8 @@ class Recorder:
         if inputs is not None and self.record_shapes:
             shapes = [list(t._data.shape) if isinstance(t, Tensor) else [] for t in inputs]
         ev = FunctionEvent(self._ids(), name, threading.get_ident(), _clock() - self.t0, category, shapes)
+        if self.with_stack:
+            ev.stack = python_stack(sys._getframe(1))
         if stack:
             parent = stack[-1]
             ev.cpu_parent = parent
@@ -91,7 +114,7 @@ _lock = threading.Lock()
 _active = None  # the Recorder recording now, or None
 
 
-def start(record_shapes, profile_memory):
+def start(record_shapes, profile_memory, with_stack=False):
     """Start recording; RuntimeError when a profile is already recording."""
     global _active
     with _lock:
@@ -99,7 +122,7 @@ def start(record_shapes, profile_memory):
             raise RuntimeError(
                 "profiler: a profile is already recording; profiles cannot be nested (stop the running one first)"
             )
-        rec = Recorder(record_shapes, profile_memory)
+        rec = Recorder(record_shapes, profile_memory, with_stack)
         _active = rec
         _registry.set_op_observer(rec.observe_op)
         _engine.set_node_observer(rec.observe_node)
