@@ -11,11 +11,15 @@ from .backend import cuda_available
 
 
 class finfo:
-    """Machine limits of a floating-point dtype (the default dtype when none is given)."""
+    """Machine limits of a floating-point dtype (the default dtype when none is given); a complex
+    dtype gives its parts' (complex64: float32's), as in PyTorch."""
 
     def __init__(self, type=None):
         d = _dtype.get_default_dtype() if type is None else _dtype.to_dtype(type)
         npd = np.dtype(d.np)
+        if npd.kind == "c":
+            npd = np.dtype(npd.char.lower())  # complex64 -> float32, complex128 -> float64
+            d = _dtype.to_dtype(npd.name)
         if npd.kind not in "fV":
             raise TypeError(f"finfo(): argument 'type' must be a floating point dtype (got {d})")
         info = np.finfo(npd)

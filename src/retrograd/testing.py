@@ -1,4 +1,5 @@
-"""``retrograd.testing``: ``assert_close``, with PyTorch's default tolerances and messages.
+"""``retrograd.testing``: ``assert_close``, with PyTorch's default tolerances and messages, and
+``make_tensor``, PyTorch's random test tensors (the same draws from the same seed).
 
 Inputs may be tensors, NumPy arrays, Python numbers, or sequences and mappings of them
 (compared item by item). Two values are close when ``|actual - expected| <= atol + rtol *
@@ -15,7 +16,7 @@ from . import _dtype
 from ._tensor import Tensor
 from .backend import to_numpy
 
-__all__ = ["assert_close"]
+__all__ = ["assert_close", "make_tensor"]
 
 # PyTorch's default (rtol, atol) per dtype; integer and bool dtypes compare exactly.
 _DEFAULT_TOLERANCES = {
@@ -236,3 +237,94 @@ def _scalar_dtype(x):
     if isinstance(x, (bool, np.bool_)):
         return "bool"
     return "int64" if isinstance(x, (int, np.integer)) else "float64"
+
+
+# --------------------------------------------------------------------------- make_tensor
+def _bounds(low, high, lowest, highest, default_low, default_high, dtype, integral):
+    """``[low, high)`` with the defaults filled in, checked and clamped to what ``dtype`` holds
+    (``[lowest, highest)``); integer bounds are rounded up, as PyTorch's make_tensor does."""
+    low = default_low if low is None else low
+    high = default_high if high is None else high
+    if any(isinstance(v, float) and math.isnan(v) for v in (low, high)):
+        raise ValueError(f"`low` and `high` cannot be NaN, but got low={low} and high={high}")
+    if low == high and not integral:
+        import warnings
+
+        warnings.warn(
+            "Passing `low==high` to `torch.testing.make_tensor` for floating or complex types is "
+            "deprecated since 2.1 and will be removed in 2.3. Use `torch.full(...)` instead.",
+            FutureWarning,
+            stacklevel=3,
+        )
+    elif low >= high:
+        raise ValueError(f"`low` must be less than `high`, but got {low} >= {high}")
+    elif high < lowest or low >= highest:
+        raise ValueError(
+            f"The value interval specified by `low` and `high` is [{low}, {high}), but {dtype} only "
+            f"supports [{lowest}, {highest})"
+        )
+    low, high = min(max(low, lowest), highest), min(max(high, lowest), highest)
+    return (math.ceil(low), math.ceil(high)) if integral else (low, high)
+
+
+def make_tensor(
+    *shape,
+    dtype,
+    device,
+    low=None,
+    high=None,
+    requires_grad=False,
+    noncontiguous=False,
+    exclude_zero=False,
+    memory_format=None,
+):
+    """A tensor of ``shape`` filled with random values in ``[low, high)``, as PyTorch's
+    ``torch.testing.make_tensor`` draws them (so a seed gives PyTorch's values): integers by
+    ``randint`` (default [-9, 10), bool [0, 2)), floats by ``uniform_`` (default [-9, 9); complex:
+    the real and imaginary parts each). ``noncontiguous`` draws twice as many values along the
+    last dim and returns every other one from the second; ``exclude_zero`` replaces zeros by 1 (integers) or the
+    smallest normal number; ``requires_grad`` applies to floating and complex dtypes."""
+    from ._creation import empty
+    from ._random import randint
+    from ._typeinfo import finfo, iinfo
+    from .ops.complex import view_as_real
+
+    if len(shape) == 1 and isinstance(shape[0], Sequence):
+        shape = tuple(shape[0])
+    dt = _dtype.to_dtype(dtype)
+    if noncontiguous and memory_format is not None:
+        raise ValueError(
+            f"The parameters `noncontiguous` and `memory_format` are mutually exclusive, but got "
+            f"noncontiguous={noncontiguous} and memory_format={memory_format}"
+        )
+    if requires_grad and not (dt.is_floating_point or dt.is_complex):
+        raise ValueError(f"`requires_grad=True` is not supported for boolean and integral dtypes, but got dtype={dt}")
+    noncontiguous = noncontiguous and math.prod(shape) > 1
+    if noncontiguous:  # drawn twice as long in the last dim, then every other value from the second
+        shape = (*shape[:-1], 2 * shape[-1])
+    if dt == _dtype.bool:
+        low, high = _bounds(low, high, 0, 2, 0, 2, dt, True)
+        result = randint(low, high, shape, device=device, dtype=dt)
+    elif not (dt.is_floating_point or dt.is_complex):
+        info = iinfo(dt)
+        top = info.max + (1 if dt != _dtype.int64 else 0)
+        low, high = _bounds(low, high, info.min, top, -9, 10, dt, True)
+        result = randint(low, high, shape, device=device, dtype=dt)
+    else:
+        info = finfo(dt)
+        low, high = _bounds(low, high, info.min, info.max, -9, 9, dt, False)
+        result = empty(shape, device=device, dtype=dt)
+        target = view_as_real(result) if dt.is_complex else result
+        if high - low >= info.max:  # uniform_ needs high - low to be finite: draw at half scale
+            target.uniform_(low / 2, high / 2).mul_(2)
+        else:
+            target.uniform_(low, high)
+    if noncontiguous:
+        result = result[..., 1::2]
+    elif memory_format is not None:
+        result = result.clone(memory_format=memory_format)
+    if exclude_zero:
+        result[result == 0] = 1 if not (dt.is_floating_point or dt.is_complex) else finfo(dt).tiny
+    if dt.is_floating_point or dt.is_complex:
+        result.requires_grad_(requires_grad)
+    return result

@@ -290,3 +290,25 @@ def test_einsum_layout_and_a_frozen_leaf_as_pytorch():
         w.requires_grad_(False)
         y.backward()
         assert w.grad is None
+
+
+@pytest.mark.parametrize(
+    "dtype",
+    ["float32", "float64", "complex64", "int64", "int32", "int8", "uint8", "bool"],  # float16 draws are not PyTorch's
+)
+@pytest.mark.parametrize(
+    "kw", [{}, {"noncontiguous": True}, {"low": -2, "high": 3, "exclude_zero": True}], ids=["plain", "nc", "range"]
+)
+def test_make_tensor_draws_pytorchs_values(dtype, kw):
+    if dtype == "bool" and "low" in kw:
+        kw = {}
+    torch.manual_seed(3)
+    t = torch.testing.make_tensor((4, 5), dtype=getattr(torch, dtype), device="cpu", **kw)
+    rg.manual_seed(3)
+    r = rg.testing.make_tensor((4, 5), dtype=getattr(rg, dtype), device="cpu", **kw)
+    assert r.stride() == t.stride()
+    np.testing.assert_array_equal(r.numpy(), t.numpy())
+    assert torch.rand(3).tolist() == rg.rand(3).tolist()  # the generators end in the same state
+    assert str(rg.finfo(getattr(rg, dtype)).dtype if dtype[0] in "fc" else "") == (
+        str(torch.finfo(getattr(torch, dtype)).dtype) if dtype[0] in "fc" else ""
+    )
