@@ -477,3 +477,21 @@ def test_a_leaf_whose_requires_grad_was_switched_off_gets_no_gradient():
     y.backward()
     assert w.grad is None and hooked == [w]  # PyTorch still runs the post-accumulate hook
     assert v.grad.tolist() == [3.0, 3.0, 3.0]
+
+
+def test_nodes_expose_what_they_saved_under_pytorchs_names():
+    a = rg.randn(5, requires_grad=True)
+    b = rg.randn(5, requires_grad=True)
+    y = a * b
+    assert rg.equal(y.grad_fn._saved_self, a) and rg.equal(y.grad_fn._saved_other, b)
+    e = a.exp()
+    assert rg.equal(e.grad_fn._saved_result, e) and e.grad_fn._saved_result.grad_fn is e.grad_fn
+    with pytest.raises(AttributeError, match="_saved_mat2"):
+        y.grad_fn._saved_mat2
+    unpacked = []
+    with rg.autograd.graph.saved_tensors_hooks(lambda t: t, lambda t: unpacked.append(1) or t):
+        z = a.sin()
+    assert rg.equal(z.grad_fn._saved_self, a) and unpacked == [1]  # the unpack hook runs
+    z.sum().backward()
+    with pytest.raises(RuntimeError, match="second time"):
+        z.grad_fn._saved_self

@@ -318,3 +318,18 @@ def test_listed_specs_exist():
     for mode in ("out", "in"):
         assert set(NOT_SAVED[mode]) <= names, set(NOT_SAVED[mode]) - names
         assert set(STILL_RAISES[mode]) <= names, set(STILL_RAISES[mode]) - names
+
+
+def test_saved_attributes_of_common_nodes():
+    for lib in (torch, rg):
+        a = lib.tensor([0.5, -1.0, 2.0], requires_grad=True)
+        b = lib.tensor([3.0, 0.25, -2.0], requires_grad=True)
+        y = a * b
+        e = a.exp()
+        s = a.sin()
+        got = [y.grad_fn._saved_self, y.grad_fn._saved_other, e.grad_fn._saved_result, s.grad_fn._saved_self]
+        if lib is torch:
+            want = [g.detach().numpy() for g in got]
+        else:
+            for g, w in zip(got, want):
+                np.testing.assert_allclose(g.detach().numpy(), w, rtol=1e-6)  # exp rounds differently

@@ -182,6 +182,11 @@ class Node:
         return f"<{self.name()} object at {id(self):#x}>"
 
 
+# PyTorch's names of what a node saved, for the ops whose saves are the first input, the second
+# input and the output (their save codes in ops/_registry.py)
+_SAVED_ATTRS = {"_saved_self": 0, "_saved_other": 1, "_saved_result": -1}
+
+
 class OpNode(Node):
     """The node of a built-in op. Its vjp is ``op.backward(g, *saved, *args)``.
 
@@ -217,6 +222,17 @@ class OpNode(Node):
 
     def name(self) -> str:
         return self.op.node_name
+
+    def __getattr__(self, name: str) -> Any:
+        # grad_fn._saved_self / _saved_other / _saved_result: the saved input or output, as
+        # PyTorch's nodes expose them (unpacked: saved tensor hooks run, a freed graph raises).
+        # Only reached for names the node lacks, so the hot paths never come here.
+        code = _SAVED_ATTRS.get(name)
+        if code is not None:
+            codes = self.op._codes
+            if code in codes:
+                return self._unpack_saved()[codes.index(code)]
+        raise AttributeError(f"'{self.op.node_name}' object has no attribute '{name}'")
 
     def _unpack_saved(self) -> Sequence[Any]:
         saved = self._saved
