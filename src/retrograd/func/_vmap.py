@@ -155,25 +155,12 @@ def _run(
     try:
         return _run_batched(func, leaves, dims, spec, kwargs, size, out_dims, randomness)
     except NeedsLoop as e:
-        if e.args and e.args[0] not in _warned_access:
-            _warned_access.add(e.args[0])
-            warnings.warn(
-                f"There is a performance drop because we have not yet implemented the batching rule "
-                f"for {e.args[0]} inside vmap (called by {_fn_name(func)}); vmap runs the function "
-                f"once per example.",
-                UserWarning,
-                stacklevel=3,
-            )
+        if e.args:
+            _warn_loop(e.args[0], f"{e.args[0]} inside vmap (called by {_fn_name(func)})")
     except DataAccess as e:
-        if e.args and e.args[0] not in _warned_access:
-            _warned_access.add(e.args[0])
-            warnings.warn(
-                f"There is a performance drop because we have not yet implemented the batching rule "
-                f"for an op of {_fn_name(func)} (it reaches a batched tensor's values or autograd "
-                f"state through {e.args[0]}); vmap runs the function once per example.",
-                UserWarning,
-                stacklevel=3,
-            )
+        if e.args:
+            through = f"it reaches a batched tensor's values or autograd state through {e.args[0]}"
+            _warn_loop(e.args[0], f"an op of {_fn_name(func)} ({through})")
     # randomness="different" and the function draws, or an op without a batching rule read
     # the values: one run per example
     outs = []
@@ -181,6 +168,18 @@ def _run(
         example = [x.select(d, i) if d is not None else x for x, d in zip(leaves, dims)]
         outs.append(func(*tree_unflatten(example, spec), **kwargs))
     return _stack_examples(outs, out_dims, func)
+
+
+def _warn_loop(key: str, what: str) -> None:
+    """PyTorch's warning that vmap falls back to a loop, once per cause."""
+    if key not in _warned_access:
+        _warned_access.add(key)
+        warnings.warn(
+            f"There is a performance drop because we have not yet implemented the batching rule for "
+            f"{what}; vmap runs the function once per example.",
+            UserWarning,
+            stacklevel=4,
+        )
 
 
 def _run_batched(

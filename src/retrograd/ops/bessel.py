@@ -52,8 +52,8 @@ import math
 from .. import _dtype
 from .._tensor import Tensor
 from ._declare import declare
-from ._registry import Op, apply
-from .specfun import _bessel_i, _f64
+from ._registry import apply
+from .specfun import _bessel_i, no_derivative_op
 
 _GAMMA = 0.57721566490153286061  # Euler's constant
 _TWO_OVER_PI = 2 / math.pi
@@ -331,29 +331,18 @@ def _spherical_j0(xp, x):
 
 
 # --------------------------------------------------------------------------- ops
-def _no_derivative(name):
-    def backward(g, x):  # never reached: the inputs are detached
-        raise RuntimeError(f"the derivative for '{name}' is not implemented.")
-
-    return backward
-
-
-def _op(name, fn):
-    return Op(name, _f64(fn), _no_derivative(name))
-
-
-AIRY_AI = _op("special_airy_ai", _airy)
-BESSEL_J0 = _op("special_bessel_j0", _j0)
-BESSEL_J1 = _op("special_bessel_j1", _j1)
-BESSEL_Y0 = _op("special_bessel_y0", _y(0))
-BESSEL_Y1 = _op("special_bessel_y1", _y(1))
-MODIFIED_BESSEL_I0 = _op("special_modified_bessel_i0", lambda xp, x: _bessel_i(xp, x, 0))
-MODIFIED_BESSEL_I1 = _op("special_modified_bessel_i1", lambda xp, x: _bessel_i(xp, x, 1))
-MODIFIED_BESSEL_K0 = _op("special_modified_bessel_k0", _k(0, False))
-MODIFIED_BESSEL_K1 = _op("special_modified_bessel_k1", _k(1, False))
-SCALED_MODIFIED_BESSEL_K0 = _op("special_scaled_modified_bessel_k0", _k(0, True))
-SCALED_MODIFIED_BESSEL_K1 = _op("special_scaled_modified_bessel_k1", _k(1, True))
-SPHERICAL_BESSEL_J0 = _op("special_spherical_bessel_j0", _spherical_j0)
+AIRY_AI = no_derivative_op("special_airy_ai", _airy)
+BESSEL_J0 = no_derivative_op("special_bessel_j0", _j0)
+BESSEL_J1 = no_derivative_op("special_bessel_j1", _j1)
+BESSEL_Y0 = no_derivative_op("special_bessel_y0", _y(0))
+BESSEL_Y1 = no_derivative_op("special_bessel_y1", _y(1))
+MODIFIED_BESSEL_I0 = no_derivative_op("special_modified_bessel_i0", lambda xp, x: _bessel_i(xp, x, 0))
+MODIFIED_BESSEL_I1 = no_derivative_op("special_modified_bessel_i1", lambda xp, x: _bessel_i(xp, x, 1))
+MODIFIED_BESSEL_K0 = no_derivative_op("special_modified_bessel_k0", _k(0, False))
+MODIFIED_BESSEL_K1 = no_derivative_op("special_modified_bessel_k1", _k(1, False))
+SCALED_MODIFIED_BESSEL_K0 = no_derivative_op("special_scaled_modified_bessel_k0", _k(0, True))
+SCALED_MODIFIED_BESSEL_K1 = no_derivative_op("special_scaled_modified_bessel_k1", _k(1, True))
+SPHERICAL_BESSEL_J0 = no_derivative_op("special_spherical_bessel_j0", _spherical_j0)
 
 
 def _run(op, input, name):

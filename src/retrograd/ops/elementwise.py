@@ -265,16 +265,11 @@ def _python(v):
 _warned_overloads = set()
 
 
-def _scalar_first(name, scalar, tensors, rest, given, old, new):
-    """``(*tensors, scalar)`` of a deprecated call ``name(input, scalar, *rest)``, where the
-    regular form would read ``scalar`` as the first of ``tensors``; ``given`` is the factor's
-    keyword, which that form leaves at its default."""
-    if (
-        len(rest) != len(tensors)
-        or given != 1
-        or not _is_number(scalar)
-        or not all(isinstance(t, Tensor) for t in rest)
-    ):
+def _scalar_first(name, scalar, count, rest, given, old, new):
+    """``(*rest, scalar)`` of a deprecated call ``name(input, scalar, *rest)``, where the regular
+    form would read ``scalar`` as its first tensor; ``count`` tensors must follow the scalar, and
+    ``given`` is the factor's keyword, which that form leaves at its default."""
+    if len(rest) != count or given != 1 or not _is_number(scalar) or not all(isinstance(t, Tensor) for t in rest):
         raise TypeError(
             f"{name}() received an invalid combination of arguments: expected ({new}), or the "
             f"deprecated ({old}) with no {'alpha' if 'alpha' in new else 'value'} keyword"
@@ -288,6 +283,29 @@ def _scalar_first(name, scalar, tensors, rest, given, old, new):
     return (*rest, scalar)
 
 
+def _alpha_first(name, alpha, rest, given):
+    """``(other, alpha)`` of add's or sub's deprecated ``name(input, alpha, other)`` (in place:
+    ``name_(alpha, other)``)."""
+    head = "" if name.endswith("_") else "Tensor input, "
+    return _scalar_first(
+        name, alpha, 1, rest, given, f"{head}Number alpha, Tensor other", f"{head}Tensor other, *, Number alpha = 1"
+    )
+
+
+def _value_first(name, value, tensor, rest, given):
+    """``(tensor1, tensor2, value)`` of addcmul's or addcdiv's deprecated ``name(input, value,
+    tensor1, tensor2)``."""
+    return _scalar_first(
+        name,
+        value,
+        2,
+        (tensor,) + rest,
+        given,
+        "Tensor input, Number value, Tensor tensor1, Tensor tensor2",
+        "Tensor input, Tensor tensor1, Tensor tensor2, *, Number value = 1",
+    )
+
+
 def _is_number(v):
     return isinstance(v, (int, float, complex, np.number, np.bool_))
 
@@ -295,15 +313,7 @@ def _is_number(v):
 def add(input, other, *deprecated, alpha=1):
     """input + alpha * other (also PyTorch's deprecated ``add(input, alpha, other)``)"""
     if deprecated:
-        other, alpha = _scalar_first(
-            "add",
-            other,
-            (other,),
-            deprecated,
-            alpha,
-            "Tensor input, Number alpha, Tensor other",
-            "Tensor input, Tensor other, *, Number alpha = 1",
-        )
+        other, alpha = _alpha_first("add", other, deprecated, alpha)
     if alpha != 1:
         other = mul(other, alpha)
     if _fast_scalar(input, other):
@@ -322,15 +332,7 @@ def add(input, other, *deprecated, alpha=1):
 def sub(input, other, *deprecated, alpha=1):
     """input - alpha * other (also PyTorch's deprecated ``sub(input, alpha, other)``)"""
     if deprecated:
-        other, alpha = _scalar_first(
-            "sub",
-            other,
-            (other,),
-            deprecated,
-            alpha,
-            "Tensor input, Number alpha, Tensor other",
-            "Tensor input, Tensor other, *, Number alpha = 1",
-        )
+        other, alpha = _alpha_first("sub", other, deprecated, alpha)
     if (
         isinstance(input, Tensor)
         and input._data.dtype.kind == "b"
@@ -1033,15 +1035,7 @@ def addcmul(input, tensor1, tensor2, *deprecated, value=1):
     """input + value * tensor1 * tensor2 (also PyTorch's deprecated ``addcmul(input, value,
     tensor1, tensor2)``)"""
     if deprecated:
-        tensor1, tensor2, value = _scalar_first(
-            "addcmul",
-            tensor1,
-            (tensor1, tensor2),
-            (tensor2,) + deprecated,
-            value,
-            "Tensor input, Number value, Tensor tensor1, Tensor tensor2",
-            "Tensor input, Tensor tensor1, Tensor tensor2, *, Number value = 1",
-        )
+        tensor1, tensor2, value = _value_first("addcmul", tensor1, tensor2, deprecated, value)
     return input + value * tensor1 * tensor2
 
 
@@ -1049,15 +1043,7 @@ def addcdiv(input, tensor1, tensor2, *deprecated, value=1):
     """input + value * tensor1 / tensor2 (also PyTorch's deprecated ``addcdiv(input, value,
     tensor1, tensor2)``)"""
     if deprecated:
-        tensor1, tensor2, value = _scalar_first(
-            "addcdiv",
-            tensor1,
-            (tensor1, tensor2),
-            (tensor2,) + deprecated,
-            value,
-            "Tensor input, Number value, Tensor tensor1, Tensor tensor2",
-            "Tensor input, Tensor tensor1, Tensor tensor2, *, Number value = 1",
-        )
+        tensor1, tensor2, value = _value_first("addcdiv", tensor1, tensor2, deprecated, value)
     return input + value * tensor1 / tensor2
 
 
@@ -1286,15 +1272,7 @@ def _add_sparse_(self, other, alpha):
 
 def add_(self, other, *deprecated, alpha=1):
     if deprecated:
-        other, alpha = _scalar_first(
-            "add_",
-            other,
-            (other,),
-            deprecated,
-            alpha,
-            "Number alpha, Tensor other",
-            "Tensor other, *, Number alpha = 1",
-        )
+        other, alpha = _alpha_first("add_", other, deprecated, alpha)
     if getattr(other, "is_sparse", False):
         return _add_sparse_(self, other, alpha)
     if alpha != 1:
@@ -1306,15 +1284,7 @@ def add_(self, other, *deprecated, alpha=1):
 
 def sub_(self, other, *deprecated, alpha=1):
     if deprecated:
-        other, alpha = _scalar_first(
-            "sub_",
-            other,
-            (other,),
-            deprecated,
-            alpha,
-            "Number alpha, Tensor other",
-            "Tensor other, *, Number alpha = 1",
-        )
+        other, alpha = _alpha_first("sub_", other, deprecated, alpha)
     if getattr(other, "is_sparse", False):
         return _add_sparse_(self, other, -alpha)
     if alpha != 1:

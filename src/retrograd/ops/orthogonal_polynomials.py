@@ -29,8 +29,8 @@ from .. import _dtype
 from .._tensor import Tensor
 from ..backend import array_module
 from ._declare import declare
-from ._registry import Op, apply
-from .specfun import _f64
+from ._registry import apply
+from .specfun import no_derivative_op
 
 
 def _degrees(xp, n):
@@ -143,29 +143,18 @@ def _shifted(forward):
     return shifted
 
 
-def _no_derivative(name):
-    def backward(g, x, n):  # never reached: the inputs are detached
-        raise RuntimeError(f"the derivative for '{name}' is not implemented.")
-
-    return backward
-
-
-def _op(name, forward):
-    return Op(name, _f64(forward), _no_derivative(name))
-
-
-CHEBYSHEV_T = _op("special_chebyshev_polynomial_t", _T)
-CHEBYSHEV_U = _op("special_chebyshev_polynomial_u", _U)
-CHEBYSHEV_V = _op("special_chebyshev_polynomial_v", _V)
-CHEBYSHEV_W = _op("special_chebyshev_polynomial_w", _W)
-SHIFTED_CHEBYSHEV_T = _op("special_shifted_chebyshev_polynomial_t", _shifted(_T))
-SHIFTED_CHEBYSHEV_U = _op("special_shifted_chebyshev_polynomial_u", _shifted(_U))
-SHIFTED_CHEBYSHEV_V = _op("special_shifted_chebyshev_polynomial_v", _shifted(_V))
-SHIFTED_CHEBYSHEV_W = _op("special_shifted_chebyshev_polynomial_w", _shifted(_W))
-HERMITE_H = _op("special_hermite_polynomial_h", _H)
-HERMITE_HE = _op("special_hermite_polynomial_he", _HE)
-LAGUERRE_L = _op("special_laguerre_polynomial_l", _L)
-LEGENDRE_P = _op("special_legendre_polynomial_p", _P)
+CHEBYSHEV_T = no_derivative_op("special_chebyshev_polynomial_t", _T)
+CHEBYSHEV_U = no_derivative_op("special_chebyshev_polynomial_u", _U)
+CHEBYSHEV_V = no_derivative_op("special_chebyshev_polynomial_v", _V)
+CHEBYSHEV_W = no_derivative_op("special_chebyshev_polynomial_w", _W)
+SHIFTED_CHEBYSHEV_T = no_derivative_op("special_shifted_chebyshev_polynomial_t", _shifted(_T))
+SHIFTED_CHEBYSHEV_U = no_derivative_op("special_shifted_chebyshev_polynomial_u", _shifted(_U))
+SHIFTED_CHEBYSHEV_V = no_derivative_op("special_shifted_chebyshev_polynomial_v", _shifted(_V))
+SHIFTED_CHEBYSHEV_W = no_derivative_op("special_shifted_chebyshev_polynomial_w", _shifted(_W))
+HERMITE_H = no_derivative_op("special_hermite_polynomial_h", _H)
+HERMITE_HE = no_derivative_op("special_hermite_polynomial_he", _HE)
+LAGUERRE_L = no_derivative_op("special_laguerre_polynomial_l", _L)
+LEGENDRE_P = no_derivative_op("special_legendre_polynomial_p", _P)
 
 
 def binary_operands(name, input, other, names=("input", "other")):

@@ -75,6 +75,16 @@ def _f64(fn):
     return forward
 
 
+def no_derivative_op(name, forward):
+    """The Op of a function PyTorch gives no derivative (its callers detach the inputs, so the
+    result never requires grad): ``forward`` run in float64, a backward that is never reached."""
+
+    def backward(g, *saved):
+        raise RuntimeError(f"the derivative for '{name}' is not implemented.")
+
+    return Op(name, _f64(forward), backward)
+
+
 def _sinpi_abs(xp, x):
     """|sin(pi x)|, exact zeros at the integers (the argument is reduced to [0, 1) first)."""
     return xp.abs(xp.sin(math.pi * (x - xp.floor(x))))
