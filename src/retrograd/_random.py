@@ -21,6 +21,7 @@ from ._device import to_device
 from ._mt19937 import DEFAULT_SEED, MT19937
 from ._tensor import Tensor
 from .backend import to_device_array
+from .backend.meta import MetaArray
 
 
 from .autograd._vmap_state import _vm
@@ -188,6 +189,8 @@ def _new(size, dtype, device, requires_grad, values, generator, label, *params):
 
 def _new_array(values, size, npd, device, *params_and_generator):
     *params, generator = params_and_generator
+    if device.type == "meta":  # no values, and no draw: the generator does not advance
+        return MetaArray(size, npd)
     try:
         arr = values(_engine(generator), math.prod(size), npd, *params).reshape(size)
     except (MemoryError, ValueError) as e:
@@ -426,6 +429,10 @@ def _like_values(input, device, requires_grad, npd, draw, memory_format, op, gen
 
 def _like_array(src, npd, device, draw, memory_format, op, *params_and_generator):
     *params, generator = params_and_generator
+    if device.type == "meta":
+        return _c.empty_like(
+            Tensor._make(src, None, False), dtype=_dtype.from_np(npd), device=device, memory_format=memory_format
+        )._data
     if memory_format is not None and memory_format is not _typeinfo.preserve_format:
         made = Tensor._make(np.empty(src.shape, np.uint8), None, False)
         src = _c._laid_out(Tensor._make(src, None, False), made, memory_format, op)._data
@@ -618,6 +625,8 @@ def _fill(arr, sampler, generator, label, *params):
     cast to ``arr``'s dtype."""
     if generator is not None:
         _engine(generator)
+    if type(arr) is MetaArray:  # nothing to fill, and no draw: the generator does not advance
+        return arr
     return _drawn(_fill_array, arr, sampler, *params, generator=generator, label=label)
 
 

@@ -534,6 +534,14 @@ class Module:
 
         return self._apply(convert)
 
+    def to_empty(self, *, device, recurse=True):
+        """Give every parameter and buffer new, uninitialised storage of its shape and dtype on
+        ``device`` (values are not copied): how a module built on the ``meta`` device gets
+        real storage, to be filled by ``load_state_dict`` or an init function after."""
+        from ..._creation import empty_like
+
+        return self._apply(lambda t: empty_like(t, device=device), recurse=recurse)
+
     def cpu(self):
         return self._apply(lambda t: t.cpu())
 
