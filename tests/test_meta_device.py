@@ -113,6 +113,7 @@ def test_strides_and_views():
     assert rg.ones(2, 3).t().to("meta").stride() == (1, 3)  # a dense layout is kept
     assert rg.ones(2, 6)[:, ::2].to("meta").stride() == (3, 1)  # a gapped one is not
     assert meta(2, 0, 3).stride() == (3, 3, 1)
+    assert rg.empty_strided((2, 3), (1, 2), device="meta").stride() == (1, 2)
 
 
 def test_repr():
@@ -320,10 +321,15 @@ def test_load_state_dict_assign_onto_meta_module():
     assert not m[1].running_mean.is_meta
     x = rg.randn(5, 3)
     assert rg.allclose(m.eval()(x), src.eval()(x))
-    # without assign, copying into meta parameters keeps them meta (no data is kept)
+    # without assign, copying into meta parameters keeps them meta (no data is kept), with
+    # PyTorch's warning
     with rg.device("meta"):
         m2 = _small()
-    m2.load_state_dict(src.state_dict())
+    with pytest.warns(UserWarning) as caught:
+        m2.load_state_dict(src.state_dict())
+    said = [str(w.message) for w in caught]
+    assert len(said) == len(src.state_dict())
+    assert said[0].startswith("for 0.weight: copying from a non-meta parameter in the checkpoint to a meta")
     assert m2[0].weight.is_meta
 
 
@@ -366,3 +372,10 @@ def test_huge_meta_modules_cost_no_memory():
     assert w.shape == (100_000, 100_000) and w.is_contiguous()
     assert w.T.stride() == (1, 100_000) and w[5:].storage_offset() == 500_000
     assert w.unsqueeze(0).expand(3, -1, -1).stride() == (0, 100_000, 1)
+    import copy as _copy
+
+    c = _copy.deepcopy(layer)
+    assert c.weight.is_meta and c.weight.shape == (100_000, 100_000)
+    # casts and copies compute their layout from the MetaArray itself: no array of this size
+    assert layer.half().weight.dtype == rg.float16
+    assert w.T.contiguous().stride() == (100_000, 1) and w.T.clone().stride() == (1, 100_000)

@@ -43,6 +43,7 @@ CASES = {
     "view": lambda m: m.empty(2, 3, 4, device="meta").view(6, 4),
     "flatten": lambda m: m.empty(2, 3, 4, device="meta").flatten(1),
     "cpu_scalar": lambda m: m.empty(2, 3, device="meta") * m.tensor(2.0),
+    "empty_strided": lambda m: m.empty_strided((2, 3), (1, 2), device="meta"),
     "empty_like": lambda m: m.empty_like(m.empty(2, 3, 4, device="meta").permute(2, 0, 1)),
     "conv2d": lambda m: m.nn.functional.conv2d(
         m.empty(2, 3, 9, 9, device="meta"), m.empty(8, 3, 3, 3, device="meta"), stride=2

@@ -148,12 +148,17 @@ class MetaArray:
         return MetaArray([self.shape[d] for d in order], self.dtype, [self.strides[d] for d in order], self.offset)
 
     def copy(self, order: str = "C") -> MetaArray:
-        return like(np.empty_like(stand_in(self), order=order))
+        return self.astype(self.dtype, order=order)
 
-    def astype(self, dtype: Any, copy: bool = True, **kwargs: Any) -> MetaArray:
-        if not copy and np.dtype(dtype) == self.dtype:
+    def astype(self, dtype: Any, order: str = "K", copy: bool = True, **kwargs: Any) -> MetaArray:
+        """A copy in ``dtype``, laid out as NumPy lays it (row-major for order "C" or a
+        row-major source; otherwise NumPy's choice on a stand-in, whose array it allocates)."""
+        dtype = np.dtype(dtype)
+        if not copy and dtype == self.dtype:
             return self
-        return like(stand_in(self).astype(dtype, **kwargs))
+        if order == "C" or (order in "KA" and self.flags.c_contiguous):
+            return MetaArray(self.shape, dtype)
+        return like(np.empty_like(stand_in(self), dtype=dtype, order=order))
 
     def reshape(self, *shape: Any, **kwargs: Any) -> MetaArray:
         return like(stand_in(self).reshape(*shape, **kwargs))

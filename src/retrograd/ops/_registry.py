@@ -303,6 +303,13 @@ _VALUE_SHAPED = frozenset(
 )
 
 
+# One-input ops whose forward is written with array methods that MetaArray computes from the
+# layout alone (``astype``, ``copy``, ``transpose``): they run on the MetaArray itself, with no
+# array of the input's size made (casting a large meta model stays free). The device move runs
+# so too: cpu to meta keeps the layout, meta to cpu fails.
+_ON_META_ARRAYS = frozenset(("_to_copy", "clone", "to_device"))
+
+
 def _meta_apply(op: Op, inputs: Sequence[Any], args: tuple[Any, ...]) -> Tensor:
     """``op`` on meta tensors: only the result's layout is computed (backend/meta.py). Each meta
     input is replaced by a zero-filled stand-in of its layout and the op's forward runs on it;
@@ -319,7 +326,7 @@ def _meta_apply(op: Op, inputs: Sequence[Any], args: tuple[Any, ...]) -> Tensor:
     if not filters or filters[0] is not _QUIET[0]:  # zeros over zeros: NumPy's warnings stay silenced
         quiet_float_warnings()
     stand_ins: dict[int, Any] = {}
-    if op.name == "to_device":  # the move itself: cpu to meta keeps the layout, meta to cpu fails
+    if op.name in _ON_META_ARRAYS:
         out = op.forward(np, inputs[0]._data, *args)
     else:
         try:

@@ -652,6 +652,15 @@ class Module:
                     else:
                         self._buffers[name] = input_param
                 else:
+                    if param.is_meta and not input_param.is_meta:
+                        warnings.warn(
+                            f"for {key}: copying from a non-meta parameter in the checkpoint to a meta "
+                            f"parameter in the current model, which is a no-op. (Did you mean to pass "
+                            f"`assign=True` to assign items in the state dictionary to their "
+                            f"corresponding key in the module instead of copying them in place?)",
+                            UserWarning,
+                            stacklevel=2,
+                        )
                     with no_grad():
                         param.copy_(input_param)
             except Exception as ex:  # report every failing key, not just the first
