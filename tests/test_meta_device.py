@@ -96,6 +96,24 @@ def test_meta_mode_bit_is_set_only_while_meta_arrays_live():
     assert (_modes.switch.on & _modes.META) == before
 
 
+def test_meta_mode_bit_survives_threads():
+    import threading
+
+    keep = meta(1)
+
+    def churn():
+        for _ in range(300):
+            meta(2, 2).t()
+
+    threads = [threading.Thread(target=churn) for _ in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert _modes.switch.on & _modes.META  # `keep` is alive
+    assert (keep + 1).is_meta
+
+
 # ------------------------------------------------------------------ layout
 def test_strides_and_views():
     t = meta(2, 3, 4)

@@ -5,11 +5,10 @@ A ``MetaArray`` answers everything about layout that NumPy's arrays answer (``sh
 values with PyTorch's errors. Ops reach meta tensors through ``ops/_registry._meta_apply``:
 each meta input is replaced by a *stand-in*, a real array of the same shape, dtype and strides
 over a zero-filled buffer, and the op's NumPy forward runs on it; the result's shape, dtype and
-strides (and, for a view, its offset into the input's buffer) become a new ``MetaArray``. The
-buffer is allocated zero-filled (``calloc``), so the operating system maps its pages only when
-they are touched: a large meta input costs address space, not memory. The forward's result is a
-real array, computed from zeros and dropped at once: that allocation and arithmetic is the cost
-of an op on meta tensors.
+strides (and, for a view, its offset into the input's buffer) become a new ``MetaArray``. A
+large buffer is a mapping the operating system reserves no memory for (``_zeros``): a large
+meta input costs address space, not memory. The forward's result is a real array, computed from
+zeros and dropped at once: that allocation and arithmetic is the cost of an op on meta tensors.
 
 While any ``MetaArray`` is alive the ``META`` bit of the mode switch (autograd/_modes.py) is
 set, so ``apply`` checks its inputs for meta tensors only then; a program that never makes one
@@ -21,6 +20,7 @@ from __future__ import annotations
 import math
 import mmap
 import sys
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -31,6 +31,10 @@ NO_DATA = "Cannot copy out of meta tensor; no data!"
 NO_ITEM = "Tensor.item() cannot be called on meta tensors"
 
 _live = [0]  # MetaArrays alive now: the META bit is set while this is positive
+# Guards the count and the bit together, so two threads making and freeing MetaArrays never
+# leave the bit off while one is alive; reentrant, as a collection run inside a constructor may
+# free another MetaArray on the same thread.
+_live_lock = threading.RLock()
 
 
 # Called with True when the first MetaArray is made and with False when the last one goes: the
@@ -100,18 +104,20 @@ class MetaArray:
     base = None  # never a view of a NumPy array
 
     def __init__(self, shape: Any, dtype: Any, strides: tuple[int, ...] | None = None, offset: int = 0) -> None:
+        with _live_lock:  # counted first: __del__ runs even when the rest of __init__ raises
+            _live[0] += 1
+            if _live[0] == 1:
+                _set_meta_mode(True)
         self.shape = tuple(int(n) for n in shape)
         self.dtype = np.dtype(dtype)
         self.strides = contiguous_strides(self.shape, self.dtype.itemsize) if strides is None else tuple(strides)
         self.offset = offset  # in elements, into the storage
-        _live[0] += 1
-        if _live[0] == 1:
-            _set_meta_mode(True)
 
     def __del__(self) -> None:
-        _live[0] -= 1
-        if _live[0] == 0:
-            _set_meta_mode(False)
+        with _live_lock:
+            _live[0] -= 1
+            if _live[0] == 0:
+                _set_meta_mode(False)
 
     # ---------------------------------------------------------------- layout
     @property
