@@ -73,6 +73,25 @@ def test_random_factories_on_meta_do_not_draw():
     assert rg.equal(rg.rand(3), a)
 
 
+def test_init_functions_and_random_ops_on_meta():
+    for init in (
+        nn.init.trunc_normal_,
+        nn.init.orthogonal_,
+        nn.init.xavier_uniform_,
+        nn.init.kaiming_normal_,
+        nn.init.normal_,
+        nn.init.zeros_,
+        nn.init.eye_,
+    ):
+        t = meta(4, 5)
+        assert init(t) is t and t.is_meta
+    assert rg.multinomial(meta(2, 3), 2).shape == (2, 2) and rg.multinomial(meta(2, 3), 2).dtype == rg.int64
+    assert rg.bernoulli(meta(3)).is_meta
+    assert rg.normal(meta(3, 1), meta(4)).shape == (3, 4)
+    assert rg.normal(meta(3), 1.0).shape == (3,)
+    assert nn.functional.one_hot(meta(3, dtype=rg.int64), 5).shape == (3, 5)
+
+
 def test_default_device_context():
     with rg.device("meta"):
         t = rg.zeros(2)

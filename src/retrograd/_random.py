@@ -505,6 +505,10 @@ def _normal_of_tensors(m, s, m_is_tensor, s_is_tensor, npd, device, generator):
     """``normal(mean, std)`` with a tensor mean or std (``m``, ``s``: arrays or floats):
     standard normals of the broadcast shape, times ``s`` (or drawn with the float ``s``), plus
     ``m``."""
+    if device.type == "meta":  # the broadcast shape only: nothing drawn
+        return MetaArray(
+            np.broadcast_shapes(np.shape(m) if m_is_tensor else (), np.shape(s) if s_is_tensor else ()), npd
+        )
     s_host = np.asarray(s.get() if hasattr(s, "get") else s)
     if not (s_host >= 0).all():
         raise RuntimeError(f"normal expects all elements of std >= 0.0 (std of shape {list(np.shape(s))})")
@@ -534,6 +538,8 @@ def bernoulli(input, p=None, *, generator=None):
 
 
 def _bernoulli_array(data, p, device, generator):
+    if type(data) is MetaArray:  # the input's shape and dtype only (row-major): nothing drawn
+        return MetaArray(data.shape, data.dtype)
     eng = _engine(generator)
     if p is None:
         probs = np.asarray(data.get() if hasattr(data, "get") else data)
@@ -588,6 +594,8 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
 
 def _multinomial_array(a, num_samples, replacement, device, generator):
     """``multinomial``'s draws from the probability rows ``a`` (their values checked here)."""
+    if type(a) is MetaArray:  # the result's shape only: nothing drawn
+        return MetaArray((*a.shape[:-1], num_samples), np.int64)
     data = np.asarray(a.get() if hasattr(a, "get") else a)
     rows = np.ascontiguousarray(data.reshape(-1, data.shape[-1]))
     if not (np.isfinite(rows).all() and (rows >= 0).all()):

@@ -50,6 +50,10 @@ CASES = {
     ),
     "max_pool": lambda m: m.nn.functional.max_pool2d(m.empty(2, 3, 9, 9, device="meta"), 2),
     "layer_norm": lambda m: m.nn.functional.layer_norm(m.empty(2, 5, 8, device="meta"), (8,)),
+    "multinomial": lambda m: m.multinomial(m.empty(2, 3, device="meta"), 2),
+    "bernoulli": lambda m: m.bernoulli(m.empty(3, 2, device="meta").t()),
+    "normal_tensors": lambda m: m.normal(m.empty(3, 1, device="meta"), m.empty(4, device="meta")),
+    "one_hot": lambda m: m.nn.functional.one_hot(m.empty(3, dtype=m.int64, device="meta"), 5),
     "bfloat16": lambda m: m.empty(2, 3, device="meta", dtype=m.bfloat16) * 2,
 }
 

@@ -900,7 +900,7 @@ def one_hot(tensor, num_classes=-1):
 
 
 def _one_hot(xp, a, num_classes):
-    if a.size:
+    if a.size and type(a) is not MetaArray:  # a meta index has no values to check
         if int(a.min()) < 0:
             raise RuntimeError("Class values must be non-negative.")
         if int(a.max()) >= num_classes:
