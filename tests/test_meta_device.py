@@ -200,6 +200,16 @@ def test_reading_values_raises():
         rg.equal(t, t)
 
 
+def test_assert_close_compares_the_attributes_of_meta_tensors():
+    rg.testing.assert_close(meta(2, 3), meta(2, 3))
+    with pytest.raises(AssertionError, match="'shape' do not match"):
+        rg.testing.assert_close(meta(2), meta(3))
+    with pytest.raises(AssertionError, match="'dtype' do not match"):
+        rg.testing.assert_close(meta(2), meta(2, dtype=rg.float64))
+    with pytest.raises(AssertionError, match="'device' do not match: meta != cpu"):
+        rg.testing.assert_close(meta(2), rg.ones(2))
+
+
 def test_copy_into_meta_checks_shapes_only():
     t = meta(2, 3)
     assert t.copy_(rg.ones(2, 3)) is t and t.is_meta
