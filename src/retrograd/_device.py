@@ -1,4 +1,5 @@
-"""Device objects: ``device('cpu')`` (NumPy) and ``device('cuda', i)`` (CuPy)."""
+"""Device objects: ``device('cpu')`` (NumPy), ``device('cuda', i)`` (CuPy) and ``device('meta')``
+(tensors with a shape, dtype and strides but no data: backend/meta.py)."""
 
 
 class device:
@@ -12,8 +13,8 @@ class device:
             if not idx.isdigit():
                 raise RuntimeError(f"Invalid device string: '{type}:{idx}'")
             index = int(idx)
-        if type not in ("cpu", "cuda"):
-            raise RuntimeError(f"Expected one of cpu, cuda device type at start of device string: {type}")
+        if type not in ("cpu", "cuda", "meta"):
+            raise RuntimeError(f"Expected one of cpu, cuda, meta device type at start of device string: {type}")
         self.type = type
         self.index = index
 
@@ -22,7 +23,7 @@ class device:
             other = device(other)
         if not isinstance(other, device):
             return NotImplemented
-        return self.type == other.type and (self.index == other.index or self.type == "cpu")
+        return self.type == other.type and (self.index == other.index or self.type != "cuda")
 
     def __hash__(self):
         return hash((self.type, self.index))
@@ -35,9 +36,21 @@ class device:
     def __str__(self):
         return self.type if self.index is None else f"{self.type}:{self.index}"
 
+    def __enter__(self):
+        """``with torch.device(d):`` factories given no device (and the modules built inside,
+        whose parameters they make) put their tensors on ``d`` until the block ends."""
+        _entered.append(_default[0])
+        _default[0] = self
+        return self
+
+    def __exit__(self, *exc):
+        _default[0] = _entered.pop()
+
 
 CPU = device("cpu")
+META = device("meta")
 _default = [CPU]  # set_default_device: where factories put tensors when given no device
+_entered = []  # the defaults that `with device(...)` blocks replaced, innermost last
 
 
 def to_device(d):

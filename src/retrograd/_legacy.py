@@ -194,7 +194,6 @@ def _false(self):
 # Device and layout kinds a retrograd tensor never has (PyTorch answers these as properties).
 NEVER = (
     "is_xpu",
-    "is_meta",
     "is_mkldnn",
     "is_mps",
     "is_quantized",

@@ -21,6 +21,7 @@ from ._device import to_device
 from ._mt19937 import DEFAULT_SEED, MT19937
 from ._tensor import Tensor
 from .backend import to_device_array
+from .backend.meta import MetaArray
 
 
 from .autograd._vmap_state import _vm
@@ -188,6 +189,8 @@ def _new(size, dtype, device, requires_grad, values, generator, label, *params):
 
 def _new_array(values, size, npd, device, *params_and_generator):
     *params, generator = params_and_generator
+    if device.type == "meta":  # no values, and no draw: the generator does not advance
+        return MetaArray(size, npd)
     try:
         arr = values(_engine(generator), math.prod(size), npd, *params).reshape(size)
     except (MemoryError, ValueError) as e:
@@ -426,6 +429,10 @@ def _like_values(input, device, requires_grad, npd, draw, memory_format, op, gen
 
 def _like_array(src, npd, device, draw, memory_format, op, *params_and_generator):
     *params, generator = params_and_generator
+    if device.type == "meta":
+        return _c.empty_like(
+            Tensor._make(src, None, False), dtype=_dtype.from_np(npd), device=device, memory_format=memory_format
+        )._data
     if memory_format is not None and memory_format is not _typeinfo.preserve_format:
         made = Tensor._make(np.empty(src.shape, np.uint8), None, False)
         src = _c._laid_out(Tensor._make(src, None, False), made, memory_format, op)._data
@@ -498,6 +505,10 @@ def _normal_of_tensors(m, s, m_is_tensor, s_is_tensor, npd, device, generator):
     """``normal(mean, std)`` with a tensor mean or std (``m``, ``s``: arrays or floats):
     standard normals of the broadcast shape, times ``s`` (or drawn with the float ``s``), plus
     ``m``."""
+    if device.type == "meta":  # the broadcast shape only: nothing drawn
+        return MetaArray(
+            np.broadcast_shapes(np.shape(m) if m_is_tensor else (), np.shape(s) if s_is_tensor else ()), npd
+        )
     s_host = np.asarray(s.get() if hasattr(s, "get") else s)
     if not (s_host >= 0).all():
         raise RuntimeError(f"normal expects all elements of std >= 0.0 (std of shape {list(np.shape(s))})")
@@ -527,6 +538,8 @@ def bernoulli(input, p=None, *, generator=None):
 
 
 def _bernoulli_array(data, p, device, generator):
+    if type(data) is MetaArray:  # the input's shape and dtype only (row-major): nothing drawn
+        return MetaArray(data.shape, data.dtype)
     eng = _engine(generator)
     if p is None:
         probs = np.asarray(data.get() if hasattr(data, "get") else data)
@@ -581,6 +594,8 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
 
 def _multinomial_array(a, num_samples, replacement, device, generator):
     """``multinomial``'s draws from the probability rows ``a`` (their values checked here)."""
+    if type(a) is MetaArray:  # the result's shape only: nothing drawn
+        return MetaArray((*a.shape[:-1], num_samples), np.int64)
     data = np.asarray(a.get() if hasattr(a, "get") else a)
     rows = np.ascontiguousarray(data.reshape(-1, data.shape[-1]))
     if not (np.isfinite(rows).all() and (rows >= 0).all()):
@@ -618,6 +633,8 @@ def _fill(arr, sampler, generator, label, *params):
     cast to ``arr``'s dtype."""
     if generator is not None:
         _engine(generator)
+    if type(arr) is MetaArray:  # nothing to fill, and no draw: the generator does not advance
+        return arr
     return _drawn(_fill_array, arr, sampler, *params, generator=generator, label=label)
 
 

@@ -8,6 +8,7 @@ import numpy as np
 
 from . import _dtype
 from .backend import to_numpy
+from .backend.meta import MetaArray
 
 
 _PROFILES = {
@@ -81,6 +82,8 @@ def _shown(data):
 
 
 def tensor_repr(t, name="tensor"):
+    if type(t._data) is MetaArray:
+        return _meta_repr(t, name)
     data = to_numpy(t._data)
     if data.dtype.char in "E45":  # bfloat16, float8: printed through float32, which holds them exactly
         data = data.astype(np.float32)
@@ -120,3 +123,27 @@ def tensor_repr(t, name="tensor"):
     elif t._rg:
         extras.append("requires_grad=True")
     return prefix + ", ".join([body] + extras) + ")"
+
+
+def _meta_repr(t, name):
+    """A meta tensor has no values to print: ``tensor(..., device='meta', size=(2, 3))``, with
+    its dtype unless it is the default one, and its autograd state. As PyTorch, a part that
+    would take the line past ``linewidth`` starts a new line, indented under the first value."""
+    parts = ["device='meta'", f"size={tuple(t._data.shape)}"]
+    if t.dtype != _dtype.get_default_dtype():
+        parts.append(f"dtype={t.dtype!r}")
+    if t.grad_fn is not None:
+        parts.append(f"grad_fn=<{t.grad_fn.name()}>")
+    elif t._rg:
+        parts.append("requires_grad=True")
+    text = f"{name}(..."
+    indent = len(name) + 1
+    width = len(text) + 2  # PyTorch counts the line's length from one before its start
+    for part in parts:
+        if width + len(part) + 2 > _options["linewidth"]:
+            text += ",\n" + " " * indent + part
+            width = indent + len(part)
+        else:
+            text += ", " + part
+            width += len(part) + 2
+    return text + ")"

@@ -29,6 +29,7 @@ from .autograd._handles import ListHookHandle
 from .autograd.graph import VersionCounter, new_grad_accumulator, register_tensor
 from ._device import to_device
 from .backend import device_of, to_device_array, to_numpy
+from .backend.meta import MetaArray
 
 _new = object.__new__
 _np_generic = np.generic
@@ -112,6 +113,11 @@ class Tensor:
     def is_cpu(self):
         return self.device.type == "cpu"
 
+    @property
+    def is_meta(self):
+        """Whether the tensor is on the ``meta`` device: a shape, dtype and strides, no data."""
+        return type(self._data) is MetaArray
+
     def is_floating_point(self):
         return self._data.dtype.kind in "fV"
 
@@ -147,6 +153,8 @@ class Tensor:
 
     def data_ptr(self):
         d = self._data
+        if type(d) is MetaArray:
+            return 0  # no storage, as PyTorch's meta tensors
         return d.__array_interface__["data"][0] if isinstance(d, np.ndarray) else d.data.ptr
 
     def __len__(self):
@@ -274,6 +282,8 @@ class Tensor:
         return self._base is not None
 
     def storage_offset(self):
+        if type(self._data) is MetaArray:
+            return self._data.offset
         base = self._base if self._base is not None else self
         return (self.data_ptr() - base.data_ptr()) // self._data.itemsize
 
@@ -353,6 +363,11 @@ class Tensor:
         if _cap.active:
             _cap.recorder.graph_break("conversion of a tensor to a NumPy array")
         _check_numpy_dtype(self)
+        if type(self._data) is MetaArray:
+            raise TypeError(
+                "can't convert meta device type tensor to numpy. Use Tensor.cpu() to copy the "
+                "tensor to host memory first."
+            )
         a = to_numpy(self._data)
         return a if dtype is None else a.astype(dtype, copy=False)
 
@@ -403,7 +418,9 @@ class Tensor:
         host), device, class, ``requires_grad`` and user attributes. As in PyTorch the copy is a
         leaf and ``.grad`` is not kept; files are written with ``retrograd.save``, not pickle."""
         user_attrs = {k: v for k, v in self.__dict__.items() if k not in _STATE_ATTRS}
-        return (_rebuild, (type(self), np.array(to_numpy(self._data)), str(self.device), self._rg, user_attrs))
+        data = self._data
+        data = data.copy() if type(data) is MetaArray else np.array(to_numpy(data))
+        return (_rebuild, (type(self), data, str(self.device), self._rg, user_attrs))
 
     def __deepcopy__(self, memo):
         if self.grad_fn is not None:

@@ -143,9 +143,10 @@ def _compare(actual, expected, path, options):
 
 
 def _meta(t):
-    """(dtype, device, shape, strides in elements, host array) of a tensor or NumPy array."""
+    """(dtype, device, shape, strides in elements, host array) of a tensor or NumPy array (no
+    array for a meta tensor, which has no values)."""
     if isinstance(t, Tensor):
-        return t.dtype, str(t.device), tuple(t.shape), t.stride(), to_numpy(t._data)
+        return t.dtype, str(t.device), tuple(t.shape), t.stride(), None if t.is_meta else to_numpy(t._data)
     a = np.asarray(t)
     strides = tuple(s // a.itemsize for s in a.strides) if a.itemsize else ()
     return _dtype.from_np(a.dtype), "cpu", a.shape, strides, a
@@ -162,6 +163,8 @@ def _compare_tensors(actual, expected, options):
         return f"The values for attribute 'dtype' do not match: {a_dtype} != {e_dtype}."
     if options["check_stride"] and a_stride != e_stride:
         return f"The values for attribute 'stride()' do not match: {a_stride} != {e_stride}."
+    if a is None or e is None:  # a meta tensor: its attributes are all there is to compare
+        return None
     rtol, atol = options["rtol"], options["atol"]
     if rtol is None:
         rtol, atol = _default_tolerances(a_dtype, e_dtype)

@@ -9,7 +9,9 @@ import warnings
 
 import numpy as np
 
-from .._device import CPU, device
+from .._device import CPU, META, device
+from . import meta as _meta
+from .meta import MetaArray
 from .memory import apply_default_policy, keep_freed_memory  # noqa: F401
 
 apply_default_policy()
@@ -83,21 +85,37 @@ def array_module(a):
 
 
 def device_of(a):
-    if type(a) is np.ndarray or _cupy is None or not isinstance(a, _cupy.ndarray):
+    if type(a) is np.ndarray:
+        return CPU
+    if type(a) is MetaArray:
+        return META
+    if _cupy is None or not isinstance(a, _cupy.ndarray):
         return CPU
     return device("cuda", a.device.id)
 
 
 def xp_for(dev):
-    return np if dev.type == "cpu" else cupy()
+    if dev.type == "cpu":
+        return np
+    return _meta.xp if dev.type == "meta" else cupy()
 
 
 def to_device_array(a, dev):
-    """Move an array to ``dev`` (a copy only when it changes device)."""
+    """Move an array to ``dev`` (a copy only when it changes device). To ``meta`` only the
+    layout goes (kept when it is dense, as PyTorch's ``preserve_format``); nothing comes back
+    from ``meta``: NotImplementedError, as in PyTorch."""
     if dev.type == "cpu":
         if type(a) is np.ndarray:
             return a
+        if type(a) is MetaArray:
+            raise NotImplementedError(_meta.NO_DATA)
         return a.get() if _cupy is not None and isinstance(a, _cupy.ndarray) else np.asarray(a)
+    if type(a) is MetaArray:
+        if dev.type == "meta":
+            return a
+        raise NotImplementedError(_meta.NO_DATA)
+    if dev.type == "meta":
+        return _meta.layout_of(a)
     cp = cupy()
     with cp.cuda.Device(dev.index or 0):
         return cp.asarray(a)

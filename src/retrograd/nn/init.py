@@ -114,6 +114,8 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
         )
     from ..ops.elementwise import where
 
+    if tensor.is_meta:  # no values to fill (and, as PyTorch, nothing drawn)
+        return tensor
     with no_grad():
         if norm_cdf((b - mean) / std) - norm_cdf((a - mean) / std) > 0.3:
             lo, hi = (tensor.new_tensor(v, device="cpu").item() for v in (a, b))
@@ -232,7 +234,7 @@ def orthogonal_(tensor, gain=1, generator=None):
     are flattened."""
     if tensor.dim() < 2:
         raise ValueError("Only tensors with 2 or more dimensions are supported")
-    if tensor.numel() == 0:
+    if tensor.numel() == 0 or tensor.is_meta:  # a meta tensor: no values to fill, nothing drawn
         return tensor
     rows = tensor.shape[0]
     cols = tensor.numel() // rows

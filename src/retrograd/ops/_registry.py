@@ -44,12 +44,13 @@ from weakref import ref as _wref
 
 from ..autograd.grad_mode import _state
 from ..autograd._forward_state import _fw
-from ..autograd._modes import PROFILER as _PROFILER, set_mode as _set_mode, switch as _switch
+from ..autograd._modes import META as _META, PROFILER as _PROFILER, set_mode as _set_mode, switch as _switch
 from ..autograd._vmap_state import _vm
 from ..autograd._forward_state import ELEMENTWISE, LINEAR, MULTILINEAR  # noqa: F401  (for the ops' jvp=)
 from ..autograd.graph import OpNode, VersionCounter, _seq_counter, node_extras as _node_extras
 from ..autograd.graph import prune_views as _prune_views
 from ..backend import QUIET as _QUIET, array_module, quiet_float_warnings
+from ..backend import meta as _meta
 
 if TYPE_CHECKING:
     from ..autograd.graph import Edge
@@ -287,7 +288,150 @@ def _divert(op: Op, inputs: Sequence[Any], args: tuple[Any, ...]) -> Tensor | No
             return batched
     if _observer is not None and not _state.observing:
         return _observer(op, inputs, args)
+    if _switch.on & _META:
+        for t in inputs:
+            if isinstance(t, Tensor) and type(t._data) is _MetaArray:
+                return _meta_apply(op, inputs, args)
     return None
+
+
+_MetaArray = _meta.MetaArray
+# Ops whose result's shape depends on the values of their input: PyTorch has no meta kernel for
+# them (NotImplementedError), and a forward run on zeros would give a wrong shape.
+_VALUE_SHAPED = frozenset(
+    ("nonzero", "unique", "unique_consecutive", "masked_select", "bincount", "histc", "repeat_interleave_counts")
+)
+
+
+# One-input ops whose forward is written with array methods that MetaArray computes from the
+# layout alone (``astype``, ``copy``, ``transpose``): they run on the MetaArray itself, with no
+# array of the input's size made (casting a large meta model stays free). The device move runs
+# so too: cpu to meta keeps the layout, meta to cpu fails.
+_ON_META_ARRAYS = frozenset(("_to_copy", "clone", "to_device"))
+
+
+def _meta_apply(op: Op, inputs: Sequence[Any], args: tuple[Any, ...]) -> Tensor:
+    """``op`` on meta tensors: only the result's layout is computed (backend/meta.py). Each meta
+    input is replaced by a zero-filled stand-in of its layout and the op's forward runs on it;
+    the result becomes a MetaArray with the forward's shape, dtype and strides. A view's
+    storage offset is read from where it lies in its input's buffer. The node is recorded as
+    ``apply`` records it, so backward through meta tensors gives meta gradients."""
+    if op.name in _VALUE_SHAPED:
+        raise NotImplementedError(
+            f"{op.name}: the shape of its result depends on the values of its input, which a meta "
+            f"tensor does not have (input shapes {[list(t.shape) for t in inputs if isinstance(t, Tensor)]})"
+        )
+    _check_meta_devices(op, inputs)
+    filters = _warnings.filters
+    if not filters or filters[0] is not _QUIET[0]:  # zeros over zeros: NumPy's warnings stay silenced
+        quiet_float_warnings()
+    stand_ins: dict[int, Any] = {}
+    if op.name in _ON_META_ARRAYS:
+        out = op.forward(np, inputs[0]._data, *args)
+    else:
+        try:
+            out = _meta_forward(op, inputs, args, stand_ins)
+        except (ValueError, MemoryError) as e:
+            err = _forward_error(op, inputs, e)
+            if err is None:
+                raise
+            if isinstance(e, MemoryError) or "too big" in str(e) or "Maximum allowed size" in str(e):
+                err = RuntimeError(
+                    f"{op.name} on meta tensors: the layout of a result is computed by running the "
+                    f"op on zero arrays of its inputs' layouts, and those for input shapes "
+                    f"{[list(t.shape) for t in inputs if isinstance(t, Tensor)]} do not fit in memory ({e})"
+                )
+            raise err from None
+    extra = None
+    if op._has_extra:
+        out, extra = out
+    if type(out) is not _MetaArray:
+        out = np.asarray(out)
+        base = stand_ins.get(id(inputs[0])) if op.is_view else None
+        if base is not None:
+            offset = (out.__array_interface__["data"][0] - base.__array_interface__["data"][0]) // out.itemsize
+            out = _MetaArray(out.shape, out.dtype, out.strides, inputs[0]._data.offset + offset)
+        else:
+            out = _meta.like(out)
+    recording = _state.enabled and any(isinstance(t, Tensor) and t._rg for t in inputs)
+    if not recording:
+        result = make_tensor(out, None, False)
+    else:
+        edges = tuple([_edge(t) for t in inputs])
+        shapes = tuple([t._data.shape if e is not None else None for t, e in zip(inputs, edges)])
+        dtypes = tuple([t._data.dtype if e is not None else None for t, e in zip(inputs, edges)])
+        node = MetaOpNode(op, edges, args, shapes, dtypes)
+        result = make_tensor(out, node, True)
+        if op._codes:
+            _save(node, op._codes, inputs, out, result, extra)
+        else:
+            node._saved = ()
+    if op.is_view:
+        _link_view(result, inputs[0])
+    _after(op, inputs, args, result, extra)
+    return result
+
+
+class MetaOpNode(OpNode):
+    """The node of an op run on meta tensors. Its gradients are meta tensors of its inputs'
+    shapes and dtypes, made with no arithmetic (backwards written on raw arrays, as the fused
+    ones, have no meta path). Under ``create_graph`` the op's own backward runs, to be
+    differentiated again."""
+
+    __slots__ = ()
+
+    def _apply(self, grads: list[Any], retain: bool) -> tuple[Any, ...]:
+        if _state.enabled or grads[0] is None:
+            return OpNode._apply(self, grads, retain)
+        if not retain:
+            self._release()
+        return tuple(
+            [
+                None if e is None else make_tensor(_MetaArray(shape, dtype), None, False)
+                for e, shape, dtype in zip(self._next, self._in_shapes, self._in_dtypes)
+            ]
+        )
+
+
+def _meta_forward(op: Op, inputs: Sequence[Any], args: tuple[Any, ...], stand_ins: dict[int, Any]) -> Any:
+    """``op``'s forward on stand-ins of the meta inputs (recorded in ``stand_ins`` by the
+    input's id) and on the other inputs as they are."""
+    arrays: list[Any] = []
+    low = False
+    for t in inputs:
+        if isinstance(t, Tensor):
+            a = t._data
+            if type(a) is _MetaArray:
+                a = stand_ins[id(t)] = _meta.stand_in(a)
+            low = low or a.dtype.char in "E45"
+            arrays.append(a)
+        else:
+            arrays.append(t)
+    plain_args = _meta._stand_ins(args)  # index arrays made from meta tensors
+    if low and not op._native:
+        return low_precision_forward(op, arrays, plain_args)
+    return op.forward(np, *arrays, *plain_args)
+
+
+def _check_meta_devices(op: Op, inputs: Sequence[Any]) -> None:
+    """Every tensor operand of an op with a meta input must be on meta, but for a 0-d cpu tensor
+    (a scalar, allowed with any device as in PyTorch): RuntimeError otherwise, in PyTorch's
+    words (the first tensor's device is the expected one)."""
+    expected = None
+    for t in inputs:
+        if not isinstance(t, Tensor):
+            continue
+        meta = type(t._data) is _MetaArray
+        if not meta and t._data.ndim == 0 and t.device.type == "cpu":
+            continue
+        dev = "meta" if meta else str(t.device)
+        if expected is None:
+            expected = dev
+        elif dev != expected:
+            raise RuntimeError(
+                f"Tensor on device {dev} is not on the expected device {expected}! ({op.name} of "
+                f"tensors of shapes {[list(t.shape) for t in inputs if isinstance(t, Tensor)]})"
+            )
 
 
 def _after(op: Op, inputs: Sequence[Any], args: tuple[Any, ...], result: Tensor, extra: Any) -> None:

@@ -74,6 +74,7 @@ def empty_strided(size, stride, *, dtype=None, layout=None, device=None, require
     from .._creation import _finish, _memory_error, _np_dtype, _size
     from .._device import to_device
     from ..backend import xp_for
+    from ..backend.meta import MetaArray
 
     if layout is not None or pin_memory:
         factory_options("empty_strided", layout, pin_memory, device)
@@ -94,7 +95,10 @@ def empty_strided(size, stride, *, dtype=None, layout=None, device=None, require
         )
     npd = _np_dtype(dtype)
     n = 0 if 0 in size else 1 + builtins.sum((n - 1) * s for n, s in zip(size, stride))
-    xp = xp_for(to_device(device))
+    dev = to_device(device)
+    if dev.type == "meta":
+        return _finish(MetaArray(size, npd, tuple(s * npd.itemsize for s in stride)), requires_grad)
+    xp = xp_for(dev)
     try:
         flat = xp.empty(n, npd)
     except (MemoryError, ValueError) as e:

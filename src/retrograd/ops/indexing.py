@@ -24,6 +24,7 @@ from ..autograd._vmap_state import _vm, guard as vmap_guard
 from .._compile.state import constant_index, recorded, recorded_check, reads_values, sized_by_values
 from .._tensor import Tensor, _wrap_dim
 from ..backend import array_module, to_numpy
+from ..backend.meta import MetaArray
 from ._registry import Op, apply
 from ._declare import declare
 from .._autocast import FLOAT32, ACTIVE as _AMP, _amp, autocast_call
@@ -44,6 +45,8 @@ def _convert_index(index):
             a = i._data
             if a.dtype.kind in "fV":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+            if a.dtype.kind == "b" and type(a) is MetaArray:
+                _meta_mask(a)
             if a.ndim == 0 and a.dtype.kind in "iu":
                 out.append(i.__index__())  # a graph break while a compiled function records
                 continue
@@ -62,6 +65,11 @@ def _convert_index(index):
         elif isinstance(i, (bool, np.bool_)):
             out.append(bool(i))
             basic = False
+        elif type(i) is MetaArray:  # a mask array made from a meta tensor (masked_select)
+            if i.dtype.kind == "b":
+                _meta_mask(i)
+            out.append(i)
+            basic = False
         else:
             try:
                 out.append(int(i.__index__()))
@@ -71,6 +79,13 @@ def _convert_index(index):
                     f"byte Variables are valid indices (got {type(i).__name__})"
                 ) from None
     return tuple(out), basic
+
+
+def _meta_mask(a):
+    raise NotImplementedError(
+        f"indexing with a boolean mask of shape {list(a.shape)} on the meta device: the result's "
+        f"shape depends on the mask's values, which a meta tensor does not have"
+    )
 
 
 def _prepare(index):
@@ -885,7 +900,7 @@ def one_hot(tensor, num_classes=-1):
 
 
 def _one_hot(xp, a, num_classes):
-    if a.size:
+    if a.size and type(a) is not MetaArray:  # a meta index has no values to check
         if int(a.min()) < 0:
             raise RuntimeError("Class values must be non-negative.")
         if int(a.max()) >= num_classes:

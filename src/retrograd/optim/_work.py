@@ -3,6 +3,7 @@
 import numpy as np
 
 from ..backend import array_module
+from ..backend.meta import MetaArray
 
 
 class Workspace:
@@ -23,6 +24,8 @@ class Workspace:
     def get(self, slot, like):
         if type(like) is np.ndarray:
             key = (slot, like.dtype)
+        elif type(like) is MetaArray:  # a meta parameter: nothing to hold
+            return MetaArray(like.shape, like.dtype)
         else:
             key = (slot, like.dtype, type(like), like.device.id)
         buf = self._arrays.get(key)

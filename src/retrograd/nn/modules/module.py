@@ -534,6 +534,14 @@ class Module:
 
         return self._apply(convert)
 
+    def to_empty(self, *, device, recurse=True):
+        """Give every parameter and buffer new, uninitialised storage of its shape and dtype on
+        ``device`` (values are not copied): how a module built on the ``meta`` device gets
+        real storage, to be filled by ``load_state_dict`` or an init function after."""
+        from ..._creation import empty_like
+
+        return self._apply(lambda t: empty_like(t, device=device), recurse=recurse)
+
     def cpu(self):
         return self._apply(lambda t: t.cpu())
 
@@ -644,6 +652,15 @@ class Module:
                     else:
                         self._buffers[name] = input_param
                 else:
+                    if param.is_meta and not input_param.is_meta:
+                        warnings.warn(
+                            f"for {key}: copying from a non-meta parameter in the checkpoint to a meta "
+                            f"parameter in the current model, which is a no-op. (Did you mean to pass "
+                            f"`assign=True` to assign items in the state dictionary to their "
+                            f"corresponding key in the module instead of copying them in place?)",
+                            UserWarning,
+                            stacklevel=2,
+                        )
                     with no_grad():
                         param.copy_(input_param)
             except Exception as ex:  # report every failing key, not just the first
