@@ -2,7 +2,6 @@
 ``set_printoptions``."""
 
 import math
-import sys
 
 import numpy as np
 
@@ -41,11 +40,12 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
 
 
 def _float_formatter(values):
-    """PyTorch's choice of number format for float values (torch/_tensor_str.py's rules), from the
-    nonzero finite ones: integers print as ``3.`` unless their magnitudes span more than 1000x
-    or pass 1e8; other values print with ``precision`` decimals unless the span passes 1000x, the
-    largest 1e8 or the smallest falls below 1e-4, which switch to scientific notation (or as
-    ``sci_mode`` forces). Every value is right-aligned to the widest nonzero finite one."""
+    """``(format, width)`` by PyTorch's choice of number format for float values
+    (torch/_tensor_str.py's rules), from the nonzero finite ones: integers print as ``3.`` unless
+    their magnitudes span more than 1000x or pass 1e8; other values print with ``precision``
+    decimals unless the span passes 1000x, the largest 1e8 or the smallest falls below 1e-4,
+    which switch to scientific notation (or as ``sci_mode`` forces). Every value is
+    right-aligned to ``width``, that of the widest nonzero finite one."""
     p = _options["precision"]
     nonzero = values[np.isfinite(values) & (values != 0)]
     sci, integral, width = False, True, 1
@@ -63,10 +63,10 @@ def _float_formatter(values):
     if _options["sci_mode"] is not None:
         sci = _options["sci_mode"]
     if sci:
-        return lambda v: f"{v:.{p}e}".rjust(width)
+        return (lambda v: f"{v:.{p}e}".rjust(width)), width
     if integral:
-        return lambda v: (f"{v:.0f}." if np.isfinite(v) else f"{v:.0f}").rjust(width)
-    return lambda v: f"{v:.{p}f}".rjust(width)
+        return (lambda v: (f"{v:.0f}." if np.isfinite(v) else f"{v:.0f}").rjust(width)), width
+    return (lambda v: f"{v:.{p}f}".rjust(width)), width
 
 
 def _shown(data):
@@ -81,65 +81,60 @@ def _shown(data):
     return data
 
 
-def tensor_repr(t, name="tensor"):
-    if type(t._data) is MetaArray:
-        return _meta_repr(t, name)
-    data = to_numpy(t._data)
-    if data.dtype.char in "E45":  # bfloat16, float8: printed through float32, which holds them exactly
-        data = data.astype(np.float32)
-    prefix = f"{name}("
-    if data.dtype.kind in "fV":
-        fmt = _float_formatter(_shown(data).astype(np.float64).ravel())
-        formatter = {"float_kind": fmt}
-    elif data.dtype.kind == "c":
-        flat = _shown(data).astype(np.complex128).ravel()
-        fr, fi = _float_formatter(flat.real), _float_formatter(np.abs(flat.imag))
-        formatter = {"complex_kind": lambda v: f"{fr(v.real)}{'-' if v.imag < 0 else '+'}{fi(abs(v.imag)).strip()}j"}
-    else:
-        formatter = None
-    if data.size == 0:
-        body = "[]" if data.ndim == 1 else f"size={tuple(data.shape)}"
-    else:
-        threshold = _options["threshold"]
-        body = np.array2string(
-            data,
-            separator=", ",
-            prefix=prefix,
-            formatter=formatter,
-            threshold=sys.maxsize if threshold == math.inf else int(threshold),
-            edgeitems=_options["edgeitems"],
-            max_line_width=_options["linewidth"],
-        )
-        body = body.replace(", ..., ", ",  ..., ")  # PyTorch pads the ellipsis of a summarised row
-    extras = []
-    if t.device.type != "cpu":
-        extras.append(f"device='{t.device}'")
-    default = _dtype.get_default_dtype()
-    d = t.dtype
-    if d not in (default, _dtype.int64, _dtype.bool, _dtype.default_complex_dtype()):
-        extras.append(f"dtype={d!r}")
-    if t.grad_fn is not None:
-        extras.append(f"grad_fn=<{t.grad_fn.name()}>")
-    elif t._rg:
-        extras.append("requires_grad=True")
-    return prefix + ", ".join([body] + extras) + ")"
+def _value_format(data):
+    """``(format, element_length)``: each value's text, and the room PyTorch counts per value
+    on a line (its formatter's width and the ", " after it)."""
+    shown = _shown(data)
+    kind = data.dtype.kind
+    if kind in "fV":
+        fmt, width = _float_formatter(shown.astype(np.float64).ravel())
+        return fmt, width + 2
+    if kind == "c":
+        flat = shown.astype(np.complex128).ravel()
+        (fr, wr), (fi, wi) = _float_formatter(flat.real), _float_formatter(flat.imag)
+
+        def fmt(v):
+            imag = (fi(v.imag) + "j").lstrip()
+            return fr(v.real) + (imag if imag[0] in "+-" else "+" + imag)
+
+        return fmt, wr + wi + 3
+    width = max([len(str(v)) for v in shown.ravel().tolist()] + [1])
+    return (lambda v: str(v).rjust(width)), width + 2
 
 
-def _meta_repr(t, name):
-    """A meta tensor has no values to print: ``tensor(..., device='meta', size=(2, 3))``, with
-    its dtype unless it is the default one, and its autograd state. As PyTorch, a part that
-    would take the line past ``linewidth`` starts a new line, indented under the first value."""
-    parts = ["device='meta'", f"size={tuple(t._data.shape)}"]
-    if t.dtype != _dtype.get_default_dtype():
-        parts.append(f"dtype={t.dtype!r}")
-    if t.grad_fn is not None:
-        parts.append(f"grad_fn=<{t.grad_fn.name()}>")
-    elif t._rg:
-        parts.append("requires_grad=True")
-    text = f"{name}(..."
-    indent = len(name) + 1
-    width = len(text) + 2  # PyTorch counts the line's length from one before its start
-    for part in parts:
+def _vector_text(values, indent, summarize, fmt, element_length):
+    edge = _options["edgeitems"]
+    per_line = max(1, int(math.floor((_options["linewidth"] - indent) / element_length)))
+    if summarize and len(values) > 2 * edge:
+        items = [fmt(v) for v in values[:edge]] + [" ..."] + [fmt(v) for v in values[len(values) - edge :]]
+    else:
+        items = [fmt(v) for v in values]
+    lines = [", ".join(items[i : i + per_line]) for i in range(0, len(items), per_line)]
+    return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
+
+
+def _array_text(a, indent, summarize, fmt, element_length):
+    """PyTorch's layout of the values: one row of a vector wraps after as many values as fit in
+    ``linewidth`` past the indent; the rows of each further dim are separated by as many newlines
+    as the dims below them; a summarised dim shows ``edgeitems`` rows at each end around ``...``."""
+    if a.ndim == 0:
+        return fmt(a.item())
+    if a.ndim == 1:
+        return _vector_text(a.tolist() if a.dtype.kind != "V" else list(a), indent, summarize, fmt, element_length)
+    n, edge = a.shape[0], _options["edgeitems"]
+    if summarize and n > 2 * edge:
+        rows = [_array_text(a[i], indent + 1, summarize, fmt, element_length) for i in range(edge)]
+        rows += ["..."] + [_array_text(a[i], indent + 1, summarize, fmt, element_length) for i in range(n - edge, n)]
+    else:
+        rows = [_array_text(a[i], indent + 1, summarize, fmt, element_length) for i in range(n)]
+    return "[" + ("," + "\n" * (a.ndim - 1) + " " * (indent + 1)).join(rows) + "]"
+
+
+def _with_suffixes(text, suffixes, indent):
+    """``text`` and its suffixes (``dtype=...``, ``grad_fn=<...>``), each after ", " or, where it
+    would take the line past ``linewidth``, on a new line under the first value, then ")"."""
+    width = len(text) - text.rfind("\n") + 1  # PyTorch counts the line from one before its start
+    for part in suffixes:
         if width + len(part) + 2 > _options["linewidth"]:
             text += ",\n" + " " * indent + part
             width = indent + len(part)
@@ -147,3 +142,46 @@ def _meta_repr(t, name):
             text += ", " + part
             width += len(part) + 2
     return text + ")"
+
+
+def tensor_repr(t, name="tensor"):
+    if type(t._data) is MetaArray:
+        return _meta_repr(t, name)
+    data = to_numpy(t._data)
+    if data.dtype.char in "E45":  # bfloat16, float8: printed through float32, which holds them exactly
+        data = data.astype(np.float32)
+    prefix = f"{name}("
+    indent = len(prefix)
+    suffixes = []
+    if t.device.type != "cpu":
+        suffixes.append(f"device='{t.device}'")
+    d = t.dtype
+    if data.size == 0:
+        if data.ndim != 1:
+            suffixes.append(f"size={tuple(data.shape)}")
+        if d != _dtype.get_default_dtype():  # no values to tell an integer tensor by
+            suffixes.append(f"dtype={d!r}")
+        body = "[]"
+    else:
+        if d not in (_dtype.get_default_dtype(), _dtype.int64, _dtype.bool, _dtype.default_complex_dtype()):
+            suffixes.append(f"dtype={d!r}")
+        fmt, element_length = _value_format(data)
+        body = _array_text(data, indent, data.size > _options["threshold"], fmt, element_length)
+    if t.grad_fn is not None:
+        suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")
+    elif t._rg:
+        suffixes.append("requires_grad=True")
+    return _with_suffixes(prefix + body, suffixes, indent)
+
+
+def _meta_repr(t, name):
+    """A meta tensor has no values to print: ``tensor(..., device='meta', size=(2, 3))``, with
+    its dtype unless it is the default one, and its autograd state, placed as other suffixes."""
+    parts = ["device='meta'", f"size={tuple(t._data.shape)}"]
+    if t.dtype != _dtype.get_default_dtype():
+        parts.append(f"dtype={t.dtype!r}")
+    if t.grad_fn is not None:
+        parts.append(f"grad_fn=<{t.grad_fn.name()}>")
+    elif t._rg:
+        parts.append("requires_grad=True")
+    return _with_suffixes(f"{name}(...", parts, len(name) + 1)
