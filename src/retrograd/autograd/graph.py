@@ -182,11 +182,6 @@ class Node:
         return f"<{self.name()} object at {id(self):#x}>"
 
 
-# PyTorch's names of what a node saved, for the ops whose saves are the first input, the second
-# input and the output (their save codes in ops/_registry.py)
-_SAVED_ATTRS = {"_saved_self": 0, "_saved_other": 1, "_saved_result": -1}
-
-
 class OpNode(Node):
     """The node of a built-in op. Its vjp is ``op.backward(g, *saved, *args)``.
 
@@ -223,16 +218,18 @@ class OpNode(Node):
     def name(self) -> str:
         return self.op.node_name
 
-    def __getattr__(self, name: str) -> Any:
-        # grad_fn._saved_self / _saved_other / _saved_result: the saved input or output, as
-        # PyTorch's nodes expose them (unpacked: saved tensor hooks run, a freed graph raises).
-        # Only reached for names the node lacks, so the hot paths never come here.
-        code = _SAVED_ATTRS.get(name)
-        if code is not None:
-            codes = self.op._codes
-            if code in codes:
-                return self._unpack_saved()[codes.index(code)]
-        raise AttributeError(f"'{self.op.node_name}' object has no attribute '{name}'")
+    # grad_fn._saved_self / _saved_other / _saved_result: the saved input or output, as PyTorch's
+    # nodes expose them (unpacked: saved tensor hooks run, a freed graph raises). Properties, not
+    # __getattr__: a class with __getattr__ pays for it on every attribute read, the engine's too.
+    def _saved_item(self, code: int, name: str) -> Any:
+        codes = self.op._codes
+        if code not in codes:
+            raise AttributeError(f"'{self.op.node_name}' object has no attribute '{name}'")
+        return self._unpack_saved()[codes.index(code)]
+
+    _saved_self = property(lambda self: self._saved_item(0, "_saved_self"))
+    _saved_other = property(lambda self: self._saved_item(1, "_saved_other"))
+    _saved_result = property(lambda self: self._saved_item(-1, "_saved_result"))
 
     def _unpack_saved(self) -> Sequence[Any]:
         saved = self._saved
