@@ -218,3 +218,22 @@ def test_mse_loss_is_one_node_with_pytorchs_name(reduction):
     np.testing.assert_allclose(y.grad.numpy(), -(scale * d).sum(0), rtol=1e-12)
     empty = rg.nn.functional.mse_loss(rg.zeros(0, requires_grad=True), rg.zeros(0), reduction=reduction)
     assert empty.grad_fn.name() == "MseLossBackward0"
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_bce_with_logits_is_one_node_with_pytorchs_name(reduction):
+    rng = np.random.default_rng(2)
+    x = rg.tensor(rng.standard_normal((5, 3)) * 30, requires_grad=True)  # far tails: still finite
+    y = rg.tensor(rng.random((5, 3)), requires_grad=True)
+    loss = rg.nn.functional.binary_cross_entropy_with_logits(x, y, reduction=reduction)
+    assert loss.grad_fn.name() == "BinaryCrossEntropyWithLogitsBackward0"
+    xd, yd = x.detach().numpy(), y.detach().numpy()
+    want = (1 - yd) * xd + np.logaddexp(0, -xd)
+    want = {"mean": want.mean(), "sum": want.sum(), "none": want}[reduction]
+    np.testing.assert_allclose(loss.detach().numpy(), want, rtol=1e-12)
+    assert rg.autograd.gradcheck(
+        lambda a, b: rg.nn.functional.binary_cross_entropy_with_logits(a, b, reduction=reduction), (x, y)
+    )
+    assert rg.autograd.gradgradcheck(
+        lambda a, b: rg.nn.functional.binary_cross_entropy_with_logits(a, b, reduction=reduction), (x, y)
+    )

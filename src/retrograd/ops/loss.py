@@ -526,6 +526,47 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     return _reduce(_weighted(loss, weight), reduction)
 
 
+def _bce_logits_fwd(xp, x, y, reduction):
+    # (1 - y) x - logsigmoid(x), with -logsigmoid(x) = softplus(-x) = max(-x, 0) + log1p(e^-|x|)
+    loss = xp.maximum(-x, 0)
+    loss += xp.log1p(xp.exp(-xp.abs(x)))
+    loss += (1 - y) * x
+    if reduction == "mean":
+        return loss.mean()
+    return loss.sum() if reduction == "sum" else loss
+
+
+def _bce_logits_scale(x, reduction):
+    return 1 / max(x.numel(), 1) if reduction == "mean" else 1
+
+
+def _bce_logits_vjp(g, needs, x, y, reduction):
+    # d/dx = sigmoid(x) - y, d/dy = -x, divided by the count for 'mean'
+    gs = g * _bce_logits_scale(x, reduction)
+    gx = gs * (x.sigmoid() - y) if needs[0] else None
+    gy = gs * -x if needs[1] else None
+    return gx, gy
+
+
+def _bce_logits_jvp(ts, x, y, reduction):
+    tx, ty = ts
+    t = None if tx is None else (x.sigmoid() - y) * tx
+    if ty is not None:
+        t = -x * ty if t is None else t - x * ty
+    return _reduce(t, reduction)
+
+
+BCE_WITH_LOGITS = Op(
+    "binary_cross_entropy_with_logits",
+    _bce_logits_fwd,
+    _bce_logits_vjp,
+    jvp=_bce_logits_jvp,
+    save=("x", "y"),
+    needs=True,
+    node_name="BinaryCrossEntropyWithLogitsBackward0",
+)
+
+
 def binary_cross_entropy_with_logits(
     input, target, weight=None, size_average=None, reduce=None, reduction="mean", pos_weight=None
 ):
@@ -546,6 +587,12 @@ def binary_cross_entropy_with_logits(
     reduction = _reduction(size_average, reduce, reduction)
     if target._data.shape != input._data.shape:
         raise ValueError(f"Target size ({_size(target)}) must be the same as input size ({_size(input)})")
+    # one op (PyTorch's node) without weights, except under vmap, where the composite's ops
+    # have batching rules
+    if weight is None and pos_weight is None and not _vm.active:
+        x, y = _same_dtype(input, target)
+        if x._data.dtype.kind == "f":
+            return apply(BCE_WITH_LOGITS, (x, y), (reduction,))
     ls = logsigmoid(input)
     if pos_weight is not None:
         loss = (1 - target) * input - ((pos_weight - 1) * target + 1) * ls
