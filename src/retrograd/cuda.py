@@ -72,22 +72,30 @@ def empty_cache():
         cupy().get_default_memory_pool().free_all_blocks()
 
 
-def memory_allocated(device=None):
-    """Bytes held by cuda tensors (CuPy's memory pool in use); 0 without CuPy."""
+def _pool_bytes(device, used):
+    """The bytes of CuPy's memory pool on ``device`` (the current one when None): in use by
+    tensors (``used``) or held from the driver; 0 without CuPy."""
     if importlib.util.find_spec("cupy") is None:
         return 0
+    from ._device import to_device
     from .backend import cupy
 
-    return cupy().get_default_memory_pool().used_bytes()
+    cp = cupy()
+    index = current_device() if device is None else (to_device(device).index or 0)
+    with cp.cuda.Device(index):
+        pool = cp.get_default_memory_pool()
+        return pool.used_bytes() if used else pool.total_bytes()
+
+
+def memory_allocated(device=None):
+    """Bytes held by cuda tensors on ``device`` (CuPy's memory pool in use); 0 without CuPy."""
+    return _pool_bytes(device, True)
 
 
 def memory_reserved(device=None):
-    """Bytes CuPy's memory pool holds from the driver, in use or cached; 0 without CuPy."""
-    if importlib.util.find_spec("cupy") is None:
-        return 0
-    from .backend import cupy
-
-    return cupy().get_default_memory_pool().total_bytes()
+    """Bytes CuPy's memory pool holds from the driver on ``device``, in use or cached; 0 without
+    CuPy."""
+    return _pool_bytes(device, False)
 
 
 def _no_peaks(name):

@@ -216,7 +216,8 @@ class OpNode(Node):
         self._in_dtypes = in_dtypes
 
     def name(self) -> str:
-        return self.op.node_name
+        op = self.op
+        return op.node_name if op.namer is None else op.namer(self.args)
 
     # grad_fn._saved_self / _saved_other / _saved_result: the saved input or output, as PyTorch's
     # nodes expose them (unpacked: saved tensor hooks run, a freed graph raises). Properties, not
@@ -224,7 +225,7 @@ class OpNode(Node):
     def _saved_item(self, code: int, name: str) -> Any:
         codes = self.op._codes
         if code not in codes:
-            raise AttributeError(f"'{self.op.node_name}' object has no attribute '{name}'")
+            raise AttributeError(f"'{self.name()}' object has no attribute '{name}'")
         return self._unpack_saved()[codes.index(code)]
 
     _saved_self = property(lambda self: self._saved_item(0, "_saved_self"))

@@ -84,6 +84,7 @@ class Op:
         "jvp",
         "_used_by",
         "_unread",
+        "namer",
     )
     name: str
     forward: Callable[..., Any]  # forward(xp, *arrays, *args) -> array (or (array, extra))
@@ -112,6 +113,7 @@ class Op:
         is_view: bool = False,
         jvp: Callable[..., Any] | None = None,
         used_by: Iterable[Iterable[int]] | None = None,
+        namer: Callable[[tuple[Any, ...]], str] | None = None,
     ) -> None:
         self.name = name
         self.jvp = jvp
@@ -121,6 +123,9 @@ class Op:
         self.needs = needs
         self.is_view = is_view
         self.node_name = node_name or "".join(p.capitalize() for p in name.split("_")) + "Backward0"
+        # the node's name from its args, where one op stands for several of PyTorch's nodes;
+        # called only when the name is read (OpNode.name), never on the op's path
+        self.namer = namer
         self._codes = tuple(_SAVE_CODES[s] for s in self.save)
         self._has_extra = "extra" in self.save
         self._saves_out = "out" in self.save

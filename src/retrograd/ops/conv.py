@@ -154,10 +154,10 @@ def _conv_vjp(g, needs, x, w, xpad, win, groups):
 def _conv_t(xp, y, w, win, groups):
     n, o = y.shape[:2]
     c = groups * w.shape[1]
-    # the stride-1 forms spread y onto the padded grid, and the zeros there meet every weight:
-    # exact for finite weights only (0 * inf would put a NaN where no tap reaches)
-    spread = all(s == 1 for s in win.stride) and (xp is not np or bool(np.isfinite(w).all()))
     if _per_sample(c, o, groups, win):
+        # the stride-1 forms spread y onto the padded grid, and the zeros there meet every
+        # weight: exact for finite weights only (0 * inf would put a NaN where no tap reaches)
+        spread = all(s == 1 for s in win.stride) and (xp is not np or bool(np.isfinite(w).all()))
         # the taps' GEMMs have C/G rows: with one they are matrix-vector products, which ran
         # slower than one GEMM and the shifted adds (1 -> 32 channels 3x3 on 28 x 28)
         if spread and xp is np and n and c > groups and win.taps > 1 and blas.adding() is not None:

@@ -151,45 +151,40 @@ def _take(xp, x, key, shape):
     return _take_key(xp, x, key)
 
 
-# A basic index is one op whatever it does; its node takes the name PyTorch gives the last view
-# the index applies (``_view_op``): x[1:] SliceBackward0, x[:, 0] SelectBackward0, x[None]
-# UnsqueezeBackward0, x[...] AliasBackward0.
-GETITEM_VIEW = Op("getitem", _take, _getitem_vjp, jvp=LINEAR, node_name="SliceBackward0", is_view=True)
-GETITEM_SELECT = Op("getitem", _take, _getitem_vjp, jvp=LINEAR, node_name="SelectBackward0", is_view=True)
-GETITEM_UNSQUEEZE = Op("getitem", _take, _getitem_vjp, jvp=LINEAR, node_name="UnsqueezeBackward0", is_view=True)
-GETITEM_ALIAS = Op("getitem", _take, _getitem_vjp, jvp=LINEAR, node_name="AliasBackward0", is_view=True)
-GETITEM = Op("index", _take, _getitem_vjp, jvp=LINEAR, node_name="IndexBackward0")
-GETITEM_OPS = (GETITEM_VIEW, GETITEM_SELECT, GETITEM_UNSQUEEZE, GETITEM_ALIAS, GETITEM)
-
-
-def _view_op(index, idx, shape):
-    """The getitem op of a basic index, by the last view PyTorch applies for it: a lone slice is
-    always a slice; in a tuple a slice over a whole dim is skipped, and an index that applies
-    nothing is an alias."""
-    if type(index) is int:
-        return GETITEM_SELECT
-    if isinstance(index, slice):
-        return GETITEM_VIEW
-    op = GETITEM_ALIAS
-    d, rest = 0, len(shape) - sum(1 for i in idx if i is not None and i is not Ellipsis)
-    for i in idx:
+def _basic_node_name(args):
+    """The name PyTorch gives the node of a basic index inside a tuple (x[:, 0], x[None], x[...]):
+    that of the last view it applies. A slice over a whole dim is skipped, and an index that
+    applies nothing is an alias."""
+    key, shape = args
+    name = "AliasBackward0"
+    d, rest = 0, len(shape) - sum(1 for i in key.adv if i is not None and i is not Ellipsis)
+    for i in key.adv:
         if i is Ellipsis:
             d += rest
         elif i is None:
-            op = GETITEM_UNSQUEEZE
+            name = "UnsqueezeBackward0"
         elif isinstance(i, slice):
             if d >= len(shape) or i.indices(shape[d]) != (0, shape[d], 1):
-                op = GETITEM_VIEW
+                name = "SliceBackward0"
             d += 1
         else:
-            op = GETITEM_SELECT
+            name = "SelectBackward0"
             d += 1
-    return op
+    return name
+
+
+# A basic index is one op whatever it does. A lone slice (x[1:], x[:]) is always PyTorch's
+# SliceBackward0; any other basic index names its node by _basic_node_name, computed only when
+# the name is read.
+GETITEM_VIEW = Op("getitem", _take, _getitem_vjp, jvp=LINEAR, node_name="SliceBackward0", is_view=True)
+GETITEM_BASIC = Op("getitem", _take, _getitem_vjp, jvp=LINEAR, is_view=True, namer=_basic_node_name)
+GETITEM = Op("index", _take, _getitem_vjp, jvp=LINEAR, node_name="IndexBackward0")
+GETITEM_OPS = (GETITEM_VIEW, GETITEM_BASIC, GETITEM)
 
 
 def _index(input, key, index=None):
-    shape = input._data.shape
-    return apply(_view_op(index, key.adv, shape) if key.basic else GETITEM, (input,), (key, shape))
+    op = GETITEM if not key.basic else GETITEM_VIEW if type(index) is slice else GETITEM_BASIC
+    return apply(op, (input,), (key, input._data.shape))
 
 
 def getitem(input, index):

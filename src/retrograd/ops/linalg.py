@@ -203,7 +203,7 @@ def _einsum_fwd(xp, *arrays_and_args):
         # a rearrangement ('ij->ji', 'ii->i') comes back as a view of the operand, untracked by
         # autograd: a copy, so an in-place change of the result cannot reach the operand unseen
         # (PyTorch returns a tracked view there)
-        return xp.array(result) if xp.shares_memory(result, arrays[0]) else result
+        return xp.array(result) if xp.may_share_memory(result, arrays[0]) else result
     # a product comes out of NumPy's tensordot in whatever order its GEMM left it (transposed for
     # 'ij,jk->ik'); PyTorch's is contiguous, which .view() and the memory order of later ops
     # (dropout's mask) rely on (ascontiguousarray would make a 0-d result 1-d)
