@@ -276,11 +276,51 @@ def test_blas_env_switch_turns_it_off():
 
 
 # ------------------------------------------------------------------ MKL, when the wheel is installed
-def _mkl():
+@pytest.fixture
+def mkl():
+    """MKL as the active library for the test, whatever the CPU (it is loaded by default only on
+    Intel's); skipped where the optional wheel is not installed or RETROGRAD_BLAS=numpy."""
+    if os.environ.get("RETROGRAD_BLAS", "").lower() == "numpy":
+        pytest.skip("RETROGRAD_BLAS=numpy")
     lib = blas.active()
     if lib is None or lib.name != "mkl":
-        pytest.skip("MKL is not in use: the optional mkl wheel is not installed (or RETROGRAD_BLAS=numpy)")
-    return lib
+        lib = blas.load_mkl()
+    if lib is None:
+        pytest.skip("the optional mkl wheel is not installed")
+    prev = blas.use(lib)
+    yield lib
+    blas.use(prev)
+
+
+def _fresh_choice(monkeypatch, vendor, mode=None):
+    """What active() picks on a CPU of ``vendor`` with RETROGRAD_BLAS=``mode``, as at start-up."""
+    loaded = object()
+    monkeypatch.setattr(blas, "cpu_vendor", lambda: vendor)
+    monkeypatch.setattr(blas, "load_mkl", lambda: loaded)
+    if mode is None:
+        monkeypatch.delenv("RETROGRAD_BLAS", raising=False)
+    else:
+        monkeypatch.setenv("RETROGRAD_BLAS", mode)
+    monkeypatch.setattr(blas, "_active", [blas._UNSET])
+    return blas.active() is loaded
+
+
+def test_mkl_chosen_by_cpu_vendor_and_env(monkeypatch):
+    assert _fresh_choice(monkeypatch, "GenuineIntel")
+    assert _fresh_choice(monkeypatch, None)  # vendor unknown (not Linux): the wheel was asked for
+    assert not _fresh_choice(monkeypatch, "AuthenticAMD")  # MKL's generic kernels: slower there
+    assert not _fresh_choice(monkeypatch, "HygonGenuine")
+    assert _fresh_choice(monkeypatch, "AuthenticAMD", "mkl")
+    assert _fresh_choice(monkeypatch, "AuthenticAMD", "MKL")
+    assert not _fresh_choice(monkeypatch, "GenuineIntel", "numpy")
+
+
+def test_cpu_vendor_reads_cpuinfo():
+    v = blas.cpu_vendor()
+    if os.path.exists("/proc/cpuinfo") and "vendor_id" in open("/proc/cpuinfo").read():
+        assert v and v.isalnum()
+    else:
+        assert v is None
 
 
 def _copy_at(x, offset):
@@ -293,8 +333,7 @@ def _copy_at(x, offset):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_mkl_matches_numpy(dtype):
-    mkl = _mkl()
+def test_mkl_matches_numpy(mkl, dtype):
     assert rg.backends.mkl.is_available() is True
     rng = np.random.default_rng(8)
     a, b = rng.standard_normal((130, 150)).astype(dtype), rng.standard_normal((150, 140)).astype(dtype)
@@ -306,10 +345,9 @@ def test_mkl_matches_numpy(dtype):
             np.testing.assert_allclose(r, ref, rtol=1e-4 if dtype == np.float32 else 1e-12, atol=1e-4)
 
 
-def test_mkl_same_bits_at_every_alignment():
+def test_mkl_same_bits_at_every_alignment(mkl):
     """A replayed step (compile) must reproduce eager mode bit for bit, though its buffers sit at
     other addresses; MKL runs in its reproducible mode for this."""
-    mkl = _mkl()
     rng = np.random.default_rng(9)
     for m, k, n in ((32, 128, 512), (128, 784, 512), (333, 77, 1000)):
         a, b = rng.standard_normal((m, k)).astype(np.float32), rng.standard_normal((k, n)).astype(np.float32)
@@ -321,8 +359,7 @@ def test_mkl_same_bits_at_every_alignment():
                     np.testing.assert_array_equal(mkl.matmul(_copy_at(a, oa), _copy_at(b, ob), out), ref)
 
 
-def test_mkl_threads_follow_set_num_threads():
-    _mkl()
+def test_mkl_threads_follow_set_num_threads(mkl):
     before = rg.get_num_threads()
     try:
         rg.set_num_threads(2)
@@ -341,10 +378,10 @@ def test_no_mkl_library_means_numpy(monkeypatch):
 
 
 @pytest.mark.parametrize("env, expected", [({}, 1), ({"MKL_NUM_THREADS": "2"}, 2), ({"OPENBLAS_NUM_THREADS": "2"}, 2)])
-def test_mkl_pool_size_at_load(env, expected):
+def test_mkl_pool_size_at_load(mkl, env, expected):
     """MKL starts at the size of NumPy's pool (one thread by default), or at MKL_NUM_THREADS."""
-    _mkl()
     clean = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
+    clean["RETROGRAD_BLAS"] = "mkl"
     code = (
         "import retrograd\n"
         "from threadpoolctl import threadpool_info\n"

@@ -4,6 +4,7 @@
 Every test runs on both paths (the MKL one where the mkl wheel is installed)."""
 
 import math
+import os
 
 import numpy as np
 import pytest
@@ -13,21 +14,24 @@ from retrograd.backend import blas, vml
 from retrograd.backend.blocks import BLOCK
 
 
-def _mkl_in_use():
+def _mkl():
+    """MKL's library, loaded whatever the CPU (by default only on Intel's), or None."""
+    if os.environ.get("RETROGRAD_BLAS", "").lower() == "numpy":
+        return None
     lib = blas.active()
-    return lib is not None and lib.name == "mkl"
+    return lib if lib is not None and lib.name == "mkl" else blas.load_mkl()
 
 
 @pytest.fixture(params=["numpy", "mkl"], autouse=True)
 def path(request):
+    lib = None
     if request.param == "mkl":
-        if not _mkl_in_use():
-            pytest.skip("MKL is not in use (pip install retrograd[mkl])")
-        yield "mkl"
-        return
-    prev = blas.use(None)
+        lib = _mkl()
+        if lib is None:
+            pytest.skip("MKL is not available (pip install retrograd[mkl])")
+    prev = blas.use(lib)
     try:
-        yield "numpy"
+        yield request.param
     finally:
         blas.use(prev)
 

@@ -16,10 +16,11 @@ up to rounding. Stacks stay on NumPy because MKL's ``cblas_?gemm_batch_strided``
 NumPy's stacked matmul on the benchmark workloads' stacks (attention's 64 products 64x64 @ 64x32,
 a convolution's per-sample products).
 
-Why: on AVX-512 CPUs NumPy's bundled OpenBLAS runs float32 products 1.2-1.7x slower than MKL
-(bench/README.md, "Kernels"). ``pip install retrograd[mkl]`` installs the wheel; nothing else
-changes. The library (``libmkl_rt``) is found where the wheel installs it (the environment's
-``lib`` directory) and loaded with ctypes at the first product.
+Why: on Intel's AVX-512 CPUs NumPy's bundled OpenBLAS runs float32 products 1.2-1.7x slower than
+MKL (bench/README.md, "Kernels"); on other vendors' CPUs MKL is the slower one, and is not
+loaded. ``pip install retrograd[mkl]`` installs the wheel; nothing else changes. The library
+(``libmkl_rt``) is found where the wheel installs it (the environment's ``lib`` directory) and
+loaded with ctypes at the first product.
 
 ``matmul_add(a, b, out)`` computes ``out += a @ b`` as one GEMM with beta = 1, which NumPy's
 matmul cannot: no temporary for the product, and ``out`` may be any window BLAS can address. It
@@ -28,7 +29,9 @@ threadpoolctl and called with ctypes), else adds NumPy's product. The stride-1 c
 input gradient is built from it (ops/conv.py).
 
 Switches and settings:
-- ``RETROGRAD_BLAS=numpy`` in the environment keeps every product on NumPy;
+- ``RETROGRAD_BLAS=numpy`` in the environment keeps every product on NumPy. On a CPU of another
+  vendor than Intel MKL stays unloaded too (its kernels there are slower than OpenBLAS's, see
+  ``_choose``) unless ``RETROGRAD_BLAS=mkl`` asks for it.
   ``retrograd.backends.mkl.is_available()`` says whether the MKL path is active.
 - threads: at load, MKL's pool takes the size of NumPy's BLAS pool (one thread by default, see
   retrograd._runtime) unless ``MKL_NUM_THREADS`` or ``OMP_NUM_THREADS`` sizes it; from then on
@@ -211,11 +214,38 @@ def load_mkl():
     return blas
 
 
+def cpu_vendor():
+    """The CPU's vendor string as Linux reports it (``GenuineIntel``, ``AuthenticAMD``, ...), or
+    None where /proc/cpuinfo does not say (other systems, other architectures)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("vendor_id"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return None
+
+
+def _choose():
+    """The Cblas ``RETROGRAD_BLAS`` and the CPU call for: ``numpy`` keeps NumPy; ``mkl`` loads MKL
+    whatever the CPU; unset, MKL is loaded unless the CPU is another vendor's than Intel. MKL's
+    kernels for other x86 CPUs are its slow generic ones: on an AMD EPYC with AVX-512 its sgemm
+    took 1.9-2.2x NumPy's OpenBLAS at one thread, and the gpt, lstm and mnist_cnn workloads 1.5-1.6x
+    their NumPy time (bench/README.md, "Kernels")."""
+    mode = os.environ.get("RETROGRAD_BLAS", "").lower()
+    if mode == "numpy":
+        return None
+    if mode != "mkl" and cpu_vendor() not in (None, "GenuineIntel"):
+        return None
+    return load_mkl()
+
+
 def active():
     """The Cblas products go through (loaded at the first call), or None for NumPy."""
     lib = _active[0]
     if lib is _UNSET:
-        lib = None if os.environ.get("RETROGRAD_BLAS", "").lower() == "numpy" else load_mkl()
+        lib = _choose()
         _active[0] = lib
     return lib
 

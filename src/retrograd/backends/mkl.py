@@ -2,8 +2,9 @@
 
 PyTorch's ``is_available()`` says whether it was built with MKL. retrograd routes float32 and
 float64 matrix products through MKL's ``cblas_?gemm`` when the optional ``mkl`` wheel is installed
-(``pip install retrograd[mkl]``) and the environment does not set ``RETROGRAD_BLAS=numpy``
-(retrograd/backend/blas.py); otherwise NumPy's BLAS computes them.
+(``pip install retrograd[mkl]``), the CPU is Intel's (or the environment sets ``RETROGRAD_BLAS=mkl``)
+and the environment does not set ``RETROGRAD_BLAS=numpy`` (retrograd/backend/blas.py); otherwise
+NumPy's BLAS computes them.
 """
 
 from ..backend import blas
