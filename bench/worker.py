@@ -59,6 +59,12 @@ def load_libs(job, harness):
     return libs
 
 
+def own_copy(data):
+    """A library's own copy of a workload's inputs, so that none sees another's writes (plain
+    values, like a graph's node count, are immutable and shared)."""
+    return {k: v.copy() if hasattr(v, "copy") else v for k, v in data.items()}
+
+
 def time_job(job, data, harness, workloads):
     libs = load_libs(job, harness)
     mods = [m for m in libs.values() if not isinstance(m, str)]
@@ -68,7 +74,7 @@ def time_job(job, data, harness, workloads):
         if isinstance(lib, str):
             steps[role], out[role + "_error"] = None, "not installed: " + lib
             continue
-        own = {k: v.copy() for k, v in data.items()}  # no library can see another's writes
+        own = own_copy(data)
         if job.get("compiled" if role == "cand" else "torch_compiled"):
             steps[role], out[role + "_error"], out["compiled" if role == "cand" else "ref_compiled"] = (
                 harness.try_build_compiled(workloads.build, job["workload"], lib, own, warmup=job["warmup"])
