@@ -46,3 +46,35 @@ def test_timeit_counts_like_pytorch():
     ours.Timer("c.append(1)", globals={"c": mine}).timeit(250)
     theirs.Timer("c.append(1)", globals={"c": yours}).timeit(250)
     assert len(mine) == len(yours)
+
+
+def _rows(text):
+    """(thread block, row name) -> cell texts of a Compare printout, plus its footer lines."""
+    rows, block, footer = {}, None, []
+    for line in text.splitlines():
+        if " threads: -" in line:
+            block = line.split()[0]
+        elif "|" in line:
+            name, *cells = line.split("|")
+            rows[(block, name.strip())] = [c.strip() for c in cells]
+        elif line.startswith("Times are in"):
+            footer.append(line)
+    return rows, footer
+
+
+def test_compare_tables_match():
+    specs = [
+        ("dot", "[1, 1]", "mul", 1, [2e-5, 2.1e-5, 1.9e-5]),
+        ("dot", "[1, 1]", "bmm", 1, [3.5e-5, 3.6e-5, 3.4e-5]),
+        ("dot", "[64, 1]", "mul", 1, [1.23e-4, 1.25e-4, 1.2e-4]),
+        ("dot", "[64, 1]", "bmm", 1, [4e-4, 4.1e-4, 3.9e-4]),
+        ("dot", "[1, 1]", "mul", 4, [1.5e-5, 1.6e-5, 1.4e-5]),
+        ("other", "x", "a", 1, [5e-2, 5.1e-2, 4.9e-2]),
+    ]
+    mine, yours = [], []
+    for label, sub, desc, threads, raw in specs:
+        kw = dict(label=label, sub_label=sub, description=desc, num_threads=threads)
+        t = theirs.Timer("x + 1", globals={"x": 1}, **kw).timeit(1).task_spec
+        mine.append(ours.Measurement(10, raw, ours.TaskSpec("x + 1", "pass", **kw)))
+        yours.append(theirs.Measurement(10, raw, t))
+    assert _rows(str(ours.Compare(mine))) == _rows(str(theirs.Compare(yours)))

@@ -115,3 +115,73 @@ def test_units():
     assert benchmark.select_unit(2.5e-6) == ("us", 1e-6)
     assert benchmark.select_unit(3.0) == ("s", 1.0)
     assert benchmark.trim_sigfig(0.0123456, 3) == pytest.approx(0.0123)
+
+
+def _cells(text):
+    """{(threads, row name): [cell texts]} of a Compare printout's rows (threads None for the
+    header row), and its other lines."""
+    rows, other, block = {}, [], None
+    for line in text.splitlines():
+        if " threads: -" in line:
+            block = int(line.split()[0])
+        elif "|" in line:
+            name, *cells = line.split("|")
+            rows[(block, name.strip())] = [c.strip() for c in cells]
+        else:
+            other.append(line)
+    return rows, other
+
+
+def _m(median_s, label="dot", sub="[1, 1]", desc="mul", threads=1, env=None, n=5):
+    """A measurement whose median is ``median_s`` (five blocks of 10 runs around it)."""
+    raw = [median_s * 10 * f for f in (0.99, 1.0, 1.0, 1.01, 1.02)][:n]
+    return Measurement(10, raw, _spec(label=label, sub_label=sub, description=desc, num_threads=threads, env=env))
+
+
+def test_compare_lays_out_labels_rows_columns_and_thread_blocks():
+    results = [
+        _m(2e-6, sub="[1, 1]", desc="mul"),
+        _m(3.5e-6, sub="[1, 1]", desc="bmm"),
+        _m(12.3e-6, sub="[64, 1]", desc="mul"),
+        _m(40e-6, sub="[64, 1]", desc="bmm"),
+        _m(1.5e-6, sub="[1, 1]", desc="mul", threads=4),
+        _m(5e-3, label="other", sub="x", desc="a"),
+    ]
+    text = str(benchmark.Compare(results))
+    first, second = text.split("Times are in microseconds (us).")[0], text.split("(us).")[1]
+    assert first.splitlines()[0].startswith("[") and " dot " in first.splitlines()[0]
+    rows, other = _cells(first)
+    assert rows[(None, "")] == ["mul", "bmm"]  # the header: one column per description, in order
+    assert rows[(1, "[1, 1]")] == ["2.0", "3.5"] and rows[(1, "[64, 1]")] == ["12.3", "40.0"]
+    assert rows[(4, "[1, 1]")] == ["1.5", ""] and (4, "[64, 1]") not in rows
+    assert " other " in second and "Times are in milliseconds (ms)." in second  # a table per label
+    assert _cells(second)[0][(1, "x")] == ["5.0"]
+
+
+def test_compare_merges_one_tasks_measurements_and_names_other_envs():
+    a = _m(1e-3, env="old")
+    b = Measurement(10, [0.02, 0.02, 0.02], a.task_spec)  # the same task: times pooled
+    c = _m(3e-3, env="new")
+    rows, _ = _cells(str(benchmark.Compare([a, b, c])))
+    assert rows[(1, "[1, 1]")] == [f"{Measurement.merge([a, b])[0].median * 1e3:.1f}"]
+    assert rows[(1, "(new) [1, 1]")] == ["3.0"]
+
+
+def test_compare_trims_colours_and_highlights():
+    noisy = Measurement(10, [0.01, 0.02, 0.05, 0.04, 0.03], _spec(label="t", sub_label="noisy", description="a"))
+    steady = _m(1.23456e-3, label="t", sub="steady", desc="a")
+    slow = _m(7e-3, label="t", sub="slow", desc="a")
+    c = benchmark.Compare([noisy, steady, slow])
+    plain = str(c)
+    assert "\033[" not in plain and "(!" not in plain
+    c.trim_significant_figures()
+    rows, _ = _cells(str(c))
+    assert rows[(1, "noisy")] == ["3"]  # the spread supports one figure: 3.0 ms -> 3
+    c.highlight_warnings()
+    text = str(c)
+    assert "3 (! 67%)" in text and "(! XX%) Measurement has high variance" in text
+    c.colorize()
+    text = str(c)
+    assert "\033[92m" in text and "\033[2m\033[91m" in text and "\033[31m" in text  # 1x, 2.4x, 5.7x
+    with pytest.raises(ValueError, match="Measurement"):
+        benchmark.Compare([noisy, 1.0])

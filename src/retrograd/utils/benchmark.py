@@ -8,8 +8,11 @@ statistics: ``median``, ``mean`` and ``iqr`` (the spread between the 25th and 75
 keeps adding blocks until ``iqr / median`` falls under a threshold. While a Timer measures, the
 intra-op thread count (NumPy's BLAS pool) is ``num_threads``, as PyTorch sets its thread pool.
 
-Statements are Python source strings, as in PyTorch; the C++ language, ``collect_callgrind``,
-``Compare`` and the fuzzers are not provided.
+``Compare(measurements)`` prints them side by side: a table per ``label``, its rows the
+``sub_label``s (grouped by thread count), its columns the ``description``s.
+
+Statements are Python source strings, as in PyTorch; the C++ language, ``collect_callgrind``
+and the fuzzers are not provided.
 """
 
 import enum
@@ -20,7 +23,7 @@ import timeit as _timeit
 
 import numpy as np
 
-__all__ = ["Timer", "Measurement", "TaskSpec", "Language", "select_unit", "trim_sigfig"]
+__all__ = ["Timer", "Measurement", "TaskSpec", "Language", "Compare", "select_unit", "trim_sigfig"]
 
 
 class Language(enum.Enum):
@@ -343,3 +346,153 @@ class Timer:
             return (p75 - p25) / p50 < threshold
 
         return self._measure(min_run_time, max_run_time, stop, callback)
+
+
+# --- Compare: measurements side by side, as PyTorch prints them -------------------------------
+#
+# One table per ``label`` (in the order the labels first appear). Its columns are the
+# ``description``s and its rows the ``sub_label``s (the statement when a measurement has none),
+# grouped under a ``N threads:`` line per thread count; a cell is the median time of the
+# measurements of that (label, sub_label, description, thread count, env), all of one table in one
+# unit, the one that keeps its fastest median at 1 or more::
+#
+#     [---------- Batched dot -----------]
+#                    |  mul/sum  |  bmm
+#     1 threads: -------------------------
+#           [1, 1]   |      5.9  |  11.2
+#           [64, 1]  |      6.4  |  11.4
+#
+#     Times are in microseconds (us).
+#
+# Measurements of one task (the same statement, setup and labels) are merged: their times are
+# pooled. Rows of another ``env`` than the first are named ``(env) sub_label``.
+
+_UNIT_NAMES = {"ns": "nanoseconds", "us": "microseconds", "ms": "milliseconds", "s": "seconds"}
+
+# colours of ``colorize``: a cell's median against the fastest of its column (or row)
+_BEST, _GOOD, _BAD, _VERY_BAD = "\033[92m", "\033[34m", "\033[2m\033[91m", "\033[31m"
+_BOLD, _END = "\033[1m", "\033[0m"
+
+
+def _colour(ratio):
+    """The colour of a cell ``ratio`` times the fastest: within 1% green, within 10% blue,
+    from 2x dim red, from 5x red; else none."""
+    if ratio <= 1.01:
+        return _BEST
+    if ratio <= 1.1:
+        return _GOOD
+    if ratio >= 5:
+        return _VERY_BAD
+    if ratio >= 2:
+        return _BAD
+    return ""
+
+
+class Compare:
+    """Prints ``results`` (a list of ``Measurement``) as tables: ``print(compare)`` or
+    ``compare.print()``. ``trim_significant_figures()``, ``colorize(rowwise=False)`` and
+    ``highlight_warnings()`` change how later prints look."""
+
+    def __init__(self, results):
+        self._results = []
+        self._trim = False
+        self._colorize = None  # None, "column" or "row"
+        self._highlight = False
+        self.extend_results(results)
+
+    def extend_results(self, results):
+        """Add more measurements to the tables."""
+        for r in results:
+            if not isinstance(r, Measurement):
+                raise ValueError(f"Expected an instance of `Measurement`, got {type(r)} instead.")
+        self._results.extend(results)
+
+    def trim_significant_figures(self):
+        """Round each cell to the significant figures its measurement's spread supports
+        (``Measurement.significant_figures``) and print each column with the decimals that
+        leaves, instead of one decimal."""
+        self._trim = True
+
+    def colorize(self, rowwise=False):
+        """Colour each cell by how much slower it is than the fastest of its column (of its row
+        with ``rowwise``): terminal colour codes in the text."""
+        self._colorize = "row" if rowwise else "column"
+
+    def highlight_warnings(self):
+        """Mark the cells whose measurements have warnings (a spread over 10% of the median)
+        with ``(! XX%)``, XX being iqr / median in percent."""
+        self._highlight = True
+
+    def print(self):
+        print(str(self))
+
+    def __str__(self):
+        merged = Measurement.merge(self._results)
+        labels = list(dict.fromkeys(m.task_spec.label for m in merged))
+        return "\n".join(self._table([m for m in merged if m.task_spec.label == label]) for label in labels)
+
+    # --- one table ------------------------------------------------------------------------------
+
+    def _table(self, results):
+        label = results[0].task_spec.label
+        first_env = results[0].task_spec.env
+        columns = list(dict.fromkeys(r.task_spec.description for r in results))
+        threads = list(dict.fromkeys(r.task_spec.num_threads for r in results))
+        cells = {}
+        row_names = {}  # num_threads -> ordered row names
+        for r in results:
+            spec = r.task_spec
+            name = r.as_row_name if spec.env == first_env else f"({spec.env}) {r.as_row_name}"
+            row_names.setdefault(spec.num_threads, {})[name] = None
+            cells[(spec.num_threads, name, spec.description)] = r
+        unit, scale = select_unit(min(r.median for r in results))
+        formats = {c: self._format(c, [r for r in results if r.task_spec.description == c], scale) for c in columns}
+
+        texts = {}
+        for key, r in cells.items():
+            value = r.median / scale
+            text = formats[key[2]].format(trim_sigfig(value, r.significant_figures) if self._trim else value)
+            if self._highlight and r.has_warnings:
+                text += f" (! {r.iqr / r.median * 100:.0f}%)"
+            texts[key] = text
+        name_width = max(len(n) for names in row_names.values() for n in names) + 8
+        widths = {c: max([len(c or "")] + [len(t) for (_, _, d), t in texts.items() if d == c]) + 2 for c in columns}
+        header = " " * name_width + "".join(f"|{(c or ''):^{widths[c] + 2}}" for c in columns)
+        lines = [header]
+        for n in threads:
+            lines.append(f"{n} threads: ".ljust(len(header), "-"))
+            column_best = {}  # the fastest median of each column in this thread block
+            for (m, _, c), r in cells.items():
+                if m == n:
+                    column_best[c] = min(column_best.get(c, math.inf), r.median)
+            for name in row_names[n]:
+                row = [(c, cells.get((n, name, c)), texts.get((n, name, c), "")) for c in columns]
+                row_best = min((r.median for _, r, _ in row if r is not None), default=None)
+                parts = []
+                for c, r, text in row:
+                    cell = f"{text:>{widths[c]}}  "
+                    if r is not None and self._colorize is not None:
+                        colour = _colour(r.median / (row_best if self._colorize == "row" else column_best[c]))
+                        if colour:
+                            cell = colour + cell + _END
+                    parts.append("|" + cell)
+                lines.append((f"      {name}".ljust(name_width) + "".join(parts)).rstrip())
+        width = len(header)
+        title = f" {label} " if label else ""
+        pad = max(width - len(title) - 2, 2)
+        top = "[" + "-" * (pad // 2) + title + "-" * (pad - pad // 2) + "]"
+        if self._colorize is not None and label:
+            top = top.replace(title, _BOLD + title + _END)
+        footer = [f"Times are in {_UNIT_NAMES[unit]} ({unit})."]
+        if self._highlight and any(r.has_warnings for r in results):
+            footer.append("(! XX%) Measurement has high variance, where XX is the IQR / median * 100.")
+        return "\n".join([top, *(line.rstrip() for line in lines), "", *footer, ""])
+
+    def _format(self, column, results, scale):
+        """The format of one column's cells: one decimal, or with ``trim_significant_figures``
+        the decimals its least certain measurement supports."""
+        if not self._trim:
+            return "{:.1f}"
+        leading = [max(int(math.ceil(math.log10(r.median / scale))), 1) for r in results]
+        decimals = min(max(r.significant_figures - d, 0) for r, d in zip(results, leading))
+        return f"{{:.{decimals}f}}"
