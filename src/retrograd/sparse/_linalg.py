@@ -17,15 +17,22 @@ def _scatter_rows(rows, vals, n_rows):
 
     Rows in order (a coalesced matrix's, in ``S @ d``) sum each run of equal rows as one segment
     of ``add.reduceat``, written to its row (a Cora-sized graph, 13.5k entries times 16 columns:
-    1.7x faster than the scatter); others take the scatter of ``add_into``."""
+    1.7x faster than the scatter). Rows out of order (its columns, in ``S^T @ g``) are put in
+    order first where they fit 16 bits, whose stable argsort is a radix sort (10x int64's; the
+    whole product 1.2x faster than the scatter); others take the scatter of ``add_into``."""
     xp = array_module(vals)
     out = xp.zeros((n_rows,) + vals.shape[1:], vals.dtype)
     if rows.shape[0] > 1:
         step = rows[1:] - rows[:-1]
-        if not (step < 0).any():
-            starts = xp.flatnonzero(xp.concatenate((xp.ones(1, bool), step != 0)))
-            out[rows[starts]] = xp.add.reduceat(vals, starts, axis=0)
-            return out
+        if (step < 0).any():
+            if n_rows > 1 << 16:
+                return add_into(out, _COO(rows[None], vals, out.shape, False))
+            order = xp.argsort(rows.astype(xp.uint16), kind="stable")
+            rows, vals = rows[order], vals[order]
+            step = rows[1:] - rows[:-1]
+        starts = xp.flatnonzero(xp.concatenate((xp.ones(1, bool), step != 0)))
+        out[rows[starts]] = xp.add.reduceat(vals, starts, axis=0)
+        return out
     return add_into(out, _COO(rows[None], vals, out.shape, False))
 
 
