@@ -110,7 +110,7 @@ _LAZY_SUBPACKAGES = (
 )
 # Names that load their module on first use: checkpoints (``serialization`` brings the file
 # formats, tempfile, socket and json).
-_LAZY_NAMES = {"save": "serialization", "load": "serialization"}
+_LAZY_NAMES = {"save": "serialization", "load": "serialization", "OutOfMemoryError": "backend"}
 
 
 def __getattr__(name):

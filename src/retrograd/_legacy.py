@@ -41,6 +41,17 @@ def _new_data(dtype, device, args, op):
 
 class _TypedTensorMeta(type):
     def __call__(cls, *args, device=None):
+        if cls.is_cuda:
+            from .backend import cuda_available
+
+            if not cuda_available():
+                raise TypeError(
+                    f"type torch.cuda.{cls.__name__} not available: CUDA is not available here "
+                    "(retrograd runs cuda tensors through CuPy)"
+                )
+            if device is not None and _device_type(device) != "cuda":
+                raise RuntimeError(f"torch.cuda.{cls.__name__} is a cuda tensor type; got device={device!r}")
+            return Tensor._make(_new_data(cls.dtype, device or "cuda", args, cls.__name__), None, False)
         if device is not None and str(device) != "cpu":
             raise RuntimeError(
                 f"{cls.__name__} is a CPU tensor type; got device={device!r} (use "
@@ -49,18 +60,25 @@ class _TypedTensorMeta(type):
         return Tensor._make(_new_data(cls.dtype, None, args, cls.__name__), None, False)
 
     def __instancecheck__(cls, obj):
-        return isinstance(obj, Tensor) and obj.dtype == cls.dtype and obj.device.type == "cpu"
+        device = "cuda" if cls.is_cuda else "cpu"
+        return isinstance(obj, Tensor) and obj.dtype == cls.dtype and obj.device.type == device
 
 
-def _typed(name, dtype):
+def _device_type(device):
+    from ._device import to_device
+
+    return to_device(device).type
+
+
+def _typed(name, dtype, cuda=False):
     return _TypedTensorMeta(
         name,
         (),
         {
             "dtype": dtype,
-            "is_cuda": False,
-            "__module__": "retrograd",
-            "__doc__": f"Legacy constructor of {dtype} CPU tensors.",
+            "is_cuda": cuda,
+            "__module__": "retrograd.cuda" if cuda else "retrograd",
+            "__doc__": f"Legacy constructor of {dtype} {'cuda' if cuda else 'CPU'} tensors.",
         },
     )
 
@@ -74,6 +92,22 @@ ShortTensor = _typed("ShortTensor", _dtype.int16)
 CharTensor = _typed("CharTensor", _dtype.int8)
 ByteTensor = _typed("ByteTensor", _dtype.uint8)
 BoolTensor = _typed("BoolTensor", _dtype.bool)
+
+# ``torch.cuda.FloatTensor`` and the others: the same constructors for cuda tensors
+CUDA_TYPES = {
+    t.__name__: _typed(t.__name__, t.dtype, cuda=True)
+    for t in (
+        FloatTensor,
+        DoubleTensor,
+        HalfTensor,
+        LongTensor,
+        IntTensor,
+        ShortTensor,
+        CharTensor,
+        ByteTensor,
+        BoolTensor,
+    )
+}
 
 
 def new(self, *args, device=None):

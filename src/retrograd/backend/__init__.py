@@ -52,6 +52,25 @@ def keep_quiet():
 _cupy = None
 
 
+class OutOfMemoryError(RuntimeError):
+    """A cuda allocation failed (``torch.OutOfMemoryError``, ``torch.cuda.OutOfMemoryError``):
+    CuPy's own out-of-memory error, converted by the allocator ``cupy()`` installs."""
+
+
+def _converting_allocator(malloc, cupy_oom):
+    """An allocator for CuPy that calls ``malloc`` (its memory pool's) and raises CuPy's
+    out-of-memory error ``cupy_oom`` as ``OutOfMemoryError``, so that ``except
+    torch.cuda.OutOfMemoryError`` catches it as in PyTorch."""
+
+    def allocate(size):
+        try:
+            return malloc(size)
+        except cupy_oom as e:
+            raise OutOfMemoryError(f"CUDA out of memory: {e}") from e
+
+    return allocate
+
+
 def cupy():
     """Import CuPy lazily, with a clear error when it is missing."""
     global _cupy
@@ -63,6 +82,9 @@ def cupy():
                 "device='cuda' needs CuPy: install it with `pip install cupy-cuda12x` "
                 "(or the wheel matching your CUDA version)"
             ) from e
+        cp.cuda.set_allocator(
+            _converting_allocator(cp.get_default_memory_pool().malloc, cp.cuda.memory.OutOfMemoryError)
+        )
         _cupy = cp
     return _cupy
 
