@@ -2,8 +2,8 @@
 
 ``manual_seed(s)`` followed by ``rand``, ``randn``, ``randint``, ``randperm``, ``normal``,
 ``bernoulli``, ``multinomial`` or a random in-place op (``uniform_``, ``normal_``, ...) gives
-PyTorch's CPU values bit for bit, for float32 and float64 (and the integer dtypes), at every
-size: the engine is PyTorch's mt19937 (``_mt19937``) and the samplers its kernels
+PyTorch's CPU values bit for bit, for float32, float64, float16 and bfloat16 (and the integer
+dtypes), at every size: the engine is PyTorch's mt19937 (``_mt19937``) and the samplers its kernels
 (``_random_kernels``). Tensors on cuda draw on the host with the same engine and are copied,
 so a seed gives the same numbers on every device (PyTorch's own cuda numbers differ).
 """
@@ -623,7 +623,7 @@ def _multinomial_array(a, num_samples, replacement, device, generator):
 # The values ``Tensor.uniform_`` & co. write: drawn in the order PyTorch walks the tensor's
 # memory, returned as a C-ordered array of its shape and dtype.
 def _float_target(arr, op):
-    if arr.dtype.kind != "f":
+    if arr.dtype.kind != "f" and arr.dtype.char != "E":  # "E": bfloat16 (an ml_dtypes type)
         raise RuntimeError(f'{op}: "{op}" is only implemented for floating-point tensors, not {arr.dtype.name}')
 
 

@@ -1,8 +1,8 @@
 """PyTorch's CPU sampling algorithms over an mt19937 stream, vectorised with NumPy.
 
 Each function consumes the stream exactly as PyTorch's CPU kernel does for the same call and
-returns the same values bit for bit (float32 and float64; float16 draws follow the same
-transforms in float32 and are rounded):
+returns the same values bit for bit (float32 and float64, and float16 and bfloat16, whose samples
+PyTorch computes in float32 from 24-bit uniforms and rounds):
 
 * uniform on [a, b): ``(bits & (2**d - 1)) * 2**-d * (b - a) + a`` with one rounding, where
   ``d`` is 24 (float32, one 32-bit output), 53 (float64, one 64-bit value) or 11 (float16);
@@ -75,15 +75,20 @@ def unit(eng, n, npd):
 
 
 def _low_precision(npd):
-    """bfloat16 (an ml_dtypes type, NumPy kind "V"): drawn as float32 and rounded, as its values
-    are computed in float32 (not PyTorch's bit stream for this dtype)."""
-    return np.dtype(npd).kind == "V"
+    """float16 and bfloat16 (an ml_dtypes type, NumPy kind "V"): PyTorch computes their samples
+    in float32 from float32 uniforms (24 bits) and rounds each to the dtype."""
+    npd = np.dtype(npd)
+    return npd.kind == "V" or npd == np.float16
 
 
 def uniform(eng, n, npd, a, b):
     """``n`` samples of U[a, b) in float dtype ``npd``."""
     if _low_precision(npd):
-        return uniform(eng, n, np.float32, a, b).astype(npd)
+        # x * (b - a) + a in float32 with one rounding (a fused multiply-add), rounded to the
+        # dtype; a value that rounds up to b becomes a, keeping the interval half-open
+        out = fma32(unit(eng, n, _F32), _F32(b) - _F32(a), _F32(a)).astype(npd)
+        out[out == np.asarray(b).astype(npd)] = np.asarray(a).astype(npd)
+        return out
     npd = np.dtype(npd)
     x = unit(eng, n, npd)
     lo, hi = npd.type(a), npd.type(b)
@@ -102,23 +107,23 @@ def uniform(eng, n, npd, a, b):
 def normal(eng, n, npd, mean, std, contiguous):
     """``n`` samples of N(mean, std**2) in float dtype ``npd``, as ``normal_`` draws them into a
     tensor of ``n`` elements (``contiguous`` picks PyTorch's block path when n >= 16)."""
-    if _low_precision(npd):
-        return normal(eng, n, np.float32, mean, std, contiguous).astype(npd)
-    npd = np.dtype(npd)
+    low = _low_precision(npd)
     if n < 16 or not contiguous:
-        return normal_scalar(eng, n, mean, std).astype(npd)
-    block = _block_f32 if npd != _F64 else _block_f64
+        return _rounded(normal_scalar(eng, n, mean, std), npd)
+    npd = np.dtype(npd)
+    block = _block_f64 if npd == _F64 else _block_f32
     full = n // 16 * 16
     out = np.empty(n, _F64 if npd == _F64 else _F32)
-    # the n uniforms are drawn in order, a chunk at a time (the same stream as drawing them all
-    # at once), so the temporaries are a chunk's, not n's
-    for start in range(0, n, _CHUNK):
-        u = unit(eng, min(_CHUNK, n - start), npd)
+    # the uniforms are drawn in order, a chunk at a time (the same stream as drawing them all at
+    # once), so the temporaries are a chunk's, not n's: n of them, of which the last n - full
+    # go unused; float16 and bfloat16 (in float32) draw only the full blocks' before the tail's
+    for start in range(0, full if low else n, _CHUNK):
+        u = unit(eng, min(_CHUNK, (full if low else n) - start), _F32 if low else npd)
         rows = (min(start + _CHUNK, full) - start) // 16
         if rows > 0:
             out[start : start + 16 * rows] = block(u[: 16 * rows].reshape(rows, 16), mean, std).ravel()
     if full != n:
-        out[n - 16 :] = block(unit(eng, 16, npd).reshape(1, 16), mean, std).ravel()
+        out[n - 16 :] = block(unit(eng, 16, _F32 if low else npd).reshape(1, 16), mean, std).ravel()
     return out.astype(npd, copy=False)
 
 
@@ -247,10 +252,16 @@ def bernoulli_tensor(eng, probs):
     return unit(eng, probs.size, _F32) < probs.astype(_F32, copy=False)
 
 
+def _rounded(vals, npd):
+    """Float64 samples as dtype ``npd``; float16 and bfloat16 through float32, as PyTorch rounds
+    them (directly, one value in about 10,000 would round the other way)."""
+    return (vals.astype(_F32) if _low_precision(npd) else vals).astype(npd)
+
+
 def exponential(eng, n, npd, lambd):
     """``n`` samples of Exp(lambd): ``-1 / lambd * log1p(-u)`` with float64 uniforms."""
     u = unit(eng, n, _F64)
-    return ((-1.0 / lambd) * np.log1p(-u)).astype(npd)
+    return _rounded((-1.0 / lambd) * np.log1p(-u), npd)
 
 
 def geometric(eng, n, npd, p):
@@ -263,12 +274,12 @@ def geometric(eng, n, npd, p):
 def cauchy(eng, n, npd, median, sigma):
     """``n`` Cauchy samples: ``median + sigma * tan(pi * (u - 0.5))``."""
     u = unit(eng, n, _F64)
-    return fma64(np.tan(math.pi * (u - 0.5)), sigma, median).astype(npd)
+    return _rounded(fma64(np.tan(math.pi * (u - 0.5)), sigma, median), npd)
 
 
 def log_normal(eng, n, npd, mean, std):
     """``n`` samples of exp(N(mean, std**2)), from the one-at-a-time normal sampler."""
-    return np.exp(normal_scalar(eng, n, mean, std)).astype(npd)
+    return _rounded(np.exp(normal_scalar(eng, n, mean, std)), npd)
 
 
 # --------------------------------------------------------------------------- permutations

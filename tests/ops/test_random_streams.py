@@ -124,10 +124,25 @@ def test_bad_arguments_raise_as_pytorch_does():
     assert rg.randint(0, rg.tensor(3), (4,)).max().item() < 3
 
 
-def test_float16_draws_use_11_bits():
-    h = rg.rand(100, dtype=rg.float16).numpy()
-    assert h.dtype == np.float16 and 0 <= h.min() and h.max() < 1
-    assert np.all(h * 2048 == np.round(h * 2048))  # 11 random bits, as PyTorch draws half
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_half_precision_draws_are_float32_draws_rounded(dtype):
+    """PyTorch computes float16 and bfloat16 samples in float32 from 24-bit uniforms and rounds
+    them: a uniform that rounds up to the interval's end becomes its start; a normal tensor of
+    n >= 16 draws only its full blocks' uniforms before the last block's fresh 16."""
+    low = getattr(rg, dtype)
+    rg.manual_seed(3)
+    h = rg.rand(50000, dtype=low).float().numpy()
+    rg.manual_seed(3)
+    f = rg.rand(50000).to(low).float().numpy()
+    ends = f == 1
+    assert ends.any() and 0 <= h.min() and h.max() < 1  # some round up to 1: they wrap to 0
+    np.testing.assert_array_equal(h, np.where(ends, 0, f))
+    rg.manual_seed(4)
+    n = rg.randn(100, dtype=low).float().numpy()
+    rg.manual_seed(4)
+    blocks, tail = rg.randn(96), rg.randn(16)  # 96 uniforms, then 16 fresh for the last block
+    want = rg.cat([blocks[:84], tail]).to(low).float().numpy()
+    np.testing.assert_array_equal(n, want)
 
 
 def test_forward_swaps_matches_the_loop():

@@ -19,6 +19,8 @@ from torch.nn import init as tinit  # noqa: E402
 SEEDS = [0, 1, 2**40 + 7]
 SHAPES = [(), (1,), (5,), (15,), (16,), (17,), (3, 7), (4, 8), (33, 31), (300, 301)]
 FLOATS = [(torch.float32, rg.float32), (torch.float64, rg.float64)]
+# float16 and bfloat16: PyTorch computes their samples in float32 (24-bit uniforms) and rounds
+LOW = [(torch.float16, rg.float16), (torch.bfloat16, rg.bfloat16)]
 INTS = [
     (torch.int64, rg.int64),
     (torch.int32, rg.int32),
@@ -34,6 +36,9 @@ def same(t, r):
     same random bits through log and cos, and in float64 NumPy's and PyTorch's math libraries
     round a few results differently on some CPUs (a misaligned stream would differ everywhere, by
     far more)."""
+    if t.dtype == torch.bfloat16:  # NumPy has no bfloat16: compared through float32, which holds it
+        assert r.dtype == rg.bfloat16, r.dtype
+        t, r = t.float(), r.float()
     a, b = t.detach().numpy(), r.detach().numpy()
     assert a.shape == b.shape and a.dtype == b.dtype, (a.shape, b.shape, a.dtype, b.dtype)
     if a.dtype == np.float64:
@@ -61,7 +66,7 @@ def test_seeded_state_bytes(s):
 
 
 @pytest.mark.parametrize("s", SEEDS)
-@pytest.mark.parametrize("tdt,rdt", FLOATS)
+@pytest.mark.parametrize("tdt,rdt", FLOATS + LOW)
 def test_rand_randn(s, tdt, rdt):
     seed_both(s)
     for shape in SHAPES:
@@ -97,7 +102,7 @@ def test_normal_cache_across_calls():
         same_state()
 
 
-@pytest.mark.parametrize("tdt,rdt", FLOATS)
+@pytest.mark.parametrize("tdt,rdt", FLOATS + LOW)
 def test_uniform_normal_inplace(tdt, rdt):
     seed_both(11)
     for shape in [(7,), (16,), (50,), (64, 40)]:
@@ -197,7 +202,7 @@ def test_bernoulli_forms():
     same_state()
 
 
-@pytest.mark.parametrize("tdt,rdt", FLOATS)
+@pytest.mark.parametrize("tdt,rdt", FLOATS + LOW)
 def test_other_distributions(tdt, rdt):
     seed_both(13)
     for shape in [(5,), (300,)]:
@@ -220,7 +225,7 @@ def test_multinomial(tdt, rdt):
     same_state()
 
 
-@pytest.mark.parametrize("tdt,rdt", FLOATS)
+@pytest.mark.parametrize("tdt,rdt", FLOATS + LOW)
 def test_dropout_masks(tdt, rdt):
     seed_both(15)
     x = np.linspace(-3, 3, 2 * 6 * 5 * 4).reshape(2, 6, 5, 4)
