@@ -131,7 +131,7 @@ def test_embedding_bag_weights_last_offset_padding_and_grad():
     g = bag.weight.grad
     g = g.to_dense() if g.is_sparse else g
     assert not g.numpy()[2].any()
-    assert repr(bag) == "EmbeddingBag(10, 3, mode=sum, padding_idx=2)"
+    assert repr(bag) == "EmbeddingBag(10, 3, mode='sum', padding_idx=2)"
 
 
 def test_embedding_bag_sparse_and_from_pretrained():

@@ -130,7 +130,8 @@ def test_layer_norm():
     nob = nn.LayerNorm(4, bias=False)
     assert nob.bias is None and [n for n, _ in nob.named_parameters()] == ["weight"]
     assert module_gradcheck(nn.LayerNorm(3), t64(np.random.randn(2, 3), True))
-    assert repr(nn.LayerNorm(8)) == "LayerNorm((8,), eps=1e-05, elementwise_affine=True)"
+    assert repr(nn.LayerNorm(8)) == "LayerNorm((8,), eps=1e-05, elementwise_affine=True, bias=True)"
+    assert repr(nn.LayerNorm(8, bias=False)) == "LayerNorm((8,), eps=1e-05, elementwise_affine=True, bias=False)"
 
 
 def test_rms_norm():
