@@ -35,9 +35,38 @@ def test_accelerator_answers_for_cuda_through_cupy():
         rg.accelerator.current_device_index,
         rg.accelerator.synchronize,
         lambda: rg.accelerator.set_device_index(0),
+        lambda: rg.accelerator.device_index(0).__enter__(),
     ):
         with pytest.raises(RuntimeError, match="no accelerator"):
             call()
+    with rg.accelerator.device_index(None):  # no switch asked for: nothing needed
+        pass
+
+
+def test_assert_allclose_is_deprecated_with_its_own_tolerances():
+    t = rg.tensor
+    with pytest.warns(FutureWarning, match="assert_close"):
+        rg.testing.assert_allclose(t([1.0]), t([1.00005]))  # float32: rtol 1e-4 (assert_close: 1.3e-6)
+    with pytest.raises(AssertionError):
+        rg.testing.assert_allclose(t([1.0]), t([1.0002]))
+    with pytest.raises(AssertionError):
+        rg.testing.assert_close(t([1.0]), t([1.00005]))
+    d = rg.float64
+    rg.testing.assert_allclose(t([0.0], dtype=d), t([5e-9], dtype=d))  # float64: atol 1e-8
+    with pytest.raises(AssertionError):
+        rg.testing.assert_allclose(t([0.0], dtype=d), t([2e-8], dtype=d))
+    rg.testing.assert_allclose(t([float("nan")]), t([float("nan")]))  # NaNs equal by default
+    rg.testing.assert_allclose([1.0, 2.0], [1.0, 2.0])  # numbers become tensors
+    rg.testing.assert_allclose(t([1, 2]), t([1.0, 2.0]))  # no dtype check
+    with pytest.raises(AssertionError, match="^custom$"):
+        rg.testing.assert_allclose(t([1.0]), t([2.0]), msg="custom")
+
+
+def test_default_backend_for_device_is_mpi():
+    assert rg.distributed.get_default_backend_for_device("cpu") == "mpi"
+    assert rg.distributed.get_default_backend_for_device(rg.device("cuda")) == "mpi"
+    with pytest.raises(ValueError, match="meta"):
+        rg.distributed.get_default_backend_for_device("meta")
 
 
 def test_backends_is_a_package_of_flag_modules():

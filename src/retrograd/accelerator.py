@@ -18,6 +18,7 @@ __all__ = [
     "set_device_index",
     "set_device_idx",
     "synchronize",
+    "device_index",
 ]
 
 
@@ -70,3 +71,24 @@ def synchronize(device=None):
 
 current_device_idx = current_device_index
 set_device_idx = set_device_index
+
+
+class device_index:
+    """``with accelerator.device_index(i):`` makes GPU ``i`` current inside the block and restores
+    the previous one after; ``None`` changes nothing (and needs no accelerator)."""
+
+    def __init__(self, device, /):
+        self.idx = device
+        self._prev = None
+
+    def __enter__(self):
+        if self.idx is not None:
+            self._prev = current_device_index()
+            set_device_index(self.idx)
+        return None
+
+    def __exit__(self, *exc):
+        if self._prev is not None:
+            set_device_index(self._prev)
+            self._prev = None
+        return False

@@ -8,6 +8,7 @@ infinity. Integer and bool values must be equal.
 """
 
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -16,7 +17,7 @@ from . import _dtype
 from ._tensor import Tensor
 from .backend import to_numpy
 
-__all__ = ["assert_close", "make_tensor"]
+__all__ = ["assert_close", "assert_allclose", "make_tensor"]
 
 # PyTorch's default (rtol, atol) per dtype; integer and bool dtypes compare exactly.
 _DEFAULT_TOLERANCES = {
@@ -31,6 +32,44 @@ def _default_tolerances(*dtypes):
     """The loosest default tolerances of ``dtypes`` (both are used when dtypes may differ)."""
     pairs = [_DEFAULT_TOLERANCES.get(d.name, (0.0, 0.0)) for d in dtypes]
     return max(p[0] for p in pairs), max(p[1] for p in pairs)
+
+
+# The tolerances of the deprecated ``assert_allclose`` when none are given (looser than
+# ``assert_close``'s); other dtypes compare exactly.
+_ALLCLOSE_TOLERANCES = {"float16": (1e-3, 1e-3), "float32": (1e-4, 1e-5), "float64": (1e-5, 1e-8)}
+
+
+def assert_allclose(actual, expected, rtol=None, atol=None, equal_nan=True, msg=""):
+    """Deprecated since PyTorch 1.12 (a FutureWarning; use ``assert_close``): ``assert_close``
+    with NaNs equal by default, no dtype check, ``expected`` made a tensor of ``actual``'s dtype
+    when it is not one, and looser default tolerances: float16 (1e-3, 1e-3), float32 (1e-4,
+    1e-5), float64 (1e-5, 1e-8)."""
+    warnings.warn(
+        "`torch.testing.assert_allclose()` is deprecated since 1.12 and will be removed in a future "
+        "release. Please use `torch.testing.assert_close()` instead.",
+        FutureWarning,
+        stacklevel=2,
+    )
+    from ._creation import tensor
+
+    if not isinstance(actual, Tensor):
+        actual = tensor(actual)
+    if not isinstance(expected, Tensor):
+        expected = tensor(expected, dtype=actual.dtype)
+    if rtol is None and atol is None:
+        pairs = [_ALLCLOSE_TOLERANCES.get(t.dtype.name, (0.0, 0.0)) for t in (actual, expected)]
+        rtol, atol = max(p[0] for p in pairs), max(p[1] for p in pairs)
+    assert_close(
+        actual,
+        expected,
+        rtol=rtol,
+        atol=atol,
+        equal_nan=equal_nan,
+        check_device=True,
+        check_dtype=False,
+        check_stride=False,
+        msg=msg or None,
+    )
 
 
 def assert_close(

@@ -125,6 +125,17 @@ def is_mpi_available():
     return _mpi.available()
 
 
+def get_default_backend_for_device(device):
+    """The backend collectives on ``device`` use: MPI, for the CPU and for cuda tensors alike
+    (PyTorch answers gloo and nccl; both names are accepted here and mean MPI)."""
+    from .._device import to_device
+
+    d = to_device(device)
+    if d.type not in ("cpu", "cuda"):
+        raise ValueError(f"Default backend not registered for device : {d.type}")
+    return "mpi"
+
+
 def is_gloo_available():
     return False
 
