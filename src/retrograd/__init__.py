@@ -331,6 +331,7 @@ _NON_OPS = [
     "sparse_coo_tensor",
     "save",
     "load",
+    "OutOfMemoryError",
     "is_tensor",
     "numel",
     "is_floating_point",
