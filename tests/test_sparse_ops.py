@@ -40,6 +40,9 @@ def test_sparse_coo_api():
     assert s.shape == (3, 4) and s.size() == rg.Size([3, 4]) and s.size(1) == 4 and s.dim() == 2
     assert s.ndim == 2 and len(s) == 3 and s.numel() == 12
     assert s.dtype == rg.float64 and s.device.type == "cpu" and s.is_floating_point()
+    low = rg.tensor([[0.0, 1.5], [2.0, 0.0]], dtype=rg.bfloat16).to_sparse()
+    assert low.dtype == rg.bfloat16 and low.is_floating_point()
+    assert not rg.tensor([[0, 1]]).to_sparse().is_floating_point()
     assert s._nnz() == 5 and not hasattr(s, "nnz") and s.sparse_dim() == 2 and s.dense_dim() == 0
     assert not s.is_coalesced() and not s.requires_grad and s.grad is None and s.is_leaf
     assert s._indices().tolist() == IDX and s._values().tolist() == VALS

@@ -270,7 +270,7 @@ def random_between(eng, n, npd, low, high):
     """``n`` integers on [low, high) as ``random_(low, high)`` draws them into dtype ``npd``
     (``high=None``: up to the dtype's largest value, inclusive)."""
     npd = np.dtype(npd)
-    if npd.kind == "f":
+    if K.is_float(npd):
         low, high = K.update_bounds(low, high, npd)
         if high is not None and not low < high:
             raise RuntimeError(
@@ -300,8 +300,8 @@ def _check_random_range(low, high, npd):
         for name, v in (("from", low), ("to - 1", high - 1)):
             if not info.min <= v <= hi:
                 raise RuntimeError(f"randint: {name} ({v}) is out of bounds for {npd.name}")
-    elif npd.kind == "f":
-        digits = np.finfo(npd).nmant + 1
+    elif K.is_float(npd):
+        digits = K.digits(npd)
         for name, v in (("from", low), ("to - 1", high - 1)):
             if not -(2**digits) <= v <= 2**digits:
                 warnings.warn(
@@ -328,8 +328,8 @@ def randperm(n, *, generator=None, dtype=None, layout=None, device=None, require
 
 
 def _largest_exact(npd):
-    if npd.kind == "f":
-        return 2 ** (np.finfo(npd).nmant + 1)
+    if K.is_float(npd):
+        return 2 ** K.digits(npd)
     return int(np.iinfo(npd).max)
 
 
@@ -568,7 +568,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
     shape = input._data.shape
     if len(shape) not in (1, 2):
         raise RuntimeError(f"multinomial: prob_dist must be 1 or 2 dim, got shape {list(shape)}")
-    if input._data.dtype.kind != "f":
+    if not K.is_float(input._data.dtype):
         raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got {input._data.dtype.name}")
     k = shape[-1]
     if num_samples <= 0:
@@ -623,7 +623,7 @@ def _multinomial_array(a, num_samples, replacement, device, generator):
 # The values ``Tensor.uniform_`` & co. write: drawn in the order PyTorch walks the tensor's
 # memory, returned as a C-ordered array of its shape and dtype.
 def _float_target(arr, op):
-    if arr.dtype.kind != "f" and arr.dtype.char != "E":  # "E": bfloat16 (an ml_dtypes type)
+    if not K.is_float(arr.dtype):
         raise RuntimeError(f'{op}: "{op}" is only implemented for floating-point tensors, not {arr.dtype.name}')
 
 
@@ -728,7 +728,7 @@ def random_values(arr, low, high, generator):
     if generator is not None:
         _engine(generator)
     npd = arr.dtype
-    if npd.kind not in "iubf":
+    if npd.kind not in "iub" and not K.is_float(npd):
         raise RuntimeError(f"random_: not implemented for {npd.name}")
     if low == 0 and high is None:
         return _fill(arr, _default_range_sampler, generator, "random_")

@@ -29,6 +29,21 @@ _F32, _F64 = np.float32, np.float64
 _DIGITS = {np.dtype(np.float16): 11, np.dtype(np.float32): 24, np.dtype(np.float64): 53}
 
 
+def is_float(npd):
+    """Whether the random ops draw into ``npd`` as a floating dtype: NumPy's float kinds and
+    bfloat16 (an ml_dtypes type, NumPy kind "V"). PyTorch has no random kernels for the
+    float8 types, so they are not."""
+    npd = np.dtype(npd)
+    return npd.kind == "f" or npd.name == "bfloat16"
+
+
+def digits(npd):
+    """The significand bits (PyTorch's ``numeric_limits<T>::digits``) of float dtype ``npd``:
+    11, 24 and 53 for float16/32/64, 8 for bfloat16."""
+    npd = np.dtype(npd)
+    return 8 if npd.name == "bfloat16" else _DIGITS[npd]
+
+
 def torch_order(shape, strides):
     """The axes permutation in which PyTorch's TensorIterator walks a tensor: by decreasing
     stride (memory order), ties keeping their order; C order for a contiguous tensor."""
@@ -176,8 +191,8 @@ def int_range(npd):
     """PyTorch's inclusive upper bound for ``random_(from)`` on dtype ``npd``."""
     if npd.kind == "b":
         return 1
-    if npd.kind == "f":
-        return min(1 << _DIGITS[npd], 2**63 - 1)
+    if is_float(npd):
+        return min(1 << digits(npd), 2**63 - 1)
     return int(np.iinfo(npd).max)
 
 
@@ -205,7 +220,7 @@ def random_default(eng, n, npd):
     if npd.kind == "b":
         return (eng.random(n) & np.uint32(1)).astype(bool)
     wide = npd in (np.dtype(np.int64), np.dtype(_F64))
-    mod = (1 << _DIGITS[npd]) + 1 if npd.kind == "f" else int(np.iinfo(npd).max) + 1
+    mod = (1 << digits(npd)) + 1 if is_float(npd) else int(np.iinfo(npd).max) + 1
     v = _mod(eng.random64(n), np.uint64(mod)) if wide else _mod(eng.random(n), np.uint32(mod))
     return v.astype(npd)
 
@@ -227,14 +242,14 @@ def _cast_int64(v, npd):
 def update_bounds(low, high, npd):
     """PyTorch's adjustment of integer bounds for a float dtype: ``from`` moves up and ``to``
     down to values the dtype can hold exactly near them."""
-    digits = _DIGITS[np.dtype(npd)]
+    d = digits(npd)
     t = np.dtype(npd).type
     if int(t(low + 1)) < low:
         n = abs(low + 1).bit_length() - 1
-        low = int(t(low + 1)) + (1 << (n - digits + 1))
+        low = int(t(low + 1)) + (1 << (n - d + 1))
     if high is not None and int(t(high - 1)) >= high:
         n = abs(high - 1).bit_length() - 1
-        high = int(t(high - 1)) - (1 << (n - digits + 1))
+        high = int(t(high - 1)) - (1 << (n - d + 1))
     return low, high
 
 

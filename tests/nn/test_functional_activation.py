@@ -162,6 +162,22 @@ def test_rrelu_training_draws_slopes_from_the_default_generator():
     assert a.numpy().min() >= -0.3 and a.numpy().max() <= -0.1 and a.numpy().std() > 0.03
 
 
+def test_rrelu_training_on_bfloat16():
+    # the slopes come from the same draws as for float32, rounded to bfloat16
+    x = rg.cat([rg.full((500,), -1.0), rg.full((500,), 2.0)]).bfloat16().requires_grad_()
+    rg.manual_seed(3)
+    y = F.rrelu(x, 0.1, 0.3, training=True)
+    rg.manual_seed(3)
+    want = F.rrelu(x.detach().float(), 0.1, 0.3, training=True).bfloat16()
+    assert y.dtype == rg.bfloat16 and rg.equal(y.detach(), want)
+    neg = y[:500].float()
+    # slopes within [0.1, 0.3] up to bfloat16's rounding (8 significand bits)
+    assert neg.min().item() >= -0.302 and neg.max().item() <= -0.0996 and neg.std().item() > 0.03
+    assert y[500:].float().eq(2.0).all()
+    y.float().sum().backward()
+    assert rg.equal(x.grad[:500], -y[:500].detach()) and x.grad[500:].float().eq(1.0).all()
+
+
 # --------------------------------------------------------------------------- softmax rules
 def test_softmax_implicit_dim_warns_and_follows_pytorch():
     x = rg.randn(2, 3)

@@ -142,3 +142,23 @@ def test_a_one_element_integer_tensor_of_any_rank_is_an_index():
     assert [10, 20, 30][rg.tensor([[2]])] == 30
     with pytest.raises(TypeError, match="single element"):
         [10, 20, 30][rg.tensor([1, 2])]
+
+
+def test_div_with_floor_rounding_gives_zero_gradients():
+    # as PyTorch (DivBackward2): rounded division is piecewise constant, so both inputs get
+    # zeros, whatever the incoming gradient holds; floor_divide itself has no derivative
+    x = rg.tensor([[7.5, -7.5, 3.0]], dtype=rg.float64, requires_grad=True)
+    y = rg.tensor([2.0, 2.0, -0.7], dtype=rg.float64, requires_grad=True)
+    q = rg.div(x, y, rounding_mode="floor")
+    assert q.tolist() == [[3.0, -4.0, -5.0]]
+    assert q.grad_fn.name() == "DivBackward2"
+    q.backward(rg.tensor([[float("inf"), 1.0, 2.0]], dtype=rg.float64))
+    assert x.grad.tolist() == [[0.0, 0.0, 0.0]] and y.grad.tolist() == [0.0, 0.0, 0.0]
+    assert rg.autograd.gradcheck(lambda a, b: rg.div(a, b, rounding_mode="floor"), (x, y))
+    s = rg.div(x, 2, rounding_mode="floor")
+    assert s.tolist() == [[3.0, -4.0, 1.0]]
+    s.sum().backward()
+    assert x.grad.tolist() == [[0.0, 0.0, 0.0]]
+    with pytest.raises(RuntimeError, match="floor_divide"):
+        rg.floor_divide(x, y).sum().backward()
+    assert rg.div(rg.tensor([7, -7]), 2, rounding_mode="floor").tolist() == [3, -4]

@@ -145,6 +145,41 @@ def test_half_precision_draws_are_float32_draws_rounded(dtype):
     np.testing.assert_array_equal(n, want)
 
 
+def test_bfloat16_is_a_floating_dtype_for_the_random_ops():
+    """bfloat16 (NumPy kind "V") takes every float draw: uniform values are float32 draws
+    rounded, a value rounding up to ``to`` is taken as ``from`` (the range stays half open)."""
+    rg.manual_seed(3)
+    u = rg.empty(20000, dtype=rg.bfloat16).uniform_(-2, 3)
+    rg.manual_seed(3)
+    f = rg.empty(20000).uniform_(-2, 3).numpy()
+    want = f.astype(u._data.dtype).astype(np.float32)
+    want[want == 3] = -2
+    assert u.dtype == rg.bfloat16 and np.array_equal(u.float().numpy(), want)
+    assert -2 <= float(u.min()) and float(u.max()) < 3
+    x = rg.empty(500, dtype=rg.bfloat16)
+    for fill in (lambda: x.normal_(), lambda: x.exponential_(), lambda: x.cauchy_(), lambda: x.log_normal_()):
+        assert np.isfinite(fill().float().numpy()).all()
+    assert set(x.random_(2, 5).float().tolist()) == {2.0, 3.0, 4.0}
+    v = x.random_().float().numpy()  # [0, 2**8]: bfloat16 holds 8 significand bits
+    assert v.min() >= 0 and v.max() <= 256 and (v == np.round(v)).all() and v.max() > 200
+    with pytest.warns(UserWarning, match="out of bounds"):  # past 2**8, as PyTorch warns
+        r = rg.randint(-300, 1000, (400,), dtype=rg.bfloat16).float().numpy()
+    assert r.min() >= -300 and r.max() < 1000
+    assert sorted(rg.randperm(200, dtype=rg.bfloat16).tolist()) == list(range(200))
+    with pytest.raises(RuntimeError, match="too large"):
+        rg.randperm(258, dtype=rg.bfloat16)
+    p = rg.tensor([[0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 2.0, 2.0]], dtype=rg.bfloat16)
+    assert rg.multinomial(p, 1)[0].tolist() == [1]
+    assert sorted(rg.multinomial(p[1], 2).tolist()) == [2, 3]
+    assert set(rg.multinomial(p[0], 5, replacement=True).tolist()) == {1}
+    w = rg.empty(4, 6, dtype=rg.bfloat16)
+    rg.nn.init.kaiming_uniform_(w)
+    rg.nn.init.trunc_normal_(w)
+    assert w.dtype == rg.bfloat16 and float(w.abs().max()) <= 2
+    with pytest.raises(RuntimeError, match="uniform_"):
+        rg.empty(3, dtype=rg.float8_e4m3fn).uniform_()
+
+
 def test_forward_swaps_matches_the_loop():
     rng = np.random.default_rng(0)
     for n in [1, 2, 3, 7, 64, 2000]:

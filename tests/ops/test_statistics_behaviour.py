@@ -53,6 +53,9 @@ def test_bincount_and_isin():
     b = rg.bincount(i, weights=rg.tensor([1.0, 2, 3, 4]))
     assert b.tolist() == [1.0, 5.0, 0.0, 4.0] and b.dtype == rg.float32
     assert rg.bincount(i, weights=rg.tensor([1, 2, 3, 4])).dtype == rg.float64
+    for low in (rg.float16, rg.bfloat16):  # summed in float64, as PyTorch does
+        h = rg.bincount(i, weights=rg.tensor([0.5, 2, 3, 4], dtype=low))
+        assert h.dtype == rg.float64 and h.tolist() == [0.5, 5.0, 0.0, 4.0]
     with pytest.raises(RuntimeError, match="non-negative"):
         rg.bincount(rg.tensor([1, -1]))
     with pytest.raises(RuntimeError, match="1-d"):

@@ -398,3 +398,40 @@ def test_fork_rng_gives_pytorchs_draws_inside_and_after():
         same(torch.rand(3, 2), rg.rand(3, 2))
     same(torch.randn(7), rg.randn(7))
     assert torch.random.initial_seed() == rg.random.initial_seed() == 3
+
+
+def same_bf16(t, r):
+    assert t.dtype == torch.bfloat16 and r.dtype == rg.bfloat16
+    same(t.float(), r.float())
+
+
+def test_bfloat16_draws():
+    """bfloat16 takes the float draws (uniform values from float32 draws, rounded; one rounding
+    up to ``to`` becomes ``from``) and the integer ones on 8 significand bits."""
+    seed_both(15)
+    for lo, hi in [(0, 1), (-2, 3), (5, 6), (0.5, 100)]:
+        same_bf16(
+            torch.empty(20000, dtype=torch.bfloat16).uniform_(lo, hi),
+            rg.empty(20000, dtype=rg.bfloat16).uniform_(lo, hi),
+        )
+    same_bf16(torch.rand(7, dtype=torch.bfloat16), rg.rand(7, dtype=rg.bfloat16))
+    same_bf16(torch.randn(7, dtype=torch.bfloat16), rg.randn(7, dtype=rg.bfloat16))
+    for shape in [(5,), (300,)]:
+        t, r = torch.empty(shape, dtype=torch.bfloat16), rg.empty(shape, dtype=rg.bfloat16)
+        same_bf16(t.exponential_(2.5), r.exponential_(2.5))
+        same_bf16(t.cauchy_(1.0, 0.5), r.cauchy_(1.0, 0.5))
+        same_bf16(t.log_normal_(0.2, 0.7), r.log_normal_(0.2, 0.7))
+        same_bf16(t.geometric_(0.3), r.geometric_(0.3))
+        same_bf16(t.random_(3, 9), r.random_(3, 9))
+        same_bf16(t.random_(), r.random_())
+        same_bf16(t.random_(100), r.random_(100))
+    same_bf16(torch.randint(0, 200, (50,), dtype=torch.bfloat16), rg.randint(0, 200, (50,), dtype=rg.bfloat16))
+    same_bf16(torch.randperm(100, dtype=torch.bfloat16), rg.randperm(100, dtype=rg.bfloat16))
+    w = np.array([[0.1, 2.0, 0.0, 3.0, 1.0, 0.5], [1.0, 1.0, 1.0, 1.0, 1.0, 1.0]])
+    tw, rw = torch.tensor(w, dtype=torch.bfloat16), rg.tensor(w, dtype=rg.bfloat16)
+    same(torch.multinomial(tw, 1), rg.multinomial(rw, 1))
+    same(torch.multinomial(tw, 4), rg.multinomial(rw, 4))
+    same(torch.multinomial(tw, 50, replacement=True), rg.multinomial(rw, 50, replacement=True))
+    tk, rk = torch.empty(8, 5, dtype=torch.bfloat16), rg.empty(8, 5, dtype=rg.bfloat16)
+    same_bf16(tinit.kaiming_uniform_(tk), rinit.kaiming_uniform_(rk))
+    same_state()

@@ -256,14 +256,16 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
 
 def _rrelu_slopes(input, lower, upper):
     """PyTorch's training slopes: walking the input in order, each element <= 0 takes a float64
-    U(lower, upper) draw (bounds rounded to the input's dtype), the others slope 1."""
+    U(lower, upper) draw (bounds rounded to the input's dtype, float32 for bfloat16), the
+    others slope 1."""
     from .._random import _engine
-    from .._random_kernels import uniform
+    from .._random_kernels import is_float, uniform
 
-    x = input.numpy(force=True)
+    x = np.asarray(input.detach().cpu()._data)  # the values, bfloat16 included
     dt = x.dtype
     neg = x.ravel() <= 0
-    lo, hi = (float(dt.type(v)) if dt.kind == "f" else float(v) for v in (lower, upper))
+    bounds = np.float32 if dt.kind == "V" else dt.type  # bfloat16 computes in float32
+    lo, hi = (float(bounds(v)) if is_float(dt) else float(v) for v in (lower, upper))
     slopes = np.ones(x.size, dt)
     slopes[neg] = uniform(_engine(None), int(neg.sum()), np.float64, lo, hi)
     return slopes.reshape(x.shape)

@@ -399,7 +399,8 @@ def div(input, other, *, rounding_mode=None):
     if rounding_mode == "trunc":
         return trunc(div(input, other)) if _is_float(input, other) else _int_div(input, other, "trunc")
     if rounding_mode == "floor":
-        return floor_divide(input, other)
+        x, y = _operands(input, other)
+        return apply(DIV_FLOOR, (x, y))
     raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
 
 
@@ -448,6 +449,16 @@ def _floor_divide_vjp(g, needs):
 
 
 FLOOR_DIVIDE = Op("floor_divide", _floor_divide, _floor_divide_vjp, jvp=ELEMENTWISE, needs=True)
+
+
+def _div_floor_vjp(g, needs):
+    # div(..., rounding_mode='floor') is piecewise constant: PyTorch gives both inputs zero
+    # gradients (zeros whatever ``g`` holds), where floor_divide has no derivative at all
+    zero = g.new_zeros(g.shape)
+    return (zero if needs[0] else None), (zero if needs[1] else None)
+
+
+DIV_FLOOR = Op("div", _floor_divide, _div_floor_vjp, jvp=ELEMENTWISE, needs=True, node_name="DivBackward2")
 
 
 def floor_divide(input, other):

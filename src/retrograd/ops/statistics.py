@@ -358,7 +358,9 @@ def _bincount(xp, a, wd, minlength):
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs (found a negative value)")
     if wd is None:
         return xp.bincount(a, minlength=minlength).astype(np.int64)
-    out_dtype = wd.dtype if wd.dtype.kind in "fV" else np.float64
+    # PyTorch's kernel sums float32 weights in float32 and every other dtype (float16 and
+    # bfloat16 included) in float64
+    out_dtype = np.float32 if wd.dtype == np.float32 else np.float64
     return xp.bincount(a, weights=wd.astype(np.float64), minlength=minlength).astype(out_dtype)
 
 

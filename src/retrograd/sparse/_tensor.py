@@ -105,7 +105,7 @@ class SparseTensor:
         return self.device.type == "cpu"
 
     def is_floating_point(self):
-        return self._data.dtype.kind == "f"
+        return self.dtype.is_floating_point  # bfloat16 too (NumPy kind "V")
 
     def is_complex(self):
         return self._data.dtype.kind == "c"
