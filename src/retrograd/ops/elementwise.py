@@ -1017,6 +1017,12 @@ def where(condition, input=None, other=None):
                 f"dtype {condition.dtype} (shape {list(condition._data.shape)})"
             )
         condition = condition != 0
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        # two Python scalars: the result takes their promoted dtype (where(c, 1, 0.5) is float)
+        from .._creation import tensor
+
+        d = _dtype.result_type(_scalar(input), _scalar(other))
+        input = tensor(input, dtype=d, device=condition.device)
     x, y = _operands(input, other)
     if not isinstance(x, Tensor):
         x = _like_scalar(y, x)
