@@ -328,10 +328,31 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return sum(centered * centered, dims, keepdim) / builtins.max(n - c, 0)
 
 
-def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    from .elementwise import sqrt
+def _root(xp, s, e):
+    return s**e
 
-    return sqrt(var(input, dim, unbiased, keepdim, correction=correction))
+
+def _root_vjp(g, s, out, e):
+    # d s^e / ds = e * s^e / s, taken as 0 where s == 0 (as PyTorch does for std and p-norms at
+    # 0, whose slope there is infinite while every input slope is 0)
+    from .elementwise import where
+
+    zero = s == 0
+    return where(zero, 0.0, g * e * out / where(zero, 1.0, s))
+
+
+def _root_jvp(ts, s, out, e):
+    return _root_vjp(ts[0], s, out, e)
+
+
+# s**e for 0 < e < 1 (std = var**0.5, the p-norm = (sum |x|^p)**(1/p)), with a gradient of 0 at s = 0
+ROOT = Op("pow", _root, _root_vjp, jvp=_root_jvp, save=("x", "out"), node_name="NormBackward1")
+STD_ROOT = Op("std", _root, _root_vjp, jvp=_root_jvp, save=("x", "out"), node_name="StdBackward0")
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """sqrt(var); the gradient is 0 where the deviation is 0 (a constant slice), as in PyTorch."""
+    return apply(STD_ROOT, (var(input, dim, unbiased, keepdim, correction=correction),), (0.5,))
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
@@ -425,7 +446,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
         return sum((x != 0).to(x.dtype), dims, keepdim)
     if ord == 1:
         return sum(_abs(x), dims, keepdim)
-    return sum(_abs(x) ** ord, dims, keepdim) ** (1.0 / ord)
+    return apply(ROOT, (sum(_abs(x) ** ord, dims, keepdim),), (1.0 / ord,))
 
 
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
