@@ -16,3 +16,44 @@ def test_where_of_two_python_scalars_takes_their_promoted_dtype():
     z = rg.where(cond, 1, 1j)
     assert z.dtype == rg.complex64
     np.testing.assert_array_equal(z.numpy(), [1 + 0j, 1j])
+
+
+def test_integer_operands_of_floating_ops_go_straight_to_float():
+    # the common dtype of a uint8 tensor and a 0-d int8 tensor is uint8, but true division and
+    # the other floating ops convert each operand to float32 directly: -1 stays -1.0, not 255.0
+    u = rg.tensor([2, 0, 4], dtype=rg.uint8)
+    m = rg.tensor(-1, dtype=rg.int8)
+    a, b = np.array([2.0, 0.0, 4.0], dtype=np.float32), np.float32(-1.0)
+    with np.errstate(divide="ignore"):
+        np.testing.assert_array_equal((u / m).numpy(), a / b)
+        np.testing.assert_array_equal((m / u).numpy(), b / a)
+        np.testing.assert_array_equal(rg.xlogy(m, u).numpy(), b * np.log(a))
+    np.testing.assert_allclose(rg.atan2(m, u).numpy(), np.arctan2(b, a))
+    np.testing.assert_array_equal(rg.copysign(u, m).numpy(), -a)
+    np.testing.assert_array_equal(rg.copysign(u, -3).numpy(), -a)
+    assert (u / m).dtype == rg.float32
+
+
+def test_floating_ops_keep_the_promoted_float_or_complex_dtype():
+    h = rg.tensor([1.5], dtype=rg.float16)
+    assert rg.ldexp(rg.tensor([True]), h).dtype == rg.float16
+    assert rg.special.xlog1py(h, rg.tensor([True])).dtype == rg.float16
+    # hypot promotes before squaring (a float16 operand is not squared in float16)
+    x16 = rg.tensor([0.1], dtype=rg.float16)
+    got = rg.hypot(x16, rg.tensor([0.2])).item()
+    assert got == np.float32(np.hypot(np.float32(np.float16(0.1)), np.float32(0.2)))
+    # complex operands keep their imaginary parts
+    z = rg.logaddexp(rg.tensor([1 + 1j, -2 + 3j]), rg.tensor([True, False]))
+    assert z.dtype == rg.complex64
+    np.testing.assert_allclose(z.numpy(), np.log(np.exp([1 + 1j, -2 + 3j]) + np.exp([1.0, 0.0])), rtol=1e-6)
+    p = rg.float_power(rg.tensor([1j, 2]), 2)
+    assert p.dtype == rg.complex128 and p.tolist() == [-1 + 0j, 4 + 0j]
+    assert rg.float_power(rg.tensor([2]), 1j).dtype == rg.complex128
+
+
+def test_a_0d_complex_operand_keeps_a_dimensioned_floats_precision():
+    z = rg.tensor(1j, dtype=rg.complex128)
+    assert (rg.ones(2) + z).dtype == rg.complex64
+    assert (rg.ones(2, dtype=rg.float64) * rg.tensor(1j, dtype=rg.complex64)).dtype == rg.complex128
+    assert (rg.ones(2, dtype=rg.int32) + z).dtype == rg.complex128
+    assert rg.result_type(rg.ones(2), z) == rg.complex64

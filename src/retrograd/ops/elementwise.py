@@ -74,8 +74,23 @@ def _sparse_operand(name, x, y, error):
     return r
 
 
+def _integral(v):
+    """Whether ``v`` is an integer or bool Tensor or Python number."""
+    if isinstance(v, Tensor):
+        return v._data.dtype.kind in "biu"
+    return isinstance(v, (int, np.integer, np.bool_))
+
+
 def _float_operands(x, y):
-    """Operands promoted, then raised to the default float dtype if integral (true division)."""
+    """Operands promoted, then raised to the default float dtype if integral (true division).
+
+    Integral operands go straight to that float dtype, as in PyTorch, never through their
+    common integer dtype: a 0-d int8 -1 against a uint8 tensor is -1.0, not 255.0."""
+    if (isinstance(x, Tensor) or isinstance(y, Tensor)) and _integral(x) and _integral(y):
+        d = _dtype.get_default_dtype()
+        x = x.to(d) if isinstance(x, Tensor) else float(x)
+        y = y.to(d) if isinstance(y, Tensor) else float(y)
+        return x, y
     x, y = _operands(x, y)
     t = x if isinstance(x, Tensor) else y
     if t._data.dtype.kind not in "fcV":
@@ -505,6 +520,15 @@ def pow(input, exponent):
 
 
 def float_power(input, exponent):
+    """input ** exponent in double precision: float64, or complex128 if either is complex."""
+
+    def is_complex(v):
+        return v._data.dtype.kind == "c" if isinstance(v, Tensor) else isinstance(v, (complex, np.complexfloating))
+
+    if is_complex(input) or is_complex(exponent):
+        x = input.to(_dtype.complex128) if isinstance(input, Tensor) else builtins.complex(input)
+        y = exponent.to(_dtype.complex128) if isinstance(exponent, Tensor) else builtins.complex(exponent)
+        return pow(x, y)
     x = input.to(_dtype.float64) if isinstance(input, Tensor) else float(input)
     y = exponent.to(_dtype.float64) if isinstance(exponent, Tensor) else float(exponent)
     return pow(x, y) if isinstance(x, Tensor) else pow(x, y)
@@ -1054,7 +1078,11 @@ def addcdiv(input, tensor1, tensor2, *deprecated, value=1):
 
 
 def hypot(input, other):
-    return sqrt(input * input + other * other)
+    """sqrt(input^2 + other^2), in the operands' promoted floating dtype."""
+    x, y = _tensor_pair(input, other)
+    if x._data.dtype.kind not in "fV":
+        raise NotImplementedError(f'"hypot_cpu" not implemented for {x.dtype} (hypot takes floating tensors)')
+    return sqrt(x * x + y * y)
 
 
 def xlogy(input, other):
@@ -1379,11 +1407,9 @@ def _tensor_pair(input, other):
 
 
 def _float_pair(input, other):
-    x, y = _tensor_pair(input, other)
-    if x._data.dtype.kind not in "fV":
-        d = _dtype.get_default_dtype()
-        x, y = x.to(d), y.to(d)
-    return x, y
+    """Promoted operands of a floating op, both Tensors: integral ones in the default float
+    dtype (see _float_operands), complex ones kept complex."""
+    return _tensor_pair(*_float_operands(input, other))
 
 
 # --------------------------------------------------------------------------- public surfaces
