@@ -2,6 +2,7 @@
 from NumPy's: Python scalars, 0-d tensors and mixed integer widths."""
 
 import numpy as np
+import pytest
 
 import retrograd as rg
 
@@ -57,3 +58,27 @@ def test_a_0d_complex_operand_keeps_a_dimensioned_floats_precision():
     assert (rg.ones(2, dtype=rg.float64) * rg.tensor(1j, dtype=rg.complex64)).dtype == rg.complex128
     assert (rg.ones(2, dtype=rg.int32) + z).dtype == rg.complex128
     assert rg.result_type(rg.ones(2), z) == rg.complex64
+
+
+def test_alpha_scales_other_in_the_result_dtype():
+    b = rg.tensor([True, False])
+    out = rg.add(b, b, alpha=2)
+    assert out.dtype == rg.bool and out.tolist() == [True, False]
+    i8 = rg.tensor([1, -2], dtype=rg.int8)
+    assert rg.add(i8, b, alpha=3).dtype == rg.int8
+    assert rg.add(i8, b, alpha=3).tolist() == [4, -2]
+    s = rg.sub(rg.tensor(2, dtype=rg.int32), 3, alpha=2)
+    assert s.dtype == rg.int32 and s.item() == -4
+    u = rg.tensor([1, 2], dtype=rg.uint8)
+    with pytest.raises(RuntimeError, match="alpha must not be a floating point number"):
+        rg.add(u, u, alpha=1.5)
+    with pytest.raises(RuntimeError, match="Boolean alpha"):
+        rg.add(u, u, alpha=True)
+
+
+def test_subtraction_with_any_bool_tensor_is_refused():
+    b = rg.tensor([True, False])
+    u = rg.tensor([1, 2], dtype=rg.uint8)
+    for f in (lambda: b - u, lambda: u - b, lambda: b - 1, lambda: 1 - b, lambda: rg.tensor([1.5]) - b):
+        with pytest.raises(RuntimeError, match="Subtraction, the `-` operator, with a bool tensor"):
+            f()

@@ -325,12 +325,35 @@ def _is_number(v):
     return isinstance(v, (int, float, complex, np.number, np.bool_))
 
 
+def _times_alpha(input, other, alpha):
+    """``alpha * other`` in the dtype of ``input + other`` (add(bool, bool, alpha=2) stays bool),
+    with PyTorch's checks on alpha's type."""
+    if not all(isinstance(v, (Tensor, int, float, complex, np.generic)) for v in (input, other)):
+        return mul(other, alpha)  # a sparse operand: its own rules
+    d = _dtype.result_type(_python(input), _python(other))
+    if isinstance(alpha, (bool, np.bool_)) and d is not _dtype.bool:
+        raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    if d._category < 2 and isinstance(alpha, (float, np.floating)):
+        raise RuntimeError(
+            f"For integral input tensors, argument alpha must not be a floating point number (alpha={alpha}, "
+            f"result dtype {d})."
+        )
+    if d._category < 3 and isinstance(alpha, (complex, np.complexfloating)):
+        raise RuntimeError(
+            f"For non-complex input tensors, argument alpha must not be a complex number (alpha={alpha})."
+        )
+    other = mul(other, alpha)
+    if isinstance(other, Tensor) and other.dtype is not d:
+        other = other.to(d)
+    return other
+
+
 def add(input, other, *deprecated, alpha=1):
     """input + alpha * other (also PyTorch's deprecated ``add(input, alpha, other)``)"""
     if deprecated:
         other, alpha = _alpha_first("add", other, deprecated, alpha)
-    if alpha != 1:
-        other = mul(other, alpha)
+    if alpha is True or alpha != 1:
+        other = _times_alpha(input, other, alpha)
     if _fast_scalar(input, other):
         return apply(ADD_SCALAR, (input,), (other,))
     if _fast_scalar(other, input):
@@ -348,18 +371,15 @@ def sub(input, other, *deprecated, alpha=1):
     """input - alpha * other (also PyTorch's deprecated ``sub(input, alpha, other)``)"""
     if deprecated:
         other, alpha = _alpha_first("sub", other, deprecated, alpha)
-    if (
-        isinstance(input, Tensor)
-        and input._data.dtype.kind == "b"
-        and isinstance(other, Tensor)
-        and other._data.dtype.kind == "b"
+    if (isinstance(input, Tensor) and input._data.dtype.kind == "b") or (
+        isinstance(other, Tensor) and other._data.dtype.kind == "b"
     ):
         raise RuntimeError(
-            "Subtraction, the `-` operator, with two bool tensors is not supported. "
-            "Use the `^` or `logical_xor()` operator instead."
+            "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to invert "
+            "a mask, use the `~` or `logical_not()` operator instead."
         )
-    if alpha != 1:
-        other = mul(other, alpha)
+    if alpha is True or alpha != 1:
+        other = _times_alpha(input, other, alpha)
     if _fast_scalar(input, other):
         return apply(SUB_SCALAR, (input,), (other,))
     if _fast_scalar(other, input):
