@@ -82,3 +82,28 @@ def test_subtraction_with_any_bool_tensor_is_refused():
     for f in (lambda: b - u, lambda: u - b, lambda: b - 1, lambda: 1 - b, lambda: rg.tensor([1.5]) - b):
         with pytest.raises(RuntimeError, match="Subtraction, the `-` operator, with a bool tensor"):
             f()
+
+
+def test_python_ints_wrap_into_an_integer_tensors_dtype():
+    # PyTorch reads the number in the tensor's dtype (uint8 + -3 is uint8 + 253), where NumPy 2
+    # raises OverflowError
+    u = rg.tensor([5, 200], dtype=rg.uint8)
+    i = rg.tensor([5, -100], dtype=rg.int8)
+    un, inp = np.array([5, 200], dtype=np.uint8), np.array([5, -100], dtype=np.int8)
+    assert (u + -3).dtype == rg.uint8 and (u + -3).tolist() == (un + np.uint8(253)).tolist()
+    assert (u * -1).tolist() == (un * np.uint8(255)).tolist()
+    assert (-3 - u).tolist() == (np.uint8(253) - un).tolist()
+    assert (i + 300).tolist() == (inp + np.int8(44)).tolist()
+    assert (u // -3).tolist() == [0, 0] and (u % -3).tolist() == [5, 200]
+    assert (u > -3).tolist() == [False, False]  # against 253
+    assert (u / -1).tolist() == [-5.0, -200.0]  # true division reads the number as it is
+    with pytest.raises(RuntimeError, match="overflow"):
+        rg.where(u > 6, u, 300)
+
+
+def test_a_python_number_to_an_integer_tensors_power_keeps_its_dtype():
+    t = rg.tensor([-2, 0, 3], dtype=rg.int32)
+    assert (2**t).dtype == rg.int32 and (2**t).tolist() == [0, 1, 8]
+    assert ((-1) ** t).tolist() == [1, 1, -1]
+    assert rg.pow(3, rg.tensor([1, 2], dtype=rg.int8)).dtype == rg.int8
+    assert (2.5**t).dtype == rg.float32

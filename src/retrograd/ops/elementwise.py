@@ -32,6 +32,21 @@ def _scalar(v):
     raise TypeError(f"unsupported operand of type {type(v).__name__}: expected a Tensor or a number")
 
 
+_INT_RANGES: dict = {}
+
+
+def _wrapped(v, dtype):
+    """The Python int ``v`` as PyTorch reads it against an integer tensor of ``dtype``: wrapped
+    into that dtype's range (uint8 + -3 is uint8 + 253), where NumPy would raise OverflowError."""
+    r = _INT_RANGES.get(dtype)
+    if r is None:
+        info = np.iinfo(dtype)
+        r = _INT_RANGES[dtype] = (int(info.min), int(info.max))
+    if r[0] <= v <= r[1]:
+        return v
+    return int(np.asarray(v).astype(dtype))
+
+
 def _operands(x, y):
     """Cast Tensor/scalar operands ``x, y`` to their PyTorch result dtype."""
     xt = isinstance(x, Tensor)
@@ -45,6 +60,8 @@ def _operands(x, y):
     if xt:
         y = _scalar(y)
         k = x._data.dtype.kind
+        if type(y) is int and k in "iu":
+            y = _wrapped(y, x._data.dtype)
         if (k not in "fcV" and (type(y) is float or (k == "b" and type(y) is int))) or (
             type(y) is complex and k != "c"
         ):
@@ -53,6 +70,8 @@ def _operands(x, y):
     if yt:
         x = _scalar(x)
         k = y._data.dtype.kind
+        if type(x) is int and k in "iu":
+            x = _wrapped(x, y._data.dtype)
         if (k not in "fcV" and (type(x) is float or (k == "b" and type(x) is int))) or (
             type(x) is complex and k != "c"
         ):
@@ -536,6 +555,11 @@ def pow(input, exponent):
     x, y = _operands(input, exponent)
     if isinstance(x, Tensor) and x._data.dtype.kind in "iu" and isinstance(y, int) and y < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
+    if not isinstance(x, Tensor) and isinstance(y, Tensor) and y._data.dtype.kind in "iu":
+        # 2 ** an int32 tensor is int32, as in PyTorch (the base wraps into that dtype)
+        from .._creation import tensor
+
+        x = tensor(np.asarray(x).astype(y._data.dtype), device=y.device)
     return apply(POW, (x, y))
 
 
@@ -1067,6 +1091,11 @@ def where(condition, input=None, other=None):
 
         d = _dtype.result_type(_scalar(input), _scalar(other))
         input = tensor(input, dtype=d, device=condition.device)
+    # a Python int against an integer tensor must fit its dtype (PyTorch raises, never wraps)
+    if type(other) is int and isinstance(input, Tensor) and input._data.dtype.kind in "iu":
+        other = _like_scalar(input, other)
+    elif type(input) is int and isinstance(other, Tensor) and other._data.dtype.kind in "iu":
+        input = _like_scalar(other, input)
     x, y = _operands(input, other)
     if not isinstance(x, Tensor):
         x = _like_scalar(y, x)
