@@ -96,6 +96,8 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
     from .elementwise import where, isnan
 
+    if input._data.dtype.kind not in "fcV":  # no NaN to skip: an integer sum (int64), as sum
+        return sum(input, dim, keepdim, dtype=dtype)
     return sum(where(isnan(input), 0.0, input), dim, keepdim, dtype=dtype)
 
 
@@ -459,12 +461,15 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
 
 
 # --------------------------------------------------------------------------- all, any, count
+# bool results, but uint8 for a uint8 input (as PyTorch keeps it)
 def _all(a, dims, keepdim):
-    return a.astype(bool, copy=False).all(axis=dims, keepdims=keepdim)
+    r = a.astype(bool, copy=False).all(axis=dims, keepdims=keepdim)
+    return r.astype(np.uint8) if a.dtype == np.uint8 else r
 
 
 def _any(a, dims, keepdim):
-    return a.astype(bool, copy=False).any(axis=dims, keepdims=keepdim)
+    r = a.astype(bool, copy=False).any(axis=dims, keepdims=keepdim)
+    return r.astype(np.uint8) if a.dtype == np.uint8 else r
 
 
 def all(input, dim=None, keepdim=False):
