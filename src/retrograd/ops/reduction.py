@@ -318,7 +318,8 @@ def _correction(unbiased, correction):
 
 
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    """sum((x - mean)^2) / (N - correction) over ``dim``; correction defaults to 1 (Bessel)."""
+    """sum(|x - mean|^2) / (N - correction) over ``dim``; correction defaults to 1 (Bessel).
+    Real for complex input (float32 for complex64)."""
     if isinstance(dim, bool):
         unbiased, dim = dim, None
     c = _correction(unbiased, correction)
@@ -327,6 +328,11 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     for d in dims:
         n *= input._data.shape[d]
     centered = input - mean(input, dims, keepdim=True)
+    if input._data.dtype.kind == "c":  # |x - mean|^2: a real variance, as in PyTorch
+        from .complex import imag, real
+
+        re, im = real(centered), imag(centered)
+        return sum(re * re + im * im, dims, keepdim) / builtins.max(n - c, 0)
     return sum(centered * centered, dims, keepdim) / builtins.max(n - c, 0)
 
 
@@ -370,8 +376,9 @@ def _logsumexp(xp, x, dims, keepdim):
     if x.size == 0:  # sums of nothing: log(0) = -inf, as in PyTorch
         shape = _keep_shape(x.shape, dims) if keepdim else tuple(n for i, n in enumerate(x.shape) if i not in dims)
         return xp.full(shape, -np.inf, dtype=x.dtype)
-    # max-shifted for numerical stability; an all -inf slice gives -inf, not nan
-    m = max_axis(xp, x, dims, True)
+    # max-shifted for numerical stability; an all -inf slice gives -inf, not nan (complex input:
+    # shifted by the largest real part)
+    m = max_axis(xp, x, dims, True) if x.dtype.kind != "c" else max_axis(xp, x.real, dims, True)
     m = xp.where(xp.isfinite(m), m, 0)
     s = xp.log(sum_axis(xp, xp.exp(x - m), dims, True)) + m
     return s if keepdim else s.reshape(tuple(n for i, n in enumerate(x.shape) if i not in dims))
@@ -398,7 +405,7 @@ LOGSUMEXP = Op("logsumexp", _logsumexp, _logsumexp_vjp, jvp=_logsumexp_jvp, save
 
 def logsumexp(input, dim, keepdim=False):
     """log(sum(exp(x))) over ``dim``, computed without overflow; fused backward for numerics."""
-    if input._data.dtype.kind not in "fV":
+    if input._data.dtype.kind not in "fcV":
         input = input.to(_dtype.get_default_dtype())
     dims = _dims(dim, input._data.ndim, "logsumexp")
     return apply(LOGSUMEXP, (input,), (dims, keepdim))
