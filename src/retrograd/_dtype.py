@@ -235,7 +235,12 @@ def result_type(*operands):
             scalar_cat = builtins.max(scalar_cat, _scalar_category(o))
     result = dim_d
     if zero_d is not None and (result is None or zero_d._category > result._category):
-        result = zero_d if result is None else _combine_categories(zero_d, result)
+        if result is not None and zero_d._category == 3 and result._category == 2:
+            # a 0-d complex operand makes a dimensioned floating one complex at its own
+            # precision: float32 with a complex128 0-d tensor is complex64
+            result = result.to_complex()
+        else:
+            result = zero_d if result is None else _combine_categories(zero_d, result)
     if scalar_cat >= 0 and (result is None or scalar_cat > result._category):
         if scalar_cat == 3 and result is not None and result._category == 2:
             result = result.to_complex()

@@ -159,3 +159,22 @@ def test_toplevel_losses_take_integer_reductions():
         rg.margin_ranking_loss(x[:, 0], x[:, 1], s, 0.1, 1).item(),
         F.margin_ranking_loss(x[:, 0], x[:, 1], s, 0.1).item(),
     )
+
+
+def test_ignored_rows_add_zero_even_where_their_log_probabilities_are_nan():
+    # a fully masked row (all -inf logits) has a nan log_softmax; ignoring its target drops it
+    inf = float("inf")
+    x = rg.tensor([[-inf, -inf, -inf], [1.0, 2.0, 3.0]], dtype=rg.float64)
+    t = rg.tensor([1, 2])
+    want = math.log(math.exp(1) + math.exp(2) + math.exp(3)) - 3
+    for smoothing in (0.0, 0.1):
+        per_row = F.cross_entropy(x, t, ignore_index=1, reduction="none", label_smoothing=smoothing)
+        assert per_row[0].item() == 0.0 and math.isfinite(per_row[1].item())
+        assert math.isfinite(F.cross_entropy(x, t, ignore_index=1, label_smoothing=smoothing).item())
+    assert F.cross_entropy(x, t, ignore_index=1).item() == pytest.approx(want)
+    lp = rg.tensor([[math.nan, 1.0], [-inf, -1.0]], dtype=rg.float64, requires_grad=True)
+    assert F.nll_loss(lp, rg.tensor([0, 0]), ignore_index=0, reduction="none").tolist() == [0.0, 0.0]
+    loss = F.nll_loss(lp, rg.tensor([0, 1]), ignore_index=0)
+    assert loss.item() == 1.0
+    loss.backward()
+    assert lp.grad.tolist() == [[0.0, 0.0], [0.0, -1.0]]

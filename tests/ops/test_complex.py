@@ -172,3 +172,24 @@ def test_view_as_complex_refuses_layouts_without_whole_complex_elements():
         torch.view_as_complex(torch.zeros(4, 3, 3)[..., :2])
     with pytest.raises(RuntimeError, match="storage_offset divisible by 2"):
         torch.view_as_complex(torch.zeros(9)[1:].reshape(4, 2))
+
+
+def test_var_and_std_of_complex_input_are_real():
+    # var = mean |x - mean|^2 (a real number), not the complex mean of (x - mean)^2
+    v = np.array([1 + 2j, 3 - 1j, -1 + 0j])
+    z = torch.tensor(v, requires_grad=True)
+    var = z.var()
+    assert var.dtype == torch.float64
+    np.testing.assert_allclose(var.item(), np.var(v, ddof=1))
+    np.testing.assert_allclose(z.std(correction=0).item(), np.std(v))
+    assert torch.tensor(v, dtype=torch.complex64).var().dtype == torch.float32
+    (z.var(correction=0) * 3).backward()
+    np.testing.assert_allclose(z.grad.numpy(), 2 * (v - v.mean()))  # d/dz* of sum |z - mean|^2
+
+
+def test_logsumexp_of_complex_input_stays_complex():
+    v = np.array([[1 + 2j, 3 - 1j, -1 + 0j], [-np.inf, 0j, 1j]])
+    with torch.no_grad():
+        out = torch.logsumexp(torch.tensor(v), 1)
+    assert out.dtype == torch.complex128
+    np.testing.assert_allclose(out.numpy(), np.log(np.exp(v).sum(1)))

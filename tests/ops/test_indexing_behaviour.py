@@ -318,3 +318,15 @@ def test_basic_index_nodes_take_pytorchs_names(index, name):
     want = np.zeros((3, 4))
     want[index if not isinstance(index, list) else np.array(index)] = 1
     np.testing.assert_array_equal(x.grad.numpy(), want)
+
+
+def test_a_slice_step_below_one_is_refused():
+    # NumPy reverses with a negative step; PyTorch refuses it (flip reverses)
+    x = rg.arange(6.0)
+    with pytest.raises(ValueError, match="step must be greater than zero"):
+        x[::-1]
+    with pytest.raises(ValueError, match="step must be greater than zero"):
+        x[::-2] = 1.0
+    with pytest.raises(ValueError, match="slice step cannot be zero"):
+        x[::0]
+    assert x[1::2].tolist() == [1.0, 3.0, 5.0]

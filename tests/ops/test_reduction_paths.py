@@ -113,3 +113,13 @@ def test_logsumexp_of_empty_slices_is_minus_inf_as_in_pytorch(shape, dim, keepdi
     assert np.all(out.detach().numpy() == -np.inf)
     out.sum().backward()
     assert tuple(x.grad.shape) == shape
+
+
+def test_all_any_keep_uint8_and_nansum_of_integers_is_an_integer_sum():
+    u = rg.tensor([[0, 3], [1, 2]], dtype=rg.uint8)
+    assert u.all().dtype == rg.uint8 and u.all().item() == 0
+    assert u.any(1).dtype == rg.uint8 and u.any(1).tolist() == [1, 1]
+    assert rg.tensor([0, 2]).all().dtype == rg.bool
+    s = rg.nansum(rg.tensor([True, True, False]))
+    assert s.dtype == rg.int64 and s.item() == 2
+    assert rg.nansum(rg.tensor([1, 2], dtype=rg.int8), 0).dtype == rg.int64

@@ -84,3 +84,22 @@ def test_cov_rules_and_renorm_():
     x = rg.tensor([[1.0, 2.0], [3.0, 4.0]])
     x.renorm_(2, 0, 3)
     np.testing.assert_allclose(x.numpy(), [[1.0, 2.0], [1.8, 2.4]], rtol=1e-6)
+
+
+def test_std_and_p_norm_gradients_are_zero_where_the_value_is_zero():
+    # a constant slice has std 0 and an all-zero slice p-norm 0: PyTorch takes the (infinite)
+    # slope of the root there as 0, so the gradient is 0 rather than nan
+    x = rg.tensor([[1.0, 1.0, 1.0], [1.0, 2.0, 3.0]], dtype=rg.float64, requires_grad=True)
+    x.std(1).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [[0.0, 0.0, 0.0], [-0.5, 0.0, 0.5]])
+    x.grad = None
+    rg.std_mean(x, 1, correction=0)[0].sum().backward()
+    assert np.isfinite(x.grad.numpy()).all() and (x.grad.numpy()[0] == 0).all()
+    x.grad = None
+    (x * rg.tensor([[0.0], [1.0]], dtype=rg.float64)).norm(p=3, dim=1).sum().backward()
+    v = np.array([1.0, 2.0, 3.0])
+    want = v**2 / (v**3).sum() ** (2 / 3)  # d ||v||_3 / dv = v^2 / ||v||_3^2
+    np.testing.assert_allclose(x.grad.numpy(), [[0.0, 0.0, 0.0], want])
+    y = rg.tensor([[0.5, 1.5, -2.0]], dtype=rg.float64, requires_grad=True)
+    assert rg.autograd.gradcheck(lambda t: t.std(1), (y,))
+    assert rg.autograd.gradcheck(lambda t: rg.linalg.vector_norm(t, 3.5, dim=1), (y,))

@@ -32,6 +32,21 @@ def _scalar(v):
     raise TypeError(f"unsupported operand of type {type(v).__name__}: expected a Tensor or a number")
 
 
+_INT_RANGES: dict = {}
+
+
+def _wrapped(v, dtype):
+    """The Python int ``v`` as PyTorch reads it against an integer tensor of ``dtype``: wrapped
+    into that dtype's range (uint8 + -3 is uint8 + 253), where NumPy would raise OverflowError."""
+    r = _INT_RANGES.get(dtype)
+    if r is None:
+        info = np.iinfo(dtype)
+        r = _INT_RANGES[dtype] = (int(info.min), int(info.max))
+    if r[0] <= v <= r[1]:
+        return v
+    return int(np.asarray(v).astype(dtype))
+
+
 def _operands(x, y):
     """Cast Tensor/scalar operands ``x, y`` to their PyTorch result dtype."""
     xt = isinstance(x, Tensor)
@@ -45,6 +60,8 @@ def _operands(x, y):
     if xt:
         y = _scalar(y)
         k = x._data.dtype.kind
+        if type(y) is int and k in "iu":
+            y = _wrapped(y, x._data.dtype)
         if (k not in "fcV" and (type(y) is float or (k == "b" and type(y) is int))) or (
             type(y) is complex and k != "c"
         ):
@@ -53,6 +70,8 @@ def _operands(x, y):
     if yt:
         x = _scalar(x)
         k = y._data.dtype.kind
+        if type(x) is int and k in "iu":
+            x = _wrapped(x, y._data.dtype)
         if (k not in "fcV" and (type(x) is float or (k == "b" and type(x) is int))) or (
             type(x) is complex and k != "c"
         ):
@@ -74,8 +93,23 @@ def _sparse_operand(name, x, y, error):
     return r
 
 
+def _integral(v):
+    """Whether ``v`` is an integer or bool Tensor or Python number."""
+    if isinstance(v, Tensor):
+        return v._data.dtype.kind in "biu"
+    return isinstance(v, (int, np.integer, np.bool_))
+
+
 def _float_operands(x, y):
-    """Operands promoted, then raised to the default float dtype if integral (true division)."""
+    """Operands promoted, then raised to the default float dtype if integral (true division).
+
+    Integral operands go straight to that float dtype, as in PyTorch, never through their
+    common integer dtype: a 0-d int8 -1 against a uint8 tensor is -1.0, not 255.0."""
+    if (isinstance(x, Tensor) or isinstance(y, Tensor)) and _integral(x) and _integral(y):
+        d = _dtype.get_default_dtype()
+        x = x.to(d) if isinstance(x, Tensor) else float(x)
+        y = y.to(d) if isinstance(y, Tensor) else float(y)
+        return x, y
     x, y = _operands(x, y)
     t = x if isinstance(x, Tensor) else y
     if t._data.dtype.kind not in "fcV":
@@ -310,12 +344,35 @@ def _is_number(v):
     return isinstance(v, (int, float, complex, np.number, np.bool_))
 
 
+def _times_alpha(input, other, alpha):
+    """``alpha * other`` in the dtype of ``input + other`` (add(bool, bool, alpha=2) stays bool),
+    with PyTorch's checks on alpha's type."""
+    if not all(isinstance(v, (Tensor, int, float, complex, np.generic)) for v in (input, other)):
+        return mul(other, alpha)  # a sparse operand: its own rules
+    d = _dtype.result_type(_python(input), _python(other))
+    if isinstance(alpha, (bool, np.bool_)) and d is not _dtype.bool:
+        raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    if d._category < 2 and isinstance(alpha, (float, np.floating)):
+        raise RuntimeError(
+            f"For integral input tensors, argument alpha must not be a floating point number (alpha={alpha}, "
+            f"result dtype {d})."
+        )
+    if d._category < 3 and isinstance(alpha, (complex, np.complexfloating)):
+        raise RuntimeError(
+            f"For non-complex input tensors, argument alpha must not be a complex number (alpha={alpha})."
+        )
+    other = mul(other, alpha)
+    if isinstance(other, Tensor) and other.dtype is not d:
+        other = other.to(d)
+    return other
+
+
 def add(input, other, *deprecated, alpha=1):
     """input + alpha * other (also PyTorch's deprecated ``add(input, alpha, other)``)"""
     if deprecated:
         other, alpha = _alpha_first("add", other, deprecated, alpha)
-    if alpha != 1:
-        other = mul(other, alpha)
+    if alpha is True or alpha != 1:
+        other = _times_alpha(input, other, alpha)
     if _fast_scalar(input, other):
         return apply(ADD_SCALAR, (input,), (other,))
     if _fast_scalar(other, input):
@@ -333,18 +390,15 @@ def sub(input, other, *deprecated, alpha=1):
     """input - alpha * other (also PyTorch's deprecated ``sub(input, alpha, other)``)"""
     if deprecated:
         other, alpha = _alpha_first("sub", other, deprecated, alpha)
-    if (
-        isinstance(input, Tensor)
-        and input._data.dtype.kind == "b"
-        and isinstance(other, Tensor)
-        and other._data.dtype.kind == "b"
+    if (isinstance(input, Tensor) and input._data.dtype.kind == "b") or (
+        isinstance(other, Tensor) and other._data.dtype.kind == "b"
     ):
         raise RuntimeError(
-            "Subtraction, the `-` operator, with two bool tensors is not supported. "
-            "Use the `^` or `logical_xor()` operator instead."
+            "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to invert "
+            "a mask, use the `~` or `logical_not()` operator instead."
         )
-    if alpha != 1:
-        other = mul(other, alpha)
+    if alpha is True or alpha != 1:
+        other = _times_alpha(input, other, alpha)
     if _fast_scalar(input, other):
         return apply(SUB_SCALAR, (input,), (other,))
     if _fast_scalar(other, input):
@@ -512,10 +566,24 @@ def pow(input, exponent):
     x, y = _operands(input, exponent)
     if isinstance(x, Tensor) and x._data.dtype.kind in "iu" and isinstance(y, int) and y < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
+    if not isinstance(x, Tensor) and isinstance(y, Tensor) and y._data.dtype.kind in "iu":
+        # 2 ** an int32 tensor is int32, as in PyTorch (the base wraps into that dtype)
+        from .._creation import tensor
+
+        x = tensor(np.asarray(x).astype(y._data.dtype), device=y.device)
     return apply(POW, (x, y))
 
 
 def float_power(input, exponent):
+    """input ** exponent in double precision: float64, or complex128 if either is complex."""
+
+    def is_complex(v):
+        return v._data.dtype.kind == "c" if isinstance(v, Tensor) else isinstance(v, (complex, np.complexfloating))
+
+    if is_complex(input) or is_complex(exponent):
+        x = input.to(_dtype.complex128) if isinstance(input, Tensor) else builtins.complex(input)
+        y = exponent.to(_dtype.complex128) if isinstance(exponent, Tensor) else builtins.complex(exponent)
+        return pow(x, y)
     x = input.to(_dtype.float64) if isinstance(input, Tensor) else float(input)
     y = exponent.to(_dtype.float64) if isinstance(exponent, Tensor) else float(exponent)
     return pow(x, y) if isinstance(x, Tensor) else pow(x, y)
@@ -1028,6 +1096,17 @@ def where(condition, input=None, other=None):
                 f"dtype {condition.dtype} (shape {list(condition._data.shape)})"
             )
         condition = condition != 0
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        # two Python scalars: the result takes their promoted dtype (where(c, 1, 0.5) is float)
+        from .._creation import tensor
+
+        d = _dtype.result_type(_scalar(input), _scalar(other))
+        input = tensor(input, dtype=d, device=condition.device)
+    # a Python int against an integer tensor must fit its dtype (PyTorch raises, never wraps)
+    if type(other) is int and isinstance(input, Tensor) and input._data.dtype.kind in "iu":
+        other = _like_scalar(input, other)
+    elif type(input) is int and isinstance(other, Tensor) and other._data.dtype.kind in "iu":
+        input = _like_scalar(other, input)
     x, y = _operands(input, other)
     if not isinstance(x, Tensor):
         x = _like_scalar(y, x)
@@ -1059,7 +1138,11 @@ def addcdiv(input, tensor1, tensor2, *deprecated, value=1):
 
 
 def hypot(input, other):
-    return sqrt(input * input + other * other)
+    """sqrt(input^2 + other^2), in the operands' promoted floating dtype."""
+    x, y = _tensor_pair(input, other)
+    if x._data.dtype.kind not in "fV":
+        raise NotImplementedError(f'"hypot_cpu" not implemented for {x.dtype} (hypot takes floating tensors)')
+    return sqrt(x * x + y * y)
 
 
 def xlogy(input, other):
@@ -1384,11 +1467,9 @@ def _tensor_pair(input, other):
 
 
 def _float_pair(input, other):
-    x, y = _tensor_pair(input, other)
-    if x._data.dtype.kind not in "fV":
-        d = _dtype.get_default_dtype()
-        x, y = x.to(d), y.to(d)
-    return x, y
+    """Promoted operands of a floating op, both Tensors: integral ones in the default float
+    dtype (see _float_operands), complex ones kept complex."""
+    return _tensor_pair(*_float_operands(input, other))
 
 
 # --------------------------------------------------------------------------- public surfaces

@@ -69,10 +69,7 @@ def frexp(input):
 
 def ldexp(input, other):
     """input * 2^other."""
-    x = ew._float_input(input)
-    e = other if isinstance(other, Tensor) else ew._like_scalar(x, other)
-    if e._data.dtype.kind not in "fV":
-        e = e.to(x.dtype)
+    x, e = ew._float_pair(input, other)  # of the promoted dtype: ldexp(bool, float16) is float16
     return x * ew.exp2(e)
 
 

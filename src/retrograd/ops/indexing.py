@@ -60,7 +60,14 @@ def _convert_index(index):
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             out.append(a if i is a else constant_index(a))
             basic = False
-        elif i is None or i is Ellipsis or isinstance(i, slice):
+        elif i is None or i is Ellipsis:
+            out.append(i)
+        elif isinstance(i, slice):
+            step = None if i.step is None else i.step.__index__()
+            if step == 0:
+                raise ValueError(f"slice step cannot be zero (got the slice {i})")
+            if step is not None and step < 0:  # NumPy would reverse; PyTorch refuses
+                raise ValueError(f"step must be greater than zero (got the slice {i}; use flip to reverse)")
             out.append(i)
         elif isinstance(i, (bool, np.bool_)):
             out.append(bool(i))

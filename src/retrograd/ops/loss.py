@@ -205,7 +205,8 @@ def _ce_fwd(xp, x, t, w, ignore_index, reduction, smoothing):
         s = sum_axis(xp, p, 1, True)
         p /= s
         log_s = xp.log(s[:, 0])
-        loss = (log_s - picked) * wt  # -w[t] log_softmax(x)[t]
+        # -w[t] log_softmax(x)[t]; an ignored row adds 0 even where its log_softmax is nan
+        loss = xp.where(valid, (log_s - picked) * wt, 0)
         if smoothing:
             wsum = c if w is None else float(w.sum())
             smooth = wsum * log_s - dw
@@ -366,6 +367,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
 
     picked = gather(x2, 1, _const(tt.reshape(-1, 1))).reshape(-1) if t.size else x2.sum(1)
     loss = -picked * _const(wt)
+    loss = where(_const(valid), loss, 0)  # an ignored row adds 0, even at a nan log-probability
     if reduction == "none":
         return loss.reshape(out_shape)
     if reduction == "sum":

@@ -96,6 +96,8 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
     from .elementwise import where, isnan
 
+    if input._data.dtype.kind not in "fcV":  # no NaN to skip: an integer sum (int64), as sum
+        return sum(input, dim, keepdim, dtype=dtype)
     return sum(where(isnan(input), 0.0, input), dim, keepdim, dtype=dtype)
 
 
@@ -316,7 +318,8 @@ def _correction(unbiased, correction):
 
 
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    """sum((x - mean)^2) / (N - correction) over ``dim``; correction defaults to 1 (Bessel)."""
+    """sum(|x - mean|^2) / (N - correction) over ``dim``; correction defaults to 1 (Bessel).
+    Real for complex input (float32 for complex64)."""
     if isinstance(dim, bool):
         unbiased, dim = dim, None
     c = _correction(unbiased, correction)
@@ -325,13 +328,39 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     for d in dims:
         n *= input._data.shape[d]
     centered = input - mean(input, dims, keepdim=True)
+    if input._data.dtype.kind == "c":  # |x - mean|^2: a real variance, as in PyTorch
+        from .complex import imag, real
+
+        re, im = real(centered), imag(centered)
+        return sum(re * re + im * im, dims, keepdim) / builtins.max(n - c, 0)
     return sum(centered * centered, dims, keepdim) / builtins.max(n - c, 0)
 
 
-def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    from .elementwise import sqrt
+def _root(xp, s, e):
+    return s**e
 
-    return sqrt(var(input, dim, unbiased, keepdim, correction=correction))
+
+def _root_vjp(g, s, out, e):
+    # d s^e / ds = e * s^e / s, taken as 0 where s == 0 (as PyTorch does for std and p-norms at
+    # 0, whose slope there is infinite while every input slope is 0)
+    from .elementwise import where
+
+    zero = s == 0
+    return where(zero, 0.0, g * e * out / where(zero, 1.0, s))
+
+
+def _root_jvp(ts, s, out, e):
+    return _root_vjp(ts[0], s, out, e)
+
+
+# s**e for 0 < e < 1 (std = var**0.5, the p-norm = (sum |x|^p)**(1/p)), with a gradient of 0 at s = 0
+ROOT = Op("pow", _root, _root_vjp, jvp=_root_jvp, save=("x", "out"), node_name="NormBackward1")
+STD_ROOT = Op("std", _root, _root_vjp, jvp=_root_jvp, save=("x", "out"), node_name="StdBackward0")
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """sqrt(var); the gradient is 0 where the deviation is 0 (a constant slice), as in PyTorch."""
+    return apply(STD_ROOT, (var(input, dim, unbiased, keepdim, correction=correction),), (0.5,))
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
@@ -347,8 +376,9 @@ def _logsumexp(xp, x, dims, keepdim):
     if x.size == 0:  # sums of nothing: log(0) = -inf, as in PyTorch
         shape = _keep_shape(x.shape, dims) if keepdim else tuple(n for i, n in enumerate(x.shape) if i not in dims)
         return xp.full(shape, -np.inf, dtype=x.dtype)
-    # max-shifted for numerical stability; an all -inf slice gives -inf, not nan
-    m = max_axis(xp, x, dims, True)
+    # max-shifted for numerical stability; an all -inf slice gives -inf, not nan (complex input:
+    # shifted by the largest real part)
+    m = max_axis(xp, x, dims, True) if x.dtype.kind != "c" else max_axis(xp, x.real, dims, True)
     m = xp.where(xp.isfinite(m), m, 0)
     s = xp.log(sum_axis(xp, xp.exp(x - m), dims, True)) + m
     return s if keepdim else s.reshape(tuple(n for i, n in enumerate(x.shape) if i not in dims))
@@ -375,7 +405,7 @@ LOGSUMEXP = Op("logsumexp", _logsumexp, _logsumexp_vjp, jvp=_logsumexp_jvp, save
 
 def logsumexp(input, dim, keepdim=False):
     """log(sum(exp(x))) over ``dim``, computed without overflow; fused backward for numerics."""
-    if input._data.dtype.kind not in "fV":
+    if input._data.dtype.kind not in "fcV":
         input = input.to(_dtype.get_default_dtype())
     dims = _dims(dim, input._data.ndim, "logsumexp")
     return apply(LOGSUMEXP, (input,), (dims, keepdim))
@@ -425,7 +455,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
         return sum((x != 0).to(x.dtype), dims, keepdim)
     if ord == 1:
         return sum(_abs(x), dims, keepdim)
-    return sum(_abs(x) ** ord, dims, keepdim) ** (1.0 / ord)
+    return apply(ROOT, (sum(_abs(x) ** ord, dims, keepdim),), (1.0 / ord,))
 
 
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
@@ -438,12 +468,15 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
 
 
 # --------------------------------------------------------------------------- all, any, count
+# bool results, but uint8 for a uint8 input (as PyTorch keeps it)
 def _all(a, dims, keepdim):
-    return a.astype(bool, copy=False).all(axis=dims, keepdims=keepdim)
+    r = a.astype(bool, copy=False).all(axis=dims, keepdims=keepdim)
+    return r.astype(np.uint8) if a.dtype == np.uint8 else r
 
 
 def _any(a, dims, keepdim):
-    return a.astype(bool, copy=False).any(axis=dims, keepdims=keepdim)
+    r = a.astype(bool, copy=False).any(axis=dims, keepdims=keepdim)
+    return r.astype(np.uint8) if a.dtype == np.uint8 else r
 
 
 def all(input, dim=None, keepdim=False):

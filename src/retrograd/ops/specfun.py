@@ -390,7 +390,8 @@ def log_ndtr(input):
 
 
 def xlog1py(input, other):
-    """x * ew.log1p(y), 0 where x == 0."""
+    """x * ew.log1p(y), 0 where x == 0 (in the operands' promoted floating dtype)."""
+    input, other = ew._float_pair(input, other)
     zero = input == 0
     return ew.where(zero, 0.0, input * ew.log1p(ew.where(zero, 0.0, other)))
 

@@ -35,9 +35,25 @@ def _logaddexp2_vjp(g, needs, x, y):
     )
 
 
+def _logaddexp(xp, x, y):
+    if x.dtype.kind != "c":
+        return xp.logaddexp(x, y)
+    # NumPy's logaddexp is real only: shift by the operand of larger real part,
+    # log(e^a + e^b) = a + log(1 + e^(b - a))
+    first = x.real >= y.real
+    a, b = xp.where(first, x, y), xp.where(first, y, x)
+    return a + xp.log1p(xp.exp(b - a))
+
+
+def _logaddexp2(xp, x, y):
+    if x.dtype.kind == "c":  # as in PyTorch, which has no complex logaddexp2
+        raise NotImplementedError(f'"logaddexp2_cpu" not implemented for complex tensors (dtype {x.dtype})')
+    return xp.logaddexp2(x, y)
+
+
 LOGADDEXP = Op(
     "logaddexp",
-    lambda xp, x, y: xp.logaddexp(x, y),
+    _logaddexp,
     _logaddexp_vjp,
     jvp=ELEMENTWISE,
     save=("x", "y"),
@@ -45,7 +61,7 @@ LOGADDEXP = Op(
 )
 LOGADDEXP2 = Op(
     "logaddexp2",
-    lambda xp, x, y: xp.logaddexp2(x, y),
+    _logaddexp2,
     _logaddexp2_vjp,
     jvp=ELEMENTWISE,
     save=("x", "y"),
