@@ -238,7 +238,7 @@ def test_unsupported_settings_warn_and_disable():
 
 
 def test_the_deprecated_spellings():
-    with pytest.warns(FutureWarning, match=r"torch\.amp\.autocast\('cpu'"):
+    with pytest.warns(FutureWarning, match=r"Please use `torch\.amp\.autocast\('cpu', args\.\.\.\)` instead\.$"):
         ac = rg.cpu.amp.autocast()
     with ac:
         assert (_r(2, 2) @ _r(2, 2)).dtype is rg.bfloat16
@@ -248,8 +248,12 @@ def test_the_deprecated_spellings():
         assert not GradScaler().is_enabled()
     with pytest.warns(FutureWarning), pytest.warns(UserWarning, match="CUDA is not available"):
         autocast()
-    with pytest.warns(FutureWarning, match=r"torch\.amp\.GradScaler\('cpu'"):
+    with pytest.warns(FutureWarning, match=r"Please use `torch\.amp\.GradScaler\('cpu', args\.\.\.\)` instead\.$"):
         assert rg.cpu.amp.GradScaler().is_enabled()
+    with pytest.warns(
+        FutureWarning, match=r"Please use `torch\.amp\.custom_fwd\(args\.\.\., device_type='cuda'\)` instead\.$"
+    ):
+        rg.cuda.amp.custom_fwd(lambda ctx, x: x)
 
 
 class _Scale(rg.autograd.Function):

@@ -361,3 +361,32 @@ def test_mean_pooled_sparse_embedding_sgd_step_matches_dense():
             opt.zero_grad()
         out.append(emb.weight.detach().numpy())
     np.testing.assert_allclose(out[0], out[1], rtol=1e-6, atol=1e-7)
+
+
+def test_copy_takes_the_sources_shape_indices_and_casts_values():
+    a = _sp(ROWS, VALS, (5, 2)).float()
+    src = _sp([0, 0, 3], [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], (6, 2))
+    before = a._version
+    out = a.copy_(src)
+    assert out is a and a._version == before + 1
+    assert a.dtype == rg.float32 and tuple(a.shape) == (6, 2) and not a.is_coalesced()
+    expected = np.zeros((6, 2))
+    expected[0] = [4.0, 6.0]
+    expected[3] = [5.0, 6.0]
+    np.testing.assert_array_equal(a.to_dense().numpy(), expected)
+    src.mul_(2.0)  # the copy owns its values
+    np.testing.assert_array_equal(a.to_dense().numpy(), expected)
+
+
+def test_copy_between_sparse_and_dense_is_refused():
+    a = _sp(ROWS, VALS, (5, 2))
+    with pytest.raises(RuntimeError, match="dense tensor .* into a sparse"):
+        a.copy_(rg.ones(5, 2))
+    with pytest.raises(RuntimeError, match="sparse tensor .* into a dense"):
+        rg.ones(5, 2).copy_(a)
+    src = _sp(ROWS, VALS, (5, 2)).requires_grad_()
+    with pytest.raises(NotImplementedError, match="requires grad"):
+        a.copy_(src)
+    with rg.no_grad():
+        a.copy_(src)
+    assert not a.requires_grad

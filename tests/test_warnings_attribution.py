@@ -34,3 +34,23 @@ def test_a_warning_from_inside_an_nn_module_names_the_callers_line():
 def test_deprecated_loss_arguments_warn_at_the_callers_line():
     w = _caught(lambda: rg.nn.functional.mse_loss(rg.ones(2), rg.ones(2), size_average=True))
     assert w.filename == __file__
+
+
+def test_float_of_a_tensor_that_requires_grad_warns_once_per_process(monkeypatch):
+    import retrograd._tensor as tensor_module
+
+    monkeypatch.setattr(tensor_module, "_scalar_warned", [])
+    x = rg.tensor([1.5, 2.5], requires_grad=True)
+    m = x.mean()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert m.item() == 2.0 and int(m) == 2 and f"{m:.1f}" == "2.0"  # these do not warn
+        assert not caught
+        assert float(m) == 2.0 and "%.1f" % m == "2.0" and complex(m) == 2.0
+    assert len(caught) == 1 and caught[0].filename == __file__
+    assert "requires_grad=True to a scalar" in str(caught[0].message)
+    monkeypatch.setattr(tensor_module, "_scalar_warned", [])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        float(m.detach())
+    assert not caught

@@ -35,6 +35,22 @@ _new = object.__new__
 _np_generic = np.generic
 
 
+_scalar_warned = []
+
+
+def _warn_scalar_of_requires_grad():
+    """PyTorch's once-per-process warning for ``float()``/``complex()`` of a tensor that
+    requires grad (``item()``, ``int()`` and ``format()`` do not warn)."""
+    if not _scalar_warned:
+        _scalar_warned.append(True)
+        from ._warn import warn_user
+
+        warn_user(
+            "Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
+            "Consider using tensor.detach() first."
+        )
+
+
 class Tensor:
     # Hot state lives in slots; rarely set state lives in the instance __dict__ (created on first
     # write), with the class attributes below as defaults, so making a tensor sets three slots.
@@ -390,6 +406,8 @@ class Tensor:
         return self._data.item()
 
     def __float__(self):
+        if self._rg:
+            _warn_scalar_of_requires_grad()
         return float(self._one_element())
 
     def __int__(self):
@@ -403,6 +421,8 @@ class Tensor:
         return int(self._data.item())  # one element of any number of dims, as PyTorch
 
     def __complex__(self):
+        if self._rg:
+            _warn_scalar_of_requires_grad()
         return complex(self._one_element())
 
     def __hash__(self):

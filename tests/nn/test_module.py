@@ -422,3 +422,32 @@ def test_repr_nested():
 def test_forward_not_implemented():
     with pytest.raises(NotImplementedError, match='missing the required "forward"'):
         nn.Module()(1)
+
+
+class _SparseBuffers(nn.Module):
+    def __init__(self):
+        super().__init__()
+        heads = rg.zeros(2, 3, dtype=rg.bool)
+        heads[1:] = True
+        self.register_buffer("heads", heads.to_sparse(), persistent=False)
+        self.register_buffer("table", rg.eye(3).to_sparse())
+
+
+def test_sparse_tensors_are_buffers():
+    m = _SparseBuffers()
+    assert m.heads.is_sparse and m.heads.indices().T.tolist() == [[1, 0], [1, 1], [1, 2]]
+    assert set(dict(m.named_buffers())) == {"heads", "table"}
+    assert list(m.state_dict()) == ["table"]
+    m.double()
+    assert m.table.dtype == rg.float64 and m.heads.dtype == rg.bool
+    m.table = (rg.eye(3) * 2).to_sparse()
+    np.testing.assert_array_equal(m.table.to_dense().numpy(), 2 * np.eye(3))
+    with pytest.raises(TypeError, match="buffer 'table'"):
+        m.table = [1, 2]
+    other = _SparseBuffers()
+    table = other.table
+    other.load_state_dict(m.state_dict())
+    assert other.table is table and other.table.dtype == rg.float32
+    np.testing.assert_array_equal(other.table.to_dense().numpy(), 2 * np.eye(3))
+    clone = copy.deepcopy(m)
+    assert clone.heads.indices().tolist() == m.heads.indices().tolist()

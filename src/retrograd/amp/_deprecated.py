@@ -10,14 +10,15 @@ from .grad_scaler import GradScaler as _GradScaler
 
 
 def _deprecated(old, new):
-    warnings.warn(f"`{old}(args...)` is deprecated. Please use `{new}(args...)` instead.", FutureWarning, stacklevel=3)
+    """Warn that ``old(args...)`` is deprecated; ``new`` is the full replacement call."""
+    warnings.warn(f"`{old}(args...)` is deprecated. Please use `{new}` instead.", FutureWarning, stacklevel=3)
 
 
 class CpuAutocast(_autocast):
     """``torch.cpu.amp.autocast``: ``torch.amp.autocast("cpu", ...)`` (deprecated)."""
 
     def __init__(self, enabled=True, dtype=_dtype.bfloat16, cache_enabled=True):
-        _deprecated("torch.cpu.amp.autocast", "torch.amp.autocast('cpu',")
+        _deprecated("torch.cpu.amp.autocast", "torch.amp.autocast('cpu', args...)")
         super().__init__("cpu", dtype=dtype, enabled=enabled, cache_enabled=cache_enabled)
 
 
@@ -25,7 +26,7 @@ class CudaAutocast(_autocast):
     """``torch.cuda.amp.autocast``: ``torch.amp.autocast("cuda", ...)`` (deprecated)."""
 
     def __init__(self, enabled=True, dtype=_dtype.float16, cache_enabled=True):
-        _deprecated("torch.cuda.amp.autocast", "torch.amp.autocast('cuda',")
+        _deprecated("torch.cuda.amp.autocast", "torch.amp.autocast('cuda', args...)")
         super().__init__("cuda", dtype=dtype, enabled=enabled, cache_enabled=cache_enabled)
 
 
@@ -33,7 +34,7 @@ class CpuGradScaler(_GradScaler):
     """``torch.cpu.amp.GradScaler``: ``torch.amp.GradScaler("cpu", ...)`` (deprecated)."""
 
     def __init__(self, init_scale=2.0**16, growth_factor=2.0, backoff_factor=0.5, growth_interval=2000, enabled=True):
-        _deprecated("torch.cpu.amp.GradScaler", "torch.amp.GradScaler('cpu',")
+        _deprecated("torch.cpu.amp.GradScaler", "torch.amp.GradScaler('cpu', args...)")
         super().__init__("cpu", init_scale, growth_factor, backoff_factor, growth_interval, enabled)
 
 
@@ -41,7 +42,7 @@ class CudaGradScaler(_GradScaler):
     """``torch.cuda.amp.GradScaler``: ``torch.amp.GradScaler("cuda", ...)`` (deprecated)."""
 
     def __init__(self, init_scale=2.0**16, growth_factor=2.0, backoff_factor=0.5, growth_interval=2000, enabled=True):
-        _deprecated("torch.cuda.amp.GradScaler", "torch.amp.GradScaler('cuda',")
+        _deprecated("torch.cuda.amp.GradScaler", "torch.amp.GradScaler('cuda', args...)")
         super().__init__("cuda", init_scale, growth_factor, backoff_factor, growth_interval, enabled)
 
 

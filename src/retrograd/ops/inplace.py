@@ -73,6 +73,11 @@ def _copied(t, src):
 def copy_(self, src, non_blocking=False):
     """Copy ``src`` (broadcast, cast) into this tensor; the gradient flows back to ``src``."""
     if not isinstance(src, Tensor):
+        if getattr(src, "is_sparse", False) is True:
+            raise RuntimeError(
+                f"copy_: copying a sparse tensor (shape {list(src.shape)}) into a dense one "
+                f"(shape {list(self._data.shape)}) is not supported; call .to_dense() on the source"
+            )
         raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
     try:
         ok = np.broadcast_shapes(src._data.shape, self._data.shape) == self._data.shape

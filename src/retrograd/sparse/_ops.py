@@ -566,6 +566,31 @@ def add_(t, other, alpha):
     return t
 
 
+def copy_(t, src):
+    """``t.copy_(src)`` for sparse ``t`` and ``src``: ``t`` takes ``src``'s shape, indices and
+    values (cast to ``t``'s dtype); its identity is kept. A dense ``src`` is refused (as in
+    PyTorch); so is one that requires grad while grad mode is on (the copy records no graph)."""
+    not_replayable("copy_ on a sparse tensor (an in-place write into its storage)")
+    _check_inplace(t, "copy_")
+    if type(src) is not SparseTensor:
+        raise RuntimeError(
+            f"copy_: copying a dense tensor (shape {list(getattr(src, 'shape', ()))}) into a sparse "
+            f"one (shape {list(t._data.shape)}) is not supported; call .to_sparse() on the source"
+        )
+    if src._rg and _state.enabled:
+        raise NotImplementedError(
+            "copy_: the source sparse tensor requires grad; copying it into a sparse tensor is "
+            "not differentiable here (use src.clone() or copy under no_grad)"
+        )
+    c, r = t._data, src._data
+    c.indices = r.indices.copy()
+    c.values = r.values.astype(c.dtype, copy=True)
+    c.shape = tuple(r.shape)
+    c.coalesced = r.coalesced
+    t._version_counter().bump()
+    return t
+
+
 def zero_(t):
     not_replayable("zero_ on a sparse tensor (an in-place write into its storage)")
     _check_inplace(t, "zero_")

@@ -343,6 +343,9 @@ class SparseTensor:
     def zero_(self):
         return _ops.zero_(self)
 
+    def copy_(self, src, non_blocking=False):
+        return _ops.copy_(self, src)
+
     # ------------------------------------------------------------------ refusals, Python protocols
     def __getattr__(self, name):
         # only reached for names this class does not define

@@ -15,6 +15,7 @@ import warnings
 from collections import OrderedDict, namedtuple
 
 from ..._tensor import Tensor
+from ...sparse._tensor import SparseTensor
 from ..._dtype import dtype as _dtype_cls, to_dtype
 from ..._device import device as _device_cls
 from ...autograd.grad_mode import no_grad
@@ -197,7 +198,7 @@ class Module:
             raise KeyError('buffer name can\'t be empty string ""')
         if hasattr(self, name) and name not in self._buffers:
             raise KeyError(f"attribute '{name}' already exists")
-        if tensor is not None and not isinstance(tensor, Tensor):
+        if tensor is not None and not isinstance(tensor, (Tensor, SparseTensor)):
             raise TypeError(
                 f"cannot assign '{_type_name(tensor)}' object to buffer '{name}' (torch Tensor or None required)"
             )
@@ -310,7 +311,7 @@ class Module:
             else:
                 buffers = self.__dict__.get("_buffers")
                 if isinstance(value, Buffer) or (buffers is not None and name in buffers):
-                    if value is not None and not isinstance(value, Tensor):
+                    if value is not None and not isinstance(value, (Tensor, SparseTensor)):
                         raise TypeError(
                             f"cannot assign '{_type_name(value)}' as buffer '{name}' "
                             f"(torch.nn.Buffer, torch.Tensor or None expected)"
@@ -627,7 +628,7 @@ class Module:
                     missing_keys.append(key)
                 continue
             input_param = state_dict[key]
-            if not isinstance(input_param, Tensor):
+            if not isinstance(input_param, (Tensor, SparseTensor)):
                 error_msgs.append(
                     f'While copying the parameter named "{key}", expected torch.Tensor '
                     f"or Tensor-like object from checkpoint but received "
