@@ -317,7 +317,10 @@ class Tensor:
 
     @property
     def data(self):
-        return self.detach()
+        """A tensor sharing this one's storage, outside the graph, with a version counter of its
+        own (unlike ``detach()``): as in PyTorch, in-place changes made through ``.data`` are not
+        seen by the saved-tensor checks, so backward uses the changed values without an error."""
+        return Tensor._make(self._data, None, False)
 
     @data.setter
     def data(self, value):

@@ -285,3 +285,33 @@ def test_parameter_operand_keeps_the_other_operand_checked():
     a.mul_(2)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         out.sum().backward()
+
+
+def test_changes_through_data_are_not_checked_but_changes_through_detach_are():
+    # ``.data`` has a version counter of its own: backward reads the changed values without an
+    # error (d(w*w)/dw at the doubled w = 2 * 2w); ``detach()`` shares the counter, so it raises
+    w = torch.tensor([1.0, -2.0, 3.0], dtype=torch.float64, requires_grad=True)
+    y = (w * w).sum()
+    w.data.mul_(2)
+    assert w._version == 0
+    y.backward()
+    _close(w.grad, torch.tensor([4.0, -8.0, 12.0], dtype=torch.float64))
+    d = w.data
+    assert d.requires_grad is False and d.grad_fn is None and d.data_ptr() == w.data_ptr()
+    v = torch.tensor([1.0, 2.0], requires_grad=True)
+    y = (v * v).sum()
+    v.detach().mul_(2)
+    assert v._version == 1
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.backward()
+
+
+def test_parameter_data_changed_between_forward_and_backward():
+    # the optimizer-by-hand pattern: p.data.add_(...) before backward of a graph that saved p
+    lin = torch.nn.Linear(3, 2).double()
+    x = _leaf(4, 3)
+    out = torch.tanh(x @ lin.weight.T)
+    lin.weight.data.add_(1.0)
+    out.sum().backward()
+    t = np.tanh(x.detach().numpy() @ (lin.weight.detach().numpy() - 1.0).T)
+    np.testing.assert_allclose(x.grad.numpy(), (1 - t**2) @ lin.weight.detach().numpy(), rtol=1e-12)

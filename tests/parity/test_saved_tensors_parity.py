@@ -333,3 +333,28 @@ def test_saved_attributes_of_common_nodes():
         else:
             for g, w in zip(got, want):
                 np.testing.assert_allclose(g.detach().numpy(), w, rtol=1e-6)  # exp rounds differently
+
+
+def test_data_has_its_own_version_counter():
+    # in-place changes through .data bump neither the tensor's version nor the saved checks;
+    # through detach() they do
+    res = {}
+    for lib in (torch, rg):
+        w = lib.tensor([1.0, -2.0, 3.0], requires_grad=True)
+        y = (w * w.exp()).sum()
+        w.data.mul_(2)
+        w.data.add_(1)
+        v0 = w._version
+        y.backward()
+        u = lib.tensor([1.0, 2.0], requires_grad=True)
+        z = (u * u).sum()
+        u.detach().add_(1)
+        try:
+            z.backward()
+            raised = False
+        except RuntimeError:
+            raised = True
+        res[lib] = (v0, w.grad.numpy().copy(), u._version, raised)
+    assert res[rg][0] == res[torch][0] == 0
+    np.testing.assert_allclose(res[rg][1], res[torch][1], rtol=1e-6)
+    assert res[rg][2:] == res[torch][2:] == (1, True)
