@@ -30,6 +30,7 @@ from .autograd.graph import VersionCounter, new_grad_accumulator, register_tenso
 from ._device import to_device
 from .backend import device_of, to_device_array, to_numpy
 from .backend.meta import MetaArray
+from ._warn import warn_user
 
 _new = object.__new__
 _np_generic = np.generic
@@ -43,8 +44,6 @@ def _warn_scalar_of_requires_grad():
     requires grad (``item()``, ``int()`` and ``format()`` do not warn)."""
     if not _scalar_warned:
         _scalar_warned.append(True)
-        from ._warn import warn_user
-
         warn_user(
             "Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
             "Consider using tensor.detach() first."
