@@ -170,7 +170,9 @@ def _complex_parts(npd, draw):
 def _float_dtype(npd, op, complex_ok=False):
     if npd.kind == "c" and complex_ok:
         return
-    if npd.kind not in "fV":  # V: bfloat16
+    if npd.char in "45":
+        raise NotImplementedError(f'{op}: "{op}" is not implemented for {npd.name}; draw in float32 and convert')
+    if not K.is_float(npd):
         raise RuntimeError(f'{op}: "{op}" is only implemented for floating-point dtypes, not {npd.name}')
 
 
@@ -270,7 +272,7 @@ def random_between(eng, n, npd, low, high):
     """``n`` integers on [low, high) as ``random_(low, high)`` draws them into dtype ``npd``
     (``high=None``: up to the dtype's largest value, inclusive)."""
     npd = np.dtype(npd)
-    if npd.kind == "f":
+    if K.is_float(npd):
         low, high = K.update_bounds(low, high, npd)
         if high is not None and not low < high:
             raise RuntimeError(
@@ -300,8 +302,8 @@ def _check_random_range(low, high, npd):
         for name, v in (("from", low), ("to - 1", high - 1)):
             if not info.min <= v <= hi:
                 raise RuntimeError(f"randint: {name} ({v}) is out of bounds for {npd.name}")
-    elif npd.kind == "f":
-        digits = np.finfo(npd).nmant + 1
+    elif K.is_float(npd):
+        digits = K.digits(npd)
         for name, v in (("from", low), ("to - 1", high - 1)):
             if not -(2**digits) <= v <= 2**digits:
                 warnings.warn(
@@ -312,7 +314,7 @@ def _check_random_range(low, high, npd):
                     stacklevel=3,
                 )
     else:
-        raise RuntimeError(f'randint: "random_from_to" is not implemented for {npd.name}')
+        raise NotImplementedError(f'randint: "random_from_to" is not implemented for {npd.name}')
 
 
 def randperm(n, *, generator=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
@@ -328,8 +330,8 @@ def randperm(n, *, generator=None, dtype=None, layout=None, device=None, require
 
 
 def _largest_exact(npd):
-    if npd.kind == "f":
-        return 2 ** (np.finfo(npd).nmant + 1)
+    if K.is_float(npd):
+        return 2 ** K.digits(npd)
     return int(np.iinfo(npd).max)
 
 
@@ -623,8 +625,18 @@ def _multinomial_array(a, num_samples, replacement, device, generator):
 # The values ``Tensor.uniform_`` & co. write: drawn in the order PyTorch walks the tensor's
 # memory, returned as a C-ordered array of its shape and dtype.
 def _float_target(arr, op):
-    if arr.dtype.kind != "f":
+    """Refuse a fill that only floating tensors take (float16/32/64 and bfloat16)."""
+    _no_float8(arr, op)
+    if not K.is_float(arr.dtype):
         raise RuntimeError(f'{op}: "{op}" is only implemented for floating-point tensors, not {arr.dtype.name}')
+
+
+def _no_float8(arr, op):
+    """PyTorch has no random kernels for the float8 types: refuse them as it does."""
+    if arr.dtype.char in "45":
+        raise NotImplementedError(
+            f'{op}: "{op}" is not implemented for {arr.dtype.name} tensors; draw in float32 and convert'
+        )
 
 
 def _fill(arr, sampler, generator, label, *params):
@@ -701,6 +713,7 @@ def normal_values(arr, mean, std, generator):
 
 
 def bernoulli_values(arr, p, generator):
+    _no_float8(arr, "bernoulli_")
     if isinstance(p, Tensor):
         if generator is not None:
             _engine(generator)
@@ -728,7 +741,8 @@ def random_values(arr, low, high, generator):
     if generator is not None:
         _engine(generator)
     npd = arr.dtype
-    if npd.kind not in "iubf":
+    _no_float8(arr, "random_")
+    if npd.kind not in "iub" and not K.is_float(npd):
         raise RuntimeError(f"random_: not implemented for {npd.name}")
     if low == 0 and high is None:
         return _fill(arr, _default_range_sampler, generator, "random_")
@@ -759,6 +773,7 @@ def cauchy_values(arr, median, sigma, generator):
 
 
 def geometric_values(arr, p, generator):
+    _no_float8(arr, "geometric_")
     if not 0 < p < 1:
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
     return _fill(arr, _geometric_sampler, generator, "geometric_", float(p))

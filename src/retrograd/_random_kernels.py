@@ -1,11 +1,12 @@
 """PyTorch's CPU sampling algorithms over an mt19937 stream, vectorised with NumPy.
 
 Each function consumes the stream exactly as PyTorch's CPU kernel does for the same call and
-returns the same values bit for bit (float32 and float64; float16 draws follow the same
-transforms in float32 and are rounded):
+returns the same values bit for bit (float32 and float64; float16 and bfloat16 draws are the
+float32 ones, rounded, except that normal draws a partial last block from fewer uniforms):
 
 * uniform on [a, b): ``(bits & (2**d - 1)) * 2**-d * (b - a) + a`` with one rounding, where
-  ``d`` is 24 (float32, one 32-bit output), 53 (float64, one 64-bit value) or 11 (float16);
+  ``d`` is 24 (float32, one 32-bit output) or 53 (float64, one 64-bit value); a value that
+  rounds to ``b`` (in the result's dtype) is replaced by ``a``, so the range stays half-open;
 * normal, contiguous with 16 or more elements: all uniforms first, then Box-Muller on blocks
   of 16 (the last, partial block redrawn as 16 fresh uniforms); float32 uses PyTorch's AVX2
   polynomial log/sincos (``_fma``), float64 the C library's log/cos/sin;
@@ -27,6 +28,21 @@ from ._fma import box_muller16_f32, fma32, fma64
 
 _F32, _F64 = np.float32, np.float64
 _DIGITS = {np.dtype(np.float16): 11, np.dtype(np.float32): 24, np.dtype(np.float64): 53}
+
+
+def is_float(npd):
+    """Whether the random kernels draw into ``npd`` as a floating type: float16/32/64 and
+    bfloat16 (an ml_dtypes type, NumPy kind "V", char "E"); not the float8 types (chars "4" and
+    "5"), which PyTorch's random kernels refuse."""
+    npd = np.dtype(npd)
+    return npd.char == "E" or (npd.kind == "f" and npd.char not in "45")
+
+
+def digits(npd):
+    """The significand bits of float dtype ``npd`` (8 for bfloat16): integers up to 2**digits
+    are exact in it."""
+    npd = np.dtype(npd)
+    return 8 if npd.char == "E" else _DIGITS[npd]
 
 
 def torch_order(shape, strides):
@@ -75,16 +91,32 @@ def unit(eng, n, npd):
 
 
 def _low_precision(npd):
-    """bfloat16 (an ml_dtypes type, NumPy kind "V"): drawn as float32 and rounded, as its values
-    are computed in float32 (not PyTorch's bit stream for this dtype)."""
-    return np.dtype(npd).kind == "V"
+    """float16 and bfloat16 (an ml_dtypes type, NumPy kind "V"): drawn as float32 and rounded,
+    as PyTorch computes their values in float32."""
+    npd = np.dtype(npd)
+    return npd.kind == "V" or npd == np.float16
+
+
+def _narrow(values, npd):
+    """float64 ``values`` in dtype ``npd``; float16 and bfloat16 through float32, as PyTorch's
+    static_cast rounds them (twice)."""
+    if _low_precision(npd):
+        values = values.astype(_F32)
+    return values.astype(npd)
 
 
 def uniform(eng, n, npd, a, b):
-    """``n`` samples of U[a, b) in float dtype ``npd``."""
-    if _low_precision(npd):
-        return uniform(eng, n, np.float32, a, b).astype(npd)
+    """``n`` samples of U[a, b) in float dtype ``npd``: a value that rounds to ``b`` becomes
+    ``a``, as in PyTorch (the range stays half-open)."""
     npd = np.dtype(npd)
+    wide = np.dtype(_F32) if _low_precision(npd) else npd
+    out = _uniform(eng, n, wide, a, b).astype(npd, copy=False)
+    if a != b:
+        out[out == npd.type(b)] = npd.type(a)
+    return out
+
+
+def _uniform(eng, n, npd, a, b):
     x = unit(eng, n, npd)
     lo, hi = npd.type(a), npd.type(b)
     if lo == -hi != 0:  # x * 2b - b rounds once either way: (2x - 1) * b is exact up to the product
@@ -103,7 +135,15 @@ def normal(eng, n, npd, mean, std, contiguous):
     """``n`` samples of N(mean, std**2) in float dtype ``npd``, as ``normal_`` draws them into a
     tensor of ``n`` elements (``contiguous`` picks PyTorch's block path when n >= 16)."""
     if _low_precision(npd):
-        return normal(eng, n, np.float32, mean, std, contiguous).astype(npd)
+        if n < 16 or not contiguous:
+            return normal(eng, n, np.float32, mean, std, contiguous).astype(npd)
+        # the float32 blocks, but only the whole blocks' uniforms are drawn before the last 16
+        # are drawn again (float32 draws all n first)
+        full = n // 16 * 16
+        out = normal(eng, full, np.float32, mean, std, True)
+        if full != n:
+            out = np.concatenate([out[: n - 16], normal(eng, 16, np.float32, mean, std, True)])
+        return out.astype(npd)
     npd = np.dtype(npd)
     if n < 16 or not contiguous:
         return normal_scalar(eng, n, mean, std).astype(npd)
@@ -171,8 +211,8 @@ def int_range(npd):
     """PyTorch's inclusive upper bound for ``random_(from)`` on dtype ``npd``."""
     if npd.kind == "b":
         return 1
-    if npd.kind == "f":
-        return min(1 << _DIGITS[npd], 2**63 - 1)
+    if is_float(npd):
+        return min(1 << digits(npd), 2**63 - 1)
     return int(np.iinfo(npd).max)
 
 
@@ -200,7 +240,7 @@ def random_default(eng, n, npd):
     if npd.kind == "b":
         return (eng.random(n) & np.uint32(1)).astype(bool)
     wide = npd in (np.dtype(np.int64), np.dtype(_F64))
-    mod = (1 << _DIGITS[npd]) + 1 if npd.kind == "f" else int(np.iinfo(npd).max) + 1
+    mod = (1 << digits(npd)) + 1 if is_float(npd) else int(np.iinfo(npd).max) + 1
     v = _mod(eng.random64(n), np.uint64(mod)) if wide else _mod(eng.random(n), np.uint32(mod))
     return v.astype(npd)
 
@@ -222,14 +262,14 @@ def _cast_int64(v, npd):
 def update_bounds(low, high, npd):
     """PyTorch's adjustment of integer bounds for a float dtype: ``from`` moves up and ``to``
     down to values the dtype can hold exactly near them."""
-    digits = _DIGITS[np.dtype(npd)]
+    bits = digits(npd)
     t = np.dtype(npd).type
     if int(t(low + 1)) < low:
         n = abs(low + 1).bit_length() - 1
-        low = int(t(low + 1)) + (1 << (n - digits + 1))
+        low = int(t(low + 1)) + (1 << (n - bits + 1))
     if high is not None and int(t(high - 1)) >= high:
         n = abs(high - 1).bit_length() - 1
-        high = int(t(high - 1)) - (1 << (n - digits + 1))
+        high = int(t(high - 1)) - (1 << (n - bits + 1))
     return low, high
 
 
@@ -250,7 +290,7 @@ def bernoulli_tensor(eng, probs):
 def exponential(eng, n, npd, lambd):
     """``n`` samples of Exp(lambd): ``-1 / lambd * log1p(-u)`` with float64 uniforms."""
     u = unit(eng, n, _F64)
-    return ((-1.0 / lambd) * np.log1p(-u)).astype(npd)
+    return _narrow((-1.0 / lambd) * np.log1p(-u), npd)
 
 
 def geometric(eng, n, npd, p):
@@ -263,12 +303,12 @@ def geometric(eng, n, npd, p):
 def cauchy(eng, n, npd, median, sigma):
     """``n`` Cauchy samples: ``median + sigma * tan(pi * (u - 0.5))``."""
     u = unit(eng, n, _F64)
-    return fma64(np.tan(math.pi * (u - 0.5)), sigma, median).astype(npd)
+    return _narrow(fma64(np.tan(math.pi * (u - 0.5)), sigma, median), npd)
 
 
 def log_normal(eng, n, npd, mean, std):
     """``n`` samples of exp(N(mean, std**2)), from the one-at-a-time normal sampler."""
-    return np.exp(normal_scalar(eng, n, mean, std)).astype(npd)
+    return _narrow(np.exp(normal_scalar(eng, n, mean, std)), npd)
 
 
 # --------------------------------------------------------------------------- permutations
