@@ -170,7 +170,9 @@ def _complex_parts(npd, draw):
 def _float_dtype(npd, op, complex_ok=False):
     if npd.kind == "c" and complex_ok:
         return
-    if npd.kind not in "fV":  # V: bfloat16
+    if npd.char in "45":
+        raise NotImplementedError(f'{op}: "{op}" is not implemented for {npd.name}; draw in float32 and convert')
+    if not K.is_float(npd):
         raise RuntimeError(f'{op}: "{op}" is only implemented for floating-point dtypes, not {npd.name}')
 
 
@@ -312,7 +314,7 @@ def _check_random_range(low, high, npd):
                     stacklevel=3,
                 )
     else:
-        raise RuntimeError(f'randint: "random_from_to" is not implemented for {npd.name}')
+        raise NotImplementedError(f'randint: "random_from_to" is not implemented for {npd.name}')
 
 
 def randperm(n, *, generator=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
@@ -623,8 +625,18 @@ def _multinomial_array(a, num_samples, replacement, device, generator):
 # The values ``Tensor.uniform_`` & co. write: drawn in the order PyTorch walks the tensor's
 # memory, returned as a C-ordered array of its shape and dtype.
 def _float_target(arr, op):
+    """Refuse a fill that only floating tensors take (float16/32/64 and bfloat16)."""
+    _no_float8(arr, op)
     if not K.is_float(arr.dtype):
         raise RuntimeError(f'{op}: "{op}" is only implemented for floating-point tensors, not {arr.dtype.name}')
+
+
+def _no_float8(arr, op):
+    """PyTorch has no random kernels for the float8 types: refuse them as it does."""
+    if arr.dtype.char in "45":
+        raise NotImplementedError(
+            f'{op}: "{op}" is not implemented for {arr.dtype.name} tensors; draw in float32 and convert'
+        )
 
 
 def _fill(arr, sampler, generator, label, *params):
@@ -701,6 +713,7 @@ def normal_values(arr, mean, std, generator):
 
 
 def bernoulli_values(arr, p, generator):
+    _no_float8(arr, "bernoulli_")
     if isinstance(p, Tensor):
         if generator is not None:
             _engine(generator)
@@ -728,6 +741,7 @@ def random_values(arr, low, high, generator):
     if generator is not None:
         _engine(generator)
     npd = arr.dtype
+    _no_float8(arr, "random_")
     if npd.kind not in "iub" and not K.is_float(npd):
         raise RuntimeError(f"random_: not implemented for {npd.name}")
     if low == 0 and high is None:
@@ -759,6 +773,7 @@ def cauchy_values(arr, median, sigma, generator):
 
 
 def geometric_values(arr, p, generator):
+    _no_float8(arr, "geometric_")
     if not 0 < p < 1:
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
     return _fill(arr, _geometric_sampler, generator, "geometric_", float(p))

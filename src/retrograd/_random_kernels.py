@@ -5,7 +5,8 @@ returns the same values bit for bit (float32 and float64, and float16 and bfloat
 PyTorch computes in float32 from 24-bit uniforms and rounds):
 
 * uniform on [a, b): ``(bits & (2**d - 1)) * 2**-d * (b - a) + a`` with one rounding, where
-  ``d`` is 24 (float32, one 32-bit output), 53 (float64, one 64-bit value) or 11 (float16);
+  ``d`` is 24 (float32, float16, bfloat16: one 32-bit output) or 53 (float64, one 64-bit value);
+  a value that rounds to ``b`` (in the result's dtype) is replaced by ``a``;
 * normal, contiguous with 16 or more elements: all uniforms first, then Box-Muller on blocks
   of 16 (the last, partial block redrawn as 16 fresh uniforms); float32 uses PyTorch's AVX2
   polynomial log/sincos (``_fma``), float64 the C library's log/cos/sin;
@@ -30,11 +31,11 @@ _DIGITS = {np.dtype(np.float16): 11, np.dtype(np.float32): 24, np.dtype(np.float
 
 
 def is_float(npd):
-    """Whether the random ops draw into ``npd`` as a floating dtype: NumPy's float kinds and
-    bfloat16 (an ml_dtypes type, NumPy kind "V"). PyTorch has no random kernels for the
-    float8 types, so they are not."""
+    """Whether the random kernels draw into ``npd`` as a floating type: float16/32/64 and
+    bfloat16 (an ml_dtypes type, NumPy kind "V", char "E"); not the float8 types (chars "4" and
+    "5"), which PyTorch's random kernels refuse."""
     npd = np.dtype(npd)
-    return npd.kind == "f" or npd.name == "bfloat16"
+    return npd.char == "E" or (npd.kind == "f" and npd.char not in "45")
 
 
 def digits(npd):
@@ -97,14 +98,20 @@ def _low_precision(npd):
 
 
 def uniform(eng, n, npd, a, b):
-    """``n`` samples of U[a, b) in float dtype ``npd``."""
-    if _low_precision(npd):
-        # x * (b - a) + a in float32 with one rounding (a fused multiply-add), rounded to the
-        # dtype; a value that rounds up to b becomes a, keeping the interval half-open
-        out = fma32(unit(eng, n, _F32), _F32(b) - _F32(a), _F32(a)).astype(npd)
-        out[out == np.asarray(b).astype(npd)] = np.asarray(a).astype(npd)
-        return out
+    """``n`` samples of U[a, b) in float dtype ``npd``: a value that rounds to ``b`` (in ``npd``)
+    becomes ``a``, as in PyTorch, so the range stays half-open. float16 and bfloat16 compute
+    ``x * (b - a) + a`` in float32 with one rounding (a fused multiply-add) and round that."""
     npd = np.dtype(npd)
+    if _low_precision(npd):
+        out = fma32(unit(eng, n, _F32), _F32(b) - _F32(a), _F32(a)).astype(npd)
+    else:
+        out = _uniform(eng, n, npd, a, b)
+    if a != b:
+        out[out == npd.type(b)] = npd.type(a)
+    return out
+
+
+def _uniform(eng, n, npd, a, b):
     x = unit(eng, n, npd)
     lo, hi = npd.type(a), npd.type(b)
     if lo == -hi != 0:  # x * 2b - b rounds once either way: (2x - 1) * b is exact up to the product

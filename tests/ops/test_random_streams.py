@@ -180,6 +180,87 @@ def test_bfloat16_is_a_floating_dtype_for_the_random_ops():
         rg.empty(3, dtype=rg.float8_e4m3fn).uniform_()
 
 
+def test_uniform_stays_half_open_when_values_round_to_the_upper_bound():
+    # float32 values 1 + u * 2**-20 round to the bound for u near 1: those become the lower
+    # bound, as in PyTorch; bfloat16 draws rounding up to 1 become 0
+    hi = 1 + 2**-20
+    rg.manual_seed(0)
+    x = rg.empty(20000).uniform_(1.0, hi).numpy()
+    rg.manual_seed(0)
+    raw = rg._random_kernels._uniform(rg._random._engine(None), 20000, np.dtype(np.float32), 1.0, hi)
+    hit = raw == np.float32(hi)
+    assert hit.sum() > 1000 and x.max() < np.float32(hi)
+    np.testing.assert_array_equal(x, np.where(hit, np.float32(1.0), raw))
+    rg.manual_seed(0)
+    b = rg.rand(5000, dtype=rg.bfloat16).float().numpy()
+    rg.manual_seed(0)
+    f = rg.rand(5000).numpy()
+    up = f.astype(rg.bfloat16.np).astype(np.float32) == 1
+    assert up.any() and b.max() < 1
+    np.testing.assert_array_equal(b[up], 0.0)
+
+
+def test_bfloat16_fills_draw_as_float32_and_round():
+    # in-place fills take bfloat16 tensors (nn.Linear(dtype=bfloat16) initialises with uniform_):
+    # the values are the float32 draws of the same stream, rounded
+    for op in [
+        lambda t: t.uniform_(-0.5, 2.0),
+        lambda t: t.normal_(0.5, 2.0),
+        lambda t: t.exponential_(1.5),
+        lambda t: t.log_normal_(0.0, 0.5),
+        lambda t: t.cauchy_(0.0, 1.0),
+        lambda t: t.geometric_(0.3),
+    ]:
+        for n in (5, 16, 48):
+            rg.manual_seed(3)
+            want = op(rg.empty(n)).numpy()
+            rg.manual_seed(3)
+            got = op(rg.empty(n, dtype=rg.bfloat16))
+            assert got.dtype == rg.bfloat16
+            np.testing.assert_array_equal(got.float().numpy(), want.astype(rg.bfloat16.np).astype(np.float32))
+    lin = rg.nn.Linear(6, 4, dtype=rg.bfloat16)
+    assert lin.weight.dtype == rg.bfloat16 and float(lin.weight.detach().abs().max()) <= 6**-0.5
+    emb = rg.nn.Embedding(5, 3, dtype=rg.bfloat16)
+    assert emb.weight.dtype == rg.bfloat16 and emb.weight.float().std().item() > 0
+
+
+def test_bfloat16_normal_redraws_a_partial_last_block():
+    # 16 or more elements: whole blocks of 16 from float32 uniforms; a partial last block is
+    # drawn again from 16 new uniforms (only the whole blocks' uniforms are drawn before it)
+    rg.manual_seed(5)
+    got = rg.randn(37, dtype=rg.bfloat16).float().numpy()
+    rg.manual_seed(5)
+    head = rg.randn(32).numpy()
+    tail = rg.randn(16).numpy()
+    want = np.concatenate([head[:21], tail]).astype(rg.bfloat16.np).astype(np.float32)
+    np.testing.assert_array_equal(got, want)
+
+
+def test_bfloat16_random_and_randint_are_integers_in_range():
+    rg.manual_seed(0)
+    r = rg.empty(400, dtype=rg.bfloat16).random_().float().numpy()
+    assert r.min() >= 0 and r.max() <= 256 and np.all(r == np.round(r))  # 8 significand bits
+    r = rg.randint(-20, 20, (300,), dtype=rg.bfloat16).float().numpy()
+    assert r.min() >= -20 and r.max() < 20 and np.all(r == np.round(r))
+    with pytest.warns(UserWarning, match=r"out of bounds \[-\(2\^8\), 2\^8\]"):
+        rg.empty(3, dtype=rg.bfloat16).random_(0, 1000)
+
+
+@pytest.mark.parametrize("dtype", ["float8_e4m3fn", "float8_e5m2"])
+def test_float8_random_fills_are_refused(dtype):
+    dt = getattr(rg, dtype)
+    t = rg.empty(4, dtype=dt)
+    for op in ["normal_", "uniform_", "exponential_", "log_normal_", "cauchy_", "random_"]:
+        with pytest.raises(NotImplementedError, match=dtype):
+            getattr(t, op)()
+    for op in ["bernoulli_", "geometric_"]:
+        with pytest.raises(NotImplementedError, match=dtype):
+            getattr(t, op)(0.5)
+    for factory in [rg.rand, rg.randn]:
+        with pytest.raises(NotImplementedError, match=dtype):
+            factory(3, dtype=dt)
+
+
 def test_forward_swaps_matches_the_loop():
     rng = np.random.default_rng(0)
     for n in [1, 2, 3, 7, 64, 2000]:

@@ -213,6 +213,47 @@ def test_other_distributions(tdt, rdt):
     same_state()
 
 
+@pytest.mark.parametrize("name", ["bfloat16", "float16"])
+def test_low_precision_fills_and_factories(name):
+    # compared through float32 (same() needs a NumPy dtype both sides share)
+    tdt, rdt = getattr(torch, name), getattr(rg, name)
+
+    def bf(t, r):
+        assert t.dtype == tdt and r.dtype == rdt
+        same(t.float(), r.float())
+
+    seed_both(21)
+    for shape in [(5,), (16,), (17,), (37,), (48,), (300, 7)]:
+        bf(torch.randn(shape, dtype=tdt), rg.randn(shape, dtype=rdt))
+        bf(torch.rand(shape, dtype=tdt), rg.rand(shape, dtype=rdt))
+        for op, args in [
+            ("normal_", (0.5, 2.0)),
+            ("uniform_", (-1.0, 3.0)),
+            ("exponential_", (1.5,)),
+            ("log_normal_", (0.0, 0.5)),
+            ("cauchy_", (0.0, 1.0)),
+            ("bernoulli_", (0.3,)),
+            ("geometric_", (0.3,)),
+            ("random_", ()),
+            ("random_", (10,)),
+            ("random_", (-100, 200)),
+        ]:
+            t = getattr(torch.empty(shape, dtype=tdt), op)(*args)
+            r = getattr(rg.empty(shape, dtype=rdt), op)(*args)
+            bf(t, r)
+        bf(
+            torch.empty(shape[::-1], dtype=tdt).t().normal_(),
+            rg.empty(shape[::-1], dtype=rdt).t().normal_(),
+        )
+        bf(
+            torch.randint(-50, 50, shape, dtype=tdt),
+            rg.randint(-50, 50, shape, dtype=rdt),
+        )
+    bf(torch.nn.Linear(9, 5, dtype=tdt).weight, rnn.Linear(9, 5, dtype=rdt).weight)
+    bf(torch.nn.Embedding(9, 5, dtype=tdt).weight, rnn.Embedding(9, 5, dtype=rdt).weight)
+    same_state()
+
+
 @pytest.mark.parametrize("tdt,rdt", FLOATS)
 def test_multinomial(tdt, rdt):
     seed_both(14)
