@@ -19,10 +19,11 @@ def _scatter_rows(rows, vals, n_rows):
     of ``add.reduceat``, written to its row (a Cora-sized graph, 13.5k entries times 16 columns:
     1.7x faster than the scatter). Rows out of order (its columns, in ``S^T @ g``) are put in
     order first where they fit 16 bits, whose stable argsort is a radix sort (10x int64's; the
-    whole product 1.2x faster than the scatter); others take the scatter of ``add_into``."""
+    whole product 1.2x faster than the scatter); others, and CuPy arrays, take the scatter of
+    ``add_into``."""
     xp = array_module(vals)
     out = xp.zeros((n_rows,) + vals.shape[1:], vals.dtype)
-    if rows.shape[0] > 1:
+    if xp is np and rows.shape[0] > 1:
         step = rows[1:] - rows[:-1]
         if (step < 0).any():
             if n_rows > 1 << 16:
