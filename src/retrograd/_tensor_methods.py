@@ -9,7 +9,7 @@ methods, Python's operators and the properties.
 """
 
 from ._tensor import Tensor
-from ._dtype import to_dtype
+from ._dtype import get_default_dtype, to_dtype
 from .ops import _families  # noqa: F401  (every op family's declarations have run)
 from .ops import elementwise as ew, indexing as ix, inplace as ip, integer, linalg as la, shape as sh
 from .ops._declare import tensor_methods
@@ -67,7 +67,8 @@ def _type(self, dtype=None, non_blocking=False):
     """With no argument, the legacy type name PyTorch gives: ``'torch.FloatTensor'``,
     ``'torch.cuda.LongTensor'`` (PyTorch's names, which scripts compare against). With one, this
     tensor cast to it (itself when it already is that type): a dtype, a legacy tensor class
-    (``torch.FloatTensor``) or a type name (``'torch.IntTensor'``, ``'torch.cuda.FloatTensor'``)."""
+    (``torch.FloatTensor``), ``torch.Tensor`` (the default float dtype) or a type name
+    (``'torch.IntTensor'``, ``'torch.cuda.FloatTensor'``)."""
     if dtype is None:
         where = ".cuda" if self.device.type == "cuda" else ""
         return f"torch{where}.{_TYPE_NAMES[self.dtype.name]}"
@@ -81,6 +82,10 @@ def _type(self, dtype=None, non_blocking=False):
     elif isinstance(dtype, type) and dtype.__name__ in _TYPE_DTYPES and hasattr(dtype, "is_cuda"):
         device = "cuda" if dtype.is_cuda else "cpu"
         dtype = dtype.dtype  # a legacy tensor class
+    elif dtype is Tensor:  # the default tensor type (``x.type(torch.Tensor)``): the default dtype
+        dtype = get_default_dtype()
+    elif isinstance(dtype, type):
+        raise ValueError(f"invalid type: '{dtype.__name__}'")
     out = sh.to_dtype(self, to_dtype(dtype))
     if device is not None and out.device.type != device:
         out = out.to(device)

@@ -275,6 +275,13 @@ def test_type_strings_and_casts():
         for target in ("torch.FloatTensor", "torch.LongTensor", "torch.BoolTensor"):
             assert str(r.type(target).dtype).split(".")[1] == str(t.type(target).dtype).split(".")[1]
         assert str(r.type(rg.IntTensor).dtype).split(".")[1] == str(t.type(torch.IntTensor).dtype).split(".")[1]
+        assert str(r.type(rg.Tensor).dtype).split(".")[1] == str(t.type(torch.Tensor).dtype).split(".")[1]
+        for bad_t, bad_r in ((torch.nn.Parameter, rg.nn.Parameter), (int, int)):
+            with pytest.raises(ValueError) as te:
+                t.type(bad_t)
+            with pytest.raises(ValueError) as re_:
+                r.type(bad_r)
+            assert str(te.value) == str(re_.value)
 
 
 def test_einsum_layout_and_a_frozen_leaf_as_pytorch():

@@ -140,3 +140,21 @@ def test_type_names_and_casts_as_pytorch():
     for bad in ("torch.Foo", "foo.IntTensor", "float32"):
         with pytest.raises(ValueError, match="invalid type"):
             x.type(bad)
+
+
+def test_type_of_the_tensor_class_is_the_default_dtype():
+    # Tensor = torch.cuda.FloatTensor if cuda else torch.Tensor; x.type(Tensor): the default
+    # float dtype, itself when already of it; other classes are refused as invalid types
+    i = rg.arange(3)
+    f = i.type(rg.Tensor)
+    assert f.dtype == rg.float32 and f.tolist() == [0.0, 1.0, 2.0]
+    assert f.type(rg.Tensor) is f
+    old = rg.get_default_dtype()
+    rg.set_default_dtype(rg.float64)
+    try:
+        assert i.type(rg.Tensor).dtype == rg.float64 and f.type(rg.Tensor).dtype == rg.float64
+    finally:
+        rg.set_default_dtype(old)
+    for bad in (rg.nn.Parameter, int):
+        with pytest.raises(ValueError, match=f"invalid type: '{bad.__name__}'"):
+            f.type(bad)
