@@ -335,3 +335,61 @@ def test_sdpa_float_mask_gets_a_gradient_and_bool_mask_masks():
     only_first = rg.tensor(np.eye(3, 5, dtype=bool))
     out = F.scaled_dot_product_attention(q, k, v, attn_mask=only_first)
     np.testing.assert_allclose(out.numpy(), v.numpy()[:3])
+
+
+def _ln_ref(x, w, b, eps=1e-5):
+    m = x.mean(-1, keepdims=True)
+    v = ((x - m) ** 2).mean(-1, keepdims=True)
+    return (x - m) / np.sqrt(v + eps) * w + b
+
+
+@pytest.mark.parametrize("low", [rg.float16, rg.bfloat16])
+def test_norms_of_a_half_input_with_float32_parameters_keep_the_input_dtype(low):
+    rng = np.random.default_rng(0)
+    x32 = rng.standard_normal((4, 6)).astype(np.float32)
+    w, b = rng.standard_normal(6).astype(np.float32), rng.standard_normal(6).astype(np.float32)
+    x = rg.tensor(x32).to(low).requires_grad_()
+    xs = x.detach().float().numpy()  # the input as the low-precision dtype holds it
+    tw, tb = rg.tensor(w, requires_grad=True), rg.tensor(b)
+    y = F.layer_norm(x, (6,), tw, tb)
+    assert y.dtype is low
+    # statistics in float32, one rounding at the end
+    expected = rg.tensor(_ln_ref(xs, w, b)).to(low).float().numpy()
+    np.testing.assert_array_equal(y.detach().float().numpy(), expected)
+    y.float().sum().backward()
+    assert x.grad.dtype is low and tw.grad.dtype is rg.float32
+    x3 = x.detach()[:, :, None]
+    for out in (
+        F.group_norm(x3, 2, tw, tb),
+        F.batch_norm(x3, rg.zeros(6), rg.ones(6), tw, tb, training=True),
+        F.batch_norm(x3, rg.zeros(6), rg.ones(6), tw, tb, training=False),
+        F.instance_norm(x3.expand(4, 6, 3), weight=tw, bias=tb),
+        F.rms_norm(x.detach(), (6,), tw),
+    ):
+        assert out.dtype is low
+    g = F.group_norm(x3, 6, tw, tb)  # one channel per group: a layer norm over nothing but 1 value
+    np.testing.assert_array_equal(
+        g.detach().float().numpy()[:, :, 0], rg.tensor(np.broadcast_to(b, (4, 6))).to(low).float().numpy()
+    )
+
+
+@pytest.mark.parametrize(
+    "xd, pd, rule",
+    [
+        (rg.float32, rg.float16, "expect parameter to have scalar type of Float"),
+        (rg.float32, rg.float64, "expect parameter to have scalar type of Float"),
+        (rg.float16, rg.bfloat16, "expect parameter to have scalar type of Float"),
+        (rg.float64, rg.float32, "all inputs must share same datatype"),
+    ],
+)
+def test_norms_refuse_other_parameter_dtype_mixes(xd, pd, rule):
+    x, w = rg.randn(4, 6).to(xd), rg.randn(6).to(pd)
+    for f in (
+        lambda: F.layer_norm(x, (6,), w),
+        lambda: F.group_norm(x[:, :, None], 2, w),
+        lambda: F.batch_norm(x, None, None, w, training=True),
+        lambda: F.instance_norm(x[:, :, None].expand(4, 6, 3), weight=w),
+    ):
+        with pytest.raises(RuntimeError, match=rule):
+            f()
+    assert F.rms_norm(x, (6,), w).dtype is xd  # rms_norm takes any weight dtype

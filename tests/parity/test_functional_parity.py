@@ -327,3 +327,34 @@ def test_matches_torch(case):
         assert (g is None) == (h is None)
         if g is not None:
             np.testing.assert_allclose(g, h, rtol=case.tol, atol=1e-9)
+
+
+@pytest.mark.parametrize("low", ["float16", "bfloat16"])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda F, x, w, b: F.layer_norm(x.reshape(8, 6), (6,), w, b),
+        lambda F, x, w, b: F.group_norm(x.reshape(4, 6, 2), 3, w, b),
+        lambda F, x, w, b: F.batch_norm(x.reshape(8, 6), None, None, w, b, training=True),
+        lambda F, x, w, b: F.instance_norm(x.reshape(4, 6, 2), weight=w, bias=b),
+        lambda F, x, w, b: F.rms_norm(x.reshape(8, 6), (6,), w),
+    ],
+)
+def test_norms_of_a_half_input_with_float32_parameters_match_pytorch(low, call):
+    """Mixed precision: the output (and the input's gradient) keep the input's dtype."""
+    rng = np.random.default_rng(1)
+    x, w, b = rng.standard_normal((4, 12)), rng.standard_normal(6), rng.standard_normal(6)
+    outs = []
+    for lib, F in ((rg, RF), (torch, TF)):
+        xt = lib.tensor(x, dtype=getattr(lib, low), requires_grad=True)
+        wt = lib.tensor(w, dtype=lib.float32, requires_grad=True)
+        y = call(F, xt, wt, lib.tensor(b, dtype=lib.float32))
+        (y.float() * lib.arange(y.numel(), dtype=lib.float32).reshape(y.shape) / y.numel()).sum().backward()
+        outs.append((str(y.dtype), y.detach().float().numpy(), xt.grad, wt.grad.numpy()))
+    (d_r, y_r, gx_r, gw_r), (d_t, y_t, gx_t, gw_t) = outs
+    assert d_r.split(".")[-1] == d_t.split(".")[-1] == low
+    assert str(gx_r.dtype).split(".")[-1] == low
+    tol = 3e-2 if low == "bfloat16" else 3e-3
+    np.testing.assert_allclose(y_r, y_t, rtol=tol, atol=tol)
+    np.testing.assert_allclose(gw_r, gw_t, rtol=tol, atol=tol)
+    np.testing.assert_allclose(gx_r.float().numpy(), gx_t.float().numpy(), rtol=tol, atol=tol)

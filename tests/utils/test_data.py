@@ -297,3 +297,22 @@ def test_a_single_process_iterator_has_len_and_is_its_own_iterator():
     assert len(it) == 4 and iter(it) is it
     assert next(it)[0].tolist() == [0.0, 1.0, 2.0]
     assert sum(1 for _ in it) == 3
+
+
+def test_pin_memory_without_an_accelerator_warns_once_per_new_iterator(monkeypatch):
+    monkeypatch.setattr(rg.cuda, "is_available", lambda: False)
+    loader = DataLoader(list(range(4)), batch_size=2, pin_memory=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert [b.tolist() for b in loader] == [[0, 1], [2, 3]]
+        list(loader)
+    assert len(caught) == 2 and all(w.filename == __file__ for w in caught)
+    assert "'pin_memory' argument is set as true but no accelerator is found" in str(caught[0].message)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        list(DataLoader(list(range(4)), batch_size=2, pin_memory_device="cpu"))  # pin_memory=False
+        list(DataLoader(list(range(4)), batch_size=2, pin_memory=True, pin_memory_device="cpu"))
+    assert [str(w.message).split(",")[0] for w in caught] == [
+        "pin_memory_device is deprecated",
+        "'pin_memory' argument is set as true but no accelerator is found",
+    ]

@@ -25,15 +25,32 @@ from .elementwise import rsqrt
 from ._declare import declare
 
 
+_LOW = ("float16", "bfloat16")
+
+
 def _check_param_dtypes(name, input, **params):
-    """float32 input with float64 parameters (or the reverse) is an error in PyTorch, as in a
-    matrix product; only lower-precision inputs (float16) may meet float32 parameters."""
+    """PyTorch's dtype rule for a normalisation's parameters (weight, bias, running stats): each
+    has the input's dtype, or the input is float16/bfloat16 and the parameter float32 (mixed
+    precision: the statistics are then taken in float32 and the output has the input's dtype).
+    Any other mix is a RuntimeError. Returns True for the mixed case."""
     d = input._data.dtype
+    mixed = False
     for pname, p in params.items():
-        if p is not None and p._data.dtype != d and {d.name, p._data.dtype.name} == {"float32", "float64"}:
-            raise RuntimeError(
-                f"{name}: mixed dtype: expected {pname} to have dtype {input.dtype} like the input, but got {p.dtype}"
-            )
+        if p is None or p._data.dtype == d:
+            continue
+        if d.name in _LOW and p._data.dtype.name == "float32":
+            mixed = True
+            continue
+        rule = (
+            "expect parameter to have scalar type of Float"
+            if d.name in _LOW + ("float32",)
+            else "all inputs must share same datatype."
+        )
+        raise RuntimeError(
+            f"{name}: mixed dtype: {rule} (input of dtype {input.dtype}, {pname} of dtype {p.dtype}; "
+            f"parameters must have the input's dtype, or float32 for a float16/bfloat16 input)"
+        )
+    return mixed
 
 
 def _normalized_axes(input, normalized_shape, weight, bias, name="layer_norm"):
@@ -47,7 +64,6 @@ def _normalized_axes(input, normalized_shape, weight, bias, name="layer_norm"):
             f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
             f"[*, {', '.join(map(str, normalized_shape))}], but got input of size{list(shape)}"
         )
-    _check_param_dtypes(name, input, weight=weight, bias=bias)
     for pname, p in (("weight", weight), ("bias", bias)):
         if p is not None and p._data.shape != normalized_shape:
             raise RuntimeError(
@@ -162,6 +178,8 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """(x - mean) / sqrt(var + eps) * weight + bias, with mean and (biased) var over the last
     len(normalized_shape) dims."""
     axes = _normalized_axes(input, normalized_shape, weight, bias)
+    if _check_param_dtypes("layer_norm", input, weight=weight, bias=bias):
+        return layer_norm(input.float(), normalized_shape, weight, bias, eps).to(input.dtype)
     return apply(LAYER_NORM, (input, weight, bias), (axes, eps))
 
 
@@ -173,7 +191,10 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     if eps is None:
         eps = float(np.finfo(input._data.dtype).eps)
     out = input * rsqrt((input * input).mean(axes, keepdim=True) + eps)
-    return out * weight if weight is not None else out
+    if weight is None:
+        return out
+    # any weight dtype is accepted, as in PyTorch; the output keeps the input's dtype
+    return (out * weight).to(input.dtype)
 
 
 # --------------------------------------------------------------------------- group_norm
@@ -201,7 +222,8 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
             f"Expected number of channels in input to be divisible by num_groups, but got input "
             f"of shape {list(shape)} and num_groups={num_groups}"
         )
-    _check_param_dtypes("group_norm", input, weight=weight, bias=bias)
+    if _check_param_dtypes("group_norm", input, weight=weight, bias=bias):
+        return group_norm(input.float(), num_groups, weight, bias, eps).to(input.dtype)
     for pname, p in (("weight", weight), ("bias", bias)):
         if p is not None and p._data.shape != (c,):
             raise RuntimeError(
@@ -244,9 +266,11 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     _check_running("running_mean", running_mean, c)
     _check_running("running_var", running_var, c)
     dims = (0,) + tuple(range(2, nd))
-    _check_param_dtypes(
+    if _check_param_dtypes(
         "batch_norm", input, weight=weight, bias=bias, running_mean=running_mean, running_var=running_var
-    )
+    ):
+        out = batch_norm(input.float(), running_mean, running_var, weight, bias, training, momentum, eps)
+        return out.to(input.dtype)
     pshape = _param_shape(c, nd)
     if training:
         count = input._data.size // c if c else 0
@@ -286,6 +310,11 @@ def instance_norm(
     c = shape[1]
     _check_running("running_mean", running_mean, c)
     _check_running("running_var", running_var, c)
+    if _check_param_dtypes(
+        "instance_norm", input, weight=weight, bias=bias, running_mean=running_mean, running_var=running_var
+    ):
+        out = instance_norm(input.float(), running_mean, running_var, weight, bias, use_input_stats, momentum, eps)
+        return out.to(input.dtype)
     dims = tuple(range(2, nd))
     if not use_input_stats:
         if running_mean is None or running_var is None:

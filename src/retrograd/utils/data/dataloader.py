@@ -59,7 +59,7 @@ class DataLoader:
     An exception in a worker is raised in the main process, same type, with the worker's
     traceback in its message; ``timeout > 0`` raises RuntimeError when a batch takes longer
     than that many seconds. ``pin_memory`` has no effect: on the CPU there is no accelerator
-    memory to pin batches for.
+    memory to pin batches for (each new iterator warns so, as PyTorch's does).
     """
 
     def __init__(
@@ -194,15 +194,37 @@ class DataLoader:
         # every new iterator draws its base seed first, as PyTorch's does; a persistent one that is
         # reset keeps its seed (and draws nothing)
         if self.num_workers == 0:
+            self._warn_pin_memory()
             self._draw_base_seed()
             return _SingleProcessIter(self, self._iter_main())
         if not self.persistent_workers:
+            self._warn_pin_memory()
             return _MultiProcessIter(self, self._draw_base_seed())
         if self._iterator is None or self._iterator._closed:
+            self._warn_pin_memory()
             self._iterator = _MultiProcessIter(self, self._draw_base_seed())
         else:
             self._iterator._reset()
         return self._iterator
+
+    def _warn_pin_memory(self):
+        """PyTorch's warnings, once per new iterator, for a ``pin_memory_device`` given (deprecated)
+        and for ``pin_memory=True`` without an accelerator to pin batches for."""
+        if not self.pin_memory:
+            return
+        from ..._warn import warn_user
+        from ... import cuda
+
+        if self.pin_memory_device:
+            warn_user(
+                f"pin_memory_device is deprecated, the current accelerator will be used as the "
+                f"device,ignore pin_memory_device='{self.pin_memory_device}'."
+            )
+        if not cuda.is_available():
+            warn_user(
+                "'pin_memory' argument is set as true but no accelerator is found, then device "
+                "pinned memory won't be used."
+            )
 
     def _draw_base_seed(self):
         from .sampler import draw_seed
