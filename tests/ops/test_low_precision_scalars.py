@@ -73,13 +73,38 @@ def test_comparison_rounds_the_number():
 
 @pytest.mark.parametrize("dt", DTYPES)
 def test_number_over_tensor(dt):
-    """s / x is 1 / x rounded to the dtype, then times s in float32."""
+    """s / x is 1 / x rounded to the dtype, then times s in float32; s // x and s % x read s
+    rounded to the dtype."""
     a = _data(dt)
     x = rg.tensor(a).to(getattr(rg, dt))
     with np.errstate(all="ignore"):
         for s in SCALARS:
             recip = (F32(1) / a).astype(DTYPES[dt]).astype(F32)
             _check(s / x, recip * F32(s), dt)
+            _check(s % x, _torch_remainder(_rounded(s, dt), a), dt)
+
+
+def _torch_remainder(a, b):
+    m = np.fmod(a, b)
+    return np.where((m != 0) & ((b < 0) != (m < 0)), m + b, m)
+
+
+@pytest.mark.parametrize("dt", DTYPES)
+def test_remainder(dt):
+    a = _data(dt)
+    x = rg.tensor(a).to(getattr(rg, dt))
+    with np.errstate(all="ignore"):
+        for s in SCALARS:
+            _check(rg.remainder(x, s), _torch_remainder(a, _rounded(s, dt)), dt)
+
+
+@pytest.mark.parametrize("dtype", [rg.float32, rg.float64, rg.float16, rg.bfloat16])
+def test_remainder_zero_keeps_sign_of_dividend(dtype):
+    x = rg.tensor([-6.5, 6.5, -0.0, 0.0], dtype=dtype)
+    for s in (3.25, -3.25):
+        r = rg.remainder(x, s).float().numpy()
+        assert np.all(r == 0)
+        np.testing.assert_array_equal(np.signbit(r), [True, False, True, False])
 
 
 @pytest.mark.parametrize("dt", DTYPES)

@@ -577,7 +577,12 @@ def floor_divide(input, other):
 
 def _remainder(xp, x, y):
     _check_int_divisor("remainder", xp, x, y)
-    return xp.remainder(x, y)
+    r = xp.remainder(x, y)
+    if r.dtype.kind == "f":
+        # PyTorch's float remainder is fmod's, moved by y where the signs differ: a zero keeps
+        # the sign of x (NumPy gives it y's: remainder(-6.5, 3.25) is -0.0, not 0.0)
+        r = xp.where(r == 0, xp.copysign(r, x), r)
+    return r
 
 
 def _remainder_vjp(g, needs, x, y):
