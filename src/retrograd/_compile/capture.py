@@ -688,7 +688,7 @@ class Recorder:
                     raise _Unknown(f"a {type(t).__name__}")
                 if first is None:
                     first = a
-                low = low or a.dtype.char in "E45"
+                low = low or a.dtype.char in op._low
                 spec.append(self.ref(a))
             else:
                 spec.append(Const(t))
@@ -709,7 +709,7 @@ class Recorder:
                 spec += self._spec((v,))
         spec += tail
         kernel = op.forward
-        if low and not op._native:
+        if low:
             kernel = _low_kernel(op, len(inputs))
         if wrapped:
             kernel = _tensor_args_kernel(kernel, tuple(wrapped))

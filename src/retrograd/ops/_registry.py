@@ -66,6 +66,19 @@ _next_seq = _seq_counter.__next__
 # go through low_precision_forward, as do all but views).
 _NATIVE_OPS = frozenset(("_to_copy", "to_device"))
 
+# How an op reads a Python number operand against a float16 or bfloat16 tensor (Op's
+# ``scalars``). PyTorch's CPU kernels compute these dtypes in float32 and round once, but the
+# number reaches the kernel in one of two ways:
+#   ROUND: rounded to the tensor's dtype first (add, sub, fmod, remainder, pow: x + 0.3 in
+#          bfloat16 adds 0.30078125);
+#   OPMATH: kept in float32 when it is the second operand (mul, div, floor division: x * 0.3
+#           multiplies by float32(0.3)), rounded as for ROUND when it is the first (0.3 // x).
+# NumPy's float16 ufuncs round a Python number to float16 (ROUND) on their own; an OPMATH op's
+# float16 arrays are widened to float32 like bfloat16's. Ops with neither read the number as
+# NumPy does.
+ROUND = "round"
+OPMATH = "opmath"
+
 
 class Op:
     __slots__ = (
@@ -81,6 +94,8 @@ class Op:
         "_saves_out",
         "_save_kind",
         "_native",
+        "_low",
+        "scalars",
         "jvp",
         "_used_by",
         "_unread",
@@ -99,6 +114,8 @@ class Op:
     _saves_out: bool
     _save_kind: int
     _native: bool  # runs on bfloat16 arrays as they are (views, casts, moves)
+    _low: str  # dtype chars of the arrays widened to float32 by low_precision_forward
+    scalars: str | None  # ROUND, OPMATH or None: how a Python number operand is read
     _used_by: tuple[tuple[int, tuple[int, ...]], ...] | None  # per saved input: its place, its readers
     _unread: bool  # some saved input is read by no gradient (kept for its place in the graph only)
 
@@ -114,6 +131,7 @@ class Op:
         jvp: Callable[..., Any] | None = None,
         used_by: Iterable[Iterable[int]] | None = None,
         namer: Callable[[tuple[Any, ...]], str] | None = None,
+        scalars: str | None = None,
     ) -> None:
         self.name = name
         self.jvp = jvp
@@ -132,6 +150,11 @@ class Op:
         # 0: nothing saved, 1: only input x, 2: only the output, 3: anything else
         self._save_kind = 0 if not self._codes else 1 if self._codes == (0,) else 2 if self._codes == (-1,) else 3
         self._native = is_view or name in _NATIVE_OPS
+        if scalars not in (None, ROUND, OPMATH):
+            raise ValueError(f"Op {name}: scalars must be None, {ROUND!r} or {OPMATH!r}, not {scalars!r}")
+        self.scalars = scalars
+        # bfloat16 and float8 ("E45"), and float16 ("e") for OPMATH ops; nothing for native ops
+        self._low = "" if self._native else "E45e" if scalars == OPMATH else "E45"
         self._used_by = None
         self._unread = False
         if used_by is not None:  # as (place in save, readers) per saved input
@@ -179,7 +202,7 @@ def apply(op: Op, inputs: Sequence[Any], args: tuple[Any, ...] = ()) -> Tensor:
         if len(inputs) == 1:
             x = inputs[0]
             a = x._data
-            if a.itemsize < 4 and a.dtype.char in "E45" and not op._native:  # bfloat16, float8
+            if a.itemsize < 4 and a.dtype.char in op._low:  # bfloat16, float8 (see Op._low)
                 out = low_precision_forward(op, (a,), args)
             else:
                 out = op.forward(np if type(a) is _ndarray else array_module(a), a, *args)
@@ -190,7 +213,7 @@ def apply(op: Op, inputs: Sequence[Any], args: tuple[Any, ...] = ()) -> Tensor:
             arrays = (a, y._data)
             # the first operand decides: binary ops promote both to one dtype, and the others
             # (indices first, values second) move values without arithmetic
-            if a.itemsize < 4 and a.dtype.char in "E45" and not op._native:
+            if a.itemsize < 4 and a.dtype.char in op._low:
                 out = low_precision_forward(op, arrays, args)
             else:
                 out = op.forward(np if type(a) is _ndarray else array_module(a), a, arrays[1], *args)
@@ -204,11 +227,11 @@ def apply(op: Op, inputs: Sequence[Any], args: tuple[Any, ...] = ()) -> Tensor:
                 if isinstance(t, Tensor):
                     recording = recording or t._rg
                     t = t._data
-                    if t.itemsize < 4 and t.dtype.char in "E45":
+                    if t.itemsize < 4 and t.dtype.char in op._low:
                         low = True
                 arrays.append(t)
             a = arrays[0] if isinstance(inputs[0], Tensor) else arrays[1]
-            if low and not op._native:
+            if low:
                 out = low_precision_forward(op, arrays, args)
             else:
                 out = op.forward(np if type(a) is _ndarray else array_module(a), *arrays, *args)
@@ -408,12 +431,12 @@ def _meta_forward(op: Op, inputs: Sequence[Any], args: tuple[Any, ...], stand_in
             a = t._data
             if type(a) is _MetaArray:
                 a = stand_ins[id(t)] = _meta.stand_in(a)
-            low = low or a.dtype.char in "E45"
+            low = low or a.dtype.char in op._low
             arrays.append(a)
         else:
             arrays.append(t)
     plain_args = _meta._stand_ins(args)  # index arrays made from meta tensors
-    if low and not op._native:
+    if low:
         return low_precision_forward(op, arrays, plain_args)
     return op.forward(np, *arrays, *plain_args)
 
@@ -525,13 +548,18 @@ def low_precision_forward(op: Op, arrays: Sequence[Any], args: tuple[Any, ...]) 
     inputs widened to float32, the op run once, a float32 result rounded back to the inputs'
     dtype. PyTorch's CPU kernels compute these dtypes in float32 the same way (sums and
     products accumulate in float32, one rounding at the end). When a float input of another
-    dtype takes part (the op does not promote), the float32 result is kept."""
+    dtype takes part (the op does not promote), the float32 result is kept.
+
+    An OPMATH op's float16 arrays are widened the same way, so that a Python number operand
+    stays in float32; a ROUND op's Python number operands (among the inputs and args) are
+    rounded to the narrow dtype first (see ROUND and OPMATH)."""
     low = None
     other_float = False
     wide = []
+    chars = op._low
     for a in arrays:
         d = getattr(a, "dtype", None)
-        if d is not None and d.char in "E45":
+        if d is not None and d.char in chars:
             low = d
             a = a.astype(np.float32)
         elif d is not None and d.kind == "f":
@@ -547,6 +575,11 @@ def low_precision_forward(op: Op, arrays: Sequence[Any], args: tuple[Any, ...]) 
             f"{op.name}: not implemented for '{getattr(low, 'name', low)}' tensors (as in "
             f"PyTorch, which has no such CPU kernel); convert with .float() first"
         )
+    if op.scalars == ROUND and low is not None:
+        wide = [_rounded(v, low) for v in wide]
+        args = tuple(_rounded(v, low) for v in args)
+    elif op.scalars == OPMATH and low is not None and not hasattr(wide[0], "dtype"):
+        wide[0] = _rounded(wide[0], low)  # a number as the first operand is rounded (see OPMATH)
     ref = wide[0] if hasattr(wide[0], "dtype") else wide[1]
     out = op.forward(np if type(ref) is _ndarray else array_module(ref), *wide, *args)
     if other_float or low is None:
@@ -555,6 +588,14 @@ def low_precision_forward(op: Op, arrays: Sequence[Any], args: tuple[Any, ...]) 
         first, extra = out
         return _narrow(first, low), extra
     return _narrow(out, low)
+
+
+def _rounded(v: Any, low: Any) -> Any:
+    """A Python int or float ``v`` rounded to the NumPy dtype ``low`` (as a Python float);
+    anything else as it is."""
+    if type(v) is float or type(v) is int:
+        return float(low.type(v))
+    return v
 
 
 def _narrow(out: Any, low: Any) -> Any:

@@ -19,7 +19,7 @@ from .._tensor import Tensor
 from .._warn import warn_user
 from ._declare import declare
 from ._inplace import _bump, _recording, _ufunc_inplace, apply_inplace, valued_inplace
-from ._registry import Op, apply, broadcast_error
+from ._registry import OPMATH, ROUND, Op, apply, broadcast_error
 from ._registry import ELEMENTWISE
 
 
@@ -216,11 +216,17 @@ POW = Op("pow", _pow, _pow_vjp, jvp=ELEMENTWISE, save=("x", "y", "out"), needs=T
 
 # Tensor-scalar forms: one input, the scalar as an argument, named as PyTorch names their nodes.
 # They take the short single-input path through apply; the scalar never becomes a tensor.
-ADD_SCALAR = Op("add", lambda xp, x, s: x + s, lambda g, s: g, jvp=ELEMENTWISE, node_name="AddBackward0")
-SUB_SCALAR = Op("sub", lambda xp, x, s: x - s, lambda g, s: g, jvp=ELEMENTWISE, node_name="SubBackward0")
-RSUB_SCALAR = Op("rsub", lambda xp, x, s: s - x, lambda g, s: -g, jvp=ELEMENTWISE, node_name="RsubBackward1")
-MUL_SCALAR = Op("mul", lambda xp, x, s: x * s, lambda g, s: g * s, jvp=ELEMENTWISE, node_name="MulBackward0")
-DIV_SCALAR = Op("div", lambda xp, x, s: x / s, lambda g, s: g / s, jvp=ELEMENTWISE, node_name="DivBackward0")
+ADD_SCALAR = Op("add", lambda xp, x, s: x + s, lambda g, s: g, jvp=ELEMENTWISE, node_name="AddBackward0", scalars=ROUND)
+SUB_SCALAR = Op("sub", lambda xp, x, s: x - s, lambda g, s: g, jvp=ELEMENTWISE, node_name="SubBackward0", scalars=ROUND)
+RSUB_SCALAR = Op(
+    "rsub", lambda xp, x, s: s - x, lambda g, s: -g, jvp=ELEMENTWISE, node_name="RsubBackward1", scalars=ROUND
+)
+MUL_SCALAR = Op(
+    "mul", lambda xp, x, s: x * s, lambda g, s: g * s, jvp=ELEMENTWISE, node_name="MulBackward0", scalars=OPMATH
+)
+DIV_SCALAR = Op(
+    "div", lambda xp, x, s: x / s, lambda g, s: g / s, jvp=ELEMENTWISE, node_name="DivBackward0", scalars=OPMATH
+)
 
 
 def _rdiv(xp, x, s):
@@ -263,7 +269,15 @@ def _pow_scalar_vjp(g, x, s):
     return g * (x ** (s - 1) * s)
 
 
-POW_SCALAR = Op("pow", lambda xp, x, s: x**s, _pow_scalar_vjp, jvp=ELEMENTWISE, save=("x",), node_name="PowBackward0")
+POW_SCALAR = Op(
+    "pow",
+    lambda xp, x, s: x**s,
+    _pow_scalar_vjp,
+    jvp=ELEMENTWISE,
+    save=("x",),
+    node_name="PowBackward0",
+    scalars=ROUND,
+)
 RPOW_SCALAR = Op(
     "rpow",
     lambda xp, x, s: s**x,
@@ -271,6 +285,7 @@ RPOW_SCALAR = Op(
     jvp=ELEMENTWISE,
     save=("out",),
     node_name="PowBackward2",
+    scalars=ROUND,
 )
 
 
@@ -367,11 +382,30 @@ def _times_alpha(input, other, alpha):
     return other
 
 
+def _low_alpha(input, other, alpha, subtract=False):
+    """``input + alpha * other`` (``-`` with ``subtract``) when the result is float16 or bfloat16,
+    else None. PyTorch rounds alpha (and a number ``other``) to that dtype, then computes the
+    sum in float32, rounded once: here the product is kept in float32 and the sum cast back."""
+    if not all(isinstance(v, (Tensor, int, float)) for v in (input, other)) or isinstance(alpha, (bool, complex)):
+        return None
+    d = _dtype.result_type(input, other)
+    if d not in (_dtype.float16, _dtype.bfloat16) or not isinstance(alpha, (int, float, np.integer, np.floating)):
+        return None
+    f32 = _dtype.float32
+    a = float(d.np.type(alpha))
+    y = other.to(f32) if isinstance(other, Tensor) else float(d.np.type(other))
+    x = input.to(f32) if isinstance(input, Tensor) else input
+    return (sub(x, mul(y, a)) if subtract else add(x, mul(y, a))).to(d)
+
+
 def add(input, other, *deprecated, alpha=1):
     """input + alpha * other (also PyTorch's deprecated ``add(input, alpha, other)``)"""
     if deprecated:
         other, alpha = _alpha_first("add", other, deprecated, alpha)
     if alpha is True or alpha != 1:
+        r = _low_alpha(input, other, alpha)
+        if r is not None:
+            return r
         other = _times_alpha(input, other, alpha)
     if _fast_scalar(input, other):
         return apply(ADD_SCALAR, (input,), (other,))
@@ -398,6 +432,9 @@ def sub(input, other, *deprecated, alpha=1):
             "a mask, use the `~` or `logical_not()` operator instead."
         )
     if alpha is True or alpha != 1:
+        r = _low_alpha(input, other, alpha, subtract=True)
+        if r is not None:
+            return r
         other = _times_alpha(input, other, alpha)
     if _fast_scalar(input, other):
         return apply(SUB_SCALAR, (input,), (other,))
@@ -442,6 +479,10 @@ def div(input, other, *, rounding_mode=None):
         if _fast_scalar(input, other):
             return apply(DIV_SCALAR, (input,), (other,))
         if _fast_scalar(other, input):
+            if other._data.itemsize < 4:
+                # float16, bfloat16: PyTorch rounds 1 / x to the dtype, then multiplies by the
+                # number in float32 (see mul)
+                return mul(reciprocal(other), input)
             return apply(RDIV_SCALAR, (other,), (input,))
         if _numpy_scalar(input, other):
             return div(_python(input), _python(other))
@@ -451,6 +492,8 @@ def div(input, other, *, rounding_mode=None):
             return _sparse_operand("div", input, other, e)
         return apply(DIV, (x, y))
     if rounding_mode == "trunc":
+        if _fast_scalar(input, other):
+            return apply(DIV_TRUNC_SCALAR, (input,), (other,))
         return trunc(div(input, other)) if _is_float(input, other) else _int_div(input, other, "trunc")
     if rounding_mode == "floor":
         x, y = _operands(input, other)
@@ -502,7 +545,7 @@ def _floor_divide_vjp(g, needs):
     )
 
 
-FLOOR_DIVIDE = Op("floor_divide", _floor_divide, _floor_divide_vjp, jvp=ELEMENTWISE, needs=True)
+FLOOR_DIVIDE = Op("floor_divide", _floor_divide, _floor_divide_vjp, jvp=ELEMENTWISE, needs=True, scalars=OPMATH)
 
 
 def _div_floor_vjp(g, needs):
@@ -512,7 +555,19 @@ def _div_floor_vjp(g, needs):
     return (zero if needs[0] else None), (zero if needs[1] else None)
 
 
-DIV_FLOOR = Op("div", _floor_divide, _div_floor_vjp, jvp=ELEMENTWISE, needs=True, node_name="DivBackward2")
+# float tensor / number, rounded toward zero: one op, so that float16 and bfloat16 round once
+# (the quotient's trunc in float32), as PyTorch does when the divisor is a number
+DIV_TRUNC_SCALAR = Op(
+    "div",
+    lambda xp, x, s: xp.trunc(x / s),
+    lambda g, s: g.new_zeros(g.shape),
+    jvp=ELEMENTWISE,
+    node_name="DivBackward2",
+    scalars=OPMATH,
+)
+DIV_FLOOR = Op(
+    "div", _floor_divide, _div_floor_vjp, jvp=ELEMENTWISE, needs=True, node_name="DivBackward2", scalars=OPMATH
+)
 
 
 def floor_divide(input, other):
@@ -522,7 +577,12 @@ def floor_divide(input, other):
 
 def _remainder(xp, x, y):
     _check_int_divisor("remainder", xp, x, y)
-    return xp.remainder(x, y)
+    r = xp.remainder(x, y)
+    if r.dtype.kind == "f":
+        # PyTorch's float remainder is fmod's, moved by y where the signs differ: a zero keeps
+        # the sign of x (NumPy gives it y's: remainder(-6.5, 3.25) is -0.0, not 0.0)
+        r = xp.where(r == 0, xp.copysign(r, x), r)
+    return r
 
 
 def _remainder_vjp(g, needs, x, y):
@@ -530,7 +590,7 @@ def _remainder_vjp(g, needs, x, y):
     return (g if needs[0] else None), (-g * floor_divide(x, y) if needs[1] else None)
 
 
-REMAINDER = Op("remainder", _remainder, _remainder_vjp, jvp=ELEMENTWISE, save=("x", "y"), needs=True)
+REMAINDER = Op("remainder", _remainder, _remainder_vjp, jvp=ELEMENTWISE, save=("x", "y"), needs=True, scalars=ROUND)
 
 
 def remainder(input, other):
@@ -547,7 +607,7 @@ def _fmod_vjp(g, needs, x, y):
     return (g if needs[0] else None), (-g * trunc(x / y) if needs[1] else None)
 
 
-FMOD = Op("fmod", _fmod, _fmod_vjp, jvp=ELEMENTWISE, save=("x", "y"), needs=True)
+FMOD = Op("fmod", _fmod, _fmod_vjp, jvp=ELEMENTWISE, save=("x", "y"), needs=True, scalars=ROUND)
 
 
 def fmod(input, other):
@@ -1364,14 +1424,24 @@ def _add_sparse_(self, other, alpha):
     return self
 
 
+def _plain_float(t):
+    """Whether ``t`` is float32 or float64, which NumPy's in-place ufuncs compute as PyTorch does;
+    float16 and bfloat16 read a number operand by the op's rule (see add, mul) and go through
+    the functional op."""
+    a = t._data
+    return a.itemsize >= 4 and a.dtype.kind == "f"
+
+
 def add_(self, other, *deprecated, alpha=1):
     if deprecated:
         other, alpha = _alpha_first("add_", other, deprecated, alpha)
     if getattr(other, "is_sparse", False):
         return _add_sparse_(self, other, alpha)
+    if not _plain_float(self):
+        return apply_inplace(self, "add", add, other, alpha=alpha)
     if alpha != 1:
         other = other * alpha
-    if not _recording(self, (other,)) and self._data.dtype.kind in "fV":
+    if not _recording(self, (other,)):
         return _ufunc_inplace(self, np.add, other, "add")
     return apply_inplace(self, "add", add, other)
 
@@ -1381,21 +1451,23 @@ def sub_(self, other, *deprecated, alpha=1):
         other, alpha = _alpha_first("sub_", other, deprecated, alpha)
     if getattr(other, "is_sparse", False):
         return _add_sparse_(self, other, -alpha)
+    if not _plain_float(self):
+        return apply_inplace(self, "sub", sub, other, alpha=alpha)
     if alpha != 1:
         other = other * alpha
-    if not _recording(self, (other,)) and self._data.dtype.kind in "fV":
+    if not _recording(self, (other,)):
         return _ufunc_inplace(self, np.subtract, other, "sub")
     return apply_inplace(self, "sub", sub, other)
 
 
 def mul_(self, other):
-    if not _recording(self, (other,)) and self._data.dtype.kind in "fV":
+    if _plain_float(self) and not _recording(self, (other,)):
         return _ufunc_inplace(self, np.multiply, other, "mul")
     return apply_inplace(self, "mul", mul, other)
 
 
 def div_(self, other, *, rounding_mode=None):
-    if rounding_mode is None and not _recording(self, (other,)) and self._data.dtype.kind in "fV":
+    if rounding_mode is None and _plain_float(self) and not _recording(self, (other,)):
         return _ufunc_inplace(self, np.true_divide, other, "div")
     return apply_inplace(self, "div", div, other, rounding_mode=rounding_mode)
 
