@@ -198,10 +198,8 @@ def test_adam_and_adagrad_kernels_on_arrays():
 @pytest.mark.parametrize(
     "make,err,match",
     [
-        (lambda ps: optim.SGD(ps, fused=True), NotImplementedError, r"SGD\(fused=True\)"),
-        (lambda ps: optim.Adam(ps, fused=True), NotImplementedError, r"Adam\(fused=True\)"),
         (lambda ps: optim.AdamW(ps, fused=True, foreach=True), RuntimeError, "cannot be `True` together"),
-        (lambda ps: optim.Adagrad(ps, fused=True), NotImplementedError, r"Adagrad\(fused=True\)"),
+        (lambda ps: optim.Adam(ps, fused=True, differentiable=True), RuntimeError, "`fused` does not support"),
         (lambda ps: optim.Adam(ps, capturable=True), NotImplementedError, r"Adam\(capturable=True\)"),
         (lambda ps: optim.AdamW(ps, capturable=True), NotImplementedError, "CUDA graph"),
         (lambda ps: optim.RMSprop(ps, capturable=True), NotImplementedError, "capturable"),
@@ -227,9 +225,36 @@ def test_unsupported_flags_are_refused_per_group_and_on_load():
     with pytest.raises(NotImplementedError, match="capturable"):
         opt.add_param_group({"params": ps[1:], "capturable": True})
     sd = opt.state_dict()
-    sd["param_groups"][0]["fused"] = True
-    with pytest.raises(NotImplementedError, match="fused"):
+    sd["param_groups"][0]["capturable"] = True
+    with pytest.raises(NotImplementedError, match="capturable"):
         opt.load_state_dict(sd)
+
+
+FUSED = [
+    (optim.SGD, {"lr": 0.1, "momentum": 0.9, "nesterov": True, "weight_decay": 0.01}),
+    (optim.Adam, {"lr": 0.01, "amsgrad": True}),
+    (optim.AdamW, {"lr": 0.01, "weight_decay": 0.1}),
+    (optim.Adagrad, {"lr": 0.1, "lr_decay": 0.01}),
+]
+
+
+@pytest.mark.parametrize("cls,kw", FUSED)
+def test_fused_runs_the_flat_kernel(cls, kw, monkeypatch):
+    """fused=True (PyTorch's fused kernels, on the CPU too) is honoured as foreach=True is: the
+    flat-buffer step, equal to the per-tensor one."""
+    from retrograd.optim import _foreach
+
+    calls = []
+    flat = _foreach.run
+    monkeypatch.setattr(_foreach, "run", lambda *a, **k: calls.append(1) or flat(*a, **k))
+    a, _ = _train(cls, kw, None)
+    assert not calls
+    ps = _params()
+    opt = cls([{"params": ps[:5]}, {"params": ps[5:], "lr": 0.05}], fused=True, **kw)
+    b, _ = _train(cls, kw, None, ps=ps, opt=opt)
+    assert calls and opt.param_groups[0]["fused"] is True
+    for p, q in zip(a, b):
+        np.testing.assert_array_equal(p.detach().numpy(), q.detach().numpy())
 
 
 def test_sparse_refusal_names_the_subclass():
