@@ -84,6 +84,7 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """clamp(x, min_val, max_val); the gradient passes where min_val < x < max_val."""
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
+    ew._refuse_complex("hardtanh", input)
     return _maybe_inplace(input, inplace, "hardtanh", _hardtanh_fn, min_val, max_val)
 
 
@@ -93,6 +94,7 @@ def hardtanh_(input, min_val=-1.0, max_val=1.0):
 
 def relu6(input, inplace=False):
     """min(max(x, 0), 6)"""
+    ew._refuse_complex("relu6", input)
     return _maybe_inplace(input, inplace, "relu6", _hardtanh_fn, 0.0, 6.0)
 
 

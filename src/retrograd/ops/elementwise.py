@@ -916,6 +916,7 @@ def square(input):
 
 def relu(input):
     """max(x, 0); saves the output (the gradient passes where out > 0)."""
+    _refuse_complex("relu", input)
     return apply(RELU, (input,))
 
 
@@ -963,6 +964,7 @@ fix = trunc
 
 
 def round(input, *, decimals=0):
+    _refuse_complex("round", input)
     return input if input._data.dtype.kind in "iub" else apply(ROUND, (input,), (decimals,))
 
 
@@ -991,6 +993,7 @@ def clamp(input, min=None, max=None):
     """Clamp into [min, max]; bounds may be numbers or tensors (then the gradient reaches them)."""
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    _refuse_complex("clamp", input, min, max)
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         out_t = input
         if min is not None:
@@ -1047,11 +1050,13 @@ MINIMUM = Op("minimum", _minimum, _minimum_vjp, jvp=ELEMENTWISE, save=("x", "y")
 
 
 def maximum(input, other):
+    _refuse_complex("maximum", input, other, error=RuntimeError)
     x, y = _operands(input, other)
     return apply(MAXIMUM, (x, y))
 
 
 def minimum(input, other):
+    _refuse_complex("minimum", input, other, error=RuntimeError)
     x, y = _operands(input, other)
     return apply(MINIMUM, (x, y))
 
@@ -1162,10 +1167,24 @@ def _broadcasting(name, fn, a, b, **kwargs):
         raise err from None
 
 
+def _refuse_complex(name, *operands, error=NotImplementedError):
+    """Ordering has no meaning for complex numbers: PyTorch refuses them where NumPy would
+    compare lexicographically (real part, then imaginary)."""
+    for v in operands:
+        if isinstance(v, Tensor) and v._data.dtype.kind == "c":
+            raise error(f"{name}: not implemented for complex tensors (got {v.dtype})")
+        if isinstance(v, complex):
+            raise error(f"{name}: not implemented for complex numbers (got {v})")
+
+
 def _compare(ufunc_name):
+    ordered = ufunc_name not in ("equal", "not_equal")
+
     def compare(input, other):
         if _vm.active and (type(input) is BatchedTensor or type(other) is BatchedTensor):
             return _vm.elementwise_call(compare, input, other)
+        if ordered:
+            _refuse_complex(ufunc_name, input, other)
         x, y = _operands(input, other)
         a = x._data if isinstance(x, Tensor) else x
         b = y._data if isinstance(y, Tensor) else y
@@ -1431,11 +1450,13 @@ def _two_tensors(name, input, other):
 
 def fmax(input, other):
     """Elementwise maximum that ignores NaN: NaN only where both inputs are NaN (NumPy's fmax)."""
+    _refuse_complex("fmax", input, other, error=RuntimeError)
     return apply(FMAX, _two_tensors("fmax", input, other))
 
 
 def fmin(input, other):
     """Elementwise minimum that ignores NaN: NaN only where both inputs are NaN (NumPy's fmin)."""
+    _refuse_complex("fmin", input, other, error=RuntimeError)
     return apply(FMIN, _two_tensors("fmin", input, other))
 
 

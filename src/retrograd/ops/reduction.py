@@ -21,6 +21,12 @@ from ._declare import declare
 from .._autocast import FLOAT32, ACTIVE as _AMP, _amp, autocast_call
 
 
+def _refuse_complex(name, *operands, **kw):
+    from .elementwise import _refuse_complex as refuse
+
+    refuse(name, *operands, **kw)
+
+
 def _dims(dim, ndim, op):
     """Normalise ``dim`` to a sorted tuple of non-negative ints (all dims for None)."""
     if dim is None:
@@ -184,12 +190,14 @@ def _check_nonempty(input, dims, op, all_dims=False):
 
 
 def amax(input, dim=(), keepdim=False):
+    _refuse_complex("amax", input)
     dims = _dims(None if dim == () else dim, input._data.ndim, "amax")
     _check_nonempty(input, dims, "amax", dim == () or dim is None)
     return apply(AMAX, (input,), (dims, keepdim))
 
 
 def amin(input, dim=(), keepdim=False):
+    _refuse_complex("amin", input)
     dims = _dims(None if dim == () else dim, input._data.ndim, "amin")
     _check_nonempty(input, dims, "amin", dim == () or dim is None)
     return apply(AMIN, (input,), (dims, keepdim))
@@ -282,6 +290,7 @@ def _arg_kernel(data, fn, axis, keepdim):
 
 
 def _arg(input, dim, keepdim, fn, name):
+    _refuse_complex(name, input, error=RuntimeError)
     data = input._data
     if dim is None:
         if data.size == 0:
