@@ -142,3 +142,16 @@ def test_a_one_element_integer_tensor_of_any_rank_is_an_index():
     assert [10, 20, 30][rg.tensor([[2]])] == 30
     with pytest.raises(TypeError, match="single element"):
         [10, 20, 30][rg.tensor([1, 2])]
+
+
+@pytest.mark.parametrize("name", ["xlogy", "xlog1py"])
+def test_xlogy_nan_where_other_is_nan_and_log_gradient_at_zero(name):
+    fn, log = (rg.xlogy, np.log) if name == "xlogy" else (rg.special.xlog1py, np.log1p)
+    nan, inf = math.nan, math.inf
+    x = rg.tensor([0.0, 0.0, 0.0, 0.0, 2.0], dtype=rg.float64, requires_grad=True)
+    y = rg.tensor([nan, 2.0, -1.0, inf, 3.0], dtype=rg.float64)
+    out = fn(x, y)
+    np.testing.assert_array_equal(out.detach().numpy(), [nan, 0.0, 0.0, 0.0, 2 * log(3.0)])
+    out.sum().backward()
+    # d/dx x log(y) = log(y), at x == 0 too (0 where log(y) is -inf or undefined there)
+    np.testing.assert_allclose(x.grad.numpy()[[1, 2, 4]], [log(2.0), 0.0, log(3.0)])

@@ -1140,14 +1140,17 @@ def hypot(input, other):
 
 
 def xlogy(input, other):
-    """x * log(y), defined as 0 where x == 0."""
+    """x * log(y), defined as 0 where x == 0 unless y is NaN (NaN wherever y is NaN)."""
     x, y = _float_operands(input, other)
     if not isinstance(x, Tensor):
         x = _like_scalar(y, x)
     if not isinstance(y, Tensor):
         y = _like_scalar(x, y)
-    safe_y = where(x == 0, 1.0, y)
-    return where(x == 0, 0.0, x * log(safe_y))
+    # log(y) is replaced only where x == 0 and y <= 0 (a 0 * -inf or 0 * nan): elsewhere the
+    # gradient for x stays log(y), also at x == 0, as in PyTorch
+    x0 = x == 0
+    out = x * log(where(logical_and(x0, y <= 0), 1.0, y))
+    return where(logical_and(x0, isinf(y)), 0.0, out)
 
 
 # --------------------------------------------------------------------------- comparisons and logic
