@@ -53,7 +53,9 @@ def _expand_back(g, in_shape, dims, keepdim):
 
 # --------------------------------------------------------------------------- sum, mean
 def _sum(xp, x, dims, keepdim, shape):
-    return sum_axis(xp, x, dims, keepdim)
+    r = sum_axis(xp, x, dims, keepdim)
+    # NumPy sums small integers in int64; the dtype asked for (sum(dtype=int32)) is kept
+    return r if r.dtype == x.dtype else r.astype(x.dtype)
 
 
 def _sum_vjp(g, dims, keepdim, shape):
@@ -116,7 +118,7 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
 
 # --------------------------------------------------------------------------- prod
 def _prod(xp, x, dims, keepdim):
-    return x.prod(axis=dims, keepdims=keepdim)
+    return x.prod(axis=dims, keepdims=keepdim, dtype=x.dtype)  # prod(dtype=int32) stays int32
 
 
 def _prod_vjp(g, x, out, dims, keepdim):

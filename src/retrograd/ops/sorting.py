@@ -215,7 +215,8 @@ def _rcumsum(t, d):
     return cumsum(t.flip(d), d).flip(d)
 
 
-CUMSUM = Op("cumsum", lambda xp, x, d: xp.cumsum(x, axis=d), lambda g, d: _rcumsum(g, d), jvp=LINEAR)
+# dtype=x.dtype: NumPy would scan small integers in int64 (cumsum(dtype=int32) is int32)
+CUMSUM = Op("cumsum", lambda xp, x, d: xp.cumsum(x, axis=d, dtype=x.dtype), lambda g, d: _rcumsum(g, d), jvp=LINEAR)
 
 
 def cumsum(input, dim, *, dtype=None):
@@ -248,7 +249,7 @@ def _cumprod_vjp(g, x, out, d):
     return grad
 
 
-CUMPROD = Op("cumprod", lambda xp, x, d: xp.cumprod(x, axis=d), _cumprod_vjp, save=("x", "out"))
+CUMPROD = Op("cumprod", lambda xp, x, d: xp.cumprod(x, axis=d, dtype=x.dtype), _cumprod_vjp, save=("x", "out"))
 
 
 def cumprod(input, dim, *, dtype=None):
