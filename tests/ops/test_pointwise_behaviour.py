@@ -155,3 +155,20 @@ def test_xlogy_nan_where_other_is_nan_and_log_gradient_at_zero(name):
     out.sum().backward()
     # d/dx x log(y) = log(y), at x == 0 too (0 where log(y) is -inf or undefined there)
     np.testing.assert_allclose(x.grad.numpy()[[1, 2, 4]], [log(2.0), 0.0, log(3.0)])
+
+
+def test_hypot_does_not_overflow_and_is_inf_at_an_infinite_operand():
+    x = rg.tensor([3e20, math.inf, 3.0, -3.0], requires_grad=True)
+    y = rg.tensor([4e20, math.nan, 4.0, 4.0], requires_grad=True)
+    h = rg.hypot(x, y)
+    np.testing.assert_allclose(
+        h.detach().numpy(), np.hypot(np.float32([3e20, np.inf, 3, -3]), np.float32([4e20, np.nan, 4, 4]))
+    )
+    assert h[1].item() == math.inf
+    h.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy()[[0, 2, 3]], [0.6, 0.6, -0.6], rtol=1e-6)
+    a = rg.tensor([1e200, 0.5], dtype=rg.float64, requires_grad=True)
+    b = rg.tensor([1e200, -1.5], dtype=rg.float64)
+    assert rg.hypot(a, b)[0].item() == pytest.approx(math.sqrt(2) * 1e200)
+    c = rg.tensor([0.5, -2.0], dtype=rg.float64, requires_grad=True)
+    assert rg.autograd.gradcheck(lambda t: rg.hypot(t, b[1:]), (c,))

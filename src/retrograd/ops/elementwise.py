@@ -1131,12 +1131,22 @@ def addcdiv(input, tensor1, tensor2, *deprecated, value=1):
     return input + value * tensor1 / tensor2
 
 
+def _hypot_vjp(g, needs, x, y, out):
+    # d hypot / dx = x / hypot (NaN at 0, as in PyTorch)
+    return (g * x / out if needs[0] else None), (g * y / out if needs[1] else None)
+
+
+# NumPy's hypot does not overflow where x^2 does (hypot(3e20, 4e20) in float32) and is inf
+# wherever an operand is infinite, NaN included, as C's hypot and PyTorch
+HYPOT = Op("hypot", lambda xp, x, y: xp.hypot(x, y), _hypot_vjp, jvp=ELEMENTWISE, save=("x", "y", "out"), needs=True)
+
+
 def hypot(input, other):
     """sqrt(input^2 + other^2), in the operands' promoted floating dtype."""
     x, y = _tensor_pair(input, other)
     if x._data.dtype.kind not in "fV":
         raise NotImplementedError(f'"hypot_cpu" not implemented for {x.dtype} (hypot takes floating tensors)')
-    return sqrt(x * x + y * y)
+    return apply(HYPOT, (x, y))
 
 
 def xlogy(input, other):
