@@ -107,3 +107,17 @@ def test_a_python_number_to_an_integer_tensors_power_keeps_its_dtype():
     assert ((-1) ** t).tolist() == [1, 1, -1]
     assert rg.pow(3, rg.tensor([1, 2], dtype=rg.int8)).dtype == rg.int8
     assert (2.5**t).dtype == rg.float32
+
+
+def test_hardtanh_keeps_integer_dtypes_and_square_of_bool_is_int64():
+    F = rg.nn.functional
+    out = F.hardtanh(rg.tensor([-3, 0, 8]))
+    assert out.dtype == rg.int64 and out.tolist() == [-1, 0, 1]
+    assert F.relu6(rg.tensor([-3, 2, 8], dtype=rg.int8)).tolist() == [0, 2, 6]
+    assert F.relu6(rg.tensor([-3, 2, 8], dtype=rg.int8)).dtype == rg.int8
+    with pytest.raises(RuntimeError, match="unsigned type with negative limits"):
+        F.hardtanh(rg.tensor([3], dtype=rg.uint8))
+    with pytest.raises(RuntimeError, match="Bool inputs"):
+        F.hardtanh(rg.tensor([True]))
+    sq = rg.square(rg.tensor([True, False]))
+    assert sq.dtype == rg.int64 and sq.tolist() == [1, 0]

@@ -65,7 +65,8 @@ def _maybe_inplace(input, inplace, name, fn, *args):
 
 # --------------------------------------------------------------------------- piecewise linear
 def _hardtanh(xp, x, lo, hi):
-    return x.clip(lo, hi)
+    out = x.clip(lo, hi)
+    return out if out.dtype == x.dtype else out.astype(x.dtype)  # an integer input stays integer
 
 
 def _hardtanh_vjp(g, x, lo, hi):
@@ -77,6 +78,11 @@ HARDTANH = Op("hardtanh", _hardtanh, _hardtanh_vjp, jvp=ELEMENTWISE, save=("x",)
 
 
 def _hardtanh_fn(input, min_val, max_val):
+    kind = input._data.dtype.kind
+    if kind == "b":
+        raise RuntimeError(f"Bool inputs not supported for hardtanh (input shape {list(input.shape)})")
+    if kind == "u" and (min_val < 0 or max_val < 0):
+        raise RuntimeError(f"cannot do hardtanh on an unsigned type with negative limits ({min_val}, {max_val})")
     return apply(HARDTANH, (input,), (min_val, max_val))
 
 

@@ -911,6 +911,8 @@ def reciprocal(input):
 
 
 def square(input):
+    if input._data.dtype.kind == "b":  # pow(bool, 2) is int64 in PyTorch
+        input = input.to(_dtype.int64)
     return apply(SQUARE, (input,))
 
 
