@@ -172,3 +172,17 @@ def test_hypot_does_not_overflow_and_is_inf_at_an_infinite_operand():
     assert rg.hypot(a, b)[0].item() == pytest.approx(math.sqrt(2) * 1e200)
     c = rg.tensor([0.5, -2.0], dtype=rg.float64, requires_grad=True)
     assert rg.autograd.gradcheck(lambda t: rg.hypot(t, b[1:]), (c,))
+
+
+@pytest.mark.parametrize("mode", ["trunc", "floor"])
+def test_rounded_division_has_a_zero_gradient(mode):
+    # PyTorch defines the derivative of div(..., rounding_mode=...) as zero, also at a zero divisor
+    a, b = np.array([1.0, 2.0, -3.0, 7.0]), np.array([0.0, 2.0, 0.5, -2.0])
+    x = rg.tensor(a, requires_grad=True)
+    y = rg.tensor(b, requires_grad=True)
+    out = rg.div(x, y, rounding_mode=mode)
+    with np.errstate(divide="ignore"):
+        want = np.floor_divide(a, b) if mode == "floor" else np.trunc(a / b)
+    np.testing.assert_array_equal(out.detach().numpy(), want)
+    out.sum().backward()
+    assert x.grad.tolist() == [0.0] * 4 and y.grad.tolist() == [0.0] * 4

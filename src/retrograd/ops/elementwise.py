@@ -450,8 +450,10 @@ def div(input, other, *, rounding_mode=None):
         except TypeError as e:  # a sparse operand, or no tensor at all
             return _sparse_operand("div", input, other, e)
         return apply(DIV, (x, y))
+    if rounding_mode in ("trunc", "floor") and _is_float(input, other):
+        return apply(DIV_ROUNDED, _tensor_pair(input, other), (rounding_mode,))
     if rounding_mode == "trunc":
-        return trunc(div(input, other)) if _is_float(input, other) else _int_div(input, other, "trunc")
+        return _int_div(input, other, "trunc")
     if rounding_mode == "floor":
         return floor_divide(input, other)
     raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
@@ -502,6 +504,19 @@ def _floor_divide_vjp(g, needs):
 
 
 FLOOR_DIVIDE = Op("floor_divide", _floor_divide, _floor_divide_vjp, jvp=ELEMENTWISE, needs=True)
+
+
+def _div_rounded(xp, x, y, mode):
+    return x // y if mode == "floor" else xp.trunc(x / y)
+
+
+def _div_rounded_vjp(g, needs, mode):
+    # piecewise constant: a zero gradient for both operands, as PyTorch defines it
+    zero = g * 0
+    return (zero if needs[0] else None), (zero if needs[1] else None)
+
+
+DIV_ROUNDED = Op("div", _div_rounded, _div_rounded_vjp, jvp=ELEMENTWISE, needs=True, node_name="DivBackward2")
 
 
 def floor_divide(input, other):
