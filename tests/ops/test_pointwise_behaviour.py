@@ -186,3 +186,16 @@ def test_rounded_division_has_a_zero_gradient(mode):
     np.testing.assert_array_equal(out.detach().numpy(), want)
     out.sum().backward()
     assert x.grad.tolist() == [0.0] * 4 and y.grad.tolist() == [0.0] * 4
+
+
+def test_maximum_minimum_gradient_reaches_both_operands_at_nan_and_splits_ties():
+    # PyTorch: each operand that does not lose gets the gradient (halved at a tie); with a NaN
+    # neither loses
+    nan = math.nan
+    x = rg.tensor([1.0, 2.0, nan, 3.0, 2.0], requires_grad=True)
+    y = rg.tensor([2.0, 1.0, 1.0, nan, 2.0], requires_grad=True)
+    rg.maximum(x, y).sum().backward()
+    assert x.grad.tolist() == [0.0, 1.0, 1.0, 1.0, 0.5] and y.grad.tolist() == [1.0, 0.0, 1.0, 1.0, 0.5]
+    x.grad = y.grad = None
+    rg.minimum(x, y).sum().backward()
+    assert x.grad.tolist() == [1.0, 0.0, 1.0, 1.0, 0.5] and y.grad.tolist() == [0.0, 1.0, 1.0, 1.0, 0.5]

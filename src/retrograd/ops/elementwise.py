@@ -1045,8 +1045,8 @@ def _maximum(xp, x, y):
 
 
 def _maximum_vjp(g, needs, x, y):
-    # ties share the gradient equally, as in PyTorch
-    return _minmax_grads(g, needs, x > y, x == y)
+    # ties share the gradient equally, as in PyTorch; where either is NaN (neither wins) both get it
+    return _minmax_grads(g, needs, x < y, x > y, x == y)
 
 
 def _minimum(xp, x, y):
@@ -1054,12 +1054,15 @@ def _minimum(xp, x, y):
 
 
 def _minimum_vjp(g, needs, x, y):
-    return _minmax_grads(g, needs, x < y, x == y)
+    return _minmax_grads(g, needs, x > y, x < y, x == y)
 
 
-def _minmax_grads(g, needs, x_wins, tie):
-    w = x_wins.to(g.dtype) + tie.to(g.dtype) * 0.5
-    return (g * w if needs[0] else None), (g * (1 - w) if needs[1] else None)
+def _minmax_grads(g, needs, x_loses, y_loses, tie):
+    # PyTorch's rule: g (halved at a tie) to each operand that does not lose
+    share = where(tie, 0.5, 1.0).to(g.dtype)
+    gx = g * (share * logical_not(x_loses)) if needs[0] else None
+    gy = g * (share * logical_not(y_loses)) if needs[1] else None
+    return gx, gy
 
 
 MAXIMUM = Op("maximum", _maximum, _maximum_vjp, jvp=ELEMENTWISE, save=("x", "y"), needs=True)
