@@ -344,3 +344,17 @@ def test_adaptive_avg_pool_keeps_inf_and_nan_in_their_own_windows():
     np.testing.assert_allclose(
         nn.functional.adaptive_avg_pool1d(rg.tensor(one), 3).numpy(), one.reshape(2, 3, 3).mean(2)
     )
+
+
+def test_max_pool_window_of_all_minus_inf_never_picks_the_padding():
+    # the padding is -inf too; a window whose inputs are all -inf takes its first real input
+    inf = math.inf
+    x = rg.tensor([[[-inf, -inf, 5.0, -inf, 1.0, -inf, -inf]]], requires_grad=True)
+    values, indices = nn.functional.max_pool1d(x, 3, 2, 1, return_indices=True)
+    assert values.tolist() == [[[-inf, 5.0, 1.0, -inf]]] and indices.tolist() == [[[0, 2, 4, 5]]]
+    nn.functional.max_pool1d(x, 3, 2, 1).sum().backward()
+    assert x.grad.tolist() == [[[1.0, 0.0, 1.0, 0.0, 1.0, 1.0, 0.0]]]
+    x2 = rg.tensor([[[[-inf, -inf], [-inf, 2.0]]]])
+    v, i = nn.functional.max_pool2d(x2, 2, 1, 1, return_indices=True)
+    assert v.tolist() == [[[[-inf, -inf, -inf], [-inf, 2.0, 2.0], [-inf, 2.0, 2.0]]]]
+    assert i.tolist() == [[[[0, 0, 1], [0, 3, 3], [2, 3, 3]]]]

@@ -93,7 +93,22 @@ def _window_max(xp, x, win):
     out, arg = _first_max(xp, taps, dt, False)
     if x.dtype.kind in "fV" and bool(xp.isnan(out).any()):
         out, arg = _first_max(xp, taps, dt, True)
+    if win.has_pad() and x.dtype.kind != "b" and bool((out == _lowest(xp, x.dtype)).any()):
+        arg = _skip_padding(xp, x, win, axis, arg, dt)
     return out, arg
+
+
+def _skip_padding(xp, x, win, axis, arg, dt):
+    """``arg`` with each tap that lands in the padding moved to the window's first real tap: a
+    window whose inputs are all -inf (the padding's value) ties with its padding, which PyTorch
+    never reads."""
+    valid = _taps(xp, pad_array(xp, xp.ones(x.shape, dtype=bool), win, axis, False), win, axis)
+    first = xp.zeros(arg.shape, dtype=dt)
+    chosen_valid = xp.zeros(arg.shape, dtype=bool)
+    for j in range(len(valid) - 1, -1, -1):
+        first = xp.where(valid[j], j, first)
+        chosen_valid |= (arg == j) & valid[j]
+    return xp.where(chosen_valid, arg, first).astype(dt, copy=False)
 
 
 def _pool_scatter(xp, g, arg, win):
