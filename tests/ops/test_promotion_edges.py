@@ -121,3 +121,14 @@ def test_hardtanh_keeps_integer_dtypes_and_square_of_bool_is_int64():
         F.hardtanh(rg.tensor([True]))
     sq = rg.square(rg.tensor([True, False]))
     assert sq.dtype == rg.int64 and sq.tolist() == [1, 0]
+
+
+def test_ldexp_dtype_and_precision_follow_pytorch():
+    h = rg.tensor([1.5], dtype=rg.float16)
+    assert rg.ldexp(h, rg.tensor([3], dtype=rg.int32)).dtype == rg.float16
+    assert rg.ldexp(rg.tensor([3]), h).dtype == rg.float16
+    assert rg.ldexp(rg.tensor([3], dtype=rg.int8), rg.tensor([3])).dtype == rg.float32
+    # 2 ** other is taken in other's own dtype (float16 here), then multiplied in float32
+    e = np.float16(0.673)
+    got = rg.ldexp(rg.tensor([1.3]), rg.tensor([e], dtype=rg.float16)).item()
+    assert got == np.float32(1.3) * np.float32(np.exp2(e))
