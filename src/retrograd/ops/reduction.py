@@ -455,6 +455,9 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
         x = x.to(dtype)
     if x._data.dtype.kind not in "fV":
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point input, got {x.dtype}")
+    if x.dtype in (_dtype.float16, _dtype.bfloat16):
+        # accumulated in float32, as PyTorch does: squares of half values overflow (300^2 + 400^2)
+        return vector_norm(x.to(_dtype.float32), ord, dim, keepdim).to(x.dtype)
     dims = _dims(dim, x._data.ndim, "vector_norm")
     if ord == 2:
         return apply(NORM2, (x,), (dims, keepdim))
