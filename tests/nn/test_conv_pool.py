@@ -325,3 +325,36 @@ def test_pool_reprs():
     assert repr(nn.AvgPool2d(3, 1)) == "AvgPool2d(kernel_size=3, stride=1, padding=0)"
     assert repr(nn.AvgPool1d(2)) == "AvgPool1d(kernel_size=(2,), stride=(2,), padding=(0,))"
     assert repr(nn.AdaptiveAvgPool2d((1, 1))) == "AdaptiveAvgPool2d(output_size=(1, 1))"
+
+
+def test_adaptive_avg_pool_keeps_inf_and_nan_in_their_own_windows():
+    # averaging weights of 0 must not turn an inf or a nan into nan in the other windows
+    a = np.random.RandomState(0).randn(1, 2, 6, 7)
+    a[0, 0, 1, 2], a[0, 0, 4, 5] = np.inf, np.nan
+    a[0, 1, 0, 0], a[0, 1, 0, 1], a[0, 1, 5, 6] = np.inf, -np.inf, -np.inf
+    x = rg.tensor(a, requires_grad=True)
+    out = nn.functional.adaptive_avg_pool2d(x, (3, 2))
+    rows, cols = [(0, 2), (2, 4), (4, 6)], [(0, 4), (3, 7)]
+    want = np.array([[[a[0, c, r0:r1, c0:c1].mean() for c0, c1 in cols] for r0, r1 in rows] for c in range(2)])
+    np.testing.assert_allclose(out.detach().numpy()[0], want)
+    out.sum().backward()  # every input of a window gets 1/size, infinite or not
+    assert x.grad[0, 1, 0, 0].item() == 1 / 8 and x.grad[0, 0, 1, 2].item() == 1 / 8
+    one = np.random.RandomState(1).randn(2, 9)
+    one[0, 1] = np.inf
+    np.testing.assert_allclose(
+        nn.functional.adaptive_avg_pool1d(rg.tensor(one), 3).numpy(), one.reshape(2, 3, 3).mean(2)
+    )
+
+
+def test_max_pool_window_of_all_minus_inf_never_picks_the_padding():
+    # the padding is -inf too; a window whose inputs are all -inf takes its first real input
+    inf = math.inf
+    x = rg.tensor([[[-inf, -inf, 5.0, -inf, 1.0, -inf, -inf]]], requires_grad=True)
+    values, indices = nn.functional.max_pool1d(x, 3, 2, 1, return_indices=True)
+    assert values.tolist() == [[[-inf, 5.0, 1.0, -inf]]] and indices.tolist() == [[[0, 2, 4, 5]]]
+    nn.functional.max_pool1d(x, 3, 2, 1).sum().backward()
+    assert x.grad.tolist() == [[[1.0, 0.0, 1.0, 0.0, 1.0, 1.0, 0.0]]]
+    x2 = rg.tensor([[[[-inf, -inf], [-inf, 2.0]]]])
+    v, i = nn.functional.max_pool2d(x2, 2, 1, 1, return_indices=True)
+    assert v.tolist() == [[[[-inf, -inf, -inf], [-inf, 2.0, 2.0], [-inf, 2.0, 2.0]]]]
+    assert i.tolist() == [[[[0, 0, 1], [0, 3, 3], [2, 3, 3]]]]

@@ -193,3 +193,38 @@ def test_logsumexp_of_complex_input_stays_complex():
         out = torch.logsumexp(torch.tensor(v), 1)
     assert out.dtype == torch.complex128
     np.testing.assert_allclose(out.numpy(), np.log(np.exp(v).sum(1)))
+
+
+@pytest.mark.parametrize(
+    "call, error",
+    [
+        (lambda z, w: z < w, NotImplementedError),
+        (lambda z, w: z >= 1, NotImplementedError),
+        (lambda z, w: torch.maximum(z, w), RuntimeError),
+        (lambda z, w: torch.fmin(z, w), RuntimeError),
+        (lambda z, w: z.max(), NotImplementedError),
+        (lambda z, w: z.max(0), RuntimeError),
+        (lambda z, w: z.amin(), NotImplementedError),
+        (lambda z, w: z.argmax(), RuntimeError),
+        (lambda z, w: z.sort(), RuntimeError),
+        (lambda z, w: z.argsort(), RuntimeError),
+        (lambda z, w: z.topk(1), RuntimeError),
+        (lambda z, w: z.kthvalue(1), NotImplementedError),
+        (lambda z, w: z.median(), NotImplementedError),
+        (lambda z, w: z.cummax(0), NotImplementedError),
+        (lambda z, w: z.clamp(min=0), NotImplementedError),
+        (lambda z, w: z.round(), NotImplementedError),
+        (lambda z, w: torch.relu(z), NotImplementedError),
+        (lambda z, w: torch.nn.functional.hardtanh(z), NotImplementedError),
+        (lambda z, w: torch.erf(z), NotImplementedError),
+        (lambda z, w: torch.unique(z), NotImplementedError),
+        (lambda z, w: torch.searchsorted(w, z), NotImplementedError),
+    ],
+)
+def test_ordering_ops_refuse_complex_input(call, error):
+    # NumPy orders complex numbers lexicographically; PyTorch has no order on them
+    z = torch.tensor([1 + 2j, 3 - 1j, -1 + 0j])
+    w = torch.tensor([2 + 0j, 1j, -1 + 1j])
+    with pytest.raises(error, match="complex"):
+        call(z, w)
+    assert (z == w).tolist() == [False, False, False]

@@ -1,5 +1,7 @@
 """torch.linalg and einsum behaviour: errors, result types, legacy forms, special cases."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -321,3 +323,18 @@ def test_einsum_of_one_operand_that_rearranges_owns_its_memory():
     (y * y).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), 2 * x.detach().numpy(), rtol=1e-12)
     np.testing.assert_allclose(d.detach().numpy(), 2 * np.diag(x.detach().numpy()), rtol=1e-12)
+
+
+def test_beta_zero_ignores_input_nan_and_inf():
+    # "If beta is 0, then input will be ignored, and nan and inf in it will not be propagated"
+    bad = [math.nan, math.inf]
+    m1, m2 = rg.tensor([[1.0], [2.0]]), rg.tensor([[3.0, 4.0]])
+    expect = (m1 @ m2).tolist()
+    assert rg.addmm(rg.tensor([bad, bad]), m1, m2, beta=0).tolist() == expect
+    assert rg.baddbmm(rg.tensor([[bad, bad]]), m1[None], m2[None], beta=0).tolist() == [expect]
+    assert rg.addbmm(rg.tensor([bad, bad]), m1[None], m2[None], beta=0).tolist() == expect
+    assert rg.addmv(rg.tensor(bad[:1] * 2), m1 @ m2, rg.tensor([1.0, 1.0]), beta=0).tolist() == [7.0, 14.0]
+    assert rg.addr(rg.tensor([bad, bad]), rg.tensor([1.0, 2.0]), rg.tensor([3.0, 4.0]), beta=0).tolist() == expect
+    x = rg.tensor([bad, bad], requires_grad=True)
+    rg.addmm(x, m1, m2, beta=0, alpha=2).sum().backward()
+    assert x.grad.tolist() == [[0.0, 0.0], [0.0, 0.0]]

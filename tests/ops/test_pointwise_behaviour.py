@@ -162,3 +162,60 @@ def test_div_with_floor_rounding_gives_zero_gradients():
     with pytest.raises(RuntimeError, match="floor_divide"):
         rg.floor_divide(x, y).sum().backward()
     assert rg.div(rg.tensor([7, -7]), 2, rounding_mode="floor").tolist() == [3, -4]
+
+
+@pytest.mark.parametrize("name", ["xlogy", "xlog1py"])
+def test_xlogy_nan_where_other_is_nan_and_log_gradient_at_zero(name):
+    fn, log = (rg.xlogy, np.log) if name == "xlogy" else (rg.special.xlog1py, np.log1p)
+    nan, inf = math.nan, math.inf
+    x = rg.tensor([0.0, 0.0, 0.0, 0.0, 2.0], dtype=rg.float64, requires_grad=True)
+    y = rg.tensor([nan, 2.0, -1.0, inf, 3.0], dtype=rg.float64)
+    out = fn(x, y)
+    np.testing.assert_array_equal(out.detach().numpy(), [nan, 0.0, 0.0, 0.0, 2 * log(3.0)])
+    out.sum().backward()
+    # d/dx x log(y) = log(y), at x == 0 too (0 where log(y) is -inf or undefined there)
+    np.testing.assert_allclose(x.grad.numpy()[[1, 2, 4]], [log(2.0), 0.0, log(3.0)])
+
+
+def test_hypot_does_not_overflow_and_is_inf_at_an_infinite_operand():
+    x = rg.tensor([3e20, math.inf, 3.0, -3.0], requires_grad=True)
+    y = rg.tensor([4e20, math.nan, 4.0, 4.0], requires_grad=True)
+    h = rg.hypot(x, y)
+    np.testing.assert_allclose(
+        h.detach().numpy(), np.hypot(np.float32([3e20, np.inf, 3, -3]), np.float32([4e20, np.nan, 4, 4]))
+    )
+    assert h[1].item() == math.inf
+    h.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy()[[0, 2, 3]], [0.6, 0.6, -0.6], rtol=1e-6)
+    a = rg.tensor([1e200, 0.5], dtype=rg.float64, requires_grad=True)
+    b = rg.tensor([1e200, -1.5], dtype=rg.float64)
+    assert rg.hypot(a, b)[0].item() == pytest.approx(math.sqrt(2) * 1e200)
+    c = rg.tensor([0.5, -2.0], dtype=rg.float64, requires_grad=True)
+    assert rg.autograd.gradcheck(lambda t: rg.hypot(t, b[1:]), (c,))
+
+
+@pytest.mark.parametrize("mode", ["trunc", "floor"])
+def test_rounded_division_has_a_zero_gradient(mode):
+    # PyTorch defines the derivative of div(..., rounding_mode=...) as zero, also at a zero divisor
+    a, b = np.array([1.0, 2.0, -3.0, 7.0]), np.array([0.0, 2.0, 0.5, -2.0])
+    x = rg.tensor(a, requires_grad=True)
+    y = rg.tensor(b, requires_grad=True)
+    out = rg.div(x, y, rounding_mode=mode)
+    with np.errstate(divide="ignore"):
+        want = np.floor_divide(a, b) if mode == "floor" else np.trunc(a / b)
+    np.testing.assert_array_equal(out.detach().numpy(), want)
+    out.sum().backward()
+    assert x.grad.tolist() == [0.0] * 4 and y.grad.tolist() == [0.0] * 4
+
+
+def test_maximum_minimum_gradient_reaches_both_operands_at_nan_and_splits_ties():
+    # PyTorch: each operand that does not lose gets the gradient (halved at a tie); with a NaN
+    # neither loses
+    nan = math.nan
+    x = rg.tensor([1.0, 2.0, nan, 3.0, 2.0], requires_grad=True)
+    y = rg.tensor([2.0, 1.0, 1.0, nan, 2.0], requires_grad=True)
+    rg.maximum(x, y).sum().backward()
+    assert x.grad.tolist() == [0.0, 1.0, 1.0, 1.0, 0.5] and y.grad.tolist() == [1.0, 0.0, 1.0, 1.0, 0.5]
+    x.grad = y.grad = None
+    rg.minimum(x, y).sum().backward()
+    assert x.grad.tolist() == [1.0, 0.0, 1.0, 1.0, 0.5] and y.grad.tolist() == [0.0, 1.0, 1.0, 1.0, 0.5]

@@ -107,3 +107,28 @@ def test_a_python_number_to_an_integer_tensors_power_keeps_its_dtype():
     assert ((-1) ** t).tolist() == [1, 1, -1]
     assert rg.pow(3, rg.tensor([1, 2], dtype=rg.int8)).dtype == rg.int8
     assert (2.5**t).dtype == rg.float32
+
+
+def test_hardtanh_keeps_integer_dtypes_and_square_of_bool_is_int64():
+    F = rg.nn.functional
+    out = F.hardtanh(rg.tensor([-3, 0, 8]))
+    assert out.dtype == rg.int64 and out.tolist() == [-1, 0, 1]
+    assert F.relu6(rg.tensor([-3, 2, 8], dtype=rg.int8)).tolist() == [0, 2, 6]
+    assert F.relu6(rg.tensor([-3, 2, 8], dtype=rg.int8)).dtype == rg.int8
+    with pytest.raises(RuntimeError, match="unsigned type with negative limits"):
+        F.hardtanh(rg.tensor([3], dtype=rg.uint8))
+    with pytest.raises(RuntimeError, match="Bool inputs"):
+        F.hardtanh(rg.tensor([True]))
+    sq = rg.square(rg.tensor([True, False]))
+    assert sq.dtype == rg.int64 and sq.tolist() == [1, 0]
+
+
+def test_ldexp_dtype_and_precision_follow_pytorch():
+    h = rg.tensor([1.5], dtype=rg.float16)
+    assert rg.ldexp(h, rg.tensor([3], dtype=rg.int32)).dtype == rg.float16
+    assert rg.ldexp(rg.tensor([3]), h).dtype == rg.float16
+    assert rg.ldexp(rg.tensor([3], dtype=rg.int8), rg.tensor([3])).dtype == rg.float32
+    # 2 ** other is taken in other's own dtype (float16 here), then multiplied in float32
+    e = np.float16(0.673)
+    got = rg.ldexp(rg.tensor([1.3]), rg.tensor([e], dtype=rg.float16)).item()
+    assert got == np.float32(1.3) * np.float32(np.exp2(e))

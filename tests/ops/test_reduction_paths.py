@@ -123,3 +123,17 @@ def test_all_any_keep_uint8_and_nansum_of_integers_is_an_integer_sum():
     s = rg.nansum(rg.tensor([True, True, False]))
     assert s.dtype == rg.int64 and s.item() == 2
     assert rg.nansum(rg.tensor([1, 2], dtype=rg.int8), 0).dtype == rg.int64
+
+
+def test_an_integer_dtype_asked_for_is_kept_by_sum_prod_and_scans():
+    # NumPy sums and scans small integers in int64; dtype= is the result dtype
+    t = rg.tensor([[100, 100], [3, -4]], dtype=rg.int8)
+    a = np.array([[100, 100], [3, -4]])
+    assert t.sum(dtype=rg.int32).dtype == rg.int32 and t.sum(dtype=rg.int32).item() == a.sum()
+    assert t.sum(0, dtype=rg.int16).dtype == rg.int16
+    assert t.cumsum(0, dtype=rg.int32).dtype == rg.int32
+    assert t.cumsum(0, dtype=rg.int32).tolist() == a.cumsum(0).tolist()
+    assert t.cumprod(1, dtype=rg.int16).tolist() == a.cumprod(1).tolist()
+    assert t.prod(dtype=rg.int32).dtype == rg.int32 and t.prod(dtype=rg.int32).item() == a.prod()
+    assert t.prod(1, dtype=rg.int8).tolist() == a.prod(1).astype(np.int8).tolist()  # wraps, as in int8
+    assert t.sum().dtype == rg.int64 and t.cumsum(1).dtype == rg.int64

@@ -103,3 +103,14 @@ def test_std_and_p_norm_gradients_are_zero_where_the_value_is_zero():
     y = rg.tensor([[0.5, 1.5, -2.0]], dtype=rg.float64, requires_grad=True)
     assert rg.autograd.gradcheck(lambda t: t.std(1), (y,))
     assert rg.autograd.gradcheck(lambda t: rg.linalg.vector_norm(t, 3.5, dim=1), (y,))
+
+
+def test_vector_norm_of_half_precision_accumulates_in_float32():
+    # 300^2 + 400^2 overflows float16 (max 65504); PyTorch accumulates in float32
+    x = rg.tensor([300.0, 400.0], dtype=rg.float16, requires_grad=True)
+    n = rg.linalg.vector_norm(x)
+    assert n.dtype == rg.float16 and n.item() == 500.0
+    assert x.norm(p=3).item() == float(np.float16((300.0**3 + 400.0**3) ** (1 / 3)))
+    n.backward()
+    np.testing.assert_allclose(x.grad.numpy().astype(np.float64), [0.6, 0.8], rtol=1e-3)
+    assert rg.linalg.vector_norm(x.detach().to(rg.bfloat16)).item() == 500.0

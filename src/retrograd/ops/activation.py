@@ -65,7 +65,8 @@ def _maybe_inplace(input, inplace, name, fn, *args):
 
 # --------------------------------------------------------------------------- piecewise linear
 def _hardtanh(xp, x, lo, hi):
-    return x.clip(lo, hi)
+    out = x.clip(lo, hi)
+    return out if out.dtype == x.dtype else out.astype(x.dtype)  # an integer input stays integer
 
 
 def _hardtanh_vjp(g, x, lo, hi):
@@ -77,6 +78,11 @@ HARDTANH = Op("hardtanh", _hardtanh, _hardtanh_vjp, jvp=ELEMENTWISE, save=("x",)
 
 
 def _hardtanh_fn(input, min_val, max_val):
+    kind = input._data.dtype.kind
+    if kind == "b":
+        raise RuntimeError(f"Bool inputs not supported for hardtanh (input shape {list(input.shape)})")
+    if kind == "u" and (min_val < 0 or max_val < 0):
+        raise RuntimeError(f"cannot do hardtanh on an unsigned type with negative limits ({min_val}, {max_val})")
     return apply(HARDTANH, (input,), (min_val, max_val))
 
 
@@ -84,6 +90,7 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """clamp(x, min_val, max_val); the gradient passes where min_val < x < max_val."""
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
+    ew._refuse_complex("hardtanh", input)
     return _maybe_inplace(input, inplace, "hardtanh", _hardtanh_fn, min_val, max_val)
 
 
@@ -93,6 +100,7 @@ def hardtanh_(input, min_val=-1.0, max_val=1.0):
 
 def relu6(input, inplace=False):
     """min(max(x, 0), 6)"""
+    ew._refuse_complex("relu6", input)
     return _maybe_inplace(input, inplace, "relu6", _hardtanh_fn, 0.0, 6.0)
 
 

@@ -492,9 +492,11 @@ def div(input, other, *, rounding_mode=None):
             return _sparse_operand("div", input, other, e)
         return apply(DIV, (x, y))
     if rounding_mode == "trunc":
-        if _fast_scalar(input, other):
+        if _fast_scalar(input, other):  # float tensor / number: the number kept in opmath
             return apply(DIV_TRUNC_SCALAR, (input,), (other,))
-        return trunc(div(input, other)) if _is_float(input, other) else _int_div(input, other, "trunc")
+        if _is_float(input, other):
+            return apply(DIV_ROUNDED, _tensor_pair(input, other), (rounding_mode,))
+        return _int_div(input, other, "trunc")
     if rounding_mode == "floor":
         x, y = _operands(input, other)
         return apply(DIV_FLOOR, (x, y))
@@ -568,6 +570,20 @@ DIV_TRUNC_SCALAR = Op(
 DIV_FLOOR = Op(
     "div", _floor_divide, _div_floor_vjp, jvp=ELEMENTWISE, needs=True, node_name="DivBackward2", scalars=OPMATH
 )
+
+
+def _div_rounded(xp, x, y, mode):
+    return x // y if mode == "floor" else xp.trunc(x / y)
+
+
+def _div_rounded_vjp(g, needs, mode):
+    # piecewise constant: a zero gradient for both operands, as PyTorch defines it (zeros,
+    # whatever ``g`` holds)
+    zero = g.new_zeros(g.shape)
+    return (zero if needs[0] else None), (zero if needs[1] else None)
+
+
+DIV_ROUNDED = Op("div", _div_rounded, _div_rounded_vjp, jvp=ELEMENTWISE, needs=True, node_name="DivBackward2")
 
 
 def floor_divide(input, other):
@@ -982,11 +998,14 @@ def reciprocal(input):
 
 
 def square(input):
+    if input._data.dtype.kind == "b":  # pow(bool, 2) is int64 in PyTorch
+        input = input.to(_dtype.int64)
     return apply(SQUARE, (input,))
 
 
 def relu(input):
     """max(x, 0); saves the output (the gradient passes where out > 0)."""
+    _refuse_complex("relu", input)
     return apply(RELU, (input,))
 
 
@@ -1034,6 +1053,7 @@ fix = trunc
 
 
 def round(input, *, decimals=0):
+    _refuse_complex("round", input)
     return input if input._data.dtype.kind in "iub" else apply(ROUND, (input,), (decimals,))
 
 
@@ -1062,6 +1082,7 @@ def clamp(input, min=None, max=None):
     """Clamp into [min, max]; bounds may be numbers or tensors (then the gradient reaches them)."""
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    _refuse_complex("clamp", input, min, max)
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         out_t = input
         if min is not None:
@@ -1096,8 +1117,8 @@ def _maximum(xp, x, y):
 
 
 def _maximum_vjp(g, needs, x, y):
-    # ties share the gradient equally, as in PyTorch
-    return _minmax_grads(g, needs, x > y, x == y)
+    # ties share the gradient equally, as in PyTorch; where either is NaN (neither wins) both get it
+    return _minmax_grads(g, needs, x < y, x > y, x == y)
 
 
 def _minimum(xp, x, y):
@@ -1105,12 +1126,15 @@ def _minimum(xp, x, y):
 
 
 def _minimum_vjp(g, needs, x, y):
-    return _minmax_grads(g, needs, x < y, x == y)
+    return _minmax_grads(g, needs, x > y, x < y, x == y)
 
 
-def _minmax_grads(g, needs, x_wins, tie):
-    w = x_wins.to(g.dtype) + tie.to(g.dtype) * 0.5
-    return (g * w if needs[0] else None), (g * (1 - w) if needs[1] else None)
+def _minmax_grads(g, needs, x_loses, y_loses, tie):
+    # PyTorch's rule: g (halved at a tie) to each operand that does not lose
+    share = where(tie, 0.5, 1.0).to(g.dtype)
+    gx = g * (share * logical_not(x_loses)) if needs[0] else None
+    gy = g * (share * logical_not(y_loses)) if needs[1] else None
+    return gx, gy
 
 
 MAXIMUM = Op("maximum", _maximum, _maximum_vjp, jvp=ELEMENTWISE, save=("x", "y"), needs=True)
@@ -1118,11 +1142,13 @@ MINIMUM = Op("minimum", _minimum, _minimum_vjp, jvp=ELEMENTWISE, save=("x", "y")
 
 
 def maximum(input, other):
+    _refuse_complex("maximum", input, other, error=RuntimeError)
     x, y = _operands(input, other)
     return apply(MAXIMUM, (x, y))
 
 
 def minimum(input, other):
+    _refuse_complex("minimum", input, other, error=RuntimeError)
     x, y = _operands(input, other)
     return apply(MINIMUM, (x, y))
 
@@ -1197,23 +1223,36 @@ def addcdiv(input, tensor1, tensor2, *deprecated, value=1):
     return input + value * tensor1 / tensor2
 
 
+def _hypot_vjp(g, needs, x, y, out):
+    # d hypot / dx = x / hypot (NaN at 0, as in PyTorch)
+    return (g * x / out if needs[0] else None), (g * y / out if needs[1] else None)
+
+
+# NumPy's hypot does not overflow where x^2 does (hypot(3e20, 4e20) in float32) and is inf
+# wherever an operand is infinite, NaN included, as C's hypot and PyTorch
+HYPOT = Op("hypot", lambda xp, x, y: xp.hypot(x, y), _hypot_vjp, jvp=ELEMENTWISE, save=("x", "y", "out"), needs=True)
+
+
 def hypot(input, other):
     """sqrt(input^2 + other^2), in the operands' promoted floating dtype."""
     x, y = _tensor_pair(input, other)
     if x._data.dtype.kind not in "fV":
         raise NotImplementedError(f'"hypot_cpu" not implemented for {x.dtype} (hypot takes floating tensors)')
-    return sqrt(x * x + y * y)
+    return apply(HYPOT, (x, y))
 
 
 def xlogy(input, other):
-    """x * log(y), defined as 0 where x == 0."""
+    """x * log(y), defined as 0 where x == 0 unless y is NaN (NaN wherever y is NaN)."""
     x, y = _float_operands(input, other)
     if not isinstance(x, Tensor):
         x = _like_scalar(y, x)
     if not isinstance(y, Tensor):
         y = _like_scalar(x, y)
-    safe_y = where(x == 0, 1.0, y)
-    return where(x == 0, 0.0, x * log(safe_y))
+    # log(y) is replaced only where x == 0 and y <= 0 (a 0 * -inf or 0 * nan): elsewhere the
+    # gradient for x stays log(y), also at x == 0, as in PyTorch
+    x0 = x == 0
+    out = x * log(where(logical_and(x0, y <= 0), 1.0, y))
+    return where(logical_and(x0, isinf(y)), 0.0, out)
 
 
 # --------------------------------------------------------------------------- comparisons and logic
@@ -1233,10 +1272,24 @@ def _broadcasting(name, fn, a, b, **kwargs):
         raise err from None
 
 
+def _refuse_complex(name, *operands, error=NotImplementedError):
+    """Ordering has no meaning for complex numbers: PyTorch refuses them where NumPy would
+    compare lexicographically (real part, then imaginary)."""
+    for v in operands:
+        if isinstance(v, Tensor) and v._data.dtype.kind == "c":
+            raise error(f"{name}: not implemented for complex tensors (got {v.dtype})")
+        if isinstance(v, complex):
+            raise error(f"{name}: not implemented for complex numbers (got {v})")
+
+
 def _compare(ufunc_name):
+    ordered = ufunc_name not in ("equal", "not_equal")
+
     def compare(input, other):
         if _vm.active and (type(input) is BatchedTensor or type(other) is BatchedTensor):
             return _vm.elementwise_call(compare, input, other)
+        if ordered:
+            _refuse_complex(ufunc_name, input, other)
         x, y = _operands(input, other)
         a = x._data if isinstance(x, Tensor) else x
         b = y._data if isinstance(y, Tensor) else y
@@ -1514,11 +1567,13 @@ def _two_tensors(name, input, other):
 
 def fmax(input, other):
     """Elementwise maximum that ignores NaN: NaN only where both inputs are NaN (NumPy's fmax)."""
+    _refuse_complex("fmax", input, other, error=RuntimeError)
     return apply(FMAX, _two_tensors("fmax", input, other))
 
 
 def fmin(input, other):
     """Elementwise minimum that ignores NaN: NaN only where both inputs are NaN (NumPy's fmin)."""
+    _refuse_complex("fmin", input, other, error=RuntimeError)
     return apply(FMIN, _two_tensors("fmin", input, other))
 
 

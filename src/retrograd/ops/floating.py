@@ -69,8 +69,13 @@ def frexp(input):
 
 def ldexp(input, other):
     """input * 2^other."""
-    x, e = ew._float_pair(input, other)  # of the promoted dtype: ldexp(bool, float16) is float16
-    return x * ew.exp2(e)
+    # as PyTorch computes it: 2.0 ** other in other's own floating dtype (the default float
+    # dtype for an integer exponent), times input, in the operands' promoted dtype made floating
+    # (ldexp(float16, int32) is float16, ldexp(bool, float16) is float16)
+    x, e = ew._float_operands(input, other)
+    d = x.dtype if isinstance(x, Tensor) else e.dtype
+    out = ew.mul(input, ew.pow(2.0, other))
+    return out if not isinstance(out, Tensor) or out.dtype is d else out.to(d)
 
 
 def nextafter(input, other):

@@ -166,30 +166,21 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     if _AMP[0] and _amp.on:
         return autocast_call(addmm, LOWER, input, mat1, mat2, beta=beta, alpha=alpha)
     _same_dtype("addmm", input, mat1, mat2)
-    prod = mm(mat1, mat2)
-    if alpha != 1:
-        prod = prod * alpha
-    return prod + (input if beta == 1 else input * beta)
+    return _scaled_sum(input, mm(mat1, mat2), beta, alpha)
 
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     if _AMP[0] and _amp.on:
         return autocast_call(baddbmm, LOWER, input, batch1, batch2, beta=beta, alpha=alpha)
     _same_dtype("baddbmm", input, batch1, batch2)
-    prod = bmm(batch1, batch2)
-    if alpha != 1:
-        prod = prod * alpha
-    return prod + (input if beta == 1 else input * beta)
+    return _scaled_sum(input, bmm(batch1, batch2), beta, alpha)
 
 
 def addmv(input, mat, vec, *, beta=1, alpha=1):
     if _AMP[0] and _amp.on:
         return autocast_call(addmv, EXCLUDE, input, mat, vec, beta=beta, alpha=alpha)
     _same_dtype("addmv", input, mat, vec)
-    prod = mv(mat, vec)
-    if alpha != 1:
-        prod = prod * alpha
-    return prod + (input if beta == 1 else input * beta)
+    return _scaled_sum(input, mv(mat, vec), beta, alpha)
 
 
 # --------------------------------------------------------------------------- einsum
@@ -474,8 +465,8 @@ def linalg_diagonal(A, *, offset=0, dim1=-2, dim2=-1):
 def _scaled_sum(input, prod, beta, alpha):
     if alpha != 1:
         prod = prod * alpha
-    if beta == 0:
-        return prod + ew.where(ew.isnan(input), 0.0, input) * 0  # PyTorch ignores input when beta = 0
+    if beta == 0:  # PyTorch ignores input when beta = 0: its nan and inf do not propagate
+        return prod + ew.where(ew.isfinite(input), input, 0.0) * 0
     return prod + (input if beta == 1 else input * beta)
 
 

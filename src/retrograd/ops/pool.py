@@ -93,7 +93,22 @@ def _window_max(xp, x, win):
     out, arg = _first_max(xp, taps, dt, False)
     if x.dtype.kind in "fV" and bool(xp.isnan(out).any()):
         out, arg = _first_max(xp, taps, dt, True)
+    if win.has_pad() and x.dtype.kind != "b" and bool((out == _lowest(xp, x.dtype)).any()):
+        arg = _skip_padding(xp, x, win, axis, arg, dt)
     return out, arg
+
+
+def _skip_padding(xp, x, win, axis, arg, dt):
+    """``arg`` with each tap that lands in the padding moved to the window's first real tap: a
+    window whose inputs are all -inf (the padding's value) ties with its padding, which PyTorch
+    never reads."""
+    valid = _taps(xp, pad_array(xp, xp.ones(x.shape, dtype=bool), win, axis, False), win, axis)
+    first = xp.zeros(arg.shape, dtype=dt)
+    chosen_valid = xp.zeros(arg.shape, dtype=bool)
+    for j in range(len(valid) - 1, -1, -1):
+        first = xp.where(valid[j], j, first)
+        chosen_valid |= (arg == j) & valid[j]
+    return xp.where(chosen_valid, arg, first).astype(dt, copy=False)
 
 
 def _pool_scatter(xp, g, arg, win):
@@ -402,14 +417,38 @@ def _averaging_matrix(S, O):
 
 
 def _adaptive_avg_poolnd(nd, input, output_size):
-    from .._creation import tensor
-
     op = f"adaptive_avg_pool{nd}d"
     size, out = _adaptive_sizes(input, nd, output_size, op)
-    x = input
-    for i in range(nd):
-        dim = input._data.ndim - nd + i
-        a = shape_constant(tensor(_averaging_matrix(size[i], out[i]).T, dtype=input.dtype, device=input.device))
+    mats = [_averaging_matrix(S, O) for S, O in zip(size, out)]
+    if all(O == 1 for O in out) or input._data.dtype.kind not in "fV":
+        return _separable(input, mats, nd)  # one window: no zero weight meets an inf or nan
+    # A zero weight times an inf or nan is nan, which would reach every window: average the
+    # finite values, then give each window holding non-finite values the sum's own value (nan
+    # for a nan or for both infinities, else that infinity), as PyTorch's windowed mean does
+    from .elementwise import isinf, isnan, where
+    from .shape import stack
+
+    data = input.detach()
+    y = _separable(apply(_FINITE_PART, (input,)), mats, nd)
+    flags = stack([isnan(data), isinf(data) & (data > 0), isinf(data) & (data < 0)]).to(input.dtype)
+    counts = _separable(flags, [m > 0 for m in mats], nd)
+    bad_nan, pos, neg = counts[0] > 0, counts[1] > 0, counts[2] > 0
+    fixed = where(bad_nan | (pos & neg), float("nan"), where(pos, float("inf"), where(neg, float("-inf"), y.detach())))
+    return y + (fixed - y.detach())
+
+
+# x with its inf and nan values as 0; the gradient passes everywhere unchanged (the average of a
+# window holding an inf still has slope 1/n in each of its inputs)
+_FINITE_PART = Op("adaptive_avg_pool", lambda xp, x: xp.where(xp.isfinite(x), x, 0), lambda g: g, jvp=LINEAR)
+
+
+def _separable(x, mats, nd):
+    """x with the last ``nd`` dims each multiplied by its (O, S) matrix in ``mats``."""
+    from .._creation import tensor
+
+    for i, m in enumerate(mats):
+        dim = x._data.ndim - nd + i
+        a = shape_constant(tensor(np.asarray(m, dtype=np.float64).T, dtype=x.dtype, device=x.device))
         x = (x.movedim(dim, -1) @ a).movedim(-1, dim)
     return x
 

@@ -21,6 +21,12 @@ from ._declare import declare
 from .._autocast import FLOAT32, ACTIVE as _AMP, _amp, autocast_call
 
 
+def _refuse_complex(name, *operands, **kw):
+    from .elementwise import _refuse_complex as refuse
+
+    refuse(name, *operands, **kw)
+
+
 def _dims(dim, ndim, op):
     """Normalise ``dim`` to a sorted tuple of non-negative ints (all dims for None)."""
     if dim is None:
@@ -47,7 +53,9 @@ def _expand_back(g, in_shape, dims, keepdim):
 
 # --------------------------------------------------------------------------- sum, mean
 def _sum(xp, x, dims, keepdim, shape):
-    return sum_axis(xp, x, dims, keepdim)
+    r = sum_axis(xp, x, dims, keepdim)
+    # NumPy sums small integers in int64; the dtype asked for (sum(dtype=int32)) is kept
+    return r if r.dtype == x.dtype else r.astype(x.dtype)
 
 
 def _sum_vjp(g, dims, keepdim, shape):
@@ -110,7 +118,7 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
 
 # --------------------------------------------------------------------------- prod
 def _prod(xp, x, dims, keepdim):
-    return x.prod(axis=dims, keepdims=keepdim)
+    return x.prod(axis=dims, keepdims=keepdim, dtype=x.dtype)  # prod(dtype=int32) stays int32
 
 
 def _prod_vjp(g, x, out, dims, keepdim):
@@ -184,12 +192,14 @@ def _check_nonempty(input, dims, op, all_dims=False):
 
 
 def amax(input, dim=(), keepdim=False):
+    _refuse_complex("amax", input)
     dims = _dims(None if dim == () else dim, input._data.ndim, "amax")
     _check_nonempty(input, dims, "amax", dim == () or dim is None)
     return apply(AMAX, (input,), (dims, keepdim))
 
 
 def amin(input, dim=(), keepdim=False):
+    _refuse_complex("amin", input)
     dims = _dims(None if dim == () else dim, input._data.ndim, "amin")
     _check_nonempty(input, dims, "amin", dim == () or dim is None)
     return apply(AMIN, (input,), (dims, keepdim))
@@ -282,6 +292,7 @@ def _arg_kernel(data, fn, axis, keepdim):
 
 
 def _arg(input, dim, keepdim, fn, name):
+    _refuse_complex(name, input, error=RuntimeError)
     data = input._data
     if dim is None:
         if data.size == 0:
@@ -444,6 +455,9 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
         x = x.to(dtype)
     if x._data.dtype.kind not in "fV":
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point input, got {x.dtype}")
+    if x.dtype in (_dtype.float16, _dtype.bfloat16):
+        # accumulated in float32, as PyTorch does: squares of half values overflow (300^2 + 400^2)
+        return vector_norm(x.to(_dtype.float32), ord, dim, keepdim).to(x.dtype)
     dims = _dims(dim, x._data.ndim, "vector_norm")
     if ord == 2:
         return apply(NORM2, (x,), (dims, keepdim))

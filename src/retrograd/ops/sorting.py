@@ -23,6 +23,12 @@ from .reduction import return_types
 from ._declare import declare
 
 
+def _refuse_complex(name, *operands, **kw):
+    from .elementwise import _refuse_complex as refuse
+
+    refuse(name, *operands, **kw)
+
+
 def _long(a):
     return Tensor._make(a.astype(np.int64, copy=False), None, False)
 
@@ -68,6 +74,7 @@ def _dim(input, dim, op):
 # --------------------------------------------------------------------------- sort and selection
 def sort(input, dim=-1, descending=False, stable=False):
     """(values, indices) sorted along ``dim`` (always stable)."""
+    _refuse_complex("sort", input, error=RuntimeError)
     d = _dim(input, dim, "sort")
     if input._data.ndim == 0:
         return return_types.sort(input.clone(), _zero_index(input))
@@ -77,6 +84,7 @@ def sort(input, dim=-1, descending=False, stable=False):
 
 def argsort(input, dim=-1, descending=False, stable=False):
     """The indices that sort ``input`` along ``dim`` (stable)."""
+    _refuse_complex("argsort", input, error=RuntimeError)
     d = _dim(input, dim, "argsort")
     a = input._data
     if a.ndim == 0:
@@ -90,6 +98,7 @@ def msort(input):
 
 def topk(input, k, dim=-1, largest=True, sorted=True):
     """The ``k`` largest (or smallest) elements along ``dim``, in order, with their indices."""
+    _refuse_complex("topk", input, error=RuntimeError)
     d = _dim(input, dim, "topk")
     n = input._data.shape[d] if input._data.ndim else 1
     if not 0 <= k <= n:
@@ -116,6 +125,7 @@ def _select_at(input, d, pos, keepdim, kind):
 
 def kthvalue(input, k, dim=-1, keepdim=False):
     """The ``k``-th smallest element (k counts from 1) along ``dim``, and its index."""
+    _refuse_complex("kthvalue", input)
     d = _dim(input, dim, "kthvalue")
     if input._data.ndim == 0:
         input = input.reshape(1)
@@ -162,6 +172,7 @@ def _median_positions(xp, a, d, ignore_nan):
 
 def _median(input, dim, keepdim, ignore_nan):
     kind = "nanmedian" if ignore_nan else "median"
+    _refuse_complex(kind, input)
     if dim is None:
         flat = input.reshape(-1)
         if flat._data.size == 0:
@@ -204,7 +215,8 @@ def _rcumsum(t, d):
     return cumsum(t.flip(d), d).flip(d)
 
 
-CUMSUM = Op("cumsum", lambda xp, x, d: xp.cumsum(x, axis=d), lambda g, d: _rcumsum(g, d), jvp=LINEAR)
+# dtype=x.dtype: NumPy would scan small integers in int64 (cumsum(dtype=int32) is int32)
+CUMSUM = Op("cumsum", lambda xp, x, d: xp.cumsum(x, axis=d, dtype=x.dtype), lambda g, d: _rcumsum(g, d), jvp=LINEAR)
 
 
 def cumsum(input, dim, *, dtype=None):
@@ -237,7 +249,7 @@ def _cumprod_vjp(g, x, out, d):
     return grad
 
 
-CUMPROD = Op("cumprod", lambda xp, x, d: xp.cumprod(x, axis=d), _cumprod_vjp, save=("x", "out"))
+CUMPROD = Op("cumprod", lambda xp, x, d: xp.cumprod(x, axis=d, dtype=x.dtype), _cumprod_vjp, save=("x", "out"))
 
 
 def cumprod(input, dim, *, dtype=None):
@@ -259,6 +271,7 @@ def _accumulate(xp, name, a, axis):
 
 def _cum_extreme(input, dim, is_max):
     name = "cummax" if is_max else "cummin"
+    _refuse_complex(name, input)
     d = _dim(input, dim, name)
     if input._data.ndim == 0:
         return getattr(return_types, name)(input.clone(), _zero_index(input))
@@ -354,6 +367,7 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
     """Indices at which ``input`` would be inserted into the innermost dim of
     ``sorted_sequence`` to keep it sorted (leading dims of both must match)."""
     side = _side(right, side, "searchsorted")
+    _refuse_complex("searchsorted", sorted_sequence, input)
     seq = _as_array(sorted_sequence)
     vals = _as_array(input)
     if sorter is not None:
@@ -387,6 +401,7 @@ def bucketize(input, boundaries, *, out_int32=False, right=False):
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
     """The distinct values (sorted), optionally with the inverse map and the counts; with
     ``dim``, the distinct slices along it."""
+    _refuse_complex("unique", input)
     a = to_numpy(input._data)
     axis = None if dim is None else _dim(input, dim, "unique")
     vals, inverse, counts = np.unique(a, return_inverse=True, return_counts=True, axis=axis)

@@ -390,10 +390,11 @@ def log_ndtr(input):
 
 
 def xlog1py(input, other):
-    """x * ew.log1p(y), 0 where x == 0 (in the operands' promoted floating dtype)."""
+    """x * log1p(y), 0 where x == 0 unless y is NaN (in the operands' promoted floating dtype)."""
     input, other = ew._float_pair(input, other)
-    zero = input == 0
-    return ew.where(zero, 0.0, input * ew.log1p(ew.where(zero, 0.0, other)))
+    x0 = input == 0  # see xlogy: log1p(y) is replaced only where x == 0 and y <= -1
+    out = input * ew.log1p(ew.where(ew.logical_and(x0, other <= -1), 0.0, other))
+    return ew.where(ew.logical_and(x0, ew.isinf(other)), 0.0, out)
 
 
 # --------------------------------------------------------------------------- public surfaces

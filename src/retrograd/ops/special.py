@@ -287,6 +287,8 @@ ERFC = Op("erfc", _erfc_array, _erfc_vjp, jvp=ELEMENTWISE, save=("x",))
 def _float_input(input, name):
     if not isinstance(input, Tensor):
         raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(input).__name__}")
+    if input._data.dtype.kind == "c":  # casting would drop the imaginary part
+        raise NotImplementedError(f"{name}: not implemented for complex tensors (got {input.dtype})")
     if input._data.dtype.kind not in "fV":
         from .. import _dtype
 
