@@ -246,3 +246,19 @@ def test_summary_writer_writes_events(tmp_path):
     acc.Reload()
     assert [(e.step, e.value) for e in acc.Scalars("loss")] == [(1, 0.5), (2, 0.25)]
     assert (tmp_path / "run_a").is_dir() and (tmp_path / "run_b").is_dir()
+
+
+def test_hub_cache_dir_and_hash_regex(monkeypatch, tmp_path):
+    """get_dir/set_dir name the local cache as PyTorch's do; HASH_REGEX reads a file's hash."""
+    import os
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    monkeypatch.setattr(rg.hub, "_hub_dir", None)
+    assert rg.hub.get_dir() == os.path.join(str(tmp_path), "hub")
+    monkeypatch.delenv("TORCH_HOME")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert rg.hub.get_dir() == os.path.join(str(tmp_path / "xdg"), "torch", "hub")
+    rg.hub.set_dir(str(tmp_path / "mine"))
+    assert rg.hub.get_dir() == str(tmp_path / "mine")
+    assert rg.hub.HASH_REGEX.search("resnet18-5c106cde.pth").group(1) == "5c106cde"
+    assert rg.hub.urlparse("https://a.b/c/w.pth").path == "/c/w.pth"
