@@ -262,3 +262,12 @@ def test_hub_cache_dir_and_hash_regex(monkeypatch, tmp_path):
     assert rg.hub.get_dir() == str(tmp_path / "mine")
     assert rg.hub.HASH_REGEX.search("resnet18-5c106cde.pth").group(1) == "5c106cde"
     assert rg.hub.urlparse("https://a.b/c/w.pth").path == "/c/w.pth"
+
+
+def test_jit_annotations_module_has_the_typing_names():
+    import typing
+
+    from retrograd.jit.annotations import BroadcastingList2, Dict, List, Optional, Tuple
+
+    assert (List, Dict, Optional, Tuple) == (typing.List, typing.Dict, typing.Optional, typing.Tuple)
+    assert BroadcastingList2[int] == typing.List[int]
