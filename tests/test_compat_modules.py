@@ -15,7 +15,7 @@ from retrograd import multiprocessing as rmp
 def test_new_modules_load_lazily():
     code = (
         "import sys, retrograd; names = ['accelerator', 'testing', 'multiprocessing', 'jit', 'onnx', "
-        "'hub', 'backends']; print([n for n in names if 'retrograd.' + n in sys.modules])"
+        "'hub', 'fx', 'backends']; print([n for n in names if 'retrograd.' + n in sys.modules])"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
@@ -271,3 +271,18 @@ def test_jit_annotations_module_has_the_typing_names():
 
     assert (List, Dict, Optional, Tuple) == (typing.List, typing.Dict, typing.Optional, typing.Tuple)
     assert BroadcastingList2[int] == typing.List[int]
+
+
+def test_fx_wrap_returns_its_argument_and_tracing_raises():
+    @rg.fx.wrap
+    def leaf(x):
+        return x + 1
+
+    assert leaf(1) == 2 and rg.fx.wrap("len") == "len"
+    assert {"leaf", "len"} <= rg.fx._wrapped
+    with pytest.raises(TypeError, match="function or a function's name"):
+        rg.fx.wrap(3)
+    with pytest.raises(NotImplementedError, match="symbolic tracing is not supported"):
+        rg.fx.symbolic_trace(rg.nn.Linear(2, 2))
+    with pytest.raises(AttributeError, match="has only wrap"):
+        rg.fx.GraphModule  # noqa: B018
