@@ -15,7 +15,7 @@ from retrograd import multiprocessing as rmp
 def test_new_modules_load_lazily():
     code = (
         "import sys, retrograd; names = ['accelerator', 'testing', 'multiprocessing', 'jit', 'onnx', "
-        "'hub', 'backends']; print([n for n in names if 'retrograd.' + n in sys.modules])"
+        "'hub', 'fx', 'backends']; print([n for n in names if 'retrograd.' + n in sys.modules])"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
@@ -246,3 +246,43 @@ def test_summary_writer_writes_events(tmp_path):
     acc.Reload()
     assert [(e.step, e.value) for e in acc.Scalars("loss")] == [(1, 0.5), (2, 0.25)]
     assert (tmp_path / "run_a").is_dir() and (tmp_path / "run_b").is_dir()
+
+
+def test_hub_cache_dir_and_hash_regex(monkeypatch, tmp_path):
+    """get_dir/set_dir name the local cache as PyTorch's do; HASH_REGEX reads a file's hash."""
+    import os
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    monkeypatch.setattr(rg.hub, "_hub_dir", None)
+    assert rg.hub.get_dir() == os.path.join(str(tmp_path), "hub")
+    monkeypatch.delenv("TORCH_HOME")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert rg.hub.get_dir() == os.path.join(str(tmp_path / "xdg"), "torch", "hub")
+    rg.hub.set_dir(str(tmp_path / "mine"))
+    assert rg.hub.get_dir() == str(tmp_path / "mine")
+    assert rg.hub.HASH_REGEX.search("resnet18-5c106cde.pth").group(1) == "5c106cde"
+    assert rg.hub.urlparse("https://a.b/c/w.pth").path == "/c/w.pth"
+
+
+def test_jit_annotations_module_has_the_typing_names():
+    import typing
+
+    from retrograd.jit.annotations import BroadcastingList2, Dict, List, Optional, Tuple
+
+    assert (List, Dict, Optional, Tuple) == (typing.List, typing.Dict, typing.Optional, typing.Tuple)
+    assert BroadcastingList2[int] == typing.List[int]
+
+
+def test_fx_wrap_returns_its_argument_and_tracing_raises():
+    @rg.fx.wrap
+    def leaf(x):
+        return x + 1
+
+    assert leaf(1) == 2 and rg.fx.wrap("len") == "len"
+    assert {"leaf", "len"} <= rg.fx._wrapped
+    with pytest.raises(TypeError, match="function or a function's name"):
+        rg.fx.wrap(3)
+    with pytest.raises(NotImplementedError, match="symbolic tracing is not supported"):
+        rg.fx.symbolic_trace(rg.nn.Linear(2, 2))
+    with pytest.raises(AttributeError, match="has only wrap"):
+        rg.fx.GraphModule  # noqa: B018

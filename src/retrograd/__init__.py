@@ -96,6 +96,7 @@ _LAZY_SUBPACKAGES = (
     "testing",
     "jit",
     "onnx",
+    "fx",
     "hub",
     "profiler",
     "fft",

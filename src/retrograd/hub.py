@@ -1,7 +1,35 @@
 """``retrograd.hub``: importable; every download raises, since retrograd fetches nothing from
 the network. Load weights from a local file with ``retrograd.load`` instead."""
 
-__all__ = ["load", "list", "help", "load_state_dict_from_url", "download_url_to_file"]
+import os
+import re
+from urllib.parse import urlparse  # noqa: F401  (PyTorch's hub module has this name too)
+
+__all__ = ["load", "list", "help", "load_state_dict_from_url", "download_url_to_file", "get_dir", "set_dir"]
+
+# a checkpoint file name's hash prefix ("resnet18-5c106cde.pth"), as check_hash reads it
+HASH_REGEX = re.compile(r"-([a-f0-9]*)\.")
+
+_hub_dir = None
+
+
+def _get_torch_home():
+    """``$TORCH_HOME``, else ``$XDG_CACHE_HOME/torch`` (``~/.cache/torch``): where PyTorch keeps
+    downloaded hub code and checkpoints, so files placed there by hand are found."""
+    return os.path.expanduser(os.getenv("TORCH_HOME", os.path.join(os.getenv("XDG_CACHE_HOME", "~/.cache"), "torch")))
+
+
+def get_dir():
+    """The hub cache directory: the one given to ``set_dir``, else ``<torch home>/hub``."""
+    if _hub_dir is not None:
+        return _hub_dir
+    return os.path.join(_get_torch_home(), "hub")
+
+
+def set_dir(d):
+    """Use ``d`` as the hub cache directory (``~`` expanded)."""
+    global _hub_dir
+    _hub_dir = os.path.expanduser(d)
 
 
 def _no_network(op):

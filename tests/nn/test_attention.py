@@ -147,6 +147,69 @@ def test_mha_errors_and_gradcheck():
     assert module_gradcheck(Attn(), t64(np.random.randn(1, 2, 4), True))
 
 
+def test_functional_mha_forward_matches_numpy_separate_weights_and_static_kv():
+    """F.multi_head_attention_forward (sequence-first, as CLIP's AttentionPool2d calls it, with
+    separate q/k/v weights and a concatenated bias) against the NumPy reference."""
+    F = nn.functional
+    m = nn.MultiheadAttention(8, 2, kdim=6, vdim=6).double()
+    q, kv = np.random.randn(2, 1, 8), np.random.randn(2, 5, 6)  # (N, L, E), (N, S, Ek)
+    ref, a = np_mha(m, q, kv, kv)
+    tq, tkv = t64(q.transpose(1, 0, 2)), t64(kv.transpose(1, 0, 2))
+    out, w = F.multi_head_attention_forward(
+        query=tq,
+        key=tkv,
+        value=tkv,
+        embed_dim_to_check=8,
+        num_heads=2,
+        q_proj_weight=m.q_proj_weight,
+        k_proj_weight=m.k_proj_weight,
+        v_proj_weight=m.v_proj_weight,
+        in_proj_weight=None,
+        in_proj_bias=m.in_proj_bias,
+        bias_k=None,
+        bias_v=None,
+        add_zero_attn=False,
+        dropout_p=0.5,
+        out_proj_weight=m.out_proj.weight,
+        out_proj_bias=m.out_proj.bias,
+        use_separate_proj_weight=True,
+        training=False,
+        need_weights=False,
+    )
+    assert w is None and out.shape == (1, 2, 8)
+    np.testing.assert_allclose(out.detach().numpy().transpose(1, 0, 2), ref, rtol=1e-10, atol=1e-12)
+
+    # static_k / static_v (N * H, S, d) replace the projected keys and values
+    s = nn.MultiheadAttention(4, 2).double()
+    x = np.random.randn(3, 1, 4)  # (L, N, E)
+    sk, sv = np.random.randn(2, 6, 2), np.random.randn(2, 6, 2)
+    args = (4, 2, s.in_proj_weight, s.in_proj_bias, None, None, False, 0.0, s.out_proj.weight, s.out_proj.bias)
+    out, w = F.multi_head_attention_forward(t64(x), t64(x), t64(x), *args, static_k=t64(sk), static_v=t64(sv))
+    W, b = s.in_proj_weight.detach().numpy(), s.in_proj_bias.detach().numpy()
+    Q = (x[:, 0] @ W[:4].T + b[:4]).reshape(3, 2, 2).transpose(1, 0, 2)  # (H, L, d)
+    p = softmax(Q @ sk.transpose(0, 2, 1) / math.sqrt(2))
+    o = (p @ sv).transpose(1, 0, 2).reshape(3, 4) @ s.out_proj.weight.detach().numpy().T
+    np.testing.assert_allclose(out.detach().numpy()[:, 0], o + s.out_proj.bias.detach().numpy(), rtol=1e-10)
+    np.testing.assert_allclose(w.detach().numpy()[0], p.mean(0), rtol=1e-10)
+    with pytest.raises(AssertionError, match="static_k"):
+        F.multi_head_attention_forward(t64(x), t64(x), t64(x), *args, static_k=t64(np.zeros((2, 6, 3))))
+
+
+def test_functional_mha_forward_gradcheck():
+    F = nn.functional
+    m = nn.MultiheadAttention(4, 2, add_bias_kv=True).double()
+    x = t64(np.random.randn(3, 2, 4), True)
+    mask = rg.tensor(np.triu(np.ones((3, 3), dtype=bool), 1))
+
+    def fn(x, w, b, bk, bv, wo):
+        return F.multi_head_attention_forward(
+            x, x, x, 4, 2, w, b, bk, bv, True, 0.0, wo, None, attn_mask=mask, average_attn_weights=False
+        )
+
+    params = [m.in_proj_weight, m.in_proj_bias, m.bias_k, m.bias_v, m.out_proj.weight]
+    assert rg.autograd.gradcheck(fn, (x, *params))
+
+
 def np_layer_norm(x, ln):
     y = (x - x.mean(-1, keepdims=True)) / np.sqrt(x.var(-1, keepdims=True) + ln.eps)
     return y * ln.weight.detach().numpy() + ln.bias.detach().numpy()

@@ -414,3 +414,25 @@ def test_interpolate_errors():
     )
     _raises(NotImplementedError, "Only 3D, 4D and 5D input", F.interpolate, _t((4, 4)), scale_factor=2)
     _raises(ValueError, "same number of spatial dimensions", F.interpolate, x, scale_factor=(1.5, 2, 2))
+
+
+def test_interpolate_result_layout_is_row_major_or_channels_last():
+    """The result is row-major (so .view works on it, as DINO's position-embedding resize
+    needs), or channels-last when a 4-D/5-D input is; values are the same either way."""
+    x = _t((2, 3, 4, 5))
+    for mode in ("nearest", "bilinear", "bicubic", "nearest-exact", "area"):
+        y = F.interpolate(x, size=(3, 7), mode=mode)
+        assert y.is_contiguous(), mode
+        assert y.view(2, -1).shape == (2, 63)
+        xl = x.contiguous(memory_format=rg.channels_last)
+        yl = F.interpolate(xl, size=(3, 7), mode=mode)
+        assert yl.is_contiguous(memory_format=rg.channels_last) and not yl.is_contiguous(), mode
+        np.testing.assert_array_equal(yl.numpy(), y.numpy())
+        assert yl.permute(0, 2, 3, 1).view(2, -1, 3).shape == (2, 21, 3)
+    assert F.interpolate(_t((2, 3, 4)), size=6, mode="linear").is_contiguous()
+    v = _t((1, 2, 3, 4, 4)).contiguous(memory_format=rg.channels_last_3d)
+    assert F.interpolate(v, scale_factor=2).is_contiguous(memory_format=rg.channels_last_3d)
+    # nearest with an integer factor repeats each element
+    np.testing.assert_array_equal(
+        F.interpolate(x, scale_factor=2).numpy(), x.numpy().repeat(2, axis=2).repeat(2, axis=3)
+    )

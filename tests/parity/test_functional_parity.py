@@ -299,6 +299,53 @@ def _cases():
             R.standard_normal((2, 2, 6, 5)),
             R.standard_normal((2, 2, 6, 5)),
         ),
+        Case(
+            "multi_head_attention_forward_packed",
+            lambda F, L, x, w, b, bk, bv, wo, bo, kpm, am: F.multi_head_attention_forward(
+                x, x, x, 6, 2, w, b, bk, bv, True, 0.0, wo, bo, key_padding_mask=kpm, attn_mask=am
+            )[0],
+            R.standard_normal((4, 2, 6)),
+            R.standard_normal((18, 6)),
+            R.standard_normal(18),
+            R.standard_normal((1, 1, 6)),
+            R.standard_normal((1, 1, 6)),
+            R.standard_normal((6, 6)),
+            R.standard_normal(6),
+            consts={
+                "kpm": np.array([[False] * 4, [False, False, True, True]]),
+                "am": np.triu(np.ones((4, 4), bool), 1),
+            },
+        ),
+        Case(
+            "multi_head_attention_forward_separate_weights",
+            lambda F, L, q, kv, wq, wk, wv, b, wo: F.multi_head_attention_forward(
+                query=q,
+                key=kv,
+                value=kv,
+                embed_dim_to_check=6,
+                num_heads=3,
+                in_proj_weight=None,
+                in_proj_bias=b,
+                bias_k=None,
+                bias_v=None,
+                add_zero_attn=False,
+                dropout_p=0.0,
+                out_proj_weight=wo,
+                out_proj_bias=None,
+                use_separate_proj_weight=True,
+                q_proj_weight=wq,
+                k_proj_weight=wk,
+                v_proj_weight=wv,
+                average_attn_weights=False,
+            )[1],
+            R.standard_normal((1, 2, 6)),
+            R.standard_normal((5, 2, 4)),
+            R.standard_normal((6, 6)),
+            R.standard_normal((6, 4)),
+            R.standard_normal((6, 4)),
+            R.standard_normal(18),
+            R.standard_normal((6, 6)),
+        ),
     ]
     return C
 

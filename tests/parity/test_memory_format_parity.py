@@ -24,6 +24,15 @@ def _both(fn):
         lambda L: L.arange(120.0).reshape(2, 3, 4, 5).to(memory_format=L.channels_last),
         lambda L: L.empty(2, 3, 4, 5, memory_format=L.channels_last),
         lambda L: L.arange(120.0).reshape(2, 3, 4, 5).clone(memory_format=L.channels_last).clone(),
+        # interpolate: row-major results, channels-last kept for 4-D/5-D channels-last inputs
+        lambda L: L.nn.functional.interpolate(L.ones(2, 3, 4, 5), scale_factor=2, mode="bicubic"),
+        lambda L: L.nn.functional.interpolate(L.ones(2, 3, 4), size=7, mode="linear"),
+        lambda L: L.nn.functional.interpolate(L.ones(2, 4, 5, 3).permute(0, 3, 1, 2), size=(3, 7), mode="bilinear"),
+        lambda L: L.nn.functional.interpolate(L.ones(2, 4, 5, 3).permute(0, 3, 1, 2), scale_factor=2),
+        lambda L: L.nn.functional.interpolate(L.ones(2, 4, 6, 3).permute(0, 3, 1, 2), size=(2, 3), mode="area"),
+        lambda L: L.nn.functional.interpolate(L.ones(2, 4, 3, 5).permute(0, 2, 1, 3), scale_factor=2),
+        lambda L: L.nn.functional.interpolate(L.ones(1, 3, 2, 4, 4), scale_factor=2, mode="trilinear"),
+        lambda L: L.nn.functional.interpolate(L.ones(1, 2, 4, 4, 3).permute(0, 4, 1, 2, 3), scale_factor=2),
     ],
 )
 def test_strides_match_pytorch(make):

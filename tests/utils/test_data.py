@@ -316,3 +316,29 @@ def test_pin_memory_without_an_accelerator_warns_once_per_new_iterator(monkeypat
         "pin_memory_device is deprecated",
         "'pin_memory' argument is set as true but no accelerator is found",
     ]
+
+
+def test_data_classes_are_generic_as_in_pytorch():
+    """Type-annotated subclasses (``class S(Sampler[list[int]])``, ``Dataset[Tensor]``) work,
+    and the subclass still behaves as a sampler / dataset."""
+    from retrograd.utils.data import DataLoader, Dataset, IterableDataset, Sampler, Subset
+
+    class Pairs(Sampler[list[int]]):
+        def __iter__(self):
+            return iter([[0, 1], [2, 3]])
+
+    class Squares(Dataset[rg.Tensor]):
+        def __getitem__(self, i):
+            return rg.tensor(float(i * i))
+
+        def __len__(self):
+            return 4
+
+    class Stream(IterableDataset[int]):
+        def __iter__(self):
+            return iter(range(3))
+
+    batches = [b.tolist() for b in DataLoader[rg.Tensor](Squares(), batch_sampler=Pairs())]
+    assert batches == [[0.0, 1.0], [4.0, 9.0]]
+    assert list(Stream()) == [0, 1, 2] and isinstance(Stream(), IterableDataset)
+    assert Subset[rg.Tensor](Squares(), [3])[0].item() == 9.0

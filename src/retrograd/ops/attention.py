@@ -22,7 +22,10 @@ from ..backend.reductions import max_axis, sum_axis
 from ._registry import Op, apply
 from .activation import _const, softmax
 from .elementwise import where
+from .layers import dropout, linear
+from .shape import cat
 from ._declare import declare
+from .. import _creation
 from .._autocast import LOWER, ACTIVE as _AMP, _amp, autocast_call
 
 
@@ -256,3 +259,182 @@ def scaled_dot_product_attention(
 # --------------------------------------------------------------------------- public surfaces
 # Where each function appears (retrograd.X, Tensor.X, in-place X_, out=, other namespaces): see _declare.py
 declare(scaled_dot_product_attention, torch=False, functional=("scaled_dot_product_attention",))
+
+
+def _mha_float_mask(mask, name, dtype):
+    """A boolean mask (True = not attended) as an additive one (-inf there, 0 elsewhere)."""
+    if mask is None:
+        return None
+    if mask._data.dtype == np.bool_:
+        return where(mask, float("-inf"), _creation.zeros(mask.shape, dtype=dtype, device=mask.device))
+    if not mask.is_floating_point():
+        raise AssertionError(f"only bool and floating types of {name} are supported")
+    return mask
+
+
+def _mha_merged_mask(attn_mask, key_padding_mask, n, heads, L, S, dtype):
+    """One float mask broadcastable to (N, H, L, S), or None."""
+    mask = None
+    attn_mask = _mha_float_mask(attn_mask, "attn_mask", dtype)
+    if attn_mask is not None:
+        if attn_mask.dim() == 2:
+            if tuple(attn_mask.shape) != (L, S):
+                raise RuntimeError(f"The shape of the 2D attn_mask is {attn_mask.shape}, but should be {(L, S)}.")
+            mask = attn_mask.reshape(1, 1, L, S)
+        elif attn_mask.dim() == 3:
+            if tuple(attn_mask.shape) != (n * heads, L, S):
+                raise RuntimeError(
+                    f"The shape of the 3D attn_mask is {attn_mask.shape}, but should be {(n * heads, L, S)}."
+                )
+            mask = attn_mask.reshape(n, heads, L, S)
+        else:
+            raise RuntimeError(f"attn_mask's dimension {attn_mask.dim()} is not supported")
+    kpm = _mha_float_mask(key_padding_mask, "key_padding_mask", dtype)
+    if kpm is not None:
+        if tuple(kpm.shape) != (n, S):
+            raise AssertionError(f"expecting key_padding_mask shape of {(n, S)}, but got {tuple(kpm.shape)}")
+        kpm = kpm.reshape(n, 1, 1, S)
+        mask = kpm if mask is None else mask + kpm
+    return mask
+
+
+def _pad_last(mask):
+    """``mask`` with one more key column, of zeros (for bias_k/bias_v and add_zero_attn)."""
+    if mask is None:
+        return None
+    return cat([mask, _creation.zeros((*mask.shape[:-1], 1), dtype=mask.dtype, device=mask.device)], -1)
+
+
+def multi_head_attention_forward(
+    query,
+    key,
+    value,
+    embed_dim_to_check,
+    num_heads,
+    in_proj_weight,
+    in_proj_bias,
+    bias_k,
+    bias_v,
+    add_zero_attn,
+    dropout_p,
+    out_proj_weight,
+    out_proj_bias,
+    training=True,
+    key_padding_mask=None,
+    need_weights=True,
+    attn_mask=None,
+    use_separate_proj_weight=False,
+    q_proj_weight=None,
+    k_proj_weight=None,
+    v_proj_weight=None,
+    static_k=None,
+    static_v=None,
+    average_attn_weights=True,
+    is_causal=False,
+):
+    """Multi-head attention on sequence-first inputs (``nn.MultiheadAttention``'s computation).
+
+    query ``(L, N, E)``, key ``(S, N, Ek)``, value ``(S, N, Ev)`` (unbatched: no N). Per head i
+    of ``d = E / num_heads``: ``head_i = softmax(q_i k_i^T / sqrt(d) + mask) v_i`` where
+    ``q = query W_q^T + b_q`` (likewise k, v; ``W_q, W_k, W_v`` are the three row blocks of
+    ``in_proj_weight`` ``(3 E, E)``, or ``q/k/v_proj_weight`` with
+    ``use_separate_proj_weight``); ``bias_k``/``bias_v`` ``(1, 1, E)`` append one key/value
+    position, ``add_zero_attn`` one of zeros; ``static_k``/``static_v`` ``(N * num_heads, S, d)``
+    replace the projected keys/values. ``attn_mask`` ``(L, S)`` or ``(N * num_heads, L, S)`` and
+    ``key_padding_mask`` ``(N, S)`` are boolean (True = not attended) or added to the scores.
+    Returns ``(concat(heads) W_o^T + b_o`` ``(L, N, E)``, weights)``; the weights are
+    ``(N, L, S)`` averaged over heads (``(N, num_heads, L, S)`` without
+    ``average_attn_weights``), or None when ``need_weights`` is False."""
+    if query.dim() not in (2, 3):
+        raise AssertionError(
+            f"query should be unbatched 2D or batched 3D tensor but received {query.dim()}-D query tensor"
+        )
+    batched = query.dim() == 3
+    if key.dim() != query.dim() or value.dim() != query.dim():
+        raise AssertionError(
+            f"query, key and value must have the same number of dims, got {query.dim()}, {key.dim()} and {value.dim()}"
+        )
+    if is_causal and attn_mask is None:
+        raise RuntimeError(
+            "Need attn_mask if specifying the is_causal hint. You may use the Transformer module method "
+            "`generate_square_subsequent_mask` to create this mask."
+        )
+    if not batched:
+        query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
+        if key_padding_mask is not None:
+            key_padding_mask = key_padding_mask.unsqueeze(0)
+    L, n, E = query.shape
+    S = key.shape[0]
+    H = num_heads
+    if E != embed_dim_to_check:
+        raise AssertionError(f"was expecting embedding dimension of {embed_dim_to_check}, but got {E}")
+    d = E // H
+    if d * H != E:
+        raise AssertionError(f"embed_dim {E} not divisible by num_heads {H}")
+    if use_separate_proj_weight:
+        if key.shape[:2] != value.shape[:2]:
+            raise AssertionError(
+                f"key's sequence and batch dims {tuple(key.shape[:2])} do not match value's {tuple(value.shape[:2])}"
+            )
+        if q_proj_weight is None or k_proj_weight is None or v_proj_weight is None:
+            raise AssertionError(
+                "use_separate_proj_weight is True but q_proj_weight, k_proj_weight or v_proj_weight is None"
+            )
+        w_q, w_k, w_v = q_proj_weight, k_proj_weight, v_proj_weight
+    else:
+        if key.shape != value.shape:
+            raise AssertionError(f"key shape {tuple(key.shape)} does not match value shape {tuple(value.shape)}")
+        if in_proj_weight is None:
+            raise AssertionError("use_separate_proj_weight is False but in_proj_weight is None")
+        w_q, w_k, w_v = in_proj_weight.chunk(3)
+    b_q = b_k = b_v = None
+    if in_proj_bias is not None:
+        b_q, b_k, b_v = in_proj_bias.chunk(3)
+    q, k, v = linear(query, w_q, b_q), linear(key, w_k, b_k), linear(value, w_v, b_v)  # (L|S, N, E)
+    mask = _mha_merged_mask(attn_mask, key_padding_mask, n, H, L, S, q.dtype)
+    if bias_k is not None and bias_v is not None:
+        if static_k is not None or static_v is not None:
+            raise AssertionError("bias cannot be added to static key or value.")
+        k = cat([k, bias_k.expand(1, n, E)], 0)
+        v = cat([v, bias_v.expand(1, n, E)], 0)
+        mask = _pad_last(mask)
+    elif bias_k is not None or bias_v is not None:
+        raise AssertionError("bias_k and bias_v must both be given or both be None")
+    q = q.reshape(L, n * H, d).transpose(0, 1)  # (N * H, L, d)
+    k = k.reshape(k.shape[0], n * H, d).transpose(0, 1) if static_k is None else static_k
+    v = v.reshape(v.shape[0], n * H, d).transpose(0, 1) if static_v is None else static_v
+    for name, t in (("static_k", static_k), ("static_v", static_v)):
+        if t is not None and (t.dim() != 3 or t.shape[0] != n * H or t.shape[2] != d):
+            raise AssertionError(
+                f"expecting {name} of shape (N * num_heads, S, head_dim) = (*{n * H}, S, {d}), got {tuple(t.shape)}"
+            )
+    if add_zero_attn:
+        zeros = _creation.zeros((n * H, 1, d), dtype=k.dtype, device=k.device)
+        k = cat([k, zeros], 1)
+        v = cat([v, zeros], 1)
+        mask = _pad_last(mask)
+    q, k, v = q.reshape(n, H, L, d), k.reshape(n, H, -1, d), v.reshape(n, H, -1, d)
+    if not training:
+        dropout_p = 0.0
+    if need_weights:
+        scores = q.matmul(k.transpose(-2, -1)) * (1.0 / math.sqrt(d))
+        if mask is not None:
+            scores = scores + mask
+        weights = softmax(scores, -1)
+        if dropout_p > 0.0:
+            weights = dropout(weights, p=dropout_p)
+        out = weights.matmul(v)
+        if average_attn_weights:
+            weights = weights.mean(1)
+    else:
+        out = scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout_p)
+        weights = None
+    out = linear(out.permute(2, 0, 1, 3).reshape(L, n, E), out_proj_weight, out_proj_bias)
+    if not batched:
+        out = out.squeeze(1)
+        if weights is not None:
+            weights = weights.squeeze(0)
+    return out, weights
+
+
+declare(multi_head_attention_forward, torch=False, functional=("multi_head_attention_forward",))

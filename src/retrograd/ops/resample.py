@@ -16,6 +16,8 @@ import numpy as np
 from .._compile.state import shape_constant
 from ._registry import Op, apply
 from ._declare import declare
+from .shape import contiguous
+from .._typeinfo import channels_last, channels_last_3d, contiguous_format
 from .._autocast import FLOAT32, ACTIVE as _AMP, _amp, autocast_call
 
 
@@ -258,7 +260,8 @@ def interpolate(
     if mode == "area":
         from .pool import adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d
 
-        return (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d)[nd - 1](input, out)
+        x = (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d)[nd - 1](input, out)
+        return _pytorch_layout(x, input) if nd == 2 else x  # PyTorch keeps channels-last in 2-D only
     if mode not in ("nearest", "nearest-exact") and input._data.dtype.kind not in "fV":
         raise RuntimeError(f"interpolate: mode '{mode}' needs a floating point input, got {input.dtype}")
     align = bool(align_corners)
@@ -282,7 +285,21 @@ def interpolate(
             i1 = np.minimum(i0 + 1, S - 1)
             l1 = src - i0
             x = _select(x, dim, i0) * _weights(1 - l1, x, dim) + _select(x, dim, i1) * _weights(l1, x, dim)
-    return x
+    return _pytorch_layout(x, input)
+
+
+def _pytorch_layout(out, input):
+    """``out`` laid out as PyTorch lays out an interpolation's result: channels-last when the
+    4-D (5-D) input's strides are channels-last, row-major otherwise (so ``view`` works where it
+    works in PyTorch). The per-dim gathers above leave the result in a transposed order."""
+    order = input.dim_order() if input._data.ndim in (4, 5) else None
+    if order == (0, 2, 3, 1):
+        fmt = channels_last
+    elif order == (0, 2, 3, 4, 1):
+        fmt = channels_last_3d
+    else:
+        fmt = contiguous_format
+    return contiguous(out, memory_format=fmt)
 
 
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):

@@ -1,12 +1,9 @@
 """Activations as modules, each forwarding to ``nn.functional``; and MultiheadAttention (here,
 as in PyTorch)."""
 
-import math
 import warnings
 
-from ... import _creation, _dtype
-from ...ops.elementwise import where
-from ...ops.shape import cat
+from ... import _creation
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
@@ -503,42 +500,6 @@ class MultiheadAttention(Module):
         if self.bias_v is not None:
             init.xavier_normal_(self.bias_v)
 
-    def _float_mask(self, mask, name, dtype):
-        if mask is None:
-            return None
-        if mask.dtype == _dtype.bool:
-            zeros = _creation.zeros(mask.shape, dtype=dtype, device=mask.device)
-            return where(mask, float("-inf"), zeros)
-        if not mask.is_floating_point():
-            raise AssertionError(f"only bool and floating types of {name} are supported")
-        return mask
-
-    def _merged_mask(self, attn_mask, key_padding_mask, n, L, S, dtype):
-        """One float mask broadcastable to (N, H, L, S), or None."""
-        H = self.num_heads
-        mask = None
-        attn_mask = self._float_mask(attn_mask, "attn_mask", dtype)
-        if attn_mask is not None:
-            if attn_mask.dim() == 2:
-                if tuple(attn_mask.shape) != (L, S):
-                    raise RuntimeError(f"The shape of the 2D attn_mask is {attn_mask.shape}, but should be {(L, S)}.")
-                mask = attn_mask.reshape(1, 1, L, S)
-            elif attn_mask.dim() == 3:
-                if tuple(attn_mask.shape) != (n * H, L, S):
-                    raise RuntimeError(
-                        f"The shape of the 3D attn_mask is {attn_mask.shape}, but should be {(n * H, L, S)}."
-                    )
-                mask = attn_mask.reshape(n, H, L, S)
-            else:
-                raise RuntimeError(f"attn_mask's dimension {attn_mask.dim()} is not supported")
-        kpm = self._float_mask(key_padding_mask, "key_padding_mask", dtype)
-        if kpm is not None:
-            if tuple(kpm.shape) != (n, S):
-                raise AssertionError(f"expecting key_padding_mask shape of {(n, S)}, but got {tuple(kpm.shape)}")
-            kpm = kpm.reshape(n, 1, 1, S)
-            mask = kpm if mask is None else mask + kpm
-        return mask
-
     def forward(
         self,
         query,
@@ -550,87 +511,37 @@ class MultiheadAttention(Module):
         average_attn_weights=True,
         is_causal=False,
     ):
-        if query.dim() not in (2, 3):
-            raise AssertionError(
-                f"query should be unbatched 2D or batched 3D tensor but received {query.dim()}-D query tensor"
-            )
+        """``F.multi_head_attention_forward`` with this module's parameters; batch-first inputs
+        are passed as sequence-first views and the result is transposed back (a view)."""
         batched = query.dim() == 3
-        if key.dim() != query.dim() or value.dim() != query.dim():
-            raise AssertionError(
-                f"query, key and value must have the same number of dims, got "
-                f"{query.dim()}, {key.dim()} and {value.dim()}"
-            )
-        if is_causal and attn_mask is None:
-            raise RuntimeError(
-                "Need attn_mask if specifying the is_causal hint. You may use the "
-                "Transformer module method `generate_square_subsequent_mask` to create "
-                "this mask."
-            )
-        # work batch first: (N, L, E)
-        if not batched:
-            query, key, value = query.unsqueeze(0), key.unsqueeze(0), value.unsqueeze(0)
-            if key_padding_mask is not None:
-                key_padding_mask = key_padding_mask.unsqueeze(0)
-        elif not self.batch_first:
+        if self.batch_first and batched:
             query, key, value = query.transpose(0, 1), key.transpose(0, 1), value.transpose(0, 1)
-        n, L, E = query.shape
-        S = key.shape[1]
-        H, d = self.num_heads, self.head_dim
-        if E != self.embed_dim:
-            raise AssertionError(f"was expecting embedding dimension of {self.embed_dim}, but got {E}")
-        if key.shape[:2] != value.shape[:2]:
-            raise AssertionError(f"key shape {tuple(key.shape)} does not match value shape {tuple(value.shape)}")
-
-        if self._qkv_same_embed_dim:
-            w_q, w_k, w_v = self.in_proj_weight.chunk(3)
-        else:
-            w_q, w_k, w_v = self.q_proj_weight, self.k_proj_weight, self.v_proj_weight
-        b_q = b_k = b_v = None
-        if self.in_proj_bias is not None:
-            b_q, b_k, b_v = self.in_proj_bias.chunk(3)
-        q, k, v = F.linear(query, w_q, b_q), F.linear(key, w_k, b_k), F.linear(value, w_v, b_v)
-        mask = self._merged_mask(attn_mask, key_padding_mask, n, L, S, q.dtype)
-
-        def pad_mask(mask):
-            if mask is None:
-                return None
-            return cat([mask, _creation.zeros((*mask.shape[:-1], 1), dtype=mask.dtype, device=mask.device)], -1)
-
-        if self.bias_k is not None:
-            k = cat([k, self.bias_k.expand(n, 1, E)], 1)
-            v = cat([v, self.bias_v.expand(n, 1, E)], 1)
-            mask = pad_mask(mask)
-        q = q.reshape(n, L, H, d).transpose(1, 2)  # (N, H, L, d)
-        k = k.reshape(n, -1, H, d).transpose(1, 2)
-        v = v.reshape(n, -1, H, d).transpose(1, 2)
-        if self.add_zero_attn:
-            zeros = _creation.zeros((n, H, 1, d), dtype=k.dtype, device=k.device)
-            k = cat([k, zeros], 2)
-            v = cat([v, zeros], 2)
-            mask = pad_mask(mask)
-        dropout_p = self.dropout if self.training else 0.0
-
-        if need_weights:
-            scores = q.matmul(k.transpose(-2, -1)) * (1.0 / math.sqrt(d))
-            if mask is not None:
-                scores = scores + mask
-            weights = F.softmax(scores, -1)
-            if dropout_p > 0.0:
-                weights = F.dropout(weights, p=dropout_p)
-            out = weights.matmul(v)
-            if average_attn_weights:
-                weights = weights.mean(1)
-        else:
-            out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout_p)
-            weights = None
-        # projected in PyTorch's (L, N, E) memory layout: a batch-first result is a transposed
-        # view, as PyTorch's is, so later random fills (dropout) walk its memory in the same order
-        out = self.out_proj(out.permute(2, 0, 1, 3).reshape(L, n, E))
-        if not batched:
-            out = out.squeeze(1)
-            if weights is not None:
-                weights = weights.squeeze(0)
-        elif self.batch_first:
+        out, weights = F.multi_head_attention_forward(
+            query,
+            key,
+            value,
+            self.embed_dim,
+            self.num_heads,
+            self.in_proj_weight,
+            self.in_proj_bias,
+            self.bias_k,
+            self.bias_v,
+            self.add_zero_attn,
+            self.dropout,
+            self.out_proj.weight,
+            self.out_proj.bias,
+            training=self.training,
+            key_padding_mask=key_padding_mask,
+            need_weights=need_weights,
+            attn_mask=attn_mask,
+            use_separate_proj_weight=not self._qkv_same_embed_dim,
+            q_proj_weight=self.q_proj_weight,
+            k_proj_weight=self.k_proj_weight,
+            v_proj_weight=self.v_proj_weight,
+            average_attn_weights=average_attn_weights,
+            is_causal=is_causal,
+        )
+        if self.batch_first and batched:
             out = out.transpose(0, 1)
         return out, weights
 

@@ -6,6 +6,7 @@ import multiprocessing
 import queue
 import time
 import weakref
+from typing import Generic, TypeVar
 
 from ._collate import default_collate, default_convert
 from ._worker import (
@@ -30,7 +31,10 @@ class _InfiniteConstantSampler(Sampler):
             yield None
 
 
-class DataLoader:
+T_co = TypeVar("T_co", covariant=True)
+
+
+class DataLoader(Generic[T_co]):
     """Iterate over ``dataset`` in batches, as PyTorch's ``DataLoader``.
 
     Map-style datasets are read through a sampler (``SequentialSampler``, or ``RandomSampler``

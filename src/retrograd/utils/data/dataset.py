@@ -4,6 +4,7 @@ import bisect
 import itertools
 import math
 import warnings
+from typing import Generic, Iterable, TypeVar
 
 from ..._tensor import Tensor
 
@@ -19,9 +20,13 @@ __all__ = [
 ]
 
 
-class Dataset:
+T_co = TypeVar("T_co", covariant=True)
+
+
+class Dataset(Generic[T_co]):
     """A map-style dataset: ``dataset[i]`` is sample ``i``; subclasses define ``__getitem__``
-    (and usually ``__len__``). ``a + b`` concatenates two datasets."""
+    (and usually ``__len__``). ``a + b`` concatenates two datasets. Generic in the sample type,
+    as PyTorch's (``Dataset[Tensor]``)."""
 
     def __getitem__(self, index):
         raise NotImplementedError(f"{type(self).__name__} must implement __getitem__")
@@ -30,7 +35,7 @@ class Dataset:
         return ConcatDataset([self, other])
 
 
-class IterableDataset(Dataset):
+class IterableDataset(Dataset[T_co], Iterable[T_co]):
     """A dataset that is a stream of samples: subclasses define ``__iter__``."""
 
     def __iter__(self):
@@ -108,7 +113,7 @@ class StackDataset(Dataset):
         return self._length
 
 
-class ConcatDataset(Dataset):
+class ConcatDataset(Dataset[T_co]):
     """The samples of several map-style datasets, one after another."""
 
     def __init__(self, datasets):
@@ -135,7 +140,7 @@ class ConcatDataset(Dataset):
         return self.datasets[d][idx - start]
 
 
-class ChainDataset(IterableDataset):
+class ChainDataset(IterableDataset[T_co]):
     """The streams of several iterable datasets, one after another."""
 
     def __init__(self, datasets):
@@ -151,7 +156,7 @@ class ChainDataset(IterableDataset):
         return sum(len(d) for d in self.datasets)
 
 
-class Subset(Dataset):
+class Subset(Dataset[T_co]):
     """The samples of ``dataset`` at ``indices``, in that order."""
 
     def __init__(self, dataset, indices):

@@ -1,6 +1,7 @@
 """Samplers: the order in which a DataLoader visits a map-style dataset's indices."""
 
 import math
+from typing import Generic, TypeVar
 
 __all__ = [
     "Sampler",
@@ -12,8 +13,12 @@ __all__ = [
 ]
 
 
-class Sampler:
-    """Base class: an iterable of indices (or of lists of indices, for batch samplers)."""
+T_co = TypeVar("T_co", covariant=True)
+
+
+class Sampler(Generic[T_co]):
+    """Base class: an iterable of indices (or of lists of indices, for batch samplers).
+    Generic in what it yields, as PyTorch's (``Sampler[int]``, ``Sampler[list[int]]``)."""
 
     def __init__(self, data_source=None):
         pass
