@@ -49,6 +49,8 @@ EXEMPT = {
         for n in ("relu_", "selu_", "celu_", "threshold_", "leaky_relu_", "elu_", "hardtanh_")
     },
     ("activation", "rrelu_"): RANDOM,
+    ("attention", "multi_head_attention_forward"): "a composite of linear, sdpa and reshapes taking a dozen "
+    "weight arguments: tests/nn/test_attention.py checks it against MultiheadAttention and by gradcheck",
     ("activation", "gumbel_softmax"): RANDOM,
     ("shape", "view_as_dtype"): "reinterprets the bytes as another dtype: not differentiable, as in PyTorch",
     ("shape", "broadcast_shapes"): "computes a shape from shapes: no tensors involved",
