@@ -412,7 +412,10 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     _refuse_complex("unique", input)
     a = to_numpy(input._data)
     axis = None if dim is None else _dim(input, dim, "unique")
-    vals, inverse, counts = np.unique(a, return_inverse=True, return_counts=True, axis=axis)
+    if axis is None:  # each NaN is distinct (NaN != NaN), as in PyTorch; NumPy merges them by default
+        vals, inverse, counts = np.unique(a, return_inverse=True, return_counts=True, equal_nan=False)
+    else:
+        vals, inverse, counts = np.unique(a, return_inverse=True, return_counts=True, axis=axis)
     inverse = inverse.reshape(a.shape if axis is None else (-1,))
     return _unique_result(input, vals, inverse, counts, return_inverse, return_counts)
 
