@@ -219,3 +219,18 @@ def test_maximum_minimum_gradient_reaches_both_operands_at_nan_and_splits_ties()
     x.grad = y.grad = None
     rg.minimum(x, y).sum().backward()
     assert x.grad.tolist() == [1.0, 0.0, 1.0, 1.0, 0.5] and y.grad.tolist() == [0.0, 1.0, 1.0, 1.0, 0.5]
+
+
+def test_rounding_and_abs_refuse_the_dtypes_pytorch_has_no_kernel_for():
+    b, i = rg.tensor([True, False]), rg.tensor([-3, 2])
+    for fn in (rg.floor, rg.ceil, rg.trunc, rg.round, rg.abs, rg.frac):
+        with pytest.raises(NotImplementedError, match="not implemented for"):
+            fn(b)
+    with pytest.raises(NotImplementedError, match="frac"):
+        rg.frac(i)
+    with pytest.raises(NotImplementedError, match="round"):
+        rg.round(i, decimals=1)
+    with pytest.raises(RuntimeError, match="Boolean inputs not supported for relu"):
+        rg.relu(b)
+    assert rg.round(i).tolist() == [-3, 2] and rg.floor(i).tolist() == [-3, 2]
+    assert rg.sign(b).tolist() == [True, False] and rg.sign(b).dtype == rg.bool

@@ -137,3 +137,16 @@ def test_an_integer_dtype_asked_for_is_kept_by_sum_prod_and_scans():
     assert t.prod(dtype=rg.int32).dtype == rg.int32 and t.prod(dtype=rg.int32).item() == a.prod()
     assert t.prod(1, dtype=rg.int8).tolist() == a.prod(1).astype(np.int8).tolist()  # wraps, as in int8
     assert t.sum().dtype == rg.int64 and t.cumsum(1).dtype == rg.int64
+
+
+def test_half_precision_scans_accumulate_in_float32():
+    # a float16 running sum of 0.1s stalls at 256 (0.1 is below half an ulp there)
+    y = rg.tensor([0.1] * 3000, dtype=rg.float16, requires_grad=True)
+    c = y.cumsum(0)
+    assert c.dtype == rg.float16 and c[-1].item() == 300.0
+    c.sum().backward()
+    assert y.grad[0].item() == 3000.0 and y.grad.dtype == rg.float16
+    x = rg.tensor([60000.0, 60000.0, -60000.0, -50000.0], dtype=rg.float16)
+    assert x.cumsum(0).tolist() == [60000.0, np.inf, 60000.0, 10016.0]
+    b = rg.tensor([1.01] * 500, dtype=rg.bfloat16)  # 1.0078125 in bfloat16
+    assert b.cumprod(0)[-1].item() == b.float().cumprod(0)[-1].to(rg.bfloat16).item()

@@ -140,3 +140,12 @@ def test_unique_consecutive():
     assert inv.tolist() == [0, 0, 1, 1, 2, 3, 3, 4] and cnt.tolist() == [2, 2, 1, 2, 1]
     rows = rg.tensor([[1, 2], [1, 2], [3, 4]]).unique_consecutive(dim=0)
     assert rows.tolist() == [[1, 2], [3, 4]]
+
+
+def test_unique_keeps_each_nan_distinct():
+    # NaN != NaN: PyTorch lists every NaN once (NumPy's unique merges them by default)
+    nan = float("nan")
+    vals, inverse, counts = rg.unique(rg.tensor([3.0, nan, 1.0, nan, 3.0]), return_inverse=True, return_counts=True)
+    v = vals.tolist()
+    assert v[:2] == [1.0, 3.0] and len(v) == 4 and all(x != x for x in v[2:])
+    assert inverse.tolist() == [1, 2, 0, 3, 1] and counts.tolist() == [1, 2, 1, 1]

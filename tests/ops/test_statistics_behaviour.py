@@ -114,3 +114,14 @@ def test_vector_norm_of_half_precision_accumulates_in_float32():
     n.backward()
     np.testing.assert_allclose(x.grad.numpy().astype(np.float64), [0.6, 0.8], rtol=1e-3)
     assert rg.linalg.vector_norm(x.detach().to(rg.bfloat16)).item() == 500.0
+
+
+def test_p_norm_gradient_at_an_infinite_norm_is_zero_for_the_finite_inputs():
+    x = rg.tensor([-1.0, 4.0, -math.inf, 2.0], requires_grad=True)
+    x.norm(p=3).backward()
+    g = x.grad.tolist()
+    assert g[0] == 0.0 and g[1] == 0.0 and g[3] == 0.0 and math.isnan(g[2])
+    e = rg.zeros(3, 0, dtype=rg.float16, requires_grad=True)
+    n = rg.norm(e, p=3, dim=1)
+    n.sum().backward()
+    assert n.tolist() == [0.0, 0.0, 0.0] and tuple(e.grad.shape) == (3, 0)

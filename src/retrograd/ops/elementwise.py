@@ -697,6 +697,7 @@ def abs(input):
         from .complex import abs as complex_abs  # complex.py builds on this module
 
         return complex_abs(input)
+    _refuse_kinds("abs", input, "b")
     return apply(ABS, (input,))
 
 
@@ -716,6 +717,8 @@ def sign(input):
             f"Unlike NumPy, torch.sign is not intended to support complex numbers. Please "
             f"use torch.sgn instead (input of shape {list(input._data.shape)})."
         )
+    if input._data.dtype.kind == "b":  # the sign of a bool is itself
+        return input.clone()
     return apply(SIGN, (input,))
 
 
@@ -1006,6 +1009,8 @@ def square(input):
 def relu(input):
     """max(x, 0); saves the output (the gradient passes where out > 0)."""
     _refuse_complex("relu", input)
+    if input._data.dtype.kind == "b":
+        raise RuntimeError("Boolean inputs not supported for relu")
     return apply(RELU, (input,))
 
 
@@ -1037,15 +1042,24 @@ ROUND = Op("round", lambda xp, x, decimals: xp.round(x, decimals), lambda g, dec
 FRAC = Op("frac", lambda xp, x: x - xp.trunc(x), lambda g: g, jvp=ELEMENTWISE)
 
 
+def _refuse_kinds(name, input, kinds):
+    """PyTorch's kernel for ``name`` has no version for these dtype kinds ("b": bool, "iu": ints)."""
+    if input._data.dtype.kind in kinds:
+        raise NotImplementedError(f'"{name}" not implemented for {input.dtype}')
+
+
 def floor(input):
+    _refuse_kinds("floor", input, "b")
     return input if input._data.dtype.kind in "iub" else apply(FLOOR, (input,))
 
 
 def ceil(input):
+    _refuse_kinds("ceil", input, "b")
     return input if input._data.dtype.kind in "iub" else apply(CEIL, (input,))
 
 
 def trunc(input):
+    _refuse_kinds("trunc", input, "b")
     return input if input._data.dtype.kind in "iub" else apply(TRUNC, (input,))
 
 
@@ -1054,10 +1068,12 @@ fix = trunc
 
 def round(input, *, decimals=0):
     _refuse_complex("round", input)
+    _refuse_kinds("round", input, "b" if decimals == 0 else "biu")
     return input if input._data.dtype.kind in "iub" else apply(ROUND, (input,), (decimals,))
 
 
 def frac(input):
+    _refuse_kinds("frac", input, "biu")
     return apply(FRAC, (input,))
 
 

@@ -357,7 +357,7 @@ def _root_vjp(g, s, out, e):
     from .elementwise import where
 
     zero = s == 0
-    return where(zero, 0.0, g * e * out / where(zero, 1.0, s))
+    return where(zero, 0.0, g * e * where(zero, 1.0, s) ** (e - 1))  # (0 at s = inf)
 
 
 def _root_jvp(ts, s, out, e):

@@ -215,8 +215,16 @@ def _rcumsum(t, d):
     return cumsum(t.flip(d), d).flip(d)
 
 
-# dtype=x.dtype: NumPy would scan small integers in int64 (cumsum(dtype=int32) is int32)
-CUMSUM = Op("cumsum", lambda xp, x, d: xp.cumsum(x, axis=d, dtype=x.dtype), lambda g, d: _rcumsum(g, d), jvp=LINEAR)
+def _scan(xp, name, x, d):
+    """cumsum/cumprod of ``x`` along ``d`` in x's dtype: NumPy would scan small integers in
+    int64 (cumsum(dtype=int32) is int32); half-precision floats are accumulated in float32, as
+    PyTorch does (a float16 running sum of 0.1s stalls at 256)."""
+    if x.dtype.itemsize == 2 and x.dtype.kind in "fV":
+        return getattr(xp, name)(x, axis=d, dtype=np.float32).astype(x.dtype)
+    return getattr(xp, name)(x, axis=d, dtype=x.dtype)
+
+
+CUMSUM = Op("cumsum", lambda xp, x, d: _scan(xp, "cumsum", x, d), lambda g, d: _rcumsum(g, d), jvp=LINEAR)
 
 
 def cumsum(input, dim, *, dtype=None):
@@ -249,7 +257,7 @@ def _cumprod_vjp(g, x, out, d):
     return grad
 
 
-CUMPROD = Op("cumprod", lambda xp, x, d: xp.cumprod(x, axis=d, dtype=x.dtype), _cumprod_vjp, save=("x", "out"))
+CUMPROD = Op("cumprod", lambda xp, x, d: _scan(xp, "cumprod", x, d), _cumprod_vjp, save=("x", "out"))
 
 
 def cumprod(input, dim, *, dtype=None):
@@ -404,7 +412,10 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     _refuse_complex("unique", input)
     a = to_numpy(input._data)
     axis = None if dim is None else _dim(input, dim, "unique")
-    vals, inverse, counts = np.unique(a, return_inverse=True, return_counts=True, axis=axis)
+    if axis is None:  # each NaN is distinct (NaN != NaN), as in PyTorch; NumPy merges them by default
+        vals, inverse, counts = np.unique(a, return_inverse=True, return_counts=True, equal_nan=False)
+    else:
+        vals, inverse, counts = np.unique(a, return_inverse=True, return_counts=True, axis=axis)
     inverse = inverse.reshape(a.shape if axis is None else (-1,))
     return _unique_result(input, vals, inverse, counts, return_inverse, return_counts)
 
