@@ -10,6 +10,7 @@ import math
 import numpy as np
 
 from ..backend import blas
+from .._tensor import Tensor
 from ..sparse import SparseTensor
 from . import elementwise as ew
 from . import shape as sh
@@ -336,10 +337,37 @@ def _parse_einsum(equation, shapes):
     return subs, out
 
 
+def _sublist_equation(args):
+    """The equation and operands of einsum's sublist form, ``einsum(a, [0, 1], b, [1, 2], [0, 2])``:
+    subscripts are ints in [0, 52) (a-z, then A-Z) or Ellipsis; a trailing sublist is the output."""
+
+    def letters(sub):
+        out = []
+        for v in sub:
+            if v is Ellipsis:
+                out.append("...")
+            elif isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 52:
+                out.append(chr(ord("a") + v) if v < 26 else chr(ord("A") + v - 26))
+            else:
+                raise ValueError(f"einsum(): subscript in subscript list is not within the valid range [0, 52): {v!r}")
+        return "".join(out)
+
+    args = list(args)
+    out = args.pop() if len(args) % 2 else None  # an odd count ends with the output's sublist
+    operands, subs = args[0::2], args[1::2]
+    if not all(isinstance(t, Tensor) for t in operands) or any(isinstance(s, Tensor) for s in subs):
+        raise TypeError("einsum(): the sublist form takes operands and subscript lists in turn")
+    equation = ",".join(letters(s) for s in subs) + ("" if out is None else "->" + letters(out))
+    return equation, operands
+
+
 def einsum(equation, *operands):
     """Einstein summation: ``einsum("ij,jk->ik", a, b)`` is ``a @ b``. Ellipsis, implicit output
     (letters seen once, in alphabetical order), repeated letters (diagonals) and size-1
-    broadcasting are supported; more than two operands contract pairwise."""
+    broadcasting are supported; more than two operands contract pairwise. The sublist form
+    ``einsum(a, [0, 1], b, [1, 2], [0, 2])`` names subscripts by ints instead."""
+    if isinstance(equation, Tensor):
+        equation, operands = _sublist_equation((equation, *operands))
     if _AMP[0] and _amp.on:
         return autocast_call(einsum, LOWER, equation, *operands)
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
