@@ -31,6 +31,6 @@ def symbolic_trace(root, concrete_args=None):
 
 def __getattr__(name):
     raise AttributeError(
-        f"module 'retrograd.fx' has no attribute '{name}': retrograd.fx has only wrap() "
-        "(symbolic tracing, Graph and GraphModule are not implemented)"
+        f"module 'retrograd.fx' has no attribute '{name}': retrograd.fx has only wrap() and a "
+        "symbolic_trace() that raises (symbolic tracing, Graph and GraphModule are not implemented)"
     )

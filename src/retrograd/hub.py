@@ -1,5 +1,7 @@
 """``retrograd.hub``: importable; every download raises, since retrograd fetches nothing from
-the network. Load weights from a local file with ``retrograd.load`` instead."""
+the network. Load weights from a local file with ``retrograd.load`` instead. ``get_dir`` and
+``set_dir`` answer as PyTorch's (the hub cache directory), so code that places or looks for
+files there runs."""
 
 import os
 import re

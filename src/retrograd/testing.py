@@ -1,5 +1,6 @@
-"""``retrograd.testing``: ``assert_close``, with PyTorch's default tolerances and messages, and
-``make_tensor``, PyTorch's random test tensors (the same draws from the same seed).
+"""``retrograd.testing``: ``assert_close``, with PyTorch's default tolerances and messages,
+``make_tensor``, PyTorch's random test tensors (the same draws from the same seed), and the
+deprecated ``assert_allclose`` (PyTorch's looser tolerances, NaNs equal, no dtype check).
 
 Inputs may be tensors, NumPy arrays, Python numbers, or sequences and mappings of them
 (compared item by item). Two values are close when ``|actual - expected| <= atol + rtol *

@@ -163,7 +163,8 @@ ger = outer
 
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
-    """beta * input + alpha * (mat1 @ mat2); all three of one dtype, as in PyTorch."""
+    """beta * input + alpha * (mat1 @ mat2); all three of one dtype, as in PyTorch. With beta=0
+    ``input`` is ignored (its nan and inf do not propagate), as PyTorch documents."""
     if _AMP[0] and _amp.on:
         return autocast_call(addmm, LOWER, input, mat1, mat2, beta=beta, alpha=alpha)
     _same_dtype("addmm", input, mat1, mat2)
@@ -499,14 +500,14 @@ def _scaled_sum(input, prod, beta, alpha):
 
 
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
-    """beta * input + alpha * sum_b batch1[b] @ batch2[b]"""
+    """beta * input + alpha * sum_b batch1[b] @ batch2[b]; ``input`` is ignored when beta=0."""
     if _AMP[0] and _amp.on:
         return autocast_call(addbmm, LOWER, input, batch1, batch2, beta=beta, alpha=alpha)
     return _scaled_sum(input, bmm(batch1, batch2).sum(0), beta, alpha)
 
 
 def addr(input, vec1, vec2, *, beta=1, alpha=1):
-    """beta * input + alpha * outer(vec1, vec2)"""
+    """beta * input + alpha * outer(vec1, vec2); ``input`` is ignored when beta=0."""
     if _AMP[0] and _amp.on:
         return autocast_call(addr, EXCLUDE, input, vec1, vec2, beta=beta, alpha=alpha)
     if vec1._data.ndim != 1 or vec2._data.ndim != 1:

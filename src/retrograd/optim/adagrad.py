@@ -49,8 +49,8 @@ class Adagrad(Optimizer):
 
     ``s`` (``state[p]["sum"]``) starts at ``initial_accumulator_value``; the state is created in
     the constructor, as in PyTorch. A sparse gradient updates only its rows (``weight_decay`` is
-    then refused, as in PyTorch). ``foreach=True`` runs the dense steps on flat buffers (same
-    result).
+    then refused, as in PyTorch). ``foreach=True`` or ``fused=True`` runs the dense steps on flat
+    buffers (same result).
     """
 
     _buffers = ("sum",)

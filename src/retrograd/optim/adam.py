@@ -102,8 +102,8 @@ class Adam(Optimizer):
 
     State per parameter: ``step`` (a 0-d float32 tensor), ``exp_avg`` (m), ``exp_avg_sq`` (v)
     and, with amsgrad, ``max_exp_avg_sq``. Sparse gradients are refused (use ``SparseAdam``, or
-    ``AdamW``, which updates the touched rows lazily). ``foreach=True`` runs the step on flat
-    buffers (same result).
+    ``AdamW``, which updates the touched rows lazily). ``foreach=True`` or ``fused=True`` runs the
+    step on flat buffers (same result).
     """
 
     _buffers = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")

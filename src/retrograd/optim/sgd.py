@@ -78,7 +78,8 @@ class SGD(Optimizer):
     ``momentum != 0``). Sparse gradients (``nn.Embedding(sparse=True)``) are supported as in
     PyTorch: without momentum the update touches only the rows in the gradient; with momentum
     the buffer is a sparse tensor over every row touched so far; with ``weight_decay`` the
-    gradient becomes dense. ``foreach=True`` runs the step on flat buffers (same result).
+    gradient becomes dense. ``foreach=True`` or ``fused=True`` runs the step on flat buffers (same
+    result).
     """
 
     _buffers = ("momentum_buffer",)

@@ -1,4 +1,5 @@
-"""``retrograd.utils.benchmark``: PyTorch's ``Timer`` and ``Measurement`` for timing statements.
+"""``retrograd.utils.benchmark``: PyTorch's ``Timer``, ``Measurement`` and ``Compare`` for timing
+statements.
 
 ``Timer(stmt, setup, globals=..., num_threads=1).blocked_autorange()`` runs ``setup`` once, then
 ``stmt`` in blocks of ``number_per_run`` executions until ``min_run_time`` seconds have passed;
