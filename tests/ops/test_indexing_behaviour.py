@@ -330,3 +330,12 @@ def test_a_slice_step_below_one_is_refused():
     with pytest.raises(ValueError, match="slice step cannot be zero"):
         x[::0]
     assert x[1::2].tolist() == [1.0, 3.0, 5.0]
+
+
+def test_a_slice_step_that_is_not_an_integer_is_a_type_error():
+    # as PyTorch (and Python's own sequences): the message names what a step may be
+    x = rg.arange(6.0)
+    for step in (1.5, "a"):
+        with pytest.raises(TypeError, match="slice indices must be integers"):
+            x[::step]
+    assert x[:: np.int64(2)].tolist() == [0.0, 2.0, 4.0]

@@ -63,6 +63,8 @@ def _convert_index(index):
         elif i is None or i is Ellipsis:
             out.append(i)
         elif isinstance(i, slice):
+            if i.step is not None and not hasattr(i.step, "__index__"):
+                raise TypeError("slice indices must be integers or None or have an __index__ method")
             step = None if i.step is None else i.step.__index__()
             if step == 0:
                 raise ValueError(f"slice step cannot be zero (got the slice {i})")
