@@ -774,3 +774,15 @@ def test_a_branch_on_whether_a_gradient_exists_is_guarded(verify, monkeypatch):
     assert all(torch.equal(a, b) for a, b in zip(got, want))
     assert len(fn.cache) == 2 and _replays(fn) == 2, fn.reasons
     assert "presence" in fn.recompiles[0]
+
+
+def test_allow_in_graph_returns_the_function_and_its_calls_are_captured():
+    def scale(t):
+        return t * 2
+
+    assert torch.compiler.allow_in_graph(scale) is scale
+    assert torch._dynamo.allow_in_graph((scale, abs)) == [scale, abs]
+    with pytest.raises(AssertionError, match="expects a callable"):
+        torch.compiler.allow_in_graph(3)
+    c = torch.compile(lambda x: scale(x) + 1)
+    assert c(torch.ones(2)).tolist() == [3.0, 3.0] and not c.breaks

@@ -8,7 +8,18 @@ from typing import Any
 from ._compile.function import _disabled, reset
 from ._compile.state import _cap
 
-__all__ = ["disable", "is_compiling", "is_dynamo_compiling", "reset"]
+__all__ = ["allow_in_graph", "disable", "is_compiling", "is_dynamo_compiling", "reset"]
+
+
+def allow_in_graph(fn: Any) -> Any:
+    """Let calls to ``fn`` be captured into a compiled graph. retrograd's capture records the ops
+    each call runs, whichever function runs them, so every function is already in the graph:
+    ``fn`` is returned unchanged (a list or tuple of functions as a list), as PyTorch returns it."""
+    if isinstance(fn, (list, tuple)):
+        return [allow_in_graph(f) for f in fn]
+    if not callable(fn):
+        raise AssertionError(f"allow_in_graph expects a callable, got {type(fn).__name__}")
+    return fn
 
 
 def disable(fn: Any = None, recursive: bool = True, *, reason: str | None = None) -> Any:

@@ -451,3 +451,19 @@ def test_sparse_tensors_are_buffers():
     np.testing.assert_array_equal(other.table.to_dense().numpy(), 2 * np.eye(3))
     clone = copy.deepcopy(m)
     assert clone.heads.indices().tolist() == m.heads.indices().tolist()
+
+
+def test_module_to_memory_format_lays_out_4d_parameters():
+    """Module.to(memory_format=channels_last) makes 4-D parameters and buffers channels-last
+    (the same Parameter objects, same values); other tensors keep their layout."""
+    m = rg.nn.Sequential(rg.nn.Conv2d(3, 4, 3), rg.nn.BatchNorm2d(4))
+    w, before = m[0].weight, m[0].weight.detach().clone()
+    assert m.to(memory_format=rg.channels_last) is m
+    assert m[0].weight is w and isinstance(w, rg.nn.Parameter)
+    assert w.is_contiguous(memory_format=rg.channels_last) and not w.is_contiguous()
+    assert w.stride() == (27, 1, 9, 3) and rg.equal(w, before)
+    assert m[0].bias.is_contiguous() and m[1].running_mean.is_contiguous()
+    m.to(dtype=rg.float64, memory_format=rg.contiguous_format)
+    assert w.is_contiguous() and w.dtype == rg.float64
+    with pytest.raises(RuntimeError, match="rank 4"):
+        rg.nn.Conv3d(2, 2, 1).to(memory_format=rg.channels_last)

@@ -57,3 +57,14 @@ def test_embedding_bag_rules():
     np.testing.assert_allclose(
         bag(idx, rg.tensor([0])).detach().numpy(), bag.weight.detach().numpy()[:3].sum(0, keepdims=True), rtol=1e-6
     )
+
+
+@pytest.mark.parametrize("groups", [1, 2, 4])
+def test_channel_shuffle_result_is_a_new_tensor(groups):
+    """With groups 1 or C the order is unchanged, but the result is still a copy, as in PyTorch."""
+    x = rg.arange(16.0).reshape(1, 4, 2, 2)
+    y = F.channel_shuffle(x, groups)
+    ref = np.arange(16.0).reshape(1, groups, 4 // groups, 2, 2).swapaxes(1, 2).reshape(1, 4, 2, 2)
+    np.testing.assert_array_equal(y.numpy(), ref)
+    y.add_(100)
+    np.testing.assert_array_equal(x.numpy(), np.arange(16.0).reshape(1, 4, 2, 2))

@@ -127,3 +127,39 @@ def test_trapezoid_forms():
     assert rg.trapezoid(rg.tensor([1, 2, 3])).dtype == rg.float32
     assert rg.trapezoid(rg.ones(2, 0)).tolist() == [0.0, 0.0]
     assert rg.cumulative_trapezoid(y).tolist() == [1.5, 4.0]
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda t: t.flip(0),
+        lambda t: t.flip(0, 1),
+        lambda t: rg.fliplr(t),
+        lambda t: rg.flipud(t),
+        lambda t: rg.rot90(t),
+        lambda t: rg.rot90(t, 2),
+        lambda t: rg.rot90(t, 3),
+    ],
+)
+def test_flips_and_rotations_are_new_tensors(fn):
+    """flip, fliplr, flipud and rot90 copy, as in PyTorch: writing into the result (as timm's
+    Mixup does with x.flip(0).mul_(1 - lam)) leaves the input unchanged."""
+    x = rg.arange(6.0).reshape(2, 3)
+    y = fn(x)
+    ref = y.numpy().copy()
+    y.mul_(10)
+    assert x.tolist() == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
+    np.testing.assert_array_equal(y.numpy(), ref * 10)
+    assert y._version == 1 and x._version == 0
+
+
+def test_flip_of_a_contiguous_tensor_is_contiguous_and_mixup_blend_is_right():
+    x = rg.arange(8.0).reshape(4, 2)
+    f = x.flip(0)
+    assert f.is_contiguous() and f.stride() == (2, 1)
+    np.testing.assert_array_equal(f.numpy(), np.arange(8.0).reshape(4, 2)[::-1])
+    lam = 0.25
+    x_flipped = x.flip(0).mul_(1.0 - lam)
+    x.mul_(lam).add_(x_flipped)
+    a = np.arange(8.0).reshape(4, 2)
+    np.testing.assert_allclose(x.numpy(), lam * a + (1 - lam) * a[::-1])

@@ -177,3 +177,33 @@ def test_from_file_matches_torch(tmp_path):
         a = rg.from_file(str(path), dtype=getattr(rg, dt), **k)
         b = torch.from_file(str(path), dtype=getattr(torch, dt), **k)
         np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda L, xs, ys: L._foreach_add(xs, ys, alpha=0.5),
+        lambda L, xs, ys: L._foreach_add(xs, [1.5, -2.0]),
+        lambda L, xs, ys: L._foreach_add(xs, L.tensor(2.0, dtype=L.float64), alpha=3),
+        lambda L, xs, ys: L._foreach_sub(xs, L.tensor(2.0, dtype=L.float64)),
+        lambda L, xs, ys: L._foreach_sub(xs, ys, alpha=2),
+        lambda L, xs, ys: L._foreach_mul(xs, 0.5),
+        lambda L, xs, ys: L._foreach_div(xs, ys),
+        lambda L, xs, ys: L._foreach_maximum(xs, 0.1),
+        lambda L, xs, ys: L._foreach_clamp_max(xs, ys),
+        lambda L, xs, ys: L._foreach_addcmul(xs, ys, ys, 0.3),
+        lambda L, xs, ys: L._foreach_addcdiv(xs, ys, ys, L.tensor([0.5, 2.0], dtype=L.float64)),
+        lambda L, xs, ys: L._foreach_lerp(xs, ys, [0.25, 0.75]),
+        lambda L, xs, ys: L._foreach_pow(xs, ys),
+        lambda L, xs, ys: L._foreach_norm(xs, 3),
+        lambda L, xs, ys: L._foreach_sign(xs),
+    ],
+)
+def test_foreach_binary_matches_pytorch(call):
+    r = np.random.default_rng(5)
+    xs = [np.abs(r.standard_normal(4)) + 0.1, np.abs(r.standard_normal((2, 3))) + 0.1]
+    ys = [np.abs(r.standard_normal(4)) + 0.2, np.abs(r.standard_normal((2, 3))) + 0.2]
+    got = call(rg, [rg.tensor(x) for x in xs], [rg.tensor(y) for y in ys])
+    want = call(torch, [torch.tensor(x) for x in xs], [torch.tensor(y) for y in ys])
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g.numpy(), w.numpy(), rtol=1e-12)

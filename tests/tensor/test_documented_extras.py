@@ -240,3 +240,90 @@ def test_from_file(tmp_path):
         rg.from_file(path, size=100)
     with pytest.raises(RuntimeError, match="pin_memory"):
         rg.from_file(path, size=1, pin_memory=True)
+
+
+def _pair():
+    r = np.random.default_rng(3)
+    return [r.standard_normal(3), r.standard_normal((2, 2))]
+
+
+@pytest.mark.parametrize(
+    "name, other, ref",
+    [
+        ("add", 2.0, lambda a, i: a + 2.0),
+        ("add", [1.0, -3.0], lambda a, i: a + [1.0, -3.0][i]),
+        ("sub", "tensors", lambda a, i: a - 2 * a),
+        ("mul", "scalar_tensor", lambda a, i: a * 3.0),
+        ("div", [2.0, 4.0], lambda a, i: a / [2.0, 4.0][i]),
+        ("maximum", 0.0, lambda a, i: np.maximum(a, 0.0)),
+        ("minimum", "tensors", lambda a, i: np.minimum(a, 2 * a)),
+        ("clamp_min", 0.5, lambda a, i: np.maximum(a, 0.5)),
+        ("clamp_max", [0.0, 1.0], lambda a, i: np.minimum(a, [0.0, 1.0][i])),
+    ],
+)
+def test_foreach_binary_forms_match_numpy(name, other, ref):
+    arrays = _pair()
+    if other == "tensors":
+        other = [rg.tensor(2 * a) for a in arrays]
+    elif other == "scalar_tensor":
+        other = rg.tensor(3.0, dtype=rg.float64)
+    xs = [rg.tensor(a) for a in arrays]
+    out = getattr(rg, f"_foreach_{name}")(xs, other)
+    assert isinstance(out, tuple)
+    for i, (a, y) in enumerate(zip(arrays, out)):
+        np.testing.assert_allclose(y.numpy(), ref(a, i))
+    assert getattr(rg, f"_foreach_{name}_")(xs, other) is xs
+    for i, (a, y) in enumerate(zip(arrays, xs)):
+        np.testing.assert_allclose(y.numpy(), ref(a, i))
+
+
+def test_foreach_alpha_pointwise_lerp_pow_norm_copy():
+    a, b = _pair()
+    xs, ys = [rg.tensor(a), rg.tensor(b)], [rg.tensor(2 * a), rg.tensor(2 * b)]
+    out = rg._foreach_add(xs, ys, alpha=-0.5)
+    np.testing.assert_allclose(out[0].numpy(), a - 0.5 * 2 * a)
+    out = rg._foreach_add(xs, rg.tensor(1.0, dtype=rg.float64), alpha=-2)
+    np.testing.assert_allclose(out[1].numpy(), b - 2.0)
+    with pytest.raises(TypeError, match="alpha is not taken"):
+        rg._foreach_sub(xs, rg.tensor(1.0, dtype=rg.float64), alpha=2)
+    out = rg._foreach_addcdiv(xs, ys, [rg.tensor(a * 0 + 4), rg.tensor(b * 0 + 4)], [1.0, 3.0])
+    np.testing.assert_allclose(out[1].numpy(), b + 3.0 * 2 * b / 4)
+    out = rg._foreach_addcmul(xs, ys, ys, rg.tensor([0.5, 2.0], dtype=rg.float64))
+    np.testing.assert_allclose(out[0].numpy(), a + 0.5 * (2 * a) ** 2)
+    np.testing.assert_allclose(out[1].numpy(), b + 2.0 * (2 * b) ** 2)
+    zs = [x.clone() for x in xs]
+    assert rg._foreach_lerp_(zs, ys, 0.25) is zs
+    np.testing.assert_allclose(zs[0].numpy(), a + 0.25 * (2 * a - a))
+    out = rg._foreach_lerp(xs, ys, [rg.tensor(0.5, dtype=rg.float64), rg.tensor(1.0, dtype=rg.float64)])
+    np.testing.assert_allclose(out[1].numpy(), 2 * b)
+    np.testing.assert_allclose(rg._foreach_pow(xs, 2)[0].numpy(), a**2)
+    np.testing.assert_allclose(rg._foreach_pow(2.0, xs)[1].numpy(), 2.0**b)
+    norms = rg._foreach_norm(xs)
+    np.testing.assert_allclose([n.item() for n in norms], [np.linalg.norm(a), np.linalg.norm(b)])
+    assert rg._foreach_norm(xs, 1)[1].item() == pytest.approx(np.abs(b).sum())
+    assert [m.item() for m in rg._foreach_max(xs)] == [a.max(), b.max()]
+    cs = [rg.zeros(3, dtype=rg.float64), rg.zeros(2, 2, dtype=rg.float64)]
+    assert rg._foreach_copy_(cs, xs) is cs and np.array_equal(cs[1].numpy(), b)
+    np.testing.assert_allclose(rg._foreach_sign(xs)[0].numpy(), np.sign(a))
+
+
+def test_foreach_binary_is_differentiable():
+    a, b = (rg.tensor(v, requires_grad=True) for v in _pair())
+    c, d = (rg.tensor(2 * v.detach().numpy() + 1, requires_grad=True) for v in (a, b))
+    assert gradcheck(lambda a, b, c, d: rg._foreach_add([a, b], [c, d], alpha=0.5), (a, b, c, d))
+    assert gradcheck(lambda a, b, c, d: rg._foreach_addcdiv([a, b], [c, d], [c, d], 2.0), (a, b, c, d))
+    assert gradcheck(lambda a, b, c, d: rg._foreach_lerp([a, b], [c, d], 0.3), (a, b, c, d))
+
+
+def test_foreach_binary_refuses_what_pytorch_refuses():
+    xs = [rg.ones(2), rg.ones(3)]
+    with pytest.raises(RuntimeError, match="same number of tensors, got 2 and 1"):
+        rg._foreach_add(xs, [rg.ones(2)])
+    with pytest.raises(RuntimeError, match="same number of elements as scalar list"):
+        rg._foreach_mul(xs, [1.0])
+    with pytest.raises(RuntimeError, match="scalar tensor expected to be 0 dim"):
+        rg._foreach_mul(xs, rg.ones(2))
+    with pytest.raises(TypeError, match="alpha"):
+        rg._foreach_add(xs, 1.0, alpha=2)
+    with pytest.raises(TypeError, match="must be a number, a Tensor or a list"):
+        rg._foreach_div(xs, "2")

@@ -533,7 +533,7 @@ def unbind(input, dim=0):
 
 # --------------------------------------------------------------------------- flip, roll, repeat
 def _flip(xp, x, dims):
-    return xp.flip(x, axis=dims)
+    return xp.flip(x, axis=dims).copy(order="K")  # a new tensor, as in PyTorch (not a view)
 
 
 FLIP = Op("flip", _flip, lambda g, dims: g.flip(dims), jvp=LINEAR)

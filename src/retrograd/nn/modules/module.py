@@ -525,12 +525,15 @@ class Module:
         return self
 
     def to(self, *args, **kwargs):
-        """``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(tensor)``: move and/or cast
-        the parameters and buffers in place (only floating point ones change dtype)."""
-        device, dtype = _parse_to(*args, **kwargs)
+        """``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(tensor)``,
+        ``to(memory_format=...)``: move and/or cast the parameters and buffers in place (only
+        floating point ones change dtype; ``memory_format`` lays out the 4-D and 5-D ones)."""
+        device, dtype, memory_format = _parse_to(*args, **kwargs)
 
         def convert(t):
             target = dtype if (dtype is not None and t.is_floating_point()) else None
+            if memory_format is not None and t.dim() in (4, 5):
+                return t.to(device=device, dtype=target, memory_format=memory_format)
             return t.to(device=device, dtype=target)
 
         return self._apply(convert)
@@ -950,8 +953,8 @@ def _plain(t):
 def _parse_to(*args, **kwargs):
     device = kwargs.pop("device", None)
     dtype = kwargs.pop("dtype", None)
-    kwargs.pop("non_blocking", None)
-    kwargs.pop("memory_format", None)
+    kwargs.pop("non_blocking", None)  # copies on the host are synchronous: nothing to wait for
+    memory_format = kwargs.pop("memory_format", None)
     if kwargs:
         raise TypeError(
             f"to() received an invalid combination of arguments: unexpected keyword arguments {sorted(kwargs)}"
@@ -975,4 +978,4 @@ def _parse_to(*args, **kwargs):
             raise TypeError(
                 f"nn.Module.to only accepts floating point or complex dtypes, but got desired dtype={dtype}"
             )
-    return device, dtype
+    return device, dtype, memory_format
