@@ -436,3 +436,30 @@ def test_interpolate_result_layout_is_row_major_or_channels_last():
     np.testing.assert_array_equal(
         F.interpolate(x, scale_factor=2).numpy(), x.numpy().repeat(2, axis=2).repeat(2, axis=3)
     )
+
+
+def test_interpolate_antialias_closed_forms_and_gradient():
+    """antialias=True: halving with bilinear weights each output by the triangle stretched to
+    twice its width, [1, 3, 3, 1] / 8 (renormalised at the edges); upsampling with bilinear is
+    the plain bilinear result; the result is differentiable."""
+    a = np.arange(8.0)
+    x = rg.tensor(a.reshape(1, 1, 1, 8))
+    y = F.interpolate(x, size=(1, 4), mode="bilinear", antialias=True).numpy().ravel()
+    k = np.array([1.0, 3.0, 3.0, 1.0]) / 8
+    np.testing.assert_allclose(y[1:3], [a[1:5] @ k, a[3:7] @ k])
+    np.testing.assert_allclose(y[0], a[0:3] @ k[1:] / k[1:].sum())
+    np.testing.assert_allclose(y[3], a[5:8] @ k[:3] / k[:3].sum())
+    up = _t((2, 3, 4, 5))
+    np.testing.assert_allclose(
+        F.interpolate(up, size=(7, 9), mode="bilinear", antialias=True).numpy(),
+        F.interpolate(up, size=(7, 9), mode="bilinear").numpy(),
+        rtol=1e-12,
+    )
+    # a constant image stays constant whatever the sizes (rows of weights sum to 1)
+    c = F.interpolate(rg.full((1, 1, 11, 13), 2.5, dtype=rg.float64), size=(4, 17), mode="bicubic", antialias=True)
+    np.testing.assert_allclose(c.numpy(), 2.5, rtol=1e-12)
+    g = _t((1, 2, 6, 5), requires_grad=True)
+    for mode in ("bilinear", "bicubic"):
+        assert rg.autograd.gradcheck(lambda t: F.interpolate(t, size=(3, 4), mode=mode, antialias=True), (g,))
+    _raises(ValueError, "restricted to bilinear and bicubic", F.interpolate, up, scale_factor=0.5, antialias=True)
+    _raises(ValueError, "requires a 4-D tensor", F.interpolate, _t((1, 2, 6)), size=3, mode="linear", antialias=True)

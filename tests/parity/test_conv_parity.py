@@ -174,6 +174,11 @@ def test_pad(pad, mode):
         dict(scale_factor=2.5, mode="bicubic"),
         dict(size=(8, 9), mode="bicubic", align_corners=True),
         dict(size=(3, 3), mode="area"),
+        dict(size=(2, 3), mode="bilinear", antialias=True),
+        dict(scale_factor=(0.45, 2.2), mode="bilinear", antialias=True),
+        dict(size=(3, 2), mode="bicubic", antialias=True),
+        dict(size=(9, 7), mode="bicubic", antialias=True, align_corners=True),
+        dict(scale_factor=0.6, mode="bicubic", antialias=True, recompute_scale_factor=True),
     ],
     ids=str,
 )

@@ -233,7 +233,9 @@ def interpolate(
 
     Output position i of a dim maps to source coordinate (i + 0.5) * S / O - 0.5 (or
     i * (S - 1) / (O - 1) with align_corners); nearest takes floor(i * S / O), linear modes
-    blend the two neighbours, bicubic four, area averages (adaptive_avg_pool)."""
+    blend the two neighbours, bicubic four, area averages (adaptive_avg_pool). ``antialias``
+    (bilinear and bicubic, 4-D input) widens the filter by the downscaling factor
+    (``_antialias_weights``)."""
     ndim = input._data.ndim
     if mode not in _MODES or ndim not in (3, 4, 5):
         if ndim not in (3, 4, 5):
@@ -250,8 +252,11 @@ def interpolate(
         raise ValueError(
             "align_corners option can only be set with the interpolating modes: linear | bilinear | bicubic | trilinear"
         )
-    if antialias:
-        raise NotImplementedError("interpolate: antialias=True is not supported")
+    if antialias and not (mode in ("bilinear", "bicubic") and ndim == 4):
+        raise ValueError(
+            "Anti-alias option is restricted to bilinear and bicubic modes and requires a 4-D tensor as input "
+            f"(got mode '{mode}' and a {ndim}-D input)"
+        )
     spatial, out, factors = _output_size(input, nd, size, scale_factor, recompute_scale_factor)
     if any(o <= 0 for o in out) or any(s <= 0 for s in spatial):
         raise RuntimeError(
@@ -266,6 +271,18 @@ def interpolate(
         raise RuntimeError(f"interpolate: mode '{mode}' needs a floating point input, got {input.dtype}")
     align = bool(align_corners)
     x = input
+    if antialias:
+        for i, (S, O, f) in enumerate(zip(spatial, out, factors)):
+            if align:
+                scale = (S - 1) / (O - 1) if O > 1 else 0.0
+            else:
+                scale = 1.0 / f if f is not None and f > 0 else S / O
+            from .._creation import tensor
+
+            w = _antialias_weights(S, O, scale, mode).T  # (S, O)
+            wt = shape_constant(tensor(w, dtype=x.dtype, device=x.device))
+            x = x.movedim(2 + i, -1).matmul(wt).movedim(-1, 2 + i)
+        return _pytorch_layout(x, input)
     for i, (S, O, f) in enumerate(zip(spatial, out, factors)):
         dim = 2 + i
         scale = 1.0 / f if f is not None and f > 0 else S / O
@@ -286,6 +303,33 @@ def interpolate(
             l1 = src - i0
             x = _select(x, dim, i0) * _weights(1 - l1, x, dim) + _select(x, dim, i1) * _weights(l1, x, dim)
     return _pytorch_layout(x, input)
+
+
+def _antialias_weights(S, O, scale, mode):
+    """The (O, S) matrix of antialiased interpolation along one dim (PIL's resampling, as
+    PyTorch's antialias=True): output i is centred at source coordinate c = scale * (i + 0.5);
+    the filter (triangle for bilinear, Keys cubic with a = -0.5 for bicubic) is stretched by
+    ``scale`` when downsampling (support ``r * max(scale, 1)``, r = 1 or 2); it weights the
+    inputs j with j + 0.5 within the support around c, and each row is normalised to sum 1."""
+    r = 1.0 if mode == "bilinear" else 2.0
+    support = r * scale if scale >= 1.0 else r
+    invscale = 1.0 / scale if scale >= 1.0 else 1.0
+    w = np.zeros((O, S))
+    for i in range(O):
+        center = scale * (i + 0.5)
+        lo = max(int(center - support + 0.5), 0)
+        hi = min(int(center + support + 0.5), S)
+        t = np.abs((np.arange(lo, hi) - center + 0.5) * invscale)
+        if mode == "bilinear":
+            k = np.maximum(1.0 - t, 0.0)
+        else:
+            a = -0.5
+            k = np.where(
+                t < 1.0, ((a + 2) * t - (a + 3)) * t * t + 1, np.where(t < 2.0, (((t - 5) * t + 8) * t - 4) * a, 0.0)
+            )
+        total = k.sum()
+        w[i, lo:hi] = k / total if total != 0.0 else k
+    return w
 
 
 def _pytorch_layout(out, input):
