@@ -333,8 +333,14 @@ def expand_as(input, other):
     return expand(input, other._data.shape)
 
 
-def broadcast_to(input, shape):
-    return expand(input, tuple(shape))
+def broadcast_to(input, size):
+    """``input`` expanded to ``size`` (a view, as ``expand``); PyTorch names the argument size."""
+    return expand(input, tuple(size))
+
+
+def _broadcast_to_method(input, *args, size=None):
+    """``Tensor.broadcast_to``, which takes the sizes as ints too: ``x.broadcast_to(2, 3)``."""
+    return expand(input, *args, size=size)
 
 
 def _broadcast_shape(name, shapes):
@@ -773,7 +779,7 @@ declare(swapaxes, method=True, inplace=swapaxes_)
 declare(swapdims, method=True, inplace=swapdims_)
 declare(t, method=True, inplace=t_)
 declare(movedim, aliases=("moveaxis",), method=True)
-declare(broadcast_to, method=True)
+declare(broadcast_to, method=_broadcast_to_method)
 declare(broadcast_shapes)
 declare(broadcast_tensors)
 declare(cat, aliases=("concat", "concatenate"), out=True)
