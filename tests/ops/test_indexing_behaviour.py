@@ -339,3 +339,27 @@ def test_a_slice_step_that_is_not_an_integer_is_a_type_error():
         with pytest.raises(TypeError, match="slice indices must be integers"):
             x[::step]
     assert x[:: np.int64(2)].tolist() == [0.0, 2.0, 4.0]
+
+
+@pytest.mark.parametrize(
+    "take",
+    [
+        lambda x: x[:, :, [0, 2, 3]],
+        lambda x: x[..., [4, 1]],
+        lambda x: x[:, [[0], [1]], 1:, [1, 2]],
+        lambda x: x.index_select(2, rg.tensor([3, 0])),
+        lambda x: rg.nn.functional.pad(x, (1, 2, 2, 1), mode="reflect"),
+        lambda x: rg.nn.functional.pad(x[0], (1, 2), mode="circular"),
+    ],
+)
+def test_gathers_of_a_row_major_tensor_are_row_major(take):
+    """As in PyTorch, an advanced index (and index_select, and the reflect/replicate/circular
+    pads built on it) of a contiguous tensor is contiguous, so .view works on the result; the
+    values are NumPy's."""
+    a = np.arange(120.0).reshape(2, 3, 4, 5)
+    y = take(rg.tensor(a))
+    assert y.is_contiguous()
+    assert y.view(-1).shape == (y.numel(),)
+    ref = take(rg.tensor(a).contiguous()).numpy()
+    np.testing.assert_array_equal(y.numpy(), ref)
+    np.testing.assert_array_equal(rg.tensor(a)[:, :, [0, 2, 3]].numpy(), a[:, :, [0, 2, 3]])

@@ -24,6 +24,14 @@ def _both(fn):
         lambda L: L.arange(120.0).reshape(2, 3, 4, 5).to(memory_format=L.channels_last),
         lambda L: L.empty(2, 3, 4, 5, memory_format=L.channels_last),
         lambda L: L.arange(120.0).reshape(2, 3, 4, 5).clone(memory_format=L.channels_last).clone(),
+        # advanced indexing, index_select and the gathering pads of a row-major input are row-major
+        lambda L: L.arange(120.0).reshape(2, 3, 4, 5)[:, :, [0, 2, 3]],
+        lambda L: L.arange(120.0).reshape(2, 3, 4, 5)[..., L.tensor([True, False, True, True, False])],
+        lambda L: L.arange(60.0).reshape(3, 4, 5)[:, [[0], [1]], [1, 2]],
+        lambda L: L.arange(120.0).reshape(2, 3, 4, 5).index_select(3, L.tensor([4, 0])),
+        lambda L: L.nn.functional.pad(L.ones(2, 3, 5, 5), (1, 2, 1, 2), mode="reflect"),
+        lambda L: L.nn.functional.pad(L.ones(2, 3, 7), (1, 2), mode="replicate"),
+        lambda L: L.nn.functional.pad(L.ones(1, 2, 3, 4, 5), (1, 2, 1, 2, 1, 2), mode="circular"),
         # interpolate: row-major results, channels-last kept for 4-D/5-D channels-last inputs
         lambda L: L.nn.functional.interpolate(L.ones(2, 3, 4, 5), scale_factor=2, mode="bicubic"),
         lambda L: L.nn.functional.interpolate(L.ones(2, 3, 4), size=7, mode="linear"),

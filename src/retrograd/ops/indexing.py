@@ -160,6 +160,16 @@ def _take(xp, x, key, shape):
     return _take_key(xp, x, key)
 
 
+def _take_copy(xp, x, key, shape):
+    """An advanced index's result (a new array), row-major when the input is, as PyTorch's:
+    NumPy lays out ``a[:, :, idx]`` with the indexed dim outermost in memory, so ``view`` on
+    it (and on what pad and interpolate build with it) failed."""
+    out = _take_key(xp, x, key)
+    if x.flags.c_contiguous and not out.flags.c_contiguous:
+        out = xp.ascontiguousarray(out)
+    return out
+
+
 def _basic_node_name(args):
     """The name PyTorch gives the node of a basic index inside a tuple (x[:, 0], x[None], x[...]):
     that of the last view it applies. A slice over a whole dim is skipped, and an index that
@@ -187,7 +197,7 @@ def _basic_node_name(args):
 # the name is read.
 GETITEM_VIEW = Op("getitem", _take, _getitem_vjp, jvp=LINEAR, node_name="SliceBackward0", is_view=True)
 GETITEM_BASIC = Op("getitem", _take, _getitem_vjp, jvp=LINEAR, is_view=True, namer=_basic_node_name)
-GETITEM = Op("index", _take, _getitem_vjp, jvp=LINEAR, node_name="IndexBackward0")
+GETITEM = Op("index", _take_copy, _getitem_vjp, jvp=LINEAR, node_name="IndexBackward0")
 GETITEM_OPS = (GETITEM_VIEW, GETITEM_BASIC, GETITEM)
 
 
