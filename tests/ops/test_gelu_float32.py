@@ -127,3 +127,25 @@ def test_vml_cdf_norm_is_phi_at_every_alignment(path, dtype, tol):
         assert np.array_equal(vml.cdf_norm(moved), got)
     assert np.array_equal(vml.cdf_norm(x.reshape(50, 100)[:, ::2]), got.reshape(50, 100)[:, ::2])
     assert vml.cdf_norm(x.astype(np.float16)) is None
+
+
+@pytest.mark.parametrize(
+    "make, stride",
+    [
+        (lambda: rg.randn(2, 6, 5, 5).contiguous(memory_format=rg.channels_last), (150, 1, 30, 6)),
+        (lambda: rg.randn(4, 5).t(), (1, 5)),
+        (lambda: rg.randn(2, 3, 4, 5)[:, :, ::2], (30, 10, 5, 1)),
+    ],
+)
+def test_gelu_float32_keeps_a_dense_layout(make, stride):
+    """As PyTorch's element-wise kernels: a channels-last or transposed input gives a result laid
+    out the same way (a strided one a row-major result), with the row-major input's values."""
+    x = make()
+    y = rg.nn.functional.gelu(x)
+    assert y.stride() == stride
+    np.testing.assert_array_equal(y.numpy(), rg.nn.functional.gelu(x.contiguous()).numpy())
+    xg = x.detach().requires_grad_()
+    rg.nn.functional.gelu(xg).sum().backward()
+    xc = x.contiguous().detach().requires_grad_()
+    rg.nn.functional.gelu(xc).sum().backward()
+    np.testing.assert_allclose(xg.grad.numpy(), xc.grad.numpy(), rtol=1e-6)

@@ -458,11 +458,9 @@ def _gelu_forward(xp, x, approximate):
         out *= 0.5
         return out, t
     if xp is np and x.dtype in (np.float32, np.float64):
-        cdf = vml.cdf_norm(x)  # MKL's one-pass Phi, when MKL is in use
-        if cdf is not None:
-            return x * cdf, cdf
-        if x.dtype == np.float32:
-            return _gelu_f32(np.ascontiguousarray(x))  # a strided input gives the same values
+        out = _in_memory_order(_gelu_dense, x)
+        if out is not None:
+            return out
     from .special import normal_cdf_array
 
     cdf = normal_cdf_array(xp, x)
@@ -476,6 +474,30 @@ _AS_P = np.float32(0.3275911)
 _AS_A = tuple(np.float32(c) for c in (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429))
 _SIGN_BIT = np.uint32(0x80000000)
 _SQRT_HALF_F32 = np.float32(_INV_SQRT_2)
+
+
+def _gelu_dense(x):
+    """GELU and Phi(x) of a C-contiguous float32/float64 array by MKL's one-pass Phi when MKL is
+    in use, else (float32) by _gelu_f32; None for float64 without MKL."""
+    cdf = vml.cdf_norm(x)
+    if cdf is not None:
+        return x * cdf, cdf
+    return _gelu_f32(x) if x.dtype == np.float32 else None
+
+
+def _in_memory_order(fn, x):
+    """``fn`` (of C-contiguous arrays, returning arrays of its input's shape, or None) applied
+    to ``x``, with the results laid out as ``x`` is when ``x`` is a dense permutation
+    (channels-last, a transpose), as PyTorch's element-wise kernels keep the input's layout;
+    else to a row-major copy of ``x``."""
+    if not x.flags.c_contiguous and x.ndim > 1:
+        order = sorted(range(x.ndim), key=lambda d: -x.strides[d])  # outermost dim first
+        xt = x.transpose(order)
+        if xt.flags.c_contiguous:
+            inverse = tuple(sorted(range(x.ndim), key=order.__getitem__))
+            out = fn(xt)
+            return None if out is None else tuple(r.transpose(inverse) for r in out)
+    return fn(np.ascontiguousarray(x))
 
 
 def _gelu_f32(x):
