@@ -265,10 +265,13 @@ class Stream:
     ``priority`` is CuPy's (lower runs first)."""
 
     def __init__(self, device=None, priority=0, **kwargs):
+        if kwargs:  # PyTorch's stream_id/device_index/device_type wrap an existing stream
+            raise NotImplementedError(f"torch.cuda.Stream: {sorted(kwargs)} not supported (a new stream only)")
         cp = _require("Stream", RuntimeError)
-        with cp.cuda.Device(_index(device)):
+        index = _index(device)
+        with cp.cuda.Device(index):
             self._stream = cp.cuda.Stream(non_blocking=True, priority=priority or None)
-        self.device = _device_obj(_index(device))
+        self.device = _device_obj(index)
 
     @classmethod
     def _wrap(cls, stream, index):

@@ -495,7 +495,7 @@ def div(input, other, *, rounding_mode=None):
         if _fast_scalar(input, other):  # float tensor / number: the number kept in opmath
             return apply(DIV_TRUNC_SCALAR, (input,), (other,))
         if _is_float(input, other):
-            return apply(DIV_ROUNDED, _tensor_pair(input, other), (rounding_mode,))
+            return apply(DIV_TRUNC, _tensor_pair(input, other))
         return _int_div(input, other, "trunc")
     if rounding_mode == "floor":
         x, y = _operands(input, other)
@@ -572,18 +572,19 @@ DIV_FLOOR = Op(
 )
 
 
-def _div_rounded(xp, x, y, mode):
-    return x // y if mode == "floor" else xp.trunc(x / y)
+def _div_trunc(xp, x, y):
+    return xp.trunc(x / y)
 
 
-def _div_rounded_vjp(g, needs, mode):
+def _div_trunc_vjp(g, needs):
     # piecewise constant: a zero gradient for both operands, as PyTorch defines it (zeros,
     # whatever ``g`` holds)
     zero = g.new_zeros(g.shape)
     return (zero if needs[0] else None), (zero if needs[1] else None)
 
 
-DIV_ROUNDED = Op("div", _div_rounded, _div_rounded_vjp, jvp=ELEMENTWISE, needs=True, node_name="DivBackward2")
+# float tensor / tensor, rounded toward zero (floor division of either kind is DIV_FLOOR)
+DIV_TRUNC = Op("div", _div_trunc, _div_trunc_vjp, jvp=ELEMENTWISE, needs=True, node_name="DivBackward2")
 
 
 def floor_divide(input, other):
